@@ -1,0 +1,787 @@
+/* contract_tests.c - the card contract's tests, portable: the same file runs
+ * on the station (host) and on a Cortex-M3 under QEMU, which proves the
+ * firmware's build of crypto/ computes what the station's does. */
+#include <string.h>
+
+#include "kv_aes.h"
+#include "kv_card.h"
+#include "kv_cmac.h"
+#include "kv_provision.h"
+#include "kv_util.h"
+#include "kvtest.h"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static uint32_t rng_state = 0x2545F491u;
+
+static uint32_t rnd(void)
+{
+    uint32_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    rng_state = x;
+    return x;
+}
+
+static int hex_eq(const uint8_t *got, const char *hex, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        unsigned v = 0;
+        for (int j = 0; j < 2; j++) {
+            char c = hex[2 * i + (unsigned)j];
+            v = v * 16 + (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
+        }
+        if (got[i] != v)
+            return 0;
+    }
+    return 1;
+}
+
+static void from_hex(uint8_t *out, const char *hex, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        unsigned v = 0;
+        for (int j = 0; j < 2; j++) {
+            char c = hex[2 * i + (unsigned)j];
+            v = v * 16 + (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
+        }
+        out[i] = (uint8_t)v;
+    }
+}
+
+static const uint8_t master1[16] = {0x4b, 0x56, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
+                                    0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e};
+static const uint8_t master2[16] = {0x99, 0x56, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
+                                    0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e};
+
+#define UTILITY 4711u
+#define METER_A 123456782u /* 12345678 + check digit */
+
+static uint32_t meter_with_check(uint32_t base)
+{
+    return base * 10 + kv_meter_check_digit(base);
+}
+
+static void keys_for(kv_meter_keys *k, const uint8_t master[16], uint32_t utility,
+                     uint32_t meter, uint8_t version)
+{
+    uint8_t km[16], kp[16];
+    kv_derive_meter_key(master, utility, meter, version, km);
+    kv_derive_psc_key(master, utility, meter, 1, kp);
+    kv_meter_keys_init(k, km, version, kp);
+    kv_wipe(km, sizeof km);
+    kv_wipe(kp, sizeof kp);
+}
+
+static void blank_card(uint8_t img[KV_CARD_SIZE])
+{
+    memset(img, 0xFF, KV_CARD_SIZE);
+    img[0] = 0xA2; img[1] = 0x13; img[2] = 0x10; img[3] = 0x91;
+}
+
+static void issue(uint8_t img[KV_CARD_SIZE], kv_identity *id, uint8_t type, uint32_t utility,
+                  uint32_t serial, uint32_t meter)
+{
+    blank_card(img);
+    memset(id, 0, sizeof *id);
+    id->format_version = KV_FORMAT_VERSION;
+    id->card_type = type;
+    id->utility_code = utility;
+    id->card_serial = serial;
+    id->meter_number = meter;
+    id->key_version = 1;
+    KV_CHECK(kv_identity_encode(id, img + KV_ID_OFF) == KV_OK);
+}
+
+static kv_token credit_token(uint32_t seq, uint32_t cumulative, uint32_t amount)
+{
+    kv_token t;
+    memset(&t, 0, sizeof t);
+    t.kind = KV_TOKEN_CREDIT;
+    t.key_version = 1;
+    t.seq = seq;
+    t.u.credit.cumulative = cumulative;
+    t.u.credit.amount = amount;
+    t.u.credit.issued_at = 1764028800u + seq;
+    t.u.credit.sale_ref = 1000 + seq;
+    t.u.credit.office = 3;
+    return t;
+}
+
+/* What a station does for a sale: decode, seal into the free slot, write. */
+static unsigned sell(const kv_meter_keys *k, uint8_t img[KV_CARD_SIZE], uint32_t amount,
+                     uint8_t newslot[KV_SLOT_LEN])
+{
+    kv_card_view v;
+    kv_token t;
+    uint32_t seq = 1, cum = 0;
+    KV_CHECK(kv_card_decode(k, img, &v) == KV_OK);
+    if (v.token_err == KV_OK) {
+        seq = v.token.seq + 1;
+        cum = v.token.u.credit.cumulative;
+    }
+    t = credit_token(seq, cum + amount, amount);
+    unsigned off = kv_card_next_token_offset(&v);
+    KV_CHECK(kv_token_seal(k, &v.id, &t, newslot) == KV_OK);
+    return off;
+}
+
+/* ---- primitives: published vectors ------------------------------------- */
+
+static void test_aes_vectors(void)
+{
+    kv_aes128_ctx c;
+    uint8_t key[16], pt[16], ct[16];
+    /* FIPS-197 appendix C.1 */
+    from_hex(key, "000102030405060708090a0b0c0d0e0f", 16);
+    from_hex(pt, "00112233445566778899aabbccddeeff", 16);
+    kv_aes128_init(&c, key);
+    kv_aes128_encrypt(&c, pt, ct);
+    KV_CHECK(hex_eq(ct, "69c4e0d86a7b0430d8cdb78070b4c55a", 16));
+    /* FIPS-197 appendix B */
+    from_hex(key, "2b7e151628aed2a6abf7158809cf4f3c", 16);
+    from_hex(pt, "3243f6a8885a308d313198a2e0370734", 16);
+    kv_aes128_init(&c, key);
+    kv_aes128_encrypt(&c, pt, ct);
+    KV_CHECK(hex_eq(ct, "3925841d02dc09fbdc118597196a0b32", 16));
+    /* SP 800-38A F.1.1 ECB-AES128 block 1 */
+    from_hex(pt, "6bc1bee22e409f96e93d7e117393172a", 16);
+    kv_aes128_encrypt(&c, pt, ct);
+    KV_CHECK(hex_eq(ct, "3ad77bb40d7a3660a89ecaf32466ef97", 16));
+    /* SP 800-38A F.5.1 CTR-AES128, two blocks */
+    {
+        uint8_t iv[16], in[32], out[32];
+        from_hex(iv, "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff", 16);
+        from_hex(in, "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51", 32);
+        kv_aes128_ctr(&c, iv, in, out, 32);
+        KV_CHECK(hex_eq(out, "874d6191b620e3261bef6864990db6ce9806f66b7970fdff8617187bb9fffdff", 32));
+        kv_aes128_ctr(&c, iv, out, out, 32); /* in place, back again */
+        KV_CHECK(memcmp(out, in, 32) == 0);
+    }
+    kv_aes128_wipe(&c);
+    {
+        static const uint8_t zero[176];
+        KV_CHECK(memcmp(c.rk, zero, sizeof zero) == 0);
+    }
+}
+
+static void test_cmac_vectors(void)
+{
+    uint8_t key[16], msg[64], tag[16];
+    from_hex(key, "2b7e151628aed2a6abf7158809cf4f3c", 16);
+    from_hex(msg,
+             "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+             "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710", 64);
+    /* RFC 4493 section 4, examples 1-4 */
+    kv_cmac(key, msg, 0, tag);
+    KV_CHECK(hex_eq(tag, "bb1d6929e95937287fa37d129b756746", 16));
+    kv_cmac(key, msg, 16, tag);
+    KV_CHECK(hex_eq(tag, "070a16b46b4d4144f79bdd9dd04a287c", 16));
+    kv_cmac(key, msg, 40, tag);
+    KV_CHECK(hex_eq(tag, "dfa66747de9ae63030ca32611497c827", 16));
+    kv_cmac(key, msg, 64, tag);
+    KV_CHECK(hex_eq(tag, "51f0bebf7e3b9d92fc49741779363cfe", 16));
+    /* Streaming in odd pieces gives the same tag. */
+    {
+        kv_cmac_ctx c;
+        kv_cmac_init(&c, key);
+        kv_cmac_update(&c, msg, 7);
+        kv_cmac_update(&c, msg + 7, 9);
+        kv_cmac_update(&c, msg + 16, 0);
+        kv_cmac_update(&c, msg + 16, 17);
+        kv_cmac_update(&c, msg + 33, 31);
+        kv_cmac_final(&c, tag);
+        KV_CHECK(hex_eq(tag, "51f0bebf7e3b9d92fc49741779363cfe", 16));
+    }
+}
+
+static void test_kdf(void)
+{
+    uint8_t a[16], b[16], c[16], ctx[4] = {1, 2, 3, 4};
+    kv_kdf(master1, "kilovend meter", ctx, 4, a);
+    kv_kdf(master1, "kilovend meter", ctx, 4, b);
+    KV_CHECK(memcmp(a, b, 16) == 0);
+    kv_kdf(master1, "kilovend psc", ctx, 4, c);
+    KV_CHECK(memcmp(a, c, 16) != 0); /* labels separate domains */
+    ctx[3] = 5;
+    kv_kdf(master1, "kilovend meter", ctx, 4, c);
+    KV_CHECK(memcmp(a, c, 16) != 0);
+    /* The KDF is CMAC over its documented input: check the framing. */
+    {
+        uint8_t in[1 + 14 + 1 + 4 + 2], t[16];
+        in[0] = 1;
+        memcpy(in + 1, "kilovend meter", 14);
+        in[15] = 0;
+        in[16] = 1; in[17] = 2; in[18] = 3; in[19] = 4;
+        in[20] = 0; in[21] = 0x80;
+        kv_cmac(master1, in, sizeof in, t);
+        KV_CHECK(memcmp(t, a, 16) == 0);
+    }
+}
+
+static void test_util(void)
+{
+    /* CRC catalogue check values for "123456789" */
+    const uint8_t s[9] = {'1', '2', '3', '4', '5', '6', '7', '8', '9'};
+    KV_CHECK(kv_crc16(s, 9) == 0x29B1);
+    KV_CHECK(kv_crc32(s, 9) == 0xCBF43926u);
+    KV_CHECK(kv_meter_check_digit(12345678) == 2);
+    KV_CHECK(kv_meter_number_valid(METER_A));
+    KV_CHECK(!kv_meter_number_valid(123456781u));
+    KV_CHECK(!kv_meter_number_valid(0));
+    KV_CHECK(!kv_meter_number_valid(1000000000u));
+    /* Luhn catches every single-digit error and adjacent transposition */
+    for (uint32_t i = 0; i < 9; i++) {
+        uint32_t p = 1;
+        for (uint32_t j = 0; j < i; j++)
+            p *= 10;
+        uint32_t d = (METER_A / p) % 10;
+        uint32_t bad = METER_A - d * p + ((d + 1) % 10) * p;
+        KV_CHECK(!kv_meter_number_valid(bad));
+    }
+}
+
+/* ---- identity ------------------------------------------------------------ */
+
+static void test_identity(void)
+{
+    static const uint8_t types[] = {KV_CARD_USER, KV_CARD_CHECK, KV_CARD_PARAMETER,
+                                    KV_CARD_CLEAR_TAMPER, KV_CARD_KEY_CHANGE, KV_CARD_TEST};
+    uint8_t img[KV_CARD_SIZE];
+    kv_identity id, back;
+    for (unsigned t = 0; t < sizeof types; t++) {
+        issue(img, &id, types[t], UTILITY, 77 + t, METER_A);
+        KV_CHECK(kv_card_identity(img, &back) == KV_OK);
+        KV_CHECK(memcmp(&id, &back, sizeof id) == 0);
+    }
+    blank_card(img);
+    KV_CHECK(kv_card_identity(img, &back) == KV_E_BLANK);
+    /* Every single bit flip in the identity is caught. */
+    issue(img, &id, KV_CARD_USER, UTILITY, 77, METER_A);
+    for (unsigned i = 0; i < KV_ID_LEN * 8; i++) {
+        img[KV_ID_OFF + i / 8] ^= (uint8_t)(1u << (i % 8));
+        KV_CHECK(kv_card_identity(img, &back) != KV_OK);
+        img[KV_ID_OFF + i / 8] ^= (uint8_t)(1u << (i % 8));
+    }
+    KV_CHECK(kv_identity_check(&id, UTILITY, METER_A) == KV_OK);
+    KV_CHECK(kv_identity_check(&id, UTILITY + 1, METER_A) == KV_E_UTILITY);
+    KV_CHECK(kv_identity_check(&id, UTILITY, meter_with_check(12345679)) == KV_E_METER);
+    /* Bad fields refused on encode */
+    id.card_type = 0x55;
+    KV_CHECK(kv_identity_encode(&id, img + KV_ID_OFF) == KV_E_CARD_TYPE);
+    id.card_type = KV_CARD_USER;
+    id.meter_number = 123456781u;
+    KV_CHECK(kv_identity_encode(&id, img + KV_ID_OFF) == KV_E_FIELD);
+    id.meter_number = METER_A;
+    id.format_version = 2;
+    KV_CHECK(kv_identity_encode(&id, img + KV_ID_OFF) == KV_E_FORMAT);
+}
+
+/* ---- tokens ------------------------------------------------------------- */
+
+static void test_token_round_trips(void)
+{
+    kv_meter_keys k;
+    kv_identity id;
+    uint8_t img[KV_CARD_SIZE], slot[KV_SLOT_LEN];
+    kv_token t, back;
+    keys_for(&k, master1, UTILITY, METER_A, 1);
+
+    issue(img, &id, KV_CARD_USER, UTILITY, 100, METER_A);
+    t = credit_token(5, 123456, 2000);
+    KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_OK);
+    KV_CHECK(slot[46] == 0xFF && slot[47] == 0xFF);
+    KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_OK);
+    KV_CHECK(memcmp(&t, &back, sizeof t) == 0);
+    /* The body is encrypted: the cumulative is not visible in clear. */
+    {
+        uint8_t be[4];
+        kv_put_be32(be, 123456);
+        int seen = 0;
+        for (int i = 0; i + 4 <= KV_SLOT_LEN; i++)
+            seen |= memcmp(slot + i, be, 4) == 0;
+        KV_CHECK(!seen);
+    }
+
+    issue(img, &id, KV_CARD_PARAMETER, UTILITY, 101, METER_A);
+    memset(&t, 0, sizeof t);
+    t.kind = KV_TOKEN_PARAMETERS;
+    t.key_version = 1;
+    t.seq = 9;
+    t.u.params.alarm_level = 2000;
+    t.u.params.pretrip_level = 1000;
+    t.u.params.hoarding_limit = 100000;
+    t.u.params.max_power = 11000;
+    t.u.params.reconnect_delay = 60;
+    t.u.params.issued_at = 1764028800u;
+    KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_OK);
+    KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_OK);
+    KV_CHECK(memcmp(&t, &back, sizeof t) == 0);
+    t.u.params.pretrip_level = 3000; /* above alarm: refused */
+    KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_E_FIELD);
+
+    issue(img, &id, KV_CARD_KEY_CHANGE, UTILITY, 102, METER_A);
+    memset(&t, 0, sizeof t);
+    t.kind = KV_TOKEN_KEY_CHANGE;
+    t.key_version = 1;
+    t.seq = 10;
+    t.u.key_change.new_key_version = 2;
+    kv_derive_meter_key(master1, UTILITY, METER_A, 2, t.u.key_change.new_k_meter);
+    t.u.key_change.issued_at = 1764028800u;
+    KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_OK);
+    KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_OK);
+    KV_CHECK(memcmp(&t, &back, sizeof t) == 0);
+    /* the new key does not appear in clear */
+    {
+        int seen = 0;
+        for (int i = 0; i + 16 <= KV_SLOT_LEN; i++)
+            seen |= memcmp(slot + i, t.u.key_change.new_k_meter, 16) == 0;
+        KV_CHECK(!seen);
+    }
+
+    static const uint8_t simple[][2] = {{KV_CARD_CLEAR_TAMPER, KV_TOKEN_CLEAR_TAMPER},
+                                        {KV_CARD_TEST, KV_TOKEN_TEST}};
+    for (int i = 0; i < 2; i++) {
+        issue(img, &id, simple[i][0], UTILITY, 103 + (uint32_t)i, METER_A);
+        memset(&t, 0, sizeof t);
+        t.kind = simple[i][1];
+        t.key_version = 1;
+        t.seq = 11;
+        t.u.issued_at = 1764028801u;
+        KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_OK);
+        KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_OK);
+        KV_CHECK(memcmp(&t, &back, sizeof t) == 0);
+    }
+
+    /* A check card carries no token; a credit token never goes on it. */
+    issue(img, &id, KV_CARD_CHECK, UTILITY, 105, METER_A);
+    t = credit_token(5, 100, 100);
+    KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_E_KIND);
+    kv_meter_keys_wipe(&k);
+}
+
+/* Token sealed by the utility with crafted plaintext: proves the decoder
+ * checks authentic fields too (a bug in a station must not load garbage). */
+static void seal_raw(const kv_meter_keys *k, const kv_identity *id, uint8_t kind, uint32_t seq,
+                     const uint8_t body[32], uint8_t slot[KV_SLOT_LEN])
+{
+    uint8_t iv[16], idb[15], tag[16], d = 'T';
+    kv_aes128_ctx a;
+    kv_cmac_ctx c;
+    slot[0] = kind;
+    slot[1] = k->key_version;
+    kv_put_be32(slot + 2, seq);
+    iv[0] = kind; iv[1] = k->key_version;
+    kv_put_be32(iv + 2, id->meter_number);
+    kv_put_be32(iv + 6, id->card_serial);
+    kv_put_be32(iv + 10, seq);
+    iv[14] = iv[15] = 0;
+    kv_aes128_init(&a, k->k_enc);
+    kv_aes128_ctr(&a, iv, body, slot + 6, 32);
+    idb[0] = id->format_version; idb[1] = id->card_type;
+    kv_put_be32(idb + 2, id->utility_code);
+    kv_put_be32(idb + 6, id->card_serial);
+    kv_put_be32(idb + 10, id->meter_number);
+    idb[14] = id->key_version;
+    kv_cmac_init(&c, k->k_mac);
+    kv_cmac_update(&c, &d, 1);
+    kv_cmac_update(&c, idb, 15);
+    kv_cmac_update(&c, slot, 38);
+    kv_cmac_final(&c, tag);
+    memcpy(slot + 38, tag, 8);
+    slot[46] = slot[47] = 0xFF;
+}
+
+static void test_token_attacks(void)
+{
+    kv_meter_keys k, kb, k2, kother;
+    kv_identity id, idb;
+    uint8_t img[KV_CARD_SIZE], imgb[KV_CARD_SIZE], slot[KV_SLOT_LEN], body[32];
+    kv_token t, back;
+    uint32_t meter_b = meter_with_check(12345679);
+
+    keys_for(&k, master1, UTILITY, METER_A, 1);
+    keys_for(&kb, master1, UTILITY, meter_b, 1);
+    keys_for(&k2, master1, UTILITY, METER_A, 2);
+    keys_for(&kother, master2, UTILITY, METER_A, 1);
+    issue(img, &id, KV_CARD_USER, UTILITY, 200, METER_A);
+    t = credit_token(3, 50000, 50000);
+    KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_OK);
+
+    /* attack: wrong meter (token moved to a card of meter B, opened there) */
+    issue(imgb, &idb, KV_CARD_USER, UTILITY, 201, meter_b);
+    KV_CHECK(kv_token_open(&kb, &idb, slot, &back) == KV_E_MAC);
+    /* attack: the right card read by meter B's keys */
+    KV_CHECK(kv_token_open(&kb, &id, slot, &back) == KV_E_MAC);
+    /* attack: same meter number, another utility's master key */
+    KV_CHECK(kv_token_open(&kother, &id, slot, &back) == KV_E_MAC);
+    /* attack: token moved to another card of the same meter */
+    {
+        kv_identity id2 = id;
+        id2.card_serial = 202;
+        KV_CHECK(kv_token_open(&k, &id2, slot, &back) == KV_E_MAC);
+    }
+    /* attack: wrong key version */
+    KV_CHECK(kv_token_open(&k2, &id, slot, &back) == KV_E_KEY_VERSION);
+    t.key_version = 1;
+    KV_CHECK(kv_token_seal(&k2, &id, &t, slot) == KV_E_KEY_VERSION);
+    KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_OK);
+    /* attack: a bit flipped in every bit of every byte the token uses */
+    for (unsigned i = 0; i < KV_TOKEN_USED * 8; i++) {
+        slot[i / 8] ^= (uint8_t)(1u << (i % 8));
+        kv_err e = kv_token_open(&k, &id, slot, &back);
+        KV_CHECK(e == KV_E_MAC || (i / 8 == 1 && e == KV_E_KEY_VERSION));
+        KV_CHECK(back.seq == 0 && back.u.credit.cumulative == 0);
+        slot[i / 8] ^= (uint8_t)(1u << (i % 8));
+    }
+    /* attack: a guessed MAC (all zeros) and a truncated record (tail erased) */
+    {
+        uint8_t f[KV_SLOT_LEN];
+        memcpy(f, slot, sizeof f);
+        memset(f + 38, 0, 8);
+        KV_CHECK(kv_token_open(&k, &id, f, &back) == KV_E_MAC);
+        memcpy(f, slot, sizeof f);
+        memset(f + 30, 0xFF, 16);
+        KV_CHECK(kv_token_open(&k, &id, f, &back) == KV_E_MAC);
+    }
+    /* attack: identity of the card edited (serial) keeps the token MAC bound */
+    KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_OK);
+
+    /* authentic but malformed bodies are refused with KV_E_FIELD */
+    memset(body, 0, sizeof body);
+    kv_put_be32(body, 100);
+    kv_put_be32(body + 4, 200); /* amount above cumulative */
+    seal_raw(&k, &id, KV_TOKEN_CREDIT, 4, body, slot);
+    KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_E_FIELD);
+    memset(body, 0, sizeof body);
+    kv_put_be32(body, 0x80000000u); /* oversized cumulative */
+    seal_raw(&k, &id, KV_TOKEN_CREDIT, 4, body, slot);
+    KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_E_FIELD);
+    memset(body, 0, sizeof body);
+    kv_put_be32(body, 100);
+    body[31] = 1; /* reserved byte set */
+    seal_raw(&k, &id, KV_TOKEN_CREDIT, 4, body, slot);
+    KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_E_FIELD);
+    memset(body, 0, sizeof body);
+    seal_raw(&k, &id, KV_TOKEN_CREDIT, 0, body, slot); /* seq 0 */
+    KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_E_FIELD);
+    seal_raw(&k, &id, KV_TOKEN_PARAMETERS, 4, body, slot); /* kind for another card */
+    KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_E_KIND);
+    seal_raw(&k, &id, 0x77, 4, body, slot);
+    KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_E_KIND);
+
+    kv_meter_keys_wipe(&k);
+    kv_meter_keys_wipe(&kb);
+    kv_meter_keys_wipe(&k2);
+    kv_meter_keys_wipe(&kother);
+}
+
+/* ---- loading rule: replay, clone, dump restore, hoarding, over-zero ---- */
+
+static void test_load_rules(void)
+{
+    kv_meter_keys k;
+    kv_identity id;
+    kv_card_view v;
+    uint8_t card[KV_CARD_SIZE], dump[KV_CARD_SIZE], clone[KV_CARD_SIZE], slot[KV_SLOT_LEN];
+    int32_t rem = 0, nr;
+    uint32_t cum = 0, nc;
+    const uint32_t hoard = 100000; /* 1000.00 kWh */
+    unsigned off;
+
+    keys_for(&k, master1, UTILITY, METER_A, 1);
+    issue(card, &id, KV_CARD_USER, UTILITY, 300, METER_A);
+
+    off = sell(&k, card, 20000, slot);
+    memcpy(card + off, slot, KV_SLOT_LEN);
+    memcpy(dump, card, sizeof dump);   /* attacker keeps a dump */
+    memcpy(clone, card, sizeof clone); /* and a clone on a blank card */
+
+    KV_CHECK(kv_card_decode(&k, card, &v) == KV_OK && v.token_err == KV_OK);
+    KV_CHECK(kv_credit_load(&v.token.u.credit, rem, cum, hoard, &nr, &nc) == KV_OK);
+    KV_CHECK(nr == 20000 && nc == 20000);
+    rem = nr;
+    cum = nc;
+    /* attack: replay (same card inserted again) loads nothing */
+    KV_CHECK(kv_credit_load(&v.token.u.credit, rem, cum, hoard, &nr, &nc) == KV_E_REPLAY);
+    /* attack: clone loads nothing */
+    KV_CHECK(kv_card_decode(&k, clone, &v) == KV_OK && v.token_err == KV_OK);
+    KV_CHECK(kv_credit_load(&v.token.u.credit, rem, cum, hoard, &nr, &nc) == KV_E_REPLAY);
+
+    /* two purchases before the card visits the meter: both load */
+    off = sell(&k, card, 10000, slot);
+    memcpy(card + off, slot, KV_SLOT_LEN);
+    off = sell(&k, card, 5000, slot);
+    memcpy(card + off, slot, KV_SLOT_LEN);
+    KV_CHECK(kv_card_decode(&k, card, &v) == KV_OK && v.token_err == KV_OK);
+    KV_CHECK(v.token.u.credit.cumulative == 35000);
+    KV_CHECK(kv_credit_load(&v.token.u.credit, rem, cum, hoard, &nr, &nc) == KV_OK);
+    KV_CHECK(nr == 35000 && nc == 35000);
+    rem = nr;
+    cum = nc;
+    /* attack: dump restored to the card loads nothing */
+    KV_CHECK(kv_card_decode(&k, dump, &v) == KV_OK && v.token_err == KV_OK);
+    KV_CHECK(kv_credit_load(&v.token.u.credit, rem, cum, hoard, &nr, &nc) == KV_E_REPLAY);
+
+    /* hoarding: refused whole, stays on the card, loads after consumption */
+    off = sell(&k, card, 70000, slot);
+    memcpy(card + off, slot, KV_SLOT_LEN);
+    KV_CHECK(kv_card_decode(&k, card, &v) == KV_OK);
+    KV_CHECK(kv_credit_load(&v.token.u.credit, rem, cum, hoard, &nr, &nc) == KV_E_HOARD);
+    rem -= 5001; /* 50.01 kWh used: 29999 + 70000 = 99999 <= 100000 */
+    KV_CHECK(kv_credit_load(&v.token.u.credit, rem, cum, hoard, &nr, &nc) == KV_OK);
+    KV_CHECK(nr == 99999);
+    /* exactly at the limit is allowed, one above is not */
+    {
+        kv_credit c = {.cumulative = 1000, .amount = 1000};
+        KV_CHECK(kv_credit_load(&c, 99000, 0, hoard, &nr, &nc) == KV_OK && nr == 100000);
+        KV_CHECK(kv_credit_load(&c, 99001, 0, hoard, &nr, &nc) == KV_E_HOARD);
+        /* over-zero: a negative remaining is offset by the load */
+        KV_CHECK(kv_credit_load(&c, -250, 0, hoard, &nr, &nc) == KV_OK && nr == 750);
+        /* large negative balance and large credit: no overflow */
+        c.cumulative = 0x7FFFFFFFu;
+        KV_CHECK(kv_credit_load(&c, INT32_MIN, 0, 0x7FFFFFFFu, &nr, &nc) == KV_OK && nr == -1);
+        KV_CHECK(kv_credit_load(&c, 1, 0, 0xFFFFFFFFu, &nr, &nc) == KV_E_OVERFLOW);
+    }
+    kv_meter_keys_wipe(&k);
+}
+
+/* ---- readback ----------------------------------------------------------- */
+
+static void test_readback(void)
+{
+    kv_meter_keys k, kb;
+    kv_identity id;
+    uint8_t img[KV_CARD_SIZE], slot[KV_SLOT_LEN];
+    kv_readback rb, back;
+    keys_for(&k, master1, UTILITY, METER_A, 1);
+    keys_for(&kb, master1, UTILITY, meter_with_check(12345679), 1);
+    issue(img, &id, KV_CARD_USER, UTILITY, 400, METER_A);
+    memset(&rb, 0, sizeof rb);
+    rb.status = KV_RB_RELAY_CLOSED | KV_RB_RED;
+    rb.key_version = 1;
+    rb.counter = 17;
+    rb.remaining = -1234;
+    rb.cumulative_loaded = 35000;
+    rb.total_energy = 987654;
+    rb.phase_energy[0] = 329218;
+    rb.phase_energy[1] = 329218;
+    rb.phase_energy[2] = 329218;
+    rb.last_seq = 4;
+    rb.result = KV_E_HOARD;
+    rb.events[0] = 3;
+    rb.events[1] = 1;
+    KV_CHECK(kv_readback_seal(&k, &id, &rb, slot) == KV_OK);
+    KV_CHECK(kv_readback_open(&k, &id, slot, &back) == KV_OK);
+    KV_CHECK(memcmp(&rb, &back, sizeof rb) == 0);
+    /* attack: a bit flipped anywhere */
+    for (unsigned i = 0; i < KV_READBACK_USED * 8; i++) {
+        slot[i / 8] ^= (uint8_t)(1u << (i % 8));
+        kv_err e = kv_readback_open(&k, &id, slot, &back);
+        KV_CHECK(e == KV_E_MAC || (i / 8 == 2 && e == KV_E_KEY_VERSION));
+        slot[i / 8] ^= (uint8_t)(1u << (i % 8));
+    }
+    /* attack: forged readback, sealed with another meter's key */
+    KV_CHECK(kv_readback_seal(&kb, &id, &rb, slot) == KV_OK);
+    KV_CHECK(kv_readback_open(&k, &id, slot, &back) == KV_E_MAC);
+    /* attack: a token-MAC'd record cannot pass as a readback (domain) */
+    {
+        kv_token t = credit_token(3, 100, 100);
+        KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_OK);
+        KV_CHECK(kv_readback_open(&k, &id, slot, &back) != KV_OK);
+    }
+    kv_meter_keys_wipe(&k);
+    kv_meter_keys_wipe(&kb);
+}
+
+/* ---- tearing ----------------------------------------------------------- */
+
+/* Cut a slot write after every byte k, and mid-byte (erased byte or a
+ * partially programmed one), and check the card decodes to old or new. */
+static void tear_sweep(const kv_meter_keys *k, uint8_t card[KV_CARD_SIZE], unsigned off,
+                       const uint8_t newslot[KV_SLOT_LEN], unsigned used, int is_token,
+                       uint32_t old_mark, uint32_t new_mark)
+{
+    uint8_t order[KV_SLOT_LEN], torn[KV_CARD_SIZE];
+    unsigned n = kv_slot_write_plan(card + off, newslot, used, order);
+    KV_CHECK(n > 0);
+    for (unsigned cut = 0; cut <= n; cut++) {
+        for (int mid = 0; mid < 3; mid++) {
+            kv_card_view v;
+            memcpy(torn, card, KV_CARD_SIZE);
+            for (unsigned j = 0; j < cut; j++)
+                torn[off + order[j]] = newslot[order[j]];
+            if (cut < n && mid == 1)
+                torn[off + order[cut]] = 0xFF; /* erased, not yet written */
+            if (cut < n && mid == 2)
+                torn[off + order[cut]] = (uint8_t)(0xF0 | newslot[order[cut]]);
+            if (mid && cut == n)
+                continue;
+            /* a byte cut mid-write that already holds its final value is a
+             * finished byte: that case is the next cut */
+            if (cut < n && mid && torn[off + order[cut]] == newslot[order[cut]])
+                continue;
+            KV_CHECK(kv_card_decode(k, torn, &v) == KV_OK);
+            if (is_token) {
+                uint32_t want = cut == n ? new_mark : old_mark;
+                KV_CHECK(v.token_err == KV_OK || (old_mark == 0 && cut < n));
+                if (v.token_err == KV_OK)
+                    KV_CHECK(v.token.u.credit.cumulative == want);
+            } else {
+                uint32_t want = cut == n ? new_mark : old_mark;
+                KV_CHECK(v.readback_err == KV_OK || (old_mark == 0 && cut < n));
+                if (v.readback_err == KV_OK)
+                    KV_CHECK(v.readback.counter == want);
+            }
+        }
+    }
+    memcpy(card + off, newslot, KV_SLOT_LEN);
+}
+
+static void test_tearing(void)
+{
+    kv_meter_keys k;
+    kv_identity id;
+    uint8_t card[KV_CARD_SIZE], slot[KV_SLOT_LEN];
+    uint32_t cum = 0;
+    keys_for(&k, master1, UTILITY, METER_A, 1);
+    issue(card, &id, KV_CARD_USER, UTILITY, 500, METER_A);
+    /* six sales: the first on an empty token area, then alternating slots */
+    for (int s = 0; s < 6; s++) {
+        uint32_t amount = 1000u * (uint32_t)(s + 1);
+        unsigned off = sell(&k, card, amount, slot);
+        KV_CHECK(off == (s % 2 ? KV_TOKEN_B : KV_TOKEN_A));
+        tear_sweep(&k, card, off, slot, KV_TOKEN_USED, 1, cum, cum + amount);
+        cum += amount;
+    }
+    /* readback written by the meter: same rule */
+    for (uint32_t c = 1; c <= 4; c++) {
+        kv_card_view v;
+        kv_readback rb;
+        memset(&rb, 0, sizeof rb);
+        rb.key_version = 1;
+        rb.counter = c;
+        rb.remaining = (int32_t)(1000 * c);
+        rb.cumulative_loaded = cum;
+        KV_CHECK(kv_card_decode(&k, card, &v) == KV_OK);
+        unsigned off = kv_card_next_readback_offset(&v);
+        KV_CHECK(kv_readback_seal(&k, &id, &rb, slot) == KV_OK);
+        tear_sweep(&k, card, off, slot, KV_READBACK_USED, 0, c - 1, c);
+    }
+    kv_meter_keys_wipe(&k);
+}
+
+/* ---- PSC and provisioning ---------------------------------------------- */
+
+static void test_psc(void)
+{
+    kv_meter_keys k, kb;
+    uint8_t p1[3], p2[3];
+    unsigned same = 0;
+    keys_for(&k, master1, UTILITY, METER_A, 1);
+    keys_for(&kb, master1, UTILITY, meter_with_check(12345679), 1);
+    kv_card_psc(&k, 1, p1);
+    kv_card_psc(&k, 1, p2);
+    KV_CHECK(memcmp(p1, p2, 3) == 0);
+    for (uint32_t s = 1; s < 300; s++) {
+        kv_card_psc(&k, s, p1);
+        kv_card_psc(&k, s + 1, p2);
+        same += memcmp(p1, p2, 3) == 0;
+        KV_CHECK(!(p1[0] == 0xFF && p1[1] == 0xFF && p1[2] == 0xFF));
+        KV_CHECK(!(p1[0] == 0 && p1[1] == 0 && p1[2] == 0));
+        kv_card_psc(&kb, s, p2); /* same serial, other meter */
+        same += memcmp(p1, p2, 3) == 0;
+    }
+    KV_CHECK(same == 0); /* one sniffed PSC opens one card only */
+    /* the PSC key does not rotate with the token key */
+    {
+        kv_meter_keys k2;
+        keys_for(&k2, master1, UTILITY, METER_A, 2);
+        kv_card_psc(&k, 5, p1);
+        kv_card_psc(&k2, 5, p2);
+        KV_CHECK(memcmp(p1, p2, 3) == 0);
+        kv_meter_keys_wipe(&k2);
+    }
+    kv_meter_keys_wipe(&k);
+    kv_meter_keys_wipe(&kb);
+}
+
+static void test_provision(void)
+{
+    kv_provision p, back;
+    uint8_t blk[KV_PROVISION_LEN];
+    memset(&p, 0, sizeof p);
+    p.utility_code = UTILITY;
+    p.meter_number = METER_A;
+    p.key_version = 1;
+    p.psc_key_version = 1;
+    p.phases = 3;
+    kv_derive_meter_key(master1, UTILITY, METER_A, 1, p.k_meter);
+    kv_derive_psc_key(master1, UTILITY, METER_A, 1, p.k_psc);
+    p.alarm_level = 2000;
+    p.pretrip_level = 1000;
+    p.hoarding_limit = 100000;
+    p.max_power = 13800;
+    p.meter_constant = 1000;
+    p.reconnect_delay = 60;
+    KV_CHECK(kv_provision_encode(&p, blk) == KV_OK);
+    KV_CHECK(kv_provision_decode(blk, UTILITY, &back) == KV_OK);
+    KV_CHECK(memcmp(&p, &back, sizeof p) == 0);
+    KV_CHECK(kv_provision_decode(blk, 0, &back) == KV_OK);
+    KV_CHECK(kv_provision_decode(blk, UTILITY + 1, &back) == KV_E_UTILITY);
+    for (unsigned i = 0; i < KV_PROVISION_LEN * 8; i += 3) {
+        blk[i / 8] ^= (uint8_t)(1u << (i % 8));
+        KV_CHECK(kv_provision_decode(blk, UTILITY, &back) == KV_E_PROVISION);
+        blk[i / 8] ^= (uint8_t)(1u << (i % 8));
+    }
+    p.alarm_level = 200000; /* above hoarding */
+    KV_CHECK(kv_provision_encode(&p, blk) == KV_E_PROVISION);
+    kv_provision_wipe(&p);
+}
+
+/* ---- random round trips ------------------------------------------------- */
+
+static void test_random_round_trips(unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t master[16], img[KV_CARD_SIZE], slot[KV_SLOT_LEN];
+        kv_meter_keys k;
+        kv_identity id;
+        kv_token t, back;
+        for (int j = 0; j < 16; j++)
+            master[j] = (uint8_t)rnd();
+        uint32_t meter = meter_with_check(rnd() % 100000000u);
+        if (meter == 0)
+            meter = METER_A;
+        keys_for(&k, master, 1 + rnd() % 0xFFFFFFFEu, meter, 1);
+        issue(img, &id, KV_CARD_USER, 1 + rnd() % 1000, 1 + rnd() % 0xFFFFFFFEu, meter);
+        uint32_t cum = rnd() & 0x7FFFFFFFu;
+        t = credit_token(1 + rnd() % 0xFFFFFFFEu, cum, cum ? rnd() % cum : 0);
+        KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_OK);
+        KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_OK);
+        KV_CHECK(memcmp(&t, &back, sizeof t) == 0);
+        kv_meter_keys_wipe(&k);
+    }
+}
+
+unsigned kv_contract_tests(void)
+{
+    kvtest_failures = 0;
+    test_aes_vectors();
+    test_cmac_vectors();
+    test_kdf();
+    test_util();
+    test_identity();
+    test_token_round_trips();
+    test_token_attacks();
+    test_load_rules();
+    test_readback();
+    test_tearing();
+    test_psc();
+    test_provision();
+    test_random_round_trips(200);
+    kvtest_print_u32("checks: ", kvtest_checks);
+    kvtest_print_u32("failures: ", kvtest_failures);
+    return kvtest_failures;
+}
