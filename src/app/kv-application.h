@@ -1,0 +1,17 @@
+/* kv-application.h - the cashier app: options, app actions, one window. */
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+#define KV_APPLICATION_ID "org.kilovend.Station"
+
+#define KV_TYPE_APPLICATION (kv_application_get_type())
+G_DECLARE_FINAL_TYPE(KvApplication, kv_application, KV, APPLICATION, AdwApplication)
+
+KvApplication *kv_application_new(void);
+GSettings *kv_application_get_settings(KvApplication *self);
+gboolean kv_application_get_demo(KvApplication *self);
+
+G_END_DECLS

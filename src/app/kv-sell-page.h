@@ -1,0 +1,16 @@
+/* kv-sell-page.h - the home screen: read the card, price, sell, receipt. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "kv-session.h"
+
+G_BEGIN_DECLS
+
+#define KV_TYPE_SELL_PAGE (kv_sell_page_get_type())
+G_DECLARE_FINAL_TYPE(KvSellPage, kv_sell_page, KV, SELL_PAGE, GtkWidget)
+
+void kv_sell_page_set_session(KvSellPage *self, KvSession *session);
+void kv_sell_page_focus_amount(KvSellPage *self);
+
+G_END_DECLS
