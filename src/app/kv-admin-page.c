@@ -8,6 +8,8 @@
 
 #include <glib/gi18n.h>
 
+#include "kv-widget-util.h"
+
 #include "kv-admin-page.h"
 
 struct _KvAdminPage {
@@ -39,6 +41,7 @@ static void kv_admin_page_dispose(GObject *object)
     KvAdminPage *self = KV_ADMIN_PAGE(object);
 
     gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_ADMIN_PAGE);
+    kv_widget_unparent_children(GTK_WIDGET(self));
     g_clear_object(&self->session);
     g_clear_object(&self->settings);
     G_OBJECT_CLASS(kv_admin_page_parent_class)->dispose(object);

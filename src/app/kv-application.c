@@ -189,3 +189,9 @@ gboolean kv_application_get_demo(KvApplication *self)
     g_return_val_if_fail(KV_IS_APPLICATION(self), FALSE);
     return self->demo;
 }
+
+KvSession *kv_application_get_session(KvApplication *self)
+{
+    g_return_val_if_fail(KV_IS_APPLICATION(self), NULL);
+    return self->session;
+}

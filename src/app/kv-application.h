@@ -3,6 +3,8 @@
 
 #include <adwaita.h>
 
+#include "kv-session.h"
+
 G_BEGIN_DECLS
 
 #define KV_APPLICATION_ID "org.kilovend.Station"
@@ -13,5 +15,7 @@ G_DECLARE_FINAL_TYPE(KvApplication, kv_application, KV, APPLICATION, AdwApplicat
 KvApplication *kv_application_new(void);
 GSettings *kv_application_get_settings(KvApplication *self);
 gboolean kv_application_get_demo(KvApplication *self);
+/* The station session (valid after startup). */
+KvSession *kv_application_get_session(KvApplication *self);
 
 G_END_DECLS

@@ -4,6 +4,8 @@
 
 #include <glib/gi18n.h>
 
+#include "kv-widget-util.h"
+
 #include "kv-cards-page.h"
 
 struct _KvCardsPage {
@@ -19,6 +21,7 @@ static void kv_cards_page_dispose(GObject *object)
     KvCardsPage *self = KV_CARDS_PAGE(object);
 
     gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_CARDS_PAGE);
+    kv_widget_unparent_children(GTK_WIDGET(self));
     g_clear_object(&self->session);
     G_OBJECT_CLASS(kv_cards_page_parent_class)->dispose(object);
 }

@@ -4,6 +4,8 @@
 
 #include <glib/gi18n.h>
 
+#include "kv-widget-util.h"
+
 #include "kv-customers-page.h"
 
 struct _KvCustomersPage {
@@ -19,6 +21,7 @@ static void kv_customers_page_dispose(GObject *object)
     KvCustomersPage *self = KV_CUSTOMERS_PAGE(object);
 
     gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_CUSTOMERS_PAGE);
+    kv_widget_unparent_children(GTK_WIDGET(self));
     g_clear_object(&self->session);
     G_OBJECT_CLASS(kv_customers_page_parent_class)->dispose(object);
 }

@@ -4,6 +4,8 @@
 
 #include <glib/gi18n.h>
 
+#include "kv-widget-util.h"
+
 #include "kv-reports-page.h"
 #include "kv-sales-chart.h"
 
@@ -20,6 +22,7 @@ static void kv_reports_page_dispose(GObject *object)
     KvReportsPage *self = KV_REPORTS_PAGE(object);
 
     gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_REPORTS_PAGE);
+    kv_widget_unparent_children(GTK_WIDGET(self));
     g_clear_object(&self->session);
     G_OBJECT_CLASS(kv_reports_page_parent_class)->dispose(object);
 }

@@ -9,6 +9,8 @@
 
 #include <glib/gi18n.h>
 
+#include "kv-widget-util.h"
+
 #include "kv-amount.h"
 #include "kv-sell-page.h"
 
@@ -111,6 +113,7 @@ static void kv_sell_page_dispose(GObject *object)
     KvSellPage *self = KV_SELL_PAGE(object);
 
     gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_SELL_PAGE);
+    kv_widget_unparent_children(GTK_WIDGET(self));
     g_clear_object(&self->session);
     G_OBJECT_CLASS(kv_sell_page_parent_class)->dispose(object);
 }

@@ -9,6 +9,8 @@
 
 #include <glib/gi18n.h>
 
+#include "kv-widget-util.h"
+
 #include "kv-amount.h"
 #include "kv-signin-page.h"
 
@@ -179,6 +181,7 @@ static void kv_signin_page_dispose(GObject *object)
 
     g_cancellable_cancel(self->cancellable);
     gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_SIGNIN_PAGE);
+    kv_widget_unparent_children(GTK_WIDGET(self));
     g_clear_object(&self->cancellable);
     g_clear_object(&self->session);
     G_OBJECT_CLASS(kv_signin_page_parent_class)->dispose(object);
