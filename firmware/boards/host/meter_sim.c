@@ -292,8 +292,20 @@ static int cmd_run(int argc, char **argv)
         return die("run needs --kw P", NULL);
     for (int p = 0; p < 3; p++)
         sum += labs(weights[p]);
-    for (int p = 0; p < 3; p++)
-        w[p] = sum ? (int32_t)(kw_milli * weights[p] / sum) : 0;
+    /* kW x 1000 = W; the split keeps the total exact (the last loaded
+     * phase takes the rounding). */
+    {
+        long left = kw_milli, last = -1;
+        for (int p = 0; p < 3; p++) {
+            w[p] = sum ? (int32_t)(kw_milli * weights[p] / sum) : 0;
+            if (weights[p])
+                last = p;
+        }
+        for (int p = 0; p < 3; p++)
+            left -= labs(w[p]);
+        if (last >= 0)
+            w[last] += (int32_t)(weights[last] < 0 ? -left : left);
+    }
     seconds = (uint32_t)(hours_milli * 3600 / 1000);
     host_board_run(&board, w, phase_ok, seconds);
     printf("ran %lu s at %ld W (L1 %ld, L2 %ld, L3 %ld)\ndisplay: %s\n", (unsigned long)seconds,
@@ -410,6 +422,7 @@ int main(int argc, char **argv)
     ram.size = sizeof ram.p;
     ram.p = board.p;
     ram.p.run = board.m.run;
+    ram.p.st = board.m.st;
     if (write_file(nv_path, board.nv, sizeof board.nv, 0600) != 0 ||
         write_file(ram_path, &ram, sizeof ram, 0600) != 0)
         return die("cannot save the meter state in", state);
