@@ -2,8 +2,8 @@
 # test-meter-sim.sh SIM TESTKIT: kilovend-meter-sim end to end, through its
 # command line, with card files in the kilovend-vcard format.
 set -eu
-sim=$1
-kit=$2
+sim=$(realpath "$1")
+kit=$(realpath "$2")
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
