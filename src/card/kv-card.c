@@ -94,6 +94,9 @@ static gboolean transmit(KvCard *card, const guint8 *apdu, gsize len, guint8 *re
     LONG rv = SCardTransmit(card->h, pci, apdu, (DWORD)len, NULL, resp, &rlen);
 
     card->stats.apdus++;
+    /* vpcd turns a card that vanished mid-command into an empty answer */
+    if (rv == SCARD_S_SUCCESS && rlen == 0)
+        rv = SCARD_E_NOT_TRANSACTED;
     if (rv != SCARD_S_SUCCESS) {
         explain_failure(card, rv, what, error);
         return FALSE;
