@@ -230,7 +230,6 @@ static char *pick_reader(KvCardService *svc, const char *reader, GError **error)
 
 KvCard *kv_card_connect(KvCardService *svc, const char *reader, GError **error)
 {
-    g_autoptr(GError) local = NULL;
     KvCard *card;
     LONG rv;
     guint8 atr[MAX_ATR_SIZE];
