@@ -10,7 +10,12 @@
 
 #include <glib/gi18n.h>
 
+#include <errno.h>
+#include <glib/gstdio.h>
+
 #include "kv-application.h"
+#include "kv-card-watcher.h"
+#include "kv-demo.h"
 #include "kv-window.h"
 
 struct _KvApplication {
@@ -18,9 +23,12 @@ struct _KvApplication {
 
     GSettings *settings;
     KvSession *session;
+    KvCardWatcher *watcher;
     gboolean demo;
+    char *demo_dir;
     char *db_path;
     char *keys_path;
+    char *open_error;
 };
 
 G_DEFINE_FINAL_TYPE(KvApplication, kv_application, ADW_TYPE_APPLICATION)
@@ -31,6 +39,8 @@ static const GOptionEntry option_entries[] = {
      N_("Run with a virtual card reader and a demonstration database"), NULL},
     {"db", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Use this station database"), N_("FILE")},
     {"keys", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Use this key file"), N_("FILE")},
+    {"demo-dir", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+     N_("Keep the demonstration station in this folder (made if empty)"), N_("DIR")},
     {NULL}};
 
 /* GSettings aborts on a missing schema: check first, to say what to do. */
@@ -42,6 +52,81 @@ static gboolean settings_schema_installed(void)
     if (source != NULL)
         schema = g_settings_schema_source_lookup(source, KV_APPLICATION_ID, TRUE);
     return schema != NULL;
+}
+
+static gboolean remove_tree(const char *path)
+{
+    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+        const char *name;
+
+        while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+            g_autofree char *child = g_build_filename(path, name, NULL);
+            remove_tree(child);
+        }
+    }
+    return g_remove(path) == 0;
+}
+
+/* The outer `kilovend --demo`: make the demo station, then run the app again
+ * inside a private card service with the virtual reader.  Returns the exit
+ * status, or -1 to go on (we are the inner one). */
+static int prepare_demo(KvApplication *self)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *db = NULL;
+    g_autofree char *exe = NULL;
+    gboolean made_dir = FALSE;
+    char *argv[5];
+    int status = 1;
+
+    if (g_getenv("KV_PCSC_DIR") != NULL && self->demo_dir != NULL) {
+        /* Inside kv-pcsc-env: use the demo station. */
+        self->db_path = kv_demo_db_path(self->demo_dir);
+        self->keys_path = kv_demo_keys_path(self->demo_dir);
+        g_setenv("KILOVEND_DEMO_DIR", self->demo_dir, TRUE);
+        return -1;
+    }
+    if (self->demo_dir == NULL) {
+        self->demo_dir = g_dir_make_tmp("kilovend-demo-XXXXXX", &error);
+        if (self->demo_dir == NULL) {
+            g_printerr("kilovend: %s\n", error->message);
+            return 1;
+        }
+        made_dir = TRUE;
+    } else if (g_mkdir_with_parents(self->demo_dir, 0700) != 0) {
+        g_printerr(_("kilovend: cannot make the folder %s: %s\n"), self->demo_dir,
+                   g_strerror(errno));
+        return 1;
+    }
+    db = kv_demo_db_path(self->demo_dir);
+    if (!g_file_test(db, G_FILE_TEST_EXISTS)) {
+        g_print(_("Making the demonstration station in %s…\n"), self->demo_dir);
+        if (!kv_demo_create(self->demo_dir, &error)) {
+            g_printerr(_("kilovend: the demonstration station could not be made: %s\n"),
+                       error->message);
+            goto out;
+        }
+    }
+    exe = g_file_read_link("/proc/self/exe", &error);
+    if (exe == NULL) {
+        g_printerr("kilovend: %s\n", error->message);
+        goto out;
+    }
+    argv[0] = exe;
+    argv[1] = (char *)"--demo";
+    argv[2] = (char *)"--demo-dir";
+    argv[3] = self->demo_dir;
+    argv[4] = NULL;
+    if (!kv_demo_run_in_pcsc_env(self->demo_dir, argv, &status, &error)) {
+        g_printerr("kilovend: %s\n", error->message);
+        status = 1;
+    }
+out:
+    /* Our own temporary folder: nothing else lives there. */
+    if (made_dir && !remove_tree(self->demo_dir))
+        g_printerr(_("kilovend: could not remove %s\n"), self->demo_dir);
+    return status;
 }
 
 static int kv_application_handle_local_options(GApplication *app, GVariantDict *options)
@@ -62,6 +147,12 @@ static int kv_application_handle_local_options(GApplication *app, GVariantDict *
     self->demo = g_variant_dict_contains(options, "demo");
     g_variant_dict_lookup(options, "db", "^ay", &self->db_path);
     g_variant_dict_lookup(options, "keys", "^ay", &self->keys_path);
+    g_variant_dict_lookup(options, "demo-dir", "^ay", &self->demo_dir);
+    if (self->demo) {
+        int status = prepare_demo(self);
+        if (status >= 0)
+            return status;
+    }
     /* A demo or a station on another database is its own instance: it must
      * not hand its work to a station already running. */
     if (self->demo || self->db_path != NULL)
@@ -74,8 +165,11 @@ static void kv_application_activate(GApplication *app)
     KvApplication *self = KV_APPLICATION(app);
     GtkWindow *window = gtk_application_get_active_window(GTK_APPLICATION(app));
 
-    if (window == NULL)
+    if (window == NULL) {
         window = GTK_WINDOW(kv_window_new(self, self->session));
+        if (self->open_error != NULL)
+            kv_window_show_problem(KV_WINDOW(window), self->open_error);
+    }
     gtk_window_present(window);
 }
 
@@ -115,6 +209,53 @@ static const GActionEntry app_actions[] = {
     {"quit", kv_application_quit, NULL, NULL, NULL, {0}},
 };
 
+static void on_station_open_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvApplication) self = user_data;
+    g_autoptr(GError) error = NULL;
+    GtkWindow *window;
+
+    if (kv_session_open_finish(KV_SESSION(source), result, &error))
+        return;
+    /* A station without its database is no use: the window says why and
+     * what to do. */
+    g_free(self->open_error);
+    self->open_error = g_strdup(error->message);
+    window = gtk_application_get_active_window(GTK_APPLICATION(self));
+    if (window != NULL)
+        kv_window_show_problem(KV_WINDOW(window), self->open_error);
+}
+
+static void open_station(KvApplication *self)
+{
+    g_autofree char *db = NULL;
+    g_autofree char *keys = NULL;
+    g_autofree char *reader = NULL;
+
+    db = self->db_path != NULL ? g_strdup(self->db_path)
+                               : g_settings_get_string(self->settings, "database-path");
+    if (*db == '\0') {
+        g_free(db);
+        db = g_build_filename(g_get_user_data_dir(), "kilovend", "station.db", NULL);
+    }
+    keys = self->keys_path != NULL ? g_strdup(self->keys_path)
+                                   : g_settings_get_string(self->settings, "key-file-path");
+    if (*keys == '\0') {
+        g_autofree char *dir = g_path_get_dirname(db);
+        g_free(keys);
+        keys = g_build_filename(dir, "station.keys", NULL);
+    }
+
+    reader = self->demo ? g_strdup(g_getenv("KV_PCSC_READER"))
+                        : g_settings_get_string(self->settings, "reader-name");
+    self->watcher = kv_card_watcher_new(reader);
+    kv_session_set_watcher(self->session, self->watcher);
+    kv_card_watcher_start(self->watcher);
+
+    kv_session_open_async(self->session, db, keys, NULL, on_station_open_cb,
+                          g_object_ref(self));
+}
+
 static void kv_application_startup(GApplication *app)
 {
     KvApplication *self = KV_APPLICATION(app);
@@ -129,14 +270,18 @@ static void kv_application_startup(GApplication *app)
 
     self->settings = g_settings_new(KV_APPLICATION_ID);
     self->session = kv_session_new();
+    open_station(self);
 }
 
 static void kv_application_shutdown(GApplication *app)
 {
     KvApplication *self = KV_APPLICATION(app);
 
+    if (self->watcher != NULL)
+        kv_card_watcher_stop(self->watcher);
     G_APPLICATION_CLASS(kv_application_parent_class)->shutdown(app);
     g_clear_object(&self->session);
+    g_clear_object(&self->watcher);
 }
 
 static void kv_application_finalize(GObject *object)
@@ -145,7 +290,10 @@ static void kv_application_finalize(GObject *object)
 
     g_clear_object(&self->session);
     g_clear_object(&self->settings);
+    g_clear_object(&self->watcher);
     g_clear_pointer(&self->db_path, g_free);
+    g_clear_pointer(&self->demo_dir, g_free);
+    g_clear_pointer(&self->open_error, g_free);
     g_clear_pointer(&self->keys_path, g_free);
     G_OBJECT_CLASS(kv_application_parent_class)->finalize(object);
 }
@@ -182,6 +330,12 @@ GSettings *kv_application_get_settings(KvApplication *self)
 {
     g_return_val_if_fail(KV_IS_APPLICATION(self), NULL);
     return self->settings;
+}
+
+const char *kv_application_get_demo_dir(KvApplication *self)
+{
+    g_return_val_if_fail(KV_IS_APPLICATION(self), NULL);
+    return self->demo ? self->demo_dir : NULL;
 }
 
 gboolean kv_application_get_demo(KvApplication *self)

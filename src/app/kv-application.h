@@ -15,6 +15,7 @@ G_DECLARE_FINAL_TYPE(KvApplication, kv_application, KV, APPLICATION, AdwApplicat
 KvApplication *kv_application_new(void);
 GSettings *kv_application_get_settings(KvApplication *self);
 gboolean kv_application_get_demo(KvApplication *self);
+const char *kv_application_get_demo_dir(KvApplication *self);
 /* The station session (valid after startup). */
 KvSession *kv_application_get_session(KvApplication *self);
 

@@ -11,5 +11,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(KvCardsPage, kv_cards_page, KV, CARDS_PAGE, GtkWidget)
 
 void kv_cards_page_set_session(KvCardsPage *self, KvSession *session);
+/* The CSV file of the next batch (a header line with a "meter" column). */
+void kv_cards_page_set_batch_file(KvCardsPage *self, const char *path);
 
 G_END_DECLS

@@ -8,7 +8,7 @@
 
 #include <glib/gi18n.h>
 
-#include "kv-amount.h"
+#include "kv-money.h"
 #include "kv-sales-chart.h"
 
 struct _KvSalesChart {
@@ -54,29 +54,21 @@ static void draw_text(cairo_t *cr, PangoLayout *layout, const char *text, double
     pango_cairo_show_layout(cr, layout);
 }
 
-static void kv_sales_chart_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
+/* Draw the chart into any cairo context: the widget, or a PDF page. */
+void kv_sales_chart_render(KvSalesChart *self, cairo_t *cr, PangoLayout *layout, double width,
+                           double height, const GdkRGBA *fg)
 {
-    KvSalesChart *self = KV_SALES_CHART(widget);
-    double width = gtk_widget_get_width(widget), height = gtk_widget_get_height(widget);
     double plot_w = width - MARGIN_LEFT - MARGIN_RIGHT;
     double plot_h = height - MARGIN_TOP - MARGIN_BOTTOM;
-    g_autoptr(PangoLayout) layout = NULL;
-    GdkRGBA fg, accent = {0.21, 0.52, 0.89, 1.0};
+    const GdkRGBA accent = {0.21, 0.52, 0.89, 1.0};
     gint64 max = kv_sales_chart_get_max(self);
-    cairo_t *cr;
     guint n = self->values->len;
 
     if (plot_w < 20 || plot_h < 20)
         return;
-
-    gtk_style_context_get_color(gtk_widget_get_style_context(widget), &fg);
-    layout = gtk_widget_create_pango_layout(widget, NULL);
-    cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(0, 0, width, height));
-
     if (n == 0) {
-        cairo_set_source_rgba(cr, fg.red, fg.green, fg.blue, 0.55);
+        cairo_set_source_rgba(cr, fg->red, fg->green, fg->blue, 0.55);
         draw_text(cr, layout, _("No sales in this period"), width / 2, height / 2, 0.5);
-        cairo_destroy(cr);
         return;
     }
 
@@ -84,13 +76,13 @@ static void kv_sales_chart_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
     cairo_set_line_width(cr, 1.0);
     for (int i = 0; i <= 2; i++) {
         double y = MARGIN_TOP + plot_h - plot_h * i / 2.0;
-        g_autofree char *text = kv_amount_format(max * i / 2, self->digits);
+        g_autofree char *text = kv_decimal_format(max * i / 2, self->digits);
 
-        cairo_set_source_rgba(cr, fg.red, fg.green, fg.blue, 0.15);
+        cairo_set_source_rgba(cr, fg->red, fg->green, fg->blue, 0.15);
         cairo_move_to(cr, MARGIN_LEFT, (int)y + 0.5);
         cairo_line_to(cr, MARGIN_LEFT + plot_w, (int)y + 0.5);
         cairo_stroke(cr);
-        cairo_set_source_rgba(cr, fg.red, fg.green, fg.blue, 0.7);
+        cairo_set_source_rgba(cr, fg->red, fg->green, fg->blue, 0.7);
         draw_text(cr, layout, text, MARGIN_LEFT - 6, y, 1.0);
     }
 
@@ -108,12 +100,26 @@ static void kv_sales_chart_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
             cairo_rectangle(cr, x, MARGIN_TOP + plot_h - h, bar, h);
             cairo_fill(cr);
             if (i % label_every == 0 || i == n - 1) {
-                cairo_set_source_rgba(cr, fg.red, fg.green, fg.blue, 0.7);
+                cairo_set_source_rgba(cr, fg->red, fg->green, fg->blue, 0.7);
                 draw_text(cr, layout, g_ptr_array_index(self->labels, i), x + bar / 2,
                           MARGIN_TOP + plot_h + MARGIN_BOTTOM / 2, 0.5);
             }
         }
     }
+}
+
+static void kv_sales_chart_snapshot(GtkWidget *widget, GtkSnapshot *snapshot)
+{
+    KvSalesChart *self = KV_SALES_CHART(widget);
+    double width = gtk_widget_get_width(widget), height = gtk_widget_get_height(widget);
+    g_autoptr(PangoLayout) layout = gtk_widget_create_pango_layout(widget, NULL);
+    GdkRGBA fg;
+    cairo_t *cr;
+
+    /* On GTK 4.8 the foreground colour comes from the style context. */
+    gtk_style_context_get_color(gtk_widget_get_style_context(widget), &fg);
+    cr = gtk_snapshot_append_cairo(snapshot, &GRAPHENE_RECT_INIT(0, 0, width, height));
+    kv_sales_chart_render(self, cr, layout, width, height, &fg);
     cairo_destroy(cr);
 }
 
@@ -173,7 +179,7 @@ void kv_sales_chart_set_data(KvSalesChart *self, const char *const *labels,
     self->digits = digits;
     for (guint i = 0; i < n; i++) {
         gint64 v = MAX(values[i], 0);
-        g_autofree char *text = kv_amount_format(v, digits);
+        g_autofree char *text = kv_decimal_format(v, digits);
 
         g_ptr_array_add(self->labels, g_strdup(labels[i]));
         g_array_append_val(self->values, v);

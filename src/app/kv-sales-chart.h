@@ -15,5 +15,8 @@ void kv_sales_chart_set_data(KvSalesChart *self, const char *const *labels,
                              const gint64 *values, guint n, guint digits);
 guint kv_sales_chart_get_n_bars(KvSalesChart *self);
 gint64 kv_sales_chart_get_max(KvSalesChart *self);
+/* Draw into any cairo context (the widget, a PDF page) in colour fg. */
+void kv_sales_chart_render(KvSalesChart *self, cairo_t *cr, PangoLayout *layout, double width,
+                           double height, const GdkRGBA *fg);
 
 G_END_DECLS

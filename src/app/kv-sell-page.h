@@ -10,7 +10,9 @@ G_BEGIN_DECLS
 #define KV_TYPE_SELL_PAGE (kv_sell_page_get_type())
 G_DECLARE_FINAL_TYPE(KvSellPage, kv_sell_page, KV, SELL_PAGE, GtkWidget)
 
-void kv_sell_page_set_session(KvSellPage *self, KvSession *session);
+void kv_sell_page_set_session(KvSellPage *self, KvSession *session, GSettings *settings);
+/* Read the card if one is already in the reader. */
+void kv_sell_page_refresh_card(KvSellPage *self);
 void kv_sell_page_focus_amount(KvSellPage *self);
 
 G_END_DECLS

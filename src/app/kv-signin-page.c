@@ -11,7 +11,7 @@
 
 #include "kv-widget-util.h"
 
-#include "kv-amount.h"
+#include "kv-demo.h"
 #include "kv-signin-page.h"
 
 struct _KvSigninPage {
@@ -35,6 +35,10 @@ struct _KvSigninPage {
     GtkButton *open_shift_button;
     GtkSpinner *spinner;
     GtkLabel *busy_label;
+    GtkLabel *demo_label;
+    AdwStatusPage *problem_page;
+    AdwStatusPage *shift_status;
+    gboolean problem;
 };
 
 G_DEFINE_FINAL_TYPE(KvSigninPage, kv_signin_page, GTK_TYPE_WIDGET)
@@ -98,8 +102,13 @@ static void kv_signin_page_sign_in(GtkWidget *widget, const char *action_name, G
     const char *user = gtk_editable_get_text(GTK_EDITABLE(self->username_entry));
     const char *password = gtk_editable_get_text(GTK_EDITABLE(self->password_entry));
 
-    if (self->busy || self->session == NULL)
+    if (self->busy || self->problem || self->session == NULL)
         return;
+    if (!kv_session_is_open(self->session)) {
+        show_error(self->error_label, _("The station is still opening its database: try "
+                                        "again in a moment."));
+        return;
+    }
     if (*user == '\0') {
         show_error(self->error_label, _("Type your user name."));
         gtk_widget_grab_focus(GTK_WIDGET(self->username_entry));
@@ -157,8 +166,7 @@ static void kv_signin_page_open_shift(GtkWidget *widget, const char *action_name
         return;
     }
     if (*float_text != '\0' &&
-        !kv_amount_parse(float_text, kv_session_get_currency_digits(self->session), &float_minor,
-                         &error)) {
+        !kv_session_parse_money(self->session, float_text, &float_minor, &error)) {
         g_autofree char *msg = g_strdup_printf(_("Opening cash float: %s"), error->message);
         show_error(self->shift_error_label, msg);
         return;
@@ -210,6 +218,9 @@ static void kv_signin_page_class_init(KvSigninPageClass *klass)
     gtk_widget_class_bind_template_child(widget_class, KvSigninPage, open_shift_button);
     gtk_widget_class_bind_template_child(widget_class, KvSigninPage, spinner);
     gtk_widget_class_bind_template_child(widget_class, KvSigninPage, busy_label);
+    gtk_widget_class_bind_template_child(widget_class, KvSigninPage, demo_label);
+    gtk_widget_class_bind_template_child(widget_class, KvSigninPage, problem_page);
+    gtk_widget_class_bind_template_child(widget_class, KvSigninPage, shift_status);
 
     gtk_widget_class_install_action(widget_class, "signin.sign-in", NULL, kv_signin_page_sign_in);
     gtk_widget_class_install_action(widget_class, "signin.open-shift", NULL,
@@ -253,10 +264,42 @@ void kv_signin_page_set_session(KvSigninPage *self, KvSession *session)
     g_set_object(&self->session, session);
 }
 
+void kv_signin_page_show_problem(KvSigninPage *self, const char *message)
+{
+    g_autofree char *text = NULL;
+
+    g_return_if_fail(KV_IS_SIGNIN_PAGE(self));
+
+    self->problem = TRUE;
+    text = g_strdup_printf(_("%s\n\nCheck the database and key file paths (--db, --keys, or "
+                             "the settings), restore a backup with “kilovendctl restore”, or "
+                             "create a station with “kilovendctl init”."),
+                           message);
+    adw_status_page_set_description(self->problem_page, text);
+    set_busy(self, NULL, "problem");
+}
+
+void kv_signin_page_set_demo(KvSigninPage *self, gboolean demo)
+{
+    g_autofree char *text = NULL;
+
+    g_return_if_fail(KV_IS_SIGNIN_PAGE(self));
+
+    text = g_strdup_printf(_("Demonstration station. Cashier: %s / %s. Supervisor (opens the "
+                             "shift): %s / %s. Key file passphrase: %s. Administrator: %s / %s."),
+                           KV_DEMO_CASHIER, KV_DEMO_CASHIER_PASSWORD, KV_DEMO_SUPERVISOR,
+                           KV_DEMO_SUPERVISOR_PASSWORD, KV_DEMO_PASSPHRASE, KV_DEMO_ADMIN,
+                           KV_DEMO_ADMIN_PASSWORD);
+    gtk_label_set_label(self->demo_label, text);
+    gtk_widget_set_visible(GTK_WIDGET(self->demo_label), demo);
+}
+
 void kv_signin_page_show_credentials(KvSigninPage *self)
 {
     g_return_if_fail(KV_IS_SIGNIN_PAGE(self));
 
+    if (self->problem)
+        return;
     set_busy(self, NULL, "credentials");
     clear_secrets(self);
     gtk_widget_grab_focus(GTK_WIDGET(*gtk_editable_get_text(GTK_EDITABLE(self->username_entry))
@@ -266,8 +309,26 @@ void kv_signin_page_show_credentials(KvSigninPage *self)
 
 void kv_signin_page_show_shift(KvSigninPage *self)
 {
+    gboolean has_shift;
+    g_autofree char *title = NULL;
+
     g_return_if_fail(KV_IS_SIGNIN_PAGE(self));
 
+    if (self->problem)
+        return;
+    /* A shift left open (the station restarted) only needs the keys. */
+    has_shift = self->session != NULL && kv_session_get_has_shift(self->session);
+    gtk_widget_set_visible(GTK_WIDGET(self->float_entry), !has_shift);
+    title = g_strdup_printf(has_shift ? _("Unlock the Keys, %s") : _("Open a Shift, %s"),
+                            self->session != NULL ? kv_session_get_full_name(self->session)
+                                                  : "");
+    adw_status_page_set_title(self->shift_status, title);
+    adw_status_page_set_description(
+        self->shift_status,
+        has_shift ? _("Your shift is open but the station's keys are locked. A supervisor "
+                      "unlocks them with the key file passphrase.")
+                  : _("No shift is open. A supervisor opens it and unlocks the station's keys "
+                      "with the key file passphrase."));
     set_busy(self, NULL, "shift");
     clear_secrets(self);
     show_error(self->shift_error_label, NULL);
@@ -334,8 +395,7 @@ static void on_close_shift_response_cb(AdwMessageDialog *dialog, const char *res
         return;
     }
     text = gtk_editable_get_text(GTK_EDITABLE(data->counted_entry));
-    if (!kv_amount_parse(text, kv_session_get_currency_digits(data->page->session), &counted,
-                         &error)) {
+    if (!kv_session_parse_money(data->page->session, text, &counted, &error)) {
         AdwMessageDialog *again = ADW_MESSAGE_DIALOG(adw_message_dialog_new(
             data->parent, _("The Shift Is Still Open"), NULL));
         adw_message_dialog_format_body(again, _("Cash counted: %s"), error->message);

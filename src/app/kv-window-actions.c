@@ -8,6 +8,7 @@
 
 #include <glib/gi18n.h>
 
+#include "kv-demo.h"
 #include "kv-window-private.h"
 
 static gboolean in_station(KvWindow *self)
@@ -47,6 +48,16 @@ static void kv_window_actions_close_shift(GtkWidget *widget, const char *action_
     kv_signin_page_close_shift(self->signin_page, GTK_WINDOW(self));
 }
 
+static void kv_window_actions_demo_card(GtkWidget *widget, const char *action_name,
+                                        GVariant *param)
+{
+    KvWindow *self = KV_WINDOW(widget);
+    g_autoptr(GError) error = NULL;
+
+    if (!kv_demo_insert_card(g_variant_get_uint32(param), &error))
+        kv_window_add_toast(self, error->message);
+}
+
 void _kv_window_class_actions_init(KvWindowClass *klass)
 {
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
@@ -69,6 +80,9 @@ void _kv_window_class_actions_init(KvWindowClass *klass)
 
     gtk_widget_class_install_action(widget_class, "win.close-shift", NULL,
                                     kv_window_actions_close_shift);
+
+    gtk_widget_class_install_action(widget_class, "win.demo-card", "u",
+                                    kv_window_actions_demo_card);
 }
 
 void _kv_window_actions_update(KvWindow *self)

@@ -28,6 +28,7 @@ struct _KvWindow {
     KvCardsPage *cards_page;
     KvReportsPage *reports_page;
     KvAdminPage *admin_page;
+    GMenu *primary_menu;
 };
 
 void _kv_window_class_actions_init(KvWindowClass *klass);

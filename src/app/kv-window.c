@@ -29,9 +29,15 @@ static void update_mode(KvWindow *self)
             _("%s · %s"), kv_session_get_user_name(session),
             kv_session_role_label(kv_session_get_role(session)));
         gtk_label_set_label(self->session_label, text);
+        gboolean entering = g_strcmp0(gtk_stack_get_visible_child_name(self->main_stack),
+                                      "station") != 0;
+
         gtk_stack_set_visible_child_name(self->main_stack, "station");
-        adw_view_stack_set_visible_child_name(self->view_stack, "sell");
-        kv_sell_page_focus_amount(self->sell_page);
+        if (entering) {
+            adw_view_stack_set_visible_child_name(self->view_stack, "sell");
+            kv_sell_page_refresh_card(self->sell_page);
+            kv_sell_page_focus_amount(self->sell_page);
+        }
     }
     _kv_window_actions_update(self);
 }
@@ -105,6 +111,7 @@ static void kv_window_class_init(KvWindowClass *klass)
     gtk_widget_class_bind_template_child(widget_class, KvWindow, cards_page);
     gtk_widget_class_bind_template_child(widget_class, KvWindow, reports_page);
     gtk_widget_class_bind_template_child(widget_class, KvWindow, admin_page);
+    gtk_widget_class_bind_template_child(widget_class, KvWindow, primary_menu);
 
     _kv_window_class_actions_init(klass);
 }
@@ -114,6 +121,31 @@ static void kv_window_init(KvWindow *self)
     gtk_widget_init_template(GTK_WIDGET(self));
     g_signal_connect(self->view_stack, "notify::visible-child",
                      G_CALLBACK(on_visible_child_notify_cb), self);
+}
+
+/* The demo's virtual reader: put another demonstration card in it. */
+static void add_demo_menu(KvWindow *self)
+{
+    g_autoptr(GMenu) section = g_menu_new();
+    static const struct {
+        guint card;
+        const char *label;
+    } cards[] = {
+        {1, N_("Insert Ama Owusu’s Card")},
+        {2, N_("Insert Yaw Mensah’s Card")},
+        {4, N_("Insert Esi Addo’s Card")},
+        {3, N_("Insert a Blocked Card")},
+        {5, N_("Insert a Blank Card")},
+        {0, N_("Remove the Card")},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cards); i++) {
+        g_autoptr(GMenuItem) item = g_menu_item_new(_(cards[i].label), NULL);
+        g_menu_item_set_action_and_target(item, "win.demo-card", "u", cards[i].card);
+        g_menu_append_item(section, item);
+    }
+    g_menu_prepend_section(self->primary_menu, _("Virtual Card Reader"),
+                           G_MENU_MODEL(section));
 }
 
 KvWindow *kv_window_new(KvApplication *app, KvSession *session)
@@ -137,7 +169,10 @@ KvWindow *kv_window_new(KvApplication *app, KvSession *session)
     }
 
     kv_signin_page_set_session(self->signin_page, session);
-    kv_sell_page_set_session(self->sell_page, session);
+    kv_signin_page_set_demo(self->signin_page, kv_application_get_demo(app));
+    if (kv_application_get_demo(app))
+        add_demo_menu(self);
+    kv_sell_page_set_session(self->sell_page, session, self->settings);
     kv_customers_page_set_session(self->customers_page, session);
     kv_cards_page_set_session(self->cards_page, session);
     kv_reports_page_set_session(self->reports_page, session);
@@ -181,4 +216,13 @@ void kv_window_add_toast(KvWindow *self, const char *text)
 {
     g_return_if_fail(KV_IS_WINDOW(self));
     adw_toast_overlay_add_toast(self->toast_overlay, adw_toast_new(text));
+}
+
+void kv_window_show_problem(KvWindow *self, const char *message)
+{
+    g_return_if_fail(KV_IS_WINDOW(self));
+
+    gtk_stack_set_visible_child_name(self->main_stack, "signin");
+    kv_signin_page_show_problem(self->signin_page, message);
+    _kv_window_actions_update(self);
 }

@@ -21,5 +21,7 @@ const char *kv_window_get_visible_page(KvWindow *self);
 const char *kv_window_get_mode(KvWindow *self);
 
 void kv_window_add_toast(KvWindow *self, const char *text);
+/* The station cannot work (no database...): the sign-in page says why. */
+void kv_window_show_problem(KvWindow *self, const char *message);
 
 G_END_DECLS

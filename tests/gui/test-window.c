@@ -38,7 +38,7 @@ static void test_window_gate(Fixture *f, gconstpointer data)
     kv_gui_test_screenshot(GTK_WIDGET(f->window), "window-signin");
 
     /* Signed in but no shift: still the sign-in page (shift form). */
-    kv_session_set_user(f->session, "ama", KV_SESSION_ROLE_CASHIER);
+    kv_session_set_user(f->session, "ama", "Ama Boateng", KV_ROLE_CASHIER);
     g_assert_cmpstr(kv_window_get_mode(f->window), ==, "signin");
 
     kv_session_set_shift_open(f->session, TRUE);
@@ -57,7 +57,7 @@ static void test_window_pages(Fixture *f, gconstpointer data)
     gtk_widget_activate_action(GTK_WIDGET(f->window), "win.page", "s", "cards");
     g_assert_cmpstr(kv_window_get_mode(f->window), ==, "signin");
 
-    kv_session_set_user(f->session, "ama", KV_SESSION_ROLE_SUPERVISOR);
+    kv_session_set_user(f->session, "kofi", "Kofi Annan", KV_ROLE_SUPERVISOR);
     kv_session_set_shift_open(f->session, TRUE);
     for (guint i = 0; i < G_N_ELEMENTS(pages); i++) {
         g_autofree char *shot = g_strdup_printf("window-%s", pages[i]);
