@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <unistd.h>
 
 #include "kv-application.h"
 #include "kv-card-watcher.h"
@@ -68,6 +69,26 @@ static gboolean remove_tree(const char *path)
     return g_remove(path) == 0;
 }
 
+/* Where the private card service can be steered from (the virtual card's
+ * control FIFO...): a file in the demo folder, for scripts and tests that
+ * drive the demo from outside. */
+static void write_demo_env(const char *dir)
+{
+    static const char *const names[] = {"KV_PCSC_DIR", "KV_PCSC_READER", "KV_PCSC_CTL",
+                                        "KV_VCARD_CONTROL", "KV_VCARD_CARD", "KV_VCARD_PID"};
+    g_autoptr(GString) text = g_string_new(NULL);
+    g_autofree char *path = g_build_filename(dir, "demo-env", NULL);
+
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        const char *v = g_getenv(names[i]);
+        if (v != NULL)
+            g_string_append_printf(text, "%s=%s\n", names[i], v);
+    }
+    g_string_append_printf(text, "KILOVEND_PID=%d\n", (int)getpid());
+    if (!g_file_set_contents(path, text->str, -1, NULL))
+        g_printerr("kilovend: cannot write %s\n", path);
+}
+
 /* The outer `kilovend --demo`: make the demo station, then run the app again
  * inside a private card service with the virtual reader.  Returns the exit
  * status, or -1 to go on (we are the inner one). */
@@ -85,6 +106,7 @@ static int prepare_demo(KvApplication *self)
         self->db_path = kv_demo_db_path(self->demo_dir);
         self->keys_path = kv_demo_keys_path(self->demo_dir);
         g_setenv("KILOVEND_DEMO_DIR", self->demo_dir, TRUE);
+        write_demo_env(self->demo_dir);
         return -1;
     }
     if (self->demo_dir == NULL) {

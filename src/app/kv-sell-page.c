@@ -110,7 +110,7 @@ static void set_refusal(KvSellPage *self, const char *text)
     g_free(self->refusal);
     self->refusal = g_strdup(text);
     gtk_label_set_label(self->refusal_label, text != NULL ? text : "");
-    gtk_widget_set_visible(GTK_WIDGET(self->refusal_label), text != NULL);
+    kv_widget_reveal(GTK_WIDGET(self->refusal_label), text != NULL);
     update_actions(self);
 }
 
@@ -118,7 +118,7 @@ static void show_result(KvSellPage *self, const char *title, const char *detail,
 {
     gtk_label_set_label(self->result_title, title);
     gtk_label_set_label(self->result_detail, detail != NULL ? detail : "");
-    gtk_widget_set_visible(GTK_WIDGET(self->result_box), TRUE);
+    kv_widget_reveal(GTK_WIDGET(self->result_box), TRUE);
     gtk_widget_set_visible(GTK_WIDGET(self->receipt_box), ok && self->sale != NULL);
     if (ok) {
         gtk_widget_add_css_class(GTK_WIDGET(self->result_title), "success");
@@ -139,7 +139,7 @@ static void clear_breakdown(KvSellPage *self)
 static void stop_pulse(KvSellPage *self)
 {
     g_clear_handle_id(&self->pulse_source, g_source_remove);
-    gtk_widget_set_visible(GTK_WIDGET(self->sale_progress), FALSE);
+    kv_widget_reveal(GTK_WIDGET(self->sale_progress), FALSE);
 }
 
 /* Back to an empty sale form, keeping the card. */
@@ -148,7 +148,7 @@ static void reset_sale(KvSellPage *self)
     stop_pulse(self);
     self->state = SALE_IDLE;
     g_clear_pointer(&self->sale, kv_sale_free);
-    gtk_widget_set_visible(GTK_WIDGET(self->result_box), FALSE);
+    kv_widget_reveal(GTK_WIDGET(self->result_box), FALSE);
     clear_breakdown(self);
     set_refusal(self, NULL);
     gtk_editable_set_text(GTK_EDITABLE(self->amount_entry), "");
@@ -299,9 +299,9 @@ static void show_card(KvSellPage *self)
               "the new credit."),
             kwh);
         gtk_label_set_label(self->pending_warning, text);
-        gtk_widget_set_visible(GTK_WIDGET(self->pending_warning), TRUE);
+        kv_widget_reveal(GTK_WIDGET(self->pending_warning), TRUE);
     } else {
-        gtk_widget_set_visible(GTK_WIDGET(self->pending_warning), FALSE);
+        kv_widget_reveal(GTK_WIDGET(self->pending_warning), FALSE);
     }
     gtk_stack_set_visible_child_name(self->card_stack, "card");
 }
@@ -710,10 +710,13 @@ static void explain_sale_error(KvSellPage *self, SellResult *r)
 {
     const GError *error = r->error;
     g_autofree char *detail = NULL;
-    gboolean card_gone = error->domain == KV_CARD_ERROR &&
-                         (error->code == KV_CARD_ERROR_CARD_REMOVED ||
-                          error->code == KV_CARD_ERROR_TORN ||
-                          error->code == KV_CARD_ERROR_NO_CARD);
+    /* The core reports a write cut short as UNRESOLVED (its message has the
+     * technical detail); for the cashier it is the card that went away. */
+    gboolean card_gone = (error->domain == KV_CARD_ERROR &&
+                          (error->code == KV_CARD_ERROR_CARD_REMOVED ||
+                           error->code == KV_CARD_ERROR_TORN ||
+                           error->code == KV_CARD_ERROR_NO_CARD)) ||
+                         g_error_matches(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED);
     gboolean reader_gone = error->domain == KV_CARD_ERROR &&
                            (error->code == KV_CARD_ERROR_READER_GONE ||
                             error->code == KV_CARD_ERROR_NO_PCSCD ||
@@ -729,7 +732,8 @@ static void explain_sale_error(KvSellPage *self, SellResult *r)
                                : 0;
         if (card_gone)
             detail = g_strdup_printf(
-                _("The card was removed while the credit was being written. Sale %" G_GINT64_FORMAT
+                _("The card was removed or stopped answering while the credit was being written. "
+                  "Sale %" G_GINT64_FORMAT
                   " is on hold: do not take the money yet. Put the same card back in the "
                   "reader: the station checks it and finishes or cancels the sale by itself."),
                 r->held_id);
@@ -811,10 +815,10 @@ static void kv_sell_page_confirm(GtkWidget *widget, const char *action_name, GVa
         return;
     }
     self->state = SALE_SELLING;
-    gtk_widget_set_visible(GTK_WIDGET(self->result_box), FALSE);
+    kv_widget_reveal(GTK_WIDGET(self->result_box), FALSE);
     gtk_progress_bar_set_text(self->sale_progress,
                               _("Writing the credit to the card. Leave the card in the reader."));
-    gtk_widget_set_visible(GTK_WIDGET(self->sale_progress), TRUE);
+    kv_widget_reveal(GTK_WIDGET(self->sale_progress), TRUE);
     self->pulse_source = g_timeout_add(100, on_pulse_cb, self);
     update_actions(self);
     kv_session_run_async(self->session, sell_in_worker, d, g_free,
@@ -879,7 +883,7 @@ static void on_cancel_response_cb(AdwMessageDialog *dialog, const char *response
     self->state = SALE_SELLING;
     gtk_progress_bar_set_text(self->sale_progress,
                               _("Cancelling on the card. Leave the card in the reader."));
-    gtk_widget_set_visible(GTK_WIDGET(self->sale_progress), TRUE);
+    kv_widget_reveal(GTK_WIDGET(self->sale_progress), TRUE);
     self->pulse_source = g_timeout_add(100, on_pulse_cb, self);
     update_actions(self);
     kv_session_run_async(self->session, cancel_in_worker, d, (GDestroyNotify)cancel_data_free,

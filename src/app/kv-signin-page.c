@@ -66,7 +66,7 @@ static void set_busy(KvSigninPage *self, const char *what, const char *back_to)
 static void show_error(GtkLabel *label, const char *text)
 {
     gtk_label_set_label(label, text != NULL ? text : "");
-    gtk_widget_set_visible(GTK_WIDGET(label), text != NULL);
+    kv_widget_reveal(GTK_WIDGET(label), text != NULL);
 }
 
 /* Password entries keep their text in non-pageable memory; clear them as soon

@@ -37,3 +37,13 @@ GtkWidget *kv_value_row_new(const char *title, const char *subtitle, const char 
     adw_action_row_add_suffix(ADW_ACTION_ROW(row), label);
     return row;
 }
+
+void kv_widget_reveal(GtkWidget *widget, gboolean reveal)
+{
+    GtkWidget *parent = gtk_widget_get_parent(widget);
+
+    if (GTK_IS_REVEALER(parent))
+        gtk_revealer_set_reveal_child(GTK_REVEALER(parent), reveal);
+    else
+        gtk_widget_set_visible(widget, reveal);
+}

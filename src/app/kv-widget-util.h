@@ -15,4 +15,9 @@ void kv_list_box_remove_all(GtkListBox *box);
 /* A row for a boxed list: title, subtitle (nullable) and a value at the end. */
 GtkWidget *kv_value_row_new(const char *title, const char *subtitle, const char *value);
 
+/* Show or hide a message.  Widgets that come and go sit in a GtkRevealer:
+ * GTK 4.8 does not tell assistive technologies about a widget that was
+ * hidden when the window appeared, so they stay "visible" inside it. */
+void kv_widget_reveal(GtkWidget *widget, gboolean reveal);
+
 G_END_DECLS
