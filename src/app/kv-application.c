@@ -371,3 +371,13 @@ KvSession *kv_application_get_session(KvApplication *self)
     g_return_val_if_fail(KV_IS_APPLICATION(self), NULL);
     return self->session;
 }
+
+void kv_application_set_station(KvApplication *self, const char *db_path, const char *keys_path)
+{
+    g_return_if_fail(KV_IS_APPLICATION(self));
+
+    g_free(self->db_path);
+    g_free(self->keys_path);
+    self->db_path = g_strdup(db_path);
+    self->keys_path = g_strdup(keys_path);
+}

@@ -18,5 +18,8 @@ gboolean kv_application_get_demo(KvApplication *self);
 const char *kv_application_get_demo_dir(KvApplication *self);
 /* The station session (valid after startup). */
 KvSession *kv_application_get_session(KvApplication *self);
+/* The station database and key file to open (before the application is
+ * registered; the command line's --db and --keys do the same). */
+void kv_application_set_station(KvApplication *self, const char *db_path, const char *keys_path);
 
 G_END_DECLS

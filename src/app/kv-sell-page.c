@@ -100,7 +100,9 @@ static void update_actions(KvSellPage *self)
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "sell.cancel-sale",
                                   self->state == SALE_DONE && self->sale != NULL &&
                                       self->info != NULL);
-    gtk_widget_set_sensitive(GTK_WIDGET(self->amount_entry), self->state == SALE_IDLE);
+    /* Not insensitive: the entry keeps the keyboard focus (GTK 4.8 warns
+     * when a focused entry is made insensitive), it just takes no typing. */
+    gtk_editable_set_editable(GTK_EDITABLE(self->amount_entry), self->state == SALE_IDLE);
     gtk_widget_set_sensitive(GTK_WIDGET(self->money_toggle), self->state == SALE_IDLE);
     gtk_widget_set_sensitive(GTK_WIDGET(self->kwh_toggle), self->state == SALE_IDLE);
 }

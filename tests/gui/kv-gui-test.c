@@ -1,8 +1,11 @@
 /* kv-gui-test.c - helpers for the app's in-process GTK tests. */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <gtk/gtk.h>
+#include <string.h>
 
+#include "kv-demo.h"
 #include "kv-gui-test.h"
 
 void kv_gui_test_init(int *argc, char ***argv)
@@ -70,20 +73,164 @@ void kv_gui_test_screenshot(GtkWidget *widget, const char *name)
 
 GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label)
 {
+    return kv_gui_test_find_typed(root, GTK_TYPE_WIDGET, label);
+}
+
+GtkWidget *kv_gui_test_find_typed(GtkWidget *root, GType type, const char *label)
+{
     for (GtkWidget *child = gtk_widget_get_first_child(root); child != NULL;
          child = gtk_widget_get_next_sibling(child)) {
         GtkWidget *found;
 
-        if (gtk_test_accessible_has_property(GTK_ACCESSIBLE(child),
+        if (G_TYPE_CHECK_INSTANCE_TYPE(child, type) &&
+            gtk_test_accessible_has_property(GTK_ACCESSIBLE(child),
                                              GTK_ACCESSIBLE_PROPERTY_LABEL)) {
             g_autofree char *diff = gtk_test_accessible_check_property(
                 GTK_ACCESSIBLE(child), GTK_ACCESSIBLE_PROPERTY_LABEL, label);
             if (diff == NULL)
                 return child;
         }
-        found = kv_gui_test_find_by_label(child, label);
+        found = kv_gui_test_find_typed(child, type, label);
         if (found != NULL)
             return found;
     }
     return NULL;
+}
+
+GtkWidget *kv_gui_test_get(GtkWidget *root, const char *label)
+{
+    GtkWidget *w = kv_gui_test_find_by_label(root, label);
+
+    if (w == NULL)
+        g_error("no widget labelled “%s”", label);
+    return w;
+}
+
+const char *kv_gui_test_text(GtkWidget *widget)
+{
+    if (GTK_IS_LABEL(widget))
+        return gtk_label_get_label(GTK_LABEL(widget));
+    return gtk_editable_get_text(GTK_EDITABLE(widget));
+}
+
+typedef struct {
+    GtkWidget *widget;
+    const char *needle;
+} TextWait;
+
+static gboolean text_contains(gpointer data)
+{
+    TextWait *w = data;
+
+    return strstr(kv_gui_test_text(w->widget), w->needle) != NULL;
+}
+
+gboolean kv_gui_test_wait_text(GtkWidget *widget, const char *needle, guint timeout_ms)
+{
+    TextWait w = {widget, needle};
+
+    if (!kv_gui_test_wait(text_contains, &w, timeout_ms)) {
+        g_test_message("text is “%s”, waited for “%s”", kv_gui_test_text(widget), needle);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean session_open(gpointer data)
+{
+    return kv_session_is_open(data);
+}
+
+KvGuiStation *kv_gui_test_station_new(void)
+{
+    KvGuiStation *st = g_new0(KvGuiStation, 1);
+    g_autoptr(GError) error = NULL;
+
+    st->dir = g_dir_make_tmp("kv-gui-test-XXXXXX", &error);
+    g_assert_no_error(error);
+    g_assert_true(kv_demo_create(st->dir, &error));
+    g_assert_no_error(error);
+    st->db = kv_demo_db_path(st->dir);
+    st->keys = kv_demo_keys_path(st->dir);
+
+    st->app = kv_application_new();
+    g_application_set_flags(G_APPLICATION(st->app), G_APPLICATION_NON_UNIQUE);
+    kv_application_set_station(st->app, st->db, st->keys);
+    g_assert_true(g_application_register(G_APPLICATION(st->app), NULL, &error));
+    g_assert_no_error(error);
+    st->session = kv_application_get_session(st->app);
+    g_assert_true(kv_gui_test_wait(session_open, st->session, 20000));
+    return st;
+}
+
+static void remove_tree(const char *path)
+{
+    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+        const char *name;
+
+        while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+            g_autofree char *child = g_build_filename(path, name, NULL);
+            remove_tree(child);
+        }
+    }
+    g_remove(path);
+}
+
+void kv_gui_test_station_free(KvGuiStation *st)
+{
+    remove_tree(st->dir);
+    g_free(st->dir);
+    g_free(st->db);
+    g_free(st->keys);
+    g_free(st);
+}
+
+static gboolean window_drawn(gpointer data)
+{
+    return gtk_widget_get_mapped(data);
+}
+
+KvWindow *kv_gui_test_window_new(KvGuiStation *st)
+{
+    KvWindow *window = kv_window_new(st->app, st->session);
+
+    gtk_window_set_default_size(GTK_WINDOW(window), 1100, 760);
+    gtk_window_present(GTK_WINDOW(window));
+    g_assert_true(kv_gui_test_wait(window_drawn, window, 5000));
+    gtk_test_widget_wait_for_draw(GTK_WIDGET(window));
+    return window;
+}
+
+static gboolean in_station(gpointer data)
+{
+    return g_strcmp0(kv_window_get_mode(data), "station") == 0;
+}
+
+static gboolean signed_in(gpointer data)
+{
+    return kv_session_get_signed_in(data);
+}
+
+void kv_gui_test_sign_in(KvWindow *window, const char *user, const char *password)
+{
+    GtkWidget *root = GTK_WIDGET(window);
+    KvSession *session = kv_window_get_session(window);
+
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "User name")), user);
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Password")), password);
+    g_assert_true(gtk_widget_activate_action(kv_gui_test_get(root, "Sign In"),
+                                             "signin.sign-in", NULL));
+    g_assert_true(kv_gui_test_wait(signed_in, session, 20000));
+    if (kv_session_get_shift_open(session))
+        return;
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Supervisor user name")),
+                          KV_DEMO_SUPERVISOR);
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Supervisor password")),
+                          KV_DEMO_SUPERVISOR_PASSWORD);
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Key file passphrase")),
+                          KV_DEMO_PASSPHRASE);
+    g_assert_true(gtk_widget_activate_action(kv_gui_test_get(root, "Open Shift"),
+                                             "signin.open-shift", NULL));
+    g_assert_true(kv_gui_test_wait(in_station, window, 20000));
 }

@@ -12,17 +12,14 @@ typedef struct {
     KvWindow *window;
 } Fixture;
 
-/* One application for the program, as in the app: registered once. */
-static KvApplication *the_app;
+/* One station and application for the program, as in the app. */
+static KvGuiStation *station;
 
 static void fixture_set_up(Fixture *f, gconstpointer data)
 {
-    f->app = the_app;
-    f->session = kv_application_get_session(f->app);
-    g_assert_nonnull(f->session);
-    f->window = kv_window_new(f->app, f->session);
-    gtk_window_present(GTK_WINDOW(f->window));
-    gtk_test_widget_wait_for_draw(GTK_WIDGET(f->window));
+    f->app = station->app;
+    f->session = station->session;
+    f->window = kv_gui_test_window_new(station);
 }
 
 static void fixture_tear_down(Fixture *f, gconstpointer data)
@@ -158,13 +155,10 @@ static void test_window_accessible_labels(Fixture *f, gconstpointer data)
 
 int main(int argc, char *argv[])
 {
-    g_autoptr(GError) error = NULL;
+    int status;
 
     kv_gui_test_init(&argc, &argv);
-    the_app = kv_application_new();
-    g_application_set_flags(G_APPLICATION(the_app), G_APPLICATION_NON_UNIQUE);
-    g_assert_true(g_application_register(G_APPLICATION(the_app), NULL, &error));
-    g_assert_no_error(error);
+    station = kv_gui_test_station_new();
 
     g_test_add("/window/gate", Fixture, NULL, fixture_set_up, test_window_gate,
                fixture_tear_down);
@@ -174,5 +168,7 @@ int main(int argc, char *argv[])
                fixture_tear_down);
     g_test_add("/window/accessible-labels", Fixture, NULL, fixture_set_up,
                test_window_accessible_labels, fixture_tear_down);
-    return g_test_run();
+    status = g_test_run();
+    kv_gui_test_station_free(station);
+    return status;
 }

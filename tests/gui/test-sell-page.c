@@ -1,0 +1,149 @@
+/* test-sell-page.c - the Sell screen through the real stack: a private
+ * pcscd with the virtual card (run-in-pcsc-env.sh), the demo database.
+ * The card is read by itself; the breakdown follows the amount; Enter
+ * sells; the sale is in the ledger and on the card; a blocked card is
+ * refused before any amount; kWh mode. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "kv-demo.h"
+#include "kv-gui-test.h"
+
+static KvGuiStation *station;
+
+static void vcard(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+static void vcard(const char *fmt, ...)
+{
+    const char *control = g_getenv("KV_VCARD_CONTROL");
+    g_autofree char *line = NULL;
+    va_list ap;
+    FILE *f;
+
+    g_assert_nonnull(control);
+    va_start(ap, fmt);
+    line = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    f = fopen(control, "w");
+    g_assert_nonnull(f);
+    fprintf(f, "%s\n", line);
+    fclose(f);
+}
+
+static void insert_card(guint n)
+{
+    g_autofree char *path = kv_demo_card_path(station->dir, n);
+
+    vcard("remove");
+    kv_gui_test_spin(600);
+    vcard("insert %s", path);
+}
+
+static gboolean sensitive(gpointer data)
+{
+    return gtk_widget_get_sensitive(data);
+}
+
+static KvSale *last_sale(guint32 meter)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(KvStation) st = kv_station_open(station->db, station->keys, &error);
+    KvSale *sale;
+
+    g_assert_no_error(error);
+    g_assert_true(kv_station_login(st, KV_DEMO_ADMIN, KV_DEMO_ADMIN_PASSWORD, &error));
+    sale = kv_sale_last_of_meter(st, meter, &error);
+    g_assert_no_error(error);
+    return sale;
+}
+
+static void test_sell_flow(void)
+{
+    KvWindow *window = kv_gui_test_window_new(station);
+    GtkWidget *root = GTK_WIDGET(window);
+    GtkWidget *customer, *meter, *amount, *sell, *result, *refusal, *breakdown;
+    g_autoptr(KvSale) sale = NULL;
+    guint32 meter_number;
+
+    kv_gui_test_sign_in(window, KV_DEMO_CASHIER, KV_DEMO_CASHIER_PASSWORD);
+    customer = kv_gui_test_get(root, "Customer name");
+    meter = kv_gui_test_get(root, "Meter number");
+    amount = kv_gui_test_get(root, "Amount");
+    /* The Sell button, not the Sell tab of the view switcher. */
+    sell = kv_gui_test_find_typed(root, GTK_TYPE_BUTTON, "Sell");
+    while (sell != NULL && GTK_IS_TOGGLE_BUTTON(sell))
+        sell = NULL;
+    if (sell == NULL)
+        sell = kv_gui_test_find_typed(gtk_widget_get_parent(kv_gui_test_get(root, "Amount")),
+                                      GTK_TYPE_BUTTON, "Sell");
+    g_assert_nonnull(sell);
+    result = kv_gui_test_get(root, "Sale result");
+    refusal = kv_gui_test_get(root, "Sale refused");
+    breakdown = kv_gui_test_get(root, "Breakdown of the sale");
+
+    /* The card goes in: read by itself. */
+    insert_card(1);
+    g_assert_true(kv_gui_test_wait_text(customer, "Ama Owusu", 30000));
+    meter_number = (guint32)g_ascii_strtoull(kv_gui_test_text(meter), NULL, 10);
+    g_assert_cmpuint(meter_number, ==, 100000017);
+    g_test_message("sell button: sensitive %d, is_sensitive %d, amount [%s] refusal [%s] result [%s]",
+                   gtk_widget_get_sensitive(sell), gtk_widget_is_sensitive(sell),
+                   kv_gui_test_text(amount), kv_gui_test_text(refusal), kv_gui_test_text(result));
+    g_assert_false(gtk_widget_get_sensitive(sell));
+
+    /* Typing prices it: the breakdown and an enabled Sell button. */
+    gtk_editable_set_text(GTK_EDITABLE(amount), "25,50");
+    g_assert_true(kv_gui_test_wait(sensitive, sell, 20000));
+    g_assert_true(gtk_widget_get_visible(breakdown));
+    g_assert_nonnull(gtk_widget_get_first_child(breakdown));
+    gtk_test_widget_wait_for_draw(root);
+    kv_gui_test_screenshot(root, "sell-quote");
+
+    /* Enter in the amount field sells. */
+    g_signal_emit_by_name(amount, "activate");
+    g_assert_true(kv_gui_test_wait_text(result, "Sold", 60000));
+    gtk_test_widget_wait_for_draw(root);
+    kv_gui_test_screenshot(root, "sell-done");
+
+    sale = last_sale(meter_number);
+    g_assert_nonnull(sale);
+    g_assert_cmpint(sale->state, ==, KV_SALE_COMPLETED);
+    g_assert_cmpint(sale->breakdown.amount, ==, 2550);
+    g_assert_cmpstr(sale->cashier_login, ==, KV_DEMO_CASHIER);
+
+    /* A blocked card: refused before any amount, Sell stays off. */
+    insert_card(3);
+    g_assert_true(kv_gui_test_wait_text(refusal, "no sale", 30000));
+    gtk_editable_set_text(GTK_EDITABLE(amount), "10");
+    kv_gui_test_spin(800);
+    g_assert_false(gtk_widget_get_sensitive(sell));
+    kv_gui_test_screenshot(root, "sell-blocked-card");
+
+    /* kWh mode on another customer's card. */
+    insert_card(2);
+    g_assert_true(kv_gui_test_wait_text(customer, "Yaw Mensah", 30000));
+    gtk_widget_activate_action(amount, "sell.unit", "s", "kwh");
+    gtk_editable_set_text(GTK_EDITABLE(amount), "12.5");
+    g_assert_true(kv_gui_test_wait(sensitive, sell, 20000));
+    gtk_widget_activate_action(sell, "sell.confirm", NULL);
+    g_assert_true(kv_gui_test_wait_text(result, "Sold 12.50 kWh", 60000));
+    g_clear_pointer(&sale, kv_sale_free);
+    sale = last_sale(100000025);
+    g_assert_nonnull(sale);
+    g_assert_cmpint(sale->breakdown.energy, ==, 1250);
+
+    gtk_window_destroy(GTK_WINDOW(window));
+}
+
+int main(int argc, char *argv[])
+{
+    int status;
+
+    kv_gui_test_init(&argc, &argv);
+    station = kv_gui_test_station_new();
+    g_test_add_func("/sell/flow", test_sell_flow);
+    status = g_test_run();
+    kv_gui_test_station_free(station);
+    return status;
+}
