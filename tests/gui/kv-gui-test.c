@@ -97,12 +97,51 @@ GtkWidget *kv_gui_test_find_typed(GtkWidget *root, GType type, const char *label
     return NULL;
 }
 
+static void list_labels(GtkWidget *root, int depth)
+{
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+        g_autofree char *diff = NULL;
+
+        if (gtk_test_accessible_has_property(GTK_ACCESSIBLE(c), GTK_ACCESSIBLE_PROPERTY_LABEL))
+            diff = gtk_test_accessible_check_property(GTK_ACCESSIBLE(c),
+                                                      GTK_ACCESSIBLE_PROPERTY_LABEL, "");
+        g_test_message("%*s%s %s", depth, "", G_OBJECT_TYPE_NAME(c), diff != NULL ? diff : "");
+        list_labels(c, depth + 1);
+    }
+}
+
 GtkWidget *kv_gui_test_get(GtkWidget *root, const char *label)
 {
     GtkWidget *w = kv_gui_test_find_by_label(root, label);
 
-    if (w == NULL)
+    if (w == NULL) {
+        if (g_getenv("KV_TEST_DUMP") != NULL)
+            list_labels(root, 0);
         g_error("no widget labelled “%s”", label);
+    }
+    return w;
+}
+
+static GtkWidget *find_id(GtkWidget *root, const char *id)
+{
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found;
+
+        if (g_strcmp0(gtk_buildable_get_buildable_id(GTK_BUILDABLE(c)), id) == 0)
+            return c;
+        found = find_id(c, id);
+        if (found != NULL)
+            return found;
+    }
+    return NULL;
+}
+
+GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id)
+{
+    GtkWidget *w = find_id(root, id);
+
+    if (w == NULL)
+        g_error("no widget with the id “%s”", id);
     return w;
 }
 

@@ -26,6 +26,9 @@ GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label);
 GtkWidget *kv_gui_test_find_typed(GtkWidget *root, GType type, const char *label);
 /* Same, failing the test if there is none. */
 GtkWidget *kv_gui_test_get(GtkWidget *root, const char *label);
+/* The descendant with this id in its template (labels are renamed after
+ * their text, so they are found this way once they have one). */
+GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id);
 /* Text of a label or an editable. */
 const char *kv_gui_test_text(GtkWidget *widget);
 /* Wait until the text of widget contains needle. */
