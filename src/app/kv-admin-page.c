@@ -603,7 +603,9 @@ static void on_backup_progress(guint64 done, guint64 total, const char *what, gp
 
     p->page = g_object_ref(b->page);
     p->fraction = total > 0 ? (double)done / (double)total : 0.0;
-    g_idle_add(deliver_backup_progress, p);
+    /* Default priority: delivered before the result of the job, which
+     * comes after it. */
+    g_idle_add_full(G_PRIORITY_DEFAULT, deliver_backup_progress, p, NULL);
 }
 
 static gpointer backup_in_worker(KvSession *session, KvStation *st, gpointer data,

@@ -17,6 +17,7 @@
 #include "kv-application.h"
 #include "kv-card-watcher.h"
 #include "kv-demo.h"
+#include "kv-timing.h"
 #include "kv-window.h"
 
 struct _KvApplication {
@@ -189,6 +190,7 @@ static void kv_application_activate(GApplication *app)
 
     if (window == NULL) {
         window = GTK_WINDOW(kv_window_new(self, self->session));
+        kv_timing_mark("window-built");
         if (self->open_error != NULL)
             kv_window_show_problem(KV_WINDOW(window), self->open_error);
     }
@@ -284,6 +286,7 @@ static void kv_application_startup(GApplication *app)
     static const char *quit_accels[] = {"<Control>q", NULL};
 
     G_APPLICATION_CLASS(kv_application_parent_class)->startup(app);
+    kv_timing_mark("gtk-started");
 
     g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions, G_N_ELEMENTS(app_actions),
                                     app);

@@ -199,7 +199,9 @@ static void post_news(BatchData *b, char *prompt, double fraction, char *progres
     n->prompt = prompt;
     n->fraction = fraction;
     n->progress_text = progress_text;
-    g_idle_add(deliver_news, n);
+    /* Default priority: delivered before the result of the job, which
+     * comes after it. */
+    g_idle_add_full(G_PRIORITY_DEFAULT, deliver_news, n, NULL);
 }
 
 static void on_batch_progress(guint64 done, guint64 total, const char *what, gpointer data)

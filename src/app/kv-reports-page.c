@@ -132,7 +132,9 @@ static void post_progress(SeriesData *d, double fraction)
 
     p->page = g_object_ref(d->page);
     p->fraction = fraction;
-    g_idle_add(deliver_progress, p);
+    /* Default priority: delivered before the result of the job, which
+     * comes after it. */
+    g_idle_add_full(G_PRIORITY_DEFAULT, deliver_progress, p, NULL);
 }
 
 /* The "amount" column of a monthly report row (the core writes plain

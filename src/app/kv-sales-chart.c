@@ -89,7 +89,8 @@ void kv_sales_chart_render(KvSalesChart *self, cairo_t *cr, PangoLayout *layout,
     {
         double slot = plot_w / n;
         double bar = MAX(1.0, slot * 0.7);
-        guint label_every = MAX(1u, (guint)(48.0 / slot) + 1);
+        guint label_every = MAX(1u, (guint)(56.0 / slot) + 1);
+        guint last_label = 0;
 
         for (guint i = 0; i < n; i++) {
             gint64 v = g_array_index(self->values, gint64, i);
@@ -99,7 +100,9 @@ void kv_sales_chart_render(KvSalesChart *self, cairo_t *cr, PangoLayout *layout,
             cairo_set_source_rgba(cr, accent.red, accent.green, accent.blue, 0.85);
             cairo_rectangle(cr, x, MARGIN_TOP + plot_h - h, bar, h);
             cairo_fill(cr);
-            if (i % label_every == 0 || i == n - 1) {
+            /* Every few bars, and the last one if there is room for it. */
+            if (i % label_every == 0 || (i == n - 1 && i - last_label >= label_every)) {
+                last_label = i;
                 cairo_set_source_rgba(cr, fg->red, fg->green, fg->blue, 0.7);
                 draw_text(cr, layout, g_ptr_array_index(self->labels, i), x + bar / 2,
                           MARGIN_TOP + plot_h + MARGIN_BOTTOM / 2, 0.5);

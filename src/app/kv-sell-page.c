@@ -16,6 +16,7 @@
 #include "kv-card-service.h"
 #include "kv-receipt-print.h"
 #include "kv-sell-page.h"
+#include "kv-timing.h"
 #include "kv-widget-util.h"
 
 typedef enum {
@@ -395,6 +396,7 @@ static void on_card_read_cb(GObject *source, GAsyncResult *result, gpointer user
     g_clear_pointer(&self->info, kv_card_info_free);
     self->info = info;
     show_card(self);
+    kv_timing_mark("customer-shown");
 
     refusal = card_refusal(self);
     set_refusal(self, refusal);
@@ -422,6 +424,7 @@ static void on_card_inserted_cb(KvCardWatcher *watcher, const char *reader, KvSe
         return;
     if (self->state == SALE_DONE || self->state == SALE_FAILED || self->held_sale_id == 0)
         reset_sale(self);
+    kv_timing_mark("card-inserted");
     g_clear_pointer(&self->info, kv_card_info_free);
     g_cancellable_cancel(self->read_cancel);
     g_clear_object(&self->read_cancel);

@@ -7,6 +7,7 @@
 #include <locale.h>
 
 #include "kv-application.h"
+#include "kv-timing.h"
 
 int main(int argc, char *argv[])
 {
@@ -19,6 +20,7 @@ int main(int argc, char *argv[])
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     textdomain(GETTEXT_PACKAGE);
 
+    kv_timing_mark("main");
     app = kv_application_new();
     return g_application_run(G_APPLICATION(app), argc, argv);
 }

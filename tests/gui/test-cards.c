@@ -78,6 +78,9 @@ static void test_cards_flow(void)
     gtk_widget_activate_action(root, "cards.batch-start", NULL);
     gtk_widget_activate_action(prompt, "cards.batch-start", NULL);
     g_assert_true(kv_gui_test_wait_text(prompt, "Batch finished: 2 of 3 rows done", 60000));
+    /* No late progress message overwrites the result. */
+    kv_gui_test_spin(300);
+    g_assert_nonnull(strstr(kv_gui_test_text(prompt), "Batch finished"));
     gtk_test_widget_wait_for_draw(root);
     kv_gui_test_screenshot(root, "cards-batch");
 
