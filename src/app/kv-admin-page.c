@@ -364,6 +364,7 @@ static void kv_admin_page_tariff_new(GtkWidget *widget, const char *action_name,
 {
     KvAdminPage *self = KV_ADMIN_PAGE(widget);
     const char *labels[] = {_("Code"), _("Name"), _("VAT (%)"), _("Fixed monthly charge"),
+                            /* xgettext:no-c-format */
                             _("Debt recovery (% of each purchase)"),
                             _("Blocks: kWh of the month:price, …, last price")};
     GtkWidget **f = g_new0(GtkWidget *, 6);

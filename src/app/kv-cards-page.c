@@ -209,8 +209,8 @@ static void on_batch_progress(guint64 done, guint64 total, const char *what, gpo
     BatchData *b = data;
 
     post_news(b, NULL, total > 0 ? (double)done / (double)total : 0.0,
-              g_strdup_printf(_("%" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " rows done"),
-                              done, total));
+              g_strdup_printf(_("%llu of %llu rows done"), (unsigned long long)done,
+                              (unsigned long long)total));
 }
 
 /* Wait (on the worker) for this card event, or for the operator to cancel. */

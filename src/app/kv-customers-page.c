@@ -222,13 +222,14 @@ static void on_detail_done_cb(GObject *source, GAsyncResult *result, gpointer us
             g_autofree char *sold = kv_session_format_energy(m->cumulative_sold);
             sub = g_strdup_printf(_("%s · %s phase · tariff %s · %s left at the last readback · "
                                     "%s sold in all"),
-                                  m->status, m->phases == 1 ? "1" : "3", m->tariff_code,
-                                  remaining, sold);
+                                  kv_session_status_label(m->status),
+                                  m->phases == 1 ? "1" : "3", m->tariff_code, remaining, sold);
         } else {
             g_autofree char *sold = kv_session_format_energy(m->cumulative_sold);
             sub = g_strdup_printf(_("%s · %s phase · tariff %s · no readback yet · %s sold "
                                     "in all"),
-                                  m->status, m->phases == 1 ? "1" : "3", m->tariff_code, sold);
+                                  kv_session_status_label(m->status),
+                                  m->phases == 1 ? "1" : "3", m->tariff_code, sold);
         }
         gtk_list_box_append(self->meters_list, kv_value_row_new(title, sub, m->address));
     }

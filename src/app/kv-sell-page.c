@@ -259,7 +259,7 @@ static void show_card(KvSellPage *self)
     const kv_card_view *view = &info->read.view;
     g_autofree char *meter = g_strdup_printf("%09u", view->id.meter_number);
     g_autofree char *card = NULL;
-    const char *status = info->read.card_status != NULL ? info->read.card_status : _("unknown");
+    const char *status = kv_session_status_label(info->read.card_status);
 
     card = g_strdup_printf(_("No. %u · %s"), view->id.card_serial, status);
     gtk_label_set_label(self->meter_label, meter);
@@ -324,10 +324,10 @@ static char *card_refusal(KvSellPage *self)
     if (g_strcmp0(info->read.card_status, "active") != 0)
         return g_strdup_printf(_("This card is %s: no sale. Keep the card and ask the "
                                  "customer for their current card."),
-                               info->read.card_status);
+                               kv_session_status_label(info->read.card_status));
     if (g_strcmp0(info->meter->status, "active") != 0)
         return g_strdup_printf(_("Meter %09u is %s: no sale."), info->meter->number,
-                               info->meter->status);
+                               kv_session_status_label(info->meter->status));
     return NULL;
 }
 
@@ -356,23 +356,23 @@ static void on_held_sale_cb(GObject *source, GAsyncResult *result, gpointer user
         g_clear_pointer(&self->sale, kv_sale_free);
         self->sale = g_steal_pointer(&sale);
         self->state = SALE_DONE;
-        detail = g_strdup_printf(_("Receipt %" G_GINT64_FORMAT ": the interrupted sale is "
+        detail = g_strdup_printf(_("Receipt %lld: the interrupted sale is "
                                    "finished. %s is on the card. Take %s."),
-                                 self->sale->id, kwh, paid);
+                                 (long long)self->sale->id, kwh, paid);
         show_result(self, _("Sale Completed"), detail, TRUE);
     } else if (sale->state == KV_SALE_FAILED || sale->state == KV_SALE_CANCELLED) {
         self->held_sale_id = 0;
         self->state = SALE_FAILED;
-        detail = g_strdup_printf(_("Receipt %" G_GINT64_FORMAT ": the interrupted sale did "
+        detail = g_strdup_printf(_("Receipt %lld: the interrupted sale did "
                                    "not reach the card and is cancelled. No money is due. "
                                    "You can sell again."),
-                                 sale->id);
+                                 (long long)sale->id);
         show_result(self, _("Sale Cancelled"), detail, FALSE);
     } else {
-        detail = g_strdup_printf(_("Sale %" G_GINT64_FORMAT " is still on hold: the station "
+        detail = g_strdup_printf(_("Sale %lld is still on hold: the station "
                                    "could not tell whether the card holds it. Leave the card "
                                    "in the reader and call a supervisor."),
-                                 sale->id);
+                                 (long long)sale->id);
         self->state = SALE_FAILED;
         show_result(self, _("Sale Still on Hold"), detail, FALSE);
     }
@@ -738,21 +738,20 @@ static void explain_sale_error(KvSellPage *self, SellResult *r)
         if (card_gone)
             detail = g_strdup_printf(
                 _("The card was removed or stopped answering while the credit was being written. "
-                  "Sale %" G_GINT64_FORMAT
-                  " is on hold: do not take the money yet. Put the same card back in the "
+                  "Sale %lld is on hold: do not take the money yet. Put the same card back in the "
                   "reader: the station checks it and finishes or cancels the sale by itself."),
-                r->held_id);
+                (long long)r->held_id);
         else if (reader_gone)
             detail = g_strdup_printf(
-                _("The card reader was lost while the credit was being written. Sale %" G_GINT64_FORMAT
-                  " is on hold: do not take the money yet. Reconnect the reader and insert the "
+                _("The card reader was lost while the credit was being written. Sale %lld is on "
+                  "hold: do not take the money yet. Reconnect the reader and insert the "
                   "same card: the station finishes or cancels the sale by itself."),
-                r->held_id);
+                (long long)r->held_id);
         else
             detail = g_strdup_printf(
-                _("%s Sale %" G_GINT64_FORMAT " is on hold: do not take the money yet. Insert "
+                _("%s Sale %lld is on hold: do not take the money yet. Insert "
                   "the same card again: the station finishes or cancels the sale by itself."),
-                error->message, r->held_id);
+                error->message, (long long)r->held_id);
         show_result(self, _("Sale on Hold"), detail, FALSE);
         return;
     }
@@ -788,9 +787,9 @@ static void on_sell_cb(GObject *source, GAsyncResult *result, gpointer user_data
         g_autofree char *paid = kv_session_format_money(self->session, r->sale->breakdown.amount);
         g_autofree char *title = g_strdup_printf(_("Sold %s"), kwh);
         g_autofree char *detail = g_strdup_printf(
-            _("Receipt %" G_GINT64_FORMAT ": %s paid. The credit is written and checked on the "
+            _("Receipt %lld: %s paid. The credit is written and checked on the "
               "card; the customer can take it."),
-            r->sale->id, paid);
+            (long long)r->sale->id, paid);
 
         self->state = SALE_DONE;
         g_clear_pointer(&self->sale, kv_sale_free);
@@ -866,9 +865,9 @@ static void on_cancel_done_cb(GObject *source, GAsyncResult *result, gpointer us
     } else {
         self->state = SALE_FAILED;
         g_clear_pointer(&self->sale, kv_sale_free);
-        detail = g_strdup_printf(_("Receipt %" G_GINT64_FORMAT " is cancelled: the card no "
+        detail = g_strdup_printf(_("Receipt %lld is cancelled: the card no "
                                    "longer carries its credit. Give the money back."),
-                                 sale->id);
+                                 (long long)sale->id);
         show_result(self, _("Sale Cancelled"), detail, FALSE);
     }
     update_actions(self);
@@ -1084,7 +1083,7 @@ static void kv_sell_page_save_receipt(GtkWidget *widget, const char *action_name
     chooser = gtk_file_chooser_native_new(_("Save Receipt as PDF"),
                                           GTK_WINDOW(gtk_widget_get_root(widget)),
                                           GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
-    name = g_strdup_printf(_("receipt-%" G_GINT64_FORMAT ".pdf"), self->sale->id);
+    name = g_strdup_printf(_("receipt-%lld.pdf"), (long long)self->sale->id);
     gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), name);
     if (self->settings != NULL)
         dir = g_settings_get_string(self->settings, "receipt-directory");

@@ -457,6 +457,27 @@ const char *kv_session_role_label(KvRole role)
     }
 }
 
+const char *kv_session_status_label(const char *status)
+{
+    static const struct {
+        const char *status;
+        const char *label;
+    } labels[] = {
+        {"active", N_("active")},     {"lost", N_("lost")},
+        {"blocked", N_("blocked")},   {"replaced", N_("replaced")},
+        {"damaged", N_("damaged")},   {"stolen", N_("stolen")},
+        {"issuing", N_("being issued")}, {"psc-changing", N_("being issued")},
+        {"inactive", N_("inactive")}, {"removed", N_("removed")},
+    };
+
+    if (status == NULL)
+        return _("unknown");
+    for (guint i = 0; i < G_N_ELEMENTS(labels); i++)
+        if (g_strcmp0(labels[i].status, status) == 0)
+            return _(labels[i].label);
+    return status;
+}
+
 /* ---- money ---------------------------------------------------------------- */
 
 guint kv_session_get_currency_digits(KvSession *self)

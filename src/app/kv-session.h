@@ -60,6 +60,9 @@ void kv_session_set_keys_unlocked(KvSession *self, gboolean unlocked);
 void kv_session_clear(KvSession *self);
 
 const char *kv_session_role_label(KvRole role);
+/* A card or meter status as the core stores it ("active", "lost"...), in
+ * the cashier's language. */
+const char *kv_session_status_label(const char *status);
 
 /* Zero a secret (password, passphrase) and free it. */
 void kv_wipe_string(char *s);
