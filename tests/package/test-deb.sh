@@ -112,13 +112,13 @@ echo "ok   apt-get install ./kilovend_*.deb ./kilovend-firmware_*.deb"
 
 for prog in $(dpkg -L kilovend | grep '^/usr/bin/'); do
     out=$("$prog" --version 2>&1) || fail "$prog --version exits $?: $out"
-    case $out in
-    *" $version" | "$version") ;;
+    case $(printf '%s\n' "$out" | head -n 1) in
+    "$(basename "$prog") $version" | "$(basename "$prog") $version "*) ;;
     *) fail "$prog --version prints '$out', not version $version" ;;
     esac
     echo "ok   installed $(basename "$prog") --version: $out"
 done
-[ ! -e /usr/bin/kilovendctl ] || kilovendctl --version | grep -q " $version\$" ||
+[ ! -e /usr/bin/kilovendctl ] || kilovendctl --version | grep -Eq "^kilovendctl $version( |\$)" ||
     fail "kilovendctl --version"
 (cd /usr/lib/kilovend/firmware && sha256sum --quiet -c SHA256SUMS) || fail "installed images vs SHA256SUMS"
 echo "ok   installed firmware images verify"
