@@ -30,8 +30,9 @@ tmp=$(mktemp -d /tmp/kilovend-pkgtest.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 t0=$(date +%s)
 
-# 1. Build.  The unit tests ran in this suite already: nocheck.
-DEB_BUILD_OPTIONS="nocheck ${DEB_BUILD_OPTIONS:-}" \
+# 1. Build.  The unit tests ran in this suite already (nocheck); the debug
+# symbols package is not installed here (noautodbgsym).
+DEB_BUILD_OPTIONS="nocheck noautodbgsym ${DEB_BUILD_OPTIONS:-}" \
     "$src/packaging/build-deb.sh" --worktree --out "$tmp/debs" >"$tmp/build.log" 2>&1 || {
     tail -n 40 "$tmp/build.log" >&2
     fail "packaging/build-deb.sh failed (log above)"
