@@ -96,9 +96,14 @@ static void compose(meter *m, char text[METER_TEXT_LEN])
         display_tamper(text, m->st.tamper);
         break;
     default:
-        /* At or below zero the cut-off shows 0000.00kWh; over-zero credit
-         * (a failed relay) shows as a negative value. */
-        display_energy(text, "", m->st.remaining);
+        /* At or below zero the cut-off shows 0000.00kWh, also when the
+         * tick that reached zero carried a little energy past it; only
+         * over-zero credit (energy through a failed relay) shows as a
+         * negative value. */
+        display_energy(text, "",
+                       m->st.remaining < 0 && !(m->st.supply & METER_SUP_OVERZERO)
+                           ? 0
+                           : m->st.remaining);
         break;
     }
 }
@@ -275,6 +280,7 @@ void meter_tick(meter *m, const meter_sample *s)
     if (!m->run.relay_closed && !m->run.relay_fault &&
         (raw || m->out.relay_sense(m->out.ctx) == 1)) {
         m->run.relay_fault = 1;
+        m->st.supply |= METER_SUP_OVERZERO;
         evlog_add(&m->st, METER_EV_RELAY_FAULT);
         dirty = 1;
     }
