@@ -21,12 +21,15 @@ uint32_t meter_total_energy(const meter *m)
 
 uint8_t meter_readback_status(const meter *m)
 {
+    /* From the state, not from the outputs last driven: a card's readback
+     * is sealed before the outputs follow what that card changed. */
+    unsigned lamps = (m->provisioned && !m->not_here) ? supply_lamps(&m->st, &m->cfg) : 0;
     uint8_t s = 0;
-    if (m->run.relay_closed)
+    if (supply_relay_wanted(m))
         s |= KV_RB_RELAY_CLOSED;
-    if (m->run.lamps & METER_LAMP_RED)
+    if (lamps & METER_LAMP_RED)
         s |= KV_RB_RED;
-    if (m->run.lamps & METER_LAMP_YELLOW)
+    if (lamps & METER_LAMP_YELLOW)
         s |= KV_RB_YELLOW;
     if (m->st.supply & METER_SUP_TRIPPED)
         s |= KV_RB_TRIPPED;

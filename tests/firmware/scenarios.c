@@ -37,7 +37,8 @@ enum {
     C_PHASES = 1 << 9, C_RBREM = 1 << 10, C_RBEV = 1 << 11, C_SUPPLY = 1 << 12,
     C_PREFIX = 1 << 13, /* C_TEXT compares only the start */
     C_BAL = 1 << 14,    /* remaining = cumulative loaded - total energy */
-    C_NEG = 1 << 15     /* remaining below zero (the tick overshot it) */
+    C_NEG = 1 << 15,    /* remaining below zero (the tick overshot it) */
+    C_RBSTAT = 1 << 16  /* readback status bits equal .supply */
 };
 
 typedef struct {
@@ -239,6 +240,24 @@ static const scenario table[] = {
       {INSERT, 0, KV_E_REPLAY},
       {RUNW, 0, 30000, 30000, 30000, 300},
       {EXPECT, .mask = C_RELAY | C_TEXT | C_BAL | C_NEG, .relay = 0, .text = "0000.00kWh"},
+      {END}}},
+    {"readback: the status written on the card is the meter's state after the insertion",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 100}, {INSERT, 0, KV_OK},
+      {RB, 0, KV_OK, 100, .mask = C_RBREM | C_RBSTAT,
+       .supply = KV_RB_RELAY_CLOSED | KV_RB_RED | KV_RB_YELLOW},
+      {RUNW, 0, 3600, 0, 0, 1000},
+      {EXPECT, .mask = C_RELAY | C_REM, .relay = 0, .rem = 0},
+      /* a load ends the cut-off: relay closed, lamps off */
+      {SELL, 0, 5000}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_RELAY | C_LAMPS, .relay = 1, .lamps = 0},
+      {RB, 0, KV_OK, 5000, .mask = C_RBREM | C_RBSTAT, .supply = KV_RB_RELAY_CLOSED},
+      /* a user card that recloses a pre-trip reports the relay closed */
+      {RUNW, 0, 36000, 0, 0, 4501},
+      {EXPECT, .mask = C_RELAY | C_REM, .relay = 0, .rem = 499},
+      {INSERT, 0, KV_E_REPLAY},
+      {RB, 0, KV_E_REPLAY, 499, .mask = C_RBREM | C_RBSTAT,
+       .supply = KV_RB_RELAY_CLOSED | KV_RB_RED | KV_RB_YELLOW},
       {END}}},
     {"pre-trip: survives a power cut (tripped stays tripped)",
      {BOOT_DEFAULT,
@@ -601,6 +620,8 @@ static void run_one(const scenario *sc)
                 CHECK(rb.total_energy == meter_total_energy(&board.m), "readback energy");
                 if (s->mask & C_RBREM)
                     CHECK(rb.remaining == s->b, "readback remaining");
+                if (s->mask & C_RBSTAT)
+                    CHECK(rb.status == s->supply, "readback status");
                 if (s->mask & C_RBEV)
                     CHECK(memchr(rb.events, s->event, KV_READBACK_EVENTS) != NULL,
                           "event in the readback's last four");
