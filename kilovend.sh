@@ -19,7 +19,7 @@ gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi qemu-system-arm
 clang libclang-rt-14-dev llvm
 xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi imagemagick
 appstream desktop-file-utils gettext locales poppler-utils iproute2 util-linux
-debhelper devscripts lintian fakeroot dpkg-dev"
+debhelper devscripts lintian fakeroot dpkg-dev help2man"
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
