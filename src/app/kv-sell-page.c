@@ -930,23 +930,57 @@ static gpointer receipt_lines_in_worker(KvSession *session, KvStation *st, gpoin
     return kv_receipt_lines(st, *(gint64 *)data, FALSE, error);
 }
 
+typedef enum {
+    RECEIPT_PRINT,        /* on the configured printer (or the dialog if none) */
+    RECEIPT_PRINT_DIALOG, /* the print dialog */
+    RECEIPT_PREVIEW,      /* on screen */
+    RECEIPT_SAVE          /* as PDF at path */
+} ReceiptMode;
+
 typedef struct {
     KvSellPage *page;
-    gboolean with_dialog;
-    gboolean preview;
+    ReceiptMode mode;
+    char *path;
 } ReceiptJob;
+
+/* The core's receipt lines between this station's header and footer lines
+ * (settings; "|" separates lines).  Printed, previewed and saved alike. */
+static GPtrArray *frame_receipt(KvSellPage *self, GPtrArray *lines)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    static const char *const keys[] = {"receipt-header", "receipt-footer"};
+
+    for (guint k = 0; k < 2; k++) {
+        g_autofree char *text =
+            self->settings != NULL ? g_settings_get_string(self->settings, keys[k]) : NULL;
+        g_auto(GStrv) parts = text != NULL && *text != '\0' ? g_strsplit(text, "|", -1) : NULL;
+
+        if (k == 1)
+            for (guint i = 0; i < lines->len; i++)
+                g_ptr_array_add(out, g_strdup(g_ptr_array_index(lines, i)));
+        for (guint i = 0; parts != NULL && parts[i] != NULL; i++)
+            g_ptr_array_add(out, g_strdup(g_strstrip(parts[i])));
+    }
+    return out;
+}
 
 static void on_receipt_lines_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     ReceiptJob *job = user_data;
     KvSellPage *self = job->page;
     g_autoptr(GError) error = NULL;
-    g_autoptr(GPtrArray) lines = kv_session_run_finish(KV_SESSION(source), result, &error);
+    g_autoptr(GPtrArray) core_lines = kv_session_run_finish(KV_SESSION(source), result, &error);
+    g_autoptr(GPtrArray) lines = NULL;
     GtkWindow *parent = GTK_WINDOW(gtk_widget_get_root(GTK_WIDGET(self)));
 
-    if (lines == NULL) {
-        show_result(self, _("Receipt Not Available"), error->message, FALSE);
-    } else if (job->preview) {
+    if (core_lines == NULL) {
+        g_autofree char *msg = g_strdup_printf(_("The receipt is not available: %s"),
+                                               error->message);
+        gtk_label_set_label(self->result_detail, msg);
+        goto out;
+    }
+    lines = frame_receipt(self, core_lines);
+    if (job->mode == RECEIPT_PREVIEW) {
         g_autoptr(GString) text = g_string_new(NULL);
         GtkWidget *dialog, *label;
 
@@ -961,6 +995,15 @@ static void on_receipt_lines_cb(GObject *source, GAsyncResult *result, gpointer 
         adw_message_dialog_set_extra_child(ADW_MESSAGE_DIALOG(dialog), label);
         adw_message_dialog_add_response(ADW_MESSAGE_DIALOG(dialog), "close", _("_Close"));
         gtk_window_present(GTK_WINDOW(dialog));
+    } else if (job->mode == RECEIPT_SAVE) {
+        g_autofree char *msg = NULL;
+
+        if (kv_receipt_print(parent, lines, NULL, 1, job->path, &error) ==
+            GTK_PRINT_OPERATION_RESULT_ERROR)
+            msg = g_strdup_printf(_("The receipt was not saved: %s"), error->message);
+        else
+            msg = g_strdup_printf(_("Receipt saved as %s."), job->path);
+        gtk_label_set_label(self->result_detail, msg);
     } else {
         g_autofree char *printer = self->settings != NULL
                                        ? g_settings_get_string(self->settings, "printer-name")
@@ -969,7 +1012,7 @@ static void on_receipt_lines_cb(GObject *source, GAsyncResult *result, gpointer 
                                                                  "receipt-copies")
                                             : 1;
 
-        if (job->with_dialog)
+        if (job->mode == RECEIPT_PRINT_DIALOG)
             g_clear_pointer(&printer, g_free);
         if (kv_receipt_print(parent, lines, printer, copies, NULL, &error) ==
             GTK_PRINT_OPERATION_RESULT_ERROR) {
@@ -978,27 +1021,32 @@ static void on_receipt_lines_cb(GObject *source, GAsyncResult *result, gpointer 
             gtk_label_set_label(self->result_detail, msg);
         }
     }
+out:
     g_object_unref(job->page);
+    g_free(job->path);
     g_free(job);
 }
 
-static void fetch_receipt(KvSellPage *self, gboolean with_dialog, gboolean preview)
+static void fetch_receipt(KvSellPage *self, ReceiptMode mode, const char *path)
 {
-    ReceiptJob *job = g_new0(ReceiptJob, 1);
-    gint64 *id = g_new(gint64, 1);
+    ReceiptJob *job;
+    gint64 *id;
 
+    if (self->sale == NULL)
+        return;
+    job = g_new0(ReceiptJob, 1);
+    id = g_new(gint64, 1);
     *id = self->sale->id;
     job->page = g_object_ref(self);
-    job->with_dialog = with_dialog;
-    job->preview = preview;
+    job->mode = mode;
+    job->path = g_strdup(path);
     kv_session_run_async(self->session, receipt_lines_in_worker, id, g_free,
                          (GDestroyNotify)g_ptr_array_unref, NULL, on_receipt_lines_cb, job);
 }
 
 static void print_receipt(KvSellPage *self, gboolean with_dialog)
 {
-    if (self->sale != NULL)
-        fetch_receipt(self, with_dialog, FALSE);
+    fetch_receipt(self, with_dialog ? RECEIPT_PRINT_DIALOG : RECEIPT_PRINT, NULL);
 }
 
 static void kv_sell_page_print_receipt(GtkWidget *widget, const char *action_name,
@@ -1010,62 +1058,17 @@ static void kv_sell_page_print_receipt(GtkWidget *widget, const char *action_nam
 static void kv_sell_page_preview_receipt(GtkWidget *widget, const char *action_name,
                                          GVariant *param)
 {
-    KvSellPage *self = KV_SELL_PAGE(widget);
-
-    if (self->sale != NULL)
-        fetch_receipt(self, FALSE, TRUE);
-}
-
-typedef struct {
-    gint64 sale_id;
-    char *path;
-} PdfData;
-
-static void pdf_data_free(PdfData *d)
-{
-    g_free(d->path);
-    g_free(d);
-}
-
-static gpointer receipt_pdf_in_worker(KvSession *session, KvStation *st, gpointer data,
-                                      GCancellable *cancellable, GError **error)
-{
-    PdfData *d = data;
-
-    if (!kv_receipt_write_pdf(st, d->sale_id, FALSE, d->path, error))
-        return NULL;
-    return g_strdup(d->path);
-}
-
-static void on_receipt_pdf_cb(GObject *source, GAsyncResult *result, gpointer user_data)
-{
-    g_autoptr(KvSellPage) self = user_data;
-    g_autoptr(GError) error = NULL;
-    g_autofree char *path = kv_session_run_finish(KV_SESSION(source), result, &error);
-    g_autofree char *msg = NULL;
-
-    if (path != NULL)
-        msg = g_strdup_printf(_("Receipt saved as %s."), path);
-    else
-        msg = g_strdup_printf(_("The receipt was not saved: %s"), error->message);
-    gtk_label_set_label(self->result_detail, msg);
+    fetch_receipt(KV_SELL_PAGE(widget), RECEIPT_PREVIEW, NULL);
 }
 
 static void on_save_response_cb(GtkNativeDialog *chooser, int response, KvSellPage *self)
 {
     g_autoptr(GFile) file = NULL;
-    PdfData *d;
 
     if (response == GTK_RESPONSE_ACCEPT && self->sale != NULL)
         file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
-    if (file != NULL) {
-        d = g_new0(PdfData, 1);
-        d->sale_id = self->sale->id;
-        d->path = g_file_get_path(file);
-        kv_session_run_async(self->session, receipt_pdf_in_worker, d,
-                             (GDestroyNotify)pdf_data_free, g_free, NULL, on_receipt_pdf_cb,
-                             g_object_ref(self));
-    }
+    if (file != NULL)
+        fetch_receipt(self, RECEIPT_SAVE, g_file_peek_path(file));
     g_object_unref(chooser);
     g_object_unref(self);
 }
@@ -1285,4 +1288,10 @@ void kv_sell_page_refresh_card(KvSellPage *self)
 
     if (self->watcher != NULL && kv_card_watcher_get_state(self->watcher) == KV_READER_STATE_CARD)
         on_card_inserted_cb(self->watcher, kv_card_watcher_get_reader_name(self->watcher), self);
+}
+
+void kv_sell_page_save_receipt_to(KvSellPage *self, const char *path)
+{
+    g_return_if_fail(KV_IS_SELL_PAGE(self));
+    fetch_receipt(self, RECEIPT_SAVE, path);
 }

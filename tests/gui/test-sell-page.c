@@ -10,6 +10,7 @@
 
 #include "kv-demo.h"
 #include "kv-gui-test.h"
+#include "kv-sell-page.h"
 
 static KvGuiStation *station;
 
@@ -56,6 +57,46 @@ static KvSale *last_sale(guint32 meter)
     sale = kv_sale_last_of_meter(st, meter, &error);
     g_assert_no_error(error);
     return sale;
+}
+
+static KvSellPage *find_sell_page(GtkWidget *w)
+{
+    if (KV_IS_SELL_PAGE(w))
+        return KV_SELL_PAGE(w);
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
+        KvSellPage *p = find_sell_page(c);
+        if (p != NULL)
+            return p;
+    }
+    return NULL;
+}
+
+static gboolean file_written(gpointer path)
+{
+    return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+/* The receipt as the printer gets it (GtkPrintOperation, exported to PDF
+ * instead of a printer): the station's header, the core's lines. */
+static void check_receipt(KvWindow *window)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *pdf = g_build_filename(station->dir, "receipt.pdf", NULL);
+    g_autofree char *text = NULL;
+    const char *argv[] = {"pdftotext", "-layout", pdf, "-", NULL};
+    GSettings *settings = kv_application_get_settings(station->app);
+
+    g_settings_set_string(settings, "receipt-header", "Accra office | 12 Ring Road");
+    kv_sell_page_save_receipt_to(find_sell_page(GTK_WIDGET(window)), pdf);
+    g_assert_true(kv_gui_test_wait(file_written, pdf, 20000));
+    kv_gui_test_spin(300);
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                               &text, NULL, NULL, &error));
+    g_test_message("%s", text);
+    g_assert_nonnull(strstr(text, "Accra office"));
+    g_assert_nonnull(strstr(text, "12 Ring Road"));
+    g_assert_nonnull(strstr(text, "Ama Owusu"));
+    g_assert_nonnull(strstr(text, "25.50"));
 }
 
 static void test_sell_flow(void)
@@ -111,6 +152,7 @@ static void test_sell_flow(void)
     g_assert_cmpint(sale->state, ==, KV_SALE_COMPLETED);
     g_assert_cmpint(sale->breakdown.amount, ==, 2550);
     g_assert_cmpstr(sale->cashier_login, ==, KV_DEMO_CASHIER);
+    check_receipt(window);
 
     /* A blocked card: refused before any amount, Sell stays off. */
     insert_card(3);

@@ -3,6 +3,8 @@
  * the shift needs a supervisor and the key file passphrase, sign out. */
 #include "config.h"
 
+#include <string.h>
+
 #include "kv-demo.h"
 #include "kv-gui-test.h"
 
@@ -11,6 +13,36 @@ static KvGuiStation *station;
 static gboolean label_not_empty(gpointer data)
 {
     return *gtk_label_get_label(GTK_LABEL(data)) != '\0';
+}
+
+static gboolean shift_closed(gpointer data)
+{
+    return !kv_session_get_shift_open(data);
+}
+
+typedef struct {
+    const char *heading;
+    AdwMessageDialog *found;
+} DialogWait;
+
+static gboolean dialog_shown(gpointer data)
+{
+    DialogWait *w = data;
+    g_autoptr(GList) windows = gtk_window_list_toplevels();
+
+    for (GList *l = windows; l != NULL; l = l->next)
+        if (ADW_IS_MESSAGE_DIALOG(l->data) &&
+            g_strcmp0(adw_message_dialog_get_heading(l->data), w->heading) == 0)
+            w->found = l->data;
+    return w->found != NULL;
+}
+
+static AdwMessageDialog *find_dialog(const char *heading)
+{
+    DialogWait w = {heading, NULL};
+
+    g_assert_true(kv_gui_test_wait(dialog_shown, &w, 20000));
+    return w.found;
 }
 
 static gboolean in_mode_station(gpointer data)
@@ -102,6 +134,26 @@ static void test_signin_flow(void)
     /* Signing in again goes straight to the station. */
     kv_gui_test_sign_in(window, KV_DEMO_CASHIER, KV_DEMO_CASHIER_PASSWORD);
     g_assert_cmpstr(kv_window_get_mode(window), ==, "station");
+
+    /* Close the shift: the cash counted, then the Z report; the keys are
+     * locked again and the next sign-in needs a supervisor. */
+    gtk_widget_activate_action(root, "win.close-shift", NULL);
+    {
+        AdwMessageDialog *ask = find_dialog("Close the Shift?");
+        GtkWidget *counted = adw_message_dialog_get_extra_child(ask);
+        AdwMessageDialog *done;
+
+        gtk_editable_set_text(GTK_EDITABLE(counted), "150,50");
+        adw_message_dialog_response(ask, "close-shift");
+        g_assert_true(kv_gui_test_wait(shift_closed, station->session, 20000));
+        done = find_dialog("Shift Closed");
+        g_test_message("%s", adw_message_dialog_get_body(done));
+        g_assert_nonnull(strstr(adw_message_dialog_get_body(done), "Shift report"));
+        g_assert_nonnull(strstr(adw_message_dialog_get_body(done), "150.50"));
+        gtk_window_destroy(GTK_WINDOW(done));
+    }
+    g_assert_false(kv_session_get_keys_unlocked(station->session));
+    g_assert_cmpstr(kv_window_get_mode(window), ==, "signin");
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
