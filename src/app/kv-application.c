@@ -176,9 +176,10 @@ static int kv_application_handle_local_options(GApplication *app, GVariantDict *
         if (status >= 0)
             return status;
     }
-    /* A demo or a station on another database is its own instance: it must
-     * not hand its work to a station already running. */
-    if (self->demo || self->db_path != NULL)
+    /* A station on another database is its own instance: it must not hand
+     * its work to a station already running.  (The demo owns the usual bus
+     * name, so that it can be driven and closed like the station.) */
+    if (self->db_path != NULL && !self->demo)
         g_application_set_flags(app, g_application_get_flags(app) | G_APPLICATION_NON_UNIQUE);
     return -1;
 }

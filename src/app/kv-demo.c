@@ -77,6 +77,77 @@ static gboolean issue_to_file(KvStation *st, const char *dir, guint card_no, gui
     return rec != NULL;
 }
 
+/* A helper program: named in the environment, else the build tree's (the
+ * app runs uninstalled), else the installed one (libexec, then PATH). */
+static char *find_program(const char *env, const char *built, const char *name)
+{
+    const char *path = g_getenv(env);
+    g_autofree char *libexec = NULL;
+
+    if (path != NULL && *path != '\0')
+        return g_strdup(path);
+    if (built != NULL && g_file_test(built, G_FILE_TEST_IS_EXECUTABLE))
+        return g_strdup(built);
+    if (name == NULL) {
+        /* kv-pcsc-env is installed beside the app's other helpers. */
+        libexec = g_build_filename(KV_LIBEXECDIR, "kv-pcsc-env", NULL);
+        return g_file_test(libexec, G_FILE_TEST_IS_EXECUTABLE) ? g_steal_pointer(&libexec)
+                                                                : NULL;
+    }
+    return g_find_program_in_path(name);
+}
+
+/* The meter's side, if the meter firmware's host build is there: the card
+ * goes into the meter (kilovend-meter-sim, the real firmware on the host),
+ * power is drawn for a few hours, the card goes in again and carries the
+ * meter's readback back to the office.  The demo works without it. */
+static void run_meter(const char *dir, KvStation *st, guint32 meter, guint card_no, double kw,
+                      double hours)
+{
+    g_autofree char *sim = find_program("KILOVEND_METER_SIM", KV_BUILD_METER_SIM,
+                                        "kilovend-meter-sim");
+    g_autofree char *name = g_strdup_printf("meter-%09u", meter);
+    g_autofree char *state = g_build_filename(dir, name, NULL);
+    g_autofree char *prov = g_strdup_printf("%s.prov", state);
+    g_autofree char *card = kv_demo_card_path(dir, card_no);
+    g_autofree char *kw_s = g_strdup_printf("%.2f", kw);
+    g_autofree char *hours_s = g_strdup_printf("%.2f", hours);
+    g_autoptr(GError) error = NULL;
+    const char *steps[3][6] = {
+        {"insert", card, NULL},
+        {"run", "--kw", kw_s, "--hours", hours_s, NULL},
+        {"insert", card, NULL},
+    };
+
+    if (sim == NULL)
+        return;
+    if (!kv_meter_provision(st, meter, prov, &error) || g_mkdir_with_parents(state, 0700) != 0) {
+        g_printerr(_("kilovend: no meter readback in the demo: %s\n"),
+                   error != NULL ? error->message : g_strerror(errno));
+        return;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(steps); i++) {
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        int status = 0;
+
+        g_ptr_array_add(argv, sim);
+        g_ptr_array_add(argv, (char *)"--state");
+        g_ptr_array_add(argv, state);
+        g_ptr_array_add(argv, (char *)"--config");
+        g_ptr_array_add(argv, prov);
+        for (guint j = 0; steps[i][j] != NULL; j++)
+            g_ptr_array_add(argv, (char *)steps[i][j]);
+        g_ptr_array_add(argv, NULL);
+        if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+                          G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                          NULL, NULL, &status, &error) ||
+            !g_spawn_check_wait_status(status, &error)) {
+            g_printerr(_("kilovend: no meter readback in the demo: %s\n"), error->message);
+            return;
+        }
+    }
+}
+
 gboolean kv_demo_create(const char *dir, GError **error)
 {
     static const guint8 factory_psc[3] = {0xFF, 0xFF, 0xFF};
@@ -169,26 +240,20 @@ gboolean kv_demo_create(const char *dir, GError **error)
     shift = kv_shift_close(st, 10000 + sale->breakdown.amount, error);
     if (shift == NULL)
         return FALSE;
+
+    /* Yaw's meter loaded that sale and has used some of it; Ama's meter ran
+     * out of credit: both cards carry their meter's readback. */
+    g_clear_pointer(&link, kv_card_link_free);
+    run_meter(dir, st, demo_meter(1), 2, 1.2, 4.0);
+    run_meter(dir, st, demo_meter(0), 1, 0.8, 1.0);
     kv_station_lock_keys(st);
     kv_station_logout(st);
     return TRUE;
 }
 
-static char *find_program(const char *env, const char *built, const char *name)
-{
-    const char *path = g_getenv(env);
-
-    if (path != NULL && *path != '\0')
-        return g_strdup(path);
-    if (built != NULL && g_file_test(built, G_FILE_TEST_IS_EXECUTABLE))
-        return g_strdup(built);
-    return g_find_program_in_path(name);
-}
-
 gboolean kv_demo_run_in_pcsc_env(const char *dir, char **argv, int *status, GError **error)
 {
-    g_autofree char *env_tool = find_program("KILOVEND_PCSC_ENV", KV_BUILD_PCSC_ENV,
-                                             "kv-pcsc-env");
+    g_autofree char *env_tool = find_program("KILOVEND_PCSC_ENV", KV_BUILD_PCSC_ENV, NULL);
     g_autofree char *vcard = find_program("KV_VCARD_BIN", KV_BUILD_VCARD, "kilovend-vcard");
     g_autofree char *card = kv_demo_card_path(dir, 1);
     g_autoptr(GPtrArray) args = g_ptr_array_new();
@@ -196,9 +261,10 @@ gboolean kv_demo_run_in_pcsc_env(const char *dir, char **argv, int *status, GErr
 
     if (env_tool == NULL || vcard == NULL) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                    _("The demo needs kv-pcsc-env and kilovend-vcard from the build tree "
-                      "(tests/pcsc/kv-pcsc-env, build/src/vcard/kilovend-vcard): build the "
-                      "station first with ./kilovend.sh build."));
+                    _("The demo needs kv-pcsc-env and kilovend-vcard (installed with the "
+                      "station, or in the build tree: tests/pcsc/kv-pcsc-env, "
+                      "build/src/vcard/kilovend-vcard): build the station first with "
+                      "./kilovend.sh build."));
         return FALSE;
     }
     if (geteuid() != 0) {

@@ -91,7 +91,7 @@ class Demo:
 # GTK 4.8 names a label after its text once it has one: labels are found
 # by their accessible label while still empty, and kept.
 LABELS = ("Sign-in error", "Signed-in user and shift", "Customer name", "Meter number",
-          "Sale refused", "Sale result", "Sale result details")
+          "State of the meter", "Sale refused", "Sale result", "Sale result details")
 
 
 def find_labels(d):
@@ -154,6 +154,11 @@ def main():
         customer = d.labels["Customer name"]
         at.wait_text(customer, lambda t: t == "Ama Owusu", 30, "the customer of card 1")
         meter = at.text(d.labels["Meter number"])
+        # The demo's meter (the firmware's host build) ran out of credit and
+        # wrote so on the card: the station shows the meter's readback.
+        state = at.wait_text(d.labels["State of the meter"], lambda t: t != "", 10, "the readback")
+        log(f"  meter {meter}: {state}")
+        assert "cut off" in state, state
         d.shot("sell-card")
         before = d.card_credit(1)
 
