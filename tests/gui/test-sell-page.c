@@ -175,6 +175,16 @@ static void test_sell_flow(void)
     g_assert_nonnull(sale);
     g_assert_cmpint(sale->breakdown.energy, ==, 1250);
 
+    /* More than the meter may hold (hoarding limit 400 kWh): refused before
+     * confirming, with the core's reason, and Sell stays off. */
+    gtk_widget_activate_action(amount, "sell.new-sale", NULL);
+    gtk_editable_set_text(GTK_EDITABLE(amount), "450");
+    g_assert_true(kv_gui_test_wait_text(refusal, "Refused", 20000));
+    g_test_message("%s", kv_gui_test_text(refusal));
+    g_assert_false(gtk_widget_get_sensitive(sell));
+    gtk_test_widget_wait_for_draw(root);
+    kv_gui_test_screenshot(root, "sell-hoarding-refused");
+
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
