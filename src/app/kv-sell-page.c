@@ -1105,10 +1105,11 @@ static void kv_sell_page_new_sale(GtkWidget *widget, const char *action_name, GV
     KvSellPage *self = KV_SELL_PAGE(widget);
 
     reset_sale(self);
-    if (self->info != NULL) {
-        g_autofree char *refusal = card_refusal(self);
-        set_refusal(self, refusal);
-    }
+    /* The card in the reader now carries the sale just made: read it again
+     * (its credit not yet loaded, the meter's last readback). */
+    if (self->info != NULL && self->watcher != NULL &&
+        kv_card_watcher_get_state(self->watcher) == KV_READER_STATE_CARD)
+        kv_sell_page_refresh_card(self);
     gtk_widget_grab_focus(GTK_WIDGET(self->amount_entry));
 }
 

@@ -103,7 +103,7 @@ static void test_sell_flow(void)
 {
     KvWindow *window = kv_gui_test_window_new(station);
     GtkWidget *root = GTK_WIDGET(window);
-    GtkWidget *customer, *meter, *amount, *sell, *result, *refusal, *breakdown;
+    GtkWidget *customer, *meter, *amount, *sell, *result, *refusal, *breakdown, *warning;
     g_autoptr(KvSale) sale = NULL;
     guint32 meter_number;
 
@@ -122,6 +122,7 @@ static void test_sell_flow(void)
     result = kv_gui_test_get(root, "Sale result");
     refusal = kv_gui_test_get(root, "Sale refused");
     breakdown = kv_gui_test_get(root, "Breakdown of the sale");
+    warning = kv_gui_test_get(root, "Card warning");
 
     /* The card goes in: read by itself. */
     insert_card(1);
@@ -178,6 +179,9 @@ static void test_sell_flow(void)
     /* More than the meter may hold (hoarding limit 400 kWh): refused before
      * confirming, with the core's reason, and Sell stays off. */
     gtk_widget_activate_action(amount, "sell.new-sale", NULL);
+    /* Next customer reads the card again: the 12.50 kWh just sold are on it,
+     * not yet in the meter, and the cashier is told. */
+    g_assert_true(kv_gui_test_wait_text(warning, "12.50 kWh", 20000));
     gtk_editable_set_text(GTK_EDITABLE(amount), "450");
     g_assert_true(kv_gui_test_wait_text(refusal, "Refused", 20000));
     g_test_message("%s", kv_gui_test_text(refusal));
