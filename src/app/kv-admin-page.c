@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "kv-admin-page.h"
 #include "kv-widget-util.h"
@@ -121,6 +122,23 @@ static gpointer lists_in_worker(KvSession *session, KvStation *st, gpointer data
     return l;
 }
 
+/* A price per kWh (1/10000 of a minor unit): the currency's decimals, more
+ * only when the price has them. */
+static char *format_price(KvAdminPage *self, gint64 price_e4, guint digits)
+{
+    g_autofree char *number = kv_decimal_format(price_e4, digits + 4);
+    char *end = number + strlen(number) - 1;
+    guint trimmed = 0;
+
+    while (trimmed < 4 && *end == '0') {
+        *end-- = '\0';
+        trimmed++;
+    }
+    if (*end == '.')
+        *end = '\0';
+    return g_strdup_printf("%s %s", number, kv_session_get_currency(self->session));
+}
+
 static char *percent_text(guint bp)
 {
     return g_strdup_printf("%u.%02u %%", bp / 100, bp % 100);
@@ -162,7 +180,7 @@ static void on_lists_cb(GObject *source, GAsyncResult *result, gpointer user_dat
         guint digits = kv_session_get_currency_digits(self->session);
 
         for (guint i = 0; i < t->n_blocks; i++) {
-            g_autofree char *price = kv_decimal_format(t->blocks[i].price_e4, digits + 4);
+            g_autofree char *price = format_price(self, t->blocks[i].price_e4, digits);
             g_autofree char *upto = t->blocks[i].upto > 0 ? kv_energy_format(t->blocks[i].upto)
                                                           : NULL;
             if (upto != NULL)
