@@ -6,12 +6,13 @@
 #include "cardproc.h"
 #include "display.h"
 #include "evlog.h"
+#include "fw_version.h"
 #include "kv_util.h"
 #include "ledger.h"
 #include "nvrec.h"
 #include "supply.h"
 
-#define PAGES 7
+#define PAGES 9
 
 uint32_t meter_total_energy(const meter *m)
 {
@@ -97,6 +98,13 @@ static void compose(meter *m, char text[METER_TEXT_LEN])
         break;
     case 6:
         display_tamper(text, m->st.tamper);
+        break;
+    case 7:
+        /* for the technician: the block the meter runs on is this meter's */
+        display_meter_number(text, m->cfg.meter_number);
+        break;
+    case 8:
+        display_version(text, METER_FW_VERSION);
         break;
     default:
         /* At or below zero the cut-off shows 0000.00kWh, also when the

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "fw_version.h"
 #include "fwcards.h"
 #include "host_board.h"
 #include "kvtest.h"
@@ -410,6 +411,10 @@ static const scenario table[] = {
       {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "3 0000.00kWh"},
       {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "P 0010.800"},
       {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "tAMP ---"},
+      /* the meter number from the provisioning block, as the office
+       * prints it (8 digits and the check digit), then the firmware */
+      {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "n123456782"},
+      {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "UEr " PACKAGE_VERSION},
       {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "0039.20kWh"},
       {END}}},
 };
