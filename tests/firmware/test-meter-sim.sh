@@ -66,6 +66,24 @@ check "bad card file: clear error" sh -c "'$sim' --state st --config prov.bin in
 check "missing config: clear error" sh -c "'$sim' --state st --config nope.bin status 2>&1 | grep -q 'no such provisioning block'"
 head -c 96 /dev/zero > zero.bin
 check "invalid block: unprovisioned" sh -c "'$sim' --state st2 --config zero.bin status --json 2>/dev/null | grep -q '\"display\":\"UnProG\"'"
+# Reflashing the block reboots a real meter: a run with another block (or
+# none) must not bring back, nor overwrite, the RAM of the earlier meter.
+"$kit" office3 card u3.card user 3001
+"$kit" office3 sell u3.card 3000
+"$kit" office4 provision other.bin 2000 500 10000 0 22222222
+"$sim" --state rf --config prov.bin insert u3.card >/dev/null
+check "reflash: credit loaded" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"cumulative_loaded\":3000,'"
+check "reflash: an invalid block shows UnProG" sh -c "'$sim' --state rf --config zero.bin status 2>/dev/null | grep -q UnProG"
+check "reflash: the good block again keeps the credit" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"remaining\":3000,'"
+"$sim" --state rf --config prov.bin power-cycle >/dev/null
+check "reflash: credit kept across a power cycle" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"remaining\":3000,'"
+check "reflash: another meter's block is refused (Err 26)" sh -c "'$sim' --state rf --config other.bin status --json | grep -q '\"display\":\"Err 26\"'"
+"$sim" --state rf --config other.bin power-cycle >/dev/null
+check "reflash: own block after another meter's keeps the credit" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"remaining\":3000,'"
+"$sim" --state rf --config prov.bin power-cycle >/dev/null
+check "reflash: and across a power cycle" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"remaining\":3000,'"
+check "reflash: the load was not given twice" sh -c "! '$sim' --state rf --config prov.bin insert u3.card >/dev/null"
+check "reflash: remaining still 30 kWh" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"remaining\":3000,'"
 check "bad --kw: clear error" sh -c "'$sim' --state st --config prov.bin run --kw abc 2>&1 | grep -q 'wants a power'"
 echo "$fails failed"
 [ "$fails" -eq 0 ]
