@@ -19,7 +19,6 @@ int cardproc_is_bad(int err)
     case KV_E_CARD_TYPE:
     case KV_E_UTILITY:
     case KV_E_METER:
-    case KV_E_KEY_VERSION:
     case KV_E_MAC:
     case KV_E_KIND:
     case KV_E_FIELD:
@@ -231,6 +230,29 @@ static int apply_engineering(meter *m, const kv_identity *id, const kv_token *t,
 
 /* ---- the insertion ------------------------------------------------------ */
 
+/* Why no token of the card could be used.  The contract reports a key
+ * version mismatch in either slot before anything else, but a slot of the
+ * meter's own key version that failed its MAC beside it (a sale under the
+ * new key torn on a card still holding an old token) is a failed
+ * authentication: that is reported, and counted.  A plain key version
+ * mismatch, older or newer, tried no MAC and is not counted. */
+static int token_error(const meter *m, const kv_card_view *view,
+                       const uint8_t image[KV_CARD_SIZE])
+{
+    static const unsigned slots[2] = {KV_TOKEN_A, KV_TOKEN_B};
+    int err = view->token_err;
+    if (err != KV_E_KEY_VERSION)
+        return err;
+    for (unsigned i = 0; i < 2; i++) {
+        kv_token t;
+        kv_err e = kv_token_open(&m->keys, &view->id, image + slots[i], &t);
+        kv_wipe(&t, sizeof t);
+        if (e != KV_E_EMPTY && e != KV_E_KEY_VERSION)
+            return e;
+    }
+    return err;
+}
+
 /* view and nc hold keys (the meter key, a key-change card's new key): the
  * caller wipes them whichever way this returns. */
 static int insert(meter *m, kv_card_view *view, meter_config *nc)
@@ -262,7 +284,7 @@ static int insert(meter *m, kv_card_view *view, meter_config *nc)
     if (err != KV_OK)
         return refuse(m, err);
     if (view->id.card_type != KV_CARD_CHECK && view->token_err != KV_OK)
-        return refuse(m, view->token_err);
+        return refuse(m, token_error(m, view, image));
 
     /* The token is authentic.  The PSC proves the card itself is one we
      * issued (a dump restored onto a blank card fails here). */
