@@ -46,12 +46,14 @@ static void show(meter *m, const char *text)
 {
     display_copy(m->run.msg, text);
     m->run.msg_left = METER_MSG_SECONDS;
+    m->run.reclose_next = 0;
 }
 
 static void show_error(meter *m, int err)
 {
     display_error(m->run.msg, (unsigned)err);
     m->run.msg_left = METER_MSG_SECONDS;
+    m->run.reclose_next = 0;
 }
 
 /* Commit a new state; the RAM copy changes only if the record is written. */
@@ -172,13 +174,19 @@ static int apply_user(meter *m, const kv_token *t, meter_state *ns)
         return KV_OK;
     }
     /* Nothing loaded, but the card is genuine and the user's: it recloses
-     * a pre-trip. */
+     * a pre-trip.  A refused purchase (hoarding limit) is shown first, so
+     * the customer knows the credit stayed on the card; the reclose
+     * follows (meter_tick).  An old token is no purchase: the reclose is
+     * all there is to say. */
     if (err != KV_E_REPLAY)
         evlog_add(ns, (uint8_t)(METER_EV_REFUSED | err));
-    if (supply_user_card(ns)) {
+    if (!supply_user_card(ns)) {
+        show_error(m, err);
+    } else if (err == KV_E_REPLAY) {
         show(m, "rEcLOSE");
     } else {
         show_error(m, err);
+        m->run.reclose_next = 1;
     }
     return err;
 }

@@ -316,6 +316,12 @@ void meter_tick(meter *m, const meter_sample *s)
             dirty = 1;
     }
     m->run.msg_left = (uint16_t)count_down(m->run.msg_left, secs);
+    if (m->run.reclose_next && m->run.msg_left <= METER_MSG_SECONDS - METER_MSG_FIRST) {
+        /* the refusal has been up long enough: now the reclose */
+        m->run.reclose_next = 0;
+        if (m->run.msg_left)
+            display_copy(m->run.msg, "rEcLOSE");
+    }
 
     if (supply_update(&m->st, &m->cfg))
         dirty = 1;
@@ -343,9 +349,10 @@ int meter_card_inserted(meter *m)
 void meter_button(meter *m)
 {
     /* A press first clears a card message, then steps through the pages. */
-    if (m->run.msg_left)
+    if (m->run.msg_left) {
         m->run.msg_left = 0;
-    else
+        m->run.reclose_next = 0;
+    } else
         m->run.page = (uint8_t)((m->run.page + 1) % PAGES);
     refresh(m);
 }

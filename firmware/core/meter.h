@@ -20,6 +20,7 @@
 #define METER_EVENTS 8
 #define METER_TEXT_LEN 24
 #define METER_MSG_SECONDS 10   /* a card result stays up this long */
+#define METER_MSG_FIRST 5      /* of which a refusal before a reclose takes */
 #define METER_SAVE_EVERY 10    /* save the energy every 0.1 kWh */
 #define METER_BAD_CARDS 3      /* refused cards in a row before a lockout */
 #define METER_LOCKOUT_BASE 60  /* s, doubled with every further lockout */
@@ -128,6 +129,7 @@ typedef struct {
     uint8_t last_result;     /* result of the last card, 0 = ok */
     uint16_t overpower_left; /* s until reconnect after an over-power trip */
     uint16_t msg_left;       /* s the card message stays up */
+    uint8_t reclose_next;    /* the message is a refusal: "rEcLOSE" follows */
     uint32_t ms_carry;       /* ms not yet a whole second */
     uint32_t power_w;        /* last measured */
     uint32_t unsaved;        /* 0.01 kWh measured since the last save */
