@@ -63,6 +63,7 @@ static int commit_state(meter *m, const meter_state *ns)
         return METER_E_NV;
     m->state_seq++;
     m->st = *ns;
+    m->run.save_pending = 0;
     m->run.unsaved = 0;
     m->run.lockout_saved = ns->lockout_left;
     return 0;
@@ -93,8 +94,13 @@ static int refuse(meter *m, int err)
         evlog_add(&ns, METER_EV_LOCKOUT);
     }
     /* The bad-card count must survive a power cut, or pulling the plug
-     * between tries would defeat the lockout. */
-    commit_state(m, &ns);
+     * between tries would defeat the lockout.  If the memory fails, the
+     * count and the lockout still hold in RAM (nothing of the ledger
+     * changed) and the save is retried with every tick. */
+    if (commit_state(m, &ns) != 0) {
+        m->st = ns;
+        m->run.save_pending = 1;
+    }
     show_error(m, err);
     m->run.last_result = (uint8_t)err;
     return err;

@@ -54,9 +54,12 @@ int meter_save(meter *m)
 {
     if (!m->provisioned || m->not_here)
         return -1;
-    if (nvrec_save_state(&m->nv, m->cfg.meter_number, &m->st, m->state_seq + 1) != 0)
+    if (nvrec_save_state(&m->nv, m->cfg.meter_number, &m->st, m->state_seq + 1) != 0) {
+        m->run.save_pending = 1;
         return -1;
+    }
     m->state_seq++;
+    m->run.save_pending = 0;
     m->run.unsaved = 0;
     m->run.lockout_saved = m->st.lockout_left;
     return 0;
@@ -325,7 +328,7 @@ void meter_tick(meter *m, const meter_sample *s)
 
     if (supply_update(&m->st, &m->cfg))
         dirty = 1;
-    if (dirty || m->run.unsaved >= METER_SAVE_EVERY)
+    if (dirty || m->run.save_pending || m->run.unsaved >= METER_SAVE_EVERY)
         meter_save(m);
     refresh(m);
 }

@@ -130,6 +130,8 @@ typedef struct {
     uint16_t overpower_left; /* s until reconnect after an over-power trip */
     uint16_t msg_left;       /* s the card message stays up */
     uint8_t reclose_next;    /* the message is a refusal: "rEcLOSE" follows */
+    uint8_t save_pending;    /* the state in RAM is newer than the last save
+                              * that worked: retried every tick */
     uint32_t ms_carry;       /* ms not yet a whole second */
     uint32_t power_w;        /* last measured */
     uint32_t unsaved;        /* 0.01 kWh measured since the last save */

@@ -28,6 +28,7 @@ enum op {
     STUCK,     /* relay welded: a=1 / healed: a=0 */
     COVER,     /* terminal cover open a=1 / closed a=0 */
     BUTTON,
+    NVFAIL,    /* non-volatile writes fail (a=1) / work again (a=0) */
     EXPECT,    /* checks selected by mask */
     RB         /* readback on card[n]: result a, remaining b (mask) */
 };
@@ -391,6 +392,25 @@ static const scenario table[] = {
       {INSERT, 1, KV_E_METER}, {INSERT, 1, KV_E_METER}, {INSERT, 1, KV_E_METER},
       {EXPECT, .mask = C_LOCK, .lock = 60},
       {END}}},
+    {"lockout: the bad-card count is kept while the memory fails, and saved once it works",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 5000},
+      {FOREIGN, 1, 22222222, 0},
+      {NVFAIL, 0, 1},
+      {INSERT, 1, KV_E_METER}, {INSERT, 1, KV_E_METER},
+      {EXPECT, .mask = C_TEXT, .text = "Err 07"},
+      {INSERT, 1, KV_E_METER},
+      {EXPECT, .mask = C_LOCK | C_EVENT, .lock = 60, .event = METER_EV_LOCKOUT},
+      {INSERT, 0, METER_E_LOCKOUT},
+      {RUNW, 0, 0, 0, 0, 5},
+      {EXPECT, .mask = C_LOCK, .lock = 55},
+      /* the memory recovers: the next tick saves what waited */
+      {NVFAIL, 0, 0},
+      {RUNW, 0, 0, 0, 0, 1},
+      {REBOOT},
+      {EXPECT, .mask = C_LOCK, .lock = 54},
+      {INSERT, 0, METER_E_LOCKOUT},
+      {END}}},
     {"lockout: replays and hoarding refusals do not count",
      {BOOT_DEFAULT,
       {ISSUE, 0, U, 1001}, {SELL, 0, 5000}, {INSERT, 0, KV_OK},
@@ -676,6 +696,9 @@ static void run_one(const scenario *sc)
             break;
         case BUTTON:
             meter_button(&board.m);
+            break;
+        case NVFAIL:
+            board.nv_fail = (uint8_t)s->a;
             break;
         case EXPECT:
             expect(sc, i, s);
