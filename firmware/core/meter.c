@@ -203,6 +203,10 @@ static int boot(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
     kv_meter_keys_init(&m->keys, m->cfg.k_meter, m->cfg.key_version, m->psc_key);
     m->state_seq = nvrec_load_state(nv, m->cfg.meter_number, &m->st);
     m->run.lockout_saved = m->st.lockout_left;
+    /* Only the fact of the trip is saved, not every second of it: after a
+     * power cut the reconnect delay runs again in full. */
+    if (m->st.overpower)
+        m->run.overpower_left = m->cfg.reconnect_delay ? m->cfg.reconnect_delay : 1;
     return rc;
 }
 
@@ -302,11 +306,13 @@ void meter_tick(meter *m, const meter_sample *s)
     if (m->run.overpower_left) {
         m->run.overpower_left = (uint16_t)count_down(m->run.overpower_left, secs);
         if (!m->run.overpower_left) {
+            m->st.overpower = 0;
             evlog_add(&m->st, METER_EV_RECONNECT);
             dirty = 1;
         }
     } else if (m->cfg.max_power && s->power_w > m->cfg.max_power && m->run.relay_closed) {
         m->run.overpower_left = m->cfg.reconnect_delay ? m->cfg.reconnect_delay : 1;
+        m->st.overpower = 1;
         evlog_add(&m->st, METER_EV_OVERPOWER);
         dirty = 1;
     }

@@ -116,6 +116,8 @@ typedef struct {
     uint8_t tamper;             /* METER_TAMPER_* */
     uint8_t bad_cards;          /* consecutive refused cards */
     uint8_t lockout_level;      /* lockouts since the last good card */
+    uint8_t overpower;          /* 1 from an over-power trip to its reconnect:
+                                 * a power cut restarts the whole countdown */
     uint8_t events[METER_EVENTS]; /* newest first, 0 = none */
 } meter_state;
 

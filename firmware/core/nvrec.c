@@ -125,6 +125,8 @@ static void state_encode(const meter_state *s, uint32_t meter_number, uint32_t s
     r[56] = s->bad_cards;
     r[57] = s->lockout_level;
     memcpy(r + 58, s->events, METER_EVENTS);
+    /* Byte 66 was zero in records written before it had a meaning. */
+    r[66] = s->overpower;
 }
 
 static void state_decode(const uint8_t r[NVREC_STATE_LEN], meter_state *s)
@@ -144,6 +146,7 @@ static void state_decode(const uint8_t r[NVREC_STATE_LEN], meter_state *s)
     s->bad_cards = r[56];
     s->lockout_level = r[57];
     memcpy(s->events, r + 58, METER_EVENTS);
+    s->overpower = r[66] ? 1 : 0;
 }
 
 uint32_t nvrec_load_state(const meter_nv_ops *nv, uint32_t meter_number, meter_state *st)
