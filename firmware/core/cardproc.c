@@ -69,6 +69,23 @@ static int commit_state(meter *m, const meter_state *ns)
     return 0;
 }
 
+/* After a committed state: the load mark follows what the state gained
+ * (nvrec.h).  A failed or cut write leaves the older mark, which the state
+ * record already covers; the next card writes it again. */
+static void mark_sync(meter *m)
+{
+    nvrec_mark mk;
+    if (m->st.cumulative_loaded <= m->mark_cumulative && m->st.last_seq <= m->mark_last_seq)
+        return;
+    mk.cumulative_loaded = m->st.cumulative_loaded;
+    mk.last_seq = m->st.last_seq;
+    if (nvrec_save_mark(&m->nv, m->cfg.meter_number, &mk, m->mark_seq + 1) != 0)
+        return;
+    m->mark_seq++;
+    m->mark_cumulative = mk.cumulative_loaded;
+    m->mark_last_seq = mk.last_seq;
+}
+
 static int commit_config(meter *m, const meter_config *nc)
 {
     if (nvrec_save_config(&m->nv, nc, m->config_seq + 1) != 0)
@@ -350,6 +367,7 @@ static int insert(meter *m, kv_card_view *view, meter_config *nc)
         show_error(m, rc);
         return rc;
     }
+    mark_sync(m);
     m->run.last_result = (uint8_t)err;
 
     rc = write_readback(m, &view->id, view, image, (uint8_t)err);

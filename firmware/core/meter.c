@@ -202,6 +202,20 @@ static int boot(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
     kv_wipe(&saved, sizeof saved);
     kv_meter_keys_init(&m->keys, m->cfg.k_meter, m->cfg.key_version, m->psc_key);
     m->state_seq = nvrec_load_state(nv, m->cfg.meter_number, &m->st);
+    if (!m->not_here) {
+        nvrec_mark mk;
+        m->mark_seq = nvrec_load_mark(nv, m->cfg.meter_number, &mk);
+        if (m->mark_seq) {
+            m->mark_cumulative = mk.cumulative_loaded;
+            m->mark_last_seq = mk.last_seq;
+            /* An older state record won: what it lacks of the loads is
+             * carried over, so no token loads twice (nvrec.h). */
+            if (ledger_carry_over(&m->st, mk.cumulative_loaded, mk.last_seq)) {
+                evlog_add(&m->st, METER_EV_CARRIED);
+                supply_loaded(&m->st, &m->cfg);
+            }
+        }
+    }
     m->run.lockout_saved = m->st.lockout_left;
     /* Only the fact of the trip is saved, not every second of it: after a
      * power cut the reconnect delay runs again in full. */

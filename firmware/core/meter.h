@@ -60,6 +60,8 @@ enum {
     METER_EV_CHECK = 0x12,
     METER_EV_LOCKOUT = 0x13,
     METER_EV_READBACK_FAIL = 0x14, /* credit loaded, readback not written */
+    METER_EV_CARRIED = 0x15,       /* newest state record damaged: an older one
+                                    * was restored, loads carried over */
     METER_EV_REFUSED = 0x40        /* 0x40 | error code: a card refused */
 };
 
@@ -161,6 +163,9 @@ typedef struct meter {
     kv_meter_keys keys;      /* derived from cfg.k_meter and psc_key */
     uint32_t state_seq;      /* sequence of the newest state record */
     uint32_t config_seq;
+    uint32_t mark_seq;       /* the load mark (nvrec.h) as last written */
+    uint32_t mark_cumulative;
+    uint32_t mark_last_seq;
     meter_run run;           /* volatile: lost at a power cut */
 } meter;
 

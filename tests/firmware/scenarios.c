@@ -29,6 +29,7 @@ enum op {
     COVER,     /* terminal cover open a=1 / closed a=0 */
     BUTTON,
     NVFAIL,    /* non-volatile writes fail (a=1) / work again (a=0) */
+    CORRUPT,   /* one bit of the newest state record flips (CRC fails) */
     EXPECT,    /* checks selected by mask */
     RB         /* readback on card[n]: result a, remaining b (mask) */
 };
@@ -190,6 +191,32 @@ static const scenario table[] = {
       {EXPECT, .mask = C_ENERGY | C_REM, .energy = 360, .rem = 4640},
       {REBOOT},
       {EXPECT, .mask = C_ENERGY | C_REM | C_CUM, .energy = 360, .rem = 4640, .cum = 5000},
+      {END}}},
+    {"rollback: the newest state record damaged after a load: the load is kept, not given twice",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 3000}, {INSERT, 0, KV_OK},
+      {RUNW, 0, 3600, 0, 0, 1000},
+      {SELL, 0, 2000}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM | C_CUM | C_BAL, .rem = 4900, .cum = 5000},
+      /* the load's record is the newest: it is lost, the one before wins */
+      {CORRUPT},
+      {REBOOT},
+      {EXPECT, .mask = C_REM | C_CUM | C_BAL | C_ENERGY, .rem = 4900, .cum = 5000, .energy = 100},
+      {INSERT, 0, KV_E_REPLAY},
+      {EXPECT, .mask = C_REM | C_CUM | C_BAL, .rem = 4900, .cum = 5000},
+      /* and the carried load survives the next power cut */
+      {REBOOT},
+      {EXPECT, .mask = C_REM | C_CUM | C_BAL, .rem = 4900, .cum = 5000},
+      {END}}},
+    {"rollback: a damaged energy record falls back one save, nothing of the credit moves",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 3000}, {INSERT, 0, KV_OK},
+      {RUNW, 0, 3600, 0, 0, 1000},
+      {CORRUPT},
+      {REBOOT},
+      {EXPECT, .mask = C_CUM | C_BAL, .cum = 3000},
+      {INSERT, 0, KV_E_REPLAY},
+      {EXPECT, .mask = C_CUM | C_BAL, .cum = 3000},
       {END}}},
     {"alarm: red lamp below the alarm level",
      {BOOT_DEFAULT,
@@ -716,6 +743,11 @@ static void run_one(const scenario *sc)
         case NVFAIL:
             board.nv_fail = (uint8_t)s->a;
             break;
+        case CORRUPT: {
+            uint32_t slot = board.m.state_seq % NVREC_STATE_SLOTS;
+            board.nv[NVREC_STATE_BASE + slot * NVREC_STATE_STRIDE + 20] ^= 0x10;
+            break;
+        }
         case EXPECT:
             expect(sc, i, s);
             break;

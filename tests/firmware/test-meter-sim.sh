@@ -84,6 +84,11 @@ check "reflash: own block after another meter's keeps the credit" sh -c "'$sim' 
 check "reflash: and across a power cycle" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"remaining\":3000,'"
 check "reflash: the load was not given twice" sh -c "! '$sim' --state rf --config prov.bin insert u3.card >/dev/null"
 check "reflash: remaining still 30 kWh" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"remaining\":3000,'"
+# the memory of an earlier version, without the load mark, still boots
+mkdir old
+head -c 1408 rf/nv.bin > old/nv.bin
+check "memory without the load mark: the ledger is read" sh -c "'$sim' --state old --config prov.bin status --json | grep -q '\"remaining\":3000,'"
+check "memory without the load mark: grows to the new size" sh -c "[ \$(wc -c < old/nv.bin) -gt 1408 ]"
 check "bad --kw: clear error" sh -c "'$sim' --state st --config prov.bin run --kw abc 2>&1 | grep -q 'wants a power'"
 echo "$fails failed"
 [ "$fails" -eq 0 ]

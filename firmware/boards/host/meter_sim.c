@@ -373,6 +373,15 @@ int main(int argc, char **argv)
 
     host_board_init(&board, 301);
     nvr = read_file(nv_path, board.nv, sizeof board.nv);
+    /* The memory of an earlier version ends before the load mark (nvrec.h):
+     * the rest reads as erased, as on an EEPROM. */
+    if (nvr == -2) {
+        memset(board.nv, 0xFF, sizeof board.nv);
+        if (read_file(nv_path, board.nv, NVREC_MARK_BASE) == 0)
+            nvr = 0;
+        else
+            memset(board.nv, 0xFF, sizeof board.nv);
+    }
     if (nvr == -2)
         return die("the meter memory file is damaged (wrong size)", nv_path);
     prov_crc = kv_crc32(prov, sizeof prov);
