@@ -10,4 +10,9 @@ void evlog_add(meter_state *st, uint8_t code);
 /* The newest n events (n <= METER_EVENTS) into out[]. */
 void evlog_copy(const meter_state *st, uint8_t *out, unsigned n);
 
+/* Short English name of an event code ("load", "refused 07"...) for tools
+ * and the station's meter window; never NULL.  buf (16 bytes) is used for
+ * refusals. */
+const char *evlog_name(uint8_t code, char buf[16]);
+
 #endif

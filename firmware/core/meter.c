@@ -202,11 +202,13 @@ int meter_init(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
 
 int meter_resume(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
                  const meter_out_ops *out, const uint8_t *provision_block,
-                 const meter_run *run)
+                 const meter_run *run, const meter_state *st)
 {
     int rc = boot(m, card, nv, out, provision_block);
     if (run)
         m->run = *run;
+    if (st && m->provisioned && !m->not_here)
+        m->st = *st;
     m->run.lockout_saved = m->st.lockout_left;
     if (m->provisioned && !m->not_here)
         supply_update(&m->st, &m->cfg);

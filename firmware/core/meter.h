@@ -158,10 +158,11 @@ int meter_init(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
                const meter_out_ops *out, const uint8_t *provision_block);
 
 /* The simulator's way back into a meter that stayed powered: like
- * meter_init without the power-on event, then the saved RAM state. */
+ * meter_init without the power-on event, then the RAM it kept (the ledger
+ * in RAM may be ahead of the last saved record). */
 int meter_resume(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
                  const meter_out_ops *out, const uint8_t *provision_block,
-                 const meter_run *run);
+                 const meter_run *run, const meter_state *st);
 
 /* Commit the state record now (energy, counters); 0 on success. */
 int meter_save(meter *m);

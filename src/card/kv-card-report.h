@@ -30,7 +30,12 @@ void kv_card_report_extra_from_card(KvCard *card, KvCardReportExtra *extra);
 /* keys: the keys of the meter the card is bound to, or NULL. */
 GString *kv_card_report_text(const guint8 image[KV_CARD_SIZE], const kv_meter_keys *keys,
                              const KvCardReportExtra *extra);
-/* One JSON object (see docs/virtual-card.md for the fields). */
+/* One JSON object with up to four members, each an object: "card" (reader,
+ * atr, psc_tries_left, identity_locked: what extra gives), "identity"
+ * (state, and when issued card_type, utility, serial, meter, key_version,
+ * format; error when not), "token" and "readback" (state, then the record's
+ * fields as integers in 0.01 kWh, seconds since 1970 UTC, W; error when
+ * none; slot_a_written/slot_b_written when opened without keys). */
 GString *kv_card_report_json(const guint8 image[KV_CARD_SIZE], const kv_meter_keys *keys,
                              const KvCardReportExtra *extra);
 

@@ -94,6 +94,9 @@ static gboolean transmit(KvCard *card, const guint8 *apdu, gsize len, guint8 *re
     LONG rv = SCardTransmit(card->h, pci, apdu, (DWORD)len, NULL, resp, &rlen);
 
     card->stats.apdus++;
+    /* vpcd turns a card that vanished mid-command into an empty answer */
+    if (rv == SCARD_S_SUCCESS && rlen == 0)
+        rv = SCARD_E_NOT_TRANSACTED;
     if (rv != SCARD_S_SUCCESS) {
         explain_failure(card, rv, what, error);
         return FALSE;
@@ -227,7 +230,6 @@ static char *pick_reader(KvCardService *svc, const char *reader, GError **error)
 
 KvCard *kv_card_connect(KvCardService *svc, const char *reader, GError **error)
 {
-    g_autoptr(GError) local = NULL;
     KvCard *card;
     LONG rv;
     guint8 atr[MAX_ATR_SIZE];

@@ -127,9 +127,10 @@ sle_result sle_update_sec(sle4442 *c, unsigned addr, uint8_t data)
             c->sec[0] = data & 7; /* erase and write */
             return SLE_OK;
         }
-        if (ec == 0)
-            return SLE_E_LOCKED;
         if (!c->ec_armed) {
+            /* EC = 0: no try left to spend, read-only for ever. */
+            if (ec == 0)
+                return SLE_E_LOCKED;
             /* Write without erase: bits can only be cleared, and exactly
              * one try must be spent to arm the compares. */
             uint8_t nec = ec & data & 7;
@@ -140,7 +141,9 @@ sle_result sle_update_sec(sle4442 *c, unsigned addr, uint8_t data)
             c->compare_ok = 0;
             return SLE_OK;
         }
-        /* Erase EC back to 07: only after three matching compares. */
+        /* Erase EC back to 07: only after three matching compares.  This
+         * works even when arming spent the last try (EC now 0): the right
+         * code on the last try restores the card. */
         if (c->compare_ok == 0x0E && (data & 7) == 7) {
             c->sec[0] = 7;
             c->verified = 1;

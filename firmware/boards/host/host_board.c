@@ -148,7 +148,8 @@ int host_board_boot(host_board *b, const uint8_t *provision)
 
 int host_board_resume(host_board *b, const uint8_t *provision)
 {
-    return meter_resume(&b->m, &b->card_ops, &b->nv_ops, &b->out_ops, provision, &b->p.run);
+    return meter_resume(&b->m, &b->card_ops, &b->nv_ops, &b->out_ops, provision, &b->p.run,
+                        &b->p.st);
 }
 
 int host_board_insert(host_board *b, const sle4442 *card)

@@ -23,6 +23,7 @@
 /* What outlives a process of the simulator besides the NV memory. */
 typedef struct {
     meter_run run;
+    meter_state st;            /* the ledger as the powered meter holds it */
     uint8_t relay_stuck;       /* welded contacts: closed whatever we command */
     uint8_t cover_open;
     uint32_t now_ms;           /* board clock */
