@@ -10,6 +10,7 @@
 
 #include <glib/gstdio.h>
 
+#include "evlog.h"
 #include "host_board.h"
 #include "kv_err.h"
 #include "kv_util.h"
@@ -142,8 +143,9 @@ static void notify_changed(KvMeterModel *self)
            memcmp(m->st.events + fresh, self->seen_events, METER_EVENTS - fresh) != 0)
         fresh++;
     for (unsigned i = fresh; i-- > 0;) {
+        char name[16];
         if (m->st.events[i])
-            emit_log(self, "meter event %02X", m->st.events[i]);
+            emit_log(self, "meter event: %s", evlog_name(m->st.events[i], name));
     }
     memcpy(self->seen_events, m->st.events, METER_EVENTS);
 
