@@ -43,7 +43,11 @@ def parse():
     ap.add_argument("--keep", help="keep the work directory here")
     ap.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--work", help=argparse.SUPPRESS)
-    return ap.parse_args()
+    a = ap.parse_args()
+    for k in ("ctl", "vcard", "pcsc_env", "sim", "elf", "qemu_run"):
+        if getattr(a, k):
+            setattr(a, k, os.path.abspath(getattr(a, k)))
+    return a
 
 
 def outside(a):
@@ -55,8 +59,11 @@ def outside(a):
     work = tempfile.mkdtemp(prefix="kv-e2e-")
     try:
         cmd = [a.pcsc_env, "--vcard", a.vcard, "--new", os.path.join(work, "user.card"), "--",
-               sys.executable, os.path.abspath(__file__), "--inside", "--work", work] + \
-              [x for x in sys.argv[1:]]
+               sys.executable, os.path.abspath(__file__), "--inside", "--work", work,
+               "--ctl", a.ctl, "--vcard", a.vcard, "--pcsc-env", a.pcsc_env, "--meter", a.meter]
+        for k in ("sim", "elf", "qemu_run"):
+            if getattr(a, k):
+                cmd += ["--" + k.replace("_", "-"), getattr(a, k)]
         return subprocess.call(cmd)
     finally:
         if a.keep:

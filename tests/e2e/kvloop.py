@@ -12,6 +12,7 @@ Standard library only.  Each helper raises Failure with what happened.
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import time
 
@@ -124,14 +125,16 @@ class Station:
         return j if rc == 0 else None
 
     def sales(self):
-        """Every sale in the ledger, by id (ids are consecutive from 1)."""
-        out, i = [], 1
-        while True:
-            s = self.sale(i)
-            if s is None:
-                return out
-            out.append(s)
-            i += 1
+        """Every sale in the ledger, read from the SQLite file as an auditor
+        would (read-only), in the shape of `kilovendctl sale show --json`."""
+        db = sqlite3.connect(f"file:{self.env['KILOVEND_DB']}?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT id, state, amount, energy, cumulative FROM sales "
+                              "ORDER BY id").fetchall()
+        finally:
+            db.close()
+        return [{"sale": r[0], "state": r[1], "amount_minor": r[2], "energy_ckwh": r[3],
+                 "cumulative": r[4]} for r in rows]
 
 
 class Reader:
@@ -276,3 +279,28 @@ def money_check(checks, sales, meter_loaded, card_cumulative):
     checks.equal("payments = money taken + sales failed or cancelled (minor units)",
                  paid, taken + failed)
     return taken, loaded, on_card, failed
+
+
+def card_writes(path):
+    """Erase/write cycles the card's main memory has had, from the card file
+    (docs/card-file.md: 256 big-endian counters at offset 272)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return sum(int.from_bytes(data[272 + 4 * i:276 + 4 * i], "big") for i in range(256))
+
+
+def wait_stopped(pid, timeout=60.0):
+    """Waits until the process is stopped (SIGSTOP at a test point)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        if state == "T":
+            return True
+        if state == "Z":
+            return False
+        time.sleep(0.01)
+    return False
