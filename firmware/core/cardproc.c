@@ -231,12 +231,12 @@ static int apply_engineering(meter *m, const kv_identity *id, const kv_token *t,
 
 /* ---- the insertion ------------------------------------------------------ */
 
-static int insert(meter *m)
+/* view and nc hold keys (the meter key, a key-change card's new key): the
+ * caller wipes them whichever way this returns. */
+static int insert(meter *m, kv_card_view *view, meter_config *nc)
 {
     uint8_t image[KV_CARD_SIZE];
-    kv_card_view view;
     meter_state ns;
-    meter_config nc;
     int err, rc, config_changed = 0;
     meter_card_result r;
 
@@ -253,20 +253,20 @@ static int insert(meter *m)
         m->run.last_result = (uint8_t)err;
         return err;
     }
-    err = kv_card_identity(image, &view.id);
+    err = kv_card_identity(image, &view->id);
     if (err == KV_OK)
-        err = kv_identity_check(&view.id, m->cfg.utility_code, m->cfg.meter_number);
+        err = kv_identity_check(&view->id, m->cfg.utility_code, m->cfg.meter_number);
     if (err != KV_OK)
         return refuse(m, err);
-    err = kv_card_decode(&m->keys, image, &view);
+    err = kv_card_decode(&m->keys, image, view);
     if (err != KV_OK)
         return refuse(m, err);
-    if (view.id.card_type != KV_CARD_CHECK && view.token_err != KV_OK)
-        return refuse(m, view.token_err);
+    if (view->id.card_type != KV_CARD_CHECK && view->token_err != KV_OK)
+        return refuse(m, view->token_err);
 
     /* The token is authentic.  The PSC proves the card itself is one we
      * issued (a dump restored onto a blank card fails here). */
-    err = verify_psc(m, &view.id);
+    err = verify_psc(m, &view->id);
     if (err != 0) {
         if (cardproc_is_bad(err))
             return refuse(m, err);
@@ -276,10 +276,10 @@ static int insert(meter *m)
     }
 
     ns = m->st;
-    nc = m->cfg;
-    switch (view.id.card_type) {
+    *nc = m->cfg;
+    switch (view->id.card_type) {
     case KV_CARD_USER:
-        err = apply_user(m, &view.token, &ns);
+        err = apply_user(m, &view->token, &ns);
         break;
     case KV_CARD_CHECK:
         evlog_add(&ns, METER_EV_CHECK);
@@ -287,20 +287,20 @@ static int insert(meter *m)
         err = KV_OK;
         break;
     default:
-        err = apply_engineering(m, &view.id, &view.token, &ns, &nc);
+        err = apply_engineering(m, &view->id, &view->token, &ns, nc);
         if (err != KV_OK) {
             evlog_add(&ns, (uint8_t)(METER_EV_REFUSED | err));
             show_error(m, err);
-        } else if (memcmp(&nc, &m->cfg, sizeof nc) != 0) {
+        } else if (memcmp(nc, &m->cfg, sizeof *nc) != 0) {
             config_changed = 1;
         }
         break;
     }
-    good_card(&ns, err == KV_OK ? view.token.seq : 0);
+    good_card(&ns, err == KV_OK ? view->token.seq : 0);
 
     /* Commit before the card is written: see cardproc.h. */
     if (config_changed) {
-        rc = commit_config(m, &nc);
+        rc = commit_config(m, nc);
         if (rc != 0) {
             show_error(m, rc);
             return rc;
@@ -316,7 +316,7 @@ static int insert(meter *m)
     }
     m->run.last_result = (uint8_t)err;
 
-    rc = write_readback(m, &view.id, &view, image, (uint8_t)err);
+    rc = write_readback(m, &view->id, view, image, (uint8_t)err);
     if (rc != 0) {
         /* What the meter did stands; the card only lacks the report, and
          * the next insertion writes a fresh one. */
@@ -324,13 +324,16 @@ static int insert(meter *m)
         evlog_add(&ns, METER_EV_READBACK_FAIL);
         commit_state(m, &ns);
     }
-    kv_wipe(&view, sizeof view);
     return err;
 }
 
 int cardproc_insert(meter *m)
 {
-    int err = insert(m);
+    kv_card_view view;
+    meter_config nc;
+    int err = insert(m, &view, &nc);
+    kv_wipe(&view, sizeof view);
+    kv_wipe(&nc, sizeof nc);
     m->card.release(m->card.ctx);
     return err;
 }

@@ -21,12 +21,15 @@ uint32_t meter_total_energy(const meter *m)
 
 uint8_t meter_readback_status(const meter *m)
 {
+    /* From the state, not from the outputs last driven: a card's readback
+     * is sealed before the outputs follow what that card changed. */
+    unsigned lamps = (m->provisioned && !m->not_here) ? supply_lamps(&m->st, &m->cfg) : 0;
     uint8_t s = 0;
-    if (m->run.relay_closed)
+    if (supply_relay_wanted(m))
         s |= KV_RB_RELAY_CLOSED;
-    if (m->run.lamps & METER_LAMP_RED)
+    if (lamps & METER_LAMP_RED)
         s |= KV_RB_RED;
-    if (m->run.lamps & METER_LAMP_YELLOW)
+    if (lamps & METER_LAMP_YELLOW)
         s |= KV_RB_YELLOW;
     if (m->st.supply & METER_SUP_TRIPPED)
         s |= KV_RB_TRIPPED;
@@ -96,9 +99,14 @@ static void compose(meter *m, char text[METER_TEXT_LEN])
         display_tamper(text, m->st.tamper);
         break;
     default:
-        /* At or below zero the cut-off shows 0000.00kWh; over-zero credit
-         * (a failed relay) shows as a negative value. */
-        display_energy(text, "", m->st.remaining);
+        /* At or below zero the cut-off shows 0000.00kWh, also when the
+         * tick that reached zero carried a little energy past it; only
+         * over-zero credit (energy through a failed relay) shows as a
+         * negative value. */
+        display_energy(text, "",
+                       m->st.remaining < 0 && !(m->st.supply & METER_SUP_OVERZERO)
+                           ? 0
+                           : m->st.remaining);
         break;
     }
 }
@@ -275,6 +283,7 @@ void meter_tick(meter *m, const meter_sample *s)
     if (!m->run.relay_closed && !m->run.relay_fault &&
         (raw || m->out.relay_sense(m->out.ctx) == 1)) {
         m->run.relay_fault = 1;
+        m->st.supply |= METER_SUP_OVERZERO;
         evlog_add(&m->st, METER_EV_RELAY_FAULT);
         dirty = 1;
     }

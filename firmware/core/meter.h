@@ -73,7 +73,14 @@ enum {
 enum {
     METER_SUP_TRIPPED = 0x01,  /* below pre-trip, open until a user card */
     METER_SUP_RECLOSED = 0x02, /* below pre-trip, reclosed by a user card */
-    METER_SUP_CUTOFF = 0x04    /* at or below 0: open until a load */
+    METER_SUP_CUTOFF = 0x04,   /* at or below 0: open until a load */
+    /* Energy was measured while the relay was commanded open (a welded or
+     * bypassed relay): a negative remaining is over-zero and shown as
+     * such.  Without it, a negative remaining is only the energy of the
+     * tick that reached zero, drawn while the relay was still closed: it is
+     * charged, but the cut-off shows 0000.00kWh.  Cleared by a load that
+     * brings the credit above 0. */
+    METER_SUP_OVERZERO = 0x08
 };
 
 /* Settings that come from the provisioning block and change only through

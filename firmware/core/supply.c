@@ -9,7 +9,7 @@ int supply_update(meter_state *st, const meter_config *cfg)
     if (st->remaining <= 0) {
         if (!(s & METER_SUP_CUTOFF))
             evlog_add(st, METER_EV_CUTOFF);
-        s = METER_SUP_CUTOFF;
+        s = (uint8_t)(METER_SUP_CUTOFF | (s & METER_SUP_OVERZERO));
     } else if (s & METER_SUP_CUTOFF) {
         /* Only a load ends a cut-off (supply_loaded). */
     } else if ((uint32_t)st->remaining < cfg->pretrip_level) {
@@ -39,6 +39,7 @@ void supply_loaded(meter_state *st, const meter_config *cfg)
 {
     if (st->remaining <= 0)
         return; /* still over zero: the cut-off stays */
+    st->supply &= (uint8_t)~METER_SUP_OVERZERO; /* the debt is paid */
     if (st->supply & METER_SUP_CUTOFF) {
         st->supply = 0;
         evlog_add(st, METER_EV_RESTORED);
@@ -46,7 +47,7 @@ void supply_loaded(meter_state *st, const meter_config *cfg)
     /* The card that brought the credit is in the slot: that is the user's
      * reclose, so a load that stays below pre-trip keeps the power on. */
     if ((uint32_t)st->remaining < cfg->pretrip_level && !supply_user_card(st))
-        st->supply = METER_SUP_RECLOSED;
+        st->supply |= METER_SUP_RECLOSED;
     supply_update(st, cfg);
 }
 

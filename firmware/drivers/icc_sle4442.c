@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "kv_util.h"
+
 enum {
     CMD_READ_MAIN = 0x30,
     CMD_READ_SEC = 0x31,
@@ -89,7 +91,7 @@ static void send(icc *c, uint8_t ctrl, uint8_t addr, uint8_t data)
     wait(c);
     io(c, 1); /* STOP */
     wait(c);
-    b[2] = 0; /* may be a PSC byte */
+    kv_wipe(b, sizeof b); /* may hold a PSC byte; a plain store is optimised away */
 }
 
 /* Processing: the card holds I/O low while we clock; I/O high = done. */
@@ -241,10 +243,11 @@ meter_card_result icc_verify_psc(icc *c, const uint8_t psc[3], unsigned *tries_l
         r = icc_update_security(c, 0, 0xFF);
     if (r == METER_CARD_OK)
         r = icc_read_security(c, sec);
+    ec = sec[0] & 7u;
+    /* Once accepted, the card reads its PSC back in sec[1..3]. */
+    kv_wipe(sec, sizeof sec);
     if (r != METER_CARD_OK)
         return r;
-    ec = sec[0] & 7u;
-    memset(sec, 0, sizeof sec);
     return ec == 7u ? METER_CARD_OK : METER_CARD_PSC;
 }
 

@@ -466,6 +466,67 @@ static void test_token_attacks(void)
     memset(body, 0, sizeof body);
     seal_raw(&k, &id, KV_TOKEN_CREDIT, 0, body, slot); /* seq 0 */
     KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_E_FIELD);
+    /* crafted bodies of every engineering kind, on the card type they
+     * belong to: each range rule and each reserved byte */
+    {
+        kv_identity ide;
+        uint8_t imge[KV_CARD_SIZE];
+        issue(imge, &ide, KV_CARD_PARAMETER, UTILITY, 210, METER_A);
+        memset(body, 0, sizeof body);
+        kv_put_be32(body, 2000);      /* alarm */
+        kv_put_be32(body + 4, 500);   /* pre-trip */
+        kv_put_be32(body + 8, 10000); /* hoarding limit */
+        seal_raw(&k, &ide, KV_TOKEN_PARAMETERS, 4, body, slot);
+        KV_CHECK(kv_token_open(&k, &ide, slot, &back) == KV_OK);
+        kv_put_be32(body + 4, 2001); /* pre-trip above alarm */
+        seal_raw(&k, &ide, KV_TOKEN_PARAMETERS, 4, body, slot);
+        KV_CHECK(kv_token_open(&k, &ide, slot, &back) == KV_E_FIELD);
+        kv_put_be32(body + 4, 500);
+        kv_put_be32(body + 8, 2000); /* alarm not below the hoarding limit */
+        seal_raw(&k, &ide, KV_TOKEN_PARAMETERS, 4, body, slot);
+        KV_CHECK(kv_token_open(&k, &ide, slot, &back) == KV_E_FIELD);
+        kv_put_be32(body + 8, 0x80000000u); /* hoarding limit too large */
+        seal_raw(&k, &ide, KV_TOKEN_PARAMETERS, 4, body, slot);
+        KV_CHECK(kv_token_open(&k, &ide, slot, &back) == KV_E_FIELD);
+        kv_put_be32(body + 8, 10000);
+        body[22] = 1; /* first reserved byte */
+        seal_raw(&k, &ide, KV_TOKEN_PARAMETERS, 4, body, slot);
+        KV_CHECK(kv_token_open(&k, &ide, slot, &back) == KV_E_FIELD);
+
+        issue(imge, &ide, KV_CARD_KEY_CHANGE, UTILITY, 211, METER_A);
+        memset(body, 0, sizeof body);
+        body[0] = 2;
+        memset(body + 1, 0x5A, 16);
+        seal_raw(&k, &ide, KV_TOKEN_KEY_CHANGE, 4, body, slot);
+        KV_CHECK(kv_token_open(&k, &ide, slot, &back) == KV_OK);
+        KV_CHECK(back.u.key_change.new_key_version == 2);
+        body[0] = 0; /* version 0 */
+        seal_raw(&k, &ide, KV_TOKEN_KEY_CHANGE, 4, body, slot);
+        KV_CHECK(kv_token_open(&k, &ide, slot, &back) == KV_E_FIELD);
+        body[0] = 0xFF; /* version 255 */
+        seal_raw(&k, &ide, KV_TOKEN_KEY_CHANGE, 4, body, slot);
+        KV_CHECK(kv_token_open(&k, &ide, slot, &back) == KV_E_FIELD);
+        KV_CHECK(back.u.key_change.new_k_meter[0] == 0); /* nothing handed out */
+        body[0] = 2;
+        body[21] = 1; /* first reserved byte */
+        seal_raw(&k, &ide, KV_TOKEN_KEY_CHANGE, 4, body, slot);
+        KV_CHECK(kv_token_open(&k, &ide, slot, &back) == KV_E_FIELD);
+        KV_CHECK(back.u.key_change.new_k_meter[0] == 0);
+
+        for (int c = 0; c < 2; c++) {
+            uint8_t type = c ? KV_CARD_TEST : KV_CARD_CLEAR_TAMPER;
+            uint8_t kind = c ? KV_TOKEN_TEST : KV_TOKEN_CLEAR_TAMPER;
+            issue(imge, &ide, type, UTILITY, 212 + (uint32_t)c, METER_A);
+            memset(body, 0, sizeof body);
+            kv_put_be32(body, 1764028800u);
+            seal_raw(&k, &ide, kind, 4, body, slot);
+            KV_CHECK(kv_token_open(&k, &ide, slot, &back) == KV_OK);
+            body[4] = 1; /* first reserved byte */
+            seal_raw(&k, &ide, kind, 4, body, slot);
+            KV_CHECK(kv_token_open(&k, &ide, slot, &back) == KV_E_FIELD);
+        }
+    }
+    memset(body, 0, sizeof body);
     seal_raw(&k, &id, KV_TOKEN_PARAMETERS, 4, body, slot); /* kind for another card */
     KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_E_KIND);
     seal_raw(&k, &id, 0x77, 4, body, slot);
@@ -475,6 +536,55 @@ static void test_token_attacks(void)
     kv_meter_keys_wipe(&kb);
     kv_meter_keys_wipe(&k2);
     kv_meter_keys_wipe(&kother);
+}
+
+/* What a reader reports for empty, torn and foreign-version slots. */
+static void test_slot_states(void)
+{
+    kv_meter_keys k, k2;
+    kv_identity id;
+    kv_card_view v;
+    uint8_t card[KV_CARD_SIZE], slot[KV_SLOT_LEN];
+    unsigned off;
+    keys_for(&k, master1, UTILITY, METER_A, 1);
+    keys_for(&k2, master1, UTILITY, METER_A, 2);
+    issue(card, &id, KV_CARD_USER, UTILITY, 250, METER_A);
+    /* a freshly issued card: nothing in either area */
+    KV_CHECK(kv_card_decode(&k, card, &v) == KV_OK);
+    KV_CHECK(v.token_err == KV_E_EMPTY && v.readback_err == KV_E_EMPTY);
+    KV_CHECK(!v.token_torn && !v.readback_torn);
+    KV_CHECK(kv_token_open(&k, &id, card + KV_TOKEN_A, &v.token) == KV_E_EMPTY);
+    KV_CHECK(kv_card_next_token_offset(&v) == KV_TOKEN_A);
+    /* one token: valid, the empty slot is not reported as torn */
+    off = sell(&k, card, 1000, slot);
+    memcpy(card + off, slot, KV_SLOT_LEN);
+    KV_CHECK(kv_card_decode(&k, card, &v) == KV_OK);
+    KV_CHECK(v.token_err == KV_OK && v.token_slot == 0 && !v.token_torn);
+    KV_CHECK(kv_card_next_token_offset(&v) == KV_TOKEN_B);
+    /* the next sale cut half way: old token, the other slot reported torn */
+    off = sell(&k, card, 500, slot);
+    KV_CHECK(off == KV_TOKEN_B);
+    memcpy(card + off, slot, 20);
+    KV_CHECK(kv_card_decode(&k, card, &v) == KV_OK);
+    KV_CHECK(v.token_err == KV_OK && v.token_slot == 0 && v.token_torn);
+    KV_CHECK(v.token.u.credit.cumulative == 1000);
+    KV_CHECK(kv_card_next_token_offset(&v) == KV_TOKEN_B);
+    /* read with the next key version: a token of the old version in one
+     * slot and a damaged record claiming the new version in the other:
+     * the reader reports the version (the telling reason), in either order */
+    KV_CHECK(kv_card_decode(&k2, card, &v) == KV_OK);
+    KV_CHECK(v.token_err == KV_E_KEY_VERSION);
+    memcpy(card + KV_TOKEN_B, card + KV_TOKEN_A, KV_SLOT_LEN);
+    card[KV_TOKEN_A + 1] = 2;
+    KV_CHECK(kv_token_open(&k2, &id, card + KV_TOKEN_A, &v.token) == KV_E_MAC);
+    KV_CHECK(kv_card_decode(&k2, card, &v) == KV_OK);
+    KV_CHECK(v.token_err == KV_E_KEY_VERSION);
+    card[KV_TOKEN_A + 1] = 1;
+    card[KV_TOKEN_B + 1] = 2;
+    KV_CHECK(kv_card_decode(&k2, card, &v) == KV_OK);
+    KV_CHECK(v.token_err == KV_E_KEY_VERSION);
+    kv_meter_keys_wipe(&k);
+    kv_meter_keys_wipe(&k2);
 }
 
 /* ---- loading rule: replay, clone, dump restore, hoarding, over-zero ---- */
@@ -581,6 +691,42 @@ static void test_readback(void)
         kv_err e = kv_readback_open(&k, &id, slot, &back);
         KV_CHECK(e == KV_E_MAC || (i / 8 == 2 && e == KV_E_KEY_VERSION));
         slot[i / 8] ^= (uint8_t)(1u << (i % 8));
+    }
+    /* a readback of another key version is reported as such */
+    {
+        kv_meter_keys k2;
+        keys_for(&k2, master1, UTILITY, METER_A, 2);
+        KV_CHECK(kv_readback_open(&k2, &id, slot, &back) == KV_E_KEY_VERSION);
+        kv_meter_keys_wipe(&k2);
+    }
+    /* an authentic record of an unknown readback format is refused */
+    {
+        uint8_t idb[15], tag[16], d = 'R';
+        kv_cmac_ctx c;
+        uint8_t f[KV_SLOT_LEN];
+        memcpy(f, slot, sizeof f);
+        f[0] = 0x02;
+        idb[0] = id.format_version; idb[1] = id.card_type;
+        kv_put_be32(idb + 2, id.utility_code);
+        kv_put_be32(idb + 6, id.card_serial);
+        kv_put_be32(idb + 10, id.meter_number);
+        idb[14] = id.key_version;
+        kv_cmac_init(&c, k.k_rb);
+        kv_cmac_update(&c, &d, 1);
+        kv_cmac_update(&c, idb, 15);
+        kv_cmac_update(&c, f, 40);
+        kv_cmac_final(&c, tag);
+        memcpy(f + 40, tag, 8);
+        KV_CHECK(kv_readback_open(&k, &id, f, &back) == KV_E_FORMAT);
+        f[0] = 0x01;
+        KV_CHECK(kv_readback_open(&k, &id, f, &back) == KV_E_MAC);
+    }
+    /* the counter cannot wrap */
+    {
+        kv_readback r2 = rb;
+        uint8_t f[KV_SLOT_LEN];
+        r2.counter = 0xFFFFFFFFu;
+        KV_CHECK(kv_readback_seal(&k, &id, &r2, f) == KV_E_OVERFLOW);
     }
     /* attack: forged readback, sealed with another meter's key */
     KV_CHECK(kv_readback_seal(&kb, &id, &rb, slot) == KV_OK);
@@ -694,6 +840,22 @@ static void test_psc(void)
         same += memcmp(p1, p2, 3) == 0;
     }
     KV_CHECK(same == 0); /* one sniffed PSC opens one card only */
+    /* the selection rule, on two serials found by search whose first group
+     * is the factory code FF FF FF, resp. 00 00 00: the second group is
+     * the PSC */
+    {
+        static const uint32_t serial[2] = {12713308u, 8413185u};
+        static const uint8_t first[2] = {0xFF, 0x00};
+        for (int i = 0; i < 2; i++) {
+            uint8_t ctx[4], out[16];
+            kv_put_be32(ctx, serial[i]);
+            kv_kdf(k.k_psc, "kilovend card psc", ctx, 4, out);
+            KV_CHECK(out[0] == first[i] && out[1] == first[i] && out[2] == first[i]);
+            kv_card_psc(&k, serial[i], p1);
+            KV_CHECK(memcmp(p1, out + 3, 3) == 0);
+            kv_wipe(out, sizeof out);
+        }
+    }
     /* the PSC key does not rotate with the token key */
     {
         kv_meter_keys k2;
@@ -735,6 +897,17 @@ static void test_provision(void)
         KV_CHECK(kv_provision_decode(blk, UTILITY, &back) == KV_E_PROVISION);
         blk[i / 8] ^= (uint8_t)(1u << (i % 8));
     }
+    /* a block with a correct CRC but a reserved byte set, or no meter
+     * constant, is refused */
+    KV_CHECK(kv_provision_encode(&p, blk) == KV_OK);
+    blk[80] = 1;
+    kv_put_be32(blk + 92, kv_crc32(blk, 92));
+    KV_CHECK(kv_provision_decode(blk, UTILITY, &back) == KV_E_PROVISION);
+    KV_CHECK(back.k_meter[0] == 0 && back.k_psc[0] == 0); /* no key handed out */
+    KV_CHECK(kv_provision_encode(&p, blk) == KV_OK);
+    kv_put_be16(blk + 64, 0);
+    kv_put_be32(blk + 92, kv_crc32(blk, 92));
+    KV_CHECK(kv_provision_decode(blk, UTILITY, &back) == KV_E_PROVISION);
     p.alarm_level = 200000; /* above hoarding */
     KV_CHECK(kv_provision_encode(&p, blk) == KV_E_PROVISION);
     kv_provision_wipe(&p);
@@ -775,6 +948,7 @@ unsigned kv_contract_tests(void)
     test_identity();
     test_token_round_trips();
     test_token_attacks();
+    test_slot_states();
     test_load_rules();
     test_readback();
     test_tearing();

@@ -35,7 +35,10 @@ enum {
     C_REM = 1 << 0, C_RELAY = 1 << 1, C_LAMPS = 1 << 2, C_TEXT = 1 << 3, C_CUM = 1 << 4,
     C_ENERGY = 1 << 5, C_TAMPER = 1 << 6, C_EVENT = 1 << 7, C_LOCK = 1 << 8,
     C_PHASES = 1 << 9, C_RBREM = 1 << 10, C_RBEV = 1 << 11, C_SUPPLY = 1 << 12,
-    C_PREFIX = 1 << 13 /* C_TEXT compares only the start */
+    C_PREFIX = 1 << 13, /* C_TEXT compares only the start */
+    C_BAL = 1 << 14,    /* remaining = cumulative loaded - total energy */
+    C_NEG = 1 << 15,    /* remaining below zero (the tick overshot it) */
+    C_RBSTAT = 1 << 16  /* readback status bits equal .supply */
 };
 
 typedef struct {
@@ -203,6 +206,58 @@ static const scenario table[] = {
       {SELL, 0, 5000}, {INSERT, 0, KV_OK},
       {EXPECT, .mask = C_RELAY | C_REM | C_LAMPS | C_SUPPLY, .relay = 1, .rem = 5300,
        .lamps = 0, .supply = 0},
+      {END}}},
+    {"cut-off: energy of the last tick overshoots zero, the display still shows 0000.00kWh",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 600}, {INSERT, 0, KV_OK},
+      {RUNW, 0, 3600, 0, 0, 1010},
+      {INSERT, 0, KV_E_REPLAY},
+      {EXPECT, .mask = C_RELAY | C_REM, .relay = 1, .rem = 499},
+      /* 3 x 30 kW: 2.5 units a second, so the tick that reaches zero
+       * carries energy drawn (legitimately, relay closed) past it */
+      {RUNW, 0, 30000, 30000, 30000, 300},
+      {EXPECT, .mask = C_RELAY | C_TEXT | C_SUPPLY | C_BAL | C_NEG, .relay = 0,
+       .text = "0000.00kWh", .supply = METER_SUP_CUTOFF},
+      {REBOOT},
+      {EXPECT, .mask = C_RELAY | C_TEXT, .relay = 0, .text = "0000.00kWh"},
+      /* the energy is charged, not given away: the load offsets it */
+      {SELL, 0, 1000}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_RELAY | C_BAL, .relay = 1},
+      {END}}},
+    {"over-zero: after a welded relay the negative credit stays shown across a power cut",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 100}, {INSERT, 0, KV_OK},
+      {STUCK, 0, 1}, {RUNW, 0, 3600, 0, 0, 2000}, {STUCK, 0, 0},
+      {EXPECT, .mask = C_REM | C_TEXT, .rem = -100, .text = "-001.00kWh"},
+      {REBOOT},
+      {EXPECT, .mask = C_REM | C_TEXT | C_RELAY, .rem = -100, .text = "-001.00kWh", .relay = 0},
+      /* a load that clears the debt ends the over-zero: a later cut-off
+       * overshoot is not shown as over-zero */
+      {SELL, 0, 600}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM | C_RELAY, .rem = 500, .relay = 1},
+      {RUNW, 0, 30000, 30000, 30000, 10},
+      {EXPECT, .mask = C_RELAY | C_EVENT, .relay = 0, .event = METER_EV_PRETRIP},
+      {INSERT, 0, KV_E_REPLAY},
+      {RUNW, 0, 30000, 30000, 30000, 300},
+      {EXPECT, .mask = C_RELAY | C_TEXT | C_BAL | C_NEG, .relay = 0, .text = "0000.00kWh"},
+      {END}}},
+    {"readback: the status written on the card is the meter's state after the insertion",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 100}, {INSERT, 0, KV_OK},
+      {RB, 0, KV_OK, 100, .mask = C_RBREM | C_RBSTAT,
+       .supply = KV_RB_RELAY_CLOSED | KV_RB_RED | KV_RB_YELLOW},
+      {RUNW, 0, 3600, 0, 0, 1000},
+      {EXPECT, .mask = C_RELAY | C_REM, .relay = 0, .rem = 0},
+      /* a load ends the cut-off: relay closed, lamps off */
+      {SELL, 0, 5000}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_RELAY | C_LAMPS, .relay = 1, .lamps = 0},
+      {RB, 0, KV_OK, 5000, .mask = C_RBREM | C_RBSTAT, .supply = KV_RB_RELAY_CLOSED},
+      /* a user card that recloses a pre-trip reports the relay closed */
+      {RUNW, 0, 36000, 0, 0, 4501},
+      {EXPECT, .mask = C_RELAY | C_REM, .relay = 0, .rem = 499},
+      {INSERT, 0, KV_E_REPLAY},
+      {RB, 0, KV_E_REPLAY, 499, .mask = C_RBREM | C_RBSTAT,
+       .supply = KV_RB_RELAY_CLOSED | KV_RB_RED | KV_RB_YELLOW},
       {END}}},
     {"pre-trip: survives a power cut (tripped stays tripped)",
      {BOOT_DEFAULT,
@@ -424,6 +479,12 @@ static void expect(const scenario *sc, unsigned i, const step *s)
         CHECK(m->st.lockout_left == s->lock, "lockout seconds");
     if (s->mask & C_SUPPLY)
         CHECK(m->st.supply == s->supply, "supply flags");
+    if (s->mask & C_BAL)
+        CHECK((int64_t)m->st.remaining + meter_total_energy(m) ==
+                  (int64_t)m->st.cumulative_loaded,
+              "ledger balance");
+    if (s->mask & C_NEG)
+        CHECK(m->st.remaining < 0, "remaining below zero");
 }
 
 static void run_one(const scenario *sc)
@@ -559,6 +620,8 @@ static void run_one(const scenario *sc)
                 CHECK(rb.total_energy == meter_total_energy(&board.m), "readback energy");
                 if (s->mask & C_RBREM)
                     CHECK(rb.remaining == s->b, "readback remaining");
+                if (s->mask & C_RBSTAT)
+                    CHECK(rb.status == s->supply, "readback status");
                 if (s->mask & C_RBEV)
                     CHECK(memchr(rb.events, s->event, KV_READBACK_EVENTS) != NULL,
                           "event in the readback's last four");

@@ -9,6 +9,7 @@
 #include "kvtest.h"
 #include "sle4442.h"
 #include "sle4442_wire.h"
+#include "stackscan.h"
 
 void kvtest_puts(const char *s)
 {
@@ -116,6 +117,18 @@ static void test_psc_and_writes(void)
     KV_CHECK(icc_update_main(&drv, 0x41, 0x00) == METER_CARD_WRITE);
 }
 
+/* Once the card accepted the PSC, reading its security memory returns the
+ * PSC itself: the driver must not leave that copy on its stack. */
+static void test_psc_not_left_behind(void)
+{
+    unsigned tries = 0;
+    fresh(200);
+    KV_CHECK(icc_reset(&drv) == METER_CARD_OK);
+    stackscan_fill();
+    KV_CHECK(icc_verify_psc(&drv, psc, &tries) == METER_CARD_OK);
+    KV_CHECK(stackscan_find(psc, 3) < 0);
+}
+
 static void test_processing_lengths(void)
 {
     unsigned tries;
@@ -196,6 +209,7 @@ int main(void)
 {
     test_reset_and_reads();
     test_psc_and_writes();
+    test_psc_not_left_behind();
     test_processing_lengths();
     test_pulled();
     printf("wire driver: %u checks, %u failed\n", kvtest_checks, kvtest_failures);
