@@ -1,13 +1,13 @@
 #!/bin/sh
 # bench-fuzz.sh [BUILD_SAN_DIR] [RUNS]: every libFuzzer target of the
 # sanitizer build (ASan + UBSan, -Dfuzz=true) for RUNS executions each
-# (default 100000, or KV_FUZZ_RUNS), from the kept corpus; prints the
+# (default 20000, or KV_FUZZ_RUNS), from the kept corpus; prints the
 # executions, the time, the rate and the crashes found.  A crash stops that
 # fuzzer (libFuzzer's rule) and its input is kept in the printed folder.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 san=${1:-$top/build-san}
-runs=${2:-${KV_FUZZ_RUNS:-100000}}
+runs=${2:-${KV_FUZZ_RUNS:-20000}}
 if [ ! -f "$san/build.ninja" ]; then
     CC=clang meson setup "$san" -Db_sanitize=address,undefined -Db_lundef=false \
         -Dgui=disabled -Dfuzz=true --buildtype=debug -Dc_args=-fno-sanitize-recover=all >/dev/null
