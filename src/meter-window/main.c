@@ -35,7 +35,7 @@ static const GOptionEntry entries[] = {
      "Meter seconds per real second (default 600; 0 stops the clock)", "N"},
     {"load", 0, 0, G_OPTION_ARG_DOUBLE, &opt_load, "Load on each phase at start, kW", "KW"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print the version", NULL},
-    {NULL}};
+    G_OPTION_ENTRY_NULL};
 
 static KvMeterModel *model;
 

@@ -46,7 +46,7 @@ int main(int argc, char **argv)
         {"card", 0, 0, G_OPTION_ARG_FILENAME, &card_path, "card file", "FILE"},
         {"cut-after", 0, 0, G_OPTION_ARG_INT64, &cut, "bytes written before the supply fails",
          "N"},
-        {NULL}};
+        G_OPTION_ENTRY_NULL};
     g_autoptr(GOptionContext) ctx = g_option_context_new("- a load cut by a power failure");
 
     g_option_context_add_main_entries(ctx, entries, NULL);
