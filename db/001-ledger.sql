@@ -130,8 +130,9 @@ CREATE UNIQUE INDEX shifts_one_open ON shifts(cashier_id) WHERE closed_at IS NUL
 -- Sales.  id is the receipt number and the token's sale_ref.  State machine:
 -- pending (committed before the card is touched) -> written (card write
 -- reported done) -> completed (read back and verified) | failed (the card
--- does not hold the token); completed -> cancelled (a new token restores the
--- previous cumulative, see docs/station.md).
+-- does not hold the token); completed -> cancelling (committed before the
+-- card is touched) -> cancelled (a new token restores the previous
+-- cumulative, see docs/station.md) or back to completed.
 CREATE TABLE sales (
     id INTEGER PRIMARY KEY,
     meter_number INTEGER NOT NULL REFERENCES meters(number),
@@ -140,7 +141,8 @@ CREATE TABLE sales (
     tariff_id INTEGER NOT NULL REFERENCES tariffs(id),
     cashier_id INTEGER NOT NULL REFERENCES users(id),
     shift_id INTEGER NOT NULL REFERENCES shifts(id),
-    state TEXT NOT NULL CHECK (state IN ('pending', 'written', 'completed', 'failed', 'cancelled')),
+    state TEXT NOT NULL CHECK (state IN ('pending', 'written', 'completed', 'failed',
+                                         'cancelling', 'cancelled')),
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     amount INTEGER NOT NULL CHECK (amount > 0),
@@ -160,7 +162,7 @@ CREATE TABLE sales (
     cancel_reason TEXT,
     CHECK (amount = fixed_charge + debt_recovered + energy_net + vat),
     CHECK (cumulative = base_cumulative + energy),
-    CHECK ((state = 'cancelled') = (cancel_seq IS NOT NULL)),
+    CHECK ((state IN ('cancelling', 'cancelled')) = (cancel_seq IS NOT NULL)),
     UNIQUE (meter_number, seq)
 ) STRICT;
 CREATE INDEX sales_created ON sales(created_at);
@@ -168,7 +170,7 @@ CREATE INDEX sales_shift ON sales(shift_id);
 CREATE INDEX sales_customer ON sales(customer_id, created_at);
 CREATE INDEX sales_meter ON sales(meter_number, created_at);
 CREATE UNIQUE INDEX sales_one_unresolved ON sales(meter_number)
-    WHERE state IN ('pending', 'written');
+    WHERE state IN ('pending', 'written', 'cancelling');
 
 -- Readbacks the meters wrote on cards, verified with the meter's MAC.
 CREATE TABLE meter_readings (

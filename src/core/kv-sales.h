@@ -28,6 +28,7 @@ typedef enum {
     KV_SALE_WRITTEN,
     KV_SALE_COMPLETED,
     KV_SALE_FAILED,
+    KV_SALE_CANCELLING,
     KV_SALE_CANCELLED
 } KvSaleState;
 const char *kv_sale_state_name(KvSaleState s);
