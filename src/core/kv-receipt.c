@@ -32,7 +32,7 @@ GPtrArray *kv_receipt_lines(KvStation *st, gint64 sale_id, gboolean reprint, GEr
 #define MONEY_LINE(label, v)                                                          \
     do {                                                                              \
         g_autofree char *m_ = kv_station_format_money(st, (v));                       \
-        LINE("%-18s %12s %s", label, m_, set->currency);                              \
+        LINE("%-15s %12s %s", label, m_, set->currency);                              \
     } while (0)
     LINE("%s", set->utility_name);
     LINE("ELECTRICITY PREPAYMENT RECEIPT");
@@ -55,10 +55,10 @@ GPtrArray *kv_receipt_lines(KvStation *st, gint64 sale_id, gboolean reprint, GEr
     LINE("Meter         %09u", x->meter_number);
     LINE("Card          %u", x->card_serial);
     LINE("Tariff        %s", x->tariff_code);
-    LINE("----------------------------------------");
+    LINE("--------------------------------");
     for (guint i = 0; i < b->n_blocks; i++) {
         g_autofree char *e = kv_energy_format(b->blocks[i].energy);
-        g_autofree char *p = kv_decimal_format(b->blocks[i].price_e4, 4);
+        g_autofree char *p = kv_decimal_format(b->blocks[i].price_e4, set->minor_digits + 4);
         LINE("  %s kWh x %s", e, p);
     }
     MONEY_LINE("Energy (net)", b->energy_net);
@@ -70,9 +70,9 @@ GPtrArray *kv_receipt_lines(KvStation *st, gint64 sale_id, gboolean reprint, GEr
     MONEY_LINE("TOTAL PAID", b->amount);
     {
         g_autofree char *e = kv_energy_format(b->energy);
-        LINE("%-18s %12s kWh", "ENERGY", e);
+        LINE("%-15s %12s kWh", "ENERGY", e);
     }
-    LINE("----------------------------------------");
+    LINE("--------------------------------");
     LINE("Token %u  cumulative %u", x->seq, x->cumulative);
     LINE("Insert the card into your meter.");
 #undef MONEY_LINE
@@ -102,7 +102,7 @@ gboolean kv_receipt_write_pdf(KvStation *st, gint64 sale_id, gboolean reprint, c
     probe = cairo_pdf_surface_create(NULL, width, 100);
     cr = cairo_create(probe);
     layout = pango_cairo_create_layout(cr);
-    font = pango_font_description_from_string("Monospace 7");
+    font = pango_font_description_from_string("Monospace 6.5");
     pango_layout_set_font_description(layout, font);
     pango_layout_set_width(layout, (int)((width - 2 * margin) * PANGO_SCALE));
     pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
