@@ -692,10 +692,11 @@ gboolean kv_station_unlock_keys(KvStation *st, const char *passphrase, const cha
                     "no key file given (--keys PATH)");
         return FALSE;
     }
+    /* A failed unlock leaves the keys locked, not the previous ones open. */
+    kv_station_lock_keys(st);
     ring = kv_keyring_load(st->keys_path, passphrase, error);
     if (!ring)
         return FALSE;
-    kv_station_lock_keys(st);
     st->ring = ring;
     return TRUE;
 }
