@@ -364,7 +364,11 @@ static void test_sell_basic(Fx *f, gconstpointer d)
     lines = kv_receipt_lines(f->st, s2->id, TRUE, &e);
     g_assert_no_error(e);
     {
-        g_autofree char *all = g_strjoinv("\n", (char **)g_ptr_array_steal(lines, NULL));
+        g_auto(GStrv) strv = NULL;
+        g_autofree char *all = NULL;
+        g_ptr_array_add(lines, NULL);
+        strv = (GStrv)g_ptr_array_steal(lines, NULL);
+        all = g_strjoinv("\n", strv);
         g_assert_nonnull(strstr(all, "REPRINT"));
         g_assert_nonnull(strstr(all, "123456782"));
         g_assert_nonnull(strstr(all, "Jane Doe"));
