@@ -58,7 +58,7 @@ build() {
 
 build_san() {
     CC=clang setup build-san -Db_sanitize=address,undefined -Db_lundef=false \
-        -Dgui=disabled -Dfuzz=true --buildtype=debug
+        -Dgui=disabled -Dfuzz=true --buildtype=debug -Dc_args=-fno-sanitize-recover=all
     meson compile -C build-san
 }
 

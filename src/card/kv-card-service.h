@@ -107,6 +107,13 @@ gboolean kv_card_lock_identity(KvCard *card, GError **error);
 
 KvCardStats kv_card_stats(KvCard *card);
 
+/* Decode the card's identity (from the image as last read) and check it
+ * belongs here: BLANK (never issued), DAMAGED (checksum, format, fields),
+ * OTHER_UTILITY, OTHER_METER.  meter_number 0 accepts any meter of the
+ * utility.  id (optional) gets the identity when it decodes. */
+gboolean kv_card_identify(KvCard *card, guint32 utility_code, guint32 meter_number,
+                          kv_identity *id, GError **error);
+
 G_END_DECLS
 
 #endif

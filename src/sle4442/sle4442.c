@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "kv_util.h" /* kv_crc32, big-endian fields: the contract's helpers */
+
 static int prot_writable(const sle4442 *c, unsigned addr)
 {
     if (addr >= SLE_PROT_BYTES)
@@ -61,7 +63,7 @@ sle_result sle_read_sec(const sle4442 *c, uint8_t out[4])
     return SLE_OK;
 }
 
-sle_result sle_update_main(sle4442 *c, unsigned addr, uint8_t data)
+static sle_result update_check(const sle4442 *c, unsigned addr)
 {
     if (addr >= SLE_MAIN_SIZE)
         return SLE_E_ADDRESS;
@@ -69,9 +71,38 @@ sle_result sle_update_main(sle4442 *c, unsigned addr, uint8_t data)
         return SLE_E_LOCKED;
     if (!prot_writable(c, addr))
         return SLE_E_PROTECTED;
-    c->main[addr] = data; /* erase (FF) then write (clear bits) */
-    c->writes[addr]++;
     return SLE_OK;
+}
+
+sle_result sle_update_main(sle4442 *c, unsigned addr, uint8_t data)
+{
+    sle_result r = update_check(c, addr);
+    if (r != SLE_OK)
+        return r;
+    c->main[addr] = 0xFF;  /* erase: all bits set */
+    c->main[addr] &= data; /* write: can only clear bits */
+    if (c->writes[addr] != UINT32_MAX)
+        c->writes[addr]++;
+    return SLE_OK;
+}
+
+sle_result sle_update_main_torn(sle4442 *c, unsigned addr)
+{
+    sle_result r = update_check(c, addr);
+    if (r != SLE_OK)
+        return r;
+    c->main[addr] = 0xFF; /* the erase happened, the write did not */
+    if (c->writes[addr] != UINT32_MAX)
+        c->writes[addr]++;
+    return SLE_OK;
+}
+
+uint64_t sle_total_writes(const sle4442 *c)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < SLE_MAIN_SIZE; i++)
+        n += c->writes[i];
+    return n;
 }
 
 sle_result sle_write_prot(sle4442 *c, unsigned addr, uint8_t data)
@@ -96,9 +127,10 @@ sle_result sle_update_sec(sle4442 *c, unsigned addr, uint8_t data)
             c->sec[0] = data & 7; /* erase and write */
             return SLE_OK;
         }
-        if (ec == 0)
-            return SLE_E_LOCKED;
         if (!c->ec_armed) {
+            /* EC = 0: no try left to spend, read-only for ever. */
+            if (ec == 0)
+                return SLE_E_LOCKED;
             /* Write without erase: bits can only be cleared, and exactly
              * one try must be spent to arm the compares. */
             uint8_t nec = ec & data & 7;
@@ -109,7 +141,9 @@ sle_result sle_update_sec(sle4442 *c, unsigned addr, uint8_t data)
             c->compare_ok = 0;
             return SLE_OK;
         }
-        /* Erase EC back to 07: only after three matching compares. */
+        /* Erase EC back to 07: only after three matching compares.  This
+         * works even when arming spent the last try (EC now 0): the right
+         * code on the last try restores the card. */
         if (c->compare_ok == 0x0E && (data & 7) == 7) {
             c->sec[0] = 7;
             c->verified = 1;
@@ -132,6 +166,8 @@ sle_result sle_compare(sle4442 *c, unsigned addr, uint8_t data)
         return SLE_E_SEQUENCE;
     if (c->sec[addr] == data)
         c->compare_ok |= (uint8_t)(1u << addr);
+    else
+        c->compare_ok &= (uint8_t)~(1u << addr);
     return SLE_OK;
 }
 
@@ -152,30 +188,6 @@ sle_result sle_verify_psc(sle4442 *c, const uint8_t psc[3])
 
 /* ---- card file ---------------------------------------------------------- */
 
-static uint32_t crc32(const uint8_t *p, size_t n)
-{
-    uint32_t crc = 0xFFFFFFFFu;
-    while (n--) {
-        crc ^= *p++;
-        for (int i = 0; i < 8; i++)
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
 void sle_save(const sle4442 *c, uint8_t out[SLE_FILE_SIZE])
 {
     memcpy(out, SLE_FILE_MAGIC, 8);
@@ -183,19 +195,23 @@ void sle_save(const sle4442 *c, uint8_t out[SLE_FILE_SIZE])
     memcpy(out + 264, c->prot, 4);
     memcpy(out + 268, c->sec, 4);
     for (int i = 0; i < 256; i++)
-        put32(out + 272 + 4 * i, c->writes[i]);
-    put32(out + 1296, crc32(out, 1296));
+        kv_put_be32(out + 272 + 4 * i, c->writes[i]);
+    kv_put_be32(out + 1296, kv_crc32(out, 1296));
 }
 
 int sle_load(sle4442 *c, const uint8_t in[SLE_FILE_SIZE])
 {
-    if (memcmp(in, SLE_FILE_MAGIC, 8) != 0 || get32(in + 1296) != crc32(in, 1296))
+    if (memcmp(in, SLE_FILE_MAGIC, 8) != 0 || kv_get_be32(in + 1296) != kv_crc32(in, 1296))
         return -1;
     memset(c, 0, sizeof *c);
     memcpy(c->main, in + 8, 256);
     memcpy(c->prot, in + 264, 4);
     memcpy(c->sec, in + 268, 4);
+    if (c->sec[0] > 7) {
+        memset(c, 0, sizeof *c);
+        return -1;
+    }
     for (int i = 0; i < 256; i++)
-        c->writes[i] = get32(in + 272 + 4 * i);
+        c->writes[i] = kv_get_be32(in + 272 + 4 * i);
     return 0;
 }

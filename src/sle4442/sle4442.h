@@ -69,23 +69,39 @@ sle_result sle_read_prot(const sle4442 *c, uint8_t out[4]);
 sle_result sle_read_sec(const sle4442 *c, uint8_t out[4]);
 /* Erase then write one byte; needs verification and a writable byte. */
 sle_result sle_update_main(sle4442 *c, unsigned addr, uint8_t data);
+/* An update cut between its erase and its write (power lost, card pulled):
+ * the byte is left erased (FF).  Same checks as sle_update_main; used by
+ * fault injection (a card torn out of the reader). */
+sle_result sle_update_main_torn(sle4442 *c, unsigned addr);
 /* Protect byte addr (< 32): only if data equals the stored byte. */
 sle_result sle_write_prot(sle4442 *c, unsigned addr, uint8_t data);
 /* addr 0 = EC, 1..3 = PSC.  Without verification, EC can only lose bits
  * (this arms the compare sequence); erasing EC back to 07 succeeds only if
  * the three compares that followed all matched. PSC bytes need verification. */
 sle_result sle_update_sec(sle4442 *c, unsigned addr, uint8_t data);
-/* Compare PSC byte addr (1..3) with data, part of the verification. */
+/* Compare PSC byte addr (1..3) with data, part of the verification; only
+ * allowed right after an EC bit was cleared.  A later compare of the same
+ * byte replaces the earlier result. */
 sle_result sle_compare(sle4442 *c, unsigned addr, uint8_t data);
 
 /* Convenience: the whole verification sequence, as a reader's firmware runs
- * it.  Returns SLE_OK if the PSC matched; the EC loses a try otherwise.
- * SLE_E_LOCKED if EC is already 0. */
+ * it: clear the lowest set EC bit, compare the 3 bytes, erase EC.  Returns
+ * SLE_OK if the PSC matched (EC back to 07); the EC keeps the lost try
+ * otherwise (SLE_E_LOCKED).  SLE_E_LOCKED at once if EC is already 0.
+ * Like the chip, a card already unlocked since power-on stays unlocked and
+ * the sequence then succeeds whatever the code: the security memory is
+ * freely writable once verified. */
 sle_result sle_verify_psc(sle4442 *c, const uint8_t psc[3]);
 
+/* Total erase/write cycles of main memory (endurance accounting). */
+uint64_t sle_total_writes(const sle4442 *c);
+
 /* ---- the card file (docs/card-file.md) ---- */
+/* Saves the persistent state only: the session state (verification) is
+ * lost, as when a card leaves the reader. */
 void sle_save(const sle4442 *c, uint8_t out[SLE_FILE_SIZE]);
-/* 0 on success, -1 if the magic or CRC is wrong. */
+/* 0 on success, -1 if the magic or CRC is wrong or a field is impossible
+ * (EC above 07).  The loaded card is powered off (not verified). */
 int sle_load(sle4442 *c, const uint8_t in[SLE_FILE_SIZE]);
 
 #endif

@@ -1,0 +1,24 @@
+/* cardproc.h - what the meter does with an inserted card.
+ *
+ * A load: read the card through its wire driver -> identity and meter
+ * check -> token opened and authenticated (crypto/) -> PSC verified ->
+ * the ledger applies the loading rule -> the state record is committed ->
+ * the readback is sealed and written to the card's free slot (only the
+ * changed bytes, MAC last) -> the display shows the result.  Committing
+ * before touching the card means a power cut at any byte either leaves the
+ * load undone (the token is still on the card and loads later) or done (the
+ * card's cumulative credit makes a second load a replay).
+ */
+#ifndef CARDPROC_H
+#define CARDPROC_H
+
+#include "meter.h"
+
+int cardproc_insert(meter *m);
+
+/* Refusals that count towards the lockout: cards that are not what they
+ * claim to be.  A replay, a hoarding refusal, an empty user card or a card
+ * pulled out are ordinary use and do not count. */
+int cardproc_is_bad(int err);
+
+#endif

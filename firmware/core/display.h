@@ -1,0 +1,28 @@
+/* display.h - the texts of the segment LCD (docs/display-codes.md).
+ *
+ * The glass has 10 seven-segment cells with a decimal point each and a kWh
+ * annunciator; texts here use only characters a seven-segment cell can show,
+ * '.' lights the point of the cell before it, and a trailing "kWh" lights
+ * the annunciator.  No printf: integer formatting only. */
+#ifndef DISPLAY_H
+#define DISPLAY_H
+
+#include <stdint.h>
+
+#include "meter.h"
+
+/* "0123.45kWh", "-000.25kWh", "12345.6kWh", prefixed with prefix. */
+void display_energy(char out[METER_TEXT_LEN], const char *prefix, int32_t centi_kwh);
+/* "Err 07" */
+void display_error(char out[METER_TEXT_LEN], unsigned code);
+/* prefix followed by a zero-padded decimal of width digits */
+void display_number(char out[METER_TEXT_LEN], const char *prefix, uint32_t v, unsigned width);
+/* "P 0012.345": kW with three decimals */
+void display_power(char out[METER_TEXT_LEN], uint32_t watts);
+/* "tAMP Cr-" */
+void display_tamper(char out[METER_TEXT_LEN], uint8_t tamper);
+/* "Ev 030401": the newest three event codes in hex */
+void display_events(char out[METER_TEXT_LEN], const uint8_t *events);
+void display_copy(char out[METER_TEXT_LEN], const char *s);
+
+#endif

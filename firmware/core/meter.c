@@ -1,0 +1,349 @@
+/* meter.c - boot, measurement ticks, button, outputs (see meter.h). */
+#include "meter.h"
+
+#include <string.h>
+
+#include "cardproc.h"
+#include "display.h"
+#include "evlog.h"
+#include "kv_util.h"
+#include "ledger.h"
+#include "nvrec.h"
+#include "supply.h"
+
+#define PAGES 7
+
+uint32_t meter_total_energy(const meter *m)
+{
+    uint64_t t = (uint64_t)m->st.phase_energy[0] + m->st.phase_energy[1] + m->st.phase_energy[2];
+    return t > UINT32_MAX ? UINT32_MAX : (uint32_t)t;
+}
+
+uint8_t meter_readback_status(const meter *m)
+{
+    uint8_t s = 0;
+    if (m->run.relay_closed)
+        s |= KV_RB_RELAY_CLOSED;
+    if (m->run.lamps & METER_LAMP_RED)
+        s |= KV_RB_RED;
+    if (m->run.lamps & METER_LAMP_YELLOW)
+        s |= KV_RB_YELLOW;
+    if (m->st.supply & METER_SUP_TRIPPED)
+        s |= KV_RB_TRIPPED;
+    if (m->st.supply & METER_SUP_CUTOFF)
+        s |= KV_RB_CUTOFF;
+    if (m->st.tamper)
+        s |= KV_RB_TAMPER;
+    if (m->st.lockout_left)
+        s |= KV_RB_LOCKOUT;
+    if (m->run.overpower_left)
+        s |= KV_RB_OVERPOWER;
+    return s;
+}
+
+const char *meter_display_text(const meter *m)
+{
+    return m->run.text;
+}
+
+int meter_save(meter *m)
+{
+    if (!m->provisioned || m->not_here)
+        return -1;
+    if (nvrec_save_state(&m->nv, m->cfg.meter_number, &m->st, m->state_seq + 1) != 0)
+        return -1;
+    m->state_seq++;
+    m->run.unsaved = 0;
+    m->run.lockout_saved = m->st.lockout_left;
+    return 0;
+}
+
+/* The display text for the current state and page. */
+static void compose(meter *m, char text[METER_TEXT_LEN])
+{
+    if (!m->provisioned) {
+        display_copy(text, "UnProG");
+        return;
+    }
+    if (m->not_here) {
+        display_error(text, METER_E_NOT_HERE);
+        return;
+    }
+    if (m->run.msg_left) {
+        display_copy(text, m->run.msg);
+        return;
+    }
+    if (m->run.overpower_left) {
+        display_number(text, "OL ", m->run.overpower_left, 4);
+        return;
+    }
+    switch (m->run.page) {
+    case 1:
+        display_energy(text, "E ", (int32_t)(meter_total_energy(m) % 100000000u));
+        break;
+    case 2:
+    case 3:
+    case 4: {
+        static const char *const prefix[3] = {"1 ", "2 ", "3 "};
+        unsigned p = m->run.page - 2u;
+        display_energy(text, prefix[p], (int32_t)(m->st.phase_energy[p] % 100000000u));
+        break;
+    }
+    case 5:
+        display_power(text, m->run.power_w);
+        break;
+    case 6:
+        display_tamper(text, m->st.tamper);
+        break;
+    default:
+        /* At or below zero the cut-off shows 0000.00kWh; over-zero credit
+         * (a failed relay) shows as a negative value. */
+        display_energy(text, "", m->st.remaining);
+        break;
+    }
+}
+
+/* Drive relay, lamps and display from the state. */
+static void refresh(meter *m)
+{
+    int relay = m->provisioned ? supply_relay_wanted(m) : 0;
+    unsigned lamps = (m->provisioned && !m->not_here) ? supply_lamps(&m->st, &m->cfg) : 0;
+    unsigned icons = 0;
+
+    if (relay != m->run.relay_closed) {
+        m->run.relay_closed = (uint8_t)relay;
+        if (relay)
+            m->run.relay_fault = 0;
+    }
+    m->out.relay_set(m->out.ctx, relay);
+    m->run.lamps = (uint8_t)lamps;
+    m->out.lamps_set(m->out.ctx, lamps);
+
+    compose(m, m->run.text);
+    if (strstr(m->run.text, "kWh"))
+        icons |= METER_ICON_KWH;
+    if (!relay)
+        icons |= METER_ICON_RELAY_OPEN;
+    if (m->st.tamper)
+        icons |= METER_ICON_TAMPER;
+    if (m->st.lockout_left)
+        icons |= METER_ICON_LOCK;
+    if (m->run.msg_left)
+        icons |= METER_ICON_CARD;
+    m->run.icons = icons;
+    m->out.display_show(m->out.ctx, m->run.text, icons);
+}
+
+static int boot(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
+                const meter_out_ops *out, const uint8_t *provision_block)
+{
+    kv_provision p;
+    meter_config saved;
+    int rc = 0;
+
+    memset(m, 0, sizeof *m);
+    m->card = *card;
+    m->nv = *nv;
+    m->out = *out;
+
+    if (!provision_block || kv_provision_decode(provision_block, 0, &p) != KV_OK)
+        return KV_E_PROVISION;
+
+    m->phases = p.phases;
+    m->meter_constant = p.meter_constant;
+    memcpy(m->psc_key, p.k_psc, 16);
+    m->cfg.utility_code = p.utility_code;
+    m->cfg.meter_number = p.meter_number;
+    m->cfg.key_version = p.key_version;
+    memcpy(m->cfg.k_meter, p.k_meter, 16);
+    m->cfg.alarm_level = p.alarm_level;
+    m->cfg.pretrip_level = p.pretrip_level;
+    m->cfg.hoarding_limit = p.hoarding_limit;
+    m->cfg.max_power = p.max_power;
+    m->cfg.reconnect_delay = p.reconnect_delay;
+    kv_provision_wipe(&p);
+    m->provisioned = 1;
+
+    memset(&saved, 0, sizeof saved);
+    m->config_seq = nvrec_load_config(nv, &saved);
+    if (m->config_seq) {
+        /* Keys and parameters changed by cards win over the block, but only
+         * for the meter the memory belongs to. */
+        if (saved.meter_number != m->cfg.meter_number ||
+            saved.utility_code != m->cfg.utility_code) {
+            m->not_here = 1;
+            rc = METER_E_NOT_HERE;
+        } else {
+            m->cfg = saved;
+        }
+    } else if (nvrec_save_config(nv, &m->cfg, 1) == 0) {
+        /* First boot: bind the memory to this meter. */
+        m->config_seq = 1;
+    }
+    kv_wipe(&saved, sizeof saved);
+    kv_meter_keys_init(&m->keys, m->cfg.k_meter, m->cfg.key_version, m->psc_key);
+    m->state_seq = nvrec_load_state(nv, m->cfg.meter_number, &m->st);
+    m->run.lockout_saved = m->st.lockout_left;
+    return rc;
+}
+
+int meter_init(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
+               const meter_out_ops *out, const uint8_t *provision_block)
+{
+    int rc = boot(m, card, nv, out, provision_block);
+    if (m->provisioned && !m->not_here) {
+        evlog_add(&m->st, METER_EV_POWER_ON);
+        supply_update(&m->st, &m->cfg);
+        meter_save(m);
+    }
+    refresh(m);
+    return rc;
+}
+
+int meter_resume(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
+                 const meter_out_ops *out, const uint8_t *provision_block,
+                 const meter_run *run, const meter_state *st)
+{
+    int rc = boot(m, card, nv, out, provision_block);
+    if (run)
+        m->run = *run;
+    if (st && m->provisioned && !m->not_here)
+        m->st = *st;
+    m->run.lockout_saved = m->st.lockout_left;
+    if (m->provisioned && !m->not_here)
+        supply_update(&m->st, &m->cfg);
+    refresh(m);
+    return rc;
+}
+
+static void tamper_check(meter *m, const meter_sample *s, int *dirty)
+{
+    uint8_t t = 0, fresh;
+    if (s->cover_open)
+        t |= METER_TAMPER_COVER;
+    if (s->reverse[0] | s->reverse[1] | s->reverse[2])
+        t |= METER_TAMPER_REVERSE;
+    /* One or two phases gone while the meter still runs (all three gone is
+     * a power failure, not a tamper). */
+    if (m->phases == 3 && (s->phase_ok & 7) != 7 && (s->phase_ok & 7) != 0)
+        t |= METER_TAMPER_PHASE;
+    fresh = (uint8_t)(t & ~m->st.tamper);
+    if (!fresh)
+        return;
+    if (fresh & METER_TAMPER_COVER)
+        evlog_add(&m->st, METER_EV_COVER);
+    if (fresh & METER_TAMPER_REVERSE)
+        evlog_add(&m->st, METER_EV_REVERSE);
+    if (fresh & METER_TAMPER_PHASE)
+        evlog_add(&m->st, METER_EV_PHASE_LOSS);
+    m->st.tamper |= t;
+    *dirty = 1;
+}
+
+static uint32_t count_down(uint32_t v, uint32_t by)
+{
+    return v > by ? v - by : 0;
+}
+
+void meter_tick(meter *m, const meter_sample *s)
+{
+    uint32_t secs, units = 0, raw = 0;
+    int dirty = 0;
+
+    if (!m->provisioned || m->not_here) {
+        refresh(m);
+        return;
+    }
+    m->run.ms_carry += s->ms;
+    secs = m->run.ms_carry / 1000;
+    m->run.ms_carry %= 1000;
+
+    /* Reverse energy is still energy drawn through the meter: it is
+     * charged, and flagged as a tamper. */
+    for (unsigned p = 0; p < 3; p++) {
+        uint32_t n = s->pulses[p] + s->reverse[p];
+        raw |= n;
+        units += ledger_add_pulses(&m->st, p, n, m->meter_constant);
+    }
+    m->run.unsaved += units;
+    m->run.power_w = s->power_w;
+    tamper_check(m, s, &dirty);
+
+    /* The relay is commanded open but energy flows or the auxiliary
+     * contact says closed: a welded or bypassed relay.  The energy is still
+     * charged, driving the credit below zero (over-zero). */
+    if (!m->run.relay_closed && !m->run.relay_fault &&
+        (raw || m->out.relay_sense(m->out.ctx) == 1)) {
+        m->run.relay_fault = 1;
+        evlog_add(&m->st, METER_EV_RELAY_FAULT);
+        dirty = 1;
+    }
+
+    if (m->run.overpower_left) {
+        m->run.overpower_left = (uint16_t)count_down(m->run.overpower_left, secs);
+        if (!m->run.overpower_left) {
+            evlog_add(&m->st, METER_EV_RECONNECT);
+            dirty = 1;
+        }
+    } else if (m->cfg.max_power && s->power_w > m->cfg.max_power && m->run.relay_closed) {
+        m->run.overpower_left = m->cfg.reconnect_delay ? m->cfg.reconnect_delay : 1;
+        evlog_add(&m->st, METER_EV_OVERPOWER);
+        dirty = 1;
+    }
+
+    if (m->st.lockout_left) {
+        m->st.lockout_left = count_down(m->st.lockout_left, secs);
+        /* Saved every minute of countdown: a power cut restarts at most a
+         * minute of it, never skips it. */
+        if (!m->st.lockout_left || m->run.lockout_saved - m->st.lockout_left >= 60)
+            dirty = 1;
+    }
+    m->run.msg_left = (uint16_t)count_down(m->run.msg_left, secs);
+
+    if (supply_update(&m->st, &m->cfg))
+        dirty = 1;
+    if (dirty || m->run.unsaved >= METER_SAVE_EVERY)
+        meter_save(m);
+    refresh(m);
+}
+
+int meter_card_inserted(meter *m)
+{
+    int rc;
+    if (!m->provisioned) {
+        refresh(m);
+        return KV_E_PROVISION;
+    }
+    if (m->not_here) {
+        refresh(m);
+        return METER_E_NOT_HERE;
+    }
+    rc = cardproc_insert(m);
+    refresh(m);
+    return rc;
+}
+
+void meter_button(meter *m)
+{
+    /* A press first clears a card message, then steps through the pages. */
+    if (m->run.msg_left)
+        m->run.msg_left = 0;
+    else
+        m->run.page = (uint8_t)((m->run.page + 1) % PAGES);
+    refresh(m);
+}
+
+void meter_power_fail(meter *m)
+{
+    if (!m->provisioned || m->not_here)
+        return;
+    evlog_add(&m->st, METER_EV_POWER_FAIL);
+    meter_save(m);
+}
+
+void meter_wipe(meter *m)
+{
+    kv_meter_keys_wipe(&m->keys);
+    kv_wipe(m->psc_key, sizeof m->psc_key);
+    kv_wipe(m->cfg.k_meter, sizeof m->cfg.k_meter);
+}

@@ -1,0 +1,192 @@
+/* meter.h - the prepaid three-phase meter, independent of any hardware.
+ *
+ * The board calls meter_init() once at power-up, meter_tick() with every
+ * measurement, meter_card_inserted() when the card-detect switch closes,
+ * meter_button() on a key press and meter_power_fail() from its brown-out
+ * interrupt.  Everything the meter knows lives in struct meter (no heap);
+ * what must survive a power cut is committed through meter_nv_ops.
+ *
+ * Units: credit and energy in 0.01 kWh, power in W, time in ms / s.
+ */
+#ifndef METER_H
+#define METER_H
+
+#include <stdint.h>
+
+#include "kv_card.h"
+#include "kv_provision.h"
+#include "meter_io.h"
+
+#define METER_EVENTS 8
+#define METER_TEXT_LEN 24
+#define METER_MSG_SECONDS 10   /* a card result stays up this long */
+#define METER_SAVE_EVERY 10    /* save the energy every 0.1 kWh */
+#define METER_BAD_CARDS 3      /* refused cards in a row before a lockout */
+#define METER_LOCKOUT_BASE 60  /* s, doubled with every further lockout */
+#define METER_LOCKOUT_MAX_SHIFT 10
+
+/* Error codes of the meter itself, shown as "Err NN" beside the card
+ * contract's kv_err codes (1..16).  Never renumber. */
+enum {
+    METER_E_CARD_ABSENT = 20, /* card pulled during the operation */
+    METER_E_CARD_IO = 21,     /* card does not answer (not an SLE4442, dirty) */
+    METER_E_PSC = 22,         /* card refused our PSC: not a card we issued */
+    METER_E_CARD_LOCKED = 23, /* card's PSC tries used up */
+    METER_E_LOCKOUT = 24,     /* too many bad cards: wait for the countdown */
+    METER_E_NV = 25,          /* non-volatile memory failed: nothing changed */
+    METER_E_NOT_HERE = 26     /* provisioning block names another meter */
+};
+
+/* Event codes (event log and the readback's last four events). */
+enum {
+    METER_EV_POWER_ON = 0x01,
+    METER_EV_POWER_FAIL = 0x02,
+    METER_EV_LOAD = 0x03,
+    METER_EV_PRETRIP = 0x04,     /* relay tripped below the pre-trip level */
+    METER_EV_RECLOSE = 0x05,     /* user card reclosed after the pre-trip */
+    METER_EV_CUTOFF = 0x06,      /* remaining reached 0: relay open */
+    METER_EV_RESTORED = 0x07,    /* a load ended the cut-off */
+    METER_EV_OVERPOWER = 0x08,
+    METER_EV_RECONNECT = 0x09,   /* reconnect after the over-power countdown */
+    METER_EV_RELAY_FAULT = 0x0A, /* energy or feedback while commanded open */
+    METER_EV_COVER = 0x0B,
+    METER_EV_REVERSE = 0x0C,
+    METER_EV_PHASE_LOSS = 0x0D,
+    METER_EV_TAMPER_CLEARED = 0x0E,
+    METER_EV_PARAMETERS = 0x0F,
+    METER_EV_KEY_CHANGE = 0x10,
+    METER_EV_TEST = 0x11,
+    METER_EV_CHECK = 0x12,
+    METER_EV_LOCKOUT = 0x13,
+    METER_EV_READBACK_FAIL = 0x14, /* credit loaded, readback not written */
+    METER_EV_REFUSED = 0x40        /* 0x40 | error code: a card refused */
+};
+
+/* Tamper bits (state.tamper). */
+enum {
+    METER_TAMPER_COVER = 0x01,
+    METER_TAMPER_REVERSE = 0x02,
+    METER_TAMPER_PHASE = 0x04
+};
+
+/* Supply flags (state.supply). */
+enum {
+    METER_SUP_TRIPPED = 0x01,  /* below pre-trip, open until a user card */
+    METER_SUP_RECLOSED = 0x02, /* below pre-trip, reclosed by a user card */
+    METER_SUP_CUTOFF = 0x04    /* at or below 0: open until a load */
+};
+
+/* Settings that come from the provisioning block and change only through
+ * authenticated parameter and key-change cards.  Saved as the config
+ * record. */
+typedef struct {
+    uint32_t utility_code;
+    uint32_t meter_number;
+    uint8_t key_version;
+    uint8_t k_meter[16];
+    uint32_t alarm_level;     /* 0.01 kWh */
+    uint32_t pretrip_level;   /* 0.01 kWh */
+    uint32_t hoarding_limit;  /* 0.01 kWh */
+    uint32_t max_power;       /* W, 0 = none */
+    uint16_t reconnect_delay; /* s */
+    uint32_t params_seq;      /* last parameter token applied */
+    uint32_t key_seq;         /* last key-change token applied */
+} meter_config;
+
+/* The ledger and everything else that survives a power cut.  Saved as the
+ * state record, in rotating slots. */
+typedef struct {
+    int32_t remaining;          /* 0.01 kWh, negative = over-zero */
+    uint32_t cumulative_loaded; /* credit ever loaded, 0.01 kWh */
+    uint32_t phase_energy[3];   /* 0.01 kWh, never decreasing */
+    uint16_t phase_frac[3];     /* pulses*100 not yet a whole 0.01 kWh */
+    uint32_t last_seq;          /* last token accepted, any kind */
+    uint32_t tamper_seq;        /* last clear-tamper token applied */
+    uint32_t readback_counter;
+    uint32_t lockout_left;      /* s */
+    uint8_t supply;             /* METER_SUP_* */
+    uint8_t tamper;             /* METER_TAMPER_* */
+    uint8_t bad_cards;          /* consecutive refused cards */
+    uint8_t lockout_level;      /* lockouts since the last good card */
+    uint8_t events[METER_EVENTS]; /* newest first, 0 = none */
+} meter_state;
+
+/* What the meter holds only in RAM.  A power cut loses it (the simulator
+ * keeps it between commands, as a meter that stays powered does). */
+typedef struct {
+    uint8_t relay_closed;    /* what we command */
+    uint8_t relay_fault;     /* fault logged since the relay last opened */
+    uint8_t lamps;
+    uint8_t page;            /* button page, 0 = remaining */
+    uint8_t last_result;     /* result of the last card, 0 = ok */
+    uint16_t overpower_left; /* s until reconnect after an over-power trip */
+    uint16_t msg_left;       /* s the card message stays up */
+    uint32_t ms_carry;       /* ms not yet a whole second */
+    uint32_t power_w;        /* last measured */
+    uint32_t unsaved;        /* 0.01 kWh measured since the last save */
+    uint32_t lockout_saved;  /* lockout_left at the last save */
+    unsigned icons;
+    char msg[METER_TEXT_LEN];
+    char text[METER_TEXT_LEN]; /* what the display shows now */
+} meter_run;
+
+typedef struct meter {
+    /* hardware */
+    meter_card_ops card;
+    meter_nv_ops nv;
+    meter_out_ops out;
+
+    /* fixed at boot from the provisioning block */
+    uint8_t provisioned;     /* 0: shows "UnProG" and does nothing else */
+    uint8_t not_here;        /* NV belongs to another meter number */
+    uint8_t phases;
+    uint16_t meter_constant; /* pulses per kWh */
+    uint8_t psc_key[16];
+
+    meter_config cfg;
+    meter_state st;
+    kv_meter_keys keys;      /* derived from cfg.k_meter and psc_key */
+    uint32_t state_seq;      /* sequence of the newest state record */
+    uint32_t config_seq;
+    meter_run run;           /* volatile: lost at a power cut */
+} meter;
+
+/* Boot: read the provisioning block (NULL or invalid = unprovisioned),
+ * restore the newest valid records, log the power-on, drive the outputs.
+ * Returns 0, or the kv_err / METER_E_* that keeps it from working. */
+int meter_init(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
+               const meter_out_ops *out, const uint8_t *provision_block);
+
+/* The simulator's way back into a meter that stayed powered: like
+ * meter_init without the power-on event, then the RAM it kept (the ledger
+ * in RAM may be ahead of the last saved record). */
+int meter_resume(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
+                 const meter_out_ops *out, const uint8_t *provision_block,
+                 const meter_run *run, const meter_state *st);
+
+/* Commit the state record now (energy, counters); 0 on success. */
+int meter_save(meter *m);
+
+/* One measurement: energy, power, tamper inputs, elapsed time. */
+void meter_tick(meter *m, const meter_sample *s);
+
+/* A card was inserted: read, check, apply, write the readback, show the
+ * result.  Returns 0 for a card that was accepted (loaded, or a valid user
+ * card that had nothing new), else the error code shown. */
+int meter_card_inserted(meter *m);
+
+/* The push button: next display page. */
+void meter_button(meter *m);
+
+/* Brown-out warning: save the state record now. */
+void meter_power_fail(meter *m);
+
+/* Readable views for the board, the simulator and the GUI. */
+uint32_t meter_total_energy(const meter *m);
+uint8_t meter_readback_status(const meter *m);
+const char *meter_display_text(const meter *m);
+
+/* Wipes keys from RAM (before the board powers down, in tests). */
+void meter_wipe(meter *m);
+
+#endif

@@ -1,0 +1,71 @@
+/* att7022e.c - ATT7022E / HT7038 metering IC (see att7022e.h). */
+#include "att7022e.h"
+
+#include <string.h>
+
+#define MASK24 0xFFFFFFu
+
+uint32_t att7022e_read(att7022e *a, uint8_t reg)
+{
+    uint32_t v = 0;
+    a->spi.select(a->spi.ctx, 1);
+    a->spi.xfer(a->spi.ctx, reg & 0x7F);
+    /* the chip needs a few microseconds to fetch the register */
+    a->spi.delay_us(a->spi.ctx, 3);
+    for (int i = 0; i < 3; i++)
+        v = (v << 8) | a->spi.xfer(a->spi.ctx, 0);
+    a->spi.select(a->spi.ctx, 0);
+    return v;
+}
+
+void att7022e_write(att7022e *a, uint8_t reg, uint32_t value)
+{
+    a->spi.select(a->spi.ctx, 1);
+    a->spi.xfer(a->spi.ctx, (uint8_t)(0x80 | reg));
+    a->spi.xfer(a->spi.ctx, (uint8_t)(value >> 16));
+    a->spi.xfer(a->spi.ctx, (uint8_t)(value >> 8));
+    a->spi.xfer(a->spi.ctx, (uint8_t)value);
+    a->spi.select(a->spi.ctx, 0);
+}
+
+int att7022e_init(att7022e *a, const att_spi *spi, uint32_t hfconst, uint16_t meter_constant)
+{
+    uint64_t den;
+    memset(a, 0, sizeof *a);
+    a->spi = *spi;
+    a->hfconst = hfconst;
+    /* Special commands are writes: write() adds bit 7 to the low bits. */
+    att7022e_write(a, ATT_C_SOFT_RESET & 0x7F, 0);
+    a->spi.delay_us(a->spi.ctx, 2000);
+    if ((att7022e_read(a, ATT_R_DEVICE_ID) & MASK24) != ATT_DEVICE_ID)
+        return -1;
+    /* Calibration writes are locked unless enabled with 0x5A. */
+    att7022e_write(a, ATT_C_WRITE_ENABLE & 0x7F, 0x00005A);
+    att7022e_write(a, ATT_W_HFCONST, hfconst & MASK24);
+    att7022e_write(a, ATT_C_WRITE_ENABLE & 0x7F, 0x000000);
+    /* Pt LSB in W: K = 2.592e10 / (HFConst * EC * 2^23), kept as 16.16. */
+    den = (uint64_t)(hfconst ? hfconst : 1) * (meter_constant ? meter_constant : 1) * 8388608u;
+    a->power_q16 = (uint32_t)((25920000000ull << 16) / den);
+    return 0;
+}
+
+void att7022e_sample(att7022e *a, meter_sample *s)
+{
+    uint32_t pflag = att7022e_read(a, ATT_R_PFLAG);
+    uint32_t sflag = att7022e_read(a, ATT_R_SFLAG);
+    uint32_t pt = att7022e_read(a, ATT_R_PT) & MASK24;
+    for (unsigned p = 0; p < 3; p++) {
+        uint32_t e = att7022e_read(a, (uint8_t)(ATT_R_EPA + p)) & MASK24;
+        uint32_t d = a->primed ? (e - a->last[p]) & MASK24 : 0;
+        a->last[p] = e;
+        /* The energy registers count absolute energy; the direction flag
+         * says which way it flowed. */
+        s->pulses[p] = (pflag >> p) & 1 ? 0 : d;
+        s->reverse[p] = (pflag >> p) & 1 ? d : 0;
+    }
+    a->primed = 1;
+    if (pt & 0x800000u)
+        pt = (~pt + 1) & MASK24; /* magnitude of a negative reading */
+    s->power_w = (uint32_t)(((uint64_t)pt * a->power_q16) >> 16);
+    s->phase_ok = (uint8_t)(~sflag & 7u);
+}

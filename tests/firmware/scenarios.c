@@ -1,0 +1,590 @@
+/* scenarios.c - the meter's rules as a table of scenarios (see scenarios.h). */
+/* The scenario table leaves unused fields of each step out on purpose. */
+#include "scenarios.h"
+
+#include <string.h>
+
+#include "fwcards.h"
+#include "host_board.h"
+#include "kvtest.h"
+
+enum op {
+    END,
+    BOOT,      /* a=alarm b=pretrip c=hoard d=max power e=reconnect; no_prov */
+    REBOOT,    /* power cut and back (NV kept, RAM lost) */
+    ISSUE,     /* card[n] = new card of type a, serial b */
+    FOREIGN,   /* card[n] = user card of meter base a (another meter), utility b */
+    SELL,      /* sell a (0.01 kWh) onto card[n]; b>0: torn after b-1 bytes */
+    SELL_ONLY, /* a sale recorded at the office but never written (skipped) */
+    PARAMS,    /* parameter token on card[n]: a alarm b pretrip c hoard d max e reconnect */
+    TOKEN,     /* clear-tamper / test token on card[n] */
+    KEYCHANGE, /* key-change token on card[n] to version a */
+    FORGE,     /* flip byte a of card[n]'s token slot b (0=A,1=B) */
+    CLONE,     /* card[n] = card[a]'s memory copied onto a factory blank */
+    INSERT,    /* insert card[n]; expect result a */
+    RUN,       /* a W on each phase with weights from b (3 nibbles), c s, phase_ok d */
+    RUNW,      /* watts a,b,c on L1..L3 for d s (negative = reverse) */
+    STUCK,     /* relay welded: a=1 / healed: a=0 */
+    COVER,     /* terminal cover open a=1 / closed a=0 */
+    BUTTON,
+    EXPECT,    /* checks selected by mask */
+    RB         /* readback on card[n]: result a, remaining b (mask) */
+};
+
+enum {
+    C_REM = 1 << 0, C_RELAY = 1 << 1, C_LAMPS = 1 << 2, C_TEXT = 1 << 3, C_CUM = 1 << 4,
+    C_ENERGY = 1 << 5, C_TAMPER = 1 << 6, C_EVENT = 1 << 7, C_LOCK = 1 << 8,
+    C_PHASES = 1 << 9, C_RBREM = 1 << 10, C_RBEV = 1 << 11, C_SUPPLY = 1 << 12,
+    C_PREFIX = 1 << 13 /* C_TEXT compares only the start */
+};
+
+typedef struct {
+    uint8_t op;
+    uint8_t n;
+    int32_t a, b, c, d, e;
+    unsigned mask;
+    int32_t rem;
+    int relay;
+    unsigned lamps;
+    const char *text;
+    uint32_t cum, energy;
+    uint32_t phase[3];
+    uint8_t tamper, event, supply;
+    uint32_t lock;
+} step;
+
+typedef struct {
+    const char *name;
+    step steps[40];
+} scenario;
+
+#define RED METER_LAMP_RED
+#define YEL METER_LAMP_YELLOW
+#define U KV_CARD_USER
+#define ALL 7
+
+/* Default levels: alarm 20 kWh, pre-trip 5 kWh, hoarding 100 kWh,
+ * no power limit, reconnect 30 s. */
+#define BOOT_DEFAULT {BOOT, 0, 2000, 500, 10000, 0, 30}
+
+static const scenario table[] = {
+    {"load: credit loaded, readback written, result shown",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001},
+      {SELL, 0, 5000},
+      {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM | C_CUM | C_RELAY | C_LAMPS | C_TEXT, .rem = 5000, .cum = 5000,
+       .relay = 1, .lamps = 0, .text = "Ld 0050.00kWh"},
+      {RB, 0, KV_OK, 5000, .mask = C_RBREM | C_RBEV, .event = METER_EV_LOAD},
+      {RUNW, 0, 0, 0, 0, 10},
+      {EXPECT, .mask = C_TEXT, .text = "0050.00kWh"},
+      {SELL, 0, 1000},
+      {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM | C_CUM, .rem = 6000, .cum = 6000},
+      {END}}},
+    {"load: a card of another meter is refused, nothing changes",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 3000}, {INSERT, 0, KV_OK},
+      {FOREIGN, 1, 22222222, 0}, {INSERT, 1, KV_E_METER},
+      {EXPECT, .mask = C_REM | C_CUM | C_TEXT, .rem = 3000, .cum = 3000, .text = "Err 07"},
+      {END}}},
+    {"load: a card of another utility is refused",
+     {BOOT_DEFAULT,
+      {FOREIGN, 1, 12345678, 77}, {INSERT, 1, KV_E_UTILITY},
+      {EXPECT, .mask = C_REM | C_TEXT, .rem = 0, .text = "Err 06"},
+      {END}}},
+    {"load: a forged token is refused, nothing changes",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 3000}, {FORGE, 0, 10, 0}, {INSERT, 0, KV_E_MAC},
+      {EXPECT, .mask = C_REM | C_CUM | C_TEXT, .rem = 0, .cum = 0, .text = "Err 10"},
+      {END}}},
+    {"load: a replayed token loads nothing",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 3000}, {INSERT, 0, KV_OK}, {INSERT, 0, KV_E_REPLAY},
+      {EXPECT, .mask = C_REM | C_CUM | C_TEXT, .rem = 3000, .cum = 3000, .text = "Err 13"},
+      {RB, 0, KV_E_REPLAY, 3000, .mask = C_RBREM},
+      {END}}},
+    {"load: a torn token is refused; the card loads once rewritten",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 2000}, {INSERT, 0, KV_OK},
+      {SELL, 0, 1500, 20}, {INSERT, 0, KV_E_REPLAY},
+      {EXPECT, .mask = C_REM | C_CUM, .rem = 2000, .cum = 2000},
+      {SELL, 0, 0}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM | C_CUM, .rem = 3500, .cum = 3500},
+      {END}}},
+    {"load: a dump restored onto a blank card fails the PSC",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 3000}, {CLONE, 1, 0}, {INSERT, 1, METER_E_PSC},
+      {EXPECT, .mask = C_REM | C_TEXT, .rem = 0, .text = "Err 22"},
+      {INSERT, 0, KV_OK}, {EXPECT, .mask = C_REM, .rem = 3000},
+      {END}}},
+    {"load: a blank card is refused",
+     {BOOT_DEFAULT,
+      {CLONE, 1, -1}, {INSERT, 1, KV_E_BLANK},
+      {EXPECT, .mask = C_TEXT, .text = "Err 02"},
+      {END}}},
+    {"hoarding: refused above the limit, loads later once consumed",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 9000}, {INSERT, 0, KV_OK},
+      {SELL, 0, 2000}, {INSERT, 0, KV_E_HOARD},
+      {EXPECT, .mask = C_REM | C_CUM | C_TEXT, .rem = 9000, .cum = 9000, .text = "Err 14"},
+      /* 3 kW on each phase for 20 min = 3 kWh */
+      {RUN, 0, 3000, 0x111, 1200, ALL},
+      {EXPECT, .mask = C_REM, .rem = 8700},
+      {RUN, 0, 3000, 0x111, 1200, ALL},
+      {EXPECT, .mask = C_REM, .rem = 8400},
+      {RUN, 0, 3000, 0x111, 1200, ALL},
+      {RUN, 0, 3000, 0x111, 1200, ALL},
+      {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM | C_CUM, .rem = 9800, .cum = 11000},
+      {END}}},
+    {"hoarding: exactly at the limit loads",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 10000}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM, .rem = 10000},
+      {END}}},
+    {"energy: per phase and total, exact, no drift over 10 hours",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 10000}, {INSERT, 0, KV_OK},
+      /* 1234 W, 567 W, 89 W for 10 h: 12.34, 5.67, 0.89 kWh per hour */
+      {RUNW, 0, 1234, 567, 89, 36000},
+      {EXPECT, .mask = C_PHASES | C_ENERGY | C_REM, .phase = {1234, 567, 89}, .energy = 1890,
+       .rem = 10000 - 1890},
+      /* 7 s at 1 W: far below one pulse; carried, never lost */
+      {RUNW, 0, 1, 1, 1, 7},
+      {EXPECT, .mask = C_PHASES, .phase = {1234, 567, 89}},
+      {RUNW, 0, 1, 1, 1, 35993},
+      {EXPECT, .mask = C_PHASES | C_ENERGY, .phase = {1235, 568, 90}, .energy = 1893},
+      {END}}},
+    {"energy: survives a power cut, never goes backwards",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 5000}, {INSERT, 0, KV_OK},
+      {RUNW, 0, 3600, 0, 0, 3600},
+      {EXPECT, .mask = C_ENERGY | C_REM, .energy = 360, .rem = 4640},
+      {REBOOT},
+      {EXPECT, .mask = C_ENERGY | C_REM | C_CUM, .energy = 360, .rem = 4640, .cum = 5000},
+      {END}}},
+    {"alarm: red lamp below the alarm level",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 2100}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_LAMPS | C_RELAY, .lamps = 0, .relay = 1},
+      {RUNW, 0, 3600, 0, 0, 1000},  /* 1.00 kWh: 20.00 kWh left, not below */
+      {EXPECT, .mask = C_LAMPS | C_REM, .lamps = 0, .rem = 2000},
+      {RUNW, 0, 3600, 0, 0, 10},
+      {EXPECT, .mask = C_LAMPS | C_RELAY | C_REM, .lamps = RED, .relay = 1, .rem = 1999},
+      {END}}},
+    {"pre-trip: yellow and trip, user card recloses until 0, then cut-off",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 600}, {INSERT, 0, KV_OK},
+      {RUNW, 0, 3600, 0, 0, 1000},  /* 1.00 kWh: 5.00 left, not below */
+      {EXPECT, .mask = C_RELAY | C_LAMPS, .relay = 1, .lamps = RED},
+      {RUNW, 0, 3600, 0, 0, 10},
+      {EXPECT, .mask = C_RELAY | C_LAMPS | C_REM | C_EVENT, .relay = 0, .lamps = RED | YEL,
+       .rem = 499, .event = METER_EV_PRETRIP},
+      /* open relay: no energy flows */
+      {RUNW, 0, 3600, 0, 0, 600},
+      {EXPECT, .mask = C_REM, .rem = 499},
+      {INSERT, 0, KV_E_REPLAY},
+      {EXPECT, .mask = C_RELAY | C_LAMPS | C_TEXT | C_EVENT, .relay = 1, .lamps = RED | YEL,
+       .text = "rEcLOSE", .event = METER_EV_RECLOSE},
+      {RUNW, 0, 3600, 0, 0, 4980},
+      {EXPECT, .mask = C_RELAY | C_REM, .relay = 1, .rem = 1},
+      {RUNW, 0, 3600, 0, 0, 10},
+      {EXPECT, .mask = C_RELAY | C_REM | C_TEXT | C_EVENT | C_SUPPLY, .relay = 0, .rem = 0,
+       .text = "0000.00kWh", .event = METER_EV_CUTOFF, .supply = METER_SUP_CUTOFF},
+      /* only a load restores power: the user card alone does not */
+      {INSERT, 0, KV_E_REPLAY},
+      {RUNW, 0, 0, 0, 0, 10},
+      {EXPECT, .mask = C_RELAY | C_TEXT, .relay = 0, .text = "0000.00kWh"},
+      {REBOOT},
+      {EXPECT, .mask = C_RELAY | C_TEXT, .relay = 0, .text = "0000.00kWh"},
+      {SELL, 0, 300}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_RELAY | C_REM | C_LAMPS, .relay = 1, .rem = 300, .lamps = RED | YEL},
+      {SELL, 0, 5000}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_RELAY | C_REM | C_LAMPS | C_SUPPLY, .relay = 1, .rem = 5300,
+       .lamps = 0, .supply = 0},
+      {END}}},
+    {"pre-trip: survives a power cut (tripped stays tripped)",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 600}, {INSERT, 0, KV_OK},
+      {RUNW, 0, 3600, 0, 0, 1010},
+      {EXPECT, .mask = C_RELAY | C_REM, .relay = 0, .rem = 499},
+      {REBOOT},
+      {EXPECT, .mask = C_RELAY | C_LAMPS, .relay = 0, .lamps = RED | YEL},
+      {END}}},
+    {"over-zero: a welded relay drives credit negative, the next load offsets it",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 100}, {INSERT, 0, KV_OK},
+      {STUCK, 0, 1},
+      {RUNW, 0, 3600, 0, 0, 2000},  /* 2.00 kWh: 1.00 -> -1.00 */
+      {EXPECT, .mask = C_REM | C_RELAY | C_TEXT | C_EVENT, .rem = -100, .relay = 0,
+       .text = "-001.00kWh", .event = METER_EV_RELAY_FAULT},
+      {STUCK, 0, 0},
+      {SELL, 0, 1000}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM | C_RELAY | C_CUM, .rem = 900, .relay = 1, .cum = 1100},
+      {END}}},
+    {"over-zero: a load smaller than the debt keeps the supply cut",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 100}, {INSERT, 0, KV_OK},
+      {STUCK, 0, 1}, {RUNW, 0, 3600, 0, 0, 3000}, {STUCK, 0, 0},
+      {EXPECT, .mask = C_REM, .rem = -200},
+      {SELL, 0, 150}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM | C_RELAY | C_TEXT, .rem = -50, .relay = 0,
+       .text = "Ld 0001.50kWh"},
+      {END}}},
+    {"parameters: changed by an authenticated card only, once",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 2500}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_LAMPS, .lamps = 0},
+      {ISSUE, 1, KV_CARD_PARAMETER, 5001},
+      {PARAMS, 1, 3000, 2600, 20000, 0, 30}, {INSERT, 1, KV_OK},
+      {EXPECT, .mask = C_LAMPS | C_RELAY | C_TEXT | C_EVENT, .lamps = RED | YEL, .relay = 0,
+       .text = "PArA donE", .event = METER_EV_PRETRIP},
+      {INSERT, 1, KV_E_REPLAY},
+      {FORGE, 1, 12, 1}, {INSERT, 1, KV_E_MAC},
+      {REBOOT},
+      {EXPECT, .mask = C_LAMPS | C_RELAY, .lamps = RED | YEL, .relay = 0},
+      /* the new hoarding limit (200 kWh) applies */
+      {SELL, 0, 15000}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM | C_LAMPS | C_RELAY, .rem = 17500, .lamps = 0, .relay = 1},
+      {END}}},
+    {"max power: trip above the limit, countdown, reconnect",
+     {{BOOT, 0, 2000, 500, 10000, 10000, 30},
+      {ISSUE, 0, U, 1001}, {SELL, 0, 5000}, {INSERT, 0, KV_OK},
+      {RUNW, 0, 3000, 3000, 3000, 5},
+      {EXPECT, .mask = C_RELAY, .relay = 1},
+      {RUNW, 0, 4000, 4000, 4000, 5},
+      {EXPECT, .mask = C_RELAY | C_TEXT | C_PREFIX | C_EVENT, .relay = 0, .text = "OL 002",
+       .event = METER_EV_OVERPOWER},
+      {RUNW, 0, 4000, 4000, 4000, 20},
+      {EXPECT, .mask = C_RELAY | C_TEXT | C_PREFIX, .relay = 0, .text = "OL 000"},
+      {RUNW, 0, 1000, 1000, 1000, 10},
+      {EXPECT, .mask = C_EVENT | C_RELAY, .event = METER_EV_RECONNECT, .relay = 1},
+      {RUNW, 0, 1000, 1000, 1000, 5},
+      {EXPECT, .mask = C_RELAY | C_TEXT | C_PREFIX, .relay = 1, .text = "00"},
+      {END}}},
+    {"tamper: cover, reverse energy, phase loss logged, shown, cleared by card",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 5000}, {INSERT, 0, KV_OK},
+      {COVER, 0, 1}, {RUNW, 0, 0, 0, 0, 1}, {COVER, 0, 0},
+      {EXPECT, .mask = C_TAMPER | C_EVENT, .tamper = METER_TAMPER_COVER, .event = METER_EV_COVER},
+      {RUNW, 0, -3600, 0, 0, 100},
+      {EXPECT, .mask = C_TAMPER | C_EVENT | C_REM, .event = METER_EV_REVERSE, .rem = 4990,
+       .tamper = METER_TAMPER_COVER | METER_TAMPER_REVERSE},
+      {RUN, 0, 1000, 0x110, 10, 3},
+      {EXPECT, .mask = C_TAMPER | C_EVENT, .event = METER_EV_PHASE_LOSS,
+       .tamper = METER_TAMPER_COVER | METER_TAMPER_REVERSE | METER_TAMPER_PHASE},
+      {BUTTON}, {BUTTON}, {BUTTON}, {BUTTON}, {BUTTON}, {BUTTON},
+      {EXPECT, .mask = C_TEXT, .text = "tAMP CrP"},
+      {BUTTON},
+      {REBOOT},
+      {EXPECT, .mask = C_TAMPER, .tamper = 7},
+      {ISSUE, 1, KV_CARD_CLEAR_TAMPER, 6001}, {TOKEN, 1}, {INSERT, 1, KV_OK},
+      {EXPECT, .mask = C_TAMPER | C_TEXT | C_EVENT, .tamper = 0, .text = "tAMP CLr",
+       .event = METER_EV_TAMPER_CLEARED},
+      {INSERT, 1, KV_E_REPLAY},
+      {END}}},
+    {"check card: collects the readback with the event log",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 5000}, {INSERT, 0, KV_OK},
+      {RUNW, 0, 1000, 2000, 3000, 3600},
+      {ISSUE, 1, KV_CARD_CHECK, 7001}, {INSERT, 1, KV_OK},
+      {EXPECT, .mask = C_TEXT, .text = "CHEc donE"},
+      {RB, 1, KV_OK, 4400, .mask = C_RBREM | C_RBEV, .event = METER_EV_CHECK},
+      {END}}},
+    {"lockout: three bad cards lock, doubling, surviving a power cut",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 5000},
+      {FOREIGN, 1, 22222222, 0},
+      {INSERT, 1, KV_E_METER}, {INSERT, 1, KV_E_METER}, {INSERT, 1, KV_E_METER},
+      {EXPECT, .mask = C_LOCK | C_EVENT, .lock = 60, .event = METER_EV_LOCKOUT},
+      {INSERT, 0, METER_E_LOCKOUT},
+      {EXPECT, .mask = C_TEXT | C_REM, .text = "Loc 0001", .rem = 0},
+      {REBOOT},
+      {INSERT, 0, METER_E_LOCKOUT},
+      {RUNW, 0, 0, 0, 0, 60},
+      {EXPECT, .mask = C_LOCK, .lock = 0},
+      {INSERT, 1, KV_E_METER}, {INSERT, 1, KV_E_METER}, {INSERT, 1, KV_E_METER},
+      {EXPECT, .mask = C_LOCK, .lock = 120},
+      {RUNW, 0, 0, 0, 0, 120},
+      {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM | C_LOCK, .rem = 5000, .lock = 0},
+      /* a good card resets the doubling */
+      {INSERT, 1, KV_E_METER}, {INSERT, 1, KV_E_METER}, {INSERT, 1, KV_E_METER},
+      {EXPECT, .mask = C_LOCK, .lock = 60},
+      {END}}},
+    {"lockout: replays and hoarding refusals do not count",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 5000}, {INSERT, 0, KV_OK},
+      {INSERT, 0, KV_E_REPLAY}, {INSERT, 0, KV_E_REPLAY}, {INSERT, 0, KV_E_REPLAY},
+      {INSERT, 0, KV_E_REPLAY},
+      {EXPECT, .mask = C_LOCK, .lock = 0},
+      {END}}},
+    {"key change: new key loads, tokens of the old key are refused",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 1000}, {INSERT, 0, KV_OK},
+      {ISSUE, 1, KV_CARD_KEY_CHANGE, 8001}, {KEYCHANGE, 1, 2}, {INSERT, 1, KV_OK},
+      {EXPECT, .mask = C_TEXT | C_EVENT, .text = "CodE donE", .event = METER_EV_KEY_CHANGE},
+      {RB, 1, KV_OK, 1000, .mask = C_RBREM},
+      {REBOOT},
+      {INSERT, 0, KV_E_KEY_VERSION},
+      {ISSUE, 2, U, 1002}, {SELL, 2, 700}, {INSERT, 2, KV_OK},
+      {EXPECT, .mask = C_REM, .rem = 1700},
+      {END}}},
+    {"test card: display test, harmless and repeatable",
+     {BOOT_DEFAULT,
+      {ISSUE, 1, KV_CARD_TEST, 9001}, {TOKEN, 1}, {INSERT, 1, KV_OK},
+      {EXPECT, .mask = C_TEXT | C_EVENT, .text = "8.8.8.8.8.8.8.8.8.8.", .event = METER_EV_TEST},
+      {INSERT, 1, KV_OK},
+      {END}}},
+    {"unprovisioned: shows it and does nothing else",
+     {{BOOT, 1},
+      {EXPECT, .mask = C_TEXT | C_RELAY | C_LAMPS, .text = "UnProG", .relay = 0, .lamps = 0},
+      {ISSUE, 0, U, 1001}, {SELL, 0, 5000}, {INSERT, 0, KV_E_PROVISION},
+      {RUNW, 0, 1000, 1000, 1000, 60},
+      {EXPECT, .mask = C_TEXT | C_RELAY | C_REM, .text = "UnProG", .relay = 0, .rem = 0},
+      {END}}},
+    {"display: pages through the button",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 5000}, {INSERT, 0, KV_OK},
+      {RUNW, 0, 3600, 7200, 0, 3600},
+      {EXPECT, .mask = C_TEXT, .text = "0039.20kWh"},
+      {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "E 0010.80kWh"},
+      {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "1 0003.60kWh"},
+      {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "2 0007.20kWh"},
+      {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "3 0000.00kWh"},
+      {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "P 0010.800"},
+      {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "tAMP ---"},
+      {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "0039.20kWh"},
+      {END}}},
+};
+
+/* ---- the engine --------------------------------------------------------- */
+
+static host_board board;
+static sle4442 cards[3];
+static fw_office office;
+static fw_office foreign;
+static uint8_t prov[KV_PROVISION_LEN];
+static int provisioned;
+
+static void fail(const char *scn, unsigned i, const char *what)
+{
+    kvtest_puts("  scenario \"");
+    kvtest_puts(scn);
+    kvtest_puts("\" step ");
+    kvtest_print_u32("", i);
+    kvtest_fail_at(__FILE__, __LINE__, what);
+}
+
+#define CHECK(cond, what)                 \
+    do {                                  \
+        kvtest_checks++;                  \
+        if (!(cond))                      \
+            fail(sc->name, i, what);      \
+    } while (0)
+
+static void do_run(const int32_t w[3], uint8_t phase_ok, uint32_t secs)
+{
+    host_board_run(&board, w, phase_ok, secs);
+}
+
+static void expect(const scenario *sc, unsigned i, const step *s)
+{
+    const meter *m = &board.m;
+    if (s->mask & C_REM)
+        CHECK(m->st.remaining == s->rem, "remaining credit");
+    if (s->mask & C_CUM)
+        CHECK(m->st.cumulative_loaded == s->cum, "cumulative loaded");
+    if (s->mask & C_RELAY)
+        CHECK(board.relay_cmd == s->relay, "relay");
+    if (s->mask & C_LAMPS)
+        CHECK(board.lamps == s->lamps, "lamps");
+    if (s->mask & C_TEXT) {
+        size_t n = (s->mask & C_PREFIX) ? strlen(s->text) : sizeof board.text;
+        CHECK(strncmp(board.text, s->text, n) == 0, "display text");
+        if (strncmp(board.text, s->text, n) != 0) {
+            kvtest_puts("    shows \"");
+            kvtest_puts(board.text);
+            kvtest_puts("\", expected \"");
+            kvtest_puts(s->text);
+            kvtest_puts("\"\n");
+        }
+    }
+    if (s->mask & C_ENERGY)
+        CHECK(meter_total_energy(m) == s->energy, "total energy");
+    if (s->mask & C_PHASES)
+        for (int p = 0; p < 3; p++)
+            CHECK(m->st.phase_energy[p] == s->phase[p], "phase energy");
+    if (s->mask & C_TAMPER)
+        CHECK(m->st.tamper == s->tamper, "tamper flags");
+    if (s->mask & C_EVENT)
+        CHECK(m->st.events[0] == s->event, "newest event");
+    if (s->mask & C_LOCK)
+        CHECK(m->st.lockout_left == s->lock, "lockout seconds");
+    if (s->mask & C_SUPPLY)
+        CHECK(m->st.supply == s->supply, "supply flags");
+}
+
+static void run_one(const scenario *sc)
+{
+    for (unsigned i = 0; sc->steps[i].op != END; i++) {
+        const step *s = &sc->steps[i];
+        sle4442 *c = &cards[s->n];
+        switch (s->op) {
+        case BOOT:
+            host_board_init(&board, 301);
+            fw_office_init(&office, 0x4B560001u, 12345678);
+            provisioned = s->n == 0;
+            if (provisioned)
+                fw_office_provision(&office, (uint32_t)s->a, (uint32_t)s->b, (uint32_t)s->c,
+                                    (uint32_t)s->d, (uint16_t)s->e, prov);
+            host_board_boot(&board, provisioned ? prov : NULL);
+            break;
+        case REBOOT: {
+            /* RAM gone, NV and plant stay. */
+            host_persist keep = board.p;
+            meter_wipe(&board.m);
+            memset(&board.m, 0, sizeof board.m);
+            host_board_boot(&board, provisioned ? prov : NULL);
+            keep.run = board.m.run;
+            board.p = keep;
+            board.relay_cmd = board.m.run.relay_closed;
+            break;
+        }
+        case ISSUE:
+            fw_card_issue(c, &office, (uint8_t)s->a, (uint32_t)s->b);
+            break;
+        case FOREIGN:
+            fw_office_init(&foreign, s->b ? (uint32_t)s->b : office.utility, (uint32_t)s->a);
+            fw_card_issue(c, &foreign, KV_CARD_USER, 4242);
+            fw_card_sell(c, &foreign, 1000, -1);
+            break;
+        case SELL:
+            if (s->a == 0) { /* rewrite the last sale (the station's retry) */
+                office.seq--;
+                CHECK(fw_card_sell(c, &office, 0, -1) == KV_OK, "sell");
+            } else {
+                CHECK(fw_card_sell(c, &office, (uint32_t)s->a, s->b ? s->b - 1 : -1) == KV_OK,
+                      "sell");
+            }
+            break;
+        case PARAMS: {
+            kv_token t;
+            memset(&t, 0, sizeof t);
+            t.u.params.alarm_level = (uint32_t)s->a;
+            t.u.params.pretrip_level = (uint32_t)s->b;
+            t.u.params.hoarding_limit = (uint32_t)s->c;
+            t.u.params.max_power = (uint32_t)s->d;
+            t.u.params.reconnect_delay = (uint16_t)s->e;
+            CHECK(fw_card_token(c, &office, &t, -1) == KV_OK, "parameter token");
+            break;
+        }
+        case TOKEN: {
+            kv_token t;
+            memset(&t, 0, sizeof t);
+            t.u.issued_at = 1760000000u;
+            CHECK(fw_card_token(c, &office, &t, -1) == KV_OK, "token");
+            break;
+        }
+        case KEYCHANGE: {
+            kv_token t;
+            memset(&t, 0, sizeof t);
+            t.u.key_change.new_key_version = (uint8_t)s->a;
+            kv_derive_meter_key(office.master, office.utility, office.meter, (uint8_t)s->a,
+                                t.u.key_change.new_k_meter);
+            CHECK(fw_card_token(c, &office, &t, -1) == KV_OK, "key-change token");
+            /* from now on the office seals with the new key */
+            office.key_version = (uint8_t)s->a;
+            memcpy(office.k_meter, t.u.key_change.new_k_meter, 16);
+            break;
+        }
+        case FORGE: {
+            unsigned off = (s->b ? KV_TOKEN_B : KV_TOKEN_A) + (unsigned)s->a;
+            unsigned slot = s->b ? KV_TOKEN_B : KV_TOKEN_A;
+            /* forge the slot that holds a token */
+            if (c->main[slot] == 0xFF)
+                off = (s->b ? KV_TOKEN_A : KV_TOKEN_B) + (unsigned)s->a;
+            c->main[off] ^= 0x01;
+            break;
+        }
+        case CLONE:
+            fw_card_blank(c);
+            if (s->a >= 0) {
+                memcpy(c->main + 4, cards[s->a].main + 4, KV_CARD_SIZE - 4);
+                memcpy(c->prot, cards[s->a].prot, 4);
+            }
+            break;
+        case INSERT: {
+            int rc = host_board_insert(&board, c);
+            host_board_remove(&board, c);
+            CHECK(rc == s->a, "card result");
+            if (rc != s->a) {
+                kvtest_print_u32("    result", (unsigned long)rc);
+                kvtest_print_u32("    expected", (unsigned long)s->a);
+            }
+            break;
+        }
+        case RUN: {
+            int32_t w[3];
+            for (int p = 0; p < 3; p++)
+                w[p] = s->a * ((s->b >> (8 - 4 * p)) & 0xF);
+            do_run(w, (uint8_t)s->d, (uint32_t)s->c);
+            break;
+        }
+        case RUNW: {
+            int32_t w[3] = {s->a, s->b, s->c};
+            do_run(w, ALL, (uint32_t)s->d);
+            break;
+        }
+        case STUCK:
+            board.p.relay_stuck = (uint8_t)s->a;
+            break;
+        case COVER:
+            board.p.cover_open = (uint8_t)s->a;
+            break;
+        case BUTTON:
+            meter_button(&board.m);
+            break;
+        case EXPECT:
+            expect(sc, i, s);
+            break;
+        case RB: {
+            kv_readback rb;
+            int err = fw_card_readback(c, &office, &rb);
+            CHECK(err == KV_OK, "readback on the card");
+            if (err == KV_OK) {
+                CHECK(rb.result == s->a, "readback result");
+                CHECK(rb.cumulative_loaded == board.m.st.cumulative_loaded, "readback cumulative");
+                CHECK(rb.total_energy == meter_total_energy(&board.m), "readback energy");
+                if (s->mask & C_RBREM)
+                    CHECK(rb.remaining == s->b, "readback remaining");
+                if (s->mask & C_RBEV)
+                    CHECK(memchr(rb.events, s->event, KV_READBACK_EVENTS) != NULL,
+                          "event in the readback's last four");
+            }
+            break;
+        }
+        default:
+            break;
+        }
+    }
+}
+
+unsigned fw_scenarios_count(void)
+{
+    return sizeof table / sizeof table[0];
+}
+
+unsigned fw_scenarios_run(void)
+{
+    unsigned before = kvtest_failures;
+    for (unsigned i = 0; i < fw_scenarios_count(); i++) {
+        unsigned f = kvtest_failures;
+        run_one(&table[i]);
+        kvtest_puts(kvtest_failures == f ? "ok   " : "FAIL ");
+        kvtest_puts(table[i].name);
+        kvtest_puts("\n");
+    }
+    return kvtest_failures - before;
+}

@@ -1,0 +1,68 @@
+#!/bin/sh
+# test-meter-sim.sh SIM TESTKIT: kilovend-meter-sim end to end, through its
+# command line, with card files in the kilovend-vcard format.
+set -eu
+sim=$(realpath "$1")
+kit=$(realpath "$2")
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+fails=0
+check() { # check DESCRIPTION COMMAND...
+    what=$1
+    shift
+    if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
+}
+json() { "$sim" --state st --config prov.bin status --json; }
+has() { json | grep -q "$1"; }
+
+"$kit" office provision prov.bin 2000 500 10000 0
+"$kit" office card user.card user 1001
+"$kit" office sell user.card 5000
+
+check "--version" sh -c "'$sim' --version | grep -q '^kilovend-meter-sim '"
+check "fresh meter is cut off at 0" has '"display":"0000.00kWh"'
+check "load a card" "$sim" --state st --config prov.bin insert user.card
+check "display shows the load" has '"display":"Ld 0050.00kWh"'
+check "remaining 50 kWh" has '"remaining":5000,'
+check "readback written to the card file" sh -c "'$kit' office readback user.card | grep -q '^5000 0 '"
+check "same card again is refused" sh -c "! '$sim' --state st --config prov.bin insert user.card"
+check "replay shows Err 13" has '"display":"Err 13"'
+check "run 3 kW for 2 h" "$sim" --state st --config prov.bin run --kw 3 --hours 2
+check "6 kWh drawn, split over phases" has '"phase_energy":\[200,200,200\]'
+check "remaining 44 kWh" has '"remaining":4400,'
+check "status text" sh -c "'$sim' --state st --config prov.bin status | grep -q '^remaining:  44.00 kWh'"
+"$sim" --state st --config prov.bin run --kw 10 --hours 2.5 --phases 1,0,0 >/dev/null
+check "below alarm: red lamp" has '"lamps":{"red":true,"yellow":false}'
+"$sim" --state st --config prov.bin run --kw 10 --hours 1.5 --phases 1,0,0 >/dev/null
+check "below pre-trip: yellow, relay open" has '"relay":"open","relay_welded":false,"supply":"tripped"'
+check "user card recloses" sh -c "'$sim' --state st --config prov.bin insert user.card | grep -q rEcLOSE"
+check "relay closed after the card" has '"relay":"closed"'
+"$sim" --state st --config prov.bin run --kw 10 --hours 1 >/dev/null
+check "at zero: 0000.00kWh, open" has '"display":"0000.00kWh".*"relay":"open"'
+check "welded relay" "$sim" --state st --config prov.bin fail-relay on
+"$sim" --state st --config prov.bin run --kw 1 --hours 1 >/dev/null
+# 1.00 kWh drawn while welded, plus what the phases had not yet completed
+check "over-zero while welded" has '"remaining":-10[0-2],'
+check "relay fault logged" has '"name":"relay fault"'
+"$sim" --state st --config prov.bin fail-relay off >/dev/null
+"$kit" office sell user.card 2000
+check "load offsets the over-zero" "$sim" --state st --config prov.bin insert user.card
+check "remaining about 19 kWh" has '"remaining":189[89],'
+check "power restored" has '"relay":"closed"'
+"$sim" --state st --config prov.bin cover open >/dev/null
+check "cover tamper" has '"cover":true'
+check "power cycle keeps the ledger" "$sim" --state st --config prov.bin power-cycle
+rem=$(json | sed 's/.*"remaining":\([-0-9]*\),.*/\1/')
+"$sim" --state st --config prov.bin power-cycle >/dev/null
+check "remaining kept across a power cycle" has "\"remaining\":$rem,"
+check "power fail logged" has '"name":"power fail"'
+check "button pages" sh -c "'$sim' --state st --config prov.bin button | grep -q 'E 0'"
+printf 'garbage' > bad.card
+check "bad card file: clear error" sh -c "'$sim' --state st --config prov.bin insert bad.card 2>&1 | grep -q 'not a card file'"
+check "missing config: clear error" sh -c "'$sim' --state st --config nope.bin status 2>&1 | grep -q 'no such provisioning block'"
+head -c 96 /dev/zero > zero.bin
+check "invalid block: unprovisioned" sh -c "'$sim' --state st2 --config zero.bin status --json 2>/dev/null | grep -q '\"display\":\"UnProG\"'"
+check "bad --kw: clear error" sh -c "'$sim' --state st --config prov.bin run --kw abc 2>&1 | grep -q 'wants a power'"
+echo "$fails failed"
+[ "$fails" -eq 0 ]
