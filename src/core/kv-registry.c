@@ -462,7 +462,6 @@ fail:
 GPtrArray *kv_registry_search(KvStation *st, const char *text, guint limit, GError **error)
 {
     g_autoptr(KvStmt) s = NULL;
-    g_autofree char *digits = NULL;
     g_autofree char *like = NULL, *prefix = NULL;
     GPtrArray *out;
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))

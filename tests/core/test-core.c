@@ -746,6 +746,7 @@ static void test_backup_restore(Fx *f, gconstpointer d)
     g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
     g_autofree char *bk = fx_path(f, "backup.db");
     g_autoptr(KvSale) s1 = fx_sell(f, card, FX_M1, 10000, &e);
+    g_assert_nonnull(s1);
     g_autoptr(KvSale) s2 = NULL;
     g_assert_true(kv_station_backup(f->st, bk, NULL, NULL, NULL, &e));
     g_assert_no_error(e);
@@ -833,6 +834,7 @@ static void test_reports(Fx *f, gconstpointer d)
     g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
     g_autoptr(KvSale) s1 = fx_sell(f, card, FX_M1, 10000, &e);
     g_autoptr(KvSale) s2 = fx_sell(f, card, FX_M1, 2550, &e);
+    g_assert_nonnull(s2);
     g_autoptr(KvTable) z = NULL, day = NULL, mon = NULL, cust = NULL;
     g_autofree char *zt = NULL, *csv = NULL, *json = NULL;
     g_autoptr(KvShift) closed = NULL;
