@@ -1,0 +1,18 @@
+/* kv-core.h - the station core library: everything a front end needs. */
+#ifndef KV_CORE_H
+#define KV_CORE_H
+
+#include "kv-audit.h"
+#include "kv-card-link.h"
+#include "kv-cards.h"
+#include "kv-core-error.h"
+#include "kv-keyfile.h"
+#include "kv-money.h"
+#include "kv-receipt.h"
+#include "kv-registry.h"
+#include "kv-reports.h"
+#include "kv-sales.h"
+#include "kv-station.h"
+#include "kv-tariff.h"
+
+#endif

@@ -1,0 +1,286 @@
+/* kv-db.c - SQLite access: opening with the ledger's pragmas, migrations,
+ * integrity checks, cached statements, transactions, error mapping. */
+#include <errno.h>
+#include <string.h>
+
+#include "kv-db-resources.h"
+#include "kv-station-private.h"
+
+#define KV_BUSY_TIMEOUT_MS 3000
+
+void kv_stmt_release(KvStmt *s)
+{
+    if (s) {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+    }
+}
+
+void kv_db_set_error(GError **error, sqlite3 *db, int rc, const char *what)
+{
+    int primary = rc & 0xFF;
+    const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    KvCoreError code;
+
+    switch (primary) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_BUSY,
+                    "%s: the database is locked by another program (%s); "
+                    "close the other program or retry", what, msg);
+        return;
+    case SQLITE_FULL:
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DB,
+                    "%s: the disk is full (%s); nothing was recorded: free space and retry",
+                    what, msg);
+        return;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CORRUPT,
+                    "%s: the database is damaged (%s); restore the last backup with "
+                    "`kilovendctl restore BACKUP`", what, msg);
+        return;
+    case SQLITE_CONSTRAINT:
+        code = (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+                   ? KV_CORE_ERROR_EXISTS
+                   : KV_CORE_ERROR_INVALID;
+        g_set_error(error, KV_CORE_ERROR, code, "%s: %s", what, msg);
+        return;
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DB, "%s: %s", what, msg);
+        return;
+    default:
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, "%s: %s", what, msg);
+    }
+}
+
+gboolean kv_db_exec(sqlite3 *db, const char *sql, GError **error)
+{
+    char *err = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+    if (rc != SQLITE_OK) {
+        kv_db_set_error(error, db, sqlite3_extended_errcode(db), "database");
+        sqlite3_free(err);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+KvStmt *kv_db_stmt(KvStation *st, const char *sql, GError **error)
+{
+    sqlite3_stmt *s = g_hash_table_lookup(st->stmts, sql);
+    if (s)
+        return s;
+    int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+    if (rc != SQLITE_OK) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "preparing a query");
+        return NULL;
+    }
+    g_hash_table_insert(st->stmts, (gpointer)sql, s);
+    return s;
+}
+
+gboolean kv_db_step_done(KvStation *st, KvStmt *s, const char *what, GError **error)
+{
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return TRUE;
+    kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), what);
+    return FALSE;
+}
+
+gboolean kv_db_begin(KvStation *st, GError **error)
+{
+    return kv_db_exec(st->db, "BEGIN IMMEDIATE", error);
+}
+
+gboolean kv_db_commit(KvStation *st, GError **error)
+{
+    if (kv_db_exec(st->db, "COMMIT", error))
+        return TRUE;
+    kv_db_rollback(st);
+    return FALSE;
+}
+
+void kv_db_rollback(KvStation *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+gint64 kv_db_int(KvStation *st, const char *sql, gint64 dflt)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, sql, NULL);
+    if (s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+        return sqlite3_column_int64(s, 0);
+    return dflt;
+}
+
+char *kv_db_col_text(KvStmt *s, int col)
+{
+    const unsigned char *t = sqlite3_column_text(s, col);
+    return g_strdup(t ? (const char *)t : "");
+}
+
+/* ---- migrations ---- */
+
+static int compare_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static GPtrArray *migration_names(void)
+{
+    GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+    char **children = g_resource_enumerate_children(kv_db_get_resource(), "/org/kilovend/db",
+                                                    0, NULL);
+    for (char **c = children; c && *c; c++)
+        if (g_str_has_suffix(*c, ".sql"))
+            g_ptr_array_add(names, g_strdup(*c));
+    g_strfreev(children);
+    g_ptr_array_sort(names, compare_names);
+    return names;
+}
+
+guint kv_station_schema_version(void)
+{
+    g_autoptr(GPtrArray) names = migration_names();
+    return names->len;
+}
+
+static gint64 user_version(sqlite3 *db)
+{
+    sqlite3_stmt *s = NULL;
+    gint64 v = -1;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+gboolean kv_db_migrate(sqlite3 *db, const char *path, GError **error)
+{
+    g_autoptr(GPtrArray) names = migration_names();
+    gint64 have = user_version(db);
+
+    if (have < 0) {
+        kv_db_set_error(error, db, sqlite3_extended_errcode(db), path);
+        return FALSE;
+    }
+    if (have > (gint64)names->len) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NEWER,
+                    "%s has schema version %" G_GINT64_FORMAT
+                    " but this Kilovend knows only up to %u: it was written by a newer "
+                    "version; install that version (the file was not changed)",
+                    path, have, names->len);
+        return FALSE;
+    }
+    for (guint i = (guint)have; i < names->len; i++) {
+        g_autofree char *res = g_strconcat("/org/kilovend/db/", names->pdata[i], NULL);
+        g_autoptr(GBytes) sql = g_resource_lookup_data(kv_db_get_resource(), res, 0, error);
+        g_autofree char *text = NULL;
+        g_autofree char *set_version = NULL;
+        if (!sql)
+            return FALSE;
+        text = g_strndup(g_bytes_get_data(sql, NULL), g_bytes_get_size(sql));
+        set_version = g_strdup_printf("PRAGMA user_version = %u", i + 1);
+        /* One transaction per step: a crash leaves the previous version. */
+        if (!kv_db_exec(db, "BEGIN IMMEDIATE", error))
+            return FALSE;
+        if (user_version(db) != (gint64)i) { /* another process migrated meanwhile */
+            kv_db_exec(db, "ROLLBACK", NULL);
+            return kv_db_migrate(db, path, error);
+        }
+        if (!kv_db_exec(db, text, error) || !kv_db_exec(db, set_version, error) ||
+            !kv_db_exec(db, "COMMIT", error)) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            g_prefix_error(error, "migration %s: ", (char *)names->pdata[i]);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+gboolean kv_db_integrity(sqlite3 *db, const char *path, gboolean quick, GError **error)
+{
+    const char *checks[] = { quick ? "PRAGMA quick_check(5)" : "PRAGMA integrity_check(5)",
+                             "PRAGMA foreign_key_check" };
+    for (guint i = 0; i < G_N_ELEMENTS(checks); i++) {
+        sqlite3_stmt *s = NULL;
+        g_autoptr(GString) problems = g_string_new(NULL);
+        int rc = sqlite3_prepare_v2(db, checks[i], -1, &s, NULL);
+        while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+            const char *t = (const char *)sqlite3_column_text(s, 0);
+            if (i == 0 && t && strcmp(t, "ok") == 0)
+                continue;
+            if (problems->len)
+                g_string_append(problems, "; ");
+            if (i == 0)
+                g_string_append(problems, t ? t : "?");
+            else
+                g_string_append_printf(problems, "row %lld of %s points to a missing %s",
+                                       (long long)sqlite3_column_int64(s, 1), t,
+                                       sqlite3_column_text(s, 2));
+        }
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW && rc != SQLITE_OK) {
+            int ext = sqlite3_extended_errcode(db);
+            sqlite3_finalize(s);
+            if ((ext & 0xFF) == SQLITE_CORRUPT || (ext & 0xFF) == SQLITE_NOTADB ||
+                (ext & 0xFF) == SQLITE_ERROR)
+                g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CORRUPT,
+                            "%s is damaged (%s); restore the last backup with "
+                            "`kilovendctl restore BACKUP`", path, sqlite3_errmsg(db));
+            else
+                kv_db_set_error(error, db, ext, path);
+            return FALSE;
+        }
+        sqlite3_finalize(s);
+        if (problems->len) {
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CORRUPT,
+                        "%s fails its integrity check (%s); restore the last backup with "
+                        "`kilovendctl restore BACKUP`", path, problems->str);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+sqlite3 *kv_db_open_file(const char *path, gboolean create, GError **error)
+{
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX;
+    int rc;
+
+    if (create)
+        flags |= SQLITE_OPEN_CREATE;
+    else if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND,
+                    "no database at %s: create one with `kilovendctl init` or give --db",
+                    path);
+        return NULL;
+    }
+    rc = sqlite3_open_v2(path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        kv_db_set_error(error, db, db ? sqlite3_extended_errcode(db) : rc, path);
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, KV_BUSY_TIMEOUT_MS);
+    /* WAL: readers (reports) never block the cashier; FULL: a commit is on
+     * disk before the card is touched; foreign keys are off by default. */
+    if (!kv_db_exec(db, "PRAGMA journal_mode=WAL", error) ||
+        !kv_db_exec(db, "PRAGMA synchronous=FULL", error) ||
+        !kv_db_exec(db, "PRAGMA foreign_keys=ON", error)) {
+        g_prefix_error(error, "%s: ", path);
+        if (error && *error && (*error)->code == KV_CORE_ERROR_FAILED)
+            (*error)->code = KV_CORE_ERROR_CORRUPT;
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}

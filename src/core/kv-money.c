@@ -1,0 +1,70 @@
+/* kv-money.c - decimal text to integer units and back, exactly. */
+#include "kv-core-error.h"
+#include "kv-money.h"
+
+gboolean kv_decimal_parse(const char *text, guint digits, gint64 max, gint64 *out,
+                          GError **error)
+{
+    gint64 whole = 0, frac = 0, scale = 1;
+    guint nfrac = 0;
+    const char *p = text;
+    gboolean any = FALSE;
+
+    for (guint i = 0; i < digits; i++)
+        scale *= 10;
+    if (!p || !*p) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "empty value");
+        return FALSE;
+    }
+    if (*p == '-') {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    "'%s' is negative: give a positive value", text);
+        return FALSE;
+    }
+    for (; g_ascii_isdigit(*p); p++) {
+        any = TRUE;
+        if (whole > (G_MAXINT64 / 10 - 9) / scale) {
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "'%s' is too large", text);
+            return FALSE;
+        }
+        whole = whole * 10 + (*p - '0');
+    }
+    if (*p == '.') {
+        for (p++; g_ascii_isdigit(*p); p++) {
+            any = TRUE;
+            if (++nfrac > digits) {
+                g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                            "'%s' has more than %u decimals", text, digits);
+                return FALSE;
+            }
+            frac = frac * 10 + (*p - '0');
+        }
+    }
+    if (*p || !any) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    "'%s' is not a number (use digits and an optional '.')", text);
+        return FALSE;
+    }
+    for (; nfrac < digits; nfrac++)
+        frac *= 10;
+    *out = whole * scale + frac;
+    if (max > 0 && *out > max) {
+        g_autofree char *m = kv_decimal_format(max, digits);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    "'%s' is too large (at most %s)", text, m);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+char *kv_decimal_format(gint64 value, guint digits)
+{
+    gint64 scale = 1;
+    guint64 v = value < 0 ? (guint64)0 - (guint64)value : (guint64)value;
+    for (guint i = 0; i < digits; i++)
+        scale *= 10;
+    if (digits == 0)
+        return g_strdup_printf("%s%" G_GUINT64_FORMAT, value < 0 ? "-" : "", v);
+    return g_strdup_printf("%s%" G_GUINT64_FORMAT ".%0*" G_GUINT64_FORMAT, value < 0 ? "-" : "",
+                           v / (guint64)scale, (int)digits, v % (guint64)scale);
+}

@@ -1,0 +1,138 @@
+/* kv-receipt.c - the customer's receipt: text lines, and an 80 mm PDF drawn
+ * with cairo and Pango (no display needed). */
+#include <cairo-pdf.h>
+#include <pango/pangocairo.h>
+
+#include "kv-money.h"
+#include "kv-receipt.h"
+#include "kv-registry.h"
+#include "kv-sales.h"
+#include "kv-station-private.h"
+
+#define MM_TO_PT(mm) ((mm) * 72.0 / 25.4)
+#define PAPER_WIDTH_MM 80.0
+#define MARGIN_MM 4.0
+
+GPtrArray *kv_receipt_lines(KvStation *st, gint64 sale_id, gboolean reprint, GError **error)
+{
+    g_autoptr(KvSale) x = NULL;
+    GPtrArray *l;
+    g_autoptr(GDateTime) t = NULL;
+    g_autofree char *time_text = NULL;
+    const KvSettings *set = kv_station_settings(st);
+    const KvBreakdown *b;
+
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error) || !(x = kv_sale_get(st, sale_id, error)))
+        return NULL;
+    b = &x->breakdown;
+    t = g_date_time_new_from_unix_local(x->created_at);
+    time_text = g_date_time_format(t, "%Y-%m-%d %H:%M:%S");
+    l = g_ptr_array_new_with_free_func(g_free);
+#define LINE(...) g_ptr_array_add(l, g_strdup_printf(__VA_ARGS__))
+#define MONEY_LINE(label, v)                                                          \
+    do {                                                                              \
+        g_autofree char *m_ = kv_station_format_money(st, (v));                       \
+        LINE("%-15s %12s %s", label, m_, set->currency);                              \
+    } while (0)
+    LINE("%s", set->utility_name);
+    LINE("ELECTRICITY PREPAYMENT RECEIPT");
+    if (reprint)
+        LINE("*** REPRINT ***");
+    if (x->state == KV_SALE_CANCELLED || x->state == KV_SALE_CANCELLING)
+        LINE("*** CANCELLED - NOT VALID ***");
+    else if (x->state == KV_SALE_FAILED)
+        LINE("*** FAILED - NOTHING DUE ***");
+    else if (x->state != KV_SALE_COMPLETED)
+        LINE("*** NOT SETTLED (%s) ***", kv_sale_state_name(x->state));
+    LINE("Receipt no.   %" G_GINT64_FORMAT, x->id);
+    LINE("Date          %s", time_text);
+    LINE("Office        %u", x->office);
+    LINE("Cashier       %s", x->cashier_login);
+    if (x->customer_id) {
+        LINE("Customer      %s", x->customer_name);
+        LINE("Account       %s", x->customer_account);
+    }
+    LINE("Meter         %09u", x->meter_number);
+    LINE("Card          %u", x->card_serial);
+    LINE("Tariff        %s", x->tariff_code);
+    LINE("--------------------------------");
+    for (guint i = 0; i < b->n_blocks; i++) {
+        g_autofree char *e = kv_energy_format(b->blocks[i].energy);
+        g_autofree char *p = kv_decimal_format(b->blocks[i].price_e4, set->minor_digits + 4);
+        LINE("  %s kWh x %s", e, p);
+    }
+    MONEY_LINE("Energy (net)", b->energy_net);
+    if (b->fixed_charge)
+        MONEY_LINE("Monthly charge", b->fixed_charge);
+    MONEY_LINE("VAT", b->vat);
+    if (b->debt_recovered)
+        MONEY_LINE("Debt recovered", b->debt_recovered);
+    MONEY_LINE("TOTAL PAID", b->amount);
+    {
+        g_autofree char *e = kv_energy_format(b->energy);
+        LINE("%-15s %12s kWh", "ENERGY", e);
+    }
+    LINE("--------------------------------");
+    LINE("Token %u  cumulative %u", x->seq, x->cumulative);
+    LINE("Insert the card into your meter.");
+#undef MONEY_LINE
+#undef LINE
+    return l;
+}
+
+gboolean kv_receipt_write_pdf(KvStation *st, gint64 sale_id, gboolean reprint, const char *path,
+                              GError **error)
+{
+    g_autoptr(GPtrArray) lines = kv_receipt_lines(st, sale_id, reprint, error);
+    g_autoptr(GString) text = g_string_new(NULL);
+    double width = MM_TO_PT(PAPER_WIDTH_MM), margin = MM_TO_PT(MARGIN_MM), height;
+    cairo_surface_t *probe, *pdf;
+    cairo_t *cr;
+    PangoLayout *layout;
+    PangoFontDescription *font;
+    int lw, lh;
+    cairo_status_t status;
+
+    if (!lines)
+        return FALSE;
+    for (guint i = 0; i < lines->len; i++)
+        g_string_append_printf(text, "%s\n", (char *)lines->pdata[i]);
+
+    /* Measure first: the receipt is as long as its text (roll paper). */
+    probe = cairo_pdf_surface_create(NULL, width, 100);
+    cr = cairo_create(probe);
+    layout = pango_cairo_create_layout(cr);
+    font = pango_font_description_from_string("Monospace 6.5");
+    pango_layout_set_font_description(layout, font);
+    pango_layout_set_width(layout, (int)((width - 2 * margin) * PANGO_SCALE));
+    pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
+    pango_layout_set_text(layout, text->str, -1);
+    pango_layout_get_size(layout, &lw, &lh);
+    height = (double)lh / PANGO_SCALE + 2 * margin;
+    g_object_unref(layout);
+    cairo_destroy(cr);
+    cairo_surface_destroy(probe);
+
+    pdf = cairo_pdf_surface_create(path, width, height);
+    cr = cairo_create(pdf);
+    layout = pango_cairo_create_layout(cr);
+    pango_layout_set_font_description(layout, font);
+    pango_layout_set_width(layout, (int)((width - 2 * margin) * PANGO_SCALE));
+    pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
+    pango_layout_set_text(layout, text->str, -1);
+    cairo_move_to(cr, margin, margin);
+    pango_cairo_show_layout(cr, layout);
+    cairo_show_page(cr);
+    g_object_unref(layout);
+    pango_font_description_free(font);
+    cairo_destroy(cr);
+    cairo_surface_finish(pdf);
+    status = cairo_surface_status(pdf);
+    cairo_surface_destroy(pdf);
+    if (status != CAIRO_STATUS_SUCCESS) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, "writing %s: %s", path,
+                    cairo_status_to_string(status));
+        return FALSE;
+    }
+    return TRUE;
+}

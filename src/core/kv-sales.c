@@ -1,0 +1,921 @@
+/* kv-sales.c - the sale state machine, cancellation and reconciliation.
+ * The steps and the reasons for their order are in kv-sales.h and
+ * docs/station.md. */
+#include <stdio.h>
+#include <string.h>
+
+#include "kv-cards.h"
+#include "kv-money.h"
+#include "kv-registry.h"
+#include "kv-sales.h"
+#include "kv-station-private.h"
+#include "kv_card.h"
+#include "kv_util.h"
+
+static const char *const state_names[] = { "pending", "written", "completed", "failed",
+                                           "cancelling", "cancelled" };
+
+const char *kv_sale_state_name(KvSaleState s)
+{
+    return (guint)s < G_N_ELEMENTS(state_names) ? state_names[s] : "?";
+}
+
+static KvSaleState state_from_name(const char *n)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(state_names); i++)
+        if (g_strcmp0(n, state_names[i]) == 0)
+            return (KvSaleState)i;
+    return KV_SALE_FAILED;
+}
+
+void kv_sale_free(KvSale *s)
+{
+    if (!s)
+        return;
+    g_free(s->customer_name);
+    g_free(s->customer_account);
+    g_free(s->tariff_code);
+    g_free(s->cashier_login);
+    g_free(s->fail_reason);
+    g_free(s->cancel_reason);
+    g_free(s);
+}
+
+/* ---- reading sales ---- */
+
+#define SALE_COLS                                                                            \
+    "s.id, s.meter_number, coalesce(s.customer_id, 0), coalesce(c.name, ''), "                \
+    "coalesce(c.account, ''), s.card_serial, s.tariff_id, t.code, s.cashier_id, u.login, "    \
+    "s.shift_id, s.state, s.created_at, s.updated_at, s.amount, s.fixed_charge, "             \
+    "s.debt_recovered, s.energy_net, s.vat, s.energy, s.office, s.seq, s.base_cumulative, "   \
+    "s.cumulative, s.fail_reason, coalesce(s.cancel_seq, 0), s.cancel_reason, s.blocks"
+#define SALE_FROM                                                                            \
+    " FROM sales s JOIN tariffs t ON t.id = s.tariff_id JOIN users u ON u.id = s.cashier_id " \
+    "LEFT JOIN customers c ON c.id = s.customer_id "
+
+static void blocks_from_json(const char *json, KvBreakdown *b)
+{
+    const char *p = json;
+    b->n_blocks = 0;
+    while (p && (p = strstr(p, "{\"energy\":")) && b->n_blocks < KV_TARIFF_MAX_BLOCKS) {
+        KvBlockUse *u = &b->blocks[b->n_blocks];
+        if (sscanf(p, "{\"energy\":%" G_GINT64_FORMAT ",\"price_e4\":%" G_GINT64_FORMAT
+                   ",\"cost_e6\":%" G_GINT64_FORMAT "}", &u->energy, &u->price_e4,
+                   &u->cost_e6) != 3)
+            break;
+        b->n_blocks++;
+        p++;
+    }
+}
+
+static KvSale *sale_from_row(KvStmt *s)
+{
+    KvSale *x = g_new0(KvSale, 1);
+    x->id = sqlite3_column_int64(s, 0);
+    x->meter_number = (guint32)sqlite3_column_int64(s, 1);
+    x->customer_id = sqlite3_column_int64(s, 2);
+    x->customer_name = kv_db_col_text(s, 3);
+    x->customer_account = kv_db_col_text(s, 4);
+    x->card_serial = (guint32)sqlite3_column_int64(s, 5);
+    x->tariff_id = sqlite3_column_int64(s, 6);
+    x->tariff_code = kv_db_col_text(s, 7);
+    x->cashier_id = sqlite3_column_int64(s, 8);
+    x->cashier_login = kv_db_col_text(s, 9);
+    x->shift_id = sqlite3_column_int64(s, 10);
+    x->state = state_from_name((const char *)sqlite3_column_text(s, 11));
+    x->created_at = sqlite3_column_int64(s, 12);
+    x->updated_at = sqlite3_column_int64(s, 13);
+    x->breakdown.amount = sqlite3_column_int64(s, 14);
+    x->breakdown.fixed_charge = sqlite3_column_int64(s, 15);
+    x->breakdown.debt_recovered = sqlite3_column_int64(s, 16);
+    x->breakdown.energy_net = sqlite3_column_int64(s, 17);
+    x->breakdown.vat = sqlite3_column_int64(s, 18);
+    x->breakdown.energy = sqlite3_column_int64(s, 19);
+    x->office = (guint16)sqlite3_column_int(s, 20);
+    x->seq = (guint32)sqlite3_column_int64(s, 21);
+    x->base_cumulative = (guint32)sqlite3_column_int64(s, 22);
+    x->cumulative = (guint32)sqlite3_column_int64(s, 23);
+    if (sqlite3_column_type(s, 24) != SQLITE_NULL)
+        x->fail_reason = kv_db_col_text(s, 24);
+    x->cancel_seq = (guint32)sqlite3_column_int64(s, 25);
+    if (sqlite3_column_type(s, 26) != SQLITE_NULL)
+        x->cancel_reason = kv_db_col_text(s, 26);
+    blocks_from_json((const char *)sqlite3_column_text(s, 27), &x->breakdown);
+    return x;
+}
+
+KvSale *kv_sale_get(KvStation *st, gint64 id, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " SALE_COLS SALE_FROM "WHERE s.id = ?", error);
+    int rc;
+    if (!s)
+        return NULL;
+    sqlite3_bind_int64(s, 1, id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        return sale_from_row(s);
+    if (rc == SQLITE_DONE)
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, "no sale %" G_GINT64_FORMAT, id);
+    else
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "reading sales");
+    return NULL;
+}
+
+KvSale *kv_sale_last_of_meter(KvStation *st, guint32 meter, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " SALE_COLS SALE_FROM
+                                         "WHERE s.meter_number = ? AND s.state = 'completed' "
+                                         "ORDER BY s.seq DESC LIMIT 1", error);
+    if (!s)
+        return NULL;
+    sqlite3_bind_int64(s, 1, meter);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        return sale_from_row(s);
+    return NULL;
+}
+
+static GPtrArray *unresolved_of(KvStation *st, guint32 meter, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " SALE_COLS SALE_FROM
+                                         "WHERE s.state IN ('pending', 'written', 'cancelling') "
+                                         "AND (?1 = 0 OR s.meter_number = ?1) ORDER BY s.id",
+                                     error);
+    GPtrArray *out;
+    if (!s)
+        return NULL;
+    sqlite3_bind_int64(s, 1, meter);
+    out = g_ptr_array_new_with_free_func((GDestroyNotify)kv_sale_free);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        g_ptr_array_add(out, sale_from_row(s));
+    return out;
+}
+
+GPtrArray *kv_sale_list_unresolved(KvStation *st, GError **error)
+{
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+        return NULL;
+    return unresolved_of(st, 0, error);
+}
+
+/* ---- state changes (each one transaction with its audit row) ---- */
+
+static gboolean audit_sale(KvStation *st, const KvSale *x, const char *state, const char *extra,
+                           GError **error)
+{
+    g_autofree char *obj = g_strdup_printf("sale:%" G_GINT64_FORMAT, x->id);
+    g_autofree char *d = kv_audit_sale_detail(state, x->breakdown.amount, x->breakdown.energy,
+                                              x->seq, x->cumulative, x->card_serial);
+    g_autofree char *detail = extra ? g_strdup_printf("%s %s", d, extra) : g_strdup(d);
+    g_autofree char *action = g_strdup_printf("sale.%s", state);
+    return kv_audit_append(st, action, obj, detail, error);
+}
+
+static gboolean set_state(KvStation *st, gint64 id, const char *from, const char *to,
+                          const char *reason, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "UPDATE sales SET state = ?, updated_at = ?, "
+                                         "fail_reason = coalesce(?, fail_reason) "
+                                         "WHERE id = ? AND state = ?", error);
+    if (!s)
+        return FALSE;
+    sqlite3_bind_text(s, 1, to, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, kv_now());
+    if (reason)
+        sqlite3_bind_text(s, 3, reason, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 4, id);
+    sqlite3_bind_text(s, 5, from, -1, SQLITE_STATIC);
+    if (!kv_db_step_done(st, s, "recording the sale", error))
+        return FALSE;
+    if (sqlite3_changes(st->db) != 1) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    "sale %" G_GINT64_FORMAT " is no longer %s", id, from);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* pending|written -> completed: the meter's cumulative sold and the
+ * customer's debt follow. */
+static gboolean complete_sale(KvStation *st, const KvSale *x, GError **error)
+{
+    g_autoptr(KvStmt) m = NULL;
+    if (!kv_db_begin(st, error))
+        return FALSE;
+    if (!set_state(st, x->id, kv_sale_state_name(x->state), "completed", NULL, error))
+        goto fail;
+    m = kv_db_stmt(st, "UPDATE meters SET cumulative_sold = max(cumulative_sold, ?) "
+                       "WHERE number = ?", error);
+    if (!m)
+        goto fail;
+    sqlite3_bind_int64(m, 1, x->cumulative);
+    sqlite3_bind_int64(m, 2, x->meter_number);
+    if (!kv_db_step_done(st, m, "recording the sale", error))
+        goto fail;
+    if (x->breakdown.debt_recovered && x->customer_id) {
+        g_autoptr(KvStmt) d = kv_db_stmt(st, "UPDATE customers SET debt = max(0, debt - ?) "
+                                             "WHERE id = ?", error);
+        if (!d)
+            goto fail;
+        sqlite3_bind_int64(d, 1, x->breakdown.debt_recovered);
+        sqlite3_bind_int64(d, 2, x->customer_id);
+        if (!kv_db_step_done(st, d, "recording the debt recovery", error))
+            goto fail;
+    }
+    if (!audit_sale(st, x, "completed", NULL, error) || !kv_db_commit(st, error))
+        goto fail;
+    return TRUE;
+fail:
+    kv_db_rollback(st);
+    return FALSE;
+}
+
+static gboolean fail_sale(KvStation *st, const KvSale *x, const char *reason, GError **error)
+{
+    g_autofree char *extra = g_strdup_printf("reason=%s", reason);
+    if (!kv_db_begin(st, error))
+        return FALSE;
+    if (!set_state(st, x->id, kv_sale_state_name(x->state), "failed", reason, error) ||
+        !audit_sale(st, x, "failed", extra, error) || !kv_db_commit(st, error)) {
+        kv_db_rollback(st);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* cancelling -> cancelled: the cancelled credit leaves the meter's
+ * cumulative and the recovered debt goes back on the customer. */
+static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
+{
+    g_autoptr(KvStmt) m = NULL;
+    g_autofree char *extra = g_strdup_printf("cancel_seq=%u", x->cancel_seq);
+    if (!kv_db_begin(st, error))
+        return FALSE;
+    if (!set_state(st, x->id, "cancelling", "cancelled", NULL, error))
+        goto fail;
+    m = kv_db_stmt(st, "UPDATE meters SET cumulative_sold = ? WHERE number = ?", error);
+    if (!m)
+        goto fail;
+    sqlite3_bind_int64(m, 1, x->base_cumulative);
+    sqlite3_bind_int64(m, 2, x->meter_number);
+    if (!kv_db_step_done(st, m, "recording the cancellation", error))
+        goto fail;
+    if (x->breakdown.debt_recovered && x->customer_id) {
+        g_autoptr(KvStmt) d = kv_db_stmt(st, "UPDATE customers SET debt = debt + ? WHERE id = ?",
+                                         error);
+        if (!d)
+            goto fail;
+        sqlite3_bind_int64(d, 1, x->breakdown.debt_recovered);
+        sqlite3_bind_int64(d, 2, x->customer_id);
+        if (!kv_db_step_done(st, d, "restoring the debt", error))
+            goto fail;
+    }
+    if (!audit_sale(st, x, "cancelled", extra, error) || !kv_db_commit(st, error))
+        goto fail;
+    return TRUE;
+fail:
+    kv_db_rollback(st);
+    return FALSE;
+}
+
+/* cancelling -> completed: the cancel token never reached the card. */
+static gboolean abort_cancel(KvStation *st, const KvSale *x, GError **error)
+{
+    g_autoptr(KvStmt) s = NULL;
+    if (!kv_db_begin(st, error))
+        return FALSE;
+    s = kv_db_stmt(st, "UPDATE sales SET state = 'completed', cancel_seq = NULL, "
+                       "cancel_reason = NULL, cancelled_by = NULL, updated_at = ? "
+                       "WHERE id = ? AND state = 'cancelling'", error);
+    if (!s)
+        goto fail;
+    sqlite3_bind_int64(s, 1, kv_now());
+    sqlite3_bind_int64(s, 2, x->id);
+    if (!kv_db_step_done(st, s, "recording the sale", error) ||
+        !audit_sale(st, x, "completed", "cancel=not-written", error) || !kv_db_commit(st, error))
+        goto fail;
+    return TRUE;
+fail:
+    kv_db_rollback(st);
+    return FALSE;
+}
+
+/* ---- what the card says ---- */
+
+static gboolean card_holds_credit(const kv_card_view *v, guint32 seq, guint32 cumulative,
+                                  gint64 sale_ref, guint16 office)
+{
+    /* The meter already loaded it (or a later token that included it). */
+    if (v->readback_err == KV_OK && v->readback.last_seq >= seq &&
+        v->readback.cumulative_loaded >= cumulative)
+        return TRUE;
+    if (v->token_err != KV_OK)
+        return FALSE;
+    if (v->token.seq == seq)
+        return v->token.u.credit.cumulative == cumulative &&
+               v->token.u.credit.sale_ref == (guint32)sale_ref && v->token.u.credit.office == office;
+    if (v->token.seq > seq) /* a later token (another office) built on top of it? */
+        return v->token.u.credit.cumulative - v->token.u.credit.amount >= cumulative;
+    return FALSE;
+}
+
+static gboolean card_holds_cancel(const kv_card_view *v, const KvSale *x)
+{
+    return v->token_err == KV_OK && v->token.seq == x->cancel_seq &&
+           v->token.u.credit.cumulative == x->base_cumulative && v->token.u.credit.amount == 0;
+}
+
+/* Resolve one unresolved sale from a decoded view of its card. */
+static gboolean resolve_sale(KvStation *st, KvSale *x, const kv_card_view *v, GError **error)
+{
+    if (x->state == KV_SALE_CANCELLING) {
+        if (card_holds_cancel(v, x))
+            return finish_cancel(st, x, error);
+        return abort_cancel(st, x, error);
+    }
+    if (card_holds_credit(v, x->seq, x->cumulative, x->id, x->office))
+        return complete_sale(st, x, error);
+    return fail_sale(st, x, "the token is not on the card (write interrupted or card pulled)",
+                     error);
+}
+
+gint kv_sale_reconcile_card(KvStation *st, KvCardLink *card, GError **error)
+{
+    kv_card_view view;
+    g_autoptr(GPtrArray) open = NULL;
+    gint n = 0;
+    if (!kv_card_view_for(st, card, 0, &view, NULL, error))
+        return -1;
+    if (!(open = unresolved_of(st, view.id.meter_number, error)))
+        return -1;
+    for (guint i = 0; i < open->len; i++) {
+        KvSale *x = open->pdata[i];
+        if (x->card_serial != view.id.card_serial)
+            continue;
+        if (!resolve_sale(st, x, &view, error))
+            return -1;
+        n++;
+    }
+    kv_wipe(&view, sizeof view);
+    return n;
+}
+
+/* ---- quoting ---- */
+
+void kv_meter_next_token(const KvMeter *m, const kv_card_view *view, guint32 *next_seq,
+                         guint32 *base_cumulative)
+{
+    guint32 seq = m->last_seq, base = m->cumulative_sold;
+    if (m->has_readback) {
+        seq = MAX(seq, m->rb_last_seq);
+        base = MAX(base, m->rb_cumulative_loaded);
+    }
+    if (view && view->token_err == KV_OK) {
+        seq = MAX(seq, view->token.seq);
+        base = MAX(base, view->token.u.credit.cumulative);
+    }
+    if (view && view->readback_err == KV_OK) {
+        seq = MAX(seq, view->readback.last_seq);
+        base = MAX(base, view->readback.cumulative_loaded);
+    }
+    *next_seq = seq + 1;
+    *base_cumulative = base;
+}
+
+static gint64 month_energy(KvStation *st, guint32 meter, gint64 from, gboolean *fixed_paid)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT coalesce(sum(energy), 0), "
+                                         "coalesce(max(fixed_charge > 0), 0) FROM sales "
+                                         "WHERE meter_number = ? AND created_at >= ? "
+                                         "AND state = 'completed'", NULL);
+    if (!s)
+        return 0;
+    sqlite3_bind_int64(s, 1, meter);
+    sqlite3_bind_int64(s, 2, from);
+    if (sqlite3_step(s) != SQLITE_ROW)
+        return 0;
+    *fixed_paid = sqlite3_column_int(s, 1) != 0;
+    return sqlite3_column_int64(s, 0);
+}
+
+static char *kwh(gint64 v)
+{
+    return kv_energy_format(v);
+}
+
+/* Price the sale and predict the meter's answer.  view may be NULL (no card). */
+static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
+                     const kv_card_view *view, GError **error)
+{
+    g_autoptr(KvSale) x = g_new0(KvSale, 1);
+    KvTariff t;
+    gint64 now = kv_now(), debt = 0, menergy;
+    gboolean fixed_paid = FALSE;
+    guint32 seq, base;
+    gint32 remaining = 0, new_remaining;
+    guint32 loaded = 0, new_loaded;
+    kv_credit credit = { 0 };
+    kv_err e;
+
+    if ((req->amount > 0) == (req->energy > 0)) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    req->amount < 0 || req->energy < 0
+                        ? "the amount must be more than zero"
+                        : "give either an amount of money or an amount of energy (more than zero)");
+        return NULL;
+    }
+    if (req->amount > st->settings.max_sale_amount) {
+        g_autofree char *mx = kv_station_format_money(st, st->settings.max_sale_amount);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    "the amount is above the station's limit of %s per sale", mx);
+        return NULL;
+    }
+    if (req->energy > st->settings.max_sale_energy) {
+        g_autofree char *mx = kwh(st->settings.max_sale_energy);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    "the energy is above the station's limit of %s kWh per sale", mx);
+        return NULL;
+    }
+    if (g_strcmp0(m->status, "active") != 0) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    "meter %09u is %s: no sales to it", m->number, m->status);
+        return NULL;
+    }
+    if (!kv_tariff_get_effective(st, m->tariff_code, now, &t, error))
+        return NULL;
+    if (m->customer_id) {
+        g_autoptr(KvCustomer) c = kv_customer_get(st, m->customer_id, error);
+        if (!c)
+            return NULL;
+        debt = c->debt;
+        x->customer_id = c->id;
+        x->customer_name = g_strdup(c->name);
+        x->customer_account = g_strdup(c->account);
+    }
+    menergy = month_energy(st, m->number, kv_month_start(now), &fixed_paid);
+    if (req->amount > 0) {
+        if (!kv_tariff_price_amount(&t, req->amount, menergy, !fixed_paid, debt, &x->breakdown,
+                                    error))
+            return NULL;
+    } else if (!kv_tariff_price_energy(&t, req->energy, menergy, !fixed_paid, debt,
+                                       &x->breakdown, error)) {
+        return NULL;
+    }
+    if (x->breakdown.amount > st->settings.max_sale_amount) {
+        g_autofree char *mx = kv_station_format_money(st, st->settings.max_sale_amount);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    "the price is above the station's limit of %s per sale", mx);
+        return NULL;
+    }
+    kv_meter_next_token(m, view, &seq, &base);
+    if ((gint64)base + x->breakdown.energy > 0x7FFFFFFF || seq >= 0xFFFFFFFEu) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    "the meter's counters would overflow with this sale");
+        return NULL;
+    }
+    x->meter_number = m->number;
+    x->tariff_id = t.id;
+    x->tariff_code = g_strdup(t.code);
+    x->seq = seq;
+    x->base_cumulative = base;
+    x->cumulative = base + (guint32)x->breakdown.energy;
+    x->office = st->settings.office_id;
+    x->hoarding_limit = m->hoarding_limit;
+    x->created_at = now;
+
+    /* The meter's answer, predicted with its own rule from the newest
+     * readback known.  The real remaining can only be lower (consumption),
+     * so an accepted prediction is safe; with no readback yet, an empty
+     * meter (0, 0) is the worst case. */
+    if (view && view->readback_err == KV_OK &&
+        (!m->has_readback || view->readback.counter >= m->rb_counter)) {
+        remaining = view->readback.remaining;
+        loaded = view->readback.cumulative_loaded;
+    } else if (m->has_readback) {
+        remaining = m->rb_remaining;
+        loaded = m->rb_cumulative_loaded;
+    }
+    credit.cumulative = x->cumulative;
+    credit.amount = (guint32)x->breakdown.energy;
+    e = kv_credit_load(&credit, remaining, loaded, m->hoarding_limit, &new_remaining, &new_loaded);
+    if (e == KV_E_HOARD) {
+        gint64 room = (gint64)m->hoarding_limit - remaining - ((gint64)base - loaded);
+        g_autofree char *h = kwh(m->hoarding_limit), *r = kwh(remaining);
+        g_autofree char *u = kwh((gint64)base - loaded), *w = kwh(x->breakdown.energy);
+        g_autofree char *rm = kwh(MAX(room, 0));
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_REFUSED,
+                    "the meter would refuse this credit (hoarding limit %s kWh): it holds %s kWh, "
+                    "%s kWh are on the card not yet loaded, and this sale adds %s kWh; at most "
+                    "%s kWh can be sold now", h, r, u, w, rm);
+        return NULL;
+    }
+    if (e != KV_OK) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_REFUSED,
+                    "the meter would refuse this credit: %s", kv_strerror(e));
+        return NULL;
+    }
+    x->predicted_remaining = new_remaining;
+    return g_steal_pointer(&x);
+}
+
+KvSale *kv_sale_quote(KvStation *st, guint32 meter, const KvSaleRequest *req, KvCardLink *card,
+                      GError **error)
+{
+    g_autoptr(KvMeter) m = NULL;
+    kv_card_view view;
+    KvSale *x;
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+        return NULL;
+    if (card) {
+        if (!kv_card_view_for(st, card, meter, &view, &m, error))
+            return NULL;
+    } else if (!(m = kv_meter_get(st, meter, error))) {
+        return NULL;
+    }
+    x = quote(st, m, req, card ? &view : NULL, error);
+    if (card)
+        kv_wipe(&view, sizeof view);
+    return x;
+}
+
+/* ---- selling ---- */
+
+static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
+{
+    g_autoptr(KvStmt) s = NULL, m = NULL;
+    g_autofree char *blocks = kv_breakdown_blocks_json(&x->breakdown);
+    if (!kv_db_begin(st, error))
+        return FALSE;
+    s = kv_db_stmt(st, "INSERT INTO sales(meter_number, customer_id, card_serial, tariff_id, "
+                       "cashier_id, shift_id, state, created_at, updated_at, amount, fixed_charge, "
+                       "debt_recovered, energy_net, vat, energy, blocks, office, seq, "
+                       "base_cumulative, cumulative) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', "
+                       "?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)", error);
+    if (!s)
+        goto fail;
+    sqlite3_bind_int64(s, 1, x->meter_number);
+    if (x->customer_id)
+        sqlite3_bind_int64(s, 2, x->customer_id);
+    sqlite3_bind_int64(s, 3, x->card_serial);
+    sqlite3_bind_int64(s, 4, x->tariff_id);
+    sqlite3_bind_int64(s, 5, x->cashier_id);
+    sqlite3_bind_int64(s, 6, x->shift_id);
+    sqlite3_bind_int64(s, 7, x->created_at);
+    sqlite3_bind_int64(s, 8, x->breakdown.amount);
+    sqlite3_bind_int64(s, 9, x->breakdown.fixed_charge);
+    sqlite3_bind_int64(s, 10, x->breakdown.debt_recovered);
+    sqlite3_bind_int64(s, 11, x->breakdown.energy_net);
+    sqlite3_bind_int64(s, 12, x->breakdown.vat);
+    sqlite3_bind_int64(s, 13, x->breakdown.energy);
+    sqlite3_bind_text(s, 14, blocks, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 15, x->office);
+    sqlite3_bind_int64(s, 16, x->seq);
+    sqlite3_bind_int64(s, 17, x->base_cumulative);
+    sqlite3_bind_int64(s, 18, x->cumulative);
+    if (!kv_db_step_done(st, s, "recording the sale", error))
+        goto fail;
+    x->id = sqlite3_last_insert_rowid(st->db);
+    m = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
+    if (!m)
+        goto fail;
+    sqlite3_bind_int64(m, 1, x->seq);
+    sqlite3_bind_int64(m, 2, x->meter_number);
+    if (!kv_db_step_done(st, m, "recording the sale", error) ||
+        !audit_sale(st, x, "pending", NULL, error) || !kv_db_commit(st, error))
+        goto fail;
+    x->state = KV_SALE_PENDING;
+    return TRUE;
+fail:
+    kv_db_rollback(st);
+    return FALSE;
+}
+
+/* Seal a credit token for the card and write it into the free slot. */
+static gboolean write_credit(KvStation *st, KvCardLink *card, const KvMeter *m,
+                             const kv_card_view *view, guint32 seq, guint32 cumulative,
+                             guint32 amount, gint64 sale_ref, GError **error)
+{
+    kv_meter_keys keys;
+    kv_token tok = { 0 };
+    guint8 slot[KV_SLOT_LEN];
+    unsigned off = kv_card_next_token_offset(view);
+    kv_err e;
+    gboolean ok;
+
+    if (!kv_station_meter_keys(st, m->number, m->key_version, &keys, error))
+        return FALSE;
+    tok.kind = KV_TOKEN_CREDIT;
+    tok.key_version = (guint8)m->key_version;
+    tok.seq = seq;
+    tok.u.credit.cumulative = cumulative;
+    tok.u.credit.amount = amount;
+    tok.u.credit.issued_at = (guint32)kv_now();
+    tok.u.credit.sale_ref = (guint32)sale_ref;
+    tok.u.credit.office = st->settings.office_id;
+    e = kv_token_seal(&keys, &view->id, &tok, slot);
+    kv_meter_keys_wipe(&keys);
+    kv_wipe(&tok, sizeof tok);
+    if (e != KV_OK) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, "sealing the token: %s",
+                    kv_strerror(e));
+        return FALSE;
+    }
+    ok = kv_card_present_own_psc(st, card, m, view->id.card_serial, error) &&
+         kv_card_link_write(card, off, slot, KV_TOKEN_USED, error);
+    kv_wipe(slot, sizeof slot);
+    return ok;
+}
+
+/* After a card error: settle the sale now if the card can still be read.
+ * *error holds the card error; it is rewritten to say what became of the
+ * sale, or cleared if the token did reach the card. */
+static void settle_after_card_error(KvStation *st, KvCardLink *card, KvSale *x, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_autofree char *card_msg = g_strdup(*error ? (*error)->message : "card error");
+    kv_card_view v;
+    if (!kv_card_link_refresh(card, &local) || !kv_card_view_for(st, card, 0, &v, NULL, &local)) {
+        g_clear_error(error);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED,
+                    "sale %" G_GINT64_FORMAT " is pending: %s; insert the card of meter %09u "
+                    "again to settle it (no money is due until then)", x->id, card_msg,
+                    x->meter_number);
+        return;
+    }
+    if (resolve_sale(st, x, &v, &local)) {
+        g_autoptr(KvSale) now = kv_sale_get(st, x->id, NULL);
+        if (now && now->state == KV_SALE_COMPLETED) {
+            /* The token did reach the card: the sale is done after all. */
+            g_clear_error(error);
+            x->state = KV_SALE_COMPLETED;
+        } else {
+            g_prefix_error(error, "sale %" G_GINT64_FORMAT " failed, nothing is due: ", x->id);
+        }
+    } else {
+        g_clear_error(error);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED,
+                    "sale %" G_GINT64_FORMAT " is pending: %s (%s); read the card again to settle it",
+                    x->id, card_msg, local ? local->message : "?");
+    }
+    kv_wipe(&v, sizeof v);
+}
+
+KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSaleRequest *req,
+                     GError **error)
+{
+    g_autoptr(KvMeter) m = NULL;
+    g_autoptr(KvSale) x = NULL;
+    g_autoptr(GPtrArray) open = NULL;
+    g_autofree char *status = NULL;
+    kv_card_view view;
+    gint64 shift_id;
+
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+        return NULL;
+    {
+        g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT id FROM shifts WHERE closed_at IS NULL "
+                                             "AND cashier_id = ?", error);
+        if (!s)
+            return NULL;
+        sqlite3_bind_int64(s, 1, kv_station_user_id(st));
+        shift_id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    }
+    if (!shift_id) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    "no open shift for '%s': open one first (`kilovendctl shift open`)",
+                    st->user->login);
+        return NULL;
+    }
+    if (!kv_station_keys_unlocked(st)) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
+                    "the keys are locked: a supervisor must unlock them first");
+        return NULL;
+    }
+    /* An earlier interrupted sale on this very card is settled first. */
+    if (kv_sale_reconcile_card(st, card, error) < 0)
+        return NULL;
+    if (!kv_card_view_for(st, card, meter, &view, &m, error))
+        return NULL;
+    if (view.id.card_type != KV_CARD_USER) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
+                    "this is not a customer card (type 0x%02X)", view.id.card_type);
+        return NULL;
+    }
+    status = kv_card_status(st, view.id.card_serial);
+    if (g_strcmp0(status, "active") != 0) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
+                    status ? "card %u is %s: no sales on it (issue a replacement card)"
+                           : "card %u is not registered at this office%s",
+                    view.id.card_serial, status ? status : "");
+        goto fail;
+    }
+    if (view.readback_err == KV_OK &&
+        !kv_readback_import(st, m->number, view.id.card_serial, &view.readback, NULL, error))
+        goto fail;
+    if (!(open = unresolved_of(st, meter, error)))
+        goto fail;
+    if (open->len) {
+        KvSale *o = open->pdata[0];
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED,
+                    "sale %" G_GINT64_FORMAT " of meter %09u was interrupted and waits for its "
+                    "card (serial %u): insert that card to settle it first", o->id, meter,
+                    o->card_serial);
+        goto fail;
+    }
+    g_clear_pointer(&m, kv_meter_free);
+    if (!(m = kv_meter_get(st, meter, error)))
+        goto fail;
+    if (!(x = quote(st, m, req, &view, error)))
+        goto fail;
+    x->card_serial = view.id.card_serial;
+    x->cashier_id = kv_station_user_id(st);
+    x->cashier_login = g_strdup(st->user->login);
+    x->shift_id = shift_id;
+
+    /* 1. pending, on disk before the card is touched */
+    if (!insert_pending(st, x, error))
+        goto fail;
+    kv_test_point("sale-pending");
+
+    /* 2. the card */
+    if (!write_credit(st, card, m, &view, x->seq, x->cumulative, (guint32)x->breakdown.energy,
+                      x->id, error)) {
+        settle_after_card_error(st, card, x, error);
+        kv_wipe(&view, sizeof view);
+        if (x->state == KV_SALE_COMPLETED)
+            return kv_sale_get(st, x->id, error);
+        return NULL;
+    }
+    kv_test_point("sale-card-written");
+
+    /* 3. written */
+    if (!kv_db_begin(st, error) || !set_state(st, x->id, "pending", "written", NULL, error) ||
+        !kv_db_commit(st, error)) {
+        kv_db_rollback(st);
+        g_prefix_error(error, "sale %" G_GINT64_FORMAT ": the card holds the credit but the "
+                       "record could not be updated; it completes when the card is read again: ",
+                       x->id);
+        goto fail;
+    }
+    x->state = KV_SALE_WRITTEN;
+    kv_test_point("sale-written");
+
+    /* 4. read back, decode, compare, completed */
+    kv_wipe(&view, sizeof view);
+    if (!kv_card_link_refresh(card, error) || !kv_card_view_for(st, card, meter, &view, NULL, error)) {
+        g_prefix_error(error, "sale %" G_GINT64_FORMAT " is written but not verified (read the "
+                       "card again to complete it): ", x->id);
+        goto fail;
+    }
+    if (!card_holds_credit(&view, x->seq, x->cumulative, x->id, x->office)) {
+        if (!fail_sale(st, x, "the card does not hold the token after the write", error))
+            goto fail;
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
+                    "sale %" G_GINT64_FORMAT " failed: the card does not hold the new credit "
+                    "after the write; nothing is due", x->id);
+        goto fail;
+    }
+    if (!complete_sale(st, x, error)) {
+        g_prefix_error(error, "sale %" G_GINT64_FORMAT ": the card holds the credit but the record "
+                       "could not be completed; it completes when the card is read again: ", x->id);
+        goto fail;
+    }
+    kv_test_point("sale-completed");
+    kv_wipe(&view, sizeof view);
+    return kv_sale_get(st, x->id, error);
+fail:
+    kv_wipe(&view, sizeof view);
+    return NULL;
+}
+
+/* ---- cancelling ---- */
+
+KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const char *reason,
+                       GError **error)
+{
+    g_autoptr(KvSale) x = NULL;
+    g_autoptr(KvMeter) m = NULL;
+    g_autoptr(KvStmt) s = NULL, ms = NULL;
+    kv_card_view view;
+    guint32 cancel_seq;
+
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+        return NULL;
+    if (!kv_station_keys_unlocked(st)) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
+                    "the keys are locked: a supervisor must unlock them first");
+        return NULL;
+    }
+    if (kv_sale_reconcile_card(st, card, error) < 0)
+        return NULL;
+    if (!(x = kv_sale_get(st, sale_id, error)))
+        return NULL;
+    if (x->state != KV_SALE_COMPLETED) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    "sale %" G_GINT64_FORMAT " is %s: only a completed sale can be cancelled",
+                    sale_id, kv_sale_state_name(x->state));
+        return NULL;
+    }
+    if (st->user->role < KV_ROLE_SUPERVISOR) {
+        gint64 open_shift = 0;
+        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT id FROM shifts WHERE closed_at IS NULL "
+                                             "AND cashier_id = ?", error);
+        if (!q)
+            return NULL;
+        sqlite3_bind_int64(q, 1, kv_station_user_id(st));
+        if (sqlite3_step(q) == SQLITE_ROW)
+            open_shift = sqlite3_column_int64(q, 0);
+        if (open_shift != x->shift_id) {
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
+                        "a cashier can cancel only sales of their own open shift; ask a "
+                        "supervisor");
+            return NULL;
+        }
+    }
+    if (!kv_card_view_for(st, card, x->meter_number, &view, &m, error))
+        return NULL;
+    if (view.id.card_serial != x->card_serial) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
+                    "this is card %u; sale %" G_GINT64_FORMAT " was written on card %u",
+                    view.id.card_serial, sale_id, x->card_serial);
+        goto fail;
+    }
+    if (m->last_seq != x->seq || view.token_err != KV_OK || view.token.seq != x->seq ||
+        view.token.u.credit.cumulative != x->cumulative) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    "sale %" G_GINT64_FORMAT " is not the last token on the card: only the last "
+                    "sale can be cancelled, while its card is at the counter", sale_id);
+        goto fail;
+    }
+    if (view.readback_err == KV_OK && (view.readback.last_seq >= x->seq ||
+                                       view.readback.cumulative_loaded > x->base_cumulative)) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    "the meter has already loaded sale %" G_GINT64_FORMAT
+                    " (the card's readback shows it): it cannot be cancelled", sale_id);
+        goto fail;
+    }
+    cancel_seq = x->seq + 1;
+
+    /* 1. cancelling, on disk before the card is touched */
+    if (!kv_db_begin(st, error))
+        goto fail;
+    s = kv_db_stmt(st, "UPDATE sales SET state = 'cancelling', cancel_seq = ?, cancel_reason = ?, "
+                       "cancelled_by = ?, updated_at = ? WHERE id = ? AND state = 'completed'",
+                   error);
+    if (!s)
+        goto fail_tx;
+    sqlite3_bind_int64(s, 1, cancel_seq);
+    sqlite3_bind_text(s, 2, reason ? reason : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, kv_station_user_id(st));
+    sqlite3_bind_int64(s, 4, kv_now());
+    sqlite3_bind_int64(s, 5, sale_id);
+    if (!kv_db_step_done(st, s, "recording the cancellation", error))
+        goto fail_tx;
+    ms = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
+    if (!ms)
+        goto fail_tx;
+    sqlite3_bind_int64(ms, 1, cancel_seq);
+    sqlite3_bind_int64(ms, 2, x->meter_number);
+    if (!kv_db_step_done(st, ms, "recording the cancellation", error) || !kv_db_commit(st, error))
+        goto fail_tx;
+    x->state = KV_SALE_CANCELLING;
+    x->cancel_seq = cancel_seq;
+    kv_test_point("cancel-pending");
+
+    /* 2. the card: seq + 1, the cumulative before the sale, amount 0 */
+    if (!write_credit(st, card, m, &view, cancel_seq, x->base_cumulative, 0, x->id, error)) {
+        g_autoptr(GError) local = NULL;
+        kv_card_view v2;
+        if (kv_card_link_refresh(card, &local) &&
+            kv_card_view_for(st, card, 0, &v2, NULL, &local)) {
+            resolve_sale(st, x, &v2, &local);
+            kv_wipe(&v2, sizeof v2);
+        }
+        g_prefix_error(error, "cancelling sale %" G_GINT64_FORMAT ": ", sale_id);
+        goto fail;
+    }
+    kv_test_point("cancel-card-written");
+
+    /* 3. read back and settle */
+    kv_wipe(&view, sizeof view);
+    if (!kv_card_link_refresh(card, error) || !kv_card_view_for(st, card, 0, &view, NULL, error)) {
+        g_prefix_error(error, "cancellation of sale %" G_GINT64_FORMAT " not verified (read the "
+                       "card again): ", sale_id);
+        goto fail;
+    }
+    if (!card_holds_cancel(&view, x)) {
+        abort_cancel(st, x, NULL);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
+                    "the card does not hold the cancellation after the write: sale %"
+                    G_GINT64_FORMAT " stays completed", sale_id);
+        goto fail;
+    }
+    if (!finish_cancel(st, x, error))
+        goto fail;
+    kv_wipe(&view, sizeof view);
+    return kv_sale_get(st, sale_id, error);
+fail_tx:
+    kv_db_rollback(st);
+fail:
+    kv_wipe(&view, sizeof view);
+    return NULL;
+}

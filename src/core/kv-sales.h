@@ -1,0 +1,126 @@
+/* kv-sales.h - selling credit, cancelling it, and reconciling interrupted sales.
+ *
+ * A sale, step by step (each step a commit, see docs/station.md):
+ *   quote      tariff breakdown and the meter's predicted answer (hoarding,
+ *              from the last readback and kv_credit_load); nothing written
+ *   pending    the sale row with its token seq/cumulative, committed BEFORE
+ *              the card is touched
+ *   card       the token written into kv_card_next_token_offset, changed
+ *              bytes only, MAC last (the contract's tearing rule)
+ *   written    the card service reported the write done and verified
+ *   completed  the card read again and decoded: it holds exactly this token
+ * A crash or pulled card leaves a pending/written row; the next read of that
+ * card (any card operation, or kv_sale_reconcile) decides: the token is on
+ * the card -> completed, otherwise -> failed.  While a sale of a meter is
+ * unresolved no other sale of that meter starts (UNRESOLVED).
+ */
+#ifndef KV_SALES_H
+#define KV_SALES_H
+
+#include "kv-card-link.h"
+#include "kv-station.h"
+#include "kv-tariff.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+    KV_SALE_PENDING,
+    KV_SALE_WRITTEN,
+    KV_SALE_COMPLETED,
+    KV_SALE_FAILED,
+    KV_SALE_CANCELLING,
+    KV_SALE_CANCELLED
+} KvSaleState;
+const char *kv_sale_state_name(KvSaleState s);
+
+typedef struct {
+    gint64 amount;   /* money tendered, minor units; or 0 */
+    gint64 energy;   /* 0.01 kWh wanted; or 0 (exactly one of the two) */
+} KvSaleRequest;
+
+typedef struct {
+    gint64 id;                 /* receipt number, token sale_ref */
+    guint32 meter_number;
+    gint64 customer_id;
+    char *customer_name;
+    char *customer_account;
+    guint32 card_serial;
+    gint64 tariff_id;
+    char *tariff_code;
+    gint64 cashier_id;
+    char *cashier_login;
+    gint64 shift_id;
+    KvSaleState state;
+    gint64 created_at;
+    gint64 updated_at;
+    KvBreakdown breakdown;
+    guint16 office;
+    guint32 seq;
+    guint32 base_cumulative;
+    guint32 cumulative;
+    char *fail_reason;
+    guint32 cancel_seq;
+    char *cancel_reason;
+    /* the meter's predicted state after loading (from the last readback) */
+    gint32 predicted_remaining;
+    guint32 hoarding_limit;
+} KvSale;
+void kv_sale_free(KvSale *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvSale, kv_sale_free)
+
+/* Price and check a sale without a card and without writing anything (the
+ * card, if given, adds its token to the cumulative base).  REFUSED with the
+ * reason when the meter would refuse the credit; INVALID for bad amounts. */
+KvSale *kv_sale_quote(KvStation *st, guint32 meter, const KvSaleRequest *req,
+                      KvCardLink *card, GError **error);
+
+/* The whole sale on the card at the counter.  Cashier with an open shift and
+ * unlocked keys.  Returns the completed sale.  On a card error after the
+ * pending commit the sale is resolved at once if the card can be read,
+ * otherwise it stays pending (error UNRESOLVED or the card error). */
+KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSaleRequest *req,
+                     GError **error);
+
+/* Cancel the meter's last sale while its card is at the counter: only if the
+ * sale is completed, in the current user's open shift (or by a supervisor),
+ * the card's newest token is that sale's and the card's readback shows the
+ * meter has not loaded it.  Writes a new token, seq + 1, carrying the
+ * previous cumulative (the meter then loads nothing of the cancelled
+ * credit).  See docs/station.md, "Cancelling". */
+KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const char *reason,
+                       GError **error);
+
+/* Resolve the pending/written sales of the card's meter from what the card
+ * holds.  Returns how many were resolved (-1 on error).  Called by every
+ * card operation; call it when a card is read. */
+gint kv_sale_reconcile_card(KvStation *st, KvCardLink *card, GError **error);
+/* Unresolved sales (pending/written) waiting for their card. */
+GPtrArray *kv_sale_list_unresolved(KvStation *st, GError **error);
+KvSale *kv_sale_get(KvStation *st, gint64 id, GError **error);
+/* The newest sale of a meter that is completed (for cancel), or NULL. */
+KvSale *kv_sale_last_of_meter(KvStation *st, guint32 meter, GError **error);
+
+/* ---- shifts ---- */
+typedef struct {
+    gint64 id;
+    gint64 cashier_id;
+    char *cashier_login;
+    gint64 opened_at;
+    gint64 closed_at;      /* 0 = open */
+    gint64 opening_float;
+    gint64 expected_cash;  /* float + completed sales (computed if open) */
+    gint64 counted_cash;   /* -1 = not counted */
+} KvShift;
+void kv_shift_free(KvShift *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvShift, kv_shift_free)
+
+gint64 kv_shift_open(KvStation *st, gint64 opening_float, GError **error);
+/* The current user's open shift, or NULL (no error) if none. */
+KvShift *kv_shift_current(KvStation *st, GError **error);
+/* Close with the cash counted; refuses while a sale of the shift is unresolved. */
+KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error);
+KvShift *kv_shift_get(KvStation *st, gint64 id, GError **error);
+
+G_END_DECLS
+
+#endif

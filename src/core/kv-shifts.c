@@ -1,0 +1,156 @@
+/* kv-shifts.c - cashier shifts: open, current, close with the cash count. */
+#include "kv-sales.h"
+#include "kv-station-private.h"
+
+void kv_shift_free(KvShift *s)
+{
+    if (!s)
+        return;
+    g_free(s->cashier_login);
+    g_free(s);
+}
+
+KvShift *kv_shift_get(KvStation *st, gint64 id, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st,
+        "SELECT h.id, h.cashier_id, u.login, h.opened_at, coalesce(h.closed_at, 0), "
+        "h.opening_float, coalesce(h.expected_cash, h.opening_float + (SELECT coalesce(sum(amount), 0) "
+        "FROM sales WHERE shift_id = h.id AND state = 'completed')), coalesce(h.counted_cash, -1) "
+        "FROM shifts h JOIN users u ON u.id = h.cashier_id WHERE h.id = ?", error);
+    KvShift *x;
+    if (!s)
+        return NULL;
+    sqlite3_bind_int64(s, 1, id);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, "no shift %" G_GINT64_FORMAT, id);
+        return NULL;
+    }
+    x = g_new0(KvShift, 1);
+    x->id = sqlite3_column_int64(s, 0);
+    x->cashier_id = sqlite3_column_int64(s, 1);
+    x->cashier_login = kv_db_col_text(s, 2);
+    x->opened_at = sqlite3_column_int64(s, 3);
+    x->closed_at = sqlite3_column_int64(s, 4);
+    x->opening_float = sqlite3_column_int64(s, 5);
+    x->expected_cash = sqlite3_column_int64(s, 6);
+    x->counted_cash = sqlite3_column_int64(s, 7);
+    return x;
+}
+
+static gint64 open_shift_id(KvStation *st)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT id FROM shifts WHERE closed_at IS NULL AND "
+                                         "cashier_id = ?", NULL);
+    if (!s)
+        return 0;
+    sqlite3_bind_int64(s, 1, kv_station_user_id(st));
+    return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+}
+
+KvShift *kv_shift_current(KvStation *st, GError **error)
+{
+    gint64 id;
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+        return NULL;
+    id = open_shift_id(st);
+    return id ? kv_shift_get(st, id, error) : NULL;
+}
+
+gint64 kv_shift_open(KvStation *st, gint64 opening_float, GError **error)
+{
+    g_autoptr(KvStmt) s = NULL;
+    g_autofree char *obj = NULL, *detail = NULL;
+    gint64 id;
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+        return 0;
+    if (opening_float < 0) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "the float cannot be negative");
+        return 0;
+    }
+    if (!kv_db_begin(st, error))
+        return 0;
+    s = kv_db_stmt(st, "INSERT INTO shifts(cashier_id, opened_at, opening_float) VALUES (?, ?, ?)",
+                   error);
+    if (!s)
+        goto fail;
+    sqlite3_bind_int64(s, 1, kv_station_user_id(st));
+    sqlite3_bind_int64(s, 2, kv_now());
+    sqlite3_bind_int64(s, 3, opening_float);
+    if (!kv_db_step_done(st, s, "opening the shift", error)) {
+        if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
+            g_clear_error(error);
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                        "'%s' already has an open shift: close it first", st->user->login);
+        }
+        goto fail;
+    }
+    id = sqlite3_last_insert_rowid(st->db);
+    obj = g_strdup_printf("shift:%" G_GINT64_FORMAT, id);
+    detail = g_strdup_printf("float=%" G_GINT64_FORMAT, opening_float);
+    if (!kv_audit_append(st, "shift.open", obj, detail, error) || !kv_db_commit(st, error))
+        goto fail;
+    return id;
+fail:
+    kv_db_rollback(st);
+    return 0;
+}
+
+KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
+{
+    g_autoptr(KvStmt) s = NULL;
+    g_autofree char *obj = NULL, *detail = NULL;
+    gint64 id, expected, unresolved;
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+        return NULL;
+    if (counted_cash < 0) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "the cash counted cannot be negative");
+        return NULL;
+    }
+    if (!(id = open_shift_id(st))) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE, "'%s' has no open shift",
+                    st->user->login);
+        return NULL;
+    }
+    if (!kv_db_begin(st, error))
+        return NULL;
+    {
+        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT h.opening_float + (SELECT coalesce(sum(amount), 0) "
+                                             "FROM sales WHERE shift_id = h.id AND state = 'completed'), "
+                                             "(SELECT count(*) FROM sales WHERE shift_id = h.id AND "
+                                             "state IN ('pending', 'written', 'cancelling')) "
+                                             "FROM shifts h WHERE h.id = ?", error);
+        if (!q)
+            goto fail;
+        sqlite3_bind_int64(q, 1, id);
+        if (sqlite3_step(q) != SQLITE_ROW) {
+            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "closing the shift");
+            goto fail;
+        }
+        expected = sqlite3_column_int64(q, 0);
+        unresolved = sqlite3_column_int64(q, 1);
+    }
+    if (unresolved) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED,
+                    "%" G_GINT64_FORMAT " sale(s) of this shift wait for their card: read those "
+                    "cards before closing (`kilovendctl sale unresolved`)", unresolved);
+        goto fail;
+    }
+    s = kv_db_stmt(st, "UPDATE shifts SET closed_at = ?, expected_cash = ?, counted_cash = ? "
+                       "WHERE id = ?", error);
+    if (!s)
+        goto fail;
+    sqlite3_bind_int64(s, 1, kv_now());
+    sqlite3_bind_int64(s, 2, expected);
+    sqlite3_bind_int64(s, 3, counted_cash);
+    sqlite3_bind_int64(s, 4, id);
+    obj = g_strdup_printf("shift:%" G_GINT64_FORMAT, id);
+    detail = g_strdup_printf("expected=%" G_GINT64_FORMAT " counted=%" G_GINT64_FORMAT, expected,
+                             counted_cash);
+    if (!kv_db_step_done(st, s, "closing the shift", error) ||
+        !kv_audit_append(st, "shift.close", obj, detail, error) || !kv_db_commit(st, error))
+        goto fail;
+    return kv_shift_get(st, id, error);
+fail:
+    kv_db_rollback(st);
+    return NULL;
+}

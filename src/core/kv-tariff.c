@@ -1,0 +1,179 @@
+/* kv-tariff.c - the arithmetic of a sale (rules in kv-tariff.h and
+ * docs/station.md).  Exact costs are kept in 10^-6 minor units: energy in
+ * 0.01 kWh times price in 10^-4 minor per kWh. */
+#include "kv-core-error.h"
+#include "kv-tariff.h"
+
+#define E6 G_GINT64_CONSTANT(1000000)
+
+static gint64 div_round_half_up(gint64 num, gint64 den)
+{
+    return (num + den / 2) / den; /* num, den >= 0 */
+}
+
+static gint64 div_ceil(gint64 num, gint64 den)
+{
+    return (num + den - 1) / den;
+}
+
+gboolean kv_tariff_validate(const KvTariff *t, GError **error)
+{
+    gint64 prev = 0;
+    if (t->n_blocks == 0 || t->n_blocks > KV_TARIFF_MAX_BLOCKS) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    "a tariff has 1 to %d blocks", KV_TARIFF_MAX_BLOCKS);
+        return FALSE;
+    }
+    if (t->vat_bp > 10000 || t->debt_bp > 9000 || t->fixed_monthly < 0) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    "VAT must be 0..100 %%, debt recovery 0..90 %%, the fixed charge >= 0");
+        return FALSE;
+    }
+    for (guint i = 0; i < t->n_blocks; i++) {
+        const KvTariffBlock *b = &t->blocks[i];
+        gboolean last = i + 1 == t->n_blocks;
+        if (b->price_e4 <= 0 || b->price_e4 > G_GINT64_CONSTANT(1000000000)) {
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                        "block %u: the price must be positive and at most 100000 per kWh", i + 1);
+            return FALSE;
+        }
+        if (last ? b->upto != 0 : b->upto <= prev) {
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                        "block %u: bounds must increase and the last block must be open", i + 1);
+            return FALSE;
+        }
+        prev = b->upto;
+    }
+    return TRUE;
+}
+
+/* Room left in block i for a month already at `month` energy. */
+static gint64 block_room(const KvTariff *t, guint i, gint64 month)
+{
+    gint64 lo = i ? t->blocks[i - 1].upto : 0;
+    gint64 hi = t->blocks[i].upto;
+    if (hi == 0)
+        return G_MAXINT64;
+    if (month >= hi)
+        return 0;
+    return hi - MAX(month, lo);
+}
+
+/* Energy (0.01 kWh) that money_e6 buys from month position `month`, rounded
+ * down; fills the block uses. */
+static gint64 energy_for_money(const KvTariff *t, gint64 money_e6, gint64 month, KvBreakdown *b)
+{
+    gint64 energy = 0;
+    for (guint i = 0; i < t->n_blocks && money_e6 > 0; i++) {
+        gint64 room = block_room(t, i, month + energy);
+        gint64 p = t->blocks[i].price_e4;
+        gint64 e;
+        if (room == 0)
+            continue;
+        e = money_e6 / p;
+        if (e > room)
+            e = room;
+        if (e > 0) {
+            KvBlockUse *u = &b->blocks[b->n_blocks++];
+            u->energy = e;
+            u->price_e4 = p;
+            u->cost_e6 = e * p;
+            money_e6 -= e * p;
+            energy += e;
+        }
+        if (e < room)
+            break;
+    }
+    return energy;
+}
+
+static gint64 cost_of_energy(const KvTariff *t, gint64 energy, gint64 month, KvBreakdown *b)
+{
+    gint64 cost = 0, done = 0;
+    for (guint i = 0; i < t->n_blocks && done < energy; i++) {
+        gint64 room = block_room(t, i, month + done);
+        gint64 e = MIN(room, energy - done);
+        if (e <= 0)
+            continue;
+        KvBlockUse *u = &b->blocks[b->n_blocks++];
+        u->energy = e;
+        u->price_e4 = t->blocks[i].price_e4;
+        u->cost_e6 = e * u->price_e4;
+        cost += u->cost_e6;
+        done += e;
+    }
+    return cost;
+}
+
+gboolean kv_tariff_price_amount(const KvTariff *t, gint64 amount, gint64 month_energy,
+                                gboolean first_of_month, gint64 debt, KvBreakdown *out,
+                                GError **error)
+{
+    gint64 rest, net;
+    *out = (KvBreakdown){ 0 };
+    if (!kv_tariff_validate(t, error))
+        return FALSE;
+    if (amount <= 0) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    "the amount must be more than zero");
+        return FALSE;
+    }
+    out->amount = amount;
+    out->debt_recovered = MIN(MAX(debt, 0), amount * (gint64)t->debt_bp / 10000);
+    rest = amount - out->debt_recovered;
+    net = div_round_half_up(rest * 10000, 10000 + (gint64)t->vat_bp);
+    out->vat = rest - net;
+    out->fixed_charge = first_of_month ? t->fixed_monthly : 0;
+    if (net <= out->fixed_charge) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    "the amount does not cover this month's fixed charge; nothing would be "
+                    "left for energy");
+        return FALSE;
+    }
+    out->energy_net = net - out->fixed_charge;
+    out->energy = energy_for_money(t, out->energy_net * E6, month_energy, out);
+    if (out->energy <= 0) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    "the amount is too small to buy 0.01 kWh");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean kv_tariff_price_energy(const KvTariff *t, gint64 energy, gint64 month_energy,
+                                gboolean first_of_month, gint64 debt, KvBreakdown *out,
+                                GError **error)
+{
+    gint64 subtotal;
+    *out = (KvBreakdown){ 0 };
+    if (!kv_tariff_validate(t, error))
+        return FALSE;
+    if (energy <= 0 || energy > 0x7FFFFFFF) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    "the energy must be more than zero (and below 21 474 836 kWh)");
+        return FALSE;
+    }
+    out->energy = energy;
+    out->energy_net = div_ceil(cost_of_energy(t, energy, month_energy, out), E6);
+    out->fixed_charge = first_of_month ? t->fixed_monthly : 0;
+    out->vat = div_round_half_up((out->energy_net + out->fixed_charge) * (gint64)t->vat_bp, 10000);
+    subtotal = out->energy_net + out->fixed_charge + out->vat;
+    out->debt_recovered = t->debt_bp ? MIN(MAX(debt, 0),
+                                           div_ceil(subtotal * (gint64)t->debt_bp,
+                                                    10000 - (gint64)t->debt_bp))
+                                     : 0;
+    out->amount = subtotal + out->debt_recovered;
+    return TRUE;
+}
+
+char *kv_breakdown_blocks_json(const KvBreakdown *b)
+{
+    GString *s = g_string_new("[");
+    for (guint i = 0; i < b->n_blocks; i++)
+        g_string_append_printf(s, "%s{\"energy\":%" G_GINT64_FORMAT ",\"price_e4\":%"
+                               G_GINT64_FORMAT ",\"cost_e6\":%" G_GINT64_FORMAT "}",
+                               i ? "," : "", b->blocks[i].energy, b->blocks[i].price_e4,
+                               b->blocks[i].cost_e6);
+    g_string_append_c(s, ']');
+    return g_string_free(s, FALSE);
+}

@@ -1,0 +1,274 @@
+/* ctl-registry.c - customers, meters, search, CSV import, provisioning. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+
+static int import_file(KvStation *st, const char *kind, const char *path)
+{
+    GError *error = NULL;
+    g_autoptr(GPtrArray) rows = kv_registry_import_csv(st, kind, path, NULL, NULL, NULL, &error);
+    guint ok = 0, bad = 0;
+    if (!rows)
+        return ctl_fail(error);
+    if (ctl.json)
+        printf("{\"rows\":[");
+    for (guint i = 0; i < rows->len; i++) {
+        KvImportRow *r = rows->pdata[i];
+        r->ok ? ok++ : bad++;
+        if (ctl.json) {
+            g_autofree char *m = ctl_json_escape(r->message);
+            printf("%s{\"line\":%u,\"ok\":%s,\"message\":\"%s\"}", i ? "," : "", r->line,
+                   r->ok ? "true" : "false", m);
+        } else if (!ctl.quiet) {
+            printf("line %u: %s%s\n", r->line, r->ok ? "" : "ERROR: ", r->message);
+        }
+    }
+    if (ctl.json)
+        printf("],\"imported\":%u,\"rejected\":%u}\n", ok, bad);
+    else
+        ctl_out("%u imported, %u rejected\n", ok, bad);
+    return bad ? CTL_EXIT_FAILED : CTL_EXIT_OK;
+}
+
+static int customer_cmd(KvStation *st, const char *sub, CtlArgs *a)
+{
+    GError *error = NULL;
+    if (strcmp(sub, "add") == 0 || strcmp(sub, "edit") == 0) {
+        g_autoptr(KvCustomer) old = NULL;
+        KvCustomer c = { 0 };
+        const char *account = ctl_need(a, "account");
+        if (!account)
+            return CTL_EXIT_USAGE;
+        if (strcmp(sub, "edit") == 0) {
+            if (!(old = kv_customer_get_by_account(st, account, &error)))
+                return ctl_fail(error);
+            c = *old;
+            if (ctl_opt(a, "new-account"))
+                c.account = (char *)ctl_opt(a, "new-account");
+        } else {
+            c.account = (char *)account;
+            if (ctl_opt(a, "debt") &&
+                !kv_decimal_parse(ctl_opt(a, "debt"), kv_station_settings(st)->minor_digits, 0,
+                                  &c.debt, &error))
+                return ctl_fail(error);
+        }
+        if (ctl_opt(a, "name"))
+            c.name = (char *)ctl_opt(a, "name");
+        if (ctl_opt(a, "address"))
+            c.address = (char *)ctl_opt(a, "address");
+        if (ctl_opt(a, "phone"))
+            c.phone = (char *)ctl_opt(a, "phone");
+        if (old ? !kv_customer_update(st, &c, &error) : !(c.id = kv_customer_add(st, &c, &error)))
+            return ctl_fail(error);
+        ctl_out("customer %s (id %" G_GINT64_FORMAT ") saved\n", c.account, c.id);
+        if (ctl.json)
+            printf("{\"ok\":true,\"id\":%" G_GINT64_FORMAT "}\n", c.id);
+        return CTL_EXIT_OK;
+    }
+    if (strcmp(sub, "debt") == 0) {
+        g_autoptr(KvCustomer) c = NULL;
+        const char *account = ctl_need(a, "account"), *add = ctl_need(a, "add");
+        const char *reason = ctl_need(a, "reason");
+        gint64 v;
+        gboolean neg;
+        if (!account || !add || !reason)
+            return CTL_EXIT_USAGE;
+        neg = add[0] == '-';
+        if (!(c = kv_customer_get_by_account(st, account, &error)) ||
+            !kv_decimal_parse(add + neg, kv_station_settings(st)->minor_digits, 0, &v, &error) ||
+            !kv_customer_add_debt(st, c->id, neg ? -v : v, reason, &error))
+            return ctl_fail(error);
+        ctl_out("debt of %s changed\n", account);
+        return CTL_EXIT_OK;
+    }
+    if (strcmp(sub, "import") == 0) {
+        if (a->words->len != 1)
+            return ctl_usage_error("customer import FILE.csv");
+        return import_file(st, "customers", a->words->pdata[0]);
+    }
+    return ctl_usage_error("customer needs add, edit, debt or import");
+}
+
+static int search_cmd(KvStation *st, CtlArgs *a)
+{
+    GError *error = NULL;
+    g_autoptr(GPtrArray) hits = NULL;
+    if (a->words->len != 1)
+        return ctl_usage_error("search TEXT");
+    if (!(hits = kv_registry_search(st, a->words->pdata[0], 50, &error)))
+        return ctl_fail(error);
+    if (ctl.json)
+        printf("[");
+    for (guint i = 0; i < hits->len; i++) {
+        KvSearchHit *h = hits->pdata[i];
+        if (ctl.json) {
+            g_autofree char *n = ctl_json_escape(h->name), *ad = ctl_json_escape(h->address);
+            g_autofree char *ac = ctl_json_escape(h->account);
+            printf("%s{\"meter\":\"%09u\",\"account\":\"%s\",\"name\":\"%s\",\"address\":\"%s\"}",
+                   i ? "," : "", h->meter_number, ac, n, ad);
+        } else {
+            printf("%09u  %-12s %-30s %s\n", h->meter_number, h->account, h->name, h->address);
+        }
+    }
+    if (ctl.json)
+        printf("]\n");
+    return CTL_EXIT_OK;
+}
+
+static gboolean kwh_opt(CtlArgs *a, const char *name, guint32 *out, GError **error)
+{
+    gint64 v;
+    if (!ctl_opt(a, name))
+        return TRUE;
+    if (!kv_energy_parse(ctl_opt(a, name), 0x7FFFFFFF, &v, error)) {
+        g_prefix_error(error, "--%s: ", name);
+        return FALSE;
+    }
+    *out = (guint32)v;
+    return TRUE;
+}
+
+static int meter_cmd(KvStation *st, const char *sub, CtlArgs *a)
+{
+    GError *error = NULL;
+    if (strcmp(sub, "add") == 0 || strcmp(sub, "edit") == 0) {
+        g_autoptr(KvMeter) old = NULL;
+        KvMeter m = { 0 };
+        guint32 number;
+        gint64 v;
+        const char *n = ctl_need(a, "number");
+        if (!n)
+            return CTL_EXIT_USAGE;
+        if (!kv_meter_number_parse(n, &number, &error))
+            return ctl_fail(error);
+        if (strcmp(sub, "edit") == 0) {
+            if (!(old = kv_meter_get(st, number, &error)))
+                return ctl_fail(error);
+            m = *old;
+        }
+        m.number = number;
+        if (ctl_opt(a, "account")) {
+            g_autoptr(KvCustomer) c = kv_customer_get_by_account(st, ctl_opt(a, "account"), &error);
+            if (!c)
+                return ctl_fail(error);
+            m.customer_id = c->id;
+        }
+        if (ctl_opt(a, "model"))
+            m.model = (char *)ctl_opt(a, "model");
+        if (ctl_opt(a, "address"))
+            m.address = (char *)ctl_opt(a, "address");
+        if (ctl_opt(a, "tariff"))
+            m.tariff_code = (char *)ctl_opt(a, "tariff");
+        if (ctl_opt(a, "status"))
+            m.status = (char *)ctl_opt(a, "status");
+        if (ctl_opt(a, "phases")) {
+            if (!kv_decimal_parse(ctl_opt(a, "phases"), 0, 3, &v, &error))
+                return ctl_fail(error);
+            m.phases = (guint)v;
+        }
+        if (ctl_opt(a, "max-power")) {
+            if (!kv_decimal_parse(ctl_opt(a, "max-power"), 0, 0x7FFFFFFF, &v, &error))
+                return ctl_fail(error);
+            m.max_power = (guint32)v;
+        }
+        if (!kwh_opt(a, "hoarding", &m.hoarding_limit, &error) ||
+            !kwh_opt(a, "alarm", &m.alarm_level, &error) ||
+            !kwh_opt(a, "pretrip", &m.pretrip_level, &error))
+            return ctl_fail(error);
+        if (old ? !kv_meter_update(st, &m, &error) : !kv_meter_add(st, &m, &error))
+            return ctl_fail(error);
+        ctl_out("meter %09u saved\n", number);
+        if (ctl.json)
+            printf("{\"ok\":true,\"meter\":\"%09u\"}\n", number);
+        return CTL_EXIT_OK;
+    }
+    if (strcmp(sub, "show") == 0) {
+        g_autoptr(KvMeter) m = NULL;
+        guint32 number;
+        const char *n = ctl_need(a, "meter");
+        if (!n)
+            return CTL_EXIT_USAGE;
+        if (!kv_meter_number_parse(n, &number, &error) || !kv_station_require(st, KV_ROLE_CASHIER, &error) ||
+            !(m = kv_meter_get(st, number, &error)))
+            return ctl_fail(error);
+        if (ctl.json)
+            printf("{\"meter\":\"%09u\",\"customer_id\":%" G_GINT64_FORMAT ",\"status\":\"%s\","
+                   "\"key_version\":%u,\"hoarding_limit\":%u,\"alarm_level\":%u,"
+                   "\"pretrip_level\":%u,\"last_seq\":%u,\"cumulative_sold\":%u,"
+                   "\"readback\":%s,\"rb_remaining\":%d,\"rb_cumulative_loaded\":%u}\n",
+                   m->number, m->customer_id, m->status, m->key_version, m->hoarding_limit,
+                   m->alarm_level, m->pretrip_level, m->last_seq, m->cumulative_sold,
+                   m->has_readback ? "true" : "false", m->rb_remaining, m->rb_cumulative_loaded);
+        else {
+            g_autofree char *h = kv_energy_format(m->hoarding_limit);
+            g_autofree char *s = kv_energy_format(m->cumulative_sold);
+            g_autofree char *r = kv_energy_format(m->rb_remaining);
+            printf("meter %09u  status %s  key version %u  tariff %s\n  hoarding %s kWh  "
+                   "cumulative sold %s kWh  last seq %u\n", m->number, m->status, m->key_version,
+                   m->tariff_code, h, s, m->last_seq);
+            if (m->has_readback)
+                printf("  last readback: counter %u, remaining %s kWh\n", m->rb_counter, r);
+        }
+        return CTL_EXIT_OK;
+    }
+    if (strcmp(sub, "import") == 0) {
+        if (a->words->len != 1)
+            return ctl_usage_error("meter import FILE.csv");
+        return import_file(st, "meters", a->words->pdata[0]);
+    }
+    return ctl_usage_error("meter needs add, edit, show, import or provision");
+}
+
+int ctl_cmd_customer(int argc, char **argv)
+{
+    GError *error = NULL;
+    CtlArgs a = { 0 };
+    g_autoptr(KvStation) st = NULL;
+    gboolean search = strcmp(argv[0], "search") == 0;
+    const char *sub = search ? "search" : argc > 1 ? argv[1] : "";
+    int skip = search ? 1 : 2, rc;
+    if (!ctl_args_parse(&a, argc - skip, argv + skip, NULL))
+        return CTL_EXIT_USAGE;
+    if (!(st = ctl_open(TRUE, FALSE, &error))) {
+        ctl_args_clear(&a);
+        return ctl_fail(error);
+    }
+    rc = search ? search_cmd(st, &a) : customer_cmd(st, sub, &a);
+    ctl_args_clear(&a);
+    return rc;
+}
+
+int ctl_cmd_meter(int argc, char **argv)
+{
+    GError *error = NULL;
+    CtlArgs a = { 0 };
+    g_autoptr(KvStation) st = NULL;
+    const char *sub = argc > 1 ? argv[1] : "";
+    gboolean provision = strcmp(sub, "provision") == 0;
+    int rc;
+    if (!ctl_args_parse(&a, argc - 2, argv + 2, NULL))
+        return CTL_EXIT_USAGE;
+    if (!(st = ctl_open(TRUE, provision, &error))) {
+        ctl_args_clear(&a);
+        return ctl_fail(error);
+    }
+    if (provision) {
+        guint32 number;
+        const char *n = ctl_need(&a, "meter"), *out = ctl_need(&a, "out");
+        if (!n || !out)
+            rc = CTL_EXIT_USAGE;
+        else if (!kv_meter_number_parse(n, &number, &error) ||
+                 !kv_meter_provision(st, number, out, &error))
+            rc = ctl_fail(error);
+        else {
+            ctl_out("provisioning block of meter %09u written to %s (mode 0600; it holds the "
+                    "meter's keys: delete it once flashed)\n", number, out);
+            rc = CTL_EXIT_OK;
+        }
+    } else {
+        rc = meter_cmd(st, sub, &a);
+    }
+    ctl_args_clear(&a);
+    return rc;
+}

@@ -1,0 +1,170 @@
+/* core-fixture.c - see core-fixture.h */
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "core-fixture.h"
+#include "kv_util.h"
+
+static void rm_rf(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *n;
+    while (d && (n = g_dir_read_name(d))) {
+        g_autofree char *p = g_build_filename(dir, n, NULL);
+        if (g_file_test(p, G_FILE_TEST_IS_DIR))
+            rm_rf(p);
+        else
+            g_unlink(p);
+    }
+    g_rmdir(dir);
+}
+
+char *fx_path(Fx *f, const char *name)
+{
+    return g_build_filename(f->dir, name, NULL);
+}
+
+void fx_setup(Fx *f, gconstpointer data)
+{
+    KvInitParams p = { "Lake Power", FX_UTILITY, "KES", 2, 3, "admin", FX_ADMIN_PW };
+    KvTariff t = { 0 };
+    KvCustomer c = { 0 };
+    KvMeter m = { 0 };
+    g_autoptr(GError) e = NULL;
+
+    f->dir = g_dir_make_tmp("kvcore-XXXXXX", &e);
+    g_assert_no_error(e);
+    f->db = fx_path(f, "ledger.db");
+    f->keys = fx_path(f, "station.keys");
+    g_assert_true(kv_station_init(f->db, &p, &e));
+    g_assert_no_error(e);
+    g_assert_true(kv_keyfile_generate(f->keys, FX_PASSPHRASE, &e));
+    f->st = kv_station_open(f->db, f->keys, &e);
+    g_assert_no_error(e);
+    g_assert_true(kv_station_login(f->st, "admin", FX_ADMIN_PW, &e));
+    g_assert_true(kv_station_unlock_keys(f->st, FX_PASSPHRASE, NULL, NULL, &e));
+    g_assert_no_error(e);
+
+    /* Flat 10.00 KES per kWh, no VAT, no fixed charge, no debt: 1 minor unit
+     * buys 0.001 kWh, so amounts map simply to energy (100 KES = 10 kWh). */
+    g_strlcpy(t.code, "DEFAULT", sizeof t.code);
+    t.n_blocks = 1;
+    t.blocks[0].price_e4 = 1000 * 10000;
+    g_assert_cmpint(kv_tariff_add(f->st, &t, "flat", &e), >, 0);
+    g_assert_no_error(e);
+
+    c.account = "A001";
+    c.name = "Jane Doe";
+    c.address = "1 Lake Road";
+    g_assert_cmpint(kv_customer_add(f->st, &c, &e), ==, 1);
+    m.number = FX_M1;
+    m.customer_id = 1;
+    m.hoarding_limit = 50000; /* 500 kWh */
+    m.alarm_level = 1000;
+    m.pretrip_level = 500;
+    g_assert_true(kv_meter_add(f->st, &m, &e));
+    m.number = FX_M2;
+    m.customer_id = 0;
+    g_assert_true(kv_meter_add(f->st, &m, &e));
+    g_assert_no_error(e);
+    g_assert_cmpint(kv_shift_open(f->st, 0, &e), >, 0);
+    g_assert_no_error(e);
+}
+
+void fx_teardown(Fx *f, gconstpointer data)
+{
+    kv_station_free(f->st);
+    rm_rf(f->dir);
+    g_free(f->dir);
+    g_free(f->db);
+    g_free(f->keys);
+}
+
+KvCardLink *fx_blank_card(Fx *f, const char *name)
+{
+    static const guint8 factory[3] = { 0xFF, 0xFF, 0xFF };
+    g_autofree char *path = fx_path(f, name);
+    g_autoptr(GError) e = NULL;
+    KvCardLink *l;
+    g_assert_true(kv_card_file_create_blank(path, factory, &e));
+    l = kv_card_link_open_file(path, &e);
+    g_assert_no_error(e);
+    return l;
+}
+
+KvCardLink *fx_issued_card(Fx *f, guint32 meter, const char *name)
+{
+    KvCardLink *l = fx_blank_card(f, name);
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardRecord) r = kv_card_issue(f->st, l, meter, &e);
+    g_assert_no_error(e);
+    g_assert_nonnull(r);
+    return l;
+}
+
+void fx_decode(Fx *f, KvCardLink *card, kv_card_view *view)
+{
+    kv_identity id;
+    kv_meter_keys keys;
+    g_autoptr(GError) e = NULL;
+    g_assert_cmpint(kv_card_identity(kv_card_link_image(card), &id), ==, KV_OK);
+    g_assert_true(kv_station_meter_keys(f->st, id.meter_number, 0, &keys, &e));
+    g_assert_cmpint(kv_card_decode(&keys, kv_card_link_image(card), view), ==, KV_OK);
+    kv_meter_keys_wipe(&keys);
+}
+
+kv_err fx_meter_insert(Fx *f, FxMeter *m, KvCardLink *card)
+{
+    kv_card_view v;
+    kv_meter_keys keys;
+    kv_readback rb = { 0 };
+    guint8 slot[KV_SLOT_LEN], psc[3];
+    g_autoptr(GError) e = NULL;
+    kv_err r = KV_E_EMPTY;
+    gint32 nr;
+    guint32 nl;
+
+    fx_decode(f, card, &v);
+    g_assert_true(kv_station_meter_keys(f->st, m->number, 0, &keys, &e));
+    if (v.token_err == KV_OK) {
+        /* The meter ignores a token it has seen (seq) and loads by cumulative. */
+        r = v.token.seq <= m->last_seq ? KV_E_REPLAY
+                                       : kv_credit_load(&v.token.u.credit, m->remaining, m->loaded,
+                                                        m->hoarding, &nr, &nl);
+        if (r == KV_OK) {
+            m->remaining = nr;
+            m->loaded = nl;
+        }
+        if (r == KV_OK || r == KV_E_REPLAY)
+            m->last_seq = MAX(m->last_seq, v.token.seq);
+    }
+    rb.key_version = keys.key_version;
+    rb.counter = ++m->counter;
+    rb.remaining = m->remaining;
+    rb.cumulative_loaded = m->loaded;
+    rb.total_energy = m->total;
+    rb.last_seq = m->last_seq;
+    rb.result = (uint8_t)r;
+    g_assert_cmpint(kv_readback_seal(&keys, &v.id, &rb, slot), ==, KV_OK);
+    kv_card_psc(&keys, v.id.card_serial, psc);
+    g_assert_true(kv_card_link_present_psc(card, psc, FALSE, &e));
+    g_assert_true(kv_card_link_write(card, kv_card_next_readback_offset(&v), slot,
+                                     KV_READBACK_USED, &e));
+    g_assert_no_error(e);
+    kv_meter_keys_wipe(&keys);
+    return r;
+}
+
+void fx_add_user(Fx *f, const char *login, KvRole role)
+{
+    g_autoptr(GError) e = NULL;
+    g_autofree char *pw = g_strdup_printf("%s-password", login);
+    g_assert_true(kv_user_add(f->st, login, login, role, pw, &e));
+    g_assert_no_error(e);
+}
+
+KvSale *fx_sell(Fx *f, KvCardLink *card, guint32 meter, gint64 amount, GError **error)
+{
+    KvSaleRequest req = { amount, 0 };
+    return kv_sale_sell(f->st, card, meter, &req, error);
+}

@@ -1,0 +1,47 @@
+/* core-fixture.h - a station on a real SQLite file in a temporary folder,
+ * cards as files of the SLE4442 model, and a meter's side of the card
+ * contract (load a token, write a readback) for the core tests. */
+#ifndef CORE_FIXTURE_H
+#define CORE_FIXTURE_H
+
+#include "kv-core.h"
+
+#define FX_UTILITY 4711
+#define FX_PASSPHRASE "correct horse battery"
+#define FX_ADMIN_PW "adminpass1"
+#define FX_M1 123456782u /* Luhn-valid meter numbers */
+#define FX_M2 111111118u
+
+typedef struct {
+    char *dir;
+    char *db;
+    char *keys;
+    KvStation *st;
+} Fx;
+
+/* A simulated meter: the state the firmware keeps. */
+typedef struct {
+    guint32 number;
+    gint32 remaining;
+    guint32 loaded;
+    guint32 last_seq;
+    guint32 counter;
+    guint32 total;
+    guint32 hoarding;
+} FxMeter;
+
+void fx_setup(Fx *f, gconstpointer data);
+void fx_teardown(Fx *f, gconstpointer data);
+char *fx_path(Fx *f, const char *name);
+KvCardLink *fx_blank_card(Fx *f, const char *name);
+KvCardLink *fx_issued_card(Fx *f, guint32 meter, const char *name);
+/* Decode the card with its meter's keys (asserts the identity is good). */
+void fx_decode(Fx *f, KvCardLink *card, kv_card_view *view);
+/* The meter reads the card: applies kv_credit_load, writes a readback.
+ * Returns the load result. */
+kv_err fx_meter_insert(Fx *f, FxMeter *m, KvCardLink *card);
+/* A user (the admin adds it) and a login as that user. */
+void fx_add_user(Fx *f, const char *login, KvRole role);
+KvSale *fx_sell(Fx *f, KvCardLink *card, guint32 meter, gint64 amount, GError **error);
+
+#endif

@@ -1,0 +1,65 @@
+#!/bin/sh
+# test-card-e2e.sh - kilovendctl through the real PC/SC stack (run inside
+# tests/pcsc/kv-pcsc-env with a blank card): issue, sell, read, cancel, a
+# pulled card mid-sale settled on the next read, and a replacement card.
+set -u
+K=${KILOVENDCTL:?}
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+export KILOVEND_DB=$dir/ledger.db KILOVEND_KEYS=$dir/station.keys KILOVEND_USER=admin
+export KILOVEND_PASSWORD=adminpass1 KILOVEND_PASSPHRASE=passphrase1 TZ=UTC
+fails=0
+expect() { # expect CODE what command...
+    want=$1; what=$2; shift 2
+    "$@" >"$dir/out" 2>"$dir/err"; got=$?
+    if [ "$got" -ne "$want" ]; then
+        echo "FAIL: $what: exit $got, expected $want"; cat "$dir/err"; fails=$((fails + 1))
+    else
+        echo "ok: $what"
+    fi
+}
+json() { grep -o "\"$1\":[^,}]*" "$dir/out" | head -1 | cut -d: -f2 | tr -d '"'; }
+waitcard() { sleep 2; }
+
+expect 0 "init" $K init --utility-name "Lake Power" --utility-code 4711 --currency KES
+expect 0 "tariff" $K tariff add --code DEFAULT --block 10 --from 2020-01-01
+expect 0 "meter" $K meter add --number 123456782 --hoarding 500 --alarm 5 --pretrip 2
+expect 0 "issue on the blank card in the reader" $K --json card issue --meter 123456782
+serial=$(json serial)
+expect 0 "shift" $K shift open
+expect 0 "sell 100.00" $K --json sell --meter 123456782 --amount 100
+[ "$(json state)" = completed ] || { echo "FAIL: sale state"; fails=$((fails + 1)); }
+expect 0 "read" $K --json card read
+[ "$(json cumulative)" = 1000 ] || { echo "FAIL: card cumulative $(json cumulative)"; fails=$((fails + 1)); }
+expect 0 "sell 50.00" $K --json sell --meter 123456782 --amount 50
+sale=$(json sale)
+expect 0 "cancel the last sale" $K --json cancel --sale "$sale" --reason test
+expect 0 "read after cancel" $K --json card read
+[ "$(json cumulative)" = 1000 ] || { echo "FAIL: cumulative after cancel $(json cumulative)"; fails=$((fails + 1)); }
+
+# The card is pulled after 10 bytes of the next sale's token.
+$KV_PCSC_CTL tear 10
+waitcard
+expect 11 "sale with the card pulled midway stays unsettled" $K sell --meter 123456782 --amount 20
+$KV_PCSC_CTL insert
+waitcard
+expect 0 "the next read settles it" $K --json card read
+[ "$(json settled)" = 1 ] || { echo "FAIL: settled $(json settled)"; cat "$dir/out"; fails=$((fails + 1)); }
+expect 0 "no sale left unsettled" $K --json sale unresolved
+[ "$(cat "$dir/out")" = "[]" ] || { echo "FAIL: unresolved $(cat "$dir/out")"; fails=$((fails + 1)); }
+expect 0 "sell again" $K --json sell --meter 123456782 --amount 30
+[ "$(json cumulative)" = 1300 ] || { echo "FAIL: cumulative $(json cumulative) after the torn sale"; fails=$((fails + 1)); }
+
+# Lost card: a blank one replaces it and carries the 13 kWh.
+$K card blank "$dir/new.card" >/dev/null
+$KV_PCSC_CTL insert "$dir/new.card"
+waitcard
+expect 0 "replace" $K --json card replace --meter 123456782 --reason lost
+[ "$(json cumulative)" = 1300 ] || { echo "FAIL: replacement cumulative $(json cumulative)"; fails=$((fails + 1)); }
+[ "$(json replaces)" = "$serial" ] || { echo "FAIL: replaces $(json replaces)"; fails=$((fails + 1)); }
+$KV_PCSC_CTL insert "$KV_VCARD_CARD"
+waitcard
+expect 16 "the old card is refused" $K sell --meter 123456782 --amount 10
+expect 0 "audit" $K audit verify
+echo "$fails failure(s)"
+[ "$fails" -eq 0 ]

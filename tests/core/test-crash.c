@@ -1,0 +1,168 @@
+/* test-crash.c - a sale killed (SIGKILL) at every step, through the real
+ * kilovendctl process; then the next read of the card settles it.
+ *
+ * kilovendctl stops itself at a named point when KILOVEND_TEST_STOP says so
+ * (the documented test hook); this test then kills it with SIGKILL, so what
+ * is checked is exactly what a crash there leaves: database and card file. */
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core-fixture.h"
+
+static const char *ctl_path;
+
+static char **ctl_env(Fx *f, const char *stop)
+{
+    char **env = g_get_environ();
+    env = g_environ_setenv(env, "KILOVEND_DB", f->db, TRUE);
+    env = g_environ_setenv(env, "KILOVEND_KEYS", f->keys, TRUE);
+    env = g_environ_setenv(env, "KILOVEND_USER", "admin", TRUE);
+    env = g_environ_setenv(env, "KILOVEND_PASSWORD", FX_ADMIN_PW, TRUE);
+    env = g_environ_setenv(env, "KILOVEND_PASSPHRASE", FX_PASSPHRASE, TRUE);
+    if (stop)
+        env = g_environ_setenv(env, "KILOVEND_TEST_STOP", stop, TRUE);
+    else
+        env = g_environ_unsetenv(env, "KILOVEND_TEST_STOP");
+    return env;
+}
+
+/* Run kilovendctl; if stop is set, kill -9 it when it stops there.
+ * Returns TRUE if it was killed at the point. */
+static gboolean run_ctl(Fx *f, const char *stop, const char *card, const char *const *args,
+                        int *exit_code)
+{
+    g_auto(GStrv) env = ctl_env(f, stop);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    GPid pid;
+    int status;
+    g_ptr_array_add(argv, (char *)ctl_path);
+    g_ptr_array_add(argv, "--quiet");
+    g_ptr_array_add(argv, "--card-file");
+    g_ptr_array_add(argv, (char *)card);
+    for (int i = 0; args[i]; i++)
+        g_ptr_array_add(argv, (char *)args[i]);
+    g_ptr_array_add(argv, NULL);
+    g_assert_true(g_spawn_async(NULL, (char **)argv->pdata, env, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                                NULL, &pid, NULL));
+    g_assert_cmpint(waitpid(pid, &status, WUNTRACED), ==, pid);
+    if (WIFSTOPPED(status)) {
+        kill(pid, SIGKILL);
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+        g_assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+        return TRUE;
+    }
+    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return FALSE;
+}
+
+static void crash_at(Fx *f, const char *point, gboolean expect_on_card)
+{
+    g_autofree char *card = fx_path(f, "crash.card");
+    g_autoptr(KvCardLink) link = NULL;
+    g_autoptr(GError) e = NULL;
+    static const char *const sell[] = { "sell", "--meter", "123456782", "--amount", "100", NULL };
+    static const char *const read[] = { "card", "read", NULL };
+    g_autoptr(GPtrArray) open = NULL;
+    g_autoptr(KvSale) s = NULL, next = NULL;
+    kv_card_view before, after;
+    int rc = -1;
+
+    if (!g_file_test(card, G_FILE_TEST_EXISTS)) {
+        static const guint8 factory[3] = { 0xFF, 0xFF, 0xFF };
+        g_autoptr(KvCardRecord) r = NULL;
+        g_assert_true(kv_card_file_create_blank(card, factory, &e));
+        link = kv_card_link_open_file(card, &e);
+        r = kv_card_issue(f->st, link, FX_M1, &e);
+        g_assert_no_error(e);
+        g_clear_pointer(&link, kv_card_link_free);
+    }
+    link = kv_card_link_open_file(card, &e);
+    fx_decode(f, link, &before);
+    g_clear_pointer(&link, kv_card_link_free);
+
+    g_assert_true(run_ctl(f, point, card, sell, &rc));
+    /* Nothing is settled yet: the sale is pending or written. */
+    {
+        g_autoptr(GPtrArray) un = kv_sale_list_unresolved(f->st, &e);
+        g_assert_cmpuint(un->len, ==, g_str_equal(point, "sale-completed") ? 0 : 1);
+    }
+    /* The card is read again at the counter. */
+    g_assert_false(run_ctl(f, NULL, card, read, &rc));
+    g_assert_cmpint(rc, ==, 0);
+    open = kv_sale_list_unresolved(f->st, &e);
+    g_assert_cmpuint(open->len, ==, 0);
+    link = kv_card_link_open_file(card, &e);
+    fx_decode(f, link, &after);
+    s = kv_sale_get(f->st, 1 + (gint64)0, &e);
+    {
+        sqlite3 *h;
+        sqlite3_stmt *q;
+        g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
+        sqlite3_prepare_v2(h, "SELECT max(id) FROM sales", -1, &q, NULL);
+        sqlite3_step(q);
+        g_clear_pointer(&s, kv_sale_free);
+        s = kv_sale_get(f->st, sqlite3_column_int64(q, 0), &e);
+        sqlite3_finalize(q);
+        sqlite3_close(h);
+    }
+    g_assert_nonnull(s);
+    if (expect_on_card) {
+        g_assert_cmpint(s->state, ==, KV_SALE_COMPLETED);
+        g_assert_cmpuint(after.token.seq, ==, s->seq);
+    } else if (after.token.seq == s->seq) {
+        /* card-byte points: depends on where the cut fell */
+        g_assert_cmpint(s->state, ==, KV_SALE_COMPLETED);
+    } else {
+        g_assert_cmpint(s->state, ==, KV_SALE_FAILED);
+        g_assert_cmpuint(after.token.seq, ==, before.token.seq);
+    }
+    /* Never doubled, never lost: the next sale continues from the card. */
+    next = fx_sell(f, link, FX_M1, 1000, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(next->base_cumulative, ==, after.token.u.credit.cumulative);
+    g_assert_cmpint(g_ascii_strtoll("0", NULL, 10), ==, 0);
+    {
+        g_autoptr(KvMeter) m = kv_meter_get(f->st, FX_M1, &e);
+        sqlite3 *h;
+        sqlite3_stmt *q;
+        g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
+        sqlite3_prepare_v2(h, "SELECT sum(energy) FROM sales WHERE state = 'completed'", -1, &q, NULL);
+        sqlite3_step(q);
+        g_assert_cmpint(sqlite3_column_int64(q, 0), ==, m->cumulative_sold);
+        sqlite3_finalize(q);
+        sqlite3_close(h);
+    }
+}
+
+static void test_point(Fx *f, gconstpointer data)
+{
+    const char *point = data;
+    crash_at(f, point, g_str_equal(point, "sale-card-written") || g_str_equal(point, "sale-written") ||
+                           g_str_equal(point, "sale-completed"));
+    {
+        g_autoptr(GError) e = NULL;
+        g_autoptr(KvAuditReport) r = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
+        g_assert_cmpuint(r->problems->len, ==, 0);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const points[] = { "sale-pending", "card-byte:1", "card-byte:2",
+                                          "card-byte:20", "card-byte:37", "card-byte:38",
+                                          "card-byte:45", "sale-card-written", "sale-written",
+                                          "sale-completed" };
+    g_setenv("TZ", "UTC", TRUE);
+    g_test_init(&argc, &argv, NULL);
+    ctl_path = g_getenv("KILOVENDCTL");
+    g_assert_nonnull(ctl_path);
+    for (guint i = 0; i < G_N_ELEMENTS(points); i++) {
+        g_autofree char *name = g_strdup_printf("/crash/kill-at/%s", points[i]);
+        g_test_add(name, Fx, points[i], fx_setup, test_point, fx_teardown);
+    }
+    return g_test_run();
+}

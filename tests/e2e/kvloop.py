@@ -1,0 +1,306 @@
+"""kvloop.py - the parts of the whole loop, driven as a utility runs them.
+
+Station: kilovendctl on a real SQLite ledger and key file, writing cards
+through pcscd into kilovend-vcard (tests/pcsc/kv-pcsc-env).  Reader: the
+virtual card's reader, from which the card is taken to the meter and back.
+Meter: kilovend-meter-sim on the host, or the same program built for
+Cortex-M3 and run in QEMU (tests/e2e/arm).  Ledger: the money check.
+
+Standard library only.  Each helper raises Failure with what happened.
+"""
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import time
+
+PASSPHRASE = "e2e key file passphrase"
+PASSWORD = "e2e-Admin-password-1"
+
+
+class Failure(Exception):
+    pass
+
+
+class Checks:
+    """Named checks, printed as they pass or fail; the test fails at the end
+    if any failed (so one run shows every broken rule)."""
+
+    def __init__(self, label):
+        self.label = label
+        self.failed = []
+        self.count = 0
+
+    def check(self, what, cond, detail=""):
+        self.count += 1
+        if cond:
+            print(f"ok   [{self.label}] {what}", flush=True)
+        else:
+            print(f"FAIL [{self.label}] {what} {detail}", flush=True)
+            self.failed.append(what)
+        return cond
+
+    def equal(self, what, got, want):
+        return self.check(what, got == want, f"(got {got!r}, want {want!r})")
+
+    def done(self):
+        print(f"[{self.label}] {self.count - len(self.failed)} of {self.count} checks passed",
+              flush=True)
+        return not self.failed
+
+
+def _last_json(text):
+    for line in reversed(text.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{") or line.startswith("["):
+            try:
+                return json.loads(line)
+            except ValueError:
+                return None
+    return None
+
+
+class Station:
+    """kilovendctl with its own database and key file in workdir."""
+
+    def __init__(self, ctl, workdir, reader=None, card_file=None, extra_env=None):
+        self.ctl = ctl
+        self.workdir = workdir
+        self.reader = reader
+        self.card_file = card_file
+        self.env = dict(os.environ)
+        self.env.update({
+            "KILOVEND_DB": os.path.join(workdir, "kilovend.db"),
+            "KILOVEND_KEYS": os.path.join(workdir, "kilovend.keys"),
+            "KILOVEND_PASSPHRASE": PASSPHRASE,
+            "KILOVEND_PASSWORD": PASSWORD,
+            "KILOVEND_USER": "admin",
+            "TZ": "UTC",
+        })
+        if extra_env:
+            self.env.update(extra_env)
+        self.calls = []
+
+    def card_args(self):
+        if self.card_file:
+            return ["--card-file", self.card_file]
+        if self.reader:
+            return ["--reader", self.reader]
+        return []
+
+    def start(self, *args, card=False, env=None):
+        """Starts kilovendctl and returns the Popen (for crash tests)."""
+        cmd = [self.ctl, "--json"] + (self.card_args() if card else []) + list(args)
+        e = dict(self.env)
+        if env:
+            e.update(env)
+        return subprocess.Popen(cmd, cwd=self.workdir, env=e, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    def run(self, *args, card=False, expect=0, env=None):
+        """Runs kilovendctl; returns (exit code, JSON answer or None, stderr).
+        expect: the exit code wanted (None: any)."""
+        t0 = time.monotonic()
+        p = self.start(*args, card=card, env=env)
+        out, err = p.communicate(timeout=120)
+        self.calls.append((args, time.monotonic() - t0))
+        if expect is not None and p.returncode != expect:
+            raise Failure(f"kilovendctl {' '.join(args)}: exit {p.returncode}, wanted {expect}\n"
+                          f"stdout: {out}\nstderr: {err}")
+        return p.returncode, _last_json(out), err
+
+    def init(self, meter_number, hoarding, alarm, pretrip):
+        """A new station: ledger, admin, key file, a flat tariff, the meter."""
+        self.run("init", "--utility-name", "Kilovend E2E", "--utility-code", "1263927297",
+                 "--currency", "EUR")
+        self.run("tariff", "add", "--code", "FLAT", "--block", "0.20")
+        self.run("meter", "add", "--number", str(meter_number), "--hoarding", hoarding,
+                 "--alarm", alarm, "--pretrip", pretrip, "--tariff", "FLAT", "--phases", "3")
+        self.run("shift", "open", "--float", "0")
+
+    def sale(self, sale_id):
+        rc, j, _ = self.run("sale", "show", str(sale_id), expect=None)
+        return j if rc == 0 else None
+
+    def sales(self):
+        """Every sale in the ledger, read from the SQLite file as an auditor
+        would (read-only), in the shape of `kilovendctl sale show --json`."""
+        db = sqlite3.connect(f"file:{self.env['KILOVEND_DB']}?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT id, state, amount, energy, cumulative FROM sales "
+                              "ORDER BY id").fetchall()
+        finally:
+            db.close()
+        return [{"sale": r[0], "state": r[1], "amount_minor": r[2], "energy_ckwh": r[3],
+                 "cumulative": r[4]} for r in rows]
+
+
+class Reader:
+    """The station's virtual reader (kilovend-vcard in kv-pcsc-env): the card
+    leaves it for the meter and comes back."""
+
+    def __init__(self):
+        self.ctl = os.environ["KV_PCSC_CTL"].split()
+        self.log = os.path.join(os.environ["KV_PCSC_DIR"], "vcard.log")
+        self.card = os.environ["KV_VCARD_CARD"]
+        self.name = os.environ["KV_PCSC_READER"]
+
+    def _count(self, pattern):
+        try:
+            with open(self.log) as f:
+                return len(re.findall(pattern, f.read()))
+        except OSError:
+            return 0
+
+    def _wait(self, pattern, n, what):
+        for _ in range(500):
+            if self._count(pattern) >= n:
+                return
+            time.sleep(0.01)
+        raise Failure(f"the virtual card did not report '{what}'")
+
+    def ctl_cmd(self, *args):
+        subprocess.run(self.ctl + list(args), check=True)
+
+    def remove(self):
+        """Takes the card out; returns once the vcard has saved the file."""
+        n = self._count(r"card removed")
+        self.ctl_cmd("remove")
+        self._wait(r"card removed", n + 1, "card removed")
+
+    def insert(self):
+        """Puts the card back; returns once pcscd can have seen it (it polls
+        vpcd every 400 ms)."""
+        n = self._count(r"inserted")
+        self.ctl_cmd("insert")
+        self._wait(r"inserted", n + 1, "card inserted")
+        time.sleep(1.0)
+
+    def tear(self, nbytes):
+        self.ctl_cmd("tear", str(nbytes))
+
+
+class Meter:
+    """kilovend-meter-sim, on the host or on Cortex-M3 in QEMU."""
+
+    def __init__(self, kind, program, state, config, qemu_run=None, workdir=None):
+        self.kind = kind
+        self.program = program
+        self.state = state
+        self.config = config
+        self.qemu_run = qemu_run
+        self.workdir = workdir
+        self.seconds = 0.0
+        os.makedirs(state, exist_ok=True)
+
+    def cmd(self, *args):
+        argv = ["kilovend-meter-sim", "--state", self.state, "--config", self.config] + list(args)
+        t0 = time.monotonic()
+        if self.kind == "host":
+            p = subprocess.run([self.program] + argv[1:], capture_output=True, text=True,
+                               timeout=120)
+        else:
+            # The ARM image reads its command line from ./argv (semihosting).
+            with open(os.path.join(self.workdir, "argv"), "w") as f:
+                f.write("".join(a + "\n" for a in argv))
+            p = subprocess.run([self.qemu_run, self.program], cwd=self.workdir,
+                               capture_output=True, text=True, timeout=300)
+        self.seconds += time.monotonic() - t0
+        return p.returncode, p.stdout + p.stderr
+
+    def status(self):
+        rc, out = self.cmd("status", "--json")
+        j = _last_json(out)
+        if rc != 0 or j is None:
+            raise Failure(f"meter status failed ({rc}): {out}")
+        return j
+
+    def insert(self, card):
+        return self.cmd("insert", card)
+
+    def run(self, kw, hours):
+        rc, out = self.cmd("run", "--kw", str(kw), "--hours", str(hours))
+        if rc != 0:
+            raise Failure(f"meter run failed ({rc}): {out}")
+
+    def fail_relay(self, on):
+        rc, out = self.cmd("fail-relay", "on" if on else "off")
+        if rc != 0:
+            raise Failure(f"meter fail-relay failed ({rc}): {out}")
+
+
+def card_token_cumulative(station):
+    """What the card in the reader carries: (newest token's cumulative,
+    readback) through kilovendctl card read (which also imports the
+    readback)."""
+    rc, j, err = station.run("card", "read", card=True, expect=None)
+    if rc != 0 or j is None:
+        raise Failure(f"card read failed ({rc}): {err}")
+    return j
+
+
+def money_check(checks, sales, meter_loaded, card_cumulative):
+    """The ledger's promise, to the minor unit.  The sales the station kept
+    the money for (written, completed) must chain up (each one's cumulative
+    credit is the previous one's plus its energy) to exactly the credit that
+    reached the meter or the card: then every kept sale was delivered and
+    nothing else was (a failed or cancelled sale that reached the card would
+    push the delivered credit above the chain).  None may stay pending.
+    Returns (taken, loaded, on card, failed or cancelled) in minor units:
+    taken = loaded + on card, payments = taken + failed or cancelled."""
+    delivered_to = max(meter_loaded, card_cumulative)
+    taken = loaded = on_card = failed = paid = 0
+    chain = 0
+    for s in sorted(sales, key=lambda x: x["sale"]):
+        amount, state, cum = s["amount_minor"], s["state"], s["cumulative"]
+        paid += amount
+        if state in ("written", "completed"):
+            taken += amount
+            checks.equal(f"sale {s['sale']} continues the chain of credit",
+                         cum, chain + s["energy_ckwh"])
+            chain = cum
+            checks.check(f"sale {s['sale']} ({state}) reached the card or the meter",
+                         cum <= delivered_to,
+                         f"(cumulative {cum}, card {card_cumulative}, meter {meter_loaded})")
+            if cum <= meter_loaded:
+                loaded += amount
+            else:
+                on_card += amount
+        elif state in ("failed", "cancelled"):
+            failed += amount
+        else:
+            checks.check(f"sale {s['sale']} settled", False, f"(state {state})")
+    checks.equal("credit delivered (meter or card) = credit of the sales kept (0.01 kWh)",
+                 delivered_to, chain)
+    checks.equal("money taken = credit loaded + credit on the card (minor units)",
+                 taken, loaded + on_card)
+    checks.equal("payments = money taken + sales failed or cancelled (minor units)",
+                 paid, taken + failed)
+    return taken, loaded, on_card, failed
+
+
+def card_writes(path):
+    """Erase/write cycles the card's main memory has had, from the card file
+    (docs/card-file.md: 256 big-endian counters at offset 272)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return sum(int.from_bytes(data[272 + 4 * i:276 + 4 * i], "big") for i in range(256))
+
+
+def wait_stopped(pid, timeout=60.0):
+    """Waits until the process is stopped (SIGSTOP at a test point)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return False
+        if state == "T":
+            return True
+        if state == "Z":
+            return False
+        time.sleep(0.01)
+    return False

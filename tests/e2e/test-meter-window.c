@@ -1,0 +1,389 @@
+/* test-meter-window.c - kilovend-meter's window under Xvfb, driven through
+ * its controls as a user does: a card sold by the test office (the
+ * contract, as the station writes it) goes from a real kilovend-vcard's
+ * reader into the meter, the credit shows, a load runs it down through
+ * the red lamp, the yellow lamp and the trip, the card recloses, and the
+ * meter cuts off at 0.  Screenshots go to KV_SCREENSHOT_DIR. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <glib/gstdio.h>
+
+#include "fwcards.h"
+#include "kv-meter-lamp.h"
+#include "kv-meter-lcd.h"
+#include "kv-meter-window.h"
+
+#define ALARM 2000   /* 20.00 kWh */
+#define PRETRIP 500  /* 5.00 kWh */
+#define HOARD 10000  /* 100.00 kWh */
+#define SOLD 3000    /* 30.00 kWh */
+
+typedef struct {
+    char *dir;
+    char *prov;
+    char *card;
+    char *fifo;
+    char *vcard_log;
+    GPid vcard;
+    KvMeterModel *model;
+    KvMeterWindow *win;
+} Fixture;
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static gboolean on_timeout_cb(gpointer data)
+{
+    *(gboolean *)data = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop until cond(f) holds or timeout_ms pass. */
+static gboolean wait_for(gboolean (*cond)(Fixture *f), Fixture *f, guint timeout_ms)
+{
+    gboolean timed_out = FALSE;
+    guint id = g_timeout_add(timeout_ms, on_timeout_cb, &timed_out);
+
+    while (!cond(f) && !timed_out)
+        g_main_context_iteration(NULL, TRUE);
+    if (!timed_out)
+        g_source_remove(id);
+    return cond(f);
+}
+
+static void spin(guint ms)
+{
+    gboolean done = FALSE;
+
+    g_timeout_add(ms, on_timeout_cb, &done);
+    while (!done)
+        g_main_context_iteration(NULL, TRUE);
+}
+
+/* The first widget of this type under root with this accessible label. */
+static GtkWidget *find_by_label(GtkWidget *root, const char *label, GType type)
+{
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found;
+        if (G_TYPE_CHECK_INSTANCE_TYPE(c, type) &&
+            gtk_test_accessible_has_property(GTK_ACCESSIBLE(c), GTK_ACCESSIBLE_PROPERTY_LABEL)) {
+            g_autofree char *diff = gtk_test_accessible_check_property(
+                GTK_ACCESSIBLE(c), GTK_ACCESSIBLE_PROPERTY_LABEL, label);
+            if (!diff)
+                return c;
+        }
+        found = find_by_label(c, label, type);
+        if (found)
+            return found;
+    }
+    return NULL;
+}
+
+static GtkWidget *control_of(Fixture *f, const char *label, GType type)
+{
+    GtkWidget *w = find_by_label(GTK_WIDGET(f->win), label, type);
+
+    if (!w)
+        g_error("no control labelled '%s' in the meter window", label);
+    return w;
+}
+
+static GtkWidget *find_by_name(GtkWidget *root, const char *name)
+{
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found;
+        if (strcmp(gtk_widget_get_name(c), name) == 0)
+            return c;
+        found = find_by_name(c, name);
+        if (found)
+            return found;
+    }
+    return NULL;
+}
+
+/* A reading or status label, by its widget name. */
+static const char *label_text(Fixture *f, const char *name)
+{
+    GtkWidget *w = find_by_name(GTK_WIDGET(f->win), name);
+
+    if (!GTK_IS_LABEL(w))
+        g_error("no label named '%s' in the meter window", name);
+    return gtk_label_get_text(GTK_LABEL(w));
+}
+
+static const char *lcd(Fixture *f)
+{
+    return kv_meter_lcd_get_text(KV_METER_LCD(control_of(f, "Meter display", KV_TYPE_METER_LCD)));
+}
+
+static gboolean lamp(Fixture *f, const char *name)
+{
+    return kv_meter_lamp_get_on(KV_METER_LAMP(control_of(f, name, KV_TYPE_METER_LAMP)));
+}
+
+static void screenshot(Fixture *f, const char *name)
+{
+    const char *dir = g_getenv("KV_SCREENSHOT_DIR");
+    GtkWidget *w = GTK_WIDGET(f->win);
+    g_autoptr(GdkPaintable) paintable = NULL;
+    g_autoptr(GtkSnapshot) snap = NULL;
+    g_autoptr(GskRenderNode) node = NULL;
+    g_autoptr(GdkTexture) texture = NULL;
+    g_autofree char *file = NULL;
+    int width = gtk_widget_get_width(w), height = gtk_widget_get_height(w);
+
+    if (!dir)
+        return;
+    spin(100); /* let the frame clock draw what changed */
+    g_assert_cmpint(width, >, 0);
+    g_mkdir_with_parents(dir, 0755);
+    paintable = gtk_widget_paintable_new(w);
+    snap = gtk_snapshot_new();
+    gdk_paintable_snapshot(paintable, snap, width, height);
+    node = gtk_snapshot_free_to_node(g_steal_pointer(&snap));
+    g_assert_nonnull(node);
+    texture = gsk_renderer_render_texture(gtk_native_get_renderer(GTK_NATIVE(w)), node,
+                                          &GRAPHENE_RECT_INIT(0, 0, width, height));
+    file = g_strdup_printf("%s/%s.png", dir, name);
+    g_assert_true(gdk_texture_save_to_png(texture, file));
+    g_test_message("screenshot %s", file);
+}
+
+static void click(Fixture *f, const char *label)
+{
+    GtkWidget *b = control_of(f, label, GTK_TYPE_BUTTON);
+
+    g_assert_true(gtk_widget_get_sensitive(b));
+    g_signal_emit_by_name(b, "clicked");
+}
+
+static void set_load_kw(Fixture *f, double kw)
+{
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(control_of(f, "Load L1 (kW)", GTK_TYPE_SPIN_BUTTON)), kw);
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(control_of(f, "Load L2 (kW)", GTK_TYPE_SPIN_BUTTON)), kw);
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(control_of(f, "Load L3 (kW)", GTK_TYPE_SPIN_BUTTON)), kw);
+}
+
+static void set_speed(Fixture *f, guint speed)
+{
+    GtkDropDown *dd = GTK_DROP_DOWN(control_of(f, "Time speed", GTK_TYPE_DROP_DOWN));
+
+    for (guint i = 0; i < kv_meter_window_n_speeds; i++)
+        if (kv_meter_window_speeds[i] == speed)
+            gtk_drop_down_set_selected(dd, i);
+    g_assert_cmpuint(kv_meter_model_get_speed(f->model), ==, speed);
+}
+
+static gboolean card_in_meter(Fixture *f)
+{
+    return kv_meter_model_get_card_place(f->model) == KV_CARD_IN_METER;
+}
+static gboolean red_on(Fixture *f) { return lamp(f, "Red lamp"); }
+static gboolean yellow_on(Fixture *f) { return lamp(f, "Yellow lamp"); }
+static gboolean cut_off(Fixture *f) { return strcmp(lcd(f), "0000.00kWh") == 0; }
+
+/* The vcard's log says the card went back into the station's reader. */
+static gboolean vcard_has_card_back(Fixture *f)
+{
+    g_autofree char *log = NULL;
+    const char *removed, *inserted;
+
+    if (!g_file_get_contents(f->vcard_log, &log, NULL, NULL))
+        return FALSE;
+    removed = strstr(log, "card removed");
+    inserted = removed ? strstr(removed, "inserted") : NULL;
+    return inserted != NULL;
+}
+
+static void write_file(const char *path, const void *data, gsize len)
+{
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(g_file_set_contents(path, data, (gssize)len, &error));
+}
+
+/* ---- fixture ------------------------------------------------------------ */
+
+static void fixture_setup(Fixture *f, gconstpointer data)
+{
+    fw_office office;
+    uint8_t prov[KV_PROVISION_LEN], file[SLE_FILE_SIZE];
+    sle4442 card;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *state = NULL;
+    const char *vcard = g_getenv("KV_VCARD_BIN");
+    int log_fd;
+    const char *argv[] = {vcard, "--card", NULL, "--control", NULL, "--port", "39963", NULL};
+
+    f->dir = g_dir_make_tmp("kv-meter-window-XXXXXX", &error);
+    g_assert_no_error(error);
+    f->prov = g_build_filename(f->dir, "prov.bin", NULL);
+    f->card = g_build_filename(f->dir, "user.card", NULL);
+    f->fifo = g_build_filename(f->dir, "vcard.ctl", NULL);
+    f->vcard_log = g_build_filename(f->dir, "vcard.log", NULL);
+    state = g_build_filename(f->dir, "meter", NULL);
+
+    /* A provisioned meter and a card sold for it, made with the contract. */
+    fw_office_init(&office, 0x4B560001u, 12345678);
+    fw_office_provision(&office, ALARM, PRETRIP, HOARD, 0, 0, prov);
+    write_file(f->prov, prov, sizeof prov);
+    fw_card_issue(&card, &office, KV_CARD_USER, 1001);
+    g_assert_cmpint(fw_card_sell(&card, &office, SOLD, -1), ==, KV_OK);
+    sle_save(&card, file);
+    write_file(f->card, file, sizeof file);
+
+    /* The station's virtual reader holds the card (no pcscd is needed for
+     * the hand-over: it goes through the vcard's control FIFO and the file). */
+    g_assert_nonnull(vcard);
+    argv[2] = f->card;
+    argv[4] = f->fifo;
+    log_fd = g_open(f->vcard_log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    g_assert_cmpint(log_fd, >=, 0);
+    g_assert_true(g_spawn_async_with_fds(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                         NULL, NULL, &f->vcard, -1, log_fd, log_fd, &error));
+    g_assert_no_error(error);
+    close(log_fd);
+    for (int i = 0; i < 200; i++) {
+        struct stat st;
+        if (stat(f->fifo, &st) == 0 && S_ISFIFO(st.st_mode))
+            break;
+        g_usleep(10000);
+    }
+    spin(300);
+
+    f->model = kv_meter_model_new(state, f->prov, &error);
+    g_assert_no_error(error);
+    kv_meter_model_set_card(f->model, f->card, f->fifo);
+    f->win = kv_meter_window_new(NULL, f->model);
+    gtk_window_present(GTK_WINDOW(f->win));
+    spin(300);
+}
+
+static void fixture_teardown(Fixture *f, gconstpointer data)
+{
+    int status = 0;
+
+    gtk_window_destroy(GTK_WINDOW(f->win));
+    g_assert_finalize_object(f->model);
+    kill(f->vcard, SIGTERM);
+    waitpid(f->vcard, &status, 0);
+    g_spawn_close_pid(f->vcard);
+    g_assert_true(WIFEXITED(status));
+    if (g_test_failed()) {
+        g_autofree char *log = NULL;
+        if (g_file_get_contents(f->vcard_log, &log, NULL, NULL))
+            g_test_message("vcard log:\n%s", log);
+    }
+    g_unlink(f->prov);
+    g_unlink(f->card);
+    g_unlink(f->fifo);
+    g_unlink(f->vcard_log);
+    {
+        g_autofree char *nv = g_build_filename(f->dir, "meter", "nv.bin", NULL);
+        g_autofree char *state = g_build_filename(f->dir, "meter", NULL);
+        g_unlink(nv);
+        g_rmdir(state);
+    }
+    g_rmdir(f->dir);
+    g_free(f->dir);
+    g_free(f->prov);
+    g_free(f->card);
+    g_free(f->fifo);
+    g_free(f->vcard_log);
+}
+
+/* ---- the test ----------------------------------------------------------- */
+
+static void test_purchase_runs_down(Fixture *f, gconstpointer data)
+{
+    gint32 before;
+
+    /* A fresh meter: no credit, the relay open at zero. */
+    g_assert_cmpstr(label_text(f, "remaining"), ==, "0.00 kWh");
+    g_assert_cmpstr(label_text(f, "card-place"), ==, "Card at the station");
+    screenshot(f, "meter-window-1-fresh");
+
+    /* Insert card: the vcard lets it go, the meter loads 30 kWh. */
+    click(f, "Insert card");
+    g_assert_cmpint(kv_meter_model_get_card_place(f->model), ==, KV_CARD_MOVING);
+    g_assert_true(wait_for(card_in_meter, f, 5000));
+    g_assert_cmpstr(label_text(f, "remaining"), ==, "30.00 kWh");
+    g_assert_cmpstr(lcd(f), ==, "Ld 0030.00kWh");
+    g_assert_true(kv_meter_model_get_relay_closed(f->model));
+    g_assert_nonnull(strstr(label_text(f, "relay"), "closed"));
+    g_assert_false(lamp(f, "Red lamp"));
+    g_assert_false(lamp(f, "Yellow lamp"));
+    g_assert_cmpstr(label_text(f, "card-place"), ==, "Card in the meter");
+    screenshot(f, "meter-window-2-loaded");
+
+    /* Take the card out: it goes back into the station's reader. */
+    click(f, "Take card out");
+    g_assert_true(wait_for(vcard_has_card_back, f, 5000));
+
+    /* A 9 kW load at an hour per second: the credit drops. */
+    set_load_kw(f, 3.0);
+    before = kv_meter_model_get_remaining(f->model);
+    set_speed(f, 600);
+    spin(500);
+    g_assert_cmpint(kv_meter_model_get_remaining(f->model), <, before);
+    g_assert_cmpstr(label_text(f, "power"), ==, "9.000 kW");
+
+    /* Below the alarm level (20 kWh) the red lamp lights, power stays on. */
+    set_speed(f, 3600);
+    g_assert_true(wait_for(red_on, f, 10000));
+    g_assert_cmpint(kv_meter_model_get_remaining(f->model), <, ALARM);
+    g_assert_false(lamp(f, "Yellow lamp"));
+    g_assert_true(kv_meter_model_get_relay_closed(f->model));
+    set_speed(f, 0);
+    screenshot(f, "meter-window-3-red");
+
+    /* Below pre-trip (5 kWh): the yellow lamp, and the relay trips. */
+    set_speed(f, 3600);
+    g_assert_true(wait_for(yellow_on, f, 10000));
+    set_speed(f, 0);
+    g_assert_cmpint(kv_meter_model_get_remaining(f->model), <, PRETRIP);
+    g_assert_cmpint(kv_meter_model_get_remaining(f->model), >, 0);
+    g_assert_false(kv_meter_model_get_relay_closed(f->model));
+    g_assert_nonnull(strstr(label_text(f, "relay"), "open (tripped)"));
+    screenshot(f, "meter-window-4-tripped");
+
+    /* Inserting the card closes the relay again until 0. */
+    click(f, "Insert card");
+    g_assert_true(wait_for(card_in_meter, f, 5000));
+    g_assert_true(kv_meter_model_get_relay_closed(f->model));
+    g_assert_nonnull(strstr(label_text(f, "relay"), "closed (reclosed)"));
+    g_assert_true(lamp(f, "Yellow lamp"));
+
+    /* At 0 the relay opens and the display shows 0000.00kWh. */
+    set_speed(f, 3600);
+    g_assert_true(wait_for(cut_off, f, 10000));
+    set_speed(f, 0);
+    g_assert_cmpint(kv_meter_model_get_remaining(f->model), ==, 0);
+    g_assert_false(kv_meter_model_get_relay_closed(f->model));
+    g_assert_nonnull(strstr(label_text(f, "relay"), "open (cut-off)"));
+    screenshot(f, "meter-window-5-cutoff");
+
+    /* The button steps to the next page: total energy. */
+    click(f, "Press button");
+    g_assert_true(g_str_has_prefix(lcd(f), "E "));
+    g_assert_cmpstr(label_text(f, "energy"), ==, "30.00 kWh");
+    g_assert_nonnull(gtk_widget_get_first_child(control_of(f, "Event log", GTK_TYPE_LIST_BOX)));
+}
+
+int main(int argc, char **argv)
+{
+    g_setenv("GSK_RENDERER", "cairo", TRUE);
+    gtk_test_init(&argc, &argv, NULL);
+    adw_init();
+    g_object_set(gtk_settings_get_default(), "gtk-enable-animations", FALSE, NULL);
+    g_test_add("/meter-window/purchase-runs-down", Fixture, NULL, fixture_setup,
+               test_purchase_runs_down, fixture_teardown);
+    return g_test_run();
+}

@@ -1,0 +1,208 @@
+/* bench-core.c - the station core's figures.
+ *
+ *   bench-core rate DIR N        N real sales (pending, card write, written,
+ *                                completed) on a card file, synchronous=FULL
+ *   bench-core volume DIR N      generate N sales (with their audit rows) in
+ *                                one transaction, then time the daily report,
+ *                                the shift (Z) report and a customer history,
+ *                                and print the database size per sale
+ */
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kv-core.h"
+#include "kv-station-private.h"
+
+#define PASS "bench passphrase"
+#define PW "benchpass1"
+
+static KvStation *station(const char *dir, char **db_out)
+{
+    KvInitParams p = { "Bench Power", 4711, "KES", 2, 1, "admin", PW };
+    g_autofree char *db = g_build_filename(dir, "bench.db", NULL);
+    g_autofree char *keys = g_build_filename(dir, "bench.keys", NULL);
+    g_autoptr(GError) e = NULL;
+    KvStation *st;
+    KvTariff t = { 0 };
+    g_mkdir_with_parents(dir, 0700);
+    if (!kv_station_init(db, &p, &e) || !kv_keyfile_generate(keys, PASS, &e))
+        g_error("%s", e->message);
+    st = kv_station_open(db, keys, &e);
+    if (!st || !kv_station_login(st, "admin", PW, &e) ||
+        !kv_station_unlock_keys(st, PASS, NULL, NULL, &e))
+        g_error("%s", e->message);
+    g_strlcpy(t.code, "DEFAULT", sizeof t.code);
+    t.n_blocks = 2;
+    t.blocks[0] = (KvTariffBlock){ 5000, 10000000 };
+    t.blocks[1] = (KvTariffBlock){ 0, 25000000 };
+    t.vat_bp = 1600;
+    if (!kv_tariff_add(st, &t, NULL, &e) || !kv_shift_open(st, 0, &e))
+        g_error("%s", e->message);
+    *db_out = g_steal_pointer(&db);
+    return st;
+}
+
+static guint32 meter_number(guint i)
+{
+    guint32 base = 10000000 + i;
+    return base * 10 + kv_meter_check_digit(base);
+}
+
+static void rate(const char *dir, guint n)
+{
+    g_autofree char *db = NULL, *card = g_build_filename(dir, "bench.card", NULL);
+    KvStation *st = station(dir, &db);
+    static const guint8 factory[3] = { 0xFF, 0xFF, 0xFF };
+    KvMeter m = { 0 };
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) link = NULL;
+    g_autoptr(KvCardRecord) rec = NULL;
+    KvSaleRequest req = { 100, 0 };
+    gint64 t0;
+    m.number = meter_number(1);
+    m.hoarding_limit = 0x7FFFFFFF;
+    if (!kv_meter_add(st, &m, &e) || !kv_card_file_create_blank(card, factory, &e) ||
+        !(link = kv_card_link_open_file(card, &e)) || !(rec = kv_card_issue(st, link, m.number, &e)))
+        g_error("%s", e->message);
+    t0 = g_get_monotonic_time();
+    for (guint i = 0; i < n; i++) {
+        KvSale *s = kv_sale_sell(st, link, m.number, &req, &e);
+        if (!s)
+            g_error("%s", e->message);
+        kv_sale_free(s);
+    }
+    printf("rate: %u complete sales in %.2f s = %.1f sales/s (synchronous=FULL, WAL, 3 commits "
+           "per sale, card file on the same disk)\n", n,
+           (double)(g_get_monotonic_time() - t0) / 1e6,
+           n / ((double)(g_get_monotonic_time() - t0) / 1e6));
+    kv_station_free(st);
+}
+
+static double timed_ms(gint64 t0)
+{
+    return (double)(g_get_monotonic_time() - t0) / 1000.0;
+}
+
+static void volume(const char *dir, guint n)
+{
+    g_autofree char *db = NULL;
+    KvStation *st = station(dir, &db);
+    g_autoptr(GError) e = NULL;
+    const guint n_meters = 20000, per_day = 3000;
+    gint64 start = 1700000000 - (gint64)(n / per_day + 1) * 86400;
+    gint64 t0 = g_get_monotonic_time(), shift = 0, mid_day = 0;
+    guint64 size;
+    GStatBuf sb;
+    KvStmt *s;
+
+    if (!kv_db_begin(st, &e))
+        g_error("%s", e->message);
+    for (guint i = 0; i < n_meters; i++) {
+        KvStmt *c = kv_db_stmt(st, "INSERT INTO customers(id, account, name, address, created_at) "
+                                   "VALUES (?, printf('C%06d', ?1), printf('Customer %d', ?1), "
+                                   "'Street', 0)", &e);
+        KvStmt *m = kv_db_stmt(st, "INSERT INTO meters(number, customer_id, key_version, "
+                                   "psc_key_version, alarm_level, pretrip_level, hoarding_limit, "
+                                   "created_at) VALUES (?, ?, 1, 1, 1000, 500, 100000, 0)", &e);
+        KvStmt *k = kv_db_stmt(st, "INSERT INTO cards(serial, meter_number, type, status, "
+                                   "issued_at) VALUES (?, ?, 1, 'active', 0)", &e);
+        sqlite3_bind_int64(c, 1, i + 1);
+        kv_db_step_done(st, c, "c", &e);
+        kv_stmt_release(c);
+        sqlite3_bind_int64(m, 1, meter_number(i));
+        sqlite3_bind_int64(m, 2, i + 1);
+        kv_db_step_done(st, m, "m", &e);
+        kv_stmt_release(m);
+        sqlite3_bind_int64(k, 1, i + 1);
+        sqlite3_bind_int64(k, 2, meter_number(i));
+        kv_db_step_done(st, k, "k", &e);
+        kv_stmt_release(k);
+    }
+    s = kv_db_stmt(st, "INSERT INTO sales(meter_number, customer_id, card_serial, tariff_id, "
+                       "cashier_id, shift_id, state, created_at, updated_at, amount, fixed_charge, "
+                       "debt_recovered, energy_net, vat, energy, blocks, office, seq, "
+                       "base_cumulative, cumulative) VALUES (?1, ?2, ?3, 1, 1, ?4, 'completed', ?5, "
+                       "?5, 11600, 0, 0, 10000, 1600, 1000, "
+                       "'[{\"energy\":1000,\"price_e4\":10000000,\"cost_e6\":10000000000}]', 1, "
+                       "?6, ?7, ?7 + 1000)", &e);
+    for (guint i = 0; i < n; i++) {
+        guint meter = i % n_meters, k = i / n_meters;
+        gint64 at = start + (gint64)i * 86400 / per_day;
+        g_autofree char *obj = NULL, *d1 = NULL, *d2 = NULL;
+        if (i % per_day == 0) {
+            KvStmt *sh = kv_db_stmt(st, "INSERT INTO shifts(cashier_id, opened_at, closed_at) "
+                                        "VALUES (1, ?, ?)", &e);
+            sqlite3_bind_int64(sh, 1, at);
+            sqlite3_bind_int64(sh, 2, at + 86000);
+            kv_db_step_done(st, sh, "shift", &e);
+            kv_stmt_release(sh);
+            shift = sqlite3_last_insert_rowid(st->db);
+        }
+        sqlite3_bind_int64(s, 1, meter_number(meter));
+        sqlite3_bind_int64(s, 2, meter + 1);
+        sqlite3_bind_int64(s, 3, meter + 1);
+        sqlite3_bind_int64(s, 4, shift);
+        sqlite3_bind_int64(s, 5, at);
+        sqlite3_bind_int64(s, 6, k + 2);
+        sqlite3_bind_int64(s, 7, (gint64)k * 1000);
+        if (!kv_db_step_done(st, s, "sale", &e))
+            g_error("%s", e->message);
+        kv_stmt_release(s);
+        /* The audit rows a real sale writes: pending and completed. */
+        obj = g_strdup_printf("sale:%u", i + 1);
+        d1 = kv_audit_sale_detail("pending", 11600, 1000, k + 2, (k + 1) * 1000, meter + 1);
+        d2 = kv_audit_sale_detail("completed", 11600, 1000, k + 2, (k + 1) * 1000, meter + 1);
+        if (!kv_audit_append(st, "sale.pending", obj, d1, &e) ||
+            !kv_audit_append(st, "sale.completed", obj, d2, &e))
+            g_error("%s", e->message);
+        if (i == n / 2)
+            mid_day = at;
+        if ((i + 1) % 1000000 == 0)
+            fprintf(stderr, "%u sales generated\n", i + 1);
+    }
+    if (!kv_db_commit(st, &e))
+        g_error("%s", e->message);
+    kv_db_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
+    printf("volume: %u sales + %u audit rows generated in %.1f s\n", n, 2 * n,
+           timed_ms(t0) / 1000.0);
+    g_stat(db, &sb);
+    size = (guint64)sb.st_size;
+    printf("volume: database %.1f MiB, %.0f bytes per sale (sale row, indexes, 2 audit rows)\n",
+           (double)size / 1048576.0, (double)size / n);
+    {
+        g_autoptr(KvTable) t = NULL;
+        gint64 mid_shift = kv_db_int(st, "SELECT max(id) / 2 FROM shifts", 1);
+        t0 = g_get_monotonic_time();
+        t = kv_report_daily(st, mid_day, &e);
+        printf("volume: daily report (%s) %.1f ms\n", t && t->rows->len ? "ok" : "EMPTY", timed_ms(t0));
+        g_clear_pointer(&t, kv_table_free);
+        t0 = g_get_monotonic_time();
+        t = kv_report_shift(st, mid_shift, &e);
+        printf("volume: shift Z report %.1f ms\n", timed_ms(t0));
+        g_clear_pointer(&t, kv_table_free);
+        t0 = g_get_monotonic_time();
+        t = kv_report_customer(st, n_meters / 2, &e);
+        printf("volume: customer history (%u sales) %.1f ms\n", t ? t->rows->len : 0, timed_ms(t0));
+        g_clear_pointer(&t, kv_table_free);
+        t0 = g_get_monotonic_time();
+        t = kv_report_monthly(st, mid_day, &e);
+        printf("volume: monthly report %.1f ms\n", timed_ms(t0));
+    }
+    kv_station_free(st);
+}
+
+int main(int argc, char **argv)
+{
+    g_setenv("TZ", "UTC", TRUE);
+    if (argc != 4) {
+        fprintf(stderr, "usage: bench-core rate|volume DIR N\n");
+        return 2;
+    }
+    if (strcmp(argv[1], "rate") == 0)
+        rate(argv[2], (guint)atoi(argv[3]));
+    else
+        volume(argv[2], (guint)atoi(argv[3]));
+    return 0;
+}
