@@ -68,6 +68,17 @@ typedef struct {
     gboolean readback_imported; /* a new readback went into meter_readings */
     gint reconciled;            /* sales resolved by this read */
     guint32 credit_on_card;     /* token cumulative - readback cumulative_loaded */
+    /* The readback shows the meter loaded more than this station sold to
+     * it (possible cloned cancel or extracted key, docs/security-model.md):
+     * by how much (0.01 kWh), and whether this read recorded it in the audit
+     * log (only a newly imported readback is recorded). */
+    guint32 anomaly_excess;
+    gboolean anomaly_recorded;
+    /* The meter's key version in the ledger after the read, the key change
+     * under way (0: none), and whether this read confirmed a key change. */
+    guint meter_key_version;
+    guint meter_key_target;
+    gboolean key_changed;
 } KvCardReadResult;
 
 /* Any role, keys unlocked.  Decodes the card with its meter's keys, imports
