@@ -675,9 +675,23 @@ GPtrArray *kv_card_batch(KvStation *st, const char *csv_path, KvNextCardFunc nex
                          gpointer next_data, KvProgressFunc progress, gpointer user_data,
                          GCancellable *cancellable, GError **error)
 {
+    return kv_card_batch_full(st, csv_path, next_card, NULL, next_data, progress, user_data,
+                              cancellable, error);
+}
+
+static gboolean batch_stop(const GError *e)
+{
+    return g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+           g_error_matches(e, KV_CORE_ERROR, KV_CORE_ERROR_CANCELLED);
+}
+
+GPtrArray *kv_card_batch_full(KvStation *st, const char *csv_path, KvNextCardFunc next_card,
+                              KvCardDoneFunc card_done, gpointer next_data,
+                              KvProgressFunc progress, gpointer user_data,
+                              GCancellable *cancellable, GError **error)
+{
     g_autoptr(GPtrArray) rows = NULL;
     GPtrArray *out;
-    KvCsvRow *header;
     gint col;
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
         return NULL;
@@ -688,8 +702,6 @@ GPtrArray *kv_card_batch(KvStation *st, const char *csv_path, KvNextCardFunc nex
                     "%s: the first line must be a header with a 'meter' column", csv_path);
         return NULL;
     }
-    header = rows->pdata[0];
-    (void)header;
     out = g_ptr_array_new_with_free_func((GDestroyNotify)kv_batch_row_free);
     for (guint i = 1; i < rows->len; i++) {
         KvCsvRow *r = rows->pdata[i];
@@ -697,6 +709,7 @@ GPtrArray *kv_card_batch(KvStation *st, const char *csv_path, KvNextCardFunc nex
         g_autoptr(GError) local = NULL;
         g_autoptr(KvCardLink) link = NULL;
         g_autoptr(KvCardRecord) rec = NULL;
+        gboolean stop = FALSE;
         g_ptr_array_add(out, res);
         res->line = r->line;
         if (progress)
@@ -707,7 +720,7 @@ GPtrArray *kv_card_batch(KvStation *st, const char *csv_path, KvNextCardFunc nex
         }
         if (!kv_meter_number_parse(kv_csv_field(r, col), &res->meter, &local)) {
             res->message = g_strdup(local->message);
-            continue;
+            goto done;
         }
         {
             g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT serial FROM cards WHERE meter_number = ? "
@@ -721,25 +734,36 @@ GPtrArray *kv_card_batch(KvStation *st, const char *csv_path, KvNextCardFunc nex
         if (res->serial) {
             res->ok = res->skipped = TRUE;
             res->message = g_strdup_printf("already has card %u", res->serial);
-            continue;
+            goto done;
         }
         link = next_card(res->meter, i - 1, rows->len - 1, next_data, cancellable, &local);
         if (!link) {
             /* The operator stopped: the rows done so far stay done. */
             res->message = g_strdup(local ? local->message : "stopped");
-            if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-                g_error_matches(local, KV_CORE_ERROR, KV_CORE_ERROR_CANCELLED))
-                break;
-            continue;
+            stop = batch_stop(local);
+            goto done;
         }
         rec = kv_card_issue(st, link, res->meter, &local);
         if (!rec) {
             res->message = g_strdup(local->message);
-            continue;
+            goto done;
         }
         res->ok = TRUE;
         res->serial = rec->serial;
         res->message = g_strdup_printf("issued card %u", rec->serial);
+    done:
+        g_clear_error(&local);
+        if (card_done && !card_done(res, link, next_data, cancellable, &local)) {
+            if (!batch_stop(local)) {
+                char *m = g_strdup_printf("%s; %s", res->message ? res->message : "",
+                                          local->message);
+                g_free(res->message);
+                res->message = m;
+            }
+            stop = TRUE;
+        }
+        if (stop)
+            break;
     }
     if (progress)
         progress(rows->len - 1, rows->len - 1, "cards", user_data);

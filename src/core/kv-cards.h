@@ -59,6 +59,17 @@ void kv_batch_row_free(KvBatchRow *r);
 GPtrArray *kv_card_batch(KvStation *st, const char *csv_path, KvNextCardFunc next_card,
                          gpointer next_data, KvProgressFunc progress, gpointer user_data,
                          GCancellable *cancellable, GError **error);
+/* The same, and card_done (optional) is called after every row with its
+ * result and the card used (NULL if the row needed none: skipped, bad
+ * meter number, or next_card failed), so a front end reports each card as
+ * it is done and waits for it to be taken out.  card_done returning FALSE
+ * (with an error) stops the batch like a failing next_card. */
+typedef gboolean (*KvCardDoneFunc)(const KvBatchRow *row, KvCardLink *card, gpointer user_data,
+                                   GCancellable *cancellable, GError **error);
+GPtrArray *kv_card_batch_full(KvStation *st, const char *csv_path, KvNextCardFunc next_card,
+                              KvCardDoneFunc card_done, gpointer next_data,
+                              KvProgressFunc progress, gpointer user_data,
+                              GCancellable *cancellable, GError **error);
 
 /* What a card read gave. */
 typedef struct {

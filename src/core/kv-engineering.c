@@ -485,11 +485,11 @@ KvEngineeringCard *kv_card_engineering(KvStation *st, KvCardLink *card, guint32 
     return reuse(st, card, m, req, &id, error);
 }
 
-GArray *kv_meters_needing_key_change(KvStation *st, GError **error)
+GArray *kv_meters_needing_key_change(KvStation *st, guint current, GError **error)
 {
     g_autoptr(KvStmt) s = NULL;
     GArray *out;
-    if (!kv_station_keys_unlocked(st)) {
+    if (!current && !kv_station_keys_unlocked(st)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
                     "the keys are locked: a supervisor must unlock them first");
         return NULL;
@@ -498,7 +498,7 @@ GArray *kv_meters_needing_key_change(KvStation *st, GError **error)
                        "ORDER BY number", error);
     if (!s)
         return NULL;
-    sqlite3_bind_int(s, 1, (int)kv_station_key_version(st));
+    sqlite3_bind_int(s, 1, (int)(current ? current : kv_station_key_version(st)));
     out = g_array_new(FALSE, FALSE, sizeof(guint32));
     while (sqlite3_step(s) == SQLITE_ROW) {
         guint32 n = (guint32)sqlite3_column_int64(s, 0);

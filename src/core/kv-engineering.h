@@ -63,9 +63,10 @@ KvEngineeringCard *kv_card_engineering(KvStation *st, KvCardLink *card, guint32 
 const char *kv_engineering_type_name(guint card_type);
 guint kv_engineering_type_from_name(const char *name);
 
-/* Meters whose key version is below the keyring's current one (they need a
- * key-change card), as guint32 numbers in a GArray.  Keys unlocked. */
-GArray *kv_meters_needing_key_change(KvStation *st, GError **error);
+/* Active meters whose key version is below `current` (0: the keyring's
+ * current version, keys unlocked): they need a key-change card.  guint32
+ * meter numbers in a GArray. */
+GArray *kv_meters_needing_key_change(KvStation *st, guint current, GError **error);
 
 G_END_DECLS
 
