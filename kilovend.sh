@@ -18,7 +18,7 @@ libssl-dev libpcsclite-dev pcscd vsmartcard-vpcd pcsc-tools libpango1.0-dev libc
 gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi qemu-system-arm
 clang libclang-rt-14-dev llvm
 xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi imagemagick
-appstream desktop-file-utils gettext poppler-utils iproute2 util-linux
+appstream desktop-file-utils gettext locales poppler-utils iproute2 util-linux
 debhelper devscripts lintian fakeroot dpkg-dev help2man"
 
 as_root() {

@@ -1,0 +1,859 @@
+/* kv-admin-page.c - the station's administration.
+ *
+ * Receipt and printer settings are this station's GSettings.  Tariffs,
+ * users, keys, backups and restores are the core's, run on the session's
+ * worker; the core checks the role of whoever is signed in and its refusal
+ * is shown as is. */
+#define G_LOG_DOMAIN "kv-admin-page"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "kv-admin-page.h"
+#include "kv-widget-util.h"
+
+struct _KvAdminPage {
+    GtkWidget parent_instance;
+
+    KvSession *session;
+    GSettings *settings;
+    GCancellable *backup_cancel;
+    gboolean filling_readers;
+
+    /* Template children */
+    GtkListBox *tariffs_list;
+    GtkListBox *users_list;
+    AdwComboRow *reader_row;
+    GtkStringList *reader_model;
+    GtkLabel *reader_status_label;
+    AdwEntryRow *receipt_header_row;
+    AdwEntryRow *receipt_footer_row;
+    AdwEntryRow *printer_row;
+    GtkSwitch *auto_print_switch;
+    GtkSpinButton *copies_spin;
+    GtkProgressBar *backup_progress;
+    GtkButton *backup_cancel_button;
+    GtkLabel *backup_status_label;
+};
+
+G_DEFINE_FINAL_TYPE(KvAdminPage, kv_admin_page, GTK_TYPE_WIDGET)
+
+static GtkWindow *parent_window(KvAdminPage *self)
+{
+    return GTK_WINDOW(gtk_widget_get_root(GTK_WIDGET(self)));
+}
+
+static void show_message(KvAdminPage *self, const char *title, const char *body)
+{
+    GtkWidget *dialog = adw_message_dialog_new(parent_window(self), title, body);
+
+    adw_message_dialog_add_response(ADW_MESSAGE_DIALOG(dialog), "close", _("_Close"));
+    gtk_window_present(GTK_WINDOW(dialog));
+}
+
+/* A dialog with a column of labelled fields; "ok" runs the form. */
+static GtkWidget *form_dialog_new(KvAdminPage *self, const char *title, const char *body,
+                                  const char *ok_label, GtkWidget **fields,
+                                  const char *const *labels, guint n)
+{
+    GtkWidget *dialog = adw_message_dialog_new(parent_window(self), title, body);
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+
+    for (guint i = 0; i < n; i++) {
+        GtkWidget *label = gtk_label_new(labels[i]);
+
+        gtk_label_set_xalign(GTK_LABEL(label), 0);
+        gtk_widget_add_css_class(label, "caption-heading");
+        gtk_box_append(GTK_BOX(box), label);
+        gtk_box_append(GTK_BOX(box), fields[i]);
+        gtk_accessible_update_property(GTK_ACCESSIBLE(fields[i]),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL, labels[i], -1);
+    }
+    adw_message_dialog_set_extra_child(ADW_MESSAGE_DIALOG(dialog), box);
+    adw_message_dialog_add_responses(ADW_MESSAGE_DIALOG(dialog), "cancel", _("_Cancel"), "ok",
+                                     ok_label, NULL);
+    adw_message_dialog_set_response_appearance(ADW_MESSAGE_DIALOG(dialog), "ok",
+                                               ADW_RESPONSE_SUGGESTED);
+    adw_message_dialog_set_default_response(ADW_MESSAGE_DIALOG(dialog), "ok");
+    adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
+    return dialog;
+}
+
+static const char *field_text(GtkWidget *field)
+{
+    return gtk_editable_get_text(GTK_EDITABLE(field));
+}
+
+/* ---- lists: users and tariffs ---------------------------------------------------- */
+
+typedef struct {
+    GPtrArray *users;  /* KvUser, or NULL with users_error */
+    char *users_error;
+    KvTariff tariff;
+    gboolean have_tariff;
+    char *tariff_error;
+} Lists;
+
+static void lists_free(Lists *l)
+{
+    g_clear_pointer(&l->users, g_ptr_array_unref);
+    g_free(l->users_error);
+    g_free(l->tariff_error);
+    g_free(l);
+}
+
+static gpointer lists_in_worker(KvSession *session, KvStation *st, gpointer data,
+                                GCancellable *cancellable, GError **error)
+{
+    Lists *l = g_new0(Lists, 1);
+    g_autoptr(GError) local = NULL;
+
+    l->users = kv_user_list(st, &local);
+    if (l->users == NULL)
+        l->users_error = g_strdup(local->message);
+    g_clear_error(&local);
+    /* The core lists no tariff codes: the default code is the one meters
+     * get, shown with the version in force now. */
+    l->have_tariff = kv_tariff_get_effective(st, "DEFAULT", kv_now(), &l->tariff, &local);
+    if (!l->have_tariff)
+        l->tariff_error = g_strdup(local->message);
+    return l;
+}
+
+/* A price per kWh (1/10000 of a minor unit): the currency's decimals, more
+ * only when the price has them. */
+static char *format_price(KvAdminPage *self, gint64 price_e4, guint digits)
+{
+    g_autofree char *number = kv_decimal_format(price_e4, digits + 4);
+    char *end = number + strlen(number) - 1;
+    guint trimmed = 0;
+
+    while (trimmed < 4 && *end == '0') {
+        *end-- = '\0';
+        trimmed++;
+    }
+    if (*end == '.')
+        *end = '\0';
+    return g_strdup_printf("%s %s", number, kv_session_get_currency(self->session));
+}
+
+static char *percent_text(guint bp)
+{
+    return g_strdup_printf("%u.%02u %%", bp / 100, bp % 100);
+}
+
+static void on_lists_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvAdminPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+    Lists *l = kv_session_run_finish(KV_SESSION(source), result, &error);
+
+    if (l == NULL)
+        return;
+    kv_list_box_remove_all(self->users_list);
+    if (l->users != NULL) {
+        for (guint i = 0; i < l->users->len; i++) {
+            KvUser *u = g_ptr_array_index(l->users, i);
+            g_autofree char *sub = g_strdup_printf("%s%s%s", u->full_name,
+                                                   u->active ? "" : _(" · disabled"),
+                                                   u->locked_until > kv_now()
+                                                       ? _(" · locked out")
+                                                       : "");
+            gtk_list_box_append(self->users_list,
+                                kv_value_row_new(u->login, sub, kv_session_role_label(u->role)));
+        }
+    } else {
+        gtk_list_box_append(self->users_list, kv_value_row_new(l->users_error, NULL, ""));
+    }
+
+    kv_list_box_remove_all(self->tariffs_list);
+    if (l->have_tariff) {
+        KvTariff *t = &l->tariff;
+        g_autofree char *vat = percent_text(t->vat_bp);
+        g_autofree char *debt = percent_text(t->debt_bp);
+        g_autofree char *fixed = kv_session_format_money(self->session, t->fixed_monthly);
+        g_autofree char *sub = g_strdup_printf(_("VAT %s · fixed %s a month · debt recovery %s"),
+                                               vat, fixed, debt);
+        g_autoptr(GString) blocks = g_string_new(NULL);
+        guint digits = kv_session_get_currency_digits(self->session);
+
+        for (guint i = 0; i < t->n_blocks; i++) {
+            g_autofree char *price = format_price(self, t->blocks[i].price_e4, digits);
+            g_autofree char *upto = t->blocks[i].upto > 0 ? kv_energy_format(t->blocks[i].upto)
+                                                          : NULL;
+            if (upto != NULL)
+                g_string_append_printf(blocks, _("%sup to %s kWh: %s"), i ? "; " : "", upto,
+                                       price);
+            else
+                g_string_append_printf(blocks, _("%sabove: %s"), i ? "; " : "", price);
+        }
+        gtk_list_box_append(self->tariffs_list,
+                            kv_value_row_new(t->code, sub, blocks->str));
+    } else {
+        gtk_list_box_append(self->tariffs_list, kv_value_row_new(l->tariff_error, NULL, ""));
+    }
+    lists_free(l);
+}
+
+static void refresh_lists(KvAdminPage *self)
+{
+    if (self->session != NULL && kv_session_get_signed_in(self->session))
+        kv_session_run_async(self->session, lists_in_worker, NULL, NULL,
+                             (GDestroyNotify)lists_free, NULL, on_lists_cb, g_object_ref(self));
+}
+
+/* ---- add a user ------------------------------------------------------------------- */
+
+typedef struct {
+    char *login, *full_name, *password;
+    KvRole role;
+} NewUser;
+
+static void new_user_free(NewUser *u)
+{
+    g_free(u->login);
+    g_free(u->full_name);
+    if (u->password != NULL)
+        kv_wipe_string(u->password);
+    g_free(u);
+}
+
+static gpointer add_user_in_worker(KvSession *session, KvStation *st, gpointer data,
+                                   GCancellable *cancellable, GError **error)
+{
+    NewUser *u = data;
+
+    return kv_user_add(st, u->login, u->full_name, u->role, u->password, error)
+               ? GINT_TO_POINTER(1)
+               : NULL;
+}
+
+static void on_admin_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvAdminPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+
+    if (kv_session_run_finish(KV_SESSION(source), result, &error) == NULL)
+        show_message(self, _("Not Done"), error->message);
+    refresh_lists(self);
+}
+
+static void on_add_user_response_cb(AdwMessageDialog *dialog, const char *response,
+                                    KvAdminPage *self)
+{
+    GtkWidget **f = g_object_get_data(G_OBJECT(dialog), "fields");
+    NewUser *u;
+
+    if (g_strcmp0(response, "ok") != 0)
+        return;
+    if (g_strcmp0(field_text(f[3]), field_text(f[4])) != 0) {
+        show_message(self, _("Not Done"), _("The two passwords differ: type them again."));
+        return;
+    }
+    u = g_new0(NewUser, 1);
+    u->login = g_strdup(field_text(f[0]));
+    u->full_name = g_strdup(field_text(f[1]));
+    u->role = (KvRole)(gtk_drop_down_get_selected(GTK_DROP_DOWN(f[2])) + KV_ROLE_CASHIER);
+    u->password = g_strdup(field_text(f[3]));
+    gtk_editable_set_text(GTK_EDITABLE(f[3]), "");
+    gtk_editable_set_text(GTK_EDITABLE(f[4]), "");
+    kv_session_run_async(self->session, add_user_in_worker, u, (GDestroyNotify)new_user_free,
+                         NULL, NULL, on_admin_done_cb, g_object_ref(self));
+}
+
+static void kv_admin_page_user_add(GtkWidget *widget, const char *action_name, GVariant *param)
+{
+    KvAdminPage *self = KV_ADMIN_PAGE(widget);
+    static const char *roles[] = {N_("Cashier"), N_("Supervisor"), N_("Administrator"), NULL};
+    const char *labels[] = {_("User name"), _("Full name"), _("Role"), _("Password"),
+                            _("Password again")};
+    const char *role_names[4];
+    GtkWidget **f = g_new0(GtkWidget *, 5);
+    GtkWidget *dialog;
+
+    for (guint i = 0; i < 4; i++)
+        role_names[i] = roles[i] != NULL ? _(roles[i]) : NULL;
+    f[0] = gtk_entry_new();
+    f[1] = gtk_entry_new();
+    f[2] = gtk_drop_down_new_from_strings(role_names);
+    f[3] = gtk_password_entry_new();
+    f[4] = gtk_password_entry_new();
+    dialog = form_dialog_new(self, _("Add a User"),
+                             _("The core checks that you are an administrator."), _("_Add"), f,
+                             labels, 5);
+    g_object_set_data_full(G_OBJECT(dialog), "fields", f, g_free);
+    g_signal_connect_object(dialog, "response", G_CALLBACK(on_add_user_response_cb), self, 0);
+    gtk_window_present(GTK_WINDOW(dialog));
+}
+
+/* ---- a new tariff version ------------------------------------------------------------ */
+
+typedef struct {
+    KvTariff tariff;
+    char *name;
+} NewTariff;
+
+static void new_tariff_free(NewTariff *t)
+{
+    g_free(t->name);
+    g_free(t);
+}
+
+static gpointer add_tariff_in_worker(KvSession *session, KvStation *st, gpointer data,
+                                     GCancellable *cancellable, GError **error)
+{
+    NewTariff *t = data;
+
+    if (!kv_tariff_validate(&t->tariff, error))
+        return NULL;
+    return kv_tariff_add(st, &t->tariff, t->name, error) > 0 ? GINT_TO_POINTER(1) : NULL;
+}
+
+/* A percentage with up to two decimals, in basis points. */
+static gboolean parse_percent(const char *text, guint *bp, GError **error)
+{
+    gint64 v = 0;
+
+    if (!kv_decimal_parse(text, 2, 10000, &v, error))
+        return FALSE;
+    *bp = (guint)v;
+    return TRUE;
+}
+
+/* "50:1.20, 1.80": the first 50 kWh of the month at 1.20 a kWh, then 1.80. */
+static gboolean parse_blocks(KvAdminPage *self, const char *text, KvTariff *t, GError **error)
+{
+    g_auto(GStrv) parts = g_strsplit(text, ",", -1);
+    guint digits = kv_session_get_currency_digits(self->session);
+
+    t->n_blocks = 0;
+    for (guint i = 0; parts[i] != NULL; i++) {
+        g_auto(GStrv) kv = g_strsplit(g_strstrip(parts[i]), ":", 2);
+        const char *price = kv[1] != NULL ? kv[1] : kv[0];
+
+        if (t->n_blocks == KV_TARIFF_MAX_BLOCKS) {
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                        _("At most %d blocks."), KV_TARIFF_MAX_BLOCKS);
+            return FALSE;
+        }
+        if (kv[1] != NULL && !kv_energy_parse(g_strstrip(kv[0]), 0,
+                                              &t->blocks[t->n_blocks].upto, error))
+            return FALSE;
+        /* Prices in 1/10000 of a minor unit: four more decimals. */
+        if (!kv_decimal_parse(g_strstrip((char *)price), digits + 4, 0,
+                              &t->blocks[t->n_blocks].price_e4, error))
+            return FALSE;
+        t->n_blocks++;
+    }
+    return TRUE;
+}
+
+static void on_tariff_response_cb(AdwMessageDialog *dialog, const char *response,
+                                  KvAdminPage *self)
+{
+    GtkWidget **f = g_object_get_data(G_OBJECT(dialog), "fields");
+    g_autoptr(GError) error = NULL;
+    NewTariff *t;
+
+    if (g_strcmp0(response, "ok") != 0)
+        return;
+    t = g_new0(NewTariff, 1);
+    g_strlcpy(t->tariff.code, field_text(f[0]), sizeof t->tariff.code);
+    t->name = g_strdup(field_text(f[1]));
+    t->tariff.effective_from = kv_now();
+    if (!parse_percent(field_text(f[2]), &t->tariff.vat_bp, &error) ||
+        !kv_session_parse_money(self->session, field_text(f[3]), &t->tariff.fixed_monthly,
+                                &error) ||
+        !parse_percent(field_text(f[4]), &t->tariff.debt_bp, &error) ||
+        !parse_blocks(self, field_text(f[5]), &t->tariff, &error)) {
+        show_message(self, _("Not Done"), error->message);
+        new_tariff_free(t);
+        return;
+    }
+    kv_session_run_async(self->session, add_tariff_in_worker, t,
+                         (GDestroyNotify)new_tariff_free, NULL, NULL, on_admin_done_cb,
+                         g_object_ref(self));
+}
+
+static void kv_admin_page_tariff_new(GtkWidget *widget, const char *action_name,
+                                     GVariant *param)
+{
+    KvAdminPage *self = KV_ADMIN_PAGE(widget);
+    const char *labels[] = {_("Code"), _("Name"), _("VAT (%)"), _("Fixed monthly charge"),
+                            /* xgettext:no-c-format */
+                            _("Debt recovery (% of each purchase)"),
+                            _("Blocks: kWh of the month:price, …, last price")};
+    GtkWidget **f = g_new0(GtkWidget *, 6);
+    GtkWidget *dialog;
+
+    for (guint i = 0; i < 6; i++)
+        f[i] = gtk_entry_new();
+    gtk_editable_set_text(GTK_EDITABLE(f[0]), "DEFAULT");
+    gtk_editable_set_text(GTK_EDITABLE(f[2]), "0");
+    gtk_editable_set_text(GTK_EDITABLE(f[3]), "0");
+    gtk_editable_set_text(GTK_EDITABLE(f[4]), "0");
+    gtk_entry_set_placeholder_text(GTK_ENTRY(f[5]), "50:1.20, 1.80");
+    dialog = form_dialog_new(self, _("New Tariff Version"),
+                             _("It takes effect now for every meter on this code; earlier sales "
+                               "keep the prices they were sold at."),
+                             _("_Create"), f, labels, 6);
+    g_object_set_data_full(G_OBJECT(dialog), "fields", f, g_free);
+    g_signal_connect_object(dialog, "response", G_CALLBACK(on_tariff_response_cb), self, 0);
+    gtk_window_present(GTK_WINDOW(dialog));
+}
+
+/* ---- keys --------------------------------------------------------------------------------- */
+
+typedef struct {
+    char *path;
+    char *old_pass;
+    char *new_pass;
+} KeyJob;
+
+static void key_job_free(KeyJob *k)
+{
+    g_free(k->path);
+    if (k->old_pass != NULL)
+        kv_wipe_string(k->old_pass);
+    if (k->new_pass != NULL)
+        kv_wipe_string(k->new_pass);
+    g_free(k);
+}
+
+static gpointer key_job_in_worker(KvSession *session, KvStation *st, gpointer data,
+                                  GCancellable *cancellable, GError **error)
+{
+    KeyJob *k = data;
+    guint version;
+
+    /* Key file operations need a supervisor at least, as unlocking does. */
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
+        return NULL;
+    if (k->new_pass != NULL)
+        return kv_keyfile_passwd(k->path, k->old_pass, k->new_pass, error)
+                   ? g_strdup(_("The key file passphrase is changed. Use the new one from the "
+                                "next shift."))
+                   : NULL;
+    version = kv_keyfile_rotate(k->path, k->old_pass, error);
+    if (version == 0)
+        return NULL;
+    /* New cards and tokens use the new version once the keys are unlocked
+     * again. */
+    kv_station_lock_keys(st);
+    return g_strdup_printf(_("New meters and key-change cards now use key version %u. The keys "
+                             "are locked: a supervisor unlocks them again (close and reopen "
+                             "the shift)."),
+                           version);
+}
+
+static void on_key_job_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvAdminPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = kv_session_run_finish(KV_SESSION(source), result, &error);
+
+    show_message(self, text != NULL ? _("Done") : _("Not Done"),
+                 text != NULL ? text : error->message);
+}
+
+static void on_key_response_cb(AdwMessageDialog *dialog, const char *response,
+                               KvAdminPage *self)
+{
+    GtkWidget **f = g_object_get_data(G_OBJECT(dialog), "fields");
+    gboolean rotate = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(dialog), "rotate"));
+    KeyJob *k;
+
+    if (g_strcmp0(response, "ok") != 0)
+        return;
+    if (!rotate && g_strcmp0(field_text(f[1]), field_text(f[2])) != 0) {
+        show_message(self, _("Not Done"), _("The two new passphrases differ: type them again."));
+        return;
+    }
+    k = g_new0(KeyJob, 1);
+    k->path = g_strdup(kv_session_get_keys_path(self->session));
+    k->old_pass = g_strdup(field_text(f[0]));
+    if (!rotate)
+        k->new_pass = g_strdup(field_text(f[1]));
+    for (guint i = 0; i < (rotate ? 1u : 3u); i++)
+        gtk_editable_set_text(GTK_EDITABLE(f[i]), "");
+    kv_session_run_async(self->session, key_job_in_worker, k, (GDestroyNotify)key_job_free,
+                         g_free, NULL, on_key_job_cb, g_object_ref(self));
+}
+
+static void key_dialog(KvAdminPage *self, gboolean rotate)
+{
+    const char *labels[] = {_("Current passphrase"), _("New passphrase"),
+                            _("New passphrase again")};
+    guint n = rotate ? 1 : 3;
+    GtkWidget **f = g_new0(GtkWidget *, 3);
+    GtkWidget *dialog;
+
+    for (guint i = 0; i < n; i++)
+        f[i] = gtk_password_entry_new();
+    dialog = form_dialog_new(
+        self, rotate ? _("Rotate the Meter Key?") : _("Change the Key File Passphrase"),
+        rotate ? _("A new master key version is made and becomes current. Meters move to it "
+                   "with key-change cards.")
+               : NULL,
+        rotate ? _("_Rotate") : _("_Change"), f, labels, n);
+    g_object_set_data_full(G_OBJECT(dialog), "fields", f, g_free);
+    g_object_set_data(G_OBJECT(dialog), "rotate", GINT_TO_POINTER(rotate));
+    g_signal_connect_object(dialog, "response", G_CALLBACK(on_key_response_cb), self, 0);
+    gtk_window_present(GTK_WINDOW(dialog));
+}
+
+static void kv_admin_page_key_passwd(GtkWidget *widget, const char *action_name,
+                                     GVariant *param)
+{
+    key_dialog(KV_ADMIN_PAGE(widget), FALSE);
+}
+
+static void kv_admin_page_key_rotate(GtkWidget *widget, const char *action_name,
+                                     GVariant *param)
+{
+    key_dialog(KV_ADMIN_PAGE(widget), TRUE);
+}
+
+/* ---- reader -------------------------------------------------------------------------------- */
+
+static gpointer readers_in_worker(KvSession *session, KvStation *st, gpointer data,
+                                  GCancellable *cancellable, GError **error)
+{
+    KvCardService *svc = kv_session_worker_card_service(session, error);
+
+    return svc != NULL ? kv_card_service_list_readers(svc, error) : NULL;
+}
+
+static void on_readers_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvAdminPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+    g_auto(GStrv) readers = kv_session_run_finish(KV_SESSION(source), result, &error);
+    g_autofree char *wanted = self->settings != NULL
+                                  ? g_settings_get_string(self->settings, "reader-name")
+                                  : g_strdup("");
+    guint selected = 0;
+    guint n;
+
+    self->filling_readers = TRUE;
+    n = g_list_model_get_n_items(G_LIST_MODEL(self->reader_model));
+    gtk_string_list_splice(self->reader_model, 0, n, NULL);
+    gtk_string_list_append(self->reader_model, _("The first reader found"));
+    for (guint i = 0; readers != NULL && readers[i] != NULL; i++) {
+        gtk_string_list_append(self->reader_model, readers[i]);
+        if (g_strcmp0(readers[i], wanted) == 0)
+            selected = i + 1;
+    }
+    adw_combo_row_set_selected(self->reader_row, selected);
+    self->filling_readers = FALSE;
+    if (readers == NULL)
+        gtk_label_set_label(self->reader_status_label, error->message);
+    else if (readers[0] == NULL)
+        gtk_label_set_label(self->reader_status_label,
+                            _("No reader is connected. Plug one in and press Refresh."));
+    else
+        gtk_label_set_label(self->reader_status_label,
+                            kv_card_watcher_get_message(kv_session_get_watcher(self->session)));
+}
+
+static void kv_admin_page_readers_refresh(GtkWidget *widget, const char *action_name,
+                                          GVariant *param)
+{
+    KvAdminPage *self = KV_ADMIN_PAGE(widget);
+
+    if (self->session != NULL)
+        kv_session_run_async(self->session, readers_in_worker, NULL, NULL,
+                             (GDestroyNotify)g_strfreev, NULL, on_readers_cb,
+                             g_object_ref(self));
+}
+
+static void on_reader_selected_cb(AdwComboRow *row, GParamSpec *pspec, KvAdminPage *self)
+{
+    guint i = adw_combo_row_get_selected(row);
+    const char *name = i == 0 || i == GTK_INVALID_LIST_POSITION
+                           ? ""
+                           : gtk_string_list_get_string(self->reader_model, i);
+
+    if (self->filling_readers || name == NULL)
+        return;
+    if (self->settings != NULL)
+        g_settings_set_string(self->settings, "reader-name", name);
+    if (self->session != NULL && kv_session_get_watcher(self->session) != NULL)
+        kv_card_watcher_set_reader(kv_session_get_watcher(self->session), name);
+}
+
+/* ---- backup and restore ---------------------------------------------------------------------- */
+
+typedef struct {
+    KvAdminPage *page;
+    char *path;
+    GCancellable *cancellable;
+} BackupData;
+
+static void backup_data_free(BackupData *b)
+{
+    g_clear_object(&b->page);
+    g_clear_object(&b->cancellable);
+    g_free(b->path);
+    g_free(b);
+}
+
+typedef struct {
+    KvAdminPage *page;
+    double fraction;
+} BackupProgress;
+
+static gboolean deliver_backup_progress(gpointer data)
+{
+    BackupProgress *p = data;
+
+    gtk_progress_bar_set_fraction(p->page->backup_progress, p->fraction);
+    g_object_unref(p->page);
+    g_free(p);
+    return G_SOURCE_REMOVE;
+}
+
+static void on_backup_progress(guint64 done, guint64 total, const char *what, gpointer data)
+{
+    BackupData *b = data;
+    BackupProgress *p = g_new0(BackupProgress, 1);
+
+    p->page = g_object_ref(b->page);
+    p->fraction = total > 0 ? (double)done / (double)total : 0.0;
+    /* Default priority: delivered before the result of the job, which
+     * comes after it. */
+    g_idle_add_full(G_PRIORITY_DEFAULT, deliver_backup_progress, p, NULL);
+}
+
+static gpointer backup_in_worker(KvSession *session, KvStation *st, gpointer data,
+                                 GCancellable *cancellable, GError **error)
+{
+    BackupData *b = data;
+
+    return kv_station_backup(st, b->path, on_backup_progress, b, b->cancellable, error)
+               ? g_strdup(b->path)
+               : NULL;
+}
+
+static void set_backup_busy(KvAdminPage *self, gboolean busy)
+{
+    gtk_widget_set_visible(GTK_WIDGET(self->backup_progress), busy);
+    gtk_widget_set_visible(GTK_WIDGET(self->backup_cancel_button), busy);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "admin.backup", !busy);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "admin.restore", !busy);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "admin.backup-cancel", busy);
+}
+
+static void on_backup_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvAdminPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *path = kv_session_run_finish(KV_SESSION(source), result, &error);
+    g_autofree char *text = NULL;
+
+    g_clear_object(&self->backup_cancel);
+    set_backup_busy(self, FALSE);
+    if (path != NULL)
+        text = g_strdup_printf(_("Backed up to %s and checked."), path);
+    else
+        text = g_strdup_printf(_("No backup was made: %s"), error->message);
+    gtk_label_set_label(self->backup_status_label, text);
+}
+
+static void on_restore_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvAdminPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+
+    set_backup_busy(self, FALSE);
+    if (!kv_session_restore_finish(KV_SESSION(source), result, &error)) {
+        g_autofree char *text = g_strdup_printf(_("Nothing was restored: %s"), error->message);
+        gtk_label_set_label(self->backup_status_label, text);
+    }
+}
+
+static void on_file_response_cb(GtkNativeDialog *chooser, int response, KvAdminPage *self)
+{
+    gboolean restore = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(chooser), "restore"));
+    g_autoptr(GFile) file = response == GTK_RESPONSE_ACCEPT
+                                ? gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser))
+                                : NULL;
+
+    if (file != NULL) {
+        if (restore)
+            kv_admin_page_restore(self, g_file_peek_path(file));
+        else
+            kv_admin_page_backup(self, g_file_peek_path(file));
+    }
+    g_object_unref(chooser);
+    g_object_unref(self);
+}
+
+static void choose_backup_file(KvAdminPage *self, gboolean restore)
+{
+    GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
+        restore ? _("Restore a Backup") : _("Back Up the Station"), parent_window(self),
+        restore ? GTK_FILE_CHOOSER_ACTION_OPEN : GTK_FILE_CHOOSER_ACTION_SAVE,
+        restore ? _("_Restore") : _("_Back Up"), _("_Cancel"));
+
+    if (!restore) {
+        g_autoptr(GDateTime) now = g_date_time_new_now_local();
+        g_autofree char *name = g_date_time_format(now, "kilovend-%Y%m%d-%H%M.db");
+        gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), name);
+    }
+    g_object_set_data(G_OBJECT(chooser), "restore", GINT_TO_POINTER(restore));
+    g_signal_connect(chooser, "response", G_CALLBACK(on_file_response_cb), g_object_ref(self));
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+}
+
+static void kv_admin_page_backup_action(GtkWidget *widget, const char *action_name,
+                                        GVariant *param)
+{
+    choose_backup_file(KV_ADMIN_PAGE(widget), FALSE);
+}
+
+static void kv_admin_page_restore_action(GtkWidget *widget, const char *action_name,
+                                         GVariant *param)
+{
+    choose_backup_file(KV_ADMIN_PAGE(widget), TRUE);
+}
+
+static void kv_admin_page_backup_cancel(GtkWidget *widget, const char *action_name,
+                                        GVariant *param)
+{
+    KvAdminPage *self = KV_ADMIN_PAGE(widget);
+
+    if (self->backup_cancel != NULL)
+        g_cancellable_cancel(self->backup_cancel);
+}
+
+/* ---- GObject ------------------------------------------------------------------------------ */
+
+static void on_map_cb(GtkWidget *widget, KvAdminPage *self)
+{
+    refresh_lists(self);
+    kv_admin_page_readers_refresh(widget, NULL, NULL);
+}
+
+static void kv_admin_page_dispose(GObject *object)
+{
+    KvAdminPage *self = KV_ADMIN_PAGE(object);
+
+    if (self->backup_cancel != NULL)
+        g_cancellable_cancel(self->backup_cancel);
+    g_clear_object(&self->backup_cancel);
+    gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_ADMIN_PAGE);
+    kv_widget_unparent_children(GTK_WIDGET(self));
+    g_clear_object(&self->session);
+    g_clear_object(&self->settings);
+    G_OBJECT_CLASS(kv_admin_page_parent_class)->dispose(object);
+}
+
+static void kv_admin_page_class_init(KvAdminPageClass *klass)
+{
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+    GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+
+    object_class->dispose = kv_admin_page_dispose;
+
+    gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
+    gtk_widget_class_set_template_from_resource(widget_class,
+                                                "/org/kilovend/Station/kv-admin-page.ui");
+    gtk_widget_class_bind_template_child(widget_class, KvAdminPage, tariffs_list);
+    gtk_widget_class_bind_template_child(widget_class, KvAdminPage, users_list);
+    gtk_widget_class_bind_template_child(widget_class, KvAdminPage, reader_row);
+    gtk_widget_class_bind_template_child(widget_class, KvAdminPage, reader_model);
+    gtk_widget_class_bind_template_child(widget_class, KvAdminPage, reader_status_label);
+    gtk_widget_class_bind_template_child(widget_class, KvAdminPage, receipt_header_row);
+    gtk_widget_class_bind_template_child(widget_class, KvAdminPage, receipt_footer_row);
+    gtk_widget_class_bind_template_child(widget_class, KvAdminPage, printer_row);
+    gtk_widget_class_bind_template_child(widget_class, KvAdminPage, auto_print_switch);
+    gtk_widget_class_bind_template_child(widget_class, KvAdminPage, copies_spin);
+    gtk_widget_class_bind_template_child(widget_class, KvAdminPage, backup_progress);
+    gtk_widget_class_bind_template_child(widget_class, KvAdminPage, backup_cancel_button);
+    gtk_widget_class_bind_template_child(widget_class, KvAdminPage, backup_status_label);
+
+    gtk_widget_class_install_action(widget_class, "admin.user-add", NULL, kv_admin_page_user_add);
+    gtk_widget_class_install_action(widget_class, "admin.tariff-new", NULL,
+                                    kv_admin_page_tariff_new);
+    gtk_widget_class_install_action(widget_class, "admin.key-passwd", NULL,
+                                    kv_admin_page_key_passwd);
+    gtk_widget_class_install_action(widget_class, "admin.key-rotate", NULL,
+                                    kv_admin_page_key_rotate);
+    gtk_widget_class_install_action(widget_class, "admin.readers-refresh", NULL,
+                                    kv_admin_page_readers_refresh);
+    gtk_widget_class_install_action(widget_class, "admin.backup", NULL,
+                                    kv_admin_page_backup_action);
+    gtk_widget_class_install_action(widget_class, "admin.restore", NULL,
+                                    kv_admin_page_restore_action);
+    gtk_widget_class_install_action(widget_class, "admin.backup-cancel", NULL,
+                                    kv_admin_page_backup_cancel);
+}
+
+static void kv_admin_page_init(KvAdminPage *self)
+{
+    gtk_widget_init_template(GTK_WIDGET(self));
+    g_signal_connect(self->reader_row, "notify::selected", G_CALLBACK(on_reader_selected_cb),
+                     self);
+    g_signal_connect(self, "map", G_CALLBACK(on_map_cb), self);
+    set_backup_busy(self, FALSE);
+}
+
+void kv_admin_page_set_session(KvAdminPage *self, KvSession *session, GSettings *settings)
+{
+    g_return_if_fail(KV_IS_ADMIN_PAGE(self));
+
+    g_set_object(&self->session, session);
+    if (!g_set_object(&self->settings, settings) || settings == NULL)
+        return;
+    g_settings_bind(settings, "receipt-header", self->receipt_header_row, "text",
+                    G_SETTINGS_BIND_DEFAULT);
+    g_settings_bind(settings, "receipt-footer", self->receipt_footer_row, "text",
+                    G_SETTINGS_BIND_DEFAULT);
+    g_settings_bind(settings, "printer-name", self->printer_row, "text",
+                    G_SETTINGS_BIND_DEFAULT);
+    g_settings_bind(settings, "receipt-auto-print", self->auto_print_switch, "active",
+                    G_SETTINGS_BIND_DEFAULT);
+    g_settings_bind(settings, "receipt-copies", self->copies_spin, "value",
+                    G_SETTINGS_BIND_DEFAULT);
+}
+
+void kv_admin_page_backup(KvAdminPage *self, const char *path)
+{
+    BackupData *b;
+
+    g_return_if_fail(KV_IS_ADMIN_PAGE(self));
+
+    if (self->session == NULL || self->backup_cancel != NULL)
+        return;
+    self->backup_cancel = g_cancellable_new();
+    b = g_new0(BackupData, 1);
+    b->page = g_object_ref(self);
+    b->path = g_strdup(path);
+    b->cancellable = g_object_ref(self->backup_cancel);
+    gtk_progress_bar_set_fraction(self->backup_progress, 0);
+    gtk_label_set_label(self->backup_status_label, _("Backing up…"));
+    set_backup_busy(self, TRUE);
+    kv_session_run_async(self->session, backup_in_worker, b, (GDestroyNotify)backup_data_free,
+                         g_free, NULL, on_backup_cb, g_object_ref(self));
+}
+
+void kv_admin_page_restore(KvAdminPage *self, const char *path)
+{
+    g_return_if_fail(KV_IS_ADMIN_PAGE(self));
+
+    if (self->session == NULL)
+        return;
+    gtk_label_set_label(self->backup_status_label, _("Restoring…"));
+    set_backup_busy(self, TRUE);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "admin.backup-cancel", FALSE);
+    kv_session_restore_async(self->session, path, NULL, on_restore_cb, g_object_ref(self));
+}
+
+const char *kv_admin_page_get_backup_status(KvAdminPage *self)
+{
+    g_return_val_if_fail(KV_IS_ADMIN_PAGE(self), NULL);
+    return gtk_label_get_label(self->backup_status_label);
+}

@@ -1,0 +1,516 @@
+/* kv-reports-page.c - the shift (Z) report, sales over time, meter use.
+ *
+ * The figures are the core's reports (KvTable); this page charts them and
+ * exports them.  A year of months is twelve reports: the worker runs them
+ * with progress, and Cancel stops between two. */
+#define G_LOG_DOMAIN "kv-reports-page"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "kv-report-pdf.h"
+#include "kv-reports-page.h"
+#include "kv-sales-chart.h"
+#include "kv-widget-util.h"
+
+struct _KvReportsPage {
+    GtkWidget parent_instance;
+
+    KvSession *session;
+    GCancellable *cancel;
+    char *report_title;
+    char *report_text;
+    char *report_csv;
+
+    /* Template children */
+    GtkLabel *z_report_label;
+    GtkDropDown *period_dropdown;
+    KvSalesChart *chart;
+    GtkProgressBar *report_progress;
+    GtkButton *report_cancel_button;
+    GtkLabel *sales_summary_label;
+    AdwEntryRow *consumption_meter_row;
+    GtkListBox *consumption_list;
+};
+
+G_DEFINE_FINAL_TYPE(KvReportsPage, kv_reports_page, GTK_TYPE_WIDGET)
+
+/* ---- Z report ------------------------------------------------------------------ */
+
+static gpointer z_report_in_worker(KvSession *session, KvStation *st, gpointer data,
+                                   GCancellable *cancellable, GError **error)
+{
+    g_autoptr(KvShift) shift = NULL;
+    g_autoptr(KvTable) t = NULL;
+    GError *local = NULL;
+
+    shift = kv_shift_current(st, &local);
+    if (shift == NULL) {
+        if (local != NULL)
+            g_propagate_error(error, local);
+        else
+            g_set_error_literal(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                                _("You have no open shift: there is nothing to report."));
+        return NULL;
+    }
+    t = kv_report_shift(st, shift->id, error);
+    return t != NULL ? kv_table_to_text(t) : NULL;
+}
+
+static void on_z_report_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvReportsPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *text = kv_session_run_finish(KV_SESSION(source), result, &error);
+
+    gtk_label_set_label(self->z_report_label, text != NULL ? text : error->message);
+    gtk_widget_set_visible(GTK_WIDGET(self->z_report_label), TRUE);
+}
+
+static void kv_reports_page_z_report(GtkWidget *widget, const char *action_name,
+                                     GVariant *param)
+{
+    KvReportsPage *self = KV_REPORTS_PAGE(widget);
+
+    if (self->session != NULL)
+        kv_session_run_async(self->session, z_report_in_worker, NULL, NULL, g_free, NULL,
+                             on_z_report_cb, g_object_ref(self));
+}
+
+/* ---- sales over time ---------------------------------------------------------- */
+
+typedef struct {
+    KvReportsPage *page;
+    gboolean monthly;
+    guint digits;
+    GCancellable *cancellable;
+} SeriesData;
+
+typedef struct {
+    GPtrArray *labels;   /* char * */
+    GArray *values;      /* gint64, minor units */
+    gint64 total;
+    GString *text;
+    GString *csv;
+} Series;
+
+static void series_data_free(SeriesData *d)
+{
+    g_clear_object(&d->page);
+    g_clear_object(&d->cancellable);
+    g_free(d);
+}
+
+static void series_free(Series *s)
+{
+    g_ptr_array_unref(s->labels);
+    g_array_unref(s->values);
+    g_string_free(s->text, TRUE);
+    g_string_free(s->csv, TRUE);
+    g_free(s);
+}
+
+typedef struct {
+    KvReportsPage *page;
+    double fraction;
+} Progress;
+
+static gboolean deliver_progress(gpointer data)
+{
+    Progress *p = data;
+
+    gtk_progress_bar_set_fraction(p->page->report_progress, p->fraction);
+    g_object_unref(p->page);
+    g_free(p);
+    return G_SOURCE_REMOVE;
+}
+
+static void post_progress(SeriesData *d, double fraction)
+{
+    Progress *p = g_new0(Progress, 1);
+
+    p->page = g_object_ref(d->page);
+    p->fraction = fraction;
+    /* Default priority: delivered before the result of the job, which
+     * comes after it. */
+    g_idle_add_full(G_PRIORITY_DEFAULT, deliver_progress, p, NULL);
+}
+
+/* The "amount" column of a monthly report row (the core writes plain
+ * decimals in the station's currency). */
+static gint64 row_amount(const KvTable *t, char **cells, guint digits)
+{
+    gint64 v = 0;
+
+    for (guint c = 0; t->columns[c] != NULL; c++)
+        if (g_strcmp0(t->columns[c], "amount") == 0)
+            return kv_decimal_parse(cells[c], digits, 0, &v, NULL) ? v : 0;
+    return 0;
+}
+
+static gpointer series_in_worker(KvSession *session, KvStation *st, gpointer data,
+                                 GCancellable *cancellable, GError **error)
+{
+    SeriesData *d = data;
+    Series *s = g_new0(Series, 1);
+    g_autoptr(GDateTime) now = g_date_time_new_from_unix_local(kv_now());
+    g_autoptr(GDateTime) month0 =
+        g_date_time_new_local(g_date_time_get_year(now), g_date_time_get_month(now), 1, 0, 0, 0);
+    g_autofree char *first_day = NULL;
+    guint n_months = d->monthly ? 12 : 2;
+
+    s->labels = g_ptr_array_new_with_free_func(g_free);
+    s->values = g_array_new(FALSE, FALSE, sizeof(gint64));
+    s->text = g_string_new(NULL);
+    s->csv = g_string_new(NULL);
+    {
+        /* The daily chart shows the 30 days up to today. */
+        g_autoptr(GDateTime) start = g_date_time_add_days(now, -29);
+        first_day = g_date_time_format(start, "%Y-%m-%d");
+    }
+
+    for (guint i = 0; i < n_months; i++) {
+        g_autoptr(GDateTime) month = g_date_time_add_months(month0, -(int)(n_months - 1 - i));
+        g_autoptr(KvTable) t = NULL;
+        gint64 sum = 0;
+
+        if (g_cancellable_set_error_if_cancelled(d->cancellable, error)) {
+            series_free(s);
+            return NULL;
+        }
+        t = kv_report_monthly(st, g_date_time_to_unix(month), error);
+        if (t == NULL) {
+            series_free(s);
+            return NULL;
+        }
+        for (guint r = 0; r < t->rows->len; r++) {
+            char **cells = g_ptr_array_index(t->rows, r);
+            gint64 v = row_amount(t, cells, d->digits);
+
+            sum += v;
+            if (!d->monthly && g_strcmp0(cells[0], first_day) >= 0) {
+                g_autoptr(GDateTime) today = g_date_time_new_from_unix_local(kv_now());
+                g_autofree char *today_s = g_date_time_format(today, "%Y-%m-%d");
+
+                if (g_strcmp0(cells[0], today_s) > 0)
+                    continue;
+                /* "MM-DD" under the bar. */
+                g_ptr_array_add(s->labels, g_strdup(cells[0] + 5));
+                g_array_append_val(s->values, v);
+                s->total += v;
+            }
+        }
+        if (d->monthly) {
+            g_ptr_array_add(s->labels, g_date_time_format(month, "%Y-%m"));
+            g_array_append_val(s->values, sum);
+            s->total += sum;
+        }
+        {
+            g_autofree char *text = kv_table_to_text(t);
+            g_autofree char *csv = kv_table_to_csv(t);
+            g_string_append_printf(s->text, "%s\n", text);
+            g_string_append(s->csv, csv);
+        }
+        post_progress(d, (double)(i + 1) / n_months);
+    }
+    return s;
+}
+
+static void set_report_busy(KvReportsPage *self, gboolean busy)
+{
+    gtk_widget_set_visible(GTK_WIDGET(self->report_progress), busy);
+    gtk_widget_set_visible(GTK_WIDGET(self->report_cancel_button), busy);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "reports.cancel", busy);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "reports.export-csv",
+                                  !busy && self->report_csv != NULL);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "reports.export-pdf",
+                                  !busy && self->report_text != NULL);
+}
+
+static void on_series_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvReportsPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+    Series *s = kv_session_run_finish(KV_SESSION(source), result, &error);
+    gboolean monthly = gtk_drop_down_get_selected(self->period_dropdown) == 1;
+
+    g_clear_object(&self->cancel);
+    if (s == NULL) {
+        set_report_busy(self, FALSE);
+        gtk_label_set_label(self->sales_summary_label,
+                            g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                                ? _("Report cancelled.")
+                                : error->message);
+        return;
+    }
+    kv_sales_chart_set_data(self->chart, (const char *const *)s->labels->pdata,
+                            (const gint64 *)(gpointer)s->values->data, s->values->len,
+                            kv_session_get_currency_digits(self->session));
+    {
+        g_autofree char *total = kv_session_format_money(self->session, s->total);
+        g_autofree char *text = g_strdup_printf(monthly ? _("%s taken in the last 12 months.")
+                                                        : _("%s taken in the last 30 days."),
+                                                total);
+        gtk_label_set_label(self->sales_summary_label, text);
+    }
+    g_free(self->report_title);
+    self->report_title = g_strdup(monthly ? _("Sales by month") : _("Sales by day"));
+    g_free(self->report_text);
+    self->report_text = g_strdup(s->text->str);
+    g_free(self->report_csv);
+    self->report_csv = g_strdup(s->csv->str);
+    series_free(s);
+    set_report_busy(self, FALSE);
+}
+
+static void refresh_sales(KvReportsPage *self)
+{
+    SeriesData *d;
+
+    if (self->session == NULL || !kv_session_get_signed_in(self->session))
+        return;
+    if (self->cancel != NULL)
+        g_cancellable_cancel(self->cancel);
+    g_clear_object(&self->cancel);
+    self->cancel = g_cancellable_new();
+    d = g_new0(SeriesData, 1);
+    d->page = g_object_ref(self);
+    d->monthly = gtk_drop_down_get_selected(self->period_dropdown) == 1;
+    d->digits = kv_session_get_currency_digits(self->session);
+    d->cancellable = g_object_ref(self->cancel);
+    gtk_progress_bar_set_fraction(self->report_progress, 0);
+    set_report_busy(self, TRUE);
+    kv_session_run_async(self->session, series_in_worker, d, (GDestroyNotify)series_data_free,
+                         (GDestroyNotify)series_free, NULL, on_series_cb, g_object_ref(self));
+}
+
+static void on_period_changed_cb(GtkDropDown *dropdown, GParamSpec *pspec, KvReportsPage *self)
+{
+    refresh_sales(self);
+}
+
+static void kv_reports_page_cancel(GtkWidget *widget, const char *action_name, GVariant *param)
+{
+    KvReportsPage *self = KV_REPORTS_PAGE(widget);
+
+    if (self->cancel != NULL)
+        g_cancellable_cancel(self->cancel);
+}
+
+/* ---- exports ------------------------------------------------------------------- */
+
+static void on_export_response_cb(GtkNativeDialog *chooser, int response, KvReportsPage *self)
+{
+    gboolean pdf = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(chooser), "pdf"));
+
+    if (response == GTK_RESPONSE_ACCEPT) {
+        g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = file != NULL ? g_file_get_path(file) : NULL;
+
+        if (path != NULL) {
+            gboolean ok = pdf ? kv_reports_page_export_pdf(self, path, &error)
+                              : kv_reports_page_export_csv(self, path, &error);
+            g_autofree char *text = ok ? g_strdup_printf(_("Exported to %s."), path)
+                                       : g_strdup_printf(_("Not exported: %s"), error->message);
+            gtk_label_set_label(self->sales_summary_label, text);
+        }
+    }
+    g_object_unref(chooser);
+    g_object_unref(self);
+}
+
+static void choose_export(KvReportsPage *self, gboolean pdf)
+{
+    GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
+        pdf ? _("Export the Report as PDF") : _("Export the Report as CSV"),
+        GTK_WINDOW(gtk_widget_get_root(GTK_WIDGET(self))), GTK_FILE_CHOOSER_ACTION_SAVE,
+        _("_Export"), _("_Cancel"));
+
+    gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser),
+                                      pdf ? _("sales-report.pdf") : _("sales-report.csv"));
+    g_object_set_data(G_OBJECT(chooser), "pdf", GINT_TO_POINTER(pdf));
+    g_signal_connect(chooser, "response", G_CALLBACK(on_export_response_cb), g_object_ref(self));
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+}
+
+static void kv_reports_page_export_csv_action(GtkWidget *widget, const char *action_name,
+                                              GVariant *param)
+{
+    choose_export(KV_REPORTS_PAGE(widget), FALSE);
+}
+
+static void kv_reports_page_export_pdf_action(GtkWidget *widget, const char *action_name,
+                                              GVariant *param)
+{
+    choose_export(KV_REPORTS_PAGE(widget), TRUE);
+}
+
+/* ---- meter consumption ------------------------------------------------------------ */
+
+static gpointer meter_in_worker(KvSession *session, KvStation *st, gpointer data,
+                                GCancellable *cancellable, GError **error)
+{
+    return kv_report_meter(st, *(guint32 *)data, error);
+}
+
+static void on_meter_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvReportsPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(KvTable) t = kv_session_run_finish(KV_SESSION(source), result, &error);
+
+    kv_list_box_remove_all(self->consumption_list);
+    if (t == NULL) {
+        gtk_list_box_append(self->consumption_list,
+                            kv_value_row_new(error->message, NULL, ""));
+        return;
+    }
+    for (guint r = 0; r < t->rows->len; r++) {
+        char **cells = g_ptr_array_index(t->rows, r);
+        g_autoptr(GString) sub = g_string_new(NULL);
+        guint n = g_strv_length(t->columns);
+
+        for (guint c = 1; c + 1 < n; c++)
+            g_string_append_printf(sub, "%s%s: %s", c > 1 ? " · " : "", t->columns[c], cells[c]);
+        gtk_list_box_append(self->consumption_list,
+                            kv_value_row_new(cells[0], sub->str, n > 1 ? cells[n - 1] : ""));
+    }
+    if (t->rows->len == 0)
+        gtk_list_box_append(self->consumption_list,
+                            kv_value_row_new(_("No readback from this meter yet"), NULL, ""));
+}
+
+static void on_meter_apply_cb(AdwEntryRow *row, KvReportsPage *self)
+{
+    g_autoptr(GError) error = NULL;
+    guint32 *meter = g_new0(guint32, 1);
+
+    if (!kv_meter_number_parse(gtk_editable_get_text(GTK_EDITABLE(row)), meter, &error)) {
+        kv_list_box_remove_all(self->consumption_list);
+        gtk_list_box_append(self->consumption_list, kv_value_row_new(error->message, NULL, ""));
+        g_free(meter);
+        return;
+    }
+    kv_session_run_async(self->session, meter_in_worker, meter, g_free,
+                         (GDestroyNotify)kv_table_free, NULL, on_meter_cb, g_object_ref(self));
+}
+
+/* ---- GObject --------------------------------------------------------------------- */
+
+static void on_map_cb(GtkWidget *widget, KvReportsPage *self)
+{
+    /* Figures change with every sale: fetch them when the page is shown. */
+    if (self->cancel == NULL)
+        refresh_sales(self);
+}
+
+static void kv_reports_page_dispose(GObject *object)
+{
+    KvReportsPage *self = KV_REPORTS_PAGE(object);
+
+    if (self->cancel != NULL)
+        g_cancellable_cancel(self->cancel);
+    g_clear_object(&self->cancel);
+    gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_REPORTS_PAGE);
+    kv_widget_unparent_children(GTK_WIDGET(self));
+    g_clear_object(&self->session);
+    g_clear_pointer(&self->report_title, g_free);
+    g_clear_pointer(&self->report_text, g_free);
+    g_clear_pointer(&self->report_csv, g_free);
+    G_OBJECT_CLASS(kv_reports_page_parent_class)->dispose(object);
+}
+
+static void kv_reports_page_class_init(KvReportsPageClass *klass)
+{
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+    GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+
+    object_class->dispose = kv_reports_page_dispose;
+
+    g_type_ensure(KV_TYPE_SALES_CHART);
+    gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
+    gtk_widget_class_set_template_from_resource(widget_class,
+                                                "/org/kilovend/Station/kv-reports-page.ui");
+    gtk_widget_class_bind_template_child(widget_class, KvReportsPage, z_report_label);
+    gtk_widget_class_bind_template_child(widget_class, KvReportsPage, period_dropdown);
+    gtk_widget_class_bind_template_child(widget_class, KvReportsPage, chart);
+    gtk_widget_class_bind_template_child(widget_class, KvReportsPage, report_progress);
+    gtk_widget_class_bind_template_child(widget_class, KvReportsPage, report_cancel_button);
+    gtk_widget_class_bind_template_child(widget_class, KvReportsPage, sales_summary_label);
+    gtk_widget_class_bind_template_child(widget_class, KvReportsPage, consumption_meter_row);
+    gtk_widget_class_bind_template_child(widget_class, KvReportsPage, consumption_list);
+
+    gtk_widget_class_install_action(widget_class, "reports.z-report", NULL,
+                                    kv_reports_page_z_report);
+    gtk_widget_class_install_action(widget_class, "reports.export-csv", NULL,
+                                    kv_reports_page_export_csv_action);
+    gtk_widget_class_install_action(widget_class, "reports.export-pdf", NULL,
+                                    kv_reports_page_export_pdf_action);
+    gtk_widget_class_install_action(widget_class, "reports.cancel", NULL,
+                                    kv_reports_page_cancel);
+}
+
+static void kv_reports_page_init(KvReportsPage *self)
+{
+    gtk_widget_init_template(GTK_WIDGET(self));
+    gtk_widget_set_visible(GTK_WIDGET(self->z_report_label), FALSE);
+    g_signal_connect(self->period_dropdown, "notify::selected", G_CALLBACK(on_period_changed_cb),
+                     self);
+    g_signal_connect(self->consumption_meter_row, "apply", G_CALLBACK(on_meter_apply_cb), self);
+    g_signal_connect(self, "map", G_CALLBACK(on_map_cb), self);
+    set_report_busy(self, FALSE);
+}
+
+void kv_reports_page_set_session(KvReportsPage *self, KvSession *session)
+{
+    g_return_if_fail(KV_IS_REPORTS_PAGE(self));
+    g_set_object(&self->session, session);
+}
+
+void kv_reports_page_set_period(KvReportsPage *self, gboolean monthly)
+{
+    g_return_if_fail(KV_IS_REPORTS_PAGE(self));
+
+    if ((gtk_drop_down_get_selected(self->period_dropdown) == 1) == monthly)
+        refresh_sales(self);
+    else
+        gtk_drop_down_set_selected(self->period_dropdown, monthly ? 1 : 0);
+}
+
+gboolean kv_reports_page_is_busy(KvReportsPage *self)
+{
+    g_return_val_if_fail(KV_IS_REPORTS_PAGE(self), FALSE);
+    return self->cancel != NULL;
+}
+
+KvSalesChart *kv_reports_page_get_chart(KvReportsPage *self)
+{
+    g_return_val_if_fail(KV_IS_REPORTS_PAGE(self), NULL);
+    return self->chart;
+}
+
+gboolean kv_reports_page_export_csv(KvReportsPage *self, const char *path, GError **error)
+{
+    g_return_val_if_fail(KV_IS_REPORTS_PAGE(self), FALSE);
+
+    if (self->report_csv == NULL) {
+        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                            _("No report to export yet."));
+        return FALSE;
+    }
+    return g_file_set_contents(path, self->report_csv, -1, error);
+}
+
+gboolean kv_reports_page_export_pdf(KvReportsPage *self, const char *path, GError **error)
+{
+    g_return_val_if_fail(KV_IS_REPORTS_PAGE(self), FALSE);
+
+    if (self->report_text == NULL) {
+        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                            _("No report to export yet."));
+        return FALSE;
+    }
+    return kv_report_pdf_write(path, self->report_title, self->chart, self->report_text, error);
+}

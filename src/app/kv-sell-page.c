@@ -1,0 +1,1298 @@
+/* kv-sell-page.c - the home screen.
+ *
+ * A card in the reader is read by itself (the watcher's signal starts a read
+ * on the session's worker); the cashier types an amount, sees the breakdown
+ * and any refusal before confirming (the core's quote, asked again as they
+ * type), confirms with Enter, watches the card being written, and gets a
+ * clear result and a receipt.  If the card or the reader goes away during
+ * the write, the page says what state the card and the sale are in and
+ * what to do, and finishes the story when the card comes back. */
+#define G_LOG_DOMAIN "kv-sell-page"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "kv-card-service.h"
+#include "kv-receipt-print.h"
+#include "kv-sell-page.h"
+#include "kv-timing.h"
+#include "kv-widget-util.h"
+
+typedef enum {
+    SALE_IDLE,     /* typing */
+    SALE_SELLING,  /* the worker is writing the card */
+    SALE_DONE,     /* completed: receipt */
+    SALE_FAILED    /* failed or on hold: the result says what to do */
+} SaleState;
+
+struct _KvSellPage {
+    GtkWidget parent_instance;
+
+    KvSession *session;
+    GSettings *settings;
+    KvCardWatcher *watcher;
+
+    KvCardInfo *info;          /* the card at the counter */
+    KvSale *quote;             /* the current amount, priced */
+    char *refusal;             /* why the quote or the card cannot be sold */
+    KvSale *sale;              /* the completed sale (receipt) */
+    gint64 held_sale_id;       /* a sale left unresolved by a pulled card */
+    guint32 held_meter;
+    SaleState state;
+    guint quote_source;
+    guint pulse_source;
+    GCancellable *read_cancel;
+    GCancellable *quote_cancel;
+
+    /* Template children */
+    GtkStack *card_stack;
+    AdwStatusPage *no_card_page;
+    GtkSpinner *reading_spinner;
+    GtkLabel *pending_warning;
+    GtkLabel *customer_label;
+    GtkLabel *account_label;
+    GtkLabel *meter_label;
+    GtkLabel *card_label;
+    GtkLabel *remaining_label;
+    GtkLabel *energy_label;
+    GtkLabel *meter_state_label;
+    GtkLabel *readback_time_label;
+    AdwStatusPage *card_error_page;
+    GtkToggleButton *money_toggle;
+    GtkToggleButton *kwh_toggle;
+    GtkEntry *amount_entry;
+    GtkLabel *amount_hint;
+    GtkListBox *breakdown_list;
+    GtkLabel *refusal_label;
+    GtkButton *sell_button;
+    GtkProgressBar *sale_progress;
+    GtkBox *result_box;
+    GtkLabel *result_title;
+    GtkLabel *result_detail;
+    GtkBox *receipt_box;
+};
+
+G_DEFINE_FINAL_TYPE(KvSellPage, kv_sell_page, GTK_TYPE_WIDGET)
+
+static void request_quote(KvSellPage *self);
+
+/* ---- helpers -------------------------------------------------------------- */
+
+static gboolean amount_in_kwh(KvSellPage *self)
+{
+    return gtk_toggle_button_get_active(self->kwh_toggle);
+}
+
+static void update_actions(KvSellPage *self)
+{
+    gboolean can_sell = self->session != NULL && kv_session_get_shift_open(self->session) &&
+                        self->info != NULL && self->info->meter != NULL &&
+                        self->quote != NULL && self->refusal == NULL &&
+                        self->state == SALE_IDLE;
+    gboolean have_sale = self->sale != NULL && self->state != SALE_SELLING;
+
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "sell.confirm", can_sell);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "sell.print-receipt", have_sale);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "sell.save-receipt", have_sale);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "sell.preview-receipt", have_sale);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "sell.new-sale",
+                                  self->state == SALE_DONE || self->state == SALE_FAILED);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "sell.cancel-sale",
+                                  self->state == SALE_DONE && self->sale != NULL &&
+                                      self->info != NULL);
+    /* Not insensitive: the entry keeps the keyboard focus (GTK 4.8 warns
+     * when a focused entry is made insensitive), it just takes no typing. */
+    gtk_editable_set_editable(GTK_EDITABLE(self->amount_entry), self->state == SALE_IDLE);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->money_toggle), self->state == SALE_IDLE);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->kwh_toggle), self->state == SALE_IDLE);
+}
+
+static void set_refusal(KvSellPage *self, const char *text)
+{
+    g_free(self->refusal);
+    self->refusal = g_strdup(text);
+    gtk_label_set_label(self->refusal_label, text != NULL ? text : "");
+    kv_widget_reveal(GTK_WIDGET(self->refusal_label), text != NULL);
+    update_actions(self);
+}
+
+static void show_result(KvSellPage *self, const char *title, const char *detail, gboolean ok)
+{
+    gtk_label_set_label(self->result_title, title);
+    gtk_label_set_label(self->result_detail, detail != NULL ? detail : "");
+    kv_widget_reveal(GTK_WIDGET(self->result_box), TRUE);
+    gtk_widget_set_visible(GTK_WIDGET(self->receipt_box), ok && self->sale != NULL);
+    if (ok) {
+        gtk_widget_add_css_class(GTK_WIDGET(self->result_title), "success");
+        gtk_widget_remove_css_class(GTK_WIDGET(self->result_title), "error");
+    } else {
+        gtk_widget_add_css_class(GTK_WIDGET(self->result_title), "error");
+        gtk_widget_remove_css_class(GTK_WIDGET(self->result_title), "success");
+    }
+}
+
+static void clear_breakdown(KvSellPage *self)
+{
+    kv_list_box_remove_all(self->breakdown_list);
+    gtk_widget_set_visible(GTK_WIDGET(self->breakdown_list), FALSE);
+    g_clear_pointer(&self->quote, kv_sale_free);
+}
+
+static void stop_pulse(KvSellPage *self)
+{
+    g_clear_handle_id(&self->pulse_source, g_source_remove);
+    kv_widget_reveal(GTK_WIDGET(self->sale_progress), FALSE);
+}
+
+/* Back to an empty sale form, keeping the card. */
+static void reset_sale(KvSellPage *self)
+{
+    stop_pulse(self);
+    self->state = SALE_IDLE;
+    g_clear_pointer(&self->sale, kv_sale_free);
+    kv_widget_reveal(GTK_WIDGET(self->result_box), FALSE);
+    clear_breakdown(self);
+    set_refusal(self, NULL);
+    gtk_editable_set_text(GTK_EDITABLE(self->amount_entry), "");
+    update_actions(self);
+}
+
+static char *meter_state_text(guint8 status)
+{
+    g_autoptr(GPtrArray) parts = g_ptr_array_new();
+
+    g_ptr_array_add(parts, (gpointer)((status & KV_RB_RELAY_CLOSED) ? _("supply on")
+                                                                     : _("supply off")));
+    if (status & KV_RB_CUTOFF)
+        g_ptr_array_add(parts, (gpointer)_("cut off at zero credit"));
+    else if (status & KV_RB_TRIPPED)
+        g_ptr_array_add(parts, (gpointer)_("tripped below the pre-trip level"));
+    if (status & KV_RB_RED)
+        g_ptr_array_add(parts, (gpointer)_("low-credit alarm"));
+    else if (status & KV_RB_YELLOW)
+        g_ptr_array_add(parts, (gpointer)_("pre-trip warning"));
+    if (status & KV_RB_TAMPER)
+        g_ptr_array_add(parts, (gpointer)_("TAMPER detected"));
+    if (status & KV_RB_LOCKOUT)
+        g_ptr_array_add(parts, (gpointer)_("refusing cards (lockout)"));
+    if (status & KV_RB_OVERPOWER)
+        g_ptr_array_add(parts, (gpointer)_("over-power trip"));
+    g_ptr_array_add(parts, NULL);
+    return g_strjoinv(", ", (char **)parts->pdata);
+}
+
+static char *format_time(gint64 t)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local(t);
+
+    return dt != NULL ? g_date_time_format(dt, "%x %X") : g_strdup("");
+}
+
+/* ---- showing the card ------------------------------------------------------ */
+
+static void show_card_error(KvSellPage *self, const char *title, const char *description)
+{
+    adw_status_page_set_title(self->card_error_page, title);
+    adw_status_page_set_description(self->card_error_page, description);
+    gtk_stack_set_visible_child_name(self->card_stack, "error");
+}
+
+static void explain_card_error(KvSellPage *self, const GError *error)
+{
+    const char *title = _("The Card Cannot Be Read");
+    g_autofree char *what = NULL;
+
+    if (error->domain == KV_CARD_ERROR) {
+        switch (error->code) {
+        case KV_CARD_ERROR_BLANK:
+            title = _("Blank Card");
+            what = g_strdup(_("This card has never been issued. Issue it to a meter on the "
+                              "Cards page, or take the customer's own card."));
+            break;
+        case KV_CARD_ERROR_OTHER_UTILITY:
+            title = _("Card of Another Utility");
+            what = g_strdup(_("This card was not issued by this utility: it cannot be sold "
+                              "here. Give it back to the customer."));
+            break;
+        case KV_CARD_ERROR_NOT_SLE4442:
+            title = _("Not a Prepayment Card");
+            what = g_strdup(_("This is not an electricity card (a bank or SIM card?). Take "
+                              "it out and insert the customer's meter card."));
+            break;
+        case KV_CARD_ERROR_DAMAGED:
+            title = _("Damaged Card");
+            what = g_strdup(_("The card's identity is damaged. A supervisor can replace it "
+                              "on the Cards page; the new card carries the credit not yet "
+                              "loaded."));
+            break;
+        case KV_CARD_ERROR_LOCKED:
+            title = _("Locked Card");
+            what = g_strdup(_("The card is locked after too many wrong codes and can only "
+                              "be read. A supervisor replaces it on the Cards page."));
+            break;
+        case KV_CARD_ERROR_CARD_REMOVED:
+        case KV_CARD_ERROR_NO_CARD:
+            title = _("Card Removed");
+            what = g_strdup(_("The card was taken out while it was being read. Insert it "
+                              "again and leave it in."));
+            break;
+        default:
+            what = g_strdup_printf(_("%s Take the card out and insert it again."),
+                                   error->message);
+            break;
+        }
+    } else if (g_error_matches(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS)) {
+        title = _("Keys Locked");
+        what = g_strdup_printf(_("%s A supervisor must unlock the keys: close and reopen "
+                                 "the shift."),
+                               error->message);
+    } else {
+        what = g_strdup(error->message);
+    }
+    show_card_error(self, title, what);
+}
+
+static void show_card(KvSellPage *self)
+{
+    KvCardInfo *info = self->info;
+    const kv_card_view *view = &info->read.view;
+    g_autofree char *meter = g_strdup_printf("%09u", view->id.meter_number);
+    g_autofree char *card = NULL;
+    const char *status = kv_session_status_label(info->read.card_status);
+
+    card = g_strdup_printf(_("No. %u · %s"), view->id.card_serial, status);
+    gtk_label_set_label(self->meter_label, meter);
+    gtk_label_set_label(self->card_label, card);
+    if (info->customer != NULL) {
+        gtk_label_set_label(self->customer_label, info->customer->name);
+        gtk_label_set_label(self->account_label, info->customer->account);
+    } else {
+        gtk_label_set_label(self->customer_label,
+                            info->meter != NULL ? _("No customer") : _("Unknown meter"));
+        gtk_label_set_label(self->account_label, "—");
+    }
+
+    if (view->readback_err == KV_OK) {
+        g_autofree char *remaining = kv_session_format_energy(view->readback.remaining);
+        g_autofree char *energy = kv_session_format_energy(view->readback.total_energy);
+        g_autofree char *state = meter_state_text(view->readback.status);
+        g_autofree char *when = info->meter != NULL && info->meter->rb_at > 0
+                                    ? format_time(info->meter->rb_at)
+                                    : g_strdup(_("now"));
+
+        gtk_label_set_label(self->remaining_label, remaining);
+        gtk_label_set_label(self->energy_label, energy);
+        gtk_label_set_label(self->meter_state_label, state);
+        gtk_label_set_label(self->readback_time_label, when);
+    } else {
+        gtk_label_set_label(self->remaining_label, "—");
+        gtk_label_set_label(self->energy_label, "—");
+        gtk_label_set_label(self->meter_state_label,
+                            _("The meter has not written on this card yet"));
+        gtk_label_set_label(self->readback_time_label, "—");
+    }
+
+    /* Credit sold but not yet loaded by the meter. */
+    if (info->read.credit_on_card > 0) {
+        g_autofree char *kwh = kv_session_format_energy(info->read.credit_on_card);
+        g_autofree char *text = g_strdup_printf(
+            _("This card still carries %s that the meter has not loaded. Ask the customer to "
+              "insert the card into the meter before buying more, or the meter may refuse "
+              "the new credit."),
+            kwh);
+        gtk_label_set_label(self->pending_warning, text);
+        kv_widget_reveal(GTK_WIDGET(self->pending_warning), TRUE);
+    } else {
+        kv_widget_reveal(GTK_WIDGET(self->pending_warning), FALSE);
+    }
+    gtk_stack_set_visible_child_name(self->card_stack, "card");
+}
+
+/* The sale refused before any amount is typed, from the card alone. */
+static char *card_refusal(KvSellPage *self)
+{
+    KvCardInfo *info = self->info;
+
+    if (info->meter == NULL)
+        return g_strdup_printf(_("Meter %09u is not registered at this station: no sale. "
+                                 "Check the customer's records on the Customers page."),
+                               info->read.view.id.meter_number);
+    if (!info->read.known_card)
+        return g_strdup(_("This card is not in the station's records: no sale. A "
+                          "supervisor can replace it on the Cards page."));
+    if (g_strcmp0(info->read.card_status, "active") != 0)
+        return g_strdup_printf(_("This card is %s: no sale. Keep the card and ask the "
+                                 "customer for their current card."),
+                               kv_session_status_label(info->read.card_status));
+    if (g_strcmp0(info->meter->status, "active") != 0)
+        return g_strdup_printf(_("Meter %09u is %s: no sale."), info->meter->number,
+                               kv_session_status_label(info->meter->status));
+    return NULL;
+}
+
+/* ---- a sale held by a pulled card, coming back ------------------------------ */
+
+static gpointer get_sale_in_worker(KvSession *session, KvStation *st, gpointer data,
+                                   GCancellable *cancellable, GError **error)
+{
+    return kv_sale_get(st, *(gint64 *)data, error);
+}
+
+static void on_held_sale_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvSellPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(KvSale) sale = kv_session_run_finish(KV_SESSION(source), result, &error);
+    g_autofree char *detail = NULL;
+
+    if (sale == NULL)
+        return;
+    if (sale->state == KV_SALE_COMPLETED) {
+        g_autofree char *kwh = kv_session_format_energy(sale->breakdown.energy);
+        g_autofree char *paid = kv_session_format_money(self->session, sale->breakdown.amount);
+
+        self->held_sale_id = 0;
+        g_clear_pointer(&self->sale, kv_sale_free);
+        self->sale = g_steal_pointer(&sale);
+        self->state = SALE_DONE;
+        detail = g_strdup_printf(_("Receipt %lld: the interrupted sale is "
+                                   "finished. %s is on the card. Take %s."),
+                                 (long long)self->sale->id, kwh, paid);
+        show_result(self, _("Sale Completed"), detail, TRUE);
+    } else if (sale->state == KV_SALE_FAILED || sale->state == KV_SALE_CANCELLED) {
+        self->held_sale_id = 0;
+        self->state = SALE_FAILED;
+        detail = g_strdup_printf(_("Receipt %lld: the interrupted sale did "
+                                   "not reach the card and is cancelled. No money is due. "
+                                   "You can sell again."),
+                                 (long long)sale->id);
+        show_result(self, _("Sale Cancelled"), detail, FALSE);
+    } else {
+        detail = g_strdup_printf(_("Sale %lld is still on hold: the station "
+                                   "could not tell whether the card holds it. Leave the card "
+                                   "in the reader and call a supervisor."),
+                                 (long long)sale->id);
+        self->state = SALE_FAILED;
+        show_result(self, _("Sale Still on Hold"), detail, FALSE);
+    }
+    update_actions(self);
+}
+
+/* ---- reading the card ------------------------------------------------------- */
+
+static void on_card_read_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvSellPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+    KvCardInfo *info = kv_session_read_card_finish(KV_SESSION(source), result, &error);
+    g_autofree char *refusal = NULL;
+
+    if (info == NULL) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            explain_card_error(self, error);
+        return;
+    }
+    g_clear_pointer(&self->info, kv_card_info_free);
+    self->info = info;
+    show_card(self);
+    kv_timing_mark("customer-shown");
+
+    refusal = card_refusal(self);
+    set_refusal(self, refusal);
+
+    /* The card of a sale left on hold is back: the core resolved it. */
+    if (self->held_sale_id != 0 && info->meter != NULL &&
+        info->meter->number == self->held_meter) {
+        gint64 *id = g_new(gint64, 1);
+
+        *id = self->held_sale_id;
+        kv_session_run_async(self->session, get_sale_in_worker, id, g_free,
+                             (GDestroyNotify)kv_sale_free, NULL, on_held_sale_cb,
+                             g_object_ref(self));
+        return;
+    }
+    if (refusal == NULL)
+        request_quote(self);
+    gtk_widget_grab_focus(GTK_WIDGET(self->amount_entry));
+}
+
+static void on_card_inserted_cb(KvCardWatcher *watcher, const char *reader, KvSellPage *self)
+{
+    if (self->state == SALE_SELLING || self->session == NULL ||
+        !kv_session_get_shift_open(self->session))
+        return;
+    if (self->state == SALE_DONE || self->state == SALE_FAILED || self->held_sale_id == 0)
+        reset_sale(self);
+    kv_timing_mark("card-inserted");
+    g_clear_pointer(&self->info, kv_card_info_free);
+    g_cancellable_cancel(self->read_cancel);
+    g_clear_object(&self->read_cancel);
+    self->read_cancel = g_cancellable_new();
+    gtk_stack_set_visible_child_name(self->card_stack, "reading");
+    kv_session_read_card_async(self->session, reader, self->read_cancel, on_card_read_cb,
+                               g_object_ref(self));
+}
+
+static void on_card_removed_cb(KvCardWatcher *watcher, const char *reader, KvSellPage *self)
+{
+    if (self->state == SALE_SELLING)
+        return; /* the sale's own error tells the story */
+    g_cancellable_cancel(self->read_cancel);
+    g_clear_pointer(&self->info, kv_card_info_free);
+    if (self->session != NULL)
+        kv_session_forget_card(self->session);
+    if (self->state == SALE_IDLE) {
+        clear_breakdown(self);
+        set_refusal(self, NULL);
+    }
+    gtk_stack_set_visible_child_name(self->card_stack, "none");
+    update_actions(self);
+}
+
+static void on_watcher_state_cb(KvCardWatcher *watcher, GParamSpec *pspec, KvSellPage *self)
+{
+    adw_status_page_set_description(self->no_card_page, kv_card_watcher_get_message(watcher));
+}
+
+/* ---- pricing as the cashier types ------------------------------------------- */
+
+typedef struct {
+    guint32 meter;
+    KvSaleRequest req;
+} QuoteData;
+
+static gpointer quote_in_worker(KvSession *session, KvStation *st, gpointer data,
+                                GCancellable *cancellable, GError **error)
+{
+    QuoteData *q = data;
+
+    if (g_cancellable_set_error_if_cancelled(cancellable, error))
+        return NULL;
+    return kv_sale_quote(st, q->meter, &q->req, kv_session_worker_card(session), error);
+}
+
+static void add_breakdown_row(KvSellPage *self, const char *title, const char *subtitle,
+                              const char *value, gboolean total)
+{
+    GtkWidget *row = kv_value_row_new(title, subtitle, value);
+
+    if (total)
+        gtk_widget_add_css_class(row, "breakdown-total");
+    gtk_list_box_append(self->breakdown_list, row);
+}
+
+static void show_quote(KvSellPage *self)
+{
+    const KvBreakdown *b = &self->quote->breakdown;
+    g_autofree char *energy = kv_session_format_energy(b->energy);
+    g_autofree char *total = kv_session_format_money(self->session, b->amount);
+    g_autofree char *energy_net = kv_session_format_money(self->session, b->energy_net);
+
+    kv_list_box_remove_all(self->breakdown_list);
+    add_breakdown_row(self, _("Energy"), NULL, energy, TRUE);
+    for (guint i = 0; i < b->n_blocks && b->n_blocks > 1; i++) {
+        g_autofree char *title = g_strdup_printf(_("Block %u"), i + 1);
+        g_autofree char *kwh = kv_session_format_energy(b->blocks[i].energy);
+        g_autofree char *cost =
+            kv_session_format_money(self->session, b->blocks[i].cost_e6 / 1000000);
+        add_breakdown_row(self, title, kwh, cost, FALSE);
+    }
+    add_breakdown_row(self, _("Energy charge"), NULL, energy_net, FALSE);
+    if (b->fixed_charge > 0) {
+        g_autofree char *v = kv_session_format_money(self->session, b->fixed_charge);
+        add_breakdown_row(self, _("Fixed monthly charge"),
+                          _("First purchase of the month"), v, FALSE);
+    }
+    if (b->debt_recovered > 0) {
+        g_autofree char *v = kv_session_format_money(self->session, b->debt_recovered);
+        add_breakdown_row(self, _("Debt recovery"), NULL, v, FALSE);
+    }
+    {
+        g_autofree char *v = kv_session_format_money(self->session, b->vat);
+        add_breakdown_row(self, _("VAT"), NULL, v, FALSE);
+    }
+    add_breakdown_row(self, _("Total to pay"), NULL, total, TRUE);
+    if (self->quote->hoarding_limit > 0) {
+        g_autofree char *after = kv_session_format_energy(self->quote->predicted_remaining);
+        g_autofree char *limit = kv_session_format_energy(self->quote->hoarding_limit);
+        g_autofree char *sub = g_strdup_printf(_("The meter holds at most %s"), limit);
+        add_breakdown_row(self, _("Meter credit after loading"), sub, after, FALSE);
+    }
+    gtk_widget_set_visible(GTK_WIDGET(self->breakdown_list), TRUE);
+}
+
+static void on_quote_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvSellPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+    KvSale *quote = kv_session_run_finish(KV_SESSION(source), result, &error);
+
+    if (quote == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+    if (self->state != SALE_IDLE) {
+        g_clear_pointer(&quote, kv_sale_free);
+        return;
+    }
+    clear_breakdown(self);
+    if (quote == NULL) {
+        g_autofree char *text = NULL;
+
+        if (g_error_matches(error, KV_CORE_ERROR, KV_CORE_ERROR_REFUSED))
+            text = g_strdup_printf(_("Refused: %s"), error->message);
+        else if (g_error_matches(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED))
+            text = g_strdup_printf(_("On hold: %s"), error->message);
+        else
+            text = g_strdup(error->message);
+        set_refusal(self, text);
+        return;
+    }
+    self->quote = quote;
+    set_refusal(self, NULL);
+    show_quote(self);
+    update_actions(self);
+}
+
+/* The amount field as a request; FALSE with the reason in the hint. */
+static gboolean read_amount(KvSellPage *self, KvSaleRequest *req)
+{
+    const char *text = gtk_editable_get_text(GTK_EDITABLE(self->amount_entry));
+    g_autoptr(GError) error = NULL;
+    gint64 value = 0;
+    gboolean ok;
+
+    memset(req, 0, sizeof *req);
+    if (*text == '\0') {
+        gtk_label_set_label(self->amount_hint, amount_in_kwh(self)
+                                                   ? _("Type the energy to sell, in kWh.")
+                                                   : _("Type the amount paid."));
+        return FALSE;
+    }
+    if (amount_in_kwh(self))
+        ok = kv_session_parse_energy(text, &value, &error);
+    else
+        ok = kv_session_parse_money(self->session, text, &value, &error);
+    if (ok && value == 0) {
+        gtk_label_set_label(self->amount_hint, _("The amount must be more than zero."));
+        return FALSE;
+    }
+    if (!ok) {
+        gtk_label_set_label(self->amount_hint, error->message);
+        return FALSE;
+    }
+    gtk_label_set_label(self->amount_hint, "");
+    if (amount_in_kwh(self))
+        req->energy = value;
+    else
+        req->amount = value;
+    return TRUE;
+}
+
+static gboolean on_quote_timeout_cb(gpointer user_data)
+{
+    KvSellPage *self = user_data;
+    QuoteData *q;
+
+    self->quote_source = 0;
+    g_cancellable_cancel(self->quote_cancel);
+    g_clear_object(&self->quote_cancel);
+    clear_breakdown(self);
+    if (self->info == NULL || self->info->meter == NULL || self->state != SALE_IDLE) {
+        update_actions(self);
+        return G_SOURCE_REMOVE;
+    }
+    q = g_new0(QuoteData, 1);
+    q->meter = self->info->meter->number;
+    if (!read_amount(self, &q->req)) {
+        g_free(q);
+        /* Card refusals stay; amount problems are in the hint. */
+        {
+            g_autofree char *refusal = card_refusal(self);
+            set_refusal(self, refusal);
+        }
+        return G_SOURCE_REMOVE;
+    }
+    {
+        g_autofree char *refusal = card_refusal(self);
+        if (refusal != NULL) {
+            g_free(q);
+            set_refusal(self, refusal);
+            return G_SOURCE_REMOVE;
+        }
+    }
+    self->quote_cancel = g_cancellable_new();
+    kv_session_run_async(self->session, quote_in_worker, q, g_free,
+                         (GDestroyNotify)kv_sale_free, self->quote_cancel, on_quote_cb,
+                         g_object_ref(self));
+    return G_SOURCE_REMOVE;
+}
+
+static void request_quote(KvSellPage *self)
+{
+    g_clear_handle_id(&self->quote_source, g_source_remove);
+    g_clear_pointer(&self->quote, kv_sale_free);
+    update_actions(self);
+    /* Wait for a pause in the typing, but not long: the breakdown follows. */
+    self->quote_source = g_timeout_add(120, on_quote_timeout_cb, self);
+}
+
+static void on_amount_changed_cb(GtkEditable *editable, KvSellPage *self)
+{
+    KvSaleRequest req;
+
+    if (self->state != SALE_IDLE)
+        return;
+    read_amount(self, &req);
+    request_quote(self);
+}
+
+static void on_unit_toggled_cb(GtkToggleButton *button, KvSellPage *self)
+{
+    if (!gtk_toggle_button_get_active(button))
+        return;
+    if (self->settings != NULL)
+        g_settings_set_enum(self->settings, "sell-unit", amount_in_kwh(self) ? 1 : 0);
+    on_amount_changed_cb(GTK_EDITABLE(self->amount_entry), self);
+    gtk_widget_grab_focus(GTK_WIDGET(self->amount_entry));
+}
+
+/* ---- selling ----------------------------------------------------------------- */
+
+typedef struct {
+    guint32 meter;
+    KvSaleRequest req;
+} SellData;
+
+typedef struct {
+    KvSale *sale;
+    GError *error;
+    gint64 held_id;   /* an unresolved sale of this meter after the error */
+} SellResult;
+
+static void sell_result_free(SellResult *r)
+{
+    g_clear_pointer(&r->sale, kv_sale_free);
+    g_clear_error(&r->error);
+    g_free(r);
+}
+
+static gpointer sell_in_worker(KvSession *session, KvStation *st, gpointer data,
+                               GCancellable *cancellable, GError **error)
+{
+    SellData *d = data;
+    SellResult *r = g_new0(SellResult, 1);
+    KvCardLink *card = kv_session_worker_card(session);
+
+    if (card == NULL) {
+        r->error = g_error_new_literal(KV_CARD_ERROR, KV_CARD_ERROR_NO_CARD,
+                                       _("The card is no longer connected."));
+        return r;
+    }
+    r->sale = kv_sale_sell(st, card, d->meter, &d->req, &r->error);
+    if (r->sale == NULL) {
+        g_autoptr(GPtrArray) held = kv_sale_list_unresolved(st, NULL);
+
+        for (guint i = 0; held != NULL && i < held->len; i++) {
+            KvSale *s = g_ptr_array_index(held, i);
+            if (s->meter_number == d->meter)
+                r->held_id = MAX(r->held_id, s->id);
+        }
+    }
+    return r;
+}
+
+static gboolean on_pulse_cb(gpointer user_data)
+{
+    KvSellPage *self = user_data;
+
+    gtk_progress_bar_pulse(self->sale_progress);
+    return G_SOURCE_CONTINUE;
+}
+
+static void print_receipt(KvSellPage *self, gboolean with_dialog);
+
+static void explain_sale_error(KvSellPage *self, SellResult *r)
+{
+    const GError *error = r->error;
+    g_autofree char *detail = NULL;
+    /* The core reports a write cut short as UNRESOLVED (its message has the
+     * technical detail); for the cashier it is the card that went away. */
+    gboolean card_gone = (error->domain == KV_CARD_ERROR &&
+                          (error->code == KV_CARD_ERROR_CARD_REMOVED ||
+                           error->code == KV_CARD_ERROR_TORN ||
+                           error->code == KV_CARD_ERROR_NO_CARD)) ||
+                         g_error_matches(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED);
+    gboolean reader_gone = error->domain == KV_CARD_ERROR &&
+                           (error->code == KV_CARD_ERROR_READER_GONE ||
+                            error->code == KV_CARD_ERROR_NO_PCSCD ||
+                            error->code == KV_CARD_ERROR_NO_READER);
+
+    self->state = SALE_FAILED;
+    if (r->held_id != 0) {
+        /* The sale was recorded before the card was touched; whether the
+         * credit reached the card is known only when it is read again. */
+        self->held_sale_id = r->held_id;
+        self->held_meter = self->info != NULL && self->info->meter != NULL
+                               ? self->info->meter->number
+                               : 0;
+        if (card_gone)
+            detail = g_strdup_printf(
+                _("The card was removed or stopped answering while the credit was being written. "
+                  "Sale %lld is on hold: do not take the money yet. Put the same card back in the "
+                  "reader: the station checks it and finishes or cancels the sale by itself."),
+                (long long)r->held_id);
+        else if (reader_gone)
+            detail = g_strdup_printf(
+                _("The card reader was lost while the credit was being written. Sale %lld is on "
+                  "hold: do not take the money yet. Reconnect the reader and insert the "
+                  "same card: the station finishes or cancels the sale by itself."),
+                (long long)r->held_id);
+        else
+            detail = g_strdup_printf(
+                _("%s Sale %lld is on hold: do not take the money yet. Insert "
+                  "the same card again: the station finishes or cancels the sale by itself."),
+                error->message, (long long)r->held_id);
+        show_result(self, _("Sale on Hold"), detail, FALSE);
+        return;
+    }
+    if (card_gone)
+        detail = g_strdup(_("The card was removed before the credit was written. Nothing is "
+                            "on the card and no money is due. Insert the card and sell again."));
+    else if (reader_gone)
+        detail = g_strdup(_("The card reader was lost before the credit was written. Nothing "
+                            "is on the card and no money is due. Reconnect the reader and "
+                            "sell again."));
+    else
+        detail = g_strdup_printf(_("%s No credit was written and no money is due."),
+                                 error->message);
+    show_result(self, _("Sale Not Made"), detail, FALSE);
+}
+
+static void on_sell_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvSellPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+    SellResult *r = kv_session_run_finish(KV_SESSION(source), result, &error);
+
+    stop_pulse(self);
+    if (r == NULL) {
+        /* The worker always answers; this is a failure to run at all. */
+        self->state = SALE_FAILED;
+        show_result(self, _("Sale Not Made"), error->message, FALSE);
+        update_actions(self);
+        return;
+    }
+    if (r->sale != NULL) {
+        g_autofree char *kwh = kv_session_format_energy(r->sale->breakdown.energy);
+        g_autofree char *paid = kv_session_format_money(self->session, r->sale->breakdown.amount);
+        g_autofree char *title = g_strdup_printf(_("Sold %s"), kwh);
+        g_autofree char *detail = g_strdup_printf(
+            _("Receipt %lld: %s paid. The credit is written and checked on the "
+              "card; the customer can take it."),
+            (long long)r->sale->id, paid);
+
+        self->state = SALE_DONE;
+        g_clear_pointer(&self->sale, kv_sale_free);
+        self->sale = g_steal_pointer(&r->sale);
+        show_result(self, title, detail, TRUE);
+        if (self->settings != NULL && g_settings_get_boolean(self->settings, "receipt-auto-print"))
+            print_receipt(self, FALSE);
+    } else {
+        explain_sale_error(self, r);
+    }
+    sell_result_free(r);
+    update_actions(self);
+}
+
+static void kv_sell_page_confirm(GtkWidget *widget, const char *action_name, GVariant *param)
+{
+    KvSellPage *self = KV_SELL_PAGE(widget);
+    SellData *d;
+
+    if (self->state != SALE_IDLE || self->quote == NULL || self->refusal != NULL ||
+        self->info == NULL || self->info->meter == NULL)
+        return;
+    d = g_new0(SellData, 1);
+    d->meter = self->info->meter->number;
+    if (!read_amount(self, &d->req)) {
+        g_free(d);
+        return;
+    }
+    self->state = SALE_SELLING;
+    kv_widget_reveal(GTK_WIDGET(self->result_box), FALSE);
+    gtk_progress_bar_set_text(self->sale_progress,
+                              _("Writing the credit to the card. Leave the card in the reader."));
+    kv_widget_reveal(GTK_WIDGET(self->sale_progress), TRUE);
+    self->pulse_source = g_timeout_add(100, on_pulse_cb, self);
+    update_actions(self);
+    kv_session_run_async(self->session, sell_in_worker, d, g_free,
+                         (GDestroyNotify)sell_result_free, NULL, on_sell_cb, g_object_ref(self));
+}
+
+/* ---- cancelling the sale at the counter ----------------------------------------- */
+
+typedef struct {
+    gint64 sale_id;
+    char *reason;
+} CancelData;
+
+static void cancel_data_free(CancelData *d)
+{
+    g_free(d->reason);
+    g_free(d);
+}
+
+static gpointer cancel_in_worker(KvSession *session, KvStation *st, gpointer data,
+                                 GCancellable *cancellable, GError **error)
+{
+    CancelData *d = data;
+
+    return kv_sale_cancel(st, kv_session_worker_card(session), d->sale_id, d->reason, error);
+}
+
+static void on_cancel_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvSellPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(KvSale) sale = kv_session_run_finish(KV_SESSION(source), result, &error);
+    g_autofree char *detail = NULL;
+
+    stop_pulse(self);
+    if (sale == NULL) {
+        self->state = SALE_DONE;
+        detail = g_strdup_printf(_("The sale stands: %s"), error->message);
+        show_result(self, _("Not Cancelled"), detail, TRUE);
+    } else {
+        self->state = SALE_FAILED;
+        g_clear_pointer(&self->sale, kv_sale_free);
+        detail = g_strdup_printf(_("Receipt %lld is cancelled: the card no "
+                                   "longer carries its credit. Give the money back."),
+                                 (long long)sale->id);
+        show_result(self, _("Sale Cancelled"), detail, FALSE);
+    }
+    update_actions(self);
+}
+
+static void on_cancel_response_cb(AdwMessageDialog *dialog, const char *response,
+                                  KvSellPage *self)
+{
+    GtkEntry *entry = g_object_get_data(G_OBJECT(dialog), "reason-entry");
+    CancelData *d;
+
+    if (g_strcmp0(response, "cancel-sale") != 0 || self->sale == NULL)
+        return;
+    d = g_new0(CancelData, 1);
+    d->sale_id = self->sale->id;
+    d->reason = g_strdup(gtk_editable_get_text(GTK_EDITABLE(entry)));
+    self->state = SALE_SELLING;
+    gtk_progress_bar_set_text(self->sale_progress,
+                              _("Cancelling on the card. Leave the card in the reader."));
+    kv_widget_reveal(GTK_WIDGET(self->sale_progress), TRUE);
+    self->pulse_source = g_timeout_add(100, on_pulse_cb, self);
+    update_actions(self);
+    kv_session_run_async(self->session, cancel_in_worker, d, (GDestroyNotify)cancel_data_free,
+                         (GDestroyNotify)kv_sale_free, NULL, on_cancel_done_cb,
+                         g_object_ref(self));
+}
+
+static void kv_sell_page_cancel_sale(GtkWidget *widget, const char *action_name,
+                                     GVariant *param)
+{
+    KvSellPage *self = KV_SELL_PAGE(widget);
+    GtkWidget *dialog, *entry;
+
+    if (self->sale == NULL)
+        return;
+    dialog = adw_message_dialog_new(GTK_WINDOW(gtk_widget_get_root(widget)),
+                                    _("Cancel This Sale?"),
+                                    _("The credit is taken off the card while it is still in "
+                                      "the reader, and the money is given back."));
+    entry = gtk_entry_new();
+    gtk_entry_set_placeholder_text(GTK_ENTRY(entry), _("Reason"));
+    gtk_accessible_update_property(GTK_ACCESSIBLE(entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   _("Reason for cancelling"), -1);
+    adw_message_dialog_set_extra_child(ADW_MESSAGE_DIALOG(dialog), entry);
+    g_object_set_data(G_OBJECT(dialog), "reason-entry", entry);
+    adw_message_dialog_add_responses(ADW_MESSAGE_DIALOG(dialog), "keep", _("_Keep the Sale"),
+                                     "cancel-sale", _("_Cancel the Sale"), NULL);
+    adw_message_dialog_set_response_appearance(ADW_MESSAGE_DIALOG(dialog), "cancel-sale",
+                                               ADW_RESPONSE_DESTRUCTIVE);
+    adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(dialog), "keep");
+    g_signal_connect_object(dialog, "response", G_CALLBACK(on_cancel_response_cb), self, 0);
+    gtk_window_present(GTK_WINDOW(dialog));
+}
+
+/* ---- receipts ------------------------------------------------------------------ */
+
+static gpointer receipt_lines_in_worker(KvSession *session, KvStation *st, gpointer data,
+                                        GCancellable *cancellable, GError **error)
+{
+    return kv_receipt_lines(st, *(gint64 *)data, FALSE, error);
+}
+
+typedef enum {
+    RECEIPT_PRINT,        /* on the configured printer (or the dialog if none) */
+    RECEIPT_PRINT_DIALOG, /* the print dialog */
+    RECEIPT_PREVIEW,      /* on screen */
+    RECEIPT_SAVE          /* as PDF at path */
+} ReceiptMode;
+
+typedef struct {
+    KvSellPage *page;
+    ReceiptMode mode;
+    char *path;
+} ReceiptJob;
+
+/* The core's receipt lines between this station's header and footer lines
+ * (settings; "|" separates lines).  Printed, previewed and saved alike. */
+static GPtrArray *frame_receipt(KvSellPage *self, GPtrArray *lines)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    static const char *const keys[] = {"receipt-header", "receipt-footer"};
+
+    for (guint k = 0; k < 2; k++) {
+        g_autofree char *text =
+            self->settings != NULL ? g_settings_get_string(self->settings, keys[k]) : NULL;
+        g_auto(GStrv) parts = text != NULL && *text != '\0' ? g_strsplit(text, "|", -1) : NULL;
+
+        if (k == 1)
+            for (guint i = 0; i < lines->len; i++)
+                g_ptr_array_add(out, g_strdup(g_ptr_array_index(lines, i)));
+        for (guint i = 0; parts != NULL && parts[i] != NULL; i++)
+            g_ptr_array_add(out, g_strdup(g_strstrip(parts[i])));
+    }
+    return out;
+}
+
+static void on_receipt_lines_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    ReceiptJob *job = user_data;
+    KvSellPage *self = job->page;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) core_lines = kv_session_run_finish(KV_SESSION(source), result, &error);
+    g_autoptr(GPtrArray) lines = NULL;
+    GtkWindow *parent = GTK_WINDOW(gtk_widget_get_root(GTK_WIDGET(self)));
+
+    if (core_lines == NULL) {
+        g_autofree char *msg = g_strdup_printf(_("The receipt is not available: %s"),
+                                               error->message);
+        gtk_label_set_label(self->result_detail, msg);
+        goto out;
+    }
+    lines = frame_receipt(self, core_lines);
+    if (job->mode == RECEIPT_PREVIEW) {
+        g_autoptr(GString) text = g_string_new(NULL);
+        GtkWidget *dialog, *label;
+
+        for (guint i = 0; i < lines->len; i++)
+            g_string_append_printf(text, "%s\n", (char *)g_ptr_array_index(lines, i));
+        dialog = adw_message_dialog_new(parent, _("Receipt"), NULL);
+        label = gtk_label_new(text->str);
+        gtk_label_set_selectable(GTK_LABEL(label), TRUE);
+        gtk_widget_add_css_class(label, "monospace");
+        gtk_accessible_update_property(GTK_ACCESSIBLE(label), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       _("Receipt text"), -1);
+        adw_message_dialog_set_extra_child(ADW_MESSAGE_DIALOG(dialog), label);
+        adw_message_dialog_add_response(ADW_MESSAGE_DIALOG(dialog), "close", _("_Close"));
+        gtk_window_present(GTK_WINDOW(dialog));
+    } else if (job->mode == RECEIPT_SAVE) {
+        g_autofree char *msg = NULL;
+
+        if (kv_receipt_print(parent, lines, NULL, 1, job->path, &error) ==
+            GTK_PRINT_OPERATION_RESULT_ERROR)
+            msg = g_strdup_printf(_("The receipt was not saved: %s"), error->message);
+        else
+            msg = g_strdup_printf(_("Receipt saved as %s."), job->path);
+        gtk_label_set_label(self->result_detail, msg);
+    } else {
+        g_autofree char *printer = self->settings != NULL
+                                       ? g_settings_get_string(self->settings, "printer-name")
+                                       : NULL;
+        int copies = self->settings != NULL ? g_settings_get_int(self->settings,
+                                                                 "receipt-copies")
+                                            : 1;
+
+        if (job->mode == RECEIPT_PRINT_DIALOG)
+            g_clear_pointer(&printer, g_free);
+        if (kv_receipt_print(parent, lines, printer, copies, NULL, &error) ==
+            GTK_PRINT_OPERATION_RESULT_ERROR) {
+            g_autofree char *msg = g_strdup_printf(
+                _("The receipt was not printed: %s. Save it as PDF instead."), error->message);
+            gtk_label_set_label(self->result_detail, msg);
+        }
+    }
+out:
+    g_object_unref(job->page);
+    g_free(job->path);
+    g_free(job);
+}
+
+static void fetch_receipt(KvSellPage *self, ReceiptMode mode, const char *path)
+{
+    ReceiptJob *job;
+    gint64 *id;
+
+    if (self->sale == NULL)
+        return;
+    job = g_new0(ReceiptJob, 1);
+    id = g_new(gint64, 1);
+    *id = self->sale->id;
+    job->page = g_object_ref(self);
+    job->mode = mode;
+    job->path = g_strdup(path);
+    kv_session_run_async(self->session, receipt_lines_in_worker, id, g_free,
+                         (GDestroyNotify)g_ptr_array_unref, NULL, on_receipt_lines_cb, job);
+}
+
+static void print_receipt(KvSellPage *self, gboolean with_dialog)
+{
+    fetch_receipt(self, with_dialog ? RECEIPT_PRINT_DIALOG : RECEIPT_PRINT, NULL);
+}
+
+static void kv_sell_page_print_receipt(GtkWidget *widget, const char *action_name,
+                                       GVariant *param)
+{
+    print_receipt(KV_SELL_PAGE(widget), TRUE);
+}
+
+static void kv_sell_page_preview_receipt(GtkWidget *widget, const char *action_name,
+                                         GVariant *param)
+{
+    fetch_receipt(KV_SELL_PAGE(widget), RECEIPT_PREVIEW, NULL);
+}
+
+static void on_save_response_cb(GtkNativeDialog *chooser, int response, KvSellPage *self)
+{
+    g_autoptr(GFile) file = NULL;
+
+    if (response == GTK_RESPONSE_ACCEPT && self->sale != NULL)
+        file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
+    if (file != NULL)
+        fetch_receipt(self, RECEIPT_SAVE, g_file_peek_path(file));
+    g_object_unref(chooser);
+    g_object_unref(self);
+}
+
+static void kv_sell_page_save_receipt(GtkWidget *widget, const char *action_name,
+                                      GVariant *param)
+{
+    KvSellPage *self = KV_SELL_PAGE(widget);
+    GtkFileChooserNative *chooser;
+    g_autofree char *name = NULL;
+    g_autofree char *dir = NULL;
+
+    if (self->sale == NULL)
+        return;
+    chooser = gtk_file_chooser_native_new(_("Save Receipt as PDF"),
+                                          GTK_WINDOW(gtk_widget_get_root(widget)),
+                                          GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
+    name = g_strdup_printf(_("receipt-%lld.pdf"), (long long)self->sale->id);
+    gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), name);
+    if (self->settings != NULL)
+        dir = g_settings_get_string(self->settings, "receipt-directory");
+    if (dir != NULL && *dir != '\0') {
+        g_autoptr(GFile) folder = g_file_new_for_path(dir);
+        gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(chooser), folder, NULL);
+    }
+    g_signal_connect(chooser, "response", G_CALLBACK(on_save_response_cb), g_object_ref(self));
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+}
+
+/* ---- simple actions ---------------------------------------------------------------- */
+
+static void kv_sell_page_new_sale(GtkWidget *widget, const char *action_name, GVariant *param)
+{
+    KvSellPage *self = KV_SELL_PAGE(widget);
+
+    reset_sale(self);
+    /* The card in the reader now carries the sale just made: read it again
+     * (its credit not yet loaded, the meter's last readback). */
+    if (self->info != NULL && self->watcher != NULL &&
+        kv_card_watcher_get_state(self->watcher) == KV_READER_STATE_CARD)
+        kv_sell_page_refresh_card(self);
+    gtk_widget_grab_focus(GTK_WIDGET(self->amount_entry));
+}
+
+static void kv_sell_page_unit(GtkWidget *widget, const char *action_name, GVariant *param)
+{
+    KvSellPage *self = KV_SELL_PAGE(widget);
+    gboolean kwh = g_strcmp0(g_variant_get_string(param, NULL), "kwh") == 0;
+
+    if (self->state == SALE_IDLE)
+        gtk_toggle_button_set_active(kwh ? self->kwh_toggle : self->money_toggle, TRUE);
+}
+
+static void kv_sell_page_clear(GtkWidget *widget, const char *action_name, GVariant *param)
+{
+    KvSellPage *self = KV_SELL_PAGE(widget);
+
+    if (self->state != SALE_IDLE)
+        return;
+    gtk_editable_set_text(GTK_EDITABLE(self->amount_entry), "");
+    gtk_widget_grab_focus(GTK_WIDGET(self->amount_entry));
+}
+
+static void on_amount_activate_cb(GtkEntry *entry, KvSellPage *self)
+{
+    /* Enter confirms once the quote for what is typed has arrived. */
+    if (self->quote_source != 0) {
+        g_clear_handle_id(&self->quote_source, g_source_remove);
+        on_quote_timeout_cb(self);
+        return;
+    }
+    gtk_widget_activate_action(GTK_WIDGET(self), "sell.confirm", NULL);
+}
+
+/* ---- GObject ------------------------------------------------------------------------- */
+
+static void kv_sell_page_dispose(GObject *object)
+{
+    KvSellPage *self = KV_SELL_PAGE(object);
+
+    g_clear_handle_id(&self->quote_source, g_source_remove);
+    g_clear_handle_id(&self->pulse_source, g_source_remove);
+    if (self->read_cancel != NULL)
+        g_cancellable_cancel(self->read_cancel);
+    if (self->quote_cancel != NULL)
+        g_cancellable_cancel(self->quote_cancel);
+    g_clear_object(&self->read_cancel);
+    g_clear_object(&self->quote_cancel);
+    if (self->watcher != NULL)
+        g_signal_handlers_disconnect_by_data(self->watcher, self);
+    if (self->session != NULL)
+        g_signal_handlers_disconnect_by_data(self->session, self);
+    gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_SELL_PAGE);
+    kv_widget_unparent_children(GTK_WIDGET(self));
+    g_clear_object(&self->watcher);
+    g_clear_object(&self->session);
+    g_clear_object(&self->settings);
+    g_clear_pointer(&self->info, kv_card_info_free);
+    g_clear_pointer(&self->quote, kv_sale_free);
+    g_clear_pointer(&self->sale, kv_sale_free);
+    g_clear_pointer(&self->refusal, g_free);
+    G_OBJECT_CLASS(kv_sell_page_parent_class)->dispose(object);
+}
+
+static void kv_sell_page_class_init(KvSellPageClass *klass)
+{
+    GObjectClass *object_class = G_OBJECT_CLASS(klass);
+    GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
+
+    object_class->dispose = kv_sell_page_dispose;
+
+    gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
+    gtk_widget_class_set_template_from_resource(widget_class,
+                                                "/org/kilovend/Station/kv-sell-page.ui");
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, card_stack);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, no_card_page);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, reading_spinner);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, pending_warning);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, customer_label);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, account_label);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, meter_label);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, card_label);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, remaining_label);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, energy_label);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, meter_state_label);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, readback_time_label);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, card_error_page);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, money_toggle);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, kwh_toggle);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, amount_entry);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, amount_hint);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, breakdown_list);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, refusal_label);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, sell_button);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, sale_progress);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, result_box);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, result_title);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, result_detail);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, receipt_box);
+
+    gtk_widget_class_install_action(widget_class, "sell.confirm", NULL, kv_sell_page_confirm);
+    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
+                                        "sell.confirm", NULL);
+    gtk_widget_class_install_action(widget_class, "sell.new-sale", NULL, kv_sell_page_new_sale);
+    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_n, GDK_CONTROL_MASK,
+                                        "sell.new-sale", NULL);
+    gtk_widget_class_install_action(widget_class, "sell.cancel-sale", NULL,
+                                    kv_sell_page_cancel_sale);
+    gtk_widget_class_install_action(widget_class, "sell.print-receipt", NULL,
+                                    kv_sell_page_print_receipt);
+    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_p, GDK_CONTROL_MASK,
+                                        "sell.print-receipt", NULL);
+    gtk_widget_class_install_action(widget_class, "sell.save-receipt", NULL,
+                                    kv_sell_page_save_receipt);
+    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_s,
+                                        GDK_CONTROL_MASK | GDK_SHIFT_MASK, "sell.save-receipt",
+                                        NULL);
+    gtk_widget_class_install_action(widget_class, "sell.preview-receipt", NULL,
+                                    kv_sell_page_preview_receipt);
+    gtk_widget_class_install_action(widget_class, "sell.unit", "s", kv_sell_page_unit);
+    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_m, GDK_CONTROL_MASK, "sell.unit",
+                                        "s", "money");
+    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_k, GDK_CONTROL_MASK, "sell.unit",
+                                        "s", "kwh");
+    gtk_widget_class_install_action(widget_class, "sell.clear", NULL, kv_sell_page_clear);
+    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Escape, 0, "sell.clear", NULL);
+}
+
+static void kv_sell_page_init(KvSellPage *self)
+{
+    gtk_widget_init_template(GTK_WIDGET(self));
+    g_signal_connect(self->amount_entry, "changed", G_CALLBACK(on_amount_changed_cb), self);
+    g_signal_connect(self->amount_entry, "activate", G_CALLBACK(on_amount_activate_cb), self);
+    g_signal_connect(self->money_toggle, "toggled", G_CALLBACK(on_unit_toggled_cb), self);
+    g_signal_connect(self->kwh_toggle, "toggled", G_CALLBACK(on_unit_toggled_cb), self);
+    gtk_widget_set_visible(GTK_WIDGET(self->breakdown_list), FALSE);
+    gtk_label_set_label(self->amount_hint, _("Type the amount paid."));
+    update_actions(self);
+}
+
+static void on_shift_changed_cb(KvSession *session, GParamSpec *pspec, KvSellPage *self)
+{
+    update_actions(self);
+}
+
+void kv_sell_page_set_session(KvSellPage *self, KvSession *session, GSettings *settings)
+{
+    KvCardWatcher *watcher;
+
+    g_return_if_fail(KV_IS_SELL_PAGE(self));
+
+    g_set_object(&self->session, session);
+    g_set_object(&self->settings, settings);
+    if (settings != NULL && g_settings_get_enum(settings, "sell-unit") == 1)
+        gtk_toggle_button_set_active(self->kwh_toggle, TRUE);
+    g_signal_connect(session, "notify::shift-open", G_CALLBACK(on_shift_changed_cb), self);
+
+    watcher = kv_session_get_watcher(session);
+    if (watcher != NULL && g_set_object(&self->watcher, watcher)) {
+        g_signal_connect(watcher, "card-inserted", G_CALLBACK(on_card_inserted_cb), self);
+        g_signal_connect(watcher, "card-removed", G_CALLBACK(on_card_removed_cb), self);
+        g_signal_connect(watcher, "notify::state", G_CALLBACK(on_watcher_state_cb), self);
+        on_watcher_state_cb(watcher, NULL, self);
+    }
+    update_actions(self);
+}
+
+void kv_sell_page_focus_amount(KvSellPage *self)
+{
+    g_return_if_fail(KV_IS_SELL_PAGE(self));
+    gtk_widget_grab_focus(GTK_WIDGET(self->amount_entry));
+}
+
+/* A card already in the reader when the shift opens is read at once. */
+void kv_sell_page_refresh_card(KvSellPage *self)
+{
+    g_return_if_fail(KV_IS_SELL_PAGE(self));
+
+    if (self->watcher != NULL && kv_card_watcher_get_state(self->watcher) == KV_READER_STATE_CARD)
+        on_card_inserted_cb(self->watcher, kv_card_watcher_get_reader_name(self->watcher), self);
+}
+
+void kv_sell_page_save_receipt_to(KvSellPage *self, const char *path)
+{
+    g_return_if_fail(KV_IS_SELL_PAGE(self));
+    fetch_receipt(self, RECEIPT_SAVE, path);
+}

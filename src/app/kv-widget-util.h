@@ -1,0 +1,23 @@
+/* kv-widget-util.h - small helpers shared by the app's widgets. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+/* Unparent every child of a widget that lays out its template's children
+ * itself (dispose of the composite widgets built on GtkWidget). */
+void kv_widget_unparent_children(GtkWidget *widget);
+
+/* Remove every row of a list box. */
+void kv_list_box_remove_all(GtkListBox *box);
+
+/* A row for a boxed list: title, subtitle (nullable) and a value at the end. */
+GtkWidget *kv_value_row_new(const char *title, const char *subtitle, const char *value);
+
+/* Show or hide a message.  Widgets that come and go sit in a GtkRevealer:
+ * GTK 4.8 does not tell assistive technologies about a widget that was
+ * hidden when the window appeared, so they stay "visible" inside it. */
+void kv_widget_reveal(GtkWidget *widget, gboolean reveal);
+
+G_END_DECLS

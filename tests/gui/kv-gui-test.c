@@ -1,0 +1,275 @@
+/* kv-gui-test.c - helpers for the app's in-process GTK tests. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <gtk/gtk.h>
+#include <string.h>
+
+#include "kv-demo.h"
+#include "kv-gui-test.h"
+
+void kv_gui_test_init(int *argc, char ***argv)
+{
+    g_setenv("GSETTINGS_BACKEND", "memory", TRUE);
+    g_setenv("GSK_RENDERER", "cairo", TRUE);
+    gtk_test_init(argc, argv, NULL);
+    adw_init();
+    /* Screens are captured and asserted at once, not mid-transition. */
+    g_object_set(gtk_settings_get_default(), "gtk-enable-animations", FALSE, NULL);
+}
+
+static gboolean on_timeout_cb(gpointer data)
+{
+    *(gboolean *)data = TRUE;
+    return G_SOURCE_REMOVE;
+}
+
+gboolean kv_gui_test_wait(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms)
+{
+    gboolean timed_out = FALSE;
+    guint id = g_timeout_add(timeout_ms, on_timeout_cb, &timed_out);
+
+    while (!cond(data) && !timed_out)
+        g_main_context_iteration(NULL, TRUE);
+    if (!timed_out)
+        g_source_remove(id);
+    return cond(data);
+}
+
+void kv_gui_test_spin(guint ms)
+{
+    gboolean done = FALSE;
+
+    g_timeout_add(ms, on_timeout_cb, &done);
+    while (!done)
+        g_main_context_iteration(NULL, TRUE);
+}
+
+void kv_gui_test_screenshot(GtkWidget *widget, const char *name)
+{
+    const char *dir = g_getenv("KV_SCREENSHOT_DIR");
+    g_autoptr(GdkPaintable) paintable = NULL;
+    g_autoptr(GtkSnapshot) snapshot = NULL;
+    g_autoptr(GskRenderNode) node = NULL;
+    g_autoptr(GdkTexture) texture = NULL;
+    g_autofree char *file = NULL;
+    GskRenderer *renderer;
+    int w = gtk_widget_get_width(widget), h = gtk_widget_get_height(widget);
+
+    if (dir == NULL || w <= 0 || h <= 0)
+        return;
+    g_mkdir_with_parents(dir, 0755);
+    paintable = gtk_widget_paintable_new(widget);
+    snapshot = gtk_snapshot_new();
+    gdk_paintable_snapshot(paintable, snapshot, w, h);
+    node = gtk_snapshot_free_to_node(g_steal_pointer(&snapshot));
+    if (node == NULL)
+        return;
+    renderer = gtk_native_get_renderer(gtk_widget_get_native(widget));
+    texture = gsk_renderer_render_texture(renderer, node, &GRAPHENE_RECT_INIT(0, 0, w, h));
+    file = g_strdup_printf("%s/%s.png", dir, name);
+    g_assert_true(gdk_texture_save_to_png(texture, file));
+}
+
+GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label)
+{
+    return kv_gui_test_find_typed(root, GTK_TYPE_WIDGET, label);
+}
+
+GtkWidget *kv_gui_test_find_typed(GtkWidget *root, GType type, const char *label)
+{
+    for (GtkWidget *child = gtk_widget_get_first_child(root); child != NULL;
+         child = gtk_widget_get_next_sibling(child)) {
+        GtkWidget *found;
+
+        if (G_TYPE_CHECK_INSTANCE_TYPE(child, type) &&
+            gtk_test_accessible_has_property(GTK_ACCESSIBLE(child),
+                                             GTK_ACCESSIBLE_PROPERTY_LABEL)) {
+            g_autofree char *diff = gtk_test_accessible_check_property(
+                GTK_ACCESSIBLE(child), GTK_ACCESSIBLE_PROPERTY_LABEL, label);
+            if (diff == NULL)
+                return child;
+        }
+        found = kv_gui_test_find_typed(child, type, label);
+        if (found != NULL)
+            return found;
+    }
+    return NULL;
+}
+
+static void list_labels(GtkWidget *root, int depth)
+{
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+        g_autofree char *diff = NULL;
+
+        if (gtk_test_accessible_has_property(GTK_ACCESSIBLE(c), GTK_ACCESSIBLE_PROPERTY_LABEL))
+            diff = gtk_test_accessible_check_property(GTK_ACCESSIBLE(c),
+                                                      GTK_ACCESSIBLE_PROPERTY_LABEL, "");
+        g_test_message("%*s%s %s", depth, "", G_OBJECT_TYPE_NAME(c), diff != NULL ? diff : "");
+        list_labels(c, depth + 1);
+    }
+}
+
+GtkWidget *kv_gui_test_get(GtkWidget *root, const char *label)
+{
+    GtkWidget *w = kv_gui_test_find_by_label(root, label);
+
+    if (w == NULL) {
+        if (g_getenv("KV_TEST_DUMP") != NULL)
+            list_labels(root, 0);
+        g_error("no widget labelled “%s”", label);
+    }
+    return w;
+}
+
+static GtkWidget *find_id(GtkWidget *root, const char *id)
+{
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found;
+
+        if (g_strcmp0(gtk_buildable_get_buildable_id(GTK_BUILDABLE(c)), id) == 0)
+            return c;
+        found = find_id(c, id);
+        if (found != NULL)
+            return found;
+    }
+    return NULL;
+}
+
+GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id)
+{
+    GtkWidget *w = find_id(root, id);
+
+    if (w == NULL)
+        g_error("no widget with the id “%s”", id);
+    return w;
+}
+
+const char *kv_gui_test_text(GtkWidget *widget)
+{
+    if (GTK_IS_LABEL(widget))
+        return gtk_label_get_label(GTK_LABEL(widget));
+    return gtk_editable_get_text(GTK_EDITABLE(widget));
+}
+
+typedef struct {
+    GtkWidget *widget;
+    const char *needle;
+} TextWait;
+
+static gboolean text_contains(gpointer data)
+{
+    TextWait *w = data;
+
+    return strstr(kv_gui_test_text(w->widget), w->needle) != NULL;
+}
+
+gboolean kv_gui_test_wait_text(GtkWidget *widget, const char *needle, guint timeout_ms)
+{
+    TextWait w = {widget, needle};
+
+    if (!kv_gui_test_wait(text_contains, &w, timeout_ms)) {
+        g_test_message("text is “%s”, waited for “%s”", kv_gui_test_text(widget), needle);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean session_open(gpointer data)
+{
+    return kv_session_is_open(data);
+}
+
+KvGuiStation *kv_gui_test_station_new(void)
+{
+    KvGuiStation *st = g_new0(KvGuiStation, 1);
+    g_autoptr(GError) error = NULL;
+
+    st->dir = g_dir_make_tmp("kv-gui-test-XXXXXX", &error);
+    g_assert_no_error(error);
+    g_assert_true(kv_demo_create(st->dir, &error));
+    g_assert_no_error(error);
+    st->db = kv_demo_db_path(st->dir);
+    st->keys = kv_demo_keys_path(st->dir);
+
+    st->app = kv_application_new();
+    g_application_set_flags(G_APPLICATION(st->app), G_APPLICATION_NON_UNIQUE);
+    kv_application_set_station(st->app, st->db, st->keys);
+    g_assert_true(g_application_register(G_APPLICATION(st->app), NULL, &error));
+    g_assert_no_error(error);
+    st->session = kv_application_get_session(st->app);
+    g_assert_true(kv_gui_test_wait(session_open, st->session, 20000));
+    return st;
+}
+
+static void remove_tree(const char *path)
+{
+    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+        const char *name;
+
+        while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+            g_autofree char *child = g_build_filename(path, name, NULL);
+            remove_tree(child);
+        }
+    }
+    g_remove(path);
+}
+
+void kv_gui_test_station_free(KvGuiStation *st)
+{
+    remove_tree(st->dir);
+    g_free(st->dir);
+    g_free(st->db);
+    g_free(st->keys);
+    g_free(st);
+}
+
+static gboolean window_drawn(gpointer data)
+{
+    return gtk_widget_get_mapped(data);
+}
+
+KvWindow *kv_gui_test_window_new(KvGuiStation *st)
+{
+    KvWindow *window = kv_window_new(st->app, st->session);
+
+    gtk_window_set_default_size(GTK_WINDOW(window), 1100, 760);
+    gtk_window_present(GTK_WINDOW(window));
+    g_assert_true(kv_gui_test_wait(window_drawn, window, 5000));
+    gtk_test_widget_wait_for_draw(GTK_WIDGET(window));
+    return window;
+}
+
+static gboolean in_station(gpointer data)
+{
+    return g_strcmp0(kv_window_get_mode(data), "station") == 0;
+}
+
+static gboolean signed_in(gpointer data)
+{
+    return kv_session_get_signed_in(data);
+}
+
+void kv_gui_test_sign_in(KvWindow *window, const char *user, const char *password)
+{
+    GtkWidget *root = GTK_WIDGET(window);
+    KvSession *session = kv_window_get_session(window);
+
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "User name")), user);
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Password")), password);
+    g_assert_true(gtk_widget_activate_action(kv_gui_test_get(root, "Sign In"),
+                                             "signin.sign-in", NULL));
+    g_assert_true(kv_gui_test_wait(signed_in, session, 20000));
+    if (kv_session_get_shift_open(session))
+        return;
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Supervisor user name")),
+                          KV_DEMO_SUPERVISOR);
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Supervisor password")),
+                          KV_DEMO_SUPERVISOR_PASSWORD);
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Key file passphrase")),
+                          KV_DEMO_PASSPHRASE);
+    g_assert_true(gtk_widget_activate_action(kv_gui_test_get(root, "Open Shift"),
+                                             "signin.open-shift", NULL));
+    g_assert_true(kv_gui_test_wait(in_station, window, 20000));
+}

@@ -1,0 +1,69 @@
+/* test-french.c - the app in French: the compiled fr translation of the
+ * build tree is loaded, the sign-in page and the menus speak French, and
+ * a French cashier may type a decimal comma. */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <string.h>
+
+#include "kv-gui-test.h"
+
+static KvGuiStation *station;
+
+static void test_french_signin(void)
+{
+    KvWindow *window = kv_gui_test_window_new(station);
+    GtkWidget *button = kv_gui_test_find_typed(GTK_WIDGET(window), GTK_TYPE_BUTTON, "Connexion");
+    gint64 v = 0;
+
+    g_assert_nonnull(button);
+    g_assert_cmpstr(gtk_button_get_label(GTK_BUTTON(button)), ==, "_Se connecter");
+    g_assert_cmpstr(gtk_window_get_title(GTK_WINDOW(window)), ==, "Kilovend");
+    g_assert_cmpstr(_("Sale on Hold"), ==, "Vente en attente");
+    g_assert_true(kv_session_parse_money(station->session, "12,50", &v, NULL));
+    g_assert_cmpint(v, ==, 1250);
+    gtk_test_widget_wait_for_draw(GTK_WIDGET(window));
+    kv_gui_test_screenshot(GTK_WIDGET(window), "window-signin-fr");
+    gtk_window_destroy(GTK_WINDOW(window));
+}
+
+/* A French locale of our own (the machine may have none generated). */
+static gboolean use_french(const char *dir)
+{
+    g_autofree char *out = g_build_filename(dir, "fr_FR.UTF-8", NULL);
+    const char *argv[] = {"localedef", "-i", "fr_FR", "-f", "UTF-8", out, NULL};
+    int status = 0;
+
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH |
+                      G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                      NULL, NULL, NULL, NULL, &status, NULL))
+        return FALSE;
+    g_setenv("LOCPATH", dir, TRUE);
+    g_setenv("LANG", "fr_FR.UTF-8", TRUE);
+    g_setenv("LC_ALL", "fr_FR.UTF-8", TRUE);
+    return setlocale(LC_ALL, "") != NULL;
+}
+
+int main(int argc, char *argv[])
+{
+    g_autofree char *locales = g_dir_make_tmp("kv-locale-XXXXXX", NULL);
+    int status;
+
+    g_assert_true(use_french(locales));
+    bindtextdomain(GETTEXT_PACKAGE, g_getenv("KILOVEND_LOCALEDIR"));
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+    textdomain(GETTEXT_PACKAGE);
+    kv_gui_test_init(&argc, &argv);
+    station = kv_gui_test_station_new();
+    g_test_add_func("/french/signin", test_french_signin);
+    status = g_test_run();
+    kv_gui_test_station_free(station);
+    {
+        /* Our own temporary locale folder. */
+        const char *rm[] = {"rm", "-rf", "--", locales, NULL};
+        g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
+                     NULL);
+    }
+    return status;
+}

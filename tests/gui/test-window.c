@@ -1,0 +1,174 @@
+/* test-window.c - the station window: sign-in gate, screens, actions,
+ * shortcuts window, accessible names on every control. */
+#include "config.h"
+
+#include "kv-application.h"
+#include "kv-gui-test.h"
+#include "kv-window.h"
+
+typedef struct {
+    KvApplication *app;
+    KvSession *session;
+    KvWindow *window;
+} Fixture;
+
+/* One station and application for the program, as in the app. */
+static KvGuiStation *station;
+
+static void fixture_set_up(Fixture *f, gconstpointer data)
+{
+    f->app = station->app;
+    f->session = station->session;
+    f->window = kv_gui_test_window_new(station);
+}
+
+static void fixture_tear_down(Fixture *f, gconstpointer data)
+{
+    kv_session_clear(f->session);
+    gtk_window_destroy(GTK_WINDOW(f->window));
+    kv_gui_test_spin(50);
+}
+
+static void test_window_gate(Fixture *f, gconstpointer data)
+{
+    g_assert_cmpstr(kv_window_get_mode(f->window), ==, "signin");
+    kv_gui_test_screenshot(GTK_WIDGET(f->window), "window-signin");
+
+    /* Signed in but no shift: still the sign-in page (shift form). */
+    kv_session_set_user(f->session, "ama", "Ama Boateng", KV_ROLE_CASHIER);
+    g_assert_cmpstr(kv_window_get_mode(f->window), ==, "signin");
+
+    kv_session_set_shift_open(f->session, TRUE);
+    g_assert_cmpstr(kv_window_get_mode(f->window), ==, "station");
+    g_assert_cmpstr(kv_window_get_visible_page(f->window), ==, "sell");
+
+    kv_session_clear(f->session);
+    g_assert_cmpstr(kv_window_get_mode(f->window), ==, "signin");
+}
+
+static void test_window_pages(Fixture *f, gconstpointer data)
+{
+    static const char *const pages[] = {"customers", "cards", "reports", "admin", "sell"};
+
+    /* Screens cannot be reached before sign-in. */
+    gtk_widget_activate_action(GTK_WIDGET(f->window), "win.page", "s", "cards");
+    g_assert_cmpstr(kv_window_get_mode(f->window), ==, "signin");
+
+    kv_session_set_user(f->session, "kofi", "Kofi Annan", KV_ROLE_SUPERVISOR);
+    kv_session_set_shift_open(f->session, TRUE);
+    for (guint i = 0; i < G_N_ELEMENTS(pages); i++) {
+        g_autofree char *shot = g_strdup_printf("window-%s", pages[i]);
+
+        gtk_widget_activate_action(GTK_WIDGET(f->window), "win.page", "s", pages[i]);
+        g_assert_cmpstr(kv_window_get_visible_page(f->window), ==, pages[i]);
+        gtk_test_widget_wait_for_draw(GTK_WIDGET(f->window));
+        kv_gui_test_screenshot(GTK_WIDGET(f->window), shot);
+    }
+    gtk_widget_activate_action(GTK_WIDGET(f->window), "win.find-customer", NULL);
+    g_assert_cmpstr(kv_window_get_visible_page(f->window), ==, "customers");
+
+    gtk_widget_activate_action(GTK_WIDGET(f->window), "win.sign-out", NULL);
+    g_assert_cmpstr(kv_window_get_mode(f->window), ==, "signin");
+    g_assert_false(kv_session_get_signed_in(f->session));
+}
+
+static void test_window_shortcuts(Fixture *f, gconstpointer data)
+{
+    GtkShortcutsWindow *overlay =
+        gtk_application_window_get_help_overlay(GTK_APPLICATION_WINDOW(f->window));
+    g_autofree char **accels = NULL;
+
+    /* Loaded from the resource by GtkApplication, with its action. */
+    g_assert_nonnull(overlay);
+    accels = gtk_application_get_accels_for_action(GTK_APPLICATION(f->app), "app.quit");
+    g_assert_cmpstr(accels[0], ==, "<Control>q");
+    g_strfreev(g_steal_pointer(&accels));
+    accels = gtk_application_get_accels_for_action(GTK_APPLICATION(f->app),
+                                                   "win.show-help-overlay");
+    g_assert_nonnull(accels[0]);
+    g_strfreev(g_steal_pointer(&accels));
+}
+
+/* Widgets that are one control to a screen reader: their insides are theirs. */
+static gboolean is_composite_control(GtkWidget *w)
+{
+    static GType types[11];
+
+    if (types[0] == 0) {
+        types[0] = GTK_TYPE_PASSWORD_ENTRY;
+        types[1] = GTK_TYPE_SEARCH_ENTRY;
+        types[2] = GTK_TYPE_SPIN_BUTTON;
+        types[3] = GTK_TYPE_DROP_DOWN;
+        types[4] = GTK_TYPE_MENU_BUTTON;
+        types[5] = GTK_TYPE_COLUMN_VIEW;
+        types[6] = ADW_TYPE_ENTRY_ROW;
+        types[7] = ADW_TYPE_COMBO_ROW;
+        types[8] = ADW_TYPE_HEADER_BAR;
+        types[9] = GTK_TYPE_ENTRY;
+        types[10] = ADW_TYPE_VIEW_SWITCHER_BAR;
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(types); i++)
+        if (G_TYPE_CHECK_INSTANCE_TYPE(w, types[i]))
+            return TRUE;
+    return FALSE;
+}
+
+static gboolean is_control(GtkWidget *w)
+{
+    return GTK_IS_BUTTON(w) || GTK_IS_ENTRY(w) || GTK_IS_PASSWORD_ENTRY(w) ||
+           GTK_IS_SEARCH_ENTRY(w) || GTK_IS_SWITCH(w) || GTK_IS_SPIN_BUTTON(w) ||
+           GTK_IS_DROP_DOWN(w) || GTK_IS_PROGRESS_BAR(w) || GTK_IS_LIST_BOX(w) ||
+           GTK_IS_COLUMN_VIEW(w) || GTK_IS_SPINNER(w);
+}
+
+static void check_labels(GtkWidget *root, guint *checked)
+{
+    for (GtkWidget *child = gtk_widget_get_first_child(root); child != NULL;
+         child = gtk_widget_get_next_sibling(child)) {
+        if (is_control(child)) {
+            gboolean named =
+                gtk_test_accessible_has_property(GTK_ACCESSIBLE(child),
+                                                 GTK_ACCESSIBLE_PROPERTY_LABEL) ||
+                gtk_test_accessible_has_relation(GTK_ACCESSIBLE(child),
+                                                 GTK_ACCESSIBLE_RELATION_LABELLED_BY);
+            if (!named)
+                g_test_message("no accessible label: %s in %s", G_OBJECT_TYPE_NAME(child),
+                               G_OBJECT_TYPE_NAME(root));
+            g_assert_true(named);
+            (*checked)++;
+        }
+        if (!is_composite_control(child) && !GTK_IS_BUTTON(child))
+            check_labels(child, checked);
+    }
+}
+
+static void test_window_accessible_labels(Fixture *f, gconstpointer data)
+{
+    guint checked = 0;
+    GtkWidget *content = adw_application_window_get_content(ADW_APPLICATION_WINDOW(f->window));
+
+    check_labels(content, &checked);
+    g_test_message("%u controls checked", checked);
+    /* The screens have many more controls than this: the walk saw them. */
+    g_assert_cmpuint(checked, >, 40);
+}
+
+int main(int argc, char *argv[])
+{
+    int status;
+
+    kv_gui_test_init(&argc, &argv);
+    station = kv_gui_test_station_new();
+
+    g_test_add("/window/gate", Fixture, NULL, fixture_set_up, test_window_gate,
+               fixture_tear_down);
+    g_test_add("/window/pages", Fixture, NULL, fixture_set_up, test_window_pages,
+               fixture_tear_down);
+    g_test_add("/window/shortcuts", Fixture, NULL, fixture_set_up, test_window_shortcuts,
+               fixture_tear_down);
+    g_test_add("/window/accessible-labels", Fixture, NULL, fixture_set_up,
+               test_window_accessible_labels, fixture_tear_down);
+    status = g_test_run();
+    kv_gui_test_station_free(station);
+    return status;
+}
