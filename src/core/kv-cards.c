@@ -104,6 +104,24 @@ gboolean kv_card_view_for(KvStation *st, KvCardLink *card, guint32 expect_meter,
     }
     e = kv_card_decode(&keys, image, view);
     kv_meter_keys_wipe(&keys);
+    if (e == KV_OK && m->key_version_target && m->key_version_target != m->key_version) {
+        /* A key change is under way: the meter may already write its
+         * readbacks under the new version. */
+        kv_card_view v2;
+        if (!kv_station_meter_keys(st, m->number, m->key_version_target, &keys, error)) {
+            kv_meter_free(m);
+            return FALSE;
+        }
+        if (kv_card_decode(&keys, image, &v2) == KV_OK && v2.readback_err == KV_OK &&
+            (view->readback_err != KV_OK || v2.readback.counter > view->readback.counter)) {
+            view->readback_err = KV_OK;
+            view->readback = v2.readback;
+            view->readback_slot = v2.readback_slot;
+            view->readback_torn = FALSE;
+        }
+        kv_meter_keys_wipe(&keys);
+        kv_wipe(&v2, sizeof v2);
+    }
     if (e != KV_OK) {
         kv_meter_free(m);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD, "cannot decode the card: %s",
@@ -168,21 +186,27 @@ KvCardRecord *kv_card_get(KvStation *st, guint32 serial, GError **error)
 
 /* ---- readbacks ---- */
 
-gboolean kv_readback_import(KvStation *st, guint32 meter, guint32 card_serial,
-                            const kv_readback *rb, gboolean *imported, GError **error)
+gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view *view,
+                            gboolean *imported, gboolean *anomaly, GError **error)
 {
     g_autoptr(KvStmt) s = NULL, u = NULL;
+    const kv_readback *rb = &view->readback;
+    guint32 meter = m->number, card_serial = view->id.card_serial;
     g_autofree char *obj = g_strdup_printf("meter:%09u", meter);
     g_autofree char *detail = NULL;
     gboolean added;
     if (imported)
         *imported = FALSE;
+    if (anomaly)
+        *anomaly = FALSE;
     if (!kv_db_begin(st, error))
         return FALSE;
     s = kv_db_stmt(st, "INSERT INTO meter_readings(meter_number, card_serial, read_at, counter, "
                        "status, key_version, remaining, cumulative_loaded, total_energy, energy_l1, "
-                       "energy_l2, energy_l3, last_seq, result, events) VALUES (?, ?, ?, ?, ?, ?, "
-                       "?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(meter_number, counter) DO NOTHING",
+                       "energy_l2, energy_l3, last_seq, result, events, sold_then) VALUES (?1, ?2, ?3, "
+                       "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, (SELECT "
+                       "cumulative_sold FROM meters WHERE number = ?1)) "
+                       "ON CONFLICT(meter_number, counter) DO NOTHING",
                    error);
     if (!s)
         goto fail;
@@ -223,7 +247,8 @@ gboolean kv_readback_import(KvStation *st, guint32 meter, guint32 card_serial,
     detail = g_strdup_printf("counter=%u remaining=%d loaded=%u total=%u last_seq=%u", rb->counter,
                              rb->remaining, rb->cumulative_loaded, rb->total_energy, rb->last_seq);
     if (!kv_db_step_done(st, u, "storing the meter reading", error) ||
-        !kv_audit_append(st, "meter.reading", obj, detail, error) || !kv_db_commit(st, error))
+        !kv_audit_append(st, "meter.reading", obj, detail, error) ||
+        !kv_readback_effects(st, m, view, rb, anomaly, error) || !kv_db_commit(st, error))
         goto fail;
     if (imported)
         *imported = TRUE;
@@ -246,11 +271,21 @@ gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GE
         return FALSE;
     out->card_status = kv_card_status(st, out->view.id.card_serial);
     out->known_card = out->card_status != NULL;
-    if (out->view.readback_err == KV_OK &&
-        !kv_readback_import(st, m->number, out->view.id.card_serial, &out->view.readback,
-                            &out->readback_imported, error))
-        return FALSE;
-    if (out->view.token_err == KV_OK) {
+    if (out->view.readback_err == KV_OK) {
+        g_autoptr(KvMeter) now = NULL;
+        if (!kv_readback_import(st, m, &out->view, &out->readback_imported,
+                                &out->anomaly_recorded, error) ||
+            !(now = kv_meter_get(st, m->number, error)))
+            return FALSE;
+        if (out->view.readback.cumulative_loaded > now->cumulative_sold)
+            out->anomaly_excess = out->view.readback.cumulative_loaded - now->cumulative_sold;
+        out->key_changed = now->key_version != m->key_version;
+        kv_meter_free(m);
+        m = g_steal_pointer(&now);
+    }
+    out->meter_key_version = m->key_version;
+    out->meter_key_target = m->key_version_target;
+    if (out->view.token_err == KV_OK && out->view.id.card_type == KV_CARD_USER) {
         guint32 loaded = out->view.readback_err == KV_OK ? out->view.readback.cumulative_loaded
                          : m->has_readback          ? m->rb_cumulative_loaded
                                                     : 0;
@@ -265,7 +300,7 @@ gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GE
 
 /* ---- issuing ---- */
 
-static guint32 next_serial(KvStation *st, GError **error)
+guint32 kv_card_next_serial(KvStation *st, GError **error)
 {
     guint32 office = st->settings.office_id;
     gint64 lo = (gint64)office << OFFICE_SERIAL_BITS;
@@ -307,7 +342,7 @@ static KvCardRecord *issuing_card_of(KvStation *st, guint32 meter)
     return kv_card_get(st, serial, NULL);
 }
 
-static gboolean card_step(KvStation *st, guint32 serial, const char *status, const char *step,
+gboolean kv_card_step(KvStation *st, guint32 serial, const char *status, const char *step,
                           const char *action, const char *detail, GError **error)
 {
     g_autoptr(KvStmt) s = NULL;
@@ -395,7 +430,7 @@ static KvCardRecord *reserve_card(KvStation *st, KvMeter *m, guint32 old_serial,
         }
         (void)open;
     }
-    c->serial = next_serial(st, error);
+    c->serial = kv_card_next_serial(st, error);
     if (!c->serial)
         goto fail;
     kv_meter_next_token(m, NULL, &c->token_seq, &c->token_cumulative);
@@ -444,29 +479,27 @@ fail_nodb:
     return NULL;
 }
 
-/* Everything on the card for a reserved card record, resumable. */
-static gboolean write_new_card(KvStation *st, KvCardLink *card, KvMeter *m, KvCardRecord *c,
-                               const char *step, GError **error)
+/* Everything on the card for a reserved card record, resumable: identity,
+ * the token (NULL for a check card, which carries none), the lock, the PSC
+ * change.  The token is sealed under tok->key_version. */
+gboolean kv_card_write_new(KvStation *st, KvCardLink *card, const KvMeter *m, guint32 serial,
+                           guint card_type, const kv_token *tok, const char *step,
+                           GError **error)
 {
     const KvSettings *set = &st->settings;
-    kv_identity id = { KV_FORMAT_VERSION, KV_CARD_USER, set->utility_code, c->serial, m->number,
-                       (uint8_t)m->psc_key_version };
+    kv_identity id = { KV_FORMAT_VERSION, (uint8_t)card_type, set->utility_code, serial,
+                       m->number, (uint8_t)m->psc_key_version };
     guint8 idb[KV_ID_LEN], slot[KV_SLOT_LEN], psc[KV_PSC_LEN];
     kv_meter_keys keys;
-    kv_token tok = { 0 };
     gboolean ok = FALSE;
     kv_err e;
 
-    if (!kv_station_meter_keys(st, m->number, m->key_version, &keys, error))
+    if (!kv_station_meter_keys(st, m->number, tok ? tok->key_version : m->key_version, &keys,
+                               error))
         return FALSE;
-    kv_card_psc(&keys, c->serial, psc);
-    tok.kind = KV_TOKEN_CREDIT;
-    tok.key_version = (uint8_t)m->key_version;
-    tok.seq = c->token_seq;
-    tok.u.credit.cumulative = c->token_cumulative;
-    tok.u.credit.issued_at = (guint32)kv_now();
-    tok.u.credit.office = set->office_id;
-    if ((e = kv_identity_encode(&id, idb)) != KV_OK || (e = kv_token_seal(&keys, &id, &tok, slot))) {
+    kv_card_psc(&keys, serial, psc);
+    if ((e = kv_identity_encode(&id, idb)) != KV_OK ||
+        (tok && (e = kv_token_seal(&keys, &id, tok, slot)) != KV_OK)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, "preparing the card: %s",
                     kv_strerror(e));
         goto out;
@@ -478,12 +511,12 @@ static gboolean write_new_card(KvStation *st, KvCardLink *card, KvMeter *m, KvCa
             goto out;
         }
         if (!kv_card_link_write(card, KV_ID_OFF, idb, KV_ID_LEN, error) ||
-            !kv_card_link_write(card, KV_TOKEN_A, slot, KV_TOKEN_USED, error))
+            (tok && !kv_card_link_write(card, KV_TOKEN_A, slot, KV_TOKEN_USED, error)))
             goto out;
         kv_test_point("issue-written");
         if (kv_card_link_protection(card) != 0 && !kv_card_link_lock_identity(card, error))
             goto out;
-        if (!card_step(st, c->serial, "issuing", "psc-changing", NULL, NULL, error))
+        if (!kv_card_step(st, serial, "issuing", "psc-changing", NULL, NULL, error))
             goto out;
         kv_test_point("issue-psc-changing");
     } else {
@@ -493,7 +526,7 @@ static gboolean write_new_card(KvStation *st, KvCardLink *card, KvMeter *m, KvCa
         g_autoptr(GError) first = NULL;
         if (!kv_card_link_present_psc(card, psc, FALSE, &first)) {
             if (!kv_card_link_present_psc(card, set->factory_psc, TRUE, error)) {
-                g_prefix_error(error, "resuming the issue of card %u: ", c->serial);
+                g_prefix_error(error, "resuming the issue of card %u: ", serial);
                 goto out;
             }
         }
@@ -506,6 +539,21 @@ out:
     kv_meter_keys_wipe(&keys);
     kv_wipe(psc, sizeof psc);
     kv_wipe(slot, sizeof slot);
+    return ok;
+}
+
+static gboolean write_new_card(KvStation *st, KvCardLink *card, KvMeter *m, KvCardRecord *c,
+                               const char *step, GError **error)
+{
+    kv_token tok = { 0 };
+    gboolean ok;
+    tok.kind = KV_TOKEN_CREDIT;
+    tok.key_version = (uint8_t)m->key_version;
+    tok.seq = c->token_seq;
+    tok.u.credit.cumulative = c->token_cumulative;
+    tok.u.credit.issued_at = (guint32)kv_now();
+    tok.u.credit.office = st->settings.office_id;
+    ok = kv_card_write_new(st, card, m, c->serial, KV_CARD_USER, &tok, step, error);
     kv_wipe(&tok, sizeof tok);
     return ok;
 }
@@ -599,7 +647,7 @@ static KvCardRecord *issue(KvStation *st, KvCardLink *card, guint32 meter, gbool
         return NULL;
     detail = g_strdup_printf("meter=%09u seq=%u cumulative=%u replaces=%u", meter, c->token_seq,
                              c->token_cumulative, c->replaces);
-    if (!card_step(st, c->serial, "active", "done", c->replaces ? "card.replace" : "card.issue",
+    if (!kv_card_step(st, c->serial, "active", "done", c->replaces ? "card.replace" : "card.issue",
                    detail, error))
         return NULL;
     g_free(c->status);
@@ -627,9 +675,23 @@ GPtrArray *kv_card_batch(KvStation *st, const char *csv_path, KvNextCardFunc nex
                          gpointer next_data, KvProgressFunc progress, gpointer user_data,
                          GCancellable *cancellable, GError **error)
 {
+    return kv_card_batch_full(st, csv_path, next_card, NULL, next_data, progress, user_data,
+                              cancellable, error);
+}
+
+static gboolean batch_stop(const GError *e)
+{
+    return g_error_matches(e, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+           g_error_matches(e, KV_CORE_ERROR, KV_CORE_ERROR_CANCELLED);
+}
+
+GPtrArray *kv_card_batch_full(KvStation *st, const char *csv_path, KvNextCardFunc next_card,
+                              KvCardDoneFunc card_done, gpointer next_data,
+                              KvProgressFunc progress, gpointer user_data,
+                              GCancellable *cancellable, GError **error)
+{
     g_autoptr(GPtrArray) rows = NULL;
     GPtrArray *out;
-    KvCsvRow *header;
     gint col;
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
         return NULL;
@@ -640,8 +702,6 @@ GPtrArray *kv_card_batch(KvStation *st, const char *csv_path, KvNextCardFunc nex
                     "%s: the first line must be a header with a 'meter' column", csv_path);
         return NULL;
     }
-    header = rows->pdata[0];
-    (void)header;
     out = g_ptr_array_new_with_free_func((GDestroyNotify)kv_batch_row_free);
     for (guint i = 1; i < rows->len; i++) {
         KvCsvRow *r = rows->pdata[i];
@@ -649,6 +709,7 @@ GPtrArray *kv_card_batch(KvStation *st, const char *csv_path, KvNextCardFunc nex
         g_autoptr(GError) local = NULL;
         g_autoptr(KvCardLink) link = NULL;
         g_autoptr(KvCardRecord) rec = NULL;
+        gboolean stop = FALSE;
         g_ptr_array_add(out, res);
         res->line = r->line;
         if (progress)
@@ -659,7 +720,7 @@ GPtrArray *kv_card_batch(KvStation *st, const char *csv_path, KvNextCardFunc nex
         }
         if (!kv_meter_number_parse(kv_csv_field(r, col), &res->meter, &local)) {
             res->message = g_strdup(local->message);
-            continue;
+            goto done;
         }
         {
             g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT serial FROM cards WHERE meter_number = ? "
@@ -673,25 +734,36 @@ GPtrArray *kv_card_batch(KvStation *st, const char *csv_path, KvNextCardFunc nex
         if (res->serial) {
             res->ok = res->skipped = TRUE;
             res->message = g_strdup_printf("already has card %u", res->serial);
-            continue;
+            goto done;
         }
         link = next_card(res->meter, i - 1, rows->len - 1, next_data, cancellable, &local);
         if (!link) {
             /* The operator stopped: the rows done so far stay done. */
             res->message = g_strdup(local ? local->message : "stopped");
-            if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-                g_error_matches(local, KV_CORE_ERROR, KV_CORE_ERROR_CANCELLED))
-                break;
-            continue;
+            stop = batch_stop(local);
+            goto done;
         }
         rec = kv_card_issue(st, link, res->meter, &local);
         if (!rec) {
             res->message = g_strdup(local->message);
-            continue;
+            goto done;
         }
         res->ok = TRUE;
         res->serial = rec->serial;
         res->message = g_strdup_printf("issued card %u", rec->serial);
+    done:
+        g_clear_error(&local);
+        if (card_done && !card_done(res, link, next_data, cancellable, &local)) {
+            if (!batch_stop(local)) {
+                char *m = g_strdup_printf("%s; %s", res->message ? res->message : "",
+                                          local->message);
+                g_free(res->message);
+                res->message = m;
+            }
+            stop = TRUE;
+        }
+        if (stop)
+            break;
     }
     if (progress)
         progress(rows->len - 1, rows->len - 1, "cards", user_data);

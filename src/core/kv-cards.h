@@ -59,6 +59,17 @@ void kv_batch_row_free(KvBatchRow *r);
 GPtrArray *kv_card_batch(KvStation *st, const char *csv_path, KvNextCardFunc next_card,
                          gpointer next_data, KvProgressFunc progress, gpointer user_data,
                          GCancellable *cancellable, GError **error);
+/* The same, and card_done (optional) is called after every row with its
+ * result and the card used (NULL if the row needed none: skipped, bad
+ * meter number, or next_card failed), so a front end reports each card as
+ * it is done and waits for it to be taken out.  card_done returning FALSE
+ * (with an error) stops the batch like a failing next_card. */
+typedef gboolean (*KvCardDoneFunc)(const KvBatchRow *row, KvCardLink *card, gpointer user_data,
+                                   GCancellable *cancellable, GError **error);
+GPtrArray *kv_card_batch_full(KvStation *st, const char *csv_path, KvNextCardFunc next_card,
+                              KvCardDoneFunc card_done, gpointer next_data,
+                              KvProgressFunc progress, gpointer user_data,
+                              GCancellable *cancellable, GError **error);
 
 /* What a card read gave. */
 typedef struct {
@@ -68,6 +79,17 @@ typedef struct {
     gboolean readback_imported; /* a new readback went into meter_readings */
     gint reconciled;            /* sales resolved by this read */
     guint32 credit_on_card;     /* token cumulative - readback cumulative_loaded */
+    /* The readback shows the meter loaded more than this station sold to
+     * it (possible cloned cancel or extracted key, docs/security-model.md):
+     * by how much (0.01 kWh), and whether this read recorded it in the audit
+     * log (only a newly imported readback is recorded). */
+    guint32 anomaly_excess;
+    gboolean anomaly_recorded;
+    /* The meter's key version in the ledger after the read, the key change
+     * under way (0: none), and whether this read confirmed a key change. */
+    guint meter_key_version;
+    guint meter_key_target;
+    gboolean key_changed;
 } KvCardReadResult;
 
 /* Any role, keys unlocked.  Decodes the card with its meter's keys, imports

@@ -6,6 +6,7 @@
 #include "kv-card-link.h"
 #include "kv-cards.h"
 #include "kv-core-error.h"
+#include "kv-engineering.h"
 #include "kv-keyfile.h"
 #include "kv-money.h"
 #include "kv-receipt.h"

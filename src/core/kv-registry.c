@@ -275,7 +275,7 @@ fail:
     "number, coalesce(customer_id, 0), model, phases, address, tariff_code, status, key_version, " \
     "psc_key_version, alarm_level, pretrip_level, hoarding_limit, max_power, meter_constant, "    \
     "reconnect_delay, last_seq, cumulative_sold, rb_counter, rb_remaining, "                      \
-    "rb_cumulative_loaded, rb_last_seq, rb_at"
+    "rb_cumulative_loaded, rb_last_seq, rb_at, coalesce(key_version_target, 0)"
 
 static KvMeter *meter_from_row(KvStmt *s)
 {
@@ -305,6 +305,7 @@ static KvMeter *meter_from_row(KvStmt *s)
         m->rb_last_seq = (guint32)sqlite3_column_int64(s, 20);
         m->rb_at = sqlite3_column_int64(s, 21);
     }
+    m->key_version_target = (guint)sqlite3_column_int(s, 22);
     return m;
 }
 

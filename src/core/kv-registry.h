@@ -45,6 +45,7 @@ typedef struct {
     guint32 rb_cumulative_loaded;
     guint32 rb_last_seq;
     gint64 rb_at;
+    guint key_version_target; /* a key-change card moves it there; 0 = none under way */
 } KvMeter;
 void kv_meter_free(KvMeter *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvMeter, kv_meter_free)

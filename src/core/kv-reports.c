@@ -422,19 +422,21 @@ KvTable *kv_report_customer(KvStation *st, gint64 customer_id, GError **error)
 KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
 {
     static const char *const cols[] = { "read", "counter", "total kWh", "used kWh", "remaining kWh",
-                                        "loaded kWh", "L1 kWh", "L2 kWh", "L3 kWh", "status", NULL };
+                                        "loaded kWh", "L1 kWh", "L2 kWh", "L3 kWh", "status",
+                                        "anomaly", NULL };
     g_autoptr(KvMeter) m = NULL;
     g_autoptr(KvStmt) s = NULL;
     g_autoptr(KvTable) t = NULL;
     g_autofree char *title = NULL;
     gint64 prev = -1, first = -1, last = -1;
+    guint anomalies = 0;
 
     if (!kv_station_require(st, KV_ROLE_CASHIER, error) || !(m = kv_meter_get(st, meter, error)))
         return NULL;
     title = g_strdup_printf("Meter %09u - consumption from readbacks", meter);
     t = table_new(title, cols);
     s = kv_db_stmt(st, "SELECT read_at, counter, total_energy, remaining, cumulative_loaded, "
-                       "energy_l1, energy_l2, energy_l3, status FROM meter_readings "
+                       "energy_l1, energy_l2, energy_l3, status, sold_then FROM meter_readings "
                        "WHERE meter_number = ? ORDER BY counter", error);
     if (!s)
         return NULL;
@@ -451,6 +453,17 @@ KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
         for (int c = 5; c <= 7; c++)
             g_ptr_array_add(row, kv_energy_format(sqlite3_column_int64(s, c)));
         g_ptr_array_add(row, g_strdup_printf("0x%02x", sqlite3_column_int(s, 8)));
+        /* Loaded above what this station had sold when the reading came in
+         * (docs/station.md, "Anomalies"). */
+        if (sqlite3_column_type(s, 9) != SQLITE_NULL &&
+            sqlite3_column_int64(s, 4) > sqlite3_column_int64(s, 9)) {
+            g_autofree char *ex = kv_energy_format(sqlite3_column_int64(s, 4) -
+                                                   sqlite3_column_int64(s, 9));
+            g_ptr_array_add(row, g_strdup_printf("loaded %s kWh more than sold", ex));
+            anomalies++;
+        } else {
+            g_ptr_array_add(row, g_strdup(""));
+        }
         add_row(t, row);
         if (first < 0)
             first = total;
@@ -463,6 +476,9 @@ KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
         summary(t, "readings: %u", t->rows->len);
         summary(t, "energy used between first and last reading kWh: %s", used);
         summary(t, "cumulative sold here kWh: %s", sold);
+        summary(t, "readings that loaded more than was sold: %u%s", anomalies,
+                anomalies ? " (ANOMALY: possible restored card dump or extracted key; see the "
+                            "audit log, action meter.anomaly)" : "");
     }
     return g_steal_pointer(&t);
 }

@@ -709,7 +709,7 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
         goto fail;
     }
     if (view.readback_err == KV_OK &&
-        !kv_readback_import(st, m->number, view.id.card_serial, &view.readback, NULL, error))
+        !kv_readback_import(st, m, &view, NULL, NULL, error))
         goto fail;
     if (!(open = unresolved_of(st, meter, error)))
         goto fail;

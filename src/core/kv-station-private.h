@@ -73,12 +73,29 @@ gboolean kv_scrypt(const char *pass, const guint8 *salt, gsize salt_len, guint l
  * unregistered meter.  *meter_out (optional) gets the meter record. */
 gboolean kv_card_view_for(KvStation *st, KvCardLink *card, guint32 expect_meter,
                           kv_card_view *view, KvMeter **meter_out, GError **error);
-/* Store a MAC-verified readback if newer than the meter's; own transaction. */
-gboolean kv_readback_import(KvStation *st, guint32 meter, guint32 card_serial,
-                            const kv_readback *rb, gboolean *imported, GError **error);
+/* Store the card's MAC-verified readback if newer than the meter's, with
+ * its effects (kv_readback_effects); own transaction. */
+gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view *view,
+                            gboolean *imported, gboolean *anomaly, GError **error);
 /* Present the card's derived PSC (never the factory one). */
 gboolean kv_card_present_own_psc(KvStation *st, KvCardLink *card, const KvMeter *m,
                                  guint32 serial, GError **error);
+/* Write a reserved card (identity, token or none, lock, PSC change),
+ * resumable from step "psc-changing" (kv-cards.c). */
+gboolean kv_card_write_new(KvStation *st, KvCardLink *card, const KvMeter *m, guint32 serial,
+                           guint card_type, const kv_token *tok, const char *step,
+                           GError **error);
+/* Set a card's status and issue step, with an audit row if action is given;
+ * own transaction. */
+gboolean kv_card_step(KvStation *st, guint32 serial, const char *status, const char *step,
+                      const char *action, const char *detail, GError **error);
+/* The next card serial of this office (inside or outside a transaction). */
+guint32 kv_card_next_serial(KvStation *st, GError **error);
+/* Readback effects beyond storing it (kv-engineering.c), inside the import
+ * transaction: a key change or parameters confirmed, a loaded total above
+ * what was sold (anomaly, audited).  view: the card the readback came on. */
+gboolean kv_readback_effects(KvStation *st, const KvMeter *m, const kv_card_view *view,
+                             const kv_readback *rb, gboolean *anomaly, GError **error);
 /* The card's status in the registry ("active", ...), NULL if unknown. */
 char *kv_card_status(KvStation *st, guint32 serial);
 

@@ -160,6 +160,25 @@ int ctl_cmd_key(int argc, char **argv)
             goto fail;
         ctl_out("Key version %u is now current (new meters use it; the old versions stay in "
                 "the key file for existing meters)\n", v);
+        {
+            g_autoptr(GArray) old = kv_meters_needing_key_change(st, v, &error);
+            if (!old)
+                goto fail;
+            if (ctl.json) {
+                printf("{\"ok\":true,\"key_version\":%u,\"meters_needing_key_change\":[", v);
+                for (guint i = 0; i < old->len; i++)
+                    printf("%s\"%09u\"", i ? "," : "", g_array_index(old, guint32, i));
+                printf("]}\n");
+                ctl_args_clear(&a);
+                return CTL_EXIT_OK;
+            }
+            if (old->len)
+                ctl_out("%u meter(s) still use older key versions; each needs a key-change card "
+                        "(kilovendctl card engineering --type key-change --meter N, admin):\n",
+                        old->len);
+            for (guint i = 0; i < old->len; i++)
+                ctl_out("  %09u\n", g_array_index(old, guint32, i));
+        }
     } else {
         ctl_args_clear(&a);
         return ctl_usage_error("key needs generate, import, passwd or rotate");

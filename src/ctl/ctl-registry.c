@@ -196,10 +196,12 @@ static int meter_cmd(KvStation *st, const char *sub, CtlArgs *a)
             printf("{\"meter\":\"%09u\",\"customer_id\":%" G_GINT64_FORMAT ",\"status\":\"%s\","
                    "\"key_version\":%u,\"hoarding_limit\":%u,\"alarm_level\":%u,"
                    "\"pretrip_level\":%u,\"last_seq\":%u,\"cumulative_sold\":%u,"
-                   "\"readback\":%s,\"rb_remaining\":%d,\"rb_cumulative_loaded\":%u}\n",
+                   "\"readback\":%s,\"rb_remaining\":%d,\"rb_cumulative_loaded\":%u,"
+                   "\"key_version_target\":%u,\"max_power\":%u,\"reconnect_delay\":%u}\n",
                    m->number, m->customer_id, m->status, m->key_version, m->hoarding_limit,
                    m->alarm_level, m->pretrip_level, m->last_seq, m->cumulative_sold,
-                   m->has_readback ? "true" : "false", m->rb_remaining, m->rb_cumulative_loaded);
+                   m->has_readback ? "true" : "false", m->rb_remaining, m->rb_cumulative_loaded,
+                   m->key_version_target, m->max_power, m->reconnect_delay);
         else {
             g_autofree char *h = kv_energy_format(m->hoarding_limit);
             g_autofree char *s = kv_energy_format(m->cumulative_sold);
@@ -209,6 +211,9 @@ static int meter_cmd(KvStation *st, const char *sub, CtlArgs *a)
                    m->tariff_code, h, s, m->last_seq);
             if (m->has_readback)
                 printf("  last readback: counter %u, remaining %s kWh\n", m->rb_counter, r);
+            if (m->key_version_target)
+                printf("  key change to version %u issued, waiting for a readback under it\n",
+                       m->key_version_target);
         }
         return CTL_EXIT_OK;
     }

@@ -3,6 +3,11 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "kv-card-report.h"
+#include "kv_util.h"
+#ifdef KV_HAVE_PCSC
+#include "kv-card-link-pcsc.h"
+#endif
 
 static gboolean meter_opt(CtlArgs *a, guint32 *out, GError **error)
 {
@@ -219,61 +224,120 @@ int ctl_cmd_receipt(int argc, char **argv)
 
 /* ---- cards ---- */
 
-static void print_card_read(KvStation *st, const KvCardReadResult *r)
+/* The station's own facts about a card read, after the card layer's
+ * report (kv-card-report.h): text lines or JSON members. */
+static void station_facts(KvStation *st, const KvCardReadResult *r, gboolean keys, GString *text,
+                          GString *json)
 {
     const kv_card_view *v = &r->view;
-    if (ctl.json) {
-        printf("{\"ok\":true,\"serial\":%u,\"meter\":\"%09u\",\"type\":%u,\"key_version\":%u,"
-               "\"status\":\"%s\",\"token\":", v->id.card_serial, v->id.meter_number,
-               v->id.card_type, v->id.key_version, r->card_status ? r->card_status : "unknown");
-        if (v->token_err == KV_OK)
-            printf("{\"seq\":%u,\"cumulative\":%u,\"amount\":%u,\"sale\":%u,\"office\":%u}",
-                   v->token.seq, v->token.u.credit.cumulative, v->token.u.credit.amount,
-                   v->token.u.credit.sale_ref, v->token.u.credit.office);
-        else
-            printf("null");
-        printf(",\"readback\":");
-        if (v->readback_err == KV_OK)
-            printf("{\"counter\":%u,\"remaining\":%d,\"cumulative_loaded\":%u,\"total\":%u,"
-                   "\"last_seq\":%u,\"status\":%u,\"result\":%u}", v->readback.counter,
-                   v->readback.remaining, v->readback.cumulative_loaded, v->readback.total_energy,
-                   v->readback.last_seq, v->readback.status, v->readback.result);
-        else
-            printf("null");
-        printf(",\"credit_on_card\":%u,\"imported\":%s,\"settled\":%d}\n", r->credit_on_card,
-               r->readback_imported ? "true" : "false", r->reconciled);
+    g_autofree char *status = NULL;
+    g_autofree char *st_json = NULL;
+    if (!keys) {
+        g_string_append(text, "\nStation:\n  keys                 locked: IDENTITY ONLY - the token and "
+                              "the readback were not opened or verified, nothing was imported "
+                              "(read without --no-keys, with the keys unlocked, to see them)\n");
+        g_string_append(json, ", \"keys\": \"identity only\"");
         return;
     }
-    ctl_out("card %u of meter %09u (type 0x%02X, key version %u): %s\n", v->id.card_serial,
-            v->id.meter_number, v->id.card_type, v->id.key_version,
-            r->card_status ? r->card_status : "not registered here");
-    if (v->token_err == KV_OK) {
-        g_autofree char *c = kv_energy_format(v->token.u.credit.cumulative);
-        g_autofree char *am = kv_energy_format(v->token.u.credit.amount);
-        ctl_out("  token %u: cumulative %s kWh (last purchase %s kWh, sale %u, office %u)%s\n",
-                v->token.seq, c, am, v->token.u.credit.sale_ref, v->token.u.credit.office,
-                v->token_torn ? ", other slot torn" : "");
-    } else {
-        ctl_out("  no token (%s)\n", kv_strerror(v->token_err));
-    }
-    if (v->readback_err == KV_OK) {
-        g_autofree char *rem = kv_energy_format(v->readback.remaining);
-        g_autofree char *ld = kv_energy_format(v->readback.cumulative_loaded);
-        g_autofree char *tot = kv_energy_format(v->readback.total_energy);
-        ctl_out("  readback %u: remaining %s kWh, loaded %s kWh, total used %s kWh, last token %u,"
-                " result %u (%s)%s\n", v->readback.counter, rem, ld, tot, v->readback.last_seq,
-                v->readback.result, kv_strerror(v->readback.result),
-                r->readback_imported ? " - imported" : "");
-    } else {
-        ctl_out("  no readback yet (%s)\n", kv_strerror(v->readback_err));
-    }
-    {
+    status = g_strdup(r->card_status ? r->card_status : "not registered here");
+    st_json = ctl_json_escape(status);
+    g_string_append_printf(text, "\nStation:\n  %-20s %s\n  %-20s %s\n", "keys",
+                           "unlocked: token and readback verified with the meter's key",
+                           "card at this office", status);
+    g_string_append_printf(json, ", \"keys\": \"verified\", \"status\": \"%s\"", st_json);
+    if (v->readback_err == KV_OK)
+        g_string_append_printf(text, "  %-20s %s\n", "readback",
+                               r->readback_imported ? "imported into the ledger"
+                                                    : "already in the ledger");
+    g_string_append_printf(json, ", \"imported\": %s", r->readback_imported ? "true" : "false");
+    if (v->id.card_type == KV_CARD_USER) {
         g_autofree char *oc = kv_energy_format(r->credit_on_card);
-        ctl_out("  credit on the card not yet loaded: %s kWh\n", oc);
+        g_string_append_printf(text, "  %-20s %s kWh\n", "credit not yet loaded", oc);
+        g_string_append_printf(json, ", \"credit_on_card\": %u", r->credit_on_card);
     }
     if (r->reconciled)
-        ctl_out("  %d interrupted sale(s) settled\n", r->reconciled);
+        g_string_append_printf(text, "  %-20s %d\n", "sales settled", r->reconciled);
+    g_string_append_printf(json, ", \"settled\": %d", r->reconciled);
+    g_string_append_printf(text, "  %-20s %u%s\n", "meter key version", r->meter_key_version,
+                           r->key_changed ? " (key change confirmed by this readback)" : "");
+    g_string_append_printf(json, ", \"meter_key_version\": %u, \"key_changed\": %s",
+                           r->meter_key_version, r->key_changed ? "true" : "false");
+    if (r->meter_key_target)
+        g_string_append_printf(text, "  %-20s key change to version %u issued, not yet confirmed "
+                                     "by a readback\n", "", r->meter_key_target);
+    if (v->id.card_type == KV_CARD_USER && v->token_err == KV_E_KEY_VERSION)
+        g_string_append_printf(text, "  %-20s the token on this card is sealed under an older key "
+                                     "version: the meter refuses it; a sale writes one under "
+                                     "version %u\n", "NOTE", r->meter_key_version);
+    if (r->anomaly_excess) {
+        g_autofree char *ex = kv_energy_format(r->anomaly_excess);
+        g_string_append_printf(text, "  %-20s the meter loaded %s kWh more than this station sold "
+                                     "to it: possible restored card dump (cloned cancel) or "
+                                     "extracted key, or sales of another office not yet merged "
+                                     "(docs/security-model.md)%s\n", "ANOMALY", ex,
+                               r->anomaly_recorded ? "; recorded in the audit log" : "");
+    }
+    g_string_append_printf(json, ", \"anomaly\": %s, \"anomaly_excess\": %u",
+                           r->anomaly_excess ? "true" : "false", r->anomaly_excess);
     (void)st;
+}
+
+/* card read: the card layer's report, with the meter's keys when they are
+ * unlocked, then what the station did with it. */
+static int card_read(KvStation *st, KvCardLink *card, gboolean keys)
+{
+    GError *error = NULL;
+    KvCardReadResult r = { 0 };
+    KvCardReportExtra extra = KV_CARD_REPORT_EXTRA_NONE;
+    kv_meter_keys mk;
+    gboolean have_keys = FALSE;
+    g_autoptr(GString) text = NULL, json = NULL;
+    g_autoptr(GString) facts = g_string_new(NULL), jfacts = g_string_new(NULL);
+
+    if (keys) {
+        if (!kv_card_read(st, card, &r, &error))
+            return ctl_fail(error);
+        if (!kv_station_meter_keys(st, r.view.id.meter_number, r.meter_key_version, &mk, &error)) {
+            g_free(r.card_status);
+            kv_wipe(&r.view, sizeof r.view);
+            return ctl_fail(error);
+        }
+        have_keys = TRUE;
+    } else {
+        kv_identity id;
+        if (kv_card_identity(kv_card_link_image(card), &id) == KV_OK &&
+            id.utility_code == kv_station_settings(st)->utility_code) {
+            g_autoptr(KvCardRecord) rec = kv_card_get(st, id.card_serial, NULL);
+            if (rec)
+                r.card_status = g_strdup(rec->status);
+        }
+    }
+    extra.reader = ctl.card_file ? NULL : kv_card_link_name(card);
+    extra.tries_left = (gint)kv_card_link_tries_left(card);
+    extra.protection = kv_card_link_protection(card);
+    station_facts(st, &r, keys, facts, jfacts);
+    if (!keys && r.card_status)
+        g_string_append_printf(facts, "  %-20s %s\n", "card at this office", r.card_status);
+    if (ctl.json) {
+        json = kv_card_report_json(kv_card_link_image(card), have_keys ? &mk : NULL, &extra);
+        /* "total": the name scripts used before the card layer's report. */
+        if (r.view.readback_err == KV_OK && have_keys) {
+            g_autofree char *alias = g_strdup_printf("\"total\": %u, \"total_energy\": ",
+                                                     r.view.readback.total_energy);
+            g_string_replace(json, "\"total_energy\": ", alias, 1);
+        }
+        g_string_truncate(json, json->len - 1);
+        printf("%s, \"ok\": true%s}\n", json->str, jfacts->str);
+    } else if (!ctl.quiet) {
+        text = kv_card_report_text(kv_card_link_image(card), have_keys ? &mk : NULL, &extra);
+        fputs(text->str, stdout);
+        fputs(facts->str, stdout);
+    }
+    if (have_keys)
+        kv_meter_keys_wipe(&mk);
+    kv_wipe(&r.view, sizeof r.view);
+    g_free(r.card_status);
+    return CTL_EXIT_OK;
 }
 
 typedef struct {
@@ -293,8 +357,151 @@ static KvCardLink *next_card_from_dir(guint32 meter, guint index, guint total, g
     return kv_card_link_open_file(path, error);
 }
 
+#ifdef KV_HAVE_PCSC
+static void batch_prompt(guint32 meter, guint index, guint total, gpointer data)
+{
+    fprintf(stderr, "[%u/%u] insert the next blank card (for meter %09u)\n", index + 1, total,
+            meter);
+    fflush(stderr);
+}
+
+static void batch_result(const KvBatchRow *r, gboolean take_out, gpointer data)
+{
+    if (!ctl.json)
+        ctl_out("line %u: meter %09u: %s%s\n", r->line, r->meter, r->ok ? "" : "ERROR: ",
+                r->message);
+    fflush(stdout);
+    if (take_out) {
+        fprintf(stderr, "take the card out%s\n", r->ok ? "" : " (it was not issued)");
+        fflush(stderr);
+    }
+}
+#endif
+
+static int card_batch(KvStation *st, CtlArgs *a)
+{
+    GError *error = NULL;
+    g_autoptr(GPtrArray) rows = NULL;
+    BatchDir d = { ctl_opt(a, "card-dir"), { 0 } };
+    guint ok = 0, bad = 0;
+    gboolean live = FALSE;
+    memcpy(d.psc, kv_station_settings(st)->factory_psc, 3);
+    if (a->words->len != 1)
+        return ctl_usage_error("card batch FILE.csv [--card-dir DIR]");
+    if (d.dir) {
+        rows = kv_card_batch(st, a->words->pdata[0], next_card_from_dir, &d, NULL, NULL, NULL,
+                             &error);
+    } else if (ctl.card_file) {
+        return ctl_usage_error("card batch issues many cards: give --card-dir DIR (card files) "
+                               "or use a reader (no --card-file)");
+    } else {
+#ifdef KV_HAVE_PCSC
+        live = TRUE;
+        rows = kv_card_batch_pcsc(st, a->words->pdata[0], ctl.reader, batch_prompt, batch_result,
+                                  NULL, NULL, &error);
+#else
+        return ctl_usage_error("this build has no PC/SC card service: give --card-dir DIR");
+#endif
+    }
+    if (!rows)
+        return ctl_fail(error);
+    if (ctl.json)
+        printf("{\"rows\":[");
+    for (guint i = 0; i < rows->len; i++) {
+        KvBatchRow *r = rows->pdata[i];
+        r->ok ? ok++ : bad++;
+        if (ctl.json) {
+            g_autofree char *m = ctl_json_escape(r->message);
+            printf("%s{\"line\":%u,\"meter\":\"%09u\",\"ok\":%s,\"skipped\":%s,\"serial\":%u,"
+                   "\"message\":\"%s\"}", i ? "," : "", r->line, r->meter,
+                   r->ok ? "true" : "false", r->skipped ? "true" : "false", r->serial, m);
+        } else if (!live) {
+            ctl_out("line %u: meter %09u: %s%s\n", r->line, r->meter, r->ok ? "" : "ERROR: ",
+                    r->message);
+        }
+    }
+    if (ctl.json)
+        printf("],\"ok\":%u,\"failed\":%u}\n", ok, bad);
+    else
+        ctl_out("%u done, %u failed (run again to retry the failed ones)\n", ok, bad);
+    return bad ? CTL_EXIT_FAILED : CTL_EXIT_OK;
+}
+
+/* --NAME KWH (0.01 kWh) or a plain integer, into *out; absent: -1. */
+static gboolean eng_opt(CtlArgs *a, const char *name, gboolean kwh, gint64 *out, GError **error)
+{
+    const char *v = ctl_opt(a, name);
+    *out = -1;
+    if (!v)
+        return TRUE;
+    if (!kv_decimal_parse(v, kwh ? 2 : 0, 0x7FFFFFFF, out, error)) {
+        g_prefix_error(error, "--%s: ", name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static int card_engineering(KvStation *st, CtlArgs *a)
+{
+    GError *error = NULL;
+    g_autoptr(KvCardLink) card = NULL;
+    g_autofree KvEngineeringCard *c = NULL;
+    KvEngineeringRequest req;
+    const char *type = ctl_opt(a, "type");
+    guint t = kv_engineering_type_from_name(type);
+    guint32 meter;
+    if (!t)
+        return ctl_usage_error("card engineering --type check|parameter|clear-tamper|key-change|"
+                               "test --meter N");
+    kv_engineering_request_init(&req, t);
+    if (t != KV_CARD_PARAMETER && (ctl_opt(a, "alarm-kwh") || ctl_opt(a, "pretrip-kwh") ||
+                                   ctl_opt(a, "hoarding-kwh") || ctl_opt(a, "max-power-w") ||
+                                   ctl_opt(a, "reconnect-s")))
+        return ctl_usage_error("the parameter options go with --type parameter only");
+    if (!meter_opt(a, &meter, &error) ||
+        !eng_opt(a, "alarm-kwh", TRUE, &req.alarm_level, &error) ||
+        !eng_opt(a, "pretrip-kwh", TRUE, &req.pretrip_level, &error) ||
+        !eng_opt(a, "hoarding-kwh", TRUE, &req.hoarding_limit, &error) ||
+        !eng_opt(a, "max-power-w", FALSE, &req.max_power, &error) ||
+        !eng_opt(a, "reconnect-s", FALSE, &req.reconnect_delay, &error) ||
+        !(card = ctl_card(&error)) || !(c = kv_card_engineering(st, card, meter, &req, &error)))
+        return ctl_fail(error);
+    if (ctl.json) {
+        printf("{\"ok\":true,\"serial\":%u,\"meter\":\"%09u\",\"type\":\"%s\",\"reused\":%s,"
+               "\"seq\":%u,\"key_version\":%u", c->serial, meter, kv_engineering_type_name(t),
+               c->reused ? "true" : "false", c->seq, c->key_version);
+        if (t == KV_CARD_KEY_CHANGE)
+            printf(",\"new_key_version\":%u", c->new_key_version);
+        if (t == KV_CARD_PARAMETER)
+            printf(",\"alarm_level\":%u,\"pretrip_level\":%u,\"hoarding_limit\":%u,"
+                   "\"max_power\":%u,\"reconnect_delay\":%u", c->alarm_level, c->pretrip_level,
+                   c->hoarding_limit, c->max_power, c->reconnect_delay);
+        printf("}\n");
+        return CTL_EXIT_OK;
+    }
+    ctl_out("%s card %u for meter %09u %s", kv_engineering_type_name(t), c->serial, meter,
+            c->reused ? "written again" : "issued");
+    if (t != KV_CARD_CHECK)
+        ctl_out(" (token %u, key version %u)", c->seq, c->key_version);
+    ctl_out("\n");
+    if (t == KV_CARD_PARAMETER) {
+        g_autofree char *al = kv_energy_format(c->alarm_level);
+        g_autofree char *pt = kv_energy_format(c->pretrip_level);
+        g_autofree char *ho = kv_energy_format(c->hoarding_limit);
+        ctl_out("  alarm %s kWh, pre-trip %s kWh, hoarding limit %s kWh, max power %u W, "
+                "reconnect %u s\n  the ledger takes them when the card comes back with the "
+                "meter's readback (card read)\n", al, pt, ho, c->max_power, c->reconnect_delay);
+    }
+    if (t == KV_CARD_KEY_CHANGE)
+        ctl_out("  moves the meter from key version %u to %u; sales stay under %u until the "
+                "card (or any card of the meter) comes back with a readback under %u\n",
+                c->key_version, c->new_key_version, c->key_version, c->new_key_version);
+    return CTL_EXIT_OK;
+}
+
 int ctl_cmd_card(int argc, char **argv)
 {
+    static const char *const flags[] = { "no-keys", NULL };
     GError *error = NULL;
     CtlArgs a = { 0 };
     g_autoptr(KvStation) st = NULL;
@@ -302,9 +509,11 @@ int ctl_cmd_card(int argc, char **argv)
     const char *sub = argc > 1 ? argv[1] : "";
     guint32 meter = 0;
     int rc = CTL_EXIT_OK;
+    gboolean no_keys;
 
-    if (!ctl_args_parse(&a, argc - 2, argv + 2, NULL))
+    if (!ctl_args_parse(&a, argc - 2, argv + 2, flags))
         return CTL_EXIT_USAGE;
+    no_keys = strcmp(sub, "read") == 0 && ctl_flag(&a, "no-keys");
     if (strcmp(sub, "blank") == 0) {
         static const guint8 factory[3] = { 0xFF, 0xFF, 0xFF };
         if (a.words->len != 1) {
@@ -317,7 +526,7 @@ int ctl_cmd_card(int argc, char **argv)
         ctl_args_clear(&a);
         return CTL_EXIT_OK;
     }
-    if (!(st = ctl_open(TRUE, TRUE, &error)))
+    if (!(st = ctl_open(TRUE, !no_keys, &error)))
         goto fail;
     if (strcmp(sub, "issue") == 0 || strcmp(sub, "replace") == 0) {
         g_autoptr(KvCardRecord) c = NULL;
@@ -338,51 +547,16 @@ int ctl_cmd_card(int argc, char **argv)
                        c->token_cumulative, c->replaces);
         }
     } else if (strcmp(sub, "read") == 0) {
-        KvCardReadResult r;
-        if (!(card = ctl_card(&error)) || !kv_card_read(st, card, &r, &error))
+        if (!(card = ctl_card(&error)))
             goto fail;
-        print_card_read(st, &r);
-        g_free(r.card_status);
+        rc = card_read(st, card, !no_keys);
     } else if (strcmp(sub, "batch") == 0) {
-        g_autoptr(GPtrArray) rows = NULL;
-        BatchDir d = { ctl_opt(&a, "card-dir"), { 0 } };
-        guint ok = 0, bad = 0;
-        memcpy(d.psc, kv_station_settings(st)->factory_psc, 3);
-        if (a.words->len != 1) {
-            ctl_args_clear(&a);
-            return ctl_usage_error("card batch FILE.csv --card-dir DIR");
-        }
-        if (!d.dir) {
-            ctl_args_clear(&a);
-            return ctl_usage_error("card batch needs --card-dir DIR (one card file per meter)");
-        }
-        rows = kv_card_batch(st, a.words->pdata[0], next_card_from_dir, &d, NULL, NULL, NULL,
-                             &error);
-        if (!rows)
-            goto fail;
-        if (ctl.json)
-            printf("{\"rows\":[");
-        for (guint i = 0; i < rows->len; i++) {
-            KvBatchRow *r = rows->pdata[i];
-            r->ok ? ok++ : bad++;
-            if (ctl.json) {
-                g_autofree char *m = ctl_json_escape(r->message);
-                printf("%s{\"line\":%u,\"meter\":\"%09u\",\"ok\":%s,\"skipped\":%s,\"serial\":%u,"
-                       "\"message\":\"%s\"}", i ? "," : "", r->line, r->meter,
-                       r->ok ? "true" : "false", r->skipped ? "true" : "false", r->serial, m);
-            } else {
-                ctl_out("line %u: meter %09u: %s%s\n", r->line, r->meter, r->ok ? "" : "ERROR: ",
-                        r->message);
-            }
-        }
-        if (ctl.json)
-            printf("],\"ok\":%u,\"failed\":%u}\n", ok, bad);
-        else
-            ctl_out("%u done, %u failed (run again to retry the failed ones)\n", ok, bad);
-        rc = bad ? CTL_EXIT_FAILED : CTL_EXIT_OK;
+        rc = card_batch(st, &a);
+    } else if (strcmp(sub, "engineering") == 0) {
+        rc = card_engineering(st, &a);
     } else {
         ctl_args_clear(&a);
-        return ctl_usage_error("card needs issue, replace, batch, read or blank");
+        return ctl_usage_error("card needs issue, replace, batch, engineering, read or blank");
     }
     ctl_args_clear(&a);
     return rc;

@@ -18,7 +18,7 @@ expect() { # expect CODE what command...
         echo "ok: $what"
     fi
 }
-json() { grep -o "\"$1\":[^,}]*" "$dir/out" | head -1 | cut -d: -f2 | tr -d '"'; }
+json() { grep -o "\"$1\": *[^,}]*" "$dir/out" | head -1 | sed 's/^[^:]*: *//; s/"//g'; }
 waitcard() { sleep 2; }
 
 expect 0 "init" $K init --utility-name "Lake Power" --utility-code 4711 --currency KES

@@ -52,7 +52,10 @@ static void test_db_newer(Fx *f, gconstpointer d)
     g_assert_null(st);
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_NEWER);
     g_assert_cmpint(raw_int(f, "PRAGMA user_version"), ==, 99); /* untouched */
-    raw_exec(f->db, "PRAGMA user_version = 1");
+    {
+        g_autofree char *back = g_strdup_printf("PRAGMA user_version = %u", kv_station_schema_version());
+        raw_exec(f->db, back);
+    }
     f->st = kv_station_open(f->db, f->keys, NULL);
     g_assert_nonnull(f->st);
 }
@@ -612,6 +615,71 @@ static void test_replace(Fx *f, gconstpointer d)
     g_assert_cmpuint(s3->cumulative, ==, 3100);
 }
 
+/* A cloned cancel: the card dumped before a cancel and restored after it
+ * loads the cancelled credit; the readback then shows the meter loaded
+ * more than the station sold.  The read reports it, the audit log and the
+ * per-meter report keep it. */
+static void test_anomaly_cloned_cancel(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autofree char *path = fx_path(f, "c1.card");
+    g_autofree char *dump = NULL;
+    gsize dump_len = 0;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvCardLink) restored = NULL;
+    g_autoptr(KvSale) s1 = NULL, c = NULL;
+    g_autoptr(KvTable) t = NULL;
+    FxMeter m = { FX_M1, 0, 0, 0, 0, 0, 50000 };
+    KvCardReadResult r;
+    gboolean flagged = FALSE;
+
+    s1 = fx_sell(f, card, FX_M1, 10000, &e); /* 10 kWh */
+    g_assert_no_error(e);
+    /* An honest read first: no anomaly. */
+    g_assert_true(kv_card_read(f->st, card, &r, &e));
+    g_assert_cmpuint(r.anomaly_excess, ==, 0);
+    g_free(r.card_status);
+    g_assert_true(g_file_get_contents(path, &dump, &dump_len, NULL));
+    c = kv_sale_cancel(f->st, card, s1->id, "refund", &e);
+    g_assert_no_error(e);
+    kv_card_link_free(g_steal_pointer(&card));
+    g_assert_true(g_file_set_contents(path, dump, (gssize)dump_len, NULL));
+    restored = kv_card_link_open_file(path, &e);
+    g_assert_no_error(e);
+    g_assert_cmpint(fx_meter_insert(f, &m, restored), ==, KV_OK);
+    g_assert_cmpint(m.loaded, ==, 1000); /* the cancelled 10 kWh reached the meter */
+    g_assert_true(kv_card_link_refresh(restored, NULL));
+    g_assert_true(kv_card_read(f->st, restored, &r, &e));
+    g_assert_no_error(e);
+    g_assert_true(r.readback_imported);
+    g_assert_cmpuint(r.anomaly_excess, ==, 1000);
+    g_assert_true(r.anomaly_recorded);
+    g_free(r.card_status);
+    g_assert_cmpint(raw_int(f, "SELECT count(*) FROM audit WHERE action = 'meter.anomaly' AND "
+                               "detail LIKE 'loaded=1000 sold=0 excess=1000 %'"), ==, 1);
+    /* Read again: shown, not recorded twice. */
+    g_assert_true(kv_card_read(f->st, restored, &r, &e));
+    g_assert_cmpuint(r.anomaly_excess, ==, 1000);
+    g_assert_false(r.anomaly_recorded);
+    g_free(r.card_status);
+    g_assert_cmpint(raw_int(f, "SELECT count(*) FROM audit WHERE action = 'meter.anomaly'"), ==, 1);
+    t = kv_report_meter(f->st, FX_M1, &e);
+    g_assert_no_error(e);
+    for (guint i = 0; i < t->rows->len; i++)
+        if (strstr(((char **)t->rows->pdata[i])[10], "loaded 10.00 kWh more than sold"))
+            flagged = TRUE;
+    g_assert_true(flagged);
+    {
+        g_autofree char *text = kv_table_to_text(t);
+        g_assert_nonnull(strstr(text, "readings that loaded more than was sold: 1 (ANOMALY"));
+    }
+    {
+        g_autoptr(KvAuditReport) ar = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
+        g_assert_no_error(e);
+        g_assert_cmpuint(ar->problems->len, ==, 0);
+    }
+}
+
 static KvCardLink *batch_next(guint32 meter, guint index, guint total, gpointer data,
                               GCancellable *cancellable, GError **error)
 {
@@ -876,6 +944,7 @@ int main(int argc, char **argv)
     ADD("/sale/cancel", test_cancel);
     ADD("/card/replace", test_replace);
     ADD("/card/batch-resume", test_batch_resume);
+    ADD("/card/anomaly-cloned-cancel", test_anomaly_cloned_cancel);
     ADD("/card/issue-resume", test_issue_resume);
     ADD("/audit/tamper", test_audit_tamper);
     ADD("/backup/round-trip", test_backup_restore);

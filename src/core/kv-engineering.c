@@ -1,0 +1,626 @@
+/* kv-engineering.c - issuing engineering cards and learning from their
+ * readbacks (key changes and parameters confirmed, loading anomalies). */
+#include <string.h>
+
+#include "kv-cards.h"
+#include "kv-engineering.h"
+#include "kv-station-private.h"
+#include "kv_util.h"
+
+static const struct {
+    guint type;
+    const char *name;
+    guint kind;
+} eng_types[] = {
+    { KV_CARD_CHECK, "check", 0 },
+    { KV_CARD_PARAMETER, "parameter", KV_TOKEN_PARAMETERS },
+    { KV_CARD_CLEAR_TAMPER, "clear-tamper", KV_TOKEN_CLEAR_TAMPER },
+    { KV_CARD_KEY_CHANGE, "key-change", KV_TOKEN_KEY_CHANGE },
+    { KV_CARD_TEST, "test", KV_TOKEN_TEST },
+};
+
+const char *kv_engineering_type_name(guint card_type)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(eng_types); i++)
+        if (eng_types[i].type == card_type)
+            return eng_types[i].name;
+    return NULL;
+}
+
+guint kv_engineering_type_from_name(const char *name)
+{
+    for (guint i = 0; name && i < G_N_ELEMENTS(eng_types); i++)
+        if (strcmp(eng_types[i].name, name) == 0)
+            return eng_types[i].type;
+    return 0;
+}
+
+void kv_engineering_request_init(KvEngineeringRequest *req, guint card_type)
+{
+    req->card_type = card_type;
+    req->alarm_level = req->pretrip_level = req->hoarding_limit = -1;
+    req->max_power = req->reconnect_delay = -1;
+}
+
+/* The token for the card (not sealed).  out->key_version etc. filled. */
+static gboolean build_token(KvStation *st, const KvMeter *m, const KvEngineeringRequest *req,
+                            KvEngineeringCard *c, kv_token *tok, GError **error)
+{
+    memset(tok, 0, sizeof *tok);
+    tok->kind = (uint8_t)kv_card_token_kind((kv_card_type)req->card_type);
+    tok->key_version = (uint8_t)m->key_version;
+    tok->seq = c->seq;
+    c->key_version = m->key_version;
+    switch (req->card_type) {
+    case KV_CARD_PARAMETER: {
+        gint64 a = req->alarm_level >= 0 ? req->alarm_level : m->alarm_level;
+        gint64 p = req->pretrip_level >= 0 ? req->pretrip_level : m->pretrip_level;
+        gint64 h = req->hoarding_limit >= 0 ? req->hoarding_limit : m->hoarding_limit;
+        gint64 w = req->max_power >= 0 ? req->max_power : m->max_power;
+        gint64 r = req->reconnect_delay >= 0 ? req->reconnect_delay : m->reconnect_delay;
+        if (h < 1 || h > 0x7FFFFFFF || p > a || a >= h || w > 0x7FFFFFFF || r > 65535) {
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                        "parameters for meter %09u: pre-trip (%" G_GINT64_FORMAT ") <= alarm (%"
+                        G_GINT64_FORMAT ") < hoarding limit (%" G_GINT64_FORMAT
+                        "), all in 0.01 kWh, and a reconnect delay of at most 65535 s",
+                        m->number, p, a, h);
+            return FALSE;
+        }
+        c->alarm_level = tok->u.params.alarm_level = (uint32_t)a;
+        c->pretrip_level = tok->u.params.pretrip_level = (uint32_t)p;
+        c->hoarding_limit = tok->u.params.hoarding_limit = (uint32_t)h;
+        c->max_power = tok->u.params.max_power = (uint32_t)w;
+        c->reconnect_delay = tok->u.params.reconnect_delay = (uint16_t)r;
+        break;
+    }
+    case KV_CARD_KEY_CHANGE: {
+        guint v = kv_station_key_version(st);
+        const guint8 *mk = kv_keyring_master(st->ring, v);
+        if (!mk) {
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, "the keys are locked");
+            return FALSE;
+        }
+        tok->u.key_change.new_key_version = (uint8_t)v;
+        kv_derive_meter_key(mk, st->settings.utility_code, m->number, (uint8_t)v,
+                            tok->u.key_change.new_k_meter);
+        c->new_key_version = v;
+        break;
+    }
+    default:
+        break;
+    }
+    return TRUE;
+}
+
+static void set_issued_at(kv_token *tok, guint32 at)
+{
+    switch (tok->kind) {
+    case KV_TOKEN_PARAMETERS: tok->u.params.issued_at = at; break;
+    case KV_TOKEN_KEY_CHANGE: tok->u.key_change.issued_at = at; break;
+    default: tok->u.issued_at = at; break;
+    }
+}
+
+static char *eng_detail(const KvEngineeringCard *c)
+{
+    const char *name = kv_engineering_type_name(c->card_type);
+    switch (c->card_type) {
+    case KV_CARD_PARAMETER:
+        return g_strdup_printf("meter=%09u type=%s seq=%u alarm=%u pretrip=%u hoarding=%u "
+                               "max_power=%u reconnect=%u", c->meter_number, name, c->seq,
+                               c->alarm_level, c->pretrip_level, c->hoarding_limit, c->max_power,
+                               c->reconnect_delay);
+    case KV_CARD_KEY_CHANGE:
+        return g_strdup_printf("meter=%09u type=%s seq=%u from=%u to=%u", c->meter_number, name,
+                               c->seq, c->key_version, c->new_key_version);
+    default:
+        return g_strdup_printf("meter=%09u type=%s seq=%u", c->meter_number, name, c->seq);
+    }
+}
+
+/* Inside a transaction: the token's row, the meter's sequence, the key
+ * change under way. */
+static gboolean record_token(KvStation *st, const KvEngineeringCard *c, guint32 issued_at,
+                             GError **error)
+{
+    g_autoptr(KvStmt) s = NULL, u = NULL;
+    s = kv_db_stmt(st, "INSERT INTO engineering_tokens(card_serial, meter_number, kind, seq, "
+                       "key_version, alarm_level, pretrip_level, hoarding_limit, max_power, "
+                       "reconnect_delay, new_key_version, issued_at, issued_by) VALUES "
+                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+    if (!s)
+        return FALSE;
+    sqlite3_bind_int64(s, 1, c->serial);
+    sqlite3_bind_int64(s, 2, c->meter_number);
+    sqlite3_bind_int(s, 3, kv_card_token_kind((kv_card_type)c->card_type));
+    sqlite3_bind_int64(s, 4, c->seq);
+    sqlite3_bind_int(s, 5, (int)c->key_version);
+    if (c->card_type == KV_CARD_PARAMETER) {
+        sqlite3_bind_int64(s, 6, c->alarm_level);
+        sqlite3_bind_int64(s, 7, c->pretrip_level);
+        sqlite3_bind_int64(s, 8, c->hoarding_limit);
+        sqlite3_bind_int64(s, 9, c->max_power);
+        sqlite3_bind_int64(s, 10, c->reconnect_delay);
+    }
+    if (c->card_type == KV_CARD_KEY_CHANGE)
+        sqlite3_bind_int(s, 11, (int)c->new_key_version);
+    sqlite3_bind_int64(s, 12, issued_at);
+    if (kv_station_user_id(st))
+        sqlite3_bind_int64(s, 13, kv_station_user_id(st));
+    if (!kv_db_step_done(st, s, "recording the engineering token", error))
+        return FALSE;
+    u = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?1), key_version_target = "
+                       "CASE WHEN ?2 > 0 THEN ?2 ELSE key_version_target END WHERE number = ?3",
+                   error);
+    if (!u)
+        return FALSE;
+    sqlite3_bind_int64(u, 1, c->seq);
+    sqlite3_bind_int(u, 2, (int)c->new_key_version);
+    sqlite3_bind_int64(u, 3, c->meter_number);
+    return kv_db_step_done(st, u, "recording the engineering token", error);
+}
+
+/* The stored token of an interrupted issue, rebuilt exactly (same seq and
+ * body: the station never seals two bodies under one sequence). */
+static gboolean load_token(KvStation *st, guint32 serial, KvEngineeringCard *c, guint32 *issued_at,
+                           GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT seq, key_version, coalesce(alarm_level, 0), "
+                                         "coalesce(pretrip_level, 0), coalesce(hoarding_limit, 0), "
+                                         "coalesce(max_power, 0), coalesce(reconnect_delay, 0), "
+                                         "coalesce(new_key_version, 0), issued_at FROM "
+                                         "engineering_tokens WHERE card_serial = ? ORDER BY id "
+                                         "DESC LIMIT 1", error);
+    if (!s)
+        return FALSE;
+    sqlite3_bind_int64(s, 1, serial);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED,
+                    "card %u: its token is not in the ledger", serial);
+        return FALSE;
+    }
+    c->seq = (guint32)sqlite3_column_int64(s, 0);
+    c->key_version = (guint)sqlite3_column_int(s, 1);
+    c->alarm_level = (guint32)sqlite3_column_int64(s, 2);
+    c->pretrip_level = (guint32)sqlite3_column_int64(s, 3);
+    c->hoarding_limit = (guint32)sqlite3_column_int64(s, 4);
+    c->max_power = (guint32)sqlite3_column_int64(s, 5);
+    c->reconnect_delay = (guint)sqlite3_column_int64(s, 6);
+    c->new_key_version = (guint)sqlite3_column_int(s, 7);
+    *issued_at = (guint32)sqlite3_column_int64(s, 8);
+    return TRUE;
+}
+
+/* The stored token as a kv_token (key-change: the new key derived again). */
+static gboolean stored_token(KvStation *st, const KvMeter *m, const KvEngineeringCard *c,
+                             guint32 issued_at, kv_token *tok, GError **error)
+{
+    memset(tok, 0, sizeof *tok);
+    tok->kind = (uint8_t)kv_card_token_kind((kv_card_type)c->card_type);
+    tok->key_version = (uint8_t)c->key_version;
+    tok->seq = c->seq;
+    if (c->card_type == KV_CARD_PARAMETER) {
+        tok->u.params.alarm_level = c->alarm_level;
+        tok->u.params.pretrip_level = c->pretrip_level;
+        tok->u.params.hoarding_limit = c->hoarding_limit;
+        tok->u.params.max_power = c->max_power;
+        tok->u.params.reconnect_delay = (uint16_t)c->reconnect_delay;
+    } else if (c->card_type == KV_CARD_KEY_CHANGE) {
+        const guint8 *mk = kv_keyring_master(st->ring, c->new_key_version);
+        if (!mk) {
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
+                        "the key file has no master key version %u", c->new_key_version);
+            return FALSE;
+        }
+        tok->u.key_change.new_key_version = (uint8_t)c->new_key_version;
+        kv_derive_meter_key(mk, st->settings.utility_code, m->number,
+                            (uint8_t)c->new_key_version, tok->u.key_change.new_k_meter);
+    }
+    set_issued_at(tok, issued_at);
+    return TRUE;
+}
+
+static gboolean check_role(KvStation *st, guint type, GError **error)
+{
+    if (!kv_engineering_type_name(type)) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    "unknown engineering card type 0x%02X (check, parameter, clear-tamper, "
+                    "key-change, test)", type);
+        return FALSE;
+    }
+    if (!kv_station_require(st, type == KV_CARD_KEY_CHANGE ? KV_ROLE_ADMIN : KV_ROLE_SUPERVISOR,
+                            error))
+        return FALSE;
+    if (!kv_station_keys_unlocked(st)) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
+                    "the keys are locked: a supervisor must unlock them first");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* An interrupted issue of this type for this meter, or 0. */
+static guint32 issuing_serial(KvStation *st, guint32 meter, guint type, char step[16])
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT serial, issue_step FROM cards WHERE "
+                                         "meter_number = ? AND type = ? AND status = 'issuing' "
+                                         "ORDER BY serial DESC LIMIT 1", NULL);
+    guint32 serial = 0;
+    if (!s)
+        return 0;
+    sqlite3_bind_int64(s, 1, meter);
+    sqlite3_bind_int(s, 2, (int)type);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        serial = (guint32)sqlite3_column_int64(s, 0);
+        g_strlcpy(step, (const char *)sqlite3_column_text(s, 1), 16);
+    }
+    return serial;
+}
+
+/* A blank card (or the card of an interrupted issue): the whole card. */
+static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
+                                    const KvEngineeringRequest *req, guint32 resume_serial,
+                                    const char *step, GError **error)
+{
+    g_autofree KvEngineeringCard *c = g_new0(KvEngineeringCard, 1);
+    g_autofree char *obj = NULL, *detail = NULL;
+    kv_token tok;
+    guint32 issued_at = (guint32)kv_now();
+    gboolean ok;
+
+    c->meter_number = m->number;
+    c->card_type = req->card_type;
+    if (resume_serial) {
+        c->serial = resume_serial;
+        if (req->card_type != KV_CARD_CHECK && !load_token(st, resume_serial, c, &issued_at, error))
+            return NULL;
+        if (req->card_type == KV_CARD_CHECK)
+            c->key_version = m->key_version;
+    } else {
+        g_autoptr(KvStmt) s = NULL;
+        guint32 base;
+        if (!kv_db_begin(st, error))
+            return NULL;
+        if (!(c->serial = kv_card_next_serial(st, error)))
+            goto fail;
+        if (req->card_type != KV_CARD_CHECK)
+            kv_meter_next_token(m, NULL, &c->seq, &base);
+        if (!build_token(st, m, req, c, &tok, error))
+            goto fail;
+        kv_wipe(&tok, sizeof tok);
+        s = kv_db_stmt(st, "INSERT INTO cards(serial, meter_number, type, status, issue_step, "
+                           "token_seq, issued_at, issued_by) VALUES (?, ?, ?, 'issuing', "
+                           "'reserved', ?, ?, ?)", error);
+        if (!s)
+            goto fail;
+        sqlite3_bind_int64(s, 1, c->serial);
+        sqlite3_bind_int64(s, 2, m->number);
+        sqlite3_bind_int(s, 3, (int)c->card_type);
+        sqlite3_bind_int64(s, 4, c->seq);
+        sqlite3_bind_int64(s, 5, issued_at);
+        if (kv_station_user_id(st))
+            sqlite3_bind_int64(s, 6, kv_station_user_id(st));
+        obj = g_strdup_printf("card:%u", c->serial);
+        detail = eng_detail(c);
+        if (!kv_db_step_done(st, s, "reserving the card", error) ||
+            (req->card_type != KV_CARD_CHECK && !record_token(st, c, issued_at, error)) ||
+            !kv_audit_append(st, "card.engineering-issuing", obj, detail, error) ||
+            !kv_db_commit(st, error))
+            goto fail;
+        g_clear_pointer(&obj, g_free);
+        g_clear_pointer(&detail, g_free);
+    }
+    kv_test_point("issue-reserved");
+    if (req->card_type != KV_CARD_CHECK) {
+        if (!stored_token(st, m, c, issued_at, &tok, error))
+            return NULL;
+        ok = kv_card_write_new(st, card, m, c->serial, c->card_type, &tok, step, error);
+        kv_wipe(&tok, sizeof tok);
+    } else {
+        ok = kv_card_write_new(st, card, m, c->serial, c->card_type, NULL, step, error);
+    }
+    if (!ok)
+        return NULL;
+    detail = eng_detail(c);
+    if (!kv_card_step(st, c->serial, "active", "done", "card.engineering", detail, error))
+        return NULL;
+    return g_steal_pointer(&c);
+fail:
+    kv_db_rollback(st);
+    return NULL;
+}
+
+/* An engineering card of this meter and type: a new token in its other slot. */
+static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
+                                const KvEngineeringRequest *req, const kv_identity *id,
+                                GError **error)
+{
+    g_autofree KvEngineeringCard *c = g_new0(KvEngineeringCard, 1);
+    g_autofree char *status = kv_card_status(st, id->card_serial);
+    g_autofree char *obj = g_strdup_printf("card:%u", id->card_serial);
+    g_autofree char *detail = NULL;
+    g_autoptr(KvStmt) u = NULL;
+    kv_card_view view, after;
+    kv_token tok;
+    guint8 slot[KV_SLOT_LEN];
+    guint32 base, issued_at = (guint32)kv_now();
+    kv_identity idc = *id;
+    kv_err e;
+    gboolean ok;
+
+    if (g_strcmp0(status, "active") != 0) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
+                    status ? "engineering card %u is %s: use a blank card"
+                           : "engineering card %u is not registered at this office%s: use a "
+                             "blank card", id->card_serial, status ? status : "");
+        return NULL;
+    }
+    c->serial = id->card_serial;
+    c->meter_number = m->number;
+    c->card_type = req->card_type;
+    c->reused = TRUE;
+    if (req->card_type == KV_CARD_CHECK) {
+        /* A check card carries no token: it is ready as it is. */
+        c->key_version = m->key_version;
+        return g_steal_pointer(&c);
+    }
+    if (!kv_card_view_for(st, card, m->number, &view, NULL, error))
+        return NULL;
+    kv_meter_next_token(m, NULL, &c->seq, &base);
+    if (view.token_err == KV_OK && view.token.seq >= c->seq)
+        c->seq = view.token.seq + 1;
+    kv_wipe(&view.token, sizeof view.token);
+    if (!build_token(st, m, req, c, &tok, error))
+        return NULL;
+    set_issued_at(&tok, issued_at);
+    if (!kv_db_begin(st, error))
+        goto fail_tok;
+    detail = eng_detail(c);
+    if (!record_token(st, c, issued_at, error) ||
+        !kv_audit_append(st, "card.engineering-writing", obj, detail, error) ||
+        !kv_db_commit(st, error)) {
+        kv_db_rollback(st);
+        goto fail_tok;
+    }
+    {
+        kv_meter_keys keys;
+        if (!kv_station_meter_keys(st, m->number, m->key_version, &keys, error))
+            goto fail_tok;
+        e = kv_token_seal(&keys, &idc, &tok, slot);
+        kv_meter_keys_wipe(&keys);
+    }
+    kv_wipe(&tok, sizeof tok);
+    if (e != KV_OK) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, "preparing the token: %s",
+                    kv_strerror(e));
+        return NULL;
+    }
+    ok = kv_card_present_own_psc(st, card, m, c->serial, error) &&
+         kv_card_link_write(card, kv_card_next_token_offset(&view), slot, KV_TOKEN_USED, error) &&
+         kv_card_link_refresh(card, error) &&
+         kv_card_view_for(st, card, m->number, &after, NULL, error);
+    kv_wipe(slot, sizeof slot);
+    if (!ok)
+        return NULL;
+    ok = after.token_err == KV_OK && after.token.seq == c->seq;
+    kv_wipe(&after, sizeof after);
+    if (!ok) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
+                    "card %u does not hold the new token after writing: insert it again and "
+                    "issue again", c->serial);
+        return NULL;
+    }
+    if (!kv_db_begin(st, error))
+        return NULL;
+    u = kv_db_stmt(st, "UPDATE cards SET token_seq = ? WHERE serial = ?", error);
+    if (!u)
+        goto fail;
+    sqlite3_bind_int64(u, 1, c->seq);
+    sqlite3_bind_int64(u, 2, c->serial);
+    if (!kv_db_step_done(st, u, "recording the card", error) ||
+        !kv_audit_append(st, "card.engineering", obj, detail, error) || !kv_db_commit(st, error))
+        goto fail;
+    return g_steal_pointer(&c);
+fail:
+    kv_db_rollback(st);
+    return NULL;
+fail_tok:
+    kv_wipe(&tok, sizeof tok);
+    return NULL;
+}
+
+KvEngineeringCard *kv_card_engineering(KvStation *st, KvCardLink *card, guint32 meter,
+                                       const KvEngineeringRequest *req, GError **error)
+{
+    g_autoptr(KvMeter) m = NULL;
+    const guint8 *image;
+    kv_identity id;
+    kv_err e;
+    char step[16] = "reserved";
+    guint32 resume;
+
+    if (!check_role(st, req->card_type, error) || !(m = kv_meter_get(st, meter, error)))
+        return NULL;
+    if (req->card_type == KV_CARD_KEY_CHANGE) {
+        guint cur = kv_station_key_version(st);
+        if (m->key_version >= cur) {
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                        "meter %09u is already on key version %u, the current one: no key "
+                        "change needed (rotate first with `kilovendctl key rotate`)", meter,
+                        m->key_version);
+            return NULL;
+        }
+    }
+    image = kv_card_link_image(card);
+    e = kv_card_identity(image, &id);
+    resume = issuing_serial(st, meter, req->card_type, step);
+    if (resume && (e == KV_E_BLANK || (e == KV_OK && id.card_serial == resume))) {
+        if (e != KV_OK && g_strcmp0(step, "reserved") != 0) {
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                        "the issue of card %u for meter %09u was interrupted after its identity "
+                        "was written: insert that card to finish it", resume, meter);
+            return NULL;
+        }
+        return issue_new(st, card, m, req, resume, step, error);
+    }
+    if (e == KV_E_BLANK)
+        return issue_new(st, card, m, req, 0, "reserved", error);
+    if (e != KV_OK) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
+                    "this card is not blank and not a Kilovend card (%s): use a blank card",
+                    kv_strerror(e));
+        return NULL;
+    }
+    if (id.utility_code != st->settings.utility_code || id.meter_number != meter ||
+        id.card_type != req->card_type) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
+                    "this is a %s card of meter %09u (card %u): a %s card for meter %09u needs "
+                    "a blank card or a %s card of that meter",
+                    kv_engineering_type_name(id.card_type) ? kv_engineering_type_name(id.card_type)
+                                                           : "user",
+                    id.meter_number, id.card_serial, kv_engineering_type_name(req->card_type),
+                    meter, kv_engineering_type_name(req->card_type));
+        return NULL;
+    }
+    return reuse(st, card, m, req, &id, error);
+}
+
+GArray *kv_meters_needing_key_change(KvStation *st, guint current, GError **error)
+{
+    g_autoptr(KvStmt) s = NULL;
+    GArray *out;
+    if (!current && !kv_station_keys_unlocked(st)) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
+                    "the keys are locked: a supervisor must unlock them first");
+        return NULL;
+    }
+    s = kv_db_stmt(st, "SELECT number FROM meters WHERE key_version < ? AND status = 'active' "
+                       "ORDER BY number", error);
+    if (!s)
+        return NULL;
+    sqlite3_bind_int(s, 1, (int)(current ? current : kv_station_key_version(st)));
+    out = g_array_new(FALSE, FALSE, sizeof(guint32));
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        guint32 n = (guint32)sqlite3_column_int64(s, 0);
+        g_array_append_val(out, n);
+    }
+    return out;
+}
+
+/* ---- what a readback tells ---- */
+
+gboolean kv_readback_effects(KvStation *st, const KvMeter *m, const kv_card_view *view,
+                             const kv_readback *rb, gboolean *anomaly, GError **error)
+{
+    g_autofree char *obj = g_strdup_printf("meter:%09u", m->number);
+    gint64 sold;
+
+    if (anomaly)
+        *anomaly = FALSE;
+    /* A readback MAC-verified under the target version: the meter moved. */
+    if (m->key_version_target && rb->key_version == m->key_version_target) {
+        g_autoptr(KvStmt) u = kv_db_stmt(st, "UPDATE meters SET key_version = ?, "
+                                             "key_version_target = NULL WHERE number = ?", error);
+        g_autoptr(KvStmt) a = NULL;
+        g_autofree char *d = g_strdup_printf("from=%u to=%u counter=%u", m->key_version,
+                                             rb->key_version, rb->counter);
+        if (!u)
+            return FALSE;
+        sqlite3_bind_int(u, 1, rb->key_version);
+        sqlite3_bind_int64(u, 2, m->number);
+        if (!kv_db_step_done(st, u, "recording the key change", error))
+            return FALSE;
+        a = kv_db_stmt(st, "UPDATE engineering_tokens SET applied_at = ? WHERE meter_number = ? "
+                           "AND kind = 4 AND new_key_version = ? AND applied_at IS NULL", error);
+        if (!a)
+            return FALSE;
+        sqlite3_bind_int64(a, 1, kv_now());
+        sqlite3_bind_int64(a, 2, m->number);
+        sqlite3_bind_int(a, 3, rb->key_version);
+        if (!kv_db_step_done(st, a, "recording the key change", error) ||
+            !kv_audit_append(st, "meter.key-changed", obj, d, error))
+            return FALSE;
+    }
+    /* The readback on a parameter card after the meter took its token: the
+     * meter now works with those thresholds (a replay answer counts when
+     * this card's token is the newest parameter token of the meter, so a
+     * second insertion after a lost readback still confirms it). */
+    if (view && view->id.card_type == KV_CARD_PARAMETER && view->token_err == KV_OK &&
+        rb->last_seq >= view->token.seq &&
+        (rb->result == KV_OK || rb->result == KV_E_REPLAY)) {
+        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT id, alarm_level, pretrip_level, "
+                                             "hoarding_limit, max_power, reconnect_delay, "
+                                             "applied_at IS NULL, seq = (SELECT max(seq) FROM "
+                                             "engineering_tokens WHERE meter_number = ?1 AND "
+                                             "kind = 2) FROM engineering_tokens WHERE "
+                                             "meter_number = ?1 AND card_serial = ?2 AND "
+                                             "seq = ?3 AND kind = 2", error);
+        if (!q)
+            return FALSE;
+        sqlite3_bind_int64(q, 1, m->number);
+        sqlite3_bind_int64(q, 2, view->id.card_serial);
+        sqlite3_bind_int64(q, 3, view->token.seq);
+        if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 6) &&
+            (rb->result == KV_OK || sqlite3_column_int(q, 7))) {
+            gint64 id = sqlite3_column_int64(q, 0);
+            gint64 v[5];
+            g_autoptr(KvStmt) u = NULL, a = NULL;
+            g_autofree char *d = NULL;
+            for (int i = 0; i < 5; i++)
+                v[i] = sqlite3_column_int64(q, 1 + i);
+            sqlite3_reset(q);
+            u = kv_db_stmt(st, "UPDATE meters SET alarm_level = ?, pretrip_level = ?, "
+                               "hoarding_limit = ?, max_power = ?, reconnect_delay = ? "
+                               "WHERE number = ?", error);
+            if (!u)
+                return FALSE;
+            for (int i = 0; i < 5; i++)
+                sqlite3_bind_int64(u, 1 + i, v[i]);
+            sqlite3_bind_int64(u, 6, m->number);
+            if (!kv_db_step_done(st, u, "recording the meter's parameters", error))
+                return FALSE;
+            a = kv_db_stmt(st, "UPDATE engineering_tokens SET applied_at = ? WHERE id = ?", error);
+            if (!a)
+                return FALSE;
+            sqlite3_bind_int64(a, 1, kv_now());
+            sqlite3_bind_int64(a, 2, id);
+            d = g_strdup_printf("seq=%u alarm=%" G_GINT64_FORMAT " pretrip=%" G_GINT64_FORMAT
+                                " hoarding=%" G_GINT64_FORMAT " max_power=%" G_GINT64_FORMAT
+                                " reconnect=%" G_GINT64_FORMAT, view->token.seq, v[0], v[1],
+                                v[2], v[3], v[4]);
+            if (!kv_db_step_done(st, a, "recording the meter's parameters", error) ||
+                !kv_audit_append(st, "meter.parameters", obj, d, error))
+                return FALSE;
+        }
+    }
+    /* More loaded than this station ever sold: a restored dump of a card
+     * taken before a cancel, or credit made with an extracted key
+     * (docs/security-model.md).  Sales of other offices not yet merged show
+     * here too; the audit row says what the card carried. */
+    {
+        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT cumulative_sold FROM meters WHERE number = ?",
+                                         error);
+        if (!q)
+            return FALSE;
+        sqlite3_bind_int64(q, 1, m->number);
+        sold = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    }
+    if ((gint64)rb->cumulative_loaded > sold) {
+        g_autofree char *d = NULL;
+        GString *g = g_string_new(NULL);
+        g_string_printf(g, "loaded=%u sold=%" G_GINT64_FORMAT " excess=%" G_GINT64_FORMAT
+                        " counter=%u card=%u", rb->cumulative_loaded, sold,
+                        (gint64)rb->cumulative_loaded - sold, rb->counter,
+                        view ? view->id.card_serial : 0);
+        if (view && view->id.card_type == KV_CARD_USER && view->token_err == KV_OK)
+            g_string_append_printf(g, " card_token_seq=%u card_token_cumulative=%u "
+                                   "card_token_office=%u", view->token.seq,
+                                   view->token.u.credit.cumulative, view->token.u.credit.office);
+        d = g_string_free(g, FALSE);
+        if (!kv_audit_append(st, "meter.anomaly", obj, d, error))
+            return FALSE;
+        if (anomaly)
+            *anomaly = TRUE;
+    }
+    return TRUE;
+}

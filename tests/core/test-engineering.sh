@@ -1,0 +1,154 @@
+#!/bin/sh
+# test-engineering.sh KILOVENDCTL METER_SIM - engineering cards issued by
+# kilovendctl (card files) and inserted into kilovend-meter-sim, the meter
+# firmware on the host: the meter applies each one, and the ledger follows
+# only on the readback (parameters, key change).  Also the role rules, key
+# rotation listing the meters to move, and a credit token under the new key
+# version loading after the key change.
+set -u
+K=$(realpath "$1")
+SIM=$(realpath "$2")
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+export KILOVEND_DB=$dir/ledger.db KILOVEND_KEYS=$dir/station.keys KILOVEND_USER=admin
+export KILOVEND_PASSWORD=adminpass1 KILOVEND_PASSPHRASE=passphrase1 TZ=UTC
+M=123456782
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+expect() { # expect CODE what command...
+    want=$1; what=$2; shift 2
+    "$@" >out.txt 2>err.txt; got=$?
+    if [ "$got" -ne "$want" ]; then
+        fail "$what: exit $got, expected $want"; cat err.txt out.txt
+    else
+        echo "ok: $what"
+    fi
+}
+# the integer or string value of a JSON member (first occurrence) in out.txt
+json() { grep -o "\"$1\": *[^,}]*" out.txt | head -1 | sed 's/^[^:]*: *//; s/"//g'; }
+# a member of the card report's "token" object
+tok() { sed -n 's/.*"token": {\([^}]*\)}.*/\1/p' out.txt | grep -o "\"$1\": *[^,}]*" | sed 's/^[^:]*: *//; s/"//g'; }
+sim() { "$SIM" --state st --config prov.bin "$@"; }
+simjson() { sim status --json >sim.txt; grep -o "\"$1\":[^,}]*" sim.txt | head -1 | cut -d: -f2 | tr -d '"'; }
+is() { # is WHAT GOT WANT
+    if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: got '$2', expected '$3'"; fi
+}
+
+expect 0 "init" $K init --utility-name "Lake Power" --utility-code 4711 --currency KES
+expect 0 "tariff" $K tariff add --code DEFAULT --block 10 --from 2020-01-01
+expect 0 "meter" $K meter add --number $M --hoarding 500 --alarm 5 --pretrip 2
+expect 0 "provision" $K meter provision --meter $M --out prov.bin
+expect 0 "supervisor" env KILOVEND_NEW_PASSWORD=superpass1 $K user add sam --role supervisor
+expect 0 "cashier" env KILOVEND_NEW_PASSWORD=cashierpw1 $K user add carol --role cashier
+$K card blank user.card >/dev/null
+expect 0 "user card" $K --card-file user.card card issue --meter $M
+expect 0 "shift" $K shift open
+expect 0 "sell 10 kWh" $K --card-file user.card sell --meter $M --amount 100
+sim insert user.card >/dev/null
+is "the meter loads the sale" "$(simjson remaining)" 1000
+
+# Check card: the meter writes its readback; the station imports it.
+$K card blank chk.card >/dev/null
+expect 0 "check card" env KILOVEND_USER=sam KILOVEND_PASSWORD=superpass1 $K --json --card-file chk.card card engineering --type check --meter $M
+sim insert chk.card >/dev/null
+is "meter shows the check card" "$(simjson display)" "CHEc donE"
+expect 0 "read the check card" $K --json --card-file chk.card card read
+is "check card: readback imported" "$(json imported)" true
+is "check card: remaining from the readback" "$(json remaining)" 1000
+is "check card: card type" "$(json card_type)" 16
+
+# Roles.
+$K card blank role.card >/dev/null
+expect 7 "a cashier may not issue engineering cards" env KILOVEND_USER=carol KILOVEND_PASSWORD=cashierpw1 KILOVEND_SUPERVISOR_PASSWORD=adminpass1 $K --supervisor admin --card-file role.card card engineering --type test --meter $M
+expect 19 "no key change while the meter is on the current version" $K --card-file role.card card engineering --type key-change --meter $M
+expect 2 "unknown type" $K --card-file role.card card engineering --type frob --meter $M
+expect 3 "parameters out of order" $K --card-file role.card card engineering --type parameter --meter $M --alarm-kwh 1 --pretrip-kwh 2
+expect 0 "role card still blank" $K --json --card-file role.card card read --no-keys
+is "card read --no-keys: identity only" "$(json keys)" "identity only"
+
+# Parameter card: applied by the meter; the ledger follows on the readback.
+$K card blank par.card >/dev/null
+expect 0 "parameter card" env KILOVEND_USER=sam KILOVEND_PASSWORD=superpass1 $K --json --card-file par.card card engineering --type parameter --meter $M --alarm-kwh 8 --pretrip-kwh 3 --hoarding-kwh 800 --max-power-w 5000 --reconnect-s 30
+par_seq=$(json seq)
+expect 0 "meter show" $K --json meter show --meter $M
+is "ledger keeps the old hoarding limit until the meter applies it" "$(json hoarding_limit)" 50000
+sim insert par.card >/dev/null
+is "meter shows the parameter card" "$(simjson display)" "PArA donE"
+is "meter alarm level" "$(simjson alarm_level)" 800
+is "meter pre-trip level" "$(simjson pretrip_level)" 300
+is "meter hoarding limit" "$(simjson hoarding_limit)" 80000
+is "meter max power" "$(simjson max_power)" 5000
+expect 0 "read the parameter card back" $K --json --card-file par.card card read
+expect 0 "meter show" $K --json meter show --meter $M
+is "ledger hoarding limit after the readback" "$(json hoarding_limit)" 80000
+is "ledger alarm level" "$(json alarm_level)" 800
+is "ledger reconnect delay" "$(json reconnect_delay)" 30
+sim insert par.card >/dev/null
+is "the same parameter token again is a replay" "$(simjson display)" "Err 13"
+expect 0 "the parameter card used again" $K --json --card-file par.card card engineering --type parameter --meter $M --hoarding-kwh 900
+is "re-used" "$(json reused)" true
+[ "$(json seq)" -gt "$par_seq" ] && echo "ok: new token, higher sequence" || fail "re-used seq $(json seq) <= $par_seq"
+sim insert par.card >/dev/null
+is "meter takes the new hoarding limit" "$(simjson hoarding_limit)" 90000
+is "other parameters kept" "$(simjson alarm_level)" 800
+expect 16 "a parameter card is not a test card" $K --card-file par.card card engineering --type test --meter $M
+
+# Clear-tamper card.
+sim cover open >/dev/null
+sim cover close >/dev/null
+is "cover tamper set" "$(simjson cover)" true
+$K card blank ct.card >/dev/null
+expect 0 "clear-tamper card" $K --card-file ct.card card engineering --type clear-tamper --meter $M
+sim insert ct.card >/dev/null
+is "meter shows tamper cleared" "$(simjson display)" "tAMP CLr"
+is "tamper cleared" "$(simjson cover)" false
+
+# Test card.
+$K card blank tst.card >/dev/null
+expect 0 "test card" $K --card-file tst.card card engineering --type test --meter $M
+sim insert tst.card >/dev/null
+is "meter lights every segment" "$(simjson display)" "8.8.8.8.8.8.8.8.8.8."
+sim insert tst.card >/dev/null
+is "a test card works again" "$(simjson display)" "8.8.8.8.8.8.8.8.8.8."
+
+# Key rotation: the meter is listed, a key-change card moves it.
+expect 0 "key rotate" $K --json key rotate
+is "rotation lists the meter" "$(grep -o "meters_needing_key_change\":\[[^]]*" out.txt | cut -d'[' -f2)" "\"$M\""
+$K card blank kc.card >/dev/null
+expect 7 "a supervisor may not issue a key-change card" env KILOVEND_USER=sam KILOVEND_PASSWORD=superpass1 $K --card-file kc.card card engineering --type key-change --meter $M
+expect 0 "key-change card" $K --json --card-file kc.card card engineering --type key-change --meter $M
+is "key change to version 2" "$(json new_key_version)" 2
+expect 0 "meter show" $K --json meter show --meter $M
+is "ledger keeps key version 1 until the meter moves" "$(json key_version)" 1
+is "key change under way" "$(json key_version_target)" 2
+expect 0 "sell before the key change reached the meter" $K --card-file user.card sell --meter $M --amount 50
+expect 0 "read" $K --json --card-file user.card card read
+is "that token is sealed under version 1" "$(tok key_version)" 1
+sim insert user.card >/dev/null
+is "the meter (still on 1) loads it" "$(simjson remaining)" 1500
+sim insert kc.card >/dev/null
+is "meter shows the key change" "$(simjson display)" "CodE donE"
+is "meter on key version 2" "$(simjson key_version)" 2
+expect 0 "read the key-change card back" $K --json --card-file kc.card card read
+is "key change confirmed by the readback" "$(json key_changed)" true
+expect 0 "meter show" $K --json meter show --meter $M
+is "ledger key version 2" "$(json key_version)" 2
+is "no key change under way" "$(json key_version_target)" 0
+expect 0 "sell under the new version" $K --card-file user.card sell --meter $M --amount 20
+expect 0 "read" $K --json --card-file user.card card read
+is "token under version 2" "$(tok key_version)" 2
+is "token verified" "$(tok state | cut -c1-5)" valid
+sim insert user.card >/dev/null
+is "the credit under the new key loads" "$(simjson remaining)" 1700
+is "meter shows the load" "$(simjson display)" "Ld 0002.00kWh"
+expect 0 "key rotate lists nothing now" $K --json key rotate
+expect 0 "audit" $K audit verify
+for a in card.engineering meter.parameters meter.key-changed; do
+    n=$(sqlite3 "$KILOVEND_DB" "SELECT count(*) FROM audit WHERE action = '$a'")
+    [ "$n" -gt 0 ] && echo "ok: audit has $a" || fail "no $a in the audit log"
+done
+n=$(sqlite3 "$KILOVEND_DB" "SELECT count(*) FROM cards WHERE type <> 1 AND status = 'active'")
+is "engineering cards in the cards table (check, 2 parameter tokens on one card, clear-tamper, test, key-change)" "$n" 5
+echo "$fails failure(s)"
+[ "$fails" -eq 0 ]
