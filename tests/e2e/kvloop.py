@@ -281,12 +281,18 @@ def money_check(checks, sales, meter_loaded, card_cumulative):
     return taken, loaded, on_card, failed
 
 
-def card_writes(path):
-    """Erase/write cycles the card's main memory has had, from the card file
-    (docs/card-file.md: 256 big-endian counters at offset 272)."""
+def card_image(path):
+    """(main memory, per-byte erase/write counters) of a card file
+    (docs/card-file.md)."""
     with open(path, "rb") as f:
         data = f.read()
-    return sum(int.from_bytes(data[272 + 4 * i:276 + 4 * i], "big") for i in range(256))
+    return (data[8:264],
+            [int.from_bytes(data[272 + 4 * i:276 + 4 * i], "big") for i in range(256)])
+
+
+def card_writes(path):
+    """Erase/write cycles the card's main memory has had, from the card file."""
+    return sum(card_image(path)[1])
 
 
 def wait_stopped(pid, timeout=60.0):
