@@ -147,7 +147,8 @@ class Reader:
         self.card = os.environ["KV_VCARD_CARD"]
         self.name = os.environ["KV_PCSC_READER"]
 
-    def _count(self, pattern):
+    def count(self, pattern):
+        """Occurrences of pattern in the virtual card's log so far."""
         try:
             with open(self.log) as f:
                 return len(re.findall(pattern, f.read()))
@@ -156,7 +157,7 @@ class Reader:
 
     def _wait(self, pattern, n, what):
         for _ in range(500):
-            if self._count(pattern) >= n:
+            if self.count(pattern) >= n:
                 return
             time.sleep(0.01)
         raise Failure(f"the virtual card did not report '{what}'")
@@ -166,14 +167,14 @@ class Reader:
 
     def remove(self):
         """Takes the card out; returns once the vcard has saved the file."""
-        n = self._count(r"card removed")
+        n = self.count(r"card removed")
         self.ctl_cmd("remove")
         self._wait(r"card removed", n + 1, "card removed")
 
     def insert(self):
         """Puts the card back; returns once pcscd can have seen it (it polls
         vpcd every 400 ms)."""
-        n = self._count(r"inserted")
+        n = self.count(r"inserted")
         self.ctl_cmd("insert")
         self._wait(r"inserted", n + 1, "card inserted")
         time.sleep(1.0)
