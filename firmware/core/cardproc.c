@@ -19,7 +19,6 @@ int cardproc_is_bad(int err)
     case KV_E_CARD_TYPE:
     case KV_E_UTILITY:
     case KV_E_METER:
-    case KV_E_KEY_VERSION:
     case KV_E_MAC:
     case KV_E_KIND:
     case KV_E_FIELD:
@@ -47,12 +46,14 @@ static void show(meter *m, const char *text)
 {
     display_copy(m->run.msg, text);
     m->run.msg_left = METER_MSG_SECONDS;
+    m->run.reclose_next = 0;
 }
 
 static void show_error(meter *m, int err)
 {
     display_error(m->run.msg, (unsigned)err);
     m->run.msg_left = METER_MSG_SECONDS;
+    m->run.reclose_next = 0;
 }
 
 /* Commit a new state; the RAM copy changes only if the record is written. */
@@ -62,9 +63,27 @@ static int commit_state(meter *m, const meter_state *ns)
         return METER_E_NV;
     m->state_seq++;
     m->st = *ns;
+    m->run.save_pending = 0;
     m->run.unsaved = 0;
     m->run.lockout_saved = ns->lockout_left;
     return 0;
+}
+
+/* After a committed state: the load mark follows what the state gained
+ * (nvrec.h).  A failed or cut write leaves the older mark, which the state
+ * record already covers; the next card writes it again. */
+static void mark_sync(meter *m)
+{
+    nvrec_mark mk;
+    if (m->st.cumulative_loaded <= m->mark_cumulative && m->st.last_seq <= m->mark_last_seq)
+        return;
+    mk.cumulative_loaded = m->st.cumulative_loaded;
+    mk.last_seq = m->st.last_seq;
+    if (nvrec_save_mark(&m->nv, m->cfg.meter_number, &mk, m->mark_seq + 1) != 0)
+        return;
+    m->mark_seq++;
+    m->mark_cumulative = mk.cumulative_loaded;
+    m->mark_last_seq = mk.last_seq;
 }
 
 static int commit_config(meter *m, const meter_config *nc)
@@ -92,8 +111,13 @@ static int refuse(meter *m, int err)
         evlog_add(&ns, METER_EV_LOCKOUT);
     }
     /* The bad-card count must survive a power cut, or pulling the plug
-     * between tries would defeat the lockout. */
-    commit_state(m, &ns);
+     * between tries would defeat the lockout.  If the memory fails, the
+     * count and the lockout still hold in RAM (nothing of the ledger
+     * changed) and the save is retried with every tick. */
+    if (commit_state(m, &ns) != 0) {
+        m->st = ns;
+        m->run.save_pending = 1;
+    }
     show_error(m, err);
     m->run.last_result = (uint8_t)err;
     return err;
@@ -173,13 +197,19 @@ static int apply_user(meter *m, const kv_token *t, meter_state *ns)
         return KV_OK;
     }
     /* Nothing loaded, but the card is genuine and the user's: it recloses
-     * a pre-trip. */
+     * a pre-trip.  A refused purchase (hoarding limit) is shown first, so
+     * the customer knows the credit stayed on the card; the reclose
+     * follows (meter_tick).  An old token is no purchase: the reclose is
+     * all there is to say. */
     if (err != KV_E_REPLAY)
         evlog_add(ns, (uint8_t)(METER_EV_REFUSED | err));
-    if (supply_user_card(ns)) {
+    if (!supply_user_card(ns)) {
+        show_error(m, err);
+    } else if (err == KV_E_REPLAY) {
         show(m, "rEcLOSE");
     } else {
         show_error(m, err);
+        m->run.reclose_next = 1;
     }
     return err;
 }
@@ -231,6 +261,29 @@ static int apply_engineering(meter *m, const kv_identity *id, const kv_token *t,
 
 /* ---- the insertion ------------------------------------------------------ */
 
+/* Why no token of the card could be used.  The contract reports a key
+ * version mismatch in either slot before anything else, but a slot of the
+ * meter's own key version that failed its MAC beside it (a sale under the
+ * new key torn on a card still holding an old token) is a failed
+ * authentication: that is reported, and counted.  A plain key version
+ * mismatch, older or newer, tried no MAC and is not counted. */
+static int token_error(const meter *m, const kv_card_view *view,
+                       const uint8_t image[KV_CARD_SIZE])
+{
+    static const unsigned slots[2] = {KV_TOKEN_A, KV_TOKEN_B};
+    int err = view->token_err;
+    if (err != KV_E_KEY_VERSION)
+        return err;
+    for (unsigned i = 0; i < 2; i++) {
+        kv_token t;
+        kv_err e = kv_token_open(&m->keys, &view->id, image + slots[i], &t);
+        kv_wipe(&t, sizeof t);
+        if (e != KV_E_EMPTY && e != KV_E_KEY_VERSION)
+            return e;
+    }
+    return err;
+}
+
 /* view and nc hold keys (the meter key, a key-change card's new key): the
  * caller wipes them whichever way this returns. */
 static int insert(meter *m, kv_card_view *view, meter_config *nc)
@@ -262,7 +315,7 @@ static int insert(meter *m, kv_card_view *view, meter_config *nc)
     if (err != KV_OK)
         return refuse(m, err);
     if (view->id.card_type != KV_CARD_CHECK && view->token_err != KV_OK)
-        return refuse(m, view->token_err);
+        return refuse(m, token_error(m, view, image));
 
     /* The token is authentic.  The PSC proves the card itself is one we
      * issued (a dump restored onto a blank card fails here). */
@@ -314,6 +367,7 @@ static int insert(meter *m, kv_card_view *view, meter_config *nc)
         show_error(m, rc);
         return rc;
     }
+    mark_sync(m);
     m->run.last_result = (uint8_t)err;
 
     rc = write_readback(m, &view->id, view, image, (uint8_t)err);

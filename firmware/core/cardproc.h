@@ -18,7 +18,9 @@ int cardproc_insert(meter *m);
 
 /* Refusals that count towards the lockout: cards that are not what they
  * claim to be.  A replay, a hoarding refusal, an empty user card or a card
- * pulled out are ordinary use and do not count. */
+ * pulled out are ordinary use and do not count; nor does a token of
+ * another key version (older: sold before a key rotation; newer: the
+ * key-change card is not in yet), since no MAC was tried on it. */
 int cardproc_is_bad(int err);
 
 #endif

@@ -97,3 +97,18 @@ void display_events(char out[METER_TEXT_LEN], const uint8_t *events)
         n = put_str(out, n, two);
     }
 }
+
+void display_meter_number(char out[METER_TEXT_LEN], uint32_t meter_number)
+{
+    put_dec(out, put_str(out, 0, "n"), meter_number % 1000000000u, 9);
+}
+
+void display_version(char out[METER_TEXT_LEN], const char *version)
+{
+    unsigned n = put_str(out, 0, "UEr ");
+    for (; *version && n < METER_TEXT_LEN - 1; version++) {
+        char c = *version;
+        out[n++] = (c >= '0' && c <= '9') || c == '.' ? c : '-';
+    }
+    out[n] = '\0';
+}

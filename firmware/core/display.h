@@ -23,6 +23,12 @@ void display_power(char out[METER_TEXT_LEN], uint32_t watts);
 void display_tamper(char out[METER_TEXT_LEN], uint8_t tamper);
 /* "Ev 030401": the newest three event codes in hex */
 void display_events(char out[METER_TEXT_LEN], const uint8_t *events);
+/* "n123456782": the meter number, 9 digits (8 and the check digit) as
+ * the office prints it; with the n it fills the 10 cells exactly */
+void display_meter_number(char out[METER_TEXT_LEN], uint32_t meter_number);
+/* "UEr 0.1.0": the firmware version; characters a cell cannot show become
+ * '-', and what does not fit the 10 cells is cut */
+void display_version(char out[METER_TEXT_LEN], const char *version);
 void display_copy(char out[METER_TEXT_LEN], const char *s);
 
 #endif

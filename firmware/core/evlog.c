@@ -38,6 +38,7 @@ const char *evlog_name(uint8_t code, char buf[16])
     case METER_EV_CHECK: return "check card";
     case METER_EV_LOCKOUT: return "lockout";
     case METER_EV_READBACK_FAIL: return "readback not written";
+    case METER_EV_CARRIED: return "loads carried over";
     default:
         break;
     }

@@ -48,3 +48,19 @@ kv_err ledger_load(meter_state *st, const kv_credit *credit, uint32_t hoarding_l
     st->cumulative_loaded = cum;
     return KV_OK;
 }
+
+int ledger_carry_over(meter_state *st, uint32_t cumulative_loaded, uint32_t last_seq)
+{
+    int carried = 0;
+    if (cumulative_loaded > st->cumulative_loaded) {
+        int64_t r = (int64_t)st->remaining + (int64_t)(cumulative_loaded - st->cumulative_loaded);
+        st->remaining = r > INT32_MAX ? INT32_MAX : (int32_t)r;
+        st->cumulative_loaded = cumulative_loaded;
+        carried = 1;
+    }
+    if (last_seq > st->last_seq) {
+        st->last_seq = last_seq;
+        carried = 1;
+    }
+    return carried;
+}

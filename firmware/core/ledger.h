@@ -23,4 +23,10 @@ uint32_t ledger_add_pulses(meter_state *st, unsigned phase, uint32_t pulses,
  * KV_E_OVERFLOW (st unchanged). */
 kv_err ledger_load(meter_state *st, const kv_credit *credit, uint32_t hoarding_limit);
 
+/* The state came from an older record than the load mark (nvrec.h): adds
+ * the credit loaded since to remaining and cumulative alike, so the ledger
+ * still balances and the tokens are not taken again.  Returns 1 if
+ * something was carried over. */
+int ledger_carry_over(meter_state *st, uint32_t cumulative_loaded, uint32_t last_seq);
+
 #endif

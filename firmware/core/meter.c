@@ -6,12 +6,13 @@
 #include "cardproc.h"
 #include "display.h"
 #include "evlog.h"
+#include "fw_version.h"
 #include "kv_util.h"
 #include "ledger.h"
 #include "nvrec.h"
 #include "supply.h"
 
-#define PAGES 7
+#define PAGES 9
 
 uint32_t meter_total_energy(const meter *m)
 {
@@ -53,9 +54,12 @@ int meter_save(meter *m)
 {
     if (!m->provisioned || m->not_here)
         return -1;
-    if (nvrec_save_state(&m->nv, m->cfg.meter_number, &m->st, m->state_seq + 1) != 0)
+    if (nvrec_save_state(&m->nv, m->cfg.meter_number, &m->st, m->state_seq + 1) != 0) {
+        m->run.save_pending = 1;
         return -1;
+    }
     m->state_seq++;
+    m->run.save_pending = 0;
     m->run.unsaved = 0;
     m->run.lockout_saved = m->st.lockout_left;
     return 0;
@@ -97,6 +101,13 @@ static void compose(meter *m, char text[METER_TEXT_LEN])
         break;
     case 6:
         display_tamper(text, m->st.tamper);
+        break;
+    case 7:
+        /* for the technician: the block the meter runs on is this meter's */
+        display_meter_number(text, m->cfg.meter_number);
+        break;
+    case 8:
+        display_version(text, METER_FW_VERSION);
         break;
     default:
         /* At or below zero the cut-off shows 0000.00kWh, also when the
@@ -191,7 +202,25 @@ static int boot(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
     kv_wipe(&saved, sizeof saved);
     kv_meter_keys_init(&m->keys, m->cfg.k_meter, m->cfg.key_version, m->psc_key);
     m->state_seq = nvrec_load_state(nv, m->cfg.meter_number, &m->st);
+    if (!m->not_here) {
+        nvrec_mark mk;
+        m->mark_seq = nvrec_load_mark(nv, m->cfg.meter_number, &mk);
+        if (m->mark_seq) {
+            m->mark_cumulative = mk.cumulative_loaded;
+            m->mark_last_seq = mk.last_seq;
+            /* An older state record won: what it lacks of the loads is
+             * carried over, so no token loads twice (nvrec.h). */
+            if (ledger_carry_over(&m->st, mk.cumulative_loaded, mk.last_seq)) {
+                evlog_add(&m->st, METER_EV_CARRIED);
+                supply_loaded(&m->st, &m->cfg);
+            }
+        }
+    }
     m->run.lockout_saved = m->st.lockout_left;
+    /* Only the fact of the trip is saved, not every second of it: after a
+     * power cut the reconnect delay runs again in full. */
+    if (m->st.overpower)
+        m->run.overpower_left = m->cfg.reconnect_delay ? m->cfg.reconnect_delay : 1;
     return rc;
 }
 
@@ -291,11 +320,13 @@ void meter_tick(meter *m, const meter_sample *s)
     if (m->run.overpower_left) {
         m->run.overpower_left = (uint16_t)count_down(m->run.overpower_left, secs);
         if (!m->run.overpower_left) {
+            m->st.overpower = 0;
             evlog_add(&m->st, METER_EV_RECONNECT);
             dirty = 1;
         }
     } else if (m->cfg.max_power && s->power_w > m->cfg.max_power && m->run.relay_closed) {
         m->run.overpower_left = m->cfg.reconnect_delay ? m->cfg.reconnect_delay : 1;
+        m->st.overpower = 1;
         evlog_add(&m->st, METER_EV_OVERPOWER);
         dirty = 1;
     }
@@ -308,10 +339,16 @@ void meter_tick(meter *m, const meter_sample *s)
             dirty = 1;
     }
     m->run.msg_left = (uint16_t)count_down(m->run.msg_left, secs);
+    if (m->run.reclose_next && m->run.msg_left <= METER_MSG_SECONDS - METER_MSG_FIRST) {
+        /* the refusal has been up long enough: now the reclose */
+        m->run.reclose_next = 0;
+        if (m->run.msg_left)
+            display_copy(m->run.msg, "rEcLOSE");
+    }
 
     if (supply_update(&m->st, &m->cfg))
         dirty = 1;
-    if (dirty || m->run.unsaved >= METER_SAVE_EVERY)
+    if (dirty || m->run.save_pending || m->run.unsaved >= METER_SAVE_EVERY)
         meter_save(m);
     refresh(m);
 }
@@ -335,9 +372,10 @@ int meter_card_inserted(meter *m)
 void meter_button(meter *m)
 {
     /* A press first clears a card message, then steps through the pages. */
-    if (m->run.msg_left)
+    if (m->run.msg_left) {
         m->run.msg_left = 0;
-    else
+        m->run.reclose_next = 0;
+    } else
         m->run.page = (uint8_t)((m->run.page + 1) % PAGES);
     refresh(m);
 }

@@ -20,6 +20,7 @@
 #define METER_EVENTS 8
 #define METER_TEXT_LEN 24
 #define METER_MSG_SECONDS 10   /* a card result stays up this long */
+#define METER_MSG_FIRST 5      /* of which a refusal before a reclose takes */
 #define METER_SAVE_EVERY 10    /* save the energy every 0.1 kWh */
 #define METER_BAD_CARDS 3      /* refused cards in a row before a lockout */
 #define METER_LOCKOUT_BASE 60  /* s, doubled with every further lockout */
@@ -59,6 +60,8 @@ enum {
     METER_EV_CHECK = 0x12,
     METER_EV_LOCKOUT = 0x13,
     METER_EV_READBACK_FAIL = 0x14, /* credit loaded, readback not written */
+    METER_EV_CARRIED = 0x15,       /* newest state record damaged: an older one
+                                    * was restored, loads carried over */
     METER_EV_REFUSED = 0x40        /* 0x40 | error code: a card refused */
 };
 
@@ -115,6 +118,8 @@ typedef struct {
     uint8_t tamper;             /* METER_TAMPER_* */
     uint8_t bad_cards;          /* consecutive refused cards */
     uint8_t lockout_level;      /* lockouts since the last good card */
+    uint8_t overpower;          /* 1 from an over-power trip to its reconnect:
+                                 * a power cut restarts the whole countdown */
     uint8_t events[METER_EVENTS]; /* newest first, 0 = none */
 } meter_state;
 
@@ -128,6 +133,9 @@ typedef struct {
     uint8_t last_result;     /* result of the last card, 0 = ok */
     uint16_t overpower_left; /* s until reconnect after an over-power trip */
     uint16_t msg_left;       /* s the card message stays up */
+    uint8_t reclose_next;    /* the message is a refusal: "rEcLOSE" follows */
+    uint8_t save_pending;    /* the state in RAM is newer than the last save
+                              * that worked: retried every tick */
     uint32_t ms_carry;       /* ms not yet a whole second */
     uint32_t power_w;        /* last measured */
     uint32_t unsaved;        /* 0.01 kWh measured since the last save */
@@ -155,6 +163,9 @@ typedef struct meter {
     kv_meter_keys keys;      /* derived from cfg.k_meter and psc_key */
     uint32_t state_seq;      /* sequence of the newest state record */
     uint32_t config_seq;
+    uint32_t mark_seq;       /* the load mark (nvrec.h) as last written */
+    uint32_t mark_cumulative;
+    uint32_t mark_last_seq;
     meter_run run;           /* volatile: lost at a power cut */
 } meter;
 

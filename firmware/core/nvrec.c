@@ -9,6 +9,8 @@
 #define C_MAGIC1 'C'
 #define S_MAGIC0 'K'
 #define S_MAGIC1 'S'
+#define L_MAGIC0 'K'
+#define L_MAGIC1 'L'
 #define REC_VERSION 1
 
 /* Body first, CRC last: the CRC is the commit mark of the slot. */
@@ -125,6 +127,8 @@ static void state_encode(const meter_state *s, uint32_t meter_number, uint32_t s
     r[56] = s->bad_cards;
     r[57] = s->lockout_level;
     memcpy(r + 58, s->events, METER_EVENTS);
+    /* Byte 66 was zero in records written before it had a meaning. */
+    r[66] = s->overpower;
 }
 
 static void state_decode(const uint8_t r[NVREC_STATE_LEN], meter_state *s)
@@ -144,6 +148,7 @@ static void state_decode(const uint8_t r[NVREC_STATE_LEN], meter_state *s)
     s->bad_cards = r[56];
     s->lockout_level = r[57];
     memcpy(s->events, r + 58, METER_EVENTS);
+    s->overpower = r[66] ? 1 : 0;
 }
 
 uint32_t nvrec_load_state(const meter_nv_ops *nv, uint32_t meter_number, meter_state *st)
@@ -168,4 +173,38 @@ int nvrec_save_state(const meter_nv_ops *nv, uint32_t meter_number, const meter_
     state_encode(st, meter_number, seq, rec);
     return write_record(nv, NVREC_STATE_BASE + (seq % NVREC_STATE_SLOTS) * NVREC_STATE_STRIDE,
                         rec, NVREC_STATE_LEN);
+}
+
+/* ---- load mark ---------------------------------------------------------- */
+
+uint32_t nvrec_load_mark(const meter_nv_ops *nv, uint32_t meter_number, nvrec_mark *mk)
+{
+    uint8_t rec[NVREC_MARK_LEN];
+    uint32_t best = 0;
+    for (uint32_t i = 0; i < NVREC_MARK_SLOTS; i++) {
+        uint32_t seq = read_slot(nv, NVREC_MARK_BASE + i * NVREC_MARK_STRIDE, rec,
+                                 NVREC_MARK_LEN, L_MAGIC0, L_MAGIC1);
+        if (seq > best && kv_get_be32(rec + 8) == meter_number) {
+            best = seq;
+            mk->cumulative_loaded = kv_get_be32(rec + 12);
+            mk->last_seq = kv_get_be32(rec + 16);
+        }
+    }
+    return best;
+}
+
+int nvrec_save_mark(const meter_nv_ops *nv, uint32_t meter_number, const nvrec_mark *mk,
+                    uint32_t seq)
+{
+    uint8_t rec[NVREC_MARK_LEN];
+    memset(rec, 0, sizeof rec);
+    rec[0] = L_MAGIC0;
+    rec[1] = L_MAGIC1;
+    rec[2] = REC_VERSION;
+    kv_put_be32(rec + 4, seq);
+    kv_put_be32(rec + 8, meter_number);
+    kv_put_be32(rec + 12, mk->cumulative_loaded);
+    kv_put_be32(rec + 16, mk->last_seq);
+    return write_record(nv, NVREC_MARK_BASE + (seq % NVREC_MARK_SLOTS) * NVREC_MARK_STRIDE, rec,
+                        NVREC_MARK_LEN);
 }

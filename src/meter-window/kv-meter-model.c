@@ -357,7 +357,11 @@ KvMeterModel *kv_meter_model_new(const char *state_dir, const char *config_path,
     self->board = g_new0(host_board, 1);
     host_board_init(self->board, PROC_CLOCKS);
     if (g_file_get_contents(self->nv_path, &nv, &len, NULL)) {
-        if (len != sizeof self->board->nv) {
+        /* A memory from before the load mark (nvrec.h) ends at
+         * NVREC_MARK_BASE; the rest reads as erased, as on an EEPROM. */
+        if (len == NVREC_MARK_BASE && len < sizeof self->board->nv)
+            memset(self->board->nv + len, 0xFF, sizeof self->board->nv - len);
+        else if (len != sizeof self->board->nv) {
             g_set_error(error, KV_METER_ERROR, KV_METER_ERROR_STATE,
                         "%s is not this meter's memory (%" G_GSIZE_FORMAT " bytes, expected %u): "
                         "move it away to start a fresh meter",

@@ -1,7 +1,9 @@
 /* fw-testkit.c - makes provisioning blocks and card files for the meter
  * simulator's tests (what kilovendctl does for real), and reads readbacks.
  *
- *   fw-testkit OFFICE provision FILE [alarm pretrip hoard maxpower]
+ *   fw-testkit OFFICE provision FILE [alarm pretrip hoard maxpower [meter]]
+ *                                               (meter: 8-digit base, for a
+ *                                                block of another meter)
  *   fw-testkit OFFICE card FILE TYPE SERIAL     (TYPE: user check param
  *                                                clear-tamper test)
  *   fw-testkit OFFICE sell FILE AMOUNT          (0.01 kWh)
@@ -62,6 +64,8 @@ int main(int argc, char **argv)
         fw_office_init(&o, 0x4B560001u, 12345678);
 
     if (strcmp(cmd, "provision") == 0) {
+        if (argc > 8)
+            fw_office_init(&o, o.utility, (uint32_t)strtoul(argv[8], NULL, 10));
         fw_office_provision(&o, (uint32_t)arg(argv, 4, argc, 2000), (uint32_t)arg(argv, 5, argc, 500),
                             (uint32_t)arg(argv, 6, argc, 10000), (uint32_t)arg(argv, 7, argc, 0), 30,
                             prov);

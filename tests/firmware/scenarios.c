@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "fw_version.h"
 #include "fwcards.h"
 #include "host_board.h"
 #include "kvtest.h"
@@ -27,6 +28,8 @@ enum op {
     STUCK,     /* relay welded: a=1 / healed: a=0 */
     COVER,     /* terminal cover open a=1 / closed a=0 */
     BUTTON,
+    NVFAIL,    /* non-volatile writes fail (a=1) / work again (a=0) */
+    CORRUPT,   /* one bit of the newest state record flips (CRC fails) */
     EXPECT,    /* checks selected by mask */
     RB         /* readback on card[n]: result a, remaining b (mask) */
 };
@@ -141,6 +144,28 @@ static const scenario table[] = {
       {INSERT, 0, KV_OK},
       {EXPECT, .mask = C_REM | C_CUM, .rem = 9800, .cum = 11000},
       {END}}},
+    {"hoarding: refused while tripped: Err 14 shown first, then the reclose; readback says refused",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 600}, {INSERT, 0, KV_OK},
+      {RUNW, 0, 3600, 0, 0, 1010},
+      {EXPECT, .mask = C_RELAY | C_REM, .relay = 0, .rem = 499},
+      /* 4.99 + 97.00 kWh is above the 100 kWh limit */
+      {SELL, 0, 9700}, {INSERT, 0, KV_E_HOARD},
+      {EXPECT, .mask = C_TEXT | C_RELAY | C_REM | C_CUM | C_SUPPLY, .text = "Err 14", .relay = 1,
+       .rem = 499, .cum = 600, .supply = METER_SUP_RECLOSED},
+      {RB, 0, KV_E_HOARD, 499, .mask = C_RBREM | C_RBEV, .event = METER_EV_REFUSED | KV_E_HOARD},
+      {RUNW, 0, 0, 0, 0, 4},
+      {EXPECT, .mask = C_TEXT, .text = "Err 14"},
+      {RUNW, 0, 0, 0, 0, 1},
+      {EXPECT, .mask = C_TEXT | C_RELAY, .text = "rEcLOSE", .relay = 1},
+      {RUNW, 0, 0, 0, 0, 5},
+      {EXPECT, .mask = C_TEXT | C_RELAY, .text = "0004.99kWh", .relay = 1},
+      /* the button skips the messages at once */
+      {INSERT, 0, KV_E_HOARD}, {BUTTON},
+      {EXPECT, .mask = C_TEXT, .text = "0004.99kWh"},
+      {RUNW, 0, 0, 0, 0, 6},
+      {EXPECT, .mask = C_TEXT, .text = "0004.99kWh"},
+      {END}}},
     {"hoarding: exactly at the limit loads",
      {BOOT_DEFAULT,
       {ISSUE, 0, U, 1001}, {SELL, 0, 10000}, {INSERT, 0, KV_OK},
@@ -166,6 +191,32 @@ static const scenario table[] = {
       {EXPECT, .mask = C_ENERGY | C_REM, .energy = 360, .rem = 4640},
       {REBOOT},
       {EXPECT, .mask = C_ENERGY | C_REM | C_CUM, .energy = 360, .rem = 4640, .cum = 5000},
+      {END}}},
+    {"rollback: the newest state record damaged after a load: the load is kept, not given twice",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 3000}, {INSERT, 0, KV_OK},
+      {RUNW, 0, 3600, 0, 0, 1000},
+      {SELL, 0, 2000}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM | C_CUM | C_BAL, .rem = 4900, .cum = 5000},
+      /* the load's record is the newest: it is lost, the one before wins */
+      {CORRUPT},
+      {REBOOT},
+      {EXPECT, .mask = C_REM | C_CUM | C_BAL | C_ENERGY, .rem = 4900, .cum = 5000, .energy = 100},
+      {INSERT, 0, KV_E_REPLAY},
+      {EXPECT, .mask = C_REM | C_CUM | C_BAL, .rem = 4900, .cum = 5000},
+      /* and the carried load survives the next power cut */
+      {REBOOT},
+      {EXPECT, .mask = C_REM | C_CUM | C_BAL, .rem = 4900, .cum = 5000},
+      {END}}},
+    {"rollback: a damaged energy record falls back one save, nothing of the credit moves",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 3000}, {INSERT, 0, KV_OK},
+      {RUNW, 0, 3600, 0, 0, 1000},
+      {CORRUPT},
+      {REBOOT},
+      {EXPECT, .mask = C_CUM | C_BAL, .cum = 3000},
+      {INSERT, 0, KV_E_REPLAY},
+      {EXPECT, .mask = C_CUM | C_BAL, .cum = 3000},
       {END}}},
     {"alarm: red lamp below the alarm level",
      {BOOT_DEFAULT,
@@ -318,6 +369,22 @@ static const scenario table[] = {
       {RUNW, 0, 1000, 1000, 1000, 5},
       {EXPECT, .mask = C_RELAY | C_TEXT | C_PREFIX, .relay = 1, .text = "00"},
       {END}}},
+    {"max power: a power cut during the reconnect countdown restarts it in full",
+     {{BOOT, 0, 2000, 500, 10000, 10000, 30},
+      {ISSUE, 0, U, 1001}, {SELL, 0, 5000}, {INSERT, 0, KV_OK},
+      {RUNW, 0, 4000, 4000, 4000, 5},
+      {RUNW, 0, 0, 0, 0, 10},
+      {EXPECT, .mask = C_RELAY | C_TEXT | C_PREFIX, .relay = 0, .text = "OL 001"},
+      {REBOOT},
+      {EXPECT, .mask = C_RELAY | C_TEXT, .relay = 0, .text = "OL 0030"},
+      {RUNW, 0, 1000, 1000, 1000, 29},
+      {EXPECT, .mask = C_RELAY | C_TEXT, .relay = 0, .text = "OL 0001"},
+      {RUNW, 0, 1000, 1000, 1000, 1},
+      {EXPECT, .mask = C_RELAY | C_EVENT, .relay = 1, .event = METER_EV_RECONNECT},
+      /* once reconnected, a power cut does not trip it again */
+      {REBOOT},
+      {EXPECT, .mask = C_RELAY | C_TEXT | C_PREFIX, .relay = 1, .text = "00"},
+      {END}}},
     {"tamper: cover, reverse energy, phase loss logged, shown, cleared by card",
      {BOOT_DEFAULT,
       {ISSUE, 0, U, 1001}, {SELL, 0, 5000}, {INSERT, 0, KV_OK},
@@ -368,6 +435,25 @@ static const scenario table[] = {
       {INSERT, 1, KV_E_METER}, {INSERT, 1, KV_E_METER}, {INSERT, 1, KV_E_METER},
       {EXPECT, .mask = C_LOCK, .lock = 60},
       {END}}},
+    {"lockout: the bad-card count is kept while the memory fails, and saved once it works",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 5000},
+      {FOREIGN, 1, 22222222, 0},
+      {NVFAIL, 0, 1},
+      {INSERT, 1, KV_E_METER}, {INSERT, 1, KV_E_METER},
+      {EXPECT, .mask = C_TEXT, .text = "Err 07"},
+      {INSERT, 1, KV_E_METER},
+      {EXPECT, .mask = C_LOCK | C_EVENT, .lock = 60, .event = METER_EV_LOCKOUT},
+      {INSERT, 0, METER_E_LOCKOUT},
+      {RUNW, 0, 0, 0, 0, 5},
+      {EXPECT, .mask = C_LOCK, .lock = 55},
+      /* the memory recovers: the next tick saves what waited */
+      {NVFAIL, 0, 0},
+      {RUNW, 0, 0, 0, 0, 1},
+      {REBOOT},
+      {EXPECT, .mask = C_LOCK, .lock = 54},
+      {INSERT, 0, METER_E_LOCKOUT},
+      {END}}},
     {"lockout: replays and hoarding refusals do not count",
      {BOOT_DEFAULT,
       {ISSUE, 0, U, 1001}, {SELL, 0, 5000}, {INSERT, 0, KV_OK},
@@ -385,6 +471,49 @@ static const scenario table[] = {
       {INSERT, 0, KV_E_KEY_VERSION},
       {ISSUE, 2, U, 1002}, {SELL, 2, 700}, {INSERT, 2, KV_OK},
       {EXPECT, .mask = C_REM, .rem = 1700},
+      {END}}},
+    {"key version: a token of an older key version shows Err 08, not counted as a bad card",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 1000}, {INSERT, 0, KV_OK},
+      {ISSUE, 1, KV_CARD_KEY_CHANGE, 8001}, {KEYCHANGE, 1, 2}, {INSERT, 1, KV_OK},
+      /* the user's card still holds the token sold before the rotation */
+      {INSERT, 0, KV_E_KEY_VERSION}, {INSERT, 0, KV_E_KEY_VERSION},
+      {INSERT, 0, KV_E_KEY_VERSION}, {INSERT, 0, KV_E_KEY_VERSION},
+      {EXPECT, .mask = C_LOCK | C_TEXT | C_REM, .lock = 0, .text = "Err 08", .rem = 1000},
+      /* neither counted nor forgiven: two bad cards, an old key, a bad card */
+      {FOREIGN, 2, 22222222, 0},
+      {INSERT, 2, KV_E_METER}, {INSERT, 2, KV_E_METER}, {INSERT, 0, KV_E_KEY_VERSION},
+      {EXPECT, .mask = C_LOCK, .lock = 0},
+      {INSERT, 2, KV_E_METER},
+      {EXPECT, .mask = C_LOCK, .lock = 60},
+      {END}}},
+    {"key version: a token of a newer key version shows Err 08, not counted, loads after the key change",
+     {BOOT_DEFAULT,
+      /* the office rotates the key, but the key-change card is not yet in */
+      {ISSUE, 1, KV_CARD_KEY_CHANGE, 8001}, {KEYCHANGE, 1, 2},
+      {ISSUE, 0, U, 1001}, {SELL, 0, 1000},
+      {INSERT, 0, KV_E_KEY_VERSION}, {INSERT, 0, KV_E_KEY_VERSION},
+      {INSERT, 0, KV_E_KEY_VERSION}, {INSERT, 0, KV_E_KEY_VERSION},
+      {EXPECT, .mask = C_LOCK | C_TEXT | C_REM, .lock = 0, .text = "Err 08", .rem = 0},
+      {INSERT, 1, KV_OK},
+      {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM, .rem = 1000},
+      {END}}},
+    {"key version: a torn token beside an old one is a failed authentication, counted",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 1000}, {INSERT, 0, KV_OK},
+      {SELL, 0, 500}, {INSERT, 0, KV_OK},
+      {ISSUE, 1, KV_CARD_KEY_CHANGE, 8001}, {KEYCHANGE, 1, 2}, {INSERT, 1, KV_OK},
+      /* a sale under the new key torn after 19 bytes: one slot fails its
+       * MAC, the other holds a token of the old key */
+      {SELL, 0, 700, 20},
+      {INSERT, 0, KV_E_MAC},
+      {EXPECT, .mask = C_TEXT | C_REM, .text = "Err 10", .rem = 1500},
+      {INSERT, 0, KV_E_MAC}, {INSERT, 0, KV_E_MAC},
+      {EXPECT, .mask = C_LOCK, .lock = 60},
+      {RUNW, 0, 0, 0, 0, 60},
+      {SELL, 0, 0}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM, .rem = 2200},
       {END}}},
     {"test card: display test, harmless and repeatable",
      {BOOT_DEFAULT,
@@ -410,6 +539,10 @@ static const scenario table[] = {
       {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "3 0000.00kWh"},
       {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "P 0010.800"},
       {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "tAMP ---"},
+      /* the meter number from the provisioning block, as the office
+       * prints it (8 digits and the check digit), then the firmware */
+      {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "n123456782"},
+      {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "UEr " PACKAGE_VERSION},
       {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "0039.20kWh"},
       {END}}},
 };
@@ -607,6 +740,14 @@ static void run_one(const scenario *sc)
         case BUTTON:
             meter_button(&board.m);
             break;
+        case NVFAIL:
+            board.nv_fail = (uint8_t)s->a;
+            break;
+        case CORRUPT: {
+            uint32_t slot = board.m.state_seq % NVREC_STATE_SLOTS;
+            board.nv[NVREC_STATE_BASE + slot * NVREC_STATE_STRIDE + 20] ^= 0x10;
+            break;
+        }
         case EXPECT:
             expect(sc, i, s);
             break;

@@ -58,11 +58,37 @@ rem=$(json | sed 's/.*"remaining":\([-0-9]*\),.*/\1/')
 check "remaining kept across a power cycle" has "\"remaining\":$rem,"
 check "power fail logged" has '"name":"power fail"'
 check "button pages" sh -c "'$sim' --state st --config prov.bin button | grep -q 'E 0'"
+for n in 2 3 4 5 6; do "$sim" --state st --config prov.bin button >/dev/null; done
+check "button page 7: the meter number" sh -c "'$sim' --state st --config prov.bin button | grep -q 'display: n123456782$'"
+check "button page 8: the firmware version" sh -c "'$sim' --state st --config prov.bin button | grep -q 'display: UEr [0-9.]*$'"
 printf 'garbage' > bad.card
 check "bad card file: clear error" sh -c "'$sim' --state st --config prov.bin insert bad.card 2>&1 | grep -q 'not a card file'"
 check "missing config: clear error" sh -c "'$sim' --state st --config nope.bin status 2>&1 | grep -q 'no such provisioning block'"
 head -c 96 /dev/zero > zero.bin
 check "invalid block: unprovisioned" sh -c "'$sim' --state st2 --config zero.bin status --json 2>/dev/null | grep -q '\"display\":\"UnProG\"'"
+# Reflashing the block reboots a real meter: a run with another block (or
+# none) must not bring back, nor overwrite, the RAM of the earlier meter.
+"$kit" office3 card u3.card user 3001
+"$kit" office3 sell u3.card 3000
+"$kit" office4 provision other.bin 2000 500 10000 0 22222222
+"$sim" --state rf --config prov.bin insert u3.card >/dev/null
+check "reflash: credit loaded" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"cumulative_loaded\":3000,'"
+check "reflash: an invalid block shows UnProG" sh -c "'$sim' --state rf --config zero.bin status 2>/dev/null | grep -q UnProG"
+check "reflash: the good block again keeps the credit" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"remaining\":3000,'"
+"$sim" --state rf --config prov.bin power-cycle >/dev/null
+check "reflash: credit kept across a power cycle" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"remaining\":3000,'"
+check "reflash: another meter's block is refused (Err 26)" sh -c "'$sim' --state rf --config other.bin status --json | grep -q '\"display\":\"Err 26\"'"
+"$sim" --state rf --config other.bin power-cycle >/dev/null
+check "reflash: own block after another meter's keeps the credit" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"remaining\":3000,'"
+"$sim" --state rf --config prov.bin power-cycle >/dev/null
+check "reflash: and across a power cycle" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"remaining\":3000,'"
+check "reflash: the load was not given twice" sh -c "! '$sim' --state rf --config prov.bin insert u3.card >/dev/null"
+check "reflash: remaining still 30 kWh" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"remaining\":3000,'"
+# the memory of an earlier version, without the load mark, still boots
+mkdir old
+head -c 1408 rf/nv.bin > old/nv.bin
+check "memory without the load mark: the ledger is read" sh -c "'$sim' --state old --config prov.bin status --json | grep -q '\"remaining\":3000,'"
+check "memory without the load mark: grows to the new size" sh -c "[ \$(wc -c < old/nv.bin) -gt 1408 ]"
 check "bad --kw: clear error" sh -c "'$sim' --state st --config prov.bin run --kw abc 2>&1 | grep -q 'wants a power'"
 echo "$fails failed"
 [ "$fails" -eq 0 ]

@@ -8,8 +8,12 @@
  * the meter powers up again and the card is inserted again.  Proven for
  * every k: no credit loaded twice, none lost, cumulative registers never go
  * backwards, the ledger balances (remaining = loaded - energy), and the card
- * ends with a valid readback.  The same sweep runs over the energy saves of
- * a metering run.
+ * ends with a valid readback.  At every cut point the sweep also damages
+ * the newest state record the cut left (a second, silent fault) before the
+ * power returns: an older record then wins, and the load mark must carry
+ * over the load it lacks once the mark was written (no token loads twice),
+ * while the ledger balances and the card still loads exactly once.  The
+ * same sweep runs over the energy saves of a metering run.
  */
 #include <stdio.h>
 #include <string.h>
@@ -63,6 +67,41 @@ static long load_sequence(long budget, sle4442 *card)
     return (long)board.nv_bytes_written + 2L * (long)board.card_bytes_written;
 }
 
+/* The newest state record the cut left is damaged too; power returns.
+ * Returns 1 if the load mark carried the load over. */
+static int damaged_newest(sle4442 *card, int32_t rem0, uint32_t cum0)
+{
+    nvrec_mark mk;
+    meter_state st;
+    uint32_t seq, cum_boot;
+    int32_t rem_boot;
+    int marked;
+
+    host_board_power_budget(&board, -1);
+    marked = nvrec_load_mark(&board.nv_ops, office.meter, &mk) != 0 &&
+             mk.cumulative_loaded == cum0 + 2500;
+    seq = nvrec_load_state(&board.nv_ops, office.meter, &st);
+    KV_CHECK(seq != 0);
+    board.nv[NVREC_STATE_BASE + (seq % NVREC_STATE_SLOTS) * NVREC_STATE_STRIDE + 20] ^= 0x10;
+    power_up(-1);
+    cum_boot = board.m.st.cumulative_loaded;
+    rem_boot = board.m.st.remaining;
+    KV_CHECK(cum_boot == cum0 || cum_boot == cum0 + 2500);
+    if (marked)
+        KV_CHECK(cum_boot == cum0 + 2500);
+    KV_CHECK(balanced(&board.m));
+    host_board_insert(&board, card);
+    host_board_remove(&board, card);
+    KV_CHECK(board.m.st.cumulative_loaded == cum0 + 2500);
+    KV_CHECK(board.m.st.remaining == rem_boot + (int32_t)(cum0 + 2500 - cum_boot));
+    KV_CHECK(balanced(&board.m));
+    KV_CHECK(host_board_insert(&board, card) == KV_E_REPLAY);
+    host_board_remove(&board, card);
+    KV_CHECK(board.m.st.cumulative_loaded == cum0 + 2500);
+    (void)rem0;
+    return marked && cum_boot == cum0 + 2500 && seq != 0;
+}
+
 static unsigned sweep_load(void)
 {
     sle4442 card;
@@ -70,7 +109,7 @@ static unsigned sweep_load(void)
     uint32_t cum0, energy0, rbcount0;
     int32_t rem0;
     long total, k;
-    unsigned points = 0;
+    unsigned points = 0, carried = 0;
 
     /* A meter that has loaded credit once and drawn some energy. */
     host_board_init(&board, 200);
@@ -102,7 +141,15 @@ static unsigned sweep_load(void)
     kvtest_print_u32("load sequence writes (NV bytes + 2 x card bytes): ", (unsigned long)total);
 
     for (k = 0; k <= total; k++) {
+        static uint8_t nv_cut[METER_NV_SIZE];
+        sle4442 card_cut;
         load_sequence(k, &card);
+        /* the same cut, then the newest record damaged as well */
+        memcpy(nv_cut, board.nv, sizeof nv_cut);
+        card_cut = card;
+        carried += (unsigned)damaged_newest(&card, rem0, cum0);
+        memcpy(board.nv, nv_cut, sizeof nv_cut);
+        card = card_cut;
         /* power returns */
         power_up(-1);
         KV_CHECK(!board.power_cut);
@@ -127,6 +174,9 @@ static unsigned sweep_load(void)
         KV_CHECK(board.m.st.remaining == rem0 + 2500);
         points++;
     }
+    kvtest_print_u32("cut points where the load mark carried the load over: ",
+                     (unsigned long)carried);
+    KV_CHECK(carried > 0);
     return points;
 }
 

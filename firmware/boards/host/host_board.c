@@ -91,7 +91,7 @@ static int nv_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
 {
     host_board *b = ctx;
     const uint8_t *p = buf;
-    if (addr > sizeof b->nv || len > sizeof b->nv - addr)
+    if (b->nv_fail || addr > sizeof b->nv || len > sizeof b->nv - addr)
         return -1;
     for (uint32_t i = 0; i < len; i++) {
         if (spend(b))

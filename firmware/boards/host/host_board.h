@@ -43,6 +43,8 @@ typedef struct {
      * card byte counts twice (before its update, and in its processing) */
     long budget;
     int power_cut;
+    /* the memory refuses every write (a dead EEPROM) while set */
+    uint8_t nv_fail;
     unsigned nv_bytes_written;
     unsigned card_bytes_written;
     /* outputs */

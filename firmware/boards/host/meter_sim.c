@@ -11,7 +11,13 @@
  *   kilovend-meter-sim --version
  *
  * DIR holds the meter's non-volatile memory (nv.bin, as the EEPROM would)
- * and what a powered meter keeps in RAM between commands (ram.bin).  The
+ * and what a powered meter keeps in RAM between commands (ram.bin).  A
+ * real meter gets another provisioning block only by being reflashed,
+ * which reboots it: so ram.bin remembers a checksum of the block it ran
+ * with, and a command with another block boots from nv.bin instead.  A
+ * meter that refuses its block (UnProG, Err 26) keeps nothing in RAM and
+ * writes nothing, so it can never overwrite the credit of the meter the
+ * memory belongs to.  The
  * card is read and written through the real SLE4442 wire driver against the
  * chip model, and the card file is rewritten with what the meter wrote.
  */
@@ -321,8 +327,10 @@ int main(int argc, char **argv)
     static uint8_t prov[KV_PROVISION_LEN];
     struct {
         uint32_t magic, size;
+        uint32_t prov_crc; /* the block this RAM was built with */
         host_persist p;
     } ram;
+    uint32_t prov_crc;
     int i, rc = 0, have_prov, nvr, cold;
 
     for (i = 1; i < argc; i++) {
@@ -365,10 +373,22 @@ int main(int argc, char **argv)
 
     host_board_init(&board, 301);
     nvr = read_file(nv_path, board.nv, sizeof board.nv);
+    /* The memory of an earlier version ends before the load mark (nvrec.h):
+     * the rest reads as erased, as on an EEPROM. */
+    if (nvr == -2) {
+        memset(board.nv, 0xFF, sizeof board.nv);
+        if (read_file(nv_path, board.nv, NVREC_MARK_BASE) == 0)
+            nvr = 0;
+        else
+            memset(board.nv, 0xFF, sizeof board.nv);
+    }
     if (nvr == -2)
         return die("the meter memory file is damaged (wrong size)", nv_path);
+    prov_crc = kv_crc32(prov, sizeof prov);
+    /* Another block than the RAM was built with: the meter was reflashed,
+     * which reboots it from its non-volatile memory. */
     cold = nvr != 0 || read_file(ram_path, &ram, sizeof ram) != 0 || ram.magic != RAM_MAGIC ||
-           ram.size != sizeof ram.p;
+           ram.size != sizeof ram.p || ram.prov_crc != prov_crc;
     if (cold) {
         host_board_boot(&board, have_prov ? prov : NULL);
     } else {
@@ -417,15 +437,25 @@ int main(int argc, char **argv)
         rc = 2;
     }
 
-    /* The meter stays powered between commands: RAM and NV both kept. */
-    ram.magic = RAM_MAGIC;
-    ram.size = sizeof ram.p;
-    ram.p = board.p;
-    ram.p.run = board.m.run;
-    ram.p.st = board.m.st;
-    if (write_file(nv_path, board.nv, sizeof board.nv, 0600) != 0 ||
-        write_file(ram_path, &ram, sizeof ram, 0600) != 0)
-        return die("cannot save the meter state in", state);
+    if (!board.m.provisioned || board.m.not_here) {
+        /* A meter that refuses its block has no ledger in RAM (and wrote
+         * nothing to its memory): keep none, so the next command boots the
+         * memory's own meter from nv.bin, as the reflashed meter would. */
+        if (remove(ram_path) != 0 && errno != ENOENT)
+            return die("cannot remove the stale RAM image", ram_path);
+    } else {
+        /* The meter stays powered between commands: RAM and NV both kept. */
+        memset(&ram, 0, sizeof ram);
+        ram.magic = RAM_MAGIC;
+        ram.size = sizeof ram.p;
+        ram.prov_crc = prov_crc;
+        ram.p = board.p;
+        ram.p.run = board.m.run;
+        ram.p.st = board.m.st;
+        if (write_file(nv_path, board.nv, sizeof board.nv, 0600) != 0 ||
+            write_file(ram_path, &ram, sizeof ram, 0600) != 0)
+            return die("cannot save the meter state in", state);
+    }
     meter_wipe(&board.m);
     kv_wipe(prov, sizeof prov);
     return rc;
