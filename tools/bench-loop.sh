@@ -6,6 +6,8 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$top/build}
+# absolute: the loop runs in its own working directory
+build=$(cd "$build" && pwd) || { echo "bench-loop: no build directory $1"; exit 1; }
 runs=${2:-10}
 ctl=$build/src/ctl/kilovendctl
 if [ ! -x "$ctl" ]; then
@@ -14,6 +16,6 @@ if [ ! -x "$ctl" ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$top/tests/pcsc/kv-pcsc-env" --vcard "$build/src/vcard/kilovend-vcard" --new "$work/user.card" -- \
+"$top/tests/pcsc/kv-pcsc-env" --vcard "$build/src/vcard/kilovend-vcard" --vcard-arg -v --new "$work/user.card" -- \
     /usr/bin/python3 "$top/tests/e2e/bench-loop.py" "$ctl" \
     "$build/firmware/boards/host/kilovend-meter-sim" "$work" "$runs"

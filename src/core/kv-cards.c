@@ -201,6 +201,23 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
         *anomaly = FALSE;
     if (!kv_db_begin(st, error))
         return FALSE;
+    {
+        /* Only a readback newer than the last one stored for the meter is
+         * imported: an older one (a dump of the card restored after a newer
+         * readback reached the station) is ignored, never recorded. */
+        g_autoptr(KvStmt) old = kv_db_stmt(st, "SELECT count(*) FROM meters WHERE number = ?1 "
+                                               "AND rb_counter >= ?2", error);
+        if (!old)
+            goto fail;
+        sqlite3_bind_int64(old, 1, meter);
+        sqlite3_bind_int64(old, 2, rb->counter);
+        if (!kv_db_step_done(st, old, "reading the meter's last readback", error))
+            goto fail;
+        if (sqlite3_column_int(old, 0) > 0) {
+            kv_db_rollback(st);
+            return TRUE;
+        }
+    }
     s = kv_db_stmt(st, "INSERT INTO meter_readings(meter_number, card_serial, read_at, counter, "
                        "status, key_version, remaining, cumulative_loaded, total_energy, energy_l1, "
                        "energy_l2, energy_l3, last_seq, result, events, sold_then) VALUES (?1, ?2, ?3, "

@@ -9,11 +9,20 @@ into the meter, then back to the station; then money taken must equal
 credit loaded + credit on the card, and payments must equal money taken +
 sales visibly failed or cancelled, to the minor unit.
 
+The tear sweep first counts the bytes the next sale will write (the same
+sale run on copies of the ledger, keys and card file, whose per-byte write
+counters tell; a sale writes only the bytes that change, about 41 of the
+token's 46), then pulls the card after byte n: for n inside the write the
+sale waits for its card (exit 11) and fails once the card is back; for n =
+the whole write it completes.  A tear that did not fire is disarmed (`tear
+-1`) so it cannot cut a later write.
+
 The sweeps are sampled to stay within the suite's time: for the tear the
-first two bytes, three across the body and the last four (the MAC, the
-commit mark); every step for the kill; for the power cut the first two
-writes of a load, a quarter, half and three quarters through, and the last
-two (the readback's MAC).  KV_E2E_FULL=1 sweeps every byte and every write.
+first two bytes, three across the body, the last four (the MAC, the commit
+mark) and the complete write; every step for the kill; for the power cut the
+first two writes of a load, a quarter, half and three quarters through, and
+the last two (the readback's MAC).  KV_E2E_FULL=1 sweeps every byte and
+every write.
 
 Usage (meson runs it; root for the private pcscd):
   e2e-faults.py --ctl KILOVENDCTL --vcard KILOVEND_VCARD --pcsc-env KV_PCSC_ENV
@@ -26,12 +35,14 @@ import os
 import shutil
 import signal
 import subprocess
+import sqlite3
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kvloop import (Checks, Failure, Meter, Reader, Station, card_token_cumulative,  # noqa: E402
-                    card_writes, money_check, wait_stopped)
+                    card_image, card_writes, money_check, wait_stopped)
 
 METER = 123456782
 FULL = os.environ.get("KV_E2E_FULL") == "1"
@@ -73,8 +84,10 @@ class Loop:
         meter, back again; then the money check."""
         st, c = self.st, self.c
         card_token_cumulative(st)  # the read settles an interrupted sale of this card
-        _, unresolved, _ = st.run("sale", "unresolved")
-        c.equal(f"{what}: no sale left unsettled", unresolved, [])
+        # what `sale unresolved` lists, read from the ledger (a station call
+        # costs a second: the sweeps make hundreds)
+        c.equal(f"{what}: no sale left unsettled", [
+            s for s in st.sales() if s["state"] in ("pending", "written", "cancelling")], [])
         self.reader.remove()
         rc, out = self.meter.insert(self.reader.card)
         c.check(f"{what}: meter accepts the card (loads or has it already)", rc in (0, 1)
@@ -98,18 +111,86 @@ class Loop:
         self.c.check(f"a sale writes {self.sale_bytes} card bytes", self.sale_bytes > 8)
         self.settle_and_check("first sale")
 
+    def next_sale_write(self, now):
+        """The card bytes the next sale will write, in the order it writes
+        them: [(address, new value)].  The same sale (same ledger, keys, card
+        and clock, so the same token) is run by kilovendctl on copies, and the
+        card file's per-byte write counters tell which bytes it wrote.  A sale
+        writes only the bytes that change, so this is the true write the tear
+        cuts (its length varies: a byte whose new value equals the old one is
+        not written)."""
+        dry = os.path.join(self.st.workdir, "dry-sale")
+        shutil.rmtree(dry, ignore_errors=True)
+        os.makedirs(dry)
+        src = sqlite3.connect(self.st.env["KILOVEND_DB"])
+        dst = sqlite3.connect(os.path.join(dry, "kilovend.db"))
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+        shutil.copy(self.st.env["KILOVEND_KEYS"], os.path.join(dry, "kilovend.keys"))
+        card = os.path.join(dry, "card")
+        shutil.copy(self.reader.card, card)
+        before = card_image(card)
+        Station(self.st.ctl, dry, card_file=card).run(
+            "sell", "--meter", str(METER), "--kwh", "1", card=True,
+            env={"KILOVEND_NOW": str(now)})
+        after = card_image(card)
+        shutil.rmtree(dry)
+        # the station writes the changed bytes in increasing address order
+        return [(a, after[0][a]) for a in range(256) if after[1][a] > before[1][a]]
+
     def tear_sweep(self):
+        """The card pulled after byte n of a sale, for n inside the write
+        (0 .. W-1: the sale is left pending, exit 11, until the card comes
+        back; then it fails, nothing due) and at n = W (the whole write done:
+        the sale completes).  W is counted before each sale."""
         c = self.c
-        pts = sample(self.sale_bytes, first=2, last=4, spread=3)
-        print(f"tear after byte n of a sale, n in {pts} of {self.sale_bytes}", flush=True)
-        for n in pts:
+        k = 0
+        while True:
+            now = int(time.time())
+            write = self.next_sale_write(now)
+            w = len(write)
+            if FULL:
+                n = min(k, w)
+            else:
+                # the first two bytes, three across the body, the last four
+                # (the MAC, the commit mark), then the complete write
+                pts = [0, 1, w // 4, w // 2, 3 * w // 4, w - 4, w - 3, w - 2, w - 1, w]
+                n = pts[k]
+            before = card_writes(self.reader.card)
             self.reader.tear(n)
             rc, j, err = self.st.run("sell", "--meter", str(METER), "--kwh", "1", card=True,
-                                     expect=None)
-            c.check(f"card pulled after {n} bytes: the sale reports the card error", rc == 16,
-                    f"(exit {rc}: {err.strip()[:200]})")
-            self.reader.insert()
-            self.settle_and_check(f"tear {n}")
+                                     expect=None, env={"KILOVEND_NOW": str(now)})
+            self.reader.tear(-1)  # disarm: a tear left armed would cut a later write
+            what = f"tear {n}/{w}"
+            if n < w:
+                c.check(f"card pulled after {n} of the sale's {w} bytes: the sale waits for "
+                        "the card (exit 11, the write interrupted)",
+                        rc == 11 and "write was interrupted" in err, f"(exit {rc}: {err.strip()})")
+                self.reader.insert()
+                c.equal(f"{what}: the card had {n} bytes written and the next one erased",
+                        card_writes(self.reader.card) - before, n + 1)
+                sale = self.st.sales()[-1]
+                self.settle_and_check(what)
+                # The erased byte reads FF: only if that is the last byte's
+                # new value does the card hold the whole token.
+                whole = n == w - 1 and write[n][1] == 0xFF
+                c.equal(f"{what}: once the card is back the sale "
+                        f"{'completes' if whole else 'fails, nothing due'}",
+                        next(s["state"] for s in self.st.sales()
+                             if s["sale"] == sale["sale"]), "completed" if whole else "failed")
+            else:
+                c.check(f"card pulled after all {w} bytes of the sale: the sale completes",
+                        rc == 0 and j is not None and j.get("state") == "completed",
+                        f"(exit {rc}: {err.strip()[:200]})")
+                c.equal(f"{what}: the sale wrote the {w} bytes counted beforehand",
+                        card_writes(self.reader.card) - before, w)
+                self.settle_and_check(what)
+            k += 1
+            if n == w or (not FULL and k >= len(pts)):
+                return
 
     def kill_sweep(self):
         c = self.c
@@ -120,6 +201,11 @@ class Loop:
             c.check(f"station stopped at {point}", stopped)
             p.send_signal(signal.SIGKILL)
             p.communicate()
+            # The cashier restarts the station with the card still in the
+            # reader: it must be read (and the sale settled) as it is.
+            rc, _, err = self.st.run("card", "read", card=True, expect=None)
+            c.check(f"killed at {point}: the restarted station reads the card left in the "
+                    "reader", rc == 0, f"(exit {rc}: {err.strip()})")
             self.settle_and_check(f"killed at {point}")
 
     def load_writes(self):
@@ -174,10 +260,13 @@ class Loop:
 def inside(a):
     c = Checks("e2e faults")
     loop = Loop(a, c)
-    loop.setup()
-    loop.tear_sweep()
-    loop.kill_sweep()
-    loop.power_sweep()
+    for name, step in (("setup", loop.setup), ("tear sweep", loop.tear_sweep),
+                       ("kill sweep", loop.kill_sweep), ("power sweep", loop.power_sweep)):
+        t0, calls = time.monotonic(), len(loop.st.calls)
+        step()
+        print(f"[e2e faults] {name}: {time.monotonic() - t0:.1f} s, "
+              f"{len(loop.st.calls) - calls} station calls "
+              f"({sum(t for _, t in loop.st.calls[calls:]):.1f} s)", flush=True)
     sales = loop.st.sales()
     taken = sum(s["amount_minor"] for s in sales if s["state"] in ("written", "completed"))
     _, daily, _ = loop.st.run("report", "daily")

@@ -6,9 +6,11 @@ virtual card's reader, from which the card is taken to the meter and back.
 Meter: kilovend-meter-sim on the host, or the same program built for
 Cortex-M3 and run in QEMU (tests/e2e/arm).  Ledger: the money check.
 
-Standard library only.  Each helper raises Failure with what happened.
+Standard library only (pcscd's view of the reader through libpcsclite and
+ctypes).  Each helper raises Failure with what happened.
 """
 
+import ctypes
 import json
 import os
 import re
@@ -137,6 +139,54 @@ class Station:
                  "cumulative": r[4]} for r in rows]
 
 
+class _ReaderState(ctypes.Structure):
+    """SCARD_READERSTATE of pcsc-lite on Linux (DWORD is unsigned long)."""
+    _fields_ = [("reader", ctypes.c_char_p), ("user", ctypes.c_void_p),
+                ("current", ctypes.c_ulong), ("event", ctypes.c_ulong),
+                ("atr_len", ctypes.c_ulong), ("atr", ctypes.c_ubyte * 33)]
+
+
+class PcscView:
+    """What pcscd reports about one reader: SCardGetStatusChange, the call
+    a PC/SC program makes to wait for a card."""
+
+    SCOPE_SYSTEM = 2
+    EMPTY, PRESENT = 0x10, 0x20
+
+    def __init__(self, reader):
+        self.lib = ctypes.CDLL("libpcsclite.so.1")
+        self.lib.SCardEstablishContext.argtypes = [ctypes.c_ulong, ctypes.c_void_p,
+                                                   ctypes.c_void_p, ctypes.POINTER(ctypes.c_long)]
+        self.lib.SCardEstablishContext.restype = ctypes.c_long
+        self.lib.SCardGetStatusChange.argtypes = [ctypes.c_long, ctypes.c_ulong,
+                                                  ctypes.POINTER(_ReaderState), ctypes.c_ulong]
+        self.lib.SCardGetStatusChange.restype = ctypes.c_long
+        self.ctx = ctypes.c_long()
+        rc = self.lib.SCardEstablishContext(self.SCOPE_SYSTEM, None, None, ctypes.byref(self.ctx))
+        if rc != 0:
+            raise Failure(f"cannot reach pcscd (SCardEstablishContext 0x{rc & 0xFFFFFFFF:08X})")
+        self.reader = reader.encode()
+
+    def wait(self, flag, timeout):
+        """Waits until pcscd reports the reader's state flag (EMPTY or
+        PRESENT); False after timeout seconds."""
+        end = time.monotonic() + timeout
+        known = 0  # SCARD_STATE_UNAWARE: the first call answers at once
+        while True:
+            st = _ReaderState(reader=self.reader, current=known)
+            left = max(0, int((end - time.monotonic()) * 1000))
+            rc = self.lib.SCardGetStatusChange(self.ctx, left if known else 0,
+                                               ctypes.byref(st), 1)
+            if rc == 0:
+                if st.event & flag:
+                    return True
+                known = st.event & ~0x2  # without SCARD_STATE_CHANGED
+            if time.monotonic() >= end:
+                return False
+            if rc != 0:
+                time.sleep(0.02)
+
+
 class Reader:
     """The station's virtual reader (kilovend-vcard in kv-pcsc-env): the card
     leaves it for the meter and comes back."""
@@ -146,8 +196,10 @@ class Reader:
         self.log = os.path.join(os.environ["KV_PCSC_DIR"], "vcard.log")
         self.card = os.environ["KV_VCARD_CARD"]
         self.name = os.environ["KV_PCSC_READER"]
+        self.pcsc = PcscView(self.name)
 
-    def _count(self, pattern):
+    def count(self, pattern):
+        """Occurrences of pattern in the virtual card's log so far."""
         try:
             with open(self.log) as f:
                 return len(re.findall(pattern, f.read()))
@@ -156,7 +208,7 @@ class Reader:
 
     def _wait(self, pattern, n, what):
         for _ in range(500):
-            if self._count(pattern) >= n:
+            if self.count(pattern) >= n:
                 return
             time.sleep(0.01)
         raise Failure(f"the virtual card did not report '{what}'")
@@ -164,19 +216,29 @@ class Reader:
     def ctl_cmd(self, *args):
         subprocess.run(self.ctl + list(args), check=True)
 
+    def wait_pcscd(self, flag, what):
+        """pcscd polls vpcd every 400 ms: until it has seen the change, a
+        program would still find the card (or no card) in the reader."""
+        if not self.pcsc.wait(flag, 10.0):
+            raise Failure(f"pcscd did not see the card {what} within 10 s")
+
     def remove(self):
-        """Takes the card out; returns once the vcard has saved the file."""
-        n = self._count(r"card removed")
+        """Takes the card out; returns once the vcard has saved the file and
+        pcscd reports the reader empty."""
+        n = self.count(r"card removed")
         self.ctl_cmd("remove")
         self._wait(r"card removed", n + 1, "card removed")
+        self.wait_pcscd(PcscView.EMPTY, "removed")
 
     def insert(self):
-        """Puts the card back; returns once pcscd can have seen it (it polls
-        vpcd every 400 ms)."""
-        n = self._count(r"inserted")
+        """Puts the card back; returns once pcscd reports it present.  The
+        card must be out, as pcscd sees it (remove(), or a tear that a
+        program saw pull the card)."""
+        self.wait_pcscd(PcscView.EMPTY, "out before it goes back")
+        n = self.count(r"inserted")
         self.ctl_cmd("insert")
         self._wait(r"inserted", n + 1, "card inserted")
-        time.sleep(1.0)
+        self.wait_pcscd(PcscView.PRESENT, "inserted")
 
     def tear(self, nbytes):
         self.ctl_cmd("tear", str(nbytes))
@@ -281,12 +343,18 @@ def money_check(checks, sales, meter_loaded, card_cumulative):
     return taken, loaded, on_card, failed
 
 
-def card_writes(path):
-    """Erase/write cycles the card's main memory has had, from the card file
-    (docs/card-file.md: 256 big-endian counters at offset 272)."""
+def card_image(path):
+    """(main memory, per-byte erase/write counters) of a card file
+    (docs/card-file.md)."""
     with open(path, "rb") as f:
         data = f.read()
-    return sum(int.from_bytes(data[272 + 4 * i:276 + 4 * i], "big") for i in range(256))
+    return (data[8:264],
+            [int.from_bytes(data[272 + 4 * i:276 + 4 * i], "big") for i in range(256)])
+
+
+def card_writes(path):
+    """Erase/write cycles the card's main memory has had, from the card file."""
+    return sum(card_image(path)[1])
 
 
 def wait_stopped(pid, timeout=60.0):
