@@ -145,10 +145,21 @@ static void screenshot(Fixture *f, const char *name)
     g_assert_cmpint(width, >, 0);
     g_mkdir_with_parents(dir, 0755);
     paintable = gtk_widget_paintable_new(w);
-    snap = gtk_snapshot_new();
-    gdk_paintable_snapshot(paintable, snap, width, height);
-    node = gtk_snapshot_free_to_node(g_steal_pointer(&snap));
-    g_assert_nonnull(node);
+    /* On a busy machine the first frame may not be drawn yet: the paintable
+     * is empty until it is.  Wait for it (a screenshot is a record of the
+     * run, not the behaviour under test). */
+    for (int tries = 0; tries < 100 && !node; tries++) {
+        gtk_test_widget_wait_for_draw(w);
+        snap = gtk_snapshot_new();
+        gdk_paintable_snapshot(paintable, snap, width, height);
+        node = gtk_snapshot_free_to_node(g_steal_pointer(&snap));
+        if (!node)
+            spin(50);
+    }
+    if (!node) {
+        g_test_message("screenshot %s: the window drew nothing in 5 s, none saved", name);
+        return;
+    }
     texture = gsk_renderer_render_texture(gtk_native_get_renderer(GTK_NATIVE(w)), node,
                                           &GRAPHENE_RECT_INIT(0, 0, width, height));
     file = g_strdup_printf("%s/%s.png", dir, name);
