@@ -5,6 +5,9 @@
 # pcscd with the virtual reader holding a customer's card; nothing of the
 # machine's card service or data is touched.  The sign-in page shows the
 # demo accounts; the main menu's "Virtual Card Reader" section swaps cards.
+# The meter window (kilovend-meter, the firmware's host board) opens beside
+# it with the first customer's meter: "Insert card" moves the card from the
+# virtual reader into the meter and back.
 #
 #   tools/demo.sh [--demo-dir DIR]   keep the demo station in DIR
 #   tools/demo.sh --contract         the card contract walk-through (text)
@@ -47,4 +50,6 @@ export GSETTINGS_SCHEMA_DIR=$build/ui/data
 export KILOVEND_LOCALEDIR=$build/po
 echo "Starting the Kilovend station in demo mode (cashier: ama / cashier-demo;"
 echo "supervisor for the shift: kofi / supervisor-demo; key passphrase: demo passphrase)."
+# The meter of the card in the reader opens beside the station.
+export KILOVEND_DEMO_METER_WINDOW=1
 exec "$app" --demo "$@"
