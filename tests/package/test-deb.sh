@@ -142,7 +142,16 @@ if [ -x /usr/bin/kilovend ]; then
             fi
             sleep 0.5
         done
-        import -window root /tmp/demo.png
+        # The name comes first; the window follows once the demo station
+        # is made (its meters run for a while): wait until it is drawn.
+        i=0
+        while :; do
+            import -window root /tmp/demo.png
+            [ "$(convert /tmp/demo.png -format "%k" info:)" -gt 16 ] && break
+            i=$((i + 1))
+            [ $i -gt 60 ] && break
+            sleep 0.5
+        done
         gapplication action org.kilovend.Station quit || kill $pid
         wait $pid
     ' || fail "installed kilovend --demo"
