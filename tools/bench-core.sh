@@ -3,7 +3,7 @@
 #   tools/bench-core.sh [BUILD_DIR] [VOLUMES...]   default: build 1000000 10000000
 set -eu
 build=${1:-build}
-shift || true
+if [ $# -gt 0 ]; then shift; fi
 volumes=${*:-1000000 10000000}
 dir=$(mktemp -d "${TMPDIR:-/var/tmp}/kv-bench.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
