@@ -3,6 +3,7 @@
 
 #include <openssl/evp.h>
 
+#include "kv-i18n.h"
 #include "kv-audit.h"
 #include "kv-station-private.h"
 
@@ -51,7 +52,7 @@ gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
         if (sqlite3_column_bytes(last, 1) == 32)
             memcpy(prev, sqlite3_column_blob(last, 1), 32);
     } else if (rc != SQLITE_DONE) {
-        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "audit log");
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("audit log"));
         return FALSE;
     }
     row_hash(prev, id, at, user, action, object, detail ? detail : "", hash);
@@ -160,7 +161,7 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
             return NULL;
     }
     if (rc != SQLITE_DONE) {
-        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "reading the audit log");
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading the audit log"));
         return NULL;
     }
     r->head_hex = hex(prev, 32);
@@ -201,7 +202,7 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
                 return NULL;
         }
         if (rc != SQLITE_DONE) {
-            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "reading sales");
+            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading sales"));
             return NULL;
         }
         {

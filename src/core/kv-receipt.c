@@ -3,6 +3,7 @@
 #include <cairo-pdf.h>
 #include <pango/pangocairo.h>
 
+#include "kv-i18n.h"
 #include "kv-money.h"
 #include "kv-receipt.h"
 #include "kv-registry.h"
@@ -130,7 +131,7 @@ gboolean kv_receipt_write_pdf(KvStation *st, gint64 sale_id, gboolean reprint, c
     status = cairo_surface_status(pdf);
     cairo_surface_destroy(pdf);
     if (status != CAIRO_STATUS_SUCCESS) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, "writing %s: %s", path,
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, _("writing %s: %s"), path,
                     cairo_status_to_string(status));
         return FALSE;
     }

@@ -36,7 +36,7 @@ static char *new_secret(const char *file, const char *env, const char *what, GEr
         wipe_free(a);
         wipe_free(b);
         g_clear_error(error);
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "the two entries differ");
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("the two entries differ"));
         return NULL;
     }
     wipe_free(b);
@@ -103,7 +103,7 @@ int ctl_cmd_init(int argc, char **argv)
     return rc;
 invalid:
     if (!error)
-        g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "the utility code must be > 0");
+        g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("the utility code must be > 0"));
 fail:
     ctl_args_clear(&a);
     return ctl_fail(error);
@@ -181,7 +181,7 @@ int ctl_cmd_key(int argc, char **argv)
         }
     } else {
         ctl_args_clear(&a);
-        return ctl_usage_error("key needs generate, import, passwd or rotate");
+        return ctl_usage_error(_("key needs generate, import, passwd or rotate"));
     }
     if (ctl.json)
         printf("{\"ok\":true}\n");
@@ -224,7 +224,7 @@ int ctl_cmd_user(int argc, char **argv)
     }
     if (!login) {
         ctl_args_clear(&a);
-        return ctl_usage_error("user %s needs a LOGIN", sub);
+        return ctl_usage_error(_("user %s needs a LOGIN"), sub);
     }
     if (strcmp(sub, "add") == 0) {
         g_autoptr(char_secret) pw = NULL;
@@ -241,7 +241,7 @@ int ctl_cmd_user(int argc, char **argv)
     } else if (strcmp(sub, "role") == 0) {
         if (a.words->len < 2) {
             ctl_args_clear(&a);
-            return ctl_usage_error("user role LOGIN ROLE");
+            return ctl_usage_error(_("user role LOGIN ROLE"));
         }
         if (!kv_user_set_role(st, login, kv_role_from_name(a.words->pdata[1]), &error))
             goto fail;
@@ -262,7 +262,7 @@ int ctl_cmd_user(int argc, char **argv)
             goto fail;
     } else {
         ctl_args_clear(&a);
-        return ctl_usage_error("user needs add, list, role, enable, disable, unlock or passwd");
+        return ctl_usage_error(_("user needs add, list, role, enable, disable, unlock or passwd"));
     }
     ctl_out("user %s: %s done\n", login, sub);
     if (ctl.json)
@@ -284,11 +284,11 @@ int ctl_cmd_setting(int argc, char **argv)
         return ctl_fail(error);
     if (strcmp(sub, "set") == 0) {
         if (argc < 4)
-            return ctl_usage_error("setting set KEY VALUE");
+            return ctl_usage_error(_("setting set KEY VALUE"));
         if (!kv_station_set_setting(st, argv[2], argv[3], &error))
             return ctl_fail(error);
     } else if (strcmp(sub, "show") != 0) {
-        return ctl_usage_error("setting needs show or set");
+        return ctl_usage_error(_("setting needs show or set"));
     }
     s = kv_station_settings(st);
     {
@@ -314,7 +314,7 @@ static gboolean parse_percent(const char *text, guint max_bp, guint *out, GError
 {
     gint64 v;
     if (!kv_decimal_parse(text, 2, max_bp, &v, error)) {
-        g_prefix_error(error, "percentage: ");
+        g_prefix_error(error, _("percentage: "));
         return FALSE;
     }
     *out = (guint)v;
@@ -327,7 +327,7 @@ static gboolean parse_date(const char *text, gint64 *out, GError **error)
     g_autoptr(GDateTime) dt = NULL;
     if (sscanf(text, "%d-%d-%d", &y, &m, &d) != 3 ||
         !(dt = g_date_time_new_local(y, m, d, 0, 0, 0))) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "'%s' is not a date YYYY-MM-DD",
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("'%s' is not a date YYYY-MM-DD"),
                     text);
         return FALSE;
     }
@@ -375,7 +375,7 @@ int ctl_cmd_tariff(int argc, char **argv)
             goto fail;
         if (blocks->len == 0 || blocks->len > KV_TARIFF_MAX_BLOCKS) {
             ctl_args_clear(&a);
-            return ctl_usage_error("give 1 to %d --block [UPTO_KWH:]PRICE_PER_KWH",
+            return ctl_usage_error(_("give 1 to %d --block [UPTO_KWH:]PRICE_PER_KWH"),
                                    KV_TARIFF_MAX_BLOCKS);
         }
         for (guint i = 0; i < blocks->len; i++) {
@@ -414,7 +414,7 @@ int ctl_cmd_tariff(int argc, char **argv)
         }
     } else {
         ctl_args_clear(&a);
-        return ctl_usage_error("tariff needs add or show");
+        return ctl_usage_error(_("tariff needs add or show"));
     }
     ctl_args_clear(&a);
     return CTL_EXIT_OK;
@@ -434,7 +434,7 @@ int ctl_cmd_backup(int argc, char **argv)
     GError *error = NULL;
     g_autoptr(KvStation) st = NULL;
     if (argc != 2)
-        return ctl_usage_error("backup FILE");
+        return ctl_usage_error(_("backup FILE"));
     if (!(st = ctl_open(TRUE, FALSE, &error)) ||
         !kv_station_backup(st, argv[1], print_progress, NULL, NULL, &error))
         return ctl_fail(error);
@@ -448,7 +448,7 @@ int ctl_cmd_restore(int argc, char **argv)
 {
     GError *error = NULL;
     if (argc != 2)
-        return ctl_usage_error("restore FILE");
+        return ctl_usage_error(_("restore FILE"));
     /* No login: the database may be too damaged to open.  Restoring needs
      * write access to the database file, which only the admin has. */
     if (!kv_station_restore(ctl.db_path, argv[1], &error))
@@ -480,7 +480,7 @@ int ctl_cmd_audit(int argc, char **argv)
     g_autoptr(KvAuditReport) r = NULL;
     int rc;
     if (argc < 2 || strcmp(argv[1], "verify") != 0)
-        return ctl_usage_error("audit verify [--anchor HASH]");
+        return ctl_usage_error(_("audit verify [--anchor HASH]"));
     ARGS_OR_USAGE(a, argc - 2, argv + 2, NULL);
     if (!(st = ctl_open(TRUE, FALSE, &error)) ||
         !(r = kv_audit_verify(st, ctl_opt(&a, "anchor"), print_progress, NULL, NULL, &error))) {

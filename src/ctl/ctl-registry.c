@@ -84,10 +84,10 @@ static int customer_cmd(KvStation *st, const char *sub, CtlArgs *a)
     }
     if (strcmp(sub, "import") == 0) {
         if (a->words->len != 1)
-            return ctl_usage_error("customer import FILE.csv");
+            return ctl_usage_error(_("customer import FILE.csv"));
         return import_file(st, "customers", a->words->pdata[0]);
     }
-    return ctl_usage_error("customer needs add, edit, debt or import");
+    return ctl_usage_error(_("customer needs add, edit, debt or import"));
 }
 
 static int search_cmd(KvStation *st, CtlArgs *a)
@@ -95,7 +95,7 @@ static int search_cmd(KvStation *st, CtlArgs *a)
     GError *error = NULL;
     g_autoptr(GPtrArray) hits = NULL;
     if (a->words->len != 1)
-        return ctl_usage_error("search TEXT");
+        return ctl_usage_error(_("search TEXT"));
     if (!(hits = kv_registry_search(st, a->words->pdata[0], 50, &error)))
         return ctl_fail(error);
     if (ctl.json)
@@ -122,7 +122,7 @@ static gboolean kwh_opt(CtlArgs *a, const char *name, guint32 *out, GError **err
     if (!ctl_opt(a, name))
         return TRUE;
     if (!kv_energy_parse(ctl_opt(a, name), 0x7FFFFFFF, &v, error)) {
-        g_prefix_error(error, "--%s: ", name);
+        g_prefix_error(error, _("--%s: "), name);
         return FALSE;
     }
     *out = (guint32)v;
@@ -219,10 +219,10 @@ static int meter_cmd(KvStation *st, const char *sub, CtlArgs *a)
     }
     if (strcmp(sub, "import") == 0) {
         if (a->words->len != 1)
-            return ctl_usage_error("meter import FILE.csv");
+            return ctl_usage_error(_("meter import FILE.csv"));
         return import_file(st, "meters", a->words->pdata[0]);
     }
-    return ctl_usage_error("meter needs add, edit, show, import or provision");
+    return ctl_usage_error(_("meter needs add, edit, show, import or provision"));
 }
 
 int ctl_cmd_customer(int argc, char **argv)

@@ -13,7 +13,7 @@ static gboolean meter_opt(CtlArgs *a, guint32 *out, GError **error)
 {
     const char *n = ctl_opt(a, "meter");
     if (!n) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "--meter N is required");
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("--meter N is required"));
         return FALSE;
     }
     return kv_meter_number_parse(n, out, error);
@@ -79,18 +79,18 @@ int ctl_cmd_sell(int argc, char **argv)
     quote_only = ctl_flag(&a, "quote");
     if (!ctl_opt(&a, "amount") == !ctl_opt(&a, "kwh")) {
         ctl_args_clear(&a);
-        return ctl_usage_error("sell needs exactly one of --amount MONEY or --kwh KWH");
+        return ctl_usage_error(_("sell needs exactly one of --amount MONEY or --kwh KWH"));
     }
     if (!meter_opt(&a, &meter, &error) || !(st = ctl_open(TRUE, !quote_only, &error)))
         goto fail;
     if (ctl_opt(&a, "amount") && !kv_station_parse_money(st, ctl_opt(&a, "amount"), &req.amount, &error))
         goto fail;
     if (ctl_opt(&a, "kwh") && !kv_energy_parse(ctl_opt(&a, "kwh"), 0x7FFFFFFF, &req.energy, &error)) {
-        g_prefix_error(&error, "kWh: ");
+        g_prefix_error(&error, _("kWh: "));
         goto fail;
     }
     if (req.amount == 0 && req.energy == 0) {
-        g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "the amount must be more than zero");
+        g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("the amount must be more than zero"));
         goto fail;
     }
     if (quote_only) {
@@ -159,7 +159,7 @@ int ctl_cmd_sale(int argc, char **argv)
         g_autoptr(KvSale) x = NULL;
         gint64 id;
         if (argc < 3)
-            return ctl_usage_error("sale show ID");
+            return ctl_usage_error(_("sale show ID"));
         if (!kv_decimal_parse(argv[2], 0, 0, &id, &error) || !(x = kv_sale_get(st, id, &error)))
             return ctl_fail(error);
         print_sale(st, x, FALSE);
@@ -195,7 +195,7 @@ int ctl_cmd_sale(int argc, char **argv)
             printf("{\"ok\":true,\"settled\":%d}\n", n);
         return CTL_EXIT_OK;
     }
-    return ctl_usage_error("sale needs show, unresolved or reconcile");
+    return ctl_usage_error(_("sale needs show, unresolved or reconcile"));
 }
 
 int ctl_cmd_receipt(int argc, char **argv)
@@ -387,20 +387,20 @@ static int card_batch(KvStation *st, CtlArgs *a)
     gboolean live = FALSE;
     memcpy(d.psc, kv_station_settings(st)->factory_psc, 3);
     if (a->words->len != 1)
-        return ctl_usage_error("card batch FILE.csv [--card-dir DIR]");
+        return ctl_usage_error(_("card batch FILE.csv [--card-dir DIR]"));
     if (d.dir) {
         rows = kv_card_batch(st, a->words->pdata[0], next_card_from_dir, &d, NULL, NULL, NULL,
                              &error);
     } else if (ctl.card_file) {
-        return ctl_usage_error("card batch issues many cards: give --card-dir DIR (card files) "
-                               "or use a reader (no --card-file)");
+        return ctl_usage_error(_("card batch issues many cards: give --card-dir DIR (card files) "
+                               "or use a reader (no --card-file)"));
     } else {
 #ifdef KV_HAVE_PCSC
         live = TRUE;
         rows = kv_card_batch_pcsc(st, a->words->pdata[0], ctl.reader, batch_prompt, batch_result,
                                   NULL, NULL, &error);
 #else
-        return ctl_usage_error("this build has no PC/SC card service: give --card-dir DIR");
+        return ctl_usage_error(_("this build has no PC/SC card service: give --card-dir DIR"));
 #endif
     }
     if (!rows)
@@ -435,7 +435,7 @@ static gboolean eng_opt(CtlArgs *a, const char *name, gboolean kwh, gint64 *out,
     if (!v)
         return TRUE;
     if (!kv_decimal_parse(v, kwh ? 2 : 0, 0x7FFFFFFF, out, error)) {
-        g_prefix_error(error, "--%s: ", name);
+        g_prefix_error(error, _("--%s: "), name);
         return FALSE;
     }
     return TRUE;
@@ -451,13 +451,13 @@ static int card_engineering(KvStation *st, CtlArgs *a)
     guint t = kv_engineering_type_from_name(type);
     guint32 meter;
     if (!t)
-        return ctl_usage_error("card engineering --type check|parameter|clear-tamper|key-change|"
-                               "test --meter N");
+        return ctl_usage_error(_("card engineering --type check|parameter|clear-tamper|key-change|"
+                               "test --meter N"));
     kv_engineering_request_init(&req, t);
     if (t != KV_CARD_PARAMETER && (ctl_opt(a, "alarm-kwh") || ctl_opt(a, "pretrip-kwh") ||
                                    ctl_opt(a, "hoarding-kwh") || ctl_opt(a, "max-power-w") ||
                                    ctl_opt(a, "reconnect-s")))
-        return ctl_usage_error("the parameter options go with --type parameter only");
+        return ctl_usage_error(_("the parameter options go with --type parameter only"));
     if (!meter_opt(a, &meter, &error) ||
         !eng_opt(a, "alarm-kwh", TRUE, &req.alarm_level, &error) ||
         !eng_opt(a, "pretrip-kwh", TRUE, &req.pretrip_level, &error) ||
@@ -518,7 +518,7 @@ int ctl_cmd_card(int argc, char **argv)
         static const guint8 factory[3] = { 0xFF, 0xFF, 0xFF };
         if (a.words->len != 1) {
             ctl_args_clear(&a);
-            return ctl_usage_error("card blank FILE");
+            return ctl_usage_error(_("card blank FILE"));
         }
         if (!kv_card_file_create_blank(a.words->pdata[0], factory, &error))
             goto fail;
@@ -556,7 +556,7 @@ int ctl_cmd_card(int argc, char **argv)
         rc = card_engineering(st, &a);
     } else {
         ctl_args_clear(&a);
-        return ctl_usage_error("card needs issue, replace, batch, engineering, read or blank");
+        return ctl_usage_error(_("card needs issue, replace, batch, engineering, read or blank"));
     }
     ctl_args_clear(&a);
     return rc;

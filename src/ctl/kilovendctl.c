@@ -122,15 +122,15 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--reader") == 0)
             target = &ctl.reader;
         else
-            return ctl_usage_error("unknown global option %s", a);
+            return ctl_usage_error(_("unknown global option %s"), a);
         if (i + 1 >= argc)
-            return ctl_usage_error("%s needs a value", a);
+            return ctl_usage_error(_("%s needs a value"), a);
         *target = argv[++i];
     }
     if (i >= argc)
-        return ctl_usage_error("no command given");
+        return ctl_usage_error(_("no command given"));
     for (guint c = 0; c < G_N_ELEMENTS(commands); c++)
         if (strcmp(argv[i], commands[c].name) == 0)
             return commands[c].run(argc - i, argv + i);
-    return ctl_usage_error("unknown command '%s'", argv[i]);
+    return ctl_usage_error(_("unknown command '%s'"), argv[i]);
 }
