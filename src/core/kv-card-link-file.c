@@ -163,7 +163,7 @@ static gboolean fc_write(gpointer self, guint offset, const guint8 *data, guint 
         if (r != SLE_OK) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
                         _("the card refused to write byte 0x%02X (%s)"), offset + i,
-                        r == SLE_E_PROTECTED ? "protected" : "PSC not presented");
+                        r == SLE_E_PROTECTED ? _("protected") : _("PSC not presented"));
             return FALSE;
         }
         if (!card_save(c, error))

@@ -212,7 +212,7 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
             goto fail;
         sqlite3_bind_int64(old, 1, meter);
         sqlite3_bind_int64(old, 2, rb->counter);
-        if (!kv_db_step_done(st, old, "reading the meter's last readback", error))
+        if (!kv_db_step_done(st, old, _("reading the meter's last readback"), error))
             goto fail;
         if (sqlite3_column_int(old, 0) > 0) {
             kv_db_rollback(st);
@@ -243,7 +243,7 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
     sqlite3_bind_int64(s, 13, rb->last_seq);
     sqlite3_bind_int(s, 14, rb->result);
     sqlite3_bind_blob(s, 15, rb->events, KV_READBACK_EVENTS, SQLITE_TRANSIENT);
-    if (!kv_db_step_done(st, s, "storing the meter reading", error))
+    if (!kv_db_step_done(st, s, _("storing the meter reading"), error))
         goto fail;
     added = sqlite3_changes(st->db) == 1;
     if (!added) {
@@ -264,7 +264,7 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
     sqlite3_bind_int64(u, 7, meter);
     detail = g_strdup_printf("counter=%u remaining=%d loaded=%u total=%u last_seq=%u", rb->counter,
                              rb->remaining, rb->cumulative_loaded, rb->total_energy, rb->last_seq);
-    if (!kv_db_step_done(st, u, "storing the meter reading", error) ||
+    if (!kv_db_step_done(st, u, _("storing the meter reading"), error) ||
         !kv_audit_append(st, "meter.reading", obj, detail, error) ||
         !kv_readback_effects(st, m, view, rb, anomaly, error) || !kv_db_commit(st, error))
         goto fail;
@@ -373,7 +373,7 @@ gboolean kv_card_step(KvStation *st, guint32 serial, const char *status, const c
     sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, step, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, serial);
-    if (!kv_db_step_done(st, s, "recording the card", error) ||
+    if (!kv_db_step_done(st, s, _("recording the card"), error) ||
         (action && !kv_audit_append(st, action, obj, detail, error)) || !kv_db_commit(st, error))
         goto fail;
     return TRUE;
@@ -405,7 +405,7 @@ static KvCardRecord *reserve_card(KvStation *st, KvMeter *m, guint32 old_serial,
         sqlite3_bind_text(o, 1, old_status, -1, SQLITE_STATIC);
         sqlite3_bind_text(o, 2, reason ? reason : "", -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(o, 3, old_serial);
-        if (!kv_db_step_done(st, o, "blocking the old card", error) ||
+        if (!kv_db_step_done(st, o, _("blocking the old card"), error) ||
             !kv_audit_append(st, "card.block", oobj, odetail, error))
             goto fail;
         /* A sale left unsettled on the lost card can never be checked: it
@@ -442,7 +442,7 @@ static KvCardRecord *reserve_card(KvStation *st, KvMeter *m, guint32 old_serial,
                     goto fail;
                 sqlite3_bind_int64(u, 1, kv_now());
                 sqlite3_bind_int64(u, 2, *(gint64 *)ids->pdata[i]);
-                if (!kv_db_step_done(st, u, "failing an unsettled sale", error))
+                if (!kv_db_step_done(st, u, _("failing an unsettled sale"), error))
                     goto fail;
             }
         }
@@ -470,7 +470,7 @@ static KvCardRecord *reserve_card(KvStation *st, KvMeter *m, guint32 old_serial,
         sqlite3_bind_int64(s, 5, old_serial);
     sqlite3_bind_int64(s, 6, c->issued_at);
     sqlite3_bind_int64(s, 7, kv_station_user_id(st));
-    if (!kv_db_step_done(st, s, "reserving the card", error)) {
+    if (!kv_db_step_done(st, s, _("reserving the card"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
             g_clear_error(error);
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
@@ -486,7 +486,7 @@ static KvCardRecord *reserve_card(KvStation *st, KvMeter *m, guint32 old_serial,
     obj = g_strdup_printf("card:%u", c->serial);
     detail = g_strdup_printf("meter=%09u seq=%u cumulative=%u replaces=%u", m->number,
                              c->token_seq, c->token_cumulative, old_serial);
-    if (!kv_db_step_done(st, ms, "reserving the card", error) ||
+    if (!kv_db_step_done(st, ms, _("reserving the card"), error) ||
         !kv_audit_append(st, "card.issuing", obj, detail, error) || !kv_db_commit(st, error))
         goto fail;
     return c;
@@ -731,7 +731,7 @@ GPtrArray *kv_card_batch_full(KvStation *st, const char *csv_path, KvNextCardFun
         g_ptr_array_add(out, res);
         res->line = r->line;
         if (progress)
-            progress(i - 1, rows->len - 1, "cards", user_data);
+            progress(i - 1, rows->len - 1, N_("cards"), user_data);
         if (g_cancellable_set_error_if_cancelled(cancellable, error)) {
             g_ptr_array_unref(out);
             return NULL;
@@ -751,13 +751,13 @@ GPtrArray *kv_card_batch_full(KvStation *st, const char *csv_path, KvNextCardFun
         }
         if (res->serial) {
             res->ok = res->skipped = TRUE;
-            res->message = g_strdup_printf("already has card %u", res->serial);
+            res->message = g_strdup_printf(_("already has card %u"), res->serial);
             goto done;
         }
         link = next_card(res->meter, i - 1, rows->len - 1, next_data, cancellable, &local);
         if (!link) {
             /* The operator stopped: the rows done so far stay done. */
-            res->message = g_strdup(local ? local->message : "stopped");
+            res->message = g_strdup(local ? local->message : _("stopped"));
             stop = batch_stop(local);
             goto done;
         }
@@ -768,7 +768,7 @@ GPtrArray *kv_card_batch_full(KvStation *st, const char *csv_path, KvNextCardFun
         }
         res->ok = TRUE;
         res->serial = rec->serial;
-        res->message = g_strdup_printf("issued card %u", rec->serial);
+        res->message = g_strdup_printf(_("issued card %u"), rec->serial);
     done:
         g_clear_error(&local);
         if (card_done && !card_done(res, link, next_data, cancellable, &local)) {
@@ -784,7 +784,7 @@ GPtrArray *kv_card_batch_full(KvStation *st, const char *csv_path, KvNextCardFun
             break;
     }
     if (progress)
-        progress(rows->len - 1, rows->len - 1, "cards", user_data);
+        progress(rows->len - 1, rows->len - 1, N_("cards"), user_data);
     return out;
 }
 

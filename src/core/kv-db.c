@@ -223,7 +223,7 @@ gboolean kv_db_integrity(sqlite3 *db, const char *path, gboolean quick, GError *
             if (i == 0)
                 g_string_append(problems, t ? t : "?");
             else
-                g_string_append_printf(problems, "row %lld of %s points to a missing %s",
+                g_string_append_printf(problems, _("row %lld of %s points to a missing %s"),
                                        (long long)sqlite3_column_int64(s, 1), t,
                                        sqlite3_column_text(s, 2));
         }

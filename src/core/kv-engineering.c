@@ -148,7 +148,7 @@ static gboolean record_token(KvStation *st, const KvEngineeringCard *c, guint32 
     sqlite3_bind_int64(s, 12, issued_at);
     if (kv_station_user_id(st))
         sqlite3_bind_int64(s, 13, kv_station_user_id(st));
-    if (!kv_db_step_done(st, s, "recording the engineering token", error))
+    if (!kv_db_step_done(st, s, _("recording the engineering token"), error))
         return FALSE;
     u = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?1), key_version_target = "
                        "CASE WHEN ?2 > 0 THEN ?2 ELSE key_version_target END WHERE number = ?3",
@@ -158,7 +158,7 @@ static gboolean record_token(KvStation *st, const KvEngineeringCard *c, guint32 
     sqlite3_bind_int64(u, 1, c->seq);
     sqlite3_bind_int(u, 2, (int)c->new_key_version);
     sqlite3_bind_int64(u, 3, c->meter_number);
-    return kv_db_step_done(st, u, "recording the engineering token", error);
+    return kv_db_step_done(st, u, _("recording the engineering token"), error);
 }
 
 /* The stored token of an interrupted issue, rebuilt exactly (same seq and
@@ -303,7 +303,7 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
             sqlite3_bind_int64(s, 6, kv_station_user_id(st));
         obj = g_strdup_printf("card:%u", c->serial);
         detail = eng_detail(c);
-        if (!kv_db_step_done(st, s, "reserving the card", error) ||
+        if (!kv_db_step_done(st, s, _("reserving the card"), error) ||
             (req->card_type != KV_CARD_CHECK && !record_token(st, c, issued_at, error)) ||
             !kv_audit_append(st, "card.engineering-issuing", obj, detail, error) ||
             !kv_db_commit(st, error))
@@ -418,7 +418,7 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
         goto fail;
     sqlite3_bind_int64(u, 1, c->seq);
     sqlite3_bind_int64(u, 2, c->serial);
-    if (!kv_db_step_done(st, u, "recording the card", error) ||
+    if (!kv_db_step_done(st, u, _("recording the card"), error) ||
         !kv_audit_append(st, "card.engineering", obj, detail, error) || !kv_db_commit(st, error))
         goto fail;
     return g_steal_pointer(&c);
@@ -529,7 +529,7 @@ gboolean kv_readback_effects(KvStation *st, const KvMeter *m, const kv_card_view
             return FALSE;
         sqlite3_bind_int(u, 1, rb->key_version);
         sqlite3_bind_int64(u, 2, m->number);
-        if (!kv_db_step_done(st, u, "recording the key change", error))
+        if (!kv_db_step_done(st, u, _("recording the key change"), error))
             return FALSE;
         a = kv_db_stmt(st, "UPDATE engineering_tokens SET applied_at = ? WHERE meter_number = ? "
                            "AND kind = 4 AND new_key_version = ? AND applied_at IS NULL", error);
@@ -538,7 +538,7 @@ gboolean kv_readback_effects(KvStation *st, const KvMeter *m, const kv_card_view
         sqlite3_bind_int64(a, 1, kv_now());
         sqlite3_bind_int64(a, 2, m->number);
         sqlite3_bind_int(a, 3, rb->key_version);
-        if (!kv_db_step_done(st, a, "recording the key change", error) ||
+        if (!kv_db_step_done(st, a, _("recording the key change"), error) ||
             !kv_audit_append(st, "meter.key-changed", obj, d, error))
             return FALSE;
     }
@@ -578,7 +578,7 @@ gboolean kv_readback_effects(KvStation *st, const KvMeter *m, const kv_card_view
             for (int i = 0; i < 5; i++)
                 sqlite3_bind_int64(u, 1 + i, v[i]);
             sqlite3_bind_int64(u, 6, m->number);
-            if (!kv_db_step_done(st, u, "recording the meter's parameters", error))
+            if (!kv_db_step_done(st, u, _("recording the meter's parameters"), error))
                 return FALSE;
             a = kv_db_stmt(st, "UPDATE engineering_tokens SET applied_at = ? WHERE id = ?", error);
             if (!a)
@@ -589,7 +589,7 @@ gboolean kv_readback_effects(KvStation *st, const KvMeter *m, const kv_card_view
                                 " hoarding=%" G_GINT64_FORMAT " max_power=%" G_GINT64_FORMAT
                                 " reconnect=%" G_GINT64_FORMAT, view->token.seq, v[0], v[1],
                                 v[2], v[3], v[4]);
-            if (!kv_db_step_done(st, a, "recording the meter's parameters", error) ||
+            if (!kv_db_step_done(st, a, _("recording the meter's parameters"), error) ||
                 !kv_audit_append(st, "meter.parameters", obj, d, error))
                 return FALSE;
         }

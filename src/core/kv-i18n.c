@@ -1,4 +1,11 @@
-/* kv-i18n.c - the core's text domain, bound once before its first message. */
+/* kv-i18n.c - the core's text domain, bound once before its first message.
+ *
+ * dgettext(), not g_dgettext(): GLib's variant leaves a library's strings
+ * untranslated when the program's own default domain has no catalogue for
+ * the locale; the core's messages follow the locale whatever the program. */
+#include <libintl.h>
+#include <string.h>
+
 #include "kv-i18n.h"
 
 void kv_i18n_init(void)
@@ -17,11 +24,22 @@ void kv_i18n_init(void)
 const char *kv_i18n_gettext(const char *msgid)
 {
     kv_i18n_init();
-    return g_dgettext(GETTEXT_PACKAGE, msgid);
+    return dgettext(GETTEXT_PACKAGE, msgid);
 }
 
 const char *kv_i18n_pgettext(const char *context, const char *msgid)
 {
+    /* A message in context is "context\004msgid" in the catalogue. */
+    gsize cl = strlen(context), ml = strlen(msgid);
+    char stack[256];
+    g_autofree char *heap = NULL;
+    char *key = cl + ml + 2 <= sizeof stack ? stack : (heap = g_malloc(cl + ml + 2));
+    const char *tr;
+
+    memcpy(key, context, cl);
+    key[cl] = '\004';
+    memcpy(key + cl + 1, msgid, ml + 1);
     kv_i18n_init();
-    return g_dpgettext2(GETTEXT_PACKAGE, context, msgid);
+    tr = dgettext(GETTEXT_PACKAGE, key);
+    return tr == key ? msgid : tr;
 }

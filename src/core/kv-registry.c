@@ -133,7 +133,7 @@ static gint64 customer_insert(KvStation *st, const KvCustomer *c, GError **error
     sqlite3_bind_text(s, 4, c->phone ? c->phone : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 5, c->debt);
     sqlite3_bind_int64(s, 6, kv_now());
-    if (!kv_db_step_done(st, s, "adding the customer", error)) {
+    if (!kv_db_step_done(st, s, _("adding the customer"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
             g_clear_error(error);
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
@@ -177,7 +177,7 @@ gboolean kv_customer_update(KvStation *st, const KvCustomer *c, GError **error)
     sqlite3_bind_text(s, 3, c->address ? c->address : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 4, c->phone ? c->phone : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 5, c->id);
-    if (!kv_db_step_done(st, s, "updating the customer", error))
+    if (!kv_db_step_done(st, s, _("updating the customer"), error))
         goto fail;
     if (sqlite3_changes(st->db) == 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no customer %" PRId64),
@@ -228,7 +228,7 @@ KvCustomer *kv_customer_get_by_account(KvStation *st, const char *account, GErro
 {
     g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT id, account, name, address, phone, debt "
                                          "FROM customers WHERE account = ?", error);
-    g_autofree char *what = g_strdup_printf("with account '%s'", account);
+    g_autofree char *what = g_strdup_printf(_("with account '%s'"), account);
     if (!s)
         return NULL;
     sqlite3_bind_text(s, 1, account, -1, SQLITE_TRANSIENT);
@@ -249,7 +249,7 @@ gboolean kv_customer_add_debt(KvStation *st, gint64 id, gint64 delta, const char
         goto fail;
     sqlite3_bind_int64(s, 1, delta);
     sqlite3_bind_int64(s, 2, id);
-    if (!kv_db_step_done(st, s, "changing the debt", error)) {
+    if (!kv_db_step_done(st, s, _("changing the debt"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID)) {
             g_clear_error(error);
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
@@ -369,7 +369,7 @@ static gboolean meter_bind_and_step(KvStation *st, KvStmt *s, const KvMeter *m, 
     sqlite3_bind_int(s, 14, (int)m->psc_key_version);
     sqlite3_bind_text(s, 15, m->status && *m->status ? m->status : "active", -1,
                       SQLITE_TRANSIENT);
-    if (!kv_db_step_done(st, s, "saving the meter", error)) {
+    if (!kv_db_step_done(st, s, _("saving the meter"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
             g_clear_error(error);
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
@@ -620,10 +620,10 @@ GPtrArray *kv_registry_import_csv(KvStation *st, const char *kind, const char *p
             if (!res->ok)
                 kv_db_rollback(st);
         }
-        res->message = res->ok ? g_strdup("imported") : g_strdup(local->message);
+        res->message = res->ok ? g_strdup(_("imported")) : g_strdup(local->message);
         g_ptr_array_add(out, res);
         if (progress)
-            progress(i, rows->len - 1, "rows", user_data);
+            progress(i, rows->len - 1, N_("rows"), user_data);
     }
     return out;
 }
@@ -656,7 +656,7 @@ gint64 kv_tariff_add(KvStation *st, const KvTariff *t, const char *name, GError 
     sqlite3_bind_int(s, 6, (int)t->debt_bp);
     sqlite3_bind_int64(s, 7, kv_now());
     sqlite3_bind_int64(s, 8, kv_station_user_id(st));
-    if (!kv_db_step_done(st, s, "adding the tariff", error)) {
+    if (!kv_db_step_done(st, s, _("adding the tariff"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
             g_clear_error(error);
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
@@ -678,7 +678,7 @@ gint64 kv_tariff_add(KvStation *st, const KvTariff *t, const char *name, GError 
         if (t->blocks[i].upto)
             sqlite3_bind_int64(b, 3, t->blocks[i].upto);
         sqlite3_bind_int64(b, 4, t->blocks[i].price_e4);
-        if (!kv_db_step_done(st, b, "adding a tariff block", error))
+        if (!kv_db_step_done(st, b, _("adding a tariff block"), error))
             goto fail;
         g_string_append_printf(detail, "%s%" G_GINT64_FORMAT "@%" G_GINT64_FORMAT, i ? "," : "",
                                t->blocks[i].upto, t->blocks[i].price_e4);
@@ -733,7 +733,7 @@ gboolean kv_tariff_get_effective(KvStation *st, const char *code, gint64 at, KvT
     g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " TARIFF_COLS " FROM tariffs WHERE code = ? AND "
                                          "effective_from <= ? ORDER BY effective_from DESC "
                                          "LIMIT 1", error);
-    g_autofree char *what = g_strdup_printf("'%s' in force now", code);
+    g_autofree char *what = g_strdup_printf(_("'%s' in force now"), code);
     if (!s)
         return FALSE;
     sqlite3_bind_text(s, 1, code, -1, SQLITE_TRANSIENT);

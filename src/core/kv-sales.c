@@ -185,7 +185,7 @@ static gboolean set_state(KvStation *st, gint64 id, const char *from, const char
         sqlite3_bind_text(s, 3, reason, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 4, id);
     sqlite3_bind_text(s, 5, from, -1, SQLITE_STATIC);
-    if (!kv_db_step_done(st, s, "recording the sale", error))
+    if (!kv_db_step_done(st, s, _("recording the sale"), error))
         return FALSE;
     if (sqlite3_changes(st->db) != 1) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
@@ -210,7 +210,7 @@ static gboolean complete_sale(KvStation *st, const KvSale *x, GError **error)
         goto fail;
     sqlite3_bind_int64(m, 1, x->cumulative);
     sqlite3_bind_int64(m, 2, x->meter_number);
-    if (!kv_db_step_done(st, m, "recording the sale", error))
+    if (!kv_db_step_done(st, m, _("recording the sale"), error))
         goto fail;
     if (x->breakdown.debt_recovered && x->customer_id) {
         g_autoptr(KvStmt) d = kv_db_stmt(st, "UPDATE customers SET debt = max(0, debt - ?) "
@@ -219,7 +219,7 @@ static gboolean complete_sale(KvStation *st, const KvSale *x, GError **error)
             goto fail;
         sqlite3_bind_int64(d, 1, x->breakdown.debt_recovered);
         sqlite3_bind_int64(d, 2, x->customer_id);
-        if (!kv_db_step_done(st, d, "recording the debt recovery", error))
+        if (!kv_db_step_done(st, d, _("recording the debt recovery"), error))
             goto fail;
     }
     if (!audit_sale(st, x, "completed", NULL, error) || !kv_db_commit(st, error))
@@ -258,7 +258,7 @@ static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
         goto fail;
     sqlite3_bind_int64(m, 1, x->base_cumulative);
     sqlite3_bind_int64(m, 2, x->meter_number);
-    if (!kv_db_step_done(st, m, "recording the cancellation", error))
+    if (!kv_db_step_done(st, m, _("recording the cancellation"), error))
         goto fail;
     if (x->breakdown.debt_recovered && x->customer_id) {
         g_autoptr(KvStmt) d = kv_db_stmt(st, "UPDATE customers SET debt = debt + ? WHERE id = ?",
@@ -267,7 +267,7 @@ static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
             goto fail;
         sqlite3_bind_int64(d, 1, x->breakdown.debt_recovered);
         sqlite3_bind_int64(d, 2, x->customer_id);
-        if (!kv_db_step_done(st, d, "restoring the debt", error))
+        if (!kv_db_step_done(st, d, _("restoring the debt"), error))
             goto fail;
     }
     if (!audit_sale(st, x, "cancelled", extra, error) || !kv_db_commit(st, error))
@@ -291,7 +291,7 @@ static gboolean abort_cancel(KvStation *st, const KvSale *x, GError **error)
         goto fail;
     sqlite3_bind_int64(s, 1, kv_now());
     sqlite3_bind_int64(s, 2, x->id);
-    if (!kv_db_step_done(st, s, "recording the sale", error) ||
+    if (!kv_db_step_done(st, s, _("recording the sale"), error) ||
         !audit_sale(st, x, "completed", "cancel=not-written", error) || !kv_db_commit(st, error))
         goto fail;
     return TRUE;
@@ -572,7 +572,7 @@ static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
     sqlite3_bind_int64(s, 16, x->seq);
     sqlite3_bind_int64(s, 17, x->base_cumulative);
     sqlite3_bind_int64(s, 18, x->cumulative);
-    if (!kv_db_step_done(st, s, "recording the sale", error))
+    if (!kv_db_step_done(st, s, _("recording the sale"), error))
         goto fail;
     x->id = sqlite3_last_insert_rowid(st->db);
     m = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
@@ -580,7 +580,7 @@ static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
         goto fail;
     sqlite3_bind_int64(m, 1, x->seq);
     sqlite3_bind_int64(m, 2, x->meter_number);
-    if (!kv_db_step_done(st, m, "recording the sale", error) ||
+    if (!kv_db_step_done(st, m, _("recording the sale"), error) ||
         !audit_sale(st, x, "pending", NULL, error) || !kv_db_commit(st, error))
         goto fail;
     x->state = KV_SALE_PENDING;
@@ -632,7 +632,7 @@ static gboolean write_credit(KvStation *st, KvCardLink *card, const KvMeter *m,
 static void settle_after_card_error(KvStation *st, KvCardLink *card, KvSale *x, GError **error)
 {
     g_autoptr(GError) local = NULL;
-    g_autofree char *card_msg = g_strdup(*error ? (*error)->message : "card error");
+    g_autofree char *card_msg = g_strdup(*error ? (*error)->message : _("card error"));
     kv_card_view v;
     if (!kv_card_link_refresh(card, &local) || !kv_card_view_for(st, card, 0, &v, NULL, &local)) {
         g_clear_error(error);
@@ -869,14 +869,14 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
     sqlite3_bind_int64(s, 3, kv_station_user_id(st));
     sqlite3_bind_int64(s, 4, kv_now());
     sqlite3_bind_int64(s, 5, sale_id);
-    if (!kv_db_step_done(st, s, "recording the cancellation", error))
+    if (!kv_db_step_done(st, s, _("recording the cancellation"), error))
         goto fail_tx;
     ms = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
     if (!ms)
         goto fail_tx;
     sqlite3_bind_int64(ms, 1, cancel_seq);
     sqlite3_bind_int64(ms, 2, x->meter_number);
-    if (!kv_db_step_done(st, ms, "recording the cancellation", error) || !kv_db_commit(st, error))
+    if (!kv_db_step_done(st, ms, _("recording the cancellation"), error) || !kv_db_commit(st, error))
         goto fail_tx;
     x->state = KV_SALE_CANCELLING;
     x->cancel_seq = cancel_seq;

@@ -77,7 +77,7 @@ gint64 kv_shift_open(KvStation *st, gint64 opening_float, GError **error)
     sqlite3_bind_int64(s, 1, kv_station_user_id(st));
     sqlite3_bind_int64(s, 2, kv_now());
     sqlite3_bind_int64(s, 3, opening_float);
-    if (!kv_db_step_done(st, s, "opening the shift", error)) {
+    if (!kv_db_step_done(st, s, _("opening the shift"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
             g_clear_error(error);
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
@@ -147,7 +147,7 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
     obj = g_strdup_printf("shift:%" G_GINT64_FORMAT, id);
     detail = g_strdup_printf("expected=%" G_GINT64_FORMAT " counted=%" G_GINT64_FORMAT, expected,
                              counted_cash);
-    if (!kv_db_step_done(st, s, "closing the shift", error) ||
+    if (!kv_db_step_done(st, s, _("closing the shift"), error) ||
         !kv_audit_append(st, "shift.close", obj, detail, error) || !kv_db_commit(st, error))
         goto fail;
     return kv_shift_get(st, id, error);

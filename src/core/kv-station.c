@@ -207,7 +207,7 @@ static gboolean put_setting(KvStation *st, const char *key, const char *value, G
         return FALSE;
     sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 2, value, -1, SQLITE_TRANSIENT);
-    return kv_db_step_done(st, s, "saving a setting", error);
+    return kv_db_step_done(st, s, _("saving a setting"), error);
 }
 
 static gboolean password_acceptable(const char *pw, GError **error)
@@ -247,7 +247,7 @@ static gboolean insert_user(KvStation *st, const char *login, const char *full_n
     sqlite3_bind_text(s, 3, kv_role_name(role), -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, hash, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 5, kv_now());
-    if (!kv_db_step_done(st, s, "adding the user", error)) {
+    if (!kv_db_step_done(st, s, _("adding the user"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
             g_clear_error(error);
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
@@ -478,7 +478,7 @@ static gboolean record_login_result(KvStation *st, gint64 id, gint failed, gint6
     s = kv_db_stmt(st, "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
                    error);
     if (!s || (sqlite3_bind_int(s, 1, failed), sqlite3_bind_int64(s, 2, locked_until),
-               sqlite3_bind_int64(s, 3, id), !kv_db_step_done(st, s, "login", error)) ||
+               sqlite3_bind_int64(s, 3, id), !kv_db_step_done(st, s, _("login"), error)) ||
         (!ok && !kv_audit_append(st, locked_until ? "user.lockout" : "user.login-failed", obj,
                                  detail, error))) {
         kv_db_rollback(st);

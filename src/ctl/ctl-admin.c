@@ -31,7 +31,7 @@ static char *new_secret(const char *file, const char *env, const char *what, GEr
     a = ctl_secret(NULL, NULL, what, error);
     if (!a)
         return NULL;
-    b = ctl_secret(NULL, NULL, "Again", error);
+    b = ctl_secret(NULL, NULL, _("Again"), error);
     if (!b || strcmp(a, b) != 0) {
         wipe_free(a);
         wipe_free(b);
@@ -88,14 +88,14 @@ int ctl_cmd_init(int argc, char **argv)
             goto fail;
     } else {
         g_autoptr(KvKeyring) ring = NULL;
-        if (!(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", "Key file passphrase",
+        if (!(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Key file passphrase"),
                                 &error)) ||
             !(ring = kv_keyring_load(ctl.keys_path, pass, &error)))
             goto fail;
     }
     if (!kv_station_init(ctl.db_path, &p, &error))
         goto fail;
-    ctl_out("Created %s (utility %u, office %u) with admin '%s'; keys in %s\n", ctl.db_path,
+    ctl_out(_("Created %s (utility %u, office %u) with admin '%s'; keys in %s\n"), ctl.db_path,
             p.utility_code, p.office_id, p.admin_login, ctl.keys_path);
     if (ctl.json)
         printf("{\"ok\":true,\"db\":\"%s\"}\n", ctl.db_path);
@@ -122,7 +122,7 @@ int ctl_cmd_key(int argc, char **argv)
                                 &error)) ||
             !kv_keyfile_generate(ctl.keys_path, pass, &error))
             goto fail;
-        ctl_out("Generated a new master key (version 1) in %s\n", ctl.keys_path);
+        ctl_out(_("Generated a new master key (version 1) in %s\n"), ctl.keys_path);
     } else if (strcmp(sub, "import") == 0) {
         g_autoptr(char_secret) hex = NULL;
         const char *f = ctl_need(&a, "hex-file");
@@ -136,30 +136,30 @@ int ctl_cmd_key(int argc, char **argv)
                                 &error)) ||
             !kv_keyfile_import(ctl.keys_path, g_strstrip(hex), pass, &error))
             goto fail;
-        ctl_out("Imported the master key (version 1) into %s\n", ctl.keys_path);
+        ctl_out(_("Imported the master key (version 1) into %s\n"), ctl.keys_path);
     } else if (strcmp(sub, "passwd") == 0) {
-        if (!(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", "Current passphrase",
+        if (!(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Current passphrase"),
                                 &error)) ||
             !(newpass = new_secret(ctl_opt(&a, "new-passphrase-file"), "KILOVEND_NEW_PASSPHRASE",
                                    "New passphrase", &error)) ||
             !kv_keyfile_passwd(ctl.keys_path, pass, newpass, &error))
             goto fail;
-        ctl_out("Passphrase of %s changed\n", ctl.keys_path);
+        ctl_out(_("Passphrase of %s changed\n"), ctl.keys_path);
     } else if (strcmp(sub, "rotate") == 0) {
         /* Admin only: the station records the new version for new meters. */
         g_autoptr(KvStation) st = ctl_open(TRUE, FALSE, &error);
         guint v;
         char buf[8];
         if (!st || !kv_station_require(st, KV_ROLE_ADMIN, &error) ||
-            !(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", "Key file passphrase",
+            !(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Key file passphrase"),
                                 &error)) ||
             !(v = kv_keyfile_rotate(ctl.keys_path, pass, &error)))
             goto fail;
         g_snprintf(buf, sizeof buf, "%u", v);
         if (!kv_station_set_setting(st, "key_version", buf, &error))
             goto fail;
-        ctl_out("Key version %u is now current (new meters use it; the old versions stay in "
-                "the key file for existing meters)\n", v);
+        ctl_out(_("Key version %u is now current (new meters use it; the old versions stay in "
+                "the key file for existing meters)\n"), v);
         {
             g_autoptr(GArray) old = kv_meters_needing_key_change(st, v, &error);
             if (!old)
@@ -173,8 +173,8 @@ int ctl_cmd_key(int argc, char **argv)
                 return CTL_EXIT_OK;
             }
             if (old->len)
-                ctl_out("%u meter(s) still use older key versions; each needs a key-change card "
-                        "(kilovendctl card engineering --type key-change --meter N, admin):\n",
+                ctl_out(_("%u meter(s) still use older key versions; each needs a key-change card "
+                        "(kilovendctl card engineering --type key-change --meter N, admin):\n"),
                         old->len);
             for (guint i = 0; i < old->len; i++)
                 ctl_out("  %09u\n", g_array_index(old, guint32, i));
@@ -255,7 +255,7 @@ int ctl_cmd_user(int argc, char **argv)
         g_autoptr(char_secret) oldpw = NULL, pw = NULL;
         const KvUser *me = kv_station_user(st);
         if (g_strcmp0(me->login, login) == 0 && me->role < KV_ROLE_ADMIN)
-            oldpw = ctl_secret(ctl.password_file, "KILOVEND_PASSWORD", "Current password", &error);
+            oldpw = ctl_secret(ctl.password_file, "KILOVEND_PASSWORD", _("Current password"), &error);
         if (!(pw = new_secret(ctl_opt(&a, "new-password-file"), "KILOVEND_NEW_PASSWORD",
                               "New password", &error)) ||
             !kv_user_set_password(st, login, oldpw, pw, &error))
@@ -264,7 +264,7 @@ int ctl_cmd_user(int argc, char **argv)
         ctl_args_clear(&a);
         return ctl_usage_error(_("user needs add, list, role, enable, disable, unlock or passwd"));
     }
-    ctl_out("user %s: %s done\n", login, sub);
+    ctl_out(_("user %s: %s done\n"), login, sub);
     if (ctl.json)
         printf("{\"ok\":true}\n");
     ctl_args_clear(&a);
@@ -392,7 +392,7 @@ int ctl_cmd_tariff(int argc, char **argv)
         t.n_blocks = blocks->len;
         if (!kv_tariff_add(st, &t, ctl_opt(&a, "name"), &error))
             goto fail;
-        ctl_out("Tariff %s added\n", code);
+        ctl_out(_("Tariff %s added\n"), code);
         if (ctl.json)
             printf("{\"ok\":true}\n");
     } else if (strcmp(sub, "show") == 0) {
@@ -401,14 +401,14 @@ int ctl_cmd_tariff(int argc, char **argv)
             goto fail;
         {
             g_autofree char *fixed = kv_station_format_money(st, t.fixed_monthly);
-            printf("tariff %s (id %" G_GINT64_FORMAT "): VAT %u.%02u %%, fixed %s, debt %u.%02u %%\n",
+            printf(_("tariff %s (id %" PRId64 "): VAT %u.%02u %%, fixed %s, debt %u.%02u %%\n"),
                    t.code, t.id, t.vat_bp / 100, t.vat_bp % 100, fixed, t.debt_bp / 100,
                    t.debt_bp % 100);
             for (guint i = 0; i < t.n_blocks; i++) {
                 g_autofree char *u = kv_energy_format(t.blocks[i].upto);
                 g_autofree char *p = kv_decimal_format(t.blocks[i].price_e4,
                                                        kv_station_settings(st)->minor_digits + 4);
-                printf("  block %u: up to %s kWh at %s per kWh\n", i + 1,
+                printf(_("  block %u: up to %s kWh at %s per kWh\n"), i + 1,
                        t.blocks[i].upto ? u : "(no limit)", p);
             }
         }
@@ -438,7 +438,7 @@ int ctl_cmd_backup(int argc, char **argv)
     if (!(st = ctl_open(TRUE, FALSE, &error)) ||
         !kv_station_backup(st, argv[1], print_progress, NULL, NULL, &error))
         return ctl_fail(error);
-    ctl_out("Backup written and checked: %s\n", argv[1]);
+    ctl_out(_("Backup written and checked: %s\n"), argv[1]);
     if (ctl.json)
         printf("{\"ok\":true}\n");
     return CTL_EXIT_OK;
@@ -453,7 +453,7 @@ int ctl_cmd_restore(int argc, char **argv)
      * write access to the database file, which only the admin has. */
     if (!kv_station_restore(ctl.db_path, argv[1], &error))
         return ctl_fail(error);
-    ctl_out("Restored %s from %s (the previous file is %s.before-restore)\n", ctl.db_path,
+    ctl_out(_("Restored %s from %s (the previous file is %s.before-restore)\n"), ctl.db_path,
             argv[1], ctl.db_path);
     if (ctl.json)
         printf("{\"ok\":true}\n");
@@ -466,7 +466,7 @@ int ctl_cmd_check(int argc, char **argv)
     g_autoptr(KvStation) st = kv_station_open(ctl.db_path, NULL, &error);
     if (!st || !kv_station_check(st, &error))
         return ctl_fail(error);
-    ctl_out("%s: integrity ok\n", ctl.db_path);
+    ctl_out(_("%s: integrity ok\n"), ctl.db_path);
     if (ctl.json)
         printf("{\"ok\":true}\n");
     return CTL_EXIT_OK;
@@ -500,8 +500,8 @@ int ctl_cmd_audit(int argc, char **argv)
         printf("]}\n");
     } else {
         for (guint i = 0; i < r->problems->len; i++)
-            printf("PROBLEM: %s\n", (char *)r->problems->pdata[i]);
-        printf("%s: %" G_GUINT64_FORMAT " audit rows, %" G_GUINT64_FORMAT " sales checked, head %s\n",
+            printf(_("PROBLEM: %s\n"), (char *)r->problems->pdata[i]);
+        printf(_("%s: %" PRIu64 " audit rows, %" PRIu64 " sales checked, head %s\n"),
                rc ? "AUDIT CHAIN BROKEN" : "audit chain ok", r->rows, r->sales_checked, r->head_hex);
     }
     return rc;

@@ -91,7 +91,7 @@ int ctl_usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    fprintf(stderr, "kilovendctl: %s (see kilovendctl --help)\n", msg);
+    fprintf(stderr, _("kilovendctl: %s (see kilovendctl --help)\n"), msg);
     return CTL_EXIT_USAGE;
 }
 
@@ -112,10 +112,10 @@ int ctl_fail(GError *error)
 {
     int code = ctl_exit_code(error);
     if (ctl.json) {
-        g_autofree char *m = ctl_json_escape(error ? error->message : "failed");
+        g_autofree char *m = ctl_json_escape(error ? error->message : _("failed"));
         printf("{\"ok\":false,\"exit\":%d,\"error\":\"%s\"}\n", code, m);
     }
-    fprintf(stderr, "kilovendctl: %s\n", error ? error->message : "failed");
+    fprintf(stderr, "kilovendctl: %s\n", error ? error->message : _("failed"));
     g_clear_error(&error);
     return code ? code : CTL_EXIT_FAILED;
 }
@@ -212,7 +212,7 @@ KvStation *ctl_open(gboolean login, gboolean keys, GError **error)
                         _("log in with --user LOGIN (or KILOVEND_USER)"));
             return NULL;
         }
-        pw = ctl_secret(ctl.password_file, "KILOVEND_PASSWORD", "Password", error);
+        pw = ctl_secret(ctl.password_file, "KILOVEND_PASSWORD", _("Password"), error);
         if (!pw)
             return NULL;
         ok = kv_station_login(st, ctl.user, pw, error);
@@ -224,7 +224,7 @@ KvStation *ctl_open(gboolean login, gboolean keys, GError **error)
         char *pass, *sup_pw = NULL;
         gboolean ok;
         if (ctl.supervisor) {
-            sup_pw = ctl_secret(NULL, "KILOVEND_SUPERVISOR_PASSWORD", "Supervisor's password",
+            sup_pw = ctl_secret(NULL, "KILOVEND_SUPERVISOR_PASSWORD", _("Supervisor's password"),
                                 error);
             if (!sup_pw)
                 return NULL;
@@ -234,7 +234,7 @@ KvStation *ctl_open(gboolean login, gboolean keys, GError **error)
                         "(password in KILOVEND_SUPERVISOR_PASSWORD or at the prompt)"));
             return NULL;
         }
-        pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", "Key file passphrase", error);
+        pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Key file passphrase"), error);
         if (!pass) {
             free_secret(sup_pw);
             return NULL;

@@ -29,7 +29,7 @@ static void print_shift(KvStation *st, const KvShift *s)
                s->closed_at ? "false" : "true", fl, ex, s->counted_cash >= 0 ? "\"" : "",
                s->counted_cash >= 0 ? co : "null", s->counted_cash >= 0 ? "\"" : "");
     else
-        ctl_out("shift %" G_GINT64_FORMAT " of %s: %s, float %s, expected cash %s%s%s\n", s->id,
+        ctl_out(_("shift %" PRId64 " of %s: %s, float %s, expected cash %s%s%s\n"), s->id,
                 s->cashier_login, s->closed_at ? "closed" : "open", fl, ex,
                 s->counted_cash >= 0 ? ", counted " : "", s->counted_cash >= 0 ? co : "");
 }

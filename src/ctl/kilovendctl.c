@@ -81,7 +81,10 @@ static const Command commands[] = {
 int main(int argc, char **argv)
 {
     int i;
+    /* Messages in the user's language: the core's domain is ours. */
     setlocale(LC_ALL, "");
+    kv_i18n_init();
+    textdomain(GETTEXT_PACKAGE);
     ctl.db_path = g_getenv("KILOVEND_DB") ? g_getenv("KILOVEND_DB") : "kilovend.db";
     ctl.keys_path = g_getenv("KILOVEND_KEYS") ? g_getenv("KILOVEND_KEYS") : "kilovend.keys";
     ctl.user = g_getenv("KILOVEND_USER");
