@@ -72,6 +72,15 @@ gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
     return kv_db_step_done(st, ins, _("audit log"), error);
 }
 
+gboolean kv_audit_commit(KvStation *st, const char *action, const char *object,
+                         const char *detail, GError **error)
+{
+    if (kv_audit_append(st, action, object, detail, error) && kv_db_commit(st, error))
+        return TRUE;
+    kv_db_rollback(st);
+    return FALSE;
+}
+
 void kv_audit_report_free(KvAuditReport *r)
 {
     if (!r)

@@ -195,37 +195,40 @@ static gboolean set_state(KvStation *st, gint64 id, const char *from, const char
     return TRUE;
 }
 
+/* One UPDATE with two integer parameters, run to its end. */
+static gboolean update2(KvStation *st, const char *sql, gint64 p1, gint64 p2, const char *what,
+                        GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, sql, error);
+
+    if (!s)
+        return FALSE;
+    sqlite3_bind_int64(s, 1, p1);
+    sqlite3_bind_int64(s, 2, p2);
+    return kv_db_step_done(st, s, what, error);
+}
+
+/* The customer of x has debt recovered by it. */
+static gboolean has_debt_recovered(const KvSale *x)
+{
+    return x->breakdown.debt_recovered && x->customer_id;
+}
+
 /* pending|written -> completed: the meter's cumulative sold and the
  * customer's debt follow. */
 static gboolean complete_sale(KvStation *st, const KvSale *x, GError **error)
 {
-    g_autoptr(KvStmt) m = NULL;
     if (!kv_db_begin(st, error))
         return FALSE;
-    if (!set_state(st, x->id, kv_sale_state_name(x->state), "completed", NULL, error))
-        goto fail;
-    m = kv_db_stmt(st, "UPDATE meters SET cumulative_sold = max(cumulative_sold, ?) "
-                       "WHERE number = ?", error);
-    if (!m)
-        goto fail;
-    sqlite3_bind_int64(m, 1, x->cumulative);
-    sqlite3_bind_int64(m, 2, x->meter_number);
-    if (!kv_db_step_done(st, m, _("recording the sale"), error))
-        goto fail;
-    if (x->breakdown.debt_recovered && x->customer_id) {
-        g_autoptr(KvStmt) d = kv_db_stmt(st, "UPDATE customers SET debt = max(0, debt - ?) "
-                                             "WHERE id = ?", error);
-        if (!d)
-            goto fail;
-        sqlite3_bind_int64(d, 1, x->breakdown.debt_recovered);
-        sqlite3_bind_int64(d, 2, x->customer_id);
-        if (!kv_db_step_done(st, d, _("recording the debt recovery"), error))
-            goto fail;
-    }
-    if (!audit_sale(st, x, "completed", NULL, error) || !kv_db_commit(st, error))
-        goto fail;
-    return TRUE;
-fail:
+    if (set_state(st, x->id, kv_sale_state_name(x->state), "completed", NULL, error) &&
+        update2(st, "UPDATE meters SET cumulative_sold = max(cumulative_sold, ?) WHERE number = ?",
+                x->cumulative, x->meter_number, _("recording the sale"), error) &&
+        (!has_debt_recovered(x) ||
+         update2(st, "UPDATE customers SET debt = max(0, debt - ?) WHERE id = ?",
+                 x->breakdown.debt_recovered, x->customer_id, _("recording the debt recovery"),
+                 error)) &&
+        audit_sale(st, x, "completed", NULL, error) && kv_db_commit(st, error))
+        return TRUE;
     kv_db_rollback(st);
     return FALSE;
 }
@@ -247,33 +250,18 @@ static gboolean fail_sale(KvStation *st, const KvSale *x, const char *reason, GE
  * cumulative and the recovered debt goes back on the customer. */
 static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
 {
-    g_autoptr(KvStmt) m = NULL;
     g_autofree char *extra = g_strdup_printf("cancel_seq=%u", x->cancel_seq);
+
     if (!kv_db_begin(st, error))
         return FALSE;
-    if (!set_state(st, x->id, "cancelling", "cancelled", NULL, error))
-        goto fail;
-    m = kv_db_stmt(st, "UPDATE meters SET cumulative_sold = ? WHERE number = ?", error);
-    if (!m)
-        goto fail;
-    sqlite3_bind_int64(m, 1, x->base_cumulative);
-    sqlite3_bind_int64(m, 2, x->meter_number);
-    if (!kv_db_step_done(st, m, _("recording the cancellation"), error))
-        goto fail;
-    if (x->breakdown.debt_recovered && x->customer_id) {
-        g_autoptr(KvStmt) d = kv_db_stmt(st, "UPDATE customers SET debt = debt + ? WHERE id = ?",
-                                         error);
-        if (!d)
-            goto fail;
-        sqlite3_bind_int64(d, 1, x->breakdown.debt_recovered);
-        sqlite3_bind_int64(d, 2, x->customer_id);
-        if (!kv_db_step_done(st, d, _("restoring the debt"), error))
-            goto fail;
-    }
-    if (!audit_sale(st, x, "cancelled", extra, error) || !kv_db_commit(st, error))
-        goto fail;
-    return TRUE;
-fail:
+    if (set_state(st, x->id, "cancelling", "cancelled", NULL, error) &&
+        update2(st, "UPDATE meters SET cumulative_sold = ? WHERE number = ?", x->base_cumulative,
+                x->meter_number, _("recording the cancellation"), error) &&
+        (!has_debt_recovered(x) ||
+         update2(st, "UPDATE customers SET debt = debt + ? WHERE id = ?",
+                 x->breakdown.debt_recovered, x->customer_id, _("restoring the debt"), error)) &&
+        audit_sale(st, x, "cancelled", extra, error) && kv_db_commit(st, error))
+        return TRUE;
     kv_db_rollback(st);
     return FALSE;
 }

@@ -88,9 +88,7 @@ gint64 kv_shift_open(KvStation *st, gint64 opening_float, GError **error)
     id = sqlite3_last_insert_rowid(st->db);
     obj = g_strdup_printf("shift:%" G_GINT64_FORMAT, id);
     detail = g_strdup_printf("float=%" G_GINT64_FORMAT, opening_float);
-    if (!kv_audit_append(st, "shift.open", obj, detail, error) || !kv_db_commit(st, error))
-        goto fail;
-    return id;
+    return kv_audit_commit(st, "shift.open", obj, detail, error) ? id : 0;
 fail:
     kv_db_rollback(st);
     return 0;
@@ -147,10 +145,10 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
     obj = g_strdup_printf("shift:%" G_GINT64_FORMAT, id);
     detail = g_strdup_printf("expected=%" G_GINT64_FORMAT " counted=%" G_GINT64_FORMAT, expected,
                              counted_cash);
-    if (!kv_db_step_done(st, s, _("closing the shift"), error) ||
-        !kv_audit_append(st, "shift.close", obj, detail, error) || !kv_db_commit(st, error))
+    if (!kv_db_step_done(st, s, _("closing the shift"), error))
         goto fail;
-    return kv_shift_get(st, id, error);
+    return kv_audit_commit(st, "shift.close", obj, detail, error) ? kv_shift_get(st, id, error)
+                                                                   : NULL;
 fail:
     kv_db_rollback(st);
     return NULL;
