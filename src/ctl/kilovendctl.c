@@ -8,7 +8,7 @@
 
 #include "ctl.h"
 
-static const char usage_text[] =
+static const char *const usage_text = N_(
     "Usage: kilovendctl [GLOBAL OPTIONS] COMMAND [ARGS]\n"
     "\n"
     "Global options:\n"
@@ -61,7 +61,7 @@ static const char usage_text[] =
     "exists, 6 wrong password, 7 role not allowed, 8 wrong passphrase, 9 keys, 10 meter\n"
     "would refuse, 11 unsettled sale, 12 database locked, 13 database I/O or disk full,\n"
     "14 database damaged, 15 database newer, 16 card, 17 audit chain broken,\n"
-    "18 cancelled, 19 not allowed now.  See kilovendctl(1).\n";
+    "18 cancelled, 19 not allowed now.  See kilovendctl(1).\n");
 
 typedef struct {
     const char *name;
@@ -93,7 +93,7 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         const char **target = NULL;
         if (strcmp(a, "--help") == 0) {
-            fputs(usage_text, stdout);
+            fputs(_(usage_text), stdout);
             return CTL_EXIT_OK;
         }
         if (strcmp(a, "--version") == 0) {
