@@ -66,6 +66,7 @@ static void test_french_reports(Fx *f, gconstpointer d)
     g_autofree char *text = NULL, *csv = NULL, *json = NULL;
 
     g_assert_no_error(e);
+    g_assert_nonnull(sale);
     day = kv_report_daily(f->st, kv_now(), &e);
     g_assert_no_error(e);
     text = kv_table_to_text(day);
