@@ -14,6 +14,7 @@
 #include "host_board.h"
 #include "kv_err.h"
 #include "kv_util.h"
+#include "supply.h"
 #include "vcard-store.h"
 
 /* The clock ticks ten times a real second. */
@@ -111,21 +112,6 @@ static void save_nv(KvMeterModel *self)
     self->nv_saved_at = self->board->nv_bytes_written;
     ram = g_build_filename(self->state_dir, "ram.bin", NULL);
     g_unlink(ram);
-}
-
-static const char *supply_name(const meter *m)
-{
-    if (!m->provisioned)
-        return "unprovisioned";
-    if (m->run.overpower_left)
-        return "over-power";
-    if (m->st.supply & METER_SUP_CUTOFF)
-        return "cut-off";
-    if (m->st.supply & METER_SUP_TRIPPED)
-        return "tripped";
-    if (m->st.supply & METER_SUP_RECLOSED)
-        return "reclosed";
-    return "normal";
 }
 
 /* Tells the log what changed since it last looked, then the views. */
