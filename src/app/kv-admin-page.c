@@ -250,35 +250,35 @@ static GtkWidget *tariff_row_new(KvAdminPage *self, const KvTariffCode *c)
     return row;
 }
 
-/* The actions of a user: a menu, so the row stays readable. */
+/* The actions of a user: a menu, so the row stays readable.  Only what
+ * applies is offered: nobody disables their own account. */
 static GtkWidget *user_menu_new(KvAdminPage *self, const KvUser *u)
 {
     g_autoptr(GMenu) menu = g_menu_new();
     GtkWidget *button = gtk_menu_button_new();
     g_autofree char *label = g_strdup_printf(_("Actions for %s"), u->login);
-    const char *me = kv_session_get_user_name(self->session);
+    gboolean self_row = g_strcmp0(u->login, kv_session_get_user_name(self->session)) == 0;
+    const struct {
+        const char *label;
+        const char *action;
+        gboolean shown;
+    } items[] = {
+        {_("Change _Role…"), "admin.user-role", TRUE},
+        {_("_Disable"), "admin.user-disable", u->active && !self_row},
+        {_("_Enable"), "admin.user-enable", !u->active},
+        {_("_Unlock"), "admin.user-unlock", u->locked_until > kv_now()},
+        {_("Reset _Password…"), "admin.user-password", TRUE},
+    };
 
-    {
-        struct {
-            const char *label;
-            const char *action;
-            gboolean shown;
-        } items[] = {
-            {_("Change _Role…"), "admin.user-role", TRUE},
-            {_("_Disable"), "admin.user-disable", u->active && g_strcmp0(u->login, me) != 0},
-            {_("_Enable"), "admin.user-enable", !u->active},
-            {_("_Unlock"), "admin.user-unlock", u->locked_until > kv_now()},
-            {_("Reset _Password…"), "admin.user-password", TRUE},
-        };
-        for (guint i = 0; i < G_N_ELEMENTS(items); i++) {
-            g_autoptr(GMenuItem) item = NULL;
-            if (!items[i].shown)
-                continue;
-            item = g_menu_item_new(items[i].label, NULL);
-            g_menu_item_set_action_and_target_value(item, items[i].action,
-                                                    g_variant_new_string(u->login));
-            g_menu_append_item(menu, item);
-        }
+    for (guint i = 0; i < G_N_ELEMENTS(items); i++) {
+        g_autoptr(GMenuItem) item = NULL;
+
+        if (!items[i].shown)
+            continue;
+        item = g_menu_item_new(items[i].label, NULL);
+        g_menu_item_set_action_and_target_value(item, items[i].action,
+                                                g_variant_new_string(u->login));
+        g_menu_append_item(menu, item);
     }
     gtk_menu_button_set_menu_model(GTK_MENU_BUTTON(button), G_MENU_MODEL(menu));
     gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(button), "view-more-symbolic");
@@ -590,7 +590,8 @@ static gpointer add_tariff_in_worker(KvSession *session, KvStation *st, gpointer
 {
     NewTariff *t = data;
 
-    if (!kv_tariff_validate(&t->tariff, error) || kv_tariff_add(st, &t->tariff, t->name, error) <= 0)
+    if (!kv_tariff_validate(&t->tariff, error) ||
+        kv_tariff_add(st, &t->tariff, t->name, error) <= 0)
         return NULL;
     return g_strdup_printf(_("Tariff %s: the new version is in force."), t->tariff.code);
 }

@@ -372,10 +372,11 @@ static gboolean list_tariffs(KvStation *st, GError **error)
         printf("[");
     for (guint i = 0; i < codes->len; i++) {
         KvTariffCode *c = g_ptr_array_index(codes, i);
+        g_autofree char *code = ctl_json_escape(c->code);
         if (!ctl.json)
             printf("%s%s\n", i ? "\n" : "", c->code);
         else
-            printf("%s{\"code\":\"%s\",\"versions\":[", i ? "," : "", c->code);
+            printf("%s{\"code\":\"%s\",\"versions\":[", i ? "," : "", code);
         for (guint j = 0; j < c->versions->len; j++) {
             KvTariffVersion *v = g_ptr_array_index(c->versions, j);
             g_autofree char *name = ctl_json_escape(v->name);
