@@ -11,7 +11,6 @@ G_BEGIN_DECLS
 typedef struct {
     KvTariff tariff;  /* with its blocks */
     char *name;
-    gint64 created_at;
 } KvTariffVersion;
 
 typedef struct {
