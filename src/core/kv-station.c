@@ -584,6 +584,14 @@ static gboolean user_update(KvStation *st, const char *login, const char *sql,
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no user '%s'"), login);
         goto fail;
     }
+    /* Checked after the change, in its transaction: without an active
+     * admin nobody could manage users, tariffs or keys any more. */
+    if ((g_str_equal(action, "user.role") || g_str_equal(action, "user.disable")) &&
+        kv_db_int(st, "SELECT count(*) FROM users WHERE role = 'admin' AND active = 1", 0) == 0) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
+                    "'%s' is the last active admin: make another user an admin first", login);
+        goto fail;
+    }
     if (!kv_audit_append(st, action, obj, detail, error))
         goto fail;
     return kv_db_commit(st, error);
@@ -592,10 +600,22 @@ fail:
     return FALSE;
 }
 
+/* An admin does not take their own rights away: another admin must. */
+static gboolean not_self(KvStation *st, const char *login, const char *what, GError **error)
+{
+    if (g_strcmp0(st->user->login, login) != 0)
+        return TRUE;
+    g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
+                "you cannot %s your own account: another admin must do it", what);
+    return FALSE;
+}
+
 gboolean kv_user_set_role(KvStation *st, const char *login, KvRole role, GError **error)
 {
     g_autofree char *detail = g_strdup_printf("role=%s", kv_role_name(role));
     if (!kv_station_require(st, KV_ROLE_ADMIN, error))
+        return FALSE;
+    if (role != KV_ROLE_ADMIN && !not_self(st, login, "demote", error))
         return FALSE;
     if (role == KV_ROLE_NONE) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
@@ -608,7 +628,8 @@ gboolean kv_user_set_role(KvStation *st, const char *login, KvRole role, GError 
 
 gboolean kv_user_set_active(KvStation *st, const char *login, gboolean active, GError **error)
 {
-    if (!kv_station_require(st, KV_ROLE_ADMIN, error))
+    if (!kv_station_require(st, KV_ROLE_ADMIN, error) ||
+        (!active && !not_self(st, login, "disable", error)))
         return FALSE;
     return user_update(st, login, "UPDATE users SET active = ? WHERE login = ?", NULL,
                        active ? 1 : 0, active ? "user.enable" : "user.disable", "", error);

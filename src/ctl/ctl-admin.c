@@ -43,6 +43,18 @@ static char *new_secret(const char *file, const char *env, const char *what, GEr
     return a;
 }
 
+/* The end of a command that parsed arguments: {"ok":true} in JSON on
+ * success, the error's message and exit code otherwise. */
+static int finish(CtlArgs *a, GError *error)
+{
+    ctl_args_clear(a);
+    if (error)
+        return ctl_fail(error);
+    if (ctl.json)
+        printf("{\"ok\":true}\n");
+    return CTL_EXIT_OK;
+}
+
 int ctl_cmd_init(int argc, char **argv)
 {
     static const char *const allowed[] = { "utility-name", "utility-code", "currency",
@@ -183,13 +195,8 @@ int ctl_cmd_key(int argc, char **argv)
         ctl_args_clear(&a);
         return ctl_usage_error(_("key needs generate, import, passwd or rotate"));
     }
-    if (ctl.json)
-        printf("{\"ok\":true}\n");
-    ctl_args_clear(&a);
-    return CTL_EXIT_OK;
 fail:
-    ctl_args_clear(&a);
-    return ctl_fail(error);
+    return finish(&a, error);
 }
 
 int ctl_cmd_user(int argc, char **argv)
@@ -265,13 +272,8 @@ int ctl_cmd_user(int argc, char **argv)
         return ctl_usage_error(_("user needs add, list, role, enable, disable, unlock or passwd"));
     }
     ctl_out(_("user %s: %s done\n"), login, sub);
-    if (ctl.json)
-        printf("{\"ok\":true}\n");
-    ctl_args_clear(&a);
-    return CTL_EXIT_OK;
 fail:
-    ctl_args_clear(&a);
-    return ctl_fail(error);
+    return finish(&a, error);
 }
 
 int ctl_cmd_setting(int argc, char **argv)
@@ -335,6 +337,78 @@ static gboolean parse_date(const char *text, gint64 *out, GError **error)
     return TRUE;
 }
 
+/* One tariff version: its header line (after `lead`) and its blocks. */
+static void print_tariff(KvStation *st, const char *lead, const KvTariff *t)
+{
+    g_autofree char *fixed = kv_station_format_money(st, t->fixed_monthly);
+    g_autoptr(GDateTime) from = g_date_time_new_from_unix_local(t->effective_from);
+    g_autofree char *day = g_date_time_format(from, "%Y-%m-%d %H:%M");
+
+    printf(_("%stariff %s (id %" PRId64 ") from %s: VAT %u.%02u %%, fixed %s, debt "
+           "%u.%02u %%\n"), lead, t->code, t->id, day, t->vat_bp / 100, t->vat_bp % 100, fixed,
+           t->debt_bp / 100, t->debt_bp % 100);
+    for (guint i = 0; i < t->n_blocks; i++) {
+        g_autofree char *u = kv_energy_format(t->blocks[i].upto);
+        g_autofree char *p = kv_decimal_format(t->blocks[i].price_e4,
+                                               kv_station_settings(st)->minor_digits + 4);
+        if (t->blocks[i].upto)
+            printf(_("%*s  block %u: up to %s kWh at %s per kWh\n"), (int)strlen(lead), "", i + 1,
+                   u, p);
+        else
+            printf(_("%*s  block %u: no upper bound, at %s per kWh\n"), (int)strlen(lead), "",
+                   i + 1, p);
+    }
+}
+
+/* Every code with its versions, newest first; the one in force marked. */
+static gboolean list_tariffs(KvStation *st, GError **error)
+{
+    g_autoptr(GPtrArray) codes = kv_tariff_list(st, kv_now(), error);
+    guint digits = kv_station_settings(st)->minor_digits;
+
+    if (!codes)
+        return FALSE;
+    if (ctl.json)
+        printf("[");
+    for (guint i = 0; i < codes->len; i++) {
+        KvTariffCode *c = g_ptr_array_index(codes, i);
+        g_autofree char *code = ctl_json_escape(c->code);
+        if (!ctl.json)
+            printf("%s%s\n", i ? "\n" : "", c->code);
+        else
+            printf("%s{\"code\":\"%s\",\"versions\":[", i ? "," : "", code);
+        for (guint j = 0; j < c->versions->len; j++) {
+            KvTariffVersion *v = g_ptr_array_index(c->versions, j);
+            g_autofree char *name = ctl_json_escape(v->name);
+            g_autofree char *fixed = kv_decimal_format(v->tariff.fixed_monthly, digits);
+            if (!ctl.json) {
+                print_tariff(st, (gint)j == c->in_force ? "* " : "  ", &v->tariff);
+                continue;
+            }
+            printf("%s{\"id\":%" G_GINT64_FORMAT ",\"name\":\"%s\",\"effective_from\":%"
+                   G_GINT64_FORMAT ",\"in_force\":%s,\"vat_bp\":%u,\"fixed_monthly\":\"%s\","
+                   "\"debt_bp\":%u,\"blocks\":[", j ? "," : "", v->tariff.id, name,
+                   v->tariff.effective_from, (gint)j == c->in_force ? "true" : "false",
+                   v->tariff.vat_bp, fixed, v->tariff.debt_bp);
+            for (guint b = 0; b < v->tariff.n_blocks; b++) {
+                g_autofree char *upto = kv_energy_format(v->tariff.blocks[b].upto);
+                g_autofree char *price = kv_decimal_format(v->tariff.blocks[b].price_e4,
+                                                           digits + 4);
+                printf("%s{\"upto_kwh\":%s%s%s,\"price\":\"%s\"}", b ? "," : "",
+                       v->tariff.blocks[b].upto ? "\"" : "",
+                       v->tariff.blocks[b].upto ? upto : "null",
+                       v->tariff.blocks[b].upto ? "\"" : "", price);
+            }
+            printf("]}");
+        }
+        if (ctl.json)
+            printf("]}");
+    }
+    if (ctl.json)
+        printf("]\n");
+    return TRUE;
+}
+
 int ctl_cmd_tariff(int argc, char **argv)
 {
     const char *sub = argc > 1 ? argv[1] : "";
@@ -342,7 +416,7 @@ int ctl_cmd_tariff(int argc, char **argv)
     g_autoptr(KvStation) st = NULL;
     KvTariff t = { 0 };
     CtlArgs a = { 0 };
-    const char *code;
+    const char *code = NULL;
 
     /* --block may repeat: collect them before the generic parser. */
     g_autoptr(GPtrArray) blocks = g_ptr_array_new();
@@ -354,7 +428,7 @@ int ctl_cmd_tariff(int argc, char **argv)
             g_ptr_array_add(rest, argv[i]);
     }
     ARGS_OR_USAGE(a, (int)rest->len, (char **)rest->pdata, NULL);
-    if (!(code = ctl_need(&a, "code"))) {
+    if (strcmp(sub, "list") != 0 && !(code = ctl_need(&a, "code"))) {
         ctl_args_clear(&a);
         return CTL_EXIT_USAGE;
     }
@@ -393,34 +467,24 @@ int ctl_cmd_tariff(int argc, char **argv)
         if (!kv_tariff_add(st, &t, ctl_opt(&a, "name"), &error))
             goto fail;
         ctl_out(_("Tariff %s added\n"), code);
-        if (ctl.json)
-            printf("{\"ok\":true}\n");
     } else if (strcmp(sub, "show") == 0) {
         if (!kv_station_require(st, KV_ROLE_CASHIER, &error) ||
             !kv_tariff_get_effective(st, code, kv_now(), &t, &error))
             goto fail;
-        {
-            g_autofree char *fixed = kv_station_format_money(st, t.fixed_monthly);
-            printf(_("tariff %s (id %" PRId64 "): VAT %u.%02u %%, fixed %s, debt %u.%02u %%\n"),
-                   t.code, t.id, t.vat_bp / 100, t.vat_bp % 100, fixed, t.debt_bp / 100,
-                   t.debt_bp % 100);
-            for (guint i = 0; i < t.n_blocks; i++) {
-                g_autofree char *u = kv_energy_format(t.blocks[i].upto);
-                g_autofree char *p = kv_decimal_format(t.blocks[i].price_e4,
-                                                       kv_station_settings(st)->minor_digits + 4);
-                printf(_("  block %u: up to %s kWh at %s per kWh\n"), i + 1,
-                       t.blocks[i].upto ? u : "(no limit)", p);
-            }
-        }
+        print_tariff(st, "", &t);
+        ctl_args_clear(&a);
+        return CTL_EXIT_OK;
+    } else if (strcmp(sub, "list") == 0) {
+        if (!list_tariffs(st, &error))
+            goto fail;
+        ctl_args_clear(&a);
+        return CTL_EXIT_OK;
     } else {
         ctl_args_clear(&a);
-        return ctl_usage_error(_("tariff needs add or show"));
+        return ctl_usage_error(_("tariff needs add, show or list"));
     }
-    ctl_args_clear(&a);
-    return CTL_EXIT_OK;
 fail:
-    ctl_args_clear(&a);
-    return ctl_fail(error);
+    return finish(&a, error);
 }
 
 static void print_progress(guint64 done, guint64 total, const char *what, gpointer data)

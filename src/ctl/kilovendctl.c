@@ -33,7 +33,7 @@ static const char *const usage_text = N_(
     "       | passwd LOGIN                        (new password: KILOVEND_NEW_PASSWORD)\n"
     "  setting show | set KEY VALUE\n"
     "  tariff add --code C --block [UPTO_KWH:]PRICE... [--vat PCT] [--fixed MONEY]\n"
-    "       [--debt PCT] [--from YYYY-MM-DD] | show --code C\n"
+    "       [--debt PCT] [--from YYYY-MM-DD] | show --code C | list\n"
     "  customer add --account A --name N [--address T] [--phone T] [--debt MONEY]\n"
     "       | edit --account A [...] | debt --account A --add MONEY --reason T\n"
     "       | import FILE.csv\n"
