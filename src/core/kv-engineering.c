@@ -353,7 +353,7 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
                     status ? _("engineering card %u is %s: use a blank card")
                            : _("engineering card %u is not registered at this office%s: use a "
-                             "blank card"), id->card_serial, status ? status : "");
+                             "blank card"), id->card_serial, status ? C_("card status", status) : "");
         return NULL;
     }
     c->serial = id->card_serial;

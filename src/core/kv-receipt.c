@@ -65,7 +65,8 @@ GPtrArray *kv_receipt_lines(KvStation *st, gint64 sale_id, gboolean reprint, GEr
     else if (x->state == KV_SALE_FAILED)
         LINE("%s", C_("receipt", "*** FAILED - NOTHING DUE ***"));
     else if (x->state != KV_SALE_COMPLETED)
-        LINE(C_("receipt", "*** NOT SETTLED (%s) ***"), kv_sale_state_name(x->state));
+        LINE(C_("receipt", "*** NOT SETTLED (%s) ***"),
+             C_("sale state", kv_sale_state_name(x->state)));
     FIELD(C_("receipt", "Receipt no."), "%" G_GINT64_FORMAT, x->id);
     FIELD(C_("receipt", "Date"), "%s", time_text);
     FIELD(C_("receipt", "Office"), "%u", x->office);

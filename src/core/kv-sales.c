@@ -189,7 +189,7 @@ static gboolean set_state(KvStation *st, gint64 id, const char *from, const char
         return FALSE;
     if (sqlite3_changes(st->db) != 1) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    _("sale %" PRId64 " is no longer %s"), id, from);
+                    _("sale %" PRId64 " is no longer %s"), id, C_("sale state", from));
         return FALSE;
     }
     return TRUE;
@@ -426,7 +426,8 @@ static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
     }
     if (g_strcmp0(m->status, "active") != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    _("meter %09u is %s: no sales to it"), m->number, m->status);
+                    _("meter %09u is %s: no sales to it"), m->number,
+                    C_("meter status", m->status));
         return NULL;
     }
     if (!kv_tariff_get_effective(st, m->tariff_code, now, &t, error))
@@ -694,7 +695,7 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
                     status ? _("card %u is %s: no sales on it (issue a replacement card)")
                            : _("card %u is not registered at this office%s"),
-                    view.id.card_serial, status ? status : "");
+                    view.id.card_serial, status ? C_("card status", status) : "");
         goto fail;
     }
     if (view.readback_err == KV_OK &&
@@ -801,7 +802,7 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
     if (x->state != KV_SALE_COMPLETED) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     _("sale %" PRId64 " is %s: only a completed sale can be cancelled"),
-                    sale_id, kv_sale_state_name(x->state));
+                    sale_id, C_("sale state", kv_sale_state_name(x->state)));
         return NULL;
     }
     if (st->user->role < KV_ROLE_SUPERVISOR) {

@@ -425,7 +425,7 @@ gboolean kv_station_require(KvStation *st, KvRole role, GError **error)
     if (st->user->role < role) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
                     _("user '%s' is a %s; this needs a %s or above"), st->user->login,
-                    kv_role_name(st->user->role), kv_role_name(role));
+                    C_("role", kv_role_name(st->user->role)), C_("role", kv_role_name(role)));
         return FALSE;
     }
     return TRUE;
@@ -702,7 +702,7 @@ gboolean kv_station_unlock_keys(KvStation *st, const char *passphrase, const cha
         if (sup->role < KV_ROLE_SUPERVISOR) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
                         _("unlocking the keys needs a supervisor; '%s' is a %s"), sup_login,
-                        kv_role_name(sup->role));
+                        C_("role", kv_role_name(sup->role)));
             return FALSE;
         }
     } else if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error)) {

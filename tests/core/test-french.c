@@ -1,8 +1,8 @@
 /* test-french.c - the core speaks the station's language: under a French
  * locale, with the build tree's compiled catalogue (KILOVEND_LOCALEDIR), a
  * sale above the hoarding limit is refused in French, the receipt and the
- * reports are French, and the reports' machine keys (CSV, JSON) stay the
- * same.  A program whose own text domain is another one (the core's is
+ * reports are French, a stored word (a role) is named in French, and the
+ * reports' machine keys (CSV, JSON) stay the same.  A program whose own text domain is another one (the core's is
  * bound by the core itself). */
 #include <locale.h>
 #include <string.h>
@@ -79,6 +79,14 @@ static void test_french_reports(Fx *f, gconstpointer d)
     json = kv_table_to_json(day);
     g_assert_true(has(json, "\"amount taken\":\"125.50\""));
     g_assert_true(has(json, "\"amount\":\"125.50\""));
+    /* A role, stored in English, is named in French. */
+    fx_add_user(f, "carol", KV_ROLE_CASHIER);
+    g_assert_true(kv_station_login(f->st, "carol", "carol-password", &e));
+    g_assert_no_error(e);
+    g_assert_null(kv_report_daily(f->st, kv_now(), &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
+    g_assert_cmpstr(e->message, ==,
+                    "l’utilisateur « carol » est caissier ; il faut être superviseur ou plus");
 }
 
 /* A French locale of our own: the machine may have none generated. */
