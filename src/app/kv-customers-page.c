@@ -333,7 +333,8 @@ static void show_history(KvCustomersPage *self, guint32 number)
     if (shown == 0)
         add_message_row(self->readings_list,
                         _("No readback yet: the meter writes one on the customer's card, and "
-                          "the station reads it when the card is next sold to."));
+                          "the station imports it when the card is next read at the "
+                          "counter."));
 
     shown = 0;
     if (self->detail->sales != NULL && g_strv_length(self->detail->sales->columns) >= SALE_NCOLS) {
