@@ -547,9 +547,10 @@ static void set_level(AdwEntryRow *row, guint32 centi_kwh)
 KvMeterDialog *kv_meter_dialog_new(GtkWindow *parent, KvSession *session, gint64 customer_id,
                                    const KvMeter *meter)
 {
-    KvMeterDialog *self = g_object_new(KV_TYPE_METER_DIALOG, "transient-for", parent, NULL);
+    KvMeterDialog *self;
 
     g_return_val_if_fail(KV_IS_SESSION(session), NULL);
+    self = g_object_new(KV_TYPE_METER_DIALOG, "transient-for", parent, NULL);
     self->session = g_object_ref(session);
     self->customer_id = customer_id;
     if (meter == NULL) {
