@@ -30,6 +30,7 @@ struct _KvMeterDialog {
     GCancellable *tariff_cancel;
     GCancellable *save_cancel;
     gboolean saving;
+    gboolean disposed;        /* closed while a save was on the worker */
 
     /* Template children */
     AdwWindowTitle *window_title;
@@ -164,6 +165,8 @@ static void on_number_owner_cb(GObject *source, GAsyncResult *result, gpointer u
     g_autoptr(GError) error = NULL;
     g_autofree char *owner = kv_session_run_finish(KV_SESSION(source), result, &error);
 
+    if (self->disposed)
+        return;
     if (owner == NULL) {
         if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             set_message(self->number_label, error->message, TRUE);
@@ -230,8 +233,11 @@ static void on_tariff_checked_cb(GObject *source, GAsyncResult *result, gpointer
     g_autoptr(KvMeterDialog) self = user_data;
     g_autoptr(GError) error = NULL;
     g_autofree char *problem = NULL;
+    gboolean ok = kv_session_run_finish(KV_SESSION(source), result, &error) != NULL;
 
-    if (kv_session_run_finish(KV_SESSION(source), result, &error) != NULL) {
+    if (self->disposed)
+        return;
+    if (ok) {
         mark_row(self->tariff_row, FALSE);
         gtk_label_set_label(self->tariff_label, "");
         return;
@@ -322,6 +328,12 @@ static void on_saved_cb(GObject *source, GAsyncResult *result, gpointer user_dat
     g_autoptr(GError) error = NULL;
     gpointer number = kv_session_run_finish(KV_SESSION(source), result, &error);
 
+    if (self->disposed) {
+        /* Closed meanwhile: the page still learns of a meter saved. */
+        if (number != NULL)
+            g_signal_emit(self, signals[SIGNAL_SAVED], 0, GPOINTER_TO_UINT(number));
+        return;
+    }
     set_saving(self, FALSE);
     if (number == NULL) {
         g_autofree char *text = NULL;
@@ -459,6 +471,7 @@ static void kv_meter_dialog_dispose(GObject *object)
 {
     KvMeterDialog *self = KV_METER_DIALOG(object);
 
+    self->disposed = TRUE;
     /* A save already on the worker still completes: the core commits or
      * not as a whole; the page reloads the customer either way. */
     g_cancellable_cancel(self->number_cancel);
