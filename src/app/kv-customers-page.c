@@ -10,7 +10,10 @@
 #include <glib/gi18n.h>
 
 #include "kv-customers-page.h"
+#include "kv-meter-dialog.h"
 #include "kv-widget-util.h"
+
+typedef struct _Detail Detail;
 
 struct _KvCustomersPage {
     GtkWidget parent_instance;
@@ -22,6 +25,8 @@ struct _KvCustomersPage {
     gint64 customer_id;       /* shown; 0 = a new customer being typed */
     gint64 customer_debt;
     gboolean editing;
+    Detail *detail;           /* the customer shown, as last loaded */
+    guint32 shown_meter;      /* whose history is shown; 0 = none */
 
     /* Template children */
     GtkSearchEntry *search_entry;
@@ -34,7 +39,10 @@ struct _KvCustomersPage {
     AdwEntryRow *account_row;
     GtkLabel *detail_error_label;
     GtkListBox *meters_list;
-    GtkListBox *history_list;
+    AdwPreferencesGroup *readings_group;
+    GtkListBox *readings_list;
+    AdwPreferencesGroup *sales_group;
+    GtkListBox *sales_list;
 };
 
 G_DEFINE_FINAL_TYPE(KvCustomersPage, kv_customers_page, GTK_TYPE_WIDGET)
@@ -117,19 +125,37 @@ static void on_search_changed_cb(GtkSearchEntry *entry, KvCustomersPage *self)
 
 /* ---- one customer -------------------------------------------------------------- */
 
+/* Columns of the core's tables used here (src/core/kv-reports.c). */
+enum { SALE_RECEIPT, SALE_TIME, SALE_METER, SALE_STATE, SALE_AMOUNT, SALE_ENERGY, SALE_DEBT,
+       SALE_CASHIER, SALE_NCOLS };
+enum { READ_TIME, READ_COUNTER, READ_TOTAL, READ_USED, READ_REMAINING, READ_LOADED,
+       READ_STATUS = 9, READ_ANOMALY, READ_NCOLS };
+
 typedef struct {
+    KvMeter *meter;
+    KvCardRecord *card; /* the newest user card, or NULL */
+    KvTable *readings;  /* kv_report_meter */
+} MeterInfo;
+
+struct _Detail {
     KvCustomer *customer;
-    GPtrArray *meters;   /* KvMeter */
-    KvTable *sales;      /* kv_report_customer */
-    GPtrArray *readings; /* KvTable per meter, kv_report_meter */
-} Detail;
+    GPtrArray *meters; /* MeterInfo */
+    KvTable *sales;    /* kv_report_customer */
+};
+
+static void meter_info_free(MeterInfo *info)
+{
+    g_clear_pointer(&info->meter, kv_meter_free);
+    g_clear_pointer(&info->card, kv_card_record_free);
+    g_clear_pointer(&info->readings, kv_table_free);
+    g_free(info);
+}
 
 static void detail_free(Detail *d)
 {
     g_clear_pointer(&d->customer, kv_customer_free);
     g_clear_pointer(&d->meters, g_ptr_array_unref);
     g_clear_pointer(&d->sales, kv_table_free);
-    g_clear_pointer(&d->readings, g_ptr_array_unref);
     g_free(d);
 }
 
@@ -137,56 +163,213 @@ static gpointer detail_in_worker(KvSession *session, KvStation *st, gpointer dat
                                  GCancellable *cancellable, GError **error)
 {
     gint64 id = *(gint64 *)data;
+    g_autoptr(GPtrArray) meters = NULL;
     Detail *d = g_new0(Detail, 1);
-    g_autoptr(GPtrArray) hits = NULL;
 
-    d->customer = kv_customer_get(st, id, error);
-    if (d->customer == NULL) {
-        detail_free(d);
-        return NULL;
-    }
-    d->meters = g_ptr_array_new_with_free_func((GDestroyNotify)kv_meter_free);
-    d->readings = g_ptr_array_new_with_free_func((GDestroyNotify)kv_table_free);
-    /* The customer's meters: the search by account lists each of them. */
-    hits = kv_registry_search(st, d->customer->account, 100, NULL);
-    for (guint i = 0; hits != NULL && i < hits->len; i++) {
-        KvSearchHit *h = g_ptr_array_index(hits, i);
-        KvMeter *m;
+    d->meters = g_ptr_array_new_with_free_func((GDestroyNotify)meter_info_free);
+    if ((d->customer = kv_customer_get(st, id, error)) == NULL ||
+        (meters = kv_meter_list_for_customer(st, id, error)) == NULL)
+        goto fail;
+    while (meters->len > 0) {
+        MeterInfo *info = g_new0(MeterInfo, 1);
+        g_autoptr(GPtrArray) cards = NULL;
 
-        if (h->customer_id != id || h->meter_number == 0)
-            continue;
-        m = kv_meter_get(st, h->meter_number, NULL);
-        if (m != NULL) {
-            KvTable *t = kv_report_meter(st, m->number, NULL);
-            g_ptr_array_add(d->meters, m);
-            if (t != NULL)
-                g_ptr_array_add(d->readings, t);
-        }
+        info->meter = g_ptr_array_steal_index(meters, 0);
+        g_ptr_array_add(d->meters, info);
+        if ((cards = kv_card_list_for_meter(st, info->meter->number, error)) == NULL ||
+            (info->readings = kv_report_meter(st, info->meter->number, error)) == NULL)
+            goto fail;
+        for (guint i = 0; i < cards->len && info->card == NULL; i++)
+            if (((KvCardRecord *)g_ptr_array_index(cards, i))->type == KV_CARD_USER)
+                info->card = g_ptr_array_steal_index(cards, i);
     }
-    d->sales = kv_report_customer(st, id, NULL);
+    if ((d->sales = kv_report_customer(st, id, error)) == NULL)
+        goto fail;
     return d;
+fail:
+    detail_free(d);
+    return NULL;
 }
 
-static void add_table_rows(GtkListBox *list, const KvTable *t, guint max_rows)
+static const MeterInfo *find_meter(KvCustomersPage *self, guint32 number)
 {
-    guint ncol = g_strv_length(t->columns);
+    for (guint i = 0; self->detail != NULL && i < self->detail->meters->len; i++) {
+        const MeterInfo *info = g_ptr_array_index(self->detail->meters, i);
 
-    for (guint r = 0; r < t->rows->len && r < max_rows; r++) {
-        char **cells = g_ptr_array_index(t->rows, r);
-        g_autoptr(GString) sub = g_string_new(NULL);
-        GtkWidget *row = adw_action_row_new();
-
-        /* Title: the first two cells; the rest as "column: value". */
-        for (guint c = 2; c < ncol; c++)
-            g_string_append_printf(sub, "%s%s: %s", c > 2 ? " · " : "", t->columns[c], cells[c]);
-        adw_preferences_row_set_use_markup(ADW_PREFERENCES_ROW(row), FALSE);
-        {
-            g_autofree char *title = g_strdup_printf("%s · %s", cells[0], ncol > 1 ? cells[1] : "");
-            adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
-        }
-        adw_action_row_set_subtitle(ADW_ACTION_ROW(row), sub->str);
-        gtk_list_box_append(list, row);
+        if (info->meter->number == number)
+            return info;
     }
+    return NULL;
+}
+
+/* Where the meter is, its tariff, phases, status and card, on one line. */
+static char *meter_summary(const MeterInfo *info)
+{
+    const KvMeter *m = info->meter;
+    g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func(g_free);
+
+    if (m->address != NULL && *m->address != '\0')
+        g_ptr_array_add(parts, g_strdup(m->address));
+    g_ptr_array_add(parts, g_strdup_printf(_("tariff %s"), m->tariff_code));
+    g_ptr_array_add(parts, g_strdup(m->phases == 1 ? _("single phase") : _("three phases")));
+    g_ptr_array_add(parts, g_strdup_printf(_("status: %s"), kv_session_status_label(m->status)));
+    if (info->card != NULL)
+        g_ptr_array_add(parts, g_strdup_printf(_("card No. %u: %s"), info->card->serial,
+                                               kv_session_status_label(info->card->status)));
+    else
+        g_ptr_array_add(parts, g_strdup(_("no card issued")));
+    g_ptr_array_add(parts, NULL);
+    return g_strjoinv(" · ", (char **)parts->pdata);
+}
+
+static GtkWidget *meter_row_new(const MeterInfo *info)
+{
+    GtkWidget *row = adw_action_row_new();
+    GtkWidget *edit = gtk_button_new_from_icon_name("document-edit-symbolic");
+    g_autofree char *title = g_strdup_printf(_("Meter %09u"), info->meter->number);
+    g_autofree char *edit_label = g_strdup_printf(_("Edit meter %09u"), info->meter->number);
+    g_autofree char *summary = meter_summary(info);
+
+    adw_preferences_row_set_use_markup(ADW_PREFERENCES_ROW(row), FALSE);
+    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
+    adw_action_row_set_subtitle(ADW_ACTION_ROW(row), summary);
+    gtk_list_box_row_set_activatable(GTK_LIST_BOX_ROW(row), TRUE);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(row), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
+    g_object_set_data(G_OBJECT(row), "kv-meter", GUINT_TO_POINTER(info->meter->number));
+
+    gtk_widget_set_valign(edit, GTK_ALIGN_CENTER);
+    gtk_widget_add_css_class(edit, "flat");
+    gtk_widget_set_tooltip_text(edit, _("Edit meter"));
+    gtk_accessible_update_property(GTK_ACCESSIBLE(edit), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   edit_label, -1);
+    gtk_actionable_set_action_name(GTK_ACTIONABLE(edit), "customers.edit-meter");
+    gtk_actionable_set_action_target_value(GTK_ACTIONABLE(edit),
+                                           g_variant_new_uint32(info->meter->number));
+    adw_action_row_add_suffix(ADW_ACTION_ROW(row), edit);
+    return row;
+}
+
+static void add_message_row(GtkListBox *list, const char *text)
+{
+    GtkWidget *row = kv_value_row_new(text, NULL, "");
+
+    gtk_list_box_row_set_activatable(GTK_LIST_BOX_ROW(row), FALSE);
+    gtk_list_box_row_set_selectable(GTK_LIST_BOX_ROW(row), FALSE);
+    gtk_list_box_append(list, row);
+}
+
+static GtkWidget *history_row_new(const char *title, const char *subtitle)
+{
+    GtkWidget *row = adw_action_row_new();
+
+    adw_preferences_row_set_use_markup(ADW_PREFERENCES_ROW(row), FALSE);
+    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
+    adw_action_row_set_subtitle(ADW_ACTION_ROW(row), subtitle);
+    return row;
+}
+
+static const char *sale_state_label(const char *state)
+{
+    static const struct {
+        const char *state;
+        const char *label;
+    } labels[] = {
+        {"pending", N_("pending")},       {"written", N_("written, not yet checked")},
+        {"completed", N_("completed")},   {"failed", N_("failed, nothing due")},
+        {"cancelling", N_("cancelling")}, {"cancelled", N_("cancelled")},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(labels); i++)
+        if (g_strcmp0(labels[i].state, state) == 0)
+            return _(labels[i].label);
+    return state;
+}
+
+/* The history of one meter (0: the customer has none): its readbacks and
+ * the customer's sales to it, newest first. */
+static void show_history(KvCustomersPage *self, guint32 number)
+{
+    const MeterInfo *info = find_meter(self, number);
+    g_autofree char *meter = g_strdup_printf("%09u", number);
+    guint shown = 0;
+
+    self->shown_meter = info != NULL ? number : 0;
+    kv_list_box_remove_all(self->readings_list);
+    kv_list_box_remove_all(self->sales_list);
+    if (info == NULL) {
+        adw_preferences_group_set_title(self->readings_group, _("Readbacks"));
+        adw_preferences_group_set_title(self->sales_group, _("Sales"));
+        add_message_row(self->readings_list, _("No meter chosen"));
+        add_message_row(self->sales_list, _("No meter chosen"));
+        return;
+    }
+    {
+        g_autofree char *readings = g_strdup_printf(_("Readbacks of Meter %09u"), number);
+        g_autofree char *sales = g_strdup_printf(_("Sales to Meter %09u"), number);
+
+        adw_preferences_group_set_title(self->readings_group, readings);
+        adw_preferences_group_set_title(self->sales_group, sales);
+    }
+
+    /* kv_report_meter lists the readbacks oldest first. */
+    if (info->readings != NULL && g_strv_length(info->readings->columns) >= READ_NCOLS) {
+        for (guint r = info->readings->rows->len; r > 0 && shown < 50; r--, shown++) {
+            char **cells = g_ptr_array_index(info->readings->rows, r - 1);
+            guint8 status = (guint8)g_ascii_strtoull(cells[READ_STATUS], NULL, 16);
+            g_autofree char *state = kv_session_format_meter_state(status);
+            g_autofree char *title = g_strdup_printf(_("Readback %s · %s"), cells[READ_COUNTER],
+                                                     cells[READ_TIME]);
+            g_autoptr(GString) sub = g_string_new(NULL);
+
+            g_string_printf(sub, _("%s kWh left · %s kWh used in all · %s"),
+                            cells[READ_REMAINING], cells[READ_TOTAL], state);
+            if (*cells[READ_ANOMALY] != '\0') {
+                g_string_append(sub, " · ");
+                g_string_append_printf(sub, _("ANOMALY: %s"), cells[READ_ANOMALY]);
+            }
+            gtk_list_box_append(self->readings_list, history_row_new(title, sub->str));
+        }
+    }
+    if (shown == 0)
+        add_message_row(self->readings_list,
+                        _("No readback yet: the meter writes one on the customer's card, and "
+                          "the station imports it when the card is next read at the "
+                          "counter."));
+
+    shown = 0;
+    if (self->detail->sales != NULL && g_strv_length(self->detail->sales->columns) >= SALE_NCOLS) {
+        for (guint r = 0; r < self->detail->sales->rows->len && shown < 50; r++) {
+            char **cells = g_ptr_array_index(self->detail->sales->rows, r);
+            g_autofree char *title = NULL, *sub = NULL;
+
+            if (g_strcmp0(cells[SALE_METER], meter) != 0)
+                continue;
+            title = g_strdup_printf(_("Receipt %s · %s"), cells[SALE_RECEIPT], cells[SALE_TIME]);
+            sub = g_strdup_printf(_("%s · %s · %s kWh · debt recovered %s · cashier %s"),
+                                  sale_state_label(cells[SALE_STATE]), cells[SALE_AMOUNT],
+                                  cells[SALE_ENERGY], cells[SALE_DEBT], cells[SALE_CASHIER]);
+            gtk_list_box_append(self->sales_list, history_row_new(title, sub));
+            shown++;
+        }
+    }
+    if (shown == 0)
+        add_message_row(self->sales_list, _("No sale to this meter yet"));
+}
+
+static void on_meter_selected_cb(GtkListBox *box, GtkListBoxRow *row, KvCustomersPage *self)
+{
+    if (row != NULL && g_object_get_data(G_OBJECT(row), "kv-meter") != NULL)
+        show_history(self, GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(row), "kv-meter")));
+}
+
+static void update_meter_actions(KvCustomersPage *self)
+{
+    gboolean may = self->session != NULL && kv_session_get_role(self->session) >= KV_ROLE_SUPERVISOR;
+
+    /* The core refuses the others anyway (kv_meter_add, kv_meter_update). */
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "customers.add-meter",
+                                  may && self->editing && self->customer_id > 0);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "customers.edit-meter", may);
 }
 
 static void on_detail_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -194,6 +377,8 @@ static void on_detail_done_cb(GObject *source, GAsyncResult *result, gpointer us
     g_autoptr(KvCustomersPage) self = user_data;
     g_autoptr(GError) error = NULL;
     Detail *d = kv_session_run_finish(KV_SESSION(source), result, &error);
+    guint32 keep;
+    GtkListBoxRow *select = NULL;
 
     if (d == NULL) {
         if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
@@ -202,6 +387,12 @@ static void on_detail_done_cb(GObject *source, GAsyncResult *result, gpointer us
         }
         return;
     }
+    /* The meter shown stays shown when its customer is reloaded. */
+    keep = self->detail != NULL && self->detail->customer->id == d->customer->id
+               ? self->shown_meter
+               : 0;
+    g_clear_pointer(&self->detail, detail_free);
+    self->detail = d;
     self->editing = TRUE;
     self->customer_id = d->customer->id;
     self->customer_debt = d->customer->debt;
@@ -213,40 +404,22 @@ static void on_detail_done_cb(GObject *source, GAsyncResult *result, gpointer us
 
     kv_list_box_remove_all(self->meters_list);
     for (guint i = 0; i < d->meters->len; i++) {
-        KvMeter *m = g_ptr_array_index(d->meters, i);
-        g_autofree char *title = g_strdup_printf(_("Meter %09u"), m->number);
-        g_autofree char *sub = NULL;
+        const MeterInfo *info = g_ptr_array_index(d->meters, i);
+        GtkWidget *row = meter_row_new(info);
 
-        if (m->has_readback) {
-            g_autofree char *remaining = kv_session_format_energy(m->rb_remaining);
-            g_autofree char *sold = kv_session_format_energy(m->cumulative_sold);
-            sub = g_strdup_printf(_("%s · %s phase · tariff %s · %s left at the last readback · "
-                                    "%s sold in all"),
-                                  kv_session_status_label(m->status),
-                                  m->phases == 1 ? "1" : "3", m->tariff_code, remaining, sold);
-        } else {
-            g_autofree char *sold = kv_session_format_energy(m->cumulative_sold);
-            sub = g_strdup_printf(_("%s · %s phase · tariff %s · no readback yet · %s sold "
-                                    "in all"),
-                                  kv_session_status_label(m->status),
-                                  m->phases == 1 ? "1" : "3", m->tariff_code, sold);
-        }
-        gtk_list_box_append(self->meters_list, kv_value_row_new(title, sub, m->address));
+        gtk_list_box_append(self->meters_list, row);
+        if (select == NULL || info->meter->number == keep)
+            select = GTK_LIST_BOX_ROW(row);
     }
     if (d->meters->len == 0)
-        gtk_list_box_append(self->meters_list,
-                            kv_value_row_new(_("No meter"), NULL, ""));
-
-    kv_list_box_remove_all(self->history_list);
-    if (d->sales != NULL)
-        add_table_rows(self->history_list, d->sales, 50);
-    for (guint i = 0; i < d->readings->len; i++)
-        add_table_rows(self->history_list, g_ptr_array_index(d->readings, i), 20);
-    if (gtk_widget_get_first_child(GTK_WIDGET(self->history_list)) == NULL)
-        gtk_list_box_append(self->history_list,
-                            kv_value_row_new(_("No sales or readbacks yet"), NULL, ""));
+        add_message_row(self->meters_list, _("No meter"));
+    self->shown_meter = 0;
+    if (select != NULL)
+        gtk_list_box_select_row(self->meters_list, select);
+    else
+        show_history(self, 0);
+    update_meter_actions(self);
     gtk_stack_set_visible_child_name(self->detail_stack, "detail");
-    detail_free(d);
 }
 
 static void load_customer(KvCustomersPage *self, gint64 id)
@@ -347,11 +520,54 @@ static void kv_customers_page_new(GtkWidget *widget, const char *action_name, GV
     gtk_editable_set_text(GTK_EDITABLE(self->phone_row), "");
     gtk_editable_set_text(GTK_EDITABLE(self->account_row), "");
     show_detail_error(self, NULL);
+    g_cancellable_cancel(self->detail_cancel);
+    g_clear_pointer(&self->detail, detail_free);
     kv_list_box_remove_all(self->meters_list);
-    kv_list_box_remove_all(self->history_list);
+    add_message_row(self->meters_list, _("Save the customer first, then add their meters."));
+    show_history(self, 0);
+    update_meter_actions(self);
     gtk_list_box_unselect_all(self->results_list);
     gtk_stack_set_visible_child_name(self->detail_stack, "detail");
     gtk_widget_grab_focus(GTK_WIDGET(self->name_row));
+}
+
+/* ---- meters ------------------------------------------------------------------------ */
+
+static void on_meter_saved_cb(KvMeterDialog *dialog, guint number, KvCustomersPage *self)
+{
+    /* Show the meter just saved, and find it by its number from now on. */
+    self->shown_meter = number;
+    load_customer(self, self->customer_id);
+    on_search_changed_cb(self->search_entry, self);
+}
+
+static void open_meter_dialog(KvCustomersPage *self, const KvMeter *meter)
+{
+    GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
+    KvMeterDialog *dialog = kv_meter_dialog_new(GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
+                                                self->session, self->customer_id, meter);
+
+    g_signal_connect_object(dialog, "saved", G_CALLBACK(on_meter_saved_cb), self, 0);
+    gtk_window_present(GTK_WINDOW(dialog));
+}
+
+static void kv_customers_page_add_meter(GtkWidget *widget, const char *action_name,
+                                        GVariant *param)
+{
+    KvCustomersPage *self = KV_CUSTOMERS_PAGE(widget);
+
+    if (self->session != NULL && self->customer_id > 0)
+        open_meter_dialog(self, NULL);
+}
+
+static void kv_customers_page_edit_meter(GtkWidget *widget, const char *action_name,
+                                         GVariant *param)
+{
+    KvCustomersPage *self = KV_CUSTOMERS_PAGE(widget);
+    const MeterInfo *info = find_meter(self, g_variant_get_uint32(param));
+
+    if (self->session != NULL && info != NULL)
+        open_meter_dialog(self, info->meter);
 }
 
 /* ---- GObject ----------------------------------------------------------------------- */
@@ -368,8 +584,11 @@ static void kv_customers_page_dispose(GObject *object)
     g_clear_object(&self->detail_cancel);
     gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_CUSTOMERS_PAGE);
     kv_widget_unparent_children(GTK_WIDGET(self));
+    if (self->session != NULL)
+        g_signal_handlers_disconnect_by_data(self->session, self);
     g_clear_object(&self->session);
     g_clear_pointer(&self->hits, g_ptr_array_unref);
+    g_clear_pointer(&self->detail, detail_free);
     G_OBJECT_CLASS(kv_customers_page_parent_class)->dispose(object);
 }
 
@@ -393,13 +612,20 @@ static void kv_customers_page_class_init(KvCustomersPageClass *klass)
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, account_row);
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, detail_error_label);
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, meters_list);
-    gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, history_list);
+    gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, readings_group);
+    gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, readings_list);
+    gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, sales_group);
+    gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, sales_list);
 
     gtk_widget_class_install_action(widget_class, "customers.new", NULL, kv_customers_page_new);
     gtk_widget_class_install_action(widget_class, "customers.save", NULL,
                                     kv_customers_page_save);
     gtk_widget_class_add_binding_action(widget_class, GDK_KEY_s, GDK_CONTROL_MASK,
                                         "customers.save", NULL);
+    gtk_widget_class_install_action(widget_class, "customers.add-meter", NULL,
+                                    kv_customers_page_add_meter);
+    gtk_widget_class_install_action(widget_class, "customers.edit-meter", "u",
+                                    kv_customers_page_edit_meter);
 }
 
 static void kv_customers_page_init(KvCustomersPage *self)
@@ -410,12 +636,20 @@ static void kv_customers_page_init(KvCustomersPage *self)
     g_signal_connect(self->search_entry, "activate", G_CALLBACK(on_search_activate_cb), self);
     g_signal_connect(self->results_list, "row-activated", G_CALLBACK(on_row_activated_cb),
                      self);
+    g_signal_connect(self->meters_list, "row-selected", G_CALLBACK(on_meter_selected_cb), self);
+    update_meter_actions(self);
 }
 
 void kv_customers_page_set_session(KvCustomersPage *self, KvSession *session)
 {
     g_return_if_fail(KV_IS_CUSTOMERS_PAGE(self));
+    if (self->session != NULL)
+        g_signal_handlers_disconnect_by_data(self->session, self);
     g_set_object(&self->session, session);
+    if (session != NULL)
+        g_signal_connect_swapped(session, "notify::role", G_CALLBACK(update_meter_actions),
+                                 self);
+    update_meter_actions(self);
 }
 
 void kv_customers_page_focus_search(KvCustomersPage *self)

@@ -159,30 +159,6 @@ static void reset_sale(KvSellPage *self)
     update_actions(self);
 }
 
-static char *meter_state_text(guint8 status)
-{
-    g_autoptr(GPtrArray) parts = g_ptr_array_new();
-
-    g_ptr_array_add(parts, (gpointer)((status & KV_RB_RELAY_CLOSED) ? _("supply on")
-                                                                     : _("supply off")));
-    if (status & KV_RB_CUTOFF)
-        g_ptr_array_add(parts, (gpointer)_("cut off at zero credit"));
-    else if (status & KV_RB_TRIPPED)
-        g_ptr_array_add(parts, (gpointer)_("tripped below the pre-trip level"));
-    if (status & KV_RB_RED)
-        g_ptr_array_add(parts, (gpointer)_("low-credit alarm"));
-    else if (status & KV_RB_YELLOW)
-        g_ptr_array_add(parts, (gpointer)_("pre-trip warning"));
-    if (status & KV_RB_TAMPER)
-        g_ptr_array_add(parts, (gpointer)_("TAMPER detected"));
-    if (status & KV_RB_LOCKOUT)
-        g_ptr_array_add(parts, (gpointer)_("refusing cards (lockout)"));
-    if (status & KV_RB_OVERPOWER)
-        g_ptr_array_add(parts, (gpointer)_("over-power trip"));
-    g_ptr_array_add(parts, NULL);
-    return g_strjoinv(", ", (char **)parts->pdata);
-}
-
 static char *format_time(gint64 t)
 {
     g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local(t);
@@ -277,7 +253,7 @@ static void show_card(KvSellPage *self)
     if (view->readback_err == KV_OK) {
         g_autofree char *remaining = kv_session_format_energy(view->readback.remaining);
         g_autofree char *energy = kv_session_format_energy(view->readback.total_energy);
-        g_autofree char *state = meter_state_text(view->readback.status);
+        g_autofree char *state = kv_session_format_meter_state(view->readback.status);
         g_autofree char *when = info->meter != NULL && info->meter->rb_at > 0
                                     ? format_time(info->meter->rb_at)
                                     : g_strdup(_("now"));

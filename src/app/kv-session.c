@@ -478,6 +478,30 @@ const char *kv_session_status_label(const char *status)
     return status;
 }
 
+char *kv_session_format_meter_state(guint8 status)
+{
+    g_autoptr(GPtrArray) parts = g_ptr_array_new();
+
+    g_ptr_array_add(parts, (gpointer)((status & KV_RB_RELAY_CLOSED) ? _("supply on")
+                                                                     : _("supply off")));
+    if (status & KV_RB_CUTOFF)
+        g_ptr_array_add(parts, (gpointer)_("cut off at zero credit"));
+    else if (status & KV_RB_TRIPPED)
+        g_ptr_array_add(parts, (gpointer)_("tripped below the pre-trip level"));
+    if (status & KV_RB_RED)
+        g_ptr_array_add(parts, (gpointer)_("low-credit alarm"));
+    else if (status & KV_RB_YELLOW)
+        g_ptr_array_add(parts, (gpointer)_("pre-trip warning"));
+    if (status & KV_RB_TAMPER)
+        g_ptr_array_add(parts, (gpointer)_("TAMPER detected"));
+    if (status & KV_RB_LOCKOUT)
+        g_ptr_array_add(parts, (gpointer)_("refusing cards (lockout)"));
+    if (status & KV_RB_OVERPOWER)
+        g_ptr_array_add(parts, (gpointer)_("over-power trip"));
+    g_ptr_array_add(parts, NULL);
+    return g_strjoinv(", ", (char **)parts->pdata);
+}
+
 /* ---- money ---------------------------------------------------------------- */
 
 guint kv_session_get_currency_digits(KvSession *self)

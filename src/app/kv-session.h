@@ -63,6 +63,9 @@ const char *kv_session_role_label(KvRole role);
 /* A card or meter status as the core stores it ("active", "lost"...), in
  * the cashier's language. */
 const char *kv_session_status_label(const char *status);
+/* A readback's KV_RB_* status bits as the cashier reads them: supply on or
+ * off, alarm, trip, tamper... */
+char *kv_session_format_meter_state(guint8 status);
 
 /* Zero a secret (password, passphrase) and free it. */
 void kv_wipe_string(char *s);

@@ -849,3 +849,36 @@ out:
     kv_wipe(block, sizeof block);
     return ok;
 }
+
+/* ---- a meter's cards ---- */
+
+GPtrArray *kv_card_list_for_meter(KvStation *st, guint32 meter, GError **error)
+{
+    g_autoptr(KvStmt) s = NULL;
+    g_autoptr(GArray) serials = g_array_new(FALSE, FALSE, sizeof(guint32));
+    g_autoptr(GPtrArray) out = NULL;
+    int rc;
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+        return NULL;
+    s = kv_db_stmt(st, "SELECT serial FROM cards WHERE meter_number = ? "
+                       "ORDER BY issued_at DESC, serial DESC", error);
+    if (!s)
+        return NULL;
+    sqlite3_bind_int64(s, 1, meter);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        guint32 serial = (guint32)sqlite3_column_int64(s, 0);
+        g_array_append_val(serials, serial);
+    }
+    if (rc != SQLITE_DONE) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "reading cards");
+        return NULL;
+    }
+    out = g_ptr_array_new_with_free_func((GDestroyNotify)kv_card_record_free);
+    for (guint i = 0; i < serials->len; i++) {
+        KvCardRecord *c = kv_card_get(st, g_array_index(serials, guint32, i), error);
+        if (!c)
+            return NULL;
+        g_ptr_array_add(out, c);
+    }
+    return g_steal_pointer(&out);
+}

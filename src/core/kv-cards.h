@@ -39,6 +39,9 @@ KvCardRecord *kv_card_issue(KvStation *st, KvCardLink *card, guint32 meter, GErr
 KvCardRecord *kv_card_replace(KvStation *st, KvCardLink *card, guint32 meter,
                               const char *reason, GError **error);
 KvCardRecord *kv_card_get(KvStation *st, guint32 serial, GError **error);
+/* Every card of a meter (KvCardRecord, engineering cards too), newest
+ * first; empty if none.  Any role. */
+GPtrArray *kv_card_list_for_meter(KvStation *st, guint32 meter, GError **error);
 
 /* Batch issue.  next_card is called for each meter still to do and returns
  * a link to a blank card (or NULL with an error to stop, e.g. cancelled).

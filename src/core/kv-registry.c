@@ -751,3 +751,28 @@ gboolean kv_tariff_get(KvStation *st, gint64 id, KvTariff *out, GError **error)
     sqlite3_bind_int64(s, 1, id);
     return tariff_load(st, s, out, what, error);
 }
+
+/* ---- a customer's meters ---- */
+
+GPtrArray *kv_meter_list_for_customer(KvStation *st, gint64 customer_id, GError **error)
+{
+    g_autoptr(KvStmt) s = NULL;
+    GPtrArray *out;
+    int rc;
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+        return NULL;
+    s = kv_db_stmt(st, "SELECT " METER_COLS " FROM meters WHERE customer_id = ? ORDER BY number",
+                   error);
+    if (!s)
+        return NULL;
+    sqlite3_bind_int64(s, 1, customer_id);
+    out = g_ptr_array_new_with_free_func((GDestroyNotify)kv_meter_free);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        g_ptr_array_add(out, meter_from_row(s));
+    if (rc != SQLITE_DONE) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "reading meters");
+        g_ptr_array_unref(out);
+        return NULL;
+    }
+    return out;
+}

@@ -67,6 +67,8 @@ gboolean kv_customer_add_debt(KvStation *st, gint64 id, gint64 delta, const char
 gboolean kv_meter_add(KvStation *st, const KvMeter *m, GError **error);
 gboolean kv_meter_update(KvStation *st, const KvMeter *m, GError **error);
 KvMeter *kv_meter_get(KvStation *st, guint32 number, GError **error);
+/* The meters of a customer (KvMeter), by number; empty if none.  Any role. */
+GPtrArray *kv_meter_list_for_customer(KvStation *st, gint64 customer_id, GError **error);
 
 typedef struct {
     guint32 meter_number;    /* 0 if the customer has no meter */

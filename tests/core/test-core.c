@@ -337,6 +337,67 @@ static void test_registry(Fx *f, gconstpointer d)
     g_assert_cmpstr(((KvSearchHit *)hits->pdata[0])->name, ==, "Jane Doe");
 }
 
+/* A customer's meters and a meter's cards, as the Customers screen lists
+ * them: by number, newest card first, for every role (a cashier too). */
+static void test_meter_and_card_lists(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) old = fx_issued_card(f, FX_M1, "old.card");
+    g_autoptr(KvCardLink) fresh = fx_blank_card(f, "new.card");
+    g_autoptr(KvCardRecord) rec = NULL;
+    g_autoptr(GPtrArray) meters = NULL, cards = NULL;
+    KvCustomer c = { 0, "A002", "John Roe", "", "", 0 };
+    KvMeter m = { 0 };
+    gint64 other;
+
+    /* A second meter for Jane (number below FX_M1: listed first). */
+    m.number = 100000009;
+    m.customer_id = 1;
+    m.hoarding_limit = 40000;
+    m.alarm_level = 1000;
+    m.pretrip_level = 300;
+    m.address = "1 Lake Road, shop";
+    g_assert_true(kv_meter_add(f->st, &m, &e));
+    g_assert_no_error(e);
+    other = kv_customer_add(f->st, &c, &e);
+    g_assert_cmpint(other, >, 0);
+    rec = kv_card_replace(f->st, fresh, FX_M1, "lost", &e);
+    g_assert_no_error(e);
+
+    fx_add_user(f, "carol", KV_ROLE_CASHIER);
+    g_assert_true(kv_station_login(f->st, "carol", "carol-password", &e));
+    meters = kv_meter_list_for_customer(f->st, 1, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(meters->len, ==, 2);
+    g_assert_cmpuint(((KvMeter *)meters->pdata[0])->number, ==, 100000009);
+    g_assert_cmpstr(((KvMeter *)meters->pdata[0])->address, ==, "1 Lake Road, shop");
+    g_assert_cmpuint(((KvMeter *)meters->pdata[1])->number, ==, FX_M1);
+    g_ptr_array_unref(meters);
+    meters = kv_meter_list_for_customer(f->st, other, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(meters->len, ==, 0);
+
+    cards = kv_card_list_for_meter(f->st, FX_M1, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(cards->len, ==, 2);
+    g_assert_cmpuint(((KvCardRecord *)cards->pdata[0])->serial, ==, rec->serial);
+    g_assert_cmpstr(((KvCardRecord *)cards->pdata[0])->status, ==, "active");
+    g_assert_cmpuint(((KvCardRecord *)cards->pdata[1])->serial, ==, rec->replaces);
+    g_assert_cmpstr(((KvCardRecord *)cards->pdata[1])->status, ==, "lost");
+    g_ptr_array_unref(cards);
+    cards = kv_card_list_for_meter(f->st, FX_M2, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(cards->len, ==, 0);
+
+    /* Signed out: refused. */
+    kv_station_logout(f->st);
+    g_assert_null(kv_meter_list_for_customer(f->st, 1, &e));
+    g_assert_nonnull(e);
+    g_clear_error(&e);
+    g_assert_null(kv_card_list_for_meter(f->st, FX_M1, &e));
+    g_assert_nonnull(e);
+}
+
 /* ---- selling ---- */
 
 static void test_sell_basic(Fx *f, gconstpointer d)
@@ -936,6 +997,7 @@ int main(int argc, char **argv)
     ADD("/auth/roles", test_auth_roles);
     ADD("/keys/passphrase-passwd-rotate-import", test_keys);
     ADD("/registry/validation-import-search", test_registry);
+    ADD("/registry/meter-and-card-lists", test_meter_and_card_lists);
     ADD("/sale/basic", test_sell_basic);
     ADD("/sale/bad-input", test_sell_bad_input);
     ADD("/sale/hoarding-from-readback", test_hoarding_from_readback);
