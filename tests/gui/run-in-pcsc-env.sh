@@ -11,6 +11,8 @@ while [ $# -ge 2 ] && [ "$1" = --vcard-arg ]; do
     opts+=(--vcard-arg "$2")
     shift 2
 done
+# KV_GUI_PCSC_KEEP=DIR keeps the stack's logs (pcscd, virtual card) there.
+[ -n "${KV_GUI_PCSC_KEEP:-}" ] && opts+=(--keep "$KV_GUI_PCSC_KEEP")
 dir=$(mktemp -d /tmp/kv-gui-pcsc.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 "$env_tool" --vcard "$vcard" --new "$dir/blank.card" ${opts[@]+"${opts[@]}"} -- "$@"

@@ -311,13 +311,11 @@ static void test_batch_cancelled(void)
     g_assert_nonnull(page);
     prompt = kv_gui_test_get_id(root, "batch_prompt_label");
 
-    /* The reader empty: the batch asks for the first card. */
-    kv_gui_test_vcard("remove");
-    g_assert_true(kv_gui_test_wait_reader(station->session, KV_READER_STATE_EMPTY, WAIT_MS));
+    /* A blank card in the reader: the batch takes it for the first meter. */
+    kv_gui_test_insert_card(station->session, blanks[0]);
+    g_assert_true(kv_gui_test_wait_reader(station->session, KV_READER_STATE_CARD, WAIT_MS));
     kv_cards_page_set_batch_file(page, csv);
     g_assert_true(gtk_widget_activate_action(prompt, "cards.batch-start", NULL));
-    g_assert_true(kv_gui_test_wait_text(prompt, "(card 1 of 3)", WAIT_MS));
-    kv_gui_test_vcard("insert %s", blanks[0]);
     /* Issued; the batch now waits for it to be taken out. */
     g_assert_true(kv_gui_test_wait_text(prompt, "Take the card out", WAIT_MS));
     kv_gui_test_vcard("remove");
