@@ -106,6 +106,19 @@ typedef struct {
     GtkWidget *root, *customer, *amount, *title, *detail, *card_stack, *no_card;
 } Screen;
 
+/* The card found in the reader at sign-in has been read (or the reader is
+ * empty): a card pulled while it is being read is a case of its own. */
+static gboolean settled(gpointer data)
+{
+    Screen *s = data;
+    KvReaderState state = kv_card_watcher_get_state(kv_session_get_watcher(station->session));
+    const char *shown = gtk_stack_get_visible_child_name(GTK_STACK(s->card_stack));
+
+    return state == KV_READER_STATE_EMPTY ||
+           (state == KV_READER_STATE_CARD &&
+            (g_strcmp0(shown, "card") == 0 || g_strcmp0(shown, "error") == 0));
+}
+
 static void screen_open(Screen *s)
 {
     s->window = kv_gui_test_window_new(station);
@@ -117,6 +130,7 @@ static void screen_open(Screen *s)
     s->detail = kv_gui_test_get_id(s->root, "result_detail");
     s->card_stack = kv_gui_test_get_id(s->root, "card_stack");
     s->no_card = kv_gui_test_get_id(s->root, "no_card_page");
+    g_assert_true(kv_gui_test_wait(settled, s, WAIT_MS));
 }
 
 static gboolean sell_enabled(gpointer data)
