@@ -394,9 +394,18 @@ gboolean kv_gui_test_wait_reader(KvSession *session, KvReaderState state, guint 
 
 void kv_gui_test_insert_card(KvSession *session, const char *path)
 {
-    /* Out first, and seen out: a card swapped in one go may be missed by
-     * pcscd's polling (and the watcher may not have reported yet). */
-    kv_gui_test_vcard("remove");
-    g_assert_true(kv_gui_test_wait_reader(session, KV_READER_STATE_EMPTY, 30000));
-    kv_gui_test_vcard("insert %s", path);
+    for (guint attempt = 0;; attempt++) {
+        /* Out first, and seen out: a card swapped in one go may be missed
+         * by pcscd's polling (and the watcher may not have reported yet). */
+        kv_gui_test_vcard("remove");
+        g_assert_true(kv_gui_test_wait_reader(session, KV_READER_STATE_EMPTY, 30000));
+        kv_gui_test_vcard("insert %s", path);
+        if (kv_gui_test_wait_reader(session, KV_READER_STATE_CARD, 15000))
+            return;
+        /* Seen in this stack now and then: vpcd does not take the virtual
+         * card's new connection right after the last one closed.  The
+         * test is about the app, not vpcd: insert it again. */
+        g_assert_cmpuint(attempt, <, 2);
+        g_test_message("the card inserted was not seen by pcscd: inserting it again");
+    }
 }

@@ -65,7 +65,8 @@ guint kv_gui_test_vcard_log_count(const char *needle);
 gboolean kv_gui_test_wait_vcard_log(const char *needle, guint seen, guint timeout_ms);
 /* Wait until the session's reader watcher is in this state. */
 gboolean kv_gui_test_wait_reader(KvSession *session, KvReaderState state, guint timeout_ms);
-/* Take the card out, wait for the reader to be empty, insert FILE. */
+/* Take the card out, wait for the reader to be empty, insert FILE and
+ * wait until the reader has it. */
 void kv_gui_test_insert_card(KvSession *session, const char *path);
 
 G_END_DECLS
