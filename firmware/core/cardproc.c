@@ -46,14 +46,14 @@ static void show(meter *m, const char *text)
 {
     display_copy(m->run.msg, text);
     m->run.msg_left = METER_MSG_SECONDS;
-    m->run.reclose_next = 0;
+    m->run.msg_next = METER_NEXT_NONE;
 }
 
 static void show_error(meter *m, int err)
 {
     display_error(m->run.msg, (unsigned)err);
     m->run.msg_left = METER_MSG_SECONDS;
-    m->run.reclose_next = 0;
+    m->run.msg_next = METER_NEXT_NONE;
 }
 
 /* Commit a new state; the RAM copy changes only if the record is written. */
@@ -183,8 +183,7 @@ static void good_card(meter_state *ns, uint32_t seq)
 
 /* ---- per card type ------------------------------------------------------ */
 
-/* Returns the result code to show and record; *shown set if a message was
- * already chosen. */
+/* Returns the result code to show and record. */
 static int apply_user(meter *m, const kv_token *t, meter_state *ns)
 {
     kv_err err = ledger_load(ns, &t->u.credit, m->cfg.hoarding_limit);
@@ -196,21 +195,28 @@ static int apply_user(meter *m, const kv_token *t, meter_state *ns)
         m->run.msg_left = METER_MSG_SECONDS;
         return KV_OK;
     }
-    /* Nothing loaded, but the card is genuine and the user's: it recloses
-     * a pre-trip.  A refused purchase (hoarding limit) is shown first, so
-     * the customer knows the credit stayed on the card; the reclose
-     * follows (meter_tick).  An old token is no purchase: the reclose is
-     * all there is to say. */
-    if (err != KV_E_REPLAY)
-        evlog_add(ns, (uint8_t)(METER_EV_REFUSED | err));
-    if (!supply_user_card(ns)) {
-        show_error(m, err);
-    } else if (err == KV_E_REPLAY) {
-        show(m, "rEcLOSE");
-    } else {
-        show_error(m, err);
-        m->run.reclose_next = 1;
+    /* The card carries exactly the credit the meter has loaded: the
+     * customer checks the balance (the readback goes on the card as with
+     * any insertion), or recloses a pre-trip.  No refusal: the loading
+     * rule's KV_E_REPLAY covers this and an older card alike, and only
+     * the older card is one. */
+    if (err == KV_E_REPLAY && t->u.credit.cumulative == ns->cumulative_loaded) {
+        if (supply_user_card(ns)) {
+            show(m, "rEcLOSE");
+        } else {
+            show(m, "bALAncE");
+            m->run.msg_next = METER_NEXT_CREDIT;
+        }
+        return KV_OK;
     }
+    /* Nothing loaded, but the card is genuine and the user's: it recloses
+     * a pre-trip.  The refusal (an older card than the meter's ledger,
+     * the hoarding limit) is shown first, so the customer knows why
+     * nothing loaded; the reclose follows (meter_tick). */
+    evlog_add(ns, (uint8_t)(METER_EV_REFUSED | err));
+    show_error(m, err);
+    if (supply_user_card(ns))
+        m->run.msg_next = METER_NEXT_RECLOSE;
     return err;
 }
 
@@ -290,7 +296,7 @@ static int insert(meter *m, kv_card_view *view, meter_config *nc)
 {
     uint8_t image[KV_CARD_SIZE];
     meter_state ns;
-    int err, rc, config_changed = 0;
+    int err, rc, config_changed = 0, took = 1;
     meter_card_result r;
 
     if (m->st.lockout_left) {
@@ -333,6 +339,9 @@ static int insert(meter *m, kv_card_view *view, meter_config *nc)
     switch (view->id.card_type) {
     case KV_CARD_USER:
         err = apply_user(m, &view->token, &ns);
+        /* A token that loaded nothing was not taken: last_seq stays. */
+        if (ns.cumulative_loaded == m->st.cumulative_loaded)
+            took = 0;
         break;
     case KV_CARD_CHECK:
         evlog_add(&ns, METER_EV_CHECK);
@@ -349,7 +358,7 @@ static int insert(meter *m, kv_card_view *view, meter_config *nc)
         }
         break;
     }
-    good_card(&ns, err == KV_OK ? view->token.seq : 0);
+    good_card(&ns, err == KV_OK && took ? view->token.seq : 0);
 
     /* Commit before the card is written: see cardproc.h. */
     if (config_changed) {

@@ -7,7 +7,8 @@
  * changed bytes, MAC last) -> the display shows the result.  Committing
  * before touching the card means a power cut at any byte either leaves the
  * load undone (the token is still on the card and loads later) or done (the
- * card's cumulative credit makes a second load a replay).
+ * card's cumulative credit then equals the meter's: a second insertion
+ * loads nothing and shows the balance).
  */
 #ifndef CARDPROC_H
 #define CARDPROC_H
@@ -17,8 +18,10 @@
 int cardproc_insert(meter *m);
 
 /* Refusals that count towards the lockout: cards that are not what they
- * claim to be.  A replay, a hoarding refusal, an empty user card or a card
- * pulled out are ordinary use and do not count; nor does a token of
+ * claim to be.  A user card with nothing new (no refusal at all), an older
+ * card than the meter's ledger (KV_E_REPLAY), a hoarding refusal, an empty
+ * user card or a card pulled out are ordinary use and do not count; nor
+ * does a token of
  * another key version (older: sold before a key rotation; newer: the
  * key-change card is not in yet), since no MAC was tried on it. */
 int cardproc_is_bad(int err);

@@ -65,6 +65,18 @@ int meter_save(meter *m)
     return 0;
 }
 
+/* The remaining credit as page 0 shows it.  At or below zero the cut-off
+ * shows 0000.00kWh, also when the tick that reached zero carried a little
+ * energy past it; only over-zero credit (energy through a failed relay)
+ * shows as a negative value. */
+static void credit_text(const meter *m, char text[METER_TEXT_LEN])
+{
+    display_energy(text, "",
+                   m->st.remaining < 0 && !(m->st.supply & METER_SUP_OVERZERO)
+                       ? 0
+                       : m->st.remaining);
+}
+
 /* The display text for the current state and page. */
 static void compose(meter *m, char text[METER_TEXT_LEN])
 {
@@ -110,14 +122,7 @@ static void compose(meter *m, char text[METER_TEXT_LEN])
         display_version(text, METER_FW_VERSION);
         break;
     default:
-        /* At or below zero the cut-off shows 0000.00kWh, also when the
-         * tick that reached zero carried a little energy past it; only
-         * over-zero credit (energy through a failed relay) shows as a
-         * negative value. */
-        display_energy(text, "",
-                       m->st.remaining < 0 && !(m->st.supply & METER_SUP_OVERZERO)
-                           ? 0
-                           : m->st.remaining);
+        credit_text(m, text);
         break;
     }
 }
@@ -339,11 +344,15 @@ void meter_tick(meter *m, const meter_sample *s)
             dirty = 1;
     }
     m->run.msg_left = (uint16_t)count_down(m->run.msg_left, secs);
-    if (m->run.reclose_next && m->run.msg_left <= METER_MSG_SECONDS - METER_MSG_FIRST) {
-        /* the refusal has been up long enough: now the reclose */
-        m->run.reclose_next = 0;
-        if (m->run.msg_left)
+    if (m->run.msg_next && m->run.msg_left <= METER_MSG_SECONDS - METER_MSG_FIRST) {
+        /* the first part has been up long enough: now the second (the
+         * reclose after a refusal, the credit after "bALAncE") */
+        uint8_t next = m->run.msg_next;
+        m->run.msg_next = METER_NEXT_NONE;
+        if (m->run.msg_left && next == METER_NEXT_RECLOSE)
             display_copy(m->run.msg, "rEcLOSE");
+        else if (m->run.msg_left)
+            credit_text(m, m->run.msg);
     }
 
     if (supply_update(&m->st, &m->cfg))
@@ -374,7 +383,7 @@ void meter_button(meter *m)
     /* A press first clears a card message, then steps through the pages. */
     if (m->run.msg_left) {
         m->run.msg_left = 0;
-        m->run.reclose_next = 0;
+        m->run.msg_next = METER_NEXT_NONE;
     } else
         m->run.page = (uint8_t)((m->run.page + 1) % PAGES);
     refresh(m);

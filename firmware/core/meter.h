@@ -20,7 +20,7 @@
 #define METER_EVENTS 8
 #define METER_TEXT_LEN 24
 #define METER_MSG_SECONDS 10   /* a card result stays up this long */
-#define METER_MSG_FIRST 5      /* of which a refusal before a reclose takes */
+#define METER_MSG_FIRST 5      /* of which the first of two messages takes */
 #define METER_SAVE_EVERY 10    /* save the energy every 0.1 kWh */
 #define METER_BAD_CARDS 3      /* refused cards in a row before a lockout */
 #define METER_LOCKOUT_BASE 60  /* s, doubled with every further lockout */
@@ -86,6 +86,14 @@ enum {
     METER_SUP_OVERZERO = 0x08
 };
 
+/* A card message in two parts: after METER_MSG_FIRST seconds the first
+ * part (meter_run.msg) gives way to this. */
+enum {
+    METER_NEXT_NONE = 0,
+    METER_NEXT_RECLOSE = 1, /* a refusal, then "rEcLOSE" */
+    METER_NEXT_CREDIT = 2   /* "bALAncE", then the remaining credit */
+};
+
 /* Settings that come from the provisioning block and change only through
  * authenticated parameter and key-change cards.  Saved as the config
  * record. */
@@ -133,7 +141,8 @@ typedef struct {
     uint8_t last_result;     /* result of the last card, 0 = ok */
     uint16_t overpower_left; /* s until reconnect after an over-power trip */
     uint16_t msg_left;       /* s the card message stays up */
-    uint8_t reclose_next;    /* the message is a refusal: "rEcLOSE" follows */
+    uint8_t msg_next;        /* METER_NEXT_*: what the second part of the
+                              * message shows */
     uint8_t save_pending;    /* the state in RAM is newer than the last save
                               * that worked: retried every tick */
     uint32_t ms_carry;       /* ms not yet a whole second */
@@ -190,7 +199,8 @@ void meter_tick(meter *m, const meter_sample *s);
 
 /* A card was inserted: read, check, apply, write the readback, show the
  * result.  Returns 0 for a card that was accepted (loaded, or a valid user
- * card that had nothing new), else the error code shown. */
+ * card that had nothing new: a balance check), else the error code shown
+ * (KV_E_REPLAY only for a user card older than what the meter loaded). */
 int meter_card_inserted(meter *m);
 
 /* The push button: next display page. */

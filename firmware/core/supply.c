@@ -69,3 +69,18 @@ unsigned supply_lamps(const meter_state *st, const meter_config *cfg)
         lamps |= METER_LAMP_YELLOW;
     return lamps;
 }
+
+const char *supply_name(const meter *m)
+{
+    if (!m->provisioned)
+        return "unprovisioned";
+    if (m->run.overpower_left)
+        return "over-power";
+    if (m->st.supply & METER_SUP_CUTOFF)
+        return "cut-off";
+    if (m->st.supply & METER_SUP_TRIPPED)
+        return "tripped";
+    if (m->st.supply & METER_SUP_RECLOSED)
+        return "reclosed";
+    return "normal";
+}

@@ -26,5 +26,9 @@ void supply_loaded(meter_state *st, const meter_config *cfg);
 int supply_relay_wanted(const meter *m);
 /* Lamps for the remaining credit. */
 unsigned supply_lamps(const meter_state *st, const meter_config *cfg);
+/* The supply state in words, for the simulator and the meter window:
+ * "unprovisioned", "over-power", "cut-off", "tripped", "reclosed" or
+ * "normal" (the first that applies). */
+const char *supply_name(const meter *m);
 
 #endif

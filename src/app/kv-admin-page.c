@@ -14,6 +14,7 @@
 #include "kv-admin-page.h"
 #include "kv-progress-relay.h"
 #include "kv-widget-util.h"
+#include "kv-window.h"
 
 struct _KvAdminPage {
     GtkWidget parent_instance;
@@ -22,6 +23,8 @@ struct _KvAdminPage {
     GSettings *settings;
     GCancellable *backup_cancel;
     gboolean filling_readers;
+    GPtrArray *users;         /* KvUser, as last listed */
+    GPtrArray *tariff_codes;  /* KvTariffCode, as last listed */
 
     /* Template children */
     GtkListBox *tariffs_list;
@@ -92,16 +95,16 @@ static const char *field_text(GtkWidget *field)
 typedef struct {
     GPtrArray *users;  /* KvUser, or NULL with users_error */
     char *users_error;
-    KvTariff tariff;
-    gboolean have_tariff;
-    char *tariff_error;
+    GPtrArray *codes;  /* KvTariffCode, or NULL with tariffs_error */
+    char *tariffs_error;
 } Lists;
 
 static void lists_free(Lists *l)
 {
     g_clear_pointer(&l->users, g_ptr_array_unref);
     g_free(l->users_error);
-    g_free(l->tariff_error);
+    g_clear_pointer(&l->codes, g_ptr_array_unref);
+    g_free(l->tariffs_error);
     g_free(l);
 }
 
@@ -115,19 +118,18 @@ static gpointer lists_in_worker(KvSession *session, KvStation *st, gpointer data
     if (l->users == NULL)
         l->users_error = g_strdup(local->message);
     g_clear_error(&local);
-    /* The core lists no tariff codes: the default code is the one meters
-     * get, shown with the version in force now. */
-    l->have_tariff = kv_tariff_get_effective(st, "DEFAULT", kv_now(), &l->tariff, &local);
-    if (!l->have_tariff)
-        l->tariff_error = g_strdup(local->message);
+    l->codes = kv_tariff_list(st, kv_now(), &local);
+    if (l->codes == NULL)
+        l->tariffs_error = g_strdup(local->message);
     return l;
 }
 
 /* A price per kWh (1/10000 of a minor unit): the currency's decimals, more
  * only when the price has them. */
-static char *format_price(KvAdminPage *self, gint64 price_e4, guint digits)
+static char *format_price_number(KvAdminPage *self, gint64 price_e4)
 {
-    g_autofree char *number = kv_decimal_format(price_e4, digits + 4);
+    guint digits = kv_session_get_currency_digits(self->session);
+    char *number = kv_decimal_format(price_e4, digits + 4);
     char *end = number + strlen(number) - 1;
     guint trimmed = 0;
 
@@ -137,12 +139,156 @@ static char *format_price(KvAdminPage *self, gint64 price_e4, guint digits)
     }
     if (*end == '.')
         *end = '\0';
+    return number;
+}
+
+static char *format_price(KvAdminPage *self, gint64 price_e4)
+{
+    g_autofree char *number = format_price_number(self, price_e4);
+
     return g_strdup_printf("%s %s", number, kv_session_get_currency(self->session));
 }
 
 static char *percent_text(guint bp)
 {
     return g_strdup_printf("%u.%02u %%", bp / 100, bp % 100);
+}
+
+static char *date_text(gint64 t)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local(t);
+
+    return dt != NULL ? g_date_time_format(dt, "%Y-%m-%d %H:%M") : g_strdup("");
+}
+
+/* "up to 50.00 kWh: 1.2 GHS; above: 1.8 GHS" */
+static char *blocks_text(KvAdminPage *self, const KvTariff *t)
+{
+    GString *blocks = g_string_new(NULL);
+
+    for (guint i = 0; i < t->n_blocks; i++) {
+        g_autofree char *price = format_price(self, t->blocks[i].price_e4);
+        g_autofree char *upto = t->blocks[i].upto > 0 ? kv_energy_format(t->blocks[i].upto)
+                                                      : NULL;
+        if (upto != NULL)
+            g_string_append_printf(blocks, _("%sup to %s kWh: %s"), i ? "; " : "", upto, price);
+        else
+            g_string_append_printf(blocks, _("%sabove: %s"), i ? "; " : "", price);
+    }
+    return g_string_free(blocks, FALSE);
+}
+
+/* "VAT 15.00 % · fixed 5.00 GHS a month · debt recovery 20.00 %" */
+static char *charges_text(KvAdminPage *self, const KvTariff *t)
+{
+    g_autofree char *vat = percent_text(t->vat_bp);
+    g_autofree char *debt = percent_text(t->debt_bp);
+    g_autofree char *fixed = kv_session_format_money(self->session, t->fixed_monthly);
+
+    return g_strdup_printf(_("VAT %s · fixed %s a month · debt recovery %s"), vat, fixed, debt);
+}
+
+/* One row per version in the code's history, newest first. */
+static GtkWidget *version_row_new(KvAdminPage *self, const KvTariffCode *c, guint i)
+{
+    const KvTariffVersion *v = g_ptr_array_index(c->versions, i);
+    g_autofree char *from = date_text(v->tariff.effective_from);
+    g_autofree char *charges = charges_text(self, &v->tariff);
+    g_autofree char *blocks = blocks_text(self, &v->tariff);
+    g_autofree char *title = NULL;
+    g_autofree char *label = g_strdup_printf(_("%s version from %s"), c->code, from);
+    g_autofree char *sub = v->name[0] != '\0' ? g_strdup_printf("%s · %s", v->name, charges)
+                                              : g_strdup(charges);
+    GtkWidget *row;
+
+    if ((gint)i == c->in_force)
+        title = g_strdup_printf(_("From %s · in force"), from);
+    else if ((gint)i < c->in_force || c->in_force < 0)
+        title = g_strdup_printf(_("From %s · not yet in force"), from);
+    else
+        title = g_strdup_printf(_("From %s · replaced"), from);
+    row = kv_value_row_new(title, sub, blocks);
+    gtk_widget_set_name(row, "tariff-version");
+    gtk_accessible_update_property(GTK_ACCESSIBLE(row), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+    return row;
+}
+
+/* A code: its version in force in the header, the history inside. */
+static GtkWidget *tariff_row_new(KvAdminPage *self, const KvTariffCode *c)
+{
+    const KvTariffVersion *v = kv_tariff_code_in_force(c);
+    GtkWidget *row = adw_expander_row_new();
+    GtkWidget *button = gtk_button_new_with_mnemonic(_("New _Version…"));
+    g_autofree char *label = g_strdup_printf(_("Tariff %s"), c->code);
+    g_autofree char *button_label = g_strdup_printf(_("New version of %s"), c->code);
+    g_autofree char *sub = NULL;
+    g_autofree char *title = NULL;
+
+    if (v != NULL) {
+        g_autofree char *charges = charges_text(self, &v->tariff);
+        g_autofree char *from = date_text(v->tariff.effective_from);
+        g_autofree char *blocks = blocks_text(self, &v->tariff);
+        sub = g_strdup_printf(_("%s\n%s · since %s"), blocks, charges, from);
+    } else {
+        sub = g_strdup(_("No version is in force yet"));
+    }
+    title = v != NULL && v->name[0] != '\0' ? g_strdup_printf("%s — %s", c->code, v->name)
+                                            : g_strdup(c->code);
+    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
+    adw_preferences_row_set_use_markup(ADW_PREFERENCES_ROW(row), FALSE);
+    adw_expander_row_set_subtitle(ADW_EXPANDER_ROW(row), sub);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(row), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+
+    gtk_widget_set_valign(button, GTK_ALIGN_CENTER);
+    gtk_actionable_set_action_name(GTK_ACTIONABLE(button), "admin.tariff-new-version");
+    gtk_actionable_set_action_target(GTK_ACTIONABLE(button), "s", c->code);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   button_label, -1);
+    adw_expander_row_add_action(ADW_EXPANDER_ROW(row), button);
+
+    for (guint i = 0; i < c->versions->len; i++)
+        adw_expander_row_add_row(ADW_EXPANDER_ROW(row), version_row_new(self, c, i));
+    return row;
+}
+
+/* The actions of a user: a menu, so the row stays readable.  Only what
+ * applies is offered: nobody disables their own account. */
+static GtkWidget *user_menu_new(KvAdminPage *self, const KvUser *u)
+{
+    g_autoptr(GMenu) menu = g_menu_new();
+    GtkWidget *button = gtk_menu_button_new();
+    g_autofree char *label = g_strdup_printf(_("Actions for %s"), u->login);
+    gboolean self_row = g_strcmp0(u->login, kv_session_get_user_name(self->session)) == 0;
+    const struct {
+        const char *label;
+        const char *action;
+        gboolean shown;
+    } items[] = {
+        {_("Change _Role…"), "admin.user-role", TRUE},
+        {_("_Disable"), "admin.user-disable", u->active && !self_row},
+        {_("_Enable"), "admin.user-enable", !u->active},
+        {_("_Unlock"), "admin.user-unlock", u->locked_until > kv_now()},
+        {_("Reset _Password…"), "admin.user-password", TRUE},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(items); i++) {
+        g_autoptr(GMenuItem) item = NULL;
+
+        if (!items[i].shown)
+            continue;
+        item = g_menu_item_new(items[i].label, NULL);
+        g_menu_item_set_action_and_target_value(item, items[i].action,
+                                                g_variant_new_string(u->login));
+        g_menu_append_item(menu, item);
+    }
+    gtk_menu_button_set_menu_model(GTK_MENU_BUTTON(button), G_MENU_MODEL(menu));
+    gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(button), "view-more-symbolic");
+    gtk_widget_set_valign(button, GTK_ALIGN_CENTER);
+    gtk_widget_add_css_class(button, "flat");
+    gtk_widget_set_tooltip_text(button, label);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(button), GTK_ACCESSIBLE_PROPERTY_LABEL, label,
+                                   -1);
+    return button;
 }
 
 static void on_lists_cb(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -154,6 +300,7 @@ static void on_lists_cb(GObject *source, GAsyncResult *result, gpointer user_dat
     if (l == NULL)
         return;
     kv_list_box_remove_all(self->users_list);
+    g_clear_pointer(&self->users, g_ptr_array_unref);
     if (l->users != NULL) {
         for (guint i = 0; i < l->users->len; i++) {
             KvUser *u = g_ptr_array_index(l->users, i);
@@ -162,38 +309,29 @@ static void on_lists_cb(GObject *source, GAsyncResult *result, gpointer user_dat
                                                    u->locked_until > kv_now()
                                                        ? _(" · locked out")
                                                        : "");
-            gtk_list_box_append(self->users_list,
-                                kv_value_row_new(u->login, sub, kv_session_role_label(u->role)));
+            GtkWidget *row = kv_value_row_new(u->login, sub, kv_session_role_label(u->role));
+
+            adw_action_row_add_suffix(ADW_ACTION_ROW(row), user_menu_new(self, u));
+            gtk_list_box_append(self->users_list, row);
         }
+        self->users = g_steal_pointer(&l->users);
     } else {
         gtk_list_box_append(self->users_list, kv_value_row_new(l->users_error, NULL, ""));
     }
 
     kv_list_box_remove_all(self->tariffs_list);
-    if (l->have_tariff) {
-        KvTariff *t = &l->tariff;
-        g_autofree char *vat = percent_text(t->vat_bp);
-        g_autofree char *debt = percent_text(t->debt_bp);
-        g_autofree char *fixed = kv_session_format_money(self->session, t->fixed_monthly);
-        g_autofree char *sub = g_strdup_printf(_("VAT %s · fixed %s a month · debt recovery %s"),
-                                               vat, fixed, debt);
-        g_autoptr(GString) blocks = g_string_new(NULL);
-        guint digits = kv_session_get_currency_digits(self->session);
-
-        for (guint i = 0; i < t->n_blocks; i++) {
-            g_autofree char *price = format_price(self, t->blocks[i].price_e4, digits);
-            g_autofree char *upto = t->blocks[i].upto > 0 ? kv_energy_format(t->blocks[i].upto)
-                                                          : NULL;
-            if (upto != NULL)
-                g_string_append_printf(blocks, _("%sup to %s kWh: %s"), i ? "; " : "", upto,
-                                       price);
-            else
-                g_string_append_printf(blocks, _("%sabove: %s"), i ? "; " : "", price);
-        }
-        gtk_list_box_append(self->tariffs_list,
-                            kv_value_row_new(t->code, sub, blocks->str));
+    g_clear_pointer(&self->tariff_codes, g_ptr_array_unref);
+    if (l->codes != NULL) {
+        for (guint i = 0; i < l->codes->len; i++)
+            gtk_list_box_append(self->tariffs_list,
+                                tariff_row_new(self, g_ptr_array_index(l->codes, i)));
+        if (l->codes->len == 0)
+            gtk_list_box_append(self->tariffs_list,
+                                kv_value_row_new(_("No tariff yet: add one with New Tariff."),
+                                                 NULL, ""));
+        self->tariff_codes = g_steal_pointer(&l->codes);
     } else {
-        gtk_list_box_append(self->tariffs_list, kv_value_row_new(l->tariff_error, NULL, ""));
+        gtk_list_box_append(self->tariffs_list, kv_value_row_new(l->tariffs_error, NULL, ""));
     }
     lists_free(l);
 }
@@ -205,14 +343,40 @@ static void refresh_lists(KvAdminPage *self)
                              (GDestroyNotify)lists_free, NULL, on_lists_cb, g_object_ref(self));
 }
 
-/* ---- add a user ------------------------------------------------------------------- */
+/* The result of an administrator's change: the core's refusal in a dialog,
+ * success in a toast; the lists show the new state either way. */
+static void on_admin_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvAdminPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *done = kv_session_run_finish(KV_SESSION(source), result, &error);
+    GtkRoot *root = gtk_widget_get_root(GTK_WIDGET(self));
+
+    if (done == NULL)
+        show_message(self, _("Not Done"), error->message);
+    else if (KV_IS_WINDOW(root))
+        kv_window_add_toast(KV_WINDOW(root), done);
+    refresh_lists(self);
+}
+
+/* ---- users ------------------------------------------------------------------------- */
+
+typedef enum {
+    USER_ADD,
+    USER_ROLE,
+    USER_DISABLE,
+    USER_ENABLE,
+    USER_UNLOCK,
+    USER_PASSWORD,
+} UserOp;
 
 typedef struct {
+    UserOp op;
     char *login, *full_name, *password;
     KvRole role;
-} NewUser;
+} UserJob;
 
-static void new_user_free(NewUser *u)
+static void user_job_free(UserJob *u)
 {
     g_free(u->login);
     g_free(u->full_name);
@@ -221,75 +385,195 @@ static void new_user_free(NewUser *u)
     g_free(u);
 }
 
-static gpointer add_user_in_worker(KvSession *session, KvStation *st, gpointer data,
+static gpointer user_job_in_worker(KvSession *session, KvStation *st, gpointer data,
                                    GCancellable *cancellable, GError **error)
 {
-    NewUser *u = data;
+    UserJob *u = data;
 
-    return kv_user_add(st, u->login, u->full_name, u->role, u->password, error)
-               ? GINT_TO_POINTER(1)
-               : NULL;
+    switch (u->op) {
+    case USER_ADD:
+        if (!kv_user_add(st, u->login, u->full_name, u->role, u->password, error))
+            return NULL;
+        return g_strdup_printf(_("%s is added."), u->login);
+    case USER_ROLE:
+        if (!kv_user_set_role(st, u->login, u->role, error))
+            return NULL;
+        return g_strdup_printf(_("%s is now: %s."), u->login, kv_session_role_label(u->role));
+    case USER_DISABLE:
+    case USER_ENABLE:
+        if (!kv_user_set_active(st, u->login, u->op == USER_ENABLE, error))
+            return NULL;
+        return g_strdup_printf(u->op == USER_ENABLE ? _("%s may sign in again.")
+                                                    : _("%s is disabled."),
+                               u->login);
+    case USER_UNLOCK:
+        if (!kv_user_unlock(st, u->login, error))
+            return NULL;
+        return g_strdup_printf(_("%s is unlocked."), u->login);
+    case USER_PASSWORD:
+    default:
+        if (!kv_user_set_password(st, u->login, NULL, u->password, error))
+            return NULL;
+        return g_strdup_printf(_("The password of %s is changed."), u->login);
+    }
 }
 
-static void on_admin_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+static void run_user_job(KvAdminPage *self, UserJob *u)
 {
-    g_autoptr(KvAdminPage) self = user_data;
-    g_autoptr(GError) error = NULL;
-
-    if (kv_session_run_finish(KV_SESSION(source), result, &error) == NULL)
-        show_message(self, _("Not Done"), error->message);
-    refresh_lists(self);
+    kv_session_run_async(self->session, user_job_in_worker, u, (GDestroyNotify)user_job_free,
+                         g_free, NULL, on_admin_done_cb, g_object_ref(self));
 }
 
-static void on_add_user_response_cb(AdwMessageDialog *dialog, const char *response,
-                                    KvAdminPage *self)
+static UserJob *user_job_new(UserOp op, const char *login)
+{
+    UserJob *u = g_new0(UserJob, 1);
+
+    u->op = op;
+    u->login = g_strdup(login);
+    return u;
+}
+
+/* Two password fields that must agree: the password, wiped from the fields,
+ * or NULL after telling the user. */
+static char *take_password(KvAdminPage *self, GtkWidget *first, GtkWidget *again)
+{
+    char *password = NULL;
+
+    if (g_strcmp0(field_text(first), field_text(again)) != 0)
+        show_message(self, _("Not Done"), _("The two passwords differ: type them again."));
+    else
+        password = g_strdup(field_text(first));
+    gtk_editable_set_text(GTK_EDITABLE(first), "");
+    gtk_editable_set_text(GTK_EDITABLE(again), "");
+    return password;
+}
+
+static GtkWidget *role_drop_down_new(KvRole role)
+{
+    static const char *roles[] = {N_("Cashier"), N_("Supervisor"), N_("Administrator"), NULL};
+    const char *role_names[4];
+    GtkWidget *drop_down;
+
+    for (guint i = 0; i < 4; i++)
+        role_names[i] = roles[i] != NULL ? _(roles[i]) : NULL;
+    drop_down = gtk_drop_down_new_from_strings(role_names);
+    gtk_drop_down_set_selected(GTK_DROP_DOWN(drop_down), (guint)(role - KV_ROLE_CASHIER));
+    return drop_down;
+}
+
+static KvRole role_selected(GtkWidget *drop_down)
+{
+    return (KvRole)(gtk_drop_down_get_selected(GTK_DROP_DOWN(drop_down)) + KV_ROLE_CASHIER);
+}
+
+/* The user dialogs: add (login, name, role, password twice), role, password
+ * twice.  The dialog's "op" and "login" say which. */
+static void on_user_response_cb(AdwMessageDialog *dialog, const char *response,
+                                KvAdminPage *self)
 {
     GtkWidget **f = g_object_get_data(G_OBJECT(dialog), "fields");
-    NewUser *u;
+    UserOp op = (UserOp)GPOINTER_TO_INT(g_object_get_data(G_OBJECT(dialog), "op"));
+    UserJob *u;
 
     if (g_strcmp0(response, "ok") != 0)
         return;
-    if (g_strcmp0(field_text(f[3]), field_text(f[4])) != 0) {
-        show_message(self, _("Not Done"), _("The two passwords differ: type them again."));
+    u = user_job_new(op, g_object_get_data(G_OBJECT(dialog), "login"));
+    if (op == USER_ADD) {
+        u->login = g_strdup(field_text(f[0]));
+        u->full_name = g_strdup(field_text(f[1]));
+        u->role = role_selected(f[2]);
+        u->password = take_password(self, f[3], f[4]);
+    } else if (op == USER_ROLE) {
+        u->role = role_selected(f[0]);
+    } else {
+        u->password = take_password(self, f[0], f[1]);
+    }
+    if (op != USER_ROLE && u->password == NULL) {
+        user_job_free(u);
         return;
     }
-    u = g_new0(NewUser, 1);
-    u->login = g_strdup(field_text(f[0]));
-    u->full_name = g_strdup(field_text(f[1]));
-    u->role = (KvRole)(gtk_drop_down_get_selected(GTK_DROP_DOWN(f[2])) + KV_ROLE_CASHIER);
-    u->password = g_strdup(field_text(f[3]));
-    gtk_editable_set_text(GTK_EDITABLE(f[3]), "");
-    gtk_editable_set_text(GTK_EDITABLE(f[4]), "");
-    kv_session_run_async(self->session, add_user_in_worker, u, (GDestroyNotify)new_user_free,
-                         NULL, NULL, on_admin_done_cb, g_object_ref(self));
+    run_user_job(self, u);
+}
+
+static void user_dialog(KvAdminPage *self, UserOp op, const KvUser *user)
+{
+    const char *labels[] = {_("User name"), _("Full name"), _("Role"), _("Password"),
+                            _("Password again")};
+    GtkWidget **f = g_new0(GtkWidget *, 5);
+    GtkWidget *dialog;
+    g_autofree char *title = NULL;
+
+    if (op == USER_ADD) {
+        f[0] = gtk_entry_new();
+        f[1] = gtk_entry_new();
+        f[2] = role_drop_down_new(KV_ROLE_CASHIER);
+        f[3] = gtk_password_entry_new();
+        f[4] = gtk_password_entry_new();
+        dialog = form_dialog_new(self, _("Add a User"),
+                                 _("The core checks that you are an administrator."), _("_Add"),
+                                 f, labels, 5);
+    } else if (op == USER_ROLE) {
+        f[0] = role_drop_down_new(user->role);
+        title = g_strdup_printf(_("Role of %s"), user->login);
+        dialog = form_dialog_new(self, title,
+                                 _("Nobody can take away their own administrator role."),
+                                 _("_Change"), f, labels + 2, 1);
+    } else {
+        f[0] = gtk_password_entry_new();
+        f[1] = gtk_password_entry_new();
+        title = g_strdup_printf(_("New Password for %s"), user->login);
+        dialog = form_dialog_new(self, title,
+                                 _("Tell the user the new password in person; they can change "
+                                   "it later."),
+                                 _("_Set Password"), f, labels + 3, 2);
+    }
+    g_object_set_data_full(G_OBJECT(dialog), "fields", f, g_free);
+    g_object_set_data(G_OBJECT(dialog), "op", GINT_TO_POINTER(op));
+    g_object_set_data_full(G_OBJECT(dialog), "login", g_strdup(user ? user->login : NULL),
+                           g_free);
+    g_signal_connect_object(dialog, "response", G_CALLBACK(on_user_response_cb), self, 0);
+    gtk_window_present(GTK_WINDOW(dialog));
 }
 
 static void kv_admin_page_user_add(GtkWidget *widget, const char *action_name, GVariant *param)
 {
-    KvAdminPage *self = KV_ADMIN_PAGE(widget);
-    static const char *roles[] = {N_("Cashier"), N_("Supervisor"), N_("Administrator"), NULL};
-    const char *labels[] = {_("User name"), _("Full name"), _("Role"), _("Password"),
-                            _("Password again")};
-    const char *role_names[4];
-    GtkWidget **f = g_new0(GtkWidget *, 5);
-    GtkWidget *dialog;
-
-    for (guint i = 0; i < 4; i++)
-        role_names[i] = roles[i] != NULL ? _(roles[i]) : NULL;
-    f[0] = gtk_entry_new();
-    f[1] = gtk_entry_new();
-    f[2] = gtk_drop_down_new_from_strings(role_names);
-    f[3] = gtk_password_entry_new();
-    f[4] = gtk_password_entry_new();
-    dialog = form_dialog_new(self, _("Add a User"),
-                             _("The core checks that you are an administrator."), _("_Add"), f,
-                             labels, 5);
-    g_object_set_data_full(G_OBJECT(dialog), "fields", f, g_free);
-    g_signal_connect_object(dialog, "response", G_CALLBACK(on_add_user_response_cb), self, 0);
-    gtk_window_present(GTK_WINDOW(dialog));
+    user_dialog(KV_ADMIN_PAGE(widget), USER_ADD, NULL);
 }
 
-/* ---- a new tariff version ------------------------------------------------------------ */
+/* admin.user-role, -disable, -enable, -unlock, -password: the target is the
+ * login. */
+static void kv_admin_page_user_action(GtkWidget *widget, const char *action_name,
+                                      GVariant *param)
+{
+    static const struct {
+        const char *action;
+        UserOp op;
+    } ops[] = {
+        {"admin.user-role", USER_ROLE},       {"admin.user-disable", USER_DISABLE},
+        {"admin.user-enable", USER_ENABLE},   {"admin.user-unlock", USER_UNLOCK},
+        {"admin.user-password", USER_PASSWORD},
+    };
+    KvAdminPage *self = KV_ADMIN_PAGE(widget);
+    const char *login = g_variant_get_string(param, NULL);
+    KvUser user = {.login = (char *)login, .role = KV_ROLE_CASHIER};
+    guint i = 0;
+
+    while (i < G_N_ELEMENTS(ops) && g_strcmp0(ops[i].action, action_name) != 0)
+        i++;
+    g_return_if_fail(i < G_N_ELEMENTS(ops));
+    /* The role as last listed preselects the choice. */
+    for (guint j = 0; self->users != NULL && j < self->users->len; j++) {
+        KvUser *u = g_ptr_array_index(self->users, j);
+        if (g_strcmp0(u->login, login) == 0)
+            user.role = u->role;
+    }
+    if (ops[i].op == USER_ROLE || ops[i].op == USER_PASSWORD)
+        user_dialog(self, ops[i].op, &user);
+    else
+        run_user_job(self, user_job_new(ops[i].op, login));
+}
+
+/* ---- tariffs: a new one, or a new version of a code ----------------------------------- */
 
 typedef struct {
     KvTariff tariff;
@@ -307,9 +591,10 @@ static gpointer add_tariff_in_worker(KvSession *session, KvStation *st, gpointer
 {
     NewTariff *t = data;
 
-    if (!kv_tariff_validate(&t->tariff, error))
+    if (!kv_tariff_validate(&t->tariff, error) ||
+        kv_tariff_add(st, &t->tariff, t->name, error) <= 0)
         return NULL;
-    return kv_tariff_add(st, &t->tariff, t->name, error) > 0 ? GINT_TO_POINTER(1) : NULL;
+    return g_strdup_printf(_("Tariff %s: the new version is in force."), t->tariff.code);
 }
 
 /* A percentage with up to two decimals, in basis points. */
@@ -351,6 +636,21 @@ static gboolean parse_blocks(KvAdminPage *self, const char *text, KvTariff *t, G
     return TRUE;
 }
 
+/* The inverse of parse_blocks, to prefill a new version. */
+static char *blocks_field_text(KvAdminPage *self, const KvTariff *t)
+{
+    GString *text = g_string_new(NULL);
+
+    for (guint i = 0; i < t->n_blocks; i++) {
+        g_autofree char *price = format_price_number(self, t->blocks[i].price_e4);
+        g_autofree char *upto = kv_energy_format(t->blocks[i].upto);
+
+        g_string_append_printf(text, "%s%s%s%s", i ? ", " : "", t->blocks[i].upto ? upto : "",
+                               t->blocks[i].upto ? ":" : "", price);
+    }
+    return g_string_free(text, FALSE);
+}
+
 static void on_tariff_response_cb(AdwMessageDialog *dialog, const char *response,
                                   KvAdminPage *self)
 {
@@ -374,35 +674,75 @@ static void on_tariff_response_cb(AdwMessageDialog *dialog, const char *response
         return;
     }
     kv_session_run_async(self->session, add_tariff_in_worker, t,
-                         (GDestroyNotify)new_tariff_free, NULL, NULL, on_admin_done_cb,
+                         (GDestroyNotify)new_tariff_free, g_free, NULL, on_admin_done_cb,
                          g_object_ref(self));
 }
 
-static void kv_admin_page_tariff_new(GtkWidget *widget, const char *action_name,
-                                     GVariant *param)
+/* The tariff dialog, empty for a new code or filled from a version. */
+static void tariff_dialog(KvAdminPage *self, const KvTariffVersion *from)
 {
-    KvAdminPage *self = KV_ADMIN_PAGE(widget);
     const char *labels[] = {_("Code"), _("Name"), _("VAT (%)"), _("Fixed monthly charge"),
                             /* xgettext:no-c-format */
                             _("Debt recovery (% of each purchase)"),
                             _("Blocks: kWh of the month:price, …, last price")};
     GtkWidget **f = g_new0(GtkWidget *, 6);
     GtkWidget *dialog;
+    g_autofree char *title = NULL;
 
     for (guint i = 0; i < 6; i++)
         f[i] = gtk_entry_new();
-    gtk_editable_set_text(GTK_EDITABLE(f[0]), "DEFAULT");
-    gtk_editable_set_text(GTK_EDITABLE(f[2]), "0");
-    gtk_editable_set_text(GTK_EDITABLE(f[3]), "0");
-    gtk_editable_set_text(GTK_EDITABLE(f[4]), "0");
     gtk_entry_set_placeholder_text(GTK_ENTRY(f[5]), "50:1.20, 1.80");
-    dialog = form_dialog_new(self, _("New Tariff Version"),
+    if (from == NULL) {
+        const char *values[] = {"DEFAULT", "", "0", "0", "0", ""};
+        for (guint i = 0; i < 6; i++)
+            gtk_editable_set_text(GTK_EDITABLE(f[i]), values[i]);
+        title = g_strdup(_("New Tariff Version"));
+    } else {
+        const KvTariff *t = &from->tariff;
+        g_autofree char *vat = g_strdup_printf("%u.%02u", t->vat_bp / 100, t->vat_bp % 100);
+        g_autofree char *fixed = kv_decimal_format(t->fixed_monthly,
+                                                   kv_session_get_currency_digits(self->session));
+        g_autofree char *debt = g_strdup_printf("%u.%02u", t->debt_bp / 100, t->debt_bp % 100);
+        g_autofree char *blocks = blocks_field_text(self, t);
+        const char *values[] = {t->code, from->name, vat, fixed, debt, blocks};
+        for (guint i = 0; i < 6; i++)
+            gtk_editable_set_text(GTK_EDITABLE(f[i]), values[i]);
+        /* A version of this code, not a new code. */
+        gtk_editable_set_editable(GTK_EDITABLE(f[0]), FALSE);
+        title = g_strdup_printf(_("New Version of %s"), t->code);
+    }
+    dialog = form_dialog_new(self, title,
                              _("It takes effect now for every meter on this code; earlier sales "
                                "keep the prices they were sold at."),
                              _("_Create"), f, labels, 6);
     g_object_set_data_full(G_OBJECT(dialog), "fields", f, g_free);
     g_signal_connect_object(dialog, "response", G_CALLBACK(on_tariff_response_cb), self, 0);
     gtk_window_present(GTK_WINDOW(dialog));
+}
+
+static void kv_admin_page_tariff_new(GtkWidget *widget, const char *action_name,
+                                     GVariant *param)
+{
+    tariff_dialog(KV_ADMIN_PAGE(widget), NULL);
+}
+
+/* admin.tariff-new-version: the target is the code; the dialog starts from
+ * the version in force (the newest if none is yet). */
+static void kv_admin_page_tariff_new_version(GtkWidget *widget, const char *action_name,
+                                             GVariant *param)
+{
+    KvAdminPage *self = KV_ADMIN_PAGE(widget);
+    const char *code = g_variant_get_string(param, NULL);
+
+    for (guint i = 0; self->tariff_codes != NULL && i < self->tariff_codes->len; i++) {
+        KvTariffCode *c = g_ptr_array_index(self->tariff_codes, i);
+        const KvTariffVersion *v = kv_tariff_code_in_force(c);
+
+        if (g_strcmp0(c->code, code) == 0) {
+            tariff_dialog(self, v != NULL ? v : g_ptr_array_index(c->versions, 0));
+            return;
+        }
+    }
 }
 
 /* ---- keys --------------------------------------------------------------------------------- */
@@ -505,16 +845,11 @@ static void key_dialog(KvAdminPage *self, gboolean rotate)
     gtk_window_present(GTK_WINDOW(dialog));
 }
 
-static void kv_admin_page_key_passwd(GtkWidget *widget, const char *action_name,
+/* admin.key-passwd and admin.key-rotate. */
+static void kv_admin_page_key_action(GtkWidget *widget, const char *action_name,
                                      GVariant *param)
 {
-    key_dialog(KV_ADMIN_PAGE(widget), FALSE);
-}
-
-static void kv_admin_page_key_rotate(GtkWidget *widget, const char *action_name,
-                                     GVariant *param)
-{
-    key_dialog(KV_ADMIN_PAGE(widget), TRUE);
+    key_dialog(KV_ADMIN_PAGE(widget), g_strcmp0(action_name, "admin.key-rotate") == 0);
 }
 
 /* ---- reader -------------------------------------------------------------------------------- */
@@ -692,16 +1027,11 @@ static void choose_backup_file(KvAdminPage *self, gboolean restore)
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
 }
 
-static void kv_admin_page_backup_action(GtkWidget *widget, const char *action_name,
-                                        GVariant *param)
+/* admin.backup and admin.restore: a file first. */
+static void kv_admin_page_file_action(GtkWidget *widget, const char *action_name,
+                                      GVariant *param)
 {
-    choose_backup_file(KV_ADMIN_PAGE(widget), FALSE);
-}
-
-static void kv_admin_page_restore_action(GtkWidget *widget, const char *action_name,
-                                         GVariant *param)
-{
-    choose_backup_file(KV_ADMIN_PAGE(widget), TRUE);
+    choose_backup_file(KV_ADMIN_PAGE(widget), g_strcmp0(action_name, "admin.restore") == 0);
 }
 
 static void kv_admin_page_backup_cancel(GtkWidget *widget, const char *action_name,
@@ -732,11 +1062,16 @@ static void kv_admin_page_dispose(GObject *object)
     kv_widget_unparent_children(GTK_WIDGET(self));
     g_clear_object(&self->session);
     g_clear_object(&self->settings);
+    g_clear_pointer(&self->users, g_ptr_array_unref);
+    g_clear_pointer(&self->tariff_codes, g_ptr_array_unref);
     G_OBJECT_CLASS(kv_admin_page_parent_class)->dispose(object);
 }
 
 static void kv_admin_page_class_init(KvAdminPageClass *klass)
 {
+    static const char *const user_actions[] = {"admin.user-role", "admin.user-disable",
+                                               "admin.user-enable", "admin.user-unlock",
+                                               "admin.user-password"};
     GObjectClass *object_class = G_OBJECT_CLASS(klass);
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
@@ -760,18 +1095,23 @@ static void kv_admin_page_class_init(KvAdminPageClass *klass)
     gtk_widget_class_bind_template_child(widget_class, KvAdminPage, backup_status_label);
 
     gtk_widget_class_install_action(widget_class, "admin.user-add", NULL, kv_admin_page_user_add);
+    for (guint i = 0; i < G_N_ELEMENTS(user_actions); i++)
+        gtk_widget_class_install_action(widget_class, user_actions[i], "s",
+                                        kv_admin_page_user_action);
     gtk_widget_class_install_action(widget_class, "admin.tariff-new", NULL,
                                     kv_admin_page_tariff_new);
+    gtk_widget_class_install_action(widget_class, "admin.tariff-new-version", "s",
+                                    kv_admin_page_tariff_new_version);
     gtk_widget_class_install_action(widget_class, "admin.key-passwd", NULL,
-                                    kv_admin_page_key_passwd);
+                                    kv_admin_page_key_action);
     gtk_widget_class_install_action(widget_class, "admin.key-rotate", NULL,
-                                    kv_admin_page_key_rotate);
+                                    kv_admin_page_key_action);
     gtk_widget_class_install_action(widget_class, "admin.readers-refresh", NULL,
                                     kv_admin_page_readers_refresh);
     gtk_widget_class_install_action(widget_class, "admin.backup", NULL,
-                                    kv_admin_page_backup_action);
+                                    kv_admin_page_file_action);
     gtk_widget_class_install_action(widget_class, "admin.restore", NULL,
-                                    kv_admin_page_restore_action);
+                                    kv_admin_page_file_action);
     gtk_widget_class_install_action(widget_class, "admin.backup-cancel", NULL,
                                     kv_admin_page_backup_cancel);
 }

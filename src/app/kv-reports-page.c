@@ -118,8 +118,8 @@ static gint64 row_amount(const KvTable *t, char **cells, guint digits)
 {
     gint64 v = 0;
 
-    for (guint c = 0; t->columns[c] != NULL; c++)
-        if (g_strcmp0(t->columns[c], "amount") == 0)
+    for (guint c = 0; t->keys[c] != NULL; c++)
+        if (g_strcmp0(t->keys[c], "amount") == 0)
             return kv_decimal_parse(cells[c], digits, 0, &v, NULL) ? v : 0;
     return 0;
 }

@@ -123,6 +123,7 @@ static void show_result(KvSellPage *self, const char *title, const char *detail,
     gtk_label_set_label(self->result_detail, detail != NULL ? detail : "");
     kv_widget_reveal(GTK_WIDGET(self->result_box), TRUE);
     gtk_widget_set_visible(GTK_WIDGET(self->receipt_box), ok && self->sale != NULL);
+    kv_widget_scroll_into_view(GTK_WIDGET(self->result_box));
     if (ok) {
         gtk_widget_add_css_class(GTK_WIDGET(self->result_title), "success");
         gtk_widget_remove_css_class(GTK_WIDGET(self->result_title), "error");

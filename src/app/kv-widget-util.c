@@ -47,3 +47,59 @@ void kv_widget_reveal(GtkWidget *widget, gboolean reveal)
     else
         gtk_widget_set_visible(widget, reveal);
 }
+
+/* Frames to follow the widget at most (about 2 s at 60 Hz), and frames its
+ * place must stay the same before it is left alone: text set after the
+ * reveal can still make it grow. */
+#define SCROLL_MAX_FRAMES 120
+#define SCROLL_STABLE_FRAMES 5
+
+typedef struct {
+    guint frames;
+    guint stable;
+    double bottom;
+} ScrollFollow;
+
+static gboolean scroll_into_view_tick_cb(GtkWidget *widget, GdkFrameClock *clock,
+                                         gpointer user_data)
+{
+    ScrollFollow *f = user_data;
+    GtkWidget *parent = gtk_widget_get_parent(widget);
+    GtkWidget *scrolled = gtk_widget_get_ancestor(widget, GTK_TYPE_SCROLLED_WINDOW);
+    GtkWidget *content;
+    graphene_rect_t bounds;
+    GtkAdjustment *adj;
+    double top, bottom, value, page;
+
+    (void)clock;
+    if (scrolled == NULL || ++f->frames > SCROLL_MAX_FRAMES)
+        return G_SOURCE_REMOVE;
+    if (GTK_IS_REVEALER(parent) && !gtk_revealer_get_child_revealed(GTK_REVEALER(parent)))
+        return G_SOURCE_CONTINUE;
+    content = gtk_scrolled_window_get_child(GTK_SCROLLED_WINDOW(scrolled));
+    if (content == NULL || !gtk_widget_compute_bounds(widget, content, &bounds))
+        return G_SOURCE_REMOVE;
+    adj = gtk_scrolled_window_get_vadjustment(GTK_SCROLLED_WINDOW(scrolled));
+    value = gtk_adjustment_get_value(adj);
+    page = gtk_adjustment_get_page_size(adj);
+    top = bounds.origin.y;
+    bottom = top + bounds.size.height;
+    /* The content of a viewport is laid out from its scrolled origin. */
+    if (GTK_IS_VIEWPORT(content)) {
+        top += value;
+        bottom += value;
+    }
+    if (bottom > value + page)
+        gtk_adjustment_set_value(adj, MIN(top, bottom - page));
+    else if (top < value)
+        gtk_adjustment_set_value(adj, top);
+    f->stable = G_APPROX_VALUE(bottom, f->bottom, 0.5) ? f->stable + 1 : 0;
+    f->bottom = bottom;
+    return f->stable >= SCROLL_STABLE_FRAMES ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+void kv_widget_scroll_into_view(GtkWidget *widget)
+{
+    gtk_widget_add_tick_callback(widget, scroll_into_view_tick_cb, g_new0(ScrollFollow, 1),
+                                 g_free);
+}

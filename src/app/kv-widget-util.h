@@ -20,4 +20,10 @@ GtkWidget *kv_value_row_new(const char *title, const char *subtitle, const char 
  * hidden when the window appeared, so they stay "visible" inside it. */
 void kv_widget_reveal(GtkWidget *widget, gboolean reveal);
 
+/* Scroll the nearest GtkScrolledWindow around a widget so that the whole
+ * widget shows, once it has its final size (after its revealer's
+ * transition).  A result the cashier must read never stays below the fold
+ * of a small screen. */
+void kv_widget_scroll_into_view(GtkWidget *widget);
+
 G_END_DECLS

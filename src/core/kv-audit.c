@@ -3,6 +3,7 @@
 
 #include <openssl/evp.h>
 
+#include "kv-i18n.h"
 #include "kv-audit.h"
 #include "kv-station-private.h"
 
@@ -51,7 +52,7 @@ gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
         if (sqlite3_column_bytes(last, 1) == 32)
             memcpy(prev, sqlite3_column_blob(last, 1), 32);
     } else if (rc != SQLITE_DONE) {
-        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "audit log");
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("audit log"));
         return FALSE;
     }
     row_hash(prev, id, at, user, action, object, detail ? detail : "", hash);
@@ -68,7 +69,16 @@ gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
     sqlite3_bind_text(ins, 6, detail ? detail : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_blob(ins, 7, prev, 32, SQLITE_TRANSIENT);
     sqlite3_bind_blob(ins, 8, hash, 32, SQLITE_TRANSIENT);
-    return kv_db_step_done(st, ins, "audit log", error);
+    return kv_db_step_done(st, ins, _("audit log"), error);
+}
+
+gboolean kv_audit_commit(KvStation *st, const char *action, const char *object,
+                         const char *detail, GError **error)
+{
+    if (kv_audit_append(st, action, object, detail, error) && kv_db_commit(st, error))
+        return TRUE;
+    kv_db_rollback(st);
+    return FALSE;
 }
 
 void kv_audit_report_free(KvAuditReport *r)
@@ -132,16 +142,16 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
         const char *detail = (const char *)sqlite3_column_text(s, 5);
         guint8 want[32];
         if (id != expect_id)
-            PROBLEM("audit rows %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " are missing (deleted)",
+            PROBLEM(_("audit rows %" PRId64 "..%" PRId64 " are missing (deleted)"),
                     expect_id, id - 1);
         if (sqlite3_column_bytes(s, 6) != 32 || memcmp(sqlite3_column_blob(s, 6), prev, 32) != 0)
-            PROBLEM("audit row %" G_GINT64_FORMAT ": does not follow the previous row "
-                    "(a row before it was deleted or changed)", id);
+            PROBLEM(_("audit row %" PRId64 ": does not follow the previous row "
+                    "(a row before it was deleted or changed)"), id);
         row_hash(sqlite3_column_bytes(s, 6) == 32 ? sqlite3_column_blob(s, 6) : genesis, id,
                  sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2), action ? action : "",
                  object ? object : "", detail ? detail : "", want);
         if (sqlite3_column_bytes(s, 7) != 32 || memcmp(sqlite3_column_blob(s, 7), want, 32) != 0)
-            PROBLEM("audit row %" G_GINT64_FORMAT " (%s %s): its content was changed", id,
+            PROBLEM(_("audit row %" PRId64 " (%s %s): its content was changed"), id,
                     action ? action : "?", object ? object : "?");
         if (sqlite3_column_bytes(s, 7) == 32)
             memcpy(prev, sqlite3_column_blob(s, 7), 32);
@@ -155,18 +165,18 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
         expect_id = id + 1;
         r->rows++;
         if (progress && r->rows % 65536 == 0)
-            progress(r->rows, (guint64)total, "audit rows", user_data);
+            progress(r->rows, (guint64)total, N_("audit rows"), user_data);
         if (g_cancellable_set_error_if_cancelled(cancellable, error))
             return NULL;
     }
     if (rc != SQLITE_DONE) {
-        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "reading the audit log");
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading the audit log"));
         return NULL;
     }
     r->head_hex = hex(prev, 32);
     if (!anchor_found)
-        PROBLEM("the anchor %s (a head printed earlier) is not in the chain: the log was "
-                "rewritten after it", anchor_hex);
+        PROBLEM(_("the anchor %s (a head printed earlier) is not in the chain: the log was "
+                "rewritten after it"), anchor_hex);
 
     /* Each sale's current row must be what its last audit row says. */
     {
@@ -190,18 +200,18 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
                                        (guint32)sqlite3_column_int64(q, 5),
                                        (guint32)sqlite3_column_int64(q, 6));
             if (!logged)
-                PROBLEM("sale %" G_GINT64_FORMAT " has no audit row (audit rows deleted, or the "
-                        "sale was inserted behind the station's back)", id);
+                PROBLEM(_("sale %" PRId64 " has no audit row (audit rows deleted, or the "
+                        "sale was inserted behind the station's back)"), id);
             else if (!g_str_has_prefix(logged, now))
-                PROBLEM("sale %" G_GINT64_FORMAT " differs from its audit record: now '%s', "
-                        "audited '%s'", id, now, logged);
+                PROBLEM(_("sale %" PRId64 " differs from its audit record: now '%s', "
+                        "audited '%s'"), id, now, logged);
             g_hash_table_remove(sale_last, key);
             r->sales_checked++;
             if (g_cancellable_set_error_if_cancelled(cancellable, error))
                 return NULL;
         }
         if (rc != SQLITE_DONE) {
-            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "reading sales");
+            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading sales"));
             return NULL;
         }
         {
@@ -209,7 +219,7 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
             gpointer k;
             g_hash_table_iter_init(&it, sale_last);
             while (g_hash_table_iter_next(&it, &k, NULL))
-                PROBLEM("%s is in the audit log but not in the sales table (deleted)",
+                PROBLEM(_("%s is in the audit log but not in the sales table (deleted)"),
                         (char *)k);
         }
     }

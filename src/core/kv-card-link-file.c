@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kv-i18n.h"
 #include "kv-card-link.h"
 #include "kv-core-error.h"
 #include "kv-station-private.h"
@@ -36,7 +37,7 @@ static gboolean card_save(FileCard *c, GError **error)
     if (fd >= 0)
         close(fd);
     if (!ok)
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD, "card file %s: %s", c->path,
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD, _("card file %s: %s"), c->path,
                     g_strerror(errno));
     return ok;
 }
@@ -45,7 +46,7 @@ static gboolean card_present(FileCard *c, GError **error)
 {
     if (c->pulled) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    "the card was pulled out of the reader");
+                    _("the card was pulled out of the reader"));
         return FALSE;
     }
     return TRUE;
@@ -64,7 +65,7 @@ static gboolean load(FileCard *c, GError **error)
         return FALSE;
     if (len != SLE_FILE_SIZE || sle_load(&c->chip, buf) != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    "%s is not a card file (or it is damaged)", c->path);
+                    _("%s is not a card file (or it is damaged)"), c->path);
         return FALSE;
     }
     sle_power_on(&c->chip);
@@ -103,13 +104,13 @@ static gboolean fc_present_psc(gpointer self, const guint8 psc[3], gboolean forc
         return FALSE;
     if (tries == 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    "the card is locked (no PSC tries left): it is read-only for ever");
+                    _("the card is locked (no PSC tries left): it is read-only for ever"));
         return FALSE;
     }
     if (tries < 3 && !force) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    "only %u PSC tries left on this card: refusing to present a code "
-                    "(a supervisor may force it)", tries);
+                    _("only %u PSC tries left on this card: refusing to present a code "
+                    "(a supervisor may force it)"), tries);
         return FALSE;
     }
     r = sle_verify_psc(&c->chip, psc);
@@ -117,7 +118,7 @@ static gboolean fc_present_psc(gpointer self, const guint8 psc[3], gboolean forc
         return FALSE;
     if (r != SLE_OK) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    "the card refused the PSC (%u tries left)", sle_tries_left(&c->chip));
+                    _("the card refused the PSC (%u tries left)"), sle_tries_left(&c->chip));
         return FALSE;
     }
     return TRUE;
@@ -131,7 +132,7 @@ static gboolean fc_change_psc(gpointer self, const guint8 psc[3], GError **error
     for (int i = 0; i < 3; i++)
         if (sle_update_sec(&c->chip, (unsigned)i + 1, psc[i]) != SLE_OK) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                        "the card refused the PSC change (PSC not presented)");
+                        _("the card refused the PSC change (PSC not presented)"));
             return FALSE;
         }
     return card_save(c, error);
@@ -145,7 +146,7 @@ static gboolean fc_write(gpointer self, guint offset, const guint8 *data, guint 
     if (!card_present(c, error))
         return FALSE;
     if (offset + len > SLE_MAIN_SIZE) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD, "write beyond the card's memory");
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD, _("write beyond the card's memory"));
         return FALSE;
     }
     for (guint i = 0; i < len; i++) {
@@ -155,14 +156,14 @@ static gboolean fc_write(gpointer self, guint offset, const guint8 *data, guint 
         if (c->tear_after && written == c->tear_after) {
             c->pulled = TRUE;
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                        "the card was pulled during the write after %u bytes", written);
+                        _("the card was pulled during the write after %u bytes"), written);
             return FALSE;
         }
         r = sle_update_main(&c->chip, offset + i, data[i]);
         if (r != SLE_OK) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                        "the card refused to write byte 0x%02X (%s)", offset + i,
-                        r == SLE_E_PROTECTED ? "protected" : "PSC not presented");
+                        _("the card refused to write byte 0x%02X (%s)"), offset + i,
+                        r == SLE_E_PROTECTED ? _("protected") : _("PSC not presented"));
             return FALSE;
         }
         if (!card_save(c, error))
@@ -177,7 +178,7 @@ static gboolean fc_write(gpointer self, guint offset, const guint8 *data, guint 
         sle_read_main(&c->chip, 0, back, SLE_MAIN_SIZE);
         if (memcmp(back + offset, data, len) != 0) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                        "the card reads back different data after the write");
+                        _("the card reads back different data after the write"));
             return FALSE;
         }
     }
@@ -192,7 +193,7 @@ static gboolean fc_lock_identity(gpointer self, GError **error)
     for (unsigned a = 0; a < KV_LOCK_END; a++)
         if (sle_write_prot(&c->chip, a, c->image[a]) != SLE_OK) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                        "the card refused to protect byte 0x%02X", a);
+                        _("the card refused to protect byte 0x%02X"), a);
             return FALSE;
         }
     return card_save(c, error);
@@ -242,7 +243,7 @@ gboolean kv_card_file_create_blank(const char *path, const guint8 psc[3], GError
     sle_init_blank(&chip, atr, psc);
     sle_save(&chip, buf);
     if (g_file_test(path, G_FILE_TEST_EXISTS)) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS, "%s already exists", path);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS, _("%s already exists"), path);
         return FALSE;
     }
     return g_file_set_contents(path, (const char *)buf, sizeof buf, error);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kv-i18n.h"
 #include "kv-cards.h"
 #include "kv-sales.h"
 #include "kv-station-private.h"
@@ -40,7 +41,7 @@ gboolean kv_station_meter_keys(KvStation *st, guint32 meter, guint key_version,
     guint8 k_meter[16], k_psc[16];
     if (!st->ring) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    "the keys are locked: a supervisor must unlock them first");
+                    _("the keys are locked: a supervisor must unlock them first"));
         return FALSE;
     }
     if (!(m = kv_meter_get(st, meter, error)))
@@ -51,8 +52,8 @@ gboolean kv_station_meter_keys(KvStation *st, guint32 meter, guint key_version,
     pk = kv_keyring_master(st->ring, m->psc_key_version);
     if (!mk || !pk) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    "the key file has no master key version %u (meter %09u): use the key file "
-                    "that holds it", mk ? m->psc_key_version : key_version, meter);
+                    _("the key file has no master key version %u (meter %09u): use the key file "
+                    "that holds it"), mk ? m->psc_key_version : key_version, meter);
         return FALSE;
     }
     kv_derive_meter_key(mk, st->settings.utility_code, meter, (uint8_t)key_version, k_meter);
@@ -77,22 +78,22 @@ gboolean kv_card_view_for(KvStation *st, KvCardLink *card, guint32 expect_meter,
     memset(view, 0, sizeof *view);
     if (e == KV_E_BLANK) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    "this is a blank card: it was never issued (issue it with `card issue`)");
+                    _("this is a blank card: it was never issued (issue it with `card issue`)"));
         return FALSE;
     }
     if (e != KV_OK) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    "this card is damaged or not a Kilovend card (%s)", kv_strerror(e));
+                    _("this card is damaged or not a Kilovend card (%s)"), kv_strerror(e));
         return FALSE;
     }
     if (id.utility_code != st->settings.utility_code) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    "this card belongs to another utility (code %u)", id.utility_code);
+                    _("this card belongs to another utility (code %u)"), id.utility_code);
         return FALSE;
     }
     if (expect_meter && id.meter_number != expect_meter) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    "this is the card of meter %09u, not of meter %09u", id.meter_number,
+                    _("this is the card of meter %09u, not of meter %09u"), id.meter_number,
                     expect_meter);
         return FALSE;
     }
@@ -124,7 +125,7 @@ gboolean kv_card_view_for(KvStation *st, KvCardLink *card, guint32 expect_meter,
     }
     if (e != KV_OK) {
         kv_meter_free(m);
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD, "cannot decode the card: %s",
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD, _("cannot decode the card: %s"),
                     kv_strerror(e));
         return FALSE;
     }
@@ -169,7 +170,7 @@ KvCardRecord *kv_card_get(KvStation *st, guint32 serial, GError **error)
         return NULL;
     sqlite3_bind_int64(s, 1, serial);
     if (sqlite3_step(s) != SQLITE_ROW) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, "no card %u", serial);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no card %u"), serial);
         return NULL;
     }
     c = g_new0(KvCardRecord, 1);
@@ -211,7 +212,7 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
             goto fail;
         sqlite3_bind_int64(old, 1, meter);
         sqlite3_bind_int64(old, 2, rb->counter);
-        if (!kv_db_step_done(st, old, "reading the meter's last readback", error))
+        if (!kv_db_step_done(st, old, _("reading the meter's last readback"), error))
             goto fail;
         if (sqlite3_column_int(old, 0) > 0) {
             kv_db_rollback(st);
@@ -242,7 +243,7 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
     sqlite3_bind_int64(s, 13, rb->last_seq);
     sqlite3_bind_int(s, 14, rb->result);
     sqlite3_bind_blob(s, 15, rb->events, KV_READBACK_EVENTS, SQLITE_TRANSIENT);
-    if (!kv_db_step_done(st, s, "storing the meter reading", error))
+    if (!kv_db_step_done(st, s, _("storing the meter reading"), error))
         goto fail;
     added = sqlite3_changes(st->db) == 1;
     if (!added) {
@@ -263,7 +264,7 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
     sqlite3_bind_int64(u, 7, meter);
     detail = g_strdup_printf("counter=%u remaining=%d loaded=%u total=%u last_seq=%u", rb->counter,
                              rb->remaining, rb->cumulative_loaded, rb->total_energy, rb->last_seq);
-    if (!kv_db_step_done(st, u, "storing the meter reading", error) ||
+    if (!kv_db_step_done(st, u, _("storing the meter reading"), error) ||
         !kv_audit_append(st, "meter.reading", obj, detail, error) ||
         !kv_readback_effects(st, m, view, rb, anomaly, error) || !kv_db_commit(st, error))
         goto fail;
@@ -326,7 +327,7 @@ guint32 kv_card_next_serial(KvStation *st, GError **error)
     gint64 n;
     if (office >= (1u << (32 - OFFICE_SERIAL_BITS)) - 1) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "office id %u is too large to number cards (at most 4094)", office);
+                    _("office id %u is too large to number cards (at most 4094)"), office);
         return 0;
     }
     s = kv_db_stmt(st, "SELECT coalesce(max(serial), ?1) FROM cards WHERE serial BETWEEN ?1 AND ?2",
@@ -338,7 +339,7 @@ guint32 kv_card_next_serial(KvStation *st, GError **error)
     n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) + 1 : 0;
     if (n <= lo || n > hi) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED,
-                    "this office has used all its card serial numbers");
+                    _("this office has used all its card serial numbers"));
         return 0;
     }
     return (guint32)n;
@@ -372,7 +373,7 @@ gboolean kv_card_step(KvStation *st, guint32 serial, const char *status, const c
     sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, step, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, serial);
-    if (!kv_db_step_done(st, s, "recording the card", error) ||
+    if (!kv_db_step_done(st, s, _("recording the card"), error) ||
         (action && !kv_audit_append(st, action, obj, detail, error)) || !kv_db_commit(st, error))
         goto fail;
     return TRUE;
@@ -404,7 +405,7 @@ static KvCardRecord *reserve_card(KvStation *st, KvMeter *m, guint32 old_serial,
         sqlite3_bind_text(o, 1, old_status, -1, SQLITE_STATIC);
         sqlite3_bind_text(o, 2, reason ? reason : "", -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(o, 3, old_serial);
-        if (!kv_db_step_done(st, o, "blocking the old card", error) ||
+        if (!kv_db_step_done(st, o, _("blocking the old card"), error) ||
             !kv_audit_append(st, "card.block", oobj, odetail, error))
             goto fail;
         /* A sale left unsettled on the lost card can never be checked: it
@@ -441,7 +442,7 @@ static KvCardRecord *reserve_card(KvStation *st, KvMeter *m, guint32 old_serial,
                     goto fail;
                 sqlite3_bind_int64(u, 1, kv_now());
                 sqlite3_bind_int64(u, 2, *(gint64 *)ids->pdata[i]);
-                if (!kv_db_step_done(st, u, "failing an unsettled sale", error))
+                if (!kv_db_step_done(st, u, _("failing an unsettled sale"), error))
                     goto fail;
             }
         }
@@ -469,11 +470,11 @@ static KvCardRecord *reserve_card(KvStation *st, KvMeter *m, guint32 old_serial,
         sqlite3_bind_int64(s, 5, old_serial);
     sqlite3_bind_int64(s, 6, c->issued_at);
     sqlite3_bind_int64(s, 7, kv_station_user_id(st));
-    if (!kv_db_step_done(st, s, "reserving the card", error)) {
+    if (!kv_db_step_done(st, s, _("reserving the card"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
             g_clear_error(error);
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                        "meter %09u already has a customer card: use `card replace`", m->number);
+                        _("meter %09u already has a customer card: use `card replace`"), m->number);
         }
         goto fail;
     }
@@ -485,7 +486,7 @@ static KvCardRecord *reserve_card(KvStation *st, KvMeter *m, guint32 old_serial,
     obj = g_strdup_printf("card:%u", c->serial);
     detail = g_strdup_printf("meter=%09u seq=%u cumulative=%u replaces=%u", m->number,
                              c->token_seq, c->token_cumulative, old_serial);
-    if (!kv_db_step_done(st, ms, "reserving the card", error) ||
+    if (!kv_db_step_done(st, ms, _("reserving the card"), error) ||
         !kv_audit_append(st, "card.issuing", obj, detail, error) || !kv_db_commit(st, error))
         goto fail;
     return c;
@@ -517,14 +518,14 @@ gboolean kv_card_write_new(KvStation *st, KvCardLink *card, const KvMeter *m, gu
     kv_card_psc(&keys, serial, psc);
     if ((e = kv_identity_encode(&id, idb)) != KV_OK ||
         (tok && (e = kv_token_seal(&keys, &id, tok, slot)) != KV_OK)) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, "preparing the card: %s",
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, _("preparing the card: %s"),
                     kv_strerror(e));
         goto out;
     }
     if (g_strcmp0(step, "psc-changing") != 0) {
         /* The card still has its factory PSC: change it is the last step. */
         if (!kv_card_link_present_psc(card, set->factory_psc, FALSE, error)) {
-            g_prefix_error(error, "presenting the factory PSC (is this a blank card?): ");
+            g_prefix_error(error, _("presenting the factory PSC (is this a blank card?): "));
             goto out;
         }
         if (!kv_card_link_write(card, KV_ID_OFF, idb, KV_ID_LEN, error) ||
@@ -543,7 +544,7 @@ gboolean kv_card_write_new(KvStation *st, KvCardLink *card, const KvMeter *m, gu
         g_autoptr(GError) first = NULL;
         if (!kv_card_link_present_psc(card, psc, FALSE, &first)) {
             if (!kv_card_link_present_psc(card, set->factory_psc, TRUE, error)) {
-                g_prefix_error(error, "resuming the issue of card %u: ", serial);
+                g_prefix_error(error, _("resuming the issue of card %u: "), serial);
                 goto out;
             }
         }
@@ -590,7 +591,7 @@ static KvCardRecord *issue(KvStation *st, KvCardLink *card, guint32 meter, gbool
         return NULL;
     if (!kv_station_keys_unlocked(st)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    "the keys are locked: a supervisor must unlock them first");
+                    _("the keys are locked: a supervisor must unlock them first"));
         return NULL;
     }
     if (!(m = kv_meter_get(st, meter, error)))
@@ -609,14 +610,14 @@ static KvCardRecord *issue(KvStation *st, KvCardLink *card, guint32 meter, gbool
             g_strlcpy(step, (const char *)sqlite3_column_text(q, 0), sizeof step);
         if (e == KV_OK && (id.card_serial != c->serial || id.meter_number != meter)) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                        "the issue of card %u for meter %09u was interrupted: insert that card "
-                        "(this is card %u) to finish it", c->serial, meter, id.card_serial);
+                        _("the issue of card %u for meter %09u was interrupted: insert that card "
+                        "(this is card %u) to finish it"), c->serial, meter, id.card_serial);
             return NULL;
         }
         if (e != KV_OK && g_strcmp0(step, "reserved") != 0) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                        "the issue of card %u for meter %09u was interrupted after its identity "
-                        "was written: insert that card to finish it", c->serial, meter);
+                        _("the issue of card %u for meter %09u was interrupted after its identity "
+                        "was written: insert that card to finish it"), c->serial, meter);
             return NULL;
         }
     } else {
@@ -624,13 +625,13 @@ static KvCardRecord *issue(KvStation *st, KvCardLink *card, guint32 meter, gbool
         guint32 old_serial = 0;
         if (e == KV_OK) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                        "this card is already issued (card %u, meter %09u): use a blank card",
+                        _("this card is already issued (card %u, meter %09u): use a blank card"),
                         id.card_serial, id.meter_number);
             return NULL;
         }
         if (e != KV_E_BLANK) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                        "this card is not blank (%s): use a blank card", kv_strerror(e));
+                        _("this card is not blank (%s): use a blank card"), kv_strerror(e));
             return NULL;
         }
         {
@@ -644,13 +645,13 @@ static KvCardRecord *issue(KvStation *st, KvCardLink *card, guint32 meter, gbool
         }
         if (!replace && old_serial) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                        "meter %09u already has card %u: use `card replace` for a lost or "
-                        "damaged card", meter, old_serial);
+                        _("meter %09u already has card %u: use `card replace` for a lost or "
+                        "damaged card"), meter, old_serial);
             return NULL;
         }
         if (replace && !old_serial) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND,
-                        "meter %09u has no active card to replace: use `card issue`", meter);
+                        _("meter %09u has no active card to replace: use `card issue`"), meter);
             return NULL;
         }
         old_status = g_strdup(g_strcmp0(reason, "lost") == 0 || g_strcmp0(reason, "stolen") == 0
@@ -682,7 +683,7 @@ KvCardRecord *kv_card_replace(KvStation *st, KvCardLink *card, guint32 meter, co
 {
     if (!reason || !*reason) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "give the reason for the replacement (lost, stolen, damaged)");
+                    _("give the reason for the replacement (lost, stolen, damaged)"));
         return NULL;
     }
     return issue(st, card, meter, TRUE, reason, error);
@@ -716,7 +717,7 @@ GPtrArray *kv_card_batch_full(KvStation *st, const char *csv_path, KvNextCardFun
         return NULL;
     if (rows->len == 0 || (col = kv_csv_column(rows->pdata[0], "meter")) < 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "%s: the first line must be a header with a 'meter' column", csv_path);
+                    _("%s: the first line must be a header with a 'meter' column"), csv_path);
         return NULL;
     }
     out = g_ptr_array_new_with_free_func((GDestroyNotify)kv_batch_row_free);
@@ -730,7 +731,7 @@ GPtrArray *kv_card_batch_full(KvStation *st, const char *csv_path, KvNextCardFun
         g_ptr_array_add(out, res);
         res->line = r->line;
         if (progress)
-            progress(i - 1, rows->len - 1, "cards", user_data);
+            progress(i - 1, rows->len - 1, N_("cards"), user_data);
         if (g_cancellable_set_error_if_cancelled(cancellable, error)) {
             g_ptr_array_unref(out);
             return NULL;
@@ -750,13 +751,13 @@ GPtrArray *kv_card_batch_full(KvStation *st, const char *csv_path, KvNextCardFun
         }
         if (res->serial) {
             res->ok = res->skipped = TRUE;
-            res->message = g_strdup_printf("already has card %u", res->serial);
+            res->message = g_strdup_printf(_("already has card %u"), res->serial);
             goto done;
         }
         link = next_card(res->meter, i - 1, rows->len - 1, next_data, cancellable, &local);
         if (!link) {
             /* The operator stopped: the rows done so far stay done. */
-            res->message = g_strdup(local ? local->message : "stopped");
+            res->message = g_strdup(local ? local->message : _("stopped"));
             stop = batch_stop(local);
             goto done;
         }
@@ -767,7 +768,7 @@ GPtrArray *kv_card_batch_full(KvStation *st, const char *csv_path, KvNextCardFun
         }
         res->ok = TRUE;
         res->serial = rec->serial;
-        res->message = g_strdup_printf("issued card %u", rec->serial);
+        res->message = g_strdup_printf(_("issued card %u"), rec->serial);
     done:
         g_clear_error(&local);
         if (card_done && !card_done(res, link, next_data, cancellable, &local)) {
@@ -783,7 +784,7 @@ GPtrArray *kv_card_batch_full(KvStation *st, const char *csv_path, KvNextCardFun
             break;
     }
     if (progress)
-        progress(rows->len - 1, rows->len - 1, "cards", user_data);
+        progress(rows->len - 1, rows->len - 1, N_("cards"), user_data);
     return out;
 }
 
@@ -822,20 +823,20 @@ gboolean kv_meter_provision(KvStation *st, guint32 meter, const char *path, GErr
     e = kv_provision_encode(&p, block);
     kv_provision_wipe(&p);
     if (e != KV_OK) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "meter %09u: %s", meter,
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("meter %09u: %s"), meter,
                     kv_strerror(e));
         goto out;
     }
     fd = g_open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         g_set_error(error, KV_CORE_ERROR, errno == EEXIST ? KV_CORE_ERROR_EXISTS : KV_CORE_ERROR_FAILED,
-                    "cannot create %s: %s", path, g_strerror(errno));
+                    _("cannot create %s: %s"), path, g_strerror(errno));
         goto out;
     }
     ok = write(fd, block, sizeof block) == (ssize_t)sizeof block && fsync(fd) == 0;
     close(fd);
     if (!ok) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, "cannot write %s", path);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, _("cannot write %s"), path);
         g_unlink(path);
         goto out;
     }

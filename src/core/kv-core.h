@@ -15,5 +15,6 @@
 #include "kv-sales.h"
 #include "kv-station.h"
 #include "kv-tariff.h"
+#include "kv-tariff-list.h"
 
 #endif

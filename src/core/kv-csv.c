@@ -1,6 +1,7 @@
 /* kv-csv.c - reading RFC 4180 CSV files (import, batch issue). */
 #include <string.h>
 
+#include "kv-i18n.h"
 #include "kv-station-private.h"
 
 void kv_csv_row_free(KvCsvRow *r)
@@ -33,7 +34,7 @@ GPtrArray *kv_csv_read(const char *path, GError **error)
     }
     if (!g_utf8_validate(text, (gssize)len, NULL)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "%s is not UTF-8 text", path);
+                    _("%s is not UTF-8 text"), path);
         g_ptr_array_free(fields, TRUE);
         return NULL;
     }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "kv-i18n.h"
 #include "kv-db-resources.h"
 #include "kv-station-private.h"
 
@@ -26,34 +27,34 @@ void kv_db_set_error(GError **error, sqlite3 *db, int rc, const char *what)
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_BUSY,
-                    "%s: the database is locked by another program (%s); "
-                    "close the other program or retry", what, msg);
+                    _("%s: the database is locked by another program (%s); "
+                    "close the other program or retry"), what, msg);
         return;
     case SQLITE_FULL:
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DB,
-                    "%s: the disk is full (%s); nothing was recorded: free space and retry",
+                    _("%s: the disk is full (%s); nothing was recorded: free space and retry"),
                     what, msg);
         return;
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CORRUPT,
-                    "%s: the database is damaged (%s); restore the last backup with "
-                    "`kilovendctl restore BACKUP`", what, msg);
+                    _("%s: the database is damaged (%s); restore the last backup with "
+                    "`kilovendctl restore BACKUP`"), what, msg);
         return;
     case SQLITE_CONSTRAINT:
         code = (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
                    ? KV_CORE_ERROR_EXISTS
                    : KV_CORE_ERROR_INVALID;
-        g_set_error(error, KV_CORE_ERROR, code, "%s: %s", what, msg);
+        g_set_error(error, KV_CORE_ERROR, code, _("%s: %s"), what, msg);
         return;
     case SQLITE_IOERR:
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_PERM:
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DB, "%s: %s", what, msg);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DB, _("%s: %s"), what, msg);
         return;
     default:
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, "%s: %s", what, msg);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, _("%s: %s"), what, msg);
     }
 }
 
@@ -62,7 +63,7 @@ gboolean kv_db_exec(sqlite3 *db, const char *sql, GError **error)
     char *err = NULL;
     int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
     if (rc != SQLITE_OK) {
-        kv_db_set_error(error, db, sqlite3_extended_errcode(db), "database");
+        kv_db_set_error(error, db, sqlite3_extended_errcode(db), _("database"));
         sqlite3_free(err);
         return FALSE;
     }
@@ -76,7 +77,7 @@ KvStmt *kv_db_stmt(KvStation *st, const char *sql, GError **error)
         return s;
     int rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
     if (rc != SQLITE_OK) {
-        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "preparing a query");
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("preparing a query"));
         return NULL;
     }
     g_hash_table_insert(st->stmts, (gpointer)sql, s);
@@ -173,9 +174,9 @@ gboolean kv_db_migrate(sqlite3 *db, const char *path, GError **error)
     }
     if (have > (gint64)names->len) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NEWER,
-                    "%s has schema version %" G_GINT64_FORMAT
+                    _("%s has schema version %" PRId64
                     " but this Kilovend knows only up to %u: it was written by a newer "
-                    "version; install that version (the file was not changed)",
+                    "version; install that version (the file was not changed)"),
                     path, have, names->len);
         return FALSE;
     }
@@ -198,7 +199,7 @@ gboolean kv_db_migrate(sqlite3 *db, const char *path, GError **error)
         if (!kv_db_exec(db, text, error) || !kv_db_exec(db, set_version, error) ||
             !kv_db_exec(db, "COMMIT", error)) {
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            g_prefix_error(error, "migration %s: ", (char *)names->pdata[i]);
+            g_prefix_error(error, _("migration %s: "), (char *)names->pdata[i]);
             return FALSE;
         }
     }
@@ -222,7 +223,7 @@ gboolean kv_db_integrity(sqlite3 *db, const char *path, gboolean quick, GError *
             if (i == 0)
                 g_string_append(problems, t ? t : "?");
             else
-                g_string_append_printf(problems, "row %lld of %s points to a missing %s",
+                g_string_append_printf(problems, _("row %lld of %s points to a missing %s"),
                                        (long long)sqlite3_column_int64(s, 1), t,
                                        sqlite3_column_text(s, 2));
         }
@@ -232,8 +233,8 @@ gboolean kv_db_integrity(sqlite3 *db, const char *path, gboolean quick, GError *
             if ((ext & 0xFF) == SQLITE_CORRUPT || (ext & 0xFF) == SQLITE_NOTADB ||
                 (ext & 0xFF) == SQLITE_ERROR)
                 g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CORRUPT,
-                            "%s is damaged (%s); restore the last backup with "
-                            "`kilovendctl restore BACKUP`", path, sqlite3_errmsg(db));
+                            _("%s is damaged (%s); restore the last backup with "
+                            "`kilovendctl restore BACKUP`"), path, sqlite3_errmsg(db));
             else
                 kv_db_set_error(error, db, ext, path);
             return FALSE;
@@ -241,8 +242,8 @@ gboolean kv_db_integrity(sqlite3 *db, const char *path, gboolean quick, GError *
         sqlite3_finalize(s);
         if (problems->len) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CORRUPT,
-                        "%s fails its integrity check (%s); restore the last backup with "
-                        "`kilovendctl restore BACKUP`", path, problems->str);
+                        _("%s fails its integrity check (%s); restore the last backup with "
+                        "`kilovendctl restore BACKUP`"), path, problems->str);
             return FALSE;
         }
     }
@@ -259,7 +260,7 @@ sqlite3 *kv_db_open_file(const char *path, gboolean create, GError **error)
         flags |= SQLITE_OPEN_CREATE;
     else if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND,
-                    "no database at %s: create one with `kilovendctl init` or give --db",
+                    _("no database at %s: create one with `kilovendctl init` or give --db"),
                     path);
         return NULL;
     }
@@ -276,7 +277,7 @@ sqlite3 *kv_db_open_file(const char *path, gboolean create, GError **error)
     if (!kv_db_exec(db, "PRAGMA journal_mode=WAL", error) ||
         !kv_db_exec(db, "PRAGMA synchronous=FULL", error) ||
         !kv_db_exec(db, "PRAGMA foreign_keys=ON", error)) {
-        g_prefix_error(error, "%s: ", path);
+        g_prefix_error(error, _("%s: "), path);
         if (error && *error && (*error)->code == KV_CORE_ERROR_FAILED)
             (*error)->code = KV_CORE_ERROR_CORRUPT;
         sqlite3_close(db);

@@ -2,6 +2,7 @@
  * readbacks (key changes and parameters confirmed, loading anomalies). */
 #include <string.h>
 
+#include "kv-i18n.h"
 #include "kv-cards.h"
 #include "kv-engineering.h"
 #include "kv-station-private.h"
@@ -60,9 +61,9 @@ static gboolean build_token(KvStation *st, const KvMeter *m, const KvEngineering
         gint64 r = req->reconnect_delay >= 0 ? req->reconnect_delay : m->reconnect_delay;
         if (h < 1 || h > 0x7FFFFFFF || p > a || a >= h || w > 0x7FFFFFFF || r > 65535) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                        "parameters for meter %09u: pre-trip (%" G_GINT64_FORMAT ") <= alarm (%"
-                        G_GINT64_FORMAT ") < hoarding limit (%" G_GINT64_FORMAT
-                        "), all in 0.01 kWh, and a reconnect delay of at most 65535 s",
+                        _("parameters for meter %09u: pre-trip (%" PRId64 ") <= alarm (%"
+                        PRId64 ") < hoarding limit (%" PRId64
+                        "), all in 0.01 kWh, and a reconnect delay of at most 65535 s"),
                         m->number, p, a, h);
             return FALSE;
         }
@@ -77,7 +78,7 @@ static gboolean build_token(KvStation *st, const KvMeter *m, const KvEngineering
         guint v = kv_station_key_version(st);
         const guint8 *mk = kv_keyring_master(st->ring, v);
         if (!mk) {
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, "the keys are locked");
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, _("the keys are locked"));
             return FALSE;
         }
         tok->u.key_change.new_key_version = (uint8_t)v;
@@ -147,7 +148,7 @@ static gboolean record_token(KvStation *st, const KvEngineeringCard *c, guint32 
     sqlite3_bind_int64(s, 12, issued_at);
     if (kv_station_user_id(st))
         sqlite3_bind_int64(s, 13, kv_station_user_id(st));
-    if (!kv_db_step_done(st, s, "recording the engineering token", error))
+    if (!kv_db_step_done(st, s, _("recording the engineering token"), error))
         return FALSE;
     u = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?1), key_version_target = "
                        "CASE WHEN ?2 > 0 THEN ?2 ELSE key_version_target END WHERE number = ?3",
@@ -157,7 +158,7 @@ static gboolean record_token(KvStation *st, const KvEngineeringCard *c, guint32 
     sqlite3_bind_int64(u, 1, c->seq);
     sqlite3_bind_int(u, 2, (int)c->new_key_version);
     sqlite3_bind_int64(u, 3, c->meter_number);
-    return kv_db_step_done(st, u, "recording the engineering token", error);
+    return kv_db_step_done(st, u, _("recording the engineering token"), error);
 }
 
 /* The stored token of an interrupted issue, rebuilt exactly (same seq and
@@ -176,7 +177,7 @@ static gboolean load_token(KvStation *st, guint32 serial, KvEngineeringCard *c, 
     sqlite3_bind_int64(s, 1, serial);
     if (sqlite3_step(s) != SQLITE_ROW) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED,
-                    "card %u: its token is not in the ledger", serial);
+                    _("card %u: its token is not in the ledger"), serial);
         return FALSE;
     }
     c->seq = (guint32)sqlite3_column_int64(s, 0);
@@ -209,7 +210,7 @@ static gboolean stored_token(KvStation *st, const KvMeter *m, const KvEngineerin
         const guint8 *mk = kv_keyring_master(st->ring, c->new_key_version);
         if (!mk) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                        "the key file has no master key version %u", c->new_key_version);
+                        _("the key file has no master key version %u"), c->new_key_version);
             return FALSE;
         }
         tok->u.key_change.new_key_version = (uint8_t)c->new_key_version;
@@ -224,8 +225,8 @@ static gboolean check_role(KvStation *st, guint type, GError **error)
 {
     if (!kv_engineering_type_name(type)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "unknown engineering card type 0x%02X (check, parameter, clear-tamper, "
-                    "key-change, test)", type);
+                    _("unknown engineering card type 0x%02X (check, parameter, clear-tamper, "
+                    "key-change, test)"), type);
         return FALSE;
     }
     if (!kv_station_require(st, type == KV_CARD_KEY_CHANGE ? KV_ROLE_ADMIN : KV_ROLE_SUPERVISOR,
@@ -233,7 +234,7 @@ static gboolean check_role(KvStation *st, guint type, GError **error)
         return FALSE;
     if (!kv_station_keys_unlocked(st)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    "the keys are locked: a supervisor must unlock them first");
+                    _("the keys are locked: a supervisor must unlock them first"));
         return FALSE;
     }
     return TRUE;
@@ -302,7 +303,7 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
             sqlite3_bind_int64(s, 6, kv_station_user_id(st));
         obj = g_strdup_printf("card:%u", c->serial);
         detail = eng_detail(c);
-        if (!kv_db_step_done(st, s, "reserving the card", error) ||
+        if (!kv_db_step_done(st, s, _("reserving the card"), error) ||
             (req->card_type != KV_CARD_CHECK && !record_token(st, c, issued_at, error)) ||
             !kv_audit_append(st, "card.engineering-issuing", obj, detail, error) ||
             !kv_db_commit(st, error))
@@ -350,9 +351,9 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
 
     if (g_strcmp0(status, "active") != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    status ? "engineering card %u is %s: use a blank card"
-                           : "engineering card %u is not registered at this office%s: use a "
-                             "blank card", id->card_serial, status ? status : "");
+                    status ? _("engineering card %u is %s: use a blank card")
+                           : _("engineering card %u is not registered at this office%s: use a "
+                             "blank card"), id->card_serial, status ? C_("card status", status) : "");
         return NULL;
     }
     c->serial = id->card_serial;
@@ -391,7 +392,7 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
     }
     kv_wipe(&tok, sizeof tok);
     if (e != KV_OK) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, "preparing the token: %s",
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, _("preparing the token: %s"),
                     kv_strerror(e));
         return NULL;
     }
@@ -406,8 +407,8 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
     kv_wipe(&after, sizeof after);
     if (!ok) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    "card %u does not hold the new token after writing: insert it again and "
-                    "issue again", c->serial);
+                    _("card %u does not hold the new token after writing: insert it again and "
+                    "issue again"), c->serial);
         return NULL;
     }
     if (!kv_db_begin(st, error))
@@ -417,7 +418,7 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
         goto fail;
     sqlite3_bind_int64(u, 1, c->seq);
     sqlite3_bind_int64(u, 2, c->serial);
-    if (!kv_db_step_done(st, u, "recording the card", error) ||
+    if (!kv_db_step_done(st, u, _("recording the card"), error) ||
         !kv_audit_append(st, "card.engineering", obj, detail, error) || !kv_db_commit(st, error))
         goto fail;
     return g_steal_pointer(&c);
@@ -445,8 +446,8 @@ KvEngineeringCard *kv_card_engineering(KvStation *st, KvCardLink *card, guint32 
         guint cur = kv_station_key_version(st);
         if (m->key_version >= cur) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                        "meter %09u is already on key version %u, the current one: no key "
-                        "change needed (rotate first with `kilovendctl key rotate`)", meter,
+                        _("meter %09u is already on key version %u, the current one: no key "
+                        "change needed (rotate first with `kilovendctl key rotate`)"), meter,
                         m->key_version);
             return NULL;
         }
@@ -457,8 +458,8 @@ KvEngineeringCard *kv_card_engineering(KvStation *st, KvCardLink *card, guint32 
     if (resume && (e == KV_E_BLANK || (e == KV_OK && id.card_serial == resume))) {
         if (e != KV_OK && g_strcmp0(step, "reserved") != 0) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                        "the issue of card %u for meter %09u was interrupted after its identity "
-                        "was written: insert that card to finish it", resume, meter);
+                        _("the issue of card %u for meter %09u was interrupted after its identity "
+                        "was written: insert that card to finish it"), resume, meter);
             return NULL;
         }
         return issue_new(st, card, m, req, resume, step, error);
@@ -467,15 +468,15 @@ KvEngineeringCard *kv_card_engineering(KvStation *st, KvCardLink *card, guint32 
         return issue_new(st, card, m, req, 0, "reserved", error);
     if (e != KV_OK) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    "this card is not blank and not a Kilovend card (%s): use a blank card",
+                    _("this card is not blank and not a Kilovend card (%s): use a blank card"),
                     kv_strerror(e));
         return NULL;
     }
     if (id.utility_code != st->settings.utility_code || id.meter_number != meter ||
         id.card_type != req->card_type) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    "this is a %s card of meter %09u (card %u): a %s card for meter %09u needs "
-                    "a blank card or a %s card of that meter",
+                    _("this is a %s card of meter %09u (card %u): a %s card for meter %09u needs "
+                    "a blank card or a %s card of that meter"),
                     kv_engineering_type_name(id.card_type) ? kv_engineering_type_name(id.card_type)
                                                            : "user",
                     id.meter_number, id.card_serial, kv_engineering_type_name(req->card_type),
@@ -491,7 +492,7 @@ GArray *kv_meters_needing_key_change(KvStation *st, guint current, GError **erro
     GArray *out;
     if (!current && !kv_station_keys_unlocked(st)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    "the keys are locked: a supervisor must unlock them first");
+                    _("the keys are locked: a supervisor must unlock them first"));
         return NULL;
     }
     s = kv_db_stmt(st, "SELECT number FROM meters WHERE key_version < ? AND status = 'active' "
@@ -528,7 +529,7 @@ gboolean kv_readback_effects(KvStation *st, const KvMeter *m, const kv_card_view
             return FALSE;
         sqlite3_bind_int(u, 1, rb->key_version);
         sqlite3_bind_int64(u, 2, m->number);
-        if (!kv_db_step_done(st, u, "recording the key change", error))
+        if (!kv_db_step_done(st, u, _("recording the key change"), error))
             return FALSE;
         a = kv_db_stmt(st, "UPDATE engineering_tokens SET applied_at = ? WHERE meter_number = ? "
                            "AND kind = 4 AND new_key_version = ? AND applied_at IS NULL", error);
@@ -537,7 +538,7 @@ gboolean kv_readback_effects(KvStation *st, const KvMeter *m, const kv_card_view
         sqlite3_bind_int64(a, 1, kv_now());
         sqlite3_bind_int64(a, 2, m->number);
         sqlite3_bind_int(a, 3, rb->key_version);
-        if (!kv_db_step_done(st, a, "recording the key change", error) ||
+        if (!kv_db_step_done(st, a, _("recording the key change"), error) ||
             !kv_audit_append(st, "meter.key-changed", obj, d, error))
             return FALSE;
     }
@@ -577,7 +578,7 @@ gboolean kv_readback_effects(KvStation *st, const KvMeter *m, const kv_card_view
             for (int i = 0; i < 5; i++)
                 sqlite3_bind_int64(u, 1 + i, v[i]);
             sqlite3_bind_int64(u, 6, m->number);
-            if (!kv_db_step_done(st, u, "recording the meter's parameters", error))
+            if (!kv_db_step_done(st, u, _("recording the meter's parameters"), error))
                 return FALSE;
             a = kv_db_stmt(st, "UPDATE engineering_tokens SET applied_at = ? WHERE id = ?", error);
             if (!a)
@@ -588,7 +589,7 @@ gboolean kv_readback_effects(KvStation *st, const KvMeter *m, const kv_card_view
                                 " hoarding=%" G_GINT64_FORMAT " max_power=%" G_GINT64_FORMAT
                                 " reconnect=%" G_GINT64_FORMAT, view->token.seq, v[0], v[1],
                                 v[2], v[3], v[4]);
-            if (!kv_db_step_done(st, a, "recording the meter's parameters", error) ||
+            if (!kv_db_step_done(st, a, _("recording the meter's parameters"), error) ||
                 !kv_audit_append(st, "meter.parameters", obj, d, error))
                 return FALSE;
         }

@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "kv-i18n.h"
 #include "kv-station-private.h"
 
 #define KF_MAGIC "KVKEYS01"
@@ -64,7 +65,7 @@ static gboolean ring_add(KvKeyring *ring, guint version, const guint8 *key, GErr
 {
     if (version == 0 || version > KF_MAX_KEYS || ring->n >= KF_MAX_KEYS ||
         kv_keyring_master(ring, version)) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, "key version %u not available",
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, _("key version %u not available"),
                     version);
         return FALSE;
     }
@@ -80,7 +81,7 @@ KvKeyring *kv_keyring_generate(GError **error)
     guint8 key[KV_MASTER_KEY_LEN];
     KvKeyring *ring = ring_new();
     if (RAND_priv_bytes(key, sizeof key) != 1) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, "no random numbers (OpenSSL)");
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, _("no random numbers (OpenSSL)"));
         kv_keyring_free(ring);
         return NULL;
     }
@@ -98,7 +99,7 @@ KvKeyring *kv_keyring_import_hex(const char *hex, GError **error)
         len--;
     if (len != 2 * KV_MASTER_KEY_LEN) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "a master key is %d hexadecimal digits; got %zu characters",
+                    _("a master key is %d hexadecimal digits; got %zu characters"),
                     2 * KV_MASTER_KEY_LEN, len);
         return NULL;
     }
@@ -107,7 +108,7 @@ KvKeyring *kv_keyring_import_hex(const char *hex, GError **error)
         if (hi < 0 || lo < 0) {
             OPENSSL_cleanse(key, sizeof key);
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                        "the master key must be hexadecimal digits only");
+                        _("the master key must be hexadecimal digits only"));
             return NULL;
         }
         key[i] = (guint8)(hi << 4 | lo);
@@ -126,7 +127,7 @@ guint kv_keyring_rotate(KvKeyring *ring, GError **error)
         next = MAX(next, ring->version[i]);
     next++;
     if (RAND_priv_bytes(key, sizeof key) != 1) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, "no random numbers (OpenSSL)");
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, _("no random numbers (OpenSSL)"));
         return 0;
     }
     if (!ring_add(ring, next, key, error))
@@ -183,7 +184,7 @@ static gboolean write_private_file(const char *path, const guint8 *data, gsize l
         goto fail;
     return TRUE;
 fail:
-    g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, "cannot write %s: %s", path,
+    g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, _("cannot write %s: %s"), path,
                 g_strerror(errno));
     g_unlink(tmp);
     return FALSE;
@@ -201,7 +202,7 @@ gboolean kv_keyring_save(const KvKeyring *ring, const char *path, const char *pa
 
     if (!passphrase || !*passphrase) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_PASSPHRASE,
-                    "an empty passphrase cannot protect the keys");
+                    _("an empty passphrase cannot protect the keys"));
         g_free(plain);
         return FALSE;
     }
@@ -216,14 +217,14 @@ gboolean kv_keyring_save(const KvKeyring *ring, const char *path, const char *pa
         memcpy(plain + 3 + i * 17, ring->key[i], KV_MASTER_KEY_LEN);
     }
     if (RAND_bytes(file + 12, 16 + 12) != 1) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, "no random numbers (OpenSSL)");
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, _("no random numbers (OpenSSL)"));
         goto out;
     }
     if (!kv_scrypt(passphrase, file + 12, 16, KF_LOG2N, kek, sizeof kek, error))
         goto out;
     if (!gcm(TRUE, kek, file + 28, file, plain, (int)plen, file + KF_HDR,
              file + KF_HDR + plen)) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, "encryption failed (OpenSSL)");
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, _("encryption failed (OpenSSL)"));
         goto out;
     }
     ok = write_private_file(path, file, flen, error);
@@ -245,14 +246,14 @@ KvKeyring *kv_keyring_load(const char *path, const char *passphrase, GError **er
 
     if (!g_file_get_contents(path, (char **)&file, &flen, &local)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    "cannot read the key file %s (%s): give --keys or create it with "
-                    "`kilovendctl key generate`", path, local->message);
+                    _("cannot read the key file %s (%s): give --keys or create it with "
+                    "`kilovendctl key generate`"), path, local->message);
         return NULL;
     }
     if (flen < KF_HDR + 2 + KF_TAG || memcmp(file, KF_MAGIC, 8) != 0 || file[9] != 8 ||
         file[10] != 1 || file[8] < 10 || file[8] > 20) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    "%s is not a Kilovend key file (or it is damaged)", path);
+                    _("%s is not a Kilovend key file (or it is damaged)"), path);
         return NULL;
     }
     plen = flen - KF_HDR - KF_TAG;
@@ -261,11 +262,11 @@ KvKeyring *kv_keyring_load(const char *path, const char *passphrase, GError **er
     plain = g_malloc0(plen);
     if (!gcm(FALSE, kek, file + 28, file, file + KF_HDR, (int)plen, plain, file + KF_HDR + plen)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_PASSPHRASE,
-                    "wrong passphrase for %s (or the file was altered)", path);
+                    _("wrong passphrase for %s (or the file was altered)"), path);
         goto out;
     }
     if (plen != 2 + (gsize)plain[1] * 17 || plain[1] == 0) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, "%s: keyring damaged", path);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, _("%s: keyring damaged"), path);
         goto out;
     }
     ring = ring_new();
@@ -277,7 +278,7 @@ KvKeyring *kv_keyring_load(const char *path, const char *passphrase, GError **er
         }
     ring->current = plain[0];
     if (!kv_keyring_master(ring, ring->current)) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, "%s: keyring damaged", path);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, _("%s: keyring damaged"), path);
         kv_keyring_free(ring);
         ring = NULL;
     }
@@ -292,7 +293,7 @@ static gboolean refuse_existing(const char *path, GError **error)
 {
     if (g_file_test(path, G_FILE_TEST_EXISTS)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                    "%s already exists: a key file is never overwritten (move it away first)",
+                    _("%s already exists: a key file is never overwritten (move it away first)"),
                     path);
         return FALSE;
     }

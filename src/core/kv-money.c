@@ -1,4 +1,5 @@
 /* kv-money.c - decimal text to integer units and back, exactly. */
+#include "kv-i18n.h"
 #include "kv-core-error.h"
 #include "kv-money.h"
 
@@ -13,18 +14,18 @@ gboolean kv_decimal_parse(const char *text, guint digits, gint64 max, gint64 *ou
     for (guint i = 0; i < digits; i++)
         scale *= 10;
     if (!p || !*p) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "empty value");
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("empty value"));
         return FALSE;
     }
     if (*p == '-') {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "'%s' is negative: give a positive value", text);
+                    _("'%s' is negative: give a positive value"), text);
         return FALSE;
     }
     for (; g_ascii_isdigit(*p); p++) {
         any = TRUE;
         if (whole > (G_MAXINT64 / 10 - 9) / scale) {
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "'%s' is too large", text);
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("'%s' is too large"), text);
             return FALSE;
         }
         whole = whole * 10 + (*p - '0');
@@ -34,7 +35,7 @@ gboolean kv_decimal_parse(const char *text, guint digits, gint64 max, gint64 *ou
             any = TRUE;
             if (++nfrac > digits) {
                 g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                            "'%s' has more than %u decimals", text, digits);
+                            _("'%s' has more than %u decimals"), text, digits);
                 return FALSE;
             }
             frac = frac * 10 + (*p - '0');
@@ -42,7 +43,7 @@ gboolean kv_decimal_parse(const char *text, guint digits, gint64 max, gint64 *ou
     }
     if (*p || !any) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "'%s' is not a number (use digits and an optional '.')", text);
+                    _("'%s' is not a number (use digits and an optional '.')"), text);
         return FALSE;
     }
     for (; nfrac < digits; nfrac++)
@@ -51,7 +52,7 @@ gboolean kv_decimal_parse(const char *text, guint digits, gint64 max, gint64 *ou
     if (max > 0 && *out > max) {
         g_autofree char *m = kv_decimal_format(max, digits);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "'%s' is too large (at most %s)", text, m);
+                    _("'%s' is too large (at most %s)"), text, m);
         return FALSE;
     }
     return TRUE;

@@ -11,6 +11,7 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
+#include "kv-i18n.h"
 #include "kv-station-private.h"
 
 #define PW_LOG2N 15
@@ -39,7 +40,7 @@ gboolean kv_scrypt(const char *pass, const guint8 *salt, gsize salt_len, guint l
     EVP_KDF_free(kdf);
     if (!ok)
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED,
-                    "scrypt key derivation failed (OpenSSL)");
+                    _("scrypt key derivation failed (OpenSSL)"));
     return ok;
 }
 
@@ -49,7 +50,7 @@ char *kv_password_hash(const char *password, GError **error)
     g_autofree char *s64 = NULL, *h64 = NULL;
     char *out;
     if (RAND_bytes(salt, sizeof salt) != 1) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, "no random numbers (OpenSSL)");
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, _("no random numbers (OpenSSL)"));
         return NULL;
     }
     if (!kv_scrypt(password, salt, sizeof salt, PW_LOG2N, hash, sizeof hash, error))

@@ -3,6 +3,7 @@
 #include <cairo-pdf.h>
 #include <pango/pangocairo.h>
 
+#include "kv-i18n.h"
 #include "kv-money.h"
 #include "kv-receipt.h"
 #include "kv-registry.h"
@@ -13,6 +14,26 @@
 #define PAPER_WIDTH_MM 80.0
 #define MARGIN_MM 4.0
 
+/* One receipt line: label padded to width characters (not bytes: a
+ * translated label may have accents), then the value. */
+static void add_labelled(GPtrArray *l, const char *label, glong width, const char *fmt, ...)
+    G_GNUC_PRINTF(4, 5);
+static void add_labelled(GPtrArray *l, const char *label, glong width, const char *fmt, ...)
+{
+    glong n = g_utf8_strlen(label, -1);
+    g_autofree char *value = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    value = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_ptr_array_add(l, g_strdup_printf("%s%*s%s", label, (int)(n < width ? width - n : 1), "",
+                                       value));
+}
+
+/* The receipt's text is in the station's language (the locale): labels in
+ * context "receipt"; numbers, dates and money stay as the station writes
+ * them. */
 GPtrArray *kv_receipt_lines(KvStation *st, gint64 sale_id, gboolean reprint, GError **error)
 {
     g_autoptr(KvSale) x = NULL;
@@ -29,53 +50,56 @@ GPtrArray *kv_receipt_lines(KvStation *st, gint64 sale_id, gboolean reprint, GEr
     time_text = g_date_time_format(t, "%Y-%m-%d %H:%M:%S");
     l = g_ptr_array_new_with_free_func(g_free);
 #define LINE(...) g_ptr_array_add(l, g_strdup_printf(__VA_ARGS__))
+#define FIELD(label, ...) add_labelled(l, label, 14, __VA_ARGS__)
 #define MONEY_LINE(label, v)                                                          \
     do {                                                                              \
         g_autofree char *m_ = kv_station_format_money(st, (v));                       \
-        LINE("%-15s %12s %s", label, m_, set->currency);                              \
+        add_labelled(l, label, 16, "%12s %s", m_, set->currency);                     \
     } while (0)
     LINE("%s", set->utility_name);
-    LINE("ELECTRICITY PREPAYMENT RECEIPT");
+    LINE("%s", C_("receipt", "ELECTRICITY PREPAYMENT RECEIPT"));
     if (reprint)
-        LINE("*** REPRINT ***");
+        LINE("%s", C_("receipt", "*** REPRINT ***"));
     if (x->state == KV_SALE_CANCELLED || x->state == KV_SALE_CANCELLING)
-        LINE("*** CANCELLED - NOT VALID ***");
+        LINE("%s", C_("receipt", "*** CANCELLED - NOT VALID ***"));
     else if (x->state == KV_SALE_FAILED)
-        LINE("*** FAILED - NOTHING DUE ***");
+        LINE("%s", C_("receipt", "*** FAILED - NOTHING DUE ***"));
     else if (x->state != KV_SALE_COMPLETED)
-        LINE("*** NOT SETTLED (%s) ***", kv_sale_state_name(x->state));
-    LINE("Receipt no.   %" G_GINT64_FORMAT, x->id);
-    LINE("Date          %s", time_text);
-    LINE("Office        %u", x->office);
-    LINE("Cashier       %s", x->cashier_login);
+        LINE(C_("receipt", "*** NOT SETTLED (%s) ***"),
+             C_("sale state", kv_sale_state_name(x->state)));
+    FIELD(C_("receipt", "Receipt no."), "%" G_GINT64_FORMAT, x->id);
+    FIELD(C_("receipt", "Date"), "%s", time_text);
+    FIELD(C_("receipt", "Office"), "%u", x->office);
+    FIELD(C_("receipt", "Cashier"), "%s", x->cashier_login);
     if (x->customer_id) {
-        LINE("Customer      %s", x->customer_name);
-        LINE("Account       %s", x->customer_account);
+        FIELD(C_("receipt", "Customer"), "%s", x->customer_name);
+        FIELD(C_("receipt", "Account"), "%s", x->customer_account);
     }
-    LINE("Meter         %09u", x->meter_number);
-    LINE("Card          %u", x->card_serial);
-    LINE("Tariff        %s", x->tariff_code);
+    FIELD(C_("receipt", "Meter"), "%09u", x->meter_number);
+    FIELD(C_("receipt", "Card"), "%u", x->card_serial);
+    FIELD(C_("receipt", "Tariff"), "%s", x->tariff_code);
     LINE("--------------------------------");
     for (guint i = 0; i < b->n_blocks; i++) {
         g_autofree char *e = kv_energy_format(b->blocks[i].energy);
         g_autofree char *p = kv_decimal_format(b->blocks[i].price_e4, set->minor_digits + 4);
         LINE("  %s kWh x %s", e, p);
     }
-    MONEY_LINE("Energy (net)", b->energy_net);
+    MONEY_LINE(C_("receipt", "Energy (net)"), b->energy_net);
     if (b->fixed_charge)
-        MONEY_LINE("Monthly charge", b->fixed_charge);
-    MONEY_LINE("VAT", b->vat);
+        MONEY_LINE(C_("receipt", "Monthly charge"), b->fixed_charge);
+    MONEY_LINE(C_("receipt", "VAT"), b->vat);
     if (b->debt_recovered)
-        MONEY_LINE("Debt recovered", b->debt_recovered);
-    MONEY_LINE("TOTAL PAID", b->amount);
+        MONEY_LINE(C_("receipt", "Debt recovered"), b->debt_recovered);
+    MONEY_LINE(C_("receipt", "TOTAL PAID"), b->amount);
     {
         g_autofree char *e = kv_energy_format(b->energy);
-        LINE("%-15s %12s kWh", "ENERGY", e);
+        add_labelled(l, C_("receipt", "ENERGY"), 16, "%12s kWh", e);
     }
     LINE("--------------------------------");
-    LINE("Token %u  cumulative %u", x->seq, x->cumulative);
-    LINE("Insert the card into your meter.");
+    LINE(C_("receipt", "Token %u  cumulative %u"), x->seq, x->cumulative);
+    LINE("%s", C_("receipt", "Insert the card into your meter."));
 #undef MONEY_LINE
+#undef FIELD
 #undef LINE
     return l;
 }
@@ -130,7 +154,7 @@ gboolean kv_receipt_write_pdf(KvStation *st, gint64 sale_id, gboolean reprint, c
     status = cairo_surface_status(pdf);
     cairo_surface_destroy(pdf);
     if (status != CAIRO_STATUS_SUCCESS) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, "writing %s: %s", path,
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, _("writing %s: %s"), path,
                     cairo_status_to_string(status));
         return FALSE;
     }

@@ -1,6 +1,7 @@
 /* kv-registry.c - customers, meters and tariffs. */
 #include <string.h>
 
+#include "kv-i18n.h"
 #include "kv-money.h"
 #include "kv-registry.h"
 #include "kv-station-private.h"
@@ -55,7 +56,7 @@ gboolean kv_meter_number_parse(const char *text, guint32 *out, GError **error)
             continue;
         if (!g_ascii_isdigit(*p)) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                        "meter number '%s': only digits are allowed", text);
+                        _("meter number '%s': only digits are allowed"), text);
             return FALSE;
         }
         n = n * 10 + (guint64)(*p - '0');
@@ -64,18 +65,18 @@ gboolean kv_meter_number_parse(const char *text, guint32 *out, GError **error)
     }
     if (digits != 9) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "meter number '%s': a meter number has 9 digits (8 + check digit)",
+                    _("meter number '%s': a meter number has 9 digits (8 + check digit)"),
                     text ? text : "");
         return FALSE;
     }
     if (!kv_meter_number_valid((uint32_t)n)) {
         if (n / 10 == 0)
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                        "meter number '%s' is not valid", text);
+                        _("meter number '%s' is not valid"), text);
         else
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                        "meter number '%s': wrong check digit (the last digit should be %u): "
-                        "check the number on the meter",
+                        _("meter number '%s': wrong check digit (the last digit should be %u): "
+                        "check the number on the meter"),
                         text, kv_meter_check_digit((uint32_t)(n / 10)));
         return FALSE;
     }
@@ -100,16 +101,16 @@ static gboolean customer_check(const KvCustomer *c, GError **error)
 {
     if (!c->account || !*c->account || strlen(c->account) > 32) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "a customer needs an account number (1 to 32 characters)");
+                    _("a customer needs an account number (1 to 32 characters)"));
         return FALSE;
     }
     if (!c->name || !*c->name || strlen(c->name) > 200) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "a customer needs a name (1 to 200 characters)");
+                    _("a customer needs a name (1 to 200 characters)"));
         return FALSE;
     }
     if (c->debt < 0) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "the debt cannot be negative");
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("the debt cannot be negative"));
         return FALSE;
     }
     return TRUE;
@@ -132,11 +133,11 @@ static gint64 customer_insert(KvStation *st, const KvCustomer *c, GError **error
     sqlite3_bind_text(s, 4, c->phone ? c->phone : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 5, c->debt);
     sqlite3_bind_int64(s, 6, kv_now());
-    if (!kv_db_step_done(st, s, "adding the customer", error)) {
+    if (!kv_db_step_done(st, s, _("adding the customer"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
             g_clear_error(error);
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                        "account '%s' already exists", c->account);
+                        _("account '%s' already exists"), c->account);
         }
         return 0;
     }
@@ -176,10 +177,10 @@ gboolean kv_customer_update(KvStation *st, const KvCustomer *c, GError **error)
     sqlite3_bind_text(s, 3, c->address ? c->address : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 4, c->phone ? c->phone : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 5, c->id);
-    if (!kv_db_step_done(st, s, "updating the customer", error))
+    if (!kv_db_step_done(st, s, _("updating the customer"), error))
         goto fail;
     if (sqlite3_changes(st->db) == 0) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, "no customer %" G_GINT64_FORMAT,
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no customer %" PRId64),
                     c->id);
         goto fail;
     }
@@ -197,9 +198,9 @@ static KvCustomer *customer_query(KvStation *st, KvStmt *s, const char *what, GE
     KvCustomer *c;
     if (rc != SQLITE_ROW) {
         if (rc == SQLITE_DONE)
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, "no customer %s", what);
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no customer %s"), what);
         else
-            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "reading customers");
+            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading customers"));
         return NULL;
     }
     c = g_new0(KvCustomer, 1);
@@ -227,7 +228,7 @@ KvCustomer *kv_customer_get_by_account(KvStation *st, const char *account, GErro
 {
     g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT id, account, name, address, phone, debt "
                                          "FROM customers WHERE account = ?", error);
-    g_autofree char *what = g_strdup_printf("with account '%s'", account);
+    g_autofree char *what = g_strdup_printf(_("with account '%s'"), account);
     if (!s)
         return NULL;
     sqlite3_bind_text(s, 1, account, -1, SQLITE_TRANSIENT);
@@ -248,16 +249,16 @@ gboolean kv_customer_add_debt(KvStation *st, gint64 id, gint64 delta, const char
         goto fail;
     sqlite3_bind_int64(s, 1, delta);
     sqlite3_bind_int64(s, 2, id);
-    if (!kv_db_step_done(st, s, "changing the debt", error)) {
+    if (!kv_db_step_done(st, s, _("changing the debt"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID)) {
             g_clear_error(error);
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                        "the debt cannot go below zero");
+                        _("the debt cannot go below zero"));
         }
         goto fail;
     }
     if (sqlite3_changes(st->db) == 0) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, "no customer %" G_GINT64_FORMAT,
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no customer %" PRId64),
                     id);
         goto fail;
     }
@@ -322,9 +323,9 @@ KvMeter *kv_meter_get(KvStation *st, guint32 number, GError **error)
         return meter_from_row(s);
     if (rc == SQLITE_DONE)
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND,
-                    "meter %09u is not registered: add it with `kilovendctl meter add`", number);
+                    _("meter %09u is not registered: add it with `kilovendctl meter add`"), number);
     else
-        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "reading meters");
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading meters"));
     return NULL;
 }
 
@@ -335,12 +336,12 @@ static gboolean meter_check(const KvMeter *m, GError **error)
     if (m->hoarding_limit == 0 || m->hoarding_limit > 0x7FFFFFFF ||
         m->pretrip_level > m->alarm_level || m->alarm_level >= m->hoarding_limit) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "meter %09u: thresholds must satisfy pre-trip <= alarm < hoarding limit "
-                    "(hoarding limit > 0)", m->number);
+                    _("meter %09u: thresholds must satisfy pre-trip <= alarm < hoarding limit "
+                    "(hoarding limit > 0)"), m->number);
         return FALSE;
     }
     if (m->phases != 1 && m->phases != 3) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "a meter has 1 or 3 phases");
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("a meter has 1 or 3 phases"));
         return FALSE;
     }
     return TRUE;
@@ -368,16 +369,16 @@ static gboolean meter_bind_and_step(KvStation *st, KvStmt *s, const KvMeter *m, 
     sqlite3_bind_int(s, 14, (int)m->psc_key_version);
     sqlite3_bind_text(s, 15, m->status && *m->status ? m->status : "active", -1,
                       SQLITE_TRANSIENT);
-    if (!kv_db_step_done(st, s, "saving the meter", error)) {
+    if (!kv_db_step_done(st, s, _("saving the meter"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
             g_clear_error(error);
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                        "meter %09u is already registered", m->number);
+                        _("meter %09u is already registered"), m->number);
         } else if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID) &&
                    m->customer_id) {
             g_clear_error(error);
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND,
-                        "meter %09u: no customer %" G_GINT64_FORMAT " (or a bad status)",
+                        _("meter %09u: no customer %" PRId64 " (or a bad status)"),
                         m->number, m->customer_id);
         }
         return FALSE;
@@ -444,7 +445,7 @@ gboolean kv_meter_update(KvStation *st, const KvMeter *m, GError **error)
     if (!s || !meter_bind_and_step(st, s, m, error))
         goto fail;
     if (sqlite3_changes(st->db) == 0) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, "meter %09u is not registered",
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("meter %09u is not registered"),
                     m->number);
         goto fail;
     }
@@ -505,7 +506,7 @@ static gboolean parse_uint_field(const char *text, const char *name, guint digit
                                  gint64 *out, GError **error)
 {
     if (!kv_decimal_parse(text, digits, max, out, error)) {
-        g_prefix_error(error, "%s: ", name);
+        g_prefix_error(error, _("%s: "), name);
         return FALSE;
     }
     return TRUE;
@@ -520,7 +521,7 @@ static gboolean import_customer(KvStation *st, KvCsvRow *h, KvCsvRow *r, GError 
     c.address = (char *)kv_csv_field(r, kv_csv_column(h, "address"));
     c.phone = (char *)kv_csv_field(r, kv_csv_column(h, "phone"));
     if (*debt && !kv_decimal_parse(debt, st->settings.minor_digits, 0, &c.debt, error)) {
-        g_prefix_error(error, "debt: ");
+        g_prefix_error(error, _("debt: "));
         return FALSE;
     }
     return customer_insert(st, &c, error) != 0;
@@ -585,20 +586,20 @@ GPtrArray *kv_registry_import_csv(KvStation *st, const char *kind, const char *p
         return NULL;
     if (!meters && g_strcmp0(kind, "customers") != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "import kind must be 'customers' or 'meters'");
+                    _("import kind must be 'customers' or 'meters'"));
         return NULL;
     }
     if (!(rows = kv_csv_read(path, error)))
         return NULL;
     if (rows->len == 0) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "%s is empty", path);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("%s is empty"), path);
         return NULL;
     }
     header = rows->pdata[0];
     for (guint i = 0; required[i]; i++)
         if (kv_csv_column(header, required[i]) < 0) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                        "%s: the header line lacks the column '%s'", path, required[i]);
+                        _("%s: the header line lacks the column '%s'"), path, required[i]);
             return NULL;
         }
     out = g_ptr_array_new_with_free_func((GDestroyNotify)kv_import_row_free);
@@ -619,10 +620,10 @@ GPtrArray *kv_registry_import_csv(KvStation *st, const char *kind, const char *p
             if (!res->ok)
                 kv_db_rollback(st);
         }
-        res->message = res->ok ? g_strdup("imported") : g_strdup(local->message);
+        res->message = res->ok ? g_strdup(_("imported")) : g_strdup(local->message);
         g_ptr_array_add(out, res);
         if (progress)
-            progress(i, rows->len - 1, "rows", user_data);
+            progress(i, rows->len - 1, N_("rows"), user_data);
     }
     return out;
 }
@@ -638,7 +639,7 @@ gint64 kv_tariff_add(KvStation *st, const KvTariff *t, const char *name, GError 
     if (!kv_station_require(st, KV_ROLE_ADMIN, error) || !kv_tariff_validate(t, error))
         return 0;
     if (!t->code[0]) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "a tariff needs a code");
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("a tariff needs a code"));
         return 0;
     }
     if (!kv_db_begin(st, error))
@@ -655,11 +656,11 @@ gint64 kv_tariff_add(KvStation *st, const KvTariff *t, const char *name, GError 
     sqlite3_bind_int(s, 6, (int)t->debt_bp);
     sqlite3_bind_int64(s, 7, kv_now());
     sqlite3_bind_int64(s, 8, kv_station_user_id(st));
-    if (!kv_db_step_done(st, s, "adding the tariff", error)) {
+    if (!kv_db_step_done(st, s, _("adding the tariff"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
             g_clear_error(error);
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                        "tariff %s already has a version starting at that time", t->code);
+                        _("tariff %s already has a version starting at that time"), t->code);
         }
         goto fail;
     }
@@ -677,7 +678,7 @@ gint64 kv_tariff_add(KvStation *st, const KvTariff *t, const char *name, GError 
         if (t->blocks[i].upto)
             sqlite3_bind_int64(b, 3, t->blocks[i].upto);
         sqlite3_bind_int64(b, 4, t->blocks[i].price_e4);
-        if (!kv_db_step_done(st, b, "adding a tariff block", error))
+        if (!kv_db_step_done(st, b, _("adding a tariff block"), error))
             goto fail;
         g_string_append_printf(detail, "%s%" G_GINT64_FORMAT "@%" G_GINT64_FORMAT, i ? "," : "",
                                t->blocks[i].upto, t->blocks[i].price_e4);
@@ -700,9 +701,9 @@ static gboolean tariff_load(KvStation *st, KvStmt *s, KvTariff *out, const char 
     if (rc != SQLITE_ROW) {
         if (rc == SQLITE_DONE)
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND,
-                        "no tariff %s: an admin must add one (`kilovendctl tariff add`)", what);
+                        _("no tariff %s: an admin must add one (`kilovendctl tariff add`)"), what);
         else
-            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "reading tariffs");
+            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading tariffs"));
         return FALSE;
     }
     out->id = sqlite3_column_int64(s, 0);
@@ -732,7 +733,7 @@ gboolean kv_tariff_get_effective(KvStation *st, const char *code, gint64 at, KvT
     g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " TARIFF_COLS " FROM tariffs WHERE code = ? AND "
                                          "effective_from <= ? ORDER BY effective_from DESC "
                                          "LIMIT 1", error);
-    g_autofree char *what = g_strdup_printf("'%s' in force now", code);
+    g_autofree char *what = g_strdup_printf(_("'%s' in force now"), code);
     if (!s)
         return FALSE;
     sqlite3_bind_text(s, 1, code, -1, SQLITE_TRANSIENT);

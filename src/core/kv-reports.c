@@ -2,6 +2,7 @@
  * their text, CSV and JSON forms. */
 #include <string.h>
 
+#include "kv-i18n.h"
 #include "kv-audit.h"
 #include "kv-money.h"
 #include "kv-reports.h"
@@ -15,18 +16,31 @@ void kv_table_free(KvTable *t)
     g_free(t->title);
     if (t->summary)
         g_ptr_array_unref(t->summary);
+    if (t->summary_keys)
+        g_ptr_array_unref(t->summary_keys);
+    if (t->summary_values)
+        g_ptr_array_unref(t->summary_values);
     g_strfreev(t->columns);
+    g_strfreev(t->keys);
     if (t->rows)
         g_ptr_array_unref(t->rows);
     g_free(t);
 }
 
+/* cols: the columns' keys, marked NC_("report column", ...). */
 static KvTable *table_new(const char *title, const char *const *cols)
 {
     KvTable *t = g_new0(KvTable, 1);
+    guint n = g_strv_length((char **)cols);
+
     t->title = g_strdup(title);
     t->summary = g_ptr_array_new_with_free_func(g_free);
-    t->columns = g_strdupv((char **)cols);
+    t->summary_keys = g_ptr_array_new_with_free_func(g_free);
+    t->summary_values = g_ptr_array_new_with_free_func(g_free);
+    t->keys = g_strdupv((char **)cols);
+    t->columns = g_new0(char *, n + 1);
+    for (guint c = 0; c < n; c++)
+        t->columns[c] = g_strdup(C_("report column", cols[c]));
     t->rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
     return t;
 }
@@ -87,10 +101,10 @@ static void csv_cell(GString *s, const char *v)
 char *kv_table_to_csv(const KvTable *t)
 {
     GString *s = g_string_new(NULL);
-    for (guint c = 0; t->columns[c]; c++) {
+    for (guint c = 0; t->keys[c]; c++) {
         if (c)
             g_string_append_c(s, ',');
-        csv_cell(s, t->columns[c]);
+        csv_cell(s, t->keys[c]);
     }
     g_string_append(s, "\r\n");
     for (guint r = 0; r < t->rows->len; r++) {
@@ -124,24 +138,21 @@ char *kv_table_to_json(const KvTable *t)
     GString *s = g_string_new("{\"title\":");
     json_str(s, t->title);
     g_string_append(s, ",\"summary\":{");
-    for (guint i = 0; i < t->summary->len; i++) {
-        const char *line = t->summary->pdata[i];
-        const char *colon = strstr(line, ": ");
-        g_autofree char *k = colon ? g_strndup(line, (gsize)(colon - line)) : g_strdup(line);
+    for (guint i = 0; i < t->summary_keys->len; i++) {
         if (i)
             g_string_append_c(s, ',');
-        json_str(s, k);
+        json_str(s, t->summary_keys->pdata[i]);
         g_string_append_c(s, ':');
-        json_str(s, colon ? colon + 2 : "");
+        json_str(s, t->summary_values->pdata[i]);
     }
     g_string_append(s, "},\"rows\":[");
     for (guint r = 0; r < t->rows->len; r++) {
         char **row = t->rows->pdata[r];
         g_string_append(s, r ? ",{" : "{");
-        for (guint c = 0; t->columns[c]; c++) {
+        for (guint c = 0; t->keys[c]; c++) {
             if (c)
                 g_string_append_c(s, ',');
-            json_str(s, t->columns[c]);
+            json_str(s, t->keys[c]);
             g_string_append_c(s, ':');
             json_str(s, row[c]);
         }
@@ -164,13 +175,21 @@ static char *money(KvStation *st, gint64 v)
     return kv_station_format_money(st, v);
 }
 
-static void summary(KvTable *t, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-static void summary(KvTable *t, const char *fmt, ...)
+/* A summary line: key (marked NC_("report summary", ...)) is its stable name in JSON, translated
+ * in the text. */
+static void summary(KvTable *t, const char *key, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void summary(KvTable *t, const char *key, const char *fmt, ...)
 {
     va_list ap;
+    char *value;
+
     va_start(ap, fmt);
-    g_ptr_array_add(t->summary, g_strdup_vprintf(fmt, ap));
+    value = g_strdup_vprintf(fmt, ap);
     va_end(ap);
+    /* TRANSLATORS: a report's summary line, "label: value" */
+    g_ptr_array_add(t->summary, g_strdup_printf(_("%s: %s"), C_("report summary", key), value));
+    g_ptr_array_add(t->summary_keys, g_strdup(key));
+    g_ptr_array_add(t->summary_values, value);
 }
 
 /* Totals of completed sales over a WHERE clause bound by the caller. */
@@ -178,11 +197,26 @@ typedef struct {
     gint64 count, amount, fixed, debt, net, vat, energy;
 } Totals;
 
+/* The totals of a daily or monthly report. */
+static void summary_totals(KvStation *st, KvTable *t, const Totals *tot)
+{
+    g_autofree char *a = money(st, tot->amount), *v = money(st, tot->vat);
+    g_autofree char *e = kv_energy_format(tot->energy);
+
+    summary(t, NC_("report summary", "completed sales"), "%" G_GINT64_FORMAT, tot->count);
+    summary(t, NC_("report summary", "amount taken"), "%s", a);
+    summary(t, NC_("report summary", "VAT"), "%s", v);
+    summary(t, NC_("report summary", "energy sold kWh"), "%s", e);
+}
+
 /* ---- shift (Z) ---- */
 
 KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
 {
-    static const char *const cols[] = { "state", "sales", "amount", "energy kWh", NULL };
+    static const char *const cols[] = {
+        NC_("report column", "state"), NC_("report column", "sales"),
+        NC_("report column", "amount"), NC_("report column", "energy kWh"), NULL
+    };
     g_autoptr(KvShift) sh = NULL;
     g_autoptr(KvStmt) s = NULL;
     g_autoptr(KvTable) t = NULL;
@@ -194,7 +228,7 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
     if (sh->cashier_id != kv_station_user_id(st) &&
         !kv_station_require(st, KV_ROLE_SUPERVISOR, error))
         return NULL;
-    title = g_strdup_printf("Shift report (Z) - shift %" G_GINT64_FORMAT, shift_id);
+    title = g_strdup_printf(_("Shift report (Z) - shift %" PRId64), shift_id);
     t = table_new(title, cols);
     s = kv_db_stmt(st, "SELECT state, count(*), sum(amount), sum(fixed_charge), "
                        "sum(debt_recovered), sum(energy_net), sum(vat), sum(energy) FROM sales "
@@ -217,34 +251,34 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
                           sqlite3_column_int64(s, 7) };
     }
     opened = when(sh->opened_at);
-    closed = sh->closed_at ? when(sh->closed_at) : g_strdup("open");
+    closed = sh->closed_at ? when(sh->closed_at) : g_strdup(C_("shift", "open"));
     head = kv_audit_head(st, error);
     if (!head)
         return NULL;
-    summary(t, "cashier: %s", sh->cashier_login);
-    summary(t, "opened: %s", opened);
-    summary(t, "closed: %s", closed);
-    summary(t, "completed sales: %" G_GINT64_FORMAT, c.count);
+    summary(t, NC_("report summary", "cashier"), "%s", sh->cashier_login);
+    summary(t, NC_("report summary", "opened"), "%s", opened);
+    summary(t, NC_("report summary", "closed"), "%s", closed);
+    summary(t, NC_("report summary", "completed sales"), "%" G_GINT64_FORMAT, c.count);
     {
         g_autofree char *a = money(st, c.amount), *f = money(st, c.fixed), *d = money(st, c.debt);
         g_autofree char *n = money(st, c.net), *v = money(st, c.vat), *e = kv_energy_format(c.energy);
         g_autofree char *fl = money(st, sh->opening_float), *ex = money(st, sh->expected_cash);
-        summary(t, "amount taken: %s", a);
-        summary(t, "energy net: %s", n);
-        summary(t, "VAT: %s", v);
-        summary(t, "fixed charges: %s", f);
-        summary(t, "debt recovered: %s", d);
-        summary(t, "energy sold kWh: %s", e);
-        summary(t, "opening float: %s", fl);
-        summary(t, "expected cash: %s", ex);
+        summary(t, NC_("report summary", "amount taken"), "%s", a);
+        summary(t, NC_("report summary", "energy net"), "%s", n);
+        summary(t, NC_("report summary", "VAT"), "%s", v);
+        summary(t, NC_("report summary", "fixed charges"), "%s", f);
+        summary(t, NC_("report summary", "debt recovered"), "%s", d);
+        summary(t, NC_("report summary", "energy sold kWh"), "%s", e);
+        summary(t, NC_("report summary", "opening float"), "%s", fl);
+        summary(t, NC_("report summary", "expected cash"), "%s", ex);
     }
     if (sh->counted_cash >= 0) {
         g_autofree char *co = money(st, sh->counted_cash);
         g_autofree char *df = money(st, sh->counted_cash - sh->expected_cash);
-        summary(t, "counted cash: %s", co);
-        summary(t, "difference: %s", df);
+        summary(t, NC_("report summary", "counted cash"), "%s", co);
+        summary(t, NC_("report summary", "difference"), "%s", df);
     }
-    summary(t, "audit head: %s", head);
+    summary(t, NC_("report summary", "audit head"), "%s", head);
     return g_steal_pointer(&t);
 }
 
@@ -252,16 +286,20 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
 
 KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
 {
-    static const char *const cols[] = { "cashier", "sales", "amount", "energy net", "VAT",
-                                        "fixed", "debt", "energy kWh", "cancelled", "failed",
-                                        NULL };
+    static const char *const cols[] = {
+        NC_("report column", "cashier"), NC_("report column", "sales"),
+        NC_("report column", "amount"), NC_("report column", "energy net"),
+        NC_("report column", "VAT"), NC_("report column", "fixed"), NC_("report column", "debt"),
+        NC_("report column", "energy kWh"), NC_("report column", "cancelled"),
+        NC_("report column", "failed"), NULL
+    };
     gint64 from = kv_day_start(day), to;
     g_autoptr(GDateTime) d = g_date_time_new_from_unix_local(from);
     g_autoptr(GDateTime) next = g_date_time_add_days(d, 1);
     g_autoptr(KvStmt) s = NULL;
     g_autoptr(KvTable) t = NULL;
     g_autofree char *date = g_date_time_format(d, "%Y-%m-%d");
-    g_autofree char *title = g_strdup_printf("Daily sales - %s", date);
+    g_autofree char *title = g_strdup_printf(_("Daily sales - %s"), date);
     Totals tot = { 0 };
 
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
@@ -298,26 +336,22 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
         tot.vat += sqlite3_column_int64(s, 4);
         tot.energy += sqlite3_column_int64(s, 7);
     }
-    {
-        g_autofree char *a = money(st, tot.amount), *v = money(st, tot.vat);
-        g_autofree char *e = kv_energy_format(tot.energy);
-        summary(t, "completed sales: %" G_GINT64_FORMAT, tot.count);
-        summary(t, "amount taken: %s", a);
-        summary(t, "VAT: %s", v);
-        summary(t, "energy sold kWh: %s", e);
-    }
+    summary_totals(st, t, &tot);
     return g_steal_pointer(&t);
 }
 
 KvTable *kv_report_monthly(KvStation *st, gint64 month, GError **error)
 {
-    static const char *const cols[] = { "day", "sales", "amount", "VAT", "energy kWh", NULL };
+    static const char *const cols[] = {
+        NC_("report column", "day"), NC_("report column", "sales"), NC_("report column", "amount"),
+        NC_("report column", "VAT"), NC_("report column", "energy kWh"), NULL
+    };
     gint64 from = kv_month_start(month);
     g_autoptr(GDateTime) d = g_date_time_new_from_unix_local(from);
     g_autoptr(GDateTime) next = g_date_time_add_months(d, 1);
     g_autoptr(KvTable) t = NULL;
     g_autofree char *mname = g_date_time_format(d, "%Y-%m");
-    g_autofree char *title = g_strdup_printf("Monthly sales - %s", mname);
+    g_autofree char *title = g_strdup_printf(_("Monthly sales - %s"), mname);
     Totals tot = { 0 };
 
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
@@ -340,7 +374,7 @@ KvTable *kv_report_monthly(KvStation *st, gint64 month, GError **error)
                    sqlite3_bind_int64(s, 2, g_date_time_to_unix(after)),
                    sqlite3_step(s) != SQLITE_ROW)) {
             if (s)
-                kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "monthly report");
+                kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("monthly report"));
             g_date_time_unref(day);
             g_date_time_unref(after);
             return NULL;
@@ -358,14 +392,7 @@ KvTable *kv_report_monthly(KvStation *st, gint64 month, GError **error)
         tot.energy += sqlite3_column_int64(s, 3);
         g_date_time_unref(day);
     }
-    {
-        g_autofree char *a = money(st, tot.amount), *v = money(st, tot.vat);
-        g_autofree char *e = kv_energy_format(tot.energy);
-        summary(t, "completed sales: %" G_GINT64_FORMAT, tot.count);
-        summary(t, "amount taken: %s", a);
-        summary(t, "VAT: %s", v);
-        summary(t, "energy sold kWh: %s", e);
-    }
+    summary_totals(st, t, &tot);
     return g_steal_pointer(&t);
 }
 
@@ -373,8 +400,12 @@ KvTable *kv_report_monthly(KvStation *st, gint64 month, GError **error)
 
 KvTable *kv_report_customer(KvStation *st, gint64 customer_id, GError **error)
 {
-    static const char *const cols[] = { "receipt", "time", "meter", "state", "amount",
-                                        "energy kWh", "debt recovered", "cashier", NULL };
+    static const char *const cols[] = {
+        NC_("report column", "receipt"), NC_("report column", "time"),
+        NC_("report column", "meter"), NC_("report column", "state"),
+        NC_("report column", "amount"), NC_("report column", "energy kWh"),
+        NC_("report column", "debt recovered"), NC_("report column", "cashier"), NULL
+    };
     g_autoptr(KvCustomer) c = NULL;
     g_autoptr(KvStmt) s = NULL;
     g_autoptr(KvTable) t = NULL;
@@ -384,7 +415,7 @@ KvTable *kv_report_customer(KvStation *st, gint64 customer_id, GError **error)
     if (!kv_station_require(st, KV_ROLE_CASHIER, error) ||
         !(c = kv_customer_get(st, customer_id, error)))
         return NULL;
-    title = g_strdup_printf("Purchase history - %s (%s)", c->name, c->account);
+    title = g_strdup_printf(_("Purchase history - %s (%s)"), c->name, c->account);
     t = table_new(title, cols);
     s = kv_db_stmt(st, "SELECT s.id, s.created_at, s.meter_number, s.state, s.amount, s.energy, "
                        "s.debt_recovered, u.login FROM sales s JOIN users u ON u.id = s.cashier_id "
@@ -407,12 +438,12 @@ KvTable *kv_report_customer(KvStation *st, gint64 customer_id, GError **error)
         add_row(t, row);
     }
     debt = money(st, c->debt);
-    summary(t, "account: %s", c->account);
-    summary(t, "address: %s", c->address);
-    summary(t, "debt: %s", debt);
+    summary(t, NC_("report summary", "account"), "%s", c->account);
+    summary(t, NC_("report summary", "address"), "%s", c->address);
+    summary(t, NC_("report summary", "debt"), "%s", debt);
     {
         g_autofree char *tt = money(st, total);
-        summary(t, "total completed: %s", tt);
+        summary(t, NC_("report summary", "total completed"), "%s", tt);
     }
     return g_steal_pointer(&t);
 }
@@ -421,9 +452,14 @@ KvTable *kv_report_customer(KvStation *st, gint64 customer_id, GError **error)
 
 KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
 {
-    static const char *const cols[] = { "read", "counter", "total kWh", "used kWh", "remaining kWh",
-                                        "loaded kWh", "L1 kWh", "L2 kWh", "L3 kWh", "status",
-                                        "anomaly", NULL };
+    static const char *const cols[] = {
+        NC_("report column", "read"), NC_("report column", "counter"),
+        NC_("report column", "total kWh"), NC_("report column", "used kWh"),
+        NC_("report column", "remaining kWh"), NC_("report column", "loaded kWh"),
+        NC_("report column", "L1 kWh"), NC_("report column", "L2 kWh"),
+        NC_("report column", "L3 kWh"), NC_("report column", "status"),
+        NC_("report column", "anomaly"), NULL
+    };
     g_autoptr(KvMeter) m = NULL;
     g_autoptr(KvStmt) s = NULL;
     g_autoptr(KvTable) t = NULL;
@@ -433,7 +469,7 @@ KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
 
     if (!kv_station_require(st, KV_ROLE_CASHIER, error) || !(m = kv_meter_get(st, meter, error)))
         return NULL;
-    title = g_strdup_printf("Meter %09u - consumption from readbacks", meter);
+    title = g_strdup_printf(_("Meter %09u - consumption from readbacks"), meter);
     t = table_new(title, cols);
     s = kv_db_stmt(st, "SELECT read_at, counter, total_energy, remaining, cumulative_loaded, "
                        "energy_l1, energy_l2, energy_l3, status, sold_then FROM meter_readings "
@@ -459,7 +495,7 @@ KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
             sqlite3_column_int64(s, 4) > sqlite3_column_int64(s, 9)) {
             g_autofree char *ex = kv_energy_format(sqlite3_column_int64(s, 4) -
                                                    sqlite3_column_int64(s, 9));
-            g_ptr_array_add(row, g_strdup_printf("loaded %s kWh more than sold", ex));
+            g_ptr_array_add(row, g_strdup_printf(_("loaded %s kWh more than sold"), ex));
             anomalies++;
         } else {
             g_ptr_array_add(row, g_strdup(""));
@@ -473,12 +509,12 @@ KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
     {
         g_autofree char *used = kv_energy_format(first < 0 ? 0 : last - first);
         g_autofree char *sold = kv_energy_format(m->cumulative_sold);
-        summary(t, "readings: %u", t->rows->len);
-        summary(t, "energy used between first and last reading kWh: %s", used);
-        summary(t, "cumulative sold here kWh: %s", sold);
-        summary(t, "readings that loaded more than was sold: %u%s", anomalies,
-                anomalies ? " (ANOMALY: possible restored card dump or extracted key; see the "
-                            "audit log, action meter.anomaly)" : "");
+        summary(t, NC_("report summary", "readings"), "%u", t->rows->len);
+        summary(t, NC_("report summary", "energy used between first and last reading kWh"), "%s", used);
+        summary(t, NC_("report summary", "cumulative sold here kWh"), "%s", sold);
+        summary(t, NC_("report summary", "readings that loaded more than was sold"), "%u%s", anomalies,
+                anomalies ? _(" (ANOMALY: possible restored card dump or extracted key; see the "
+                              "audit log, action meter.anomaly)") : "");
     }
     return g_steal_pointer(&t);
 }

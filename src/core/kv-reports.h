@@ -10,11 +10,17 @@
 
 G_BEGIN_DECLS
 
+/* Title, summary labels and column titles are in the station's language
+ * (the locale); keys stay the same in every language: the CSV header and
+ * the JSON names are keys, for programs. */
 typedef struct {
     char *title;
-    GPtrArray *summary;  /* of char * "label: value" */
-    GStrv columns;
+    GPtrArray *summary;  /* of char * "label: value", for people */
+    GStrv columns;       /* column titles, for people */
     GPtrArray *rows;     /* of GStrv, same length as columns */
+    GStrv keys;          /* column keys ("amount"), same length as columns */
+    GPtrArray *summary_keys;   /* of char *: each summary line's key ("amount taken") */
+    GPtrArray *summary_values; /* of char *: each summary line's value */
 } KvTable;
 void kv_table_free(KvTable *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvTable, kv_table_free)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kv-i18n.h"
 #include "kv-cards.h"
 #include "kv-money.h"
 #include "kv-registry.h"
@@ -115,9 +116,9 @@ KvSale *kv_sale_get(KvStation *st, gint64 id, GError **error)
     if (rc == SQLITE_ROW)
         return sale_from_row(s);
     if (rc == SQLITE_DONE)
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, "no sale %" G_GINT64_FORMAT, id);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no sale %" PRId64), id);
     else
-        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "reading sales");
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading sales"));
     return NULL;
 }
 
@@ -184,47 +185,50 @@ static gboolean set_state(KvStation *st, gint64 id, const char *from, const char
         sqlite3_bind_text(s, 3, reason, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 4, id);
     sqlite3_bind_text(s, 5, from, -1, SQLITE_STATIC);
-    if (!kv_db_step_done(st, s, "recording the sale", error))
+    if (!kv_db_step_done(st, s, _("recording the sale"), error))
         return FALSE;
     if (sqlite3_changes(st->db) != 1) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    "sale %" G_GINT64_FORMAT " is no longer %s", id, from);
+                    _("sale %" PRId64 " is no longer %s"), id, C_("sale state", from));
         return FALSE;
     }
     return TRUE;
+}
+
+/* One UPDATE with two integer parameters, run to its end. */
+static gboolean update2(KvStation *st, const char *sql, gint64 p1, gint64 p2, const char *what,
+                        GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, sql, error);
+
+    if (!s)
+        return FALSE;
+    sqlite3_bind_int64(s, 1, p1);
+    sqlite3_bind_int64(s, 2, p2);
+    return kv_db_step_done(st, s, what, error);
+}
+
+/* The customer of x has debt recovered by it. */
+static gboolean has_debt_recovered(const KvSale *x)
+{
+    return x->breakdown.debt_recovered && x->customer_id;
 }
 
 /* pending|written -> completed: the meter's cumulative sold and the
  * customer's debt follow. */
 static gboolean complete_sale(KvStation *st, const KvSale *x, GError **error)
 {
-    g_autoptr(KvStmt) m = NULL;
     if (!kv_db_begin(st, error))
         return FALSE;
-    if (!set_state(st, x->id, kv_sale_state_name(x->state), "completed", NULL, error))
-        goto fail;
-    m = kv_db_stmt(st, "UPDATE meters SET cumulative_sold = max(cumulative_sold, ?) "
-                       "WHERE number = ?", error);
-    if (!m)
-        goto fail;
-    sqlite3_bind_int64(m, 1, x->cumulative);
-    sqlite3_bind_int64(m, 2, x->meter_number);
-    if (!kv_db_step_done(st, m, "recording the sale", error))
-        goto fail;
-    if (x->breakdown.debt_recovered && x->customer_id) {
-        g_autoptr(KvStmt) d = kv_db_stmt(st, "UPDATE customers SET debt = max(0, debt - ?) "
-                                             "WHERE id = ?", error);
-        if (!d)
-            goto fail;
-        sqlite3_bind_int64(d, 1, x->breakdown.debt_recovered);
-        sqlite3_bind_int64(d, 2, x->customer_id);
-        if (!kv_db_step_done(st, d, "recording the debt recovery", error))
-            goto fail;
-    }
-    if (!audit_sale(st, x, "completed", NULL, error) || !kv_db_commit(st, error))
-        goto fail;
-    return TRUE;
-fail:
+    if (set_state(st, x->id, kv_sale_state_name(x->state), "completed", NULL, error) &&
+        update2(st, "UPDATE meters SET cumulative_sold = max(cumulative_sold, ?) WHERE number = ?",
+                x->cumulative, x->meter_number, _("recording the sale"), error) &&
+        (!has_debt_recovered(x) ||
+         update2(st, "UPDATE customers SET debt = max(0, debt - ?) WHERE id = ?",
+                 x->breakdown.debt_recovered, x->customer_id, _("recording the debt recovery"),
+                 error)) &&
+        audit_sale(st, x, "completed", NULL, error) && kv_db_commit(st, error))
+        return TRUE;
     kv_db_rollback(st);
     return FALSE;
 }
@@ -246,33 +250,18 @@ static gboolean fail_sale(KvStation *st, const KvSale *x, const char *reason, GE
  * cumulative and the recovered debt goes back on the customer. */
 static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
 {
-    g_autoptr(KvStmt) m = NULL;
     g_autofree char *extra = g_strdup_printf("cancel_seq=%u", x->cancel_seq);
+
     if (!kv_db_begin(st, error))
         return FALSE;
-    if (!set_state(st, x->id, "cancelling", "cancelled", NULL, error))
-        goto fail;
-    m = kv_db_stmt(st, "UPDATE meters SET cumulative_sold = ? WHERE number = ?", error);
-    if (!m)
-        goto fail;
-    sqlite3_bind_int64(m, 1, x->base_cumulative);
-    sqlite3_bind_int64(m, 2, x->meter_number);
-    if (!kv_db_step_done(st, m, "recording the cancellation", error))
-        goto fail;
-    if (x->breakdown.debt_recovered && x->customer_id) {
-        g_autoptr(KvStmt) d = kv_db_stmt(st, "UPDATE customers SET debt = debt + ? WHERE id = ?",
-                                         error);
-        if (!d)
-            goto fail;
-        sqlite3_bind_int64(d, 1, x->breakdown.debt_recovered);
-        sqlite3_bind_int64(d, 2, x->customer_id);
-        if (!kv_db_step_done(st, d, "restoring the debt", error))
-            goto fail;
-    }
-    if (!audit_sale(st, x, "cancelled", extra, error) || !kv_db_commit(st, error))
-        goto fail;
-    return TRUE;
-fail:
+    if (set_state(st, x->id, "cancelling", "cancelled", NULL, error) &&
+        update2(st, "UPDATE meters SET cumulative_sold = ? WHERE number = ?", x->base_cumulative,
+                x->meter_number, _("recording the cancellation"), error) &&
+        (!has_debt_recovered(x) ||
+         update2(st, "UPDATE customers SET debt = debt + ? WHERE id = ?",
+                 x->breakdown.debt_recovered, x->customer_id, _("restoring the debt"), error)) &&
+        audit_sale(st, x, "cancelled", extra, error) && kv_db_commit(st, error))
+        return TRUE;
     kv_db_rollback(st);
     return FALSE;
 }
@@ -290,7 +279,7 @@ static gboolean abort_cancel(KvStation *st, const KvSale *x, GError **error)
         goto fail;
     sqlite3_bind_int64(s, 1, kv_now());
     sqlite3_bind_int64(s, 2, x->id);
-    if (!kv_db_step_done(st, s, "recording the sale", error) ||
+    if (!kv_db_step_done(st, s, _("recording the sale"), error) ||
         !audit_sale(st, x, "completed", "cancel=not-written", error) || !kv_db_commit(st, error))
         goto fail;
     return TRUE;
@@ -419,25 +408,26 @@ static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
     if ((req->amount > 0) == (req->energy > 0)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     req->amount < 0 || req->energy < 0
-                        ? "the amount must be more than zero"
-                        : "give either an amount of money or an amount of energy (more than zero)");
+                        ? _("the amount must be more than zero")
+                        : _("give either an amount of money or an amount of energy (more than zero)"));
         return NULL;
     }
     if (req->amount > st->settings.max_sale_amount) {
         g_autofree char *mx = kv_station_format_money(st, st->settings.max_sale_amount);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "the amount is above the station's limit of %s per sale", mx);
+                    _("the amount is above the station's limit of %s per sale"), mx);
         return NULL;
     }
     if (req->energy > st->settings.max_sale_energy) {
         g_autofree char *mx = kwh(st->settings.max_sale_energy);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "the energy is above the station's limit of %s kWh per sale", mx);
+                    _("the energy is above the station's limit of %s kWh per sale"), mx);
         return NULL;
     }
     if (g_strcmp0(m->status, "active") != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    "meter %09u is %s: no sales to it", m->number, m->status);
+                    _("meter %09u is %s: no sales to it"), m->number,
+                    C_("meter status", m->status));
         return NULL;
     }
     if (!kv_tariff_get_effective(st, m->tariff_code, now, &t, error))
@@ -463,13 +453,13 @@ static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
     if (x->breakdown.amount > st->settings.max_sale_amount) {
         g_autofree char *mx = kv_station_format_money(st, st->settings.max_sale_amount);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "the price is above the station's limit of %s per sale", mx);
+                    _("the price is above the station's limit of %s per sale"), mx);
         return NULL;
     }
     kv_meter_next_token(m, view, &seq, &base);
     if ((gint64)base + x->breakdown.energy > 0x7FFFFFFF || seq >= 0xFFFFFFFEu) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "the meter's counters would overflow with this sale");
+                    _("the meter's counters would overflow with this sale"));
         return NULL;
     }
     x->meter_number = m->number;
@@ -503,14 +493,14 @@ static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
         g_autofree char *u = kwh((gint64)base - loaded), *w = kwh(x->breakdown.energy);
         g_autofree char *rm = kwh(MAX(room, 0));
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_REFUSED,
-                    "the meter would refuse this credit (hoarding limit %s kWh): it holds %s kWh, "
+                    _("the meter would refuse this credit (hoarding limit %s kWh): it holds %s kWh, "
                     "%s kWh are on the card not yet loaded, and this sale adds %s kWh; at most "
-                    "%s kWh can be sold now", h, r, u, w, rm);
+                    "%s kWh can be sold now"), h, r, u, w, rm);
         return NULL;
     }
     if (e != KV_OK) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_REFUSED,
-                    "the meter would refuse this credit: %s", kv_strerror(e));
+                    _("the meter would refuse this credit: %s"), kv_strerror(e));
         return NULL;
     }
     x->predicted_remaining = new_remaining;
@@ -571,7 +561,7 @@ static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
     sqlite3_bind_int64(s, 16, x->seq);
     sqlite3_bind_int64(s, 17, x->base_cumulative);
     sqlite3_bind_int64(s, 18, x->cumulative);
-    if (!kv_db_step_done(st, s, "recording the sale", error))
+    if (!kv_db_step_done(st, s, _("recording the sale"), error))
         goto fail;
     x->id = sqlite3_last_insert_rowid(st->db);
     m = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
@@ -579,7 +569,7 @@ static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
         goto fail;
     sqlite3_bind_int64(m, 1, x->seq);
     sqlite3_bind_int64(m, 2, x->meter_number);
-    if (!kv_db_step_done(st, m, "recording the sale", error) ||
+    if (!kv_db_step_done(st, m, _("recording the sale"), error) ||
         !audit_sale(st, x, "pending", NULL, error) || !kv_db_commit(st, error))
         goto fail;
     x->state = KV_SALE_PENDING;
@@ -615,7 +605,7 @@ static gboolean write_credit(KvStation *st, KvCardLink *card, const KvMeter *m,
     kv_meter_keys_wipe(&keys);
     kv_wipe(&tok, sizeof tok);
     if (e != KV_OK) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, "sealing the token: %s",
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, _("sealing the token: %s"),
                     kv_strerror(e));
         return FALSE;
     }
@@ -631,13 +621,13 @@ static gboolean write_credit(KvStation *st, KvCardLink *card, const KvMeter *m,
 static void settle_after_card_error(KvStation *st, KvCardLink *card, KvSale *x, GError **error)
 {
     g_autoptr(GError) local = NULL;
-    g_autofree char *card_msg = g_strdup(*error ? (*error)->message : "card error");
+    g_autofree char *card_msg = g_strdup(*error ? (*error)->message : _("card error"));
     kv_card_view v;
     if (!kv_card_link_refresh(card, &local) || !kv_card_view_for(st, card, 0, &v, NULL, &local)) {
         g_clear_error(error);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED,
-                    "sale %" G_GINT64_FORMAT " is pending: %s; insert the card of meter %09u "
-                    "again to settle it (no money is due until then)", x->id, card_msg,
+                    _("sale %" PRId64 " is pending: %s; insert the card of meter %09u "
+                    "again to settle it (no money is due until then)"), x->id, card_msg,
                     x->meter_number);
         return;
     }
@@ -648,12 +638,12 @@ static void settle_after_card_error(KvStation *st, KvCardLink *card, KvSale *x, 
             g_clear_error(error);
             x->state = KV_SALE_COMPLETED;
         } else {
-            g_prefix_error(error, "sale %" G_GINT64_FORMAT " failed, nothing is due: ", x->id);
+            g_prefix_error(error, _("sale %" PRId64 " failed, nothing is due: "), x->id);
         }
     } else {
         g_clear_error(error);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED,
-                    "sale %" G_GINT64_FORMAT " is pending: %s (%s); read the card again to settle it",
+                    _("sale %" PRId64 " is pending: %s (%s); read the card again to settle it"),
                     x->id, card_msg, local ? local->message : "?");
     }
     kv_wipe(&v, sizeof v);
@@ -681,13 +671,13 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
     }
     if (!shift_id) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    "no open shift for '%s': open one first (`kilovendctl shift open`)",
+                    _("no open shift for '%s': open one first (`kilovendctl shift open`)"),
                     st->user->login);
         return NULL;
     }
     if (!kv_station_keys_unlocked(st)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    "the keys are locked: a supervisor must unlock them first");
+                    _("the keys are locked: a supervisor must unlock them first"));
         return NULL;
     }
     /* An earlier interrupted sale on this very card is settled first. */
@@ -697,15 +687,15 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
         return NULL;
     if (view.id.card_type != KV_CARD_USER) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    "this is not a customer card (type 0x%02X)", view.id.card_type);
+                    _("this is not a customer card (type 0x%02X)"), view.id.card_type);
         return NULL;
     }
     status = kv_card_status(st, view.id.card_serial);
     if (g_strcmp0(status, "active") != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    status ? "card %u is %s: no sales on it (issue a replacement card)"
-                           : "card %u is not registered at this office%s",
-                    view.id.card_serial, status ? status : "");
+                    status ? _("card %u is %s: no sales on it (issue a replacement card)")
+                           : _("card %u is not registered at this office%s"),
+                    view.id.card_serial, status ? C_("card status", status) : "");
         goto fail;
     }
     if (view.readback_err == KV_OK &&
@@ -716,8 +706,8 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
     if (open->len) {
         KvSale *o = open->pdata[0];
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED,
-                    "sale %" G_GINT64_FORMAT " of meter %09u was interrupted and waits for its "
-                    "card (serial %u): insert that card to settle it first", o->id, meter,
+                    _("sale %" PRId64 " of meter %09u was interrupted and waits for its "
+                    "card (serial %u): insert that card to settle it first"), o->id, meter,
                     o->card_serial);
         goto fail;
     }
@@ -751,8 +741,8 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
     if (!kv_db_begin(st, error) || !set_state(st, x->id, "pending", "written", NULL, error) ||
         !kv_db_commit(st, error)) {
         kv_db_rollback(st);
-        g_prefix_error(error, "sale %" G_GINT64_FORMAT ": the card holds the credit but the "
-                       "record could not be updated; it completes when the card is read again: ",
+        g_prefix_error(error, _("sale %" PRId64 ": the card holds the credit but the "
+                       "record could not be updated; it completes when the card is read again: "),
                        x->id);
         goto fail;
     }
@@ -762,21 +752,21 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
     /* 4. read back, decode, compare, completed */
     kv_wipe(&view, sizeof view);
     if (!kv_card_link_refresh(card, error) || !kv_card_view_for(st, card, meter, &view, NULL, error)) {
-        g_prefix_error(error, "sale %" G_GINT64_FORMAT " is written but not verified (read the "
-                       "card again to complete it): ", x->id);
+        g_prefix_error(error, _("sale %" PRId64 " is written but not verified (read the "
+                       "card again to complete it): "), x->id);
         goto fail;
     }
     if (!card_holds_credit(&view, x->seq, x->cumulative, x->id, x->office)) {
         if (!fail_sale(st, x, "the card does not hold the token after the write", error))
             goto fail;
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    "sale %" G_GINT64_FORMAT " failed: the card does not hold the new credit "
-                    "after the write; nothing is due", x->id);
+                    _("sale %" PRId64 " failed: the card does not hold the new credit "
+                    "after the write; nothing is due"), x->id);
         goto fail;
     }
     if (!complete_sale(st, x, error)) {
-        g_prefix_error(error, "sale %" G_GINT64_FORMAT ": the card holds the credit but the record "
-                       "could not be completed; it completes when the card is read again: ", x->id);
+        g_prefix_error(error, _("sale %" PRId64 ": the card holds the credit but the record "
+                       "could not be completed; it completes when the card is read again: "), x->id);
         goto fail;
     }
     kv_test_point("sale-completed");
@@ -802,7 +792,7 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
         return NULL;
     if (!kv_station_keys_unlocked(st)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    "the keys are locked: a supervisor must unlock them first");
+                    _("the keys are locked: a supervisor must unlock them first"));
         return NULL;
     }
     if (kv_sale_reconcile_card(st, card, error) < 0)
@@ -811,8 +801,8 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
         return NULL;
     if (x->state != KV_SALE_COMPLETED) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    "sale %" G_GINT64_FORMAT " is %s: only a completed sale can be cancelled",
-                    sale_id, kv_sale_state_name(x->state));
+                    _("sale %" PRId64 " is %s: only a completed sale can be cancelled"),
+                    sale_id, C_("sale state", kv_sale_state_name(x->state)));
         return NULL;
     }
     if (st->user->role < KV_ROLE_SUPERVISOR) {
@@ -826,8 +816,8 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
             open_shift = sqlite3_column_int64(q, 0);
         if (open_shift != x->shift_id) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
-                        "a cashier can cancel only sales of their own open shift; ask a "
-                        "supervisor");
+                        _("a cashier can cancel only sales of their own open shift; ask a "
+                        "supervisor"));
             return NULL;
         }
     }
@@ -835,22 +825,22 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
         return NULL;
     if (view.id.card_serial != x->card_serial) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    "this is card %u; sale %" G_GINT64_FORMAT " was written on card %u",
+                    _("this is card %u; sale %" PRId64 " was written on card %u"),
                     view.id.card_serial, sale_id, x->card_serial);
         goto fail;
     }
     if (m->last_seq != x->seq || view.token_err != KV_OK || view.token.seq != x->seq ||
         view.token.u.credit.cumulative != x->cumulative) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    "sale %" G_GINT64_FORMAT " is not the last token on the card: only the last "
-                    "sale can be cancelled, while its card is at the counter", sale_id);
+                    _("sale %" PRId64 " is not the last token on the card: only the last "
+                    "sale can be cancelled, while its card is at the counter"), sale_id);
         goto fail;
     }
     if (view.readback_err == KV_OK && (view.readback.last_seq >= x->seq ||
                                        view.readback.cumulative_loaded > x->base_cumulative)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    "the meter has already loaded sale %" G_GINT64_FORMAT
-                    " (the card's readback shows it): it cannot be cancelled", sale_id);
+                    _("the meter has already loaded sale %" PRId64
+                    " (the card's readback shows it): it cannot be cancelled"), sale_id);
         goto fail;
     }
     cancel_seq = x->seq + 1;
@@ -868,14 +858,14 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
     sqlite3_bind_int64(s, 3, kv_station_user_id(st));
     sqlite3_bind_int64(s, 4, kv_now());
     sqlite3_bind_int64(s, 5, sale_id);
-    if (!kv_db_step_done(st, s, "recording the cancellation", error))
+    if (!kv_db_step_done(st, s, _("recording the cancellation"), error))
         goto fail_tx;
     ms = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
     if (!ms)
         goto fail_tx;
     sqlite3_bind_int64(ms, 1, cancel_seq);
     sqlite3_bind_int64(ms, 2, x->meter_number);
-    if (!kv_db_step_done(st, ms, "recording the cancellation", error) || !kv_db_commit(st, error))
+    if (!kv_db_step_done(st, ms, _("recording the cancellation"), error) || !kv_db_commit(st, error))
         goto fail_tx;
     x->state = KV_SALE_CANCELLING;
     x->cancel_seq = cancel_seq;
@@ -890,7 +880,7 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
             resolve_sale(st, x, &v2, &local);
             kv_wipe(&v2, sizeof v2);
         }
-        g_prefix_error(error, "cancelling sale %" G_GINT64_FORMAT ": ", sale_id);
+        g_prefix_error(error, _("cancelling sale %" PRId64 ": "), sale_id);
         goto fail;
     }
     kv_test_point("cancel-card-written");
@@ -898,15 +888,15 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
     /* 3. read back and settle */
     kv_wipe(&view, sizeof view);
     if (!kv_card_link_refresh(card, error) || !kv_card_view_for(st, card, 0, &view, NULL, error)) {
-        g_prefix_error(error, "cancellation of sale %" G_GINT64_FORMAT " not verified (read the "
-                       "card again): ", sale_id);
+        g_prefix_error(error, _("cancellation of sale %" PRId64 " not verified (read the "
+                       "card again): "), sale_id);
         goto fail;
     }
     if (!card_holds_cancel(&view, x)) {
         abort_cancel(st, x, NULL);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    "the card does not hold the cancellation after the write: sale %"
-                    G_GINT64_FORMAT " stays completed", sale_id);
+                    _("the card does not hold the cancellation after the write: sale %"
+                    PRId64 " stays completed"), sale_id);
         goto fail;
     }
     if (!finish_cancel(st, x, error))

@@ -1,4 +1,5 @@
 /* kv-shifts.c - cashier shifts: open, current, close with the cash count. */
+#include "kv-i18n.h"
 #include "kv-sales.h"
 #include "kv-station-private.h"
 
@@ -22,7 +23,7 @@ KvShift *kv_shift_get(KvStation *st, gint64 id, GError **error)
         return NULL;
     sqlite3_bind_int64(s, 1, id);
     if (sqlite3_step(s) != SQLITE_ROW) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, "no shift %" G_GINT64_FORMAT, id);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no shift %" PRId64), id);
         return NULL;
     }
     x = g_new0(KvShift, 1);
@@ -64,7 +65,7 @@ gint64 kv_shift_open(KvStation *st, gint64 opening_float, GError **error)
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
         return 0;
     if (opening_float < 0) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "the float cannot be negative");
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("the float cannot be negative"));
         return 0;
     }
     if (!kv_db_begin(st, error))
@@ -76,20 +77,18 @@ gint64 kv_shift_open(KvStation *st, gint64 opening_float, GError **error)
     sqlite3_bind_int64(s, 1, kv_station_user_id(st));
     sqlite3_bind_int64(s, 2, kv_now());
     sqlite3_bind_int64(s, 3, opening_float);
-    if (!kv_db_step_done(st, s, "opening the shift", error)) {
+    if (!kv_db_step_done(st, s, _("opening the shift"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
             g_clear_error(error);
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                        "'%s' already has an open shift: close it first", st->user->login);
+                        _("'%s' already has an open shift: close it first"), st->user->login);
         }
         goto fail;
     }
     id = sqlite3_last_insert_rowid(st->db);
     obj = g_strdup_printf("shift:%" G_GINT64_FORMAT, id);
     detail = g_strdup_printf("float=%" G_GINT64_FORMAT, opening_float);
-    if (!kv_audit_append(st, "shift.open", obj, detail, error) || !kv_db_commit(st, error))
-        goto fail;
-    return id;
+    return kv_audit_commit(st, "shift.open", obj, detail, error) ? id : 0;
 fail:
     kv_db_rollback(st);
     return 0;
@@ -103,11 +102,11 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
         return NULL;
     if (counted_cash < 0) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "the cash counted cannot be negative");
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("the cash counted cannot be negative"));
         return NULL;
     }
     if (!(id = open_shift_id(st))) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE, "'%s' has no open shift",
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE, _("'%s' has no open shift"),
                     st->user->login);
         return NULL;
     }
@@ -123,7 +122,7 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
             goto fail;
         sqlite3_bind_int64(q, 1, id);
         if (sqlite3_step(q) != SQLITE_ROW) {
-            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "closing the shift");
+            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("closing the shift"));
             goto fail;
         }
         expected = sqlite3_column_int64(q, 0);
@@ -131,8 +130,8 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
     }
     if (unresolved) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED,
-                    "%" G_GINT64_FORMAT " sale(s) of this shift wait for their card: read those "
-                    "cards before closing (`kilovendctl sale unresolved`)", unresolved);
+                    _("%" PRId64 " sale(s) of this shift wait for their card: read those "
+                    "cards before closing (`kilovendctl sale unresolved`)"), unresolved);
         goto fail;
     }
     s = kv_db_stmt(st, "UPDATE shifts SET closed_at = ?, expected_cash = ?, counted_cash = ? "
@@ -146,10 +145,10 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
     obj = g_strdup_printf("shift:%" G_GINT64_FORMAT, id);
     detail = g_strdup_printf("expected=%" G_GINT64_FORMAT " counted=%" G_GINT64_FORMAT, expected,
                              counted_cash);
-    if (!kv_db_step_done(st, s, "closing the shift", error) ||
-        !kv_audit_append(st, "shift.close", obj, detail, error) || !kv_db_commit(st, error))
+    if (!kv_db_step_done(st, s, _("closing the shift"), error))
         goto fail;
-    return kv_shift_get(st, id, error);
+    return kv_audit_commit(st, "shift.close", obj, detail, error) ? kv_shift_get(st, id, error)
+                                                                   : NULL;
 fail:
     kv_db_rollback(st);
     return NULL;

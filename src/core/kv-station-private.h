@@ -52,6 +52,10 @@ gboolean kv_station_load_settings(KvStation *st, GError **error);
 gint64 kv_station_user_id(KvStation *st); /* 0 if none */
 
 /* ---- audit (kv-audit.c): inside the caller's transaction ---- */
+/* The end of a change: its audit row, then the commit; on failure the
+ * transaction is rolled back (nothing of the change stays). */
+gboolean kv_audit_commit(KvStation *st, const char *action, const char *object,
+                         const char *detail, GError **error);
 gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
                          const char *detail, GError **error);
 /* Canonical sale detail, shared by the writer and the verifier. */

@@ -1,5 +1,6 @@
 /* kv-station.c - opening a station, its settings, users and sessions, keys,
  * backup and restore. */
+#include "kv-i18n.h"
 #include "config.h"
 
 #include <errno.h>
@@ -163,8 +164,8 @@ gboolean kv_station_load_settings(KvStation *st, GError **error)
     sqlite3_reset(kv_db_stmt(st, "SELECT value FROM settings WHERE key = ?", NULL));
     if (!s->utility_name || !s->currency || s->utility_code == 0 || s->minor_digits > 3) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CORRUPT,
-                    "%s has no valid utility settings: is it a Kilovend database made with "
-                    "`kilovendctl init`?", st->db_path);
+                    _("%s has no valid utility settings: is it a Kilovend database made with "
+                    "`kilovendctl init`?"), st->db_path);
         return FALSE;
     }
     return TRUE;
@@ -206,14 +207,14 @@ static gboolean put_setting(KvStation *st, const char *key, const char *value, G
         return FALSE;
     sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 2, value, -1, SQLITE_TRANSIENT);
-    return kv_db_step_done(st, s, "saving a setting", error);
+    return kv_db_step_done(st, s, _("saving a setting"), error);
 }
 
 static gboolean password_acceptable(const char *pw, GError **error)
 {
     if (!pw || g_utf8_strlen(pw, -1) < 8) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "a password needs at least 8 characters");
+                    _("a password needs at least 8 characters"));
         return FALSE;
     }
     return TRUE;
@@ -227,12 +228,12 @@ static gboolean insert_user(KvStation *st, const char *login, const char *full_n
     g_autoptr(KvStmt) s = NULL;
     if (!login || !*login || strlen(login) > 64 || strpbrk(login, " \t\n")) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "a login is 1 to 64 characters without spaces");
+                    _("a login is 1 to 64 characters without spaces"));
         return FALSE;
     }
     if (role == KV_ROLE_NONE) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "the role must be cashier, supervisor or admin");
+                    _("the role must be cashier, supervisor or admin"));
         return FALSE;
     }
     if (!password_acceptable(password, error) || !(hash = kv_password_hash(password, error)))
@@ -246,11 +247,11 @@ static gboolean insert_user(KvStation *st, const char *login, const char *full_n
     sqlite3_bind_text(s, 3, kv_role_name(role), -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, hash, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 5, kv_now());
-    if (!kv_db_step_done(st, s, "adding the user", error)) {
+    if (!kv_db_step_done(st, s, _("adding the user"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
             g_clear_error(error);
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                        "a user with login '%s' already exists", login);
+                        _("a user with login '%s' already exists"), login);
         }
         return FALSE;
     }
@@ -270,14 +271,14 @@ gboolean kv_station_init(const char *db_path, const KvInitParams *p, GError **er
 
     if (g_file_test(db_path, G_FILE_TEST_EXISTS)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                    "%s already exists: init never overwrites a database", db_path);
+                    _("%s already exists: init never overwrites a database"), db_path);
         return FALSE;
     }
     if (!p->utility_name || !*p->utility_name || p->utility_code == 0 || !p->currency ||
         strlen(p->currency) != 3 || p->minor_digits > 3) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "init needs a utility name, a non-zero utility code, a 3-letter currency "
-                    "code and 0..3 minor digits");
+                    _("init needs a utility name, a non-zero utility code, a 3-letter currency "
+                    "code and 0..3 minor digits"));
         return FALSE;
     }
     if (!password_acceptable(p->admin_password, error))
@@ -339,7 +340,7 @@ gboolean kv_station_parse_money(KvStation *st, const char *text, gint64 *out, GE
 {
     if (!kv_decimal_parse(text, st->settings.minor_digits, st->settings.max_sale_amount, out,
                           error)) {
-        g_prefix_error(error, "amount: ");
+        g_prefix_error(error, _("amount: "));
         return FALSE;
     }
     return TRUE;
@@ -379,7 +380,7 @@ gboolean kv_station_set_setting(KvStation *st, const char *key, const char *valu
     } else if (g_strcmp0(key, "key_version") == 0) {
         if (!kv_decimal_parse(value, 0, 254, &v, error) || v == 0) {
             g_clear_error(error);
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "key_version is 1..254");
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("key_version is 1..254"));
             return FALSE;
         }
         stored = g_strdup_printf("%" G_GINT64_FORMAT, v);
@@ -387,8 +388,8 @@ gboolean kv_station_set_setting(KvStation *st, const char *key, const char *valu
         stored = g_ascii_strup(value, -1);
     } else {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "unknown setting or bad value for '%s' (settings: utility_name, currency, "
-                    "office_id, max_sale_amount, max_sale_energy, factory_psc, key_version)", key);
+                    _("unknown setting or bad value for '%s' (settings: utility_name, currency, "
+                    "office_id, max_sale_amount, max_sale_energy, factory_psc, key_version)"), key);
         return FALSE;
     }
     detail = g_strdup_printf("%s=%s", key, g_strcmp0(key, "factory_psc") == 0 ? "***" : stored);
@@ -418,13 +419,13 @@ gboolean kv_station_require(KvStation *st, KvRole role, GError **error)
 {
     if (!st->user) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
-                    "nobody is logged in: log in first (--user)");
+                    _("nobody is logged in: log in first (--user)"));
         return FALSE;
     }
     if (st->user->role < role) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
-                    "user '%s' is a %s; this needs a %s or above", st->user->login,
-                    kv_role_name(st->user->role), kv_role_name(role));
+                    _("user '%s' is a %s; this needs a %s or above"), st->user->login,
+                    C_("role", kv_role_name(st->user->role)), C_("role", kv_role_name(role)));
         return FALSE;
     }
     return TRUE;
@@ -459,9 +460,9 @@ static KvUser *user_get(KvStation *st, const char *login, char **hash, GError **
     if (rc == SQLITE_ROW)
         return user_from_row(s, hash);
     if (rc == SQLITE_DONE)
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, "no user '%s'", login);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no user '%s'"), login);
     else
-        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), "reading users");
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading users"));
     return NULL;
 }
 
@@ -477,7 +478,7 @@ static gboolean record_login_result(KvStation *st, gint64 id, gint failed, gint6
     s = kv_db_stmt(st, "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
                    error);
     if (!s || (sqlite3_bind_int(s, 1, failed), sqlite3_bind_int64(s, 2, locked_until),
-               sqlite3_bind_int64(s, 3, id), !kv_db_step_done(st, s, "login", error)) ||
+               sqlite3_bind_int64(s, 3, id), !kv_db_step_done(st, s, _("login"), error)) ||
         (!ok && !kv_audit_append(st, locked_until ? "user.lockout" : "user.login-failed", obj,
                                  detail, error))) {
         kv_db_rollback(st);
@@ -500,7 +501,7 @@ gboolean kv_station_login(KvStation *st, const char *login, const char *password
         if (g_error_matches(local, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND)) {
             /* Same answer as a wrong password: do not reveal which logins exist. */
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH,
-                        "wrong login or password");
+                        _("wrong login or password"));
         } else {
             g_propagate_error(error, g_steal_pointer(&local));
         }
@@ -508,13 +509,13 @@ gboolean kv_station_login(KvStation *st, const char *login, const char *password
     }
     if (!u->active) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH,
-                    "user '%s' is disabled: ask an admin", login);
+                    _("user '%s' is disabled: ask an admin"), login);
         return FALSE;
     }
     if (u->locked_until > now) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH,
-                    "user '%s' is locked out after %d wrong passwords for %" G_GINT64_FORMAT
-                    " more minutes, or until an admin unlocks it", login, u->failed_logins,
+                    _("user '%s' is locked out after %d wrong passwords for %" PRId64
+                    " more minutes, or until an admin unlocks it"), login, u->failed_logins,
                     (u->locked_until - now + 59) / 60);
         return FALSE;
     }
@@ -525,11 +526,11 @@ gboolean kv_station_login(KvStation *st, const char *login, const char *password
             return FALSE;
         if (until)
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH,
-                        "wrong login or password; '%s' is now locked out for %d minutes",
+                        _("wrong login or password; '%s' is now locked out for %d minutes"),
                         login, LOCKOUT_SECONDS / 60);
         else
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH,
-                        "wrong login or password (%d tries left before lockout)",
+                        _("wrong login or password (%d tries left before lockout)"),
                         MAX_FAILED_LOGINS - failed);
         return FALSE;
     }
@@ -580,7 +581,15 @@ static gboolean user_update(KvStation *st, const char *login, const char *sql,
     if (!kv_db_step_done(st, s, action, error))
         goto fail;
     if (sqlite3_changes(st->db) == 0) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, "no user '%s'", login);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no user '%s'"), login);
+        goto fail;
+    }
+    /* Checked after the change, in its transaction: without an active
+     * admin nobody could manage users, tariffs or keys any more. */
+    if ((g_str_equal(action, "user.role") || g_str_equal(action, "user.disable")) &&
+        kv_db_int(st, "SELECT count(*) FROM users WHERE role = 'admin' AND active = 1", 0) == 0) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
+                    "'%s' is the last active admin: make another user an admin first", login);
         goto fail;
     }
     if (!kv_audit_append(st, action, obj, detail, error))
@@ -591,14 +600,26 @@ fail:
     return FALSE;
 }
 
+/* An admin does not take their own rights away: another admin must. */
+static gboolean not_self(KvStation *st, const char *login, const char *what, GError **error)
+{
+    if (g_strcmp0(st->user->login, login) != 0)
+        return TRUE;
+    g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
+                "you cannot %s your own account: another admin must do it", what);
+    return FALSE;
+}
+
 gboolean kv_user_set_role(KvStation *st, const char *login, KvRole role, GError **error)
 {
     g_autofree char *detail = g_strdup_printf("role=%s", kv_role_name(role));
     if (!kv_station_require(st, KV_ROLE_ADMIN, error))
         return FALSE;
+    if (role != KV_ROLE_ADMIN && !not_self(st, login, "demote", error))
+        return FALSE;
     if (role == KV_ROLE_NONE) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "the role must be cashier, supervisor or admin");
+                    _("the role must be cashier, supervisor or admin"));
         return FALSE;
     }
     return user_update(st, login, "UPDATE users SET role = ? WHERE login = ?",
@@ -607,7 +628,8 @@ gboolean kv_user_set_role(KvStation *st, const char *login, KvRole role, GError 
 
 gboolean kv_user_set_active(KvStation *st, const char *login, gboolean active, GError **error)
 {
-    if (!kv_station_require(st, KV_ROLE_ADMIN, error))
+    if (!kv_station_require(st, KV_ROLE_ADMIN, error) ||
+        (!active && !not_self(st, login, "disable", error)))
         return FALSE;
     return user_update(st, login, "UPDATE users SET active = ? WHERE login = ?", NULL,
                        active ? 1 : 0, active ? "user.enable" : "user.disable", "", error);
@@ -635,7 +657,7 @@ gboolean kv_user_set_password(KvStation *st, const char *login, const char *old_
         if (!u)
             return FALSE;
         if (!kv_password_verify(old_password ? old_password : "", old_hash)) {
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH, "the old password is wrong");
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH, _("the old password is wrong"));
             return FALSE;
         }
     }
@@ -673,23 +695,23 @@ gboolean kv_station_unlock_keys(KvStation *st, const char *passphrase, const cha
         if (!sup || !sup->active || sup->locked_until > kv_now() ||
             !kv_password_verify(sup_password ? sup_password : "", hash)) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH,
-                        "the supervisor's login or password is wrong (or the account is "
-                        "locked)");
+                        _("the supervisor's login or password is wrong (or the account is "
+                        "locked)"));
             return FALSE;
         }
         if (sup->role < KV_ROLE_SUPERVISOR) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
-                        "unlocking the keys needs a supervisor; '%s' is a %s", sup_login,
-                        kv_role_name(sup->role));
+                        _("unlocking the keys needs a supervisor; '%s' is a %s"), sup_login,
+                        C_("role", kv_role_name(sup->role)));
             return FALSE;
         }
     } else if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error)) {
-        g_prefix_error(error, "unlocking the keys: ");
+        g_prefix_error(error, _("unlocking the keys: "));
         return FALSE;
     }
     if (!st->keys_path) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    "no key file given (--keys PATH)");
+                    _("no key file given (--keys PATH)"));
         return FALSE;
     }
     /* A failed unlock leaves the keys locked, not the previous ones open. */
@@ -725,7 +747,7 @@ static gboolean copy_database(sqlite3 *from, sqlite3 *to, KvProgressFunc progres
     sqlite3_backup *b = sqlite3_backup_init(to, "main", from, "main");
     int rc;
     if (!b) {
-        kv_db_set_error(error, to, sqlite3_extended_errcode(to), "backup");
+        kv_db_set_error(error, to, sqlite3_extended_errcode(to), _("backup"));
         return FALSE;
     }
     do {
@@ -735,7 +757,7 @@ static gboolean copy_database(sqlite3 *from, sqlite3 *to, KvProgressFunc progres
                      (guint64)sqlite3_backup_pagecount(b), "pages", user_data);
         if (g_cancellable_is_cancelled(cancellable)) {
             sqlite3_backup_finish(b);
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CANCELLED, "backup cancelled");
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CANCELLED, _("backup cancelled"));
             return FALSE;
         }
         if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
@@ -743,7 +765,7 @@ static gboolean copy_database(sqlite3 *from, sqlite3 *to, KvProgressFunc progres
     } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
     sqlite3_backup_finish(b);
     if (rc != SQLITE_DONE) {
-        kv_db_set_error(error, to, rc, "backup");
+        kv_db_set_error(error, to, rc, _("backup"));
         return FALSE;
     }
     return TRUE;
@@ -769,7 +791,7 @@ gboolean kv_station_backup(KvStation *st, const char *path, KvProgressFunc progr
         return FALSE;
     if (g_file_test(path, G_FILE_TEST_EXISTS)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                    "%s already exists: a backup never overwrites a file", path);
+                    _("%s already exists: a backup never overwrites a file"), path);
         return FALSE;
     }
     if (sqlite3_open_v2(path, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -802,7 +824,7 @@ gboolean kv_station_restore(const char *db_path, const char *backup_path, GError
     gboolean ok;
 
     if (!g_file_test(backup_path, G_FILE_TEST_IS_REGULAR)) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, "no backup file %s",
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no backup file %s"),
                     backup_path);
         return FALSE;
     }
@@ -823,8 +845,8 @@ gboolean kv_station_restore(const char *db_path, const char *backup_path, GError
         sqlite3_finalize(s);
         if (v < 1 || v > (gint64)kv_station_schema_version()) {
             g_set_error(error, KV_CORE_ERROR, v < 1 ? KV_CORE_ERROR_INVALID : KV_CORE_ERROR_NEWER,
-                        "%s is not a Kilovend backup this version can restore (schema %"
-                        G_GINT64_FORMAT ")", backup_path, v);
+                        _("%s is not a Kilovend backup this version can restore (schema %"
+                        PRId64 ")"), backup_path, v);
             ok = FALSE;
         }
     }
@@ -848,7 +870,7 @@ gboolean kv_station_restore(const char *db_path, const char *backup_path, GError
         g_autofree char *shm = g_strconcat(db_path, "-shm", NULL);
         remove_db_files(keep);
         if (g_rename(db_path, keep) != 0) {
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DB, "cannot move %s aside: %s",
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DB, _("cannot move %s aside: %s"),
                         db_path, g_strerror(errno));
             remove_db_files(tmp);
             return FALSE;
@@ -863,7 +885,7 @@ gboolean kv_station_restore(const char *db_path, const char *backup_path, GError
         g_unlink(tmp_shm);
     }
     if (g_rename(tmp, db_path) != 0) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DB, "cannot put the restored file at %s: %s",
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DB, _("cannot put the restored file at %s: %s"),
                     db_path, g_strerror(errno));
         return FALSE;
     }

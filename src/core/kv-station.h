@@ -85,7 +85,8 @@ const KvUser *kv_station_user(KvStation *st); /* NULL if nobody logged in */
 /* DENIED unless the current user has at least `role`. */
 gboolean kv_station_require(KvStation *st, KvRole role, GError **error);
 
-/* Admin only. */
+/* Admin only.  An admin cannot disable or demote their own account, and no
+ * change may leave the station without an active admin (DENIED). */
 gboolean kv_user_add(KvStation *st, const char *login, const char *full_name, KvRole role,
                      const char *password, GError **error);
 gboolean kv_user_set_role(KvStation *st, const char *login, KvRole role, GError **error);

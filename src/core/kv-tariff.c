@@ -1,6 +1,7 @@
 /* kv-tariff.c - the arithmetic of a sale (rules in kv-tariff.h and
  * docs/station.md).  Exact costs are kept in 10^-6 minor units: energy in
  * 0.01 kWh times price in 10^-4 minor per kWh. */
+#include "kv-i18n.h"
 #include "kv-core-error.h"
 #include "kv-tariff.h"
 
@@ -21,12 +22,12 @@ gboolean kv_tariff_validate(const KvTariff *t, GError **error)
     gint64 prev = 0;
     if (t->n_blocks == 0 || t->n_blocks > KV_TARIFF_MAX_BLOCKS) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "a tariff has 1 to %d blocks", KV_TARIFF_MAX_BLOCKS);
+                    _("a tariff has 1 to %d blocks"), KV_TARIFF_MAX_BLOCKS);
         return FALSE;
     }
     if (t->vat_bp > 10000 || t->debt_bp > 9000 || t->fixed_monthly < 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "VAT must be 0..100 %%, debt recovery 0..90 %%, the fixed charge >= 0");
+                    _("VAT must be 0..100 %%, debt recovery 0..90 %%, the fixed charge >= 0"));
         return FALSE;
     }
     for (guint i = 0; i < t->n_blocks; i++) {
@@ -34,12 +35,12 @@ gboolean kv_tariff_validate(const KvTariff *t, GError **error)
         gboolean last = i + 1 == t->n_blocks;
         if (b->price_e4 <= 0 || b->price_e4 > G_GINT64_CONSTANT(1000000000)) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                        "block %u: the price must be positive and at most 100000 per kWh", i + 1);
+                        _("block %u: the price must be positive and at most 100000 per kWh"), i + 1);
             return FALSE;
         }
         if (last ? b->upto != 0 : b->upto <= prev) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                        "block %u: bounds must increase and the last block must be open", i + 1);
+                        _("block %u: bounds must increase and the last block must be open"), i + 1);
             return FALSE;
         }
         prev = b->upto;
@@ -115,7 +116,7 @@ gboolean kv_tariff_price_amount(const KvTariff *t, gint64 amount, gint64 month_e
         return FALSE;
     if (amount <= 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "the amount must be more than zero");
+                    _("the amount must be more than zero"));
         return FALSE;
     }
     out->amount = amount;
@@ -126,15 +127,15 @@ gboolean kv_tariff_price_amount(const KvTariff *t, gint64 amount, gint64 month_e
     out->fixed_charge = first_of_month ? t->fixed_monthly : 0;
     if (net <= out->fixed_charge) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "the amount does not cover this month's fixed charge; nothing would be "
-                    "left for energy");
+                    _("the amount does not cover this month's fixed charge; nothing would be "
+                    "left for energy"));
         return FALSE;
     }
     out->energy_net = net - out->fixed_charge;
     out->energy = energy_for_money(t, out->energy_net * E6, month_energy, out);
     if (out->energy <= 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "the amount is too small to buy 0.01 kWh");
+                    _("the amount is too small to buy 0.01 kWh"));
         return FALSE;
     }
     return TRUE;
@@ -150,7 +151,7 @@ gboolean kv_tariff_price_energy(const KvTariff *t, gint64 energy, gint64 month_e
         return FALSE;
     if (energy <= 0 || energy > 0x7FFFFFFF) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "the energy must be more than zero (and below 21 474 836 kWh)");
+                    _("the energy must be more than zero (and below 21 474 836 kWh)"));
         return FALSE;
     }
     out->energy = energy;

@@ -31,16 +31,28 @@ static char *new_secret(const char *file, const char *env, const char *what, GEr
     a = ctl_secret(NULL, NULL, what, error);
     if (!a)
         return NULL;
-    b = ctl_secret(NULL, NULL, "Again", error);
+    b = ctl_secret(NULL, NULL, _("Again"), error);
     if (!b || strcmp(a, b) != 0) {
         wipe_free(a);
         wipe_free(b);
         g_clear_error(error);
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "the two entries differ");
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("the two entries differ"));
         return NULL;
     }
     wipe_free(b);
     return a;
+}
+
+/* The end of a command that parsed arguments: {"ok":true} in JSON on
+ * success, the error's message and exit code otherwise. */
+static int finish(CtlArgs *a, GError *error)
+{
+    ctl_args_clear(a);
+    if (error)
+        return ctl_fail(error);
+    if (ctl.json)
+        printf("{\"ok\":true}\n");
+    return CTL_EXIT_OK;
 }
 
 int ctl_cmd_init(int argc, char **argv)
@@ -88,14 +100,14 @@ int ctl_cmd_init(int argc, char **argv)
             goto fail;
     } else {
         g_autoptr(KvKeyring) ring = NULL;
-        if (!(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", "Key file passphrase",
+        if (!(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Key file passphrase"),
                                 &error)) ||
             !(ring = kv_keyring_load(ctl.keys_path, pass, &error)))
             goto fail;
     }
     if (!kv_station_init(ctl.db_path, &p, &error))
         goto fail;
-    ctl_out("Created %s (utility %u, office %u) with admin '%s'; keys in %s\n", ctl.db_path,
+    ctl_out(_("Created %s (utility %u, office %u) with admin '%s'; keys in %s\n"), ctl.db_path,
             p.utility_code, p.office_id, p.admin_login, ctl.keys_path);
     if (ctl.json)
         printf("{\"ok\":true,\"db\":\"%s\"}\n", ctl.db_path);
@@ -103,7 +115,7 @@ int ctl_cmd_init(int argc, char **argv)
     return rc;
 invalid:
     if (!error)
-        g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "the utility code must be > 0");
+        g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("the utility code must be > 0"));
 fail:
     ctl_args_clear(&a);
     return ctl_fail(error);
@@ -122,7 +134,7 @@ int ctl_cmd_key(int argc, char **argv)
                                 &error)) ||
             !kv_keyfile_generate(ctl.keys_path, pass, &error))
             goto fail;
-        ctl_out("Generated a new master key (version 1) in %s\n", ctl.keys_path);
+        ctl_out(_("Generated a new master key (version 1) in %s\n"), ctl.keys_path);
     } else if (strcmp(sub, "import") == 0) {
         g_autoptr(char_secret) hex = NULL;
         const char *f = ctl_need(&a, "hex-file");
@@ -136,30 +148,30 @@ int ctl_cmd_key(int argc, char **argv)
                                 &error)) ||
             !kv_keyfile_import(ctl.keys_path, g_strstrip(hex), pass, &error))
             goto fail;
-        ctl_out("Imported the master key (version 1) into %s\n", ctl.keys_path);
+        ctl_out(_("Imported the master key (version 1) into %s\n"), ctl.keys_path);
     } else if (strcmp(sub, "passwd") == 0) {
-        if (!(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", "Current passphrase",
+        if (!(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Current passphrase"),
                                 &error)) ||
             !(newpass = new_secret(ctl_opt(&a, "new-passphrase-file"), "KILOVEND_NEW_PASSPHRASE",
                                    "New passphrase", &error)) ||
             !kv_keyfile_passwd(ctl.keys_path, pass, newpass, &error))
             goto fail;
-        ctl_out("Passphrase of %s changed\n", ctl.keys_path);
+        ctl_out(_("Passphrase of %s changed\n"), ctl.keys_path);
     } else if (strcmp(sub, "rotate") == 0) {
         /* Admin only: the station records the new version for new meters. */
         g_autoptr(KvStation) st = ctl_open(TRUE, FALSE, &error);
         guint v;
         char buf[8];
         if (!st || !kv_station_require(st, KV_ROLE_ADMIN, &error) ||
-            !(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", "Key file passphrase",
+            !(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Key file passphrase"),
                                 &error)) ||
             !(v = kv_keyfile_rotate(ctl.keys_path, pass, &error)))
             goto fail;
         g_snprintf(buf, sizeof buf, "%u", v);
         if (!kv_station_set_setting(st, "key_version", buf, &error))
             goto fail;
-        ctl_out("Key version %u is now current (new meters use it; the old versions stay in "
-                "the key file for existing meters)\n", v);
+        ctl_out(_("Key version %u is now current (new meters use it; the old versions stay in "
+                "the key file for existing meters)\n"), v);
         {
             g_autoptr(GArray) old = kv_meters_needing_key_change(st, v, &error);
             if (!old)
@@ -173,23 +185,18 @@ int ctl_cmd_key(int argc, char **argv)
                 return CTL_EXIT_OK;
             }
             if (old->len)
-                ctl_out("%u meter(s) still use older key versions; each needs a key-change card "
-                        "(kilovendctl card engineering --type key-change --meter N, admin):\n",
+                ctl_out(_("%u meter(s) still use older key versions; each needs a key-change card "
+                        "(kilovendctl card engineering --type key-change --meter N, admin):\n"),
                         old->len);
             for (guint i = 0; i < old->len; i++)
                 ctl_out("  %09u\n", g_array_index(old, guint32, i));
         }
     } else {
         ctl_args_clear(&a);
-        return ctl_usage_error("key needs generate, import, passwd or rotate");
+        return ctl_usage_error(_("key needs generate, import, passwd or rotate"));
     }
-    if (ctl.json)
-        printf("{\"ok\":true}\n");
-    ctl_args_clear(&a);
-    return CTL_EXIT_OK;
 fail:
-    ctl_args_clear(&a);
-    return ctl_fail(error);
+    return finish(&a, error);
 }
 
 int ctl_cmd_user(int argc, char **argv)
@@ -224,7 +231,7 @@ int ctl_cmd_user(int argc, char **argv)
     }
     if (!login) {
         ctl_args_clear(&a);
-        return ctl_usage_error("user %s needs a LOGIN", sub);
+        return ctl_usage_error(_("user %s needs a LOGIN"), sub);
     }
     if (strcmp(sub, "add") == 0) {
         g_autoptr(char_secret) pw = NULL;
@@ -241,7 +248,7 @@ int ctl_cmd_user(int argc, char **argv)
     } else if (strcmp(sub, "role") == 0) {
         if (a.words->len < 2) {
             ctl_args_clear(&a);
-            return ctl_usage_error("user role LOGIN ROLE");
+            return ctl_usage_error(_("user role LOGIN ROLE"));
         }
         if (!kv_user_set_role(st, login, kv_role_from_name(a.words->pdata[1]), &error))
             goto fail;
@@ -255,23 +262,18 @@ int ctl_cmd_user(int argc, char **argv)
         g_autoptr(char_secret) oldpw = NULL, pw = NULL;
         const KvUser *me = kv_station_user(st);
         if (g_strcmp0(me->login, login) == 0 && me->role < KV_ROLE_ADMIN)
-            oldpw = ctl_secret(ctl.password_file, "KILOVEND_PASSWORD", "Current password", &error);
+            oldpw = ctl_secret(ctl.password_file, "KILOVEND_PASSWORD", _("Current password"), &error);
         if (!(pw = new_secret(ctl_opt(&a, "new-password-file"), "KILOVEND_NEW_PASSWORD",
                               "New password", &error)) ||
             !kv_user_set_password(st, login, oldpw, pw, &error))
             goto fail;
     } else {
         ctl_args_clear(&a);
-        return ctl_usage_error("user needs add, list, role, enable, disable, unlock or passwd");
+        return ctl_usage_error(_("user needs add, list, role, enable, disable, unlock or passwd"));
     }
-    ctl_out("user %s: %s done\n", login, sub);
-    if (ctl.json)
-        printf("{\"ok\":true}\n");
-    ctl_args_clear(&a);
-    return CTL_EXIT_OK;
+    ctl_out(_("user %s: %s done\n"), login, sub);
 fail:
-    ctl_args_clear(&a);
-    return ctl_fail(error);
+    return finish(&a, error);
 }
 
 int ctl_cmd_setting(int argc, char **argv)
@@ -284,11 +286,11 @@ int ctl_cmd_setting(int argc, char **argv)
         return ctl_fail(error);
     if (strcmp(sub, "set") == 0) {
         if (argc < 4)
-            return ctl_usage_error("setting set KEY VALUE");
+            return ctl_usage_error(_("setting set KEY VALUE"));
         if (!kv_station_set_setting(st, argv[2], argv[3], &error))
             return ctl_fail(error);
     } else if (strcmp(sub, "show") != 0) {
-        return ctl_usage_error("setting needs show or set");
+        return ctl_usage_error(_("setting needs show or set"));
     }
     s = kv_station_settings(st);
     {
@@ -314,7 +316,7 @@ static gboolean parse_percent(const char *text, guint max_bp, guint *out, GError
 {
     gint64 v;
     if (!kv_decimal_parse(text, 2, max_bp, &v, error)) {
-        g_prefix_error(error, "percentage: ");
+        g_prefix_error(error, _("percentage: "));
         return FALSE;
     }
     *out = (guint)v;
@@ -327,11 +329,83 @@ static gboolean parse_date(const char *text, gint64 *out, GError **error)
     g_autoptr(GDateTime) dt = NULL;
     if (sscanf(text, "%d-%d-%d", &y, &m, &d) != 3 ||
         !(dt = g_date_time_new_local(y, m, d, 0, 0, 0))) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "'%s' is not a date YYYY-MM-DD",
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("'%s' is not a date YYYY-MM-DD"),
                     text);
         return FALSE;
     }
     *out = g_date_time_to_unix(dt);
+    return TRUE;
+}
+
+/* One tariff version: its header line (after `lead`) and its blocks. */
+static void print_tariff(KvStation *st, const char *lead, const KvTariff *t)
+{
+    g_autofree char *fixed = kv_station_format_money(st, t->fixed_monthly);
+    g_autoptr(GDateTime) from = g_date_time_new_from_unix_local(t->effective_from);
+    g_autofree char *day = g_date_time_format(from, "%Y-%m-%d %H:%M");
+
+    printf(_("%stariff %s (id %" PRId64 ") from %s: VAT %u.%02u %%, fixed %s, debt "
+           "%u.%02u %%\n"), lead, t->code, t->id, day, t->vat_bp / 100, t->vat_bp % 100, fixed,
+           t->debt_bp / 100, t->debt_bp % 100);
+    for (guint i = 0; i < t->n_blocks; i++) {
+        g_autofree char *u = kv_energy_format(t->blocks[i].upto);
+        g_autofree char *p = kv_decimal_format(t->blocks[i].price_e4,
+                                               kv_station_settings(st)->minor_digits + 4);
+        if (t->blocks[i].upto)
+            printf(_("%*s  block %u: up to %s kWh at %s per kWh\n"), (int)strlen(lead), "", i + 1,
+                   u, p);
+        else
+            printf(_("%*s  block %u: no upper bound, at %s per kWh\n"), (int)strlen(lead), "",
+                   i + 1, p);
+    }
+}
+
+/* Every code with its versions, newest first; the one in force marked. */
+static gboolean list_tariffs(KvStation *st, GError **error)
+{
+    g_autoptr(GPtrArray) codes = kv_tariff_list(st, kv_now(), error);
+    guint digits = kv_station_settings(st)->minor_digits;
+
+    if (!codes)
+        return FALSE;
+    if (ctl.json)
+        printf("[");
+    for (guint i = 0; i < codes->len; i++) {
+        KvTariffCode *c = g_ptr_array_index(codes, i);
+        g_autofree char *code = ctl_json_escape(c->code);
+        if (!ctl.json)
+            printf("%s%s\n", i ? "\n" : "", c->code);
+        else
+            printf("%s{\"code\":\"%s\",\"versions\":[", i ? "," : "", code);
+        for (guint j = 0; j < c->versions->len; j++) {
+            KvTariffVersion *v = g_ptr_array_index(c->versions, j);
+            g_autofree char *name = ctl_json_escape(v->name);
+            g_autofree char *fixed = kv_decimal_format(v->tariff.fixed_monthly, digits);
+            if (!ctl.json) {
+                print_tariff(st, (gint)j == c->in_force ? "* " : "  ", &v->tariff);
+                continue;
+            }
+            printf("%s{\"id\":%" G_GINT64_FORMAT ",\"name\":\"%s\",\"effective_from\":%"
+                   G_GINT64_FORMAT ",\"in_force\":%s,\"vat_bp\":%u,\"fixed_monthly\":\"%s\","
+                   "\"debt_bp\":%u,\"blocks\":[", j ? "," : "", v->tariff.id, name,
+                   v->tariff.effective_from, (gint)j == c->in_force ? "true" : "false",
+                   v->tariff.vat_bp, fixed, v->tariff.debt_bp);
+            for (guint b = 0; b < v->tariff.n_blocks; b++) {
+                g_autofree char *upto = kv_energy_format(v->tariff.blocks[b].upto);
+                g_autofree char *price = kv_decimal_format(v->tariff.blocks[b].price_e4,
+                                                           digits + 4);
+                printf("%s{\"upto_kwh\":%s%s%s,\"price\":\"%s\"}", b ? "," : "",
+                       v->tariff.blocks[b].upto ? "\"" : "",
+                       v->tariff.blocks[b].upto ? upto : "null",
+                       v->tariff.blocks[b].upto ? "\"" : "", price);
+            }
+            printf("]}");
+        }
+        if (ctl.json)
+            printf("]}");
+    }
+    if (ctl.json)
+        printf("]\n");
     return TRUE;
 }
 
@@ -342,7 +416,7 @@ int ctl_cmd_tariff(int argc, char **argv)
     g_autoptr(KvStation) st = NULL;
     KvTariff t = { 0 };
     CtlArgs a = { 0 };
-    const char *code;
+    const char *code = NULL;
 
     /* --block may repeat: collect them before the generic parser. */
     g_autoptr(GPtrArray) blocks = g_ptr_array_new();
@@ -354,7 +428,7 @@ int ctl_cmd_tariff(int argc, char **argv)
             g_ptr_array_add(rest, argv[i]);
     }
     ARGS_OR_USAGE(a, (int)rest->len, (char **)rest->pdata, NULL);
-    if (!(code = ctl_need(&a, "code"))) {
+    if (strcmp(sub, "list") != 0 && !(code = ctl_need(&a, "code"))) {
         ctl_args_clear(&a);
         return CTL_EXIT_USAGE;
     }
@@ -375,7 +449,7 @@ int ctl_cmd_tariff(int argc, char **argv)
             goto fail;
         if (blocks->len == 0 || blocks->len > KV_TARIFF_MAX_BLOCKS) {
             ctl_args_clear(&a);
-            return ctl_usage_error("give 1 to %d --block [UPTO_KWH:]PRICE_PER_KWH",
+            return ctl_usage_error(_("give 1 to %d --block [UPTO_KWH:]PRICE_PER_KWH"),
                                    KV_TARIFF_MAX_BLOCKS);
         }
         for (guint i = 0; i < blocks->len; i++) {
@@ -392,35 +466,25 @@ int ctl_cmd_tariff(int argc, char **argv)
         t.n_blocks = blocks->len;
         if (!kv_tariff_add(st, &t, ctl_opt(&a, "name"), &error))
             goto fail;
-        ctl_out("Tariff %s added\n", code);
-        if (ctl.json)
-            printf("{\"ok\":true}\n");
+        ctl_out(_("Tariff %s added\n"), code);
     } else if (strcmp(sub, "show") == 0) {
         if (!kv_station_require(st, KV_ROLE_CASHIER, &error) ||
             !kv_tariff_get_effective(st, code, kv_now(), &t, &error))
             goto fail;
-        {
-            g_autofree char *fixed = kv_station_format_money(st, t.fixed_monthly);
-            printf("tariff %s (id %" G_GINT64_FORMAT "): VAT %u.%02u %%, fixed %s, debt %u.%02u %%\n",
-                   t.code, t.id, t.vat_bp / 100, t.vat_bp % 100, fixed, t.debt_bp / 100,
-                   t.debt_bp % 100);
-            for (guint i = 0; i < t.n_blocks; i++) {
-                g_autofree char *u = kv_energy_format(t.blocks[i].upto);
-                g_autofree char *p = kv_decimal_format(t.blocks[i].price_e4,
-                                                       kv_station_settings(st)->minor_digits + 4);
-                printf("  block %u: up to %s kWh at %s per kWh\n", i + 1,
-                       t.blocks[i].upto ? u : "(no limit)", p);
-            }
-        }
+        print_tariff(st, "", &t);
+        ctl_args_clear(&a);
+        return CTL_EXIT_OK;
+    } else if (strcmp(sub, "list") == 0) {
+        if (!list_tariffs(st, &error))
+            goto fail;
+        ctl_args_clear(&a);
+        return CTL_EXIT_OK;
     } else {
         ctl_args_clear(&a);
-        return ctl_usage_error("tariff needs add or show");
+        return ctl_usage_error(_("tariff needs add, show or list"));
     }
-    ctl_args_clear(&a);
-    return CTL_EXIT_OK;
 fail:
-    ctl_args_clear(&a);
-    return ctl_fail(error);
+    return finish(&a, error);
 }
 
 static void print_progress(guint64 done, guint64 total, const char *what, gpointer data)
@@ -434,11 +498,11 @@ int ctl_cmd_backup(int argc, char **argv)
     GError *error = NULL;
     g_autoptr(KvStation) st = NULL;
     if (argc != 2)
-        return ctl_usage_error("backup FILE");
+        return ctl_usage_error(_("backup FILE"));
     if (!(st = ctl_open(TRUE, FALSE, &error)) ||
         !kv_station_backup(st, argv[1], print_progress, NULL, NULL, &error))
         return ctl_fail(error);
-    ctl_out("Backup written and checked: %s\n", argv[1]);
+    ctl_out(_("Backup written and checked: %s\n"), argv[1]);
     if (ctl.json)
         printf("{\"ok\":true}\n");
     return CTL_EXIT_OK;
@@ -448,12 +512,12 @@ int ctl_cmd_restore(int argc, char **argv)
 {
     GError *error = NULL;
     if (argc != 2)
-        return ctl_usage_error("restore FILE");
+        return ctl_usage_error(_("restore FILE"));
     /* No login: the database may be too damaged to open.  Restoring needs
      * write access to the database file, which only the admin has. */
     if (!kv_station_restore(ctl.db_path, argv[1], &error))
         return ctl_fail(error);
-    ctl_out("Restored %s from %s (the previous file is %s.before-restore)\n", ctl.db_path,
+    ctl_out(_("Restored %s from %s (the previous file is %s.before-restore)\n"), ctl.db_path,
             argv[1], ctl.db_path);
     if (ctl.json)
         printf("{\"ok\":true}\n");
@@ -466,7 +530,7 @@ int ctl_cmd_check(int argc, char **argv)
     g_autoptr(KvStation) st = kv_station_open(ctl.db_path, NULL, &error);
     if (!st || !kv_station_check(st, &error))
         return ctl_fail(error);
-    ctl_out("%s: integrity ok\n", ctl.db_path);
+    ctl_out(_("%s: integrity ok\n"), ctl.db_path);
     if (ctl.json)
         printf("{\"ok\":true}\n");
     return CTL_EXIT_OK;
@@ -480,7 +544,7 @@ int ctl_cmd_audit(int argc, char **argv)
     g_autoptr(KvAuditReport) r = NULL;
     int rc;
     if (argc < 2 || strcmp(argv[1], "verify") != 0)
-        return ctl_usage_error("audit verify [--anchor HASH]");
+        return ctl_usage_error(_("audit verify [--anchor HASH]"));
     ARGS_OR_USAGE(a, argc - 2, argv + 2, NULL);
     if (!(st = ctl_open(TRUE, FALSE, &error)) ||
         !(r = kv_audit_verify(st, ctl_opt(&a, "anchor"), print_progress, NULL, NULL, &error))) {
@@ -500,8 +564,8 @@ int ctl_cmd_audit(int argc, char **argv)
         printf("]}\n");
     } else {
         for (guint i = 0; i < r->problems->len; i++)
-            printf("PROBLEM: %s\n", (char *)r->problems->pdata[i]);
-        printf("%s: %" G_GUINT64_FORMAT " audit rows, %" G_GUINT64_FORMAT " sales checked, head %s\n",
+            printf(_("PROBLEM: %s\n"), (char *)r->problems->pdata[i]);
+        printf(_("%s: %" PRIu64 " audit rows, %" PRIu64 " sales checked, head %s\n"),
                rc ? "AUDIT CHAIN BROKEN" : "audit chain ok", r->rows, r->sales_checked, r->head_hex);
     }
     return rc;

@@ -35,7 +35,7 @@ gboolean ctl_args_parse(CtlArgs *a, int argc, char **argv, const char *const *fl
             } else if (i + 1 < argc) {
                 g_hash_table_replace(a->opts, g_steal_pointer(&key), g_strdup(argv[++i]));
             } else {
-                ctl_usage_error("option --%s needs a value", key);
+                ctl_usage_error(_("option --%s needs a value"), key);
                 return FALSE;
             }
         } else {
@@ -67,7 +67,7 @@ const char *ctl_need(CtlArgs *a, const char *name)
 {
     const char *v = ctl_opt(a, name);
     if (!v || !*v)
-        ctl_usage_error("--%s is required", name);
+        ctl_usage_error(_("--%s is required"), name);
     return v && *v ? v : NULL;
 }
 
@@ -78,7 +78,7 @@ gboolean ctl_args_only(CtlArgs *a, const char *const *allowed)
     g_hash_table_iter_init(&it, a->opts);
     while (g_hash_table_iter_next(&it, &k, NULL))
         if (!g_strv_contains(allowed, k)) {
-            ctl_usage_error("unknown option --%s for this command", (char *)k);
+            ctl_usage_error(_("unknown option --%s for this command"), (char *)k);
             return FALSE;
         }
     return TRUE;
@@ -91,7 +91,7 @@ int ctl_usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    fprintf(stderr, "kilovendctl: %s (see kilovendctl --help)\n", msg);
+    fprintf(stderr, _("kilovendctl: %s (see kilovendctl --help)\n"), msg);
     return CTL_EXIT_USAGE;
 }
 
@@ -112,10 +112,10 @@ int ctl_fail(GError *error)
 {
     int code = ctl_exit_code(error);
     if (ctl.json) {
-        g_autofree char *m = ctl_json_escape(error ? error->message : "failed");
+        g_autofree char *m = ctl_json_escape(error ? error->message : _("failed"));
         printf("{\"ok\":false,\"exit\":%d,\"error\":\"%s\"}\n", code, m);
     }
-    fprintf(stderr, "kilovendctl: %s\n", error ? error->message : "failed");
+    fprintf(stderr, "kilovendctl: %s\n", error ? error->message : _("failed"));
     g_clear_error(&error);
     return code ? code : CTL_EXIT_FAILED;
 }
@@ -152,8 +152,8 @@ static char *read_tty_secret(const char *prompt, GError **error)
     char *res = NULL;
     if (!tty) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    "%s: no terminal to ask on; use the environment variable or the --*-file "
-                    "option (see kilovendctl --help)", prompt);
+                    _("%s: no terminal to ask on; use the environment variable or the --*-file "
+                    "option (see kilovendctl --help)"), prompt);
         return NULL;
     }
     fprintf(tty, "%s: ", prompt);
@@ -171,7 +171,7 @@ static char *read_tty_secret(const char *prompt, GError **error)
     fclose(tty);
     OPENSSL_cleanse(buf, sizeof buf);
     if (!res)
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "%s: nothing entered", prompt);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("%s: nothing entered"), prompt);
     return res;
 }
 
@@ -209,10 +209,10 @@ KvStation *ctl_open(gboolean login, gboolean keys, GError **error)
         gboolean ok;
         if (!ctl.user) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
-                        "log in with --user LOGIN (or KILOVEND_USER)");
+                        _("log in with --user LOGIN (or KILOVEND_USER)"));
             return NULL;
         }
-        pw = ctl_secret(ctl.password_file, "KILOVEND_PASSWORD", "Password", error);
+        pw = ctl_secret(ctl.password_file, "KILOVEND_PASSWORD", _("Password"), error);
         if (!pw)
             return NULL;
         ok = kv_station_login(st, ctl.user, pw, error);
@@ -224,17 +224,17 @@ KvStation *ctl_open(gboolean login, gboolean keys, GError **error)
         char *pass, *sup_pw = NULL;
         gboolean ok;
         if (ctl.supervisor) {
-            sup_pw = ctl_secret(NULL, "KILOVEND_SUPERVISOR_PASSWORD", "Supervisor's password",
+            sup_pw = ctl_secret(NULL, "KILOVEND_SUPERVISOR_PASSWORD", _("Supervisor's password"),
                                 error);
             if (!sup_pw)
                 return NULL;
         } else if (!kv_station_require(st, KV_ROLE_SUPERVISOR, NULL)) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
-                        "unlocking the keys needs a supervisor: give --supervisor LOGIN "
-                        "(password in KILOVEND_SUPERVISOR_PASSWORD or at the prompt)");
+                        _("unlocking the keys needs a supervisor: give --supervisor LOGIN "
+                        "(password in KILOVEND_SUPERVISOR_PASSWORD or at the prompt)"));
             return NULL;
         }
-        pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", "Key file passphrase", error);
+        pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Key file passphrase"), error);
         if (!pass) {
             free_secret(sup_pw);
             return NULL;
@@ -256,7 +256,7 @@ KvCardLink *ctl_card(GError **error)
     return kv_card_link_new_pcsc_reader(ctl.reader, error);
 #else
     g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                "this build has no PC/SC card service: give --card-file FILE");
+                _("this build has no PC/SC card service: give --card-file FILE"));
     return NULL;
 #endif
 }

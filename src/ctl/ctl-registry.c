@@ -21,13 +21,13 @@ static int import_file(KvStation *st, const char *kind, const char *path)
             printf("%s{\"line\":%u,\"ok\":%s,\"message\":\"%s\"}", i ? "," : "", r->line,
                    r->ok ? "true" : "false", m);
         } else if (!ctl.quiet) {
-            printf("line %u: %s%s\n", r->line, r->ok ? "" : "ERROR: ", r->message);
+            printf(_("line %u: %s%s\n"), r->line, r->ok ? "" : _("ERROR: "), r->message);
         }
     }
     if (ctl.json)
         printf("],\"imported\":%u,\"rejected\":%u}\n", ok, bad);
     else
-        ctl_out("%u imported, %u rejected\n", ok, bad);
+        ctl_out(_("%u imported, %u rejected\n"), ok, bad);
     return bad ? CTL_EXIT_FAILED : CTL_EXIT_OK;
 }
 
@@ -61,7 +61,7 @@ static int customer_cmd(KvStation *st, const char *sub, CtlArgs *a)
             c.phone = (char *)ctl_opt(a, "phone");
         if (old ? !kv_customer_update(st, &c, &error) : !(c.id = kv_customer_add(st, &c, &error)))
             return ctl_fail(error);
-        ctl_out("customer %s (id %" G_GINT64_FORMAT ") saved\n", c.account, c.id);
+        ctl_out(_("customer %s (id %" PRId64 ") saved\n"), c.account, c.id);
         if (ctl.json)
             printf("{\"ok\":true,\"id\":%" G_GINT64_FORMAT "}\n", c.id);
         return CTL_EXIT_OK;
@@ -79,15 +79,15 @@ static int customer_cmd(KvStation *st, const char *sub, CtlArgs *a)
             !kv_decimal_parse(add + neg, kv_station_settings(st)->minor_digits, 0, &v, &error) ||
             !kv_customer_add_debt(st, c->id, neg ? -v : v, reason, &error))
             return ctl_fail(error);
-        ctl_out("debt of %s changed\n", account);
+        ctl_out(_("debt of %s changed\n"), account);
         return CTL_EXIT_OK;
     }
     if (strcmp(sub, "import") == 0) {
         if (a->words->len != 1)
-            return ctl_usage_error("customer import FILE.csv");
+            return ctl_usage_error(_("customer import FILE.csv"));
         return import_file(st, "customers", a->words->pdata[0]);
     }
-    return ctl_usage_error("customer needs add, edit, debt or import");
+    return ctl_usage_error(_("customer needs add, edit, debt or import"));
 }
 
 static int search_cmd(KvStation *st, CtlArgs *a)
@@ -95,7 +95,7 @@ static int search_cmd(KvStation *st, CtlArgs *a)
     GError *error = NULL;
     g_autoptr(GPtrArray) hits = NULL;
     if (a->words->len != 1)
-        return ctl_usage_error("search TEXT");
+        return ctl_usage_error(_("search TEXT"));
     if (!(hits = kv_registry_search(st, a->words->pdata[0], 50, &error)))
         return ctl_fail(error);
     if (ctl.json)
@@ -122,7 +122,7 @@ static gboolean kwh_opt(CtlArgs *a, const char *name, guint32 *out, GError **err
     if (!ctl_opt(a, name))
         return TRUE;
     if (!kv_energy_parse(ctl_opt(a, name), 0x7FFFFFFF, &v, error)) {
-        g_prefix_error(error, "--%s: ", name);
+        g_prefix_error(error, _("--%s: "), name);
         return FALSE;
     }
     *out = (guint32)v;
@@ -178,7 +178,7 @@ static int meter_cmd(KvStation *st, const char *sub, CtlArgs *a)
             return ctl_fail(error);
         if (old ? !kv_meter_update(st, &m, &error) : !kv_meter_add(st, &m, &error))
             return ctl_fail(error);
-        ctl_out("meter %09u saved\n", number);
+        ctl_out(_("meter %09u saved\n"), number);
         if (ctl.json)
             printf("{\"ok\":true,\"meter\":\"%09u\"}\n", number);
         return CTL_EXIT_OK;
@@ -206,23 +206,23 @@ static int meter_cmd(KvStation *st, const char *sub, CtlArgs *a)
             g_autofree char *h = kv_energy_format(m->hoarding_limit);
             g_autofree char *s = kv_energy_format(m->cumulative_sold);
             g_autofree char *r = kv_energy_format(m->rb_remaining);
-            printf("meter %09u  status %s  key version %u  tariff %s\n  hoarding %s kWh  "
-                   "cumulative sold %s kWh  last seq %u\n", m->number, m->status, m->key_version,
+            printf(_("meter %09u  status %s  key version %u  tariff %s\n  hoarding %s kWh  "
+                   "cumulative sold %s kWh  last seq %u\n"), m->number, m->status, m->key_version,
                    m->tariff_code, h, s, m->last_seq);
             if (m->has_readback)
-                printf("  last readback: counter %u, remaining %s kWh\n", m->rb_counter, r);
+                printf(_("  last readback: counter %u, remaining %s kWh\n"), m->rb_counter, r);
             if (m->key_version_target)
-                printf("  key change to version %u issued, waiting for a readback under it\n",
+                printf(_("  key change to version %u issued, waiting for a readback under it\n"),
                        m->key_version_target);
         }
         return CTL_EXIT_OK;
     }
     if (strcmp(sub, "import") == 0) {
         if (a->words->len != 1)
-            return ctl_usage_error("meter import FILE.csv");
+            return ctl_usage_error(_("meter import FILE.csv"));
         return import_file(st, "meters", a->words->pdata[0]);
     }
-    return ctl_usage_error("meter needs add, edit, show, import or provision");
+    return ctl_usage_error(_("meter needs add, edit, show, import or provision"));
 }
 
 int ctl_cmd_customer(int argc, char **argv)
@@ -267,8 +267,8 @@ int ctl_cmd_meter(int argc, char **argv)
                  !kv_meter_provision(st, number, out, &error))
             rc = ctl_fail(error);
         else {
-            ctl_out("provisioning block of meter %09u written to %s (mode 0600; it holds the "
-                    "meter's keys: delete it once flashed)\n", number, out);
+            ctl_out(_("provisioning block of meter %09u written to %s (mode 0600; it holds the "
+                    "meter's keys: delete it once flashed)\n"), number, out);
             rc = CTL_EXIT_OK;
         }
     } else {

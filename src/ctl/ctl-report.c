@@ -10,7 +10,7 @@ static gboolean parse_day(const char *text, gboolean month_only, gint64 *out, GE
     g_autoptr(GDateTime) dt = NULL;
     if ((month_only ? sscanf(text, "%d-%d", &y, &m) != 2 : sscanf(text, "%d-%d-%d", &y, &m, &d) != 3) ||
         !(dt = g_date_time_new_local(y, m, d, 12, 0, 0))) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "'%s' is not a %s", text,
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("'%s' is not a %s"), text,
                     month_only ? "month YYYY-MM" : "date YYYY-MM-DD");
         return FALSE;
     }
@@ -29,7 +29,7 @@ static void print_shift(KvStation *st, const KvShift *s)
                s->closed_at ? "false" : "true", fl, ex, s->counted_cash >= 0 ? "\"" : "",
                s->counted_cash >= 0 ? co : "null", s->counted_cash >= 0 ? "\"" : "");
     else
-        ctl_out("shift %" G_GINT64_FORMAT " of %s: %s, float %s, expected cash %s%s%s\n", s->id,
+        ctl_out(_("shift %" PRId64 " of %s: %s, float %s, expected cash %s%s%s\n"), s->id,
                 s->cashier_login, s->closed_at ? "closed" : "open", fl, ex,
                 s->counted_cash >= 0 ? ", counted " : "", s->counted_cash >= 0 ? co : "");
 }
@@ -68,12 +68,12 @@ int ctl_cmd_shift(int argc, char **argv)
         } else if (!(s = kv_shift_current(st, &error))) {
             if (error)
                 goto fail;
-            g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, "no open shift");
+            g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no open shift"));
             goto fail;
         }
     } else {
         ctl_args_clear(&a);
-        return ctl_usage_error("shift needs open, close or show");
+        return ctl_usage_error(_("shift needs open, close or show"));
     }
     print_shift(st, s);
     ctl_args_clear(&a);
@@ -104,7 +104,7 @@ int ctl_cmd_report(int argc, char **argv)
             if (!s) {
                 if (!error)
                     g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND,
-                                "no open shift: give --shift ID");
+                                _("no open shift: give --shift ID"));
                 goto fail;
             }
             v = s->id;
@@ -142,7 +142,7 @@ int ctl_cmd_report(int argc, char **argv)
         t = kv_report_meter(st, m, &error);
     } else {
         ctl_args_clear(&a);
-        return ctl_usage_error("report needs shift, daily, monthly, customer or meter");
+        return ctl_usage_error(_("report needs shift, daily, monthly, customer or meter"));
     }
     if (!t)
         goto fail;

@@ -13,7 +13,7 @@ static gboolean meter_opt(CtlArgs *a, guint32 *out, GError **error)
 {
     const char *n = ctl_opt(a, "meter");
     if (!n) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "--meter N is required");
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("--meter N is required"));
         return FALSE;
     }
     return kv_meter_number_parse(n, out, error);
@@ -41,21 +41,21 @@ static void print_sale(KvStation *st, const KvSale *x, gboolean quote_only)
         return;
     }
     if (quote_only)
-        ctl_out("Quote for meter %09u (tariff %s)\n", x->meter_number, x->tariff_code);
+        ctl_out(_("Quote for meter %09u (tariff %s)\n"), x->meter_number, x->tariff_code);
     else
-        ctl_out("Sale %" G_GINT64_FORMAT " %s: meter %09u, card %u, token %u\n", x->id,
+        ctl_out(_("Sale %" PRId64 " %s: meter %09u, card %u, token %u\n"), x->id,
                 kv_sale_state_name(x->state), x->meter_number, x->card_serial, x->seq);
     for (guint i = 0; i < b->n_blocks; i++) {
         g_autofree char *e = kv_energy_format(b->blocks[i].energy);
         g_autofree char *p = kv_decimal_format(b->blocks[i].price_e4,
                                                kv_station_settings(st)->minor_digits + 4);
-        ctl_out("  block %u: %s kWh at %s\n", i + 1, e, p);
+        ctl_out(_("  block %u: %s kWh at %s\n"), i + 1, e, p);
     }
-    ctl_out("  energy net  %s\n  fixed       %s\n  VAT         %s\n  debt        %s\n"
-            "  TOTAL       %s %s\n  ENERGY      %s kWh\n", net, fixed, vat, debt, amount,
+    ctl_out(_("  energy net  %s\n  fixed       %s\n  VAT         %s\n  debt        %s\n"
+            "  TOTAL       %s %s\n  ENERGY      %s kWh\n"), net, fixed, vat, debt, amount,
             kv_station_settings(st)->currency, energy);
     if (quote_only)
-        ctl_out("  meter would hold about %s kWh after loading\n", pred);
+        ctl_out(_("  meter would hold about %s kWh after loading\n"), pred);
 }
 
 int ctl_cmd_sell(int argc, char **argv)
@@ -79,18 +79,18 @@ int ctl_cmd_sell(int argc, char **argv)
     quote_only = ctl_flag(&a, "quote");
     if (!ctl_opt(&a, "amount") == !ctl_opt(&a, "kwh")) {
         ctl_args_clear(&a);
-        return ctl_usage_error("sell needs exactly one of --amount MONEY or --kwh KWH");
+        return ctl_usage_error(_("sell needs exactly one of --amount MONEY or --kwh KWH"));
     }
     if (!meter_opt(&a, &meter, &error) || !(st = ctl_open(TRUE, !quote_only, &error)))
         goto fail;
     if (ctl_opt(&a, "amount") && !kv_station_parse_money(st, ctl_opt(&a, "amount"), &req.amount, &error))
         goto fail;
     if (ctl_opt(&a, "kwh") && !kv_energy_parse(ctl_opt(&a, "kwh"), 0x7FFFFFFF, &req.energy, &error)) {
-        g_prefix_error(&error, "kWh: ");
+        g_prefix_error(&error, _("kWh: "));
         goto fail;
     }
     if (req.amount == 0 && req.energy == 0) {
-        g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, "the amount must be more than zero");
+        g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("the amount must be more than zero"));
         goto fail;
     }
     if (quote_only) {
@@ -104,7 +104,7 @@ int ctl_cmd_sell(int argc, char **argv)
         if (ctl_opt(&a, "receipt")) {
             if (!kv_receipt_write_pdf(st, x->id, FALSE, ctl_opt(&a, "receipt"), &error))
                 goto fail;
-            ctl_out("Receipt: %s\n", ctl_opt(&a, "receipt"));
+            ctl_out(_("Receipt: %s\n"), ctl_opt(&a, "receipt"));
         }
     }
     ctl_args_clear(&a);
@@ -137,8 +137,8 @@ int ctl_cmd_cancel(int argc, char **argv)
     ctl_args_clear(&a);
     {
         g_autofree char *amount = kv_station_format_money(st, x->breakdown.amount);
-        ctl_out("Sale %" G_GINT64_FORMAT " cancelled: refund %s %s; the card now carries "
-                "cumulative %u (token %u)\n", x->id, amount, kv_station_settings(st)->currency,
+        ctl_out(_("Sale %" PRId64 " cancelled: refund %s %s; the card now carries "
+                "cumulative %u (token %u)\n"), x->id, amount, kv_station_settings(st)->currency,
                 x->base_cumulative, x->cancel_seq);
         if (ctl.json)
             printf("{\"ok\":true,\"sale\":%" G_GINT64_FORMAT ",\"state\":\"cancelled\","
@@ -159,7 +159,7 @@ int ctl_cmd_sale(int argc, char **argv)
         g_autoptr(KvSale) x = NULL;
         gint64 id;
         if (argc < 3)
-            return ctl_usage_error("sale show ID");
+            return ctl_usage_error(_("sale show ID"));
         if (!kv_decimal_parse(argv[2], 0, 0, &id, &error) || !(x = kv_sale_get(st, id, &error)))
             return ctl_fail(error);
         print_sale(st, x, FALSE);
@@ -178,7 +178,7 @@ int ctl_cmd_sale(int argc, char **argv)
                        "\"state\":\"%s\"}", i ? "," : "", x->id, x->meter_number, x->card_serial,
                        kv_sale_state_name(x->state));
             else
-                printf("sale %" G_GINT64_FORMAT "  meter %09u  card %u  %s\n", x->id,
+                printf(_("sale %" PRId64 "  meter %09u  card %u  %s\n"), x->id,
                        x->meter_number, x->card_serial, kv_sale_state_name(x->state));
         }
         if (ctl.json)
@@ -190,12 +190,12 @@ int ctl_cmd_sale(int argc, char **argv)
         gint n;
         if (!card || (n = kv_sale_reconcile_card(st, card, &error)) < 0)
             return ctl_fail(error);
-        ctl_out("%d sale(s) settled from this card\n", n);
+        ctl_out(_("%d sale(s) settled from this card\n"), n);
         if (ctl.json)
             printf("{\"ok\":true,\"settled\":%d}\n", n);
         return CTL_EXIT_OK;
     }
-    return ctl_usage_error("sale needs show, unresolved or reconcile");
+    return ctl_usage_error(_("sale needs show, unresolved or reconcile"));
 }
 
 int ctl_cmd_receipt(int argc, char **argv)
@@ -217,12 +217,27 @@ int ctl_cmd_receipt(int argc, char **argv)
         ctl_args_clear(&a);
         return ctl_fail(error);
     }
-    ctl_out("Receipt written: %s\n", out);
+    ctl_out(_("Receipt written: %s\n"), out);
     ctl_args_clear(&a);
     return CTL_EXIT_OK;
 }
 
 /* ---- cards ---- */
+
+/* A fact line: "  label  value", the label padded to 20 characters (not
+ * bytes: a translated label may have accents). */
+static void fact(GString *text, const char *label, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void fact(GString *text, const char *label, const char *fmt, ...)
+{
+    glong n = g_utf8_strlen(label, -1);
+    va_list ap;
+
+    g_string_append_printf(text, "  %s%*s ", label, (int)(n < 20 ? 20 - n : 0), "");
+    va_start(ap, fmt);
+    g_string_append_vprintf(text, fmt, ap);
+    va_end(ap);
+    g_string_append_c(text, '\n');
+}
 
 /* The station's own facts about a card read, after the card layer's
  * report (kv-card-report.h): text lines or JSON members. */
@@ -230,52 +245,52 @@ static void station_facts(KvStation *st, const KvCardReadResult *r, gboolean key
                           GString *json)
 {
     const kv_card_view *v = &r->view;
-    g_autofree char *status = NULL;
     g_autofree char *st_json = NULL;
     if (!keys) {
-        g_string_append(text, "\nStation:\n  keys                 locked: IDENTITY ONLY - the token and "
-                              "the readback were not opened or verified, nothing was imported "
-                              "(read without --no-keys, with the keys unlocked, to see them)\n");
+        g_string_append_printf(text, "\n%s\n", _("Station:"));
+        fact(text, _("keys"), "%s",
+             _("locked: IDENTITY ONLY - the token and the readback were not opened or verified, "
+               "nothing was imported (read without --no-keys, with the keys unlocked, to see "
+               "them)"));
         g_string_append(json, ", \"keys\": \"identity only\"");
         return;
     }
-    status = g_strdup(r->card_status ? r->card_status : "not registered here");
-    st_json = ctl_json_escape(status);
-    g_string_append_printf(text, "\nStation:\n  %-20s %s\n  %-20s %s\n", "keys",
-                           "unlocked: token and readback verified with the meter's key",
-                           "card at this office", status);
+    st_json = ctl_json_escape(r->card_status ? r->card_status : "not registered here");
+    g_string_append_printf(text, "\n%s\n", _("Station:"));
+    fact(text, _("keys"), "%s", _("unlocked: token and readback verified with the meter's key"));
+    fact(text, _("card at this office"), "%s",
+         r->card_status ? r->card_status : _("not registered here"));
     g_string_append_printf(json, ", \"keys\": \"verified\", \"status\": \"%s\"", st_json);
     if (v->readback_err == KV_OK)
-        g_string_append_printf(text, "  %-20s %s\n", "readback",
-                               r->readback_imported ? "imported into the ledger"
-                                                    : "already in the ledger");
+        fact(text, _("readback"), "%s",
+             r->readback_imported ? _("imported into the ledger") : _("already in the ledger"));
     g_string_append_printf(json, ", \"imported\": %s", r->readback_imported ? "true" : "false");
     if (v->id.card_type == KV_CARD_USER) {
         g_autofree char *oc = kv_energy_format(r->credit_on_card);
-        g_string_append_printf(text, "  %-20s %s kWh\n", "credit not yet loaded", oc);
+        fact(text, _("credit not yet loaded"), _("%s kWh"), oc);
         g_string_append_printf(json, ", \"credit_on_card\": %u", r->credit_on_card);
     }
     if (r->reconciled)
-        g_string_append_printf(text, "  %-20s %d\n", "sales settled", r->reconciled);
+        fact(text, _("sales settled"), "%d", r->reconciled);
     g_string_append_printf(json, ", \"settled\": %d", r->reconciled);
-    g_string_append_printf(text, "  %-20s %u%s\n", "meter key version", r->meter_key_version,
-                           r->key_changed ? " (key change confirmed by this readback)" : "");
+    fact(text, _("meter key version"), "%u%s", r->meter_key_version,
+         r->key_changed ? _(" (key change confirmed by this readback)") : "");
     g_string_append_printf(json, ", \"meter_key_version\": %u, \"key_changed\": %s",
                            r->meter_key_version, r->key_changed ? "true" : "false");
     if (r->meter_key_target)
-        g_string_append_printf(text, "  %-20s key change to version %u issued, not yet confirmed "
-                                     "by a readback\n", "", r->meter_key_target);
+        fact(text, "", _("key change to version %u issued, not yet confirmed by a readback"),
+             r->meter_key_target);
     if (v->id.card_type == KV_CARD_USER && v->token_err == KV_E_KEY_VERSION)
-        g_string_append_printf(text, "  %-20s the token on this card is sealed under an older key "
-                                     "version: the meter refuses it; a sale writes one under "
-                                     "version %u\n", "NOTE", r->meter_key_version);
+        fact(text, _("NOTE"),
+             _("the token on this card is sealed under an older key version: the meter refuses "
+               "it; a sale writes one under version %u"), r->meter_key_version);
     if (r->anomaly_excess) {
         g_autofree char *ex = kv_energy_format(r->anomaly_excess);
-        g_string_append_printf(text, "  %-20s the meter loaded %s kWh more than this station sold "
-                                     "to it: possible restored card dump (cloned cancel) or "
-                                     "extracted key, or sales of another office not yet merged "
-                                     "(docs/security-model.md)%s\n", "ANOMALY", ex,
-                               r->anomaly_recorded ? "; recorded in the audit log" : "");
+        fact(text, _("ANOMALY"),
+             _("the meter loaded %s kWh more than this station sold to it: possible restored "
+               "card dump (cloned cancel) or extracted key, or sales of another office not yet "
+               "merged (docs/security-model.md)%s"), ex,
+             r->anomaly_recorded ? _("; recorded in the audit log") : "");
     }
     g_string_append_printf(json, ", \"anomaly\": %s, \"anomaly_excess\": %u",
                            r->anomaly_excess ? "true" : "false", r->anomaly_excess);
@@ -317,7 +332,7 @@ static int card_read(KvStation *st, KvCardLink *card, gboolean keys)
     extra.protection = kv_card_link_protection(card);
     station_facts(st, &r, keys, facts, jfacts);
     if (!keys && r.card_status)
-        g_string_append_printf(facts, "  %-20s %s\n", "card at this office", r.card_status);
+        fact(facts, _("card at this office"), "%s", r.card_status);
     if (ctl.json) {
         json = kv_card_report_json(kv_card_link_image(card), have_keys ? &mk : NULL, &extra);
         /* "total": the name scripts used before the card layer's report. */
@@ -368,11 +383,11 @@ static void batch_prompt(guint32 meter, guint index, guint total, gpointer data)
 static void batch_result(const KvBatchRow *r, gboolean take_out, gpointer data)
 {
     if (!ctl.json)
-        ctl_out("line %u: meter %09u: %s%s\n", r->line, r->meter, r->ok ? "" : "ERROR: ",
+        ctl_out(_("line %u: meter %09u: %s%s\n"), r->line, r->meter, r->ok ? "" : _("ERROR: "),
                 r->message);
     fflush(stdout);
     if (take_out) {
-        fprintf(stderr, "take the card out%s\n", r->ok ? "" : " (it was not issued)");
+        fprintf(stderr, _("take the card out%s\n"), r->ok ? "" : _(" (it was not issued)"));
         fflush(stderr);
     }
 }
@@ -387,20 +402,20 @@ static int card_batch(KvStation *st, CtlArgs *a)
     gboolean live = FALSE;
     memcpy(d.psc, kv_station_settings(st)->factory_psc, 3);
     if (a->words->len != 1)
-        return ctl_usage_error("card batch FILE.csv [--card-dir DIR]");
+        return ctl_usage_error(_("card batch FILE.csv [--card-dir DIR]"));
     if (d.dir) {
         rows = kv_card_batch(st, a->words->pdata[0], next_card_from_dir, &d, NULL, NULL, NULL,
                              &error);
     } else if (ctl.card_file) {
-        return ctl_usage_error("card batch issues many cards: give --card-dir DIR (card files) "
-                               "or use a reader (no --card-file)");
+        return ctl_usage_error(_("card batch issues many cards: give --card-dir DIR (card files) "
+                               "or use a reader (no --card-file)"));
     } else {
 #ifdef KV_HAVE_PCSC
         live = TRUE;
         rows = kv_card_batch_pcsc(st, a->words->pdata[0], ctl.reader, batch_prompt, batch_result,
                                   NULL, NULL, &error);
 #else
-        return ctl_usage_error("this build has no PC/SC card service: give --card-dir DIR");
+        return ctl_usage_error(_("this build has no PC/SC card service: give --card-dir DIR"));
 #endif
     }
     if (!rows)
@@ -416,14 +431,14 @@ static int card_batch(KvStation *st, CtlArgs *a)
                    "\"message\":\"%s\"}", i ? "," : "", r->line, r->meter,
                    r->ok ? "true" : "false", r->skipped ? "true" : "false", r->serial, m);
         } else if (!live) {
-            ctl_out("line %u: meter %09u: %s%s\n", r->line, r->meter, r->ok ? "" : "ERROR: ",
+            ctl_out(_("line %u: meter %09u: %s%s\n"), r->line, r->meter, r->ok ? "" : _("ERROR: "),
                     r->message);
         }
     }
     if (ctl.json)
         printf("],\"ok\":%u,\"failed\":%u}\n", ok, bad);
     else
-        ctl_out("%u done, %u failed (run again to retry the failed ones)\n", ok, bad);
+        ctl_out(_("%u done, %u failed (run again to retry the failed ones)\n"), ok, bad);
     return bad ? CTL_EXIT_FAILED : CTL_EXIT_OK;
 }
 
@@ -435,7 +450,7 @@ static gboolean eng_opt(CtlArgs *a, const char *name, gboolean kwh, gint64 *out,
     if (!v)
         return TRUE;
     if (!kv_decimal_parse(v, kwh ? 2 : 0, 0x7FFFFFFF, out, error)) {
-        g_prefix_error(error, "--%s: ", name);
+        g_prefix_error(error, _("--%s: "), name);
         return FALSE;
     }
     return TRUE;
@@ -451,13 +466,13 @@ static int card_engineering(KvStation *st, CtlArgs *a)
     guint t = kv_engineering_type_from_name(type);
     guint32 meter;
     if (!t)
-        return ctl_usage_error("card engineering --type check|parameter|clear-tamper|key-change|"
-                               "test --meter N");
+        return ctl_usage_error(_("card engineering --type check|parameter|clear-tamper|key-change|"
+                               "test --meter N"));
     kv_engineering_request_init(&req, t);
     if (t != KV_CARD_PARAMETER && (ctl_opt(a, "alarm-kwh") || ctl_opt(a, "pretrip-kwh") ||
                                    ctl_opt(a, "hoarding-kwh") || ctl_opt(a, "max-power-w") ||
                                    ctl_opt(a, "reconnect-s")))
-        return ctl_usage_error("the parameter options go with --type parameter only");
+        return ctl_usage_error(_("the parameter options go with --type parameter only"));
     if (!meter_opt(a, &meter, &error) ||
         !eng_opt(a, "alarm-kwh", TRUE, &req.alarm_level, &error) ||
         !eng_opt(a, "pretrip-kwh", TRUE, &req.pretrip_level, &error) ||
@@ -479,22 +494,22 @@ static int card_engineering(KvStation *st, CtlArgs *a)
         printf("}\n");
         return CTL_EXIT_OK;
     }
-    ctl_out("%s card %u for meter %09u %s", kv_engineering_type_name(t), c->serial, meter,
+    ctl_out(_("%s card %u for meter %09u %s"), kv_engineering_type_name(t), c->serial, meter,
             c->reused ? "written again" : "issued");
     if (t != KV_CARD_CHECK)
-        ctl_out(" (token %u, key version %u)", c->seq, c->key_version);
+        ctl_out(_(" (token %u, key version %u)"), c->seq, c->key_version);
     ctl_out("\n");
     if (t == KV_CARD_PARAMETER) {
         g_autofree char *al = kv_energy_format(c->alarm_level);
         g_autofree char *pt = kv_energy_format(c->pretrip_level);
         g_autofree char *ho = kv_energy_format(c->hoarding_limit);
-        ctl_out("  alarm %s kWh, pre-trip %s kWh, hoarding limit %s kWh, max power %u W, "
+        ctl_out(_("  alarm %s kWh, pre-trip %s kWh, hoarding limit %s kWh, max power %u W, "
                 "reconnect %u s\n  the ledger takes them when the card comes back with the "
-                "meter's readback (card read)\n", al, pt, ho, c->max_power, c->reconnect_delay);
+                "meter's readback (card read)\n"), al, pt, ho, c->max_power, c->reconnect_delay);
     }
     if (t == KV_CARD_KEY_CHANGE)
-        ctl_out("  moves the meter from key version %u to %u; sales stay under %u until the "
-                "card (or any card of the meter) comes back with a readback under %u\n",
+        ctl_out(_("  moves the meter from key version %u to %u; sales stay under %u until the "
+                "card (or any card of the meter) comes back with a readback under %u\n"),
                 c->key_version, c->new_key_version, c->key_version, c->new_key_version);
     return CTL_EXIT_OK;
 }
@@ -518,11 +533,11 @@ int ctl_cmd_card(int argc, char **argv)
         static const guint8 factory[3] = { 0xFF, 0xFF, 0xFF };
         if (a.words->len != 1) {
             ctl_args_clear(&a);
-            return ctl_usage_error("card blank FILE");
+            return ctl_usage_error(_("card blank FILE"));
         }
         if (!kv_card_file_create_blank(a.words->pdata[0], factory, &error))
             goto fail;
-        ctl_out("blank card file %s (PSC FFFFFF)\n", (char *)a.words->pdata[0]);
+        ctl_out(_("blank card file %s (PSC FFFFFF)\n"), (char *)a.words->pdata[0]);
         ctl_args_clear(&a);
         return CTL_EXIT_OK;
     }
@@ -539,7 +554,7 @@ int ctl_cmd_card(int argc, char **argv)
             goto fail;
         {
             g_autofree char *cum = kv_energy_format(c->token_cumulative);
-            ctl_out("card %u issued for meter %09u (token %u, cumulative %s kWh%s)\n", c->serial,
+            ctl_out(_("card %u issued for meter %09u (token %u, cumulative %s kWh%s)\n"), c->serial,
                     meter, c->token_seq, cum, replace ? ", old card blocked" : "");
             if (ctl.json)
                 printf("{\"ok\":true,\"serial\":%u,\"meter\":\"%09u\",\"seq\":%u,"
@@ -556,7 +571,7 @@ int ctl_cmd_card(int argc, char **argv)
         rc = card_engineering(st, &a);
     } else {
         ctl_args_clear(&a);
-        return ctl_usage_error("card needs issue, replace, batch, engineering, read or blank");
+        return ctl_usage_error(_("card needs issue, replace, batch, engineering, read or blank"));
     }
     ctl_args_clear(&a);
     return rc;

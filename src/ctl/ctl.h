@@ -4,6 +4,7 @@
 #define CTL_H
 
 #include "kv-core.h"
+#include "kv-i18n.h"
 
 G_BEGIN_DECLS
 

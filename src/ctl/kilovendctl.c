@@ -8,7 +8,7 @@
 
 #include "ctl.h"
 
-static const char usage_text[] =
+static const char *const usage_text = N_(
     "Usage: kilovendctl [GLOBAL OPTIONS] COMMAND [ARGS]\n"
     "\n"
     "Global options:\n"
@@ -33,7 +33,7 @@ static const char usage_text[] =
     "       | passwd LOGIN                        (new password: KILOVEND_NEW_PASSWORD)\n"
     "  setting show | set KEY VALUE\n"
     "  tariff add --code C --block [UPTO_KWH:]PRICE... [--vat PCT] [--fixed MONEY]\n"
-    "       [--debt PCT] [--from YYYY-MM-DD] | show --code C\n"
+    "       [--debt PCT] [--from YYYY-MM-DD] | show --code C | list\n"
     "  customer add --account A --name N [--address T] [--phone T] [--debt MONEY]\n"
     "       | edit --account A [...] | debt --account A --add MONEY --reason T\n"
     "       | import FILE.csv\n"
@@ -61,7 +61,7 @@ static const char usage_text[] =
     "exists, 6 wrong password, 7 role not allowed, 8 wrong passphrase, 9 keys, 10 meter\n"
     "would refuse, 11 unsettled sale, 12 database locked, 13 database I/O or disk full,\n"
     "14 database damaged, 15 database newer, 16 card, 17 audit chain broken,\n"
-    "18 cancelled, 19 not allowed now.  See kilovendctl(1).\n";
+    "18 cancelled, 19 not allowed now.  See kilovendctl(1).\n");
 
 typedef struct {
     const char *name;
@@ -81,7 +81,10 @@ static const Command commands[] = {
 int main(int argc, char **argv)
 {
     int i;
+    /* Messages in the user's language: the core's domain is ours. */
     setlocale(LC_ALL, "");
+    kv_i18n_init();
+    textdomain(GETTEXT_PACKAGE);
     ctl.db_path = g_getenv("KILOVEND_DB") ? g_getenv("KILOVEND_DB") : "kilovend.db";
     ctl.keys_path = g_getenv("KILOVEND_KEYS") ? g_getenv("KILOVEND_KEYS") : "kilovend.keys";
     ctl.user = g_getenv("KILOVEND_USER");
@@ -90,7 +93,7 @@ int main(int argc, char **argv)
         const char *a = argv[i];
         const char **target = NULL;
         if (strcmp(a, "--help") == 0) {
-            fputs(usage_text, stdout);
+            fputs(_(usage_text), stdout);
             return CTL_EXIT_OK;
         }
         if (strcmp(a, "--version") == 0) {
@@ -122,15 +125,15 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--reader") == 0)
             target = &ctl.reader;
         else
-            return ctl_usage_error("unknown global option %s", a);
+            return ctl_usage_error(_("unknown global option %s"), a);
         if (i + 1 >= argc)
-            return ctl_usage_error("%s needs a value", a);
+            return ctl_usage_error(_("%s needs a value"), a);
         *target = argv[++i];
     }
     if (i >= argc)
-        return ctl_usage_error("no command given");
+        return ctl_usage_error(_("no command given"));
     for (guint c = 0; c < G_N_ELEMENTS(commands); c++)
         if (strcmp(argv[i], commands[c].name) == 0)
             return commands[c].run(argc - i, argv + i);
-    return ctl_usage_error("unknown command '%s'", argv[i]);
+    return ctl_usage_error(_("unknown command '%s'"), argv[i]);
 }

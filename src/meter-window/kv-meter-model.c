@@ -14,6 +14,7 @@
 #include "host_board.h"
 #include "kv_err.h"
 #include "kv_util.h"
+#include "supply.h"
 #include "vcard-store.h"
 
 /* The clock ticks ten times a real second. */
@@ -113,21 +114,6 @@ static void save_nv(KvMeterModel *self)
     g_unlink(ram);
 }
 
-static const char *supply_name(const meter *m)
-{
-    if (!m->provisioned)
-        return "unprovisioned";
-    if (m->run.overpower_left)
-        return "over-power";
-    if (m->st.supply & METER_SUP_CUTOFF)
-        return "cut-off";
-    if (m->st.supply & METER_SUP_TRIPPED)
-        return "tripped";
-    if (m->st.supply & METER_SUP_RECLOSED)
-        return "reclosed";
-    return "normal";
-}
-
 /* Tells the log what changed since it last looked, then the views. */
 static void notify_changed(KvMeterModel *self)
 {
@@ -207,7 +193,9 @@ static void card_into_meter(KvMeterModel *self)
 {
     g_autoptr(GError) error = NULL;
     sle4442 card;
-    int rc;
+    kv_identity id;
+    int rc, user;
+    guint32 loaded_before = self->board->m.st.cumulative_loaded;
     g_autofree char *before = format_centi(self->board->m.st.remaining);
     g_autofree char *after = NULL;
     g_autofree char *text = NULL;
@@ -222,6 +210,7 @@ static void card_into_meter(KvMeterModel *self)
         notify_changed(self);
         return;
     }
+    user = kv_card_identity(card.main, &id) == KV_OK && id.card_type == KV_CARD_USER;
     rc = host_board_insert(self->board, &card);
     /* What the meter wrote (the readback) goes to the file at once: the
      * card stays in the slot, and the file is the card. */
@@ -230,12 +219,12 @@ static void card_into_meter(KvMeterModel *self)
         emit_log(self, "cannot write the card file back: %s", error->message);
     self->place = KV_CARD_IN_METER;
     after = format_centi(self->board->m.st.remaining);
-    if (rc == 0)
-        text = g_strdup_printf("card accepted: %s kWh -> %s kWh", before, after);
-    else if (rc == KV_E_REPLAY)
-        /* The user's own card with its credit already in the meter: not a
-         * fault (it recloses a pre-trip), nothing to load. */
+    if (rc == 0 && user && self->board->m.st.cumulative_loaded == loaded_before)
+        /* The user's own card with its credit already in the meter: a
+         * balance check (or the reclose of a pre-trip), nothing to load. */
         text = g_strdup_printf("card read: no new credit on it (%s kWh remaining)", after);
+    else if (rc == 0)
+        text = g_strdup_printf("card accepted: %s kWh -> %s kWh", before, after);
     else
         text = g_strdup_printf("card refused, Err %02d: %s", rc, kv_strerror(rc));
     emit_log(self, "%s", text);

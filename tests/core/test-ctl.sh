@@ -53,6 +53,19 @@ expect 0 "cashier reads with a supervisor's unlock" env KILOVEND_USER=carol KILO
 expect 0 "audit verify" $K audit verify
 expect 0 "backup" $K backup "$dir/backup.db"
 expect 0 "report" $K report shift --csv "$dir/z.csv"
+# Tariff versions: listed newest first, the one in force marked.
+expect 0 "tariff version" $K tariff add --code DEFAULT --block 50:8 --block 12 --vat 16 --from 2021-01-01
+expect 0 "tariff scheduled" $K tariff add --code DEFAULT --block 11 --from 2999-01-01
+expect 0 "second tariff code" $K tariff add --code COM --block 15 --from 2022-06-01 --name Shops
+expect 0 "tariff list" $K tariff list
+grep -q '^\* tariff DEFAULT (id 2) from 2021-01-01' out.txt &&
+    grep -q '^  tariff DEFAULT (id 3) from 2999-01-01' out.txt && grep -q '^COM$' out.txt ||
+    { echo "FAIL: tariff list"; cat out.txt; fails=$((fails + 1)); }
+expect 0 "tariff list (JSON)" $K --json tariff list
+grep -q '^\[{"code":"COM","versions":\[{"id":4,"name":"Shops",[^}]*"in_force":true' out.txt &&
+    grep -q '"code":"DEFAULT","versions":\[{"id":3,[^}]*"in_force":false' out.txt &&
+    grep -q '{"id":2,[^}]*"in_force":true,"vat_bp":1600,[^]]*"blocks":\[{"upto_kwh":"50.00","price":"8.000000"},{"upto_kwh":null' out.txt ||
+    { echo "FAIL: JSON tariff list"; cat out.txt; fails=$((fails + 1)); }
 expect 0 "version" $K --version
 expect 2 "unknown command" $K frobnicate
 sqlite3 "$KILOVEND_DB" "UPDATE sales SET amount = amount + 100, energy_net = energy_net + 100"

@@ -124,6 +124,19 @@ def scenario(a):
     c.equal("3 kW for 2 h: 6.00 kWh off the credit", s["remaining"], 4400)
     c.equal("energy per phase 2.00 kWh", s["phase_energy"], [200, 200, 200])
     c.equal("total energy 6.00 kWh", s["total_energy"], 600)
+    # The card again, nothing new on it: the customer checks the balance.
+    rc, out = to_meter()
+    s = meter.status()
+    c.equal("the card again: a balance check, accepted (no error)", rc, 0)
+    c.equal("balance check: display bALAncE", s["display"], "bALAncE")
+    c.equal("balance check: nothing loaded", (s["remaining"], s["cumulative_loaded"]),
+            (4400, 5000))
+    c.equal("balance check: not a refusal in the event log",
+            [e["name"] for e in s["events"] if e["code"] >= 0x40], [])
+    to_station()
+    card = card_token_cumulative(st)
+    c.equal("balance check: its readback at the station (44.00 kWh, result 0)",
+            (card["readback"]["remaining"], card["readback"]["result"]), (4400, 0))
 
     # ---- 2. hoarding limit ----------------------------------------------------
     # The office record says 150 kWh (a parameter card has not yet been to the
@@ -168,7 +181,7 @@ def scenario(a):
     c.equal("no energy while tripped", meter.status()["remaining"], tripped_at)
     rc, out = to_meter()
     s = meter.status()
-    c.check("user card recloses (rEcLOSE)", "rEcLOSE" in out, out)
+    c.check("user card recloses (rEcLOSE, accepted)", rc == 0 and "rEcLOSE" in out, out)
     c.equal("relay closed again", (s["relay"], s["supply"]), ("closed", "reclosed"))
     to_station()
 
@@ -187,6 +200,8 @@ def scenario(a):
     s = meter.status()
     c.equal("the user card alone does not restore power", (s["relay"], s["supply"]),
             ("open", "cut-off"))
+    c.equal("at zero the card is a balance check, no error", (rc, s["display"]),
+            (0, "bALAncE"))
     to_station()
     _, j, _ = st.run("sell", "--meter", str(METER), "--kwh", "10", card=True)
     rc, out = to_meter()

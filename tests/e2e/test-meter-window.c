@@ -2,7 +2,8 @@
  * its controls as a user does: a card sold by the test office (the
  * contract, as the station writes it) goes from a real kilovend-vcard's
  * reader into the meter, the credit shows, a load runs it down through
- * the red lamp, the yellow lamp and the trip, the card recloses, and the
+ * the red lamp (the card again: a balance check), the yellow lamp and the
+ * trip, the card recloses, and the
  * meter cuts off at 0.  Screenshots go to KV_SCREENSHOT_DIR. */
 #include "config.h"
 
@@ -35,6 +36,9 @@ typedef struct {
     GPid vcard;
     KvMeterModel *model;
     KvMeterWindow *win;
+    guint back_before;  /* returns to the reader the vcard had logged */
+    int card_code;      /* the last card-result */
+    char *card_text;
 } Fixture;
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -200,17 +204,33 @@ static gboolean red_on(Fixture *f) { return lamp(f, "Red lamp"); }
 static gboolean yellow_on(Fixture *f) { return lamp(f, "Yellow lamp"); }
 static gboolean cut_off(Fixture *f) { return strcmp(lcd(f), "0000.00kWh") == 0; }
 
-/* The vcard's log says the card went back into the station's reader. */
-static gboolean vcard_has_card_back(Fixture *f)
+/* How often the vcard's log says the card went back into the station's
+ * reader (an insertion after a removal). */
+static guint vcard_backs(Fixture *f)
 {
     g_autofree char *log = NULL;
-    const char *removed, *inserted;
+    const char *p;
+    guint n = 0;
 
     if (!g_file_get_contents(f->vcard_log, &log, NULL, NULL))
-        return FALSE;
-    removed = strstr(log, "card removed");
-    inserted = removed ? strstr(removed, "inserted") : NULL;
-    return inserted != NULL;
+        return 0;
+    for (p = strstr(log, "card removed"); p && (p = strstr(p, "inserted")) != NULL;
+         p = strstr(p, "card removed"))
+        n++;
+    return n;
+}
+
+/* The card went back into the station's reader since back_before. */
+static gboolean vcard_has_card_back(Fixture *f)
+{
+    return vcard_backs(f) > f->back_before;
+}
+
+static void on_card_result_cb(KvMeterModel *model, int code, const char *text, Fixture *f)
+{
+    f->card_code = code;
+    g_free(f->card_text);
+    f->card_text = g_strdup(text);
 }
 
 static void write_file(const char *path, const void *data, gsize len)
@@ -272,6 +292,8 @@ static void fixture_setup(Fixture *f, gconstpointer data)
     f->model = kv_meter_model_new(state, f->prov, &error);
     g_assert_no_error(error);
     kv_meter_model_set_card(f->model, f->card, f->fifo);
+    f->card_code = -1;
+    g_signal_connect(f->model, "card-result", G_CALLBACK(on_card_result_cb), f);
     f->win = kv_meter_window_new(NULL, f->model);
     gtk_window_present(GTK_WINDOW(f->win));
     spin(300);
@@ -308,6 +330,7 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
     g_free(f->card);
     g_free(f->fifo);
     g_free(f->vcard_log);
+    g_free(f->card_text);
 }
 
 /* ---- the test ----------------------------------------------------------- */
@@ -335,6 +358,7 @@ static void test_purchase_runs_down(Fixture *f, gconstpointer data)
     screenshot(f, "meter-window-2-loaded");
 
     /* Take the card out: it goes back into the station's reader. */
+    f->back_before = vcard_backs(f);
     click(f, "Take card out");
     g_assert_true(wait_for(vcard_has_card_back, f, 5000));
 
@@ -354,6 +378,20 @@ static void test_purchase_runs_down(Fixture *f, gconstpointer data)
     g_assert_true(kv_meter_model_get_relay_closed(f->model));
     set_speed(f, 0);
     screenshot(f, "meter-window-3-red");
+
+    /* The card again, nothing new on it: a balance check, not a fault. */
+    before = kv_meter_model_get_remaining(f->model);
+    click(f, "Insert card");
+    g_assert_true(wait_for(card_in_meter, f, 5000));
+    g_assert_cmpstr(lcd(f), ==, "bALAncE");
+    g_assert_cmpint(f->card_code, ==, 0);
+    g_assert_nonnull(strstr(f->card_text, "no new credit"));
+    g_assert_cmpint(kv_meter_model_get_remaining(f->model), ==, before);
+    g_assert_true(kv_meter_model_get_relay_closed(f->model));
+    screenshot(f, "meter-window-3b-balance");
+    f->back_before = vcard_backs(f);
+    click(f, "Take card out");
+    g_assert_true(wait_for(vcard_has_card_back, f, 5000));
 
     /* Below pre-trip (5 kWh): the yellow lamp, and the relay trips. */
     set_speed(f, 3600);

@@ -26,8 +26,10 @@ check "load a card" "$sim" --state st --config prov.bin insert user.card
 check "display shows the load" has '"display":"Ld 0050.00kWh"'
 check "remaining 50 kWh" has '"remaining":5000,'
 check "readback written to the card file" sh -c "'$kit' office readback user.card | grep -q '^5000 0 '"
-check "same card again is refused" sh -c "! '$sim' --state st --config prov.bin insert user.card"
-check "replay shows Err 13" has '"display":"Err 13"'
+check "same card again: a balance check, accepted" sh -c "'$sim' --state st --config prov.bin insert user.card | grep -q 'accepted (code 0)'"
+check "balance check shows bALAncE" has '"display":"bALAncE"'
+check "balance check: nothing loaded" has '"remaining":5000,"cumulative_loaded":5000,'
+check "balance check: a new readback, result ok" sh -c "'$kit' office readback user.card | grep -q '^5000 0 2 '"
 check "run 3 kW for 2 h" "$sim" --state st --config prov.bin run --kw 3 --hours 2
 check "6 kWh drawn, split over phases" has '"phase_energy":\[200,200,200\]'
 check "remaining 44 kWh" has '"remaining":4400,'
@@ -82,13 +84,32 @@ check "reflash: another meter's block is refused (Err 26)" sh -c "'$sim' --state
 check "reflash: own block after another meter's keeps the credit" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"remaining\":3000,'"
 "$sim" --state rf --config prov.bin power-cycle >/dev/null
 check "reflash: and across a power cycle" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"remaining\":3000,'"
-check "reflash: the load was not given twice" sh -c "! '$sim' --state rf --config prov.bin insert u3.card >/dev/null"
+check "reflash: the load was not given twice (a balance check)" sh -c "'$sim' --state rf --config prov.bin insert u3.card | grep -q '^display: bALAncE$'"
 check "reflash: remaining still 30 kWh" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"remaining\":3000,'"
 # the memory of an earlier version, without the load mark, still boots
 mkdir old
 head -c 1408 rf/nv.bin > old/nv.bin
 check "memory without the load mark: the ledger is read" sh -c "'$sim' --state old --config prov.bin status --json | grep -q '\"remaining\":3000,'"
 check "memory without the load mark: grows to the new size" sh -c "[ \$(wc -c < old/nv.bin) -gt 1408 ]"
+# Balance check after some use (the credit follows "bALAncE" 5 s later),
+# then an older card (replaced since).
+"$kit" ob card b1.card user 2001
+"$kit" ob sell b1.card 3000
+"$sim" --state bc --config prov.bin insert b1.card >/dev/null
+"$sim" --state bc --config prov.bin run --kw 3.6 --hours 0.25 --phases 1,0,0 >/dev/null
+"$sim" --state bc --config prov.bin button >/dev/null  # page 1: the total energy
+check "balance check after use: accepted" "$sim" --state bc --config prov.bin insert b1.card
+check "balance check after use: bALAncE" sh -c "'$sim' --state bc --config prov.bin status --json | grep -q '\"display\":\"bALAncE\"'"
+check "balance check after use: the readback has the credit left" sh -c "'$kit' ob readback b1.card | grep -q '^2910 0 '"
+"$sim" --state bc --config prov.bin run --kw 0 --hours 0.002 >/dev/null
+check "balance check: after 5 s the remaining credit" sh -c "'$sim' --state bc --config prov.bin status --json | grep -q '\"display\":\"0029.10kWh\"'"
+"$sim" --state bc --config prov.bin run --kw 0 --hours 0.001 >/dev/null
+check "balance check: after 10 s the page again" sh -c "'$sim' --state bc --config prov.bin status --json | grep -q '\"display\":\"E 0000.90kWh\"'"
+"$kit" ob card b2.card user 2002
+"$kit" ob sell b2.card 1000
+check "replacement card loads" "$sim" --state bc --config prov.bin insert b2.card
+check "the older card is refused" sh -c "! '$sim' --state bc --config prov.bin insert b1.card"
+check "older card: Err 13" sh -c "'$sim' --state bc --config prov.bin status --json | grep -q '\"display\":\"Err 13\".*\"remaining\":3910,'"
 check "bad --kw: clear error" sh -c "'$sim' --state st --config prov.bin run --kw abc 2>&1 | grep -q 'wants a power'"
 echo "$fails failed"
 [ "$fails" -eq 0 ]

@@ -1,7 +1,8 @@
 #!/bin/sh
-# check-translations.sh SRCDIR - every translatable string of the app is
-# translated in every language of po/LINGUAS, and po/POTFILES.in lists every
-# source file that has translatable strings.
+# check-translations.sh SRCDIR - every translatable string of the station (the
+# app, the core library and kilovendctl) is translated in every language of
+# po/LINGUAS, and po/POTFILES.in lists every source file that has translatable
+# strings.
 set -eu
 src=$1
 tmp=$(mktemp -d)
@@ -10,8 +11,8 @@ cd "$src"
 status=0
 
 # Files with translatable strings missing from POTFILES.in.
-for f in src/app/*.c ui/*.ui ui/data/*.in ui/data/*.gschema.xml; do
-    if grep -q -E '_\("|N_\("|ngettext\(|translatable="yes"|<summary>|^Name=|<name>' "$f" &&
+for f in src/app/*.c src/core/*.c src/ctl/*.c ui/*.ui ui/data/*.in ui/data/*.gschema.xml; do
+    if grep -q -E '_\("|N_\("|C_\("|ngettext\(|translatable="yes"|<summary>|^Name=|<name>' "$f" &&
         ! grep -q -x "$f" po/POTFILES.in; then
         echo "not in po/POTFILES.in: $f"
         status=1

@@ -14,6 +14,20 @@
 
 static KvGuiStation *station;
 
+/* The whole of a widget shows inside the scrolled window around it. */
+static gboolean in_view(gpointer data)
+{
+    GtkWidget *widget = data;
+    GtkWidget *scrolled = gtk_widget_get_ancestor(widget, GTK_TYPE_SCROLLED_WINDOW);
+    graphene_rect_t b;
+
+    g_assert_nonnull(scrolled);
+    if (!gtk_widget_compute_bounds(widget, scrolled, &b))
+        return FALSE;
+    return b.origin.y >= 0 && b.size.height > 0 &&
+           b.origin.y + b.size.height <= gtk_widget_get_height(scrolled) + 0.5;
+}
+
 static void insert_card(guint n)
 {
     g_autofree char *path = kv_demo_card_path(station->dir, n);
@@ -125,6 +139,9 @@ static void test_sell_flow(void)
     /* Enter in the amount field sells. */
     g_signal_emit_by_name(amount, "activate");
     g_assert_true(kv_gui_test_wait_text(result, "Sold", 60000));
+    /* The result and its buttons are scrolled into view: on a small screen
+     * they sit below the breakdown, out of sight. */
+    g_assert_true(kv_gui_test_wait(in_view, gtk_widget_get_parent(result), 10000));
     gtk_test_widget_wait_for_draw(root);
     kv_gui_test_screenshot(root, "sell-done");
 

@@ -30,6 +30,7 @@
 #include "evlog.h"
 #include "host_board.h"
 #include "kv_util.h"
+#include "supply.h"
 
 #ifndef KV_VERSION
 #define KV_VERSION "unknown"
@@ -144,21 +145,6 @@ static int parse_phases(const char *s, long w[3], uint8_t *phase_ok)
         s = end + 1;
     }
     return 0;
-}
-
-static const char *supply_name(const meter *m)
-{
-    if (!m->provisioned)
-        return "unprovisioned";
-    if (m->run.overpower_left)
-        return "over-power";
-    if (m->st.supply & METER_SUP_CUTOFF)
-        return "cut-off";
-    if (m->st.supply & METER_SUP_TRIPPED)
-        return "tripped";
-    if (m->st.supply & METER_SUP_RECLOSED)
-        return "reclosed";
-    return "normal";
 }
 
 static void print_kwh(FILE *f, int32_t centi)
