@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kv-admin-page.h"
+#include "kv-progress-relay.h"
 #include "kv-widget-util.h"
 #include "kv-window.h"
 
@@ -922,44 +923,24 @@ static void on_reader_selected_cb(AdwComboRow *row, GParamSpec *pspec, KvAdminPa
 /* ---- backup and restore ---------------------------------------------------------------------- */
 
 typedef struct {
-    KvAdminPage *page;
+    KvProgressRelay *progress;
     char *path;
     GCancellable *cancellable;
 } BackupData;
 
 static void backup_data_free(BackupData *b)
 {
-    g_clear_object(&b->page);
+    g_clear_pointer(&b->progress, kv_progress_relay_unref);
     g_clear_object(&b->cancellable);
     g_free(b->path);
     g_free(b);
 }
 
-typedef struct {
-    KvAdminPage *page;
-    double fraction;
-} BackupProgress;
-
-static gboolean deliver_backup_progress(gpointer data)
-{
-    BackupProgress *p = data;
-
-    gtk_progress_bar_set_fraction(p->page->backup_progress, p->fraction);
-    g_object_unref(p->page);
-    g_free(p);
-    return G_SOURCE_REMOVE;
-}
-
 static void on_backup_progress(guint64 done, guint64 total, const char *what, gpointer data)
 {
     BackupData *b = data;
-    BackupProgress *p = g_new0(BackupProgress, 1);
 
-    p->page = g_object_ref(b->page);
-    p->fraction = total > 0 ? (double)done / (double)total : 0.0;
-    /* Default priority: delivered before the result of the job, which
-     * comes after it. */
-    g_idle_add_full(G_PRIORITY_DEFAULT, deliver_backup_progress, p, NULL);
+    kv_progress_relay_post(b->progress, total > 0 ? (double)done / (double)total : 0.0, NULL);
 }
 
 static gpointer backup_in_worker(KvSession *session, KvStation *st, gpointer data,
@@ -992,6 +973,9 @@ static void on_backup_cb(GObject *source, GAsyncResult *result, gpointer user_da
     set_backup_busy(self, FALSE);
     if (path != NULL)
         text = g_strdup_printf(_("Backed up to %s and checked."), path);
+    else if (g_error_matches(error, KV_CORE_ERROR, KV_CORE_ERROR_CANCELLED) ||
+             g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        text = g_strdup(_("Backup cancelled: no backup file was left behind."));
     else
         text = g_strdup_printf(_("No backup was made: %s"), error->message);
     gtk_label_set_label(self->backup_status_label, text);
@@ -1170,7 +1154,7 @@ void kv_admin_page_backup(KvAdminPage *self, const char *path)
         return;
     self->backup_cancel = g_cancellable_new();
     b = g_new0(BackupData, 1);
-    b->page = g_object_ref(self);
+    b->progress = kv_progress_relay_new(self->backup_progress);
     b->path = g_strdup(path);
     b->cancellable = g_object_ref(self->backup_cancel);
     gtk_progress_bar_set_fraction(self->backup_progress, 0);

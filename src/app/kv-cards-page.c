@@ -279,10 +279,19 @@ static void on_batch_done_cb(GObject *source, GAsyncResult *result, gpointer use
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) rows = kv_session_run_finish(KV_SESSION(source), result, &error);
     guint ok = 0;
+    gboolean cancelled = self->batch_cancel != NULL &&
+                         g_cancellable_is_cancelled(self->batch_cancel);
 
     self->busy = FALSE;
     g_clear_object(&self->batch_cancel);
     update_actions(self);
+    if (rows == NULL && cancelled) {
+        gtk_label_set_label(self->batch_prompt_label,
+                            _("Batch cancelled. The cards issued before stay issued; no other "
+                              "card was written. Run the same file again to issue the rest: "
+                              "meters that have a card are skipped."));
+        return;
+    }
     if (rows == NULL) {
         g_autofree char *text = g_strdup_printf(_("The batch stopped: %s"), error->message);
         gtk_label_set_label(self->batch_prompt_label, text);
@@ -297,7 +306,13 @@ static void on_batch_done_cb(GObject *source, GAsyncResult *result, gpointer use
         ok += r->ok;
         g_list_store_append(self->batch_rows, item);
     }
-    {
+    if (cancelled) {
+        g_autofree char *text = g_strdup_printf(
+            _("Batch cancelled. Rows done: %u; the others were not written. Run the same file "
+              "again to issue the rest: meters that have a card are skipped."),
+            ok);
+        gtk_label_set_label(self->batch_prompt_label, text);
+    } else {
         g_autofree char *text = g_strdup_printf(
             _("Batch finished: %u of %u rows done. Rows not done can be issued by running the "
               "same file again."),

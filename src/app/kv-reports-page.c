@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "kv-report-pdf.h"
+#include "kv-progress-relay.h"
 #include "kv-reports-page.h"
 #include "kv-sales-chart.h"
 #include "kv-widget-util.h"
@@ -81,7 +82,7 @@ static void kv_reports_page_z_report(GtkWidget *widget, const char *action_name,
 /* ---- sales over time ---------------------------------------------------------- */
 
 typedef struct {
-    KvReportsPage *page;
+    KvProgressRelay *progress;
     gboolean monthly;
     guint digits;
     GCancellable *cancellable;
@@ -97,7 +98,7 @@ typedef struct {
 
 static void series_data_free(SeriesData *d)
 {
-    g_clear_object(&d->page);
+    g_clear_pointer(&d->progress, kv_progress_relay_unref);
     g_clear_object(&d->cancellable);
     g_free(d);
 }
@@ -109,32 +110,6 @@ static void series_free(Series *s)
     g_string_free(s->text, TRUE);
     g_string_free(s->csv, TRUE);
     g_free(s);
-}
-
-typedef struct {
-    KvReportsPage *page;
-    double fraction;
-} Progress;
-
-static gboolean deliver_progress(gpointer data)
-{
-    Progress *p = data;
-
-    gtk_progress_bar_set_fraction(p->page->report_progress, p->fraction);
-    g_object_unref(p->page);
-    g_free(p);
-    return G_SOURCE_REMOVE;
-}
-
-static void post_progress(SeriesData *d, double fraction)
-{
-    Progress *p = g_new0(Progress, 1);
-
-    p->page = g_object_ref(d->page);
-    p->fraction = fraction;
-    /* Default priority: delivered before the result of the job, which
-     * comes after it. */
-    g_idle_add_full(G_PRIORITY_DEFAULT, deliver_progress, p, NULL);
 }
 
 /* The "amount" column of a monthly report row (the core writes plain
@@ -212,7 +187,12 @@ static gpointer series_in_worker(KvSession *session, KvStation *st, gpointer dat
             g_string_append_printf(s->text, "%s\n", text);
             g_string_append(s->csv, csv);
         }
-        post_progress(d, (double)(i + 1) / n_months);
+        kv_progress_relay_post(d->progress, (double)(i + 1) / n_months, NULL);
+    }
+    /* Cancelled during the last month: what was asked for is not wanted. */
+    if (g_cancellable_set_error_if_cancelled(d->cancellable, error)) {
+        series_free(s);
+        return NULL;
     }
     return s;
 }
@@ -235,12 +215,18 @@ static void on_series_cb(GObject *source, GAsyncResult *result, gpointer user_da
     Series *s = kv_session_run_finish(KV_SESSION(source), result, &error);
     gboolean monthly = gtk_drop_down_get_selected(self->period_dropdown) == 1;
 
+    /* A run replaced by a newer one (the period changed): not shown. */
+    if (g_task_get_cancellable(G_TASK(result)) != self->cancel) {
+        g_clear_pointer(&s, series_free);
+        return;
+    }
     g_clear_object(&self->cancel);
     if (s == NULL) {
         set_report_busy(self, FALSE);
         gtk_label_set_label(self->sales_summary_label,
                             g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-                                ? _("Report cancelled.")
+                                ? _("Report cancelled: nothing is shown. Choose the period "
+                                    "again to make it.")
                                 : error->message);
         return;
     }
@@ -274,15 +260,22 @@ static void refresh_sales(KvReportsPage *self)
         g_cancellable_cancel(self->cancel);
     g_clear_object(&self->cancel);
     self->cancel = g_cancellable_new();
+    /* Nothing of the last report stays on screen or for export while the
+     * new one is made (or if it is cancelled). */
+    kv_sales_chart_set_data(self->chart, NULL, NULL, 0, kv_session_get_currency_digits(self->session));
+    g_clear_pointer(&self->report_text, g_free);
+    g_clear_pointer(&self->report_csv, g_free);
+    gtk_label_set_label(self->sales_summary_label, _("Making the report…"));
     d = g_new0(SeriesData, 1);
-    d->page = g_object_ref(self);
+    d->progress = kv_progress_relay_new(self->report_progress);
     d->monthly = gtk_drop_down_get_selected(self->period_dropdown) == 1;
     d->digits = kv_session_get_currency_digits(self->session);
     d->cancellable = g_object_ref(self->cancel);
     gtk_progress_bar_set_fraction(self->report_progress, 0);
     set_report_busy(self, TRUE);
     kv_session_run_async(self->session, series_in_worker, d, (GDestroyNotify)series_data_free,
-                         (GDestroyNotify)series_free, NULL, on_series_cb, g_object_ref(self));
+                         (GDestroyNotify)series_free, self->cancel, on_series_cb,
+                         g_object_ref(self));
 }
 
 static void on_period_changed_cb(GtkDropDown *dropdown, GParamSpec *pspec, KvReportsPage *self)

@@ -644,6 +644,7 @@ typedef struct {
     KvSale *sale;
     GError *error;
     gint64 held_id;   /* an unresolved sale of this meter after the error */
+    gboolean reader_lost; /* the reader (or pcscd) was gone after the error */
 } SellResult;
 
 static void sell_result_free(SellResult *r)
@@ -651,6 +652,23 @@ static void sell_result_free(SellResult *r)
     g_clear_pointer(&r->sale, kv_sale_free);
     g_clear_error(&r->error);
     g_free(r);
+}
+
+/* After a failed write: is the card's reader still known to pcscd?  The
+ * core reports a write cut short as an unresolved sale whatever the cause;
+ * the cashier must be told whether to reinsert the card or reconnect the
+ * reader. */
+static gboolean reader_still_there(KvSession *session, KvCardLink *card)
+{
+    g_autoptr(GError) local = NULL;
+    g_auto(GStrv) names = NULL;
+    const char *name = kv_card_link_name(card);
+    KvCardService *svc = kv_session_worker_card_service(session, &local);
+
+    if (svc == NULL || name == NULL)
+        return FALSE;
+    names = kv_card_service_list_readers(svc, &local);
+    return names != NULL && g_strv_contains((const char *const *)names, name);
 }
 
 static gpointer sell_in_worker(KvSession *session, KvStation *st, gpointer data,
@@ -674,6 +692,9 @@ static gpointer sell_in_worker(KvSession *session, KvStation *st, gpointer data,
             if (s->meter_number == d->meter)
                 r->held_id = MAX(r->held_id, s->id);
         }
+        if (g_error_matches(r->error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED) ||
+            r->error->domain == KV_CARD_ERROR)
+            r->reader_lost = !reader_still_there(session, card);
     }
     return r;
 }
@@ -699,10 +720,11 @@ static void explain_sale_error(KvSellPage *self, SellResult *r)
                            error->code == KV_CARD_ERROR_TORN ||
                            error->code == KV_CARD_ERROR_NO_CARD)) ||
                          g_error_matches(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED);
-    gboolean reader_gone = error->domain == KV_CARD_ERROR &&
-                           (error->code == KV_CARD_ERROR_READER_GONE ||
-                            error->code == KV_CARD_ERROR_NO_PCSCD ||
-                            error->code == KV_CARD_ERROR_NO_READER);
+    gboolean reader_gone = r->reader_lost ||
+                           (error->domain == KV_CARD_ERROR &&
+                            (error->code == KV_CARD_ERROR_READER_GONE ||
+                             error->code == KV_CARD_ERROR_NO_PCSCD ||
+                             error->code == KV_CARD_ERROR_NO_READER));
 
     self->state = SALE_FAILED;
     if (r->held_id != 0) {
@@ -712,17 +734,17 @@ static void explain_sale_error(KvSellPage *self, SellResult *r)
         self->held_meter = self->info != NULL && self->info->meter != NULL
                                ? self->info->meter->number
                                : 0;
-        if (card_gone)
-            detail = g_strdup_printf(
-                _("The card was removed or stopped answering while the credit was being written. "
-                  "Sale %lld is on hold: do not take the money yet. Put the same card back in the "
-                  "reader: the station checks it and finishes or cancels the sale by itself."),
-                (long long)r->held_id);
-        else if (reader_gone)
+        if (reader_gone)
             detail = g_strdup_printf(
                 _("The card reader was lost while the credit was being written. Sale %lld is on "
                   "hold: do not take the money yet. Reconnect the reader and insert the "
                   "same card: the station finishes or cancels the sale by itself."),
+                (long long)r->held_id);
+        else if (card_gone)
+            detail = g_strdup_printf(
+                _("The card was removed or stopped answering while the credit was being written. "
+                  "Sale %lld is on hold: do not take the money yet. Put the same card back in the "
+                  "reader: the station checks it and finishes or cancels the sale by itself."),
                 (long long)r->held_id);
         else
             detail = g_strdup_printf(
@@ -732,13 +754,13 @@ static void explain_sale_error(KvSellPage *self, SellResult *r)
         show_result(self, _("Sale on Hold"), detail, FALSE);
         return;
     }
-    if (card_gone)
-        detail = g_strdup(_("The card was removed before the credit was written. Nothing is "
-                            "on the card and no money is due. Insert the card and sell again."));
-    else if (reader_gone)
+    if (reader_gone)
         detail = g_strdup(_("The card reader was lost before the credit was written. Nothing "
                             "is on the card and no money is due. Reconnect the reader and "
                             "sell again."));
+    else if (card_gone)
+        detail = g_strdup(_("The card was removed before the credit was written. Nothing is "
+                            "on the card and no money is due. Insert the card and sell again."));
     else
         detail = g_strdup_printf(_("%s No credit was written and no money is due."),
                                  error->message);
@@ -776,6 +798,11 @@ static void on_sell_cb(GObject *source, GAsyncResult *result, gpointer user_data
             print_receipt(self, FALSE);
     } else {
         explain_sale_error(self, r);
+        /* A card or reader that went away during the write was ignored
+         * then (the sale's own error tells the story): show it now. */
+        if (self->watcher != NULL &&
+            kv_card_watcher_get_state(self->watcher) != KV_READER_STATE_CARD)
+            on_card_removed_cb(self->watcher, NULL, self);
     }
     sell_result_free(r);
     update_actions(self);

@@ -4,6 +4,7 @@
 #include <adwaita.h>
 
 #include "kv-application.h"
+#include "kv-session.h"
 #include "kv-window.h"
 
 G_BEGIN_DECLS
@@ -50,5 +51,22 @@ void kv_gui_test_station_free(KvGuiStation *st);
 KvWindow *kv_gui_test_window_new(KvGuiStation *st);
 /* Sign in and open the shift through the sign-in page, as a person would. */
 void kv_gui_test_sign_in(KvWindow *window, const char *user, const char *password);
+
+/* ---- tests inside their own PC/SC stack (run-in-pcsc-env.sh) ---- */
+/* One control line to the virtual card (KV_VCARD_CONTROL): "insert FILE",
+ * "remove", "tear N", "mute N"... */
+void kv_gui_test_vcard(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+/* Steer the stack ($KV_PCSC_CTL SUBCOMMAND: reader-unplug, reader-plug...),
+ * the main loop running until it is done. */
+void kv_gui_test_pcsc_ctl(const char *subcommand);
+/* Wait until the virtual card's log (KV_PCSC_DIR/vcard.log) has a line
+ * containing needle, more times than `seen` (its count before the event). */
+guint kv_gui_test_vcard_log_count(const char *needle);
+gboolean kv_gui_test_wait_vcard_log(const char *needle, guint seen, guint timeout_ms);
+/* Wait until the session's reader watcher is in this state. */
+gboolean kv_gui_test_wait_reader(KvSession *session, KvReaderState state, guint timeout_ms);
+/* Take the card out, wait for the reader to be empty, insert FILE and
+ * wait until the reader has it. */
+void kv_gui_test_insert_card(KvSession *session, const char *path);
 
 G_END_DECLS

@@ -14,24 +14,6 @@
 
 static KvGuiStation *station;
 
-static void vcard(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-static void vcard(const char *fmt, ...)
-{
-    const char *control = g_getenv("KV_VCARD_CONTROL");
-    g_autofree char *line = NULL;
-    va_list ap;
-    FILE *f;
-
-    g_assert_nonnull(control);
-    va_start(ap, fmt);
-    line = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    f = fopen(control, "w");
-    g_assert_nonnull(f);
-    fprintf(f, "%s\n", line);
-    fclose(f);
-}
-
 /* The whole of a widget shows inside the scrolled window around it. */
 static gboolean in_view(gpointer data)
 {
@@ -50,9 +32,7 @@ static void insert_card(guint n)
 {
     g_autofree char *path = kv_demo_card_path(station->dir, n);
 
-    vcard("remove");
-    kv_gui_test_spin(600);
-    vcard("insert %s", path);
+    kv_gui_test_insert_card(station->session, path);
 }
 
 static gboolean sensitive(gpointer data)

@@ -1,0 +1,311 @@
+/* test-sell-interrupted.c - the Sell screen when the write is cut short,
+ * through the real stack (run-in-pcsc-env.sh: a private pcscd, vpcd and the
+ * virtual card, started with a mute card never given up by the reader).
+ *
+ * - card pulled mid-write (the virtual card tears after its first byte):
+ *   the screen says the sale is on hold and to put the card back, the
+ *   ledger holds it pending; the card back in, the sale is settled (the
+ *   token did not reach the card: cancelled, nothing due);
+ * - reader lost mid-write (the card stops answering at the write, pcscd
+ *   restarts without the reader): the screen says the reader was lost, the
+ *   sale is on hold, what to do; the ledger holds it pending; the reader
+ *   back and the card read again, the sale is settled; the next sale
+ *   completes once, and the card and the ledger agree on the credit.
+ * Every wait is for a state (the watcher's, the screen's, the virtual
+ * card's log); the timeouts only bound a failure. */
+#include "config.h"
+
+#include <string.h>
+
+#include "kv-demo.h"
+#include "kv-gui-test.h"
+
+#define WAIT_MS 60000
+
+static KvGuiStation *station;
+
+/* ---- the station's records, through a second connection -------------------- */
+
+static KvStation *open_station(void)
+{
+    g_autoptr(GError) error = NULL;
+    KvStation *st = kv_station_open(station->db, station->keys, &error);
+
+    g_assert_no_error(error);
+    g_assert_true(kv_station_login(st, KV_DEMO_ADMIN, KV_DEMO_ADMIN_PASSWORD, &error));
+    g_assert_no_error(error);
+    return st;
+}
+
+/* The unresolved sales of a meter (pending, written or cancelling). */
+static guint unresolved_of(guint32 meter, gint64 *id)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(KvStation) st = open_station();
+    g_autoptr(GPtrArray) held = kv_sale_list_unresolved(st, &error);
+    guint n = 0;
+
+    g_assert_no_error(error);
+    for (guint i = 0; i < held->len; i++) {
+        KvSale *s = g_ptr_array_index(held, i);
+
+        if (s->meter_number == meter) {
+            n++;
+            *id = s->id;
+            g_assert_cmpint(s->state, ==, KV_SALE_PENDING);
+        }
+    }
+    return n;
+}
+
+static KvSale *get_sale(gint64 id)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(KvStation) st = open_station();
+    KvSale *s = kv_sale_get(st, id, &error);
+
+    g_assert_no_error(error);
+    return s;
+}
+
+static guint32 cumulative_sold(guint32 number)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(KvStation) st = open_station();
+    g_autoptr(KvMeter) m = kv_meter_get(st, number, &error);
+
+    g_assert_no_error(error);
+    return m->cumulative_sold;
+}
+
+/* The credit the card file carries (tests/gui/kv-gui-card-check). */
+static guint32 card_cumulative(const char *card)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *out = NULL;
+    const char *check = g_getenv("KV_GUI_CARD_CHECK");
+    const char *argv[] = {check, station->db, station->keys, card, NULL};
+    const char *p;
+    int status;
+
+    g_assert_nonnull(check);
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
+                               NULL, &status, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_spawn_check_wait_status(status, &error));
+    g_assert_no_error(error);
+    p = strstr(out, "cumulative=");
+    g_assert_nonnull(p);
+    return (guint32)g_ascii_strtoull(p + strlen("cumulative="), NULL, 10);
+}
+
+/* ---- the screen ---------------------------------------------------------------- */
+
+typedef struct {
+    KvWindow *window;
+    GtkWidget *root, *customer, *amount, *title, *detail, *card_stack, *no_card;
+} Screen;
+
+/* The card found in the reader at sign-in has been read (or the reader is
+ * empty): a card pulled while it is being read is a case of its own. */
+static gboolean settled(gpointer data)
+{
+    Screen *s = data;
+    KvReaderState state = kv_card_watcher_get_state(kv_session_get_watcher(station->session));
+    const char *shown = gtk_stack_get_visible_child_name(GTK_STACK(s->card_stack));
+
+    return state == KV_READER_STATE_EMPTY ||
+           (state == KV_READER_STATE_CARD &&
+            (g_strcmp0(shown, "card") == 0 || g_strcmp0(shown, "error") == 0));
+}
+
+static void screen_open(Screen *s)
+{
+    s->window = kv_gui_test_window_new(station);
+    s->root = GTK_WIDGET(s->window);
+    kv_gui_test_sign_in(s->window, KV_DEMO_CASHIER, KV_DEMO_CASHIER_PASSWORD);
+    s->customer = kv_gui_test_get_id(s->root, "customer_label");
+    s->amount = kv_gui_test_get(s->root, "Amount");
+    s->title = kv_gui_test_get_id(s->root, "result_title");
+    s->detail = kv_gui_test_get_id(s->root, "result_detail");
+    s->card_stack = kv_gui_test_get_id(s->root, "card_stack");
+    s->no_card = kv_gui_test_get_id(s->root, "no_card_page");
+    g_assert_true(kv_gui_test_wait(settled, s, WAIT_MS));
+}
+
+static gboolean sell_enabled(gpointer data)
+{
+    GtkWidget *sell = data;
+
+    return gtk_widget_get_sensitive(sell);
+}
+
+/* Type an amount and wait until it is priced and Sell is on. */
+static void price(Screen *s, const char *amount)
+{
+    GtkWidget *sell = kv_gui_test_find_typed(gtk_widget_get_parent(s->amount), GTK_TYPE_BUTTON,
+                                             "Sell");
+
+    g_assert_nonnull(sell);
+    gtk_editable_set_text(GTK_EDITABLE(s->amount), amount);
+    g_assert_true(kv_gui_test_wait(sell_enabled, sell, WAIT_MS));
+}
+
+typedef struct {
+    GtkWidget *stack;
+    const char *name;
+} StackWait;
+
+static gboolean stack_shows(gpointer data)
+{
+    StackWait *w = data;
+
+    return g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(w->stack)), w->name) == 0;
+}
+
+static void assert_shows(const char *where, const char *text, const char *needle)
+{
+    if (strstr(text, needle) == NULL)
+        g_error("%s is “%s”: “%s” expected in it", where, text, needle);
+}
+
+/* ---- card pulled in the middle of the write ------------------------------------ */
+
+static void test_card_pulled(void)
+{
+    Screen s;
+    g_autofree char *card = kv_demo_card_path(station->dir, 2);
+    const guint32 meter = 100000025;
+    guint32 sold_before, card_before;
+    gint64 held = 0;
+    g_autoptr(KvSale) sale = NULL;
+    StackWait none;
+
+    screen_open(&s);
+    kv_gui_test_insert_card(station->session, card);
+    g_assert_true(kv_gui_test_wait_text(s.customer, "Yaw Mensah", WAIT_MS));
+    sold_before = cumulative_sold(meter);
+    price(&s, "15");
+
+    /* The card leaves the reader after the first byte of the credit. */
+    kv_gui_test_vcard("tear 1");
+    gtk_widget_activate_action(s.amount, "sell.confirm", NULL);
+    g_assert_true(kv_gui_test_wait_text(s.title, "Sale on Hold", WAIT_MS));
+    g_test_message("%s", kv_gui_test_text(s.detail));
+    assert_shows("the result", kv_gui_test_text(s.detail), "card was removed");
+    assert_shows("the result", kv_gui_test_text(s.detail), "do not take the money");
+    assert_shows("the result", kv_gui_test_text(s.detail), "Put the same card back");
+    none = (StackWait){s.card_stack, "none"};
+    g_assert_true(kv_gui_test_wait(stack_shows, &none, WAIT_MS));
+    gtk_test_widget_wait_for_draw(s.root);
+    kv_gui_test_screenshot(s.root, "sell-card-pulled");
+
+    /* The ledger: on hold, nothing sold yet. */
+    g_assert_cmpuint(unresolved_of(meter, &held), ==, 1);
+    g_assert_cmpuint(cumulative_sold(meter), ==, sold_before);
+
+    /* The card back: the station settles the sale by itself. */
+    kv_gui_test_vcard("insert %s", card);
+    g_assert_true(kv_gui_test_wait_text(s.title, "Sale Cancelled", WAIT_MS));
+    g_test_message("%s", kv_gui_test_text(s.detail));
+    assert_shows("the result", kv_gui_test_text(s.detail), "No money is due");
+    sale = get_sale(held);
+    g_assert_cmpint(sale->state, ==, KV_SALE_FAILED);
+    g_assert_cmpuint(unresolved_of(meter, &held), ==, 0);
+    g_assert_cmpuint(cumulative_sold(meter), ==, sold_before);
+    /* The card's last valid credit is the one sold before. */
+    card_before = card_cumulative(card);
+    g_assert_cmpuint(card_before, ==, sold_before);
+
+    gtk_window_destroy(GTK_WINDOW(s.window));
+}
+
+/* ---- reader lost in the middle of the write ------------------------------------- */
+
+static void test_reader_lost(void)
+{
+    Screen s;
+    g_autofree char *card = kv_demo_card_path(station->dir, 1);
+    const guint32 meter = 100000017;
+    guint32 sold_before;
+    gint64 held = 0;
+    guint muted;
+    g_autoptr(KvSale) sale = NULL;
+    g_autoptr(KvSale) next = NULL;
+    g_autoptr(KvStation) st = NULL;
+    g_autoptr(GError) error = NULL;
+    StackWait none;
+
+    screen_open(&s);
+    kv_gui_test_insert_card(station->session, card);
+    g_assert_true(kv_gui_test_wait_text(s.customer, "Ama Owusu", WAIT_MS));
+    sold_before = cumulative_sold(meter);
+    price(&s, "20");
+
+    /* The card goes silent at the sale's first command; while the reader
+     * waits for it, pcscd restarts without the reader. */
+    muted = kv_gui_test_vcard_log_count("card stops answering");
+    kv_gui_test_vcard("mute 0");
+    gtk_widget_activate_action(s.amount, "sell.confirm", NULL);
+    g_assert_true(kv_gui_test_wait_vcard_log("card stops answering", muted, WAIT_MS));
+    kv_gui_test_pcsc_ctl("reader-unplug");
+
+    g_assert_true(kv_gui_test_wait_text(s.title, "Sale on Hold", WAIT_MS));
+    g_test_message("%s", kv_gui_test_text(s.detail));
+    assert_shows("the result", kv_gui_test_text(s.detail), "card reader was lost");
+    assert_shows("the result", kv_gui_test_text(s.detail), "do not take the money");
+    assert_shows("the result", kv_gui_test_text(s.detail), "Reconnect the reader");
+    /* The card panel says there is no reader. */
+    none = (StackWait){s.card_stack, "none"};
+    g_assert_true(kv_gui_test_wait(stack_shows, &none, WAIT_MS));
+    g_assert_true(kv_gui_test_wait_reader(station->session, KV_READER_STATE_NO_READER, WAIT_MS));
+    g_assert_nonnull(strstr(adw_status_page_get_description(ADW_STATUS_PAGE(s.no_card)),
+                            "reader"));
+    gtk_test_widget_wait_for_draw(s.root);
+    kv_gui_test_screenshot(s.root, "sell-reader-lost");
+
+    /* The ledger: the sale is pending, nothing sold yet. */
+    g_assert_cmpuint(unresolved_of(meter, &held), ==, 1);
+    g_assert_cmpuint(cumulative_sold(meter), ==, sold_before);
+
+    /* The reader comes back with the card in it: read again, settled. */
+    kv_gui_test_vcard("mute -1");
+    kv_gui_test_pcsc_ctl("reader-plug");
+    g_assert_true(kv_gui_test_wait_text(s.title, "Sale Cancelled", WAIT_MS));
+    g_test_message("%s", kv_gui_test_text(s.detail));
+    assert_shows("the result", kv_gui_test_text(s.detail), "No money is due");
+    sale = get_sale(held);
+    g_assert_cmpint(sale->state, ==, KV_SALE_FAILED);
+    g_assert_cmpuint(unresolved_of(meter, &held), ==, 0);
+    g_assert_cmpuint(cumulative_sold(meter), ==, sold_before);
+
+    /* Selling again: completed once, on the card and in the ledger. */
+    gtk_widget_activate_action(s.amount, "sell.new-sale", NULL);
+    g_assert_true(kv_gui_test_wait_text(s.customer, "Ama Owusu", WAIT_MS));
+    price(&s, "20");
+    gtk_widget_activate_action(s.amount, "sell.confirm", NULL);
+    g_assert_true(kv_gui_test_wait_text(s.title, "Sold", WAIT_MS));
+    st = open_station();
+    next = kv_sale_last_of_meter(st, meter, &error);
+    g_assert_no_error(error);
+    g_assert_nonnull(next);
+    g_assert_cmpint(next->id, >, held);
+    g_assert_cmpint(next->state, ==, KV_SALE_COMPLETED);
+    g_assert_cmpuint(cumulative_sold(meter), ==, sold_before + (guint32)next->breakdown.energy);
+    g_assert_cmpuint(card_cumulative(card), ==, sold_before + (guint32)next->breakdown.energy);
+
+    gtk_window_destroy(GTK_WINDOW(s.window));
+}
+
+int main(int argc, char *argv[])
+{
+    int status;
+
+    kv_gui_test_init(&argc, &argv);
+    station = kv_gui_test_station_new();
+    g_test_add_func("/sell-interrupted/card-pulled", test_card_pulled);
+    g_test_add_func("/sell-interrupted/reader-lost", test_reader_lost);
+    status = g_test_run();
+    kv_gui_test_station_free(station);
+    return status;
+}
