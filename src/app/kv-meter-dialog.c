@@ -204,22 +204,55 @@ static void on_number_changed_cb(GtkEditable *editable, KvMeterDialog *self)
 
 /* ---- the tariff code ------------------------------------------------------- */
 
+/* Saving refused for the tariff (not a core error: the core stores any code).
+ * A TARIFF_ERROR's message is the list of the codes in force, to offer them. */
+#define TARIFF_ERROR (g_quark_from_static_string("kv-meter-dialog-tariff"))
+
+/* Check that a tariff is in force for `code`; when none is, the error lists
+ * the codes that are (on the worker). */
+static gboolean tariff_check(KvStation *st, const char *code, GError **error)
+{
+    KvTariff t;
+    g_autoptr(GError) local = NULL;
+    g_autoptr(GPtrArray) codes = NULL;
+    g_autoptr(GString) list = g_string_new(NULL);
+
+    if (kv_tariff_get_effective(st, code, kv_now(), &t, &local))
+        return TRUE;
+    if (!g_error_matches(local, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND)) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    codes = kv_tariff_list(st, kv_now(), NULL);
+    for (guint i = 0; codes != NULL && i < codes->len; i++) {
+        const KvTariffCode *c = g_ptr_array_index(codes, i);
+
+        if (kv_tariff_code_in_force(c) == NULL)
+            continue;
+        if (list->len > 0)
+            g_string_append(list, ", ");
+        g_string_append(list, c->code);
+    }
+    g_set_error_literal(error, TARIFF_ERROR, KV_CORE_ERROR_NOT_FOUND, list->str);
+    return FALSE;
+}
+
 static gpointer tariff_in_worker(KvSession *session, KvStation *st, gpointer data,
                                  GCancellable *cancellable, GError **error)
 {
-    KvTariff t;
-
     if (g_cancellable_set_error_if_cancelled(cancellable, error) ||
-        !kv_tariff_get_effective(st, data, kv_now(), &t, error))
+        !tariff_check(st, data, error))
         return NULL;
     return GINT_TO_POINTER(1);
 }
 
-/* Saving refused for the tariff (not a core error: the core stores any code). */
-#define TARIFF_ERROR (g_quark_from_static_string("kv-meter-dialog-tariff"))
-
 static char *tariff_problem(const char *code, const GError *error)
 {
+    if (error->domain == TARIFF_ERROR && error->code == KV_CORE_ERROR_NOT_FOUND &&
+        error->message[0] != '\0')
+        /* TRANSLATORS: the second %s is a list of tariff codes, "COM, DEFAULT". */
+        return g_strdup_printf(_("No tariff “%s” is in force. Tariffs in force: %s."), code,
+                               error->message);
     if ((error->domain == KV_CORE_ERROR || error->domain == TARIFF_ERROR) &&
         error->code == KV_CORE_ERROR_NOT_FOUND)
         return g_strdup_printf(_("No tariff “%s” is in force. Type the code of an existing "
@@ -285,16 +318,12 @@ static gpointer save_in_worker(KvSession *session, KvStation *st, gpointer data,
                                GCancellable *cancellable, GError **error)
 {
     SaveRequest *r = data;
-    KvTariff t;
     g_autoptr(KvMeter) now = NULL;
-    g_autoptr(GError) local = NULL;
 
     /* The core stores any code; a meter on a code with no tariff in force
      * could not be sold to. */
-    if (!kv_tariff_get_effective(st, r->m.tariff_code, kv_now(), &t, &local)) {
-        g_set_error_literal(error, TARIFF_ERROR, local->code, local->message);
+    if (!tariff_check(st, r->m.tariff_code, error))
         return NULL;
-    }
     if (r->adding)
         return kv_meter_add(st, &r->m, error) ? GUINT_TO_POINTER(r->m.number) : NULL;
 

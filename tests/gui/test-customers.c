@@ -322,8 +322,10 @@ static void test_add_meter(void)
     g_assert_true(kv_gui_test_wait_text(check, "not registered yet", 5000));
     gtk_editable_set_text(GTK_EDITABLE(tariff), "NOPE");
     g_assert_true(kv_gui_test_wait_text(tariff_check, "No tariff “NOPE”", 5000));
+    /* The codes that are in force are offered. */
+    g_assert_nonnull(strstr(kv_gui_test_text(tariff_check), "Tariffs in force: DEFAULT"));
     press_enter_in(tariff);
-    g_assert_true(kv_gui_test_wait_text(error, "No tariff “NOPE”", 5000));
+    g_assert_true(kv_gui_test_wait_text(error, "Tariffs in force: DEFAULT", 5000));
     g_assert_nonnull(find_dialog());
 
     /* Right: Enter in the last field adds it and closes the dialog. */
