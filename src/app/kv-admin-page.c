@@ -981,15 +981,37 @@ static void on_backup_cb(GObject *source, GAsyncResult *result, gpointer user_da
     gtk_label_set_label(self->backup_status_label, text);
 }
 
+static void on_restore_progress(guint64 done, guint64 total, const char *what, gpointer data)
+{
+    kv_progress_relay_post(data, total > 0 ? (double)done / (double)total : 0.0, NULL);
+}
+
 static void on_restore_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     g_autoptr(KvAdminPage) self = user_data;
     g_autoptr(GError) error = NULL;
+    GtkRoot *root;
 
+    g_clear_object(&self->backup_cancel);
     set_backup_busy(self, FALSE);
-    if (!kv_session_restore_finish(KV_SESSION(source), result, &error)) {
+    if (kv_session_restore_finish(KV_SESSION(source), result, &error))
+        return;
+    if (g_error_matches(error, KV_CORE_ERROR, KV_CORE_ERROR_CANCELLED) ||
+        g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        gtk_label_set_label(self->backup_status_label,
+                            _("Restore cancelled: the station's database is unchanged. "
+                              "Sign in again to go on."));
+    } else {
         g_autofree char *text = g_strdup_printf(_("Nothing was restored: %s"), error->message);
         gtk_label_set_label(self->backup_status_label, text);
+    }
+    /* The app signed out if the station was reopened: say it in a toast,
+     * which shows over the sign-in page too (a toast's title is markup). */
+    root = gtk_widget_get_root(GTK_WIDGET(self));
+    if (KV_IS_WINDOW(root) && !kv_session_get_signed_in(self->session)) {
+        g_autofree char *markup =
+            g_markup_escape_text(gtk_label_get_label(self->backup_status_label), -1);
+        kv_window_add_toast(KV_WINDOW(root), markup);
     }
 }
 
@@ -1168,12 +1190,16 @@ void kv_admin_page_restore(KvAdminPage *self, const char *path)
 {
     g_return_if_fail(KV_IS_ADMIN_PAGE(self));
 
-    if (self->session == NULL)
+    if (self->session == NULL || self->backup_cancel != NULL)
         return;
+    self->backup_cancel = g_cancellable_new();
+    gtk_progress_bar_set_fraction(self->backup_progress, 0);
     gtk_label_set_label(self->backup_status_label, _("Restoring…"));
     set_backup_busy(self, TRUE);
-    gtk_widget_action_set_enabled(GTK_WIDGET(self), "admin.backup-cancel", FALSE);
-    kv_session_restore_async(self->session, path, NULL, on_restore_cb, g_object_ref(self));
+    kv_session_restore_full_async(self->session, path, on_restore_progress,
+                                  kv_progress_relay_new(self->backup_progress),
+                                  (GDestroyNotify)kv_progress_relay_unref, self->backup_cancel,
+                                  on_restore_cb, g_object_ref(self));
 }
 
 const char *kv_admin_page_get_backup_status(KvAdminPage *self)

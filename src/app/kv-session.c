@@ -24,6 +24,9 @@ struct _KvSession {
     KvStation *station;
     KvCardService *card_service;
     KvCardLink *card;
+    /* Set by a restore that closed the station and opened it again (read on
+     * the main thread once the job is done): nobody is signed in to it. */
+    gboolean station_reopened;
 
     GThreadPool *pool;
     char *db_path;
@@ -918,17 +921,34 @@ KvCardWatcher *kv_session_get_watcher(KvSession *self)
     return self->watcher;
 }
 
+typedef struct {
+    char *backup;
+    KvProgressFunc progress;
+    gpointer progress_data;
+    GDestroyNotify progress_destroy;
+} RestoreJob;
+
+static void restore_job_free(RestoreJob *r)
+{
+    if (r->progress_destroy != NULL)
+        r->progress_destroy(r->progress_data);
+    g_free(r->backup);
+    g_free(r);
+}
+
 static gpointer restore_in_worker(KvSession *self, KvStation *st, gpointer data,
                                   GCancellable *cancellable, GError **error)
 {
-    const char *backup = data;
+    RestoreJob *r = data;
     /* Only an administrator may replace the ledger: checked while the
      * station is still open, since kv_station_restore runs without one. */
     if (!kv_station_require(st, KV_ROLE_ADMIN, error))
         return NULL;
     g_clear_pointer(&self->card, kv_card_link_free);
     g_clear_pointer(&self->station, kv_station_free);
-    if (!kv_station_restore(self->db_path, backup, error)) {
+    self->station_reopened = TRUE;
+    if (!kv_station_restore_full(self->db_path, r->backup, r->progress, r->progress_data,
+                                 cancellable, error)) {
         /* The old database is untouched: open it again. */
         self->station = kv_station_open(self->db_path, self->keys_path, NULL);
         return NULL;
@@ -943,24 +963,45 @@ static void on_restore_done_cb(GObject *source, GAsyncResult *result, gpointer u
     KvSession *self = KV_SESSION(source);
     GError *error = NULL;
 
-    if (g_task_propagate_pointer(G_TASK(result), &error) == NULL) {
+    gboolean restored = g_task_propagate_pointer(G_TASK(result), &error) != NULL;
+
+    /* The station was closed and opened again, restored or not: it has
+     * nobody signed in, so neither has the app (sign in again). */
+    if (restored || self->station_reopened) {
+        kv_session_set_keys_unlocked(self, FALSE);
+        kv_session_clear(self);
+    }
+    self->station_reopened = FALSE;
+    if (!restored) {
         g_task_return_error(task, error);
         return;
     }
-    kv_session_set_keys_unlocked(self, FALSE);
-    kv_session_clear(self);
     g_task_return_boolean(task, TRUE);
+}
+
+void kv_session_restore_full_async(KvSession *self, const char *backup_path,
+                                   KvProgressFunc progress, gpointer progress_data,
+                                   GDestroyNotify progress_destroy, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data)
+{
+    GTask *task = g_task_new(self, cancellable, callback, user_data);
+    RestoreJob *r = g_new0(RestoreJob, 1);
+
+    r->backup = g_strdup(backup_path);
+    r->progress = progress;
+    r->progress_data = progress_data;
+    r->progress_destroy = progress_destroy;
+    g_task_set_source_tag(task, kv_session_restore_async);
+    run_job(self, restore_in_worker, TRUE, r, (GDestroyNotify)restore_job_free, NULL,
+            cancellable, on_restore_done_cb, task, kv_session_restore_async);
 }
 
 void kv_session_restore_async(KvSession *self, const char *backup_path,
                               GCancellable *cancellable, GAsyncReadyCallback callback,
                               gpointer user_data)
 {
-    GTask *task = g_task_new(self, cancellable, callback, user_data);
-
-    g_task_set_source_tag(task, kv_session_restore_async);
-    run_job(self, restore_in_worker, TRUE, g_strdup(backup_path), g_free, NULL, cancellable,
-            on_restore_done_cb, task, kv_session_restore_async);
+    kv_session_restore_full_async(self, backup_path, NULL, NULL, NULL, cancellable, callback,
+                                  user_data);
 }
 
 gboolean kv_session_restore_finish(KvSession *self, GAsyncResult *result, GError **error)

@@ -108,6 +108,13 @@ char *kv_session_close_shift_finish(KvSession *self, GAsyncResult *result, GErro
 void kv_session_restore_async(KvSession *self, const char *backup_path,
                               GCancellable *cancellable, GAsyncReadyCallback callback,
                               gpointer user_data);
+/* The same with progress, called on the worker (the progress data must
+ * outlive the job: progress_destroy frees it on the main thread after).
+ * Cancelled before the swap, the old database is untouched and reopened. */
+void kv_session_restore_full_async(KvSession *self, const char *backup_path,
+                                   KvProgressFunc progress, gpointer progress_data,
+                                   GDestroyNotify progress_destroy, GCancellable *cancellable,
+                                   GAsyncReadyCallback callback, gpointer user_data);
 gboolean kv_session_restore_finish(KvSession *self, GAsyncResult *result, GError **error);
 
 /* Forget the user (the shift stays open for their next sign-in). */

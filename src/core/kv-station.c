@@ -818,6 +818,13 @@ gboolean kv_station_backup(KvStation *st, const char *path, KvProgressFunc progr
 
 gboolean kv_station_restore(const char *db_path, const char *backup_path, GError **error)
 {
+    return kv_station_restore_full(db_path, backup_path, NULL, NULL, NULL, error);
+}
+
+gboolean kv_station_restore_full(const char *db_path, const char *backup_path,
+                                 KvProgressFunc progress, gpointer user_data,
+                                 GCancellable *cancellable, GError **error)
+{
     sqlite3 *from = NULL, *to = NULL;
     g_autofree char *keep = g_strconcat(db_path, ".before-restore", NULL);
     g_autofree char *tmp = g_strconcat(db_path, ".restoring", NULL);
@@ -855,13 +862,24 @@ gboolean kv_station_restore(const char *db_path, const char *backup_path, GError
     remove_db_files(tmp);
     if (ok && !(to = kv_db_open_file(tmp, TRUE, error)))
         ok = FALSE;
-    ok = ok && copy_database(from, to, NULL, NULL, NULL, error);
+    ok = ok && copy_database(from, to, progress, user_data, cancellable, error);
     ok = ok && kv_db_exec(to, "PRAGMA wal_checkpoint(TRUNCATE)", error);
     ok = ok && kv_db_integrity(to, tmp, FALSE, error);
     sqlite3_close(to);
     sqlite3_close(from);
+    /* The last moment to give up: after this the live file is swapped. */
+    if (ok && g_cancellable_is_cancelled(cancellable)) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CANCELLED, "cancelled");
+        ok = FALSE;
+    }
     if (!ok) {
         remove_db_files(tmp);
+        if (error != NULL && *error != NULL &&
+            g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_CANCELLED)) {
+            g_clear_error(error);
+            g_set_error_literal(error, KV_CORE_ERROR, KV_CORE_ERROR_CANCELLED,
+                                _("restore cancelled: the station's database is unchanged"));
+        }
         return FALSE;
     }
     if (g_file_test(db_path, G_FILE_TEST_EXISTS)) {

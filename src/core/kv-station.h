@@ -137,6 +137,12 @@ gboolean kv_station_backup(KvStation *st, const char *path, KvProgressFunc progr
  * it; the old file is kept as db_path.before-restore).  Checks integrity and
  * version of the backup first. */
 gboolean kv_station_restore(const char *db_path, const char *backup_path, GError **error);
+/* The same with progress (pages copied) and a cancellable: cancelled before
+ * the swap (KV_CORE_ERROR_CANCELLED), the database at db_path is untouched
+ * and no temporary file is left. */
+gboolean kv_station_restore_full(const char *db_path, const char *backup_path,
+                                 KvProgressFunc progress, gpointer user_data,
+                                 GCancellable *cancellable, GError **error);
 
 /* Schema version this code writes (PRAGMA user_version). */
 guint kv_station_schema_version(void);

@@ -182,8 +182,33 @@ static void assert_no_file(const char *path)
     for (guint i = 0; i < G_N_ELEMENTS(suffixes); i++) {
         g_autofree char *p = g_strconcat(path, suffixes[i], NULL);
         if (g_file_test(p, G_FILE_TEST_EXISTS))
-            g_error("%s was left behind by a cancelled backup", p);
+            g_error("%s was left behind by a cancelled backup or restore", p);
     }
+}
+
+/* A table the backups made before do not have. */
+static void mark_live_database(void)
+{
+    sqlite3 *db = NULL;
+
+    g_assert_cmpint(sqlite3_open(station->db, &db), ==, SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    g_assert_cmpint(sqlite3_exec(db, "CREATE TABLE test_after_backup(x)", NULL, NULL, NULL), ==,
+                    SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static gboolean live_database_marked(void)
+{
+    sqlite3 *db = NULL;
+    gboolean marked;
+
+    g_assert_cmpint(sqlite3_open(station->db, &db), ==, SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    marked = sqlite3_exec(db, "SELECT count(*) FROM test_after_backup", NULL, NULL, NULL) ==
+             SQLITE_OK;
+    sqlite3_close(db);
+    return marked;
 }
 
 static void test_backup_cancelled(void)
@@ -221,6 +246,25 @@ static void test_backup_cancelled(void)
     kv_admin_page_backup(KV_ADMIN_PAGE(page), backup);
     g_assert_true(kv_gui_test_wait_text(status, "Backed up", WAIT_MS));
     g_assert_true(g_file_test(backup, G_FILE_TEST_IS_REGULAR));
+
+    /* A restore of that backup, cancelled mid-way: the live database (which
+     * now has a table the backup lacks) stays and nothing temporary is left. */
+    mark_live_database();
+    handler = watch_progress(bar, &c);
+    kv_admin_page_restore(KV_ADMIN_PAGE(page), backup);
+    g_assert_true(kv_gui_test_wait_text(status, "Restore cancelled", WAIT_MS));
+    g_signal_handler_disconnect(bar, handler);
+    check_cancelled_mid_way(&c, g_thread_self());
+    g_test_message("restore cancelled at %.2f: %s", c.cancelled_at, kv_gui_test_text(status));
+    g_assert_true(live_database_marked());
+    {
+        g_autofree char *tmp = g_strconcat(station->db, ".restoring", NULL);
+        assert_no_file(tmp);
+    }
+    /* The station was closed for the restore and opened again: the app
+     * signs out rather than run on a station nobody is signed in to. */
+    g_assert_false(kv_session_get_signed_in(kv_window_get_session(window)));
+    g_assert_false(gtk_widget_get_visible(bar));
 
     gtk_window_destroy(GTK_WINDOW(window));
 }
