@@ -870,6 +870,39 @@ static void test_audit_tamper(Fx *f, gconstpointer d)
 
 /* ---- backup ---- */
 
+/* Cancel a restore from its first progress step. */
+static void cancel_on_progress(guint64 done, guint64 total, const char *what, gpointer data)
+{
+    g_cancellable_cancel(data);
+}
+
+/* A restore cancelled mid-copy leaves the live ledger as it was (here: with
+ * the sale made after the backup) and no temporary file. */
+static void test_restore_cancelled(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autofree char *bk = fx_path(f, "backup.db");
+    g_autofree char *tmp = g_strconcat(f->db, ".restoring", NULL);
+    g_autoptr(GCancellable) cancel = g_cancellable_new();
+    g_autoptr(KvSale) s1 = NULL;
+
+    g_assert_true(kv_station_backup(f->st, bk, NULL, NULL, NULL, &e));
+    g_assert_no_error(e);
+    s1 = fx_sell(f, card, FX_M1, 10000, &e);
+    g_assert_nonnull(s1);
+    kv_station_free(f->st);
+    f->st = NULL;
+    g_assert_false(kv_station_restore_full(f->db, bk, cancel_on_progress, cancel, cancel, &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_CANCELLED);
+    g_clear_error(&e);
+    g_assert_true(g_cancellable_is_cancelled(cancel));
+    g_assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
+    g_assert_cmpint(raw_int(f, "SELECT count(*) FROM sales"), ==, 1);
+    f->st = kv_station_open(f->db, f->keys, &e);
+    g_assert_no_error(e);
+}
+
 static void test_backup_restore(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
@@ -1011,6 +1044,7 @@ int main(int argc, char **argv)
     ADD("/card/issue-resume", test_issue_resume);
     ADD("/audit/tamper", test_audit_tamper);
     ADD("/backup/round-trip", test_backup_restore);
+    ADD("/backup/restore-cancelled", test_restore_cancelled);
     ADD("/meter/provision", test_provision);
     ADD("/report/shift-daily-monthly-customer", test_reports);
     return g_test_run();
