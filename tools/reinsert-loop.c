@@ -7,7 +7,8 @@
  *       --debug --keep /tmp/logs -- /tmp/reinsert-loop 200
  * Third argument: 0 watch only, 1 read after each insertion, 2 a second
  * client reads without pause, 3 the station's way (exclusive, reset,
- * handle let go with a reset after the card was swapped).
+ * handle let go with a reset after the card was swapped), 4 as 3 but the
+ * handle let go without a reset.
  * Not part of the test suite: a diagnosis tool for lost insertions. */
 #include <PCSC/winscard.h>
 #include <stdio.h>
@@ -109,7 +110,7 @@ int main(int argc, char **argv)
         return 2;
     for (int i = 0; i < n; i++) {
         vcard("remove");
-        if (h && use != 3) { SCardDisconnect(h, SCARD_LEAVE_CARD); h = 0; }
+        if (h && use < 3) { SCardDisconnect(h, SCARD_LEAVE_CARD); h = 0; }
         long out = wait_card(ctx, reader, 0, 5000, &last);
         if (out < 0) {
             out_missed++;
@@ -120,7 +121,7 @@ int main(int argc, char **argv)
         if (gap_ms) { struct timespec ts = {0, gap_ms * 1000000L}; nanosleep(&ts, NULL); }
         long t = now_ms();
         vcard(insert);
-        if (h) { SCardDisconnect(h, SCARD_RESET_CARD); h = 0; }
+        if (h) { SCardDisconnect(h, use == 4 ? SCARD_LEAVE_CARD : SCARD_RESET_CARD); h = 0; }
         long in = wait_card(ctx, reader, 1, 5000, &last);
         if (in < 0) {
             missed++;
@@ -137,9 +138,9 @@ int main(int argc, char **argv)
             DWORD rlen = sizeof resp;
             /* 3: as the station does: exclusive, reset, and the handle let go
              * (with a reset) only after the card was pulled and put back. */
-            LONG rv = SCardConnect(ctx, reader, use == 3 ? SCARD_SHARE_EXCLUSIVE : SCARD_SHARE_SHARED,
+            LONG rv = SCardConnect(ctx, reader, use >= 3 ? SCARD_SHARE_EXCLUSIVE : SCARD_SHARE_SHARED,
                                    SCARD_PROTOCOL_ANY, &h, &proto);
-            if (rv == SCARD_S_SUCCESS && use == 3)
+            if (rv == SCARD_S_SUCCESS && use >= 3)
                 rv = SCardReconnect(h, SCARD_SHARE_EXCLUSIVE, SCARD_PROTOCOL_ANY, SCARD_RESET_CARD, &proto);
             if (rv == SCARD_S_SUCCESS) {
                 SCardTransmit(h, SCARD_PCI_T0, sel, sizeof sel, NULL, resp, &rlen);

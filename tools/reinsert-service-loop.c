@@ -2,7 +2,9 @@
  * watched through the station's card service (kv_card_service_wait, as the
  * app's card watcher calls it: 1 s waits in a loop).  Per cycle: was the
  * removal reported, was the insertion reported.  Run inside kv-pcsc-env;
- * not part of the test suite. */
+ * not part of the test suite.  Build (after meson compile):
+ *   gcc -Isrc/card -Icrypto -o /tmp/rsl tools/reinsert-service-loop.c \
+ *       build/src/card/libkvcardsvc.a $(pkg-config --cflags --libs glib-2.0 libpcsclite libcrypto) */
 #include "kv-card-service.h"
 
 #include <stdio.h>
