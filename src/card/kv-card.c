@@ -295,9 +295,19 @@ void kv_card_free(KvCard *card)
 {
     if (!card)
         return;
-    /* Reset on the way out: the PSC verification ends with the session. */
-    if (card->h)
-        SCardDisconnect(card->h, SCARD_RESET_CARD);
+    /* Reset on the way out: the PSC verification ends with the session.
+     * Not when pcscd already knows this card was taken out: the card lost
+     * power, which ended the verification, and a reset sent then lands on
+     * whatever card is in the reader now (with pcscd 1.9 and vpcd, a reset
+     * just after a card was put back hid the insertion from every client
+     * until the next release: tools/reinsert-loop.c, mode 3 against 4). */
+    if (card->h) {
+        DWORD rlen = 0, state = 0, proto = 0, alen = 0;
+        LONG rc = SCardStatus(card->h, NULL, &rlen, &state, &proto, NULL, &alen);
+
+        SCardDisconnect(card->h, rc == SCARD_W_REMOVED_CARD ? SCARD_LEAVE_CARD
+                                                            : SCARD_RESET_CARD);
+    }
     g_free(card->reader);
     kv_wipe(card->image, sizeof card->image);
     g_free(card);
