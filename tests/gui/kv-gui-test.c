@@ -232,6 +232,17 @@ static gboolean window_drawn(gpointer data)
     return gtk_widget_get_mapped(data);
 }
 
+KvStation *kv_gui_test_station_open_ledger(KvGuiStation *st)
+{
+    g_autoptr(GError) error = NULL;
+    KvStation *ledger = kv_station_open(st->db, st->keys, &error);
+
+    g_assert_no_error(error);
+    g_assert_true(kv_station_login(ledger, KV_DEMO_ADMIN, KV_DEMO_ADMIN_PASSWORD, &error));
+    g_assert_no_error(error);
+    return ledger;
+}
+
 KvWindow *kv_gui_test_window_new(KvGuiStation *st)
 {
     KvWindow *window = kv_window_new(st->app, st->session);

@@ -47,6 +47,9 @@ typedef struct {
 
 KvGuiStation *kv_gui_test_station_new(void);
 void kv_gui_test_station_free(KvGuiStation *st);
+/* The station's ledger through a second core connection, signed in as the
+ * demo's admin: what another program on the station would see. */
+KvStation *kv_gui_test_station_open_ledger(KvGuiStation *st);
 /* A new window of the station's application, presented and drawn. */
 KvWindow *kv_gui_test_window_new(KvGuiStation *st);
 /* Sign in and open the shift through the sign-in page, as a person would. */

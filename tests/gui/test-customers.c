@@ -35,12 +35,7 @@ static gboolean label_empty(gpointer data)
  * see it. */
 static KvStation *ledger_open(void)
 {
-    g_autoptr(GError) error = NULL;
-    KvStation *st = kv_station_open(station->db, station->keys, &error);
-
-    g_assert_no_error(error);
-    g_assert_true(kv_station_login(st, KV_DEMO_ADMIN, KV_DEMO_ADMIN_PASSWORD, &error));
-    return st;
+    return kv_gui_test_station_open_ledger(station);
 }
 
 static KvCustomer *ledger_customer(const char *account)

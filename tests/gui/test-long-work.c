@@ -314,13 +314,7 @@ static guint active_cards(guint32 meter)
 
 static KvStation *open_station(void)
 {
-    g_autoptr(GError) error = NULL;
-    KvStation *st = kv_station_open(station->db, station->keys, &error);
-
-    g_assert_no_error(error);
-    g_assert_true(kv_station_login(st, KV_DEMO_ADMIN, KV_DEMO_ADMIN_PASSWORD, &error));
-    g_assert_no_error(error);
-    return st;
+    return kv_gui_test_station_open_ledger(station);
 }
 
 static void test_batch_cancelled(void)

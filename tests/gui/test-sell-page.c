@@ -43,11 +43,9 @@ static gboolean sensitive(gpointer data)
 static KvSale *last_sale(guint32 meter)
 {
     g_autoptr(GError) error = NULL;
-    g_autoptr(KvStation) st = kv_station_open(station->db, station->keys, &error);
+    g_autoptr(KvStation) st = kv_gui_test_station_open_ledger(station);
     KvSale *sale;
 
-    g_assert_no_error(error);
-    g_assert_true(kv_station_login(st, KV_DEMO_ADMIN, KV_DEMO_ADMIN_PASSWORD, &error));
     sale = kv_sale_last_of_meter(st, meter, &error);
     g_assert_no_error(error);
     return sale;
