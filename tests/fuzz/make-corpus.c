@@ -2,20 +2,144 @@
  * the fuzz keys): make-corpus DIR.  The output is kept in tests/fuzz/corpus. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fuzz_keys.h"
+#include "fuzz_token.h"
 #include "kv_provision.h"
+#include "kv_util.h"
+#include "sle4442.h"
 
 static int save(const char *dir, const char *name, const uint8_t *p, size_t n)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, name);
+    mkdir(dir, 0755);
     FILE *f = fopen(path, "wb");
     if (!f || fwrite(p, 1, n, f) != n) {
         perror(path);
         return 1;
     }
     return fclose(f) != 0;
+}
+
+/* Token fields as fuzz_token.h reads them: sequence, then the body. */
+static void credit_fields(uint8_t f[FUZZ_TOKEN_FIELDS], uint32_t seq, uint32_t cumulative,
+                          uint32_t amount)
+{
+    memset(f, 0, FUZZ_TOKEN_FIELDS);
+    kv_put_be32(f, seq);
+    kv_put_be32(f + 4, cumulative);
+    kv_put_be32(f + 8, amount);
+}
+
+/* Seeds of the targets added with the campaign (tools/fuzz-campaign.sh). */
+static int seeds_v2(const char *top, const kv_meter_keys *k, const kv_identity *user,
+                    const uint8_t *user_card)
+{
+    static const uint8_t atr[4] = {0xA2, 0x13, 0x10, 0x91};
+    uint8_t buf[2048];
+    char d[400];
+    int err = 0;
+
+    /* identity: mode, 17 bytes */
+    snprintf(d, sizeof d, "%s/identity", top);
+    buf[0] = 0;
+    kv_identity_encode(user, buf + 1);
+    err |= save(d, "user", buf, 1 + KV_ID_LEN);
+
+    /* token: card type, mode, slot or fields; a genuine token of each kind */
+    snprintf(d, sizeof d, "%s/token", top);
+    for (unsigned ty = 0; ty < 6; ty++) {
+        kv_identity id = *user;
+        kv_token t = {.key_version = k->key_version, .seq = 7};
+        char name[32];
+        id.card_type = fuzz_card_type((uint8_t)ty);
+        t.kind = (uint8_t)kv_card_token_kind((kv_card_type)id.card_type);
+        if (t.kind == KV_TOKEN_CREDIT) {
+            t.u.credit.cumulative = 9000;
+            t.u.credit.amount = 1000;
+        } else if (t.kind == KV_TOKEN_PARAMETERS) {
+            t.u.params = (kv_parameters){2000, 500, 100000, 13800, 60, 0};
+        } else if (t.kind == KV_TOKEN_KEY_CHANGE) {
+            t.u.key_change.new_key_version = 2;
+        }
+        buf[0] = (uint8_t)ty;
+        buf[1] = 0;
+        if (kv_token_seal(k, &id, &t, buf + 2) != KV_OK)
+            continue; /* a check card carries no token */
+        snprintf(name, sizeof name, "sealed-type-%02x", id.card_type);
+        err |= save(d, name, buf, 2 + KV_SLOT_LEN);
+    }
+    buf[0] = 0;
+    buf[1] = 1;
+    credit_fields(buf + 2, 3, 12000, 2000);
+    buf[2 + FUZZ_TOKEN_FIELDS] = 45;
+    buf[3 + FUZZ_TOKEN_FIELDS] = 1;
+    err |= save(d, "fields-credit", buf, 4 + FUZZ_TOKEN_FIELDS);
+
+    /* card-file: mode, the file of an issued card with two tokens, then
+     * commands (verify with the wrong code, read the security memory) */
+    snprintf(d, sizeof d, "%s/card-file", top);
+    {
+        static const uint8_t psc[3] = {0x11, 0x22, 0x33};
+        sle4442 chip;
+        sle_init_blank(&chip, atr, psc);
+        memcpy(chip.main, user_card, SLE_MAIN_SIZE);
+        buf[0] = 0;
+        sle_save(&chip, buf + 1);
+        memcpy(buf + 1 + SLE_FILE_SIZE, "\x06\x11\x22\x08\x00\x00\x01\x30\x55", 9);
+        err |= save(d, "issued-two-tokens", buf, 1 + SLE_FILE_SIZE + 9);
+    }
+
+    /* vcard-apdu: mode, then select, present PSC, write, read, as the
+     * station's card service sends them */
+    snprintf(d, sizeof d, "%s/vcard-apdu", top);
+    {
+        static const uint8_t seq[] = {
+            6, 0xFF, 0xA4, 0x00, 0x00, 0x01, 0x06,
+            5, 0xFF, 0xB1, 0x00, 0x00, 0x04,
+            8, 0xFF, 0x20, 0x00, 0x00, 0x03, 0x12, 0x34, 0x56,
+            8, 0xFF, 0xD0, 0x00, 0x20, 0x03, 0x01, 0x02, 0x03,
+            5, 0xFF, 0xB0, 0x00, 0x00, 0x00,
+            5, 0xFF, 0xB2, 0x00, 0x00, 0x04,
+            8, 0xFF, 0xD2, 0x00, 0x01, 0x03, 0x65, 0x43, 0x21,
+        };
+        buf[0] = 0;
+        memcpy(buf + 1, seq, sizeof seq);
+        err |= save(d, "sale", buf, 1 + sizeof seq);
+        buf[0] = 1 | (2 << 1); /* ACR38 answers, torn after 2 bytes */
+        err |= save(d, "sale-acr38-torn", buf, 1 + sizeof seq);
+    }
+
+    /* sle-wire: mode, then a reset with its clock pulse and the ATR out */
+    snprintf(d, sizeof d, "%s/sle-wire", top);
+    {
+        static const uint8_t ev[] = {0x04, 0x05 | 0x00, 0x00, 0xF9, 0x06, 0x01, 0x02, 0x0D};
+        buf[0] = 1;
+        memcpy(buf + 1, ev, sizeof ev);
+        err |= save(d, "reset", buf, 1 + sizeof ev);
+    }
+
+    /* icc-driver: write address, value, PSC, then a card answering 01010101 */
+    snprintf(d, sizeof d, "%s/icc-driver", top);
+    memset(buf, 0x55, 1024);
+    buf[0] = 0x20;
+    buf[1] = 0x42;
+    err |= save(d, "alternating", buf, 1024);
+
+    /* meter-card: issued user card (mode bit 0), credit sealed into slot A
+     * (bit 1); and the same with a parameter card type */
+    snprintf(d, sizeof d, "%s/meter-card", top);
+    memset(buf, 0xFF, 313);
+    buf[0] = 1 | 2;
+    buf[1 + 5] = 0;                       /* type selector: user */
+    kv_put_be32(buf + 1 + 10, 1001);      /* serial */
+    credit_fields(buf + 1 + 256 + 4, 1, 5000, 5000);
+    err |= save(d, "user-credit", buf, 313);
+    buf[1 + 5] = 2;                       /* parameter card */
+    err |= save(d, "parameter", buf, 313);
+    return err;
 }
 
 int main(int argc, char **argv)
@@ -62,6 +186,8 @@ int main(int argc, char **argv)
     uint8_t blk[KV_PROVISION_LEN];
     kv_provision_encode(&p, blk);
     err |= save(d, "valid", blk, sizeof blk);
+
+    err |= seeds_v2(argv[1], &k, &id, img);
     kv_meter_keys_wipe(&k);
     return err;
 }
