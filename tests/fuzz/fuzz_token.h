@@ -1,7 +1,8 @@
 /* fuzz_token.h - a token with every field taken from fuzzer bytes, for the
  * targets that seal what they decode (the fuzzer cannot forge a MAC, so to
  * reach the code behind it a target seals the fields it was given with the
- * fuzz keys).  Reads FUZZ_TOKEN_FIELDS bytes. */
+ * fuzz keys).  Reads FUZZ_TOKEN_FIELDS bytes: sequence (4), body fields
+ * (22), issuer (2; read once tokens carry one). */
 #ifndef FUZZ_TOKEN_H
 #define FUZZ_TOKEN_H
 
@@ -10,7 +11,7 @@
 #include "kv_card.h"
 #include "kv_util.h"
 
-#define FUZZ_TOKEN_FIELDS 26
+#define FUZZ_TOKEN_FIELDS 28
 
 static inline void fuzz_token_fields(const uint8_t p[FUZZ_TOKEN_FIELDS], uint8_t kind,
                                      uint8_t key_version, kv_token *t)

@@ -129,16 +129,26 @@ static int seeds_v2(const char *top, const kv_meter_keys *k, const kv_identity *
     err |= save(d, "alternating", buf, 1024);
 
     /* meter-card: issued user card (mode bit 0), credit sealed into slot A
-     * (bit 1); and the same with a parameter card type */
+     * (bit 1); a parameter card; a key-change card (new key version 2) */
     snprintf(d, sizeof d, "%s/meter-card", top);
-    memset(buf, 0xFF, 313);
-    buf[0] = 1 | 2;
-    buf[1 + 5] = 0;                       /* type selector: user */
-    kv_put_be32(buf + 1 + 10, 1001);      /* serial */
-    credit_fields(buf + 1 + 256 + 4, 1, 5000, 5000);
-    err |= save(d, "user-credit", buf, 313);
-    buf[1 + 5] = 2;                       /* parameter card */
-    err |= save(d, "parameter", buf, 313);
+    {
+        enum { MAIN = 1, TOKENS = 1 + SLE_MAIN_SIZE + 4, LEN = TOKENS + 2 * FUZZ_TOKEN_FIELDS };
+        memset(buf, 0xFF, LEN);
+        buf[0] = 1 | 2;
+        buf[MAIN + 5] = 0;                    /* type selector: user */
+        kv_put_be32(buf + MAIN + 10, 1001);   /* serial */
+        credit_fields(buf + TOKENS, 1, 5000, 5000);
+        err |= save(d, "user-credit", buf, LEN);
+        buf[MAIN + 5] = 2;                    /* parameter card */
+        credit_fields(buf + TOKENS, 2, 3000, 1000); /* alarm, pre-trip */
+        kv_put_be32(buf + TOKENS + 12, 50000);      /* hoarding limit */
+        err |= save(d, "parameter", buf, LEN);
+        buf[MAIN + 5] = 4;                    /* key-change card */
+        memset(buf + TOKENS, 0, FUZZ_TOKEN_FIELDS);
+        kv_put_be32(buf + TOKENS, 3);
+        buf[TOKENS + 4] = 2;
+        err |= save(d, "key-change", buf, LEN);
+    }
     return err;
 }
 
