@@ -22,8 +22,9 @@ for f in "$san"/tests/fuzz/fuzz-*; do
     [ -x "$f" ] && [ -f "$f" ] || continue
     name=$(basename "$f")
     corpus=$top/tests/fuzz/corpus/${name#fuzz-}
-    # the meter's NV image is 1408 bytes plus a mode byte; card data fits 512
-    case $name in fuzz-meter-nv) maxlen=1600 ;; *) maxlen=512 ;; esac
+    # the longest input each target reads (tests/fuzz/targets)
+    maxlen=$(awk -v n="${name#fuzz-}" '$1 == n { print $2 }' "$top/tests/fuzz/targets")
+    [ -n "$maxlen" ] || continue
     work=$keep/$name
     mkdir -p "$work/new"
     start=$(date +%s.%N)
