@@ -193,8 +193,9 @@ int main(int argc, char **argv)
                       .max_power = 13800, .meter_constant = 1000, .reconnect_delay = 60};
     memcpy(p.k_meter, k.k_meter, 16);
     memcpy(p.k_psc, k.k_psc, 16);
-    uint8_t blk[KV_PROVISION_LEN];
-    kv_provision_encode(&p, blk);
+    uint8_t blk[1 + KV_PROVISION_LEN];
+    blk[0] = 0; /* mode: the block as it is */
+    kv_provision_encode(&p, blk + 1);
     err |= save(d, "valid", blk, sizeof blk);
 
     err |= seeds_v2(argv[1], &k, &id, img);
