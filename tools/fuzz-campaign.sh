@@ -18,7 +18,9 @@
 #               the executions done are kept, and -c continues later
 #   -c          continue: count the executions of earlier (partial) runs of
 #               each target kept in WORK, start from their scratch corpus,
-#               and run only what is missing to reach RUNS
+#               and run only what is missing to reach RUNS.  With -r 0: no
+#               more fuzzing, only the merge, write-back and table of what
+#               the earlier runs did
 #   -b BUILD    the campaign's build (default build-fuzz, set up if missing:
 #               clang, ASan + UBSan, -O2 -g, -Dfuzz=true)
 #   -w WORK     scratch corpus, logs and crash inputs, outside the tree
@@ -122,9 +124,9 @@ for t in $targets; do
         echo $((done_secs + secs)) >"$w/seconds"
         echo $((done_crashes + ${1:-0} + ${2:-0} + ${3:-0})) >"$w/crashed"
     fi
-    total=$(cat "$w/runs")
-    secs=$(cat "$w/seconds")
-    crashes=$(cat "$w/crashed")
+    total=$(cat "$w/runs" 2>/dev/null || echo 0)
+    secs=$(cat "$w/seconds" 2>/dev/null || echo 0)
+    crashes=$(cat "$w/crashed" 2>/dev/null || echo 0)
 
     # Minimise: the smallest set of inputs (kept and new) with every feature.
     rm -rf "$w/min"
