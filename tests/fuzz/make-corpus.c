@@ -34,7 +34,7 @@ static void credit_fields(uint8_t f[FUZZ_TOKEN_FIELDS], uint32_t seq, uint32_t c
 }
 
 /* Seeds of the targets added with the campaign (tools/fuzz-campaign.sh). */
-static int seeds_v2(const char *top, const kv_meter_keys *k, const kv_identity *user,
+static int seeds_v2(const char *top, const kv_identity *user,
                     const uint8_t *user_card)
 {
     static const uint8_t atr[4] = {0xA2, 0x13, 0x10, 0x91};
@@ -48,35 +48,17 @@ static int seeds_v2(const char *top, const kv_meter_keys *k, const kv_identity *
     kv_identity_encode(user, buf + 1);
     err |= save(d, "user", buf, 1 + KV_ID_LEN);
 
-    /* token: card type, mode, slot or fields; a genuine token of each kind */
-    snprintf(d, sizeof d, "%s/token", top);
-    for (unsigned ty = 0; ty < 6; ty++) {
-        kv_identity id = *user;
-        kv_token t = {.key_version = k->key_version, .seq = 7};
-        char name[32];
-        id.card_type = fuzz_card_type((uint8_t)ty);
-        t.kind = (uint8_t)kv_card_token_kind((kv_card_type)id.card_type);
-        if (t.kind == KV_TOKEN_CREDIT) {
-            t.u.credit.cumulative = 9000;
-            t.u.credit.amount = 1000;
-        } else if (t.kind == KV_TOKEN_PARAMETERS) {
-            t.u.params = (kv_parameters){2000, 500, 100000, 13800, 60, 0};
-        } else if (t.kind == KV_TOKEN_KEY_CHANGE) {
-            t.u.key_change.new_key_version = 2;
-        }
-        buf[0] = (uint8_t)ty;
-        buf[1] = 0;
-        if (kv_token_seal(k, &id, &t, buf + 2) != KV_OK)
-            continue; /* a check card carries no token */
-        snprintf(name, sizeof name, "sealed-type-%02x", id.card_type);
-        err |= save(d, name, buf, 2 + KV_SLOT_LEN);
-    }
-    buf[0] = 0;
-    buf[1] = 1;
+    /* token-seal: card type, kind, fields, tampered byte */
+    snprintf(d, sizeof d, "%s/token-seal", top);
+    memset(buf, 0, 4 + FUZZ_TOKEN_FIELDS);
     credit_fields(buf + 2, 3, 12000, 2000);
     buf[2 + FUZZ_TOKEN_FIELDS] = 45;
     buf[3 + FUZZ_TOKEN_FIELDS] = 1;
-    err |= save(d, "fields-credit", buf, 4 + FUZZ_TOKEN_FIELDS);
+    err |= save(d, "credit", buf, 4 + FUZZ_TOKEN_FIELDS);
+    buf[0] = 2; /* parameter card */
+    credit_fields(buf + 2, 4, 3000, 1000);
+    kv_put_be32(buf + 2 + 12, 50000);
+    err |= save(d, "parameters", buf, 4 + FUZZ_TOKEN_FIELDS);
 
     /* card-file: mode, the file of an issued card with two tokens, then
      * commands (verify with the wrong code, read the security memory) */
@@ -198,7 +180,7 @@ int main(int argc, char **argv)
     kv_provision_encode(&p, blk + 1);
     err |= save(d, "valid", blk, sizeof blk);
 
-    err |= seeds_v2(argv[1], &k, &id, img);
+    err |= seeds_v2(argv[1], &id, img);
     kv_meter_keys_wipe(&k);
     return err;
 }
