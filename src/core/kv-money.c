@@ -3,6 +3,12 @@
 #include "kv-core-error.h"
 #include "kv-money.h"
 
+static gboolean too_large(const char *text, GError **error)
+{
+    g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("'%s' is too large"), text);
+    return FALSE;
+}
+
 gboolean kv_decimal_parse(const char *text, guint digits, gint64 max, gint64 *out,
                           GError **error)
 {
@@ -11,6 +17,7 @@ gboolean kv_decimal_parse(const char *text, guint digits, gint64 max, gint64 *ou
     const char *p = text;
     gboolean any = FALSE;
 
+    g_return_val_if_fail(digits <= 18, FALSE);
     for (guint i = 0; i < digits; i++)
         scale *= 10;
     if (!p || !*p) {
@@ -23,12 +30,11 @@ gboolean kv_decimal_parse(const char *text, guint digits, gint64 max, gint64 *ou
         return FALSE;
     }
     for (; g_ascii_isdigit(*p); p++) {
+        int d = *p - '0';
         any = TRUE;
-        if (whole > (G_MAXINT64 / 10 - 9) / scale) {
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("'%s' is too large"), text);
-            return FALSE;
-        }
-        whole = whole * 10 + (*p - '0');
+        if (whole > (G_MAXINT64 - d) / 10)
+            return too_large(text, error);
+        whole = whole * 10 + d;
     }
     if (*p == '.') {
         for (p++; g_ascii_isdigit(*p); p++) {
@@ -48,6 +54,10 @@ gboolean kv_decimal_parse(const char *text, guint digits, gint64 max, gint64 *ou
     }
     for (; nfrac < digits; nfrac++)
         frac *= 10;
+    /* whole * scale + frac must fit in 63 bits: an overflow here once
+     * wrapped a huge amount to a negative one, which passed the max check. */
+    if (whole > (G_MAXINT64 - frac) / scale)
+        return too_large(text, error);
     *out = whole * scale + frac;
     if (max > 0 && *out > max) {
         g_autofree char *m = kv_decimal_format(max, digits);

@@ -174,6 +174,37 @@ static void test_money_parse(void)
     g_assert_cmpstr(s, ==, "12.50");
 }
 
+/* A value just past what 63 bits hold once scaled: it wrapped to a
+ * negative amount that passed the max check (an energy of
+ * "92233720368547759.99" kWh for `kilovendctl sale --kwh`).  Every such
+ * value is refused as too large, for every number of decimals; the
+ * largest that fits still parses. */
+static void test_money_overflow(void)
+{
+    static const struct {
+        const char *text;
+        guint digits;
+    } over[] = {
+        {"92233720368547759.99", 2}, {"92233720368547758.08", 2},
+        {"9223372036854779.999", 3}, {"922337203685.4775808", 7},
+        {"9223372036854775808", 0},  {"99999999999999999999.99", 2},
+    };
+    gint64 v;
+    for (guint i = 0; i < G_N_ELEMENTS(over); i++) {
+        g_autoptr(GError) e = NULL;
+        v = 1;
+        g_assert_false(kv_decimal_parse(over[i].text, over[i].digits, 0x7FFFFFFF, &v, &e));
+        g_assert_nonnull(strstr(e->message, "too large"));
+        g_assert_cmpint(v, ==, 1);
+        g_clear_error(&e);
+        g_assert_false(kv_decimal_parse(over[i].text, over[i].digits, 0, &v, &e));
+    }
+    g_assert_true(kv_decimal_parse("92233720368547758.07", 2, 0, &v, NULL));
+    g_assert_cmpint(v, ==, G_MAXINT64);
+    g_assert_true(kv_decimal_parse("9223372036854775807", 0, 0, &v, NULL));
+    g_assert_cmpint(v, ==, G_MAXINT64);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -184,5 +215,6 @@ int main(int argc, char **argv)
     g_test_add_func("/tariff/energy-rounding-up", test_energy_rounding_up);
     g_test_add_func("/tariff/bad-input", test_bad_input);
     g_test_add_func("/money/parse", test_money_parse);
+    g_test_add_func("/money/overflow", test_money_overflow);
     return g_test_run();
 }
