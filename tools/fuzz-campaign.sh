@@ -75,6 +75,8 @@ if [ ! -f "$build/build.ninja" ]; then
         { cat "$work.setup.log"; exit 1; }
     rm -f "$work.setup.log"
 fi
+# A target added since the last build is known once build.ninja is regenerated.
+ninja -C "$build" build.ninja >/dev/null
 # shellcheck disable=SC2046
 nice -n "${KV_FUZZ_NICE:-10}" meson compile -C "$build" \
     $(for t in $targets; do echo "tests/fuzz/fuzz-$t"; done) >/dev/null
