@@ -147,9 +147,14 @@ gboolean kv_station_restore_full(const char *db_path, const char *backup_path,
 /* Schema version this code writes (PRAGMA user_version). */
 guint kv_station_schema_version(void);
 
-/* Time source: seconds since 1970 UTC; KILOVEND_NOW in the environment
- * overrides it (documented test hook for month/day boundaries). */
+/* Time source: seconds since 1970 UTC.  In test builds (meson option
+ * test_hooks, on by default) KILOVEND_NOW in the environment overrides it
+ * (documented test hook for month/day boundaries and lockouts); shipped
+ * builds (-Dtest_hooks=false) always use the real clock. */
 gint64 kv_now(void);
+/* Whether this build honours the test hooks (KILOVEND_NOW,
+ * KILOVEND_TEST_STOP); `kilovendctl --version` says so. */
+gboolean kv_test_hooks_enabled(void);
 
 G_END_DECLS
 
