@@ -182,7 +182,7 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
     g_autoptr(GHashTable) sale_last = NULL; /* "sale:<id>" -> detail of its last row */
     guint8 prev[32], audit_key[KV_AUDIT_KEY_LEN];
     gint64 expect_id = 1, last_id = 0;
-    gint64 total, anchor_id = 0, first_bad_mac = 0, bad_macs = 0;
+    gint64 total, anchor_id = 0, first_bad_mac = 0, bad_macs = 0, last_good_mac = 0;
     gboolean anchor_found = anchor_hex == NULL, cancelled = FALSE;
     char anchor[65] = "";
     int rc;
@@ -234,11 +234,20 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
             if (r->keyed) {
                 guint8 mac[32];
                 row_mac(audit_key, prev, mac);
-                if (CRYPTO_memcmp(mac, sqlite3_column_blob(s, 8), 32) != 0 && bad_macs++ == 0) {
-                    first_bad_mac = id;
-                    PROBLEM(_("audit row %" PRId64 " (%s %s): its keyed MAC does not match: "
-                            "this row or one before it was changed and the chain recomputed"),
-                            id, action ? action : "?", object ? object : "?");
+                if (CRYPTO_memcmp(mac, sqlite3_column_blob(s, 8), 32) != 0) {
+                    if (bad_macs++ == 0 && last_good_mac + 1 == id)
+                        PROBLEM(_("audit row %" PRId64 " (%s %s): its keyed MAC does not "
+                                "match: the row was changed and the chain recomputed"), id,
+                                action ? action : "?", object ? object : "?");
+                    else if (bad_macs == 1)
+                        PROBLEM(_("audit row %" PRId64 " (%s %s): its keyed MAC does not "
+                                "match: a row from %" PRId64 " to %" PRId64 " was changed and "
+                                "the chain recomputed"), id, action ? action : "?",
+                                object ? object : "?", last_good_mac + 1, id);
+                    if (bad_macs == 1)
+                        first_bad_mac = id;
+                } else if (!bad_macs) {
+                    last_good_mac = id;
                 }
             }
         } else if (r->rows_keyed && action_needs_keys(action)) {

@@ -311,7 +311,7 @@ static void test_audit_rewrite_recomputed(Fx *f, gconstpointer d)
     keyed = verify(f, NULL);
     g_assert_true(keyed->keyed);
     want = g_strdup_printf("audit row %" G_GINT64_FORMAT " (shift.open shift:1): its keyed MAC "
-                           "does not match", row);
+                           "does not match: the row was changed", row);
     g_assert_true(has_problem(keyed, want));
     g_assert_true(has_problem(keyed, "fail their MAC as well"));
     kv_station_lock_keys(f->st);
@@ -374,7 +374,10 @@ static void test_audit_locked_rows_covered(Fx *f, gconstpointer d)
     r1 = verify(f, NULL);
     {
         g_autofree char *want = g_strdup_printf("audit row %" G_GINT64_FORMAT " (keys.unlock keys)"
-                                                ": its keyed MAC does not match", user_row + 1);
+                                                ": its keyed MAC does not match: a row from %"
+                                                G_GINT64_FORMAT " to %" G_GINT64_FORMAT
+                                                " was changed", user_row + 1, user_row,
+                                                user_row + 1);
         g_assert_true(has_problem(r1, want));
     }
     /* Another key file (another passphrase, its own master key) cannot
