@@ -8,6 +8,7 @@
 #                       stops itself with SIGSTOP and is killed here).
 set -eu
 K=$1
+case $K in /*) ;; *) K=$(pwd)/$K ;; esac
 fail() {
     echo "FAIL: $*" >&2
     exit 1
