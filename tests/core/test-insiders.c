@@ -243,6 +243,7 @@ static void test_audit_tail_deleted(Fx *f, gconstpointer d)
     gint64 last, keep;
 
     g_assert_no_error(e);
+    g_assert_nonnull(s1);
     /* Three wrong passwords for carol: the rows the insider will hide. */
     fx_add_user(f, "carol", KV_ROLE_CASHIER);
     {
@@ -294,6 +295,7 @@ static void test_audit_rewrite_recomputed(Fx *f, gconstpointer d)
     gint64 last = db_int(f, "SELECT max(id) FROM audit");
 
     g_assert_no_error(e);
+    g_assert_nonnull(s1);
     /* The shift opened with a float of 1000.00 instead of 0: cash to take. */
     {
         g_autofree char *sql = g_strdup_printf(DROP_TRIGGERS "UPDATE audit SET detail = "
@@ -335,6 +337,7 @@ static void test_audit_macs_stripped(Fx *f, gconstpointer d)
         "UPDATE audit SET mac = NULL WHERE id >= %" G_GINT64_FORMAT, row, row);
 
     g_assert_no_error(e);
+    g_assert_nonnull(s1);
     db_exec(f, sql);
     recompute_plain_chain(f, row);
     r = verify(f, NULL);
