@@ -15,7 +15,7 @@
 # installs them); runs as any user.  DEB_BUILD_OPTIONS is honoured
 # (nocheck skips the unit tests that the package build otherwise runs).
 # The packaged programs are built with -Dtest_hooks=false (debian/rules):
-# KILOVEND_NOW and KILOVEND_TEST_STOP do nothing in them.
+# KILOVEND_NOW, KILOVEND_TEST_STOP and KILOVEND_LOCALEDIR do nothing in them.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -12,7 +12,8 @@
 #    was, including any kilovend package already installed.  There every
 #    installed program answers --version with VERSION, the test hooks
 #    (KILOVEND_NOW, KILOVEND_TEST_STOP) have no effect on the installed
-#    kilovendctl, and the app's demo starts under Xvfb and D-Bus.
+#    kilovendctl (test-hooks-off.sh), and the app's demo starts under Xvfb
+#    and D-Bus.
 # 5. apt-get purge removes them and what they pulled in, and nothing is left
 #    behind in /usr or /etc.
 set -eu
