@@ -153,7 +153,8 @@ guint kv_station_schema_version(void);
  * builds (-Dtest_hooks=false) always use the real clock. */
 gint64 kv_now(void);
 /* Whether this build honours the test hooks (KILOVEND_NOW,
- * KILOVEND_TEST_STOP); `kilovendctl --version` says so. */
+ * KILOVEND_TEST_STOP, KILOVEND_LOCALEDIR); `kilovendctl --version` says so
+ * on a second line. */
 gboolean kv_test_hooks_enabled(void);
 
 G_END_DECLS

@@ -99,6 +99,8 @@ int main(int argc, char **argv)
         }
         if (strcmp(a, "--version") == 0) {
             printf("kilovendctl %s (schema %u)\n", PACKAGE_VERSION, kv_station_schema_version());
+            if (kv_test_hooks_enabled())
+                printf("test build: obeys KILOVEND_NOW, KILOVEND_TEST_STOP, KILOVEND_LOCALEDIR\n");
             return CTL_EXIT_OK;
         }
         if (strcmp(a, "--json") == 0) {

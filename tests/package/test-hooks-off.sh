@@ -24,6 +24,7 @@ run() {
     "$@" >"$d/out" 2>&1 || rc=$?
     [ $rc -eq 0 ] || { cat "$d/out" >&2; fail "$* (exit $rc)"; }
 }
+! "$K" --version | grep -q "test build" || fail "$K --version says it is a test build"
 t0=$(date +%s)
 run env KILOVEND_NOW=1000000000 "$K" init --utility-name Hooks --utility-code 77 --currency KES
 run "$K" tariff add --code DEFAULT --block 10 --from 2020-01-01
