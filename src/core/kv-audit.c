@@ -5,7 +5,6 @@
  * only a station with its keys unlocked can make.  Rows written while the
  * keys are locked have no mac; the next keyed row covers them, because its
  * hash chains every row before it.  See docs/station.md, "Audit log". */
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
