@@ -161,6 +161,26 @@ static void test_passphrase_guessing(Fx *f, gconstpointer d)
                               "'%via=key-unlock'"), ==, 5);
 }
 
+/* A session left open is no way round the count either: the old password
+ * asked when changing one's own is counted like a sign-in. */
+static void test_old_password_guessing(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvStation) st = NULL;
+    fx_add_user(f, "carol", KV_ROLE_CASHIER);
+    st = cashier_station(f);
+    for (int i = 1; i <= 5; i++) {
+        g_assert_false(kv_user_set_password(st, "carol", "guess-password", "new-password1", &e));
+        g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_AUTH);
+        g_clear_error(&e);
+    }
+    g_assert_false(kv_user_set_password(st, "carol", "carol-password", "new-password1", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_AUTH);
+    g_assert_nonnull(strstr(e->message, "locked out"));
+    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE object = 'user:carol' AND "
+                              "action IN ('user.login-failed', 'user.lockout')"), ==, 5);
+}
+
 /* ---- the audit log ---- */
 
 static KvAuditReport *verify(Fx *f, const char *head)
@@ -435,6 +455,7 @@ int main(int argc, char **argv)
     ADD("/insiders/unlock/supervisor-guessing", test_supervisor_guessing);
     ADD("/insiders/unlock/cashier-cannot", test_cashier_cannot_unlock);
     ADD("/insiders/unlock/passphrase-guessing", test_passphrase_guessing);
+    ADD("/insiders/unlock/old-password-guessing", test_old_password_guessing);
     ADD("/insiders/audit/tail-deleted", test_audit_tail_deleted);
     ADD("/insiders/audit/rewrite-recomputed", test_audit_rewrite_recomputed);
     ADD("/insiders/audit/macs-stripped", test_audit_macs_stripped);
