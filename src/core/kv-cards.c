@@ -38,7 +38,7 @@ gboolean kv_station_meter_keys(KvStation *st, guint32 meter, guint key_version,
 {
     g_autoptr(KvMeter) m = NULL;
     const guint8 *mk, *pk;
-    guint8 k_meter[16], k_psc[16];
+    guint8 k_meter[16], k_psc[16], k_transport[16];
     if (!st->ring) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
                     _("the keys are locked: a supervisor must unlock them first"));
@@ -59,8 +59,14 @@ gboolean kv_station_meter_keys(KvStation *st, guint32 meter, guint key_version,
     kv_derive_meter_key(mk, st->settings.utility_code, meter, (uint8_t)key_version, k_meter);
     kv_derive_psc_key(pk, st->settings.utility_code, meter, (uint8_t)m->psc_key_version, k_psc);
     kv_meter_keys_init(out, k_meter, (uint8_t)key_version, k_psc);
+    /* The transport key comes from the master key the meter was
+     * provisioned under, like K_psc: it does not rotate with K_meter. */
+    kv_derive_transport_key(pk, st->settings.utility_code, meter, (uint8_t)m->psc_key_version,
+                            k_transport);
+    kv_meter_keys_set_transport(out, k_transport);
     kv_wipe(k_meter, sizeof k_meter);
     kv_wipe(k_psc, sizeof k_psc);
+    kv_wipe(k_transport, sizeof k_transport);
     return TRUE;
 }
 
@@ -806,6 +812,7 @@ gboolean kv_meter_provision(KvStation *st, guint32 meter, const char *path, GErr
     if (!(m = kv_meter_get(st, meter, error)) ||
         !kv_station_meter_keys(st, meter, m->key_version, &keys, error))
         return FALSE;
+    p.block_version = KV_PROVISION_V2;
     p.utility_code = st->settings.utility_code;
     p.meter_number = meter;
     p.key_version = (uint8_t)m->key_version;
@@ -813,6 +820,7 @@ gboolean kv_meter_provision(KvStation *st, guint32 meter, const char *path, GErr
     p.phases = (uint8_t)m->phases;
     memcpy(p.k_meter, keys.k_meter, 16);
     memcpy(p.k_psc, keys.k_psc, 16);
+    memcpy(p.k_transport, keys.k_transport, 16);
     kv_meter_keys_wipe(&keys);
     p.alarm_level = m->alarm_level;
     p.pretrip_level = m->pretrip_level;
