@@ -70,6 +70,17 @@ gboolean kv_station_meter_keys(KvStation *st, guint32 meter, guint key_version,
     return TRUE;
 }
 
+kv_err kv_station_token_seal(KvStation *st, const kv_meter_keys *keys, const kv_identity *id,
+                             const kv_token *tok, guint8 slot[KV_SLOT_LEN])
+{
+    kv_token t = *tok;
+    kv_err e;
+    t.issuer = st->settings.token_issuer;
+    e = kv_token_seal(keys, id, &t, slot);
+    kv_wipe(&t, sizeof t);
+    return e;
+}
+
 /* ---- decoding ---- */
 
 gboolean kv_card_view_for(KvStation *st, KvCardLink *card, guint32 expect_meter,
@@ -504,7 +515,7 @@ fail_nodb:
 }
 
 /* Everything on the card for a reserved card record, resumable: identity,
- * the token (NULL for a check card, which carries none), the lock, the PSC
+ * the token (check cards too carry one since the second revision), the lock, the PSC
  * change.  The token is sealed under tok->key_version. */
 gboolean kv_card_write_new(KvStation *st, KvCardLink *card, const KvMeter *m, guint32 serial,
                            guint card_type, const kv_token *tok, const char *step,
@@ -523,7 +534,7 @@ gboolean kv_card_write_new(KvStation *st, KvCardLink *card, const KvMeter *m, gu
         return FALSE;
     kv_card_psc(&keys, serial, psc);
     if ((e = kv_identity_encode(&id, idb)) != KV_OK ||
-        (tok && (e = kv_token_seal(&keys, &id, tok, slot)) != KV_OK)) {
+        (tok && (e = kv_station_token_seal(st, &keys, &id, tok, slot)) != KV_OK)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, _("preparing the card: %s"),
                     kv_strerror(e));
         goto out;

@@ -169,5 +169,14 @@ sim insert kc1.card >/dev/null
 is "a meter with a transport key refuses it" "$(simjson display)" "Err 17"
 is "the meter stays on key version 2" "$(simjson key_version)" 2
 expect 3 "the legacy key change goes with key-change cards only" $K --card-file role.card card engineering --type test --meter $M --legacy-key-change
+# The issuer in the counter block (setting token_issuer).
+expect 3 "token_issuer is 0..32767" $K setting set token_issuer 32768
+expect 0 "token issuer" $K setting set token_issuer 7
+expect 0 "sell with the issuer" $K --card-file user.card sell --meter $M --amount 30
+expect 0 "read" $K --json --card-file user.card card read
+is "the token names its issuer" "$(tok issuer)" 7
+is "and opens at the station" "$(tok state | cut -c1-5)" valid
+sim insert user.card >/dev/null
+is "the meter of this release loads it" "$(simjson remaining)" 2000
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]
