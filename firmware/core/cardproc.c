@@ -225,13 +225,26 @@ static int apply_user(meter *m, const kv_token *t, meter_state *ns)
     return err;
 }
 
+/* May an engineering token whose kind was last applied at `applied` be
+ * applied?  Once only (KV_E_REPLAY), and only while it is fresh: issued at
+ * most METER_ENG_WINDOW tokens before the newest the meter took. */
+static int eng_fresh(const meter_state *ns, const kv_token *t, uint32_t applied)
+{
+    if (t->seq <= applied)
+        return KV_E_REPLAY;
+    if (ns->last_seq > t->seq && ns->last_seq - t->seq > METER_ENG_WINDOW)
+        return KV_E_EXPIRED;
+    return KV_OK;
+}
+
 static int apply_engineering(meter *m, const kv_identity *id, const kv_token *t,
                              meter_state *ns, meter_config *nc)
 {
+    int err;
     switch (id->card_type) {
     case KV_CARD_PARAMETER:
-        if (t->seq <= m->cfg.params_seq)
-            return KV_E_REPLAY;
+        if ((err = eng_fresh(ns, t, m->cfg.params_seq)) != KV_OK)
+            return err;
         nc->alarm_level = t->u.params.alarm_level;
         nc->pretrip_level = t->u.params.pretrip_level;
         nc->hoarding_limit = t->u.params.hoarding_limit;
@@ -242,8 +255,8 @@ static int apply_engineering(meter *m, const kv_identity *id, const kv_token *t,
         show(m, "PArA donE");
         return KV_OK;
     case KV_CARD_CLEAR_TAMPER:
-        if (t->seq <= ns->tamper_seq)
-            return KV_E_REPLAY;
+        if ((err = eng_fresh(ns, t, ns->tamper_seq)) != KV_OK)
+            return err;
         ns->tamper = 0;
         ns->tamper_seq = t->seq;
         evlog_add(ns, METER_EV_TAMPER_CLEARED);
@@ -255,8 +268,8 @@ static int apply_engineering(meter *m, const kv_identity *id, const kv_token *t,
          * replaced, which its holder could forge or read. */
         if (t->kind != KV_TOKEN_KEY_CHANGE_T && m->has_transport)
             return KV_E_TRANSPORT;
-        if (t->seq <= m->cfg.key_seq)
-            return KV_E_REPLAY;
+        if ((err = eng_fresh(ns, t, m->cfg.key_seq)) != KV_OK)
+            return err;
         /* Keys only move forward: never back to a version whose key an
          * attacker may hold. */
         if (t->u.key_change.new_key_version <= m->cfg.key_version)

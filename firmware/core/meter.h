@@ -29,6 +29,11 @@
  * METER_BAD_DECAY s and the lockout level by one every METER_LEVEL_DECAY s
  * of powered time (not counting a lockout): a power cut restarts the
  * count-down, so pulling the plug never speeds it up. */
+/* An engineering token that changes something (parameters, clear tamper,
+ * key change) is valid until the meter has taken more than this many newer
+ * tokens of any kind: the meter has no clock, its token sequence is the
+ * time it trusts (docs/security-model.md). */
+#define METER_ENG_WINDOW 32u
 #define METER_BAD_DECAY 3600u
 #define METER_LEVEL_DECAY 86400u
 

@@ -18,6 +18,7 @@ enum op {
     FOREIGN,   /* card[n] = user card of meter base a (another meter), utility b */
     SELL,      /* sell a (0.01 kWh) onto card[n]; b>0: torn after b-1 bytes */
     SELL_ONLY, /* a sale recorded at the office but never written (skipped) */
+    LOADS,     /* b times: sell a onto card[n] and insert it (each loads) */
     PARAMS,    /* parameter token on card[n]: a alarm b pretrip c hoard d max e reconnect */
     TOKEN,     /* clear-tamper / test token on card[n] */
     KEYCHANGE, /* key-change token on card[n] to version a, sealed under the
@@ -421,6 +422,21 @@ static const scenario table[] = {
       /* the new hoarding limit (200 kWh) applies */
       {SELL, 0, 15000}, {INSERT, 0, KV_OK},
       {EXPECT, .mask = C_REM | C_LAMPS | C_RELAY, .rem = 17500, .lamps = 0, .relay = 1},
+      {END}}},
+    {"parameters: an unused card expires once the meter took 32 newer tokens (Err 18, not counted)",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 1000}, {INSERT, 0, KV_OK},
+      {ISSUE, 1, KV_CARD_PARAMETER, 5001}, {PARAMS, 1, 3000, 2600, 20000, 0, 30},
+      {ISSUE, 2, KV_CARD_PARAMETER, 5002}, {PARAMS, 2, 3000, 2500, 20000, 0, 30},
+      {LOADS, 0, 10, 32},
+      /* the first is 33 tokens behind the meter: expired, however often */
+      {INSERT, 1, KV_E_EXPIRED}, {INSERT, 1, KV_E_EXPIRED}, {INSERT, 1, KV_E_EXPIRED},
+      {EXPECT, .mask = C_TEXT | C_LOCK, .text = "Err 18", .lock = 0},
+      /* the second, 32 behind, still applies */
+      {INSERT, 2, KV_OK},
+      {EXPECT, .mask = C_TEXT, .text = "PArA donE"},
+      {INSERT, 2, KV_E_REPLAY},
+      {INSERT, 1, KV_E_REPLAY},
       {END}}},
     {"max power: trip above the limit, countdown, reconnect",
      {{BOOT, 0, 2000, 500, 10000, 10000, 30},
@@ -867,6 +883,13 @@ static void run_one(const scenario *sc)
             c->main[off] ^= 0x01;
             break;
         }
+        case LOADS:
+            for (int32_t k = 0; k < s->b; k++) {
+                CHECK(fw_card_sell(c, &office, (uint32_t)s->a, -1) == KV_OK, "sell");
+                CHECK(host_board_insert(&board, c) == KV_OK, "load");
+                host_board_remove(&board, c);
+            }
+            break;
         case FAKECHECK: {
             /* What anyone can make: the identity bytes are public, the CRC
              * is not a secret.  The card keeps its factory PSC, so a PSC
