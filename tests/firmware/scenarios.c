@@ -586,6 +586,10 @@ static const scenario table[] = {
       {EXPECT, .mask = C_TEXT | C_EVENT, .text = "CodE donE", .event = METER_EV_KEY_CHANGE},
       {SELL, 0, 500}, {INSERT, 0, KV_OK},
       {EXPECT, .mask = C_REM, .rem = 2000},
+      /* and never back to a version whose key may be out there */
+      {KEYCHANGE, 1, 1, 1}, {INSERT, 1, KV_E_KEY_VERSION},
+      {SELL, 0, 500}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM, .rem = 2500},
       {END}}},
     {"key change: a meter provisioned with a version 1 block refuses the transport kind, uncounted, and takes the old one",
      {{BOOT, 2, 2000, 500, 10000, 0, 30},
