@@ -101,16 +101,18 @@ static int refuse(meter *m, int err)
 {
     meter_state ns = m->st;
     evlog_add(&ns, (uint8_t)(METER_EV_REFUSED | err));
-    if (cardproc_is_bad(err))
-        m->run.calm_s = 0; /* the decay starts again from this card */
-    if (cardproc_is_bad(err) && ++ns.bad_cards >= METER_BAD_CARDS) {
-        unsigned shift = ns.lockout_level < METER_LOCKOUT_MAX_SHIFT ? ns.lockout_level
-                                                                    : METER_LOCKOUT_MAX_SHIFT;
-        ns.lockout_left = (uint32_t)METER_LOCKOUT_BASE << shift;
-        if (ns.lockout_level < 255)
-            ns.lockout_level++;
-        ns.bad_cards = 0;
-        evlog_add(&ns, METER_EV_LOCKOUT);
+    if (cardproc_is_bad(err)) {
+        m->run.calm_s = 0; /* the decay (meter.c) starts again from this card */
+        if (++ns.bad_cards >= METER_BAD_CARDS) {
+            unsigned shift = ns.lockout_level < METER_LOCKOUT_MAX_SHIFT
+                                 ? ns.lockout_level
+                                 : METER_LOCKOUT_MAX_SHIFT;
+            ns.lockout_left = (uint32_t)METER_LOCKOUT_BASE << shift;
+            if (ns.lockout_level < 255)
+                ns.lockout_level++;
+            ns.bad_cards = 0;
+            evlog_add(&ns, METER_EV_LOCKOUT);
+        }
     }
     /* The bad-card count must survive a power cut, or pulling the plug
      * between tries would defeat the lockout.  If the memory fails, the

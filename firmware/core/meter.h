@@ -22,7 +22,7 @@
 #define METER_MSG_SECONDS 10   /* a card result stays up this long */
 #define METER_MSG_FIRST 5      /* of which the first of two messages takes */
 #define METER_SAVE_EVERY 10    /* save the energy every 0.1 kWh */
-#define METER_BAD_CARDS 3      /* refused cards in a row before a lockout */
+#define METER_BAD_CARDS 3      /* bad cards before a lockout */
 #define METER_LOCKOUT_BASE 60  /* s, doubled with every further lockout */
 #define METER_LOCKOUT_MAX_SHIFT 10
 /* Without a bad card, the bad-card count drops by one every
@@ -135,8 +135,8 @@ typedef struct {
     uint32_t lockout_left;      /* s */
     uint8_t supply;             /* METER_SUP_* */
     uint8_t tamper;             /* METER_TAMPER_* */
-    uint8_t bad_cards;          /* consecutive refused cards */
-    uint8_t lockout_level;      /* lockouts since the last good card */
+    uint8_t bad_cards;          /* bad cards since the last authentic one */
+    uint8_t lockout_level;      /* lockouts not yet decayed (METER_LEVEL_DECAY) */
     uint8_t overpower;          /* 1 from an over-power trip to its reconnect:
                                  * a power cut restarts the whole countdown */
     uint8_t events[METER_EVENTS]; /* newest first, 0 = none */
