@@ -58,6 +58,17 @@ is "check card: readback imported" "$(json imported)" true
 is "check card: remaining from the readback" "$(json remaining)" 1000
 is "check card: card type" "$(json card_type)" 16
 is "check card: it carries a check token (the meter authenticates it)" "$(tok kind)" check
+chk_seq=$(tok seq)
+# Written again (how a check card of an older release, without a token, is
+# re-issued): a new check token in the other slot, and the meter takes it.
+expect 0 "check card written again" env KILOVEND_USER=sam KILOVEND_PASSWORD=superpass1 $K --json --card-file chk.card card engineering --type check --meter $M
+is "the same card, written again" "$(json reused)" true
+expect 0 "read the check card" $K --json --card-file chk.card card read
+is "a newer check token on it" "$([ "$(tok seq)" -gt "$chk_seq" ] && echo newer)" newer
+sim insert chk.card >/dev/null
+is "meter takes the re-written check card" "$(simjson display)" "CHEc donE"
+expect 0 "setting show" $K --json setting show
+is "no issuer by default (tokens the first firmware reads)" "$(json token_issuer)" 0
 
 # Roles.
 $K card blank role.card >/dev/null
