@@ -214,6 +214,17 @@ static gboolean load_token(KvStation *st, guint32 serial, KvEngineeringCard *c, 
     return TRUE;
 }
 
+/* Does the ledger hold a token for this card? */
+static gboolean token_recorded(KvStation *st, guint32 serial)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT 1 FROM engineering_tokens WHERE card_serial = ?",
+                                     NULL);
+    if (!s)
+        return TRUE; /* load_token reports the error */
+    sqlite3_bind_int64(s, 1, serial);
+    return sqlite3_step(s) == SQLITE_ROW;
+}
+
 /* The stored token as a kv_token (key-change: the new key derived again). */
 static gboolean stored_token(KvStation *st, const KvMeter *m, const KvEngineeringCard *c,
                              guint32 issued_at, kv_token *tok, GError **error)
@@ -294,7 +305,20 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
     c->meter_number = m->number;
     c->card_type = req->card_type;
     c->legacy = req->legacy_key_change;
-    if (resume_serial) {
+    if (resume_serial && req->card_type == KV_CARD_CHECK && !token_recorded(st, resume_serial)) {
+        /* Reserved by a release whose check cards carried no token: it
+         * gets one now, recorded before anything is written. */
+        guint32 base;
+        c->serial = resume_serial;
+        kv_meter_next_token(m, NULL, &c->seq, &base);
+        if (!build_token(st, m, req, c, &tok, error))
+            return NULL;
+        kv_wipe(&tok, sizeof tok);
+        if (!kv_db_begin(st, error))
+            return NULL;
+        if (!record_token(st, c, issued_at, error) || !kv_db_commit(st, error))
+            goto fail;
+    } else if (resume_serial) {
         c->serial = resume_serial;
         if (!load_token(st, resume_serial, c, &issued_at, error))
             return NULL;

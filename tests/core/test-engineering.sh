@@ -180,6 +180,15 @@ sim insert kc1.card >/dev/null
 is "a meter with a transport key refuses it" "$(simjson display)" "Err 17"
 is "the meter stays on key version 2" "$(simjson key_version)" 2
 expect 3 "the legacy key change goes with key-change cards only" $K --card-file role.card card engineering --type test --meter $M --legacy-key-change
+# A check card whose issue was interrupted under a release whose check cards
+# carried no token (reserved, no token in the ledger) is finished with one.
+old=$(sqlite3 "$KILOVEND_DB" "SELECT max(serial) + 1 FROM cards")
+sqlite3 "$KILOVEND_DB" "INSERT INTO cards(serial, meter_number, type, status, issue_step, issued_at) VALUES ($old, $M, 16, 'issuing', 'reserved', 1764028800)"
+$K card blank chk2.card >/dev/null
+expect 0 "the interrupted check card is finished" env KILOVEND_USER=sam KILOVEND_PASSWORD=superpass1 $K --json --card-file chk2.card card engineering --type check --meter $M
+is "on the serial reserved before" "$(json serial)" "$old"
+sim insert chk2.card >/dev/null
+is "the meter takes it" "$(simjson display)" "CHEc donE"
 # The issuer in the counter block (setting token_issuer).
 expect 3 "token_issuer is 0..32767" $K setting set token_issuer 32768
 expect 0 "token issuer" $K setting set token_issuer 7
