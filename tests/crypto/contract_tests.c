@@ -109,9 +109,10 @@ static kv_token credit_token(uint32_t seq, uint32_t cumulative, uint32_t amount)
     return t;
 }
 
-/* What a station does for a sale: decode, seal into the free slot, write. */
-static unsigned sell(const kv_meter_keys *k, uint8_t img[KV_CARD_SIZE], uint32_t amount,
-                     uint8_t newslot[KV_SLOT_LEN])
+/* What a station does for a sale: decode, seal into the free slot, write
+ * (issuer 0: none). */
+static unsigned sell_as(const kv_meter_keys *k, uint8_t img[KV_CARD_SIZE], uint32_t amount,
+                        uint16_t issuer, uint8_t newslot[KV_SLOT_LEN])
 {
     kv_card_view v;
     kv_token t;
@@ -122,9 +123,16 @@ static unsigned sell(const kv_meter_keys *k, uint8_t img[KV_CARD_SIZE], uint32_t
         cum = v.token.u.credit.cumulative;
     }
     t = credit_token(seq, cum + amount, amount);
+    t.issuer = issuer;
     unsigned off = kv_card_next_token_offset(&v);
     KV_CHECK(kv_token_seal(k, &v.id, &t, newslot) == KV_OK);
     return off;
+}
+
+static unsigned sell(const kv_meter_keys *k, uint8_t img[KV_CARD_SIZE], uint32_t amount,
+                     uint8_t newslot[KV_SLOT_LEN])
+{
+    return sell_as(k, img, amount, 0, newslot);
 }
 
 /* ---- primitives: published vectors ------------------------------------- */
@@ -800,6 +808,16 @@ static void test_tearing(void)
         KV_CHECK(off == (s % 2 ? KV_TOKEN_B : KV_TOKEN_A));
         tear_sweep(&k, card, off, slot, KV_TOKEN_USED, 1, cum, cum + amount);
         cum += amount;
+    }
+    /* sales with an issuer, whose bytes 46..47 are written after the MAC,
+     * and back to none (FF FF written after the MAC): still old or new */
+    {
+        static const uint16_t issuers[] = {3, 4, 0, 0, 7};
+        for (unsigned s = 0; s < sizeof issuers / sizeof issuers[0]; s++) {
+            unsigned off = sell_as(&k, card, 700, issuers[s], slot);
+            tear_sweep(&k, card, off, slot, KV_TOKEN_USED, 1, cum, cum + 700);
+            cum += 700;
+        }
     }
     /* readback written by the meter: same rule */
     for (uint32_t c = 1; c <= 4; c++) {
