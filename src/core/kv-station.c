@@ -162,6 +162,8 @@ gboolean kv_station_load_settings(KvStation *st, GError **error)
     s->minor_digits = v ? (guint)g_ascii_strtoull(v, NULL, 10) : 2;
     v = setting(st, "office_id");
     s->office_id = v ? (guint16)g_ascii_strtoull(v, NULL, 10) : 0;
+    v = setting(st, "token_issuer");
+    s->token_issuer = v ? (guint16)g_ascii_strtoull(v, NULL, 10) : 0;
     v = setting(st, "max_sale_amount");
     s->max_sale_amount = v ? g_ascii_strtoll(v, NULL, 10) : 0;
     v = setting(st, "max_sale_energy");
@@ -376,6 +378,10 @@ gboolean kv_station_set_setting(KvStation *st, const char *key, const char *valu
         if (!kv_decimal_parse(value, 0, 65535, &v, error))
             return FALSE;
         stored = g_strdup_printf("%" G_GINT64_FORMAT, v);
+    } else if (g_strcmp0(key, "token_issuer") == 0) {
+        if (!kv_decimal_parse(value, 0, KV_ISSUER_MAX, &v, error))
+            return FALSE;
+        stored = g_strdup_printf("%" G_GINT64_FORMAT, v);
     } else if (g_strcmp0(key, "max_sale_amount") == 0) {
         if (!kv_decimal_parse(value, st->settings.minor_digits, G_MAXINT64 / 100000, &v, error))
             return FALSE;
@@ -396,7 +402,8 @@ gboolean kv_station_set_setting(KvStation *st, const char *key, const char *valu
     } else {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     _("unknown setting or bad value for '%s' (settings: utility_name, currency, "
-                    "office_id, max_sale_amount, max_sale_energy, factory_psc, key_version)"), key);
+                    "office_id, max_sale_amount, max_sale_energy, factory_psc, key_version, "
+                    "token_issuer)"), key);
         return FALSE;
     }
     detail = g_strdup_printf("%s=%s", key, g_strcmp0(key, "factory_psc") == 0 ? "***" : stored);

@@ -117,10 +117,16 @@ typedef struct {
     gint64 max_sale_amount;   /* minor units */
     gint64 max_sale_energy;   /* 0.01 kWh */
     guint8 factory_psc[3];    /* PSC of blank cards as delivered */
+    /* The issuer number sealed into every token's counter block, unique to
+     * this issuing point (1..32767); 0 (the default): none, the tokens
+     * meters of the first firmware revision read.  Set it once no meter of
+     * the utility runs that firmware (docs/card-format.md, "Issuer"). */
+    guint16 token_issuer;
 } KvSettings;
 const KvSettings *kv_station_settings(KvStation *st);
 /* Admin only.  key: utility_name, currency, office_id, max_sale_amount (text
- * in money), max_sale_energy (kWh), factory_psc (6 hex digits). */
+ * in money), max_sale_energy (kWh), factory_psc (6 hex digits),
+ * token_issuer (0..32767). */
 gboolean kv_station_set_setting(KvStation *st, const char *key, const char *value,
                                 GError **error);
 

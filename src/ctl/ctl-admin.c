@@ -300,13 +300,14 @@ int ctl_cmd_setting(int argc, char **argv)
         if (ctl.json)
             printf("{\"utility_name\":\"%s\",\"utility_code\":%u,\"currency\":\"%s\","
                    "\"minor_digits\":%u,\"office_id\":%u,\"max_sale_amount\":\"%s\","
-                   "\"max_sale_energy\":\"%s\"}\n", un, s->utility_code, s->currency,
-                   s->minor_digits, s->office_id, ma, me);
+                   "\"max_sale_energy\":\"%s\",\"token_issuer\":%u}\n", un, s->utility_code,
+                   s->currency, s->minor_digits, s->office_id, ma, me, s->token_issuer);
         else
             ctl_out("utility_name     %s\nutility_code     %u\ncurrency         %s\n"
                     "minor_digits     %u\noffice_id        %u\nmax_sale_amount  %s\n"
-                    "max_sale_energy  %s kWh\n", s->utility_name, s->utility_code, s->currency,
-                    s->minor_digits, s->office_id, ma, me);
+                    "max_sale_energy  %s kWh\ntoken_issuer     %u\n", s->utility_name,
+                    s->utility_code, s->currency, s->minor_digits, s->office_id, ma, me,
+                    s->token_issuer);
     }
     return CTL_EXIT_OK;
 }

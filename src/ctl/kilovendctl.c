@@ -47,7 +47,7 @@ static const char *const usage_text = N_(
     "       | read [--no-keys] | blank FILE\n"
     "       | engineering --type check|parameter|clear-tamper|key-change|test --meter N\n"
     "         [--alarm-kwh K] [--pretrip-kwh K] [--hoarding-kwh K] [--max-power-w W]\n"
-    "         [--reconnect-s S]\n"
+    "         [--reconnect-s S] [--legacy-key-change]\n"
     "  sell --meter N (--amount MONEY | --kwh KWH) [--quote] [--receipt FILE.pdf]\n"
     "  cancel --sale ID --reason T               last sale, card at the counter\n"
     "  sale show ID | unresolved | reconcile\n"
