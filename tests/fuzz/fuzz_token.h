@@ -2,7 +2,7 @@
  * targets that seal what they decode (the fuzzer cannot forge a MAC, so to
  * reach the code behind it a target seals the fields it was given with the
  * fuzz keys).  Reads FUZZ_TOKEN_FIELDS bytes: sequence (4), body fields
- * (22), issuer (2; read once tokens carry one). */
+ * (22), issuer (2: any value, the contract takes 0..KV_ISSUER_MAX). */
 #ifndef FUZZ_TOKEN_H
 #define FUZZ_TOKEN_H
 
@@ -20,6 +20,7 @@ static inline void fuzz_token_fields(const uint8_t p[FUZZ_TOKEN_FIELDS], uint8_t
     t->kind = kind;
     t->key_version = key_version;
     t->seq = kv_get_be32(p);
+    t->issuer = kv_get_be16(p + 26);
     p += 4;
     switch (kind) {
     case KV_TOKEN_CREDIT:
