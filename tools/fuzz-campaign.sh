@@ -31,8 +31,9 @@
 # (10 s per input) or an out-of-memory does not stop the campaign: each is
 # counted and its input kept in WORK/TARGET/crashes, printed at the end.  The
 # command exits 1 if any target crashed.  A crash input is reproduced with
-# BUILD/tests/fuzz/fuzz-TARGET FILE; once fixed, copy it into the corpus (a
-# regression input the suite replays).
+# BUILD/tests/fuzz/fuzz-TARGET FILE; once the bug is fixed, copy it into
+# tests/fuzz/corpus/TARGET as regress-WHAT: every later merge keeps it, and
+# the suite replays it (fuzz-replay-TARGET).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${KV_FUZZ_RUNS:-10000000}
