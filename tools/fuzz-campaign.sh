@@ -82,8 +82,8 @@ ninja -C "$build" build.ninja >/dev/null
 nice -n "${KV_FUZZ_NICE:-10}" meson compile -C "$build" \
     $(for t in $targets; do echo "tests/fuzz/fuzz-$t"; done) >/dev/null
 
-export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:${ASAN_OPTIONS:-}
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 mkdir -p "$work"
 
 # The last status line of a fork-mode run:
