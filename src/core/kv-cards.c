@@ -188,10 +188,31 @@ KvCardRecord *kv_card_get(KvStation *st, guint32 serial, GError **error)
 
 /* ---- readbacks ---- */
 
-gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view *view,
-                            gboolean *imported, gboolean *anomaly, GString *notes,
-                            GError **error)
+/* The card's other readback slot, when it holds a MAC-verified readback
+ * older than the one the view chose. */
+static gboolean older_readback(KvStation *st, const KvMeter *m, const kv_card_view *view,
+                               const guint8 *image, kv_readback *out)
 {
+    guint off = view->readback_slot ? KV_READBACK_A : KV_READBACK_B;
+    guint versions[2] = { m->key_version, m->key_version_target };
+    for (guint i = 0; i < G_N_ELEMENTS(versions); i++) {
+        kv_meter_keys keys;
+        kv_err e;
+        if (!versions[i] || !kv_station_meter_keys(st, m->number, versions[i], &keys, NULL))
+            continue;
+        e = kv_readback_open(&keys, &view->id, image + off, out);
+        kv_meter_keys_wipe(&keys);
+        if (e == KV_OK && out->counter < view->readback.counter)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view *view,
+                            const guint8 *image, gboolean *imported, gboolean *anomaly,
+                            GString *notes, GError **error)
+{
+    kv_readback older;
     gboolean backwards = FALSE, excess = FALSE;
     g_autoptr(KvStmt) s = NULL, u = NULL;
     const kv_readback *rb = &view->readback;
@@ -209,8 +230,19 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
      * one stored: the meter lost its memory (or a card carries a reading
      * the station never saw, older than the last); an alarm, kept even
      * when the reading itself is not imported. */
-    if (!kv_readback_check_order(st, meter, card_serial, rb, &backwards, notes, error))
-        goto fail;
+    if (image && older_readback(st, m, view, image, &older)) {
+        gboolean back2 = FALSE;
+        if (!kv_readback_check_order(st, meter, card_serial, &older, TRUE, &back2, notes, error))
+            goto fail;
+        backwards = back2;
+    }
+    kv_wipe(&older, sizeof older);
+    {
+        gboolean back1 = FALSE;
+        if (!kv_readback_check_order(st, meter, card_serial, rb, FALSE, &back1, notes, error))
+            goto fail;
+        backwards = backwards || back1;
+    }
     if (backwards && anomaly)
         *anomaly = TRUE;
     {
@@ -308,7 +340,8 @@ gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GE
     out->known_card = out->card_status != NULL;
     if (out->view.readback_err == KV_OK) {
         g_autoptr(KvMeter) now = NULL;
-        if (!kv_readback_import(st, m, &out->view, &out->readback_imported,
+        if (!kv_readback_import(st, m, &out->view, kv_card_link_image(card),
+                                &out->readback_imported,
                                 &out->anomaly_recorded, NULL, error) ||
             !(now = kv_meter_get(st, m->number, error)))
             return FALSE;

@@ -29,12 +29,13 @@ gboolean kv_anomaly_store(KvStation *st, const KvAnomalyFacts *a, const char *au
 
 /* Inside the import transaction: does this MAC-verified readback go
  * backwards (counter, cumulative loaded or total energy) against the last
- * readback stored for the meter?  A copy of a stored readback is not.  If
- * it does, a readback-backwards anomaly is stored and audited and
- * *backwards set. */
+ * readback stored for the meter?  A copy of a stored readback is not; nor
+ * is, for the card's older slot (older_slot), a reading never imported
+ * that fits between the stored ones.  If it does, a readback-backwards
+ * anomaly is stored and audited and *backwards set. */
 gboolean kv_readback_check_order(KvStation *st, guint32 meter, guint32 card,
-                                 const kv_readback *rb, gboolean *backwards, GString *notes,
-                                 GError **error);
+                                 const kv_readback *rb, gboolean older_slot, gboolean *backwards,
+                                 GString *notes, GError **error);
 
 G_END_DECLS
 

@@ -211,15 +211,51 @@ fail:
 
 /* ---- readbacks going backwards ---- */
 
+/* The stored reading of the meter nearest below (below) or above counter:
+ * its loaded total and energy.  FALSE if there is none. */
+static gboolean neighbour(KvStation *st, guint32 meter, guint32 counter, gboolean below,
+                          gint64 *loaded, gint64 *total)
+{
+    g_autoptr(KvStmt) s = below ? kv_db_stmt(st, "SELECT cumulative_loaded, total_energy FROM "
+                                                 "meter_readings WHERE meter_number = ? AND "
+                                                 "counter < ? ORDER BY counter DESC LIMIT 1", NULL)
+                                : kv_db_stmt(st, "SELECT cumulative_loaded, total_energy FROM "
+                                                 "meter_readings WHERE meter_number = ? AND "
+                                                 "counter > ? ORDER BY counter LIMIT 1", NULL);
+    if (!s)
+        return FALSE;
+    sqlite3_bind_int64(s, 1, meter);
+    sqlite3_bind_int64(s, 2, counter);
+    if (sqlite3_step(s) != SQLITE_ROW)
+        return FALSE;
+    *loaded = sqlite3_column_int64(s, 0);
+    *total = sqlite3_column_int64(s, 1);
+    return TRUE;
+}
+
+/* A reading the station never saw, older than its last: it fits if it
+ * lies between the stored readings around its counter. */
+static gboolean fits_between(KvStation *st, guint32 meter, const kv_readback *rb)
+{
+    gint64 l, t;
+    if (neighbour(st, meter, rb->counter, TRUE, &l, &t) &&
+        ((gint64)rb->cumulative_loaded < l || (gint64)rb->total_energy < t))
+        return FALSE;
+    if (neighbour(st, meter, rb->counter, FALSE, &l, &t) &&
+        ((gint64)rb->cumulative_loaded > l || (gint64)rb->total_energy > t))
+        return FALSE;
+    return TRUE;
+}
+
 gboolean kv_readback_check_order(KvStation *st, guint32 meter, guint32 card,
-                                 const kv_readback *rb, gboolean *backwards, GString *notes,
-                                 GError **error)
+                                 const kv_readback *rb, gboolean older_slot, gboolean *backwards,
+                                 GString *notes, GError **error)
 {
     g_autoptr(KvStmt) last = kv_db_stmt(st, "SELECT counter, cumulative_loaded, total_energy "
                                             "FROM meter_readings WHERE meter_number = ? "
                                             "ORDER BY counter DESC LIMIT 1", error);
     g_autoptr(KvStmt) same = NULL;
-    gint64 l_counter, l_loaded, l_total;
+    gint64 l_counter, l_loaded, l_total, n_same = 0, n_counter = 0;
     GString *why;
     g_autofree char *detail = NULL;
     KvAnomalyFacts a = { "readback-backwards", meter, card, 0, 0, 0, 0, NULL };
@@ -237,9 +273,9 @@ gboolean kv_readback_check_order(KvStation *st, guint32 meter, guint32 card,
 
     /* A copy of a readback already stored (an old card, a second read of
      * the same card) tells nothing new. */
-    same = kv_db_stmt(st, "SELECT count(*) FROM meter_readings WHERE meter_number = ? AND "
-                          "counter = ? AND cumulative_loaded = ? AND total_energy = ? AND "
-                          "remaining = ? AND last_seq = ?", error);
+    same = kv_db_stmt(st, "SELECT count(*), coalesce(sum(cumulative_loaded = ?3 AND "
+                          "total_energy = ?4 AND remaining = ?5 AND last_seq = ?6), 0) FROM "
+                          "meter_readings WHERE meter_number = ?1 AND counter = ?2", error);
     if (!same)
         return FALSE;
     sqlite3_bind_int64(same, 1, meter);
@@ -248,9 +284,19 @@ gboolean kv_readback_check_order(KvStation *st, guint32 meter, guint32 card,
     sqlite3_bind_int64(same, 4, rb->total_energy);
     sqlite3_bind_int64(same, 5, rb->remaining);
     sqlite3_bind_int64(same, 6, rb->last_seq);
-    if (sqlite3_step(same) == SQLITE_ROW && sqlite3_column_int(same, 0) > 0)
-        return TRUE;
+    if (sqlite3_step(same) == SQLITE_ROW) {
+        n_counter = sqlite3_column_int64(same, 0);
+        n_same = sqlite3_column_int64(same, 1);
+    }
     sqlite3_reset(same);
+    if (n_same > 0)
+        return TRUE;
+    /* The card's older slot holding a reading never imported (the meter
+     * was visited twice between two reads at the office) is history, not
+     * a meter going backwards, if it fits between the stored readings. */
+    if (older_slot && n_counter == 0 && (gint64)rb->counter < l_counter &&
+        fits_between(st, meter, rb))
+        return TRUE;
 
     why = g_string_new(NULL);
     if ((gint64)rb->counter <= l_counter)
@@ -265,6 +311,8 @@ gboolean kv_readback_check_order(KvStation *st, guint32 meter, guint32 card,
         g_string_free(why, TRUE);
         return TRUE;
     }
+    if (n_counter)
+        g_string_append(why, " (the same counter was stored with other values)");
     detail = g_strdup_printf("readback went backwards:%s (counter=%u loaded=%u total=%u "
                              "last_seq=%u; last stored counter=%" G_GINT64_FORMAT " loaded=%"
                              G_GINT64_FORMAT " total=%" G_GINT64_FORMAT ")", why->str,

@@ -1023,7 +1023,7 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
         goto fail;
     }
     if (view.readback_err == KV_OK &&
-        !kv_readback_import(st, m, &view, NULL, NULL, notes, error))
+        !kv_readback_import(st, m, &view, kv_card_link_image(card), NULL, NULL, notes, error))
         goto fail;
     if (!(open = unresolved_of(st, meter, error)))
         goto fail;
