@@ -335,7 +335,8 @@ static gboolean reconcile_meter(KvStation *st, guint32 meter, gint64 sold, KvRec
                                 GError **error)
 {
     g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT s.id, s.state, s.seq, s.base_cumulative, "
-                                         "s.cumulative, s.energy, coalesce(a.base, -1), "
+                                         "s.cumulative, s.cumulative - s.base_cumulative, "
+                                         "coalesce(a.base, -1), "
                                          "coalesce(a.source, '') FROM sales s LEFT JOIN "
                                          "base_adoptions a ON a.sale_id = s.id WHERE "
                                          "s.meter_number = ? AND s.state IN ('completed', "
@@ -389,60 +390,92 @@ static gboolean reconcile_meter(KvStation *st, guint32 meter, gint64 sold, KvRec
     return TRUE;
 }
 
-KvReconcileReport *kv_reconcile(KvStation *st, guint32 meter, GError **error)
+/* Reconcile the meters listed by sql (one integer parameter p), each with
+ * its cumulative sold. */
+static gboolean reconcile_listed(KvStation *st, const char *sql, gint64 p, KvReconcileReport *r,
+                                 GError **error)
 {
-    g_autoptr(KvReconcileReport) r = g_new0(KvReconcileReport, 1);
-    g_autoptr(KvStmt) m = kv_db_stmt(st, "SELECT number, cumulative_sold FROM meters WHERE "
-                                         "?1 = 0 OR number = ?1 ORDER BY number", error);
+    g_autoptr(KvStmt) m = kv_db_stmt(st, sql, error);
     g_autoptr(GArray) list = g_array_new(FALSE, FALSE, sizeof(gint64));
-    g_autoptr(GPtrArray) anomalies = NULL;
     int rc;
 
-    r->problems = g_ptr_array_new_with_free_func(g_free);
-    r->open_items = g_ptr_array_new_with_free_func(g_free);
     if (!m)
-        return NULL;
-    sqlite3_bind_int64(m, 1, meter);
+        return FALSE;
+    sqlite3_bind_int64(m, 1, p);
     while ((rc = sqlite3_step(m)) == SQLITE_ROW) {
         gint64 pair[2] = { sqlite3_column_int64(m, 0), sqlite3_column_int64(m, 1) };
         g_array_append_vals(list, pair, 2);
     }
     if (rc != SQLITE_DONE) {
         kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading meters"));
-        return NULL;
+        return FALSE;
     }
     sqlite3_reset(m);
     for (guint i = 0; i + 1 < list->len; i += 2)
         if (!reconcile_meter(st, (guint32)g_array_index(list, gint64, i),
                              g_array_index(list, gint64, i + 1), r, error))
-            return NULL;
-    {
-        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT id, meter_number, card_serial, seq, energy, "
-                                             "cumulative FROM sales WHERE state = 'issued' AND "
-                                             "(?1 = 0 OR meter_number = ?1) ORDER BY id", error);
-        if (!q)
-            return NULL;
-        sqlite3_bind_int64(q, 1, meter);
-        while (sqlite3_step(q) == SQLITE_ROW) {
-            g_autofree char *kwh = kv_energy_format(sqlite3_column_int64(q, 4));
-            g_ptr_array_add(r->open_items,
-                            g_strdup_printf(_("sale %" PRId64 " is issued, not proven: meter "
-                                            "%09u, card %u, token seq %u, %s kWh (resolve it: "
-                                            "`kilovendctl sale resolve %" PRId64
-                                            " --paid|--void --reason T`)"),
-                                            (gint64)sqlite3_column_int64(q, 0),
-                                            (guint32)sqlite3_column_int64(q, 1),
-                                            (guint32)sqlite3_column_int64(q, 2),
-                                            (guint32)sqlite3_column_int64(q, 3), kwh,
-                                            (gint64)sqlite3_column_int64(q, 0)));
-            r->issued_open++;
-        }
+            return FALSE;
+    return TRUE;
+}
+
+/* The open questions: issued sales and anomalies not acknowledged, of
+ * meter (0: all). */
+static gboolean add_open_items(KvStation *st, guint32 meter, KvReconcileReport *r, GError **error)
+{
+    g_autoptr(GPtrArray) anomalies = NULL;
+    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT id, meter_number, card_serial, seq, energy "
+                                         "FROM sales WHERE state = 'issued' AND "
+                                         "(?1 = 0 OR meter_number = ?1) ORDER BY id", error);
+    if (!q)
+        return FALSE;
+    sqlite3_bind_int64(q, 1, meter);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        gint64 id = sqlite3_column_int64(q, 0);
+        g_autofree char *kwh = kv_energy_format(sqlite3_column_int64(q, 4));
+        g_ptr_array_add(r->open_items,
+                        g_strdup_printf(_("sale %" PRId64 " is issued, not proven: meter "
+                                        "%09u, card %u, token seq %u, %s kWh (resolve it: "
+                                        "`kilovendctl sale resolve %" PRId64
+                                        " --paid|--void --reason T`)"),
+                                        id, (guint32)sqlite3_column_int64(q, 1),
+                                        (guint32)sqlite3_column_int64(q, 2),
+                                        (guint32)sqlite3_column_int64(q, 3), kwh, id));
+        r->issued_open++;
     }
     if (!(anomalies = kv_anomaly_list(st, TRUE, meter, error)))
-        return NULL;
+        return FALSE;
     for (guint i = 0; i < anomalies->len; i++) {
         g_ptr_array_add(r->open_items, kv_anomaly_describe(anomalies->pdata[i]));
         r->anomalies_open++;
     }
+    return TRUE;
+}
+
+static KvReconcileReport *report_new(void)
+{
+    KvReconcileReport *r = g_new0(KvReconcileReport, 1);
+    r->problems = g_ptr_array_new_with_free_func(g_free);
+    r->open_items = g_ptr_array_new_with_free_func(g_free);
+    return r;
+}
+
+KvReconcileReport *kv_reconcile(KvStation *st, guint32 meter, GError **error)
+{
+    g_autoptr(KvReconcileReport) r = report_new();
+    if (!reconcile_listed(st, "SELECT number, cumulative_sold FROM meters WHERE ?1 = 0 OR "
+                              "number = ?1 ORDER BY number", meter, r, error) ||
+        !add_open_items(st, meter, r, error))
+        return NULL;
+    return g_steal_pointer(&r);
+}
+
+KvReconcileReport *kv_reconcile_shift(KvStation *st, gint64 shift_id, GError **error)
+{
+    g_autoptr(KvReconcileReport) r = report_new();
+    if (!reconcile_listed(st, "SELECT number, cumulative_sold FROM meters WHERE number IN "
+                              "(SELECT meter_number FROM sales WHERE shift_id = ?1) "
+                              "ORDER BY number", shift_id, r, error) ||
+        !add_open_items(st, 0, r, error))
+        return NULL;
     return g_steal_pointer(&r);
 }

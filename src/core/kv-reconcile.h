@@ -65,6 +65,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvReconcileReport, kv_reconcile_report_free)
 /* Reconcile every meter (meter 0) or one.  Read only; no role needed
  * beyond an open ledger (it runs with `check`).  NULL only on I/O errors. */
 KvReconcileReport *kv_reconcile(KvStation *st, guint32 meter, GError **error);
+/* The same for the meters sold to in a shift (what its Z report shows);
+ * the issued sales and anomalies listed are the whole station's. */
+KvReconcileReport *kv_reconcile_shift(KvStation *st, gint64 shift_id, GError **error);
 
 G_END_DECLS
 
