@@ -270,18 +270,28 @@ static void show_card(KvSellPage *self)
         gtk_label_set_label(self->readback_time_label, "—");
     }
 
-    /* Credit sold but not yet loaded by the meter. */
-    if (info->read.credit_on_card > 0) {
-        g_autofree char *kwh = kv_session_format_energy(info->read.credit_on_card);
-        g_autofree char *text = g_strdup_printf(
-            _("This card still carries %s that the meter has not loaded. Ask the customer to "
-              "insert the card into the meter before buying more, or the meter may refuse "
-              "the new credit."),
-            kwh);
-        gtk_label_set_label(self->pending_warning, text);
-        kv_widget_reveal(GTK_WIDGET(self->pending_warning), TRUE);
-    } else {
-        kv_widget_reveal(GTK_WIDGET(self->pending_warning), FALSE);
+    /* Credit sold but not yet loaded by the meter; anomalies this read
+     * recorded (a readback going backwards, an issued sale proven late). */
+    {
+        g_autoptr(GString) text = g_string_new(NULL);
+        if (info->read.credit_on_card > 0) {
+            g_autofree char *kwh = kv_session_format_energy(info->read.credit_on_card);
+            g_string_append_printf(
+                text,
+                _("This card still carries %s that the meter has not loaded. Ask the customer "
+                  "to insert the card into the meter before buying more, or the meter may "
+                  "refuse the new credit."),
+                kwh);
+        }
+        if (info->read.anomalies_raised > 0) {
+            if (text->len)
+                g_string_append(text, "\n");
+            g_string_append(text, _("WARNING: reading this card recorded an anomaly for this "
+                                    "meter (see the reports; a supervisor must look at it)."));
+        }
+        if (text->len)
+            gtk_label_set_label(self->pending_warning, text->str);
+        kv_widget_reveal(GTK_WIDGET(self->pending_warning), text->len > 0);
     }
     gtk_stack_set_visible_child_name(self->card_stack, "card");
 }
