@@ -13,6 +13,8 @@
 #define T_SEQ 2
 #define T_BODY 6
 #define T_MAC (T_BODY + KV_TOKEN_BODY_LEN) /* 38 */
+#define T_ISSUER (T_MAC + KV_MAC_LEN)      /* 46 */
+#define T_NO_ISSUER 0xFFFFu                /* bytes 46..47 never written */
 
 /* Readback slot offsets */
 #define R_FORMAT 0
@@ -52,10 +54,18 @@ kv_token_kind kv_card_token_kind(kv_card_type type)
     case KV_CARD_USER: return KV_TOKEN_CREDIT;
     case KV_CARD_PARAMETER: return KV_TOKEN_PARAMETERS;
     case KV_CARD_CLEAR_TAMPER: return KV_TOKEN_CLEAR_TAMPER;
-    case KV_CARD_KEY_CHANGE: return KV_TOKEN_KEY_CHANGE;
+    case KV_CARD_KEY_CHANGE: return KV_TOKEN_KEY_CHANGE_T;
     case KV_CARD_TEST: return KV_TOKEN_TEST;
+    case KV_CARD_CHECK: return KV_TOKEN_CHECK;
     default: return (kv_token_kind)0;
     }
+}
+
+int kv_card_kind_allowed(unsigned card_type, unsigned kind)
+{
+    if (card_type == KV_CARD_KEY_CHANGE && kind == KV_TOKEN_KEY_CHANGE)
+        return 1; /* first revision: taken by meters without a transport key */
+    return kind != 0 && kind == (unsigned)kv_card_token_kind((kv_card_type)card_type);
 }
 
 unsigned kv_meter_check_digit(uint32_t base)
@@ -173,9 +183,29 @@ void kv_derive_psc_key(const uint8_t master[16], uint32_t utility_code,
     kv_kdf(master, "kilovend psc", ctx, sizeof ctx, out);
 }
 
+void kv_derive_transport_key(const uint8_t master[16], uint32_t utility_code,
+                             uint32_t meter_number, uint8_t version, uint8_t out[16])
+{
+    uint8_t ctx[9];
+    meter_context(utility_code, meter_number, version, ctx);
+    kv_kdf(master, "kilovend transport", ctx, sizeof ctx, out);
+}
+
+void kv_meter_keys_set_transport(kv_meter_keys *keys, const uint8_t k_transport[16])
+{
+    memmove(keys->k_transport, k_transport, 16);
+    kv_kdf(keys->k_transport, "kilovend key change enc", NULL, 0, keys->k_tenc);
+    kv_kdf(keys->k_transport, "kilovend key change mac", NULL, 0, keys->k_tmac);
+    keys->has_transport = 1;
+}
+
 void kv_meter_keys_init(kv_meter_keys *keys, const uint8_t k_meter[16],
                         uint8_t key_version, const uint8_t k_psc[16])
 {
+    keys->has_transport = 0;
+    kv_wipe(keys->k_transport, sizeof keys->k_transport);
+    kv_wipe(keys->k_tenc, sizeof keys->k_tenc);
+    kv_wipe(keys->k_tmac, sizeof keys->k_tmac);
     keys->key_version = key_version;
     memmove(keys->k_meter, k_meter, 16);
     memmove(keys->k_psc, k_psc, 16);
@@ -227,19 +257,46 @@ static int all_zero(const uint8_t *p, unsigned n)
     return o == 0;
 }
 
-static void token_iv(const kv_identity *id, const uint8_t *slot, uint8_t iv[16])
+/* The issuer in slot bytes 46..47: 0xFFFF (never written) is none; else
+ * 1..KV_ISSUER_MAX.  -1 for anything else, which the station never writes. */
+static long slot_issuer(const uint8_t *slot)
+{
+    uint16_t v = kv_get_be16(slot + T_ISSUER);
+    if (v == T_NO_ISSUER)
+        return 0;
+    return v >= 1 && v <= KV_ISSUER_MAX ? (long)v : -1;
+}
+
+/* The counter block: the first revision's, with the issuer in bytes 14..15,
+ * which were always 00 00 / 00 01 there (a two-block body). */
+static void token_iv(const kv_identity *id, const uint8_t *slot, uint16_t issuer,
+                     uint8_t iv[16])
 {
     iv[0] = slot[T_KIND];
     iv[1] = slot[T_KEYVER];
     kv_put_be32(iv + 2, id->meter_number);
     kv_put_be32(iv + 6, id->card_serial);
     memcpy(iv + 10, slot + T_SEQ, 4);
-    iv[14] = 0;
-    iv[15] = 0;
+    kv_put_be16(iv + 14, (uint16_t)(issuer << 1));
 }
 
-static void record_mac(const uint8_t key[16], uint8_t domain, const kv_identity *id,
-                       const uint8_t *rec, unsigned len, uint8_t mac[KV_MAC_LEN])
+kv_err kv_token_counter_block(const kv_identity *id, const uint8_t slot[KV_SLOT_LEN],
+                              uint8_t block[16])
+{
+    long issuer;
+    if (!id || !slot || !block)
+        return KV_E_ARG;
+    issuer = slot_issuer(slot);
+    if (issuer < 0)
+        return KV_E_FIELD;
+    token_iv(id, slot, (uint16_t)issuer, block);
+    return KV_OK;
+}
+
+/* CMAC(key, domain || identity bytes || rec[0..len) || tail[0..tail_len)) */
+static void record_mac_tail(const uint8_t key[16], uint8_t domain, const kv_identity *id,
+                            const uint8_t *rec, unsigned len, const uint8_t *tail,
+                            unsigned tail_len, uint8_t mac[KV_MAC_LEN])
 {
     uint8_t idb[KV_ID_AUTH_LEN], tag[16];
     kv_cmac_ctx c;
@@ -248,9 +305,35 @@ static void record_mac(const uint8_t key[16], uint8_t domain, const kv_identity 
     kv_cmac_update(&c, &domain, 1);
     kv_cmac_update(&c, idb, sizeof idb);
     kv_cmac_update(&c, rec, len);
+    kv_cmac_update(&c, tail, tail_len);
     kv_cmac_final(&c, tag);
     memcpy(mac, tag, KV_MAC_LEN);
     kv_wipe(tag, sizeof tag);
+}
+
+static void record_mac(const uint8_t key[16], uint8_t domain, const kv_identity *id,
+                       const uint8_t *rec, unsigned len, uint8_t mac[KV_MAC_LEN])
+{
+    record_mac_tail(key, domain, id, rec, len, NULL, 0, mac);
+}
+
+/* The keys that seal a token of this kind: a transport-sealed key change
+ * under the transport key, everything else under the meter key. */
+static void token_keys(const kv_meter_keys *keys, uint8_t kind, const uint8_t **enc,
+                       const uint8_t **mac)
+{
+    int t = kind == KV_TOKEN_KEY_CHANGE_T;
+    *enc = t ? keys->k_tenc : keys->k_enc;
+    *mac = t ? keys->k_tmac : keys->k_mac;
+}
+
+/* The token MAC: over bytes 0..37, and the issuer bytes when there is an
+ * issuer (without one the input is the first revision's). */
+static void token_mac(const uint8_t key[16], const kv_identity *id, const uint8_t *slot,
+                      uint8_t mac[KV_MAC_LEN])
+{
+    int tail = kv_get_be16(slot + T_ISSUER) != T_NO_ISSUER;
+    record_mac_tail(key, 'T', id, slot, T_MAC, slot + T_ISSUER, tail ? 2u : 0u, mac);
 }
 
 static kv_err params_check(const kv_parameters *p)
@@ -286,6 +369,7 @@ static kv_err body_encode(const kv_token *t, uint8_t b[KV_TOKEN_BODY_LEN])
         kv_put_be32(b + 18, t->u.params.issued_at);
         return KV_OK;
     case KV_TOKEN_KEY_CHANGE:
+    case KV_TOKEN_KEY_CHANGE_T:
         if (t->u.key_change.new_key_version == 0 || t->u.key_change.new_key_version == 0xFF)
             return KV_E_FIELD;
         b[0] = t->u.key_change.new_key_version;
@@ -294,6 +378,7 @@ static kv_err body_encode(const kv_token *t, uint8_t b[KV_TOKEN_BODY_LEN])
         return KV_OK;
     case KV_TOKEN_CLEAR_TAMPER:
     case KV_TOKEN_TEST:
+    case KV_TOKEN_CHECK:
         kv_put_be32(b, t->u.issued_at);
         return KV_OK;
     default:
@@ -327,6 +412,7 @@ static kv_err body_decode(uint8_t kind, const uint8_t b[KV_TOKEN_BODY_LEN], kv_t
         t->u.params.issued_at = kv_get_be32(b + 18);
         return params_check(&t->u.params);
     case KV_TOKEN_KEY_CHANGE:
+    case KV_TOKEN_KEY_CHANGE_T:
         if (!all_zero(b + 21, KV_TOKEN_BODY_LEN - 21) || b[0] == 0 || b[0] == 0xFF)
             return KV_E_FIELD;
         t->u.key_change.new_key_version = b[0];
@@ -335,6 +421,7 @@ static kv_err body_decode(uint8_t kind, const uint8_t b[KV_TOKEN_BODY_LEN], kv_t
         return KV_OK;
     case KV_TOKEN_CLEAR_TAMPER:
     case KV_TOKEN_TEST:
+    case KV_TOKEN_CHECK:
         if (!all_zero(b + 4, KV_TOKEN_BODY_LEN - 4))
             return KV_E_FIELD;
         t->u.issued_at = kv_get_be32(b);
@@ -348,33 +435,36 @@ kv_err kv_token_seal(const kv_meter_keys *keys, const kv_identity *id,
                      const kv_token *token, uint8_t slot[KV_SLOT_LEN])
 {
     uint8_t body[KV_TOKEN_BODY_LEN], iv[16];
+    const uint8_t *k_enc, *k_mac;
     kv_aes128_ctx aes;
     kv_err err;
 
     if (!keys || !id || !token || !slot)
         return KV_E_ARG;
-    if (token->kind == 0 || token->kind != kv_card_token_kind((kv_card_type)id->card_type))
+    if (!kv_card_kind_allowed(id->card_type, token->kind))
         return KV_E_KIND;
     if (token->key_version != keys->key_version)
         return KV_E_KEY_VERSION;
-    if (token->seq == 0 || token->seq == 0xFFFFFFFFu)
+    if (token->kind == KV_TOKEN_KEY_CHANGE_T && !keys->has_transport)
+        return KV_E_TRANSPORT;
+    if (token->seq == 0 || token->seq == 0xFFFFFFFFu || token->issuer > KV_ISSUER_MAX)
         return KV_E_FIELD;
     err = body_encode(token, body);
     if (err != KV_OK) {
         kv_wipe(body, sizeof body);
         return err;
     }
+    token_keys(keys, token->kind, &k_enc, &k_mac);
     slot[T_KIND] = token->kind;
     slot[T_KEYVER] = token->key_version;
     kv_put_be32(slot + T_SEQ, token->seq);
-    token_iv(id, slot, iv);
-    kv_aes128_init(&aes, keys->k_enc);
+    kv_put_be16(slot + T_ISSUER, token->issuer ? token->issuer : T_NO_ISSUER);
+    token_iv(id, slot, token->issuer, iv);
+    kv_aes128_init(&aes, k_enc);
     kv_aes128_ctr(&aes, iv, body, slot + T_BODY, KV_TOKEN_BODY_LEN);
     kv_aes128_wipe(&aes);
     kv_wipe(body, sizeof body);
-    record_mac(keys->k_mac, 'T', id, slot, T_MAC, slot + T_MAC);
-    slot[KV_TOKEN_USED] = 0xFF;
-    slot[KV_TOKEN_USED + 1] = 0xFF;
+    token_mac(k_mac, id, slot, slot + T_MAC);
     return KV_OK;
 }
 
@@ -382,8 +472,10 @@ kv_err kv_token_open(const kv_meter_keys *keys, const kv_identity *id,
                      const uint8_t slot[KV_SLOT_LEN], kv_token *token)
 {
     uint8_t mac[KV_MAC_LEN], body[KV_TOKEN_BODY_LEN], iv[16];
+    const uint8_t *k_enc, *k_mac;
     kv_aes128_ctx aes;
     kv_err err;
+    long issuer;
 
     if (!keys || !id || !slot || !token)
         return KV_E_ARG;
@@ -392,18 +484,25 @@ kv_err kv_token_open(const kv_meter_keys *keys, const kv_identity *id,
         return KV_E_EMPTY;
     if (slot[T_KEYVER] != keys->key_version)
         return KV_E_KEY_VERSION;
-    record_mac(keys->k_mac, 'T', id, slot, T_MAC, mac);
+    if (slot[T_KIND] == KV_TOKEN_KEY_CHANGE_T && !keys->has_transport)
+        return KV_E_TRANSPORT;
+    issuer = slot_issuer(slot);
+    if (issuer < 0)
+        return KV_E_MAC; /* bytes no station writes: not authentic */
+    token_keys(keys, slot[T_KIND], &k_enc, &k_mac);
+    token_mac(k_mac, id, slot, mac);
     if (!kv_ct_equal(mac, slot + T_MAC, KV_MAC_LEN))
         return KV_E_MAC;
     /* Authentic from here on: what follows only rejects well-formed tokens
      * that do not belong on this card. */
-    if (slot[T_KIND] != kv_card_token_kind((kv_card_type)id->card_type))
+    if (!kv_card_kind_allowed(id->card_type, slot[T_KIND]))
         return KV_E_KIND;
     token->kind = slot[T_KIND];
     token->key_version = slot[T_KEYVER];
     token->seq = kv_get_be32(slot + T_SEQ);
-    token_iv(id, slot, iv);
-    kv_aes128_init(&aes, keys->k_enc);
+    token->issuer = (uint16_t)issuer;
+    token_iv(id, slot, token->issuer, iv);
+    kv_aes128_init(&aes, k_enc);
     kv_aes128_ctr(&aes, iv, slot + T_BODY, body, KV_TOKEN_BODY_LEN);
     kv_aes128_wipe(&aes);
     err = body_decode(token->kind, body, token);
@@ -514,19 +613,17 @@ kv_err kv_card_decode(const kv_meter_keys *keys, const uint8_t image[KV_CARD_SIZ
     if (err != KV_OK)
         return err;
 
-    if (view->id.card_type == KV_CARD_CHECK) {
-        view->token_err = KV_E_EMPTY;
-    } else {
-        ea = kv_token_open(keys, &view->id, image + KV_TOKEN_A, &ta);
-        eb = kv_token_open(keys, &view->id, image + KV_TOKEN_B, &tb);
-        w = pick(ea, ta.seq, eb, tb.seq, &view->token_err, &view->token_torn);
-        if (w >= 0) {
-            view->token = w ? tb : ta;
-            view->token_slot = (uint8_t)w;
-        }
-        kv_wipe(&ta, sizeof ta);
-        kv_wipe(&tb, sizeof tb);
+    /* Check cards carry a check token since the second revision; those of
+     * the first carry none and show KV_E_EMPTY here. */
+    ea = kv_token_open(keys, &view->id, image + KV_TOKEN_A, &ta);
+    eb = kv_token_open(keys, &view->id, image + KV_TOKEN_B, &tb);
+    w = pick(ea, ta.seq, eb, tb.seq, &view->token_err, &view->token_torn);
+    if (w >= 0) {
+        view->token = w ? tb : ta;
+        view->token_slot = (uint8_t)w;
     }
+    kv_wipe(&ta, sizeof ta);
+    kv_wipe(&tb, sizeof tb);
 
     ea = kv_readback_open(keys, &view->id, image + KV_READBACK_A, &ra);
     eb = kv_readback_open(keys, &view->id, image + KV_READBACK_B, &rb);

@@ -44,7 +44,9 @@
 
 #define KV_TOKEN_BODY_LEN 32
 #define KV_MAC_LEN 8
-#define KV_TOKEN_USED 46      /* bytes of a token slot the contract writes */
+#define KV_TOKEN_USED 48      /* bytes of a token slot the contract writes:
+                               * 46..47 hold the issuer (0xFF 0xFF: none) */
+#define KV_ISSUER_MAX 0x7FFF  /* issuer numbers are 1..32767; 0 = none */
 #define KV_READBACK_USED 48
 #define KV_READBACK_EVENTS 4
 
@@ -60,14 +62,19 @@ typedef enum {
     KV_CARD_TEST = 0x14          /* runs the display/relay/lamp self test */
 } kv_card_type;
 
-/* Token kinds (token byte 0).  Each card type accepts exactly one kind;
- * the check card carries no token. */
+/* Token kinds (token byte 0).  Each card type carries the kind
+ * kv_card_token_kind() names; a key-change card may also carry the first
+ * revision's key change (0x04), which only meters without a transport key
+ * take.  Check cards of the first revision carry no token and are refused. */
 typedef enum {
     KV_TOKEN_CREDIT = 0x01,
     KV_TOKEN_PARAMETERS = 0x02,
     KV_TOKEN_CLEAR_TAMPER = 0x03,
     KV_TOKEN_KEY_CHANGE = 0x04,
-    KV_TOKEN_TEST = 0x05
+    KV_TOKEN_TEST = 0x05,
+    /* Added in the second revision; never renumber. */
+    KV_TOKEN_KEY_CHANGE_T = 0x06, /* key change sealed under the transport key */
+    KV_TOKEN_CHECK = 0x07         /* authenticates a check card */
 } kv_token_kind;
 
 /* ---- Identity ---------------------------------------------------------- */
@@ -93,7 +100,10 @@ int kv_card_type_valid(unsigned type);
 int kv_meter_number_valid(uint32_t n);
 /* The Luhn check digit for an 8-digit base. */
 unsigned kv_meter_check_digit(uint32_t base);
-kv_token_kind kv_card_token_kind(kv_card_type type); /* 0 for check cards */
+/* The kind the station seals on this card type (0 for an unknown type). */
+kv_token_kind kv_card_token_kind(kv_card_type type);
+/* 1 if a token of this kind may stand on this card type. */
+int kv_card_kind_allowed(unsigned card_type, unsigned kind);
 
 /* Is this card for this meter?  KV_E_UTILITY, KV_E_METER or KV_OK. */
 kv_err kv_identity_check(const kv_identity *id, uint32_t utility_code, uint32_t meter_number);
@@ -110,6 +120,10 @@ typedef struct {
     uint8_t k_mac[16];     /* token authentication (CMAC) */
     uint8_t k_rb[16];      /* readback authentication (CMAC), meter -> station */
     uint8_t k_psc[16];     /* derives each card's PSC; does not rotate */
+    uint8_t has_transport; /* 1 once kv_meter_keys_set_transport() ran */
+    uint8_t k_transport[16]; /* wraps new meter keys; never derived from k_meter */
+    uint8_t k_tenc[16];    /* key-change body encryption, from k_transport */
+    uint8_t k_tmac[16];    /* key-change authentication, from k_transport */
 } kv_meter_keys;
 
 /* k_meter = KDF(master, "kilovend meter", utility || meter || version) */
@@ -118,9 +132,18 @@ void kv_derive_meter_key(const uint8_t master[16], uint32_t utility_code,
 /* k_psc = KDF(master, "kilovend psc", utility || meter || version) */
 void kv_derive_psc_key(const uint8_t master[16], uint32_t utility_code,
                        uint32_t meter_number, uint8_t psc_key_version, uint8_t out[16]);
-/* Fill k_enc, k_mac, k_rb from k_meter; copies k_meter and k_psc in. */
+/* k_transport = KDF(master, "kilovend transport", utility || meter || version),
+ * version = the PSC key version (the master key the meter was provisioned
+ * under): it does not rotate with k_meter, so the holder of an old meter key
+ * cannot open the key-change token that replaces it. */
+void kv_derive_transport_key(const uint8_t master[16], uint32_t utility_code,
+                             uint32_t meter_number, uint8_t version, uint8_t out[16]);
+/* Fill k_enc, k_mac, k_rb from k_meter; copies k_meter and k_psc in.  The
+ * transport key is cleared: set it again with kv_meter_keys_set_transport. */
 void kv_meter_keys_init(kv_meter_keys *keys, const uint8_t k_meter[16],
                         uint8_t key_version, const uint8_t k_psc[16]);
+/* Copy k_transport in and derive k_tenc, k_tmac from it. */
+void kv_meter_keys_set_transport(kv_meter_keys *keys, const uint8_t k_transport[16]);
 void kv_meter_keys_wipe(kv_meter_keys *keys);
 
 /* The card's PSC: out = KDF(k_psc, "kilovend card psc", serial); the PSC is
@@ -157,11 +180,13 @@ typedef struct {
     uint8_t kind;          /* kv_token_kind */
     uint8_t key_version;   /* version of the meter key that sealed it */
     uint32_t seq;          /* per-meter token sequence, strictly increasing */
+    uint16_t issuer;       /* issuing office or station, 1..KV_ISSUER_MAX, in
+                            * the counter block; 0 = none (first revision) */
     union {
         kv_credit credit;
         kv_parameters params;
         kv_key_change key_change;
-        uint32_t issued_at; /* clear-tamper and test tokens */
+        uint32_t issued_at; /* clear-tamper, test and check tokens */
     } u;
 } kv_token;
 
@@ -172,11 +197,20 @@ typedef struct {
 kv_err kv_token_seal(const kv_meter_keys *keys, const kv_identity *id,
                      const kv_token *token, uint8_t slot[KV_SLOT_LEN]);
 
-/* Open one slot: KV_E_EMPTY (never written), KV_E_KEY_VERSION, KV_E_MAC
- * (forged, damaged or torn), KV_E_KIND, KV_E_FIELD.  On error *token is
- * zeroed. */
+/* Open one slot: KV_E_EMPTY (never written), KV_E_KEY_VERSION,
+ * KV_E_TRANSPORT (a transport-sealed key change and keys without a
+ * transport key), KV_E_MAC (forged, damaged or torn), KV_E_KIND,
+ * KV_E_FIELD.  On error *token is zeroed. */
 kv_err kv_token_open(const kv_meter_keys *keys, const kv_identity *id,
                      const uint8_t slot[KV_SLOT_LEN], kv_token *token);
+
+/* The AES-CTR initial counter block of the token in a sealed slot:
+ * kind, key version, meter, card serial, sequence, then (issuer << 1) in
+ * bytes 14..15 (the body's second block adds 1).  With issuer 0 it is the
+ * first revision's block.  KV_E_FIELD if the slot's issuer bytes are not a
+ * valid issuer. */
+kv_err kv_token_counter_block(const kv_identity *id, const uint8_t slot[KV_SLOT_LEN],
+                              uint8_t block[16]);
 
 /* The loading rule, shared by the meter (which applies it) and the station
  * (which predicts refusals before it takes money).  The token carries the

@@ -21,6 +21,8 @@ const char *kv_strerror(int err)
     case KV_E_HOARD: return "refused: above the hoarding limit";
     case KV_E_OVERFLOW: return "counter overflow";
     case KV_E_PROVISION: return "provisioning block invalid";
+    case KV_E_EXPIRED: return "engineering token expired (issue it again)";
+    case KV_E_TRANSPORT: return "key change needs a transport key (re-provision)";
     default: return "unknown error";
     }
 }

@@ -24,7 +24,12 @@ typedef enum {
     KV_E_REPLAY = 13,        /* token already used or older than the meter's state */
     KV_E_HOARD = 14,         /* load refused: hoarding limit would be exceeded */
     KV_E_OVERFLOW = 15,      /* arithmetic would overflow a counter */
-    KV_E_PROVISION = 16      /* provisioning block invalid */
+    KV_E_PROVISION = 16,     /* provisioning block invalid */
+    KV_E_TRANSPORT = 17,     /* key change refused: the meter has no transport
+                              * key (re-provision it with a version 2 block),
+                              * or the key change was not sealed under it */
+    KV_E_EXPIRED = 18        /* engineering token too old: the meter took too
+                              * many newer tokens since it was issued */
 } kv_err;
 
 /* Short English text for an error code, for logs and tools.  Never NULL. */

@@ -14,6 +14,8 @@
 # Needs the build dependencies of packaging/debian/control (./kilovend.sh deps
 # installs them); runs as any user.  DEB_BUILD_OPTIONS is honoured
 # (nocheck skips the unit tests that the package build otherwise runs).
+# The packaged programs are built with -Dtest_hooks=false (debian/rules):
+# KILOVEND_NOW, KILOVEND_TEST_STOP and KILOVEND_LOCALEDIR do nothing in them.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -101,14 +101,18 @@ static int refuse(meter *m, int err)
 {
     meter_state ns = m->st;
     evlog_add(&ns, (uint8_t)(METER_EV_REFUSED | err));
-    if (cardproc_is_bad(err) && ++ns.bad_cards >= METER_BAD_CARDS) {
-        unsigned shift = ns.lockout_level < METER_LOCKOUT_MAX_SHIFT ? ns.lockout_level
-                                                                    : METER_LOCKOUT_MAX_SHIFT;
-        ns.lockout_left = (uint32_t)METER_LOCKOUT_BASE << shift;
-        if (ns.lockout_level < 255)
-            ns.lockout_level++;
-        ns.bad_cards = 0;
-        evlog_add(&ns, METER_EV_LOCKOUT);
+    if (cardproc_is_bad(err)) {
+        m->run.calm_s = 0; /* the decay (meter.c) starts again from this card */
+        if (++ns.bad_cards >= METER_BAD_CARDS) {
+            unsigned shift = ns.lockout_level < METER_LOCKOUT_MAX_SHIFT
+                                 ? ns.lockout_level
+                                 : METER_LOCKOUT_MAX_SHIFT;
+            ns.lockout_left = (uint32_t)METER_LOCKOUT_BASE << shift;
+            if (ns.lockout_level < 255)
+                ns.lockout_level++;
+            ns.bad_cards = 0;
+            evlog_add(&ns, METER_EV_LOCKOUT);
+        }
     }
     /* The bad-card count must survive a power cut, or pulling the plug
      * between tries would defeat the lockout.  If the memory fails, the
@@ -172,10 +176,13 @@ static int verify_psc(meter *m, const kv_identity *id)
     return card_error(r);
 }
 
+/* Only cards whose token passed its MAC get here.  The bad-card count
+ * starts again; the lockout level does not: it decays with time
+ * (meter.c), so a genuine card between forgeries does not reset the
+ * escalation. */
 static void good_card(meter_state *ns, uint32_t seq)
 {
     ns->bad_cards = 0;
-    ns->lockout_level = 0;
     if (seq > ns->last_seq)
         ns->last_seq = seq;
     ns->readback_counter++;
@@ -220,13 +227,26 @@ static int apply_user(meter *m, const kv_token *t, meter_state *ns)
     return err;
 }
 
+/* May an engineering token whose kind was last applied at `applied` be
+ * applied?  Once only (KV_E_REPLAY), and only while it is fresh: issued at
+ * most METER_ENG_WINDOW tokens before the newest the meter took. */
+static int eng_fresh(const meter_state *ns, const kv_token *t, uint32_t applied)
+{
+    if (t->seq <= applied)
+        return KV_E_REPLAY;
+    if (ns->last_seq > t->seq && ns->last_seq - t->seq > METER_ENG_WINDOW)
+        return KV_E_EXPIRED;
+    return KV_OK;
+}
+
 static int apply_engineering(meter *m, const kv_identity *id, const kv_token *t,
                              meter_state *ns, meter_config *nc)
 {
+    int err;
     switch (id->card_type) {
     case KV_CARD_PARAMETER:
-        if (t->seq <= m->cfg.params_seq)
-            return KV_E_REPLAY;
+        if ((err = eng_fresh(ns, t, m->cfg.params_seq)) != KV_OK)
+            return err;
         nc->alarm_level = t->u.params.alarm_level;
         nc->pretrip_level = t->u.params.pretrip_level;
         nc->hoarding_limit = t->u.params.hoarding_limit;
@@ -237,17 +257,24 @@ static int apply_engineering(meter *m, const kv_identity *id, const kv_token *t,
         show(m, "PArA donE");
         return KV_OK;
     case KV_CARD_CLEAR_TAMPER:
-        if (t->seq <= ns->tamper_seq)
-            return KV_E_REPLAY;
+        if ((err = eng_fresh(ns, t, ns->tamper_seq)) != KV_OK)
+            return err;
         ns->tamper = 0;
         ns->tamper_seq = t->seq;
         evlog_add(ns, METER_EV_TAMPER_CLEARED);
         show(m, "tAMP CLr");
         return KV_OK;
     case KV_CARD_KEY_CHANGE:
-        if (t->seq <= m->cfg.key_seq)
-            return KV_E_REPLAY;
-        if (t->u.key_change.new_key_version == m->cfg.key_version)
+        /* A meter that holds a transport key takes the new key only under
+         * it: a first-revision key change is sealed under the key being
+         * replaced, which its holder could forge or read. */
+        if (t->kind != KV_TOKEN_KEY_CHANGE_T && m->has_transport)
+            return KV_E_TRANSPORT;
+        if ((err = eng_fresh(ns, t, m->cfg.key_seq)) != KV_OK)
+            return err;
+        /* Keys only move forward: never back to a version whose key an
+         * attacker may hold. */
+        if (t->u.key_change.new_key_version <= m->cfg.key_version)
             return KV_E_KEY_VERSION;
         nc->key_version = t->u.key_change.new_key_version;
         memcpy(nc->k_meter, t->u.key_change.new_k_meter, 16);
@@ -320,11 +347,17 @@ static int insert(meter *m, kv_card_view *view, meter_config *nc)
     err = kv_card_decode(&m->keys, image, view);
     if (err != KV_OK)
         return refuse(m, err);
-    if (view->id.card_type != KV_CARD_CHECK && view->token_err != KV_OK)
+    /* A check card without a check token (one home-made with a valid CRC,
+     * or one of the first revision, which carried none) proves nothing: it
+     * is refused and counted before the meter presents any PSC. */
+    if (view->id.card_type == KV_CARD_CHECK && view->token_err == KV_E_EMPTY)
+        return refuse(m, KV_E_MAC);
+    if (view->token_err != KV_OK)
         return refuse(m, token_error(m, view, image));
 
-    /* The token is authentic.  The PSC proves the card itself is one we
-     * issued (a dump restored onto a blank card fails here). */
+    /* The token is authentic, so the card is one the station made for this
+     * meter: only now is the PSC presented.  It proves the card itself is
+     * one we issued (a dump restored onto a blank card fails here). */
     err = verify_psc(m, &view->id);
     if (err != 0) {
         if (cardproc_is_bad(err))
@@ -367,8 +400,7 @@ static int insert(meter *m, kv_card_view *view, meter_config *nc)
             show_error(m, rc);
             return rc;
         }
-        kv_meter_keys_wipe(&m->keys);
-        kv_meter_keys_init(&m->keys, m->cfg.k_meter, m->cfg.key_version, m->psc_key);
+        meter_keys_load(m);
         supply_update(&ns, &m->cfg);
     }
     rc = commit_state(m, &ns);

@@ -158,6 +158,14 @@ static void refresh(meter *m)
     m->out.display_show(m->out.ctx, m->run.text, icons);
 }
 
+void meter_keys_load(meter *m)
+{
+    kv_meter_keys_wipe(&m->keys);
+    kv_meter_keys_init(&m->keys, m->cfg.k_meter, m->cfg.key_version, m->psc_key);
+    if (m->has_transport)
+        kv_meter_keys_set_transport(&m->keys, m->transport_key);
+}
+
 static int boot(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
                 const meter_out_ops *out, const uint8_t *provision_block)
 {
@@ -176,6 +184,10 @@ static int boot(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
     m->phases = p.phases;
     m->meter_constant = p.meter_constant;
     memcpy(m->psc_key, p.k_psc, 16);
+    if (p.block_version >= KV_PROVISION_V2) {
+        memcpy(m->transport_key, p.k_transport, 16);
+        m->has_transport = 1;
+    }
     m->cfg.utility_code = p.utility_code;
     m->cfg.meter_number = p.meter_number;
     m->cfg.key_version = p.key_version;
@@ -205,7 +217,7 @@ static int boot(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
         m->config_seq = 1;
     }
     kv_wipe(&saved, sizeof saved);
-    kv_meter_keys_init(&m->keys, m->cfg.k_meter, m->cfg.key_version, m->psc_key);
+    meter_keys_load(m);
     m->state_seq = nvrec_load_state(nv, m->cfg.meter_number, &m->st);
     if (!m->not_here) {
         nvrec_mark mk;
@@ -287,6 +299,35 @@ static uint32_t count_down(uint32_t v, uint32_t by)
     return v > by ? v - by : 0;
 }
 
+/* How many multiples of period lie in (before, after]. */
+static uint32_t crossed(uint32_t before, uint32_t after, uint32_t period)
+{
+    return after / period - before / period;
+}
+
+/* The bad-card count and the lockout level fall back with time spent
+ * without a bad card (METER_BAD_DECAY); a card that passed its MAC resets
+ * the count at once (cardproc.c). */
+static void lockout_decay(meter *m, uint32_t secs, int *dirty)
+{
+    uint32_t before = m->run.calm_s, n;
+    if (m->st.lockout_left || (!m->st.bad_cards && !m->st.lockout_level)) {
+        m->run.calm_s = 0;
+        return;
+    }
+    m->run.calm_s = before + secs < before ? UINT32_MAX : before + secs;
+    n = crossed(before, m->run.calm_s, METER_BAD_DECAY);
+    if (n && m->st.bad_cards) {
+        m->st.bad_cards = (uint8_t)(n >= m->st.bad_cards ? 0 : m->st.bad_cards - n);
+        *dirty = 1;
+    }
+    n = crossed(before, m->run.calm_s, METER_LEVEL_DECAY);
+    if (n && m->st.lockout_level) {
+        m->st.lockout_level = (uint8_t)(n >= m->st.lockout_level ? 0 : m->st.lockout_level - n);
+        *dirty = 1;
+    }
+}
+
 void meter_tick(meter *m, const meter_sample *s)
 {
     uint32_t secs, units = 0, raw = 0;
@@ -336,6 +377,7 @@ void meter_tick(meter *m, const meter_sample *s)
         dirty = 1;
     }
 
+    lockout_decay(m, secs, &dirty);
     if (m->st.lockout_left) {
         m->st.lockout_left = count_down(m->st.lockout_left, secs);
         /* Saved every minute of countdown: a power cut restarts at most a
@@ -401,5 +443,6 @@ void meter_wipe(meter *m)
 {
     kv_meter_keys_wipe(&m->keys);
     kv_wipe(m->psc_key, sizeof m->psc_key);
+    kv_wipe(m->transport_key, sizeof m->transport_key);
     kv_wipe(m->cfg.k_meter, sizeof m->cfg.k_meter);
 }

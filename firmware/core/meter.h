@@ -22,9 +22,20 @@
 #define METER_MSG_SECONDS 10   /* a card result stays up this long */
 #define METER_MSG_FIRST 5      /* of which the first of two messages takes */
 #define METER_SAVE_EVERY 10    /* save the energy every 0.1 kWh */
-#define METER_BAD_CARDS 3      /* refused cards in a row before a lockout */
+#define METER_BAD_CARDS 3      /* bad cards before a lockout */
 #define METER_LOCKOUT_BASE 60  /* s, doubled with every further lockout */
 #define METER_LOCKOUT_MAX_SHIFT 10
+/* Without a bad card, the bad-card count drops by one every
+ * METER_BAD_DECAY s and the lockout level by one every METER_LEVEL_DECAY s
+ * of powered time (not counting a lockout): a power cut restarts the
+ * count-down, so pulling the plug never speeds it up. */
+/* An engineering token that changes something (parameters, clear tamper,
+ * key change) is valid until the meter has taken more than this many newer
+ * tokens of any kind: the meter has no clock, its token sequence is the
+ * time it trusts (docs/security-model.md). */
+#define METER_ENG_WINDOW 32u
+#define METER_BAD_DECAY 3600u
+#define METER_LEVEL_DECAY 86400u
 
 /* Error codes of the meter itself, shown as "Err NN" beside the card
  * contract's kv_err codes (1..16).  Never renumber. */
@@ -124,8 +135,8 @@ typedef struct {
     uint32_t lockout_left;      /* s */
     uint8_t supply;             /* METER_SUP_* */
     uint8_t tamper;             /* METER_TAMPER_* */
-    uint8_t bad_cards;          /* consecutive refused cards */
-    uint8_t lockout_level;      /* lockouts since the last good card */
+    uint8_t bad_cards;          /* bad cards since the last authentic one */
+    uint8_t lockout_level;      /* lockouts not yet decayed (METER_LEVEL_DECAY) */
     uint8_t overpower;          /* 1 from an over-power trip to its reconnect:
                                  * a power cut restarts the whole countdown */
     uint8_t events[METER_EVENTS]; /* newest first, 0 = none */
@@ -149,6 +160,7 @@ typedef struct {
     uint32_t power_w;        /* last measured */
     uint32_t unsaved;        /* 0.01 kWh measured since the last save */
     uint32_t lockout_saved;  /* lockout_left at the last save */
+    uint32_t calm_s;         /* s without a bad card (METER_BAD_DECAY) */
     unsigned icons;
     char msg[METER_TEXT_LEN];
     char text[METER_TEXT_LEN]; /* what the display shows now */
@@ -166,6 +178,8 @@ typedef struct meter {
     uint8_t phases;
     uint16_t meter_constant; /* pulses per kWh */
     uint8_t psc_key[16];
+    uint8_t has_transport;   /* the block was version 2 */
+    uint8_t transport_key[16]; /* seals key changes; never from the EEPROM */
 
     meter_config cfg;
     meter_state st;
@@ -213,6 +227,10 @@ void meter_power_fail(meter *m);
 uint32_t meter_total_energy(const meter *m);
 uint8_t meter_readback_status(const meter *m);
 const char *meter_display_text(const meter *m);
+
+/* Derive m->keys from the current meter key, the PSC key and the
+ * transport key (after boot and after a key change). */
+void meter_keys_load(meter *m);
 
 /* Wipes keys from RAM (before the board powers down, in tests). */
 void meter_wipe(meter *m);

@@ -12,8 +12,13 @@
 int main(int argc, char *argv[])
 {
     g_autoptr(KvApplication) app = NULL;
+#if KV_TEST_HOOKS
     /* An uninstalled build points this at its compiled translations. */
     const char *localedir = g_getenv("KILOVEND_LOCALEDIR");
+#else
+    /* Shipped build: only the installed catalogues speak to the cashier. */
+    const char *localedir = NULL;
+#endif
 
     setlocale(LC_ALL, "");
     bindtextdomain(GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);

@@ -85,6 +85,8 @@ static const char *token_kind_name(unsigned kind)
     case KV_TOKEN_CLEAR_TAMPER: return "clear tamper";
     case KV_TOKEN_KEY_CHANGE: return "key change";
     case KV_TOKEN_TEST: return "test";
+    case KV_TOKEN_KEY_CHANGE_T: return "key change (transport key)";
+    case KV_TOKEN_CHECK: return "check";
     default: return "unknown";
     }
 }
@@ -122,6 +124,8 @@ static void token_facts(Facts *f, const kv_card_view *v)
     add_str(f, "token", "kind", "kind", token_kind_name(t->kind));
     add_num(f, "token", "seq", "sequence", t->seq, NULL);
     add_num(f, "token", "key_version", "key version", t->key_version, NULL);
+    if (t->issuer)
+        add_num(f, "token", "issuer", "issuer", t->issuer, NULL);
     switch (t->kind) {
     case KV_TOKEN_CREDIT:
         add_num(f, "token", "amount", "amount", t->u.credit.amount, s = kwh(t->u.credit.amount));
@@ -153,6 +157,7 @@ static void token_facts(Facts *f, const kv_card_view *v)
         g_free(s);
         break;
     case KV_TOKEN_KEY_CHANGE: /* the new key itself is never shown */
+    case KV_TOKEN_KEY_CHANGE_T:
         add_num(f, "token", "new_key_version", "new key version",
                 t->u.key_change.new_key_version, NULL);
         add_num(f, "token", "issued_at", "issued", t->u.key_change.issued_at,

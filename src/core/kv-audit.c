@@ -1,7 +1,15 @@
-/* kv-audit.c - append to and verify the hash-chained audit log. */
+/* kv-audit.c - append to and verify the hash-chained, keyed audit log.
+ *
+ * Two links per row: hash, a plain SHA-256 chain anyone can recompute, and
+ * mac, an HMAC of hash under the audit key (kv_keyring_audit_key), which
+ * only a station with its keys unlocked can make.  Rows written while the
+ * keys are locked have no mac; the next keyed row covers them, because its
+ * hash chains every row before it.  See docs/station.md, "Audit log". */
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "kv-i18n.h"
 #include "kv-audit.h"
@@ -25,6 +33,24 @@ static void row_hash(const guint8 prev[32], gint64 id, gint64 at, gint64 user,
     EVP_MD_CTX_free(c);
 }
 
+/* mac = HMAC-SHA256(key, "KV-AUDIT-MAC-1" || hash) */
+static void row_mac(const guint8 key[KV_AUDIT_KEY_LEN], const guint8 hash[32], guint8 out[32])
+{
+    static const char label[] = "KV-AUDIT-MAC-1";
+    guint8 msg[sizeof label - 1 + 32];
+    unsigned int len = 32;
+    memcpy(msg, label, sizeof label - 1);
+    memcpy(msg + sizeof label - 1, hash, 32);
+    HMAC(EVP_sha256(), key, KV_AUDIT_KEY_LEN, msg, sizeof msg, out, &len);
+}
+
+/* Actions only ever written with the keys unlocked: such a row without a
+ * mac, after the first keyed row, had its mac removed. */
+static gboolean action_needs_keys(const char *action)
+{
+    return g_strcmp0(action, "keys.unlock") == 0 || g_strcmp0(action, "sale.pending") == 0;
+}
+
 char *kv_audit_sale_detail(const char *state, gint64 amount, gint64 energy, guint32 seq,
                            guint32 cumulative, guint32 card_serial)
 {
@@ -39,7 +65,7 @@ gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
     g_autoptr(KvStmt) last = kv_db_stmt(st, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
                                         error);
     g_autoptr(KvStmt) ins = NULL;
-    guint8 prev[32], hash[32];
+    guint8 prev[32], hash[32], key[KV_AUDIT_KEY_LEN];
     gint64 id = 1, at = kv_now(), user = kv_station_user_id(st);
     int rc;
 
@@ -57,9 +83,15 @@ gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
     }
     row_hash(prev, id, at, user, action, object, detail ? detail : "", hash);
     ins = kv_db_stmt(st, "INSERT INTO audit(id, at, user_id, action, object, detail, prev_hash, "
-                         "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
+                         "hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
     if (!ins)
         return FALSE;
+    if (kv_keyring_audit_key(st->ring, key)) {
+        guint8 mac[32];
+        row_mac(key, hash, mac);
+        OPENSSL_cleanse(key, sizeof key);
+        sqlite3_bind_blob(ins, 9, mac, 32, SQLITE_TRANSIENT);
+    }
     sqlite3_bind_int64(ins, 1, id);
     sqlite3_bind_int64(ins, 2, at);
     if (user)
@@ -86,6 +118,7 @@ void kv_audit_report_free(KvAuditReport *r)
     if (!r)
         return;
     g_free(r->head_hex);
+    g_free(r->head);
     if (r->problems)
         g_ptr_array_unref(r->problems);
     g_free(r);
@@ -99,14 +132,43 @@ static char *hex(const guint8 *p, gsize n)
     return g_string_free(s, FALSE);
 }
 
+static char *head_text(gint64 id, const guint8 hash[32])
+{
+    g_autofree char *h = hex(hash, 32);
+    return g_strdup_printf("%" G_GINT64_FORMAT "-%s", id, h);
+}
+
 char *kv_audit_head(KvStation *st, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT hash FROM audit ORDER BY id DESC LIMIT 1", error);
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+                                     error);
     if (!s)
         return NULL;
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) == 32)
-        return hex(sqlite3_column_blob(s, 0), 32);
-    return hex(genesis, 32);
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 1) == 32)
+        return head_text(sqlite3_column_int64(s, 0), sqlite3_column_blob(s, 1));
+    return head_text(0, genesis);
+}
+
+/* "ID-HEX" (what kv_audit_head prints) or a bare "HEX" (heads printed before
+ * the row number was part of them): *id is 0 for the bare form. */
+static gboolean parse_head(const char *text, gint64 *id, char hexpart[65])
+{
+    const char *dash = strchr(text, '-');
+    const char *h = dash ? dash + 1 : text;
+    char *end = NULL;
+    *id = 0;
+    if (dash) {
+        *id = g_ascii_strtoll(text, &end, 10);
+        if (end != dash || *id <= 0)
+            return FALSE;
+    }
+    if (strlen(h) != 64)
+        return FALSE;
+    for (int i = 0; i < 64; i++)
+        if (!g_ascii_isxdigit(h[i]))
+            return FALSE;
+    memcpy(hexpart, h, 65);
+    return TRUE;
 }
 
 #define PROBLEM(...) g_ptr_array_add(r->problems, g_strdup_printf(__VA_ARGS__))
@@ -117,24 +179,34 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
     g_autoptr(KvAuditReport) r = NULL;
     g_autoptr(KvStmt) s = NULL;
     g_autoptr(GHashTable) sale_last = NULL; /* "sale:<id>" -> detail of its last row */
-    guint8 prev[32];
-    gint64 expect_id = 1;
-    gint64 total;
-    gboolean anchor_found = anchor_hex == NULL;
+    guint8 prev[32], audit_key[KV_AUDIT_KEY_LEN];
+    gint64 expect_id = 1, last_id = 0;
+    gint64 total, anchor_id = 0, first_bad_mac = 0, bad_macs = 0, last_good_mac = 0;
+    gboolean anchor_found = anchor_hex == NULL, cancelled = FALSE;
+    char anchor[65] = "";
     int rc;
 
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
         return NULL;
+    if (anchor_hex && !parse_head(anchor_hex, &anchor_id, anchor)) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    _("'%s' is not an audit head: it is ROW-HASH as `audit head` and the Z "
+                    "report print it (or the 64 hexadecimal digits alone)"), anchor_hex);
+        return NULL;
+    }
     r = g_new0(KvAuditReport, 1);
     r->problems = g_ptr_array_new_with_free_func(g_free);
     sale_last = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     total = kv_db_int(st, "SELECT count(*) FROM audit", 0);
     memcpy(prev, genesis, 32);
+    r->keyed = kv_keyring_audit_key(st->ring, audit_key);
 
     s = kv_db_stmt(st, "SELECT id, at, coalesce(user_id, 0), action, object, detail, prev_hash, "
-                       "hash FROM audit ORDER BY id", error);
-    if (!s)
+                       "hash, mac FROM audit ORDER BY id", error);
+    if (!s) {
+        OPENSSL_cleanse(audit_key, sizeof audit_key);
         return NULL;
+    }
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         gint64 id = sqlite3_column_int64(s, 0);
         const char *action = (const char *)sqlite3_column_text(s, 3);
@@ -155,10 +227,42 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
                     action ? action : "?", object ? object : "?");
         if (sqlite3_column_bytes(s, 7) == 32)
             memcpy(prev, sqlite3_column_blob(s, 7), 32);
-        if (anchor_hex && !anchor_found) {
-            g_autofree char *h = hex(prev, 32);
-            anchor_found = g_ascii_strcasecmp(h, anchor_hex) == 0;
+        if (sqlite3_column_bytes(s, 8) == 32) {
+            r->rows_keyed++;
+            r->covered_to = id;
+            if (r->keyed) {
+                guint8 mac[32];
+                row_mac(audit_key, prev, mac);
+                if (CRYPTO_memcmp(mac, sqlite3_column_blob(s, 8), 32) != 0) {
+                    if (bad_macs++ == 0 && last_good_mac + 1 == id)
+                        PROBLEM(_("audit row %" PRId64 " (%s %s): its keyed MAC does not "
+                                "match: the row was changed and the chain recomputed"), id,
+                                action ? action : "?", object ? object : "?");
+                    else if (bad_macs == 1)
+                        PROBLEM(_("audit row %" PRId64 " (%s %s): its keyed MAC does not "
+                                "match: a row from %" PRId64 " to %" PRId64 " was changed and "
+                                "the chain recomputed"), id, action ? action : "?",
+                                object ? object : "?", last_good_mac + 1, id);
+                    if (bad_macs == 1)
+                        first_bad_mac = id;
+                } else if (!bad_macs) {
+                    last_good_mac = id;
+                }
+            }
+        } else if (r->rows_keyed && action_needs_keys(action)) {
+            PROBLEM(_("audit row %" PRId64 " (%s %s) is always written with the keys unlocked "
+                    "but has no keyed MAC: its MAC was removed"), id, action, object ? object : "?");
         }
+        if (anchor_hex && !anchor_found && (anchor_id == 0 || anchor_id == id)) {
+            g_autofree char *h = hex(prev, 32);
+            anchor_found = g_ascii_strcasecmp(h, anchor) == 0;
+            if (anchor_id == id && !anchor_found)
+                PROBLEM(_("audit row %" PRId64 " is not the exported head %s: the log was "
+                        "rewritten at or before row %" PRId64), id, anchor_hex, id);
+            if (anchor_id == id)
+                anchor_id = -1; /* reported */
+        }
+        last_id = id;
         if (object && g_str_has_prefix(object, "sale:") && action &&
             g_str_has_prefix(action, "sale."))
             g_hash_table_replace(sale_last, g_strdup(object), g_strdup(detail ? detail : ""));
@@ -166,17 +270,33 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
         r->rows++;
         if (progress && r->rows % 65536 == 0)
             progress(r->rows, (guint64)total, N_("audit rows"), user_data);
-        if (g_cancellable_set_error_if_cancelled(cancellable, error))
-            return NULL;
+        if (g_cancellable_set_error_if_cancelled(cancellable, error)) {
+            cancelled = TRUE;
+            break;
+        }
     }
+    OPENSSL_cleanse(audit_key, sizeof audit_key);
+    if (cancelled)
+        return NULL;
     if (rc != SQLITE_DONE) {
         kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading the audit log"));
         return NULL;
     }
+    if (bad_macs > 1)
+        PROBLEM(_("%" PRId64 " keyed rows after row %" PRId64 " fail their MAC as well"),
+                bad_macs - 1, first_bad_mac);
     r->head_hex = hex(prev, 32);
-    if (!anchor_found)
-        PROBLEM(_("the anchor %s (a head printed earlier) is not in the chain: the log was "
-                "rewritten after it"), anchor_hex);
+    r->head = head_text(last_id, prev);
+    if (!anchor_found && anchor_id > last_id)
+        PROBLEM(_("the exported head %s is row %" PRId64 " but the log ends at row %" PRId64
+                ": rows %" PRId64 "..%" PRId64 " were deleted"), anchor_hex, anchor_id, last_id,
+                last_id + 1, anchor_id);
+    else if (!anchor_found && anchor_id > 0)
+        PROBLEM(_("the exported head %s is row %" PRId64 ", which is missing from the log "
+                "(deleted)"), anchor_hex, anchor_id);
+    else if (!anchor_found && anchor_id == 0)
+        PROBLEM(_("the exported head %s is not in the log (it ends at row %" PRId64 "): rows "
+                "were deleted from its end, or it was rewritten"), anchor_hex, last_id);
 
     /* Each sale's current row must be what its last audit row says. */
     {

@@ -1,11 +1,14 @@
-/* kv-audit.h - the append-only, hash-chained audit log.
+/* kv-audit.h - the append-only, hash-chained, keyed audit log.
  *
  * Each row's hash is SHA-256 over the previous row's hash and the row's
- * canonical text; triggers refuse UPDATE and DELETE.  kv_audit_verify
- * recomputes the chain and cross-checks every sale against its audit rows,
- * so an edited or deleted row (audit or sale) is reported.  The chain head
- * printed on each Z report is an outside anchor: verify can be given one to
- * prove the chain was not rewritten since.
+ * canonical text; with the keys unlocked each row also gets a MAC of its
+ * hash under the audit key (kv_keyring_audit_key), which covers every row
+ * before it.  Triggers refuse UPDATE and DELETE.  kv_audit_verify recomputes
+ * the chain, checks the MACs when the keys are unlocked, and cross-checks
+ * every sale against its audit rows, so an edited or deleted row (audit or
+ * sale) is reported.  The head (kv_audit_head, "ROW-HASH") printed on each
+ * Z report is an outside anchor: verify given one proves the log still
+ * reaches it (rows deleted from the end, or a rewrite, are reported).
  */
 #ifndef KV_AUDIT_H
 #define KV_AUDIT_H
@@ -18,17 +21,24 @@ typedef struct {
     guint64 rows;
     guint64 sales_checked;
     char *head_hex;     /* hash of the last row */
+    char *head;         /* "ROW-HASH", as kv_audit_head prints it */
+    gboolean keyed;     /* the keys were unlocked: every MAC was checked */
+    guint64 rows_keyed; /* rows that carry a MAC */
+    gint64 covered_to;  /* last row with a MAC: rows 1..covered_to are covered by
+                         * it; rows after it were written with the keys locked */
     GPtrArray *problems; /* of char *, empty when all is well */
 } KvAuditReport;
 void kv_audit_report_free(KvAuditReport *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvAuditReport, kv_audit_report_free)
 
-/* Supervisor.  Returns a report (NULL only on I/O errors); problems lists
- * each break.  anchor_hex (optional): a head printed earlier must still be
- * in the chain. */
+/* Supervisor.  Returns a report (NULL only on I/O errors and an anchor that
+ * is no head: INVALID); problems lists each break.  anchor_hex (optional): a
+ * head exported earlier ("ROW-HASH", or the bare hash), which the log must
+ * still reach.  MACs are checked when the station's keys are unlocked. */
 KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgressFunc progress,
                                gpointer user_data, GCancellable *cancellable, GError **error);
-/* Current head (hex), for reports. */
+/* Current head, "ROW-HASH" (row number, 64 hex digits), for reports and
+ * `kilovendctl audit head`; "0-000..." for an empty log. */
 char *kv_audit_head(KvStation *st, GError **error);
 
 G_END_DECLS

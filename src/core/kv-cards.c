@@ -39,7 +39,7 @@ gboolean kv_station_meter_keys(KvStation *st, guint32 meter, guint key_version,
 {
     g_autoptr(KvMeter) m = NULL;
     const guint8 *mk, *pk;
-    guint8 k_meter[16], k_psc[16];
+    guint8 k_meter[16], k_psc[16], k_transport[16];
     if (!st->ring) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
                     _("the keys are locked: a supervisor must unlock them first"));
@@ -60,9 +60,26 @@ gboolean kv_station_meter_keys(KvStation *st, guint32 meter, guint key_version,
     kv_derive_meter_key(mk, st->settings.utility_code, meter, (uint8_t)key_version, k_meter);
     kv_derive_psc_key(pk, st->settings.utility_code, meter, (uint8_t)m->psc_key_version, k_psc);
     kv_meter_keys_init(out, k_meter, (uint8_t)key_version, k_psc);
+    /* The transport key comes from the master key the meter was
+     * provisioned under, like K_psc: it does not rotate with K_meter. */
+    kv_derive_transport_key(pk, st->settings.utility_code, meter, (uint8_t)m->psc_key_version,
+                            k_transport);
+    kv_meter_keys_set_transport(out, k_transport);
     kv_wipe(k_meter, sizeof k_meter);
     kv_wipe(k_psc, sizeof k_psc);
+    kv_wipe(k_transport, sizeof k_transport);
     return TRUE;
+}
+
+kv_err kv_station_token_seal(KvStation *st, const kv_meter_keys *keys, const kv_identity *id,
+                             const kv_token *tok, guint8 slot[KV_SLOT_LEN])
+{
+    kv_token t = *tok;
+    kv_err e;
+    t.issuer = st->settings.token_issuer;
+    e = kv_token_seal(keys, id, &t, slot);
+    kv_wipe(&t, sizeof t);
+    return e;
 }
 
 /* ---- decoding ---- */
@@ -562,7 +579,7 @@ fail_nodb:
 }
 
 /* Everything on the card for a reserved card record, resumable: identity,
- * the token (NULL for a check card, which carries none), the lock, the PSC
+ * the token (check cards too carry one since the second revision), the lock, the PSC
  * change.  The token is sealed under tok->key_version. */
 gboolean kv_card_write_new(KvStation *st, KvCardLink *card, const KvMeter *m, guint32 serial,
                            guint card_type, const kv_token *tok, const char *step,
@@ -581,7 +598,7 @@ gboolean kv_card_write_new(KvStation *st, KvCardLink *card, const KvMeter *m, gu
         return FALSE;
     kv_card_psc(&keys, serial, psc);
     if ((e = kv_identity_encode(&id, idb)) != KV_OK ||
-        (tok && (e = kv_token_seal(&keys, &id, tok, slot)) != KV_OK)) {
+        (tok && (e = kv_station_token_seal(st, &keys, &id, tok, slot)) != KV_OK)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, _("preparing the card: %s"),
                     kv_strerror(e));
         goto out;
@@ -870,6 +887,7 @@ gboolean kv_meter_provision(KvStation *st, guint32 meter, const char *path, GErr
     if (!(m = kv_meter_get(st, meter, error)) ||
         !kv_station_meter_keys(st, meter, m->key_version, &keys, error))
         return FALSE;
+    p.block_version = KV_PROVISION_V2;
     p.utility_code = st->settings.utility_code;
     p.meter_number = meter;
     p.key_version = (uint8_t)m->key_version;
@@ -877,6 +895,7 @@ gboolean kv_meter_provision(KvStation *st, guint32 meter, const char *path, GErr
     p.phases = (uint8_t)m->phases;
     memcpy(p.k_meter, keys.k_meter, 16);
     memcpy(p.k_psc, keys.k_psc, 16);
+    memcpy(p.k_transport, keys.k_transport, 16);
     kv_meter_keys_wipe(&keys);
     p.alarm_level = m->alarm_level;
     p.pretrip_level = m->pretrip_level;

@@ -37,8 +37,27 @@ guint kv_engineering_type_from_name(const char *name)
     return 0;
 }
 
+/* The kind the ledger records (engineering_tokens.kind: 0 check, 2..5):
+ * the card's type, whichever revision of its token. */
+static guint ledger_kind(guint card_type)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(eng_types); i++)
+        if (eng_types[i].type == card_type)
+            return eng_types[i].kind;
+    return 0;
+}
+
+/* The token kind sealed on the card. */
+static uint8_t token_kind(const KvEngineeringCard *c)
+{
+    if (c->card_type == KV_CARD_KEY_CHANGE && c->legacy)
+        return KV_TOKEN_KEY_CHANGE;
+    return (uint8_t)kv_card_token_kind((kv_card_type)c->card_type);
+}
+
 void kv_engineering_request_init(KvEngineeringRequest *req, guint card_type)
 {
+    memset(req, 0, sizeof *req);
     req->card_type = card_type;
     req->alarm_level = req->pretrip_level = req->hoarding_limit = -1;
     req->max_power = req->reconnect_delay = -1;
@@ -49,7 +68,7 @@ static gboolean build_token(KvStation *st, const KvMeter *m, const KvEngineering
                             KvEngineeringCard *c, kv_token *tok, GError **error)
 {
     memset(tok, 0, sizeof *tok);
-    tok->kind = (uint8_t)kv_card_token_kind((kv_card_type)req->card_type);
+    tok->kind = token_kind(c);
     tok->key_version = (uint8_t)m->key_version;
     tok->seq = c->seq;
     c->key_version = m->key_version;
@@ -98,7 +117,8 @@ static void set_issued_at(kv_token *tok, guint32 at)
 {
     switch (tok->kind) {
     case KV_TOKEN_PARAMETERS: tok->u.params.issued_at = at; break;
-    case KV_TOKEN_KEY_CHANGE: tok->u.key_change.issued_at = at; break;
+    case KV_TOKEN_KEY_CHANGE:
+    case KV_TOKEN_KEY_CHANGE_T: tok->u.key_change.issued_at = at; break;
     default: tok->u.issued_at = at; break;
     }
 }
@@ -113,8 +133,10 @@ static char *eng_detail(const KvEngineeringCard *c)
                                c->alarm_level, c->pretrip_level, c->hoarding_limit, c->max_power,
                                c->reconnect_delay);
     case KV_CARD_KEY_CHANGE:
-        return g_strdup_printf("meter=%09u type=%s seq=%u from=%u to=%u", c->meter_number, name,
-                               c->seq, c->key_version, c->new_key_version);
+        return g_strdup_printf("meter=%09u type=%s seq=%u from=%u to=%u%s", c->meter_number, name,
+                               c->seq, c->key_version, c->new_key_version,
+                               c->legacy ? " legacy=1 (sealed under the replaced key: forced)"
+                                         : "");
     default:
         return g_strdup_printf("meter=%09u type=%s seq=%u", c->meter_number, name, c->seq);
     }
@@ -134,7 +156,7 @@ static gboolean record_token(KvStation *st, const KvEngineeringCard *c, guint32 
         return FALSE;
     sqlite3_bind_int64(s, 1, c->serial);
     sqlite3_bind_int64(s, 2, c->meter_number);
-    sqlite3_bind_int(s, 3, kv_card_token_kind((kv_card_type)c->card_type));
+    sqlite3_bind_int(s, 3, (int)ledger_kind(c->card_type));
     sqlite3_bind_int64(s, 4, c->seq);
     sqlite3_bind_int(s, 5, (int)c->key_version);
     if (c->card_type == KV_CARD_PARAMETER) {
@@ -193,12 +215,23 @@ static gboolean load_token(KvStation *st, guint32 serial, KvEngineeringCard *c, 
     return TRUE;
 }
 
+/* Does the ledger hold a token for this card? */
+static gboolean token_recorded(KvStation *st, guint32 serial)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT 1 FROM engineering_tokens WHERE card_serial = ?",
+                                     NULL);
+    if (!s)
+        return TRUE; /* load_token reports the error */
+    sqlite3_bind_int64(s, 1, serial);
+    return sqlite3_step(s) == SQLITE_ROW;
+}
+
 /* The stored token as a kv_token (key-change: the new key derived again). */
 static gboolean stored_token(KvStation *st, const KvMeter *m, const KvEngineeringCard *c,
                              guint32 issued_at, kv_token *tok, GError **error)
 {
     memset(tok, 0, sizeof *tok);
-    tok->kind = (uint8_t)kv_card_token_kind((kv_card_type)c->card_type);
+    tok->kind = token_kind(c);
     tok->key_version = (uint8_t)c->key_version;
     tok->seq = c->seq;
     if (c->card_type == KV_CARD_PARAMETER) {
@@ -272,12 +305,24 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
 
     c->meter_number = m->number;
     c->card_type = req->card_type;
-    if (resume_serial) {
+    c->legacy = req->legacy_key_change;
+    if (resume_serial && req->card_type == KV_CARD_CHECK && !token_recorded(st, resume_serial)) {
+        /* Reserved by a release whose check cards carried no token: it
+         * gets one now, recorded before anything is written. */
+        guint32 base;
         c->serial = resume_serial;
-        if (req->card_type != KV_CARD_CHECK && !load_token(st, resume_serial, c, &issued_at, error))
+        kv_meter_next_token(m, NULL, &c->seq, &base);
+        if (!build_token(st, m, req, c, &tok, error))
             return NULL;
-        if (req->card_type == KV_CARD_CHECK)
-            c->key_version = m->key_version;
+        kv_wipe(&tok, sizeof tok);
+        if (!kv_db_begin(st, error))
+            return NULL;
+        if (!record_token(st, c, issued_at, error) || !kv_db_commit(st, error))
+            goto fail;
+    } else if (resume_serial) {
+        c->serial = resume_serial;
+        if (!load_token(st, resume_serial, c, &issued_at, error))
+            return NULL;
     } else {
         g_autoptr(KvStmt) s = NULL;
         guint32 base;
@@ -285,8 +330,7 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
             return NULL;
         if (!(c->serial = kv_card_next_serial(st, error)))
             goto fail;
-        if (req->card_type != KV_CARD_CHECK)
-            kv_meter_next_token(m, NULL, &c->seq, &base);
+        kv_meter_next_token(m, NULL, &c->seq, &base);
         if (!build_token(st, m, req, c, &tok, error))
             goto fail;
         kv_wipe(&tok, sizeof tok);
@@ -305,7 +349,7 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
         obj = g_strdup_printf("card:%u", c->serial);
         detail = eng_detail(c);
         if (!kv_db_step_done(st, s, _("reserving the card"), error) ||
-            (req->card_type != KV_CARD_CHECK && !record_token(st, c, issued_at, error)) ||
+            !record_token(st, c, issued_at, error) ||
             !kv_audit_append(st, "card.engineering-issuing", obj, detail, error) ||
             !kv_db_commit(st, error))
             goto fail;
@@ -313,14 +357,10 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
         g_clear_pointer(&detail, g_free);
     }
     kv_test_point("issue-reserved");
-    if (req->card_type != KV_CARD_CHECK) {
-        if (!stored_token(st, m, c, issued_at, &tok, error))
-            return NULL;
-        ok = kv_card_write_new(st, card, m, c->serial, c->card_type, &tok, step, error);
-        kv_wipe(&tok, sizeof tok);
-    } else {
-        ok = kv_card_write_new(st, card, m, c->serial, c->card_type, NULL, step, error);
-    }
+    if (!stored_token(st, m, c, issued_at, &tok, error))
+        return NULL;
+    ok = kv_card_write_new(st, card, m, c->serial, c->card_type, &tok, step, error);
+    kv_wipe(&tok, sizeof tok);
     if (!ok)
         return NULL;
     detail = eng_detail(c);
@@ -361,11 +401,10 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
     c->meter_number = m->number;
     c->card_type = req->card_type;
     c->reused = TRUE;
-    if (req->card_type == KV_CARD_CHECK) {
-        /* A check card carries no token: it is ready as it is. */
-        c->key_version = m->key_version;
-        return g_steal_pointer(&c);
-    }
+    c->legacy = req->legacy_key_change;
+    /* A check card too gets a new token: one of the first revision (no
+     * token) is re-issued this way, and one whose token is under a key
+     * version the meter has left is renewed. */
     if (!kv_card_view_for(st, card, m->number, &view, NULL, error))
         return NULL;
     kv_meter_next_token(m, NULL, &c->seq, &base);
@@ -388,7 +427,7 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
         kv_meter_keys keys;
         if (!kv_station_meter_keys(st, m->number, m->key_version, &keys, error))
             goto fail_tok;
-        e = kv_token_seal(&keys, &idc, &tok, slot);
+        e = kv_station_token_seal(st, &keys, &idc, &tok, slot);
         kv_meter_keys_wipe(&keys);
     }
     kv_wipe(&tok, sizeof tok);
@@ -443,6 +482,11 @@ KvEngineeringCard *kv_card_engineering(KvStation *st, KvCardLink *card, guint32 
 
     if (!check_role(st, req->card_type, error) || !(m = kv_meter_get(st, meter, error)))
         return NULL;
+    if (req->legacy_key_change && req->card_type != KV_CARD_KEY_CHANGE) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    _("the legacy key change goes with --type key-change only"));
+        return NULL;
+    }
     if (req->card_type == KV_CARD_KEY_CHANGE) {
         guint cur = kv_station_key_version(st);
         if (m->key_version >= cur) {

@@ -2,7 +2,10 @@
  * key-change and test cards (docs/card-format.md defines them, the meter
  * firmware applies them), and what the station learns back from them.
  *
- * An engineering card is bound to one meter like a user card.  It is issued
+ * An engineering card is bound to one meter like a user card.  Every one,
+ * check cards included, carries a token the meter authenticates before it
+ * does anything with the card (a check card's token is what makes the meter
+ * present the card's PSC).  It is issued
  * on a blank card, or an engineering card of the same type and meter is
  * used again (a new token in its other slot; the identity is locked).  Each
  * token takes the meter's next sequence number, so the meter's replay rule
@@ -33,6 +36,11 @@ typedef struct {
     gint64 hoarding_limit;  /* 0.01 kWh */
     gint64 max_power;       /* W, 0 = none */
     gint64 reconnect_delay; /* s */
+    /* Key-change card: seal the first revision's key change, under the key
+     * it replaces, which its holder can read.  Only for a meter provisioned
+     * with a version 1 block (it has no transport key and shows Err 17 for
+     * the transport-sealed kind); forced by the admin and audited. */
+    gboolean legacy_key_change;
 } KvEngineeringRequest;
 
 /* A request for card_type with every parameter kept. */
@@ -43,9 +51,10 @@ typedef struct {
     guint32 meter_number;
     guint card_type;
     gboolean reused;         /* an engineering card used again */
-    guint32 seq;             /* the token's sequence (0: check card) */
+    guint32 seq;             /* the token's sequence */
     guint key_version;       /* the meter key version that sealed it */
     guint new_key_version;   /* key-change card */
+    gboolean legacy;         /* key-change card of the first revision (forced) */
     guint32 alarm_level, pretrip_level, hoarding_limit, max_power; /* parameter card */
     guint reconnect_delay;
 } KvEngineeringCard;

@@ -27,7 +27,11 @@ void kv_i18n_init(void)
     static gsize bound;
 
     if (g_once_init_enter(&bound)) {
+#if KV_TEST_HOOKS
         const char *dir = g_getenv("KILOVEND_LOCALEDIR");
+#else
+        const char *dir = NULL; /* shipped build: the installed catalogues only */
+#endif
 
         bindtextdomain(GETTEXT_PACKAGE, dir != NULL && *dir ? dir : LOCALEDIR);
         bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");

@@ -2,8 +2,9 @@
  *
  * The core translates in its own text domain, GETTEXT_PACKAGE (the app's,
  * "kilovend": one catalogue, installed by po/), whatever the program's
- * default domain is.  The domain is bound on first use to LOCALEDIR, or to
- * KILOVEND_LOCALEDIR when set (a build tree's po/, for tests and the demo).
+ * default domain is.  The domain is bound on first use to LOCALEDIR, or, in
+ * test builds (meson option test_hooks), to KILOVEND_LOCALEDIR when set (a
+ * build tree's po/, for tests and the demo).
  * The program still chooses the language: setlocale(LC_ALL, "").
  */
 #ifndef KV_I18N_H

@@ -18,6 +18,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "kv-i18n.h"
@@ -59,6 +60,22 @@ const guint8 *kv_keyring_master(const KvKeyring *ring, guint version)
         if (ring->version[i] == version)
             return ring->key[i];
     return NULL;
+}
+
+gboolean kv_keyring_audit_key(const KvKeyring *ring, guint8 out[KV_AUDIT_KEY_LEN])
+{
+    static const char label[] = "Kilovend audit chain key v1";
+    const guint8 *oldest = NULL;
+    guint v = G_MAXUINT;
+    unsigned int len = KV_AUDIT_KEY_LEN;
+
+    for (guint i = 0; ring && i < ring->n; i++)
+        if (ring->version[i] < v) {
+            v = ring->version[i];
+            oldest = ring->key[i];
+        }
+    return oldest && HMAC(EVP_sha256(), oldest, KV_MASTER_KEY_LEN, (const guint8 *)label,
+                          sizeof label - 1, out, &len) != NULL && len == KV_AUDIT_KEY_LEN;
 }
 
 static gboolean ring_add(KvKeyring *ring, guint version, const guint8 *key, GError **error)

@@ -37,6 +37,13 @@ guint kv_keyring_current(const KvKeyring *ring);
  * ring is freed. */
 const guint8 *kv_keyring_master(const KvKeyring *ring, guint version);
 guint kv_keyring_n_versions(const KvKeyring *ring);
+/* The audit log's MAC key (docs/station.md, "Audit log"):
+ * HMAC-SHA256(oldest master key of the ring, "Kilovend audit chain key v1").
+ * A label of its own, so it is no key a card or meter ever uses; the oldest
+ * version, because versions are only ever added to a ring, so the key
+ * outlives rotations.  FALSE for an empty ring.  Wipe out after use. */
+#define KV_AUDIT_KEY_LEN 32
+gboolean kv_keyring_audit_key(const KvKeyring *ring, guint8 out[KV_AUDIT_KEY_LEN]);
 
 /* Admin operations on the file (no database needed). */
 gboolean kv_keyfile_generate(const char *path, const char *passphrase, GError **error);

@@ -85,3 +85,11 @@ gboolean kv_password_verify(const char *password, const char *encoded)
     OPENSSL_cleanse(got, sizeof got);
     return ok;
 }
+
+void kv_password_burn(const char *password)
+{
+    static const guint8 salt[PW_SALT];
+    guint8 out[PW_HASH];
+    kv_scrypt(password, salt, sizeof salt, PW_LOG2N, out, sizeof out, NULL);
+    OPENSSL_cleanse(out, sizeof out);
+}

@@ -827,7 +827,7 @@ static gboolean write_credit(KvStation *st, KvCardLink *card, const KvMeter *m,
     tok.u.credit.issued_at = (guint32)kv_now();
     tok.u.credit.sale_ref = (guint32)sale_ref;
     tok.u.credit.office = st->settings.office_id;
-    e = kv_token_seal(&keys, &view->id, &tok, slot);
+    e = kv_station_token_seal(st, &keys, &view->id, &tok, slot);
     kv_meter_keys_wipe(&keys);
     kv_wipe(&tok, sizeof tok);
     if (e != KV_OK) {

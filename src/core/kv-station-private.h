@@ -65,6 +65,9 @@ char *kv_audit_sale_detail(const char *state, gint64 amount, gint64 energy, guin
 /* ---- passwords (kv-password.c) ---- */
 char *kv_password_hash(const char *password, GError **error);
 gboolean kv_password_verify(const char *password, const char *encoded);
+/* Spend the time of one verification (scrypt at the current cost), for a
+ * login that does not exist: its failure takes as long as a wrong password. */
+void kv_password_burn(const char *password);
 /* scrypt into out (len bytes); N = 2^log2n, r = 8, p = 1. */
 gboolean kv_scrypt(const char *pass, const guint8 *salt, gsize salt_len, guint log2n,
                    guint8 *out, gsize len, GError **error);
@@ -131,10 +134,11 @@ const char *kv_csv_field(KvCsvRow *row, gint col);     /* "" if absent */
 gint64 kv_month_start(gint64 t);
 gint64 kv_day_start(gint64 t);
 
-/* Documented test hook (docs/station.md, "Testing hooks"): when the
- * environment variable KILOVEND_TEST_STOP=name[:n] names this point, the
- * process stops itself (SIGSTOP) at its n-th pass so a test can kill -9 it
- * there.  Does nothing otherwise. */
+/* Documented test hook (docs/station.md, "Testing hooks"): in test builds
+ * (meson option test_hooks), when the environment variable
+ * KILOVEND_TEST_STOP=name[:n] names this point, the process stops itself
+ * (SIGSTOP) at its n-th pass so a test can kill -9 it there.  Does nothing
+ * otherwise, and nothing at all in shipped builds. */
 void kv_test_point(const char *name);
 
 G_END_DECLS

@@ -20,10 +20,17 @@
 
 gint64 kv_now(void)
 {
+#if KV_TEST_HOOKS
     const char *fake = g_getenv("KILOVEND_NOW");
     if (fake && *fake)
         return g_ascii_strtoll(fake, NULL, 10);
+#endif
     return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+gboolean kv_test_hooks_enabled(void)
+{
+    return KV_TEST_HOOKS;
 }
 
 gint64 kv_day_start(gint64 t)
@@ -155,6 +162,8 @@ gboolean kv_station_load_settings(KvStation *st, GError **error)
     s->minor_digits = v ? (guint)g_ascii_strtoull(v, NULL, 10) : 2;
     v = setting(st, "office_id");
     s->office_id = v ? (guint16)g_ascii_strtoull(v, NULL, 10) : 0;
+    v = setting(st, "token_issuer");
+    s->token_issuer = v ? (guint16)g_ascii_strtoull(v, NULL, 10) : 0;
     v = setting(st, "max_sale_amount");
     s->max_sale_amount = v ? g_ascii_strtoll(v, NULL, 10) : 0;
     v = setting(st, "max_sale_energy");
@@ -369,6 +378,10 @@ gboolean kv_station_set_setting(KvStation *st, const char *key, const char *valu
         if (!kv_decimal_parse(value, 0, 65535, &v, error))
             return FALSE;
         stored = g_strdup_printf("%" G_GINT64_FORMAT, v);
+    } else if (g_strcmp0(key, "token_issuer") == 0) {
+        if (!kv_decimal_parse(value, 0, KV_ISSUER_MAX, &v, error))
+            return FALSE;
+        stored = g_strdup_printf("%" G_GINT64_FORMAT, v);
     } else if (g_strcmp0(key, "max_sale_amount") == 0) {
         if (!kv_decimal_parse(value, st->settings.minor_digits, G_MAXINT64 / 100000, &v, error))
             return FALSE;
@@ -389,7 +402,8 @@ gboolean kv_station_set_setting(KvStation *st, const char *key, const char *valu
     } else {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     _("unknown setting or bad value for '%s' (settings: utility_name, currency, "
-                    "office_id, max_sale_amount, max_sale_energy, factory_psc, key_version)"), key);
+                    "office_id, max_sale_amount, max_sale_energy, factory_psc, key_version, "
+                    "token_issuer)"), key);
         return FALSE;
     }
     detail = g_strdup_printf("%s=%s", key, g_strcmp0(key, "factory_psc") == 0 ? "***" : stored);
@@ -467,12 +481,13 @@ static KvUser *user_get(KvStation *st, const char *login, char **hash, GError **
 }
 
 static gboolean record_login_result(KvStation *st, gint64 id, gint failed, gint64 locked_until,
-                                    const char *login, gboolean ok, GError **error)
+                                    const char *login, const char *via, gboolean ok,
+                                    GError **error)
 {
     g_autoptr(KvStmt) s = NULL;
     g_autofree char *obj = g_strdup_printf("user:%s", login);
-    g_autofree char *detail = g_strdup_printf("failed_logins=%d locked_until=%" G_GINT64_FORMAT,
-                                              failed, locked_until);
+    g_autofree char *detail = g_strdup_printf("failed_logins=%d locked_until=%" G_GINT64_FORMAT
+                                              " via=%s", failed, locked_until, via);
     if (!kv_db_begin(st, error))
         return FALSE;
     s = kv_db_stmt(st, "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
@@ -487,60 +502,147 @@ static gboolean record_login_result(KvStation *st, gint64 id, gint failed, gint6
     return kv_db_commit(st, error);
 }
 
-gboolean kv_station_login(KvStation *st, const char *login, const char *password,
-                          GError **error)
-{
-    g_autofree char *hash = NULL;
-    g_autoptr(KvUser) u = NULL;
-    g_autoptr(GError) local = NULL;
-    gint64 now = kv_now();
+/* Where a user's secrets are checked; each has its own words for a failure
+ * (kept whole for the translators). */
+typedef enum {
+    AUTH_SIGN_IN,     /* login + password */
+    AUTH_SUPERVISOR,  /* a named supervisor's password + the key file passphrase */
+    AUTH_PASSPHRASE,  /* the signed-in user's key file passphrase */
+} AuthVia;
 
-    kv_station_logout(st);
-    u = user_get(st, login ? login : "", &hash, &local);
-    if (!u) {
-        if (g_error_matches(local, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND)) {
-            /* Same answer as a wrong password: do not reveal which logins exist. */
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH,
-                        _("wrong login or password"));
-        } else {
-            g_propagate_error(error, g_steal_pointer(&local));
-        }
-        return FALSE;
+static const char *auth_via_name(AuthVia via)
+{
+    switch (via) {
+    case AUTH_SUPERVISOR: return "supervisor-unlock";
+    case AUTH_PASSPHRASE: return "key-unlock";
+    default: return "sign-in";
     }
-    if (!u->active) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH,
-                    _("user '%s' is disabled: ask an admin"), login);
-        return FALSE;
-    }
-    if (u->locked_until > now) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH,
-                    _("user '%s' is locked out after %d wrong passwords for %" PRId64
-                    " more minutes, or until an admin unlocks it"), login, u->failed_logins,
-                    (u->locked_until - now + 59) / 60);
-        return FALSE;
-    }
-    if (!kv_password_verify(password ? password : "", hash)) {
-        gint failed = u->failed_logins + 1;
-        gint64 until = failed >= MAX_FAILED_LOGINS ? now + LOCKOUT_SECONDS : 0;
-        if (!record_login_result(st, u->id, failed, until, login, FALSE, error))
-            return FALSE;
-        if (until)
+}
+
+static void set_auth_failure(GError **error, AuthVia via, const char *login, gint tries_left)
+{
+    if (via == AUTH_SIGN_IN) {
+        if (tries_left < 0)
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH, _("wrong login or password"));
+        else if (tries_left == 0)
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH,
                         _("wrong login or password; '%s' is now locked out for %d minutes"),
                         login, LOCKOUT_SECONDS / 60);
         else
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH,
-                        _("wrong login or password (%d tries left before lockout)"),
-                        MAX_FAILED_LOGINS - failed);
-        return FALSE;
+                        _("wrong login or password (%d tries left before lockout)"), tries_left);
+    } else if (via == AUTH_SUPERVISOR) {
+        /* One answer whether the password or the passphrase was wrong. */
+        if (tries_left < 0)
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH,
+                        _("wrong supervisor login, password or key file passphrase"));
+        else if (tries_left == 0)
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH,
+                        _("wrong supervisor login, password or key file passphrase; '%s' is now "
+                        "locked out for %d minutes"), login, LOCKOUT_SECONDS / 60);
+        else
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH,
+                        _("wrong supervisor login, password or key file passphrase (%d tries "
+                        "left before lockout)"), tries_left);
+    } else {
+        if (tries_left == 0)
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_PASSPHRASE,
+                        _("wrong key file passphrase; '%s' is now locked out for %d minutes"),
+                        login, LOCKOUT_SECONDS / 60);
+        else
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_PASSPHRASE,
+                        _("wrong key file passphrase (%d tries left before lockout)"),
+                        tries_left);
+    }
+}
+
+/* The one check of a user's secrets: sign-in, the supervisor who unlocks the
+ * keys for a cashier, the signed-in user who unlocks them.  Each failure is
+ * counted on the account and audited (user.login-failed, user.lockout with
+ * via=...); MAX_FAILED_LOGINS failures lock it for LOCKOUT_SECONDS, during
+ * which nothing is checked at all.
+ *
+ * password: checked against the user's hash (NULL for AUTH_PASSPHRASE: the
+ * user signed in already).  passphrase (AUTH_SUPERVISOR, AUTH_PASSPHRASE):
+ * the key file is opened with it into *ring; a wrong passphrase is a failure
+ * like a wrong password, with the same answer, and both are always computed
+ * so that neither the answer nor the time tells which one was wrong.  A key
+ * file that is missing or damaged (KEYS) is reported as such, whatever the
+ * password: it says nothing about it, and counts nothing. */
+static KvUser *authenticate(KvStation *st, AuthVia via, const char *login, const char *password,
+                            const char *passphrase, KvKeyring **ring, GError **error)
+{
+    g_autofree char *hash = NULL;
+    g_autoptr(KvUser) u = NULL;
+    g_autoptr(GError) local = NULL;
+    g_autoptr(KvKeyring) opened = NULL;
+    gboolean pw_ok, pass_ok = TRUE;
+    gint64 now = kv_now();
+
+    u = user_get(st, login ? login : "", &hash, &local);
+    if (!u && !g_error_matches(local, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND)) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return NULL;
+    }
+    if (u && !u->active) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH,
+                    _("user '%s' is disabled: ask an admin"), login);
+        return NULL;
+    }
+    if (u && u->locked_until > now) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH,
+                    _("user '%s' is locked out after %d wrong passwords for %" PRId64
+                    " more minutes, or until an admin unlocks it"), login, u->failed_logins,
+                    (u->locked_until - now + 59) / 60);
+        return NULL;
+    }
+    /* An unknown login costs the same scrypt as a known one. */
+    pw_ok = via == AUTH_PASSPHRASE ||
+            (u ? kv_password_verify(password ? password : "", hash)
+               : (kv_password_burn(password ? password : ""), FALSE));
+    if (via != AUTH_SIGN_IN) {
+        g_clear_error(&local);
+        if (!st->keys_path) {
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
+                        _("no key file given (--keys PATH)"));
+            return NULL;
+        }
+        opened = kv_keyring_load(st->keys_path, passphrase, &local);
+        if (!opened && !g_error_matches(local, KV_CORE_ERROR, KV_CORE_ERROR_PASSPHRASE)) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return NULL;
+        }
+        pass_ok = opened != NULL;
+    }
+    if (!u) {
+        set_auth_failure(error, via, login, -1);
+        return NULL;
+    }
+    if (!pw_ok || !pass_ok) {
+        gint failed = u->failed_logins + 1;
+        gint64 until = failed >= MAX_FAILED_LOGINS ? now + LOCKOUT_SECONDS : 0;
+        if (!record_login_result(st, u->id, failed, until, login, auth_via_name(via), FALSE,
+                                 error))
+            return NULL;
+        set_auth_failure(error, via, login, until ? 0 : MAX_FAILED_LOGINS - failed);
+        return NULL;
     }
     if ((u->failed_logins || u->locked_until) &&
-        !record_login_result(st, u->id, 0, 0, login, TRUE, error))
-        return FALSE;
+        !record_login_result(st, u->id, 0, 0, login, auth_via_name(via), TRUE, error))
+        return NULL;
     u->failed_logins = 0;
     u->locked_until = 0;
-    st->user = g_steal_pointer(&u);
-    return TRUE;
+    if (ring)
+        *ring = g_steal_pointer(&opened);
+    return g_steal_pointer(&u);
+}
+
+gboolean kv_station_login(KvStation *st, const char *login, const char *password,
+                          GError **error)
+{
+    kv_station_logout(st);
+    st->user = authenticate(st, AUTH_SIGN_IN, login, password, NULL, NULL, error);
+    return st->user != NULL;
 }
 
 void kv_station_logout(KvStation *st)
@@ -648,16 +750,16 @@ gboolean kv_user_set_password(KvStation *st, const char *login, const char *old_
                               const char *new_password, GError **error)
 {
     g_autofree char *hash = NULL;
-    g_autofree char *old_hash = NULL;
     gboolean self = st->user && g_strcmp0(st->user->login, login) == 0;
     if (!self && !kv_station_require(st, KV_ROLE_ADMIN, error))
         return FALSE;
     if (self && st->user->role < KV_ROLE_ADMIN) {
-        g_autoptr(KvUser) u = user_get(st, login, &old_hash, error);
-        if (!u)
-            return FALSE;
-        if (!kv_password_verify(old_password ? old_password : "", old_hash)) {
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH, _("the old password is wrong"));
+        /* Counted like a sign-in: an unattended session is no way to guess
+         * the password without limit. */
+        g_autoptr(KvUser) u = authenticate(st, AUTH_SIGN_IN, login, old_password, NULL, NULL,
+                                           error);
+        if (!u) {
+            g_prefix_error(error, _("the old password: "));
             return FALSE;
         }
     }
@@ -688,38 +790,36 @@ GPtrArray *kv_user_list(KvStation *st, GError **error)
 gboolean kv_station_unlock_keys(KvStation *st, const char *passphrase, const char *sup_login,
                                 const char *sup_password, GError **error)
 {
-    KvKeyring *ring;
-    if (sup_login) {
-        g_autofree char *hash = NULL;
-        g_autoptr(KvUser) sup = user_get(st, sup_login, &hash, NULL);
-        if (!sup || !sup->active || sup->locked_until > kv_now() ||
-            !kv_password_verify(sup_password ? sup_password : "", hash)) {
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUTH,
-                        _("the supervisor's login or password is wrong (or the account is "
-                        "locked)"));
-            return FALSE;
-        }
-        if (sup->role < KV_ROLE_SUPERVISOR) {
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
-                        _("unlocking the keys needs a supervisor; '%s' is a %s"), sup_login,
-                        C_("role", kv_role_name(sup->role)));
-            return FALSE;
-        }
-    } else if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error)) {
+    g_autoptr(KvKeyring) ring = NULL;
+    g_autoptr(KvUser) by = NULL;
+    g_autofree char *detail = NULL;
+
+    if (!sup_login && !kv_station_require(st, KV_ROLE_SUPERVISOR, error)) {
         g_prefix_error(error, _("unlocking the keys: "));
-        return FALSE;
-    }
-    if (!st->keys_path) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    _("no key file given (--keys PATH)"));
         return FALSE;
     }
     /* A failed unlock leaves the keys locked, not the previous ones open. */
     kv_station_lock_keys(st);
-    ring = kv_keyring_load(st->keys_path, passphrase, error);
-    if (!ring)
+    by = sup_login ? authenticate(st, AUTH_SUPERVISOR, sup_login, sup_password, passphrase,
+                                  &ring, error)
+                   : authenticate(st, AUTH_PASSPHRASE, st->user->login, NULL, passphrase, &ring,
+                                  error);
+    if (!by)
         return FALSE;
-    st->ring = ring;
+    if (by->role < KV_ROLE_SUPERVISOR) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
+                    _("unlocking the keys needs a supervisor; '%s' is a %s"), by->login,
+                    C_("role", kv_role_name(by->role)));
+        return FALSE;
+    }
+    st->ring = g_steal_pointer(&ring);
+    /* Keyed from here on: this row's MAC also covers the rows written while
+     * the keys were locked (kv-audit.c). */
+    detail = g_strdup_printf("by=%s version=%u", by->login, kv_keyring_current(st->ring));
+    if (!kv_db_begin(st, error) || !kv_audit_commit(st, "keys.unlock", "keys", detail, error)) {
+        kv_station_lock_keys(st);
+        return FALSE;
+    }
     return TRUE;
 }
 

@@ -117,10 +117,16 @@ typedef struct {
     gint64 max_sale_amount;   /* minor units */
     gint64 max_sale_energy;   /* 0.01 kWh */
     guint8 factory_psc[3];    /* PSC of blank cards as delivered */
+    /* The issuer number sealed into every token's counter block, unique to
+     * this issuing point (1..32767); 0 (the default): none, the tokens
+     * meters of the first firmware revision read.  Set it once no meter of
+     * the utility runs that firmware (docs/card-format.md, "Issuer"). */
+    guint16 token_issuer;
 } KvSettings;
 const KvSettings *kv_station_settings(KvStation *st);
 /* Admin only.  key: utility_name, currency, office_id, max_sale_amount (text
- * in money), max_sale_energy (kWh), factory_psc (6 hex digits). */
+ * in money), max_sale_energy (kWh), factory_psc (6 hex digits),
+ * token_issuer (0..32767). */
 gboolean kv_station_set_setting(KvStation *st, const char *key, const char *value,
                                 GError **error);
 
@@ -147,9 +153,15 @@ gboolean kv_station_restore_full(const char *db_path, const char *backup_path,
 /* Schema version this code writes (PRAGMA user_version). */
 guint kv_station_schema_version(void);
 
-/* Time source: seconds since 1970 UTC; KILOVEND_NOW in the environment
- * overrides it (documented test hook for month/day boundaries). */
+/* Time source: seconds since 1970 UTC.  In test builds (meson option
+ * test_hooks, on by default) KILOVEND_NOW in the environment overrides it
+ * (documented test hook for month/day boundaries and lockouts); shipped
+ * builds (-Dtest_hooks=false) always use the real clock. */
 gint64 kv_now(void);
+/* Whether this build honours the test hooks (KILOVEND_NOW,
+ * KILOVEND_TEST_STOP, KILOVEND_LOCALEDIR); `kilovendctl --version` says so
+ * on a second line. */
+gboolean kv_test_hooks_enabled(void);
 
 G_END_DECLS
 

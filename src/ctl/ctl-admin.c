@@ -300,13 +300,14 @@ int ctl_cmd_setting(int argc, char **argv)
         if (ctl.json)
             printf("{\"utility_name\":\"%s\",\"utility_code\":%u,\"currency\":\"%s\","
                    "\"minor_digits\":%u,\"office_id\":%u,\"max_sale_amount\":\"%s\","
-                   "\"max_sale_energy\":\"%s\"}\n", un, s->utility_code, s->currency,
-                   s->minor_digits, s->office_id, ma, me);
+                   "\"max_sale_energy\":\"%s\",\"token_issuer\":%u}\n", un, s->utility_code,
+                   s->currency, s->minor_digits, s->office_id, ma, me, s->token_issuer);
         else
             ctl_out("utility_name     %s\nutility_code     %u\ncurrency         %s\n"
                     "minor_digits     %u\noffice_id        %u\nmax_sale_amount  %s\n"
-                    "max_sale_energy  %s kWh\n", s->utility_name, s->utility_code, s->currency,
-                    s->minor_digits, s->office_id, ma, me);
+                    "max_sale_energy  %s kWh\ntoken_issuer     %u\n", s->utility_name,
+                    s->utility_code, s->currency, s->minor_digits, s->office_id, ma, me,
+                    s->token_issuer);
     }
     return CTL_EXIT_OK;
 }
@@ -572,19 +573,42 @@ int ctl_cmd_check(int argc, char **argv)
     return ok ? CTL_EXIT_OK : CTL_EXIT_AUDIT;
 }
 
+/* audit head: the head to keep off the station.  audit verify [--head HEAD]
+ * [--keyed]: the chain, the sales against it, the exported head still
+ * reached; with --keyed the keys are unlocked and every MAC checked. */
 int ctl_cmd_audit(int argc, char **argv)
 {
+    static const char *const flags[] = { "keyed", NULL };
+    static const char *const allowed[] = { "head", "anchor", "keyed", NULL };
     GError *error = NULL;
     CtlArgs a = { 0 };
     g_autoptr(KvStation) st = NULL;
     g_autoptr(KvAuditReport) r = NULL;
     g_autoptr(KvReconcileReport) rec = NULL;
+    const char *head;
     int rc;
+
+    if (argc == 2 && strcmp(argv[1], "head") == 0) {
+        g_autofree char *h = NULL;
+        if (!(st = ctl_open(TRUE, FALSE, &error)) || !(h = kv_audit_head(st, &error)))
+            return ctl_fail(error);
+        if (ctl.json)
+            printf("{\"head\":\"%s\"}\n", h);
+        else
+            printf("%s\n", h);
+        return CTL_EXIT_OK;
+    }
     if (argc < 2 || strcmp(argv[1], "verify") != 0)
-        return ctl_usage_error(_("audit verify [--anchor HASH]"));
-    ARGS_OR_USAGE(a, argc - 2, argv + 2, NULL);
-    if (!(st = ctl_open(TRUE, FALSE, &error)) ||
-        !(r = kv_audit_verify(st, ctl_opt(&a, "anchor"), print_progress, NULL, NULL, &error))) {
+        return ctl_usage_error(_("audit head | audit verify [--head HEAD] [--keyed]"));
+    ARGS_OR_USAGE(a, argc - 2, argv + 2, flags);
+    if (!ctl_args_only(&a, allowed)) {
+        ctl_args_clear(&a);
+        return CTL_EXIT_USAGE;
+    }
+    /* --anchor: the option's name before 0.x; same meaning. */
+    head = ctl_opt(&a, "head") ? ctl_opt(&a, "head") : ctl_opt(&a, "anchor");
+    if (!(st = ctl_open(TRUE, ctl_flag(&a, "keyed"), &error)) ||
+        !(r = kv_audit_verify(st, head, print_progress, NULL, NULL, &error))) {
         ctl_args_clear(&a);
         return ctl_fail(error);
     }
@@ -597,8 +621,10 @@ int ctl_cmd_audit(int argc, char **argv)
         g_autoptr(GString) json = g_string_new(",\"reconcile_problems\":[");
         print_reconcile(rec, json);
         printf("{\"ok\":%s,\"rows\":%" G_GUINT64_FORMAT ",\"sales\":%" G_GUINT64_FORMAT
-               ",\"head\":\"%s\",\"problems\":[", rc ? "false" : "true", r->rows, r->sales_checked,
-               r->head_hex);
+               ",\"head\":\"%s\",\"keyed\":%s,\"rows_keyed\":%" G_GUINT64_FORMAT
+               ",\"covered_to\":%" G_GINT64_FORMAT ",\"problems\":[", rc ? "false" : "true",
+               r->rows, r->sales_checked, r->head, r->keyed ? "true" : "false", r->rows_keyed,
+               r->covered_to);
         for (guint i = 0; i < r->problems->len; i++) {
             g_autofree char *p = ctl_json_escape(r->problems->pdata[i]);
             printf("%s\"%s\"", i ? "," : "", p);
@@ -607,9 +633,15 @@ int ctl_cmd_audit(int argc, char **argv)
     } else {
         for (guint i = 0; i < r->problems->len; i++)
             printf(_("PROBLEM: %s\n"), (char *)r->problems->pdata[i]);
+        if (!r->keyed)
+            printf(_("note: keyed MACs not checked (keys locked; audit verify --keyed checks "
+                     "them)\n"));
+        else if ((guint64)r->covered_to < r->rows)
+            printf(_("note: rows after row %" PRId64 " were written with the keys locked: the "
+                     "next unlock covers them\n"), r->covered_to);
         printf(_("%s: %" PRIu64 " audit rows, %" PRIu64 " sales checked, head %s\n"),
                r->problems->len ? "AUDIT CHAIN BROKEN" : "audit chain ok", r->rows,
-               r->sales_checked, r->head_hex);
+               r->sales_checked, r->head);
         print_reconcile(rec, NULL);
     }
     return rc;

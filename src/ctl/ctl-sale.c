@@ -520,6 +520,7 @@ static int card_engineering(KvStation *st, CtlArgs *a)
         return ctl_usage_error(_("card engineering --type check|parameter|clear-tamper|key-change|"
                                "test --meter N"));
     kv_engineering_request_init(&req, t);
+    req.legacy_key_change = ctl_flag(a, "legacy-key-change");
     if (t != KV_CARD_PARAMETER && (ctl_opt(a, "alarm-kwh") || ctl_opt(a, "pretrip-kwh") ||
                                    ctl_opt(a, "hoarding-kwh") || ctl_opt(a, "max-power-w") ||
                                    ctl_opt(a, "reconnect-s")))
@@ -547,8 +548,7 @@ static int card_engineering(KvStation *st, CtlArgs *a)
     }
     ctl_out(_("%s card %u for meter %09u %s"), kv_engineering_type_name(t), c->serial, meter,
             c->reused ? "written again" : "issued");
-    if (t != KV_CARD_CHECK)
-        ctl_out(_(" (token %u, key version %u)"), c->seq, c->key_version);
+    ctl_out(_(" (token %u, key version %u)"), c->seq, c->key_version);
     ctl_out("\n");
     if (t == KV_CARD_PARAMETER) {
         g_autofree char *al = kv_energy_format(c->alarm_level);
@@ -567,7 +567,7 @@ static int card_engineering(KvStation *st, CtlArgs *a)
 
 int ctl_cmd_card(int argc, char **argv)
 {
-    static const char *const flags[] = { "no-keys", NULL };
+    static const char *const flags[] = { "no-keys", "legacy-key-change", NULL };
     GError *error = NULL;
     CtlArgs a = { 0 };
     g_autoptr(KvStation) st = NULL;

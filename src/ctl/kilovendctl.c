@@ -47,7 +47,7 @@ static const char *const usage_text = N_(
     "       | read [--no-keys] | blank FILE\n"
     "       | engineering --type check|parameter|clear-tamper|key-change|test --meter N\n"
     "         [--alarm-kwh K] [--pretrip-kwh K] [--hoarding-kwh K] [--max-power-w W]\n"
-    "         [--reconnect-s S]\n"
+    "         [--reconnect-s S] [--legacy-key-change]\n"
     "  sell --meter N (--amount MONEY | --kwh KWH) [--quote] [--receipt FILE.pdf]\n"
     "  cancel --sale ID --reason T               last sale, card at the counter\n"
     "  sale show ID | unresolved | reconcile\n"
@@ -56,7 +56,8 @@ static const char *const usage_text = N_(
     "  shift open [--float MONEY] | close --counted MONEY | show [--shift ID]\n"
     "  report shift [--shift ID] | daily [--date YYYY-MM-DD] | monthly [--month YYYY-MM]\n"
     "       | customer --account A | meter --meter N     [--csv FILE]\n"
-    "  backup FILE | restore FILE | check | audit verify [--anchor HASH]\n"
+    "  backup FILE | restore FILE | check\n"
+    "  audit head | audit verify [--head HEAD] [--keyed]\n"
     "  anomaly list [--all] [--meter N] | ack ID --reason T\n"
     "\n"
     "Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid input, 4 not found, 5 already\n"
@@ -100,6 +101,8 @@ int main(int argc, char **argv)
         }
         if (strcmp(a, "--version") == 0) {
             printf("kilovendctl %s (schema %u)\n", PACKAGE_VERSION, kv_station_schema_version());
+            if (kv_test_hooks_enabled())
+                printf("test build: obeys KILOVEND_NOW, KILOVEND_TEST_STOP, KILOVEND_LOCALEDIR\n");
             return CTL_EXIT_OK;
         }
         if (strcmp(a, "--json") == 0) {

@@ -57,6 +57,18 @@ expect 0 "read the check card" $K --json --card-file chk.card card read
 is "check card: readback imported" "$(json imported)" true
 is "check card: remaining from the readback" "$(json remaining)" 1000
 is "check card: card type" "$(json card_type)" 16
+is "check card: it carries a check token (the meter authenticates it)" "$(tok kind)" check
+chk_seq=$(tok seq)
+# Written again (how a check card of an older release, without a token, is
+# re-issued): a new check token in the other slot, and the meter takes it.
+expect 0 "check card written again" env KILOVEND_USER=sam KILOVEND_PASSWORD=superpass1 $K --json --card-file chk.card card engineering --type check --meter $M
+is "the same card, written again" "$(json reused)" true
+expect 0 "read the check card" $K --json --card-file chk.card card read
+is "a newer check token on it" "$([ "$(tok seq)" -gt "$chk_seq" ] && echo newer)" newer
+sim insert chk.card >/dev/null
+is "meter takes the re-written check card" "$(simjson display)" "CHEc donE"
+expect 0 "setting show" $K --json setting show
+is "no issuer by default (tokens the first firmware reads)" "$(json token_issuer)" 0
 
 # Roles.
 $K card blank role.card >/dev/null
@@ -119,6 +131,8 @@ $K card blank kc.card >/dev/null
 expect 7 "a supervisor may not issue a key-change card" env KILOVEND_USER=sam KILOVEND_PASSWORD=superpass1 $K --card-file kc.card card engineering --type key-change --meter $M
 expect 0 "key-change card" $K --json --card-file kc.card card engineering --type key-change --meter $M
 is "key change to version 2" "$(json new_key_version)" 2
+expect 0 "read the key-change card" $K --json --card-file kc.card card read
+is "the key change is sealed under the transport key" "$(tok kind)" "key change (transport key)"
 expect 0 "meter show" $K --json meter show --meter $M
 is "ledger keeps key version 1 until the meter moves" "$(json key_version)" 1
 is "key change under way" "$(json key_version_target)" 2
@@ -150,5 +164,39 @@ for a in card.engineering meter.parameters meter.key-changed; do
 done
 n=$(sqlite3 "$KILOVEND_DB" "SELECT count(*) FROM cards WHERE type <> 1 AND status = 'active'")
 is "engineering cards in the cards table (check, 2 parameter tokens on one card, clear-tamper, test, key-change)" "$n" 5
+
+# The contract's second revision (docs/security-model.md, "The card contract").
+is "provision writes a version 2 block (with the transport key)" "$(od -An -tx1 -j4 -N1 prov.bin | tr -d ' ')" 02
+# Version 3 is current since the last rotate: a key change sealed the old way
+# is made only when forced, is audited, and a meter with a transport key
+# refuses it.
+$K card blank kc1.card >/dev/null
+expect 0 "legacy key-change card (forced)" $K --json --card-file kc1.card card engineering --type key-change --meter $M --legacy-key-change
+expect 0 "read it" $K --json --card-file kc1.card card read
+is "sealed under the key it replaces" "$(tok kind)" "key change"
+n=$(sqlite3 "$KILOVEND_DB" "SELECT count(*) FROM audit WHERE action = 'card.engineering' AND detail LIKE '%legacy=1%'")
+is "the forced legacy key change is in the audit log" "$n" 1
+sim insert kc1.card >/dev/null
+is "a meter with a transport key refuses it" "$(simjson display)" "Err 17"
+is "the meter stays on key version 2" "$(simjson key_version)" 2
+expect 3 "the legacy key change goes with key-change cards only" $K --card-file role.card card engineering --type test --meter $M --legacy-key-change
+# A check card whose issue was interrupted under a release whose check cards
+# carried no token (reserved, no token in the ledger) is finished with one.
+old=$(sqlite3 "$KILOVEND_DB" "SELECT max(serial) + 1 FROM cards")
+sqlite3 "$KILOVEND_DB" "INSERT INTO cards(serial, meter_number, type, status, issue_step, issued_at) VALUES ($old, $M, 16, 'issuing', 'reserved', 1764028800)"
+$K card blank chk2.card >/dev/null
+expect 0 "the interrupted check card is finished" env KILOVEND_USER=sam KILOVEND_PASSWORD=superpass1 $K --json --card-file chk2.card card engineering --type check --meter $M
+is "on the serial reserved before" "$(json serial)" "$old"
+sim insert chk2.card >/dev/null
+is "the meter takes it" "$(simjson display)" "CHEc donE"
+# The issuer in the counter block (setting token_issuer).
+expect 3 "token_issuer is 0..32767" $K setting set token_issuer 32768
+expect 0 "token issuer" $K setting set token_issuer 7
+expect 0 "sell with the issuer" $K --card-file user.card sell --meter $M --amount 30
+expect 0 "read" $K --json --card-file user.card card read
+is "the token names its issuer" "$(tok issuer)" 7
+is "and opens at the station" "$(tok state | cut -c1-5)" valid
+sim insert user.card >/dev/null
+is "the meter of this release loads it" "$(simjson remaining)" 2000
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]

@@ -109,9 +109,10 @@ static kv_token credit_token(uint32_t seq, uint32_t cumulative, uint32_t amount)
     return t;
 }
 
-/* What a station does for a sale: decode, seal into the free slot, write. */
-static unsigned sell(const kv_meter_keys *k, uint8_t img[KV_CARD_SIZE], uint32_t amount,
-                     uint8_t newslot[KV_SLOT_LEN])
+/* What a station does for a sale: decode, seal into the free slot, write
+ * (issuer 0: none). */
+static unsigned sell_as(const kv_meter_keys *k, uint8_t img[KV_CARD_SIZE], uint32_t amount,
+                        uint16_t issuer, uint8_t newslot[KV_SLOT_LEN])
 {
     kv_card_view v;
     kv_token t;
@@ -122,9 +123,16 @@ static unsigned sell(const kv_meter_keys *k, uint8_t img[KV_CARD_SIZE], uint32_t
         cum = v.token.u.credit.cumulative;
     }
     t = credit_token(seq, cum + amount, amount);
+    t.issuer = issuer;
     unsigned off = kv_card_next_token_offset(&v);
     KV_CHECK(kv_token_seal(k, &v.id, &t, newslot) == KV_OK);
     return off;
+}
+
+static unsigned sell(const kv_meter_keys *k, uint8_t img[KV_CARD_SIZE], uint32_t amount,
+                     uint8_t newslot[KV_SLOT_LEN])
+{
+    return sell_as(k, img, amount, 0, newslot);
 }
 
 /* ---- primitives: published vectors ------------------------------------- */
@@ -801,6 +809,16 @@ static void test_tearing(void)
         tear_sweep(&k, card, off, slot, KV_TOKEN_USED, 1, cum, cum + amount);
         cum += amount;
     }
+    /* sales with an issuer, whose bytes 46..47 are written after the MAC,
+     * and back to none (FF FF written after the MAC): still old or new */
+    {
+        static const uint16_t issuers[] = {3, 4, 0, 0, 7};
+        for (unsigned s = 0; s < sizeof issuers / sizeof issuers[0]; s++) {
+            unsigned off = sell_as(&k, card, 700, issuers[s], slot);
+            tear_sweep(&k, card, off, slot, KV_TOKEN_USED, 1, cum, cum + 700);
+            cum += 700;
+        }
+    }
     /* readback written by the meter: same rule */
     for (uint32_t c = 1; c <= 4; c++) {
         kv_card_view v;
@@ -874,6 +892,7 @@ static void test_provision(void)
     kv_provision p, back;
     uint8_t blk[KV_PROVISION_LEN];
     memset(&p, 0, sizeof p);
+    p.block_version = KV_PROVISION_V1;
     p.utility_code = UTILITY;
     p.meter_number = METER_A;
     p.key_version = 1;
@@ -909,6 +928,365 @@ static void test_provision(void)
     kv_put_be32(blk + 92, kv_crc32(blk, 92));
     KV_CHECK(kv_provision_decode(blk, UTILITY, &back) == KV_E_PROVISION);
     p.alarm_level = 200000; /* above hoarding */
+    KV_CHECK(kv_provision_encode(&p, blk) == KV_E_PROVISION);
+    kv_provision_wipe(&p);
+}
+
+
+/* ---- second revision: transport key, check tokens, issuer --------------- */
+
+/* Slots and a block made by the first revision's code (kept verbatim): the
+ * second revision must open them exactly as before. */
+static const char old_credit_slot[] =
+    "01010000000759e42cf1c1df449db403ce0841cb316a497d3f323d708707159792692d7d67868f7a492824aa6ed9ffff";
+static const char old_key_change_slot[] =
+    "0401000000096db8a7284d1d4e2dad4b91b8a014e1832fc9eaab8357c5d2581c3fd5f27918172a5c2947d549044bffff";
+static const char old_provision_block[] =
+    "4b5650310101010300001267075bcd0eaab639040e972e95e4582a95cbac661bf8002ce1f4d29d94bb631011aad08023"
+    "000007d0000003e8000186a0000035e803e8003c00000000000000000000000000000000000000000000000042b97b8d";
+
+/* Station keys: meter key of `version`, with the transport key. */
+static void station_keys(kv_meter_keys *k, uint8_t version)
+{
+    uint8_t kt[16];
+    keys_for(k, master1, UTILITY, METER_A, version);
+    kv_derive_transport_key(master1, UTILITY, METER_A, 1, kt);
+    kv_meter_keys_set_transport(k, kt);
+    kv_wipe(kt, sizeof kt);
+}
+
+static kv_token key_change_token(uint8_t kind, uint32_t seq, uint8_t to)
+{
+    kv_token t;
+    memset(&t, 0, sizeof t);
+    t.kind = kind;
+    t.key_version = 1;
+    t.seq = seq;
+    t.u.key_change.new_key_version = to;
+    kv_derive_meter_key(master1, UTILITY, METER_A, to, t.u.key_change.new_k_meter);
+    t.u.key_change.issued_at = 1764028800u;
+    return t;
+}
+
+/* Does the 16-byte key appear anywhere in the buffer? */
+static int contains_key(const uint8_t *buf, unsigned len, const uint8_t key[16])
+{
+    for (unsigned i = 0; i + 16 <= len; i++)
+        if (memcmp(buf + i, key, 16) == 0)
+            return 1;
+    return 0;
+}
+
+/* Tokens, a key change and a provisioning block written before the second
+ * revision open unchanged: an old token is the new format with no issuer. */
+static void test_old_format_still_opens(void)
+{
+    kv_meter_keys k, ks;
+    kv_identity id;
+    kv_token t, want;
+    kv_provision p;
+    uint8_t img[KV_CARD_SIZE], slot[KV_SLOT_LEN], blk[KV_PROVISION_LEN], cb[16];
+
+    keys_for(&k, master1, UTILITY, METER_A, 1); /* a meter of the first revision */
+    station_keys(&ks, 1);                       /* the station, and new meters */
+    issue(img, &id, KV_CARD_USER, UTILITY, 1001, METER_A);
+    from_hex(slot, old_credit_slot, KV_SLOT_LEN);
+    want = credit_token(7, 123456, 5000);
+    want.u.credit.issued_at = 1764028800u;
+    want.u.credit.sale_ref = 42;
+    KV_CHECK(kv_token_open(&k, &id, slot, &t) == KV_OK);
+    KV_CHECK(memcmp(&t, &want, sizeof t) == 0 && t.issuer == 0);
+    KV_CHECK(kv_token_open(&ks, &id, slot, &t) == KV_OK);
+    KV_CHECK(memcmp(&t, &want, sizeof t) == 0);
+    /* the counter block is the first revision's: ... seq || 00 00 */
+    KV_CHECK(kv_token_counter_block(&id, slot, cb) == KV_OK);
+    KV_CHECK(cb[0] == KV_TOKEN_CREDIT && cb[1] == 1 && kv_get_be32(cb + 2) == METER_A &&
+             kv_get_be32(cb + 6) == 1001 && kv_get_be32(cb + 10) == 7 && cb[14] == 0 &&
+             cb[15] == 0);
+    /* sealing the same token today gives the same bytes */
+    {
+        uint8_t again[KV_SLOT_LEN];
+        KV_CHECK(kv_token_seal(&ks, &id, &want, again) == KV_OK);
+        KV_CHECK(memcmp(again, slot, KV_SLOT_LEN) == 0);
+    }
+
+    /* a key change of the first revision opens on meters without a
+     * transport key (and on the station, which reads what it wrote) */
+    issue(img, &id, KV_CARD_KEY_CHANGE, UTILITY, 8001, METER_A);
+    from_hex(slot, old_key_change_slot, KV_SLOT_LEN);
+    want = key_change_token(KV_TOKEN_KEY_CHANGE, 9, 2);
+    KV_CHECK(kv_token_open(&k, &id, slot, &t) == KV_OK);
+    KV_CHECK(memcmp(&t, &want, sizeof t) == 0);
+    KV_CHECK(kv_token_open(&ks, &id, slot, &t) == KV_OK);
+
+    /* a version 1 provisioning block decodes, with no transport key */
+    from_hex(blk, old_provision_block, KV_PROVISION_LEN);
+    KV_CHECK(kv_provision_decode(blk, UTILITY, &p) == KV_OK);
+    KV_CHECK(p.block_version == KV_PROVISION_V1 && p.key_version == 1 &&
+             memcmp(p.k_meter, k.k_meter, 16) == 0 && memcmp(p.k_psc, k.k_psc, 16) == 0);
+    {
+        static const uint8_t zero[16];
+        KV_CHECK(memcmp(p.k_transport, zero, 16) == 0);
+    }
+    kv_provision_wipe(&p);
+    kv_meter_keys_wipe(&k);
+    kv_meter_keys_wipe(&ks);
+}
+
+/* The holder of the old meter key (read from a meter's memory, or the
+ * meter's key of a stolen master version) reads every key-change card.  Under
+ * the first revision that card tells them the new key; under the second it
+ * tells them nothing, and they cannot make one the meter takes. */
+static void test_key_change_locks_out_old_key_holder(void)
+{
+    kv_meter_keys station, old_holder;
+    kv_identity id;
+    kv_token t, back;
+    uint8_t img[KV_CARD_SIZE], slot[KV_SLOT_LEN], cb[16], plain[KV_TOKEN_BODY_LEN];
+    uint8_t new_key[16];
+    kv_aes128_ctx aes;
+
+    station_keys(&station, 1);
+    keys_for(&old_holder, master1, UTILITY, METER_A, 1); /* K_meter v1 and all it derives */
+    kv_derive_meter_key(master1, UTILITY, METER_A, 2, new_key);
+    issue(img, &id, KV_CARD_KEY_CHANGE, UTILITY, 8001, METER_A);
+
+    /* The attack works on the first revision: decrypt with K_enc of the old
+     * key, the new key is in the clear (the test can fail). */
+    t = key_change_token(KV_TOKEN_KEY_CHANGE, 9, 2);
+    KV_CHECK(kv_token_seal(&station, &id, &t, slot) == KV_OK);
+    KV_CHECK(kv_token_counter_block(&id, slot, cb) == KV_OK);
+    kv_aes128_init(&aes, old_holder.k_enc);
+    kv_aes128_ctr(&aes, cb, slot + 6, plain, KV_TOKEN_BODY_LEN);
+    KV_CHECK(contains_key(plain, sizeof plain, new_key));
+
+    /* The second revision: sealed under the transport key. */
+    t = key_change_token(KV_TOKEN_KEY_CHANGE_T, 10, 2);
+    KV_CHECK(kv_token_seal(&station, &id, &t, slot) == KV_OK);
+    KV_CHECK(!contains_key(slot, KV_SLOT_LEN, new_key));
+    /* the old key's token opener refuses it: it has no transport key */
+    KV_CHECK(kv_token_open(&old_holder, &id, slot, &back) == KV_E_TRANSPORT);
+    /* decrypting by hand with every key the old meter key yields finds
+     * nothing: the body is not under any of them */
+    KV_CHECK(kv_token_counter_block(&id, slot, cb) == KV_OK);
+    {
+        const uint8_t *tries[4] = {old_holder.k_enc, old_holder.k_mac, old_holder.k_rb,
+                                   old_holder.k_meter};
+        for (unsigned i = 0; i < 4; i++) {
+            kv_aes128_init(&aes, tries[i]);
+            kv_aes128_ctr(&aes, cb, slot + 6, plain, KV_TOKEN_BODY_LEN);
+            KV_CHECK(!contains_key(plain, sizeof plain, new_key));
+        }
+    }
+    /* ... nor does a transport key guessed from the old meter key */
+    {
+        kv_meter_keys guess = old_holder;
+        kv_meter_keys_set_transport(&guess, old_holder.k_meter);
+        KV_CHECK(kv_token_open(&guess, &id, slot, &back) == KV_E_MAC);
+        /* and what the holder seals that way, the meter refuses */
+        {
+            kv_meter_keys meter;
+            uint8_t forged[KV_SLOT_LEN];
+            kv_token f = key_change_token(KV_TOKEN_KEY_CHANGE_T, 11, 3);
+            station_keys(&meter, 1);
+            KV_CHECK(kv_token_seal(&guess, &id, &f, forged) == KV_OK);
+            KV_CHECK(kv_token_open(&meter, &id, forged, &back) == KV_E_MAC);
+            kv_meter_keys_wipe(&meter);
+        }
+        kv_meter_keys_wipe(&guess);
+    }
+    /* the meter, which holds the transport key, opens it */
+    KV_CHECK(kv_token_open(&station, &id, slot, &back) == KV_OK);
+    KV_CHECK(back.kind == KV_TOKEN_KEY_CHANGE_T && back.u.key_change.new_key_version == 2 &&
+             memcmp(back.u.key_change.new_k_meter, new_key, 16) == 0);
+    /* the transport key does not derive from the meter key: it stays the
+     * same across a rotation, and differs per meter */
+    {
+        uint8_t a[16], b[16];
+        kv_derive_transport_key(master1, UTILITY, METER_A, 1, a);
+        kv_derive_transport_key(master1, UTILITY, meter_with_check(12345679), 1, b);
+        KV_CHECK(memcmp(a, b, 16) != 0 && memcmp(a, station.k_meter, 16) != 0 &&
+                 memcmp(a, station.k_psc, 16) != 0);
+    }
+    /* flipping the kind byte between the two key changes fails the MAC */
+    slot[0] = KV_TOKEN_KEY_CHANGE;
+    KV_CHECK(kv_token_open(&station, &id, slot, &back) == KV_E_MAC);
+    /* a transport key change stands only on a key-change card */
+    issue(img, &id, KV_CARD_PARAMETER, UTILITY, 8002, METER_A);
+    KV_CHECK(kv_token_seal(&station, &id, &t, slot) == KV_E_KIND);
+    /* and is never sealed without a transport key */
+    issue(img, &id, KV_CARD_KEY_CHANGE, UTILITY, 8001, METER_A);
+    KV_CHECK(kv_token_seal(&old_holder, &id, &t, slot) == KV_E_TRANSPORT);
+    kv_aes128_wipe(&aes);
+    kv_wipe(plain, sizeof plain);
+    kv_meter_keys_wipe(&station);
+    kv_meter_keys_wipe(&old_holder);
+}
+
+/* A check card proves itself with a check token; the identity alone (a CRC
+ * anyone computes) proves nothing. */
+static void test_check_card_forged(void)
+{
+    kv_meter_keys k;
+    kv_identity id, other;
+    kv_card_view v;
+    kv_token t, back;
+    uint8_t img[KV_CARD_SIZE], img2[KV_CARD_SIZE], slot[KV_SLOT_LEN];
+
+    station_keys(&k, 1);
+    /* home-made: identity and CRC only */
+    issue(img, &id, KV_CARD_CHECK, UTILITY, 7002, METER_A);
+    KV_CHECK(kv_card_decode(&k, img, &v) == KV_OK);
+    KV_CHECK(v.token_err == KV_E_EMPTY);
+    /* the station's check token */
+    memset(&t, 0, sizeof t);
+    t.kind = KV_TOKEN_CHECK;
+    t.key_version = 1;
+    t.seq = 12;
+    t.u.issued_at = 1764028800u;
+    KV_CHECK(kv_card_token_kind(KV_CARD_CHECK) == KV_TOKEN_CHECK);
+    KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_OK);
+    memcpy(img + KV_TOKEN_A, slot, KV_SLOT_LEN);
+    KV_CHECK(kv_card_decode(&k, img, &v) == KV_OK);
+    KV_CHECK(v.token_err == KV_OK && v.token.kind == KV_TOKEN_CHECK && v.token.seq == 12);
+    /* a guessed MAC, any flipped bit: refused */
+    for (unsigned i = 0; i < KV_TOKEN_USED * 8; i++) {
+        slot[i / 8] ^= (uint8_t)(1u << (i % 8));
+        KV_CHECK(kv_token_open(&k, &id, slot, &back) != KV_OK);
+        slot[i / 8] ^= (uint8_t)(1u << (i % 8));
+    }
+    /* copied onto a check card of another serial (to have the meter present
+     * that card's PSC): the MAC covers the serial */
+    issue(img2, &other, KV_CARD_CHECK, UTILITY, 7003, METER_A);
+    KV_CHECK(kv_token_open(&k, &other, slot, &back) == KV_E_MAC);
+    /* a test token (same body) passed off as a check token */
+    issue(img2, &other, KV_CARD_TEST, UTILITY, 7002, METER_A);
+    t.kind = KV_TOKEN_TEST;
+    KV_CHECK(kv_token_seal(&k, &other, &t, slot) == KV_OK);
+    KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_E_MAC);
+    /* a check token on a user card */
+    t.kind = KV_TOKEN_CHECK;
+    issue(img2, &other, KV_CARD_USER, UTILITY, 7004, METER_A);
+    KV_CHECK(kv_token_seal(&k, &other, &t, slot) == KV_E_KIND);
+    kv_meter_keys_wipe(&k);
+}
+
+/* Two offices selling offline to copies of one card (a dump restored)
+ * seal the same (meter, card, sequence, kind): with the issuer in the
+ * counter block their keystreams differ. */
+static void test_counter_block_issuer(void)
+{
+    kv_meter_keys k;
+    kv_identity id;
+    kv_token a, b, back;
+    uint8_t img[KV_CARD_SIZE], sa[KV_SLOT_LEN], sb[KV_SLOT_LEN], cba[16], cbb[16];
+    uint8_t pa[KV_TOKEN_BODY_LEN], pb[KV_TOKEN_BODY_LEN];
+    int same_stream;
+
+    keys_for(&k, master1, UTILITY, METER_A, 1);
+    issue(img, &id, KV_CARD_USER, UTILITY, 1001, METER_A);
+    a = credit_token(8, 20000, 5000);
+    b = credit_token(8, 16000, 1000);
+    b.u.credit.office = 4;
+
+    /* first revision (no issuer): the same counter block, so the XOR of the
+     * ciphertexts is the XOR of the bodies (the test can fail) */
+    KV_CHECK(kv_token_seal(&k, &id, &a, sa) == KV_OK);
+    KV_CHECK(kv_token_seal(&k, &id, &b, sb) == KV_OK);
+    KV_CHECK(kv_token_counter_block(&id, sa, cba) == KV_OK);
+    KV_CHECK(kv_token_counter_block(&id, sb, cbb) == KV_OK);
+    KV_CHECK(memcmp(cba, cbb, 16) == 0);
+
+    /* with the issuing office */
+    a.issuer = 3;
+    b.issuer = 4;
+    KV_CHECK(kv_token_seal(&k, &id, &a, sa) == KV_OK);
+    KV_CHECK(kv_token_seal(&k, &id, &b, sb) == KV_OK);
+    KV_CHECK(kv_token_counter_block(&id, sa, cba) == KV_OK);
+    KV_CHECK(kv_token_counter_block(&id, sb, cbb) == KV_OK);
+    KV_CHECK(memcmp(cba, cbb, 16) != 0);
+    KV_CHECK(memcmp(cba, cbb, 14) == 0); /* same meter, card, sequence, kind */
+    KV_CHECK(kv_get_be16(cba + 14) == 3 << 1 && kv_get_be16(cbb + 14) == 4 << 1);
+    {
+        /* and the bodies' XOR is not the ciphertexts' */
+        uint8_t x[KV_TOKEN_BODY_LEN];
+        kv_put_be32(pa, a.u.credit.cumulative);
+        kv_put_be32(pb, b.u.credit.cumulative);
+        for (unsigned i = 0; i < 4; i++)
+            x[i] = (uint8_t)(sa[6 + i] ^ sb[6 + i]);
+        same_stream = (x[0] == (pa[0] ^ pb[0]) && x[1] == (pa[1] ^ pb[1]) &&
+                       x[2] == (pa[2] ^ pb[2]) && x[3] == (pa[3] ^ pb[3]));
+        KV_CHECK(!same_stream);
+    }
+    /* both open, each with its issuer */
+    KV_CHECK(kv_token_open(&k, &id, sa, &back) == KV_OK && back.issuer == 3 &&
+             back.u.credit.cumulative == 20000);
+    KV_CHECK(kv_token_open(&k, &id, sb, &back) == KV_OK && back.issuer == 4);
+    KV_CHECK(sa[46] == 0 && sa[47] == 3);
+    /* the issuer is authenticated: changed, erased back to FF FF (passing
+     * it off as a first-revision token), or swapped: refused */
+    sa[47] = 4;
+    KV_CHECK(kv_token_open(&k, &id, sa, &back) == KV_E_MAC);
+    sa[46] = 0xFF;
+    sa[47] = 0xFF;
+    KV_CHECK(kv_token_open(&k, &id, sa, &back) == KV_E_MAC);
+    sa[46] = 0x80; /* not an issuer number */
+    sa[47] = 0x03;
+    KV_CHECK(kv_token_open(&k, &id, sa, &back) == KV_E_MAC);
+    /* the last issuer number still leaves the block counter room */
+    a.issuer = KV_ISSUER_MAX;
+    KV_CHECK(kv_token_seal(&k, &id, &a, sa) == KV_OK);
+    KV_CHECK(kv_token_open(&k, &id, sa, &back) == KV_OK && back.issuer == KV_ISSUER_MAX);
+    a.issuer = KV_ISSUER_MAX + 1;
+    KV_CHECK(kv_token_seal(&k, &id, &a, sa) == KV_E_FIELD);
+    kv_meter_keys_wipe(&k);
+}
+
+/* Provisioning block version 2 carries the transport key; version 1 stays
+ * decodable; a version 2 block without a transport key is refused. */
+static void test_provision_v2(void)
+{
+    kv_provision p, back;
+    uint8_t blk[KV_PROVISION_LEN];
+    memset(&p, 0, sizeof p);
+    p.block_version = KV_PROVISION_V2;
+    p.utility_code = UTILITY;
+    p.meter_number = METER_A;
+    p.key_version = 3;
+    p.psc_key_version = 1;
+    p.phases = 1;
+    kv_derive_meter_key(master1, UTILITY, METER_A, 3, p.k_meter);
+    kv_derive_psc_key(master1, UTILITY, METER_A, 1, p.k_psc);
+    kv_derive_transport_key(master1, UTILITY, METER_A, 1, p.k_transport);
+    p.alarm_level = 2000;
+    p.pretrip_level = 1000;
+    p.hoarding_limit = 100000;
+    p.meter_constant = 1600;
+    KV_CHECK(kv_provision_encode(&p, blk) == KV_OK);
+    KV_CHECK(blk[4] == 2 && memcmp(blk + 68, p.k_transport, 16) == 0);
+    KV_CHECK(kv_provision_decode(blk, UTILITY, &back) == KV_OK);
+    KV_CHECK(memcmp(&p, &back, sizeof p) == 0);
+    for (unsigned i = 0; i < KV_PROVISION_LEN * 8; i += 5) {
+        blk[i / 8] ^= (uint8_t)(1u << (i % 8));
+        KV_CHECK(kv_provision_decode(blk, UTILITY, &back) == KV_E_PROVISION);
+        blk[i / 8] ^= (uint8_t)(1u << (i % 8));
+    }
+    /* a reserved byte after the transport key, with a good CRC */
+    blk[84] = 1;
+    kv_put_be32(blk + 92, kv_crc32(blk, 92));
+    KV_CHECK(kv_provision_decode(blk, UTILITY, &back) == KV_E_PROVISION);
+    /* version 3 (unknown) */
+    KV_CHECK(kv_provision_encode(&p, blk) == KV_OK);
+    blk[4] = 3;
+    kv_put_be32(blk + 92, kv_crc32(blk, 92));
+    KV_CHECK(kv_provision_decode(blk, UTILITY, &back) == KV_E_PROVISION);
+    /* a version 1 block with bytes where version 2 keeps the key */
+    KV_CHECK(kv_provision_encode(&p, blk) == KV_OK);
+    blk[4] = 1;
+    kv_put_be32(blk + 92, kv_crc32(blk, 92));
+    KV_CHECK(kv_provision_decode(blk, UTILITY, &back) == KV_E_PROVISION);
+    /* no transport key in a version 2 block */
+    memset(p.k_transport, 0, 16);
     KV_CHECK(kv_provision_encode(&p, blk) == KV_E_PROVISION);
     kv_provision_wipe(&p);
 }
@@ -954,6 +1332,11 @@ unsigned kv_contract_tests(void)
     test_tearing();
     test_psc();
     test_provision();
+    test_old_format_still_opens();
+    test_key_change_locks_out_old_key_holder();
+    test_check_card_forged();
+    test_counter_block_issuer();
+    test_provision_v2();
     test_random_round_trips(200);
     kvtest_print_u32("checks: ", kvtest_checks);
     kvtest_print_u32("failures: ", kvtest_failures);

@@ -15,14 +15,17 @@ void fw_office_init(fw_office *o, uint32_t utility, uint32_t base)
     o->meter = base * 10 + kv_meter_check_digit(base);
     o->key_version = 1;
     o->psc_version = 1;
+    o->block_version = KV_PROVISION_V2;
     kv_derive_meter_key(o->master, o->utility, o->meter, o->key_version, o->k_meter);
 }
 
 void fw_office_keys(const fw_office *o, kv_meter_keys *keys)
 {
-    uint8_t k_psc[16];
+    uint8_t k_psc[16], k_transport[16];
     kv_derive_psc_key(o->master, o->utility, o->meter, o->psc_version, k_psc);
     kv_meter_keys_init(keys, o->k_meter, o->key_version, k_psc);
+    kv_derive_transport_key(o->master, o->utility, o->meter, o->psc_version, k_transport);
+    kv_meter_keys_set_transport(keys, k_transport);
 }
 
 void fw_office_provision(const fw_office *o, uint32_t alarm, uint32_t pretrip, uint32_t hoard,
@@ -37,6 +40,10 @@ void fw_office_provision(const fw_office *o, uint32_t alarm, uint32_t pretrip, u
     p.phases = 3;
     memcpy(p.k_meter, o->k_meter, 16);
     kv_derive_psc_key(o->master, o->utility, o->meter, o->psc_version, p.k_psc);
+    p.block_version = o->block_version;
+    if (p.block_version >= KV_PROVISION_V2)
+        kv_derive_transport_key(o->master, o->utility, o->meter, o->psc_version,
+                                p.k_transport);
     p.alarm_level = alarm;
     p.pretrip_level = pretrip;
     p.hoarding_limit = hoard;
@@ -118,7 +125,8 @@ int fw_card_token(sle4442 *c, fw_office *o, kv_token *t, int limit)
 {
     kv_identity id;
     kv_card_identity(c->main, &id);
-    t->kind = (uint8_t)kv_card_token_kind((kv_card_type)id.card_type);
+    if (!t->kind)
+        t->kind = (uint8_t)kv_card_token_kind((kv_card_type)id.card_type);
     t->key_version = o->key_version;
     t->seq = ++o->seq;
     return write_token(c, o, t, limit);

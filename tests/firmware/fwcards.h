@@ -20,6 +20,7 @@ typedef struct {
     uint32_t seq;          /* last token sequence issued */
     uint32_t cumulative;   /* credit ever sold to this meter */
     uint8_t k_meter[16];   /* current meter key (changes with key-change cards) */
+    uint8_t block_version; /* provisioning block version written (2; 1 = old meters) */
 } fw_office;
 
 /* An office for meter `base` (8 digits, check digit added). */
@@ -38,7 +39,8 @@ void fw_card_issue(sle4442 *c, const fw_office *o, uint8_t type, uint32_t serial
  * card's free token slot.  Writes only `limit` bytes of the plan when limit
  * is >= 0 (a torn write).  Returns the kv_err of sealing. */
 int fw_card_sell(sle4442 *c, fw_office *o, uint32_t amount, int limit);
-/* Write an engineering token (kind from the card type) with body *t. */
+/* Write an engineering token with body *t: of kind t->kind, or the kind the
+ * station seals on the card's type when t->kind is 0. */
 int fw_card_token(sle4442 *c, fw_office *o, kv_token *t, int limit);
 /* The newest readback on the card, opened with the office's keys. */
 int fw_card_readback(const sle4442 *c, const fw_office *o, kv_readback *rb);

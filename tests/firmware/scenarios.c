@@ -11,15 +11,22 @@
 
 enum op {
     END,
-    BOOT,      /* a=alarm b=pretrip c=hoard d=max power e=reconnect; no_prov */
+    BOOT,      /* a=alarm b=pretrip c=hoard d=max power e=reconnect; n: 0 block
+                * version 2, 1 none, 2 version 1 (no transport key) */
     REBOOT,    /* power cut and back (NV kept, RAM lost) */
     ISSUE,     /* card[n] = new card of type a, serial b */
     FOREIGN,   /* card[n] = user card of meter base a (another meter), utility b */
     SELL,      /* sell a (0.01 kWh) onto card[n]; b>0: torn after b-1 bytes */
     SELL_ONLY, /* a sale recorded at the office but never written (skipped) */
+    LOADS,     /* b times: sell a onto card[n] and insert it (each loads) */
     PARAMS,    /* parameter token on card[n]: a alarm b pretrip c hoard d max e reconnect */
     TOKEN,     /* clear-tamper / test token on card[n] */
-    KEYCHANGE, /* key-change token on card[n] to version a */
+    KEYCHANGE, /* key-change token on card[n] to version a, sealed under the
+                * transport key; b=1: the office keeps its key (a refusal) */
+    KEYCHANGE1,/* the same, of the first revision (under the meter key) */
+    FAKECHECK, /* card[n] = home-made check card, serial a: identity with a
+                * valid CRC, no token, factory PSC */
+    TRIES,     /* card[n] has a PSC tries left and no readback written */
     FORGE,     /* flip byte a of card[n]'s token slot b (0=A,1=B) */
     CLONE,     /* card[n] = card[a]'s memory copied onto a factory blank */
     INSERT,    /* insert card[n]; expect result a */
@@ -416,6 +423,21 @@ static const scenario table[] = {
       {SELL, 0, 15000}, {INSERT, 0, KV_OK},
       {EXPECT, .mask = C_REM | C_LAMPS | C_RELAY, .rem = 17500, .lamps = 0, .relay = 1},
       {END}}},
+    {"parameters: an unused card expires once the meter took 32 newer tokens (Err 18, not counted)",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 1000}, {INSERT, 0, KV_OK},
+      {ISSUE, 1, KV_CARD_PARAMETER, 5001}, {PARAMS, 1, 3000, 2600, 20000, 0, 30},
+      {ISSUE, 2, KV_CARD_PARAMETER, 5002}, {PARAMS, 2, 3000, 2500, 20000, 0, 30},
+      {LOADS, 0, 10, 32},
+      /* the first is 33 tokens behind the meter: expired, however often */
+      {INSERT, 1, KV_E_EXPIRED}, {INSERT, 1, KV_E_EXPIRED}, {INSERT, 1, KV_E_EXPIRED},
+      {EXPECT, .mask = C_TEXT | C_LOCK, .text = "Err 18", .lock = 0},
+      /* the second, 32 behind, still applies */
+      {INSERT, 2, KV_OK},
+      {EXPECT, .mask = C_TEXT, .text = "PArA donE"},
+      {INSERT, 2, KV_E_REPLAY},
+      {INSERT, 1, KV_E_REPLAY},
+      {END}}},
     {"max power: trip above the limit, countdown, reconnect",
      {{BOOT, 0, 2000, 500, 10000, 10000, 30},
       {ISSUE, 0, U, 1001}, {SELL, 0, 5000}, {INSERT, 0, KV_OK},
@@ -472,7 +494,7 @@ static const scenario table[] = {
      {BOOT_DEFAULT,
       {ISSUE, 0, U, 1001}, {SELL, 0, 5000}, {INSERT, 0, KV_OK},
       {RUNW, 0, 1000, 2000, 3000, 3600},
-      {ISSUE, 1, KV_CARD_CHECK, 7001}, {INSERT, 1, KV_OK},
+      {ISSUE, 1, KV_CARD_CHECK, 7001}, {TOKEN, 1}, {INSERT, 1, KV_OK},
       {EXPECT, .mask = C_TEXT, .text = "CHEc donE"},
       {RB, 1, KV_OK, 4400, .mask = C_RBREM | C_RBEV, .event = METER_EV_CHECK},
       {END}}},
@@ -493,9 +515,93 @@ static const scenario table[] = {
       {RUNW, 0, 0, 0, 0, 120},
       {INSERT, 0, KV_OK},
       {EXPECT, .mask = C_REM | C_LOCK, .rem = 5000, .lock = 0},
-      /* a good card resets the doubling */
+      /* a good card resets the count, not the doubling: that decays with
+       * time (see the decay scenario) */
       {INSERT, 1, KV_E_METER}, {INSERT, 1, KV_E_METER}, {INSERT, 1, KV_E_METER},
-      {EXPECT, .mask = C_LOCK, .lock = 60},
+      {EXPECT, .mask = C_LOCK, .lock = 240},
+      {END}}},
+    {"check card: one forged with a CRC only is refused before any PSC is sent, and counted",
+     {BOOT_DEFAULT,
+      {FAKECHECK, 1, 7002},
+      {INSERT, 1, KV_E_MAC},
+      {EXPECT, .mask = C_TEXT | C_LOCK | C_EVENT, .text = "Err 10", .lock = 0,
+       .event = METER_EV_REFUSED | KV_E_MAC},
+      /* the meter presented no PSC (the card's tries are untouched) and
+       * wrote nothing to it */
+      {TRIES, 1, 3},
+      {INSERT, 1, KV_E_MAC}, {INSERT, 1, KV_E_MAC},
+      {EXPECT, .mask = C_LOCK | C_EVENT, .lock = 60, .event = METER_EV_LOCKOUT},
+      {TRIES, 1, 3},
+      {END}}},
+    {"check card: one of the first revision (no token) is refused; re-issued with a check token it works",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 5000}, {INSERT, 0, KV_OK},
+      {ISSUE, 1, KV_CARD_CHECK, 7001},
+      {INSERT, 1, KV_E_MAC},
+      {TOKEN, 1}, {INSERT, 1, KV_OK},
+      {EXPECT, .mask = C_TEXT, .text = "CHEc donE"},
+      {RB, 1, KV_OK, 5000, .mask = C_RBREM | C_RBEV, .event = METER_EV_CHECK},
+      /* a check card is used again and again */
+      {INSERT, 1, KV_OK}, {INSERT, 1, KV_OK},
+      {END}}},
+    {"lockout: forged check cards lock the meter; the count and the doubling decay with time",
+     {BOOT_DEFAULT,
+      {FAKECHECK, 1, 7002},
+      {INSERT, 1, KV_E_MAC}, {INSERT, 1, KV_E_MAC},
+      /* an hour without a bad card takes one off the count */
+      {RUNW, 0, 0, 0, 0, 3600},
+      {INSERT, 1, KV_E_MAC},
+      {EXPECT, .mask = C_LOCK, .lock = 0},
+      {INSERT, 1, KV_E_MAC},
+      {EXPECT, .mask = C_LOCK | C_EVENT, .lock = 60, .event = METER_EV_LOCKOUT},
+      {RUNW, 0, 0, 0, 0, 60},
+      {INSERT, 1, KV_E_MAC}, {INSERT, 1, KV_E_MAC}, {INSERT, 1, KV_E_MAC},
+      {EXPECT, .mask = C_LOCK, .lock = 120},
+      {RUNW, 0, 0, 0, 0, 120},
+      /* a power cut restarts the decay, it never speeds it up: 6000 s in
+       * two halves do not take one off */
+      {INSERT, 1, KV_E_MAC}, {INSERT, 1, KV_E_MAC},
+      {RUNW, 0, 0, 0, 0, 3000}, {REBOOT}, {RUNW, 0, 0, 0, 0, 3000},
+      {INSERT, 1, KV_E_MAC},
+      {EXPECT, .mask = C_LOCK, .lock = 240},
+      {RUNW, 0, 0, 0, 0, 240},
+      /* two days without a bad card: the doubling is down by two */
+      {RUNW, 0, 0, 0, 0, 2 * 86400},
+      {INSERT, 1, KV_E_MAC}, {INSERT, 1, KV_E_MAC}, {INSERT, 1, KV_E_MAC},
+      {EXPECT, .mask = C_LOCK, .lock = 120},
+      {END}}},
+    {"key change: a meter with a transport key refuses one sealed under its old key (Err 17)",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 1000}, {INSERT, 0, KV_OK},
+      /* what the holder of the old meter key can make (or what the station
+       * makes only when forced) */
+      {ISSUE, 1, KV_CARD_KEY_CHANGE, 8001}, {KEYCHANGE1, 1, 2, 1},
+      {INSERT, 1, KV_E_TRANSPORT},
+      {EXPECT, .mask = C_TEXT, .text = "Err 17"},
+      /* the key did not move: a token of the old key still loads */
+      {SELL, 0, 500}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM, .rem = 1500},
+      /* the transport-sealed one moves it */
+      {KEYCHANGE, 1, 2}, {INSERT, 1, KV_OK},
+      {EXPECT, .mask = C_TEXT | C_EVENT, .text = "CodE donE", .event = METER_EV_KEY_CHANGE},
+      {SELL, 0, 500}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM, .rem = 2000},
+      /* and never back to a version whose key may be out there */
+      {KEYCHANGE, 1, 1, 1}, {INSERT, 1, KV_E_KEY_VERSION},
+      {SELL, 0, 500}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM, .rem = 2500},
+      {END}}},
+    {"key change: a meter provisioned with a version 1 block refuses the transport kind, uncounted, and takes the old one",
+     {{BOOT, 2, 2000, 500, 10000, 0, 30},
+      {ISSUE, 0, U, 1001}, {SELL, 0, 1000}, {INSERT, 0, KV_OK},
+      {ISSUE, 1, KV_CARD_KEY_CHANGE, 8001}, {KEYCHANGE, 1, 2, 1},
+      {INSERT, 1, KV_E_TRANSPORT}, {INSERT, 1, KV_E_TRANSPORT},
+      {INSERT, 1, KV_E_TRANSPORT}, {INSERT, 1, KV_E_TRANSPORT},
+      {EXPECT, .mask = C_TEXT | C_LOCK, .text = "Err 17", .lock = 0},
+      {KEYCHANGE1, 1, 2}, {INSERT, 1, KV_OK},
+      {EXPECT, .mask = C_TEXT, .text = "CodE donE"},
+      {SELL, 0, 500}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM, .rem = 1500},
       {END}}},
     {"lockout: the bad-card count is kept while the memory fails, and saved once it works",
      {BOOT_DEFAULT,
@@ -701,7 +807,9 @@ static void run_one(const scenario *sc)
         case BOOT:
             host_board_init(&board, 301);
             fw_office_init(&office, 0x4B560001u, 12345678);
-            provisioned = s->n == 0;
+            provisioned = s->n != 1;
+            if (s->n == 2)
+                office.block_version = KV_PROVISION_V1;
             if (provisioned)
                 fw_office_provision(&office, (uint32_t)s->a, (uint32_t)s->b, (uint32_t)s->c,
                                     (uint32_t)s->d, (uint16_t)s->e, prov);
@@ -753,13 +861,18 @@ static void run_one(const scenario *sc)
             CHECK(fw_card_token(c, &office, &t, -1) == KV_OK, "token");
             break;
         }
-        case KEYCHANGE: {
+        case KEYCHANGE:
+        case KEYCHANGE1: {
             kv_token t;
             memset(&t, 0, sizeof t);
+            if (s->op == KEYCHANGE1)
+                t.kind = KV_TOKEN_KEY_CHANGE;
             t.u.key_change.new_key_version = (uint8_t)s->a;
             kv_derive_meter_key(office.master, office.utility, office.meter, (uint8_t)s->a,
                                 t.u.key_change.new_k_meter);
             CHECK(fw_card_token(c, &office, &t, -1) == KV_OK, "key-change token");
+            if (s->b == 1)
+                break;
             /* from now on the office seals with the new key */
             office.key_version = (uint8_t)s->a;
             memcpy(office.k_meter, t.u.key_change.new_k_meter, 16);
@@ -772,6 +885,37 @@ static void run_one(const scenario *sc)
             if (c->main[slot] == 0xFF)
                 off = (s->b ? KV_TOKEN_A : KV_TOKEN_B) + (unsigned)s->a;
             c->main[off] ^= 0x01;
+            break;
+        }
+        case LOADS:
+            for (int32_t k = 0; k < s->b; k++) {
+                CHECK(fw_card_sell(c, &office, (uint32_t)s->a, -1) == KV_OK, "sell");
+                CHECK(host_board_insert(&board, c) == KV_OK, "load");
+                host_board_remove(&board, c);
+            }
+            break;
+        case FAKECHECK: {
+            /* What anyone can make: the identity bytes are public, the CRC
+             * is not a secret.  The card keeps its factory PSC, so a PSC
+             * the meter presents would show as a failed try. */
+            static const uint8_t ff[3] = {0xFF, 0xFF, 0xFF};
+            kv_identity id = {KV_FORMAT_VERSION, KV_CARD_CHECK, office.utility,
+                              (uint32_t)s->a, office.meter, office.key_version};
+            uint8_t idb[KV_ID_LEN];
+            fw_card_blank(c);
+            kv_identity_encode(&id, idb);
+            sle_verify_psc(c, ff);
+            for (int k = 0; k < KV_ID_LEN; k++)
+                sle_update_main(c, KV_ID_OFF + (unsigned)k, idb[k]);
+            sle_power_on(c);
+            break;
+        }
+        case TRIES: {
+            unsigned blank = 1;
+            for (unsigned k = KV_READBACK_A; k < KV_READBACK_B + KV_SLOT_LEN; k++)
+                blank &= c->main[k] == 0xFF;
+            CHECK(sle_tries_left(c) == (unsigned)s->a, "PSC tries left (a PSC was presented)");
+            CHECK(blank, "no readback written");
             break;
         }
         case CLONE:

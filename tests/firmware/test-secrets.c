@@ -54,6 +54,10 @@ static void check_all(const char *after, const uint8_t *extra, unsigned n)
     check_absent("k_mac", k.k_mac, 16);
     check_absent("k_rb", k.k_rb, 16);
     check_absent("k_psc", k.k_psc, 16);
+    KV_CHECK(k.has_transport);
+    check_absent("k_transport", k.k_transport, 16);
+    check_absent("k_tenc", k.k_tenc, 16);
+    check_absent("k_tmac", k.k_tmac, 16);
     check_absent("the user card's PSC", psc, KV_PSC_LEN);
     if (extra)
         check_absent("the key from the key-change card", extra, n);
@@ -109,6 +113,13 @@ int main(void)
         insert(&copy);
         check_all("a copied card refused at the PSC", NULL, 0);
     }
+
+    fw_card_issue(&eng, &office, KV_CARD_CHECK, 7001);
+    memset(&t, 0, sizeof t);
+    KV_CHECK(fw_card_token(&eng, &office, &t, -1) == KV_OK);
+    insert(&eng);
+    KV_CHECK(board.m.run.last_result == KV_OK);
+    check_all("a check card", NULL, 0);
 
     fw_card_issue(&eng, &office, KV_CARD_KEY_CHANGE, 8001);
     memset(&t, 0, sizeof t);

@@ -62,6 +62,47 @@ int main(int argc, char **argv)
     uint8_t blk[KV_PROVISION_LEN];
     kv_provision_encode(&p, blk);
     err |= save(d, "valid", blk, sizeof blk);
+    p.block_version = KV_PROVISION_V2;
+    memcpy(p.k_transport, k.k_transport, 16);
+    kv_provision_encode(&p, blk);
+    err |= save(d, "valid-v2", blk, sizeof blk);
+
+    /* fuzz-token: a selector byte (card type index, bit 3 = no transport
+     * key) and a slot */
+    snprintf(d, sizeof d, "%s/token", argv[1]);
+    {
+        static const struct {
+            const char *name;
+            uint8_t sel, type, kind;
+            uint16_t issuer;
+        } seeds[] = {
+            {"credit", 0, KV_CARD_USER, KV_TOKEN_CREDIT, 0},
+            {"credit-issuer", 0, KV_CARD_USER, KV_TOKEN_CREDIT, 3},
+            {"check", 1, KV_CARD_CHECK, KV_TOKEN_CHECK, 0},
+            {"key-change-transport", 4, KV_CARD_KEY_CHANGE, KV_TOKEN_KEY_CHANGE_T, 0},
+            {"key-change-transport-no-key", 12, KV_CARD_KEY_CHANGE, KV_TOKEN_KEY_CHANGE_T, 5},
+            {"key-change-first-revision", 4, KV_CARD_KEY_CHANGE, KV_TOKEN_KEY_CHANGE, 0},
+        };
+        for (unsigned i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+            uint8_t in[1 + KV_SLOT_LEN];
+            kv_identity tid = id;
+            kv_token t = {.kind = seeds[i].kind, .key_version = 1, .seq = 9 + i,
+                          .issuer = seeds[i].issuer};
+            tid.card_type = seeds[i].type;
+            if (t.kind == KV_TOKEN_CREDIT) {
+                t.u.credit.cumulative = 7000;
+                t.u.credit.amount = 2000;
+            } else if (t.kind == KV_TOKEN_KEY_CHANGE || t.kind == KV_TOKEN_KEY_CHANGE_T) {
+                t.u.key_change.new_key_version = 2;
+                memcpy(t.u.key_change.new_k_meter, k.k_rb, 16);
+            } else {
+                t.u.issued_at = 1764028800u;
+            }
+            in[0] = seeds[i].sel;
+            kv_token_seal(&k, &tid, &t, in + 1);
+            err |= save(d, seeds[i].name, in, sizeof in);
+        }
+    }
     kv_meter_keys_wipe(&k);
     return err;
 }

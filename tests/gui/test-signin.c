@@ -99,6 +99,25 @@ static void test_signin_flow(void)
     g_assert_false(kv_session_get_keys_unlocked(station->session));
     kv_gui_test_screenshot(root, "signin-open-shift-refused");
 
+    /* The passphrase right, the supervisor's password wrong: the same
+     * answer (the core's kv_station_unlock_keys), one try fewer left. */
+    {
+        g_autofree char *wrong_pass = g_strdup(kv_gui_test_text(shift_error));
+        char *n = strstr(wrong_pass, "(4 tries left");
+        g_assert_nonnull(n);
+        gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Supervisor password")),
+                              "not the password");
+        gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Key file passphrase")),
+                              KV_DEMO_PASSPHRASE);
+        gtk_label_set_label(GTK_LABEL(shift_error), "");
+        gtk_widget_activate_action(kv_gui_test_get(root, "Open Shift"), "signin.open-shift",
+                                   NULL);
+        g_assert_true(kv_gui_test_wait(label_not_empty, shift_error, 20000));
+        n[1] = '3';
+        g_assert_cmpstr(kv_gui_test_text(shift_error), ==, wrong_pass);
+        g_assert_false(kv_session_get_keys_unlocked(station->session));
+    }
+
     /* The cashier cannot open their own shift: a supervisor must sign. */
     gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Supervisor user name")),
                           KV_DEMO_CASHIER);

@@ -10,8 +10,10 @@
 #    throwaway root: an overlay of this machine's own / (a private mount
 #    namespace, a tmpfs for the changes), so the machine is left exactly as it
 #    was, including any kilovend package already installed.  There every
-#    installed program answers --version with VERSION, and the app's demo
-#    starts under Xvfb and D-Bus.
+#    installed program answers --version with VERSION, the test hooks
+#    (KILOVEND_NOW, KILOVEND_TEST_STOP) have no effect on the installed
+#    kilovendctl (test-hooks-off.sh), and the app's demo starts under Xvfb
+#    and D-Bus.
 # 5. apt-get purge removes them and what they pulled in, and nothing is left
 #    behind in /usr or /etc.
 set -eu
@@ -124,6 +126,10 @@ done
 (cd /usr/lib/kilovend/firmware && sha256sum --quiet -c SHA256SUMS) || fail "installed images vs SHA256SUMS"
 echo "ok   installed firmware images verify"
 
+# The test hooks are compiled out of the package (-Dtest_hooks=false).
+[ ! -e /usr/bin/kilovendctl ] || sh /tmp/test-hooks-off.sh /usr/bin/kilovendctl ||
+    fail "the installed kilovendctl obeys a test hook"
+
 # The app's demo: its own pcscd, virtual reader and card, demo database;
 # under Xvfb it must come up, register on the session bus and quit on request.
 if [ -x /usr/bin/kilovend ]; then
@@ -179,7 +185,7 @@ mkdir "$ovl"
 # The whole throwaway root lives in a private mount and PID namespace: when
 # this command ends, its mounts and any process started inside are gone.
 unshare --mount --pid --fork --propagation private sh -eu -c '
-    ovl=$1; tmp=$2; version=$3
+    ovl=$1; tmp=$2; version=$3; src=$4
     mount -t tmpfs -o size=1g kilovend-pkgtest "$ovl"
     mkdir "$ovl/upper" "$ovl/work" "$ovl/root"
     mount -t overlay overlay -o "lowerdir=/,upperdir=$ovl/upper,workdir=$ovl/work" "$ovl/root"
@@ -192,7 +198,8 @@ unshare --mount --pid --fork --propagation private sh -eu -c '
     mkdir "$r/tmp/debs" "$r/run/lock"
     cp "$tmp"/debs/*.deb "$r/tmp/debs/"
     cp "$tmp/inside.sh" "$r/tmp/inside.sh"
+    cp "$src/tests/package/test-hooks-off.sh" "$r/tmp/test-hooks-off.sh"
     exec chroot "$r" /bin/sh /tmp/inside.sh "$version"
-' sh "$ovl" "$tmp" "$version" || fail "in the throwaway root (above)"
+' sh "$ovl" "$tmp" "$version" "$src" || fail "in the throwaway root (above)"
 
 echo "ok   all in $(($(date +%s) - t0)) s"

@@ -1,4 +1,4 @@
--- 003-issued.sql - issued sales, supervisor resolutions, anomalies and
+-- 005-issued.sql - issued sales, supervisor resolutions, anomalies and
 -- adopted cumulative bases (docs/station.md, "Issued sales", "Anomalies",
 -- "Reconciliation").
 --

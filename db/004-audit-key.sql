@@ -1,0 +1,11 @@
+-- 004-audit-key.sql - the audit chain gets a keyed MAC.
+--
+-- mac = HMAC-SHA256(audit key, "KV-AUDIT-MAC-1" || hash), the audit key
+-- derived from the key file's master key (kv_keyring_audit_key): out of the
+-- database, so whoever can edit the file cannot make a MAC.  A row written
+-- while the keys are locked has none (NULL); since hash chains every row
+-- before it, the next keyed row (at the latest the keys.unlock row of the
+-- next unlock) covers it.  Rows written before this migration stay as they
+-- were: the first unlock after it covers them the same way.  The triggers
+-- that refuse UPDATE and DELETE stay; nothing is ever filled in later.
+ALTER TABLE audit ADD COLUMN mac BLOB CHECK (mac IS NULL OR length(mac) = 32);

@@ -1,0 +1,465 @@
+/* test-insiders.c - the station's insiders (docs/security-model.md, "Station
+ * insiders"): guessing a supervisor's password or the key file passphrase
+ * through the unlock path, and rewriting or cutting the audit log with
+ * SQL on the ledger file (triggers dropped, as a cashier with a sqlite3
+ * shell can). */
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <sqlite3.h>
+
+#include "core-fixture.h"
+
+#define ADD(path, fn) g_test_add(path, Fx, NULL, fx_setup, fn, fx_teardown)
+
+static gint64 db_int(Fx *f, const char *sql)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *s = NULL;
+    gint64 v = -1;
+    g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_prepare_v2(h, sql, -1, &s, NULL), ==, SQLITE_OK);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(h);
+    return v;
+}
+
+static void db_exec(Fx *f, const char *sql)
+{
+    sqlite3 *h = NULL;
+    char *msg = NULL;
+    g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
+    if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK)
+        g_error("%s: %s", sql, msg);
+    sqlite3_close(h);
+}
+
+/* A cashier's station: carol signed in, the keys locked (as before a
+ * supervisor opens the shift). */
+static KvStation *cashier_station(Fx *f)
+{
+    g_autoptr(GError) e = NULL;
+    KvStation *st = kv_station_open(f->db, f->keys, &e);
+    g_assert_no_error(e);
+    g_assert_true(kv_station_login(st, "carol", "carol-password", &e));
+    g_assert_no_error(e);
+    return st;
+}
+
+/* One unlock attempt; returns the error's message (the code is AUTH). */
+static char *unlock_fails(KvStation *st, const char *sup, const char *pw, const char *pass)
+{
+    g_autoptr(GError) e = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    g_assert_false(kv_station_unlock_keys(st, pass, sup, pw, &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_AUTH);
+    g_assert_false(kv_station_keys_unlocked(st));
+    g_test_message("%s / %s: %.0f ms: %s", pw, pass, (g_get_monotonic_time() - t0) / 1000.0,
+                   e->message);
+    return g_strdup(e->message);
+}
+
+/* Finding 4: a cashier guesses a supervisor's password (or the passphrase)
+ * through the open-shift unlock.  A wrong password and a wrong passphrase
+ * give the same answer, every failure is counted and audited, the fifth
+ * locks the supervisor out, and then even the right password and
+ * passphrase are refused. */
+static void test_supervisor_guessing(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvStation) st = NULL;
+    g_autofree char *wrong_pw = NULL, *wrong_pass = NULL, *locked = NULL;
+
+    fx_add_user(f, "carol", KV_ROLE_CASHIER);
+    fx_add_user(f, "kofi", KV_ROLE_SUPERVISOR);
+    fx_add_user(f, "efua", KV_ROLE_SUPERVISOR);
+    st = cashier_station(f);
+
+    /* Same answer: kofi's password wrong / efua's password right but the
+     * passphrase wrong. */
+    wrong_pw = unlock_fails(st, "kofi", "guess-0001", FX_PASSPHRASE);
+    wrong_pass = unlock_fails(st, "efua", "efua-password", "guess passphrase");
+    g_assert_cmpstr(wrong_pw, ==, wrong_pass);
+    g_assert_nonnull(strstr(wrong_pw, "4 tries left"));
+    /* An unknown supervisor: the same words, without a count. */
+    {
+        g_autofree char *nobody = unlock_fails(st, "nobody", "guess-0001", FX_PASSPHRASE);
+        g_assert_true(g_str_has_prefix(wrong_pw, nobody));
+    }
+    /* Guessing on: the fifth failure locks kofi out. */
+    for (int i = 2; i <= 5; i++) {
+        g_autofree char *pw = g_strdup_printf("guess-%04d", i);
+        g_autofree char *m = unlock_fails(st, "kofi", pw, i % 2 ? FX_PASSPHRASE : "x");
+        if (i == 5)
+            g_assert_nonnull(strstr(m, "now locked out"));
+    }
+    /* Locked: the right password and passphrase do not unlock. */
+    locked = unlock_fails(st, "kofi", "kofi-password", FX_PASSPHRASE);
+    g_assert_nonnull(strstr(locked, "locked out"));
+    /* Nor does a sign-in as kofi: one counter. */
+    {
+        g_autoptr(KvStation) other = kv_station_open(f->db, NULL, &e);
+        g_assert_false(kv_station_login(other, "kofi", "kofi-password", &e));
+        g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_AUTH);
+        g_clear_error(&e);
+    }
+    /* Audited: 4 failures and the lockout for kofi, 1 failure for efua,
+     * each saying where it came from. */
+    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE object = 'user:kofi' AND "
+                              "action = 'user.login-failed' AND detail LIKE "
+                              "'%via=supervisor-unlock'"), ==, 4);
+    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE object = 'user:kofi' AND "
+                              "action = 'user.lockout' AND detail LIKE "
+                              "'%via=supervisor-unlock'"), ==, 1);
+    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE object = 'user:efua' AND "
+                              "action = 'user.login-failed'"), ==, 1);
+    g_assert_cmpint(db_int(f, "SELECT failed_logins FROM users WHERE login = 'kofi'"), ==, 5);
+
+    /* efua, with both right, unlocks; her count starts again. */
+    g_assert_true(kv_station_unlock_keys(st, FX_PASSPHRASE, "efua", "efua-password", &e));
+    g_assert_no_error(e);
+    g_assert_cmpint(db_int(f, "SELECT failed_logins FROM users WHERE login = 'efua'"), ==, 0);
+    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE action = 'keys.unlock' AND "
+                              "detail LIKE 'by=efua %'"), ==, 1);
+}
+
+/* A cashier's password, right, still does not unlock (a supervisor's role
+ * is needed), and a wrong one counts on the cashier's account. */
+static void test_cashier_cannot_unlock(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvStation) st = NULL;
+    fx_add_user(f, "carol", KV_ROLE_CASHIER);
+    st = cashier_station(f);
+    g_assert_false(kv_station_unlock_keys(st, FX_PASSPHRASE, "carol", "carol-password", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
+    g_clear_error(&e);
+    g_free(unlock_fails(st, "carol", "wrong-password", FX_PASSPHRASE));
+    g_assert_cmpint(db_int(f, "SELECT failed_logins FROM users WHERE login = 'carol'"), ==, 1);
+}
+
+/* The signed-in supervisor's own unlock: the passphrase is counted on their
+ * account too (five wrong ones lock it), audited via=key-unlock. */
+static void test_passphrase_guessing(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    kv_station_lock_keys(f->st);
+    for (int i = 1; i <= 5; i++) {
+        g_assert_false(kv_station_unlock_keys(f->st, "guess", NULL, NULL, &e));
+        g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_PASSPHRASE);
+        if (i == 5)
+            g_assert_nonnull(strstr(e->message, "now locked out"));
+        g_clear_error(&e);
+    }
+    g_assert_false(kv_station_unlock_keys(f->st, FX_PASSPHRASE, NULL, NULL, &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_AUTH);
+    g_assert_nonnull(strstr(e->message, "locked out"));
+    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE object = 'user:admin' AND "
+                              "action IN ('user.login-failed', 'user.lockout') AND detail LIKE "
+                              "'%via=key-unlock'"), ==, 5);
+}
+
+/* A session left open is no way round the count either: the old password
+ * asked when changing one's own is counted like a sign-in. */
+static void test_old_password_guessing(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvStation) st = NULL;
+    fx_add_user(f, "carol", KV_ROLE_CASHIER);
+    st = cashier_station(f);
+    for (int i = 1; i <= 5; i++) {
+        g_assert_false(kv_user_set_password(st, "carol", "guess-password", "new-password1", &e));
+        g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_AUTH);
+        g_clear_error(&e);
+    }
+    g_assert_false(kv_user_set_password(st, "carol", "carol-password", "new-password1", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_AUTH);
+    g_assert_nonnull(strstr(e->message, "locked out"));
+    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE object = 'user:carol' AND "
+                              "action IN ('user.login-failed', 'user.lockout')"), ==, 5);
+}
+
+/* ---- the audit log ---- */
+
+static KvAuditReport *verify(Fx *f, const char *head)
+{
+    g_autoptr(GError) e = NULL;
+    KvAuditReport *r = kv_audit_verify(f->st, head, NULL, NULL, NULL, &e);
+    g_assert_no_error(e);
+    for (guint i = 0; i < r->problems->len; i++)
+        g_test_message("problem: %s", (char *)r->problems->pdata[i]);
+    return r;
+}
+
+static gboolean has_problem(KvAuditReport *r, const char *text)
+{
+    for (guint i = 0; i < r->problems->len; i++)
+        if (strstr(r->problems->pdata[i], text))
+            return TRUE;
+    return FALSE;
+}
+
+/* What an insider with the file and the source can compute: the plain
+ * chain, hash = SHA-256(prev_hash || "id|at|user|action|object|detail"),
+ * recomputed from row `from` to the end after an edit. */
+static void recompute_plain_chain(Fx *f, gint64 from)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *q = NULL, *u = NULL;
+    guint8 prev[32] = { 0 };
+    g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_prepare_v2(h, "SELECT id, at, coalesce(user_id, 0), action, object, "
+                                          "detail, hash FROM audit ORDER BY id", -1, &q, NULL),
+                    ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_prepare_v2(h, "UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?",
+                                       -1, &u, NULL), ==, SQLITE_OK);
+    sqlite3_exec(h, "BEGIN", NULL, NULL, NULL);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        gint64 id = sqlite3_column_int64(q, 0);
+        guint8 hash[32];
+        if (id >= from) {
+            g_autofree char *text = g_strdup_printf(
+                "%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT "|%s|%s|%s", id,
+                (gint64)sqlite3_column_int64(q, 1), (gint64)sqlite3_column_int64(q, 2),
+                sqlite3_column_text(q, 3), sqlite3_column_text(q, 4), sqlite3_column_text(q, 5));
+            unsigned int len = 32;
+            EVP_MD_CTX *c = EVP_MD_CTX_new();
+            EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+            EVP_DigestUpdate(c, prev, 32);
+            EVP_DigestUpdate(c, text, strlen(text));
+            EVP_DigestFinal_ex(c, hash, &len);
+            EVP_MD_CTX_free(c);
+            sqlite3_bind_blob(u, 1, prev, 32, SQLITE_TRANSIENT);
+            sqlite3_bind_blob(u, 2, hash, 32, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(u, 3, id);
+            g_assert_cmpint(sqlite3_step(u), ==, SQLITE_DONE);
+            sqlite3_reset(u);
+        } else {
+            memcpy(hash, sqlite3_column_blob(q, 6), 32);
+        }
+        memcpy(prev, hash, 32);
+    }
+    sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
+    sqlite3_finalize(q);
+    sqlite3_finalize(u);
+    sqlite3_close(h);
+}
+
+#define DROP_TRIGGERS "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;"
+
+/* Finding 6: the newest rows deleted (triggers dropped).  The chain that is
+ * left is whole, so verify alone cannot tell; the head exported before
+ * (Z report, `audit head`) is no longer reached, and verify names the rows
+ * that are gone. */
+static void test_audit_tail_deleted(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) s1 = fx_sell(f, card, FX_M1, 10000, &e);
+    g_autoptr(KvAuditReport) r0 = NULL, r1 = NULL, r2 = NULL, r3 = NULL;
+    g_autofree char *head = NULL, *bare = NULL;
+    gint64 last, keep;
+
+    g_assert_no_error(e);
+    g_assert_nonnull(s1);
+    /* Three wrong passwords for carol: the rows the insider will hide. */
+    fx_add_user(f, "carol", KV_ROLE_CASHIER);
+    {
+        g_autoptr(KvStation) other = kv_station_open(f->db, NULL, &e);
+        for (int i = 0; i < 3; i++) {
+            g_assert_false(kv_station_login(other, "carol", "guess-password", &e));
+            g_clear_error(&e);
+        }
+    }
+    r0 = verify(f, NULL);
+    g_assert_cmpuint(r0->problems->len, ==, 0);
+    g_assert_true(r0->keyed);
+    head = kv_audit_head(f->st, &e);
+    g_assert_cmpstr(head, ==, r0->head);
+    last = db_int(f, "SELECT max(id) FROM audit");
+    keep = last - 3;
+    /* The insider deletes the last three rows. */
+    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE id > (SELECT max(id) - 3 FROM "
+                              "audit) AND action = 'user.login-failed'"), ==, 3);
+    db_exec(f, DROP_TRIGGERS "DELETE FROM audit WHERE id > (SELECT max(id) - 3 FROM audit)");
+    r1 = verify(f, NULL);
+    g_assert_cmpuint(r1->problems->len, ==, 0); /* what the finding was about */
+    r2 = verify(f, head);
+    g_assert_cmpuint(r2->problems->len, ==, 1);
+    {
+        g_autofree char *want = g_strdup_printf("rows %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT
+                                                " were deleted", keep + 1, last);
+        g_assert_true(has_problem(r2, want));
+    }
+    /* A head printed before the row number was part of it: still caught. */
+    bare = g_strdup(strchr(head, '-') + 1);
+    r3 = verify(f, bare);
+    g_assert_true(has_problem(r3, "is not in the log"));
+}
+
+/* Finding 6: a row rewritten and the plain chain recomputed from it to the
+ * end.  Without keys nor head nothing shows; with the keys the first keyed
+ * row from there fails its MAC (named); with the exported head the head's
+ * row no longer matches (named). */
+static void test_audit_rewrite_recomputed(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) s1 = fx_sell(f, card, FX_M1, 10000, &e);
+    g_autoptr(KvAuditReport) plain = NULL, keyed = NULL, anchored = NULL;
+    g_autofree char *head = kv_audit_head(f->st, &e);
+    g_autofree char *want = NULL, *want_head = NULL;
+    gint64 row = db_int(f, "SELECT min(id) FROM audit WHERE action = 'shift.open'");
+    gint64 last = db_int(f, "SELECT max(id) FROM audit");
+
+    g_assert_no_error(e);
+    g_assert_nonnull(s1);
+    /* The shift opened with a float of 1000.00 instead of 0: cash to take. */
+    {
+        g_autofree char *sql = g_strdup_printf(DROP_TRIGGERS "UPDATE audit SET detail = "
+                                               "'float=100000' WHERE id = %" G_GINT64_FORMAT, row);
+        db_exec(f, sql);
+    }
+    recompute_plain_chain(f, row);
+    kv_station_lock_keys(f->st);
+    plain = verify(f, NULL);
+    g_assert_false(plain->keyed);
+    g_assert_cmpuint(plain->problems->len, ==, 0); /* the plain chain is fooled */
+    g_assert_cmpint(plain->covered_to, ==, last);  /* the MACs are still there */
+    g_assert_true(kv_station_unlock_keys(f->st, FX_PASSPHRASE, NULL, NULL, &e));
+    g_assert_no_error(e);
+    keyed = verify(f, NULL);
+    g_assert_true(keyed->keyed);
+    want = g_strdup_printf("audit row %" G_GINT64_FORMAT " (shift.open shift:1): its keyed MAC "
+                           "does not match: the row was changed", row);
+    g_assert_true(has_problem(keyed, want));
+    g_assert_true(has_problem(keyed, "fail their MAC as well"));
+    kv_station_lock_keys(f->st);
+    anchored = verify(f, head);
+    want_head = g_strdup_printf("audit row %" G_GINT64_FORMAT " is not the exported head", last);
+    g_assert_true(has_problem(anchored, want_head));
+}
+
+/* The same, with the MACs from the rewritten row on removed as well, so
+ * that the tail looks written while the keys were locked: a sale's first
+ * row is never written so, and verify says its MAC was removed. */
+static void test_audit_macs_stripped(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) s1 = fx_sell(f, card, FX_M1, 10000, &e);
+    g_autoptr(KvAuditReport) r = NULL;
+    gint64 row = db_int(f, "SELECT min(id) FROM audit WHERE action = 'shift.open'");
+    g_autofree char *sql = g_strdup_printf(
+        DROP_TRIGGERS "UPDATE audit SET detail = 'float=100000' WHERE id = %" G_GINT64_FORMAT ";"
+        "UPDATE audit SET mac = NULL WHERE id >= %" G_GINT64_FORMAT, row, row);
+
+    g_assert_no_error(e);
+    g_assert_nonnull(s1);
+    db_exec(f, sql);
+    recompute_plain_chain(f, row);
+    r = verify(f, NULL);
+    g_assert_cmpint(r->covered_to, <, row);
+    g_assert_true(has_problem(r, "(sale.pending sale:1) is always written with the keys "
+                                 "unlocked but has no keyed MAC"));
+}
+
+/* Rows written while the keys are locked have no MAC; the next unlock's
+ * keys.unlock row covers them, so an edit made to one of them before that
+ * unlock but after it was covered shows. */
+static void test_audit_locked_rows_covered(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvAuditReport) r0 = NULL, r1 = NULL, r2 = NULL;
+    gint64 user_row;
+
+    kv_station_lock_keys(f->st);
+    fx_add_user(f, "dora", KV_ROLE_CASHIER); /* written locked */
+    user_row = db_int(f, "SELECT max(id) FROM audit");
+    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE mac IS NULL AND id = "
+                              "(SELECT max(id) FROM audit)"), ==, 1);
+    g_assert_true(kv_station_unlock_keys(f->st, FX_PASSPHRASE, NULL, NULL, &e));
+    g_assert_no_error(e);
+    r0 = verify(f, NULL);
+    g_assert_cmpuint(r0->problems->len, ==, 0);
+    g_assert_cmpint(r0->covered_to, ==, user_row + 1); /* the keys.unlock row */
+    /* dora made an admin in the log, chain recomputed: the unlock row's MAC
+     * no longer matches. */
+    {
+        g_autofree char *sql = g_strdup_printf(DROP_TRIGGERS "UPDATE audit SET detail = "
+                                               "'role=admin' WHERE id = %" G_GINT64_FORMAT,
+                                               user_row);
+        db_exec(f, sql);
+    }
+    recompute_plain_chain(f, user_row);
+    r1 = verify(f, NULL);
+    {
+        g_autofree char *want = g_strdup_printf("audit row %" G_GINT64_FORMAT " (keys.unlock keys)"
+                                                ": its keyed MAC does not match: a row from %"
+                                                G_GINT64_FORMAT " to %" G_GINT64_FORMAT
+                                                " was changed", user_row + 1, user_row,
+                                                user_row + 1);
+        g_assert_true(has_problem(r1, want));
+    }
+    /* Another key file (another passphrase, its own master key) cannot
+     * vouch for this log: every MAC fails. */
+    {
+        g_autofree char *other = fx_path(f, "other.keys");
+        g_autoptr(KvStation) st = NULL;
+        g_assert_true(kv_keyfile_generate(other, "another passphrase", &e));
+        st = kv_station_open(f->db, other, &e);
+        g_assert_true(kv_station_login(st, "admin", FX_ADMIN_PW, &e));
+        g_assert_true(kv_station_unlock_keys(st, "another passphrase", NULL, NULL, &e));
+        g_assert_no_error(e);
+        r2 = kv_audit_verify(st, NULL, NULL, NULL, NULL, &e);
+        g_assert_true(has_problem(r2, "its keyed MAC does not match"));
+    }
+}
+
+/* A ledger from before the keyed chain (schema without audit.mac): opened,
+ * migrated (004-audit-key.sql), its old rows verify, and the first unlock
+ * covers them. */
+static void test_audit_migration(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvStation) st = NULL;
+    g_autoptr(KvAuditReport) r = NULL;
+    g_autofree char *sql = NULL;
+    guint v = kv_station_schema_version();
+
+    kv_station_free(f->st);
+    f->st = NULL;
+    /* Back to the schema before 004: no mac column, no MACs. */
+    sql = g_strdup_printf("ALTER TABLE audit DROP COLUMN mac; PRAGMA user_version = %u", v - 1);
+    db_exec(f, sql);
+    st = kv_station_open(f->db, f->keys, &e);
+    g_assert_no_error(e);
+    g_assert_cmpint(db_int(f, "PRAGMA user_version"), ==, v);
+    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE mac IS NOT NULL"), ==, 0);
+    g_assert_true(kv_station_login(st, "admin", FX_ADMIN_PW, &e));
+    g_assert_true(kv_station_unlock_keys(st, FX_PASSPHRASE, NULL, NULL, &e));
+    g_assert_no_error(e);
+    r = kv_audit_verify(st, NULL, NULL, NULL, NULL, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(r->problems->len, ==, 0);
+    g_assert_cmpint(r->covered_to, ==, db_int(f, "SELECT max(id) FROM audit"));
+    g_assert_cmpuint(r->rows_keyed, ==, 1);
+    f->st = g_steal_pointer(&st);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    ADD("/insiders/unlock/supervisor-guessing", test_supervisor_guessing);
+    ADD("/insiders/unlock/cashier-cannot", test_cashier_cannot_unlock);
+    ADD("/insiders/unlock/passphrase-guessing", test_passphrase_guessing);
+    ADD("/insiders/unlock/old-password-guessing", test_old_password_guessing);
+    ADD("/insiders/audit/tail-deleted", test_audit_tail_deleted);
+    ADD("/insiders/audit/rewrite-recomputed", test_audit_rewrite_recomputed);
+    ADD("/insiders/audit/macs-stripped", test_audit_macs_stripped);
+    ADD("/insiders/audit/locked-rows-covered", test_audit_locked_rows_covered);
+    ADD("/insiders/audit/migration", test_audit_migration);
+    return g_test_run();
+}
