@@ -1,8 +1,8 @@
 /* test-secrets.c - no key and no PSC is left behind on the stack.
  *
  * After each kind of card insertion, the stack the meter used (now below
- * the caller's frame) is searched for the meter's keys, a key delivered by
- * a key-change card, and the card's PSC.  The keys live on in the meter's
+ * the caller's frame) is searched for the meter's keys, the EEPROM's MAC
+ * key, a key delivered by a key-change card, and the card's PSC.  The keys live on in the meter's
  * own structure, which is not on the stack; any copy found in a dead frame
  * is a copy the code forgot to wipe.  How the dead stack is searched:
  * stackscan.h.
@@ -54,6 +54,12 @@ static void check_all(const char *after, const uint8_t *extra, unsigned n)
     check_absent("k_mac", k.k_mac, 16);
     check_absent("k_rb", k.k_rb, 16);
     check_absent("k_psc", k.k_psc, 16);
+    {
+        static uint8_t nv_key[16];
+        memcpy(nv_key, board.m.nv_key, 16);
+        check_absent("the NV key", nv_key, 16);
+        kv_wipe(nv_key, sizeof nv_key);
+    }
     check_absent("the user card's PSC", psc, KV_PSC_LEN);
     if (extra)
         check_absent("the key from the key-change card", extra, n);
