@@ -45,14 +45,24 @@ static int reboot(void)
     return rc;
 }
 
+/* A new board: blank EEPROM and internal flash (a board's own flash
+ * driver stays, erased through it). */
+static void new_board(void)
+{
+    meter_secure_ops keep = b->sec_ops;
+    host_board_init(b, 301);
+    if (keep.read && keep.ctx != b) {
+        b->sec_ops = keep;
+        for (uint32_t p = 0; p < METER_SECURE_PAGES; p++)
+            KV_CHECK(keep.erase(keep.ctx, p * METER_SECURE_PAGE) == 0);
+    }
+}
+
 /* A meter that loaded 50.00 kWh and metered 12.00 kWh (past one floor
  * step), with readbacks on its user card. */
 static void used_meter(uint32_t base)
 {
-    meter_secure_ops keep = b->sec_ops;
-    host_board_init(b, 301);
-    if (keep.read && keep.ctx != b) /* a board's own flash driver stays */
-        b->sec_ops = keep;
+    new_board();
     fw_office_init(&office, 0x4B560001u, base);
     fw_office_provision(&office, 2000, 500, 100000, 0, 30, prov);
     host_board_boot(b, prov);
@@ -327,7 +337,7 @@ static void keys_moved_inside(void)
     meter_config cfg;
     meter_state st;
 
-    host_board_init(b, 301);
+    new_board();
     fw_office_init(&office, 0x4B560001u, 12345678);
     fw_office_provision(&office, 2000, 500, 100000, 0, 30, prov);
     memset(&cfg, 0, sizeof cfg);
