@@ -113,6 +113,31 @@ static int raise_to_floor(meter_state *st, const meter_floor *fl)
     return moved;
 }
 
+/* A state above the floor in credit loaded or tokens taken, or with more
+ * credit than it loaded minus what it metered, was never written by this
+ * meter (the floor goes first): brought back down.  Returns 1 if so. */
+static int cap_to_floor(meter_state *st, const meter_floor *fl)
+{
+    int capped = 0;
+    int64_t most;
+    if (st->cumulative_loaded > fl->cumulative_loaded) {
+        int64_t r = (int64_t)st->remaining - (st->cumulative_loaded - fl->cumulative_loaded);
+        st->remaining = r < INT32_MIN ? INT32_MIN : (int32_t)r;
+        st->cumulative_loaded = fl->cumulative_loaded;
+        capped = 1;
+    }
+    if (st->last_seq > fl->last_seq) {
+        st->last_seq = fl->last_seq;
+        capped = 1;
+    }
+    most = (int64_t)st->cumulative_loaded - total(st->phase_energy);
+    if (st->remaining > most) {
+        st->remaining = most < INT32_MIN ? INT32_MIN : (int32_t)most;
+        capped = 1;
+    }
+    return capped;
+}
+
 /* What the EEPROM lacks comes from the floor.  The energy metered since
  * the floor was written is unknown but less than one step: the total is
  * brought up to the floor's plus one step, the difference charged to L1
@@ -172,6 +197,12 @@ static int first_boot(meter *m)
         if (ledger_carry_over(&m->st, old.mark_cumulative, old.mark_last_seq))
             evlog_add(&m->st, METER_EV_CARRIED);
         evlog_add(&m->st, METER_EV_KEYS_MOVED);
+    } else {
+        /* The internal flash was mass-erased and the meter provisioned
+         * again with its own block: the EEPROM's records are still this
+         * meter's (they pass its MAC), and its ledger goes on. */
+        nvrec_scan scan;
+        m->state_seq = nvrec_load_state(&m->nv, m->nv_key, m->cfg.meter_number, 1, &m->st, &scan);
     }
     kv_wipe(&old, sizeof old);
     memset(&m->floor, 0, sizeof m->floor);
@@ -240,6 +271,8 @@ int store_boot(meter *m)
     }
 
     bad = scan.bad != 0; /* a forged, edited or foreign record */
+    if (n && cap_to_floor(&m->st, &fl))
+        bad = 1;
     if (!n || n + 1 < fl.state_seq) {
         /* Erased, swapped (nothing of this meter where the floor says
          * there was) or an older image put back. */

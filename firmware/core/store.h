@@ -33,7 +33,9 @@
  * First boot (no internal record): a meter of the earlier firmware has its
  * keys, parameters and ledger moved from the EEPROM's version 1 records
  * into the internal record (event 17), then the EEPROM is blanked and the
- * ledger written back under the MAC; a new meter starts from its
+ * ledger written back under the MAC; a meter provisioned again after a
+ * mass erase goes on with the ledger of the newest record that passes its
+ * MAC (only its own block yields that key); a new meter starts from its
  * provisioning block on a blanked EEPROM.  The internal record is written
  * first, flagged as moving, and the flag is cleared last: a cut anywhere
  * finishes the move at the next boot, without a tamper.

@@ -379,6 +379,32 @@ static void keys_moved_inside(void)
     KV_CHECK(!find(b->nv, sizeof b->nv, office.k_meter, 16));
 }
 
+/* The technician mass-erases the MCU (the only way past its read-out
+ * protection) and provisions it again: its own EEPROM's ledger goes on,
+ * another meter's EEPROM gives nothing. */
+static void mass_erase_reprovision(void)
+{
+    int32_t rem;
+
+    used_meter(22222222);
+    memcpy(image, b->nv, sizeof image); /* another meter's EEPROM */
+    used_meter(12345678);
+    meter_save(&b->m);
+    rem = b->m.st.remaining;
+    for (uint32_t p = 0; p < METER_SECURE_PAGES; p++)
+        KV_CHECK(b->sec_ops.erase(b->sec_ops.ctx, p * METER_SECURE_PAGE) == 0);
+    KV_CHECK(reboot() == 0);
+    KV_CHECK(b->m.st.cumulative_loaded == 5000 && b->m.st.remaining == rem);
+    KV_CHECK(!(b->m.st.tamper & METER_TAMPER_NV));
+    KV_CHECK(insert(&user) == KV_OK); /* nothing loads twice */
+    KV_CHECK(b->m.st.cumulative_loaded == 5000);
+    for (uint32_t p = 0; p < METER_SECURE_PAGES; p++)
+        KV_CHECK(b->sec_ops.erase(b->sec_ops.ctx, p * METER_SECURE_PAGE) == 0);
+    memcpy(b->nv, image, sizeof b->nv);
+    KV_CHECK(reboot() == 0);
+    KV_CHECK(b->m.st.cumulative_loaded == 0 && b->m.st.remaining == 0);
+}
+
 /* ---- table -------------------------------------------------------------- */
 
 static const struct {
@@ -392,6 +418,7 @@ static const struct {
     {"eeprom-rolled-back-detected", eeprom_rolled_back},
     {"key-version-never-goes-down", key_version_floor},
     {"keys-moved-out-of-old-eeprom", keys_moved_inside},
+    {"mass-erase-keeps-own-ledger-only", mass_erase_reprovision},
 };
 
 static unsigned run_one(unsigned i)
