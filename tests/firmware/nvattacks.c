@@ -200,6 +200,15 @@ static void eeprom_erased(void)
     uint32_t energy, last_seq;
 
     used_meter(12345678);
+    /* a clear-tamper card used once (its token stays on the card) */
+    {
+        kv_token t;
+        memset(&t, 0, sizeof t);
+        t.u.issued_at = 1760000000u;
+        fw_card_issue(&eng, &office, KV_CARD_CLEAR_TAMPER, 7001);
+        KV_CHECK(fw_card_token(&eng, &office, &t, -1) == KV_OK);
+        KV_CHECK(insert(&eng) == KV_OK);
+    }
     KV_CHECK(fw_card_readback(&user, &office, &rb0) == KV_OK);
     rem = b->m.st.remaining;
     energy = meter_total_energy(&b->m);
@@ -223,6 +232,10 @@ static void eeprom_erased(void)
     KV_CHECK(rb.cumulative_loaded == rb0.cumulative_loaded);
     KV_CHECK(rb.total_energy >= rb0.total_energy);
     KV_CHECK(rb.status & KV_RB_TAMPER);
+    /* the old clear-tamper card does not clear it: its sequence is in the
+     * floor */
+    KV_CHECK(insert(&eng) == KV_E_REPLAY);
+    KV_CHECK(b->m.st.tamper & METER_TAMPER_NV);
     /* a new sale still loads */
     fw_card_sell(&user, &office, 1000, -1);
     KV_CHECK(insert(&user) == KV_OK);
