@@ -15,7 +15,6 @@
 #define CR_PER (1u << 1)
 #define CR_STRT (1u << 6)
 #define CR_LOCK (1u << 7)
-#define OBR_RDPRT (1u << 1)
 /* A page erase takes at most 40 ms, a half-word 70 us (datasheet); the
  * CPU stalls on its own flash fetches meanwhile, so this bound is only
  * reached if the controller never finishes. */
@@ -109,9 +108,4 @@ void flash_secure_ops(meter_secure_ops *ops)
     ops->read = fl_read;
     ops->write = fl_write;
     ops->erase = fl_erase;
-}
-
-int flash_readout_protected(void)
-{
-    return (FLASH_OBR & OBR_RDPRT) != 0;
 }

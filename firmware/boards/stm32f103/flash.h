@@ -11,7 +11,4 @@
 
 void flash_secure_ops(meter_secure_ops *ops);
 
-/* 1 if the read-out protection (RDP level 1) is set in the option bytes. */
-int flash_readout_protected(void);
-
 #endif

@@ -17,7 +17,6 @@
 #define FLASH_SR REG(0x4002200Cu)
 #define FLASH_CR REG(0x40022010u)
 #define FLASH_AR REG(0x40022014u)
-#define FLASH_OBR REG(0x4002201Cu)
 /* GPIO ports */
 #define GPIOA 0x40010800u
 #define GPIOB 0x40010C00u
