@@ -14,8 +14,9 @@
  * must carry over the load it lacks once the floor was written (no token
  * loads twice), while the ledger balances and the card still loads exactly
  * once.  The same sweep runs over the energy saves of a metering run, over
- * a run that raises the energy floor, and over a meter's first boot that
- * moves its keys from an EEPROM of the earlier firmware.  A cut alone
+ * a run that raises the energy floor, over a meter's first boot that
+ * moves its keys from an EEPROM of the earlier firmware, and over the
+ * internal record's log where it erases a page to wrap.  A cut alone
  * (without the second fault) never raises the memory tamper flag.
  */
 #include <stdio.h>
@@ -323,13 +324,59 @@ static unsigned sweep_move(void)
     return points;
 }
 
+/* Power cuts in the internal record's log where it wraps: the 41st record
+ * erases the first page (the oldest ten records) before it is written.
+ * After every cut the newest record is the 40th or the 41st, whole, and
+ * the log goes on. */
+static unsigned sweep_secrec(void)
+{
+    meter_config cfg, got;
+    meter_floor fl, gfl;
+    long total, k;
+    unsigned points = 0;
+
+    host_board_init(&board, 200);
+    memset(&cfg, 0, sizeof cfg);
+    memset(&fl, 0, sizeof fl);
+    cfg.meter_number = 123456782;
+    for (uint32_t seq = 1; seq <= SECREC_PER_PAGE * SECREC_PAGES; seq++) {
+        fl.cumulative_loaded = seq * 100;
+        KV_CHECK(secrec_save(&board.sec_ops, &cfg, &fl, seq) == 0);
+    }
+    snapshot();
+    board.sec_bytes_written = 0;
+    fl.cumulative_loaded = 41 * 100;
+    KV_CHECK(secrec_save(&board.sec_ops, &cfg, &fl, 41) == 0);
+    total = (long)board.sec_bytes_written;
+    kvtest_print_u32("internal record log wrap: bytes written (erase counts 1): ",
+                     (unsigned long)total);
+    for (k = 0; k <= total; k++) {
+        uint32_t seq;
+        back_to_snapshot();
+        host_board_power_budget(&board, k);
+        secrec_save(&board.sec_ops, &cfg, &fl, 41);
+        host_board_power_budget(&board, -1);
+        seq = secrec_load(&board.sec_ops, &got, &gfl);
+        KV_CHECK(seq == 40 || seq == 41);
+        KV_CHECK(gfl.cumulative_loaded == seq * 100);
+        fl.cumulative_loaded = (seq + 1) * 100;
+        KV_CHECK(secrec_save(&board.sec_ops, &cfg, &fl, seq + 1) == 0);
+        KV_CHECK(secrec_load(&board.sec_ops, &got, &gfl) == seq + 1);
+        KV_CHECK(gfl.cumulative_loaded == (seq + 1) * 100);
+        fl.cumulative_loaded = 41 * 100;
+        points++;
+    }
+    return points;
+}
+
 int main(void)
 {
     unsigned a = sweep_load();
     unsigned b = sweep_energy("metering run, 1 kWh", 0, 600);
     unsigned c = sweep_energy("metering run across a floor step", 5640, 600);
     unsigned d = sweep_move();
-    printf("%u + %u + %u + %u cut points, %u checks, %u failed\n", a, b, c, d, kvtest_checks,
-           kvtest_failures);
+    unsigned e = sweep_secrec();
+    printf("%u + %u + %u + %u + %u cut points, %u checks, %u failed\n", a, b, c, d, e,
+           kvtest_checks, kvtest_failures);
     return kvtest_failures ? 1 : 0;
 }
