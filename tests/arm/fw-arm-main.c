@@ -74,7 +74,8 @@ static void nvattacks_board_flash(void)
 {
     static const char *const names[] = {"eeprom-erased-restores-floor",
                                         "key-version-never-goes-down",
-                                        "keys-moved-out-of-old-eeprom"};
+                                        "keys-moved-out-of-old-eeprom",
+                                        "mass-erase-keeps-own-ledger-only"};
     host_board_init(&rig, 301);
     secure_flash_ops(&rig.sec_ops);
     kvtest_puts("on the board's secure store driver:\n");
