@@ -130,7 +130,8 @@ static int cap_to_floor(meter_state *st, const meter_floor *fl)
         st->last_seq = fl->last_seq;
         capped = 1;
     }
-    most = (int64_t)st->cumulative_loaded - total(st->phase_energy);
+    most = (int64_t)st->cumulative_loaded - st->phase_energy[0] - st->phase_energy[1] -
+           st->phase_energy[2];
     if (st->remaining > most) {
         st->remaining = most < INT32_MIN ? INT32_MIN : (int32_t)most;
         capped = 1;
