@@ -113,13 +113,12 @@ static int raise_to_floor(meter_state *st, const meter_floor *fl)
     return moved;
 }
 
-/* A state above the floor in credit loaded or tokens taken, or with more
- * credit than it loaded minus what it metered, was never written by this
- * meter (the floor goes first): brought back down.  Returns 1 if so. */
+/* A state above the floor in credit loaded or tokens taken was never
+ * written by this meter (the floor goes first): brought back down.
+ * Returns 1 if so. */
 static int cap_to_floor(meter_state *st, const meter_floor *fl)
 {
     int capped = 0;
-    int64_t most;
     if (st->cumulative_loaded > fl->cumulative_loaded) {
         int64_t r = (int64_t)st->remaining - (st->cumulative_loaded - fl->cumulative_loaded);
         st->remaining = r < INT32_MIN ? INT32_MIN : (int32_t)r;
@@ -130,13 +129,20 @@ static int cap_to_floor(meter_state *st, const meter_floor *fl)
         st->last_seq = fl->last_seq;
         capped = 1;
     }
-    most = (int64_t)st->cumulative_loaded - st->phase_energy[0] - st->phase_energy[1] -
-           st->phase_energy[2];
-    if (st->remaining > most) {
-        st->remaining = most < INT32_MIN ? INT32_MIN : (int32_t)most;
-        capped = 1;
-    }
     return capped;
+}
+
+/* Never more credit than loaded minus metered (the ledger balances, and
+ * only saturation at the ends of the registers makes it less).  Returns 1
+ * if the state claimed more. */
+static int cap_credit(meter_state *st)
+{
+    int64_t most = (int64_t)st->cumulative_loaded - st->phase_energy[0] - st->phase_energy[1] -
+                   st->phase_energy[2];
+    if (st->remaining <= most)
+        return 0;
+    st->remaining = most < INT32_MIN ? INT32_MIN : (int32_t)most;
+    return 1;
 }
 
 /* What the EEPROM lacks comes from the floor.  The energy metered since
@@ -285,12 +291,13 @@ int store_boot(meter *m)
             evlog_add(&m->st, METER_EV_CARRIED); /* cut between floor and state */
     }
     m->state_seq = n > fl.state_seq - 1 ? n : fl.state_seq - 1;
-    if (m->st.readback_counter > fl.rb_ceiling)
+    if (m->st.readback_counter > fl.rb_ceiling || cap_credit(&m->st))
         bad = 1;
     if (bad) {
         /* Records are missing or false: whatever they held, no credit
          * comes of it. */
         restore_charged(&m->st, &fl);
+        cap_credit(&m->st);
         moved = 1;
     }
     if (moved)
