@@ -188,7 +188,6 @@ static int first_boot(meter *m)
 {
     nvrec_v1 old;
     meter_floor fl;
-    int rc = 0;
 
     if (nvrec_v1_load(&m->nv, &old)) {
         /* The earlier firmware's EEPROM: keys, parameters, ledger. */
@@ -219,9 +218,10 @@ static int first_boot(meter *m)
         m->not_here = METER_E_NV;
         return METER_E_NV;
     }
-    if (finish_move(m, 0) != 0)
-        rc = 0; /* finished at the next boot; the meter runs meanwhile */
-    return rc;
+    /* If the EEPROM fails here, the next boot finishes the move; the
+     * meter runs meanwhile from what it holds. */
+    finish_move(m, 0);
+    return 0;
 }
 
 static void tampered(meter *m)
