@@ -252,28 +252,30 @@ static int v1_sweep(const meter_nv_ops *nv, int erase)
     static const uint32_t area[2][2] = {
         {NVREC_V1_CONFIG_BASE, NVREC_V1_CONFIG_SLOTS * NVREC_V1_CONFIG_STRIDE},
         {NVREC_V1_MARK_BASE, NVREC_V1_MARK_SLOTS * NVREC_V1_MARK_STRIDE}};
-    uint8_t rec[NVREC_STATE_LEN];
+    uint8_t rec[NVREC_STATE_LEN]; /* may hold key bytes of the config */
     int found = 0;
 
-    for (unsigned a = 0; a < 2; a++)
-        for (uint32_t off = 0; off < area[a][1]; off += sizeof ff) {
+    for (unsigned a = 0; a < 2 && found >= 0; a++)
+        for (uint32_t off = 0; off < area[a][1] && found >= 0; off += sizeof ff) {
             if (nv->read(nv->ctx, area[a][0] + off, rec, sizeof ff) != 0)
-                return -1;
-            if (all_ff(rec, sizeof ff))
-                continue;
-            found = 1;
-            if (erase && nv->write(nv->ctx, area[a][0] + off, ff, sizeof ff) != 0)
-                return -1;
+                found = -1;
+            else if (!all_ff(rec, sizeof ff)) {
+                found = 1;
+                if (erase && nv->write(nv->ctx, area[a][0] + off, ff, sizeof ff) != 0)
+                    found = -1;
+            }
         }
-    for (uint32_t i = 0; i < NVREC_STATE_SLOTS; i++) {
-        if (nv->read(nv->ctx, state_addr(i), rec, sizeof rec) != 0)
-            return -1;
+    for (uint32_t i = 0; i < NVREC_STATE_SLOTS && found >= 0; i++) {
+        if (nv->read(nv->ctx, state_addr(i), rec, sizeof rec) != 0) {
+            found = -1;
+            break;
+        }
         if (rec[0] != S_MAGIC0 || rec[1] != S_MAGIC1 || rec[2] != V1)
             continue;
         found = 1;
-        for (uint32_t off = 0; erase && off < NVREC_STATE_LEN; off += sizeof ff)
+        for (uint32_t off = 0; erase && off < NVREC_STATE_LEN && found >= 0; off += sizeof ff)
             if (nv->write(nv->ctx, state_addr(i) + off, ff, sizeof ff) != 0)
-                return -1;
+                found = -1;
     }
     kv_wipe(rec, sizeof rec);
     return found;
@@ -281,15 +283,15 @@ static int v1_sweep(const meter_nv_ops *nv, int erase)
 
 int nvrec_format(const meter_nv_ops *nv)
 {
-    uint8_t buf[sizeof ff];
-    for (uint32_t a = 0; a < METER_NV_SIZE; a += sizeof ff) {
-        if (nv->read(nv->ctx, a, buf, sizeof buf) != 0)
-            return -1;
-        if (!all_ff(buf, sizeof buf) && nv->write(nv->ctx, a, ff, sizeof ff) != 0)
-            return -1;
+    uint8_t buf[sizeof ff]; /* may hold key bytes of the earlier format */
+    int rc = 0;
+    for (uint32_t a = 0; a < METER_NV_SIZE && rc == 0; a += sizeof ff) {
+        if (nv->read(nv->ctx, a, buf, sizeof buf) != 0 ||
+            (!all_ff(buf, sizeof buf) && nv->write(nv->ctx, a, ff, sizeof ff) != 0))
+            rc = -1;
     }
     kv_wipe(buf, sizeof buf);
-    return 0;
+    return rc;
 }
 
 int nvrec_v1_present(const meter_nv_ops *nv)
