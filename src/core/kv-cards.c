@@ -371,6 +371,13 @@ gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GE
     out->meter_key_version = m->key_version;
     out->meter_key_target = m->key_version_target;
     {
+        /* A token of this office above what was sold (a restored dump, a
+         * void sale's token) is named at the counter, sale or not. */
+        gint64 own = 0;
+        if (!kv_sale_check_own_token(st, m, &out->view, NULL, &own, error))
+            return FALSE;
+    }
+    {
         g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT count(*) FROM anomalies WHERE id > ?", error);
         if (!q)
             return FALSE;

@@ -3,6 +3,7 @@
 #define KV_RECONCILE_PRIVATE_H
 
 #include "kv-reconcile.h"
+#include "kv-registry.h"
 #include "kv_card.h"
 
 G_BEGIN_DECLS
@@ -36,6 +37,14 @@ gboolean kv_anomaly_store(KvStation *st, const KvAnomalyFacts *a, const char *au
 gboolean kv_readback_check_order(KvStation *st, guint32 meter, guint32 card,
                                  const kv_readback *rb, gboolean older_slot, gboolean *backwards,
                                  GString *notes, GError **error);
+
+/* A credit token sealed by this office on the card (view) above what the
+ * station sold and completed for the meter (m: its fresh record) raises an
+ * own-token-above-sold anomaly (own transaction); *anomaly_id gets its id,
+ * 0 if none.  kv-sales.c; run by a sale before it takes its base, and by
+ * `card read`. */
+gboolean kv_sale_check_own_token(KvStation *st, const KvMeter *m, const kv_card_view *v,
+                                 GString *notes, gint64 *anomaly_id, GError **error);
 
 G_END_DECLS
 

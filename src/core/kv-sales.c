@@ -902,8 +902,8 @@ static void settle_after_card_error(KvStation *st, KvCardLink *card, KvSale *x, 
  * An own-token-above-sold anomaly names the card, the token and the
  * amount.  Tokens of other offices follow the multi-office rules (taken
  * as they are until those exist; docs/station.md).  m: fresh record. */
-static gboolean check_own_token(KvStation *st, const KvMeter *m, const kv_card_view *v,
-                                GString *notes, gint64 *anomaly_id, GError **error)
+gboolean kv_sale_check_own_token(KvStation *st, const KvMeter *m, const kv_card_view *v,
+                                 GString *notes, gint64 *anomaly_id, GError **error)
 {
     const kv_token *t = &v->token;
     g_autoptr(KvSale) ref = NULL;
@@ -1037,7 +1037,7 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
     }
     g_clear_pointer(&m, kv_meter_free);
     if (!(m = kv_meter_get(st, meter, error)) ||
-        !check_own_token(st, m, &view, notes, &anomaly_id, error))
+        !kv_sale_check_own_token(st, m, &view, notes, &anomaly_id, error))
         goto fail;
     if (!(x = quote(st, m, req, &view, error)))
         goto fail;

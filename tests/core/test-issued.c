@@ -465,6 +465,11 @@ static void test_restored_dump_loaded(Fx *f, gconstpointer d)
     g_assert_cmpint(count_anomalies(f, "loaded-above-sold"), ==, 1);
     g_assert_cmpint(db_int(f, "SELECT amount FROM anomalies WHERE kind = 'loaded-above-sold'"),
                     ==, 2000);
+    /* The cancelled sale's token on the card is named at the counter too,
+     * sale or not. */
+    g_assert_cmpint(count_anomalies(f, "own-token-above-sold"), ==, 1);
+    g_assert_cmpint(db_int(f, "SELECT sale_id FROM anomalies WHERE kind = "
+                              "'own-token-above-sold'"), ==, s1->id);
 }
 
 /* A meter whose memory was wiped (an erased EEPROM) starts from zero
