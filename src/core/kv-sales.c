@@ -177,14 +177,10 @@ static GPtrArray *unresolved_of(KvStation *st, guint32 meter, GError **error)
                                          "WHERE s.state IN ('pending', 'written', 'cancelling') "
                                          "AND (?1 = 0 OR s.meter_number = ?1) ORDER BY s.id",
                                      error);
-    GPtrArray *out;
     if (!s)
         return NULL;
     sqlite3_bind_int64(s, 1, meter);
-    out = g_ptr_array_new_with_free_func((GDestroyNotify)kv_sale_free);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        g_ptr_array_add(out, sale_from_row(s));
-    return out;
+    return rows_of(s);
 }
 
 GPtrArray *kv_sale_list_unresolved(KvStation *st, GError **error)
@@ -355,32 +351,31 @@ static gboolean complete_sale(KvStation *st, const KvSale *x, GError **error)
     return complete_sale_full(st, x, NULL, NULL, 0, NULL, NULL, error);
 }
 
-static gboolean fail_sale(KvStation *st, const KvSale *x, const char *reason, GError **error)
+/* pending|written -> to ("failed", or "issued": the write began and the
+ * card does not show the token, so nothing is settled on its word), with
+ * the reason and its audit row. */
+static gboolean end_unproven(KvStation *st, const KvSale *x, const char *to, const char *reason,
+                             GError **error)
 {
     g_autofree char *extra = g_strdup_printf("reason=%s", reason);
     if (!kv_db_begin(st, error))
         return FALSE;
-    if (!set_state(st, x->id, kv_sale_state_name(x->state), "failed", reason, error) ||
-        !audit_sale(st, x, "failed", extra, error) || !kv_db_commit(st, error)) {
+    if (!set_state(st, x->id, kv_sale_state_name(x->state), to, reason, error) ||
+        !audit_sale(st, x, to, extra, error) || !kv_db_commit(st, error)) {
         kv_db_rollback(st);
         return FALSE;
     }
     return TRUE;
 }
 
-/* pending|written -> issued: the write began, the card does not show the
- * token; nothing is settled on the card's word. */
+static gboolean fail_sale(KvStation *st, const KvSale *x, const char *reason, GError **error)
+{
+    return end_unproven(st, x, "failed", reason, error);
+}
+
 static gboolean issue_sale(KvStation *st, const KvSale *x, const char *reason, GError **error)
 {
-    g_autofree char *extra = g_strdup_printf("reason=%s", reason);
-    if (!kv_db_begin(st, error))
-        return FALSE;
-    if (!set_state(st, x->id, kv_sale_state_name(x->state), "issued", reason, error) ||
-        !audit_sale(st, x, "issued", extra, error) || !kv_db_commit(st, error)) {
-        kv_db_rollback(st);
-        return FALSE;
-    }
-    return TRUE;
+    return end_unproven(st, x, "issued", reason, error);
 }
 
 /* The card does not show the token of a pending/written sale: failed if
