@@ -394,8 +394,37 @@ static gboolean settle_unproven(KvStation *st, KvSale *x, const char *reason, GE
     return TRUE;
 }
 
+/* The issued sales x covered are open again once x is cancelled: the
+ * cancel token carries x's base, which no longer covers them.  Inside the
+ * caller's transaction. */
+static gboolean reopen_covered(KvStation *st, const KvSale *x, GError **error)
+{
+    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT " SALE_COLS SALE_FROM
+                                         "WHERE s.state = 'void' AND s.meter_number = ? AND "
+                                         "s.resolution LIKE ?", error);
+    g_autofree char *pattern = g_strdup_printf("covered by sale %" G_GINT64_FORMAT " (%%", x->id);
+    g_autofree char *extra = g_strdup_printf("reason=covering sale %" G_GINT64_FORMAT
+                                             " cancelled", x->id);
+    g_autoptr(GPtrArray) covered = NULL;
+    if (!q)
+        return FALSE;
+    sqlite3_bind_int64(q, 1, x->meter_number);
+    sqlite3_bind_text(q, 2, pattern, -1, SQLITE_TRANSIENT);
+    covered = rows_of(q);
+    sqlite3_reset(q);
+    for (guint i = 0; i < covered->len; i++) {
+        KvSale *o = covered->pdata[i];
+        if (!set_state(st, o->id, "void", "issued", NULL, error) ||
+            !set_resolution(st, o->id, 0, "open again: its covering sale was cancelled", error) ||
+            !audit_sale(st, o, "issued", extra, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /* cancelling -> cancelled: the cancelled credit leaves the meter's
- * cumulative and the recovered debt goes back on the customer. */
+ * cumulative and the recovered debt goes back on the customer; the issued
+ * sales it covered are open again. */
 static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
 {
     g_autofree char *extra = g_strdup_printf("cancel_seq=%u", x->cancel_seq);
@@ -408,7 +437,8 @@ static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
         (!has_debt_recovered(x) ||
          update2(st, "UPDATE customers SET debt = debt + ? WHERE id = ?",
                  x->breakdown.debt_recovered, x->customer_id, _("restoring the debt"), error)) &&
-        audit_sale(st, x, "cancelled", extra, error) && kv_db_commit(st, error))
+        reopen_covered(st, x, error) && audit_sale(st, x, "cancelled", extra, error) &&
+        kv_db_commit(st, error))
         return TRUE;
     kv_db_rollback(st);
     return FALSE;

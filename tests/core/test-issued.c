@@ -674,6 +674,44 @@ static void test_supervisor_resolve_audited(Fx *f, gconstpointer d)
     }
 }
 
+/* A torn sale covered by the next one ends void; if that covering sale is
+ * then cancelled (its cancel token carries the old base), the torn sale's
+ * token could add credit again: it is issued again, not left void. */
+static void test_cover_cancelled_reopens(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autofree char *path = fx_path(f, "c1.card");
+    g_autofree char *before = NULL;
+    gsize before_len = 0;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvCardLink) emu = NULL;
+    g_autoptr(KvSale) cover = NULL, c = NULL, x = NULL;
+    gint64 id;
+
+    kv_card_link_free(g_steal_pointer(&card));
+    g_assert_true(g_file_get_contents(path, &before, &before_len, NULL));
+    emu = trick_open(f, "c1.card", TRICK_EMULATOR);
+    g_assert_null(fx_sell(f, emu, FX_M1, 10000, &e));
+    g_clear_error(&e);
+    kv_card_link_free(g_steal_pointer(&emu));
+    id = db_int(f, "SELECT max(id) FROM sales");
+    g_assert_true(g_file_set_contents(path, before, (gssize)before_len, NULL));
+    card = open_card(f, "c1.card");
+    cover = fx_sell(f, card, FX_M1, 20000, &e); /* 20 kWh on the old base: covers 10 */
+    g_assert_no_error(e);
+    x = kv_sale_get(f->st, id, &e);
+    g_assert_cmpint(x->state, ==, KV_SALE_VOID);
+    g_clear_pointer(&x, kv_sale_free);
+    c = kv_sale_cancel(f->st, card, cover->id, "customer changed their mind", &e);
+    g_assert_no_error(e);
+    x = kv_sale_get(f->st, id, &e);
+    g_assert_cmpint(x->state, ==, KV_SALE_ISSUED);
+    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE action = 'sale.issued' AND "
+                              "detail LIKE '%covering sale%cancelled%'"), ==, 1);
+    assert_reconciled(f, 0);
+    assert_audit_ok(f);
+}
+
 int main(int argc, char **argv)
 {
     g_setenv("TZ", "UTC", TRUE);
@@ -689,5 +727,6 @@ int main(int argc, char **argv)
     ADD("/readback/backwards-total-energy", test_backwards_energy);
     ADD("/reconcile/edited-cumulative-sold", test_reconcile_edited_cumulative);
     ADD("/issued/supervisor-resolve-audited", test_supervisor_resolve_audited);
+    ADD("/issued/cover-cancelled-reopens", test_cover_cancelled_reopens);
     return g_test_run();
 }
