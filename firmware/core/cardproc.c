@@ -7,7 +7,7 @@
 #include "evlog.h"
 #include "kv_util.h"
 #include "ledger.h"
-#include "nvrec.h"
+#include "store.h"
 #include "supply.h"
 
 int cardproc_is_bad(int err)
@@ -59,40 +59,7 @@ static void show_error(meter *m, int err)
 /* Commit a new state; the RAM copy changes only if the record is written. */
 static int commit_state(meter *m, const meter_state *ns)
 {
-    if (nvrec_save_state(&m->nv, m->cfg.meter_number, ns, m->state_seq + 1) != 0)
-        return METER_E_NV;
-    m->state_seq++;
-    m->st = *ns;
-    m->run.save_pending = 0;
-    m->run.unsaved = 0;
-    m->run.lockout_saved = ns->lockout_left;
-    return 0;
-}
-
-/* After a committed state: the load mark follows what the state gained
- * (nvrec.h).  A failed or cut write leaves the older mark, which the state
- * record already covers; the next card writes it again. */
-static void mark_sync(meter *m)
-{
-    nvrec_mark mk;
-    if (m->st.cumulative_loaded <= m->mark_cumulative && m->st.last_seq <= m->mark_last_seq)
-        return;
-    mk.cumulative_loaded = m->st.cumulative_loaded;
-    mk.last_seq = m->st.last_seq;
-    if (nvrec_save_mark(&m->nv, m->cfg.meter_number, &mk, m->mark_seq + 1) != 0)
-        return;
-    m->mark_seq++;
-    m->mark_cumulative = mk.cumulative_loaded;
-    m->mark_last_seq = mk.last_seq;
-}
-
-static int commit_config(meter *m, const meter_config *nc)
-{
-    if (nvrec_save_config(&m->nv, nc, m->config_seq + 1) != 0)
-        return METER_E_NV;
-    m->config_seq++;
-    m->cfg = *nc;
-    return 0;
+    return store_save_state(m, ns) == 0 ? 0 : METER_E_NV;
 }
 
 /* A refusal: logged, counted if the card is bad, shown.  The ledger is not
@@ -272,8 +239,8 @@ static int apply_engineering(meter *m, const kv_identity *id, const kv_token *t,
             return KV_E_TRANSPORT;
         if ((err = eng_fresh(ns, t, m->cfg.key_seq)) != KV_OK)
             return err;
-        /* Keys only move forward: never back to a version whose key an
-         * attacker may hold. */
+        /* The key version only goes up: the holder of an older key gets
+         * no way back in (the internal record keeps it, store.h). */
         if (t->u.key_change.new_key_version <= m->cfg.key_version)
             return KV_E_KEY_VERSION;
         nc->key_version = t->u.key_change.new_key_version;
@@ -393,22 +360,16 @@ static int insert(meter *m, kv_card_view *view, meter_config *nc)
     }
     good_card(&ns, err == KV_OK && took ? view->token.seq : 0);
 
-    /* Commit before the card is written: see cardproc.h. */
-    if (config_changed) {
-        rc = commit_config(m, nc);
-        if (rc != 0) {
-            show_error(m, rc);
-            return rc;
-        }
-        meter_keys_load(m);
-        supply_update(&ns, &m->cfg);
-    }
-    rc = commit_state(m, &ns);
+    /* Commit before the card is written: see cardproc.h and store.h. */
+    if (config_changed)
+        supply_update(&ns, nc);
+    rc = store_commit(m, &ns, nc);
     if (rc != 0) {
         show_error(m, rc);
         return rc;
     }
-    mark_sync(m);
+    if (config_changed)
+        meter_keys_load(m);
     m->run.last_result = (uint8_t)err;
 
     rc = write_readback(m, &view->id, view, image, (uint8_t)err);

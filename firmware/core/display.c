@@ -85,7 +85,9 @@ void display_tamper(char out[METER_TEXT_LEN], uint8_t tamper)
     unsigned n = put_str(out, 0, "tAMP ");
     n = put_str(out, n, tamper & METER_TAMPER_COVER ? "C" : "-");
     n = put_str(out, n, tamper & METER_TAMPER_REVERSE ? "r" : "-");
-    put_str(out, n, tamper & METER_TAMPER_PHASE ? "P" : "-");
+    n = put_str(out, n, tamper & METER_TAMPER_PHASE ? "P" : "-");
+    if (tamper & METER_TAMPER_NV)
+        put_str(out, n, "E");
 }
 
 void display_events(char out[METER_TEXT_LEN], const uint8_t *events)

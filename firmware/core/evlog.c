@@ -39,6 +39,8 @@ const char *evlog_name(uint8_t code, char buf[16])
     case METER_EV_LOCKOUT: return "lockout";
     case METER_EV_READBACK_FAIL: return "readback not written";
     case METER_EV_CARRIED: return "loads carried over";
+    case METER_EV_NV_TAMPER: return "memory tampered";
+    case METER_EV_KEYS_MOVED: return "keys moved inside";
     default:
         break;
     }

@@ -10,6 +10,8 @@
 #include "kv_util.h"
 #include "ledger.h"
 #include "nvrec.h"
+#include "secrec.h"
+#include "store.h"
 #include "supply.h"
 
 #define PAGES 9
@@ -54,14 +56,11 @@ int meter_save(meter *m)
 {
     if (!m->provisioned || m->not_here)
         return -1;
-    if (nvrec_save_state(&m->nv, m->cfg.meter_number, &m->st, m->state_seq + 1) != 0) {
+    if (store_save_state(m, &m->st) != 0) {
         m->run.save_pending = 1;
         return -1;
     }
-    m->state_seq++;
-    m->run.save_pending = 0;
-    m->run.unsaved = 0;
-    m->run.lockout_saved = m->st.lockout_left;
+    store_floor_follow(m);
     return 0;
 }
 
@@ -85,7 +84,7 @@ static void compose(meter *m, char text[METER_TEXT_LEN])
         return;
     }
     if (m->not_here) {
-        display_error(text, METER_E_NOT_HERE);
+        display_error(text, m->not_here);
         return;
     }
     if (m->run.msg_left) {
@@ -167,18 +166,23 @@ void meter_keys_load(meter *m)
 }
 
 static int boot(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
-                const meter_out_ops *out, const uint8_t *provision_block)
+                const meter_secure_ops *sec, const meter_out_ops *out)
 {
+    uint8_t block[KV_PROVISION_LEN];
     kv_provision p;
-    meter_config saved;
-    int rc = 0;
+    int rc, ok;
 
     memset(m, 0, sizeof *m);
     m->card = *card;
     m->nv = *nv;
+    m->sec = *sec;
     m->out = *out;
 
-    if (!provision_block || kv_provision_decode(provision_block, 0, &p) != KV_OK)
+    /* The block as the technician wrote it into internal flash: decoded
+     * whole at every boot, so what it holds beside the keys stays read. */
+    ok = secrec_read_provision(sec, block) == 0 && kv_provision_decode(block, 0, &p) == KV_OK;
+    kv_wipe(block, sizeof block);
+    if (!ok)
         return KV_E_PROVISION;
 
     m->phases = p.phases;
@@ -197,42 +201,18 @@ static int boot(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
     m->cfg.hoarding_limit = p.hoarding_limit;
     m->cfg.max_power = p.max_power;
     m->cfg.reconnect_delay = p.reconnect_delay;
+    /* The EEPROM's MAC key, from the provisioning key: never changes. */
+    nvrec_derive_key(p.k_meter, p.utility_code, p.meter_number, m->nv_key);
     kv_provision_wipe(&p);
     m->provisioned = 1;
 
-    memset(&saved, 0, sizeof saved);
-    m->config_seq = nvrec_load_config(nv, &saved);
-    if (m->config_seq) {
-        /* Keys and parameters changed by cards win over the block, but only
-         * for the meter the memory belongs to. */
-        if (saved.meter_number != m->cfg.meter_number ||
-            saved.utility_code != m->cfg.utility_code) {
-            m->not_here = 1;
-            rc = METER_E_NOT_HERE;
-        } else {
-            m->cfg = saved;
-        }
-    } else if (nvrec_save_config(nv, &m->cfg, 1) == 0) {
-        /* First boot: bind the memory to this meter. */
-        m->config_seq = 1;
+    /* Keys and parameters changed by cards, and the ledger (store.h). */
+    rc = store_boot(m);
+    if (m->not_here) {
+        meter_wipe(m);
+        return rc;
     }
-    kv_wipe(&saved, sizeof saved);
     meter_keys_load(m);
-    m->state_seq = nvrec_load_state(nv, m->cfg.meter_number, &m->st);
-    if (!m->not_here) {
-        nvrec_mark mk;
-        m->mark_seq = nvrec_load_mark(nv, m->cfg.meter_number, &mk);
-        if (m->mark_seq) {
-            m->mark_cumulative = mk.cumulative_loaded;
-            m->mark_last_seq = mk.last_seq;
-            /* An older state record won: what it lacks of the loads is
-             * carried over, so no token loads twice (nvrec.h). */
-            if (ledger_carry_over(&m->st, mk.cumulative_loaded, mk.last_seq)) {
-                evlog_add(&m->st, METER_EV_CARRIED);
-                supply_loaded(&m->st, &m->cfg);
-            }
-        }
-    }
     m->run.lockout_saved = m->st.lockout_left;
     /* Only the fact of the trip is saved, not every second of it: after a
      * power cut the reconnect delay runs again in full. */
@@ -242,9 +222,9 @@ static int boot(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
 }
 
 int meter_init(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
-               const meter_out_ops *out, const uint8_t *provision_block)
+               const meter_secure_ops *sec, const meter_out_ops *out)
 {
-    int rc = boot(m, card, nv, out, provision_block);
+    int rc = boot(m, card, nv, sec, out);
     if (m->provisioned && !m->not_here) {
         evlog_add(&m->st, METER_EV_POWER_ON);
         supply_update(&m->st, &m->cfg);
@@ -255,10 +235,10 @@ int meter_init(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
 }
 
 int meter_resume(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
-                 const meter_out_ops *out, const uint8_t *provision_block,
+                 const meter_secure_ops *sec, const meter_out_ops *out,
                  const meter_run *run, const meter_state *st)
 {
-    int rc = boot(m, card, nv, out, provision_block);
+    int rc = boot(m, card, nv, sec, out);
     if (run)
         m->run = *run;
     if (st && m->provisioned && !m->not_here)
@@ -413,7 +393,7 @@ int meter_card_inserted(meter *m)
     }
     if (m->not_here) {
         refresh(m);
-        return METER_E_NOT_HERE;
+        return m->not_here;
     }
     rc = cardproc_insert(m);
     refresh(m);
@@ -445,4 +425,5 @@ void meter_wipe(meter *m)
     kv_wipe(m->psc_key, sizeof m->psc_key);
     kv_wipe(m->transport_key, sizeof m->transport_key);
     kv_wipe(m->cfg.k_meter, sizeof m->cfg.k_meter);
+    kv_wipe(m->nv_key, sizeof m->nv_key);
 }

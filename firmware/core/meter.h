@@ -73,6 +73,10 @@ enum {
     METER_EV_READBACK_FAIL = 0x14, /* credit loaded, readback not written */
     METER_EV_CARRIED = 0x15,       /* newest state record damaged: an older one
                                     * was restored, loads carried over */
+    METER_EV_NV_TAMPER = 0x16,     /* the EEPROM was erased, swapped, edited or
+                                    * rolled back: restored from the floor */
+    METER_EV_KEYS_MOVED = 0x17,    /* keys of an earlier firmware moved from the
+                                    * EEPROM into internal flash */
     METER_EV_REFUSED = 0x40        /* 0x40 | error code: a card refused */
 };
 
@@ -80,8 +84,15 @@ enum {
 enum {
     METER_TAMPER_COVER = 0x01,
     METER_TAMPER_REVERSE = 0x02,
-    METER_TAMPER_PHASE = 0x04
+    METER_TAMPER_PHASE = 0x04,
+    METER_TAMPER_NV = 0x08      /* EEPROM records forged, erased or rolled back */
 };
+
+/* The floor (core/secrec.h): the internal record is written when the
+ * energy has grown this much since it last was (0.01 kWh), and reserves
+ * this many readback counter values ahead. */
+#define METER_FLOOR_ENERGY_STEP 1000u
+#define METER_FLOOR_RB_RESERVE 16u
 
 /* Supply flags (state.supply). */
 enum {
@@ -106,8 +117,10 @@ enum {
 };
 
 /* Settings that come from the provisioning block and change only through
- * authenticated parameter and key-change cards.  Saved as the config
- * record. */
+ * authenticated parameter and key-change cards.  Kept in the internal
+ * record, in the MCU's flash (core/secrec.h), never in the EEPROM.
+ * key_version is also the minimum key version: a key-change card must
+ * raise it. */
 typedef struct {
     uint32_t utility_code;
     uint32_t meter_number;
@@ -123,7 +136,7 @@ typedef struct {
 } meter_config;
 
 /* The ledger and everything else that survives a power cut.  Saved as the
- * state record, in rotating slots. */
+ * state record, in rotating slots of the EEPROM, each under a MAC. */
 typedef struct {
     int32_t remaining;          /* 0.01 kWh, negative = over-zero */
     uint32_t cumulative_loaded; /* credit ever loaded, 0.01 kWh */
@@ -141,6 +154,20 @@ typedef struct {
                                  * a power cut restarts the whole countdown */
     uint8_t events[METER_EVENTS]; /* newest first, 0 = none */
 } meter_state;
+
+/* The floor: what the meter can never lose with its EEPROM, kept beside
+ * the config in the internal record (core/secrec.h).  A state record
+ * below it is restored up to it at boot. */
+typedef struct {
+    uint32_t cumulative_loaded; /* written before the state of a load */
+    uint32_t last_seq;
+    uint32_t rb_ceiling;        /* the readback counter never passes it */
+    uint32_t phase_energy[3];   /* lags the state by < METER_FLOOR_ENERGY_STEP */
+    uint32_t state_seq;         /* state record sequence this floor goes with */
+    uint32_t tamper_seq;        /* last clear-tamper token applied */
+    uint8_t tamper;             /* tamper bits set since the last clear */
+    uint8_t moving;             /* first boot under way (core/store.h) */
+} meter_floor;
 
 /* What the meter holds only in RAM.  A power cut loses it (the simulator
  * keeps it between commands, as a meter that stays powered does). */
@@ -170,6 +197,7 @@ typedef struct meter {
     /* hardware */
     meter_card_ops card;
     meter_nv_ops nv;
+    meter_secure_ops sec;
     meter_out_ops out;
 
     /* fixed at boot from the provisioning block */
@@ -184,25 +212,25 @@ typedef struct meter {
     meter_config cfg;
     meter_state st;
     kv_meter_keys keys;      /* derived from cfg.k_meter and psc_key */
+    uint8_t nv_key[16];      /* MAC key of the EEPROM records (nvrec.h) */
+    meter_floor floor;       /* as last written to the internal record */
     uint32_t state_seq;      /* sequence of the newest state record */
-    uint32_t config_seq;
-    uint32_t mark_seq;       /* the load mark (nvrec.h) as last written */
-    uint32_t mark_cumulative;
-    uint32_t mark_last_seq;
+    uint32_t secure_seq;     /* sequence of the newest internal record */
     meter_run run;           /* volatile: lost at a power cut */
 } meter;
 
-/* Boot: read the provisioning block (NULL or invalid = unprovisioned),
- * restore the newest valid records, log the power-on, drive the outputs.
+/* Boot: read the provisioning block from internal flash (erased or
+ * invalid = unprovisioned), restore the internal record and the newest
+ * valid EEPROM records (core/store.h), log the power-on, drive the outputs.
  * Returns 0, or the kv_err / METER_E_* that keeps it from working. */
 int meter_init(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
-               const meter_out_ops *out, const uint8_t *provision_block);
+               const meter_secure_ops *sec, const meter_out_ops *out);
 
 /* The simulator's way back into a meter that stayed powered: like
  * meter_init without the power-on event, then the RAM it kept (the ledger
  * in RAM may be ahead of the last saved record). */
 int meter_resume(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
-                 const meter_out_ops *out, const uint8_t *provision_block,
+                 const meter_secure_ops *sec, const meter_out_ops *out,
                  const meter_run *run, const meter_state *st);
 
 /* Commit the state record now (energy, counters); 0 on success. */

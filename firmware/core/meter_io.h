@@ -1,6 +1,6 @@
 /* meter_io.h - the only ways the meter core reaches hardware.
  *
- * Three narrow interfaces, each a struct of callbacks plus a context pointer
+ * Four narrow interfaces, each a struct of callbacks plus a context pointer
  * that the board fills in.  The core includes no board or driver header; the
  * same core runs on the host (simulator, tests), in QEMU and on the STM32F103.
  * Fault injection (power cuts, a card pulled, a welded relay) enters through
@@ -41,7 +41,9 @@ typedef struct {
 /* ---- Non-volatile memory ----------------------------------------------- */
 
 /* A byte-addressed non-volatile memory of at least METER_NV_SIZE bytes
- * (EEPROM, or emulated EEPROM in flash).  write() may be cut by a power
+ * (the external EEPROM).  Anyone with a clip on the chip reads and writes
+ * it: it holds no secret, and every record in it carries a MAC under a key
+ * that never leaves the MCU (core/nvrec.h).  write() may be cut by a power
  * failure after any byte: the record layer (nvrec.c) copes with that.
  * Both return 0 on success, -1 on a failed or cut access. */
 typedef struct {
@@ -49,6 +51,34 @@ typedef struct {
     int (*read)(void *ctx, uint32_t addr, void *buf, uint32_t len);
     int (*write)(void *ctx, uint32_t addr, const void *buf, uint32_t len);
 } meter_nv_ops;
+
+/* ---- Internal flash ------------------------------------------------------ */
+
+/* A few pages of the MCU's own flash, which the part's read-out protection
+ * keeps from the debug port and which no clip on the board reaches.  It
+ * holds the provisioning block (the last page, written by the technician)
+ * and the meter's internal record: keys, parameters and the floor of its
+ * counters (core/secrec.h), in a log over the other pages.  The geometry is
+ * fixed here so every board reserves the same region; addresses passed to
+ * the callbacks are offsets into it.
+ *
+ * Flash rules: erase() sets a whole page to FF; write() only programs
+ * erased cells (addr and len even: the STM32F1 programs half-words).  Both
+ * may be cut by a power failure part way: a cut write leaves some of the
+ * bytes programmed, a cut erase a page of mixed old and FF bytes.  All
+ * three return 0 on success, -1 on a failed, refused or cut access; waits
+ * for the flash controller are bounded. */
+#define METER_SECURE_PAGE 1024u
+#define METER_SECURE_PAGES 5u
+#define METER_SECURE_SIZE (METER_SECURE_PAGE * METER_SECURE_PAGES)
+#define METER_SECURE_PROVISION (METER_SECURE_SIZE - METER_SECURE_PAGE)
+
+typedef struct {
+    void *ctx;
+    int (*read)(void *ctx, uint32_t addr, void *buf, uint32_t len);
+    int (*write)(void *ctx, uint32_t addr, const void *buf, uint32_t len);
+    int (*erase)(void *ctx, uint32_t page_addr);
+} meter_secure_ops;
 
 /* ---- Outputs ------------------------------------------------------------ */
 

@@ -12,6 +12,7 @@
 
 #include "evlog.h"
 #include "host_board.h"
+#include "host_files.h"
 #include "kv_err.h"
 #include "kv_util.h"
 #include "supply.h"
@@ -30,7 +31,6 @@ struct _KvMeterModel {
     GObject parent_instance;
 
     char *state_dir;
-    char *nv_path;
     uint8_t provision[KV_PROVISION_LEN];
     gboolean have_provision;
     host_board *board;            /* large: allocated once */
@@ -91,25 +91,23 @@ static char *format_centi(gint64 centi)
                            (unsigned)(a % 100));
 }
 
-/* The NV memory into STATE_DIR/nv.bin, atomically, when the meter wrote to
- * it.  A leftover ram.bin of kilovend-meter-sim (its RAM kept between its
- * commands) no longer matches this NV: it goes, so the simulator powers up
- * from the NV as a meter would. */
+/* The memories into STATE_DIR (nv.bin, secure.bin: host_files.h),
+ * atomically, when the meter wrote to them.  A leftover ram.bin of
+ * kilovend-meter-sim (its RAM kept between its commands) no longer matches
+ * them: it goes, so the simulator powers up from them as a meter would. */
 static void save_nv(KvMeterModel *self)
 {
-    g_autoptr(GError) error = NULL;
     g_autofree char *ram = NULL;
+    char err[4300];
+    unsigned written = self->board->nv_bytes_written + self->board->sec_bytes_written;
 
-    if (self->board->nv_bytes_written == self->nv_saved_at)
+    if (written == self->nv_saved_at)
         return;
-    if (!g_file_set_contents_full(self->nv_path, (const char *)self->board->nv,
-                                  sizeof self->board->nv,
-                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                  0600, &error)) {
-        emit_log(self, "cannot save the meter memory: %s", error->message);
+    if (host_board_save_files(self->board, self->state_dir, err, sizeof err) != 0) {
+        emit_log(self, "%s", err);
         return;
     }
-    self->nv_saved_at = self->board->nv_bytes_written;
+    self->nv_saved_at = written;
     ram = g_build_filename(self->state_dir, "ram.bin", NULL);
     g_unlink(ram);
 }
@@ -281,7 +279,6 @@ static void kv_meter_model_finalize(GObject *object)
     KvMeterModel *self = KV_METER_MODEL(object);
 
     g_free(self->state_dir);
-    g_free(self->nv_path);
     g_free(self->card_path);
     g_free(self->vcard_control);
     G_OBJECT_CLASS(kv_meter_model_parent_class)->finalize(object);
@@ -316,7 +313,7 @@ KvMeterModel *kv_meter_model_new(const char *state_dir, const char *config_path,
 {
     g_autoptr(KvMeterModel) self = g_object_new(KV_TYPE_METER_MODEL, NULL);
     g_autofree char *prov = NULL;
-    g_autofree char *nv = NULL;
+    char err[4300];
     gsize len = 0;
     GError *local = NULL;
 
@@ -327,7 +324,6 @@ KvMeterModel *kv_meter_model_new(const char *state_dir, const char *config_path,
         return NULL;
     }
     self->state_dir = g_strdup(state_dir);
-    self->nv_path = g_build_filename(state_dir, "nv.bin", NULL);
 
     if (!g_file_get_contents(config_path, &prov, &len, &local)) {
         g_set_error(error, KV_METER_ERROR, KV_METER_ERROR_CONFIG,
@@ -345,19 +341,9 @@ KvMeterModel *kv_meter_model_new(const char *state_dir, const char *config_path,
 
     self->board = g_new0(host_board, 1);
     host_board_init(self->board, PROC_CLOCKS);
-    if (g_file_get_contents(self->nv_path, &nv, &len, NULL)) {
-        /* A memory from before the load mark (nvrec.h) ends at
-         * NVREC_MARK_BASE; the rest reads as erased, as on an EEPROM. */
-        if (len == NVREC_MARK_BASE && len < sizeof self->board->nv)
-            memset(self->board->nv + len, 0xFF, sizeof self->board->nv - len);
-        else if (len != sizeof self->board->nv) {
-            g_set_error(error, KV_METER_ERROR, KV_METER_ERROR_STATE,
-                        "%s is not this meter's memory (%" G_GSIZE_FORMAT " bytes, expected %u): "
-                        "move it away to start a fresh meter",
-                        self->nv_path, len, (unsigned)sizeof self->board->nv);
-            return NULL;
-        }
-        memcpy(self->board->nv, nv, len);
+    if (host_board_load_files(self->board, state_dir, err, sizeof err) < 0) {
+        g_set_error(error, KV_METER_ERROR, KV_METER_ERROR_STATE, "%s", err);
+        return NULL;
     }
     /* An invalid block leaves the meter showing UnProG, as a real meter
      * with a bad block does; the window shows it. */

@@ -6,7 +6,8 @@
  * per phase draws energy through the relay, and the card slot takes the
  * card file that the station's virtual reader (kilovend-vcard) holds.
  *
- * The meter's non-volatile memory lives in STATE_DIR/nv.bin, the format
+ * The meter's non-volatile memories live in STATE_DIR/nv.bin (the EEPROM)
+ * and STATE_DIR/secure.bin (the MCU's internal flash), the files
  * kilovend-meter-sim keeps there, so the command-line simulator can go on
  * from where the window stopped (and the other way round).  Starting the
  * model is a power-up of the meter; disposing it is a power failure (the
@@ -25,7 +26,7 @@ GQuark kv_meter_error_quark(void);
 
 typedef enum {
     KV_METER_ERROR_CONFIG,     /* provisioning block missing or unreadable */
-    KV_METER_ERROR_STATE,      /* state directory or nv.bin unusable */
+    KV_METER_ERROR_STATE,      /* state directory, nv.bin or secure.bin unusable */
     KV_METER_ERROR_CARD,       /* no card file, or not a card file */
     KV_METER_ERROR_SLOT,       /* card already in the meter / not in it */
     KV_METER_ERROR_VCARD       /* the virtual card's control FIFO did not answer */

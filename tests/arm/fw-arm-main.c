@@ -1,12 +1,16 @@
 /* fw-arm-main.c - the meter's scenario table on Cortex-M3 under QEMU, then
  * a card loaded from a file through semihosting (the same card file format
- * kilovend-vcard uses) and written back with the meter's readback. */
+ * kilovend-vcard uses) and written back with the meter's readback, then
+ * the EEPROM clip attacks: on the host board's internal flash model, and
+ * again on this board's own secure store driver (secure_flash.c). */
 #include <string.h>
 
 #include "fwcards.h"
 #include "host_board.h"
 #include "kvtest.h"
+#include "nvattacks.h"
 #include "scenarios.h"
+#include "secure_flash.h"
 #include "semihost.h"
 
 void kvtest_puts(const char *s)
@@ -66,10 +70,25 @@ static void card_file_test(void)
                                 : "ok   card file through semihosting\n");
 }
 
+static void nvattacks_board_flash(void)
+{
+    static const char *const names[] = {"eeprom-erased-restores-floor",
+                                        "key-version-never-goes-down",
+                                        "keys-moved-out-of-old-eeprom",
+                                        "mass-erase-keeps-own-ledger-only"};
+    host_board_init(&rig, 301);
+    secure_flash_ops(&rig.sec_ops);
+    kvtest_puts("on the board's secure store driver:\n");
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        fw_nvattack_one(&rig, names[i]);
+}
+
 int main(void)
 {
     fw_scenarios_run();
     card_file_test();
+    fw_nvattacks_run(&rig);
+    nvattacks_board_flash();
     kvtest_print_u32("checks: ", kvtest_checks);
     kvtest_print_u32("failed: ", kvtest_failures);
     return kvtest_failures ? 1 : 0;

@@ -4,12 +4,13 @@
  *
  *   e2e-meter-cut --state DIR --config FILE --card FILE --cut-after N
  *
- * The meter of kilovend-meter-sim's state directory (DIR/nv.bin) powers up
+ * The meter of kilovend-meter-sim's state directory (DIR/nv.bin, the
+ * EEPROM, and DIR/secure.bin, the MCU's internal flash) powers up
  * on the host board, the firmware's power-fail mechanism cuts the supply
  * after N more bytes written (NV memory and card alike; a card byte counts
  * twice, before its update and within it: host_board_power_budget), and the
  * card is inserted.  Afterwards the card file holds what the card holds and
- * DIR/nv.bin what the EEPROM holds; DIR/ram.bin goes (RAM is lost), so the
+ * DIR/nv.bin and DIR/secure.bin what the memories hold; DIR/ram.bin goes (RAM is lost), so the
  * next kilovend-meter-sim command powers the meter up again from its NV.
  * Prints one JSON line: whether the cut happened, the meter's result, the
  * NV and card bytes the load wrote before it (the power-up's own writes
@@ -25,6 +26,7 @@
 #include <glib/gstdio.h>
 
 #include "host_board.h"
+#include "host_files.h"
 #include "kv_util.h"
 #include "vcard-store.h"
 
@@ -33,7 +35,8 @@ static host_board board;
 int main(int argc, char **argv)
 {
     g_autofree char *state = NULL, *config = NULL, *card_path = NULL;
-    g_autofree char *nv_path = NULL, *ram_path = NULL, *prov = NULL, *nv = NULL;
+    g_autofree char *ram_path = NULL, *prov = NULL;
+    char err[4300];
     g_autoptr(GError) error = NULL;
     gint64 cut = -1;
     gsize len = 0;
@@ -55,7 +58,6 @@ int main(int argc, char **argv)
                    error ? error->message : "give --state DIR --config FILE --card FILE");
         return 2;
     }
-    nv_path = g_build_filename(state, "nv.bin", NULL);
     ram_path = g_build_filename(state, "ram.bin", NULL);
     if (!g_file_get_contents(config, &prov, &len, &error) || len != KV_PROVISION_LEN) {
         g_printerr("e2e-meter-cut: %s is not a provisioning block\n", config);
@@ -67,25 +69,25 @@ int main(int argc, char **argv)
     }
 
     host_board_init(&board, 301);
-    if (g_file_get_contents(nv_path, &nv, &len, NULL)) {
-        if (len != sizeof board.nv) {
-            g_printerr("e2e-meter-cut: %s has the wrong size\n", nv_path);
-            return 2;
-        }
-        memcpy(board.nv, nv, len);
+    if (host_board_load_files(&board, state, err, sizeof err) < 0) {
+        g_printerr("e2e-meter-cut: %s\n", err);
+        return 2;
     }
     host_board_boot(&board, (const uint8_t *)prov);
     /* Writes of the power-up (its event) are not the load's. */
-    nv0 = board.nv_bytes_written;
+    nv0 = board.nv_bytes_written + board.sec_bytes_written;
     card0 = board.card_bytes_written;
     host_board_power_budget(&board, (long)cut);
     rc = host_board_insert(&board, &card);
     host_board_remove(&board, &card);
 
     /* What outlives the cut: the card and the EEPROM.  RAM is gone. */
-    if (!vcard_store_save(card_path, &card, &error) ||
-        !g_file_set_contents(nv_path, (const char *)board.nv, sizeof board.nv, &error)) {
+    if (!vcard_store_save(card_path, &card, &error)) {
         g_printerr("e2e-meter-cut: %s\n", error->message);
+        return 1;
+    }
+    if (host_board_save_files(&board, state, err, sizeof err) != 0) {
+        g_printerr("e2e-meter-cut: %s\n", err);
         return 1;
     }
     if (g_unlink(ram_path) != 0 && errno != ENOENT) {
@@ -93,9 +95,11 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("{\"cut\":%s,\"result\":%d,\"nv_bytes\":%u,\"card_bytes\":%u,\"budget_used\":%u}\n",
-           board.power_cut ? "true" : "false", rc, board.nv_bytes_written - nv0,
+           board.power_cut ? "true" : "false", rc,
+           board.nv_bytes_written + board.sec_bytes_written - nv0,
            board.card_bytes_written - card0,
-           board.nv_bytes_written - nv0 + 2 * (board.card_bytes_written - card0));
+           board.nv_bytes_written + board.sec_bytes_written - nv0 +
+               2 * (board.card_bytes_written - card0));
     meter_wipe(&board.m);
     kv_wipe(prov, KV_PROVISION_LEN);
     return 0;

@@ -320,8 +320,10 @@ static void fixture_teardown(Fixture *f, gconstpointer data)
     g_unlink(f->vcard_log);
     {
         g_autofree char *nv = g_build_filename(f->dir, "meter", "nv.bin", NULL);
+        g_autofree char *sec = g_build_filename(f->dir, "meter", "secure.bin", NULL);
         g_autofree char *state = g_build_filename(f->dir, "meter", NULL);
         g_unlink(nv);
+        g_unlink(sec);
         g_rmdir(state);
     }
     g_rmdir(f->dir);

@@ -10,6 +10,11 @@
  *   fw-testkit OFFICE params FILE alarm pretrip hoard maxpower reconnect
  *   fw-testkit OFFICE token FILE                (clear-tamper / test token)
  *   fw-testkit OFFICE readback FILE             (prints remaining result counter)
+ *   fw-testkit OFFICE nv-v1 FILE REMAINING CUMULATIVE
+ *                        (the EEPROM image nv.bin as the earlier firmware
+ *                         left it: the meter key in the clear, 1408 bytes)
+ *   fw-testkit OFFICE has-key FILE              (exit 0 if FILE holds the
+ *                                                meter key)
  * OFFICE is a file keeping the office's sequence and sales between calls.
  */
 #include <stdio.h>
@@ -17,6 +22,7 @@
 #include <string.h>
 
 #include "fwcards.h"
+#include "nvv1.h"
 
 static int load(const char *path, void *buf, size_t len)
 {
@@ -70,6 +76,35 @@ int main(int argc, char **argv)
                             (uint32_t)arg(argv, 6, argc, 10000), (uint32_t)arg(argv, 7, argc, 0), 30,
                             prov);
         rc = save(path, prov, sizeof prov);
+    } else if (strcmp(cmd, "nv-v1") == 0 && argc == 6) {
+        static uint8_t nv[METER_NV_SIZE];
+        meter_config c;
+        meter_state st;
+        memset(&c, 0, sizeof c);
+        memset(&st, 0, sizeof st);
+        c.utility_code = o.utility;
+        c.meter_number = o.meter;
+        c.key_version = o.key_version;
+        memcpy(c.k_meter, o.k_meter, 16);
+        c.alarm_level = 2000;
+        c.pretrip_level = 500;
+        c.hoarding_limit = 10000;
+        c.reconnect_delay = 30;
+        st.remaining = (int32_t)strtol(argv[4], NULL, 10);
+        st.cumulative_loaded = (uint32_t)strtoul(argv[5], NULL, 10);
+        st.phase_energy[0] = st.cumulative_loaded - (uint32_t)st.remaining;
+        nvv1_image(nv, &c, &st, 1, 0, 0);
+        return save(path, nv, NVREC_V1_MARK_BASE) == 0 ? 0 : 1;
+    } else if (strcmp(cmd, "has-key") == 0 && argc == 4) {
+        static uint8_t buf[65536];
+        FILE *f = fopen(path, "rb");
+        size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+        if (f)
+            fclose(f);
+        for (size_t i = 0; i + 16 <= n; i++)
+            if (memcmp(buf + i, o.k_meter, 16) == 0)
+                return 0;
+        return 1;
     } else if (strcmp(cmd, "card") == 0 && argc == 6) {
         static const struct { const char *name; uint8_t type; } types[] = {
             {"user", KV_CARD_USER}, {"check", KV_CARD_CHECK}, {"param", KV_CARD_PARAMETER},

@@ -36,7 +36,7 @@ enum op {
     COVER,     /* terminal cover open a=1 / closed a=0 */
     BUTTON,
     NVFAIL,    /* non-volatile writes fail (a=1) / work again (a=0) */
-    CORRUPT,   /* one bit of the newest state record flips (CRC fails) */
+    CORRUPT,   /* one bit of the newest state record flips (MAC fails) */
     EXPECT,    /* checks selected by mask */
     RB         /* readback on card[n]: result a, remaining b (mask) */
 };
@@ -260,30 +260,37 @@ static const scenario table[] = {
       {REBOOT},
       {EXPECT, .mask = C_ENERGY | C_REM | C_CUM, .energy = 360, .rem = 4640, .cum = 5000},
       {END}}},
-    {"rollback: the newest state record damaged after a load: the load is kept, not given twice",
+    {"rollback: the newest state record damaged after a load: tamper, the load is kept, not "
+     "given twice, the unknown energy charged",
      {BOOT_DEFAULT,
       {ISSUE, 0, U, 1001}, {SELL, 0, 3000}, {INSERT, 0, KV_OK},
       {RUNW, 0, 3600, 0, 0, 1000},
       {SELL, 0, 2000}, {INSERT, 0, KV_OK},
       {EXPECT, .mask = C_REM | C_CUM | C_BAL, .rem = 4900, .cum = 5000},
-      /* the load's record is the newest: it is lost, the one before wins */
+      /* the load's record is the newest: a complete record that fails its
+       * MAC is tampering; the one before wins, the floor in internal
+       * flash carries the load, and the energy the meter can no longer
+       * vouch for (up to one floor step past the floor's 1.00 kWh) is
+       * charged */
       {CORRUPT},
       {REBOOT},
-      {EXPECT, .mask = C_REM | C_CUM | C_BAL | C_ENERGY, .rem = 4900, .cum = 5000, .energy = 100},
+      {EXPECT, .mask = C_REM | C_CUM | C_BAL | C_ENERGY | C_TAMPER, .rem = 3900, .cum = 5000,
+       .energy = 1100, .tamper = METER_TAMPER_NV},
       {INSERT, 0, KV_OK},
-      {EXPECT, .mask = C_REM | C_CUM | C_BAL | C_TEXT, .rem = 4900, .cum = 5000,
+      {EXPECT, .mask = C_REM | C_CUM | C_BAL | C_TEXT, .rem = 3900, .cum = 5000,
        .text = "bALAncE"},
       /* and the carried load survives the next power cut */
       {REBOOT},
-      {EXPECT, .mask = C_REM | C_CUM | C_BAL, .rem = 4900, .cum = 5000},
+      {EXPECT, .mask = C_REM | C_CUM | C_BAL | C_TAMPER, .rem = 3900, .cum = 5000,
+       .tamper = METER_TAMPER_NV},
       {END}}},
-    {"rollback: a damaged energy record falls back one save, nothing of the credit moves",
+    {"rollback: a damaged energy record: tamper, nothing of the credit loaded moves",
      {BOOT_DEFAULT,
       {ISSUE, 0, U, 1001}, {SELL, 0, 3000}, {INSERT, 0, KV_OK},
       {RUNW, 0, 3600, 0, 0, 1000},
       {CORRUPT},
       {REBOOT},
-      {EXPECT, .mask = C_CUM | C_BAL, .cum = 3000},
+      {EXPECT, .mask = C_CUM | C_BAL | C_TAMPER, .cum = 3000, .tamper = METER_TAMPER_NV},
       {INSERT, 0, KV_OK},
       {EXPECT, .mask = C_CUM | C_BAL, .cum = 3000},
       {END}}},

@@ -86,11 +86,22 @@ check "reflash: own block after another meter's keeps the credit" sh -c "'$sim' 
 check "reflash: and across a power cycle" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"remaining\":3000,'"
 check "reflash: the load was not given twice (a balance check)" sh -c "'$sim' --state rf --config prov.bin insert u3.card | grep -q '^display: bALAncE$'"
 check "reflash: remaining still 30 kWh" sh -c "'$sim' --state rf --config prov.bin status --json | grep -q '\"remaining\":3000,'"
-# the memory of an earlier version, without the load mark, still boots
+# the memory of the earlier firmware (keys in the EEPROM, no load mark, no
+# internal flash file): the first boot moves the keys inside
 mkdir old
-head -c 1408 rf/nv.bin > old/nv.bin
-check "memory without the load mark: the ledger is read" sh -c "'$sim' --state old --config prov.bin status --json | grep -q '\"remaining\":3000,'"
-check "memory without the load mark: grows to the new size" sh -c "[ \$(wc -c < old/nv.bin) -gt 1408 ]"
+"$kit" office nv-v1 old/nv.bin 3000 3000
+check "earlier firmware's memory: the key is in its nv.bin" "$kit" office has-key old/nv.bin
+check "earlier firmware's memory: the ledger is read" sh -c "'$sim' --state old --config prov.bin status --json | grep -q '\"remaining\":3000,'"
+check "earlier firmware's memory: grows to the new size" sh -c "[ \$(wc -c < old/nv.bin) -gt 1408 ]"
+check "earlier firmware's memory: no key left in nv.bin" sh -c "! '$kit' office has-key old/nv.bin"
+check "earlier firmware's memory: the key is in secure.bin" "$kit" office has-key old/secure.bin
+check "secure.bin is 0600" sh -c "[ \$(stat -c %a old/secure.bin) = 600 ]"
+check "earlier firmware's memory: no tamper" sh -c "'$sim' --state old --config prov.bin status --json | grep -q '\"memory\":false'"
+# a clip on the EEPROM: erased, the meter restores from internal flash
+head -c 1472 /dev/zero | tr '\000' '\377' > old/nv.bin
+rm -f old/ram.bin
+check "clip: erased EEPROM raises the memory tamper" sh -c "'$sim' --state old --config prov.bin status --json | grep -q '\"memory\":true'"
+check "clip: erased EEPROM keeps the credit loaded" sh -c "'$sim' --state old --config prov.bin status --json | grep -q '\"cumulative_loaded\":3000,'"
 # Balance check after some use (the credit follows "bALAncE" 5 s later),
 # then an older card (replaced since).
 "$kit" ob card b1.card user 2001

@@ -10,10 +10,14 @@
  * backwards, the ledger balances (remaining = loaded - energy), and the card
  * ends with a valid readback.  At every cut point the sweep also damages
  * the newest state record the cut left (a second, silent fault) before the
- * power returns: an older record then wins, and the load mark must carry
- * over the load it lacks once the mark was written (no token loads twice),
- * while the ledger balances and the card still loads exactly once.  The
- * same sweep runs over the energy saves of a metering run.
+ * power returns: an older record then wins, and the floor in internal flash
+ * must carry over the load it lacks once the floor was written (no token
+ * loads twice), while the ledger balances and the card still loads exactly
+ * once.  The same sweep runs over the energy saves of a metering run, over
+ * a run that raises the energy floor, over a meter's first boot that
+ * moves its keys from an EEPROM of the earlier firmware, and over the
+ * internal record's log where it erases a page to wrap.  A cut alone
+ * (without the second fault) never raises the memory tamper flag.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +25,9 @@
 #include "fwcards.h"
 #include "host_board.h"
 #include "kvtest.h"
+#include "nvrec.h"
+#include "nvv1.h"
+#include "secrec.h"
 
 void kvtest_puts(const char *s)
 {
@@ -31,8 +38,28 @@ static host_board board;
 static fw_office office;
 static uint8_t prov[KV_PROVISION_LEN];
 
-/* What was in NV before the sweep point. */
+/* What was in NV and internal flash before the sweep point. */
 static uint8_t nv0[METER_NV_SIZE];
+static uint8_t sec0[METER_SECURE_SIZE];
+
+static long written(void)
+{
+    return (long)board.nv_bytes_written + (long)board.sec_bytes_written +
+           2L * (long)board.card_bytes_written;
+}
+
+static void snapshot(void)
+{
+    memcpy(nv0, board.nv, sizeof nv0);
+    memcpy(sec0, board.sec, sizeof sec0);
+}
+
+static void back_to_snapshot(void)
+{
+    memcpy(board.nv, nv0, sizeof nv0);
+    memcpy(board.sec, sec0, sizeof sec0);
+    board.nv_bytes_written = board.sec_bytes_written = board.card_bytes_written = 0;
+}
 static sle4442 card0;
 
 static int balanced(const meter *m)
@@ -53,9 +80,8 @@ static void power_up(long budget)
 /* Returns the bytes written by an uncut run of the sequence. */
 static long load_sequence(long budget, sle4442 *card)
 {
-    memcpy(board.nv, nv0, sizeof nv0);
+    back_to_snapshot();
     *card = card0;
-    board.nv_bytes_written = board.card_bytes_written = 0;
     power_up(budget);
     if (!board.power_cut) {
         host_board_insert(&board, card);
@@ -64,23 +90,26 @@ static long load_sequence(long budget, sle4442 *card)
         /* the cut came during power-up itself */
         host_board_remove(&board, NULL);
     }
-    return (long)board.nv_bytes_written + 2L * (long)board.card_bytes_written;
+    return written();
 }
 
 /* The newest state record the cut left is damaged too; power returns.
  * Returns 1 if the load mark carried the load over. */
 static int damaged_newest(sle4442 *card, int32_t rem0, uint32_t cum0)
 {
-    nvrec_mark mk;
+    meter_config cfg;
+    meter_floor fl;
     meter_state st;
+    nvrec_scan scan;
+    uint8_t key[16];
     uint32_t seq, cum_boot;
     int32_t rem_boot;
     int marked;
 
     host_board_power_budget(&board, -1);
-    marked = nvrec_load_mark(&board.nv_ops, office.meter, &mk) != 0 &&
-             mk.cumulative_loaded == cum0 + 2500;
-    seq = nvrec_load_state(&board.nv_ops, office.meter, &st);
+    marked = secrec_load(&board.sec_ops, &cfg, &fl) != 0 && fl.cumulative_loaded == cum0 + 2500;
+    nvrec_derive_key(office.k_meter, office.utility, office.meter, key);
+    seq = nvrec_load_state(&board.nv_ops, key, office.meter, 0, &st, &scan);
     KV_CHECK(seq != 0);
     board.nv[NVREC_STATE_BASE + (seq % NVREC_STATE_SLOTS) * NVREC_STATE_STRIDE + 20] ^= 0x10;
     power_up(-1);
@@ -131,7 +160,7 @@ static unsigned sweep_load(void)
     /* Then the customer buys 25.00 kWh more. */
     fw_card_sell(&card, &office, 2500, -1);
 
-    memcpy(nv0, board.nv, sizeof nv0);
+    snapshot();
     card0 = card;
     rem0 = board.m.st.remaining;
     cum0 = board.m.st.cumulative_loaded;
@@ -140,21 +169,26 @@ static unsigned sweep_load(void)
 
     total = load_sequence(-1, &card);
     KV_CHECK(board.m.st.cumulative_loaded == cum0 + 2500);
-    kvtest_print_u32("load sequence writes (NV bytes + 2 x card bytes): ", (unsigned long)total);
+    kvtest_print_u32("load sequence writes (EEPROM + internal flash bytes + 2 x card bytes): ",
+                     (unsigned long)total);
 
     for (k = 0; k <= total; k++) {
-        static uint8_t nv_cut[METER_NV_SIZE];
+        static uint8_t nv_cut[METER_NV_SIZE], sec_cut[METER_SECURE_SIZE];
         sle4442 card_cut;
         load_sequence(k, &card);
         /* the same cut, then the newest record damaged as well */
         memcpy(nv_cut, board.nv, sizeof nv_cut);
+        memcpy(sec_cut, board.sec, sizeof sec_cut);
         card_cut = card;
         carried += (unsigned)damaged_newest(&card, rem0, cum0);
         memcpy(board.nv, nv_cut, sizeof nv_cut);
+        memcpy(board.sec, sec_cut, sizeof sec_cut);
         card = card_cut;
         /* power returns */
         power_up(-1);
         KV_CHECK(!board.power_cut);
+        /* a cut is not tampering */
+        KV_CHECK(!(board.m.st.tamper & METER_TAMPER_NV));
         /* after the cut: either the old or the new ledger, never a mix */
         KV_CHECK(board.m.st.cumulative_loaded == cum0 || board.m.st.cumulative_loaded == cum0 + 2500);
         KV_CHECK(board.m.st.remaining == rem0 + (int32_t)(board.m.st.cumulative_loaded - cum0));
@@ -177,51 +211,159 @@ static unsigned sweep_load(void)
         KV_CHECK(board.m.st.remaining == rem0 + 2500);
         points++;
     }
-    kvtest_print_u32("cut points where the load mark carried the load over: ",
+    kvtest_print_u32("cut points where the floor carried the load over: ",
                      (unsigned long)carried);
     KV_CHECK(carried > 0);
     return points;
 }
 
-/* Power cuts during the energy saves of a metering run. */
-static unsigned sweep_energy(void)
+/* Power cuts during the energy saves of a metering run of run_s seconds
+ * at 6 kW, after pre_s seconds of it uncut (pre_s brings the energy near a
+ * floor step, so that the swept run raises the floor in internal flash). */
+static unsigned sweep_energy(const char *what, uint32_t pre_s, uint32_t run_s)
 {
     sle4442 card;
     const int32_t w[3] = {3000, 2000, 1000};
-    uint32_t energy_before;
+    uint32_t energy_before, run_energy = run_s * 6000u / 36000u + 1u;
     long total, k;
-    unsigned points = 0;
+    unsigned points = 0, floors = 0;
+    meter_config cfg;
+    meter_floor fl0, fl;
 
     host_board_init(&board, 200);
     fw_office_init(&office, 0x4B560001u, 12345678);
     fw_office_provision(&office, 2000, 500, 100000, 0, 30, prov);
     host_board_boot(&board, prov);
     fw_card_issue(&card, &office, KV_CARD_USER, 1001);
-    fw_card_sell(&card, &office, 5000, -1);
+    fw_card_sell(&card, &office, 50000, -1);
     host_board_insert(&board, &card);
     host_board_remove(&board, &card);
-    memcpy(nv0, board.nv, sizeof nv0);
+    host_board_run(&board, w, 7, pre_s);
+    meter_save(&board.m);
+    snapshot();
     energy_before = meter_total_energy(&board.m);
+    secrec_load(&board.sec_ops, &cfg, &fl0);
 
-    /* 6 kW for 10 minutes: 1 kWh, ten saves or more */
-    board.nv_bytes_written = 0;
-    host_board_run(&board, w, 7, 600);
-    total = (long)board.nv_bytes_written;
-    kvtest_print_u32("metering run NV bytes: ", (unsigned long)total);
+    board.nv_bytes_written = board.sec_bytes_written = 0;
+    host_board_run(&board, w, 7, run_s);
+    total = written();
+    secrec_load(&board.sec_ops, &cfg, &fl);
+    kvtest_puts(what);
+    kvtest_print_u32(": bytes written (EEPROM + internal flash): ", (unsigned long)total);
+    kvtest_print_u32("    of which internal flash: ", (unsigned long)board.sec_bytes_written);
     for (k = 0; k <= total; k++) {
         uint32_t e_cut;
-        memcpy(board.nv, nv0, sizeof nv0);
+        back_to_snapshot();
         memset(board.p.acc, 0, sizeof board.p.acc);
         power_up(-1);
         host_board_power_budget(&board, k);
-        host_board_run(&board, w, 7, 600);
+        host_board_run(&board, w, 7, run_s);
         power_up(-1);
         e_cut = meter_total_energy(&board.m);
         KV_CHECK(e_cut >= energy_before);
-        KV_CHECK(e_cut <= energy_before + 100);
+        KV_CHECK(e_cut <= energy_before + run_energy);
         KV_CHECK(balanced(&board.m));
-        for (int p = 0; p < 3; p++)
-            KV_CHECK(board.m.st.phase_energy[p] <= 50);
+        KV_CHECK(!(board.m.st.tamper & METER_TAMPER_NV));
+        KV_CHECK(board.m.st.cumulative_loaded == 50000);
+        secrec_load(&board.sec_ops, &cfg, &fl);
+        floors += fl.state_seq != fl0.state_seq;
+        points++;
+    }
+    kvtest_print_u32("    cut points after which the floor had moved: ", (unsigned long)floors);
+    return points;
+}
+
+/* Power cuts during the first boot of this firmware on a meter whose
+ * EEPROM the earlier firmware wrote (keys in the clear). */
+static unsigned sweep_move(void)
+{
+    meter_config cfg;
+    meter_state st;
+    long total, k;
+    unsigned points = 0;
+
+    host_board_init(&board, 200);
+    fw_office_init(&office, 0x4B560001u, 12345678);
+    fw_office_provision(&office, 2000, 500, 100000, 0, 30, prov);
+    memset(&cfg, 0, sizeof cfg);
+    memset(&st, 0, sizeof st);
+    cfg.utility_code = office.utility;
+    cfg.meter_number = office.meter;
+    cfg.key_version = 1;
+    memcpy(cfg.k_meter, office.k_meter, 16);
+    cfg.alarm_level = 2000;
+    cfg.pretrip_level = 500;
+    cfg.hoarding_limit = 100000;
+    cfg.reconnect_delay = 30;
+    st.cumulative_loaded = 3000;
+    st.phase_energy[0] = 700;
+    st.remaining = 2300;
+    st.last_seq = 1;
+    st.readback_counter = 5;
+    nvv1_image(board.nv, &cfg, &st, 9, 3000, 1);
+    host_board_provision(&board, prov);
+    snapshot();
+    power_up(-1);
+    total = written();
+    kvtest_print_u32("move from the earlier EEPROM: bytes written: ", (unsigned long)total);
+    for (k = 0; k <= total; k++) {
+        back_to_snapshot();
+        power_up(k);
+        power_up(-1);
+        KV_CHECK(board.m.provisioned && !board.m.not_here);
+        KV_CHECK(board.m.st.cumulative_loaded == 3000);
+        KV_CHECK(board.m.st.remaining == 2300);
+        KV_CHECK(board.m.st.phase_energy[0] == 700);
+        KV_CHECK(board.m.st.readback_counter >= 5);
+        KV_CHECK(!(board.m.st.tamper & METER_TAMPER_NV));
+        KV_CHECK(memcmp(board.m.cfg.k_meter, office.k_meter, 16) == 0);
+        /* after a boot that ran to the end, no key byte is left outside */
+        KV_CHECK(!nvrec_v1_present(&board.nv_ops));
+        points++;
+    }
+    return points;
+}
+
+/* Power cuts in the internal record's log where it wraps: the 41st record
+ * erases the first page (the oldest ten records) before it is written.
+ * After every cut the newest record is the 40th or the 41st, whole, and
+ * the log goes on. */
+static unsigned sweep_secrec(void)
+{
+    meter_config cfg, got;
+    meter_floor fl, gfl;
+    long total, k;
+    unsigned points = 0;
+
+    host_board_init(&board, 200);
+    memset(&cfg, 0, sizeof cfg);
+    memset(&fl, 0, sizeof fl);
+    cfg.meter_number = 123456782;
+    for (uint32_t seq = 1; seq <= SECREC_PER_PAGE * SECREC_PAGES; seq++) {
+        fl.cumulative_loaded = seq * 100;
+        KV_CHECK(secrec_save(&board.sec_ops, &cfg, &fl, seq) == 0);
+    }
+    snapshot();
+    board.sec_bytes_written = 0;
+    fl.cumulative_loaded = 41 * 100;
+    KV_CHECK(secrec_save(&board.sec_ops, &cfg, &fl, 41) == 0);
+    total = (long)board.sec_bytes_written;
+    kvtest_print_u32("internal record log wrap: bytes written (erase counts 1): ",
+                     (unsigned long)total);
+    for (k = 0; k <= total; k++) {
+        uint32_t seq;
+        back_to_snapshot();
+        host_board_power_budget(&board, k);
+        secrec_save(&board.sec_ops, &cfg, &fl, 41);
+        host_board_power_budget(&board, -1);
+        seq = secrec_load(&board.sec_ops, &got, &gfl);
+        KV_CHECK(seq == 40 || seq == 41);
+        KV_CHECK(gfl.cumulative_loaded == seq * 100);
+        fl.cumulative_loaded = (seq + 1) * 100;
+        KV_CHECK(secrec_save(&board.sec_ops, &cfg, &fl, seq + 1) == 0);
+        KV_CHECK(secrec_load(&board.sec_ops, &got, &gfl) == seq + 1);
+        KV_CHECK(gfl.cumulative_loaded == (seq + 1) * 100);
+        fl.cumulative_loaded = 41 * 100;
         points++;
     }
     return points;
@@ -230,7 +372,11 @@ static unsigned sweep_energy(void)
 int main(void)
 {
     unsigned a = sweep_load();
-    unsigned b = sweep_energy();
-    printf("%u + %u cut points, %u checks, %u failed\n", a, b, kvtest_checks, kvtest_failures);
+    unsigned b = sweep_energy("metering run, 1 kWh", 0, 600);
+    unsigned c = sweep_energy("metering run across a floor step", 5640, 600);
+    unsigned d = sweep_move();
+    unsigned e = sweep_secrec();
+    printf("%u + %u + %u + %u + %u cut points, %u checks, %u failed\n", a, b, c, d, e,
+           kvtest_checks, kvtest_failures);
     return kvtest_failures ? 1 : 0;
 }

@@ -1,8 +1,8 @@
 /* test-secrets.c - no key and no PSC is left behind on the stack.
  *
  * After each kind of card insertion, the stack the meter used (now below
- * the caller's frame) is searched for the meter's keys, a key delivered by
- * a key-change card, and the card's PSC.  The keys live on in the meter's
+ * the caller's frame) is searched for the meter's keys, the EEPROM's MAC
+ * key, a key delivered by a key-change card, and the card's PSC.  The keys live on in the meter's
  * own structure, which is not on the stack; any copy found in a dead frame
  * is a copy the code forgot to wipe.  How the dead stack is searched:
  * stackscan.h.
@@ -14,6 +14,7 @@
 #include "host_board.h"
 #include "kv_util.h"
 #include "kvtest.h"
+#include "nvv1.h"
 #include "stackscan.h"
 
 void kvtest_puts(const char *s)
@@ -58,6 +59,12 @@ static void check_all(const char *after, const uint8_t *extra, unsigned n)
     check_absent("k_transport", k.k_transport, 16);
     check_absent("k_tenc", k.k_tenc, 16);
     check_absent("k_tmac", k.k_tmac, 16);
+    {
+        static uint8_t nv_key[16];
+        memcpy(nv_key, board.m.nv_key, 16);
+        check_absent("the NV key", nv_key, 16);
+        kv_wipe(nv_key, sizeof nv_key);
+    }
     check_absent("the user card's PSC", psc, KV_PSC_LEN);
     if (extra)
         check_absent("the key from the key-change card", extra, n);
@@ -131,6 +138,32 @@ int main(void)
     insert(&eng);
     KV_CHECK(board.m.cfg.key_version == 2);
     check_all("a key-change card", new_key, 16);
+
+    /* the first boot on an EEPROM of the earlier firmware, which reads
+     * the key out of it and blanks it */
+    {
+        static meter_config cfg;
+        static meter_state st;
+        meter_wipe(&board.m);
+        host_board_init(&board, 200);
+        fw_office_init(&office, 0x4B560001u, 12345678);
+        fw_office_provision(&office, 2000, 500, 100000, 0, 30, prov);
+        cfg.utility_code = office.utility;
+        cfg.meter_number = office.meter;
+        cfg.key_version = 1;
+        memcpy(cfg.k_meter, office.k_meter, 16);
+        cfg.alarm_level = 2000;
+        cfg.pretrip_level = 500;
+        cfg.hoarding_limit = 100000;
+        st.cumulative_loaded = 3000;
+        st.remaining = 3000;
+        nvv1_image(board.nv, &cfg, &st, 3, 0, 0);
+        kv_wipe(&cfg, sizeof cfg);
+        stackscan_fill();
+        host_board_boot(&board, prov);
+        KV_CHECK(board.m.st.cumulative_loaded == 3000);
+        check_all("the move from the earlier firmware's EEPROM", NULL, 0);
+    }
 
     meter_wipe(&board.m);
     printf("%u checks, %u failed\n", kvtest_checks, kvtest_failures);

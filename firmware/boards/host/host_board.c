@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "kv_util.h"
+
 /* ---- card slot: GPIO lines into the chip's wire front end --------------- */
 
 static void g_power(void *ctx, int on)
@@ -102,6 +104,47 @@ static int nv_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
     return 0;
 }
 
+/* ---- internal flash ---------------------------------------------------- */
+
+static int sec_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
+{
+    host_board *b = ctx;
+    if (b->power_cut || addr > sizeof b->sec || len > sizeof b->sec - addr)
+        return -1;
+    memcpy(buf, b->sec + addr, len);
+    return 0;
+}
+
+static int sec_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
+{
+    host_board *b = ctx;
+    const uint8_t *p = buf;
+    if ((addr | len) & 1u || addr > sizeof b->sec || len > sizeof b->sec - addr)
+        return -1;
+    for (uint32_t i = 0; i < len; i++) {
+        if (spend(b))
+            return -1;
+        b->sec[addr + i] &= p[i]; /* NOR flash: programming only clears bits */
+        b->sec_bytes_written++;
+    }
+    return 0;
+}
+
+static int sec_erase(void *ctx, uint32_t page_addr)
+{
+    host_board *b = ctx;
+    if (page_addr % METER_SECURE_PAGE || page_addr >= sizeof b->sec)
+        return -1;
+    if (spend(b)) {
+        /* cut part way: half the page erased, the rest as it was */
+        memset(b->sec + page_addr, 0xFF, METER_SECURE_PAGE / 2);
+        return -1;
+    }
+    memset(b->sec + page_addr, 0xFF, METER_SECURE_PAGE);
+    b->sec_bytes_written++;
+    return 0;
+}
+
 /* ---- outputs ------------------------------------------------------------ */
 
 static void out_relay(void *ctx, int closed) { ((host_board *)ctx)->relay_cmd = closed; }
@@ -130,25 +173,56 @@ void host_board_init(host_board *b, unsigned proc_clocks)
     icc_gpio g = {b, g_power, g_rst, g_clk, g_io, g_io_read, g_detect, g_delay};
     memset(b, 0, sizeof *b);
     memset(b->nv, 0xFF, sizeof b->nv);
+    memset(b->sec, 0xFF, sizeof b->sec);
     b->budget = -1;
     sle_wire_init(&b->wire, &b->chip, proc_clocks);
     icc_init(&b->icc, &g);
     icc_card_ops(&b->icc, &b->icc_ops);
     b->card_ops = (meter_card_ops){b, card_read, card_verify, card_write, card_release};
     b->nv_ops = (meter_nv_ops){b, nv_read, nv_write};
+    b->sec_ops = (meter_secure_ops){b, sec_read, sec_write, sec_erase};
     b->out_ops = (meter_out_ops){b, out_relay, out_sense, out_lamps, out_display};
+}
+
+int host_board_provision(host_board *b, const uint8_t *provision)
+{
+    uint8_t now[KV_PROVISION_LEN], want[KV_PROVISION_LEN];
+    const meter_secure_ops *s = &b->sec_ops;
+    long budget = b->budget;
+    int cut = b->power_cut, rc = 0;
+
+    if (provision)
+        memcpy(want, provision, sizeof want);
+    else
+        memset(want, 0xFF, sizeof want);
+    b->budget = -1;
+    b->power_cut = 0;
+    if (s->read(s->ctx, METER_SECURE_PROVISION, now, sizeof now) != 0 ||
+        memcmp(now, want, sizeof now) != 0) {
+        rc = s->erase(s->ctx, METER_SECURE_PROVISION);
+        if (rc == 0 && provision)
+            rc = s->write(s->ctx, METER_SECURE_PROVISION, want, sizeof want);
+    }
+    b->budget = budget;
+    b->power_cut = cut;
+    kv_wipe(now, sizeof now);
+    kv_wipe(want, sizeof want);
+    return rc;
 }
 
 int host_board_boot(host_board *b, const uint8_t *provision)
 {
-    int rc = meter_init(&b->m, &b->card_ops, &b->nv_ops, &b->out_ops, provision);
+    int rc;
+    host_board_provision(b, provision);
+    rc = meter_init(&b->m, &b->card_ops, &b->nv_ops, &b->sec_ops, &b->out_ops);
     cf_pulse_init(&b->p.cf, b->m.meter_constant);
     return rc;
 }
 
 int host_board_resume(host_board *b, const uint8_t *provision)
 {
-    return meter_resume(&b->m, &b->card_ops, &b->nv_ops, &b->out_ops, provision, &b->p.run,
+    host_board_provision(b, provision);
+    return meter_resume(&b->m, &b->card_ops, &b->nv_ops, &b->sec_ops, &b->out_ops, &b->p.run,
                         &b->p.st);
 }
 

@@ -5,8 +5,12 @@
  * (drivers/icc_sle4442.c); the non-volatile memory is a byte array (the
  * simulator keeps it in a file); the energy comes from a small plant model
  * (a load per phase behind the relay) through the real CF pulse driver.
- * A power budget cuts the power after a given number of written bytes
- * (non-volatile memory and card alike), for the power-fail tests.
+ * The MCU's internal flash is a second array (sec), apart from the EEPROM
+ * image (nv), so a test can clip, erase or swap the EEPROM without touching
+ * it; it behaves as NOR flash (erase to FF by page, programming only clears
+ * bits).  A power budget cuts the power after a given number of written
+ * bytes (EEPROM, internal flash and card alike; a page erase counts as one),
+ * for the power-fail tests.
  */
 #ifndef HOST_BOARD_H
 #define HOST_BOARD_H
@@ -37,8 +41,10 @@ typedef struct {
     sle_wire wire;
     icc icc;
     meter_card_ops icc_ops;    /* the driver's own interface */
-    /* non-volatile memory */
+    /* non-volatile memory: the external EEPROM */
     uint8_t nv[METER_NV_SIZE];
+    /* the MCU's internal flash: internal record log, provisioning block */
+    uint8_t sec[METER_SECURE_SIZE];
     /* power budget: bytes that may still be written, -1 = no limit; each
      * card byte counts twice (before its update, and in its processing) */
     long budget;
@@ -46,6 +52,7 @@ typedef struct {
     /* the memory refuses every write (a dead EEPROM) while set */
     uint8_t nv_fail;
     unsigned nv_bytes_written;
+    unsigned sec_bytes_written;  /* programmed bytes and erased pages */
     unsigned card_bytes_written;
     /* outputs */
     int relay_cmd;
@@ -57,12 +64,17 @@ typedef struct {
     meter m;
     meter_card_ops card_ops;
     meter_nv_ops nv_ops;
+    meter_secure_ops sec_ops;   /* the sec array; a board may put its own */
     meter_out_ops out_ops;
 } host_board;
 
-/* Blank NV (all FF, as an erased EEPROM), no card, relay healthy. */
+/* Blank NV and internal flash (all FF), no card, relay healthy. */
 void host_board_init(host_board *b, unsigned proc_clocks);
-/* Power up the meter on this board (meter_init). */
+/* The technician writes the provisioning block (NULL: erases it) into the
+ * internal flash if it differs from what is there; outside the power
+ * budget.  0 on success. */
+int host_board_provision(host_board *b, const uint8_t *provision);
+/* Provision (as above), then power up the meter on this board (meter_init). */
 int host_board_boot(host_board *b, const uint8_t *provision);
 /* Back into a meter that stayed powered (the simulator's next command). */
 int host_board_resume(host_board *b, const uint8_t *provision);

@@ -10,8 +10,10 @@
  *     status [--json]
  *   kilovend-meter-sim --version
  *
- * DIR holds the meter's non-volatile memory (nv.bin, as the EEPROM would)
- * and what a powered meter keeps in RAM between commands (ram.bin).  A
+ * DIR holds the meter's non-volatile memories (nv.bin, as the external
+ * EEPROM would; secure.bin, the MCU's internal flash: the provisioning
+ * block FILE is written there, as a technician does) and what a powered
+ * meter keeps in RAM between commands (ram.bin).  A
  * real meter gets another provisioning block only by being reflashed,
  * which reboots it: so ram.bin remembers a checksum of the block it ran
  * with, and a command with another block boots from nv.bin instead.  A
@@ -29,6 +31,7 @@
 
 #include "evlog.h"
 #include "host_board.h"
+#include "host_files.h"
 #include "kv_util.h"
 #include "supply.h"
 
@@ -185,10 +188,11 @@ static void status_text(void)
            board.p.relay_stuck ? ", contacts welded" : "", supply_name(m));
     printf("lamps:      red %s, yellow %s\n", board.lamps & METER_LAMP_RED ? "on" : "off",
            board.lamps & METER_LAMP_YELLOW ? "on" : "off");
-    printf("tamper:     %s%s%s%s\n", m->st.tamper ? "" : "none",
+    printf("tamper:     %s%s%s%s%s\n", m->st.tamper ? "" : "none",
            m->st.tamper & METER_TAMPER_COVER ? "cover " : "",
            m->st.tamper & METER_TAMPER_REVERSE ? "reverse " : "",
-           m->st.tamper & METER_TAMPER_PHASE ? "phase-loss" : "");
+           m->st.tamper & METER_TAMPER_PHASE ? "phase-loss " : "",
+           m->st.tamper & METER_TAMPER_NV ? "memory" : "");
     if (m->st.lockout_left)
         printf("lockout:    %lu s\n", (unsigned long)m->st.lockout_left);
     printf("events:    ");
@@ -222,10 +226,11 @@ static void status_json(void)
            supply_name(m));
     printf(",\"lamps\":{\"red\":%s,\"yellow\":%s}", board.lamps & METER_LAMP_RED ? "true" : "false",
            board.lamps & METER_LAMP_YELLOW ? "true" : "false");
-    printf(",\"tamper\":{\"cover\":%s,\"reverse\":%s,\"phase_loss\":%s}",
+    printf(",\"tamper\":{\"cover\":%s,\"reverse\":%s,\"phase_loss\":%s,\"memory\":%s}",
            m->st.tamper & METER_TAMPER_COVER ? "true" : "false",
            m->st.tamper & METER_TAMPER_REVERSE ? "true" : "false",
-           m->st.tamper & METER_TAMPER_PHASE ? "true" : "false");
+           m->st.tamper & METER_TAMPER_PHASE ? "true" : "false",
+           m->st.tamper & METER_TAMPER_NV ? "true" : "false");
     printf(",\"lockout_seconds\":%lu,\"power_w\":%lu,\"last_result\":%u",
            (unsigned long)m->st.lockout_left, (unsigned long)m->run.power_w, m->run.last_result);
     printf(",\"events\":[");
@@ -309,7 +314,7 @@ static int cmd_run(int argc, char **argv)
 int main(int argc, char **argv)
 {
     const char *state = NULL, *config = NULL, *cmd = NULL;
-    static char nv_path[4096], ram_path[4096];
+    static char ram_path[4096], err[4300];
     static uint8_t prov[KV_PROVISION_LEN];
     struct {
         uint32_t magic, size;
@@ -317,7 +322,7 @@ int main(int argc, char **argv)
         host_persist p;
     } ram;
     uint32_t prov_crc;
-    int i, rc = 0, have_prov, nvr, cold;
+    int i, rc = 0, have_prov, files, cold;
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--version") == 0) {
@@ -344,7 +349,6 @@ int main(int argc, char **argv)
     }
     if (mkdir(state, 0700) != 0 && errno != EEXIST)
         return die("cannot create the state directory", state);
-    snprintf(nv_path, sizeof nv_path, "%s/nv.bin", state);
     snprintf(ram_path, sizeof ram_path, "%s/ram.bin", state);
 
     switch (read_file(config, prov, sizeof prov)) {
@@ -358,22 +362,13 @@ int main(int argc, char **argv)
     }
 
     host_board_init(&board, 301);
-    nvr = read_file(nv_path, board.nv, sizeof board.nv);
-    /* The memory of an earlier version ends before the load mark (nvrec.h):
-     * the rest reads as erased, as on an EEPROM. */
-    if (nvr == -2) {
-        memset(board.nv, 0xFF, sizeof board.nv);
-        if (read_file(nv_path, board.nv, NVREC_MARK_BASE) == 0)
-            nvr = 0;
-        else
-            memset(board.nv, 0xFF, sizeof board.nv);
-    }
-    if (nvr == -2)
-        return die("the meter memory file is damaged (wrong size)", nv_path);
+    files = host_board_load_files(&board, state, err, sizeof err);
+    if (files < 0)
+        return die("the meter memory is damaged", err);
     prov_crc = kv_crc32(prov, sizeof prov);
     /* Another block than the RAM was built with: the meter was reflashed,
      * which reboots it from its non-volatile memory. */
-    cold = nvr != 0 || read_file(ram_path, &ram, sizeof ram) != 0 || ram.magic != RAM_MAGIC ||
+    cold = files != 0 || read_file(ram_path, &ram, sizeof ram) != 0 || ram.magic != RAM_MAGIC ||
            ram.size != sizeof ram.p || ram.prov_crc != prov_crc;
     if (cold) {
         host_board_boot(&board, have_prov ? prov : NULL);
@@ -438,8 +433,9 @@ int main(int argc, char **argv)
         ram.p = board.p;
         ram.p.run = board.m.run;
         ram.p.st = board.m.st;
-        if (write_file(nv_path, board.nv, sizeof board.nv, 0600) != 0 ||
-            write_file(ram_path, &ram, sizeof ram, 0600) != 0)
+        if (host_board_save_files(&board, state, err, sizeof err) != 0)
+            return die(err, NULL);
+        if (write_file(ram_path, &ram, sizeof ram, 0600) != 0)
             return die("cannot save the meter state in", state);
     }
     meter_wipe(&board.m);

@@ -9,8 +9,9 @@
  *   inputs PA0 button, PA1 terminal cover switch (open = cover off)
  *   ATT7022E on SPI1: PA4 CS, PA5 SCK, PA6 MISO, PA7 MOSI
  *   EEPROM AT24C256 on PB8 SCL, PB9 SDA (bit-banged, open drain)
- * The provisioning block sits in the last 1 KiB flash page of the budget,
- * 0x08007C00 (see firmware/README.md).
+ * Internal flash: the last five 1 KiB pages of the budget are the secure
+ * store (flash.h): the internal record at 0x08006C00, the provisioning
+ * block at 0x08007C00 (see firmware/README.md).
  */
 #include <stdint.h>
 
@@ -18,6 +19,7 @@
 #include "clock.h"
 #include "debounce.h"
 #include "eeprom_at24.h"
+#include "flash.h"
 #include "gpio.h"
 #include "icc_sle4442.h"
 #include "lcd_ht1621.h"
@@ -29,8 +31,6 @@
 #ifndef ATT_HFCONST
 #define ATT_HFCONST 0x000120u
 #endif
-
-extern const uint8_t kv_provision_block[];
 
 static meter m;
 static icc card;
@@ -156,6 +156,7 @@ int main(void)
 {
     meter_card_ops card_ops;
     meter_nv_ops nv_ops;
+    meter_secure_ops sec_ops;
     meter_out_ops out_ops = {0, out_relay, out_sense, out_lamps, out_display};
     icc_gpio card_pins = {0, card_power, card_rst, card_clk, card_io, card_io_in, card_detect,
                           delay_us};
@@ -172,13 +173,14 @@ int main(void)
     icc_card_ops(&card, &card_ops);
     eeprom_at24_init(&eeprom, &i2c, 0x50, 32768);
     eeprom_at24_nv_ops(&eeprom, &nv_ops);
+    flash_secure_ops(&sec_ops);
     relay_init(&rel, &relay_pins);
     debounce_init(&button, 0, 3);
     debounce_init(&detect, card_detect(0), 5);
     debounce_init(&cover, 0, 5);
 
     in_core = 1;
-    meter_init(&m, &card_ops, &nv_ops, &out_ops, kv_provision_block);
+    meter_init(&m, &card_ops, &nv_ops, &sec_ops, &out_ops);
     in_core = 0;
     att7022e_init(&att, &spi, ATT_HFCONST, m.meter_constant);
     pvd_setup();

@@ -13,6 +13,10 @@
 #define RCC_APB1ENR REG(0x4002101Cu)
 /* Flash interface */
 #define FLASH_ACR REG(0x40022000u)
+#define FLASH_KEYR REG(0x40022004u)
+#define FLASH_SR REG(0x4002200Cu)
+#define FLASH_CR REG(0x40022010u)
+#define FLASH_AR REG(0x40022014u)
 /* GPIO ports */
 #define GPIOA 0x40010800u
 #define GPIOB 0x40010C00u

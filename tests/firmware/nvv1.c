@@ -1,0 +1,65 @@
+/* nvv1.c - EEPROM images of the earlier firmware (see nvv1.h). */
+#include "nvv1.h"
+
+#include <string.h>
+
+#include "kv_util.h"
+
+static void seal(uint8_t *r, uint32_t len, char m1, uint32_t seq)
+{
+    r[0] = 'K';
+    r[1] = (uint8_t)m1;
+    r[2] = 1;
+    kv_put_be32(r + 4, seq);
+    kv_put_be32(r + len - 4, kv_crc32(r, len - 4));
+}
+
+void nvv1_image(uint8_t nv[METER_NV_SIZE], const meter_config *c, const meter_state *s,
+                uint32_t state_seq, uint32_t mark_cum, uint32_t mark_last_seq)
+{
+    uint8_t *r = nv + NVREC_V1_CONFIG_BASE + NVREC_V1_CONFIG_STRIDE;
+    memset(nv, 0xFF, METER_NV_SIZE);
+    memset(r, 0, NVREC_V1_CONFIG_LEN);
+    kv_put_be32(r + 8, c->utility_code);
+    kv_put_be32(r + 12, c->meter_number);
+    r[16] = c->key_version;
+    memcpy(r + 17, c->k_meter, 16);
+    kv_put_be32(r + 33, c->alarm_level);
+    kv_put_be32(r + 37, c->pretrip_level);
+    kv_put_be32(r + 41, c->hoarding_limit);
+    kv_put_be32(r + 45, c->max_power);
+    kv_put_be16(r + 49, c->reconnect_delay);
+    kv_put_be32(r + 51, c->params_seq);
+    kv_put_be32(r + 55, c->key_seq);
+    seal(r, NVREC_V1_CONFIG_LEN, 'C', 1);
+    if (state_seq) {
+        r = nv + NVREC_STATE_BASE + (state_seq % NVREC_STATE_SLOTS) * NVREC_STATE_STRIDE;
+        memset(r, 0, NVREC_V1_STATE_LEN);
+        kv_put_be32(r + 8, c->meter_number);
+        kv_put_be32(r + 12, (uint32_t)s->remaining);
+        kv_put_be32(r + 16, s->cumulative_loaded);
+        for (int i = 0; i < 3; i++) {
+            kv_put_be32(r + 20 + 4 * i, s->phase_energy[i]);
+            kv_put_be16(r + 32 + 2 * i, s->phase_frac[i]);
+        }
+        kv_put_be32(r + 38, s->last_seq);
+        kv_put_be32(r + 42, s->tamper_seq);
+        kv_put_be32(r + 46, s->readback_counter);
+        kv_put_be32(r + 50, s->lockout_left);
+        r[54] = s->supply;
+        r[55] = s->tamper;
+        r[56] = s->bad_cards;
+        r[57] = s->lockout_level;
+        memcpy(r + 58, s->events, METER_EVENTS);
+        r[66] = s->overpower;
+        seal(r, NVREC_V1_STATE_LEN, 'S', state_seq);
+    }
+    if (mark_cum) {
+        r = nv + NVREC_V1_MARK_BASE + NVREC_V1_MARK_STRIDE;
+        memset(r, 0, NVREC_V1_MARK_LEN);
+        kv_put_be32(r + 8, c->meter_number);
+        kv_put_be32(r + 12, mark_cum);
+        kv_put_be32(r + 16, mark_last_seq);
+        seal(r, NVREC_V1_MARK_LEN, 'L', 1);
+    }
+}

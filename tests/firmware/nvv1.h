@@ -1,0 +1,18 @@
+/* nvv1.h - an EEPROM image as the earlier firmware (version 1 records,
+ * CRC-32 only, the meter key in the config record) left it in the field:
+ * the fixture for the tests of the move to internal flash.  The layout is
+ * the one firmware/core/nvrec.h describes as the earlier format. */
+#ifndef NVV1_H
+#define NVV1_H
+
+#include <stdint.h>
+
+#include "meter.h"
+#include "nvrec.h"
+
+/* Config record (seq 1), the state record with sequence state_seq (in its
+ * slot; 0 = none) and, if mark_cum is non-zero, a load mark. */
+void nvv1_image(uint8_t nv[METER_NV_SIZE], const meter_config *cfg, const meter_state *st,
+                uint32_t state_seq, uint32_t mark_cum, uint32_t mark_last_seq);
+
+#endif
