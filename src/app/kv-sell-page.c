@@ -701,16 +701,9 @@ static void explain_sale_error(KvSellPage *self, SellResult *r)
     g_autofree char *detail = NULL;
     /* The core reports a write cut short as UNRESOLVED (its message has the
      * technical detail); for the cashier it is the card that went away. */
-    gboolean card_gone = (error->domain == KV_CARD_ERROR &&
-                          (error->code == KV_CARD_ERROR_CARD_REMOVED ||
-                           error->code == KV_CARD_ERROR_TORN ||
-                           error->code == KV_CARD_ERROR_NO_CARD)) ||
+    gboolean card_gone = kv_card_error_is_card_lost(error) ||
                          g_error_matches(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED);
-    gboolean reader_gone = r->reader_lost ||
-                           (error->domain == KV_CARD_ERROR &&
-                            (error->code == KV_CARD_ERROR_READER_GONE ||
-                             error->code == KV_CARD_ERROR_NO_PCSCD ||
-                             error->code == KV_CARD_ERROR_NO_READER));
+    gboolean reader_gone = r->reader_lost || kv_card_error_is_reader_lost(error);
 
     self->state = SALE_FAILED;
     if (r->held_id != 0) {

@@ -448,8 +448,8 @@ static int card_batch(KvStation *st, CtlArgs *a)
     } else {
 #ifdef KV_HAVE_PCSC
         live = TRUE;
-        rows = kv_card_batch_pcsc(st, a->words->pdata[0], ctl.reader, batch_prompt, batch_result,
-                                  NULL, NULL, &error);
+        rows = kv_card_link_pcsc_batch(st, a->words->pdata[0], ctl.reader, batch_prompt,
+                                       batch_result, NULL, NULL, &error);
 #else
         return ctl_usage_error(_("this build has no PC/SC card service: give --card-dir DIR"));
 #endif
