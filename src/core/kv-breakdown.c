@@ -8,9 +8,9 @@
 typedef enum {
     ITEM_ENERGY,
     ITEM_BLOCKS,
-    ITEM_ENERGY_NET,
-    ITEM_FIXED_CHARGE,
-    ITEM_DEBT_RECOVERED,
+    ITEM_NET,
+    ITEM_FIXED,
+    ITEM_DEBT,
     ITEM_VAT,
     ITEM_AMOUNT,
 } Item;
@@ -26,83 +26,64 @@ static const Component components[] = {
     [ITEM_ENERGY] = { "energy_kwh", KV_BREAKDOWN_ENERGY, G_STRUCT_OFFSET(KvBreakdown, energy),
                       KV_BREAKDOWN_LINE_TOTAL },
     [ITEM_BLOCKS] = { "block", KV_BREAKDOWN_MONEY, 0, KV_BREAKDOWN_LINE_BLOCK },
-    [ITEM_ENERGY_NET] = { "energy_net", KV_BREAKDOWN_MONEY,
-                          G_STRUCT_OFFSET(KvBreakdown, energy_net), 0 },
-    [ITEM_FIXED_CHARGE] = { "fixed_charge", KV_BREAKDOWN_MONEY,
-                            G_STRUCT_OFFSET(KvBreakdown, fixed_charge), 0 },
-    [ITEM_DEBT_RECOVERED] = { "debt_recovered", KV_BREAKDOWN_MONEY,
-                              G_STRUCT_OFFSET(KvBreakdown, debt_recovered), 0 },
+    [ITEM_NET] = { "energy_net", KV_BREAKDOWN_MONEY, G_STRUCT_OFFSET(KvBreakdown, energy_net), 0 },
+    [ITEM_FIXED] = { "fixed_charge", KV_BREAKDOWN_MONEY,
+                     G_STRUCT_OFFSET(KvBreakdown, fixed_charge), 0 },
+    [ITEM_DEBT] = { "debt_recovered", KV_BREAKDOWN_MONEY,
+                    G_STRUCT_OFFSET(KvBreakdown, debt_recovered), 0 },
     [ITEM_VAT] = { "vat", KV_BREAKDOWN_MONEY, G_STRUCT_OFFSET(KvBreakdown, vat), 0 },
     [ITEM_AMOUNT] = { "amount", KV_BREAKDOWN_MONEY, G_STRUCT_OFFSET(KvBreakdown, amount),
                       KV_BREAKDOWN_LINE_TOTAL },
 };
 
 typedef enum {
-    SHOW_ALWAYS,
-    SHOW_NONZERO,  /* a charge that does not apply is left out */
-    SHOW_SEVERAL,  /* blocks: only when the sale spans more than one */
+    SHOWN,
+    UNLESS_ZERO, /* a charge that does not apply is left out */
+    IF_SEVERAL,  /* blocks: only when the sale spans more than one */
 } Show;
 
-/* One line of an audience: the label's msgid (in context, when given)
- * and the note's, translated when the lines are made. */
+/* The receipt and kilovendctl's text print the same lines in the same
+ * order, each with its own label (msgids in context "receipt" and
+ * "breakdown"); the receipt leaves out a charge that does not apply, the
+ * text shows it as 0. */
 typedef struct {
     Item item;
-    const char *context;
+    const char *labels[2]; /* the receipt's, the text's */
+    Show receipt_show;
+} PrintedRow;
+
+static const PrintedRow printed_rows[] = {
+    { ITEM_BLOCKS, { NULL, NULL }, SHOWN },
+    { ITEM_NET, { NC_("receipt", "Energy (net)"), NC_("breakdown", "energy net") }, SHOWN },
+    { ITEM_FIXED, { NC_("receipt", "Monthly charge"), NC_("breakdown", "fixed") }, UNLESS_ZERO },
+    { ITEM_VAT, { NC_("receipt", "VAT"), NC_("breakdown", "VAT") }, SHOWN },
+    { ITEM_DEBT, { NC_("receipt", "Debt recovered"), NC_("breakdown", "debt") }, UNLESS_ZERO },
+    { ITEM_AMOUNT, { NC_("receipt", "TOTAL PAID"), NC_("breakdown", "TOTAL") }, SHOWN },
+    { ITEM_ENERGY, { NC_("receipt", "ENERGY"), NC_("breakdown", "ENERGY") }, SHOWN },
+};
+
+/* The sell page: the energy first, as the cashier's answer; the label and
+ * the note are msgids without context. */
+typedef struct {
+    Item item;
     const char *label;
     const char *note;
     Show show;
-} Row;
+} ScreenRow;
 
-static const Row receipt_rows[] = {
-    { ITEM_BLOCKS, NULL, NULL, NULL, SHOW_ALWAYS },
-    { ITEM_ENERGY_NET, "receipt", NC_("receipt", "Energy (net)"), NULL, SHOW_ALWAYS },
-    { ITEM_FIXED_CHARGE, "receipt", NC_("receipt", "Monthly charge"), NULL, SHOW_NONZERO },
-    { ITEM_VAT, "receipt", NC_("receipt", "VAT"), NULL, SHOW_ALWAYS },
-    { ITEM_DEBT_RECOVERED, "receipt", NC_("receipt", "Debt recovered"), NULL, SHOW_NONZERO },
-    { ITEM_AMOUNT, "receipt", NC_("receipt", "TOTAL PAID"), NULL, SHOW_ALWAYS },
-    { ITEM_ENERGY, "receipt", NC_("receipt", "ENERGY"), NULL, SHOW_ALWAYS },
+static const ScreenRow screen_rows[] = {
+    { ITEM_ENERGY, N_("Energy"), NULL, SHOWN },
+    { ITEM_BLOCKS, NULL, NULL, IF_SEVERAL },
+    { ITEM_NET, N_("Energy charge"), NULL, SHOWN },
+    { ITEM_FIXED, N_("Fixed monthly charge"), N_("First purchase of the month"), UNLESS_ZERO },
+    { ITEM_DEBT, N_("Debt recovery"), NULL, UNLESS_ZERO },
+    { ITEM_VAT, N_("VAT"), NULL, SHOWN },
+    { ITEM_AMOUNT, N_("Total to pay"), NULL, SHOWN },
 };
 
-static const Row screen_rows[] = {
-    { ITEM_ENERGY, NULL, N_("Energy"), NULL, SHOW_ALWAYS },
-    { ITEM_BLOCKS, NULL, NULL, NULL, SHOW_SEVERAL },
-    { ITEM_ENERGY_NET, NULL, N_("Energy charge"), NULL, SHOW_ALWAYS },
-    { ITEM_FIXED_CHARGE, NULL, N_("Fixed monthly charge"), N_("First purchase of the month"),
-      SHOW_NONZERO },
-    { ITEM_DEBT_RECOVERED, NULL, N_("Debt recovery"), NULL, SHOW_NONZERO },
-    { ITEM_VAT, NULL, N_("VAT"), NULL, SHOW_ALWAYS },
-    { ITEM_AMOUNT, NULL, N_("Total to pay"), NULL, SHOW_ALWAYS },
-};
-
-static const Row text_rows[] = {
-    { ITEM_BLOCKS, NULL, NULL, NULL, SHOW_ALWAYS },
-    { ITEM_ENERGY_NET, "sale breakdown", NC_("sale breakdown", "energy net"), NULL, SHOW_ALWAYS },
-    { ITEM_FIXED_CHARGE, "sale breakdown", NC_("sale breakdown", "fixed"), NULL, SHOW_ALWAYS },
-    { ITEM_VAT, "sale breakdown", NC_("sale breakdown", "VAT"), NULL, SHOW_ALWAYS },
-    { ITEM_DEBT_RECOVERED, "sale breakdown", NC_("sale breakdown", "debt"), NULL, SHOW_ALWAYS },
-    { ITEM_AMOUNT, "sale breakdown", NC_("sale breakdown", "TOTAL"), NULL, SHOW_ALWAYS },
-    { ITEM_ENERGY, "sale breakdown", NC_("sale breakdown", "ENERGY"), NULL, SHOW_ALWAYS },
-};
-
-/* The members scripts read, in the order they have always come. */
-static const Row json_rows[] = {
-    { ITEM_AMOUNT, NULL, NULL, NULL, SHOW_ALWAYS },
-    { ITEM_FIXED_CHARGE, NULL, NULL, NULL, SHOW_ALWAYS },
-    { ITEM_DEBT_RECOVERED, NULL, NULL, NULL, SHOW_ALWAYS },
-    { ITEM_ENERGY_NET, NULL, NULL, NULL, SHOW_ALWAYS },
-    { ITEM_VAT, NULL, NULL, NULL, SHOW_ALWAYS },
-    { ITEM_ENERGY, NULL, NULL, NULL, SHOW_ALWAYS },
-};
-
-static const struct {
-    const Row *rows;
-    gsize n_rows;
-} audiences[] = {
-    [KV_BREAKDOWN_FOR_RECEIPT] = { receipt_rows, G_N_ELEMENTS(receipt_rows) },
-    [KV_BREAKDOWN_FOR_SCREEN] = { screen_rows, G_N_ELEMENTS(screen_rows) },
-    [KV_BREAKDOWN_FOR_TEXT] = { text_rows, G_N_ELEMENTS(text_rows) },
-    [KV_BREAKDOWN_FOR_JSON] = { json_rows, G_N_ELEMENTS(json_rows) },
-};
+/* The JSON members scripts read, in the order they have always come. */
+static const Item json_order[] = { ITEM_AMOUNT, ITEM_FIXED, ITEM_DEBT, ITEM_NET, ITEM_VAT,
+                                   ITEM_ENERGY };
 
 static void line_clear(gpointer p)
 {
@@ -119,7 +100,7 @@ static char *translate(const char *context, const char *msgid)
 
 static void add_blocks(GArray *lines, const KvBreakdown *b, Show show)
 {
-    if (show == SHOW_SEVERAL && b->n_blocks < 2)
+    if (show == IF_SEVERAL && b->n_blocks < 2)
         return;
     for (guint i = 0; i < b->n_blocks; i++) {
         KvBreakdownLine l = {
@@ -136,30 +117,56 @@ static void add_blocks(GArray *lines, const KvBreakdown *b, Show show)
     }
 }
 
+/* One component's line (or a line a block), labelled with msgids in
+ * context (NULL: none). */
+static void add_item(GArray *lines, const KvBreakdown *b, Item item, const char *context,
+                     const char *label, const char *note, Show show)
+{
+    const Component *c = &components[item];
+    KvBreakdownLine l = { 0 };
+
+    if (item == ITEM_BLOCKS) {
+        add_blocks(lines, b, show);
+        return;
+    }
+    l.value = *(const gint64 *)(const void *)((const guint8 *)b + c->offset);
+    if (show == UNLESS_ZERO && l.value == 0)
+        return;
+    l.key = c->key;
+    l.label = translate(context, label);
+    l.note = note ? kv_i18n_gettext(note) : NULL;
+    l.unit = c->unit;
+    l.flags = c->flags;
+    g_array_append_val(lines, l);
+}
+
 GArray *kv_breakdown_lines(const KvBreakdown *b, KvBreakdownAudience audience)
 {
     GArray *lines = g_array_new(FALSE, TRUE, sizeof(KvBreakdownLine));
 
     g_array_set_clear_func(lines, line_clear);
-    g_return_val_if_fail((guint)audience < G_N_ELEMENTS(audiences), lines);
-    for (gsize i = 0; i < audiences[audience].n_rows; i++) {
-        const Row *r = &audiences[audience].rows[i];
-        const Component *c = &components[r->item];
-        KvBreakdownLine l = { 0 };
-
-        if (r->item == ITEM_BLOCKS) {
-            add_blocks(lines, b, r->show);
-            continue;
-        }
-        l.value = *(const gint64 *)(const void *)((const guint8 *)b + c->offset);
-        if (r->show == SHOW_NONZERO && l.value == 0)
-            continue;
-        l.key = c->key;
-        l.label = translate(r->context, r->label);
-        l.note = r->note ? kv_i18n_gettext(r->note) : NULL;
-        l.unit = c->unit;
-        l.flags = c->flags;
-        g_array_append_val(lines, l);
+    switch (audience) {
+    case KV_BREAKDOWN_FOR_RECEIPT:
+        for (gsize i = 0; i < G_N_ELEMENTS(printed_rows); i++)
+            add_item(lines, b, printed_rows[i].item, "receipt", printed_rows[i].labels[0], NULL,
+                     printed_rows[i].receipt_show);
+        break;
+    case KV_BREAKDOWN_FOR_TEXT:
+        for (gsize i = 0; i < G_N_ELEMENTS(printed_rows); i++)
+            add_item(lines, b, printed_rows[i].item, "breakdown", printed_rows[i].labels[1], NULL,
+                     SHOWN);
+        break;
+    case KV_BREAKDOWN_FOR_SCREEN:
+        for (gsize i = 0; i < G_N_ELEMENTS(screen_rows); i++)
+            add_item(lines, b, screen_rows[i].item, NULL, screen_rows[i].label,
+                     screen_rows[i].note, screen_rows[i].show);
+        break;
+    case KV_BREAKDOWN_FOR_JSON:
+        for (gsize i = 0; i < G_N_ELEMENTS(json_order); i++)
+            add_item(lines, b, json_order[i], NULL, NULL, NULL, SHOWN);
+        break;
+    default:
+        g_return_val_if_reached(lines);
     }
     return lines;
 }

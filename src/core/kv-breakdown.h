@@ -5,7 +5,8 @@
  * The receipt, kilovendctl (text and JSON) and the sell page render these
  * lines; none of them reads the KvBreakdown fields itself.  A new tariff
  * component is a field of KvBreakdown (kv-tariff.h), priced in kv-tariff.c,
- * and a row in each audience's list in kv-breakdown.c.
+ * and in kv-breakdown.c a component, a row of the printed lines (receipt
+ * and text), of the screen's, and a place among the JSON members.
  */
 #ifndef KV_BREAKDOWN_H
 #define KV_BREAKDOWN_H
