@@ -646,15 +646,9 @@ static void sell_result_free(SellResult *r)
  * reader. */
 static gboolean reader_still_there(KvSession *session, KvCardLink *card)
 {
-    g_autoptr(GError) local = NULL;
-    g_auto(GStrv) names = NULL;
-    const char *name = kv_card_link_name(card);
-    KvCardService *svc = kv_session_worker_card_service(session, &local);
+    KvCardService *svc = kv_session_worker_card_service(session, NULL);
 
-    if (svc == NULL || name == NULL)
-        return FALSE;
-    names = kv_card_service_list_readers(svc, &local);
-    return names != NULL && g_strv_contains((const char *const *)names, name);
+    return svc != NULL && kv_card_service_has_reader(svc, kv_card_link_name(card));
 }
 
 static gpointer sell_in_worker(KvSession *session, KvStation *st, gpointer data,

@@ -134,6 +134,16 @@ char **kv_card_service_list_readers(KvCardService *svc, GError **error)
     return names;
 }
 
+gboolean kv_card_service_has_reader(KvCardService *svc, const char *name)
+{
+    g_auto(GStrv) names = NULL;
+
+    if (name == NULL)
+        return FALSE;
+    names = kv_card_service_list_readers(svc, NULL);
+    return names != NULL && g_strv_contains((const char *const *)names, name);
+}
+
 void kv_card_service_cancel(KvCardService *svc)
 {
     g_return_if_fail(svc);

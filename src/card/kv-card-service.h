@@ -23,6 +23,9 @@ void kv_card_service_free(KvCardService *svc);
 
 /* Reader names, NULL-terminated (g_strfreev). Empty vector if none. */
 char **kv_card_service_list_readers(KvCardService *svc, GError **error);
+/* Is the named reader still known to pcscd?  FALSE too when pcscd is not
+ * there (after a failed write: reinsert the card, or reconnect the reader?). */
+gboolean kv_card_service_has_reader(KvCardService *svc, const char *name);
 
 typedef enum {
     KV_CARD_EVENT_NONE,
