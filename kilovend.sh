@@ -19,7 +19,8 @@ gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi qemu-system-arm
 clang libclang-rt-14-dev llvm
 xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi imagemagick
 appstream desktop-file-utils gettext locales poppler-utils iproute2 util-linux
-debhelper devscripts lintian fakeroot dpkg-dev help2man"
+debhelper devscripts lintian fakeroot dpkg-dev help2man
+postgresql-15 postgresql-client-15 libpq-dev openssl"
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -33,6 +34,13 @@ deps() {
     done
     if [ -n "$missing" ]; then
         echo "Installing:$missing"
+        # The head office tests start PostgreSQL servers of their own in
+        # temporary folders: no system-wide cluster on a fresh machine.
+        if ! dpkg-query -W -f='${Status}' postgresql-common 2>/dev/null | grep -q "install ok installed" &&
+            [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+            as_root mkdir -p /etc/postgresql-common
+            echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
+        fi
         as_root apt-get -o DPkg::Lock::Timeout=600 update -q
         as_root env DEBIAN_FRONTEND=noninteractive \
             apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $missing
