@@ -34,14 +34,16 @@ deps() {
     done
     if [ -n "$missing" ]; then
         echo "Installing:$missing"
-        # The head office tests start PostgreSQL servers of their own in
-        # temporary folders: no system-wide cluster on a fresh machine.
-        if ! dpkg-query -W -f='${Status}' postgresql-common 2>/dev/null | grep -q "install ok installed" &&
-            [ ! -e /etc/postgresql-common/createcluster.conf ]; then
-            as_root mkdir -p /etc/postgresql-common
-            echo "create_main_cluster = false" | as_root tee /etc/postgresql-common/createcluster.conf >/dev/null
-        fi
         as_root apt-get -o DPkg::Lock::Timeout=600 update -q
+        # The head office tests start PostgreSQL servers of their own in
+        # temporary folders: on a fresh machine, no system-wide cluster
+        # (postgresql-common first, told not to create one).
+        if ! dpkg-query -W -f='${Status}' postgresql-common 2>/dev/null | grep -q "install ok installed"; then
+            as_root env DEBIAN_FRONTEND=noninteractive \
+                apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends postgresql-common
+            as_root sed -i 's/^#* *create_main_cluster *=.*/create_main_cluster = false/' \
+                /etc/postgresql-common/createcluster.conf
+        fi
         as_root env DEBIAN_FRONTEND=noninteractive \
             apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $missing
     fi
