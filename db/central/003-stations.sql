@@ -37,11 +37,12 @@ CREATE TRIGGER stations_no_delete BEFORE DELETE ON kv.stations FOR EACH ROW EXEC
 
 -- The station a session belongs to: from its role name (the certificate's
 -- CN), and only for members of kv_station.  NULL for anyone else.
-CREATE FUNCTION kv.caller_station() RETURNS integer LANGUAGE sql STABLE
-    SET search_path = pg_catalog, pg_temp AS $$
-    SELECT CASE WHEN session_user::text ~ '^kv_station_[0-9]{5}$'
-                     AND pg_has_role(session_user, 'kv_station', 'MEMBER')
-                THEN substr(session_user::text, 12)::integer END
+-- (Plain SQL without SET, everything qualified: the planner inlines it,
+-- which matters because the policies below call it on every statement.)
+CREATE FUNCTION kv.caller_station() RETURNS integer LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN pg_catalog.textregexeq(session_user::pg_catalog.text, '^kv_station_[0-9]{5}$')
+                     AND pg_catalog.pg_has_role(session_user, 'kv_station', 'MEMBER')
+                THEN pg_catalog.substr(session_user::pg_catalog.text, 12)::pg_catalog.int4 END
 $$;
 
 -- A record whose key exists with other content: kept side by side, never
@@ -215,8 +216,8 @@ BEGIN
         EXECUTE format('ALTER TABLE kv.%I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE kv.%I FORCE ROW LEVEL SECURITY', t);
         EXECUTE format('CREATE POLICY own_rows ON kv.%I USING '
-                       '(station_no = kv.caller_station() '
-                       ' OR pg_has_role(session_user, ''kv_central_admin'', ''MEMBER''))', t);
+                       '(station_no = (SELECT kv.caller_station()) '
+                       ' OR (SELECT pg_catalog.pg_has_role(session_user, ''kv_central_admin'', ''MEMBER'')))', t);
         IF t NOT IN ('stations', 'conflicts') THEN
             EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON kv.%I '
                            'FOR EACH ROW EXECUTE FUNCTION kv.refuse_change()', t || '_immutable', t);

@@ -58,7 +58,7 @@ $$;
 CREATE FUNCTION kv.apply_record(me integer, rec jsonb, INOUT head_id bigint, INOUT head_hash bytea,
                                 OUT result text, OUT stored jsonb, OUT reason text,
                                 OUT meter integer, OUT card bigint)
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     kind text;
     tbl text;
@@ -97,8 +97,17 @@ BEGIN
         RAISE EXCEPTION '%: content must be a JSON object', what USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
-    EXECUTE format('SELECT content FROM kv.%I WHERE station_no = $1 AND local_id = $2', tbl)
-        INTO stored USING me, lid;
+    stored := CASE tbl
+        WHEN 'sales' THEN (SELECT x.content FROM kv.sales x WHERE x.station_no = me AND x.local_id = lid)
+        WHEN 'sale_states' THEN (SELECT x.content FROM kv.sale_states x WHERE x.station_no = me AND x.local_id = lid)
+        WHEN 'cards' THEN (SELECT x.content FROM kv.cards x WHERE x.station_no = me AND x.local_id = lid)
+        WHEN 'card_statuses' THEN (SELECT x.content FROM kv.card_statuses x WHERE x.station_no = me AND x.local_id = lid)
+        WHEN 'readbacks' THEN (SELECT x.content FROM kv.readbacks x WHERE x.station_no = me AND x.local_id = lid)
+        WHEN 'engineering_tokens' THEN (SELECT x.content FROM kv.engineering_tokens x
+                                        WHERE x.station_no = me AND x.local_id = lid)
+        WHEN 'shifts' THEN (SELECT x.content FROM kv.shifts x WHERE x.station_no = me AND x.local_id = lid)
+        WHEN 'audit' THEN (SELECT x.content FROM kv.audit x WHERE x.station_no = me AND x.local_id = lid)
+    END;
     IF stored IS NOT NULL THEN
         IF stored = c THEN
             result := 'same';
