@@ -225,6 +225,11 @@ char *ct_push_expect(PGconn *c, const char *batch, const char *status)
     return reply;
 }
 
+void ct_push_status(PGconn *c, const char *batch, const char *status)
+{
+    g_free(ct_push_expect(c, batch, status));
+}
+
 char *ct_fingerprint(void)
 {
     static const char *const tables[] = {"sales", "sale_states", "cards", "card_statuses", "readbacks",

@@ -43,6 +43,7 @@ char *ct_batch(char *first, ...) G_GNUC_NULL_TERMINATED;
 
 /* Push and expect a reply with this status; returns the reply. */
 char *ct_push_expect(PGconn *c, const char *batch, const char *status);
+void ct_push_status(PGconn *c, const char *batch, const char *status);
 
 /* A digest of every pushed record and of the merged state, for "nothing
  * changed" checks. */

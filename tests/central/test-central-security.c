@@ -5,6 +5,11 @@
 
 #include <string.h>
 
+/* A sale row of station 102 written straight into the table. */
+#define FORGED_SALE_INSERT                                                                                     \
+    ("INSERT INTO kv.sales(station_no, local_id, content, meter_number, card_serial, seq, amount, energy, "  \
+     "cumulative, created_at) VALUES (102, 99, '{}', 7001, 3, 9, 1, 1, 1, 1)")
+
 /* Station 102's rows, pushed by 102 itself, that 101 then goes after. */
 static void setup_victim(void)
 {
@@ -69,8 +74,7 @@ static void test_write_rows_directly_refused(void)
     g_autoptr(PGconn) a = ct_station(101);
     g_autofree char *fp = NULL, *fp2 = NULL;
     static const char *const sql[] = {
-        "INSERT INTO kv.sales(station_no, local_id, content, meter_number, card_serial, seq, amount, energy, "
-        "cumulative, created_at) VALUES (102, 99, '{}', 7001, 3, 9, 1, 1, 1, 1)",
+        FORGED_SALE_INSERT,
         "UPDATE kv.sales SET amount = 1 WHERE station_no = 102",
         "DELETE FROM kv.audit WHERE station_no = 102",
         "UPDATE kv.stations SET sync_state = 'stopped', audit_head_id = 0 WHERE station_no = 102",
@@ -192,8 +196,7 @@ static void test_rls_forced_even_with_grant(void)
         g_assert_cmpstr(n, !=, NULL);
         g_assert_true(g_str_has_suffix(n, ":0"));
         g_assert_false(g_str_has_prefix(n, "0:"));
-        ct_assert_refused(b, "INSERT INTO kv.sales(station_no, local_id, content, meter_number, card_serial, seq, "
-                             "amount, energy, cumulative, created_at) VALUES (102, 99, '{}', 7001, 3, 9, 1, 1, 1, 1)",
+        ct_assert_refused(b, FORGED_SALE_INSERT,
                           "42501");
     }
     g_free(ct_admin_value("REVOKE ALL ON kv.sales FROM kv_station_00101"));
