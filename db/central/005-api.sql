@@ -377,6 +377,11 @@ BEGIN
         EXECUTE format('CREATE ROLE %I LOGIN', r);
     END IF;
     EXECUTE format('GRANT kv_station TO %I', r);
+    -- A station needs one or two connections; a stolen certificate must
+    -- not exhaust the server's, nor hold locks for ever.
+    EXECUTE format('ALTER ROLE %I CONNECTION LIMIT 4', r);
+    EXECUTE format('ALTER ROLE %I SET statement_timeout = ''120s''', r);
+    EXECUTE format('ALTER ROLE %I SET idle_in_transaction_session_timeout = ''60s''', r);
     INSERT INTO kv.stations AS s (station_no, office, name, offline_hours, offline_money)
     VALUES (no, office, name, offline_hours, offline_money)
     ON CONFLICT (station_no) DO UPDATE SET office = EXCLUDED.office, name = EXCLUDED.name,

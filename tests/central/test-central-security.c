@@ -290,6 +290,40 @@ static void test_station_refuses_wrong_server(void)
     g_assert_true(g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL));
 }
 
+/* A stolen station certificate: at most four connections at once, and
+ * head office retires the station (its pushes and pulls refused at once)
+ * and closes its login. */
+static void test_station_limits_and_retirement(void)
+{
+    PGconn *held[4];
+    g_autoptr(GError) error = NULL;
+    g_autofree char *ca = ct_pki("ca.crt"), *crt = ct_pki("kv_station_00201.crt"), *key = ct_pki("kv_station_00201.key");
+    g_autofree char *batch = ct_batch(ct_sale(201, 900, 7001, 3, 90, 10, 10, 10), NULL);
+
+    for (int i = 0; i < 4; i++)
+        held[i] = ct_station(201);
+    g_assert_null(ct_connect("kv_station_00201", crt, key, ca, NULL, NULL, &error));
+    g_test_message("refused: %s", error->message);
+    g_assert_nonnull(strstr(error->message, "too many connections"));
+    g_clear_error(&error);
+
+    g_free(ct_admin_value("UPDATE kv.stations SET active = false WHERE station_no = 201 RETURNING station_no"));
+    g_assert_null(kv_pg_push(held[0], batch, &error));
+    g_assert_nonnull(strstr(error->message, "42501"));
+    g_clear_error(&error);
+    g_assert_null(kv_pg_pull(held[1], "", &error));
+    g_assert_nonnull(strstr(error->message, "42501"));
+    g_clear_error(&error);
+    for (int i = 0; i < 4; i++)
+        PQfinish(held[i]);
+
+    g_free(ct_admin_value("ALTER ROLE kv_station_00201 NOLOGIN"));
+    g_assert_null(ct_connect("kv_station_00201", crt, key, ca, NULL, NULL, &error));
+    g_test_message("refused: %s", error->message);
+    g_assert_nonnull(strstr(error->message, "not permitted to log in"));
+    g_assert_cmpint(ct_admin_int("SELECT count(*) FROM kv.sales WHERE station_no = 201"), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -302,5 +336,6 @@ int main(int argc, char **argv)
     g_test_add_func("/central/security/login-as-other-station-refused", test_login_as_other_station_refused);
     g_test_add_func("/central/security/no-or-forged-certificate-refused", test_no_or_forged_certificate_refused);
     g_test_add_func("/central/security/station-refuses-wrong-server", test_station_refuses_wrong_server);
+    g_test_add_func("/central/security/station-limits-and-retirement", test_station_limits_and_retirement);
     return g_test_run();
 }
