@@ -27,24 +27,38 @@ PGconn *kv_pg_connect(const KvPgParams *p, GError **error)
                                                p->statement_timeout_ms ? p->statement_timeout_ms : 30000);
     /* TLS only, the server's name checked against the utility's CA; a cut
      * link is noticed by TCP within seconds. */
-    const char *keys[] = {"host", "port", "dbname", "user", "sslmode", "sslrootcert", "sslcert", "sslkey",
-                          "ssl_min_protocol_version", "connect_timeout", "keepalives", "keepalives_idle",
-                          "keepalives_interval", "keepalives_count", "tcp_user_timeout", "options",
-                          "application_name", "hostaddr", NULL};
-    const char *values[] = {p->host, p->port, p->dbname, p->user, "verify-full", p->ca_file, p->cert_file,
-                            p->key_file, "TLSv1.2", connect_timeout, "1", "5", "2", "3", "15000", options,
-                            "kilovend-sync", p->hostaddr, NULL};
+    const char *keys[20] = {"host", "port", "dbname", "user", "sslmode", "sslrootcert", "sslcert", "sslkey",
+                            "ssl_min_protocol_version", "connect_timeout", "keepalives", "keepalives_idle",
+                            "keepalives_interval", "keepalives_count", "tcp_user_timeout", "options",
+                            "application_name"};
+    const char *values[20] = {p->host, p->port, p->dbname, p->user, "verify-full", p->ca_file, p->cert_file,
+                              p->key_file, "TLSv1.2", connect_timeout, "1", "5", "2", "3", "15000", options,
+                              "kilovend-sync"};
+    const char *const files[][2] = {{"CA certificate", p->ca_file},
+                                    {"station certificate", p->cert_file},
+                                    {"station key", p->key_file}};
+    int n = 17;
     PGconn *c;
 
-    /* An empty path would let libpq fall back to ~/.postgresql: never. */
-    if (!p->host || !p->ca_file || !p->cert_file || !p->key_file || !p->user || !*p->ca_file ||
-        !*p->cert_file || !*p->key_file) {
-        g_set_error(error, KV_PG_ERROR, KV_PG_ERROR_CONNECT,
-                    "head office link: host, user, CA, certificate and key are all needed");
+    if (!p->host || !*p->host || !p->user || !*p->user) {
+        g_set_error(error, KV_PG_ERROR, KV_PG_ERROR_CONNECT, "head office link: no host or station role given");
         return NULL;
     }
-    if (!p->hostaddr)
-        keys[17] = NULL;
+    /* libpq silently goes without a missing certificate (or falls back to
+     * ~/.postgresql): say which file is missing instead. */
+    for (gsize i = 0; i < G_N_ELEMENTS(files); i++) {
+        if (!files[i][1] || !*files[i][1] || !g_file_test(files[i][1], G_FILE_TEST_IS_REGULAR)) {
+            g_set_error(error, KV_PG_ERROR, KV_PG_ERROR_CONNECT, "head office link: %s %s is missing",
+                        files[i][0], files[i][1] && *files[i][1] ? files[i][1] : "(not set)");
+            return NULL;
+        }
+    }
+    if (p->hostaddr) {
+        keys[n] = "hostaddr";
+        values[n++] = p->hostaddr;
+    }
+    keys[n] = NULL;
+    values[n] = NULL;
     c = PQconnectdbParams(keys, values, 0);
     if (!c || PQstatus(c) != CONNECTION_OK) {
         g_autofree char *msg = g_strdup(c ? PQerrorMessage(c) : "out of memory");

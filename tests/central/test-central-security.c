@@ -246,6 +246,11 @@ static void test_no_or_forged_certificate_refused(void)
     g_assert_cmpint(PQstatus(raw), !=, CONNECTION_OK);
     g_test_message("refused: %s", PQerrorMessage(raw));
     PQfinish(raw);
+    /* The station's own link says which file is missing rather than go
+     * without. */
+    g_assert_null(ct_connect("kv_station_00101", "/nonexistent.crt", "/nonexistent.key", ca, NULL, NULL, &error));
+    g_assert_nonnull(strstr(error->message, "station certificate /nonexistent.crt is missing"));
+    g_clear_error(&error);
     /* Plain TCP, no TLS. */
     values[4] = "disable";
     raw = PQconnectdbParams(keys, values, 0);
