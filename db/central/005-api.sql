@@ -140,6 +140,10 @@ BEGIN
                 kv.field_int(c, 'at', what), kv.field_int(c, 'cancel_seq', what, false));
     WHEN 'card' THEN
         card := lid;
+        -- The serial's state row is locked first, so that two stations
+        -- issuing the same serial at the same time cannot both pass.
+        INSERT INTO kv.card_state(serial, status) VALUES (lid, 'issuing') ON CONFLICT DO NOTHING;
+        PERFORM 1 FROM kv.card_state cs WHERE cs.serial = lid FOR UPDATE;
         SELECT cs.station_no, cs.meter_number INTO other FROM kv.card_state cs
             WHERE cs.serial = lid AND cs.station_no IS NOT NULL AND cs.station_no <> me;
         IF FOUND THEN
