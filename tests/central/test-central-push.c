@@ -305,6 +305,17 @@ static void test_pull_since_cursor(void)
         g_assert_no_error(error);
         g_assert_cmpstr(v, ==, "6002;6001=400");
     }
+    /* A cursor from the future (this server restored from an older
+     * backup): everything again, flagged. */
+    {
+        g_autofree char *p4 = kv_pg_pull(b, "99999999999", &error);
+        g_autofree char *reset = NULL, *n_meters = NULL;
+        g_assert_no_error(error);
+        reset = ct_field(p4, "{reset}");
+        n_meters = ct_field(p4, "{meters,1,number}");
+        g_assert_cmpstr(reset, ==, "true");
+        g_assert_cmpstr(n_meters, ==, "6002");
+    }
     /* A cursor that is not one is refused. */
     g_assert_null(kv_pg_pull(b, "1; DROP TABLE kv.sales", &error));
     g_assert_error(error, KV_PG_ERROR, KV_PG_ERROR_QUERY);
