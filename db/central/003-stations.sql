@@ -7,11 +7,12 @@
 -- record as the station sent it, the other columns are read from it.
 SET LOCAL ROLE kv_central_owner;
 
--- station_no is utility-unique (1..65535: it fits the 16-bit office field a
--- token carries); office only groups stations.  Its database role is
--- kv_station_NNNNN (five digits), the CN of its client certificate.
+-- station_no is utility-unique (1..32767: the range of the token issuer
+-- number, docs/card-format.md, so a station's number can be its issuer);
+-- office only groups stations.  Its database role is kv_station_NNNNN
+-- (five digits), the CN of its client certificate.
 CREATE TABLE kv.stations (
-    station_no integer PRIMARY KEY CHECK (station_no BETWEEN 1 AND 65535),
+    station_no integer PRIMARY KEY CHECK (station_no BETWEEN 1 AND 32767),
     office integer NOT NULL CHECK (office BETWEEN 0 AND 65535),
     name text NOT NULL DEFAULT '',
     active boolean NOT NULL DEFAULT true,

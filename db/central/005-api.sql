@@ -373,8 +373,8 @@ CREATE FUNCTION kv.register_station(no integer, office integer, name text,
 DECLARE
     r text;
 BEGIN
-    IF no IS NULL OR no NOT BETWEEN 1 AND 65535 THEN
-        RAISE EXCEPTION 'station number % is not in 1..65535', no USING ERRCODE = 'invalid_parameter_value';
+    IF no IS NULL OR no NOT BETWEEN 1 AND 32767 THEN
+        RAISE EXCEPTION 'station number % is not in 1..32767', no USING ERRCODE = 'invalid_parameter_value';
     END IF;
     r := 'kv_station_' || lpad(no::text, 5, '0');
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
