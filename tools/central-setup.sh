@@ -185,7 +185,8 @@ cmd_add_station() {
 
 cmd_hba() {
     cat <<HBA
-# pg_hba.conf: stations log in over TLS with their certificate only.
+# pg_hba.conf: stations log in over TLS with their certificate only (first
+# match wins: put these above any other line for this database).
 hostssl $db  all  0.0.0.0/0  cert map=kv_stations
 hostssl $db  all  ::/0       cert map=kv_stations
 # pg_ident.conf: certificate CN kv_station_NNNNN -> the role of that name.
