@@ -162,7 +162,10 @@ static void volume(const char *dir, guint n)
         if ((i + 1) % 1000000 == 0)
             fprintf(stderr, "%u sales generated\n", i + 1);
     }
-    if (!kv_db_commit(st, &e))
+    /* What the completed sales left in each meter's cumulative sold. */
+    if (!kv_db_exec(st->db, "UPDATE meters SET cumulative_sold = coalesce((SELECT "
+                            "max(cumulative) FROM sales WHERE meter_number = number), 0)", &e) ||
+        !kv_db_commit(st, &e))
         g_error("%s", e->message);
     kv_db_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
     printf("volume: %u sales + %u audit rows generated in %.1f s\n", n, 2 * n,
@@ -189,6 +192,23 @@ static void volume(const char *dir, guint n)
         t0 = g_get_monotonic_time();
         t = kv_report_monthly(st, mid_day, &e);
         printf("volume: monthly report %.1f ms\n", timed_ms(t0));
+    }
+    {
+        g_autoptr(KvReconcileReport) r = NULL;
+        t0 = g_get_monotonic_time();
+        r = kv_reconcile(st, 0, &e);
+        if (!r)
+            g_error("%s", e->message);
+        printf("volume: reconciliation of %u meters, %u sales (check, audit verify) %.1f ms, "
+               "%u problem(s)\n", r->meters_checked, r->sales_checked, timed_ms(t0),
+               r->problems->len);
+        g_clear_pointer(&r, kv_reconcile_report_free);
+        t0 = g_get_monotonic_time();
+        r = kv_reconcile_shift(st, kv_db_int(st, "SELECT max(id) / 2 FROM shifts", 1), &e);
+        if (!r)
+            g_error("%s", e->message);
+        printf("volume: reconciliation of one shift's %u meters, %u sales (in the Z report) "
+               "%.1f ms\n", r->meters_checked, r->sales_checked, timed_ms(t0));
     }
     kv_station_free(st);
 }

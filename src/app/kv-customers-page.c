@@ -277,6 +277,7 @@ static const char *sale_state_label(const char *state)
         {"pending", N_("pending")},       {"written", N_("written, not yet checked")},
         {"completed", N_("completed")},   {"failed", N_("failed, nothing due")},
         {"cancelling", N_("cancelling")}, {"cancelled", N_("cancelled")},
+        {"issued", N_("issued, not confirmed")}, {"void", N_("void, nothing due")},
     };
 
     for (guint i = 0; i < G_N_ELEMENTS(labels); i++)

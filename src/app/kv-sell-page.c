@@ -271,18 +271,28 @@ static void show_card(KvSellPage *self)
         gtk_label_set_label(self->readback_time_label, "—");
     }
 
-    /* Credit sold but not yet loaded by the meter. */
-    if (info->read.credit_on_card > 0) {
-        g_autofree char *kwh = kv_session_format_energy(info->read.credit_on_card);
-        g_autofree char *text = g_strdup_printf(
-            _("This card still carries %s that the meter has not loaded. Ask the customer to "
-              "insert the card into the meter before buying more, or the meter may refuse "
-              "the new credit."),
-            kwh);
-        gtk_label_set_label(self->pending_warning, text);
-        kv_widget_reveal(GTK_WIDGET(self->pending_warning), TRUE);
-    } else {
-        kv_widget_reveal(GTK_WIDGET(self->pending_warning), FALSE);
+    /* Credit sold but not yet loaded by the meter; anomalies this read
+     * recorded (a readback going backwards, an issued sale proven late). */
+    {
+        g_autoptr(GString) text = g_string_new(NULL);
+        if (info->read.credit_on_card > 0) {
+            g_autofree char *kwh = kv_session_format_energy(info->read.credit_on_card);
+            g_string_append_printf(
+                text,
+                _("This card still carries %s that the meter has not loaded. Ask the customer "
+                  "to insert the card into the meter before buying more, or the meter may "
+                  "refuse the new credit."),
+                kwh);
+        }
+        if (info->read.anomalies_raised > 0) {
+            if (text->len)
+                g_string_append(text, "\n");
+            g_string_append(text, _("WARNING: reading this card recorded an anomaly for this "
+                                    "meter (see the reports; a supervisor must look at it)."));
+        }
+        if (text->len)
+            gtk_label_set_label(self->pending_warning, text->str);
+        kv_widget_reveal(GTK_WIDGET(self->pending_warning), text->len > 0);
     }
     gtk_stack_set_visible_child_name(self->card_stack, "card");
 }
@@ -338,6 +348,17 @@ static void on_held_sale_cb(GObject *source, GAsyncResult *result, gpointer user
                                    "finished. %s is on the card. Take %s."),
                                  (long long)self->sale->id, kwh, paid);
         show_result(self, _("Sale Completed"), detail, TRUE);
+    } else if (sale->state == KV_SALE_ISSUED || sale->state == KV_SALE_VOID) {
+        self->held_sale_id = 0;
+        self->state = SALE_FAILED;
+        detail = g_strdup_printf(
+            sale->state == KV_SALE_VOID
+                ? _("Receipt %lld: a supervisor closed the sale without payment. No money is due.")
+                : _("Receipt %lld: the card still does not show the credit. The sale stays "
+                    "ISSUED, not confirmed: a supervisor must decide whether it was paid. "
+                    "You can sell again; a sale of at least the same energy covers it."),
+            (long long)sale->id);
+        show_result(self, _("Sale Not Confirmed"), detail, FALSE);
     } else if (sale->state == KV_SALE_FAILED || sale->state == KV_SALE_CANCELLED) {
         self->held_sale_id = 0;
         self->state = SALE_FAILED;
@@ -630,6 +651,7 @@ typedef struct {
     KvSale *sale;
     GError *error;
     gint64 held_id;   /* an unresolved sale of this meter after the error */
+    gint64 issued_id; /* the sale became issued: the token may be on the card */
     gboolean reader_lost; /* the reader (or pcscd) was gone after the error */
 } SellResult;
 
@@ -666,11 +688,17 @@ static gpointer sell_in_worker(KvSession *session, KvStation *st, gpointer data,
     r->sale = kv_sale_sell(st, card, d->meter, &d->req, &r->error);
     if (r->sale == NULL) {
         g_autoptr(GPtrArray) held = kv_sale_list_unresolved(st, NULL);
+        g_autoptr(GPtrArray) issued = kv_sale_list_issued(st, NULL);
 
         for (guint i = 0; held != NULL && i < held->len; i++) {
             KvSale *s = g_ptr_array_index(held, i);
             if (s->meter_number == d->meter)
                 r->held_id = MAX(r->held_id, s->id);
+        }
+        for (guint i = 0; issued != NULL && i < issued->len; i++) {
+            KvSale *s = g_ptr_array_index(issued, i);
+            if (s->meter_number == d->meter)
+                r->issued_id = MAX(r->issued_id, s->id);
         }
         if (g_error_matches(r->error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED) ||
             r->error->domain == KV_CARD_ERROR)
@@ -700,6 +728,23 @@ static void explain_sale_error(KvSellPage *self, SellResult *r)
     gboolean reader_gone = r->reader_lost || kv_card_error_is_reader_lost(error);
 
     self->state = SALE_FAILED;
+    if (r->held_id == 0 && r->issued_id != 0) {
+        /* Bytes of the credit left the station and the card does not show
+         * it: the sale is issued, settled only by proof or a supervisor. */
+        self->held_sale_id = r->issued_id;
+        self->held_meter = self->info != NULL && self->info->meter != NULL
+                               ? self->info->meter->number
+                               : 0;
+        detail = g_strdup_printf(
+            _("The credit was sent to the card but the card does not show it. Sale %lld is "
+              "ISSUED, not confirmed: the credit may be on the card. Put the same card back in "
+              "the reader: if it shows the credit, the sale completes and its money is due. "
+              "Otherwise call a supervisor, who decides whether it was paid; the shift cannot "
+              "close until then."),
+            (long long)r->issued_id);
+        show_result(self, _("Sale Not Confirmed"), detail, FALSE);
+        return;
+    }
     if (r->held_id != 0) {
         /* The sale was recorded before the card was touched; whether the
          * credit reached the card is known only when it is read again. */
@@ -758,10 +803,16 @@ static void on_sell_cb(GObject *source, GAsyncResult *result, gpointer user_data
         g_autofree char *kwh = kv_session_format_energy(r->sale->breakdown.energy);
         g_autofree char *paid = kv_session_format_money(self->session, r->sale->breakdown.amount);
         g_autofree char *title = g_strdup_printf(_("Sold %s"), kwh);
-        g_autofree char *detail = g_strdup_printf(
+        g_autofree char *done = g_strdup_printf(
             _("Receipt %lld: %s paid. The credit is written and checked on the "
               "card; the customer can take it."),
             (long long)r->sale->id, paid);
+        /* Anomalies seen while selling, issued sales still open: the
+         * cashier is told, the supervisor sees them in the reports. */
+        g_autofree char *detail = r->sale->notes != NULL
+                                      ? g_strdup_printf(_("%s\n\nWARNING: %s"), done,
+                                                        r->sale->notes)
+                                      : g_strdup(done);
 
         self->state = SALE_DONE;
         g_clear_pointer(&self->sale, kv_sale_free);

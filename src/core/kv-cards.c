@@ -8,6 +8,7 @@
 
 #include "kv-i18n.h"
 #include "kv-cards.h"
+#include "kv-reconcile-private.h"
 #include "kv-sales.h"
 #include "kv-station-private.h"
 #include "kv_provision.h"
@@ -204,9 +205,32 @@ KvCardRecord *kv_card_get(KvStation *st, guint32 serial, GError **error)
 
 /* ---- readbacks ---- */
 
-gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view *view,
-                            gboolean *imported, gboolean *anomaly, GError **error)
+/* The card's other readback slot, when it holds a MAC-verified readback
+ * older than the one the view chose. */
+static gboolean older_readback(KvStation *st, const KvMeter *m, const kv_card_view *view,
+                               const guint8 *image, kv_readback *out)
 {
+    guint off = view->readback_slot ? KV_READBACK_A : KV_READBACK_B;
+    guint versions[2] = { m->key_version, m->key_version_target };
+    for (guint i = 0; i < G_N_ELEMENTS(versions); i++) {
+        kv_meter_keys keys;
+        kv_err e;
+        if (!versions[i] || !kv_station_meter_keys(st, m->number, versions[i], &keys, NULL))
+            continue;
+        e = kv_readback_open(&keys, &view->id, image + off, out);
+        kv_meter_keys_wipe(&keys);
+        if (e == KV_OK && out->counter < view->readback.counter)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view *view,
+                            const guint8 *image, gboolean *imported, gboolean *anomaly,
+                            GString *notes, GError **error)
+{
+    kv_readback older;
+    gboolean backwards = FALSE, excess = FALSE;
     g_autoptr(KvStmt) s = NULL, u = NULL;
     const kv_readback *rb = &view->readback;
     guint32 meter = m->number, card_serial = view->id.card_serial;
@@ -219,10 +243,29 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
         *anomaly = FALSE;
     if (!kv_db_begin(st, error))
         return FALSE;
+    /* A readback whose counter, loaded total or energy is below the last
+     * one stored: the meter lost its memory (or a card carries a reading
+     * the station never saw, older than the last); an alarm, kept even
+     * when the reading itself is not imported. */
+    if (image && older_readback(st, m, view, image, &older)) {
+        gboolean back2 = FALSE;
+        if (!kv_readback_check_order(st, meter, card_serial, &older, TRUE, &back2, notes, error))
+            goto fail;
+        backwards = back2;
+    }
+    kv_wipe(&older, sizeof older);
+    {
+        gboolean back1 = FALSE;
+        if (!kv_readback_check_order(st, meter, card_serial, rb, FALSE, &back1, notes, error))
+            goto fail;
+        backwards = backwards || back1;
+    }
+    if (backwards && anomaly)
+        *anomaly = TRUE;
     {
         /* Only a readback newer than the last one stored for the meter is
          * imported: an older one (a dump of the card restored after a newer
-         * readback reached the station) is ignored, never recorded. */
+         * readback reached the station) is not recorded as a reading. */
         g_autoptr(KvStmt) old = kv_db_stmt(st, "SELECT count(*) FROM meters WHERE number = ?1 "
                                                "AND rb_counter >= ?2", error);
         if (!old)
@@ -231,10 +274,8 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
         sqlite3_bind_int64(old, 2, rb->counter);
         if (!kv_db_step_done(st, old, _("reading the meter's last readback"), error))
             goto fail;
-        if (sqlite3_column_int(old, 0) > 0) {
-            kv_db_rollback(st);
-            return TRUE;
-        }
+        if (sqlite3_column_int(old, 0) > 0)
+            goto not_imported;
     }
     s = kv_db_stmt(st, "INSERT INTO meter_readings(meter_number, card_serial, read_at, counter, "
                        "status, key_version, remaining, cumulative_loaded, total_energy, energy_l1, "
@@ -263,10 +304,8 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
     if (!kv_db_step_done(st, s, _("storing the meter reading"), error))
         goto fail;
     added = sqlite3_changes(st->db) == 1;
-    if (!added) {
-        kv_db_rollback(st);
-        return TRUE;
-    }
+    if (!added)
+        goto not_imported;
     u = kv_db_stmt(st, "UPDATE meters SET rb_counter = ?1, rb_remaining = ?2, "
                        "rb_cumulative_loaded = ?3, rb_last_seq = ?4, rb_status = ?5, rb_at = ?6 "
                        "WHERE number = ?7 AND (rb_counter IS NULL OR rb_counter < ?1)", error);
@@ -283,11 +322,20 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
                              rb->remaining, rb->cumulative_loaded, rb->total_energy, rb->last_seq);
     if (!kv_db_step_done(st, u, _("storing the meter reading"), error) ||
         !kv_audit_append(st, "meter.reading", obj, detail, error) ||
-        !kv_readback_effects(st, m, view, rb, anomaly, error) || !kv_db_commit(st, error))
+        !kv_readback_effects(st, m, view, rb, &excess, error) || !kv_db_commit(st, error))
         goto fail;
+    if (anomaly && excess)
+        *anomaly = TRUE;
     if (imported)
         *imported = TRUE;
     return TRUE;
+not_imported:
+    if (!backwards) {
+        kv_db_rollback(st);
+        return TRUE;
+    }
+    if (kv_db_commit(st, error))
+        return TRUE;
 fail:
     kv_db_rollback(st);
     return FALSE;
@@ -296,6 +344,7 @@ fail:
 gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GError **error)
 {
     g_autoptr(KvMeter) m = NULL;
+    gint64 last_anomaly = kv_db_int(st, "SELECT coalesce(max(id), 0) FROM anomalies", 0);
     memset(out, 0, sizeof *out);
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
         return FALSE;
@@ -308,8 +357,9 @@ gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GE
     out->known_card = out->card_status != NULL;
     if (out->view.readback_err == KV_OK) {
         g_autoptr(KvMeter) now = NULL;
-        if (!kv_readback_import(st, m, &out->view, &out->readback_imported,
-                                &out->anomaly_recorded, error) ||
+        if (!kv_readback_import(st, m, &out->view, kv_card_link_image(card),
+                                &out->readback_imported,
+                                &out->anomaly_recorded, NULL, error) ||
             !(now = kv_meter_get(st, m->number, error)))
             return FALSE;
         if (out->view.readback.cumulative_loaded > now->cumulative_sold)
@@ -320,6 +370,20 @@ gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GE
     }
     out->meter_key_version = m->key_version;
     out->meter_key_target = m->key_version_target;
+    {
+        /* A token of this office above what was sold (a restored dump, a
+         * void sale's token) is named at the counter, sale or not. */
+        gint64 own = 0;
+        if (!kv_sale_check_own_token(st, m, &out->view, NULL, &own, error))
+            return FALSE;
+    }
+    {
+        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT count(*) FROM anomalies WHERE id > ?", error);
+        if (!q)
+            return FALSE;
+        sqlite3_bind_int64(q, 1, last_anomaly);
+        out->anomalies_raised = sqlite3_step(q) == SQLITE_ROW ? (guint)sqlite3_column_int(q, 0) : 0;
+    }
     if (out->view.token_err == KV_OK && out->view.id.card_type == KV_CARD_USER) {
         guint32 loaded = out->view.readback_err == KV_OK ? out->view.readback.cumulative_loaded
                          : m->has_readback          ? m->rb_cumulative_loaded
@@ -426,10 +490,13 @@ static KvCardRecord *reserve_card(KvStation *st, KvMeter *m, guint32 old_serial,
             !kv_audit_append(st, "card.block", oobj, odetail, error))
             goto fail;
         /* A sale left unsettled on the lost card can never be checked: it
-         * fails (no money was taken for it; docs/station.md). */
+         * fails if its write never began (no money was taken for it), and
+         * is issued otherwise (the token may be on that card; a supervisor
+         * resolves it; docs/station.md). */
         {
             g_autoptr(KvStmt) f = kv_db_stmt(st, "SELECT id, amount, energy, seq, cumulative, "
-                                                 "state FROM sales WHERE card_serial = ? AND "
+                                                 "card_write_at IS NOT NULL FROM sales WHERE "
+                                                 "card_serial = ? AND "
                                                  "state IN ('pending', 'written')", error);
             g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
             if (!f)
@@ -438,7 +505,9 @@ static KvCardRecord *reserve_card(KvStation *st, KvMeter *m, guint32 old_serial,
             while (sqlite3_step(f) == SQLITE_ROW) {
                 g_autofree char *sobj = g_strdup_printf("sale:%lld",
                                                         (long long)sqlite3_column_int64(f, 0));
-                g_autofree char *d = kv_audit_sale_detail("failed", sqlite3_column_int64(f, 1),
+                const char *to = sqlite3_column_int(f, 5) ? "issued" : "failed";
+                g_autofree char *action = g_strdup_printf("sale.%s", to);
+                g_autofree char *d = kv_audit_sale_detail(to, sqlite3_column_int64(f, 1),
                                                           sqlite3_column_int64(f, 2),
                                                           (guint32)sqlite3_column_int64(f, 3),
                                                           (guint32)sqlite3_column_int64(f, 4),
@@ -446,14 +515,16 @@ static KvCardRecord *reserve_card(KvStation *st, KvMeter *m, guint32 old_serial,
                 gint64 *id = g_new(gint64, 1);
                 *id = sqlite3_column_int64(f, 0);
                 g_ptr_array_add(ids, id);
-                if (!kv_audit_append(st, "sale.failed", sobj, d, error))
+                if (!kv_audit_append(st, action, sobj, d, error))
                     goto fail;
             }
             sqlite3_reset(f);
             for (guint i = 0; i < ids->len; i++) {
-                g_autoptr(KvStmt) u = kv_db_stmt(st, "UPDATE sales SET state = 'failed', "
-                                                     "fail_reason = 'card replaced before the sale "
-                                                     "was settled', updated_at = ? WHERE id = ?",
+                g_autoptr(KvStmt) u = kv_db_stmt(st, "UPDATE sales SET state = CASE WHEN "
+                                                     "card_write_at IS NULL THEN 'failed' ELSE "
+                                                     "'issued' END, fail_reason = 'card replaced "
+                                                     "before the sale was settled', updated_at = ? "
+                                                     "WHERE id = ?",
                                                  error);
                 if (!u)
                     goto fail;

@@ -93,6 +93,9 @@ typedef struct {
     guint meter_key_version;
     guint meter_key_target;
     gboolean key_changed;
+    /* Anomalies this read stored (an issued sale proven late, a readback
+     * above what was sold or going backwards): kv_anomaly_list shows them. */
+    guint anomalies_raised;
 } KvCardReadResult;
 
 /* Any role, keys unlocked.  Decodes the card with its meter's keys, imports

@@ -10,6 +10,7 @@
 #include "kv-keyfile.h"
 #include "kv-money.h"
 #include "kv-receipt.h"
+#include "kv-reconcile.h"
 #include "kv-registry.h"
 #include "kv-reports.h"
 #include "kv-sales.h"

@@ -5,6 +5,7 @@
 #include "kv-i18n.h"
 #include "kv-cards.h"
 #include "kv-engineering.h"
+#include "kv-reconcile-private.h"
 #include "kv-station-private.h"
 #include "kv_util.h"
 
@@ -662,6 +663,12 @@ gboolean kv_readback_effects(KvStation *st, const KvMeter *m, const kv_card_view
                                    "card_token_office=%u", view->token.seq,
                                    view->token.u.credit.cumulative, view->token.u.credit.office);
         d = g_string_free(g, FALSE);
+        {
+            KvAnomalyFacts a = { "loaded-above-sold", m->number, view ? view->id.card_serial : 0,
+                                 0, rb->last_seq, 0, (gint64)rb->cumulative_loaded - sold, d };
+            if (!kv_anomaly_store(st, &a, NULL, NULL, NULL, NULL, error))
+                return FALSE;
+        }
         if (!kv_audit_append(st, "meter.anomaly", obj, d, error))
             return FALSE;
         if (anomaly)

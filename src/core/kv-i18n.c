@@ -18,7 +18,7 @@ static const char *const stored_words[] G_GNUC_UNUSED = {
     NC_("meter status", "removed"),
     NC_("sale state", "pending"), NC_("sale state", "written"), NC_("sale state", "completed"),
     NC_("sale state", "failed"), NC_("sale state", "cancelling"),
-    NC_("sale state", "cancelled"),
+    NC_("sale state", "cancelled"), NC_("sale state", "issued"), NC_("sale state", "void"),
     NC_("role", "cashier"), NC_("role", "supervisor"), NC_("role", "admin"),
 };
 

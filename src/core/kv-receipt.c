@@ -60,6 +60,10 @@ GPtrArray *kv_receipt_lines(KvStation *st, gint64 sale_id, gboolean reprint, GEr
         LINE("%s", C_("receipt", "*** CANCELLED - NOT VALID ***"));
     else if (x->state == KV_SALE_FAILED)
         LINE("%s", C_("receipt", "*** FAILED - NOTHING DUE ***"));
+    else if (x->state == KV_SALE_VOID)
+        LINE("%s", C_("receipt", "*** VOID - NOTHING DUE ***"));
+    else if (x->state == KV_SALE_ISSUED)
+        LINE("%s", C_("receipt", "*** ISSUED - NOT CONFIRMED, NOT SETTLED ***"));
     else if (x->state != KV_SALE_COMPLETED)
         LINE(C_("receipt", "*** NOT SETTLED (%s) ***"),
              C_("sale state", kv_sale_state_name(x->state)));

@@ -5,6 +5,7 @@
 #include "kv-i18n.h"
 #include "kv-audit.h"
 #include "kv-money.h"
+#include "kv-reconcile.h"
 #include "kv-reports.h"
 #include "kv-sales.h"
 #include "kv-station-private.h"
@@ -209,6 +210,28 @@ static void summary_totals(KvStation *st, KvTable *t, const Totals *tot)
     summary(t, NC_("report summary", "energy sold kWh"), "%s", e);
 }
 
+/* The reconciliation of the ledger (kv-reconcile.h) for a meter or the
+ * meters of a shift: issued sales and anomalies still open, and whether
+ * cumulative sold follows from the completed sales. */
+static gboolean summary_reconcile(KvStation *st, KvTable *t, guint32 meter, gint64 shift_id,
+                                  GError **error)
+{
+    g_autoptr(KvReconcileReport) r = shift_id ? kv_reconcile_shift(st, shift_id, error)
+                                              : kv_reconcile(st, meter, error);
+    if (!r)
+        return FALSE;
+    summary(t, NC_("report summary", "issued sales not confirmed"), "%u", r->issued_open);
+    summary(t, NC_("report summary", "anomalies open"), "%u%s", r->anomalies_open,
+            r->anomalies_open ? _(" (see `kilovendctl anomaly list`)") : "");
+    if (r->problems->len)
+        summary(t, NC_("report summary", "ledger reconciliation"),
+                _("%u PROBLEM(S): %s"), r->problems->len, (char *)r->problems->pdata[0]);
+    else
+        summary(t, NC_("report summary", "ledger reconciliation"), "%s",
+                _("cumulative sold follows from the completed sales"));
+    return TRUE;
+}
+
 /* ---- shift (Z) ---- */
 
 KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
@@ -278,6 +301,8 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
         summary(t, NC_("report summary", "counted cash"), "%s", co);
         summary(t, NC_("report summary", "difference"), "%s", df);
     }
+    if (!summary_reconcile(st, t, 0, shift_id, error))
+        return NULL;
     summary(t, NC_("report summary", "audit head"), "%s", head);
     return g_steal_pointer(&t);
 }
@@ -516,5 +541,7 @@ KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
                 anomalies ? _(" (ANOMALY: possible restored card dump or extracted key; see the "
                               "audit log, action meter.anomaly)") : "");
     }
+    if (!summary_reconcile(st, t, meter, 0, error))
+        return NULL;
     return g_steal_pointer(&t);
 }

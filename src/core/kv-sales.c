@@ -7,14 +7,15 @@
 #include "kv-i18n.h"
 #include "kv-cards.h"
 #include "kv-money.h"
+#include "kv-reconcile-private.h"
 #include "kv-registry.h"
 #include "kv-sales.h"
 #include "kv-station-private.h"
 #include "kv_card.h"
 #include "kv_util.h"
 
-static const char *const state_names[] = { "pending", "written", "completed", "failed",
-                                           "cancelling", "cancelled" };
+static const char *const state_names[] = { "pending",    "written",   "completed", "failed",
+                                           "cancelling", "cancelled", "issued",    "void" };
 
 const char *kv_sale_state_name(KvSaleState s)
 {
@@ -39,6 +40,9 @@ void kv_sale_free(KvSale *s)
     g_free(s->cashier_login);
     g_free(s->fail_reason);
     g_free(s->cancel_reason);
+    g_free(s->resolution);
+    g_free(s->notes);
+    g_free(s->base_source);
     g_free(s);
 }
 
@@ -49,7 +53,8 @@ void kv_sale_free(KvSale *s)
     "coalesce(c.account, ''), s.card_serial, s.tariff_id, t.code, s.cashier_id, u.login, "    \
     "s.shift_id, s.state, s.created_at, s.updated_at, s.amount, s.fixed_charge, "             \
     "s.debt_recovered, s.energy_net, s.vat, s.energy, s.office, s.seq, s.base_cumulative, "   \
-    "s.cumulative, s.fail_reason, coalesce(s.cancel_seq, 0), s.cancel_reason, s.blocks"
+    "s.cumulative, s.fail_reason, coalesce(s.cancel_seq, 0), s.cancel_reason, s.blocks, "    \
+    "coalesce(s.card_write_at, 0), s.resolution"
 #define SALE_FROM                                                                            \
     " FROM sales s JOIN tariffs t ON t.id = s.tariff_id JOIN users u ON u.id = s.cashier_id " \
     "LEFT JOIN customers c ON c.id = s.customer_id "
@@ -102,6 +107,9 @@ static KvSale *sale_from_row(KvStmt *s)
     if (sqlite3_column_type(s, 26) != SQLITE_NULL)
         x->cancel_reason = kv_db_col_text(s, 26);
     blocks_from_json((const char *)sqlite3_column_text(s, 27), &x->breakdown);
+    x->card_write_at = sqlite3_column_int64(s, 28);
+    if (sqlite3_column_type(s, 29) != SQLITE_NULL)
+        x->resolution = kv_db_col_text(s, 29);
     return x;
 }
 
@@ -135,20 +143,44 @@ KvSale *kv_sale_last_of_meter(KvStation *st, guint32 meter, GError **error)
     return NULL;
 }
 
+static GPtrArray *rows_of(KvStmt *s)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)kv_sale_free);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        g_ptr_array_add(out, sale_from_row(s));
+    return out;
+}
+
+/* The issued sales of a meter (0: all), oldest first. */
+static GPtrArray *issued_of(KvStation *st, guint32 meter, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " SALE_COLS SALE_FROM
+                                         "WHERE s.state = 'issued' "
+                                         "AND (?1 = 0 OR s.meter_number = ?1) ORDER BY s.id",
+                                     error);
+    if (!s)
+        return NULL;
+    sqlite3_bind_int64(s, 1, meter);
+    return rows_of(s);
+}
+
+GPtrArray *kv_sale_list_issued(KvStation *st, GError **error)
+{
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+        return NULL;
+    return issued_of(st, 0, error);
+}
+
 static GPtrArray *unresolved_of(KvStation *st, guint32 meter, GError **error)
 {
     g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " SALE_COLS SALE_FROM
                                          "WHERE s.state IN ('pending', 'written', 'cancelling') "
                                          "AND (?1 = 0 OR s.meter_number = ?1) ORDER BY s.id",
                                      error);
-    GPtrArray *out;
     if (!s)
         return NULL;
     sqlite3_bind_int64(s, 1, meter);
-    out = g_ptr_array_new_with_free_func((GDestroyNotify)kv_sale_free);
-    while (sqlite3_step(s) == SQLITE_ROW)
-        g_ptr_array_add(out, sale_from_row(s));
-    return out;
+    return rows_of(s);
 }
 
 GPtrArray *kv_sale_list_unresolved(KvStation *st, GError **error)
@@ -214,40 +246,185 @@ static gboolean has_debt_recovered(const KvSale *x)
     return x->breakdown.debt_recovered && x->customer_id;
 }
 
-/* pending|written -> completed: the meter's cumulative sold and the
- * customer's debt follow. */
-static gboolean complete_sale(KvStation *st, const KvSale *x, GError **error)
+/* Record how an issued sale ended (supervisor, proof, covered). */
+static gboolean set_resolution(KvStation *st, gint64 id, gint64 by, const char *text,
+                               GError **error)
 {
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "UPDATE sales SET resolved_by = nullif(?, 0), "
+                                         "resolution = ? WHERE id = ?", error);
+    if (!s)
+        return FALSE;
+    sqlite3_bind_int64(s, 1, by);
+    sqlite3_bind_text(s, 2, text, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, id);
+    return kv_db_step_done(st, s, _("recording the sale"), error);
+}
+
+/* Issued sales of x's meter that x covers: an older token whose cumulative
+ * is not above x's can add nothing once x exists (the meter loads
+ * cumulative minus what it loaded, and refuses what is not above it), so
+ * they end void with nothing due.  Inside the caller's transaction. */
+static gboolean void_covered(KvStation *st, const KvSale *x, GError **error)
+{
+    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT " SALE_COLS SALE_FROM
+                                         "WHERE s.state = 'issued' AND s.meter_number = ? AND "
+                                         "s.seq < ? AND s.cumulative <= ?", error);
+    g_autoptr(GPtrArray) covered = NULL;
+    if (!q)
+        return FALSE;
+    sqlite3_bind_int64(q, 1, x->meter_number);
+    sqlite3_bind_int64(q, 2, x->seq);
+    sqlite3_bind_int64(q, 3, x->cumulative);
+    covered = rows_of(q);
+    sqlite3_reset(q);
+    for (guint i = 0; i < covered->len; i++) {
+        KvSale *o = covered->pdata[i];
+        g_autofree char *why = g_strdup_printf("covered by sale %" G_GINT64_FORMAT
+                                               " (seq %u, cumulative %u)", x->id, x->seq,
+                                               x->cumulative);
+        g_autofree char *extra = g_strdup_printf("covered_by=%" G_GINT64_FORMAT, x->id);
+        if (!set_state(st, o->id, "issued", "void", NULL, error) ||
+            !set_resolution(st, o->id, 0, why, error) ||
+            !audit_sale(st, o, "void", extra, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* pending|written|issued -> completed: the meter's cumulative sold and the
+ * customer's debt follow; a base above what was sold is recorded as
+ * adopted (the reconciliation counts it); anomaly (optional) is stored in
+ * the same transaction; issued sales x covers end void. */
+static gboolean complete_sale_full(KvStation *st, const KvSale *x, const char *extra,
+                                   const char *resolution, gint64 resolved_by,
+                                   const KvAnomalyFacts *anomaly, GString *notes, GError **error)
+{
+    gint64 sold_before, anomaly_id = x->base_anomaly;
     if (!kv_db_begin(st, error))
         return FALSE;
-    if (set_state(st, x->id, kv_sale_state_name(x->state), "completed", NULL, error) &&
-        update2(st, "UPDATE meters SET cumulative_sold = max(cumulative_sold, ?) WHERE number = ?",
-                x->cumulative, x->meter_number, _("recording the sale"), error) &&
-        (!has_debt_recovered(x) ||
-         update2(st, "UPDATE customers SET debt = max(0, debt - ?) WHERE id = ?",
-                 x->breakdown.debt_recovered, x->customer_id, _("recording the debt recovery"),
-                 error)) &&
-        audit_sale(st, x, "completed", NULL, error) && kv_db_commit(st, error))
+    {
+        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT cumulative_sold FROM meters WHERE number = ?",
+                                         error);
+        if (!q)
+            goto fail;
+        sqlite3_bind_int64(q, 1, x->meter_number);
+        sold_before = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    }
+    if (anomaly && !kv_anomaly_store(st, anomaly, "meter.anomaly", notes, &anomaly_id, NULL, error))
+        goto fail;
+    if (!set_state(st, x->id, kv_sale_state_name(x->state), "completed", NULL, error) ||
+        !update2(st, "UPDATE meters SET cumulative_sold = max(cumulative_sold, ?) WHERE number = ?",
+                 x->cumulative, x->meter_number, _("recording the sale"), error) ||
+        (has_debt_recovered(x) &&
+         !update2(st, "UPDATE customers SET debt = max(0, debt - ?) WHERE id = ?",
+                  x->breakdown.debt_recovered, x->customer_id, _("recording the debt recovery"),
+                  error)))
+        goto fail;
+    if ((gint64)x->base_cumulative > sold_before) {
+        g_autoptr(KvStmt) a = kv_db_stmt(st, "INSERT OR IGNORE INTO base_adoptions(sale_id, "
+                                             "meter_number, sold_before, base, source, "
+                                             "anomaly_id) VALUES (?, ?, ?, ?, ?, nullif(?, 0))",
+                                         error);
+        if (!a)
+            goto fail;
+        sqlite3_bind_int64(a, 1, x->id);
+        sqlite3_bind_int64(a, 2, x->meter_number);
+        sqlite3_bind_int64(a, 3, sold_before);
+        sqlite3_bind_int64(a, 4, x->base_cumulative);
+        sqlite3_bind_text(a, 5, x->base_source ? x->base_source : "card or readback when settled",
+                          -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(a, 6, anomaly_id);
+        if (!kv_db_step_done(st, a, _("recording the sale"), error))
+            goto fail;
+    }
+    if ((!resolution || set_resolution(st, x->id, resolved_by, resolution, error)) &&
+        audit_sale(st, x, "completed", extra, error) && void_covered(st, x, error) &&
+        kv_db_commit(st, error))
         return TRUE;
+fail:
     kv_db_rollback(st);
     return FALSE;
 }
 
-static gboolean fail_sale(KvStation *st, const KvSale *x, const char *reason, GError **error)
+static gboolean complete_sale(KvStation *st, const KvSale *x, GError **error)
+{
+    return complete_sale_full(st, x, NULL, NULL, 0, NULL, NULL, error);
+}
+
+/* pending|written -> to ("failed", or "issued": the write began and the
+ * card does not show the token, so nothing is settled on its word), with
+ * the reason and its audit row. */
+static gboolean end_unproven(KvStation *st, const KvSale *x, const char *to, const char *reason,
+                             GError **error)
 {
     g_autofree char *extra = g_strdup_printf("reason=%s", reason);
     if (!kv_db_begin(st, error))
         return FALSE;
-    if (!set_state(st, x->id, kv_sale_state_name(x->state), "failed", reason, error) ||
-        !audit_sale(st, x, "failed", extra, error) || !kv_db_commit(st, error)) {
+    if (!set_state(st, x->id, kv_sale_state_name(x->state), to, reason, error) ||
+        !audit_sale(st, x, to, extra, error) || !kv_db_commit(st, error)) {
         kv_db_rollback(st);
         return FALSE;
     }
     return TRUE;
 }
 
+static gboolean fail_sale(KvStation *st, const KvSale *x, const char *reason, GError **error)
+{
+    return end_unproven(st, x, "failed", reason, error);
+}
+
+static gboolean issue_sale(KvStation *st, const KvSale *x, const char *reason, GError **error)
+{
+    return end_unproven(st, x, "issued", reason, error);
+}
+
+/* The card does not show the token of a pending/written sale: failed if
+ * its write never began, issued otherwise. */
+static gboolean settle_unproven(KvStation *st, KvSale *x, const char *reason, GError **error)
+{
+    if (!x->card_write_at) {
+        if (!fail_sale(st, x, reason, error))
+            return FALSE;
+        x->state = KV_SALE_FAILED;
+        return TRUE;
+    }
+    if (!issue_sale(st, x, reason, error))
+        return FALSE;
+    x->state = KV_SALE_ISSUED;
+    return TRUE;
+}
+
+/* The issued sales x covered are open again once x is cancelled: the
+ * cancel token carries x's base, which no longer covers them.  Inside the
+ * caller's transaction. */
+static gboolean reopen_covered(KvStation *st, const KvSale *x, GError **error)
+{
+    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT " SALE_COLS SALE_FROM
+                                         "WHERE s.state = 'void' AND s.meter_number = ? AND "
+                                         "s.resolution LIKE ?", error);
+    g_autofree char *pattern = g_strdup_printf("covered by sale %" G_GINT64_FORMAT " (%%", x->id);
+    g_autofree char *extra = g_strdup_printf("reason=covering sale %" G_GINT64_FORMAT
+                                             " cancelled", x->id);
+    g_autoptr(GPtrArray) covered = NULL;
+    if (!q)
+        return FALSE;
+    sqlite3_bind_int64(q, 1, x->meter_number);
+    sqlite3_bind_text(q, 2, pattern, -1, SQLITE_TRANSIENT);
+    covered = rows_of(q);
+    sqlite3_reset(q);
+    for (guint i = 0; i < covered->len; i++) {
+        KvSale *o = covered->pdata[i];
+        if (!set_state(st, o->id, "void", "issued", NULL, error) ||
+            !set_resolution(st, o->id, 0, "open again: its covering sale was cancelled", error) ||
+            !audit_sale(st, o, "issued", extra, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 /* cancelling -> cancelled: the cancelled credit leaves the meter's
- * cumulative and the recovered debt goes back on the customer. */
+ * cumulative and the recovered debt goes back on the customer; the issued
+ * sales it covered are open again. */
 static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
 {
     g_autofree char *extra = g_strdup_printf("cancel_seq=%u", x->cancel_seq);
@@ -260,7 +437,8 @@ static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
         (!has_debt_recovered(x) ||
          update2(st, "UPDATE customers SET debt = debt + ? WHERE id = ?",
                  x->breakdown.debt_recovered, x->customer_id, _("restoring the debt"), error)) &&
-        audit_sale(st, x, "cancelled", extra, error) && kv_db_commit(st, error))
+        reopen_covered(st, x, error) && audit_sale(st, x, "cancelled", extra, error) &&
+        kv_db_commit(st, error))
         return TRUE;
     kv_db_rollback(st);
     return FALSE;
@@ -313,39 +491,88 @@ static gboolean card_holds_cancel(const kv_card_view *v, const KvSale *x)
            v->token.u.credit.cumulative == x->base_cumulative && v->token.u.credit.amount == 0;
 }
 
-/* Resolve one unresolved sale from a decoded view of its card. */
-static gboolean resolve_sale(KvStation *st, KvSale *x, const kv_card_view *v, GError **error)
+/* The meter's newest stored readback shows it loaded x (MAC-verified). */
+static gboolean readback_proves(const KvMeter *m, const KvSale *x)
+{
+    return m && m->has_readback && m->rb_last_seq >= x->seq &&
+           m->rb_cumulative_loaded >= x->cumulative;
+}
+
+/* Resolve one unresolved or issued sale from a decoded view of its card
+ * (m: the meter's record, for its stored readback; may be NULL).  notes
+ * (optional) gets a line for each anomaly. */
+static gboolean resolve_sale(KvStation *st, KvSale *x, const kv_card_view *v, const KvMeter *m,
+                             GString *notes, GError **error)
 {
     if (x->state == KV_SALE_CANCELLING) {
         if (card_holds_cancel(v, x))
             return finish_cancel(st, x, error);
         return abort_cancel(st, x, error);
     }
-    if (card_holds_credit(v, x->seq, x->cumulative, x->id, x->office))
-        return complete_sale(st, x, error);
-    return fail_sale(st, x, "the token is not on the card (write interrupted or card pulled)",
-                     error);
+    if (x->state == KV_SALE_ISSUED) {
+        /* Proven after the cashier was told it was not: the money is due
+         * now, and the supervisor sees it (an emulator, or a card that
+         * held the token after all). */
+        g_autofree char *detail = NULL;
+        KvAnomalyFacts a = { "issued-proven", x->meter_number, v->id.card_serial, x->id,
+                             x->seq, (guint32)x->id, x->breakdown.energy, NULL };
+        gboolean on_card = card_holds_credit(v, x->seq, x->cumulative, x->id, x->office);
+        if (!on_card && !readback_proves(m, x))
+            return TRUE; /* still open: only proof or a supervisor ends it */
+        detail = g_strdup_printf("issued sale %" G_GINT64_FORMAT " proven by %s after it was "
+                                 "reported unconfirmed: its money is due",
+                                 x->id, on_card ? "the card" : "a readback");
+        a.detail = detail;
+        if (!complete_sale_full(st, x, on_card ? "proof=card" : "proof=readback", detail, 0, &a,
+                                notes, error))
+            return FALSE;
+        x->state = KV_SALE_COMPLETED;
+        return TRUE;
+    }
+    if (card_holds_credit(v, x->seq, x->cumulative, x->id, x->office)) {
+        if (!complete_sale(st, x, error))
+            return FALSE;
+        x->state = KV_SALE_COMPLETED;
+        return TRUE;
+    }
+    return settle_unproven(st, x, "the token is not on the card (write interrupted or card pulled)",
+                           error);
+}
+
+/* kv_sale_reconcile_card, with the anomalies it raised in notes. */
+static gint reconcile_card(KvStation *st, KvCardLink *card, GString *notes, GError **error)
+{
+    kv_card_view view;
+    g_autoptr(KvMeter) m = NULL;
+    g_autoptr(GPtrArray) open = NULL, issued = NULL;
+    gint n = 0;
+    if (!kv_card_view_for(st, card, 0, &view, &m, error))
+        return -1;
+    if (!(open = unresolved_of(st, view.id.meter_number, error)) ||
+        !(issued = issued_of(st, view.id.meter_number, error))) {
+        kv_wipe(&view, sizeof view);
+        return -1;
+    }
+    g_ptr_array_extend_and_steal(open, g_steal_pointer(&issued));
+    for (guint i = 0; i < open->len; i++) {
+        KvSale *x = open->pdata[i];
+        KvSaleState before = x->state;
+        if (x->card_serial != view.id.card_serial)
+            continue;
+        if (!resolve_sale(st, x, &view, m, notes, error)) {
+            kv_wipe(&view, sizeof view);
+            return -1;
+        }
+        if (x->state != before)
+            n++;
+    }
+    kv_wipe(&view, sizeof view);
+    return n;
 }
 
 gint kv_sale_reconcile_card(KvStation *st, KvCardLink *card, GError **error)
 {
-    kv_card_view view;
-    g_autoptr(GPtrArray) open = NULL;
-    gint n = 0;
-    if (!kv_card_view_for(st, card, 0, &view, NULL, error))
-        return -1;
-    if (!(open = unresolved_of(st, view.id.meter_number, error)))
-        return -1;
-    for (guint i = 0; i < open->len; i++) {
-        KvSale *x = open->pdata[i];
-        if (x->card_serial != view.id.card_serial)
-            continue;
-        if (!resolve_sale(st, x, &view, error))
-            return -1;
-        n++;
-    }
-    kv_wipe(&view, sizeof view);
-    return n;
+    return reconcile_card(st, card, NULL, error);
 }
 
 /* ---- quoting ---- */
@@ -579,10 +806,34 @@ fail:
     return FALSE;
 }
 
-/* Seal a credit token for the card and write it into the free slot. */
+/* Commit that the first byte of x's token is about to leave: from here
+ * the token may reach a card, and the sale can no longer simply fail. */
+static gboolean mark_write_started(KvStation *st, KvSale *x, GError **error)
+{
+    g_autoptr(KvStmt) s = NULL;
+    gint64 now = kv_now();
+    if (!kv_db_begin(st, error))
+        return FALSE;
+    s = kv_db_stmt(st, "UPDATE sales SET card_write_at = ? WHERE id = ? AND state = 'pending'",
+                   error);
+    if (!s)
+        goto fail;
+    sqlite3_bind_int64(s, 1, now);
+    sqlite3_bind_int64(s, 2, x->id);
+    if (!kv_db_step_done(st, s, _("recording the sale"), error) || !kv_db_commit(st, error))
+        goto fail;
+    x->card_write_at = now;
+    return TRUE;
+fail:
+    kv_db_rollback(st);
+    return FALSE;
+}
+
+/* Seal a credit token for the card and write it into the free slot.  For
+ * a sale (mark), its write is recorded as started before the first byte. */
 static gboolean write_credit(KvStation *st, KvCardLink *card, const KvMeter *m,
                              const kv_card_view *view, guint32 seq, guint32 cumulative,
-                             guint32 amount, gint64 sale_ref, GError **error)
+                             guint32 amount, gint64 sale_ref, KvSale *mark, GError **error)
 {
     kv_meter_keys keys;
     kv_token tok = { 0 };
@@ -610,15 +861,31 @@ static gboolean write_credit(KvStation *st, KvCardLink *card, const KvMeter *m,
         return FALSE;
     }
     ok = kv_card_present_own_psc(st, card, m, view->id.card_serial, error) &&
+         (!mark || mark_write_started(st, mark, error)) &&
          kv_card_link_write(card, off, slot, KV_TOKEN_USED, error);
     kv_wipe(slot, sizeof slot);
     return ok;
 }
 
+/* The error for a sale left issued: what happened, what is (not) due, how
+ * it ends. */
+static void set_issued_error(GError **error, const KvSale *x, const char *what)
+{
+    g_clear_error(error);
+    g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED,
+                _("sale %" PRId64 " is ISSUED, not confirmed: %s. The token may have reached a "
+                "card, so the sale is not closed: insert the card of meter %09u again (its token "
+                "on the card completes the sale), sell again (a sale of at least the same energy "
+                "covers it), or have a supervisor resolve it (`kilovendctl sale resolve %" PRId64
+                " --paid|--void --reason T`); the shift cannot close until then"),
+                x->id, what, x->meter_number, x->id);
+}
+
 /* After a card error: settle the sale now if the card can still be read.
  * *error holds the card error; it is rewritten to say what became of the
  * sale, or cleared if the token did reach the card. */
-static void settle_after_card_error(KvStation *st, KvCardLink *card, KvSale *x, GError **error)
+static void settle_after_card_error(KvStation *st, KvCardLink *card, KvSale *x, GString *notes,
+                                    GError **error)
 {
     g_autoptr(GError) local = NULL;
     g_autofree char *card_msg = g_strdup(*error ? (*error)->message : _("card error"));
@@ -631,14 +898,18 @@ static void settle_after_card_error(KvStation *st, KvCardLink *card, KvSale *x, 
                     x->meter_number);
         return;
     }
-    if (resolve_sale(st, x, &v, &local)) {
-        g_autoptr(KvSale) now = kv_sale_get(st, x->id, NULL);
-        if (now && now->state == KV_SALE_COMPLETED) {
+    if (resolve_sale(st, x, &v, NULL, notes, &local)) {
+        if (x->state == KV_SALE_COMPLETED) {
             /* The token did reach the card: the sale is done after all. */
             g_clear_error(error);
-            x->state = KV_SALE_COMPLETED;
+        } else if (x->state == KV_SALE_ISSUED) {
+            g_autofree char *what = g_strdup_printf(_("the write began and then failed (%s), and "
+                                                    "the card does not show the new credit"),
+                                                    card_msg);
+            set_issued_error(error, x, what);
         } else {
-            g_prefix_error(error, _("sale %" PRId64 " failed, nothing is due: "), x->id);
+            g_prefix_error(error, _("sale %" PRId64 " failed before its token was written, "
+                           "nothing is due: "), x->id);
         }
     } else {
         g_clear_error(error);
@@ -649,15 +920,93 @@ static void settle_after_card_error(KvStation *st, KvCardLink *card, KvSale *x, 
     kv_wipe(&v, sizeof v);
 }
 
+/* A token this office sealed whose cumulative is above what the station
+ * sold and completed for the meter is never taken as a base silently: its
+ * credit was not paid for here (the token of a cancelled, void or failed
+ * sale: a restored dump, an emulator, a card pulled after the last byte).
+ * An own-token-above-sold anomaly names the card, the token and the
+ * amount.  Tokens of other offices follow the multi-office rules (taken
+ * as they are until those exist; docs/station.md).  m: fresh record. */
+gboolean kv_sale_check_own_token(KvStation *st, const KvMeter *m, const kv_card_view *v,
+                                 GString *notes, gint64 *anomaly_id, GError **error)
+{
+    const kv_token *t = &v->token;
+    g_autoptr(KvSale) ref = NULL;
+    g_autofree char *detail = NULL;
+    KvAnomalyFacts a = { "own-token-above-sold", m->number, v->id.card_serial, 0, t->seq,
+                         t->u.credit.sale_ref, 0, NULL };
+
+    *anomaly_id = 0;
+    if (v->id.card_type != KV_CARD_USER || v->token_err != KV_OK ||
+        t->kind != KV_TOKEN_CREDIT || t->u.credit.office != st->settings.office_id ||
+        t->u.credit.cumulative <= m->cumulative_sold)
+        return TRUE;
+    if (t->u.credit.sale_ref)
+        ref = kv_sale_get(st, t->u.credit.sale_ref, NULL);
+    if (ref && ref->meter_number == m->number) {
+        a.sale_id = ref->id;
+        detail = g_strdup_printf("token cumulative %u above sold %u by %u: the token of sale %"
+                                 G_GINT64_FORMAT " (%s, seq %u) is on card %u", t->u.credit.cumulative,
+                                 m->cumulative_sold, t->u.credit.cumulative - m->cumulative_sold,
+                                 ref->id, kv_sale_state_name(ref->state), ref->seq,
+                                 v->id.card_serial);
+    } else {
+        detail = g_strdup_printf("token cumulative %u above sold %u by %u: sale ref %u is no sale "
+                                 "of this meter here", t->u.credit.cumulative, m->cumulative_sold,
+                                 t->u.credit.cumulative - m->cumulative_sold,
+                                 t->u.credit.sale_ref);
+    }
+    a.amount = (gint64)t->u.credit.cumulative - m->cumulative_sold;
+    a.detail = detail;
+    if (!kv_db_begin(st, error))
+        return FALSE;
+    if (!kv_anomaly_store(st, &a, "meter.anomaly", notes, anomaly_id, NULL, error) ||
+        !kv_db_commit(st, error)) {
+        kv_db_rollback(st);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Where x's base came from when it is above what was sold. */
+static char *base_source_of(const KvMeter *m, const kv_card_view *v, const KvSale *x)
+{
+    if (x->base_cumulative <= m->cumulative_sold)
+        return NULL;
+    if (v->token_err == KV_OK && v->token.u.credit.cumulative == x->base_cumulative)
+        return g_strdup_printf("card %u token seq %u office %u sale ref %u", v->id.card_serial,
+                               v->token.seq, v->token.u.credit.office, v->token.u.credit.sale_ref);
+    if (v->readback_err == KV_OK && v->readback.cumulative_loaded == x->base_cumulative)
+        return g_strdup_printf("card %u readback counter %u", v->id.card_serial,
+                               v->readback.counter);
+    return g_strdup_printf("stored readback counter %u", m->rb_counter);
+}
+
+/* Issued sales of the meter still open, as notes for the user. */
+static void note_issued(KvStation *st, guint32 meter, GString *notes)
+{
+    g_autoptr(GPtrArray) issued = issued_of(st, meter, NULL);
+    for (guint i = 0; issued && i < issued->len; i++) {
+        KvSale *o = issued->pdata[i];
+        g_autofree char *kwh = kv_energy_format(o->breakdown.energy);
+        if (notes->len)
+            g_string_append_c(notes, '\n');
+        g_string_append_printf(notes, _("sale %" PRId64 " of this meter (card %u, %s kWh) is "
+                               "still issued, not confirmed: a supervisor must resolve it"),
+                               o->id, o->card_serial, kwh);
+    }
+}
+
 KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSaleRequest *req,
                      GError **error)
 {
     g_autoptr(KvMeter) m = NULL;
     g_autoptr(KvSale) x = NULL;
     g_autoptr(GPtrArray) open = NULL;
+    g_autoptr(GString) notes = g_string_new(NULL);
     g_autofree char *status = NULL;
     kv_card_view view;
-    gint64 shift_id;
+    gint64 shift_id, anomaly_id = 0;
 
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
         return NULL;
@@ -681,14 +1030,14 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
         return NULL;
     }
     /* An earlier interrupted sale on this very card is settled first. */
-    if (kv_sale_reconcile_card(st, card, error) < 0)
+    if (reconcile_card(st, card, notes, error) < 0)
         return NULL;
     if (!kv_card_view_for(st, card, meter, &view, &m, error))
         return NULL;
     if (view.id.card_type != KV_CARD_USER) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
                     _("this is not a customer card (type 0x%02X)"), view.id.card_type);
-        return NULL;
+        goto fail;
     }
     status = kv_card_status(st, view.id.card_serial);
     if (g_strcmp0(status, "active") != 0) {
@@ -699,7 +1048,7 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
         goto fail;
     }
     if (view.readback_err == KV_OK &&
-        !kv_readback_import(st, m, &view, NULL, NULL, error))
+        !kv_readback_import(st, m, &view, kv_card_link_image(card), NULL, NULL, notes, error))
         goto fail;
     if (!(open = unresolved_of(st, meter, error)))
         goto fail;
@@ -712,7 +1061,8 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
         goto fail;
     }
     g_clear_pointer(&m, kv_meter_free);
-    if (!(m = kv_meter_get(st, meter, error)))
+    if (!(m = kv_meter_get(st, meter, error)) ||
+        !kv_sale_check_own_token(st, m, &view, notes, &anomaly_id, error))
         goto fail;
     if (!(x = quote(st, m, req, &view, error)))
         goto fail;
@@ -720,19 +1070,26 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
     x->cashier_id = kv_station_user_id(st);
     x->cashier_login = g_strdup(st->user->login);
     x->shift_id = shift_id;
+    x->base_source = base_source_of(m, &view, x);
+    if (x->base_source && anomaly_id) {
+        char *s = g_strdup_printf("%s (anomaly %" G_GINT64_FORMAT ")", x->base_source, anomaly_id);
+        g_free(x->base_source);
+        x->base_source = s;
+        x->base_anomaly = anomaly_id;
+    }
 
     /* 1. pending, on disk before the card is touched */
     if (!insert_pending(st, x, error))
         goto fail;
     kv_test_point("sale-pending");
 
-    /* 2. the card */
+    /* 2. the card (the write recorded as started before its first byte) */
     if (!write_credit(st, card, m, &view, x->seq, x->cumulative, (guint32)x->breakdown.energy,
-                      x->id, error)) {
-        settle_after_card_error(st, card, x, error);
+                      x->id, x, error)) {
+        settle_after_card_error(st, card, x, notes, error);
         kv_wipe(&view, sizeof view);
         if (x->state == KV_SALE_COMPLETED)
-            return kv_sale_get(st, x->id, error);
+            goto done;
         return NULL;
     }
     kv_test_point("sale-card-written");
@@ -757,11 +1114,12 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
         goto fail;
     }
     if (!card_holds_credit(&view, x->seq, x->cumulative, x->id, x->office)) {
-        if (!fail_sale(st, x, "the card does not hold the token after the write", error))
+        /* The whole token was sent: the card's word that it is not there
+         * (an emulator answering with the old content) closes nothing. */
+        if (!issue_sale(st, x, "the card does not show the token after the write", error))
             goto fail;
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    _("sale %" PRId64 " failed: the card does not hold the new credit "
-                    "after the write; nothing is due"), x->id);
+        set_issued_error(error, x, _("the whole token was written but the card read back "
+                                     "does not show the new credit"));
         goto fail;
     }
     if (!complete_sale(st, x, error)) {
@@ -771,7 +1129,16 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
     }
     kv_test_point("sale-completed");
     kv_wipe(&view, sizeof view);
-    return kv_sale_get(st, x->id, error);
+done:
+    {
+        KvSale *done = kv_sale_get(st, x->id, error);
+        if (done) {
+            note_issued(st, meter, notes);
+            if (notes->len)
+                done->notes = g_strdup(notes->str);
+        }
+        return done;
+    }
 fail:
     kv_wipe(&view, sizeof view);
     return NULL;
@@ -872,12 +1239,13 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
     kv_test_point("cancel-pending");
 
     /* 2. the card: seq + 1, the cumulative before the sale, amount 0 */
-    if (!write_credit(st, card, m, &view, cancel_seq, x->base_cumulative, 0, x->id, error)) {
+    if (!write_credit(st, card, m, &view, cancel_seq, x->base_cumulative, 0, x->id, NULL,
+                      error)) {
         g_autoptr(GError) local = NULL;
         kv_card_view v2;
         if (kv_card_link_refresh(card, &local) &&
             kv_card_view_for(st, card, 0, &v2, NULL, &local)) {
-            resolve_sale(st, x, &v2, &local);
+            resolve_sale(st, x, &v2, NULL, NULL, &local);
             kv_wipe(&v2, sizeof v2);
         }
         g_prefix_error(error, _("cancelling sale %" PRId64 ": "), sale_id);
@@ -908,4 +1276,46 @@ fail_tx:
 fail:
     kv_wipe(&view, sizeof view);
     return NULL;
+}
+
+/* ---- issued sales: the supervisor's decision ---- */
+
+KvSale *kv_sale_resolve(KvStation *st, gint64 sale_id, gboolean paid, const char *reason,
+                        GError **error)
+{
+    g_autoptr(KvSale) x = NULL;
+    g_autofree char *text = NULL, *extra = NULL;
+
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
+        return NULL;
+    if (!reason || !*reason) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    _("give the reason for the decision (--reason)"));
+        return NULL;
+    }
+    if (!(x = kv_sale_get(st, sale_id, error)))
+        return NULL;
+    if (x->state != KV_SALE_ISSUED) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("sale %" PRId64 " is %s: only an issued sale is resolved by a supervisor"),
+                    sale_id, C_("sale state", kv_sale_state_name(x->state)));
+        return NULL;
+    }
+    text = g_strdup_printf("%s by %s: %s", paid ? "paid" : "void", st->user->login, reason);
+    extra = g_strdup_printf("resolved=%s by=%s reason=%s", paid ? "paid" : "void",
+                            st->user->login, reason);
+    if (paid) {
+        if (!complete_sale_full(st, x, extra, text, kv_station_user_id(st), NULL, NULL, error))
+            return NULL;
+    } else {
+        if (!kv_db_begin(st, error))
+            return NULL;
+        if (!set_state(st, x->id, "issued", "void", NULL, error) ||
+            !set_resolution(st, x->id, kv_station_user_id(st), text, error) ||
+            !audit_sale(st, x, "void", extra, error) || !kv_db_commit(st, error)) {
+            kv_db_rollback(st);
+            return NULL;
+        }
+    }
+    return kv_sale_get(st, sale_id, error);
 }

@@ -11,8 +11,17 @@
  *   completed  the card read again and decoded: it holds exactly this token
  * A crash or pulled card leaves a pending/written row; the next read of that
  * card (any card operation, or kv_sale_reconcile) decides: the token is on
- * the card -> completed, otherwise -> failed.  While a sale of a meter is
- * unresolved no other sale of that meter starts (UNRESOLVED).
+ * the card -> completed; otherwise -> failed if the write never began
+ * (card_write_at unset), or -> issued: the token may have reached a card
+ * (an emulator answering reads with the old content, a card pulled after
+ * the last byte), so the card's word alone never closes it as "nothing
+ * due".  An issued sale ends only by proof (its token on the card, a
+ * MAC-verified readback showing the meter loaded it) -> completed, by a
+ * later completed sale of the meter whose cumulative covers it -> void (its
+ * token can no longer add credit), or by a supervisor (kv_sale_resolve,
+ * audited).  While a sale of a meter is pending/written/cancelling no other
+ * sale of that meter starts (UNRESOLVED); an issued one does not block the
+ * next sale but stays listed, and its shift cannot close until it ends.
  */
 #ifndef KV_SALES_H
 #define KV_SALES_H
@@ -29,7 +38,9 @@ typedef enum {
     KV_SALE_COMPLETED,
     KV_SALE_FAILED,
     KV_SALE_CANCELLING,
-    KV_SALE_CANCELLED
+    KV_SALE_CANCELLED,
+    KV_SALE_ISSUED,   /* the token may be on a card; not settled (see above) */
+    KV_SALE_VOID      /* an issued sale closed without payment */
 } KvSaleState;
 const char *kv_sale_state_name(KvSaleState s);
 
@@ -61,6 +72,15 @@ typedef struct {
     char *fail_reason;
     guint32 cancel_seq;
     char *cancel_reason;
+    gint64 card_write_at;      /* 0: the token's write never began */
+    char *resolution;          /* how an issued sale ended (supervisor, proof, covered) */
+    /* For the user, filled by kv_sale_sell: anomalies raised while selling,
+     * issued sales of the meter still open (NULL: nothing to say). */
+    char *notes;
+    /* Where the sale's base cumulative came from when above what was sold
+     * (in memory, while selling), and the anomaly it raised. */
+    char *base_source;
+    gint64 base_anomaly;
     /* the meter's predicted state after loading (from the last readback) */
     gint32 predicted_remaining;
     guint32 hoarding_limit;
@@ -96,6 +116,14 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
 gint kv_sale_reconcile_card(KvStation *st, KvCardLink *card, GError **error);
 /* Unresolved sales (pending/written) waiting for their card. */
 GPtrArray *kv_sale_list_unresolved(KvStation *st, GError **error);
+/* Issued sales (the token may be on a card) not yet proven or resolved. */
+GPtrArray *kv_sale_list_issued(KvStation *st, GError **error);
+/* Supervisor: end an issued sale.  paid: the customer paid -> completed
+ * (the meter's cumulative sold and the shift's cash count it); otherwise
+ * void: nothing is due, and its token turning up later raises an anomaly.
+ * reason is required; both are audited. */
+KvSale *kv_sale_resolve(KvStation *st, gint64 sale_id, gboolean paid, const char *reason,
+                        GError **error);
 KvSale *kv_sale_get(KvStation *st, gint64 id, GError **error);
 /* The newest sale of a meter that is completed (for cancel), or NULL. */
 KvSale *kv_sale_last_of_meter(KvStation *st, guint32 meter, GError **error);

@@ -98,7 +98,7 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
 {
     g_autoptr(KvStmt) s = NULL;
     g_autofree char *obj = NULL, *detail = NULL;
-    gint64 id, expected, unresolved;
+    gint64 id, expected, unresolved, issued;
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
         return NULL;
     if (counted_cash < 0) {
@@ -116,7 +116,9 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
         g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT h.opening_float + (SELECT coalesce(sum(amount), 0) "
                                              "FROM sales WHERE shift_id = h.id AND state = 'completed'), "
                                              "(SELECT count(*) FROM sales WHERE shift_id = h.id AND "
-                                             "state IN ('pending', 'written', 'cancelling')) "
+                                             "state IN ('pending', 'written', 'cancelling')), "
+                                             "(SELECT count(*) FROM sales WHERE shift_id = h.id AND "
+                                             "state = 'issued') "
                                              "FROM shifts h WHERE h.id = ?", error);
         if (!q)
             goto fail;
@@ -127,11 +129,19 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
         }
         expected = sqlite3_column_int64(q, 0);
         unresolved = sqlite3_column_int64(q, 1);
+        issued = sqlite3_column_int64(q, 2);
     }
     if (unresolved) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED,
                     _("%" PRId64 " sale(s) of this shift wait for their card: read those "
                     "cards before closing (`kilovendctl sale unresolved`)"), unresolved);
+        goto fail;
+    }
+    if (issued) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED,
+                    _("%" PRId64 " sale(s) of this shift are issued but not confirmed (the token "
+                    "may be on a card): a supervisor must resolve them before the shift closes "
+                    "(`kilovendctl sale unresolved`, `sale resolve ID --paid|--void`)"), issued);
         goto fail;
     }
     s = kv_db_stmt(st, "UPDATE shifts SET closed_at = ?, expected_cash = ?, counted_cash = ? "

@@ -81,9 +81,12 @@ gboolean kv_scrypt(const char *pass, const guint8 *salt, gsize salt_len, guint l
 gboolean kv_card_view_for(KvStation *st, KvCardLink *card, guint32 expect_meter,
                           kv_card_view *view, KvMeter **meter_out, GError **error);
 /* Store the card's MAC-verified readback if newer than the meter's, with
- * its effects (kv_readback_effects); own transaction. */
+ * its effects (kv_readback_effects); own transaction.  A readback going
+ * backwards (the chosen one, or the card's older slot when image is
+ * given) is stored as an anomaly (*anomaly set, a line in notes). */
 gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view *view,
-                            gboolean *imported, gboolean *anomaly, GError **error);
+                            const guint8 *image, gboolean *imported, gboolean *anomaly,
+                            GString *notes, GError **error);
 /* Present the card's derived PSC (never the factory one). */
 gboolean kv_card_present_own_psc(KvStation *st, KvCardLink *card, const KvMeter *m,
                                  guint32 serial, GError **error);

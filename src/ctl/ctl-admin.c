@@ -525,16 +525,52 @@ int ctl_cmd_restore(int argc, char **argv)
     return CTL_EXIT_OK;
 }
 
+/* The reconciliation (kv-reconcile.h): problems and open questions as
+ * lines, or JSON members; TRUE when the ledger reconciles. */
+static gboolean print_reconcile(const KvReconcileReport *r, GString *json)
+{
+    for (guint i = 0; i < r->problems->len; i++) {
+        if (json) {
+            g_autofree char *p = ctl_json_escape(r->problems->pdata[i]);
+            g_string_append_printf(json, "%s\"%s\"", i ? "," : "", p);
+        } else {
+            printf(_("PROBLEM: %s\n"), (char *)r->problems->pdata[i]);
+        }
+    }
+    if (json)
+        g_string_append(json, "],\"open\":[");
+    for (guint i = 0; i < r->open_items->len; i++) {
+        if (json) {
+            g_autofree char *p = ctl_json_escape(r->open_items->pdata[i]);
+            g_string_append_printf(json, "%s\"%s\"", i ? "," : "", p);
+        } else {
+            printf(_("OPEN: %s\n"), (char *)r->open_items->pdata[i]);
+        }
+    }
+    if (json)
+        g_string_append_printf(json, "],\"meters\":%u,\"issued_open\":%u,\"anomalies_open\":%u",
+                               r->meters_checked, r->issued_open, r->anomalies_open);
+    else
+        printf(_("%s: %u meters, %u sales; %u issued sale(s) and %u anomaly(ies) open\n"),
+               r->problems->len ? _("LEDGER DOES NOT RECONCILE") : _("ledger reconciles"),
+               r->meters_checked, r->sales_checked, r->issued_open, r->anomalies_open);
+    return r->problems->len == 0;
+}
+
 int ctl_cmd_check(int argc, char **argv)
 {
     GError *error = NULL;
     g_autoptr(KvStation) st = kv_station_open(ctl.db_path, NULL, &error);
-    if (!st || !kv_station_check(st, &error))
+    g_autoptr(KvReconcileReport) r = NULL;
+    g_autoptr(GString) json = ctl.json ? g_string_new(",\"problems\":[") : NULL;
+    gboolean ok;
+    if (!st || !kv_station_check(st, &error) || !(r = kv_reconcile(st, 0, &error)))
         return ctl_fail(error);
     ctl_out(_("%s: integrity ok\n"), ctl.db_path);
+    ok = ctl.quiet && !ctl.json && r->problems->len == 0 ? TRUE : print_reconcile(r, json);
     if (ctl.json)
-        printf("{\"ok\":true}\n");
-    return CTL_EXIT_OK;
+        printf("{\"ok\":%s%s}\n", ok ? "true" : "false", json->str);
+    return ok ? CTL_EXIT_OK : CTL_EXIT_AUDIT;
 }
 
 /* audit head: the head to keep off the station.  audit verify [--head HEAD]
@@ -548,6 +584,7 @@ int ctl_cmd_audit(int argc, char **argv)
     CtlArgs a = { 0 };
     g_autoptr(KvStation) st = NULL;
     g_autoptr(KvAuditReport) r = NULL;
+    g_autoptr(KvReconcileReport) rec = NULL;
     const char *head;
     int rc;
 
@@ -576,8 +613,13 @@ int ctl_cmd_audit(int argc, char **argv)
         return ctl_fail(error);
     }
     ctl_args_clear(&a);
-    rc = r->problems->len ? CTL_EXIT_AUDIT : CTL_EXIT_OK;
+    /* The ledger's reconciliation runs with every verify. */
+    if (!(rec = kv_reconcile(st, 0, &error)))
+        return ctl_fail(error);
+    rc = r->problems->len || rec->problems->len ? CTL_EXIT_AUDIT : CTL_EXIT_OK;
     if (ctl.json) {
+        g_autoptr(GString) json = g_string_new(",\"reconcile_problems\":[");
+        print_reconcile(rec, json);
         printf("{\"ok\":%s,\"rows\":%" G_GUINT64_FORMAT ",\"sales\":%" G_GUINT64_FORMAT
                ",\"head\":\"%s\",\"keyed\":%s,\"rows_keyed\":%" G_GUINT64_FORMAT
                ",\"covered_to\":%" G_GINT64_FORMAT ",\"problems\":[", rc ? "false" : "true",
@@ -587,7 +629,7 @@ int ctl_cmd_audit(int argc, char **argv)
             g_autofree char *p = ctl_json_escape(r->problems->pdata[i]);
             printf("%s\"%s\"", i ? "," : "", p);
         }
-        printf("]}\n");
+        printf("]%s}\n", json->str);
     } else {
         for (guint i = 0; i < r->problems->len; i++)
             printf(_("PROBLEM: %s\n"), (char *)r->problems->pdata[i]);
@@ -598,7 +640,72 @@ int ctl_cmd_audit(int argc, char **argv)
             printf(_("note: rows after row %" PRId64 " were written with the keys locked: the "
                      "next unlock covers them\n"), r->covered_to);
         printf(_("%s: %" PRIu64 " audit rows, %" PRIu64 " sales checked, head %s\n"),
-               rc ? "AUDIT CHAIN BROKEN" : "audit chain ok", r->rows, r->sales_checked, r->head);
+               r->problems->len ? "AUDIT CHAIN BROKEN" : "audit chain ok", r->rows,
+               r->sales_checked, r->head);
+        print_reconcile(rec, NULL);
     }
     return rc;
+}
+
+/* anomaly list [--all] [--meter N] | ack ID --reason T */
+int ctl_cmd_anomaly(int argc, char **argv)
+{
+    static const char *const flags[] = { "all", NULL };
+    GError *error = NULL;
+    CtlArgs a = { 0 };
+    g_autoptr(KvStation) st = NULL;
+    const char *sub = argc > 1 ? argv[1] : "";
+    gboolean list = strcmp(sub, "list") == 0, ack = strcmp(sub, "ack") == 0;
+    int skip = ack ? 3 : 2;
+
+    if ((!list && !ack) || (ack && argc < 3) ||
+        !ctl_args_parse(&a, argc - skip, argv + skip, flags))
+        return ctl_usage_error(_("anomaly list [--all] [--meter N] | ack ID --reason T"));
+    if (!(st = ctl_open(TRUE, FALSE, &error)))
+        goto fail;
+    if (list) {
+        guint32 meter = 0;
+        g_autoptr(GPtrArray) rows = NULL;
+        if (ctl_opt(&a, "meter") && !kv_meter_number_parse(ctl_opt(&a, "meter"), &meter, &error))
+            goto fail;
+        if (!(rows = kv_anomaly_list(st, !ctl_flag(&a, "all"), meter, &error)))
+            goto fail;
+        if (ctl.json)
+            printf("[");
+        for (guint i = 0; i < rows->len; i++) {
+            KvAnomaly *x = rows->pdata[i];
+            if (ctl.json) {
+                g_autofree char *d = ctl_json_escape(x->detail);
+                printf("%s{\"id\":%" G_GINT64_FORMAT ",\"kind\":\"%s\",\"meter\":\"%09u\","
+                       "\"card\":%u,\"sale\":%" G_GINT64_FORMAT ",\"token_seq\":%u,"
+                       "\"sale_ref\":%u,\"amount_ckwh\":%" G_GINT64_FORMAT ",\"acknowledged\":%s,"
+                       "\"detail\":\"%s\"}", i ? "," : "", x->id, x->kind, x->meter_number,
+                       x->card_serial, x->sale_id, x->token_seq, x->token_sale_ref, x->amount,
+                       x->ack_at ? "true" : "false", d);
+            } else {
+                g_autofree char *line = kv_anomaly_describe(x);
+                printf("%s\n", line);
+            }
+        }
+        if (ctl.json)
+            printf("]\n");
+    } else {
+        gint64 id;
+        const char *reason = ctl_need(&a, "reason");
+        if (!reason) {
+            ctl_args_clear(&a);
+            return CTL_EXIT_USAGE;
+        }
+        if (!kv_decimal_parse(argv[2], 0, 0, &id, &error) ||
+            !kv_anomaly_ack(st, id, reason, &error))
+            goto fail;
+        ctl_out(_("Anomaly %" PRId64 " acknowledged\n"), id);
+        if (ctl.json)
+            printf("{\"ok\":true,\"anomaly\":%" G_GINT64_FORMAT "}\n", id);
+    }
+    ctl_args_clear(&a);
+    return CTL_EXIT_OK;
+fail:
+    ctl_args_clear(&a);
+    return ctl_fail(error);
 }

@@ -70,16 +70,31 @@ static void print_breakdown(KvStation *st, const KvBreakdown *b)
     }
 }
 
+/* What the station wants the user to know about a sale (anomalies, issued
+ * sales still open): on stderr, even with --quiet, so it is never missed. */
+static void print_notes(const char *notes)
+{
+    g_auto(GStrv) lines = NULL;
+    if (!notes || !*notes)
+        return;
+    lines = g_strsplit(notes, "\n", -1);
+    for (guint i = 0; lines[i]; i++)
+        fprintf(stderr, _("kilovendctl: WARNING: %s\n"), lines[i]);
+}
+
 static void print_sale(KvStation *st, const KvSale *x, gboolean quote_only)
 {
     const KvBreakdown *b = &x->breakdown;
+    print_notes(x->notes);
     if (ctl.json) {
         g_autofree char *members = breakdown_json(st, b);
+        g_autofree char *notes = ctl_json_escape(x->notes ? x->notes : "");
+        g_autofree char *res = ctl_json_escape(x->resolution ? x->resolution : "");
         printf("{\"ok\":true,\"sale\":%" G_GINT64_FORMAT ",\"state\":\"%s\",\"meter\":\"%09u\""
                "%s,\"seq\":%u,\"cumulative\":%u,\"card\":%u,\"amount_minor\":%" G_GINT64_FORMAT
-               ",\"energy_ckwh\":%" G_GINT64_FORMAT "}\n",
+               ",\"energy_ckwh\":%" G_GINT64_FORMAT ",\"notes\":\"%s\",\"resolution\":\"%s\"}\n",
                x->id, quote_only ? "quote" : kv_sale_state_name(x->state), x->meter_number,
-               members, x->seq, x->cumulative, x->card_serial, b->amount, b->energy);
+               members, x->seq, x->cumulative, x->card_serial, b->amount, b->energy, notes, res);
         return;
     }
     if (quote_only)
@@ -92,6 +107,8 @@ static void print_sale(KvStation *st, const KvSale *x, gboolean quote_only)
         g_autofree char *pred = kv_energy_format(x->predicted_remaining);
         ctl_out(_("  meter would hold about %s kWh after loading\n"), pred);
     }
+    if (x->resolution)
+        ctl_out(_("  resolved    %s\n"), x->resolution);
 }
 
 int ctl_cmd_sell(int argc, char **argv)
@@ -201,10 +218,34 @@ int ctl_cmd_sale(int argc, char **argv)
         print_sale(st, x, FALSE);
         return CTL_EXIT_OK;
     }
+    if (strcmp(sub, "resolve") == 0) {
+        static const char *const flags[] = { "paid", "void", NULL };
+        CtlArgs a = { 0 };
+        g_autoptr(KvSale) x = NULL;
+        gint64 id;
+        const char *reason;
+        if (argc < 3 || !ctl_args_parse(&a, argc - 3, argv + 3, flags))
+            return ctl_usage_error(_("sale resolve ID --paid|--void --reason T"));
+        if (ctl_flag(&a, "paid") == ctl_flag(&a, "void") || !(reason = ctl_need(&a, "reason"))) {
+            ctl_args_clear(&a);
+            return ctl_usage_error(_("sale resolve ID --paid|--void --reason T"));
+        }
+        if (!kv_decimal_parse(argv[2], 0, 0, &id, &error) ||
+            !(x = kv_sale_resolve(st, id, ctl_flag(&a, "paid"), reason, &error))) {
+            ctl_args_clear(&a);
+            return ctl_fail(error);
+        }
+        ctl_args_clear(&a);
+        print_sale(st, x, FALSE);
+        return CTL_EXIT_OK;
+    }
     if (strcmp(sub, "unresolved") == 0) {
         g_autoptr(GPtrArray) open = kv_sale_list_unresolved(st, &error);
-        if (!open)
+        g_autoptr(GPtrArray) issued = open ? kv_sale_list_issued(st, &error) : NULL;
+        if (!open || !issued)
             return ctl_fail(error);
+        /* Issued sales: the token may be on a card; a supervisor resolves them. */
+        g_ptr_array_extend_and_steal(open, g_steal_pointer(&issued));
         if (ctl.json)
             printf("[");
         for (guint i = 0; i < open->len; i++) {
@@ -231,7 +272,7 @@ int ctl_cmd_sale(int argc, char **argv)
             printf("{\"ok\":true,\"settled\":%d}\n", n);
         return CTL_EXIT_OK;
     }
-    return ctl_usage_error(_("sale needs show, unresolved or reconcile"));
+    return ctl_usage_error(_("sale needs show, unresolved, reconcile or resolve"));
 }
 
 int ctl_cmd_receipt(int argc, char **argv)
@@ -330,7 +371,17 @@ static void station_facts(KvStation *st, const KvCardReadResult *r, gboolean key
     }
     g_string_append_printf(json, ", \"anomaly\": %s, \"anomaly_excess\": %u",
                            r->anomaly_excess ? "true" : "false", r->anomaly_excess);
-    (void)st;
+    /* Anomalies this read stored (readback going backwards, an issued sale
+     * proven late...), newest first. */
+    if (r->anomalies_raised) {
+        g_autoptr(GPtrArray) list = kv_anomaly_list(st, FALSE, v->id.meter_number, NULL);
+        for (guint i = 0; list && i < list->len && i < r->anomalies_raised; i++) {
+            g_autofree char *line = kv_anomaly_describe(list->pdata[i]);
+            fact(text, _("ANOMALY"), "%s", line);
+            fprintf(stderr, _("kilovendctl: WARNING: %s\n"), line);
+        }
+    }
+    g_string_append_printf(json, ", \"anomalies_raised\": %u", r->anomalies_raised);
 }
 
 /* card read: the card layer's report, with the meter's keys when they are

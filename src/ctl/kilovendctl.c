@@ -51,12 +51,14 @@ static const char *const usage_text = N_(
     "  sell --meter N (--amount MONEY | --kwh KWH) [--quote] [--receipt FILE.pdf]\n"
     "  cancel --sale ID --reason T               last sale, card at the counter\n"
     "  sale show ID | unresolved | reconcile\n"
+    "       | resolve ID --paid|--void --reason T   supervisor: end an issued sale\n"
     "  receipt --sale ID --out FILE.pdf [--reprint]\n"
     "  shift open [--float MONEY] | close --counted MONEY | show [--shift ID]\n"
     "  report shift [--shift ID] | daily [--date YYYY-MM-DD] | monthly [--month YYYY-MM]\n"
     "       | customer --account A | meter --meter N     [--csv FILE]\n"
     "  backup FILE | restore FILE | check\n"
     "  audit head | audit verify [--head HEAD] [--keyed]\n"
+    "  anomaly list [--all] [--meter N] | ack ID --reason T\n"
     "\n"
     "Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid input, 4 not found, 5 already\n"
     "exists, 6 wrong password, 7 role not allowed, 8 wrong passphrase, 9 keys, 10 meter\n"
@@ -76,7 +78,7 @@ static const Command commands[] = {
     { "sell", ctl_cmd_sell },       { "cancel", ctl_cmd_cancel },   { "sale", ctl_cmd_sale },
     { "receipt", ctl_cmd_receipt }, { "shift", ctl_cmd_shift },     { "report", ctl_cmd_report },
     { "backup", ctl_cmd_backup },   { "restore", ctl_cmd_restore }, { "check", ctl_cmd_check },
-    { "audit", ctl_cmd_audit },
+    { "audit", ctl_cmd_audit },     { "anomaly", ctl_cmd_anomaly },
 };
 
 int main(int argc, char **argv)

@@ -128,6 +128,7 @@ static void card_insert(vcard *v, const char *path)
     vcard_reader_power(&v->rd);
     v->inserted = 1;
     v->mute = 0;
+    v->rd.stale = 0;
     v->next_connect = 0;
     say("card %s inserted", v->card_path);
 }
@@ -159,6 +160,9 @@ static void control_line(vcard *v, char *line)
     } else if (!strcmp(cmd, "tear") && arg) {
         v->rd.tear_after = strtol(arg, NULL, 10);
         say("tear after %ld more bytes", v->rd.tear_after);
+    } else if (!strcmp(cmd, "stale") && arg) {
+        vcard_reader_set_stale(&v->rd, !strcmp(arg, "on"));
+        say("reads answer %s", v->rd.stale ? "the memory as it was (stale)" : "the memory");
     } else if (!strcmp(cmd, "mute") && arg) {
         v->mute_after = strtol(arg, NULL, 10);
         v->mute = 0;
@@ -175,8 +179,8 @@ static void control_line(vcard *v, char *line)
     } else if (!strcmp(cmd, "quit")) {
         v->quit = 1;
     } else {
-        say("unknown control command '%s' (insert [FILE], remove, tear N, mute N, "
-            "atr HEX|card, shape acr39|acr38, quit)", line);
+        say("unknown control command '%s' (insert [FILE], remove, tear N, stale on|off, "
+            "mute N, atr HEX|card, shape acr39|acr38, quit)", line);
     }
 }
 

@@ -61,6 +61,13 @@ size_t vcard_reader_atr(const vcard_reader *r, uint8_t atr[6])
     return 6;
 }
 
+void vcard_reader_set_stale(vcard_reader *r, int on)
+{
+    if (on)
+        sle_read_main(&r->chip, 0, r->stale_main, SLE_MAIN_SIZE);
+    r->stale = on;
+}
+
 static size_t read_main(vcard_reader *r, unsigned addr, unsigned le, uint8_t *resp)
 {
     size_t n = 0;
@@ -70,7 +77,10 @@ static size_t read_main(vcard_reader *r, unsigned addr, unsigned le, uint8_t *re
         sw(resp, &n, 0x6A, 0x86); /* beyond the end of memory */
         return n;
     }
-    sle_read_main(&r->chip, addr, resp, le);
+    if (r->stale)
+        memcpy(resp, r->stale_main + addr, le);
+    else
+        sle_read_main(&r->chip, addr, resp, le);
     n = le;
     account(r, 8 * le, 0);
     if (r->shape == VCARD_SHAPE_ACR38) {

@@ -27,6 +27,10 @@ typedef struct {
     int selected;         /* FF A4 with type 06 since power-on */
     long tear_after;      /* main-memory bytes still written before the tear; < 0: never */
     int torn;             /* set by a tear: the caller drops the link at once */
+    /* A lying card (an emulator): writes reach the chip, reads answer with
+     * the main memory as it was when stale was set. */
+    int stale;
+    uint8_t stale_main[SLE_MAIN_SIZE];
     int changed;          /* persistent state changed: the caller saves the card */
     unsigned clock_hz;    /* card clock of the timing model */
     unsigned write_us;    /* erase+write time of one byte */
@@ -44,6 +48,8 @@ void vcard_reader_power(vcard_reader *r);
 /* The ATR the reader reports for the card: 3B 04 followed by main memory
  * bytes 0..3.  Returns its length. */
 size_t vcard_reader_atr(const vcard_reader *r, uint8_t atr[6]);
+/* Start (on) or stop answering reads with the memory as it is now. */
+void vcard_reader_set_stale(vcard_reader *r, int on);
 /* Execute one command APDU; returns the response length (0 if the card was
  * torn out during the command: no response at all). */
 size_t vcard_reader_apdu(vcard_reader *r, const uint8_t *apdu, size_t len,

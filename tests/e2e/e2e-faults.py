@@ -13,8 +13,10 @@ The tear sweep first counts the bytes the next sale will write (the same
 sale run on copies of the ledger, keys and card file, whose per-byte write
 counters tell; a sale writes only the bytes that change, about 41 of the
 token's 46), then pulls the card after byte n: for n inside the write the
-sale waits for its card (exit 11) and fails once the card is back; for n =
-the whole write it completes.  A tear that did not fire is disarmed (`tear
+sale waits for its card (exit 11) and is issued once the card is back (bytes
+of the token left the station: never "failed, nothing due" on the card's
+word; the next sale, of the same energy, covers it); for n = the whole write
+it completes.  A tear that did not fire is disarmed (`tear
 -1`) so it cannot cut a later write.
 
 The sweeps are sampled to stay within the suite's time: for the tear the
@@ -144,7 +146,7 @@ class Loop:
     def tear_sweep(self):
         """The card pulled after byte n of a sale, for n inside the write
         (0 .. W-1: the sale is left pending, exit 11, until the card comes
-        back; then it fails, nothing due) and at n = W (the whole write done:
+        back; then it is issued: the write began) and at n = W (the whole write done:
         the sale completes).  W is counted before each sale."""
         c = self.c
         k = 0
@@ -178,9 +180,9 @@ class Loop:
                 # new value does the card hold the whole token.
                 whole = n == w - 1 and write[n][1] == 0xFF
                 c.equal(f"{what}: once the card is back the sale "
-                        f"{'completes' if whole else 'fails, nothing due'}",
+                        f"{'completes' if whole else 'is issued, not failed'}",
                         next(s["state"] for s in self.st.sales()
-                             if s["sale"] == sale["sale"]), "completed" if whole else "failed")
+                             if s["sale"] == sale["sale"]), "completed" if whole else "issued")
             else:
                 c.check(f"card pulled after all {w} bytes of the sale: the sale completes",
                         rc == 0 and j is not None and j.get("state") == "completed",

@@ -310,8 +310,10 @@ def money_check(checks, sales, meter_loaded, card_cumulative):
     reached the meter or the card: then every kept sale was delivered and
     nothing else was (a failed or cancelled sale that reached the card would
     push the delivered credit above the chain).  None may stay pending.
-    Returns (taken, loaded, on card, failed or cancelled) in minor units:
-    taken = loaded + on card, payments = taken + failed or cancelled."""
+    Issued sales (their write began, the card did not show the token) and
+    void ones (covered by a later sale, or closed by a supervisor) took no
+    money, like failed ones.  Returns (taken, loaded, on card, not taken) in
+    minor units: taken = loaded + on card, payments = taken + not taken."""
     delivered_to = max(meter_loaded, card_cumulative)
     taken = loaded = on_card = failed = paid = 0
     chain = 0
@@ -330,7 +332,7 @@ def money_check(checks, sales, meter_loaded, card_cumulative):
                 loaded += amount
             else:
                 on_card += amount
-        elif state in ("failed", "cancelled"):
+        elif state in ("failed", "cancelled", "issued", "void"):
             failed += amount
         else:
             checks.check(f"sale {s['sale']} settled", False, f"(state {state})")

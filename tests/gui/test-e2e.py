@@ -210,7 +210,11 @@ def main():
         log("the same card goes back in: the sale is resolved")
         d.vcard(f"insert {d.card(1)}")
         if title.startswith("Sale on Hold"):
-            final = at.wait_text(result, lambda t: t in ("Sale Completed", "Sale Cancelled"),
+            # Bytes of the token left the station: the card not showing it
+            # leaves the sale issued, not confirmed (never "cancelled" on the
+            # card's word); a write that never began is cancelled.
+            final = at.wait_text(result, lambda t: t in ("Sale Completed", "Sale Cancelled",
+                                                          "Sale Not Confirmed"),
                                  60, "the resolved sale")
             log(f"  {final}: {at.text(d.labels['Sale result details'])}")
         d.shot("sell-resolved")

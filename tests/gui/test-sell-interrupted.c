@@ -4,8 +4,11 @@
  *
  * - card pulled mid-write (the virtual card tears after its first byte):
  *   the screen says the sale is on hold and to put the card back, the
- *   ledger holds it pending; the card back in, the sale is settled (the
- *   token did not reach the card: cancelled, nothing due);
+ *   ledger holds it pending; the card back in, the card does not show the
+ *   token, but bytes of it left the station: the sale is issued, not
+ *   confirmed (before, "cancelled, nothing due": a card that lies about
+ *   what it holds kept the credit), and the screen says a supervisor
+ *   decides;
  * - reader lost mid-write (the card stops answering at the write, pcscd
  *   restarts without the reader): the screen says the reader was lost, the
  *   sale is on hold, what to do; the ledger holds it pending; the reader
@@ -198,13 +201,14 @@ static void test_card_pulled(void)
     g_assert_cmpuint(unresolved_of(meter, &held), ==, 1);
     g_assert_cmpuint(cumulative_sold(meter), ==, sold_before);
 
-    /* The card back: the station settles the sale by itself. */
+    /* The card back: it does not show the token, the sale is issued. */
     kv_gui_test_vcard("insert %s", card);
-    g_assert_true(kv_gui_test_wait_text(s.title, "Sale Cancelled", WAIT_MS));
+    g_assert_true(kv_gui_test_wait_text(s.title, "Sale Not Confirmed", WAIT_MS));
     g_test_message("%s", kv_gui_test_text(s.detail));
-    assert_shows("the result", kv_gui_test_text(s.detail), "No money is due");
+    assert_shows("the result", kv_gui_test_text(s.detail), "ISSUED");
+    assert_shows("the result", kv_gui_test_text(s.detail), "supervisor");
     sale = get_sale(held);
-    g_assert_cmpint(sale->state, ==, KV_SALE_FAILED);
+    g_assert_cmpint(sale->state, ==, KV_SALE_ISSUED);
     g_assert_cmpuint(unresolved_of(meter, &held), ==, 0);
     g_assert_cmpuint(cumulative_sold(meter), ==, sold_before);
     /* The card's last valid credit is the one sold before. */
