@@ -19,7 +19,8 @@ gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi qemu-system-arm
 clang libclang-rt-14-dev llvm
 xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi imagemagick
 appstream desktop-file-utils gettext locales poppler-utils iproute2 util-linux
-debhelper devscripts lintian fakeroot dpkg-dev help2man"
+debhelper devscripts lintian fakeroot dpkg-dev help2man
+postgresql-15 postgresql-client-15 libpq-dev openssl"
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -34,6 +35,15 @@ deps() {
     if [ -n "$missing" ]; then
         echo "Installing:$missing"
         as_root apt-get -o DPkg::Lock::Timeout=600 update -q
+        # The head office tests start PostgreSQL servers of their own in
+        # temporary folders: on a fresh machine, no system-wide cluster
+        # (postgresql-common first, told not to create one).
+        if ! dpkg-query -W -f='${Status}' postgresql-common 2>/dev/null | grep -q "install ok installed"; then
+            as_root env DEBIAN_FRONTEND=noninteractive \
+                apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends postgresql-common
+            as_root sed -i 's/^#* *create_main_cluster *=.*/create_main_cluster = false/' \
+                /etc/postgresql-common/createcluster.conf
+        fi
         as_root env DEBIAN_FRONTEND=noninteractive \
             apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends $missing
     fi

@@ -15,7 +15,7 @@
 #include <glib.h>
 
 #include "kv-card-report.h"
-#include "kv-card-service.h"
+#include "kv-card.h"
 #include "kv_card.h"
 #include "kv_util.h"
 

@@ -56,10 +56,12 @@ static void show_error(meter *m, int err)
     m->run.msg_next = METER_NEXT_NONE;
 }
 
-/* Commit a new state; the RAM copy changes only if the record is written. */
+/* Commit a new state the way meter_save does (store_save): if the memory
+ * fails, the state still holds in RAM and the save is retried with every
+ * tick. */
 static int commit_state(meter *m, const meter_state *ns)
 {
-    return store_save_state(m, ns) == 0 ? 0 : METER_E_NV;
+    return store_save(m, ns) == 0 ? 0 : METER_E_NV;
 }
 
 /* A refusal: logged, counted if the card is bad, shown.  The ledger is not
@@ -85,10 +87,7 @@ static int refuse(meter *m, int err)
      * between tries would defeat the lockout.  If the memory fails, the
      * count and the lockout still hold in RAM (nothing of the ledger
      * changed) and the save is retried with every tick. */
-    if (commit_state(m, &ns) != 0) {
-        m->st = ns;
-        m->run.save_pending = 1;
-    }
+    commit_state(m, &ns);
     show_error(m, err);
     m->run.last_result = (uint8_t)err;
     return err;

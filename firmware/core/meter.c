@@ -56,12 +56,7 @@ int meter_save(meter *m)
 {
     if (!m->provisioned || m->not_here)
         return -1;
-    if (store_save_state(m, &m->st) != 0) {
-        m->run.save_pending = 1;
-        return -1;
-    }
-    store_floor_follow(m);
-    return 0;
+    return store_save(m, &m->st);
 }
 
 /* The remaining credit as page 0 shows it.  At or below zero the cut-off

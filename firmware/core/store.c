@@ -44,7 +44,9 @@ static int floor_write(meter *m, const meter_config *cfg, const meter_floor *fl)
     return 0;
 }
 
-int store_save_state(meter *m, const meter_state *ns)
+/* The state record alone (energy, events, counters): 0, or -1 if the
+ * EEPROM refused it (m->st is then left alone). */
+static int save_state(meter *m, const meter_state *ns)
 {
     if (nvrec_save_state(&m->nv, m->nv_key, m->cfg.meter_number, ns, m->state_seq + 1) != 0)
         return -1;
@@ -57,7 +59,9 @@ int store_save_state(meter *m, const meter_state *ns)
     return 0;
 }
 
-void store_floor_follow(meter *m)
+/* After a state save: the floor follows the energy in steps and the tamper
+ * bits at once. */
+static void floor_follow(meter *m)
 {
     meter_floor fl;
     if (total(m->st.phase_energy) - total(m->floor.phase_energy) < METER_FLOOR_ENERGY_STEP &&
@@ -65,6 +69,18 @@ void store_floor_follow(meter *m)
         return;
     floor_from(&fl, m, &m->st, m->state_seq);
     floor_write(m, &m->cfg, &fl); /* a failure is retried at the next save */
+}
+
+int store_save(meter *m, const meter_state *ns)
+{
+    if (save_state(m, ns) != 0) {
+        if (ns != &m->st)
+            m->st = *ns;
+        m->run.save_pending = 1;
+        return -1;
+    }
+    floor_follow(m);
+    return 0;
 }
 
 int store_commit(meter *m, const meter_state *ns, const meter_config *nc)
@@ -82,7 +98,7 @@ int store_commit(meter *m, const meter_state *ns, const meter_config *nc)
         if (nc != &m->cfg)
             m->cfg = *nc;
     }
-    if (store_save_state(m, ns) != 0) {
+    if (save_state(m, ns) != 0) {
         if (!floor_first)
             return METER_E_NV;
         /* The internal record took the card: the EEPROM follows. */
@@ -174,7 +190,7 @@ static int finish_move(meter *m, int have_state)
 {
     meter_floor fl;
     if (!have_state) {
-        if (nvrec_format(&m->nv) != 0 || store_save_state(m, &m->st) != 0)
+        if (nvrec_format(&m->nv) != 0 || save_state(m, &m->st) != 0)
             return -1;
     } else if (nvrec_v1_erase(&m->nv) != 0) {
         return -1;

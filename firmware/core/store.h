@@ -52,13 +52,11 @@
  * internal flash cannot be written: the meter does not run). */
 int store_boot(meter *m);
 
-/* The state record alone (energy, events, counters): 0, or -1 if the
- * EEPROM refused it (m->st is then left alone). */
-int store_save_state(meter *m, const meter_state *ns);
-
-/* After a state save: the floor follows the energy in steps and the tamper
- * bits at once. */
-void store_floor_follow(meter *m);
+/* Every state save but a card's outcome (meter_save, a refused card, a
+ * readback the card did not take): the state record, then the floor
+ * follows.  0, or -1 if the EEPROM refused it: the new state is then kept
+ * in RAM (m->st = *ns) and the save retried every tick. */
+int store_save(meter *m, const meter_state *ns);
 
 /* A card's outcome: the internal record first when the config or the
  * floor changes, then the state.  0 (m->cfg and m->st are the new ones;

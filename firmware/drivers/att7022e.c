@@ -28,7 +28,8 @@ void att7022e_write(att7022e *a, uint8_t reg, uint32_t value)
     a->spi.select(a->spi.ctx, 0);
 }
 
-int att7022e_init(att7022e *a, const att_spi *spi, uint32_t hfconst, uint16_t meter_constant)
+int att7022e_init(att7022e *a, const att7022e_spi *spi, uint32_t hfconst,
+                  uint16_t meter_constant)
 {
     uint64_t den;
     memset(a, 0, sizeof *a);

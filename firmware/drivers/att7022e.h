@@ -40,10 +40,10 @@ typedef struct {
     void (*select)(void *ctx, int on);       /* chip select, active low on the pin */
     uint8_t (*xfer)(void *ctx, uint8_t out); /* one byte each way */
     void (*delay_us)(void *ctx, unsigned us);
-} att_spi;
+} att7022e_spi;
 
 typedef struct {
-    att_spi spi;
+    att7022e_spi spi;
     uint32_t hfconst;
     uint32_t last[3];     /* energy registers at the last sample */
     uint32_t power_q16;   /* W per LSB of Pt, 16.16 fixed point */
@@ -54,7 +54,8 @@ typedef struct {
  * HFConst = 2.592e10 * G * G * Vu * Vi / (EC * Un * Ib), computed at the
  * factory and passed in) and compute the power scale.  0 on success, -1 if
  * the chip does not answer with its ID. */
-int att7022e_init(att7022e *a, const att_spi *spi, uint32_t hfconst, uint16_t meter_constant);
+int att7022e_init(att7022e *a, const att7022e_spi *spi, uint32_t hfconst,
+                  uint16_t meter_constant);
 uint32_t att7022e_read(att7022e *a, uint8_t reg);
 void att7022e_write(att7022e *a, uint8_t reg, uint32_t value);
 /* Energy since the previous sample (24-bit wrap handled), power, flags.

@@ -15,15 +15,16 @@ void eeprom_at24_init(eeprom_at24 *e, const i2c_gpio *bus, uint8_t addr, uint32_
 static int address(eeprom_at24 *e, uint32_t addr)
 {
     for (int i = 0; i < POLL_TRIES; i++) {
-        i2c_start(e->bus);
-        if (i2c_write(e->bus, (uint8_t)(e->addr << 1))) {
-            if (i2c_write(e->bus, (uint8_t)(addr >> 8)) && i2c_write(e->bus, (uint8_t)addr))
+        i2c_gpio_start(e->bus);
+        if (i2c_gpio_write(e->bus, (uint8_t)(e->addr << 1))) {
+            if (i2c_gpio_write(e->bus, (uint8_t)(addr >> 8)) &&
+                i2c_gpio_write(e->bus, (uint8_t)addr))
                 return 0;
             break;
         }
-        i2c_stop(e->bus);
+        i2c_gpio_stop(e->bus);
     }
-    i2c_stop(e->bus);
+    i2c_gpio_stop(e->bus);
     return -1;
 }
 
@@ -36,14 +37,14 @@ int eeprom_at24_read(eeprom_at24 *e, uint32_t addr, void *buf, uint32_t len)
         return 0;
     if (address(e, addr) != 0)
         return -1;
-    i2c_start(e->bus); /* repeated start, then read */
-    if (!i2c_write(e->bus, (uint8_t)((e->addr << 1) | 1))) {
-        i2c_stop(e->bus);
+    i2c_gpio_start(e->bus); /* repeated start, then read */
+    if (!i2c_gpio_write(e->bus, (uint8_t)((e->addr << 1) | 1))) {
+        i2c_gpio_stop(e->bus);
         return -1;
     }
     for (uint32_t i = 0; i < len; i++)
-        p[i] = i2c_read(e->bus, i + 1 < len);
-    i2c_stop(e->bus);
+        p[i] = i2c_gpio_read(e->bus, i + 1 < len);
+    i2c_gpio_stop(e->bus);
     return 0;
 }
 
@@ -57,11 +58,11 @@ int eeprom_at24_write(eeprom_at24 *e, uint32_t addr, const void *buf, uint32_t l
         if (address(e, addr) != 0)
             return -1;
         for (uint32_t i = 0; i < n; i++)
-            if (!i2c_write(e->bus, p[i])) {
-                i2c_stop(e->bus);
+            if (!i2c_gpio_write(e->bus, p[i])) {
+                i2c_gpio_stop(e->bus);
                 return -1;
             }
-        i2c_stop(e->bus); /* starts the internal write */
+        i2c_gpio_stop(e->bus); /* starts the internal write */
         addr += n;
         p += n;
         len -= n;

@@ -6,7 +6,7 @@
 static void scl(const i2c_gpio *b, int v) { b->scl(b->ctx, v); b->delay_us(b->ctx, HALF_US); }
 static void sda(const i2c_gpio *b, int v) { b->sda(b->ctx, v); }
 
-void i2c_start(const i2c_gpio *b)
+void i2c_gpio_start(const i2c_gpio *b)
 {
     sda(b, 1);
     scl(b, 1);
@@ -15,7 +15,7 @@ void i2c_start(const i2c_gpio *b)
     scl(b, 0);
 }
 
-void i2c_stop(const i2c_gpio *b)
+void i2c_gpio_stop(const i2c_gpio *b)
 {
     sda(b, 0);
     scl(b, 1);
@@ -23,7 +23,7 @@ void i2c_stop(const i2c_gpio *b)
     b->delay_us(b->ctx, HALF_US);
 }
 
-int i2c_write(const i2c_gpio *b, uint8_t byte)
+int i2c_gpio_write(const i2c_gpio *b, uint8_t byte)
 {
     int ack;
     for (int i = 7; i >= 0; i--) {
@@ -38,7 +38,7 @@ int i2c_write(const i2c_gpio *b, uint8_t byte)
     return ack;
 }
 
-uint8_t i2c_read(const i2c_gpio *b, int ack)
+uint8_t i2c_gpio_read(const i2c_gpio *b, int ack)
 {
     uint8_t v = 0;
     sda(b, 1);

@@ -12,10 +12,10 @@ typedef struct {
     void (*delay_us)(void *ctx, unsigned us);
 } i2c_gpio;
 
-void i2c_start(const i2c_gpio *b);
-void i2c_stop(const i2c_gpio *b);
+void i2c_gpio_start(const i2c_gpio *b);
+void i2c_gpio_stop(const i2c_gpio *b);
 /* 1 if the device acknowledged. */
-int i2c_write(const i2c_gpio *b, uint8_t byte);
-uint8_t i2c_read(const i2c_gpio *b, int ack);
+int i2c_gpio_write(const i2c_gpio *b, uint8_t byte);
+uint8_t i2c_gpio_read(const i2c_gpio *b, int ack);
 
 #endif

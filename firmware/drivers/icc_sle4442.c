@@ -14,28 +14,28 @@ enum {
     CMD_UPDATE_SEC = 0x39
 };
 
-static void wait(icc *c)
+static void wait(icc_sle4442 *c)
 {
     c->gpio.delay_us(c->gpio.ctx, c->half_us);
 }
 
-static void rst(icc *c, int v) { c->gpio.rst(c->gpio.ctx, v); }
-static void clk(icc *c, int v) { c->gpio.clk(c->gpio.ctx, v); }
-static void io(icc *c, int v) { c->gpio.io(c->gpio.ctx, v); }
-static int io_in(icc *c) { return c->gpio.io_read(c->gpio.ctx) ? 1 : 0; }
-static int present(icc *c) { return c->gpio.detect(c->gpio.ctx) ? 1 : 0; }
+static void rst(icc_sle4442 *c, int v) { c->gpio.rst(c->gpio.ctx, v); }
+static void clk(icc_sle4442 *c, int v) { c->gpio.clk(c->gpio.ctx, v); }
+static void io(icc_sle4442 *c, int v) { c->gpio.io(c->gpio.ctx, v); }
+static int io_in(icc_sle4442 *c) { return c->gpio.io_read(c->gpio.ctx) ? 1 : 0; }
+static int present(icc_sle4442 *c) { return c->gpio.detect(c->gpio.ctx) ? 1 : 0; }
 
-void icc_init(icc *c, const icc_gpio *gpio)
+void icc_sle4442_init(icc_sle4442 *c, const icc_sle4442_gpio *gpio)
 {
     memset(c, 0, sizeof *c);
     c->gpio = *gpio;
-    c->half_us = ICC_HALF_PERIOD_US;
-    c->proc_cap = ICC_PROC_CAP;
+    c->half_us = ICC_SLE4442_HALF_PERIOD_US;
+    c->proc_cap = ICC_SLE4442_PROC_CAP;
 }
 
 /* One bit from the card: it drives I/O on the falling edge, we sample with
  * CLK high. */
-static int clock_in(icc *c)
+static int clock_in(icc_sle4442 *c)
 {
     int b;
     clk(c, 0);
@@ -46,7 +46,7 @@ static int clock_in(icc *c)
     return b;
 }
 
-static uint8_t byte_in(icc *c)
+static uint8_t byte_in(icc_sle4442 *c)
 {
     uint8_t v = 0;
     for (int i = 0; i < 8; i++)
@@ -55,7 +55,7 @@ static uint8_t byte_in(icc *c)
 }
 
 /* RST high and low without a clock: the card drops what it was doing. */
-static void brk(icc *c)
+static void brk(icc_sle4442 *c)
 {
     clk(c, 0);
     wait(c);
@@ -67,7 +67,7 @@ static void brk(icc *c)
 
 /* START, 24 bits LSB first per byte (I/O changed only while CLK is low),
  * STOP.  Leaves CLK high: the next falling edge starts the card's answer. */
-static void send(icc *c, uint8_t ctrl, uint8_t addr, uint8_t data)
+static void send(icc_sle4442 *c, uint8_t ctrl, uint8_t addr, uint8_t data)
 {
     uint8_t b[3] = {ctrl, addr, data};
     clk(c, 0);
@@ -95,7 +95,7 @@ static void send(icc *c, uint8_t ctrl, uint8_t addr, uint8_t data)
 }
 
 /* Processing: the card holds I/O low while we clock; I/O high = done. */
-static meter_card_result process(icc *c)
+static meter_card_result process(icc_sle4442 *c)
 {
     unsigned n = 0;
     clk(c, 0);
@@ -119,7 +119,7 @@ static meter_card_result process(icc *c)
     return METER_CARD_OK;
 }
 
-meter_card_result icc_reset(icc *c)
+meter_card_result icc_sle4442_reset(icc_sle4442 *c)
 {
     uint32_t ones = 0;
     if (!present(c))
@@ -155,7 +155,7 @@ meter_card_result icc_reset(icc *c)
     return METER_CARD_OK;
 }
 
-meter_card_result icc_read_main(icc *c, unsigned addr, uint8_t *out, unsigned len)
+meter_card_result icc_sle4442_read_main(icc_sle4442 *c, unsigned addr, uint8_t *out, unsigned len)
 {
     if (addr > 255 || len > 256 - addr)
         return METER_CARD_IO;
@@ -166,7 +166,7 @@ meter_card_result icc_read_main(icc *c, unsigned addr, uint8_t *out, unsigned le
     return present(c) ? METER_CARD_OK : METER_CARD_ABSENT;
 }
 
-static meter_card_result read4(icc *c, uint8_t ctrl, uint8_t out[4])
+static meter_card_result read4(icc_sle4442 *c, uint8_t ctrl, uint8_t out[4])
 {
     send(c, ctrl, 0, 0);
     for (int i = 0; i < 4; i++)
@@ -176,17 +176,17 @@ static meter_card_result read4(icc *c, uint8_t ctrl, uint8_t out[4])
     return present(c) ? METER_CARD_OK : METER_CARD_ABSENT;
 }
 
-meter_card_result icc_read_security(icc *c, uint8_t sec[4])
+meter_card_result icc_sle4442_read_security(icc_sle4442 *c, uint8_t sec[4])
 {
     return read4(c, CMD_READ_SEC, sec);
 }
 
-meter_card_result icc_read_protection(icc *c, uint8_t prot[4])
+meter_card_result icc_sle4442_read_protection(icc_sle4442 *c, uint8_t prot[4])
 {
     return read4(c, CMD_READ_PROT, prot);
 }
 
-meter_card_result icc_update_main(icc *c, unsigned addr, uint8_t value)
+meter_card_result icc_sle4442_update_main(icc_sle4442 *c, unsigned addr, uint8_t value)
 {
     uint8_t back;
     meter_card_result r;
@@ -196,19 +196,19 @@ meter_card_result icc_update_main(icc *c, unsigned addr, uint8_t value)
     r = process(c);
     if (r != METER_CARD_OK)
         return r;
-    r = icc_read_main(c, addr, &back, 1);
+    r = icc_sle4442_read_main(c, addr, &back, 1);
     if (r != METER_CARD_OK)
         return r;
     return back == value ? METER_CARD_OK : METER_CARD_WRITE;
 }
 
-meter_card_result icc_update_security(icc *c, unsigned addr, uint8_t value)
+meter_card_result icc_sle4442_update_security(icc_sle4442 *c, unsigned addr, uint8_t value)
 {
     send(c, CMD_UPDATE_SEC, (uint8_t)addr, value);
     return process(c);
 }
 
-meter_card_result icc_compare(icc *c, unsigned addr, uint8_t value)
+meter_card_result icc_sle4442_compare(icc_sle4442 *c, unsigned addr, uint8_t value)
 {
     meter_card_result r;
     send(c, CMD_COMPARE, (uint8_t)addr, value);
@@ -221,11 +221,12 @@ static unsigned bits3(uint8_t ec)
     return (ec & 1u) + ((ec >> 1) & 1u) + ((ec >> 2) & 1u);
 }
 
-meter_card_result icc_verify_psc(icc *c, const uint8_t psc[3], unsigned *tries_left)
+meter_card_result icc_sle4442_verify_psc(icc_sle4442 *c, const uint8_t psc[3],
+                                         unsigned *tries_left)
 {
     uint8_t sec[4];
     uint8_t ec, bit;
-    meter_card_result r = icc_read_security(c, sec);
+    meter_card_result r = icc_sle4442_read_security(c, sec);
     if (r != METER_CARD_OK)
         return r;
     ec = sec[0] & 7u;
@@ -236,13 +237,13 @@ meter_card_result icc_verify_psc(icc *c, const uint8_t psc[3], unsigned *tries_l
     /* The order is mandatory: spend a try first, then compare; the card
      * only gives the try back if all three bytes matched. */
     bit = (uint8_t)(ec & (uint8_t)-ec);
-    r = icc_update_security(c, 0, (uint8_t)(ec & ~bit));
+    r = icc_sle4442_update_security(c, 0, (uint8_t)(ec & ~bit));
     for (unsigned i = 0; r == METER_CARD_OK && i < 3; i++)
-        r = icc_compare(c, i + 1, psc[i]);
+        r = icc_sle4442_compare(c, i + 1, psc[i]);
     if (r == METER_CARD_OK)
-        r = icc_update_security(c, 0, 0xFF);
+        r = icc_sle4442_update_security(c, 0, 0xFF);
     if (r == METER_CARD_OK)
-        r = icc_read_security(c, sec);
+        r = icc_sle4442_read_security(c, sec);
     ec = sec[0] & 7u;
     /* Once accepted, the card reads its PSC back in sec[1..3]. */
     kv_wipe(sec, sizeof sec);
@@ -251,7 +252,7 @@ meter_card_result icc_verify_psc(icc *c, const uint8_t psc[3], unsigned *tries_l
     return ec == 7u ? METER_CARD_OK : METER_CARD_PSC;
 }
 
-void icc_power_off(icc *c)
+void icc_sle4442_power_off(icc_sle4442 *c)
 {
     clk(c, 0);
     rst(c, 0);
@@ -263,11 +264,11 @@ void icc_power_off(icc *c)
 
 static meter_card_result op_read(void *ctx, uint8_t image[256])
 {
-    icc *c = ctx;
-    meter_card_result r = icc_reset(c);
+    icc_sle4442 *c = ctx;
+    meter_card_result r = icc_sle4442_reset(c);
     if (r != METER_CARD_OK)
         return r;
-    r = icc_read_main(c, 0, image, 256);
+    r = icc_sle4442_read_main(c, 0, image, 256);
     if (r != METER_CARD_OK)
         return r;
     /* The ATR is main memory 0..3: a mismatch means a bad contact. */
@@ -276,20 +277,20 @@ static meter_card_result op_read(void *ctx, uint8_t image[256])
 
 static meter_card_result op_verify(void *ctx, const uint8_t psc[3], unsigned *tries_left)
 {
-    return icc_verify_psc(ctx, psc, tries_left);
+    return icc_sle4442_verify_psc(ctx, psc, tries_left);
 }
 
 static meter_card_result op_write(void *ctx, unsigned addr, uint8_t value)
 {
-    return icc_update_main(ctx, addr, value);
+    return icc_sle4442_update_main(ctx, addr, value);
 }
 
 static void op_release(void *ctx)
 {
-    icc_power_off(ctx);
+    icc_sle4442_power_off(ctx);
 }
 
-void icc_card_ops(icc *c, meter_card_ops *ops)
+void icc_sle4442_card_ops(icc_sle4442 *c, meter_card_ops *ops)
 {
     ops->ctx = c;
     ops->read = op_read;

@@ -29,14 +29,14 @@ static void command(const lcd_ht1621 *l, uint8_t c)
     l->cs(l->ctx, 1);
 }
 
-void lcd_init(const lcd_ht1621 *l)
+void lcd_ht1621_init(const lcd_ht1621 *l)
 {
     command(l, CMD_SYS_EN);
     command(l, CMD_BIAS_13_4COM);
     command(l, CMD_LCD_ON);
 }
 
-uint8_t lcd_glyph(char c)
+uint8_t lcd_ht1621_glyph(char c)
 {
     static const uint8_t digits[10] = {0x3F, 0x06, 0x5B, 0x4F, 0x66, 0x6D, 0x7D, 0x07, 0x7F, 0x6F};
     if (c >= '0' && c <= '9')
@@ -67,37 +67,37 @@ uint8_t lcd_glyph(char c)
     }
 }
 
-unsigned lcd_render(const char *text, uint8_t cells[LCD_CELLS], int *kwh)
+unsigned lcd_ht1621_render(const char *text, uint8_t cells[LCD_HT1621_CELLS], int *kwh)
 {
     size_t len = strlen(text);
     unsigned n = 0;
     *kwh = len >= 3 && strcmp(text + len - 3, "kWh") == 0;
     if (*kwh)
         len -= 3;
-    memset(cells, 0, LCD_CELLS);
-    for (size_t i = 0; i < len && n <= LCD_CELLS; i++) {
+    memset(cells, 0, LCD_HT1621_CELLS);
+    for (size_t i = 0; i < len && n <= LCD_HT1621_CELLS; i++) {
         if (text[i] == '.' && n > 0) {
             cells[n - 1] |= 0x80;
             continue;
         }
-        if (n == LCD_CELLS)
+        if (n == LCD_HT1621_CELLS)
             break;
-        cells[n++] = lcd_glyph(text[i]);
+        cells[n++] = lcd_ht1621_glyph(text[i]);
     }
     return n;
 }
 
-void lcd_show(const lcd_ht1621 *l, const char *text, unsigned icons)
+void lcd_ht1621_show(const lcd_ht1621 *l, const char *text, unsigned icons)
 {
-    uint8_t cells[LCD_CELLS];
+    uint8_t cells[LCD_HT1621_CELLS];
     int kwh;
-    lcd_render(text, cells, &kwh);
+    lcd_ht1621_render(text, cells, &kwh);
     /* Write mode (101), address 0, then two 4-bit nibbles per cell and one
      * byte of annunciators, in the order of this glass. */
     l->cs(l->ctx, 0);
     bits(l, 0x5, 3);
     bits(l, 0, 6);
-    for (unsigned i = 0; i < LCD_CELLS; i++)
+    for (unsigned i = 0; i < LCD_HT1621_CELLS; i++)
         bits(l, cells[i], 8);
     bits(l, (icons & 0x7Fu) | (kwh ? METER_ICON_KWH : 0), 8);
     l->cs(l->ctx, 1);

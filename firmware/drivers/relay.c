@@ -1,7 +1,5 @@
-/* relay.c - latching relay and lamps (see relay.h). */
+/* relay.c - latching relay (see relay.h). */
 #include "relay.h"
-
-#include "meter_io.h"
 
 void relay_init(relay *r, const relay_hw *hw)
 {
@@ -30,10 +28,4 @@ void relay_set(relay *r, int closed)
 int relay_sense(relay *r)
 {
     return r->hw.aux(r->hw.ctx);
-}
-
-void lamps_set(relay *r, unsigned mask)
-{
-    r->hw.lamp(r->hw.ctx, METER_LAMP_RED, (mask & METER_LAMP_RED) != 0);
-    r->hw.lamp(r->hw.ctx, METER_LAMP_YELLOW, (mask & METER_LAMP_YELLOW) != 0);
 }

@@ -1,5 +1,5 @@
-/* relay.h - the latching supply relay with its auxiliary contact, and the
- * two lamps.  A latching relay holds its position without current: it gets a
+/* relay.h - the latching supply relay with its auxiliary contact (the
+ * lamps are lamps.h).  A latching relay holds its position without current: it gets a
  * coil pulse only when the position must change. */
 #ifndef RELAY_H
 #define RELAY_H
@@ -9,7 +9,6 @@ typedef struct {
     void (*coil_close)(void *ctx, int on);
     void (*coil_open)(void *ctx, int on);
     int (*aux)(void *ctx);                  /* auxiliary contact: 1 = closed, -1 = none */
-    void (*lamp)(void *ctx, unsigned which, int on);
     void (*delay_ms)(void *ctx, unsigned ms);
 } relay_hw;
 
@@ -23,6 +22,5 @@ void relay_init(relay *r, const relay_hw *hw);
 /* Pulse the coil if the position changes (or is unknown). */
 void relay_set(relay *r, int closed);
 int relay_sense(relay *r);
-void lamps_set(relay *r, unsigned mask);
 
 #endif

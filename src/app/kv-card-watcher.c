@@ -134,7 +134,7 @@ static gpointer watch_thread(gpointer data)
 
         ev = kv_card_service_wait(svc, wanted, 1000, &reader_out, &error);
         if (error != NULL) {
-            gboolean service_gone = g_error_matches(error, KV_CARD_ERROR, KV_CARD_ERROR_NO_PCSCD);
+            gboolean service_gone = kv_card_error_is_service_lost(error);
             g_autofree char *msg = NULL;
 
             if (service_gone)

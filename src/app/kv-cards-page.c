@@ -213,24 +213,11 @@ static void on_batch_progress(guint64 done, guint64 total, const char *what, gpo
                               (unsigned long long)total));
 }
 
-/* Wait (on the worker) for this card event, or for the operator to cancel. */
+/* Wait (on the worker) for this card event, or for the operator to cancel;
+ * a reader unplugged or pcscd restarted meanwhile is waited out. */
 static gboolean wait_for(BatchData *b, KvCardEvent wanted, GError **error)
 {
-    for (;;) {
-        g_autoptr(GError) local = NULL;
-        KvCardEvent ev;
-
-        if (g_cancellable_set_error_if_cancelled(b->cancellable, error))
-            return FALSE;
-        ev = kv_card_service_wait(b->svc, NULL, 300, NULL, &local);
-        if (local != NULL && !g_error_matches(local, KV_CARD_ERROR, KV_CARD_ERROR_NO_PCSCD) &&
-            !g_error_matches(local, KV_CARD_ERROR, KV_CARD_ERROR_NO_READER)) {
-            g_propagate_error(error, g_steal_pointer(&local));
-            return FALSE;
-        }
-        if (ev == wanted)
-            return TRUE;
-    }
+    return kv_card_service_wait_for(b->svc, NULL, wanted, TRUE, b->cancellable, error);
 }
 
 static KvCardLink *next_card(guint32 meter, guint index, guint total, gpointer data,

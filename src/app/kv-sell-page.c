@@ -13,6 +13,7 @@
 
 #include <glib/gi18n.h>
 
+#include "kv-breakdown.h"
 #include "kv-card-service.h"
 #include "kv-receipt-print.h"
 #include "kv-sell-page.h"
@@ -482,35 +483,20 @@ static void add_breakdown_row(KvSellPage *self, const char *title, const char *s
 
 static void show_quote(KvSellPage *self)
 {
-    const KvBreakdown *b = &self->quote->breakdown;
-    g_autofree char *energy = kv_session_format_energy(b->energy);
-    g_autofree char *total = kv_session_format_money(self->session, b->amount);
-    g_autofree char *energy_net = kv_session_format_money(self->session, b->energy_net);
+    g_autoptr(GArray) lines = kv_breakdown_lines(&self->quote->breakdown, KV_BREAKDOWN_FOR_SCREEN);
 
     kv_list_box_remove_all(self->breakdown_list);
-    add_breakdown_row(self, _("Energy"), NULL, energy, TRUE);
-    for (guint i = 0; i < b->n_blocks && b->n_blocks > 1; i++) {
-        g_autofree char *title = g_strdup_printf(_("Block %u"), i + 1);
-        g_autofree char *kwh = kv_session_format_energy(b->blocks[i].energy);
-        g_autofree char *cost =
-            kv_session_format_money(self->session, b->blocks[i].cost_e6 / 1000000);
-        add_breakdown_row(self, title, kwh, cost, FALSE);
+    for (guint i = 0; i < lines->len; i++) {
+        const KvBreakdownLine *l = &g_array_index(lines, KvBreakdownLine, i);
+        g_autofree char *value = l->unit == KV_BREAKDOWN_ENERGY
+                                     ? kv_session_format_energy(l->value)
+                                     : kv_session_format_money(self->session, l->value);
+        g_autofree char *block_energy =
+            l->flags & KV_BREAKDOWN_LINE_BLOCK ? kv_session_format_energy(l->energy) : NULL;
+
+        add_breakdown_row(self, l->label, block_energy ? block_energy : l->note, value,
+                          (l->flags & KV_BREAKDOWN_LINE_TOTAL) != 0);
     }
-    add_breakdown_row(self, _("Energy charge"), NULL, energy_net, FALSE);
-    if (b->fixed_charge > 0) {
-        g_autofree char *v = kv_session_format_money(self->session, b->fixed_charge);
-        add_breakdown_row(self, _("Fixed monthly charge"),
-                          _("First purchase of the month"), v, FALSE);
-    }
-    if (b->debt_recovered > 0) {
-        g_autofree char *v = kv_session_format_money(self->session, b->debt_recovered);
-        add_breakdown_row(self, _("Debt recovery"), NULL, v, FALSE);
-    }
-    {
-        g_autofree char *v = kv_session_format_money(self->session, b->vat);
-        add_breakdown_row(self, _("VAT"), NULL, v, FALSE);
-    }
-    add_breakdown_row(self, _("Total to pay"), NULL, total, TRUE);
     if (self->quote->hoarding_limit > 0) {
         g_autofree char *after = kv_session_format_energy(self->quote->predicted_remaining);
         g_autofree char *limit = kv_session_format_energy(self->quote->hoarding_limit);
@@ -682,15 +668,9 @@ static void sell_result_free(SellResult *r)
  * reader. */
 static gboolean reader_still_there(KvSession *session, KvCardLink *card)
 {
-    g_autoptr(GError) local = NULL;
-    g_auto(GStrv) names = NULL;
-    const char *name = kv_card_link_name(card);
-    KvCardService *svc = kv_session_worker_card_service(session, &local);
+    KvCardService *svc = kv_session_worker_card_service(session, NULL);
 
-    if (svc == NULL || name == NULL)
-        return FALSE;
-    names = kv_card_service_list_readers(svc, &local);
-    return names != NULL && g_strv_contains((const char *const *)names, name);
+    return svc != NULL && kv_card_service_has_reader(svc, kv_card_link_name(card));
 }
 
 static gpointer sell_in_worker(KvSession *session, KvStation *st, gpointer data,
@@ -743,16 +723,9 @@ static void explain_sale_error(KvSellPage *self, SellResult *r)
     g_autofree char *detail = NULL;
     /* The core reports a write cut short as UNRESOLVED (its message has the
      * technical detail); for the cashier it is the card that went away. */
-    gboolean card_gone = (error->domain == KV_CARD_ERROR &&
-                          (error->code == KV_CARD_ERROR_CARD_REMOVED ||
-                           error->code == KV_CARD_ERROR_TORN ||
-                           error->code == KV_CARD_ERROR_NO_CARD)) ||
+    gboolean card_gone = kv_card_error_is_card_lost(error) ||
                          g_error_matches(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED);
-    gboolean reader_gone = r->reader_lost ||
-                           (error->domain == KV_CARD_ERROR &&
-                            (error->code == KV_CARD_ERROR_READER_GONE ||
-                             error->code == KV_CARD_ERROR_NO_PCSCD ||
-                             error->code == KV_CARD_ERROR_NO_READER));
+    gboolean reader_gone = r->reader_lost || kv_card_error_is_reader_lost(error);
 
     self->state = SALE_FAILED;
     if (r->held_id == 0 && r->issued_id != 0) {

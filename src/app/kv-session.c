@@ -837,10 +837,9 @@ KvCardLink *kv_session_worker_take_card(KvSession *self, const char *reader, GEr
     KvCardLink *link;
 
     g_clear_pointer(&self->card, kv_card_link_free);
-    link = kv_card_link_new_pcsc_reader(reader, error);
+    link = kv_card_link_pcsc_open(reader, error);
     /* pcscd may have restarted: a new context for the next wait. */
-    if (link == NULL && error != NULL && *error != NULL &&
-        g_error_matches(*error, KV_CARD_ERROR, KV_CARD_ERROR_NO_PCSCD))
+    if (link == NULL && error != NULL && kv_card_error_is_service_lost(*error))
         g_clear_pointer(&self->card_service, kv_card_service_free);
     return link;
 }

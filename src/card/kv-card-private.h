@@ -5,7 +5,7 @@
 #include <PCSC/winscard.h>
 #include <PCSC/wintypes.h>
 
-#include "kv-card-service.h"
+#include "kv-card.h"
 
 struct _KvCardService {
     GMutex lock;           /* guards the two context handles */
@@ -23,15 +23,15 @@ typedef struct {
 } KvReaderSeen;
 
 /* Set error from a PC/SC return code; `what` says what was being done. */
-void kv_card_set_pcsc_error(GError **error, LONG rv, const char *what);
+void kv_card_error_set_pcsc(GError **error, LONG rv, const char *what);
 /* Is rv the sign that pcscd went away (stopped or restarted)? */
-gboolean kv_card_pcsc_lost(LONG rv);
+gboolean kv_card_error_pcsc_lost(LONG rv);
 /* Establish the service's context again after pcscd restarted.  NO_PCSCD
  * if it is still not there. */
 gboolean kv_card_service_revive(KvCardService *svc, GError **error);
 /* Reader names (NULL-terminated) on the given context; an empty vector if
  * none; NULL with error on failure. */
-char **kv_card_list_readers_on(SCARDCONTEXT ctx, GError **error);
+char **kv_card_service_list_readers_on(SCARDCONTEXT ctx, GError **error);
 SCARDCONTEXT kv_card_service_context(KvCardService *svc);
 
 #endif

@@ -10,7 +10,7 @@
 
 #include <glib.h>
 
-#include "kv-card-service.h"
+#include "kv-card.h"
 #include "kv_card.h"
 
 G_BEGIN_DECLS

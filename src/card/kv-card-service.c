@@ -88,7 +88,7 @@ gboolean kv_card_service_revive(KvCardService *svc, GError **error)
     return revive_one(&svc->ctx, &svc->lock, error);
 }
 
-char **kv_card_list_readers_on(SCARDCONTEXT ctx, GError **error)
+char **kv_card_service_list_readers_on(SCARDCONTEXT ctx, GError **error)
 {
     DWORD len = 0;
     LONG rv;
@@ -105,7 +105,7 @@ char **kv_card_list_readers_on(SCARDCONTEXT ctx, GError **error)
     if (rv == SCARD_E_NO_READERS_AVAILABLE)
         return g_new0(char *, 1);
     if (rv != SCARD_S_SUCCESS) {
-        kv_card_set_pcsc_error(error, rv, "Cannot list the card readers");
+        kv_card_error_set_pcsc(error, rv, "Cannot list the card readers");
         return NULL;
     }
     /* A multi-string: names separated by NUL, ended by an empty name. */
@@ -122,16 +122,26 @@ char **kv_card_service_list_readers(KvCardService *svc, GError **error)
     char **names;
 
     g_return_val_if_fail(svc, NULL);
-    names = kv_card_list_readers_on(kv_card_service_context(svc), &local);
-    if (!names && g_error_matches(local, KV_CARD_ERROR, KV_CARD_ERROR_NO_PCSCD)) {
+    names = kv_card_service_list_readers_on(kv_card_service_context(svc), &local);
+    if (!names && kv_card_error_is_service_lost(local)) {
         /* pcscd may have restarted since: one new context, no more. */
         g_clear_error(&local);
         if (kv_card_service_revive(svc, &local))
-            names = kv_card_list_readers_on(kv_card_service_context(svc), &local);
+            names = kv_card_service_list_readers_on(kv_card_service_context(svc), &local);
     }
     if (!names)
         g_propagate_error(error, g_steal_pointer(&local));
     return names;
+}
+
+gboolean kv_card_service_has_reader(KvCardService *svc, const char *name)
+{
+    g_auto(GStrv) names = NULL;
+
+    if (name == NULL)
+        return FALSE;
+    names = kv_card_service_list_readers(svc, NULL);
+    return names != NULL && g_strv_contains((const char *const *)names, name);
 }
 
 void kv_card_service_cancel(KvCardService *svc)
@@ -218,9 +228,9 @@ KvCardEvent kv_card_service_wait(KvCardService *svc, const char *reader, guint t
         if (left_ms < 0)
             left_ms = 0;
 
-        names = kv_card_list_readers_on(wait_context(svc), &local);
+        names = kv_card_service_list_readers_on(wait_context(svc), &local);
         if (!names) {
-            if (!g_error_matches(local, KV_CARD_ERROR, KV_CARD_ERROR_NO_PCSCD)) {
+            if (!kv_card_error_is_service_lost(local)) {
                 g_propagate_error(error, g_steal_pointer(&local));
                 return KV_CARD_EVENT_NONE;
             }
@@ -264,10 +274,10 @@ KvCardEvent kv_card_service_wait(KvCardService *svc, const char *reader, guint t
         rv = SCardGetStatusChange(wait_context(svc), (DWORD)left_ms, st, n);
         if (rv == SCARD_E_TIMEOUT || rv == SCARD_E_CANCELLED)
             return KV_CARD_EVENT_NONE;
-        if (kv_card_pcsc_lost(rv))
+        if (kv_card_error_pcsc_lost(rv))
             continue; /* handled at the top: readers gone, pcscd revived */
         if (rv != SCARD_S_SUCCESS) {
-            kv_card_set_pcsc_error(error, rv, "Cannot watch the card reader");
+            kv_card_error_set_pcsc(error, rv, "Cannot watch the card reader");
             return KV_CARD_EVENT_NONE;
         }
         if (watch && (st[0].dwEventState & SCARD_STATE_CHANGED) &&
@@ -293,5 +303,29 @@ KvCardEvent kv_card_service_wait(KvCardService *svc, const char *reader, guint t
         if (left_ms == 0)
             return KV_CARD_EVENT_NONE;
         /* The reader list changed (or a change we do not report): look again. */
+    }
+}
+
+/* Short waits, so that a cancellation not wired to kv_card_service_cancel
+ * is still seen soon. */
+#define WAIT_FOR_POLL_MS 300
+
+gboolean kv_card_service_wait_for(KvCardService *svc, const char *reader, KvCardEvent want,
+                                  gboolean wait_out_lost, GCancellable *cancellable,
+                                  GError **error)
+{
+    for (;;) {
+        g_autoptr(GError) local = NULL;
+        KvCardEvent ev;
+
+        if (g_cancellable_set_error_if_cancelled(cancellable, error))
+            return FALSE;
+        ev = kv_card_service_wait(svc, reader, WAIT_FOR_POLL_MS, NULL, &local);
+        if (local && !(wait_out_lost && kv_card_error_is_reader_lost(local))) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+        if (ev == want)
+            return TRUE;
     }
 }

@@ -39,13 +39,13 @@ static void explain_failure(KvCard *card, LONG rv, const char *what, GError **er
     g_auto(GStrv) names = NULL;
     g_autoptr(GError) local = NULL;
 
-    if (kv_card_pcsc_lost(rv)) {
+    if (kv_card_error_pcsc_lost(rv)) {
         /* pcscd stopped or restarted: is the reader still there? */
         if (!kv_card_service_revive(card->svc, &local)) {
             g_propagate_prefixed_error(error, g_steal_pointer(&local), "%s: ", what);
             return;
         }
-        names = kv_card_list_readers_on(kv_card_service_context(card->svc), NULL);
+        names = kv_card_service_list_readers_on(kv_card_service_context(card->svc), NULL);
         if (!names || !g_strv_contains((const char *const *)names, card->reader))
             g_set_error(error, KV_CARD_ERROR, KV_CARD_ERROR_READER_GONE,
                         "%s: the card reader %s was unplugged: plug it in again", what,
@@ -66,12 +66,12 @@ static void explain_failure(KvCard *card, LONG rv, const char *what, GError **er
             DWORD state = 0, proto = 0, atr_len = 0, name_len = 0;
             LONG st = SCardStatus(card->h, NULL, &name_len, &state, &proto, NULL, &atr_len);
             if (st != SCARD_S_SUCCESS) {
-                kv_card_set_pcsc_error(error, st == SCARD_E_NO_SMARTCARD ? SCARD_W_REMOVED_CARD
+                kv_card_error_set_pcsc(error, st == SCARD_E_NO_SMARTCARD ? SCARD_W_REMOVED_CARD
                                                                          : st, what);
                 return;
             }
             if (!(state & SCARD_PRESENT)) {
-                kv_card_set_pcsc_error(error, SCARD_W_REMOVED_CARD, what);
+                kv_card_error_set_pcsc(error, SCARD_W_REMOVED_CARD, what);
                 return;
             }
             g_usleep(50 * 1000);
@@ -82,7 +82,7 @@ static void explain_failure(KvCard *card, LONG rv, const char *what, GError **er
                     what, pcsc_stringify_error(rv));
         return;
     }
-    kv_card_set_pcsc_error(error, rv, what);
+    kv_card_error_set_pcsc(error, rv, what);
 }
 
 /* Send one APDU; resp gets the whole answer (data and status word). */
@@ -217,7 +217,7 @@ static char *pick_reader(KvCardService *svc, const char *reader, GError **error)
     }
     rv = SCardGetStatusChange(kv_card_service_context(svc), 0, st, n);
     if (rv != SCARD_S_SUCCESS && rv != SCARD_E_TIMEOUT) {
-        kv_card_set_pcsc_error(error, rv, "Cannot look for a card");
+        kv_card_error_set_pcsc(error, rv, "Cannot look for a card");
         return NULL;
     }
     for (guint i = 0; i < n; i++)
@@ -255,7 +255,7 @@ KvCard *kv_card_connect(KvCardService *svc, const char *reader, GError **error)
         if (card->h)
             explain_failure(card, rv, "Cannot connect to the card", error);
         else
-            kv_card_set_pcsc_error(error, rv, "Cannot connect to the card");
+            kv_card_error_set_pcsc(error, rv, "Cannot connect to the card");
         goto fail;
     }
     if (atr_len != sizeof sle4442_atr || memcmp(atr, sle4442_atr, sizeof sle4442_atr) != 0) {

@@ -3,16 +3,16 @@
 #define KV_CARD_LINK_PCSC_H
 
 #include "kv-card-link.h"
-#include "kv-card-service.h"
+#include "kv-card.h"
 #include "kv-cards.h"
 
 G_BEGIN_DECLS
 
 /* Connect to pcscd and to the card in the named reader (NULL: the first
  * reader with a card).  Errors in KV_CARD_ERROR. */
-KvCardLink *kv_card_link_new_pcsc_reader(const char *reader, GError **error);
+KvCardLink *kv_card_link_pcsc_open(const char *reader, GError **error);
 /* Wrap a connected card (the link owns card and svc). */
-KvCardLink *kv_card_link_new_pcsc(KvCardService *svc, KvCard *card);
+KvCardLink *kv_card_link_pcsc_new(KvCardService *svc, KvCard *card);
 
 /* Batch issue (kv_card_batch_full) at a PC/SC reader (NULL: the first).
  * For each row still to do: prompt(meter, index, total) - the front end
@@ -25,9 +25,9 @@ KvCardLink *kv_card_link_new_pcsc(KvCardService *svc, KvCard *card);
  * gone for good) stop the batch. */
 typedef void (*KvBatchPromptFunc)(guint32 meter, guint index, guint total, gpointer user_data);
 typedef void (*KvBatchResultFunc)(const KvBatchRow *row, gboolean take_out, gpointer user_data);
-GPtrArray *kv_card_batch_pcsc(KvStation *st, const char *csv_path, const char *reader,
-                              KvBatchPromptFunc prompt, KvBatchResultFunc result,
-                              gpointer user_data, GCancellable *cancellable, GError **error);
+GPtrArray *kv_card_link_pcsc_batch(KvStation *st, const char *csv_path, const char *reader,
+                                   KvBatchPromptFunc prompt, KvBatchResultFunc result,
+                                   gpointer user_data, GCancellable *cancellable, GError **error);
 
 G_END_DECLS
 

@@ -1,7 +1,7 @@
 /* kv-card-link.h - the card as the core sees it.
  *
  * The core reads and writes cards only through this small interface, so the
- * same sale code runs on a PC/SC reader (kv_card_link_new_pcsc, over the card
+ * same sale code runs on a PC/SC reader (kv_card_link_pcsc_new, over the card
  * service) and on a card file of the SLE4442 model (kv_card_link_open_file:
  * the format kilovend-vcard keeps, for technicians' simulations and the fast
  * unit tests).  Faults (a card pulled after N bytes) enter here, through the

@@ -588,9 +588,9 @@ fail_nodb:
 /* Everything on the card for a reserved card record, resumable: identity,
  * the token (check cards too carry one since the second revision), the lock, the PSC
  * change.  The token is sealed under tok->key_version. */
-gboolean kv_card_write_new(KvStation *st, KvCardLink *card, const KvMeter *m, guint32 serial,
-                           guint card_type, const kv_token *tok, const char *step,
-                           GError **error)
+gboolean kv_card_personalise(KvStation *st, KvCardLink *card, const KvMeter *m, guint32 serial,
+                             guint card_type, const kv_token *tok, const char *step,
+                             GError **error)
 {
     const KvSettings *set = &st->settings;
     kv_identity id = { KV_FORMAT_VERSION, (uint8_t)card_type, set->utility_code, serial,
@@ -659,7 +659,7 @@ static gboolean write_new_card(KvStation *st, KvCardLink *card, KvMeter *m, KvCa
     tok.u.credit.cumulative = c->token_cumulative;
     tok.u.credit.issued_at = (guint32)kv_now();
     tok.u.credit.office = st->settings.office_id;
-    ok = kv_card_write_new(st, card, m, c->serial, KV_CARD_USER, &tok, step, error);
+    ok = kv_card_personalise(st, card, m, c->serial, KV_CARD_USER, &tok, step, error);
     kv_wipe(&tok, sizeof tok);
     return ok;
 }

@@ -359,7 +359,7 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
     kv_test_point("issue-reserved");
     if (!stored_token(st, m, c, issued_at, &tok, error))
         return NULL;
-    ok = kv_card_write_new(st, card, m, c->serial, c->card_type, &tok, step, error);
+    ok = kv_card_personalise(st, card, m, c->serial, c->card_type, &tok, step, error);
     kv_wipe(&tok, sizeof tok);
     if (!ok)
         return NULL;

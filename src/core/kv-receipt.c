@@ -3,6 +3,7 @@
 #include <cairo-pdf.h>
 #include <pango/pangocairo.h>
 
+#include "kv-breakdown.h"
 #include "kv-i18n.h"
 #include "kv-money.h"
 #include "kv-receipt.h"
@@ -41,21 +42,16 @@ GPtrArray *kv_receipt_lines(KvStation *st, gint64 sale_id, gboolean reprint, GEr
     g_autoptr(GDateTime) t = NULL;
     g_autofree char *time_text = NULL;
     const KvSettings *set = kv_station_settings(st);
-    const KvBreakdown *b;
+    g_autoptr(GArray) lines = NULL;
 
     if (!kv_station_require(st, KV_ROLE_CASHIER, error) || !(x = kv_sale_get(st, sale_id, error)))
         return NULL;
-    b = &x->breakdown;
+    lines = kv_breakdown_lines(&x->breakdown, KV_BREAKDOWN_FOR_RECEIPT);
     t = g_date_time_new_from_unix_local(x->created_at);
     time_text = g_date_time_format(t, "%Y-%m-%d %H:%M:%S");
     l = g_ptr_array_new_with_free_func(g_free);
 #define LINE(...) g_ptr_array_add(l, g_strdup_printf(__VA_ARGS__))
 #define FIELD(label, ...) add_labelled(l, label, 14, __VA_ARGS__)
-#define MONEY_LINE(label, v)                                                          \
-    do {                                                                              \
-        g_autofree char *m_ = kv_station_format_money(st, (v));                       \
-        add_labelled(l, label, 16, "%12s %s", m_, set->currency);                     \
-    } while (0)
     LINE("%s", set->utility_name);
     LINE("%s", C_("receipt", "ELECTRICITY PREPAYMENT RECEIPT"));
     if (reprint)
@@ -83,26 +79,24 @@ GPtrArray *kv_receipt_lines(KvStation *st, gint64 sale_id, gboolean reprint, GEr
     FIELD(C_("receipt", "Card"), "%u", x->card_serial);
     FIELD(C_("receipt", "Tariff"), "%s", x->tariff_code);
     LINE("--------------------------------");
-    for (guint i = 0; i < b->n_blocks; i++) {
-        g_autofree char *e = kv_energy_format(b->blocks[i].energy);
-        g_autofree char *p = kv_decimal_format(b->blocks[i].price_e4, set->minor_digits + 4);
-        LINE("  %s kWh x %s", e, p);
-    }
-    MONEY_LINE(C_("receipt", "Energy (net)"), b->energy_net);
-    if (b->fixed_charge)
-        MONEY_LINE(C_("receipt", "Monthly charge"), b->fixed_charge);
-    MONEY_LINE(C_("receipt", "VAT"), b->vat);
-    if (b->debt_recovered)
-        MONEY_LINE(C_("receipt", "Debt recovered"), b->debt_recovered);
-    MONEY_LINE(C_("receipt", "TOTAL PAID"), b->amount);
-    {
-        g_autofree char *e = kv_energy_format(b->energy);
-        add_labelled(l, C_("receipt", "ENERGY"), 16, "%12s kWh", e);
+    for (guint i = 0; i < lines->len; i++) {
+        const KvBreakdownLine *bl = &g_array_index(lines, KvBreakdownLine, i);
+        g_autofree char *v = NULL;
+        if (bl->flags & KV_BREAKDOWN_LINE_BLOCK) {
+            g_autofree char *p = kv_decimal_format(bl->price_e4, set->minor_digits + 4);
+            v = kv_energy_format(bl->energy);
+            LINE("  %s kWh x %s", v, p);
+        } else if (bl->unit == KV_BREAKDOWN_ENERGY) {
+            v = kv_energy_format(bl->value);
+            add_labelled(l, bl->label, 16, "%12s kWh", v);
+        } else {
+            v = kv_station_format_money(st, bl->value);
+            add_labelled(l, bl->label, 16, "%12s %s", v, set->currency);
+        }
     }
     LINE("--------------------------------");
     LINE(C_("receipt", "Token %u  cumulative %u"), x->seq, x->cumulative);
     LINE("%s", C_("receipt", "Insert the card into your meter."));
-#undef MONEY_LINE
 #undef FIELD
 #undef LINE
     return l;

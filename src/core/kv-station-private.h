@@ -92,9 +92,9 @@ gboolean kv_card_present_own_psc(KvStation *st, KvCardLink *card, const KvMeter 
                                  guint32 serial, GError **error);
 /* Write a reserved card (identity, token or none, lock, PSC change),
  * resumable from step "psc-changing" (kv-cards.c). */
-gboolean kv_card_write_new(KvStation *st, KvCardLink *card, const KvMeter *m, guint32 serial,
-                           guint card_type, const kv_token *tok, const char *step,
-                           GError **error);
+gboolean kv_card_personalise(KvStation *st, KvCardLink *card, const KvMeter *m, guint32 serial,
+                             guint card_type, const kv_token *tok, const char *step,
+                             GError **error);
 /* Set a card's status and issue step, with an audit row if action is given;
  * own transaction. */
 gboolean kv_card_step(KvStation *st, guint32 serial, const char *status, const char *step,

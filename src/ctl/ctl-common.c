@@ -253,7 +253,7 @@ KvCardLink *ctl_card(GError **error)
     if (ctl.card_file)
         return kv_card_link_open_file(ctl.card_file, error);
 #ifdef KV_HAVE_PCSC
-    return kv_card_link_new_pcsc_reader(ctl.reader, error);
+    return kv_card_link_pcsc_open(ctl.reader, error);
 #else
     g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
                 _("this build has no PC/SC card service: give --card-file FILE"));

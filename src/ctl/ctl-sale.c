@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "kv-breakdown.h"
 #include "kv-card-report.h"
 #include "kv_util.h"
 #ifdef KV_HAVE_PCSC
@@ -17,6 +18,56 @@ static gboolean meter_opt(CtlArgs *a, guint32 *out, GError **error)
         return FALSE;
     }
     return kv_meter_number_parse(n, out, error);
+}
+
+/* A value of a breakdown line as the station writes it (no unit). */
+static char *breakdown_value(KvStation *st, const KvBreakdownLine *l)
+{
+    return l->unit == KV_BREAKDOWN_ENERGY ? kv_energy_format(l->value)
+                                          : kv_station_format_money(st, l->value);
+}
+
+/* The breakdown's JSON members, "key":"value" in the core's order. */
+static char *breakdown_json(KvStation *st, const KvBreakdown *b)
+{
+    g_autoptr(GArray) lines = kv_breakdown_lines(b, KV_BREAKDOWN_FOR_JSON);
+    GString *json = g_string_new(NULL);
+
+    for (guint i = 0; i < lines->len; i++) {
+        const KvBreakdownLine *l = &g_array_index(lines, KvBreakdownLine, i);
+        g_autofree char *v = breakdown_value(st, l);
+        g_string_append_printf(json, ",\"%s\":\"%s\"", l->key, v);
+    }
+    return g_string_free(json, FALSE);
+}
+
+/* The breakdown as text: a line a block, then "  label  value", the label
+ * padded to 12 characters (not bytes: a translated label may have
+ * accents); the total with the currency, energy in kWh. */
+static void print_breakdown(KvStation *st, const KvBreakdown *b)
+{
+    const KvSettings *set = kv_station_settings(st);
+    g_autoptr(GArray) lines = kv_breakdown_lines(b, KV_BREAKDOWN_FOR_TEXT);
+
+    for (guint i = 0; i < lines->len; i++) {
+        const KvBreakdownLine *l = &g_array_index(lines, KvBreakdownLine, i);
+        glong n = g_utf8_strlen(l->label, -1);
+        g_autofree char *v = NULL, *suffix = NULL;
+
+        if (l->flags & KV_BREAKDOWN_LINE_BLOCK) {
+            g_autofree char *p = kv_decimal_format(l->price_e4, set->minor_digits + 4);
+            v = kv_energy_format(l->energy);
+            ctl_out(_("  block %u: %s kWh at %s\n"), l->block, v, p);
+            continue;
+        }
+        v = breakdown_value(st, l);
+        if (l->unit == KV_BREAKDOWN_ENERGY)
+            suffix = g_strdup(" kWh");
+        else if (l->flags & KV_BREAKDOWN_LINE_TOTAL)
+            suffix = g_strconcat(" ", set->currency, NULL);
+        ctl_out("  %s%*s%s%s\n", l->label, (int)(n < 12 ? 12 - n : 0), "", v,
+                suffix ? suffix : "");
+    }
 }
 
 /* What the station wants the user to know about a sale (anomalies, issued
@@ -34,25 +85,16 @@ static void print_notes(const char *notes)
 static void print_sale(KvStation *st, const KvSale *x, gboolean quote_only)
 {
     const KvBreakdown *b = &x->breakdown;
-    g_autofree char *amount = kv_station_format_money(st, b->amount);
-    g_autofree char *fixed = kv_station_format_money(st, b->fixed_charge);
-    g_autofree char *debt = kv_station_format_money(st, b->debt_recovered);
-    g_autofree char *net = kv_station_format_money(st, b->energy_net);
-    g_autofree char *vat = kv_station_format_money(st, b->vat);
-    g_autofree char *energy = kv_energy_format(b->energy);
-    g_autofree char *pred = kv_energy_format(x->predicted_remaining);
     print_notes(x->notes);
     if (ctl.json) {
+        g_autofree char *members = breakdown_json(st, b);
         g_autofree char *notes = ctl_json_escape(x->notes ? x->notes : "");
         g_autofree char *res = ctl_json_escape(x->resolution ? x->resolution : "");
-        printf("{\"ok\":true,\"sale\":%" G_GINT64_FORMAT ",\"state\":\"%s\",\"meter\":\"%09u\","
-               "\"amount\":\"%s\",\"fixed_charge\":\"%s\",\"debt_recovered\":\"%s\","
-               "\"energy_net\":\"%s\",\"vat\":\"%s\",\"energy_kwh\":\"%s\",\"seq\":%u,"
-               "\"cumulative\":%u,\"card\":%u,\"amount_minor\":%" G_GINT64_FORMAT
+        printf("{\"ok\":true,\"sale\":%" G_GINT64_FORMAT ",\"state\":\"%s\",\"meter\":\"%09u\""
+               "%s,\"seq\":%u,\"cumulative\":%u,\"card\":%u,\"amount_minor\":%" G_GINT64_FORMAT
                ",\"energy_ckwh\":%" G_GINT64_FORMAT ",\"notes\":\"%s\",\"resolution\":\"%s\"}\n",
-               x->id, quote_only ? "quote" : kv_sale_state_name(x->state), x->meter_number, amount,
-               fixed, debt, net, vat, energy, x->seq, x->cumulative, x->card_serial, b->amount,
-               b->energy, notes, res);
+               x->id, quote_only ? "quote" : kv_sale_state_name(x->state), x->meter_number,
+               members, x->seq, x->cumulative, x->card_serial, b->amount, b->energy, notes, res);
         return;
     }
     if (quote_only)
@@ -60,17 +102,11 @@ static void print_sale(KvStation *st, const KvSale *x, gboolean quote_only)
     else
         ctl_out(_("Sale %" PRId64 " %s: meter %09u, card %u, token %u\n"), x->id,
                 kv_sale_state_name(x->state), x->meter_number, x->card_serial, x->seq);
-    for (guint i = 0; i < b->n_blocks; i++) {
-        g_autofree char *e = kv_energy_format(b->blocks[i].energy);
-        g_autofree char *p = kv_decimal_format(b->blocks[i].price_e4,
-                                               kv_station_settings(st)->minor_digits + 4);
-        ctl_out(_("  block %u: %s kWh at %s\n"), i + 1, e, p);
-    }
-    ctl_out(_("  energy net  %s\n  fixed       %s\n  VAT         %s\n  debt        %s\n"
-            "  TOTAL       %s %s\n  ENERGY      %s kWh\n"), net, fixed, vat, debt, amount,
-            kv_station_settings(st)->currency, energy);
-    if (quote_only)
+    print_breakdown(st, b);
+    if (quote_only) {
+        g_autofree char *pred = kv_energy_format(x->predicted_remaining);
         ctl_out(_("  meter would hold about %s kWh after loading\n"), pred);
+    }
     if (x->resolution)
         ctl_out(_("  resolved    %s\n"), x->resolution);
 }
@@ -463,8 +499,8 @@ static int card_batch(KvStation *st, CtlArgs *a)
     } else {
 #ifdef KV_HAVE_PCSC
         live = TRUE;
-        rows = kv_card_batch_pcsc(st, a->words->pdata[0], ctl.reader, batch_prompt, batch_result,
-                                  NULL, NULL, &error);
+        rows = kv_card_link_pcsc_batch(st, a->words->pdata[0], ctl.reader, batch_prompt,
+                                       batch_result, NULL, NULL, &error);
 #else
         return ctl_usage_error(_("this build has no PC/SC card service: give --card-dir DIR"));
 #endif

@@ -6,7 +6,7 @@
 
 #include <glib.h>
 
-#include "kv-card-service.h"
+#include "kv-card.h"
 #include "kv_card.h"
 #include "sle4442.h"
 

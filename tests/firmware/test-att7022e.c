@@ -65,7 +65,7 @@ static void delay(void *ctx, unsigned us) { (void)ctx; (void)us; }
 int main(void)
 {
     att7022e a;
-    att_spi spi = {NULL, sel, xfer, delay};
+    att7022e_spi spi = {NULL, sel, xfer, delay};
     meter_sample s;
 
     memset(&chip, 0, sizeof chip);

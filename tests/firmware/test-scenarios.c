@@ -13,12 +13,12 @@ void kvtest_puts(const char *s)
 /* The identification pages fit the glass: all ten cells, nothing dropped. */
 static void lcd_pages_fit(void)
 {
-    uint8_t cells[LCD_CELLS];
+    uint8_t cells[LCD_HT1621_CELLS];
     int kwh;
-    KV_CHECK(lcd_render("n123456782", cells, &kwh) == LCD_CELLS);
-    KV_CHECK(cells[0] == lcd_glyph('n') && cells[9] == lcd_glyph('2') && !kwh);
-    KV_CHECK(lcd_render("UEr 0.1.0", cells, &kwh) == 7);
-    KV_CHECK(cells[0] == lcd_glyph('U') && cells[4] == (lcd_glyph('0') | 0x80));
+    KV_CHECK(lcd_ht1621_render("n123456782", cells, &kwh) == LCD_HT1621_CELLS);
+    KV_CHECK(cells[0] == lcd_ht1621_glyph('n') && cells[9] == lcd_ht1621_glyph('2') && !kwh);
+    KV_CHECK(lcd_ht1621_render("UEr 0.1.0", cells, &kwh) == 7);
+    KV_CHECK(cells[0] == lcd_ht1621_glyph('U') && cells[4] == (lcd_ht1621_glyph('0') | 0x80));
 }
 
 int main(void)

@@ -170,14 +170,14 @@ int host_board_relay_closed(const host_board *b)
 
 void host_board_init(host_board *b, unsigned proc_clocks)
 {
-    icc_gpio g = {b, g_power, g_rst, g_clk, g_io, g_io_read, g_detect, g_delay};
+    icc_sle4442_gpio g = {b, g_power, g_rst, g_clk, g_io, g_io_read, g_detect, g_delay};
     memset(b, 0, sizeof *b);
     memset(b->nv, 0xFF, sizeof b->nv);
     memset(b->sec, 0xFF, sizeof b->sec);
     b->budget = -1;
     sle_wire_init(&b->wire, &b->chip, proc_clocks);
-    icc_init(&b->icc, &g);
-    icc_card_ops(&b->icc, &b->icc_ops);
+    icc_sle4442_init(&b->icc, &g);
+    icc_sle4442_card_ops(&b->icc, &b->icc_ops);
     b->card_ops = (meter_card_ops){b, card_read, card_verify, card_write, card_release};
     b->nv_ops = (meter_nv_ops){b, nv_read, nv_write};
     b->sec_ops = (meter_secure_ops){b, sec_read, sec_write, sec_erase};

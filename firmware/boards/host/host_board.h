@@ -39,7 +39,7 @@ typedef struct {
     /* card slot */
     sle4442 chip;
     sle_wire wire;
-    icc icc;
+    icc_sle4442 icc;
     meter_card_ops icc_ops;    /* the driver's own interface */
     /* non-volatile memory: the external EEPROM */
     uint8_t nv[METER_NV_SIZE];

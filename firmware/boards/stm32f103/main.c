@@ -22,6 +22,7 @@
 #include "flash.h"
 #include "gpio.h"
 #include "icc_sle4442.h"
+#include "lamps.h"
 #include "lcd_ht1621.h"
 #include "meter.h"
 #include "relay.h"
@@ -33,9 +34,10 @@
 #endif
 
 static meter m;
-static icc card;
+static icc_sle4442 card;
 static eeprom_at24 eeprom;
 static relay rel;
+static lamps lights;
 static att7022e att;
 static volatile uint8_t in_core;      /* the main loop is inside the meter */
 static volatile uint8_t power_failing;
@@ -87,11 +89,11 @@ static const lcd_ht1621 lcd = {0, lcd_cs, lcd_wr, lcd_data, delay_us};
 
 static void out_relay(void *c, int closed) { (void)c; relay_set(&rel, closed); }
 static int out_sense(void *c) { (void)c; return relay_sense(&rel); }
-static void out_lamps(void *c, unsigned mask) { (void)c; lamps_set(&rel, mask); }
+static void out_lamps(void *c, unsigned mask) { (void)c; lamps_set(&lights, mask); }
 static void out_display(void *c, const char *text, unsigned icons)
 {
     (void)c;
-    lcd_show(&lcd, text, icons);
+    lcd_ht1621_show(&lcd, text, icons);
 }
 
 /* ---- setup -------------------------------------------------------------- */
@@ -158,23 +160,25 @@ int main(void)
     meter_nv_ops nv_ops;
     meter_secure_ops sec_ops;
     meter_out_ops out_ops = {0, out_relay, out_sense, out_lamps, out_display};
-    icc_gpio card_pins = {0, card_power, card_rst, card_clk, card_io, card_io_in, card_detect,
-                          delay_us};
-    relay_hw relay_pins = {0, coil_close, coil_open, relay_aux, lamp, delay_ms};
-    att_spi spi = {0, spi_select, spi_xfer, delay_us};
+    icc_sle4442_gpio card_pins = {0, card_power, card_rst, card_clk,
+                                  card_io, card_io_in, card_detect, delay_us};
+    relay_hw relay_pins = {0, coil_close, coil_open, relay_aux, delay_ms};
+    lamps_hw lamp_pins = {0, lamp};
+    att7022e_spi spi = {0, spi_select, spi_xfer, delay_us};
     debounce button, detect, cover;
     uint32_t last_tick, last_poll;
 
     clock_setup();
     clock_systick_setup();
     pins_setup();
-    lcd_init(&lcd);
-    icc_init(&card, &card_pins);
-    icc_card_ops(&card, &card_ops);
+    lcd_ht1621_init(&lcd);
+    icc_sle4442_init(&card, &card_pins);
+    icc_sle4442_card_ops(&card, &card_ops);
     eeprom_at24_init(&eeprom, &i2c, 0x50, 32768);
     eeprom_at24_nv_ops(&eeprom, &nv_ops);
     flash_secure_ops(&sec_ops);
     relay_init(&rel, &relay_pins);
+    lamps_init(&lights, &lamp_pins);
     debounce_init(&button, 0, 3);
     debounce_init(&detect, card_detect(0), 5);
     debounce_init(&cover, 0, 5);

@@ -1,15 +1,35 @@
-/* kv-card-errors.c - PC/SC return codes turned into errors a cashier can act on. */
+/* kv-card-error.c - PC/SC return codes turned into errors a cashier can act
+ * on, and what each error means at the station. */
 #include "kv-card-private.h"
 
 G_DEFINE_QUARK(kv-card-error-quark, kv_card_error)
 
-gboolean kv_card_pcsc_lost(LONG rv)
+gboolean kv_card_error_is_service_lost(const GError *error)
+{
+    return g_error_matches(error, KV_CARD_ERROR, KV_CARD_ERROR_NO_PCSCD);
+}
+
+gboolean kv_card_error_is_reader_lost(const GError *error)
+{
+    return kv_card_error_is_service_lost(error) ||
+           g_error_matches(error, KV_CARD_ERROR, KV_CARD_ERROR_NO_READER) ||
+           g_error_matches(error, KV_CARD_ERROR, KV_CARD_ERROR_READER_GONE);
+}
+
+gboolean kv_card_error_is_card_lost(const GError *error)
+{
+    return g_error_matches(error, KV_CARD_ERROR, KV_CARD_ERROR_CARD_REMOVED) ||
+           g_error_matches(error, KV_CARD_ERROR, KV_CARD_ERROR_TORN) ||
+           g_error_matches(error, KV_CARD_ERROR, KV_CARD_ERROR_NO_CARD);
+}
+
+gboolean kv_card_error_pcsc_lost(LONG rv)
 {
     return rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED ||
            rv == SCARD_E_INVALID_HANDLE;
 }
 
-void kv_card_set_pcsc_error(GError **error, LONG rv, const char *what)
+void kv_card_error_set_pcsc(GError **error, LONG rv, const char *what)
 {
     KvCardError code;
     const char *advice;
