@@ -22,7 +22,7 @@ typedef struct {
 } fake_card;
 
 /* Far above what one insertion needs (a full read is about 6,000 line
- * changes; a write processing is capped at ICC_PROC_CAP clocks). */
+ * changes; a write processing is capped at ICC_SLE4442_PROC_CAP clocks). */
 #define CALLS_MAX 200000ul
 
 /* The card's side is the harness, not the code under test: no coverage
@@ -61,11 +61,11 @@ static void check(meter_card_result r)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fake_card f = {0};
-    icc_gpio g = {&f, f_power, f_line, f_line, f_line, f_io_read, f_detect, f_delay};
+    icc_sle4442_gpio g = {&f, f_power, f_line, f_line, f_line, f_io_read, f_detect, f_delay};
     meter_card_ops ops;
     uint8_t image[256], psc[3];
     unsigned tries = 99;
-    icc c;
+    icc_sle4442 c;
 
     if (size < 4)
         return 0;
@@ -73,8 +73,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f.nbits = (size - 4) * 8;
     f.present = 1;
     memcpy(psc, data + 1, 3);
-    icc_init(&c, &g);
-    icc_card_ops(&c, &ops);
+    icc_sle4442_init(&c, &g);
+    icc_sle4442_card_ops(&c, &ops);
 
     check(ops.read(ops.ctx, image));
     check(ops.verify(ops.ctx, psc, &tries));
