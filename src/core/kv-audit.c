@@ -104,13 +104,20 @@ gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
     return kv_db_step_done(st, ins, _("audit log"), error);
 }
 
-gboolean kv_audit_commit(KvStation *st, const char *action, const char *object,
+gboolean kv_audit_commit(KvTxn *txn, const char *action, const char *object,
                          const char *detail, GError **error)
 {
-    if (kv_audit_append(st, action, object, detail, error) && kv_db_commit(st, error))
-        return TRUE;
-    kv_db_rollback(st);
+    if (kv_audit_append(txn->st, action, object, detail, error))
+        return kv_txn_commit(txn, error);
+    kv_txn_rollback(txn);
     return FALSE;
+}
+
+gboolean kv_audit_record(KvStation *st, const char *action, const char *object,
+                         const char *detail, GError **error)
+{
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    return kv_txn_begin(&txn, st, error) && kv_audit_commit(&txn, action, object, detail, error);
 }
 
 void kv_audit_report_free(KvAuditReport *r)

@@ -40,11 +40,8 @@ gboolean kv_station_meter_keys(KvStation *st, guint32 meter, guint key_version,
     g_autoptr(KvMeter) m = NULL;
     const guint8 *mk, *pk;
     guint8 k_meter[16], k_psc[16], k_transport[16];
-    if (!st->ring) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    _("the keys are locked: a supervisor must unlock them first"));
+    if (!kv_station_require_keys(st, error))
         return FALSE;
-    }
     if (!(m = kv_meter_get(st, meter, error)))
         return FALSE;
     if (!key_version)
@@ -229,6 +226,7 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
                             const guint8 *image, gboolean *imported, gboolean *anomaly,
                             GString *notes, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     kv_readback older;
     gboolean backwards = FALSE, excess = FALSE;
     g_autoptr(KvStmt) s = NULL, u = NULL;
@@ -241,7 +239,7 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
         *imported = FALSE;
     if (anomaly)
         *anomaly = FALSE;
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     /* A readback whose counter, loaded total or energy is below the last
      * one stored: the meter lost its memory (or a card carries a reading
@@ -250,14 +248,14 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
     if (image && older_readback(st, m, view, image, &older)) {
         gboolean back2 = FALSE;
         if (!kv_readback_check_order(st, meter, card_serial, &older, TRUE, &back2, notes, error))
-            goto fail;
+            return FALSE;
         backwards = back2;
     }
     kv_wipe(&older, sizeof older);
     {
         gboolean back1 = FALSE;
         if (!kv_readback_check_order(st, meter, card_serial, rb, FALSE, &back1, notes, error))
-            goto fail;
+            return FALSE;
         backwards = backwards || back1;
     }
     if (backwards && anomaly)
@@ -269,11 +267,11 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
         g_autoptr(KvStmt) old = kv_db_stmt(st, "SELECT count(*) FROM meters WHERE number = ?1 "
                                                "AND rb_counter >= ?2", error);
         if (!old)
-            goto fail;
+            return FALSE;
         sqlite3_bind_int64(old, 1, meter);
         sqlite3_bind_int64(old, 2, rb->counter);
         if (!kv_db_step_done(st, old, _("reading the meter's last readback"), error))
-            goto fail;
+            return FALSE;
         if (sqlite3_column_int(old, 0) > 0)
             goto not_imported;
     }
@@ -285,7 +283,7 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
                        "ON CONFLICT(meter_number, counter) DO NOTHING",
                    error);
     if (!s)
-        goto fail;
+        return FALSE;
     sqlite3_bind_int64(s, 1, meter);
     sqlite3_bind_int64(s, 2, card_serial);
     sqlite3_bind_int64(s, 3, kv_now());
@@ -302,7 +300,7 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
     sqlite3_bind_int(s, 14, rb->result);
     sqlite3_bind_blob(s, 15, rb->events, KV_READBACK_EVENTS, SQLITE_TRANSIENT);
     if (!kv_db_step_done(st, s, _("storing the meter reading"), error))
-        goto fail;
+        return FALSE;
     added = sqlite3_changes(st->db) == 1;
     if (!added)
         goto not_imported;
@@ -310,7 +308,7 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
                        "rb_cumulative_loaded = ?3, rb_last_seq = ?4, rb_status = ?5, rb_at = ?6 "
                        "WHERE number = ?7 AND (rb_counter IS NULL OR rb_counter < ?1)", error);
     if (!u)
-        goto fail;
+        return FALSE;
     sqlite3_bind_int64(u, 1, rb->counter);
     sqlite3_bind_int64(u, 2, rb->remaining);
     sqlite3_bind_int64(u, 3, rb->cumulative_loaded);
@@ -322,23 +320,17 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
                              rb->remaining, rb->cumulative_loaded, rb->total_energy, rb->last_seq);
     if (!kv_db_step_done(st, u, _("storing the meter reading"), error) ||
         !kv_audit_append(st, "meter.reading", obj, detail, error) ||
-        !kv_readback_effects(st, m, view, rb, &excess, error) || !kv_db_commit(st, error))
-        goto fail;
+        !kv_readback_effects(st, m, view, rb, &excess, error) || !kv_txn_commit(&txn, error))
+        return FALSE;
     if (anomaly && excess)
         *anomaly = TRUE;
     if (imported)
         *imported = TRUE;
     return TRUE;
 not_imported:
-    if (!backwards) {
-        kv_db_rollback(st);
+    if (!backwards)
         return TRUE;
-    }
-    if (kv_db_commit(st, error))
-        return TRUE;
-fail:
-    kv_db_rollback(st);
-    return FALSE;
+    return kv_txn_commit(&txn, error);
 }
 
 gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GError **error)
@@ -444,23 +436,21 @@ static KvCardRecord *issuing_card_of(KvStation *st, guint32 meter)
 gboolean kv_card_step(KvStation *st, guint32 serial, const char *status, const char *step,
                           const char *action, const char *detail, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) s = NULL;
     g_autofree char *obj = g_strdup_printf("card:%u", serial);
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     s = kv_db_stmt(st, "UPDATE cards SET status = ?, issue_step = ? WHERE serial = ?", error);
     if (!s)
-        goto fail;
+        return FALSE;
     sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, step, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, serial);
     if (!kv_db_step_done(st, s, _("recording the card"), error) ||
-        (action && !kv_audit_append(st, action, obj, detail, error)) || !kv_db_commit(st, error))
-        goto fail;
+        (action && !kv_audit_append(st, action, obj, detail, error)) || !kv_txn_commit(&txn, error))
+        return FALSE;
     return TRUE;
-fail:
-    kv_db_rollback(st);
-    return FALSE;
 }
 
 /* Reserve a card for the meter: status issuing, the initial token's seq and
@@ -469,11 +459,12 @@ fail:
 static KvCardRecord *reserve_card(KvStation *st, KvMeter *m, guint32 old_serial,
                                   const char *old_status, const char *reason, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) s = NULL, ms = NULL;
     g_autofree char *obj = NULL, *detail = NULL;
     KvCardRecord *c = g_new0(KvCardRecord, 1);
-    if (!kv_db_begin(st, error))
-        goto fail_nodb;
+    if (!kv_txn_begin(&txn, st, error))
+        goto fail;
     if (old_serial) {
         g_autoptr(KvStmt) o = kv_db_stmt(st, "UPDATE cards SET status = ?, status_reason = ? "
                                              "WHERE serial = ?", error);
@@ -575,12 +566,10 @@ static KvCardRecord *reserve_card(KvStation *st, KvMeter *m, guint32 old_serial,
     detail = g_strdup_printf("meter=%09u seq=%u cumulative=%u replaces=%u", m->number,
                              c->token_seq, c->token_cumulative, old_serial);
     if (!kv_db_step_done(st, ms, _("reserving the card"), error) ||
-        !kv_audit_append(st, "card.issuing", obj, detail, error) || !kv_db_commit(st, error))
+        !kv_audit_append(st, "card.issuing", obj, detail, error) || !kv_txn_commit(&txn, error))
         goto fail;
     return c;
 fail:
-    kv_db_rollback(st);
-fail_nodb:
     kv_card_record_free(c);
     return NULL;
 }
@@ -677,11 +666,8 @@ static KvCardRecord *issue(KvStation *st, KvCardLink *card, guint32 meter, gbool
 
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
         return NULL;
-    if (!kv_station_keys_unlocked(st)) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    _("the keys are locked: a supervisor must unlock them first"));
+    if (!kv_station_require_keys(st, error))
         return NULL;
-    }
     if (!(m = kv_meter_get(st, meter, error)))
         return NULL;
     image = kv_card_link_image(card);
@@ -931,10 +917,7 @@ gboolean kv_meter_provision(KvStation *st, guint32 meter, const char *path, GErr
         goto out;
     }
     obj = g_strdup_printf("meter:%09u", meter);
-    ok = kv_db_begin(st, error) && kv_audit_append(st, "meter.provision", obj, path, error) &&
-         kv_db_commit(st, error);
-    if (!ok)
-        kv_db_rollback(st);
+    ok = kv_audit_record(st, "meter.provision", obj, path, error);
 out:
     kv_wipe(block, sizeof block);
     return ok;

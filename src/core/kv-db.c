@@ -93,22 +93,31 @@ gboolean kv_db_step_done(KvStation *st, KvStmt *s, const char *what, GError **er
     return FALSE;
 }
 
-gboolean kv_db_begin(KvStation *st, GError **error)
+gboolean kv_txn_begin(KvTxn *txn, KvStation *st, GError **error)
 {
-    return kv_db_exec(st->db, "BEGIN IMMEDIATE", error);
+    g_return_val_if_fail(txn->st == NULL, FALSE);
+    if (!kv_db_exec(st->db, "BEGIN IMMEDIATE", error))
+        return FALSE;
+    txn->st = st;
+    return TRUE;
 }
 
-gboolean kv_db_commit(KvStation *st, GError **error)
+gboolean kv_txn_commit(KvTxn *txn, GError **error)
 {
-    if (kv_db_exec(st->db, "COMMIT", error))
-        return TRUE;
-    kv_db_rollback(st);
-    return FALSE;
+    g_return_val_if_fail(txn->st != NULL, FALSE);
+    if (!kv_db_exec(txn->st->db, "COMMIT", error)) {
+        kv_txn_rollback(txn);
+        return FALSE;
+    }
+    txn->st = NULL;
+    return TRUE;
 }
 
-void kv_db_rollback(KvStation *st)
+void kv_txn_rollback(KvTxn *txn)
 {
-    if (!sqlite3_get_autocommit(st->db))
+    KvStation *st = txn->st;
+    txn->st = NULL;
+    if (st && !sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 

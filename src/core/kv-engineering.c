@@ -266,11 +266,8 @@ static gboolean check_role(KvStation *st, guint type, GError **error)
     if (!kv_station_require(st, type == KV_CARD_KEY_CHANGE ? KV_ROLE_ADMIN : KV_ROLE_SUPERVISOR,
                             error))
         return FALSE;
-    if (!kv_station_keys_unlocked(st)) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    _("the keys are locked: a supervisor must unlock them first"));
+    if (!kv_station_require_keys(st, error))
         return FALSE;
-    }
     return TRUE;
 }
 
@@ -297,6 +294,7 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
                                     const KvEngineeringRequest *req, guint32 resume_serial,
                                     const char *step, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autofree KvEngineeringCard *c = g_new0(KvEngineeringCard, 1);
     g_autofree char *obj = NULL, *detail = NULL;
     kv_token tok;
@@ -315,10 +313,10 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
         if (!build_token(st, m, req, c, &tok, error))
             return NULL;
         kv_wipe(&tok, sizeof tok);
-        if (!kv_db_begin(st, error))
+        if (!kv_txn_begin(&txn, st, error))
             return NULL;
-        if (!record_token(st, c, issued_at, error) || !kv_db_commit(st, error))
-            goto fail;
+        if (!record_token(st, c, issued_at, error) || !kv_txn_commit(&txn, error))
+            return NULL;
     } else if (resume_serial) {
         c->serial = resume_serial;
         if (!load_token(st, resume_serial, c, &issued_at, error))
@@ -326,19 +324,19 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
     } else {
         g_autoptr(KvStmt) s = NULL;
         guint32 base;
-        if (!kv_db_begin(st, error))
+        if (!kv_txn_begin(&txn, st, error))
             return NULL;
         if (!(c->serial = kv_card_next_serial(st, error)))
-            goto fail;
+            return NULL;
         kv_meter_next_token(m, NULL, &c->seq, &base);
         if (!build_token(st, m, req, c, &tok, error))
-            goto fail;
+            return NULL;
         kv_wipe(&tok, sizeof tok);
         s = kv_db_stmt(st, "INSERT INTO cards(serial, meter_number, type, status, issue_step, "
                            "token_seq, issued_at, issued_by) VALUES (?, ?, ?, 'issuing', "
                            "'reserved', ?, ?, ?)", error);
         if (!s)
-            goto fail;
+            return NULL;
         sqlite3_bind_int64(s, 1, c->serial);
         sqlite3_bind_int64(s, 2, m->number);
         sqlite3_bind_int(s, 3, (int)c->card_type);
@@ -351,8 +349,8 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
         if (!kv_db_step_done(st, s, _("reserving the card"), error) ||
             !record_token(st, c, issued_at, error) ||
             !kv_audit_append(st, "card.engineering-issuing", obj, detail, error) ||
-            !kv_db_commit(st, error))
-            goto fail;
+            !kv_txn_commit(&txn, error))
+            return NULL;
         g_clear_pointer(&obj, g_free);
         g_clear_pointer(&detail, g_free);
     }
@@ -367,9 +365,6 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
     if (!kv_card_step(st, c->serial, "active", "done", "card.engineering", detail, error))
         return NULL;
     return g_steal_pointer(&c);
-fail:
-    kv_db_rollback(st);
-    return NULL;
 }
 
 /* An engineering card of this meter and type: a new token in its other slot. */
@@ -377,6 +372,7 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
                                 const KvEngineeringRequest *req, const kv_identity *id,
                                 GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autofree KvEngineeringCard *c = g_new0(KvEngineeringCard, 1);
     g_autofree char *status = kv_card_status(st, id->card_serial);
     g_autofree char *obj = g_strdup_printf("card:%u", id->card_serial);
@@ -414,13 +410,13 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
     if (!build_token(st, m, req, c, &tok, error))
         return NULL;
     set_issued_at(&tok, issued_at);
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         goto fail_tok;
     detail = eng_detail(c);
     if (!record_token(st, c, issued_at, error) ||
         !kv_audit_append(st, "card.engineering-writing", obj, detail, error) ||
-        !kv_db_commit(st, error)) {
-        kv_db_rollback(st);
+        !kv_txn_commit(&txn, error)) {
+        kv_txn_rollback(&txn);
         goto fail_tok;
     }
     {
@@ -451,7 +447,7 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
                     "issue again"), c->serial);
         return NULL;
     }
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return NULL;
     u = kv_db_stmt(st, "UPDATE cards SET token_seq = ? WHERE serial = ?", error);
     if (!u)
@@ -459,11 +455,10 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
     sqlite3_bind_int64(u, 1, c->seq);
     sqlite3_bind_int64(u, 2, c->serial);
     if (!kv_db_step_done(st, u, _("recording the card"), error) ||
-        !kv_audit_append(st, "card.engineering", obj, detail, error) || !kv_db_commit(st, error))
+        !kv_audit_append(st, "card.engineering", obj, detail, error) || !kv_txn_commit(&txn, error))
         goto fail;
     return g_steal_pointer(&c);
 fail:
-    kv_db_rollback(st);
     return NULL;
 fail_tok:
     kv_wipe(&tok, sizeof tok);
@@ -535,11 +530,8 @@ GArray *kv_meters_needing_key_change(KvStation *st, guint current, GError **erro
 {
     g_autoptr(KvStmt) s = NULL;
     GArray *out;
-    if (!current && !kv_station_keys_unlocked(st)) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    _("the keys are locked: a supervisor must unlock them first"));
+    if (!current && !kv_station_require_keys(st, error))
         return NULL;
-    }
     s = kv_db_stmt(st, "SELECT number FROM meters WHERE key_version < ? AND status = 'active' "
                        "ORDER BY number", error);
     if (!s)

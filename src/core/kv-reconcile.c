@@ -174,6 +174,7 @@ GPtrArray *kv_anomaly_list(KvStation *st, gboolean open_only, guint32 meter, GEr
 
 gboolean kv_anomaly_ack(KvStation *st, gint64 id, const char *reason, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) s = NULL;
     g_autofree char *obj = g_strdup_printf("anomaly:%" G_GINT64_FORMAT, id);
     g_autofree char *detail = NULL;
@@ -185,28 +186,25 @@ gboolean kv_anomaly_ack(KvStation *st, gint64 id, const char *reason, GError **e
                     _("give the reason for acknowledging the anomaly (--reason)"));
         return FALSE;
     }
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     s = kv_db_stmt(st, "UPDATE anomalies SET ack_at = ?, ack_by = ?, ack_reason = ? "
                        "WHERE id = ? AND ack_at IS NULL", error);
     if (!s)
-        goto fail;
+        return FALSE;
     sqlite3_bind_int64(s, 1, kv_now());
     sqlite3_bind_int64(s, 2, kv_station_user_id(st));
     sqlite3_bind_text(s, 3, reason, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 4, id);
     if (!kv_db_step_done(st, s, _("acknowledging the anomaly"), error))
-        goto fail;
+        return FALSE;
     if (sqlite3_changes(st->db) != 1) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     _("anomaly %" PRId64 " does not exist or is already acknowledged"), id);
-        goto fail;
+        return FALSE;
     }
     detail = g_strdup_printf("reason=%s", reason);
-    return kv_audit_commit(st, "anomaly.ack", obj, detail, error);
-fail:
-    kv_db_rollback(st);
-    return FALSE;
+    return kv_audit_commit(&txn, "anomaly.ack", obj, detail, error);
 }
 
 /* ---- readbacks going backwards ---- */

@@ -299,19 +299,20 @@ static gboolean complete_sale_full(KvStation *st, const KvSale *x, const char *e
                                    const char *resolution, gint64 resolved_by,
                                    const KvAnomalyFacts *anomaly, GString *notes, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     gint64 sold_before, anomaly_id = x->base_anomaly;
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     {
         g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT cumulative_sold FROM meters WHERE number = ?",
                                          error);
         if (!q)
-            goto fail;
+            return FALSE;
         sqlite3_bind_int64(q, 1, x->meter_number);
         sold_before = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
     }
     if (anomaly && !kv_anomaly_store(st, anomaly, "meter.anomaly", notes, &anomaly_id, NULL, error))
-        goto fail;
+        return FALSE;
     if (!set_state(st, x->id, kv_sale_state_name(x->state), "completed", NULL, error) ||
         !update2(st, "UPDATE meters SET cumulative_sold = max(cumulative_sold, ?) WHERE number = ?",
                  x->cumulative, x->meter_number, _("recording the sale"), error) ||
@@ -319,14 +320,14 @@ static gboolean complete_sale_full(KvStation *st, const KvSale *x, const char *e
          !update2(st, "UPDATE customers SET debt = max(0, debt - ?) WHERE id = ?",
                   x->breakdown.debt_recovered, x->customer_id, _("recording the debt recovery"),
                   error)))
-        goto fail;
+        return FALSE;
     if ((gint64)x->base_cumulative > sold_before) {
         g_autoptr(KvStmt) a = kv_db_stmt(st, "INSERT OR IGNORE INTO base_adoptions(sale_id, "
                                              "meter_number, sold_before, base, source, "
                                              "anomaly_id) VALUES (?, ?, ?, ?, ?, nullif(?, 0))",
                                          error);
         if (!a)
-            goto fail;
+            return FALSE;
         sqlite3_bind_int64(a, 1, x->id);
         sqlite3_bind_int64(a, 2, x->meter_number);
         sqlite3_bind_int64(a, 3, sold_before);
@@ -335,14 +336,12 @@ static gboolean complete_sale_full(KvStation *st, const KvSale *x, const char *e
                           -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(a, 6, anomaly_id);
         if (!kv_db_step_done(st, a, _("recording the sale"), error))
-            goto fail;
+            return FALSE;
     }
     if ((!resolution || set_resolution(st, x->id, resolved_by, resolution, error)) &&
         audit_sale(st, x, "completed", extra, error) && void_covered(st, x, error) &&
-        kv_db_commit(st, error))
+        kv_txn_commit(&txn, error))
         return TRUE;
-fail:
-    kv_db_rollback(st);
     return FALSE;
 }
 
@@ -357,14 +356,13 @@ static gboolean complete_sale(KvStation *st, const KvSale *x, GError **error)
 static gboolean end_unproven(KvStation *st, const KvSale *x, const char *to, const char *reason,
                              GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autofree char *extra = g_strdup_printf("reason=%s", reason);
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     if (!set_state(st, x->id, kv_sale_state_name(x->state), to, reason, error) ||
-        !audit_sale(st, x, to, extra, error) || !kv_db_commit(st, error)) {
-        kv_db_rollback(st);
+        !audit_sale(st, x, to, extra, error) || !kv_txn_commit(&txn, error))
         return FALSE;
-    }
     return TRUE;
 }
 
@@ -427,9 +425,10 @@ static gboolean reopen_covered(KvStation *st, const KvSale *x, GError **error)
  * sales it covered are open again. */
 static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autofree char *extra = g_strdup_printf("cancel_seq=%u", x->cancel_seq);
 
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     if (set_state(st, x->id, "cancelling", "cancelled", NULL, error) &&
         update2(st, "UPDATE meters SET cumulative_sold = ? WHERE number = ?", x->base_cumulative,
@@ -438,32 +437,29 @@ static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
          update2(st, "UPDATE customers SET debt = debt + ? WHERE id = ?",
                  x->breakdown.debt_recovered, x->customer_id, _("restoring the debt"), error)) &&
         reopen_covered(st, x, error) && audit_sale(st, x, "cancelled", extra, error) &&
-        kv_db_commit(st, error))
+        kv_txn_commit(&txn, error))
         return TRUE;
-    kv_db_rollback(st);
     return FALSE;
 }
 
 /* cancelling -> completed: the cancel token never reached the card. */
 static gboolean abort_cancel(KvStation *st, const KvSale *x, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) s = NULL;
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     s = kv_db_stmt(st, "UPDATE sales SET state = 'completed', cancel_seq = NULL, "
                        "cancel_reason = NULL, cancelled_by = NULL, updated_at = ? "
                        "WHERE id = ? AND state = 'cancelling'", error);
     if (!s)
-        goto fail;
+        return FALSE;
     sqlite3_bind_int64(s, 1, kv_now());
     sqlite3_bind_int64(s, 2, x->id);
     if (!kv_db_step_done(st, s, _("recording the sale"), error) ||
-        !audit_sale(st, x, "completed", "cancel=not-written", error) || !kv_db_commit(st, error))
-        goto fail;
+        !audit_sale(st, x, "completed", "cancel=not-written", error) || !kv_txn_commit(&txn, error))
+        return FALSE;
     return TRUE;
-fail:
-    kv_db_rollback(st);
-    return FALSE;
 }
 
 /* ---- what the card says ---- */
@@ -758,9 +754,10 @@ KvSale *kv_sale_quote(KvStation *st, guint32 meter, const KvSaleRequest *req, Kv
 
 static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) s = NULL, m = NULL;
     g_autofree char *blocks = kv_breakdown_blocks_json(&x->breakdown);
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     s = kv_db_stmt(st, "INSERT INTO sales(meter_number, customer_id, card_serial, tariff_id, "
                        "cashier_id, shift_id, state, created_at, updated_at, amount, fixed_charge, "
@@ -768,7 +765,7 @@ static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
                        "base_cumulative, cumulative) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', "
                        "?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)", error);
     if (!s)
-        goto fail;
+        return FALSE;
     sqlite3_bind_int64(s, 1, x->meter_number);
     if (x->customer_id)
         sqlite3_bind_int64(s, 2, x->customer_id);
@@ -789,44 +786,39 @@ static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
     sqlite3_bind_int64(s, 17, x->base_cumulative);
     sqlite3_bind_int64(s, 18, x->cumulative);
     if (!kv_db_step_done(st, s, _("recording the sale"), error))
-        goto fail;
+        return FALSE;
     x->id = sqlite3_last_insert_rowid(st->db);
     m = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
     if (!m)
-        goto fail;
+        return FALSE;
     sqlite3_bind_int64(m, 1, x->seq);
     sqlite3_bind_int64(m, 2, x->meter_number);
     if (!kv_db_step_done(st, m, _("recording the sale"), error) ||
-        !audit_sale(st, x, "pending", NULL, error) || !kv_db_commit(st, error))
-        goto fail;
+        !audit_sale(st, x, "pending", NULL, error) || !kv_txn_commit(&txn, error))
+        return FALSE;
     x->state = KV_SALE_PENDING;
     return TRUE;
-fail:
-    kv_db_rollback(st);
-    return FALSE;
 }
 
 /* Commit that the first byte of x's token is about to leave: from here
  * the token may reach a card, and the sale can no longer simply fail. */
 static gboolean mark_write_started(KvStation *st, KvSale *x, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) s = NULL;
     gint64 now = kv_now();
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     s = kv_db_stmt(st, "UPDATE sales SET card_write_at = ? WHERE id = ? AND state = 'pending'",
                    error);
     if (!s)
-        goto fail;
+        return FALSE;
     sqlite3_bind_int64(s, 1, now);
     sqlite3_bind_int64(s, 2, x->id);
-    if (!kv_db_step_done(st, s, _("recording the sale"), error) || !kv_db_commit(st, error))
-        goto fail;
+    if (!kv_db_step_done(st, s, _("recording the sale"), error) || !kv_txn_commit(&txn, error))
+        return FALSE;
     x->card_write_at = now;
     return TRUE;
-fail:
-    kv_db_rollback(st);
-    return FALSE;
 }
 
 /* Seal a credit token for the card and write it into the free slot.  For
@@ -930,6 +922,7 @@ static void settle_after_card_error(KvStation *st, KvCardLink *card, KvSale *x, 
 gboolean kv_sale_check_own_token(KvStation *st, const KvMeter *m, const kv_card_view *v,
                                  GString *notes, gint64 *anomaly_id, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     const kv_token *t = &v->token;
     g_autoptr(KvSale) ref = NULL;
     g_autofree char *detail = NULL;
@@ -958,13 +951,11 @@ gboolean kv_sale_check_own_token(KvStation *st, const KvMeter *m, const kv_card_
     }
     a.amount = (gint64)t->u.credit.cumulative - m->cumulative_sold;
     a.detail = detail;
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     if (!kv_anomaly_store(st, &a, "meter.anomaly", notes, anomaly_id, NULL, error) ||
-        !kv_db_commit(st, error)) {
-        kv_db_rollback(st);
+        !kv_txn_commit(&txn, error))
         return FALSE;
-    }
     return TRUE;
 }
 
@@ -997,6 +988,14 @@ static void note_issued(KvStation *st, guint32 meter, GString *notes)
     }
 }
 
+/* pending -> written: the card holds the token. */
+static gboolean mark_written(KvStation *st, const KvSale *x, GError **error)
+{
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    return kv_txn_begin(&txn, st, error) &&
+           set_state(st, x->id, "pending", "written", NULL, error) && kv_txn_commit(&txn, error);
+}
+
 KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSaleRequest *req,
                      GError **error)
 {
@@ -1010,25 +1009,16 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
 
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
         return NULL;
-    {
-        g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT id FROM shifts WHERE closed_at IS NULL "
-                                             "AND cashier_id = ?", error);
-        if (!s)
-            return NULL;
-        sqlite3_bind_int64(s, 1, kv_station_user_id(st));
-        shift_id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    }
+    if (!kv_shift_current_id(st, &shift_id, error))
+        return NULL;
     if (!shift_id) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     _("no open shift for '%s': open one first (`kilovendctl shift open`)"),
                     st->user->login);
         return NULL;
     }
-    if (!kv_station_keys_unlocked(st)) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    _("the keys are locked: a supervisor must unlock them first"));
+    if (!kv_station_require_keys(st, error))
         return NULL;
-    }
     /* An earlier interrupted sale on this very card is settled first. */
     if (reconcile_card(st, card, notes, error) < 0)
         return NULL;
@@ -1095,9 +1085,7 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
     kv_test_point("sale-card-written");
 
     /* 3. written */
-    if (!kv_db_begin(st, error) || !set_state(st, x->id, "pending", "written", NULL, error) ||
-        !kv_db_commit(st, error)) {
-        kv_db_rollback(st);
+    if (!mark_written(st, x, error)) {
         g_prefix_error(error, _("sale %" PRId64 ": the card holds the credit but the "
                        "record could not be updated; it completes when the card is read again: "),
                        x->id);
@@ -1146,22 +1134,49 @@ fail:
 
 /* ---- cancelling ---- */
 
+/* completed -> cancelling with the cancel token's seq taken for the meter;
+ * on disk before the card is touched. */
+static gboolean mark_cancelling(KvStation *st, const KvSale *x, guint32 cancel_seq,
+                                const char *reason, GError **error)
+{
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    g_autoptr(KvStmt) s = NULL, ms = NULL;
+    if (!kv_txn_begin(&txn, st, error))
+        return FALSE;
+    s = kv_db_stmt(st, "UPDATE sales SET state = 'cancelling', cancel_seq = ?, cancel_reason = ?, "
+                       "cancelled_by = ?, updated_at = ? WHERE id = ? AND state = 'completed'",
+                   error);
+    if (!s)
+        return FALSE;
+    sqlite3_bind_int64(s, 1, cancel_seq);
+    sqlite3_bind_text(s, 2, reason ? reason : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, kv_station_user_id(st));
+    sqlite3_bind_int64(s, 4, kv_now());
+    sqlite3_bind_int64(s, 5, x->id);
+    if (!kv_db_step_done(st, s, _("recording the cancellation"), error))
+        return FALSE;
+    ms = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
+    if (!ms)
+        return FALSE;
+    sqlite3_bind_int64(ms, 1, cancel_seq);
+    sqlite3_bind_int64(ms, 2, x->meter_number);
+    if (!kv_db_step_done(st, ms, _("recording the cancellation"), error))
+        return FALSE;
+    return kv_txn_commit(&txn, error);
+}
+
 KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const char *reason,
                        GError **error)
 {
     g_autoptr(KvSale) x = NULL;
     g_autoptr(KvMeter) m = NULL;
-    g_autoptr(KvStmt) s = NULL, ms = NULL;
     kv_card_view view;
     guint32 cancel_seq;
 
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
         return NULL;
-    if (!kv_station_keys_unlocked(st)) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    _("the keys are locked: a supervisor must unlock them first"));
+    if (!kv_station_require_keys(st, error))
         return NULL;
-    }
     if (kv_sale_reconcile_card(st, card, error) < 0)
         return NULL;
     if (!(x = kv_sale_get(st, sale_id, error)))
@@ -1173,14 +1188,9 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
         return NULL;
     }
     if (st->user->role < KV_ROLE_SUPERVISOR) {
-        gint64 open_shift = 0;
-        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT id FROM shifts WHERE closed_at IS NULL "
-                                             "AND cashier_id = ?", error);
-        if (!q)
+        gint64 open_shift;
+        if (!kv_shift_current_id(st, &open_shift, error))
             return NULL;
-        sqlite3_bind_int64(q, 1, kv_station_user_id(st));
-        if (sqlite3_step(q) == SQLITE_ROW)
-            open_shift = sqlite3_column_int64(q, 0);
         if (open_shift != x->shift_id) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
                         _("a cashier can cancel only sales of their own open shift; ask a "
@@ -1213,27 +1223,8 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
     cancel_seq = x->seq + 1;
 
     /* 1. cancelling, on disk before the card is touched */
-    if (!kv_db_begin(st, error))
+    if (!mark_cancelling(st, x, cancel_seq, reason, error))
         goto fail;
-    s = kv_db_stmt(st, "UPDATE sales SET state = 'cancelling', cancel_seq = ?, cancel_reason = ?, "
-                       "cancelled_by = ?, updated_at = ? WHERE id = ? AND state = 'completed'",
-                   error);
-    if (!s)
-        goto fail_tx;
-    sqlite3_bind_int64(s, 1, cancel_seq);
-    sqlite3_bind_text(s, 2, reason ? reason : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 3, kv_station_user_id(st));
-    sqlite3_bind_int64(s, 4, kv_now());
-    sqlite3_bind_int64(s, 5, sale_id);
-    if (!kv_db_step_done(st, s, _("recording the cancellation"), error))
-        goto fail_tx;
-    ms = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
-    if (!ms)
-        goto fail_tx;
-    sqlite3_bind_int64(ms, 1, cancel_seq);
-    sqlite3_bind_int64(ms, 2, x->meter_number);
-    if (!kv_db_step_done(st, ms, _("recording the cancellation"), error) || !kv_db_commit(st, error))
-        goto fail_tx;
     x->state = KV_SALE_CANCELLING;
     x->cancel_seq = cancel_seq;
     kv_test_point("cancel-pending");
@@ -1271,8 +1262,6 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
         goto fail;
     kv_wipe(&view, sizeof view);
     return kv_sale_get(st, sale_id, error);
-fail_tx:
-    kv_db_rollback(st);
 fail:
     kv_wipe(&view, sizeof view);
     return NULL;
@@ -1283,6 +1272,7 @@ fail:
 KvSale *kv_sale_resolve(KvStation *st, gint64 sale_id, gboolean paid, const char *reason,
                         GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvSale) x = NULL;
     g_autofree char *text = NULL, *extra = NULL;
 
@@ -1308,14 +1298,12 @@ KvSale *kv_sale_resolve(KvStation *st, gint64 sale_id, gboolean paid, const char
         if (!complete_sale_full(st, x, extra, text, kv_station_user_id(st), NULL, NULL, error))
             return NULL;
     } else {
-        if (!kv_db_begin(st, error))
+        if (!kv_txn_begin(&txn, st, error))
             return NULL;
         if (!set_state(st, x->id, "issued", "void", NULL, error) ||
             !set_resolution(st, x->id, kv_station_user_id(st), text, error) ||
-            !audit_sale(st, x, "void", extra, error) || !kv_db_commit(st, error)) {
-            kv_db_rollback(st);
+            !audit_sale(st, x, "void", extra, error) || !kv_txn_commit(&txn, error))
             return NULL;
-        }
     }
     return kv_sale_get(st, sale_id, error);
 }

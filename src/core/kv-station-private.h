@@ -34,10 +34,24 @@ KvStmt *kv_db_stmt(KvStation *st, const char *sql, GError **error);
 gboolean kv_db_exec(sqlite3 *db, const char *sql, GError **error);
 /* Step a statement expected to finish (INSERT/UPDATE). */
 gboolean kv_db_step_done(KvStation *st, KvStmt *s, const char *what, GError **error);
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
-gboolean kv_db_begin(KvStation *st, GError **error);
-gboolean kv_db_commit(KvStation *st, GError **error);
-void kv_db_rollback(KvStation *st);
+/* A write transaction (BEGIN IMMEDIATE) that rolls back unless committed:
+ *
+ *     g_auto(KvTxn) txn = KV_TXN_INIT;
+ *     if (!kv_txn_begin(&txn, st, error))
+ *         return FALSE;
+ *     ... every failure simply returns ...
+ *     return kv_txn_commit(&txn, error);   (or kv_audit_commit(&txn, ...))
+ *
+ * Leaving the scope without a commit rolls back; so does a failed commit. */
+typedef struct {
+    KvStation *st; /* NULL when no transaction is open */
+} KvTxn;
+#define KV_TXN_INIT { NULL }
+gboolean kv_txn_begin(KvTxn *txn, KvStation *st, GError **error);
+gboolean kv_txn_commit(KvTxn *txn, GError **error);
+/* Roll back now (does nothing if committed or never begun). */
+void kv_txn_rollback(KvTxn *txn);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(KvTxn, kv_txn_rollback)
 /* Open a file with the station's pragmas; create only if asked. */
 sqlite3 *kv_db_open_file(const char *path, gboolean create, GError **error);
 /* Apply migrations up to kv_station_schema_version(); NEWER if the file is newer. */
@@ -50,17 +64,26 @@ char *kv_db_col_text(KvStmt *s, int col); /* g_strdup, "" for NULL */
 /* ---- settings / users (kv-station.c) ---- */
 gboolean kv_station_load_settings(KvStation *st, GError **error);
 gint64 kv_station_user_id(KvStation *st); /* 0 if none */
+/* KEYS "the keys are locked" unless a supervisor unlocked them. */
+gboolean kv_station_require_keys(KvStation *st, GError **error);
 
 /* ---- audit (kv-audit.c): inside the caller's transaction ---- */
 /* The end of a change: its audit row, then the commit; on failure the
  * transaction is rolled back (nothing of the change stays). */
-gboolean kv_audit_commit(KvStation *st, const char *action, const char *object,
+gboolean kv_audit_commit(KvTxn *txn, const char *action, const char *object,
+                         const char *detail, GError **error);
+/* An audit row alone, in its own transaction. */
+gboolean kv_audit_record(KvStation *st, const char *action, const char *object,
                          const char *detail, GError **error);
 gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
                          const char *detail, GError **error);
 /* Canonical sale detail, shared by the writer and the verifier. */
 char *kv_audit_sale_detail(const char *state, gint64 amount, gint64 energy, guint32 seq,
                            guint32 cumulative, guint32 card_serial);
+
+/* ---- shifts (kv-shifts.c) ---- */
+/* The current user's open shift: *id gets it, 0 if none. */
+gboolean kv_shift_current_id(KvStation *st, gint64 *id, GError **error);
 
 /* ---- passwords (kv-password.c) ---- */
 char *kv_password_hash(const char *password, GError **error);

@@ -271,12 +271,46 @@ static gboolean insert_user(KvStation *st, const char *login, const char *full_n
     }
 }
 
+/* The first settings, the admin and the station.init audit row: one
+ * transaction. */
+static gboolean init_records(KvStation *st, const KvInitParams *p, GError **error)
+{
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    char buf[32];
+    gint64 max_amount = 1000000;
+
+    if (!kv_txn_begin(&txn, st, error) ||
+        !put_setting(st, "utility_name", p->utility_name, error))
+        return FALSE;
+    g_snprintf(buf, sizeof buf, "%u", p->utility_code);
+    if (!put_setting(st, "utility_code", buf, error) ||
+        !put_setting(st, "currency", p->currency, error))
+        return FALSE;
+    g_snprintf(buf, sizeof buf, "%u", p->minor_digits);
+    if (!put_setting(st, "minor_digits", buf, error))
+        return FALSE;
+    g_snprintf(buf, sizeof buf, "%u", p->office_id);
+    if (!put_setting(st, "office_id", buf, error))
+        return FALSE;
+    /* Defaults: 1 000 000 major units, 100 000 kWh per sale. */
+    for (guint i = 0; i < p->minor_digits; i++)
+        max_amount *= 10;
+    g_snprintf(buf, sizeof buf, "%" G_GINT64_FORMAT, max_amount);
+    if (!put_setting(st, "max_sale_amount", buf, error) ||
+        !put_setting(st, "max_sale_energy", "10000000", error) ||
+        !put_setting(st, "factory_psc", "FFFFFF", error) ||
+        !put_setting(st, "key_version", "1", error) ||
+        !insert_user(st, p->admin_login ? p->admin_login : "admin", "Administrator",
+                     KV_ROLE_ADMIN, p->admin_password, error))
+        return FALSE;
+    return kv_audit_commit(&txn, "station.init", "station", p->utility_name, error);
+}
+
 gboolean kv_station_init(const char *db_path, const KvInitParams *p, GError **error)
 {
     sqlite3 *db;
     KvStation *st;
     gboolean ok;
-    char buf[32];
 
     if (g_file_test(db_path, G_FILE_TEST_EXISTS)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
@@ -300,33 +334,7 @@ gboolean kv_station_init(const char *db_path, const KvInitParams *p, GError **er
         return FALSE;
     }
     st = station_new(db, db_path, NULL);
-    ok = kv_db_begin(st, error);
-    ok = ok && put_setting(st, "utility_name", p->utility_name, error);
-    g_snprintf(buf, sizeof buf, "%u", p->utility_code);
-    ok = ok && put_setting(st, "utility_code", buf, error);
-    ok = ok && put_setting(st, "currency", p->currency, error);
-    g_snprintf(buf, sizeof buf, "%u", p->minor_digits);
-    ok = ok && put_setting(st, "minor_digits", buf, error);
-    g_snprintf(buf, sizeof buf, "%u", p->office_id);
-    ok = ok && put_setting(st, "office_id", buf, error);
-    /* Defaults: 1 000 000 major units, 100 000 kWh per sale. */
-    {
-        gint64 max_amount = 1000000;
-        for (guint i = 0; i < p->minor_digits; i++)
-            max_amount *= 10;
-        g_snprintf(buf, sizeof buf, "%" G_GINT64_FORMAT, max_amount);
-    }
-    ok = ok && put_setting(st, "max_sale_amount", buf, error);
-    ok = ok && put_setting(st, "max_sale_energy", "10000000", error);
-    ok = ok && put_setting(st, "factory_psc", "FFFFFF", error);
-    ok = ok && put_setting(st, "key_version", "1", error);
-    ok = ok && insert_user(st, p->admin_login ? p->admin_login : "admin", "Administrator",
-                           KV_ROLE_ADMIN, p->admin_password, error);
-    ok = ok && kv_audit_append(st, "station.init", "station", p->utility_name, error);
-    if (ok)
-        ok = kv_db_commit(st, error);
-    else
-        kv_db_rollback(st);
+    ok = init_records(st, p, error);
     kv_station_free(st);
     if (!ok) {
         g_autofree char *wal = g_strconcat(db_path, "-wal", NULL);
@@ -365,6 +373,7 @@ gboolean kv_station_set_setting(KvStation *st, const char *key, const char *valu
 {
     g_autofree char *stored = NULL;
     g_autofree char *detail = NULL;
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     gint64 v;
     guint8 psc[3];
 
@@ -407,14 +416,10 @@ gboolean kv_station_set_setting(KvStation *st, const char *key, const char *valu
         return FALSE;
     }
     detail = g_strdup_printf("%s=%s", key, g_strcmp0(key, "factory_psc") == 0 ? "***" : stored);
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error) || !put_setting(st, key, stored, error) ||
+        !kv_audit_commit(&txn, "setting.set", "settings", detail, error))
         return FALSE;
-    if (!put_setting(st, key, stored, error) ||
-        !kv_audit_append(st, "setting.set", "settings", detail, error)) {
-        kv_db_rollback(st);
-        return FALSE;
-    }
-    return kv_db_commit(st, error) && kv_station_load_settings(st, error);
+    return kv_station_load_settings(st, error);
 }
 
 /* ---- users ---- */
@@ -488,18 +493,17 @@ static gboolean record_login_result(KvStation *st, gint64 id, gint failed, gint6
     g_autofree char *obj = g_strdup_printf("user:%s", login);
     g_autofree char *detail = g_strdup_printf("failed_logins=%d locked_until=%" G_GINT64_FORMAT
                                               " via=%s", failed, locked_until, via);
-    if (!kv_db_begin(st, error))
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     s = kv_db_stmt(st, "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
                    error);
     if (!s || (sqlite3_bind_int(s, 1, failed), sqlite3_bind_int64(s, 2, locked_until),
                sqlite3_bind_int64(s, 3, id), !kv_db_step_done(st, s, _("login"), error)) ||
         (!ok && !kv_audit_append(st, locked_until ? "user.lockout" : "user.login-failed", obj,
-                                 detail, error))) {
-        kv_db_rollback(st);
+                                 detail, error)))
         return FALSE;
-    }
-    return kv_db_commit(st, error);
+    return kv_txn_commit(&txn, error);
 }
 
 /* Where a user's secrets are checked; each has its own words for a failure
@@ -654,13 +658,11 @@ void kv_station_logout(KvStation *st)
 gboolean kv_user_add(KvStation *st, const char *login, const char *full_name, KvRole role,
                      const char *password, GError **error)
 {
-    if (!kv_station_require(st, KV_ROLE_ADMIN, error) || !kv_db_begin(st, error))
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    if (!kv_station_require(st, KV_ROLE_ADMIN, error) || !kv_txn_begin(&txn, st, error) ||
+        !insert_user(st, login, full_name, role, password, error))
         return FALSE;
-    if (!insert_user(st, login, full_name, role, password, error)) {
-        kv_db_rollback(st);
-        return FALSE;
-    }
-    return kv_db_commit(st, error);
+    return kv_txn_commit(&txn, error);
 }
 
 /* One UPDATE of a user row plus its audit row, in one transaction. */
@@ -670,21 +672,22 @@ static gboolean user_update(KvStation *st, const char *login, const char *sql,
 {
     g_autoptr(KvStmt) s = NULL;
     g_autofree char *obj = g_strdup_printf("user:%s", login);
-    if (!kv_db_begin(st, error))
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     s = kv_db_stmt(st, sql, error);
     if (!s)
-        goto fail;
+        return FALSE;
     if (text_value)
         sqlite3_bind_text(s, 1, text_value, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_int64(s, 1, int_value);
     sqlite3_bind_text(s, 2, login, -1, SQLITE_TRANSIENT);
     if (!kv_db_step_done(st, s, action, error))
-        goto fail;
+        return FALSE;
     if (sqlite3_changes(st->db) == 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no user '%s'"), login);
-        goto fail;
+        return FALSE;
     }
     /* Checked after the change, in its transaction: without an active
      * admin nobody could manage users, tariffs or keys any more. */
@@ -692,14 +695,9 @@ static gboolean user_update(KvStation *st, const char *login, const char *sql,
         kv_db_int(st, "SELECT count(*) FROM users WHERE role = 'admin' AND active = 1", 0) == 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
                     "'%s' is the last active admin: make another user an admin first", login);
-        goto fail;
+        return FALSE;
     }
-    if (!kv_audit_append(st, action, obj, detail, error))
-        goto fail;
-    return kv_db_commit(st, error);
-fail:
-    kv_db_rollback(st);
-    return FALSE;
+    return kv_audit_commit(&txn, action, obj, detail, error);
 }
 
 /* An admin does not take their own rights away: another admin must. */
@@ -816,7 +814,7 @@ gboolean kv_station_unlock_keys(KvStation *st, const char *passphrase, const cha
     /* Keyed from here on: this row's MAC also covers the rows written while
      * the keys were locked (kv-audit.c). */
     detail = g_strdup_printf("by=%s version=%u", by->login, kv_keyring_current(st->ring));
-    if (!kv_db_begin(st, error) || !kv_audit_commit(st, "keys.unlock", "keys", detail, error)) {
+    if (!kv_audit_record(st, "keys.unlock", "keys", detail, error)) {
         kv_station_lock_keys(st);
         return FALSE;
     }
@@ -832,6 +830,15 @@ void kv_station_lock_keys(KvStation *st)
 gboolean kv_station_keys_unlocked(KvStation *st)
 {
     return st->ring != NULL;
+}
+
+gboolean kv_station_require_keys(KvStation *st, GError **error)
+{
+    if (st->ring)
+        return TRUE;
+    g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
+                _("the keys are locked: a supervisor must unlock them first"));
+    return FALSE;
 }
 
 guint kv_station_key_version(KvStation *st)
@@ -902,10 +909,7 @@ gboolean kv_station_backup(KvStation *st, const char *path, KvProgressFunc progr
     }
     /* The audit row goes in first so the backup contains it. */
     detail = g_strdup_printf("file=%s", path);
-    ok = kv_db_begin(st, error) && kv_audit_append(st, "station.backup", "station", detail, error)
-         && kv_db_commit(st, error);
-    if (!ok)
-        kv_db_rollback(st);
+    ok = kv_audit_record(st, "station.backup", "station", detail, error);
     ok = ok && copy_database(st->db, to, progress, user_data, cancellable, error);
     /* A backup is a single file: leave it in rollback-journal mode. */
     ok = ok && kv_db_exec(to, "PRAGMA journal_mode=DELETE", error);
@@ -1013,11 +1017,7 @@ gboolean kv_station_restore_full(const char *db_path, const char *backup_path,
         g_autofree char *detail = g_strdup_printf("from=%s", backup_path);
         if (!st)
             return FALSE;
-        ok = kv_db_begin(st, error) &&
-             kv_audit_append(st, "station.restore", "station", detail, error) &&
-             kv_db_commit(st, error);
-        if (!ok)
-            kv_db_rollback(st);
+        ok = kv_audit_record(st, "station.restore", "station", detail, error);
         kv_station_free(st);
     }
     return ok;
