@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "kv-core.h"
+#include "kv-audit-private.h"
+#include "kv-db.h"
 #include "kv-station-private.h"
 
 #define PASS "bench passphrase"

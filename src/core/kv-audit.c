@@ -13,7 +13,10 @@
 
 #include "kv-i18n.h"
 #include "kv-audit.h"
+#include "kv-db.h"
+#include "kv-audit-private.h"
 #include "kv-station-private.h"
+#include "kv-time.h"
 
 static const guint8 genesis[32]; /* prev_hash of the first row: 32 zero bytes */
 

@@ -5,7 +5,7 @@
 
 #include "kv-i18n.h"
 #include "kv-db-resources.h"
-#include "kv-station-private.h"
+#include "kv-db.h"
 
 #define KV_BUSY_TIMEOUT_MS 3000
 

@@ -3,9 +3,13 @@
 
 #include "kv-i18n.h"
 #include "kv-money.h"
-#include "kv-registry.h"
-#include "kv-station-private.h"
+#include "kv-registry-private.h"
 #include "kv_card.h"
+#include "kv-db.h"
+#include "kv-audit-private.h"
+#include "kv-csv.h"
+#include "kv-station-private.h"
+#include "kv-time.h"
 
 void kv_customer_free(KvCustomer *c)
 {
@@ -766,4 +770,24 @@ GPtrArray *kv_meter_list_for_customer(KvStation *st, gint64 customer_id, GError 
         return NULL;
     }
     return out;
+}
+
+void kv_meter_next_token(const KvMeter *m, const kv_card_view *view, guint32 *next_seq,
+                         guint32 *base_cumulative)
+{
+    guint32 seq = m->last_seq, base = m->cumulative_sold;
+    if (m->has_readback) {
+        seq = MAX(seq, m->rb_last_seq);
+        base = MAX(base, m->rb_cumulative_loaded);
+    }
+    if (view && view->token_err == KV_OK) {
+        seq = MAX(seq, view->token.seq);
+        base = MAX(base, view->token.u.credit.cumulative);
+    }
+    if (view && view->readback_err == KV_OK) {
+        seq = MAX(seq, view->readback.last_seq);
+        base = MAX(base, view->readback.cumulative_loaded);
+    }
+    *next_seq = seq + 1;
+    *base_cumulative = base;
 }

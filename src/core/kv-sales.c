@@ -7,12 +7,21 @@
 #include "kv-i18n.h"
 #include "kv-cards.h"
 #include "kv-money.h"
-#include "kv-reconcile-private.h"
 #include "kv-registry.h"
 #include "kv-sales.h"
-#include "kv-station-private.h"
 #include "kv_card.h"
 #include "kv_util.h"
+#include "kv-db.h"
+#include "kv-audit-private.h"
+#include "kv-test-point.h"
+#include "kv-card-access.h"
+#include "kv-readback.h"
+#include "kv-anomalies-private.h"
+#include "kv-sales-private.h"
+#include "kv-registry-private.h"
+#include "kv-shifts-private.h"
+#include "kv-station-private.h"
+#include "kv-time.h"
 
 static const char *const state_names[] = { "pending",    "written",   "completed", "failed",
                                            "cancelling", "cancelled", "issued",    "void" };
@@ -572,26 +581,6 @@ gint kv_sale_reconcile_card(KvStation *st, KvCardLink *card, GError **error)
 }
 
 /* ---- quoting ---- */
-
-void kv_meter_next_token(const KvMeter *m, const kv_card_view *view, guint32 *next_seq,
-                         guint32 *base_cumulative)
-{
-    guint32 seq = m->last_seq, base = m->cumulative_sold;
-    if (m->has_readback) {
-        seq = MAX(seq, m->rb_last_seq);
-        base = MAX(base, m->rb_cumulative_loaded);
-    }
-    if (view && view->token_err == KV_OK) {
-        seq = MAX(seq, view->token.seq);
-        base = MAX(base, view->token.u.credit.cumulative);
-    }
-    if (view && view->readback_err == KV_OK) {
-        seq = MAX(seq, view->readback.last_seq);
-        base = MAX(base, view->readback.cumulative_loaded);
-    }
-    *next_seq = seq + 1;
-    *base_cumulative = base;
-}
 
 static gint64 month_energy(KvStation *st, guint32 meter, gint64 from, gboolean *fixed_paid)
 {

@@ -1,7 +1,11 @@
 /* kv-shifts.c - cashier shifts: open, current, close with the cash count. */
 #include "kv-i18n.h"
 #include "kv-sales.h"
+#include "kv-db.h"
+#include "kv-audit-private.h"
+#include "kv-shifts-private.h"
 #include "kv-station-private.h"
+#include "kv-time.h"
 
 void kv_shift_free(KvShift *s)
 {

@@ -15,6 +15,7 @@
 #include <gio/gio.h>
 
 #include "kv-core-error.h"
+#include "kv-time.h"
 
 G_BEGIN_DECLS
 
@@ -153,15 +154,6 @@ gboolean kv_station_restore_full(const char *db_path, const char *backup_path,
 /* Schema version this code writes (PRAGMA user_version). */
 guint kv_station_schema_version(void);
 
-/* Time source: seconds since 1970 UTC.  In test builds (meson option
- * test_hooks, on by default) KILOVEND_NOW in the environment overrides it
- * (documented test hook for month/day boundaries and lockouts); shipped
- * builds (-Dtest_hooks=false) always use the real clock. */
-gint64 kv_now(void);
-/* Whether this build honours the test hooks (KILOVEND_NOW,
- * KILOVEND_TEST_STOP, KILOVEND_LOCALEDIR); `kilovendctl --version` says so
- * on a second line. */
-gboolean kv_test_hooks_enabled(void);
 
 G_END_DECLS
 

@@ -1,8 +1,9 @@
 /* kv-tariff-list.c - every tariff code with its versions. */
 #include "kv-i18n.h"
 #include "kv-registry.h"
-#include "kv-station-private.h"
 #include "kv-tariff-list.h"
+#include "kv-db.h"
+#include "kv-station-private.h"
 
 static void version_free(KvTariffVersion *v)
 {
