@@ -19,7 +19,7 @@
 #include "kv-shifts.h"
 #include "kv-station.h"
 #include "kv-tariff.h"
-#include "kv-tariff-list.h"
+#include "kv-tariffs.h"
 #include "kv-time.h"
 
 #endif

@@ -9,6 +9,7 @@
 #include "kv-money.h"
 #include "kv-registry.h"
 #include "kv-sales.h"
+#include "kv-tariffs.h"
 #include "kv_card.h"
 #include "kv_util.h"
 #include "kv-db.h"
