@@ -18,8 +18,10 @@
 #include "kv-sales.h"
 #include "kv-shifts.h"
 #include "kv-station.h"
+#include "kv-station-file.h"
 #include "kv-tariff.h"
 #include "kv-tariffs.h"
 #include "kv-time.h"
+#include "kv-users.h"
 
 #endif

@@ -155,7 +155,7 @@ static GPtrArray *migration_names(void)
     return names;
 }
 
-guint kv_station_schema_version(void)
+guint kv_db_schema_version(void)
 {
     g_autoptr(GPtrArray) names = migration_names();
     return names->len;

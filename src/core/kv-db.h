@@ -41,7 +41,9 @@ void kv_txn_rollback(KvTxn *txn);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(KvTxn, kv_txn_rollback)
 /* Open a file with the station's pragmas; create only if asked. */
 sqlite3 *kv_db_open_file(const char *path, gboolean create, GError **error);
-/* Apply migrations up to kv_station_schema_version(); NEWER if the file is newer. */
+/* Schema version this code writes: the number of migrations. */
+guint kv_db_schema_version(void);
+/* Apply migrations up to kv_db_schema_version(); NEWER if the file is newer. */
 gboolean kv_db_migrate(sqlite3 *db, const char *path, GError **error);
 /* integrity_check + foreign_key_check: CORRUPT with the first problems. */
 gboolean kv_db_integrity(sqlite3 *db, const char *path, gboolean quick, GError **error);

@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "kv-i18n.h"
-#include "kv-cards.h"
+#include "kv-card-link.h"
+#include "kv-meter-keys.h"
 #include "kv-money.h"
 #include "kv-registry.h"
 #include "kv-sales.h"

@@ -1,6 +1,6 @@
 /* kv-shifts.c - cashier shifts: open, current, close with the cash count. */
 #include "kv-i18n.h"
-#include "kv-sales.h"
+#include "kv-shifts.h"
 #include "kv-db.h"
 #include "kv-audit-private.h"
 #include "kv-shifts-private.h"

@@ -11,6 +11,8 @@
 #include "kv-audit-private.h"
 #include "kv-db.h"
 #include "kv-money.h"
+#include "kv-station-file.h"
+#include "kv-users.h"
 #include "kv-users-private.h"
 #include "kv_card.h"
 
@@ -418,4 +420,9 @@ gboolean kv_station_restore_full(const char *db_path, const char *backup_path,
         kv_station_free(st);
     }
     return ok;
+}
+
+guint kv_station_schema_version(void)
+{
+    return kv_db_schema_version();
 }

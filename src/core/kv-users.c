@@ -6,6 +6,7 @@
 #include "kv-db.h"
 #include "kv-keyfile.h"
 #include "kv-password.h"
+#include "kv-users.h"
 #include "kv-users-private.h"
 
 #define MAX_FAILED_LOGINS 5
