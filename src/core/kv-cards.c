@@ -127,14 +127,29 @@ gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GE
 
 /* ---- issuing ---- */
 
+/* The meter's active customer card: *serial, 0 if none. */
+static gboolean active_card_of(KvStation *st, guint32 meter, guint32 *serial, GError **error)
+{
+    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT serial FROM cards WHERE meter_number = ? "
+                                         "AND type = ? AND status = 'active'", error);
+    if (!q)
+        return FALSE;
+    sqlite3_bind_int64(q, 1, meter);
+    sqlite3_bind_int(q, 2, KV_CARD_USER);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        *serial = (guint32)sqlite3_column_int64(q, 0);
+    return TRUE;
+}
+
 static KvCardRecord *issuing_card_of(KvStation *st, guint32 meter)
 {
     g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT serial FROM cards WHERE meter_number = ? AND "
-                                         "type = 1 AND status = 'issuing'", NULL);
+                                         "type = ? AND status = 'issuing'", NULL);
     guint32 serial;
     if (!s)
         return NULL;
     sqlite3_bind_int64(s, 1, meter);
+    sqlite3_bind_int(s, 2, KV_CARD_USER);
     if (sqlite3_step(s) != SQLITE_ROW)
         return NULL;
     serial = (guint32)sqlite3_column_int64(s, 0);
@@ -334,15 +349,8 @@ static KvCardRecord *issue(KvStation *st, KvCardLink *card, guint32 meter, gbool
                         _("this card is not blank (%s): use a blank card"), kv_strerror(e));
             return NULL;
         }
-        {
-            g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT serial FROM cards WHERE meter_number = ? "
-                                                 "AND type = 1 AND status = 'active'", error);
-            if (!q)
-                return NULL;
-            sqlite3_bind_int64(q, 1, meter);
-            if (sqlite3_step(q) == SQLITE_ROW)
-                old_serial = (guint32)sqlite3_column_int64(q, 0);
-        }
+        if (!active_card_of(st, meter, &old_serial, error))
+            return NULL;
         if (!replace && old_serial) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
                         _("meter %09u already has card %u: use `card replace` for a lost or "
@@ -440,15 +448,7 @@ GPtrArray *kv_card_batch_full(KvStation *st, const char *csv_path, KvNextCardFun
             res->message = g_strdup(local->message);
             goto done;
         }
-        {
-            g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT serial FROM cards WHERE meter_number = ? "
-                                                 "AND type = 1 AND status = 'active'", &local);
-            if (q) {
-                sqlite3_bind_int64(q, 1, res->meter);
-                if (sqlite3_step(q) == SQLITE_ROW)
-                    res->serial = (guint32)sqlite3_column_int64(q, 0);
-            }
-        }
+        active_card_of(st, res->meter, &res->serial, &local);
         if (res->serial) {
             res->ok = res->skipped = TRUE;
             res->message = g_strdup_printf(_("already has card %u"), res->serial);

@@ -140,126 +140,146 @@ not_imported:
     return kv_txn_commit(&txn, error);
 }
 
+/* A readback MAC-verified under the meter's target key version: the meter
+ * took its key change token and moved. */
+static gboolean confirm_key_change(KvStation *st, const KvMeter *m, const kv_readback *rb,
+                                   const char *obj, GError **error)
+{
+    g_autoptr(KvStmt) u = NULL, a = NULL;
+    g_autofree char *d = NULL;
+
+    if (!m->key_version_target || rb->key_version != m->key_version_target)
+        return TRUE;
+    u = kv_db_stmt(st, "UPDATE meters SET key_version = ?, key_version_target = NULL "
+                       "WHERE number = ?", error);
+    if (!u)
+        return FALSE;
+    sqlite3_bind_int(u, 1, rb->key_version);
+    sqlite3_bind_int64(u, 2, m->number);
+    if (!kv_db_step_done(st, u, _("recording the key change"), error))
+        return FALSE;
+    a = kv_db_stmt(st, "UPDATE engineering_tokens SET applied_at = ? WHERE meter_number = ? "
+                       "AND kind = ? AND new_key_version = ? AND applied_at IS NULL", error);
+    if (!a)
+        return FALSE;
+    sqlite3_bind_int64(a, 1, kv_now());
+    sqlite3_bind_int64(a, 2, m->number);
+    sqlite3_bind_int(a, 3, KV_TOKEN_KEY_CHANGE);
+    sqlite3_bind_int(a, 4, rb->key_version);
+    d = g_strdup_printf("from=%u to=%u counter=%u", m->key_version, rb->key_version,
+                        rb->counter);
+    return kv_db_step_done(st, a, _("recording the key change"), error) &&
+           kv_audit_append(st, "meter.key-changed", obj, d, error);
+}
+
+/* The readback on a parameter card after the meter took its token: the
+ * meter now works with those thresholds (a replay answer counts when this
+ * card's token is the newest parameter token of the meter, so a second
+ * insertion after a lost readback still confirms it). */
+static gboolean confirm_parameters(KvStation *st, const KvMeter *m, const kv_card_view *view,
+                                   const kv_readback *rb, const char *obj, GError **error)
+{
+    g_autoptr(KvStmt) q = NULL, u = NULL, a = NULL;
+    g_autofree char *d = NULL;
+    gint64 id, v[5];
+
+    if (!view || view->id.card_type != KV_CARD_PARAMETER || view->token_err != KV_OK ||
+        rb->last_seq < view->token.seq || (rb->result != KV_OK && rb->result != KV_E_REPLAY))
+        return TRUE;
+    q = kv_db_stmt(st, "SELECT id, alarm_level, pretrip_level, hoarding_limit, max_power, "
+                       "reconnect_delay, applied_at IS NULL, seq = (SELECT max(seq) FROM "
+                       "engineering_tokens WHERE meter_number = ?1 AND kind = ?4) FROM "
+                       "engineering_tokens WHERE meter_number = ?1 AND card_serial = ?2 AND "
+                       "seq = ?3 AND kind = ?4", error);
+    if (!q)
+        return FALSE;
+    sqlite3_bind_int64(q, 1, m->number);
+    sqlite3_bind_int64(q, 2, view->id.card_serial);
+    sqlite3_bind_int64(q, 3, view->token.seq);
+    sqlite3_bind_int(q, 4, KV_TOKEN_PARAMETERS);
+    if (sqlite3_step(q) != SQLITE_ROW || !sqlite3_column_int(q, 6) ||
+        (rb->result != KV_OK && !sqlite3_column_int(q, 7)))
+        return TRUE;
+    id = sqlite3_column_int64(q, 0);
+    for (int i = 0; i < 5; i++)
+        v[i] = sqlite3_column_int64(q, 1 + i);
+    sqlite3_reset(q);
+    u = kv_db_stmt(st, "UPDATE meters SET alarm_level = ?, pretrip_level = ?, "
+                       "hoarding_limit = ?, max_power = ?, reconnect_delay = ? "
+                       "WHERE number = ?", error);
+    if (!u)
+        return FALSE;
+    for (int i = 0; i < 5; i++)
+        sqlite3_bind_int64(u, 1 + i, v[i]);
+    sqlite3_bind_int64(u, 6, m->number);
+    if (!kv_db_step_done(st, u, _("recording the meter's parameters"), error))
+        return FALSE;
+    a = kv_db_stmt(st, "UPDATE engineering_tokens SET applied_at = ? WHERE id = ?", error);
+    if (!a)
+        return FALSE;
+    sqlite3_bind_int64(a, 1, kv_now());
+    sqlite3_bind_int64(a, 2, id);
+    d = g_strdup_printf("seq=%u alarm=%" G_GINT64_FORMAT " pretrip=%" G_GINT64_FORMAT
+                        " hoarding=%" G_GINT64_FORMAT " max_power=%" G_GINT64_FORMAT
+                        " reconnect=%" G_GINT64_FORMAT, view->token.seq, v[0], v[1], v[2], v[3],
+                        v[4]);
+    return kv_db_step_done(st, a, _("recording the meter's parameters"), error) &&
+           kv_audit_append(st, "meter.parameters", obj, d, error);
+}
+
+/* More loaded than this station ever sold: a restored dump of a card taken
+ * before a cancel, or credit made with an extracted key
+ * (docs/security-model.md).  Sales of other offices not yet merged show
+ * here too; the audit row says what the card carried. */
+static gboolean check_loaded_above_sold(KvStation *st, const KvMeter *m,
+                                        const kv_card_view *view, const kv_readback *rb,
+                                        const char *obj, gboolean *anomaly, GError **error)
+{
+    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT cumulative_sold FROM meters WHERE number = ?",
+                                     error);
+    g_autofree char *d = NULL;
+    GString *g;
+    gint64 sold;
+
+    if (!q)
+        return FALSE;
+    sqlite3_bind_int64(q, 1, m->number);
+    sold = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    if ((gint64)rb->cumulative_loaded <= sold)
+        return TRUE;
+    g = g_string_new(NULL);
+    g_string_printf(g, "loaded=%u sold=%" G_GINT64_FORMAT " excess=%" G_GINT64_FORMAT
+                    " counter=%u card=%u", rb->cumulative_loaded, sold,
+                    (gint64)rb->cumulative_loaded - sold, rb->counter,
+                    view ? view->id.card_serial : 0);
+    if (view && view->id.card_type == KV_CARD_USER && view->token_err == KV_OK)
+        g_string_append_printf(g, " card_token_seq=%u card_token_cumulative=%u "
+                               "card_token_office=%u", view->token.seq,
+                               view->token.u.credit.cumulative, view->token.u.credit.office);
+    d = g_string_free(g, FALSE);
+    {
+        KvAnomalyFacts a = { "loaded-above-sold", m->number, view ? view->id.card_serial : 0,
+                             0, rb->last_seq, 0, (gint64)rb->cumulative_loaded - sold, d };
+        if (!kv_anomaly_store(st, &a, NULL, NULL, NULL, NULL, error))
+            return FALSE;
+    }
+    if (!kv_audit_append(st, "meter.anomaly", obj, d, error))
+        return FALSE;
+    if (anomaly)
+        *anomaly = TRUE;
+    return TRUE;
+}
+
 gboolean kv_readback_effects(KvStation *st, const KvMeter *m, const kv_card_view *view,
                              const kv_readback *rb, gboolean *anomaly, GError **error)
 {
     g_autofree char *obj = g_strdup_printf("meter:%09u", m->number);
-    gint64 sold;
 
     if (anomaly)
         *anomaly = FALSE;
-    /* A readback MAC-verified under the target version: the meter moved. */
-    if (m->key_version_target && rb->key_version == m->key_version_target) {
-        g_autoptr(KvStmt) u = kv_db_stmt(st, "UPDATE meters SET key_version = ?, "
-                                             "key_version_target = NULL WHERE number = ?", error);
-        g_autoptr(KvStmt) a = NULL;
-        g_autofree char *d = g_strdup_printf("from=%u to=%u counter=%u", m->key_version,
-                                             rb->key_version, rb->counter);
-        if (!u)
-            return FALSE;
-        sqlite3_bind_int(u, 1, rb->key_version);
-        sqlite3_bind_int64(u, 2, m->number);
-        if (!kv_db_step_done(st, u, _("recording the key change"), error))
-            return FALSE;
-        a = kv_db_stmt(st, "UPDATE engineering_tokens SET applied_at = ? WHERE meter_number = ? "
-                           "AND kind = 4 AND new_key_version = ? AND applied_at IS NULL", error);
-        if (!a)
-            return FALSE;
-        sqlite3_bind_int64(a, 1, kv_now());
-        sqlite3_bind_int64(a, 2, m->number);
-        sqlite3_bind_int(a, 3, rb->key_version);
-        if (!kv_db_step_done(st, a, _("recording the key change"), error) ||
-            !kv_audit_append(st, "meter.key-changed", obj, d, error))
-            return FALSE;
-    }
-    /* The readback on a parameter card after the meter took its token: the
-     * meter now works with those thresholds (a replay answer counts when
-     * this card's token is the newest parameter token of the meter, so a
-     * second insertion after a lost readback still confirms it). */
-    if (view && view->id.card_type == KV_CARD_PARAMETER && view->token_err == KV_OK &&
-        rb->last_seq >= view->token.seq &&
-        (rb->result == KV_OK || rb->result == KV_E_REPLAY)) {
-        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT id, alarm_level, pretrip_level, "
-                                             "hoarding_limit, max_power, reconnect_delay, "
-                                             "applied_at IS NULL, seq = (SELECT max(seq) FROM "
-                                             "engineering_tokens WHERE meter_number = ?1 AND "
-                                             "kind = 2) FROM engineering_tokens WHERE "
-                                             "meter_number = ?1 AND card_serial = ?2 AND "
-                                             "seq = ?3 AND kind = 2", error);
-        if (!q)
-            return FALSE;
-        sqlite3_bind_int64(q, 1, m->number);
-        sqlite3_bind_int64(q, 2, view->id.card_serial);
-        sqlite3_bind_int64(q, 3, view->token.seq);
-        if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 6) &&
-            (rb->result == KV_OK || sqlite3_column_int(q, 7))) {
-            gint64 id = sqlite3_column_int64(q, 0);
-            gint64 v[5];
-            g_autoptr(KvStmt) u = NULL, a = NULL;
-            g_autofree char *d = NULL;
-            for (int i = 0; i < 5; i++)
-                v[i] = sqlite3_column_int64(q, 1 + i);
-            sqlite3_reset(q);
-            u = kv_db_stmt(st, "UPDATE meters SET alarm_level = ?, pretrip_level = ?, "
-                               "hoarding_limit = ?, max_power = ?, reconnect_delay = ? "
-                               "WHERE number = ?", error);
-            if (!u)
-                return FALSE;
-            for (int i = 0; i < 5; i++)
-                sqlite3_bind_int64(u, 1 + i, v[i]);
-            sqlite3_bind_int64(u, 6, m->number);
-            if (!kv_db_step_done(st, u, _("recording the meter's parameters"), error))
-                return FALSE;
-            a = kv_db_stmt(st, "UPDATE engineering_tokens SET applied_at = ? WHERE id = ?", error);
-            if (!a)
-                return FALSE;
-            sqlite3_bind_int64(a, 1, kv_now());
-            sqlite3_bind_int64(a, 2, id);
-            d = g_strdup_printf("seq=%u alarm=%" G_GINT64_FORMAT " pretrip=%" G_GINT64_FORMAT
-                                " hoarding=%" G_GINT64_FORMAT " max_power=%" G_GINT64_FORMAT
-                                " reconnect=%" G_GINT64_FORMAT, view->token.seq, v[0], v[1],
-                                v[2], v[3], v[4]);
-            if (!kv_db_step_done(st, a, _("recording the meter's parameters"), error) ||
-                !kv_audit_append(st, "meter.parameters", obj, d, error))
-                return FALSE;
-        }
-    }
-    /* More loaded than this station ever sold: a restored dump of a card
-     * taken before a cancel, or credit made with an extracted key
-     * (docs/security-model.md).  Sales of other offices not yet merged show
-     * here too; the audit row says what the card carried. */
-    {
-        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT cumulative_sold FROM meters WHERE number = ?",
-                                         error);
-        if (!q)
-            return FALSE;
-        sqlite3_bind_int64(q, 1, m->number);
-        sold = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-    }
-    if ((gint64)rb->cumulative_loaded > sold) {
-        g_autofree char *d = NULL;
-        GString *g = g_string_new(NULL);
-        g_string_printf(g, "loaded=%u sold=%" G_GINT64_FORMAT " excess=%" G_GINT64_FORMAT
-                        " counter=%u card=%u", rb->cumulative_loaded, sold,
-                        (gint64)rb->cumulative_loaded - sold, rb->counter,
-                        view ? view->id.card_serial : 0);
-        if (view && view->id.card_type == KV_CARD_USER && view->token_err == KV_OK)
-            g_string_append_printf(g, " card_token_seq=%u card_token_cumulative=%u "
-                                   "card_token_office=%u", view->token.seq,
-                                   view->token.u.credit.cumulative, view->token.u.credit.office);
-        d = g_string_free(g, FALSE);
-        {
-            KvAnomalyFacts a = { "loaded-above-sold", m->number, view ? view->id.card_serial : 0,
-                                 0, rb->last_seq, 0, (gint64)rb->cumulative_loaded - sold, d };
-            if (!kv_anomaly_store(st, &a, NULL, NULL, NULL, NULL, error))
-                return FALSE;
-        }
-        if (!kv_audit_append(st, "meter.anomaly", obj, d, error))
-            return FALSE;
-        if (anomaly)
-            *anomaly = TRUE;
-    }
-    return TRUE;
+    return confirm_key_change(st, m, rb, obj, error) &&
+           confirm_parameters(st, m, view, rb, obj, error) &&
+           check_loaded_above_sold(st, m, view, rb, obj, anomaly, error);
 }
 
 /* The stored reading of the meter nearest below (below) or above counter:
