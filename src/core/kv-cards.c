@@ -157,6 +157,111 @@ static KvCardRecord *issuing_card_of(KvStation *st, guint32 meter)
     return kv_card_get(st, serial, NULL);
 }
 
+/* The old card blocked (replaced, lost...), with its audit row. */
+static gboolean block_old_card(KvStation *st, guint32 old_serial, const char *old_status,
+                               const char *reason, GError **error)
+{
+    g_autoptr(KvStmt) o = kv_db_stmt(st, "UPDATE cards SET status = ?, status_reason = ? "
+                                         "WHERE serial = ?", error);
+    g_autofree char *obj = g_strdup_printf("card:%u", old_serial);
+    g_autofree char *detail = g_strdup_printf("status=%s reason=%s", old_status,
+                                              reason ? reason : "");
+    if (!o)
+        return FALSE;
+    sqlite3_bind_text(o, 1, old_status, -1, SQLITE_STATIC);
+    sqlite3_bind_text(o, 2, reason ? reason : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(o, 3, old_serial);
+    return kv_db_step_done(st, o, _("blocking the old card"), error) &&
+           kv_audit_append(st, "card.block", obj, detail, error);
+}
+
+/* A sale left unsettled on the lost card can never be checked: it fails if
+ * its write never began (no money was taken for it), and is issued
+ * otherwise (the token may be on that card; a supervisor resolves it;
+ * docs/station.md).  Each with its audit row. */
+static gboolean end_unsettled_sales(KvStation *st, guint32 old_serial, GError **error)
+{
+    g_autoptr(KvStmt) f = kv_db_stmt(st, "SELECT id, amount, energy, seq, cumulative, "
+                                         "card_write_at IS NOT NULL FROM sales WHERE "
+                                         "card_serial = ? AND "
+                                         "state IN ('pending', 'written')", error);
+    g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+    if (!f)
+        return FALSE;
+    sqlite3_bind_int64(f, 1, old_serial);
+    while (sqlite3_step(f) == SQLITE_ROW) {
+        gint64 id = sqlite3_column_int64(f, 0);
+        g_autofree char *obj = g_strdup_printf("sale:%lld", (long long)id);
+        const char *to = sqlite3_column_int(f, 5) ? "issued" : "failed";
+        g_autofree char *action = g_strdup_printf("sale.%s", to);
+        g_autofree char *d = kv_audit_sale_detail(to, sqlite3_column_int64(f, 1),
+                                                  sqlite3_column_int64(f, 2),
+                                                  (guint32)sqlite3_column_int64(f, 3),
+                                                  (guint32)sqlite3_column_int64(f, 4),
+                                                  old_serial);
+        g_array_append_val(ids, id);
+        if (!kv_audit_append(st, action, obj, d, error))
+            return FALSE;
+    }
+    sqlite3_reset(f);
+    for (guint i = 0; i < ids->len; i++) {
+        g_autoptr(KvStmt) u = kv_db_stmt(st, "UPDATE sales SET state = CASE WHEN "
+                                             "card_write_at IS NULL THEN 'failed' ELSE "
+                                             "'issued' END, fail_reason = 'card replaced "
+                                             "before the sale was settled', updated_at = ? "
+                                             "WHERE id = ?",
+                                         error);
+        if (!u)
+            return FALSE;
+        sqlite3_bind_int64(u, 1, kv_now());
+        sqlite3_bind_int64(u, 2, g_array_index(ids, gint64, i));
+        if (!kv_db_step_done(st, u, _("failing an unsettled sale"), error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* The card record (issuing, step reserved) with its first token's seq and
+ * cumulative, the seq taken for the meter, the audit row. */
+static gboolean insert_reserved(KvStation *st, const KvMeter *m, const KvCardRecord *c,
+                                GError **error)
+{
+    g_autoptr(KvStmt) s = NULL, ms = NULL;
+    g_autofree char *obj = NULL, *detail = NULL;
+    s = kv_db_stmt(st, "INSERT INTO cards(serial, meter_number, type, status, issue_step, "
+                       "token_seq, token_cumulative, replaces, issued_at, issued_by) VALUES "
+                       "(?, ?, ?, 'issuing', 'reserved', ?, ?, ?, ?, ?)", error);
+    if (!s)
+        return FALSE;
+    sqlite3_bind_int64(s, 1, c->serial);
+    sqlite3_bind_int64(s, 2, m->number);
+    sqlite3_bind_int(s, 3, KV_CARD_USER);
+    sqlite3_bind_int64(s, 4, c->token_seq);
+    sqlite3_bind_int64(s, 5, c->token_cumulative);
+    if (c->replaces)
+        sqlite3_bind_int64(s, 6, c->replaces);
+    sqlite3_bind_int64(s, 7, c->issued_at);
+    sqlite3_bind_int64(s, 8, kv_station_user_id(st));
+    if (!kv_db_step_done(st, s, _("reserving the card"), error)) {
+        if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
+            g_clear_error(error);
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
+                        _("meter %09u already has a customer card: use `card replace`"), m->number);
+        }
+        return FALSE;
+    }
+    ms = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
+    if (!ms)
+        return FALSE;
+    sqlite3_bind_int64(ms, 1, c->token_seq);
+    sqlite3_bind_int64(ms, 2, m->number);
+    obj = g_strdup_printf("card:%u", c->serial);
+    detail = g_strdup_printf("meter=%09u seq=%u cumulative=%u replaces=%u", m->number,
+                             c->token_seq, c->token_cumulative, c->replaces);
+    return kv_db_step_done(st, ms, _("reserving the card"), error) &&
+           kv_audit_append(st, "card.issuing", obj, detail, error);
+}
+
 /* Reserve a card for the meter: status issuing, the initial token's seq and
  * cumulative fixed.  old_serial (replace): that card is blocked in the same
  * transaction and its unsettled sales fail. */
@@ -164,118 +269,24 @@ static KvCardRecord *reserve_card(KvStation *st, KvMeter *m, guint32 old_serial,
                                   const char *old_status, const char *reason, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autoptr(KvStmt) s = NULL, ms = NULL;
-    g_autofree char *obj = NULL, *detail = NULL;
-    KvCardRecord *c = g_new0(KvCardRecord, 1);
+    g_autoptr(KvCardRecord) c = g_new0(KvCardRecord, 1);
+
     if (!kv_txn_begin(&txn, st, error))
-        goto fail;
-    if (old_serial) {
-        g_autoptr(KvStmt) o = kv_db_stmt(st, "UPDATE cards SET status = ?, status_reason = ? "
-                                             "WHERE serial = ?", error);
-        g_autoptr(GPtrArray) open = NULL;
-        g_autofree char *oobj = g_strdup_printf("card:%u", old_serial);
-        g_autofree char *odetail = g_strdup_printf("status=%s reason=%s", old_status,
-                                                   reason ? reason : "");
-        if (!o)
-            goto fail;
-        sqlite3_bind_text(o, 1, old_status, -1, SQLITE_STATIC);
-        sqlite3_bind_text(o, 2, reason ? reason : "", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(o, 3, old_serial);
-        if (!kv_db_step_done(st, o, _("blocking the old card"), error) ||
-            !kv_audit_append(st, "card.block", oobj, odetail, error))
-            goto fail;
-        /* A sale left unsettled on the lost card can never be checked: it
-         * fails if its write never began (no money was taken for it), and
-         * is issued otherwise (the token may be on that card; a supervisor
-         * resolves it; docs/station.md). */
-        {
-            g_autoptr(KvStmt) f = kv_db_stmt(st, "SELECT id, amount, energy, seq, cumulative, "
-                                                 "card_write_at IS NOT NULL FROM sales WHERE "
-                                                 "card_serial = ? AND "
-                                                 "state IN ('pending', 'written')", error);
-            g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
-            if (!f)
-                goto fail;
-            sqlite3_bind_int64(f, 1, old_serial);
-            while (sqlite3_step(f) == SQLITE_ROW) {
-                g_autofree char *sobj = g_strdup_printf("sale:%lld",
-                                                        (long long)sqlite3_column_int64(f, 0));
-                const char *to = sqlite3_column_int(f, 5) ? "issued" : "failed";
-                g_autofree char *action = g_strdup_printf("sale.%s", to);
-                g_autofree char *d = kv_audit_sale_detail(to, sqlite3_column_int64(f, 1),
-                                                          sqlite3_column_int64(f, 2),
-                                                          (guint32)sqlite3_column_int64(f, 3),
-                                                          (guint32)sqlite3_column_int64(f, 4),
-                                                          old_serial);
-                gint64 *id = g_new(gint64, 1);
-                *id = sqlite3_column_int64(f, 0);
-                g_ptr_array_add(ids, id);
-                if (!kv_audit_append(st, action, sobj, d, error))
-                    goto fail;
-            }
-            sqlite3_reset(f);
-            for (guint i = 0; i < ids->len; i++) {
-                g_autoptr(KvStmt) u = kv_db_stmt(st, "UPDATE sales SET state = CASE WHEN "
-                                                     "card_write_at IS NULL THEN 'failed' ELSE "
-                                                     "'issued' END, fail_reason = 'card replaced "
-                                                     "before the sale was settled', updated_at = ? "
-                                                     "WHERE id = ?",
-                                                 error);
-                if (!u)
-                    goto fail;
-                sqlite3_bind_int64(u, 1, kv_now());
-                sqlite3_bind_int64(u, 2, *(gint64 *)ids->pdata[i]);
-                if (!kv_db_step_done(st, u, _("failing an unsettled sale"), error))
-                    goto fail;
-            }
-        }
-        (void)open;
-    }
-    c->serial = kv_card_next_serial(st, error);
-    if (!c->serial)
-        goto fail;
+        return NULL;
+    if (old_serial && (!block_old_card(st, old_serial, old_status, reason, error) ||
+                       !end_unsettled_sales(st, old_serial, error)))
+        return NULL;
+    if (!(c->serial = kv_card_next_serial(st, error)))
+        return NULL;
     kv_meter_next_token(m, NULL, &c->token_seq, &c->token_cumulative);
     c->meter_number = m->number;
     c->type = KV_CARD_USER;
     c->status = g_strdup("issuing");
     c->replaces = old_serial;
     c->issued_at = kv_now();
-    s = kv_db_stmt(st, "INSERT INTO cards(serial, meter_number, type, status, issue_step, "
-                       "token_seq, token_cumulative, replaces, issued_at, issued_by) VALUES "
-                       "(?, ?, 1, 'issuing', 'reserved', ?, ?, ?, ?, ?)", error);
-    if (!s)
-        goto fail;
-    sqlite3_bind_int64(s, 1, c->serial);
-    sqlite3_bind_int64(s, 2, m->number);
-    sqlite3_bind_int64(s, 3, c->token_seq);
-    sqlite3_bind_int64(s, 4, c->token_cumulative);
-    if (old_serial)
-        sqlite3_bind_int64(s, 5, old_serial);
-    sqlite3_bind_int64(s, 6, c->issued_at);
-    sqlite3_bind_int64(s, 7, kv_station_user_id(st));
-    if (!kv_db_step_done(st, s, _("reserving the card"), error)) {
-        if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
-            g_clear_error(error);
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                        _("meter %09u already has a customer card: use `card replace`"), m->number);
-        }
-        goto fail;
-    }
-    ms = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
-    if (!ms)
-        goto fail;
-    sqlite3_bind_int64(ms, 1, c->token_seq);
-    sqlite3_bind_int64(ms, 2, m->number);
-    obj = g_strdup_printf("card:%u", c->serial);
-    detail = g_strdup_printf("meter=%09u seq=%u cumulative=%u replaces=%u", m->number,
-                             c->token_seq, c->token_cumulative, old_serial);
-    if (!kv_db_step_done(st, ms, _("reserving the card"), error) ||
-        !kv_audit_append(st, "card.issuing", obj, detail, error) || !kv_txn_commit(&txn, error))
-        goto fail;
-    return c;
-fail:
-    kv_card_record_free(c);
-    return NULL;
+    if (!insert_reserved(st, m, c, error) || !kv_txn_commit(&txn, error))
+        return NULL;
+    return g_steal_pointer(&c);
 }
 
 static gboolean write_new_card(KvStation *st, KvCardLink *card, KvMeter *m, KvCardRecord *c,
