@@ -606,50 +606,54 @@ static char *kwh(gint64 v)
 }
 
 /* Price the sale and predict the meter's answer.  view may be NULL (no card). */
-static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
-                     const kv_card_view *view, GError **error)
+/* The request itself: money or energy, within the station's limits, for
+ * an active meter. */
+static gboolean check_request(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
+                              GError **error)
 {
-    g_autoptr(KvSale) x = g_new0(KvSale, 1);
-    KvTariff t;
-    gint64 now = kv_now(), debt = 0, menergy;
-    gboolean fixed_paid = FALSE;
-    guint32 seq, base;
-    gint32 remaining = 0, new_remaining;
-    guint32 loaded = 0, new_loaded;
-    kv_credit credit = { 0 };
-    kv_err e;
-
     if ((req->amount > 0) == (req->energy > 0)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     req->amount < 0 || req->energy < 0
                         ? _("the amount must be more than zero")
                         : _("give either an amount of money or an amount of energy (more than zero)"));
-        return NULL;
+        return FALSE;
     }
     if (req->amount > st->settings.max_sale_amount) {
         g_autofree char *mx = kv_station_format_money(st, st->settings.max_sale_amount);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     _("the amount is above the station's limit of %s per sale"), mx);
-        return NULL;
+        return FALSE;
     }
     if (req->energy > st->settings.max_sale_energy) {
         g_autofree char *mx = kwh(st->settings.max_sale_energy);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     _("the energy is above the station's limit of %s kWh per sale"), mx);
-        return NULL;
+        return FALSE;
     }
     if (g_strcmp0(m->status, "active") != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     _("meter %09u is %s: no sales to it"), m->number,
                     C_("meter status", m->status));
-        return NULL;
+        return FALSE;
     }
+    return TRUE;
+}
+
+/* The price: the tariff in force, the customer's debt, the month's energy
+ * so far (blocks, the fixed charge once a month); within the limit. */
+static gboolean price(KvStation *st, const KvMeter *m, const KvSaleRequest *req, gint64 now,
+                      KvTariff *tariff, KvSale *x, GError **error)
+{
+    KvTariff t;
+    gint64 debt = 0, menergy;
+    gboolean fixed_paid = FALSE;
+
     if (!kv_tariff_get_effective(st, m->tariff_code, now, &t, error))
-        return NULL;
+        return FALSE;
     if (m->customer_id) {
         g_autoptr(KvCustomer) c = kv_customer_get(st, m->customer_id, error);
         if (!c)
-            return NULL;
+            return FALSE;
         debt = c->debt;
         x->customer_id = c->id;
         x->customer_name = g_strdup(c->name);
@@ -659,37 +663,33 @@ static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
     if (req->amount > 0) {
         if (!kv_tariff_price_amount(&t, req->amount, menergy, !fixed_paid, debt, &x->breakdown,
                                     error))
-            return NULL;
+            return FALSE;
     } else if (!kv_tariff_price_energy(&t, req->energy, menergy, !fixed_paid, debt,
                                        &x->breakdown, error)) {
-        return NULL;
+        return FALSE;
     }
     if (x->breakdown.amount > st->settings.max_sale_amount) {
         g_autofree char *mx = kv_station_format_money(st, st->settings.max_sale_amount);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     _("the price is above the station's limit of %s per sale"), mx);
-        return NULL;
+        return FALSE;
     }
-    kv_meter_next_token(m, view, &seq, &base);
-    if ((gint64)base + x->breakdown.energy > 0x7FFFFFFF || seq >= 0xFFFFFFFEu) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    _("the meter's counters would overflow with this sale"));
-        return NULL;
-    }
-    x->meter_number = m->number;
-    x->tariff_id = t.id;
-    x->tariff_code = g_strdup(t.code);
-    x->seq = seq;
-    x->base_cumulative = base;
-    x->cumulative = base + (guint32)x->breakdown.energy;
-    x->office = st->settings.office_id;
-    x->hoarding_limit = m->hoarding_limit;
-    x->created_at = now;
+    *tariff = t;
+    return TRUE;
+}
 
-    /* The meter's answer, predicted with its own rule from the newest
-     * readback known.  The real remaining can only be lower (consumption),
-     * so an accepted prediction is safe; with no readback yet, an empty
-     * meter (0, 0) is the worst case. */
+/* The meter's answer, predicted with its own rule from the newest readback
+ * known.  The real remaining can only be lower (consumption), so an
+ * accepted prediction is safe; with no readback yet, an empty meter (0, 0)
+ * is the worst case.  REFUSED if the meter would refuse the credit. */
+static gboolean predict_load(const KvMeter *m, const kv_card_view *view, KvSale *x,
+                             GError **error)
+{
+    gint32 remaining = 0, new_remaining;
+    guint32 loaded = 0, new_loaded, base = x->base_cumulative;
+    kv_credit credit = { 0 };
+    kv_err e;
+
     if (view && view->readback_err == KV_OK &&
         (!m->has_readback || view->readback.counter >= m->rb_counter)) {
         remaining = view->readback.remaining;
@@ -710,14 +710,45 @@ static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
                     _("the meter would refuse this credit (hoarding limit %s kWh): it holds %s kWh, "
                     "%s kWh are on the card not yet loaded, and this sale adds %s kWh; at most "
                     "%s kWh can be sold now"), h, r, u, w, rm);
-        return NULL;
+        return FALSE;
     }
     if (e != KV_OK) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_REFUSED,
                     _("the meter would refuse this credit: %s"), kv_strerror(e));
-        return NULL;
+        return FALSE;
     }
     x->predicted_remaining = new_remaining;
+    return TRUE;
+}
+
+static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
+                     const kv_card_view *view, GError **error)
+{
+    g_autoptr(KvSale) x = g_new0(KvSale, 1);
+    KvTariff t;
+    gint64 now = kv_now();
+    guint32 seq, base;
+
+    if (!check_request(st, m, req, error) || !price(st, m, req, now, &t, x, error))
+        return NULL;
+    kv_meter_next_token(m, view, &seq, &base);
+    if ((gint64)base + x->breakdown.energy > 0x7FFFFFFF || seq >= 0xFFFFFFFEu) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    _("the meter's counters would overflow with this sale"));
+        return NULL;
+    }
+    x->meter_number = m->number;
+    x->tariff_id = t.id;
+    x->tariff_code = g_strdup(t.code);
+    x->seq = seq;
+    x->base_cumulative = base;
+    x->cumulative = base + (guint32)x->breakdown.energy;
+    x->office = st->settings.office_id;
+    x->hoarding_limit = m->hoarding_limit;
+    x->created_at = now;
+
+    if (!predict_load(m, view, x, error))
+        return NULL;
     return g_steal_pointer(&x);
 }
 
