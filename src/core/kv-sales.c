@@ -1010,6 +1010,44 @@ static void note_issued(KvStation *st, guint32 meter, GString *notes)
     }
 }
 
+/* The card at the counter takes a sale: a customer card, active at this
+ * office; its readback imported; no earlier sale of the meter waits for its
+ * card. */
+static gboolean card_ready_for_sale(KvStation *st, KvCardLink *card, guint32 meter,
+                                    const KvMeter *m, const kv_card_view *view, GString *notes,
+                                    GError **error)
+{
+    g_autofree char *status = NULL;
+    g_autoptr(GPtrArray) open = NULL;
+    if (view->id.card_type != KV_CARD_USER) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
+                    _("this is not a customer card (type 0x%02X)"), view->id.card_type);
+        return FALSE;
+    }
+    status = kv_card_status(st, view->id.card_serial);
+    if (g_strcmp0(status, "active") != 0) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
+                    status ? _("card %u is %s: no sales on it (issue a replacement card)")
+                           : _("card %u is not registered at this office%s"),
+                    view->id.card_serial, status ? C_("card status", status) : "");
+        return FALSE;
+    }
+    if (view->readback_err == KV_OK &&
+        !kv_readback_import(st, m, view, kv_card_link_image(card), NULL, NULL, notes, error))
+        return FALSE;
+    if (!(open = unresolved_of(st, meter, error)))
+        return FALSE;
+    if (open->len) {
+        KvSale *o = open->pdata[0];
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED,
+                    _("sale %" PRId64 " of meter %09u was interrupted and waits for its "
+                    "card (serial %u): insert that card to settle it first"), o->id, meter,
+                    o->card_serial);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* pending -> written: the card holds the token. */
 static gboolean mark_written(KvStation *st, const KvSale *x, GError **error)
 {
@@ -1023,9 +1061,7 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
 {
     g_autoptr(KvMeter) m = NULL;
     g_autoptr(KvSale) x = NULL;
-    g_autoptr(GPtrArray) open = NULL;
     g_autoptr(GString) notes = g_string_new(NULL);
-    g_autofree char *status = NULL;
     kv_card_view view;
     gint64 shift_id, anomaly_id = 0;
 
@@ -1046,32 +1082,8 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
         return NULL;
     if (!kv_card_view_for(st, card, meter, &view, &m, error))
         return NULL;
-    if (view.id.card_type != KV_CARD_USER) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    _("this is not a customer card (type 0x%02X)"), view.id.card_type);
+    if (!card_ready_for_sale(st, card, meter, m, &view, notes, error))
         goto fail;
-    }
-    status = kv_card_status(st, view.id.card_serial);
-    if (g_strcmp0(status, "active") != 0) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    status ? _("card %u is %s: no sales on it (issue a replacement card)")
-                           : _("card %u is not registered at this office%s"),
-                    view.id.card_serial, status ? C_("card status", status) : "");
-        goto fail;
-    }
-    if (view.readback_err == KV_OK &&
-        !kv_readback_import(st, m, &view, kv_card_link_image(card), NULL, NULL, notes, error))
-        goto fail;
-    if (!(open = unresolved_of(st, meter, error)))
-        goto fail;
-    if (open->len) {
-        KvSale *o = open->pdata[0];
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED,
-                    _("sale %" PRId64 " of meter %09u was interrupted and waits for its "
-                    "card (serial %u): insert that card to settle it first"), o->id, meter,
-                    o->card_serial);
-        goto fail;
-    }
     g_clear_pointer(&m, kv_meter_free);
     if (!(m = kv_meter_get(st, meter, error)) ||
         !kv_sale_check_own_token(st, m, &view, notes, &anomaly_id, error))
@@ -1156,6 +1168,58 @@ fail:
 
 /* ---- cancelling ---- */
 
+/* Who may cancel what: a completed sale; a cashier only in their own open
+ * shift. */
+static gboolean may_cancel(KvStation *st, const KvSale *x, GError **error)
+{
+    gint64 open_shift;
+    if (x->state != KV_SALE_COMPLETED) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("sale %" PRId64 " is %s: only a completed sale can be cancelled"),
+                    x->id, C_("sale state", kv_sale_state_name(x->state)));
+        return FALSE;
+    }
+    if (st->user->role >= KV_ROLE_SUPERVISOR)
+        return TRUE;
+    if (!kv_shift_current_id(st, &open_shift, error))
+        return FALSE;
+    if (open_shift != x->shift_id) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
+                    _("a cashier can cancel only sales of their own open shift; ask a "
+                    "supervisor"));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The card at the counter (view) is the sale's, holds the sale's token as
+ * its last one, and its readback does not show the meter took it. */
+static gboolean card_allows_cancel(const KvSale *x, const KvMeter *m, const kv_card_view *view,
+                                   GError **error)
+{
+    if (view->id.card_serial != x->card_serial) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
+                    _("this is card %u; sale %" PRId64 " was written on card %u"),
+                    view->id.card_serial, x->id, x->card_serial);
+        return FALSE;
+    }
+    if (m->last_seq != x->seq || view->token_err != KV_OK || view->token.seq != x->seq ||
+        view->token.u.credit.cumulative != x->cumulative) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("sale %" PRId64 " is not the last token on the card: only the last "
+                    "sale can be cancelled, while its card is at the counter"), x->id);
+        return FALSE;
+    }
+    if (view->readback_err == KV_OK && (view->readback.last_seq >= x->seq ||
+                                        view->readback.cumulative_loaded > x->base_cumulative)) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("the meter has already loaded sale %" PRId64
+                    " (the card's readback shows it): it cannot be cancelled"), x->id);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* completed -> cancelling with the cancel token's seq taken for the meter;
  * on disk before the card is touched. */
 static gboolean mark_cancelling(KvStation *st, const KvSale *x, guint32 cancel_seq,
@@ -1203,45 +1267,12 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
         return NULL;
     if (!(x = kv_sale_get(st, sale_id, error)))
         return NULL;
-    if (x->state != KV_SALE_COMPLETED) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    _("sale %" PRId64 " is %s: only a completed sale can be cancelled"),
-                    sale_id, C_("sale state", kv_sale_state_name(x->state)));
+    if (!may_cancel(st, x, error))
         return NULL;
-    }
-    if (st->user->role < KV_ROLE_SUPERVISOR) {
-        gint64 open_shift;
-        if (!kv_shift_current_id(st, &open_shift, error))
-            return NULL;
-        if (open_shift != x->shift_id) {
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
-                        _("a cashier can cancel only sales of their own open shift; ask a "
-                        "supervisor"));
-            return NULL;
-        }
-    }
     if (!kv_card_view_for(st, card, x->meter_number, &view, &m, error))
         return NULL;
-    if (view.id.card_serial != x->card_serial) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    _("this is card %u; sale %" PRId64 " was written on card %u"),
-                    view.id.card_serial, sale_id, x->card_serial);
+    if (!card_allows_cancel(x, m, &view, error))
         goto fail;
-    }
-    if (m->last_seq != x->seq || view.token_err != KV_OK || view.token.seq != x->seq ||
-        view.token.u.credit.cumulative != x->cumulative) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    _("sale %" PRId64 " is not the last token on the card: only the last "
-                    "sale can be cancelled, while its card is at the counter"), sale_id);
-        goto fail;
-    }
-    if (view.readback_err == KV_OK && (view.readback.last_seq >= x->seq ||
-                                       view.readback.cumulative_loaded > x->base_cumulative)) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    _("the meter has already loaded sale %" PRId64
-                    " (the card's readback shows it): it cannot be cancelled"), sale_id);
-        goto fail;
-    }
     cancel_seq = x->seq + 1;
 
     /* 1. cancelling, on disk before the card is touched */
