@@ -161,7 +161,7 @@ guint kv_db_schema_version(void)
     return names->len;
 }
 
-static gint64 user_version(sqlite3 *db)
+gint64 kv_db_user_version(sqlite3 *db)
 {
     sqlite3_stmt *s = NULL;
     gint64 v = -1;
@@ -175,7 +175,7 @@ static gint64 user_version(sqlite3 *db)
 gboolean kv_db_migrate(sqlite3 *db, const char *path, GError **error)
 {
     g_autoptr(GPtrArray) names = migration_names();
-    gint64 have = user_version(db);
+    gint64 have = kv_db_user_version(db);
 
     if (have < 0) {
         kv_db_set_error(error, db, sqlite3_extended_errcode(db), path);
@@ -201,7 +201,7 @@ gboolean kv_db_migrate(sqlite3 *db, const char *path, GError **error)
         /* One transaction per step: a crash leaves the previous version. */
         if (!kv_db_exec(db, "BEGIN IMMEDIATE", error))
             return FALSE;
-        if (user_version(db) != (gint64)i) { /* another process migrated meanwhile */
+        if (kv_db_user_version(db) != (gint64)i) { /* another process migrated meanwhile */
             kv_db_exec(db, "ROLLBACK", NULL);
             return kv_db_migrate(db, path, error);
         }

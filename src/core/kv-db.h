@@ -43,6 +43,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(KvTxn, kv_txn_rollback)
 sqlite3 *kv_db_open_file(const char *path, gboolean create, GError **error);
 /* Schema version this code writes: the number of migrations. */
 guint kv_db_schema_version(void);
+/* PRAGMA user_version of a database file, -1 if unreadable. */
+gint64 kv_db_user_version(sqlite3 *db);
 /* Apply migrations up to kv_db_schema_version(); NEWER if the file is newer. */
 gboolean kv_db_migrate(sqlite3 *db, const char *path, GError **error);
 /* integrity_check + foreign_key_check: CORRUPT with the first problems. */

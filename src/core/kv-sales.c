@@ -162,17 +162,21 @@ static GPtrArray *rows_of(KvStmt *s)
     return out;
 }
 
-/* The issued sales of a meter (0: all), oldest first. */
-static GPtrArray *issued_of(KvStation *st, guint32 meter, GError **error)
+/* The sales a query selects for a meter (?1; 0: all).  sql: a literal. */
+static GPtrArray *sales_of_meter(KvStation *st, const char *sql, guint32 meter, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " SALE_COLS SALE_FROM
-                                         "WHERE s.state = 'issued' "
-                                         "AND (?1 = 0 OR s.meter_number = ?1) ORDER BY s.id",
-                                     error);
+    g_autoptr(KvStmt) s = kv_db_stmt(st, sql, error);
     if (!s)
         return NULL;
     sqlite3_bind_int64(s, 1, meter);
     return rows_of(s);
+}
+
+/* The issued sales of a meter (0: all), oldest first. */
+static GPtrArray *issued_of(KvStation *st, guint32 meter, GError **error)
+{
+    return sales_of_meter(st, "SELECT " SALE_COLS SALE_FROM "WHERE s.state = 'issued' "
+                              "AND (?1 = 0 OR s.meter_number = ?1) ORDER BY s.id", meter, error);
 }
 
 GPtrArray *kv_sale_list_issued(KvStation *st, GError **error)
@@ -182,16 +186,12 @@ GPtrArray *kv_sale_list_issued(KvStation *st, GError **error)
     return issued_of(st, 0, error);
 }
 
+/* The sales of a meter (0: all) waiting for their card, oldest first. */
 static GPtrArray *unresolved_of(KvStation *st, guint32 meter, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " SALE_COLS SALE_FROM
-                                         "WHERE s.state IN ('pending', 'written', 'cancelling') "
-                                         "AND (?1 = 0 OR s.meter_number = ?1) ORDER BY s.id",
-                                     error);
-    if (!s)
-        return NULL;
-    sqlite3_bind_int64(s, 1, meter);
-    return rows_of(s);
+    return sales_of_meter(st, "SELECT " SALE_COLS SALE_FROM "WHERE s.state IN ('pending', "
+                              "'written', 'cancelling') AND (?1 = 0 OR s.meter_number = ?1) "
+                              "ORDER BY s.id", meter, error);
 }
 
 GPtrArray *kv_sale_list_unresolved(KvStation *st, GError **error)

@@ -347,12 +347,7 @@ gboolean kv_station_restore_full(const char *db_path, const char *backup_path,
     sqlite3_extended_result_codes(from, 1);
     ok = kv_db_integrity(from, backup_path, FALSE, error);
     if (ok) {
-        sqlite3_stmt *s = NULL;
-        gint64 v = -1;
-        if (sqlite3_prepare_v2(from, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
-            sqlite3_step(s) == SQLITE_ROW)
-            v = sqlite3_column_int64(s, 0);
-        sqlite3_finalize(s);
+        gint64 v = kv_db_user_version(from);
         if (v < 1 || v > (gint64)kv_station_schema_version()) {
             g_set_error(error, KV_CORE_ERROR, v < 1 ? KV_CORE_ERROR_INVALID : KV_CORE_ERROR_NEWER,
                         _("%s is not a Kilovend backup this version can restore (schema %"
