@@ -19,7 +19,7 @@ gboolean kv_card_view_for(KvStation *st, KvCardLink *card, guint32 expect_meter,
 gboolean kv_card_present_own_psc(KvStation *st, KvCardLink *card, const KvMeter *m,
                                  guint32 serial, GError **error);
 /* Write a reserved card (identity, token or none, lock, PSC change),
- * resumable from step "psc-changing" (kv-cards.c). */
+ * resumable from step "psc-changing". */
 gboolean kv_card_write_new(KvStation *st, KvCardLink *card, const KvMeter *m, guint32 serial,
                            guint card_type, const kv_token *tok, const char *step,
                            GError **error);

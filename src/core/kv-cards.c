@@ -38,9 +38,7 @@ void kv_batch_row_free(KvBatchRow *r)
     g_free(r);
 }
 
-/* ---- keys ---- */
-
-/* ---- decoding ---- */
+/* ---- the card record ---- */
 
 KvCardRecord *kv_card_get(KvStation *st, guint32 serial, GError **error)
 {
@@ -67,7 +65,7 @@ KvCardRecord *kv_card_get(KvStation *st, guint32 serial, GError **error)
     return c;
 }
 
-/* ---- readbacks ---- */
+/* ---- reading a card at the counter ---- */
 
 gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GError **error)
 {
@@ -498,8 +496,6 @@ GPtrArray *kv_card_batch_full(KvStation *st, const char *csv_path, KvNextCardFun
         progress(rows->len - 1, rows->len - 1, N_("cards"), user_data);
     return out;
 }
-
-/* ---- provisioning ---- */
 
 /* ---- a meter's cards ---- */
 

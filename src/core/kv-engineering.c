@@ -1,5 +1,5 @@
-/* kv-engineering.c - issuing engineering cards and learning from their
- * readbacks (key changes and parameters confirmed, loading anomalies). */
+/* kv-engineering.c - issuing engineering cards (what their readbacks
+ * confirm is kv-readback.c). */
 #include <string.h>
 
 #include "kv-i18n.h"
@@ -551,6 +551,3 @@ GArray *kv_meters_needing_key_change(KvStation *st, guint current, GError **erro
     }
     return out;
 }
-
-/* ---- what a readback tells ---- */
-

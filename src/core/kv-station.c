@@ -37,7 +37,7 @@ void kv_user_free(KvUser *u)
     g_free(u);
 }
 
-/* ---- opening ---- */
+/* ---- lifetime ---- */
 
 static void station_close_db(KvStation *st)
 {
@@ -101,7 +101,7 @@ char *kv_station_format_money(KvStation *st, gint64 minor)
     return kv_decimal_format(minor, st->settings.minor_digits);
 }
 
-/* ---- users ---- */
+/* ---- the signed-in user ---- */
 
 gint64 kv_station_user_id(KvStation *st)
 {
