@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "kv-core.h"
+#include "kv-audit-private.h"
+#include "kv-db.h"
 #include "kv-station-private.h"
 
 #define PASS "bench passphrase"
@@ -96,8 +98,9 @@ static void volume(const char *dir, guint n)
     guint64 size;
     GStatBuf sb;
     KvStmt *s;
+    g_auto(KvTxn) txn = KV_TXN_INIT;
 
-    if (!kv_db_begin(st, &e))
+    if (!kv_txn_begin(&txn, st, &e))
         g_error("%s", e->message);
     for (guint i = 0; i < n_meters; i++) {
         KvStmt *c = kv_db_stmt(st, "INSERT INTO customers(id, account, name, address, created_at) "
@@ -165,7 +168,7 @@ static void volume(const char *dir, guint n)
     /* What the completed sales left in each meter's cumulative sold. */
     if (!kv_db_exec(st->db, "UPDATE meters SET cumulative_sold = coalesce((SELECT "
                             "max(cumulative) FROM sales WHERE meter_number = number), 0)", &e) ||
-        !kv_db_commit(st, &e))
+        !kv_txn_commit(&txn, &e))
         g_error("%s", e->message);
     kv_db_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL);
     printf("volume: %u sales + %u audit rows generated in %.1f s\n", n, 2 * n,

@@ -13,7 +13,10 @@
 
 #include "kv-i18n.h"
 #include "kv-audit.h"
+#include "kv-db.h"
+#include "kv-audit-private.h"
 #include "kv-station-private.h"
+#include "kv-time.h"
 
 static const guint8 genesis[32]; /* prev_hash of the first row: 32 zero bytes */
 
@@ -104,13 +107,20 @@ gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
     return kv_db_step_done(st, ins, _("audit log"), error);
 }
 
-gboolean kv_audit_commit(KvStation *st, const char *action, const char *object,
+gboolean kv_audit_commit(KvTxn *txn, const char *action, const char *object,
                          const char *detail, GError **error)
 {
-    if (kv_audit_append(st, action, object, detail, error) && kv_db_commit(st, error))
-        return TRUE;
-    kv_db_rollback(st);
+    if (kv_audit_append(txn->st, action, object, detail, error))
+        return kv_txn_commit(txn, error);
+    kv_txn_rollback(txn);
     return FALSE;
+}
+
+gboolean kv_audit_record(KvStation *st, const char *action, const char *object,
+                         const char *detail, GError **error)
+{
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    return kv_txn_begin(&txn, st, error) && kv_audit_commit(&txn, action, object, detail, error);
 }
 
 void kv_audit_report_free(KvAuditReport *r)
@@ -172,6 +182,73 @@ static gboolean parse_head(const char *text, gint64 *id, char hexpart[65])
 }
 
 #define PROBLEM(...) g_ptr_array_add(r->problems, g_strdup_printf(__VA_ARGS__))
+
+/* Each sale's current row must be what its last audit row says
+ * (sale_last: "sale:<id>" -> detail of its last audit row; emptied). */
+static gboolean check_sales(KvStation *st, KvAuditReport *r, GHashTable *sale_last,
+                            GCancellable *cancellable, GError **error)
+{
+    int rc;
+    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT id, state, amount, energy, seq, cumulative, "
+                                         "card_serial, cancel_seq FROM sales ORDER BY id",
+                                     error);
+    if (!q)
+        return FALSE;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        gint64 id = sqlite3_column_int64(q, 0);
+        const char *state = (const char *)sqlite3_column_text(q, 1);
+        g_autofree char *key = g_strdup_printf("sale:%" G_GINT64_FORMAT, id);
+        const char *logged = g_hash_table_lookup(sale_last, key);
+        g_autofree char *now = NULL;
+        /* 'written' is an intermediate step not audited: it must match the
+         * pending row. */
+        const char *st_for_audit = g_strcmp0(state, "written") == 0 ? "pending" : state;
+        now = kv_audit_sale_detail(st_for_audit, sqlite3_column_int64(q, 2),
+                                   sqlite3_column_int64(q, 3),
+                                   (guint32)sqlite3_column_int64(q, 4),
+                                   (guint32)sqlite3_column_int64(q, 5),
+                                   (guint32)sqlite3_column_int64(q, 6));
+        if (!logged)
+            PROBLEM(_("sale %" PRId64 " has no audit row (audit rows deleted, or the "
+                    "sale was inserted behind the station's back)"), id);
+        else if (!g_str_has_prefix(logged, now))
+            PROBLEM(_("sale %" PRId64 " differs from its audit record: now '%s', "
+                    "audited '%s'"), id, now, logged);
+        g_hash_table_remove(sale_last, key);
+        r->sales_checked++;
+        if (g_cancellable_set_error_if_cancelled(cancellable, error))
+            return FALSE;
+    }
+    if (rc != SQLITE_DONE) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading sales"));
+        return FALSE;
+    }
+    {
+        GHashTableIter it;
+        gpointer k;
+        g_hash_table_iter_init(&it, sale_last);
+        while (g_hash_table_iter_next(&it, &k, NULL))
+            PROBLEM(_("%s is in the audit log but not in the sales table (deleted)"),
+                    (char *)k);
+    }
+    return TRUE;
+}
+
+/* After the last row: where the exported head (anchor) should have been. */
+static void check_anchor_end(KvAuditReport *r, const char *anchor_hex, gboolean anchor_found,
+                             gint64 anchor_id, gint64 last_id)
+{
+    if (!anchor_found && anchor_id > last_id)
+        PROBLEM(_("the exported head %s is row %" PRId64 " but the log ends at row %" PRId64
+                ": rows %" PRId64 "..%" PRId64 " were deleted"), anchor_hex, anchor_id, last_id,
+                last_id + 1, anchor_id);
+    else if (!anchor_found && anchor_id > 0)
+        PROBLEM(_("the exported head %s is row %" PRId64 ", which is missing from the log "
+                "(deleted)"), anchor_hex, anchor_id);
+    else if (!anchor_found && anchor_id == 0)
+        PROBLEM(_("the exported head %s is not in the log (it ends at row %" PRId64 "): rows "
+                "were deleted from its end, or it was rewritten"), anchor_hex, last_id);
+}
 
 KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgressFunc progress,
                                gpointer user_data, GCancellable *cancellable, GError **error)
@@ -287,61 +364,9 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
                 bad_macs - 1, first_bad_mac);
     r->head_hex = hex(prev, 32);
     r->head = head_text(last_id, prev);
-    if (!anchor_found && anchor_id > last_id)
-        PROBLEM(_("the exported head %s is row %" PRId64 " but the log ends at row %" PRId64
-                ": rows %" PRId64 "..%" PRId64 " were deleted"), anchor_hex, anchor_id, last_id,
-                last_id + 1, anchor_id);
-    else if (!anchor_found && anchor_id > 0)
-        PROBLEM(_("the exported head %s is row %" PRId64 ", which is missing from the log "
-                "(deleted)"), anchor_hex, anchor_id);
-    else if (!anchor_found && anchor_id == 0)
-        PROBLEM(_("the exported head %s is not in the log (it ends at row %" PRId64 "): rows "
-                "were deleted from its end, or it was rewritten"), anchor_hex, last_id);
+    check_anchor_end(r, anchor_hex, anchor_found, anchor_id, last_id);
 
-    /* Each sale's current row must be what its last audit row says. */
-    {
-        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT id, state, amount, energy, seq, cumulative, "
-                                             "card_serial, cancel_seq FROM sales ORDER BY id",
-                                         error);
-        if (!q)
-            return NULL;
-        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-            gint64 id = sqlite3_column_int64(q, 0);
-            const char *state = (const char *)sqlite3_column_text(q, 1);
-            g_autofree char *key = g_strdup_printf("sale:%" G_GINT64_FORMAT, id);
-            const char *logged = g_hash_table_lookup(sale_last, key);
-            g_autofree char *now = NULL;
-            /* 'written' is an intermediate step not audited: it must match the
-             * pending row. */
-            const char *st_for_audit = g_strcmp0(state, "written") == 0 ? "pending" : state;
-            now = kv_audit_sale_detail(st_for_audit, sqlite3_column_int64(q, 2),
-                                       sqlite3_column_int64(q, 3),
-                                       (guint32)sqlite3_column_int64(q, 4),
-                                       (guint32)sqlite3_column_int64(q, 5),
-                                       (guint32)sqlite3_column_int64(q, 6));
-            if (!logged)
-                PROBLEM(_("sale %" PRId64 " has no audit row (audit rows deleted, or the "
-                        "sale was inserted behind the station's back)"), id);
-            else if (!g_str_has_prefix(logged, now))
-                PROBLEM(_("sale %" PRId64 " differs from its audit record: now '%s', "
-                        "audited '%s'"), id, now, logged);
-            g_hash_table_remove(sale_last, key);
-            r->sales_checked++;
-            if (g_cancellable_set_error_if_cancelled(cancellable, error))
-                return NULL;
-        }
-        if (rc != SQLITE_DONE) {
-            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading sales"));
-            return NULL;
-        }
-        {
-            GHashTableIter it;
-            gpointer k;
-            g_hash_table_iter_init(&it, sale_last);
-            while (g_hash_table_iter_next(&it, &k, NULL))
-                PROBLEM(_("%s is in the audit log but not in the sales table (deleted)"),
-                        (char *)k);
-        }
-    }
+    if (!check_sales(st, r, sale_last, cancellable, error))
+        return NULL;
     return g_steal_pointer(&r);
 }

@@ -14,8 +14,9 @@
 #include "kv-i18n.h"
 #include "kv-card-link.h"
 #include "kv-core-error.h"
-#include "kv-station-private.h"
 #include "sle4442.h"
+#include "kv-test-point.h"
+#include "kv-card-link-private.h"
 
 typedef struct {
     char *path;

@@ -1,6 +1,6 @@
 /* kv-card-link.c - dispatch of the card interface. */
 #include "kv-card-link.h"
-#include "kv-station-private.h"
+#include "kv-card-link-private.h"
 
 struct _KvCardLink {
     const KvCardLinkOps *ops;

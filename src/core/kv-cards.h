@@ -11,6 +11,7 @@
 #define KV_CARDS_H
 
 #include "kv-card-link.h"
+#include "kv-meter-keys.h"
 #include "kv-registry.h"
 #include "kv-station.h"
 
@@ -102,18 +103,6 @@ typedef struct {
  * a new readback (MAC-verified), reconciles the meter's unresolved sales. */
 gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GError **error);
 
-/* Technician/supervisor: the meter's provisioning block (kv_provision.h),
- * written to path with mode 0600 (refuses to overwrite). */
-gboolean kv_meter_provision(KvStation *st, guint32 meter, const char *path, GError **error);
-
-/* Seal a token as this station does: with its issuer number (setting
- * token_issuer) in the counter block.  kv_err as kv_token_seal. */
-kv_err kv_station_token_seal(KvStation *st, const kv_meter_keys *keys, const kv_identity *id,
-                             const kv_token *tok, guint8 slot[KV_SLOT_LEN]);
-
-/* The meter's keys for the card contract (wipe with kv_meter_keys_wipe). */
-gboolean kv_station_meter_keys(KvStation *st, guint32 meter, guint key_version,
-                               kv_meter_keys *out, GError **error);
 
 G_END_DECLS
 

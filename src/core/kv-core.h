@@ -2,20 +2,26 @@
 #ifndef KV_CORE_H
 #define KV_CORE_H
 
+#include "kv-anomalies.h"
 #include "kv-audit.h"
 #include "kv-card-link.h"
 #include "kv-cards.h"
 #include "kv-core-error.h"
 #include "kv-engineering.h"
 #include "kv-keyfile.h"
+#include "kv-meter-keys.h"
 #include "kv-money.h"
 #include "kv-receipt.h"
 #include "kv-reconcile.h"
 #include "kv-registry.h"
 #include "kv-reports.h"
 #include "kv-sales.h"
+#include "kv-shifts.h"
 #include "kv-station.h"
+#include "kv-station-file.h"
 #include "kv-tariff.h"
-#include "kv-tariff-list.h"
+#include "kv-tariffs.h"
+#include "kv-time.h"
+#include "kv-users.h"
 
 #endif

@@ -2,7 +2,8 @@
 #include <string.h>
 
 #include "kv-i18n.h"
-#include "kv-station-private.h"
+#include "kv-core-error.h"
+#include "kv-csv.h"
 
 void kv_csv_row_free(KvCsvRow *r)
 {

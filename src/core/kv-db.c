@@ -5,7 +5,7 @@
 
 #include "kv-i18n.h"
 #include "kv-db-resources.h"
-#include "kv-station-private.h"
+#include "kv-db.h"
 
 #define KV_BUSY_TIMEOUT_MS 3000
 
@@ -93,22 +93,31 @@ gboolean kv_db_step_done(KvStation *st, KvStmt *s, const char *what, GError **er
     return FALSE;
 }
 
-gboolean kv_db_begin(KvStation *st, GError **error)
+gboolean kv_txn_begin(KvTxn *txn, KvStation *st, GError **error)
 {
-    return kv_db_exec(st->db, "BEGIN IMMEDIATE", error);
+    g_return_val_if_fail(txn->st == NULL, FALSE);
+    if (!kv_db_exec(st->db, "BEGIN IMMEDIATE", error))
+        return FALSE;
+    txn->st = st;
+    return TRUE;
 }
 
-gboolean kv_db_commit(KvStation *st, GError **error)
+gboolean kv_txn_commit(KvTxn *txn, GError **error)
 {
-    if (kv_db_exec(st->db, "COMMIT", error))
-        return TRUE;
-    kv_db_rollback(st);
-    return FALSE;
+    g_return_val_if_fail(txn->st != NULL, FALSE);
+    if (!kv_db_exec(txn->st->db, "COMMIT", error)) {
+        kv_txn_rollback(txn);
+        return FALSE;
+    }
+    txn->st = NULL;
+    return TRUE;
 }
 
-void kv_db_rollback(KvStation *st)
+void kv_txn_rollback(KvTxn *txn)
 {
-    if (!sqlite3_get_autocommit(st->db))
+    KvStation *st = txn->st;
+    txn->st = NULL;
+    if (st && !sqlite3_get_autocommit(st->db))
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
@@ -146,13 +155,13 @@ static GPtrArray *migration_names(void)
     return names;
 }
 
-guint kv_station_schema_version(void)
+guint kv_db_schema_version(void)
 {
     g_autoptr(GPtrArray) names = migration_names();
     return names->len;
 }
 
-static gint64 user_version(sqlite3 *db)
+gint64 kv_db_user_version(sqlite3 *db)
 {
     sqlite3_stmt *s = NULL;
     gint64 v = -1;
@@ -166,7 +175,7 @@ static gint64 user_version(sqlite3 *db)
 gboolean kv_db_migrate(sqlite3 *db, const char *path, GError **error)
 {
     g_autoptr(GPtrArray) names = migration_names();
-    gint64 have = user_version(db);
+    gint64 have = kv_db_user_version(db);
 
     if (have < 0) {
         kv_db_set_error(error, db, sqlite3_extended_errcode(db), path);
@@ -192,7 +201,7 @@ gboolean kv_db_migrate(sqlite3 *db, const char *path, GError **error)
         /* One transaction per step: a crash leaves the previous version. */
         if (!kv_db_exec(db, "BEGIN IMMEDIATE", error))
             return FALSE;
-        if (user_version(db) != (gint64)i) { /* another process migrated meanwhile */
+        if (kv_db_user_version(db) != (gint64)i) { /* another process migrated meanwhile */
             kv_db_exec(db, "ROLLBACK", NULL);
             return kv_db_migrate(db, path, error);
         }

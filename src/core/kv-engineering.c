@@ -1,13 +1,20 @@
-/* kv-engineering.c - issuing engineering cards and learning from their
- * readbacks (key changes and parameters confirmed, loading anomalies). */
+/* kv-engineering.c - issuing engineering cards (what their readbacks
+ * confirm is kv-readback.c). */
 #include <string.h>
 
 #include "kv-i18n.h"
 #include "kv-cards.h"
 #include "kv-engineering.h"
-#include "kv-reconcile-private.h"
-#include "kv-station-private.h"
 #include "kv_util.h"
+#include "kv-db.h"
+#include "kv-audit-private.h"
+#include "kv-test-point.h"
+#include "kv-card-access.h"
+#include "kv-readback.h"
+#include "kv-anomalies-private.h"
+#include "kv-registry-private.h"
+#include "kv-station-private.h"
+#include "kv-time.h"
 
 static const struct {
     guint type;
@@ -266,11 +273,8 @@ static gboolean check_role(KvStation *st, guint type, GError **error)
     if (!kv_station_require(st, type == KV_CARD_KEY_CHANGE ? KV_ROLE_ADMIN : KV_ROLE_SUPERVISOR,
                             error))
         return FALSE;
-    if (!kv_station_keys_unlocked(st)) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    _("the keys are locked: a supervisor must unlock them first"));
+    if (!kv_station_require_keys(st, error))
         return FALSE;
-    }
     return TRUE;
 }
 
@@ -297,6 +301,7 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
                                     const KvEngineeringRequest *req, guint32 resume_serial,
                                     const char *step, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autofree KvEngineeringCard *c = g_new0(KvEngineeringCard, 1);
     g_autofree char *obj = NULL, *detail = NULL;
     kv_token tok;
@@ -315,10 +320,10 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
         if (!build_token(st, m, req, c, &tok, error))
             return NULL;
         kv_wipe(&tok, sizeof tok);
-        if (!kv_db_begin(st, error))
+        if (!kv_txn_begin(&txn, st, error))
             return NULL;
-        if (!record_token(st, c, issued_at, error) || !kv_db_commit(st, error))
-            goto fail;
+        if (!record_token(st, c, issued_at, error) || !kv_txn_commit(&txn, error))
+            return NULL;
     } else if (resume_serial) {
         c->serial = resume_serial;
         if (!load_token(st, resume_serial, c, &issued_at, error))
@@ -326,19 +331,19 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
     } else {
         g_autoptr(KvStmt) s = NULL;
         guint32 base;
-        if (!kv_db_begin(st, error))
+        if (!kv_txn_begin(&txn, st, error))
             return NULL;
         if (!(c->serial = kv_card_next_serial(st, error)))
-            goto fail;
+            return NULL;
         kv_meter_next_token(m, NULL, &c->seq, &base);
         if (!build_token(st, m, req, c, &tok, error))
-            goto fail;
+            return NULL;
         kv_wipe(&tok, sizeof tok);
         s = kv_db_stmt(st, "INSERT INTO cards(serial, meter_number, type, status, issue_step, "
                            "token_seq, issued_at, issued_by) VALUES (?, ?, ?, 'issuing', "
                            "'reserved', ?, ?, ?)", error);
         if (!s)
-            goto fail;
+            return NULL;
         sqlite3_bind_int64(s, 1, c->serial);
         sqlite3_bind_int64(s, 2, m->number);
         sqlite3_bind_int(s, 3, (int)c->card_type);
@@ -351,8 +356,8 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
         if (!kv_db_step_done(st, s, _("reserving the card"), error) ||
             !record_token(st, c, issued_at, error) ||
             !kv_audit_append(st, "card.engineering-issuing", obj, detail, error) ||
-            !kv_db_commit(st, error))
-            goto fail;
+            !kv_txn_commit(&txn, error))
+            return NULL;
         g_clear_pointer(&obj, g_free);
         g_clear_pointer(&detail, g_free);
     }
@@ -367,9 +372,6 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
     if (!kv_card_step(st, c->serial, "active", "done", "card.engineering", detail, error))
         return NULL;
     return g_steal_pointer(&c);
-fail:
-    kv_db_rollback(st);
-    return NULL;
 }
 
 /* An engineering card of this meter and type: a new token in its other slot. */
@@ -377,6 +379,7 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
                                 const KvEngineeringRequest *req, const kv_identity *id,
                                 GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autofree KvEngineeringCard *c = g_new0(KvEngineeringCard, 1);
     g_autofree char *status = kv_card_status(st, id->card_serial);
     g_autofree char *obj = g_strdup_printf("card:%u", id->card_serial);
@@ -414,13 +417,13 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
     if (!build_token(st, m, req, c, &tok, error))
         return NULL;
     set_issued_at(&tok, issued_at);
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         goto fail_tok;
     detail = eng_detail(c);
     if (!record_token(st, c, issued_at, error) ||
         !kv_audit_append(st, "card.engineering-writing", obj, detail, error) ||
-        !kv_db_commit(st, error)) {
-        kv_db_rollback(st);
+        !kv_txn_commit(&txn, error)) {
+        kv_txn_rollback(&txn);
         goto fail_tok;
     }
     {
@@ -451,7 +454,7 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
                     "issue again"), c->serial);
         return NULL;
     }
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return NULL;
     u = kv_db_stmt(st, "UPDATE cards SET token_seq = ? WHERE serial = ?", error);
     if (!u)
@@ -459,11 +462,10 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
     sqlite3_bind_int64(u, 1, c->seq);
     sqlite3_bind_int64(u, 2, c->serial);
     if (!kv_db_step_done(st, u, _("recording the card"), error) ||
-        !kv_audit_append(st, "card.engineering", obj, detail, error) || !kv_db_commit(st, error))
+        !kv_audit_append(st, "card.engineering", obj, detail, error) || !kv_txn_commit(&txn, error))
         goto fail;
     return g_steal_pointer(&c);
 fail:
-    kv_db_rollback(st);
     return NULL;
 fail_tok:
     kv_wipe(&tok, sizeof tok);
@@ -535,11 +537,8 @@ GArray *kv_meters_needing_key_change(KvStation *st, guint current, GError **erro
 {
     g_autoptr(KvStmt) s = NULL;
     GArray *out;
-    if (!current && !kv_station_keys_unlocked(st)) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    _("the keys are locked: a supervisor must unlock them first"));
+    if (!current && !kv_station_require_keys(st, error))
         return NULL;
-    }
     s = kv_db_stmt(st, "SELECT number FROM meters WHERE key_version < ? AND status = 'active' "
                        "ORDER BY number", error);
     if (!s)
@@ -551,128 +550,4 @@ GArray *kv_meters_needing_key_change(KvStation *st, guint current, GError **erro
         g_array_append_val(out, n);
     }
     return out;
-}
-
-/* ---- what a readback tells ---- */
-
-gboolean kv_readback_effects(KvStation *st, const KvMeter *m, const kv_card_view *view,
-                             const kv_readback *rb, gboolean *anomaly, GError **error)
-{
-    g_autofree char *obj = g_strdup_printf("meter:%09u", m->number);
-    gint64 sold;
-
-    if (anomaly)
-        *anomaly = FALSE;
-    /* A readback MAC-verified under the target version: the meter moved. */
-    if (m->key_version_target && rb->key_version == m->key_version_target) {
-        g_autoptr(KvStmt) u = kv_db_stmt(st, "UPDATE meters SET key_version = ?, "
-                                             "key_version_target = NULL WHERE number = ?", error);
-        g_autoptr(KvStmt) a = NULL;
-        g_autofree char *d = g_strdup_printf("from=%u to=%u counter=%u", m->key_version,
-                                             rb->key_version, rb->counter);
-        if (!u)
-            return FALSE;
-        sqlite3_bind_int(u, 1, rb->key_version);
-        sqlite3_bind_int64(u, 2, m->number);
-        if (!kv_db_step_done(st, u, _("recording the key change"), error))
-            return FALSE;
-        a = kv_db_stmt(st, "UPDATE engineering_tokens SET applied_at = ? WHERE meter_number = ? "
-                           "AND kind = 4 AND new_key_version = ? AND applied_at IS NULL", error);
-        if (!a)
-            return FALSE;
-        sqlite3_bind_int64(a, 1, kv_now());
-        sqlite3_bind_int64(a, 2, m->number);
-        sqlite3_bind_int(a, 3, rb->key_version);
-        if (!kv_db_step_done(st, a, _("recording the key change"), error) ||
-            !kv_audit_append(st, "meter.key-changed", obj, d, error))
-            return FALSE;
-    }
-    /* The readback on a parameter card after the meter took its token: the
-     * meter now works with those thresholds (a replay answer counts when
-     * this card's token is the newest parameter token of the meter, so a
-     * second insertion after a lost readback still confirms it). */
-    if (view && view->id.card_type == KV_CARD_PARAMETER && view->token_err == KV_OK &&
-        rb->last_seq >= view->token.seq &&
-        (rb->result == KV_OK || rb->result == KV_E_REPLAY)) {
-        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT id, alarm_level, pretrip_level, "
-                                             "hoarding_limit, max_power, reconnect_delay, "
-                                             "applied_at IS NULL, seq = (SELECT max(seq) FROM "
-                                             "engineering_tokens WHERE meter_number = ?1 AND "
-                                             "kind = 2) FROM engineering_tokens WHERE "
-                                             "meter_number = ?1 AND card_serial = ?2 AND "
-                                             "seq = ?3 AND kind = 2", error);
-        if (!q)
-            return FALSE;
-        sqlite3_bind_int64(q, 1, m->number);
-        sqlite3_bind_int64(q, 2, view->id.card_serial);
-        sqlite3_bind_int64(q, 3, view->token.seq);
-        if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 6) &&
-            (rb->result == KV_OK || sqlite3_column_int(q, 7))) {
-            gint64 id = sqlite3_column_int64(q, 0);
-            gint64 v[5];
-            g_autoptr(KvStmt) u = NULL, a = NULL;
-            g_autofree char *d = NULL;
-            for (int i = 0; i < 5; i++)
-                v[i] = sqlite3_column_int64(q, 1 + i);
-            sqlite3_reset(q);
-            u = kv_db_stmt(st, "UPDATE meters SET alarm_level = ?, pretrip_level = ?, "
-                               "hoarding_limit = ?, max_power = ?, reconnect_delay = ? "
-                               "WHERE number = ?", error);
-            if (!u)
-                return FALSE;
-            for (int i = 0; i < 5; i++)
-                sqlite3_bind_int64(u, 1 + i, v[i]);
-            sqlite3_bind_int64(u, 6, m->number);
-            if (!kv_db_step_done(st, u, _("recording the meter's parameters"), error))
-                return FALSE;
-            a = kv_db_stmt(st, "UPDATE engineering_tokens SET applied_at = ? WHERE id = ?", error);
-            if (!a)
-                return FALSE;
-            sqlite3_bind_int64(a, 1, kv_now());
-            sqlite3_bind_int64(a, 2, id);
-            d = g_strdup_printf("seq=%u alarm=%" G_GINT64_FORMAT " pretrip=%" G_GINT64_FORMAT
-                                " hoarding=%" G_GINT64_FORMAT " max_power=%" G_GINT64_FORMAT
-                                " reconnect=%" G_GINT64_FORMAT, view->token.seq, v[0], v[1],
-                                v[2], v[3], v[4]);
-            if (!kv_db_step_done(st, a, _("recording the meter's parameters"), error) ||
-                !kv_audit_append(st, "meter.parameters", obj, d, error))
-                return FALSE;
-        }
-    }
-    /* More loaded than this station ever sold: a restored dump of a card
-     * taken before a cancel, or credit made with an extracted key
-     * (docs/security-model.md).  Sales of other offices not yet merged show
-     * here too; the audit row says what the card carried. */
-    {
-        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT cumulative_sold FROM meters WHERE number = ?",
-                                         error);
-        if (!q)
-            return FALSE;
-        sqlite3_bind_int64(q, 1, m->number);
-        sold = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-    }
-    if ((gint64)rb->cumulative_loaded > sold) {
-        g_autofree char *d = NULL;
-        GString *g = g_string_new(NULL);
-        g_string_printf(g, "loaded=%u sold=%" G_GINT64_FORMAT " excess=%" G_GINT64_FORMAT
-                        " counter=%u card=%u", rb->cumulative_loaded, sold,
-                        (gint64)rb->cumulative_loaded - sold, rb->counter,
-                        view ? view->id.card_serial : 0);
-        if (view && view->id.card_type == KV_CARD_USER && view->token_err == KV_OK)
-            g_string_append_printf(g, " card_token_seq=%u card_token_cumulative=%u "
-                                   "card_token_office=%u", view->token.seq,
-                                   view->token.u.credit.cumulative, view->token.u.credit.office);
-        d = g_string_free(g, FALSE);
-        {
-            KvAnomalyFacts a = { "loaded-above-sold", m->number, view ? view->id.card_serial : 0,
-                                 0, rb->last_seq, 0, (gint64)rb->cumulative_loaded - sold, d };
-            if (!kv_anomaly_store(st, &a, NULL, NULL, NULL, NULL, error))
-                return FALSE;
-        }
-        if (!kv_audit_append(st, "meter.anomaly", obj, d, error))
-            return FALSE;
-        if (anomaly)
-            *anomaly = TRUE;
-    }
-    return TRUE;
 }

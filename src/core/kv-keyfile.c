@@ -22,7 +22,9 @@
 #include <openssl/rand.h>
 
 #include "kv-i18n.h"
-#include "kv-station-private.h"
+#include "kv-core-error.h"
+#include "kv-keyfile.h"
+#include "kv-password.h"
 
 #define KF_MAGIC "KVKEYS01"
 #define KF_HDR 40

@@ -12,7 +12,8 @@
 #include <openssl/rand.h>
 
 #include "kv-i18n.h"
-#include "kv-station-private.h"
+#include "kv-core-error.h"
+#include "kv-password.h"
 
 #define PW_LOG2N 15
 #define PW_SALT 16

@@ -9,7 +9,6 @@
 #include "kv-receipt.h"
 #include "kv-registry.h"
 #include "kv-sales.h"
-#include "kv-station-private.h"
 
 #define MM_TO_PT(mm) ((mm) * 72.0 / 25.4)
 #define PAPER_WIDTH_MM 80.0

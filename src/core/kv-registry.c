@@ -3,9 +3,13 @@
 
 #include "kv-i18n.h"
 #include "kv-money.h"
-#include "kv-registry.h"
-#include "kv-station-private.h"
+#include "kv-registry-private.h"
 #include "kv_card.h"
+#include "kv-db.h"
+#include "kv-audit-private.h"
+#include "kv-csv.h"
+#include "kv-station-private.h"
+#include "kv-time.h"
 
 void kv_customer_free(KvCustomer *c)
 {
@@ -149,47 +153,44 @@ static gint64 customer_insert(KvStation *st, const KvCustomer *c, GError **error
 
 gint64 kv_customer_add(KvStation *st, const KvCustomer *c, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     gint64 id;
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !kv_db_begin(st, error))
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !kv_txn_begin(&txn, st, error))
         return 0;
     id = customer_insert(st, c, error);
-    if (!id || !kv_db_commit(st, error)) {
-        kv_db_rollback(st);
+    if (!id || !kv_txn_commit(&txn, error))
         return 0;
-    }
     return id;
 }
 
 gboolean kv_customer_update(KvStation *st, const KvCustomer *c, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) s = NULL;
     g_autofree char *obj = g_strdup_printf("customer:%" G_GINT64_FORMAT, c->id);
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !customer_check(c, error) ||
-        !kv_db_begin(st, error))
+        !kv_txn_begin(&txn, st, error))
         return FALSE;
     /* The debt changes only through kv_customer_add_debt and sales. */
     s = kv_db_stmt(st, "UPDATE customers SET account = ?, name = ?, address = ?, phone = ? "
                        "WHERE id = ?", error);
     if (!s)
-        goto fail;
+        return FALSE;
     sqlite3_bind_text(s, 1, c->account, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 2, c->name, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 3, c->address ? c->address : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 4, c->phone ? c->phone : "", -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 5, c->id);
     if (!kv_db_step_done(st, s, _("updating the customer"), error))
-        goto fail;
+        return FALSE;
     if (sqlite3_changes(st->db) == 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no customer %" PRId64),
                     c->id);
-        goto fail;
+        return FALSE;
     }
     if (!kv_audit_append(st, "customer.edit", obj, c->account, error))
-        goto fail;
-    return kv_db_commit(st, error);
-fail:
-    kv_db_rollback(st);
-    return FALSE;
+        return FALSE;
+    return kv_txn_commit(&txn, error);
 }
 
 static KvCustomer *customer_query(KvStation *st, KvStmt *s, const char *what, GError **error)
@@ -238,15 +239,16 @@ KvCustomer *kv_customer_get_by_account(KvStation *st, const char *account, GErro
 gboolean kv_customer_add_debt(KvStation *st, gint64 id, gint64 delta, const char *reason,
                               GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) s = NULL;
     g_autofree char *obj = g_strdup_printf("customer:%" G_GINT64_FORMAT, id);
     g_autofree char *detail = g_strdup_printf("delta=%" G_GINT64_FORMAT " reason=%s", delta,
                                               reason ? reason : "");
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !kv_db_begin(st, error))
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !kv_txn_begin(&txn, st, error))
         return FALSE;
     s = kv_db_stmt(st, "UPDATE customers SET debt = debt + ? WHERE id = ?", error);
     if (!s)
-        goto fail;
+        return FALSE;
     sqlite3_bind_int64(s, 1, delta);
     sqlite3_bind_int64(s, 2, id);
     if (!kv_db_step_done(st, s, _("changing the debt"), error)) {
@@ -255,19 +257,16 @@ gboolean kv_customer_add_debt(KvStation *st, gint64 id, gint64 delta, const char
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                         _("the debt cannot go below zero"));
         }
-        goto fail;
+        return FALSE;
     }
     if (sqlite3_changes(st->db) == 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no customer %" PRId64),
                     id);
-        goto fail;
+        return FALSE;
     }
     if (!kv_audit_append(st, "customer.debt", obj, detail, error))
-        goto fail;
-    return kv_db_commit(st, error);
-fail:
-    kv_db_rollback(st);
-    return FALSE;
+        return FALSE;
+    return kv_txn_commit(&txn, error);
 }
 
 /* ---- meters ---- */
@@ -420,22 +419,22 @@ static gboolean meter_insert(KvStation *st, const KvMeter *in, GError **error)
 
 gboolean kv_meter_add(KvStation *st, const KvMeter *m, GError **error)
 {
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !kv_db_begin(st, error))
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !kv_txn_begin(&txn, st, error))
         return FALSE;
-    if (!meter_insert(st, m, error)) {
-        kv_db_rollback(st);
+    if (!meter_insert(st, m, error))
         return FALSE;
-    }
-    return kv_db_commit(st, error);
+    return kv_txn_commit(&txn, error);
 }
 
 gboolean kv_meter_update(KvStation *st, const KvMeter *m, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) s = NULL;
     g_autofree char *obj = g_strdup_printf("meter:%09u", m->number);
     g_autofree char *detail = NULL;
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !meter_check(m, error) ||
-        !kv_db_begin(st, error))
+        !kv_txn_begin(&txn, st, error))
         return FALSE;
     s = kv_db_stmt(st, "UPDATE meters SET customer_id = ?2, model = ?3, phases = ?4, "
                        "address = ?5, tariff_code = ?6, alarm_level = ?7, pretrip_level = ?8, "
@@ -443,20 +442,17 @@ gboolean kv_meter_update(KvStation *st, const KvMeter *m, GError **error)
                        "reconnect_delay = ?12, key_version = ?13, psc_key_version = ?14, "
                        "status = ?15 WHERE number = ?1", error);
     if (!s || !meter_bind_and_step(st, s, m, error))
-        goto fail;
+        return FALSE;
     if (sqlite3_changes(st->db) == 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("meter %09u is not registered"),
                     m->number);
-        goto fail;
+        return FALSE;
     }
     detail = g_strdup_printf("customer=%" G_GINT64_FORMAT " hoarding=%u status=%s", m->customer_id,
                              m->hoarding_limit, m->status ? m->status : "active");
     if (!kv_audit_append(st, "meter.edit", obj, detail, error))
-        goto fail;
-    return kv_db_commit(st, error);
-fail:
-    kv_db_rollback(st);
-    return FALSE;
+        return FALSE;
+    return kv_txn_commit(&txn, error);
 }
 
 /* ---- search ---- */
@@ -574,6 +570,7 @@ GPtrArray *kv_registry_import_csv(KvStation *st, const char *kind, const char *p
                                   KvProgressFunc progress, gpointer user_data,
                                   GCancellable *cancellable, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     static const char *const customer_cols[] = { "account", "name", NULL };
     static const char *const meter_cols[] = { "number", "alarm", "pretrip", "hoarding", NULL };
     gboolean meters = g_strcmp0(kind, "meters") == 0;
@@ -613,12 +610,12 @@ GPtrArray *kv_registry_import_csv(KvStation *st, const char *kind, const char *p
             g_ptr_array_unref(out);
             return NULL;
         }
-        if (kv_db_begin(st, &local)) {
+        if (kv_txn_begin(&txn, st, &local)) {
             res->ok = meters ? import_meter(st, header, r, &local)
                              : import_customer(st, header, r, &local);
-            res->ok = res->ok && kv_db_commit(st, &local);
+            res->ok = res->ok && kv_txn_commit(&txn, &local);
             if (!res->ok)
-                kv_db_rollback(st);
+                kv_txn_rollback(&txn);
         }
         res->message = res->ok ? g_strdup(_("imported")) : g_strdup(local->message);
         g_ptr_array_add(out, res);
@@ -626,130 +623,6 @@ GPtrArray *kv_registry_import_csv(KvStation *st, const char *kind, const char *p
             progress(i, rows->len - 1, N_("rows"), user_data);
     }
     return out;
-}
-
-/* ---- tariffs ---- */
-
-gint64 kv_tariff_add(KvStation *st, const KvTariff *t, const char *name, GError **error)
-{
-    g_autoptr(KvStmt) s = NULL;
-    g_autoptr(GString) detail = g_string_new(NULL);
-    g_autofree char *obj = NULL;
-    gint64 id;
-    if (!kv_station_require(st, KV_ROLE_ADMIN, error) || !kv_tariff_validate(t, error))
-        return 0;
-    if (!t->code[0]) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("a tariff needs a code"));
-        return 0;
-    }
-    if (!kv_db_begin(st, error))
-        return 0;
-    s = kv_db_stmt(st, "INSERT INTO tariffs(code, name, effective_from, vat_bp, fixed_monthly, "
-                       "debt_bp, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
-    if (!s)
-        goto fail;
-    sqlite3_bind_text(s, 1, t->code, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, name ? name : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 3, t->effective_from);
-    sqlite3_bind_int(s, 4, (int)t->vat_bp);
-    sqlite3_bind_int64(s, 5, t->fixed_monthly);
-    sqlite3_bind_int(s, 6, (int)t->debt_bp);
-    sqlite3_bind_int64(s, 7, kv_now());
-    sqlite3_bind_int64(s, 8, kv_station_user_id(st));
-    if (!kv_db_step_done(st, s, _("adding the tariff"), error)) {
-        if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
-            g_clear_error(error);
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                        _("tariff %s already has a version starting at that time"), t->code);
-        }
-        goto fail;
-    }
-    id = sqlite3_last_insert_rowid(st->db);
-    g_string_printf(detail, "code=%s from=%" G_GINT64_FORMAT " vat_bp=%u fixed=%" G_GINT64_FORMAT
-                    " debt_bp=%u blocks=", t->code, t->effective_from, t->vat_bp,
-                    t->fixed_monthly, t->debt_bp);
-    for (guint i = 0; i < t->n_blocks; i++) {
-        g_autoptr(KvStmt) b = kv_db_stmt(st, "INSERT INTO tariff_blocks(tariff_id, n, upto, "
-                                             "price_e4) VALUES (?, ?, ?, ?)", error);
-        if (!b)
-            goto fail;
-        sqlite3_bind_int64(b, 1, id);
-        sqlite3_bind_int(b, 2, (int)i + 1);
-        if (t->blocks[i].upto)
-            sqlite3_bind_int64(b, 3, t->blocks[i].upto);
-        sqlite3_bind_int64(b, 4, t->blocks[i].price_e4);
-        if (!kv_db_step_done(st, b, _("adding a tariff block"), error))
-            goto fail;
-        g_string_append_printf(detail, "%s%" G_GINT64_FORMAT "@%" G_GINT64_FORMAT, i ? "," : "",
-                               t->blocks[i].upto, t->blocks[i].price_e4);
-    }
-    obj = g_strdup_printf("tariff:%" G_GINT64_FORMAT, id);
-    if (!kv_audit_append(st, "tariff.add", obj, detail->str, error) || !kv_db_commit(st, error))
-        goto fail;
-    return id;
-fail:
-    kv_db_rollback(st);
-    return 0;
-}
-
-static gboolean tariff_load(KvStation *st, KvStmt *s, KvTariff *out, const char *what,
-                            GError **error)
-{
-    int rc = sqlite3_step(s);
-    g_autoptr(KvStmt) b = NULL;
-    memset(out, 0, sizeof *out);
-    if (rc != SQLITE_ROW) {
-        if (rc == SQLITE_DONE)
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND,
-                        _("no tariff %s: an admin must add one (`kilovendctl tariff add`)"), what);
-        else
-            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading tariffs"));
-        return FALSE;
-    }
-    out->id = sqlite3_column_int64(s, 0);
-    g_strlcpy(out->code, (const char *)sqlite3_column_text(s, 1), sizeof out->code);
-    out->effective_from = sqlite3_column_int64(s, 2);
-    out->vat_bp = (guint)sqlite3_column_int(s, 3);
-    out->fixed_monthly = sqlite3_column_int64(s, 4);
-    out->debt_bp = (guint)sqlite3_column_int(s, 5);
-    b = kv_db_stmt(st, "SELECT coalesce(upto, 0), price_e4 FROM tariff_blocks WHERE tariff_id = ? "
-                       "ORDER BY n", error);
-    if (!b)
-        return FALSE;
-    sqlite3_bind_int64(b, 1, out->id);
-    while (sqlite3_step(b) == SQLITE_ROW && out->n_blocks < KV_TARIFF_MAX_BLOCKS) {
-        out->blocks[out->n_blocks].upto = sqlite3_column_int64(b, 0);
-        out->blocks[out->n_blocks].price_e4 = sqlite3_column_int64(b, 1);
-        out->n_blocks++;
-    }
-    return kv_tariff_validate(out, error);
-}
-
-#define TARIFF_COLS "id, code, effective_from, vat_bp, fixed_monthly, debt_bp"
-
-gboolean kv_tariff_get_effective(KvStation *st, const char *code, gint64 at, KvTariff *out,
-                                 GError **error)
-{
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " TARIFF_COLS " FROM tariffs WHERE code = ? AND "
-                                         "effective_from <= ? ORDER BY effective_from DESC "
-                                         "LIMIT 1", error);
-    g_autofree char *what = g_strdup_printf(_("'%s' in force now"), code);
-    if (!s)
-        return FALSE;
-    sqlite3_bind_text(s, 1, code, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 2, at);
-    return tariff_load(st, s, out, what, error);
-}
-
-gboolean kv_tariff_get(KvStation *st, gint64 id, KvTariff *out, GError **error)
-{
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " TARIFF_COLS " FROM tariffs WHERE id = ?",
-                                     error);
-    g_autofree char *what = g_strdup_printf("%" G_GINT64_FORMAT, id);
-    if (!s)
-        return FALSE;
-    sqlite3_bind_int64(s, 1, id);
-    return tariff_load(st, s, out, what, error);
 }
 
 /* ---- a customer's meters ---- */
@@ -775,4 +648,24 @@ GPtrArray *kv_meter_list_for_customer(KvStation *st, gint64 customer_id, GError 
         return NULL;
     }
     return out;
+}
+
+void kv_meter_next_token(const KvMeter *m, const kv_card_view *view, guint32 *next_seq,
+                         guint32 *base_cumulative)
+{
+    guint32 seq = m->last_seq, base = m->cumulative_sold;
+    if (m->has_readback) {
+        seq = MAX(seq, m->rb_last_seq);
+        base = MAX(base, m->rb_cumulative_loaded);
+    }
+    if (view && view->token_err == KV_OK) {
+        seq = MAX(seq, view->token.seq);
+        base = MAX(base, view->token.u.credit.cumulative);
+    }
+    if (view && view->readback_err == KV_OK) {
+        seq = MAX(seq, view->readback.last_seq);
+        base = MAX(base, view->readback.cumulative_loaded);
+    }
+    *next_seq = seq + 1;
+    *base_cumulative = base;
 }

@@ -1,4 +1,5 @@
-/* kv-registry.h - customers, meters and tariffs: add, edit, search, import.
+/* kv-registry.h - customers and meters: add, edit, search, import (tariffs:
+ * kv-tariffs.h).
  *
  * Supervisors and admins add and edit; every role may search.  Meter numbers
  * carry a Luhn check digit (kv_meter_number_valid); a wrong one is INVALID
@@ -96,12 +97,6 @@ GPtrArray *kv_registry_import_csv(KvStation *st, const char *kind, const char *p
                                   KvProgressFunc progress, gpointer user_data,
                                   GCancellable *cancellable, GError **error);
 
-/* Tariffs (admin).  A new version of a code takes effect at effective_from. */
-gint64 kv_tariff_add(KvStation *st, const KvTariff *t, const char *name, GError **error);
-/* The version of code in force at time `at`. */
-gboolean kv_tariff_get_effective(KvStation *st, const char *code, gint64 at, KvTariff *out,
-                                 GError **error);
-gboolean kv_tariff_get(KvStation *st, gint64 id, KvTariff *out, GError **error);
 
 G_END_DECLS
 

@@ -6,9 +6,12 @@
 #include "kv-audit.h"
 #include "kv-money.h"
 #include "kv-reconcile.h"
+#include "kv-registry.h"
 #include "kv-reports.h"
 #include "kv-sales.h"
+#include "kv-db.h"
 #include "kv-station-private.h"
+#include "kv-time.h"
 
 void kv_table_free(KvTable *t)
 {

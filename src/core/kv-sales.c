@@ -5,14 +5,25 @@
 #include <string.h>
 
 #include "kv-i18n.h"
-#include "kv-cards.h"
+#include "kv-card-link.h"
+#include "kv-meter-keys.h"
 #include "kv-money.h"
-#include "kv-reconcile-private.h"
 #include "kv-registry.h"
 #include "kv-sales.h"
-#include "kv-station-private.h"
+#include "kv-tariffs.h"
 #include "kv_card.h"
 #include "kv_util.h"
+#include "kv-db.h"
+#include "kv-audit-private.h"
+#include "kv-test-point.h"
+#include "kv-card-access.h"
+#include "kv-readback.h"
+#include "kv-anomalies-private.h"
+#include "kv-sales-private.h"
+#include "kv-registry-private.h"
+#include "kv-shifts-private.h"
+#include "kv-station-private.h"
+#include "kv-time.h"
 
 static const char *const state_names[] = { "pending",    "written",   "completed", "failed",
                                            "cancelling", "cancelled", "issued",    "void" };
@@ -151,17 +162,21 @@ static GPtrArray *rows_of(KvStmt *s)
     return out;
 }
 
-/* The issued sales of a meter (0: all), oldest first. */
-static GPtrArray *issued_of(KvStation *st, guint32 meter, GError **error)
+/* The sales a query selects for a meter (?1; 0: all).  sql: a literal. */
+static GPtrArray *sales_of_meter(KvStation *st, const char *sql, guint32 meter, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " SALE_COLS SALE_FROM
-                                         "WHERE s.state = 'issued' "
-                                         "AND (?1 = 0 OR s.meter_number = ?1) ORDER BY s.id",
-                                     error);
+    g_autoptr(KvStmt) s = kv_db_stmt(st, sql, error);
     if (!s)
         return NULL;
     sqlite3_bind_int64(s, 1, meter);
     return rows_of(s);
+}
+
+/* The issued sales of a meter (0: all), oldest first. */
+static GPtrArray *issued_of(KvStation *st, guint32 meter, GError **error)
+{
+    return sales_of_meter(st, "SELECT " SALE_COLS SALE_FROM "WHERE s.state = 'issued' "
+                              "AND (?1 = 0 OR s.meter_number = ?1) ORDER BY s.id", meter, error);
 }
 
 GPtrArray *kv_sale_list_issued(KvStation *st, GError **error)
@@ -171,16 +186,12 @@ GPtrArray *kv_sale_list_issued(KvStation *st, GError **error)
     return issued_of(st, 0, error);
 }
 
+/* The sales of a meter (0: all) waiting for their card, oldest first. */
 static GPtrArray *unresolved_of(KvStation *st, guint32 meter, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " SALE_COLS SALE_FROM
-                                         "WHERE s.state IN ('pending', 'written', 'cancelling') "
-                                         "AND (?1 = 0 OR s.meter_number = ?1) ORDER BY s.id",
-                                     error);
-    if (!s)
-        return NULL;
-    sqlite3_bind_int64(s, 1, meter);
-    return rows_of(s);
+    return sales_of_meter(st, "SELECT " SALE_COLS SALE_FROM "WHERE s.state IN ('pending', "
+                              "'written', 'cancelling') AND (?1 = 0 OR s.meter_number = ?1) "
+                              "ORDER BY s.id", meter, error);
 }
 
 GPtrArray *kv_sale_list_unresolved(KvStation *st, GError **error)
@@ -299,19 +310,20 @@ static gboolean complete_sale_full(KvStation *st, const KvSale *x, const char *e
                                    const char *resolution, gint64 resolved_by,
                                    const KvAnomalyFacts *anomaly, GString *notes, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     gint64 sold_before, anomaly_id = x->base_anomaly;
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     {
         g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT cumulative_sold FROM meters WHERE number = ?",
                                          error);
         if (!q)
-            goto fail;
+            return FALSE;
         sqlite3_bind_int64(q, 1, x->meter_number);
         sold_before = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
     }
     if (anomaly && !kv_anomaly_store(st, anomaly, "meter.anomaly", notes, &anomaly_id, NULL, error))
-        goto fail;
+        return FALSE;
     if (!set_state(st, x->id, kv_sale_state_name(x->state), "completed", NULL, error) ||
         !update2(st, "UPDATE meters SET cumulative_sold = max(cumulative_sold, ?) WHERE number = ?",
                  x->cumulative, x->meter_number, _("recording the sale"), error) ||
@@ -319,14 +331,14 @@ static gboolean complete_sale_full(KvStation *st, const KvSale *x, const char *e
          !update2(st, "UPDATE customers SET debt = max(0, debt - ?) WHERE id = ?",
                   x->breakdown.debt_recovered, x->customer_id, _("recording the debt recovery"),
                   error)))
-        goto fail;
+        return FALSE;
     if ((gint64)x->base_cumulative > sold_before) {
         g_autoptr(KvStmt) a = kv_db_stmt(st, "INSERT OR IGNORE INTO base_adoptions(sale_id, "
                                              "meter_number, sold_before, base, source, "
                                              "anomaly_id) VALUES (?, ?, ?, ?, ?, nullif(?, 0))",
                                          error);
         if (!a)
-            goto fail;
+            return FALSE;
         sqlite3_bind_int64(a, 1, x->id);
         sqlite3_bind_int64(a, 2, x->meter_number);
         sqlite3_bind_int64(a, 3, sold_before);
@@ -335,14 +347,12 @@ static gboolean complete_sale_full(KvStation *st, const KvSale *x, const char *e
                           -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(a, 6, anomaly_id);
         if (!kv_db_step_done(st, a, _("recording the sale"), error))
-            goto fail;
+            return FALSE;
     }
     if ((!resolution || set_resolution(st, x->id, resolved_by, resolution, error)) &&
         audit_sale(st, x, "completed", extra, error) && void_covered(st, x, error) &&
-        kv_db_commit(st, error))
+        kv_txn_commit(&txn, error))
         return TRUE;
-fail:
-    kv_db_rollback(st);
     return FALSE;
 }
 
@@ -357,14 +367,13 @@ static gboolean complete_sale(KvStation *st, const KvSale *x, GError **error)
 static gboolean end_unproven(KvStation *st, const KvSale *x, const char *to, const char *reason,
                              GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autofree char *extra = g_strdup_printf("reason=%s", reason);
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     if (!set_state(st, x->id, kv_sale_state_name(x->state), to, reason, error) ||
-        !audit_sale(st, x, to, extra, error) || !kv_db_commit(st, error)) {
-        kv_db_rollback(st);
+        !audit_sale(st, x, to, extra, error) || !kv_txn_commit(&txn, error))
         return FALSE;
-    }
     return TRUE;
 }
 
@@ -427,9 +436,10 @@ static gboolean reopen_covered(KvStation *st, const KvSale *x, GError **error)
  * sales it covered are open again. */
 static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autofree char *extra = g_strdup_printf("cancel_seq=%u", x->cancel_seq);
 
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     if (set_state(st, x->id, "cancelling", "cancelled", NULL, error) &&
         update2(st, "UPDATE meters SET cumulative_sold = ? WHERE number = ?", x->base_cumulative,
@@ -438,32 +448,29 @@ static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
          update2(st, "UPDATE customers SET debt = debt + ? WHERE id = ?",
                  x->breakdown.debt_recovered, x->customer_id, _("restoring the debt"), error)) &&
         reopen_covered(st, x, error) && audit_sale(st, x, "cancelled", extra, error) &&
-        kv_db_commit(st, error))
+        kv_txn_commit(&txn, error))
         return TRUE;
-    kv_db_rollback(st);
     return FALSE;
 }
 
 /* cancelling -> completed: the cancel token never reached the card. */
 static gboolean abort_cancel(KvStation *st, const KvSale *x, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) s = NULL;
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     s = kv_db_stmt(st, "UPDATE sales SET state = 'completed', cancel_seq = NULL, "
                        "cancel_reason = NULL, cancelled_by = NULL, updated_at = ? "
                        "WHERE id = ? AND state = 'cancelling'", error);
     if (!s)
-        goto fail;
+        return FALSE;
     sqlite3_bind_int64(s, 1, kv_now());
     sqlite3_bind_int64(s, 2, x->id);
     if (!kv_db_step_done(st, s, _("recording the sale"), error) ||
-        !audit_sale(st, x, "completed", "cancel=not-written", error) || !kv_db_commit(st, error))
-        goto fail;
+        !audit_sale(st, x, "completed", "cancel=not-written", error) || !kv_txn_commit(&txn, error))
+        return FALSE;
     return TRUE;
-fail:
-    kv_db_rollback(st);
-    return FALSE;
 }
 
 /* ---- what the card says ---- */
@@ -577,26 +584,6 @@ gint kv_sale_reconcile_card(KvStation *st, KvCardLink *card, GError **error)
 
 /* ---- quoting ---- */
 
-void kv_meter_next_token(const KvMeter *m, const kv_card_view *view, guint32 *next_seq,
-                         guint32 *base_cumulative)
-{
-    guint32 seq = m->last_seq, base = m->cumulative_sold;
-    if (m->has_readback) {
-        seq = MAX(seq, m->rb_last_seq);
-        base = MAX(base, m->rb_cumulative_loaded);
-    }
-    if (view && view->token_err == KV_OK) {
-        seq = MAX(seq, view->token.seq);
-        base = MAX(base, view->token.u.credit.cumulative);
-    }
-    if (view && view->readback_err == KV_OK) {
-        seq = MAX(seq, view->readback.last_seq);
-        base = MAX(base, view->readback.cumulative_loaded);
-    }
-    *next_seq = seq + 1;
-    *base_cumulative = base;
-}
-
 static gint64 month_energy(KvStation *st, guint32 meter, gint64 from, gboolean *fixed_paid)
 {
     g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT coalesce(sum(energy), 0), "
@@ -619,50 +606,54 @@ static char *kwh(gint64 v)
 }
 
 /* Price the sale and predict the meter's answer.  view may be NULL (no card). */
-static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
-                     const kv_card_view *view, GError **error)
+/* The request itself: money or energy, within the station's limits, for
+ * an active meter. */
+static gboolean check_request(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
+                              GError **error)
 {
-    g_autoptr(KvSale) x = g_new0(KvSale, 1);
-    KvTariff t;
-    gint64 now = kv_now(), debt = 0, menergy;
-    gboolean fixed_paid = FALSE;
-    guint32 seq, base;
-    gint32 remaining = 0, new_remaining;
-    guint32 loaded = 0, new_loaded;
-    kv_credit credit = { 0 };
-    kv_err e;
-
     if ((req->amount > 0) == (req->energy > 0)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     req->amount < 0 || req->energy < 0
                         ? _("the amount must be more than zero")
                         : _("give either an amount of money or an amount of energy (more than zero)"));
-        return NULL;
+        return FALSE;
     }
     if (req->amount > st->settings.max_sale_amount) {
         g_autofree char *mx = kv_station_format_money(st, st->settings.max_sale_amount);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     _("the amount is above the station's limit of %s per sale"), mx);
-        return NULL;
+        return FALSE;
     }
     if (req->energy > st->settings.max_sale_energy) {
         g_autofree char *mx = kwh(st->settings.max_sale_energy);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     _("the energy is above the station's limit of %s kWh per sale"), mx);
-        return NULL;
+        return FALSE;
     }
     if (g_strcmp0(m->status, "active") != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     _("meter %09u is %s: no sales to it"), m->number,
                     C_("meter status", m->status));
-        return NULL;
+        return FALSE;
     }
+    return TRUE;
+}
+
+/* The price: the tariff in force, the customer's debt, the month's energy
+ * so far (blocks, the fixed charge once a month); within the limit. */
+static gboolean price(KvStation *st, const KvMeter *m, const KvSaleRequest *req, gint64 now,
+                      KvTariff *tariff, KvSale *x, GError **error)
+{
+    KvTariff t;
+    gint64 debt = 0, menergy;
+    gboolean fixed_paid = FALSE;
+
     if (!kv_tariff_get_effective(st, m->tariff_code, now, &t, error))
-        return NULL;
+        return FALSE;
     if (m->customer_id) {
         g_autoptr(KvCustomer) c = kv_customer_get(st, m->customer_id, error);
         if (!c)
-            return NULL;
+            return FALSE;
         debt = c->debt;
         x->customer_id = c->id;
         x->customer_name = g_strdup(c->name);
@@ -672,37 +663,33 @@ static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
     if (req->amount > 0) {
         if (!kv_tariff_price_amount(&t, req->amount, menergy, !fixed_paid, debt, &x->breakdown,
                                     error))
-            return NULL;
+            return FALSE;
     } else if (!kv_tariff_price_energy(&t, req->energy, menergy, !fixed_paid, debt,
                                        &x->breakdown, error)) {
-        return NULL;
+        return FALSE;
     }
     if (x->breakdown.amount > st->settings.max_sale_amount) {
         g_autofree char *mx = kv_station_format_money(st, st->settings.max_sale_amount);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     _("the price is above the station's limit of %s per sale"), mx);
-        return NULL;
+        return FALSE;
     }
-    kv_meter_next_token(m, view, &seq, &base);
-    if ((gint64)base + x->breakdown.energy > 0x7FFFFFFF || seq >= 0xFFFFFFFEu) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    _("the meter's counters would overflow with this sale"));
-        return NULL;
-    }
-    x->meter_number = m->number;
-    x->tariff_id = t.id;
-    x->tariff_code = g_strdup(t.code);
-    x->seq = seq;
-    x->base_cumulative = base;
-    x->cumulative = base + (guint32)x->breakdown.energy;
-    x->office = st->settings.office_id;
-    x->hoarding_limit = m->hoarding_limit;
-    x->created_at = now;
+    *tariff = t;
+    return TRUE;
+}
 
-    /* The meter's answer, predicted with its own rule from the newest
-     * readback known.  The real remaining can only be lower (consumption),
-     * so an accepted prediction is safe; with no readback yet, an empty
-     * meter (0, 0) is the worst case. */
+/* The meter's answer, predicted with its own rule from the newest readback
+ * known.  The real remaining can only be lower (consumption), so an
+ * accepted prediction is safe; with no readback yet, an empty meter (0, 0)
+ * is the worst case.  REFUSED if the meter would refuse the credit. */
+static gboolean predict_load(const KvMeter *m, const kv_card_view *view, KvSale *x,
+                             GError **error)
+{
+    gint32 remaining = 0, new_remaining;
+    guint32 loaded = 0, new_loaded, base = x->base_cumulative;
+    kv_credit credit = { 0 };
+    kv_err e;
+
     if (view && view->readback_err == KV_OK &&
         (!m->has_readback || view->readback.counter >= m->rb_counter)) {
         remaining = view->readback.remaining;
@@ -723,14 +710,45 @@ static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
                     _("the meter would refuse this credit (hoarding limit %s kWh): it holds %s kWh, "
                     "%s kWh are on the card not yet loaded, and this sale adds %s kWh; at most "
                     "%s kWh can be sold now"), h, r, u, w, rm);
-        return NULL;
+        return FALSE;
     }
     if (e != KV_OK) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_REFUSED,
                     _("the meter would refuse this credit: %s"), kv_strerror(e));
-        return NULL;
+        return FALSE;
     }
     x->predicted_remaining = new_remaining;
+    return TRUE;
+}
+
+static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
+                     const kv_card_view *view, GError **error)
+{
+    g_autoptr(KvSale) x = g_new0(KvSale, 1);
+    KvTariff t;
+    gint64 now = kv_now();
+    guint32 seq, base;
+
+    if (!check_request(st, m, req, error) || !price(st, m, req, now, &t, x, error))
+        return NULL;
+    kv_meter_next_token(m, view, &seq, &base);
+    if ((gint64)base + x->breakdown.energy > 0x7FFFFFFF || seq >= 0xFFFFFFFEu) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    _("the meter's counters would overflow with this sale"));
+        return NULL;
+    }
+    x->meter_number = m->number;
+    x->tariff_id = t.id;
+    x->tariff_code = g_strdup(t.code);
+    x->seq = seq;
+    x->base_cumulative = base;
+    x->cumulative = base + (guint32)x->breakdown.energy;
+    x->office = st->settings.office_id;
+    x->hoarding_limit = m->hoarding_limit;
+    x->created_at = now;
+
+    if (!predict_load(m, view, x, error))
+        return NULL;
     return g_steal_pointer(&x);
 }
 
@@ -758,9 +776,10 @@ KvSale *kv_sale_quote(KvStation *st, guint32 meter, const KvSaleRequest *req, Kv
 
 static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) s = NULL, m = NULL;
     g_autofree char *blocks = kv_breakdown_blocks_json(&x->breakdown);
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     s = kv_db_stmt(st, "INSERT INTO sales(meter_number, customer_id, card_serial, tariff_id, "
                        "cashier_id, shift_id, state, created_at, updated_at, amount, fixed_charge, "
@@ -768,7 +787,7 @@ static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
                        "base_cumulative, cumulative) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', "
                        "?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)", error);
     if (!s)
-        goto fail;
+        return FALSE;
     sqlite3_bind_int64(s, 1, x->meter_number);
     if (x->customer_id)
         sqlite3_bind_int64(s, 2, x->customer_id);
@@ -789,44 +808,39 @@ static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
     sqlite3_bind_int64(s, 17, x->base_cumulative);
     sqlite3_bind_int64(s, 18, x->cumulative);
     if (!kv_db_step_done(st, s, _("recording the sale"), error))
-        goto fail;
+        return FALSE;
     x->id = sqlite3_last_insert_rowid(st->db);
     m = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
     if (!m)
-        goto fail;
+        return FALSE;
     sqlite3_bind_int64(m, 1, x->seq);
     sqlite3_bind_int64(m, 2, x->meter_number);
     if (!kv_db_step_done(st, m, _("recording the sale"), error) ||
-        !audit_sale(st, x, "pending", NULL, error) || !kv_db_commit(st, error))
-        goto fail;
+        !audit_sale(st, x, "pending", NULL, error) || !kv_txn_commit(&txn, error))
+        return FALSE;
     x->state = KV_SALE_PENDING;
     return TRUE;
-fail:
-    kv_db_rollback(st);
-    return FALSE;
 }
 
 /* Commit that the first byte of x's token is about to leave: from here
  * the token may reach a card, and the sale can no longer simply fail. */
 static gboolean mark_write_started(KvStation *st, KvSale *x, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) s = NULL;
     gint64 now = kv_now();
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     s = kv_db_stmt(st, "UPDATE sales SET card_write_at = ? WHERE id = ? AND state = 'pending'",
                    error);
     if (!s)
-        goto fail;
+        return FALSE;
     sqlite3_bind_int64(s, 1, now);
     sqlite3_bind_int64(s, 2, x->id);
-    if (!kv_db_step_done(st, s, _("recording the sale"), error) || !kv_db_commit(st, error))
-        goto fail;
+    if (!kv_db_step_done(st, s, _("recording the sale"), error) || !kv_txn_commit(&txn, error))
+        return FALSE;
     x->card_write_at = now;
     return TRUE;
-fail:
-    kv_db_rollback(st);
-    return FALSE;
 }
 
 /* Seal a credit token for the card and write it into the free slot.  For
@@ -930,6 +944,7 @@ static void settle_after_card_error(KvStation *st, KvCardLink *card, KvSale *x, 
 gboolean kv_sale_check_own_token(KvStation *st, const KvMeter *m, const kv_card_view *v,
                                  GString *notes, gint64 *anomaly_id, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     const kv_token *t = &v->token;
     g_autoptr(KvSale) ref = NULL;
     g_autofree char *detail = NULL;
@@ -958,13 +973,11 @@ gboolean kv_sale_check_own_token(KvStation *st, const KvMeter *m, const kv_card_
     }
     a.amount = (gint64)t->u.credit.cumulative - m->cumulative_sold;
     a.detail = detail;
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     if (!kv_anomaly_store(st, &a, "meter.anomaly", notes, anomaly_id, NULL, error) ||
-        !kv_db_commit(st, error)) {
-        kv_db_rollback(st);
+        !kv_txn_commit(&txn, error))
         return FALSE;
-    }
     return TRUE;
 }
 
@@ -997,69 +1010,80 @@ static void note_issued(KvStation *st, guint32 meter, GString *notes)
     }
 }
 
-KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSaleRequest *req,
-                     GError **error)
+/* The card at the counter takes a sale: a customer card, active at this
+ * office; its readback imported; no earlier sale of the meter waits for its
+ * card. */
+static gboolean card_ready_for_sale(KvStation *st, KvCardLink *card, guint32 meter,
+                                    const KvMeter *m, const kv_card_view *view, GString *notes,
+                                    GError **error)
 {
-    g_autoptr(KvMeter) m = NULL;
-    g_autoptr(KvSale) x = NULL;
-    g_autoptr(GPtrArray) open = NULL;
-    g_autoptr(GString) notes = g_string_new(NULL);
     g_autofree char *status = NULL;
-    kv_card_view view;
-    gint64 shift_id, anomaly_id = 0;
-
-    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
-        return NULL;
-    {
-        g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT id FROM shifts WHERE closed_at IS NULL "
-                                             "AND cashier_id = ?", error);
-        if (!s)
-            return NULL;
-        sqlite3_bind_int64(s, 1, kv_station_user_id(st));
-        shift_id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    }
-    if (!shift_id) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    _("no open shift for '%s': open one first (`kilovendctl shift open`)"),
-                    st->user->login);
-        return NULL;
-    }
-    if (!kv_station_keys_unlocked(st)) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    _("the keys are locked: a supervisor must unlock them first"));
-        return NULL;
-    }
-    /* An earlier interrupted sale on this very card is settled first. */
-    if (reconcile_card(st, card, notes, error) < 0)
-        return NULL;
-    if (!kv_card_view_for(st, card, meter, &view, &m, error))
-        return NULL;
-    if (view.id.card_type != KV_CARD_USER) {
+    g_autoptr(GPtrArray) open = NULL;
+    if (view->id.card_type != KV_CARD_USER) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    _("this is not a customer card (type 0x%02X)"), view.id.card_type);
-        goto fail;
+                    _("this is not a customer card (type 0x%02X)"), view->id.card_type);
+        return FALSE;
     }
-    status = kv_card_status(st, view.id.card_serial);
+    status = kv_card_status(st, view->id.card_serial);
     if (g_strcmp0(status, "active") != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
                     status ? _("card %u is %s: no sales on it (issue a replacement card)")
                            : _("card %u is not registered at this office%s"),
-                    view.id.card_serial, status ? C_("card status", status) : "");
-        goto fail;
+                    view->id.card_serial, status ? C_("card status", status) : "");
+        return FALSE;
     }
-    if (view.readback_err == KV_OK &&
-        !kv_readback_import(st, m, &view, kv_card_link_image(card), NULL, NULL, notes, error))
-        goto fail;
+    if (view->readback_err == KV_OK &&
+        !kv_readback_import(st, m, view, kv_card_link_image(card), NULL, NULL, notes, error))
+        return FALSE;
     if (!(open = unresolved_of(st, meter, error)))
-        goto fail;
+        return FALSE;
     if (open->len) {
         KvSale *o = open->pdata[0];
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED,
                     _("sale %" PRId64 " of meter %09u was interrupted and waits for its "
                     "card (serial %u): insert that card to settle it first"), o->id, meter,
                     o->card_serial);
-        goto fail;
+        return FALSE;
     }
+    return TRUE;
+}
+
+/* pending -> written: the card holds the token. */
+static gboolean mark_written(KvStation *st, const KvSale *x, GError **error)
+{
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    return kv_txn_begin(&txn, st, error) &&
+           set_state(st, x->id, "pending", "written", NULL, error) && kv_txn_commit(&txn, error);
+}
+
+KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSaleRequest *req,
+                     GError **error)
+{
+    g_autoptr(KvMeter) m = NULL;
+    g_autoptr(KvSale) x = NULL;
+    g_autoptr(GString) notes = g_string_new(NULL);
+    kv_card_view view;
+    gint64 shift_id, anomaly_id = 0;
+
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+        return NULL;
+    if (!kv_shift_current_id(st, &shift_id, error))
+        return NULL;
+    if (!shift_id) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("no open shift for '%s': open one first (`kilovendctl shift open`)"),
+                    st->user->login);
+        return NULL;
+    }
+    if (!kv_station_require_keys(st, error))
+        return NULL;
+    /* An earlier interrupted sale on this very card is settled first. */
+    if (reconcile_card(st, card, notes, error) < 0)
+        return NULL;
+    if (!kv_card_view_for(st, card, meter, &view, &m, error))
+        return NULL;
+    if (!card_ready_for_sale(st, card, meter, m, &view, notes, error))
+        goto fail;
     g_clear_pointer(&m, kv_meter_free);
     if (!(m = kv_meter_get(st, meter, error)) ||
         !kv_sale_check_own_token(st, m, &view, notes, &anomaly_id, error))
@@ -1095,9 +1119,7 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
     kv_test_point("sale-card-written");
 
     /* 3. written */
-    if (!kv_db_begin(st, error) || !set_state(st, x->id, "pending", "written", NULL, error) ||
-        !kv_db_commit(st, error)) {
-        kv_db_rollback(st);
+    if (!mark_written(st, x, error)) {
         g_prefix_error(error, _("sale %" PRId64 ": the card holds the credit but the "
                        "record could not be updated; it completes when the card is read again: "),
                        x->id);
@@ -1146,94 +1168,116 @@ fail:
 
 /* ---- cancelling ---- */
 
+/* Who may cancel what: a completed sale; a cashier only in their own open
+ * shift. */
+static gboolean may_cancel(KvStation *st, const KvSale *x, GError **error)
+{
+    gint64 open_shift;
+    if (x->state != KV_SALE_COMPLETED) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("sale %" PRId64 " is %s: only a completed sale can be cancelled"),
+                    x->id, C_("sale state", kv_sale_state_name(x->state)));
+        return FALSE;
+    }
+    if (st->user->role >= KV_ROLE_SUPERVISOR)
+        return TRUE;
+    if (!kv_shift_current_id(st, &open_shift, error))
+        return FALSE;
+    if (open_shift != x->shift_id) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
+                    _("a cashier can cancel only sales of their own open shift; ask a "
+                    "supervisor"));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The card at the counter (view) is the sale's, holds the sale's token as
+ * its last one, and its readback does not show the meter took it. */
+static gboolean card_allows_cancel(const KvSale *x, const KvMeter *m, const kv_card_view *view,
+                                   GError **error)
+{
+    if (view->id.card_serial != x->card_serial) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
+                    _("this is card %u; sale %" PRId64 " was written on card %u"),
+                    view->id.card_serial, x->id, x->card_serial);
+        return FALSE;
+    }
+    if (m->last_seq != x->seq || view->token_err != KV_OK || view->token.seq != x->seq ||
+        view->token.u.credit.cumulative != x->cumulative) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("sale %" PRId64 " is not the last token on the card: only the last "
+                    "sale can be cancelled, while its card is at the counter"), x->id);
+        return FALSE;
+    }
+    if (view->readback_err == KV_OK && (view->readback.last_seq >= x->seq ||
+                                        view->readback.cumulative_loaded > x->base_cumulative)) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("the meter has already loaded sale %" PRId64
+                    " (the card's readback shows it): it cannot be cancelled"), x->id);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* completed -> cancelling with the cancel token's seq taken for the meter;
+ * on disk before the card is touched. */
+static gboolean mark_cancelling(KvStation *st, const KvSale *x, guint32 cancel_seq,
+                                const char *reason, GError **error)
+{
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    g_autoptr(KvStmt) s = NULL, ms = NULL;
+    if (!kv_txn_begin(&txn, st, error))
+        return FALSE;
+    s = kv_db_stmt(st, "UPDATE sales SET state = 'cancelling', cancel_seq = ?, cancel_reason = ?, "
+                       "cancelled_by = ?, updated_at = ? WHERE id = ? AND state = 'completed'",
+                   error);
+    if (!s)
+        return FALSE;
+    sqlite3_bind_int64(s, 1, cancel_seq);
+    sqlite3_bind_text(s, 2, reason ? reason : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, kv_station_user_id(st));
+    sqlite3_bind_int64(s, 4, kv_now());
+    sqlite3_bind_int64(s, 5, x->id);
+    if (!kv_db_step_done(st, s, _("recording the cancellation"), error))
+        return FALSE;
+    ms = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
+    if (!ms)
+        return FALSE;
+    sqlite3_bind_int64(ms, 1, cancel_seq);
+    sqlite3_bind_int64(ms, 2, x->meter_number);
+    if (!kv_db_step_done(st, ms, _("recording the cancellation"), error))
+        return FALSE;
+    return kv_txn_commit(&txn, error);
+}
+
 KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const char *reason,
                        GError **error)
 {
     g_autoptr(KvSale) x = NULL;
     g_autoptr(KvMeter) m = NULL;
-    g_autoptr(KvStmt) s = NULL, ms = NULL;
     kv_card_view view;
     guint32 cancel_seq;
 
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
         return NULL;
-    if (!kv_station_keys_unlocked(st)) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    _("the keys are locked: a supervisor must unlock them first"));
+    if (!kv_station_require_keys(st, error))
         return NULL;
-    }
     if (kv_sale_reconcile_card(st, card, error) < 0)
         return NULL;
     if (!(x = kv_sale_get(st, sale_id, error)))
         return NULL;
-    if (x->state != KV_SALE_COMPLETED) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    _("sale %" PRId64 " is %s: only a completed sale can be cancelled"),
-                    sale_id, C_("sale state", kv_sale_state_name(x->state)));
+    if (!may_cancel(st, x, error))
         return NULL;
-    }
-    if (st->user->role < KV_ROLE_SUPERVISOR) {
-        gint64 open_shift = 0;
-        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT id FROM shifts WHERE closed_at IS NULL "
-                                             "AND cashier_id = ?", error);
-        if (!q)
-            return NULL;
-        sqlite3_bind_int64(q, 1, kv_station_user_id(st));
-        if (sqlite3_step(q) == SQLITE_ROW)
-            open_shift = sqlite3_column_int64(q, 0);
-        if (open_shift != x->shift_id) {
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
-                        _("a cashier can cancel only sales of their own open shift; ask a "
-                        "supervisor"));
-            return NULL;
-        }
-    }
     if (!kv_card_view_for(st, card, x->meter_number, &view, &m, error))
         return NULL;
-    if (view.id.card_serial != x->card_serial) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
-                    _("this is card %u; sale %" PRId64 " was written on card %u"),
-                    view.id.card_serial, sale_id, x->card_serial);
+    if (!card_allows_cancel(x, m, &view, error))
         goto fail;
-    }
-    if (m->last_seq != x->seq || view.token_err != KV_OK || view.token.seq != x->seq ||
-        view.token.u.credit.cumulative != x->cumulative) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    _("sale %" PRId64 " is not the last token on the card: only the last "
-                    "sale can be cancelled, while its card is at the counter"), sale_id);
-        goto fail;
-    }
-    if (view.readback_err == KV_OK && (view.readback.last_seq >= x->seq ||
-                                       view.readback.cumulative_loaded > x->base_cumulative)) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    _("the meter has already loaded sale %" PRId64
-                    " (the card's readback shows it): it cannot be cancelled"), sale_id);
-        goto fail;
-    }
     cancel_seq = x->seq + 1;
 
     /* 1. cancelling, on disk before the card is touched */
-    if (!kv_db_begin(st, error))
+    if (!mark_cancelling(st, x, cancel_seq, reason, error))
         goto fail;
-    s = kv_db_stmt(st, "UPDATE sales SET state = 'cancelling', cancel_seq = ?, cancel_reason = ?, "
-                       "cancelled_by = ?, updated_at = ? WHERE id = ? AND state = 'completed'",
-                   error);
-    if (!s)
-        goto fail_tx;
-    sqlite3_bind_int64(s, 1, cancel_seq);
-    sqlite3_bind_text(s, 2, reason ? reason : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 3, kv_station_user_id(st));
-    sqlite3_bind_int64(s, 4, kv_now());
-    sqlite3_bind_int64(s, 5, sale_id);
-    if (!kv_db_step_done(st, s, _("recording the cancellation"), error))
-        goto fail_tx;
-    ms = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
-    if (!ms)
-        goto fail_tx;
-    sqlite3_bind_int64(ms, 1, cancel_seq);
-    sqlite3_bind_int64(ms, 2, x->meter_number);
-    if (!kv_db_step_done(st, ms, _("recording the cancellation"), error) || !kv_db_commit(st, error))
-        goto fail_tx;
     x->state = KV_SALE_CANCELLING;
     x->cancel_seq = cancel_seq;
     kv_test_point("cancel-pending");
@@ -1271,8 +1315,6 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
         goto fail;
     kv_wipe(&view, sizeof view);
     return kv_sale_get(st, sale_id, error);
-fail_tx:
-    kv_db_rollback(st);
 fail:
     kv_wipe(&view, sizeof view);
     return NULL;
@@ -1283,6 +1325,7 @@ fail:
 KvSale *kv_sale_resolve(KvStation *st, gint64 sale_id, gboolean paid, const char *reason,
                         GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvSale) x = NULL;
     g_autofree char *text = NULL, *extra = NULL;
 
@@ -1308,14 +1351,12 @@ KvSale *kv_sale_resolve(KvStation *st, gint64 sale_id, gboolean paid, const char
         if (!complete_sale_full(st, x, extra, text, kv_station_user_id(st), NULL, NULL, error))
             return NULL;
     } else {
-        if (!kv_db_begin(st, error))
+        if (!kv_txn_begin(&txn, st, error))
             return NULL;
         if (!set_state(st, x->id, "issued", "void", NULL, error) ||
             !set_resolution(st, x->id, kv_station_user_id(st), text, error) ||
-            !audit_sale(st, x, "void", extra, error) || !kv_db_commit(st, error)) {
-            kv_db_rollback(st);
+            !audit_sale(st, x, "void", extra, error) || !kv_txn_commit(&txn, error))
             return NULL;
-        }
     }
     return kv_sale_get(st, sale_id, error);
 }

@@ -27,6 +27,7 @@
 #define KV_SALES_H
 
 #include "kv-card-link.h"
+#include "kv-shifts.h"
 #include "kv-station.h"
 #include "kv-tariff.h"
 
@@ -128,26 +129,6 @@ KvSale *kv_sale_get(KvStation *st, gint64 id, GError **error);
 /* The newest sale of a meter that is completed (for cancel), or NULL. */
 KvSale *kv_sale_last_of_meter(KvStation *st, guint32 meter, GError **error);
 
-/* ---- shifts ---- */
-typedef struct {
-    gint64 id;
-    gint64 cashier_id;
-    char *cashier_login;
-    gint64 opened_at;
-    gint64 closed_at;      /* 0 = open */
-    gint64 opening_float;
-    gint64 expected_cash;  /* float + completed sales (computed if open) */
-    gint64 counted_cash;   /* -1 = not counted */
-} KvShift;
-void kv_shift_free(KvShift *s);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvShift, kv_shift_free)
-
-gint64 kv_shift_open(KvStation *st, gint64 opening_float, GError **error);
-/* The current user's open shift, or NULL (no error) if none. */
-KvShift *kv_shift_current(KvStation *st, GError **error);
-/* Close with the cash counted; refuses while a sale of the shift is unresolved. */
-KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error);
-KvShift *kv_shift_get(KvStation *st, gint64 id, GError **error);
 
 G_END_DECLS
 

@@ -1,7 +1,11 @@
 /* kv-shifts.c - cashier shifts: open, current, close with the cash count. */
 #include "kv-i18n.h"
-#include "kv-sales.h"
+#include "kv-shifts.h"
+#include "kv-db.h"
+#include "kv-audit-private.h"
+#include "kv-shifts-private.h"
 #include "kv-station-private.h"
+#include "kv-time.h"
 
 void kv_shift_free(KvShift *s)
 {
@@ -38,14 +42,17 @@ KvShift *kv_shift_get(KvStation *st, gint64 id, GError **error)
     return x;
 }
 
-static gint64 open_shift_id(KvStation *st)
+gboolean kv_shift_current_id(KvStation *st, gint64 *id, GError **error)
 {
     g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT id FROM shifts WHERE closed_at IS NULL AND "
-                                         "cashier_id = ?", NULL);
+                                         "cashier_id = ?", error);
+    *id = 0;
     if (!s)
-        return 0;
+        return FALSE;
     sqlite3_bind_int64(s, 1, kv_station_user_id(st));
-    return sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *id = sqlite3_column_int64(s, 0);
+    return TRUE;
 }
 
 KvShift *kv_shift_current(KvStation *st, GError **error)
@@ -53,12 +60,13 @@ KvShift *kv_shift_current(KvStation *st, GError **error)
     gint64 id;
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
         return NULL;
-    id = open_shift_id(st);
+    kv_shift_current_id(st, &id, NULL);
     return id ? kv_shift_get(st, id, error) : NULL;
 }
 
 gint64 kv_shift_open(KvStation *st, gint64 opening_float, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) s = NULL;
     g_autofree char *obj = NULL, *detail = NULL;
     gint64 id;
@@ -68,12 +76,12 @@ gint64 kv_shift_open(KvStation *st, gint64 opening_float, GError **error)
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("the float cannot be negative"));
         return 0;
     }
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return 0;
     s = kv_db_stmt(st, "INSERT INTO shifts(cashier_id, opened_at, opening_float) VALUES (?, ?, ?)",
                    error);
     if (!s)
-        goto fail;
+        return 0;
     sqlite3_bind_int64(s, 1, kv_station_user_id(st));
     sqlite3_bind_int64(s, 2, kv_now());
     sqlite3_bind_int64(s, 3, opening_float);
@@ -83,19 +91,17 @@ gint64 kv_shift_open(KvStation *st, gint64 opening_float, GError **error)
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                         _("'%s' already has an open shift: close it first"), st->user->login);
         }
-        goto fail;
+        return 0;
     }
     id = sqlite3_last_insert_rowid(st->db);
     obj = g_strdup_printf("shift:%" G_GINT64_FORMAT, id);
     detail = g_strdup_printf("float=%" G_GINT64_FORMAT, opening_float);
-    return kv_audit_commit(st, "shift.open", obj, detail, error) ? id : 0;
-fail:
-    kv_db_rollback(st);
-    return 0;
+    return kv_audit_commit(&txn, "shift.open", obj, detail, error) ? id : 0;
 }
 
 KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
 {
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) s = NULL;
     g_autofree char *obj = NULL, *detail = NULL;
     gint64 id, expected, unresolved, issued;
@@ -105,12 +111,12 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("the cash counted cannot be negative"));
         return NULL;
     }
-    if (!(id = open_shift_id(st))) {
+    if (!kv_shift_current_id(st, &id, NULL) || !id) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE, _("'%s' has no open shift"),
                     st->user->login);
         return NULL;
     }
-    if (!kv_db_begin(st, error))
+    if (!kv_txn_begin(&txn, st, error))
         return NULL;
     {
         g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT h.opening_float + (SELECT coalesce(sum(amount), 0) "
@@ -121,11 +127,11 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
                                              "state = 'issued') "
                                              "FROM shifts h WHERE h.id = ?", error);
         if (!q)
-            goto fail;
+            return NULL;
         sqlite3_bind_int64(q, 1, id);
         if (sqlite3_step(q) != SQLITE_ROW) {
             kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("closing the shift"));
-            goto fail;
+            return NULL;
         }
         expected = sqlite3_column_int64(q, 0);
         unresolved = sqlite3_column_int64(q, 1);
@@ -135,19 +141,19 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED,
                     _("%" PRId64 " sale(s) of this shift wait for their card: read those "
                     "cards before closing (`kilovendctl sale unresolved`)"), unresolved);
-        goto fail;
+        return NULL;
     }
     if (issued) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED,
                     _("%" PRId64 " sale(s) of this shift are issued but not confirmed (the token "
                     "may be on a card): a supervisor must resolve them before the shift closes "
                     "(`kilovendctl sale unresolved`, `sale resolve ID --paid|--void`)"), issued);
-        goto fail;
+        return NULL;
     }
     s = kv_db_stmt(st, "UPDATE shifts SET closed_at = ?, expected_cash = ?, counted_cash = ? "
                        "WHERE id = ?", error);
     if (!s)
-        goto fail;
+        return NULL;
     sqlite3_bind_int64(s, 1, kv_now());
     sqlite3_bind_int64(s, 2, expected);
     sqlite3_bind_int64(s, 3, counted_cash);
@@ -156,10 +162,7 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
     detail = g_strdup_printf("expected=%" G_GINT64_FORMAT " counted=%" G_GINT64_FORMAT, expected,
                              counted_cash);
     if (!kv_db_step_done(st, s, _("closing the shift"), error))
-        goto fail;
-    return kv_audit_commit(st, "shift.close", obj, detail, error) ? kv_shift_get(st, id, error)
+        return NULL;
+    return kv_audit_commit(&txn, "shift.close", obj, detail, error) ? kv_shift_get(st, id, error)
                                                                    : NULL;
-fail:
-    kv_db_rollback(st);
-    return NULL;
 }

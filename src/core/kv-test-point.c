@@ -1,4 +1,4 @@
-/* kv-test-point.c - stop points for crash tests (see kv-station-private.h).
+/* kv-test-point.c - stop points for crash tests (see kv-test-point.h).
  *
  * The test kills the stopped process with SIGKILL, so what it checks is what
  * a real crash at that point leaves behind; this file only makes the point
@@ -10,7 +10,8 @@
 #include <signal.h>
 #include <stdlib.h>
 
-#include "kv-station-private.h"
+#include "kv-test-point.h"
+
 
 void kv_test_point(const char *name)
 {

@@ -2,6 +2,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "core-fixture.h"
 #include "kv_util.h"
 
@@ -167,4 +169,28 @@ KvSale *fx_sell(Fx *f, KvCardLink *card, guint32 meter, gint64 amount, GError **
 {
     KvSaleRequest req = { amount, 0 };
     return kv_sale_sell(f->st, card, meter, &req, error);
+}
+
+void fx_raw_exec(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    char *err = NULL;
+    g_assert_cmpint(sqlite3_open(db, &h), ==, SQLITE_OK);
+    if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK)
+        g_error("%s: %s", sql, err);
+    sqlite3_close(h);
+}
+
+gint64 fx_raw_int(Fx *f, const char *sql)
+{
+    sqlite3 *h;
+    sqlite3_stmt *s;
+    gint64 v = -1;
+    g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_prepare_v2(h, sql, -1, &s, NULL), ==, SQLITE_OK);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(h);
+    return v;
 }

@@ -44,4 +44,8 @@ kv_err fx_meter_insert(Fx *f, FxMeter *m, KvCardLink *card);
 void fx_add_user(Fx *f, const char *login, KvRole role);
 KvSale *fx_sell(Fx *f, KvCardLink *card, guint32 meter, gint64 amount, GError **error);
 
+/* SQL straight on the database file, past the core (as an insider would). */
+void fx_raw_exec(const char *db, const char *sql);
+gint64 fx_raw_int(Fx *f, const char *sql); /* first column of the first row, -1 if none */
+
 #endif

@@ -12,20 +12,6 @@
 
 #define ADD(path, fn) g_test_add(path, Fx, NULL, fx_setup, fn, fx_teardown)
 
-static gint64 db_int(Fx *f, const char *sql)
-{
-    sqlite3 *h = NULL;
-    sqlite3_stmt *s = NULL;
-    gint64 v = -1;
-    g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
-    g_assert_cmpint(sqlite3_prepare_v2(h, sql, -1, &s, NULL), ==, SQLITE_OK);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(h);
-    return v;
-}
-
 static void db_exec(Fx *f, const char *sql)
 {
     sqlite3 *h = NULL;
@@ -107,21 +93,21 @@ static void test_supervisor_guessing(Fx *f, gconstpointer d)
     }
     /* Audited: 4 failures and the lockout for kofi, 1 failure for efua,
      * each saying where it came from. */
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE object = 'user:kofi' AND "
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE object = 'user:kofi' AND "
                               "action = 'user.login-failed' AND detail LIKE "
                               "'%via=supervisor-unlock'"), ==, 4);
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE object = 'user:kofi' AND "
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE object = 'user:kofi' AND "
                               "action = 'user.lockout' AND detail LIKE "
                               "'%via=supervisor-unlock'"), ==, 1);
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE object = 'user:efua' AND "
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE object = 'user:efua' AND "
                               "action = 'user.login-failed'"), ==, 1);
-    g_assert_cmpint(db_int(f, "SELECT failed_logins FROM users WHERE login = 'kofi'"), ==, 5);
+    g_assert_cmpint(fx_raw_int(f, "SELECT failed_logins FROM users WHERE login = 'kofi'"), ==, 5);
 
     /* efua, with both right, unlocks; her count starts again. */
     g_assert_true(kv_station_unlock_keys(st, FX_PASSPHRASE, "efua", "efua-password", &e));
     g_assert_no_error(e);
-    g_assert_cmpint(db_int(f, "SELECT failed_logins FROM users WHERE login = 'efua'"), ==, 0);
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE action = 'keys.unlock' AND "
+    g_assert_cmpint(fx_raw_int(f, "SELECT failed_logins FROM users WHERE login = 'efua'"), ==, 0);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'keys.unlock' AND "
                               "detail LIKE 'by=efua %'"), ==, 1);
 }
 
@@ -137,7 +123,7 @@ static void test_cashier_cannot_unlock(Fx *f, gconstpointer d)
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
     g_clear_error(&e);
     g_free(unlock_fails(st, "carol", "wrong-password", FX_PASSPHRASE));
-    g_assert_cmpint(db_int(f, "SELECT failed_logins FROM users WHERE login = 'carol'"), ==, 1);
+    g_assert_cmpint(fx_raw_int(f, "SELECT failed_logins FROM users WHERE login = 'carol'"), ==, 1);
 }
 
 /* The signed-in supervisor's own unlock: the passphrase is counted on their
@@ -156,7 +142,7 @@ static void test_passphrase_guessing(Fx *f, gconstpointer d)
     g_assert_false(kv_station_unlock_keys(f->st, FX_PASSPHRASE, NULL, NULL, &e));
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_AUTH);
     g_assert_nonnull(strstr(e->message, "locked out"));
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE object = 'user:admin' AND "
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE object = 'user:admin' AND "
                               "action IN ('user.login-failed', 'user.lockout') AND detail LIKE "
                               "'%via=key-unlock'"), ==, 5);
 }
@@ -177,7 +163,7 @@ static void test_old_password_guessing(Fx *f, gconstpointer d)
     g_assert_false(kv_user_set_password(st, "carol", "carol-password", "new-password1", &e));
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_AUTH);
     g_assert_nonnull(strstr(e->message, "locked out"));
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE object = 'user:carol' AND "
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE object = 'user:carol' AND "
                               "action IN ('user.login-failed', 'user.lockout')"), ==, 5);
 }
 
@@ -278,10 +264,10 @@ static void test_audit_tail_deleted(Fx *f, gconstpointer d)
     g_assert_true(r0->keyed);
     head = kv_audit_head(f->st, &e);
     g_assert_cmpstr(head, ==, r0->head);
-    last = db_int(f, "SELECT max(id) FROM audit");
+    last = fx_raw_int(f, "SELECT max(id) FROM audit");
     keep = last - 3;
     /* The insider deletes the last three rows. */
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE id > (SELECT max(id) - 3 FROM "
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE id > (SELECT max(id) - 3 FROM "
                               "audit) AND action = 'user.login-failed'"), ==, 3);
     db_exec(f, DROP_TRIGGERS "DELETE FROM audit WHERE id > (SELECT max(id) - 3 FROM audit)");
     r1 = verify(f, NULL);
@@ -311,8 +297,8 @@ static void test_audit_rewrite_recomputed(Fx *f, gconstpointer d)
     g_autoptr(KvAuditReport) plain = NULL, keyed = NULL, anchored = NULL;
     g_autofree char *head = kv_audit_head(f->st, &e);
     g_autofree char *want = NULL, *want_head = NULL;
-    gint64 row = db_int(f, "SELECT min(id) FROM audit WHERE action = 'shift.open'");
-    gint64 last = db_int(f, "SELECT max(id) FROM audit");
+    gint64 row = fx_raw_int(f, "SELECT min(id) FROM audit WHERE action = 'shift.open'");
+    gint64 last = fx_raw_int(f, "SELECT max(id) FROM audit");
 
     g_assert_no_error(e);
     g_assert_nonnull(s1);
@@ -351,7 +337,7 @@ static void test_audit_macs_stripped(Fx *f, gconstpointer d)
     g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
     g_autoptr(KvSale) s1 = fx_sell(f, card, FX_M1, 10000, &e);
     g_autoptr(KvAuditReport) r = NULL;
-    gint64 row = db_int(f, "SELECT min(id) FROM audit WHERE action = 'shift.open'");
+    gint64 row = fx_raw_int(f, "SELECT min(id) FROM audit WHERE action = 'shift.open'");
     g_autofree char *sql = g_strdup_printf(
         DROP_TRIGGERS "UPDATE audit SET detail = 'float=100000' WHERE id = %" G_GINT64_FORMAT ";"
         "UPDATE audit SET mac = NULL WHERE id >= %" G_GINT64_FORMAT, row, row);
@@ -377,8 +363,8 @@ static void test_audit_locked_rows_covered(Fx *f, gconstpointer d)
 
     kv_station_lock_keys(f->st);
     fx_add_user(f, "dora", KV_ROLE_CASHIER); /* written locked */
-    user_row = db_int(f, "SELECT max(id) FROM audit");
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE mac IS NULL AND id = "
+    user_row = fx_raw_int(f, "SELECT max(id) FROM audit");
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE mac IS NULL AND id = "
                               "(SELECT max(id) FROM audit)"), ==, 1);
     g_assert_true(kv_station_unlock_keys(f->st, FX_PASSPHRASE, NULL, NULL, &e));
     g_assert_no_error(e);
@@ -440,15 +426,15 @@ static void test_audit_migration(Fx *f, gconstpointer d)
     db_exec(f, sql);
     st = kv_station_open(f->db, f->keys, &e);
     g_assert_no_error(e);
-    g_assert_cmpint(db_int(f, "PRAGMA user_version"), ==, v);
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE mac IS NOT NULL"), ==, 0);
+    g_assert_cmpint(fx_raw_int(f, "PRAGMA user_version"), ==, v);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE mac IS NOT NULL"), ==, 0);
     g_assert_true(kv_station_login(st, "admin", FX_ADMIN_PW, &e));
     g_assert_true(kv_station_unlock_keys(st, FX_PASSPHRASE, NULL, NULL, &e));
     g_assert_no_error(e);
     r = kv_audit_verify(st, NULL, NULL, NULL, NULL, &e);
     g_assert_no_error(e);
     g_assert_cmpuint(r->problems->len, ==, 0);
-    g_assert_cmpint(r->covered_to, ==, db_int(f, "SELECT max(id) FROM audit"));
+    g_assert_cmpint(r->covered_to, ==, fx_raw_int(f, "SELECT max(id) FROM audit"));
     g_assert_cmpuint(r->rows_keyed, ==, 1);
     f->st = g_steal_pointer(&st);
 }

@@ -14,20 +14,6 @@
 
 #define ADD(path, fn) g_test_add(path, Fx, NULL, fx_setup, fn, fx_teardown)
 
-static gint64 db_int(Fx *f, const char *sql)
-{
-    sqlite3 *h;
-    sqlite3_stmt *s;
-    gint64 v = -1;
-    g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
-    g_assert_cmpint(sqlite3_prepare_v2(h, sql, -1, &s, NULL), ==, SQLITE_OK);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(h);
-    return v;
-}
-
 static void db_exec(Fx *f, const char *sql)
 {
     sqlite3 *h;
@@ -157,7 +143,7 @@ static gint64 count_anomalies(Fx *f, const char *kind)
 {
     g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM anomalies WHERE kind = '%s'",
                                            kind);
-    return db_int(f, sql);
+    return fx_raw_int(f, sql);
 }
 
 static void assert_reconciled(Fx *f, guint problems)
@@ -207,7 +193,7 @@ static void test_emulator_old_content(Fx *f, gconstpointer d)
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED);
     g_assert_nonnull(strstr(e->message, "ISSUED"));
     g_clear_error(&e);
-    id = db_int(f, "SELECT max(id) FROM sales");
+    id = fx_raw_int(f, "SELECT max(id) FROM sales");
     x = kv_sale_get(f->st, id, &e);
     g_assert_cmpint(x->state, ==, KV_SALE_ISSUED);
     g_assert_cmpint(x->card_write_at, >, 0);
@@ -227,7 +213,7 @@ static void test_emulator_old_content(Fx *f, gconstpointer d)
     }
     /* Still no sale of it counted. */
     assert_reconciled(f, 0);
-    g_assert_cmpint(db_int(f, "SELECT cumulative_sold FROM meters WHERE number = 123456782"), ==,
+    g_assert_cmpint(fx_raw_int(f, "SELECT cumulative_sold FROM meters WHERE number = 123456782"), ==,
                     1000);
 
     /* The card with the token comes to the counter for the next sale. */
@@ -247,10 +233,10 @@ static void test_emulator_old_content(Fx *f, gconstpointer d)
     g_assert_cmpuint(a->token_seq, ==, x->seq);
     g_assert_cmpuint(a->token_sale_ref, ==, (guint32)id);
     g_assert_cmpint(a->amount, ==, 5000);
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE action = 'meter.anomaly' AND "
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'meter.anomaly' AND "
                               "detail LIKE 'kind=issued-proven %'"), ==, 1);
     /* The ledger counts every kWh that left: 10 + 50 + 10. */
-    g_assert_cmpint(db_int(f, "SELECT cumulative_sold FROM meters WHERE number = 123456782"), ==,
+    g_assert_cmpint(fx_raw_int(f, "SELECT cumulative_sold FROM meters WHERE number = 123456782"), ==,
                     7000);
     assert_reconciled(f, 0);
     assert_audit_ok(f);
@@ -278,7 +264,7 @@ static void test_emulator_void_then_launder(Fx *f, gconstpointer d)
     g_assert_null(s2);
     g_clear_error(&e);
     kv_card_link_free(g_steal_pointer(&emu));
-    id = db_int(f, "SELECT max(id) FROM sales");
+    id = fx_raw_int(f, "SELECT max(id) FROM sales");
     v = kv_sale_resolve(f->st, id, FALSE, "customer says the card shows nothing", &e);
     g_assert_no_error(e);
     g_assert_cmpint(v->state, ==, KV_SALE_VOID);
@@ -299,7 +285,7 @@ static void test_emulator_void_then_launder(Fx *f, gconstpointer d)
     g_assert_cmpint(a->amount, ==, 5000);
     g_assert_cmpint(a->sale_id, ==, id);
     g_assert_nonnull(strstr(a->detail, "void"));
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM base_adoptions WHERE anomaly_id IS NOT NULL"),
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM base_adoptions WHERE anomaly_id IS NOT NULL"),
                     ==, 1);
     assert_reconciled(f, 0);
     assert_audit_ok(f);
@@ -328,7 +314,7 @@ static void test_pulled_after_last_byte(Fx *f, gconstpointer d)
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED);
     g_clear_error(&e);
     kv_card_link_free(g_steal_pointer(&puller));
-    id = db_int(f, "SELECT max(id) FROM sales");
+    id = fx_raw_int(f, "SELECT max(id) FROM sales");
     x = kv_sale_get(f->st, id, &e);
     g_assert_cmpint(x->state, ==, KV_SALE_PENDING); /* the card went away: not settled */
     g_clear_pointer(&x, kv_sale_free);
@@ -340,7 +326,7 @@ static void test_pulled_after_last_byte(Fx *f, gconstpointer d)
     g_assert_no_error(e);
     x = kv_sale_get(f->st, id, &e);
     g_assert_cmpint(x->state, ==, KV_SALE_ISSUED);
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE action = 'sale.issued'"), ==, 1);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'sale.issued'"), ==, 1);
     /* It stays listed, and the next sale on the card may proceed. */
     {
         g_autoptr(GPtrArray) issued = kv_sale_list_issued(f->st, &e);
@@ -376,7 +362,7 @@ static void test_write_never_started_fails(Fx *f, gconstpointer d)
     g_assert_nonnull(e);
     g_assert_nonnull(strstr(e->message, "nothing is due"));
     g_clear_error(&e);
-    x = kv_sale_get(f->st, db_int(f, "SELECT max(id) FROM sales"), &e);
+    x = kv_sale_get(f->st, fx_raw_int(f, "SELECT max(id) FROM sales"), &e);
     g_assert_cmpint(x->state, ==, KV_SALE_FAILED);
     g_assert_cmpint(x->card_write_at, ==, 0);
     assert_audit_ok(f);
@@ -463,12 +449,12 @@ static void test_restored_dump_loaded(Fx *f, gconstpointer d)
     g_assert_cmpuint(r.anomalies_raised, >=, 1);
     g_free(r.card_status);
     g_assert_cmpint(count_anomalies(f, "loaded-above-sold"), ==, 1);
-    g_assert_cmpint(db_int(f, "SELECT amount FROM anomalies WHERE kind = 'loaded-above-sold'"),
+    g_assert_cmpint(fx_raw_int(f, "SELECT amount FROM anomalies WHERE kind = 'loaded-above-sold'"),
                     ==, 2000);
     /* The cancelled sale's token on the card is named at the counter too,
      * sale or not. */
     g_assert_cmpint(count_anomalies(f, "own-token-above-sold"), ==, 1);
-    g_assert_cmpint(db_int(f, "SELECT sale_id FROM anomalies WHERE kind = "
+    g_assert_cmpint(fx_raw_int(f, "SELECT sale_id FROM anomalies WHERE kind = "
                               "'own-token-above-sold'"), ==, s1->id);
 }
 
@@ -533,7 +519,7 @@ static void readback_backwards(Fx *f, BackWhat what)
     g_assert_cmpuint(r.anomalies_raised, ==, 1);
     g_free(r.card_status);
     g_assert_cmpint(count_anomalies(f, "readback-backwards"), ==, 1);
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE action = 'meter.alarm'"), ==, 1);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'meter.alarm'"), ==, 1);
     list = kv_anomaly_list(f->st, TRUE, FX_M1, &e);
     g_assert_cmpuint(list->len, >=, 1);
     {
@@ -622,14 +608,14 @@ static void test_supervisor_resolve_audited(Fx *f, gconstpointer d)
     g_assert_null(fx_sell(f, emu, FX_M1, 10000, &e));
     g_clear_error(&e);
     kv_card_link_free(g_steal_pointer(&emu));
-    id1 = db_int(f, "SELECT max(id) FROM sales");
+    id1 = fx_raw_int(f, "SELECT max(id) FROM sales");
     /* The attacker keeps the token and puts the old bytes back. */
     g_assert_true(g_file_set_contents(path, before, (gssize)before_len, NULL));
     emu = trick_open(f, "c1.card", TRICK_EMULATOR);
     g_assert_null(fx_sell(f, emu, FX_M1, 30000, &e)); /* 30 kWh on the 10: does not cover */
     g_clear_error(&e);
     kv_card_link_free(g_steal_pointer(&emu));
-    id2 = db_int(f, "SELECT max(id) FROM sales");
+    id2 = fx_raw_int(f, "SELECT max(id) FROM sales");
     x = kv_sale_get(f->st, id1, &e);
     /* Two issued sales: an issued one covers nothing (only a completed
      * one does). */
@@ -654,12 +640,12 @@ static void test_supervisor_resolve_audited(Fx *f, gconstpointer d)
     g_assert_no_error(e);
     g_assert_cmpint(paid->state, ==, KV_SALE_COMPLETED);
     g_assert_nonnull(strstr(paid->resolution, "admin"));
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE action = 'sale.void' AND "
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'sale.void' AND "
                               "detail LIKE '%resolved=void by=admin reason=customer not charged%'"),
                     ==, 1);
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE action = 'sale.completed' AND "
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'sale.completed' AND "
                               "detail LIKE '%resolved=paid by=admin%'"), ==, 1);
-    g_assert_cmpint(db_int(f, "SELECT cumulative_sold FROM meters WHERE number = 123456782"), ==,
+    g_assert_cmpint(fx_raw_int(f, "SELECT cumulative_sold FROM meters WHERE number = 123456782"), ==,
                     3000);
     /* Resolved once only. */
     g_assert_null(kv_sale_resolve(f->st, id1, TRUE, "again", &e));
@@ -694,7 +680,7 @@ static void test_cover_cancelled_reopens(Fx *f, gconstpointer d)
     g_assert_null(fx_sell(f, emu, FX_M1, 10000, &e));
     g_clear_error(&e);
     kv_card_link_free(g_steal_pointer(&emu));
-    id = db_int(f, "SELECT max(id) FROM sales");
+    id = fx_raw_int(f, "SELECT max(id) FROM sales");
     g_assert_true(g_file_set_contents(path, before, (gssize)before_len, NULL));
     card = open_card(f, "c1.card");
     cover = fx_sell(f, card, FX_M1, 20000, &e); /* 20 kWh on the old base: covers 10 */
@@ -706,7 +692,7 @@ static void test_cover_cancelled_reopens(Fx *f, gconstpointer d)
     g_assert_no_error(e);
     x = kv_sale_get(f->st, id, &e);
     g_assert_cmpint(x->state, ==, KV_SALE_ISSUED);
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE action = 'sale.issued' AND "
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'sale.issued' AND "
                               "detail LIKE '%covering sale%cancelled%'"), ==, 1);
     assert_reconciled(f, 0);
     assert_audit_ok(f);

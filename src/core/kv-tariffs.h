@@ -1,12 +1,21 @@
-/* kv-tariff-list.h - every tariff code with its versions, for the screens
- * and commands that show an administrator what prices apply. */
-#ifndef KV_TARIFF_LIST_H
-#define KV_TARIFF_LIST_H
+/* kv-tariffs.h - tariffs in the ledger: versions added, the one in force
+ * read, every code with its versions listed for the screens and commands
+ * that show an administrator what prices apply (layer: registry; the
+ * pricing itself is kv-tariff.h). */
+#ifndef KV_TARIFFS_H
+#define KV_TARIFFS_H
 
 #include "kv-station.h"
 #include "kv-tariff.h"
 
 G_BEGIN_DECLS
+
+/* Tariffs (admin).  A new version of a code takes effect at effective_from. */
+gint64 kv_tariff_add(KvStation *st, const KvTariff *t, const char *name, GError **error);
+/* The version of code in force at time `at`. */
+gboolean kv_tariff_get_effective(KvStation *st, const char *code, gint64 at, KvTariff *out,
+                                 GError **error);
+gboolean kv_tariff_get(KvStation *st, gint64 id, KvTariff *out, GError **error);
 
 typedef struct {
     KvTariff tariff;  /* with its blocks */

@@ -1,0 +1,57 @@
+/* kv-db.h - SQLite access for the core: cached statements, the
+ * transaction guard, error mapping (layer: database; core-private). */
+#ifndef KV_DB_H
+#define KV_DB_H
+
+#include <sqlite3.h>
+#include "kv-station-private.h"
+
+G_BEGIN_DECLS
+
+typedef sqlite3_stmt KvStmt;
+void kv_stmt_release(KvStmt *s); /* reset + clear bindings */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvStmt, kv_stmt_release)
+
+/* Set error from an SQLite result code: BUSY, DB (full, I/O), CORRUPT, EXISTS
+ * (unique constraint), INVALID (other constraints), FAILED. */
+void kv_db_set_error(GError **error, sqlite3 *db, int rc, const char *what);
+/* Cached prepared statement (SQLITE_PREPARE_PERSISTENT); sql must be a
+ * string literal (its address is the cache key). */
+KvStmt *kv_db_stmt(KvStation *st, const char *sql, GError **error);
+gboolean kv_db_exec(sqlite3 *db, const char *sql, GError **error);
+/* Step a statement expected to finish (INSERT/UPDATE). */
+gboolean kv_db_step_done(KvStation *st, KvStmt *s, const char *what, GError **error);
+/* A write transaction (BEGIN IMMEDIATE) that rolls back unless committed:
+ *
+ *     g_auto(KvTxn) txn = KV_TXN_INIT;
+ *     if (!kv_txn_begin(&txn, st, error))
+ *         return FALSE;
+ *     ... every failure simply returns ...
+ *     return kv_txn_commit(&txn, error);   (or kv_audit_commit(&txn, ...))
+ *
+ * Leaving the scope without a commit rolls back; so does a failed commit. */
+typedef struct {
+    KvStation *st; /* NULL when no transaction is open */
+} KvTxn;
+#define KV_TXN_INIT { NULL }
+gboolean kv_txn_begin(KvTxn *txn, KvStation *st, GError **error);
+gboolean kv_txn_commit(KvTxn *txn, GError **error);
+/* Roll back now (does nothing if committed or never begun). */
+void kv_txn_rollback(KvTxn *txn);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(KvTxn, kv_txn_rollback)
+/* Open a file with the station's pragmas; create only if asked. */
+sqlite3 *kv_db_open_file(const char *path, gboolean create, GError **error);
+/* Schema version this code writes: the number of migrations. */
+guint kv_db_schema_version(void);
+/* PRAGMA user_version of a database file, -1 if unreadable. */
+gint64 kv_db_user_version(sqlite3 *db);
+/* Apply migrations up to kv_db_schema_version(); NEWER if the file is newer. */
+gboolean kv_db_migrate(sqlite3 *db, const char *path, GError **error);
+/* integrity_check + foreign_key_check: CORRUPT with the first problems. */
+gboolean kv_db_integrity(sqlite3 *db, const char *path, gboolean quick, GError **error);
+gint64 kv_db_int(KvStation *st, const char *sql, gint64 dflt); /* first column or dflt */
+char *kv_db_col_text(KvStmt *s, int col); /* g_strdup, "" for NULL */
+
+G_END_DECLS
+
+#endif
