@@ -139,6 +139,30 @@ static KvCardLink *open_card(Fx *f, const char *name)
     return c;
 }
 
+/* Issue a card to FX_M1, close it and return its file's bytes as they are
+ * now: what an attacker keeps to put back later. */
+static char *issued_card_bytes(Fx *f, const char *name, gsize *len)
+{
+    g_autofree char *path = fx_path(f, name);
+    char *bytes = NULL;
+
+    kv_card_link_free(fx_issued_card(f, FX_M1, name));
+    g_assert_true(g_file_get_contents(path, &bytes, len, NULL));
+    return bytes;
+}
+
+/* A sale on FX_M1 through a tricking link, which does not settle: the link
+ * is closed, the error left in *error for the caller and the sale's id
+ * returned. */
+static gint64 trick_sell(Fx *f, const char *name, TrickMode mode, gint64 amount, GError **error)
+{
+    KvCardLink *link = trick_open(f, name, mode);
+
+    g_assert_null(fx_sell(f, link, FX_M1, amount, error));
+    kv_card_link_free(link);
+    return fx_raw_int(f, "SELECT max(id) FROM sales");
+}
+
 static gint64 count_anomalies(Fx *f, const char *kind)
 {
     g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM anomalies WHERE kind = '%s'",
@@ -176,8 +200,7 @@ static void test_emulator_old_content(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
     g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
-    g_autoptr(KvCardLink) emu = NULL;
-    g_autoptr(KvSale) s1 = NULL, s2 = NULL, x = NULL, s3 = NULL;
+    g_autoptr(KvSale) s1 = NULL, x = NULL, s3 = NULL;
     g_autoptr(GPtrArray) anomalies = NULL;
     FxMeter m = { FX_M1, 0, 0, 0, 0, 0, 50000 };
     KvAnomaly *a;
@@ -187,18 +210,14 @@ static void test_emulator_old_content(Fx *f, gconstpointer d)
     g_assert_no_error(e);
     kv_card_link_free(g_steal_pointer(&card));
 
-    emu = trick_open(f, "c1.card", TRICK_EMULATOR);
-    s2 = fx_sell(f, emu, FX_M1, 50000, &e); /* 50 kWh through the emulator */
-    g_assert_null(s2);
+    id = trick_sell(f, "c1.card", TRICK_EMULATOR, 50000, &e); /* 50 kWh through the emulator */
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED);
     g_assert_nonnull(strstr(e->message, "ISSUED"));
     g_clear_error(&e);
-    id = fx_raw_int(f, "SELECT max(id) FROM sales");
     x = kv_sale_get(f->st, id, &e);
     g_assert_cmpint(x->state, ==, KV_SALE_ISSUED);
     g_assert_cmpint(x->card_write_at, >, 0);
     g_clear_pointer(&x, kv_sale_free);
-    kv_card_link_free(g_steal_pointer(&emu));
 
     /* The token the emulator kept is authentic: the meter loads it. */
     card = open_card(f, "c1.card");
@@ -252,19 +271,14 @@ static void test_emulator_void_then_launder(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
     g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
-    g_autoptr(KvCardLink) emu = NULL;
-    g_autoptr(KvSale) s2 = NULL, v = NULL, s3 = NULL;
+    g_autoptr(KvSale) v = NULL, s3 = NULL;
     g_autoptr(GPtrArray) anomalies = NULL;
     KvAnomaly *a = NULL;
     gint64 id;
 
     kv_card_link_free(g_steal_pointer(&card));
-    emu = trick_open(f, "c1.card", TRICK_EMULATOR);
-    s2 = fx_sell(f, emu, FX_M1, 50000, &e);
-    g_assert_null(s2);
+    id = trick_sell(f, "c1.card", TRICK_EMULATOR, 50000, &e);
     g_clear_error(&e);
-    kv_card_link_free(g_steal_pointer(&emu));
-    id = fx_raw_int(f, "SELECT max(id) FROM sales");
     v = kv_sale_resolve(f->st, id, FALSE, "customer says the card shows nothing", &e);
     g_assert_no_error(e);
     g_assert_cmpint(v->state, ==, KV_SALE_VOID);
@@ -299,22 +313,15 @@ static void test_pulled_after_last_byte(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
     g_autofree char *path = fx_path(f, "c1.card");
-    g_autofree char *before = NULL;
     gsize before_len = 0;
-    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
-    g_autoptr(KvCardLink) puller = NULL;
-    g_autoptr(KvSale) s = NULL, x = NULL, s2 = NULL;
+    g_autofree char *before = issued_card_bytes(f, "c1.card", &before_len);
+    g_autoptr(KvCardLink) card = NULL;
+    g_autoptr(KvSale) x = NULL, s2 = NULL;
     gint64 id;
 
-    kv_card_link_free(g_steal_pointer(&card));
-    g_assert_true(g_file_get_contents(path, &before, &before_len, NULL));
-    puller = trick_open(f, "c1.card", TRICK_PULL);
-    s = fx_sell(f, puller, FX_M1, 30000, &e);
-    g_assert_null(s);
+    id = trick_sell(f, "c1.card", TRICK_PULL, 30000, &e);
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED);
     g_clear_error(&e);
-    kv_card_link_free(g_steal_pointer(&puller));
-    id = fx_raw_int(f, "SELECT max(id) FROM sales");
     x = kv_sale_get(f->st, id, &e);
     g_assert_cmpint(x->state, ==, KV_SALE_PENDING); /* the card went away: not settled */
     g_clear_pointer(&x, kv_sale_free);
@@ -353,16 +360,15 @@ static void test_write_never_started_fails(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
     g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
-    g_autoptr(KvCardLink) refusing = NULL;
     g_autoptr(KvSale) x = NULL;
+    gint64 id;
 
     kv_card_link_free(g_steal_pointer(&card));
-    refusing = trick_open(f, "c1.card", TRICK_REFUSE_PSC);
-    g_assert_null(fx_sell(f, refusing, FX_M1, 10000, &e));
+    id = trick_sell(f, "c1.card", TRICK_REFUSE_PSC, 10000, &e);
     g_assert_nonnull(e);
     g_assert_nonnull(strstr(e->message, "nothing is due"));
     g_clear_error(&e);
-    x = kv_sale_get(f->st, fx_raw_int(f, "SELECT max(id) FROM sales"), &e);
+    x = kv_sale_get(f->st, id, &e);
     g_assert_cmpint(x->state, ==, KV_SALE_FAILED);
     g_assert_cmpint(x->card_write_at, ==, 0);
     assert_audit_ok(f);
@@ -594,28 +600,18 @@ static void test_reconcile_edited_cumulative(Fx *f, gconstpointer d)
 static void test_supervisor_resolve_audited(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
-    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
-    g_autoptr(KvCardLink) emu = NULL;
     g_autoptr(KvSale) x = NULL, paid = NULL, voided = NULL;
     gint64 id1, id2;
     g_autofree char *path = fx_path(f, "c1.card");
-    g_autofree char *before = NULL;
     gsize before_len = 0;
+    g_autofree char *before = issued_card_bytes(f, "c1.card", &before_len);
 
-    kv_card_link_free(g_steal_pointer(&card));
-    g_assert_true(g_file_get_contents(path, &before, &before_len, NULL));
-    emu = trick_open(f, "c1.card", TRICK_EMULATOR);
-    g_assert_null(fx_sell(f, emu, FX_M1, 10000, &e));
+    id1 = trick_sell(f, "c1.card", TRICK_EMULATOR, 10000, &e);
     g_clear_error(&e);
-    kv_card_link_free(g_steal_pointer(&emu));
-    id1 = fx_raw_int(f, "SELECT max(id) FROM sales");
     /* The attacker keeps the token and puts the old bytes back. */
     g_assert_true(g_file_set_contents(path, before, (gssize)before_len, NULL));
-    emu = trick_open(f, "c1.card", TRICK_EMULATOR);
-    g_assert_null(fx_sell(f, emu, FX_M1, 30000, &e)); /* 30 kWh on the 10: does not cover */
+    id2 = trick_sell(f, "c1.card", TRICK_EMULATOR, 30000, &e); /* 30 kWh on the 10: does not cover */
     g_clear_error(&e);
-    kv_card_link_free(g_steal_pointer(&emu));
-    id2 = fx_raw_int(f, "SELECT max(id) FROM sales");
     x = kv_sale_get(f->st, id1, &e);
     /* Two issued sales: an issued one covers nothing (only a completed
      * one does). */
@@ -667,20 +663,14 @@ static void test_cover_cancelled_reopens(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
     g_autofree char *path = fx_path(f, "c1.card");
-    g_autofree char *before = NULL;
     gsize before_len = 0;
-    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
-    g_autoptr(KvCardLink) emu = NULL;
+    g_autofree char *before = issued_card_bytes(f, "c1.card", &before_len);
+    g_autoptr(KvCardLink) card = NULL;
     g_autoptr(KvSale) cover = NULL, c = NULL, x = NULL;
     gint64 id;
 
-    kv_card_link_free(g_steal_pointer(&card));
-    g_assert_true(g_file_get_contents(path, &before, &before_len, NULL));
-    emu = trick_open(f, "c1.card", TRICK_EMULATOR);
-    g_assert_null(fx_sell(f, emu, FX_M1, 10000, &e));
+    id = trick_sell(f, "c1.card", TRICK_EMULATOR, 10000, &e);
     g_clear_error(&e);
-    kv_card_link_free(g_steal_pointer(&emu));
-    id = fx_raw_int(f, "SELECT max(id) FROM sales");
     g_assert_true(g_file_set_contents(path, before, (gssize)before_len, NULL));
     card = open_card(f, "c1.card");
     cover = fx_sell(f, card, FX_M1, 20000, &e); /* 20 kWh on the old base: covers 10 */
