@@ -3,22 +3,7 @@
 # tests/pcsc/kv-pcsc-env with a blank card): issue, sell, read, cancel, a
 # pulled card mid-sale settled on the next read, and a replacement card.
 set -u
-K=${KILOVENDCTL:?}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-export KILOVEND_DB=$dir/ledger.db KILOVEND_KEYS=$dir/station.keys KILOVEND_USER=admin
-export KILOVEND_PASSWORD=adminpass1 KILOVEND_PASSPHRASE=passphrase1 TZ=UTC
-fails=0
-expect() { # expect CODE what command...
-    want=$1; what=$2; shift 2
-    "$@" >"$dir/out" 2>"$dir/err"; got=$?
-    if [ "$got" -ne "$want" ]; then
-        echo "FAIL: $what: exit $got, expected $want"; cat "$dir/err"; fails=$((fails + 1))
-    else
-        echo "ok: $what"
-    fi
-}
-json() { grep -o "\"$1\": *[^,}]*" "$dir/out" | head -1 | sed 's/^[^:]*: *//; s/"//g'; }
+. "$(dirname "$0")/ctl-common.sh"
 waitcard() { sleep 2; }
 
 expect 0 "init" $K init --utility-name "Lake Power" --utility-code 4711 --currency KES
@@ -44,15 +29,15 @@ expect 11 "sale with the card pulled midway stays unsettled" $K sell --meter 123
 $KV_PCSC_CTL insert
 waitcard
 expect 0 "the next read settles it" $K --json card read
-[ "$(json settled)" = 1 ] || { echo "FAIL: settled $(json settled)"; cat "$dir/out"; fails=$((fails + 1)); }
+[ "$(json settled)" = 1 ] || { echo "FAIL: settled $(json settled)"; cat "$dir/out.txt"; fails=$((fails + 1)); }
 # Bytes of the token left the station: the sale is issued (not "failed,
 # nothing due"), listed until proof, a covering sale or a supervisor.
 expect 0 "the torn sale stays listed as issued" $K --json sale unresolved
-grep -q '"state":"issued"' "$dir/out" || { echo "FAIL: unresolved $(cat "$dir/out")"; fails=$((fails + 1)); }
+grep -q '"state":"issued"' "$dir/out.txt" || { echo "FAIL: unresolved $(cat "$dir/out.txt")"; fails=$((fails + 1)); }
 expect 0 "sell again" $K --json sell --meter 123456782 --amount 30
 [ "$(json cumulative)" = 1300 ] || { echo "FAIL: cumulative $(json cumulative) after the torn sale"; fails=$((fails + 1)); }
 expect 0 "the new sale covers the torn one" $K --json sale unresolved
-[ "$(cat "$dir/out")" = "[]" ] || { echo "FAIL: unresolved $(cat "$dir/out")"; fails=$((fails + 1)); }
+[ "$(cat "$dir/out.txt")" = "[]" ] || { echo "FAIL: unresolved $(cat "$dir/out.txt")"; fails=$((fails + 1)); }
 
 # Lost card: a blank one replaces it and carries the 13 kWh.
 $K card blank "$dir/new.card" >/dev/null

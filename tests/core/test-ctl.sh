@@ -7,24 +7,8 @@ set -u
 if [ "$(id -u)" -eq 0 ] && [ -z "${KV_UNSHARED:-}" ] && command -v unshare >/dev/null 2>&1; then
     KV_UNSHARED=1 exec unshare -m sh "$0" "$@"
 fi
-K=${KILOVENDCTL:?}
-dir=$(mktemp -d)
+. "$(dirname "$0")/ctl-common.sh"
 trap 'umount "$dir/full" 2>/dev/null; rm -rf "$dir"' EXIT
-cd "$dir"
-export KILOVEND_DB=$dir/ledger.db KILOVEND_KEYS=$dir/station.keys KILOVEND_USER=admin
-export KILOVEND_PASSWORD=adminpass1 KILOVEND_PASSPHRASE=passphrase1 TZ=UTC
-fails=0
-expect() { # expect CODE what... command
-    want=$1; shift
-    what=$1; shift
-    "$@" >out.txt 2>err.txt
-    got=$?
-    if [ "$got" -ne "$want" ]; then
-        echo "FAIL: $what: exit $got, expected $want"; cat err.txt; fails=$((fails + 1))
-    else
-        echo "ok: $what (exit $got)"
-    fi
-}
 expect 0 "init" $K init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 2
 expect 5 "init refuses an existing database" $K init --utility-name X --utility-code 1 --currency KES
 expect 0 "tariff" $K tariff add --code DEFAULT --block 10 --from 2020-01-01

@@ -10,28 +10,7 @@
 #      with the file and the documented formula can): `audit verify --keyed`
 #      and `audit verify --head` name the row.
 set -u
-K=${KILOVENDCTL:?}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-cd "$dir"
-export KILOVEND_DB=$dir/ledger.db KILOVEND_KEYS=$dir/station.keys KILOVEND_USER=admin
-export KILOVEND_PASSWORD=adminpass1 KILOVEND_PASSPHRASE=passphrase1 TZ=UTC
-fails=0
-fail() {
-    echo "FAIL: $*"
-    fails=$((fails + 1))
-}
-expect() { # expect CODE what... command
-    want=$1; shift
-    what=$1; shift
-    "$@" >out.txt 2>err.txt
-    got=$?
-    if [ "$got" -ne "$want" ]; then
-        fail "$what: exit $got, expected $want"; cat out.txt err.txt
-    else
-        echo "ok: $what (exit $got)"
-    fi
-}
+. "$(dirname "$0")/ctl-common.sh"
 q() { sqlite3 "$KILOVEND_DB" "$1"; }
 
 expect 0 "init" $K init --utility-name "Lake Power" --utility-code 4711 --currency KES

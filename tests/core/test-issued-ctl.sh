@@ -7,28 +7,7 @@
 #   only a supervisor resolves it (audited); and cumulative_sold edited in
 #   the SQLite file makes `check` and `audit verify` fail.
 set -u
-K=${KILOVENDCTL:?}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-cd "$dir"
-export KILOVEND_DB=$dir/ledger.db KILOVEND_KEYS=$dir/station.keys KILOVEND_USER=admin
-export KILOVEND_PASSWORD=adminpass1 KILOVEND_PASSPHRASE=passphrase1 TZ=UTC
-unset KILOVEND_TEST_STOP
-fails=0
-expect() { # expect CODE what... command
-    want=$1; shift
-    what=$1; shift
-    "$@" >out.txt 2>err.txt
-    got=$?
-    if [ "$got" -ne "$want" ]; then
-        echo "FAIL: $what: exit $got, expected $want"; cat out.txt err.txt; fails=$((fails + 1))
-    else
-        echo "ok: $what (exit $got)"
-    fi
-}
-has() { # has FILE PATTERN what
-    grep -q "$2" "$1" || { echo "FAIL: $3"; cat "$1"; fails=$((fails + 1)); }
-}
+. "$(dirname "$0")/ctl-common.sh"
 expect 0 "init" $K init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 2
 expect 0 "tariff" $K tariff add --code DEFAULT --block 10 --from 2020-01-01
 expect 0 "meter" $K meter add --number 123456782 --hoarding 100 --alarm 5 --pretrip 2

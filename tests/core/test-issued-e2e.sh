@@ -7,26 +7,7 @@
 # token used as the next base raises own-token-above-sold; `check` lists
 # them and the ledger still reconciles.
 set -u
-K=${KILOVENDCTL:?}
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-export KILOVEND_DB=$dir/ledger.db KILOVEND_KEYS=$dir/station.keys KILOVEND_USER=admin
-export KILOVEND_PASSWORD=adminpass1 KILOVEND_PASSPHRASE=passphrase1 TZ=UTC
-unset KILOVEND_TEST_STOP
-fails=0
-expect() { # expect CODE what command...
-    want=$1; what=$2; shift 2
-    "$@" >"$dir/out" 2>"$dir/err"; got=$?
-    if [ "$got" -ne "$want" ]; then
-        echo "FAIL: $what: exit $got, expected $want"; cat "$dir/out" "$dir/err"; fails=$((fails + 1))
-    else
-        echo "ok: $what"
-    fi
-}
-has() { # has FILE PATTERN what
-    grep -q "$2" "$1" || { echo "FAIL: $3"; cat "$1"; fails=$((fails + 1)); }
-}
-json() { grep -o "\"$1\": *[^,}]*" "$dir/out" | head -1 | sed 's/^[^:]*: *//; s/"//g'; }
+. "$(dirname "$0")/ctl-common.sh"
 waitcard() { sleep 2; }
 
 expect 0 "init" $K init --utility-name "Lake Power" --utility-code 4711 --currency KES
@@ -39,15 +20,15 @@ expect 0 "honest sale" $K --json sell --meter 123456782 --amount 100
 # 1. The emulator: the whole token is written, the read answers the old content.
 $KV_PCSC_CTL stale on
 expect 11 "sale through the lying card is not completed" $K sell --meter 123456782 --amount 50
-has "$dir/err" "ISSUED" "the sale is reported issued"
+has "$dir/err.txt" "ISSUED" "the sale is reported issued"
 expect 0 "listed" $K --json sale unresolved
-has "$dir/out" '"state":"issued"' "the sale is issued, not failed"
+has "$dir/out.txt" '"state":"issued"' "the sale is issued, not failed"
 sale=$(json sale)
 expect 11 "the shift does not close over it" $K shift close --counted 150
 # The card tells the truth again and comes to the counter with the token.
 $KV_PCSC_CTL stale off
 expect 0 "next sale proves the issued one" $K --json sell --meter 123456782 --amount 10
-has "$dir/err" "issued-proven" "the proof is an anomaly the cashier sees"
+has "$dir/err.txt" "issued-proven" "the proof is an anomaly the cashier sees"
 [ "$(json cumulative)" = 1600 ] || { echo "FAIL: cumulative $(json cumulative)"; fails=$((fails + 1)); }
 expect 0 "sale shown completed" $K --json sale show "$sale"
 [ "$(json state)" = completed ] || { echo "FAIL: state $(json state)"; fails=$((fails + 1)); }
@@ -60,13 +41,13 @@ expect 0 "listed" $K --json sale unresolved
 sale2=$(json sale)
 expect 0 "the supervisor voids it" $K sale resolve "$sale2" --void --reason "customer says nothing arrived"
 expect 0 "the next sale on that card" $K --json sell --meter 123456782 --amount 10
-has "$dir/err" "own-token-above-sold" "the void token as a base raises the anomaly"
+has "$dir/err.txt" "own-token-above-sold" "the void token as a base raises the anomaly"
 expect 0 "anomaly list" $K anomaly list
-has "$dir/out" "own-token-above-sold" "listed"
-has "$dir/out" "sale ref $sale2" "names the sale ref"
+has "$dir/out.txt" "own-token-above-sold" "listed"
+has "$dir/out.txt" "sale ref $sale2" "names the sale ref"
 expect 0 "check" $K check
-has "$dir/out" "ledger reconciles" "reconciles, adoption on record"
-has "$dir/out" "OPEN: anomaly" "open anomalies listed"
+has "$dir/out.txt" "ledger reconciles" "reconciles, adoption on record"
+has "$dir/out.txt" "OPEN: anomaly" "open anomalies listed"
 expect 0 "audit verify" $K audit verify
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]
