@@ -20,9 +20,8 @@
 
 static const guint8 genesis[32]; /* prev_hash of the first row: 32 zero bytes */
 
-/* hash = SHA-256(prev_hash || "id|at|user|action|object|detail") */
-static void row_hash(const guint8 prev[32], gint64 id, gint64 at, gint64 user,
-                     const char *action, const char *object, const char *detail, guint8 out[32])
+void kv_audit_row_hash(const guint8 prev[32], gint64 id, gint64 at, gint64 user,
+                       const char *action, const char *object, const char *detail, guint8 out[32])
 {
     g_autofree char *text = g_strdup_printf("%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT
                                             "|%" G_GINT64_FORMAT "|%s|%s|%s",
@@ -84,7 +83,7 @@ gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
         kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("audit log"));
         return FALSE;
     }
-    row_hash(prev, id, at, user, action, object, detail ? detail : "", hash);
+    kv_audit_row_hash(prev, id, at, user, action, object, detail ? detail : "", hash);
     ins = kv_db_stmt(st, "INSERT INTO audit(id, at, user_id, action, object, detail, prev_hash, "
                          "hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
     if (!ins)
@@ -296,9 +295,9 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
         if (sqlite3_column_bytes(s, 6) != 32 || memcmp(sqlite3_column_blob(s, 6), prev, 32) != 0)
             PROBLEM(_("audit row %" PRId64 ": does not follow the previous row "
                     "(a row before it was deleted or changed)"), id);
-        row_hash(sqlite3_column_bytes(s, 6) == 32 ? sqlite3_column_blob(s, 6) : genesis, id,
-                 sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2), action ? action : "",
-                 object ? object : "", detail ? detail : "", want);
+        kv_audit_row_hash(sqlite3_column_bytes(s, 6) == 32 ? sqlite3_column_blob(s, 6) : genesis,
+                          id, sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
+                          action ? action : "", object ? object : "", detail ? detail : "", want);
         if (sqlite3_column_bytes(s, 7) != 32 || memcmp(sqlite3_column_blob(s, 7), want, 32) != 0)
             PROBLEM(_("audit row %" PRId64 " (%s %s): its content was changed"), id,
                     action ? action : "?", object ? object : "?");

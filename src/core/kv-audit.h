@@ -37,6 +37,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvAuditReport, kv_audit_report_free)
  * still reach.  MACs are checked when the station's keys are unlocked. */
 KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgressFunc progress,
                                gpointer user_data, GCancellable *cancellable, GError **error);
+/* A row's hash, the documented chain formula:
+ * SHA-256(prev_hash || "id|at|user|action|object|detail"). */
+void kv_audit_row_hash(const guint8 prev[32], gint64 id, gint64 at, gint64 user,
+                       const char *action, const char *object, const char *detail, guint8 out[32]);
 /* Current head, "ROW-HASH" (row number, 64 hex digits), for reports and
  * `kilovendctl audit head`; "0-000..." for an empty log. */
 char *kv_audit_head(KvStation *st, GError **error);

@@ -1,7 +1,7 @@
 /* central-test.c - shared parts of the head office tests. */
 #include "central-test.h"
 
-#include <openssl/evp.h>
+#include "kv-audit.h"
 #include <stdarg.h>
 #include <string.h>
 
@@ -167,18 +167,11 @@ char *ct_shift(guint st, gint64 id)
 
 char *ct_audit(guint st, gint64 id, guint8 prev[32], const char *action, const char *detail)
 {
-    /* The station's canonical row: SHA-256(prev || "id|at|user|action|object|detail"). */
-    g_autofree char *text = g_strdup_printf("%" G_GINT64_FORMAT "|1700000500|2|%s|sale|%s", id, action, detail);
+    /* The station's canonical row, hashed as the station does. */
     g_autofree char *prev_hex = NULL, *hash_hex = NULL;
     guint8 hash[32];
-    unsigned int len = 32;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
-    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-    EVP_DigestUpdate(ctx, prev, 32);
-    EVP_DigestUpdate(ctx, text, strlen(text));
-    EVP_DigestFinal_ex(ctx, hash, &len);
-    EVP_MD_CTX_free(ctx);
+    kv_audit_row_hash(prev, id, 1700000500, 2, action, "sale", detail, hash);
     prev_hex = g_malloc(65);
     hash_hex = g_malloc(65);
     for (int i = 0; i < 32; i++) {

@@ -5,7 +5,6 @@
  * shell can). */
 #include <string.h>
 
-#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "core-fixture.h"
@@ -206,17 +205,10 @@ static void recompute_plain_chain(Fx *f, gint64 from)
         gint64 id = sqlite3_column_int64(q, 0);
         guint8 hash[32];
         if (id >= from) {
-            g_autofree char *text = g_strdup_printf(
-                "%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT "|%" G_GINT64_FORMAT "|%s|%s|%s", id,
-                (gint64)sqlite3_column_int64(q, 1), (gint64)sqlite3_column_int64(q, 2),
-                sqlite3_column_text(q, 3), sqlite3_column_text(q, 4), sqlite3_column_text(q, 5));
-            unsigned int len = 32;
-            EVP_MD_CTX *c = EVP_MD_CTX_new();
-            EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-            EVP_DigestUpdate(c, prev, 32);
-            EVP_DigestUpdate(c, text, strlen(text));
-            EVP_DigestFinal_ex(c, hash, &len);
-            EVP_MD_CTX_free(c);
+            kv_audit_row_hash(prev, id, sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
+                              (const char *)sqlite3_column_text(q, 3),
+                              (const char *)sqlite3_column_text(q, 4),
+                              (const char *)sqlite3_column_text(q, 5), hash);
             sqlite3_bind_blob(u, 1, prev, 32, SQLITE_TRANSIENT);
             sqlite3_bind_blob(u, 2, hash, 32, SQLITE_TRANSIENT);
             sqlite3_bind_int64(u, 3, id);
