@@ -80,16 +80,8 @@ int main(int argc, char **argv)
         static uint8_t nv[METER_NV_SIZE];
         meter_config c;
         meter_state st;
-        memset(&c, 0, sizeof c);
+        nvv1_config(&c, &o, 2000, 500, 10000, 30);
         memset(&st, 0, sizeof st);
-        c.utility_code = o.utility;
-        c.meter_number = o.meter;
-        c.key_version = o.key_version;
-        memcpy(c.k_meter, o.k_meter, 16);
-        c.alarm_level = 2000;
-        c.pretrip_level = 500;
-        c.hoarding_limit = 10000;
-        c.reconnect_delay = 30;
         st.remaining = (int32_t)strtol(argv[4], NULL, 10);
         st.cumulative_loaded = (uint32_t)strtoul(argv[5], NULL, 10);
         st.phase_energy[0] = st.cumulative_loaded - (uint32_t)st.remaining;

@@ -14,6 +14,20 @@ static void seal(uint8_t *r, uint32_t len, char m1, uint32_t seq)
     kv_put_be32(r + len - 4, kv_crc32(r, len - 4));
 }
 
+void nvv1_config(meter_config *cfg, const fw_office *o, uint32_t alarm, uint32_t pretrip,
+                 uint32_t hoard, uint16_t reconnect)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->utility_code = o->utility;
+    cfg->meter_number = o->meter;
+    cfg->key_version = o->key_version;
+    memcpy(cfg->k_meter, o->k_meter, 16);
+    cfg->alarm_level = alarm;
+    cfg->pretrip_level = pretrip;
+    cfg->hoarding_limit = hoard;
+    cfg->reconnect_delay = reconnect;
+}
+
 void nvv1_image(uint8_t nv[METER_NV_SIZE], const meter_config *c, const meter_state *s,
                 uint32_t state_seq, uint32_t mark_cum, uint32_t mark_last_seq)
 {

@@ -7,8 +7,15 @@
 
 #include <stdint.h>
 
+#include "fwcards.h"
 #include "meter.h"
 #include "nvrec.h"
+
+/* The config record an earlier meter of office o kept: zeroed, then its
+ * identity, its key in the clear, these levels (0.01 kWh) and reconnect
+ * delay (s). */
+void nvv1_config(meter_config *cfg, const fw_office *o, uint32_t alarm, uint32_t pretrip,
+                 uint32_t hoard, uint16_t reconnect);
 
 /* Config record (seq 1), the state record with sequence state_seq (in its
  * slot; 0 = none) and, if mark_cum is non-zero, a load mark. */

@@ -285,16 +285,8 @@ static unsigned sweep_move(void)
     host_board_init(&board, 200);
     fw_office_init(&office, 0x4B560001u, 12345678);
     fw_office_provision(&office, 2000, 500, 100000, 0, 30, prov);
-    memset(&cfg, 0, sizeof cfg);
+    nvv1_config(&cfg, &office, 2000, 500, 100000, 30);
     memset(&st, 0, sizeof st);
-    cfg.utility_code = office.utility;
-    cfg.meter_number = office.meter;
-    cfg.key_version = 1;
-    memcpy(cfg.k_meter, office.k_meter, 16);
-    cfg.alarm_level = 2000;
-    cfg.pretrip_level = 500;
-    cfg.hoarding_limit = 100000;
-    cfg.reconnect_delay = 30;
     st.cumulative_loaded = 3000;
     st.phase_energy[0] = 700;
     st.remaining = 2300;

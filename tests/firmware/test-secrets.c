@@ -148,13 +148,7 @@ int main(void)
         host_board_init(&board, 200);
         fw_office_init(&office, 0x4B560001u, 12345678);
         fw_office_provision(&office, 2000, 500, 100000, 0, 30, prov);
-        cfg.utility_code = office.utility;
-        cfg.meter_number = office.meter;
-        cfg.key_version = 1;
-        memcpy(cfg.k_meter, office.k_meter, 16);
-        cfg.alarm_level = 2000;
-        cfg.pretrip_level = 500;
-        cfg.hoarding_limit = 100000;
+        nvv1_config(&cfg, &office, 2000, 500, 100000, 0);
         st.cumulative_loaded = 3000;
         st.remaining = 3000;
         nvv1_image(board.nv, &cfg, &st, 3, 0, 0);
