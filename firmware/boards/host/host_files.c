@@ -6,9 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Reads at most len bytes; returns how many, -1 if missing, -2 on an
- * error or a file longer than len. */
-static long read_upto(const char *path, void *buf, size_t len)
+long host_file_read(const char *path, void *buf, size_t len)
 {
     FILE *f = fopen(path, "rb");
     size_t n;
@@ -21,7 +19,7 @@ static long read_upto(const char *path, void *buf, size_t len)
     return extra == EOF ? (long)n : -2;
 }
 
-static int write_atomic(const char *path, const void *buf, size_t len)
+int host_file_write(const char *path, const void *buf, size_t len)
 {
     char tmp[4200];
     FILE *f;
@@ -55,7 +53,7 @@ int host_board_load_files(host_board *b, const char *dir, char *err, size_t errl
         snprintf(err, errlen, "state directory name too long");
         return -1;
     }
-    n = read_upto(path, b->nv, sizeof b->nv);
+    n = host_file_read(path, b->nv, sizeof b->nv);
     if (n == -1) {
         missing = 1;
     } else if (n != (long)sizeof b->nv && n != (long)NVREC_V1_MARK_BASE) {
@@ -68,7 +66,7 @@ int host_board_load_files(host_board *b, const char *dir, char *err, size_t errl
         memset(b->nv + n, 0xFF, sizeof b->nv - (size_t)n);
     }
     path_in(path, sizeof path, dir, "secure.bin");
-    n = read_upto(path, b->sec, sizeof b->sec);
+    n = host_file_read(path, b->sec, sizeof b->sec);
     if (n == -1) {
         missing = 1;
     } else if (n != (long)sizeof b->sec) {
@@ -84,9 +82,9 @@ int host_board_save_files(const host_board *b, const char *dir, char *err, size_
 {
     char path[4096];
     if (path_in(path, sizeof path, dir, "nv.bin") != 0 ||
-        write_atomic(path, b->nv, sizeof b->nv) != 0 ||
+        host_file_write(path, b->nv, sizeof b->nv) != 0 ||
         path_in(path, sizeof path, dir, "secure.bin") != 0 ||
-        write_atomic(path, b->sec, sizeof b->sec) != 0) {
+        host_file_write(path, b->sec, sizeof b->sec) != 0) {
         snprintf(err, errlen, "cannot save the meter's memories in %s: %s", dir, strerror(errno));
         return -1;
     }

@@ -21,4 +21,11 @@ int host_board_load_files(host_board *b, const char *dir, char *err, size_t errl
 /* Writes both; 0 on success, -1 (a message in err). */
 int host_board_save_files(const host_board *b, const char *dir, char *err, size_t errlen);
 
+/* Reads at most len bytes of path; returns how many, -1 if missing, -2 on
+ * an error or a file longer than len. */
+long host_file_read(const char *path, void *buf, size_t len);
+/* Writes path as a temporary file (mode 0600) renamed over it: a crash
+ * leaves the old or the new.  0 on success, -1. */
+int host_file_write(const char *path, const void *buf, size_t len);
+
 #endif

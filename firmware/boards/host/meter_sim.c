@@ -70,35 +70,8 @@ static int die(const char *what, const char *detail)
 /* Reads exactly len bytes; 0 ok, -1 missing, -2 wrong size or error. */
 static int read_file(const char *path, void *buf, size_t len)
 {
-    FILE *f = fopen(path, "rb");
-    size_t n;
-    int extra;
-    if (!f)
-        return errno == ENOENT ? -1 : -2;
-    n = fread(buf, 1, len, f);
-    extra = fgetc(f);
-    fclose(f);
-    return (n == len && extra == EOF) ? 0 : -2;
-}
-
-/* Written to a temporary file and renamed: a crash leaves old or new. */
-static int write_file(const char *path, const void *buf, size_t len, mode_t mode)
-{
-    char tmp[4200];
-    FILE *f;
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return -1;
-    f = fopen(tmp, "wb");
-    if (!f)
-        return -1;
-    if (fwrite(buf, 1, len, f) != len || fflush(f) != 0) {
-        fclose(f);
-        remove(tmp);
-        return -1;
-    }
-    fclose(f);
-    chmod(tmp, mode);
-    return rename(tmp, path);
+    long n = host_file_read(path, buf, len);
+    return n < 0 ? (int)n : (size_t)n == len ? 0 : -2;
 }
 
 /* "2.5" -> 2500 with three decimals; -1 if not a number. */
@@ -253,7 +226,7 @@ static int cmd_insert(const char *card_path)
     rc = host_board_insert(&board, &card);
     host_board_remove(&board, &card);
     sle_save(&card, file);
-    if (write_file(card_path, file, sizeof file, 0600) != 0)
+    if (host_file_write(card_path, file, sizeof file) != 0)
         return die("cannot write the card file back", card_path);
     printf("%s: %s (code %d)\ndisplay: %s\n", card_path,
            rc == 0 ? "accepted" : kv_strerror(rc) , rc, board.text);
@@ -435,7 +408,7 @@ int main(int argc, char **argv)
         ram.p.st = board.m.st;
         if (host_board_save_files(&board, state, err, sizeof err) != 0)
             return die(err, NULL);
-        if (write_file(ram_path, &ram, sizeof ram, 0600) != 0)
+        if (host_file_write(ram_path, &ram, sizeof ram) != 0)
             return die("cannot save the meter state in", state);
     }
     meter_wipe(&board.m);
