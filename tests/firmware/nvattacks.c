@@ -347,20 +347,9 @@ static void key_version_floor(void)
 static void keys_moved_inside(void)
 {
     static uint8_t old[METER_NV_SIZE];
-    meter_config cfg;
-    meter_state st;
 
     new_board();
-    fw_office_init(&office, 0x4B560001u, 12345678);
-    fw_office_provision(&office, 2000, 500, 100000, 0, 30, prov);
-    nvv1_config(&cfg, &office, 2000, 500, 100000, 30);
-    memset(&st, 0, sizeof st);
-    st.cumulative_loaded = 3000;
-    st.phase_energy[0] = 700;
-    st.remaining = 2300;
-    st.last_seq = 1;
-    st.readback_counter = 5;
-    nvv1_image(old, &cfg, &st, 9, 3000, 1);
+    nvv1_field_meter(&office, prov, old);
     memcpy(b->nv, old, sizeof old);
     KV_CHECK(find(b->nv, sizeof b->nv, office.k_meter, 16)); /* the attack's target */
     KV_CHECK(host_board_boot(b, prov) == 0);

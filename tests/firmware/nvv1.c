@@ -77,3 +77,20 @@ void nvv1_image(uint8_t nv[METER_NV_SIZE], const meter_config *c, const meter_st
         seal(r, NVREC_V1_MARK_LEN, 'L', 1);
     }
 }
+
+void nvv1_field_meter(fw_office *o, uint8_t prov[KV_PROVISION_LEN], uint8_t nv[METER_NV_SIZE])
+{
+    meter_config cfg;
+    meter_state st;
+
+    fw_office_init(o, 0x4B560001u, 12345678);
+    fw_office_provision(o, 2000, 500, 100000, 0, 30, prov);
+    nvv1_config(&cfg, o, 2000, 500, 100000, 30);
+    memset(&st, 0, sizeof st);
+    st.cumulative_loaded = 3000;
+    st.phase_energy[0] = 700;
+    st.remaining = 2300;
+    st.last_seq = 1;
+    st.readback_counter = 5;
+    nvv1_image(nv, &cfg, &st, 9, 3000, 1);
+}

@@ -22,4 +22,10 @@ void nvv1_config(meter_config *cfg, const fw_office *o, uint32_t alarm, uint32_t
 void nvv1_image(uint8_t nv[METER_NV_SIZE], const meter_config *cfg, const meter_state *st,
                 uint32_t state_seq, uint32_t mark_cum, uint32_t mark_last_seq);
 
+/* A meter in the field under the earlier firmware: office o set up for
+ * meter 12345678, its provisioning block in prov, and its EEPROM image in
+ * nv: 30 kWh loaded, 7 used (23 left), last token 1, readback counter 5,
+ * state record 9 and a load mark; the meter key in the clear. */
+void nvv1_field_meter(fw_office *o, uint8_t prov[KV_PROVISION_LEN], uint8_t nv[METER_NV_SIZE]);
+
 #endif

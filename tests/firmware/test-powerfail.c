@@ -277,22 +277,11 @@ static unsigned sweep_energy(const char *what, uint32_t pre_s, uint32_t run_s)
  * EEPROM the earlier firmware wrote (keys in the clear). */
 static unsigned sweep_move(void)
 {
-    meter_config cfg;
-    meter_state st;
     long total, k;
     unsigned points = 0;
 
     host_board_init(&board, 200);
-    fw_office_init(&office, 0x4B560001u, 12345678);
-    fw_office_provision(&office, 2000, 500, 100000, 0, 30, prov);
-    nvv1_config(&cfg, &office, 2000, 500, 100000, 30);
-    memset(&st, 0, sizeof st);
-    st.cumulative_loaded = 3000;
-    st.phase_energy[0] = 700;
-    st.remaining = 2300;
-    st.last_seq = 1;
-    st.readback_counter = 5;
-    nvv1_image(board.nv, &cfg, &st, 9, 3000, 1);
+    nvv1_field_meter(&office, prov, board.nv);
     host_board_provision(&board, prov);
     snapshot();
     power_up(-1);
