@@ -5,6 +5,9 @@
 #                                 (stdout in out.txt, stderr in err.txt)
 #   has FILE PATTERN what         FILE must hold PATTERN
 #   json KEY                      the first value of KEY in out.txt
+#   station HOARDING [init opts]  a new station: the default tariff and
+#                                 meter 123456782 (hoarding limit in kWh)
+#   waitcard                      let the reader see a card inserted
 K=${KILOVENDCTL:?}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -31,3 +34,10 @@ has() {
     grep -q "$2" "$1" || { fail "$3"; cat "$1"; }
 }
 json() { grep -o "\"$1\": *[^,}]*" "$dir/out.txt" | head -1 | sed 's/^[^:]*: *//; s/"//g'; }
+station() {
+    hoard=$1; shift
+    expect 0 "init" $K init --utility-name "Lake Power" --utility-code 4711 --currency KES "$@"
+    expect 0 "tariff" $K tariff add --code DEFAULT --block 10 --from 2020-01-01
+    expect 0 "meter" $K meter add --number 123456782 --hoarding "$hoard" --alarm 5 --pretrip 2
+}
+waitcard() { sleep 2; }

@@ -13,9 +13,7 @@ set -u
 . "$(dirname "$0")/ctl-common.sh"
 q() { sqlite3 "$KILOVEND_DB" "$1"; }
 
-expect 0 "init" $K init --utility-name "Lake Power" --utility-code 4711 --currency KES
-expect 0 "tariff" $K tariff add --code DEFAULT --block 10 --from 2020-01-01
-expect 0 "meter" $K meter add --number 123456782 --hoarding 100 --alarm 5 --pretrip 2
+station 100
 expect 0 "blank card" $K card blank c1.card
 expect 0 "issue" $K --card-file c1.card card issue --meter 123456782
 for u in kofi:supervisor efua:supervisor carol:cashier; do

@@ -8,9 +8,7 @@
 #   the SQLite file makes `check` and `audit verify` fail.
 set -u
 . "$(dirname "$0")/ctl-common.sh"
-expect 0 "init" $K init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 2
-expect 0 "tariff" $K tariff add --code DEFAULT --block 10 --from 2020-01-01
-expect 0 "meter" $K meter add --number 123456782 --hoarding 100 --alarm 5 --pretrip 2
+station 100 --office 2
 expect 0 "blank card" $K card blank c1.card
 expect 0 "issue" $K --card-file c1.card card issue --meter 123456782
 expect 0 "shift" $K shift open --float 50

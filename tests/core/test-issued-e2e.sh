@@ -8,11 +8,8 @@
 # them and the ledger still reconciles.
 set -u
 . "$(dirname "$0")/ctl-common.sh"
-waitcard() { sleep 2; }
 
-expect 0 "init" $K init --utility-name "Lake Power" --utility-code 4711 --currency KES
-expect 0 "tariff" $K tariff add --code DEFAULT --block 10 --from 2020-01-01
-expect 0 "meter" $K meter add --number 123456782 --hoarding 500 --alarm 5 --pretrip 2
+station 500
 expect 0 "issue on the blank card in the reader" $K --json card issue --meter 123456782
 expect 0 "shift" $K shift open
 expect 0 "honest sale" $K --json sell --meter 123456782 --amount 100
