@@ -26,6 +26,25 @@ char *fx_path(Fx *f, const char *name)
     return g_build_filename(f->dir, name, NULL);
 }
 
+GBytes *fx_card_dump(Fx *f, const char *name)
+{
+    g_autofree char *path = fx_path(f, name);
+    char *bytes = NULL;
+    gsize len = 0;
+
+    g_assert_true(g_file_get_contents(path, &bytes, &len, NULL));
+    return g_bytes_new_take(bytes, len);
+}
+
+void fx_card_restore(Fx *f, const char *name, GBytes *dump)
+{
+    g_autofree char *path = fx_path(f, name);
+    gsize len = 0;
+    const char *bytes = g_bytes_get_data(dump, &len);
+
+    g_assert_true(g_file_set_contents(path, bytes, (gssize)len, NULL));
+}
+
 void fx_setup(Fx *f, gconstpointer data)
 {
     KvInitParams p = { "Lake Power", FX_UTILITY, "KES", 2, 3, "admin", FX_ADMIN_PW };

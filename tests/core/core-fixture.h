@@ -33,6 +33,9 @@ typedef struct {
 void fx_setup(Fx *f, gconstpointer data);
 void fx_teardown(Fx *f, gconstpointer data);
 char *fx_path(Fx *f, const char *name);
+/* A card file's bytes now (an attacker's dump), and those bytes put back. */
+GBytes *fx_card_dump(Fx *f, const char *name);
+void fx_card_restore(Fx *f, const char *name, GBytes *dump);
 KvCardLink *fx_blank_card(Fx *f, const char *name);
 KvCardLink *fx_issued_card(Fx *f, guint32 meter, const char *name);
 /* Decode the card with its meter's keys (asserts the identity is good). */

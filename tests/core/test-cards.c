@@ -58,8 +58,7 @@ static void test_anomaly_cloned_cancel(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
     g_autofree char *path = fx_path(f, "c1.card");
-    g_autofree char *dump = NULL;
-    gsize dump_len = 0;
+    g_autoptr(GBytes) dump = NULL;
     g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
     g_autoptr(KvCardLink) restored = NULL;
     g_autoptr(KvSale) s1 = NULL, c = NULL;
@@ -74,11 +73,11 @@ static void test_anomaly_cloned_cancel(Fx *f, gconstpointer d)
     g_assert_true(kv_card_read(f->st, card, &r, &e));
     g_assert_cmpuint(r.anomaly_excess, ==, 0);
     g_free(r.card_status);
-    g_assert_true(g_file_get_contents(path, &dump, &dump_len, NULL));
+    dump = fx_card_dump(f, "c1.card");
     c = kv_sale_cancel(f->st, card, s1->id, "refund", &e);
     g_assert_no_error(e);
     kv_card_link_free(g_steal_pointer(&card));
-    g_assert_true(g_file_set_contents(path, dump, (gssize)dump_len, NULL));
+    fx_card_restore(f, "c1.card", dump);
     restored = kv_card_link_open_file(path, &e);
     g_assert_no_error(e);
     g_assert_cmpint(fx_meter_insert(f, &m, restored), ==, KV_OK);

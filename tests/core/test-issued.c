@@ -141,14 +141,10 @@ static KvCardLink *open_card(Fx *f, const char *name)
 
 /* Issue a card to FX_M1, close it and return its file's bytes as they are
  * now: what an attacker keeps to put back later. */
-static char *issued_card_bytes(Fx *f, const char *name, gsize *len)
+static GBytes *issued_card_bytes(Fx *f, const char *name)
 {
-    g_autofree char *path = fx_path(f, name);
-    char *bytes = NULL;
-
     kv_card_link_free(fx_issued_card(f, FX_M1, name));
-    g_assert_true(g_file_get_contents(path, &bytes, len, NULL));
-    return bytes;
+    return fx_card_dump(f, name);
 }
 
 /* A sale on FX_M1 through a tricking link, which does not settle: the link
@@ -312,9 +308,7 @@ static void test_emulator_void_then_launder(Fx *f, gconstpointer d)
 static void test_pulled_after_last_byte(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
-    g_autofree char *path = fx_path(f, "c1.card");
-    gsize before_len = 0;
-    g_autofree char *before = issued_card_bytes(f, "c1.card", &before_len);
+    g_autoptr(GBytes) before = issued_card_bytes(f, "c1.card");
     g_autoptr(KvCardLink) card = NULL;
     g_autoptr(KvSale) x = NULL, s2 = NULL;
     gint64 id;
@@ -327,7 +321,7 @@ static void test_pulled_after_last_byte(Fx *f, gconstpointer d)
     g_clear_pointer(&x, kv_sale_free);
 
     /* Back with the old bytes. */
-    g_assert_true(g_file_set_contents(path, before, (gssize)before_len, NULL));
+    fx_card_restore(f, "c1.card", before);
     card = open_card(f, "c1.card");
     g_assert_cmpint(kv_sale_reconcile_card(f->st, card, &e), ==, 1);
     g_assert_no_error(e);
@@ -381,9 +375,7 @@ static void test_write_never_started_fails(Fx *f, gconstpointer d)
 static void test_restored_dump_after_cancel(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
-    g_autofree char *path = fx_path(f, "c1.card");
-    g_autofree char *dump = NULL;
-    gsize dump_len = 0;
+    g_autoptr(GBytes) dump = NULL;
     g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
     g_autoptr(KvSale) s1 = NULL, c = NULL, s2 = NULL;
     g_autoptr(GPtrArray) anomalies = NULL;
@@ -393,12 +385,12 @@ static void test_restored_dump_after_cancel(Fx *f, gconstpointer d)
 
     s1 = fx_sell(f, card, FX_M1, 20000, &e); /* 20 kWh */
     g_assert_no_error(e);
-    g_assert_true(g_file_get_contents(path, &dump, &dump_len, NULL));
+    dump = fx_card_dump(f, "c1.card");
     c = kv_sale_cancel(f->st, card, s1->id, "refund", &e);
     g_assert_no_error(e);
     g_assert_cmpint(c->state, ==, KV_SALE_CANCELLED);
     kv_card_link_free(g_steal_pointer(&card));
-    g_assert_true(g_file_set_contents(path, dump, (gssize)dump_len, NULL));
+    fx_card_restore(f, "c1.card", dump);
 
     /* As a base for the next sale. */
     card = open_card(f, "c1.card");
@@ -431,9 +423,7 @@ static void test_restored_dump_after_cancel(Fx *f, gconstpointer d)
 static void test_restored_dump_loaded(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
-    g_autofree char *path = fx_path(f, "c1.card");
-    g_autofree char *dump = NULL;
-    gsize dump_len = 0;
+    g_autoptr(GBytes) dump = NULL;
     g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
     g_autoptr(KvSale) s1 = NULL, c = NULL;
     FxMeter m = { FX_M1, 0, 0, 0, 0, 0, 50000 };
@@ -441,11 +431,11 @@ static void test_restored_dump_loaded(Fx *f, gconstpointer d)
 
     s1 = fx_sell(f, card, FX_M1, 20000, &e);
     g_assert_no_error(e);
-    g_assert_true(g_file_get_contents(path, &dump, &dump_len, NULL));
+    dump = fx_card_dump(f, "c1.card");
     c = kv_sale_cancel(f->st, card, s1->id, "refund", &e);
     g_assert_no_error(e);
     kv_card_link_free(g_steal_pointer(&card));
-    g_assert_true(g_file_set_contents(path, dump, (gssize)dump_len, NULL));
+    fx_card_restore(f, "c1.card", dump);
     card = open_card(f, "c1.card");
     g_assert_cmpint(fx_meter_insert(f, &m, card), ==, KV_OK);
     g_assert_true(kv_card_link_refresh(card, NULL));
@@ -602,14 +592,12 @@ static void test_supervisor_resolve_audited(Fx *f, gconstpointer d)
     g_autoptr(GError) e = NULL;
     g_autoptr(KvSale) x = NULL, paid = NULL, voided = NULL;
     gint64 id1, id2;
-    g_autofree char *path = fx_path(f, "c1.card");
-    gsize before_len = 0;
-    g_autofree char *before = issued_card_bytes(f, "c1.card", &before_len);
+    g_autoptr(GBytes) before = issued_card_bytes(f, "c1.card");
 
     id1 = trick_sell(f, "c1.card", TRICK_EMULATOR, 10000, &e);
     g_clear_error(&e);
     /* The attacker keeps the token and puts the old bytes back. */
-    g_assert_true(g_file_set_contents(path, before, (gssize)before_len, NULL));
+    fx_card_restore(f, "c1.card", before);
     id2 = trick_sell(f, "c1.card", TRICK_EMULATOR, 30000, &e); /* 30 kWh on the 10: does not cover */
     g_clear_error(&e);
     x = kv_sale_get(f->st, id1, &e);
@@ -662,16 +650,14 @@ static void test_supervisor_resolve_audited(Fx *f, gconstpointer d)
 static void test_cover_cancelled_reopens(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
-    g_autofree char *path = fx_path(f, "c1.card");
-    gsize before_len = 0;
-    g_autofree char *before = issued_card_bytes(f, "c1.card", &before_len);
+    g_autoptr(GBytes) before = issued_card_bytes(f, "c1.card");
     g_autoptr(KvCardLink) card = NULL;
     g_autoptr(KvSale) cover = NULL, c = NULL, x = NULL;
     gint64 id;
 
     id = trick_sell(f, "c1.card", TRICK_EMULATOR, 10000, &e);
     g_clear_error(&e);
-    g_assert_true(g_file_set_contents(path, before, (gssize)before_len, NULL));
+    fx_card_restore(f, "c1.card", before);
     card = open_card(f, "c1.card");
     cover = fx_sell(f, card, FX_M1, 20000, &e); /* 20 kWh on the old base: covers 10 */
     g_assert_no_error(e);

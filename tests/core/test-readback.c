@@ -38,13 +38,11 @@ static void card_read(Fx *f, KvCardLink *card, KvCardReadResult *r)
 static void test_old_dump_ignored(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
-    g_autofree char *path = fx_path(f, "c1.card");
     g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
     FxMeter m = { FX_M1, 0, 0, 0, 0, 0, 50000 };
     g_autoptr(KvSale) s1 = NULL, s2 = NULL, s3 = NULL;
     g_autoptr(KvMeter) after = NULL;
-    g_autofree char *dump = NULL;
-    gsize dump_len = 0;
+    g_autoptr(GBytes) dump = NULL;
     KvCardReadResult r;
 
     g_assert_cmpint(fx_meter_insert(f, &m, card), ==, KV_E_REPLAY); /* readback 1 */
@@ -54,7 +52,7 @@ static void test_old_dump_ignored(Fx *f, gconstpointer d)
     g_assert_no_error(e);
     g_assert_cmpint(fx_meter_insert(f, &m, card), ==, KV_OK); /* readback 2: 300 kWh */
     g_assert_cmpint(m.remaining, ==, 30000);
-    g_assert_true(g_file_get_contents(path, &dump, &dump_len, &e));
+    dump = fx_card_dump(f, "c1.card");
 
     m.remaining -= 20000; /* 200 kWh used */
     m.total += 20000;
@@ -67,7 +65,7 @@ static void test_old_dump_ignored(Fx *f, gconstpointer d)
                     2);
 
     /* The old copy back on the card. */
-    g_assert_true(g_file_set_contents(path, dump, (gssize)dump_len, &e));
+    fx_card_restore(f, "c1.card", dump);
     card_read(f, card, &r);
     g_assert_cmpuint(r.view.readback.counter, ==, 2);
     g_assert_false(r.readback_imported);
