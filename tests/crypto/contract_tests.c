@@ -887,24 +887,32 @@ static void test_psc(void)
     kv_meter_keys_wipe(&kb);
 }
 
+/* A provisioning block's fields for METER_A of UTILITY under master1 (PSC
+ * key version 1, levels 20/10/1000 kWh); no limits of power or time. */
+static void provision_fields(kv_provision *p, uint8_t block_version, uint8_t key_version,
+                             uint8_t phases, uint16_t meter_constant)
+{
+    memset(p, 0, sizeof *p);
+    p->block_version = block_version;
+    p->utility_code = UTILITY;
+    p->meter_number = METER_A;
+    p->key_version = key_version;
+    p->psc_key_version = 1;
+    p->phases = phases;
+    kv_derive_meter_key(master1, UTILITY, METER_A, key_version, p->k_meter);
+    kv_derive_psc_key(master1, UTILITY, METER_A, 1, p->k_psc);
+    p->alarm_level = 2000;
+    p->pretrip_level = 1000;
+    p->hoarding_limit = 100000;
+    p->meter_constant = meter_constant;
+}
+
 static void test_provision(void)
 {
     kv_provision p, back;
     uint8_t blk[KV_PROVISION_LEN];
-    memset(&p, 0, sizeof p);
-    p.block_version = KV_PROVISION_V1;
-    p.utility_code = UTILITY;
-    p.meter_number = METER_A;
-    p.key_version = 1;
-    p.psc_key_version = 1;
-    p.phases = 3;
-    kv_derive_meter_key(master1, UTILITY, METER_A, 1, p.k_meter);
-    kv_derive_psc_key(master1, UTILITY, METER_A, 1, p.k_psc);
-    p.alarm_level = 2000;
-    p.pretrip_level = 1000;
-    p.hoarding_limit = 100000;
+    provision_fields(&p, KV_PROVISION_V1, 1, 3, 1000);
     p.max_power = 13800;
-    p.meter_constant = 1000;
     p.reconnect_delay = 60;
     KV_CHECK(kv_provision_encode(&p, blk) == KV_OK);
     KV_CHECK(kv_provision_decode(blk, UTILITY, &back) == KV_OK);
@@ -1248,20 +1256,8 @@ static void test_provision_v2(void)
 {
     kv_provision p, back;
     uint8_t blk[KV_PROVISION_LEN];
-    memset(&p, 0, sizeof p);
-    p.block_version = KV_PROVISION_V2;
-    p.utility_code = UTILITY;
-    p.meter_number = METER_A;
-    p.key_version = 3;
-    p.psc_key_version = 1;
-    p.phases = 1;
-    kv_derive_meter_key(master1, UTILITY, METER_A, 3, p.k_meter);
-    kv_derive_psc_key(master1, UTILITY, METER_A, 1, p.k_psc);
+    provision_fields(&p, KV_PROVISION_V2, 3, 1, 1600);
     kv_derive_transport_key(master1, UTILITY, METER_A, 1, p.k_transport);
-    p.alarm_level = 2000;
-    p.pretrip_level = 1000;
-    p.hoarding_limit = 100000;
-    p.meter_constant = 1600;
     KV_CHECK(kv_provision_encode(&p, blk) == KV_OK);
     KV_CHECK(blk[4] == 2 && memcmp(blk + 68, p.k_transport, 16) == 0);
     KV_CHECK(kv_provision_decode(blk, UTILITY, &back) == KV_OK);
