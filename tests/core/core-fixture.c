@@ -190,6 +190,17 @@ KvSale *fx_sell(Fx *f, KvCardLink *card, guint32 meter, gint64 amount, GError **
     return kv_sale_sell(f->st, card, meter, &req, error);
 }
 
+void fx_sell_refused(Fx *f, KvCardLink *card, guint32 meter, gint64 amount, gint code,
+                     const char *text)
+{
+    g_autoptr(GError) e = NULL;
+
+    g_assert_null(fx_sell(f, card, meter, amount, &e));
+    g_assert_error(e, KV_CORE_ERROR, code);
+    if (text)
+        g_assert_nonnull(strstr(e->message, text));
+}
+
 void fx_raw_exec(const char *db, const char *sql)
 {
     sqlite3 *h;

@@ -46,6 +46,10 @@ kv_err fx_meter_insert(Fx *f, FxMeter *m, KvCardLink *card);
 /* A user (the admin adds it) and a login as that user. */
 void fx_add_user(Fx *f, const char *login, KvRole role);
 KvSale *fx_sell(Fx *f, KvCardLink *card, guint32 meter, gint64 amount, GError **error);
+/* A sale that must be refused with this KV_CORE_ERROR code and, if text is
+ * not NULL, a message that says text. */
+void fx_sell_refused(Fx *f, KvCardLink *card, guint32 meter, gint64 amount, gint code,
+                     const char *text);
 
 /* SQL straight on the database file, past the core (as an insider would). */
 void fx_raw_exec(const char *db, const char *sql);
