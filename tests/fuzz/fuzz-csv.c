@@ -5,12 +5,13 @@
  * Checks: every row has at least one field, each a string; rows come in
  * increasing line order; a column looked up by the header's own names is
  * found, and a field past the end is the empty string. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "kv-station-private.h"
+#include "kv-csv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
