@@ -11,6 +11,17 @@
 #define RCC_CFGR REG(0x40021004u)
 #define RCC_APB2ENR REG(0x40021018u)
 #define RCC_APB1ENR REG(0x4002101Cu)
+#define RCC_CSR REG(0x40021024u)
+/* Independent watchdog (clocked by the LSI, 30..60 kHz) */
+#define IWDG_KR REG(0x40003000u)
+#define IWDG_PR REG(0x40003004u)
+#define IWDG_RLR REG(0x40003008u)
+#define IWDG_SR REG(0x4000300Cu)
+/* USART1: the technician's console */
+#define USART1_SR REG(0x40013800u)
+#define USART1_DR REG(0x40013804u)
+#define USART1_BRR REG(0x40013808u)
+#define USART1_CR1 REG(0x4001380Cu)
 /* Flash interface */
 #define FLASH_ACR REG(0x40022000u)
 #define FLASH_KEYR REG(0x40022004u)
