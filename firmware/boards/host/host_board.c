@@ -212,9 +212,14 @@ int host_board_provision(host_board *b, const uint8_t *provision)
 
 int host_board_boot(host_board *b, const uint8_t *provision)
 {
+    return host_board_boot_reset(b, provision, METER_RESET_POWER);
+}
+
+int host_board_boot_reset(host_board *b, const uint8_t *provision, unsigned reset)
+{
     int rc;
     host_board_provision(b, provision);
-    rc = meter_init(&b->m, &b->card_ops, &b->nv_ops, &b->sec_ops, &b->out_ops);
+    rc = meter_init_reset(&b->m, &b->card_ops, &b->nv_ops, &b->sec_ops, &b->out_ops, reset);
     cf_pulse_init(&b->p.cf, b->m.meter_constant);
     return rc;
 }
