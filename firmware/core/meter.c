@@ -375,6 +375,13 @@ void meter_tick(meter *m, const meter_sample *s)
     uint32_t secs, units = 0, raw = 0;
     int dirty = 0;
 
+    /* The metering IC comes and goes with its answers: the relay opens
+     * while it does not answer (supply.c) and follows the credit again
+     * once it does. */
+    if (s->fault & METER_FAULT_METERING)
+        dirty = fault_note(m, METER_FAULT_METERING);
+    else
+        m->run.faults &= (uint8_t)~METER_FAULT_METERING;
     if (!m->provisioned || m->not_here) {
         refresh(m);
         return;
@@ -392,13 +399,6 @@ void meter_tick(meter *m, const meter_sample *s)
     }
     m->run.unsaved += units;
     m->run.power_w = s->power_w;
-    /* The metering IC comes and goes with its answers: the relay opens
-     * while it does not answer (supply.c) and follows the credit again
-     * once it does. */
-    if (s->fault & METER_FAULT_METERING)
-        dirty |= fault_note(m, METER_FAULT_METERING);
-    else
-        m->run.faults &= (uint8_t)~METER_FAULT_METERING;
     tamper_check(m, s, &dirty);
 
     /* The relay is commanded open but energy flows or the auxiliary
