@@ -4,6 +4,7 @@
 #include <string.h>
 
 #define MASK24 0xFFFFFFu
+#define POWER_Q16_NUM 202500000u
 
 /* One byte; a timed-out transfer reads as 0 and is remembered. */
 static uint8_t xfer(att7022e *a, uint8_t out)
@@ -63,9 +64,12 @@ int att7022e_init(att7022e *a, const att7022e_spi *spi, uint32_t hfconst,
     att7022e_write(a, ATT_C_WRITE_ENABLE & 0x7F, 0x00005A);
     att7022e_write(a, ATT_W_HFCONST, hfconst & MASK24);
     att7022e_write(a, ATT_C_WRITE_ENABLE & 0x7F, 0x000000);
-    /* Pt LSB in W: K = 2.592e10 / (HFConst * EC * 2^23), kept as 16.16. */
-    den = (uint64_t)(hfconst ? hfconst : 1) * (meter_constant ? meter_constant : 1) * 8388608u;
-    a->power_q16 = (uint32_t)((25920000000ull << 16) / den);
+    /* Pt LSB in W: K = 2.592e10 / (HFConst * EC * 2^23), kept as 16.16:
+     * K * 2^16 = 2.592e10 / (HFConst * EC * 2^7) = 202 500 000 / (HFConst
+     * * EC), exactly; a 32-bit division (no 64-bit division routine in
+     * the image). */
+    den = (uint64_t)(hfconst ? hfconst : 1) * (meter_constant ? meter_constant : 1);
+    a->power_q16 = den > POWER_Q16_NUM ? 0 : POWER_Q16_NUM / (uint32_t)den;
     a->ready = !a->timeout;
     return a->ready ? 0 : -1;
 }
