@@ -9,8 +9,7 @@
 
 #include "console.h"
 #include "fw_version.h"
-#include "fwcards.h"
-#include "host_board.h"
+#include "fwmeter.h"
 #include "kvtest.h"
 
 void kvtest_puts(const char *s)
@@ -74,13 +73,8 @@ int main(void)
     sle4442 card;
     uint32_t now = 5000, rng = 12345;
 
-    host_board_init(&board, 200);
-    fw_office_init(&office, 0x4B560001u, 12345678);
-    fw_office_provision(&office, 2000, 500, 100000, 0, 30, prov);
-    host_board_boot(&board, prov);
-    fw_card_issue(&card, &office, KV_CARD_USER, 1001);
-    fw_card_sell(&card, &office, 5000, -1);
-    KV_CHECK(host_board_insert(&board, &card) == KV_OK);
+    fw_meter_loaded(&board, &office, prov, &card, 5000);
+    KV_CHECK(board.m.st.cumulative_loaded == 5000);
     meter_fault(&board.m, METER_FAULT_CLOCK);
 
     console_init(&c, cap, NULL);

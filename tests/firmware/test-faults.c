@@ -19,8 +19,7 @@
 
 #include "att7022e.h"
 #include "eeprom_at24.h"
-#include "fwcards.h"
-#include "host_board.h"
+#include "fwmeter.h"
 #include "icc_sle4442.h"
 #include "kvtest.h"
 #include "wdog_gate.h"
@@ -148,14 +147,8 @@ static uint8_t prov[KV_PROVISION_LEN];
 static void fresh_meter(uint32_t credit)
 {
     sle4442 card;
-    host_board_init(&board, 200);
-    fw_office_init(&office, 0x4B560001u, 12345678);
-    fw_office_provision(&office, 2000, 500, 100000, 0, 30, prov);
-    KV_CHECK(host_board_boot(&board, prov) == 0);
-    fw_card_issue(&card, &office, KV_CARD_USER, 1001);
-    fw_card_sell(&card, &office, credit, -1);
-    KV_CHECK(host_board_insert(&board, &card) == KV_OK);
-    host_board_remove(&board, NULL);
+    fw_meter_loaded(&board, &office, prov, &card, credit);
+    KV_CHECK(board.m.st.cumulative_loaded == credit);
     meter_button(&board.m); /* clears the card message */
 }
 

@@ -22,8 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fwcards.h"
-#include "host_board.h"
+#include "fwmeter.h"
 #include "kvtest.h"
 #include "nvrec.h"
 #include "nvv1.h"
@@ -195,14 +194,7 @@ static unsigned sweep_load(void)
     unsigned points = 0, carried = 0;
 
     /* A meter that has loaded credit once and drawn some energy. */
-    host_board_init(&board, 200);
-    fw_office_init(&office, 0x4B560001u, 12345678);
-    fw_office_provision(&office, 2000, 500, 100000, 0, 30, prov);
-    host_board_boot(&board, prov);
-    fw_card_issue(&card, &office, KV_CARD_USER, 1001);
-    fw_card_sell(&card, &office, 3000, -1);
-    host_board_insert(&board, &card);
-    host_board_remove(&board, &card);
+    fw_meter_loaded(&board, &office, prov, &card, 3000);
     {
         const int32_t w[3] = {1500, 700, 300};
         host_board_run(&board, w, 7, 1800);
@@ -265,14 +257,7 @@ static unsigned sweep_energy(const char *what, uint32_t pre_s, uint32_t run_s)
     meter_config cfg;
     meter_floor fl0, fl;
 
-    host_board_init(&board, 200);
-    fw_office_init(&office, 0x4B560001u, 12345678);
-    fw_office_provision(&office, 2000, 500, 100000, 0, 30, prov);
-    host_board_boot(&board, prov);
-    fw_card_issue(&card, &office, KV_CARD_USER, 1001);
-    fw_card_sell(&card, &office, 50000, -1);
-    host_board_insert(&board, &card);
-    host_board_remove(&board, &card);
+    fw_meter_loaded(&board, &office, prov, &card, 50000);
     host_board_run(&board, w, 7, pre_s);
     meter_save(&board.m);
     snapshot();
