@@ -51,14 +51,8 @@ static uint32_t state_addr(uint32_t slot)
 
 /* ---- state fields (the same in both versions) -------------------------- */
 
-static void state_encode(const meter_state *s, uint32_t meter_number, uint32_t seq,
-                         uint8_t r[NVREC_STATE_LEN])
+void nvrec_state_put(const meter_state *s, uint32_t meter_number, uint8_t r[NVREC_STATE_LEN])
 {
-    memset(r, 0, NVREC_STATE_LEN);
-    r[0] = S_MAGIC0;
-    r[1] = S_MAGIC1;
-    r[2] = V2;
-    kv_put_be32(r + 4, seq);
     kv_put_be32(r + 8, meter_number);
     kv_put_be32(r + 12, (uint32_t)s->remaining);
     kv_put_be32(r + 16, s->cumulative_loaded);
@@ -78,6 +72,17 @@ static void state_encode(const meter_state *s, uint32_t meter_number, uint32_t s
     r[66] = s->overpower;
     kv_put_be16(r + 67, s->wdog_resets);
     kv_put_be16(r + 69, s->clock_faults);
+}
+
+static void state_encode(const meter_state *s, uint32_t meter_number, uint32_t seq,
+                         uint8_t r[NVREC_STATE_LEN])
+{
+    memset(r, 0, NVREC_STATE_LEN);
+    r[0] = S_MAGIC0;
+    r[1] = S_MAGIC1;
+    r[2] = V2;
+    kv_put_be32(r + 4, seq);
+    nvrec_state_put(s, meter_number, r);
 }
 
 static void state_decode(const uint8_t *r, meter_state *s)

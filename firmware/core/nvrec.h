@@ -78,6 +78,10 @@ uint32_t nvrec_load_state(const meter_nv_ops *nv, const uint8_t key[16], uint32_
 int nvrec_save_state(const meter_nv_ops *nv, const uint8_t key[16], uint32_t meter_number,
                      const meter_state *st, uint32_t seq);
 
+/* The state's fields into bytes 8..70 of a state record (the meter
+ * number first); bytes 12..66 are laid out alike in both versions. */
+void nvrec_state_put(const meter_state *s, uint32_t meter_number, uint8_t r[NVREC_STATE_LEN]);
+
 /* Overwrite with FF every byte of the records' area that is not: the
  * blank EEPROM of a meter's first boot.  0 on success. */
 int nvrec_format(const meter_nv_ops *nv);

@@ -305,15 +305,13 @@ static void watchdog_gate(void)
 
 int main(void)
 {
-    eeprom_never_answers();
-    metering_ic_never_answers();
-    metering_fault_opens_relay();
-    clock_fault_keeps_supply();
-    eeprom_dead_keeps_supply();
-    card_never_answers();
-    card_processing_never_ends();
-    watchdog_reset_counted();
-    watchdog_gate();
+    static void (*const tests[])(void) = {
+        eeprom_never_answers, metering_ic_never_answers, metering_fault_opens_relay,
+        clock_fault_keeps_supply, eeprom_dead_keeps_supply, card_never_answers,
+        card_processing_never_ends, watchdog_reset_counted, watchdog_gate,
+    };
+    for (unsigned i = 0; i < sizeof tests / sizeof tests[0]; i++)
+        tests[i]();
     printf("faults: %u checks, %u failed\n", kvtest_checks, kvtest_failures);
     return kvtest_failures ? 1 : 0;
 }
