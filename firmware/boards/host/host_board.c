@@ -18,7 +18,7 @@ static void g_clk(void *ctx, int v) { sle_wire_set_clk(&((host_board *)ctx)->wir
 static void g_io(void *ctx, int v) { sle_wire_set_io(&((host_board *)ctx)->wire, v); }
 static int g_io_read(void *ctx) { return sle_wire_io(&((host_board *)ctx)->wire); }
 static int g_detect(void *ctx) { return ((host_board *)ctx)->wire.present; }
-static void g_delay(void *ctx, unsigned us) { (void)ctx; (void)us; }
+static void g_delay(void *ctx, unsigned us) { ((host_board *)ctx)->card_wait_us += us; }
 
 /* Budget check for a write; 1 if the power is (now) gone. */
 static int spend(host_board *b)

@@ -54,6 +54,9 @@ typedef struct {
     unsigned nv_bytes_written;
     unsigned sec_bytes_written;  /* programmed bytes and erased pages */
     unsigned card_bytes_written;
+    /* time the card driver spent waiting on the wire (its delay_us), us:
+     * the card's clock at the driver's rate, processing included */
+    uint64_t card_wait_us;
     /* outputs */
     int relay_cmd;
     unsigned lamps;
