@@ -47,15 +47,24 @@ unsigned clock_setup(void)
     core_hz = CLOCK_HSI_HZ;
     FLASH_ACR = 0x12u; /* prefetch on, 2 wait states: right for any clock */
     RCC_CR |= CR_HSEON;
-    if (wait_flag(&RCC_CR, CR_HSERDY, CR_HSERDY) == 0 &&
-        pll_on((7u << 18) | (1u << 16) | (4u << 8)) == 0) { /* HSE x9, APB1 /2 */
-        core_hz = CLOCK_HZ;
-        return status;
+    if (wait_flag(&RCC_CR, CR_HSERDY, CR_HSERDY) == 0) {
+        if (pll_on((7u << 18) | (1u << 16) | (4u << 8)) == 0) { /* HSE x9, APB1 /2 */
+            core_hz = CLOCK_HZ;
+            return status;
+        }
+        /* The crystal without its PLL: 8 MHz, still crystal-accurate. */
+        RCC_CR &= ~CR_PLLON;
+        status |= CLOCK_NO_PLL;
+        RCC_CFGR = 1u; /* system clock from the HSE */
+        if (wait_flag(&RCC_CFGR, 0xCu, 0x4u) == 0)
+            return status;
+        RCC_CFGR = 0;
+        (void)wait_flag(&RCC_CFGR, 0xCu, 0x0u);
     }
-    /* No crystal (or no PLL on it): the internal oscillator, 8 MHz +-1 %
-     * over temperature, is good enough for everything the meter times (the
-     * card's clock, the buses, the console's baud rate); energy comes from
-     * the metering IC's own crystal. */
+    /* No crystal: the internal oscillator, 8 MHz +-1 % over temperature,
+     * is good enough for everything the meter times (the card's clock, the
+     * buses, the console's baud rate); energy comes from the metering IC's
+     * own crystal. */
     RCC_CR &= ~(CR_HSEON | CR_PLLON);
     status |= CLOCK_NO_CRYSTAL;
     if (pll_on((14u << 18) | (4u << 8)) == 0) { /* HSI/2 x16 = 64 MHz, APB1 /2 */
