@@ -7,6 +7,7 @@ void kv_reset_handler(void);
 void kv_fault_handler(void);
 void kv_systick_handler(void);
 void kv_pvd_handler(void);
+void kv_usart1_handler(void);
 
 /* The stack is painted so the high-water mark can be measured. */
 #define STACK_PAINT 0xC0DEC0DEu
@@ -38,8 +39,10 @@ void kv_fault_handler(void)
         ;
 }
 
+/* Interrupts this board does not enable stay 0: taken anyway, they fault
+ * and the fault handler restarts the meter. */
 __attribute__((section(".vectors"), used))
-static void (*const vectors[16 + 2])(void) = {
+static void (*const vectors[16 + 38])(void) = {
     (void (*)(void))(&_estack),
     kv_reset_handler,
     kv_fault_handler, /* NMI */
@@ -54,4 +57,5 @@ static void (*const vectors[16 + 2])(void) = {
     kv_systick_handler,
     kv_fault_handler, /* IRQ0 WWDG */
     kv_pvd_handler,   /* IRQ1 PVD: supply falling */
+    [16 + 37] = kv_usart1_handler, /* IRQ37 USART1: the service console */
 };

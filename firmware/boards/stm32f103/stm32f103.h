@@ -54,6 +54,7 @@
 #define SYST_RVR REG(0xE000E014u)
 #define SYST_CVR REG(0xE000E018u)
 #define NVIC_ISER0 REG(0xE000E100u)
+#define NVIC_ISER1 REG(0xE000E104u)
 
 /* GPIO pin configurations (CNF:MODE nibble) */
 #define GPIO_OUT_PP 0x2u      /* push-pull, 2 MHz */

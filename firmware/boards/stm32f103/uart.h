@@ -1,6 +1,7 @@
-/* uart.h - USART1 (PA9 TX, PA10 RX), 115200 8N1, polled: the technician's
- * console (core/console.h).  Every wait is bounded: a transmitter that
- * never gets ready drops the text rather than stall the meter. */
+/* uart.h - USART1 (PA9 TX, PA10 RX), 115200 8N1: the technician's console
+ * (core/console.h).  Sent polled, every wait bounded: a transmitter that
+ * never gets ready drops the text rather than stall the meter.  Received
+ * into a 32-byte ring by the USART1 interrupt, read by the main loop. */
 #ifndef BOARD_UART_H
 #define BOARD_UART_H
 
