@@ -80,6 +80,12 @@ static void parts(void)
     kv_aes128_wipe(&a);
 }
 
+/* The budget of a token validate+load on the meter (the test
+ * token-load-budget-arm fails above it). */
+#define TOKEN_LOAD_BUDGET 20000u
+
+static int loaded; /* the measured load went through, and loaded */
+
 static uint32_t measure(kv_meter_keys *k, const uint8_t *img, int with_load)
 {
     kv_card_view v;
@@ -93,8 +99,9 @@ static uint32_t measure(kv_meter_keys *k, const uint8_t *img, int with_load)
     t0 = TIMER0_VALUE;
     __asm__ volatile("" ::: "memory");
     if (with_load) {
-        kv_card_decode(k, img, &v);
-        kv_credit_load(&v.token.u.credit, 100, 0, 100000, &nr, &nc);
+        loaded = kv_card_decode(k, img, &v) == KV_OK && v.token_err == KV_OK &&
+                 kv_credit_load(&v.token.u.credit, 100, 0, 100000, &nr, &nc) == KV_OK &&
+                 nc == 10000;
     }
     __asm__ volatile("" ::: "memory");
     t1 = TIMER0_VALUE;
@@ -129,5 +136,13 @@ int main(void)
     semihost_write0("\n");
     parts();
     kv_meter_keys_wipe(&k);
+    if (!loaded) {
+        semihost_write0("FAIL: the token did not load\n");
+        return 2;
+    }
+    if (full - empty > TOKEN_LOAD_BUDGET) {
+        semihost_write0("FAIL: over the budget of 20000 instructions\n");
+        return 1;
+    }
     return 0;
 }
