@@ -9,7 +9,9 @@
  * of another meter, or one edited with its CRC recomputed, fails the MAC.
  *
  *   state record  16 slots x 80 bytes at 0x080: {magic "KS", version 2,
- *                 sequence, meter number, fields, MAC}
+ *                 sequence, meter number, fields, MAC}; bytes 67..70 (the
+ *                 watchdog resets and clock faults) were zero in records
+ *                 written before they had a meaning, and read so
  *
  * A write goes to the slot after the newest one: first the whole record
  * with its second magic byte 't' (being written), then that byte set to
