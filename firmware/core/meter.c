@@ -52,17 +52,52 @@ const char *meter_display_text(const meter *m)
     return m->run.text;
 }
 
+static uint16_t count_up(uint16_t v)
+{
+    return (uint16_t)(v == UINT16_MAX ? v : v + 1u);
+}
+
+static uint8_t fault_event(unsigned fault)
+{
+    switch (fault) {
+    case METER_FAULT_CLOCK: return METER_EV_CLOCK_FAULT;
+    case METER_FAULT_NV: return METER_EV_NV_FAULT;
+    case METER_FAULT_METERING: return METER_EV_METERING_FAULT;
+    default: return 0;
+    }
+}
+
+/* Sets the fault bits; logs each one once per power-up.  Returns 1 if
+ * the state changed (to be saved). */
+static int fault_note(meter *m, unsigned fault)
+{
+    unsigned fresh = fault & ~(unsigned)m->run.faults_logged;
+    int dirty = 0;
+    m->run.faults = (uint8_t)(m->run.faults | fault);
+    m->run.faults_logged = (uint8_t)(m->run.faults_logged | fault);
+    if (!m->provisioned || m->not_here)
+        return 0;
+    for (unsigned bit = 1; bit <= METER_FAULT_CARD; bit <<= 1) {
+        uint8_t ev = fault_event(fresh & bit);
+        if (ev) {
+            evlog_add(&m->st, ev);
+            dirty = 1;
+        }
+    }
+    if (fresh & METER_FAULT_CLOCK)
+        m->st.clock_faults = count_up(m->st.clock_faults);
+    return dirty;
+}
+
 int meter_save(meter *m)
 {
     int rc;
     if (!m->provisioned || m->not_here)
         return -1;
     rc = store_save(m, &m->st);
-    if (rc != 0 && !(m->run.faults & METER_FAULT_NV)) {
-        /* logged in RAM: the next save that works takes it along */
-        m->run.faults |= METER_FAULT_NV;
-        evlog_add(&m->st, METER_EV_NV_FAULT);
-    }
+    if (rc != 0)
+        fault_note(m, METER_FAULT_NV); /* logged in RAM: the next save that
+                                        * works takes it along */
     return rc;
 }
 
@@ -228,11 +263,6 @@ static int boot(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
     return rc;
 }
 
-static uint16_t count_up(uint16_t v)
-{
-    return (uint16_t)(v == UINT16_MAX ? v : v + 1u);
-}
-
 int meter_init_reset(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
                      const meter_secure_ops *sec, const meter_out_ops *out, unsigned reset)
 {
@@ -256,37 +286,6 @@ int meter_init(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
                const meter_secure_ops *sec, const meter_out_ops *out)
 {
     return meter_init_reset(m, card, nv, sec, out, METER_RESET_POWER);
-}
-
-static uint8_t fault_event(unsigned fault)
-{
-    switch (fault) {
-    case METER_FAULT_CLOCK: return METER_EV_CLOCK_FAULT;
-    case METER_FAULT_NV: return METER_EV_NV_FAULT;
-    case METER_FAULT_METERING: return METER_EV_METERING_FAULT;
-    default: return 0;
-    }
-}
-
-/* Sets the fault bits; logs each new one once per power-up.  Returns 1 if
- * the state changed (to be saved). */
-static int fault_note(meter *m, unsigned fault)
-{
-    unsigned fresh = fault & ~(unsigned)m->run.faults;
-    int dirty = 0;
-    m->run.faults = (uint8_t)(m->run.faults | fault);
-    if (!m->provisioned || m->not_here)
-        return 0;
-    for (unsigned bit = 1; bit <= METER_FAULT_CARD; bit <<= 1) {
-        uint8_t ev = fault_event(fresh & bit);
-        if (ev) {
-            evlog_add(&m->st, ev);
-            dirty = 1;
-        }
-    }
-    if (fresh & METER_FAULT_CLOCK)
-        m->st.clock_faults = count_up(m->st.clock_faults);
-    return dirty;
 }
 
 void meter_fault(meter *m, unsigned fault)

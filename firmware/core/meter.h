@@ -201,7 +201,10 @@ typedef struct {
     uint32_t unsaved;        /* 0.01 kWh measured since the last save */
     uint32_t lockout_saved;  /* lockout_left at the last save */
     uint32_t calm_s;         /* s without a bad card (METER_BAD_DECAY) */
-    uint8_t faults;          /* METER_FAULT_* seen since power-up */
+    uint8_t faults;          /* METER_FAULT_* now (the metering IC's clears
+                              * when it answers again) */
+    uint8_t faults_logged;   /* logged since power-up: each once, so a part
+                              * that comes and goes costs no EEPROM wear */
     unsigned icons;
     char msg[METER_TEXT_LEN];
     char text[METER_TEXT_LEN]; /* what the display shows now */

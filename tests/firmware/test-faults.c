@@ -181,6 +181,18 @@ static void metering_fault_opens_relay(void)
     meter_tick(&board.m, &s);
     KV_CHECK(board.relay_cmd == 1); /* answers again: the credit decides */
     KV_CHECK(strcmp(board.text, "FLt ----") == 0);
+    /* comes and goes: logged and saved once per power-up, not each time */
+    {
+        unsigned writes = board.nv_bytes_written;
+        uint8_t ev0 = board.m.st.events[0];
+        for (int i = 0; i < 20; i++) {
+            s.fault = (uint8_t)(i % 2 ? 0 : METER_FAULT_METERING);
+            meter_tick(&board.m, &s);
+            KV_CHECK(board.relay_cmd == (i % 2));
+        }
+        KV_CHECK(board.m.st.events[0] == ev0);
+        KV_CHECK(board.nv_bytes_written == writes);
+    }
 }
 
 static void clock_fault_keeps_supply(void)
