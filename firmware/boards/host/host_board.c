@@ -78,56 +78,58 @@ static void card_release(void *ctx)
     b->icc_ops.release(b->icc_ops.ctx);
 }
 
-/* ---- non-volatile memory ------------------------------------------------ */
+/* ---- non-volatile memory and internal flash ---------------------------- */
+
+/* A read of one of the board's memories: nothing while the power is cut. */
+static int mem_read(const host_board *b, const uint8_t *mem, size_t size, uint32_t addr,
+                    void *buf, uint32_t len)
+{
+    if (b->power_cut || addr > size || len > size - addr)
+        return -1;
+    memcpy(buf, mem + addr, len);
+    return 0;
+}
+
+/* Bytes written one at a time within the power budget; NOR flash (nor)
+ * only clears bits.  *count counts the bytes written. */
+static int mem_write(host_board *b, uint8_t *mem, uint32_t addr, const uint8_t *p,
+                     uint32_t len, int nor, unsigned *count)
+{
+    for (uint32_t i = 0; i < len; i++) {
+        if (spend(b))
+            return -1;
+        mem[addr + i] = nor ? (uint8_t)(mem[addr + i] & p[i]) : p[i];
+        (*count)++;
+    }
+    return 0;
+}
 
 static int nv_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
 {
     host_board *b = ctx;
-    if (b->power_cut || addr > sizeof b->nv || len > sizeof b->nv - addr)
-        return -1;
-    memcpy(buf, b->nv + addr, len);
-    return 0;
+    return mem_read(b, b->nv, sizeof b->nv, addr, buf, len);
 }
 
 static int nv_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
 {
     host_board *b = ctx;
-    const uint8_t *p = buf;
     if (b->nv_fail || addr > sizeof b->nv || len > sizeof b->nv - addr)
         return -1;
-    for (uint32_t i = 0; i < len; i++) {
-        if (spend(b))
-            return -1;
-        b->nv[addr + i] = p[i];
-        b->nv_bytes_written++;
-    }
-    return 0;
+    return mem_write(b, b->nv, addr, buf, len, 0, &b->nv_bytes_written);
 }
-
-/* ---- internal flash ---------------------------------------------------- */
 
 static int sec_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
 {
     host_board *b = ctx;
-    if (b->power_cut || addr > sizeof b->sec || len > sizeof b->sec - addr)
-        return -1;
-    memcpy(buf, b->sec + addr, len);
-    return 0;
+    return mem_read(b, b->sec, sizeof b->sec, addr, buf, len);
 }
 
 static int sec_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
 {
     host_board *b = ctx;
-    const uint8_t *p = buf;
     if ((addr | len) & 1u || addr > sizeof b->sec || len > sizeof b->sec - addr)
         return -1;
-    for (uint32_t i = 0; i < len; i++) {
-        if (spend(b))
-            return -1;
-        b->sec[addr + i] &= p[i]; /* NOR flash: programming only clears bits */
-        b->sec_bytes_written++;
-    }
-    return 0;
+    return mem_write(b, b->sec, addr, buf, len, 1, &b->sec_bytes_written);
 }
 
 static int sec_erase(void *ctx, uint32_t page_addr)
