@@ -29,6 +29,7 @@
 #include "lcd_ht1621.h"
 #include "meter.h"
 #include "relay.h"
+#include "spi.h"
 #include "stm32f103.h"
 #include "uart.h"
 #include "wdog_gate.h"
@@ -83,21 +84,7 @@ static void lcd_wr(void *c, int v) { (void)c; gpio_write(GPIOB, 6, v); }
 static void lcd_data(void *c, int v) { (void)c; gpio_write(GPIOB, 7, v); }
 
 static void spi_select(void *c, int on) { (void)c; gpio_write(GPIOA, 4, !on); }
-/* A byte takes 8 us at 1 MHz; 10 000 polls are far above it at any clock. */
-#define SPI_POLLS 10000u
-static int spi_xfer(void *c, uint8_t out)
-{
-    uint32_t n = 0;
-    (void)c;
-    while (!(SPI1_SR & 2u))
-        if (++n == SPI_POLLS)
-            return -1;
-    SPI1_DR = out;
-    while (!(SPI1_SR & 1u))
-        if (++n == 2 * SPI_POLLS)
-            return -1;
-    return (int)(SPI1_DR & 0xFFu);
-}
+static int spi_xfer(void *c, uint8_t out) { (void)c; return spi1_xfer(out); }
 
 static const i2c_gpio i2c = {0, i2c_scl, i2c_sda, i2c_sda_in, delay_us};
 static const lcd_ht1621 lcd = {0, lcd_cs, lcd_wr, lcd_data, delay_us};
