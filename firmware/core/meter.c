@@ -376,11 +376,14 @@ void meter_tick(meter *m, const meter_sample *s)
 
     /* The metering IC comes and goes with its answers: the relay opens
      * while it does not answer (supply.c) and follows the credit again
-     * once it does. */
-    if (s->fault & METER_FAULT_METERING)
+     * once it has answered METER_METERING_SETTLE samples in a row. */
+    if (s->fault & METER_FAULT_METERING) {
         dirty = fault_note(m, METER_FAULT_METERING);
-    else
+        m->run.metering_good = 0;
+    } else if ((m->run.faults & METER_FAULT_METERING) &&
+               ++m->run.metering_good >= METER_METERING_SETTLE) {
         m->run.faults &= (uint8_t)~METER_FAULT_METERING;
+    }
     if (!m->provisioned || m->not_here) {
         refresh(m);
         return;

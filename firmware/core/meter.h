@@ -23,6 +23,9 @@
 #define METER_MSG_FIRST 5      /* of which the first of two messages takes */
 #define METER_SAVE_EVERY 10    /* save the energy every 0.1 kWh */
 #define METER_BAD_CARDS 3      /* bad cards before a lockout */
+#define METER_METERING_SETTLE 10 /* samples the metering IC must answer in a
+                                  * row before its fault clears: a flapping
+                                  * chip does not chatter the relay */
 #define METER_LOCKOUT_BASE 60  /* s, doubled with every further lockout */
 #define METER_LOCKOUT_MAX_SHIFT 10
 /* Without a bad card, the bad-card count drops by one every
@@ -205,6 +208,8 @@ typedef struct {
                               * when it answers again) */
     uint8_t faults_logged;   /* logged since power-up: each once, so a part
                               * that comes and goes costs no EEPROM wear */
+    uint8_t metering_good;   /* samples answered since the metering IC's
+                              * fault (METER_METERING_SETTLE) */
     unsigned icons;
     char msg[METER_TEXT_LEN];
     char text[METER_TEXT_LEN]; /* what the display shows now */
