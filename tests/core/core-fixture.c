@@ -101,6 +101,11 @@ void fx_teardown(Fx *f, gconstpointer data)
     g_free(f->keys);
 }
 
+void fx_add(const char *path, void (*test)(Fx *f, gconstpointer data))
+{
+    g_test_add(path, Fx, NULL, fx_setup, test, fx_teardown);
+}
+
 KvCardLink *fx_blank_card(Fx *f, const char *name)
 {
     static const guint8 factory[3] = { 0xFF, 0xFF, 0xFF };

@@ -32,6 +32,9 @@ typedef struct {
 
 void fx_setup(Fx *f, gconstpointer data);
 void fx_teardown(Fx *f, gconstpointer data);
+/* A test on a fresh station (fx_setup before, fx_teardown after).  The
+ * tests run with TZ=UTC (core_test_env in meson.build). */
+void fx_add(const char *path, void (*test)(Fx *f, gconstpointer data));
 char *fx_path(Fx *f, const char *name);
 /* A card file's bytes now (an attacker's dump), and those bytes put back. */
 GBytes *fx_card_dump(Fx *f, const char *name);

@@ -5,8 +5,6 @@
 
 #include "core-fixture.h"
 
-#define ADD(path, fn) g_test_add(path, Fx, NULL, fx_setup, fn, fx_teardown)
-
 #define JAN_2020 G_GINT64_CONSTANT(1577836800)
 #define JAN_2021 G_GINT64_CONSTANT(1609459200)
 #define JAN_2022 G_GINT64_CONSTANT(1640995200)
@@ -195,9 +193,9 @@ static void test_reset_and_unlock(Fx *f, gconstpointer d)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    ADD("/admin/tariff-list", test_tariff_list);
-    ADD("/admin/users/not-self", test_admin_keeps_itself);
-    ADD("/admin/users/last-admin", test_last_admin);
-    ADD("/admin/users/reset-unlock", test_reset_and_unlock);
+    fx_add("/admin/tariff-list", test_tariff_list);
+    fx_add("/admin/users/not-self", test_admin_keeps_itself);
+    fx_add("/admin/users/last-admin", test_last_admin);
+    fx_add("/admin/users/reset-unlock", test_reset_and_unlock);
     return g_test_run();
 }

@@ -11,8 +11,6 @@
 #include "core-fixture.h"
 #include "kv_provision.h"
 
-#define ADD(path, fn) g_test_add(path, Fx, NULL, fx_setup, fn, fx_teardown)
-
 static void test_replace(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
@@ -217,12 +215,11 @@ static void test_provision(Fx *f, gconstpointer d)
 
 int main(int argc, char **argv)
 {
-    g_setenv("TZ", "UTC", TRUE);
     g_test_init(&argc, &argv, NULL);
-    ADD("/card/replace", test_replace);
-    ADD("/card/batch-resume", test_batch_resume);
-    ADD("/card/anomaly-cloned-cancel", test_anomaly_cloned_cancel);
-    ADD("/card/issue-resume", test_issue_resume);
-    ADD("/meter/provision", test_provision);
+    fx_add("/card/replace", test_replace);
+    fx_add("/card/batch-resume", test_batch_resume);
+    fx_add("/card/anomaly-cloned-cancel", test_anomaly_cloned_cancel);
+    fx_add("/card/issue-resume", test_issue_resume);
+    fx_add("/meter/provision", test_provision);
     return g_test_run();
 }

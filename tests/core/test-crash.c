@@ -170,7 +170,6 @@ int main(int argc, char **argv)
                                           "card-byte:20", "card-byte:37", "card-byte:38",
                                           "card-byte:45", "sale-card-written", "sale-written",
                                           "sale-completed" };
-    g_setenv("TZ", "UTC", TRUE);
     g_test_init(&argc, &argv, NULL);
     ctl_path = g_getenv("KILOVENDCTL");
     g_assert_nonnull(ctl_path);

@@ -7,22 +7,9 @@
  *   cumulative loaded or total energy go backwards; cumulative_sold edited
  *   in the SQLite file.  And the supervisor's decision on an issued sale is
  *   audited.  docs/security-model.md lists them. */
-#include <sqlite3.h>
 #include <string.h>
 
 #include "core-fixture.h"
-
-#define ADD(path, fn) g_test_add(path, Fx, NULL, fx_setup, fn, fx_teardown)
-
-static void db_exec(Fx *f, const char *sql)
-{
-    sqlite3 *h;
-    char *err = NULL;
-    g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
-    if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK)
-        g_error("%s: %s", sql, err);
-    sqlite3_close(h);
-}
 
 /* ---- a card that lies: the attacker's hardware, behind the card interface ---- */
 
@@ -572,7 +559,7 @@ static void test_reconcile_edited_cumulative(Fx *f, gconstpointer d)
 
     kv_station_free(f->st);
     f->st = NULL;
-    db_exec(f, "UPDATE meters SET cumulative_sold = cumulative_sold + 5000 WHERE number = 123456782");
+    fx_raw_exec(f->db, "UPDATE meters SET cumulative_sold = cumulative_sold + 5000 WHERE number = 123456782");
     f->st = kv_station_open(f->db, f->keys, &e);
     g_assert_no_error(e);
     g_assert_true(kv_station_login(f->st, "admin", FX_ADMIN_PW, &e));
@@ -676,19 +663,18 @@ static void test_cover_cancelled_reopens(Fx *f, gconstpointer d)
 
 int main(int argc, char **argv)
 {
-    g_setenv("TZ", "UTC", TRUE);
     g_test_init(&argc, &argv, NULL);
-    ADD("/issued/emulator-old-content", test_emulator_old_content);
-    ADD("/issued/emulator-void-then-launder", test_emulator_void_then_launder);
-    ADD("/issued/card-pulled-after-last-byte", test_pulled_after_last_byte);
-    ADD("/issued/write-never-started-fails", test_write_never_started_fails);
-    ADD("/issued/restored-dump-after-cancel", test_restored_dump_after_cancel);
-    ADD("/issued/restored-dump-loaded", test_restored_dump_loaded);
-    ADD("/readback/backwards-counter", test_backwards_counter);
-    ADD("/readback/backwards-cumulative-loaded", test_backwards_loaded);
-    ADD("/readback/backwards-total-energy", test_backwards_energy);
-    ADD("/reconcile/edited-cumulative-sold", test_reconcile_edited_cumulative);
-    ADD("/issued/supervisor-resolve-audited", test_supervisor_resolve_audited);
-    ADD("/issued/cover-cancelled-reopens", test_cover_cancelled_reopens);
+    fx_add("/issued/emulator-old-content", test_emulator_old_content);
+    fx_add("/issued/emulator-void-then-launder", test_emulator_void_then_launder);
+    fx_add("/issued/card-pulled-after-last-byte", test_pulled_after_last_byte);
+    fx_add("/issued/write-never-started-fails", test_write_never_started_fails);
+    fx_add("/issued/restored-dump-after-cancel", test_restored_dump_after_cancel);
+    fx_add("/issued/restored-dump-loaded", test_restored_dump_loaded);
+    fx_add("/readback/backwards-counter", test_backwards_counter);
+    fx_add("/readback/backwards-cumulative-loaded", test_backwards_loaded);
+    fx_add("/readback/backwards-total-energy", test_backwards_energy);
+    fx_add("/reconcile/edited-cumulative-sold", test_reconcile_edited_cumulative);
+    fx_add("/issued/supervisor-resolve-audited", test_supervisor_resolve_audited);
+    fx_add("/issued/cover-cancelled-reopens", test_cover_cancelled_reopens);
     return g_test_run();
 }
