@@ -104,10 +104,10 @@ gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GE
             return FALSE;
     }
     {
-        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT count(*) FROM anomalies WHERE id > ?", error);
+        g_autoptr(KvStmt) q = kv_db_query(st, "SELECT count(*) FROM anomalies WHERE id > ?", error,
+                                          KV_DB_VALUES(KV_INT(last_anomaly)));
         if (!q)
             return FALSE;
-        sqlite3_bind_int64(q, 1, last_anomaly);
         out->anomalies_raised = sqlite3_step(q) == SQLITE_ROW ? (guint)sqlite3_column_int(q, 0) : 0;
     }
     if (out->view.token_err == KV_OK && out->view.id.card_type == KV_CARD_USER) {
@@ -128,12 +128,11 @@ gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GE
 /* The meter's active customer card: *serial, 0 if none. */
 static gboolean active_card_of(KvStation *st, guint32 meter, guint32 *serial, GError **error)
 {
-    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT serial FROM cards WHERE meter_number = ? "
-                                         "AND type = ? AND status = 'active'", error);
+    g_autoptr(KvStmt) q = kv_db_query(st, "SELECT serial FROM cards WHERE meter_number = ? "
+                                          "AND type = ? AND status = 'active'", error,
+                                      KV_DB_VALUES(KV_INT(meter), KV_INT(KV_CARD_USER)));
     if (!q)
         return FALSE;
-    sqlite3_bind_int64(q, 1, meter);
-    sqlite3_bind_int(q, 2, KV_CARD_USER);
     if (sqlite3_step(q) == SQLITE_ROW)
         *serial = (guint32)sqlite3_column_int64(q, 0);
     return TRUE;
@@ -224,35 +223,23 @@ static gboolean end_unsettled_sales(KvStation *st, guint32 old_serial, GError **
 static gboolean insert_reserved(KvStation *st, const KvMeter *m, const KvCardRecord *c,
                                 GError **error)
 {
-    g_autoptr(KvStmt) s = NULL, ms = NULL;
+    g_autoptr(KvStmt) ms = NULL;
     g_autofree char *obj = NULL, *detail = NULL;
-    s = kv_db_stmt(st, "INSERT INTO cards(serial, meter_number, type, status, issue_step, "
+    if (!kv_db_run(st, "INSERT INTO cards(serial, meter_number, type, status, issue_step, "
                        "token_seq, token_cumulative, replaces, issued_at, issued_by) VALUES "
-                       "(?, ?, ?, 'issuing', 'reserved', ?, ?, ?, ?, ?)", error);
-    if (!s)
-        return FALSE;
-    sqlite3_bind_int64(s, 1, c->serial);
-    sqlite3_bind_int64(s, 2, m->number);
-    sqlite3_bind_int(s, 3, KV_CARD_USER);
-    sqlite3_bind_int64(s, 4, c->token_seq);
-    sqlite3_bind_int64(s, 5, c->token_cumulative);
-    if (c->replaces)
-        sqlite3_bind_int64(s, 6, c->replaces);
-    sqlite3_bind_int64(s, 7, c->issued_at);
-    sqlite3_bind_int64(s, 8, kv_station_user_id(st));
-    if (!kv_db_step_done(st, s, _("reserving the card"), error)) {
-        if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
-            g_clear_error(error);
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                        _("meter %09u already has a customer card: use `card replace`"), m->number);
-        }
-        return FALSE;
-    }
-    ms = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
+                       "(?, ?, ?, 'issuing', 'reserved', ?, ?, ?, ?, ?)",
+                   _("reserving the card"), error,
+                   KV_DB_VALUES(KV_INT(c->serial), KV_INT(m->number), KV_INT(KV_CARD_USER),
+                                KV_INT(c->token_seq), KV_INT(c->token_cumulative),
+                                KV_INT_OR_NULL(c->replaces), KV_INT(c->issued_at),
+                                KV_INT(kv_station_user_id(st)))))
+        return kv_db_when_exists(error, KV_CORE_ERROR_EXISTS,
+                                 _("meter %09u already has a customer card: use `card replace`"),
+                                 m->number);
+    ms = kv_db_query(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error,
+                     KV_DB_VALUES(KV_INT(c->token_seq), KV_INT(m->number)));
     if (!ms)
         return FALSE;
-    sqlite3_bind_int64(ms, 1, c->token_seq);
-    sqlite3_bind_int64(ms, 2, m->number);
     obj = g_strdup_printf("card:%u", c->serial);
     detail = g_strdup_printf("meter=%09u seq=%u cumulative=%u replaces=%u", m->number,
                              c->token_seq, c->token_cumulative, c->replaces);
@@ -326,10 +313,10 @@ static KvCardRecord *issue(KvStation *st, KvCardLink *card, guint32 meter, gbool
     if (c) {
         /* An issue for this meter was interrupted: continue it on this card
          * if it is that card (or still blank / half-written). */
-        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT issue_step FROM cards WHERE serial = ?", error);
+        g_autoptr(KvStmt) q = kv_db_query(st, "SELECT issue_step FROM cards WHERE serial = ?",
+                                          error, KV_DB_VALUES(KV_INT(c->serial)));
         if (!q)
             return NULL;
-        sqlite3_bind_int64(q, 1, c->serial);
         if (sqlite3_step(q) == SQLITE_ROW)
             g_strlcpy(step, (const char *)sqlite3_column_text(q, 0), sizeof step);
         if (e == KV_OK && (id.card_serial != c->serial || id.meter_number != meter)) {
@@ -507,11 +494,11 @@ GPtrArray *kv_card_list_for_meter(KvStation *st, guint32 meter, GError **error)
     int rc;
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
         return NULL;
-    s = kv_db_stmt(st, "SELECT serial FROM cards WHERE meter_number = ? "
-                       "ORDER BY issued_at DESC, serial DESC", error);
+    s = kv_db_query(st, "SELECT serial FROM cards WHERE meter_number = ? "
+                        "ORDER BY issued_at DESC, serial DESC", error,
+                    KV_DB_VALUES(KV_INT(meter)));
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, meter);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         guint32 serial = (guint32)sqlite3_column_int64(s, 0);
         g_array_append_val(serials, serial);

@@ -117,12 +117,12 @@ static gboolean reconcile_listed(KvStation *st, const char *sql, gint64 p, KvRec
 static gboolean add_open_items(KvStation *st, guint32 meter, KvReconcileReport *r, GError **error)
 {
     g_autoptr(GPtrArray) anomalies = NULL;
-    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT id, meter_number, card_serial, seq, energy "
-                                         "FROM sales WHERE state = 'issued' AND "
-                                         "(?1 = 0 OR meter_number = ?1) ORDER BY id", error);
+    g_autoptr(KvStmt) q = kv_db_query(st, "SELECT id, meter_number, card_serial, seq, energy "
+                                          "FROM sales WHERE state = 'issued' AND "
+                                          "(?1 = 0 OR meter_number = ?1) ORDER BY id", error,
+                                      KV_DB_VALUES(KV_INT(meter)));
     if (!q)
         return FALSE;
-    sqlite3_bind_int64(q, 1, meter);
     while (sqlite3_step(q) == SQLITE_ROW) {
         gint64 id = sqlite3_column_int64(q, 0);
         g_autofree char *kwh = kv_energy_format(sqlite3_column_int64(q, 4));

@@ -261,13 +261,11 @@ static gboolean has_debt_recovered(const KvSale *x)
 static gboolean set_resolution(KvStation *st, gint64 id, gint64 by, const char *text,
                                GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "UPDATE sales SET resolved_by = nullif(?, 0), "
-                                         "resolution = ? WHERE id = ?", error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "UPDATE sales SET resolved_by = nullif(?, 0), "
+                                          "resolution = ? WHERE id = ?", error,
+                                      KV_DB_VALUES(KV_INT(by), KV_TEXT(text), KV_INT(id)));
     if (!s)
         return FALSE;
-    sqlite3_bind_int64(s, 1, by);
-    sqlite3_bind_text(s, 2, text, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 3, id);
     return kv_db_step_done(st, s, _("recording the sale"), error);
 }
 
@@ -460,13 +458,12 @@ static gboolean abort_cancel(KvStation *st, const KvSale *x, GError **error)
     g_autoptr(KvStmt) s = NULL;
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
-    s = kv_db_stmt(st, "UPDATE sales SET state = 'completed', cancel_seq = NULL, "
-                       "cancel_reason = NULL, cancelled_by = NULL, updated_at = ? "
-                       "WHERE id = ? AND state = 'cancelling'", error);
+    s = kv_db_query(st, "UPDATE sales SET state = 'completed', cancel_seq = NULL, "
+                        "cancel_reason = NULL, cancelled_by = NULL, updated_at = ? "
+                        "WHERE id = ? AND state = 'cancelling'", error,
+                    KV_DB_VALUES(KV_INT(kv_now()), KV_INT(x->id)));
     if (!s)
         return FALSE;
-    sqlite3_bind_int64(s, 1, kv_now());
-    sqlite3_bind_int64(s, 2, x->id);
     if (!kv_db_step_done(st, s, _("recording the sale"), error) ||
         !audit_sale(st, x, "completed", "cancel=not-written", error) || !kv_txn_commit(&txn, error))
         return FALSE;
@@ -586,14 +583,13 @@ gint kv_sale_reconcile_card(KvStation *st, KvCardLink *card, GError **error)
 
 static gint64 month_energy(KvStation *st, guint32 meter, gint64 from, gboolean *fixed_paid)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT coalesce(sum(energy), 0), "
-                                         "coalesce(max(fixed_charge > 0), 0) FROM sales "
-                                         "WHERE meter_number = ? AND created_at >= ? "
-                                         "AND state = 'completed'", NULL);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT coalesce(sum(energy), 0), "
+                                          "coalesce(max(fixed_charge > 0), 0) FROM sales "
+                                          "WHERE meter_number = ? AND created_at >= ? "
+                                          "AND state = 'completed'", NULL,
+                                      KV_DB_VALUES(KV_INT(meter), KV_INT(from)));
     if (!s)
         return 0;
-    sqlite3_bind_int64(s, 1, meter);
-    sqlite3_bind_int64(s, 2, from);
     if (sqlite3_step(s) != SQLITE_ROW)
         return 0;
     *fixed_paid = sqlite3_column_int(s, 1) != 0;
@@ -777,44 +773,31 @@ KvSale *kv_sale_quote(KvStation *st, guint32 meter, const KvSaleRequest *req, Kv
 static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autoptr(KvStmt) s = NULL, m = NULL;
+    g_autoptr(KvStmt) m = NULL;
     g_autofree char *blocks = kv_breakdown_blocks_json(&x->breakdown);
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
-    s = kv_db_stmt(st, "INSERT INTO sales(meter_number, customer_id, card_serial, tariff_id, "
+    if (!kv_db_run(st, "INSERT INTO sales(meter_number, customer_id, card_serial, tariff_id, "
                        "cashier_id, shift_id, state, created_at, updated_at, amount, fixed_charge, "
                        "debt_recovered, energy_net, vat, energy, blocks, office, seq, "
                        "base_cumulative, cumulative) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', "
-                       "?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)", error);
-    if (!s)
-        return FALSE;
-    sqlite3_bind_int64(s, 1, x->meter_number);
-    if (x->customer_id)
-        sqlite3_bind_int64(s, 2, x->customer_id);
-    sqlite3_bind_int64(s, 3, x->card_serial);
-    sqlite3_bind_int64(s, 4, x->tariff_id);
-    sqlite3_bind_int64(s, 5, x->cashier_id);
-    sqlite3_bind_int64(s, 6, x->shift_id);
-    sqlite3_bind_int64(s, 7, x->created_at);
-    sqlite3_bind_int64(s, 8, x->breakdown.amount);
-    sqlite3_bind_int64(s, 9, x->breakdown.fixed_charge);
-    sqlite3_bind_int64(s, 10, x->breakdown.debt_recovered);
-    sqlite3_bind_int64(s, 11, x->breakdown.energy_net);
-    sqlite3_bind_int64(s, 12, x->breakdown.vat);
-    sqlite3_bind_int64(s, 13, x->breakdown.energy);
-    sqlite3_bind_text(s, 14, blocks, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(s, 15, x->office);
-    sqlite3_bind_int64(s, 16, x->seq);
-    sqlite3_bind_int64(s, 17, x->base_cumulative);
-    sqlite3_bind_int64(s, 18, x->cumulative);
-    if (!kv_db_step_done(st, s, _("recording the sale"), error))
+                       "?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                   _("recording the sale"), error,
+                   KV_DB_VALUES(KV_INT(x->meter_number), KV_INT_OR_NULL(x->customer_id),
+                                KV_INT(x->card_serial), KV_INT(x->tariff_id),
+                                KV_INT(x->cashier_id), KV_INT(x->shift_id), KV_INT(x->created_at),
+                                KV_INT(x->breakdown.amount), KV_INT(x->breakdown.fixed_charge),
+                                KV_INT(x->breakdown.debt_recovered),
+                                KV_INT(x->breakdown.energy_net), KV_INT(x->breakdown.vat),
+                                KV_INT(x->breakdown.energy), KV_TEXT(blocks), KV_INT(x->office),
+                                KV_INT(x->seq), KV_INT(x->base_cumulative),
+                                KV_INT(x->cumulative))))
         return FALSE;
     x->id = sqlite3_last_insert_rowid(st->db);
-    m = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
+    m = kv_db_query(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error,
+                    KV_DB_VALUES(KV_INT(x->seq), KV_INT(x->meter_number)));
     if (!m)
         return FALSE;
-    sqlite3_bind_int64(m, 1, x->seq);
-    sqlite3_bind_int64(m, 2, x->meter_number);
     if (!kv_db_step_done(st, m, _("recording the sale"), error) ||
         !audit_sale(st, x, "pending", NULL, error) || !kv_txn_commit(&txn, error))
         return FALSE;
@@ -1226,7 +1209,7 @@ static gboolean mark_cancelling(KvStation *st, const KvSale *x, guint32 cancel_s
                                 const char *reason, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autoptr(KvStmt) s = NULL, ms = NULL;
+    g_autoptr(KvStmt) s = NULL;
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     s = kv_db_stmt(st, "UPDATE sales SET state = 'cancelling', cancel_seq = ?, cancel_reason = ?, "
@@ -1241,12 +1224,9 @@ static gboolean mark_cancelling(KvStation *st, const KvSale *x, guint32 cancel_s
     sqlite3_bind_int64(s, 5, x->id);
     if (!kv_db_step_done(st, s, _("recording the cancellation"), error))
         return FALSE;
-    ms = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
-    if (!ms)
-        return FALSE;
-    sqlite3_bind_int64(ms, 1, cancel_seq);
-    sqlite3_bind_int64(ms, 2, x->meter_number);
-    if (!kv_db_step_done(st, ms, _("recording the cancellation"), error))
+    if (!kv_db_run(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?",
+                       _("recording the cancellation"), error,
+                       KV_DB_VALUES(KV_INT(cancel_seq), KV_INT(x->meter_number))))
         return FALSE;
     return kv_txn_commit(&txn, error);
 }

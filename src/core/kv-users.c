@@ -50,22 +50,15 @@ gboolean kv_user_insert(KvStation *st, const char *login, const char *full_name,
     }
     if (!kv_user_password_acceptable(password, error) || !(hash = kv_password_hash(password, error)))
         return FALSE;
-    s = kv_db_stmt(st, "INSERT INTO users(login, full_name, role, pw_hash, created_at) "
-                       "VALUES (?, ?, ?, ?, ?)", error);
+    s = kv_db_query(st, "INSERT INTO users(login, full_name, role, pw_hash, created_at) "
+                        "VALUES (?, ?, ?, ?, ?)", error,
+                    KV_DB_VALUES(KV_TEXT(login), KV_TEXT(full_name ? full_name : ""),
+                                 KV_TEXT(kv_role_name(role)), KV_TEXT(hash), KV_INT(kv_now())));
     if (!s)
         return FALSE;
-    sqlite3_bind_text(s, 1, login, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, full_name ? full_name : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, kv_role_name(role), -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, hash, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 5, kv_now());
     if (!kv_db_step_done(st, s, _("adding the user"), error)) {
-        if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
-            g_clear_error(error);
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                        _("a user with login '%s' already exists"), login);
-        }
-        return FALSE;
+        return kv_db_when_exists(error, KV_CORE_ERROR_EXISTS,
+                                 _("a user with login '%s' already exists"), login);
     }
     detail = g_strdup_printf("role=%s", kv_role_name(role));
     {

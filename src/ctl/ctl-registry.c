@@ -17,7 +17,7 @@ static int import_file(KvStation *st, const char *kind, const char *path)
         KvImportRow *r = rows->pdata[i];
         r->ok ? ok++ : bad++;
         if (ctl.json) {
-            g_autofree char *m = ctl_json_escape(r->message);
+            g_autofree char *m = kv_json_escape(r->message);
             printf("%s{\"line\":%u,\"ok\":%s,\"message\":\"%s\"}", i ? "," : "", r->line,
                    r->ok ? "true" : "false", m);
         } else if (!ctl.quiet) {
@@ -103,8 +103,8 @@ static int search_cmd(KvStation *st, CtlArgs *a)
     for (guint i = 0; i < hits->len; i++) {
         KvSearchHit *h = hits->pdata[i];
         if (ctl.json) {
-            g_autofree char *n = ctl_json_escape(h->name), *ad = ctl_json_escape(h->address);
-            g_autofree char *ac = ctl_json_escape(h->account);
+            g_autofree char *n = kv_json_escape(h->name), *ad = kv_json_escape(h->address);
+            g_autofree char *ac = kv_json_escape(h->account);
             printf("%s{\"meter\":\"%09u\",\"account\":\"%s\",\"name\":\"%s\",\"address\":\"%s\"}",
                    i ? "," : "", h->meter_number, ac, n, ad);
         } else {

@@ -88,8 +88,8 @@ static void print_sale(KvStation *st, const KvSale *x, gboolean quote_only)
     print_notes(x->notes);
     if (ctl.json) {
         g_autofree char *members = breakdown_json(st, b);
-        g_autofree char *notes = ctl_json_escape(x->notes ? x->notes : "");
-        g_autofree char *res = ctl_json_escape(x->resolution ? x->resolution : "");
+        g_autofree char *notes = kv_json_escape(x->notes ? x->notes : "");
+        g_autofree char *res = kv_json_escape(x->resolution ? x->resolution : "");
         printf("{\"ok\":true,\"sale\":%" G_GINT64_FORMAT ",\"state\":\"%s\",\"meter\":\"%09u\""
                "%s,\"seq\":%u,\"cumulative\":%u,\"card\":%u,\"amount_minor\":%" G_GINT64_FORMAT
                ",\"energy_ckwh\":%" G_GINT64_FORMAT ",\"notes\":\"%s\",\"resolution\":\"%s\"}\n",
@@ -332,7 +332,7 @@ static void station_facts(KvStation *st, const KvCardReadResult *r, gboolean key
         g_string_append(json, ", \"keys\": \"identity only\"");
         return;
     }
-    st_json = ctl_json_escape(r->card_status ? r->card_status : "not registered here");
+    st_json = kv_json_escape(r->card_status ? r->card_status : "not registered here");
     g_string_append_printf(text, "\n%s\n", _("Station:"));
     fact(text, _("keys"), "%s", _("unlocked: token and readback verified with the meter's key"));
     fact(text, _("card at this office"), "%s",
@@ -513,7 +513,7 @@ static int card_batch(KvStation *st, CtlArgs *a)
         KvBatchRow *r = rows->pdata[i];
         r->ok ? ok++ : bad++;
         if (ctl.json) {
-            g_autofree char *m = ctl_json_escape(r->message);
+            g_autofree char *m = kv_json_escape(r->message);
             printf("%s{\"line\":%u,\"meter\":\"%09u\",\"ok\":%s,\"skipped\":%s,\"serial\":%u,"
                    "\"message\":\"%s\"}", i ? "," : "", r->line, r->meter,
                    r->ok ? "true" : "false", r->skipped ? "true" : "false", r->serial, m);
