@@ -66,7 +66,7 @@ static void rate(const char *dir, guint n)
     m.number = meter_number(1);
     m.hoarding_limit = 0x7FFFFFFF;
     if (!kv_meter_add(st, &m, &e) || !kv_card_file_create_blank(card, factory, &e) ||
-        !(link = kv_card_link_open_file(card, &e)) || !(rec = kv_card_issue(st, link, m.number, &e)))
+        !(link = kv_card_link_file_open(card, &e)) || !(rec = kv_card_issue(st, link, m.number, &e)))
         g_error("%s", e->message);
     t0 = g_get_monotonic_time();
     for (guint i = 0; i < n; i++) {

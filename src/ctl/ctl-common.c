@@ -237,7 +237,7 @@ KvStation *ctl_open(gboolean login, gboolean keys, GError **error)
 KvCardLink *ctl_card(GError **error)
 {
     if (ctl.card_file)
-        return kv_card_link_open_file(ctl.card_file, error);
+        return kv_card_link_file_open(ctl.card_file, error);
 #ifdef KV_HAVE_PCSC
     return kv_card_link_pcsc_open(ctl.reader, error);
 #else

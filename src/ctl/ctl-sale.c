@@ -456,7 +456,7 @@ static KvCardLink *next_card_from_dir(guint32 meter, guint index, guint total, g
     /* A missing file is a new blank card taken from the box. */
     if (!g_file_test(path, G_FILE_TEST_EXISTS) && !kv_card_file_create_blank(path, d->psc, error))
         return NULL;
-    return kv_card_link_open_file(path, error);
+    return kv_card_link_file_open(path, error);
 }
 
 #ifdef KV_HAVE_PCSC

@@ -113,7 +113,7 @@ KvCardLink *fx_blank_card(Fx *f, const char *name)
     g_autoptr(GError) e = NULL;
     KvCardLink *l;
     g_assert_true(kv_card_file_create_blank(path, factory, &e));
-    l = kv_card_link_open_file(path, &e);
+    l = kv_card_link_file_open(path, &e);
     g_assert_no_error(e);
     return l;
 }

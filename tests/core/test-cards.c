@@ -73,7 +73,7 @@ static void test_anomaly_cloned_cancel(Fx *f, gconstpointer d)
     g_assert_no_error(e);
     kv_card_link_free(g_steal_pointer(&card));
     fx_card_restore(f, "c1.card", dump);
-    restored = kv_card_link_open_file(path, &e);
+    restored = kv_card_link_file_open(path, &e);
     g_assert_no_error(e);
     g_assert_cmpint(fx_meter_insert(f, &m, restored), ==, KV_OK);
     g_assert_cmpint(m.loaded, ==, 1000); /* the cancelled 10 kWh reached the meter */
@@ -129,7 +129,7 @@ static KvCardLink *batch_next(guint32 meter, guint index, guint total, gpointer 
     }
     if (!g_file_test(path, G_FILE_TEST_EXISTS))
         kv_card_file_create_blank(path, factory, NULL);
-    return kv_card_link_open_file(path, error);
+    return kv_card_link_file_open(path, error);
 }
 
 static void test_batch_resume(Fx *f, gconstpointer d)

@@ -111,7 +111,7 @@ static KvCardLink *trick_open(Fx *f, const char *name, TrickMode mode)
     g_autofree char *path = fx_path(f, name);
     g_autoptr(GError) e = NULL;
     Trick *t = g_new0(Trick, 1);
-    t->inner = kv_card_link_open_file(path, &e);
+    t->inner = kv_card_link_file_open(path, &e);
     g_assert_no_error(e);
     t->mode = mode;
     return kv_card_link_new(&trick_ops, t);
@@ -121,7 +121,7 @@ static KvCardLink *open_card(Fx *f, const char *name)
 {
     g_autofree char *path = fx_path(f, name);
     g_autoptr(GError) e = NULL;
-    KvCardLink *c = kv_card_link_open_file(path, &e);
+    KvCardLink *c = kv_card_link_file_open(path, &e);
     g_assert_no_error(e);
     return c;
 }
