@@ -7,7 +7,7 @@
 #include "kv-card-report.h"
 #include "kv_util.h"
 #ifdef KV_HAVE_PCSC
-#include "kv-card-link-pcsc.h"
+#include "kv-card-batch-pcsc.h"
 #endif
 
 static gboolean meter_opt(CtlArgs *a, guint32 *out, GError **error)
@@ -499,8 +499,8 @@ static int card_batch(KvStation *st, CtlArgs *a)
     } else {
 #ifdef KV_HAVE_PCSC
         live = TRUE;
-        rows = kv_card_link_pcsc_batch(st, a->words->pdata[0], ctl.reader, batch_prompt,
-                                       batch_result, NULL, NULL, &error);
+        rows = kv_card_batch_pcsc(st, a->words->pdata[0], ctl.reader, batch_prompt,
+                                  batch_result, NULL, NULL, &error);
 #else
         return ctl_usage_error(_("this build has no PC/SC card service: give --card-dir DIR"));
 #endif
