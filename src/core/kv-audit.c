@@ -201,7 +201,9 @@ static gboolean check_sales(KvStation *st, KvAuditReport *r, GHashTable *sale_la
         g_autofree char *now = NULL;
         /* 'written' is an intermediate step not audited: it must match the
          * pending row. */
-        const char *st_for_audit = g_strcmp0(state, "written") == 0 ? "pending" : state;
+        const char *st_for_audit = kv_sale_state_from_name(state) == KV_SALE_WRITTEN
+                                       ? kv_sale_state_name(KV_SALE_PENDING)
+                                       : state;
         now = kv_audit_sale_detail(st_for_audit, sqlite3_column_int64(q, 2),
                                    sqlite3_column_int64(q, 3),
                                    (guint32)sqlite3_column_int64(q, 4),

@@ -178,18 +178,19 @@ static gboolean block_old_card(KvStation *st, guint32 old_serial, const char *ol
  * docs/station.md).  Each with its audit row. */
 static gboolean end_unsettled_sales(KvStation *st, guint32 old_serial, GError **error)
 {
-    g_autoptr(KvStmt) f = kv_db_stmt(st, "SELECT id, amount, energy, seq, cumulative, "
-                                         "card_write_at IS NOT NULL FROM sales WHERE "
-                                         "card_serial = ? AND "
-                                         "state IN ('pending', 'written')", error);
+    g_autoptr(KvStmt) f = kv_db_query(st, "SELECT id, amount, energy, seq, cumulative, "
+                                          "card_write_at IS NOT NULL FROM sales WHERE "
+                                          "card_serial = ? AND state IN (?, ?)", error,
+                                      KV_DB_VALUES(KV_INT(old_serial), KV_STATE(KV_SALE_PENDING),
+                                                   KV_STATE(KV_SALE_WRITTEN)));
     g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
     if (!f)
         return FALSE;
-    sqlite3_bind_int64(f, 1, old_serial);
     while (sqlite3_step(f) == SQLITE_ROW) {
         gint64 id = sqlite3_column_int64(f, 0);
         g_autofree char *obj = g_strdup_printf("sale:%lld", (long long)id);
-        const char *to = sqlite3_column_int(f, 5) ? "issued" : "failed";
+        const char *to = kv_sale_state_name(sqlite3_column_int(f, 5) ? KV_SALE_ISSUED
+                                                                     : KV_SALE_FAILED);
         g_autofree char *action = g_strdup_printf("sale.%s", to);
         g_autofree char *d = kv_audit_sale_detail(to, sqlite3_column_int64(f, 1),
                                                   sqlite3_column_int64(f, 2),
@@ -202,17 +203,12 @@ static gboolean end_unsettled_sales(KvStation *st, guint32 old_serial, GError **
     }
     sqlite3_reset(f);
     for (guint i = 0; i < ids->len; i++) {
-        g_autoptr(KvStmt) u = kv_db_stmt(st, "UPDATE sales SET state = CASE WHEN "
-                                             "card_write_at IS NULL THEN 'failed' ELSE "
-                                             "'issued' END, fail_reason = 'card replaced "
-                                             "before the sale was settled', updated_at = ? "
-                                             "WHERE id = ?",
-                                         error);
-        if (!u)
-            return FALSE;
-        sqlite3_bind_int64(u, 1, kv_now());
-        sqlite3_bind_int64(u, 2, g_array_index(ids, gint64, i));
-        if (!kv_db_step_done(st, u, _("failing an unsettled sale"), error))
+        if (!kv_db_run(st, "UPDATE sales SET state = CASE WHEN card_write_at IS NULL THEN ? "
+                           "ELSE ? END, fail_reason = 'card replaced before the sale was "
+                           "settled', updated_at = ? WHERE id = ?",
+                       _("failing an unsettled sale"), error,
+                       KV_DB_VALUES(KV_STATE(KV_SALE_FAILED), KV_STATE(KV_SALE_ISSUED),
+                                    KV_INT(kv_now()), KV_INT(g_array_index(ids, gint64, i)))))
             return FALSE;
     }
     return TRUE;

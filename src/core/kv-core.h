@@ -16,6 +16,7 @@
 #include "kv-reconcile.h"
 #include "kv-registry.h"
 #include "kv-reports.h"
+#include "kv-sale-state.h"
 #include "kv-sales.h"
 #include "kv-shifts.h"
 #include "kv-station.h"

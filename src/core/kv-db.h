@@ -4,6 +4,7 @@
 #define KV_DB_H
 
 #include <sqlite3.h>
+#include "kv-sale-state.h"
 #include "kv-station-private.h"
 
 G_BEGIN_DECLS
@@ -36,6 +37,7 @@ typedef struct {
 #define KV_BLOB(v, len) ((KvDbValue){ KV_DB_VALUE_BLOB, (gint64)(len), (v) })
 #define KV_NULL ((KvDbValue){ KV_DB_VALUE_NULL, 0, NULL })
 #define KV_INT_OR_NULL(v) ((v) ? KV_INT(v) : KV_NULL) /* 0 binds NULL */
+#define KV_STATE(s) KV_TEXT(kv_sale_state_name(s)) /* a sale state (KV_SALE_...) */
 #define KV_DB_VALUES(...) \
     (sizeof((const KvDbValue[]){ __VA_ARGS__ }) / sizeof(KvDbValue)), \
         ((const KvDbValue[]){ __VA_ARGS__ })

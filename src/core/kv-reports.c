@@ -257,7 +257,7 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
         g_ptr_array_add(row, money(st, sqlite3_column_int64(s, 2)));
         g_ptr_array_add(row, kv_energy_format(sqlite3_column_int64(s, 7)));
         add_row(t, row);
-        if (g_strcmp0(state, "completed") == 0)
+        if (kv_sale_state_from_name(state) == KV_SALE_COMPLETED)
             c = (Totals){ sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
                           sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4),
                           sqlite3_column_int64(s, 5), sqlite3_column_int64(s, 6),
@@ -322,17 +322,18 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
     to = g_date_time_to_unix(next);
     t = table_new(title, cols);
     s = kv_db_query(st,
-        "SELECT u.login, sum(s.state = 'completed'), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.amount END), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.energy_net END), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.vat END), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.fixed_charge END), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.debt_recovered END), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.energy END), "
-        "sum(s.state = 'cancelled'), sum(s.state = 'failed') "
+        "SELECT u.login, sum(s.state = ?3), "
+        "sum(CASE WHEN s.state = ?3 THEN s.amount END), "
+        "sum(CASE WHEN s.state = ?3 THEN s.energy_net END), "
+        "sum(CASE WHEN s.state = ?3 THEN s.vat END), "
+        "sum(CASE WHEN s.state = ?3 THEN s.fixed_charge END), "
+        "sum(CASE WHEN s.state = ?3 THEN s.debt_recovered END), "
+        "sum(CASE WHEN s.state = ?3 THEN s.energy END), "
+        "sum(s.state = ?4), sum(s.state = ?5) "
         "FROM sales s JOIN users u ON u.id = s.cashier_id "
-        "WHERE s.created_at >= ? AND s.created_at < ? GROUP BY u.login ORDER BY u.login", error,
-                    KV_DB_VALUES(KV_INT(from), KV_INT(to)));
+        "WHERE s.created_at >= ?1 AND s.created_at < ?2 GROUP BY u.login ORDER BY u.login", error,
+        KV_DB_VALUES(KV_INT(from), KV_INT(to), KV_STATE(KV_SALE_COMPLETED),
+                     KV_STATE(KV_SALE_CANCELLED), KV_STATE(KV_SALE_FAILED)));
     if (!s)
         return NULL;
     while (sqlite3_step(s) == SQLITE_ROW) {
@@ -381,12 +382,13 @@ KvTable *kv_report_monthly(KvStation *st, gint64 month, GError **error)
             break;
         }
         after = g_date_time_add_days(day, 1);
-        s = kv_db_stmt(st, "SELECT count(*), coalesce(sum(amount), 0), coalesce(sum(vat), 0), "
-                           "coalesce(sum(energy), 0) FROM sales WHERE created_at >= ? AND "
-                           "created_at < ? AND state = 'completed'", error);
-        if (!s || (sqlite3_bind_int64(s, 1, g_date_time_to_unix(day)),
-                   sqlite3_bind_int64(s, 2, g_date_time_to_unix(after)),
-                   sqlite3_step(s) != SQLITE_ROW)) {
+        s = kv_db_query(st, "SELECT count(*), coalesce(sum(amount), 0), coalesce(sum(vat), 0), "
+                            "coalesce(sum(energy), 0) FROM sales WHERE created_at >= ? AND "
+                            "created_at < ? AND state = ?", error,
+                        KV_DB_VALUES(KV_INT(g_date_time_to_unix(day)),
+                                     KV_INT(g_date_time_to_unix(after)),
+                                     KV_STATE(KV_SALE_COMPLETED)));
+        if (!s || sqlite3_step(s) != SQLITE_ROW) {
             if (s)
                 kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("monthly report"));
             g_date_time_unref(day);
@@ -448,7 +450,7 @@ KvTable *kv_report_customer(KvStation *st, gint64 customer_id, GError **error)
         g_ptr_array_add(row, kv_energy_format(sqlite3_column_int64(s, 5)));
         g_ptr_array_add(row, money(st, sqlite3_column_int64(s, 6)));
         g_ptr_array_add(row, kv_db_col_text(s, 7));
-        if (g_strcmp0((const char *)sqlite3_column_text(s, 3), "completed") == 0)
+        if (kv_sale_state_from_name((const char *)sqlite3_column_text(s, 3)) == KV_SALE_COMPLETED)
             total += sqlite3_column_int64(s, 4);
         add_row(t, row);
     }

@@ -19,10 +19,10 @@ KvShift *kv_shift_get(KvStation *st, gint64 id, GError **error)
 {
     g_autoptr(KvStmt) s = kv_db_query(st,
         "SELECT h.id, h.cashier_id, u.login, h.opened_at, coalesce(h.closed_at, 0), "
-        "h.opening_float, coalesce(h.expected_cash, h.opening_float + (SELECT coalesce(sum(amount), 0) "
-        "FROM sales WHERE shift_id = h.id AND state = 'completed')), coalesce(h.counted_cash, -1) "
-        "FROM shifts h JOIN users u ON u.id = h.cashier_id WHERE h.id = ?", error,
-        KV_DB_VALUES(KV_INT(id)));
+        "h.opening_float, coalesce(h.expected_cash, h.opening_float + (SELECT "
+        "coalesce(sum(amount), 0) FROM sales WHERE shift_id = h.id AND state = ?2)), "
+        "coalesce(h.counted_cash, -1) FROM shifts h JOIN users u ON u.id = h.cashier_id "
+        "WHERE h.id = ?1", error, KV_DB_VALUES(KV_INT(id), KV_STATE(KV_SALE_COMPLETED)));
     KvShift *x;
     if (!s)
         return NULL;
@@ -109,14 +109,14 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
     if (!kv_txn_begin(&txn, st, error))
         return NULL;
     {
-        g_autoptr(KvStmt) q = kv_db_query(st, "SELECT h.opening_float + (SELECT coalesce(sum(amount), 0) "
-                                             "FROM sales WHERE shift_id = h.id AND state = 'completed'), "
-                                             "(SELECT count(*) FROM sales WHERE shift_id = h.id AND "
-                                             "state IN ('pending', 'written', 'cancelling')), "
-                                             "(SELECT count(*) FROM sales WHERE shift_id = h.id AND "
-                                             "state = 'issued') "
-                                             "FROM shifts h WHERE h.id = ?", error,
-                                          KV_DB_VALUES(KV_INT(id)));
+        g_autoptr(KvStmt) q = kv_db_query(st,
+            "SELECT h.opening_float + (SELECT coalesce(sum(amount), 0) FROM sales "
+            "WHERE shift_id = h.id AND state = ?2), (SELECT count(*) FROM sales "
+            "WHERE shift_id = h.id AND state IN (?3, ?4, ?5)), (SELECT count(*) FROM sales "
+            "WHERE shift_id = h.id AND state = ?6) FROM shifts h WHERE h.id = ?1", error,
+            KV_DB_VALUES(KV_INT(id), KV_STATE(KV_SALE_COMPLETED), KV_STATE(KV_SALE_PENDING),
+                         KV_STATE(KV_SALE_WRITTEN), KV_STATE(KV_SALE_CANCELLING),
+                         KV_STATE(KV_SALE_ISSUED)));
         if (!q)
             return NULL;
         if (sqlite3_step(q) != SQLITE_ROW) {
