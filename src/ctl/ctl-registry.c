@@ -4,11 +4,15 @@
 
 #include "ctl.h"
 
-static int import_file(KvStation *st, const char *kind, const char *path)
+/* "customer import FILE.csv", "meter import FILE.csv" (usage: that line). */
+static int import_file(KvStation *st, const char *kind, const CtlArgs *a, const char *usage)
 {
     GError *error = NULL;
-    g_autoptr(GPtrArray) rows = kv_registry_import_csv(st, kind, path, NULL, NULL, NULL, &error);
+    g_autoptr(GPtrArray) rows = NULL;
     guint ok = 0, bad = 0;
+    if (a->words->len != 1)
+        return ctl_usage_error("%s", usage);
+    rows = kv_registry_import_csv(st, kind, a->words->pdata[0], NULL, NULL, NULL, &error);
     if (!rows)
         return ctl_fail(error);
     if (ctl.json)
@@ -82,11 +86,8 @@ static int customer_cmd(KvStation *st, const char *sub, CtlArgs *a)
         ctl_out(_("debt of %s changed\n"), account);
         return CTL_EXIT_OK;
     }
-    if (strcmp(sub, "import") == 0) {
-        if (a->words->len != 1)
-            return ctl_usage_error(_("customer import FILE.csv"));
-        return import_file(st, "customers", a->words->pdata[0]);
-    }
+    if (strcmp(sub, "import") == 0)
+        return import_file(st, "customers", a, _("customer import FILE.csv"));
     return ctl_usage_error(_("customer needs add, edit, debt or import"));
 }
 
@@ -217,11 +218,8 @@ static int meter_cmd(KvStation *st, const char *sub, CtlArgs *a)
         }
         return CTL_EXIT_OK;
     }
-    if (strcmp(sub, "import") == 0) {
-        if (a->words->len != 1)
-            return ctl_usage_error(_("meter import FILE.csv"));
-        return import_file(st, "meters", a->words->pdata[0]);
-    }
+    if (strcmp(sub, "import") == 0)
+        return import_file(st, "meters", a, _("meter import FILE.csv"));
     return ctl_usage_error(_("meter needs add, edit, show, import or provision"));
 }
 
