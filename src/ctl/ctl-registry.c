@@ -35,6 +35,14 @@ static int import_file(KvStation *st, const char *kind, const CtlArgs *a, const 
     return bad ? CTL_EXIT_FAILED : CTL_EXIT_OK;
 }
 
+/* --NAME VALUE, if given, into *field (an edit keeps what is not given). */
+static void text_opt(CtlArgs *a, const char *name, char **field)
+{
+    const char *v = ctl_opt(a, name);
+    if (v)
+        *field = (char *)v;
+}
+
 static int customer_cmd(KvStation *st, const char *sub, CtlArgs *a)
 {
     GError *error = NULL;
@@ -48,8 +56,7 @@ static int customer_cmd(KvStation *st, const char *sub, CtlArgs *a)
             if (!(old = kv_customer_get_by_account(st, account, &error)))
                 return ctl_fail(error);
             c = *old;
-            if (ctl_opt(a, "new-account"))
-                c.account = (char *)ctl_opt(a, "new-account");
+            text_opt(a, "new-account", &c.account);
         } else {
             c.account = (char *)account;
             if (ctl_opt(a, "debt") &&
@@ -57,12 +64,9 @@ static int customer_cmd(KvStation *st, const char *sub, CtlArgs *a)
                                   &c.debt, &error))
                 return ctl_fail(error);
         }
-        if (ctl_opt(a, "name"))
-            c.name = (char *)ctl_opt(a, "name");
-        if (ctl_opt(a, "address"))
-            c.address = (char *)ctl_opt(a, "address");
-        if (ctl_opt(a, "phone"))
-            c.phone = (char *)ctl_opt(a, "phone");
+        text_opt(a, "name", &c.name);
+        text_opt(a, "address", &c.address);
+        text_opt(a, "phone", &c.phone);
         if (old ? !kv_customer_update(st, &c, &error) : !(c.id = kv_customer_add(st, &c, &error)))
             return ctl_fail(error);
         ctl_out(_("customer %s (id %" PRId64 ") saved\n"), c.account, c.id);
@@ -155,14 +159,10 @@ static int meter_cmd(KvStation *st, const char *sub, CtlArgs *a)
                 return ctl_fail(error);
             m.customer_id = c->id;
         }
-        if (ctl_opt(a, "model"))
-            m.model = (char *)ctl_opt(a, "model");
-        if (ctl_opt(a, "address"))
-            m.address = (char *)ctl_opt(a, "address");
-        if (ctl_opt(a, "tariff"))
-            m.tariff_code = (char *)ctl_opt(a, "tariff");
-        if (ctl_opt(a, "status"))
-            m.status = (char *)ctl_opt(a, "status");
+        text_opt(a, "model", &m.model);
+        text_opt(a, "address", &m.address);
+        text_opt(a, "tariff", &m.tariff_code);
+        text_opt(a, "status", &m.status);
         if (ctl_opt(a, "phases")) {
             if (!kv_decimal_parse(ctl_opt(a, "phases"), 0, 3, &v, &error))
                 return ctl_fail(error);

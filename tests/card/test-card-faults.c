@@ -14,6 +14,21 @@ static void reinsert(void)
     kvt_wait_event(kvt_service(), KV_CARD_EVENT_INSERTED, KVT_EVENT_MS);
 }
 
+/* A card connected, then fault (a kv-pcsc-env ctl command): the card's next
+ * refresh fails with code.  Returns the error's message. */
+static char *refresh_fails(const char *fault, gint code)
+{
+    g_autoptr(GError) error = NULL;
+    KvCard *card = kv_card_connect(kvt_service(), NULL, &error);
+
+    g_assert_no_error(error);
+    kvt_ctl("%s", fault);
+    g_assert_false(kv_card_refresh(card, &error));
+    g_assert_error(error, KV_CARD_ERROR, code);
+    kv_card_free(card);
+    return g_strdup(error->message);
+}
+
 static void test_start(void)
 {
     kvt_wait_event(kvt_service(), KV_CARD_EVENT_INSERTED, KVT_EVENT_MS);
@@ -47,16 +62,9 @@ static void test_other_cards(void)
 
 static void test_mute_card(void)
 {
-    g_autoptr(GError) error = NULL;
-    KvCard *card = kv_card_connect(kvt_service(), NULL, &error);
+    g_autofree char *message = refresh_fails("mute 0", KV_CARD_ERROR_IO);
 
-    g_assert_no_error(error);
-    kvt_ctl("mute 0");
-    g_assert_false(kv_card_refresh(card, &error));
-    g_assert_error(error, KV_CARD_ERROR, KV_CARD_ERROR_IO);
-    g_assert_nonnull(strstr(error->message, "does not answer"));
-    g_clear_error(&error);
-    kv_card_free(card);
+    g_assert_nonnull(strstr(message, "does not answer"));
     kvt_ctl("mute -1");
     reinsert();
 }
@@ -99,14 +107,8 @@ static void test_reader_unplugged(void)
 {
     g_autoptr(GError) error = NULL;
     g_auto(GStrv) names = NULL;
-    KvCard *card = kv_card_connect(kvt_service(), NULL, &error);
 
-    g_assert_no_error(error);
-    kvt_ctl("reader-unplug");
-    g_assert_false(kv_card_refresh(card, &error));
-    g_assert_error(error, KV_CARD_ERROR, KV_CARD_ERROR_READER_GONE);
-    g_clear_error(&error);
-    kv_card_free(card);
+    g_free(refresh_fails("reader-unplug", KV_CARD_ERROR_READER_GONE));
     kvt_wait_event(kvt_service(), KV_CARD_EVENT_READER_REMOVED, KVT_EVENT_MS);
     names = kv_card_service_list_readers(kvt_service(), &error);
     g_assert_no_error(error);
