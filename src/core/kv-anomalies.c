@@ -62,11 +62,10 @@ static KvAnomaly *anomaly_from_row(KvStmt *s)
 
 static KvAnomaly *anomaly_get(KvStation *st, gint64 id, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " ANOMALY_COLS " FROM anomalies WHERE id = ?",
-                                     error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT " ANOMALY_COLS " FROM anomalies WHERE id = ?",
+                                      error, KV_DB_VALUES(KV_INT(id)));
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, id);
     if (sqlite3_step(s) == SQLITE_ROW)
         return anomaly_from_row(s);
     g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no anomaly %" PRId64), id);

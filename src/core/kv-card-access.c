@@ -116,12 +116,11 @@ guint32 kv_card_next_serial(KvStation *st, GError **error)
                     _("office id %u is too large to number cards (at most 4094)"), office);
         return 0;
     }
-    s = kv_db_stmt(st, "SELECT coalesce(max(serial), ?1) FROM cards WHERE serial BETWEEN ?1 AND ?2",
-                   error);
+    s = kv_db_query(st, "SELECT coalesce(max(serial), ?1) FROM cards "
+                        "WHERE serial BETWEEN ?1 AND ?2", error,
+                    KV_DB_VALUES(KV_INT(lo), KV_INT(hi)));
     if (!s)
         return 0;
-    sqlite3_bind_int64(s, 1, lo);
-    sqlite3_bind_int64(s, 2, hi);
     n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) + 1 : 0;
     if (n <= lo || n > hi) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED,

@@ -42,13 +42,13 @@ void kv_batch_row_free(KvBatchRow *r)
 
 KvCardRecord *kv_card_get(KvStation *st, guint32 serial, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT serial, meter_number, type, status, token_seq, "
-                                         "token_cumulative, coalesce(replaces, 0), issued_at "
-                                         "FROM cards WHERE serial = ?", error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT serial, meter_number, type, status, token_seq, "
+                                          "token_cumulative, coalesce(replaces, 0), issued_at "
+                                          "FROM cards WHERE serial = ?", error,
+                                      KV_DB_VALUES(KV_INT(serial)));
     KvCardRecord *c;
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, serial);
     if (sqlite3_step(s) != SQLITE_ROW) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no card %u"), serial);
         return NULL;
@@ -140,13 +140,12 @@ static gboolean active_card_of(KvStation *st, guint32 meter, guint32 *serial, GE
 
 static KvCardRecord *issuing_card_of(KvStation *st, guint32 meter)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT serial FROM cards WHERE meter_number = ? AND "
-                                         "type = ? AND status = 'issuing'", NULL);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT serial FROM cards WHERE meter_number = ? AND "
+                                          "type = ? AND status = 'issuing'", NULL,
+                                      KV_DB_VALUES(KV_INT(meter), KV_INT(KV_CARD_USER)));
     guint32 serial;
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, meter);
-    sqlite3_bind_int(s, 2, KV_CARD_USER);
     if (sqlite3_step(s) != SQLITE_ROW)
         return NULL;
     serial = (guint32)sqlite3_column_int64(s, 0);

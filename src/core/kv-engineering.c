@@ -173,14 +173,12 @@ static gboolean record_token(KvStation *st, const KvEngineeringCard *c, guint32 
                                 key_change ? KV_INT(c->new_key_version) : KV_NULL,
                                 KV_INT(issued_at), KV_INT_OR_NULL(kv_station_user_id(st)))))
         return FALSE;
-    u = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?1), key_version_target = "
-                       "CASE WHEN ?2 > 0 THEN ?2 ELSE key_version_target END WHERE number = ?3",
-                   error);
+    u = kv_db_query(st, "UPDATE meters SET last_seq = max(last_seq, ?1), key_version_target = "
+                        "CASE WHEN ?2 > 0 THEN ?2 ELSE key_version_target END WHERE number = ?3",
+                    error, KV_DB_VALUES(KV_INT(c->seq), KV_INT(c->new_key_version),
+                                        KV_INT(c->meter_number)));
     if (!u)
         return FALSE;
-    sqlite3_bind_int64(u, 1, c->seq);
-    sqlite3_bind_int(u, 2, (int)c->new_key_version);
-    sqlite3_bind_int64(u, 3, c->meter_number);
     return kv_db_step_done(st, u, _("recording the engineering token"), error);
 }
 
@@ -216,11 +214,10 @@ static gboolean load_token(KvStation *st, guint32 serial, KvEngineeringCard *c, 
 /* Does the ledger hold a token for this card? */
 static gboolean token_recorded(KvStation *st, guint32 serial)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT 1 FROM engineering_tokens WHERE card_serial = ?",
-                                     NULL);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT 1 FROM engineering_tokens WHERE card_serial = ?",
+                                      NULL, KV_DB_VALUES(KV_INT(serial)));
     if (!s)
         return TRUE; /* load_token reports the error */
-    sqlite3_bind_int64(s, 1, serial);
     return sqlite3_step(s) == SQLITE_ROW;
 }
 
@@ -272,14 +269,13 @@ static gboolean check_role(KvStation *st, guint type, GError **error)
 /* An interrupted issue of this type for this meter, or 0. */
 static guint32 issuing_serial(KvStation *st, guint32 meter, guint type, char step[16])
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT serial, issue_step FROM cards WHERE "
-                                         "meter_number = ? AND type = ? AND status = 'issuing' "
-                                         "ORDER BY serial DESC LIMIT 1", NULL);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT serial, issue_step FROM cards WHERE "
+                                          "meter_number = ? AND type = ? AND status = 'issuing' "
+                                          "ORDER BY serial DESC LIMIT 1", NULL,
+                                      KV_DB_VALUES(KV_INT(meter), KV_INT((int)type)));
     guint32 serial = 0;
     if (!s)
         return 0;
-    sqlite3_bind_int64(s, 1, meter);
-    sqlite3_bind_int(s, 2, (int)type);
     if (sqlite3_step(s) == SQLITE_ROW) {
         serial = (guint32)sqlite3_column_int64(s, 0);
         g_strlcpy(step, (const char *)sqlite3_column_text(s, 1), 16);

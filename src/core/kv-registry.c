@@ -298,12 +298,11 @@ static KvMeter *meter_from_row(KvStmt *s)
 
 KvMeter *kv_meter_get(KvStation *st, guint32 number, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " METER_COLS " FROM meters WHERE number = ?",
-                                     error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT " METER_COLS " FROM meters WHERE number = ?",
+                                      error, KV_DB_VALUES(KV_INT(number)));
     int rc;
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, number);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         return meter_from_row(s);
@@ -621,11 +620,10 @@ GPtrArray *kv_meter_list_for_customer(KvStation *st, gint64 customer_id, GError 
     int rc;
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
         return NULL;
-    s = kv_db_stmt(st, "SELECT " METER_COLS " FROM meters WHERE customer_id = ? ORDER BY number",
-                   error);
+    s = kv_db_query(st, "SELECT " METER_COLS " FROM meters WHERE customer_id = ? ORDER BY number",
+                    error, KV_DB_VALUES(KV_INT(customer_id)));
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, customer_id);
     out = g_ptr_array_new_with_free_func((GDestroyNotify)kv_meter_free);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         g_ptr_array_add(out, meter_from_row(s));

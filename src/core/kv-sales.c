@@ -110,11 +110,11 @@ static KvSale *sale_from_row(KvStmt *s)
 
 KvSale *kv_sale_get(KvStation *st, gint64 id, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " SALE_COLS SALE_FROM "WHERE s.id = ?", error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT " SALE_COLS SALE_FROM "WHERE s.id = ?", error,
+                                      KV_DB_VALUES(KV_INT(id)));
     int rc;
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, id);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         return sale_from_row(s);
@@ -219,18 +219,6 @@ static gboolean set_state(KvStation *st, gint64 id, KvSaleState from, KvSaleStat
 }
 
 /* One UPDATE with two integer parameters, run to its end. */
-static gboolean update2(KvStation *st, const char *sql, gint64 p1, gint64 p2, const char *what,
-                        GError **error)
-{
-    g_autoptr(KvStmt) s = kv_db_stmt(st, sql, error);
-
-    if (!s)
-        return FALSE;
-    sqlite3_bind_int64(s, 1, p1);
-    sqlite3_bind_int64(s, 2, p2);
-    return kv_db_step_done(st, s, what, error);
-}
-
 /* The customer of x has debt recovered by it. */
 static gboolean has_debt_recovered(const KvSale *x)
 {
@@ -291,38 +279,31 @@ static gboolean complete_sale_full(KvStation *st, const KvSale *x, const char *e
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     {
-        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT cumulative_sold FROM meters WHERE number = ?",
-                                         error);
+        g_autoptr(KvStmt) q = kv_db_query(st, "SELECT cumulative_sold FROM meters WHERE number = ?",
+                                          error, KV_DB_VALUES(KV_INT(x->meter_number)));
         if (!q)
             return FALSE;
-        sqlite3_bind_int64(q, 1, x->meter_number);
         sold_before = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
     }
     if (anomaly && !kv_anomaly_store(st, anomaly, "meter.anomaly", notes, &anomaly_id, NULL, error))
         return FALSE;
     if (!set_state(st, x->id, x->state, KV_SALE_COMPLETED, NULL, error) ||
-        !update2(st, "UPDATE meters SET cumulative_sold = max(cumulative_sold, ?) WHERE number = ?",
-                 x->cumulative, x->meter_number, _("recording the sale"), error) ||
+        !kv_db_run(st, "UPDATE meters SET cumulative_sold = max(cumulative_sold, ?) "
+                       "WHERE number = ?", _("recording the sale"), error,
+                   KV_DB_VALUES(KV_INT(x->cumulative), KV_INT(x->meter_number))) ||
         (has_debt_recovered(x) &&
-         !update2(st, "UPDATE customers SET debt = max(0, debt - ?) WHERE id = ?",
-                  x->breakdown.debt_recovered, x->customer_id, _("recording the debt recovery"),
-                  error)))
+         !kv_db_run(st, "UPDATE customers SET debt = max(0, debt - ?) WHERE id = ?",
+                    _("recording the debt recovery"), error,
+                    KV_DB_VALUES(KV_INT(x->breakdown.debt_recovered), KV_INT(x->customer_id)))))
         return FALSE;
     if ((gint64)x->base_cumulative > sold_before) {
-        g_autoptr(KvStmt) a = kv_db_stmt(st, "INSERT OR IGNORE INTO base_adoptions(sale_id, "
-                                             "meter_number, sold_before, base, source, "
-                                             "anomaly_id) VALUES (?, ?, ?, ?, ?, nullif(?, 0))",
-                                         error);
-        if (!a)
-            return FALSE;
-        sqlite3_bind_int64(a, 1, x->id);
-        sqlite3_bind_int64(a, 2, x->meter_number);
-        sqlite3_bind_int64(a, 3, sold_before);
-        sqlite3_bind_int64(a, 4, x->base_cumulative);
-        sqlite3_bind_text(a, 5, x->base_source ? x->base_source : "card or readback when settled",
-                          -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(a, 6, anomaly_id);
-        if (!kv_db_step_done(st, a, _("recording the sale"), error))
+        const char *source = x->base_source ? x->base_source : "card or readback when settled";
+        if (!kv_db_run(st, "INSERT OR IGNORE INTO base_adoptions(sale_id, meter_number, "
+                           "sold_before, base, source, anomaly_id) VALUES (?, ?, ?, ?, ?, "
+                           "nullif(?, 0))", _("recording the sale"), error,
+                       KV_DB_VALUES(KV_INT(x->id), KV_INT(x->meter_number), KV_INT(sold_before),
+                                    KV_INT(x->base_cumulative), KV_TEXT(source),
+                                    KV_INT(anomaly_id))))
             return FALSE;
     }
     if ((!resolution || set_resolution(st, x->id, resolved_by, resolution, error)) &&
@@ -416,11 +397,13 @@ static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     if (set_state(st, x->id, KV_SALE_CANCELLING, KV_SALE_CANCELLED, NULL, error) &&
-        update2(st, "UPDATE meters SET cumulative_sold = ? WHERE number = ?", x->base_cumulative,
-                x->meter_number, _("recording the cancellation"), error) &&
+        kv_db_run(st, "UPDATE meters SET cumulative_sold = ? WHERE number = ?",
+                  _("recording the cancellation"), error,
+                  KV_DB_VALUES(KV_INT(x->base_cumulative), KV_INT(x->meter_number))) &&
         (!has_debt_recovered(x) ||
-         update2(st, "UPDATE customers SET debt = debt + ? WHERE id = ?",
-                 x->breakdown.debt_recovered, x->customer_id, _("restoring the debt"), error)) &&
+         kv_db_run(st, "UPDATE customers SET debt = debt + ? WHERE id = ?",
+                   _("restoring the debt"), error,
+                   KV_DB_VALUES(KV_INT(x->breakdown.debt_recovered), KV_INT(x->customer_id)))) &&
         reopen_covered(st, x, error) && audit_sale(st, x, KV_SALE_CANCELLED, extra, error) &&
         kv_txn_commit(&txn, error))
         return TRUE;
