@@ -101,6 +101,15 @@ void fx_teardown(Fx *f, gconstpointer data)
     g_free(f->keys);
 }
 
+void fx_card_read(Fx *f, KvCardLink *card, KvCardReadResult *r)
+{
+    g_autoptr(GError) e = NULL;
+    g_assert_true(kv_card_link_refresh(card, &e));
+    g_assert_true(kv_card_read(f->st, card, r, &e));
+    g_assert_no_error(e);
+    g_clear_pointer(&r->card_status, g_free);
+}
+
 void fx_add(const char *path, void (*test)(Fx *f, gconstpointer data))
 {
     g_test_add(path, Fx, NULL, fx_setup, test, fx_teardown);

@@ -397,10 +397,7 @@ static void test_restored_dump_after_cancel(Fx *f, gconstpointer d)
 
     /* As loaded: the meter takes the restored token, the readback says so. */
     g_assert_cmpint(fx_meter_insert(f, &m, card), ==, KV_OK);
-    g_assert_true(kv_card_link_refresh(card, NULL));
-    g_assert_true(kv_card_read(f->st, card, &r, &e));
-    g_assert_no_error(e);
-    g_free(r.card_status);
+    fx_card_read(f, card, &r);
     assert_audit_ok(f);
 }
 
@@ -425,12 +422,9 @@ static void test_restored_dump_loaded(Fx *f, gconstpointer d)
     fx_card_restore(f, "c1.card", dump);
     card = open_card(f, "c1.card");
     g_assert_cmpint(fx_meter_insert(f, &m, card), ==, KV_OK);
-    g_assert_true(kv_card_link_refresh(card, NULL));
-    g_assert_true(kv_card_read(f->st, card, &r, &e));
-    g_assert_no_error(e);
+    fx_card_read(f, card, &r);
     g_assert_cmpuint(r.anomaly_excess, ==, 2000);
     g_assert_cmpuint(r.anomalies_raised, >=, 1);
-    g_free(r.card_status);
     g_assert_cmpint(count_anomalies(f, "loaded-above-sold"), ==, 1);
     g_assert_cmpint(fx_raw_int(f, "SELECT amount FROM anomalies WHERE kind = 'loaded-above-sold'"),
                     ==, 2000);
@@ -468,12 +462,10 @@ static void readback_backwards(Fx *f, BackWhat what)
     m.total += 100;
     m.remaining -= 100;
     g_assert_cmpint(fx_meter_insert(f, &m, card), ==, KV_E_REPLAY); /* readback 3 */
-    g_assert_true(kv_card_link_refresh(card, NULL));
-    g_assert_true(kv_card_read(f->st, card, &r, &e));
+    fx_card_read(f, card, &r);
     g_assert_true(r.readback_imported);
     /* Readback 2, never imported, in the card's older slot: history. */
     g_assert_cmpuint(r.anomalies_raised, ==, 0);
-    g_free(r.card_status);
     /* Honest reads raise nothing. */
     g_assert_cmpint(count_anomalies(f, "readback-backwards"), ==, 0);
 
@@ -495,12 +487,9 @@ static void readback_backwards(Fx *f, BackWhat what)
         break;
     }
     fx_meter_insert(f, &m, card);
-    g_assert_true(kv_card_link_refresh(card, NULL));
-    g_assert_true(kv_card_read(f->st, card, &r, &e));
-    g_assert_no_error(e);
+    fx_card_read(f, card, &r);
     g_assert_true(r.anomaly_recorded);
     g_assert_cmpuint(r.anomalies_raised, ==, 1);
-    g_free(r.card_status);
     g_assert_cmpint(count_anomalies(f, "readback-backwards"), ==, 1);
     g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'meter.alarm'"), ==, 1);
     list = kv_anomaly_list(f->st, TRUE, FX_M1, &e);

@@ -5,15 +5,6 @@
 
 #include "core-fixture.h"
 
-static void card_read(Fx *f, KvCardLink *card, KvCardReadResult *r)
-{
-    g_autoptr(GError) e = NULL;
-    g_assert_true(kv_card_link_refresh(card, &e));
-    g_assert_true(kv_card_read(f->st, card, r, &e));
-    g_assert_no_error(e);
-    g_free(r->card_status);
-}
-
 /* The customer copies the card after a visit to the meter (readback 2, not
  * yet seen by the station), visits the meter again (readback 3), the station
  * imports 3; then the copy is written back to the card.  Its readback 2 is
@@ -31,7 +22,7 @@ static void test_old_dump_ignored(Fx *f, gconstpointer d)
     KvCardReadResult r;
 
     g_assert_cmpint(fx_meter_insert(f, &m, card), ==, KV_E_REPLAY); /* readback 1 */
-    card_read(f, card, &r);
+    fx_card_read(f, card, &r);
     g_assert_true(r.readback_imported);
     s1 = fx_sell(f, card, FX_M1, 300000, &e); /* 300 kWh */
     g_assert_no_error(e);
@@ -42,7 +33,7 @@ static void test_old_dump_ignored(Fx *f, gconstpointer d)
     m.remaining -= 20000; /* 200 kWh used */
     m.total += 20000;
     g_assert_cmpint(fx_meter_insert(f, &m, card), ==, KV_E_REPLAY); /* readback 3: 100 kWh */
-    card_read(f, card, &r);
+    fx_card_read(f, card, &r);
     g_assert_true(r.readback_imported);
     g_assert_cmpuint(r.view.readback.counter, ==, 3);
     g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM meter_readings"), ==, 2);
@@ -51,7 +42,7 @@ static void test_old_dump_ignored(Fx *f, gconstpointer d)
 
     /* The old copy back on the card. */
     fx_card_restore(f, "c1.card", dump);
-    card_read(f, card, &r);
+    fx_card_read(f, card, &r);
     g_assert_cmpuint(r.view.readback.counter, ==, 2);
     g_assert_false(r.readback_imported);
     g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM meter_readings"), ==, 2);
@@ -79,9 +70,9 @@ static void test_old_dump_ignored(Fx *f, gconstpointer d)
     g_assert_cmpint(m.remaining, ==, 50000);
 
     /* The same readback twice is imported once. */
-    card_read(f, card, &r);
+    fx_card_read(f, card, &r);
     g_assert_true(r.readback_imported);
-    card_read(f, card, &r);
+    fx_card_read(f, card, &r);
     g_assert_false(r.readback_imported);
     g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM meter_readings"), ==, 3);
 }
