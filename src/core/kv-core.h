@@ -10,6 +10,8 @@
 #include "kv-engineering.h"
 #include "kv-json.h"
 #include "kv-keyfile.h"
+#include "kv-keystore.h"
+#include "kv-keystore-pkcs11.h"
 #include "kv-meter-keys.h"
 #include "kv-money.h"
 #include "kv-receipt.h"
