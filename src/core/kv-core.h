@@ -23,6 +23,7 @@
 #include "kv-shifts.h"
 #include "kv-station.h"
 #include "kv-station-file.h"
+#include "kv-station-keys.h"
 #include "kv-tariff.h"
 #include "kv-tariffs.h"
 #include "kv-time.h"
