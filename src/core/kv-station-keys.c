@@ -53,7 +53,7 @@ char *kv_station_key_holder_name(KvStation *st)
     return g_strdup_printf("office %u / %s", st->settings.office_id, g_get_host_name());
 }
 
-static char *versions_text(const guint8 *v, guint n)
+char *kv_key_versions_text(const guint8 *v, guint n)
 {
     GString *s = g_string_new(NULL);
     for (guint i = 0; i < n; i++)
@@ -90,7 +90,7 @@ gboolean kv_key_holdings_record(KvStation *st, const char *station, const char *
                                 const guint8 *versions, guint n, gint64 at, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autofree char *list = versions_text(versions, n);
+    g_autofree char *list = kv_key_versions_text(versions, n);
     g_autofree char *detail = g_strdup_printf("backend=%s versions=%s", backend, list);
     if (!station || !*station || (g_strcmp0(backend, "file") && g_strcmp0(backend, "pkcs11"))) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
@@ -115,7 +115,7 @@ static gboolean record_own(KvStation *st, const char *action, const char *detail
     g_autofree char *me = kv_station_key_holder_name(st);
     guint8 v[KV_KEYSTORE_MAX_VERSIONS];
     guint n = kv_keystore_versions(st->keys, v);
-    g_autofree char *list = versions_text(v, n);
+    g_autofree char *list = kv_key_versions_text(v, n);
     g_autofree char *full = g_strdup_printf("%s backend=%s current=%u versions=%s", detail,
                                             kv_keystore_backend(st->keys),
                                             kv_keystore_current(st->keys), list);

@@ -18,6 +18,8 @@ typedef struct {
 void kv_key_status_free(KvKeyStatus *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvKeyStatus, kv_key_status_free)
 
+/* "1,2,4": versions for people and audit details. */
+char *kv_key_versions_text(const guint8 *versions, guint n);
 /* KEYS while the keys are locked. */
 KvKeyStatus *kv_station_key_status(KvStation *st, GError **error);
 

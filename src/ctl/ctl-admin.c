@@ -4,7 +4,6 @@
 #include <unistd.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 
 #include "ctl.h"
 
@@ -12,15 +11,8 @@
     if (!ctl_args_parse(&(a), (argc), (argv), (flags))) \
         return CTL_EXIT_USAGE
 
-static void wipe_free(char *s)
-{
-    if (s) {
-        OPENSSL_cleanse(s, strlen(s));
-        g_free(s);
-    }
-}
 typedef char char_secret;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(char_secret, wipe_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(char_secret, ctl_secret_free)
 
 /* A new secret typed twice on a terminal, or taken from env/file once. */
 static char *new_secret(const char *file, const char *env, const char *what, GError **error)
@@ -33,13 +25,13 @@ static char *new_secret(const char *file, const char *env, const char *what, GEr
         return NULL;
     b = ctl_secret(NULL, NULL, _("Again"), error);
     if (!b || strcmp(a, b) != 0) {
-        wipe_free(a);
-        wipe_free(b);
+        ctl_secret_free(a);
+        ctl_secret_free(b);
         g_clear_error(error);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("the two entries differ"));
         return NULL;
     }
-    wipe_free(b);
+    ctl_secret_free(b);
     return a;
 }
 
@@ -128,6 +120,9 @@ int ctl_cmd_key(int argc, char **argv)
     CtlArgs a = { 0 };
     g_autoptr(char_secret) pass = NULL, newpass = NULL;
 
+    if (!g_strv_contains((const char *const[]){ "generate", "import", "passwd", "rotate", NULL },
+                         sub))
+        return ctl_cmd_key_more(sub, argc - 2, argv + 2); /* ctl-keys.c */
     ARGS_OR_USAGE(a, argc - 2, argv + 2, NULL);
     if (strcmp(sub, "generate") == 0) {
         if (!(pass = new_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", "New key file passphrase",
