@@ -2,8 +2,10 @@
  * token derives what crypto/ derives, the key file migrates into it, the
  * station sells with it, keyload files; and the attacks on it
  * (docs/security-model.md, "The master key in a hardware token"). */
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -354,10 +356,106 @@ static void test_attack_keyload_tampered(void)
     fx_teardown(&f, NULL);
 }
 
+/* Where needle (kept XORed with 0x5A, so that the test holds no plain
+ * copy) occurs in the process's readable memory (/proc/self/mem, region
+ * by region as /proc/self/maps lists them): the region's line, or NULL. */
+static char *memory_holds(const guint8 masked[16])
+{
+    g_autofree char *maps = NULL;
+    g_auto(GStrv) lines = NULL;
+    int fd = open("/proc/self/mem", O_RDONLY);
+    g_autofree guint8 *buf = g_malloc(1 << 20);
+    char *found = NULL;
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_true(g_file_get_contents("/proc/self/maps", &maps, NULL, NULL));
+    lines = g_strsplit(maps, "\n", -1);
+    for (guint l = 0; !found && lines[l]; l++) {
+        unsigned long lo, hi;
+        char perms[5];
+        if (sscanf(lines[l], "%lx-%lx %4s", &lo, &hi, perms) != 3 || perms[0] != 'r' ||
+            strstr(lines[l], "[vvar]") || strstr(lines[l], "[vsyscall]"))
+            continue;
+        for (unsigned long at = lo; !found && at < hi; at += (1 << 20) - 15) {
+            gsize want = MIN((gsize)(hi - at), (gsize)1 << 20);
+            ssize_t got = pread(fd, buf, want, (off_t)at);
+            for (ssize_t i = 0; !found && got >= 16 && i <= got - 16; i++) {
+                guint j = 0;
+                while (j < 16 && buf[i + j] == (guint8)(masked[j] ^ 0x5A))
+                    j++;
+                if (j == 16)
+                    found = g_strdup_printf("%s (at 0x%lx)", lines[l], at + (unsigned long)i);
+            }
+        }
+    }
+    close(fd);
+    kv_wipe(buf, 1 << 20);
+    return found;
+}
+
+static void mask(guint8 *k, gsize n)
+{
+    for (gsize i = 0; i < n; i++)
+        k[i] ^= 0x5A;
+}
+
+/* Attack: after a sale on the token, search the whole memory of the
+ * station's process (as a core dump would show it) for the keys the token
+ * derived for the meter and those derived from them: none is left. */
+static void test_attack_derived_key_not_in_memory(void)
+{
+    Fx f;
+    g_autoptr(KvKeyring) ring = NULL;
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvSale) sale = NULL;
+    g_autoptr(KvCardLink) card = NULL;
+    guint8 k[6][16];
+    const char *names[6] = { "k_meter", "k_psc", "k_transport", "k_enc", "k_mac", "k_rb" };
+    kv_meter_keys keys;
+    guint kv, pv;
+
+    station_on_token(&f, "memory", &ring);
+    card = fx_issued_card(&f, FX_M1, "m.card");
+    sale = fx_sell(&f, card, FX_M1, 5000, &e);
+    g_assert_no_error(e);
+    g_assert_cmpint(sale->state, ==, KV_SALE_COMPLETED);
+
+    kv = (guint)fx_raw_int(&f, "SELECT key_version FROM meters WHERE number = 123456782");
+    pv = (guint)fx_raw_int(&f, "SELECT psc_key_version FROM meters WHERE number = 123456782");
+    derive_file(ring, KV_KEY_KIND_METER, kv, FX_UTILITY, FX_M1, k[0]);
+    derive_file(ring, KV_KEY_KIND_PSC, pv, FX_UTILITY, FX_M1, k[1]);
+    derive_file(ring, KV_KEY_KIND_TRANSPORT, pv, FX_UTILITY, FX_M1, k[2]);
+    kv_meter_keys_init(&keys, k[0], (uint8_t)kv, k[1]);
+    memcpy(k[3], keys.k_enc, 16);
+    memcpy(k[4], keys.k_mac, 16);
+    memcpy(k[5], keys.k_rb, 16);
+    kv_meter_keys_wipe(&keys);
+    mask(&k[0][0], sizeof k);
+    /* The key file's copy is the test's own: out of memory before the search. */
+    g_clear_pointer(&ring, kv_keyring_free);
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+        g_autofree char *where = memory_holds(k[i]);
+        if (where)
+            g_error("%s of the meter sold to is in the process's memory: %s", names[i], where);
+    }
+    /* The search finds a key that is there. */
+    {
+        guint8 *probe = g_malloc(16);
+        g_autofree char *where = NULL;
+        memcpy(probe, k[0], 16);
+        mask(probe, 16);
+        where = memory_holds(k[0]);
+        g_assert_nonnull(where);
+        kv_wipe(probe, 16);
+        g_free(probe);
+    }
+    kv_wipe(k, sizeof k);
+    fx_teardown(&f, NULL);
+}
+
 int main(int argc, char **argv)
 {
     static const char *const tokens[] = { "derive", "migrate", "pin", "keyload", "attack-read",
-                                          "station-a", "station-b", "tamper" };
+                                          "station-a", "station-b", "tamper", "memory" };
     int rc;
     g_test_init(&argc, &argv, NULL);
     hsm_dir = g_dir_make_tmp("kvhsm-XXXXXX", NULL);
@@ -371,6 +469,8 @@ int main(int argc, char **argv)
     g_test_add_func("/keys/attack/master-unreadable", test_attack_master_unreadable);
     g_test_add_func("/keys/attack/keyload-other-station", test_attack_keyload_other_station);
     g_test_add_func("/keys/attack/keyload-tampered", test_attack_keyload_tampered);
+    g_test_add_func("/keys/attack/derived-key-not-in-memory",
+                    test_attack_derived_key_not_in_memory);
     rc = g_test_run();
     {
         const char *argv2[] = { "rm", "-rf", hsm_dir, NULL };
