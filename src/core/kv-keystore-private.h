@@ -22,6 +22,8 @@ struct _KvKeystore {
     guint current;
     guint n;
     guint8 version[KV_KEYSTORE_MAX_VERSIONS]; /* ascending */
+    guint64 derivations; /* done since the keys were opened (tools/bench-core) */
+    gint64 derive_us;    /* the time they took, monotonic microseconds */
 };
 
 KvKeystore *kv_keystore_alloc(const KvKeystoreOps *ops, gpointer priv);

@@ -127,7 +127,13 @@ gboolean kv_keystore_derive(KvKeystore *ks, KvKeyKind kind, guint version, guint
                     "token that holds it"), version, meter_number);
         return FALSE;
     }
-    return ks->ops->derive(ks, kind, version, utility_code, meter_number, out, error);
+    {
+        gint64 t0 = g_get_monotonic_time();
+        gboolean ok = ks->ops->derive(ks, kind, version, utility_code, meter_number, out, error);
+        ks->derive_us += g_get_monotonic_time() - t0;
+        ks->derivations++;
+        return ok;
+    }
 }
 
 gboolean kv_keystore_audit_key(KvKeystore *ks, guint8 out[KV_KEYSTORE_AUDIT_KEY_LEN])
