@@ -17,32 +17,18 @@
 #include "kv-time.h"
 #include "kv_util.h"
 
-void kv_key_status_free(KvKeyStatus *s)
+KvKeyHolding *kv_station_key_status(KvStation *st, GError **error)
 {
-    if (!s)
-        return;
-    g_free(s->backend);
-    g_free(s->where);
-    g_free(s);
-}
-
-void kv_key_holding_free(KvKeyHolding *h)
-{
-    if (!h)
-        return;
-    g_free(h->station);
-    g_free(h->backend);
-    g_free(h);
-}
-
-KvKeyStatus *kv_station_key_status(KvStation *st, GError **error)
-{
-    KvKeyStatus *s;
+    KvKeyHolding *s;
+    g_autofree char *me = NULL, *where = NULL;
     if (!kv_station_require_keys(st, error))
         return NULL;
-    s = g_new0(KvKeyStatus, 1);
-    s->backend = g_strdup(kv_keystore_backend(st->keys));
-    s->where = kv_keystore_describe(st->keys);
+    s = g_new0(KvKeyHolding, 1);
+    me = kv_station_key_holder_name(st);
+    where = kv_keystore_describe(st->keys);
+    g_strlcpy(s->station, me, sizeof s->station);
+    g_strlcpy(s->backend, kv_keystore_backend(st->keys), sizeof s->backend);
+    g_strlcpy(s->where, where, sizeof s->where);
     s->current = kv_keystore_current(st->keys);
     s->n_versions = kv_keystore_versions(st->keys, s->versions);
     return s;
@@ -92,7 +78,8 @@ gboolean kv_key_holdings_record(KvStation *st, const char *station, const char *
     g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autofree char *list = kv_key_versions_text(versions, n);
     g_autofree char *detail = g_strdup_printf("backend=%s versions=%s", backend, list);
-    if (!station || !*station || (g_strcmp0(backend, "file") && g_strcmp0(backend, "pkcs11"))) {
+    if (!station || !*station || strlen(station) >= sizeof ((KvKeyHolding *)NULL)->station ||
+        (g_strcmp0(backend, "file") && g_strcmp0(backend, "pkcs11"))) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     _("a key holding needs a station name and a backend (file or pkcs11)"));
         return FALSE;
@@ -126,22 +113,22 @@ static gboolean record_own(KvStation *st, const char *action, const char *detail
 
 GPtrArray *kv_key_holdings_list(KvStation *st, GError **error)
 {
-    g_autoptr(KvStmt) s = NULL;
-    GPtrArray *out;
     KvKeyHolding *h = NULL;
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
-        return NULL;
-    s = kv_db_stmt(st, "SELECT station, backend, key_version, reported_at FROM key_holdings "
-                       "ORDER BY station, key_version", error);
+    GPtrArray *out;
+    g_autoptr(KvStmt) s =
+        kv_station_require(st, KV_ROLE_SUPERVISOR, error)
+            ? kv_db_stmt(st, "SELECT station, backend, key_version, reported_at FROM "
+                             "key_holdings ORDER BY station, key_version", error)
+            : NULL;
     if (!s)
         return NULL;
-    out = g_ptr_array_new_with_free_func((GDestroyNotify)kv_key_holding_free);
+    out = g_ptr_array_new_with_free_func(g_free);
     while (sqlite3_step(s) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(s, 0);
         if (!h || strcmp(h->station, name) != 0) {
             h = g_new0(KvKeyHolding, 1);
-            h->station = g_strdup(name);
-            h->backend = kv_db_col_text(s, 1);
+            g_strlcpy(h->station, name, sizeof h->station);
+            g_strlcpy(h->backend, (const char *)sqlite3_column_text(s, 1), sizeof h->backend);
             g_ptr_array_add(out, h);
         }
         h->versions[h->n_versions++] = (guint8)sqlite3_column_int(s, 2);

@@ -8,20 +8,22 @@
 
 G_BEGIN_DECLS
 
+/* Which station holds which master key versions (free with g_free). */
 typedef struct {
-    char *backend;  /* "file" or "pkcs11" */
-    char *where;    /* the key file's path, or the token and its module */
-    guint current;
+    char station[128]; /* kv_station_key_holder_name, or what sync reported */
+    char backend[8];   /* "file" or "pkcs11" */
+    char where[256];   /* this station: the key file's path, or the token */
+    guint current;     /* this station: the version new meters get */
     guint n_versions;
     guint8 versions[254];
-} KvKeyStatus;
-void kv_key_status_free(KvKeyStatus *s);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvKeyStatus, kv_key_status_free)
+    gint64 reported_at;
+} KvKeyHolding;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvKeyHolding, g_free)
 
 /* "1,2,4": versions for people and audit details. */
 char *kv_key_versions_text(const guint8 *versions, guint n);
 /* KEYS while the keys are locked. */
-KvKeyStatus *kv_station_key_status(KvStation *st, GError **error);
+KvKeyHolding *kv_station_key_status(KvStation *st, GError **error);
 
 /* Admin, keys unlocked from a key file: copy every version into the token
  * (module, label, optional serial, user PIN), check that it derives the
@@ -49,14 +51,6 @@ char *kv_station_key_holder_name(KvStation *st);
  * another station's sync brings. */
 gboolean kv_key_holdings_record(KvStation *st, const char *station, const char *backend,
                                 const guint8 *versions, guint n, gint64 at, GError **error);
-typedef struct {
-    char *station;
-    char *backend;
-    guint n_versions;
-    guint8 versions[254];
-    gint64 reported_at;
-} KvKeyHolding;
-void kv_key_holding_free(KvKeyHolding *h);
 /* Every station known, by name (of KvKeyHolding); supervisor. */
 GPtrArray *kv_key_holdings_list(KvStation *st, GError **error);
 /* The versions every station listed holds, ascending; returns the count. */

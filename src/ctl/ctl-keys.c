@@ -7,11 +7,19 @@
 
 #include "ctl.h"
 
+/* Success: the object (or {"ok":true}) on stdout with --json. */
+static int done(const char *json)
+{
+    if (ctl.json)
+        printf("%s\n", json ? json : "{\"ok\":true}");
+    return CTL_EXIT_OK;
+}
+
 static int key_status(void)
 {
     GError *error = NULL;
     g_autoptr(KvStation) st = ctl_open(TRUE, TRUE, &error);
-    g_autoptr(KvKeyStatus) s = st ? kv_station_key_status(st, &error) : NULL;
+    g_autoptr(KvKeyHolding) s = st ? kv_station_key_status(st, &error) : NULL;
     g_autofree char *list = NULL, *where = NULL;
     if (!s)
         return ctl_fail(error);
@@ -54,9 +62,7 @@ static int key_migrate(CtlArgs *a)
         return ctl_fail(error);
     ctl_out(_("The master keys are in the token '%s' now; the key file was shredded and %s names "
               "the token: unlock with its PIN from now on\n"), token, ctl.keys_path);
-    if (ctl.json)
-        printf("{\"ok\":true,\"backend\":\"pkcs11\"}\n");
-    return CTL_EXIT_OK;
+    return done("{\"ok\":true,\"backend\":\"pkcs11\"}");
 }
 
 static int key_request(CtlArgs *a)
@@ -69,9 +75,7 @@ static int key_request(CtlArgs *a)
     if (!(st = ctl_open(TRUE, TRUE, &error)) || !kv_station_keyload_request(st, out, &error))
         return ctl_fail(error);
     ctl_out(_("The token's keyload key is in %s: give it to the key custodian\n"), out);
-    if (ctl.json)
-        printf("{\"ok\":true}\n");
-    return CTL_EXIT_OK;
+    return done(NULL);
 }
 
 /* The custodian's command: no station database, the custodian's key file
@@ -110,9 +114,7 @@ static int key_keyload(CtlArgs *a)
         return ctl_fail(error);
     ctl_out(_("Keyload file %s: master key version %u for that station's token only\n"), out,
             (guint)v);
-    if (ctl.json)
-        printf("{\"ok\":true}\n");
-    return CTL_EXIT_OK;
+    return done(NULL);
 }
 
 static int key_load(CtlArgs *a)
@@ -127,9 +129,11 @@ static int key_load(CtlArgs *a)
         return ctl_fail(error);
     ctl_out(_("Master key version %u is in the token (current: version %u)\n"), v,
             kv_station_key_version(st));
-    if (ctl.json)
-        printf("{\"ok\":true,\"version\":%u,\"current\":%u}\n", v, kv_station_key_version(st));
-    return CTL_EXIT_OK;
+    {
+        g_autofree char *json = g_strdup_printf("{\"ok\":true,\"version\":%u,\"current\":%u}", v,
+                                                kv_station_key_version(st));
+        return done(json);
+    }
 }
 
 /* The rotation report: which station holds which versions. */

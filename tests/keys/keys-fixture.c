@@ -40,7 +40,7 @@ void kf_token_init(const char *label)
 void kf_station_on_token(Fx *f, const char *label)
 {
     g_autoptr(GError) e = NULL;
-    g_autoptr(KvKeyStatus) s = NULL;
+    g_autoptr(KvKeyHolding) s = NULL;
     g_assert_true(kv_station_keys_migrate(f->st, FX_PASSPHRASE, kf_module(), label, NULL, KF_PIN,
                                           &e));
     g_assert_no_error(e);

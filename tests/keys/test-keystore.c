@@ -30,6 +30,24 @@ static void station_on_token(Fx *f, const char *label, KvKeyring **ring)
     kf_station_on_token(f, label);
 }
 
+/* A test's station on the token its data names, and the custodian's copy
+ * of the keys. */
+typedef struct {
+    Fx f;
+    KvKeyring *ring;
+} Kx;
+
+static void kx_setup(Kx *x, gconstpointer label)
+{
+    station_on_token(&x->f, label, &x->ring);
+}
+
+static void kx_teardown(Kx *x, gconstpointer label)
+{
+    kv_keyring_free(x->ring);
+    fx_teardown(&x->f, NULL);
+}
+
 static void derive_file(const KvKeyring *ring, KvKeyKind kind, guint v, guint32 u, guint32 m,
                         guint8 out[16])
 {
@@ -45,16 +63,15 @@ static void derive_file(const KvKeyring *ring, KvKeyKind kind, guint v, guint32 
 /* The token's derivation (CKM_AES_CMAC inside it) equals crypto/'s, for
  * random utilities, meters and versions, for every kind of key the
  * contract derives from a master key. */
-static void test_derive_equals_contract(void)
+static void test_derive_equals_contract(Kx *x, gconstpointer data)
 {
-    Fx f;
-    g_autoptr(KvKeyring) ring = NULL;
+    Fx *f = &x->f;
+    KvKeyring *ring = x->ring;
     g_autoptr(KvKeystore) ks = NULL;
     g_autoptr(GError) e = NULL;
     guint counts[KV_KEY_KIND_COUNT] = { 0 };
 
-    station_on_token(&f, "derive", &ring);
-    ks = kv_keystore_open(f.keys, KF_PIN, &e);
+    ks = kv_keystore_open(f->keys, KF_PIN, &e);
     g_assert_no_error(e);
     g_assert_cmpstr(kv_keystore_backend(ks), ==, "pkcs11");
     g_assert_cmpuint(kv_keystore_current(ks), ==, 3);
@@ -81,92 +98,99 @@ static void test_derive_equals_contract(void)
         g_assert_false(kv_keystore_derive(ks, KV_KEY_KIND_METER, 4, 1, 1, out, &e));
         g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_KEYS);
     }
-    fx_teardown(&f, NULL);
+}
+
+/* A card issued for FX_M1 and a sale on it (completed); k: the meter's
+ * k_meter, k_psc, k_transport as the custodian's copy derives them, and
+ * their kv_meter_keys in keys. */
+static KvCardLink *sell_on_token(Kx *x, const char *card_name, guint8 k[3][16],
+                                 kv_meter_keys *keys)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvSale) sale = NULL;
+    KvCardLink *card = fx_issued_card(&x->f, FX_M1, card_name);
+    guint kv, pv;
+    sale = fx_sell(&x->f, card, FX_M1, 5000, &e);
+    g_assert_no_error(e);
+    g_assert_cmpint(sale->state, ==, KV_SALE_COMPLETED);
+    kv = (guint)fx_raw_int(&x->f, "SELECT key_version FROM meters WHERE number = 123456782");
+    pv = (guint)fx_raw_int(&x->f, "SELECT psc_key_version FROM meters WHERE number = 123456782");
+    derive_file(x->ring, KV_KEY_KIND_METER, kv, FX_UTILITY, FX_M1, k[0]);
+    derive_file(x->ring, KV_KEY_KIND_PSC, pv, FX_UTILITY, FX_M1, k[1]);
+    derive_file(x->ring, KV_KEY_KIND_TRANSPORT, pv, FX_UTILITY, FX_M1, k[2]);
+    kv_meter_keys_init(keys, k[0], (uint8_t)kv, k[1]);
+    return card;
 }
 
 /* The migration: the key file is gone (shredded), the key path names the
  * token, the audit log records it and still verifies with every MAC (the
  * audit key came along), the admin sells as before. */
-static void test_migrate_and_sell(void)
+static void test_migrate_and_sell(Kx *x, gconstpointer data)
 {
-    Fx f;
-    g_autoptr(KvKeyring) ring = NULL;
+    Fx *f = &x->f;
     g_autoptr(GError) e = NULL;
     g_autoptr(KvCardLink) card = NULL;
-    g_autoptr(KvSale) sale = NULL;
     g_autoptr(KvAuditReport) r = NULL;
     g_autofree char *text = NULL, *leftover = NULL;
     kv_card_view view;
     kv_meter_keys keys;
-    guint8 k_meter[16], k_psc[16];
-    guint kv, pv;
+    guint8 k[3][16];
 
-    station_on_token(&f, "migrate", &ring);
-    g_assert_true(g_file_get_contents(f.keys, &text, NULL, NULL));
+    g_assert_true(g_file_get_contents(f->keys, &text, NULL, NULL));
     g_assert_true(g_str_has_prefix(text, "[kilovend-token]"));
-    leftover = g_strconcat(f.keys, ".token", NULL);
+    leftover = g_strconcat(f->keys, ".token", NULL);
     g_assert_false(g_file_test(leftover, G_FILE_TEST_EXISTS));
-    g_assert_cmpint(fx_raw_int(&f, "SELECT count(*) FROM audit WHERE action = 'keys.migrate'"),
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'keys.migrate'"),
                     ==, 1);
-    g_assert_cmpint(fx_raw_int(&f, "SELECT count(*) FROM key_holdings WHERE backend = 'pkcs11'"),
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM key_holdings WHERE backend = 'pkcs11'"),
                     ==, 3);
 
-    /* A sale end to end on the token's keys. */
-    card = fx_issued_card(&f, FX_M1, "c1.card");
-    sale = fx_sell(&f, card, FX_M1, 10000, &e);
-    g_assert_no_error(e);
-    g_assert_cmpint(sale->state, ==, KV_SALE_COMPLETED);
-    /* The card holds a token that the key file's keys open: the meter,
-     * provisioned from the file, loads it. */
-    kv = (guint)fx_raw_int(&f, "SELECT key_version FROM meters WHERE number = 123456782");
-    pv = (guint)fx_raw_int(&f, "SELECT psc_key_version FROM meters WHERE number = 123456782");
-    derive_file(ring, KV_KEY_KIND_METER, kv, FX_UTILITY, FX_M1, k_meter);
-    derive_file(ring, KV_KEY_KIND_PSC, pv, FX_UTILITY, FX_M1, k_psc);
-    kv_meter_keys_init(&keys, k_meter, (uint8_t)kv, k_psc);
+    /* A sale end to end on the token's keys.  The card holds a token that
+     * the key file's keys open: the meter, provisioned from the file,
+     * loads it. */
+    card = sell_on_token(x, "c1.card", k, &keys);
+    kv_wipe(k, sizeof k);
     g_assert_cmpint(kv_card_decode(&keys, kv_card_link_image(card), &view), ==, KV_OK);
     g_assert_cmpint(view.token_err, ==, KV_OK);
     g_assert_cmpint(view.token.kind, ==, KV_TOKEN_CREDIT);
     kv_meter_keys_wipe(&keys);
 
     /* Unlock again with the PIN: the audit chain verifies, keyed. */
-    kv_station_lock_keys(f.st);
-    g_assert_true(kv_station_unlock_keys(f.st, KF_PIN, NULL, NULL, &e));
+    kv_station_lock_keys(f->st);
+    g_assert_true(kv_station_unlock_keys(f->st, KF_PIN, NULL, NULL, &e));
     g_assert_no_error(e);
-    r = kv_audit_verify(f.st, NULL, NULL, NULL, NULL, &e);
+    r = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
     g_assert_no_error(e);
     g_assert_true(r->keyed);
     g_assert_cmpuint(r->problems->len, ==, 0);
-    fx_teardown(&f, NULL);
 }
 
 /* A wrong PIN: refused (AUTH, "PIN"), and not counted against the
  * supervisor's account: the token counts wrong PINs. */
-static void test_wrong_pin_counted_by_token(void)
+static void test_wrong_pin_counted_by_token(Kx *x, gconstpointer data)
 {
-    Fx f;
+    Fx *f = &x->f;
     g_autoptr(GError) e = NULL;
-    station_on_token(&f, "pin", NULL);
-    kv_station_lock_keys(f.st);
+    kv_station_lock_keys(f->st);
     for (int i = 0; i < 6; i++) {
-        g_assert_false(kv_station_unlock_keys(f.st, "000000", NULL, NULL, &e));
+        g_assert_false(kv_station_unlock_keys(f->st, "000000", NULL, NULL, &e));
         g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_AUTH);
         g_assert_nonnull(strstr(e->message, "PIN"));
         g_clear_error(&e);
     }
-    g_assert_false(kv_station_keys_unlocked(f.st));
-    g_assert_cmpint(fx_raw_int(&f, "SELECT failed_logins FROM users WHERE login = 'admin'"), ==,
+    g_assert_false(kv_station_keys_unlocked(f->st));
+    g_assert_cmpint(fx_raw_int(f, "SELECT failed_logins FROM users WHERE login = 'admin'"), ==,
                     0);
-    g_assert_true(kv_station_unlock_keys(f.st, KF_PIN, NULL, NULL, &e));
+    g_assert_true(kv_station_unlock_keys(f->st, KF_PIN, NULL, NULL, &e));
     g_assert_no_error(e);
-    fx_teardown(&f, NULL);
 }
 
 /* Attack: read the master key out of the token, as anyone holding the PIN
  * could try: its value, making it extractable or not sensitive, wrapping
  * it under a key of one's own or under the token's keyload key. */
-static void test_attack_master_unreadable(void)
+static void test_attack_master_unreadable(Kx *x, gconstpointer data)
 {
-    Fx f;
+    Fx *f = &x->f;
     CK_FUNCTION_LIST_PTR p;
     CK_SESSION_HANDLE s;
     CK_OBJECT_HANDLE mk, kek, pub;
@@ -191,8 +215,7 @@ static void test_attack_master_unreadable(void)
     g_autofree char *pem = NULL;
     g_autoptr(GError) e = NULL;
 
-    station_on_token(&f, "attack-read", NULL);
-    g_assert_true(kv_station_keyload_request(f.st, (pem = fx_path(&f, "a.pem")), &e));
+    g_assert_true(kv_station_keyload_request(f->st, (pem = fx_path(f, "a.pem")), &e));
     g_assert_no_error(e);
     p = kf_p11();
     s = kf_session("attack-read");
@@ -213,7 +236,6 @@ static void test_attack_master_unreadable(void)
     outlen = sizeof out;
     g_assert_cmpuint(p->C_WrapKey(s, &rsa, pub, mk, out, &outlen), ==, CKR_KEY_UNEXTRACTABLE);
     p->C_CloseSession(s);
-    fx_teardown(&f, NULL);
 }
 
 /* The custodian makes version 4 for a station from its public keyload key;
@@ -240,10 +262,10 @@ static void write_bytes(const char *path, GBytes *b)
     g_assert_true(g_file_set_contents(path, d, (gssize)len, NULL));
 }
 
-static void test_keyload(void)
+static void test_keyload(Kx *x, gconstpointer data)
 {
-    Fx f;
-    g_autoptr(KvKeyring) ring = NULL;
+    Fx *f = &x->f;
+    KvKeyring *ring = x->ring;
     g_autoptr(GBytes) load = NULL;
     g_autoptr(GError) e = NULL;
     g_autoptr(KvKeystore) ks = NULL;
@@ -251,35 +273,33 @@ static void test_keyload(void)
     guint v = 0;
     guint8 a[16], b[16];
 
-    station_on_token(&f, "keyload", &ring);
     g_assert_cmpuint(kv_keyring_rotate(ring, &e), ==, 4);
-    load = keyload_for(&f, ring, 4);
-    write_bytes((path = fx_path(&f, "v4.kvload")), load);
-    g_assert_true(kv_station_keyload_import(f.st, path, &v, &e));
+    load = keyload_for(f, ring, 4);
+    write_bytes((path = fx_path(f, "v4.kvload")), load);
+    g_assert_true(kv_station_keyload_import(f->st, path, &v, &e));
     g_assert_no_error(e);
     g_assert_cmpuint(v, ==, 4);
-    g_assert_cmpint(fx_raw_int(&f, "SELECT count(*) FROM audit WHERE action = 'keys.load'"), ==, 1);
-    g_assert_cmpint(fx_raw_int(&f, "SELECT count(*) FROM key_holdings WHERE key_version = 4"), ==,
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'keys.load'"), ==, 1);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM key_holdings WHERE key_version = 4"), ==,
                     1);
     /* Staged, not current: new meters keep version 3 until it is made so. */
-    g_assert_cmpuint(kv_station_key_version(f.st), ==, 3);
-    ks = kv_keystore_open(f.keys, KF_PIN, &e);
+    g_assert_cmpuint(kv_station_key_version(f->st), ==, 3);
+    ks = kv_keystore_open(f->keys, KF_PIN, &e);
     g_assert_no_error(e);
     derive_file(ring, KV_KEY_KIND_METER, 4, FX_UTILITY, FX_M2, a);
     g_assert_true(kv_keystore_derive(ks, KV_KEY_KIND_METER, 4, FX_UTILITY, FX_M2, b, &e));
     g_assert_cmpmem(a, 16, b, 16);
     /* The same file again: refused, the version is there. */
-    g_assert_false(kv_station_keyload_import(f.st, path, &v, &e));
+    g_assert_false(kv_station_keyload_import(f->st, path, &v, &e));
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS);
-    fx_teardown(&f, NULL);
 }
 
 /* Attack: a keyload file made for station A, carried to station B: B
  * refuses it, as is and with A's station fingerprint replaced by B's. */
-static void test_attack_keyload_other_station(void)
+static void test_attack_keyload_other_station(Kx *x, gconstpointer data)
 {
-    Fx fa, fb;
-    g_autoptr(KvKeyring) ring = NULL;
+    Fx *fa = &x->f, fb;
+    KvKeyring *ring = x->ring;
     g_autoptr(GBytes) for_a = NULL, for_b = NULL;
     g_autoptr(GError) e = NULL;
     g_autofree char *path = NULL;
@@ -288,10 +308,9 @@ static void test_attack_keyload_other_station(void)
     const guint8 *d;
     guint v = 0;
 
-    station_on_token(&fa, "station-a", &ring);
     station_on_token(&fb, "station-b", NULL);
     g_assert_cmpuint(kv_keyring_rotate(ring, &e), ==, 4);
-    for_a = keyload_for(&fa, ring, 4);
+    for_a = keyload_for(fa, ring, 4);
     for_b = keyload_for(&fb, ring, 4); /* B has a keyload key of its own */
     write_bytes((path = fx_path(&fb, "a.kvload")), for_a);
     g_assert_false(kv_station_keyload_import(fb.st, path, &v, &e));
@@ -310,16 +329,15 @@ static void test_attack_keyload_other_station(void)
                     ==, 0);
     g_assert_cmpint(fx_raw_int(&fb, "SELECT count(*) FROM audit WHERE action = "
                                     "'keys.load.refused'"), ==, 2);
-    fx_teardown(&fa, NULL);
     fx_teardown(&fb, NULL);
 }
 
 /* Attack: a keyload file altered anywhere (the version, the flags, the
  * wrapped key, the tag) is refused, and nothing enters the token. */
-static void test_attack_keyload_tampered(void)
+static void test_attack_keyload_tampered(Kx *x, gconstpointer data)
 {
-    Fx f;
-    g_autoptr(KvKeyring) ring = NULL;
+    Fx *f = &x->f;
+    KvKeyring *ring = x->ring;
     g_autoptr(GBytes) load = NULL;
     g_autoptr(GError) e = NULL;
     g_autofree char *path = NULL;
@@ -327,33 +345,31 @@ static void test_attack_keyload_tampered(void)
     const guint8 *d;
     guint v = 0;
 
-    station_on_token(&f, "tamper", &ring);
     g_assert_cmpuint(kv_keyring_rotate(ring, &e), ==, 4);
-    load = keyload_for(&f, ring, 4);
+    load = keyload_for(f, ring, 4);
     d = g_bytes_get_data(load, &len);
-    path = fx_path(&f, "t.kvload");
+    path = fx_path(f, "t.kvload");
     {
         const gsize at[] = { 8, 9, 48, 48 + 200, len - 16, len - 1 };
         for (guint i = 0; i < G_N_ELEMENTS(at); i++) {
             g_autofree guint8 *copy = g_memdup2(d, len);
             copy[at[i]] ^= at[i] == 9 ? 0x01 : 0x40;
             g_assert_true(g_file_set_contents(path, (const char *)copy, (gssize)len, NULL));
-            g_assert_false(kv_station_keyload_import(f.st, path, &v, &e));
+            g_assert_false(kv_station_keyload_import(f->st, path, &v, &e));
             g_assert_true(g_error_matches(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID));
             g_clear_error(&e);
         }
     }
-    g_assert_cmpint(fx_raw_int(&f, "SELECT count(*) FROM key_holdings WHERE key_version = 4"), ==,
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM key_holdings WHERE key_version = 4"), ==,
                     0);
     {
-        g_autoptr(KvKeyStatus) s = kv_station_key_status(f.st, &e);
+        g_autoptr(KvKeyHolding) s = kv_station_key_status(f->st, &e);
         g_assert_cmpuint(s->n_versions, ==, 3);
     }
     /* The file itself still loads: what was refused was the alteration. */
     write_bytes(path, load);
-    g_assert_true(kv_station_keyload_import(f.st, path, &v, &e));
+    g_assert_true(kv_station_keyload_import(f->st, path, &v, &e));
     g_assert_no_error(e);
-    fx_teardown(&f, NULL);
 }
 
 /* Where needle (kept XORed with 0x5A, so that the test holds no plain
@@ -401,37 +417,20 @@ static void mask(guint8 *k, gsize n)
 /* Attack: after a sale on the token, search the whole memory of the
  * station's process (as a core dump would show it) for the keys the token
  * derived for the meter and those derived from them: none is left. */
-static void test_attack_derived_key_not_in_memory(void)
+static void test_attack_derived_key_not_in_memory(Kx *x, gconstpointer data)
 {
-    Fx f;
-    g_autoptr(KvKeyring) ring = NULL;
-    g_autoptr(GError) e = NULL;
-    g_autoptr(KvSale) sale = NULL;
-    g_autoptr(KvCardLink) card = NULL;
     guint8 k[6][16];
     const char *names[6] = { "k_meter", "k_psc", "k_transport", "k_enc", "k_mac", "k_rb" };
     kv_meter_keys keys;
-    guint kv, pv;
+    g_autoptr(KvCardLink) card = sell_on_token(x, "m.card", (guint8 (*)[16])k, &keys);
 
-    station_on_token(&f, "memory", &ring);
-    card = fx_issued_card(&f, FX_M1, "m.card");
-    sale = fx_sell(&f, card, FX_M1, 5000, &e);
-    g_assert_no_error(e);
-    g_assert_cmpint(sale->state, ==, KV_SALE_COMPLETED);
-
-    kv = (guint)fx_raw_int(&f, "SELECT key_version FROM meters WHERE number = 123456782");
-    pv = (guint)fx_raw_int(&f, "SELECT psc_key_version FROM meters WHERE number = 123456782");
-    derive_file(ring, KV_KEY_KIND_METER, kv, FX_UTILITY, FX_M1, k[0]);
-    derive_file(ring, KV_KEY_KIND_PSC, pv, FX_UTILITY, FX_M1, k[1]);
-    derive_file(ring, KV_KEY_KIND_TRANSPORT, pv, FX_UTILITY, FX_M1, k[2]);
-    kv_meter_keys_init(&keys, k[0], (uint8_t)kv, k[1]);
     memcpy(k[3], keys.k_enc, 16);
     memcpy(k[4], keys.k_mac, 16);
     memcpy(k[5], keys.k_rb, 16);
     kv_meter_keys_wipe(&keys);
     mask(&k[0][0], sizeof k);
     /* The key file's copy is the test's own: out of memory before the search. */
-    g_clear_pointer(&ring, kv_keyring_free);
+    g_clear_pointer(&x->ring, kv_keyring_free);
     for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
         g_autofree char *where = memory_holds(k[i]);
         if (where)
@@ -449,28 +448,35 @@ static void test_attack_derived_key_not_in_memory(void)
         g_free(probe);
     }
     kv_wipe(k, sizeof k);
-    fx_teardown(&f, NULL);
 }
 
 int main(int argc, char **argv)
 {
-    static const char *const tokens[] = { "derive", "migrate", "pin", "keyload", "attack-read",
-                                          "station-a", "station-b", "tamper", "memory" };
+    /* Each test on a token of its own (SoftHSM lists the tokens it finds
+     * when the module is first initialised: all are made first). */
+    static const struct {
+        const char *path, *token;
+        void (*test)(Kx *x, gconstpointer token);
+    } tests[] = {
+        { "/keys/derive-equals-contract", "derive", test_derive_equals_contract },
+        { "/keys/migrate-and-sell", "migrate", test_migrate_and_sell },
+        { "/keys/wrong-pin-counted-by-token", "pin", test_wrong_pin_counted_by_token },
+        { "/keys/keyload", "keyload", test_keyload },
+        { "/keys/attack/master-unreadable", "attack-read", test_attack_master_unreadable },
+        { "/keys/attack/keyload-other-station", "station-a", test_attack_keyload_other_station },
+        { "/keys/attack/keyload-tampered", "tamper", test_attack_keyload_tampered },
+        { "/keys/attack/derived-key-not-in-memory", "memory",
+          test_attack_derived_key_not_in_memory },
+    };
     int rc;
     g_test_init(&argc, &argv, NULL);
     hsm_dir = g_dir_make_tmp("kvhsm-XXXXXX", NULL);
     kf_softhsm_setup(hsm_dir);
-    for (guint i = 0; i < G_N_ELEMENTS(tokens); i++)
-        kf_token_init(tokens[i]);
-    g_test_add_func("/keys/derive-equals-contract", test_derive_equals_contract);
-    g_test_add_func("/keys/migrate-and-sell", test_migrate_and_sell);
-    g_test_add_func("/keys/wrong-pin-counted-by-token", test_wrong_pin_counted_by_token);
-    g_test_add_func("/keys/keyload", test_keyload);
-    g_test_add_func("/keys/attack/master-unreadable", test_attack_master_unreadable);
-    g_test_add_func("/keys/attack/keyload-other-station", test_attack_keyload_other_station);
-    g_test_add_func("/keys/attack/keyload-tampered", test_attack_keyload_tampered);
-    g_test_add_func("/keys/attack/derived-key-not-in-memory",
-                    test_attack_derived_key_not_in_memory);
+    kf_token_init("station-b");
+    for (guint i = 0; i < G_N_ELEMENTS(tests); i++) {
+        kf_token_init(tests[i].token);
+        g_test_add(tests[i].path, Kx, tests[i].token, kx_setup, tests[i].test, kx_teardown);
+    }
     rc = g_test_run();
     {
         const char *argv2[] = { "rm", "-rf", hsm_dir, NULL };
