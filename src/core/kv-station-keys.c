@@ -111,6 +111,26 @@ static gboolean record_own(KvStation *st, const char *action, const char *detail
            kv_audit_commit(&txn, action, "keys", full, error);
 }
 
+gboolean kv_station_key_holdings_note(KvStation *st, GError **error)
+{
+    g_autofree char *me = NULL, *held = NULL, *known = NULL;
+    g_autoptr(KvStmt) s = NULL;
+    guint8 v[KV_KEYSTORE_MAX_VERSIONS];
+    if (!kv_station_require_keys(st, error))
+        return FALSE;
+    me = kv_station_key_holder_name(st);
+    held = kv_key_versions_text(v, kv_keystore_versions(st->keys, v));
+    s = kv_db_stmt(st, "SELECT coalesce(group_concat(key_version, ','), '') FROM (SELECT "
+                       "key_version FROM key_holdings WHERE station = ? AND backend = ? ORDER BY "
+                       "key_version)", error);
+    if (!s)
+        return FALSE;
+    sqlite3_bind_text(s, 1, me, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, kv_keystore_backend(st->keys), -1, SQLITE_STATIC);
+    known = sqlite3_step(s) == SQLITE_ROW ? kv_db_col_text(s, 0) : g_strdup("");
+    return strcmp(known, held) == 0 || record_own(st, "keys.holdings", "noted", error);
+}
+
 GPtrArray *kv_key_holdings_list(KvStation *st, GError **error)
 {
     KvKeyHolding *h = NULL;

@@ -9,6 +9,9 @@
 G_BEGIN_DECLS
 
 /* Which station holds which master key versions (free with g_free). */
+/* This station's holdings brought up to date (keys unlocked): written, with
+ * a keys.holdings audit row, only if they changed. */
+gboolean kv_station_key_holdings_note(KvStation *st, GError **error);
 typedef struct {
     char station[128]; /* kv_station_key_holder_name, or what sync reported */
     char backend[8];   /* "file" or "pkcs11" */

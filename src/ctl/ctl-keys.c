@@ -19,7 +19,9 @@ static int key_status(void)
 {
     GError *error = NULL;
     g_autoptr(KvStation) st = ctl_open(TRUE, TRUE, &error);
-    g_autoptr(KvKeyHolding) s = st ? kv_station_key_status(st, &error) : NULL;
+    g_autoptr(KvKeyHolding) s = st && kv_station_key_holdings_note(st, &error)
+                                    ? kv_station_key_status(st, &error)
+                                    : NULL;
     g_autofree char *list = NULL, *where = NULL;
     if (!s)
         return ctl_fail(error);
@@ -140,8 +142,10 @@ static int key_load(CtlArgs *a)
 static int key_holdings(void)
 {
     GError *error = NULL;
-    g_autoptr(KvStation) st = ctl_open(TRUE, FALSE, &error);
-    g_autoptr(GPtrArray) h = st ? kv_key_holdings_list(st, &error) : NULL;
+    g_autoptr(KvStation) st = ctl_open(TRUE, TRUE, &error);
+    g_autoptr(GPtrArray) h = st && kv_station_key_holdings_note(st, &error)
+                                 ? kv_key_holdings_list(st, &error)
+                                 : NULL;
     guint8 common[254];
     guint n;
     g_autofree char *all = NULL;

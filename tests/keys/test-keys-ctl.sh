@@ -20,6 +20,8 @@ expect 0 "blank card" $K card blank c1.card
 expect 0 "issue" $K --card-file c1.card card issue --meter 123456782
 expect 0 "shift" $K shift open --float 50
 expect 0 "sale on the key file" $K --card-file c1.card sell --meter 123456782 --amount 10
+expect 0 "holdings on the key file" $K key holdings
+has out.txt "file    1 " "the key file station holds version 1"
 cp station.keys keyfile.copy   # the key custodian's copy
 expect 2 "migrate needs a module and a token" $K key migrate --token st-a
 expect 6 "migrate with a wrong PIN" env KILOVEND_PIN=0000 $K key migrate --module "$M" --token st-a
