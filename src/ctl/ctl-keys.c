@@ -15,13 +15,18 @@ static int done(const char *json)
     return CTL_EXIT_OK;
 }
 
+/* The station with its keys unlocked and its own holdings noted. */
+static KvStation *open_noted(GError **error)
+{
+    g_autoptr(KvStation) st = ctl_open(TRUE, TRUE, error);
+    return st && kv_station_key_holdings_note(st, error) ? g_steal_pointer(&st) : NULL;
+}
+
 static int key_status(void)
 {
     GError *error = NULL;
-    g_autoptr(KvStation) st = ctl_open(TRUE, TRUE, &error);
-    g_autoptr(KvKeyHolding) s = st && kv_station_key_holdings_note(st, &error)
-                                    ? kv_station_key_status(st, &error)
-                                    : NULL;
+    g_autoptr(KvStation) st = open_noted(&error);
+    g_autoptr(KvKeyHolding) s = st ? kv_station_key_status(st, &error) : NULL;
     g_autofree char *list = NULL, *where = NULL;
     if (!s)
         return ctl_fail(error);
@@ -142,10 +147,8 @@ static int key_load(CtlArgs *a)
 static int key_holdings(void)
 {
     GError *error = NULL;
-    g_autoptr(KvStation) st = ctl_open(TRUE, TRUE, &error);
-    g_autoptr(GPtrArray) h = st && kv_station_key_holdings_note(st, &error)
-                                 ? kv_key_holdings_list(st, &error)
-                                 : NULL;
+    g_autoptr(KvStation) st = open_noted(&error);
+    g_autoptr(GPtrArray) h = st ? kv_key_holdings_list(st, &error) : NULL;
     guint8 common[254];
     guint n;
     g_autofree char *all = NULL;

@@ -388,8 +388,11 @@ static char *memory_holds(const guint8 masked[16])
     for (guint l = 0; !found && lines[l]; l++) {
         unsigned long lo, hi;
         char perms[5];
+        /* Regions of 1 GiB and more are reservations (a sanitizer's shadow
+         * memory), not the station's data. */
         if (sscanf(lines[l], "%lx-%lx %4s", &lo, &hi, perms) != 3 || perms[0] != 'r' ||
-            strstr(lines[l], "[vvar]") || strstr(lines[l], "[vsyscall]"))
+            hi - lo >= (1ul << 30) || strstr(lines[l], "[vvar]") ||
+            strstr(lines[l], "[vsyscall]"))
             continue;
         for (unsigned long at = lo; !found && at < hi; at += (1 << 20) - 15) {
             gsize want = MIN((gsize)(hi - at), (gsize)1 << 20);
