@@ -425,7 +425,7 @@ static void test_attack_derived_key_not_in_memory(Kx *x, gconstpointer data)
     guint8 k[6][16];
     const char *names[6] = { "k_meter", "k_psc", "k_transport", "k_enc", "k_mac", "k_rb" };
     kv_meter_keys keys;
-    g_autoptr(KvCardLink) card = sell_on_token(x, "m.card", (guint8 (*)[16])k, &keys);
+    kv_card_link_free(sell_on_token(x, "m.card", (guint8 (*)[16])k, &keys));
 
     memcpy(k[3], keys.k_enc, 16);
     memcpy(k[4], keys.k_mac, 16);
