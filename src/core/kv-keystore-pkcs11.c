@@ -573,6 +573,7 @@ gboolean kv_keystore_pkcs11_import_ring(KvKeystore *ks, const KvKeyring *ring, G
 {
     TokenStore *ts = token_of(ks, error);
     guint8 audit[KV_AUDIT_KEY_LEN];
+    g_autoptr(GArray) made = g_array_new(FALSE, FALSE, sizeof(CK_OBJECT_HANDLE));
     gboolean ok;
     if (!ts)
         return FALSE;
@@ -588,8 +589,13 @@ gboolean kv_keystore_pkcs11_import_ring(KvKeystore *ks, const KvKeyring *ring, G
         if (!mk)
             continue;
         rv = ts->mod->f->C_CreateObject(ts->session, t, master_template(t, TRUE, label, mk), &h);
-        if (rv != CKR_OK)
+        if (rv != CKR_OK) {
+            /* Nothing half done: a retry must not find some versions there. */
+            for (guint i = 0; i < made->len; i++)
+                ts->mod->f->C_DestroyObject(ts->session, g_array_index(made, CK_OBJECT_HANDLE, i));
             return p11_error(error, KV_CORE_ERROR_KEYS, rv, "storing a master key in the token");
+        }
+        g_array_append_val(made, h);
     }
     if (!kv_keyring_audit_key(ring, audit)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, _("the keyring is empty"));

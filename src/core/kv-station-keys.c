@@ -12,6 +12,7 @@
 #include "kv-audit-private.h"
 #include "kv-db.h"
 #include "kv-keystore-pkcs11.h"
+#include "kv-station-file.h"
 #include "kv-station-keys.h"
 #include "kv-station-private.h"
 #include "kv-time.h"
@@ -174,13 +175,14 @@ guint kv_key_holdings_common(GPtrArray *holdings, guint8 out[254])
 
 /* ---- migration ---- */
 
-/* Overwrite the file's bytes (random, then zeros, each synced) and remove
- * it.  On flash or a journalling or copy-on-write file system the old
- * blocks may survive: docs/keys.md says what else to do. */
+/* Overwrite the file's bytes (random, then zeros, each synced); the caller
+ * then replaces it.  On flash or a journalling or copy-on-write file
+ * system the old blocks may survive: docs/security-model.md says so. */
 static gboolean shred_file(const char *path, GError **error)
 {
     GStatBuf sb;
     int fd = g_open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+    int err;
     gboolean ok = fd >= 0 && g_stat(path, &sb) == 0;
     for (int pass = 0; ok && pass < 2; pass++) {
         guint8 buf[4096];
@@ -197,12 +199,13 @@ static gboolean shred_file(const char *path, GError **error)
         }
         ok = ok && fsync(fd) == 0;
     }
+    err = errno;
     if (fd >= 0)
         close(fd);
-    if (!ok || g_unlink(path) != 0) {
+    if (!ok) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    _("cannot shred %s (%s): remove it by hand, the keys are in the token now"),
-                    path, g_strerror(errno));
+                    _("could not overwrite the key file %s (%s): it was replaced by the token "
+                    "descriptor, but its bytes may remain on the disk"), path, g_strerror(err));
         return FALSE;
     }
     return TRUE;
@@ -230,6 +233,8 @@ gboolean kv_station_keys_migrate(KvStation *st, const char *passphrase, const ch
     g_autoptr(KvKeyring) ring = NULL;
     g_autoptr(KvKeystore) ks = NULL;
     g_autofree char *tmp = NULL, *detail = NULL, *where = NULL;
+    g_autoptr(GError) local = NULL;
+    gboolean shredded;
 
     if (!kv_station_require(st, KV_ROLE_ADMIN, error) || !require_backend(st, "file", error))
         return FALSE;
@@ -254,12 +259,16 @@ gboolean kv_station_keys_migrate(KvStation *st, const char *passphrase, const ch
         g_unlink(tmp);
         return FALSE;
     }
-    if (!shred_file(st->keys_path, error))
-        return FALSE;
+    /* Overwritten, then replaced: the descriptor's rename removes it. */
+    shredded = shred_file(st->keys_path, &local);
     if (g_rename(tmp, st->keys_path) != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
                     _("cannot put the token descriptor %s in place of %s: %s"), tmp,
                     st->keys_path, g_strerror(errno));
+        return FALSE;
+    }
+    if (!shredded) {
+        g_propagate_error(error, g_steal_pointer(&local));
         return FALSE;
     }
     return TRUE;
@@ -303,6 +312,13 @@ gboolean kv_station_keyload_import(KvStation *st, const char *path, guint *versi
     detail = g_strdup_printf("file=%s version=%u%s", path, v, current ? " made-current" : "");
     if (!record_own(st, "keys.load", detail, error))
         return FALSE;
+    if (current) {
+        /* New meters get it from now on (as after `key rotate`). */
+        char buf[8];
+        g_snprintf(buf, sizeof buf, "%u", v);
+        if (!kv_station_set_setting(st, "key_version", buf, error))
+            return FALSE;
+    }
     if (version)
         *version = v;
     return TRUE;

@@ -91,10 +91,11 @@ int ctl_cmd_init(int argc, char **argv)
             !kv_keyfile_generate(ctl.keys_path, pass, &error))
             goto fail;
     } else {
-        g_autoptr(KvKeyring) ring = NULL;
+        /* A key file, or a token descriptor (the PIN as the passphrase). */
+        g_autoptr(KvKeystore) ks = NULL;
         if (!(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Key file passphrase"),
                                 &error)) ||
-            !(ring = kv_keyring_load(ctl.keys_path, pass, &error)))
+            !(ks = kv_keystore_open(ctl.keys_path, pass, &error)))
             goto fail;
     }
     if (!kv_station_init(ctl.db_path, &p, &error))

@@ -85,6 +85,20 @@ static int key_request(CtlArgs *a)
     return done(NULL);
 }
 
+/* A token descriptor at --keys, for a new station whose keys will come in
+ * keyload files (no database needed). */
+static int key_token(CtlArgs *a)
+{
+    GError *error = NULL;
+    const char *module = ctl_need(a, "module"), *token = module ? ctl_need(a, "token") : NULL;
+    if (!token)
+        return CTL_EXIT_USAGE;
+    if (!kv_token_descriptor_write(ctl.keys_path, module, token, ctl_opt(a, "serial"), &error))
+        return ctl_fail(error);
+    ctl_out(_("%s names the token '%s' now\n"), ctl.keys_path, token);
+    return done(NULL);
+}
+
 /* The custodian's command: no station database, the custodian's key file
  * (--keys) and its passphrase. */
 static int key_keyload(CtlArgs *a)
@@ -191,6 +205,8 @@ int ctl_cmd_key_more(const char *sub, int argc, char **argv)
         rc = key_status();
     else if (strcmp(sub, "migrate") == 0)
         rc = key_migrate(&a);
+    else if (strcmp(sub, "token") == 0)
+        rc = key_token(&a);
     else if (strcmp(sub, "request") == 0)
         rc = key_request(&a);
     else if (strcmp(sub, "keyload") == 0)
@@ -201,7 +217,7 @@ int ctl_cmd_key_more(const char *sub, int argc, char **argv)
         rc = key_holdings();
     else
         rc = ctl_usage_error(_("key needs generate, import, passwd, rotate, status, migrate, "
-                               "request, keyload, load or holdings"));
+                               "token, request, keyload, load or holdings"));
     ctl_args_clear(&a);
     return rc;
 }

@@ -10,7 +10,7 @@ mkdir tokens
 printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' \
     "$dir" >softhsm2.conf
 export SOFTHSM2_CONF=$dir/softhsm2.conf
-for t in st-a st-b; do
+for t in st-a st-b st-c; do
     softhsm2-util --init-token --free --label $t --pin 1234 --so-pin 5678 >/dev/null ||
         fail "token $t"
 done
@@ -99,6 +99,26 @@ has out.txt "pkcs11  1,2" "the station holds 1 and 2"
     has err.txt "another station" "the refusal says why"
     [ "$(sqlite3 b.db "SELECT count(*) FROM audit WHERE action = 'keys.load.refused'")" = 1 ] ||
         fail "the refusal is not in B's audit log"
+    exit $fails
+) || fails=$((fails + $?))
+# Station C, new, on an empty token: its first keys come in a keyload file.
+(
+    fails=0
+    export KILOVEND_DB=$dir/c.db KILOVEND_KEYS=$dir/c.keys KILOVEND_PASSPHRASE=1234
+    expect 0 "descriptor for C" $K key token --module "$M" --token st-c
+    expect 5 "never over a descriptor" $K key token --module "$M" --token st-c
+    expect 0 "init C on the token" $K init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 3
+    expect 0 "request C" $K key request --out c.pem
+    expect 0 "keyload for C" env KILOVEND_KEYS=keyfile.copy KILOVEND_PASSPHRASE=passphrase1 \
+        $K key keyload --version 2 --utility-code 4711 --station-key c.pem --out c.kvload --current
+    expect 0 "load at C" $K --json key load c.kvload
+    [ "$(json current)" = 2 ] || fail "C's first version is not current"
+    expect 0 "tariff C" $K tariff add --code DEFAULT --block 10 --from 2020-01-01
+    expect 0 "meter C" $K meter add --number 111111118 --hoarding 100 --alarm 5 --pretrip 2
+    expect 0 "blank C" $K card blank c3.card
+    expect 0 "issue C" $K --card-file c3.card card issue --meter 111111118
+    expect 0 "shift C" $K shift open --float 0
+    expect 0 "sale at C" $K --card-file c3.card sell --meter 111111118 --amount 10
     exit $fails
 ) || fails=$((fails + $?))
 [ $fails -eq 0 ] && echo "all passed"
