@@ -397,12 +397,15 @@ static char *memory_holds(const guint8 masked[16])
         for (unsigned long at = lo; !found && at < hi; at += (1 << 20) - 15) {
             gsize want = MIN((gsize)(hi - at), (gsize)1 << 20);
             ssize_t got = pread(fd, buf, want, (off_t)at);
-            for (ssize_t i = 0; !found && got >= 16 && i <= got - 16; i++) {
-                guint j = 0;
-                while (j < 16 && buf[i + j] == (guint8)(masked[j] ^ 0x5A))
+            const guint8 *p = buf, *end = buf + (got > 15 ? got - 15 : 0);
+            while (!found && p < end && (p = memchr(p, masked[0] ^ 0x5A, (gsize)(end - p)))) {
+                guint j = 1;
+                while (j < 16 && p[j] == (guint8)(masked[j] ^ 0x5A))
                     j++;
                 if (j == 16)
-                    found = g_strdup_printf("%s (at 0x%lx)", lines[l], at + (unsigned long)i);
+                    found = g_strdup_printf("%s (at 0x%lx)", lines[l],
+                                            at + (unsigned long)(p - buf));
+                p++;
             }
         }
     }
