@@ -32,7 +32,7 @@ static int key_status(void)
         return ctl_fail(error);
     list = kv_key_versions_text(s->versions, s->n_versions);
     if (ctl.json) {
-        where = ctl_json_escape(s->where);
+        where = kv_json_escape(s->where);
         printf("{\"backend\":\"%s\",\"where\":\"%s\",\"current\":%u,\"versions\":[%s]}\n",
                s->backend, where, s->current, list);
     } else {
@@ -177,7 +177,7 @@ static int key_holdings(void)
     for (guint i = 0; i < h->len; i++) {
         const KvKeyHolding *k = h->pdata[i];
         g_autofree char *list = kv_key_versions_text(k->versions, k->n_versions);
-        g_autofree char *name = ctl_json_escape(k->station);
+        g_autofree char *name = kv_json_escape(k->station);
         g_autoptr(GDateTime) at = g_date_time_new_from_unix_utc(k->reported_at);
         g_autofree char *when = g_date_time_format(at, "%Y-%m-%d %H:%M");
         if (ctl.json)
