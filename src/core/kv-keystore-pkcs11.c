@@ -160,8 +160,9 @@ gboolean kv_token_descriptor_write(const char *path, const char *module, const c
     text = g_key_file_to_data(kf, &len, NULL);
     fd = g_open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        g_set_error(error, KV_CORE_ERROR, errno == EEXIST ? KV_CORE_ERROR_EXISTS : KV_CORE_ERROR_KEYS,
-                    _("cannot create %s: %s"), path, g_strerror(errno));
+        int err = errno;
+        g_set_error(error, KV_CORE_ERROR, err == EEXIST ? KV_CORE_ERROR_EXISTS : KV_CORE_ERROR_KEYS,
+                    _("cannot create %s: %s"), path, g_strerror(err));
         return FALSE;
     }
     ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
