@@ -113,6 +113,16 @@ static gboolean joined_link(KvStation *st, const char *what, KvSyncStatus **out,
     return TRUE;
 }
 
+gboolean kv_sync_require_no_head_office(KvStation *st, const char *what, GError **error)
+{
+    if (!kv_db_int(st, "SELECT joined_at IS NOT NULL FROM sync_state", 0))
+        return TRUE;
+    g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                _("%s is done at head office for a station that syncs with it: the change "
+                "reaches this station with the next sync"), what);
+    return FALSE;
+}
+
 gboolean kv_sync_require_online(KvStation *st, const char *what, GError **error)
 {
     g_autoptr(KvSyncStatus) s = NULL;

@@ -169,6 +169,7 @@ int ctl_cmd_key(int argc, char **argv)
         guint v;
         char buf[8];
         if (!st || !kv_station_require(st, KV_ROLE_ADMIN, &error) ||
+            !kv_sync_require_online(st, _("rotating the keys"), &error) ||
             !(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Key file passphrase"),
                                 &error)) ||
             !(v = kv_keyfile_rotate(ctl.keys_path, pass, &error)))
