@@ -11,23 +11,8 @@
 #   alarm and head office keeps the first content.
 set -u
 . "$(dirname "$0")/../core/ctl-common.sh"
-: "${KV_PG_PKI:?run under tests/central/kv-pg-harness}"
-a() { env KILOVEND_DB="$dir/a.db" "$K" "$@"; }
-b() { env KILOVEND_DB="$dir/b.db" "$K" "$@"; }
-apsql() { psql -X -q -tA -v ON_ERROR_STOP=1 -c "$1"; }
-same() { # same WHAT GOT WANT
-    if [ "$2" = "$3" ]; then echo "ok: $1 ($2)"; else fail "$1: got '$2', expected '$3'"; fi
-}
-# Stops a backgrounded command at its test point and kills it (SIGKILL).
-kill_at_stop() {
-    n=0
-    while [ "$(sed -n 's/^State:\s*\(.\).*/\1/p' /proc/$1/status 2>/dev/null)" != T ] && [ $n -lt 400 ]; do
-        sleep 0.05; n=$((n + 1))
-    done
-    [ $n -lt 400 ] || fail "the process never reached its stop point"
-    kill -9 "$1" 2>/dev/null
-    wait "$1" 2>/dev/null
-}
+SYNC_BATCH=7
+. "$(dirname "$0")/sync-common.sh"
 central_fp() {
     apsql "SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (
              SELECT 's' || station_no || ':' || local_id || content::text AS x FROM kv.sales
@@ -36,15 +21,6 @@ central_fp() {
              UNION ALL SELECT 'a' || station_no || ':' || local_id || content::text FROM kv.audit
              UNION ALL SELECT 'r' || station_no || ':' || local_id || content::text FROM kv.readbacks) t"
 }
-cat >sync.conf <<EOF
-[head-office]
-host = $KV_PG_HOST
-port = $KV_PG_PORT
-dbname = $KV_PG_DB
-pki = $KV_PG_PKI
-batch = 7
-EOF
-export KILOVEND_SYNC_CONF=$dir/sync.conf
 
 # ---- station identity ----
 expect 0 "init station 101 (office 1)" a init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 1 --station 101
@@ -159,8 +135,4 @@ expect 19 "selling stops while sync is stopped" a --card-file c1.card sell --met
 has err.txt "conflict" "the refusal says why"
 same "the alarm is audited" "$(sqlite3 "$dir/a.db" "SELECT count(*) FROM audit WHERE action = 'sync.conflict'")" 1
 
-if [ "$fails" -ne 0 ]; then
-    echo "$fails check(s) failed"
-    exit 1
-fi
-echo "all sync checks passed"
+finish
