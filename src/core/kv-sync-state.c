@@ -181,3 +181,13 @@ gboolean kv_sync_may_cancel(KvStation *st, gint64 sale_id, GError **error)
     sqlite3_reset(s);
     return !pushed || kv_sync_require_online(st, _("cancelling a sale head office already holds"), error);
 }
+
+gboolean kv_sync_mark_restored(KvStation *st, const char *backup, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "UPDATE sync_state SET recover = 'restored from the backup ' || ? "
+                                         "WHERE joined_at IS NOT NULL", error);
+    if (!s)
+        return FALSE;
+    sqlite3_bind_text(s, 1, backup, -1, SQLITE_TRANSIENT);
+    return kv_db_step_done(st, s, _("recording the sync state"), error);
+}
