@@ -28,33 +28,25 @@ SET LOCAL ROLE kv_central_owner;
 CREATE FUNCTION kv_api.recover() RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+    t text;
+    part jsonb;
     me integer := kv.caller_station();
+    res jsonb;
 BEGIN
-    IF me IS NULL THEN
-        RAISE EXCEPTION 'kv_api.recover: % is not a station', session_user USING ERRCODE = 'insufficient_privilege';
-    END IF;
     IF NOT EXISTS (SELECT 1 FROM kv.stations WHERE station_no = me AND active) THEN
-        RAISE EXCEPTION 'kv_api.recover: station % is not registered or not active', me
+        RAISE EXCEPTION 'kv_api.recover: % is not an active station', session_user
             USING ERRCODE = 'insufficient_privilege';
     END IF;
-    RETURN jsonb_build_object(
-        'station', me,
-        'audit', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', local_id, 'content', content) ORDER BY local_id), '[]')
-                  FROM kv.audit WHERE station_no = me),
-        'sales', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', local_id, 'content', content) ORDER BY local_id), '[]')
-                  FROM kv.sales WHERE station_no = me),
-        'sale_states', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', local_id, 'content', content) ORDER BY local_id), '[]')
-                        FROM kv.sale_states WHERE station_no = me),
-        'cards', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', local_id, 'content', content) ORDER BY local_id), '[]')
-                  FROM kv.cards WHERE station_no = me),
-        'card_statuses', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', local_id, 'content', content) ORDER BY local_id), '[]')
-                          FROM kv.card_statuses WHERE station_no = me),
-        'readbacks', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', local_id, 'content', content) ORDER BY local_id), '[]')
-                      FROM kv.readbacks WHERE station_no = me),
-        'engineering_tokens', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', local_id, 'content', content) ORDER BY local_id), '[]')
-                               FROM kv.engineering_tokens WHERE station_no = me),
-        'shifts', (SELECT coalesce(jsonb_agg(jsonb_build_object('id', local_id, 'content', content) ORDER BY local_id), '[]')
-                   FROM kv.shifts WHERE station_no = me));
+    res := jsonb_build_object('station', me);
+    -- Each table's rows of this station: [{"id": local_id, "content": ...}].
+    FOREACH t IN ARRAY ARRAY['audit', 'sales', 'sale_states', 'cards', 'card_statuses', 'readbacks',
+                             'engineering_tokens', 'shifts'] LOOP
+        EXECUTE format('SELECT coalesce(jsonb_agg(jsonb_build_object(''id'', x.local_id, ''content'', x.content) '
+                       'ORDER BY x.local_id), ''[]'') FROM kv.%I x WHERE x.station_no = $1', t)
+            INTO part USING me;
+        res := res || jsonb_build_object(t, part);
+    END LOOP;
+    RETURN res;
 END
 $$;
 RESET ROLE;
