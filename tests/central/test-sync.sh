@@ -32,7 +32,7 @@ expect 0 "blank card" a card blank c1.card
 expect 0 "issue" a --card-file c1.card card issue --meter 123456782
 same "/sync/station-no-in-serial: the card serial is station << 20 | 1" \
     "$(sqlite3 "$dir/a.db" "SELECT serial FROM cards")" $((101 * 1048576 + 1))
-expect 19 "station_no fixed once a card is issued" a setting set station_no 102
+expect 19 "/sync/station-no-fixed: station_no fixed once a card is issued" a setting set station_no 102
 expect 0 "shift" a shift open --float 0
 expect 0 "sale 1" a --card-file c1.card sell --meter 123456782 --amount 10
 expect 0 "sale 2" a --card-file c1.card sell --meter 123456782 --amount 20
