@@ -113,6 +113,14 @@ static gboolean joined_link(KvStation *st, const char *what, KvSyncStatus **out,
     return TRUE;
 }
 
+gboolean kv_sync_require_current(KvStation *st, const char *what, GError **error)
+{
+    g_autoptr(KvSyncStatus) s = kv_sync_status(st, error);
+    if (!s)
+        return FALSE;
+    return !s->recover || link_usable(s, what, error);
+}
+
 gboolean kv_sync_require_no_head_office(KvStation *st, const char *what, GError **error)
 {
     if (!kv_db_int(st, "SELECT joined_at IS NOT NULL FROM sync_state", 0))
