@@ -561,11 +561,11 @@ static gboolean check_centre_head(KvStation *st, GError **error)
         return FALSE;
     sqlite3_bind_int64(s, 1, n);
     if (sqlite3_step(s) != SQLITE_ROW)
-        why = g_strdup_printf(_("head office holds this station's audit rows up to %" G_GINT64_FORMAT
-                                " and this ledger ends at %" G_GINT64_FORMAT ": it is behind"),
+        why = g_strdup_printf(_("head office holds this station's audit rows up to %" PRId64
+                                " and this ledger ends at %" PRId64 ": it is behind"),
                               n, kv_db_int(st, "SELECT coalesce(max(id), 0) FROM audit", 0));
     else if (g_strcmp0((const char *)sqlite3_column_text(s, 0), hex + 1) != 0)
-        why = g_strdup_printf(_("audit row %" G_GINT64_FORMAT " differs from head office's copy: "
+        why = g_strdup_printf(_("audit row %" PRId64 " differs from head office's copy: "
                                 "the ledger forked"), n);
     sqlite3_reset(s);
     if (why) {
@@ -802,7 +802,7 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
     if (sqlite3_step(extra) == SQLITE_ROW && sqlite3_column_type(extra, 0) != SQLITE_NULL) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     _("this ledger made records after it parted from head office's copy at audit row %"
-                    G_GINT64_FORMAT " (%s): they cannot be merged automatically; keep this file and "
+                    PRId64 " (%s): they cannot be merged automatically; keep this file and "
                     "ask head office"), k, sqlite3_column_text(extra, 0));
         return FALSE;
     }

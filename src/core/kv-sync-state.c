@@ -160,7 +160,7 @@ gboolean kv_sync_may_sell(KvStation *st, gint64 amount, GError **error)
         g_autofree char *when = when_text(s->last_success_at);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     _("selling is stopped: this station has not synced with the head office "
-                    "since %s, longer than its offline limit of %" G_GINT64_FORMAT
+                    "since %s, longer than its offline limit of %" PRId64
                     " hours; restore the link and sync"), when, s->offline_hours);
         return FALSE;
     }
