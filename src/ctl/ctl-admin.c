@@ -50,7 +50,8 @@ static int finish(CtlArgs *a, GError *error)
 int ctl_cmd_init(int argc, char **argv)
 {
     static const char *const allowed[] = { "utility-name", "utility-code", "currency",
-                                           "minor-digits", "office", "admin", NULL };
+                                           "minor-digits", "office", "station", "admin",
+                                           NULL };
     CtlArgs a = { 0 };
     KvInitParams p = { 0 };
     GError *error = NULL;
@@ -78,6 +79,11 @@ int ctl_cmd_init(int argc, char **argv)
         if (!kv_decimal_parse(ctl_opt(&a, "office"), 0, 4094, &v, &error))
             goto invalid;
         p.office_id = (guint16)v;
+    }
+    if (ctl_opt(&a, "station")) {
+        if (!kv_decimal_parse(ctl_opt(&a, "station"), 0, KV_STATION_NO_MAX, &v, &error))
+            goto invalid;
+        p.station_no = (guint16)v;
     }
     p.admin_login = ctl_opt(&a, "admin") ? ctl_opt(&a, "admin") : "admin";
     if (!(pw = new_secret(ctl.password_file, "KILOVEND_PASSWORD", "New admin password", &error)))
@@ -159,6 +165,7 @@ int ctl_cmd_key(int argc, char **argv)
         guint v;
         char buf[8];
         if (!st || !kv_station_require(st, KV_ROLE_ADMIN, &error) ||
+            !kv_sync_require_online(st, _("rotating the keys"), &error) ||
             !(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Key file passphrase"),
                                 &error)) ||
             !(v = kv_keyfile_rotate(ctl.keys_path, pass, &error)))
@@ -295,15 +302,16 @@ int ctl_cmd_setting(int argc, char **argv)
         g_autofree char *un = kv_json_escape(s->utility_name);
         if (ctl.json)
             printf("{\"utility_name\":\"%s\",\"utility_code\":%u,\"currency\":\"%s\","
-                   "\"minor_digits\":%u,\"office_id\":%u,\"max_sale_amount\":\"%s\","
-                   "\"max_sale_energy\":\"%s\",\"token_issuer\":%u}\n", un, s->utility_code,
-                   s->currency, s->minor_digits, s->office_id, ma, me, s->token_issuer);
+                   "\"minor_digits\":%u,\"office_id\":%u,\"station_no\":%u,"
+                   "\"max_sale_amount\":\"%s\",\"max_sale_energy\":\"%s\",\"token_issuer\":%u}\n",
+                   un, s->utility_code, s->currency, s->minor_digits, s->office_id, s->station_no,
+                   ma, me, s->token_issuer);
         else
             ctl_out("utility_name     %s\nutility_code     %u\ncurrency         %s\n"
-                    "minor_digits     %u\noffice_id        %u\nmax_sale_amount  %s\n"
-                    "max_sale_energy  %s kWh\ntoken_issuer     %u\n", s->utility_name,
-                    s->utility_code, s->currency, s->minor_digits, s->office_id, ma, me,
-                    s->token_issuer);
+                    "minor_digits     %u\noffice_id        %u\nstation_no       %u\n"
+                    "max_sale_amount  %s\nmax_sale_energy  %s kWh\ntoken_issuer     %u\n",
+                    s->utility_name, s->utility_code, s->currency, s->minor_digits, s->office_id,
+                    s->station_no, ma, me, s->token_issuer);
     }
     return CTL_EXIT_OK;
 }
@@ -579,6 +587,7 @@ int ctl_cmd_audit(int argc, char **argv)
 {
     static const char *const flags[] = { "keyed", NULL };
     static const char *const allowed[] = { "head", "anchor", "keyed", NULL };
+    g_autofree char *centre = NULL;
     GError *error = NULL;
     CtlArgs a = { 0 };
     g_autoptr(KvStation) st = NULL;
@@ -606,7 +615,18 @@ int ctl_cmd_audit(int argc, char **argv)
     }
     /* --anchor: the option's name before 0.x; same meaning. */
     head = ctl_opt(&a, "head") ? ctl_opt(&a, "head") : ctl_opt(&a, "anchor");
-    if (!(st = ctl_open(TRUE, ctl_flag(&a, "keyed"), &error)) ||
+    if ((st = ctl_open(TRUE, ctl_flag(&a, "keyed"), &error)) && g_strcmp0(head, "centre") == 0) {
+        /* The head head office holds (from the last sync): a rewrite of
+         * this file after it was pushed is detected against it. */
+        g_autoptr(KvSyncStatus) s = kv_sync_status(st, &error);
+        if (s && !s->centre_head)
+            g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                        _("no head office anchor: this station has not synced yet"));
+        head = s && s->centre_head ? (centre = g_strdup(s->centre_head)) : NULL;
+        if (!head)
+            g_clear_pointer(&st, kv_station_free);
+    }
+    if (!st ||
         !(r = kv_audit_verify(st, head, print_progress, NULL, NULL, &error))) {
         ctl_args_clear(&a);
         return ctl_fail(error);

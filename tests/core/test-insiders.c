@@ -400,11 +400,12 @@ static void test_audit_migration(Fx *f, gconstpointer d)
     /* Back to the schema before 004 (the third migration: user_version 2):
      * no mac column, no MACs; and so before the migrations after it
      * (005-issued.sql: its tables and indexes; its rebuild of the sales
-     * table runs again on the empty table; 007-key-holdings.sql). */
+     * table runs again on the empty table; 006-sync.sql and
+     * 007-key-holdings.sql: their tables). */
     sql = g_strdup("ALTER TABLE audit DROP COLUMN mac; DROP TABLE base_adoptions; "
                    "DROP TABLE anomalies; DROP INDEX sales_issued; "
-                   "DROP INDEX sales_reconcile; DROP TABLE key_holdings; "
-                   "PRAGMA user_version = 2");
+                   "DROP INDEX sales_reconcile; DROP TABLE sync_state; DROP TABLE meter_remote; "
+                   "DROP TABLE key_holdings; PRAGMA user_version = 2");
     fx_raw_exec(f->db, sql);
     st = kv_station_open(f->db, f->keys, &e);
     g_assert_no_error(e);
