@@ -39,14 +39,15 @@ expect 0 "sale 2" a --card-file c1.card sell --meter 123456782 --amount 20
 same "/sync/station-no-in-token: the token's office field is the station" \
     "$(sqlite3 "$dir/a.db" "SELECT group_concat(DISTINCT office) FROM sales")" 101
 
-# ---- a ledger from before station numbers (schema 4): its office is its number ----
+# ---- a ledger from before station numbers (schema 4, before 006 and the
+# migrations after it): its office is its number ----
 c() { env KILOVEND_DB="$dir/c.db" "$K" "$@"; }
 expect 0 "init an office-7 ledger" c init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 7
 expect 0 "tariff" c tariff add --code DEFAULT --block 10 --from 2020-01-01
 expect 0 "meter" c meter add --number 123456782 --hoarding 100 --alarm 5 --pretrip 2
 expect 0 "blank card" c card blank c7.card
 expect 0 "a card of office 7" c --card-file c7.card card issue --meter 123456782
-sqlite3 "$dir/c.db" "DROP TABLE sync_state; DROP TABLE meter_remote; DELETE FROM settings WHERE key = 'station_no';
+sqlite3 "$dir/c.db" "DROP TABLE sync_state; DROP TABLE meter_remote; DROP TABLE key_holdings; DELETE FROM settings WHERE key = 'station_no';
                      PRAGMA user_version = 4" || fail "back to schema 4"
 expect 0 "the old ledger opens (migrated)" c --json setting show
 same "/sync/migration-keeps-numbers: station number = the old office id" "$(json station_no)" 7
