@@ -1,8 +1,10 @@
 /* kv-gui-test.c - helpers for the app's in-process GTK tests. */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
+#include <gdk/x11/gdkx.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -285,6 +287,127 @@ void kv_gui_test_sign_in(KvWindow *window, const char *user, const char *passwor
     g_assert_true(gtk_widget_activate_action(kv_gui_test_get(root, "Open Shift"),
                                              "signin.open-shift", NULL));
     g_assert_true(kv_gui_test_wait(in_station, window, 20000));
+}
+
+/* ---- the Sell screen -------------------------------------------------------- */
+
+gboolean kv_gui_test_is_sensitive(gpointer widget)
+{
+    return gtk_widget_get_sensitive(widget);
+}
+
+gboolean kv_gui_test_is_insensitive(gpointer widget)
+{
+    return !gtk_widget_get_sensitive(widget);
+}
+
+void kv_gui_test_sell_screen(GtkWidget *root, KvGuiSellScreen *s)
+{
+    static const struct {
+        const char *id;
+        gsize offset;
+    } ids[] = {
+        {"customer_label", G_STRUCT_OFFSET(KvGuiSellScreen, customer)},
+        {"meter_label", G_STRUCT_OFFSET(KvGuiSellScreen, meter)},
+        {"amount_entry", G_STRUCT_OFFSET(KvGuiSellScreen, amount)},
+        {"amount_unit", G_STRUCT_OFFSET(KvGuiSellScreen, unit)},
+        {"sell_button", G_STRUCT_OFFSET(KvGuiSellScreen, sell)},
+        {"result_title", G_STRUCT_OFFSET(KvGuiSellScreen, result)},
+        {"result_detail", G_STRUCT_OFFSET(KvGuiSellScreen, detail)},
+        {"refusal_label", G_STRUCT_OFFSET(KvGuiSellScreen, refusal)},
+        {"breakdown_list", G_STRUCT_OFFSET(KvGuiSellScreen, breakdown)},
+        {"pending_warning", G_STRUCT_OFFSET(KvGuiSellScreen, warning)},
+        {"cash_entry", G_STRUCT_OFFSET(KvGuiSellScreen, cash)},
+        {"change_label", G_STRUCT_OFFSET(KvGuiSellScreen, change)},
+        {"next_button", G_STRUCT_OFFSET(KvGuiSellScreen, next)},
+        {"max_button", G_STRUCT_OFFSET(KvGuiSellScreen, maximum)},
+        {"readback_time_label", G_STRUCT_OFFSET(KvGuiSellScreen, when)},
+        {"cancel_button", G_STRUCT_OFFSET(KvGuiSellScreen, cancel)},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(ids); i++)
+        G_STRUCT_MEMBER(GtkWidget *, s, ids[i].offset) = kv_gui_test_get_id(root, ids[i].id);
+}
+
+GtkWidget *kv_gui_test_sell_button(GtkWidget *root)
+{
+    return kv_gui_test_get_id(root, "sell_button");
+}
+
+GtkWidget *kv_gui_test_price(GtkWidget *root, const char *amount)
+{
+    GtkWidget *sell = kv_gui_test_sell_button(root);
+
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Amount")), amount);
+    g_assert_true(kv_gui_test_wait(kv_gui_test_is_sensitive, sell, 60000));
+    return sell;
+}
+
+/* ---- the keyboard -------------------------------------------------------- */
+
+typedef int (*FakeKeyFunc)(Display *dpy, unsigned int keycode, int is_press,
+                           unsigned long delay);
+
+static FakeKeyFunc fake_key_func(void)
+{
+    static FakeKeyFunc func;
+
+    if (func == NULL) {
+        void *lib = dlopen("libXtst.so.6", RTLD_NOW | RTLD_LOCAL);
+
+        g_assert_nonnull(lib);
+        func = (FakeKeyFunc)dlsym(lib, "XTestFakeKeyEvent");
+        g_assert_nonnull(func);
+    }
+    return func;
+}
+
+static void fake_key(Display *dpy, guint keysym, gboolean press)
+{
+    KeyCode code = XKeysymToKeycode(dpy, keysym);
+
+    g_assert_cmpuint(code, !=, 0);
+    fake_key_func()(dpy, code, press, 0);
+}
+
+void kv_gui_test_press_key(GtkWidget *widget, guint keyval, GdkModifierType mods)
+{
+    GdkDisplay *display = gtk_widget_get_display(widget);
+    GtkNative *native = gtk_widget_get_native(widget);
+    Display *dpy;
+
+    g_assert_true(GDK_IS_X11_DISPLAY(display));
+    dpy = gdk_x11_display_get_xdisplay(display);
+    /* No window manager under Xvfb: the window takes the X focus itself. */
+    XSetInputFocus(dpy, gdk_x11_surface_get_xid(gtk_native_get_surface(native)),
+                   RevertToParent, CurrentTime);
+    if (mods & GDK_CONTROL_MASK)
+        fake_key(dpy, GDK_KEY_Control_L, TRUE);
+    if (mods & GDK_SHIFT_MASK)
+        fake_key(dpy, GDK_KEY_Shift_L, TRUE);
+    fake_key(dpy, keyval, TRUE);
+    fake_key(dpy, keyval, FALSE);
+    if (mods & GDK_SHIFT_MASK)
+        fake_key(dpy, GDK_KEY_Shift_L, FALSE);
+    if (mods & GDK_CONTROL_MASK)
+        fake_key(dpy, GDK_KEY_Control_L, FALSE);
+    XSync(dpy, False);
+    /* The events are in the queue: let GTK deliver every one of them. */
+    for (guint i = 0; i < 3; i++)
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+}
+
+GtkWidget *kv_gui_test_focus(GtkWidget *widget)
+{
+    return gtk_root_get_focus(gtk_widget_get_root(widget));
+}
+
+gboolean kv_gui_test_has_focus(GtkWidget *widget)
+{
+    GtkWidget *focus = kv_gui_test_focus(widget);
+
+    return focus != NULL && (focus == widget || gtk_widget_is_ancestor(focus, widget));
 }
 
 /* ---- tests inside their own PC/SC stack ------------------------------------ */

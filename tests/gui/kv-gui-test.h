@@ -55,6 +55,30 @@ KvWindow *kv_gui_test_window_new(KvGuiStation *st);
 /* Sign in and open the shift through the sign-in page, as a person would. */
 void kv_gui_test_sign_in(KvWindow *window, const char *user, const char *password);
 
+/* ---- the Sell screen ---- */
+/* Conditions for kv_gui_test_wait: the widget is (not) sensitive. */
+gboolean kv_gui_test_is_sensitive(gpointer widget);
+gboolean kv_gui_test_is_insensitive(gpointer widget);
+/* The Sell page's controls, found by their template ids (the labels'
+ * accessible names follow their text). */
+typedef struct {
+    GtkWidget *customer, *meter, *amount, *unit, *sell, *result, *detail, *refusal;
+    GtkWidget *breakdown, *warning, *cash, *change, *next, *maximum, *when, *cancel;
+} KvGuiSellScreen;
+void kv_gui_test_sell_screen(GtkWidget *root, KvGuiSellScreen *s);
+/* The Sell button of the Sell page (not the Sell tab). */
+GtkWidget *kv_gui_test_sell_button(GtkWidget *root);
+/* Type an amount and wait until it is priced and Sell is on; the button. */
+GtkWidget *kv_gui_test_price(GtkWidget *root, const char *amount);
+
+/* ---- the keyboard (X11: a real key press through XTest, as a person's) ---- */
+/* Press and release keyval (with Control/Shift in mods) in widget's window. */
+void kv_gui_test_press_key(GtkWidget *widget, guint keyval, GdkModifierType mods);
+/* The focus widget of widget's window. */
+GtkWidget *kv_gui_test_focus(GtkWidget *widget);
+/* widget, or a widget inside it (the text of an entry), has the focus. */
+gboolean kv_gui_test_has_focus(GtkWidget *widget);
+
 /* ---- tests inside their own PC/SC stack (run-in-pcsc-env.sh) ---- */
 /* One control line to the virtual card (KV_VCARD_CONTROL): "insert FILE",
  * "remove", "tear N", "mute N"... */

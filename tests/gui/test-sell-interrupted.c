@@ -130,22 +130,10 @@ static void screen_open(Screen *s)
     g_assert_true(kv_gui_test_wait(settled, s, WAIT_MS));
 }
 
-static gboolean sell_enabled(gpointer data)
-{
-    GtkWidget *sell = data;
-
-    return gtk_widget_get_sensitive(sell);
-}
-
 /* Type an amount and wait until it is priced and Sell is on. */
 static void price(Screen *s, const char *amount)
 {
-    GtkWidget *sell = kv_gui_test_find_typed(gtk_widget_get_parent(s->amount), GTK_TYPE_BUTTON,
-                                             "Sell");
-
-    g_assert_nonnull(sell);
-    gtk_editable_set_text(GTK_EDITABLE(s->amount), amount);
-    g_assert_true(kv_gui_test_wait(sell_enabled, sell, WAIT_MS));
+    kv_gui_test_price(s->root, amount);
 }
 
 typedef struct {
