@@ -444,6 +444,22 @@ static void on_row_activated_cb(GtkListBox *box, GtkListBoxRow *row, KvCustomers
         load_customer(self, ((KvSearchHit *)g_ptr_array_index(self->hits, i))->customer_id);
 }
 
+/* Down in the search field goes to the results, Enter there opens one. */
+static gboolean on_search_key_cb(GtkEventControllerKey *controller, guint keyval,
+                                 guint keycode, GdkModifierType state, KvCustomersPage *self)
+{
+    GtkListBoxRow *first;
+
+    if ((keyval != GDK_KEY_Down && keyval != GDK_KEY_KP_Down) ||
+        (state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SHIFT_MASK)) != 0)
+        return FALSE;
+    first = gtk_list_box_get_row_at_index(self->results_list, 0);
+    if (first == NULL)
+        return FALSE;
+    gtk_widget_grab_focus(GTK_WIDGET(first));
+    return TRUE;
+}
+
 static void on_search_activate_cb(GtkSearchEntry *entry, KvCustomersPage *self)
 {
     GtkListBoxRow *first = gtk_list_box_get_row_at_index(self->results_list, 0);
@@ -635,6 +651,13 @@ static void kv_customers_page_init(KvCustomersPage *self)
     g_signal_connect(self->search_entry, "search-changed", G_CALLBACK(on_search_changed_cb),
                      self);
     g_signal_connect(self->search_entry, "activate", G_CALLBACK(on_search_activate_cb), self);
+    {
+        GtkEventController *keys = gtk_event_controller_key_new();
+
+        gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
+        g_signal_connect(keys, "key-pressed", G_CALLBACK(on_search_key_cb), self);
+        gtk_widget_add_controller(GTK_WIDGET(self->search_entry), keys);
+    }
     g_signal_connect(self->results_list, "row-activated", G_CALLBACK(on_row_activated_cb),
                      self);
     g_signal_connect(self->meters_list, "row-selected", G_CALLBACK(on_meter_selected_cb), self);
