@@ -266,7 +266,7 @@ static gboolean signed_in(gpointer data)
     return kv_session_get_signed_in(data);
 }
 
-void kv_gui_test_sign_in(KvWindow *window, const char *user, const char *password)
+void kv_gui_test_sign_in_only(KvWindow *window, const char *user, const char *password)
 {
     GtkWidget *root = GTK_WIDGET(window);
     KvSession *session = kv_window_get_session(window);
@@ -276,16 +276,29 @@ void kv_gui_test_sign_in(KvWindow *window, const char *user, const char *passwor
     g_assert_true(gtk_widget_activate_action(kv_gui_test_get(root, "Sign In"),
                                              "signin.sign-in", NULL));
     g_assert_true(kv_gui_test_wait(signed_in, session, 20000));
-    if (kv_session_get_shift_open(session))
-        return;
+}
+
+void kv_gui_test_fill_shift(KvWindow *window, const char *supervisor, const char *password,
+                            const char *passphrase)
+{
+    GtkWidget *root = GTK_WIDGET(window);
+
     gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Supervisor user name")),
-                          KV_DEMO_SUPERVISOR);
-    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Supervisor password")),
-                          KV_DEMO_SUPERVISOR_PASSWORD);
+                          supervisor);
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Supervisor password")), password);
     gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Key file passphrase")),
-                          KV_DEMO_PASSPHRASE);
+                          passphrase != NULL ? passphrase : "");
     g_assert_true(gtk_widget_activate_action(kv_gui_test_get(root, "Open Shift"),
                                              "signin.open-shift", NULL));
+}
+
+void kv_gui_test_sign_in(KvWindow *window, const char *user, const char *password)
+{
+    kv_gui_test_sign_in_only(window, user, password);
+    if (kv_session_get_shift_open(kv_window_get_session(window)))
+        return;
+    kv_gui_test_fill_shift(window, KV_DEMO_SUPERVISOR, KV_DEMO_SUPERVISOR_PASSWORD,
+                           KV_DEMO_PASSPHRASE);
     g_assert_true(kv_gui_test_wait(in_station, window, 20000));
 }
 

@@ -54,6 +54,11 @@ KvStation *kv_gui_test_station_open_ledger(KvGuiStation *st);
 KvWindow *kv_gui_test_window_new(KvGuiStation *st);
 /* Sign in and open the shift through the sign-in page, as a person would. */
 void kv_gui_test_sign_in(KvWindow *window, const char *user, const char *password);
+/* Only the credentials: signed in, on whatever page follows. */
+void kv_gui_test_sign_in_only(KvWindow *window, const char *user, const char *password);
+/* Fill the shift form (passphrase NULL: left empty) and press Open Shift. */
+void kv_gui_test_fill_shift(KvWindow *window, const char *supervisor, const char *password,
+                            const char *passphrase);
 
 /* ---- the Sell screen ---- */
 /* Conditions for kv_gui_test_wait: the widget is (not) sensitive. */
