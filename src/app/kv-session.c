@@ -493,7 +493,10 @@ char *kv_session_format_meter_state(guint8 status)
         g_ptr_array_add(parts, (gpointer)_("cut off at zero credit"));
     else if (status & KV_RB_TRIPPED)
         g_ptr_array_add(parts, (gpointer)_("tripped below the pre-trip level"));
-    if (status & KV_RB_RED)
+    /* Both lamps can be on (credit below both levels): both are said. */
+    if ((status & KV_RB_RED) && (status & KV_RB_YELLOW))
+        g_ptr_array_add(parts, (gpointer)_("low-credit alarm and pre-trip warning lamps on"));
+    else if (status & KV_RB_RED)
         g_ptr_array_add(parts, (gpointer)_("low-credit alarm"));
     else if (status & KV_RB_YELLOW)
         g_ptr_array_add(parts, (gpointer)_("pre-trip warning"));

@@ -2,6 +2,8 @@
  * shortcuts window, accessible names on every control. */
 #include "config.h"
 
+#include <string.h>
+
 #include "kv-application.h"
 #include "kv-gui-test.h"
 #include "kv-window.h"
@@ -153,6 +155,34 @@ static void test_window_accessible_labels(Fixture *f, gconstpointer data)
     g_assert_cmpuint(checked, >, 40);
 }
 
+/* The meter state as the Sell and Customers screens show it: with both
+ * lamps on, both are named (the pre-trip warning hid behind the alarm). */
+static void test_meter_state_both_lamps(void)
+{
+    g_autofree char *both =
+        kv_session_format_meter_state(KV_RB_RELAY_CLOSED | KV_RB_RED | KV_RB_YELLOW);
+    g_autofree char *red = kv_session_format_meter_state(KV_RB_RELAY_CLOSED | KV_RB_RED);
+    g_autofree char *yellow = kv_session_format_meter_state(KV_RB_YELLOW);
+
+    g_assert_nonnull(strstr(both, "low-credit alarm"));
+    g_assert_nonnull(strstr(both, "pre-trip warning"));
+    g_assert_nonnull(strstr(red, "low-credit alarm"));
+    g_assert_null(strstr(red, "pre-trip"));
+    g_assert_nonnull(strstr(yellow, "pre-trip warning"));
+    g_assert_null(strstr(yellow, "alarm"));
+}
+
+/* The batch issue says which CSV it takes: the core wants a header line
+ * with a "meter" column, and a file without one is refused. */
+static void test_batch_names_header(Fixture *f, gconstpointer data)
+{
+    GtkWidget *group = kv_gui_test_get_id(GTK_WIDGET(f->window), "batch_group");
+    const char *text = adw_preferences_group_get_description(ADW_PREFERENCES_GROUP(group));
+
+    g_assert_nonnull(strstr(text, "header"));
+    g_assert_nonnull(strstr(text, "“meter”"));
+}
+
 int main(int argc, char *argv[])
 {
     int status;
@@ -168,6 +198,9 @@ int main(int argc, char *argv[])
                fixture_tear_down);
     g_test_add("/window/accessible-labels", Fixture, NULL, fixture_set_up,
                test_window_accessible_labels, fixture_tear_down);
+    g_test_add_func("/window/meter-state-both-lamps", test_meter_state_both_lamps);
+    g_test_add("/window/batch-names-csv-header", Fixture, NULL, fixture_set_up,
+               test_batch_names_header, fixture_tear_down);
     status = g_test_run();
     kv_gui_test_station_free(station);
     return status;
