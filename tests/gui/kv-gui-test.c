@@ -245,6 +245,24 @@ KvStation *kv_gui_test_station_open_ledger(KvGuiStation *st)
     return ledger;
 }
 
+guint32 kv_gui_test_add_meter(KvStation *st, guint32 base)
+{
+    g_autoptr(GError) error = NULL;
+    KvMeter m = {0};
+
+    m.number = base * 10 + kv_meter_check_digit(base);
+    m.model = (char *)"KV-3P";
+    m.phases = 3;
+    m.address = (char *)"Plot 7, Test Lane";
+    m.tariff_code = (char *)"DEFAULT";
+    m.alarm_level = 1000;
+    m.pretrip_level = 300;
+    m.hoarding_limit = 40000;
+    g_assert_true(kv_meter_add(st, &m, &error));
+    g_assert_no_error(error);
+    return m.number;
+}
+
 KvWindow *kv_gui_test_window_new(KvGuiStation *st)
 {
     KvWindow *window = kv_window_new(st->app, st->session);
@@ -300,6 +318,37 @@ void kv_gui_test_sign_in(KvWindow *window, const char *user, const char *passwor
     kv_gui_test_fill_shift(window, KV_DEMO_SUPERVISOR, KV_DEMO_SUPERVISOR_PASSWORD,
                            KV_DEMO_PASSPHRASE);
     g_assert_true(kv_gui_test_wait(in_station, window, 20000));
+}
+
+/* ---- dialogs ------------------------------------------------------------------- */
+
+AdwMessageDialog *kv_gui_test_find_dialog(const char *heading)
+{
+    g_autoptr(GList) windows = gtk_window_list_toplevels();
+
+    for (GList *l = windows; l != NULL; l = l->next)
+        if (ADW_IS_MESSAGE_DIALOG(l->data) && gtk_widget_get_visible(l->data) &&
+            g_strcmp0(adw_message_dialog_get_heading(l->data), heading) == 0)
+            return l->data;
+    return NULL;
+}
+
+static gboolean dialog_shown(gpointer heading)
+{
+    return kv_gui_test_find_dialog(heading) != NULL;
+}
+
+AdwMessageDialog *kv_gui_test_wait_dialog(const char *heading)
+{
+    if (!kv_gui_test_wait(dialog_shown, (gpointer)heading, 20000))
+        g_error("no dialog “%s”", heading);
+    return kv_gui_test_find_dialog(heading);
+}
+
+void kv_gui_test_respond(AdwMessageDialog *dialog, const char *response)
+{
+    adw_message_dialog_response(dialog, response);
+    gtk_window_destroy(GTK_WINDOW(dialog));
 }
 
 /* ---- the Sell screen -------------------------------------------------------- */

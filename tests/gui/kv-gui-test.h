@@ -50,6 +50,9 @@ void kv_gui_test_station_free(KvGuiStation *st);
 /* The station's ledger through a second core connection, signed in as the
  * demo's admin: what another program on the station would see. */
 KvStation *kv_gui_test_station_open_ledger(KvGuiStation *st);
+/* Register a meter numbered base and its check digit (tariff DEFAULT,
+ * three-phase, usual levels) through the core; its number. */
+guint32 kv_gui_test_add_meter(KvStation *st, guint32 base);
 /* A new window of the station's application, presented and drawn. */
 KvWindow *kv_gui_test_window_new(KvGuiStation *st);
 /* Sign in and open the shift through the sign-in page, as a person would. */
@@ -59,6 +62,15 @@ void kv_gui_test_sign_in_only(KvWindow *window, const char *user, const char *pa
 /* Fill the shift form (passphrase NULL: left empty) and press Open Shift. */
 void kv_gui_test_fill_shift(KvWindow *window, const char *supervisor, const char *password,
                             const char *passphrase);
+
+/* ---- dialogs ---- */
+/* The visible message dialog with this heading, or NULL. */
+AdwMessageDialog *kv_gui_test_find_dialog(const char *heading);
+/* Wait for it (failing the test if it does not come). */
+AdwMessageDialog *kv_gui_test_wait_dialog(const char *heading);
+/* Give a response as the program (which does not close the dialog), then
+ * close it as a click would. */
+void kv_gui_test_respond(AdwMessageDialog *dialog, const char *response);
 
 /* ---- the Sell screen ---- */
 /* Conditions for kv_gui_test_wait: the widget is (not) sensitive. */

@@ -271,23 +271,7 @@ static void test_backup_cancelled(void)
 
 /* ---- batch issue ------------------------------------------------------------------ */
 
-static guint32 new_meter(KvStation *st, guint32 base)
-{
-    g_autoptr(GError) error = NULL;
-    KvMeter m = {0};
-
-    m.number = base * 10 + kv_meter_check_digit(base);
-    m.model = (char *)"KV-3P";
-    m.phases = 3;
-    m.address = (char *)"Plot 7, Test Lane";
-    m.tariff_code = (char *)"DEFAULT";
-    m.alarm_level = 1000;
-    m.pretrip_level = 300;
-    m.hoarding_limit = 40000;
-    g_assert_true(kv_meter_add(st, &m, &error));
-    g_assert_no_error(error);
-    return m.number;
-}
+#define new_meter kv_gui_test_add_meter
 
 /* Active customer cards of a meter, as the ledger has them. */
 static guint active_cards(guint32 meter)

@@ -20,29 +20,9 @@ static gboolean shift_closed(gpointer data)
     return !kv_session_get_shift_open(data);
 }
 
-typedef struct {
-    const char *heading;
-    AdwMessageDialog *found;
-} DialogWait;
-
-static gboolean dialog_shown(gpointer data)
-{
-    DialogWait *w = data;
-    g_autoptr(GList) windows = gtk_window_list_toplevels();
-
-    for (GList *l = windows; l != NULL; l = l->next)
-        if (ADW_IS_MESSAGE_DIALOG(l->data) && gtk_widget_get_visible(l->data) &&
-            g_strcmp0(adw_message_dialog_get_heading(l->data), w->heading) == 0)
-            w->found = l->data;
-    return w->found != NULL;
-}
-
 static AdwMessageDialog *find_dialog(const char *heading)
 {
-    DialogWait w = {heading, NULL};
-
-    g_assert_true(kv_gui_test_wait(dialog_shown, &w, 20000));
-    return w.found;
+    return kv_gui_test_wait_dialog(heading);
 }
 
 static gboolean in_mode_station(gpointer data)
@@ -168,9 +148,7 @@ static void close_shift(KvWindow *window, const char *counted)
     gtk_widget_activate_action(GTK_WIDGET(window), "win.close-shift", NULL);
     ask = find_dialog("Close the Shift?");
     gtk_editable_set_text(GTK_EDITABLE(adw_message_dialog_get_extra_child(ask)), counted);
-    adw_message_dialog_response(ask, "close-shift");
-    /* A response given by the program does not close the dialog. */
-    gtk_window_destroy(GTK_WINDOW(ask));
+    kv_gui_test_respond(ask, "close-shift");
     g_assert_true(kv_gui_test_wait(shift_closed, station->session, 20000));
     done = find_dialog("Shift Closed");
     gtk_window_destroy(GTK_WINDOW(done));
@@ -377,8 +355,7 @@ static void test_quit_asks(void)
     kv_gui_test_sign_in(window, KV_DEMO_CASHIER, KV_DEMO_CASHIER_PASSWORD);
     gtk_window_close(GTK_WINDOW(window));
     ask = find_dialog("Quit With the Shift Open?");
-    adw_message_dialog_response(ask, "stay");
-    gtk_window_destroy(GTK_WINDOW(ask));
+    kv_gui_test_respond(ask, "stay");
     kv_gui_test_spin(100);
     g_assert_nonnull(alive);
     g_assert_true(gtk_widget_get_visible(GTK_WIDGET(window)));
