@@ -552,6 +552,35 @@ static void test_search_keyboard(void)
         adw_preferences_row_get_title(ADW_PREFERENCES_ROW(focus)), 10000));
 }
 
+/* The credit levels are the meter's: no edit of the record changes them
+ * (kilovendctl meter edit --hoarding did), only a parameter card whose
+ * readback comes back. */
+static void test_levels_only_by_card(void)
+{
+    g_autoptr(KvStation) st = ledger_open();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(KvMeter) m = kv_meter_get(st, 100000025, &error);
+    g_autoptr(KvMeter) after = NULL;
+    guint32 hoarding;
+
+    g_assert_no_error(error);
+    hoarding = m->hoarding_limit;
+    m->hoarding_limit = hoarding + 10000;
+    g_assert_false(kv_meter_update(st, m, &error));
+    g_assert_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "parameter card"));
+    g_clear_error(&error);
+    after = kv_meter_get(st, 100000025, &error);
+    g_assert_cmpuint(after->hoarding_limit, ==, hoarding);
+    /* The rest of the record still changes. */
+    m->hoarding_limit = hoarding;
+    g_free(after->address);
+    after->address = g_strdup("4 Market Street, Kumasi (rear)");
+    g_assert_true(kv_meter_update(st, after, &error));
+    g_assert_no_error(error);
+}
+
 int main(int argc, char *argv[])
 {
     int status;
@@ -565,6 +594,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/customers/readback-history", test_readback_history);
     g_test_add_func("/customers/cashier-cannot-edit-meters", test_cashier_cannot_edit_meters);
     g_test_add_func("/customers/search-keyboard", test_search_keyboard);
+    g_test_add_func("/customers/levels-only-by-parameter-card", test_levels_only_by_card);
     status = g_test_run();
     if (window != NULL)
         gtk_window_destroy(GTK_WINDOW(window));
