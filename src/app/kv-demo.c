@@ -346,5 +346,14 @@ gboolean kv_demo_insert_card(guint n, GError **error)
     }
     fputs(cmd, f);
     fclose(f);
+    /* The meter beside the station takes the card the reader holds: it
+     * reads which file that is here. */
+    {
+        g_autofree char *pointer = g_strconcat(control, ".card", NULL);
+        g_autofree char *path = n != 0 ? kv_demo_card_path(dir, n) : g_strdup("");
+
+        if (!g_file_set_contents(pointer, path, -1, error))
+            return FALSE;
+    }
     return TRUE;
 }
