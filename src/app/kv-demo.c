@@ -357,3 +357,17 @@ gboolean kv_demo_insert_card(guint n, GError **error)
     }
     return TRUE;
 }
+
+gboolean kv_demo_remove_dir(const char *path)
+{
+    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+        const char *name;
+
+        while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+            g_autofree char *child = g_build_filename(path, name, NULL);
+            kv_demo_remove_dir(child);
+        }
+    }
+    return g_remove(path) == 0;
+}

@@ -206,23 +206,23 @@ KvGuiStation *kv_gui_test_station_new(void)
     return st;
 }
 
-static void remove_tree(const char *path)
+int kv_gui_test_main(int *argc, char ***argv, KvGuiStation **station,
+                     const KvGuiTestCase *cases)
 {
-    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-        const char *name;
+    int status;
 
-        while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-            g_autofree char *child = g_build_filename(path, name, NULL);
-            remove_tree(child);
-        }
-    }
-    g_remove(path);
+    kv_gui_test_init(argc, argv);
+    *station = kv_gui_test_station_new();
+    for (const KvGuiTestCase *c = cases; c->path != NULL; c++)
+        g_test_add_func(c->path, c->func);
+    status = g_test_run();
+    kv_gui_test_station_free(*station);
+    return status;
 }
 
 void kv_gui_test_station_free(KvGuiStation *st)
 {
-    remove_tree(st->dir);
+    kv_demo_remove_dir(st->dir);
     g_free(st->dir);
     g_free(st->db);
     g_free(st->keys);

@@ -46,6 +46,15 @@ typedef struct {
 } KvGuiStation;
 
 KvGuiStation *kv_gui_test_station_new(void);
+/* A test program's main: init, a demonstration station in *station, the
+ * cases added in order (cases ends with a NULL path), g_test_run(), the
+ * station removed.  Returns g_test_run()'s status. */
+typedef struct {
+    const char *path;
+    GTestFunc func;
+} KvGuiTestCase;
+int kv_gui_test_main(int *argc, char ***argv, KvGuiStation **station,
+                     const KvGuiTestCase *cases);
 void kv_gui_test_station_free(KvGuiStation *st);
 /* The station's ledger through a second core connection, signed in as the
  * demo's admin: what another program on the station would see. */

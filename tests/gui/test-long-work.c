@@ -367,14 +367,12 @@ static void test_batch_cancelled(void)
 
 int main(int argc, char *argv[])
 {
-    int status;
+    static const KvGuiTestCase cases[] = {
+        {"/long-work/report-cancelled", test_report_cancelled},
+        {"/long-work/backup-cancelled", test_backup_cancelled},
+        {"/long-work/batch-cancelled", test_batch_cancelled},
+        {NULL, NULL},
+    };
 
-    kv_gui_test_init(&argc, &argv);
-    station = kv_gui_test_station_new();
-    g_test_add_func("/long-work/report-cancelled", test_report_cancelled);
-    g_test_add_func("/long-work/backup-cancelled", test_backup_cancelled);
-    g_test_add_func("/long-work/batch-cancelled", test_batch_cancelled);
-    status = g_test_run();
-    kv_gui_test_station_free(station);
-    return status;
+    return kv_gui_test_main(&argc, &argv, &station, cases);
 }

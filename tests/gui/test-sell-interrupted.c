@@ -136,6 +136,18 @@ static void price(Screen *s, const char *amount)
     kv_gui_test_price(s->root, amount);
 }
 
+/* A new window, the card of this customer read, the amount priced: the
+ * meter's energy sold so far. */
+static guint32 sale_ready(Screen *s, const char *card, const char *customer, guint32 meter,
+                          const char *amount)
+{
+    screen_open(s);
+    kv_gui_test_insert_card(station->session, card);
+    g_assert_true(kv_gui_test_wait_text(s->customer, customer, WAIT_MS));
+    price(s, amount);
+    return cumulative_sold(meter);
+}
+
 typedef struct {
     GtkWidget *stack;
     const char *name;
@@ -166,11 +178,7 @@ static void test_card_pulled(void)
     g_autoptr(KvSale) sale = NULL;
     StackWait none;
 
-    screen_open(&s);
-    kv_gui_test_insert_card(station->session, card);
-    g_assert_true(kv_gui_test_wait_text(s.customer, "Yaw Mensah", WAIT_MS));
-    sold_before = cumulative_sold(meter);
-    price(&s, "15");
+    sold_before = sale_ready(&s, card, "Yaw Mensah", meter, "15");
 
     /* The card leaves the reader after the first byte of the credit. */
     kv_gui_test_vcard("tear 1");
@@ -222,11 +230,7 @@ static void test_reader_lost(void)
     g_autoptr(GError) error = NULL;
     StackWait none;
 
-    screen_open(&s);
-    kv_gui_test_insert_card(station->session, card);
-    g_assert_true(kv_gui_test_wait_text(s.customer, "Ama Owusu", WAIT_MS));
-    sold_before = cumulative_sold(meter);
-    price(&s, "20");
+    sold_before = sale_ready(&s, card, "Ama Owusu", meter, "20");
 
     /* The card goes silent at the sale's first command; while the reader
      * waits for it, pcscd restarts without the reader. */
@@ -285,13 +289,11 @@ static void test_reader_lost(void)
 
 int main(int argc, char *argv[])
 {
-    int status;
+    static const KvGuiTestCase cases[] = {
+        {"/sell-interrupted/card-pulled", test_card_pulled},
+        {"/sell-interrupted/reader-lost", test_reader_lost},
+        {NULL, NULL},
+    };
 
-    kv_gui_test_init(&argc, &argv);
-    station = kv_gui_test_station_new();
-    g_test_add_func("/sell-interrupted/card-pulled", test_card_pulled);
-    g_test_add_func("/sell-interrupted/reader-lost", test_reader_lost);
-    status = g_test_run();
-    kv_gui_test_station_free(station);
-    return status;
+    return kv_gui_test_main(&argc, &argv, &station, cases);
 }

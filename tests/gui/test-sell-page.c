@@ -312,13 +312,11 @@ static void test_counter_keyboard(void)
 
 int main(int argc, char *argv[])
 {
-    int status;
+    static const KvGuiTestCase cases[] = {
+        {"/sell/flow", test_sell_flow},
+        {"/sell/counter-keyboard", test_counter_keyboard},
+        {NULL, NULL},
+    };
 
-    kv_gui_test_init(&argc, &argv);
-    station = kv_gui_test_station_new();
-    g_test_add_func("/sell/flow", test_sell_flow);
-    g_test_add_func("/sell/counter-keyboard", test_counter_keyboard);
-    status = g_test_run();
-    kv_gui_test_station_free(station);
-    return status;
+    return kv_gui_test_main(&argc, &argv, &station, cases);
 }

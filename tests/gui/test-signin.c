@@ -370,17 +370,15 @@ static void test_quit_asks(void)
 
 int main(int argc, char *argv[])
 {
-    int status;
+    static const KvGuiTestCase cases[] = {
+        {"/signin/flow", test_signin_flow},
+        {"/signin/keys-per-day", test_keys_per_day},
+        {"/signin/keys-per-shift", test_keys_per_shift},
+        {"/signin/admin-without-shift", test_admin_without_shift},
+        {"/signin/next-user-sees-nothing", test_next_user_sees_nothing},
+        {"/signin/quit-asks-with-shift-open", test_quit_asks},
+        {NULL, NULL},
+    };
 
-    kv_gui_test_init(&argc, &argv);
-    station = kv_gui_test_station_new();
-    g_test_add_func("/signin/flow", test_signin_flow);
-    g_test_add_func("/signin/keys-per-day", test_keys_per_day);
-    g_test_add_func("/signin/keys-per-shift", test_keys_per_shift);
-    g_test_add_func("/signin/admin-without-shift", test_admin_without_shift);
-    g_test_add_func("/signin/next-user-sees-nothing", test_next_user_sees_nothing);
-    g_test_add_func("/signin/quit-asks-with-shift-open", test_quit_asks);
-    status = g_test_run();
-    kv_gui_test_station_free(station);
-    return status;
+    return kv_gui_test_main(&argc, &argv, &station, cases);
 }
