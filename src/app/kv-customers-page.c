@@ -292,6 +292,7 @@ static void show_history(KvCustomersPage *self, guint32 number)
 {
     const MeterInfo *info = find_meter(self, number);
     g_autofree char *meter = g_strdup_printf("%09u", number);
+    const char *currency;
     guint shown = 0;
 
     self->shown_meter = info != NULL ? number : 0;
@@ -338,6 +339,7 @@ static void show_history(KvCustomersPage *self, guint32 number)
                           "counter."));
 
     shown = 0;
+    currency = kv_session_get_currency(self->session);
     if (self->detail->sales != NULL && g_strv_length(self->detail->sales->columns) >= SALE_NCOLS) {
         for (guint r = 0; r < self->detail->sales->rows->len && shown < 50; r++) {
             char **cells = g_ptr_array_index(self->detail->sales->rows, r);
@@ -346,9 +348,11 @@ static void show_history(KvCustomersPage *self, guint32 number)
             if (g_strcmp0(cells[SALE_METER], meter) != 0)
                 continue;
             title = g_strdup_printf(_("Receipt %s · %s"), cells[SALE_RECEIPT], cells[SALE_TIME]);
-            sub = g_strdup_printf(_("%s · %s · %s kWh · debt recovered %s · cashier %s"),
+            /* Every amount with its currency. */
+            sub = g_strdup_printf(_("%s · %s %s · %s kWh · debt recovered %s %s · cashier %s"),
                                   sale_state_label(cells[SALE_STATE]), cells[SALE_AMOUNT],
-                                  cells[SALE_ENERGY], cells[SALE_DEBT], cells[SALE_CASHIER]);
+                                  currency, cells[SALE_ENERGY], cells[SALE_DEBT], currency,
+                                  cells[SALE_CASHIER]);
             gtk_list_box_append(self->sales_list, history_row_new(title, sub));
             shown++;
         }

@@ -163,9 +163,21 @@ static void update_sell_label(KvSellPage *self, gboolean can_sell)
         text = g_strdup_printf(_("_Sell %s for %s"), kwh, paid);
     }
     gtk_button_set_label(self->sell_button, text != NULL ? text : _("_Sell"));
-    gtk_accessible_update_property(GTK_ACCESSIBLE(self->sell_button),
-                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                   text != NULL ? text : _("Nothing to sell yet"), -1);
+    /* The button's new label became its accessible name, mnemonic mark
+     * included: the name is the label as read, "Sell" first. */
+    {
+        g_autofree char *name = g_strdup(gtk_button_get_label(self->sell_button));
+        char *w = name;
+
+        for (const char *r = name; *r != '\0'; r++)
+            if (*r != '_')
+                *w++ = *r;
+        *w = '\0';
+        gtk_accessible_update_property(GTK_ACCESSIBLE(self->sell_button),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL, name,
+                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                       text != NULL ? name : _("Nothing to sell yet"), -1);
+    }
 }
 
 static void update_actions(KvSellPage *self)

@@ -225,6 +225,8 @@ static void test_customers_flow(void)
     g_assert_true(list_mentions(meters, "card No. "));
     g_assert_true(list_mentions(sales, "Receipt 1"));
     g_assert_true(list_mentions(sales, "completed"));
+    /* The amounts carry their currency. */
+    g_assert_true(list_mentions(sales, "GHS · "));
     g_assert_true(has_rows(readings));
     gtk_test_widget_wait_for_draw(root);
     kv_gui_test_screenshot(root, "customers-detail");
