@@ -20,6 +20,10 @@ void kv_gui_test_init(int *argc, char ***argv)
     adw_init();
     /* Screens are captured and asserted at once, not mid-transition. */
     g_object_set(gtk_settings_get_default(), "gtk-enable-animations", FALSE, NULL);
+    /* The screenshots of docs/ in the dark style too. */
+    if (g_getenv("KV_SCREENSHOT_DARK") != NULL)
+        adw_style_manager_set_color_scheme(adw_style_manager_get_default(),
+                                           ADW_COLOR_SCHEME_FORCE_DARK);
 }
 
 static gboolean on_timeout_cb(gpointer data)
