@@ -314,6 +314,8 @@ static void explain_card_error(KvSellPage *self, const GError *error)
 {
     const char *title = _("The Card Cannot Be Read");
     g_autofree char *what = NULL;
+    /* The core's message as a sentence for the cashier. */
+    g_autofree char *sentence = kv_sentence(error->message);
 
     if (error->domain == KV_CARD_ERROR) {
         switch (error->code) {
@@ -350,17 +352,16 @@ static void explain_card_error(KvSellPage *self, const GError *error)
                               "again and leave it in."));
             break;
         default:
-            what = g_strdup_printf(_("%s Take the card out and insert it again."),
-                                   error->message);
+            what = g_strdup_printf(_("%s Take the card out and insert it again."), sentence);
             break;
         }
     } else if (g_error_matches(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS)) {
         title = _("Keys Locked");
         what = g_strdup_printf(_("%s A supervisor must unlock the keys: close and reopen "
                                  "the shift."),
-                               error->message);
+                               sentence);
     } else {
-        what = g_strdup(error->message);
+        what = g_strdup(sentence);
     }
     show_card_error(self, title, what);
 }
@@ -936,6 +937,7 @@ static void explain_sale_error(KvSellPage *self, SellResult *r)
 {
     const GError *error = r->error;
     g_autofree char *detail = NULL;
+    g_autofree char *sentence = kv_sentence(error->message);
     /* The core reports a write cut short as UNRESOLVED (its message has the
      * technical detail); for the cashier it is the card that went away. */
     gboolean card_gone = kv_card_error_is_card_lost(error) ||
@@ -983,7 +985,7 @@ static void explain_sale_error(KvSellPage *self, SellResult *r)
             detail = g_strdup_printf(
                 _("%s Sale %lld is on hold: do not take the money yet. Insert "
                   "the same card again: the station finishes or cancels the sale by itself."),
-                error->message, (long long)r->held_id);
+                sentence, (long long)r->held_id);
         show_result(self, _("Sale on Hold"), detail, FALSE);
         return;
     }
@@ -995,8 +997,7 @@ static void explain_sale_error(KvSellPage *self, SellResult *r)
         detail = g_strdup(_("The card was removed before the credit was written. Nothing is "
                             "on the card and no money is due. Insert the card and sell again."));
     else
-        detail = g_strdup_printf(_("%s No credit was written and no money is due."),
-                                 error->message);
+        detail = g_strdup_printf(_("%s No credit was written and no money is due."), sentence);
     show_result(self, _("Sale Not Made"), detail, FALSE);
 }
 
