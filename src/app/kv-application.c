@@ -43,7 +43,7 @@ static const GOptionEntry option_entries[] = {
     {"keys", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Use this key file"), N_("FILE")},
     {"demo-dir", 0, 0, G_OPTION_ARG_FILENAME, NULL,
      N_("Keep the demonstration station in this folder (made if empty)"), N_("DIR")},
-    {NULL}};
+    G_OPTION_ENTRY_NULL};
 
 /* GSettings aborts on a missing schema: check first, to say what to do. */
 static gboolean settings_schema_installed(void)
