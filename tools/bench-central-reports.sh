@@ -37,7 +37,7 @@ CREATE TEMP TABLE g AS
     SELECT i, 1 + i % :s AS st, i / :s + 1 AS lid, 100001 + (i * 7919) % 50000 AS meter,
            1672531200 + (i::numeric * 31536000 / :n)::bigint AS at,
            100 + (i * 31) % 9900 AS amount
-    FROM generate_series(0, :n - 1) i;
+    FROM generate_series(0::bigint, :n - 1) i;
 INSERT INTO kv.sales(station_no, local_id, content, meter_number, card_serial, customer_id, seq, amount,
                      energy, cumulative, created_at)
     SELECT st, lid, jsonb_build_object('meter', meter, 'card', st::bigint << 20 | (meter - 100000),
