@@ -1,5 +1,6 @@
 -- 007-reports.sql - central reports across offices: one day, one month, by
--- office and station; one customer's history at every office.
+-- office and station; one customer's history at every office; a station's
+-- audit chain checked from its first row.
 --
 -- Schema kv_report, usable by head office only (members of
 -- kv_central_admin, and superusers): stations have no USAGE on it and no
@@ -119,6 +120,59 @@ CREATE FUNCTION kv_report.customer_history(account text)
        OR (s.customer_id IS NULL
            AND s.meter_number IN (SELECT m.number FROM kv.meters m WHERE m.customer_id = (SELECT id FROM c)))
     ORDER BY s.created_at, s.station_no, s.local_id
+$$;
+
+-- A station's audit chain as the centre holds it, verified from its first
+-- row: ids without a gap from 1, each row linked to the one before
+-- (prev_hash; row 1 to 32 zero bytes), each hash recomputed from the row
+-- (the formula of kv.apply_record, the station's canonical row), and the
+-- last row equal to the head the centre keeps for the station.  ok is
+-- false with the first bad row and why; rows is how many were checked.
+CREATE FUNCTION kv_report.audit_chain(station integer,
+                                      OUT ok boolean, OUT rows bigint, OUT head text,
+                                      OUT bad_row bigint, OUT reason text)
+    LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r record;
+    prev bytea := '\x0000000000000000000000000000000000000000000000000000000000000000';
+    want bigint := 1;
+    st record;
+BEGIN
+    ok := true;
+    rows := 0;
+    SELECT audit_head_id, audit_head_hash INTO st FROM kv.stations s WHERE s.station_no = station;
+    IF NOT FOUND THEN
+        ok := false;
+        reason := format('no station %s', station);
+        RETURN;
+    END IF;
+    FOR r IN SELECT a.local_id, a.content, a.prev_hash, a.hash FROM kv.audit a
+             WHERE a.station_no = station ORDER BY a.local_id LOOP
+        IF r.local_id <> want THEN
+            ok := false; bad_row := want; reason := format('row %s is missing', want);
+            RETURN;
+        END IF;
+        IF r.prev_hash <> prev THEN
+            ok := false; bad_row := r.local_id; reason := 'does not link to the row before';
+            RETURN;
+        END IF;
+        IF r.hash <> sha256(prev || convert_to(format('%s|%s|%s|%s|%s|%s', r.local_id, r.content ->> 'at',
+                                                      coalesce(r.content ->> 'user', '0'), r.content ->> 'action',
+                                                      r.content ->> 'object', r.content ->> 'detail'), 'UTF8')) THEN
+            ok := false; bad_row := r.local_id; reason := 'its hash does not match its content';
+            RETURN;
+        END IF;
+        prev := r.hash;
+        want := want + 1;
+        rows := rows + 1;
+    END LOOP;
+    head := rows || '-' || encode(prev, 'hex');
+    IF rows <> st.audit_head_id OR (rows > 0 AND prev <> st.audit_head_hash) THEN
+        ok := false;
+        reason := format('the chain ends at %s, the station''s head is %s-%s', head, st.audit_head_id,
+                         encode(st.audit_head_hash, 'hex'));
+    END IF;
+END
 $$;
 
 RESET ROLE;

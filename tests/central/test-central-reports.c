@@ -166,6 +166,34 @@ static void test_customer_history(void)
     g_assert_cmpint(ct_admin_int("SELECT count(*) FROM kv_report.customer_history('no such')"), ==, 0);
 }
 
+/* A station's chain at the centre verifies from row 1 and ends at its head;
+ * a row altered at the centre (behind the triggers' back) is found. */
+static void test_audit_chain(void)
+{
+    g_autoptr(PGconn) b = ct_station(102);
+    guint8 head[32] = {0};
+    char *r1 = ct_audit(102, 1, head, "sale.pending", "sale=1");
+    char *r2 = ct_audit(102, 2, head, "sale.completed", "sale=1");
+    char *r3 = ct_audit(102, 3, head, "shift.close", "counted=500");
+    g_autofree char *batch = ct_batch(r1, r2, r3, NULL);
+    g_autofree char *good = NULL, *none = NULL, *bad = NULL;
+
+    push_fixture();
+    ct_push_status(b, batch, "ok");
+    good = ct_admin_value("SELECT ok || '|' || rows || '|' || (head = (SELECT audit_head_id || '-' || "
+                          "encode(audit_head_hash, 'hex') FROM kv.stations WHERE station_no = 102)) "
+                          "FROM kv_report.audit_chain(102)");
+    g_assert_cmpstr(good, ==, "true|3|true");
+    none = ct_admin_value("SELECT ok || '|' || rows FROM kv_report.audit_chain(201)");
+    g_assert_cmpstr(none, ==, "true|0");
+    admin_exec("ALTER TABLE kv.audit DISABLE TRIGGER audit_immutable; "
+               "UPDATE kv.audit SET content = jsonb_set(content, '{detail}', '\"sale=2\"') "
+               "WHERE station_no = 102 AND local_id = 2; "
+               "ALTER TABLE kv.audit ENABLE TRIGGER audit_immutable");
+    bad = ct_admin_value("SELECT ok || '|' || bad_row || '|' || reason FROM kv_report.audit_chain(102)");
+    g_assert_cmpstr(bad, ==, "false|2|its hash does not match its content");
+}
+
 /* A station (its certificate, over TLS) cannot run a report, nor any
  * function of kv_report: no USAGE on the schema, no EXECUTE. */
 static void test_station_refused(void)
@@ -176,6 +204,7 @@ static void test_station_refused(void)
     ct_assert_refused(a, "SELECT * FROM kv_report.monthly('2023-11-14')", "42501");
     ct_assert_refused(a, "SELECT * FROM kv_report.customer_history('ACC-7')", "42501");
     ct_assert_refused(a, "SELECT * FROM kv_report.sales_in(0, 9999999999)", "42501");
+    ct_assert_refused(a, "SELECT * FROM kv_report.audit_chain(101)", "42501");
     /* The catalogue: no kv_report function is executable by kv_station. */
     g_assert_cmpint(ct_admin_int("SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
                                  "WHERE n.nspname = 'kv_report' AND has_function_privilege('kv_station_00101', "
@@ -243,6 +272,7 @@ int main(int argc, char **argv)
     g_test_add_func("/central/reports/daily", test_daily);
     g_test_add_func("/central/reports/monthly", test_monthly);
     g_test_add_func("/central/reports/customer-history", test_customer_history);
+    g_test_add_func("/central/reports/audit-chain", test_audit_chain);
     g_test_add_func("/central/reports/station-refused", test_station_refused);
     g_test_add_func("/central/reports/head-office-roles", test_head_office_roles);
     g_test_add_func("/central/reports/command", test_command);
