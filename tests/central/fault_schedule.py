@@ -24,6 +24,7 @@ docs/multi-office.md ("Fault tests") are checked:
 
     fault_schedule.py [--seed N] [--steps N] [--quiet]
     fault_schedule.py --demo    the two-office demo instead (tools/demo-offices.sh)
+    fault_schedule.py --bench   catch-up and lag figures (tools/bench-sync.sh)
     KV_FAULT_SEED / KV_FAULT_STEPS: the same (the seed is printed; a failing
     run is repeated exactly with KV_FAULT_SEED=<seed>).
 Needs: KILOVENDCTL, KV_METER_SIM, and the harness's environment
@@ -208,7 +209,7 @@ class Schedule:
         return path
 
     # ---- setup -----------------------------------------------------------
-    def setup(self, meters=METERS):
+    def setup(self, meters=METERS, hoarding=500000):
         """The stations (one key file: the utility's), master data at the
         head office pulled by each, a shift open, a model meter for each
         meter and its first card."""
@@ -227,7 +228,7 @@ class Schedule:
             psql("INSERT INTO kv.customers(id, account, name, created_at) VALUES (%d, 'ACC-%d', 'Customer %d', 0);"
                  "INSERT INTO kv.meters(number, customer_id, tariff_code, key_version, psc_key_version, "
                  "alarm_level, pretrip_level, hoarding_limit, created_at) VALUES "
-                 "(%d, %d, 'DEFAULT', 1, 1, 500, 200, 500000, 0)" % (i + 1, i + 1, i + 1, m, i + 1))
+                 "(%d, %d, 'DEFAULT', 1, 1, 500, 200, %d, 0)" % (i + 1, i + 1, i + 1, m, i + 1, hoarding))
         for s in self.st:
             if s.sync() != 0:
                 raise RuntimeError("first sync of station %d: %s" % (s.no, s.last_sync))
@@ -525,6 +526,62 @@ def demo(stations):
     for s in stations:
         s.proxy.quit()
 
+def bench(stations, volumes, interval, n_lag):
+    """Catch-up after a day offline and the steady-state lag (tools/bench-sync.sh)."""
+    sell = os.environ.get("KV_BENCH_SELL")
+    a, b = stations[0], stations[1]
+    m = METERS[0]
+    sched = Schedule(1, 0, [a, b])
+    sched.setup(meters=[m], hoarding=2000000000)
+    card = sched.cards[m]
+    for n in volumes:
+        before = int(psql1("SELECT count(*) FROM kv.sales WHERE station_no = %d" % a.no))
+        t = time.monotonic()
+        subprocess.run([sell, a.db, a.env["KILOVEND_KEYS"], card, str(m), str(n), "10"], env=a.env, check=True,
+                       stdout=subprocess.DEVNULL)
+        made = time.monotonic() - t
+        waiting = a.status()["waiting"]
+        t = time.monotonic()
+        if a.sync() != 0:
+            raise RuntimeError("push: %s" % (a.last_sync,))
+        push = time.monotonic() - t
+        t = time.monotonic()
+        if b.sync() != 0:
+            raise RuntimeError("pull: %s" % (b.last_sync,))
+        pull = time.monotonic() - t
+        got = int(psql1("SELECT count(*) FROM kv.sales WHERE station_no = %d" % a.no)) - before
+        if got != n:
+            raise RuntimeError("%d sales at the centre, %d sold" % (got, n))
+        print("catch-up: %d waiting sales (%d records; made in %.1f s): push %.2f s (%.0f sales/s), "
+              "the other office's pull %.2f s" % (n, waiting, made, push, n / push, pull), flush=True)
+    # Steady state: the daemon running, a sale now and then; the time from
+    # the sale's end to its row at the centre.
+    daemon = subprocess.Popen([K, "sync", "--daemon", "--interval", str(interval)], env=a.env, cwd=a.dir,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rng = random.Random(7)
+    lags = []
+    try:
+        for _ in range(n_lag):
+            time.sleep(rng.uniform(0, interval))
+            r = a.ctl("sell", "--meter", str(m), "--amount", "10", card=card, check=True)
+            sale = json.loads(r.stdout)["sale"]
+            t = time.monotonic()
+            while psql1("SELECT count(*) FROM kv.sales WHERE station_no = %d AND local_id = %d"
+                        % (a.no, sale)) != "1":
+                if time.monotonic() - t > 10 * interval + 60:
+                    raise RuntimeError("sale %d never reached the centre" % sale)
+                time.sleep(0.05)
+            lags.append(time.monotonic() - t)
+    finally:
+        daemon.terminate()
+        daemon.wait(30)
+    lags.sort()
+    print("steady state (sync --daemon --interval %d, %d sales at random moments): lag from sale to centre "
+          "median %.2f s, mean %.2f s, max %.2f s" % (interval, len(lags), lags[len(lags) // 2],
+                                                       sum(lags) / len(lags), lags[-1]), flush=True)
+    for s in stations:
+        s.proxy.quit()
+
 
 def main():
     global verbose
@@ -539,6 +596,13 @@ def main():
             steps = int(args.pop(0))
         elif a == "--quiet":
             verbose = False
+        elif a == "--bench":
+            os.makedirs(WORK, exist_ok=True)
+            vols = [int(v) for v in os.environ.get("KV_BENCH_VOLUMES", "1000 10000").split()]
+            bench([Station(int(r[0]), int(r[1])) for r in psql("SELECT station_no, office FROM kv.stations "
+                                                                 "ORDER BY station_no")],
+                  vols, int(os.environ.get("KV_BENCH_INTERVAL", "5")), int(os.environ.get("KV_BENCH_LAG", "20")))
+            return
         elif a == "--demo":
             os.makedirs(WORK, exist_ok=True)
             demo([Station(int(r[0]), int(r[1])) for r in psql("SELECT station_no, office FROM kv.stations "
