@@ -21,6 +21,10 @@ docs/multi-office.md ("Fault tests") are checked:
                        and ends at the station's own head
   5 master data        identical at every station and at the centre
   6 re-push            pushing every record again changes nothing at the centre
+  7 attacks            a station presenting another station's certificate is
+                       refused and nothing is stored; a ledger rewritten after
+                       its push is a conflict that stops the station, the
+                       centre's copy unchanged
 
     fault_schedule.py [--seed N] [--steps N] [--quiet]
     fault_schedule.py --demo    the two-office demo instead (tools/demo-offices.sh)
@@ -473,6 +477,59 @@ def check_invariants(sched):
         if s.status()["conflict"]:
             fail("6 station %d: the re-push raised a conflict" % s.no)
 
+def check_security(sched):
+    """7. The attacks through the real client, after the invariants."""
+    a, b = sched.st[0], sched.st[1]
+    before = fingerprint()
+    # A station presenting another station's certificate: its records carry
+    # its own number, the session is the other's: refused, nothing stored.
+    b.write_conf(a.no)
+    m = METERS[1]
+    r = b.ctl("sell", "--meter", str(m), "--amount", "10", card=sched.cards[m])
+    rc = b.sync()
+    b.write_conf(b.no)
+    if rc == 0:
+        fail("7 station %d synced with station %d's certificate" % (b.no, a.no))
+    if fingerprint() != before:
+        fail("7 station %d's push with station %d's certificate changed the centre" % (b.no, a.no))
+    log("7: station %d with station %d's certificate: sync exit %d, %s" % (b.no, a.no, rc,
+                                                                         b.last_sync[2].strip()[:160]))
+    # Back on its own certificate, the sale goes through.
+    if r.returncode == 0 and b.sync() != 0:
+        fail("7 station %d does not sync again with its own certificate: %s" % (b.no, b.last_sync[2]))
+    before = fingerprint()
+    # A ledger rewritten after its sales were pushed (an insider lowers a
+    # sale's amount) and pushed again: the centre keeps the first content,
+    # records the conflict and stops the station's sync.
+    sale = a.sql("SELECT id, amount FROM sales WHERE state = 'completed' ORDER BY id LIMIT 1")
+    if not sale:
+        fail("7 station %d has no sale to rewrite" % a.no)
+        return
+    sid, amount = sale[0]
+    c = sqlite3.connect(a.db)
+    c.execute("PRAGMA ignore_check_constraints = 1")
+    for t in [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND "
+                                      "tbl_name = 'sales'")]:
+        c.execute("DROP TRIGGER %s" % t)
+    c.execute("UPDATE sales SET amount = amount - 1, vat = vat - 1 WHERE id = ?", (sid,))
+    c.execute("UPDATE sync_state SET pushed_audit = 0, pushed_reading = 0, pushed_engineering = 0")
+    c.commit()
+    c.close()
+    rc = a.sync()
+    st = a.status()
+    stored = psql1("SELECT amount FROM kv.sales WHERE station_no = %d AND local_id = %d" % (a.no, sid))
+    conflicts = psql1("SELECT count(*) FROM kv.conflicts WHERE station_no = %d AND local_id = %d AND kind = 'sale'"
+                      % (a.no, sid))
+    if stored != str(amount):
+        fail("7 the rewritten sale %d changed the centre's copy: %s (was %d)" % (sid, stored, amount))
+    if conflicts != "1" or not st["conflict"] or rc == 0:
+        fail("7 the rewritten sale was not a conflict: conflicts %s, status %s, exit %d" % (conflicts, st, rc))
+    log("7: rewritten sale %d of station %d: exit %d, conflict %r" % (sid, a.no, rc, st["conflict"]))
+    only_conflict = fingerprint()
+    if only_conflict != before:
+        fail("7 the rewritten ledger's push changed the centre's records")
+
+
 def demo(stations):
     """Two offices side by side, a card carried from one to the other."""
     def say(text):
@@ -625,6 +682,7 @@ def main():
         sched.run()
         sched.heal()
         check_invariants(sched)
+        check_security(sched)
     finally:
         for s in stations:
             s.proxy.quit()
