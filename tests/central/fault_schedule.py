@@ -511,7 +511,7 @@ def check_security(sched):
     for t in [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND "
                                       "tbl_name = 'sales'")]:
         c.execute("DROP TRIGGER %s" % t)
-    c.execute("UPDATE sales SET amount = amount - 1, vat = vat - 1 WHERE id = ?", (sid,))
+    c.execute("UPDATE sales SET amount = amount - 1, energy_net = energy_net - 1 WHERE id = ?", (sid,))
     c.execute("UPDATE sync_state SET pushed_audit = 0, pushed_reading = 0, pushed_engineering = 0")
     c.commit()
     c.close()
