@@ -288,7 +288,8 @@ class Schedule:
 
     def step_crash_sync(self):
         s = self.rng.choice(self.st)
-        point = self.rng.choice(STOP_POINTS)
+        # At the point's first, second or third pass (batches of 7 records).
+        point = "%s:%d" % (self.rng.choice(STOP_POINTS), self.rng.randint(1, 3))
         rc = s.sync(stop=point)
         self.count("sync killed at %s" % point if rc == -9 else "sync not stopped (%d)" % rc)
         log("  sync station %d killed at %s: exit %d" % (s.no, point, rc))
