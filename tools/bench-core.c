@@ -22,7 +22,7 @@
 
 static KvStation *station(const char *dir, char **db_out)
 {
-    KvInitParams p = { "Bench Power", 4711, "KES", 2, 1, "admin", PW };
+    KvInitParams p = { "Bench Power", 4711, "KES", 2, 1, "admin", PW, 0 };
     g_autofree char *db = g_build_filename(dir, "bench.db", NULL);
     g_autofree char *keys = g_build_filename(dir, "bench.keys", NULL);
     g_autoptr(GError) e = NULL;

@@ -297,7 +297,7 @@ static gboolean write_new_card(KvStation *st, KvCardLink *card, KvMeter *m, KvCa
     tok.seq = c->token_seq;
     tok.u.credit.cumulative = c->token_cumulative;
     tok.u.credit.issued_at = (guint32)kv_now();
-    tok.u.credit.office = st->settings.office_id;
+    tok.u.credit.office = st->settings.station_no;
     ok = kv_card_personalise(st, card, m, c->serial, KV_CARD_USER, &tok, step, error);
     kv_wipe(&tok, sizeof tok);
     return ok;

@@ -61,6 +61,8 @@ static gboolean load_settings(KvStation *st, GError **error)
     s->minor_digits = v ? (guint)g_ascii_strtoull(v, NULL, 10) : 2;
     v = setting(st, "office_id");
     s->office_id = v ? (guint16)g_ascii_strtoull(v, NULL, 10) : 0;
+    v = setting(st, "station_no");
+    s->station_no = v ? (guint16)g_ascii_strtoull(v, NULL, 10) : s->office_id;
     v = setting(st, "token_issuer");
     s->token_issuer = v ? (guint16)g_ascii_strtoull(v, NULL, 10) : 0;
     v = setting(st, "max_sale_amount");
@@ -139,6 +141,9 @@ static gboolean init_records(KvStation *st, const KvInitParams *p, GError **erro
     g_snprintf(buf, sizeof buf, "%u", p->office_id);
     if (!put_setting(st, "office_id", buf, error))
         return FALSE;
+    g_snprintf(buf, sizeof buf, "%u", p->station_no ? p->station_no : p->office_id);
+    if (!put_setting(st, "station_no", buf, error))
+        return FALSE;
     /* Defaults: 1 000 000 major units, 100 000 kWh per sale. */
     for (guint i = 0; i < p->minor_digits; i++)
         max_amount *= 10;
@@ -193,6 +198,21 @@ gboolean kv_station_init(const char *db_path, const KvInitParams *p, GError **er
     return ok;
 }
 
+/* The station number is in every card serial and token this ledger made:
+ * it may change only while there is none. */
+static gboolean station_no_changeable(KvStation *st, guint16 no, GError **error)
+{
+    if (no != st->settings.station_no &&
+        kv_db_int(st, "SELECT (SELECT count(*) FROM cards) + (SELECT count(*) FROM sales)", 1) != 0) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("station number %u is on the cards and tokens this ledger issued: it cannot "
+                    "become %u (a new station number needs a new ledger)"),
+                    st->settings.station_no, no);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean kv_station_set_setting(KvStation *st, const char *key, const char *value,
                                 GError **error)
 {
@@ -210,6 +230,11 @@ gboolean kv_station_set_setting(KvStation *st, const char *key, const char *valu
         stored = g_ascii_strup(value, -1);
     } else if (g_strcmp0(key, "office_id") == 0) {
         if (!kv_decimal_parse(value, 0, 65535, &v, error))
+            return FALSE;
+        stored = g_strdup_printf("%" G_GINT64_FORMAT, v);
+    } else if (g_strcmp0(key, "station_no") == 0) {
+        if (!kv_decimal_parse(value, 1, KV_STATION_NO_MAX, &v, error) ||
+            !station_no_changeable(st, (guint16)v, error))
             return FALSE;
         stored = g_strdup_printf("%" G_GINT64_FORMAT, v);
     } else if (g_strcmp0(key, "token_issuer") == 0) {
@@ -236,8 +261,8 @@ gboolean kv_station_set_setting(KvStation *st, const char *key, const char *valu
     } else {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     _("unknown setting or bad value for '%s' (settings: utility_name, currency, "
-                    "office_id, max_sale_amount, max_sale_energy, factory_psc, key_version, "
-                    "token_issuer)"), key);
+                    "office_id, station_no, max_sale_amount, max_sale_energy, factory_psc, "
+                    "key_version, token_issuer)"), key);
         return FALSE;
     }
     detail = g_strdup_printf("%s=%s", key, g_strcmp0(key, "factory_psc") == 0 ? "***" : stored);

@@ -58,7 +58,8 @@ static int finish(CtlArgs *a, GError *error)
 int ctl_cmd_init(int argc, char **argv)
 {
     static const char *const allowed[] = { "utility-name", "utility-code", "currency",
-                                           "minor-digits", "office", "admin", NULL };
+                                           "minor-digits", "office", "station", "admin",
+                                           NULL };
     CtlArgs a = { 0 };
     KvInitParams p = { 0 };
     GError *error = NULL;
@@ -86,6 +87,11 @@ int ctl_cmd_init(int argc, char **argv)
         if (!kv_decimal_parse(ctl_opt(&a, "office"), 0, 4094, &v, &error))
             goto invalid;
         p.office_id = (guint16)v;
+    }
+    if (ctl_opt(&a, "station")) {
+        if (!kv_decimal_parse(ctl_opt(&a, "station"), 0, KV_STATION_NO_MAX, &v, &error))
+            goto invalid;
+        p.station_no = (guint16)v;
     }
     p.admin_login = ctl_opt(&a, "admin") ? ctl_opt(&a, "admin") : "admin";
     if (!(pw = new_secret(ctl.password_file, "KILOVEND_PASSWORD", "New admin password", &error)))
@@ -299,15 +305,16 @@ int ctl_cmd_setting(int argc, char **argv)
         g_autofree char *un = ctl_json_escape(s->utility_name);
         if (ctl.json)
             printf("{\"utility_name\":\"%s\",\"utility_code\":%u,\"currency\":\"%s\","
-                   "\"minor_digits\":%u,\"office_id\":%u,\"max_sale_amount\":\"%s\","
-                   "\"max_sale_energy\":\"%s\",\"token_issuer\":%u}\n", un, s->utility_code,
-                   s->currency, s->minor_digits, s->office_id, ma, me, s->token_issuer);
+                   "\"minor_digits\":%u,\"office_id\":%u,\"station_no\":%u,"
+                   "\"max_sale_amount\":\"%s\",\"max_sale_energy\":\"%s\",\"token_issuer\":%u}\n",
+                   un, s->utility_code, s->currency, s->minor_digits, s->office_id, s->station_no,
+                   ma, me, s->token_issuer);
         else
             ctl_out("utility_name     %s\nutility_code     %u\ncurrency         %s\n"
-                    "minor_digits     %u\noffice_id        %u\nmax_sale_amount  %s\n"
-                    "max_sale_energy  %s kWh\ntoken_issuer     %u\n", s->utility_name,
-                    s->utility_code, s->currency, s->minor_digits, s->office_id, ma, me,
-                    s->token_issuer);
+                    "minor_digits     %u\noffice_id        %u\nstation_no       %u\n"
+                    "max_sale_amount  %s\nmax_sale_energy  %s kWh\ntoken_issuer     %u\n",
+                    s->utility_name, s->utility_code, s->currency, s->minor_digits, s->office_id,
+                    s->station_no, ma, me, s->token_issuer);
     }
     return CTL_EXIT_OK;
 }

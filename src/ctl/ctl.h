@@ -89,6 +89,7 @@ int ctl_cmd_restore(int argc, char **argv);
 int ctl_cmd_check(int argc, char **argv);
 int ctl_cmd_audit(int argc, char **argv);
 int ctl_cmd_anomaly(int argc, char **argv);
+int ctl_cmd_sync(int argc, char **argv);
 
 G_END_DECLS
 
