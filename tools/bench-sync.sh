@@ -8,7 +8,8 @@
 #   steady state: `sync --daemon --interval S` running, sales at random
 #     moments, the time from each sale to its row at the centre.
 #   tools/bench-sync.sh [BUILD_DIR]
-# KV_BENCH_VOLUMES (default "1000 10000"), KV_BENCH_INTERVAL (5 s),
+# KV_BENCH_VOLUMES (default "1000 10000"), KV_BENCH_INTERVAL (5 s), KV_BENCH_BATCH
+# (audit rows per push batch, 500 as the client's default),
 # KV_BENCH_LAG (20 sales).  The fault sweep is tools/bench-faults.sh.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)

@@ -117,8 +117,9 @@ class Proxy:
 
 
 class Station:
-    def __init__(self, no, office):
+    def __init__(self, no, office, batch=7):
         self.no = no
+        self.batch = batch  # audit rows per push batch (small: several batches, several passes)
         self.office = office
         self.dir = os.path.join(WORK, "st%d" % no)
         os.makedirs(self.dir, exist_ok=True)
@@ -138,9 +139,9 @@ class Station:
         role = "kv_station_%05d" % cert_no
         with open(self.conf, "w") as f:
             f.write("[head-office]\nhost = localhost\nport = %d\ndbname = %s\nca = %s\ncert = %s\nkey = %s\n"
-                    "connect_timeout = 5\nbatch = 7\n"
+                    "connect_timeout = 5\nbatch = %d\n"
                     % (self.proxy.port, os.environ["KV_PG_DB"], os.path.join(pki, "ca.crt"),
-                       os.path.join(pki, role + ".crt"), os.path.join(pki, role + ".key")))
+                       os.path.join(pki, role + ".crt"), os.path.join(pki, role + ".key"), self.batch))
 
     def ctl(self, *args, card=None, env=None, check=False):
         cmd = [K, "--json"] + (["--card-file", card] if card else []) + list(args)
@@ -697,8 +698,9 @@ def main():
         elif a == "--bench":
             os.makedirs(WORK, exist_ok=True)
             vols = [int(v) for v in os.environ.get("KV_BENCH_VOLUMES", "1000 10000").split()]
-            bench([Station(int(r[0]), int(r[1])) for r in psql("SELECT station_no, office FROM kv.stations "
-                                                                 "ORDER BY station_no")],
+            batch = int(os.environ.get("KV_BENCH_BATCH", "500"))
+            bench([Station(int(r[0]), int(r[1]), batch) for r in psql("SELECT station_no, office FROM kv.stations "
+                                                                        "ORDER BY station_no")],
                   vols, int(os.environ.get("KV_BENCH_INTERVAL", "5")), int(os.environ.get("KV_BENCH_LAG", "20")))
             return
         elif a == "--demo":
