@@ -56,7 +56,7 @@ CREATE FUNCTION kv_report.period(from_ts bigint, to_ts bigint)
     FROM kv_report.sales_in(from_ts, to_ts) x
     JOIN kv.stations st ON st.station_no = x.station_no
     GROUP BY ROLLUP (st.office, x.station_no)
-    ORDER BY st.office NULLS LAST, x.station_no NULLS FIRST
+    ORDER BY st.office NULLS LAST, x.station_no NULLS LAST
 $$;
 
 -- The start of a day or month in a time zone, as Unix seconds.

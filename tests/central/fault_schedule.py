@@ -146,8 +146,8 @@ class Station:
                     % (self.proxy.port, os.environ["KV_PG_DB"], os.path.join(pki, "ca.crt"),
                        os.path.join(pki, role + ".crt"), os.path.join(pki, role + ".key"), self.batch))
 
-    def ctl(self, *args, card=None, env=None, check=False):
-        cmd = [K, "--json"] + (["--card-file", card] if card else []) + list(args)
+    def ctl(self, *args, card=None, env=None, check=False, human=False):
+        cmd = [K] + ([] if human else ["--json"]) + (["--card-file", card] if card else []) + list(args)
         e = dict(self.env, **(env or {}))
         r = subprocess.run(cmd, capture_output=True, text=True, env=e, cwd=self.dir)
         if check and r.returncode != 0:
@@ -606,6 +606,9 @@ def demo(stations):
     def say(text):
         print("\n== " + text, flush=True)
 
+    def ctl(st, *args, card=None):
+        show(st.ctl(*args, card=card, human=True))
+
     def show(r):
         out = (r.stdout or "") + (r.stderr or "")
         print("   " + out.strip().replace("\n", "\n   "), flush=True)
@@ -623,23 +626,23 @@ def demo(stations):
     sched.setup(meters=[m])
     card = sched.cards[m]
     say("Both stations pulled the meter; its card was issued at station %d" % a.no)
-    show(a.ctl("meter", "show", "--meter", str(m)))
+    ctl(a, "meter", "show", "--meter", str(m))
     say("Office %d sells 100.00 on the card, then syncs" % a.office)
-    show(a.ctl("sell", "--meter", str(m), "--amount", "100", card=card))
-    show(a.ctl("sync", "--once"))
+    ctl(a, "sell", "--meter", str(m), "--amount", "100", card=card)
+    ctl(a, "sync", "--once")
     say("The customer carries the card to office %d: it syncs (learns what office %d sold) and sells 50.00"
         % (b.office, a.office))
-    show(b.ctl("sync", "--once"))
-    show(b.ctl("sell", "--meter", str(m), "--amount", "50", card=card))
+    ctl(b, "sync", "--once")
+    ctl(b, "sell", "--meter", str(m), "--amount", "50", card=card)
     say("Office %d's link goes down: it keeps selling, the sale waits" % b.office)
     b.proxy("reset")
-    show(b.ctl("sell", "--meter", str(m), "--amount", "20", card=card))
-    show(b.ctl("sync", "--once"))
-    show(b.ctl("sync", "status"))
+    ctl(b, "sell", "--meter", str(m), "--amount", "20", card=card)
+    ctl(b, "sync", "--once")
+    ctl(b, "sync", "status")
     say("The link comes back: the waiting records are pushed")
     b.proxy("heal")
-    show(b.ctl("sync", "--once"))
-    show(b.ctl("sync", "status"))
+    ctl(b, "sync", "--once")
+    ctl(b, "sync", "status")
     say("The meter loads the card: one token carries both offices' credit")
     sched.sim(m, "insert", card)
     show(sched.sim(m, "status"))
@@ -648,9 +651,10 @@ def demo(stations):
     report("customer", "ACC-1")
     say("Each station's audit chain at the centre, checked from row 1 to the station's head")
     for s in (a, b):
-        print("   station %d: %s (station's own head: %s)" % (
-            s.no, psql("SELECT ok, rows, head FROM kv_report.audit_chain(%d)" % s.no)[0],
-            s.ctl("audit", "head").stdout.strip()), flush=True)
+        ok, rows, head = psql("SELECT ok, rows, head FROM kv_report.audit_chain(%d)" % s.no)[0]
+        print("   station %d: %s, %s rows, ends at %s; the station's own head: %s" % (
+            s.no, "verified" if ok == "t" else "BROKEN", rows, head[:20] + "...",
+            s.ctl("audit", "head", human=True).stdout.strip()[:20] + "..."), flush=True)
     for s in stations:
         s.proxy.quit()
 
