@@ -19,3 +19,36 @@ ALTER TABLE kv.sale_states ADD CONSTRAINT sale_states_state_check
     CHECK (state IN ('pending', 'written', 'completed', 'failed', 'cancelling', 'cancelled', 'issued', 'void'));
 
 RESET ROLE;
+
+-- A station restored from a backup, or whose ledger forked from the
+-- centre's copy, takes its own records back (`kilovendctl sync recover`):
+-- every record it pushed, as pushed.  Row-level security (forced) keeps it
+-- to its own rows; nothing is written.
+SET LOCAL ROLE kv_central_owner;
+CREATE FUNCTION kv_api.recover() RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    t text;
+    part jsonb;
+    me integer := kv.caller_station();
+    res jsonb;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM kv.stations WHERE station_no = me AND active) THEN
+        RAISE EXCEPTION 'kv_api.recover: % is not an active station', session_user
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    res := jsonb_build_object('station', me);
+    -- Each table's rows of this station: [{"id": local_id, "content": ...}].
+    FOREACH t IN ARRAY ARRAY['audit', 'sales', 'sale_states', 'cards', 'card_statuses', 'readbacks',
+                             'engineering_tokens', 'shifts'] LOOP
+        EXECUTE format('SELECT coalesce(jsonb_agg(jsonb_build_object(''id'', x.local_id, ''content'', x.content) '
+                       'ORDER BY x.local_id), ''[]'') FROM kv.%I x WHERE x.station_no = $1', t)
+            INTO part USING me;
+        res := res || jsonb_build_object(t, part);
+    END LOOP;
+    RETURN res;
+END
+$$;
+RESET ROLE;
+REVOKE ALL ON FUNCTION kv_api.recover() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION kv_api.recover() TO kv_station;

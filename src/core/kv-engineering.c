@@ -14,6 +14,7 @@
 #include "kv-anomalies-private.h"
 #include "kv-registry-private.h"
 #include "kv-station-private.h"
+#include "kv-sync-state.h"
 #include "kv-time.h"
 
 static const struct {
@@ -489,6 +490,9 @@ KvEngineeringCard *kv_card_engineering(KvStation *st, KvCardLink *card, guint32 
                     _("the legacy key change goes with --type key-change only"));
         return NULL;
     }
+    if (req->card_type == KV_CARD_KEY_CHANGE &&
+        !kv_sync_require_online(st, _("a key-change card"), error))
+        return NULL;
     if (req->card_type == KV_CARD_KEY_CHANGE) {
         guint cur = kv_station_key_version(st);
         if (m->key_version >= cur) {

@@ -648,3 +648,209 @@ gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *ou
     kv_test_point("sync-mid-pull");
     return kv_txn_commit(&txn, error);
 }
+
+/* ---- recovery ---- */
+
+#define R(f) "json_extract(r.value, '$.content." f "')"
+/* The latest state head office holds for a sale (?1 the reply). */
+#define LATEST_STATE(sale, f) "(SELECT json_extract(x.value, '$.content." f "') FROM " \
+    "json_each(?1, '$.sale_states') x WHERE json_extract(x.value, '$.content.sale') = " sale " " \
+    "ORDER BY json_extract(x.value, '$.id') DESC LIMIT 1)"
+#define LATEST_CARD_STATUS(card) "(SELECT json_extract(x.value, '$.content.status') FROM " \
+    "json_each(?1, '$.card_statuses') x WHERE json_extract(x.value, '$.content.card') = " card " " \
+    "ORDER BY json_extract(x.value, '$.id') DESC LIMIT 1)"
+
+/* Each takes ?1 the reply of kv_api.recover, ?2 the fork point (the last
+ * audit row both copies share); rows already in the ledger stay. */
+static const char *const recover_steps[] = {
+    "DROP TRIGGER audit_no_delete",
+    "DELETE FROM audit WHERE id > ?2 AND ?1 IS NOT NULL",
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN "
+    "SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "INSERT INTO audit(id, at, user_id, action, object, detail, prev_hash, hash, mac) "
+    "SELECT json_extract(r.value, '$.id'), " R("at") ", " R("user") ", " R("action") ", " R("object") ", "
+    R("detail") ", kv_unhex(" R("prev_hash") "), kv_unhex(" R("hash") "), kv_unhex(" R("mac") ") "
+    "FROM json_each(?1, '$.audit') r WHERE json_extract(r.value, '$.id') > ?2 ORDER BY json_extract(r.value, '$.id')",
+    "INSERT OR IGNORE INTO shifts(id, cashier_id, opened_at, closed_at, opening_float, expected_cash, counted_cash) "
+    "SELECT json_extract(r.value, '$.id'), " R("cashier") ", " R("opened_at") ", " R("closed_at") ", "
+    "coalesce(" R("opening_float") ", 0), " R("expected_cash") ", " R("counted_cash") " "
+    "FROM json_each(?1, '$.shifts') r WHERE ?2 IS NOT NULL",
+    /* A shift still open when the ledger was lost was never pushed: it is
+     * closed here at its last sale, for the sales that name it. */
+    "INSERT OR IGNORE INTO shifts(id, cashier_id, opened_at, closed_at) "
+    "SELECT " R("shift") ", " R("cashier") ", min(" R("created_at") "), max(" R("created_at") ") "
+    "FROM json_each(?1, '$.sales') r WHERE ?2 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM shifts s "
+    "WHERE s.id = " R("shift") ") GROUP BY " R("shift"),
+    "INSERT OR IGNORE INTO cards(serial, meter_number, type, status, issue_step, replaces, issued_at, issued_by) "
+    "SELECT json_extract(r.value, '$.id'), " R("meter") ", " R("type") ", "
+    "coalesce(" LATEST_CARD_STATUS("json_extract(r.value, '$.id')") ", " R("status") "), "
+    "CASE WHEN coalesce(" LATEST_CARD_STATUS("json_extract(r.value, '$.id')") ", " R("status") ") = 'issuing' "
+    "THEN 'reserved' ELSE 'done' END, " R("replaces") ", " R("issued_at") ", " R("issued_by") " "
+    "FROM json_each(?1, '$.cards') r WHERE ?2 IS NOT NULL",
+    "UPDATE cards SET status = x.status FROM (SELECT json_extract(c.value, '$.content.card') AS serial, "
+    "json_extract(c.value, '$.content.status') AS status FROM json_each(?1, '$.card_statuses') c "
+    "WHERE json_extract(c.value, '$.id') > ?2 ORDER BY json_extract(c.value, '$.id')) x "
+    "WHERE cards.serial = x.serial",
+    "INSERT OR IGNORE INTO sales(id, meter_number, customer_id, card_serial, tariff_id, cashier_id, shift_id, "
+    "state, created_at, updated_at, amount, fixed_charge, debt_recovered, energy_net, vat, energy, blocks, "
+    "office, seq, base_cumulative, cumulative, cancel_seq, card_write_at) "
+    "SELECT json_extract(r.value, '$.id'), " R("meter") ", " R("customer") ", " R("card") ", " R("tariff") ", "
+    R("cashier") ", " R("shift") ", " LATEST_STATE("json_extract(r.value, '$.id')", "state") ", "
+    R("created_at") ", coalesce(" LATEST_STATE("json_extract(r.value, '$.id')", "at") ", " R("created_at") "), "
+    R("amount") ", " R("fixed_charge") ", " R("debt_recovered") ", " R("energy_net") ", " R("vat") ", "
+    R("energy") ", " R("blocks") ", " R("office") ", " R("seq") ", " R("base_cumulative") ", " R("cumulative") ", "
+    "CASE WHEN " LATEST_STATE("json_extract(r.value, '$.id')", "state") " IN ('cancelling', 'cancelled') THEN "
+    LATEST_STATE("json_extract(r.value, '$.id')", "cancel_seq") " END, "
+    "CASE WHEN " LATEST_STATE("json_extract(r.value, '$.id')", "state") " IN ('pending', 'failed') THEN NULL "
+    "ELSE " R("created_at") " END "
+    "FROM json_each(?1, '$.sales') r WHERE ?2 IS NOT NULL",
+    "UPDATE sales SET state = x.state, updated_at = x.at, "
+    "cancel_seq = CASE WHEN x.state IN ('cancelling', 'cancelled') THEN x.cancel_seq END, "
+    "card_write_at = CASE WHEN x.state IN ('issued', 'void') THEN coalesce(card_write_at, x.at) "
+    "ELSE card_write_at END "
+    "FROM (SELECT json_extract(c.value, '$.content.sale') AS sale, json_extract(c.value, '$.content.state') AS state, "
+    "json_extract(c.value, '$.content.at') AS at, json_extract(c.value, '$.content.cancel_seq') AS cancel_seq "
+    "FROM json_each(?1, '$.sale_states') c WHERE json_extract(c.value, '$.id') > ?2 "
+    "ORDER BY json_extract(c.value, '$.id')) x WHERE sales.id = x.sale",
+    "INSERT OR IGNORE INTO meter_readings(id, meter_number, card_serial, read_at, counter, status, key_version, "
+    "remaining, cumulative_loaded, total_energy, energy_l1, energy_l2, energy_l3, last_seq, result, events, "
+    "sold_then) SELECT json_extract(r.value, '$.id'), " R("meter") ", " R("card") ", " R("read_at") ", "
+    R("counter") ", " R("status") ", " R("key_version") ", " R("remaining") ", " R("cumulative_loaded") ", "
+    R("total_energy") ", " R("energy_l1") ", " R("energy_l2") ", " R("energy_l3") ", " R("last_seq") ", "
+    R("result") ", coalesce(kv_unhex(" R("events") "), x''), " R("sold_then") " "
+    "FROM json_each(?1, '$.readbacks') r WHERE ?2 IS NOT NULL",
+    "INSERT OR IGNORE INTO engineering_tokens(id, card_serial, meter_number, kind, seq, key_version, alarm_level, "
+    "pretrip_level, hoarding_limit, max_power, reconnect_delay, new_key_version, issued_at, issued_by) "
+    "SELECT json_extract(r.value, '$.id'), " R("card") ", " R("meter") ", " R("kind") ", " R("seq") ", "
+    R("key_version") ", " R("alarm_level") ", " R("pretrip_level") ", " R("hoarding_limit") ", " R("max_power") ", "
+    R("reconnect_delay") ", " R("new_key_version") ", " R("issued_at") ", " R("issued_by") " "
+    "FROM json_each(?1, '$.engineering_tokens') r WHERE ?2 IS NOT NULL",
+    /* The counters move above every record taken back: the meters'
+     * sequences and what was sold. */
+    "UPDATE meters SET last_seq = max(last_seq, "
+    "coalesce((SELECT max(max(s.seq, coalesce(s.cancel_seq, 0))) FROM sales s WHERE s.meter_number = meters.number), 0), "
+    "coalesce((SELECT max(e.seq) FROM engineering_tokens e WHERE e.meter_number = meters.number), 0)), "
+    "cumulative_sold = max(cumulative_sold, coalesce((SELECT max(s.cumulative) FROM sales s "
+    "WHERE s.meter_number = meters.number AND s.state = 'completed'), 0)) WHERE ?1 IS NOT NULL AND ?2 IS NOT NULL",
+    "UPDATE sync_state SET recover = NULL, "
+    "pushed_audit = (SELECT coalesce(max(json_extract(r.value, '$.id')), 0) FROM json_each(?1, '$.audit') r), "
+    "pushed_reading = max(pushed_reading, (SELECT coalesce(max(id), 0) FROM meter_readings)), "
+    "pushed_engineering = max(pushed_engineering, (SELECT coalesce(max(id), 0) FROM engineering_tokens)) "
+    "WHERE ?2 IS NOT NULL",
+};
+
+/* kv_unhex(TEXT): the bytes of lower- or upper-case hex digits (NULL for
+ * NULL or for text that is not hex); SQLite has unhex() only from 3.41. */
+static void sql_unhex(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *t = sqlite3_value_text(argv[0]);
+    int n = sqlite3_value_bytes(argv[0]);
+    guint8 *out;
+    if (!t || n % 2) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    out = g_malloc(n / 2 + 1);
+    for (int i = 0; i < n / 2; i++) {
+        int hi = g_ascii_xdigit_value(t[2 * i]), lo = g_ascii_xdigit_value(t[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            g_free(out);
+            sqlite3_result_null(ctx);
+            return;
+        }
+        out[i] = (guint8)(hi << 4 | lo);
+    }
+    sqlite3_result_blob(ctx, out, n / 2, g_free);
+}
+
+/* Audit actions that carry no record: a ledger whose rows after the fork
+ * are only these can take head office's copy back without losing a
+ * sale, a card or a reading. */
+#define NO_RECORD_ACTIONS "('station.restore', 'station.backup', 'keys.unlock', 'user.login', " \
+    "'user.login-failed', 'user.lockout', 'user.logout', 'sync.conflict', 'sync.recover-needed', 'sync.pull')"
+
+gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *out, GError **error)
+{
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    g_autoptr(KvStmt) fork = NULL, extra = NULL;
+    g_autofree char *keep = NULL, *detail = NULL, *vacuum = NULL;
+    gint64 k, centre, local;
+
+    memset(out, 0, sizeof *out);
+    sqlite3_create_function(st->db, "kv_unhex", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_unhex, NULL, NULL);
+    /* The fork point: the last audit row the ledger and head office's copy
+     * share (rows before it are the same chain). */
+    fork = kv_db_stmt(st, "SELECT coalesce((SELECT min(json_extract(c.value, '$.id')) FROM json_each(?1, '$.audit') c "
+                          "LEFT JOIN audit a ON a.id = json_extract(c.value, '$.id') WHERE a.id IS NULL "
+                          "OR lower(hex(a.hash)) <> json_extract(c.value, '$.content.hash')) - 1, "
+                          "(SELECT coalesce(max(json_extract(c.value, '$.id')), 0) FROM json_each(?1, '$.audit') c)), "
+                          "(SELECT coalesce(max(json_extract(c.value, '$.id')), 0) FROM json_each(?1, '$.audit') c), "
+                          "(SELECT coalesce(max(id), 0) FROM audit)", error);
+    if (!fork)
+        return FALSE;
+    sqlite3_bind_text(fork, 1, reply, -1, SQLITE_STATIC);
+    if (sqlite3_step(fork) != SQLITE_ROW) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading head office's records"));
+        return FALSE;
+    }
+    k = sqlite3_column_int64(fork, 0);
+    centre = sqlite3_column_int64(fork, 1);
+    local = sqlite3_column_int64(fork, 2);
+    sqlite3_reset(fork);
+    out->fork = k;
+    out->centre_head = centre;
+    out->replaced = local > k ? local - k : 0;
+    /* Records made after the fork cannot be merged by a program. */
+    extra = kv_db_stmt(st, "SELECT group_concat(id || ' ' || action, ', ') FROM (SELECT id, action FROM audit "
+                           "WHERE id > ? AND action NOT IN " NO_RECORD_ACTIONS " ORDER BY id LIMIT 5)", error);
+    if (!extra)
+        return FALSE;
+    sqlite3_bind_int64(extra, 1, k);
+    if (sqlite3_step(extra) == SQLITE_ROW && sqlite3_column_type(extra, 0) != SQLITE_NULL) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("this ledger made records after it parted from head office's copy at audit row %"
+                    G_GINT64_FORMAT " (%s): they cannot be merged automatically; keep this file and "
+                    "ask head office"), k, sqlite3_column_text(extra, 0));
+        return FALSE;
+    }
+    sqlite3_reset(extra);
+    /* The ledger as it was, beside it, before anything changes. */
+    keep = g_strdup_printf("%s.before-recover-%" G_GINT64_FORMAT, st->db_path, kv_now());
+    vacuum = sqlite3_mprintf("VACUUM INTO %Q", keep);
+    if (!kv_db_exec(st->db, vacuum, error)) {
+        sqlite3_free(vacuum);
+        vacuum = NULL;
+        return FALSE;
+    }
+    sqlite3_free(vacuum);
+    vacuum = NULL;
+    out->kept = g_strdup(keep);
+    if (!kv_txn_begin(&txn, st, error))
+        return FALSE;
+    for (gsize i = 0; i < G_N_ELEMENTS(recover_steps); i++) {
+        sqlite3_stmt *s = NULL;
+        int rc = sqlite3_prepare_v2(st->db, recover_steps[i], -1, &s, NULL);
+        if (rc == SQLITE_OK) {
+            if (sqlite3_bind_parameter_count(s) >= 1)
+                sqlite3_bind_text(s, 1, reply, -1, SQLITE_STATIC);
+            if (sqlite3_bind_parameter_count(s) >= 2)
+                sqlite3_bind_int64(s, 2, k);
+            rc = sqlite3_step(s);
+        }
+        sqlite3_finalize(s);
+        if (rc != SQLITE_DONE) {
+            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("taking head office's records back"));
+            return FALSE;
+        }
+        if (g_str_has_prefix(recover_steps[i], "INSERT OR IGNORE INTO sales"))
+            out->sales = (guint)sqlite3_changes(st->db);
+    }
+    detail = g_strdup_printf("fork=%" G_GINT64_FORMAT " centre=%" G_GINT64_FORMAT " replaced=%" G_GINT64_FORMAT
+                             " sales=%u kept=%s", k, centre, out->replaced, out->sales, keep);
+    return kv_audit_commit(&txn, "sync.recovered", "sync", detail, error);
+}
+
+void kv_outbox_recovery_clear(KvOutboxRecovery *r)
+{
+    g_clear_pointer(&r->kept, g_free);
+}

@@ -61,6 +61,26 @@ typedef struct {
 gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *out,
                               GError **error);
 
+typedef struct {
+    gint64 fork;         /* the last audit row the ledger and head office's copy share */
+    gint64 centre_head;  /* head office's last row of this station */
+    gint64 replaced;     /* rows of this ledger after the fork (no records: see below) */
+    guint sales;         /* sales taken back */
+    char *kept;          /* the ledger as it was, kept beside it */
+} KvOutboxRecovery;
+void kv_outbox_recovery_clear(KvOutboxRecovery *r);
+
+/* `kilovendctl sync recover`: applies kv_api.recover's reply (every record
+ * this station pushed).  The ledger (behind: restored from a backup; or
+ * forked) takes head office's audit rows after the fork point and the
+ * records it lacks, and its counters (meter sequences, what was sold, the
+ * push cursors) move above them; its own rows after the fork, which may
+ * carry no record (a restore, logins, sync alarms), are replaced, the
+ * whole file kept first as DB.before-recover-TIME.  A ledger with records
+ * after the fork is refused (KV_CORE_ERROR_STATE): head office decides.
+ * Clears the recovery mark: selling and sync go on. */
+gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *out, GError **error);
+
 /* The link failed (message says why): the station is offline since the
  * first failure. */
 gboolean kv_outbox_failed(KvStation *st, const char *message, GError **error);

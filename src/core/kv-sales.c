@@ -1076,7 +1076,9 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
                     st->user->login);
         return NULL;
     }
-    if (!kv_station_require_keys(st, error))
+    /* A ledger that must recover, or whose sync is stopped, touches no
+     * card (the amount is checked against the offline limit below). */
+    if (!kv_station_require_keys(st, error) || !kv_sync_may_sell(st, 0, error))
         return NULL;
     /* An earlier interrupted sale on this very card is settled first. */
     if (reconcile_card(st, card, notes, error) < 0)

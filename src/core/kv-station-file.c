@@ -12,6 +12,7 @@
 #include "kv-db.h"
 #include "kv-money.h"
 #include "kv-station-file.h"
+#include "kv-sync-state.h"
 #include "kv-users.h"
 #include "kv-users-private.h"
 #include "kv_card.h"
@@ -430,13 +431,17 @@ gboolean kv_station_restore_full(const char *db_path, const char *backup_path,
                     db_path, g_strerror(errno));
         return FALSE;
     }
-    /* Record the restore in the restored ledger's own audit log. */
+    /* Record the restore in the restored ledger's own audit log; a ledger
+     * that syncs with a head office must recover before it sells. */
     {
         KvStation *st = kv_station_open(db_path, NULL, error);
         g_autofree char *detail = g_strdup_printf("from=%s", backup_path);
+        g_auto(KvTxn) txn = KV_TXN_INIT;
         if (!st)
             return FALSE;
-        ok = kv_audit_record(st, "station.restore", "station", detail, error);
+        ok = kv_txn_begin(&txn, st, error) && kv_sync_mark_restored(st, backup_path, error) &&
+             kv_audit_commit(&txn, "station.restore", "station", detail, error);
+        kv_txn_rollback(&txn);
         kv_station_free(st);
     }
     return ok;

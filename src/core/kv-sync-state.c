@@ -113,6 +113,16 @@ static gboolean joined_link(KvStation *st, const char *what, KvSyncStatus **out,
     return TRUE;
 }
 
+gboolean kv_sync_require_no_head_office(KvStation *st, const char *what, GError **error)
+{
+    if (!kv_db_int(st, "SELECT joined_at IS NOT NULL FROM sync_state", 0))
+        return TRUE;
+    g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                _("%s is done at head office for a station that syncs with it: the change "
+                "reaches this station with the next sync"), what);
+    return FALSE;
+}
+
 gboolean kv_sync_require_online(KvStation *st, const char *what, GError **error)
 {
     g_autoptr(KvSyncStatus) s = NULL;
@@ -164,10 +174,23 @@ gboolean kv_sync_may_cancel(KvStation *st, gint64 sale_id, GError **error)
                                          "WHERE a.object = 'sale:' || ?1 AND a.id <= y.pushed_audit)",
                                      error);
     gboolean pushed;
+    /* A single office pays nothing for this (the query scans the log). */
+    if (!kv_db_int(st, "SELECT joined_at IS NOT NULL FROM sync_state", 0))
+        return TRUE;
     if (!s)
         return FALSE;
     sqlite3_bind_int64(s, 1, sale_id);
     pushed = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0);
     sqlite3_reset(s);
     return !pushed || kv_sync_require_online(st, _("cancelling a sale head office already holds"), error);
+}
+
+gboolean kv_sync_mark_restored(KvStation *st, const char *backup, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "UPDATE sync_state SET recover = 'restored from the backup ' || ? "
+                                         "WHERE joined_at IS NOT NULL", error);
+    if (!s)
+        return FALSE;
+    sqlite3_bind_text(s, 1, backup, -1, SQLITE_TRANSIENT);
+    return kv_db_step_done(st, s, _("recording the sync state"), error);
 }

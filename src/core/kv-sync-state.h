@@ -42,6 +42,17 @@ KvSyncStatus *kv_sync_status(KvStation *st, GError **error);
  * the message names what and why) on a station that joined one, since
  * master data flows down from it.  what: "creating a user", ... */
 gboolean kv_sync_require_online(KvStation *st, const char *what, GError **error);
+/* After a restore from a backup: a ledger that syncs with a head office
+ * may be behind the records head office holds (sales, card serials,
+ * sequences made after the backup), so selling stops until `kilovendctl
+ * sync recover` (inside the caller's transaction). */
+gboolean kv_sync_mark_restored(KvStation *st, const char *backup, GError **error);
+
+/* Master data (users, customers, meters, tariffs) is made at head office
+ * and flows down: on a station that joined one, making or changing it here
+ * is refused (KV_CORE_ERROR_STATE, online or not), since a local row would
+ * never reach the other offices and could collide with head office's. */
+gboolean kv_sync_require_no_head_office(KvStation *st, const char *what, GError **error);
 /* Cancelling a sale head office already holds needs the head office
  * (another office may have sold on top of it); one not pushed yet may be
  * cancelled offline. */

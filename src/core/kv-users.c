@@ -6,6 +6,7 @@
 #include "kv-db.h"
 #include "kv-keyfile.h"
 #include "kv-password.h"
+#include "kv-sync-state.h"
 #include "kv-users.h"
 #include "kv-users-private.h"
 
@@ -267,7 +268,8 @@ gboolean kv_user_add(KvStation *st, const char *login, const char *full_name, Kv
                      const char *password, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    if (!kv_station_require(st, KV_ROLE_ADMIN, error) || !kv_txn_begin(&txn, st, error) ||
+    if (!kv_station_require(st, KV_ROLE_ADMIN, error) ||
+        !kv_sync_require_no_head_office(st, _("adding a user"), error) || !kv_txn_begin(&txn, st, error) ||
         !kv_user_insert(st, login, full_name, role, password, error))
         return FALSE;
     return kv_txn_commit(&txn, error);

@@ -169,6 +169,7 @@ int ctl_cmd_key(int argc, char **argv)
         guint v;
         char buf[8];
         if (!st || !kv_station_require(st, KV_ROLE_ADMIN, &error) ||
+            !kv_sync_require_online(st, _("rotating the keys"), &error) ||
             !(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Key file passphrase"),
                                 &error)) ||
             !(v = kv_keyfile_rotate(ctl.keys_path, pass, &error)))
@@ -587,6 +588,7 @@ int ctl_cmd_audit(int argc, char **argv)
 {
     static const char *const flags[] = { "keyed", NULL };
     static const char *const allowed[] = { "head", "anchor", "keyed", NULL };
+    g_autofree char *centre = NULL;
     GError *error = NULL;
     CtlArgs a = { 0 };
     g_autoptr(KvStation) st = NULL;
@@ -614,7 +616,18 @@ int ctl_cmd_audit(int argc, char **argv)
     }
     /* --anchor: the option's name before 0.x; same meaning. */
     head = ctl_opt(&a, "head") ? ctl_opt(&a, "head") : ctl_opt(&a, "anchor");
-    if (!(st = ctl_open(TRUE, ctl_flag(&a, "keyed"), &error)) ||
+    if ((st = ctl_open(TRUE, ctl_flag(&a, "keyed"), &error)) && g_strcmp0(head, "centre") == 0) {
+        /* The head head office holds (from the last sync): a rewrite of
+         * this file after it was pushed is detected against it. */
+        g_autoptr(KvSyncStatus) s = kv_sync_status(st, &error);
+        if (s && !s->centre_head)
+            g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                        _("no head office anchor: this station has not synced yet"));
+        head = s && s->centre_head ? (centre = g_strdup(s->centre_head)) : NULL;
+        if (!head)
+            g_clear_pointer(&st, kv_station_free);
+    }
+    if (!st ||
         !(r = kv_audit_verify(st, head, print_progress, NULL, NULL, &error))) {
         ctl_args_clear(&a);
         return ctl_fail(error);

@@ -125,6 +125,32 @@ static int sync_daemon(KvStation *st, const KvSyncConfig *cfg, guint interval)
     return CTL_EXIT_OK;
 }
 
+/* The ledger takes its own records back from head office, then syncs. */
+static int sync_recover(KvStation *st, const KvSyncConfig *cfg)
+{
+    GError *error = NULL;
+    KvOutboxRecovery r;
+    KvSyncRound round;
+    int rc = CTL_EXIT_OK;
+
+    if (!kv_sync_recover(st, cfg, &r, &error))
+        return ctl_fail(error);
+    if (ctl.json) {
+        g_autofree char *kept = ctl_json_escape(r.kept);
+        printf("{\"ok\":true,\"fork\":%" G_GINT64_FORMAT ",\"centre_head\":%" G_GINT64_FORMAT
+               ",\"replaced\":%" G_GINT64_FORMAT ",\"sales\":%u,\"kept\":\"%s\"}\n", r.fork,
+               r.centre_head, r.replaced, r.sales, kept);
+    } else {
+        ctl_out(_("recovered: the ledger and head office share audit rows 1..%" G_GINT64_FORMAT
+                  "; rows up to %" G_GINT64_FORMAT " and %u sales taken back from head office; the "
+                  "ledger as it was is kept in %s\n"), r.fork, r.centre_head, r.sales, r.kept);
+    }
+    kv_outbox_recovery_clear(&r);
+    if (!kv_sync_round(st, cfg, &round, &error))
+        rc = ctl_fail(error);
+    return rc;
+}
+
 int ctl_cmd_sync(int argc, char **argv)
 {
     static const char *const flags[] = { "once", "daemon", NULL };
@@ -136,13 +162,17 @@ int ctl_cmd_sync(int argc, char **argv)
     guint interval;
     int rc;
 
+    gboolean recover = argc >= 2 && strcmp(argv[1], "recover") == 0;
+
     if (argc == 2 && strcmp(argv[1], "status") == 0)
         return sync_status();
-    if (!ctl_args_parse(&a, argc - 1, argv + 1, flags))
+    if (!ctl_args_parse(&a, argc - 1 - recover, argv + 1 + recover, flags))
         return CTL_EXIT_USAGE;
-    if (!ctl_args_only(&a, allowed) || a.words->len || ctl_flag(&a, "once") == ctl_flag(&a, "daemon")) {
+    if (!ctl_args_only(&a, allowed) || a.words->len ||
+        (recover ? ctl_flag(&a, "once") || ctl_flag(&a, "daemon") : ctl_flag(&a, "once") == ctl_flag(&a, "daemon"))) {
         ctl_args_clear(&a);
-        return ctl_usage_error(_("sync --once | --daemon [--interval S] [--config FILE] | status"));
+        return ctl_usage_error(_("sync --once | --daemon [--interval S] [--config FILE] | status | "
+                                 "recover [--config FILE]"));
     }
     if (!(st = ctl_open(FALSE, FALSE, &error)) ||
         !(cfg = kv_sync_config_load(config_path(&a), kv_station_settings(st)->station_no, &error))) {
@@ -158,7 +188,8 @@ int ctl_cmd_sync(int argc, char **argv)
         }
         interval = (guint)v;
     }
-    rc = ctl_flag(&a, "once") ? sync_once(st, cfg) : sync_daemon(st, cfg, interval);
+    rc = recover ? sync_recover(st, cfg) : ctl_flag(&a, "once") ? sync_once(st, cfg)
+                                                                : sync_daemon(st, cfg, interval);
     ctl_args_clear(&a);
     return rc;
 }

@@ -132,7 +132,8 @@ static gboolean pull(KvStation *st, PGconn *c, KvSyncRound *round, GError **erro
     return kv_outbox_apply_pull(st, reply, &round->pull, error);
 }
 
-gboolean kv_sync_round(KvStation *st, const KvSyncConfig *cfg, KvSyncRound *round, GError **error)
+/* The station's TLS connection to head office; a failure is recorded. */
+static PGconn *connect_station(KvStation *st, const KvSyncConfig *cfg, GError **error)
 {
     const KvSettings *set = kv_station_settings(st);
     char user[32];
@@ -141,20 +142,30 @@ gboolean kv_sync_round(KvStation *st, const KvSyncConfig *cfg, KvSyncRound *roun
         .ca_file = cfg->ca_file, .cert_file = cfg->cert_file, .key_file = cfg->key_file,
         .hostaddr = cfg->hostaddr, .connect_timeout_s = cfg->connect_timeout_s,
     };
-    g_autoptr(PGconn) c = NULL;
+    PGconn *c;
     GError *link = NULL;
 
-    memset(round, 0, sizeof *round);
     if (set->station_no < 1 || set->station_no > KV_STATION_NO_MAX) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     "this ledger has no station number (setting station_no is %u): head office "
                     "registers one (1..%u); set it with `kilovendctl setting set station_no N`",
                     set->station_no, KV_STATION_NO_MAX);
-        return FALSE;
+        return NULL;
     }
     g_snprintf(user, sizeof user, "kv_station_%05u", set->station_no);
     if (!(c = kv_pg_connect(&p, &link)))
-        return link_failed(st, link, error);
+        link_failed(st, link, error);
+    return c;
+}
+
+gboolean kv_sync_round(KvStation *st, const KvSyncConfig *cfg, KvSyncRound *round, GError **error)
+{
+    g_autoptr(PGconn) c = NULL;
+    GError *link = NULL;
+
+    memset(round, 0, sizeof *round);
+    if (!(c = connect_station(st, cfg, error)))
+        return FALSE;
     /* Pull first: head office's copy of the audit chain tells whether this
      * ledger may push at all (behind or forked: recover first). */
     if (!pull(st, c, round, error) || !refuse_if_stopped(st, error))
@@ -182,4 +193,19 @@ gboolean kv_sync_round(KvStation *st, const KvSyncConfig *cfg, KvSyncRound *roun
     if (round->batches && !pull(st, c, round, error))
         return FALSE;
     return kv_outbox_succeeded(st, error);
+}
+
+gboolean kv_sync_recover(KvStation *st, const KvSyncConfig *cfg, KvOutboxRecovery *out, GError **error)
+{
+    g_autoptr(PGconn) c = connect_station(st, cfg, error);
+    g_autofree char *reply = NULL;
+    KvSyncRound round;
+    GError *link = NULL;
+
+    memset(out, 0, sizeof *out);
+    if (!c || !pull(st, c, &round, error))
+        return FALSE;
+    if (!(reply = kv_pg_recover(c, &link)))
+        return link_failed(st, link, error);
+    return kv_outbox_recover(st, reply, out, error);
 }

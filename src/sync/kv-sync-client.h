@@ -56,6 +56,11 @@ typedef struct {
  * before each push. */
 gboolean kv_sync_round(KvStation *st, const KvSyncConfig *cfg, KvSyncRound *round, GError **error);
 
+/* `kilovendctl sync recover`: pull, then take this station's own records
+ * back from head office (kv_outbox_recover: the ledger is behind or
+ * forked).  A normal round follows it to push the recovery's audit row. */
+gboolean kv_sync_recover(KvStation *st, const KvSyncConfig *cfg, KvOutboxRecovery *out, GError **error);
+
 G_END_DECLS
 
 #endif
