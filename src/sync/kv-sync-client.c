@@ -125,11 +125,20 @@ static gboolean pull(KvStation *st, PGconn *c, KvSyncRound *round, GError **erro
     g_autofree char *cursor = kv_outbox_pull_cursor(st, error);
     g_autofree char *reply = NULL;
     GError *link = NULL;
+    KvOutboxPull got;
+
     if (!cursor)
         return FALSE;
     if (!(reply = kv_pg_pull(c, cursor, &link)))
         return link_failed(st, link, error);
-    return kv_outbox_apply_pull(st, reply, &round->pull, error);
+    if (!kv_outbox_apply_pull(st, reply, &got, error))
+        return FALSE;
+    /* A round's pulls add up. */
+    round->pull.master += got.master;
+    round->pull.meters += got.meters;
+    round->pull.cards += got.cards;
+    round->pull.reset |= got.reset;
+    return TRUE;
 }
 
 /* The station's TLS connection to head office; a failure is recorded. */

@@ -45,7 +45,7 @@ KvSyncConfig *kv_sync_config_load(const char *path, guint station_no, GError **e
 typedef struct {
     guint batches;       /* push batches head office accepted */
     guint records;       /* records in them (new or replayed) */
-    KvOutboxPull pull;   /* the last pull applied */
+    KvOutboxPull pull;   /* what the round's pulls applied */
 } KvSyncRound;
 
 /* One round: pull (master data, merged state, the centre's audit head),
