@@ -11,7 +11,11 @@ build=$(cd "${1:-$here/../build}" && pwd)
 runs=${2:-10}
 steps=${3:-300}
 export KILOVENDCTL="$build/src/ctl/kilovendctl" KV_METER_SIM="$build/firmware/boards/host/kilovend-meter-sim"
+export KV_REPUSH_ALL="$build/tests/central/repush-all"
 export KV_CENTRAL_SQL="$here/../db/central" KV_PG_CONF="synchronous_commit = on"
+for f in "$KILOVENDCTL" "$KV_METER_SIM" "$KV_REPUSH_ALL"; do
+    [ -x "$f" ] || { echo "bench-faults.sh: $f is missing (meson compile -C $build)" >&2; exit 1; }
+done
 failed=0
 i=0
 while [ "$i" -lt "$runs" ]; do

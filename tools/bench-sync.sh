@@ -16,6 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
 export KILOVENDCTL="$build/src/ctl/kilovendctl" KV_METER_SIM="$build/firmware/boards/host/kilovend-meter-sim"
 export KV_BENCH_SELL="$build/tools/bench-sync-sell" KV_CENTRAL_SQL="$here/../db/central"
+export KV_REPUSH_ALL="$build/tests/central/repush-all"
 for f in "$KILOVENDCTL" "$KV_METER_SIM" "$KV_BENCH_SELL"; do
     [ -x "$f" ] || { echo "bench-sync.sh: $f is missing (meson compile -C $build)" >&2; exit 1; }
 done
