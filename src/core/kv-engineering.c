@@ -490,8 +490,8 @@ KvEngineeringCard *kv_card_engineering(KvStation *st, KvCardLink *card, guint32 
                     _("the legacy key change goes with --type key-change only"));
         return NULL;
     }
-    if (req->card_type == KV_CARD_KEY_CHANGE &&
-        !kv_sync_require_online(st, _("a key-change card"), error))
+    if (!kv_sync_require_current(st, _("issuing an engineering card"), error) ||
+        (req->card_type == KV_CARD_KEY_CHANGE && !kv_sync_require_online(st, _("a key-change card"), error)))
         return NULL;
     if (req->card_type == KV_CARD_KEY_CHANGE) {
         guint cur = kv_station_key_version(st);

@@ -354,9 +354,7 @@ gboolean kv_outbox_pushed(KvStation *st, const KvOutboxBatch *b, const char *rep
 {
     static const char *const paths[] = {"$.status", "$.message", NULL};
     char *v[2];
-    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) s = NULL;
-    gboolean ok;
 
     *message = NULL;
     if (!reply_fields(st, reply, paths, v, error))
@@ -381,8 +379,6 @@ gboolean kv_outbox_pushed(KvStation *st, const KvOutboxBatch *b, const char *rep
     /* Head office has committed the batch; a crash here loses only the
      * cursors, and the next push of the same records is a no-op. */
     kv_test_point("sync-after-commit");
-    if (!kv_txn_begin(&txn, st, error))
-        return FALSE;
     s = kv_db_stmt(st, "UPDATE sync_state SET pushed_audit = max(pushed_audit, ?), "
                        "pushed_reading = max(pushed_reading, ?), "
                        "pushed_engineering = max(pushed_engineering, ?), "
@@ -393,8 +389,7 @@ gboolean kv_outbox_pushed(KvStation *st, const KvOutboxBatch *b, const char *rep
     sqlite3_bind_int64(s, 2, b->last_reading);
     sqlite3_bind_int64(s, 3, b->last_engineering);
     sqlite3_bind_int64(s, 4, kv_now());
-    ok = kv_db_step_done(st, s, _("recording the sync state"), error);
-    return ok && kv_txn_commit(&txn, error);
+    return kv_db_step_done(st, s, _("recording the sync state"), error);
 }
 
 char *kv_outbox_pull_cursor(KvStation *st, GError **error)
@@ -405,34 +400,32 @@ char *kv_outbox_pull_cursor(KvStation *st, GError **error)
     return sqlite3_step(s) == SQLITE_ROW ? kv_db_col_text(s, 0) : g_strdup("");
 }
 
-gboolean kv_outbox_failed(KvStation *st, const char *message, GError **error)
+/* The end of a round: a success (message NULL) or the link's failure.  One
+ * statement: atomic without a transaction of its own. */
+static gboolean round_end(KvStation *st, const char *message, GError **error)
 {
-    g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autoptr(KvStmt) s = NULL;
-    if (!kv_txn_begin(&txn, st, error))
-        return FALSE;
-    s = kv_db_stmt(st, "UPDATE sync_state SET last_attempt_at = ?1, last_error = ?2, "
-                       "offline_since = coalesce(offline_since, ?1)", error);
+    g_autoptr(KvStmt) s = message
+        ? kv_db_stmt(st, "UPDATE sync_state SET last_attempt_at = ?1, last_error = ?2, "
+                         "offline_since = coalesce(offline_since, ?1)", error)
+        : kv_db_stmt(st, "UPDATE sync_state SET last_attempt_at = ?1, last_success_at = ?1, "
+                         "last_error = NULL, offline_since = NULL, joined_at = coalesce(joined_at, ?1)",
+                     error);
     if (!s)
         return FALSE;
     sqlite3_bind_int64(s, 1, kv_now());
-    sqlite3_bind_text(s, 2, message, -1, SQLITE_TRANSIENT);
-    return kv_db_step_done(st, s, _("recording the sync state"), error) && kv_txn_commit(&txn, error);
+    if (message)
+        sqlite3_bind_text(s, 2, message, -1, SQLITE_TRANSIENT);
+    return kv_db_step_done(st, s, _("recording the sync state"), error);
+}
+
+gboolean kv_outbox_failed(KvStation *st, const char *message, GError **error)
+{
+    return round_end(st, message, error);
 }
 
 gboolean kv_outbox_succeeded(KvStation *st, GError **error)
 {
-    g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autoptr(KvStmt) s = NULL;
-    if (!kv_txn_begin(&txn, st, error))
-        return FALSE;
-    s = kv_db_stmt(st, "UPDATE sync_state SET last_attempt_at = ?1, last_success_at = ?1, "
-                       "last_error = NULL, offline_since = NULL, joined_at = coalesce(joined_at, ?1)",
-                   error);
-    if (!s)
-        return FALSE;
-    sqlite3_bind_int64(s, 1, kv_now());
-    return kv_db_step_done(st, s, _("recording the sync state"), error) && kv_txn_commit(&txn, error);
+    return round_end(st, NULL, error);
 }
 
 /* ---- the pull reply ---- */
@@ -568,11 +561,11 @@ static gboolean check_centre_head(KvStation *st, GError **error)
         return FALSE;
     sqlite3_bind_int64(s, 1, n);
     if (sqlite3_step(s) != SQLITE_ROW)
-        why = g_strdup_printf(_("head office holds this station's audit rows up to %" G_GINT64_FORMAT
-                                " and this ledger ends at %" G_GINT64_FORMAT ": it is behind"),
+        why = g_strdup_printf(_("head office holds this station's audit rows up to %" PRId64
+                                " and this ledger ends at %" PRId64 ": it is behind"),
                               n, kv_db_int(st, "SELECT coalesce(max(id), 0) FROM audit", 0));
     else if (g_strcmp0((const char *)sqlite3_column_text(s, 0), hex + 1) != 0)
-        why = g_strdup_printf(_("audit row %" G_GINT64_FORMAT " differs from head office's copy: "
+        why = g_strdup_printf(_("audit row %" PRId64 " differs from head office's copy: "
                                 "the ledger forked"), n);
     sqlite3_reset(s);
     if (why) {
@@ -809,7 +802,7 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
     if (sqlite3_step(extra) == SQLITE_ROW && sqlite3_column_type(extra, 0) != SQLITE_NULL) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     _("this ledger made records after it parted from head office's copy at audit row %"
-                    G_GINT64_FORMAT " (%s): they cannot be merged automatically; keep this file and "
+                    PRId64 " (%s): they cannot be merged automatically; keep this file and "
                     "ask head office"), k, sqlite3_column_text(extra, 0));
         return FALSE;
     }

@@ -214,6 +214,22 @@ static gboolean station_no_changeable(KvStation *st, guint16 no, GError **error)
     return TRUE;
 }
 
+/* With a head office, every station's issuer is its own number (unique in
+ * the utility, so no two stations seal under one counter block). */
+static gboolean issuer_is_station(KvStation *st, gint64 issuer, GError **error)
+{
+    g_autoptr(KvSyncStatus) s = kv_sync_status(st, error);
+    if (!s)
+        return FALSE;
+    if (s->joined && issuer != 0 && issuer != st->settings.station_no) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("token_issuer of a station that syncs with a head office is its station "
+                    "number, %u (or 0: none)"), st->settings.station_no);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean kv_station_set_setting(KvStation *st, const char *key, const char *value,
                                 GError **error)
 {
@@ -239,7 +255,8 @@ gboolean kv_station_set_setting(KvStation *st, const char *key, const char *valu
             return FALSE;
         stored = g_strdup_printf("%" G_GINT64_FORMAT, v);
     } else if (g_strcmp0(key, "token_issuer") == 0) {
-        if (!kv_decimal_parse(value, 0, KV_ISSUER_MAX, &v, error))
+        if (!kv_decimal_parse(value, 0, KV_ISSUER_MAX, &v, error) ||
+            !issuer_is_station(st, v, error))
             return FALSE;
         stored = g_strdup_printf("%" G_GINT64_FORMAT, v);
     } else if (g_strcmp0(key, "max_sale_amount") == 0) {

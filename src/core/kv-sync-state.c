@@ -113,6 +113,14 @@ static gboolean joined_link(KvStation *st, const char *what, KvSyncStatus **out,
     return TRUE;
 }
 
+gboolean kv_sync_require_current(KvStation *st, const char *what, GError **error)
+{
+    g_autoptr(KvSyncStatus) s = kv_sync_status(st, error);
+    if (!s)
+        return FALSE;
+    return !s->recover || link_usable(s, what, error);
+}
+
 gboolean kv_sync_require_no_head_office(KvStation *st, const char *what, GError **error)
 {
     if (!kv_db_int(st, "SELECT joined_at IS NOT NULL FROM sync_state", 0))
@@ -152,7 +160,7 @@ gboolean kv_sync_may_sell(KvStation *st, gint64 amount, GError **error)
         g_autofree char *when = when_text(s->last_success_at);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     _("selling is stopped: this station has not synced with the head office "
-                    "since %s, longer than its offline limit of %" G_GINT64_FORMAT
+                    "since %s, longer than its offline limit of %" PRId64
                     " hours; restore the link and sync"), when, s->offline_hours);
         return FALSE;
     }

@@ -48,6 +48,11 @@ gboolean kv_sync_require_online(KvStation *st, const char *what, GError **error)
  * sync recover` (inside the caller's transaction). */
 gboolean kv_sync_mark_restored(KvStation *st, const char *backup, GError **error);
 
+/* Refused (KV_CORE_ERROR_STATE) while the ledger must recover: issuing or
+ * reading a card would reuse serials and reading ids head office already
+ * holds, and make records after the fork that no program can merge. */
+gboolean kv_sync_require_current(KvStation *st, const char *what, GError **error);
+
 /* Master data (users, customers, meters, tariffs) is made at head office
  * and flows down: on a station that joined one, making or changing it here
  * is refused (KV_CORE_ERROR_STATE, online or not), since a local row would

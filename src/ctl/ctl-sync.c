@@ -67,15 +67,15 @@ static int sync_status(void)
         printf(_("last success     %s\n"), ok_at);
         if (s->offline_since)
             printf(_("offline since    %s\n"), off_at);
-        printf(_("records waiting  %" G_GINT64_FORMAT " (audit rows %" G_GINT64_FORMAT " of %"
-                 G_GINT64_FORMAT " pushed)\n"), s->waiting, s->pushed_audit, s->audit_head);
+        printf(_("records waiting  %" PRId64 " (audit rows %" PRId64 " of %"
+                 PRId64 " pushed)\n"), s->waiting, s->pushed_audit, s->audit_head);
         printf(_("conflicts        %s\n"), s->conflict ? s->conflict : _("none"));
         if (s->recover)
             printf(_("recover          %s\n"), s->recover);
         if (s->centre_head)
             printf(_("centre head      %s\n"), s->centre_head);
         if (s->offline_hours || s->offline_money)
-            printf(_("offline limits   %" G_GINT64_FORMAT " h, %s (sold since the last sync: %s)\n"),
+            printf(_("offline limits   %" PRId64 " h, %s (sold since the last sync: %s)\n"),
                    s->offline_hours, limit, sold);
         if (s->last_error)
             printf(_("last error       %s\n"), s->last_error);
@@ -141,8 +141,8 @@ static int sync_recover(KvStation *st, const KvSyncConfig *cfg)
                ",\"replaced\":%" G_GINT64_FORMAT ",\"sales\":%u,\"kept\":\"%s\"}\n", r.fork,
                r.centre_head, r.replaced, r.sales, kept);
     } else {
-        ctl_out(_("recovered: the ledger and head office share audit rows 1..%" G_GINT64_FORMAT
-                  "; rows up to %" G_GINT64_FORMAT " and %u sales taken back from head office; the "
+        ctl_out(_("recovered: the ledger and head office share audit rows 1..%" PRId64
+                  "; rows up to %" PRId64 " and %u sales taken back from head office; the "
                   "ledger as it was is kept in %s\n"), r.fork, r.centre_head, r.sales, r.kept);
     }
     kv_outbox_recovery_clear(&r);

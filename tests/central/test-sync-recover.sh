@@ -39,6 +39,9 @@ expect 19 "status after the restore" a --json sync status
 same "the link asks for recovery" "$(json link)" recover
 expect 19 "/sync/restored-refuses-to-sell" a --card-file c1.card sell --meter $M --amount 5
 has err.txt "sync recover" "the refusal names the recovery"
+expect 19 "/sync/restored-refuses-cards: reading a card" a --card-file c1.card card read
+expect 0 "blank card" a card blank c2.card
+expect 19 "/sync/restored-refuses-cards: issuing a card (its serial may be taken)" a --card-file c2.card card replace --meter $M --reason damaged
 expect 19 "sync refuses to push a restored ledger" a sync --once
 same "head office has no conflict" "$(apsql "SELECT count(*) FROM kv.conflicts WHERE station_no = 101")" 0
 expect 0 "/sync/recover: sync recover" a --json sync recover

@@ -118,21 +118,39 @@ same "/sync/mid-pull: nothing of the killed pull stayed" \
 expect 0 "the next round" a sync --once
 same "the customer came down" "$(sqlite3 "$dir/a.db" "SELECT name FROM customers WHERE account = 'ACC-900'")" "Ama Mensah"
 
+# ---- the daemon: a sale reaches head office with no command ----
+"$K" --db "$dir/a.db" --quiet sync --daemon --interval 1 >daemon.txt 2>&1 &
+daemon=$!
+expect 0 "a sale while the daemon runs" a --card-file c1.card sell --meter 123456782 --amount 7
+want=$(sqlite3 "$dir/a.db" "SELECT max(id) FROM sales")
+n=0
+while [ "$(apsql "SELECT count(*) FROM kv.sales WHERE station_no = 101 AND local_id = $want")" != 1 ] && [ $n -lt 600 ]; do
+    sleep 0.1; n=$((n + 1))
+done
+same "/sync/daemon: the sale reached head office" "$(apsql "SELECT count(*) FROM kv.sales WHERE station_no = 101 AND local_id = $want")" 1
+kill "$daemon"
+wait "$daemon" 2>/dev/null
+
 # ---- a sale rewritten in the SQLite file: a conflict, sync stops ----
-# Sale 6 (pushed) gets another amount, then its cancellation sends its
+# The last sale (pushed) gets another amount, then its cancellation sends its
 # record again.
 last=$(sqlite3 "$dir/a.db" "SELECT max(id) FROM sales")
+amount=$(sqlite3 "$dir/a.db" "SELECT amount FROM sales WHERE id = $last")
 sqlite3 "$dir/a.db" "UPDATE sales SET fixed_charge = fixed_charge + 100, amount = amount + 100 WHERE id = $last" ||
     fail "editing the file"
 expect 0 "cancel the rewritten sale" a --card-file c1.card cancel --sale "$last" --reason "test"
 expect 19 "/sync/rewritten-sale-conflict: sync refuses" a sync --once
 has err.txt "refused a record" "the alarm names the refusal"
-same "head office kept the first content" "$(apsql "SELECT content->>'amount' FROM kv.sales WHERE station_no = 101 AND local_id = $last")" 4000
+same "head office kept the first content" "$(apsql "SELECT content->>'amount' FROM kv.sales WHERE station_no = 101 AND local_id = $last")" "$amount"
 same "the conflict is kept" "$(apsql "SELECT count(*) FROM kv.conflicts WHERE station_no = 101 AND resolved_at IS NULL")" 1
 expect 19 "status raises the alarm" a --json sync status
 same "link stopped" "$(json link)" stopped
 expect 19 "selling stops while sync is stopped" a --card-file c1.card sell --meter 123456782 --amount 10
 has err.txt "conflict" "the refusal says why"
 same "the alarm is audited" "$(sqlite3 "$dir/a.db" "SELECT count(*) FROM audit WHERE action = 'sync.conflict'")" 1
+
+# ---- the issuer of a station that syncs is its number ----
+expect 19 "/sync/issuer-is-station-number: another station's issuer refused" a setting set token_issuer 102
+expect 0 "its own number" a setting set token_issuer 101
 
 finish
