@@ -1,6 +1,6 @@
 /* bench-sync-sell.c - N real sales on a card file into an existing ledger,
  * quickly (one process: one login, one key unlock), for the catch-up
- * benchmark of tools/bench-sync.sh: the sales then wait for `kilovendctl
+ * benchmark of tools/bench-offices.sh: the sales then wait for `kilovendctl
  * sync`.  Each is a whole sale (pending, token on the card, written,
  * completed, with its audit rows), as kilovendctl sell does.
  *

@@ -28,7 +28,7 @@ docs/multi-office.md ("Fault tests") are checked:
 
     fault_schedule.py [--seed N] [--steps N] [--quiet]
     fault_schedule.py --demo    the two-office demo instead (tools/demo-offices.sh)
-    fault_schedule.py --bench   catch-up and lag figures (tools/bench-sync.sh)
+    fault_schedule.py --bench   catch-up and lag figures (tools/bench-offices.sh)
     KV_FAULT_SEED / KV_FAULT_STEPS: the same (the seed is printed; a failing
     run is repeated exactly with KV_FAULT_SEED=<seed>).
     KV_FAULT_OFFLINE_REPLACE=1: lost cards are replaced at whatever office,
@@ -659,7 +659,7 @@ def demo(stations):
         s.proxy.quit()
 
 def bench(stations, volumes, interval, n_lag):
-    """Catch-up after a day offline and the steady-state lag (tools/bench-sync.sh)."""
+    """Catch-up after a day offline and the steady-state lag (tools/bench-offices.sh)."""
     sell = os.environ.get("KV_BENCH_SELL")
     a, b = stations[0], stations[1]
     m = METERS[0]
