@@ -23,7 +23,7 @@ static char *when(gint64 t)
 
 static void json_text(GString *j, const char *key, const char *v)
 {
-    g_autofree char *e = v ? ctl_json_escape(v) : NULL;
+    g_autofree char *e = v ? kv_json_escape(v) : NULL;
     if (e)
         g_string_append_printf(j, ",\"%s\":\"%s\"", key, e);
     else
@@ -136,7 +136,7 @@ static int sync_recover(KvStation *st, const KvSyncConfig *cfg)
     if (!kv_sync_recover(st, cfg, &r, &error))
         return ctl_fail(error);
     if (ctl.json) {
-        g_autofree char *kept = ctl_json_escape(r.kept);
+        g_autofree char *kept = kv_json_escape(r.kept);
         printf("{\"ok\":true,\"fork\":%" G_GINT64_FORMAT ",\"centre_head\":%" G_GINT64_FORMAT
                ",\"replaced\":%" G_GINT64_FORMAT ",\"sales\":%u,\"kept\":\"%s\"}\n", r.fork,
                r.centre_head, r.replaced, r.sales, kept);
