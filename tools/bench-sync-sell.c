@@ -34,7 +34,7 @@ int main(int argc, char **argv)
                           g_getenv("KILOVEND_PASSWORD") ? g_getenv("KILOVEND_PASSWORD") : "", &e) ||
         !kv_station_unlock_keys(st, g_getenv("KILOVEND_PASSPHRASE") ? g_getenv("KILOVEND_PASSPHRASE") : "",
                                 NULL, NULL, &e) ||
-        !(link = kv_card_link_open_file(argv[3], &e))) {
+        !(link = kv_card_link_file_open(argv[3], &e))) {
         fprintf(stderr, "bench-sync-sell: %s\n", e->message);
         return 1;
     }
