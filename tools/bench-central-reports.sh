@@ -1,0 +1,78 @@
+#!/bin/sh
+# bench-central-reports.sh - the head office's reports at volume
+# (docs/multi-office.md, "Benchmarks"): N sales over S stations (10 offices)
+# and one year, generated with SQL at the centre (each sale with its
+# completed state and one audit row, contents shaped as stations push
+# them), then the time of each report and the bytes stored per sale.
+#   tools/bench-central-reports.sh [SALES [STATIONS]]   default 1000000 100
+# Runs its own server (tests/central/kv-pg-harness); needs postgresql-15.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+n=${1:-1000000}
+stations=${2:-100}
+case "$n$stations" in *[!0-9]*) echo "usage: $0 [SALES [STATIONS]]" >&2; exit 2 ;; esac
+if [ -z "${KV_PG_DIR:-}" ]; then
+    KV_CENTRAL_SQL="$here/../db/central" KV_PG_CONF="shared_buffers = 512MB
+work_mem = 64MB
+maintenance_work_mem = 512MB
+max_wal_size = 8GB
+checkpoint_timeout = 30min" \
+        exec "$here/../tests/central/kv-pg-harness" --stations "1:0" -- sh "$0" "$n" "$stations"
+fi
+q() { psql -X -q -tA -v ON_ERROR_STOP=1 "$@"; }
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+t=$(date +%s%N)
+q -v n="$n" -v s="$stations" <<'SQL' >/dev/null
+SET client_min_messages = warning;
+SELECT kv.register_station(i, 1 + (i - 1) % 10, 'station ' || i) FROM generate_series(1, :s) i;
+INSERT INTO kv.tariffs(code) VALUES ('DEFAULT');
+INSERT INTO kv.customers(id, account, name, created_at)
+    SELECT i, 'ACC-' || i, 'Customer ' || i, 0 FROM generate_series(1, 50000) i;
+INSERT INTO kv.meters(number, customer_id, tariff_code, key_version, psc_key_version, alarm_level,
+                      pretrip_level, hoarding_limit, created_at)
+    SELECT 100000 + i, i, 'DEFAULT', 1, 1, 500, 200, 100000, 0 FROM generate_series(1, 50000) i;
+-- Sale i: station 1 + i % S, its local id i / S + 1, a year from 2023-01-01.
+CREATE TEMP TABLE g AS
+    SELECT i, 1 + i % :s AS st, i / :s + 1 AS lid, 100001 + (i * 7919) % 50000 AS meter,
+           1672531200 + (i::numeric * 31536000 / :n)::bigint AS at,
+           100 + (i * 31) % 9900 AS amount
+    FROM generate_series(0::bigint, :n - 1) i;
+INSERT INTO kv.sales(station_no, local_id, content, meter_number, card_serial, customer_id, seq, amount,
+                     energy, cumulative, created_at)
+    SELECT st, lid, jsonb_build_object('meter', meter, 'card', st::bigint << 20 | (meter - 100000),
+               'customer', meter - 100000, 'tariff', 1, 'cashier', 2, 'shift', lid / 40 + 1, 'seq', lid,
+               'amount', amount, 'fixed_charge', 0, 'debt_recovered', 0, 'energy_net', amount * 7 / 10,
+               'vat', amount - amount * 7 / 10, 'energy', amount * 7 / 10, 'base_cumulative', lid * 500,
+               'cumulative', lid * 500 + amount * 7 / 10, 'blocks', '1:' || amount * 7 / 10,
+               'office', 1 + (st - 1) % 10, 'created_at', at),
+           meter, st::bigint << 20 | (meter - 100000), meter - 100000, lid, amount, amount * 7 / 10,
+           lid * 500 + amount * 7 / 10, at
+    FROM g;
+INSERT INTO kv.sale_states(station_no, local_id, content, sale_id, meter_number, state, at)
+    SELECT st, lid, jsonb_build_object('sale', lid, 'state', 'completed', 'at', at + 5, 'cancel_seq', NULL),
+           lid, meter, 'completed', at + 5
+    FROM g;
+INSERT INTO kv.audit(station_no, local_id, content, prev_hash, hash)
+    SELECT st, lid, jsonb_build_object('at', at + 5, 'user', 2, 'action', 'sale.completed', 'object', 'sale',
+               'detail', 'sale=' || lid || ' meter=' || meter || ' amount=' || amount || ' state=completed',
+               'prev_hash', encode(sha256(int8send(i - 1)), 'hex'), 'hash', encode(sha256(int8send(i)), 'hex'),
+               'mac', encode(sha256(int8send(-i)), 'hex')),
+           sha256(int8send(i - 1)), sha256(int8send(i))
+    FROM g;
+VACUUM (ANALYZE) kv.sales, kv.sale_states, kv.audit, kv.stations, kv.customers, kv.meters;
+SQL
+gen=$(ms "$t")
+bytes=$(q -c "SELECT sum(pg_total_relation_size(c)) FROM unnest(ARRAY['kv.sales', 'kv.sale_states', 'kv.audit']::regclass[]) c")
+sales_bytes=$(q -c "SELECT pg_total_relation_size('kv.sales')")
+echo "sales $n over $stations stations (10 offices, 50,000 meters, one year): generated in $((gen / 1000)) s"
+echo "stored: $((bytes / n)) bytes/sale (sale + state + audit row, with indexes); sales table alone $((sales_bytes / n)) bytes/sale"
+report() { # report NAME SQL: first and second run (ms), rows
+    t=$(date +%s%N); rows=$(q -c "SELECT count(*) FROM ($2) x"); first=$(ms "$t")
+    t=$(date +%s%N); q -c "SELECT count(*) FROM ($2) x" >/dev/null; second=$(ms "$t")
+    echo "$1: ${first} ms (again: ${second} ms), $rows rows"
+}
+report "daily (2023-06-15, $((n / 365)) sales)" "SELECT * FROM kv_report.daily('2023-06-15')"
+report "monthly (2023-06, $((n / 12)) sales)" "SELECT * FROM kv_report.monthly('2023-06-01')"
+report "month's days (2023-06)" "SELECT * FROM kv_report.month_days('2023-06-01')"
+report "customer history (ACC-4242)" "SELECT * FROM kv_report.customer_history('ACC-4242')"

@@ -1,0 +1,69 @@
+#!/bin/sh
+# central-report.sh - head office reports across offices (db/central/007-reports.sql).
+#
+#   central-report.sh daily [DAY]          one day (YYYY-MM-DD, default today)
+#   central-report.sh monthly [MONTH]      one month (YYYY-MM, default this month)
+#   central-report.sh days [MONTH]         every day of a month, per office
+#   central-report.sh customer ACCOUNT     a customer's sales at every office
+# Options (before the command): --csv (CSV instead of a table), --tz ZONE
+# (the days' time zone, default $KV_REPORT_TZ or UTC).
+#
+# Rows of daily and monthly: one per station, then its office's total
+# (level "office"), and the utility's total last (level "total").  Amounts
+# in minor units, energy in 1/100 kWh; sold = completed (or a cancellation
+# not finished), cancelled, open = not settled yet.
+#
+# Connects with libpq's environment (PGHOST, PGPORT, PGUSER, PGDATABASE or
+# KV_CENTRAL_DB) as a member of kv_central_admin or a superuser; a station's
+# role is refused.
+set -eu
+prog=$(basename "$0")
+die() {
+    echo "$prog: $*" >&2
+    exit 1
+}
+format=aligned
+tz=${KV_REPORT_TZ:-UTC}
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --csv) format=csv; shift ;;
+    --tz) [ $# -ge 2 ] || die "--tz needs a zone"; tz=$2; shift 2 ;;
+    *) break ;;
+    esac
+done
+[ $# -ge 1 ] || die "usage: $prog [--csv] [--tz ZONE] daily [DAY] | monthly [MONTH] | days [MONTH] | customer ACCOUNT"
+command -v psql >/dev/null 2>&1 || die "psql is not installed (Debian package postgresql-client-15)"
+cmd=$1
+shift
+check_day() {
+    printf '%s' "$1" | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' || die "'$1' is not a day (YYYY-MM-DD)"
+}
+check_month() {
+    printf '%s' "$1" | grep -Eq '^[0-9]{4}-[0-9]{2}$' || die "'$1' is not a month (YYYY-MM)"
+}
+case "$cmd" in
+daily)
+    [ $# -le 1 ] || die "usage: $prog daily [YYYY-MM-DD]"
+    arg=${1:-$(TZ=$tz date +%Y-%m-%d)}
+    check_day "$arg"
+    sql="SELECT * FROM kv_report.daily(:'arg'::date, :'tz')" ;;
+monthly | days)
+    [ $# -le 1 ] || die "usage: $prog $cmd [YYYY-MM]"
+    arg=${1:-$(TZ=$tz date +%Y-%m)}
+    check_month "$arg"
+    f=monthly
+    [ "$cmd" = monthly ] || f=month_days
+    arg=$arg-01
+    sql="SELECT * FROM kv_report.$f(:'arg'::date, :'tz')" ;;
+customer)
+    [ $# -eq 1 ] || die "usage: $prog customer ACCOUNT"
+    arg=$1
+    sql="SELECT to_char(to_timestamp(created_at) AT TIME ZONE :'tz', 'YYYY-MM-DD HH24:MI') AS at, office,
+                station_no, sale, meter_number, card_serial, amount, energy, cumulative, state
+         FROM kv_report.customer_history(:'arg')" ;;
+*) die "unknown report '$cmd' (daily, monthly, days, customer)" ;;
+esac
+fmt=""
+[ "$format" = csv ] && fmt=--csv
+echo "$sql" | psql -X -q -v ON_ERROR_STOP=1 $fmt -d "${PGDATABASE:-${KV_CENTRAL_DB:-kilovend}}" \
+    -v arg="$arg" -v tz="$tz" -f - || die "the $cmd report failed (see above)"
