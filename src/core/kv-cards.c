@@ -388,6 +388,11 @@ KvCardRecord *kv_card_replace(KvStation *st, KvCardLink *card, guint32 meter, co
                     _("give the reason for the replacement (lost, stolen, damaged)"));
         return NULL;
     }
+    /* A replacement retires the meter's card everywhere: made at an office
+     * that has not heard of another office's sales or replacement, it would
+     * fork the meter's cards (each office accepting only its own). */
+    if (!kv_sync_require_online(st, _("replacing a card"), error))
+        return NULL;
     return issue(st, card, meter, TRUE, reason, error);
 }
 

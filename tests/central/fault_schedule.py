@@ -31,6 +31,7 @@ docs/multi-office.md ("Fault tests") are checked:
     fault_schedule.py --bench   catch-up and lag figures (tools/bench-offices.sh)
     KV_FAULT_SEED / KV_FAULT_STEPS: the same (the seed is printed; a failing
     run is repeated exactly with KV_FAULT_SEED=<seed>).
+    KV_FAULT_SUITE_SEED: the suite's fixed seed, used when KV_FAULT_SEED is unset.
     KV_FAULT_OFFLINE_REPLACE=1: lost cards are replaced at whatever office,
     synced or not (by default the office syncs first and pushes at once).
 Needs: KILOVENDCTL, KV_METER_SIM, and the harness's environment
@@ -718,7 +719,8 @@ def bench(stations, volumes, interval, n_lag):
 def main():
     global verbose
     args = sys.argv[1:]
-    seed = int(os.environ.get("KV_FAULT_SEED") or random.SystemRandom().randrange(1, 2**31))
+    seed = int(os.environ.get("KV_FAULT_SEED") or os.environ.get("KV_FAULT_SUITE_SEED")
+               or random.SystemRandom().randrange(1, 2**31))
     steps = int(os.environ.get("KV_FAULT_STEPS") or 60)
     while args:
         a = args.pop(0)
