@@ -31,6 +31,9 @@ CREATE TABLE sync_state (
     pushed_audit INTEGER NOT NULL DEFAULT 0 CHECK (pushed_audit >= 0),
     pushed_reading INTEGER NOT NULL DEFAULT 0 CHECK (pushed_reading >= 0),
     pushed_engineering INTEGER NOT NULL DEFAULT 0 CHECK (pushed_engineering >= 0),
+    -- the newest sale whose audit rows head office holds: the sales after it
+    -- are what the offline money limit counts
+    pushed_sale INTEGER NOT NULL DEFAULT 0 CHECK (pushed_sale >= 0),
     pull_cursor TEXT NOT NULL DEFAULT '',
     joined_at INTEGER,
     last_attempt_at INTEGER,
@@ -46,6 +49,17 @@ CREATE TABLE sync_state (
     offline_money INTEGER NOT NULL DEFAULT 0 CHECK (offline_money >= 0)
 ) STRICT;
 INSERT INTO sync_state(id) VALUES (1);
+
+-- pushed_sale follows pushed_audit, whichever of the outbox's paths moves it
+-- (a range of the audit log's primary key: cheap).
+CREATE TRIGGER sync_state_pushed_sale AFTER UPDATE OF pushed_audit ON sync_state
+WHEN NEW.pushed_audit > OLD.pushed_audit
+BEGIN
+    UPDATE sync_state SET pushed_sale = max(pushed_sale,
+        (SELECT coalesce(max(CAST(substr(object, 6) AS INTEGER)), 0) FROM audit
+         WHERE id > OLD.pushed_audit AND id <= NEW.pushed_audit AND object LIKE 'sale:%'))
+    WHERE id = 1;
+END;
 
 -- What the other offices did to each meter, merged at the head office and
 -- pulled (kv.meter_state): the highest token sequence anyone used, the

@@ -50,7 +50,7 @@ KvSyncStatus *kv_sync_status(KvStation *st, GError **error)
         "coalesce(last_pull_at, 0), coalesce(offline_since, 0), last_error, conflict, recover, "
         "centre_head, offline_hours, offline_money, "
         "CASE WHEN joined_at IS NULL THEN 0 ELSE (SELECT coalesce(sum(amount), 0) FROM sales "
-        "WHERE state NOT IN ('failed', 'void', 'cancelled') AND created_at >= last_success_at) END "
+        "WHERE id > pushed_sale AND state NOT IN ('failed', 'void', 'cancelled')) END "
         "FROM sync_state WHERE id = 1", error);
     KvSyncStatus *r;
 

@@ -30,7 +30,7 @@ typedef struct {
     char *centre_head;        /* "ROW-HASH" the head office holds, NULL before the first pull */
     gint64 offline_hours;     /* limits set by head office (0: none) */
     gint64 offline_money;
-    gint64 sold_offline;      /* money of completed sales since the last success */
+    gint64 sold_offline;      /* money of live sales head office does not hold yet */
 } KvSyncStatus;
 void kv_sync_status_free(KvSyncStatus *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvSyncStatus, kv_sync_status_free)

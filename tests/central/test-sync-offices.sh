@@ -92,6 +92,10 @@ has err.txt "offline" "the refusal says the station is offline"
 pushed=$(sqlite3 "$dir/a.db" "SELECT max(id) FROM sales")
 expect 19 "/sync/offline-cancel-of-pushed-sale-refused" a --card-file c1.card cancel --sale "$pushed" --reason refund
 has err.txt "head office" "the refusal names head office"
+expect 0 "a blank card for a replacement" a card blank lost.card
+expect 19 "/sync/offline-card-replace-refused" a --card-file lost.card card replace --meter $M --reason lost
+has err.txt "offline" "the refusal says the station is offline"
+same "no card was made" "$(sqlite3 "$dir/a.db" "SELECT count(*) FROM cards WHERE meter_number = $M")" 1
 expect 0 "back online" a sync --once
 
 # ---- offline limits from head office ----
