@@ -554,7 +554,7 @@ static int card_engineering(KvStation *st, CtlArgs *a)
     guint32 meter;
     if (!t)
         return ctl_usage_error(_("card engineering --type check|parameter|clear-tamper|key-change|"
-                               "test --meter N"));
+                               "test|clear-credit --meter N"));
     kv_engineering_request_init(&req, t);
     req.legacy_key_change = ctl_flag(a, "legacy-key-change");
     if (t != KV_CARD_PARAMETER && (ctl_opt(a, "alarm-kwh") || ctl_opt(a, "pretrip-kwh") ||

@@ -1,0 +1,70 @@
+#!/bin/sh
+# test-clear-credit.sh METER_SIM (KILOVENDCTL in the environment) -
+# clear-credit cards issued by kilovendctl and inserted into
+# kilovend-meter-sim (the meter firmware on the host): the meter empties its
+# credit and reports the amount on the card; the station records it exactly
+# once however often the report comes back (read twice, the card inserted
+# again, a later check card read first).
+set -u
+SIM=$(realpath "$1")
+export KILOVENDCTL
+. "$(dirname "$0")/ctl-common.sh"
+M=123456782
+sim() { "$SIM" --state st --config prov.bin "$@"; }
+simjson() { sim status --json >sim.txt; grep -o "\"$1\":[^,}]*" sim.txt | head -1 | cut -d: -f2 | tr -d '"'; }
+is() { if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: got '$2', expected '$3'"; fi; }
+q() { sqlite3 "$KILOVEND_DB" "$1"; }
+
+station 500
+expect 0 "provision" $K meter provision --meter $M --out prov.bin
+for u in "sam supervisor superpass1" "carol cashier cashierpw1"; do
+    set -- $u
+    expect 0 "user $1 ($2)" env KILOVEND_NEW_PASSWORD="$3" $K user add "$1" --role "$2"
+done
+expect 0 "shift" $K shift open
+$K card blank user.card >/dev/null && $K card blank cc.card >/dev/null
+expect 0 "a customer's card" $K --card-file user.card card issue --meter $M
+expect 0 "a sale of 10 kWh" $K --card-file user.card sell --meter $M --amount 100
+sim insert user.card >/dev/null
+is "loaded by the meter" "$(simjson remaining)" 1000
+
+# Roles: a cashier may not; a supervisor may.
+expect 7 "a cashier may not issue a clear-credit card" env KILOVEND_USER=carol KILOVEND_PASSWORD=cashierpw1 $K --card-file cc.card card engineering --type clear-credit --meter $M
+expect 0 "clear-credit card" env KILOVEND_USER=sam KILOVEND_PASSWORD=superpass1 $K --json --card-file cc.card card engineering --type clear-credit --meter $M
+expect 0 "read it" $K --json --card-file cc.card card read
+is "its token" "$(sed -n 's/.*"token": {\([^}]*\)}.*/\1/p' out.txt | grep -o '"kind": *"[^"]*"' | cut -d'"' -f4)" "clear credit"
+sim insert cc.card >/dev/null
+is "meter shows the clear" "$(simjson display)" "CrEd CLr"
+is "meter credit emptied" "$(simjson remaining)" 0
+expect 0 "read the clear-credit card" $K --json --card-file cc.card card read
+is "the readback reports the credit cleared" "$(json cleared)" 1000
+is "recorded once" "$(q "SELECT count(*) || ':' || sum(amount) FROM credit_clears WHERE meter_number = $M")" "1:1000"
+expect 0 "read it again" $K --json --card-file cc.card card read
+is "read twice: still once" "$(q "SELECT count(*) || ':' || sum(amount) FROM credit_clears")" "1:1000"
+# clear twice: the meter refuses the same card, writes the same report
+sim insert cc.card >/dev/null
+is "clear twice: refused as a replay" "$(simjson display)" "Err 13"
+expect 0 "read after the replay" $K --json --card-file cc.card card read
+is "clear twice: nothing more recorded" "$(q "SELECT count(*) || ':' || sum(amount) FROM credit_clears")" "1:1000"
+is "audited once" "$(q "SELECT count(*) FROM audit WHERE action = 'meter.credit-cleared'")" 1
+is "the token marked applied" "$(q "SELECT count(*) FROM engineering_tokens WHERE kind = 8 AND applied_at IS NOT NULL")" 1
+
+# A second clear after a new sale; its report comes back after a check
+# card's newer readback was read: still recorded, by its own amount.
+expect 0 "sell 5 kWh" $K --card-file user.card sell --meter $M --amount 50
+sim insert user.card >/dev/null
+is "the meter loads it" "$(simjson remaining)" 500
+expect 0 "second clear-credit card (same card, new token)" env KILOVEND_USER=sam KILOVEND_PASSWORD=superpass1 $K --json --card-file cc.card card engineering --type clear-credit --meter $M
+is "re-used" "$(json reused)" true
+sim insert cc.card >/dev/null
+is "emptied again" "$(simjson remaining)" 0
+$K card blank chk.card >/dev/null
+expect 0 "check card" env KILOVEND_USER=sam KILOVEND_PASSWORD=superpass1 $K --card-file chk.card card engineering --type check --meter $M
+sim insert chk.card >/dev/null
+expect 0 "read the check card first" $K --json --card-file chk.card card read
+expect 0 "then the clear-credit card" $K --json --card-file cc.card card read
+is "total cleared on the card" "$(json cleared)" 1500
+is "the second clear recorded by its amount" "$(q "SELECT group_concat(amount, ',') FROM (SELECT amount FROM credit_clears ORDER BY id)")" "1000,500"
+expect 0 "audit" $K audit verify
+echo "$fails failed"
+[ "$fails" -eq 0 ]
