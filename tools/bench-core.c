@@ -66,7 +66,7 @@ static void rate(const char *dir, guint n)
     m.number = meter_number(1);
     m.hoarding_limit = 0x7FFFFFFF;
     if (!kv_meter_add(st, &m, &e) || !kv_card_file_create_blank(card, factory, &e) ||
-        !(link = kv_card_link_open_file(card, &e)) || !(rec = kv_card_issue(st, link, m.number, &e)))
+        !(link = kv_card_link_file_open(card, &e)) || !(rec = kv_card_issue(st, link, m.number, &e)))
         g_error("%s", e->message);
     t0 = g_get_monotonic_time();
     for (guint i = 0; i < n; i++) {
@@ -126,7 +126,7 @@ static void volume(const char *dir, guint n)
     s = kv_db_stmt(st, "INSERT INTO sales(meter_number, customer_id, card_serial, tariff_id, "
                        "cashier_id, shift_id, state, created_at, updated_at, amount, fixed_charge, "
                        "debt_recovered, energy_net, vat, energy, blocks, office, seq, "
-                       "base_cumulative, cumulative) VALUES (?1, ?2, ?3, 1, 1, ?4, 'completed', ?5, "
+                       "base_cumulative, cumulative) VALUES (?1, ?2, ?3, 1, 1, ?4, ?8, ?5, "
                        "?5, 11600, 0, 0, 10000, 1600, 1000, "
                        "'[{\"energy\":1000,\"price_e4\":10000000,\"cost_e6\":10000000000}]', 1, "
                        "?6, ?7, ?7 + 1000)", &e);
@@ -150,13 +150,16 @@ static void volume(const char *dir, guint n)
         sqlite3_bind_int64(s, 5, at);
         sqlite3_bind_int64(s, 6, k + 2);
         sqlite3_bind_int64(s, 7, (gint64)k * 1000);
+        sqlite3_bind_text(s, 8, kv_sale_state_name(KV_SALE_COMPLETED), -1, SQLITE_STATIC);
         if (!kv_db_step_done(st, s, "sale", &e))
             g_error("%s", e->message);
         kv_stmt_release(s);
         /* The audit rows a real sale writes: pending and completed. */
         obj = g_strdup_printf("sale:%u", i + 1);
-        d1 = kv_audit_sale_detail("pending", 11600, 1000, k + 2, (k + 1) * 1000, meter + 1);
-        d2 = kv_audit_sale_detail("completed", 11600, 1000, k + 2, (k + 1) * 1000, meter + 1);
+        d1 = kv_audit_sale_detail(kv_sale_state_name(KV_SALE_PENDING), 11600, 1000, k + 2,
+                                  (k + 1) * 1000, meter + 1);
+        d2 = kv_audit_sale_detail(kv_sale_state_name(KV_SALE_COMPLETED), 11600, 1000, k + 2,
+                                  (k + 1) * 1000, meter + 1);
         if (!kv_audit_append(st, "sale.pending", obj, d1, &e) ||
             !kv_audit_append(st, "sale.completed", obj, d2, &e))
             g_error("%s", e->message);

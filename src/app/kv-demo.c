@@ -67,7 +67,7 @@ static gboolean issue_to_file(KvStation *st, const char *dir, guint card_no, gui
 
     if (!kv_card_file_create_blank(path, factory_psc, error))
         return FALSE;
-    link = kv_card_link_open_file(path, error);
+    link = kv_card_link_file_open(path, error);
     if (link == NULL)
         return FALSE;
     if (replace_reason != NULL)
@@ -232,7 +232,7 @@ gboolean kv_demo_create(const char *dir, GError **error)
         return FALSE;
     {
         g_autofree char *path = kv_demo_card_path(dir, 2);
-        link = kv_card_link_open_file(path, error);
+        link = kv_card_link_file_open(path, error);
     }
     if (link == NULL)
         return FALSE;

@@ -7,29 +7,19 @@
 
 gint64 kv_clears_total(KvStation *st, guint32 meter, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT coalesce(max(cleared_total), 0) FROM "
-                                         "credit_clears WHERE meter_number = ?", error);
-    if (!s)
-        return -1;
-    sqlite3_bind_int64(s, 1, meter);
-    if (!kv_db_step_done(st, s, _("reading the credit cleared"), error))
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT coalesce(max(cleared_total), 0) FROM "
+                                          "credit_clears WHERE meter_number = ?", error,
+                                      KV_DB_VALUES(KV_INT(meter)));
+    if (!s || !kv_db_step_done(st, s, _("reading the credit cleared"), error))
         return -1;
     return sqlite3_column_int64(s, 0);
-}
-
-/* One statement with these integer parameters, run to its end. */
-static gboolean run(KvStation *st, const char *sql, const gint64 *v, guint n, GError **error)
-{
-    g_autoptr(KvStmt) s = kv_db_stmt(st, sql, error);
-    for (guint i = 0; s && i < n; i++)
-        sqlite3_bind_int64(s, (int)i + 1, v[i]);
-    return s && kv_db_step_done(st, s, _("recording the credit cleared"), error);
 }
 
 gboolean kv_clears_record(KvStation *st, const KvMeter *m, const kv_card_view *view,
                           gboolean *recorded, GError **error)
 {
     const kv_readback *rb = &view->readback;
+    const char *what = _("recording the credit cleared");
     g_autofree char *obj = NULL, *detail = NULL;
     gint64 before, amount, now = kv_now();
 
@@ -42,20 +32,19 @@ gboolean kv_clears_record(KvStation *st, const KvMeter *m, const kv_card_view *v
     if ((gint64)rb->cleared <= before)
         return TRUE;
     amount = (gint64)rb->cleared - before;
-    {
-        const gint64 row[] = { m->number, view->id.card_serial,
-                               view->token_err == KV_OK ? view->token.seq : 0, rb->counter,
-                               rb->cleared, amount, now };
+    if (!kv_db_run(st, "INSERT INTO credit_clears(meter_number, card_serial, token_seq, "
+                       "readback_counter, cleared_total, amount, recorded_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)", what, error,
+                   KV_DB_VALUES(KV_INT(m->number), KV_INT(view->id.card_serial),
+                                KV_INT(view->token_err == KV_OK ? view->token.seq : 0),
+                                KV_INT(rb->counter), KV_INT(rb->cleared), KV_INT(amount),
+                                KV_INT(now))) ||
         /* the clear-credit tokens of the meter up to the last it took */
-        const gint64 applied[] = { now, m->number, KV_TOKEN_CLEAR_CREDIT, rb->last_seq };
-        if (!run(st, "INSERT INTO credit_clears(meter_number, card_serial, token_seq, "
-                     "readback_counter, cleared_total, amount, recorded_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)", row, G_N_ELEMENTS(row), error) ||
-            !run(st, "UPDATE engineering_tokens SET applied_at = ? WHERE meter_number = ? "
-                     "AND kind = ? AND seq <= ? AND applied_at IS NULL",
-                 applied, G_N_ELEMENTS(applied), error))
-            return FALSE;
-    }
+        !kv_db_run(st, "UPDATE engineering_tokens SET applied_at = ? WHERE meter_number = ? "
+                       "AND kind = ? AND seq <= ? AND applied_at IS NULL", what, error,
+                   KV_DB_VALUES(KV_INT(now), KV_INT(m->number), KV_INT(KV_TOKEN_CLEAR_CREDIT),
+                                KV_INT(rb->last_seq))))
+        return FALSE;
     obj = g_strdup_printf("meter:%09u", m->number);
     detail = g_strdup_printf("amount=%" G_GINT64_FORMAT " cleared_total=%u card=%u counter=%u "
                              "result=%u", amount, rb->cleared, view->id.card_serial, rb->counter,

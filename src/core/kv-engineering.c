@@ -155,40 +155,31 @@ static char *eng_detail(const KvEngineeringCard *c)
 static gboolean record_token(KvStation *st, const KvEngineeringCard *c, guint32 issued_at,
                              GError **error)
 {
-    g_autoptr(KvStmt) s = NULL, u = NULL;
-    s = kv_db_stmt(st, "INSERT INTO engineering_tokens(card_serial, meter_number, kind, seq, "
+    gboolean params = c->card_type == KV_CARD_PARAMETER;
+    gboolean key_change = c->card_type == KV_CARD_KEY_CHANGE;
+    g_autoptr(KvStmt) u = NULL;
+    if (!kv_db_run(st, "INSERT INTO engineering_tokens(card_serial, meter_number, kind, seq, "
                        "key_version, alarm_level, pretrip_level, hoarding_limit, max_power, "
                        "reconnect_delay, new_key_version, issued_at, issued_by) VALUES "
-                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
-    if (!s)
+                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   _("recording the engineering token"), error,
+                   KV_DB_VALUES(KV_INT(c->serial), KV_INT(c->meter_number),
+                                KV_INT(ledger_kind(c->card_type)), KV_INT(c->seq),
+                                KV_INT(c->key_version),
+                                params ? KV_INT(c->alarm_level) : KV_NULL,
+                                params ? KV_INT(c->pretrip_level) : KV_NULL,
+                                params ? KV_INT(c->hoarding_limit) : KV_NULL,
+                                params ? KV_INT(c->max_power) : KV_NULL,
+                                params ? KV_INT(c->reconnect_delay) : KV_NULL,
+                                key_change ? KV_INT(c->new_key_version) : KV_NULL,
+                                KV_INT(issued_at), KV_INT_OR_NULL(kv_station_user_id(st)))))
         return FALSE;
-    sqlite3_bind_int64(s, 1, c->serial);
-    sqlite3_bind_int64(s, 2, c->meter_number);
-    sqlite3_bind_int(s, 3, (int)ledger_kind(c->card_type));
-    sqlite3_bind_int64(s, 4, c->seq);
-    sqlite3_bind_int(s, 5, (int)c->key_version);
-    if (c->card_type == KV_CARD_PARAMETER) {
-        sqlite3_bind_int64(s, 6, c->alarm_level);
-        sqlite3_bind_int64(s, 7, c->pretrip_level);
-        sqlite3_bind_int64(s, 8, c->hoarding_limit);
-        sqlite3_bind_int64(s, 9, c->max_power);
-        sqlite3_bind_int64(s, 10, c->reconnect_delay);
-    }
-    if (c->card_type == KV_CARD_KEY_CHANGE)
-        sqlite3_bind_int(s, 11, (int)c->new_key_version);
-    sqlite3_bind_int64(s, 12, issued_at);
-    if (kv_station_user_id(st))
-        sqlite3_bind_int64(s, 13, kv_station_user_id(st));
-    if (!kv_db_step_done(st, s, _("recording the engineering token"), error))
-        return FALSE;
-    u = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?1), key_version_target = "
-                       "CASE WHEN ?2 > 0 THEN ?2 ELSE key_version_target END WHERE number = ?3",
-                   error);
+    u = kv_db_query(st, "UPDATE meters SET last_seq = max(last_seq, ?1), key_version_target = "
+                        "CASE WHEN ?2 > 0 THEN ?2 ELSE key_version_target END WHERE number = ?3",
+                    error, KV_DB_VALUES(KV_INT(c->seq), KV_INT(c->new_key_version),
+                                        KV_INT(c->meter_number)));
     if (!u)
         return FALSE;
-    sqlite3_bind_int64(u, 1, c->seq);
-    sqlite3_bind_int(u, 2, (int)c->new_key_version);
-    sqlite3_bind_int64(u, 3, c->meter_number);
     return kv_db_step_done(st, u, _("recording the engineering token"), error);
 }
 
@@ -197,15 +188,13 @@ static gboolean record_token(KvStation *st, const KvEngineeringCard *c, guint32 
 static gboolean load_token(KvStation *st, guint32 serial, KvEngineeringCard *c, guint32 *issued_at,
                            GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT seq, key_version, coalesce(alarm_level, 0), "
-                                         "coalesce(pretrip_level, 0), coalesce(hoarding_limit, 0), "
-                                         "coalesce(max_power, 0), coalesce(reconnect_delay, 0), "
-                                         "coalesce(new_key_version, 0), issued_at FROM "
-                                         "engineering_tokens WHERE card_serial = ? ORDER BY id "
-                                         "DESC LIMIT 1", error);
+    g_autoptr(KvStmt) s = kv_db_query(st,
+        "SELECT seq, key_version, coalesce(alarm_level, 0), coalesce(pretrip_level, 0), "
+        "coalesce(hoarding_limit, 0), coalesce(max_power, 0), coalesce(reconnect_delay, 0), "
+        "coalesce(new_key_version, 0), issued_at FROM engineering_tokens WHERE card_serial = ? "
+        "ORDER BY id DESC LIMIT 1", error, KV_DB_VALUES(KV_INT(serial)));
     if (!s)
         return FALSE;
-    sqlite3_bind_int64(s, 1, serial);
     if (sqlite3_step(s) != SQLITE_ROW) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED,
                     _("card %u: its token is not in the ledger"), serial);
@@ -226,11 +215,10 @@ static gboolean load_token(KvStation *st, guint32 serial, KvEngineeringCard *c, 
 /* Does the ledger hold a token for this card? */
 static gboolean token_recorded(KvStation *st, guint32 serial)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT 1 FROM engineering_tokens WHERE card_serial = ?",
-                                     NULL);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT 1 FROM engineering_tokens WHERE card_serial = ?",
+                                      NULL, KV_DB_VALUES(KV_INT(serial)));
     if (!s)
         return TRUE; /* load_token reports the error */
-    sqlite3_bind_int64(s, 1, serial);
     return sqlite3_step(s) == SQLITE_ROW;
 }
 
@@ -282,14 +270,13 @@ static gboolean check_role(KvStation *st, guint type, GError **error)
 /* An interrupted issue of this type for this meter, or 0. */
 static guint32 issuing_serial(KvStation *st, guint32 meter, guint type, char step[16])
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT serial, issue_step FROM cards WHERE "
-                                         "meter_number = ? AND type = ? AND status = 'issuing' "
-                                         "ORDER BY serial DESC LIMIT 1", NULL);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT serial, issue_step FROM cards WHERE "
+                                          "meter_number = ? AND type = ? AND status = 'issuing' "
+                                          "ORDER BY serial DESC LIMIT 1", NULL,
+                                      KV_DB_VALUES(KV_INT(meter), KV_INT((int)type)));
     guint32 serial = 0;
     if (!s)
         return 0;
-    sqlite3_bind_int64(s, 1, meter);
-    sqlite3_bind_int(s, 2, (int)type);
     if (sqlite3_step(s) == SQLITE_ROW) {
         serial = (guint32)sqlite3_column_int64(s, 0);
         g_strlcpy(step, (const char *)sqlite3_column_text(s, 1), 16);
@@ -330,7 +317,6 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
         if (!load_token(st, resume_serial, c, &issued_at, error))
             return NULL;
     } else {
-        g_autoptr(KvStmt) s = NULL;
         guint32 base;
         if (!kv_txn_begin(&txn, st, error))
             return NULL;
@@ -340,21 +326,14 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
         if (!build_token(st, m, req, c, &tok, error))
             return NULL;
         kv_wipe(&tok, sizeof tok);
-        s = kv_db_stmt(st, "INSERT INTO cards(serial, meter_number, type, status, issue_step, "
-                           "token_seq, issued_at, issued_by) VALUES (?, ?, ?, 'issuing', "
-                           "'reserved', ?, ?, ?)", error);
-        if (!s)
-            return NULL;
-        sqlite3_bind_int64(s, 1, c->serial);
-        sqlite3_bind_int64(s, 2, m->number);
-        sqlite3_bind_int(s, 3, (int)c->card_type);
-        sqlite3_bind_int64(s, 4, c->seq);
-        sqlite3_bind_int64(s, 5, issued_at);
-        if (kv_station_user_id(st))
-            sqlite3_bind_int64(s, 6, kv_station_user_id(st));
         obj = g_strdup_printf("card:%u", c->serial);
         detail = eng_detail(c);
-        if (!kv_db_step_done(st, s, _("reserving the card"), error) ||
+        if (!kv_db_run(st, "INSERT INTO cards(serial, meter_number, type, status, issue_step, "
+                           "token_seq, issued_at, issued_by) VALUES (?, ?, ?, 'issuing', "
+                           "'reserved', ?, ?, ?)", _("reserving the card"), error,
+                       KV_DB_VALUES(KV_INT(c->serial), KV_INT(m->number), KV_INT(c->card_type),
+                                    KV_INT(c->seq), KV_INT(issued_at),
+                                    KV_INT_OR_NULL(kv_station_user_id(st)))) ||
             !record_token(st, c, issued_at, error) ||
             !kv_audit_append(st, "card.engineering-issuing", obj, detail, error) ||
             !kv_txn_commit(&txn, error))
@@ -540,11 +519,11 @@ GArray *kv_meters_needing_key_change(KvStation *st, guint current, GError **erro
     GArray *out;
     if (!current && !kv_station_require_keys(st, error))
         return NULL;
-    s = kv_db_stmt(st, "SELECT number FROM meters WHERE key_version < ? AND status = 'active' "
-                       "ORDER BY number", error);
+    s = kv_db_query(st, "SELECT number FROM meters WHERE key_version < ? AND status = 'active' "
+                        "ORDER BY number", error,
+                    KV_DB_VALUES(KV_INT((int)(current ? current : kv_station_key_version(st)))));
     if (!s)
         return NULL;
-    sqlite3_bind_int(s, 1, (int)(current ? current : kv_station_key_version(st)));
     out = g_array_new(FALSE, FALSE, sizeof(guint32));
     while (sqlite3_step(s) == SQLITE_ROW) {
         guint32 n = (guint32)sqlite3_column_int64(s, 0);

@@ -127,23 +127,17 @@ static gint64 customer_insert(KvStation *st, const KvCustomer *c, GError **error
     gint64 id;
     if (!customer_check(c, error))
         return 0;
-    s = kv_db_stmt(st, "INSERT INTO customers(account, name, address, phone, debt, created_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", error);
+    s = kv_db_query(st, "INSERT INTO customers(account, name, address, phone, debt, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", error,
+                    KV_DB_VALUES(KV_TEXT(c->account), KV_TEXT(c->name),
+                                 KV_TEXT(c->address ? c->address : ""),
+                                 KV_TEXT(c->phone ? c->phone : ""), KV_INT(c->debt),
+                                 KV_INT(kv_now())));
     if (!s)
         return 0;
-    sqlite3_bind_text(s, 1, c->account, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, c->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, c->address ? c->address : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 4, c->phone ? c->phone : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 5, c->debt);
-    sqlite3_bind_int64(s, 6, kv_now());
     if (!kv_db_step_done(st, s, _("adding the customer"), error)) {
-        if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
-            g_clear_error(error);
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                        _("account '%s' already exists"), c->account);
-        }
-        return 0;
+        return kv_db_when_exists(error, KV_CORE_ERROR_EXISTS,
+                                 _("account '%s' already exists"), c->account);
     }
     id = sqlite3_last_insert_rowid(st->db);
     obj = g_strdup_printf("customer:%" G_GINT64_FORMAT, id);
@@ -166,22 +160,16 @@ gint64 kv_customer_add(KvStation *st, const KvCustomer *c, GError **error)
 gboolean kv_customer_update(KvStation *st, const KvCustomer *c, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autoptr(KvStmt) s = NULL;
     g_autofree char *obj = g_strdup_printf("customer:%" G_GINT64_FORMAT, c->id);
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !customer_check(c, error) ||
         !kv_txn_begin(&txn, st, error))
         return FALSE;
     /* The debt changes only through kv_customer_add_debt and sales. */
-    s = kv_db_stmt(st, "UPDATE customers SET account = ?, name = ?, address = ?, phone = ? "
-                       "WHERE id = ?", error);
-    if (!s)
-        return FALSE;
-    sqlite3_bind_text(s, 1, c->account, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, c->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, c->address ? c->address : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 4, c->phone ? c->phone : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 5, c->id);
-    if (!kv_db_step_done(st, s, _("updating the customer"), error))
+    if (!kv_db_run(st, "UPDATE customers SET account = ?, name = ?, address = ?, phone = ? WHERE "
+                       "id = ?", _("updating the customer"), error,
+                       KV_DB_VALUES(KV_TEXT(c->account), KV_TEXT(c->name),
+                                    KV_TEXT(c->address ? c->address : ""),
+                                    KV_TEXT(c->phone ? c->phone : ""), KV_INT(c->id))))
         return FALSE;
     if (sqlite3_changes(st->db) == 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no customer %" PRId64),
@@ -246,11 +234,10 @@ gboolean kv_customer_add_debt(KvStation *st, gint64 id, gint64 delta, const char
                                               reason ? reason : "");
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !kv_txn_begin(&txn, st, error))
         return FALSE;
-    s = kv_db_stmt(st, "UPDATE customers SET debt = debt + ? WHERE id = ?", error);
+    s = kv_db_query(st, "UPDATE customers SET debt = debt + ? WHERE id = ?", error,
+                    KV_DB_VALUES(KV_INT(delta), KV_INT(id)));
     if (!s)
         return FALSE;
-    sqlite3_bind_int64(s, 1, delta);
-    sqlite3_bind_int64(s, 2, id);
     if (!kv_db_step_done(st, s, _("changing the debt"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID)) {
             g_clear_error(error);
@@ -311,12 +298,11 @@ static KvMeter *meter_from_row(KvStmt *s)
 
 KvMeter *kv_meter_get(KvStation *st, guint32 number, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " METER_COLS " FROM meters WHERE number = ?",
-                                     error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT " METER_COLS " FROM meters WHERE number = ?",
+                                      error, KV_DB_VALUES(KV_INT(number)));
     int rc;
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, number);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         return meter_from_row(s);
@@ -634,11 +620,10 @@ GPtrArray *kv_meter_list_for_customer(KvStation *st, gint64 customer_id, GError 
     int rc;
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
         return NULL;
-    s = kv_db_stmt(st, "SELECT " METER_COLS " FROM meters WHERE customer_id = ? ORDER BY number",
-                   error);
+    s = kv_db_query(st, "SELECT " METER_COLS " FROM meters WHERE customer_id = ? ORDER BY number",
+                    error, KV_DB_VALUES(KV_INT(customer_id)));
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, customer_id);
     out = g_ptr_array_new_with_free_func((GDestroyNotify)kv_meter_free);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         g_ptr_array_add(out, meter_from_row(s));

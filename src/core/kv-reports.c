@@ -4,6 +4,7 @@
 
 #include "kv-i18n.h"
 #include "kv-audit.h"
+#include "kv-json.h"
 #include "kv-money.h"
 #include "kv-reconcile.h"
 #include "kv-registry.h"
@@ -123,31 +124,17 @@ char *kv_table_to_csv(const KvTable *t)
     return g_string_free(s, FALSE);
 }
 
-static void json_str(GString *s, const char *v)
-{
-    g_string_append_c(s, '"');
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_printf(s, "\\%c", *p);
-        else if (*p < 0x20)
-            g_string_append_printf(s, "\\u%04x", *p);
-        else
-            g_string_append_c(s, (char)*p);
-    }
-    g_string_append_c(s, '"');
-}
-
 char *kv_table_to_json(const KvTable *t)
 {
     GString *s = g_string_new("{\"title\":");
-    json_str(s, t->title);
+    kv_json_append_string(s, t->title);
     g_string_append(s, ",\"summary\":{");
     for (guint i = 0; i < t->summary_keys->len; i++) {
         if (i)
             g_string_append_c(s, ',');
-        json_str(s, t->summary_keys->pdata[i]);
+        kv_json_append_string(s, t->summary_keys->pdata[i]);
         g_string_append_c(s, ':');
-        json_str(s, t->summary_values->pdata[i]);
+        kv_json_append_string(s, t->summary_values->pdata[i]);
     }
     g_string_append(s, "},\"rows\":[");
     for (guint r = 0; r < t->rows->len; r++) {
@@ -156,9 +143,9 @@ char *kv_table_to_json(const KvTable *t)
         for (guint c = 0; t->keys[c]; c++) {
             if (c)
                 g_string_append_c(s, ',');
-            json_str(s, t->keys[c]);
+            kv_json_append_string(s, t->keys[c]);
             g_string_append_c(s, ':');
-            json_str(s, row[c]);
+            kv_json_append_string(s, row[c]);
         }
         g_string_append_c(s, '}');
     }
@@ -256,12 +243,12 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
         return NULL;
     title = g_strdup_printf(_("Shift report (Z) - shift %" PRId64), shift_id);
     t = table_new(title, cols);
-    s = kv_db_stmt(st, "SELECT state, count(*), sum(amount), sum(fixed_charge), "
-                       "sum(debt_recovered), sum(energy_net), sum(vat), sum(energy) FROM sales "
-                       "WHERE shift_id = ? GROUP BY state ORDER BY state", error);
+    s = kv_db_query(st, "SELECT state, count(*), sum(amount), sum(fixed_charge), "
+                        "sum(debt_recovered), sum(energy_net), sum(vat), sum(energy) FROM sales "
+                        "WHERE shift_id = ? GROUP BY state ORDER BY state", error,
+                    KV_DB_VALUES(KV_INT(shift_id)));
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, shift_id);
     while (sqlite3_step(s) == SQLITE_ROW) {
         GPtrArray *row = g_ptr_array_new();
         const char *state = (const char *)sqlite3_column_text(s, 0);
@@ -270,7 +257,7 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
         g_ptr_array_add(row, money(st, sqlite3_column_int64(s, 2)));
         g_ptr_array_add(row, kv_energy_format(sqlite3_column_int64(s, 7)));
         add_row(t, row);
-        if (g_strcmp0(state, "completed") == 0)
+        if (kv_sale_state_from_name(state) == KV_SALE_COMPLETED)
             c = (Totals){ sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
                           sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4),
                           sqlite3_column_int64(s, 5), sqlite3_column_int64(s, 6),
@@ -334,21 +321,21 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
         return NULL;
     to = g_date_time_to_unix(next);
     t = table_new(title, cols);
-    s = kv_db_stmt(st,
-        "SELECT u.login, sum(s.state = 'completed'), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.amount END), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.energy_net END), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.vat END), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.fixed_charge END), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.debt_recovered END), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.energy END), "
-        "sum(s.state = 'cancelled'), sum(s.state = 'failed') "
+    s = kv_db_query(st,
+        "SELECT u.login, sum(s.state = ?3), "
+        "sum(CASE WHEN s.state = ?3 THEN s.amount END), "
+        "sum(CASE WHEN s.state = ?3 THEN s.energy_net END), "
+        "sum(CASE WHEN s.state = ?3 THEN s.vat END), "
+        "sum(CASE WHEN s.state = ?3 THEN s.fixed_charge END), "
+        "sum(CASE WHEN s.state = ?3 THEN s.debt_recovered END), "
+        "sum(CASE WHEN s.state = ?3 THEN s.energy END), "
+        "sum(s.state = ?4), sum(s.state = ?5) "
         "FROM sales s JOIN users u ON u.id = s.cashier_id "
-        "WHERE s.created_at >= ? AND s.created_at < ? GROUP BY u.login ORDER BY u.login", error);
+        "WHERE s.created_at >= ?1 AND s.created_at < ?2 GROUP BY u.login ORDER BY u.login", error,
+        KV_DB_VALUES(KV_INT(from), KV_INT(to), KV_STATE(KV_SALE_COMPLETED),
+                     KV_STATE(KV_SALE_CANCELLED), KV_STATE(KV_SALE_FAILED)));
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, from);
-    sqlite3_bind_int64(s, 2, to);
     while (sqlite3_step(s) == SQLITE_ROW) {
         GPtrArray *row = g_ptr_array_new();
         g_ptr_array_add(row, kv_db_col_text(s, 0));
@@ -395,12 +382,13 @@ KvTable *kv_report_monthly(KvStation *st, gint64 month, GError **error)
             break;
         }
         after = g_date_time_add_days(day, 1);
-        s = kv_db_stmt(st, "SELECT count(*), coalesce(sum(amount), 0), coalesce(sum(vat), 0), "
-                           "coalesce(sum(energy), 0) FROM sales WHERE created_at >= ? AND "
-                           "created_at < ? AND state = 'completed'", error);
-        if (!s || (sqlite3_bind_int64(s, 1, g_date_time_to_unix(day)),
-                   sqlite3_bind_int64(s, 2, g_date_time_to_unix(after)),
-                   sqlite3_step(s) != SQLITE_ROW)) {
+        s = kv_db_query(st, "SELECT count(*), coalesce(sum(amount), 0), coalesce(sum(vat), 0), "
+                            "coalesce(sum(energy), 0) FROM sales WHERE created_at >= ? AND "
+                            "created_at < ? AND state = ?", error,
+                        KV_DB_VALUES(KV_INT(g_date_time_to_unix(day)),
+                                     KV_INT(g_date_time_to_unix(after)),
+                                     KV_STATE(KV_SALE_COMPLETED)));
+        if (!s || sqlite3_step(s) != SQLITE_ROW) {
             if (s)
                 kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("monthly report"));
             g_date_time_unref(day);
@@ -445,12 +433,13 @@ KvTable *kv_report_customer(KvStation *st, gint64 customer_id, GError **error)
         return NULL;
     title = g_strdup_printf(_("Purchase history - %s (%s)"), c->name, c->account);
     t = table_new(title, cols);
-    s = kv_db_stmt(st, "SELECT s.id, s.created_at, s.meter_number, s.state, s.amount, s.energy, "
-                       "s.debt_recovered, u.login FROM sales s JOIN users u ON u.id = s.cashier_id "
-                       "WHERE s.customer_id = ? ORDER BY s.created_at DESC, s.id DESC", error);
+    s = kv_db_query(st, "SELECT s.id, s.created_at, s.meter_number, s.state, s.amount, s.energy, "
+                        "s.debt_recovered, u.login FROM sales s JOIN users u "
+                        "ON u.id = s.cashier_id WHERE s.customer_id = ? "
+                        "ORDER BY s.created_at DESC, s.id DESC", error,
+                    KV_DB_VALUES(KV_INT(customer_id)));
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, customer_id);
     while (sqlite3_step(s) == SQLITE_ROW) {
         GPtrArray *row = g_ptr_array_new();
         g_ptr_array_add(row, g_strdup_printf("%lld", (long long)sqlite3_column_int64(s, 0)));
@@ -461,7 +450,7 @@ KvTable *kv_report_customer(KvStation *st, gint64 customer_id, GError **error)
         g_ptr_array_add(row, kv_energy_format(sqlite3_column_int64(s, 5)));
         g_ptr_array_add(row, money(st, sqlite3_column_int64(s, 6)));
         g_ptr_array_add(row, kv_db_col_text(s, 7));
-        if (g_strcmp0((const char *)sqlite3_column_text(s, 3), "completed") == 0)
+        if (kv_sale_state_from_name((const char *)sqlite3_column_text(s, 3)) == KV_SALE_COMPLETED)
             total += sqlite3_column_int64(s, 4);
         add_row(t, row);
     }
@@ -499,12 +488,12 @@ KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
         return NULL;
     title = g_strdup_printf(_("Meter %09u - consumption from readbacks"), meter);
     t = table_new(title, cols);
-    s = kv_db_stmt(st, "SELECT read_at, counter, total_energy, remaining, cumulative_loaded, "
-                       "energy_l1, energy_l2, energy_l3, status, sold_then FROM meter_readings "
-                       "WHERE meter_number = ? ORDER BY counter", error);
+    s = kv_db_query(st, "SELECT read_at, counter, total_energy, remaining, cumulative_loaded, "
+                        "energy_l1, energy_l2, energy_l3, status, sold_then FROM meter_readings "
+                        "WHERE meter_number = ? ORDER BY counter", error,
+                    KV_DB_VALUES(KV_INT(meter)));
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, meter);
     while (sqlite3_step(s) == SQLITE_ROW) {
         GPtrArray *row = g_ptr_array_new();
         gint64 total = sqlite3_column_int64(s, 2);

@@ -27,23 +27,13 @@
 #define KV_SALES_H
 
 #include "kv-card-link.h"
+#include "kv-sale-state.h"
 #include "kv-shifts.h"
 #include "kv-station.h"
 #include "kv-tariff.h"
 
 G_BEGIN_DECLS
 
-typedef enum {
-    KV_SALE_PENDING,
-    KV_SALE_WRITTEN,
-    KV_SALE_COMPLETED,
-    KV_SALE_FAILED,
-    KV_SALE_CANCELLING,
-    KV_SALE_CANCELLED,
-    KV_SALE_ISSUED,   /* the token may be on a card; not settled (see above) */
-    KV_SALE_VOID      /* an issued sale closed without payment */
-} KvSaleState;
-const char *kv_sale_state_name(KvSaleState s);
 
 typedef struct {
     gint64 amount;   /* money tendered, minor units; or 0 */

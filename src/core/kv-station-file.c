@@ -108,13 +108,12 @@ gboolean kv_station_check(KvStation *st, GError **error)
 
 static gboolean put_setting(KvStation *st, const char *key, const char *value, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st,
+    g_autoptr(KvStmt) s = kv_db_query(st,
         "INSERT INTO settings(key, value) VALUES (?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", error);
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", error,
+                                      KV_DB_VALUES(KV_TEXT(key), KV_TEXT(value)));
     if (!s)
         return FALSE;
-    sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, value, -1, SQLITE_TRANSIENT);
     return kv_db_step_done(st, s, _("saving a setting"), error);
 }
 

@@ -50,22 +50,15 @@ gboolean kv_user_insert(KvStation *st, const char *login, const char *full_name,
     }
     if (!kv_user_password_acceptable(password, error) || !(hash = kv_password_hash(password, error)))
         return FALSE;
-    s = kv_db_stmt(st, "INSERT INTO users(login, full_name, role, pw_hash, created_at) "
-                       "VALUES (?, ?, ?, ?, ?)", error);
+    s = kv_db_query(st, "INSERT INTO users(login, full_name, role, pw_hash, created_at) "
+                        "VALUES (?, ?, ?, ?, ?)", error,
+                    KV_DB_VALUES(KV_TEXT(login), KV_TEXT(full_name ? full_name : ""),
+                                 KV_TEXT(kv_role_name(role)), KV_TEXT(hash), KV_INT(kv_now())));
     if (!s)
         return FALSE;
-    sqlite3_bind_text(s, 1, login, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, full_name ? full_name : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, kv_role_name(role), -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, hash, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 5, kv_now());
     if (!kv_db_step_done(st, s, _("adding the user"), error)) {
-        if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
-            g_clear_error(error);
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                        _("a user with login '%s' already exists"), login);
-        }
-        return FALSE;
+        return kv_db_when_exists(error, KV_CORE_ERROR_EXISTS,
+                                 _("a user with login '%s' already exists"), login);
     }
     detail = g_strdup_printf("role=%s", kv_role_name(role));
     {
@@ -91,12 +84,11 @@ static KvUser *user_from_row(KvStmt *s, char **hash)
 
 static KvUser *user_get(KvStation *st, const char *login, char **hash, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " USER_COLS " FROM users WHERE login = ?",
-                                     error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT " USER_COLS " FROM users WHERE login = ?", error,
+                                      KV_DB_VALUES(KV_TEXT(login)));
     int rc;
     if (!s)
         return NULL;
-    sqlite3_bind_text(s, 1, login, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         return user_from_row(s, hash);
@@ -111,17 +103,15 @@ static gboolean record_login_result(KvStation *st, gint64 id, gint failed, gint6
                                     const char *login, const char *via, gboolean ok,
                                     GError **error)
 {
-    g_autoptr(KvStmt) s = NULL;
     g_autofree char *obj = g_strdup_printf("user:%s", login);
     g_autofree char *detail = g_strdup_printf("failed_logins=%d locked_until=%" G_GINT64_FORMAT
                                               " via=%s", failed, locked_until, via);
     g_auto(KvTxn) txn = KV_TXN_INIT;
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
-    s = kv_db_stmt(st, "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
-                   error);
-    if (!s || (sqlite3_bind_int(s, 1, failed), sqlite3_bind_int64(s, 2, locked_until),
-               sqlite3_bind_int64(s, 3, id), !kv_db_step_done(st, s, _("login"), error)) ||
+    if (!kv_db_run(st, "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
+                   _("login"), error,
+                   KV_DB_VALUES(KV_INT(failed), KV_INT(locked_until), KV_INT(id))) ||
         (!ok && !kv_audit_append(st, locked_until ? "user.lockout" : "user.login-failed", obj,
                                  detail, error)))
         return FALSE;

@@ -296,7 +296,7 @@ int ctl_cmd_setting(int argc, char **argv)
     {
         g_autofree char *ma = kv_station_format_money(st, s->max_sale_amount);
         g_autofree char *me = kv_energy_format(s->max_sale_energy);
-        g_autofree char *un = ctl_json_escape(s->utility_name);
+        g_autofree char *un = kv_json_escape(s->utility_name);
         if (ctl.json)
             printf("{\"utility_name\":\"%s\",\"utility_code\":%u,\"currency\":\"%s\","
                    "\"minor_digits\":%u,\"office_id\":%u,\"max_sale_amount\":\"%s\","
@@ -373,14 +373,14 @@ static gboolean list_tariffs(KvStation *st, GError **error)
         printf("[");
     for (guint i = 0; i < codes->len; i++) {
         KvTariffCode *c = g_ptr_array_index(codes, i);
-        g_autofree char *code = ctl_json_escape(c->code);
+        g_autofree char *code = kv_json_escape(c->code);
         if (!ctl.json)
             printf("%s%s\n", i ? "\n" : "", c->code);
         else
             printf("%s{\"code\":\"%s\",\"versions\":[", i ? "," : "", code);
         for (guint j = 0; j < c->versions->len; j++) {
             KvTariffVersion *v = g_ptr_array_index(c->versions, j);
-            g_autofree char *name = ctl_json_escape(v->name);
+            g_autofree char *name = kv_json_escape(v->name);
             g_autofree char *fixed = kv_decimal_format(v->tariff.fixed_monthly, digits);
             if (!ctl.json) {
                 print_tariff(st, (gint)j == c->in_force ? "* " : "  ", &v->tariff);
@@ -525,28 +525,31 @@ int ctl_cmd_restore(int argc, char **argv)
     return CTL_EXIT_OK;
 }
 
+/* Problems (or, open: open questions) as JSON strings appended to json
+ * (comma-separated), or printed a line each when json is NULL. */
+static void print_lines(const GPtrArray *lines, gboolean open, GString *json)
+{
+    for (guint i = 0; i < lines->len; i++) {
+        const char *line = lines->pdata[i];
+        if (json) {
+            g_autofree char *p = kv_json_escape(line);
+            g_string_append_printf(json, "%s\"%s\"", i ? "," : "", p);
+        } else if (open) {
+            printf(_("OPEN: %s\n"), line);
+        } else {
+            printf(_("PROBLEM: %s\n"), line);
+        }
+    }
+}
+
 /* The reconciliation (kv-reconcile.h): problems and open questions as
  * lines, or JSON members; TRUE when the ledger reconciles. */
 static gboolean print_reconcile(const KvReconcileReport *r, GString *json)
 {
-    for (guint i = 0; i < r->problems->len; i++) {
-        if (json) {
-            g_autofree char *p = ctl_json_escape(r->problems->pdata[i]);
-            g_string_append_printf(json, "%s\"%s\"", i ? "," : "", p);
-        } else {
-            printf(_("PROBLEM: %s\n"), (char *)r->problems->pdata[i]);
-        }
-    }
+    print_lines(r->problems, FALSE, json);
     if (json)
         g_string_append(json, "],\"open\":[");
-    for (guint i = 0; i < r->open_items->len; i++) {
-        if (json) {
-            g_autofree char *p = ctl_json_escape(r->open_items->pdata[i]);
-            g_string_append_printf(json, "%s\"%s\"", i ? "," : "", p);
-        } else {
-            printf(_("OPEN: %s\n"), (char *)r->open_items->pdata[i]);
-        }
-    }
+    print_lines(r->open_items, TRUE, json);
     if (json)
         g_string_append_printf(json, "],\"meters\":%u,\"issued_open\":%u,\"anomalies_open\":%u",
                                r->meters_checked, r->issued_open, r->anomalies_open);
@@ -619,20 +622,17 @@ int ctl_cmd_audit(int argc, char **argv)
     rc = r->problems->len || rec->problems->len ? CTL_EXIT_AUDIT : CTL_EXIT_OK;
     if (ctl.json) {
         g_autoptr(GString) json = g_string_new(",\"reconcile_problems\":[");
+        g_autoptr(GString) problems = g_string_new(NULL);
         print_reconcile(rec, json);
+        print_lines(r->problems, FALSE, problems);
         printf("{\"ok\":%s,\"rows\":%" G_GUINT64_FORMAT ",\"sales\":%" G_GUINT64_FORMAT
                ",\"head\":\"%s\",\"keyed\":%s,\"rows_keyed\":%" G_GUINT64_FORMAT
-               ",\"covered_to\":%" G_GINT64_FORMAT ",\"problems\":[", rc ? "false" : "true",
-               r->rows, r->sales_checked, r->head, r->keyed ? "true" : "false", r->rows_keyed,
-               r->covered_to);
-        for (guint i = 0; i < r->problems->len; i++) {
-            g_autofree char *p = ctl_json_escape(r->problems->pdata[i]);
-            printf("%s\"%s\"", i ? "," : "", p);
-        }
-        printf("]%s}\n", json->str);
+               ",\"covered_to\":%" G_GINT64_FORMAT ",\"problems\":[%s]%s}\n",
+               rc ? "false" : "true", r->rows, r->sales_checked, r->head,
+               r->keyed ? "true" : "false", r->rows_keyed, r->covered_to, problems->str,
+               json->str);
     } else {
-        for (guint i = 0; i < r->problems->len; i++)
-            printf(_("PROBLEM: %s\n"), (char *)r->problems->pdata[i]);
+        print_lines(r->problems, FALSE, NULL);
         if (!r->keyed)
             printf(_("note: keyed MACs not checked (keys locked; audit verify --keyed checks "
                      "them)\n"));
@@ -675,7 +675,7 @@ int ctl_cmd_anomaly(int argc, char **argv)
         for (guint i = 0; i < rows->len; i++) {
             KvAnomaly *x = rows->pdata[i];
             if (ctl.json) {
-                g_autofree char *d = ctl_json_escape(x->detail);
+                g_autofree char *d = kv_json_escape(x->detail);
                 printf("%s{\"id\":%" G_GINT64_FORMAT ",\"kind\":\"%s\",\"meter\":\"%09u\","
                        "\"card\":%u,\"sale\":%" G_GINT64_FORMAT ",\"token_seq\":%u,"
                        "\"sale_ref\":%u,\"amount_ckwh\":%" G_GINT64_FORMAT ",\"acknowledged\":%s,"

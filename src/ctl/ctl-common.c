@@ -112,26 +112,12 @@ int ctl_fail(GError *error)
 {
     int code = ctl_exit_code(error);
     if (ctl.json) {
-        g_autofree char *m = ctl_json_escape(error ? error->message : _("failed"));
+        g_autofree char *m = kv_json_escape(error ? error->message : _("failed"));
         printf("{\"ok\":false,\"exit\":%d,\"error\":\"%s\"}\n", code, m);
     }
     fprintf(stderr, "kilovendctl: %s\n", error ? error->message : _("failed"));
     g_clear_error(&error);
     return code ? code : CTL_EXIT_FAILED;
-}
-
-char *ctl_json_escape(const char *s)
-{
-    GString *o = g_string_new(NULL);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_printf(o, "\\%c", *p);
-        else if (*p < 0x20)
-            g_string_append_printf(o, "\\u%04x", *p);
-        else
-            g_string_append_c(o, (char)*p);
-    }
-    return g_string_free(o, FALSE);
 }
 
 void ctl_out(const char *fmt, ...)
@@ -251,7 +237,7 @@ KvStation *ctl_open(gboolean login, gboolean keys, GError **error)
 KvCardLink *ctl_card(GError **error)
 {
     if (ctl.card_file)
-        return kv_card_link_open_file(ctl.card_file, error);
+        return kv_card_link_file_open(ctl.card_file, error);
 #ifdef KV_HAVE_PCSC
     return kv_card_link_pcsc_open(ctl.reader, error);
 #else

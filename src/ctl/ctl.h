@@ -67,7 +67,6 @@ KvCardLink *ctl_card(GError **error);
 
 void ctl_print_table(KvTable *t, const char *csv_path);
 void ctl_out(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-char *ctl_json_escape(const char *s);
 
 /* Commands (one file per area). */
 int ctl_cmd_init(int argc, char **argv);

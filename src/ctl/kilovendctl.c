@@ -82,6 +82,28 @@ static const Command commands[] = {
     { "audit", ctl_cmd_audit },     { "anomaly", ctl_cmd_anomaly },
 };
 
+/* Where the value of a global option goes; NULL for no such option. */
+static const char **value_option(const char *name)
+{
+    static const struct {
+        const char *name;
+        const char **target;
+    } options[] = {
+        { "--db", &ctl.db_path },
+        { "--keys", &ctl.keys_path },
+        { "--user", &ctl.user },
+        { "--password-file", &ctl.password_file },
+        { "--passphrase-file", &ctl.passphrase_file },
+        { "--supervisor", &ctl.supervisor },
+        { "--card-file", &ctl.card_file },
+        { "--reader", &ctl.reader },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(options); i++)
+        if (strcmp(name, options[i].name) == 0)
+            return options[i].target;
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     int i;
@@ -114,23 +136,7 @@ int main(int argc, char **argv)
             ctl.quiet = TRUE;
             continue;
         }
-        if (strcmp(a, "--db") == 0)
-            target = &ctl.db_path;
-        else if (strcmp(a, "--keys") == 0)
-            target = &ctl.keys_path;
-        else if (strcmp(a, "--user") == 0)
-            target = &ctl.user;
-        else if (strcmp(a, "--password-file") == 0)
-            target = &ctl.password_file;
-        else if (strcmp(a, "--passphrase-file") == 0)
-            target = &ctl.passphrase_file;
-        else if (strcmp(a, "--supervisor") == 0)
-            target = &ctl.supervisor;
-        else if (strcmp(a, "--card-file") == 0)
-            target = &ctl.card_file;
-        else if (strcmp(a, "--reader") == 0)
-            target = &ctl.reader;
-        else
+        if (!(target = value_option(a)))
             return ctl_usage_error(_("unknown global option %s"), a);
         if (i + 1 >= argc)
             return ctl_usage_error(_("%s needs a value"), a);

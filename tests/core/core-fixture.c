@@ -101,6 +101,20 @@ void fx_teardown(Fx *f, gconstpointer data)
     g_free(f->keys);
 }
 
+void fx_card_read(Fx *f, KvCardLink *card, KvCardReadResult *r)
+{
+    g_autoptr(GError) e = NULL;
+    g_assert_true(kv_card_link_refresh(card, &e));
+    g_assert_true(kv_card_read(f->st, card, r, &e));
+    g_assert_no_error(e);
+    g_clear_pointer(&r->card_status, g_free);
+}
+
+void fx_add(const char *path, void (*test)(Fx *f, gconstpointer data))
+{
+    g_test_add(path, Fx, NULL, fx_setup, test, fx_teardown);
+}
+
 KvCardLink *fx_blank_card(Fx *f, const char *name)
 {
     static const guint8 factory[3] = { 0xFF, 0xFF, 0xFF };
@@ -108,7 +122,7 @@ KvCardLink *fx_blank_card(Fx *f, const char *name)
     g_autoptr(GError) e = NULL;
     KvCardLink *l;
     g_assert_true(kv_card_file_create_blank(path, factory, &e));
-    l = kv_card_link_open_file(path, &e);
+    l = kv_card_link_file_open(path, &e);
     g_assert_no_error(e);
     return l;
 }

@@ -32,12 +32,18 @@ typedef struct {
 
 void fx_setup(Fx *f, gconstpointer data);
 void fx_teardown(Fx *f, gconstpointer data);
+/* A test on a fresh station (fx_setup before, fx_teardown after).  The
+ * tests run with TZ=UTC (core_test_env in meson.build). */
+void fx_add(const char *path, void (*test)(Fx *f, gconstpointer data));
 char *fx_path(Fx *f, const char *name);
 /* A card file's bytes now (an attacker's dump), and those bytes put back. */
 GBytes *fx_card_dump(Fx *f, const char *name);
 void fx_card_restore(Fx *f, const char *name, GBytes *dump);
 KvCardLink *fx_blank_card(Fx *f, const char *name);
 KvCardLink *fx_issued_card(Fx *f, guint32 meter, const char *name);
+/* The card refreshed and read at the counter (kv_card_read; asserts it
+ * succeeds); r->card_status is freed. */
+void fx_card_read(Fx *f, KvCardLink *card, KvCardReadResult *r);
 /* Decode the card with its meter's keys (asserts the identity is good). */
 void fx_decode(Fx *f, KvCardLink *card, kv_card_view *view);
 /* The meter reads the card: applies kv_credit_load, writes a readback.

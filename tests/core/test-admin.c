@@ -5,8 +5,6 @@
 
 #include "core-fixture.h"
 
-#define ADD(path, fn) g_test_add(path, Fx, NULL, fx_setup, fn, fx_teardown)
-
 #define JAN_2020 G_GINT64_CONSTANT(1577836800)
 #define JAN_2021 G_GINT64_CONSTANT(1609459200)
 #define JAN_2022 G_GINT64_CONSTANT(1640995200)
@@ -108,10 +106,17 @@ static KvUser *find_user(Fx *f, const char *login)
     return NULL;
 }
 
+/* Nothing changed: the admin account is still an active admin. */
+static void assert_still_admin(Fx *f)
+{
+    g_autoptr(KvUser) admin = find_user(f, "admin");
+    g_assert_true(admin->active);
+    g_assert_cmpint(admin->role, ==, KV_ROLE_ADMIN);
+}
+
 static void test_admin_keeps_itself(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
-    g_autoptr(KvUser) admin = NULL;
 
     g_assert_false(kv_user_set_active(f->st, "admin", FALSE, &e));
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
@@ -120,10 +125,8 @@ static void test_admin_keeps_itself(Fx *f, gconstpointer d)
     g_assert_false(kv_user_set_role(f->st, "admin", KV_ROLE_SUPERVISOR, &e));
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
     g_clear_error(&e);
-    /* Nothing changed; an admin may still "enable" or keep themselves admin. */
-    admin = find_user(f, "admin");
-    g_assert_true(admin->active);
-    g_assert_cmpint(admin->role, ==, KV_ROLE_ADMIN);
+    /* An admin may still "enable" or keep themselves admin. */
+    assert_still_admin(f);
     g_assert_true(kv_user_set_active(f->st, "admin", TRUE, &e));
     g_assert_true(kv_user_set_role(f->st, "admin", KV_ROLE_ADMIN, &e));
     g_assert_no_error(e);
@@ -133,7 +136,6 @@ static void test_last_admin(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
     g_autoptr(KvStation) other = NULL;
-    g_autoptr(KvUser) admin = NULL;
     g_autoptr(KvUser) dora = NULL;
 
     /* Two admins at two stations on the same ledger. */
@@ -153,9 +155,7 @@ static void test_last_admin(Fx *f, gconstpointer d)
     g_assert_false(kv_user_set_active(other, "admin", FALSE, &e));
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
     g_clear_error(&e);
-    admin = find_user(f, "admin");
-    g_assert_true(admin->active);
-    g_assert_cmpint(admin->role, ==, KV_ROLE_ADMIN);
+    assert_still_admin(f);
 
     /* Enabled again, dora may be demoted: admin remains. */
     g_assert_true(kv_user_set_active(f->st, "dora", TRUE, &e));
@@ -195,9 +195,9 @@ static void test_reset_and_unlock(Fx *f, gconstpointer d)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    ADD("/admin/tariff-list", test_tariff_list);
-    ADD("/admin/users/not-self", test_admin_keeps_itself);
-    ADD("/admin/users/last-admin", test_last_admin);
-    ADD("/admin/users/reset-unlock", test_reset_and_unlock);
+    fx_add("/admin/tariff-list", test_tariff_list);
+    fx_add("/admin/users/not-self", test_admin_keeps_itself);
+    fx_add("/admin/users/last-admin", test_last_admin);
+    fx_add("/admin/users/reset-unlock", test_reset_and_unlock);
     return g_test_run();
 }

@@ -458,7 +458,7 @@ static void test_readback_history(void)
 
         g_assert_true(kv_station_unlock_keys(st, KV_DEMO_PASSPHRASE, NULL, NULL, &e));
         g_assert_no_error(e);
-        card = kv_card_link_open_file(card_path, &e);
+        card = kv_card_link_file_open(card_path, &e);
         g_assert_no_error(e);
         g_assert_true(kv_card_read(st, card, &read, &e));
         g_assert_no_error(e);
