@@ -38,3 +38,29 @@ CREATE TABLE credit_clears (
     recorded_at INTEGER NOT NULL,
     UNIQUE (meter_number, cleared_total)
 ) STRICT;
+
+-- Refunds (kv-refunds.c): money paid back out of a shift's drawer for
+-- credit the customer no longer has.  kind 'cleared': credit a clear-credit
+-- card emptied from the meter (credit_clears.refunded follows), priced at
+-- what the sales it came from were paid (refund_parts, newest sale first).
+CREATE TABLE refunds (
+    id INTEGER PRIMARY KEY,
+    meter_number INTEGER NOT NULL REFERENCES meters(number),
+    shift_id INTEGER NOT NULL REFERENCES shifts(id),
+    kind TEXT NOT NULL CHECK (kind IN ('cleared')),
+    energy INTEGER NOT NULL CHECK (energy > 0),
+    amount INTEGER NOT NULL CHECK (amount >= 0),
+    reason TEXT NOT NULL CHECK (length(reason) > 0),
+    created_by INTEGER NOT NULL REFERENCES users(id),
+    created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX refunds_shift ON refunds(shift_id);
+CREATE INDEX refunds_created ON refunds(created_at);
+CREATE TABLE refund_parts (
+    refund_id INTEGER NOT NULL REFERENCES refunds(id),
+    sale_id INTEGER NOT NULL REFERENCES sales(id),
+    energy INTEGER NOT NULL CHECK (energy > 0),
+    amount INTEGER NOT NULL CHECK (amount >= 0),
+    PRIMARY KEY (refund_id, sale_id)
+) STRICT;
+CREATE INDEX refund_parts_sale ON refund_parts(sale_id);

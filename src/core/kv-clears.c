@@ -5,13 +5,16 @@
 #include "kv-db.h"
 #include "kv-time.h"
 
-gint64 kv_clears_total(KvStation *st, guint32 meter, GError **error)
+gint64 kv_clears_total(KvStation *st, guint32 meter, gint64 *unrefunded, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT coalesce(max(cleared_total), 0) FROM "
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT coalesce(max(cleared_total), 0), "
+                                          "coalesce(sum(amount - refunded), 0) FROM "
                                           "credit_clears WHERE meter_number = ?", error,
                                       KV_DB_VALUES(KV_INT(meter)));
     if (!s || !kv_db_step_done(st, s, _("reading the credit cleared"), error))
         return -1;
+    if (unrefunded)
+        *unrefunded = sqlite3_column_int64(s, 1);
     return sqlite3_column_int64(s, 0);
 }
 
@@ -26,7 +29,7 @@ gboolean kv_clears_record(KvStation *st, const KvMeter *m, const kv_card_view *v
     *recorded = FALSE;
     if (view->id.card_type != KV_CARD_CLEAR_CREDIT || view->readback_err != KV_OK)
         return TRUE;
-    before = kv_clears_total(st, m->number, error);
+    before = kv_clears_total(st, m->number, NULL, error);
     if (before < 0)
         return FALSE;
     if ((gint64)rb->cleared <= before)

@@ -26,8 +26,10 @@ G_BEGIN_DECLS
 gboolean kv_clears_record(KvStation *st, const KvMeter *m, const kv_card_view *view,
                           gboolean *recorded, GError **error);
 
-/* The highest credit-ever-cleared total recorded for the meter (0: none). */
-gint64 kv_clears_total(KvStation *st, guint32 meter, GError **error);
+/* The highest credit-ever-cleared total recorded for the meter (0: none)
+ * and, in *unrefunded when not NULL, the credit recorded cleared that no
+ * refund paid back yet; -1 on error. */
+gint64 kv_clears_total(KvStation *st, guint32 meter, gint64 *unrefunded, GError **error);
 
 G_END_DECLS
 

@@ -200,6 +200,44 @@ int ctl_cmd_cancel(int argc, char **argv)
     return CTL_EXIT_OK;
 }
 
+/* refund cleared --meter N --reason TEXT: pay back the credit clear-credit
+ * cards proved cleared (supervisor, from the open shift). */
+int ctl_cmd_refund(int argc, char **argv)
+{
+    GError *error = NULL;
+    CtlArgs a = { 0 };
+    g_autoptr(KvStation) st = NULL;
+    g_autofree KvRefund *r = NULL;
+    const char *reason;
+    guint32 meter = 0;
+    if (argc < 2 || strcmp(argv[1], "cleared") != 0)
+        return ctl_usage_error(_("refund cleared --meter N --reason TEXT"));
+    if (!ctl_args_parse(&a, argc - 2, argv + 2, NULL))
+        return CTL_EXIT_USAGE;
+    if (!(reason = ctl_need(&a, "reason"))) {
+        ctl_args_clear(&a);
+        return CTL_EXIT_USAGE;
+    }
+    if (!meter_opt(&a, &meter, &error) || !(st = ctl_open(TRUE, FALSE, &error)) ||
+        !(r = kv_refund_cleared(st, meter, reason, &error))) {
+        ctl_args_clear(&a);
+        return ctl_fail(error);
+    }
+    ctl_args_clear(&a);
+    {
+        g_autofree char *amount = kv_station_format_money(st, r->amount);
+        g_autofree char *energy = kv_energy_format(r->energy);
+        ctl_out(_("Refund %" PRId64 " (meter %09u): %s kWh cleared, pay back %s %s (from %u "
+                "sale(s))\n"), r->id, meter, energy, amount, kv_station_settings(st)->currency,
+                r->sales);
+        if (ctl.json)
+            printf("{\"ok\":true,\"refund\":%" G_GINT64_FORMAT ",\"energy\":%" G_GINT64_FORMAT
+                   ",\"amount\":\"%s\",\"amount_minor\":%" G_GINT64_FORMAT ",\"sales\":%u}\n",
+                   r->id, r->energy, amount, r->amount, r->sales);
+    }
+    return CTL_EXIT_OK;
+}
+
 int ctl_cmd_sale(int argc, char **argv)
 {
     GError *error = NULL;

@@ -51,6 +51,7 @@ static const char *const usage_text = N_(
     "         [--reconnect-s S] [--legacy-key-change]\n"
     "  sell --meter N (--amount MONEY | --kwh KWH) [--quote] [--receipt FILE.pdf]\n"
     "  cancel --sale ID --reason T               last sale, card at the counter\n"
+    "  refund cleared --meter N --reason T       pay back credit a clear-credit card cleared\n"
     "  sale show ID | unresolved | reconcile\n"
     "       | resolve ID --paid|--void --reason T   supervisor: end an issued sale\n"
     "  receipt --sale ID --out FILE.pdf [--reprint]\n"
@@ -79,7 +80,7 @@ static const Command commands[] = {
     { "sell", ctl_cmd_sell },       { "cancel", ctl_cmd_cancel },   { "sale", ctl_cmd_sale },
     { "receipt", ctl_cmd_receipt }, { "shift", ctl_cmd_shift },     { "report", ctl_cmd_report },
     { "backup", ctl_cmd_backup },   { "restore", ctl_cmd_restore }, { "check", ctl_cmd_check },
-    { "audit", ctl_cmd_audit },     { "anomaly", ctl_cmd_anomaly },
+    { "audit", ctl_cmd_audit },     { "anomaly", ctl_cmd_anomaly }, { "refund", ctl_cmd_refund },
 };
 
 /* Where the value of a global option goes; NULL for no such option. */

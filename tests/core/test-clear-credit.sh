@@ -65,6 +65,37 @@ expect 0 "read the check card first" $K --json --card-file chk.card card read
 expect 0 "then the clear-credit card" $K --json --card-file cc.card card read
 is "total cleared on the card" "$(json cleared)" 1500
 is "the second clear recorded by its amount" "$(q "SELECT group_concat(amount, ',') FROM (SELECT amount FROM credit_clears ORDER BY id)")" "1000,500"
+
+# Refund of the credit cleared (docs/station.md, "Refunds"): supervisor only,
+# from the supervisor's open shift, at the price paid, once.
+SAM="env KILOVEND_USER=sam KILOVEND_PASSWORD=superpass1"
+expect 7 "a cashier may not refund" env KILOVEND_USER=carol KILOVEND_PASSWORD=cashierpw1 $K refund cleared --meter $M --reason "moved away"
+expect 19 "no refund without an open shift" $SAM $K refund cleared --meter $M --reason "moved away"
+expect 0 "supervisor's shift" $SAM $K shift open --float 200
+expect 2 "a reason is required" $SAM $K refund cleared --meter $M --reason ""
+expect 0 "refund the credit cleared" $SAM $K --json refund cleared --meter $M --reason "moved away"
+is "all 15 kWh cleared are refunded" "$(json energy)" 1500
+is "at the price paid for them (100.00 + 50.00)" "$(json amount)" 150.00
+is "taken from both sales" "$(json sales)" 2
+expect 19 "nothing left to refund: refused" $SAM $K refund cleared --meter $M --reason "again"
+expect 0 "the supervisor's shift" $SAM $K --json shift show
+is "expected cash: float less the refund" "$(json expected)" 50.00
+is "the clears are refunded" "$(q "SELECT sum(refunded) FROM credit_clears")" 1500
+# A third sale, half of it cleared after use: refunded at its own price,
+# in part; the rest of the sale refunds exactly what is left of it.
+expect 0 "sell 20 kWh" $K --card-file user.card sell --meter $M --amount 200
+sim insert user.card >/dev/null
+sim run --kw 10 --hours 1 >/dev/null
+left=$(simjson remaining)
+is "about 10 kWh used" "$([ "$left" -gt 900 ] && [ "$left" -lt 1100 ] && echo yes)" yes
+expect 0 "clear again" $SAM $K --card-file cc.card card engineering --type clear-credit --meter $M
+sim insert cc.card >/dev/null
+expect 0 "read the report" $K --json --card-file cc.card card read
+expect 0 "refund in part" $SAM $K --json refund cleared --meter $M --reason "meter swapped"
+is "what was left refunded" "$(json energy)" "$left"
+is "at the 200.00 sale's price, rounded down" "$(json amount_minor)" $((20000 * left / 2000))
+is "the parts add up to the refunds" "$(q "SELECT (SELECT sum(amount) FROM refund_parts) = (SELECT sum(amount) FROM refunds)")" 1
+is "audited" "$(q "SELECT count(*) FROM audit WHERE action = 'refund.cleared'")" 2
 expect 0 "audit" $K audit verify
 echo "$fails failed"
 [ "$fails" -eq 0 ]
