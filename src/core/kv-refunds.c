@@ -151,3 +151,19 @@ KvRefund *kv_refund_cleared(KvStation *st, guint32 meter, const char *reason, GE
         return NULL;
     return g_steal_pointer(&r);
 }
+
+gboolean kv_refunds_sum(KvStation *st, gint64 shift_id, gint64 from, gint64 to, gint64 *count,
+                        gint64 *amount, gint64 *energy, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT count(*), coalesce(sum(amount), 0), "
+                                          "coalesce(sum(energy), 0) FROM refunds WHERE "
+                                          "CASE WHEN ?1 > 0 THEN shift_id = ?1 ELSE "
+                                          "created_at >= ?2 AND created_at < ?3 END", error,
+                                      KV_DB_VALUES(KV_INT(shift_id), KV_INT(from), KV_INT(to)));
+    if (!s || !kv_db_step_done(st, s, _("reading the refunds"), error))
+        return FALSE;
+    *count = sqlite3_column_int64(s, 0);
+    *amount = sqlite3_column_int64(s, 1);
+    *energy = sqlite3_column_int64(s, 2);
+    return TRUE;
+}

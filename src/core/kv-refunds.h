@@ -36,6 +36,11 @@ typedef struct {
 
 KvRefund *kv_refund_cleared(KvStation *st, guint32 meter, const char *reason, GError **error);
 
+/* Refunds of a shift (shift_id > 0) or made in [from, to): how many, the
+ * money paid back and the energy, for the reports. */
+gboolean kv_refunds_sum(KvStation *st, gint64 shift_id, gint64 from, gint64 to, gint64 *count,
+                        gint64 *amount, gint64 *energy, GError **error);
+
 G_END_DECLS
 
 #endif

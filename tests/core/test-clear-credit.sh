@@ -96,6 +96,11 @@ is "what was left refunded" "$(json energy)" "$left"
 is "at the 200.00 sale's price, rounded down" "$(json amount_minor)" $((20000 * left / 2000))
 is "the parts add up to the refunds" "$(q "SELECT (SELECT sum(amount) FROM refund_parts) = (SELECT sum(amount) FROM refunds)")" 1
 is "audited" "$(q "SELECT count(*) FROM audit WHERE action = 'refund.cleared'")" 2
+paid=$(q "SELECT printf('%d.%02d', sum(amount) / 100, sum(amount) % 100) FROM refunds")
+for r in "shift" "daily" "monthly"; do
+    expect 0 "report $r" $SAM $K --json report $r
+    is "report $r: refunds apart from the sales" "$(json refunds)" "2 paying back $paid for $(q "SELECT printf('%d.%02d', sum(energy) / 100, sum(energy) % 100) FROM refunds") kWh"
+done
 expect 0 "audit" $K audit verify
 echo "$fails failed"
 [ "$fails" -eq 0 ]
