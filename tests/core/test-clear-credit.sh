@@ -95,11 +95,28 @@ expect 0 "refund in part" $SAM $K --json refund cleared --meter $M --reason "met
 is "what was left refunded" "$(json energy)" "$left"
 is "at the 200.00 sale's price, rounded down" "$(json amount_minor)" $((20000 * left / 2000))
 is "the parts add up to the refunds" "$(q "SELECT (SELECT sum(amount) FROM refund_parts) = (SELECT sum(amount) FROM refunds)")" 1
-is "audited" "$(q "SELECT count(*) FROM audit WHERE action = 'refund.cleared'")" 2
+# Two sales at different prices (10.00 then 20.00 a kWh), 2 kWh used, the
+# rest cleared: the newest sale is refunded whole at its price, the older
+# one in part at its own.
+expect 0 "sell 10 kWh at 10.00" $K --card-file user.card sell --meter $M --amount 100
+expect 0 "the price goes up" $K tariff add --code DEFAULT --block 20 --from 2021-01-01
+expect 0 "sell 5 kWh at 20.00" $K --card-file user.card sell --meter $M --amount 100
+is "5 kWh for 100.00" "$(q "SELECT energy FROM sales ORDER BY id DESC LIMIT 1")" 500
+sim insert user.card >/dev/null
+sim run --kw 2 --hours 1 >/dev/null
+left=$(simjson remaining)
+expect 0 "clear once more" $SAM $K --card-file cc.card card engineering --type clear-credit --meter $M
+sim insert cc.card >/dev/null
+expect 0 "read the report" $K --json --card-file cc.card card read
+expect 0 "refund at the prices paid" $SAM $K --json refund cleared --meter $M --reason "wrong meter"
+is "all that was left" "$(json energy)" "$left"
+is "the 20.00 sale whole, the 10.00 sale for the rest" "$(json amount_minor)" $((10000 + 10000 * (left - 500) / 1000))
+is "from two sales" "$(json sales)" 2
+is "audited" "$(q "SELECT count(*) FROM audit WHERE action = 'refund.cleared'")" 3
 paid=$(q "SELECT printf('%d.%02d', sum(amount) / 100, sum(amount) % 100) FROM refunds")
 for r in "shift" "daily" "monthly"; do
     expect 0 "report $r" $SAM $K --json report $r
-    is "report $r: refunds apart from the sales" "$(json refunds)" "2 paying back $paid for $(q "SELECT printf('%d.%02d', sum(energy) / 100, sum(energy) % 100) FROM refunds") kWh"
+    is "report $r: refunds apart from the sales" "$(json refunds)" "3 paying back $paid for $(q "SELECT printf('%d.%02d', sum(energy) / 100, sum(energy) % 100) FROM refunds") kWh"
 done
 expect 0 "audit" $K audit verify
 echo "$fails failed"
