@@ -167,3 +167,32 @@ gboolean kv_refunds_sum(KvStation *st, gint64 shift_id, gint64 from, gint64 to, 
     *energy = sqlite3_column_int64(s, 2);
     return TRUE;
 }
+
+KvRefund *kv_refund_get(KvStation *st, gint64 id, gint64 *created_at, char **reason, char **by,
+                        GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT r.meter_number, r.shift_id, r.energy, "
+                                          "r.amount, (SELECT count(*) FROM refund_parts p "
+                                          "WHERE p.refund_id = r.id), r.created_at, r.reason, "
+                                          "u.login FROM refunds r JOIN users u ON "
+                                          "u.id = r.created_by WHERE r.id = ?", error,
+                                      KV_DB_VALUES(KV_INT(id)));
+    KvRefund *r;
+    if (!s || sqlite3_step(s) != SQLITE_ROW) {
+        if (s) /* else the error is set */
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no refund %" PRId64),
+                        id);
+        return NULL;
+    }
+    r = g_new0(KvRefund, 1);
+    r->id = id;
+    r->meter_number = (guint32)sqlite3_column_int64(s, 0);
+    r->shift_id = sqlite3_column_int64(s, 1);
+    r->energy = sqlite3_column_int64(s, 2);
+    r->amount = sqlite3_column_int64(s, 3);
+    r->sales = (guint)sqlite3_column_int64(s, 4);
+    *created_at = sqlite3_column_int64(s, 5);
+    *reason = kv_db_col_text(s, 6);
+    *by = kv_db_col_text(s, 7);
+    return r;
+}

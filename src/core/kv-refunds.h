@@ -27,12 +27,18 @@ G_BEGIN_DECLS
 
 typedef struct {
     gint64 id;
+    /* kv_refund_get fills everything; kv_refund_cleared too. */
     guint32 meter_number;
     gint64 shift_id;
     gint64 energy;  /* 0.01 kWh refunded */
     gint64 amount;  /* minor units paid back */
     guint sales;    /* sales it was taken from */
 } KvRefund;
+
+/* A refund as recorded, for its receipt: *reason and *by (the
+ * supervisor's login) newly allocated. */
+KvRefund *kv_refund_get(KvStation *st, gint64 id, gint64 *created_at, char **reason, char **by,
+                        GError **error);
 
 KvRefund *kv_refund_cleared(KvStation *st, guint32 meter, const char *reason, GError **error);
 

@@ -52,6 +52,7 @@ static const char *const usage_text = N_(
     "  sell --meter N (--amount MONEY | --kwh KWH) [--quote] [--receipt FILE.pdf]\n"
     "  cancel --sale ID --reason T               last sale, card at the counter\n"
     "  refund cleared --meter N --reason T       pay back credit a clear-credit card cleared\n"
+    "       [--receipt FILE.pdf]\n"
     "  sale show ID | unresolved | reconcile\n"
     "       | resolve ID --paid|--void --reason T   supervisor: end an issued sale\n"
     "  receipt --sale ID --out FILE.pdf [--reprint]\n"

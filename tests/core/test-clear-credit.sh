@@ -108,7 +108,12 @@ left=$(simjson remaining)
 expect 0 "clear once more" $SAM $K --card-file cc.card card engineering --type clear-credit --meter $M
 sim insert cc.card >/dev/null
 expect 0 "read the report" $K --json --card-file cc.card card read
-expect 0 "refund at the prices paid" $SAM $K --json refund cleared --meter $M --reason "wrong meter"
+expect 0 "refund at the prices paid, with its receipt" $SAM $K --json refund cleared --meter $M --reason "wrong meter" --receipt refund.pdf
+rid=$(json refund)
+pdftotext -layout refund.pdf receipt.txt
+has receipt.txt "REFUND - MONEY PAID BACK" "the receipt is marked as a refund"
+has receipt.txt "wrong meter" "the receipt gives the reason"
+has receipt.txt "Refund no. *$rid" "the receipt gives the refund's number"
 is "all that was left" "$(json energy)" "$left"
 is "the 20.00 sale whole, the 10.00 sale for the rest" "$(json amount_minor)" $((10000 + 10000 * (left - 500) / 1000))
 is "from two sales" "$(json sales)" 2
