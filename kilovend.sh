@@ -20,7 +20,8 @@ clang libclang-rt-14-dev llvm
 xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi imagemagick
 appstream desktop-file-utils gettext locales poppler-utils iproute2 util-linux
 debhelper devscripts lintian fakeroot dpkg-dev help2man
-postgresql-15 postgresql-client-15 libpq-dev openssl"
+postgresql-15 postgresql-client-15 libpq-dev openssl
+softhsm2 libp11-kit-dev"
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

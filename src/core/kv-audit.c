@@ -88,7 +88,7 @@ gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
                          "hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
     if (!ins)
         return FALSE;
-    if (kv_keyring_audit_key(st->ring, key)) {
+    if (kv_keystore_audit_key(st->keys, key)) {
         guint8 mac[32];
         row_mac(key, hash, mac);
         OPENSSL_cleanse(key, sizeof key);
@@ -442,7 +442,7 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
     w.anchor_hex = anchor_hex;
     w.anchor_found = anchor_hex == NULL;
     memcpy(w.prev, genesis, 32);
-    r->keyed = kv_keyring_audit_key(st->ring, w.audit_key);
+    r->keyed = kv_keystore_audit_key(st->keys, w.audit_key);
     walked = walk_chain(st, &w, progress, user_data, cancellable, error);
     OPENSSL_cleanse(w.audit_key, sizeof w.audit_key);
     if (!walked || !check_sales(st, r, sale_last, cancellable, error))

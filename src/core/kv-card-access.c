@@ -106,14 +106,14 @@ char *kv_card_status(KvStation *st, guint32 serial)
 
 guint32 kv_card_next_serial(KvStation *st, GError **error)
 {
-    guint32 office = st->settings.office_id;
+    guint32 office = st->settings.station_no;
     gint64 lo = (gint64)office << OFFICE_SERIAL_BITS;
     gint64 hi = lo + (1 << OFFICE_SERIAL_BITS) - 1;
     g_autoptr(KvStmt) s = NULL;
     gint64 n;
     if (office >= (1u << (32 - OFFICE_SERIAL_BITS)) - 1) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    _("office id %u is too large to number cards (at most 4094)"), office);
+                    _("station number %u is too large to number cards (at most 4094)"), office);
         return 0;
     }
     s = kv_db_query(st, "SELECT coalesce(max(serial), ?1) FROM cards "

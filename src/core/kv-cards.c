@@ -20,6 +20,7 @@
 #include "kv-sales-private.h"
 #include "kv-registry-private.h"
 #include "kv-station-private.h"
+#include "kv-sync-state.h"
 #include "kv-time.h"
 
 void kv_card_record_free(KvCardRecord *c)
@@ -72,7 +73,8 @@ gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GE
     g_autoptr(KvMeter) m = NULL;
     gint64 last_anomaly = kv_db_int(st, "SELECT coalesce(max(id), 0) FROM anomalies", 0);
     memset(out, 0, sizeof *out);
-    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error) ||
+        !kv_sync_require_current(st, _("reading a card"), error))
         return FALSE;
     out->reconciled = kv_sale_reconcile_card(st, card, error);
     if (out->reconciled < 0)
@@ -279,7 +281,7 @@ static gboolean write_new_card(KvStation *st, KvCardLink *card, KvMeter *m, KvCa
     tok.seq = c->token_seq;
     tok.u.credit.cumulative = c->token_cumulative;
     tok.u.credit.issued_at = (guint32)kv_now();
-    tok.u.credit.office = st->settings.office_id;
+    tok.u.credit.office = st->settings.station_no;
     ok = kv_card_personalise(st, card, m, c->serial, KV_CARD_USER, &tok, step, error);
     kv_wipe(&tok, sizeof tok);
     return ok;
@@ -296,7 +298,8 @@ static KvCardRecord *issue(KvStation *st, KvCardLink *card, guint32 meter, gbool
     char step[16] = "reserved";
     g_autofree char *detail = NULL;
 
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
+        !kv_sync_require_current(st, _("issuing a card"), error))
         return NULL;
     if (!kv_station_require_keys(st, error))
         return NULL;

@@ -14,6 +14,7 @@
 #include "kv-anomalies-private.h"
 #include "kv-registry-private.h"
 #include "kv-station-private.h"
+#include "kv-sync-state.h"
 #include "kv-time.h"
 
 static const struct {
@@ -104,14 +105,11 @@ static gboolean build_token(KvStation *st, const KvMeter *m, const KvEngineering
     }
     case KV_CARD_KEY_CHANGE: {
         guint v = kv_station_key_version(st);
-        const guint8 *mk = kv_keyring_master(st->ring, v);
-        if (!mk) {
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, _("the keys are locked"));
+        if (!kv_station_require_keys(st, error) ||
+            !kv_keystore_derive(st->keys, KV_KEY_KIND_METER, v, st->settings.utility_code,
+                                m->number, tok->u.key_change.new_k_meter, error))
             return FALSE;
-        }
         tok->u.key_change.new_key_version = (uint8_t)v;
-        kv_derive_meter_key(mk, st->settings.utility_code, m->number, (uint8_t)v,
-                            tok->u.key_change.new_k_meter);
         c->new_key_version = v;
         break;
     }
@@ -237,15 +235,11 @@ static gboolean stored_token(KvStation *st, const KvMeter *m, const KvEngineerin
         tok->u.params.max_power = c->max_power;
         tok->u.params.reconnect_delay = (uint16_t)c->reconnect_delay;
     } else if (c->card_type == KV_CARD_KEY_CHANGE) {
-        const guint8 *mk = kv_keyring_master(st->ring, c->new_key_version);
-        if (!mk) {
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                        _("the key file has no master key version %u"), c->new_key_version);
+        if (!kv_keystore_derive(st->keys, KV_KEY_KIND_METER, c->new_key_version,
+                                st->settings.utility_code, m->number,
+                                tok->u.key_change.new_k_meter, error))
             return FALSE;
-        }
         tok->u.key_change.new_key_version = (uint8_t)c->new_key_version;
-        kv_derive_meter_key(mk, st->settings.utility_code, m->number,
-                            (uint8_t)c->new_key_version, tok->u.key_change.new_k_meter);
     }
     set_issued_at(tok, issued_at);
     return TRUE;
@@ -469,6 +463,9 @@ KvEngineeringCard *kv_card_engineering(KvStation *st, KvCardLink *card, guint32 
                     _("the legacy key change goes with --type key-change only"));
         return NULL;
     }
+    if (!kv_sync_require_current(st, _("issuing an engineering card"), error) ||
+        (req->card_type == KV_CARD_KEY_CHANGE && !kv_sync_require_online(st, _("a key-change card"), error)))
+        return NULL;
     if (req->card_type == KV_CARD_KEY_CHANGE) {
         guint cur = kv_station_key_version(st);
         if (m->key_version >= cur) {

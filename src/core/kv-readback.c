@@ -212,14 +212,17 @@ static gboolean confirm_parameters(KvStation *st, const KvMeter *m, const kv_car
 
 /* More loaded than this station ever sold: a restored dump of a card taken
  * before a cancel, or credit made with an extracted key
- * (docs/security-model.md).  Sales of other offices not yet merged show
- * here too; the audit row says what the card carried. */
+ * (docs/security-model.md).  What other offices sold counts once synced
+ * (meter_remote: every office's completed sales, from head office); sales
+ * of other offices not yet synced show here too, and the audit row says
+ * what the card carried. */
 static gboolean check_loaded_above_sold(KvStation *st, const KvMeter *m,
                                         const kv_card_view *view, const kv_readback *rb,
                                         const char *obj, gboolean *anomaly, GError **error)
 {
-    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT cumulative_sold FROM meters WHERE number = ?",
-                                     error);
+    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT max(cumulative_sold, coalesce((SELECT r.sold_energy "
+                                         "FROM meter_remote r WHERE r.meter_number = meters.number), 0)) "
+                                         "FROM meters WHERE number = ?", error);
     g_autofree char *d = NULL;
     GString *g;
     gint64 sold;

@@ -9,6 +9,7 @@
 #include "kv-audit-private.h"
 #include "kv-csv.h"
 #include "kv-station-private.h"
+#include "kv-sync-state.h"
 #include "kv-time.h"
 
 void kv_customer_free(KvCustomer *c)
@@ -149,7 +150,9 @@ gint64 kv_customer_add(KvStation *st, const KvCustomer *c, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
     gint64 id;
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !kv_txn_begin(&txn, st, error))
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
+        !kv_sync_require_no_head_office(st, _("adding a customer"), error) ||
+        !kv_txn_begin(&txn, st, error))
         return 0;
     id = customer_insert(st, c, error);
     if (!id || !kv_txn_commit(&txn, error))
@@ -162,6 +165,7 @@ gboolean kv_customer_update(KvStation *st, const KvCustomer *c, GError **error)
     g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autofree char *obj = g_strdup_printf("customer:%" G_GINT64_FORMAT, c->id);
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !customer_check(c, error) ||
+        !kv_sync_require_no_head_office(st, _("changing a customer"), error) ||
         !kv_txn_begin(&txn, st, error))
         return FALSE;
     /* The debt changes only through kv_customer_add_debt and sales. */
@@ -261,7 +265,8 @@ gboolean kv_customer_add_debt(KvStation *st, gint64 id, gint64 delta, const char
 #define METER_COLS                                                                              \
     "number, coalesce(customer_id, 0), model, phases, address, tariff_code, status, key_version, " \
     "psc_key_version, alarm_level, pretrip_level, hoarding_limit, max_power, meter_constant, "    \
-    "reconnect_delay, last_seq, cumulative_sold, rb_counter, rb_remaining, "                      \
+    "reconnect_delay, max(last_seq, coalesce((SELECT r.max_seq FROM meter_remote r "               \
+    "WHERE r.meter_number = meters.number), 0)), cumulative_sold, rb_counter, rb_remaining, "    \
     "rb_cumulative_loaded, rb_last_seq, rb_at, coalesce(key_version_target, 0)"
 
 static KvMeter *meter_from_row(KvStmt *s)
@@ -406,7 +411,8 @@ static gboolean meter_insert(KvStation *st, const KvMeter *in, GError **error)
 gboolean kv_meter_add(KvStation *st, const KvMeter *m, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !kv_txn_begin(&txn, st, error))
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
+        !kv_sync_require_no_head_office(st, _("adding a meter"), error) || !kv_txn_begin(&txn, st, error))
         return FALSE;
     if (!meter_insert(st, m, error))
         return FALSE;
@@ -420,6 +426,7 @@ gboolean kv_meter_update(KvStation *st, const KvMeter *m, GError **error)
     g_autofree char *obj = g_strdup_printf("meter:%09u", m->number);
     g_autofree char *detail = NULL;
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !meter_check(m, error) ||
+        !kv_sync_require_no_head_office(st, _("changing a meter"), error) ||
         !kv_txn_begin(&txn, st, error))
         return FALSE;
     s = kv_db_stmt(st, "UPDATE meters SET customer_id = ?2, model = ?3, phases = ?4, "

@@ -23,6 +23,7 @@
 #include "kv-registry-private.h"
 #include "kv-shifts-private.h"
 #include "kv-station-private.h"
+#include "kv-sync-state.h"
 #include "kv-time.h"
 
 void kv_sale_free(KvSale *s)
@@ -697,7 +698,7 @@ static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
     x->seq = seq;
     x->base_cumulative = base;
     x->cumulative = base + (guint32)x->breakdown.energy;
-    x->office = st->settings.office_id;
+    x->office = st->settings.station_no;
     x->hoarding_limit = m->hoarding_limit;
     x->created_at = now;
 
@@ -802,7 +803,7 @@ static gboolean write_credit(KvStation *st, KvCardLink *card, const KvMeter *m,
     tok.u.credit.amount = amount;
     tok.u.credit.issued_at = (guint32)kv_now();
     tok.u.credit.sale_ref = (guint32)sale_ref;
-    tok.u.credit.office = st->settings.office_id;
+    tok.u.credit.office = st->settings.station_no;
     e = kv_station_token_seal(st, &keys, &view->id, &tok, slot);
     kv_meter_keys_wipe(&keys);
     kv_wipe(&tok, sizeof tok);
@@ -890,7 +891,7 @@ gboolean kv_sale_check_own_token(KvStation *st, const KvMeter *m, const kv_card_
 
     *anomaly_id = 0;
     if (v->id.card_type != KV_CARD_USER || v->token_err != KV_OK ||
-        t->kind != KV_TOKEN_CREDIT || t->u.credit.office != st->settings.office_id ||
+        t->kind != KV_TOKEN_CREDIT || t->u.credit.office != st->settings.station_no ||
         t->u.credit.cumulative <= m->cumulative_sold)
         return TRUE;
     if (t->u.credit.sale_ref)
@@ -1013,7 +1014,9 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
                     st->user->login);
         return NULL;
     }
-    if (!kv_station_require_keys(st, error))
+    /* A ledger that must recover, or whose sync is stopped, touches no
+     * card (the amount is checked against the offline limit below). */
+    if (!kv_station_require_keys(st, error) || !kv_sync_may_sell(st, 0, error))
         return NULL;
     /* An earlier interrupted sale on this very card is settled first. */
     if (reconcile_card(st, card, notes, error) < 0)
@@ -1026,7 +1029,8 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
     if (!(m = kv_meter_get(st, meter, error)) ||
         !kv_sale_check_own_token(st, m, &view, notes, &anomaly_id, error))
         goto fail;
-    if (!(x = quote(st, m, req, &view, error)))
+    if (!(x = quote(st, m, req, &view, error)) ||
+        !kv_sync_may_sell(st, x->breakdown.amount, error))
         goto fail;
     x->card_serial = view.id.card_serial;
     x->cashier_id = kv_station_user_id(st);
@@ -1196,7 +1200,7 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
         return NULL;
     if (!(x = kv_sale_get(st, sale_id, error)))
         return NULL;
-    if (!may_cancel(st, x, error))
+    if (!may_cancel(st, x, error) || !kv_sync_may_cancel(st, sale_id, error))
         return NULL;
     if (!kv_card_view_for(st, card, x->meter_number, &view, &m, error))
         return NULL;

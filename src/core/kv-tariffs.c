@@ -3,6 +3,7 @@
 #include "kv-i18n.h"
 #include "kv-audit-private.h"
 #include "kv-db.h"
+#include "kv-sync-state.h"
 #include "kv-tariffs.h"
 
 #define TARIFF_COLS "id, code, effective_from, vat_bp, fixed_monthly, debt_bp"
@@ -84,7 +85,8 @@ gint64 kv_tariff_add(KvStation *st, const KvTariff *t, const char *name, GError 
     g_autoptr(GString) detail = g_string_new(NULL);
     g_autofree char *obj = NULL;
     gint64 id;
-    if (!kv_station_require(st, KV_ROLE_ADMIN, error) || !kv_tariff_validate(t, error))
+    if (!kv_station_require(st, KV_ROLE_ADMIN, error) || !kv_tariff_validate(t, error) ||
+        !kv_sync_require_no_head_office(st, _("adding a tariff"), error))
         return 0;
     if (!t->code[0]) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("a tariff needs a code"));

@@ -4,8 +4,9 @@
 
 #include "kv-audit-private.h"
 #include "kv-db.h"
-#include "kv-keyfile.h"
+#include "kv-keystore.h"
 #include "kv-password.h"
+#include "kv-sync-state.h"
 #include "kv-users.h"
 #include "kv-users-private.h"
 
@@ -178,12 +179,12 @@ static void set_auth_failure(GError **error, AuthVia via, const char *login, gin
  * file that is missing or damaged (KEYS) is reported as such, whatever the
  * password: it says nothing about it, and counts nothing. */
 static KvUser *authenticate(KvStation *st, AuthVia via, const char *login, const char *password,
-                            const char *passphrase, KvKeyring **ring, GError **error)
+                            const char *passphrase, KvKeystore **ring, GError **error)
 {
     g_autofree char *hash = NULL;
     g_autoptr(KvUser) u = NULL;
     g_autoptr(GError) local = NULL;
-    g_autoptr(KvKeyring) opened = NULL;
+    g_autoptr(KvKeystore) opened = NULL;
     gboolean pw_ok, pass_ok = TRUE;
     gint64 now = kv_now();
 
@@ -210,12 +211,8 @@ static KvUser *authenticate(KvStation *st, AuthVia via, const char *login, const
                : (kv_password_burn(password ? password : ""), FALSE));
     if (via != AUTH_SIGN_IN) {
         g_clear_error(&local);
-        if (!st->keys_path) {
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                        _("no key file given (--keys PATH)"));
-            return NULL;
-        }
-        opened = kv_keyring_load(st->keys_path, passphrase, &local);
+        /* A token's wrong PIN (AUTH) is the token's to count, not ours. */
+        opened = kv_keystore_open(st->keys_path, passphrase, &local);
         if (!opened && !g_error_matches(local, KV_CORE_ERROR, KV_CORE_ERROR_PASSPHRASE)) {
             g_propagate_error(error, g_steal_pointer(&local));
             return NULL;
@@ -257,7 +254,8 @@ gboolean kv_user_add(KvStation *st, const char *login, const char *full_name, Kv
                      const char *password, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    if (!kv_station_require(st, KV_ROLE_ADMIN, error) || !kv_txn_begin(&txn, st, error) ||
+    if (!kv_station_require(st, KV_ROLE_ADMIN, error) ||
+        !kv_sync_require_no_head_office(st, _("adding a user"), error) || !kv_txn_begin(&txn, st, error) ||
         !kv_user_insert(st, login, full_name, role, password, error))
         return FALSE;
     return kv_txn_commit(&txn, error);
@@ -384,7 +382,7 @@ GPtrArray *kv_user_list(KvStation *st, GError **error)
 gboolean kv_station_unlock_keys(KvStation *st, const char *passphrase, const char *sup_login,
                                 const char *sup_password, GError **error)
 {
-    g_autoptr(KvKeyring) ring = NULL;
+    g_autoptr(KvKeystore) ring = NULL;
     g_autoptr(KvUser) by = NULL;
     g_autofree char *detail = NULL;
 
@@ -406,10 +404,11 @@ gboolean kv_station_unlock_keys(KvStation *st, const char *passphrase, const cha
                     C_("role", kv_role_name(by->role)));
         return FALSE;
     }
-    st->ring = g_steal_pointer(&ring);
+    st->keys = g_steal_pointer(&ring);
     /* Keyed from here on: this row's MAC also covers the rows written while
      * the keys were locked (kv-audit.c). */
-    detail = g_strdup_printf("by=%s version=%u", by->login, kv_keyring_current(st->ring));
+    detail = g_strdup_printf("by=%s version=%u backend=%s", by->login,
+                             kv_keystore_current(st->keys), kv_keystore_backend(st->keys));
     if (!kv_audit_record(st, "keys.unlock", "keys", detail, error)) {
         kv_station_lock_keys(st);
         return FALSE;

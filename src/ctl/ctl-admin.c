@@ -4,7 +4,6 @@
 #include <unistd.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 
 #include "ctl.h"
 
@@ -12,15 +11,8 @@
     if (!ctl_args_parse(&(a), (argc), (argv), (flags))) \
         return CTL_EXIT_USAGE
 
-static void wipe_free(char *s)
-{
-    if (s) {
-        OPENSSL_cleanse(s, strlen(s));
-        g_free(s);
-    }
-}
 typedef char char_secret;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(char_secret, wipe_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(char_secret, ctl_secret_free)
 
 /* A new secret typed twice on a terminal, or taken from env/file once. */
 static char *new_secret(const char *file, const char *env, const char *what, GError **error)
@@ -33,13 +25,13 @@ static char *new_secret(const char *file, const char *env, const char *what, GEr
         return NULL;
     b = ctl_secret(NULL, NULL, _("Again"), error);
     if (!b || strcmp(a, b) != 0) {
-        wipe_free(a);
-        wipe_free(b);
+        ctl_secret_free(a);
+        ctl_secret_free(b);
         g_clear_error(error);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("the two entries differ"));
         return NULL;
     }
-    wipe_free(b);
+    ctl_secret_free(b);
     return a;
 }
 
@@ -58,7 +50,8 @@ static int finish(CtlArgs *a, GError *error)
 int ctl_cmd_init(int argc, char **argv)
 {
     static const char *const allowed[] = { "utility-name", "utility-code", "currency",
-                                           "minor-digits", "office", "admin", NULL };
+                                           "minor-digits", "office", "station", "admin",
+                                           NULL };
     CtlArgs a = { 0 };
     KvInitParams p = { 0 };
     GError *error = NULL;
@@ -87,6 +80,11 @@ int ctl_cmd_init(int argc, char **argv)
             goto invalid;
         p.office_id = (guint16)v;
     }
+    if (ctl_opt(&a, "station")) {
+        if (!kv_decimal_parse(ctl_opt(&a, "station"), 0, KV_STATION_NO_MAX, &v, &error))
+            goto invalid;
+        p.station_no = (guint16)v;
+    }
     p.admin_login = ctl_opt(&a, "admin") ? ctl_opt(&a, "admin") : "admin";
     if (!(pw = new_secret(ctl.password_file, "KILOVEND_PASSWORD", "New admin password", &error)))
         goto fail;
@@ -99,10 +97,11 @@ int ctl_cmd_init(int argc, char **argv)
             !kv_keyfile_generate(ctl.keys_path, pass, &error))
             goto fail;
     } else {
-        g_autoptr(KvKeyring) ring = NULL;
+        /* A key file, or a token descriptor (the PIN as the passphrase). */
+        g_autoptr(KvKeystore) ks = NULL;
         if (!(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Key file passphrase"),
                                 &error)) ||
-            !(ring = kv_keyring_load(ctl.keys_path, pass, &error)))
+            !(ks = kv_keystore_open(ctl.keys_path, pass, &error)))
             goto fail;
     }
     if (!kv_station_init(ctl.db_path, &p, &error))
@@ -128,6 +127,9 @@ int ctl_cmd_key(int argc, char **argv)
     CtlArgs a = { 0 };
     g_autoptr(char_secret) pass = NULL, newpass = NULL;
 
+    if (!g_strv_contains((const char *const[]){ "generate", "import", "passwd", "rotate", NULL },
+                         sub))
+        return ctl_cmd_key_more(sub, argc - 2, argv + 2); /* ctl-keys.c */
     ARGS_OR_USAGE(a, argc - 2, argv + 2, NULL);
     if (strcmp(sub, "generate") == 0) {
         if (!(pass = new_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", "New key file passphrase",
@@ -163,6 +165,7 @@ int ctl_cmd_key(int argc, char **argv)
         guint v;
         char buf[8];
         if (!st || !kv_station_require(st, KV_ROLE_ADMIN, &error) ||
+            !kv_sync_require_online(st, _("rotating the keys"), &error) ||
             !(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Key file passphrase"),
                                 &error)) ||
             !(v = kv_keyfile_rotate(ctl.keys_path, pass, &error)))
@@ -299,15 +302,16 @@ int ctl_cmd_setting(int argc, char **argv)
         g_autofree char *un = kv_json_escape(s->utility_name);
         if (ctl.json)
             printf("{\"utility_name\":\"%s\",\"utility_code\":%u,\"currency\":\"%s\","
-                   "\"minor_digits\":%u,\"office_id\":%u,\"max_sale_amount\":\"%s\","
-                   "\"max_sale_energy\":\"%s\",\"token_issuer\":%u}\n", un, s->utility_code,
-                   s->currency, s->minor_digits, s->office_id, ma, me, s->token_issuer);
+                   "\"minor_digits\":%u,\"office_id\":%u,\"station_no\":%u,"
+                   "\"max_sale_amount\":\"%s\",\"max_sale_energy\":\"%s\",\"token_issuer\":%u}\n",
+                   un, s->utility_code, s->currency, s->minor_digits, s->office_id, s->station_no,
+                   ma, me, s->token_issuer);
         else
             ctl_out("utility_name     %s\nutility_code     %u\ncurrency         %s\n"
-                    "minor_digits     %u\noffice_id        %u\nmax_sale_amount  %s\n"
-                    "max_sale_energy  %s kWh\ntoken_issuer     %u\n", s->utility_name,
-                    s->utility_code, s->currency, s->minor_digits, s->office_id, ma, me,
-                    s->token_issuer);
+                    "minor_digits     %u\noffice_id        %u\nstation_no       %u\n"
+                    "max_sale_amount  %s\nmax_sale_energy  %s kWh\ntoken_issuer     %u\n",
+                    s->utility_name, s->utility_code, s->currency, s->minor_digits, s->office_id,
+                    s->station_no, ma, me, s->token_issuer);
     }
     return CTL_EXIT_OK;
 }
@@ -583,6 +587,7 @@ int ctl_cmd_audit(int argc, char **argv)
 {
     static const char *const flags[] = { "keyed", NULL };
     static const char *const allowed[] = { "head", "anchor", "keyed", NULL };
+    g_autofree char *centre = NULL;
     GError *error = NULL;
     CtlArgs a = { 0 };
     g_autoptr(KvStation) st = NULL;
@@ -610,7 +615,18 @@ int ctl_cmd_audit(int argc, char **argv)
     }
     /* --anchor: the option's name before 0.x; same meaning. */
     head = ctl_opt(&a, "head") ? ctl_opt(&a, "head") : ctl_opt(&a, "anchor");
-    if (!(st = ctl_open(TRUE, ctl_flag(&a, "keyed"), &error)) ||
+    if ((st = ctl_open(TRUE, ctl_flag(&a, "keyed"), &error)) && g_strcmp0(head, "centre") == 0) {
+        /* The head head office holds (from the last sync): a rewrite of
+         * this file after it was pushed is detected against it. */
+        g_autoptr(KvSyncStatus) s = kv_sync_status(st, &error);
+        if (s && !s->centre_head)
+            g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                        _("no head office anchor: this station has not synced yet"));
+        head = s && s->centre_head ? (centre = g_strdup(s->centre_head)) : NULL;
+        if (!head)
+            g_clear_pointer(&st, kv_station_free);
+    }
+    if (!st ||
         !(r = kv_audit_verify(st, head, print_progress, NULL, NULL, &error))) {
         ctl_args_clear(&a);
         return ctl_fail(error);

@@ -177,7 +177,7 @@ char *ctl_secret(const char *file, const char *env, const char *prompt, GError *
     return read_tty_secret(prompt, error);
 }
 
-static void free_secret(char *s)
+void ctl_secret_free(char *s)
 {
     if (s) {
         OPENSSL_cleanse(s, strlen(s));
@@ -202,7 +202,7 @@ KvStation *ctl_open(gboolean login, gboolean keys, GError **error)
         if (!pw)
             return NULL;
         ok = kv_station_login(st, ctl.user, pw, error);
-        free_secret(pw);
+        ctl_secret_free(pw);
         if (!ok)
             return NULL;
     }
@@ -222,12 +222,12 @@ KvStation *ctl_open(gboolean login, gboolean keys, GError **error)
         }
         pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Key file passphrase"), error);
         if (!pass) {
-            free_secret(sup_pw);
+            ctl_secret_free(sup_pw);
             return NULL;
         }
         ok = kv_station_unlock_keys(st, pass, ctl.supervisor, sup_pw, error);
-        free_secret(pass);
-        free_secret(sup_pw);
+        ctl_secret_free(pass);
+        ctl_secret_free(sup_pw);
         if (!ok)
             return NULL;
     }

@@ -27,7 +27,8 @@ static const char *const usage_text = N_(
     "\n"
     "Commands:\n"
     "  init --utility-name N --utility-code C --currency XXX [--minor-digits 2]\n"
-    "       [--office N] [--admin LOGIN]        new database, first admin, key file\n"
+    "       [--office N] [--station N] [--admin LOGIN]\n"
+    "                                          new database, first admin, key file\n"
     "  key generate | import --hex-file F | passwd | rotate\n"
     "  user add LOGIN --role R [--name N] | list | role LOGIN R | enable|disable|unlock LOGIN\n"
     "       | passwd LOGIN                        (new password: KILOVEND_NEW_PASSWORD)\n"
@@ -60,8 +61,11 @@ static const char *const usage_text = N_(
     "  report shift [--shift ID] | daily [--date YYYY-MM-DD] | monthly [--month YYYY-MM]\n"
     "       | customer --account A | meter --meter N     [--csv FILE]\n"
     "  backup FILE | restore FILE | check\n"
-    "  audit head | audit verify [--head HEAD] [--keyed]\n"
+    "  audit head | audit verify [--head HEAD|centre] [--keyed]\n"
     "  anomaly list [--all] [--meter N] | ack ID --reason T\n"
+    "  sync --once | --daemon [--interval S] [--config FILE] | status | recover\n"
+    "                                          the link to the head office (sync.conf:\n"
+    "                                          --config, KILOVEND_SYNC_CONF, /etc/kilovend)\n"
     "\n"
     "Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid input, 4 not found, 5 already\n"
     "exists, 6 wrong password, 7 role not allowed, 8 wrong passphrase, 9 keys, 10 meter\n"
@@ -81,7 +85,8 @@ static const Command commands[] = {
     { "sell", ctl_cmd_sell },       { "cancel", ctl_cmd_cancel },   { "sale", ctl_cmd_sale },
     { "receipt", ctl_cmd_receipt }, { "shift", ctl_cmd_shift },     { "report", ctl_cmd_report },
     { "backup", ctl_cmd_backup },   { "restore", ctl_cmd_restore }, { "check", ctl_cmd_check },
-    { "audit", ctl_cmd_audit },     { "anomaly", ctl_cmd_anomaly }, { "refund", ctl_cmd_refund },
+    { "audit", ctl_cmd_audit },     { "anomaly", ctl_cmd_anomaly }, { "sync", ctl_cmd_sync },
+    { "refund", ctl_cmd_refund },
 };
 
 /* Where the value of a global option goes; NULL for no such option. */

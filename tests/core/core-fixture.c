@@ -47,7 +47,7 @@ void fx_card_restore(Fx *f, const char *name, GBytes *dump)
 
 void fx_setup(Fx *f, gconstpointer data)
 {
-    KvInitParams p = { "Lake Power", FX_UTILITY, "KES", 2, 3, "admin", FX_ADMIN_PW };
+    KvInitParams p = { "Lake Power", FX_UTILITY, "KES", 2, 3, "admin", FX_ADMIN_PW, 0 };
     KvTariff t = { 0 };
     KvCustomer c = { 0 };
     KvMeter m = { 0 };

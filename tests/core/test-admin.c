@@ -27,6 +27,16 @@ static void add_version(Fx *f, const char *code, gint64 from, guint vat_bp, gint
     g_assert_no_error(e);
 }
 
+/* A change the core must refuse (DENIED), saying text if not NULL. */
+static void assert_denied(gboolean ok, GError **e, const char *text)
+{
+    g_assert_false(ok);
+    g_assert_error(*e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
+    if (text)
+        g_assert_nonnull(strstr((*e)->message, text));
+    g_clear_error(e);
+}
+
 static void test_tariff_list(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
@@ -118,13 +128,8 @@ static void test_admin_keeps_itself(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
 
-    g_assert_false(kv_user_set_active(f->st, "admin", FALSE, &e));
-    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
-    g_assert_nonnull(strstr(e->message, "your own account"));
-    g_clear_error(&e);
-    g_assert_false(kv_user_set_role(f->st, "admin", KV_ROLE_SUPERVISOR, &e));
-    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
-    g_clear_error(&e);
+    assert_denied(kv_user_set_active(f->st, "admin", FALSE, &e), &e, "your own account");
+    assert_denied(kv_user_set_role(f->st, "admin", KV_ROLE_SUPERVISOR, &e), &e, NULL);
     /* An admin may still "enable" or keep themselves admin. */
     assert_still_admin(f);
     g_assert_true(kv_user_set_active(f->st, "admin", TRUE, &e));
@@ -132,29 +137,33 @@ static void test_admin_keeps_itself(Fx *f, gconstpointer d)
     g_assert_no_error(e);
 }
 
+/* A new user, and a second station on the same ledger (nobody signed in). */
+static KvStation *user_and_other_station(Fx *f, const char *login, KvRole role)
+{
+    g_autoptr(GError) e = NULL;
+    KvStation *other;
+    fx_add_user(f, login, role);
+    other = kv_station_open(f->db, NULL, &e);
+    g_assert_no_error(e);
+    return other;
+}
+
 static void test_last_admin(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
-    g_autoptr(KvStation) other = NULL;
+    /* Two admins at two stations on the same ledger. */
+    g_autoptr(KvStation) other = user_and_other_station(f, "dora", KV_ROLE_ADMIN);
     g_autoptr(KvUser) dora = NULL;
 
-    /* Two admins at two stations on the same ledger. */
-    fx_add_user(f, "dora", KV_ROLE_ADMIN);
-    other = kv_station_open(f->db, NULL, &e);
-    g_assert_no_error(e);
     g_assert_true(kv_station_login(other, "dora", "dora-password", &e));
     /* Each may disable the other while one stays... */
     g_assert_true(kv_user_set_active(f->st, "dora", FALSE, &e));
     g_assert_no_error(e);
     /* ...but dora, still signed in elsewhere, may not then demote or disable
      * the last active admin. */
-    g_assert_false(kv_user_set_role(other, "admin", KV_ROLE_CASHIER, &e));
-    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
-    g_assert_nonnull(strstr(e->message, "last active admin"));
-    g_clear_error(&e);
-    g_assert_false(kv_user_set_active(other, "admin", FALSE, &e));
-    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
-    g_clear_error(&e);
+    assert_denied(kv_user_set_role(other, "admin", KV_ROLE_CASHIER, &e), &e,
+                  "last active admin");
+    assert_denied(kv_user_set_active(other, "admin", FALSE, &e), &e, NULL);
     assert_still_admin(f);
 
     /* Enabled again, dora may be demoted: admin remains. */
@@ -169,12 +178,9 @@ static void test_last_admin(Fx *f, gconstpointer d)
 static void test_reset_and_unlock(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
-    g_autoptr(KvStation) other = NULL;
+    g_autoptr(KvStation) other = user_and_other_station(f, "carol", KV_ROLE_CASHIER);
     g_autoptr(KvUser) carol = NULL;
 
-    fx_add_user(f, "carol", KV_ROLE_CASHIER);
-    other = kv_station_open(f->db, NULL, &e);
-    g_assert_no_error(e);
     for (int i = 0; i < 5; i++) {
         g_assert_false(kv_station_login(other, "carol", "wrong-password", &e));
         g_clear_error(&e);
