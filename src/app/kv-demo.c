@@ -346,5 +346,28 @@ gboolean kv_demo_insert_card(guint n, GError **error)
     }
     fputs(cmd, f);
     fclose(f);
+    /* The meter beside the station takes the card the reader holds: it
+     * reads which file that is here. */
+    {
+        g_autofree char *pointer = g_strconcat(control, ".card", NULL);
+        g_autofree char *path = n != 0 ? kv_demo_card_path(dir, n) : g_strdup("");
+
+        if (!g_file_set_contents(pointer, path, -1, error))
+            return FALSE;
+    }
     return TRUE;
+}
+
+gboolean kv_demo_remove_dir(const char *path)
+{
+    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+        const char *name;
+
+        while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+            g_autofree char *child = g_build_filename(path, name, NULL);
+            kv_demo_remove_dir(child);
+        }
+    }
+    return g_remove(path) == 0;
 }

@@ -5,6 +5,8 @@
 #include "kv-i18n.h"
 #include "kv-cards.h"
 #include "kv-engineering.h"
+#include "kv-keyfile.h"
+#include "kv-station-file.h"
 #include "kv_util.h"
 #include "kv-db.h"
 #include "kv-audit-private.h"
@@ -527,4 +529,21 @@ GArray *kv_meters_needing_key_change(KvStation *st, guint current, GError **erro
         g_array_append_val(out, n);
     }
     return out;
+}
+
+guint kv_station_rotate_key(KvStation *st, const char *keys_path, const char *passphrase,
+                            GArray **needing, GError **error)
+{
+    guint v;
+    char buf[12];
+
+    if (!kv_station_require(st, KV_ROLE_ADMIN, error) ||
+        !(v = kv_keyfile_rotate(keys_path, passphrase, error)))
+        return 0;
+    g_snprintf(buf, sizeof buf, "%u", v);
+    if (!kv_station_set_setting(st, "key_version", buf, error))
+        return 0;
+    if (needing && !(*needing = kv_meters_needing_key_change(st, v, error)))
+        return 0;
+    return v;
 }

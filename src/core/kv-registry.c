@@ -419,6 +419,25 @@ gboolean kv_meter_add(KvStation *st, const KvMeter *m, GError **error)
     return kv_txn_commit(&txn, error);
 }
 
+/* The credit levels are the meter's own: a parameter card changes them and
+ * the readback that shows them brings them to the ledger (kv-readback.c).
+ * An edit of the record keeps them. */
+static gboolean levels_kept(KvStation *st, const KvMeter *m, GError **error)
+{
+    g_autoptr(KvMeter) now = kv_meter_get(st, m->number, error);
+
+    if (!now)
+        return FALSE;
+    if (now->alarm_level == m->alarm_level && now->pretrip_level == m->pretrip_level &&
+        now->hoarding_limit == m->hoarding_limit)
+        return TRUE;
+    g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
+                _("meter %09u: its alarm, pre-trip and hoarding levels change only through a "
+                  "parameter card"),
+                m->number);
+    return FALSE;
+}
+
 gboolean kv_meter_update(KvStation *st, const KvMeter *m, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
@@ -426,6 +445,7 @@ gboolean kv_meter_update(KvStation *st, const KvMeter *m, GError **error)
     g_autofree char *obj = g_strdup_printf("meter:%09u", m->number);
     g_autofree char *detail = NULL;
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !meter_check(m, error) ||
+        !levels_kept(st, m, error) ||
         !kv_sync_require_no_head_office(st, _("changing a meter"), error) ||
         !kv_txn_begin(&txn, st, error))
         return FALSE;

@@ -637,22 +637,32 @@ static gboolean price(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
  * known.  The real remaining can only be lower (consumption), so an
  * accepted prediction is safe; with no readback yet, an empty meter (0, 0)
  * is the worst case.  REFUSED if the meter would refuse the credit. */
+/* The meter's newest known credit and cumulative loaded: the card's
+ * readback if it is not older than the ledger's, else the ledger's. */
+static void meter_start(const KvMeter *m, const kv_card_view *view, gint32 *remaining,
+                        guint32 *loaded)
+{
+    *remaining = 0;
+    *loaded = 0;
+    if (view && view->readback_err == KV_OK &&
+        (!m->has_readback || view->readback.counter >= m->rb_counter)) {
+        *remaining = view->readback.remaining;
+        *loaded = view->readback.cumulative_loaded;
+    } else if (m->has_readback) {
+        *remaining = m->rb_remaining;
+        *loaded = m->rb_cumulative_loaded;
+    }
+}
+
 static gboolean predict_load(const KvMeter *m, const kv_card_view *view, KvSale *x,
                              GError **error)
 {
-    gint32 remaining = 0, new_remaining;
-    guint32 loaded = 0, new_loaded, base = x->base_cumulative;
+    gint32 remaining, new_remaining;
+    guint32 loaded, new_loaded, base = x->base_cumulative;
     kv_credit credit = { 0 };
     kv_err e;
 
-    if (view && view->readback_err == KV_OK &&
-        (!m->has_readback || view->readback.counter >= m->rb_counter)) {
-        remaining = view->readback.remaining;
-        loaded = view->readback.cumulative_loaded;
-    } else if (m->has_readback) {
-        remaining = m->rb_remaining;
-        loaded = m->rb_cumulative_loaded;
-    }
+    meter_start(m, view, &remaining, &loaded);
     credit.cumulative = x->cumulative;
     credit.amount = (guint32)x->breakdown.energy;
     e = kv_credit_load(&credit, remaining, loaded, m->hoarding_limit, &new_remaining, &new_loaded);
@@ -707,24 +717,48 @@ static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
     return g_steal_pointer(&x);
 }
 
+/* A cashier's look at a meter before a sale: its record, and the card's
+ * view when the card is at the counter. */
+static gboolean meter_for_sale(KvStation *st, guint32 meter, KvCardLink *card,
+                               kv_card_view *view, KvMeter **m, GError **error)
+{
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+        return FALSE;
+    if (card)
+        return kv_card_view_for(st, card, meter, view, m, error);
+    return (*m = kv_meter_get(st, meter, error)) != NULL;
+}
+
 KvSale *kv_sale_quote(KvStation *st, guint32 meter, const KvSaleRequest *req, KvCardLink *card,
                       GError **error)
 {
     g_autoptr(KvMeter) m = NULL;
     kv_card_view view;
     KvSale *x;
-    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+    if (!meter_for_sale(st, meter, card, &view, &m, error))
         return NULL;
-    if (card) {
-        if (!kv_card_view_for(st, card, meter, &view, &m, error))
-            return NULL;
-    } else if (!(m = kv_meter_get(st, meter, error))) {
-        return NULL;
-    }
     x = quote(st, m, req, card ? &view : NULL, error);
     if (card)
         kv_wipe(&view, sizeof view);
     return x;
+}
+
+gboolean kv_sale_room(KvStation *st, guint32 meter, KvCardLink *card, gint64 *room,
+                      GError **error)
+{
+    g_autoptr(KvMeter) m = NULL;
+    kv_card_view view;
+    gint32 remaining;
+    guint32 loaded, seq, base;
+
+    if (!meter_for_sale(st, meter, card, &view, &m, error))
+        return FALSE;
+    meter_start(m, card ? &view : NULL, &remaining, &loaded);
+    kv_meter_next_token(m, card ? &view : NULL, &seq, &base);
+    *room = MAX((gint64)m->hoarding_limit - remaining - ((gint64)base - loaded), 0);
+    if (card)
+        kv_wipe(&view, sizeof view);
+    return TRUE;
 }
 
 /* ---- selling ---- */

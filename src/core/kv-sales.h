@@ -85,6 +85,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvSale, kv_sale_free)
 KvSale *kv_sale_quote(KvStation *st, guint32 meter, const KvSaleRequest *req,
                       KvCardLink *card, GError **error);
 
+/* The most energy (0.01 kWh) the meter would accept now, from the same
+ * prediction as the quote: its hoarding limit less the credit it holds and
+ * the credit on the card not yet loaded (never below 0). */
+gboolean kv_sale_room(KvStation *st, guint32 meter, KvCardLink *card, gint64 *room,
+                      GError **error);
+
 /* The whole sale on the card at the counter.  Cashier with an open shift and
  * unlocked keys.  Returns the completed sale.  On a card error after the
  * pending commit the sale is resolved at once if the card can be read,

@@ -415,3 +415,21 @@ gboolean kv_station_unlock_keys(KvStation *st, const char *passphrase, const cha
     }
     return TRUE;
 }
+
+gboolean kv_station_approve(KvStation *st, const char *sup_login, const char *sup_password,
+                            const char *action, GError **error)
+{
+    g_autoptr(KvUser) by = authenticate(st, AUTH_SIGN_IN, sup_login, sup_password, NULL, NULL,
+                                        error);
+    g_autofree char *detail = NULL;
+
+    if (by && by->role >= KV_ROLE_SUPERVISOR) {
+        detail = g_strdup_printf("by=%s for=%s", by->login, st->user ? st->user->login : "");
+        return kv_audit_record(st, action, "users", detail, error);
+    }
+    if (by)
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
+                    _("this needs a supervisor; '%s' is a %s"), by->login,
+                    C_("role", kv_role_name(by->role)));
+    return FALSE;
+}

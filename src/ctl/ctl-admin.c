@@ -162,23 +162,17 @@ int ctl_cmd_key(int argc, char **argv)
     } else if (strcmp(sub, "rotate") == 0) {
         /* Admin only: the station records the new version for new meters. */
         g_autoptr(KvStation) st = ctl_open(TRUE, FALSE, &error);
+        g_autoptr(GArray) old = NULL;
         guint v;
-        char buf[8];
         if (!st || !kv_station_require(st, KV_ROLE_ADMIN, &error) ||
             !kv_sync_require_online(st, _("rotating the keys"), &error) ||
             !(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Key file passphrase"),
                                 &error)) ||
-            !(v = kv_keyfile_rotate(ctl.keys_path, pass, &error)))
-            goto fail;
-        g_snprintf(buf, sizeof buf, "%u", v);
-        if (!kv_station_set_setting(st, "key_version", buf, &error))
+            !(v = kv_station_rotate_key(st, ctl.keys_path, pass, &old, &error)))
             goto fail;
         ctl_out(_("Key version %u is now current (new meters use it; the old versions stay in "
                 "the key file for existing meters)\n"), v);
         {
-            g_autoptr(GArray) old = kv_meters_needing_key_change(st, v, &error);
-            if (!old)
-                goto fail;
             if (ctl.json) {
                 printf("{\"ok\":true,\"key_version\":%u,\"meters_needing_key_change\":[", v);
                 for (guint i = 0; i < old->len; i++)

@@ -148,6 +148,15 @@ static int meter_cmd(KvStation *st, const char *sub, CtlArgs *a)
         if (!kv_meter_number_parse(n, &number, &error))
             return ctl_fail(error);
         if (strcmp(sub, "edit") == 0) {
+            /* The levels are the meter's: they change when a parameter card
+             * reaches it and its readback says so, never in the ledger alone. */
+            if (ctl_opt(a, "hoarding") || ctl_opt(a, "alarm") || ctl_opt(a, "pretrip"))
+                return ctl_usage_error(
+                    _("an installed meter's levels change only through a parameter card: "
+                      "kilovendctl card engineering --type parameter --meter %09u "
+                      "--hoarding-kwh/--alarm-kwh/--pretrip-kwh; the ledger takes the new "
+                      "levels from the meter's readback"),
+                    number);
             if (!(old = kv_meter_get(st, number, &error)))
                 return ctl_fail(error);
             m = *old;
