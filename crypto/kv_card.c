@@ -30,6 +30,7 @@
 #define R_EVENTS 36
 #define R_MAC 40
 #define R_FORMAT_V1 0x01
+#define R_FORMAT_V2 0x02 /* clear-credit cards: cleared in the events' place */
 
 /* ---- Identity ---------------------------------------------------------- */
 
@@ -42,6 +43,7 @@ int kv_card_type_valid(unsigned type)
     case KV_CARD_CLEAR_TAMPER:
     case KV_CARD_KEY_CHANGE:
     case KV_CARD_TEST:
+    case KV_CARD_CLEAR_CREDIT:
         return 1;
     default:
         return 0;
@@ -57,6 +59,7 @@ kv_token_kind kv_card_token_kind(kv_card_type type)
     case KV_CARD_KEY_CHANGE: return KV_TOKEN_KEY_CHANGE_T;
     case KV_CARD_TEST: return KV_TOKEN_TEST;
     case KV_CARD_CHECK: return KV_TOKEN_CHECK;
+    case KV_CARD_CLEAR_CREDIT: return KV_TOKEN_CLEAR_CREDIT;
     default: return (kv_token_kind)0;
     }
 }
@@ -399,6 +402,7 @@ static kv_err body_encode(const kv_token *t, uint8_t b[KV_TOKEN_BODY_LEN])
     case KV_TOKEN_CLEAR_TAMPER:
     case KV_TOKEN_TEST:
     case KV_TOKEN_CHECK:
+    case KV_TOKEN_CLEAR_CREDIT:
         kv_put_be32(b, t->u.issued_at);
         return KV_OK;
     default:
@@ -442,6 +446,7 @@ static kv_err body_decode(uint8_t kind, const uint8_t b[KV_TOKEN_BODY_LEN], kv_t
     case KV_TOKEN_CLEAR_TAMPER:
     case KV_TOKEN_TEST:
     case KV_TOKEN_CHECK:
+    case KV_TOKEN_CLEAR_CREDIT:
         if (!all_zero(b + 4, KV_TOKEN_BODY_LEN - 4))
             return KV_E_FIELD;
         t->u.issued_at = kv_get_be32(b);
@@ -526,6 +531,13 @@ kv_err kv_token_open(const kv_meter_keys *keys, const kv_identity *id,
 
 /* ---- Readback ----------------------------------------------------------- */
 
+/* A clear-credit card's readback reports the credit ever cleared where the
+ * others carry the events (format 2); every other card keeps format 1. */
+static uint8_t readback_format(const kv_identity *id)
+{
+    return id->card_type == KV_CARD_CLEAR_CREDIT ? R_FORMAT_V2 : R_FORMAT_V1;
+}
+
 kv_err kv_readback_seal(const kv_meter_keys *keys, const kv_identity *id,
                         const kv_readback *rb, uint8_t slot[KV_SLOT_LEN])
 {
@@ -535,7 +547,7 @@ kv_err kv_readback_seal(const kv_meter_keys *keys, const kv_identity *id,
         return KV_E_KEY_VERSION;
     if (rb->counter == 0xFFFFFFFFu)
         return KV_E_OVERFLOW;
-    slot[R_FORMAT] = R_FORMAT_V1;
+    slot[R_FORMAT] = readback_format(id);
     slot[R_STATUS] = rb->status;
     slot[R_KEYVER] = rb->key_version;
     kv_put_be32(slot + R_COUNTER, rb->counter);
@@ -546,7 +558,10 @@ kv_err kv_readback_seal(const kv_meter_keys *keys, const kv_identity *id,
         kv_put_be32(slot + R_PHASES + 4 * i, rb->phase_energy[i]);
     kv_put_be32(slot + R_LAST_SEQ, rb->last_seq);
     slot[R_RESULT] = rb->result;
-    memcpy(slot + R_EVENTS, rb->events, KV_READBACK_EVENTS);
+    if (slot[R_FORMAT] == R_FORMAT_V2)
+        kv_put_be32(slot + R_EVENTS, rb->cleared);
+    else
+        memcpy(slot + R_EVENTS, rb->events, KV_READBACK_EVENTS);
     record_mac(&keys->c_rb, 'R', id, slot, R_MAC, slot + R_MAC);
     return KV_OK;
 }
@@ -565,7 +580,7 @@ kv_err kv_readback_open(const kv_meter_keys *keys, const kv_identity *id,
     record_mac(&keys->c_rb, 'R', id, slot, R_MAC, mac);
     if (!kv_ct_equal(mac, slot + R_MAC, KV_MAC_LEN))
         return KV_E_MAC;
-    if (slot[R_FORMAT] != R_FORMAT_V1)
+    if (slot[R_FORMAT] != readback_format(id))
         return KV_E_FORMAT;
     rb->status = slot[R_STATUS];
     rb->key_version = slot[R_KEYVER];
@@ -577,7 +592,10 @@ kv_err kv_readback_open(const kv_meter_keys *keys, const kv_identity *id,
         rb->phase_energy[i] = kv_get_be32(slot + R_PHASES + 4 * i);
     rb->last_seq = kv_get_be32(slot + R_LAST_SEQ);
     rb->result = slot[R_RESULT];
-    memcpy(rb->events, slot + R_EVENTS, KV_READBACK_EVENTS);
+    if (slot[R_FORMAT] == R_FORMAT_V2)
+        rb->cleared = kv_get_be32(slot + R_EVENTS);
+    else
+        memcpy(rb->events, slot + R_EVENTS, KV_READBACK_EVENTS);
     return KV_OK;
 }
 

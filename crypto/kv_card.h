@@ -60,7 +60,9 @@ typedef enum {
     KV_CARD_PARAMETER = 0x11,    /* sets alarm, pre-trip, hoarding, max power */
     KV_CARD_CLEAR_TAMPER = 0x12, /* clears the tamper state */
     KV_CARD_KEY_CHANGE = 0x13,   /* moves the meter to a new key version */
-    KV_CARD_TEST = 0x14          /* runs the display/relay/lamp self test */
+    KV_CARD_TEST = 0x14,         /* runs the display/relay/lamp self test */
+    /* Added in the third revision; never renumber. */
+    KV_CARD_CLEAR_CREDIT = 0x15  /* empties the meter's remaining credit */
 } kv_card_type;
 
 /* Token kinds (token byte 0).  Each card type carries the kind
@@ -75,7 +77,9 @@ typedef enum {
     KV_TOKEN_TEST = 0x05,
     /* Added in the second revision; never renumber. */
     KV_TOKEN_KEY_CHANGE_T = 0x06, /* key change sealed under the transport key */
-    KV_TOKEN_CHECK = 0x07         /* authenticates a check card */
+    KV_TOKEN_CHECK = 0x07,        /* authenticates a check card */
+    /* Added in the third revision; never renumber. */
+    KV_TOKEN_CLEAR_CREDIT = 0x08  /* empties the remaining credit, once */
 } kv_token_kind;
 
 /* ---- Identity ---------------------------------------------------------- */
@@ -192,7 +196,8 @@ typedef struct {
         kv_credit credit;
         kv_parameters params;
         kv_key_change key_change;
-        uint32_t issued_at; /* clear-tamper, test and check tokens */
+        uint32_t issued_at; /* clear-tamper, test, check and clear-credit
+                             * tokens */
     } u;
 } kv_token;
 
@@ -253,7 +258,11 @@ typedef struct {
     uint32_t phase_energy[3];  /* L1, L2, L3, 0.01 kWh */
     uint32_t last_seq;         /* seq of the last token the meter accepted */
     uint8_t result;            /* kv_err of this insertion (0 = loaded/ok) */
-    uint8_t events[KV_READBACK_EVENTS]; /* last event codes, newest first */
+    uint8_t events[KV_READBACK_EVENTS]; /* last event codes, newest first;
+                                         * not on a clear-credit card */
+    uint32_t cleared;          /* clear-credit card only (readback format 2,
+                                * in the events' place): credit ever cleared
+                                * by clear-credit tokens, 0.01 kWh */
 } kv_readback;
 
 kv_err kv_readback_seal(const kv_meter_keys *keys, const kv_identity *id,

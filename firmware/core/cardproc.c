@@ -105,6 +105,7 @@ static void fill_readback(const meter *m, uint8_t result, kv_readback *rb)
     for (int i = 0; i < 3; i++)
         rb->phase_energy[i] = m->st.phase_energy[i];
     rb->last_seq = m->st.last_seq;
+    rb->cleared = m->st.cleared;
     rb->result = result;
     evlog_copy(&m->st, rb->events, KV_READBACK_EVENTS);
 }
@@ -247,6 +248,18 @@ static int apply_engineering(meter *m, const kv_identity *id, const kv_token *t,
         nc->key_seq = t->seq;
         evlog_add(ns, METER_EV_KEY_CHANGE);
         show(m, "CodE donE");
+        return KV_OK;
+    case KV_CARD_CLEAR_CREDIT:
+        /* Once, and only newer than every token the meter took: a card
+         * cleared before a later sale loaded cannot empty that sale. */
+        if (t->seq <= ns->last_seq)
+            return KV_E_REPLAY;
+        if (ns->remaining > 0) {
+            ns->cleared += (uint32_t)ns->remaining;
+            ns->remaining = 0;
+        }
+        evlog_add(ns, METER_EV_CREDIT_CLEARED);
+        show(m, "CrEd CLr");
         return KV_OK;
     case KV_CARD_TEST:
         /* Harmless, so a test card may be used again and again. */

@@ -85,6 +85,7 @@ enum {
                                     * running from the internal oscillator */
     METER_EV_METERING_FAULT = 0x1A, /* the metering IC does not answer */
     METER_EV_NV_FAULT = 0x1B,      /* the EEPROM does not answer */
+    METER_EV_CREDIT_CLEARED = 0x1C, /* a clear-credit card emptied the credit */
     METER_EV_REFUSED = 0x40        /* 0x40 | error code: a card refused */
 };
 
@@ -169,6 +170,10 @@ typedef struct {
     uint8_t events[METER_EVENTS]; /* newest first, 0 = none */
     uint16_t wdog_resets;       /* watchdog resets ever (saturates) */
     uint16_t clock_faults;      /* boots without the crystal (saturates) */
+    uint32_t cleared;           /* credit ever cleared by clear-credit cards,
+                                 * 0.01 kWh: kept in the floor only (the
+                                 * ledger: remaining = loaded - energy -
+                                 * cleared) */
 } meter_state;
 
 /* The floor: what the meter can never lose with its EEPROM, kept beside
@@ -183,6 +188,7 @@ typedef struct {
     uint32_t tamper_seq;        /* last clear-tamper token applied */
     uint8_t tamper;             /* tamper bits set since the last clear */
     uint8_t moving;             /* first boot under way (core/store.h) */
+    uint32_t cleared;           /* credit ever cleared (meter_state) */
 } meter_floor;
 
 /* What the meter holds only in RAM.  A power cut loses it (the simulator

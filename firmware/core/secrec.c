@@ -7,16 +7,18 @@
 
 #define MAGIC0 'K'
 #define MAGIC1 'I'
-#define VERSION 1
+#define VERSION 2
+#define V1_LEN 96u /* version 1: no credit cleared, CRC at 92 */
 #define BODY (SECREC_LEN - 4u)
 #define SLOTS (SECREC_PER_PAGE * SECREC_PAGES)
 
 typedef char secrec_fits[(KV_PROVISION_LEN <= METER_SECURE_PAGE && SECREC_PER_PAGE >= 2 &&
                           SECREC_LEN % 4 == 0) ? 1 : -1];
 
-static uint32_t slot_addr(uint32_t i)
+/* Version 1 records were 96 bytes long, ten to a page as now. */
+static uint32_t slot_addr(uint32_t i, uint32_t len)
 {
-    return (i / SECREC_PER_PAGE) * METER_SECURE_PAGE + (i % SECREC_PER_PAGE) * SECREC_LEN;
+    return (i / SECREC_PER_PAGE) * METER_SECURE_PAGE + (i % SECREC_PER_PAGE) * len;
 }
 
 static void encode(const meter_config *c, const meter_floor *f, uint32_t seq,
@@ -46,6 +48,7 @@ static void encode(const meter_config *c, const meter_floor *f, uint32_t seq,
     for (int i = 0; i < 3; i++)
         kv_put_be32(r + 76 + 4 * i, f->phase_energy[i]);
     kv_put_be32(r + 88, f->state_seq);
+    kv_put_be32(r + 92, f->cleared);
     /* The key last, with no call after it: a compiler keeping it in a
      * register across calls would spill it to the stack. */
     memcpy(r + 20, c->k_meter, 16);
@@ -74,6 +77,7 @@ static void decode(const uint8_t r[SECREC_LEN], meter_config *c, meter_floor *f)
     for (int i = 0; i < 3; i++)
         f->phase_energy[i] = kv_get_be32(r + 76 + 4 * i);
     f->state_seq = kv_get_be32(r + 88);
+    f->cleared = r[2] == VERSION ? kv_get_be32(r + 92) : 0;
 }
 
 static int blank(const uint8_t *p, uint32_t n)
@@ -84,30 +88,31 @@ static int blank(const uint8_t *p, uint32_t n)
     return 1;
 }
 
-/* Slot i read into r: its sequence if valid, 0 if not; *is_blank set when
- * every byte is erased. */
+/* Slot i of the record version v read into r: its sequence if valid, 0 if
+ * not; *is_blank set when every byte is erased. */
 static uint32_t read_slot(const meter_secure_ops *s, uint32_t i, uint8_t r[SECREC_LEN],
-                          int *is_blank)
+                          int *is_blank, uint8_t v)
 {
+    uint32_t len = v == VERSION ? SECREC_LEN : V1_LEN;
     *is_blank = 0;
-    if (s->read(s->ctx, slot_addr(i), r, SECREC_LEN) != 0)
+    if (s->read(s->ctx, slot_addr(i, len), r, len) != 0)
         return 0;
-    *is_blank = blank(r, SECREC_LEN);
-    if (r[0] != MAGIC0 || r[1] != MAGIC1 || r[2] != VERSION ||
-        kv_get_be32(r + BODY) != kv_crc32(r, BODY))
+    *is_blank = blank(r, len);
+    if (r[0] != MAGIC0 || r[1] != MAGIC1 || r[2] != v ||
+        kv_get_be32(r + len - 4) != kv_crc32(r, len - 4))
         return 0;
     return kv_get_be32(r + 4);
 }
 
 /* The slot of the newest record (SLOTS if none); its sequence in *seq. */
 static uint32_t newest(const meter_secure_ops *s, uint8_t r[SECREC_LEN], uint32_t *seq,
-                       meter_config *c, meter_floor *f)
+                       meter_config *c, meter_floor *f, uint8_t v)
 {
     uint32_t at = SLOTS;
     int b;
     *seq = 0;
     for (uint32_t i = 0; i < SLOTS; i++) {
-        uint32_t q = read_slot(s, i, r, &b);
+        uint32_t q = read_slot(s, i, r, &b, v);
         if (q > *seq) {
             *seq = q;
             at = i;
@@ -122,7 +127,10 @@ uint32_t secrec_load(const meter_secure_ops *s, meter_config *cfg, meter_floor *
 {
     uint8_t r[SECREC_LEN];
     uint32_t seq;
-    newest(s, r, &seq, cfg, fl);
+    /* A meter updated from the firmware of version 1 records reads them
+     * until it writes its first record of this version. */
+    if (newest(s, r, &seq, cfg, fl, VERSION) == SLOTS)
+        newest(s, r, &seq, cfg, fl, 1);
     kv_wipe(r, sizeof r);
     return seq;
 }
@@ -144,8 +152,13 @@ int secrec_save(const meter_secure_ops *s, const meter_config *cfg, const meter_
                 uint32_t seq)
 {
     uint8_t r[SECREC_LEN];
-    uint32_t cur, at = newest(s, r, &cur, NULL, NULL);
+    uint32_t cur, at = newest(s, r, &cur, NULL, NULL, VERSION);
     int rc = -1, b;
+
+    /* The first record of this version goes to the page after the one
+     * holding the newest version 1 record, which a cut leaves intact. */
+    if (at == SLOTS && (at = newest(s, r, &cur, NULL, NULL, 1)) != SLOTS)
+        at = (at / SECREC_PER_PAGE + 1) * SECREC_PER_PAGE - 1;
 
     /* The first erased slot after the newest record: slots a cut write
      * left programmed in part are skipped; a new page is erased first. */
@@ -156,13 +169,13 @@ int secrec_save(const meter_secure_ops *s, const meter_config *cfg, const meter_
             if (erase_page(s, at / SECREC_PER_PAGE, r) != 0)
                 goto out;
         } else {
-            read_slot(s, at, r, &b);
+            read_slot(s, at, r, &b, VERSION);
             if (!b)
                 continue;
         }
         encode(cfg, fl, seq, r);
-        if (s->write(s->ctx, slot_addr(at), r, BODY) == 0 &&
-            s->write(s->ctx, slot_addr(at) + BODY, r + BODY, 4) == 0)
+        if (s->write(s->ctx, slot_addr(at, SECREC_LEN), r, BODY) == 0 &&
+            s->write(s->ctx, slot_addr(at, SECREC_LEN) + BODY, r + BODY, 4) == 0)
             rc = 0;
         goto out;
     }

@@ -26,6 +26,7 @@ static void floor_from(meter_floor *fl, const meter *m, const meter_state *st, u
     fl->last_seq = st->last_seq;
     fl->tamper_seq = st->tamper_seq;
     fl->tamper = st->tamper;
+    fl->cleared = st->cleared;
     memcpy(fl->phase_energy, st->phase_energy, sizeof fl->phase_energy);
     fl->state_seq = state_seq;
     /* The counter may run METER_FLOOR_RB_RESERVE cards before the next
@@ -89,7 +90,8 @@ int store_commit(meter *m, const meter_state *ns, const meter_config *nc)
     int floor_first = memcmp(nc, &m->cfg, sizeof *nc) != 0 ||
                       ns->cumulative_loaded != f->cumulative_loaded ||
                       ns->last_seq != f->last_seq || ns->tamper_seq != f->tamper_seq ||
-                      ns->tamper != f->tamper || ns->readback_counter > f->rb_ceiling;
+                      ns->tamper != f->tamper || ns->readback_counter > f->rb_ceiling ||
+                      ns->cleared != f->cleared;
     if (floor_first) {
         meter_floor fl;
         floor_from(&fl, m, ns, m->state_seq + 1);
@@ -110,9 +112,11 @@ int store_commit(meter *m, const meter_state *ns, const meter_config *nc)
 
 /* ---- boot --------------------------------------------------------------- */
 
+static int cap_credit(meter_state *st);
+
 /* Everything of the state below the floor goes up to it, the ledger kept
- * balanced (credit loaded raises the remaining, energy lowers it).
- * Returns 1 if the credit or the energy moved. */
+ * balanced (credit loaded raises the remaining, energy and credit cleared
+ * lower it).  Returns 1 if the credit or the energy moved. */
 static int raise_to_floor(meter_state *st, const meter_floor *fl)
 {
     int moved = ledger_carry_over(st, fl->cumulative_loaded, fl->last_seq);
@@ -126,6 +130,12 @@ static int raise_to_floor(meter_state *st, const meter_floor *fl)
     if (st->tamper_seq < fl->tamper_seq)
         st->tamper_seq = fl->tamper_seq;
     st->tamper |= fl->tamper;
+    /* The state record does not hold the credit cleared: the floor does
+     * (written first), and a state from before the clear loses it here. */
+    if (st->cleared < fl->cleared) {
+        st->cleared = fl->cleared;
+        moved |= cap_credit(st);
+    }
     return moved;
 }
 
@@ -148,13 +158,13 @@ static int cap_to_floor(meter_state *st, const meter_floor *fl)
     return capped;
 }
 
-/* Never more credit than loaded minus metered (the ledger balances, and
- * only saturation at the ends of the registers makes it less).  Returns 1
- * if the state claimed more. */
+/* Never more credit than loaded minus metered minus cleared (the ledger
+ * balances, and only saturation at the ends of the registers makes it
+ * less).  Returns 1 if the state claimed more. */
 static int cap_credit(meter_state *st)
 {
     int64_t most = (int64_t)st->cumulative_loaded - st->phase_energy[0] - st->phase_energy[1] -
-                   st->phase_energy[2];
+                   st->phase_energy[2] - st->cleared;
     if (st->remaining <= most)
         return 0;
     st->remaining = most < INT32_MIN ? INT32_MIN : (int32_t)most;

@@ -73,6 +73,7 @@ const char *kv_card_type_name(unsigned card_type)
     case KV_CARD_CLEAR_TAMPER: return "clear-tamper card";
     case KV_CARD_KEY_CHANGE: return "key-change card";
     case KV_CARD_TEST: return "test card";
+    case KV_CARD_CLEAR_CREDIT: return "clear-credit card";
     default: return "unknown card type";
     }
 }
@@ -87,6 +88,7 @@ static const char *token_kind_name(unsigned kind)
     case KV_TOKEN_TEST: return "test";
     case KV_TOKEN_KEY_CHANGE_T: return "key change (transport key)";
     case KV_TOKEN_CHECK: return "check";
+    case KV_TOKEN_CLEAR_CREDIT: return "clear credit";
     default: return "unknown";
     }
 }
@@ -216,9 +218,16 @@ static void readback_facts(Facts *f, const kv_card_view *v)
     add_num(f, "readback", "key_version", "meter key version", r->key_version, NULL);
     add_num(f, "readback", "result", "last insertion", r->result,
             r->result ? kv_strerror(r->result) : "loaded / ok");
-    for (int i = 0; i < KV_READBACK_EVENTS; i++)
-        g_string_append_printf(ev, "%s%u", i ? " " : "", r->events[i]);
-    add_str(f, "readback", "events", "recent events", ev->str);
+    if (v->id.card_type == KV_CARD_CLEAR_CREDIT) {
+        /* format 2: the credit ever cleared in the events' place */
+        add_num(f, "readback", "cleared", "credit ever cleared", r->cleared,
+                s = kwh((gint64)r->cleared));
+        g_free(s);
+    } else {
+        for (int i = 0; i < KV_READBACK_EVENTS; i++)
+            g_string_append_printf(ev, "%s%u", i ? " " : "", r->events[i]);
+        add_str(f, "readback", "events", "recent events", ev->str);
+    }
     g_string_free(st, TRUE);
     g_string_free(ev, TRUE);
 }

@@ -8,6 +8,7 @@
 #include "kv-cards.h"
 #include "kv-core-error.h"
 #include "kv-engineering.h"
+#include "kv-refunds.h"
 #include "kv-json.h"
 #include "kv-keyfile.h"
 #include "kv-keystore.h"

@@ -29,6 +29,7 @@ static const struct {
     { KV_CARD_CLEAR_TAMPER, "clear-tamper", KV_TOKEN_CLEAR_TAMPER },
     { KV_CARD_KEY_CHANGE, "key-change", KV_TOKEN_KEY_CHANGE },
     { KV_CARD_TEST, "test", KV_TOKEN_TEST },
+    { KV_CARD_CLEAR_CREDIT, "clear-credit", KV_TOKEN_CLEAR_CREDIT },
 };
 
 const char *kv_engineering_type_name(guint card_type)
@@ -251,7 +252,7 @@ static gboolean check_role(KvStation *st, guint type, GError **error)
     if (!kv_engineering_type_name(type)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     _("unknown engineering card type 0x%02X (check, parameter, clear-tamper, "
-                    "key-change, test)"), type);
+                    "key-change, test, clear-credit)"), type);
         return FALSE;
     }
     if (!kv_station_require(st, type == KV_CARD_KEY_CHANGE ? KV_ROLE_ADMIN : KV_ROLE_SUPERVISOR,

@@ -4,6 +4,7 @@
 #include "kv-i18n.h"
 #include "kv-anomalies-private.h"
 #include "kv-audit-private.h"
+#include "kv-clears.h"
 #include "kv-db.h"
 #include "kv-meter-keys.h"
 #include "kv-readback.h"
@@ -35,7 +36,7 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
     kv_readback older;
-    gboolean backwards = FALSE, excess = FALSE;
+    gboolean backwards = FALSE, excess = FALSE, cleared = FALSE;
     g_autoptr(KvStmt) u = NULL;
     const kv_readback *rb = &view->readback;
     guint32 meter = m->number, card_serial = view->id.card_serial;
@@ -67,6 +68,10 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
     }
     if (backwards && anomaly)
         *anomaly = TRUE;
+    /* A clear-credit card's report counts even when a newer readback of
+     * the meter came in first: what it proves does not go out of date. */
+    if (!kv_clears_record(st, m, view, &cleared, error))
+        return FALSE;
     {
         /* Only a readback newer than the last one stored for the meter is
          * imported: an older one (a dump of the card restored after a newer
@@ -119,7 +124,7 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
         *imported = TRUE;
     return TRUE;
 not_imported:
-    if (!backwards)
+    if (!backwards && !cleared)
         return TRUE;
     return kv_txn_commit(&txn, error);
 }

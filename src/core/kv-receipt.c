@@ -7,6 +7,7 @@
 #include "kv-i18n.h"
 #include "kv-money.h"
 #include "kv-receipt.h"
+#include "kv-refunds.h"
 #include "kv-registry.h"
 #include "kv-sales.h"
 
@@ -101,10 +102,39 @@ GPtrArray *kv_receipt_lines(KvStation *st, gint64 sale_id, gboolean reprint, GEr
     return l;
 }
 
-gboolean kv_receipt_write_pdf(KvStation *st, gint64 sale_id, gboolean reprint, const char *path,
-                              GError **error)
+GPtrArray *kv_refund_receipt_lines(KvStation *st, gint64 refund_id, GError **error)
 {
-    g_autoptr(GPtrArray) lines = kv_receipt_lines(st, sale_id, reprint, error);
+    g_autofree KvRefund *r = NULL;
+    g_autofree char *reason = NULL, *by = NULL, *time_text = NULL, *e = NULL, *a = NULL;
+    g_autoptr(GDateTime) t = NULL;
+    const KvSettings *set = kv_station_settings(st);
+    gint64 at = 0;
+    GPtrArray *l;
+
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
+        !(r = kv_refund_get(st, refund_id, &at, &reason, &by, error)))
+        return NULL;
+    t = g_date_time_new_from_unix_local(at);
+    time_text = g_date_time_format(t, "%Y-%m-%d %H:%M:%S");
+    e = kv_energy_format(r->energy);
+    a = kv_station_format_money(st, r->amount);
+    l = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(l, g_strdup(set->utility_name));
+    g_ptr_array_add(l, g_strdup(C_("receipt", "*** REFUND - MONEY PAID BACK ***")));
+    add_labelled(l, C_("receipt", "Refund no."), 14, "%" G_GINT64_FORMAT, r->id);
+    add_labelled(l, C_("receipt", "Date"), 14, "%s", time_text);
+    add_labelled(l, C_("receipt", "Supervisor"), 14, "%s", by);
+    add_labelled(l, C_("receipt", "Meter"), 14, "%09u", r->meter_number);
+    add_labelled(l, C_("receipt", "Reason"), 14, "%s", reason);
+    g_ptr_array_add(l, g_strdup("--------------------------------"));
+    add_labelled(l, C_("receipt", "Credit cleared"), 16, "%12s kWh", e);
+    add_labelled(l, C_("receipt", "Paid back"), 16, "%12s %s", a, set->currency);
+    return l;
+}
+
+/* The lines as an 80 mm PDF, as long as its text (roll paper). */
+static gboolean write_pdf(GPtrArray *lines, const char *path, GError **error)
+{
     g_autoptr(GString) text = g_string_new(NULL);
     double width = MM_TO_PT(PAPER_WIDTH_MM), margin = MM_TO_PT(MARGIN_MM), height;
     cairo_surface_t *probe, *pdf;
@@ -114,8 +144,6 @@ gboolean kv_receipt_write_pdf(KvStation *st, gint64 sale_id, gboolean reprint, c
     int lw, lh;
     cairo_status_t status;
 
-    if (!lines)
-        return FALSE;
     for (guint i = 0; i < lines->len; i++)
         g_string_append_printf(text, "%s\n", (char *)lines->pdata[i]);
 
@@ -156,4 +184,18 @@ gboolean kv_receipt_write_pdf(KvStation *st, gint64 sale_id, gboolean reprint, c
         return FALSE;
     }
     return TRUE;
+}
+
+gboolean kv_receipt_write_pdf(KvStation *st, gint64 sale_id, gboolean reprint, const char *path,
+                              GError **error)
+{
+    g_autoptr(GPtrArray) lines = kv_receipt_lines(st, sale_id, reprint, error);
+    return lines && write_pdf(lines, path, error);
+}
+
+gboolean kv_refund_receipt_write_pdf(KvStation *st, gint64 refund_id, const char *path,
+                                     GError **error)
+{
+    g_autoptr(GPtrArray) lines = kv_refund_receipt_lines(st, refund_id, error);
+    return lines && write_pdf(lines, path, error);
 }

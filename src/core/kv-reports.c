@@ -7,6 +7,7 @@
 #include "kv-json.h"
 #include "kv-money.h"
 #include "kv-reconcile.h"
+#include "kv-refunds.h"
 #include "kv-registry.h"
 #include "kv-reports.h"
 #include "kv-sales.h"
@@ -200,6 +201,22 @@ static void summary_totals(KvStation *st, KvTable *t, const Totals *tot)
     summary(t, NC_("report summary", "energy sold kWh"), "%s", e);
 }
 
+/* The refunds of a shift, or made in [from, to) (kv-refunds.h): a line
+ * apart from the sales, the money paid back out of the drawers. */
+static gboolean summary_refunds(KvStation *st, KvTable *t, gint64 shift_id, gint64 from,
+                                gint64 to, GError **error)
+{
+    gint64 n, amount, energy;
+    g_autofree char *a = NULL, *e = NULL;
+    if (!kv_refunds_sum(st, shift_id, from, to, &n, &amount, &energy, error))
+        return FALSE;
+    a = money(st, amount);
+    e = kv_energy_format(energy);
+    summary(t, NC_("report summary", "refunds"),
+            _("%" PRId64 " paying back %s for %s kWh"), n, a, e);
+    return TRUE;
+}
+
 /* The reconciliation of the ledger (kv-reconcile.h) for a meter or the
  * meters of a shift: issued sales and anomalies still open, and whether
  * cumulative sold follows from the completed sales. */
@@ -282,6 +299,8 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
         summary(t, NC_("report summary", "fixed charges"), "%s", f);
         summary(t, NC_("report summary", "debt recovered"), "%s", d);
         summary(t, NC_("report summary", "energy sold kWh"), "%s", e);
+        if (!summary_refunds(st, t, shift_id, 0, 0, error))
+            return NULL;
         summary(t, NC_("report summary", "opening float"), "%s", fl);
         summary(t, NC_("report summary", "expected cash"), "%s", ex);
     }
@@ -352,6 +371,8 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
         tot.energy += sqlite3_column_int64(s, 7);
     }
     summary_totals(st, t, &tot);
+    if (!summary_refunds(st, t, 0, from, to, error))
+        return NULL;
     return g_steal_pointer(&t);
 }
 
@@ -409,6 +430,8 @@ KvTable *kv_report_monthly(KvStation *st, gint64 month, GError **error)
         g_date_time_unref(day);
     }
     summary_totals(st, t, &tot);
+    if (!summary_refunds(st, t, 0, from, g_date_time_to_unix(next), error))
+        return NULL;
     return g_steal_pointer(&t);
 }
 

@@ -20,7 +20,8 @@ KvShift *kv_shift_get(KvStation *st, gint64 id, GError **error)
     g_autoptr(KvStmt) s = kv_db_query(st,
         "SELECT h.id, h.cashier_id, u.login, h.opened_at, coalesce(h.closed_at, 0), "
         "h.opening_float, coalesce(h.expected_cash, h.opening_float + (SELECT "
-        "coalesce(sum(amount), 0) FROM sales WHERE shift_id = h.id AND state = ?2)), "
+        "coalesce(sum(amount), 0) FROM sales WHERE shift_id = h.id AND state = ?2) - (SELECT "
+        "coalesce(sum(amount), 0) FROM refunds WHERE shift_id = h.id)), "
         "coalesce(h.counted_cash, -1) FROM shifts h JOIN users u ON u.id = h.cashier_id "
         "WHERE h.id = ?1", error, KV_DB_VALUES(KV_INT(id), KV_STATE(KV_SALE_COMPLETED)));
     KvShift *x;
@@ -111,7 +112,8 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
     {
         g_autoptr(KvStmt) q = kv_db_query(st,
             "SELECT h.opening_float + (SELECT coalesce(sum(amount), 0) FROM sales "
-            "WHERE shift_id = h.id AND state = ?2), (SELECT count(*) FROM sales "
+            "WHERE shift_id = h.id AND state = ?2) - (SELECT coalesce(sum(amount), 0) FROM "
+            "refunds WHERE shift_id = h.id), (SELECT count(*) FROM sales "
             "WHERE shift_id = h.id AND state IN (?3, ?4, ?5)), (SELECT count(*) FROM sales "
             "WHERE shift_id = h.id AND state = ?6) FROM shifts h WHERE h.id = ?1", error,
             KV_DB_VALUES(KV_INT(id), KV_STATE(KV_SALE_COMPLETED), KV_STATE(KV_SALE_PENDING),

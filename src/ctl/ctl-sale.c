@@ -200,6 +200,50 @@ int ctl_cmd_cancel(int argc, char **argv)
     return CTL_EXIT_OK;
 }
 
+/* refund cleared --meter N --reason TEXT [--receipt FILE.pdf]: pay back the
+ * credit clear-credit cards proved cleared (supervisor, from the open
+ * shift), and print its receipt. */
+int ctl_cmd_refund(int argc, char **argv)
+{
+    GError *error = NULL;
+    CtlArgs a = { 0 };
+    g_autoptr(KvStation) st = NULL;
+    g_autofree KvRefund *r = NULL;
+    g_autofree char *receipt = NULL;
+    const char *reason;
+    guint32 meter = 0;
+    if (argc < 2 || strcmp(argv[1], "cleared") != 0)
+        return ctl_usage_error(_("refund cleared --meter N --reason TEXT [--receipt FILE.pdf]"));
+    if (!ctl_args_parse(&a, argc - 2, argv + 2, NULL))
+        return CTL_EXIT_USAGE;
+    if (!(reason = ctl_need(&a, "reason"))) {
+        ctl_args_clear(&a);
+        return CTL_EXIT_USAGE;
+    }
+    receipt = g_strdup(ctl_opt(&a, "receipt"));
+    if (!meter_opt(&a, &meter, &error) || !(st = ctl_open(TRUE, FALSE, &error)) ||
+        !(r = kv_refund_cleared(st, meter, reason, &error))) {
+        ctl_args_clear(&a);
+        return ctl_fail(error);
+    }
+    ctl_args_clear(&a);
+    /* the refund is recorded (and audited) whatever becomes of its receipt */
+    if (receipt && !kv_refund_receipt_write_pdf(st, r->id, receipt, &error))
+        return ctl_fail(error);
+    {
+        g_autofree char *amount = kv_station_format_money(st, r->amount);
+        g_autofree char *energy = kv_energy_format(r->energy);
+        ctl_out(_("Refund %" PRId64 " (meter %09u): %s kWh cleared, pay back %s %s (from %u "
+                "sale(s))\n"), r->id, meter, energy, amount, kv_station_settings(st)->currency,
+                r->sales);
+        if (ctl.json)
+            printf("{\"ok\":true,\"refund\":%" G_GINT64_FORMAT ",\"energy\":%" G_GINT64_FORMAT
+                   ",\"amount\":\"%s\",\"amount_minor\":%" G_GINT64_FORMAT ",\"sales\":%u}\n",
+                   r->id, r->energy, amount, r->amount, r->sales);
+    }
+    return CTL_EXIT_OK;
+}
+
 int ctl_cmd_sale(int argc, char **argv)
 {
     GError *error = NULL;
@@ -554,7 +598,7 @@ static int card_engineering(KvStation *st, CtlArgs *a)
     guint32 meter;
     if (!t)
         return ctl_usage_error(_("card engineering --type check|parameter|clear-tamper|key-change|"
-                               "test --meter N"));
+                               "test|clear-credit --meter N"));
     kv_engineering_request_init(&req, t);
     req.legacy_key_change = ctl_flag(a, "legacy-key-change");
     if (t != KV_CARD_PARAMETER && (ctl_opt(a, "alarm-kwh") || ctl_opt(a, "pretrip-kwh") ||

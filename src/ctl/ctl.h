@@ -82,6 +82,7 @@ int ctl_cmd_meter(int argc, char **argv);
 int ctl_cmd_card(int argc, char **argv);
 int ctl_cmd_sell(int argc, char **argv);
 int ctl_cmd_cancel(int argc, char **argv);
+int ctl_cmd_refund(int argc, char **argv);
 int ctl_cmd_sale(int argc, char **argv);
 int ctl_cmd_receipt(int argc, char **argv);
 int ctl_cmd_shift(int argc, char **argv);

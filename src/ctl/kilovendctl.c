@@ -46,11 +46,14 @@ static const char *const usage_text = N_(
     "  card issue --meter N | replace --meter N --reason lost|stolen|damaged\n"
     "       | batch FILE.csv [--card-dir DIR]         at a reader: one blank card per row\n"
     "       | read [--no-keys] | blank FILE\n"
-    "       | engineering --type check|parameter|clear-tamper|key-change|test --meter N\n"
+    "       | engineering --type check|parameter|clear-tamper|key-change|test|clear-credit\n"
+    "         --meter N\n"
     "         [--alarm-kwh K] [--pretrip-kwh K] [--hoarding-kwh K] [--max-power-w W]\n"
     "         [--reconnect-s S] [--legacy-key-change]\n"
     "  sell --meter N (--amount MONEY | --kwh KWH) [--quote] [--receipt FILE.pdf]\n"
     "  cancel --sale ID --reason T               last sale, card at the counter\n"
+    "  refund cleared --meter N --reason T       pay back credit a clear-credit card cleared\n"
+    "       [--receipt FILE.pdf]\n"
     "  sale show ID | unresolved | reconcile\n"
     "       | resolve ID --paid|--void --reason T   supervisor: end an issued sale\n"
     "  receipt --sale ID --out FILE.pdf [--reprint]\n"
@@ -83,6 +86,7 @@ static const Command commands[] = {
     { "receipt", ctl_cmd_receipt }, { "shift", ctl_cmd_shift },     { "report", ctl_cmd_report },
     { "backup", ctl_cmd_backup },   { "restore", ctl_cmd_restore }, { "check", ctl_cmd_check },
     { "audit", ctl_cmd_audit },     { "anomaly", ctl_cmd_anomaly }, { "sync", ctl_cmd_sync },
+    { "refund", ctl_cmd_refund },
 };
 
 /* Where the value of a global option goes; NULL for no such option. */

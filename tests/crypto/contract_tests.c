@@ -1169,6 +1169,76 @@ static void test_check_card_forged(void)
     kv_meter_keys_wipe(&k);
 }
 
+/* The clear-credit card (third revision): kind 0x08 on card type 0x15,
+ * bound to one meter and one card; its readback (format 2) carries the
+ * credit ever cleared in the events' place, and no other card's readback
+ * can pass for one, nor the reverse. */
+static void test_clear_credit_card(void)
+{
+    kv_meter_keys k, kb;
+    kv_identity id, other;
+    kv_token t, back;
+    kv_readback rb, rback;
+    uint8_t img[KV_CARD_SIZE], img2[KV_CARD_SIZE], slot[KV_SLOT_LEN], rslot[KV_SLOT_LEN];
+
+    KV_CHECK(KV_TOKEN_CLEAR_CREDIT == 0x08 && KV_CARD_CLEAR_CREDIT == 0x15);
+    KV_CHECK(kv_card_token_kind(KV_CARD_CLEAR_CREDIT) == KV_TOKEN_CLEAR_CREDIT);
+    keys_for(&k, master1, UTILITY, METER_A, 1);
+    keys_for(&kb, master1, UTILITY, meter_with_check(12345679), 1);
+    issue(img, &id, KV_CARD_CLEAR_CREDIT, UTILITY, 8001, METER_A);
+    memset(&t, 0, sizeof t);
+    t.kind = KV_TOKEN_CLEAR_CREDIT;
+    t.key_version = 1;
+    t.seq = 40;
+    t.u.issued_at = 1764028800u;
+    KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_OK);
+    KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_OK);
+    KV_CHECK(back.kind == KV_TOKEN_CLEAR_CREDIT && back.seq == 40 &&
+             back.u.issued_at == 1764028800u);
+    /* another meter's keys: not authentic */
+    KV_CHECK(kv_token_open(&kb, &id, slot, &back) == KV_E_MAC);
+    /* copied onto another clear-credit card of the same meter: the MAC
+     * covers the card */
+    issue(img2, &other, KV_CARD_CLEAR_CREDIT, UTILITY, 8002, METER_A);
+    KV_CHECK(kv_token_open(&k, &other, slot, &back) == KV_E_MAC);
+    /* not on a user card, and a test token does not pass for it */
+    issue(img2, &other, KV_CARD_USER, UTILITY, 8003, METER_A);
+    KV_CHECK(kv_token_seal(&k, &other, &t, slot) == KV_E_KIND);
+    t.kind = KV_TOKEN_TEST;
+    KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_E_KIND);
+
+    /* the readback reports the credit cleared */
+    memset(&rb, 0, sizeof rb);
+    rb.key_version = 1;
+    rb.counter = 9;
+    rb.cumulative_loaded = 5000;
+    rb.last_seq = 40;
+    rb.cleared = 4990;
+    KV_CHECK(kv_readback_seal(&k, &id, &rb, rslot) == KV_OK);
+    KV_CHECK(rslot[0] == 0x02);
+    KV_CHECK(kv_readback_open(&k, &id, rslot, &rback) == KV_OK);
+    KV_CHECK(memcmp(&rb, &rback, sizeof rb) == 0);
+    /* every bit: refused */
+    for (unsigned i = 0; i < KV_READBACK_USED * 8; i++) {
+        rslot[i / 8] ^= (uint8_t)(1u << (i % 8));
+        KV_CHECK(kv_readback_open(&k, &id, rslot, &rback) != KV_OK);
+        rslot[i / 8] ^= (uint8_t)(1u << (i % 8));
+    }
+    /* a user card's readback (format 1, events) is no clear-credit report,
+     * and the report is not a user card's readback (the MAC covers the
+     * card type, and the format differs) */
+    issue(img2, &other, KV_CARD_USER, UTILITY, 8001, METER_A);
+    rb.cleared = 0;
+    rb.events[0] = 3;
+    KV_CHECK(kv_readback_seal(&k, &other, &rb, rslot) == KV_OK);
+    KV_CHECK(rslot[0] == 0x01);
+    KV_CHECK(kv_readback_open(&k, &id, rslot, &rback) == KV_E_MAC);
+    KV_CHECK(kv_readback_seal(&k, &id, &rb, rslot) == KV_OK);
+    KV_CHECK(kv_readback_open(&k, &other, rslot, &rback) == KV_E_MAC);
+    kv_meter_keys_wipe(&k);
+    kv_meter_keys_wipe(&kb);
+}
+
 /* Two offices selling offline to copies of one card (a dump restored)
  * seal the same (meter, card, sequence, kind): with the issuer in the
  * counter block their keystreams differ. */
@@ -1321,6 +1391,7 @@ unsigned kv_contract_tests(void)
     test_old_format_still_opens();
     test_key_change_locks_out_old_key_holder();
     test_check_card_forged();
+    test_clear_credit_card();
     test_counter_block_issuer();
     test_provision_v2();
     test_random_round_trips(200);

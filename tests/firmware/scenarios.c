@@ -15,12 +15,14 @@ enum op {
                 * version 2, 1 none, 2 version 1 (no transport key) */
     REBOOT,    /* power cut and back (NV kept, RAM lost) */
     ISSUE,     /* card[n] = new card of type a, serial b */
-    FOREIGN,   /* card[n] = user card of meter base a (another meter), utility b */
+    FOREIGN,   /* card[n] = user card of meter base a (another meter), utility b;
+                * c: a card of type c with its engineering token instead */
     SELL,      /* sell a (0.01 kWh) onto card[n]; b>0: torn after b-1 bytes */
     SELL_ONLY, /* a sale recorded at the office but never written (skipped) */
     LOADS,     /* b times: sell a onto card[n] and insert it (each loads) */
     PARAMS,    /* parameter token on card[n]: a alarm b pretrip c hoard d max e reconnect */
-    TOKEN,     /* clear-tamper / test token on card[n] */
+    TOKEN,     /* clear-tamper / test / clear-credit token on card[n]; b>0: the
+                * write torn after b-1 bytes */
     KEYCHANGE, /* key-change token on card[n] to version a, sealed under the
                 * transport key; b=1: the office keeps its key (a refusal) */
     KEYCHANGE1,/* the same, of the first revision (under the meter key) */
@@ -38,7 +40,9 @@ enum op {
     NVFAIL,    /* non-volatile writes fail (a=1) / work again (a=0) */
     CORRUPT,   /* one bit of the newest state record flips (MAC fails) */
     EXPECT,    /* checks selected by mask */
-    RB         /* readback on card[n]: result a, remaining b (mask) */
+    RB,        /* readback on card[n]: result a, remaining b (mask) */
+    NVKEEP,    /* keep a copy of the whole EEPROM */
+    NVBACK     /* put the copy back (an EEPROM image restored), power cycle */
 };
 
 enum {
@@ -48,7 +52,9 @@ enum {
     C_PREFIX = 1 << 13, /* C_TEXT compares only the start */
     C_BAL = 1 << 14,    /* remaining = cumulative loaded - total energy */
     C_NEG = 1 << 15,    /* remaining below zero (the tick overshot it) */
-    C_RBSTAT = 1 << 16  /* readback status bits equal .supply */
+    C_RBSTAT = 1 << 16, /* readback status bits equal .supply */
+    C_RBCLR = 1 << 17,  /* readback of a clear-credit card: cleared equals .cum */
+    C_CLR = 1 << 18     /* the meter's credit ever cleared equals .energy */
 };
 
 typedef struct {
@@ -497,6 +503,57 @@ static const scenario table[] = {
        .event = METER_EV_TAMPER_CLEARED},
       {INSERT, 1, KV_E_REPLAY},
       {END}}},
+    {"clear credit: empties the credit, reports it on the same card; clear twice refused",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 5000}, {INSERT, 0, KV_OK},
+      {RUNW, 0, 3600, 0, 0, 100},
+      {ISSUE, 1, KV_CARD_CLEAR_CREDIT, 8001}, {TOKEN, 1}, {INSERT, 1, KV_OK},
+      {EXPECT, .mask = C_REM | C_CUM | C_TEXT | C_EVENT | C_BAL | C_CLR, .rem = 0, .cum = 5000,
+       .text = "CrEd CLr", .event = METER_EV_CREDIT_CLEARED, .energy = 4990},
+      {RB, 1, KV_OK, 0, .mask = C_RBREM | C_RBCLR, .cum = 4990},
+      /* clear twice: the same card again clears nothing, the report stays */
+      {INSERT, 1, KV_E_REPLAY},
+      {EXPECT, .mask = C_REM | C_CLR | C_BAL, .rem = 0, .energy = 4990},
+      {RB, 1, KV_E_REPLAY, 0, .mask = C_RBREM | C_RBCLR, .cum = 4990},
+      /* replayed after a new sale loaded: the new credit stays */
+      {SELL, 0, 2000}, {INSERT, 0, KV_OK}, {INSERT, 1, KV_E_REPLAY},
+      {EXPECT, .mask = C_REM | C_CUM | C_CLR | C_BAL, .rem = 2000, .cum = 7000, .energy = 4990},
+      /* the total cleared survives a power cut; a new card clears the rest */
+      {REBOOT},
+      {EXPECT, .mask = C_REM | C_CLR | C_BAL, .rem = 2000, .energy = 4990},
+      {ISSUE, 2, KV_CARD_CLEAR_CREDIT, 8002}, {TOKEN, 2}, {INSERT, 2, KV_OK},
+      {EXPECT, .mask = C_REM | C_CLR | C_BAL, .rem = 0, .energy = 6990},
+      {RB, 2, KV_OK, 0, .mask = C_RBREM | C_RBCLR, .cum = 6990},
+      /* the old card loads nothing back */
+      {INSERT, 0, KV_OK}, {EXPECT, .mask = C_REM | C_CUM, .rem = 0, .cum = 7000},
+      {END}}},
+    {"clear credit: a card of another meter, a card older than the last token, a torn card",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 3000}, {INSERT, 0, KV_OK},
+      {FOREIGN, 1, 22222222, 0, KV_CARD_CLEAR_CREDIT}, {INSERT, 1, KV_E_METER},
+      {EXPECT, .mask = C_REM | C_CLR | C_TEXT, .rem = 3000, .energy = 0, .text = "Err 07"},
+      /* issued, then a sale loaded before it: the sale is not emptied */
+      {ISSUE, 2, KV_CARD_CLEAR_CREDIT, 8001}, {TOKEN, 2}, {SELL, 0, 1000}, {INSERT, 0, KV_OK},
+      {INSERT, 2, KV_E_REPLAY},
+      {EXPECT, .mask = C_REM | C_CLR | C_BAL, .rem = 4000, .energy = 0},
+      /* the station's write of the token cut short: nothing valid, refused */
+      {ISSUE, 3, KV_CARD_CLEAR_CREDIT, 8002}, {TOKEN, 3, 0, 30}, {INSERT, 3, KV_E_MAC},
+      {EXPECT, .mask = C_REM | C_CLR, .rem = 4000, .energy = 0},
+      {END}}},
+    {"clear credit: an EEPROM image from before the clear, put back, brings no credit back",
+     {BOOT_DEFAULT,
+      {ISSUE, 0, U, 1001}, {SELL, 0, 3000}, {INSERT, 0, KV_OK},
+      {NVKEEP},
+      {ISSUE, 1, KV_CARD_CLEAR_CREDIT, 8001}, {TOKEN, 1}, {INSERT, 1, KV_OK},
+      {EXPECT, .mask = C_REM | C_CLR | C_BAL, .rem = 0, .energy = 3000},
+      {NVBACK},
+      /* one save back looks like a cut between floor and state: no tamper
+       * flag, but the floor's credit cleared holds */
+      {EXPECT, .mask = C_REM | C_CLR | C_BAL, .rem = 0, .energy = 3000},
+      /* nor does the user card, loaded before the image was taken */
+      {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM | C_CUM | C_CLR | C_BAL, .rem = 0, .cum = 3000, .energy = 3000},
+      {END}}},
     {"check card: collects the readback with the event log",
      {BOOT_DEFAULT,
       {ISSUE, 0, U, 1001}, {SELL, 0, 5000}, {INSERT, 0, KV_OK},
@@ -736,11 +793,12 @@ static const scenario table[] = {
 /* ---- the engine --------------------------------------------------------- */
 
 static host_board board;
-static sle4442 cards[3];
+static sle4442 cards[4];
 static fw_office office;
 static fw_office foreign;
 static uint8_t prov[KV_PROVISION_LEN];
 static int provisioned;
+static uint8_t nv_kept[METER_NV_SIZE];
 
 static void fail(const char *scn, unsigned i, const char *what)
 {
@@ -799,11 +857,25 @@ static void expect(const scenario *sc, unsigned i, const step *s)
     if (s->mask & C_SUPPLY)
         CHECK(m->st.supply == s->supply, "supply flags");
     if (s->mask & C_BAL)
-        CHECK((int64_t)m->st.remaining + meter_total_energy(m) ==
+        CHECK((int64_t)m->st.remaining + meter_total_energy(m) + m->st.cleared ==
                   (int64_t)m->st.cumulative_loaded,
               "ledger balance");
+    if (s->mask & C_CLR)
+        CHECK(m->st.cleared == s->energy, "credit cleared");
     if (s->mask & C_NEG)
         CHECK(m->st.remaining < 0, "remaining below zero");
+}
+
+/* Power cut and back: RAM gone, NV and plant stay. */
+static void reboot(void)
+{
+    host_persist keep = board.p;
+    meter_wipe(&board.m);
+    memset(&board.m, 0, sizeof board.m);
+    host_board_boot(&board, provisioned ? prov : NULL);
+    keep.run = board.m.run;
+    board.p = keep;
+    board.relay_cmd = board.m.run.relay_closed;
 }
 
 static void run_one(const scenario *sc)
@@ -823,22 +895,22 @@ static void run_one(const scenario *sc)
                                     (uint32_t)s->d, (uint16_t)s->e, prov);
             host_board_boot(&board, provisioned ? prov : NULL);
             break;
-        case REBOOT: {
-            /* RAM gone, NV and plant stay. */
-            host_persist keep = board.p;
-            meter_wipe(&board.m);
-            memset(&board.m, 0, sizeof board.m);
-            host_board_boot(&board, provisioned ? prov : NULL);
-            keep.run = board.m.run;
-            board.p = keep;
-            board.relay_cmd = board.m.run.relay_closed;
+        case REBOOT:
+            reboot();
             break;
-        }
         case ISSUE:
             fw_card_issue(c, &office, (uint8_t)s->a, (uint32_t)s->b);
             break;
         case FOREIGN:
             fw_office_init(&foreign, s->b ? (uint32_t)s->b : office.utility, (uint32_t)s->a);
+            if (s->c) {
+                kv_token t;
+                memset(&t, 0, sizeof t);
+                t.u.issued_at = 1760000000u;
+                fw_card_issue(c, &foreign, (uint8_t)s->c, 4242);
+                CHECK(fw_card_token(c, &foreign, &t, -1) == KV_OK, "foreign token");
+                break;
+            }
             fw_card_issue(c, &foreign, KV_CARD_USER, 4242);
             fw_card_sell(c, &foreign, 1000, -1);
             break;
@@ -866,7 +938,7 @@ static void run_one(const scenario *sc)
             kv_token t;
             memset(&t, 0, sizeof t);
             t.u.issued_at = 1760000000u;
-            CHECK(fw_card_token(c, &office, &t, -1) == KV_OK, "token");
+            CHECK(fw_card_token(c, &office, &t, s->b ? s->b - 1 : -1) == KV_OK, "token");
             break;
         }
         case KEYCHANGE:
@@ -967,6 +1039,13 @@ static void run_one(const scenario *sc)
         case NVFAIL:
             board.nv_fail = (uint8_t)s->a;
             break;
+        case NVKEEP:
+            memcpy(nv_kept, board.nv, sizeof nv_kept);
+            break;
+        case NVBACK:
+            memcpy(board.nv, nv_kept, sizeof nv_kept);
+            reboot();
+            break;
         case CORRUPT: {
             uint32_t slot = board.m.state_seq % NVREC_STATE_SLOTS;
             board.nv[NVREC_STATE_BASE + slot * NVREC_STATE_STRIDE + 20] ^= 0x10;
@@ -987,6 +1066,8 @@ static void run_one(const scenario *sc)
                     CHECK(rb.remaining == s->b, "readback remaining");
                 if (s->mask & C_RBSTAT)
                     CHECK(rb.status == s->supply, "readback status");
+                if (s->mask & C_RBCLR)
+                    CHECK(rb.cleared == s->cum, "readback: credit cleared");
                 if (s->mask & C_RBEV)
                     CHECK(memchr(rb.events, s->event, KV_READBACK_EVENTS) != NULL,
                           "event in the readback's last four");

@@ -24,6 +24,7 @@
 
 #include "fwmeter.h"
 #include "kvtest.h"
+#include "kv_util.h"
 #include "nvrec.h"
 #include "nvv1.h"
 #include "secrec.h"
@@ -63,7 +64,8 @@ static sle4442 card0;
 
 static int balanced(const meter *m)
 {
-    return (int64_t)m->st.remaining + meter_total_energy(m) == (int64_t)m->st.cumulative_loaded;
+    return (int64_t)m->st.remaining + meter_total_energy(m) + m->st.cleared ==
+           (int64_t)m->st.cumulative_loaded;
 }
 
 static void power_up_reset(long budget, unsigned reset)
@@ -94,7 +96,10 @@ static void watchdog_restart(void)
         before = st.wdog_resets;
     power_up_reset(-1, METER_RESET_WATCHDOG);
     KV_CHECK(board.m.st.wdog_resets == before + 1u);
-    KV_CHECK(board.m.st.events[1] == METER_EV_WATCHDOG);
+    /* after the power-on event; a meter left without credit (a clear-credit
+     * card) logs its cut-off after both */
+    KV_CHECK(board.m.st.events[1] == METER_EV_WATCHDOG ||
+             (board.m.st.events[0] == METER_EV_CUTOFF && board.m.st.events[2] == METER_EV_WATCHDOG));
 }
 
 /* Returns the bytes written by an uncut run of the sequence. */
@@ -244,6 +249,183 @@ static unsigned sweep_load(void)
     return points;
 }
 
+/* After a cut during a clear-credit card (and power back): the ledger is
+ * the one before the clear or the one after it, never a mix; the card
+ * inserted again ends the clear exactly once and reports it. */
+static void after_clear_cut(sle4442 *card, int32_t rem0, uint32_t cum0, uint32_t energy0,
+                            int exact)
+{
+    kv_readback rb;
+    int rc;
+    uint32_t energy = meter_total_energy(&board.m);
+    KV_CHECK(board.m.provisioned && !board.power_cut);
+    KV_CHECK(board.m.st.cumulative_loaded == cum0);
+    KV_CHECK(energy >= energy0);
+    KV_CHECK(balanced(&board.m));
+    KV_CHECK(board.m.st.cleared == 0 || board.m.st.remaining <= 0);
+    rc = host_board_insert(&board, card);
+    host_board_remove(&board, card);
+    KV_CHECK(rc == KV_OK || rc == KV_E_REPLAY);
+    /* cleared once: never more than the meter held, nothing left over;
+     * after a cut alone exactly what it held (a damaged record makes the
+     * restore charge up to one floor step of energy, which the balance
+     * accounts for) */
+    KV_CHECK(board.m.st.remaining <= 0 && board.m.st.cleared <= (uint32_t)rem0);
+    KV_CHECK(balanced(&board.m));
+    if (exact)
+        KV_CHECK(board.m.st.remaining == 0 && board.m.st.cleared == (uint32_t)rem0 &&
+                 meter_total_energy(&board.m) == energy0);
+    KV_CHECK(fw_card_readback(card, &office, &rb) == KV_OK);
+    KV_CHECK(rb.cleared == board.m.st.cleared && rb.remaining == board.m.st.remaining);
+    /* again: refused, nothing more cleared, the same report */
+    KV_CHECK(host_board_insert(&board, card) == KV_E_REPLAY);
+    host_board_remove(&board, card);
+    KV_CHECK(fw_card_readback(card, &office, &rb) == KV_OK);
+    KV_CHECK(rb.cleared == board.m.st.cleared && rb.result == KV_E_REPLAY);
+}
+
+/* Power cuts at every byte a clear-credit card makes the meter write: the
+ * internal record (the floor, which holds the credit cleared), the state
+ * record, the readback on the card; each also with the newest state
+ * record damaged afterwards, and with a watchdog restart. */
+static unsigned sweep_clear(void)
+{
+    sle4442 card, user, cut_card;
+    static uint8_t nv_cut[METER_NV_SIZE], sec_cut[METER_SECURE_SIZE];
+    uint32_t cum0, energy0;
+    int32_t rem0;
+    long total, k;
+    unsigned points = 0;
+
+    fw_meter_loaded(&board, &office, prov, &user, 3000);
+    {
+        const int32_t w[3] = {1500, 700, 300};
+        host_board_run(&board, w, 7, 1800);
+    }
+    meter_save(&board.m);
+    fw_card_issue(&card, &office, KV_CARD_CLEAR_CREDIT, 8001);
+    {
+        kv_token t;
+        memset(&t, 0, sizeof t);
+        t.u.issued_at = 1760000000u;
+        KV_CHECK(fw_card_token(&card, &office, &t, -1) == KV_OK);
+    }
+    snapshot();
+    card0 = card;
+    rem0 = board.m.st.remaining;
+    cum0 = board.m.st.cumulative_loaded;
+    energy0 = meter_total_energy(&board.m);
+    KV_CHECK(rem0 > 0);
+
+    total = load_sequence(-1, &card);
+    KV_CHECK(board.m.st.remaining == 0 && board.m.st.cleared == (uint32_t)rem0);
+    kvtest_print_u32("clear-credit sequence writes (EEPROM + internal flash bytes + 2 x card "
+                     "bytes): ",
+                     (unsigned long)total);
+    for (k = 0; k <= total; k++) {
+        load_sequence(k, &card);
+        memcpy(nv_cut, board.nv, sizeof nv_cut);
+        memcpy(sec_cut, board.sec, sizeof sec_cut);
+        cut_card = card;
+        power_up(-1);
+        KV_CHECK(!(board.m.st.tamper & METER_TAMPER_NV)); /* a cut is not tampering */
+        KV_CHECK(board.m.st.cleared == 0 || board.m.st.cleared == (uint32_t)rem0);
+        after_clear_cut(&card, rem0, cum0, energy0, 1);
+        /* the same cut, then the newest state record damaged too */
+        memcpy(board.nv, nv_cut, sizeof nv_cut);
+        memcpy(board.sec, sec_cut, sizeof sec_cut);
+        card = cut_card;
+        {
+            uint8_t key[16];
+            meter_state st;
+            nvrec_scan scan;
+            uint32_t seq;
+            nvrec_derive_key(office.k_meter, office.utility, office.meter, key);
+            seq = nvrec_load_state(&board.nv_ops, key, office.meter, 0, &st, &scan);
+            KV_CHECK(seq != 0);
+            board.nv[NVREC_STATE_BASE + (seq % NVREC_STATE_SLOTS) * NVREC_STATE_STRIDE + 20] ^=
+                0x10;
+        }
+        power_up(-1);
+        after_clear_cut(&card, rem0, cum0, energy0, 0);
+        /* the same step, but the watchdog restarts the meter */
+        load_sequence(k, &card);
+        host_board_power_budget(&board, -1);
+        watchdog_restart();
+        after_clear_cut(&card, rem0, cum0, energy0, 1);
+        points++;
+    }
+    return points;
+}
+
+/* The internal records rewritten as the firmware of version 1 records
+ * left them: 96 bytes, no credit cleared, CRC-32 at 92, ten to a page. */
+static void secrec_to_v1(void)
+{
+    static uint8_t v2[METER_SECURE_SIZE];
+    memcpy(v2, board.sec, sizeof v2);
+    memset(board.sec, 0xFF, (METER_SECURE_PAGES - 1u) * METER_SECURE_PAGE);
+    for (uint32_t i = 0; i < SECREC_PER_PAGE * SECREC_PAGES; i++) {
+        const uint8_t *r = v2 + (i / SECREC_PER_PAGE) * METER_SECURE_PAGE +
+                           (i % SECREC_PER_PAGE) * SECREC_LEN;
+        uint8_t *o = board.sec + (i / SECREC_PER_PAGE) * METER_SECURE_PAGE +
+                     (i % SECREC_PER_PAGE) * 96u;
+        if (r[0] != 'K' || r[1] != 'I' || r[2] != 2 ||
+            kv_get_be32(r + SECREC_LEN - 4) != kv_crc32(r, SECREC_LEN - 4))
+            continue;
+        KV_CHECK(kv_get_be32(r + 92) == 0); /* nothing cleared yet */
+        memcpy(o, r, 92);
+        o[2] = 1;
+        kv_put_be32(o + 92, kv_crc32(o, 92));
+    }
+}
+
+/* A meter updated from the firmware of version 1 internal records: it
+ * boots on them (floor kept, no tamper) and a sale is swept with power
+ * cuts at every byte while it writes its first record of version 2 (into
+ * another page than the newest version 1 record's). */
+static unsigned sweep_secrec_v1(void)
+{
+    sle4442 card;
+    uint32_t cum0, last0, sseq0;
+    long total, k;
+    unsigned points = 0;
+
+    fw_meter_loaded(&board, &office, prov, &card, 3000);
+    meter_save(&board.m);
+    cum0 = board.m.floor.cumulative_loaded;
+    last0 = board.m.floor.last_seq;
+    sseq0 = board.m.secure_seq;
+    secrec_to_v1();
+    power_up(-1);
+    /* read, not a first boot started again from the EEPROM */
+    KV_CHECK(board.m.secure_seq == sseq0);
+    KV_CHECK(board.m.provisioned && !board.m.not_here);
+    KV_CHECK(!(board.m.st.tamper & METER_TAMPER_NV));
+    KV_CHECK(board.m.floor.cumulative_loaded == cum0 && board.m.floor.last_seq == last0);
+    KV_CHECK(board.m.st.cumulative_loaded == 3000 && board.m.st.remaining == 3000);
+    fw_card_sell(&card, &office, 2500, -1);
+    snapshot();
+    card0 = card;
+    total = load_sequence(-1, &card);
+    KV_CHECK(board.m.st.cumulative_loaded == 5500 && board.m.floor.cumulative_loaded == 5500);
+    kvtest_print_u32("first sale after version 1 internal records: bytes written: ",
+                     (unsigned long)total);
+    for (k = 0; k <= total; k++) {
+        load_sequence(k, &card);
+        power_up(-1);
+        KV_CHECK(board.m.provisioned && !board.m.not_here);
+        KV_CHECK(!(board.m.st.tamper & METER_TAMPER_NV));
+        KV_CHECK(board.m.floor.cumulative_loaded >= cum0 && board.m.floor.last_seq >= last0);
+        KV_CHECK(balanced(&board.m));
+        host_board_insert(&board, &card);
+        host_board_remove(&board, &card);
+        KV_CHECK(board.m.st.cumulative_loaded == 5500 && board.m.st.remaining == 5500);
+        points++;
+    }
+    return points;
+}
+
 /* Power cuts during the energy saves of a metering run of run_s seconds
  * at 6 kW, after pre_s seconds of it uncut (pre_s brings the energy near a
  * floor step, so that the swept run raises the floor in internal flash). */
@@ -384,7 +566,9 @@ int main(void)
     unsigned c = sweep_energy("metering run across a floor step", 5640, 600);
     unsigned d = sweep_move();
     unsigned e = sweep_secrec();
-    printf("%u + %u + %u + %u + %u cut points, %u checks, %u failed\n", a, b, c, d, e,
-           kvtest_checks, kvtest_failures);
+    unsigned f = sweep_clear();
+    unsigned g = sweep_secrec_v1();
+    printf("%u + %u + %u + %u + %u + %u + %u cut points, %u checks, %u failed\n", a, b, c, d, e,
+           f, g, kvtest_checks, kvtest_failures);
     return kvtest_failures ? 1 : 0;
 }

@@ -1,0 +1,52 @@
+/* kv-refunds.h - paying back credit a customer no longer has (layer:
+ * operations).
+ *
+ * Refund of cleared credit: what clear-credit cards emptied from a meter
+ * and their readbacks proved (kv-clears.h), not yet refunded, is paid back
+ * at the price the customer paid for it.  The rule for several sales at
+ * different prices (docs/station.md, "Refunds"): the credit a meter still
+ * held is the newest credit sold to it (a meter spends its credit in the
+ * order it was loaded), so the energy refunded is taken from the meter's
+ * completed sales newest first, each up to the energy of that sale not
+ * refunded before; a sale refunded in part pays back (energy part of the
+ * sale: net energy + VAT) x energy / sale energy, rounded down to the minor
+ * unit, and the part that completes a sale pays back exactly what is left
+ * of that sale's energy part, so a sale refunded whole, in one go or in
+ * several, pays back to the minor unit what it took for energy.  Fixed
+ * charges and debt recovered are not refunded.  Energy beyond the sales
+ * (credit that came without money) is not paid and stays unrefunded.
+ *
+ * Supervisor only, a reason required, from the supervisor's open shift
+ * (the expected cash of that shift goes down), audited (refund.cleared). */
+#ifndef KV_REFUNDS_H
+#define KV_REFUNDS_H
+
+#include "kv-station.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+    gint64 id;
+    /* kv_refund_get fills everything; kv_refund_cleared too. */
+    guint32 meter_number;
+    gint64 shift_id;
+    gint64 energy;  /* 0.01 kWh refunded */
+    gint64 amount;  /* minor units paid back */
+    guint sales;    /* sales it was taken from */
+} KvRefund;
+
+/* A refund as recorded, for its receipt: *reason and *by (the
+ * supervisor's login) newly allocated. */
+KvRefund *kv_refund_get(KvStation *st, gint64 id, gint64 *created_at, char **reason, char **by,
+                        GError **error);
+
+KvRefund *kv_refund_cleared(KvStation *st, guint32 meter, const char *reason, GError **error);
+
+/* Refunds of a shift (shift_id > 0) or made in [from, to): how many, the
+ * money paid back and the energy, for the reports. */
+gboolean kv_refunds_sum(KvStation *st, gint64 shift_id, gint64 from, gint64 to, gint64 *count,
+                        gint64 *amount, gint64 *energy, GError **error);
+
+G_END_DECLS
+
+#endif
