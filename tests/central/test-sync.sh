@@ -47,7 +47,9 @@ expect 0 "tariff" c tariff add --code DEFAULT --block 10 --from 2020-01-01
 expect 0 "meter" c meter add --number 123456782 --hoarding 100 --alarm 5 --pretrip 2
 expect 0 "blank card" c card blank c7.card
 expect 0 "a card of office 7" c --card-file c7.card card issue --meter 123456782
-sqlite3 "$dir/c.db" "DROP TABLE sync_state; DROP TABLE meter_remote; DROP TABLE key_holdings; DELETE FROM settings WHERE key = 'station_no';
+sqlite3 "$dir/c.db" "DROP TABLE sync_state; DROP TABLE meter_remote; DROP TABLE key_holdings;
+                     DROP TABLE refund_parts; DROP TABLE refunds; DROP TABLE credit_clears;
+                     DELETE FROM settings WHERE key = 'station_no';
                      PRAGMA user_version = 4" || fail "back to schema 4"
 expect 0 "the old ledger opens (migrated)" c --json setting show
 same "/sync/migration-keeps-numbers: station number = the old office id" "$(json station_no)" 7
