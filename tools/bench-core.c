@@ -61,7 +61,7 @@ static void rate(const char *dir, guint n)
     g_autoptr(GError) e = NULL;
     g_autoptr(KvCardLink) link = NULL;
     g_autoptr(KvCardRecord) rec = NULL;
-    KvSaleRequest req = { 100, 0 };
+    KvSaleRequest req = { .amount = 100 };
     gint64 t0;
     m.number = meter_number(1);
     m.hoarding_limit = 0x7FFFFFFF;
@@ -155,8 +155,10 @@ static void volume(const char *dir, guint n)
         kv_stmt_release(s);
         /* The audit rows a real sale writes: pending and completed. */
         obj = g_strdup_printf("sale:%u", i + 1);
-        d1 = kv_audit_sale_detail("pending", 11600, 1000, k + 2, (k + 1) * 1000, meter + 1);
-        d2 = kv_audit_sale_detail("completed", 11600, 1000, k + 2, (k + 1) * 1000, meter + 1);
+        d1 = kv_audit_sale_detail("pending", 11600, 1000, k + 2, (k + 1) * 1000, meter + 1,
+                                  KV_PAYMENT_CASH, NULL);
+        d2 = kv_audit_sale_detail("completed", 11600, 1000, k + 2, (k + 1) * 1000, meter + 1,
+                                  KV_PAYMENT_CASH, NULL);
         if (!kv_audit_append(st, "sale.pending", obj, d1, &e) ||
             !kv_audit_append(st, "sale.completed", obj, d2, &e))
             g_error("%s", e->message);

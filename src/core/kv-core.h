@@ -11,6 +11,7 @@
 #include "kv-keyfile.h"
 #include "kv-meter-keys.h"
 #include "kv-money.h"
+#include "kv-payments.h"
 #include "kv-receipt.h"
 #include "kv-reconcile.h"
 #include "kv-registry.h"

@@ -93,6 +93,9 @@ GPtrArray *kv_receipt_lines(KvStation *st, gint64 sale_id, gboolean reprint, GEr
             add_labelled(l, bl->label, 16, "%12s %s", v, set->currency);
         }
     }
+    FIELD(C_("receipt", "Paid by"), "%s", kv_payment_label(x->payment));
+    if (x->payment_ref)
+        FIELD(C_("receipt", "Reference"), "%s", x->payment_ref);
     LINE("--------------------------------");
     LINE(C_("receipt", "Token %u  cumulative %u"), x->seq, x->cumulative);
     LINE("%s", C_("receipt", "Insert the card into your meter."));

@@ -5,6 +5,7 @@
 #include "kv-i18n.h"
 #include "kv-audit.h"
 #include "kv-money.h"
+#include "kv-payments.h"
 #include "kv-reconcile.h"
 #include "kv-registry.h"
 #include "kv-reports.h"
@@ -213,6 +214,22 @@ static void summary_totals(KvStation *st, KvTable *t, const Totals *tot)
     summary(t, NC_("report summary", "energy sold kWh"), "%s", e);
 }
 
+/* The money taken by each payment type (completed sales), a line each:
+ * the keys "paid cash", "paid mobile-money", ... stay the same in JSON. */
+static void summary_paid(KvStation *st, KvTable *t, const gint64 paid[KV_PAYMENT_N_TYPES])
+{
+    static const char *const keys[KV_PAYMENT_N_TYPES] = {
+        [KV_PAYMENT_CASH] = NC_("report summary", "paid cash"),
+        [KV_PAYMENT_MOBILE] = NC_("report summary", "paid mobile money"),
+        [KV_PAYMENT_CARD] = NC_("report summary", "paid bank card"),
+        [KV_PAYMENT_TRANSFER] = NC_("report summary", "paid bank transfer"),
+    };
+    for (guint i = 0; i < KV_PAYMENT_N_TYPES; i++) {
+        g_autofree char *v = money(st, paid[i]);
+        summary(t, keys[i], "%s", v);
+    }
+}
+
 /* The reconciliation of the ledger (kv-reconcile.h) for a meter or the
  * meters of a shift: issued sales and anomalies still open, and whether
  * cumulative sold follows from the completed sales. */
@@ -240,9 +257,11 @@ static gboolean summary_reconcile(KvStation *st, KvTable *t, guint32 meter, gint
 KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
 {
     static const char *const cols[] = {
-        NC_("report column", "state"), NC_("report column", "sales"),
-        NC_("report column", "amount"), NC_("report column", "energy kWh"), NULL
+        NC_("report column", "state"), NC_("report column", "payment"),
+        NC_("report column", "sales"), NC_("report column", "amount"),
+        NC_("report column", "energy kWh"), NULL
     };
+    gint64 paid[KV_PAYMENT_N_TYPES] = { 0 };
     g_autoptr(KvShift) sh = NULL;
     g_autoptr(KvStmt) s = NULL;
     g_autoptr(KvTable) t = NULL;
@@ -257,24 +276,33 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
     title = g_strdup_printf(_("Shift report (Z) - shift %" PRId64), shift_id);
     t = table_new(title, cols);
     s = kv_db_stmt(st, "SELECT state, count(*), sum(amount), sum(fixed_charge), "
-                       "sum(debt_recovered), sum(energy_net), sum(vat), sum(energy) FROM sales "
-                       "WHERE shift_id = ? GROUP BY state ORDER BY state", error);
+                       "sum(debt_recovered), sum(energy_net), sum(vat), sum(energy), payment "
+                       "FROM sales WHERE shift_id = ? GROUP BY state, payment "
+                       "ORDER BY state, payment", error);
     if (!s)
         return NULL;
     sqlite3_bind_int64(s, 1, shift_id);
     while (sqlite3_step(s) == SQLITE_ROW) {
         GPtrArray *row = g_ptr_array_new();
         const char *state = (const char *)sqlite3_column_text(s, 0);
+        KvPaymentType pay = (KvPaymentType)sqlite3_column_int(s, 8);
         g_ptr_array_add(row, g_strdup(state));
+        g_ptr_array_add(row, g_strdup(kv_payment_key(pay)));
         g_ptr_array_add(row, g_strdup_printf("%lld", (long long)sqlite3_column_int64(s, 1)));
         g_ptr_array_add(row, money(st, sqlite3_column_int64(s, 2)));
         g_ptr_array_add(row, kv_energy_format(sqlite3_column_int64(s, 7)));
         add_row(t, row);
-        if (g_strcmp0(state, "completed") == 0)
-            c = (Totals){ sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
-                          sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4),
-                          sqlite3_column_int64(s, 5), sqlite3_column_int64(s, 6),
-                          sqlite3_column_int64(s, 7) };
+        if (g_strcmp0(state, "completed") != 0)
+            continue;
+        c.count += sqlite3_column_int64(s, 1);
+        c.amount += sqlite3_column_int64(s, 2);
+        c.fixed += sqlite3_column_int64(s, 3);
+        c.debt += sqlite3_column_int64(s, 4);
+        c.net += sqlite3_column_int64(s, 5);
+        c.vat += sqlite3_column_int64(s, 6);
+        c.energy += sqlite3_column_int64(s, 7);
+        if ((guint)pay < KV_PAYMENT_N_TYPES)
+            paid[pay] += sqlite3_column_int64(s, 2);
     }
     opened = when(sh->opened_at);
     closed = sh->closed_at ? when(sh->closed_at) : g_strdup(C_("shift", "open"));
@@ -295,6 +323,7 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
         summary(t, NC_("report summary", "fixed charges"), "%s", f);
         summary(t, NC_("report summary", "debt recovered"), "%s", d);
         summary(t, NC_("report summary", "energy sold kWh"), "%s", e);
+        summary_paid(st, t, paid);
         summary(t, NC_("report summary", "opening float"), "%s", fl);
         summary(t, NC_("report summary", "expected cash"), "%s", ex);
     }
@@ -319,9 +348,11 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
         NC_("report column", "amount"), NC_("report column", "energy net"),
         NC_("report column", "VAT"), NC_("report column", "fixed"), NC_("report column", "debt"),
         NC_("report column", "energy kWh"), NC_("report column", "cancelled"),
-        NC_("report column", "failed"), NULL
+        NC_("report column", "failed"), NC_("report column", "cash"),
+        NC_("report column", "mobile money"), NC_("report column", "bank card"),
+        NC_("report column", "bank transfer"), NULL
     };
-    gint64 from = kv_day_start(day), to;
+    gint64 from = kv_day_start(day), to, paid[KV_PAYMENT_N_TYPES] = { 0 };
     g_autoptr(GDateTime) d = g_date_time_new_from_unix_local(from);
     g_autoptr(GDateTime) next = g_date_time_add_days(d, 1);
     g_autoptr(KvStmt) s = NULL;
@@ -342,13 +373,19 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
         "sum(CASE WHEN s.state = 'completed' THEN s.fixed_charge END), "
         "sum(CASE WHEN s.state = 'completed' THEN s.debt_recovered END), "
         "sum(CASE WHEN s.state = 'completed' THEN s.energy END), "
-        "sum(s.state = 'cancelled'), sum(s.state = 'failed') "
+        "sum(s.state = 'cancelled'), sum(s.state = 'failed'), "
+        "sum(CASE WHEN s.state = 'completed' AND s.payment = ?3 THEN s.amount END), "
+        "sum(CASE WHEN s.state = 'completed' AND s.payment = ?4 THEN s.amount END), "
+        "sum(CASE WHEN s.state = 'completed' AND s.payment = ?5 THEN s.amount END), "
+        "sum(CASE WHEN s.state = 'completed' AND s.payment = ?6 THEN s.amount END) "
         "FROM sales s JOIN users u ON u.id = s.cashier_id "
-        "WHERE s.created_at >= ? AND s.created_at < ? GROUP BY u.login ORDER BY u.login", error);
+        "WHERE s.created_at >= ?1 AND s.created_at < ?2 GROUP BY u.login ORDER BY u.login", error);
     if (!s)
         return NULL;
     sqlite3_bind_int64(s, 1, from);
     sqlite3_bind_int64(s, 2, to);
+    for (int i = 0; i < KV_PAYMENT_N_TYPES; i++)
+        sqlite3_bind_int(s, 3 + i, i);
     while (sqlite3_step(s) == SQLITE_ROW) {
         GPtrArray *row = g_ptr_array_new();
         g_ptr_array_add(row, kv_db_col_text(s, 0));
@@ -358,6 +395,10 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
         g_ptr_array_add(row, kv_energy_format(sqlite3_column_int64(s, 7)));
         g_ptr_array_add(row, g_strdup_printf("%lld", (long long)sqlite3_column_int64(s, 8)));
         g_ptr_array_add(row, g_strdup_printf("%lld", (long long)sqlite3_column_int64(s, 9)));
+        for (int i = 0; i < KV_PAYMENT_N_TYPES; i++) {
+            g_ptr_array_add(row, money(st, sqlite3_column_int64(s, 10 + i)));
+            paid[i] += sqlite3_column_int64(s, 10 + i);
+        }
         add_row(t, row);
         tot.count += sqlite3_column_int64(s, 1);
         tot.amount += sqlite3_column_int64(s, 2);
@@ -365,6 +406,7 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
         tot.energy += sqlite3_column_int64(s, 7);
     }
     summary_totals(st, t, &tot);
+    summary_paid(st, t, paid);
     return g_steal_pointer(&t);
 }
 
@@ -432,7 +474,8 @@ KvTable *kv_report_customer(KvStation *st, gint64 customer_id, GError **error)
         NC_("report column", "receipt"), NC_("report column", "time"),
         NC_("report column", "meter"), NC_("report column", "state"),
         NC_("report column", "amount"), NC_("report column", "energy kWh"),
-        NC_("report column", "debt recovered"), NC_("report column", "cashier"), NULL
+        NC_("report column", "debt recovered"), NC_("report column", "cashier"),
+        NC_("report column", "payment"), NC_("report column", "reference"), NULL
     };
     g_autoptr(KvCustomer) c = NULL;
     g_autoptr(KvStmt) s = NULL;
@@ -446,7 +489,8 @@ KvTable *kv_report_customer(KvStation *st, gint64 customer_id, GError **error)
     title = g_strdup_printf(_("Purchase history - %s (%s)"), c->name, c->account);
     t = table_new(title, cols);
     s = kv_db_stmt(st, "SELECT s.id, s.created_at, s.meter_number, s.state, s.amount, s.energy, "
-                       "s.debt_recovered, u.login FROM sales s JOIN users u ON u.id = s.cashier_id "
+                       "s.debt_recovered, u.login, s.payment, coalesce(s.payment_ref, '') "
+                       "FROM sales s JOIN users u ON u.id = s.cashier_id "
                        "WHERE s.customer_id = ? ORDER BY s.created_at DESC, s.id DESC", error);
     if (!s)
         return NULL;
@@ -461,6 +505,8 @@ KvTable *kv_report_customer(KvStation *st, gint64 customer_id, GError **error)
         g_ptr_array_add(row, kv_energy_format(sqlite3_column_int64(s, 5)));
         g_ptr_array_add(row, money(st, sqlite3_column_int64(s, 6)));
         g_ptr_array_add(row, kv_db_col_text(s, 7));
+        g_ptr_array_add(row, g_strdup(kv_payment_key((KvPaymentType)sqlite3_column_int(s, 8))));
+        g_ptr_array_add(row, kv_db_col_text(s, 9));
         if (g_strcmp0((const char *)sqlite3_column_text(s, 3), "completed") == 0)
             total += sqlite3_column_int64(s, 4);
         add_row(t, row);

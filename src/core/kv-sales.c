@@ -52,6 +52,7 @@ void kv_sale_free(KvSale *s)
     g_free(s->fail_reason);
     g_free(s->cancel_reason);
     g_free(s->resolution);
+    g_free(s->payment_ref);
     g_free(s->notes);
     g_free(s->base_source);
     g_free(s);
@@ -65,7 +66,7 @@ void kv_sale_free(KvSale *s)
     "s.shift_id, s.state, s.created_at, s.updated_at, s.amount, s.fixed_charge, "             \
     "s.debt_recovered, s.energy_net, s.vat, s.energy, s.office, s.seq, s.base_cumulative, "   \
     "s.cumulative, s.fail_reason, coalesce(s.cancel_seq, 0), s.cancel_reason, s.blocks, "    \
-    "coalesce(s.card_write_at, 0), s.resolution"
+    "coalesce(s.card_write_at, 0), s.resolution, s.payment, s.payment_ref"
 #define SALE_FROM                                                                            \
     " FROM sales s JOIN tariffs t ON t.id = s.tariff_id JOIN users u ON u.id = s.cashier_id " \
     "LEFT JOIN customers c ON c.id = s.customer_id "
@@ -121,6 +122,9 @@ static KvSale *sale_from_row(KvStmt *s)
     x->card_write_at = sqlite3_column_int64(s, 28);
     if (sqlite3_column_type(s, 29) != SQLITE_NULL)
         x->resolution = kv_db_col_text(s, 29);
+    x->payment = (KvPaymentType)sqlite3_column_int(s, 30);
+    if (sqlite3_column_type(s, 31) != SQLITE_NULL)
+        x->payment_ref = kv_db_col_text(s, 31);
     return x;
 }
 
@@ -208,7 +212,8 @@ static gboolean audit_sale(KvStation *st, const KvSale *x, const char *state, co
 {
     g_autofree char *obj = g_strdup_printf("sale:%" G_GINT64_FORMAT, x->id);
     g_autofree char *d = kv_audit_sale_detail(state, x->breakdown.amount, x->breakdown.energy,
-                                              x->seq, x->cumulative, x->card_serial);
+                                              x->seq, x->cumulative, x->card_serial, x->payment,
+                                              x->payment_ref);
     g_autofree char *detail = extra ? g_strdup_printf("%s %s", d, extra) : g_strdup(d);
     g_autofree char *action = g_strdup_printf("sale.%s", state);
     return kv_audit_append(st, action, obj, detail, error);
@@ -630,6 +635,8 @@ static gboolean check_request(KvStation *st, const KvMeter *m, const KvSaleReque
                     _("the energy is above the station's limit of %s kWh per sale"), mx);
         return FALSE;
     }
+    if (!kv_payment_check(req->payment, req->reference, error))
+        return FALSE;
     if (g_strcmp0(m->status, "active") != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     _("meter %09u is %s: no sales to it"), m->number,
@@ -746,6 +753,8 @@ static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
     x->office = st->settings.office_id;
     x->hoarding_limit = m->hoarding_limit;
     x->created_at = now;
+    x->payment = req->payment;
+    x->payment_ref = req->reference && *req->reference ? g_strdup(req->reference) : NULL;
 
     if (!predict_load(m, view, x, error))
         return NULL;
@@ -774,18 +783,42 @@ KvSale *kv_sale_quote(KvStation *st, guint32 meter, const KvSaleRequest *req, Kv
 
 /* ---- selling ---- */
 
+/* A payment reference is taken by one live sale of its type: a second sale
+ * with it is refused (a cash sale booked as mobile money against a payment
+ * already counted).  Inside the caller's transaction; the unique index
+ * sales_payment_ref is the last word. */
+static gboolean payment_ref_free(KvStation *st, const KvSale *x, GError **error)
+{
+    g_autoptr(KvStmt) q = NULL;
+    if (!x->payment_ref)
+        return TRUE;
+    if (!(q = kv_db_stmt(st, "SELECT id FROM sales WHERE payment = ? AND payment_ref = ? AND "
+                             "state NOT IN ('failed', 'void', 'cancelled')", error)))
+        return FALSE;
+    sqlite3_bind_int(q, 1, x->payment);
+    sqlite3_bind_text(q, 2, x->payment_ref, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(q) != SQLITE_ROW)
+        return TRUE;
+    g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
+                _("the %s reference %s already paid sale %" PRId64 ": a payment is "
+                "counted once"), kv_payment_label(x->payment), x->payment_ref,
+                (gint64)sqlite3_column_int64(q, 0));
+    return FALSE;
+}
+
 static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) s = NULL, m = NULL;
     g_autofree char *blocks = kv_breakdown_blocks_json(&x->breakdown);
-    if (!kv_txn_begin(&txn, st, error))
+    if (!kv_txn_begin(&txn, st, error) || !payment_ref_free(st, x, error))
         return FALSE;
     s = kv_db_stmt(st, "INSERT INTO sales(meter_number, customer_id, card_serial, tariff_id, "
                        "cashier_id, shift_id, state, created_at, updated_at, amount, fixed_charge, "
                        "debt_recovered, energy_net, vat, energy, blocks, office, seq, "
-                       "base_cumulative, cumulative) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', "
-                       "?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)", error);
+                       "base_cumulative, cumulative, payment, payment_ref) VALUES (?1, ?2, ?3, "
+                       "?4, ?5, ?6, 'pending', ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+                       "?17, ?18, ?19, ?20)", error);
     if (!s)
         return FALSE;
     sqlite3_bind_int64(s, 1, x->meter_number);
@@ -807,6 +840,9 @@ static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
     sqlite3_bind_int64(s, 16, x->seq);
     sqlite3_bind_int64(s, 17, x->base_cumulative);
     sqlite3_bind_int64(s, 18, x->cumulative);
+    sqlite3_bind_int(s, 19, x->payment);
+    if (x->payment_ref)
+        sqlite3_bind_text(s, 20, x->payment_ref, -1, SQLITE_TRANSIENT);
     if (!kv_db_step_done(st, s, _("recording the sale"), error))
         return FALSE;
     x->id = sqlite3_last_insert_rowid(st->db);

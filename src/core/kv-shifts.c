@@ -1,11 +1,20 @@
 /* kv-shifts.c - cashier shifts: open, current, close with the cash count. */
 #include "kv-i18n.h"
+#include "kv-payments.h"
 #include "kv-shifts.h"
 #include "kv-db.h"
 #include "kv-audit-private.h"
 #include "kv-shifts-private.h"
 #include "kv-station-private.h"
 #include "kv-time.h"
+
+/* The cash the drawer of shift h should hold: the float and the completed
+ * sales paid in cash (payment 0, KV_PAYMENT_CASH); other payment types
+ * are counted by their own providers (the Z report lists them). */
+#define EXPECTED_CASH                                                                        \
+    "h.opening_float + (SELECT coalesce(sum(amount), 0) FROM sales WHERE shift_id = h.id "   \
+    "AND state = 'completed' AND payment = 0)"
+G_STATIC_ASSERT(KV_PAYMENT_CASH == 0);
 
 void kv_shift_free(KvShift *s)
 {
@@ -19,8 +28,7 @@ KvShift *kv_shift_get(KvStation *st, gint64 id, GError **error)
 {
     g_autoptr(KvStmt) s = kv_db_stmt(st,
         "SELECT h.id, h.cashier_id, u.login, h.opened_at, coalesce(h.closed_at, 0), "
-        "h.opening_float, coalesce(h.expected_cash, h.opening_float + (SELECT coalesce(sum(amount), 0) "
-        "FROM sales WHERE shift_id = h.id AND state = 'completed')), coalesce(h.counted_cash, -1) "
+        "h.opening_float, coalesce(h.expected_cash, " EXPECTED_CASH "), coalesce(h.counted_cash, -1) "
         "FROM shifts h JOIN users u ON u.id = h.cashier_id WHERE h.id = ?", error);
     KvShift *x;
     if (!s)
@@ -119,8 +127,7 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
     if (!kv_txn_begin(&txn, st, error))
         return NULL;
     {
-        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT h.opening_float + (SELECT coalesce(sum(amount), 0) "
-                                             "FROM sales WHERE shift_id = h.id AND state = 'completed'), "
+        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT " EXPECTED_CASH ", "
                                              "(SELECT count(*) FROM sales WHERE shift_id = h.id AND "
                                              "state IN ('pending', 'written', 'cancelling')), "
                                              "(SELECT count(*) FROM sales WHERE shift_id = h.id AND "

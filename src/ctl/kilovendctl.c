@@ -49,6 +49,7 @@ static const char *const usage_text = N_(
     "         [--alarm-kwh K] [--pretrip-kwh K] [--hoarding-kwh K] [--max-power-w W]\n"
     "         [--reconnect-s S] [--legacy-key-change]\n"
     "  sell --meter N (--amount MONEY | --kwh KWH) [--quote] [--receipt FILE.pdf]\n"
+    "       [--payment cash|mobile-money|bank-card|bank-transfer] [--reference R]\n"
     "  cancel --sale ID --reason T               last sale, card at the counter\n"
     "  sale show ID | unresolved | reconcile\n"
     "       | resolve ID --paid|--void --reason T   supervisor: end an issued sale\n"

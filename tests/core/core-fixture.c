@@ -186,7 +186,7 @@ void fx_add_user(Fx *f, const char *login, KvRole role)
 
 KvSale *fx_sell(Fx *f, KvCardLink *card, guint32 meter, gint64 amount, GError **error)
 {
-    KvSaleRequest req = { amount, 0 };
+    KvSaleRequest req = { .amount = amount };
     return kv_sale_sell(f->st, card, meter, &req, error);
 }
 
