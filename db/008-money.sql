@@ -12,3 +12,77 @@ ALTER TABLE sales ADD COLUMN payment_ref TEXT
     CHECK (payment_ref IS NULL OR length(payment_ref) BETWEEN 1 AND 64);
 CREATE UNIQUE INDEX sales_payment_ref ON sales(payment, payment_ref)
     WHERE payment_ref IS NOT NULL AND state NOT IN ('failed', 'void', 'cancelled');
+
+-- Arrears (docs/station.md, "Arrears"): a customer's debt is the sum of its
+-- movements, each with its kind and reason:
+--   opening      the balance the customer had before this ledger (this
+--                migration) or was registered with
+--   added        debt added by a supervisor (reason)
+--   recovered    taken by a completed sale (sale_id; negative)
+--   restored     a cancelled sale's recovery put back (sale_id)
+--   adjusted     a supervisor's correction (reason; either sign)
+--   written-off  debt given up (reason; negative)
+-- customers.debt is the running balance, kept by the trigger below in the
+-- same transaction as the movement and checked against the sum: it can
+-- change no other way.  Movements are append-only.
+CREATE TABLE debt_movements (
+    id INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers(id),
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('opening', 'added', 'recovered', 'restored',
+                                       'adjusted', 'written-off')),
+    amount INTEGER NOT NULL CHECK (amount <> 0),
+    sale_id INTEGER REFERENCES sales(id),
+    user_id INTEGER REFERENCES users(id),
+    reason TEXT NOT NULL DEFAULT '',
+    CHECK ((kind IN ('recovered', 'written-off')) <= (amount < 0)),
+    CHECK ((kind IN ('opening', 'added', 'restored')) <= (amount > 0)),
+    CHECK ((kind IN ('recovered', 'restored')) = (sale_id IS NOT NULL))
+) STRICT;
+CREATE INDEX debt_movements_customer ON debt_movements(customer_id, kind, at);
+CREATE INDEX debt_movements_at ON debt_movements(at);
+INSERT INTO debt_movements(customer_id, at, kind, amount, reason)
+    SELECT id, CAST(strftime('%s', 'now') AS INTEGER), 'opening', debt,
+           'balance before the debt ledger' FROM customers WHERE debt > 0;
+CREATE TRIGGER debt_movement_applies AFTER INSERT ON debt_movements
+BEGIN
+    UPDATE customers SET debt = debt + NEW.amount WHERE id = NEW.customer_id;
+END;
+CREATE TRIGGER debt_only_by_movements BEFORE UPDATE OF debt ON customers
+    WHEN NEW.debt <> (SELECT coalesce(sum(amount), 0) FROM debt_movements
+                      WHERE customer_id = NEW.id)
+BEGIN
+    SELECT RAISE(ABORT, 'the debt changes only through its movements');
+END;
+CREATE TRIGGER debt_movements_no_update BEFORE UPDATE ON debt_movements
+    BEGIN SELECT RAISE(ABORT, 'debt movements are append-only'); END;
+CREATE TRIGGER debt_movements_no_delete BEFORE DELETE ON debt_movements
+    BEGIN SELECT RAISE(ABORT, 'debt movements are append-only'); END;
+CREATE INDEX customers_in_debt ON customers(id) WHERE debt > 0;
+
+-- Recovery plans: how a customer's debt is recovered from their purchases,
+-- instead of the tariff's share (kv-arrears.h):
+--   share    share_bp of each purchase, at least min_amount, at most
+--            max_amount (NULL: no maximum) per purchase
+--   fixed    amount per purchase
+--   monthly  amount per calendar month (local time), from the month's
+--            first purchases until it is reached
+-- A plan is in force from starts_at until ends_at (NULL: until ended); a
+-- new plan ends the one before.  Once none is in force the tariff's share
+-- applies again.
+CREATE TABLE debt_plans (
+    id INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers(id),
+    kind TEXT NOT NULL CHECK (kind IN ('share', 'fixed', 'monthly')),
+    share_bp INTEGER NOT NULL DEFAULT 0 CHECK (share_bp BETWEEN 0 AND 9000),
+    min_amount INTEGER NOT NULL DEFAULT 0 CHECK (min_amount >= 0),
+    max_amount INTEGER CHECK (max_amount IS NULL OR max_amount >= min_amount),
+    amount INTEGER NOT NULL DEFAULT 0 CHECK (amount >= 0),
+    starts_at INTEGER NOT NULL,
+    ends_at INTEGER CHECK (ends_at IS NULL OR ends_at >= starts_at),
+    created_by INTEGER REFERENCES users(id),
+    end_reason TEXT,
+    CHECK ((kind = 'share') = (share_bp > 0)),
+    CHECK (kind = 'share' OR amount > 0)
+) STRICT;
+CREATE INDEX debt_plans_customer ON debt_plans(customer_id, starts_at);

@@ -3,6 +3,7 @@
 #define KV_CORE_H
 
 #include "kv-anomalies.h"
+#include "kv-arrears.h"
 #include "kv-audit.h"
 #include "kv-card-link.h"
 #include "kv-cards.h"
@@ -11,6 +12,7 @@
 #include "kv-keyfile.h"
 #include "kv-meter-keys.h"
 #include "kv-money.h"
+#include "kv-money-reports.h"
 #include "kv-payments.h"
 #include "kv-receipt.h"
 #include "kv-reconcile.h"

@@ -9,6 +9,7 @@
 #include "kv-reconcile.h"
 #include "kv-registry.h"
 #include "kv-reports.h"
+#include "kv-reports-private.h"
 #include "kv-sales.h"
 #include "kv-db.h"
 #include "kv-station-private.h"
@@ -182,19 +183,24 @@ static char *money(KvStation *st, gint64 v)
 
 /* A summary line: key (marked NC_("report summary", ...)) is its stable name in JSON, translated
  * in the text. */
-static void summary(KvTable *t, const char *key, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static void summary(KvTable *t, const char *key, const char *fmt, ...)
+static void summary_v(KvTable *t, const char *key, const char *fmt, va_list ap)
+    G_GNUC_PRINTF(3, 0);
+static void summary_v(KvTable *t, const char *key, const char *fmt, va_list ap)
 {
-    va_list ap;
-    char *value;
-
-    va_start(ap, fmt);
-    value = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
+    char *value = g_strdup_vprintf(fmt, ap);
     /* TRANSLATORS: a report's summary line, "label: value" */
     g_ptr_array_add(t->summary, g_strdup_printf(_("%s: %s"), C_("report summary", key), value));
     g_ptr_array_add(t->summary_keys, g_strdup(key));
     g_ptr_array_add(t->summary_values, value);
+}
+
+static void summary(KvTable *t, const char *key, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void summary(KvTable *t, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    summary_v(t, key, fmt, ap);
+    va_end(ap);
 }
 
 /* Totals of completed sales over a WHERE clause bound by the caller. */
@@ -593,4 +599,29 @@ KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
     if (!summary_reconcile(st, t, meter, 0, error))
         return NULL;
     return g_steal_pointer(&t);
+}
+
+/* ---- for the other report modules (kv-reports-private.h) ---- */
+
+KvTable *kv_report_table_new(const char *title, const char *const *cols)
+{
+    return table_new(title, cols);
+}
+
+void kv_report_add_row(KvTable *t, GPtrArray *cells)
+{
+    add_row(t, cells);
+}
+
+void kv_report_summary(KvTable *t, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    summary_v(t, key, fmt, ap);
+    va_end(ap);
+}
+
+char *kv_report_when(gint64 t)
+{
+    return when(t);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kv-i18n.h"
+#include "kv-arrears-private.h"
 #include "kv-card-link.h"
 #include "kv-meter-keys.h"
 #include "kv-money.h"
@@ -333,9 +334,8 @@ static gboolean complete_sale_full(KvStation *st, const KvSale *x, const char *e
         !update2(st, "UPDATE meters SET cumulative_sold = max(cumulative_sold, ?) WHERE number = ?",
                  x->cumulative, x->meter_number, _("recording the sale"), error) ||
         (has_debt_recovered(x) &&
-         !update2(st, "UPDATE customers SET debt = max(0, debt - ?) WHERE id = ?",
-                  x->breakdown.debt_recovered, x->customer_id, _("recording the debt recovery"),
-                  error)))
+         !kv_debt_insert(st, x->customer_id, KV_DEBT_RECOVERED, x->breakdown.debt_recovered,
+                         x->id, NULL, error)))
         return FALSE;
     if ((gint64)x->base_cumulative > sold_before) {
         g_autoptr(KvStmt) a = kv_db_stmt(st, "INSERT OR IGNORE INTO base_adoptions(sale_id, "
@@ -436,6 +436,20 @@ static gboolean reopen_covered(KvStation *st, const KvSale *x, GError **error)
     return TRUE;
 }
 
+/* A cancelled sale's recovery goes back on the customer: what its
+ * "recovered" movement took (at most the balance then). */
+static gboolean restore_debt(KvStation *st, const KvSale *x, GError **error)
+{
+    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT coalesce(-sum(amount), 0) FROM debt_movements "
+                                         "WHERE sale_id = ? AND kind = 'recovered'", error);
+    if (!q)
+        return FALSE;
+    sqlite3_bind_int64(q, 1, x->id);
+    return sqlite3_step(q) == SQLITE_ROW &&
+           kv_debt_insert(st, x->customer_id, KV_DEBT_RESTORED, sqlite3_column_int64(q, 0), x->id,
+                          NULL, error);
+}
+
 /* cancelling -> cancelled: the cancelled credit leaves the meter's
  * cumulative and the recovered debt goes back on the customer; the issued
  * sales it covered are open again. */
@@ -449,9 +463,7 @@ static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
     if (set_state(st, x->id, "cancelling", "cancelled", NULL, error) &&
         update2(st, "UPDATE meters SET cumulative_sold = ? WHERE number = ?", x->base_cumulative,
                 x->meter_number, _("recording the cancellation"), error) &&
-        (!has_debt_recovered(x) ||
-         update2(st, "UPDATE customers SET debt = debt + ? WHERE id = ?",
-                 x->breakdown.debt_recovered, x->customer_id, _("restoring the debt"), error)) &&
+        (!has_debt_recovered(x) || restore_debt(st, x, error)) &&
         reopen_covered(st, x, error) && audit_sale(st, x, "cancelled", extra, error) &&
         kv_txn_commit(&txn, error))
         return TRUE;
@@ -652,27 +664,27 @@ static gboolean price(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
                       KvTariff *tariff, KvSale *x, GError **error)
 {
     KvTariff t;
-    gint64 debt = 0, menergy;
+    KvDebtRule debt = { 0 };
+    gint64 menergy;
     gboolean fixed_paid = FALSE;
 
     if (!kv_tariff_get_effective(st, m->tariff_code, now, &t, error))
         return FALSE;
     if (m->customer_id) {
         g_autoptr(KvCustomer) c = kv_customer_get(st, m->customer_id, error);
-        if (!c)
+        if (!c || !kv_debt_rule_for_sale(st, c->id, now, t.debt_bp, &debt, error))
             return FALSE;
-        debt = c->debt;
         x->customer_id = c->id;
         x->customer_name = g_strdup(c->name);
         x->customer_account = g_strdup(c->account);
     }
     menergy = month_energy(st, m->number, kv_month_start(now), &fixed_paid);
     if (req->amount > 0) {
-        if (!kv_tariff_price_amount(&t, req->amount, menergy, !fixed_paid, debt, &x->breakdown,
-                                    error))
+        if (!kv_tariff_price_amount_rule(&t, req->amount, menergy, !fixed_paid, &debt,
+                                         &x->breakdown, error))
             return FALSE;
-    } else if (!kv_tariff_price_energy(&t, req->energy, menergy, !fixed_paid, debt,
-                                       &x->breakdown, error)) {
+    } else if (!kv_tariff_price_energy_rule(&t, req->energy, menergy, !fixed_paid, &debt,
+                                            &x->breakdown, error)) {
         return FALSE;
     }
     if (x->breakdown.amount > st->settings.max_sale_amount) {

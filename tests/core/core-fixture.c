@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "core-fixture.h"
+#include "kv-db-resources.h"
 #include "kv_util.h"
 
 static void rm_rf(const char *dir)
@@ -223,4 +224,14 @@ gint64 fx_raw_int(Fx *f, const char *sql)
     sqlite3_finalize(s);
     sqlite3_close(h);
     return v;
+}
+
+guint fx_migrations_before(const char *name)
+{
+    g_auto(GStrv) names = g_resource_enumerate_children(kv_db_get_resource(), "/org/kilovend/db",
+                                                        0, NULL);
+    guint n = 0;
+    for (guint i = 0; names && names[i]; i++)
+        n += strcmp(names[i], name) < 0;
+    return n;
 }

@@ -51,6 +51,10 @@ KvSale *fx_sell(Fx *f, KvCardLink *card, guint32 meter, gint64 amount, GError **
 void fx_sell_refused(Fx *f, KvCardLink *card, guint32 meter, gint64 amount, gint code,
                      const char *text);
 
+/* The schema version before the migration `name` (db/NNN-x.sql): the
+ * number of migrations named below it. */
+guint fx_migrations_before(const char *name);
+
 /* SQL straight on the database file, past the core (as an insider would). */
 void fx_raw_exec(const char *db, const char *sql);
 gint64 fx_raw_int(Fx *f, const char *sql); /* first column of the first row, -1 if none */

@@ -8,7 +8,6 @@
 #include <sqlite3.h>
 
 #include "core-fixture.h"
-#include "kv-db-resources.h"
 
 #define ADD(path, fn) g_test_add(path, Fx, NULL, fx_setup, fn, fx_teardown)
 
@@ -406,22 +405,20 @@ static void test_audit_migration(Fx *f, gconstpointer d)
     g_autoptr(KvStation) st = NULL;
     g_autoptr(KvAuditReport) r = NULL;
     g_autofree char *sql = NULL;
-    guint v = kv_station_schema_version(), before_004 = 0;
-    g_auto(GStrv) names = g_resource_enumerate_children(kv_db_get_resource(), "/org/kilovend/db",
-                                                        0, NULL);
+    guint v = kv_station_schema_version(), before_004 = fx_migrations_before("004-audit-key.sql");
 
-    /* The schema version before 004: the migrations named below it. */
-    for (guint i = 0; names && names[i]; i++)
-        before_004 += strcmp(names[i], "004-audit-key.sql") < 0;
     kv_station_free(f->st);
     f->st = NULL;
     /* Back to the schema before 004: no mac column, no MACs; and so before
      * the migrations after it (005-issued.sql: its tables and indexes; its
      * rebuild of the sales table runs again on the empty table, without
-     * the columns 008-money.sql adds again). */
+     * the columns 008-money.sql adds again with its tables). */
     sql = g_strdup_printf("ALTER TABLE audit DROP COLUMN mac; DROP TABLE base_adoptions; "
                           "DROP TABLE anomalies; DROP INDEX sales_issued; "
-                          "DROP INDEX sales_reconcile; PRAGMA user_version = %u", before_004);
+                          "DROP INDEX sales_reconcile; DROP TABLE debt_movements; "
+                          "DROP TABLE debt_plans; DROP INDEX customers_in_debt; "
+                          "DROP TRIGGER debt_only_by_movements; PRAGMA user_version = %u",
+                          before_004);
     db_exec(f, sql);
     st = kv_station_open(f->db, f->keys, &e);
     g_assert_no_error(e);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # test-money-ctl.sh - the money side through kilovendctl on a card file:
-# payment types and references at the sale, the drawer and the reports.
+# payment types and references at the sale, the drawer and the reports;
+# a customer's debt movements, recovery plan, the arrears reports.
 set -u
 . "$(dirname "$0")/ctl-common.sh"
 station 100
@@ -31,5 +32,35 @@ has day.csv ",10.00,20.00,30.00,5.00" "the daily CSV has a column per type"
 expect 0 "audit verify" $K audit verify
 sqlite3 "$KILOVEND_DB" "UPDATE sales SET payment = 1, payment_ref = 'MP-9' WHERE id = 1"
 expect 17 "audit detects a cash sale relabelled" $K audit verify
+sqlite3 "$KILOVEND_DB" "UPDATE sales SET payment = 0, payment_ref = NULL WHERE id = 1"
+
+# Arrears: movements, a plan, the reports.
+expect 0 "customer" $K customer add --account A001 --name "Jane Doe" --debt 40
+expect 0 "meter to the customer" $K meter edit --number 123456782 --account A001
+expect 0 "debt added" $K customer debt --account A001 --add 60 --reason "bill 2026-10"
+expect 2 "a debt change needs its reason" $K customer debt --account A001 --write-off 5
+expect 3 "not below zero" $K customer debt --account A001 --adjust -100.01 --reason "too much"
+expect 0 "share plan" $K customer plan --account A001 --share 25 --min 5 --max 20
+expect 3 "a share above 90 %" $K customer plan --account A001 --share 95
+expect 2 "one kind of plan" $K customer plan --account A001 --fixed 5 --monthly 50
+expect 0 "sale recovers 25 %" $K --json --card-file c1.card sell --meter 123456782 --amount 40
+has out.txt '"debt_recovered":"10.00"' "a quarter of 40.00 recovered"
+expect 0 "sale recovers the minimum" $K --json --card-file c1.card sell --meter 123456782 --amount 8
+has out.txt '"debt_recovered":"5.00"' "the minimum recovered"
+expect 0 "write-off" $K customer debt --account A001 --write-off 15 --reason hardship
+expect 0 "debt movements" $K customer debt --account A001 --csv debt.csv
+has out.txt "debt: 70.00" "the balance is the movements' sum"
+has debt.csv ",opening,40.00,40.00,," "the opening movement"
+has debt.csv ",recovered,-10.00,90.00," "the recovery by the sale"
+has debt.csv ",written-off,-15.00,70.00,,admin,hardship" "the write-off with its reason"
+expect 0 "arrears report" $K report arrears --csv arrears.csv
+has arrears.csv "A001,Jane Doe,70.00,share 25.00 % min 5.00 max 20.00," "the arrears row"
+expect 0 "plan ended" $K customer plan --account A001 --end --reason "agreed with the customer"
+expect 4 "no plan to end" $K customer plan --account A001 --end --reason again
+expect 0 "dormant customers" $K report dormant --days 30
+has out.txt "customers: 0" "Jane bought today"
+expect 0 "audit verify" $K audit verify
+sqlite3 "$KILOVEND_DB" "UPDATE customers SET debt = 0" 2>err.txt
+has err.txt "only through its movements" "the debt number cannot be set in SQL"
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]

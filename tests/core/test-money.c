@@ -1,5 +1,6 @@
 /* test-money.c - the money side of the station core on real SQLite files
- * and card files: payment types and their references. */
+ * and card files: payment types and their references; arrears (debt
+ * movements, recovery plans, the arrears report). */
 #include <sqlite3.h>
 #include <string.h>
 
@@ -195,6 +196,335 @@ static void test_payment_relabel_detected(Fx *f, gconstpointer d)
     has(ar2->problems->pdata[0], "sale 2 differs from its audit record");
 }
 
+/* ---- arrears ---- */
+
+/* Local times in the test's zone (Africa/Nairobi, UTC+3, set in main). */
+static gint64 local(int y, int mo, int d, int h, int mi)
+{
+    g_autoptr(GDateTime) t = g_date_time_new_local(y, mo, d, h, mi, 0);
+    return g_date_time_to_unix(t);
+}
+
+static void at(gint64 t)
+{
+    g_autofree char *v = g_strdup_printf("%" G_GINT64_FORMAT, t);
+    g_setenv("KILOVEND_NOW", v, TRUE);
+}
+
+static gint64 debt_of(Fx *f, gint64 customer)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCustomer) c = kv_customer_get(f->st, customer, &e);
+    g_assert_no_error(e);
+    return c->debt;
+}
+
+/* The sum of the movements, past the core. */
+static gint64 movements_sum(Fx *f, gint64 customer)
+{
+    g_autofree char *sql = g_strdup_printf("SELECT coalesce(sum(amount), 0) FROM debt_movements "
+                                           "WHERE customer_id = %" G_GINT64_FORMAT, customer);
+    return fx_raw_int(f, sql);
+}
+
+static gint64 recovered(Fx *f, KvCardLink *card, gint64 amount)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvSale) x = fx_sell(f, card, FX_M1, amount, &e);
+    g_assert_no_error(e);
+    g_assert_cmpint(x->state, ==, KV_SALE_COMPLETED);
+    return x->breakdown.debt_recovered;
+}
+
+static void set_plan(Fx *f, KvPlanKind kind, guint bp, gint64 min, gint64 max, gint64 amount,
+                     gint64 ends)
+{
+    g_autoptr(GError) e = NULL;
+    KvDebtPlan p = { .customer_id = 1, .kind = kind, .share_bp = bp, .min_amount = min,
+                     .max_amount = max, .amount = amount, .ends_at = ends };
+    g_assert_cmpint(kv_debt_plan_set(f->st, &p, &e), >, 0);
+    g_assert_no_error(e);
+}
+
+/* SQL that must be refused, past the core. */
+static void raw_refused(Fx *f, const char *sql, const char *why)
+{
+    sqlite3 *h;
+    char *err = NULL;
+    g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_exec(h, sql, NULL, NULL, &err), !=, SQLITE_OK);
+    has(err, why);
+    sqlite3_free(err);
+    sqlite3_close(h);
+}
+
+/* The debt is its movements: added, recovered by sales under a share plan
+ * (minimum and maximum per purchase), written off, adjusted, restored by a
+ * cancellation; the balance is their sum and can change no other way. */
+static void test_arrears_ledger(Fx *f, gconstpointer d)
+{
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    KvDebtMovement *m;
+    g_autoptr(GPtrArray) moves = NULL;
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvSale) last = NULL, cancelled = NULL;
+
+    g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_ADDED, 10000, "unpaid bill 2026-10", &e));
+    g_assert_no_error(e);
+    g_assert_cmpint(debt_of(f, 1), ==, 10000);
+    /* No plan: the tariff's share (0 here) applies. */
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    set_plan(f, KV_PLAN_SHARE, 2500, 500, 2000, 0, 0);
+    g_assert_cmpint(recovered(f, card, 4000), ==, 1000);  /* 25 % of 40.00 */
+    g_assert_cmpint(recovered(f, card, 1000), ==, 500);   /* 2.50, raised to the minimum */
+    g_assert_cmpint(recovered(f, card, 10000), ==, 2000); /* 25.00, lowered to the maximum */
+    g_assert_cmpint(debt_of(f, 1), ==, 6500);
+    g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_WRITTEN_OFF, 1500, "hardship", &e));
+    g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_ADJUSTED, -1000, "meter misread", &e));
+    g_assert_no_error(e);
+    g_assert_cmpint(debt_of(f, 1), ==, 4000);
+    /* Below zero, no reason, a wrong sign: refused, nothing written. */
+    g_assert_false(kv_debt_move(f->st, 1, KV_DEBT_ADJUSTED, -4001, "too much", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID);
+    has(e->message, "below zero");
+    g_clear_error(&e);
+    g_assert_false(kv_debt_move(f->st, 1, KV_DEBT_WRITTEN_OFF, 100, "", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID);
+    g_clear_error(&e);
+    g_assert_false(kv_debt_move(f->st, 1, KV_DEBT_ADDED, -100, "negative add", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID);
+    g_clear_error(&e);
+    g_assert_false(kv_debt_move(f->st, 99, KV_DEBT_ADDED, 100, "nobody", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND);
+    g_clear_error(&e);
+    /* A cancelled sale puts its recovery back. */
+    last = fx_sell(f, card, FX_M1, 2000, &e); /* 5.00: the minimum */
+    g_assert_no_error(e);
+    g_assert_cmpint(last->breakdown.debt_recovered, ==, 500);
+    g_assert_cmpint(debt_of(f, 1), ==, 3500);
+    cancelled = kv_sale_cancel(f->st, card, last->id, "wrong meter", &e);
+    g_assert_no_error(e);
+    g_assert_cmpint(debt_of(f, 1), ==, 4000);
+
+    moves = kv_debt_movements(f->st, 1, 0, 0, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(moves->len, ==, 8);
+    m = moves->pdata[0];
+    g_assert_cmpint(m->kind, ==, KV_DEBT_ADDED);
+    g_assert_cmpstr(m->reason, ==, "unpaid bill 2026-10");
+    g_assert_cmpstr(m->user_login, ==, "admin");
+    m = moves->pdata[1];
+    g_assert_cmpint(m->kind, ==, KV_DEBT_RECOVERED);
+    g_assert_cmpint(m->amount, ==, -1000);
+    g_assert_cmpint(m->sale_id, >, 0);
+    m = moves->pdata[4];
+    g_assert_cmpint(m->kind, ==, KV_DEBT_WRITTEN_OFF);
+    g_assert_cmpint(m->amount, ==, -1500);
+    m = moves->pdata[7];
+    g_assert_cmpint(m->kind, ==, KV_DEBT_RESTORED);
+    g_assert_cmpint(m->amount, ==, 500);
+    g_assert_cmpint(m->sale_id, ==, last->id);
+    g_assert_cmpint(movements_sum(f, 1), ==, debt_of(f, 1));
+
+    /* Behind the station's back: the number alone, or the movements. */
+    raw_refused(f, "UPDATE customers SET debt = 0 WHERE id = 1", "only through its movements");
+    raw_refused(f, "UPDATE debt_movements SET amount = -9999 WHERE id = 1", "append-only");
+    raw_refused(f, "DELETE FROM debt_movements", "append-only");
+    g_assert_cmpint(debt_of(f, 1), ==, 4000);
+}
+
+/* Rounding to the minor unit: an amount sale's share is rounded down, an
+ * energy sale's up (so that it is at least the share of the total); the
+ * minimum never takes more than the amount. */
+static void test_arrears_rounding(void)
+{
+    g_autoptr(GError) e = NULL;
+    KvTariff t = { .n_blocks = 1, .vat_bp = 1600 };
+    KvBreakdown b;
+    KvDebtRule third = { 100000, 3333, 0, 0 }, fifth = { 100000, 2000, 0, 0 };
+    KvDebtRule fixed = { 100000, 0, 300, 300 }, small = { 250, 0, 300, 300 };
+
+    t.blocks[0].price_e4 = 1000 * 10000; /* 10.00 a kWh */
+    g_assert_true(kv_tariff_price_amount_rule(&t, 1005, 0, FALSE, &third, &b, &e));
+    g_assert_cmpint(b.debt_recovered, ==, 334); /* 334.9665 down */
+    g_assert_cmpint(b.amount, ==, b.fixed_charge + b.debt_recovered + b.energy_net + b.vat);
+    /* 1.01 kWh = 10.10 net, VAT 16 % = 1.616 -> 1.62: subtotal 11.72;
+     * 20 % of the total: 11.72 x 2000 / 8000 = 2.93 exactly; 1.02 kWh:
+     * 10.20 + 1.632 -> 1.63 = 11.83 / 4 = 2.9575 -> 2.96 (up). */
+    g_assert_true(kv_tariff_price_energy_rule(&t, 101, 0, FALSE, &fifth, &b, &e));
+    g_assert_cmpint(b.debt_recovered, ==, 293);
+    g_assert_true(kv_tariff_price_energy_rule(&t, 102, 0, FALSE, &fifth, &b, &e));
+    g_assert_cmpint(b.vat, ==, 163);
+    g_assert_cmpint(b.debt_recovered, ==, 296);
+    g_assert_cmpint(b.debt_recovered * 10000, >=, b.amount * 2000);
+    /* A fixed amount per purchase, at most the balance. */
+    g_assert_true(kv_tariff_price_amount_rule(&t, 1000, 0, FALSE, &fixed, &b, &e));
+    g_assert_cmpint(b.debt_recovered, ==, 300);
+    g_assert_true(kv_tariff_price_energy_rule(&t, 100, 0, FALSE, &small, &b, &e));
+    g_assert_cmpint(b.debt_recovered, ==, 250);
+    g_assert_cmpint(b.amount, ==, 1160 + 250);
+    /* The whole amount to the debt: refused with the reason. */
+    g_assert_false(kv_tariff_price_amount_rule(&t, 300, 0, FALSE, &fixed, &b, &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID);
+    has(e->message, "debt recovery");
+}
+
+/* A fixed amount per purchase; then per month, counted by calendar month
+ * in local time (the boundary is 21:00 UTC here); the plan ends on its
+ * date, and the tariff's share applies again. */
+static void test_arrears_plans(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvDebtPlan) none = NULL;
+
+    at(local(2027, 1, 10, 9, 0));
+    g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_ADDED, 50000, "old account", &e));
+    set_plan(f, KV_PLAN_FIXED, 0, 0, 0, 300, 0);
+    g_assert_cmpint(recovered(f, card, 1000), ==, 300);
+    g_assert_cmpint(recovered(f, card, 5000), ==, 300);
+
+    at(local(2027, 1, 20, 9, 0));
+    set_plan(f, KV_PLAN_MONTHLY, 0, 0, 0, 500, local(2027, 3, 10, 0, 0));
+    /* January: the fixed plan's recoveries before this plan do not count. */
+    g_assert_cmpint(recovered(f, card, 1000), ==, 500);
+    at(local(2027, 1, 25, 9, 0));
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    /* 23:59 local on the 31st is 20:59 UTC: still January. */
+    at(local(2027, 1, 31, 23, 59));
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    /* 00:01 local on 1 February is 21:01 UTC on 31 January: a new month. */
+    at(local(2027, 2, 1, 0, 1));
+    g_assert_cmpint(recovered(f, card, 600), ==, 500);
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    /* The plan ends on 10 March: from then, the tariff's share (0 here). */
+    at(local(2027, 3, 9, 23, 0));
+    g_assert_cmpint(recovered(f, card, 1000), ==, 500);
+    at(local(2027, 3, 10, 0, 30));
+    none = kv_debt_plan_current(f->st, 1, kv_now(), &e);
+    g_assert_no_error(e);
+    g_assert_null(none);
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    g_assert_false(kv_debt_plan_end(f->st, 1, "nothing in force", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND);
+    g_clear_error(&e);
+    /* Ended by hand: a share plan, then its end. */
+    set_plan(f, KV_PLAN_SHARE, 5000, 0, 0, 0, 0);
+    g_assert_cmpint(recovered(f, card, 1000), ==, 500);
+    g_assert_true(kv_debt_plan_end(f->st, 1, "paid by the social fund", &e));
+    g_assert_no_error(e);
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    g_assert_cmpint(debt_of(f, 1), ==, 50000 - 300 - 300 - 500 - 500 - 500 - 500);
+    g_assert_cmpint(movements_sum(f, 1), ==, debt_of(f, 1));
+    /* Bad plans are refused. */
+    {
+        KvDebtPlan bad = { .customer_id = 1, .kind = KV_PLAN_SHARE, .share_bp = 9500 };
+        KvDebtPlan past = { .customer_id = 1, .kind = KV_PLAN_FIXED, .amount = 100,
+                            .ends_at = local(2027, 1, 1, 0, 0) };
+        g_assert_cmpint(kv_debt_plan_set(f->st, &bad, &e), ==, 0);
+        g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID);
+        g_clear_error(&e);
+        g_assert_cmpint(kv_debt_plan_set(f->st, &past, &e), ==, 0);
+        g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID);
+    }
+    g_unsetenv("KILOVEND_NOW");
+}
+
+static gint64 add_customer(Fx *f, const char *account, const char *name, gint64 debt)
+{
+    g_autoptr(GError) e = NULL;
+    KvCustomer c = { .account = (char *)account, .name = (char *)name, .debt = debt };
+    gint64 id = kv_customer_add(f->st, &c, &e);
+    g_assert_no_error(e);
+    return id;
+}
+
+/* The arrears report ages each debt from its last recovery (or, never
+ * recovered, from its first movement); customers with no purchase in N
+ * days are listed, those who never bought too. */
+static void test_arrears_report(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvTable) ar = NULL, dormant = NULL;
+    g_autofree char *csv = NULL, *text = NULL, *dcsv = NULL;
+    gint64 now = local(2027, 6, 1, 12, 0);
+
+    at(now - 100 * 86400);
+    add_customer(f, "B100", "Kofi Old", 3000);          /* 100 days, never recovered */
+    at(now - 45 * 86400);
+    add_customer(f, "C045", "Ama Middle", 2000);        /* 45 days */
+    g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_ADDED, 9000, "bill", &e));
+    set_plan(f, KV_PLAN_FIXED, 0, 0, 0, 1000, 0);
+    at(now - 10 * 86400);
+    g_assert_cmpint(recovered(f, card, 2000), ==, 1000); /* Jane: 10 days */
+    at(now);
+    add_customer(f, "D000", "Esi Paid", 0);             /* no debt: not listed */
+    ar = kv_report_arrears(f->st, now, &e);
+    g_assert_no_error(e);
+    csv = kv_table_to_csv(ar);
+    has(csv, "account,name,debt,plan,last recovery,days,age\r\n");
+    has(csv, "A001,Jane Doe,80.00,fixed 10.00,");
+    has(csv, ",10,0-30\r\n");
+    has(csv, "B100,Kofi Old,30.00,tariff,never,100,90+\r\n");
+    has(csv, "C045,Ama Middle,20.00,tariff,never,45,31-90\r\n");
+    g_assert_null(strstr(csv, "D000"));
+    text = kv_table_to_text(ar);
+    has(text, "customers in debt: 3");
+    has(text, "total debt: 130.00");
+    has(text, "0-30 days: 80.00 (1)");
+    has(text, "31-90 days: 20.00 (1)");
+    has(text, "over 90 days: 30.00 (1)");
+
+    dormant = kv_report_dormant(f->st, now, 30, &e);
+    g_assert_no_error(e);
+    dcsv = kv_table_to_csv(dormant);
+    has(dcsv, "B100,Kofi Old,never,,30.00\r\n");
+    has(dcsv, "D000,Esi Paid,never,,0.00\r\n");
+    g_assert_null(strstr(dcsv, "A001")); /* bought 10 days ago */
+    g_clear_pointer(&dormant, kv_table_free);
+    g_free(dcsv);
+    dormant = kv_report_dormant(f->st, now, 5, &e);
+    dcsv = kv_table_to_csv(dormant);
+    has(dcsv, "A001,Jane Doe,");
+    has(dcsv, ",10,80.00\r\n");
+    g_unsetenv("KILOVEND_NOW");
+    /* Cashiers see neither. */
+    fx_add_user(f, "carol", KV_ROLE_CASHIER);
+    g_assert_true(kv_station_login(f->st, "carol", "carol-password", &e));
+    g_assert_null(kv_report_arrears(f->st, now, &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
+}
+
+/* A ledger from before the money side: its customers' debts become their
+ * opening movements and nothing else changes. */
+static void test_arrears_migration(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(GPtrArray) moves = NULL;
+    guint before_008 = fx_migrations_before("008-money.sql");
+    g_autofree char *sql = NULL;
+
+    kv_station_free(f->st);
+    f->st = NULL;
+    sql = g_strdup_printf("DROP TRIGGER debt_only_by_movements; DROP TABLE debt_movements; "
+                          "DROP TABLE debt_plans; DROP INDEX customers_in_debt; "
+                          "DROP INDEX sales_payment_ref; ALTER TABLE sales DROP COLUMN payment; "
+                          "ALTER TABLE sales DROP COLUMN payment_ref; "
+                          "UPDATE customers SET debt = 1234 WHERE id = 1; "
+                          "PRAGMA user_version = %u", before_008);
+    fx_raw_exec(f->db, sql);
+    f->st = kv_station_open(f->db, f->keys, &e);
+    g_assert_no_error(e);
+    g_assert_true(kv_station_login(f->st, "admin", FX_ADMIN_PW, &e));
+    g_assert_cmpint(debt_of(f, 1), ==, 1234);
+    moves = kv_debt_movements(f->st, 1, 0, 0, &e);
+    g_assert_cmpuint(moves->len, ==, 1);
+    g_assert_cmpint(((KvDebtMovement *)moves->pdata[0])->kind, ==, KV_DEBT_OPENING);
+    g_assert_cmpint(((KvDebtMovement *)moves->pdata[0])->amount, ==, 1234);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM debt_movements"), ==, 1);
+}
+
 /* The tests, by path. */
 static const struct {
     const char *path;
@@ -204,12 +534,18 @@ static const struct {
     { "/money/payment/reference-rules", test_payment_reference_rules },
     { "/money/payment/reference-reused", test_payment_reference_reused },
     { "/money/payment/relabel-detected", test_payment_relabel_detected },
+    { "/money/arrears/ledger", test_arrears_ledger },
+    { "/money/arrears/plans-month-boundary-end", test_arrears_plans },
+    { "/money/arrears/report-ageing-dormant", test_arrears_report },
+    { "/money/arrears/migration", test_arrears_migration },
 };
 
 int main(int argc, char **argv)
 {
-    g_setenv("TZ", "UTC", TRUE);
+    /* UTC+3 all year: calendar months begin at 21:00 UTC. */
+    g_setenv("TZ", "Africa/Nairobi", TRUE);
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/money/arrears/rounding", test_arrears_rounding);
     for (guint i = 0; i < G_N_ELEMENTS(tests); i++)
         ADD(tests[i].path, tests[i].fn);
     return g_test_run();

@@ -1,0 +1,176 @@
+/* kv-money-reports.c - arrears, dormant customers, statements. */
+#include "kv-i18n.h"
+#include "kv-arrears.h"
+#include "kv-money.h"
+#include "kv-money-reports.h"
+#include "kv-registry.h"
+#include "kv-time.h"
+#include "kv-db.h"
+#include "kv-reports-private.h"
+#include "kv-station-private.h"
+
+#define DAY 86400
+
+/* A plan as one line: "share 20.00 % min 5.00 max 50.00", "fixed 10.00",
+ * "monthly 100.00", or "tariff" (no plan in force: the tariff's share). */
+static char *plan_text(KvStation *st, const KvDebtPlan *p)
+{
+    g_autofree char *a = NULL, *b = NULL, *pct = NULL;
+    if (!p)
+        return g_strdup(C_("recovery plan", "tariff"));
+    if (p->kind != KV_PLAN_SHARE) {
+        a = kv_station_format_money(st, p->amount);
+        return g_strdup_printf("%s %s", kv_plan_kind_key(p->kind), a);
+    }
+    pct = kv_decimal_format(p->share_bp, 2);
+    a = kv_station_format_money(st, p->min_amount);
+    b = p->max_amount ? kv_station_format_money(st, p->max_amount) : g_strdup("-");
+    return g_strdup_printf("share %s %% min %s max %s", pct, a, b);
+}
+
+/* A report for role and up: its table (title, columns), or NULL. */
+static KvTable *start(KvStation *st, KvRole role, const char *title, const char *const *cols,
+                      GError **error)
+{
+    return kv_station_require(st, role, error) ? kv_report_table_new(title, cols) : NULL;
+}
+
+/* The age bucket of `days`: 0 (0-30), 1 (31-90), 2 (over 90). */
+static guint age_bucket(gint64 days)
+{
+    return days <= 30 ? 0 : days <= 90 ? 1 : 2;
+}
+
+KvTable *kv_report_arrears(KvStation *st, gint64 now, GError **error)
+{
+    static const char *const cols[] = {
+        NC_("report column", "account"), NC_("report column", "name"),
+        NC_("report column", "debt"), NC_("report column", "plan"),
+        NC_("report column", "last recovery"), NC_("report column", "days"),
+        NC_("report column", "age"), NULL
+    };
+    static const char *const ages[] = { "0-30", "31-90", "90+" };
+    gint64 total[3] = { 0 }, count[3] = { 0 };
+    g_autoptr(KvTable) t = start(st, KV_ROLE_SUPERVISOR, _("Arrears"), cols, error);
+    g_autoptr(KvStmt) s = NULL;
+
+    /* customers_in_debt holds exactly these; debt_movements_customer
+     * answers each max and min. */
+    if (!t || !(s = kv_db_stmt(st, "SELECT c.id, c.account, c.name, c.debt, (SELECT max(at) FROM "
+                             "debt_movements WHERE customer_id = c.id AND kind = 'recovered'), "
+                             "(SELECT min(at) FROM debt_movements WHERE customer_id = c.id) "
+                             "FROM customers c WHERE c.debt > 0 ORDER BY c.debt DESC, c.id",
+                         error)))
+        return NULL;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        gboolean recovered = sqlite3_column_type(s, 4) != SQLITE_NULL;
+        gint64 since = sqlite3_column_int64(s, recovered ? 4 : 5);
+        gint64 days = MAX(now - since, 0) / DAY, debt = sqlite3_column_int64(s, 3);
+        g_autoptr(KvDebtPlan) p = kv_debt_plan_current(st, sqlite3_column_int64(s, 0), now, NULL);
+        GPtrArray *row = g_ptr_array_new();
+        guint b = age_bucket(days);
+
+        g_ptr_array_add(row, kv_db_col_text(s, 1));
+        g_ptr_array_add(row, kv_db_col_text(s, 2));
+        g_ptr_array_add(row, kv_station_format_money(st, debt));
+        g_ptr_array_add(row, plan_text(st, p));
+        g_ptr_array_add(row, recovered ? kv_report_when(since)
+                                       : g_strdup(C_("last recovery", "never")));
+        g_ptr_array_add(row, g_strdup_printf("%" G_GINT64_FORMAT, days));
+        g_ptr_array_add(row, g_strdup(ages[b]));
+        kv_report_add_row(t, row);
+        total[b] += debt;
+        count[b]++;
+    }
+    {
+        g_autofree char *all = kv_station_format_money(st, total[0] + total[1] + total[2]);
+        g_autofree char *a0 = kv_station_format_money(st, total[0]);
+        g_autofree char *a1 = kv_station_format_money(st, total[1]);
+        g_autofree char *a2 = kv_station_format_money(st, total[2]);
+        kv_report_summary(t, NC_("report summary", "customers in debt"), "%u", t->rows->len);
+        kv_report_summary(t, NC_("report summary", "total debt"), "%s", all);
+        kv_report_summary(t, NC_("report summary", "0-30 days"), "%s (%" G_GINT64_FORMAT ")", a0,
+                          count[0]);
+        kv_report_summary(t, NC_("report summary", "31-90 days"), "%s (%" G_GINT64_FORMAT ")",
+                          a1, count[1]);
+        kv_report_summary(t, NC_("report summary", "over 90 days"), "%s (%" G_GINT64_FORMAT ")",
+                          a2, count[2]);
+    }
+    return g_steal_pointer(&t);
+}
+
+KvTable *kv_report_dormant(KvStation *st, gint64 now, guint days, GError **error)
+{
+    static const char *const cols[] = {
+        NC_("report column", "account"), NC_("report column", "name"),
+        NC_("report column", "last purchase"), NC_("report column", "days"),
+        NC_("report column", "debt"), NULL
+    };
+    g_autofree char *title = g_strdup_printf(_("Customers with no purchase in %u days"), days);
+    g_autoptr(KvTable) t = start(st, KV_ROLE_SUPERVISOR, title, cols, error);
+    g_autoptr(KvStmt) s = NULL;
+
+    /* Each customer's newest sale from the end of sales_customer. */
+    if (!t || !(s = kv_db_stmt(st, "SELECT account, name, debt, last FROM (SELECT c.account, c.name, "
+                             "c.debt, (SELECT max(created_at) FROM sales WHERE customer_id = c.id "
+                             "AND state = 'completed') AS last FROM customers c) "
+                             "WHERE last IS NULL OR last < ? ORDER BY coalesce(last, 0), account",
+                         error)))
+        return NULL;
+    sqlite3_bind_int64(s, 1, now - (gint64)days * DAY);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        GPtrArray *row = g_ptr_array_new();
+        gboolean never = sqlite3_column_type(s, 3) == SQLITE_NULL;
+        g_ptr_array_add(row, kv_db_col_text(s, 0));
+        g_ptr_array_add(row, kv_db_col_text(s, 1));
+        g_ptr_array_add(row, never ? g_strdup(C_("last purchase", "never"))
+                                   : kv_report_when(sqlite3_column_int64(s, 3)));
+        g_ptr_array_add(row, never ? g_strdup("")
+                                   : g_strdup_printf("%lld", (long long)((now -
+                                                     sqlite3_column_int64(s, 3)) / DAY)));
+        g_ptr_array_add(row, kv_station_format_money(st, sqlite3_column_int64(s, 2)));
+        kv_report_add_row(t, row);
+    }
+    kv_report_summary(t, NC_("report summary", "customers"), "%u", t->rows->len);
+    return g_steal_pointer(&t);
+}
+
+KvTable *kv_report_debt(KvStation *st, gint64 customer_id, GError **error)
+{
+    static const char *const cols[] = {
+        NC_("report column", "time"), NC_("report column", "movement"),
+        NC_("report column", "amount"), NC_("report column", "balance"),
+        NC_("report column", "sale"), NC_("report column", "by"),
+        NC_("report column", "reason"), NULL
+    };
+    g_autoptr(KvCustomer) c = kv_customer_get(st, customer_id, error);
+    g_autoptr(GPtrArray) moves = c ? kv_debt_movements(st, customer_id, 0, 0, error) : NULL;
+    g_autofree char *title = c ? g_strdup_printf(_("Debt - %s (%s)"), c->name, c->account) : NULL;
+    g_autoptr(KvTable) t = moves ? start(st, KV_ROLE_CASHIER, title, cols, error) : NULL;
+    g_autoptr(KvDebtPlan) p = NULL;
+    g_autofree char *bal = NULL, *plan = NULL;
+    gint64 balance = 0;
+
+    if (!t)
+        return NULL;
+    for (guint i = 0; i < moves->len; i++) {
+        const KvDebtMovement *m = moves->pdata[i];
+        GPtrArray *row = g_ptr_array_new();
+        balance += m->amount;
+        g_ptr_array_add(row, kv_report_when(m->at));
+        g_ptr_array_add(row, g_strdup(kv_debt_kind_key(m->kind)));
+        g_ptr_array_add(row, kv_station_format_money(st, m->amount));
+        g_ptr_array_add(row, kv_station_format_money(st, balance));
+        g_ptr_array_add(row, m->sale_id ? g_strdup_printf("%" G_GINT64_FORMAT, m->sale_id)
+                                        : g_strdup(""));
+        g_ptr_array_add(row, g_strdup(m->user_login ? m->user_login : ""));
+        g_ptr_array_add(row, g_strdup(m->reason));
+        kv_report_add_row(t, row);
+    }
+    p = kv_debt_plan_current(st, customer_id, kv_now(), NULL);
+    bal = kv_station_format_money(st, c->debt);
+    plan = plan_text(st, p);
+    kv_report_summary(t, NC_("report summary", "debt"), "%s", bal);
+    kv_report_summary(t, NC_("report summary", "recovery plan"), "%s", plan);
+    return g_steal_pointer(&t);
+}
