@@ -2,7 +2,9 @@
 #include "kv-i18n.h"
 #include "kv-arrears.h"
 #include "kv-money.h"
+#include "kv-payments.h"
 #include "kv-money-reports.h"
+#include "kv-receipt-private.h"
 #include "kv-registry.h"
 #include "kv-time.h"
 #include "kv-db.h"
@@ -173,4 +175,182 @@ KvTable *kv_report_debt(KvStation *st, gint64 customer_id, GError **error)
     kv_report_summary(t, NC_("report summary", "debt"), "%s", bal);
     kv_report_summary(t, NC_("report summary", "recovery plan"), "%s", plan);
     return g_steal_pointer(&t);
+}
+
+/* ---- customer statement ---- */
+
+typedef struct {
+    gint64 at, order;  /* time, then the order found */
+    gint64 debt;       /* the row's debt movement (0: none) */
+    GPtrArray *cells;  /* the row before its balance cell */
+} Entry;
+
+static gint entry_cmp(gconstpointer a, gconstpointer b)
+{
+    const Entry *x = a, *y = b;
+    return x->at != y->at ? (x->at < y->at ? -1 : 1) : (x->order < y->order ? -1 : 1);
+}
+
+static void entry_clear(gpointer p)
+{
+    Entry *e = p;
+    if (e->cells)
+        g_ptr_array_free(e->cells, TRUE);
+}
+
+static Entry *entry_new(GArray *entries, gint64 at, const char *what, gint64 receipt)
+{
+    Entry e = { at, entries->len, 0, g_ptr_array_new_with_free_func(g_free) };
+    g_ptr_array_add(e.cells, kv_report_when(at));
+    g_ptr_array_add(e.cells, g_strdup(what));
+    g_ptr_array_add(e.cells, receipt ? g_strdup_printf("%" G_GINT64_FORMAT, receipt)
+                                     : g_strdup(""));
+    g_array_append_val(entries, e);
+    return &g_array_index(entries, Entry, entries->len - 1);
+}
+
+/* The movement of a sale (kind) in the period, taken out of moves. */
+static gint64 take_movement(GPtrArray *moves, gint64 sale_id, KvDebtKind kind)
+{
+    for (guint i = 0; i < moves->len; i++) {
+        KvDebtMovement *m = moves->pdata[i];
+        if (m->sale_id == sale_id && m->kind == kind) {
+            gint64 v = m->amount;
+            g_ptr_array_remove_index(moves, i);
+            return v;
+        }
+    }
+    return 0;
+}
+
+typedef struct {
+    gint64 bought, bought_n, energy, refunded, refunded_n, recovered;
+} StatementTotals;
+
+/* The purchases and refunds of the period as entries. */
+static gboolean sale_entries(KvStation *st, gint64 customer_id, gint64 from, gint64 to,
+                             GArray *entries, GPtrArray *moves, StatementTotals *tot,
+                             GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT id, created_at, updated_at, meter_number, state, "
+                                         "amount, energy, payment FROM sales WHERE customer_id = "
+                                         "?1 AND created_at < ?3 AND state IN ('completed', "
+                                         "'cancelled') AND (created_at >= ?2 OR (state = "
+                                         "'cancelled' AND updated_at >= ?2)) ORDER BY created_at",
+                                     error);
+    if (!s)
+        return FALSE;
+    sqlite3_bind_int64(s, 1, customer_id);
+    sqlite3_bind_int64(s, 2, from);
+    sqlite3_bind_int64(s, 3, to);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        gint64 id = sqlite3_column_int64(s, 0), created = sqlite3_column_int64(s, 1);
+        gint64 updated = sqlite3_column_int64(s, 2), amount = sqlite3_column_int64(s, 5);
+        gint64 energy = sqlite3_column_int64(s, 6);
+        gboolean cancelled = g_strcmp0((const char *)sqlite3_column_text(s, 4), "cancelled") == 0;
+        const char *pay = kv_payment_key((KvPaymentType)sqlite3_column_int(s, 7));
+        for (int refund = 0; refund <= cancelled; refund++) {
+            gint64 t = refund ? updated : created;
+            Entry *e;
+            if (t < from || t >= to)
+                continue;
+            e = entry_new(entries, t, refund ? C_("statement", "refund")
+                                             : C_("statement", "purchase"), id);
+            g_ptr_array_add(e->cells, g_strdup_printf("%09u", (guint)sqlite3_column_int64(s, 3)));
+            g_ptr_array_add(e->cells, kv_station_format_money(st, refund ? -amount : amount));
+            g_ptr_array_add(e->cells, g_strdup(pay));
+            g_ptr_array_add(e->cells, kv_energy_format(refund ? -energy : energy));
+            e->debt = take_movement(moves, id, refund ? KV_DEBT_RESTORED : KV_DEBT_RECOVERED);
+            if (refund) {
+                tot->refunded += amount;
+                tot->refunded_n++;
+            } else {
+                tot->bought += amount;
+                tot->bought_n++;
+                tot->energy += energy;
+            }
+            tot->recovered -= e->debt;
+        }
+    }
+    return TRUE;
+}
+
+KvTable *kv_report_statement(KvStation *st, gint64 customer_id, gint64 from, gint64 to,
+                             GError **error)
+{
+    static const char *const cols[] = {
+        NC_("report column", "time"), NC_("report column", "entry"),
+        NC_("report column", "receipt"), NC_("report column", "meter"),
+        NC_("report column", "paid"), NC_("report column", "payment"),
+        NC_("report column", "energy kWh"), NC_("report column", "debt"),
+        NC_("report column", "debt balance"), NULL
+    };
+    g_autoptr(KvCustomer) c = kv_customer_get(st, customer_id, error);
+    g_autoptr(GPtrArray) moves = c ? kv_debt_movements(st, customer_id, from, to, error) : NULL;
+    g_autoptr(GArray) entries = g_array_new(FALSE, FALSE, sizeof(Entry));
+    g_autofree char *title = NULL, *p1 = kv_report_when(from), *p2 = kv_report_when(to);
+    g_autoptr(KvTable) t = NULL;
+    StatementTotals tot = { 0 };
+    gint64 opening, balance;
+
+    g_array_set_clear_func(entries, entry_clear);
+    if (!moves || !kv_debt_balance_at(st, customer_id, from, &opening, error))
+        return NULL;
+    title = g_strdup_printf(_("Statement - %s (%s), %s to %s"), c->name, c->account, p1, p2);
+    if (!(t = start(st, KV_ROLE_CASHIER, title, cols, error)) ||
+        !sale_entries(st, customer_id, from, to, entries, moves, &tot, error))
+        return NULL;
+    /* The movements no sale row took: their own rows. */
+    for (guint i = 0; i < moves->len; i++) {
+        const KvDebtMovement *m = moves->pdata[i];
+        g_autofree char *what = *m->reason ? g_strdup_printf("%s (%s)",
+                                                             kv_debt_kind_label(m->kind),
+                                                             m->reason)
+                                           : g_strdup(kv_debt_kind_label(m->kind));
+        Entry *e = entry_new(entries, m->at, what, m->sale_id);
+        for (int k = 0; k < 4; k++)
+            g_ptr_array_add(e->cells, g_strdup(""));
+        e->debt = m->amount;
+        if (m->kind == KV_DEBT_RECOVERED || m->kind == KV_DEBT_RESTORED)
+            tot.recovered -= m->amount;
+    }
+    g_array_sort(entries, entry_cmp);
+    balance = opening;
+    for (guint i = 0; i < entries->len; i++) {
+        Entry *e = &g_array_index(entries, Entry, i);
+        balance += e->debt;
+        g_ptr_array_add(e->cells, e->debt ? kv_station_format_money(st, e->debt) : g_strdup(""));
+        g_ptr_array_add(e->cells, kv_station_format_money(st, balance));
+        kv_report_add_row(t, g_steal_pointer(&e->cells));
+    }
+    {
+        g_autofree char *o = kv_station_format_money(st, opening);
+        g_autofree char *cl = kv_station_format_money(st, balance);
+        g_autofree char *b = kv_station_format_money(st, tot.bought);
+        g_autofree char *r = kv_station_format_money(st, tot.refunded);
+        g_autofree char *d = kv_station_format_money(st, tot.recovered);
+        g_autofree char *en = kv_energy_format(tot.energy);
+        kv_report_summary(t, NC_("report summary", "account"), "%s", c->account);
+        kv_report_summary(t, NC_("report summary", "opening debt"), "%s", o);
+        kv_report_summary(t, NC_("report summary", "purchases"), "%" G_GINT64_FORMAT " (%s)",
+                          tot.bought_n, b);
+        kv_report_summary(t, NC_("report summary", "energy bought kWh"), "%s", en);
+        kv_report_summary(t, NC_("report summary", "refunds"), "%" G_GINT64_FORMAT " (%s)",
+                          tot.refunded_n, r);
+        kv_report_summary(t, NC_("report summary", "debt recovered"), "%s", d);
+        kv_report_summary(t, NC_("report summary", "closing debt"), "%s", cl);
+    }
+    return g_steal_pointer(&t);
+}
+
+gboolean kv_statement_write_pdf(KvStation *st, gint64 customer_id, gint64 from, gint64 to,
+                                const char *path, GError **error)
+{
+    g_autoptr(KvTable) t = kv_report_statement(st, customer_id, from, to, error);
+    g_autofree char *text = t ? kv_table_to_text(t) : NULL;
+    g_autofree char *head = NULL;
+    if (!t)
+        return FALSE;
+    head = g_strdup_printf("%s\n\n%s", kv_station_settings(st)->utility_name, text);
+    return kv_receipt_text_pdf(head, 210.0, path, error);
 }

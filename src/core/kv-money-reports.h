@@ -21,6 +21,18 @@ KvTable *kv_report_dormant(KvStation *st, gint64 now, guint days, GError **error
  * balance after it; the balance and the plan in force in the summary. */
 KvTable *kv_report_debt(KvStation *st, gint64 customer_id, GError **error);
 
+/* Cashier: a customer's statement from `from` to before `to`: each
+ * purchase (completed or later cancelled) on its day, each refund (a
+ * cancellation) on its day, each debt movement (attached to its sale's row
+ * when it has one), with the debt balance after each row; the opening and
+ * closing debt, the purchases, refunds and recoveries in the summary.  The
+ * closing balance is the opening one plus the movements listed. */
+KvTable *kv_report_statement(KvStation *st, gint64 customer_id, gint64 from, gint64 to,
+                             GError **error);
+/* The statement as a PDF page in the receipt's look (A4 wide). */
+gboolean kv_statement_write_pdf(KvStation *st, gint64 customer_id, gint64 from, gint64 to,
+                                const char *path, GError **error);
+
 G_END_DECLS
 
 #endif

@@ -1,5 +1,5 @@
-/* ctl-money.c - a customer's debt and recovery plan, and the money
- * reports (arrears, dormant customers). */
+/* ctl-money.c - a customer's debt, recovery plan and statement, and the
+ * money reports (arrears, dormant customers). */
 #include <stdio.h>
 #include <string.h>
 
@@ -116,6 +116,33 @@ static int plan_cmd(KvStation *st, const KvCustomer *c, CtlArgs *a)
     return CTL_EXIT_OK;
 }
 
+/* customer statement --account A --from DATE --to DATE [--csv F] [--pdf F]:
+ * from the start of --from to the end of --to (local days). */
+static int statement_cmd(KvStation *st, const KvCustomer *c, CtlArgs *a)
+{
+    GError *error = NULL;
+    const char *from_text = ctl_need(a, "from"), *to_text = ctl_need(a, "to");
+    g_autoptr(KvTable) t = NULL;
+    g_autoptr(GDateTime) last = NULL, after = NULL;
+    gint64 from, to;
+
+    if (!from_text || !to_text)
+        return CTL_EXIT_USAGE;
+    if (!ctl_parse_day(from_text, FALSE, &from, &error) ||
+        !ctl_parse_day(to_text, FALSE, &to, &error))
+        return ctl_fail(error);
+    last = g_date_time_new_from_unix_local(kv_day_start(to));
+    after = g_date_time_add_days(last, 1);
+    from = kv_day_start(from);
+    to = g_date_time_to_unix(after);
+    if (!(t = kv_report_statement(st, c->id, from, to, &error)) ||
+        (ctl_opt(a, "pdf") &&
+         !kv_statement_write_pdf(st, c->id, from, to, ctl_opt(a, "pdf"), &error)))
+        return ctl_fail(error);
+    ctl_print_table(t, ctl_opt(a, "csv"));
+    return CTL_EXIT_OK;
+}
+
 int ctl_money_customer(KvStation *st, const char *sub, CtlArgs *a)
 {
     GError *error = NULL;
@@ -130,7 +157,7 @@ int ctl_money_customer(KvStation *st, const char *sub, CtlArgs *a)
         return debt_cmd(st, c, a);
     if (strcmp(sub, "plan") == 0)
         return plan_cmd(st, c, a);
-    return ctl_usage_error(_("customer needs add, edit, debt, plan or import"));
+    return statement_cmd(st, c, a);
 }
 
 KvTable *ctl_money_report(KvStation *st, const char *sub, CtlArgs *a, gboolean *mine,

@@ -39,6 +39,7 @@ static const char *const usage_text = N_(
     "       | debt --account A [(--add|--adjust|--write-off) MONEY --reason T] [--csv F]\n"
     "       | plan --account A (--share PCT [--min MONEY] [--max MONEY] | --fixed MONEY\n"
     "         | --monthly MONEY) [--until YYYY-MM-DD] | plan --account A --end --reason T\n"
+    "       | statement --account A --from YYYY-MM-DD --to YYYY-MM-DD [--csv F] [--pdf F]\n"
     "  meter add --number N --hoarding KWH --alarm KWH --pretrip KWH [--account A]\n"
     "       [--model T] [--phases 1|3] [--address T] [--tariff CODE] [--max-power W]\n"
     "       | edit --number N [...] | show --meter N | import FILE.csv\n"

@@ -59,6 +59,14 @@ expect 0 "plan ended" $K customer plan --account A001 --end --reason "agreed wit
 expect 4 "no plan to end" $K customer plan --account A001 --end --reason again
 expect 0 "dormant customers" $K report dormant --days 30
 has out.txt "customers: 0" "Jane bought today"
+today=$(date +%Y-%m-%d)
+expect 0 "statement" $K customer statement --account A001 --from "$today" --to "$today" --csv st.csv --pdf st.pdf
+has out.txt "opening debt: 0.00" "nothing owed before today"
+has out.txt "closing debt: 70.00" "the closing debt"
+has st.csv ",purchase,5,123456782,40.00,cash,3.00,-10.00,90.00" "the statement's purchase row"
+head -c 4 st.pdf | grep -q "%PDF" || fail "the statement PDF"
+expect 2 "a statement needs its period" $K customer statement --account A001 --from "$today"
+expect 3 "a bad date" $K customer statement --account A001 --from 2026-13-40 --to "$today"
 expect 0 "audit verify" $K audit verify
 sqlite3 "$KILOVEND_DB" "UPDATE customers SET debt = 0" 2>err.txt
 has err.txt "only through its movements" "the debt number cannot be set in SQL"

@@ -525,6 +525,66 @@ static void test_arrears_migration(Fx *f, gconstpointer d)
     g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM debt_movements"), ==, 1);
 }
 
+/* ---- customer statement ---- */
+
+/* A month's statement: the purchases, a refund, the debt movements with the
+ * balance after each; what happened before and after the period is left
+ * out, and the closing balance is the opening one plus the rows. */
+static void test_statement(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) refunded = NULL, cancel = NULL;
+    g_autoptr(KvTable) t = NULL;
+    g_autofree char *csv = NULL, *text = NULL, *pdf = fx_path(f, "statement.pdf");
+    g_autofree char *bytes = NULL;
+    gint64 closing;
+
+    at(local(2027, 1, 5, 10, 0));
+    g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_ADDED, 10000, "old bill", &e));
+    at(local(2027, 1, 20, 10, 0));
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0); /* before the period */
+    at(local(2027, 2, 3, 10, 0));
+    set_plan(f, KV_PLAN_FIXED, 0, 0, 0, 200, 0);
+    g_assert_cmpint(recovered(f, card, 1000), ==, 200);
+    at(local(2027, 2, 10, 10, 0));
+    refunded = sell_paid(f, card, 500, KV_PAYMENT_MOBILE, "MP-55", &e);
+    g_assert_no_error(e);
+    cancel = kv_sale_cancel(f->st, card, refunded->id, "wrong amount", &e);
+    g_assert_no_error(e);
+    at(local(2027, 2, 15, 10, 0));
+    g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_WRITTEN_OFF, 1000, "hardship", &e));
+    at(local(2027, 3, 2, 10, 0));
+    g_assert_cmpint(recovered(f, card, 1000), ==, 200); /* after the period */
+    g_unsetenv("KILOVEND_NOW");
+
+    t = kv_report_statement(f->st, 1, local(2027, 2, 1, 0, 0), local(2027, 3, 1, 0, 0), &e);
+    g_assert_no_error(e);
+    csv = kv_table_to_csv(t);
+    has(csv, "time,entry,receipt,meter,paid,payment,energy kWh,debt,debt balance\r\n");
+    has(csv, "2027-02-03 10:00:00,purchase,2,123456782,10.00,cash,0.80,-2.00,98.00\r\n");
+    has(csv, "2027-02-10 10:00:00,purchase,3,123456782,5.00,mobile-money,0.30,-2.00,96.00\r\n");
+    has(csv, "2027-02-10 10:00:00,refund,3,123456782,-5.00,mobile-money,-0.30,2.00,98.00\r\n");
+    has(csv, "2027-02-15 10:00:00,written off (hardship),,,,,,-10.00,88.00\r\n");
+    g_assert_cmpuint(t->rows->len, ==, 4);
+    text = kv_table_to_text(t);
+    has(text, "opening debt: 100.00");
+    has(text, "purchases: 2 (15.00)");
+    has(text, "refunds: 1 (5.00)");
+    has(text, "debt recovered: 2.00");
+    has(text, "closing debt: 88.00");
+    g_assert_true(kv_debt_balance_at(f->st, 1, local(2027, 3, 1, 0, 0), &closing, &e));
+    g_assert_cmpint(closing, ==, 8800);
+
+    g_assert_true(kv_statement_write_pdf(f->st, 1, local(2027, 2, 1, 0, 0),
+                                         local(2027, 3, 1, 0, 0), pdf, &e));
+    g_assert_no_error(e);
+    g_assert_true(g_file_get_contents(pdf, &bytes, NULL, NULL));
+    g_assert_true(g_str_has_prefix(bytes, "%PDF"));
+    g_assert_null(kv_report_statement(f->st, 42, 0, 1, &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND);
+}
+
 /* The tests, by path. */
 static const struct {
     const char *path;
@@ -538,6 +598,7 @@ static const struct {
     { "/money/arrears/plans-month-boundary-end", test_arrears_plans },
     { "/money/arrears/report-ageing-dormant", test_arrears_report },
     { "/money/arrears/migration", test_arrears_migration },
+    { "/money/statement/period", test_statement },
 };
 
 int main(int argc, char **argv)
