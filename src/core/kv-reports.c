@@ -4,6 +4,7 @@
 
 #include "kv-i18n.h"
 #include "kv-audit.h"
+#include "kv-events.h"
 #include "kv-money.h"
 #include "kv-payments.h"
 #include "kv-reconcile.h"
@@ -538,7 +539,7 @@ KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
         NC_("report column", "remaining kWh"), NC_("report column", "loaded kWh"),
         NC_("report column", "L1 kWh"), NC_("report column", "L2 kWh"),
         NC_("report column", "L3 kWh"), NC_("report column", "status"),
-        NC_("report column", "anomaly"), NULL
+        NC_("report column", "anomaly"), NC_("report column", "events"), NULL
     };
     g_autoptr(KvMeter) m = NULL;
     g_autoptr(KvStmt) s = NULL;
@@ -552,7 +553,7 @@ KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
     title = g_strdup_printf(_("Meter %09u - consumption from readbacks"), meter);
     t = table_new(title, cols);
     s = kv_db_stmt(st, "SELECT read_at, counter, total_energy, remaining, cumulative_loaded, "
-                       "energy_l1, energy_l2, energy_l3, status, sold_then FROM meter_readings "
+                       "energy_l1, energy_l2, energy_l3, status, sold_then, events FROM meter_readings "
                        "WHERE meter_number = ? ORDER BY counter", error);
     if (!s)
         return NULL;
@@ -580,6 +581,9 @@ KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
         } else {
             g_ptr_array_add(row, g_strdup(""));
         }
+        /* The newest events first, by name. */
+        g_ptr_array_add(row, kv_events_text(sqlite3_column_blob(s, 10),
+                                            (gsize)sqlite3_column_bytes(s, 10)));
         add_row(t, row);
         if (first < 0)
             first = total;

@@ -1,5 +1,5 @@
 /* ctl-money.c - a customer's debt, recovery plan and statement, and the
- * money reports (arrears, dormant customers). */
+ * money reports (arrears, dormant customers, revenue protection). */
 #include <stdio.h>
 #include <string.h>
 
@@ -171,6 +171,16 @@ KvTable *ctl_money_report(KvStation *st, const char *sub, CtlArgs *a, gboolean *
         if (ctl_opt(a, "days") && !kv_decimal_parse(ctl_opt(a, "days"), 0, 36500, &days, error))
             return NULL;
         return kv_report_dormant(st, kv_now(), (guint)days, error);
+    }
+    if (strcmp(sub, "revenue") == 0) {
+        gint64 absent = 60, drop = 50;
+        KvRevenueParams p;
+        if ((ctl_opt(a, "absent-days") &&
+             !kv_decimal_parse(ctl_opt(a, "absent-days"), 0, 36500, &absent, error)) ||
+            (ctl_opt(a, "drop") && !kv_decimal_parse(ctl_opt(a, "drop"), 0, 100, &drop, error)))
+            return NULL;
+        p = (KvRevenueParams){ (guint)absent, (guint)drop };
+        return kv_report_revenue(st, kv_now(), &p, error);
     }
     *mine = FALSE;
     return NULL;

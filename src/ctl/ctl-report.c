@@ -129,8 +129,8 @@ int ctl_cmd_report(int argc, char **argv)
         t = kv_report_meter(st, m, &error);
     } else if (!(t = ctl_money_report(st, sub, &a, &mine, &error)) && !mine) {
         ctl_args_clear(&a);
-        return ctl_usage_error(_("report needs shift, daily, monthly, customer, meter, arrears "
-                                 "or dormant"));
+        return ctl_usage_error(_("report needs shift, daily, monthly, customer, meter, arrears, "
+                                 "dormant or revenue"));
     }
     if (!t)
         goto fail;

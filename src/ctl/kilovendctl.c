@@ -60,7 +60,7 @@ static const char *const usage_text = N_(
     "  shift open [--float MONEY] | close --counted MONEY | show [--shift ID]\n"
     "  report shift [--shift ID] | daily [--date YYYY-MM-DD] | monthly [--month YYYY-MM]\n"
     "       | customer --account A | meter --meter N | arrears | dormant [--days N]\n"
-    "                                                 [--csv FILE]\n"
+    "       | revenue [--absent-days N] [--drop PCT]      [--csv FILE]\n"
     "  backup FILE | restore FILE | check\n"
     "  audit head | audit verify [--head HEAD] [--keyed]\n"
     "  anomaly list [--all] [--meter N] | ack ID --reason T\n"

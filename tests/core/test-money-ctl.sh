@@ -67,6 +67,13 @@ has st.csv ",purchase,5,123456782,40.00,cash,3.00,-10.00,90.00" "the statement's
 head -c 4 st.pdf | grep -q "%PDF" || fail "the statement PDF"
 expect 2 "a statement needs its period" $K customer statement --account A001 --from "$today"
 expect 3 "a bad date" $K customer statement --account A001 --from 2026-13-40 --to "$today"
+sqlite3 "$KILOVEND_DB" "INSERT INTO meter_readings(meter_number, card_serial, read_at, counter, status, key_version, remaining, cumulative_loaded, total_energy, energy_l1, energy_l2, energy_l3, last_seq, result, events, sold_then) VALUES (123456782, 1, strftime('%s','now'), 1, 33, 1, -20, 100, 0, 0, 0, 0, 1, 0, x'0c000000', 100)"
+expect 0 "revenue report" $K report revenue --absent-days 10 --drop 40 --csv rev.csv
+has rev.csv "123456782,A001,tamper,\"status: relay closed, tamper; events: reverse energy\"" "the tamper row, events by name"
+has rev.csv "123456782,A001,over-zero,remaining -0.20 kWh," "the over-zero row"
+expect 3 "a drop above 100 %" $K report revenue --drop 101
+expect 0 "meter history" $K report meter --meter 123456782
+has out.txt "reverse energy" "the meter's history names its events"
 expect 0 "audit verify" $K audit verify
 sqlite3 "$KILOVEND_DB" "UPDATE customers SET debt = 0" 2>err.txt
 has err.txt "only through its movements" "the debt number cannot be set in SQL"

@@ -585,6 +585,80 @@ static void test_statement(Fx *f, gconstpointer d)
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND);
 }
 
+/* ---- revenue protection ---- */
+
+/* A stored readback (as kv_readback_import keeps it). */
+static void reading(Fx *f, guint32 meter, guint counter, gint64 at, guint status,
+                    gint64 remaining, gint64 loaded, gint64 total, gint64 sold_then,
+                    const char *events_hex)
+{
+    g_autofree char *sql = g_strdup_printf(
+        "INSERT INTO meter_readings(meter_number, card_serial, read_at, counter, status, "
+        "key_version, remaining, cumulative_loaded, total_energy, energy_l1, energy_l2, "
+        "energy_l3, last_seq, result, events, sold_then) VALUES (%u, 1, %" G_GINT64_FORMAT
+        ", %u, %u, 1, %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+        ", 0, 0, 0, 1, 0, x'%s', %" G_GINT64_FORMAT ")", meter, at, counter, status, remaining,
+        loaded, total, events_hex, sold_then);
+    fx_raw_exec(f->db, sql);
+}
+
+/* Each finding from readbacks, with the events by name; a meter that
+ * behaves raises none. */
+static void test_revenue_report(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvTable) t = NULL, hist = NULL;
+    g_autofree char *csv = NULL, *text = NULL, *hcsv = NULL;
+    g_autofree char *ev = NULL, *refused = NULL, *unknown = NULL, *status = NULL;
+    gint64 now = local(2027, 6, 1, 12, 0);
+    KvRevenueParams p = { 30, 50 };
+
+    at(now - 120 * 86400);
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    g_unsetenv("KILOVEND_NOW");
+    reading(f, FX_M1, 1, now - 100 * 86400, 0x01, 5000, 5000, 0, 5000, "00000000");
+    reading(f, FX_M1, 2, now - 70 * 86400, 0x01, 2000, 5000, 3000, 5000, "03010000");
+    /* 30 days for 3.00 kWh after 30 days for 30.00: a 90 % drop; the cover
+     * opened, the tamper bit set, below zero, and 10 kWh loaded unsold. */
+    reading(f, FX_M1, 3, now - 40 * 86400, 0x21, -150, 6000, 3300, 5000, "0b010000");
+    reading(f, FX_M2, 1, now - 20 * 86400, 0x01, 100, 100, 10, 100, "01000000");
+    reading(f, FX_M2, 2, now - 10 * 86400, 0x01, 50, 100, 60, 100, "4d030000");
+    reading(f, FX_M2, 3, now - 5 * 86400, 0x01, 20, 100, 90, 100, "00000000");
+
+    t = kv_report_revenue(f->st, now, &p, &e);
+    g_assert_no_error(e);
+    csv = kv_table_to_csv(t);
+    has(csv, "meter,account,finding,detail,seen\r\n");
+    has(csv, "123456782,A001,card-absent,no readback for 40 days,");
+    has(csv, "123456782,A001,tamper,\"status: relay closed, tamper; events: cover opened, "
+             "power on\",");
+    has(csv, "123456782,A001,loaded-above-sold,loaded 10.00 kWh more than sold,");
+    has(csv, "123456782,A001,over-zero,remaining -1.50 kWh,");
+    has(csv, "123456782,A001,consumption-drop,\"1.00 kWh a day, then 0.10 kWh a day\",");
+    g_assert_null(strstr(csv, "111111118")); /* meter 2 behaves */
+    g_assert_cmpuint(t->rows->len, ==, 5);
+    text = kv_table_to_text(t);
+    has(text, "tamper: 1");
+    has(text, "card-absent: 1");
+    /* The meter's history names the events too. */
+    hist = kv_report_meter(f->st, FX_M2, &e);
+    g_assert_no_error(e);
+    hcsv = kv_table_to_csv(hist);
+    has(hcsv, ",\"card refused (error 13), load\"\r\n");
+
+    ev = kv_event_describe(0x0C);
+    g_assert_cmpstr(ev, ==, "reverse energy");
+    refused = kv_event_describe(0x4D);
+    g_assert_cmpstr(refused, ==, "card refused (error 13)");
+    unknown = kv_event_describe(0x3F);
+    g_assert_cmpstr(unknown, ==, "event 0x3f");
+    status = kv_status_text(0x21);
+    g_assert_cmpstr(status, ==, "relay closed, tamper");
+    g_assert_true(kv_event_is_tamper(0x16));
+    g_assert_false(kv_event_is_tamper(0x03));
+}
+
 /* The tests, by path. */
 static const struct {
     const char *path;
@@ -599,6 +673,7 @@ static const struct {
     { "/money/arrears/report-ageing-dormant", test_arrears_report },
     { "/money/arrears/migration", test_arrears_migration },
     { "/money/statement/period", test_statement },
+    { "/money/revenue/findings", test_revenue_report },
 };
 
 int main(int argc, char **argv)
