@@ -86,3 +86,48 @@ CREATE TABLE debt_plans (
     CHECK (kind = 'share' OR amount > 0)
 ) STRICT;
 CREATE INDEX debt_plans_customer ON debt_plans(customer_id, starts_at);
+
+-- The ledger at scale (docs/station.md, "Benchmarks"): the completed sales'
+-- totals per local day (day: local midnight, unix seconds), kept by the
+-- triggers below in the sale's own transaction (whatever changes a sale,
+-- the station or SQL), so that the monthly report reads 31 rows instead of
+-- a month of sales.  The day is the station's local time, as the reports'.
+CREATE TABLE sales_days (
+    day INTEGER PRIMARY KEY,
+    sales INTEGER NOT NULL,
+    amount INTEGER NOT NULL,
+    vat INTEGER NOT NULL,
+    energy INTEGER NOT NULL
+) STRICT;
+INSERT INTO sales_days
+    SELECT CAST(strftime('%s', date(created_at, 'unixepoch', 'localtime'), 'utc') AS INTEGER),
+           count(*), sum(amount), sum(vat), sum(energy)
+    FROM sales WHERE state = 'completed' GROUP BY 1;
+CREATE TRIGGER sales_days_insert AFTER INSERT ON sales WHEN NEW.state = 'completed'
+BEGIN
+    INSERT INTO sales_days VALUES (
+        CAST(strftime('%s', date(NEW.created_at, 'unixepoch', 'localtime'), 'utc') AS INTEGER),
+        1, NEW.amount, NEW.vat, NEW.energy)
+    ON CONFLICT (day) DO UPDATE SET sales = sales + 1, amount = amount + excluded.amount,
+        vat = vat + excluded.vat, energy = energy + excluded.energy;
+END;
+CREATE TRIGGER sales_days_update AFTER UPDATE OF state, created_at, amount, vat, energy ON sales
+    WHEN OLD.state = 'completed' OR NEW.state = 'completed'
+BEGIN
+    UPDATE sales_days SET sales = sales - 1, amount = amount - OLD.amount, vat = vat - OLD.vat,
+        energy = energy - OLD.energy
+    WHERE OLD.state = 'completed' AND day = CAST(strftime('%s', date(OLD.created_at,
+        'unixepoch', 'localtime'), 'utc') AS INTEGER);
+    INSERT INTO sales_days SELECT
+        CAST(strftime('%s', date(NEW.created_at, 'unixepoch', 'localtime'), 'utc') AS INTEGER),
+        1, NEW.amount, NEW.vat, NEW.energy WHERE NEW.state = 'completed'
+    ON CONFLICT (day) DO UPDATE SET sales = sales + 1, amount = amount + excluded.amount,
+        vat = vat + excluded.vat, energy = energy + excluded.energy;
+END;
+CREATE TRIGGER sales_days_delete AFTER DELETE ON sales WHEN OLD.state = 'completed'
+BEGIN
+    UPDATE sales_days SET sales = sales - 1, amount = amount - OLD.amount, vat = vat - OLD.vat,
+        energy = energy - OLD.energy
+    WHERE day = CAST(strftime('%s', date(OLD.created_at, 'unixepoch', 'localtime'), 'utc')
+                     AS INTEGER);
+END;

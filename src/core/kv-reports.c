@@ -417,57 +417,74 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
     return g_steal_pointer(&t);
 }
 
+/* The month's completed sales per local day, from the summary the sale's
+ * own transaction keeps (sales_days, db/008-money.sql): day -> Totals. */
+static GHashTable *month_days(KvStation *st, gint64 from, gint64 to, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT day, sales, amount, vat, energy FROM sales_days "
+                                         "WHERE day >= ? AND day < ?", error);
+    GHashTable *days;
+    if (!s)
+        return NULL;
+    sqlite3_bind_int64(s, 1, from);
+    sqlite3_bind_int64(s, 2, to);
+    days = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        Totals *x = g_new0(Totals, 1);
+        gint64 *day = g_new(gint64, 1);
+        *day = sqlite3_column_int64(s, 0);
+        x->count = sqlite3_column_int64(s, 1);
+        x->amount = sqlite3_column_int64(s, 2);
+        x->vat = sqlite3_column_int64(s, 3);
+        x->energy = sqlite3_column_int64(s, 4);
+        g_hash_table_insert(days, day, x);
+    }
+    return days;
+}
+
 KvTable *kv_report_monthly(KvStation *st, gint64 month, GError **error)
 {
     static const char *const cols[] = {
         NC_("report column", "day"), NC_("report column", "sales"), NC_("report column", "amount"),
         NC_("report column", "VAT"), NC_("report column", "energy kWh"), NULL
     };
+    static const Totals none = { 0 };
     gint64 from = kv_month_start(month);
     g_autoptr(GDateTime) d = g_date_time_new_from_unix_local(from);
     g_autoptr(GDateTime) next = g_date_time_add_months(d, 1);
     g_autoptr(KvTable) t = NULL;
+    g_autoptr(GHashTable) days = NULL;
     g_autofree char *mname = g_date_time_format(d, "%Y-%m");
     g_autofree char *title = g_strdup_printf(_("Monthly sales - %s"), mname);
     Totals tot = { 0 };
 
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
+        !(days = month_days(st, from, g_date_time_to_unix(next), error)))
         return NULL;
     t = table_new(title, cols);
-    /* One range query per day keeps each on the created_at index and the
-     * local-time day boundaries exact (daylight saving included). */
-    for (GDateTime *day = g_date_time_ref(d), *after; day; day = after) {
-        g_autoptr(KvStmt) s = NULL;
-        GPtrArray *row;
-        if (g_date_time_compare(day, next) >= 0) {
-            g_date_time_unref(day);
+    /* Local-time day boundaries (daylight saving included). */
+    for (GDateTime *day = g_date_time_ref(d), *after; g_date_time_compare(day, next) < 0;
+         day = after) {
+        gint64 key = g_date_time_to_unix(day);
+        const Totals *x = g_hash_table_lookup(days, &key);
+        GPtrArray *row = g_ptr_array_new();
+        x = x ? x : &none;
+        g_ptr_array_add(row, g_date_time_format(day, "%Y-%m-%d"));
+        g_ptr_array_add(row, g_strdup_printf("%lld", (long long)x->count));
+        g_ptr_array_add(row, money(st, x->amount));
+        g_ptr_array_add(row, money(st, x->vat));
+        g_ptr_array_add(row, kv_energy_format(x->energy));
+        add_row(t, row);
+        tot.count += x->count;
+        tot.amount += x->amount;
+        tot.vat += x->vat;
+        tot.energy += x->energy;
+        after = g_date_time_add_days(day, 1);
+        g_date_time_unref(day);
+        if (g_date_time_compare(after, next) >= 0) {
+            g_date_time_unref(after);
             break;
         }
-        after = g_date_time_add_days(day, 1);
-        s = kv_db_stmt(st, "SELECT count(*), coalesce(sum(amount), 0), coalesce(sum(vat), 0), "
-                           "coalesce(sum(energy), 0) FROM sales WHERE created_at >= ? AND "
-                           "created_at < ? AND state = 'completed'", error);
-        if (!s || (sqlite3_bind_int64(s, 1, g_date_time_to_unix(day)),
-                   sqlite3_bind_int64(s, 2, g_date_time_to_unix(after)),
-                   sqlite3_step(s) != SQLITE_ROW)) {
-            if (s)
-                kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("monthly report"));
-            g_date_time_unref(day);
-            g_date_time_unref(after);
-            return NULL;
-        }
-        row = g_ptr_array_new();
-        g_ptr_array_add(row, g_date_time_format(day, "%Y-%m-%d"));
-        g_ptr_array_add(row, g_strdup_printf("%lld", (long long)sqlite3_column_int64(s, 0)));
-        g_ptr_array_add(row, money(st, sqlite3_column_int64(s, 1)));
-        g_ptr_array_add(row, money(st, sqlite3_column_int64(s, 2)));
-        g_ptr_array_add(row, kv_energy_format(sqlite3_column_int64(s, 3)));
-        add_row(t, row);
-        tot.count += sqlite3_column_int64(s, 0);
-        tot.amount += sqlite3_column_int64(s, 1);
-        tot.vat += sqlite3_column_int64(s, 2);
-        tot.energy += sqlite3_column_int64(s, 3);
-        g_date_time_unref(day);
     }
     summary_totals(st, t, &tot);
     return g_steal_pointer(&t);

@@ -416,7 +416,7 @@ static void test_audit_migration(Fx *f, gconstpointer d)
     sql = g_strdup_printf("ALTER TABLE audit DROP COLUMN mac; DROP TABLE base_adoptions; "
                           "DROP TABLE anomalies; DROP INDEX sales_issued; "
                           "DROP INDEX sales_reconcile; DROP TABLE debt_movements; "
-                          "DROP TABLE debt_plans; DROP INDEX customers_in_debt; "
+                          "DROP TABLE debt_plans; DROP INDEX customers_in_debt; DROP TABLE sales_days; "
                           "DROP TRIGGER debt_only_by_movements; PRAGMA user_version = %u",
                           before_004);
     db_exec(f, sql);

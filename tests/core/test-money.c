@@ -508,8 +508,9 @@ static void test_arrears_migration(Fx *f, gconstpointer d)
     kv_station_free(f->st);
     f->st = NULL;
     sql = g_strdup_printf("DROP TRIGGER debt_only_by_movements; DROP TABLE debt_movements; "
-                          "DROP TABLE debt_plans; DROP INDEX customers_in_debt; "
-                          "DROP INDEX sales_payment_ref; ALTER TABLE sales DROP COLUMN payment; "
+                          "DROP TABLE debt_plans; DROP INDEX customers_in_debt; DROP TABLE sales_days; "
+                          "DROP TRIGGER sales_days_insert; DROP TRIGGER sales_days_update; "
+                          "DROP TRIGGER sales_days_delete; DROP INDEX sales_payment_ref; ALTER TABLE sales DROP COLUMN payment; "
                           "ALTER TABLE sales DROP COLUMN payment_ref; "
                           "UPDATE customers SET debt = 1234 WHERE id = 1; "
                           "PRAGMA user_version = %u", before_008);
@@ -659,6 +660,54 @@ static void test_revenue_report(Fx *f, gconstpointer d)
     g_assert_false(kv_event_is_tamper(0x03));
 }
 
+/* ---- the ledger at scale ---- */
+
+/* The monthly report reads the per-day summary that the sale's own
+ * transaction keeps: local days (a sale at 00:30 local on 1 February is
+ * February's, though it is 31 January in UTC), a cancelled sale leaving its
+ * day, and an edit made in SQL followed too. */
+static void test_month_summary(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) last = NULL, cancel = NULL;
+    g_autoptr(KvTable) jan = NULL, feb = NULL, feb2 = NULL;
+    g_autofree char *jcsv = NULL, *fcsv = NULL, *f2csv = NULL, *ftext = NULL;
+
+    at(local(2027, 1, 31, 23, 30));
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    at(local(2027, 2, 1, 0, 30));
+    g_assert_cmpint(recovered(f, card, 2000), ==, 0);
+    at(local(2027, 2, 1, 9, 0));
+    g_assert_cmpint(recovered(f, card, 500), ==, 0);
+    last = fx_sell(f, card, FX_M1, 700, &e);
+    g_assert_no_error(e);
+    cancel = kv_sale_cancel(f->st, card, last->id, "wrong meter", &e);
+    g_assert_no_error(e);
+    g_unsetenv("KILOVEND_NOW");
+
+    jan = kv_report_monthly(f->st, local(2027, 1, 15, 12, 0), &e);
+    g_assert_no_error(e);
+    jcsv = kv_table_to_csv(jan);
+    has(jcsv, "2027-01-31,1,10.00,0.00,1.00\r\n");
+    has(jcsv, "2027-01-30,0,0.00,0.00,0.00\r\n");
+    feb = kv_report_monthly(f->st, local(2027, 2, 15, 12, 0), &e);
+    fcsv = kv_table_to_csv(feb);
+    has(fcsv, "2027-02-01,2,25.00,0.00,2.50\r\n"); /* the cancelled 7.00 left */
+    has(fcsv, "2027-02-28,0,");
+    g_assert_cmpuint(feb->rows->len, ==, 28);
+    ftext = kv_table_to_text(feb);
+    has(ftext, "completed sales: 2");
+    /* The summary is the sales' sum, whatever writes them. */
+    fx_raw_exec(f->db, "UPDATE sales SET amount = amount + 100, energy_net = energy_net + 100 "
+                       "WHERE id = 2");
+    g_assert_cmpint(fx_raw_int(f, "SELECT sum(amount) FROM sales_days"), ==,
+                    fx_raw_int(f, "SELECT sum(amount) FROM sales WHERE state = 'completed'"));
+    feb2 = kv_report_monthly(f->st, local(2027, 2, 15, 12, 0), &e);
+    f2csv = kv_table_to_csv(feb2);
+    has(f2csv, "2027-02-01,2,26.00,");
+}
+
 /* The tests, by path. */
 static const struct {
     const char *path;
@@ -674,6 +723,7 @@ static const struct {
     { "/money/arrears/migration", test_arrears_migration },
     { "/money/statement/period", test_statement },
     { "/money/revenue/findings", test_revenue_report },
+    { "/money/scale/month-summary", test_month_summary },
 };
 
 int main(int argc, char **argv)
