@@ -131,3 +131,14 @@ BEGIN
     WHERE day = CAST(strftime('%s', date(OLD.created_at, 'unixepoch', 'localtime'), 'utc')
                      AS INTEGER);
 END;
+
+-- Customer categories (docs/station.md, "Customer categories"): each with
+-- its tariff code; a customer in a category buys at the category's tariff
+-- (the version in force at the sale), whatever the meter's tariff_code.
+CREATE TABLE customer_categories (
+    code TEXT PRIMARY KEY CHECK (length(code) BETWEEN 1 AND 16),
+    name TEXT NOT NULL DEFAULT '',
+    tariff_code TEXT NOT NULL CHECK (length(tariff_code) BETWEEN 1 AND 16),
+    created_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+ALTER TABLE customers ADD COLUMN category TEXT REFERENCES customer_categories(code);

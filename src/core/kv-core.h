@@ -7,6 +7,7 @@
 #include "kv-audit.h"
 #include "kv-card-link.h"
 #include "kv-cards.h"
+#include "kv-categories.h"
 #include "kv-core-error.h"
 #include "kv-engineering.h"
 #include "kv-events.h"

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kv-i18n.h"
+#include "kv-categories.h"
 #include "kv-arrears-private.h"
 #include "kv-card-link.h"
 #include "kv-meter-keys.h"
@@ -658,7 +659,8 @@ static gboolean check_request(KvStation *st, const KvMeter *m, const KvSaleReque
     return TRUE;
 }
 
-/* The price: the tariff in force, the customer's debt, the month's energy
+/* The price: the tariff in force (the customer's category's, or the
+ * meter's), the customer's debt and plan, the month's energy
  * so far (blocks, the fixed charge once a month); within the limit. */
 static gboolean price(KvStation *st, const KvMeter *m, const KvSaleRequest *req, gint64 now,
                       KvTariff *tariff, KvSale *x, GError **error)
@@ -666,9 +668,13 @@ static gboolean price(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
     KvTariff t;
     KvDebtRule debt = { 0 };
     gint64 menergy;
-    gboolean fixed_paid = FALSE;
+    gboolean fixed_paid = FALSE, in_category = FALSE;
+    char code[17];
 
-    if (!kv_tariff_get_effective(st, m->tariff_code, now, &t, error))
+    /* The customer's category names the tariff, else the meter does. */
+    if (m->customer_id && !kv_category_tariff_of(st, m->customer_id, code, &in_category, error))
+        return FALSE;
+    if (!kv_tariff_get_effective(st, in_category ? code : m->tariff_code, now, &t, error))
         return FALSE;
     if (m->customer_id) {
         g_autoptr(KvCustomer) c = kv_customer_get(st, m->customer_id, error);

@@ -143,6 +143,19 @@ static int statement_cmd(KvStation *st, const KvCustomer *c, CtlArgs *a)
     return CTL_EXIT_OK;
 }
 
+/* customer category --account A (--set CODE | --clear) */
+static int category_of_cmd(KvStation *st, const KvCustomer *c, CtlArgs *a)
+{
+    GError *error = NULL;
+    const char *code = ctl_opt(a, "set");
+    if (!code == !ctl_flag(a, "clear"))
+        return ctl_usage_error(_("customer category needs --set CODE or --clear"));
+    if (!kv_customer_set_category(st, c->id, code, &error))
+        return ctl_fail(error);
+    ctl_out(_("customer %s: category %s\n"), c->account, code ? code : "-");
+    return CTL_EXIT_OK;
+}
+
 int ctl_money_customer(KvStation *st, const char *sub, CtlArgs *a)
 {
     GError *error = NULL;
@@ -157,6 +170,8 @@ int ctl_money_customer(KvStation *st, const char *sub, CtlArgs *a)
         return debt_cmd(st, c, a);
     if (strcmp(sub, "plan") == 0)
         return plan_cmd(st, c, a);
+    if (strcmp(sub, "category") == 0)
+        return category_of_cmd(st, c, a);
     return statement_cmd(st, c, a);
 }
 
@@ -184,4 +199,32 @@ KvTable *ctl_money_report(KvStation *st, const char *sub, CtlArgs *a, gboolean *
     }
     *mine = FALSE;
     return NULL;
+}
+
+/* category set --code C --tariff T [--name N] | list */
+int ctl_money_category(KvStation *st, const char *sub, CtlArgs *a)
+{
+    GError *error = NULL;
+
+    if (strcmp(sub, "set") == 0) {
+        KvCategory c = { 0 };
+        const char *code = ctl_need(a, "code"), *tariff = code ? ctl_need(a, "tariff") : NULL;
+        if (!code || !tariff)
+            return CTL_EXIT_USAGE;
+        g_strlcpy(c.code, code, sizeof c.code);
+        g_strlcpy(c.tariff_code, tariff, sizeof c.tariff_code);
+        g_strlcpy(c.name, ctl_opt(a, "name") ? ctl_opt(a, "name") : "", sizeof c.name);
+        return kv_category_set(st, &c, &error) ? CTL_EXIT_OK : ctl_fail(error);
+    }
+    if (strcmp(sub, "list") == 0) {
+        g_autoptr(GPtrArray) list = kv_category_list(st, &error);
+        if (!list)
+            return ctl_fail(error);
+        for (guint i = 0; i < list->len; i++) {
+            const KvCategory *c = list->pdata[i];
+            ctl_out("%s\t%s\t%s\n", c->code, c->tariff_code, c->name);
+        }
+        return CTL_EXIT_OK;
+    }
+    return ctl_usage_error(_("category needs set or list"));
 }

@@ -74,6 +74,8 @@ gboolean ctl_parse_day(const char *text, gboolean month_only, gint64 *out, GErro
 int ctl_money_customer(KvStation *st, const char *sub, CtlArgs *a);
 KvTable *ctl_money_report(KvStation *st, const char *sub, CtlArgs *a, gboolean *mine,
                           GError **error);
+/* category set|list (ctl_cmd_customer opens the station). */
+int ctl_money_category(KvStation *st, const char *sub, CtlArgs *a);
 void ctl_out(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 char *ctl_json_escape(const char *s);
 

@@ -40,6 +40,8 @@ static const char *const usage_text = N_(
     "       | plan --account A (--share PCT [--min MONEY] [--max MONEY] | --fixed MONEY\n"
     "         | --monthly MONEY) [--until YYYY-MM-DD] | plan --account A --end --reason T\n"
     "       | statement --account A --from YYYY-MM-DD --to YYYY-MM-DD [--csv F] [--pdf F]\n"
+    "       | category --account A (--set CODE | --clear)\n"
+    "  category set --code C --tariff T [--name N] | list\n"
     "  meter add --number N --hoarding KWH --alarm KWH --pretrip KWH [--account A]\n"
     "       [--model T] [--phases 1|3] [--address T] [--tariff CODE] [--max-power W]\n"
     "       | edit --number N [...] | show --meter N | import FILE.csv\n"
@@ -83,7 +85,7 @@ static const Command commands[] = {
     { "sell", ctl_cmd_sell },       { "cancel", ctl_cmd_cancel },   { "sale", ctl_cmd_sale },
     { "receipt", ctl_cmd_receipt }, { "shift", ctl_cmd_shift },     { "report", ctl_cmd_report },
     { "backup", ctl_cmd_backup },   { "restore", ctl_cmd_restore }, { "check", ctl_cmd_check },
-    { "audit", ctl_cmd_audit },     { "anomaly", ctl_cmd_anomaly },
+    { "audit", ctl_cmd_audit },     { "anomaly", ctl_cmd_anomaly }, { "category", ctl_cmd_customer },
 };
 
 int main(int argc, char **argv)

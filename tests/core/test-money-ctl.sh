@@ -59,6 +59,16 @@ expect 0 "plan ended" $K customer plan --account A001 --end --reason "agreed wit
 expect 4 "no plan to end" $K customer plan --account A001 --end --reason again
 expect 0 "dormant customers" $K report dormant --days 30
 has out.txt "customers: 0" "Jane bought today"
+expect 0 "lifeline tariff" $K tariff add --code LIF --block 5 --from 2020-01-01
+expect 0 "category" $K category set --code lifeline --tariff LIF --name Lifeline
+expect 4 "a category needs a known tariff" $K category set --code x --tariff NOPE
+expect 0 "categories" $K category list
+has out.txt "lifeline	LIF	Lifeline" "the category listed"
+expect 0 "customer in the category" $K customer category --account A001 --set lifeline
+expect 0 "quote at the category's tariff" $K --json sell --meter 123456782 --amount 10 --quote
+has out.txt '"energy_ckwh":200' "10.00 at 5.00 a kWh (the plan has ended)"
+expect 4 "an unknown category" $K customer category --account A001 --set industrial
+expect 0 "out of the category" $K customer category --account A001 --clear
 today=$(date +%Y-%m-%d)
 expect 0 "statement" $K customer statement --account A001 --from "$today" --to "$today" --csv st.csv --pdf st.pdf
 has out.txt "opening debt: 0.00" "nothing owed before today"

@@ -507,10 +507,8 @@ static void test_arrears_migration(Fx *f, gconstpointer d)
 
     kv_station_free(f->st);
     f->st = NULL;
-    sql = g_strdup_printf("DROP TRIGGER debt_only_by_movements; DROP TABLE debt_movements; "
-                          "DROP TABLE debt_plans; DROP INDEX customers_in_debt; DROP TABLE sales_days; "
-                          "DROP TRIGGER sales_days_insert; DROP TRIGGER sales_days_update; "
-                          "DROP TRIGGER sales_days_delete; DROP INDEX sales_payment_ref; ALTER TABLE sales DROP COLUMN payment; "
+    sql = g_strdup_printf(MONEY_008_UNDONE "DROP INDEX sales_payment_ref; "
+                          "ALTER TABLE sales DROP COLUMN payment; "
                           "ALTER TABLE sales DROP COLUMN payment_ref; "
                           "UPDATE customers SET debt = 1234 WHERE id = 1; "
                           "PRAGMA user_version = %u", before_008);
@@ -660,6 +658,84 @@ static void test_revenue_report(Fx *f, gconstpointer d)
     g_assert_false(kv_event_is_tamper(0x03));
 }
 
+/* ---- customer categories ---- */
+
+static void add_tariff(Fx *f, const char *code, gint64 price_e4)
+{
+    g_autoptr(GError) e = NULL;
+    KvTariff t = { .n_blocks = 1 };
+    g_strlcpy(t.code, code, sizeof t.code);
+    t.blocks[0].price_e4 = price_e4;
+    g_assert_cmpint(kv_tariff_add(f->st, &t, code, &e), >, 0);
+    g_assert_no_error(e);
+}
+
+static void set_category(Fx *f, const char *code, const char *tariff)
+{
+    g_autoptr(GError) e = NULL;
+    KvCategory c = { 0 };
+    g_strlcpy(c.code, code, sizeof c.code);
+    g_strlcpy(c.name, code, sizeof c.name);
+    g_strlcpy(c.tariff_code, tariff, sizeof c.tariff_code);
+    g_assert_true(kv_category_set(f->st, &c, &e));
+    g_assert_no_error(e);
+}
+
+static gint64 energy_for(Fx *f, KvCardLink *card, gint64 amount)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvSale) x = fx_sell(f, card, FX_M1, amount, &e);
+    g_assert_no_error(e);
+    return x->breakdown.energy;
+}
+
+/* A customer buys at their category's tariff; a change of category in the
+ * middle of the month prices the next sale at the new one; without a
+ * category, the meter's tariff. */
+static void test_category_tariff(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(GPtrArray) list = NULL;
+    g_autoptr(KvAuditReport) ar = NULL;
+    KvCategory bad = { "X", "x", "NOPE" };
+
+    add_tariff(f, "LIF", 500 * 10000);   /* 5.00 a kWh */
+    add_tariff(f, "COM", 2000 * 10000);  /* 20.00 a kWh */
+    set_category(f, "lifeline", "LIF");
+    set_category(f, "commercial", "COM");
+    g_assert_false(kv_category_set(f->st, &bad, &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND);
+    g_clear_error(&e);
+    list = kv_category_list(f->st, &e);
+    g_assert_cmpuint(list->len, ==, 2);
+    g_assert_cmpstr(((KvCategory *)list->pdata[0])->code, ==, "commercial");
+
+    at(local(2027, 5, 3, 10, 0));
+    g_assert_cmpint(energy_for(f, card, 1000), ==, 100); /* the meter's DEFAULT: 10.00 */
+    g_assert_true(kv_customer_set_category(f->st, 1, "lifeline", &e));
+    g_assert_cmpint(energy_for(f, card, 1000), ==, 200);
+    at(local(2027, 5, 16, 10, 0));
+    g_assert_true(kv_customer_set_category(f->st, 1, "commercial", &e));
+    g_assert_no_error(e);
+    g_assert_cmpint(energy_for(f, card, 1000), ==, 50);
+    g_assert_true(kv_customer_set_category(f->st, 1, NULL, &e));
+    g_assert_cmpint(energy_for(f, card, 1000), ==, 100);
+    g_unsetenv("KILOVEND_NOW");
+    g_assert_false(kv_customer_set_category(f->st, 1, "industrial", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND);
+    g_clear_error(&e);
+    ar = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(ar->problems->len, ==, 0);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = "
+                                  "'customer.category'"), ==, 3);
+    fx_add_user(f, "carol", KV_ROLE_CASHIER);
+    g_assert_true(kv_station_login(f->st, "carol", "carol-password", &e));
+    g_assert_false(kv_customer_set_category(f->st, 1, "lifeline", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
+}
+
 /* ---- the ledger at scale ---- */
 
 /* The monthly report reads the per-day summary that the sale's own
@@ -724,6 +800,7 @@ static const struct {
     { "/money/statement/period", test_statement },
     { "/money/revenue/findings", test_revenue_report },
     { "/money/scale/month-summary", test_month_summary },
+    { "/money/category/tariff-and-change", test_category_tariff },
 };
 
 int main(int argc, char **argv)
