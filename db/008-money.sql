@@ -142,3 +142,24 @@ CREATE TABLE customer_categories (
     created_at INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 ALTER TABLE customers ADD COLUMN category TEXT REFERENCES customer_categories(code);
+
+-- A customer's newest completed purchase (created_at), kept by triggers in
+-- the sale's transaction, for the customers who stopped buying
+-- (kv_report_dormant) without reading every customer's sales.
+ALTER TABLE customers ADD COLUMN last_purchase INTEGER;
+UPDATE customers SET last_purchase = (SELECT max(created_at) FROM sales
+    WHERE customer_id = customers.id AND state = 'completed');
+CREATE INDEX customers_last_purchase ON customers(last_purchase);
+CREATE TRIGGER customers_last_purchase_insert AFTER INSERT ON sales
+    WHEN NEW.state = 'completed' AND NEW.customer_id IS NOT NULL
+BEGIN
+    UPDATE customers SET last_purchase = max(coalesce(last_purchase, 0), NEW.created_at)
+    WHERE id = NEW.customer_id;
+END;
+CREATE TRIGGER customers_last_purchase_update AFTER UPDATE OF state, created_at ON sales
+    WHEN (OLD.state = 'completed' OR NEW.state = 'completed') AND NEW.customer_id IS NOT NULL
+BEGIN
+    UPDATE customers SET last_purchase = (SELECT max(created_at) FROM sales
+        WHERE customer_id = NEW.customer_id AND state = 'completed')
+    WHERE id = NEW.customer_id;
+END;

@@ -61,7 +61,9 @@ guint fx_migrations_before(const char *name);
     "DROP TRIGGER debt_only_by_movements; DROP TRIGGER sales_days_insert; "                     \
     "DROP TRIGGER sales_days_update; DROP TRIGGER sales_days_delete; DROP TABLE sales_days; "   \
     "DROP TABLE debt_movements; DROP TABLE debt_plans; DROP INDEX customers_in_debt; "          \
-    "ALTER TABLE customers DROP COLUMN category; DROP TABLE customer_categories; "
+    "ALTER TABLE customers DROP COLUMN category; DROP TABLE customer_categories; "            \
+    "DROP TRIGGER customers_last_purchase_insert; DROP TRIGGER customers_last_purchase_update; " \
+    "DROP INDEX customers_last_purchase; ALTER TABLE customers DROP COLUMN last_purchase; "
 
 /* SQL straight on the database file, past the core (as an insider would). */
 void fx_raw_exec(const char *db, const char *sql);

@@ -551,6 +551,9 @@ static void test_statement(Fx *f, gconstpointer d)
     g_assert_no_error(e);
     cancel = kv_sale_cancel(f->st, card, refunded->id, "wrong amount", &e);
     g_assert_no_error(e);
+    /* The cancelled sale is no purchase: the last one is 3 February's. */
+    g_assert_cmpint(fx_raw_int(f, "SELECT last_purchase FROM customers WHERE id = 1"), ==,
+                    local(2027, 2, 3, 10, 0));
     at(local(2027, 2, 15, 10, 0));
     g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_WRITTEN_OFF, 1000, "hardship", &e));
     at(local(2027, 3, 2, 10, 0));
