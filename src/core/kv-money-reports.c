@@ -43,6 +43,23 @@ static guint age_bucket(gint64 days)
     return days <= 30 ? 0 : days <= 90 ? 1 : 2;
 }
 
+/* The customers with a recovery plan in force at now (gint64 ids): the
+ * others need no look-up. */
+static GHashTable *customers_with_plan(KvStation *st, gint64 now, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT DISTINCT customer_id FROM debt_plans WHERE "
+                                         "starts_at <= ?1 AND (ends_at IS NULL OR ends_at > ?1)",
+                                     error);
+    GHashTable *ids;
+    if (!s)
+        return NULL;
+    sqlite3_bind_int64(s, 1, now);
+    ids = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        g_hash_table_add(ids, g_memdup2(&(gint64){ sqlite3_column_int64(s, 0) }, sizeof(gint64)));
+    return ids;
+}
+
 KvTable *kv_report_arrears(KvStation *st, gint64 now, GError **error)
 {
     static const char *const cols[] = {
@@ -55,6 +72,7 @@ KvTable *kv_report_arrears(KvStation *st, gint64 now, GError **error)
     gint64 total[3] = { 0 }, count[3] = { 0 };
     g_autoptr(KvTable) t = start(st, KV_ROLE_SUPERVISOR, _("Arrears"), cols, error);
     g_autoptr(KvStmt) s = NULL;
+    g_autoptr(GHashTable) planned = NULL;
 
     /* customers_in_debt holds exactly these; debt_movements_customer
      * answers each max and min. */
@@ -64,11 +82,14 @@ KvTable *kv_report_arrears(KvStation *st, gint64 now, GError **error)
                              "FROM customers c WHERE c.debt > 0 ORDER BY c.debt DESC, c.id",
                          error)))
         return NULL;
+    if (!(planned = customers_with_plan(st, now, error)))
+        return NULL;
     while (sqlite3_step(s) == SQLITE_ROW) {
         gboolean recovered = sqlite3_column_type(s, 4) != SQLITE_NULL;
-        gint64 since = sqlite3_column_int64(s, recovered ? 4 : 5);
+        gint64 since = sqlite3_column_int64(s, recovered ? 4 : 5), id = sqlite3_column_int64(s, 0);
         gint64 days = MAX(now - since, 0) / DAY, debt = sqlite3_column_int64(s, 3);
-        g_autoptr(KvDebtPlan) p = kv_debt_plan_current(st, sqlite3_column_int64(s, 0), now, NULL);
+        g_autoptr(KvDebtPlan) p = g_hash_table_contains(planned, &id)
+                                      ? kv_debt_plan_current(st, id, now, NULL) : NULL;
         GPtrArray *row = g_ptr_array_new();
         guint b = age_bucket(days);
 
