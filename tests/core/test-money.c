@@ -494,6 +494,14 @@ static void test_arrears_report(Fx *f, gconstpointer d)
     g_assert_true(kv_station_login(f->st, "carol", "carol-password", &e));
     g_assert_null(kv_report_arrears(f->st, now, &e));
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
+    g_clear_error(&e);
+    /* ...nor change a debt or a plan. */
+    g_assert_false(kv_debt_move(f->st, 1, KV_DEBT_WRITTEN_OFF, 8000, "mine now", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
+    g_clear_error(&e);
+    g_assert_false(kv_debt_plan_end(f->st, 1, "no more", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
+    g_assert_cmpint(debt_of(f, 1), ==, 8000);
 }
 
 /* A ledger from before the money side: its customers' debts become their
