@@ -20,17 +20,23 @@ clang libclang-rt-14-dev llvm
 xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi imagemagick
 appstream desktop-file-utils gettext locales poppler-utils iproute2 util-linux
 debhelper devscripts lintian fakeroot dpkg-dev help2man
-postgresql-15 postgresql-client-15 libpq-dev openssl"
+postgresql-15 postgresql-client-15 libpq-dev openssl
+softhsm2 libp11-kit-dev"
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
 deps() {
+    # One dpkg query for all the packages (one per package took seconds).
+    installed=$(dpkg-query -W -f='${Package} ${Status}\n' $PACKAGES 2>/dev/null |
+        awk '$NF == "installed" && $(NF-1) == "ok" { printf " %s", $1 }')
     missing=""
     for p in $PACKAGES; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-            missing="$missing $p"
+        case "$installed " in
+        *" $p "*) ;;
+        *) missing="$missing $p" ;;
+        esac
     done
     if [ -n "$missing" ]; then
         echo "Installing:$missing"
@@ -52,24 +58,31 @@ deps() {
 setup() { # setup DIR [meson args...]
     dir=$1
     shift
-    if [ -f "$dir/build.ninja" ]; then
-        meson setup --reconfigure "$dir" "$@" >/dev/null
-    else
+    # A configured build directory regenerates itself when a meson.build
+    # changes (ninja checks): configuring it again on every start only cost
+    # seconds before the window appeared.
+    if [ ! -f "$dir/build.ninja" ]; then
         meson setup "$dir" "$@" >/dev/null
     fi
 }
 
+# ninja itself: "meson compile" adds seconds of start-up even when nothing
+# changed, and a configured build directory needs nothing else.
+compile() {
+    ninja -C "$1"
+}
+
 build() {
     setup build
-    meson compile -C build
+    compile build
     setup build-arm --cross-file firmware/cross/arm-none-eabi-cortex-m3.txt
-    meson compile -C build-arm
+    compile build-arm
 }
 
 build_san() {
     CC=clang setup build-san -Db_sanitize=address,undefined -Db_lundef=false \
         -Dgui=disabled -Dfuzz=true --buildtype=debug -Dc_args=-fno-sanitize-recover=all
-    meson compile -C build-san
+    compile build-san
 }
 
 # Sums meson's JSON test logs into the plain line CI reads.

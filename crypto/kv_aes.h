@@ -1,7 +1,7 @@
 /* kv_aes.h - AES-128 block encryption (FIPS-197), portable C99.
  *
  * Only the forward cipher is needed: CTR and CMAC use encryption both ways.
- * Table-light (one 256-byte S-box, no T-tables) to stay small on Cortex-M0.
+ * One 1 KiB round table and the 256-byte S-box (kv_aes.c).
  * The caller owns the context and must call kv_aes128_wipe() when done.
  */
 #ifndef KV_AES_H
@@ -12,8 +12,11 @@
 #define KV_AES_BLOCK 16
 #define KV_AES_KEY 16
 
-typedef struct {
-    uint8_t rk[176]; /* 11 round keys */
+/* 11 round keys: bytes for whoever wipes or (an AES backend that keeps
+ * only the key) stores them, words for the rounds of kv_aes.c. */
+typedef union {
+    uint8_t rk[176];
+    uint32_t w[44];
 } kv_aes128_ctx;
 
 void kv_aes128_init(kv_aes128_ctx *ctx, const uint8_t key[KV_AES_KEY]);

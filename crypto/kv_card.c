@@ -212,6 +212,9 @@ void kv_meter_keys_init(kv_meter_keys *keys, const uint8_t k_meter[16],
     kv_kdf(keys->k_meter, "kilovend token enc", NULL, 0, keys->k_enc);
     kv_kdf(keys->k_meter, "kilovend token mac", NULL, 0, keys->k_mac);
     kv_kdf(keys->k_meter, "kilovend readback mac", NULL, 0, keys->k_rb);
+    kv_aes128_init(&keys->a_enc, keys->k_enc);
+    kv_cmac_key_init(&keys->c_mac, keys->k_mac);
+    kv_cmac_key_init(&keys->c_rb, keys->k_rb);
 }
 
 void kv_meter_keys_wipe(kv_meter_keys *keys)
@@ -293,15 +296,19 @@ kv_err kv_token_counter_block(const kv_identity *id, const uint8_t slot[KV_SLOT_
     return KV_OK;
 }
 
-/* CMAC(key, domain || identity bytes || rec[0..len) || tail[0..tail_len)) */
-static void record_mac_tail(const uint8_t key[16], uint8_t domain, const kv_identity *id,
-                            const uint8_t *rec, unsigned len, const uint8_t *tail,
-                            unsigned tail_len, uint8_t mac[KV_MAC_LEN])
+/* CMAC(key, domain || identity bytes || rec[0..len) || tail[0..tail_len)),
+ * under the key made ready (ready), else the raw key. */
+static void record_mac_tail(const kv_cmac_key *ready, const uint8_t *key, uint8_t domain,
+                            const kv_identity *id, const uint8_t *rec, unsigned len,
+                            const uint8_t *tail, unsigned tail_len, uint8_t mac[KV_MAC_LEN])
 {
     uint8_t idb[KV_ID_AUTH_LEN], tag[16];
     kv_cmac_ctx c;
     identity_bytes(id, idb);
-    kv_cmac_init(&c, key);
+    if (ready)
+        kv_cmac_start(&c, ready);
+    else
+        kv_cmac_init(&c, key);
     kv_cmac_update(&c, &domain, 1);
     kv_cmac_update(&c, idb, sizeof idb);
     kv_cmac_update(&c, rec, len);
@@ -311,29 +318,42 @@ static void record_mac_tail(const uint8_t key[16], uint8_t domain, const kv_iden
     kv_wipe(tag, sizeof tag);
 }
 
-static void record_mac(const uint8_t key[16], uint8_t domain, const kv_identity *id,
+static void record_mac(const kv_cmac_key *key, uint8_t domain, const kv_identity *id,
                        const uint8_t *rec, unsigned len, uint8_t mac[KV_MAC_LEN])
 {
-    record_mac_tail(key, domain, id, rec, len, NULL, 0, mac);
+    record_mac_tail(key, NULL, domain, id, rec, len, NULL, 0, mac);
 }
 
-/* The keys that seal a token of this kind: a transport-sealed key change
- * under the transport key, everything else under the meter key. */
-static void token_keys(const kv_meter_keys *keys, uint8_t kind, const uint8_t **enc,
-                       const uint8_t **mac)
+/* A transport-sealed key change is sealed under the transport keys (raw:
+ * rare, their schedules are made when used), everything else under the
+ * meter keys made ready at kv_meter_keys_init. */
+static int transport(uint8_t kind)
 {
-    int t = kind == KV_TOKEN_KEY_CHANGE_T;
-    *enc = t ? keys->k_tenc : keys->k_enc;
-    *mac = t ? keys->k_tmac : keys->k_mac;
+    return kind == KV_TOKEN_KEY_CHANGE_T;
 }
 
 /* The token MAC: over bytes 0..37, and the issuer bytes when there is an
  * issuer (without one the input is the first revision's). */
-static void token_mac(const uint8_t key[16], const kv_identity *id, const uint8_t *slot,
+static void token_mac(const kv_meter_keys *keys, const kv_identity *id, const uint8_t *slot,
                       uint8_t mac[KV_MAC_LEN])
 {
-    int tail = kv_get_be16(slot + T_ISSUER) != T_NO_ISSUER;
-    record_mac_tail(key, 'T', id, slot, T_MAC, slot + T_ISSUER, tail ? 2u : 0u, mac);
+    int tail = kv_get_be16(slot + T_ISSUER) != T_NO_ISSUER, t = transport(slot[T_KIND]);
+    record_mac_tail(t ? NULL : &keys->c_mac, keys->k_tmac, 'T', id, slot, T_MAC,
+                    slot + T_ISSUER, tail ? 2u : 0u, mac);
+}
+
+/* AES-CTR over a token body, under the encryption key of its kind. */
+static void token_crypt(const kv_meter_keys *keys, uint8_t kind, const uint8_t iv[16],
+                        const uint8_t *in, uint8_t *out)
+{
+    kv_aes128_ctx aes;
+    if (!transport(kind)) {
+        kv_aes128_ctr(&keys->a_enc, iv, in, out, KV_TOKEN_BODY_LEN);
+        return;
+    }
+    kv_aes128_init(&aes, keys->k_tenc);
+    kv_aes128_ctr(&aes, iv, in, out, KV_TOKEN_BODY_LEN);
+    kv_aes128_wipe(&aes);
 }
 
 static kv_err params_check(const kv_parameters *p)
@@ -435,8 +455,6 @@ kv_err kv_token_seal(const kv_meter_keys *keys, const kv_identity *id,
                      const kv_token *token, uint8_t slot[KV_SLOT_LEN])
 {
     uint8_t body[KV_TOKEN_BODY_LEN], iv[16];
-    const uint8_t *k_enc, *k_mac;
-    kv_aes128_ctx aes;
     kv_err err;
 
     if (!keys || !id || !token || !slot)
@@ -454,17 +472,14 @@ kv_err kv_token_seal(const kv_meter_keys *keys, const kv_identity *id,
         kv_wipe(body, sizeof body);
         return err;
     }
-    token_keys(keys, token->kind, &k_enc, &k_mac);
     slot[T_KIND] = token->kind;
     slot[T_KEYVER] = token->key_version;
     kv_put_be32(slot + T_SEQ, token->seq);
     kv_put_be16(slot + T_ISSUER, token->issuer ? token->issuer : T_NO_ISSUER);
     token_iv(id, slot, token->issuer, iv);
-    kv_aes128_init(&aes, k_enc);
-    kv_aes128_ctr(&aes, iv, body, slot + T_BODY, KV_TOKEN_BODY_LEN);
-    kv_aes128_wipe(&aes);
+    token_crypt(keys, token->kind, iv, body, slot + T_BODY);
     kv_wipe(body, sizeof body);
-    token_mac(k_mac, id, slot, slot + T_MAC);
+    token_mac(keys, id, slot, slot + T_MAC);
     return KV_OK;
 }
 
@@ -472,8 +487,6 @@ kv_err kv_token_open(const kv_meter_keys *keys, const kv_identity *id,
                      const uint8_t slot[KV_SLOT_LEN], kv_token *token)
 {
     uint8_t mac[KV_MAC_LEN], body[KV_TOKEN_BODY_LEN], iv[16];
-    const uint8_t *k_enc, *k_mac;
-    kv_aes128_ctx aes;
     kv_err err;
     long issuer;
 
@@ -489,8 +502,7 @@ kv_err kv_token_open(const kv_meter_keys *keys, const kv_identity *id,
     issuer = slot_issuer(slot);
     if (issuer < 0)
         return KV_E_MAC; /* bytes no station writes: not authentic */
-    token_keys(keys, slot[T_KIND], &k_enc, &k_mac);
-    token_mac(k_mac, id, slot, mac);
+    token_mac(keys, id, slot, mac);
     if (!kv_ct_equal(mac, slot + T_MAC, KV_MAC_LEN))
         return KV_E_MAC;
     /* Authentic from here on: what follows only rejects well-formed tokens
@@ -502,9 +514,7 @@ kv_err kv_token_open(const kv_meter_keys *keys, const kv_identity *id,
     token->seq = kv_get_be32(slot + T_SEQ);
     token->issuer = (uint16_t)issuer;
     token_iv(id, slot, token->issuer, iv);
-    kv_aes128_init(&aes, k_enc);
-    kv_aes128_ctr(&aes, iv, slot + T_BODY, body, KV_TOKEN_BODY_LEN);
-    kv_aes128_wipe(&aes);
+    token_crypt(keys, token->kind, iv, slot + T_BODY, body);
     err = body_decode(token->kind, body, token);
     kv_wipe(body, sizeof body);
     if (err == KV_OK && (token->seq == 0 || token->seq == 0xFFFFFFFFu))
@@ -537,7 +547,7 @@ kv_err kv_readback_seal(const kv_meter_keys *keys, const kv_identity *id,
     kv_put_be32(slot + R_LAST_SEQ, rb->last_seq);
     slot[R_RESULT] = rb->result;
     memcpy(slot + R_EVENTS, rb->events, KV_READBACK_EVENTS);
-    record_mac(keys->k_rb, 'R', id, slot, R_MAC, slot + R_MAC);
+    record_mac(&keys->c_rb, 'R', id, slot, R_MAC, slot + R_MAC);
     return KV_OK;
 }
 
@@ -552,7 +562,7 @@ kv_err kv_readback_open(const kv_meter_keys *keys, const kv_identity *id,
         return KV_E_EMPTY;
     if (slot[R_KEYVER] != keys->key_version)
         return KV_E_KEY_VERSION;
-    record_mac(keys->k_rb, 'R', id, slot, R_MAC, mac);
+    record_mac(&keys->c_rb, 'R', id, slot, R_MAC, mac);
     if (!kv_ct_equal(mac, slot + R_MAC, KV_MAC_LEN))
         return KV_E_MAC;
     if (slot[R_FORMAT] != R_FORMAT_V1)

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kv_cmac.h"
 #include "kv_err.h"
 
 #define KV_CARD_SIZE 256
@@ -124,6 +125,11 @@ typedef struct {
     uint8_t k_transport[16]; /* wraps new meter keys; never derived from k_meter */
     uint8_t k_tenc[16];    /* key-change body encryption, from k_transport */
     uint8_t k_tmac[16];    /* key-change authentication, from k_transport */
+    /* k_enc, k_mac and k_rb made ready once (key schedules, CMAC subkeys):
+     * a token load then runs no key schedule at all */
+    kv_aes128_ctx a_enc;
+    kv_cmac_key c_mac;
+    kv_cmac_key c_rb;
 } kv_meter_keys;
 
 /* k_meter = KDF(master, "kilovend meter", utility || meter || version) */

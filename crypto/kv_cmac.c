@@ -14,23 +14,39 @@ static void dbl(const uint8_t in[16], uint8_t out[16])
     out[15] = (uint8_t)((in[15] << 1) ^ (0x87 & (0u - carry)));
 }
 
-void kv_cmac_init(kv_cmac_ctx *ctx, const uint8_t key[16])
+void kv_cmac_key_init(kv_cmac_key *k, const uint8_t key[16])
 {
     uint8_t l[16] = {0};
-    kv_aes128_init(&ctx->aes, key);
-    kv_aes128_encrypt(&ctx->aes, l, l);
-    dbl(l, ctx->k1);
-    dbl(ctx->k1, ctx->k2);
+    kv_aes128_init(&k->aes, key);
+    kv_aes128_encrypt(&k->aes, l, l);
+    dbl(l, k->k1);
+    dbl(k->k1, k->k2);
     kv_wipe(l, sizeof l);
+}
+
+void kv_cmac_key_wipe(kv_cmac_key *k)
+{
+    kv_wipe(k, sizeof *k);
+}
+
+void kv_cmac_start(kv_cmac_ctx *ctx, const kv_cmac_key *key)
+{
+    ctx->key = key;
     memset(ctx->x, 0, sizeof ctx->x);
     ctx->n = 0;
+}
+
+void kv_cmac_init(kv_cmac_ctx *ctx, const uint8_t key[16])
+{
+    kv_cmac_key_init(&ctx->own, key);
+    kv_cmac_start(ctx, &ctx->own);
 }
 
 static void absorb(kv_cmac_ctx *ctx, const uint8_t block[16])
 {
     for (int i = 0; i < 16; i++)
         ctx->x[i] ^= block[i];
-    kv_aes128_encrypt(&ctx->aes, ctx->x, ctx->x);
+    kv_aes128_encrypt(&ctx->key->aes, ctx->x, ctx->x);
 }
 
 void kv_cmac_update(kv_cmac_ctx *ctx, const uint8_t *msg, size_t len)
@@ -56,19 +72,23 @@ void kv_cmac_final(kv_cmac_ctx *ctx, uint8_t tag[16])
 {
     const uint8_t *k;
     if (ctx->n == 16) {
-        k = ctx->k1;
+        k = ctx->key->k1;
     } else {
         ctx->buf[ctx->n] = 0x80;
         for (unsigned i = ctx->n + 1; i < 16; i++)
             ctx->buf[i] = 0;
-        k = ctx->k2;
+        k = ctx->key->k2;
     }
     for (int i = 0; i < 16; i++)
         ctx->buf[i] ^= k[i];
     absorb(ctx, ctx->buf);
     memcpy(tag, ctx->x, 16);
-    kv_aes128_wipe(&ctx->aes);
-    kv_wipe(ctx, sizeof *ctx);
+    if (ctx->key == &ctx->own)
+        kv_cmac_key_wipe(&ctx->own);
+    kv_wipe(ctx->x, sizeof ctx->x);
+    kv_wipe(ctx->buf, sizeof ctx->buf);
+    ctx->key = NULL;
+    ctx->n = 0;
 }
 
 void kv_cmac(const uint8_t key[16], const uint8_t *msg, size_t len, uint8_t tag[16])

@@ -7,17 +7,30 @@
 
 #include "kv_aes.h"
 
+/* A CMAC key made ready: the AES key schedule and the two subkeys.  Made
+ * once for a key that MACs many messages (kv_meter_keys); wipe it with
+ * kv_cmac_key_wipe(). */
 typedef struct {
     kv_aes128_ctx aes;
     uint8_t k1[16], k2[16];
+} kv_cmac_key;
+
+void kv_cmac_key_init(kv_cmac_key *k, const uint8_t key[16]);
+void kv_cmac_key_wipe(kv_cmac_key *k);
+
+typedef struct {
+    kv_cmac_key own;          /* the key kv_cmac_init made */
+    const kv_cmac_key *key;   /* the key in use: own, or kv_cmac_start's */
     uint8_t x[16];   /* running chaining value */
     uint8_t buf[16]; /* pending partial (or last full) block */
     unsigned n;      /* bytes in buf */
 } kv_cmac_ctx;
 
 void kv_cmac_init(kv_cmac_ctx *ctx, const uint8_t key[16]);
+/* Start a MAC under a key made ready before; *key must outlive ctx. */
+void kv_cmac_start(kv_cmac_ctx *ctx, const kv_cmac_key *key);
 void kv_cmac_update(kv_cmac_ctx *ctx, const uint8_t *msg, size_t len);
-/* Writes the 16-byte tag and wipes the context. */
+/* Writes the 16-byte tag and wipes the context (not a kv_cmac_start key). */
 void kv_cmac_final(kv_cmac_ctx *ctx, uint8_t tag[16]);
 
 /* One shot. */

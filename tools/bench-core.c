@@ -2,6 +2,9 @@
  *
  *   bench-core rate DIR N        N real sales (pending, card write, written,
  *                                completed) on a card file, synchronous=FULL
+ *   bench-core keys DIR N [MOD]  N sales, the time spent deriving keys: with
+ *                                the key file, or with the PKCS#11 module MOD
+ *                                (token "bench", PIN 1234; tools/bench-keys.sh)
  *   bench-core volume DIR N      generate N sales (with their audit rows) in
  *                                one transaction, then time the daily report,
  *                                the shift (Z) report and a customer history,
@@ -15,6 +18,7 @@
 #include "kv-core.h"
 #include "kv-audit-private.h"
 #include "kv-db.h"
+#include "kv-keystore-private.h"
 #include "kv-station-private.h"
 
 #define PASS "bench passphrase"
@@ -22,7 +26,7 @@
 
 static KvStation *station(const char *dir, char **db_out)
 {
-    KvInitParams p = { "Bench Power", 4711, "KES", 2, 1, "admin", PW };
+    KvInitParams p = { "Bench Power", 4711, "KES", 2, 1, "admin", PW, 0 };
     g_autofree char *db = g_build_filename(dir, "bench.db", NULL);
     g_autofree char *keys = g_build_filename(dir, "bench.keys", NULL);
     g_autoptr(GError) e = NULL;
@@ -52,33 +56,74 @@ static guint32 meter_number(guint i)
     return base * 10 + kv_meter_check_digit(base);
 }
 
-static void rate(const char *dir, guint n)
+/* A meter and its card (a card file in dir). */
+static KvCardLink *meter_and_card(KvStation *st, const char *dir, guint32 *meter)
 {
-    g_autofree char *db = NULL, *card = g_build_filename(dir, "bench.card", NULL);
-    KvStation *st = station(dir, &db);
+    g_autofree char *card = g_build_filename(dir, "bench.card", NULL);
     static const guint8 factory[3] = { 0xFF, 0xFF, 0xFF };
     KvMeter m = { 0 };
     g_autoptr(GError) e = NULL;
-    g_autoptr(KvCardLink) link = NULL;
     g_autoptr(KvCardRecord) rec = NULL;
-    KvSaleRequest req = { .amount = 100 };
-    gint64 t0;
-    m.number = meter_number(1);
+    KvCardLink *link = NULL;
+    m.number = *meter = meter_number(1);
     m.hoarding_limit = 0x7FFFFFFF;
     if (!kv_meter_add(st, &m, &e) || !kv_card_file_create_blank(card, factory, &e) ||
-        !(link = kv_card_link_open_file(card, &e)) || !(rec = kv_card_issue(st, link, m.number, &e)))
+        !(link = kv_card_link_file_open(card, &e)) || !(rec = kv_card_issue(st, link, m.number, &e)))
         g_error("%s", e->message);
-    t0 = g_get_monotonic_time();
+    return link;
+}
+
+static void sales(KvStation *st, KvCardLink *link, guint32 meter, guint n)
+{
+    KvSaleRequest req = { .amount = 100 };
+    g_autoptr(GError) e = NULL;
     for (guint i = 0; i < n; i++) {
-        KvSale *s = kv_sale_sell(st, link, m.number, &req, &e);
+        KvSale *s = kv_sale_sell(st, link, meter, &req, &e);
         if (!s)
             g_error("%s", e->message);
         kv_sale_free(s);
     }
+}
+
+static void rate(const char *dir, guint n)
+{
+    g_autofree char *db = NULL;
+    KvStation *st = station(dir, &db);
+    guint32 meter;
+    g_autoptr(KvCardLink) link = meter_and_card(st, dir, &meter);
+    gint64 t0 = g_get_monotonic_time();
+    sales(st, link, meter, n);
     printf("rate: %u complete sales in %.2f s = %.1f sales/s (synchronous=FULL, WAL, 3 commits "
            "per sale, card file on the same disk)\n", n,
            (double)(g_get_monotonic_time() - t0) / 1e6,
            n / ((double)(g_get_monotonic_time() - t0) / 1e6));
+    kv_station_free(st);
+}
+
+/* Key derivation per sale, key file or (module given) the PKCS#11 token
+ * labelled "bench" with PIN 1234 that the key file is migrated into. */
+static void keys(const char *dir, guint n, const char *module)
+{
+    g_autofree char *db = NULL;
+    KvStation *st = station(dir, &db);
+    guint32 meter;
+    g_autoptr(KvCardLink) link = meter_and_card(st, dir, &meter);
+    g_autoptr(GError) e = NULL;
+    guint64 d0;
+    gint64 us0, t0;
+    if (module && !kv_station_keys_migrate(st, PASS, module, "bench", NULL, "1234", &e))
+        g_error("%s", e->message);
+    sales(st, link, meter, 3); /* warm */
+    d0 = st->keys->derivations;
+    us0 = st->keys->derive_us;
+    t0 = g_get_monotonic_time();
+    sales(st, link, meter, n);
+    printf("keys (%s): %u sales, %.1f derivations per sale, %.1f us per derivation, %.3f ms of "
+           "key derivation per sale, %.2f ms per whole sale\n",
+           module ? "PKCS#11 token" : "key file", n, (double)(st->keys->derivations - d0) / n,
+           (double)(st->keys->derive_us - us0) / (double)(st->keys->derivations - d0),
+           (double)(st->keys->derive_us - us0) / 1000.0 / n,
+           (double)(g_get_monotonic_time() - t0) / 1000.0 / n);
     kv_station_free(st);
 }
 
@@ -126,7 +171,7 @@ static void volume(const char *dir, guint n)
     s = kv_db_stmt(st, "INSERT INTO sales(meter_number, customer_id, card_serial, tariff_id, "
                        "cashier_id, shift_id, state, created_at, updated_at, amount, fixed_charge, "
                        "debt_recovered, energy_net, vat, energy, blocks, office, seq, "
-                       "base_cumulative, cumulative) VALUES (?1, ?2, ?3, 1, 1, ?4, 'completed', ?5, "
+                       "base_cumulative, cumulative) VALUES (?1, ?2, ?3, 1, 1, ?4, ?8, ?5, "
                        "?5, 11600, 0, 0, 10000, 1600, 1000, "
                        "'[{\"energy\":1000,\"price_e4\":10000000,\"cost_e6\":10000000000}]', 1, "
                        "?6, ?7, ?7 + 1000)", &e);
@@ -150,15 +195,16 @@ static void volume(const char *dir, guint n)
         sqlite3_bind_int64(s, 5, at);
         sqlite3_bind_int64(s, 6, k + 2);
         sqlite3_bind_int64(s, 7, (gint64)k * 1000);
+        sqlite3_bind_text(s, 8, kv_sale_state_name(KV_SALE_COMPLETED), -1, SQLITE_STATIC);
         if (!kv_db_step_done(st, s, "sale", &e))
             g_error("%s", e->message);
         kv_stmt_release(s);
         /* The audit rows a real sale writes: pending and completed. */
         obj = g_strdup_printf("sale:%u", i + 1);
-        d1 = kv_audit_sale_detail("pending", 11600, 1000, k + 2, (k + 1) * 1000, meter + 1,
-                                  KV_PAYMENT_CASH, NULL);
-        d2 = kv_audit_sale_detail("completed", 11600, 1000, k + 2, (k + 1) * 1000, meter + 1,
-                                  KV_PAYMENT_CASH, NULL);
+        d1 = kv_audit_sale_detail(kv_sale_state_name(KV_SALE_PENDING), 11600, 1000, k + 2,
+                                  (k + 1) * 1000, meter + 1, KV_PAYMENT_CASH, NULL);
+        d2 = kv_audit_sale_detail(kv_sale_state_name(KV_SALE_COMPLETED), 11600, 1000, k + 2,
+                                  (k + 1) * 1000, meter + 1, KV_PAYMENT_CASH, NULL);
         if (!kv_audit_append(st, "sale.pending", obj, d1, &e) ||
             !kv_audit_append(st, "sale.completed", obj, d2, &e))
             g_error("%s", e->message);
@@ -237,11 +283,13 @@ static void volume(const char *dir, guint n)
 int main(int argc, char **argv)
 {
     g_setenv("TZ", "UTC", TRUE);
-    if (argc != 4) {
-        fprintf(stderr, "usage: bench-core rate|volume DIR N\n");
+    if (argc < 4 || argc > 5) {
+        fprintf(stderr, "usage: bench-core rate|volume DIR N | keys DIR N [PKCS11_MODULE]\n");
         return 2;
     }
-    if (strcmp(argv[1], "rate") == 0)
+    if (strcmp(argv[1], "keys") == 0)
+        keys(argv[2], (guint)atoi(argv[3]), argc == 5 ? argv[4] : NULL);
+    else if (strcmp(argv[1], "rate") == 0)
         rate(argv[2], (guint)atoi(argv[3]));
     else
         volume(argv[2], (guint)atoi(argv[3]));

@@ -1,6 +1,7 @@
 #!/bin/sh
 # bench-firmware.sh [BUILD_ARM_DIR]: flash and RAM per board, stack depth,
-# instructions per card load and per metering tick (QEMU -icount shift=0:
+# instructions per card load and per metering tick, the card insertion in
+# time at the meter, and a token validate+load (QEMU -icount shift=0:
 # one guest instruction per ns, deterministic).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,3 +29,8 @@ echo "== QEMU mps2-an385, -icount shift=0 =="
 cd "$arm/tests/arm"
 timeout 120 qemu-system-arm -M mps2-an385 -nographic -monitor none -serial null \
     -icount shift=0 -semihosting-config enable=on,target=native -kernel fw-bench-arm.elf 2>&1
+
+echo
+echo "== validate and load one token (the contract alone, keys made ready once) =="
+timeout 120 qemu-system-arm -M mps2-an385 -nographic -monitor none -serial null \
+    -icount shift=0 -semihosting-config enable=on,target=native -kernel bench-token-load.elf 2>&1

@@ -54,12 +54,12 @@ need() { # need PROGRAM PACKAGE
     command -v "$1" >/dev/null 2>&1 || die "$1 is not installed (Debian package $2)"
 }
 
-# A station number: 1..32767 (the token issuer range), printed as the five-digit role name.
+# A station number: 1..4094 (its card serials are station << 20 | n), printed as the five-digit role name.
 station_role() {
     case "$1" in
     '' | *[!0-9]*) die "station number '$1' is not a number" ;;
     esac
-    [ "$1" -ge 1 ] && [ "$1" -le 32767 ] || die "station number $1 is not in 1..32767"
+    [ "$1" -ge 1 ] && [ "$1" -le 4094 ] || die "station number $1 is not in 1..4094"
     printf 'kv_station_%05d' "$1"
 }
 

@@ -80,14 +80,26 @@ void display_power(char out[METER_TEXT_LEN], uint32_t watts)
     put_dec(out, n, watts % 1000, 3);
 }
 
+/* prefix, then for bit i of flags letters[i] if set, else '-' */
+static unsigned put_flags(char *out, const char *prefix, unsigned flags, const char *letters)
+{
+    unsigned n = put_str(out, 0, prefix);
+    for (unsigned i = 0; letters[i] && n < METER_TEXT_LEN - 1; i++)
+        out[n++] = flags & (1u << i) ? letters[i] : '-';
+    out[n] = '\0';
+    return n;
+}
+
 void display_tamper(char out[METER_TEXT_LEN], uint8_t tamper)
 {
-    unsigned n = put_str(out, 0, "tAMP ");
-    n = put_str(out, n, tamper & METER_TAMPER_COVER ? "C" : "-");
-    n = put_str(out, n, tamper & METER_TAMPER_REVERSE ? "r" : "-");
-    n = put_str(out, n, tamper & METER_TAMPER_PHASE ? "P" : "-");
+    unsigned n = put_flags(out, "tAMP ", tamper, "CrP");
     if (tamper & METER_TAMPER_NV)
         put_str(out, n, "E");
+}
+
+void display_faults(char out[METER_TEXT_LEN], uint8_t faults)
+{
+    put_flags(out, "FLt ", faults, "CEnc");
 }
 
 void display_events(char out[METER_TEXT_LEN], const uint8_t *events)

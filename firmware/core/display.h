@@ -21,6 +21,9 @@ void display_number(char out[METER_TEXT_LEN], const char *prefix, uint32_t v, un
 void display_power(char out[METER_TEXT_LEN], uint32_t watts);
 /* "tAMP Cr-" */
 void display_tamper(char out[METER_TEXT_LEN], uint8_t tamper);
+/* "FLt C---": hardware faults, C clock (crystal or PLL), E EEPROM, n
+ * metering IC, c card interface; '-' none */
+void display_faults(char out[METER_TEXT_LEN], uint8_t faults);
 /* "Ev 030401": the newest three event codes in hex */
 void display_events(char out[METER_TEXT_LEN], const uint8_t *events);
 /* "n123456782": the meter number, 9 digits (8 and the check digit) as

@@ -41,6 +41,10 @@ const char *evlog_name(uint8_t code, char buf[16])
     case METER_EV_CARRIED: return "loads carried over";
     case METER_EV_NV_TAMPER: return "memory tampered";
     case METER_EV_KEYS_MOVED: return "keys moved inside";
+    case METER_EV_WATCHDOG: return "watchdog reset";
+    case METER_EV_CLOCK_FAULT: return "clock fault";
+    case METER_EV_METERING_FAULT: return "metering IC fault";
+    case METER_EV_NV_FAULT: return "EEPROM fault";
     default:
         break;
     }

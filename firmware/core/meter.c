@@ -14,7 +14,7 @@
 #include "store.h"
 #include "supply.h"
 
-#define PAGES 9
+#define PAGES 10
 
 uint32_t meter_total_energy(const meter *m)
 {
@@ -52,11 +52,53 @@ const char *meter_display_text(const meter *m)
     return m->run.text;
 }
 
+static uint16_t count_up(uint16_t v)
+{
+    return (uint16_t)(v == UINT16_MAX ? v : v + 1u);
+}
+
+static uint8_t fault_event(unsigned fault)
+{
+    switch (fault) {
+    case METER_FAULT_CLOCK: return METER_EV_CLOCK_FAULT;
+    case METER_FAULT_NV: return METER_EV_NV_FAULT;
+    case METER_FAULT_METERING: return METER_EV_METERING_FAULT;
+    default: return 0;
+    }
+}
+
+/* Sets the fault bits; logs each one once per power-up.  Returns 1 if
+ * the state changed (to be saved). */
+static int fault_note(meter *m, unsigned fault)
+{
+    unsigned fresh = fault & ~(unsigned)m->run.faults_logged;
+    int dirty = 0;
+    m->run.faults = (uint8_t)(m->run.faults | fault);
+    m->run.faults_logged = (uint8_t)(m->run.faults_logged | fault);
+    if (!m->provisioned || m->not_here)
+        return 0;
+    for (unsigned bit = 1; bit <= METER_FAULT_CARD; bit <<= 1) {
+        uint8_t ev = fault_event(fresh & bit);
+        if (ev) {
+            evlog_add(&m->st, ev);
+            dirty = 1;
+        }
+    }
+    if (fresh & METER_FAULT_CLOCK)
+        m->st.clock_faults = count_up(m->st.clock_faults);
+    return dirty;
+}
+
 int meter_save(meter *m)
 {
+    int rc;
     if (!m->provisioned || m->not_here)
         return -1;
-    return store_save(m, &m->st);
+    rc = store_save(m, &m->st);
+    if (rc != 0)
+        fault_note(m, METER_FAULT_NV); /* logged in RAM: the next save that
+                                        * works takes it along */
+    return rc;
 }
 
 /* The remaining credit as page 0 shows it.  At or below zero the cut-off
@@ -115,6 +157,9 @@ static void compose(meter *m, char text[METER_TEXT_LEN])
     case 8:
         display_version(text, METER_FW_VERSION);
         break;
+    case 9:
+        display_faults(text, m->run.faults);
+        break;
     default:
         credit_text(m, text);
         break;
@@ -127,6 +172,7 @@ static void refresh(meter *m)
     int relay = m->provisioned ? supply_relay_wanted(m) : 0;
     unsigned lamps = (m->provisioned && !m->not_here) ? supply_lamps(&m->st, &m->cfg) : 0;
     unsigned icons = 0;
+    size_t n;
 
     if (relay != m->run.relay_closed) {
         m->run.relay_closed = (uint8_t)relay;
@@ -138,7 +184,8 @@ static void refresh(meter *m)
     m->out.lamps_set(m->out.ctx, lamps);
 
     compose(m, m->run.text);
-    if (strstr(m->run.text, "kWh"))
+    n = strlen(m->run.text);
+    if (n >= 3 && !strcmp(m->run.text + n - 3, "kWh")) /* every energy text ends so */
         icons |= METER_ICON_KWH;
     if (!relay)
         icons |= METER_ICON_RELAY_OPEN;
@@ -216,17 +263,36 @@ static int boot(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
     return rc;
 }
 
-int meter_init(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
-               const meter_secure_ops *sec, const meter_out_ops *out)
+int meter_init_reset(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
+                     const meter_secure_ops *sec, const meter_out_ops *out, unsigned reset)
 {
     int rc = boot(m, card, nv, sec, out);
     if (m->provisioned && !m->not_here) {
+        /* A watchdog reset restarts from the records exactly as a power
+         * cut does; only the log and the counter tell them apart. */
+        if (reset == METER_RESET_WATCHDOG) {
+            evlog_add(&m->st, METER_EV_WATCHDOG);
+            m->st.wdog_resets = count_up(m->st.wdog_resets);
+        }
         evlog_add(&m->st, METER_EV_POWER_ON);
         supply_update(&m->st, &m->cfg);
         meter_save(m);
     }
     refresh(m);
     return rc;
+}
+
+int meter_init(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
+               const meter_secure_ops *sec, const meter_out_ops *out)
+{
+    return meter_init_reset(m, card, nv, sec, out, METER_RESET_POWER);
+}
+
+void meter_fault(meter *m, unsigned fault)
+{
+    if (fault_note(m, fault))
+        meter_save(m);
+    refresh(m);
 }
 
 int meter_resume(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
@@ -308,6 +374,16 @@ void meter_tick(meter *m, const meter_sample *s)
     uint32_t secs, units = 0, raw = 0;
     int dirty = 0;
 
+    /* The metering IC comes and goes with its answers: the relay opens
+     * while it does not answer (supply.c) and follows the credit again
+     * once it has answered METER_METERING_SETTLE samples in a row. */
+    if (s->fault & METER_FAULT_METERING) {
+        dirty = fault_note(m, METER_FAULT_METERING);
+        m->run.metering_good = 0;
+    } else if ((m->run.faults & METER_FAULT_METERING) &&
+               ++m->run.metering_good >= METER_METERING_SETTLE) {
+        m->run.faults &= (uint8_t)~METER_FAULT_METERING;
+    }
     if (!m->provisioned || m->not_here) {
         refresh(m);
         return;
@@ -391,6 +467,10 @@ int meter_card_inserted(meter *m)
         return m->not_here;
     }
     rc = cardproc_insert(m);
+    if (rc == METER_E_CARD_IO)
+        m->run.faults |= METER_FAULT_CARD;
+    else if (rc != METER_E_CARD_ABSENT)
+        m->run.faults &= (uint8_t)~METER_FAULT_CARD;
     refresh(m);
     return rc;
 }

@@ -23,6 +23,9 @@
 #define METER_MSG_FIRST 5      /* of which the first of two messages takes */
 #define METER_SAVE_EVERY 10    /* save the energy every 0.1 kWh */
 #define METER_BAD_CARDS 3      /* bad cards before a lockout */
+#define METER_METERING_SETTLE 10 /* samples the metering IC must answer in a
+                                  * row before its fault clears: a flapping
+                                  * chip does not chatter the relay */
 #define METER_LOCKOUT_BASE 60  /* s, doubled with every further lockout */
 #define METER_LOCKOUT_MAX_SHIFT 10
 /* Without a bad card, the bad-card count drops by one every
@@ -77,6 +80,11 @@ enum {
                                     * rolled back: restored from the floor */
     METER_EV_KEYS_MOVED = 0x17,    /* keys of an earlier firmware moved from the
                                     * EEPROM into internal flash */
+    METER_EV_WATCHDOG = 0x18,      /* the watchdog restarted the meter */
+    METER_EV_CLOCK_FAULT = 0x19,   /* the crystal or the PLL did not start:
+                                    * running from the internal oscillator */
+    METER_EV_METERING_FAULT = 0x1A, /* the metering IC does not answer */
+    METER_EV_NV_FAULT = 0x1B,      /* the EEPROM does not answer */
     METER_EV_REFUSED = 0x40        /* 0x40 | error code: a card refused */
 };
 
@@ -86,6 +94,12 @@ enum {
     METER_TAMPER_REVERSE = 0x02,
     METER_TAMPER_PHASE = 0x04,
     METER_TAMPER_NV = 0x08      /* EEPROM records forged, erased or rolled back */
+};
+
+/* Why the MCU started (meter_init_reset). */
+enum {
+    METER_RESET_POWER = 0,   /* power-on or brown-out */
+    METER_RESET_WATCHDOG = 1 /* the independent watchdog fired */
 };
 
 /* The floor (core/secrec.h): the internal record is written when the
@@ -153,6 +167,8 @@ typedef struct {
     uint8_t overpower;          /* 1 from an over-power trip to its reconnect:
                                  * a power cut restarts the whole countdown */
     uint8_t events[METER_EVENTS]; /* newest first, 0 = none */
+    uint16_t wdog_resets;       /* watchdog resets ever (saturates) */
+    uint16_t clock_faults;      /* boots without the crystal (saturates) */
 } meter_state;
 
 /* The floor: what the meter can never lose with its EEPROM, kept beside
@@ -188,6 +204,12 @@ typedef struct {
     uint32_t unsaved;        /* 0.01 kWh measured since the last save */
     uint32_t lockout_saved;  /* lockout_left at the last save */
     uint32_t calm_s;         /* s without a bad card (METER_BAD_DECAY) */
+    uint8_t faults;          /* METER_FAULT_* now (the metering IC's clears
+                              * when it answers again) */
+    uint8_t faults_logged;   /* logged since power-up: each once, so a part
+                              * that comes and goes costs no EEPROM wear */
+    uint8_t metering_good;   /* samples answered since the metering IC's
+                              * fault (METER_METERING_SETTLE) */
     unsigned icons;
     char msg[METER_TEXT_LEN];
     char text[METER_TEXT_LEN]; /* what the display shows now */
@@ -225,6 +247,15 @@ typedef struct meter {
  * Returns 0, or the kv_err / METER_E_* that keeps it from working. */
 int meter_init(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
                const meter_secure_ops *sec, const meter_out_ops *out);
+/* The same, telling why the MCU started (METER_RESET_*): a watchdog reset
+ * is a power cut to the state logic, and is counted and logged. */
+int meter_init_reset(meter *m, const meter_card_ops *card, const meter_nv_ops *nv,
+                     const meter_secure_ops *sec, const meter_out_ops *out, unsigned reset);
+
+/* A hardware fault the board found (METER_FAULT_*, at boot or later):
+ * logged once per power-up, shown on the fault page, counted for the
+ * clock. */
+void meter_fault(meter *m, unsigned fault);
 
 /* The simulator's way back into a meter that stayed powered: like
  * meter_init without the power-on event, then the RAM it kept (the ledger

@@ -106,6 +106,15 @@ typedef struct {
     void (*display_show)(void *ctx, const char *text, unsigned icons);
 } meter_out_ops;
 
+/* Hardware faults (meter_run.faults, meter_sample.fault): what the board or the core found
+ * not answering within its time bound (docs/display-codes.md, page 9). */
+enum {
+    METER_FAULT_CLOCK = 0x01,    /* crystal or PLL: running on the HSI */
+    METER_FAULT_NV = 0x02,       /* EEPROM: no answer, bus stuck, or a save failed */
+    METER_FAULT_METERING = 0x04, /* metering IC: no answer; the relay opens */
+    METER_FAULT_CARD = 0x08      /* the last card did not answer in time */
+};
+
 /* ---- Measurements ------------------------------------------------------- */
 
 /* What the energy front end (CF pulse counter or metering IC driver)
@@ -117,6 +126,8 @@ typedef struct {
     uint32_t power_w;         /* total active power, absolute value */
     uint8_t phase_ok;         /* bit n: voltage present on phase n */
     uint8_t cover_open;       /* terminal cover switch */
+    uint8_t fault;            /* METER_FAULT_METERING: the front end did not
+                               * answer; the counts above are then 0 */
 } meter_sample;
 
 #endif

@@ -51,14 +51,8 @@ static uint32_t state_addr(uint32_t slot)
 
 /* ---- state fields (the same in both versions) -------------------------- */
 
-static void state_encode(const meter_state *s, uint32_t meter_number, uint32_t seq,
-                         uint8_t r[NVREC_STATE_LEN])
+void nvrec_state_put(const meter_state *s, uint32_t meter_number, uint8_t r[NVREC_STATE_LEN])
 {
-    memset(r, 0, NVREC_STATE_LEN);
-    r[0] = S_MAGIC0;
-    r[1] = S_MAGIC1;
-    r[2] = V2;
-    kv_put_be32(r + 4, seq);
     kv_put_be32(r + 8, meter_number);
     kv_put_be32(r + 12, (uint32_t)s->remaining);
     kv_put_be32(r + 16, s->cumulative_loaded);
@@ -76,6 +70,19 @@ static void state_encode(const meter_state *s, uint32_t meter_number, uint32_t s
     r[57] = s->lockout_level;
     memcpy(r + 58, s->events, METER_EVENTS);
     r[66] = s->overpower;
+    kv_put_be16(r + 67, s->wdog_resets);
+    kv_put_be16(r + 69, s->clock_faults);
+}
+
+static void state_encode(const meter_state *s, uint32_t meter_number, uint32_t seq,
+                         uint8_t r[NVREC_STATE_LEN])
+{
+    memset(r, 0, NVREC_STATE_LEN);
+    r[0] = S_MAGIC0;
+    r[1] = S_MAGIC1;
+    r[2] = V2;
+    kv_put_be32(r + 4, seq);
+    nvrec_state_put(s, meter_number, r);
 }
 
 static void state_decode(const uint8_t *r, meter_state *s)
@@ -97,6 +104,9 @@ static void state_decode(const uint8_t *r, meter_state *s)
     memcpy(s->events, r + 58, METER_EVENTS);
     /* Byte 66 was zero in records written before it had a meaning. */
     s->overpower = r[66] ? 1 : 0;
+    /* Bytes 67..70 likewise: no reset or clock fault counted yet. */
+    s->wdog_resets = kv_get_be16(r + 67);
+    s->clock_faults = kv_get_be16(r + 69);
 }
 
 /* ---- version 2: the state under a MAC ---------------------------------- */
@@ -231,8 +241,11 @@ uint32_t nvrec_v1_load(const meter_nv_ops *nv, nvrec_v1 *old)
         v1_config_decode(best, &old->cfg);
         old->state_seq = v1_best(nv, NVREC_STATE_BASE, NVREC_STATE_SLOTS, NVREC_STATE_STRIDE,
                                  NVREC_V1_STATE_LEN, S_MAGIC1, old->cfg.meter_number, rec, best);
-        if (old->state_seq)
+        if (old->state_seq) {
             state_decode(best, &old->st);
+            /* bytes 67..71 of a version 1 record are its CRC */
+            old->st.wdog_resets = old->st.clock_faults = 0;
+        }
         if (v1_best(nv, NVREC_V1_MARK_BASE, NVREC_V1_MARK_SLOTS, NVREC_V1_MARK_STRIDE,
                     NVREC_V1_MARK_LEN, V1_MARK_MAGIC1, old->cfg.meter_number, rec, best)) {
             old->mark_cumulative = kv_get_be32(best + 12);

@@ -9,7 +9,9 @@
  * of another meter, or one edited with its CRC recomputed, fails the MAC.
  *
  *   state record  16 slots x 80 bytes at 0x080: {magic "KS", version 2,
- *                 sequence, meter number, fields, MAC}
+ *                 sequence, meter number, fields, MAC}; bytes 67..70 (the
+ *                 watchdog resets and clock faults) were zero in records
+ *                 written before they had a meaning, and read so
  *
  * A write goes to the slot after the newest one: first the whole record
  * with its second magic byte 't' (being written), then that byte set to
@@ -77,6 +79,10 @@ uint32_t nvrec_load_state(const meter_nv_ops *nv, const uint8_t key[16], uint32_
 /* Write a state record with sequence seq (newest + 1).  0 on success. */
 int nvrec_save_state(const meter_nv_ops *nv, const uint8_t key[16], uint32_t meter_number,
                      const meter_state *st, uint32_t seq);
+
+/* The state's fields into bytes 8..70 of a state record (the meter
+ * number first); bytes 12..66 are laid out alike in both versions. */
+void nvrec_state_put(const meter_state *s, uint32_t meter_number, uint8_t r[NVREC_STATE_LEN]);
 
 /* Overwrite with FF every byte of the records' area that is not: the
  * blank EEPROM of a meter's first boot.  0 on success. */

@@ -57,6 +57,11 @@ int supply_relay_wanted(const meter *m)
         return 0;
     if (m->st.supply & (METER_SUP_TRIPPED | METER_SUP_CUTOFF))
         return 0;
+    /* Nothing is metered while the metering IC does not answer: the relay
+     * opens rather than give unmetered energy, and no credit is spent
+     * meanwhile (docs/display-codes.md, "Faults"). */
+    if (m->run.faults & METER_FAULT_METERING)
+        return 0;
     return m->run.overpower_left == 0;
 }
 

@@ -38,7 +38,9 @@
 typedef struct {
     void *ctx;
     void (*select)(void *ctx, int on);       /* chip select, active low on the pin */
-    uint8_t (*xfer)(void *ctx, uint8_t out); /* one byte each way */
+    /* One byte each way: the byte read, or -1 if the SPI peripheral did
+     * not finish within its time bound (the board bounds every wait). */
+    int (*xfer)(void *ctx, uint8_t out);
     void (*delay_us)(void *ctx, unsigned us);
 } att7022e_spi;
 
@@ -47,7 +49,10 @@ typedef struct {
     uint32_t hfconst;
     uint32_t last[3];     /* energy registers at the last sample */
     uint32_t power_q16;   /* W per LSB of Pt, 16.16 fixed point */
+    uint16_t meter_constant;
     uint8_t primed;
+    uint8_t ready;        /* the chip answered with its ID and took HFConst */
+    uint8_t timeout;      /* an xfer timed out since the last check */
 } att7022e;
 
 /* Check the device, set HFConst for meter_constant (from the calibration:
@@ -59,7 +64,10 @@ int att7022e_init(att7022e *a, const att7022e_spi *spi, uint32_t hfconst,
 uint32_t att7022e_read(att7022e *a, uint8_t reg);
 void att7022e_write(att7022e *a, uint8_t reg, uint32_t value);
 /* Energy since the previous sample (24-bit wrap handled), power, flags.
- * s->ms and s->cover_open stay the caller's. */
+ * s->ms and s->cover_open stay the caller's.  Every sample first reads the
+ * device ID: a chip that does not answer with it (dead, unplugged, an SPI
+ * transfer that timed out) gives s->fault = METER_FAULT_METERING and no
+ * energy, and the next sample sets it up again (att7022e_init). */
 void att7022e_sample(att7022e *a, meter_sample *s);
 
 #endif

@@ -1,7 +1,10 @@
 /* eeprom_at24.c - I2C EEPROM as NV memory (see eeprom_at24.h). */
 #include "eeprom_at24.h"
 
-/* Up to 10 ms at 100 kHz of polling: the datasheet write time is 5 ms. */
+/* Up to 10 ms at 100 kHz of polling: the datasheet write time is 5 ms.
+ * Every wait here is bounded by a count of bus transfers: a chip that never
+ * acknowledges costs POLL_TRIES address bytes, a bus stuck low nine clocks
+ * (i2c_gpio_start), then -1. */
 #define POLL_TRIES 100
 
 void eeprom_at24_init(eeprom_at24 *e, const i2c_gpio *bus, uint8_t addr, uint32_t size)
@@ -15,7 +18,8 @@ void eeprom_at24_init(eeprom_at24 *e, const i2c_gpio *bus, uint8_t addr, uint32_
 static int address(eeprom_at24 *e, uint32_t addr)
 {
     for (int i = 0; i < POLL_TRIES; i++) {
-        i2c_gpio_start(e->bus);
+        if (i2c_gpio_start(e->bus) != 0)
+            return -1; /* bus stuck: no device can answer */
         if (i2c_gpio_write(e->bus, (uint8_t)(e->addr << 1))) {
             if (i2c_gpio_write(e->bus, (uint8_t)(addr >> 8)) &&
                 i2c_gpio_write(e->bus, (uint8_t)addr))
@@ -37,8 +41,8 @@ int eeprom_at24_read(eeprom_at24 *e, uint32_t addr, void *buf, uint32_t len)
         return 0;
     if (address(e, addr) != 0)
         return -1;
-    i2c_gpio_start(e->bus); /* repeated start, then read */
-    if (!i2c_gpio_write(e->bus, (uint8_t)((e->addr << 1) | 1))) {
+    /* repeated start, then read */
+    if (i2c_gpio_start(e->bus) != 0 || !i2c_gpio_write(e->bus, (uint8_t)((e->addr << 1) | 1))) {
         i2c_gpio_stop(e->bus);
         return -1;
     }

@@ -6,13 +6,25 @@
 static void scl(const i2c_gpio *b, int v) { b->scl(b->ctx, v); b->delay_us(b->ctx, HALF_US); }
 static void sda(const i2c_gpio *b, int v) { b->sda(b->ctx, v); }
 
-void i2c_gpio_start(const i2c_gpio *b)
+int i2c_gpio_start(const i2c_gpio *b)
 {
     sda(b, 1);
     scl(b, 1);
+    /* A device left in the middle of a byte (a reset mid-transfer) holds
+     * SDA low: nine clocks let it finish, then a STOP frees the bus. */
+    for (int i = 0; i < 9 && !b->sda_read(b->ctx); i++) {
+        scl(b, 0);
+        scl(b, 1);
+    }
+    if (!b->sda_read(b->ctx)) {
+        /* stuck low (a short, or no chip and no pull-up): give up */
+        scl(b, 0);
+        return -1;
+    }
     sda(b, 0);
     b->delay_us(b->ctx, HALF_US);
     scl(b, 0);
+    return 0;
 }
 
 void i2c_gpio_stop(const i2c_gpio *b)

@@ -12,7 +12,9 @@ typedef struct {
     void (*delay_us)(void *ctx, unsigned us);
 } i2c_gpio;
 
-void i2c_gpio_start(const i2c_gpio *b);
+/* START (or a repeated START).  -1 if SDA stays low once released, after
+ * nine clocks to free a device stuck mid-byte: no transfer is possible. */
+int i2c_gpio_start(const i2c_gpio *b);
 void i2c_gpio_stop(const i2c_gpio *b);
 /* 1 if the device acknowledged. */
 int i2c_gpio_write(const i2c_gpio *b, uint8_t byte);

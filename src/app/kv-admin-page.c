@@ -35,6 +35,7 @@ struct _KvAdminPage {
     AdwEntryRow *receipt_header_row;
     AdwEntryRow *receipt_footer_row;
     AdwEntryRow *printer_row;
+    AdwActionRow *key_version_row;
     GtkSwitch *auto_print_switch;
     GtkSpinButton *copies_spin;
     GtkProgressBar *backup_progress;
@@ -768,6 +769,8 @@ static gpointer key_job_in_worker(KvSession *session, KvStation *st, gpointer da
 {
     KeyJob *k = data;
     guint version;
+    g_autoptr(GArray) needing = NULL;
+    GString *text;
 
     /* Key file operations need a supervisor at least, as unlocking does. */
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
@@ -777,16 +780,33 @@ static gpointer key_job_in_worker(KvSession *session, KvStation *st, gpointer da
                    ? g_strdup(_("The key file passphrase is changed. Use the new one from the "
                                 "next shift."))
                    : NULL;
-    version = kv_keyfile_rotate(k->path, k->old_pass, error);
+    /* An administrator's: the new version becomes the station's current one
+     * for new meters, and the meters on older versions are listed. */
+    version = kv_station_rotate_key(st, k->path, k->old_pass, &needing, error);
     if (version == 0)
         return NULL;
     /* New cards and tokens use the new version once the keys are unlocked
      * again. */
     kv_station_lock_keys(st);
-    return g_strdup_printf(_("New meters and key-change cards now use key version %u. The keys "
-                             "are locked: a supervisor unlocks them again (close and reopen "
-                             "the shift)."),
+    text = g_string_new(NULL);
+    g_string_append_printf(text,
+                           _("Key version %u is now current: new meters and key-change cards "
+                             "use it. The keys are locked: a supervisor unlocks them again "
+                             "(close and reopen the shift)."),
                            version);
+    if (needing->len == 0)
+        g_string_append_printf(text, "\n\n%s", _("No meter uses an older key version."));
+    else
+        g_string_append_printf(text, "\n\n%s",
+                               g_dngettext(NULL,
+                                           "This meter still uses an older key version and "
+                                           "needs a key-change card (Cards page):",
+                                           "These meters still use older key versions and each "
+                                           "needs a key-change card (Cards page):",
+                                           needing->len));
+    for (guint i = 0; i < needing->len; i++)
+        g_string_append_printf(text, "\n%09u", g_array_index(needing, guint32, i));
+    return g_string_free(text, FALSE);
 }
 
 static void on_key_job_cb(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -1080,6 +1100,8 @@ static void kv_admin_page_dispose(GObject *object)
     if (self->backup_cancel != NULL)
         g_cancellable_cancel(self->backup_cancel);
     g_clear_object(&self->backup_cancel);
+    if (self->session != NULL)
+        g_signal_handlers_disconnect_by_data(self->session, self);
     gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_ADMIN_PAGE);
     kv_widget_unparent_children(GTK_WIDGET(self));
     g_clear_object(&self->session);
@@ -1126,6 +1148,7 @@ static void kv_admin_page_class_init(KvAdminPageClass *klass)
                                     kv_admin_page_tariff_new_version);
     gtk_widget_class_install_action(widget_class, "admin.key-passwd", NULL,
                                     kv_admin_page_key_action);
+    gtk_widget_class_bind_template_child(widget_class, KvAdminPage, key_version_row);
     gtk_widget_class_install_action(widget_class, "admin.key-rotate", NULL,
                                     kv_admin_page_key_action);
     gtk_widget_class_install_action(widget_class, "admin.readers-refresh", NULL,
@@ -1147,11 +1170,29 @@ static void kv_admin_page_init(KvAdminPage *self)
     set_backup_busy(self, FALSE);
 }
 
+/* Actions an administrator alone may take are off for the others, and the
+ * page says why before anything is typed. */
+static void on_role_cb(KvSession *session, GParamSpec *pspec, KvAdminPage *self)
+{
+    gboolean admin = kv_session_get_role(session) >= KV_ROLE_ADMIN;
+
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "admin.key-rotate", admin);
+    adw_action_row_set_subtitle(self->key_version_row,
+                                admin ? _("Move new meters and cards to a new meter key version")
+                                      : _("Only an administrator rotates the meter key."));
+}
+
 void kv_admin_page_set_session(KvAdminPage *self, KvSession *session, GSettings *settings)
 {
     g_return_if_fail(KV_IS_ADMIN_PAGE(self));
 
+    if (self->session != NULL)
+        g_signal_handlers_disconnect_by_data(self->session, self);
     g_set_object(&self->session, session);
+    if (session != NULL) {
+        g_signal_connect(session, "notify::role", G_CALLBACK(on_role_cb), self);
+        on_role_cb(session, NULL, self);
+    }
     if (!g_set_object(&self->settings, settings) || settings == NULL)
         return;
     g_settings_bind(settings, "receipt-header", self->receipt_header_row, "text",

@@ -43,7 +43,7 @@ static const GOptionEntry option_entries[] = {
     {"keys", 0, 0, G_OPTION_ARG_FILENAME, NULL, N_("Use this key file"), N_("FILE")},
     {"demo-dir", 0, 0, G_OPTION_ARG_FILENAME, NULL,
      N_("Keep the demonstration station in this folder (made if empty)"), N_("DIR")},
-    {NULL}};
+    G_OPTION_ENTRY_NULL};
 
 /* GSettings aborts on a missing schema: check first, to say what to do. */
 static gboolean settings_schema_installed(void)
@@ -54,20 +54,6 @@ static gboolean settings_schema_installed(void)
     if (source != NULL)
         schema = g_settings_schema_source_lookup(source, KV_APPLICATION_ID, TRUE);
     return schema != NULL;
-}
-
-static gboolean remove_tree(const char *path)
-{
-    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-        const char *name;
-
-        while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-            g_autofree char *child = g_build_filename(path, name, NULL);
-            remove_tree(child);
-        }
-    }
-    return g_remove(path) == 0;
 }
 
 /* Where the private card service can be steered from (the virtual card's
@@ -147,7 +133,7 @@ static int prepare_demo(KvApplication *self)
     }
 out:
     /* Our own temporary folder: nothing else lives there. */
-    if (made_dir && !remove_tree(self->demo_dir))
+    if (made_dir && !kv_demo_remove_dir(self->demo_dir))
         g_printerr(_("kilovend: could not remove %s\n"), self->demo_dir);
     return status;
 }

@@ -292,6 +292,7 @@ static void show_history(KvCustomersPage *self, guint32 number)
 {
     const MeterInfo *info = find_meter(self, number);
     g_autofree char *meter = g_strdup_printf("%09u", number);
+    const char *currency;
     guint shown = 0;
 
     self->shown_meter = info != NULL ? number : 0;
@@ -338,6 +339,7 @@ static void show_history(KvCustomersPage *self, guint32 number)
                           "counter."));
 
     shown = 0;
+    currency = kv_session_get_currency(self->session);
     if (self->detail->sales != NULL && g_strv_length(self->detail->sales->columns) >= SALE_NCOLS) {
         for (guint r = 0; r < self->detail->sales->rows->len && shown < 50; r++) {
             char **cells = g_ptr_array_index(self->detail->sales->rows, r);
@@ -346,9 +348,11 @@ static void show_history(KvCustomersPage *self, guint32 number)
             if (g_strcmp0(cells[SALE_METER], meter) != 0)
                 continue;
             title = g_strdup_printf(_("Receipt %s · %s"), cells[SALE_RECEIPT], cells[SALE_TIME]);
-            sub = g_strdup_printf(_("%s · %s · %s kWh · debt recovered %s · cashier %s"),
+            /* Every amount with its currency. */
+            sub = g_strdup_printf(_("%s · %s %s · %s kWh · debt recovered %s %s · cashier %s"),
                                   sale_state_label(cells[SALE_STATE]), cells[SALE_AMOUNT],
-                                  cells[SALE_ENERGY], cells[SALE_DEBT], cells[SALE_CASHIER]);
+                                  currency, cells[SALE_ENERGY], cells[SALE_DEBT], currency,
+                                  cells[SALE_CASHIER]);
             gtk_list_box_append(self->sales_list, history_row_new(title, sub));
             shown++;
         }
@@ -442,6 +446,22 @@ static void on_row_activated_cb(GtkListBox *box, GtkListBoxRow *row, KvCustomers
 
     if (self->hits != NULL && i >= 0 && (guint)i < self->hits->len)
         load_customer(self, ((KvSearchHit *)g_ptr_array_index(self->hits, i))->customer_id);
+}
+
+/* Down in the search field goes to the results, Enter there opens one. */
+static gboolean on_search_key_cb(GtkEventControllerKey *controller, guint keyval,
+                                 guint keycode, GdkModifierType state, KvCustomersPage *self)
+{
+    GtkListBoxRow *first;
+
+    if ((keyval != GDK_KEY_Down && keyval != GDK_KEY_KP_Down) ||
+        (state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SHIFT_MASK)) != 0)
+        return FALSE;
+    first = gtk_list_box_get_row_at_index(self->results_list, 0);
+    if (first == NULL)
+        return FALSE;
+    gtk_widget_grab_focus(GTK_WIDGET(first));
+    return TRUE;
 }
 
 static void on_search_activate_cb(GtkSearchEntry *entry, KvCustomersPage *self)
@@ -635,6 +655,13 @@ static void kv_customers_page_init(KvCustomersPage *self)
     g_signal_connect(self->search_entry, "search-changed", G_CALLBACK(on_search_changed_cb),
                      self);
     g_signal_connect(self->search_entry, "activate", G_CALLBACK(on_search_activate_cb), self);
+    {
+        GtkEventController *keys = gtk_event_controller_key_new();
+
+        gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
+        g_signal_connect(keys, "key-pressed", G_CALLBACK(on_search_key_cb), self);
+        gtk_widget_add_controller(GTK_WIDGET(self->search_entry), keys);
+    }
     g_signal_connect(self->results_list, "row-activated", G_CALLBACK(on_row_activated_cb),
                      self);
     g_signal_connect(self->meters_list, "row-selected", G_CALLBACK(on_meter_selected_cb), self);

@@ -67,7 +67,7 @@ static gboolean issue_to_file(KvStation *st, const char *dir, guint card_no, gui
 
     if (!kv_card_file_create_blank(path, factory_psc, error))
         return FALSE;
-    link = kv_card_link_open_file(path, error);
+    link = kv_card_link_file_open(path, error);
     if (link == NULL)
         return FALSE;
     if (replace_reason != NULL)
@@ -232,7 +232,7 @@ gboolean kv_demo_create(const char *dir, GError **error)
         return FALSE;
     {
         g_autofree char *path = kv_demo_card_path(dir, 2);
-        link = kv_card_link_open_file(path, error);
+        link = kv_card_link_file_open(path, error);
     }
     if (link == NULL)
         return FALSE;
@@ -346,5 +346,28 @@ gboolean kv_demo_insert_card(guint n, GError **error)
     }
     fputs(cmd, f);
     fclose(f);
+    /* The meter beside the station takes the card the reader holds: it
+     * reads which file that is here. */
+    {
+        g_autofree char *pointer = g_strconcat(control, ".card", NULL);
+        g_autofree char *path = n != 0 ? kv_demo_card_path(dir, n) : g_strdup("");
+
+        if (!g_file_set_contents(pointer, path, -1, error))
+            return FALSE;
+    }
     return TRUE;
+}
+
+gboolean kv_demo_remove_dir(const char *path)
+{
+    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+        const char *name;
+
+        while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+            g_autofree char *child = g_build_filename(path, name, NULL);
+            kv_demo_remove_dir(child);
+        }
+    }
+    return g_remove(path) == 0;
 }

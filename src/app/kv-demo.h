@@ -39,4 +39,8 @@ gboolean kv_demo_run_in_pcsc_env(const char *dir, char **argv, int *status, GErr
  * the card out). */
 gboolean kv_demo_insert_card(guint n, GError **error);
 
+/* Remove a demonstration folder and everything in it (symbolic links are
+ * removed, not followed).  FALSE if the folder itself stayed. */
+gboolean kv_demo_remove_dir(const char *path);
+
 G_END_DECLS

@@ -250,11 +250,26 @@ static void on_series_cb(GObject *source, GAsyncResult *result, gpointer user_da
     set_report_busy(self, FALSE);
 }
 
+/* What this person's reports cover, said instead of an empty chart. */
+static gboolean explain_cover(KvReportsPage *self)
+{
+    if (kv_session_get_role(self->session) >= KV_ROLE_SUPERVISOR)
+        return FALSE;
+    gtk_label_set_label(self->sales_summary_label,
+                        _("Sales over time cover the whole station: a supervisor sees them. "
+                          "Your own sales are in the shift report above (Z Report)."));
+    return TRUE;
+}
+
 static void refresh_sales(KvReportsPage *self)
 {
     SeriesData *d;
 
     if (self->session == NULL || !kv_session_get_signed_in(self->session))
+        return;
+    gtk_widget_set_sensitive(GTK_WIDGET(self->period_dropdown),
+                             kv_session_get_role(self->session) >= KV_ROLE_SUPERVISOR);
+    if (explain_cover(self))
         return;
     if (self->cancel != NULL)
         g_cancellable_cancel(self->cancel);
@@ -406,6 +421,8 @@ static void kv_reports_page_dispose(GObject *object)
     if (self->cancel != NULL)
         g_cancellable_cancel(self->cancel);
     g_clear_object(&self->cancel);
+    if (self->session != NULL)
+        g_signal_handlers_disconnect_by_data(self->session, self);
     gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_REPORTS_PAGE);
     kv_widget_unparent_children(GTK_WIDGET(self));
     g_clear_object(&self->session);
@@ -456,10 +473,35 @@ static void kv_reports_page_init(KvReportsPage *self)
     set_report_busy(self, FALSE);
 }
 
+/* Another person signed in (or nobody): nothing of the last one's reports
+ * stays on screen or for export. */
+static void on_user_changed_cb(KvSession *session, GParamSpec *pspec, KvReportsPage *self)
+{
+    if (self->cancel != NULL)
+        g_cancellable_cancel(self->cancel);
+    g_clear_object(&self->cancel);
+    gtk_label_set_label(self->z_report_label, "");
+    gtk_widget_set_visible(GTK_WIDGET(self->z_report_label), FALSE);
+    kv_sales_chart_set_data(self->chart, NULL, NULL, 0,
+                            kv_session_get_currency_digits(self->session));
+    g_clear_pointer(&self->report_text, g_free);
+    g_clear_pointer(&self->report_csv, g_free);
+    gtk_label_set_label(self->sales_summary_label, "");
+    gtk_editable_set_text(GTK_EDITABLE(self->consumption_meter_row), "");
+    kv_list_box_remove_all(self->consumption_list);
+    set_report_busy(self, FALSE);
+    if (gtk_widget_get_mapped(GTK_WIDGET(self)))
+        refresh_sales(self);
+}
+
 void kv_reports_page_set_session(KvReportsPage *self, KvSession *session)
 {
     g_return_if_fail(KV_IS_REPORTS_PAGE(self));
+    if (self->session != NULL)
+        g_signal_handlers_disconnect_by_data(self->session, self);
     g_set_object(&self->session, session);
+    if (session != NULL)
+        g_signal_connect(session, "notify::user-name", G_CALLBACK(on_user_changed_cb), self);
 }
 
 void kv_reports_page_set_period(KvReportsPage *self, gboolean monthly)

@@ -36,6 +36,9 @@ struct _KvSellPage {
 
     KvCardInfo *info;          /* the card at the counter */
     KvSale *quote;             /* the current amount, priced */
+    char *quoted_text;         /* the amount field's text the quote is for */
+    gboolean quoted_kwh;       /* ... and its unit */
+    gint64 room;               /* most energy the meter takes now, or -1 */
     char *refusal;             /* why the quote or the card cannot be sold */
     KvSale *sale;              /* the completed sale (receipt) */
     gint64 held_sale_id;       /* a sale left unresolved by a pulled card */
@@ -63,7 +66,12 @@ struct _KvSellPage {
     GtkToggleButton *money_toggle;
     GtkToggleButton *kwh_toggle;
     GtkEntry *amount_entry;
+    GtkLabel *amount_unit;
     GtkLabel *amount_hint;
+    GtkButton *max_button;
+    GtkEntry *cash_entry;
+    GtkLabel *change_label;
+    GtkButton *next_button;
     GtkListBox *breakdown_list;
     GtkLabel *refusal_label;
     GtkButton *sell_button;
@@ -77,6 +85,7 @@ struct _KvSellPage {
 G_DEFINE_FINAL_TYPE(KvSellPage, kv_sell_page, GTK_TYPE_WIDGET)
 
 static void request_quote(KvSellPage *self);
+static void focus_next_action(KvSellPage *self);
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -85,15 +94,104 @@ static gboolean amount_in_kwh(KvSellPage *self)
     return gtk_toggle_button_get_active(self->kwh_toggle);
 }
 
+/* The quote on screen is for exactly what the amount field says now. */
+static gboolean quote_matches(KvSellPage *self)
+{
+    return self->quote != NULL && self->quoted_kwh == amount_in_kwh(self) &&
+           g_strcmp0(self->quoted_text,
+                     gtk_editable_get_text(GTK_EDITABLE(self->amount_entry))) == 0;
+}
+
+/* The cash typed in minor units: 0 when the field is empty, -1 when it is
+ * not an amount. */
+static gint64 cash_received(KvSellPage *self)
+{
+    const char *text = gtk_editable_get_text(GTK_EDITABLE(self->cash_entry));
+    gint64 value = 0;
+
+    if (*text == '\0' || self->session == NULL)
+        return 0;
+    return kv_session_parse_money(self->session, text, &value, NULL) ? value : -1;
+}
+
+/* Cash tendered covers the price (or no cash was typed: paid exactly, or
+ * by another means). */
+static gboolean cash_covers(KvSellPage *self)
+{
+    gint64 cash = cash_received(self);
+
+    return cash == 0 || (self->quote != NULL && cash >= self->quote->breakdown.amount);
+}
+
+static void set_entry_error(GtkWidget *entry, gboolean error)
+{
+    if (error)
+        gtk_widget_add_css_class(entry, "error");
+    else
+        gtk_widget_remove_css_class(entry, "error");
+}
+
+/* The change due, or what is missing, under the cash field. */
+static void update_change(KvSellPage *self)
+{
+    gint64 cash = cash_received(self);
+    g_autofree char *text = NULL;
+
+    set_entry_error(GTK_WIDGET(self->cash_entry), cash < 0 || !cash_covers(self));
+    if (cash < 0) {
+        text = g_strdup(_("Type the cash received, or leave it empty."));
+    } else if (cash > 0 && self->quote != NULL) {
+        gint64 due = self->quote->breakdown.amount;
+        g_autofree char *diff = kv_session_format_money(self->session, ABS(cash - due));
+
+        text = cash >= due ? g_strdup_printf(_("Change due: %s"), diff)
+                           : g_strdup_printf(_("Not enough cash: %s short"), diff);
+    }
+    gtk_label_set_label(self->change_label, text != NULL ? text : "");
+}
+
+/* The Sell button says what it sells. */
+static void update_sell_label(KvSellPage *self, gboolean can_sell)
+{
+    g_autofree char *text = NULL;
+
+    if (can_sell) {
+        g_autofree char *kwh = kv_session_format_energy(self->quote->breakdown.energy);
+        g_autofree char *paid = kv_session_format_money(self->session,
+                                                        self->quote->breakdown.amount);
+        /* Translators: the Sell button, "Sell 12.50 kWh for 25.50 GHS" */
+        text = g_strdup_printf(_("_Sell %s for %s"), kwh, paid);
+    }
+    gtk_button_set_label(self->sell_button, text != NULL ? text : _("_Sell"));
+    /* The button's new label became its accessible name, mnemonic mark
+     * included: the name is the label as read, "Sell" first. */
+    {
+        g_autofree char *name = g_strdup(gtk_button_get_label(self->sell_button));
+        char *w = name;
+
+        for (const char *r = name; *r != '\0'; r++)
+            if (*r != '_')
+                *w++ = *r;
+        *w = '\0';
+        gtk_accessible_update_property(GTK_ACCESSIBLE(self->sell_button),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL, name,
+                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                       text != NULL ? name : _("Nothing to sell yet"), -1);
+    }
+}
+
 static void update_actions(KvSellPage *self)
 {
     gboolean can_sell = self->session != NULL && kv_session_get_shift_open(self->session) &&
                         self->info != NULL && self->info->meter != NULL &&
-                        self->quote != NULL && self->refusal == NULL &&
-                        self->state == SALE_IDLE;
+                        quote_matches(self) && self->refusal == NULL &&
+                        cash_covers(self) && self->state == SALE_IDLE;
     gboolean have_sale = self->sale != NULL && self->state != SALE_SELLING;
 
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "sell.confirm", can_sell);
+    update_sell_label(self, can_sell);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "sell.sell-maximum",
+                                  self->room > 0 && self->state == SALE_IDLE);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "sell.print-receipt", have_sale);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "sell.save-receipt", have_sale);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "sell.preview-receipt", have_sale);
@@ -105,17 +203,32 @@ static void update_actions(KvSellPage *self)
     /* Not insensitive: the entry keeps the keyboard focus (GTK 4.8 warns
      * when a focused entry is made insensitive), it just takes no typing. */
     gtk_editable_set_editable(GTK_EDITABLE(self->amount_entry), self->state == SALE_IDLE);
+    gtk_editable_set_editable(GTK_EDITABLE(self->cash_entry), self->state == SALE_IDLE);
     gtk_widget_set_sensitive(GTK_WIDGET(self->money_toggle), self->state == SALE_IDLE);
     gtk_widget_set_sensitive(GTK_WIDGET(self->kwh_toggle), self->state == SALE_IDLE);
 }
 
-static void set_refusal(KvSellPage *self, const char *text)
+/* A refusal, with the largest sale the meter takes (room, 0.01 kWh) offered
+ * when there is one (-1: none). */
+static void set_refusal_with_room(KvSellPage *self, const char *text, gint64 room)
 {
     g_free(self->refusal);
     self->refusal = g_strdup(text);
+    self->room = text != NULL ? room : -1;
     gtk_label_set_label(self->refusal_label, text != NULL ? text : "");
     kv_widget_reveal(GTK_WIDGET(self->refusal_label), text != NULL);
+    if (self->room > 0) {
+        g_autofree char *kwh = kv_session_format_energy(self->room);
+        g_autofree char *label = g_strdup_printf(_("Sell the Maximum, %s"), kwh);
+        gtk_button_set_label(self->max_button, label);
+    }
+    kv_widget_reveal(GTK_WIDGET(self->max_button), self->room > 0);
     update_actions(self);
+}
+
+static void set_refusal(KvSellPage *self, const char *text)
+{
+    set_refusal_with_room(self, text, -1);
 }
 
 static void show_result(KvSellPage *self, const char *title, const char *detail, gboolean ok)
@@ -139,6 +252,23 @@ static void clear_breakdown(KvSellPage *self)
     kv_list_box_remove_all(self->breakdown_list);
     gtk_widget_set_visible(GTK_WIDGET(self->breakdown_list), FALSE);
     g_clear_pointer(&self->quote, kv_sale_free);
+    g_clear_pointer(&self->quoted_text, g_free);
+    update_change(self);
+}
+
+/* Money or kWh, shown inside the amount field. */
+static void set_unit(KvSellPage *self, gboolean kwh)
+{
+    gtk_toggle_button_set_active(kwh ? self->kwh_toggle : self->money_toggle, TRUE);
+}
+
+static void show_unit(KvSellPage *self)
+{
+    const char *currency = self->session != NULL ? kv_session_get_currency(self->session) : NULL;
+
+    gtk_label_set_label(self->amount_unit, amount_in_kwh(self)
+                                               ? _("kWh")
+                                               : (currency != NULL ? currency : ""));
 }
 
 static void stop_pulse(KvSellPage *self)
@@ -157,6 +287,9 @@ static void reset_sale(KvSellPage *self)
     clear_breakdown(self);
     set_refusal(self, NULL);
     gtk_editable_set_text(GTK_EDITABLE(self->amount_entry), "");
+    gtk_editable_set_text(GTK_EDITABLE(self->cash_entry), "");
+    /* Every customer starts in money: a unit never carries over. */
+    set_unit(self, FALSE);
     update_actions(self);
 }
 
@@ -164,7 +297,8 @@ static char *format_time(gint64 t)
 {
     g_autoptr(GDateTime) dt = g_date_time_new_from_unix_local(t);
 
-    return dt != NULL ? g_date_time_format(dt, "%x %X") : g_strdup("");
+    /* Unambiguous whatever the locale: 2026-12-02 14:05. */
+    return dt != NULL ? g_date_time_format(dt, "%Y-%m-%d %H:%M") : g_strdup("");
 }
 
 /* ---- showing the card ------------------------------------------------------ */
@@ -180,6 +314,8 @@ static void explain_card_error(KvSellPage *self, const GError *error)
 {
     const char *title = _("The Card Cannot Be Read");
     g_autofree char *what = NULL;
+    /* The core's message as a sentence for the cashier. */
+    g_autofree char *sentence = kv_sentence(error->message);
 
     if (error->domain == KV_CARD_ERROR) {
         switch (error->code) {
@@ -216,17 +352,16 @@ static void explain_card_error(KvSellPage *self, const GError *error)
                               "again and leave it in."));
             break;
         default:
-            what = g_strdup_printf(_("%s Take the card out and insert it again."),
-                                   error->message);
+            what = g_strdup_printf(_("%s Take the card out and insert it again."), sentence);
             break;
         }
     } else if (g_error_matches(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS)) {
         title = _("Keys Locked");
         what = g_strdup_printf(_("%s A supervisor must unlock the keys: close and reopen "
                                  "the shift."),
-                               error->message);
+                               sentence);
     } else {
-        what = g_strdup(error->message);
+        what = g_strdup(sentence);
     }
     show_card_error(self, title, what);
 }
@@ -376,6 +511,7 @@ static void on_held_sale_cb(GObject *source, GAsyncResult *result, gpointer user
         show_result(self, _("Sale Still on Hold"), detail, FALSE);
     }
     update_actions(self);
+    focus_next_action(self);
 }
 
 /* ---- reading the card ------------------------------------------------------- */
@@ -459,16 +595,50 @@ static void on_watcher_state_cb(KvCardWatcher *watcher, GParamSpec *pspec, KvSel
 typedef struct {
     guint32 meter;
     KvSaleRequest req;
+    char *text;    /* the amount field when asked */
+    gboolean kwh;
 } QuoteData;
+
+typedef struct {
+    KvSale *sale;
+    GError *error;
+    gint64 room;   /* refused by the meter: the most it takes now; else -1 */
+    char *text;    /* the amount field it is for */
+    gboolean kwh;
+} QuoteResult;
+
+static void quote_data_free(QuoteData *q)
+{
+    g_free(q->text);
+    g_free(q);
+}
+
+static void quote_result_free(QuoteResult *r)
+{
+    g_clear_pointer(&r->sale, kv_sale_free);
+    g_clear_error(&r->error);
+    g_free(r->text);
+    g_free(r);
+}
 
 static gpointer quote_in_worker(KvSession *session, KvStation *st, gpointer data,
                                 GCancellable *cancellable, GError **error)
 {
     QuoteData *q = data;
+    QuoteResult *r;
+    KvCardLink *card = kv_session_worker_card(session);
 
     if (g_cancellable_set_error_if_cancelled(cancellable, error))
         return NULL;
-    return kv_sale_quote(st, q->meter, &q->req, kv_session_worker_card(session), error);
+    r = g_new0(QuoteResult, 1);
+    r->room = -1;
+    r->text = g_strdup(q->text);
+    r->kwh = q->kwh;
+    r->sale = kv_sale_quote(st, q->meter, &q->req, card, &r->error);
+    if (r->sale == NULL && g_error_matches(r->error, KV_CORE_ERROR, KV_CORE_ERROR_REFUSED) &&
+        !kv_sale_room(st, q->meter, card, &r->room, NULL))
+        r->room = -1;
+    return r;
 }
 
 static void add_breakdown_row(KvSellPage *self, const char *title, const char *subtitle,
@@ -506,34 +676,67 @@ static void show_quote(KvSellPage *self)
     gtk_widget_set_visible(GTK_WIDGET(self->breakdown_list), TRUE);
 }
 
+/* Why the meter or the station will not take this sale, in the cashier's
+ * words: what the meter would do, and what to do instead. */
+static char *explain_refusal(KvSellPage *self, const GError *error, gint64 room)
+{
+    g_autofree char *sentence = kv_sentence(error->message);
+
+    if (room >= 0 && self->info != NULL && self->info->meter != NULL) {
+        g_autofree char *limit = kv_session_format_energy(self->info->meter->hoarding_limit);
+        g_autofree char *most = kv_session_format_energy(room);
+
+        if (room == 0)
+            return g_strdup_printf(_("The meter would not load this credit: it can hold at "
+                                     "most %s and it is full with what it has and what the "
+                                     "card still carries. Ask the customer to use some "
+                                     "credit first."),
+                                   limit);
+        return g_strdup_printf(_("The meter would not load this credit: it can hold at most "
+                                 "%s, so at most %s can be sold now. Sell less, or sell the "
+                                 "maximum."),
+                               limit, most);
+    }
+    if (g_error_matches(error, KV_CORE_ERROR, KV_CORE_ERROR_REFUSED))
+        return g_strdup_printf(_("The meter would not load this credit. %s"), sentence);
+    if (g_error_matches(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED))
+        return g_strdup_printf(_("A sale of this meter is on hold. %s"), sentence);
+    return g_steal_pointer(&sentence);
+}
+
 static void on_quote_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     g_autoptr(KvSellPage) self = user_data;
     g_autoptr(GError) error = NULL;
-    KvSale *quote = kv_session_run_finish(KV_SESSION(source), result, &error);
+    QuoteResult *r = kv_session_run_finish(KV_SESSION(source), result, &error);
+    const char *text = r != NULL ? r->text : NULL;
 
-    if (quote == NULL && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
-    if (self->state != SALE_IDLE) {
-        g_clear_pointer(&quote, kv_sale_free);
+    if (r == NULL)
+        return; /* cancelled: a newer quote is coming */
+    /* A quote for an amount no longer typed is dropped: the breakdown and
+     * the Sell button are only ever for what the field says. */
+    if (self->state != SALE_IDLE || r->kwh != amount_in_kwh(self) ||
+        g_strcmp0(text, gtk_editable_get_text(GTK_EDITABLE(self->amount_entry))) != 0) {
+        quote_result_free(r);
         return;
     }
     clear_breakdown(self);
-    if (quote == NULL) {
-        g_autofree char *text = NULL;
+    if (r->sale == NULL) {
+        g_autofree char *why = explain_refusal(self, r->error, r->room);
 
-        if (g_error_matches(error, KV_CORE_ERROR, KV_CORE_ERROR_REFUSED))
-            text = g_strdup_printf(_("Refused: %s"), error->message);
-        else if (g_error_matches(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED))
-            text = g_strdup_printf(_("On hold: %s"), error->message);
-        else
-            text = g_strdup(error->message);
-        set_refusal(self, text);
+        set_entry_error(GTK_WIDGET(self->amount_entry), TRUE);
+        set_refusal_with_room(self, why, r->room);
+        quote_result_free(r);
         return;
     }
-    self->quote = quote;
+    self->quote = g_steal_pointer(&r->sale);
+    self->quoted_text = g_strdup(text);
+    self->quoted_kwh = r->kwh;
+    quote_result_free(r);
+    set_entry_error(GTK_WIDGET(self->amount_entry), FALSE);
     set_refusal(self, NULL);
     show_quote(self);
+    update_change(self);
     update_actions(self);
 }
 
@@ -546,6 +749,7 @@ static gboolean read_amount(KvSellPage *self, KvSaleRequest *req)
     gboolean ok;
 
     memset(req, 0, sizeof *req);
+    set_entry_error(GTK_WIDGET(self->amount_entry), FALSE);
     if (*text == '\0') {
         gtk_label_set_label(self->amount_hint, amount_in_kwh(self)
                                                    ? _("Type the energy to sell, in kWh.")
@@ -557,11 +761,15 @@ static gboolean read_amount(KvSellPage *self, KvSaleRequest *req)
     else
         ok = kv_session_parse_money(self->session, text, &value, &error);
     if (ok && value == 0) {
+        set_entry_error(GTK_WIDGET(self->amount_entry), TRUE);
         gtk_label_set_label(self->amount_hint, _("The amount must be more than zero."));
         return FALSE;
     }
     if (!ok) {
-        gtk_label_set_label(self->amount_hint, error->message);
+        g_autofree char *sentence = kv_sentence(error->message);
+
+        set_entry_error(GTK_WIDGET(self->amount_entry), TRUE);
+        gtk_label_set_label(self->amount_hint, sentence);
         return FALSE;
     }
     gtk_label_set_label(self->amount_hint, "");
@@ -587,8 +795,10 @@ static gboolean on_quote_timeout_cb(gpointer user_data)
     }
     q = g_new0(QuoteData, 1);
     q->meter = self->info->meter->number;
+    q->text = g_strdup(gtk_editable_get_text(GTK_EDITABLE(self->amount_entry)));
+    q->kwh = amount_in_kwh(self);
     if (!read_amount(self, &q->req)) {
-        g_free(q);
+        quote_data_free(q);
         /* Card refusals stay; amount problems are in the hint. */
         {
             g_autofree char *refusal = card_refusal(self);
@@ -599,14 +809,14 @@ static gboolean on_quote_timeout_cb(gpointer user_data)
     {
         g_autofree char *refusal = card_refusal(self);
         if (refusal != NULL) {
-            g_free(q);
+            quote_data_free(q);
             set_refusal(self, refusal);
             return G_SOURCE_REMOVE;
         }
     }
     self->quote_cancel = g_cancellable_new();
-    kv_session_run_async(self->session, quote_in_worker, q, g_free,
-                         (GDestroyNotify)kv_sale_free, self->quote_cancel, on_quote_cb,
+    kv_session_run_async(self->session, quote_in_worker, q, (GDestroyNotify)quote_data_free,
+                         (GDestroyNotify)quote_result_free, self->quote_cancel, on_quote_cb,
                          g_object_ref(self));
     return G_SOURCE_REMOVE;
 }
@@ -614,7 +824,14 @@ static gboolean on_quote_timeout_cb(gpointer user_data)
 static void request_quote(KvSellPage *self)
 {
     g_clear_handle_id(&self->quote_source, g_source_remove);
-    g_clear_pointer(&self->quote, kv_sale_free);
+    /* The breakdown of what was typed before goes at once: never a stale
+     * total beside a new amount. */
+    clear_breakdown(self);
+    if (self->info != NULL) {
+        g_autofree char *refusal = card_refusal(self);
+
+        set_refusal(self, refusal);
+    }
     update_actions(self);
     /* Wait for a pause in the typing, but not long: the breakdown follows. */
     self->quote_source = g_timeout_add(120, on_quote_timeout_cb, self);
@@ -634,8 +851,7 @@ static void on_unit_toggled_cb(GtkToggleButton *button, KvSellPage *self)
 {
     if (!gtk_toggle_button_get_active(button))
         return;
-    if (self->settings != NULL)
-        g_settings_set_enum(self->settings, "sell-unit", amount_in_kwh(self) ? 1 : 0);
+    show_unit(self);
     on_amount_changed_cb(GTK_EDITABLE(self->amount_entry), self);
     gtk_widget_grab_focus(GTK_WIDGET(self->amount_entry));
 }
@@ -721,6 +937,7 @@ static void explain_sale_error(KvSellPage *self, SellResult *r)
 {
     const GError *error = r->error;
     g_autofree char *detail = NULL;
+    g_autofree char *sentence = kv_sentence(error->message);
     /* The core reports a write cut short as UNRESOLVED (its message has the
      * technical detail); for the cashier it is the card that went away. */
     gboolean card_gone = kv_card_error_is_card_lost(error) ||
@@ -768,7 +985,7 @@ static void explain_sale_error(KvSellPage *self, SellResult *r)
             detail = g_strdup_printf(
                 _("%s Sale %lld is on hold: do not take the money yet. Insert "
                   "the same card again: the station finishes or cancels the sale by itself."),
-                error->message, (long long)r->held_id);
+                sentence, (long long)r->held_id);
         show_result(self, _("Sale on Hold"), detail, FALSE);
         return;
     }
@@ -780,8 +997,7 @@ static void explain_sale_error(KvSellPage *self, SellResult *r)
         detail = g_strdup(_("The card was removed before the credit was written. Nothing is "
                             "on the card and no money is due. Insert the card and sell again."));
     else
-        detail = g_strdup_printf(_("%s No credit was written and no money is due."),
-                                 error->message);
+        detail = g_strdup_printf(_("%s No credit was written and no money is due."), sentence);
     show_result(self, _("Sale Not Made"), detail, FALSE);
 }
 
@@ -803,10 +1019,20 @@ static void on_sell_cb(GObject *source, GAsyncResult *result, gpointer user_data
         g_autofree char *kwh = kv_session_format_energy(r->sale->breakdown.energy);
         g_autofree char *paid = kv_session_format_money(self->session, r->sale->breakdown.amount);
         g_autofree char *title = g_strdup_printf(_("Sold %s"), kwh);
-        g_autofree char *done = g_strdup_printf(
-            _("Receipt %lld: %s paid. The credit is written and checked on the "
-              "card; the customer can take it."),
-            (long long)r->sale->id, paid);
+        gint64 cash = cash_received(self);
+        g_autofree char *change = cash > r->sale->breakdown.amount
+                                      ? kv_session_format_money(
+                                            self->session, cash - r->sale->breakdown.amount)
+                                      : NULL;
+        g_autofree char *done =
+            change != NULL
+                ? g_strdup_printf(_("Receipt %lld: %s paid. Give %s change. The credit is "
+                                    "written and checked on the card; the customer can take "
+                                    "it."),
+                                  (long long)r->sale->id, paid, change)
+                : g_strdup_printf(_("Receipt %lld: %s paid. The credit is written and "
+                                    "checked on the card; the customer can take it."),
+                                  (long long)r->sale->id, paid);
         /* Anomalies seen while selling, issued sales still open: the
          * cashier is told, the supervisor sees them in the reports. */
         g_autofree char *detail = r->sale->notes != NULL
@@ -830,6 +1056,17 @@ static void on_sell_cb(GObject *source, GAsyncResult *result, gpointer user_data
     }
     sell_result_free(r);
     update_actions(self);
+    focus_next_action(self);
+}
+
+/* After an outcome the keyboard is where the next action is: the next
+ * customer after a sale or a failure, the amount while typing. */
+static void focus_next_action(KvSellPage *self)
+{
+    if (self->state == SALE_DONE || self->state == SALE_FAILED)
+        gtk_widget_grab_focus(GTK_WIDGET(self->next_button));
+    else if (self->state == SALE_IDLE)
+        gtk_widget_grab_focus(GTK_WIDGET(self->amount_entry));
 }
 
 static void kv_sell_page_confirm(GtkWidget *widget, const char *action_name, GVariant *param)
@@ -837,8 +1074,9 @@ static void kv_sell_page_confirm(GtkWidget *widget, const char *action_name, GVa
     KvSellPage *self = KV_SELL_PAGE(widget);
     SellData *d;
 
-    if (self->state != SALE_IDLE || self->quote == NULL || self->refusal != NULL ||
-        self->info == NULL || self->info->meter == NULL)
+    /* Only what the Sell button says: the quote of exactly what is typed. */
+    if (self->state != SALE_IDLE || !quote_matches(self) || self->refusal != NULL ||
+        !cash_covers(self) || self->info == NULL || self->info->meter == NULL)
         return;
     d = g_new0(SellData, 1);
     d->meter = self->info->meter->number;
@@ -899,6 +1137,7 @@ static void on_cancel_done_cb(GObject *source, GAsyncResult *result, gpointer us
         show_result(self, _("Sale Cancelled"), detail, FALSE);
     }
     update_actions(self);
+    focus_next_action(self);
 }
 
 static void on_cancel_response_cb(AdwMessageDialog *dialog, const char *response,
@@ -1160,15 +1399,39 @@ static void kv_sell_page_clear(GtkWidget *widget, const char *action_name, GVari
     gtk_widget_grab_focus(GTK_WIDGET(self->amount_entry));
 }
 
+/* The largest sale the meter takes, in kWh: switched to kWh visibly. */
+static void kv_sell_page_sell_maximum(GtkWidget *widget, const char *action_name,
+                                      GVariant *param)
+{
+    KvSellPage *self = KV_SELL_PAGE(widget);
+    g_autofree char *text = NULL;
+
+    if (self->state != SALE_IDLE || self->room <= 0)
+        return;
+    text = kv_energy_format(self->room);
+    set_unit(self, TRUE);
+    gtk_editable_set_text(GTK_EDITABLE(self->amount_entry), text);
+    gtk_widget_grab_focus(GTK_WIDGET(self->amount_entry));
+    gtk_editable_set_position(GTK_EDITABLE(self->amount_entry), -1);
+}
+
 static void on_amount_activate_cb(GtkEntry *entry, KvSellPage *self)
 {
-    /* Enter confirms once the quote for what is typed has arrived. */
+    /* Enter sells what the Sell button says, and only that: before the
+     * breakdown of what is typed is on screen, it asks for it now and
+     * sells nothing (press Enter again once the button names the sale). */
     if (self->quote_source != 0) {
         g_clear_handle_id(&self->quote_source, g_source_remove);
         on_quote_timeout_cb(self);
         return;
     }
     gtk_widget_activate_action(GTK_WIDGET(self), "sell.confirm", NULL);
+}
+
+static void on_cash_changed_cb(GtkEditable *editable, KvSellPage *self)
+{
+    update_change(self);
+    update_actions(self);
 }
 
 /* ---- GObject ------------------------------------------------------------------------- */
@@ -1198,6 +1461,7 @@ static void kv_sell_page_dispose(GObject *object)
     g_clear_pointer(&self->quote, kv_sale_free);
     g_clear_pointer(&self->sale, kv_sale_free);
     g_clear_pointer(&self->refusal, g_free);
+    g_clear_pointer(&self->quoted_text, g_free);
     G_OBJECT_CLASS(kv_sell_page_parent_class)->dispose(object);
 }
 
@@ -1228,6 +1492,11 @@ static void kv_sell_page_class_init(KvSellPageClass *klass)
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, kwh_toggle);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, amount_entry);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, amount_hint);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, amount_unit);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, max_button);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, cash_entry);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, change_label);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, next_button);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, breakdown_list);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, refusal_label);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, sell_button);
@@ -1262,6 +1531,8 @@ static void kv_sell_page_class_init(KvSellPageClass *klass)
     gtk_widget_class_add_binding_action(widget_class, GDK_KEY_k, GDK_CONTROL_MASK, "sell.unit",
                                         "s", "kwh");
     gtk_widget_class_install_action(widget_class, "sell.clear", NULL, kv_sell_page_clear);
+    gtk_widget_class_install_action(widget_class, "sell.sell-maximum", NULL,
+                                    kv_sell_page_sell_maximum);
     gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Escape, 0, "sell.clear", NULL);
 }
 
@@ -1270,6 +1541,9 @@ static void kv_sell_page_init(KvSellPage *self)
     gtk_widget_init_template(GTK_WIDGET(self));
     g_signal_connect(self->amount_entry, "changed", G_CALLBACK(on_amount_changed_cb), self);
     g_signal_connect(self->amount_entry, "activate", G_CALLBACK(on_amount_activate_cb), self);
+    g_signal_connect(self->cash_entry, "changed", G_CALLBACK(on_cash_changed_cb), self);
+    g_signal_connect(self->cash_entry, "activate", G_CALLBACK(on_amount_activate_cb), self);
+    self->room = -1;
     g_signal_connect(self->money_toggle, "toggled", G_CALLBACK(on_unit_toggled_cb), self);
     g_signal_connect(self->kwh_toggle, "toggled", G_CALLBACK(on_unit_toggled_cb), self);
     gtk_widget_set_visible(GTK_WIDGET(self->breakdown_list), FALSE);
@@ -1279,7 +1553,15 @@ static void kv_sell_page_init(KvSellPage *self)
 
 static void on_shift_changed_cb(KvSession *session, GParamSpec *pspec, KvSellPage *self)
 {
+    show_unit(self);
     update_actions(self);
+}
+
+/* Another cashier: nothing of the last one's sale stays, money mode. */
+static void on_user_changed_cb(KvSession *session, GParamSpec *pspec, KvSellPage *self)
+{
+    if (self->state != SALE_SELLING)
+        reset_sale(self);
 }
 
 void kv_sell_page_set_session(KvSellPage *self, KvSession *session, GSettings *settings)
@@ -1290,9 +1572,11 @@ void kv_sell_page_set_session(KvSellPage *self, KvSession *session, GSettings *s
 
     g_set_object(&self->session, session);
     g_set_object(&self->settings, settings);
-    if (settings != NULL && g_settings_get_enum(settings, "sell-unit") == 1)
-        gtk_toggle_button_set_active(self->kwh_toggle, TRUE);
+    /* A new session starts in money whatever the last one used. */
+    set_unit(self, FALSE);
+    show_unit(self);
     g_signal_connect(session, "notify::shift-open", G_CALLBACK(on_shift_changed_cb), self);
+    g_signal_connect(session, "notify::user-name", G_CALLBACK(on_user_changed_cb), self);
 
     watcher = kv_session_get_watcher(session);
     if (watcher != NULL && g_set_object(&self->watcher, watcher)) {

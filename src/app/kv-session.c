@@ -39,6 +39,8 @@ struct _KvSession {
     gboolean shift_open;
     gboolean has_shift;
     gboolean keys_unlocked;
+    gint keys_policy;          /* KvKeysPolicy: set on the main thread, read by the worker */
+    gint unlocked_day;         /* worker: the day (yyyymmdd) the keys were unlocked */
 
     KvCardWatcher *watcher;
     char *currency;
@@ -491,7 +493,10 @@ char *kv_session_format_meter_state(guint8 status)
         g_ptr_array_add(parts, (gpointer)_("cut off at zero credit"));
     else if (status & KV_RB_TRIPPED)
         g_ptr_array_add(parts, (gpointer)_("tripped below the pre-trip level"));
-    if (status & KV_RB_RED)
+    /* Both lamps can be on (credit below both levels): both are said. */
+    if ((status & KV_RB_RED) && (status & KV_RB_YELLOW))
+        g_ptr_array_add(parts, (gpointer)_("low-credit alarm and pre-trip warning lamps on"));
+    else if (status & KV_RB_RED)
         g_ptr_array_add(parts, (gpointer)_("low-credit alarm"));
     else if (status & KV_RB_YELLOW)
         g_ptr_array_add(parts, (gpointer)_("pre-trip warning"));
@@ -646,6 +651,15 @@ static void apply_state(KvSession *self, const SessionState *s)
     g_object_thaw_notify(G_OBJECT(self));
 }
 
+static gint today(void)
+{
+    g_autoptr(GDateTime) now = g_date_time_new_from_unix_local(kv_now());
+    int y, m, d;
+
+    g_date_time_get_ymd(now, &y, &m, &d);
+    return y * 10000 + m * 100 + d;
+}
+
 static gpointer sign_in_in_worker(KvSession *self, KvStation *st, gpointer data,
                                   GCancellable *cancellable, GError **error)
 {
@@ -653,6 +667,11 @@ static gpointer sign_in_in_worker(KvSession *self, KvStation *st, gpointer data,
 
     if (!kv_station_login(st, c->login, c->password, error))
         return NULL;
+    /* Unlocked for the day: the first sign-in of another day finds them
+     * locked, whoever signed out last. */
+    if (g_atomic_int_get(&self->keys_policy) == KV_KEYS_PER_DAY &&
+        kv_station_keys_unlocked(st) && self->unlocked_day != today())
+        kv_station_lock_keys(st);
     return read_state(st, error);
 }
 
@@ -716,9 +735,13 @@ static gpointer open_shift_in_worker(KvSession *self, KvStation *st, gpointer da
     g_autoptr(KvShift) shift = NULL;
     GError *local = NULL;
 
-    if (!kv_station_keys_unlocked(st) &&
-        !kv_station_unlock_keys(st, c->passphrase, c->login, c->password, error))
+    if (!kv_station_keys_unlocked(st)) {
+        if (!kv_station_unlock_keys(st, c->passphrase, c->login, c->password, error))
+            return NULL;
+        self->unlocked_day = today();
+    } else if (!kv_station_approve(st, c->login, c->password, "shift.approve", error)) {
         return NULL;
+    }
     shift = kv_shift_current(st, &local);
     if (local != NULL) {
         g_propagate_error(error, local);
@@ -763,8 +786,10 @@ static gpointer close_shift_in_worker(KvSession *self, KvStation *st, gpointer d
     report = kv_report_shift(st, shift->id, error);
     if (report == NULL)
         return NULL;
-    /* The keys were unlocked for this shift: the next one unlocks them again. */
-    kv_station_lock_keys(st);
+    /* Unlocked for this shift: the next one unlocks them again.  Unlocked
+     * for the day: they stay for the next cashier's shift. */
+    if (g_atomic_int_get(&self->keys_policy) == KV_KEYS_PER_SHIFT)
+        kv_station_lock_keys(st);
     s = read_state(st, error);
     if (s != NULL)
         s->report = kv_table_to_text(report);
@@ -803,6 +828,18 @@ void kv_session_sign_out(KvSession *self)
         run_job(self, sign_out_in_worker, TRUE, NULL, NULL, NULL, NULL, NULL, NULL,
                 kv_session_sign_out);
     kv_session_clear(self);
+}
+
+void kv_session_set_keys_policy(KvSession *self, KvKeysPolicy policy)
+{
+    g_return_if_fail(KV_IS_SESSION(self));
+    g_atomic_int_set(&self->keys_policy, policy);
+}
+
+KvKeysPolicy kv_session_get_keys_policy(KvSession *self)
+{
+    g_return_val_if_fail(KV_IS_SESSION(self), KV_KEYS_PER_SHIFT);
+    return g_atomic_int_get(&self->keys_policy);
 }
 
 gboolean kv_session_get_has_shift(KvSession *self)

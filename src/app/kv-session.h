@@ -123,6 +123,16 @@ void kv_session_sign_out(KvSession *self);
  * was restarted): a supervisor only has to unlock them. */
 gboolean kv_session_get_has_shift(KvSession *self);
 
+/* How long a supervisor's unlocking of the keys lasts: until the shift
+ * opened with it closes, or until the end of the day (the next cashiers'
+ * shifts then need a supervisor's approval, not the passphrase again). */
+typedef enum {
+    KV_KEYS_PER_SHIFT,
+    KV_KEYS_PER_DAY
+} KvKeysPolicy;
+void kv_session_set_keys_policy(KvSession *self, KvKeysPolicy policy);
+KvKeysPolicy kv_session_get_keys_policy(KvSession *self);
+
 /* The watcher of the station's reader (set by the application). */
 void kv_session_set_watcher(KvSession *self, KvCardWatcher *watcher);
 KvCardWatcher *kv_session_get_watcher(KvSession *self);

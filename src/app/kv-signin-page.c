@@ -33,6 +33,7 @@ struct _KvSigninPage {
     GtkEntry *float_entry;
     GtkLabel *shift_error_label;
     GtkButton *open_shift_button;
+    GtkButton *without_shift_button;
     GtkSpinner *spinner;
     GtkLabel *busy_label;
     GtkLabel *demo_label;
@@ -133,8 +134,15 @@ static void on_open_shift_cb(GObject *source, GAsyncResult *result, gpointer use
     if (!kv_session_open_shift_finish(KV_SESSION(source), result, &error)) {
         if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             return;
+        g_autofree char *sentence = kv_sentence(error->message);
+
         set_busy(self, NULL, "shift");
-        show_error(self->shift_error_label, error->message);
+        show_error(self->shift_error_label, sentence);
+        /* Type again where the mistake is likely: the passphrase when it
+         * was asked, else the supervisor's password. */
+        gtk_widget_grab_focus(GTK_WIDGET(gtk_widget_get_visible(GTK_WIDGET(self->passphrase_entry))
+                                             ? self->passphrase_entry
+                                             : self->supervisor_password_entry));
         return;
     }
     set_busy(self, NULL, NULL);
@@ -160,7 +168,7 @@ static void kv_signin_page_open_shift(GtkWidget *widget, const char *action_name
                    _("A supervisor must type their user name and password to open the shift."));
         return;
     }
-    if (*passphrase == '\0') {
+    if (*passphrase == '\0' && !kv_session_get_keys_unlocked(self->session)) {
         show_error(self->shift_error_label,
                    _("Type the key file passphrase: sales need the station's keys."));
         return;
@@ -171,7 +179,11 @@ static void kv_signin_page_open_shift(GtkWidget *widget, const char *action_name
         show_error(self->shift_error_label, msg);
         return;
     }
-    set_busy(self, _("Opening the shift and unlocking the keys…"), NULL);
+    set_busy(self, kv_session_get_keys_unlocked(self->session)
+                       ? _("Checking the supervisor's password and opening the shift…")
+                       : _("Checking the passphrase, unlocking the keys and opening the "
+                           "shift…"),
+             NULL);
     kv_session_open_shift_async(self->session, supervisor, password, passphrase, float_minor,
                                 self->cancellable, on_open_shift_cb, g_object_ref(self));
     gtk_editable_set_text(GTK_EDITABLE(self->supervisor_password_entry), "");
@@ -216,6 +228,7 @@ static void kv_signin_page_class_init(KvSigninPageClass *klass)
     gtk_widget_class_bind_template_child(widget_class, KvSigninPage, float_entry);
     gtk_widget_class_bind_template_child(widget_class, KvSigninPage, shift_error_label);
     gtk_widget_class_bind_template_child(widget_class, KvSigninPage, open_shift_button);
+    gtk_widget_class_bind_template_child(widget_class, KvSigninPage, without_shift_button);
     gtk_widget_class_bind_template_child(widget_class, KvSigninPage, spinner);
     gtk_widget_class_bind_template_child(widget_class, KvSigninPage, busy_label);
     gtk_widget_class_bind_template_child(widget_class, KvSigninPage, demo_label);
@@ -309,7 +322,8 @@ void kv_signin_page_show_credentials(KvSigninPage *self)
 
 void kv_signin_page_show_shift(KvSigninPage *self)
 {
-    gboolean has_shift;
+    gboolean has_shift, unlocked, per_day;
+    const char *what;
     g_autofree char *title = NULL;
 
     g_return_if_fail(KV_IS_SIGNIN_PAGE(self));
@@ -318,17 +332,39 @@ void kv_signin_page_show_shift(KvSigninPage *self)
         return;
     /* A shift left open (the station restarted) only needs the keys. */
     has_shift = self->session != NULL && kv_session_get_has_shift(self->session);
+    unlocked = self->session != NULL && kv_session_get_keys_unlocked(self->session);
+    per_day = self->session != NULL &&
+              kv_session_get_keys_policy(self->session) == KV_KEYS_PER_DAY;
     gtk_widget_set_visible(GTK_WIDGET(self->float_entry), !has_shift);
+    /* Keys unlocked already (for the day): a supervisor approves the shift,
+     * the passphrase is not asked again. */
+    gtk_widget_set_visible(GTK_WIDGET(self->passphrase_entry), !unlocked);
     title = g_strdup_printf(has_shift ? _("Unlock the Keys, %s") : _("Open a Shift, %s"),
                             self->session != NULL ? kv_session_get_full_name(self->session)
                                                   : "");
     adw_status_page_set_title(self->shift_status, title);
-    adw_status_page_set_description(
-        self->shift_status,
-        has_shift ? _("Your shift is open but the station's keys are locked. A supervisor "
-                      "unlocks them with the key file passphrase.")
-                  : _("No shift is open. A supervisor opens it and unlocks the station's keys "
-                      "with the key file passphrase."));
+    if (has_shift)
+        what = per_day ? _("Your shift is open but the station's keys are locked. A supervisor "
+                           "unlocks them with the key file passphrase, for the rest of the "
+                           "day.")
+                       : _("Your shift is open but the station's keys are locked. A supervisor "
+                           "unlocks them with the key file passphrase, until your shift "
+                           "closes.");
+    else if (unlocked)
+        what = _("No shift is open. A supervisor approves it with their password. The "
+                 "station's keys are unlocked for the rest of the day: no passphrase is "
+                 "needed.");
+    else
+        what = per_day ? _("No shift is open. A supervisor opens it and unlocks the station's "
+                           "keys with the key file passphrase, for the rest of the day: the "
+                           "next cashiers' shifts today only need a supervisor's approval.")
+                       : _("No shift is open. A supervisor opens it and unlocks the station's "
+                           "keys with the key file passphrase, for this shift only: they lock "
+                           "again when it closes.");
+    adw_status_page_set_description(self->shift_status, what);
+    gtk_widget_set_visible(GTK_WIDGET(self->without_shift_button),
+                           self->session != NULL &&
+                               kv_session_get_role(self->session) >= KV_ROLE_SUPERVISOR);
     set_busy(self, NULL, "shift");
     clear_secrets(self);
     show_error(self->shift_error_label, NULL);
@@ -343,6 +379,7 @@ void kv_signin_page_sign_out(KvSigninPage *self)
     g_clear_object(&self->cancellable);
     self->cancellable = g_cancellable_new();
     show_error(self->error_label, NULL);
+    show_error(self->shift_error_label, NULL);
     gtk_editable_set_text(GTK_EDITABLE(self->username_entry), "");
     if (self->session != NULL)
         kv_session_sign_out(self->session);

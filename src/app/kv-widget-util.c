@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <string.h>
 
 #include "kv-widget-util.h"
 
@@ -102,4 +103,22 @@ void kv_widget_scroll_into_view(GtkWidget *widget)
 {
     gtk_widget_add_tick_callback(widget, scroll_into_view_tick_cb, g_new0(ScrollFollow, 1),
                                  g_free);
+}
+
+char *kv_sentence(const char *message)
+{
+    g_autofree char *first = NULL;
+    GString *s;
+
+    if (message == NULL || *message == '\0')
+        return g_strdup("");
+    first = g_utf8_strup(message, g_utf8_next_char(message) - message);
+    s = g_string_new(first);
+    g_string_append(s, g_utf8_next_char(message));
+    while (s->len > 0 && g_ascii_isspace(s->str[s->len - 1]))
+        g_string_truncate(s, s->len - 1);
+    if (s->len > 0 && strchr(".!?", s->str[s->len - 1]) == NULL &&
+        !g_str_has_suffix(s->str, "…"))
+        g_string_append_c(s, '.');
+    return g_string_free(s, FALSE);
 }

@@ -26,4 +26,8 @@ void kv_widget_reveal(GtkWidget *widget, gboolean reveal);
  * of a small screen. */
 void kv_widget_scroll_into_view(GtkWidget *widget);
 
+/* A message as a sentence for the screen: capital first letter, full stop
+ * at the end (the core's messages are lower-case clauses). */
+char *kv_sentence(const char *message);
+
 G_END_DECLS

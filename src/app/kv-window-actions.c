@@ -48,6 +48,12 @@ static void kv_window_actions_close_shift(GtkWidget *widget, const char *action_
     kv_signin_page_close_shift(self->signin_page, GTK_WINDOW(self));
 }
 
+static void kv_window_actions_without_shift(GtkWidget *widget, const char *action_name,
+                                            GVariant *param)
+{
+    _kv_window_continue_without_shift(KV_WINDOW(widget));
+}
+
 static void kv_window_actions_demo_card(GtkWidget *widget, const char *action_name,
                                         GVariant *param)
 {
@@ -81,6 +87,9 @@ void _kv_window_class_actions_init(KvWindowClass *klass)
     gtk_widget_class_install_action(widget_class, "win.close-shift", NULL,
                                     kv_window_actions_close_shift);
 
+    gtk_widget_class_install_action(widget_class, "win.without-shift", NULL,
+                                    kv_window_actions_without_shift);
+
     gtk_widget_class_install_action(widget_class, "win.demo-card", "u",
                                     kv_window_actions_demo_card);
 }
@@ -94,5 +103,7 @@ void _kv_window_actions_update(KvWindow *self)
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.sign-out",
                                   kv_session_get_signed_in(self->session));
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.close-shift",
-                                  station);
+                                  station && kv_session_get_shift_open(self->session));
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.without-shift",
+                                  kv_session_get_role(self->session) >= KV_ROLE_SUPERVISOR);
 }

@@ -29,9 +29,14 @@ struct _KvWindow {
     KvReportsPage *reports_page;
     KvAdminPage *admin_page;
     GMenu *primary_menu;
+
+    gboolean without_shift;   /* a supervisor or admin chose no cash shift */
+    gboolean quit_confirmed;  /* closing with a shift open was confirmed */
 };
 
 void _kv_window_class_actions_init(KvWindowClass *klass);
 void _kv_window_actions_update(KvWindow *self);
+/* Reports and administration without a cash shift (supervisor and up). */
+void _kv_window_continue_without_shift(KvWindow *self);
 
 G_END_DECLS

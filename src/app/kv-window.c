@@ -14,33 +14,72 @@
 
 G_DEFINE_FINAL_TYPE(KvWindow, kv_window, ADW_TYPE_APPLICATION_WINDOW)
 
+/* Only the screens the signed-in person may use are there: selling and
+ * cards need a cash shift, administration a supervisor. */
+static void show_pages_for_role(KvWindow *self)
+{
+    gboolean shift = kv_session_get_shift_open(self->session);
+    gboolean supervisor = kv_session_get_role(self->session) >= KV_ROLE_SUPERVISOR;
+    static const char *const shift_pages[] = {"sell", "cards"};
+
+    for (guint i = 0; i < G_N_ELEMENTS(shift_pages); i++)
+        adw_view_stack_page_set_visible(
+            adw_view_stack_get_page(self->view_stack,
+                                    adw_view_stack_get_child_by_name(self->view_stack,
+                                                                     shift_pages[i])),
+            shift);
+    adw_view_stack_page_set_visible(
+        adw_view_stack_get_page(self->view_stack,
+                                adw_view_stack_get_child_by_name(self->view_stack, "admin")),
+        supervisor);
+}
+
 static void update_mode(KvWindow *self)
 {
     KvSession *session = self->session;
+    gboolean shift = kv_session_get_shift_open(session);
 
     if (!kv_session_get_signed_in(session)) {
+        self->without_shift = FALSE;
         kv_signin_page_show_credentials(self->signin_page);
         gtk_stack_set_visible_child_name(self->main_stack, "signin");
-    } else if (!kv_session_get_shift_open(session)) {
+    } else if (!shift && !(self->without_shift &&
+                           kv_session_get_role(session) >= KV_ROLE_SUPERVISOR)) {
         kv_signin_page_show_shift(self->signin_page);
         gtk_stack_set_visible_child_name(self->main_stack, "signin");
     } else {
-        g_autofree char *text = g_strdup_printf(
-            /* Translators: user name · role, shown in the header bar */
-            _("%s · %s"), kv_session_get_user_name(session),
-            kv_session_role_label(kv_session_get_role(session)));
-        gtk_label_set_label(self->session_label, text);
+        g_autofree char *text =
+            shift ? g_strdup_printf(
+                        /* Translators: user name · role, shown in the header bar */
+                        _("%s · %s"), kv_session_get_user_name(session),
+                        kv_session_role_label(kv_session_get_role(session)))
+                  : g_strdup_printf(
+                        /* Translators: user name · role, no cash shift open */
+                        _("%s · %s · no shift"), kv_session_get_user_name(session),
+                        kv_session_role_label(kv_session_get_role(session)));
         gboolean entering = g_strcmp0(gtk_stack_get_visible_child_name(self->main_stack),
                                       "station") != 0;
 
+        gtk_label_set_label(self->session_label, text);
+        show_pages_for_role(self);
         gtk_stack_set_visible_child_name(self->main_stack, "station");
-        if (entering) {
+        if (entering && shift) {
             adw_view_stack_set_visible_child_name(self->view_stack, "sell");
             kv_sell_page_refresh_card(self->sell_page);
             kv_sell_page_focus_amount(self->sell_page);
+        } else if (entering || !shift) {
+            adw_view_stack_set_visible_child_name(self->view_stack, "reports");
         }
     }
     _kv_window_actions_update(self);
+}
+
+void _kv_window_continue_without_shift(KvWindow *self)
+{
+    if (kv_session_get_role(self->session) < KV_ROLE_SUPERVISOR)
+        return;
+    self->without_shift = TRUE;
+    update_mode(self);
 }
 
 static void on_session_notify_cb(KvSession *session, GParamSpec *pspec, KvWindow *self)
@@ -83,9 +122,45 @@ static void save_window_state(KvWindow *self)
                            gtk_window_is_maximized(GTK_WINDOW(self)));
 }
 
+static gboolean close_confirmed_cb(gpointer data)
+{
+    gtk_window_close(GTK_WINDOW(data));
+    return G_SOURCE_REMOVE;
+}
+
+static void on_quit_response_cb(AdwMessageDialog *dialog, const char *response, KvWindow *self)
+{
+    if (g_strcmp0(response, "quit") != 0)
+        return;
+    self->quit_confirmed = TRUE;
+    /* After the dialog's own response handling: closing the window takes
+     * the dialog with it. */
+    g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, close_confirmed_cb, g_object_ref(self),
+                    g_object_unref);
+}
+
+/* Quitting with a cash shift open is asked first: the shift stays open
+ * (closing it counts the cash), but the cashier meant to close it or not. */
 static gboolean kv_window_close_request(GtkWindow *window)
 {
-    save_window_state(KV_WINDOW(window));
+    KvWindow *self = KV_WINDOW(window);
+
+    if (!self->quit_confirmed && self->session != NULL &&
+        kv_session_get_shift_open(self->session)) {
+        AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG(adw_message_dialog_new(
+            window, _("Quit With the Shift Open?"),
+            _("The shift stays open and the cash is not counted. Close the shift first at the "
+              "end of the day; quit only for a break or a restart.")));
+
+        adw_message_dialog_add_responses(dialog, "stay", _("_Stay"), "quit", _("_Quit"), NULL);
+        adw_message_dialog_set_response_appearance(dialog, "quit", ADW_RESPONSE_DESTRUCTIVE);
+        adw_message_dialog_set_default_response(dialog, "stay");
+        adw_message_dialog_set_close_response(dialog, "stay");
+        g_signal_connect_object(dialog, "response", G_CALLBACK(on_quit_response_cb), self, 0);
+        gtk_window_present(GTK_WINDOW(dialog));
+        return TRUE;
+    }
+    save_window_state(self);
     return GTK_WINDOW_CLASS(kv_window_parent_class)->close_request(window);
 }
 
@@ -187,6 +262,8 @@ KvWindow *kv_window_new(KvApplication *app, KvSession *session)
             gtk_window_maximize(GTK_WINDOW(self));
     }
 
+    if (self->settings != NULL)
+        kv_session_set_keys_policy(session, g_settings_get_enum(self->settings, "keys-unlock"));
     kv_signin_page_set_session(self->signin_page, session);
     kv_signin_page_set_demo(self->signin_page, kv_application_get_demo(app));
     if (kv_application_get_demo(app))
@@ -199,6 +276,7 @@ KvWindow *kv_window_new(KvApplication *app, KvSession *session)
 
     g_signal_connect(session, "notify::signed-in", G_CALLBACK(on_session_notify_cb), self);
     g_signal_connect(session, "notify::shift-open", G_CALLBACK(on_session_notify_cb), self);
+    g_signal_connect(session, "notify::role", G_CALLBACK(on_session_notify_cb), self);
     update_mode(self);
     return self;
 }
@@ -214,7 +292,14 @@ void kv_window_show_page(KvWindow *self, const char *name)
     g_return_if_fail(KV_IS_WINDOW(self));
     g_return_if_fail(name != NULL);
 
+    GtkWidget *child;
+
     if (g_strcmp0(gtk_stack_get_visible_child_name(self->main_stack), "station") != 0)
+        return;
+    /* A screen hidden from this role (or without a shift) stays hidden. */
+    child = adw_view_stack_get_child_by_name(self->view_stack, name);
+    if (child == NULL ||
+        !adw_view_stack_page_get_visible(adw_view_stack_get_page(self->view_stack, child)))
         return;
     adw_view_stack_set_visible_child_name(self->view_stack, name);
 }

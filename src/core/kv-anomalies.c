@@ -62,11 +62,10 @@ static KvAnomaly *anomaly_from_row(KvStmt *s)
 
 static KvAnomaly *anomaly_get(KvStation *st, gint64 id, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " ANOMALY_COLS " FROM anomalies WHERE id = ?",
-                                     error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT " ANOMALY_COLS " FROM anomalies WHERE id = ?",
+                                      error, KV_DB_VALUES(KV_INT(id)));
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, id);
     if (sqlite3_step(s) == SQLITE_ROW)
         return anomaly_from_row(s);
     g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no anomaly %" PRId64), id);
@@ -95,21 +94,18 @@ gboolean kv_anomaly_store(KvStation *st, const KvAnomalyFacts *a, const char *au
         id = sqlite3_column_int64(q, 0);
     sqlite3_reset(q);
     if (!id) {
-        g_autoptr(KvStmt) s = kv_db_stmt(st, "INSERT INTO anomalies(at, kind, meter_number, "
-                                             "card_serial, sale_id, token_seq, token_sale_ref, "
-                                             "amount, detail) VALUES (?, ?, ?, ?, nullif(?, 0), "
-                                             "nullif(?, 0), nullif(?, 0), ?, ?)", error);
+        g_autoptr(KvStmt) s = kv_db_query(st, "INSERT INTO anomalies(at, kind, meter_number, "
+                                              "card_serial, sale_id, token_seq, token_sale_ref, "
+                                              "amount, detail) VALUES (?, ?, ?, ?, nullif(?, 0), "
+                                              "nullif(?, 0), nullif(?, 0), ?, ?)", error,
+                                          KV_DB_VALUES(KV_INT(kv_now()), KV_TEXT(a->kind),
+                                                       KV_INT(a->meter), KV_INT(a->card),
+                                                       KV_INT(a->sale_id), KV_INT(a->token_seq),
+                                                       KV_INT(a->token_sale_ref),
+                                                       KV_INT(MAX(a->amount, 0)),
+                                                       KV_TEXT(a->detail)));
         if (!s)
             return FALSE;
-        sqlite3_bind_int64(s, 1, kv_now());
-        sqlite3_bind_text(s, 2, a->kind, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3, a->meter);
-        sqlite3_bind_int64(s, 4, a->card);
-        sqlite3_bind_int64(s, 5, a->sale_id);
-        sqlite3_bind_int64(s, 6, a->token_seq);
-        sqlite3_bind_int64(s, 7, a->token_sale_ref);
-        sqlite3_bind_int64(s, 8, MAX(a->amount, 0));
-        sqlite3_bind_text(s, 9, a->detail, -1, SQLITE_TRANSIENT);
         if (!kv_db_step_done(st, s, _("recording an anomaly"), error))
             return FALSE;
         id = sqlite3_last_insert_rowid(st->db);
@@ -176,14 +172,12 @@ gboolean kv_anomaly_ack(KvStation *st, gint64 id, const char *reason, GError **e
     }
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
-    s = kv_db_stmt(st, "UPDATE anomalies SET ack_at = ?, ack_by = ?, ack_reason = ? "
-                       "WHERE id = ? AND ack_at IS NULL", error);
+    s = kv_db_query(st, "UPDATE anomalies SET ack_at = ?, ack_by = ?, ack_reason = ? "
+                        "WHERE id = ? AND ack_at IS NULL", error,
+                    KV_DB_VALUES(KV_INT(kv_now()), KV_INT(kv_station_user_id(st)), KV_TEXT(reason),
+                                 KV_INT(id)));
     if (!s)
         return FALSE;
-    sqlite3_bind_int64(s, 1, kv_now());
-    sqlite3_bind_int64(s, 2, kv_station_user_id(st));
-    sqlite3_bind_text(s, 3, reason, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 4, id);
     if (!kv_db_step_done(st, s, _("acknowledging the anomaly"), error))
         return FALSE;
     if (sqlite3_changes(st->db) != 1) {

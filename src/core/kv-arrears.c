@@ -7,6 +7,7 @@
 #include "kv-db.h"
 #include "kv-audit-private.h"
 #include "kv-arrears-private.h"
+#include "kv-sale-state.h"
 #include "kv-station-private.h"
 #include "kv-time.h"
 
@@ -53,19 +54,16 @@ gboolean kv_debt_insert(KvStation *st, gint64 customer_id, KvDebtKind kind, gint
         return TRUE;
     /* A recovery takes at most the balance: a supervisor may have written
      * the debt down between the sale's price and its completion. */
-    if (!(s = kv_db_stmt(st, "INSERT INTO debt_movements(customer_id, at, kind, amount, "
-                             "sale_id, user_id, reason) SELECT id, ?2, ?3, CASE WHEN ?3 = "
-                             "'recovered' THEN -min(?4, debt) ELSE ?4 END, nullif(?5, 0), "
-                             "nullif(?6, 0), ?7 FROM customers WHERE id = ?1 AND (?3 <> "
-                             "'recovered' OR min(?4, debt) > 0)", error)))
+    if (!(s = kv_db_query(st, "INSERT INTO debt_movements(customer_id, at, kind, amount, "
+                              "sale_id, user_id, reason) SELECT id, ?2, ?3, CASE WHEN ?3 = "
+                              "'recovered' THEN -min(?4, debt) ELSE ?4 END, nullif(?5, 0), "
+                              "nullif(?6, 0), ?7 FROM customers WHERE id = ?1 AND (?3 <> "
+                              "'recovered' OR min(?4, debt) > 0)", error,
+                          KV_DB_VALUES(KV_INT(customer_id), KV_INT(kv_now()),
+                                       KV_TEXT(kv_debt_kind_key(kind)), KV_INT(amount),
+                                       KV_INT(sale_id), KV_INT(kv_station_user_id(st)),
+                                       KV_TEXT(reason ? reason : "")))))
         return FALSE;
-    sqlite3_bind_int64(s, 1, customer_id);
-    sqlite3_bind_int64(s, 2, kv_now());
-    sqlite3_bind_text(s, 3, kv_debt_kind_key(kind), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, amount);
-    sqlite3_bind_int64(s, 5, sale_id);
-    sqlite3_bind_int64(s, 6, kv_station_user_id(st));
-    sqlite3_bind_text(s, 7, reason ? reason : "", -1, SQLITE_TRANSIENT);
     if (!kv_db_step_done(st, s, _("recording the debt"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID)) {
             g_clear_error(error);
@@ -124,14 +122,12 @@ GPtrArray *kv_debt_movements(KvStation *st, gint64 customer_id, gint64 from, gin
     g_autoptr(KvStmt) s = NULL;
     GPtrArray *out;
     if (!kv_station_require(st, KV_ROLE_CASHIER, error) ||
-        !(s = kv_db_stmt(st, "SELECT d.id, d.at, d.kind, d.amount, coalesce(d.sale_id, 0), "
+        !(s = kv_db_query(st, "SELECT d.id, d.at, d.kind, d.amount, coalesce(d.sale_id, 0), "
                              "u.login, d.reason FROM debt_movements d LEFT JOIN users u ON "
                              "u.id = d.user_id WHERE d.customer_id = ?1 AND d.at >= ?2 AND "
-                             "(?3 = 0 OR d.at < ?3) ORDER BY d.at, d.id", error)))
+                             "(?3 = 0 OR d.at < ?3) ORDER BY d.at, d.id", error,
+                          KV_DB_VALUES(KV_INT(customer_id), KV_INT(from), KV_INT(to)))))
         return NULL;
-    sqlite3_bind_int64(s, 1, customer_id);
-    sqlite3_bind_int64(s, 2, from);
-    sqlite3_bind_int64(s, 3, to);
     out = g_ptr_array_new_with_free_func(g_free);
     while (sqlite3_step(s) == SQLITE_ROW) {
         const char *login = (const char *)sqlite3_column_text(s, 5);
@@ -152,15 +148,11 @@ GPtrArray *kv_debt_movements(KvStation *st, gint64 customer_id, gint64 from, gin
     return out;
 }
 
-/* A sum over a customer's rows (?1) and a time bound (?2). */
-static gboolean customer_sum(KvStation *st, const char *sql, gint64 customer_id, gint64 t,
-                             gint64 *out, GError **error)
+/* The first column of a sum's one row (the statement from kv_db_query). */
+static gboolean customer_sum(KvStation *st, KvStmt *s, gint64 *out, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, sql, error);
     if (!s)
         return FALSE;
-    sqlite3_bind_int64(s, 1, customer_id);
-    sqlite3_bind_int64(s, 2, t);
     if (sqlite3_step(s) != SQLITE_ROW) {
         kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading the debt"));
         return FALSE;
@@ -172,8 +164,10 @@ static gboolean customer_sum(KvStation *st, const char *sql, gint64 customer_id,
 gboolean kv_debt_balance_at(KvStation *st, gint64 customer_id, gint64 t, gint64 *out,
                             GError **error)
 {
-    return customer_sum(st, "SELECT coalesce(sum(amount), 0) FROM debt_movements "
-                            "WHERE customer_id = ?1 AND at < ?2", customer_id, t, out, error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT coalesce(sum(amount), 0) FROM debt_movements "
+                                          "WHERE customer_id = ? AND at < ?", error,
+                                      KV_DB_VALUES(KV_INT(customer_id), KV_INT(t)));
+    return customer_sum(st, s, out, error);
 }
 
 /* ---- plans ---- */
@@ -212,15 +206,10 @@ static gboolean plan_check(const KvDebtPlan *p, gint64 now, GError **error)
 static gboolean end_current(KvStation *st, gint64 customer_id, gint64 now, const char *reason,
                             gboolean *ended, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "UPDATE debt_plans SET ends_at = ?2, end_reason = ?3 "
-                                         "WHERE customer_id = ?1 AND starts_at <= ?2 AND "
-                                         "(ends_at IS NULL OR ends_at > ?2)", error);
-    if (!s)
-        return FALSE;
-    sqlite3_bind_int64(s, 1, customer_id);
-    sqlite3_bind_int64(s, 2, now);
-    sqlite3_bind_text(s, 3, reason, -1, SQLITE_TRANSIENT);
-    if (!kv_db_step_done(st, s, _("ending the recovery plan"), error))
+    if (!kv_db_run(st, "UPDATE debt_plans SET ends_at = ?2, end_reason = ?3 "
+                       "WHERE customer_id = ?1 AND starts_at <= ?2 AND "
+                       "(ends_at IS NULL OR ends_at > ?2)", _("ending the recovery plan"), error,
+                   KV_DB_VALUES(KV_INT(customer_id), KV_INT(now), KV_TEXT(reason))))
         return FALSE;
     *ended = sqlite3_changes(st->db) > 0;
     return TRUE;
@@ -229,7 +218,6 @@ static gboolean end_current(KvStation *st, gint64 customer_id, gint64 now, const
 gint64 kv_debt_plan_set(KvStation *st, const KvDebtPlan *p, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autoptr(KvStmt) s = NULL;
     g_autofree char *obj = g_strdup_printf("customer:%" G_GINT64_FORMAT, p->customer_id);
     g_autofree char *detail = NULL;
     gint64 now = kv_now(), id;
@@ -239,20 +227,16 @@ gint64 kv_debt_plan_set(KvStation *st, const KvDebtPlan *p, GError **error)
         !kv_txn_begin(&txn, st, error) ||
         !end_current(st, p->customer_id, now, "replaced by a new plan", &ended, error))
         return 0;
-    if (!(s = kv_db_stmt(st, "INSERT INTO debt_plans(customer_id, kind, share_bp, min_amount, "
-                             "max_amount, amount, starts_at, ends_at, created_by) VALUES (?, ?, "
-                             "?, ?, nullif(?, 0), ?, ?, nullif(?, 0), ?)", error)))
-        return 0;
-    sqlite3_bind_int64(s, 1, p->customer_id);
-    sqlite3_bind_text(s, 2, kv_plan_kind_key(p->kind), -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, p->kind == KV_PLAN_SHARE ? (int)p->share_bp : 0);
-    sqlite3_bind_int64(s, 4, p->kind == KV_PLAN_SHARE ? p->min_amount : 0);
-    sqlite3_bind_int64(s, 5, p->kind == KV_PLAN_SHARE ? p->max_amount : 0);
-    sqlite3_bind_int64(s, 6, p->kind == KV_PLAN_SHARE ? 0 : p->amount);
-    sqlite3_bind_int64(s, 7, now);
-    sqlite3_bind_int64(s, 8, p->ends_at);
-    sqlite3_bind_int64(s, 9, kv_station_user_id(st));
-    if (!kv_db_step_done(st, s, _("recording the recovery plan"), error))
+    if (!kv_db_run(st, "INSERT INTO debt_plans(customer_id, kind, share_bp, min_amount, "
+                       "max_amount, amount, starts_at, ends_at, created_by) VALUES (?, ?, "
+                       "?, ?, nullif(?, 0), ?, ?, nullif(?, 0), ?)",
+                   _("recording the recovery plan"), error,
+                   KV_DB_VALUES(KV_INT(p->customer_id), KV_TEXT(kv_plan_kind_key(p->kind)),
+                                KV_INT(p->kind == KV_PLAN_SHARE ? p->share_bp : 0),
+                                KV_INT(p->kind == KV_PLAN_SHARE ? p->min_amount : 0),
+                                KV_INT(p->kind == KV_PLAN_SHARE ? p->max_amount : 0),
+                                KV_INT(p->kind == KV_PLAN_SHARE ? 0 : p->amount), KV_INT(now),
+                                KV_INT(p->ends_at), KV_INT(kv_station_user_id(st)))))
         return 0;
     id = sqlite3_last_insert_rowid(st->db);
     detail = g_strdup_printf("plan=%" G_GINT64_FORMAT " kind=%s share_bp=%u min=%" G_GINT64_FORMAT
@@ -284,17 +268,16 @@ gboolean kv_debt_plan_end(KvStation *st, gint64 customer_id, const char *reason,
 
 KvDebtPlan *kv_debt_plan_current(KvStation *st, gint64 customer_id, gint64 t, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT id, kind, share_bp, min_amount, "
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT id, kind, share_bp, min_amount, "
                                          "coalesce(max_amount, 0), amount, starts_at, "
                                          "coalesce(ends_at, 0) FROM debt_plans "
                                          "WHERE customer_id = ?1 AND starts_at <= ?2 AND "
                                          "(ends_at IS NULL OR ends_at > ?2) "
-                                         "ORDER BY starts_at DESC, id DESC LIMIT 1", error);
+                                         "ORDER BY starts_at DESC, id DESC LIMIT 1", error,
+                                      KV_DB_VALUES(KV_INT(customer_id), KV_INT(t)));
     KvDebtPlan *p;
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, customer_id);
-    sqlite3_bind_int64(s, 2, t);
     if (sqlite3_step(s) != SQLITE_ROW)
         return NULL;
     p = g_new0(KvDebtPlan, 1);
@@ -315,9 +298,11 @@ KvDebtPlan *kv_debt_plan_current(KvStation *st, gint64 customer_id, gint64 t, GE
 static gboolean recovered_since(KvStation *st, gint64 customer_id, gint64 from, gint64 *out,
                                 GError **error)
 {
-    return customer_sum(st, "SELECT coalesce(sum(debt_recovered), 0) FROM sales WHERE "
-                            "customer_id = ?1 AND created_at >= ?2 AND state = 'completed'",
-                        customer_id, from, out, error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT coalesce(sum(debt_recovered), 0) FROM sales "
+                                          "WHERE customer_id = ? AND created_at >= ? AND state = ?",
+                                      error, KV_DB_VALUES(KV_INT(customer_id), KV_INT(from),
+                                                          KV_STATE(KV_SALE_COMPLETED)));
+    return customer_sum(st, s, out, error);
 }
 
 gboolean kv_debt_rule_for_sale(KvStation *st, gint64 customer_id, gint64 now, guint tariff_bp,
@@ -325,13 +310,13 @@ gboolean kv_debt_rule_for_sale(KvStation *st, gint64 customer_id, gint64 now, gu
 {
     g_autoptr(GError) local = NULL;
     g_autoptr(KvDebtPlan) p = NULL;
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT debt FROM customers WHERE id = ?", error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT debt FROM customers WHERE id = ?", error,
+                                      KV_DB_VALUES(KV_INT(customer_id)));
     gint64 done;
 
     *out = (KvDebtRule){ 0, tariff_bp, 0, 0 };
     if (!s)
         return FALSE;
-    sqlite3_bind_int64(s, 1, customer_id);
     if (sqlite3_step(s) == SQLITE_ROW)
         out->balance = sqlite3_column_int64(s, 0);
     if (!(p = kv_debt_plan_current(st, customer_id, now, &local))) {

@@ -96,7 +96,7 @@ gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
                          "hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
     if (!ins)
         return FALSE;
-    if (kv_keyring_audit_key(st->ring, key)) {
+    if (kv_keystore_audit_key(st->keys, key)) {
         guint8 mac[32];
         row_mac(key, hash, mac);
         OPENSSL_cleanse(key, sizeof key);
@@ -209,7 +209,9 @@ static gboolean check_sales(KvStation *st, KvAuditReport *r, GHashTable *sale_la
         g_autofree char *now = NULL;
         /* 'written' is an intermediate step not audited: it must match the
          * pending row. */
-        const char *st_for_audit = g_strcmp0(state, "written") == 0 ? "pending" : state;
+        const char *st_for_audit = kv_sale_state_from_name(state) == KV_SALE_WRITTEN
+                                       ? kv_sale_state_name(KV_SALE_PENDING)
+                                       : state;
         now = kv_audit_sale_detail(st_for_audit, sqlite3_column_int64(q, 2),
                                    sqlite3_column_int64(q, 3),
                                    (guint32)sqlite3_column_int64(q, 4),
@@ -262,22 +264,183 @@ static void check_anchor_end(KvAuditReport *r, const char *anchor_hex, gboolean 
                 "were deleted from its end, or it was rewritten"), anchor_hex, last_id);
 }
 
+/* The walk along the chain, row by row: where it is and what it found. */
+typedef struct {
+    KvAuditReport *r;
+    guint8 prev[32]; /* the hash of the row before (genesis before the first) */
+    guint8 audit_key[KV_AUDIT_KEY_LEN];
+    gint64 expect_id, last_id;
+    gint64 first_bad_mac, bad_macs, last_good_mac;
+    const char *anchor_hex; /* the exported head to find, or NULL */
+    char anchor[65];        /* its hash in hexadecimal */
+    gint64 anchor_id;       /* its row; 0 if not given, -1 once reported */
+    gboolean anchor_found;
+    GHashTable *sale_last;  /* "sale:<id>" -> detail of its last row */
+} AuditWalk;
+
+/* One row of the audit table; the hashes are NULL unless 32 bytes long. */
+typedef struct {
+    gint64 id, at, user_id;
+    const char *action, *object, *detail;
+    const guint8 *prev_hash, *hash, *mac;
+} AuditRow;
+
+/* 1. The row as stored. */
+static void read_row(KvStmt *s, AuditRow *row)
+{
+    row->id = sqlite3_column_int64(s, 0);
+    row->at = sqlite3_column_int64(s, 1);
+    row->user_id = sqlite3_column_int64(s, 2);
+    row->action = (const char *)sqlite3_column_text(s, 3);
+    row->object = (const char *)sqlite3_column_text(s, 4);
+    row->detail = (const char *)sqlite3_column_text(s, 5);
+    row->prev_hash = sqlite3_column_bytes(s, 6) == 32 ? sqlite3_column_blob(s, 6) : NULL;
+    row->hash = sqlite3_column_bytes(s, 7) == 32 ? sqlite3_column_blob(s, 7) : NULL;
+    row->mac = sqlite3_column_bytes(s, 8) == 32 ? sqlite3_column_blob(s, 8) : NULL;
+}
+
+/* 2. It follows the row before: no ids missing, its prev_hash is that
+ * row's hash. */
+static void check_link(AuditWalk *w, const AuditRow *row)
+{
+    KvAuditReport *r = w->r;
+    if (row->id != w->expect_id)
+        PROBLEM(_("audit rows %" PRId64 "..%" PRId64 " are missing (deleted)"),
+                w->expect_id, row->id - 1);
+    if (!row->prev_hash || memcmp(row->prev_hash, w->prev, 32) != 0)
+        PROBLEM(_("audit row %" PRId64 ": does not follow the previous row "
+                "(a row before it was deleted or changed)"), row->id);
+}
+
+/* 3. Its hash is the hash of its content; the walk moves on to it. */
+static void check_hash(AuditWalk *w, const AuditRow *row)
+{
+    KvAuditReport *r = w->r;
+    const char *action = row->action, *object = row->object, *detail = row->detail;
+    guint8 want[32];
+    kv_audit_row_hash(row->prev_hash ? row->prev_hash : genesis, row->id, row->at,
+                      row->user_id, action ? action : "", object ? object : "",
+                      detail ? detail : "", want);
+    if (!row->hash || memcmp(row->hash, want, 32) != 0)
+        PROBLEM(_("audit row %" PRId64 " (%s %s): its content was changed"), row->id,
+                action ? action : "?", object ? object : "?");
+    if (row->hash)
+        memcpy(w->prev, row->hash, 32);
+}
+
+/* 4. Its keyed MAC (over its hash), where the station had the keys; a row
+ * of an action that always has the keys must have one once rows are
+ * keyed. */
+static void check_mac(AuditWalk *w, const AuditRow *row)
+{
+    KvAuditReport *r = w->r;
+    const char *action = row->action, *object = row->object;
+    gint64 id = row->id;
+    if (row->mac) {
+        r->rows_keyed++;
+        r->covered_to = id;
+        if (r->keyed) {
+            guint8 mac[32];
+            row_mac(w->audit_key, w->prev, mac);
+            if (CRYPTO_memcmp(mac, row->mac, 32) != 0) {
+                if (w->bad_macs++ == 0 && w->last_good_mac + 1 == id)
+                    PROBLEM(_("audit row %" PRId64 " (%s %s): its keyed MAC does not "
+                            "match: the row was changed and the chain recomputed"), id,
+                            action ? action : "?", object ? object : "?");
+                else if (w->bad_macs == 1)
+                    PROBLEM(_("audit row %" PRId64 " (%s %s): its keyed MAC does not "
+                            "match: a row from %" PRId64 " to %" PRId64 " was changed and "
+                            "the chain recomputed"), id, action ? action : "?",
+                            object ? object : "?", w->last_good_mac + 1, id);
+                if (w->bad_macs == 1)
+                    w->first_bad_mac = id;
+            } else if (!w->bad_macs) {
+                w->last_good_mac = id;
+            }
+        }
+    } else if (r->rows_keyed && action_needs_keys(action)) {
+        PROBLEM(_("audit row %" PRId64 " (%s %s) is always written with the keys unlocked "
+                "but has no keyed MAC: its MAC was removed"), id, action, object ? object : "?");
+    }
+}
+
+/* 5. The exported head, if one is given: is this row it? */
+static void check_anchor(AuditWalk *w, const AuditRow *row)
+{
+    KvAuditReport *r = w->r;
+    if (w->anchor_hex && !w->anchor_found && (w->anchor_id == 0 || w->anchor_id == row->id)) {
+        g_autofree char *h = hex(w->prev, 32);
+        w->anchor_found = g_ascii_strcasecmp(h, w->anchor) == 0;
+        if (w->anchor_id == row->id && !w->anchor_found)
+            PROBLEM(_("audit row %" PRId64 " is not the exported head %s: the log was "
+                    "rewritten at or before row %" PRId64), row->id, w->anchor_hex, row->id);
+        if (w->anchor_id == row->id)
+            w->anchor_id = -1; /* reported */
+    }
+}
+
+/* 6. A sale's row: remembered as that sale's last, for check_sales. */
+static void note_sale(AuditWalk *w, const AuditRow *row)
+{
+    if (row->object && g_str_has_prefix(row->object, "sale:") && row->action &&
+        g_str_has_prefix(row->action, "sale."))
+        g_hash_table_replace(w->sale_last, g_strdup(row->object),
+                             g_strdup(row->detail ? row->detail : ""));
+}
+
+/* The walk along every row (steps 1 to 6), then what the end tells: MACs
+ * failing after the first, the exported head not met. */
+static gboolean walk_chain(KvStation *st, AuditWalk *w, KvProgressFunc progress,
+                           gpointer user_data, GCancellable *cancellable, GError **error)
+{
+    KvAuditReport *r = w->r;
+    gint64 total = kv_db_int(st, "SELECT count(*) FROM audit", 0);
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT id, at, coalesce(user_id, 0), action, object, "
+                                         "detail, prev_hash, hash, mac FROM audit ORDER BY id",
+                                     error);
+    int rc;
+    if (!s)
+        return FALSE;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        AuditRow row;
+        read_row(s, &row);
+        check_link(w, &row);
+        check_hash(w, &row);
+        check_mac(w, &row);
+        check_anchor(w, &row);
+        note_sale(w, &row);
+        w->last_id = row.id;
+        w->expect_id = row.id + 1;
+        r->rows++;
+        if (progress && r->rows % 65536 == 0)
+            progress(r->rows, (guint64)total, N_("audit rows"), user_data);
+        if (g_cancellable_set_error_if_cancelled(cancellable, error))
+            return FALSE;
+    }
+    if (rc != SQLITE_DONE) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading the audit log"));
+        return FALSE;
+    }
+    if (w->bad_macs > 1)
+        PROBLEM(_("%" PRId64 " keyed rows after row %" PRId64 " fail their MAC as well"),
+                w->bad_macs - 1, w->first_bad_mac);
+    r->head_hex = hex(w->prev, 32);
+    r->head = head_text(w->last_id, w->prev);
+    check_anchor_end(r, w->anchor_hex, w->anchor_found, w->anchor_id, w->last_id);
+    return TRUE;
+}
+
 KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgressFunc progress,
                                gpointer user_data, GCancellable *cancellable, GError **error)
 {
     g_autoptr(KvAuditReport) r = NULL;
-    g_autoptr(KvStmt) s = NULL;
-    g_autoptr(GHashTable) sale_last = NULL; /* "sale:<id>" -> detail of its last row */
-    guint8 prev[32], audit_key[KV_AUDIT_KEY_LEN];
-    gint64 expect_id = 1, last_id = 0;
-    gint64 total, anchor_id = 0, first_bad_mac = 0, bad_macs = 0, last_good_mac = 0;
-    gboolean anchor_found = anchor_hex == NULL, cancelled = FALSE;
-    char anchor[65] = "";
-    int rc;
+    g_autoptr(GHashTable) sale_last = NULL;
+    AuditWalk w = { 0 };
+    gboolean walked;
 
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
         return NULL;
-    if (anchor_hex && !parse_head(anchor_hex, &anchor_id, anchor)) {
+    if (anchor_hex && !parse_head(anchor_hex, &w.anchor_id, w.anchor)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     _("'%s' is not an audit head: it is ROW-HASH as `audit head` and the Z "
                     "report print it (or the 64 hexadecimal digits alone)"), anchor_hex);
@@ -286,99 +449,16 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
     r = g_new0(KvAuditReport, 1);
     r->problems = g_ptr_array_new_with_free_func(g_free);
     sale_last = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    total = kv_db_int(st, "SELECT count(*) FROM audit", 0);
-    memcpy(prev, genesis, 32);
-    r->keyed = kv_keyring_audit_key(st->ring, audit_key);
-
-    s = kv_db_stmt(st, "SELECT id, at, coalesce(user_id, 0), action, object, detail, prev_hash, "
-                       "hash, mac FROM audit ORDER BY id", error);
-    if (!s) {
-        OPENSSL_cleanse(audit_key, sizeof audit_key);
-        return NULL;
-    }
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        gint64 id = sqlite3_column_int64(s, 0);
-        const char *action = (const char *)sqlite3_column_text(s, 3);
-        const char *object = (const char *)sqlite3_column_text(s, 4);
-        const char *detail = (const char *)sqlite3_column_text(s, 5);
-        guint8 want[32];
-        if (id != expect_id)
-            PROBLEM(_("audit rows %" PRId64 "..%" PRId64 " are missing (deleted)"),
-                    expect_id, id - 1);
-        if (sqlite3_column_bytes(s, 6) != 32 || memcmp(sqlite3_column_blob(s, 6), prev, 32) != 0)
-            PROBLEM(_("audit row %" PRId64 ": does not follow the previous row "
-                    "(a row before it was deleted or changed)"), id);
-        kv_audit_row_hash(sqlite3_column_bytes(s, 6) == 32 ? sqlite3_column_blob(s, 6) : genesis,
-                          id, sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
-                          action ? action : "", object ? object : "", detail ? detail : "", want);
-        if (sqlite3_column_bytes(s, 7) != 32 || memcmp(sqlite3_column_blob(s, 7), want, 32) != 0)
-            PROBLEM(_("audit row %" PRId64 " (%s %s): its content was changed"), id,
-                    action ? action : "?", object ? object : "?");
-        if (sqlite3_column_bytes(s, 7) == 32)
-            memcpy(prev, sqlite3_column_blob(s, 7), 32);
-        if (sqlite3_column_bytes(s, 8) == 32) {
-            r->rows_keyed++;
-            r->covered_to = id;
-            if (r->keyed) {
-                guint8 mac[32];
-                row_mac(audit_key, prev, mac);
-                if (CRYPTO_memcmp(mac, sqlite3_column_blob(s, 8), 32) != 0) {
-                    if (bad_macs++ == 0 && last_good_mac + 1 == id)
-                        PROBLEM(_("audit row %" PRId64 " (%s %s): its keyed MAC does not "
-                                "match: the row was changed and the chain recomputed"), id,
-                                action ? action : "?", object ? object : "?");
-                    else if (bad_macs == 1)
-                        PROBLEM(_("audit row %" PRId64 " (%s %s): its keyed MAC does not "
-                                "match: a row from %" PRId64 " to %" PRId64 " was changed and "
-                                "the chain recomputed"), id, action ? action : "?",
-                                object ? object : "?", last_good_mac + 1, id);
-                    if (bad_macs == 1)
-                        first_bad_mac = id;
-                } else if (!bad_macs) {
-                    last_good_mac = id;
-                }
-            }
-        } else if (r->rows_keyed && action_needs_keys(action)) {
-            PROBLEM(_("audit row %" PRId64 " (%s %s) is always written with the keys unlocked "
-                    "but has no keyed MAC: its MAC was removed"), id, action, object ? object : "?");
-        }
-        if (anchor_hex && !anchor_found && (anchor_id == 0 || anchor_id == id)) {
-            g_autofree char *h = hex(prev, 32);
-            anchor_found = g_ascii_strcasecmp(h, anchor) == 0;
-            if (anchor_id == id && !anchor_found)
-                PROBLEM(_("audit row %" PRId64 " is not the exported head %s: the log was "
-                        "rewritten at or before row %" PRId64), id, anchor_hex, id);
-            if (anchor_id == id)
-                anchor_id = -1; /* reported */
-        }
-        last_id = id;
-        if (object && g_str_has_prefix(object, "sale:") && action &&
-            g_str_has_prefix(action, "sale."))
-            g_hash_table_replace(sale_last, g_strdup(object), g_strdup(detail ? detail : ""));
-        expect_id = id + 1;
-        r->rows++;
-        if (progress && r->rows % 65536 == 0)
-            progress(r->rows, (guint64)total, N_("audit rows"), user_data);
-        if (g_cancellable_set_error_if_cancelled(cancellable, error)) {
-            cancelled = TRUE;
-            break;
-        }
-    }
-    OPENSSL_cleanse(audit_key, sizeof audit_key);
-    if (cancelled)
-        return NULL;
-    if (rc != SQLITE_DONE) {
-        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading the audit log"));
-        return NULL;
-    }
-    if (bad_macs > 1)
-        PROBLEM(_("%" PRId64 " keyed rows after row %" PRId64 " fail their MAC as well"),
-                bad_macs - 1, first_bad_mac);
-    r->head_hex = hex(prev, 32);
-    r->head = head_text(last_id, prev);
-    check_anchor_end(r, anchor_hex, anchor_found, anchor_id, last_id);
-
-    if (!check_sales(st, r, sale_last, cancellable, error))
+    w.r = r;
+    w.sale_last = sale_last;
+    w.expect_id = 1;
+    w.anchor_hex = anchor_hex;
+    w.anchor_found = anchor_hex == NULL;
+    memcpy(w.prev, genesis, 32);
+    r->keyed = kv_keystore_audit_key(st->keys, w.audit_key);
+    walked = walk_chain(st, &w, progress, user_data, cancellable, error);
+    OPENSSL_cleanse(w.audit_key, sizeof w.audit_key);
+    if (!walked || !check_sales(st, r, sale_last, cancellable, error))
         return NULL;
     return g_steal_pointer(&r);
 }

@@ -97,31 +97,30 @@ gboolean kv_card_present_own_psc(KvStation *st, KvCardLink *card, const KvMeter 
 
 char *kv_card_status(KvStation *st, guint32 serial)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT status FROM cards WHERE serial = ?", NULL);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT status FROM cards WHERE serial = ?", NULL,
+                                      KV_DB_VALUES(KV_INT(serial)));
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, serial);
     return sqlite3_step(s) == SQLITE_ROW ? kv_db_col_text(s, 0) : NULL;
 }
 
 guint32 kv_card_next_serial(KvStation *st, GError **error)
 {
-    guint32 office = st->settings.office_id;
+    guint32 office = st->settings.station_no;
     gint64 lo = (gint64)office << OFFICE_SERIAL_BITS;
     gint64 hi = lo + (1 << OFFICE_SERIAL_BITS) - 1;
     g_autoptr(KvStmt) s = NULL;
     gint64 n;
     if (office >= (1u << (32 - OFFICE_SERIAL_BITS)) - 1) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                    _("office id %u is too large to number cards (at most 4094)"), office);
+                    _("station number %u is too large to number cards (at most 4094)"), office);
         return 0;
     }
-    s = kv_db_stmt(st, "SELECT coalesce(max(serial), ?1) FROM cards WHERE serial BETWEEN ?1 AND ?2",
-                   error);
+    s = kv_db_query(st, "SELECT coalesce(max(serial), ?1) FROM cards "
+                        "WHERE serial BETWEEN ?1 AND ?2", error,
+                    KV_DB_VALUES(KV_INT(lo), KV_INT(hi)));
     if (!s)
         return 0;
-    sqlite3_bind_int64(s, 1, lo);
-    sqlite3_bind_int64(s, 2, hi);
     n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) + 1 : 0;
     if (n <= lo || n > hi) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED,
@@ -139,12 +138,10 @@ gboolean kv_card_step(KvStation *st, guint32 serial, const char *status, const c
     g_autofree char *obj = g_strdup_printf("card:%u", serial);
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
-    s = kv_db_stmt(st, "UPDATE cards SET status = ?, issue_step = ? WHERE serial = ?", error);
+    s = kv_db_query(st, "UPDATE cards SET status = ?, issue_step = ? WHERE serial = ?", error,
+                    KV_DB_VALUES(KV_TEXT(status), KV_TEXT(step), KV_INT(serial)));
     if (!s)
         return FALSE;
-    sqlite3_bind_text(s, 1, status, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, step, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, serial);
     if (!kv_db_step_done(st, s, _("recording the card"), error) ||
         (action && !kv_audit_append(st, action, obj, detail, error)) || !kv_txn_commit(&txn, error))
         return FALSE;

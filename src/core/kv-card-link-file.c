@@ -218,7 +218,7 @@ static const KvCardLinkOps file_ops = {
     fc_write, fc_lock_identity, fc_name, fc_free,
 };
 
-KvCardLink *kv_card_link_open_file(const char *path, GError **error)
+KvCardLink *kv_card_link_file_open(const char *path, GError **error)
 {
     FileCard *c = g_new0(FileCard, 1);
     c->path = g_strdup(path);

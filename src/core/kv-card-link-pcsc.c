@@ -53,13 +53,23 @@ static const KvCardLinkOps pcsc_ops = {
     pc_write, pc_lock_identity, pc_name, pc_free,
 };
 
-KvCardLink *kv_card_link_pcsc_new(KvCardService *svc, KvCard *card)
+static KvCardLink *wrap(KvCardService *svc, KvCard *card, gboolean own_svc)
 {
     KvCardLinkPcsc *c = g_new0(KvCardLinkPcsc, 1);
     c->svc = svc;
     c->card = card;
-    c->own_svc = TRUE;
+    c->own_svc = own_svc;
     return kv_card_link_new(&pcsc_ops, c);
+}
+
+KvCardLink *kv_card_link_pcsc_new(KvCardService *svc, KvCard *card)
+{
+    return wrap(svc, card, TRUE);
+}
+
+KvCardLink *kv_card_link_pcsc_borrow(KvCardService *svc, KvCard *card)
+{
+    return wrap(svc, card, FALSE);
 }
 
 KvCardLink *kv_card_link_pcsc_open(const char *reader, GError **error)
@@ -74,72 +84,4 @@ KvCardLink *kv_card_link_pcsc_open(const char *reader, GError **error)
         return NULL;
     }
     return kv_card_link_pcsc_new(svc, card);
-}
-
-/* ---- batch issue at a reader ---- */
-
-typedef struct {
-    KvCardService *svc;
-    const char *reader;
-    KvBatchPromptFunc prompt;
-    KvBatchResultFunc result;
-    gpointer user_data;
-    gulong cancel_id;
-} PcscBatch;
-
-static KvCardLink *batch_next(guint32 meter, guint index, guint total, gpointer data,
-                              GCancellable *cancellable, GError **error)
-{
-    PcscBatch *b = data;
-    KvCardLinkPcsc *c;
-    KvCard *card;
-    if (b->prompt)
-        b->prompt(meter, index, total, b->user_data);
-    if (!kv_card_service_wait_for(b->svc, b->reader, KV_CARD_EVENT_INSERTED, FALSE, cancellable,
-                                  error))
-        return NULL;
-    if (!(card = kv_card_connect(b->svc, b->reader, error)))
-        return NULL; /* the row fails; the card is still asked to be taken out */
-    c = g_new0(KvCardLinkPcsc, 1);
-    c->svc = b->svc;
-    c->card = card;
-    return kv_card_link_new(&pcsc_ops, c);
-}
-
-static gboolean batch_done(const KvBatchRow *row, KvCardLink *link, gpointer data,
-                           GCancellable *cancellable, GError **error)
-{
-    PcscBatch *b = data;
-    /* A card was inserted for this row (issued or not): it must come out
-     * before the next one goes in. */
-    gboolean inserted = link || (!row->ok && !row->skipped && row->meter &&
-                                 !g_cancellable_is_cancelled(cancellable));
-    if (b->result)
-        b->result(row, inserted, b->user_data);
-    return !inserted || kv_card_service_wait_for(b->svc, b->reader, KV_CARD_EVENT_REMOVED,
-                                                   FALSE, cancellable, error);
-}
-
-static void batch_cancelled(GCancellable *cancellable, gpointer data)
-{
-    kv_card_service_cancel(((PcscBatch *)data)->svc);
-}
-
-GPtrArray *kv_card_link_pcsc_batch(KvStation *st, const char *csv_path, const char *reader,
-                                   KvBatchPromptFunc prompt, KvBatchResultFunc result,
-                                   gpointer user_data, GCancellable *cancellable, GError **error)
-{
-    PcscBatch b = { NULL, reader, prompt, result, user_data, 0 };
-    GPtrArray *rows;
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
-        !(b.svc = kv_card_service_new(error)))
-        return NULL;
-    if (cancellable)
-        b.cancel_id = g_cancellable_connect(cancellable, G_CALLBACK(batch_cancelled), &b, NULL);
-    rows = kv_card_batch_full(st, csv_path, batch_next, batch_done, &b, NULL, NULL, cancellable,
-                              error);
-    if (cancellable)
-        g_cancellable_disconnect(cancellable, b.cancel_id);
-    kv_card_service_free(b.svc);
-    return rows;
 }

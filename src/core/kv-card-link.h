@@ -2,7 +2,7 @@
  *
  * The core reads and writes cards only through this small interface, so the
  * same sale code runs on a PC/SC reader (kv_card_link_pcsc_new, over the card
- * service) and on a card file of the SLE4442 model (kv_card_link_open_file:
+ * service) and on a card file of the SLE4442 model (kv_card_link_file_open:
  * the format kilovend-vcard keeps, for technicians' simulations and the fast
  * unit tests).  Faults (a card pulled after N bytes) enter here, through the
  * same interface the hardware uses.
@@ -55,7 +55,7 @@ const char *kv_card_link_name(KvCardLink *link);
 /* A card file (docs/card-file.md, the SLE4442 model's format): every byte
  * written is saved to the file at once, as a chip would hold it.  Errors in
  * KV_CORE_ERROR_CARD. */
-KvCardLink *kv_card_link_open_file(const char *path, GError **error);
+KvCardLink *kv_card_link_file_open(const char *path, GError **error);
 /* Make a blank factory card file (PSC as given) for tests and technicians. */
 gboolean kv_card_file_create_blank(const char *path, const guint8 psc[3], GError **error);
 /* Fault injection: the card is "pulled" after n more bytes are written

@@ -20,6 +20,7 @@
 #include "kv-sales-private.h"
 #include "kv-registry-private.h"
 #include "kv-station-private.h"
+#include "kv-sync-state.h"
 #include "kv-time.h"
 
 void kv_card_record_free(KvCardRecord *c)
@@ -42,13 +43,13 @@ void kv_batch_row_free(KvBatchRow *r)
 
 KvCardRecord *kv_card_get(KvStation *st, guint32 serial, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT serial, meter_number, type, status, token_seq, "
-                                         "token_cumulative, coalesce(replaces, 0), issued_at "
-                                         "FROM cards WHERE serial = ?", error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT serial, meter_number, type, status, token_seq, "
+                                          "token_cumulative, coalesce(replaces, 0), issued_at "
+                                          "FROM cards WHERE serial = ?", error,
+                                      KV_DB_VALUES(KV_INT(serial)));
     KvCardRecord *c;
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, serial);
     if (sqlite3_step(s) != SQLITE_ROW) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no card %u"), serial);
         return NULL;
@@ -72,7 +73,8 @@ gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GE
     g_autoptr(KvMeter) m = NULL;
     gint64 last_anomaly = kv_db_int(st, "SELECT coalesce(max(id), 0) FROM anomalies", 0);
     memset(out, 0, sizeof *out);
-    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error) ||
+        !kv_sync_require_current(st, _("reading a card"), error))
         return FALSE;
     out->reconciled = kv_sale_reconcile_card(st, card, error);
     if (out->reconciled < 0)
@@ -104,10 +106,10 @@ gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GE
             return FALSE;
     }
     {
-        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT count(*) FROM anomalies WHERE id > ?", error);
+        g_autoptr(KvStmt) q = kv_db_query(st, "SELECT count(*) FROM anomalies WHERE id > ?", error,
+                                          KV_DB_VALUES(KV_INT(last_anomaly)));
         if (!q)
             return FALSE;
-        sqlite3_bind_int64(q, 1, last_anomaly);
         out->anomalies_raised = sqlite3_step(q) == SQLITE_ROW ? (guint)sqlite3_column_int(q, 0) : 0;
     }
     if (out->view.token_err == KV_OK && out->view.id.card_type == KV_CARD_USER) {
@@ -128,12 +130,11 @@ gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GE
 /* The meter's active customer card: *serial, 0 if none. */
 static gboolean active_card_of(KvStation *st, guint32 meter, guint32 *serial, GError **error)
 {
-    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT serial FROM cards WHERE meter_number = ? "
-                                         "AND type = ? AND status = 'active'", error);
+    g_autoptr(KvStmt) q = kv_db_query(st, "SELECT serial FROM cards WHERE meter_number = ? "
+                                          "AND type = ? AND status = 'active'", error,
+                                      KV_DB_VALUES(KV_INT(meter), KV_INT(KV_CARD_USER)));
     if (!q)
         return FALSE;
-    sqlite3_bind_int64(q, 1, meter);
-    sqlite3_bind_int(q, 2, KV_CARD_USER);
     if (sqlite3_step(q) == SQLITE_ROW)
         *serial = (guint32)sqlite3_column_int64(q, 0);
     return TRUE;
@@ -141,13 +142,12 @@ static gboolean active_card_of(KvStation *st, guint32 meter, guint32 *serial, GE
 
 static KvCardRecord *issuing_card_of(KvStation *st, guint32 meter)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT serial FROM cards WHERE meter_number = ? AND "
-                                         "type = ? AND status = 'issuing'", NULL);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT serial FROM cards WHERE meter_number = ? AND "
+                                          "type = ? AND status = 'issuing'", NULL,
+                                      KV_DB_VALUES(KV_INT(meter), KV_INT(KV_CARD_USER)));
     guint32 serial;
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, meter);
-    sqlite3_bind_int(s, 2, KV_CARD_USER);
     if (sqlite3_step(s) != SQLITE_ROW)
         return NULL;
     serial = (guint32)sqlite3_column_int64(s, 0);
@@ -179,19 +179,20 @@ static gboolean block_old_card(KvStation *st, guint32 old_serial, const char *ol
  * docs/station.md).  Each with its audit row. */
 static gboolean end_unsettled_sales(KvStation *st, guint32 old_serial, GError **error)
 {
-    g_autoptr(KvStmt) f = kv_db_stmt(st, "SELECT id, amount, energy, seq, cumulative, "
-                                         "card_write_at IS NOT NULL, payment, payment_ref "
-                                         "FROM sales WHERE "
-                                         "card_serial = ? AND "
-                                         "state IN ('pending', 'written')", error);
+    g_autoptr(KvStmt) f = kv_db_query(st, "SELECT id, amount, energy, seq, cumulative, "
+                                          "card_write_at IS NOT NULL, payment, payment_ref "
+                                          "FROM sales WHERE card_serial = ? AND state IN (?, ?)",
+                                      error,
+                                      KV_DB_VALUES(KV_INT(old_serial), KV_STATE(KV_SALE_PENDING),
+                                                   KV_STATE(KV_SALE_WRITTEN)));
     g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
     if (!f)
         return FALSE;
-    sqlite3_bind_int64(f, 1, old_serial);
     while (sqlite3_step(f) == SQLITE_ROW) {
         gint64 id = sqlite3_column_int64(f, 0);
         g_autofree char *obj = g_strdup_printf("sale:%lld", (long long)id);
-        const char *to = sqlite3_column_int(f, 5) ? "issued" : "failed";
+        const char *to = kv_sale_state_name(sqlite3_column_int(f, 5) ? KV_SALE_ISSUED
+                                                                     : KV_SALE_FAILED);
         g_autofree char *action = g_strdup_printf("sale.%s", to);
         g_autofree char *d = kv_audit_sale_detail(to, sqlite3_column_int64(f, 1),
                                                   sqlite3_column_int64(f, 2),
@@ -205,17 +206,12 @@ static gboolean end_unsettled_sales(KvStation *st, guint32 old_serial, GError **
     }
     sqlite3_reset(f);
     for (guint i = 0; i < ids->len; i++) {
-        g_autoptr(KvStmt) u = kv_db_stmt(st, "UPDATE sales SET state = CASE WHEN "
-                                             "card_write_at IS NULL THEN 'failed' ELSE "
-                                             "'issued' END, fail_reason = 'card replaced "
-                                             "before the sale was settled', updated_at = ? "
-                                             "WHERE id = ?",
-                                         error);
-        if (!u)
-            return FALSE;
-        sqlite3_bind_int64(u, 1, kv_now());
-        sqlite3_bind_int64(u, 2, g_array_index(ids, gint64, i));
-        if (!kv_db_step_done(st, u, _("failing an unsettled sale"), error))
+        if (!kv_db_run(st, "UPDATE sales SET state = CASE WHEN card_write_at IS NULL THEN ? "
+                           "ELSE ? END, fail_reason = 'card replaced before the sale was "
+                           "settled', updated_at = ? WHERE id = ?",
+                       _("failing an unsettled sale"), error,
+                       KV_DB_VALUES(KV_STATE(KV_SALE_FAILED), KV_STATE(KV_SALE_ISSUED),
+                                    KV_INT(kv_now()), KV_INT(g_array_index(ids, gint64, i)))))
             return FALSE;
     }
     return TRUE;
@@ -226,35 +222,23 @@ static gboolean end_unsettled_sales(KvStation *st, guint32 old_serial, GError **
 static gboolean insert_reserved(KvStation *st, const KvMeter *m, const KvCardRecord *c,
                                 GError **error)
 {
-    g_autoptr(KvStmt) s = NULL, ms = NULL;
+    g_autoptr(KvStmt) ms = NULL;
     g_autofree char *obj = NULL, *detail = NULL;
-    s = kv_db_stmt(st, "INSERT INTO cards(serial, meter_number, type, status, issue_step, "
+    if (!kv_db_run(st, "INSERT INTO cards(serial, meter_number, type, status, issue_step, "
                        "token_seq, token_cumulative, replaces, issued_at, issued_by) VALUES "
-                       "(?, ?, ?, 'issuing', 'reserved', ?, ?, ?, ?, ?)", error);
-    if (!s)
-        return FALSE;
-    sqlite3_bind_int64(s, 1, c->serial);
-    sqlite3_bind_int64(s, 2, m->number);
-    sqlite3_bind_int(s, 3, KV_CARD_USER);
-    sqlite3_bind_int64(s, 4, c->token_seq);
-    sqlite3_bind_int64(s, 5, c->token_cumulative);
-    if (c->replaces)
-        sqlite3_bind_int64(s, 6, c->replaces);
-    sqlite3_bind_int64(s, 7, c->issued_at);
-    sqlite3_bind_int64(s, 8, kv_station_user_id(st));
-    if (!kv_db_step_done(st, s, _("reserving the card"), error)) {
-        if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
-            g_clear_error(error);
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                        _("meter %09u already has a customer card: use `card replace`"), m->number);
-        }
-        return FALSE;
-    }
-    ms = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
+                       "(?, ?, ?, 'issuing', 'reserved', ?, ?, ?, ?, ?)",
+                   _("reserving the card"), error,
+                   KV_DB_VALUES(KV_INT(c->serial), KV_INT(m->number), KV_INT(KV_CARD_USER),
+                                KV_INT(c->token_seq), KV_INT(c->token_cumulative),
+                                KV_INT_OR_NULL(c->replaces), KV_INT(c->issued_at),
+                                KV_INT(kv_station_user_id(st)))))
+        return kv_db_when_exists(error, KV_CORE_ERROR_EXISTS,
+                                 _("meter %09u already has a customer card: use `card replace`"),
+                                 m->number);
+    ms = kv_db_query(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error,
+                     KV_DB_VALUES(KV_INT(c->token_seq), KV_INT(m->number)));
     if (!ms)
         return FALSE;
-    sqlite3_bind_int64(ms, 1, c->token_seq);
-    sqlite3_bind_int64(ms, 2, m->number);
     obj = g_strdup_printf("card:%u", c->serial);
     detail = g_strdup_printf("meter=%09u seq=%u cumulative=%u replaces=%u", m->number,
                              c->token_seq, c->token_cumulative, c->replaces);
@@ -299,7 +283,7 @@ static gboolean write_new_card(KvStation *st, KvCardLink *card, KvMeter *m, KvCa
     tok.seq = c->token_seq;
     tok.u.credit.cumulative = c->token_cumulative;
     tok.u.credit.issued_at = (guint32)kv_now();
-    tok.u.credit.office = st->settings.office_id;
+    tok.u.credit.office = st->settings.station_no;
     ok = kv_card_personalise(st, card, m, c->serial, KV_CARD_USER, &tok, step, error);
     kv_wipe(&tok, sizeof tok);
     return ok;
@@ -316,7 +300,8 @@ static KvCardRecord *issue(KvStation *st, KvCardLink *card, guint32 meter, gbool
     char step[16] = "reserved";
     g_autofree char *detail = NULL;
 
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
+        !kv_sync_require_current(st, _("issuing a card"), error))
         return NULL;
     if (!kv_station_require_keys(st, error))
         return NULL;
@@ -328,10 +313,10 @@ static KvCardRecord *issue(KvStation *st, KvCardLink *card, guint32 meter, gbool
     if (c) {
         /* An issue for this meter was interrupted: continue it on this card
          * if it is that card (or still blank / half-written). */
-        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT issue_step FROM cards WHERE serial = ?", error);
+        g_autoptr(KvStmt) q = kv_db_query(st, "SELECT issue_step FROM cards WHERE serial = ?",
+                                          error, KV_DB_VALUES(KV_INT(c->serial)));
         if (!q)
             return NULL;
-        sqlite3_bind_int64(q, 1, c->serial);
         if (sqlite3_step(q) == SQLITE_ROW)
             g_strlcpy(step, (const char *)sqlite3_column_text(q, 0), sizeof step);
         if (e == KV_OK && (id.card_serial != c->serial || id.meter_number != meter)) {
@@ -509,11 +494,11 @@ GPtrArray *kv_card_list_for_meter(KvStation *st, guint32 meter, GError **error)
     int rc;
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
         return NULL;
-    s = kv_db_stmt(st, "SELECT serial FROM cards WHERE meter_number = ? "
-                       "ORDER BY issued_at DESC, serial DESC", error);
+    s = kv_db_query(st, "SELECT serial FROM cards WHERE meter_number = ? "
+                        "ORDER BY issued_at DESC, serial DESC", error,
+                    KV_DB_VALUES(KV_INT(meter)));
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, meter);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         guint32 serial = (guint32)sqlite3_column_int64(s, 0);
         g_array_append_val(serials, serial);

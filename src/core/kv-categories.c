@@ -28,14 +28,12 @@ gboolean kv_category_set(KvStation *st, const KvCategory *c, GError **error)
     if (!kv_tariff_get_effective(st, c->tariff_code, G_MAXINT64, &t, error))
         return FALSE;
     if (!kv_txn_begin(&txn, st, error) ||
-        !(s = kv_db_stmt(st, "INSERT INTO customer_categories(code, name, tariff_code, "
-                             "created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (code) DO UPDATE "
-                             "SET name = ?2, tariff_code = ?3", error)))
+        !(s = kv_db_query(st, "INSERT INTO customer_categories(code, name, tariff_code, "
+                              "created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (code) DO UPDATE "
+                              "SET name = ?2, tariff_code = ?3", error,
+                          KV_DB_VALUES(KV_TEXT(c->code), KV_TEXT(c->name),
+                                       KV_TEXT(c->tariff_code), KV_INT(kv_now())))))
         return FALSE;
-    sqlite3_bind_text(s, 1, c->code, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, c->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, c->tariff_code, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 4, kv_now());
     return kv_db_step_done(st, s, _("recording the category"), error) &&
            kv_audit_commit(&txn, "category.set", obj, detail, error);
 }
@@ -68,11 +66,9 @@ gboolean kv_customer_set_category(KvStation *st, gint64 customer_id, const char 
     g_autofree char *detail = g_strdup_printf("category=%s", code && *code ? code : "");
 
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !kv_txn_begin(&txn, st, error) ||
-        !(s = kv_db_stmt(st, "UPDATE customers SET category = nullif(?, '') WHERE id = ?",
-                         error)))
+        !(s = kv_db_query(st, "UPDATE customers SET category = nullif(?, '') WHERE id = ?",
+                          error, KV_DB_VALUES(KV_TEXT(code ? code : ""), KV_INT(customer_id)))))
         return FALSE;
-    sqlite3_bind_text(s, 1, code ? code : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 2, customer_id);
     if (!kv_db_step_done(st, s, _("setting the category"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID)) {
             g_clear_error(error);
@@ -92,13 +88,13 @@ gboolean kv_customer_set_category(KvStation *st, gint64 customer_id, const char 
 gboolean kv_category_tariff_of(KvStation *st, gint64 customer_id, char out[17], gboolean *has,
                                GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT g.tariff_code FROM customers c JOIN "
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT g.tariff_code FROM customers c JOIN "
                                          "customer_categories g ON g.code = c.category "
-                                         "WHERE c.id = ?", error);
+                                         "WHERE c.id = ?", error,
+                                      KV_DB_VALUES(KV_INT(customer_id)));
     *has = FALSE;
     if (!s)
         return FALSE;
-    sqlite3_bind_int64(s, 1, customer_id);
     if (sqlite3_step(s) == SQLITE_ROW) {
         g_strlcpy(out, (const char *)sqlite3_column_text(s, 0), 17);
         *has = TRUE;

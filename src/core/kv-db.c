@@ -1,6 +1,7 @@
 /* kv-db.c - SQLite access: opening with the ledger's pragmas, migrations,
  * integrity checks, cached statements, transactions, error mapping. */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "kv-i18n.h"
@@ -91,6 +92,46 @@ gboolean kv_db_step_done(KvStation *st, KvStmt *s, const char *what, GError **er
         return TRUE;
     kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), what);
     return FALSE;
+}
+
+gboolean kv_db_when_exists(GError **error, gint code, const char *fmt, ...)
+{
+    va_list ap;
+    if (!error || !g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS))
+        return FALSE;
+    g_clear_error(error);
+    va_start(ap, fmt);
+    *error = g_error_new_valist(KV_CORE_ERROR, code, fmt, ap);
+    va_end(ap);
+    return FALSE;
+}
+
+KvStmt *kv_db_query(KvStation *st, const char *sql, GError **error, gsize n,
+                    const KvDbValue *values)
+{
+    KvStmt *s = kv_db_stmt(st, sql, error);
+    if (!s)
+        return NULL;
+    g_return_val_if_fail(n == (gsize)sqlite3_bind_parameter_count(s), NULL);
+    for (gsize i = 0; i < n; i++) {
+        const KvDbValue *v = &values[i];
+        if (v->type == KV_DB_VALUE_INT)
+            sqlite3_bind_int64(s, (int)i + 1, v->i);
+        else if (v->type == KV_DB_VALUE_TEXT && v->p)
+            sqlite3_bind_text(s, (int)i + 1, v->p, -1, SQLITE_TRANSIENT);
+        else if (v->type == KV_DB_VALUE_BLOB && v->p)
+            sqlite3_bind_blob64(s, (int)i + 1, v->p, (sqlite3_uint64)v->i, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(s, (int)i + 1);
+    }
+    return s;
+}
+
+gboolean kv_db_run(KvStation *st, const char *sql, const char *what, GError **error, gsize n,
+                   const KvDbValue *values)
+{
+    g_autoptr(KvStmt) s = kv_db_query(st, sql, error, n, values);
+    return s && kv_db_step_done(st, s, what, error);
 }
 
 gboolean kv_txn_begin(KvTxn *txn, KvStation *st, GError **error)

@@ -4,6 +4,7 @@
 #define KV_DB_H
 
 #include <sqlite3.h>
+#include "kv-sale-state.h"
 #include "kv-station-private.h"
 
 G_BEGIN_DECLS
@@ -21,6 +22,36 @@ KvStmt *kv_db_stmt(KvStation *st, const char *sql, GError **error);
 gboolean kv_db_exec(sqlite3 *db, const char *sql, GError **error);
 /* Step a statement expected to finish (INSERT/UPDATE). */
 gboolean kv_db_step_done(KvStation *st, KvStmt *s, const char *what, GError **error);
+/* After a failed write: an EXISTS error (a unique constraint) becomes code
+ * with the message fmt; any other error stays as it is.  Returns FALSE. */
+gboolean kv_db_when_exists(GError **error, gint code, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* A value for a statement's parameter: KV_INT(v), KV_TEXT(s) (NULL binds
+ * NULL), KV_BLOB(p, len), KV_NULL.  Text and blobs are copied. */
+typedef struct {
+    enum { KV_DB_VALUE_NULL, KV_DB_VALUE_INT, KV_DB_VALUE_TEXT, KV_DB_VALUE_BLOB } type;
+    gint64 i; /* the integer, or the blob's length */
+    const void *p;
+} KvDbValue;
+#define KV_INT(v) ((KvDbValue){ KV_DB_VALUE_INT, (gint64)(v), NULL })
+#define KV_TEXT(v) ((KvDbValue){ KV_DB_VALUE_TEXT, 0, (const char *)(v) })
+#define KV_BLOB(v, len) ((KvDbValue){ KV_DB_VALUE_BLOB, (gint64)(len), (v) })
+#define KV_NULL ((KvDbValue){ KV_DB_VALUE_NULL, 0, NULL })
+#define KV_INT_OR_NULL(v) ((v) ? KV_INT(v) : KV_NULL) /* 0 binds NULL */
+#define KV_STATE(s) KV_TEXT(kv_sale_state_name(s)) /* a sale state (KV_SALE_...) */
+#define KV_DB_VALUES(...) \
+    (sizeof((const KvDbValue[]){ __VA_ARGS__ }) / sizeof(KvDbValue)), \
+        ((const KvDbValue[]){ __VA_ARGS__ })
+/* kv_db_stmt with its parameters ?1, ?2, ... bound from the values, in
+ * order:
+ *     s = kv_db_query(st, "SELECT ... WHERE meter = ? AND seq > ?", error,
+ *                     KV_DB_VALUES(KV_INT(meter), KV_INT(seq)));
+ */
+KvStmt *kv_db_query(KvStation *st, const char *sql, GError **error, gsize n,
+                    const KvDbValue *values);
+/* A statement that changes rows (INSERT, UPDATE, DELETE) run once:
+ * kv_db_query, then kv_db_step_done (what names the step in an error). */
+gboolean kv_db_run(KvStation *st, const char *sql, const char *what, GError **error, gsize n,
+                   const KvDbValue *values);
 /* A write transaction (BEGIN IMMEDIATE) that rolls back unless committed:
  *
  *     g_auto(KvTxn) txn = KV_TXN_INIT;

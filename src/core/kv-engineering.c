@@ -5,6 +5,8 @@
 #include "kv-i18n.h"
 #include "kv-cards.h"
 #include "kv-engineering.h"
+#include "kv-keyfile.h"
+#include "kv-station-file.h"
 #include "kv_util.h"
 #include "kv-db.h"
 #include "kv-audit-private.h"
@@ -14,6 +16,7 @@
 #include "kv-anomalies-private.h"
 #include "kv-registry-private.h"
 #include "kv-station-private.h"
+#include "kv-sync-state.h"
 #include "kv-time.h"
 
 static const struct {
@@ -103,14 +106,11 @@ static gboolean build_token(KvStation *st, const KvMeter *m, const KvEngineering
     }
     case KV_CARD_KEY_CHANGE: {
         guint v = kv_station_key_version(st);
-        const guint8 *mk = kv_keyring_master(st->ring, v);
-        if (!mk) {
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, _("the keys are locked"));
+        if (!kv_station_require_keys(st, error) ||
+            !kv_keystore_derive(st->keys, KV_KEY_KIND_METER, v, st->settings.utility_code,
+                                m->number, tok->u.key_change.new_k_meter, error))
             return FALSE;
-        }
         tok->u.key_change.new_key_version = (uint8_t)v;
-        kv_derive_meter_key(mk, st->settings.utility_code, m->number, (uint8_t)v,
-                            tok->u.key_change.new_k_meter);
         c->new_key_version = v;
         break;
     }
@@ -154,40 +154,31 @@ static char *eng_detail(const KvEngineeringCard *c)
 static gboolean record_token(KvStation *st, const KvEngineeringCard *c, guint32 issued_at,
                              GError **error)
 {
-    g_autoptr(KvStmt) s = NULL, u = NULL;
-    s = kv_db_stmt(st, "INSERT INTO engineering_tokens(card_serial, meter_number, kind, seq, "
+    gboolean params = c->card_type == KV_CARD_PARAMETER;
+    gboolean key_change = c->card_type == KV_CARD_KEY_CHANGE;
+    g_autoptr(KvStmt) u = NULL;
+    if (!kv_db_run(st, "INSERT INTO engineering_tokens(card_serial, meter_number, kind, seq, "
                        "key_version, alarm_level, pretrip_level, hoarding_limit, max_power, "
                        "reconnect_delay, new_key_version, issued_at, issued_by) VALUES "
-                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
-    if (!s)
+                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   _("recording the engineering token"), error,
+                   KV_DB_VALUES(KV_INT(c->serial), KV_INT(c->meter_number),
+                                KV_INT(ledger_kind(c->card_type)), KV_INT(c->seq),
+                                KV_INT(c->key_version),
+                                params ? KV_INT(c->alarm_level) : KV_NULL,
+                                params ? KV_INT(c->pretrip_level) : KV_NULL,
+                                params ? KV_INT(c->hoarding_limit) : KV_NULL,
+                                params ? KV_INT(c->max_power) : KV_NULL,
+                                params ? KV_INT(c->reconnect_delay) : KV_NULL,
+                                key_change ? KV_INT(c->new_key_version) : KV_NULL,
+                                KV_INT(issued_at), KV_INT_OR_NULL(kv_station_user_id(st)))))
         return FALSE;
-    sqlite3_bind_int64(s, 1, c->serial);
-    sqlite3_bind_int64(s, 2, c->meter_number);
-    sqlite3_bind_int(s, 3, (int)ledger_kind(c->card_type));
-    sqlite3_bind_int64(s, 4, c->seq);
-    sqlite3_bind_int(s, 5, (int)c->key_version);
-    if (c->card_type == KV_CARD_PARAMETER) {
-        sqlite3_bind_int64(s, 6, c->alarm_level);
-        sqlite3_bind_int64(s, 7, c->pretrip_level);
-        sqlite3_bind_int64(s, 8, c->hoarding_limit);
-        sqlite3_bind_int64(s, 9, c->max_power);
-        sqlite3_bind_int64(s, 10, c->reconnect_delay);
-    }
-    if (c->card_type == KV_CARD_KEY_CHANGE)
-        sqlite3_bind_int(s, 11, (int)c->new_key_version);
-    sqlite3_bind_int64(s, 12, issued_at);
-    if (kv_station_user_id(st))
-        sqlite3_bind_int64(s, 13, kv_station_user_id(st));
-    if (!kv_db_step_done(st, s, _("recording the engineering token"), error))
-        return FALSE;
-    u = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?1), key_version_target = "
-                       "CASE WHEN ?2 > 0 THEN ?2 ELSE key_version_target END WHERE number = ?3",
-                   error);
+    u = kv_db_query(st, "UPDATE meters SET last_seq = max(last_seq, ?1), key_version_target = "
+                        "CASE WHEN ?2 > 0 THEN ?2 ELSE key_version_target END WHERE number = ?3",
+                    error, KV_DB_VALUES(KV_INT(c->seq), KV_INT(c->new_key_version),
+                                        KV_INT(c->meter_number)));
     if (!u)
         return FALSE;
-    sqlite3_bind_int64(u, 1, c->seq);
-    sqlite3_bind_int(u, 2, (int)c->new_key_version);
-    sqlite3_bind_int64(u, 3, c->meter_number);
     return kv_db_step_done(st, u, _("recording the engineering token"), error);
 }
 
@@ -196,15 +187,13 @@ static gboolean record_token(KvStation *st, const KvEngineeringCard *c, guint32 
 static gboolean load_token(KvStation *st, guint32 serial, KvEngineeringCard *c, guint32 *issued_at,
                            GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT seq, key_version, coalesce(alarm_level, 0), "
-                                         "coalesce(pretrip_level, 0), coalesce(hoarding_limit, 0), "
-                                         "coalesce(max_power, 0), coalesce(reconnect_delay, 0), "
-                                         "coalesce(new_key_version, 0), issued_at FROM "
-                                         "engineering_tokens WHERE card_serial = ? ORDER BY id "
-                                         "DESC LIMIT 1", error);
+    g_autoptr(KvStmt) s = kv_db_query(st,
+        "SELECT seq, key_version, coalesce(alarm_level, 0), coalesce(pretrip_level, 0), "
+        "coalesce(hoarding_limit, 0), coalesce(max_power, 0), coalesce(reconnect_delay, 0), "
+        "coalesce(new_key_version, 0), issued_at FROM engineering_tokens WHERE card_serial = ? "
+        "ORDER BY id DESC LIMIT 1", error, KV_DB_VALUES(KV_INT(serial)));
     if (!s)
         return FALSE;
-    sqlite3_bind_int64(s, 1, serial);
     if (sqlite3_step(s) != SQLITE_ROW) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED,
                     _("card %u: its token is not in the ledger"), serial);
@@ -225,11 +214,10 @@ static gboolean load_token(KvStation *st, guint32 serial, KvEngineeringCard *c, 
 /* Does the ledger hold a token for this card? */
 static gboolean token_recorded(KvStation *st, guint32 serial)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT 1 FROM engineering_tokens WHERE card_serial = ?",
-                                     NULL);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT 1 FROM engineering_tokens WHERE card_serial = ?",
+                                      NULL, KV_DB_VALUES(KV_INT(serial)));
     if (!s)
         return TRUE; /* load_token reports the error */
-    sqlite3_bind_int64(s, 1, serial);
     return sqlite3_step(s) == SQLITE_ROW;
 }
 
@@ -248,15 +236,11 @@ static gboolean stored_token(KvStation *st, const KvMeter *m, const KvEngineerin
         tok->u.params.max_power = c->max_power;
         tok->u.params.reconnect_delay = (uint16_t)c->reconnect_delay;
     } else if (c->card_type == KV_CARD_KEY_CHANGE) {
-        const guint8 *mk = kv_keyring_master(st->ring, c->new_key_version);
-        if (!mk) {
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                        _("the key file has no master key version %u"), c->new_key_version);
+        if (!kv_keystore_derive(st->keys, KV_KEY_KIND_METER, c->new_key_version,
+                                st->settings.utility_code, m->number,
+                                tok->u.key_change.new_k_meter, error))
             return FALSE;
-        }
         tok->u.key_change.new_key_version = (uint8_t)c->new_key_version;
-        kv_derive_meter_key(mk, st->settings.utility_code, m->number,
-                            (uint8_t)c->new_key_version, tok->u.key_change.new_k_meter);
     }
     set_issued_at(tok, issued_at);
     return TRUE;
@@ -281,14 +265,13 @@ static gboolean check_role(KvStation *st, guint type, GError **error)
 /* An interrupted issue of this type for this meter, or 0. */
 static guint32 issuing_serial(KvStation *st, guint32 meter, guint type, char step[16])
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT serial, issue_step FROM cards WHERE "
-                                         "meter_number = ? AND type = ? AND status = 'issuing' "
-                                         "ORDER BY serial DESC LIMIT 1", NULL);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT serial, issue_step FROM cards WHERE "
+                                          "meter_number = ? AND type = ? AND status = 'issuing' "
+                                          "ORDER BY serial DESC LIMIT 1", NULL,
+                                      KV_DB_VALUES(KV_INT(meter), KV_INT((int)type)));
     guint32 serial = 0;
     if (!s)
         return 0;
-    sqlite3_bind_int64(s, 1, meter);
-    sqlite3_bind_int(s, 2, (int)type);
     if (sqlite3_step(s) == SQLITE_ROW) {
         serial = (guint32)sqlite3_column_int64(s, 0);
         g_strlcpy(step, (const char *)sqlite3_column_text(s, 1), 16);
@@ -329,7 +312,6 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
         if (!load_token(st, resume_serial, c, &issued_at, error))
             return NULL;
     } else {
-        g_autoptr(KvStmt) s = NULL;
         guint32 base;
         if (!kv_txn_begin(&txn, st, error))
             return NULL;
@@ -339,21 +321,14 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
         if (!build_token(st, m, req, c, &tok, error))
             return NULL;
         kv_wipe(&tok, sizeof tok);
-        s = kv_db_stmt(st, "INSERT INTO cards(serial, meter_number, type, status, issue_step, "
-                           "token_seq, issued_at, issued_by) VALUES (?, ?, ?, 'issuing', "
-                           "'reserved', ?, ?, ?)", error);
-        if (!s)
-            return NULL;
-        sqlite3_bind_int64(s, 1, c->serial);
-        sqlite3_bind_int64(s, 2, m->number);
-        sqlite3_bind_int(s, 3, (int)c->card_type);
-        sqlite3_bind_int64(s, 4, c->seq);
-        sqlite3_bind_int64(s, 5, issued_at);
-        if (kv_station_user_id(st))
-            sqlite3_bind_int64(s, 6, kv_station_user_id(st));
         obj = g_strdup_printf("card:%u", c->serial);
         detail = eng_detail(c);
-        if (!kv_db_step_done(st, s, _("reserving the card"), error) ||
+        if (!kv_db_run(st, "INSERT INTO cards(serial, meter_number, type, status, issue_step, "
+                           "token_seq, issued_at, issued_by) VALUES (?, ?, ?, 'issuing', "
+                           "'reserved', ?, ?, ?)", _("reserving the card"), error,
+                       KV_DB_VALUES(KV_INT(c->serial), KV_INT(m->number), KV_INT(c->card_type),
+                                    KV_INT(c->seq), KV_INT(issued_at),
+                                    KV_INT_OR_NULL(kv_station_user_id(st)))) ||
             !record_token(st, c, issued_at, error) ||
             !kv_audit_append(st, "card.engineering-issuing", obj, detail, error) ||
             !kv_txn_commit(&txn, error))
@@ -489,6 +464,9 @@ KvEngineeringCard *kv_card_engineering(KvStation *st, KvCardLink *card, guint32 
                     _("the legacy key change goes with --type key-change only"));
         return NULL;
     }
+    if (!kv_sync_require_current(st, _("issuing an engineering card"), error) ||
+        (req->card_type == KV_CARD_KEY_CHANGE && !kv_sync_require_online(st, _("a key-change card"), error)))
+        return NULL;
     if (req->card_type == KV_CARD_KEY_CHANGE) {
         guint cur = kv_station_key_version(st);
         if (m->key_version >= cur) {
@@ -539,15 +517,32 @@ GArray *kv_meters_needing_key_change(KvStation *st, guint current, GError **erro
     GArray *out;
     if (!current && !kv_station_require_keys(st, error))
         return NULL;
-    s = kv_db_stmt(st, "SELECT number FROM meters WHERE key_version < ? AND status = 'active' "
-                       "ORDER BY number", error);
+    s = kv_db_query(st, "SELECT number FROM meters WHERE key_version < ? AND status = 'active' "
+                        "ORDER BY number", error,
+                    KV_DB_VALUES(KV_INT((int)(current ? current : kv_station_key_version(st)))));
     if (!s)
         return NULL;
-    sqlite3_bind_int(s, 1, (int)(current ? current : kv_station_key_version(st)));
     out = g_array_new(FALSE, FALSE, sizeof(guint32));
     while (sqlite3_step(s) == SQLITE_ROW) {
         guint32 n = (guint32)sqlite3_column_int64(s, 0);
         g_array_append_val(out, n);
     }
     return out;
+}
+
+guint kv_station_rotate_key(KvStation *st, const char *keys_path, const char *passphrase,
+                            GArray **needing, GError **error)
+{
+    guint v;
+    char buf[12];
+
+    if (!kv_station_require(st, KV_ROLE_ADMIN, error) ||
+        !(v = kv_keyfile_rotate(keys_path, passphrase, error)))
+        return 0;
+    g_snprintf(buf, sizeof buf, "%u", v);
+    if (!kv_station_set_setting(st, "key_version", buf, error))
+        return 0;
+    if (needing && !(*needing = kv_meters_needing_key_change(st, v, error)))
+        return 0;
+    return v;
 }

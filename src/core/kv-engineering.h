@@ -77,6 +77,13 @@ guint kv_engineering_type_from_name(const char *name);
  * meter numbers in a GArray. */
 GArray *kv_meters_needing_key_change(KvStation *st, guint current, GError **error);
 
+/* Admin only: a new master key version in the key file (kv_keyfile_rotate),
+ * made current for new meters (the station's key_version setting), and the
+ * active meters still on an older version, each needing a key-change card
+ * (*needing, of guint32, when needing is not NULL).  0 on error. */
+guint kv_station_rotate_key(KvStation *st, const char *keys_path, const char *passphrase,
+                            GArray **needing, GError **error);
+
 G_END_DECLS
 
 #endif

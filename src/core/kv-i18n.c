@@ -10,15 +10,12 @@
 
 /* The words the ledger stores for states, statuses and roles, shown in
  * messages through C_(context, word); the database keeps the English word.
- * Listed here for the catalogue only. */
+ * Listed here for the catalogue only (the sale states: kv-sale-state.c). */
 static const char *const stored_words[] G_GNUC_UNUSED = {
     NC_("card status", "issuing"), NC_("card status", "active"), NC_("card status", "lost"),
     NC_("card status", "replaced"), NC_("card status", "blocked"), NC_("card status", "failed"),
     NC_("meter status", "active"), NC_("meter status", "inactive"),
     NC_("meter status", "removed"),
-    NC_("sale state", "pending"), NC_("sale state", "written"), NC_("sale state", "completed"),
-    NC_("sale state", "failed"), NC_("sale state", "cancelling"),
-    NC_("sale state", "cancelled"), NC_("sale state", "issued"), NC_("sale state", "void"),
     NC_("role", "cashier"), NC_("role", "supervisor"), NC_("role", "admin"),
 };
 

@@ -1,4 +1,4 @@
-/* kv-meter-keys.c - a meter's keys from the key file, tokens sealed with
+/* kv-meter-keys.c - a meter's keys from the key backend, tokens sealed with
  * them, the provisioning block a meter is made with. */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,34 +18,31 @@ gboolean kv_station_meter_keys(KvStation *st, guint32 meter, guint key_version,
                                kv_meter_keys *out, GError **error)
 {
     g_autoptr(KvMeter) m = NULL;
-    const guint8 *mk, *pk;
     guint8 k_meter[16], k_psc[16], k_transport[16];
+    gboolean ok;
     if (!kv_station_require_keys(st, error))
         return FALSE;
     if (!(m = kv_meter_get(st, meter, error)))
         return FALSE;
     if (!key_version)
         key_version = m->key_version;
-    mk = kv_keyring_master(st->ring, key_version);
-    pk = kv_keyring_master(st->ring, m->psc_key_version);
-    if (!mk || !pk) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                    _("the key file has no master key version %u (meter %09u): use the key file "
-                    "that holds it"), mk ? m->psc_key_version : key_version, meter);
-        return FALSE;
-    }
-    kv_derive_meter_key(mk, st->settings.utility_code, meter, (uint8_t)key_version, k_meter);
-    kv_derive_psc_key(pk, st->settings.utility_code, meter, (uint8_t)m->psc_key_version, k_psc);
-    kv_meter_keys_init(out, k_meter, (uint8_t)key_version, k_psc);
     /* The transport key comes from the master key the meter was
-     * provisioned under, like K_psc: it does not rotate with K_meter. */
-    kv_derive_transport_key(pk, st->settings.utility_code, meter, (uint8_t)m->psc_key_version,
-                            k_transport);
-    kv_meter_keys_set_transport(out, k_transport);
+     * provisioned under, like K_psc: it does not rotate with K_meter.
+     * Nothing is written to out unless all three were derived. */
+    ok = kv_keystore_derive(st->keys, KV_KEY_KIND_METER, key_version, st->settings.utility_code,
+                            meter, k_meter, error) &&
+         kv_keystore_derive(st->keys, KV_KEY_KIND_PSC, m->psc_key_version,
+                            st->settings.utility_code, meter, k_psc, error) &&
+         kv_keystore_derive(st->keys, KV_KEY_KIND_TRANSPORT, m->psc_key_version,
+                            st->settings.utility_code, meter, k_transport, error);
+    if (ok) {
+        kv_meter_keys_init(out, k_meter, (uint8_t)key_version, k_psc);
+        kv_meter_keys_set_transport(out, k_transport);
+    }
     kv_wipe(k_meter, sizeof k_meter);
     kv_wipe(k_psc, sizeof k_psc);
     kv_wipe(k_transport, sizeof k_transport);
-    return TRUE;
+    return ok;
 }
 
 kv_err kv_station_token_seal(KvStation *st, const kv_meter_keys *keys, const kv_identity *id,

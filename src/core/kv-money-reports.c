@@ -6,6 +6,7 @@
 #include "kv-money-reports.h"
 #include "kv-receipt-private.h"
 #include "kv-registry.h"
+#include "kv-sale-state.h"
 #include "kv-time.h"
 #include "kv-db.h"
 #include "kv-reports-private.h"
@@ -47,13 +48,12 @@ static guint age_bucket(gint64 days)
  * others need no look-up. */
 static GHashTable *customers_with_plan(KvStation *st, gint64 now, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT DISTINCT customer_id FROM debt_plans WHERE "
-                                         "starts_at <= ?1 AND (ends_at IS NULL OR ends_at > ?1)",
-                                     error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT DISTINCT customer_id FROM debt_plans WHERE "
+                                          "starts_at <= ?1 AND (ends_at IS NULL OR ends_at > ?1)",
+                                      error, KV_DB_VALUES(KV_INT(now)));
     GHashTable *ids;
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, now);
     ids = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     while (sqlite3_step(s) == SQLITE_ROW)
         g_hash_table_add(ids, g_memdup2(&(gint64){ sqlite3_column_int64(s, 0) }, sizeof(gint64)));
@@ -135,11 +135,11 @@ KvTable *kv_report_dormant(KvStation *st, gint64 now, guint days, GError **error
 
     /* customers.last_purchase, kept with the sales (db/008-money.sql), on
      * its index. */
-    if (!t || !(s = kv_db_stmt(st, "SELECT account, name, debt, last_purchase FROM customers "
-                                   "WHERE last_purchase IS NULL OR last_purchase < ? "
-                                   "ORDER BY last_purchase, account", error)))
+    if (!t || !(s = kv_db_query(st, "SELECT account, name, debt, last_purchase FROM customers "
+                                    "WHERE last_purchase IS NULL OR last_purchase < ? "
+                                    "ORDER BY last_purchase, account", error,
+                                KV_DB_VALUES(KV_INT(now - (gint64)days * DAY)))))
         return NULL;
-    sqlite3_bind_int64(s, 1, now - (gint64)days * DAY);
     while (sqlite3_step(s) == SQLITE_ROW) {
         GPtrArray *row = g_ptr_array_new();
         gboolean never = sqlite3_column_type(s, 3) == SQLITE_NULL;
@@ -252,22 +252,22 @@ static gboolean sale_entries(KvStation *st, gint64 customer_id, gint64 from, gin
                              GArray *entries, GPtrArray *moves, StatementTotals *tot,
                              GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT id, created_at, updated_at, meter_number, state, "
-                                         "amount, energy, payment FROM sales WHERE customer_id = "
-                                         "?1 AND created_at < ?3 AND state IN ('completed', "
-                                         "'cancelled') AND (created_at >= ?2 OR (state = "
-                                         "'cancelled' AND updated_at >= ?2)) ORDER BY created_at",
-                                     error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT id, created_at, updated_at, meter_number, state, "
+                                          "amount, energy, payment FROM sales WHERE customer_id = "
+                                          "?1 AND created_at < ?3 AND state IN (?4, ?5) AND "
+                                          "(created_at >= ?2 OR (state = ?5 AND updated_at >= ?2)) "
+                                          "ORDER BY created_at", error,
+                                      KV_DB_VALUES(KV_INT(customer_id), KV_INT(from), KV_INT(to),
+                                                   KV_STATE(KV_SALE_COMPLETED),
+                                                   KV_STATE(KV_SALE_CANCELLED)));
     if (!s)
         return FALSE;
-    sqlite3_bind_int64(s, 1, customer_id);
-    sqlite3_bind_int64(s, 2, from);
-    sqlite3_bind_int64(s, 3, to);
     while (sqlite3_step(s) == SQLITE_ROW) {
         gint64 id = sqlite3_column_int64(s, 0), created = sqlite3_column_int64(s, 1);
         gint64 updated = sqlite3_column_int64(s, 2), amount = sqlite3_column_int64(s, 5);
         gint64 energy = sqlite3_column_int64(s, 6);
-        gboolean cancelled = g_strcmp0((const char *)sqlite3_column_text(s, 4), "cancelled") == 0;
+        gboolean cancelled = kv_sale_state_from_name((const char *)sqlite3_column_text(s, 4)) ==
+                             KV_SALE_CANCELLED;
         const char *pay = kv_payment_key((KvPaymentType)sqlite3_column_int(s, 7));
         for (int refund = 0; refund <= cancelled; refund++) {
             gint64 t = refund ? updated : created;

@@ -36,7 +36,7 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
     g_auto(KvTxn) txn = KV_TXN_INIT;
     kv_readback older;
     gboolean backwards = FALSE, excess = FALSE;
-    g_autoptr(KvStmt) s = NULL, u = NULL;
+    g_autoptr(KvStmt) u = NULL;
     const kv_readback *rb = &view->readback;
     guint32 meter = m->number, card_serial = view->id.card_serial;
     g_autofree char *obj = g_strdup_printf("meter:%09u", meter);
@@ -71,58 +71,42 @@ gboolean kv_readback_import(KvStation *st, const KvMeter *m, const kv_card_view 
         /* Only a readback newer than the last one stored for the meter is
          * imported: an older one (a dump of the card restored after a newer
          * readback reached the station) is not recorded as a reading. */
-        g_autoptr(KvStmt) old = kv_db_stmt(st, "SELECT count(*) FROM meters WHERE number = ?1 "
-                                               "AND rb_counter >= ?2", error);
+        g_autoptr(KvStmt) old = kv_db_query(st, "SELECT count(*) FROM meters WHERE number = ?1 "
+                                                "AND rb_counter >= ?2", error,
+                                            KV_DB_VALUES(KV_INT(meter), KV_INT(rb->counter)));
         if (!old)
             return FALSE;
-        sqlite3_bind_int64(old, 1, meter);
-        sqlite3_bind_int64(old, 2, rb->counter);
         if (!kv_db_step_done(st, old, _("reading the meter's last readback"), error))
             return FALSE;
         if (sqlite3_column_int(old, 0) > 0)
             goto not_imported;
     }
-    s = kv_db_stmt(st, "INSERT INTO meter_readings(meter_number, card_serial, read_at, counter, "
+    if (!kv_db_run(st, "INSERT INTO meter_readings(meter_number, card_serial, read_at, counter, "
                        "status, key_version, remaining, cumulative_loaded, total_energy, energy_l1, "
-                       "energy_l2, energy_l3, last_seq, result, events, sold_then) VALUES (?1, ?2, ?3, "
-                       "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, (SELECT "
+                       "energy_l2, energy_l3, last_seq, result, events, sold_then) VALUES (?1, ?2, "
+                       "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, (SELECT "
                        "cumulative_sold FROM meters WHERE number = ?1)) "
                        "ON CONFLICT(meter_number, counter) DO NOTHING",
-                   error);
-    if (!s)
-        return FALSE;
-    sqlite3_bind_int64(s, 1, meter);
-    sqlite3_bind_int64(s, 2, card_serial);
-    sqlite3_bind_int64(s, 3, kv_now());
-    sqlite3_bind_int64(s, 4, rb->counter);
-    sqlite3_bind_int(s, 5, rb->status);
-    sqlite3_bind_int(s, 6, rb->key_version);
-    sqlite3_bind_int64(s, 7, rb->remaining);
-    sqlite3_bind_int64(s, 8, rb->cumulative_loaded);
-    sqlite3_bind_int64(s, 9, rb->total_energy);
-    sqlite3_bind_int64(s, 10, rb->phase_energy[0]);
-    sqlite3_bind_int64(s, 11, rb->phase_energy[1]);
-    sqlite3_bind_int64(s, 12, rb->phase_energy[2]);
-    sqlite3_bind_int64(s, 13, rb->last_seq);
-    sqlite3_bind_int(s, 14, rb->result);
-    sqlite3_bind_blob(s, 15, rb->events, KV_READBACK_EVENTS, SQLITE_TRANSIENT);
-    if (!kv_db_step_done(st, s, _("storing the meter reading"), error))
+                   _("storing the meter reading"), error,
+                   KV_DB_VALUES(KV_INT(meter), KV_INT(card_serial), KV_INT(kv_now()),
+                                KV_INT(rb->counter), KV_INT(rb->status), KV_INT(rb->key_version),
+                                KV_INT(rb->remaining), KV_INT(rb->cumulative_loaded),
+                                KV_INT(rb->total_energy), KV_INT(rb->phase_energy[0]),
+                                KV_INT(rb->phase_energy[1]), KV_INT(rb->phase_energy[2]),
+                                KV_INT(rb->last_seq), KV_INT(rb->result),
+                                KV_BLOB(rb->events, KV_READBACK_EVENTS))))
         return FALSE;
     added = sqlite3_changes(st->db) == 1;
     if (!added)
         goto not_imported;
-    u = kv_db_stmt(st, "UPDATE meters SET rb_counter = ?1, rb_remaining = ?2, "
-                       "rb_cumulative_loaded = ?3, rb_last_seq = ?4, rb_status = ?5, rb_at = ?6 "
-                       "WHERE number = ?7 AND (rb_counter IS NULL OR rb_counter < ?1)", error);
+    u = kv_db_query(st, "UPDATE meters SET rb_counter = ?1, rb_remaining = ?2, "
+                        "rb_cumulative_loaded = ?3, rb_last_seq = ?4, rb_status = ?5, rb_at = ?6 "
+                        "WHERE number = ?7 AND (rb_counter IS NULL OR rb_counter < ?1)", error,
+                    KV_DB_VALUES(KV_INT(rb->counter), KV_INT(rb->remaining),
+                                 KV_INT(rb->cumulative_loaded), KV_INT(rb->last_seq),
+                                 KV_INT(rb->status), KV_INT(kv_now()), KV_INT(meter)));
     if (!u)
         return FALSE;
-    sqlite3_bind_int64(u, 1, rb->counter);
-    sqlite3_bind_int64(u, 2, rb->remaining);
-    sqlite3_bind_int64(u, 3, rb->cumulative_loaded);
-    sqlite3_bind_int64(u, 4, rb->last_seq);
-    sqlite3_bind_int(u, 5, rb->status);
-    sqlite3_bind_int64(u, 6, kv_now());
-    sqlite3_bind_int64(u, 7, meter);
     detail = g_strdup_printf("counter=%u remaining=%d loaded=%u total=%u last_seq=%u", rb->counter,
                              rb->remaining, rb->cumulative_loaded, rb->total_energy, rb->last_seq);
     if (!kv_db_step_done(st, u, _("storing the meter reading"), error) ||
@@ -150,22 +134,19 @@ static gboolean confirm_key_change(KvStation *st, const KvMeter *m, const kv_rea
 
     if (!m->key_version_target || rb->key_version != m->key_version_target)
         return TRUE;
-    u = kv_db_stmt(st, "UPDATE meters SET key_version = ?, key_version_target = NULL "
-                       "WHERE number = ?", error);
+    u = kv_db_query(st, "UPDATE meters SET key_version = ?, key_version_target = NULL "
+                        "WHERE number = ?", error,
+                    KV_DB_VALUES(KV_INT(rb->key_version), KV_INT(m->number)));
     if (!u)
         return FALSE;
-    sqlite3_bind_int(u, 1, rb->key_version);
-    sqlite3_bind_int64(u, 2, m->number);
     if (!kv_db_step_done(st, u, _("recording the key change"), error))
         return FALSE;
-    a = kv_db_stmt(st, "UPDATE engineering_tokens SET applied_at = ? WHERE meter_number = ? "
-                       "AND kind = ? AND new_key_version = ? AND applied_at IS NULL", error);
+    a = kv_db_query(st, "UPDATE engineering_tokens SET applied_at = ? WHERE meter_number = ? "
+                        "AND kind = ? AND new_key_version = ? AND applied_at IS NULL", error,
+                    KV_DB_VALUES(KV_INT(kv_now()), KV_INT(m->number), KV_INT(KV_TOKEN_KEY_CHANGE),
+                                 KV_INT(rb->key_version)));
     if (!a)
         return FALSE;
-    sqlite3_bind_int64(a, 1, kv_now());
-    sqlite3_bind_int64(a, 2, m->number);
-    sqlite3_bind_int(a, 3, KV_TOKEN_KEY_CHANGE);
-    sqlite3_bind_int(a, 4, rb->key_version);
     d = g_strdup_printf("from=%u to=%u counter=%u", m->key_version, rb->key_version,
                         rb->counter);
     return kv_db_step_done(st, a, _("recording the key change"), error) &&
@@ -186,17 +167,15 @@ static gboolean confirm_parameters(KvStation *st, const KvMeter *m, const kv_car
     if (!view || view->id.card_type != KV_CARD_PARAMETER || view->token_err != KV_OK ||
         rb->last_seq < view->token.seq || (rb->result != KV_OK && rb->result != KV_E_REPLAY))
         return TRUE;
-    q = kv_db_stmt(st, "SELECT id, alarm_level, pretrip_level, hoarding_limit, max_power, "
-                       "reconnect_delay, applied_at IS NULL, seq = (SELECT max(seq) FROM "
-                       "engineering_tokens WHERE meter_number = ?1 AND kind = ?4) FROM "
-                       "engineering_tokens WHERE meter_number = ?1 AND card_serial = ?2 AND "
-                       "seq = ?3 AND kind = ?4", error);
+    q = kv_db_query(st, "SELECT id, alarm_level, pretrip_level, hoarding_limit, max_power, "
+                        "reconnect_delay, applied_at IS NULL, seq = (SELECT max(seq) FROM "
+                        "engineering_tokens WHERE meter_number = ?1 AND kind = ?4) FROM "
+                        "engineering_tokens WHERE meter_number = ?1 AND card_serial = ?2 AND "
+                        "seq = ?3 AND kind = ?4", error,
+                    KV_DB_VALUES(KV_INT(m->number), KV_INT(view->id.card_serial),
+                                 KV_INT(view->token.seq), KV_INT(KV_TOKEN_PARAMETERS)));
     if (!q)
         return FALSE;
-    sqlite3_bind_int64(q, 1, m->number);
-    sqlite3_bind_int64(q, 2, view->id.card_serial);
-    sqlite3_bind_int64(q, 3, view->token.seq);
-    sqlite3_bind_int(q, 4, KV_TOKEN_PARAMETERS);
     if (sqlite3_step(q) != SQLITE_ROW || !sqlite3_column_int(q, 6) ||
         (rb->result != KV_OK && !sqlite3_column_int(q, 7)))
         return TRUE;
@@ -214,11 +193,10 @@ static gboolean confirm_parameters(KvStation *st, const KvMeter *m, const kv_car
     sqlite3_bind_int64(u, 6, m->number);
     if (!kv_db_step_done(st, u, _("recording the meter's parameters"), error))
         return FALSE;
-    a = kv_db_stmt(st, "UPDATE engineering_tokens SET applied_at = ? WHERE id = ?", error);
+    a = kv_db_query(st, "UPDATE engineering_tokens SET applied_at = ? WHERE id = ?", error,
+                    KV_DB_VALUES(KV_INT(kv_now()), KV_INT(id)));
     if (!a)
         return FALSE;
-    sqlite3_bind_int64(a, 1, kv_now());
-    sqlite3_bind_int64(a, 2, id);
     d = g_strdup_printf("seq=%u alarm=%" G_GINT64_FORMAT " pretrip=%" G_GINT64_FORMAT
                         " hoarding=%" G_GINT64_FORMAT " max_power=%" G_GINT64_FORMAT
                         " reconnect=%" G_GINT64_FORMAT, view->token.seq, v[0], v[1], v[2], v[3],
@@ -229,14 +207,17 @@ static gboolean confirm_parameters(KvStation *st, const KvMeter *m, const kv_car
 
 /* More loaded than this station ever sold: a restored dump of a card taken
  * before a cancel, or credit made with an extracted key
- * (docs/security-model.md).  Sales of other offices not yet merged show
- * here too; the audit row says what the card carried. */
+ * (docs/security-model.md).  What other offices sold counts once synced
+ * (meter_remote: every office's completed sales, from head office); sales
+ * of other offices not yet synced show here too, and the audit row says
+ * what the card carried. */
 static gboolean check_loaded_above_sold(KvStation *st, const KvMeter *m,
                                         const kv_card_view *view, const kv_readback *rb,
                                         const char *obj, gboolean *anomaly, GError **error)
 {
-    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT cumulative_sold FROM meters WHERE number = ?",
-                                     error);
+    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT max(cumulative_sold, coalesce((SELECT r.sold_energy "
+                                         "FROM meter_remote r WHERE r.meter_number = meters.number), 0)) "
+                                         "FROM meters WHERE number = ?", error);
     g_autofree char *d = NULL;
     GString *g;
     gint64 sold;
@@ -344,17 +325,14 @@ gboolean kv_readback_check_order(KvStation *st, guint32 meter, guint32 card,
 
     /* A copy of a readback already stored (an old card, a second read of
      * the same card) tells nothing new. */
-    same = kv_db_stmt(st, "SELECT count(*), coalesce(sum(cumulative_loaded = ?3 AND "
-                          "total_energy = ?4 AND remaining = ?5 AND last_seq = ?6), 0) FROM "
-                          "meter_readings WHERE meter_number = ?1 AND counter = ?2", error);
+    same = kv_db_query(st, "SELECT count(*), coalesce(sum(cumulative_loaded = ?3 AND "
+                           "total_energy = ?4 AND remaining = ?5 AND last_seq = ?6), 0) FROM "
+                           "meter_readings WHERE meter_number = ?1 AND counter = ?2", error,
+                       KV_DB_VALUES(KV_INT(meter), KV_INT(rb->counter),
+                                    KV_INT(rb->cumulative_loaded), KV_INT(rb->total_energy),
+                                    KV_INT(rb->remaining), KV_INT(rb->last_seq)));
     if (!same)
         return FALSE;
-    sqlite3_bind_int64(same, 1, meter);
-    sqlite3_bind_int64(same, 2, rb->counter);
-    sqlite3_bind_int64(same, 3, rb->cumulative_loaded);
-    sqlite3_bind_int64(same, 4, rb->total_energy);
-    sqlite3_bind_int64(same, 5, rb->remaining);
-    sqlite3_bind_int64(same, 6, rb->last_seq);
     if (sqlite3_step(same) == SQLITE_ROW) {
         n_counter = sqlite3_column_int64(same, 0);
         n_same = sqlite3_column_int64(same, 1);

@@ -28,25 +28,27 @@ void kv_reconcile_report_free(KvReconcileReport *r)
 static gboolean reconcile_meter(KvStation *st, guint32 meter, gint64 sold, KvReconcileReport *r,
                                 GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT s.id, s.state, s.seq, s.base_cumulative, "
-                                         "s.cumulative, s.cumulative - s.base_cumulative, "
-                                         "coalesce(a.base, -1), "
-                                         "coalesce(a.source, '') FROM sales s LEFT JOIN "
-                                         "base_adoptions a ON a.sale_id = s.id WHERE "
-                                         "s.meter_number = ? AND s.state IN ('completed', "
-                                         "'cancelled', 'cancelling') ORDER BY s.seq", error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT s.id, s.state, s.seq, s.base_cumulative, "
+                                          "s.cumulative, s.cumulative - s.base_cumulative, "
+                                          "coalesce(a.base, -1), "
+                                          "coalesce(a.source, '') FROM sales s LEFT JOIN "
+                                          "base_adoptions a ON a.sale_id = s.id WHERE "
+                                          "s.meter_number = ? AND s.state IN (?, ?, ?) "
+                                          "ORDER BY s.seq", error,
+                                      KV_DB_VALUES(KV_INT(meter), KV_STATE(KV_SALE_COMPLETED),
+                                                   KV_STATE(KV_SALE_CANCELLED),
+                                                   KV_STATE(KV_SALE_CANCELLING)));
     gint64 reached = 0, energy = 0, adopted = 0;
     int rc;
 
     if (!s)
         return FALSE;
-    sqlite3_bind_int64(s, 1, meter);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         gint64 id = sqlite3_column_int64(s, 0);
         const char *state = (const char *)sqlite3_column_text(s, 1);
         gint64 base = sqlite3_column_int64(s, 3), cum = sqlite3_column_int64(s, 4);
         gint64 adopted_base = sqlite3_column_int64(s, 6);
-        gboolean live = g_strcmp0(state, "cancelled") != 0;
+        gboolean live = kv_sale_state_from_name(state) != KV_SALE_CANCELLED;
 
         if (adopted_base > reached) {
             adopted += adopted_base - reached;
@@ -117,12 +119,12 @@ static gboolean reconcile_listed(KvStation *st, const char *sql, gint64 p, KvRec
 static gboolean add_open_items(KvStation *st, guint32 meter, KvReconcileReport *r, GError **error)
 {
     g_autoptr(GPtrArray) anomalies = NULL;
-    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT id, meter_number, card_serial, seq, energy "
-                                         "FROM sales WHERE state = 'issued' AND "
-                                         "(?1 = 0 OR meter_number = ?1) ORDER BY id", error);
+    g_autoptr(KvStmt) q = kv_db_query(st, "SELECT id, meter_number, card_serial, seq, energy "
+                                          "FROM sales WHERE state = ?2 AND "
+                                          "(?1 = 0 OR meter_number = ?1) ORDER BY id", error,
+                                      KV_DB_VALUES(KV_INT(meter), KV_STATE(KV_SALE_ISSUED)));
     if (!q)
         return FALSE;
-    sqlite3_bind_int64(q, 1, meter);
     while (sqlite3_step(q) == SQLITE_ROW) {
         gint64 id = sqlite3_column_int64(q, 0);
         g_autofree char *kwh = kv_energy_format(sqlite3_column_int64(q, 4));

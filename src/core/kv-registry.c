@@ -10,6 +10,7 @@
 #include "kv-audit-private.h"
 #include "kv-csv.h"
 #include "kv-station-private.h"
+#include "kv-sync-state.h"
 #include "kv-time.h"
 
 void kv_customer_free(KvCustomer *c)
@@ -128,23 +129,18 @@ static gint64 customer_insert(KvStation *st, const KvCustomer *c, GError **error
     gint64 id;
     if (!customer_check(c, error))
         return 0;
-    s = kv_db_stmt(st, "INSERT INTO customers(account, name, address, phone, debt, created_at) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", error);
+    s = kv_db_query(st, "INSERT INTO customers(account, name, address, phone, debt, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", error,
+                    KV_DB_VALUES(KV_TEXT(c->account), KV_TEXT(c->name),
+                                 KV_TEXT(c->address ? c->address : ""),
+                                 KV_TEXT(c->phone ? c->phone : ""),
+                                 KV_INT(0), /* the debt comes from its opening movement */
+                                 KV_INT(kv_now())));
     if (!s)
         return 0;
-    sqlite3_bind_text(s, 1, c->account, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, c->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, c->address ? c->address : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 4, c->phone ? c->phone : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 5, 0); /* the debt comes from its opening movement */
-    sqlite3_bind_int64(s, 6, kv_now());
     if (!kv_db_step_done(st, s, _("adding the customer"), error)) {
-        if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
-            g_clear_error(error);
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                        _("account '%s' already exists"), c->account);
-        }
-        return 0;
+        return kv_db_when_exists(error, KV_CORE_ERROR_EXISTS,
+                                 _("account '%s' already exists"), c->account);
     }
     id = sqlite3_last_insert_rowid(st->db);
     if (!kv_debt_insert(st, id, KV_DEBT_OPENING, c->debt, 0, "registered with the customer",
@@ -159,7 +155,9 @@ gint64 kv_customer_add(KvStation *st, const KvCustomer *c, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
     gint64 id;
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !kv_txn_begin(&txn, st, error))
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
+        !kv_sync_require_no_head_office(st, _("adding a customer"), error) ||
+        !kv_txn_begin(&txn, st, error))
         return 0;
     id = customer_insert(st, c, error);
     if (!id || !kv_txn_commit(&txn, error))
@@ -170,22 +168,17 @@ gint64 kv_customer_add(KvStation *st, const KvCustomer *c, GError **error)
 gboolean kv_customer_update(KvStation *st, const KvCustomer *c, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autoptr(KvStmt) s = NULL;
     g_autofree char *obj = g_strdup_printf("customer:%" G_GINT64_FORMAT, c->id);
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !customer_check(c, error) ||
+        !kv_sync_require_no_head_office(st, _("changing a customer"), error) ||
         !kv_txn_begin(&txn, st, error))
         return FALSE;
     /* The debt changes only through kv_customer_add_debt and sales. */
-    s = kv_db_stmt(st, "UPDATE customers SET account = ?, name = ?, address = ?, phone = ? "
-                       "WHERE id = ?", error);
-    if (!s)
-        return FALSE;
-    sqlite3_bind_text(s, 1, c->account, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, c->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, c->address ? c->address : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 4, c->phone ? c->phone : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 5, c->id);
-    if (!kv_db_step_done(st, s, _("updating the customer"), error))
+    if (!kv_db_run(st, "UPDATE customers SET account = ?, name = ?, address = ?, phone = ? WHERE "
+                       "id = ?", _("updating the customer"), error,
+                       KV_DB_VALUES(KV_TEXT(c->account), KV_TEXT(c->name),
+                                    KV_TEXT(c->address ? c->address : ""),
+                                    KV_TEXT(c->phone ? c->phone : ""), KV_INT(c->id))))
         return FALSE;
     if (sqlite3_changes(st->db) == 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no customer %" PRId64),
@@ -252,7 +245,8 @@ gboolean kv_customer_add_debt(KvStation *st, gint64 id, gint64 delta, const char
 #define METER_COLS                                                                              \
     "number, coalesce(customer_id, 0), model, phases, address, tariff_code, status, key_version, " \
     "psc_key_version, alarm_level, pretrip_level, hoarding_limit, max_power, meter_constant, "    \
-    "reconnect_delay, last_seq, cumulative_sold, rb_counter, rb_remaining, "                      \
+    "reconnect_delay, max(last_seq, coalesce((SELECT r.max_seq FROM meter_remote r "               \
+    "WHERE r.meter_number = meters.number), 0)), cumulative_sold, rb_counter, rb_remaining, "    \
     "rb_cumulative_loaded, rb_last_seq, rb_at, coalesce(key_version_target, 0)"
 
 static KvMeter *meter_from_row(KvStmt *s)
@@ -289,12 +283,11 @@ static KvMeter *meter_from_row(KvStmt *s)
 
 KvMeter *kv_meter_get(KvStation *st, guint32 number, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " METER_COLS " FROM meters WHERE number = ?",
-                                     error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT " METER_COLS " FROM meters WHERE number = ?",
+                                      error, KV_DB_VALUES(KV_INT(number)));
     int rc;
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, number);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         return meter_from_row(s);
@@ -398,11 +391,31 @@ static gboolean meter_insert(KvStation *st, const KvMeter *in, GError **error)
 gboolean kv_meter_add(KvStation *st, const KvMeter *m, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !kv_txn_begin(&txn, st, error))
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
+        !kv_sync_require_no_head_office(st, _("adding a meter"), error) || !kv_txn_begin(&txn, st, error))
         return FALSE;
     if (!meter_insert(st, m, error))
         return FALSE;
     return kv_txn_commit(&txn, error);
+}
+
+/* The credit levels are the meter's own: a parameter card changes them and
+ * the readback that shows them brings them to the ledger (kv-readback.c).
+ * An edit of the record keeps them. */
+static gboolean levels_kept(KvStation *st, const KvMeter *m, GError **error)
+{
+    g_autoptr(KvMeter) now = kv_meter_get(st, m->number, error);
+
+    if (!now)
+        return FALSE;
+    if (now->alarm_level == m->alarm_level && now->pretrip_level == m->pretrip_level &&
+        now->hoarding_limit == m->hoarding_limit)
+        return TRUE;
+    g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
+                _("meter %09u: its alarm, pre-trip and hoarding levels change only through a "
+                  "parameter card"),
+                m->number);
+    return FALSE;
 }
 
 gboolean kv_meter_update(KvStation *st, const KvMeter *m, GError **error)
@@ -412,6 +425,8 @@ gboolean kv_meter_update(KvStation *st, const KvMeter *m, GError **error)
     g_autofree char *obj = g_strdup_printf("meter:%09u", m->number);
     g_autofree char *detail = NULL;
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !meter_check(m, error) ||
+        !levels_kept(st, m, error) ||
+        !kv_sync_require_no_head_office(st, _("changing a meter"), error) ||
         !kv_txn_begin(&txn, st, error))
         return FALSE;
     s = kv_db_stmt(st, "UPDATE meters SET customer_id = ?2, model = ?3, phases = ?4, "
@@ -612,11 +627,10 @@ GPtrArray *kv_meter_list_for_customer(KvStation *st, gint64 customer_id, GError 
     int rc;
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
         return NULL;
-    s = kv_db_stmt(st, "SELECT " METER_COLS " FROM meters WHERE customer_id = ? ORDER BY number",
-                   error);
+    s = kv_db_query(st, "SELECT " METER_COLS " FROM meters WHERE customer_id = ? ORDER BY number",
+                    error, KV_DB_VALUES(KV_INT(customer_id)));
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, customer_id);
     out = g_ptr_array_new_with_free_func((GDestroyNotify)kv_meter_free);
     while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         g_ptr_array_add(out, meter_from_row(s));

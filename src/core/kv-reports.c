@@ -5,6 +5,7 @@
 #include "kv-i18n.h"
 #include "kv-audit.h"
 #include "kv-events.h"
+#include "kv-json.h"
 #include "kv-money.h"
 #include "kv-payments.h"
 #include "kv-reconcile.h"
@@ -126,31 +127,17 @@ char *kv_table_to_csv(const KvTable *t)
     return g_string_free(s, FALSE);
 }
 
-static void json_str(GString *s, const char *v)
-{
-    g_string_append_c(s, '"');
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_printf(s, "\\%c", *p);
-        else if (*p < 0x20)
-            g_string_append_printf(s, "\\u%04x", *p);
-        else
-            g_string_append_c(s, (char)*p);
-    }
-    g_string_append_c(s, '"');
-}
-
 char *kv_table_to_json(const KvTable *t)
 {
     GString *s = g_string_new("{\"title\":");
-    json_str(s, t->title);
+    kv_json_append_string(s, t->title);
     g_string_append(s, ",\"summary\":{");
     for (guint i = 0; i < t->summary_keys->len; i++) {
         if (i)
             g_string_append_c(s, ',');
-        json_str(s, t->summary_keys->pdata[i]);
+        kv_json_append_string(s, t->summary_keys->pdata[i]);
         g_string_append_c(s, ':');
-        json_str(s, t->summary_values->pdata[i]);
+        kv_json_append_string(s, t->summary_values->pdata[i]);
     }
     g_string_append(s, "},\"rows\":[");
     for (guint r = 0; r < t->rows->len; r++) {
@@ -159,9 +146,9 @@ char *kv_table_to_json(const KvTable *t)
         for (guint c = 0; t->keys[c]; c++) {
             if (c)
                 g_string_append_c(s, ',');
-            json_str(s, t->keys[c]);
+            kv_json_append_string(s, t->keys[c]);
             g_string_append_c(s, ':');
-            json_str(s, row[c]);
+            kv_json_append_string(s, row[c]);
         }
         g_string_append_c(s, '}');
     }
@@ -282,13 +269,12 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
         return NULL;
     title = g_strdup_printf(_("Shift report (Z) - shift %" PRId64), shift_id);
     t = table_new(title, cols);
-    s = kv_db_stmt(st, "SELECT state, count(*), sum(amount), sum(fixed_charge), "
-                       "sum(debt_recovered), sum(energy_net), sum(vat), sum(energy), payment "
-                       "FROM sales WHERE shift_id = ? GROUP BY state, payment "
-                       "ORDER BY state, payment", error);
+    s = kv_db_query(st, "SELECT state, count(*), sum(amount), sum(fixed_charge), "
+                        "sum(debt_recovered), sum(energy_net), sum(vat), sum(energy), payment "
+                        "FROM sales WHERE shift_id = ? GROUP BY state, payment "
+                        "ORDER BY state, payment", error, KV_DB_VALUES(KV_INT(shift_id)));
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, shift_id);
     while (sqlite3_step(s) == SQLITE_ROW) {
         GPtrArray *row = g_ptr_array_new();
         const char *state = (const char *)sqlite3_column_text(s, 0);
@@ -299,7 +285,7 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
         g_ptr_array_add(row, money(st, sqlite3_column_int64(s, 2)));
         g_ptr_array_add(row, kv_energy_format(sqlite3_column_int64(s, 7)));
         add_row(t, row);
-        if (g_strcmp0(state, "completed") != 0)
+        if (kv_sale_state_from_name(state) != KV_SALE_COMPLETED)
             continue;
         c.count += sqlite3_column_int64(s, 1);
         c.amount += sqlite3_column_int64(s, 2);
@@ -360,6 +346,7 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
         NC_("report column", "bank transfer"), NULL
     };
     gint64 from = kv_day_start(day), to, paid[KV_PAYMENT_N_TYPES] = { 0 };
+    G_STATIC_ASSERT(KV_PAYMENT_N_TYPES == 4); /* the four payment columns below */
     g_autoptr(GDateTime) d = g_date_time_new_from_unix_local(from);
     g_autoptr(GDateTime) next = g_date_time_add_days(d, 1);
     g_autoptr(KvStmt) s = NULL;
@@ -372,27 +359,27 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
         return NULL;
     to = g_date_time_to_unix(next);
     t = table_new(title, cols);
-    s = kv_db_stmt(st,
-        "SELECT u.login, sum(s.state = 'completed'), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.amount END), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.energy_net END), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.vat END), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.fixed_charge END), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.debt_recovered END), "
-        "sum(CASE WHEN s.state = 'completed' THEN s.energy END), "
-        "sum(s.state = 'cancelled'), sum(s.state = 'failed'), "
-        "sum(CASE WHEN s.state = 'completed' AND s.payment = ?3 THEN s.amount END), "
-        "sum(CASE WHEN s.state = 'completed' AND s.payment = ?4 THEN s.amount END), "
-        "sum(CASE WHEN s.state = 'completed' AND s.payment = ?5 THEN s.amount END), "
-        "sum(CASE WHEN s.state = 'completed' AND s.payment = ?6 THEN s.amount END) "
+    s = kv_db_query(st,
+        "SELECT u.login, sum(s.state = ?3), "
+        "sum(CASE WHEN s.state = ?3 THEN s.amount END), "
+        "sum(CASE WHEN s.state = ?3 THEN s.energy_net END), "
+        "sum(CASE WHEN s.state = ?3 THEN s.vat END), "
+        "sum(CASE WHEN s.state = ?3 THEN s.fixed_charge END), "
+        "sum(CASE WHEN s.state = ?3 THEN s.debt_recovered END), "
+        "sum(CASE WHEN s.state = ?3 THEN s.energy END), "
+        "sum(s.state = ?4), sum(s.state = ?5), "
+        "sum(CASE WHEN s.state = ?3 AND s.payment = ?6 THEN s.amount END), "
+        "sum(CASE WHEN s.state = ?3 AND s.payment = ?7 THEN s.amount END), "
+        "sum(CASE WHEN s.state = ?3 AND s.payment = ?8 THEN s.amount END), "
+        "sum(CASE WHEN s.state = ?3 AND s.payment = ?9 THEN s.amount END) "
         "FROM sales s JOIN users u ON u.id = s.cashier_id "
-        "WHERE s.created_at >= ?1 AND s.created_at < ?2 GROUP BY u.login ORDER BY u.login", error);
+        "WHERE s.created_at >= ?1 AND s.created_at < ?2 GROUP BY u.login ORDER BY u.login", error,
+        KV_DB_VALUES(KV_INT(from), KV_INT(to), KV_STATE(KV_SALE_COMPLETED),
+                     KV_STATE(KV_SALE_CANCELLED), KV_STATE(KV_SALE_FAILED),
+                     KV_INT(KV_PAYMENT_CASH), KV_INT(KV_PAYMENT_MOBILE),
+                     KV_INT(KV_PAYMENT_CARD), KV_INT(KV_PAYMENT_TRANSFER)));
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, from);
-    sqlite3_bind_int64(s, 2, to);
-    for (int i = 0; i < KV_PAYMENT_N_TYPES; i++)
-        sqlite3_bind_int(s, 3 + i, i);
     while (sqlite3_step(s) == SQLITE_ROW) {
         GPtrArray *row = g_ptr_array_new();
         g_ptr_array_add(row, kv_db_col_text(s, 0));
@@ -421,13 +408,12 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
  * own transaction keeps (sales_days, db/008-money.sql): day -> Totals. */
 static GHashTable *month_days(KvStation *st, gint64 from, gint64 to, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT day, sales, amount, vat, energy FROM sales_days "
-                                         "WHERE day >= ? AND day < ?", error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT day, sales, amount, vat, energy FROM sales_days "
+                                          "WHERE day >= ? AND day < ?", error,
+                                      KV_DB_VALUES(KV_INT(from), KV_INT(to)));
     GHashTable *days;
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, from);
-    sqlite3_bind_int64(s, 2, to);
     days = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
     while (sqlite3_step(s) == SQLITE_ROW) {
         Totals *x = g_new0(Totals, 1);
@@ -512,13 +498,13 @@ KvTable *kv_report_customer(KvStation *st, gint64 customer_id, GError **error)
         return NULL;
     title = g_strdup_printf(_("Purchase history - %s (%s)"), c->name, c->account);
     t = table_new(title, cols);
-    s = kv_db_stmt(st, "SELECT s.id, s.created_at, s.meter_number, s.state, s.amount, s.energy, "
-                       "s.debt_recovered, u.login, s.payment, coalesce(s.payment_ref, '') "
-                       "FROM sales s JOIN users u ON u.id = s.cashier_id "
-                       "WHERE s.customer_id = ? ORDER BY s.created_at DESC, s.id DESC", error);
+    s = kv_db_query(st, "SELECT s.id, s.created_at, s.meter_number, s.state, s.amount, s.energy, "
+                        "s.debt_recovered, u.login, s.payment, coalesce(s.payment_ref, '') "
+                        "FROM sales s JOIN users u ON u.id = s.cashier_id "
+                        "WHERE s.customer_id = ? ORDER BY s.created_at DESC, s.id DESC", error,
+                    KV_DB_VALUES(KV_INT(customer_id)));
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, customer_id);
     while (sqlite3_step(s) == SQLITE_ROW) {
         GPtrArray *row = g_ptr_array_new();
         g_ptr_array_add(row, g_strdup_printf("%lld", (long long)sqlite3_column_int64(s, 0)));
@@ -531,7 +517,7 @@ KvTable *kv_report_customer(KvStation *st, gint64 customer_id, GError **error)
         g_ptr_array_add(row, kv_db_col_text(s, 7));
         g_ptr_array_add(row, g_strdup(kv_payment_key((KvPaymentType)sqlite3_column_int(s, 8))));
         g_ptr_array_add(row, kv_db_col_text(s, 9));
-        if (g_strcmp0((const char *)sqlite3_column_text(s, 3), "completed") == 0)
+        if (kv_sale_state_from_name((const char *)sqlite3_column_text(s, 3)) == KV_SALE_COMPLETED)
             total += sqlite3_column_int64(s, 4);
         add_row(t, row);
     }
@@ -569,12 +555,12 @@ KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
         return NULL;
     title = g_strdup_printf(_("Meter %09u - consumption from readbacks"), meter);
     t = table_new(title, cols);
-    s = kv_db_stmt(st, "SELECT read_at, counter, total_energy, remaining, cumulative_loaded, "
-                       "energy_l1, energy_l2, energy_l3, status, sold_then, events FROM meter_readings "
-                       "WHERE meter_number = ? ORDER BY counter", error);
+    s = kv_db_query(st, "SELECT read_at, counter, total_energy, remaining, cumulative_loaded, "
+                        "energy_l1, energy_l2, energy_l3, status, sold_then, events "
+                        "FROM meter_readings WHERE meter_number = ? ORDER BY counter", error,
+                    KV_DB_VALUES(KV_INT(meter)));
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, meter);
     while (sqlite3_step(s) == SQLITE_ROW) {
         GPtrArray *row = g_ptr_array_new();
         gint64 total = sqlite3_column_int64(s, 2);

@@ -5,6 +5,7 @@
 #include "kv-events.h"
 #include "kv-money.h"
 #include "kv-revenue.h"
+#include "kv-sale-state.h"
 #include "kv-db.h"
 #include "kv-reports-private.h"
 #include "kv-station-private.h"
@@ -166,11 +167,12 @@ KvTable *kv_report_revenue(KvStation *st, gint64 now, const KvRevenueParams *par
     guint counts[N_FINDINGS] = { 0 };
 
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
-        !(s = kv_db_stmt(st, "SELECT m.number, coalesce(c.account, ''), m.status = 'active', "
-                             "(SELECT max(read_at) FROM meter_readings WHERE meter_number = m.number), "
-                             "(SELECT min(created_at) FROM sales WHERE meter_number = "
-                             "m.number AND state = 'completed') FROM meters m LEFT JOIN customers "
-                             "c ON c.id = m.customer_id ORDER BY m.number", error)))
+        !(s = kv_db_query(st, "SELECT m.number, coalesce(c.account, ''), m.status = 'active', "
+                              "(SELECT max(read_at) FROM meter_readings WHERE meter_number = "
+                              "m.number), (SELECT min(created_at) FROM sales WHERE meter_number = "
+                              "m.number AND state = ?) FROM meters m LEFT JOIN customers "
+                              "c ON c.id = m.customer_id ORDER BY m.number", error,
+                          KV_DB_VALUES(KV_STATE(KV_SALE_COMPLETED)))))
         return NULL;
     t = kv_report_table_new(_("Revenue protection"), cols);
     while (sqlite3_step(s) == SQLITE_ROW) {

@@ -25,23 +25,8 @@
 #include "kv-registry-private.h"
 #include "kv-shifts-private.h"
 #include "kv-station-private.h"
+#include "kv-sync-state.h"
 #include "kv-time.h"
-
-static const char *const state_names[] = { "pending",    "written",   "completed", "failed",
-                                           "cancelling", "cancelled", "issued",    "void" };
-
-const char *kv_sale_state_name(KvSaleState s)
-{
-    return (guint)s < G_N_ELEMENTS(state_names) ? state_names[s] : "?";
-}
-
-static KvSaleState state_from_name(const char *n)
-{
-    for (guint i = 0; i < G_N_ELEMENTS(state_names); i++)
-        if (g_strcmp0(n, state_names[i]) == 0)
-            return (KvSaleState)i;
-    return KV_SALE_FAILED;
-}
 
 void kv_sale_free(KvSale *s)
 {
@@ -102,7 +87,7 @@ static KvSale *sale_from_row(KvStmt *s)
     x->cashier_id = sqlite3_column_int64(s, 8);
     x->cashier_login = kv_db_col_text(s, 9);
     x->shift_id = sqlite3_column_int64(s, 10);
-    x->state = state_from_name((const char *)sqlite3_column_text(s, 11));
+    x->state = kv_sale_state_from_name((const char *)sqlite3_column_text(s, 11));
     x->created_at = sqlite3_column_int64(s, 12);
     x->updated_at = sqlite3_column_int64(s, 13);
     x->breakdown.amount = sqlite3_column_int64(s, 14);
@@ -132,11 +117,11 @@ static KvSale *sale_from_row(KvStmt *s)
 
 KvSale *kv_sale_get(KvStation *st, gint64 id, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " SALE_COLS SALE_FROM "WHERE s.id = ?", error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT " SALE_COLS SALE_FROM "WHERE s.id = ?", error,
+                                      KV_DB_VALUES(KV_INT(id)));
     int rc;
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, id);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         return sale_from_row(s);
@@ -149,12 +134,12 @@ KvSale *kv_sale_get(KvStation *st, gint64 id, GError **error)
 
 KvSale *kv_sale_last_of_meter(KvStation *st, guint32 meter, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " SALE_COLS SALE_FROM
-                                         "WHERE s.meter_number = ? AND s.state = 'completed' "
-                                         "ORDER BY s.seq DESC LIMIT 1", error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT " SALE_COLS SALE_FROM
+                                          "WHERE s.meter_number = ? AND s.state = ? "
+                                          "ORDER BY s.seq DESC LIMIT 1", error,
+                                      KV_DB_VALUES(KV_INT(meter), KV_STATE(KV_SALE_COMPLETED)));
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, meter);
     if (sqlite3_step(s) == SQLITE_ROW)
         return sale_from_row(s);
     return NULL;
@@ -168,21 +153,21 @@ static GPtrArray *rows_of(KvStmt *s)
     return out;
 }
 
-/* The sales a query selects for a meter (?1; 0: all).  sql: a literal. */
-static GPtrArray *sales_of_meter(KvStation *st, const char *sql, guint32 meter, GError **error)
+/* The sales a query selects, its parameters bound (kv_db_query).  sql: a
+ * literal. */
+static GPtrArray *sales_where(KvStation *st, const char *sql, GError **error, gsize n,
+                              const KvDbValue *values)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, sql, error);
-    if (!s)
-        return NULL;
-    sqlite3_bind_int64(s, 1, meter);
-    return rows_of(s);
+    g_autoptr(KvStmt) s = kv_db_query(st, sql, error, n, values);
+    return s ? rows_of(s) : NULL;
 }
 
 /* The issued sales of a meter (0: all), oldest first. */
 static GPtrArray *issued_of(KvStation *st, guint32 meter, GError **error)
 {
-    return sales_of_meter(st, "SELECT " SALE_COLS SALE_FROM "WHERE s.state = 'issued' "
-                              "AND (?1 = 0 OR s.meter_number = ?1) ORDER BY s.id", meter, error);
+    return sales_where(st, "SELECT " SALE_COLS SALE_FROM "WHERE s.state = ?2 "
+                           "AND (?1 = 0 OR s.meter_number = ?1) ORDER BY s.id", error,
+                       KV_DB_VALUES(KV_INT(meter), KV_STATE(KV_SALE_ISSUED)));
 }
 
 GPtrArray *kv_sale_list_issued(KvStation *st, GError **error)
@@ -195,9 +180,10 @@ GPtrArray *kv_sale_list_issued(KvStation *st, GError **error)
 /* The sales of a meter (0: all) waiting for their card, oldest first. */
 static GPtrArray *unresolved_of(KvStation *st, guint32 meter, GError **error)
 {
-    return sales_of_meter(st, "SELECT " SALE_COLS SALE_FROM "WHERE s.state IN ('pending', "
-                              "'written', 'cancelling') AND (?1 = 0 OR s.meter_number = ?1) "
-                              "ORDER BY s.id", meter, error);
+    return sales_where(st, "SELECT " SALE_COLS SALE_FROM "WHERE s.state IN (?2, ?3, ?4) "
+                           "AND (?1 = 0 OR s.meter_number = ?1) ORDER BY s.id", error,
+                       KV_DB_VALUES(KV_INT(meter), KV_STATE(KV_SALE_PENDING),
+                                    KV_STATE(KV_SALE_WRITTEN), KV_STATE(KV_SALE_CANCELLING)));
 }
 
 GPtrArray *kv_sale_list_unresolved(KvStation *st, GError **error)
@@ -209,9 +195,10 @@ GPtrArray *kv_sale_list_unresolved(KvStation *st, GError **error)
 
 /* ---- state changes (each one transaction with its audit row) ---- */
 
-static gboolean audit_sale(KvStation *st, const KvSale *x, const char *state, const char *extra,
+static gboolean audit_sale(KvStation *st, const KvSale *x, KvSaleState to, const char *extra,
                            GError **error)
 {
+    const char *state = kv_sale_state_name(to);
     g_autofree char *obj = g_strdup_printf("sale:%" G_GINT64_FORMAT, x->id);
     g_autofree char *d = kv_audit_sale_detail(state, x->breakdown.amount, x->breakdown.energy,
                                               x->seq, x->cumulative, x->card_serial, x->payment,
@@ -221,43 +208,25 @@ static gboolean audit_sale(KvStation *st, const KvSale *x, const char *state, co
     return kv_audit_append(st, action, obj, detail, error);
 }
 
-static gboolean set_state(KvStation *st, gint64 id, const char *from, const char *to,
+static gboolean set_state(KvStation *st, gint64 id, KvSaleState from, KvSaleState to,
                           const char *reason, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "UPDATE sales SET state = ?, updated_at = ?, "
-                                         "fail_reason = coalesce(?, fail_reason) "
-                                         "WHERE id = ? AND state = ?", error);
-    if (!s)
-        return FALSE;
-    sqlite3_bind_text(s, 1, to, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, kv_now());
-    if (reason)
-        sqlite3_bind_text(s, 3, reason, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 4, id);
-    sqlite3_bind_text(s, 5, from, -1, SQLITE_STATIC);
-    if (!kv_db_step_done(st, s, _("recording the sale"), error))
+    if (!kv_db_run(st, "UPDATE sales SET state = ?, updated_at = ?, "
+                       "fail_reason = coalesce(?, fail_reason) WHERE id = ? AND state = ?",
+                   _("recording the sale"), error,
+                   KV_DB_VALUES(KV_STATE(to), KV_INT(kv_now()), KV_TEXT(reason), KV_INT(id),
+                                KV_STATE(from))))
         return FALSE;
     if (sqlite3_changes(st->db) != 1) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    _("sale %" PRId64 " is no longer %s"), id, C_("sale state", from));
+                    _("sale %" PRId64 " is no longer %s"), id,
+                    C_("sale state", kv_sale_state_name(from)));
         return FALSE;
     }
     return TRUE;
 }
 
 /* One UPDATE with two integer parameters, run to its end. */
-static gboolean update2(KvStation *st, const char *sql, gint64 p1, gint64 p2, const char *what,
-                        GError **error)
-{
-    g_autoptr(KvStmt) s = kv_db_stmt(st, sql, error);
-
-    if (!s)
-        return FALSE;
-    sqlite3_bind_int64(s, 1, p1);
-    sqlite3_bind_int64(s, 2, p2);
-    return kv_db_step_done(st, s, what, error);
-}
-
 /* The customer of x has debt recovered by it. */
 static gboolean has_debt_recovered(const KvSale *x)
 {
@@ -268,13 +237,11 @@ static gboolean has_debt_recovered(const KvSale *x)
 static gboolean set_resolution(KvStation *st, gint64 id, gint64 by, const char *text,
                                GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "UPDATE sales SET resolved_by = nullif(?, 0), "
-                                         "resolution = ? WHERE id = ?", error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "UPDATE sales SET resolved_by = nullif(?, 0), "
+                                          "resolution = ? WHERE id = ?", error,
+                                      KV_DB_VALUES(KV_INT(by), KV_TEXT(text), KV_INT(id)));
     if (!s)
         return FALSE;
-    sqlite3_bind_int64(s, 1, by);
-    sqlite3_bind_text(s, 2, text, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 3, id);
     return kv_db_step_done(st, s, _("recording the sale"), error);
 }
 
@@ -284,26 +251,24 @@ static gboolean set_resolution(KvStation *st, gint64 id, gint64 by, const char *
  * they end void with nothing due.  Inside the caller's transaction. */
 static gboolean void_covered(KvStation *st, const KvSale *x, GError **error)
 {
-    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT " SALE_COLS SALE_FROM
-                                         "WHERE s.state = 'issued' AND s.meter_number = ? AND "
-                                         "s.seq < ? AND s.cumulative <= ?", error);
-    g_autoptr(GPtrArray) covered = NULL;
-    if (!q)
+    g_autoptr(GPtrArray) covered = sales_where(st, "SELECT " SALE_COLS SALE_FROM
+                                                   "WHERE s.state = ? AND s.meter_number = ? AND "
+                                                   "s.seq < ? AND s.cumulative <= ?", error,
+                                               KV_DB_VALUES(KV_STATE(KV_SALE_ISSUED),
+                                                            KV_INT(x->meter_number),
+                                                            KV_INT(x->seq),
+                                                            KV_INT(x->cumulative)));
+    if (!covered)
         return FALSE;
-    sqlite3_bind_int64(q, 1, x->meter_number);
-    sqlite3_bind_int64(q, 2, x->seq);
-    sqlite3_bind_int64(q, 3, x->cumulative);
-    covered = rows_of(q);
-    sqlite3_reset(q);
     for (guint i = 0; i < covered->len; i++) {
         KvSale *o = covered->pdata[i];
         g_autofree char *why = g_strdup_printf("covered by sale %" G_GINT64_FORMAT
                                                " (seq %u, cumulative %u)", x->id, x->seq,
                                                x->cumulative);
         g_autofree char *extra = g_strdup_printf("covered_by=%" G_GINT64_FORMAT, x->id);
-        if (!set_state(st, o->id, "issued", "void", NULL, error) ||
+        if (!set_state(st, o->id, KV_SALE_ISSUED, KV_SALE_VOID, NULL, error) ||
             !set_resolution(st, o->id, 0, why, error) ||
-            !audit_sale(st, o, "void", extra, error))
+            !audit_sale(st, o, KV_SALE_VOID, extra, error))
             return FALSE;
     }
     return TRUE;
@@ -322,41 +287,34 @@ static gboolean complete_sale_full(KvStation *st, const KvSale *x, const char *e
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     {
-        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT cumulative_sold FROM meters WHERE number = ?",
-                                         error);
+        g_autoptr(KvStmt) q = kv_db_query(st, "SELECT cumulative_sold FROM meters WHERE number = ?",
+                                          error, KV_DB_VALUES(KV_INT(x->meter_number)));
         if (!q)
             return FALSE;
-        sqlite3_bind_int64(q, 1, x->meter_number);
         sold_before = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
     }
     if (anomaly && !kv_anomaly_store(st, anomaly, "meter.anomaly", notes, &anomaly_id, NULL, error))
         return FALSE;
-    if (!set_state(st, x->id, kv_sale_state_name(x->state), "completed", NULL, error) ||
-        !update2(st, "UPDATE meters SET cumulative_sold = max(cumulative_sold, ?) WHERE number = ?",
-                 x->cumulative, x->meter_number, _("recording the sale"), error) ||
+    if (!set_state(st, x->id, x->state, KV_SALE_COMPLETED, NULL, error) ||
+        !kv_db_run(st, "UPDATE meters SET cumulative_sold = max(cumulative_sold, ?) "
+                       "WHERE number = ?", _("recording the sale"), error,
+                   KV_DB_VALUES(KV_INT(x->cumulative), KV_INT(x->meter_number))) ||
         (has_debt_recovered(x) &&
          !kv_debt_insert(st, x->customer_id, KV_DEBT_RECOVERED, x->breakdown.debt_recovered,
                          x->id, NULL, error)))
         return FALSE;
     if ((gint64)x->base_cumulative > sold_before) {
-        g_autoptr(KvStmt) a = kv_db_stmt(st, "INSERT OR IGNORE INTO base_adoptions(sale_id, "
-                                             "meter_number, sold_before, base, source, "
-                                             "anomaly_id) VALUES (?, ?, ?, ?, ?, nullif(?, 0))",
-                                         error);
-        if (!a)
-            return FALSE;
-        sqlite3_bind_int64(a, 1, x->id);
-        sqlite3_bind_int64(a, 2, x->meter_number);
-        sqlite3_bind_int64(a, 3, sold_before);
-        sqlite3_bind_int64(a, 4, x->base_cumulative);
-        sqlite3_bind_text(a, 5, x->base_source ? x->base_source : "card or readback when settled",
-                          -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(a, 6, anomaly_id);
-        if (!kv_db_step_done(st, a, _("recording the sale"), error))
+        const char *source = x->base_source ? x->base_source : "card or readback when settled";
+        if (!kv_db_run(st, "INSERT OR IGNORE INTO base_adoptions(sale_id, meter_number, "
+                           "sold_before, base, source, anomaly_id) VALUES (?, ?, ?, ?, ?, "
+                           "nullif(?, 0))", _("recording the sale"), error,
+                       KV_DB_VALUES(KV_INT(x->id), KV_INT(x->meter_number), KV_INT(sold_before),
+                                    KV_INT(x->base_cumulative), KV_TEXT(source),
+                                    KV_INT(anomaly_id))))
             return FALSE;
     }
     if ((!resolution || set_resolution(st, x->id, resolved_by, resolution, error)) &&
-        audit_sale(st, x, "completed", extra, error) && void_covered(st, x, error) &&
+        audit_sale(st, x, KV_SALE_COMPLETED, extra, error) && void_covered(st, x, error) &&
         kv_txn_commit(&txn, error))
         return TRUE;
     return FALSE;
@@ -370,14 +328,14 @@ static gboolean complete_sale(KvStation *st, const KvSale *x, GError **error)
 /* pending|written -> to ("failed", or "issued": the write began and the
  * card does not show the token, so nothing is settled on its word), with
  * the reason and its audit row. */
-static gboolean end_unproven(KvStation *st, const KvSale *x, const char *to, const char *reason,
+static gboolean end_unproven(KvStation *st, const KvSale *x, KvSaleState to, const char *reason,
                              GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autofree char *extra = g_strdup_printf("reason=%s", reason);
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
-    if (!set_state(st, x->id, kv_sale_state_name(x->state), to, reason, error) ||
+    if (!set_state(st, x->id, x->state, to, reason, error) ||
         !audit_sale(st, x, to, extra, error) || !kv_txn_commit(&txn, error))
         return FALSE;
     return TRUE;
@@ -385,12 +343,12 @@ static gboolean end_unproven(KvStation *st, const KvSale *x, const char *to, con
 
 static gboolean fail_sale(KvStation *st, const KvSale *x, const char *reason, GError **error)
 {
-    return end_unproven(st, x, "failed", reason, error);
+    return end_unproven(st, x, KV_SALE_FAILED, reason, error);
 }
 
 static gboolean issue_sale(KvStation *st, const KvSale *x, const char *reason, GError **error)
 {
-    return end_unproven(st, x, "issued", reason, error);
+    return end_unproven(st, x, KV_SALE_ISSUED, reason, error);
 }
 
 /* The card does not show the token of a pending/written sale: failed if
@@ -414,24 +372,22 @@ static gboolean settle_unproven(KvStation *st, KvSale *x, const char *reason, GE
  * caller's transaction. */
 static gboolean reopen_covered(KvStation *st, const KvSale *x, GError **error)
 {
-    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT " SALE_COLS SALE_FROM
-                                         "WHERE s.state = 'void' AND s.meter_number = ? AND "
-                                         "s.resolution LIKE ?", error);
     g_autofree char *pattern = g_strdup_printf("covered by sale %" G_GINT64_FORMAT " (%%", x->id);
     g_autofree char *extra = g_strdup_printf("reason=covering sale %" G_GINT64_FORMAT
                                              " cancelled", x->id);
-    g_autoptr(GPtrArray) covered = NULL;
-    if (!q)
+    g_autoptr(GPtrArray) covered = sales_where(st, "SELECT " SALE_COLS SALE_FROM
+                                                   "WHERE s.state = ? AND s.meter_number = ? AND "
+                                                   "s.resolution LIKE ?", error,
+                                               KV_DB_VALUES(KV_STATE(KV_SALE_VOID),
+                                                            KV_INT(x->meter_number),
+                                                            KV_TEXT(pattern)));
+    if (!covered)
         return FALSE;
-    sqlite3_bind_int64(q, 1, x->meter_number);
-    sqlite3_bind_text(q, 2, pattern, -1, SQLITE_TRANSIENT);
-    covered = rows_of(q);
-    sqlite3_reset(q);
     for (guint i = 0; i < covered->len; i++) {
         KvSale *o = covered->pdata[i];
-        if (!set_state(st, o->id, "void", "issued", NULL, error) ||
+        if (!set_state(st, o->id, KV_SALE_VOID, KV_SALE_ISSUED, NULL, error) ||
             !set_resolution(st, o->id, 0, "open again: its covering sale was cancelled", error) ||
-            !audit_sale(st, o, "issued", extra, error))
+            !audit_sale(st, o, KV_SALE_ISSUED, extra, error))
             return FALSE;
     }
     return TRUE;
@@ -441,11 +397,11 @@ static gboolean reopen_covered(KvStation *st, const KvSale *x, GError **error)
  * "recovered" movement took (at most the balance then). */
 static gboolean restore_debt(KvStation *st, const KvSale *x, GError **error)
 {
-    g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT coalesce(-sum(amount), 0) FROM debt_movements "
-                                         "WHERE sale_id = ? AND kind = 'recovered'", error);
+    g_autoptr(KvStmt) q = kv_db_query(st, "SELECT coalesce(-sum(amount), 0) FROM debt_movements "
+                                          "WHERE sale_id = ? AND kind = 'recovered'", error,
+                                      KV_DB_VALUES(KV_INT(x->id)));
     if (!q)
         return FALSE;
-    sqlite3_bind_int64(q, 1, x->id);
     return sqlite3_step(q) == SQLITE_ROW &&
            kv_debt_insert(st, x->customer_id, KV_DEBT_RESTORED, sqlite3_column_int64(q, 0), x->id,
                           NULL, error);
@@ -461,11 +417,12 @@ static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
 
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
-    if (set_state(st, x->id, "cancelling", "cancelled", NULL, error) &&
-        update2(st, "UPDATE meters SET cumulative_sold = ? WHERE number = ?", x->base_cumulative,
-                x->meter_number, _("recording the cancellation"), error) &&
+    if (set_state(st, x->id, KV_SALE_CANCELLING, KV_SALE_CANCELLED, NULL, error) &&
+        kv_db_run(st, "UPDATE meters SET cumulative_sold = ? WHERE number = ?",
+                  _("recording the cancellation"), error,
+                  KV_DB_VALUES(KV_INT(x->base_cumulative), KV_INT(x->meter_number))) &&
         (!has_debt_recovered(x) || restore_debt(st, x, error)) &&
-        reopen_covered(st, x, error) && audit_sale(st, x, "cancelled", extra, error) &&
+        reopen_covered(st, x, error) && audit_sale(st, x, KV_SALE_CANCELLED, extra, error) &&
         kv_txn_commit(&txn, error))
         return TRUE;
     return FALSE;
@@ -475,18 +432,15 @@ static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
 static gboolean abort_cancel(KvStation *st, const KvSale *x, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autoptr(KvStmt) s = NULL;
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
-    s = kv_db_stmt(st, "UPDATE sales SET state = 'completed', cancel_seq = NULL, "
-                       "cancel_reason = NULL, cancelled_by = NULL, updated_at = ? "
-                       "WHERE id = ? AND state = 'cancelling'", error);
-    if (!s)
-        return FALSE;
-    sqlite3_bind_int64(s, 1, kv_now());
-    sqlite3_bind_int64(s, 2, x->id);
-    if (!kv_db_step_done(st, s, _("recording the sale"), error) ||
-        !audit_sale(st, x, "completed", "cancel=not-written", error) || !kv_txn_commit(&txn, error))
+    if (!kv_db_run(st, "UPDATE sales SET state = ?, cancel_seq = NULL, cancel_reason = NULL, "
+                       "cancelled_by = NULL, updated_at = ? WHERE id = ? AND state = ?",
+                   _("recording the sale"), error,
+                   KV_DB_VALUES(KV_STATE(KV_SALE_COMPLETED), KV_INT(kv_now()), KV_INT(x->id),
+                                KV_STATE(KV_SALE_CANCELLING))) ||
+        !audit_sale(st, x, KV_SALE_COMPLETED, "cancel=not-written", error) ||
+        !kv_txn_commit(&txn, error))
         return FALSE;
     return TRUE;
 }
@@ -604,14 +558,14 @@ gint kv_sale_reconcile_card(KvStation *st, KvCardLink *card, GError **error)
 
 static gint64 month_energy(KvStation *st, guint32 meter, gint64 from, gboolean *fixed_paid)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT coalesce(sum(energy), 0), "
-                                         "coalesce(max(fixed_charge > 0), 0) FROM sales "
-                                         "WHERE meter_number = ? AND created_at >= ? "
-                                         "AND state = 'completed'", NULL);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT coalesce(sum(energy), 0), "
+                                          "coalesce(max(fixed_charge > 0), 0) FROM sales "
+                                          "WHERE meter_number = ? AND created_at >= ? "
+                                          "AND state = ?", NULL,
+                                      KV_DB_VALUES(KV_INT(meter), KV_INT(from),
+                                                   KV_STATE(KV_SALE_COMPLETED)));
     if (!s)
         return 0;
-    sqlite3_bind_int64(s, 1, meter);
-    sqlite3_bind_int64(s, 2, from);
     if (sqlite3_step(s) != SQLITE_ROW)
         return 0;
     *fixed_paid = sqlite3_column_int(s, 1) != 0;
@@ -707,22 +661,32 @@ static gboolean price(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
  * known.  The real remaining can only be lower (consumption), so an
  * accepted prediction is safe; with no readback yet, an empty meter (0, 0)
  * is the worst case.  REFUSED if the meter would refuse the credit. */
+/* The meter's newest known credit and cumulative loaded: the card's
+ * readback if it is not older than the ledger's, else the ledger's. */
+static void meter_start(const KvMeter *m, const kv_card_view *view, gint32 *remaining,
+                        guint32 *loaded)
+{
+    *remaining = 0;
+    *loaded = 0;
+    if (view && view->readback_err == KV_OK &&
+        (!m->has_readback || view->readback.counter >= m->rb_counter)) {
+        *remaining = view->readback.remaining;
+        *loaded = view->readback.cumulative_loaded;
+    } else if (m->has_readback) {
+        *remaining = m->rb_remaining;
+        *loaded = m->rb_cumulative_loaded;
+    }
+}
+
 static gboolean predict_load(const KvMeter *m, const kv_card_view *view, KvSale *x,
                              GError **error)
 {
-    gint32 remaining = 0, new_remaining;
-    guint32 loaded = 0, new_loaded, base = x->base_cumulative;
+    gint32 remaining, new_remaining;
+    guint32 loaded, new_loaded, base = x->base_cumulative;
     kv_credit credit = { 0 };
     kv_err e;
 
-    if (view && view->readback_err == KV_OK &&
-        (!m->has_readback || view->readback.counter >= m->rb_counter)) {
-        remaining = view->readback.remaining;
-        loaded = view->readback.cumulative_loaded;
-    } else if (m->has_readback) {
-        remaining = m->rb_remaining;
-        loaded = m->rb_cumulative_loaded;
-    }
+    meter_start(m, view, &remaining, &loaded);
     credit.cumulative = x->cumulative;
     credit.amount = (guint32)x->breakdown.energy;
     e = kv_credit_load(&credit, remaining, loaded, m->hoarding_limit, &new_remaining, &new_loaded);
@@ -768,7 +732,7 @@ static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
     x->seq = seq;
     x->base_cumulative = base;
     x->cumulative = base + (guint32)x->breakdown.energy;
-    x->office = st->settings.office_id;
+    x->office = st->settings.station_no;
     x->hoarding_limit = m->hoarding_limit;
     x->created_at = now;
     x->payment = req->payment;
@@ -779,24 +743,48 @@ static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
     return g_steal_pointer(&x);
 }
 
+/* A cashier's look at a meter before a sale: its record, and the card's
+ * view when the card is at the counter. */
+static gboolean meter_for_sale(KvStation *st, guint32 meter, KvCardLink *card,
+                               kv_card_view *view, KvMeter **m, GError **error)
+{
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+        return FALSE;
+    if (card)
+        return kv_card_view_for(st, card, meter, view, m, error);
+    return (*m = kv_meter_get(st, meter, error)) != NULL;
+}
+
 KvSale *kv_sale_quote(KvStation *st, guint32 meter, const KvSaleRequest *req, KvCardLink *card,
                       GError **error)
 {
     g_autoptr(KvMeter) m = NULL;
     kv_card_view view;
     KvSale *x;
-    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+    if (!meter_for_sale(st, meter, card, &view, &m, error))
         return NULL;
-    if (card) {
-        if (!kv_card_view_for(st, card, meter, &view, &m, error))
-            return NULL;
-    } else if (!(m = kv_meter_get(st, meter, error))) {
-        return NULL;
-    }
     x = quote(st, m, req, card ? &view : NULL, error);
     if (card)
         kv_wipe(&view, sizeof view);
     return x;
+}
+
+gboolean kv_sale_room(KvStation *st, guint32 meter, KvCardLink *card, gint64 *room,
+                      GError **error)
+{
+    g_autoptr(KvMeter) m = NULL;
+    kv_card_view view;
+    gint32 remaining;
+    guint32 loaded, seq, base;
+
+    if (!meter_for_sale(st, meter, card, &view, &m, error))
+        return FALSE;
+    meter_start(m, card ? &view : NULL, &remaining, &loaded);
+    kv_meter_next_token(m, card ? &view : NULL, &seq, &base);
+    *room = MAX((gint64)m->hoarding_limit - remaining - ((gint64)base - loaded), 0);
+    if (card)
+        kv_wipe(&view, sizeof view);
+    return TRUE;
 }
 
 /* ---- selling ---- */
@@ -810,11 +798,12 @@ static gboolean payment_ref_free(KvStation *st, const KvSale *x, GError **error)
     g_autoptr(KvStmt) q = NULL;
     if (!x->payment_ref)
         return TRUE;
-    if (!(q = kv_db_stmt(st, "SELECT id FROM sales WHERE payment = ? AND payment_ref = ? AND "
-                             "state NOT IN ('failed', 'void', 'cancelled')", error)))
+    if (!(q = kv_db_query(st, "SELECT id FROM sales WHERE payment = ? AND payment_ref = ? AND "
+                              "state NOT IN (?, ?, ?)", error,
+                          KV_DB_VALUES(KV_INT(x->payment), KV_TEXT(x->payment_ref),
+                                       KV_STATE(KV_SALE_FAILED), KV_STATE(KV_SALE_VOID),
+                                       KV_STATE(KV_SALE_CANCELLED)))))
         return FALSE;
-    sqlite3_bind_int(q, 1, x->payment);
-    sqlite3_bind_text(q, 2, x->payment_ref, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(q) != SQLITE_ROW)
         return TRUE;
     g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
@@ -827,50 +816,35 @@ static gboolean payment_ref_free(KvStation *st, const KvSale *x, GError **error)
 static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autoptr(KvStmt) s = NULL, m = NULL;
+    g_autoptr(KvStmt) m = NULL;
     g_autofree char *blocks = kv_breakdown_blocks_json(&x->breakdown);
     if (!kv_txn_begin(&txn, st, error) || !payment_ref_free(st, x, error))
         return FALSE;
-    s = kv_db_stmt(st, "INSERT INTO sales(meter_number, customer_id, card_serial, tariff_id, "
+    if (!kv_db_run(st, "INSERT INTO sales(meter_number, customer_id, card_serial, tariff_id, "
                        "cashier_id, shift_id, state, created_at, updated_at, amount, fixed_charge, "
                        "debt_recovered, energy_net, vat, energy, blocks, office, seq, "
                        "base_cumulative, cumulative, payment, payment_ref) VALUES (?1, ?2, ?3, "
-                       "?4, ?5, ?6, 'pending', ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-                       "?17, ?18, ?19, ?20)", error);
-    if (!s)
-        return FALSE;
-    sqlite3_bind_int64(s, 1, x->meter_number);
-    if (x->customer_id)
-        sqlite3_bind_int64(s, 2, x->customer_id);
-    sqlite3_bind_int64(s, 3, x->card_serial);
-    sqlite3_bind_int64(s, 4, x->tariff_id);
-    sqlite3_bind_int64(s, 5, x->cashier_id);
-    sqlite3_bind_int64(s, 6, x->shift_id);
-    sqlite3_bind_int64(s, 7, x->created_at);
-    sqlite3_bind_int64(s, 8, x->breakdown.amount);
-    sqlite3_bind_int64(s, 9, x->breakdown.fixed_charge);
-    sqlite3_bind_int64(s, 10, x->breakdown.debt_recovered);
-    sqlite3_bind_int64(s, 11, x->breakdown.energy_net);
-    sqlite3_bind_int64(s, 12, x->breakdown.vat);
-    sqlite3_bind_int64(s, 13, x->breakdown.energy);
-    sqlite3_bind_text(s, 14, blocks, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(s, 15, x->office);
-    sqlite3_bind_int64(s, 16, x->seq);
-    sqlite3_bind_int64(s, 17, x->base_cumulative);
-    sqlite3_bind_int64(s, 18, x->cumulative);
-    sqlite3_bind_int(s, 19, x->payment);
-    if (x->payment_ref)
-        sqlite3_bind_text(s, 20, x->payment_ref, -1, SQLITE_TRANSIENT);
-    if (!kv_db_step_done(st, s, _("recording the sale"), error))
+                       "?4, ?5, ?6, ?21, ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+                       "?18, ?19, ?20)",
+                   _("recording the sale"), error,
+                   KV_DB_VALUES(KV_INT(x->meter_number), KV_INT_OR_NULL(x->customer_id),
+                                KV_INT(x->card_serial), KV_INT(x->tariff_id),
+                                KV_INT(x->cashier_id), KV_INT(x->shift_id), KV_INT(x->created_at),
+                                KV_INT(x->breakdown.amount), KV_INT(x->breakdown.fixed_charge),
+                                KV_INT(x->breakdown.debt_recovered),
+                                KV_INT(x->breakdown.energy_net), KV_INT(x->breakdown.vat),
+                                KV_INT(x->breakdown.energy), KV_TEXT(blocks), KV_INT(x->office),
+                                KV_INT(x->seq), KV_INT(x->base_cumulative),
+                                KV_INT(x->cumulative), KV_INT(x->payment),
+                                KV_TEXT(x->payment_ref), KV_STATE(KV_SALE_PENDING))))
         return FALSE;
     x->id = sqlite3_last_insert_rowid(st->db);
-    m = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
+    m = kv_db_query(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error,
+                    KV_DB_VALUES(KV_INT(x->seq), KV_INT(x->meter_number)));
     if (!m)
         return FALSE;
-    sqlite3_bind_int64(m, 1, x->seq);
-    sqlite3_bind_int64(m, 2, x->meter_number);
     if (!kv_db_step_done(st, m, _("recording the sale"), error) ||
-        !audit_sale(st, x, "pending", NULL, error) || !kv_txn_commit(&txn, error))
+        !audit_sale(st, x, KV_SALE_PENDING, NULL, error) || !kv_txn_commit(&txn, error))
         return FALSE;
     x->state = KV_SALE_PENDING;
     return TRUE;
@@ -881,17 +855,13 @@ static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
 static gboolean mark_write_started(KvStation *st, KvSale *x, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autoptr(KvStmt) s = NULL;
     gint64 now = kv_now();
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
-    s = kv_db_stmt(st, "UPDATE sales SET card_write_at = ? WHERE id = ? AND state = 'pending'",
-                   error);
-    if (!s)
-        return FALSE;
-    sqlite3_bind_int64(s, 1, now);
-    sqlite3_bind_int64(s, 2, x->id);
-    if (!kv_db_step_done(st, s, _("recording the sale"), error) || !kv_txn_commit(&txn, error))
+    if (!kv_db_run(st, "UPDATE sales SET card_write_at = ? WHERE id = ? AND state = ?",
+                   _("recording the sale"), error,
+                   KV_DB_VALUES(KV_INT(now), KV_INT(x->id), KV_STATE(KV_SALE_PENDING))) ||
+        !kv_txn_commit(&txn, error))
         return FALSE;
     x->card_write_at = now;
     return TRUE;
@@ -919,7 +889,7 @@ static gboolean write_credit(KvStation *st, KvCardLink *card, const KvMeter *m,
     tok.u.credit.amount = amount;
     tok.u.credit.issued_at = (guint32)kv_now();
     tok.u.credit.sale_ref = (guint32)sale_ref;
-    tok.u.credit.office = st->settings.office_id;
+    tok.u.credit.office = st->settings.station_no;
     e = kv_station_token_seal(st, &keys, &view->id, &tok, slot);
     kv_meter_keys_wipe(&keys);
     kv_wipe(&tok, sizeof tok);
@@ -1007,7 +977,7 @@ gboolean kv_sale_check_own_token(KvStation *st, const KvMeter *m, const kv_card_
 
     *anomaly_id = 0;
     if (v->id.card_type != KV_CARD_USER || v->token_err != KV_OK ||
-        t->kind != KV_TOKEN_CREDIT || t->u.credit.office != st->settings.office_id ||
+        t->kind != KV_TOKEN_CREDIT || t->u.credit.office != st->settings.station_no ||
         t->u.credit.cumulative <= m->cumulative_sold)
         return TRUE;
     if (t->u.credit.sale_ref)
@@ -1107,7 +1077,8 @@ static gboolean mark_written(KvStation *st, const KvSale *x, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
     return kv_txn_begin(&txn, st, error) &&
-           set_state(st, x->id, "pending", "written", NULL, error) && kv_txn_commit(&txn, error);
+           set_state(st, x->id, KV_SALE_PENDING, KV_SALE_WRITTEN, NULL, error) &&
+           kv_txn_commit(&txn, error);
 }
 
 KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSaleRequest *req,
@@ -1129,7 +1100,9 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
                     st->user->login);
         return NULL;
     }
-    if (!kv_station_require_keys(st, error))
+    /* A ledger that must recover, or whose sync is stopped, touches no
+     * card (the amount is checked against the offline limit below). */
+    if (!kv_station_require_keys(st, error) || !kv_sync_may_sell(st, 0, error))
         return NULL;
     /* An earlier interrupted sale on this very card is settled first. */
     if (reconcile_card(st, card, notes, error) < 0)
@@ -1142,7 +1115,8 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
     if (!(m = kv_meter_get(st, meter, error)) ||
         !kv_sale_check_own_token(st, m, &view, notes, &anomaly_id, error))
         goto fail;
-    if (!(x = quote(st, m, req, &view, error)))
+    if (!(x = quote(st, m, req, &view, error)) ||
+        !kv_sync_may_sell(st, x->breakdown.amount, error))
         goto fail;
     x->card_serial = view.id.card_serial;
     x->cashier_id = kv_station_user_id(st);
@@ -1280,27 +1254,18 @@ static gboolean mark_cancelling(KvStation *st, const KvSale *x, guint32 cancel_s
                                 const char *reason, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autoptr(KvStmt) s = NULL, ms = NULL;
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
-    s = kv_db_stmt(st, "UPDATE sales SET state = 'cancelling', cancel_seq = ?, cancel_reason = ?, "
-                       "cancelled_by = ?, updated_at = ? WHERE id = ? AND state = 'completed'",
-                   error);
-    if (!s)
+    if (!kv_db_run(st, "UPDATE sales SET state = ?, cancel_seq = ?, cancel_reason = ?, "
+                       "cancelled_by = ?, updated_at = ? WHERE id = ? AND state = ?",
+                   _("recording the cancellation"), error,
+                   KV_DB_VALUES(KV_STATE(KV_SALE_CANCELLING), KV_INT(cancel_seq),
+                                KV_TEXT(reason ? reason : ""), KV_INT(kv_station_user_id(st)),
+                                KV_INT(kv_now()), KV_INT(x->id), KV_STATE(KV_SALE_COMPLETED))))
         return FALSE;
-    sqlite3_bind_int64(s, 1, cancel_seq);
-    sqlite3_bind_text(s, 2, reason ? reason : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 3, kv_station_user_id(st));
-    sqlite3_bind_int64(s, 4, kv_now());
-    sqlite3_bind_int64(s, 5, x->id);
-    if (!kv_db_step_done(st, s, _("recording the cancellation"), error))
-        return FALSE;
-    ms = kv_db_stmt(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error);
-    if (!ms)
-        return FALSE;
-    sqlite3_bind_int64(ms, 1, cancel_seq);
-    sqlite3_bind_int64(ms, 2, x->meter_number);
-    if (!kv_db_step_done(st, ms, _("recording the cancellation"), error))
+    if (!kv_db_run(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?",
+                       _("recording the cancellation"), error,
+                       KV_DB_VALUES(KV_INT(cancel_seq), KV_INT(x->meter_number))))
         return FALSE;
     return kv_txn_commit(&txn, error);
 }
@@ -1321,7 +1286,7 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
         return NULL;
     if (!(x = kv_sale_get(st, sale_id, error)))
         return NULL;
-    if (!may_cancel(st, x, error))
+    if (!may_cancel(st, x, error) || !kv_sync_may_cancel(st, sale_id, error))
         return NULL;
     if (!kv_card_view_for(st, card, x->meter_number, &view, &m, error))
         return NULL;
@@ -1407,9 +1372,9 @@ KvSale *kv_sale_resolve(KvStation *st, gint64 sale_id, gboolean paid, const char
     } else {
         if (!kv_txn_begin(&txn, st, error))
             return NULL;
-        if (!set_state(st, x->id, "issued", "void", NULL, error) ||
+        if (!set_state(st, x->id, KV_SALE_ISSUED, KV_SALE_VOID, NULL, error) ||
             !set_resolution(st, x->id, kv_station_user_id(st), text, error) ||
-            !audit_sale(st, x, "void", extra, error) || !kv_txn_commit(&txn, error))
+            !audit_sale(st, x, KV_SALE_VOID, extra, error) || !kv_txn_commit(&txn, error))
             return NULL;
     }
     return kv_sale_get(st, sale_id, error);

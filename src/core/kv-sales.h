@@ -28,23 +28,13 @@
 
 #include "kv-card-link.h"
 #include "kv-payments.h"
+#include "kv-sale-state.h"
 #include "kv-shifts.h"
 #include "kv-station.h"
 #include "kv-tariff.h"
 
 G_BEGIN_DECLS
 
-typedef enum {
-    KV_SALE_PENDING,
-    KV_SALE_WRITTEN,
-    KV_SALE_COMPLETED,
-    KV_SALE_FAILED,
-    KV_SALE_CANCELLING,
-    KV_SALE_CANCELLED,
-    KV_SALE_ISSUED,   /* the token may be on a card; not settled (see above) */
-    KV_SALE_VOID      /* an issued sale closed without payment */
-} KvSaleState;
-const char *kv_sale_state_name(KvSaleState s);
 
 typedef struct {
     gint64 amount;   /* money tendered, minor units; or 0 */
@@ -99,6 +89,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvSale, kv_sale_free)
  * reason when the meter would refuse the credit; INVALID for bad amounts. */
 KvSale *kv_sale_quote(KvStation *st, guint32 meter, const KvSaleRequest *req,
                       KvCardLink *card, GError **error);
+
+/* The most energy (0.01 kWh) the meter would accept now, from the same
+ * prediction as the quote: its hoarding limit less the credit it holds and
+ * the credit on the card not yet loaded (never below 0). */
+gboolean kv_sale_room(KvStation *st, guint32 meter, KvCardLink *card, gint64 *room,
+                      GError **error);
 
 /* The whole sale on the card at the counter.  Cashier with an open shift and
  * unlocked keys.  Returns the completed sale.  On a card error after the

@@ -13,7 +13,7 @@
  * are counted by their own providers (the Z report lists them). */
 #define EXPECTED_CASH                                                                        \
     "h.opening_float + (SELECT coalesce(sum(amount), 0) FROM sales WHERE shift_id = h.id "   \
-    "AND state = 'completed' AND payment = 0)"
+    "AND state = ?2 AND payment = 0)" /* ?2: KV_STATE(KV_SALE_COMPLETED) */
 G_STATIC_ASSERT(KV_PAYMENT_CASH == 0);
 
 void kv_shift_free(KvShift *s)
@@ -26,14 +26,14 @@ void kv_shift_free(KvShift *s)
 
 KvShift *kv_shift_get(KvStation *st, gint64 id, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st,
+    g_autoptr(KvStmt) s = kv_db_query(st,
         "SELECT h.id, h.cashier_id, u.login, h.opened_at, coalesce(h.closed_at, 0), "
-        "h.opening_float, coalesce(h.expected_cash, " EXPECTED_CASH "), coalesce(h.counted_cash, -1) "
-        "FROM shifts h JOIN users u ON u.id = h.cashier_id WHERE h.id = ?", error);
+        "h.opening_float, coalesce(h.expected_cash, " EXPECTED_CASH "), "
+        "coalesce(h.counted_cash, -1) FROM shifts h JOIN users u ON u.id = h.cashier_id "
+        "WHERE h.id = ?1", error, KV_DB_VALUES(KV_INT(id), KV_STATE(KV_SALE_COMPLETED)));
     KvShift *x;
     if (!s)
         return NULL;
-    sqlite3_bind_int64(s, 1, id);
     if (sqlite3_step(s) != SQLITE_ROW) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no shift %" PRId64), id);
         return NULL;
@@ -52,12 +52,12 @@ KvShift *kv_shift_get(KvStation *st, gint64 id, GError **error)
 
 gboolean kv_shift_current_id(KvStation *st, gint64 *id, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT id FROM shifts WHERE closed_at IS NULL AND "
-                                         "cashier_id = ?", error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT id FROM shifts WHERE closed_at IS NULL AND "
+                                          "cashier_id = ?", error,
+                                      KV_DB_VALUES(KV_INT(kv_station_user_id(st))));
     *id = 0;
     if (!s)
         return FALSE;
-    sqlite3_bind_int64(s, 1, kv_station_user_id(st));
     if (sqlite3_step(s) == SQLITE_ROW)
         *id = sqlite3_column_int64(s, 0);
     return TRUE;
@@ -75,7 +75,6 @@ KvShift *kv_shift_current(KvStation *st, GError **error)
 gint64 kv_shift_open(KvStation *st, gint64 opening_float, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autoptr(KvStmt) s = NULL;
     g_autofree char *obj = NULL, *detail = NULL;
     gint64 id;
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
@@ -86,20 +85,12 @@ gint64 kv_shift_open(KvStation *st, gint64 opening_float, GError **error)
     }
     if (!kv_txn_begin(&txn, st, error))
         return 0;
-    s = kv_db_stmt(st, "INSERT INTO shifts(cashier_id, opened_at, opening_float) VALUES (?, ?, ?)",
-                   error);
-    if (!s)
-        return 0;
-    sqlite3_bind_int64(s, 1, kv_station_user_id(st));
-    sqlite3_bind_int64(s, 2, kv_now());
-    sqlite3_bind_int64(s, 3, opening_float);
-    if (!kv_db_step_done(st, s, _("opening the shift"), error)) {
-        if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
-            g_clear_error(error);
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                        _("'%s' already has an open shift: close it first"), st->user->login);
-        }
-        return 0;
+    if (!kv_db_run(st, "INSERT INTO shifts(cashier_id, opened_at, opening_float) VALUES (?, ?, ?)",
+                   _("opening the shift"), error,
+                   KV_DB_VALUES(KV_INT(kv_station_user_id(st)), KV_INT(kv_now()),
+                                KV_INT(opening_float)))) {
+        return kv_db_when_exists(error, KV_CORE_ERROR_STATE,
+                                 _("'%s' already has an open shift: close it first"), st->user->login);
     }
     id = sqlite3_last_insert_rowid(st->db);
     obj = g_strdup_printf("shift:%" G_GINT64_FORMAT, id);
@@ -110,7 +101,6 @@ gint64 kv_shift_open(KvStation *st, gint64 opening_float, GError **error)
 KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autoptr(KvStmt) s = NULL;
     g_autofree char *obj = NULL, *detail = NULL;
     gint64 id, expected, unresolved, issued;
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
@@ -127,15 +117,15 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
     if (!kv_txn_begin(&txn, st, error))
         return NULL;
     {
-        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT " EXPECTED_CASH ", "
-                                             "(SELECT count(*) FROM sales WHERE shift_id = h.id AND "
-                                             "state IN ('pending', 'written', 'cancelling')), "
-                                             "(SELECT count(*) FROM sales WHERE shift_id = h.id AND "
-                                             "state = 'issued') "
-                                             "FROM shifts h WHERE h.id = ?", error);
+        g_autoptr(KvStmt) q = kv_db_query(st,
+            "SELECT " EXPECTED_CASH ", (SELECT count(*) FROM sales "
+            "WHERE shift_id = h.id AND state IN (?3, ?4, ?5)), (SELECT count(*) FROM sales "
+            "WHERE shift_id = h.id AND state = ?6) FROM shifts h WHERE h.id = ?1", error,
+            KV_DB_VALUES(KV_INT(id), KV_STATE(KV_SALE_COMPLETED), KV_STATE(KV_SALE_PENDING),
+                         KV_STATE(KV_SALE_WRITTEN), KV_STATE(KV_SALE_CANCELLING),
+                         KV_STATE(KV_SALE_ISSUED)));
         if (!q)
             return NULL;
-        sqlite3_bind_int64(q, 1, id);
         if (sqlite3_step(q) != SQLITE_ROW) {
             kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("closing the shift"));
             return NULL;
@@ -157,19 +147,14 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
                     "(`kilovendctl sale unresolved`, `sale resolve ID --paid|--void`)"), issued);
         return NULL;
     }
-    s = kv_db_stmt(st, "UPDATE shifts SET closed_at = ?, expected_cash = ?, counted_cash = ? "
-                       "WHERE id = ?", error);
-    if (!s)
+    if (!kv_db_run(st, "UPDATE shifts SET closed_at = ?, expected_cash = ?, counted_cash = ? "
+                       "WHERE id = ?", _("closing the shift"), error,
+                   KV_DB_VALUES(KV_INT(kv_now()), KV_INT(expected), KV_INT(counted_cash),
+                                KV_INT(id))))
         return NULL;
-    sqlite3_bind_int64(s, 1, kv_now());
-    sqlite3_bind_int64(s, 2, expected);
-    sqlite3_bind_int64(s, 3, counted_cash);
-    sqlite3_bind_int64(s, 4, id);
     obj = g_strdup_printf("shift:%" G_GINT64_FORMAT, id);
     detail = g_strdup_printf("expected=%" G_GINT64_FORMAT " counted=%" G_GINT64_FORMAT, expected,
                              counted_cash);
-    if (!kv_db_step_done(st, s, _("closing the shift"), error))
-        return NULL;
     return kv_audit_commit(&txn, "shift.close", obj, detail, error) ? kv_shift_get(st, id, error)
                                                                    : NULL;
 }

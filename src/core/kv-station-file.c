@@ -12,6 +12,7 @@
 #include "kv-db.h"
 #include "kv-money.h"
 #include "kv-station-file.h"
+#include "kv-sync-state.h"
 #include "kv-users.h"
 #include "kv-users-private.h"
 #include "kv_card.h"
@@ -61,6 +62,8 @@ static gboolean load_settings(KvStation *st, GError **error)
     s->minor_digits = v ? (guint)g_ascii_strtoull(v, NULL, 10) : 2;
     v = setting(st, "office_id");
     s->office_id = v ? (guint16)g_ascii_strtoull(v, NULL, 10) : 0;
+    v = setting(st, "station_no");
+    s->station_no = v ? (guint16)g_ascii_strtoull(v, NULL, 10) : s->office_id;
     v = setting(st, "token_issuer");
     s->token_issuer = v ? (guint16)g_ascii_strtoull(v, NULL, 10) : 0;
     v = setting(st, "max_sale_amount");
@@ -108,13 +111,12 @@ gboolean kv_station_check(KvStation *st, GError **error)
 
 static gboolean put_setting(KvStation *st, const char *key, const char *value, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st,
+    g_autoptr(KvStmt) s = kv_db_query(st,
         "INSERT INTO settings(key, value) VALUES (?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", error);
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", error,
+                                      KV_DB_VALUES(KV_TEXT(key), KV_TEXT(value)));
     if (!s)
         return FALSE;
-    sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, value, -1, SQLITE_TRANSIENT);
     return kv_db_step_done(st, s, _("saving a setting"), error);
 }
 
@@ -138,6 +140,9 @@ static gboolean init_records(KvStation *st, const KvInitParams *p, GError **erro
         return FALSE;
     g_snprintf(buf, sizeof buf, "%u", p->office_id);
     if (!put_setting(st, "office_id", buf, error))
+        return FALSE;
+    g_snprintf(buf, sizeof buf, "%u", p->station_no ? p->station_no : p->office_id);
+    if (!put_setting(st, "station_no", buf, error))
         return FALSE;
     /* Defaults: 1 000 000 major units, 100 000 kWh per sale. */
     for (guint i = 0; i < p->minor_digits; i++)
@@ -193,6 +198,37 @@ gboolean kv_station_init(const char *db_path, const KvInitParams *p, GError **er
     return ok;
 }
 
+/* The station number is in every card serial and token this ledger made:
+ * it may change only while there is none. */
+static gboolean station_no_changeable(KvStation *st, guint16 no, GError **error)
+{
+    if (no != st->settings.station_no &&
+        kv_db_int(st, "SELECT (SELECT count(*) FROM cards) + (SELECT count(*) FROM sales)", 1) != 0) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("station number %u is on the cards and tokens this ledger issued: it cannot "
+                    "become %u (a new station number needs a new ledger)"),
+                    st->settings.station_no, no);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* With a head office, every station's issuer is its own number (unique in
+ * the utility, so no two stations seal under one counter block). */
+static gboolean issuer_is_station(KvStation *st, gint64 issuer, GError **error)
+{
+    g_autoptr(KvSyncStatus) s = kv_sync_status(st, error);
+    if (!s)
+        return FALSE;
+    if (s->joined && issuer != 0 && issuer != st->settings.station_no) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("token_issuer of a station that syncs with a head office is its station "
+                    "number, %u (or 0: none)"), st->settings.station_no);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean kv_station_set_setting(KvStation *st, const char *key, const char *value,
                                 GError **error)
 {
@@ -212,8 +248,14 @@ gboolean kv_station_set_setting(KvStation *st, const char *key, const char *valu
         if (!kv_decimal_parse(value, 0, 65535, &v, error))
             return FALSE;
         stored = g_strdup_printf("%" G_GINT64_FORMAT, v);
+    } else if (g_strcmp0(key, "station_no") == 0) {
+        if (!kv_decimal_parse(value, 1, KV_STATION_NO_MAX, &v, error) ||
+            !station_no_changeable(st, (guint16)v, error))
+            return FALSE;
+        stored = g_strdup_printf("%" G_GINT64_FORMAT, v);
     } else if (g_strcmp0(key, "token_issuer") == 0) {
-        if (!kv_decimal_parse(value, 0, KV_ISSUER_MAX, &v, error))
+        if (!kv_decimal_parse(value, 0, KV_ISSUER_MAX, &v, error) ||
+            !issuer_is_station(st, v, error))
             return FALSE;
         stored = g_strdup_printf("%" G_GINT64_FORMAT, v);
     } else if (g_strcmp0(key, "max_sale_amount") == 0) {
@@ -236,8 +278,8 @@ gboolean kv_station_set_setting(KvStation *st, const char *key, const char *valu
     } else {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     _("unknown setting or bad value for '%s' (settings: utility_name, currency, "
-                    "office_id, max_sale_amount, max_sale_energy, factory_psc, key_version, "
-                    "token_issuer)"), key);
+                    "office_id, station_no, max_sale_amount, max_sale_energy, factory_psc, "
+                    "key_version, token_issuer)"), key);
         return FALSE;
     }
     detail = g_strdup_printf("%s=%s", key, g_strcmp0(key, "factory_psc") == 0 ? "***" : stored);
@@ -405,13 +447,17 @@ gboolean kv_station_restore_full(const char *db_path, const char *backup_path,
                     db_path, g_strerror(errno));
         return FALSE;
     }
-    /* Record the restore in the restored ledger's own audit log. */
+    /* Record the restore in the restored ledger's own audit log; a ledger
+     * that syncs with a head office must recover before it sells. */
     {
         KvStation *st = kv_station_open(db_path, NULL, error);
         g_autofree char *detail = g_strdup_printf("from=%s", backup_path);
+        g_auto(KvTxn) txn = KV_TXN_INIT;
         if (!st)
             return FALSE;
-        ok = kv_audit_record(st, "station.restore", "station", detail, error);
+        ok = kv_txn_begin(&txn, st, error) && kv_sync_mark_restored(st, backup_path, error) &&
+             kv_audit_commit(&txn, "station.restore", "station", detail, error);
+        kv_txn_rollback(&txn);
         kv_station_free(st);
     }
     return ok;

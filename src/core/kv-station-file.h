@@ -12,9 +12,10 @@ typedef struct {
     guint32 utility_code;    /* non-zero, written on every card */
     const char *currency;    /* ISO 4217, e.g. "KES" */
     guint minor_digits;      /* 0..3 */
-    guint16 office_id;       /* this office, written in tokens */
+    guint16 office_id;       /* the office (a grouping) */
     const char *admin_login;
     const char *admin_password;
+    guint16 station_no;      /* 1..4094, in card serials and tokens; 0: office_id */
 } KvInitParams;
 
 /* Create a new database (refuses an existing file) with its settings, the
@@ -32,7 +33,8 @@ KvStation *kv_station_open(const char *db_path, const char *keys_path, GError **
  * with the first problems in the message. */
 gboolean kv_station_check(KvStation *st, GError **error);
 
-/* Admin only.  key: utility_name, currency, office_id, max_sale_amount (text
+/* Admin only.  key: utility_name, currency, office_id, station_no (1..4094,
+ * only while the ledger has no card and no sale), max_sale_amount (text
  * in money), max_sale_energy (kWh), factory_psc (6 hex digits),
  * token_issuer (0..32767). */
 gboolean kv_station_set_setting(KvStation *st, const char *key, const char *value,

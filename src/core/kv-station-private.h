@@ -6,7 +6,7 @@
 
 #include <sqlite3.h>
 
-#include "kv-keyfile.h"
+#include "kv-keystore.h"
 #include "kv-station.h"
 #include "kv-time.h"
 
@@ -19,7 +19,7 @@ struct _KvStation {
     GHashTable *stmts;   /* SQL text -> sqlite3_stmt, prepared once */
     KvSettings settings;
     KvUser *user;
-    KvKeyring *ring;
+    KvKeystore *keys; /* the key backend, NULL while locked */
 };
 
 /* A station around an open database (kv_station_free closes it). */

@@ -141,18 +141,18 @@ void kv_station_logout(KvStation *st)
 
 void kv_station_lock_keys(KvStation *st)
 {
-    kv_keyring_free(st->ring);
-    st->ring = NULL;
+    kv_keystore_free(st->keys);
+    st->keys = NULL;
 }
 
 gboolean kv_station_keys_unlocked(KvStation *st)
 {
-    return st->ring != NULL;
+    return st->keys != NULL;
 }
 
 gboolean kv_station_require_keys(KvStation *st, GError **error)
 {
-    if (st->ring)
+    if (st->keys)
         return TRUE;
     g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
                 _("the keys are locked: a supervisor must unlock them first"));
@@ -161,7 +161,7 @@ gboolean kv_station_require_keys(KvStation *st, GError **error)
 
 guint kv_station_key_version(KvStation *st)
 {
-    return kv_keyring_current(st->ring);
+    return kv_keystore_current(st->keys);
 }
 
 

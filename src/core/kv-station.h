@@ -64,12 +64,21 @@ gboolean kv_station_keys_unlocked(KvStation *st);
 guint kv_station_key_version(KvStation *st);
 
 /* ---- settings ---- */
+/* Station numbers are 1..4094: card serials are station << 20 | n in 32
+ * bits (4095 would reach the reserved serial 0xFFFFFFFF). */
+#define KV_STATION_NO_MAX 4094
 typedef struct {
     char *utility_name;
     guint32 utility_code;
     char *currency;
     guint minor_digits;
-    guint16 office_id;
+    guint16 office_id;        /* the office: a grouping for reports only */
+    /* The station's utility-unique number (1..4094, registered at head
+     * office), in every globally visible id: card serials are
+     * station << 20 | n, tokens carry it in their office field, sales in
+     * their office column.  A ledger from before station numbers has the
+     * number of its old office id (db/006), so nothing on a card changes. */
+    guint16 station_no;
     gint64 max_sale_amount;   /* minor units */
     gint64 max_sale_energy;   /* 0.01 kWh */
     guint8 factory_psc[3];    /* PSC of blank cards as delivered */

@@ -3,6 +3,7 @@
 #include "kv-i18n.h"
 #include "kv-audit-private.h"
 #include "kv-db.h"
+#include "kv-sync-state.h"
 #include "kv-tariffs.h"
 
 #define TARIFF_COLS "id, code, effective_from, vat_bp, fixed_monthly, debt_bp"
@@ -84,7 +85,8 @@ gint64 kv_tariff_add(KvStation *st, const KvTariff *t, const char *name, GError 
     g_autoptr(GString) detail = g_string_new(NULL);
     g_autofree char *obj = NULL;
     gint64 id;
-    if (!kv_station_require(st, KV_ROLE_ADMIN, error) || !kv_tariff_validate(t, error))
+    if (!kv_station_require(st, KV_ROLE_ADMIN, error) || !kv_tariff_validate(t, error) ||
+        !kv_sync_require_no_head_office(st, _("adding a tariff"), error))
         return 0;
     if (!t->code[0]) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("a tariff needs a code"));
@@ -92,25 +94,17 @@ gint64 kv_tariff_add(KvStation *st, const KvTariff *t, const char *name, GError 
     }
     if (!kv_txn_begin(&txn, st, error))
         return 0;
-    s = kv_db_stmt(st, "INSERT INTO tariffs(code, name, effective_from, vat_bp, fixed_monthly, "
-                       "debt_bp, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
+    s = kv_db_query(st, "INSERT INTO tariffs(code, name, effective_from, vat_bp, fixed_monthly, "
+                        "debt_bp, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error,
+                    KV_DB_VALUES(KV_TEXT(t->code), KV_TEXT(name ? name : ""),
+                                 KV_INT(t->effective_from), KV_INT((int)t->vat_bp),
+                                 KV_INT(t->fixed_monthly), KV_INT((int)t->debt_bp),
+                                 KV_INT(kv_now()), KV_INT(kv_station_user_id(st))));
     if (!s)
         return 0;
-    sqlite3_bind_text(s, 1, t->code, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, name ? name : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 3, t->effective_from);
-    sqlite3_bind_int(s, 4, (int)t->vat_bp);
-    sqlite3_bind_int64(s, 5, t->fixed_monthly);
-    sqlite3_bind_int(s, 6, (int)t->debt_bp);
-    sqlite3_bind_int64(s, 7, kv_now());
-    sqlite3_bind_int64(s, 8, kv_station_user_id(st));
     if (!kv_db_step_done(st, s, _("adding the tariff"), error)) {
-        if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
-            g_clear_error(error);
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                        _("tariff %s already has a version starting at that time"), t->code);
-        }
-        return 0;
+        return kv_db_when_exists(error, KV_CORE_ERROR_EXISTS,
+                                 _("tariff %s already has a version starting at that time"), t->code);
     }
     id = sqlite3_last_insert_rowid(st->db);
     g_string_printf(detail, "code=%s from=%" G_GINT64_FORMAT " vat_bp=%u fixed=%" G_GINT64_FORMAT
@@ -157,11 +151,11 @@ static gboolean tariff_load(KvStation *st, KvStmt *s, KvTariff *out, const char 
     out->vat_bp = (guint)sqlite3_column_int(s, 3);
     out->fixed_monthly = sqlite3_column_int64(s, 4);
     out->debt_bp = (guint)sqlite3_column_int(s, 5);
-    b = kv_db_stmt(st, "SELECT coalesce(upto, 0), price_e4 FROM tariff_blocks WHERE tariff_id = ? "
-                       "ORDER BY n", error);
+    b = kv_db_query(st, "SELECT coalesce(upto, 0), price_e4 FROM tariff_blocks WHERE tariff_id = ? "
+                        "ORDER BY n", error,
+                    KV_DB_VALUES(KV_INT(out->id)));
     if (!b)
         return FALSE;
-    sqlite3_bind_int64(b, 1, out->id);
     while (sqlite3_step(b) == SQLITE_ROW && out->n_blocks < KV_TARIFF_MAX_BLOCKS) {
         out->blocks[out->n_blocks].upto = sqlite3_column_int64(b, 0);
         out->blocks[out->n_blocks].price_e4 = sqlite3_column_int64(b, 1);

@@ -4,8 +4,9 @@
 
 #include "kv-audit-private.h"
 #include "kv-db.h"
-#include "kv-keyfile.h"
+#include "kv-keystore.h"
 #include "kv-password.h"
+#include "kv-sync-state.h"
 #include "kv-users.h"
 #include "kv-users-private.h"
 
@@ -50,22 +51,15 @@ gboolean kv_user_insert(KvStation *st, const char *login, const char *full_name,
     }
     if (!kv_user_password_acceptable(password, error) || !(hash = kv_password_hash(password, error)))
         return FALSE;
-    s = kv_db_stmt(st, "INSERT INTO users(login, full_name, role, pw_hash, created_at) "
-                       "VALUES (?, ?, ?, ?, ?)", error);
+    s = kv_db_query(st, "INSERT INTO users(login, full_name, role, pw_hash, created_at) "
+                        "VALUES (?, ?, ?, ?, ?)", error,
+                    KV_DB_VALUES(KV_TEXT(login), KV_TEXT(full_name ? full_name : ""),
+                                 KV_TEXT(kv_role_name(role)), KV_TEXT(hash), KV_INT(kv_now())));
     if (!s)
         return FALSE;
-    sqlite3_bind_text(s, 1, login, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, full_name ? full_name : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, kv_role_name(role), -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, hash, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s, 5, kv_now());
     if (!kv_db_step_done(st, s, _("adding the user"), error)) {
-        if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
-            g_clear_error(error);
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
-                        _("a user with login '%s' already exists"), login);
-        }
-        return FALSE;
+        return kv_db_when_exists(error, KV_CORE_ERROR_EXISTS,
+                                 _("a user with login '%s' already exists"), login);
     }
     detail = g_strdup_printf("role=%s", kv_role_name(role));
     {
@@ -91,12 +85,11 @@ static KvUser *user_from_row(KvStmt *s, char **hash)
 
 static KvUser *user_get(KvStation *st, const char *login, char **hash, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " USER_COLS " FROM users WHERE login = ?",
-                                     error);
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT " USER_COLS " FROM users WHERE login = ?", error,
+                                      KV_DB_VALUES(KV_TEXT(login)));
     int rc;
     if (!s)
         return NULL;
-    sqlite3_bind_text(s, 1, login, -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         return user_from_row(s, hash);
@@ -111,17 +104,15 @@ static gboolean record_login_result(KvStation *st, gint64 id, gint failed, gint6
                                     const char *login, const char *via, gboolean ok,
                                     GError **error)
 {
-    g_autoptr(KvStmt) s = NULL;
     g_autofree char *obj = g_strdup_printf("user:%s", login);
     g_autofree char *detail = g_strdup_printf("failed_logins=%d locked_until=%" G_GINT64_FORMAT
                                               " via=%s", failed, locked_until, via);
     g_auto(KvTxn) txn = KV_TXN_INIT;
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
-    s = kv_db_stmt(st, "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
-                   error);
-    if (!s || (sqlite3_bind_int(s, 1, failed), sqlite3_bind_int64(s, 2, locked_until),
-               sqlite3_bind_int64(s, 3, id), !kv_db_step_done(st, s, _("login"), error)) ||
+    if (!kv_db_run(st, "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?",
+                   _("login"), error,
+                   KV_DB_VALUES(KV_INT(failed), KV_INT(locked_until), KV_INT(id))) ||
         (!ok && !kv_audit_append(st, locked_until ? "user.lockout" : "user.login-failed", obj,
                                  detail, error)))
         return FALSE;
@@ -188,12 +179,12 @@ static void set_auth_failure(GError **error, AuthVia via, const char *login, gin
  * file that is missing or damaged (KEYS) is reported as such, whatever the
  * password: it says nothing about it, and counts nothing. */
 static KvUser *authenticate(KvStation *st, AuthVia via, const char *login, const char *password,
-                            const char *passphrase, KvKeyring **ring, GError **error)
+                            const char *passphrase, KvKeystore **ring, GError **error)
 {
     g_autofree char *hash = NULL;
     g_autoptr(KvUser) u = NULL;
     g_autoptr(GError) local = NULL;
-    g_autoptr(KvKeyring) opened = NULL;
+    g_autoptr(KvKeystore) opened = NULL;
     gboolean pw_ok, pass_ok = TRUE;
     gint64 now = kv_now();
 
@@ -220,12 +211,8 @@ static KvUser *authenticate(KvStation *st, AuthVia via, const char *login, const
                : (kv_password_burn(password ? password : ""), FALSE));
     if (via != AUTH_SIGN_IN) {
         g_clear_error(&local);
-        if (!st->keys_path) {
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
-                        _("no key file given (--keys PATH)"));
-            return NULL;
-        }
-        opened = kv_keyring_load(st->keys_path, passphrase, &local);
+        /* A token's wrong PIN (AUTH) is the token's to count, not ours. */
+        opened = kv_keystore_open(st->keys_path, passphrase, &local);
         if (!opened && !g_error_matches(local, KV_CORE_ERROR, KV_CORE_ERROR_PASSPHRASE)) {
             g_propagate_error(error, g_steal_pointer(&local));
             return NULL;
@@ -267,7 +254,8 @@ gboolean kv_user_add(KvStation *st, const char *login, const char *full_name, Kv
                      const char *password, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    if (!kv_station_require(st, KV_ROLE_ADMIN, error) || !kv_txn_begin(&txn, st, error) ||
+    if (!kv_station_require(st, KV_ROLE_ADMIN, error) ||
+        !kv_sync_require_no_head_office(st, _("adding a user"), error) || !kv_txn_begin(&txn, st, error) ||
         !kv_user_insert(st, login, full_name, role, password, error))
         return FALSE;
     return kv_txn_commit(&txn, error);
@@ -394,7 +382,7 @@ GPtrArray *kv_user_list(KvStation *st, GError **error)
 gboolean kv_station_unlock_keys(KvStation *st, const char *passphrase, const char *sup_login,
                                 const char *sup_password, GError **error)
 {
-    g_autoptr(KvKeyring) ring = NULL;
+    g_autoptr(KvKeystore) ring = NULL;
     g_autoptr(KvUser) by = NULL;
     g_autofree char *detail = NULL;
 
@@ -416,13 +404,32 @@ gboolean kv_station_unlock_keys(KvStation *st, const char *passphrase, const cha
                     C_("role", kv_role_name(by->role)));
         return FALSE;
     }
-    st->ring = g_steal_pointer(&ring);
+    st->keys = g_steal_pointer(&ring);
     /* Keyed from here on: this row's MAC also covers the rows written while
      * the keys were locked (kv-audit.c). */
-    detail = g_strdup_printf("by=%s version=%u", by->login, kv_keyring_current(st->ring));
+    detail = g_strdup_printf("by=%s version=%u backend=%s", by->login,
+                             kv_keystore_current(st->keys), kv_keystore_backend(st->keys));
     if (!kv_audit_record(st, "keys.unlock", "keys", detail, error)) {
         kv_station_lock_keys(st);
         return FALSE;
     }
     return TRUE;
+}
+
+gboolean kv_station_approve(KvStation *st, const char *sup_login, const char *sup_password,
+                            const char *action, GError **error)
+{
+    g_autoptr(KvUser) by = authenticate(st, AUTH_SIGN_IN, sup_login, sup_password, NULL, NULL,
+                                        error);
+    g_autofree char *detail = NULL;
+
+    if (by && by->role >= KV_ROLE_SUPERVISOR) {
+        detail = g_strdup_printf("by=%s for=%s", by->login, st->user ? st->user->login : "");
+        return kv_audit_record(st, action, "users", detail, error);
+    }
+    if (by)
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED,
+                    _("this needs a supervisor; '%s' is a %s"), by->login,
+                    C_("role", kv_role_name(by->role)));
+    return FALSE;
 }

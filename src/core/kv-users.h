@@ -30,6 +30,13 @@ GPtrArray *kv_user_list(KvStation *st, GError **error); /* of KvUser */
 gboolean kv_station_unlock_keys(KvStation *st, const char *passphrase, const char *sup_login,
                                 const char *sup_password, GError **error);
 
+/* A supervisor approves an action of the signed-in user (opening their
+ * shift while the keys are unlocked already): the supervisor's password is
+ * checked and counted like a sign-in, the current user stays, and the
+ * approval is audited as action.  DENIED for a user below supervisor. */
+gboolean kv_station_approve(KvStation *st, const char *sup_login, const char *sup_password,
+                            const char *action, GError **error);
+
 G_END_DECLS
 
 #endif

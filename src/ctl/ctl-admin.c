@@ -4,7 +4,6 @@
 #include <unistd.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 
 #include "ctl.h"
 
@@ -12,15 +11,8 @@
     if (!ctl_args_parse(&(a), (argc), (argv), (flags))) \
         return CTL_EXIT_USAGE
 
-static void wipe_free(char *s)
-{
-    if (s) {
-        OPENSSL_cleanse(s, strlen(s));
-        g_free(s);
-    }
-}
 typedef char char_secret;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(char_secret, wipe_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(char_secret, ctl_secret_free)
 
 /* A new secret typed twice on a terminal, or taken from env/file once. */
 static char *new_secret(const char *file, const char *env, const char *what, GError **error)
@@ -33,13 +25,13 @@ static char *new_secret(const char *file, const char *env, const char *what, GEr
         return NULL;
     b = ctl_secret(NULL, NULL, _("Again"), error);
     if (!b || strcmp(a, b) != 0) {
-        wipe_free(a);
-        wipe_free(b);
+        ctl_secret_free(a);
+        ctl_secret_free(b);
         g_clear_error(error);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("the two entries differ"));
         return NULL;
     }
-    wipe_free(b);
+    ctl_secret_free(b);
     return a;
 }
 
@@ -58,7 +50,8 @@ static int finish(CtlArgs *a, GError *error)
 int ctl_cmd_init(int argc, char **argv)
 {
     static const char *const allowed[] = { "utility-name", "utility-code", "currency",
-                                           "minor-digits", "office", "admin", NULL };
+                                           "minor-digits", "office", "station", "admin",
+                                           NULL };
     CtlArgs a = { 0 };
     KvInitParams p = { 0 };
     GError *error = NULL;
@@ -87,6 +80,11 @@ int ctl_cmd_init(int argc, char **argv)
             goto invalid;
         p.office_id = (guint16)v;
     }
+    if (ctl_opt(&a, "station")) {
+        if (!kv_decimal_parse(ctl_opt(&a, "station"), 0, KV_STATION_NO_MAX, &v, &error))
+            goto invalid;
+        p.station_no = (guint16)v;
+    }
     p.admin_login = ctl_opt(&a, "admin") ? ctl_opt(&a, "admin") : "admin";
     if (!(pw = new_secret(ctl.password_file, "KILOVEND_PASSWORD", "New admin password", &error)))
         goto fail;
@@ -99,10 +97,11 @@ int ctl_cmd_init(int argc, char **argv)
             !kv_keyfile_generate(ctl.keys_path, pass, &error))
             goto fail;
     } else {
-        g_autoptr(KvKeyring) ring = NULL;
+        /* A key file, or a token descriptor (the PIN as the passphrase). */
+        g_autoptr(KvKeystore) ks = NULL;
         if (!(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Key file passphrase"),
                                 &error)) ||
-            !(ring = kv_keyring_load(ctl.keys_path, pass, &error)))
+            !(ks = kv_keystore_open(ctl.keys_path, pass, &error)))
             goto fail;
     }
     if (!kv_station_init(ctl.db_path, &p, &error))
@@ -128,6 +127,9 @@ int ctl_cmd_key(int argc, char **argv)
     CtlArgs a = { 0 };
     g_autoptr(char_secret) pass = NULL, newpass = NULL;
 
+    if (!g_strv_contains((const char *const[]){ "generate", "import", "passwd", "rotate", NULL },
+                         sub))
+        return ctl_cmd_key_more(sub, argc - 2, argv + 2); /* ctl-keys.c */
     ARGS_OR_USAGE(a, argc - 2, argv + 2, NULL);
     if (strcmp(sub, "generate") == 0) {
         if (!(pass = new_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", "New key file passphrase",
@@ -160,22 +162,17 @@ int ctl_cmd_key(int argc, char **argv)
     } else if (strcmp(sub, "rotate") == 0) {
         /* Admin only: the station records the new version for new meters. */
         g_autoptr(KvStation) st = ctl_open(TRUE, FALSE, &error);
+        g_autoptr(GArray) old = NULL;
         guint v;
-        char buf[8];
         if (!st || !kv_station_require(st, KV_ROLE_ADMIN, &error) ||
+            !kv_sync_require_online(st, _("rotating the keys"), &error) ||
             !(pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Key file passphrase"),
                                 &error)) ||
-            !(v = kv_keyfile_rotate(ctl.keys_path, pass, &error)))
-            goto fail;
-        g_snprintf(buf, sizeof buf, "%u", v);
-        if (!kv_station_set_setting(st, "key_version", buf, &error))
+            !(v = kv_station_rotate_key(st, ctl.keys_path, pass, &old, &error)))
             goto fail;
         ctl_out(_("Key version %u is now current (new meters use it; the old versions stay in "
                 "the key file for existing meters)\n"), v);
         {
-            g_autoptr(GArray) old = kv_meters_needing_key_change(st, v, &error);
-            if (!old)
-                goto fail;
             if (ctl.json) {
                 printf("{\"ok\":true,\"key_version\":%u,\"meters_needing_key_change\":[", v);
                 for (guint i = 0; i < old->len; i++)
@@ -296,18 +293,19 @@ int ctl_cmd_setting(int argc, char **argv)
     {
         g_autofree char *ma = kv_station_format_money(st, s->max_sale_amount);
         g_autofree char *me = kv_energy_format(s->max_sale_energy);
-        g_autofree char *un = ctl_json_escape(s->utility_name);
+        g_autofree char *un = kv_json_escape(s->utility_name);
         if (ctl.json)
             printf("{\"utility_name\":\"%s\",\"utility_code\":%u,\"currency\":\"%s\","
-                   "\"minor_digits\":%u,\"office_id\":%u,\"max_sale_amount\":\"%s\","
-                   "\"max_sale_energy\":\"%s\",\"token_issuer\":%u}\n", un, s->utility_code,
-                   s->currency, s->minor_digits, s->office_id, ma, me, s->token_issuer);
+                   "\"minor_digits\":%u,\"office_id\":%u,\"station_no\":%u,"
+                   "\"max_sale_amount\":\"%s\",\"max_sale_energy\":\"%s\",\"token_issuer\":%u}\n",
+                   un, s->utility_code, s->currency, s->minor_digits, s->office_id, s->station_no,
+                   ma, me, s->token_issuer);
         else
             ctl_out("utility_name     %s\nutility_code     %u\ncurrency         %s\n"
-                    "minor_digits     %u\noffice_id        %u\nmax_sale_amount  %s\n"
-                    "max_sale_energy  %s kWh\ntoken_issuer     %u\n", s->utility_name,
-                    s->utility_code, s->currency, s->minor_digits, s->office_id, ma, me,
-                    s->token_issuer);
+                    "minor_digits     %u\noffice_id        %u\nstation_no       %u\n"
+                    "max_sale_amount  %s\nmax_sale_energy  %s kWh\ntoken_issuer     %u\n",
+                    s->utility_name, s->utility_code, s->currency, s->minor_digits, s->office_id,
+                    s->station_no, ma, me, s->token_issuer);
     }
     return CTL_EXIT_OK;
 }
@@ -373,14 +371,14 @@ static gboolean list_tariffs(KvStation *st, GError **error)
         printf("[");
     for (guint i = 0; i < codes->len; i++) {
         KvTariffCode *c = g_ptr_array_index(codes, i);
-        g_autofree char *code = ctl_json_escape(c->code);
+        g_autofree char *code = kv_json_escape(c->code);
         if (!ctl.json)
             printf("%s%s\n", i ? "\n" : "", c->code);
         else
             printf("%s{\"code\":\"%s\",\"versions\":[", i ? "," : "", code);
         for (guint j = 0; j < c->versions->len; j++) {
             KvTariffVersion *v = g_ptr_array_index(c->versions, j);
-            g_autofree char *name = ctl_json_escape(v->name);
+            g_autofree char *name = kv_json_escape(v->name);
             g_autofree char *fixed = kv_decimal_format(v->tariff.fixed_monthly, digits);
             if (!ctl.json) {
                 print_tariff(st, (gint)j == c->in_force ? "* " : "  ", &v->tariff);
@@ -525,28 +523,31 @@ int ctl_cmd_restore(int argc, char **argv)
     return CTL_EXIT_OK;
 }
 
+/* Problems (or, open: open questions) as JSON strings appended to json
+ * (comma-separated), or printed a line each when json is NULL. */
+static void print_lines(const GPtrArray *lines, gboolean open, GString *json)
+{
+    for (guint i = 0; i < lines->len; i++) {
+        const char *line = lines->pdata[i];
+        if (json) {
+            g_autofree char *p = kv_json_escape(line);
+            g_string_append_printf(json, "%s\"%s\"", i ? "," : "", p);
+        } else if (open) {
+            printf(_("OPEN: %s\n"), line);
+        } else {
+            printf(_("PROBLEM: %s\n"), line);
+        }
+    }
+}
+
 /* The reconciliation (kv-reconcile.h): problems and open questions as
  * lines, or JSON members; TRUE when the ledger reconciles. */
 static gboolean print_reconcile(const KvReconcileReport *r, GString *json)
 {
-    for (guint i = 0; i < r->problems->len; i++) {
-        if (json) {
-            g_autofree char *p = ctl_json_escape(r->problems->pdata[i]);
-            g_string_append_printf(json, "%s\"%s\"", i ? "," : "", p);
-        } else {
-            printf(_("PROBLEM: %s\n"), (char *)r->problems->pdata[i]);
-        }
-    }
+    print_lines(r->problems, FALSE, json);
     if (json)
         g_string_append(json, "],\"open\":[");
-    for (guint i = 0; i < r->open_items->len; i++) {
-        if (json) {
-            g_autofree char *p = ctl_json_escape(r->open_items->pdata[i]);
-            g_string_append_printf(json, "%s\"%s\"", i ? "," : "", p);
-        } else {
-            printf(_("OPEN: %s\n"), (char *)r->open_items->pdata[i]);
-        }
-    }
+    print_lines(r->open_items, TRUE, json);
     if (json)
         g_string_append_printf(json, "],\"meters\":%u,\"issued_open\":%u,\"anomalies_open\":%u",
                                r->meters_checked, r->issued_open, r->anomalies_open);
@@ -580,6 +581,7 @@ int ctl_cmd_audit(int argc, char **argv)
 {
     static const char *const flags[] = { "keyed", NULL };
     static const char *const allowed[] = { "head", "anchor", "keyed", NULL };
+    g_autofree char *centre = NULL;
     GError *error = NULL;
     CtlArgs a = { 0 };
     g_autoptr(KvStation) st = NULL;
@@ -607,7 +609,18 @@ int ctl_cmd_audit(int argc, char **argv)
     }
     /* --anchor: the option's name before 0.x; same meaning. */
     head = ctl_opt(&a, "head") ? ctl_opt(&a, "head") : ctl_opt(&a, "anchor");
-    if (!(st = ctl_open(TRUE, ctl_flag(&a, "keyed"), &error)) ||
+    if ((st = ctl_open(TRUE, ctl_flag(&a, "keyed"), &error)) && g_strcmp0(head, "centre") == 0) {
+        /* The head head office holds (from the last sync): a rewrite of
+         * this file after it was pushed is detected against it. */
+        g_autoptr(KvSyncStatus) s = kv_sync_status(st, &error);
+        if (s && !s->centre_head)
+            g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                        _("no head office anchor: this station has not synced yet"));
+        head = s && s->centre_head ? (centre = g_strdup(s->centre_head)) : NULL;
+        if (!head)
+            g_clear_pointer(&st, kv_station_free);
+    }
+    if (!st ||
         !(r = kv_audit_verify(st, head, print_progress, NULL, NULL, &error))) {
         ctl_args_clear(&a);
         return ctl_fail(error);
@@ -619,20 +632,17 @@ int ctl_cmd_audit(int argc, char **argv)
     rc = r->problems->len || rec->problems->len ? CTL_EXIT_AUDIT : CTL_EXIT_OK;
     if (ctl.json) {
         g_autoptr(GString) json = g_string_new(",\"reconcile_problems\":[");
+        g_autoptr(GString) problems = g_string_new(NULL);
         print_reconcile(rec, json);
+        print_lines(r->problems, FALSE, problems);
         printf("{\"ok\":%s,\"rows\":%" G_GUINT64_FORMAT ",\"sales\":%" G_GUINT64_FORMAT
                ",\"head\":\"%s\",\"keyed\":%s,\"rows_keyed\":%" G_GUINT64_FORMAT
-               ",\"covered_to\":%" G_GINT64_FORMAT ",\"problems\":[", rc ? "false" : "true",
-               r->rows, r->sales_checked, r->head, r->keyed ? "true" : "false", r->rows_keyed,
-               r->covered_to);
-        for (guint i = 0; i < r->problems->len; i++) {
-            g_autofree char *p = ctl_json_escape(r->problems->pdata[i]);
-            printf("%s\"%s\"", i ? "," : "", p);
-        }
-        printf("]%s}\n", json->str);
+               ",\"covered_to\":%" G_GINT64_FORMAT ",\"problems\":[%s]%s}\n",
+               rc ? "false" : "true", r->rows, r->sales_checked, r->head,
+               r->keyed ? "true" : "false", r->rows_keyed, r->covered_to, problems->str,
+               json->str);
     } else {
-        for (guint i = 0; i < r->problems->len; i++)
-            printf(_("PROBLEM: %s\n"), (char *)r->problems->pdata[i]);
+        print_lines(r->problems, FALSE, NULL);
         if (!r->keyed)
             printf(_("note: keyed MACs not checked (keys locked; audit verify --keyed checks "
                      "them)\n"));
@@ -675,7 +685,7 @@ int ctl_cmd_anomaly(int argc, char **argv)
         for (guint i = 0; i < rows->len; i++) {
             KvAnomaly *x = rows->pdata[i];
             if (ctl.json) {
-                g_autofree char *d = ctl_json_escape(x->detail);
+                g_autofree char *d = kv_json_escape(x->detail);
                 printf("%s{\"id\":%" G_GINT64_FORMAT ",\"kind\":\"%s\",\"meter\":\"%09u\","
                        "\"card\":%u,\"sale\":%" G_GINT64_FORMAT ",\"token_seq\":%u,"
                        "\"sale_ref\":%u,\"amount_ckwh\":%" G_GINT64_FORMAT ",\"acknowledged\":%s,"

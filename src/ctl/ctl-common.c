@@ -112,26 +112,12 @@ int ctl_fail(GError *error)
 {
     int code = ctl_exit_code(error);
     if (ctl.json) {
-        g_autofree char *m = ctl_json_escape(error ? error->message : _("failed"));
+        g_autofree char *m = kv_json_escape(error ? error->message : _("failed"));
         printf("{\"ok\":false,\"exit\":%d,\"error\":\"%s\"}\n", code, m);
     }
     fprintf(stderr, "kilovendctl: %s\n", error ? error->message : _("failed"));
     g_clear_error(&error);
     return code ? code : CTL_EXIT_FAILED;
-}
-
-char *ctl_json_escape(const char *s)
-{
-    GString *o = g_string_new(NULL);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_printf(o, "\\%c", *p);
-        else if (*p < 0x20)
-            g_string_append_printf(o, "\\u%04x", *p);
-        else
-            g_string_append_c(o, (char)*p);
-    }
-    return g_string_free(o, FALSE);
 }
 
 void ctl_out(const char *fmt, ...)
@@ -191,7 +177,7 @@ char *ctl_secret(const char *file, const char *env, const char *prompt, GError *
     return read_tty_secret(prompt, error);
 }
 
-static void free_secret(char *s)
+void ctl_secret_free(char *s)
 {
     if (s) {
         OPENSSL_cleanse(s, strlen(s));
@@ -216,7 +202,7 @@ KvStation *ctl_open(gboolean login, gboolean keys, GError **error)
         if (!pw)
             return NULL;
         ok = kv_station_login(st, ctl.user, pw, error);
-        free_secret(pw);
+        ctl_secret_free(pw);
         if (!ok)
             return NULL;
     }
@@ -236,12 +222,12 @@ KvStation *ctl_open(gboolean login, gboolean keys, GError **error)
         }
         pass = ctl_secret(ctl.passphrase_file, "KILOVEND_PASSPHRASE", _("Key file passphrase"), error);
         if (!pass) {
-            free_secret(sup_pw);
+            ctl_secret_free(sup_pw);
             return NULL;
         }
         ok = kv_station_unlock_keys(st, pass, ctl.supervisor, sup_pw, error);
-        free_secret(pass);
-        free_secret(sup_pw);
+        ctl_secret_free(pass);
+        ctl_secret_free(sup_pw);
         if (!ok)
             return NULL;
     }
@@ -251,7 +237,7 @@ KvStation *ctl_open(gboolean login, gboolean keys, GError **error)
 KvCardLink *ctl_card(GError **error)
 {
     if (ctl.card_file)
-        return kv_card_link_open_file(ctl.card_file, error);
+        return kv_card_link_file_open(ctl.card_file, error);
 #ifdef KV_HAVE_PCSC
     return kv_card_link_pcsc_open(ctl.reader, error);
 #else

@@ -4,11 +4,15 @@
 
 #include "ctl.h"
 
-static int import_file(KvStation *st, const char *kind, const char *path)
+/* "customer import FILE.csv", "meter import FILE.csv" (usage: that line). */
+static int import_file(KvStation *st, const char *kind, const CtlArgs *a, const char *usage)
 {
     GError *error = NULL;
-    g_autoptr(GPtrArray) rows = kv_registry_import_csv(st, kind, path, NULL, NULL, NULL, &error);
+    g_autoptr(GPtrArray) rows = NULL;
     guint ok = 0, bad = 0;
+    if (a->words->len != 1)
+        return ctl_usage_error("%s", usage);
+    rows = kv_registry_import_csv(st, kind, a->words->pdata[0], NULL, NULL, NULL, &error);
     if (!rows)
         return ctl_fail(error);
     if (ctl.json)
@@ -17,7 +21,7 @@ static int import_file(KvStation *st, const char *kind, const char *path)
         KvImportRow *r = rows->pdata[i];
         r->ok ? ok++ : bad++;
         if (ctl.json) {
-            g_autofree char *m = ctl_json_escape(r->message);
+            g_autofree char *m = kv_json_escape(r->message);
             printf("%s{\"line\":%u,\"ok\":%s,\"message\":\"%s\"}", i ? "," : "", r->line,
                    r->ok ? "true" : "false", m);
         } else if (!ctl.quiet) {
@@ -29,6 +33,14 @@ static int import_file(KvStation *st, const char *kind, const char *path)
     else
         ctl_out(_("%u imported, %u rejected\n"), ok, bad);
     return bad ? CTL_EXIT_FAILED : CTL_EXIT_OK;
+}
+
+/* --NAME VALUE, if given, into *field (an edit keeps what is not given). */
+static void text_opt(CtlArgs *a, const char *name, char **field)
+{
+    const char *v = ctl_opt(a, name);
+    if (v)
+        *field = (char *)v;
 }
 
 static int customer_cmd(KvStation *st, const char *sub, CtlArgs *a)
@@ -44,8 +56,7 @@ static int customer_cmd(KvStation *st, const char *sub, CtlArgs *a)
             if (!(old = kv_customer_get_by_account(st, account, &error)))
                 return ctl_fail(error);
             c = *old;
-            if (ctl_opt(a, "new-account"))
-                c.account = (char *)ctl_opt(a, "new-account");
+            text_opt(a, "new-account", &c.account);
         } else {
             c.account = (char *)account;
             if (ctl_opt(a, "debt") &&
@@ -53,12 +64,9 @@ static int customer_cmd(KvStation *st, const char *sub, CtlArgs *a)
                                   &c.debt, &error))
                 return ctl_fail(error);
         }
-        if (ctl_opt(a, "name"))
-            c.name = (char *)ctl_opt(a, "name");
-        if (ctl_opt(a, "address"))
-            c.address = (char *)ctl_opt(a, "address");
-        if (ctl_opt(a, "phone"))
-            c.phone = (char *)ctl_opt(a, "phone");
+        text_opt(a, "name", &c.name);
+        text_opt(a, "address", &c.address);
+        text_opt(a, "phone", &c.phone);
         if (old ? !kv_customer_update(st, &c, &error) : !(c.id = kv_customer_add(st, &c, &error)))
             return ctl_fail(error);
         ctl_out(_("customer %s (id %" PRId64 ") saved\n"), c.account, c.id);
@@ -69,11 +77,8 @@ static int customer_cmd(KvStation *st, const char *sub, CtlArgs *a)
     if (strcmp(sub, "debt") == 0 || strcmp(sub, "plan") == 0 || strcmp(sub, "statement") == 0 ||
         strcmp(sub, "category") == 0)
         return ctl_money_customer(st, sub, a);
-    if (strcmp(sub, "import") == 0) {
-        if (a->words->len != 1)
-            return ctl_usage_error(_("customer import FILE.csv"));
-        return import_file(st, "customers", a->words->pdata[0]);
-    }
+    if (strcmp(sub, "import") == 0)
+        return import_file(st, "customers", a, _("customer import FILE.csv"));
     return ctl_usage_error(_("customer needs add, edit, debt, plan, statement, category or import"));
 }
 
@@ -90,8 +95,8 @@ static int search_cmd(KvStation *st, CtlArgs *a)
     for (guint i = 0; i < hits->len; i++) {
         KvSearchHit *h = hits->pdata[i];
         if (ctl.json) {
-            g_autofree char *n = ctl_json_escape(h->name), *ad = ctl_json_escape(h->address);
-            g_autofree char *ac = ctl_json_escape(h->account);
+            g_autofree char *n = kv_json_escape(h->name), *ad = kv_json_escape(h->address);
+            g_autofree char *ac = kv_json_escape(h->account);
             printf("%s{\"meter\":\"%09u\",\"account\":\"%s\",\"name\":\"%s\",\"address\":\"%s\"}",
                    i ? "," : "", h->meter_number, ac, n, ad);
         } else {
@@ -130,6 +135,15 @@ static int meter_cmd(KvStation *st, const char *sub, CtlArgs *a)
         if (!kv_meter_number_parse(n, &number, &error))
             return ctl_fail(error);
         if (strcmp(sub, "edit") == 0) {
+            /* The levels are the meter's: they change when a parameter card
+             * reaches it and its readback says so, never in the ledger alone. */
+            if (ctl_opt(a, "hoarding") || ctl_opt(a, "alarm") || ctl_opt(a, "pretrip"))
+                return ctl_usage_error(
+                    _("an installed meter's levels change only through a parameter card: "
+                      "kilovendctl card engineering --type parameter --meter %09u "
+                      "--hoarding-kwh/--alarm-kwh/--pretrip-kwh; the ledger takes the new "
+                      "levels from the meter's readback"),
+                    number);
             if (!(old = kv_meter_get(st, number, &error)))
                 return ctl_fail(error);
             m = *old;
@@ -141,14 +155,10 @@ static int meter_cmd(KvStation *st, const char *sub, CtlArgs *a)
                 return ctl_fail(error);
             m.customer_id = c->id;
         }
-        if (ctl_opt(a, "model"))
-            m.model = (char *)ctl_opt(a, "model");
-        if (ctl_opt(a, "address"))
-            m.address = (char *)ctl_opt(a, "address");
-        if (ctl_opt(a, "tariff"))
-            m.tariff_code = (char *)ctl_opt(a, "tariff");
-        if (ctl_opt(a, "status"))
-            m.status = (char *)ctl_opt(a, "status");
+        text_opt(a, "model", &m.model);
+        text_opt(a, "address", &m.address);
+        text_opt(a, "tariff", &m.tariff_code);
+        text_opt(a, "status", &m.status);
         if (ctl_opt(a, "phases")) {
             if (!kv_decimal_parse(ctl_opt(a, "phases"), 0, 3, &v, &error))
                 return ctl_fail(error);
@@ -204,11 +214,8 @@ static int meter_cmd(KvStation *st, const char *sub, CtlArgs *a)
         }
         return CTL_EXIT_OK;
     }
-    if (strcmp(sub, "import") == 0) {
-        if (a->words->len != 1)
-            return ctl_usage_error(_("meter import FILE.csv"));
-        return import_file(st, "meters", a->words->pdata[0]);
-    }
+    if (strcmp(sub, "import") == 0)
+        return import_file(st, "meters", a, _("meter import FILE.csv"));
     return ctl_usage_error(_("meter needs add, edit, show, import or provision"));
 }
 

@@ -7,7 +7,7 @@
 #include "kv-card-report.h"
 #include "kv_util.h"
 #ifdef KV_HAVE_PCSC
-#include "kv-card-link-pcsc.h"
+#include "kv-card-batch-pcsc.h"
 #endif
 
 static gboolean meter_opt(CtlArgs *a, guint32 *out, GError **error)
@@ -88,8 +88,8 @@ static void print_sale(KvStation *st, const KvSale *x, gboolean quote_only)
     print_notes(x->notes);
     if (ctl.json) {
         g_autofree char *members = breakdown_json(st, b);
-        g_autofree char *notes = ctl_json_escape(x->notes ? x->notes : "");
-        g_autofree char *res = ctl_json_escape(x->resolution ? x->resolution : "");
+        g_autofree char *notes = kv_json_escape(x->notes ? x->notes : "");
+        g_autofree char *res = kv_json_escape(x->resolution ? x->resolution : "");
         printf("{\"ok\":true,\"sale\":%" G_GINT64_FORMAT ",\"state\":\"%s\",\"meter\":\"%09u\""
                "%s,\"seq\":%u,\"cumulative\":%u,\"card\":%u,\"amount_minor\":%" G_GINT64_FORMAT
                ",\"energy_ckwh\":%" G_GINT64_FORMAT ",\"notes\":\"%s\",\"resolution\":\"%s\","
@@ -340,7 +340,7 @@ static void station_facts(KvStation *st, const KvCardReadResult *r, gboolean key
         g_string_append(json, ", \"keys\": \"identity only\"");
         return;
     }
-    st_json = ctl_json_escape(r->card_status ? r->card_status : "not registered here");
+    st_json = kv_json_escape(r->card_status ? r->card_status : "not registered here");
     g_string_append_printf(text, "\n%s\n", _("Station:"));
     fact(text, _("keys"), "%s", _("unlocked: token and readback verified with the meter's key"));
     fact(text, _("card at this office"), "%s",
@@ -464,7 +464,7 @@ static KvCardLink *next_card_from_dir(guint32 meter, guint index, guint total, g
     /* A missing file is a new blank card taken from the box. */
     if (!g_file_test(path, G_FILE_TEST_EXISTS) && !kv_card_file_create_blank(path, d->psc, error))
         return NULL;
-    return kv_card_link_open_file(path, error);
+    return kv_card_link_file_open(path, error);
 }
 
 #ifdef KV_HAVE_PCSC
@@ -507,8 +507,8 @@ static int card_batch(KvStation *st, CtlArgs *a)
     } else {
 #ifdef KV_HAVE_PCSC
         live = TRUE;
-        rows = kv_card_link_pcsc_batch(st, a->words->pdata[0], ctl.reader, batch_prompt,
-                                       batch_result, NULL, NULL, &error);
+        rows = kv_card_batch_pcsc(st, a->words->pdata[0], ctl.reader, batch_prompt,
+                                  batch_result, NULL, NULL, &error);
 #else
         return ctl_usage_error(_("this build has no PC/SC card service: give --card-dir DIR"));
 #endif
@@ -521,7 +521,7 @@ static int card_batch(KvStation *st, CtlArgs *a)
         KvBatchRow *r = rows->pdata[i];
         r->ok ? ok++ : bad++;
         if (ctl.json) {
-            g_autofree char *m = ctl_json_escape(r->message);
+            g_autofree char *m = kv_json_escape(r->message);
             printf("%s{\"line\":%u,\"meter\":\"%09u\",\"ok\":%s,\"skipped\":%s,\"serial\":%u,"
                    "\"message\":\"%s\"}", i ? "," : "", r->line, r->meter,
                    r->ok ? "true" : "false", r->skipped ? "true" : "false", r->serial, m);

@@ -57,6 +57,7 @@ int ctl_exit_code(const GError *error);
 
 /* Secrets from a file, the environment or the terminal (no echo). */
 char *ctl_secret(const char *file, const char *env, const char *prompt, GError **error);
+void ctl_secret_free(char *s); /* wipes */
 
 /* Open --db; log in --user (password from KILOVEND_PASSWORD,
  * --password-file or a prompt).  keys: also unlock the key file (needs a
@@ -77,11 +78,12 @@ KvTable *ctl_money_report(KvStation *st, const char *sub, CtlArgs *a, gboolean *
 /* category set|list (ctl_cmd_customer opens the station). */
 int ctl_money_category(KvStation *st, const char *sub, CtlArgs *a);
 void ctl_out(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-char *ctl_json_escape(const char *s);
 
 /* Commands (one file per area). */
 int ctl_cmd_init(int argc, char **argv);
 int ctl_cmd_key(int argc, char **argv);
+/* key status, migrate, request, keyload, load, holdings (ctl-keys.c) */
+int ctl_cmd_key_more(const char *sub, int argc, char **argv);
 int ctl_cmd_user(int argc, char **argv);
 int ctl_cmd_setting(int argc, char **argv);
 int ctl_cmd_tariff(int argc, char **argv);
@@ -99,6 +101,7 @@ int ctl_cmd_restore(int argc, char **argv);
 int ctl_cmd_check(int argc, char **argv);
 int ctl_cmd_audit(int argc, char **argv);
 int ctl_cmd_anomaly(int argc, char **argv);
+int ctl_cmd_sync(int argc, char **argv);
 
 G_END_DECLS
 

@@ -27,7 +27,8 @@ static const char *const usage_text = N_(
     "\n"
     "Commands:\n"
     "  init --utility-name N --utility-code C --currency XXX [--minor-digits 2]\n"
-    "       [--office N] [--admin LOGIN]        new database, first admin, key file\n"
+    "       [--office N] [--station N] [--admin LOGIN]\n"
+    "                                          new database, first admin, key file\n"
     "  key generate | import --hex-file F | passwd | rotate\n"
     "  user add LOGIN --role R [--name N] | list | role LOGIN R | enable|disable|unlock LOGIN\n"
     "       | passwd LOGIN                        (new password: KILOVEND_NEW_PASSWORD)\n"
@@ -64,8 +65,11 @@ static const char *const usage_text = N_(
     "       | customer --account A | meter --meter N | arrears | dormant [--days N]\n"
     "       | revenue [--absent-days N] [--drop PCT]      [--csv FILE]\n"
     "  backup FILE | restore FILE | check\n"
-    "  audit head | audit verify [--head HEAD] [--keyed]\n"
+    "  audit head | audit verify [--head HEAD|centre] [--keyed]\n"
     "  anomaly list [--all] [--meter N] | ack ID --reason T\n"
+    "  sync --once | --daemon [--interval S] [--config FILE] | status | recover\n"
+    "                                          the link to the head office (sync.conf:\n"
+    "                                          --config, KILOVEND_SYNC_CONF, /etc/kilovend)\n"
     "\n"
     "Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid input, 4 not found, 5 already\n"
     "exists, 6 wrong password, 7 role not allowed, 8 wrong passphrase, 9 keys, 10 meter\n"
@@ -86,7 +90,30 @@ static const Command commands[] = {
     { "receipt", ctl_cmd_receipt }, { "shift", ctl_cmd_shift },     { "report", ctl_cmd_report },
     { "backup", ctl_cmd_backup },   { "restore", ctl_cmd_restore }, { "check", ctl_cmd_check },
     { "audit", ctl_cmd_audit },     { "anomaly", ctl_cmd_anomaly }, { "category", ctl_cmd_customer },
+    { "sync", ctl_cmd_sync },
 };
+
+/* Where the value of a global option goes; NULL for no such option. */
+static const char **value_option(const char *name)
+{
+    static const struct {
+        const char *name;
+        const char **target;
+    } options[] = {
+        { "--db", &ctl.db_path },
+        { "--keys", &ctl.keys_path },
+        { "--user", &ctl.user },
+        { "--password-file", &ctl.password_file },
+        { "--passphrase-file", &ctl.passphrase_file },
+        { "--supervisor", &ctl.supervisor },
+        { "--card-file", &ctl.card_file },
+        { "--reader", &ctl.reader },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(options); i++)
+        if (strcmp(name, options[i].name) == 0)
+            return options[i].target;
+    return NULL;
+}
 
 int main(int argc, char **argv)
 {
@@ -120,23 +147,7 @@ int main(int argc, char **argv)
             ctl.quiet = TRUE;
             continue;
         }
-        if (strcmp(a, "--db") == 0)
-            target = &ctl.db_path;
-        else if (strcmp(a, "--keys") == 0)
-            target = &ctl.keys_path;
-        else if (strcmp(a, "--user") == 0)
-            target = &ctl.user;
-        else if (strcmp(a, "--password-file") == 0)
-            target = &ctl.password_file;
-        else if (strcmp(a, "--passphrase-file") == 0)
-            target = &ctl.passphrase_file;
-        else if (strcmp(a, "--supervisor") == 0)
-            target = &ctl.supervisor;
-        else if (strcmp(a, "--card-file") == 0)
-            target = &ctl.card_file;
-        else if (strcmp(a, "--reader") == 0)
-            target = &ctl.reader;
-        else
+        if (!(target = value_option(a)))
             return ctl_usage_error(_("unknown global option %s"), a);
         if (i + 1 >= argc)
             return ctl_usage_error(_("%s needs a value"), a);

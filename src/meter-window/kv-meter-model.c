@@ -38,6 +38,7 @@ struct _KvMeterModel {
 
     /* the card */
     char *card_path;
+    char *slot_path;   /* the file of the card in the meter's slot */
     char *vcard_control;
     KvCardPlace place;
     guint handover_id;
@@ -186,6 +187,24 @@ static gboolean vcard_command(KvMeterModel *self, const char *cmd, GError **erro
     return TRUE;
 }
 
+/* The card the station's reader holds: the station writes its file's
+ * path beside the virtual reader's control FIFO when it puts another card
+ * in (kv_demo_insert_card); without that, the card of --card.  The meter
+ * must get the card that was at the counter, whichever meter it is for,
+ * and tell a card of another meter by itself. */
+static char *reader_card_path(KvMeterModel *self)
+{
+    g_autofree char *pointer = NULL;
+    g_autofree char *text = NULL;
+
+    if (self->vcard_control == NULL)
+        return g_strdup(self->card_path);
+    pointer = g_strconcat(self->vcard_control, ".card", NULL);
+    if (g_file_get_contents(pointer, &text, NULL, NULL) && *g_strstrip(text) != '\0')
+        return g_strdup(text);
+    return g_strdup(self->card_path);
+}
+
 /* The card file into the meter's slot: the meter reads it at once. */
 static void card_into_meter(KvMeterModel *self)
 {
@@ -198,7 +217,9 @@ static void card_into_meter(KvMeterModel *self)
     g_autofree char *after = NULL;
     g_autofree char *text = NULL;
 
-    if (!vcard_store_load(self->card_path, &card, &error)) {
+    g_free(self->slot_path);
+    self->slot_path = reader_card_path(self);
+    if (!vcard_store_load(self->slot_path, &card, &error)) {
         self->place = KV_CARD_AT_STATION;
         text = g_strdup_printf("card not inserted: %s", error->message);
         emit_log(self, "%s", text);
@@ -213,7 +234,7 @@ static void card_into_meter(KvMeterModel *self)
     /* What the meter wrote (the readback) goes to the file at once: the
      * card stays in the slot, and the file is the card. */
     card = self->board->chip;
-    if (!vcard_store_save(self->card_path, &card, &error))
+    if (!vcard_store_save(self->slot_path, &card, &error))
         emit_log(self, "cannot write the card file back: %s", error->message);
     self->place = KV_CARD_IN_METER;
     after = format_centi(self->board->m.st.remaining);
@@ -280,6 +301,7 @@ static void kv_meter_model_finalize(GObject *object)
 
     g_free(self->state_dir);
     g_free(self->card_path);
+    g_free(self->slot_path);
     g_free(self->vcard_control);
     G_OBJECT_CLASS(kv_meter_model_parent_class)->finalize(object);
 }
@@ -399,7 +421,8 @@ gboolean kv_meter_model_remove_card(KvMeterModel *self, GError **error)
     }
     host_board_remove(self->board, &card);
     self->place = KV_CARD_AT_STATION;
-    if (!vcard_store_save(self->card_path, &card, &local))
+    if (!vcard_store_save(self->slot_path != NULL ? self->slot_path : self->card_path, &card,
+                          &local))
         emit_log(self, "cannot write the card file back: %s", local->message);
     emit_log(self, "card taken out of the meter");
     if (self->vcard_control) {

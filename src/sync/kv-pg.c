@@ -118,3 +118,8 @@ char *kv_pg_pull(PGconn *c, const char *cursor, GError **error)
 {
     return call_json(c, "SELECT kv_api.pull($1)::text", cursor ? cursor : "", error);
 }
+
+char *kv_pg_recover(PGconn *c, GError **error)
+{
+    return call_json(c, "SELECT kv_api.recover()::text WHERE $1 = ''", "", error);
+}

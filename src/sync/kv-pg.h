@@ -64,5 +64,7 @@ char *kv_pg_query(PGconn *c, const char *sql, int n_params, const char *const *p
 /* kv_api.push(batch) and kv_api.pull(cursor): the JSON reply as text. */
 char *kv_pg_push(PGconn *c, const char *batch_json, GError **error);
 char *kv_pg_pull(PGconn *c, const char *cursor, GError **error);
+/* kv_api.recover(): every record the station pushed, as JSON text. */
+char *kv_pg_recover(PGconn *c, GError **error);
 
 #endif

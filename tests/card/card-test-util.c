@@ -7,6 +7,25 @@
 /* A fixed test master key: never a real utility's. */
 static const uint8_t test_master[16] = "kilovend-tests!";
 
+static KvCardService *shared_service;
+
+KvCardService *kvt_service(void)
+{
+    if (!shared_service) {
+        g_autoptr(GError) error = NULL;
+        shared_service = kv_card_service_new(&error);
+        g_assert_no_error(error);
+    }
+    return shared_service;
+}
+
+int kvt_run(void)
+{
+    int rc = g_test_run();
+    g_clear_pointer(&shared_service, kv_card_service_free);
+    return rc;
+}
+
 void kvt_ctl(const char *fmt, ...)
 {
     va_list ap;

@@ -15,6 +15,10 @@
 #define KVT_SERIAL 1001u
 #define KVT_EVENT_MS 5000     /* pcscd polls the reader a few times a second */
 
+/* The card service the tests of one program share, made on first use. */
+KvCardService *kvt_service(void);
+/* g_test_run(), then the shared card service freed. */
+int kvt_run(void);
 /* Run "$KV_PCSC_CTL <args>" (kv-pcsc-env ctl); fails the test on error. */
 void kvt_ctl(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* Wait until ev happens (other events are skipped); fails after ms. */

@@ -9,14 +9,13 @@
 #include "card-test-util.h"
 #include "kv-card-report.h"
 
-static KvCardService *svc;
 static const uint8_t factory[3] = {0xFF, 0xFF, 0xFF};
 static const uint8_t wrong[3] = {0x01, 0x02, 0x03};
 
 static KvCard *connect_ok(void)
 {
     g_autoptr(GError) error = NULL;
-    KvCard *card = kv_card_connect(svc, NULL, &error);
+    KvCard *card = kv_card_connect(kvt_service(), NULL, &error);
     g_assert_no_error(error);
     g_assert_nonnull(card);
     return card;
@@ -25,7 +24,7 @@ static KvCard *connect_ok(void)
 static void test_readers_and_events(void)
 {
     g_autoptr(GError) error = NULL;
-    g_auto(GStrv) names = kv_card_service_list_readers(svc, &error);
+    g_auto(GStrv) names = kv_card_service_list_readers(kvt_service(), &error);
     g_autofree char *which = NULL;
     KvCardEvent ev;
 
@@ -35,7 +34,7 @@ static void test_readers_and_events(void)
      * slots), then the card in ours. */
     for (guint added = 0;; added++) {
         g_clear_pointer(&which, g_free);
-        ev = kv_card_service_wait(svc, NULL, 2000, &which, &error);
+        ev = kv_card_service_wait(kvt_service(), NULL, 2000, &which, &error);
         g_assert_no_error(error);
         if (ev != KV_CARD_EVENT_READER_ADDED)
             break;
@@ -45,23 +44,23 @@ static void test_readers_and_events(void)
     g_assert_cmpint(ev, ==, KV_CARD_EVENT_INSERTED);
     g_assert_cmpstr(which, ==, kvt_reader());
     /* nothing changes: a timeout */
-    g_assert_cmpint(kv_card_service_wait(svc, NULL, 300, NULL, &error), ==, KV_CARD_EVENT_NONE);
+    g_assert_cmpint(kv_card_service_wait(kvt_service(), NULL, 300, NULL, &error), ==, KV_CARD_EVENT_NONE);
     g_assert_no_error(error);
     /* pulled and inserted */
     kvt_ctl("remove");
-    g_assert_cmpint(kv_card_service_wait(svc, kvt_reader(), KVT_EVENT_MS, NULL, &error), ==,
+    g_assert_cmpint(kv_card_service_wait(kvt_service(), kvt_reader(), KVT_EVENT_MS, NULL, &error), ==,
                     KV_CARD_EVENT_REMOVED);
     {
-        KvCard *none = kv_card_connect(svc, NULL, &error);
+        KvCard *none = kv_card_connect(kvt_service(), NULL, &error);
         g_assert_null(none);
         g_assert_error(error, KV_CARD_ERROR, KV_CARD_ERROR_NO_CARD);
         g_clear_error(&error);
     }
     kvt_ctl("insert");
-    g_assert_cmpint(kv_card_service_wait(svc, kvt_reader(), KVT_EVENT_MS, NULL, &error), ==,
+    g_assert_cmpint(kv_card_service_wait(kvt_service(), kvt_reader(), KVT_EVENT_MS, NULL, &error), ==,
                     KV_CARD_EVENT_INSERTED);
     /* choice by name */
-    g_assert_null(kv_card_connect(svc, "ACS ACR39U 00 00", &error));
+    g_assert_null(kv_card_connect(kvt_service(), "ACS ACR39U 00 00", &error));
     g_assert_error(error, KV_CARD_ERROR, KV_CARD_ERROR_NO_READER);
 }
 
@@ -76,13 +75,13 @@ static gpointer wait_in_thread(gpointer data)
 static void test_wait_cancel(void)
 {
     gint64 t0 = g_get_monotonic_time();
-    GThread *t = g_thread_new("wait", wait_in_thread, svc);
+    GThread *t = g_thread_new("wait", wait_in_thread, kvt_service());
 
     g_usleep(200 * 1000);
     /* a card session is not held up by a wait in another thread */
     kv_card_free(connect_ok());
     g_assert_cmpint(g_get_monotonic_time() - t0, <, 2 * G_USEC_PER_SEC);
-    kv_card_service_cancel(svc);
+    kv_card_service_cancel(kvt_service());
     g_assert_cmpint(GPOINTER_TO_INT(g_thread_join(t)), ==, KV_CARD_EVENT_NONE);
     g_assert_cmpint(g_get_monotonic_time() - t0, <, 3 * G_USEC_PER_SEC);
 }
@@ -127,7 +126,7 @@ static void test_write_needs_psc(void)
 static void test_issue(void)
 {
     g_autoptr(GError) error = NULL;
-    KvCard *card = kvt_issue(svc);
+    KvCard *card = kvt_issue(kvt_service());
     uint8_t psc[3];
     kv_identity id;
     sle4442 chip;
@@ -243,9 +242,9 @@ static void test_psc_rules(void)
 
     kvt_new_card_file(path);
     kvt_ctl("remove");
-    kvt_wait_event(svc, KV_CARD_EVENT_REMOVED, KVT_EVENT_MS);
+    kvt_wait_event(kvt_service(), KV_CARD_EVENT_REMOVED, KVT_EVENT_MS);
     kvt_ctl("insert %s", path);
-    kvt_wait_event(svc, KV_CARD_EVENT_INSERTED, KVT_EVENT_MS);
+    kvt_wait_event(kvt_service(), KV_CARD_EVENT_INSERTED, KVT_EVENT_MS);
 
     card = connect_ok();
     /* wrong: 3 -> 2 */
@@ -302,9 +301,9 @@ static void test_psc_rules(void)
     g_assert_cmphex(chip.sec[0], ==, 0);
 
     kvt_ctl("remove");
-    kvt_wait_event(svc, KV_CARD_EVENT_REMOVED, KVT_EVENT_MS);
+    kvt_wait_event(kvt_service(), KV_CARD_EVENT_REMOVED, KVT_EVENT_MS);
     kvt_ctl("insert %s", g_getenv("KV_VCARD_CARD"));
-    kvt_wait_event(svc, KV_CARD_EVENT_INSERTED, KVT_EVENT_MS);
+    kvt_wait_event(kvt_service(), KV_CARD_EVENT_INSERTED, KVT_EVENT_MS);
 }
 
 static void test_change_psc(void)
@@ -336,19 +335,19 @@ static void test_pulled_and_busy(void)
     KvCard *card = connect_ok();
 
     kvt_ctl("remove");
-    kvt_wait_event(svc, KV_CARD_EVENT_REMOVED, KVT_EVENT_MS);
+    kvt_wait_event(kvt_service(), KV_CARD_EVENT_REMOVED, KVT_EVENT_MS);
     g_assert_false(kv_card_refresh(card, &error));
     g_assert_error(error, KV_CARD_ERROR, KV_CARD_ERROR_CARD_REMOVED);
     g_clear_error(&error);
     kv_card_free(card);
     kvt_ctl("insert");
-    kvt_wait_event(svc, KV_CARD_EVENT_INSERTED, KVT_EVENT_MS);
+    kvt_wait_event(kvt_service(), KV_CARD_EVENT_INSERTED, KVT_EVENT_MS);
 
     /* another program holds the reader */
     g_assert_cmpint(SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx), ==, 0);
     g_assert_cmpint(SCardConnect(ctx, kvt_reader(), SCARD_SHARE_EXCLUSIVE, SCARD_PROTOCOL_T0,
                                  &h, &proto), ==, 0);
-    g_assert_null(kv_card_connect(svc, NULL, &error));
+    g_assert_null(kv_card_connect(kvt_service(), NULL, &error));
     g_assert_error(error, KV_CARD_ERROR, KV_CARD_ERROR_READER_BUSY);
     g_clear_error(&error);
     SCardDisconnect(h, SCARD_LEAVE_CARD);
@@ -391,12 +390,7 @@ static void test_report(void)
 
 int main(int argc, char **argv)
 {
-    g_autoptr(GError) error = NULL;
-    int rc;
-
     g_test_init(&argc, &argv, NULL);
-    svc = kv_card_service_new(&error);
-    g_assert_no_error(error);
     g_test_add_func("/card/readers-and-events", test_readers_and_events);
     g_test_add_func("/card/wait-cancel", test_wait_cancel);
     g_test_add_func("/card/blank-card", test_blank_card);
@@ -408,7 +402,5 @@ int main(int argc, char **argv)
     g_test_add_func("/card/psc-rules", test_psc_rules);
     g_test_add_func("/card/pulled-and-busy", test_pulled_and_busy);
     g_test_add_func("/card/report", test_report);
-    rc = g_test_run();
-    kv_card_service_free(svc);
-    return rc;
+    return kvt_run();
 }

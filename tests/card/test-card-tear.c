@@ -6,13 +6,11 @@
 
 #include "card-test-util.h"
 
-static KvCardService *svc;
-
 static KvCard *connect_with_psc(void)
 {
     g_autoptr(GError) error = NULL;
     uint8_t psc[3];
-    KvCard *card = kv_card_connect(svc, NULL, &error);
+    KvCard *card = kv_card_connect(kvt_service(), NULL, &error);
     g_assert_no_error(error);
     kvt_psc(psc);
     g_assert_true(kv_card_present_psc(card, psc, FALSE, &error));
@@ -30,17 +28,17 @@ static void test_tear_every_byte(void)
     unsigned off, planned;
     KvCard *card;
 
-    kvt_wait_event(svc, KV_CARD_EVENT_INSERTED, KVT_EVENT_MS);
+    kvt_wait_event(kvt_service(), KV_CARD_EVENT_INSERTED, KVT_EVENT_MS);
     kvt_keys(&keys);
     /* An issued card with two sales: seq 1 in slot A, seq 2 in slot B.
      * Sale 3 overwrites slot A, the slot of the older token. */
-    card = kvt_issue(svc);
+    card = kvt_issue(kvt_service());
     g_assert_cmpuint(kvt_sell(card, 500, &error), ==, 1);
     g_assert_cmpuint(kvt_sell(card, 700, &error), ==, 2);
     g_assert_no_error(error);
     kv_card_free(card);
     kvt_ctl("remove");
-    kvt_wait_event(svc, KV_CARD_EVENT_REMOVED, KVT_EVENT_MS);
+    kvt_wait_event(kvt_service(), KV_CARD_EVENT_REMOVED, KVT_EVENT_MS);
     kvt_load_card(path, &base);
 
     g_assert_cmpint(kv_card_decode(&keys, base.main, &view), ==, KV_OK);
@@ -58,20 +56,20 @@ static void test_tear_every_byte(void)
         if (k < planned)
             kvt_ctl("tear %u", k);
         kvt_ctl("insert");
-        kvt_wait_event(svc, KV_CARD_EVENT_INSERTED, KVT_EVENT_MS);
+        kvt_wait_event(kvt_service(), KV_CARD_EVENT_INSERTED, KVT_EVENT_MS);
         card = connect_with_psc();
         g_assert_cmpuint(kv_card_next_token_offset(&view), ==, off);
         if (k < planned) {
             g_assert_false(kv_card_write(card, off, slot, KV_TOKEN_USED, &werr));
             g_assert_error(werr, KV_CARD_ERROR, KV_CARD_ERROR_TORN);
             kv_card_free(card);
-            kvt_wait_event(svc, KV_CARD_EVENT_REMOVED, KVT_EVENT_MS);
+            kvt_wait_event(kvt_service(), KV_CARD_EVENT_REMOVED, KVT_EVENT_MS);
         } else {
             g_assert_true(kv_card_write(card, off, slot, KV_TOKEN_USED, &werr));
             g_assert_no_error(werr);
             kv_card_free(card);
             kvt_ctl("remove");
-            kvt_wait_event(svc, KV_CARD_EVENT_REMOVED, KVT_EVENT_MS);
+            kvt_wait_event(kvt_service(), KV_CARD_EVENT_REMOVED, KVT_EVENT_MS);
         }
         kvt_load_card(path, &chip);
         /* the chip: k changed bytes written in order, the next one erased */
@@ -91,15 +89,15 @@ static void test_tear_every_byte(void)
     kvt_save_card(path, &base);
     kvt_ctl("tear %u", planned / 2);
     kvt_ctl("insert");
-    kvt_wait_event(svc, KV_CARD_EVENT_INSERTED, KVT_EVENT_MS);
+    kvt_wait_event(kvt_service(), KV_CARD_EVENT_INSERTED, KVT_EVENT_MS);
     card = connect_with_psc();
     g_assert_false(kv_card_write(card, off, slot, KV_TOKEN_USED, &error));
     g_assert_error(error, KV_CARD_ERROR, KV_CARD_ERROR_TORN);
     g_clear_error(&error);
     kv_card_free(card);
-    kvt_wait_event(svc, KV_CARD_EVENT_REMOVED, KVT_EVENT_MS);
+    kvt_wait_event(kvt_service(), KV_CARD_EVENT_REMOVED, KVT_EVENT_MS);
     kvt_ctl("insert");
-    kvt_wait_event(svc, KV_CARD_EVENT_INSERTED, KVT_EVENT_MS);
+    kvt_wait_event(kvt_service(), KV_CARD_EVENT_INSERTED, KVT_EVENT_MS);
     card = connect_with_psc();
     g_assert_cmpint(kv_card_decode(&keys, kv_card_image(card), &view), ==, KV_OK);
     g_assert_cmpuint(view.token.seq, ==, 2);
@@ -115,14 +113,7 @@ static void test_tear_every_byte(void)
 
 int main(int argc, char **argv)
 {
-    g_autoptr(GError) error = NULL;
-    int rc;
-
     g_test_init(&argc, &argv, NULL);
-    svc = kv_card_service_new(&error);
-    g_assert_no_error(error);
     g_test_add_func("/tear/every-byte-of-a-sale", test_tear_every_byte);
-    rc = g_test_run();
-    kv_card_service_free(svc);
-    return rc;
+    return kvt_run();
 }

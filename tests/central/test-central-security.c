@@ -125,10 +125,10 @@ static void test_write_master_data_refused(void)
     g_assert_cmpint(ct_admin_int("SELECT offline_money FROM kv.stations WHERE station_no = 101"), ==, 0);
 }
 
-/* 101 calls every function it can think of: only kv_api.push and
- * kv_api.pull run; no temporary tables, no objects of its own.  And the
- * catalogue agrees: of every function in kv and kv_api, the station may
- * execute exactly those two, and no table at all. */
+/* 101 calls every function it can think of: only kv_api.push,
+ * kv_api.pull and kv_api.recover run; no temporary tables, no objects of
+ * its own.  And the catalogue agrees: of every function in kv and kv_api,
+ * the station may execute exactly those three, and no table at all. */
 static void test_only_push_pull_callable(void)
 {
     g_autoptr(PGconn) a = ct_station(101);
@@ -154,7 +154,7 @@ static void test_only_push_pull_callable(void)
     fns = ct_admin_value("SELECT string_agg(p.oid::regprocedure::text, ' ' ORDER BY p.oid::regprocedure::text) FROM pg_proc p "
                          "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN ('kv', 'kv_api') "
                          "AND has_function_privilege('kv_station_00101', p.oid, 'EXECUTE')");
-    g_assert_cmpstr(fns, ==, "kv_api.pull(text) kv_api.push(jsonb)");
+    g_assert_cmpstr(fns, ==, "kv_api.pull(text) kv_api.push(jsonb) kv_api.recover()");
     g_assert_cmpint(ct_admin_int("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                                  "WHERE n.nspname IN ('kv', 'kv_api', 'kv_meta', 'public') AND c.relkind IN ('r', 'v', 'm', 'S', 'p') "
                                  "AND (has_table_privilege('kv_station_00101', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER') "
@@ -329,6 +329,37 @@ static void test_station_limits_and_retirement(void)
     g_assert_cmpint(ct_admin_int("SELECT count(*) FROM kv.sales WHERE station_no = 201"), ==, 0);
 }
 
+/* kv_api.recover gives a station its own records back, never another's
+ * (row-level security, forced, on the owner that runs it). */
+static void test_recover_own_records_only(void)
+{
+    g_autoptr(PGconn) a = ct_station(101);
+    g_autoptr(PGconn) b = ct_station(102);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *ba = ct_batch(ct_sale(101, 7001, 7001, 7, 1, 100, 70, 70), NULL);
+    g_autofree char *bb = ct_batch(ct_sale(102, 7002, 7002, 8, 1, 100, 70, 70), NULL);
+    g_autofree char *mine = NULL, *theirs = NULL, *all = NULL;
+    g_autofree char *reply = NULL;
+
+    ct_push_status(a, ba, "ok");
+    ct_push_status(b, bb, "ok");
+    reply = kv_pg_query(a, "SELECT kv_api.recover()::text", 0, NULL, NULL, &error);
+    g_assert_no_error(error);
+    {
+        const char *params[] = {reply};
+        mine = kv_pg_query(ct_admin(), "SELECT count(*) FROM jsonb_array_elements($1::jsonb -> 'sales') x "
+                           "WHERE (x -> 'id')::bigint = 7001", 1, params, NULL, &error);
+        theirs = kv_pg_query(ct_admin(), "SELECT count(*) FROM jsonb_array_elements($1::jsonb -> 'sales') x "
+                             "WHERE (x -> 'id')::bigint = 7002", 1, params, NULL, &error);
+        all = kv_pg_query(ct_admin(), "SELECT count(*) FROM jsonb_array_elements($1::jsonb -> 'sales') x "
+                          "WHERE (x -> 'content' ->> 'office')::int <> 101", 1, params, NULL, &error);
+    }
+    g_assert_no_error(error);
+    g_assert_cmpstr(mine, ==, "1");
+    g_assert_cmpstr(theirs, ==, "0");
+    g_assert_cmpstr(all, ==, "0");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -342,5 +373,6 @@ int main(int argc, char **argv)
     g_test_add_func("/central/security/no-or-forged-certificate-refused", test_no_or_forged_certificate_refused);
     g_test_add_func("/central/security/station-refuses-wrong-server", test_station_refuses_wrong_server);
     g_test_add_func("/central/security/station-limits-and-retirement", test_station_limits_and_retirement);
+    g_test_add_func("/central/security/recover-own-records-only", test_recover_own_records_only);
     return g_test_run();
 }

@@ -48,7 +48,7 @@ void fx_card_restore(Fx *f, const char *name, GBytes *dump)
 
 void fx_setup(Fx *f, gconstpointer data)
 {
-    KvInitParams p = { "Lake Power", FX_UTILITY, "KES", 2, 3, "admin", FX_ADMIN_PW };
+    KvInitParams p = { "Lake Power", FX_UTILITY, "KES", 2, 3, "admin", FX_ADMIN_PW, 0 };
     KvTariff t = { 0 };
     KvCustomer c = { 0 };
     KvMeter m = { 0 };
@@ -102,6 +102,20 @@ void fx_teardown(Fx *f, gconstpointer data)
     g_free(f->keys);
 }
 
+void fx_card_read(Fx *f, KvCardLink *card, KvCardReadResult *r)
+{
+    g_autoptr(GError) e = NULL;
+    g_assert_true(kv_card_link_refresh(card, &e));
+    g_assert_true(kv_card_read(f->st, card, r, &e));
+    g_assert_no_error(e);
+    g_clear_pointer(&r->card_status, g_free);
+}
+
+void fx_add(const char *path, void (*test)(Fx *f, gconstpointer data))
+{
+    g_test_add(path, Fx, NULL, fx_setup, test, fx_teardown);
+}
+
 KvCardLink *fx_blank_card(Fx *f, const char *name)
 {
     static const guint8 factory[3] = { 0xFF, 0xFF, 0xFF };
@@ -109,7 +123,7 @@ KvCardLink *fx_blank_card(Fx *f, const char *name)
     g_autoptr(GError) e = NULL;
     KvCardLink *l;
     g_assert_true(kv_card_file_create_blank(path, factory, &e));
-    l = kv_card_link_open_file(path, &e);
+    l = kv_card_link_file_open(path, &e);
     g_assert_no_error(e);
     return l;
 }
@@ -210,6 +224,18 @@ void fx_raw_exec(const char *db, const char *sql)
     if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK)
         g_error("%s: %s", sql, err);
     sqlite3_close(h);
+}
+
+void fx_migrate_back(Fx *f, const char *undo, const char *migration)
+{
+    g_autoptr(GError) e = NULL;
+    g_autofree char *sql = g_strdup_printf("%sPRAGMA user_version = %u", undo,
+                                           fx_migrations_before(migration));
+    kv_station_free(f->st);
+    f->st = NULL;
+    fx_raw_exec(f->db, sql);
+    f->st = kv_station_open(f->db, f->keys, &e);
+    g_assert_no_error(e);
 }
 
 gint64 fx_raw_int(Fx *f, const char *sql)

@@ -32,12 +32,18 @@ typedef struct {
 
 void fx_setup(Fx *f, gconstpointer data);
 void fx_teardown(Fx *f, gconstpointer data);
+/* A test on a fresh station (fx_setup before, fx_teardown after).  The
+ * tests run with TZ=UTC (core_test_env in meson.build). */
+void fx_add(const char *path, void (*test)(Fx *f, gconstpointer data));
 char *fx_path(Fx *f, const char *name);
 /* A card file's bytes now (an attacker's dump), and those bytes put back. */
 GBytes *fx_card_dump(Fx *f, const char *name);
 void fx_card_restore(Fx *f, const char *name, GBytes *dump);
 KvCardLink *fx_blank_card(Fx *f, const char *name);
 KvCardLink *fx_issued_card(Fx *f, guint32 meter, const char *name);
+/* The card refreshed and read at the counter (kv_card_read; asserts it
+ * succeeds); r->card_status is freed. */
+void fx_card_read(Fx *f, KvCardLink *card, KvCardReadResult *r);
 /* Decode the card with its meter's keys (asserts the identity is good). */
 void fx_decode(Fx *f, KvCardLink *card, kv_card_view *view);
 /* The meter reads the card: applies kv_credit_load, writes a readback.
@@ -68,5 +74,10 @@ guint fx_migrations_before(const char *name);
 /* SQL straight on the database file, past the core (as an insider would). */
 void fx_raw_exec(const char *db, const char *sql);
 gint64 fx_raw_int(Fx *f, const char *sql); /* first column of the first row, -1 if none */
+/* A ledger taken back, past the core, to the schema before `migration`
+ * (db/NNN-x.sql): the station closed, the SQL undo (each statement ending
+ * with "; ") run and user_version set, then the station opened again
+ * (migrating the file forward) into f->st. */
+void fx_migrate_back(Fx *f, const char *undo, const char *migration);
 
 #endif

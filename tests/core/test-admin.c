@@ -5,8 +5,6 @@
 
 #include "core-fixture.h"
 
-#define ADD(path, fn) g_test_add(path, Fx, NULL, fx_setup, fn, fx_teardown)
-
 #define JAN_2020 G_GINT64_CONSTANT(1577836800)
 #define JAN_2021 G_GINT64_CONSTANT(1609459200)
 #define JAN_2022 G_GINT64_CONSTANT(1640995200)
@@ -27,6 +25,16 @@ static void add_version(Fx *f, const char *code, gint64 from, guint vat_bp, gint
     t.blocks[1].price_e4 = price_e4 * 2;
     g_assert_cmpint(kv_tariff_add(f->st, &t, "commercial", &e), >, 0);
     g_assert_no_error(e);
+}
+
+/* A change the core must refuse (DENIED), saying text if not NULL. */
+static void assert_denied(gboolean ok, GError **e, const char *text)
+{
+    g_assert_false(ok);
+    g_assert_error(*e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
+    if (text)
+        g_assert_nonnull(strstr((*e)->message, text));
+    g_clear_error(e);
 }
 
 static void test_tariff_list(Fx *f, gconstpointer d)
@@ -108,54 +116,55 @@ static KvUser *find_user(Fx *f, const char *login)
     return NULL;
 }
 
+/* Nothing changed: the admin account is still an active admin. */
+static void assert_still_admin(Fx *f)
+{
+    g_autoptr(KvUser) admin = find_user(f, "admin");
+    g_assert_true(admin->active);
+    g_assert_cmpint(admin->role, ==, KV_ROLE_ADMIN);
+}
+
 static void test_admin_keeps_itself(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
-    g_autoptr(KvUser) admin = NULL;
 
-    g_assert_false(kv_user_set_active(f->st, "admin", FALSE, &e));
-    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
-    g_assert_nonnull(strstr(e->message, "your own account"));
-    g_clear_error(&e);
-    g_assert_false(kv_user_set_role(f->st, "admin", KV_ROLE_SUPERVISOR, &e));
-    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
-    g_clear_error(&e);
-    /* Nothing changed; an admin may still "enable" or keep themselves admin. */
-    admin = find_user(f, "admin");
-    g_assert_true(admin->active);
-    g_assert_cmpint(admin->role, ==, KV_ROLE_ADMIN);
+    assert_denied(kv_user_set_active(f->st, "admin", FALSE, &e), &e, "your own account");
+    assert_denied(kv_user_set_role(f->st, "admin", KV_ROLE_SUPERVISOR, &e), &e, NULL);
+    /* An admin may still "enable" or keep themselves admin. */
+    assert_still_admin(f);
     g_assert_true(kv_user_set_active(f->st, "admin", TRUE, &e));
     g_assert_true(kv_user_set_role(f->st, "admin", KV_ROLE_ADMIN, &e));
     g_assert_no_error(e);
 }
 
+/* A new user, and a second station on the same ledger (nobody signed in). */
+static KvStation *user_and_other_station(Fx *f, const char *login, KvRole role)
+{
+    g_autoptr(GError) e = NULL;
+    KvStation *other;
+    fx_add_user(f, login, role);
+    other = kv_station_open(f->db, NULL, &e);
+    g_assert_no_error(e);
+    return other;
+}
+
 static void test_last_admin(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
-    g_autoptr(KvStation) other = NULL;
-    g_autoptr(KvUser) admin = NULL;
+    /* Two admins at two stations on the same ledger. */
+    g_autoptr(KvStation) other = user_and_other_station(f, "dora", KV_ROLE_ADMIN);
     g_autoptr(KvUser) dora = NULL;
 
-    /* Two admins at two stations on the same ledger. */
-    fx_add_user(f, "dora", KV_ROLE_ADMIN);
-    other = kv_station_open(f->db, NULL, &e);
-    g_assert_no_error(e);
     g_assert_true(kv_station_login(other, "dora", "dora-password", &e));
     /* Each may disable the other while one stays... */
     g_assert_true(kv_user_set_active(f->st, "dora", FALSE, &e));
     g_assert_no_error(e);
     /* ...but dora, still signed in elsewhere, may not then demote or disable
      * the last active admin. */
-    g_assert_false(kv_user_set_role(other, "admin", KV_ROLE_CASHIER, &e));
-    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
-    g_assert_nonnull(strstr(e->message, "last active admin"));
-    g_clear_error(&e);
-    g_assert_false(kv_user_set_active(other, "admin", FALSE, &e));
-    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
-    g_clear_error(&e);
-    admin = find_user(f, "admin");
-    g_assert_true(admin->active);
-    g_assert_cmpint(admin->role, ==, KV_ROLE_ADMIN);
+    assert_denied(kv_user_set_role(other, "admin", KV_ROLE_CASHIER, &e), &e,
+                  "last active admin");
+    assert_denied(kv_user_set_active(other, "admin", FALSE, &e), &e, NULL);
+    assert_still_admin(f);
 
     /* Enabled again, dora may be demoted: admin remains. */
     g_assert_true(kv_user_set_active(f->st, "dora", TRUE, &e));
@@ -169,12 +178,9 @@ static void test_last_admin(Fx *f, gconstpointer d)
 static void test_reset_and_unlock(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
-    g_autoptr(KvStation) other = NULL;
+    g_autoptr(KvStation) other = user_and_other_station(f, "carol", KV_ROLE_CASHIER);
     g_autoptr(KvUser) carol = NULL;
 
-    fx_add_user(f, "carol", KV_ROLE_CASHIER);
-    other = kv_station_open(f->db, NULL, &e);
-    g_assert_no_error(e);
     for (int i = 0; i < 5; i++) {
         g_assert_false(kv_station_login(other, "carol", "wrong-password", &e));
         g_clear_error(&e);
@@ -195,9 +201,9 @@ static void test_reset_and_unlock(Fx *f, gconstpointer d)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    ADD("/admin/tariff-list", test_tariff_list);
-    ADD("/admin/users/not-self", test_admin_keeps_itself);
-    ADD("/admin/users/last-admin", test_last_admin);
-    ADD("/admin/users/reset-unlock", test_reset_and_unlock);
+    fx_add("/admin/tariff-list", test_tariff_list);
+    fx_add("/admin/users/not-self", test_admin_keeps_itself);
+    fx_add("/admin/users/last-admin", test_last_admin);
+    fx_add("/admin/users/reset-unlock", test_reset_and_unlock);
     return g_test_run();
 }

@@ -75,12 +75,12 @@ static void crash_at(Fx *f, const char *point, gboolean expect_on_card)
         static const guint8 factory[3] = { 0xFF, 0xFF, 0xFF };
         g_autoptr(KvCardRecord) r = NULL;
         g_assert_true(kv_card_file_create_blank(card, factory, &e));
-        link = kv_card_link_open_file(card, &e);
+        link = kv_card_link_file_open(card, &e);
         r = kv_card_issue(f->st, link, FX_M1, &e);
         g_assert_no_error(e);
         g_clear_pointer(&link, kv_card_link_free);
     }
-    link = kv_card_link_open_file(card, &e);
+    link = kv_card_link_file_open(card, &e);
     fx_decode(f, link, &before);
     g_clear_pointer(&link, kv_card_link_free);
 
@@ -95,7 +95,7 @@ static void crash_at(Fx *f, const char *point, gboolean expect_on_card)
     g_assert_cmpint(rc, ==, 0);
     open = kv_sale_list_unresolved(f->st, &e);
     g_assert_cmpuint(open->len, ==, 0);
-    link = kv_card_link_open_file(card, &e);
+    link = kv_card_link_file_open(card, &e);
     fx_decode(f, link, &after);
     s = kv_sale_get(f->st, 1 + (gint64)0, &e);
     {
@@ -170,7 +170,6 @@ int main(int argc, char **argv)
                                           "card-byte:20", "card-byte:37", "card-byte:38",
                                           "card-byte:45", "sale-card-written", "sale-written",
                                           "sale-completed" };
-    g_setenv("TZ", "UTC", TRUE);
     g_test_init(&argc, &argv, NULL);
     ctl_path = g_getenv("KILOVENDCTL");
     g_assert_nonnull(ctl_path);

@@ -34,6 +34,19 @@ simjson() { sim status --json >sim.txt; grep -o "\"$1\":[^,}]*" sim.txt | head -
 is() { # is WHAT GOT WANT
     if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: got '$2', expected '$3'"; fi
 }
+# The ledger's key version for the meter and the one a key change moves it
+# to (0: none under way).
+ledger_keys() { # ledger_keys WHAT VERSION TARGET
+    expect 0 "meter show" $K --json meter show --meter $M
+    is "$1: ledger key version" "$(json key_version)" "$2"
+    is "$1: key change under way to" "$(json key_version_target)" "$3"
+}
+# A sale on user.card and the key version its token is sealed under.
+sell_sealed() { # sell_sealed WHAT AMOUNT VERSION
+    expect 0 "$1" $K --card-file user.card sell --meter $M --amount "$2"
+    expect 0 "read" $K --json --card-file user.card card read
+    is "$1: token sealed under version $3" "$(tok key_version)" "$3"
+}
 
 expect 0 "init" $K init --utility-name "Lake Power" --utility-code 4711 --currency KES
 expect 0 "tariff" $K tariff add --code DEFAULT --block 10 --from 2020-01-01
@@ -133,12 +146,8 @@ expect 0 "key-change card" $K --json --card-file kc.card card engineering --type
 is "key change to version 2" "$(json new_key_version)" 2
 expect 0 "read the key-change card" $K --json --card-file kc.card card read
 is "the key change is sealed under the transport key" "$(tok kind)" "key change (transport key)"
-expect 0 "meter show" $K --json meter show --meter $M
-is "ledger keeps key version 1 until the meter moves" "$(json key_version)" 1
-is "key change under way" "$(json key_version_target)" 2
-expect 0 "sell before the key change reached the meter" $K --card-file user.card sell --meter $M --amount 50
-expect 0 "read" $K --json --card-file user.card card read
-is "that token is sealed under version 1" "$(tok key_version)" 1
+ledger_keys "the ledger keeps version 1 until the meter moves" 1 2
+sell_sealed "sell before the key change reached the meter" 50 1
 sim insert user.card >/dev/null
 is "the meter (still on 1) loads it" "$(simjson remaining)" 1500
 sim insert kc.card >/dev/null
@@ -146,12 +155,8 @@ is "meter shows the key change" "$(simjson display)" "CodE donE"
 is "meter on key version 2" "$(simjson key_version)" 2
 expect 0 "read the key-change card back" $K --json --card-file kc.card card read
 is "key change confirmed by the readback" "$(json key_changed)" true
-expect 0 "meter show" $K --json meter show --meter $M
-is "ledger key version 2" "$(json key_version)" 2
-is "no key change under way" "$(json key_version_target)" 0
-expect 0 "sell under the new version" $K --card-file user.card sell --meter $M --amount 20
-expect 0 "read" $K --json --card-file user.card card read
-is "token under version 2" "$(tok key_version)" 2
+ledger_keys "the meter moved" 2 0
+sell_sealed "sell under the new version" 20 2
 is "token verified" "$(tok state | cut -c1-5)" valid
 sim insert user.card >/dev/null
 is "the credit under the new key loads" "$(simjson remaining)" 1700

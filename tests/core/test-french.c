@@ -114,14 +114,13 @@ int main(int argc, char **argv)
     g_autofree char *locales = NULL;
     int status;
 
-    g_setenv("TZ", "UTC", TRUE);
     g_assert_nonnull(g_getenv("KILOVEND_LOCALEDIR"));
     locales = use_french();
     /* The program's own domain is not the core's. */
     textdomain("kv-test-french");
     g_test_init(&argc, &argv, NULL);
-    g_test_add("/i18n/french-sale-receipt", Fx, NULL, fx_setup, test_french_sale, fx_teardown);
-    g_test_add("/i18n/french-reports", Fx, NULL, fx_setup, test_french_reports, fx_teardown);
+    fx_add("/i18n/french-sale-receipt", test_french_sale);
+    fx_add("/i18n/french-reports", test_french_reports);
     status = g_test_run();
     {
         const char *rm[] = { "rm", "-rf", "--", locales, NULL };

@@ -9,24 +9,15 @@
 
 #include "core-fixture.h"
 
-#define ADD(path, fn) g_test_add(path, Fx, NULL, fx_setup, fn, fx_teardown)
-
-static void db_exec(Fx *f, const char *sql)
-{
-    sqlite3 *h = NULL;
-    char *msg = NULL;
-    g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
-    if (sqlite3_exec(h, sql, NULL, NULL, &msg) != SQLITE_OK)
-        g_error("%s: %s", sql, msg);
-    sqlite3_close(h);
-}
-
-/* A cashier's station: carol signed in, the keys locked (as before a
- * supervisor opens the shift). */
+/* A cashier's station: carol added and signed in, the keys locked (as
+ * before a supervisor opens the shift). */
 static KvStation *cashier_station(Fx *f)
 {
     g_autoptr(GError) e = NULL;
-    KvStation *st = kv_station_open(f->db, f->keys, &e);
+    KvStation *st;
+
+    fx_add_user(f, "carol", KV_ROLE_CASHIER);
+    st = kv_station_open(f->db, f->keys, &e);
     g_assert_no_error(e);
     g_assert_true(kv_station_login(st, "carol", "carol-password", &e));
     g_assert_no_error(e);
@@ -57,7 +48,6 @@ static void test_supervisor_guessing(Fx *f, gconstpointer d)
     g_autoptr(KvStation) st = NULL;
     g_autofree char *wrong_pw = NULL, *wrong_pass = NULL, *locked = NULL;
 
-    fx_add_user(f, "carol", KV_ROLE_CASHIER);
     fx_add_user(f, "kofi", KV_ROLE_SUPERVISOR);
     fx_add_user(f, "efua", KV_ROLE_SUPERVISOR);
     st = cashier_station(f);
@@ -116,7 +106,6 @@ static void test_cashier_cannot_unlock(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
     g_autoptr(KvStation) st = NULL;
-    fx_add_user(f, "carol", KV_ROLE_CASHIER);
     st = cashier_station(f);
     g_assert_false(kv_station_unlock_keys(st, FX_PASSPHRASE, "carol", "carol-password", &e));
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
@@ -152,7 +141,6 @@ static void test_old_password_guessing(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
     g_autoptr(KvStation) st = NULL;
-    fx_add_user(f, "carol", KV_ROLE_CASHIER);
     st = cashier_station(f);
     for (int i = 1; i <= 5; i++) {
         g_assert_false(kv_user_set_password(st, "carol", "guess-password", "new-password1", &e));
@@ -261,7 +249,7 @@ static void test_audit_tail_deleted(Fx *f, gconstpointer d)
     /* The insider deletes the last three rows. */
     g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE id > (SELECT max(id) - 3 FROM "
                               "audit) AND action = 'user.login-failed'"), ==, 3);
-    db_exec(f, DROP_TRIGGERS "DELETE FROM audit WHERE id > (SELECT max(id) - 3 FROM audit)");
+    fx_raw_exec(f->db, DROP_TRIGGERS "DELETE FROM audit WHERE id > (SELECT max(id) - 3 FROM audit)");
     r1 = verify(f, NULL);
     g_assert_cmpuint(r1->problems->len, ==, 0); /* what the finding was about */
     r2 = verify(f, head);
@@ -298,7 +286,7 @@ static void test_audit_rewrite_recomputed(Fx *f, gconstpointer d)
     {
         g_autofree char *sql = g_strdup_printf(DROP_TRIGGERS "UPDATE audit SET detail = "
                                                "'float=100000' WHERE id = %" G_GINT64_FORMAT, row);
-        db_exec(f, sql);
+        fx_raw_exec(f->db, sql);
     }
     recompute_plain_chain(f, row);
     kv_station_lock_keys(f->st);
@@ -336,7 +324,7 @@ static void test_audit_macs_stripped(Fx *f, gconstpointer d)
 
     g_assert_no_error(e);
     g_assert_nonnull(s1);
-    db_exec(f, sql);
+    fx_raw_exec(f->db, sql);
     recompute_plain_chain(f, row);
     r = verify(f, NULL);
     g_assert_cmpint(r->covered_to, <, row);
@@ -369,7 +357,7 @@ static void test_audit_locked_rows_covered(Fx *f, gconstpointer d)
         g_autofree char *sql = g_strdup_printf(DROP_TRIGGERS "UPDATE audit SET detail = "
                                                "'role=admin' WHERE id = %" G_GINT64_FORMAT,
                                                user_row);
-        db_exec(f, sql);
+        fx_raw_exec(f->db, sql);
     }
     recompute_plain_chain(f, user_row);
     r1 = verify(f, NULL);
@@ -402,48 +390,43 @@ static void test_audit_locked_rows_covered(Fx *f, gconstpointer d)
 static void test_audit_migration(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
-    g_autoptr(KvStation) st = NULL;
     g_autoptr(KvAuditReport) r = NULL;
-    g_autofree char *sql = NULL;
-    guint v = kv_station_schema_version(), before_004 = fx_migrations_before("004-audit-key.sql");
+    guint v = kv_station_schema_version();
 
-    kv_station_free(f->st);
-    f->st = NULL;
     /* Back to the schema before 004: no mac column, no MACs; and so before
-     * the migrations after it (005-issued.sql: its tables and indexes; its
-     * rebuild of the sales table runs again on the empty table, without
-     * the columns 008-money.sql adds again with its tables). */
-    sql = g_strdup_printf("ALTER TABLE audit DROP COLUMN mac; DROP TABLE base_adoptions; "
-                          "DROP TABLE anomalies; DROP INDEX sales_issued; "
-                          "DROP INDEX sales_reconcile; " MONEY_008_UNDONE
-                          "PRAGMA user_version = %u", before_004);
-    db_exec(f, sql);
-    st = kv_station_open(f->db, f->keys, &e);
-    g_assert_no_error(e);
+     * the migrations after it (008-money.sql: its tables, triggers and the
+     * customers' columns; 007-key-holdings.sql and 006-sync.sql: their
+     * tables; 005-issued.sql: its tables and indexes; its rebuild of the
+     * sales table runs again on the empty table, without the columns
+     * 008-money.sql adds again with its tables). */
+    fx_migrate_back(f, MONEY_008_UNDONE "DROP TABLE key_holdings; DROP TABLE sync_state; "
+                       "DROP TABLE meter_remote; ALTER TABLE audit DROP COLUMN mac; "
+                       "DROP TABLE base_adoptions; DROP TABLE anomalies; "
+                       "DROP INDEX sales_issued; DROP INDEX sales_reconcile; ",
+                    "004-audit-key.sql");
     g_assert_cmpint(fx_raw_int(f, "PRAGMA user_version"), ==, v);
     g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE mac IS NOT NULL"), ==, 0);
-    g_assert_true(kv_station_login(st, "admin", FX_ADMIN_PW, &e));
-    g_assert_true(kv_station_unlock_keys(st, FX_PASSPHRASE, NULL, NULL, &e));
+    g_assert_true(kv_station_login(f->st, "admin", FX_ADMIN_PW, &e));
+    g_assert_true(kv_station_unlock_keys(f->st, FX_PASSPHRASE, NULL, NULL, &e));
     g_assert_no_error(e);
-    r = kv_audit_verify(st, NULL, NULL, NULL, NULL, &e);
+    r = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
     g_assert_no_error(e);
     g_assert_cmpuint(r->problems->len, ==, 0);
     g_assert_cmpint(r->covered_to, ==, fx_raw_int(f, "SELECT max(id) FROM audit"));
     g_assert_cmpuint(r->rows_keyed, ==, 1);
-    f->st = g_steal_pointer(&st);
 }
 
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    ADD("/insiders/unlock/supervisor-guessing", test_supervisor_guessing);
-    ADD("/insiders/unlock/cashier-cannot", test_cashier_cannot_unlock);
-    ADD("/insiders/unlock/passphrase-guessing", test_passphrase_guessing);
-    ADD("/insiders/unlock/old-password-guessing", test_old_password_guessing);
-    ADD("/insiders/audit/tail-deleted", test_audit_tail_deleted);
-    ADD("/insiders/audit/rewrite-recomputed", test_audit_rewrite_recomputed);
-    ADD("/insiders/audit/macs-stripped", test_audit_macs_stripped);
-    ADD("/insiders/audit/locked-rows-covered", test_audit_locked_rows_covered);
-    ADD("/insiders/audit/migration", test_audit_migration);
+    fx_add("/insiders/unlock/supervisor-guessing", test_supervisor_guessing);
+    fx_add("/insiders/unlock/cashier-cannot", test_cashier_cannot_unlock);
+    fx_add("/insiders/unlock/passphrase-guessing", test_passphrase_guessing);
+    fx_add("/insiders/unlock/old-password-guessing", test_old_password_guessing);
+    fx_add("/insiders/audit/tail-deleted", test_audit_tail_deleted);
+    fx_add("/insiders/audit/rewrite-recomputed", test_audit_rewrite_recomputed);
+    fx_add("/insiders/audit/macs-stripped", test_audit_macs_stripped);
+    fx_add("/insiders/audit/locked-rows-covered", test_audit_locked_rows_covered);
+    fx_add("/insiders/audit/migration", test_audit_migration);
     return g_test_run();
 }

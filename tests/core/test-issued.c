@@ -7,22 +7,9 @@
  *   cumulative loaded or total energy go backwards; cumulative_sold edited
  *   in the SQLite file.  And the supervisor's decision on an issued sale is
  *   audited.  docs/security-model.md lists them. */
-#include <sqlite3.h>
 #include <string.h>
 
 #include "core-fixture.h"
-
-#define ADD(path, fn) g_test_add(path, Fx, NULL, fx_setup, fn, fx_teardown)
-
-static void db_exec(Fx *f, const char *sql)
-{
-    sqlite3 *h;
-    char *err = NULL;
-    g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
-    if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK)
-        g_error("%s: %s", sql, err);
-    sqlite3_close(h);
-}
 
 /* ---- a card that lies: the attacker's hardware, behind the card interface ---- */
 
@@ -124,7 +111,7 @@ static KvCardLink *trick_open(Fx *f, const char *name, TrickMode mode)
     g_autofree char *path = fx_path(f, name);
     g_autoptr(GError) e = NULL;
     Trick *t = g_new0(Trick, 1);
-    t->inner = kv_card_link_open_file(path, &e);
+    t->inner = kv_card_link_file_open(path, &e);
     g_assert_no_error(e);
     t->mode = mode;
     return kv_card_link_new(&trick_ops, t);
@@ -134,7 +121,7 @@ static KvCardLink *open_card(Fx *f, const char *name)
 {
     g_autofree char *path = fx_path(f, name);
     g_autoptr(GError) e = NULL;
-    KvCardLink *c = kv_card_link_open_file(path, &e);
+    KvCardLink *c = kv_card_link_file_open(path, &e);
     g_assert_no_error(e);
     return c;
 }
@@ -410,10 +397,7 @@ static void test_restored_dump_after_cancel(Fx *f, gconstpointer d)
 
     /* As loaded: the meter takes the restored token, the readback says so. */
     g_assert_cmpint(fx_meter_insert(f, &m, card), ==, KV_OK);
-    g_assert_true(kv_card_link_refresh(card, NULL));
-    g_assert_true(kv_card_read(f->st, card, &r, &e));
-    g_assert_no_error(e);
-    g_free(r.card_status);
+    fx_card_read(f, card, &r);
     assert_audit_ok(f);
 }
 
@@ -438,12 +422,9 @@ static void test_restored_dump_loaded(Fx *f, gconstpointer d)
     fx_card_restore(f, "c1.card", dump);
     card = open_card(f, "c1.card");
     g_assert_cmpint(fx_meter_insert(f, &m, card), ==, KV_OK);
-    g_assert_true(kv_card_link_refresh(card, NULL));
-    g_assert_true(kv_card_read(f->st, card, &r, &e));
-    g_assert_no_error(e);
+    fx_card_read(f, card, &r);
     g_assert_cmpuint(r.anomaly_excess, ==, 2000);
     g_assert_cmpuint(r.anomalies_raised, >=, 1);
-    g_free(r.card_status);
     g_assert_cmpint(count_anomalies(f, "loaded-above-sold"), ==, 1);
     g_assert_cmpint(fx_raw_int(f, "SELECT amount FROM anomalies WHERE kind = 'loaded-above-sold'"),
                     ==, 2000);
@@ -481,12 +462,10 @@ static void readback_backwards(Fx *f, BackWhat what)
     m.total += 100;
     m.remaining -= 100;
     g_assert_cmpint(fx_meter_insert(f, &m, card), ==, KV_E_REPLAY); /* readback 3 */
-    g_assert_true(kv_card_link_refresh(card, NULL));
-    g_assert_true(kv_card_read(f->st, card, &r, &e));
+    fx_card_read(f, card, &r);
     g_assert_true(r.readback_imported);
     /* Readback 2, never imported, in the card's older slot: history. */
     g_assert_cmpuint(r.anomalies_raised, ==, 0);
-    g_free(r.card_status);
     /* Honest reads raise nothing. */
     g_assert_cmpint(count_anomalies(f, "readback-backwards"), ==, 0);
 
@@ -508,12 +487,9 @@ static void readback_backwards(Fx *f, BackWhat what)
         break;
     }
     fx_meter_insert(f, &m, card);
-    g_assert_true(kv_card_link_refresh(card, NULL));
-    g_assert_true(kv_card_read(f->st, card, &r, &e));
-    g_assert_no_error(e);
+    fx_card_read(f, card, &r);
     g_assert_true(r.anomaly_recorded);
     g_assert_cmpuint(r.anomalies_raised, ==, 1);
-    g_free(r.card_status);
     g_assert_cmpint(count_anomalies(f, "readback-backwards"), ==, 1);
     g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'meter.alarm'"), ==, 1);
     list = kv_anomaly_list(f->st, TRUE, FX_M1, &e);
@@ -572,7 +548,7 @@ static void test_reconcile_edited_cumulative(Fx *f, gconstpointer d)
 
     kv_station_free(f->st);
     f->st = NULL;
-    db_exec(f, "UPDATE meters SET cumulative_sold = cumulative_sold + 5000 WHERE number = 123456782");
+    fx_raw_exec(f->db, "UPDATE meters SET cumulative_sold = cumulative_sold + 5000 WHERE number = 123456782");
     f->st = kv_station_open(f->db, f->keys, &e);
     g_assert_no_error(e);
     g_assert_true(kv_station_login(f->st, "admin", FX_ADMIN_PW, &e));
@@ -676,19 +652,18 @@ static void test_cover_cancelled_reopens(Fx *f, gconstpointer d)
 
 int main(int argc, char **argv)
 {
-    g_setenv("TZ", "UTC", TRUE);
     g_test_init(&argc, &argv, NULL);
-    ADD("/issued/emulator-old-content", test_emulator_old_content);
-    ADD("/issued/emulator-void-then-launder", test_emulator_void_then_launder);
-    ADD("/issued/card-pulled-after-last-byte", test_pulled_after_last_byte);
-    ADD("/issued/write-never-started-fails", test_write_never_started_fails);
-    ADD("/issued/restored-dump-after-cancel", test_restored_dump_after_cancel);
-    ADD("/issued/restored-dump-loaded", test_restored_dump_loaded);
-    ADD("/readback/backwards-counter", test_backwards_counter);
-    ADD("/readback/backwards-cumulative-loaded", test_backwards_loaded);
-    ADD("/readback/backwards-total-energy", test_backwards_energy);
-    ADD("/reconcile/edited-cumulative-sold", test_reconcile_edited_cumulative);
-    ADD("/issued/supervisor-resolve-audited", test_supervisor_resolve_audited);
-    ADD("/issued/cover-cancelled-reopens", test_cover_cancelled_reopens);
+    fx_add("/issued/emulator-old-content", test_emulator_old_content);
+    fx_add("/issued/emulator-void-then-launder", test_emulator_void_then_launder);
+    fx_add("/issued/card-pulled-after-last-byte", test_pulled_after_last_byte);
+    fx_add("/issued/write-never-started-fails", test_write_never_started_fails);
+    fx_add("/issued/restored-dump-after-cancel", test_restored_dump_after_cancel);
+    fx_add("/issued/restored-dump-loaded", test_restored_dump_loaded);
+    fx_add("/readback/backwards-counter", test_backwards_counter);
+    fx_add("/readback/backwards-cumulative-loaded", test_backwards_loaded);
+    fx_add("/readback/backwards-total-energy", test_backwards_energy);
+    fx_add("/reconcile/edited-cumulative-sold", test_reconcile_edited_cumulative);
+    fx_add("/issued/supervisor-resolve-audited", test_supervisor_resolve_audited);
+    fx_add("/issued/cover-cancelled-reopens", test_cover_cancelled_reopens);
     return g_test_run();
 }

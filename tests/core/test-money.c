@@ -510,19 +510,12 @@ static void test_arrears_migration(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
     g_autoptr(GPtrArray) moves = NULL;
-    guint before_008 = fx_migrations_before("008-money.sql");
-    g_autofree char *sql = NULL;
 
-    kv_station_free(f->st);
-    f->st = NULL;
-    sql = g_strdup_printf(MONEY_008_UNDONE "DROP INDEX sales_payment_ref; "
-                          "ALTER TABLE sales DROP COLUMN payment; "
-                          "ALTER TABLE sales DROP COLUMN payment_ref; "
-                          "UPDATE customers SET debt = 1234 WHERE id = 1; "
-                          "PRAGMA user_version = %u", before_008);
-    fx_raw_exec(f->db, sql);
-    f->st = kv_station_open(f->db, f->keys, &e);
-    g_assert_no_error(e);
+    fx_migrate_back(f, MONEY_008_UNDONE "DROP INDEX sales_payment_ref; "
+                       "ALTER TABLE sales DROP COLUMN payment; "
+                       "ALTER TABLE sales DROP COLUMN payment_ref; "
+                       "UPDATE customers SET debt = 1234 WHERE id = 1; ",
+                    "008-money.sql");
     g_assert_true(kv_station_login(f->st, "admin", FX_ADMIN_PW, &e));
     g_assert_cmpint(debt_of(f, 1), ==, 1234);
     moves = kv_debt_movements(f->st, 1, 0, 0, &e);

@@ -2,32 +2,8 @@
  * stored for its meter is imported (docs/card-format.md, "Replay an old
  * readback" in docs/security-model.md).  Real SQLite file, cards as SLE4442
  * model files. */
-#include <sqlite3.h>
 
 #include "core-fixture.h"
-
-static gint64 db_int(Fx *f, const char *sql)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
-    gint64 v;
-    g_assert_cmpint(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-    g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &s, NULL), ==, SQLITE_OK);
-    g_assert_cmpint(sqlite3_step(s), ==, SQLITE_ROW);
-    v = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return v;
-}
-
-static void card_read(Fx *f, KvCardLink *card, KvCardReadResult *r)
-{
-    g_autoptr(GError) e = NULL;
-    g_assert_true(kv_card_link_refresh(card, &e));
-    g_assert_true(kv_card_read(f->st, card, r, &e));
-    g_assert_no_error(e);
-    g_free(r->card_status);
-}
 
 /* The customer copies the card after a visit to the meter (readback 2, not
  * yet seen by the station), visits the meter again (readback 3), the station
@@ -46,7 +22,7 @@ static void test_old_dump_ignored(Fx *f, gconstpointer d)
     KvCardReadResult r;
 
     g_assert_cmpint(fx_meter_insert(f, &m, card), ==, KV_E_REPLAY); /* readback 1 */
-    card_read(f, card, &r);
+    fx_card_read(f, card, &r);
     g_assert_true(r.readback_imported);
     s1 = fx_sell(f, card, FX_M1, 300000, &e); /* 300 kWh */
     g_assert_no_error(e);
@@ -57,28 +33,28 @@ static void test_old_dump_ignored(Fx *f, gconstpointer d)
     m.remaining -= 20000; /* 200 kWh used */
     m.total += 20000;
     g_assert_cmpint(fx_meter_insert(f, &m, card), ==, KV_E_REPLAY); /* readback 3: 100 kWh */
-    card_read(f, card, &r);
+    fx_card_read(f, card, &r);
     g_assert_true(r.readback_imported);
     g_assert_cmpuint(r.view.readback.counter, ==, 3);
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM meter_readings"), ==, 2);
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE action = 'meter.reading'"), ==,
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM meter_readings"), ==, 2);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'meter.reading'"), ==,
                     2);
 
     /* The old copy back on the card. */
     fx_card_restore(f, "c1.card", dump);
-    card_read(f, card, &r);
+    fx_card_read(f, card, &r);
     g_assert_cmpuint(r.view.readback.counter, ==, 2);
     g_assert_false(r.readback_imported);
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM meter_readings"), ==, 2);
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM meter_readings WHERE counter = 2"), ==, 0);
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM audit WHERE action = 'meter.reading'"), ==,
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM meter_readings"), ==, 2);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM meter_readings WHERE counter = 2"), ==, 0);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'meter.reading'"), ==,
                     2);
     after = kv_meter_get(f->st, FX_M1, &e);
     g_assert_no_error(e);
     g_assert_true(after->has_readback);
     g_assert_cmpuint(after->rb_counter, ==, 3);
     g_assert_cmpint(after->rb_remaining, ==, 10000);
-    g_assert_cmpint(db_int(f, "SELECT rb_remaining FROM meters WHERE number = 123456782"), ==,
+    g_assert_cmpint(fx_raw_int(f, "SELECT rb_remaining FROM meters WHERE number = 123456782"), ==,
                     10000);
 
     /* The sale predicts from readback 3 (100 kWh in the meter), not from the
@@ -94,18 +70,16 @@ static void test_old_dump_ignored(Fx *f, gconstpointer d)
     g_assert_cmpint(m.remaining, ==, 50000);
 
     /* The same readback twice is imported once. */
-    card_read(f, card, &r);
+    fx_card_read(f, card, &r);
     g_assert_true(r.readback_imported);
-    card_read(f, card, &r);
+    fx_card_read(f, card, &r);
     g_assert_false(r.readback_imported);
-    g_assert_cmpint(db_int(f, "SELECT count(*) FROM meter_readings"), ==, 3);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM meter_readings"), ==, 3);
 }
 
 int main(int argc, char **argv)
 {
-    g_setenv("TZ", "UTC", TRUE);
     g_test_init(&argc, &argv, NULL);
-    g_test_add("/readback/old-dump-ignored", Fx, NULL, fx_setup, test_old_dump_ignored,
-               fx_teardown);
+    fx_add("/readback/old-dump-ignored", test_old_dump_ignored);
     return g_test_run();
 }

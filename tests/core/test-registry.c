@@ -11,8 +11,6 @@
 #include "core-fixture.h"
 #include "kv_provision.h"
 
-#define ADD(path, fn) g_test_add(path, Fx, NULL, fx_setup, fn, fx_teardown)
-
 static void test_registry(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
@@ -172,10 +170,9 @@ static void test_reports(Fx *f, gconstpointer d)
 
 int main(int argc, char **argv)
 {
-    g_setenv("TZ", "UTC", TRUE);
     g_test_init(&argc, &argv, NULL);
-    ADD("/registry/validation-import-search", test_registry);
-    ADD("/registry/meter-and-card-lists", test_meter_and_card_lists);
-    ADD("/report/shift-daily-monthly-customer", test_reports);
+    fx_add("/registry/validation-import-search", test_registry);
+    fx_add("/registry/meter-and-card-lists", test_meter_and_card_lists);
+    fx_add("/report/shift-daily-monthly-customer", test_reports);
     return g_test_run();
 }

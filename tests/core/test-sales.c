@@ -11,8 +11,6 @@
 #include "core-fixture.h"
 #include "kv_provision.h"
 
-#define ADD(path, fn) g_test_add(path, Fx, NULL, fx_setup, fn, fx_teardown)
-
 static void test_sell_basic(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
@@ -283,13 +281,12 @@ static void test_multi_office_base(Fx *f, gconstpointer d)
 
 int main(int argc, char **argv)
 {
-    g_setenv("TZ", "UTC", TRUE);
     g_test_init(&argc, &argv, NULL);
-    ADD("/sale/basic", test_sell_basic);
-    ADD("/sale/bad-input", test_sell_bad_input);
-    ADD("/sale/hoarding-from-readback", test_hoarding_from_readback);
-    ADD("/sale/tear-every-byte", test_tear_every_byte);
-    ADD("/sale/multi-office-base", test_multi_office_base);
-    ADD("/sale/cancel", test_cancel);
+    fx_add("/sale/basic", test_sell_basic);
+    fx_add("/sale/bad-input", test_sell_bad_input);
+    fx_add("/sale/hoarding-from-readback", test_hoarding_from_readback);
+    fx_add("/sale/tear-every-byte", test_tear_every_byte);
+    fx_add("/sale/multi-office-base", test_multi_office_base);
+    fx_add("/sale/cancel", test_cancel);
     return g_test_run();
 }

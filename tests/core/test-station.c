@@ -11,8 +11,6 @@
 #include "core-fixture.h"
 #include "kv_provision.h"
 
-#define ADD(path, fn) g_test_add(path, Fx, NULL, fx_setup, fn, fx_teardown)
-
 static void test_db_newer(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
@@ -357,16 +355,15 @@ static void test_backup_restore(Fx *f, gconstpointer d)
 
 int main(int argc, char **argv)
 {
-    g_setenv("TZ", "UTC", TRUE);
     g_test_init(&argc, &argv, NULL);
-    ADD("/db/newer-version", test_db_newer);
-    ADD("/db/corrupt-and-restore", test_db_corrupt);
-    ADD("/db/locked-by-another-process", test_db_locked);
-    ADD("/auth/wrong-password-lockout", test_auth_wrong_password_lockout);
-    ADD("/auth/roles", test_auth_roles);
-    ADD("/keys/passphrase-passwd-rotate-import", test_keys);
-    ADD("/audit/tamper", test_audit_tamper);
-    ADD("/backup/round-trip", test_backup_restore);
-    ADD("/backup/restore-cancelled", test_restore_cancelled);
+    fx_add("/db/newer-version", test_db_newer);
+    fx_add("/db/corrupt-and-restore", test_db_corrupt);
+    fx_add("/db/locked-by-another-process", test_db_locked);
+    fx_add("/auth/wrong-password-lockout", test_auth_wrong_password_lockout);
+    fx_add("/auth/roles", test_auth_roles);
+    fx_add("/keys/passphrase-passwd-rotate-import", test_keys);
+    fx_add("/audit/tamper", test_audit_tamper);
+    fx_add("/backup/round-trip", test_backup_restore);
+    fx_add("/backup/restore-cancelled", test_restore_cancelled);
     return g_test_run();
 }

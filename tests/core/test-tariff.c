@@ -15,6 +15,16 @@ static KvTariff flat(gint64 price_e4, guint vat_bp, gint64 fixed, guint debt_bp)
     return t;
 }
 
+/* Up to 50 kWh a month at 10.00/kWh, then 25.00/kWh. */
+static KvTariff two_blocks(guint vat_bp, gint64 fixed, guint debt_bp)
+{
+    KvTariff t = flat(0, vat_bp, fixed, debt_bp);
+    t.n_blocks = 2;
+    t.blocks[0] = (KvTariffBlock){ 5000, 10000000 };
+    t.blocks[1] = (KvTariffBlock){ 0, 25000000 };
+    return t;
+}
+
 static void test_flat_amount(void)
 {
     /* 20.0000/kWh, no VAT: 100.00 buys 5.00 kWh exactly. */
@@ -55,11 +65,8 @@ static void test_blocks(void)
     /* Blocks on the month's energy: up to 50 kWh at 10.00, then 25.00.
      * The meter already bought 40 kWh this month.  1000.00 paid, no VAT:
      * 10 kWh at 10.00 = 100.00, the remaining 900.00 buys 36 kWh at 25.00. */
-    KvTariff t = { 0 };
+    KvTariff t = two_blocks(0, 0, 0);
     KvBreakdown b;
-    t.n_blocks = 2;
-    t.blocks[0] = (KvTariffBlock){ 5000, 10000000 };
-    t.blocks[1] = (KvTariffBlock){ 0, 25000000 };
     g_assert_true(kv_tariff_price_amount(&t, 100000, 4000, FALSE, 0, &b, NULL));
     g_assert_cmpint(b.n_blocks, ==, 2);
     g_assert_cmpint(b.blocks[0].energy, ==, 1000);
@@ -84,14 +91,8 @@ static void test_fixed_and_debt(void)
      * fixed 100.00 first of month: energy net 675.86.  Blocks 50 kWh at
      * 10.00 (500.00) then 25.00: 175.86 / 25 = 7.0344 -> 7.03 kWh.
      * Total 57.03 kWh. */
-    KvTariff t = { 0 };
+    KvTariff t = two_blocks(1600, 10000, 1000);
     KvBreakdown b;
-    t.n_blocks = 2;
-    t.blocks[0] = (KvTariffBlock){ 5000, 10000000 };
-    t.blocks[1] = (KvTariffBlock){ 0, 25000000 };
-    t.vat_bp = 1600;
-    t.fixed_monthly = 10000;
-    t.debt_bp = 1000;
     g_assert_true(kv_tariff_price_amount(&t, 100000, 0, TRUE, 50000, &b, NULL));
     g_assert_cmpint(b.debt_recovered, ==, 10000);
     g_assert_cmpint(b.vat, ==, 12414);

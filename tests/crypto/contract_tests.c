@@ -94,18 +94,36 @@ static void issue(uint8_t img[KV_CARD_SIZE], kv_identity *id, uint8_t type, uint
     KV_CHECK(kv_identity_encode(id, img + KV_ID_OFF) == KV_OK);
 }
 
-static kv_token credit_token(uint32_t seq, uint32_t cumulative, uint32_t amount)
+/* A token of this kind under key version 1, its fields zero. */
+static kv_token token_of(uint8_t kind, uint32_t seq)
 {
     kv_token t;
     memset(&t, 0, sizeof t);
-    t.kind = KV_TOKEN_CREDIT;
+    t.kind = kind;
     t.key_version = 1;
     t.seq = seq;
+    return t;
+}
+
+static kv_token credit_token(uint32_t seq, uint32_t cumulative, uint32_t amount)
+{
+    kv_token t = token_of(KV_TOKEN_CREDIT, seq);
     t.u.credit.cumulative = cumulative;
     t.u.credit.amount = amount;
     t.u.credit.issued_at = 1764028800u + seq;
     t.u.credit.sale_ref = 1000 + seq;
     t.u.credit.office = 3;
+    return t;
+}
+
+/* A key change (kind: transport-sealed or not) to the meter key of
+ * version `to`. */
+static kv_token key_change_token(uint8_t kind, uint32_t seq, uint8_t to)
+{
+    kv_token t = token_of(kind, seq);
+    t.u.key_change.new_key_version = to;
+    kv_derive_meter_key(master1, UTILITY, METER_A, to, t.u.key_change.new_k_meter);
+    t.u.key_change.issued_at = 1764028800u;
     return t;
 }
 
@@ -313,10 +331,7 @@ static void test_token_round_trips(void)
     }
 
     issue(img, &id, KV_CARD_PARAMETER, UTILITY, 101, METER_A);
-    memset(&t, 0, sizeof t);
-    t.kind = KV_TOKEN_PARAMETERS;
-    t.key_version = 1;
-    t.seq = 9;
+    t = token_of(KV_TOKEN_PARAMETERS, 9);
     t.u.params.alarm_level = 2000;
     t.u.params.pretrip_level = 1000;
     t.u.params.hoarding_limit = 100000;
@@ -330,13 +345,7 @@ static void test_token_round_trips(void)
     KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_E_FIELD);
 
     issue(img, &id, KV_CARD_KEY_CHANGE, UTILITY, 102, METER_A);
-    memset(&t, 0, sizeof t);
-    t.kind = KV_TOKEN_KEY_CHANGE;
-    t.key_version = 1;
-    t.seq = 10;
-    t.u.key_change.new_key_version = 2;
-    kv_derive_meter_key(master1, UTILITY, METER_A, 2, t.u.key_change.new_k_meter);
-    t.u.key_change.issued_at = 1764028800u;
+    t = key_change_token(KV_TOKEN_KEY_CHANGE, 10, 2);
     KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_OK);
     KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_OK);
     KV_CHECK(memcmp(&t, &back, sizeof t) == 0);
@@ -352,10 +361,7 @@ static void test_token_round_trips(void)
                                         {KV_CARD_TEST, KV_TOKEN_TEST}};
     for (int i = 0; i < 2; i++) {
         issue(img, &id, simple[i][0], UTILITY, 103 + (uint32_t)i, METER_A);
-        memset(&t, 0, sizeof t);
-        t.kind = simple[i][1];
-        t.key_version = 1;
-        t.seq = 11;
+        t = token_of(simple[i][1], 11);
         t.u.issued_at = 1764028801u;
         KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_OK);
         KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_OK);
@@ -963,19 +969,6 @@ static void station_keys(kv_meter_keys *k, uint8_t version)
     kv_wipe(kt, sizeof kt);
 }
 
-static kv_token key_change_token(uint8_t kind, uint32_t seq, uint8_t to)
-{
-    kv_token t;
-    memset(&t, 0, sizeof t);
-    t.kind = kind;
-    t.key_version = 1;
-    t.seq = seq;
-    t.u.key_change.new_key_version = to;
-    kv_derive_meter_key(master1, UTILITY, METER_A, to, t.u.key_change.new_k_meter);
-    t.u.key_change.issued_at = 1764028800u;
-    return t;
-}
-
 /* Does the 16-byte key appear anywhere in the buffer? */
 static int contains_key(const uint8_t *buf, unsigned len, const uint8_t key[16])
 {
@@ -1147,10 +1140,7 @@ static void test_check_card_forged(void)
     KV_CHECK(kv_card_decode(&k, img, &v) == KV_OK);
     KV_CHECK(v.token_err == KV_E_EMPTY);
     /* the station's check token */
-    memset(&t, 0, sizeof t);
-    t.kind = KV_TOKEN_CHECK;
-    t.key_version = 1;
-    t.seq = 12;
+    t = token_of(KV_TOKEN_CHECK, 12);
     t.u.issued_at = 1764028800u;
     KV_CHECK(kv_card_token_kind(KV_CARD_CHECK) == KV_TOKEN_CHECK);
     KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_OK);

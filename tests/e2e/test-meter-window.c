@@ -428,6 +428,46 @@ static void test_purchase_runs_down(Fixture *f, gconstpointer data)
     g_assert_nonnull(gtk_widget_get_first_child(control_of(f, "Event log", GTK_TYPE_LIST_BOX)));
 }
 
+/* The station puts the card of another meter in its reader (the demo's
+ * menu); Insert card gives the meter that card, and the meter refuses it
+ * as another meter's (before, the window moved its own card file, and a
+ * tripped meter reclosed on a card the customer never gave it). */
+static void test_card_of_another_meter(Fixture *f, gconstpointer data)
+{
+    fw_office other;
+    sle4442 card;
+    uint8_t file[SLE_FILE_SIZE];
+    g_autofree char *path = g_build_filename(f->dir, "other.card", NULL);
+    g_autofree char *pointer = g_strconcat(f->fifo, ".card", NULL);
+    g_autofree char *cmd = g_strdup_printf("remove\ninsert %s\n", path);
+    g_autoptr(GError) error = NULL;
+
+    fw_office_init(&other, 0x4B560001u, 87654321);
+    fw_card_issue(&card, &other, KV_CARD_USER, 2002);
+    g_assert_cmpint(fw_card_sell(&card, &other, SOLD, -1), ==, KV_OK);
+    sle_save(&card, file);
+    write_file(path, file, sizeof file);
+    /* As kv_demo_insert_card does: the reader's new card, and its file
+     * beside the control FIFO. */
+    g_assert_true(g_file_set_contents(f->fifo, cmd, -1, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_file_set_contents(pointer, path, -1, &error));
+    spin(300);
+
+    click(f, "Insert card");
+    g_assert_true(wait_for(card_in_meter, f, 5000));
+    g_test_message("%s / %s", f->card_text, lcd(f));
+    g_assert_cmpint(f->card_code, ==, KV_E_METER);
+    g_assert_cmpstr(label_text(f, "remaining"), ==, "0.00 kWh");
+    g_assert_false(kv_meter_model_get_relay_closed(f->model));
+    /* Out again, back to the station. */
+    click(f, "Take card out");
+    g_assert_cmpint(kv_meter_model_get_card_place(f->model), ==, KV_CARD_AT_STATION);
+    spin(300);
+    g_unlink(pointer);
+    g_unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     g_setenv("GSK_RENDERER", "cairo", TRUE);
@@ -436,5 +476,7 @@ int main(int argc, char **argv)
     g_object_set(gtk_settings_get_default(), "gtk-enable-animations", FALSE, NULL);
     g_test_add("/meter-window/purchase-runs-down", Fixture, NULL, fixture_setup,
                test_purchase_runs_down, fixture_teardown);
+    g_test_add("/meter-window/card-of-another-meter", Fixture, NULL, fixture_setup,
+               test_card_of_another_meter, fixture_teardown);
     return g_test_run();
 }

@@ -49,23 +49,8 @@ void nvv1_image(uint8_t nv[METER_NV_SIZE], const meter_config *c, const meter_st
     if (state_seq) {
         r = nv + NVREC_STATE_BASE + (state_seq % NVREC_STATE_SLOTS) * NVREC_STATE_STRIDE;
         memset(r, 0, NVREC_V1_STATE_LEN);
-        kv_put_be32(r + 8, c->meter_number);
-        kv_put_be32(r + 12, (uint32_t)s->remaining);
-        kv_put_be32(r + 16, s->cumulative_loaded);
-        for (int i = 0; i < 3; i++) {
-            kv_put_be32(r + 20 + 4 * i, s->phase_energy[i]);
-            kv_put_be16(r + 32 + 2 * i, s->phase_frac[i]);
-        }
-        kv_put_be32(r + 38, s->last_seq);
-        kv_put_be32(r + 42, s->tamper_seq);
-        kv_put_be32(r + 46, s->readback_counter);
-        kv_put_be32(r + 50, s->lockout_left);
-        r[54] = s->supply;
-        r[55] = s->tamper;
-        r[56] = s->bad_cards;
-        r[57] = s->lockout_level;
-        memcpy(r + 58, s->events, METER_EVENTS);
-        r[66] = s->overpower;
+        nvrec_state_put(s, c->meter_number, r);
+        r[67] = 0; /* a version 1 record ends at byte 66, its CRC follows */
         seal(r, NVREC_V1_STATE_LEN, 'S', state_seq);
     }
     if (mark_cum) {

@@ -728,6 +728,7 @@ static const scenario table[] = {
        * prints it (8 digits and the check digit), then the firmware */
       {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "n123456782"},
       {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "UEr " PACKAGE_VERSION},
+      {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "FLt ----"},
       {BUTTON}, {EXPECT, .mask = C_TEXT, .text = "0039.20kWh"},
       {END}}},
 };

@@ -42,7 +42,7 @@ static void sel(void *ctx, int on)
     chip.data = 0;
 }
 
-static uint8_t xfer(void *ctx, uint8_t out)
+static int xfer(void *ctx, uint8_t out)
 {
     uint8_t in = 0;
     (void)ctx;

@@ -22,8 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fwcards.h"
-#include "host_board.h"
+#include "fwmeter.h"
 #include "kvtest.h"
 #include "nvrec.h"
 #include "nvv1.h"
@@ -67,14 +66,35 @@ static int balanced(const meter *m)
     return (int64_t)m->st.remaining + meter_total_energy(m) == (int64_t)m->st.cumulative_loaded;
 }
 
-static void power_up(long budget)
+static void power_up_reset(long budget, unsigned reset)
 {
     host_persist keep = board.p;
     memset(&board.m, 0, sizeof board.m);
     host_board_power_budget(&board, budget);
-    host_board_boot(&board, prov);
+    host_board_boot_reset(&board, prov, reset);
     keep.run = board.m.run;
     board.p = keep;
+}
+
+static void power_up(long budget)
+{
+    power_up_reset(budget, METER_RESET_POWER);
+}
+
+/* The watchdog fired at the cut: the meter restarts (the power stays),
+ * counts it and logs it once. */
+static void watchdog_restart(void)
+{
+    uint16_t before = 0;
+    meter_state st;
+    nvrec_scan scan;
+    uint8_t key[16];
+    nvrec_derive_key(office.k_meter, office.utility, office.meter, key);
+    if (nvrec_load_state(&board.nv_ops, key, office.meter, 0, &st, &scan))
+        before = st.wdog_resets;
+    power_up_reset(-1, METER_RESET_WATCHDOG);
+    KV_CHECK(board.m.st.wdog_resets == before + 1u);
+    KV_CHECK(board.m.st.events[1] == METER_EV_WATCHDOG);
 }
 
 /* Returns the bytes written by an uncut run of the sequence. */
@@ -133,24 +153,48 @@ static int damaged_newest(sle4442 *card, int32_t rem0, uint32_t cum0)
     return marked && cum_boot == cum0 + 2500 && seq != 0;
 }
 
+/* After the cut (or the watchdog reset) at one step: the ledger is the old
+ * or the new one, never a mix, and the card loads exactly once. */
+static void after_cut(sle4442 *card, int32_t rem0, uint32_t cum0, uint32_t energy0,
+                      uint32_t rbcount0, const kv_readback *rb0)
+{
+    kv_readback rb;
+        KV_CHECK(!board.power_cut);
+    /* a cut is not tampering */
+    KV_CHECK(!(board.m.st.tamper & METER_TAMPER_NV));
+    /* after the cut: either the old or the new ledger, never a mix */
+    KV_CHECK(board.m.st.cumulative_loaded == cum0 || board.m.st.cumulative_loaded == cum0 + 2500);
+    KV_CHECK(board.m.st.remaining == rem0 + (int32_t)(board.m.st.cumulative_loaded - cum0));
+    KV_CHECK(meter_total_energy(&board.m) >= energy0);
+    KV_CHECK(board.m.st.readback_counter >= rbcount0);
+    KV_CHECK(balanced(&board.m));
+    /* the customer inserts the card again */
+    host_board_insert(&board, card);
+    host_board_remove(&board, card);
+    KV_CHECK(board.m.st.cumulative_loaded == cum0 + 2500);
+    KV_CHECK(board.m.st.remaining == rem0 + 2500);
+    KV_CHECK(balanced(&board.m));
+    KV_CHECK(fw_card_readback(card, &office, &rb) == KV_OK);
+    KV_CHECK(rb.counter > rb0->counter);
+    KV_CHECK(rb.cumulative_loaded == cum0 + 2500);
+    /* and once more: nothing is loaded twice */
+    KV_CHECK(host_board_insert(&board, card) == KV_OK);
+    KV_CHECK(strcmp(board.text, "bALAncE") == 0);
+    host_board_remove(&board, card);
+    KV_CHECK(board.m.st.remaining == rem0 + 2500);
+}
+
 static unsigned sweep_load(void)
 {
     sle4442 card;
-    kv_readback rb0, rb;
+    kv_readback rb0;
     uint32_t cum0, energy0, rbcount0;
     int32_t rem0;
     long total, k;
     unsigned points = 0, carried = 0;
 
     /* A meter that has loaded credit once and drawn some energy. */
-    host_board_init(&board, 200);
-    fw_office_init(&office, 0x4B560001u, 12345678);
-    fw_office_provision(&office, 2000, 500, 100000, 0, 30, prov);
-    host_board_boot(&board, prov);
-    fw_card_issue(&card, &office, KV_CARD_USER, 1001);
-    fw_card_sell(&card, &office, 3000, -1);
-    host_board_insert(&board, &card);
-    host_board_remove(&board, &card);
+    fw_meter_loaded(&board, &office, prov, &card, 3000);
     {
         const int32_t w[3] = {1500, 700, 300};
         host_board_run(&board, w, 7, 1800);
@@ -186,29 +230,12 @@ static unsigned sweep_load(void)
         card = card_cut;
         /* power returns */
         power_up(-1);
-        KV_CHECK(!board.power_cut);
-        /* a cut is not tampering */
-        KV_CHECK(!(board.m.st.tamper & METER_TAMPER_NV));
-        /* after the cut: either the old or the new ledger, never a mix */
-        KV_CHECK(board.m.st.cumulative_loaded == cum0 || board.m.st.cumulative_loaded == cum0 + 2500);
-        KV_CHECK(board.m.st.remaining == rem0 + (int32_t)(board.m.st.cumulative_loaded - cum0));
-        KV_CHECK(meter_total_energy(&board.m) >= energy0);
-        KV_CHECK(board.m.st.readback_counter >= rbcount0);
-        KV_CHECK(balanced(&board.m));
-        /* the customer inserts the card again */
-        host_board_insert(&board, &card);
-        host_board_remove(&board, &card);
-        KV_CHECK(board.m.st.cumulative_loaded == cum0 + 2500);
-        KV_CHECK(board.m.st.remaining == rem0 + 2500);
-        KV_CHECK(balanced(&board.m));
-        KV_CHECK(fw_card_readback(&card, &office, &rb) == KV_OK);
-        KV_CHECK(rb.counter > rb0.counter);
-        KV_CHECK(rb.cumulative_loaded == cum0 + 2500);
-        /* and once more: nothing is loaded twice */
-        KV_CHECK(host_board_insert(&board, &card) == KV_OK);
-        KV_CHECK(strcmp(board.text, "bALAncE") == 0);
-        host_board_remove(&board, &card);
-        KV_CHECK(board.m.st.remaining == rem0 + 2500);
+        after_cut(&card, rem0, cum0, energy0, rbcount0, &rb0);
+        /* the same step, but the watchdog restarts the meter */
+        load_sequence(k, &card);
+        host_board_power_budget(&board, -1);
+        watchdog_restart();
+        after_cut(&card, rem0, cum0, energy0, rbcount0, &rb0);
         points++;
     }
     kvtest_print_u32("cut points where the floor carried the load over: ",
@@ -230,14 +257,7 @@ static unsigned sweep_energy(const char *what, uint32_t pre_s, uint32_t run_s)
     meter_config cfg;
     meter_floor fl0, fl;
 
-    host_board_init(&board, 200);
-    fw_office_init(&office, 0x4B560001u, 12345678);
-    fw_office_provision(&office, 2000, 500, 100000, 0, 30, prov);
-    host_board_boot(&board, prov);
-    fw_card_issue(&card, &office, KV_CARD_USER, 1001);
-    fw_card_sell(&card, &office, 50000, -1);
-    host_board_insert(&board, &card);
-    host_board_remove(&board, &card);
+    fw_meter_loaded(&board, &office, prov, &card, 50000);
     host_board_run(&board, w, 7, pre_s);
     meter_save(&board.m);
     snapshot();
@@ -252,21 +272,28 @@ static unsigned sweep_energy(const char *what, uint32_t pre_s, uint32_t run_s)
     kvtest_print_u32(": bytes written (EEPROM + internal flash): ", (unsigned long)total);
     kvtest_print_u32("    of which internal flash: ", (unsigned long)board.sec_bytes_written);
     for (k = 0; k <= total; k++) {
-        uint32_t e_cut;
-        back_to_snapshot();
-        memset(board.p.acc, 0, sizeof board.p.acc);
-        power_up(-1);
-        host_board_power_budget(&board, k);
-        host_board_run(&board, w, 7, run_s);
-        power_up(-1);
-        e_cut = meter_total_energy(&board.m);
-        KV_CHECK(e_cut >= energy_before);
-        KV_CHECK(e_cut <= energy_before + run_energy);
-        KV_CHECK(balanced(&board.m));
-        KV_CHECK(!(board.m.st.tamper & METER_TAMPER_NV));
-        KV_CHECK(board.m.st.cumulative_loaded == 50000);
-        secrec_load(&board.sec_ops, &cfg, &fl);
-        floors += fl.state_seq != fl0.state_seq;
+        for (int wd = 0; wd <= (k % 4 == 0); wd++) {
+            uint32_t e_cut;
+            back_to_snapshot();
+            memset(board.p.acc, 0, sizeof board.p.acc);
+            power_up(-1);
+            host_board_power_budget(&board, k);
+            host_board_run(&board, w, 7, run_s);
+            if (wd) {
+                host_board_power_budget(&board, -1);
+                watchdog_restart();
+            } else {
+                power_up(-1);
+            }
+            e_cut = meter_total_energy(&board.m);
+            KV_CHECK(e_cut >= energy_before);
+            KV_CHECK(e_cut <= energy_before + run_energy);
+            KV_CHECK(balanced(&board.m));
+            KV_CHECK(!(board.m.st.tamper & METER_TAMPER_NV));
+            KV_CHECK(board.m.st.cumulative_loaded == 50000);
+            secrec_load(&board.sec_ops, &cfg, &fl);
+            floors += fl.state_seq != fl0.state_seq;
+        }
         points++;
     }
     kvtest_print_u32("    cut points after which the floor had moved: ", (unsigned long)floors);

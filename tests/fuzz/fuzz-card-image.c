@@ -10,23 +10,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static kv_meter_keys keys;
-    static int init;
+    const kv_meter_keys *keys = fuzz_meter_keys();
     uint8_t img[KV_CARD_SIZE], order[KV_SLOT_LEN];
     kv_card_view v;
     kv_identity id;
 
-    if (!init) {
-        fuzz_keys(&keys);
-        init = 1;
-    }
-    memset(img, 0xFF, sizeof img);
-    memcpy(img, data, size < sizeof img ? size : sizeof img);
+    fuzz_input(img, sizeof img, 0xFF, data, size);
 
     if (kv_card_identity(img, &id) != KV_OK)
         return 0;
     (void)kv_identity_check(&id, FUZZ_UTILITY, FUZZ_METER);
-    if (kv_card_decode(&keys, img, &v) != KV_OK)
+    if (kv_card_decode(keys, img, &v) != KV_OK)
         __builtin_trap(); /* identity decoded above: decode must not fail */
     unsigned t = kv_card_next_token_offset(&v);
     unsigned r = kv_card_next_readback_offset(&v);

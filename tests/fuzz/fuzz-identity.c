@@ -16,20 +16,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static kv_meter_keys keys;
-    static int init;
+    const kv_meter_keys *keys = fuzz_meter_keys();
     uint8_t in[KV_ID_LEN], again[KV_ID_LEN], psc[KV_PSC_LEN];
     kv_identity id;
     uint32_t n;
 
     if (size < 1)
         return 0;
-    if (!init) {
-        fuzz_keys(&keys);
-        init = 1;
-    }
-    memset(in, 0xFF, sizeof in);
-    memcpy(in, data + 1, size - 1 < sizeof in ? size - 1 : sizeof in);
+    fuzz_input(in, sizeof in, 0xFF, data + 1, size - 1);
     if (data[0] & 1)
         kv_put_be16(in + KV_ID_AUTH_LEN, kv_crc16(in, KV_ID_AUTH_LEN));
 
@@ -48,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     if (kv_identity_check(&id, id.utility_code, id.meter_number) != KV_OK)
         __builtin_trap();
-    kv_card_psc(&keys, id.card_serial, psc);
+    kv_card_psc(keys, id.card_serial, psc);
     if ((psc[0] == 0xFF && psc[1] == 0xFF && psc[2] == 0xFF) ||
         (psc[0] == 0 && psc[1] == 0 && psc[2] == 0))
         __builtin_trap();

@@ -21,6 +21,7 @@
  * holds a string of the glass's length. */
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "fuzz_token.h"
 #include "fwcards.h"
 #include "host_board.h"
@@ -117,8 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!booted.m.provisioned)
         boot_once();
     b = booted;
-    memset(in, 0xFF, sizeof in);
-    memcpy(in, data, size < sizeof in ? size : sizeof in);
+    fuzz_input(in, sizeof in, 0xFF, data, size);
 
     fw_card_blank(&card);
     if (in[0] & 1) {

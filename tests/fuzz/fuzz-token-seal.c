@@ -21,33 +21,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static kv_meter_keys keys;
-    static int init;
+    const kv_meter_keys *keys = fuzz_meter_keys();
     uint8_t in[4 + FUZZ_TOKEN_FIELDS], slot[KV_SLOT_LEN], again[KV_SLOT_LEN];
     kv_identity id = {KV_FORMAT_VERSION, KV_CARD_USER, FUZZ_UTILITY, 42, FUZZ_METER, 1};
     const uint8_t *tamper = in + 2 + FUZZ_TOKEN_FIELDS;
     kv_token t, opened;
     uint8_t kind;
 
-    if (!init) {
-        fuzz_keys(&keys);
-        init = 1;
-    }
-    memset(in, 0, sizeof in);
-    memcpy(in, data, size < sizeof in ? size : sizeof in);
+    fuzz_input(in, sizeof in, 0, data, size);
     id.card_type = fuzz_card_type(in[0]);
     kind = (in[1] & 1) ? (uint8_t)(in[1] >> 1)
                        : (uint8_t)kv_card_token_kind((kv_card_type)id.card_type);
 
-    fuzz_token_fields(in + 2, kind, keys.key_version, &t);
-    if (kv_token_seal(&keys, &id, &t, slot) != KV_OK)
+    fuzz_token_fields(in + 2, kind, keys->key_version, &t);
+    if (kv_token_seal(keys, &id, &t, slot) != KV_OK)
         return 0;
-    if (kv_token_open(&keys, &id, slot, &opened) != KV_OK || opened.seq != t.seq ||
-        opened.kind != t.kind || kv_token_seal(&keys, &id, &opened, again) != KV_OK ||
+    if (kv_token_open(keys, &id, slot, &opened) != KV_OK || opened.seq != t.seq ||
+        opened.kind != t.kind || kv_token_seal(keys, &id, &opened, again) != KV_OK ||
         memcmp(again, slot, KV_SLOT_LEN) != 0)
         __builtin_trap();
     slot[tamper[0] % KV_TOKEN_USED] ^= (uint8_t)(tamper[1] | 1);
-    if (kv_token_open(&keys, &id, slot, &opened) == KV_OK)
+    if (kv_token_open(keys, &id, slot, &opened) == KV_OK)
         __builtin_trap();
     return 0;
 }

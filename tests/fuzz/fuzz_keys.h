@@ -5,6 +5,7 @@
 #ifndef FUZZ_KEYS_H
 #define FUZZ_KEYS_H
 
+#include "fuzz_input.h"
 #include "kv_card.h"
 
 #define FUZZ_UTILITY 4711u
@@ -19,6 +20,18 @@ static inline void fuzz_keys(kv_meter_keys *k)
     kv_derive_transport_key(master, FUZZ_UTILITY, FUZZ_METER, 1, kt);
     kv_meter_keys_init(k, km, 1, kp);
     kv_meter_keys_set_transport(k, kt);
+}
+
+/* The keys of fuzz_keys, derived on the first call. */
+static inline const kv_meter_keys *fuzz_meter_keys(void)
+{
+    static kv_meter_keys keys;
+    static int init;
+    if (!init) {
+        fuzz_keys(&keys);
+        init = 1;
+    }
+    return &keys;
 }
 
 #endif

@@ -32,7 +32,7 @@ int main(int argc, char *argv[])
     if (st == NULL || !kv_station_login(st, KV_DEMO_ADMIN, KV_DEMO_ADMIN_PASSWORD, &error) ||
         !kv_station_unlock_keys(st, KV_DEMO_PASSPHRASE, NULL, NULL, &error))
         goto fail;
-    link = kv_card_link_open_file(argv[3], &error);
+    link = kv_card_link_file_open(argv[3], &error);
     if (link == NULL)
         goto fail;
     image = kv_card_link_image(link);

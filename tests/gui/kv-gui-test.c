@@ -1,8 +1,10 @@
 /* kv-gui-test.c - helpers for the app's in-process GTK tests. */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
+#include <gdk/x11/gdkx.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +20,10 @@ void kv_gui_test_init(int *argc, char ***argv)
     adw_init();
     /* Screens are captured and asserted at once, not mid-transition. */
     g_object_set(gtk_settings_get_default(), "gtk-enable-animations", FALSE, NULL);
+    /* The screenshots of docs/ in the dark style too. */
+    if (g_getenv("KV_SCREENSHOT_DARK") != NULL)
+        adw_style_manager_set_color_scheme(adw_style_manager_get_default(),
+                                           ADW_COLOR_SCHEME_FORCE_DARK);
 }
 
 static gboolean on_timeout_cb(gpointer data)
@@ -204,23 +210,23 @@ KvGuiStation *kv_gui_test_station_new(void)
     return st;
 }
 
-static void remove_tree(const char *path)
+int kv_gui_test_main(int *argc, char ***argv, KvGuiStation **station,
+                     const KvGuiTestCase *cases)
 {
-    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-        const char *name;
+    int status;
 
-        while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
-            g_autofree char *child = g_build_filename(path, name, NULL);
-            remove_tree(child);
-        }
-    }
-    g_remove(path);
+    kv_gui_test_init(argc, argv);
+    *station = kv_gui_test_station_new();
+    for (const KvGuiTestCase *c = cases; c->path != NULL; c++)
+        g_test_add_func(c->path, c->func);
+    status = g_test_run();
+    kv_gui_test_station_free(*station);
+    return status;
 }
 
 void kv_gui_test_station_free(KvGuiStation *st)
 {
-    remove_tree(st->dir);
+    kv_demo_remove_dir(st->dir);
     g_free(st->dir);
     g_free(st->db);
     g_free(st->keys);
@@ -241,6 +247,24 @@ KvStation *kv_gui_test_station_open_ledger(KvGuiStation *st)
     g_assert_true(kv_station_login(ledger, KV_DEMO_ADMIN, KV_DEMO_ADMIN_PASSWORD, &error));
     g_assert_no_error(error);
     return ledger;
+}
+
+guint32 kv_gui_test_add_meter(KvStation *st, guint32 base)
+{
+    g_autoptr(GError) error = NULL;
+    KvMeter m = {0};
+
+    m.number = base * 10 + kv_meter_check_digit(base);
+    m.model = (char *)"KV-3P";
+    m.phases = 3;
+    m.address = (char *)"Plot 7, Test Lane";
+    m.tariff_code = (char *)"DEFAULT";
+    m.alarm_level = 1000;
+    m.pretrip_level = 300;
+    m.hoarding_limit = 40000;
+    g_assert_true(kv_meter_add(st, &m, &error));
+    g_assert_no_error(error);
+    return m.number;
 }
 
 KvWindow *kv_gui_test_window_new(KvGuiStation *st)
@@ -264,7 +288,7 @@ static gboolean signed_in(gpointer data)
     return kv_session_get_signed_in(data);
 }
 
-void kv_gui_test_sign_in(KvWindow *window, const char *user, const char *password)
+void kv_gui_test_sign_in_only(KvWindow *window, const char *user, const char *password)
 {
     GtkWidget *root = GTK_WIDGET(window);
     KvSession *session = kv_window_get_session(window);
@@ -274,17 +298,182 @@ void kv_gui_test_sign_in(KvWindow *window, const char *user, const char *passwor
     g_assert_true(gtk_widget_activate_action(kv_gui_test_get(root, "Sign In"),
                                              "signin.sign-in", NULL));
     g_assert_true(kv_gui_test_wait(signed_in, session, 20000));
-    if (kv_session_get_shift_open(session))
-        return;
+}
+
+void kv_gui_test_fill_shift(KvWindow *window, const char *supervisor, const char *password,
+                            const char *passphrase)
+{
+    GtkWidget *root = GTK_WIDGET(window);
+
     gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Supervisor user name")),
-                          KV_DEMO_SUPERVISOR);
-    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Supervisor password")),
-                          KV_DEMO_SUPERVISOR_PASSWORD);
+                          supervisor);
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Supervisor password")), password);
     gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Key file passphrase")),
-                          KV_DEMO_PASSPHRASE);
+                          passphrase != NULL ? passphrase : "");
     g_assert_true(gtk_widget_activate_action(kv_gui_test_get(root, "Open Shift"),
                                              "signin.open-shift", NULL));
+}
+
+void kv_gui_test_sign_in(KvWindow *window, const char *user, const char *password)
+{
+    kv_gui_test_sign_in_only(window, user, password);
+    if (kv_session_get_shift_open(kv_window_get_session(window)))
+        return;
+    kv_gui_test_fill_shift(window, KV_DEMO_SUPERVISOR, KV_DEMO_SUPERVISOR_PASSWORD,
+                           KV_DEMO_PASSPHRASE);
     g_assert_true(kv_gui_test_wait(in_station, window, 20000));
+}
+
+/* ---- dialogs ------------------------------------------------------------------- */
+
+AdwMessageDialog *kv_gui_test_find_dialog(const char *heading)
+{
+    g_autoptr(GList) windows = gtk_window_list_toplevels();
+
+    for (GList *l = windows; l != NULL; l = l->next)
+        if (ADW_IS_MESSAGE_DIALOG(l->data) && gtk_widget_get_visible(l->data) &&
+            g_strcmp0(adw_message_dialog_get_heading(l->data), heading) == 0)
+            return l->data;
+    return NULL;
+}
+
+static gboolean dialog_shown(gpointer heading)
+{
+    return kv_gui_test_find_dialog(heading) != NULL;
+}
+
+AdwMessageDialog *kv_gui_test_wait_dialog(const char *heading)
+{
+    if (!kv_gui_test_wait(dialog_shown, (gpointer)heading, 20000))
+        g_error("no dialog “%s”", heading);
+    return kv_gui_test_find_dialog(heading);
+}
+
+void kv_gui_test_respond(AdwMessageDialog *dialog, const char *response)
+{
+    adw_message_dialog_response(dialog, response);
+    gtk_window_destroy(GTK_WINDOW(dialog));
+}
+
+/* ---- the Sell screen -------------------------------------------------------- */
+
+gboolean kv_gui_test_is_sensitive(gpointer widget)
+{
+    return gtk_widget_get_sensitive(widget);
+}
+
+gboolean kv_gui_test_is_insensitive(gpointer widget)
+{
+    return !gtk_widget_get_sensitive(widget);
+}
+
+void kv_gui_test_sell_screen(GtkWidget *root, KvGuiSellScreen *s)
+{
+    static const struct {
+        const char *id;
+        gsize offset;
+    } ids[] = {
+        {"customer_label", G_STRUCT_OFFSET(KvGuiSellScreen, customer)},
+        {"meter_label", G_STRUCT_OFFSET(KvGuiSellScreen, meter)},
+        {"amount_entry", G_STRUCT_OFFSET(KvGuiSellScreen, amount)},
+        {"amount_unit", G_STRUCT_OFFSET(KvGuiSellScreen, unit)},
+        {"sell_button", G_STRUCT_OFFSET(KvGuiSellScreen, sell)},
+        {"result_title", G_STRUCT_OFFSET(KvGuiSellScreen, result)},
+        {"result_detail", G_STRUCT_OFFSET(KvGuiSellScreen, detail)},
+        {"refusal_label", G_STRUCT_OFFSET(KvGuiSellScreen, refusal)},
+        {"breakdown_list", G_STRUCT_OFFSET(KvGuiSellScreen, breakdown)},
+        {"pending_warning", G_STRUCT_OFFSET(KvGuiSellScreen, warning)},
+        {"cash_entry", G_STRUCT_OFFSET(KvGuiSellScreen, cash)},
+        {"change_label", G_STRUCT_OFFSET(KvGuiSellScreen, change)},
+        {"next_button", G_STRUCT_OFFSET(KvGuiSellScreen, next)},
+        {"max_button", G_STRUCT_OFFSET(KvGuiSellScreen, maximum)},
+        {"readback_time_label", G_STRUCT_OFFSET(KvGuiSellScreen, when)},
+        {"cancel_button", G_STRUCT_OFFSET(KvGuiSellScreen, cancel)},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(ids); i++)
+        G_STRUCT_MEMBER(GtkWidget *, s, ids[i].offset) = kv_gui_test_get_id(root, ids[i].id);
+}
+
+GtkWidget *kv_gui_test_sell_button(GtkWidget *root)
+{
+    return kv_gui_test_get_id(root, "sell_button");
+}
+
+GtkWidget *kv_gui_test_price(GtkWidget *root, const char *amount)
+{
+    GtkWidget *sell = kv_gui_test_sell_button(root);
+
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Amount")), amount);
+    g_assert_true(kv_gui_test_wait(kv_gui_test_is_sensitive, sell, 60000));
+    return sell;
+}
+
+/* ---- the keyboard -------------------------------------------------------- */
+
+typedef int (*FakeKeyFunc)(Display *dpy, unsigned int keycode, int is_press,
+                           unsigned long delay);
+
+static FakeKeyFunc fake_key_func(void)
+{
+    static FakeKeyFunc func;
+
+    if (func == NULL) {
+        void *lib = dlopen("libXtst.so.6", RTLD_NOW | RTLD_LOCAL);
+
+        g_assert_nonnull(lib);
+        func = (FakeKeyFunc)dlsym(lib, "XTestFakeKeyEvent");
+        g_assert_nonnull(func);
+    }
+    return func;
+}
+
+static void fake_key(Display *dpy, guint keysym, gboolean press)
+{
+    KeyCode code = XKeysymToKeycode(dpy, keysym);
+
+    g_assert_cmpuint(code, !=, 0);
+    fake_key_func()(dpy, code, press, 0);
+}
+
+void kv_gui_test_press_key(GtkWidget *widget, guint keyval, GdkModifierType mods)
+{
+    GdkDisplay *display = gtk_widget_get_display(widget);
+    GtkNative *native = gtk_widget_get_native(widget);
+    Display *dpy;
+
+    g_assert_true(GDK_IS_X11_DISPLAY(display));
+    dpy = gdk_x11_display_get_xdisplay(display);
+    /* No window manager under Xvfb: the window takes the X focus itself. */
+    XSetInputFocus(dpy, gdk_x11_surface_get_xid(gtk_native_get_surface(native)),
+                   RevertToParent, CurrentTime);
+    if (mods & GDK_CONTROL_MASK)
+        fake_key(dpy, GDK_KEY_Control_L, TRUE);
+    if (mods & GDK_SHIFT_MASK)
+        fake_key(dpy, GDK_KEY_Shift_L, TRUE);
+    fake_key(dpy, keyval, TRUE);
+    fake_key(dpy, keyval, FALSE);
+    if (mods & GDK_SHIFT_MASK)
+        fake_key(dpy, GDK_KEY_Shift_L, FALSE);
+    if (mods & GDK_CONTROL_MASK)
+        fake_key(dpy, GDK_KEY_Control_L, FALSE);
+    XSync(dpy, False);
+    /* The events are in the queue: let GTK deliver every one of them. */
+    for (guint i = 0; i < 3; i++)
+        while (g_main_context_iteration(NULL, FALSE))
+            ;
+}
+
+GtkWidget *kv_gui_test_focus(GtkWidget *widget)
+{
+    return gtk_root_get_focus(gtk_widget_get_root(widget));
+}
+
+gboolean kv_gui_test_has_focus(GtkWidget *widget)
+{
+    GtkWidget *focus = kv_gui_test_focus(widget);
+
+    return focus != NULL && (focus == widget || gtk_widget_is_ancestor(focus, widget));
 }
 
 /* ---- tests inside their own PC/SC stack ------------------------------------ */

@@ -46,14 +46,64 @@ typedef struct {
 } KvGuiStation;
 
 KvGuiStation *kv_gui_test_station_new(void);
+/* A test program's main: init, a demonstration station in *station, the
+ * cases added in order (cases ends with a NULL path), g_test_run(), the
+ * station removed.  Returns g_test_run()'s status. */
+typedef struct {
+    const char *path;
+    GTestFunc func;
+} KvGuiTestCase;
+int kv_gui_test_main(int *argc, char ***argv, KvGuiStation **station,
+                     const KvGuiTestCase *cases);
 void kv_gui_test_station_free(KvGuiStation *st);
 /* The station's ledger through a second core connection, signed in as the
  * demo's admin: what another program on the station would see. */
 KvStation *kv_gui_test_station_open_ledger(KvGuiStation *st);
+/* Register a meter numbered base and its check digit (tariff DEFAULT,
+ * three-phase, usual levels) through the core; its number. */
+guint32 kv_gui_test_add_meter(KvStation *st, guint32 base);
 /* A new window of the station's application, presented and drawn. */
 KvWindow *kv_gui_test_window_new(KvGuiStation *st);
 /* Sign in and open the shift through the sign-in page, as a person would. */
 void kv_gui_test_sign_in(KvWindow *window, const char *user, const char *password);
+/* Only the credentials: signed in, on whatever page follows. */
+void kv_gui_test_sign_in_only(KvWindow *window, const char *user, const char *password);
+/* Fill the shift form (passphrase NULL: left empty) and press Open Shift. */
+void kv_gui_test_fill_shift(KvWindow *window, const char *supervisor, const char *password,
+                            const char *passphrase);
+
+/* ---- dialogs ---- */
+/* The visible message dialog with this heading, or NULL. */
+AdwMessageDialog *kv_gui_test_find_dialog(const char *heading);
+/* Wait for it (failing the test if it does not come). */
+AdwMessageDialog *kv_gui_test_wait_dialog(const char *heading);
+/* Give a response as the program (which does not close the dialog), then
+ * close it as a click would. */
+void kv_gui_test_respond(AdwMessageDialog *dialog, const char *response);
+
+/* ---- the Sell screen ---- */
+/* Conditions for kv_gui_test_wait: the widget is (not) sensitive. */
+gboolean kv_gui_test_is_sensitive(gpointer widget);
+gboolean kv_gui_test_is_insensitive(gpointer widget);
+/* The Sell page's controls, found by their template ids (the labels'
+ * accessible names follow their text). */
+typedef struct {
+    GtkWidget *customer, *meter, *amount, *unit, *sell, *result, *detail, *refusal;
+    GtkWidget *breakdown, *warning, *cash, *change, *next, *maximum, *when, *cancel;
+} KvGuiSellScreen;
+void kv_gui_test_sell_screen(GtkWidget *root, KvGuiSellScreen *s);
+/* The Sell button of the Sell page (not the Sell tab). */
+GtkWidget *kv_gui_test_sell_button(GtkWidget *root);
+/* Type an amount and wait until it is priced and Sell is on; the button. */
+GtkWidget *kv_gui_test_price(GtkWidget *root, const char *amount);
+
+/* ---- the keyboard (X11: a real key press through XTest, as a person's) ---- */
+/* Press and release keyval (with Control/Shift in mods) in widget's window. */
+void kv_gui_test_press_key(GtkWidget *widget, guint keyval, GdkModifierType mods);
+/* The focus widget of widget's window. */
+GtkWidget *kv_gui_test_focus(GtkWidget *widget);
+/* widget, or a widget inside it (the text of an entry), has the focus. */
+gboolean kv_gui_test_has_focus(GtkWidget *widget);
 
 /* ---- tests inside their own PC/SC stack (run-in-pcsc-env.sh) ---- */
 /* One control line to the virtual card (KV_VCARD_CONTROL): "insert FILE",

@@ -118,28 +118,8 @@ static guint count_typed(GtkWidget *list, GType type)
     return n;
 }
 
-/* The open message dialog with this heading, or NULL. */
-static AdwMessageDialog *find_dialog(const char *heading)
-{
-    g_autoptr(GList) windows = gtk_window_list_toplevels();
-
-    for (GList *l = windows; l != NULL; l = l->next)
-        if (ADW_IS_MESSAGE_DIALOG(l->data) && gtk_widget_get_visible(l->data) &&
-            g_strcmp0(adw_message_dialog_get_heading(l->data), heading) == 0)
-            return l->data;
-    return NULL;
-}
-
-static gboolean dialog_shown(gpointer heading)
-{
-    return find_dialog(heading) != NULL;
-}
-
-static AdwMessageDialog *wait_dialog(const char *heading)
-{
-    g_assert_true(kv_gui_test_wait(dialog_shown, (gpointer)heading, 10000));
-    return find_dialog(heading);
-}
+#define find_dialog kv_gui_test_find_dialog
+#define wait_dialog kv_gui_test_wait_dialog
 
 static GtkWidget *dialog_field(AdwMessageDialog *dialog, GType type, const char *label)
 {
@@ -449,6 +429,59 @@ static void test_admin_flow(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
+/* Rotating the meter key is an administrator's (as in kilovendctl): a
+ * supervisor finds it off, with the reason on the page.  The new version
+ * becomes current for new meters and the meters on the old one are
+ * listed, each needing a key-change card. */
+static void test_admin_key_rotation(void)
+{
+    GtkWidget *root = GTK_WIDGET(window);
+    GtkWidget *row = kv_gui_test_get_id(root, "key_version_row");
+    KvSession *session = station->session;
+    AdwMessageDialog *ask, *done;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(KvStation) st = NULL;
+    g_autoptr(GArray) old = NULL;
+    g_autoptr(KvMeter) added = NULL;
+
+    kv_session_set_user(session, KV_DEMO_SUPERVISOR, "Kofi Annan", KV_ROLE_SUPERVISOR);
+    g_assert_nonnull(strstr(adw_action_row_get_subtitle(ADW_ACTION_ROW(row)),
+                            "Only an administrator"));
+    gtk_widget_activate_action(row, "admin.key-rotate", NULL);
+    kv_gui_test_spin(300);
+    g_assert_null(find_dialog("Rotate the Meter Key?"));
+    kv_session_set_user(session, KV_DEMO_ADMIN, "Administrator", KV_ROLE_ADMIN);
+
+    gtk_widget_activate_action(row, "admin.key-rotate", NULL);
+    ask = wait_dialog("Rotate the Meter Key?");
+    gtk_editable_set_text(GTK_EDITABLE(dialog_field(ask, GTK_TYPE_EDITABLE,
+                                                    "Current passphrase")),
+                          KV_DEMO_PASSPHRASE);
+    adw_message_dialog_response(ask, "ok");
+    done = wait_dialog("Done");
+    g_test_message("%s", adw_message_dialog_get_body(done));
+    g_assert_nonnull(strstr(adw_message_dialog_get_body(done), "Key version 2 is now current"));
+    g_assert_nonnull(strstr(adw_message_dialog_get_body(done), "key-change card"));
+    g_assert_nonnull(strstr(adw_message_dialog_get_body(done), "100000017"));
+    gtk_window_destroy(GTK_WINDOW(done));
+
+    /* The core agrees: version 2 current, the old meters listed, a new
+     * meter registered on version 2. */
+    st = kv_station_open(station->db, station->keys, &error);
+    g_assert_no_error(error);
+    g_assert_true(kv_station_login(st, KV_DEMO_ADMIN, KV_DEMO_ADMIN_PASSWORD, &error));
+    g_assert_true(kv_station_unlock_keys(st, KV_DEMO_PASSPHRASE, NULL, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(kv_station_key_version(st), ==, 2);
+    old = kv_meters_needing_key_change(st, 0, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(old->len, >, 0);
+    g_assert_cmpuint(g_array_index(old, guint32, 0), ==, 100000017);
+    added = kv_meter_get(st, kv_gui_test_add_meter(st, 40000001), &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(added->key_version, ==, 2);
+}
+
 /* The core's side first (a second tariff code and version, a user locked
  * out), then the screen, signed in as the administrator. */
 static void setup(void)
@@ -480,6 +513,7 @@ int main(int argc, char *argv[])
     setup();
     g_test_add_func("/admin/tariffs", test_admin_tariffs);
     g_test_add_func("/admin/users", test_admin_users);
+    g_test_add_func("/admin/key-rotation", test_admin_key_rotation);
     /* Last: the restore replaces the database under the core's handle. */
     g_test_add_func("/admin/flow", test_admin_flow);
     status = g_test_run();

@@ -225,6 +225,8 @@ static void test_customers_flow(void)
     g_assert_true(list_mentions(meters, "card No. "));
     g_assert_true(list_mentions(sales, "Receipt 1"));
     g_assert_true(list_mentions(sales, "completed"));
+    /* The amounts carry their currency. */
+    g_assert_true(list_mentions(sales, "GHS · "));
     g_assert_true(has_rows(readings));
     gtk_test_widget_wait_for_draw(root);
     kv_gui_test_screenshot(root, "customers-detail");
@@ -458,7 +460,7 @@ static void test_readback_history(void)
 
         g_assert_true(kv_station_unlock_keys(st, KV_DEMO_PASSPHRASE, NULL, NULL, &e));
         g_assert_no_error(e);
-        card = kv_card_link_open_file(card_path, &e);
+        card = kv_card_link_file_open(card_path, &e);
         g_assert_no_error(e);
         g_assert_true(kv_card_read(st, card, &read, &e));
         g_assert_no_error(e);
@@ -517,6 +519,70 @@ static void test_cashier_cannot_edit_meters(void)
     gtk_window_destroy(GTK_WINDOW(find_dialog()));
 }
 
+static gboolean focus_in_results(gpointer data)
+{
+    GtkWidget *focus = kv_gui_test_focus(data);
+
+    return focus != NULL && GTK_IS_LIST_BOX_ROW(focus) &&
+           gtk_widget_is_ancestor(focus, data);
+}
+
+/* From the keyboard alone: Down from the search field reaches the results,
+ * Down again the next one, Enter opens the one that has the focus. */
+static void test_search_keyboard(void)
+{
+    GtkWidget *root = page_root();
+    GtkWidget *search = kv_gui_test_get(root, "Search customers");
+    GtkWidget *results = kv_gui_test_find_typed(root, GTK_TYPE_LIST_BOX, "Customers found");
+    GtkWidget *focus;
+
+    gtk_editable_set_text(GTK_EDITABLE(search), "");
+    gtk_editable_set_text(GTK_EDITABLE(search), "ACC-100");
+    g_assert_true(kv_gui_test_wait(has_rows, results, 10000));
+    g_assert_nonnull(gtk_list_box_get_row_at_index(GTK_LIST_BOX(results), 1));
+    gtk_widget_grab_focus(search);
+    kv_gui_test_press_key(root, GDK_KEY_Down, 0);
+    g_assert_true(kv_gui_test_wait(focus_in_results, results, 5000));
+    focus = kv_gui_test_focus(root);
+    g_assert_cmpint(gtk_list_box_row_get_index(GTK_LIST_BOX_ROW(focus)), ==, 0);
+    kv_gui_test_press_key(root, GDK_KEY_Down, 0);
+    focus = kv_gui_test_focus(root);
+    g_assert_cmpint(gtk_list_box_row_get_index(GTK_LIST_BOX_ROW(focus)), ==, 1);
+    kv_gui_test_press_key(root, GDK_KEY_Return, 0);
+    g_assert_true(kv_gui_test_wait_text(
+        entry_row(root, "Name"),
+        adw_preferences_row_get_title(ADW_PREFERENCES_ROW(focus)), 10000));
+}
+
+/* The credit levels are the meter's: no edit of the record changes them
+ * (kilovendctl meter edit --hoarding did), only a parameter card whose
+ * readback comes back. */
+static void test_levels_only_by_card(void)
+{
+    g_autoptr(KvStation) st = ledger_open();
+    g_autoptr(GError) error = NULL;
+    g_autoptr(KvMeter) m = kv_meter_get(st, 100000025, &error);
+    g_autoptr(KvMeter) after = NULL;
+    guint32 hoarding;
+
+    g_assert_no_error(error);
+    hoarding = m->hoarding_limit;
+    m->hoarding_limit = hoarding + 10000;
+    g_assert_false(kv_meter_update(st, m, &error));
+    g_assert_error(error, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
+    g_test_message("%s", error->message);
+    g_assert_nonnull(strstr(error->message, "parameter card"));
+    g_clear_error(&error);
+    after = kv_meter_get(st, 100000025, &error);
+    g_assert_cmpuint(after->hoarding_limit, ==, hoarding);
+    /* The rest of the record still changes. */
+    m->hoarding_limit = hoarding;
+    g_free(after->address);
+    after->address = g_strdup("4 Market Street, Kumasi (rear)");
+    g_assert_true(kv_meter_update(st, after, &error));
+    g_assert_no_error(error);
+}
+
 int main(int argc, char *argv[])
 {
     int status;
@@ -529,6 +595,8 @@ int main(int argc, char *argv[])
     g_test_add_func("/customers/search-by-meter-number", test_search_by_meter);
     g_test_add_func("/customers/readback-history", test_readback_history);
     g_test_add_func("/customers/cashier-cannot-edit-meters", test_cashier_cannot_edit_meters);
+    g_test_add_func("/customers/search-keyboard", test_search_keyboard);
+    g_test_add_func("/customers/levels-only-by-parameter-card", test_levels_only_by_card);
     status = g_test_run();
     if (window != NULL)
         gtk_window_destroy(GTK_WINDOW(window));

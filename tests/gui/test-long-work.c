@@ -271,23 +271,7 @@ static void test_backup_cancelled(void)
 
 /* ---- batch issue ------------------------------------------------------------------ */
 
-static guint32 new_meter(KvStation *st, guint32 base)
-{
-    g_autoptr(GError) error = NULL;
-    KvMeter m = {0};
-
-    m.number = base * 10 + kv_meter_check_digit(base);
-    m.model = (char *)"KV-3P";
-    m.phases = 3;
-    m.address = (char *)"Plot 7, Test Lane";
-    m.tariff_code = (char *)"DEFAULT";
-    m.alarm_level = 1000;
-    m.pretrip_level = 300;
-    m.hoarding_limit = 40000;
-    g_assert_true(kv_meter_add(st, &m, &error));
-    g_assert_no_error(error);
-    return m.number;
-}
+#define new_meter kv_gui_test_add_meter
 
 /* Active customer cards of a meter, as the ledger has them. */
 static guint active_cards(guint32 meter)
@@ -383,14 +367,12 @@ static void test_batch_cancelled(void)
 
 int main(int argc, char *argv[])
 {
-    int status;
+    static const KvGuiTestCase cases[] = {
+        {"/long-work/report-cancelled", test_report_cancelled},
+        {"/long-work/backup-cancelled", test_backup_cancelled},
+        {"/long-work/batch-cancelled", test_batch_cancelled},
+        {NULL, NULL},
+    };
 
-    kv_gui_test_init(&argc, &argv);
-    station = kv_gui_test_station_new();
-    g_test_add_func("/long-work/report-cancelled", test_report_cancelled);
-    g_test_add_func("/long-work/backup-cancelled", test_backup_cancelled);
-    g_test_add_func("/long-work/batch-cancelled", test_batch_cancelled);
-    status = g_test_run();
-    kv_gui_test_station_free(station);
-    return status;
+    return kv_gui_test_main(&argc, &argv, &station, cases);
 }

@@ -130,22 +130,22 @@ static void screen_open(Screen *s)
     g_assert_true(kv_gui_test_wait(settled, s, WAIT_MS));
 }
 
-static gboolean sell_enabled(gpointer data)
-{
-    GtkWidget *sell = data;
-
-    return gtk_widget_get_sensitive(sell);
-}
-
 /* Type an amount and wait until it is priced and Sell is on. */
 static void price(Screen *s, const char *amount)
 {
-    GtkWidget *sell = kv_gui_test_find_typed(gtk_widget_get_parent(s->amount), GTK_TYPE_BUTTON,
-                                             "Sell");
+    kv_gui_test_price(s->root, amount);
+}
 
-    g_assert_nonnull(sell);
-    gtk_editable_set_text(GTK_EDITABLE(s->amount), amount);
-    g_assert_true(kv_gui_test_wait(sell_enabled, sell, WAIT_MS));
+/* A new window, the card of this customer read, the amount priced: the
+ * meter's energy sold so far. */
+static guint32 sale_ready(Screen *s, const char *card, const char *customer, guint32 meter,
+                          const char *amount)
+{
+    screen_open(s);
+    kv_gui_test_insert_card(station->session, card);
+    g_assert_true(kv_gui_test_wait_text(s->customer, customer, WAIT_MS));
+    price(s, amount);
+    return cumulative_sold(meter);
 }
 
 typedef struct {
@@ -178,11 +178,7 @@ static void test_card_pulled(void)
     g_autoptr(KvSale) sale = NULL;
     StackWait none;
 
-    screen_open(&s);
-    kv_gui_test_insert_card(station->session, card);
-    g_assert_true(kv_gui_test_wait_text(s.customer, "Yaw Mensah", WAIT_MS));
-    sold_before = cumulative_sold(meter);
-    price(&s, "15");
+    sold_before = sale_ready(&s, card, "Yaw Mensah", meter, "15");
 
     /* The card leaves the reader after the first byte of the credit. */
     kv_gui_test_vcard("tear 1");
@@ -234,11 +230,7 @@ static void test_reader_lost(void)
     g_autoptr(GError) error = NULL;
     StackWait none;
 
-    screen_open(&s);
-    kv_gui_test_insert_card(station->session, card);
-    g_assert_true(kv_gui_test_wait_text(s.customer, "Ama Owusu", WAIT_MS));
-    sold_before = cumulative_sold(meter);
-    price(&s, "20");
+    sold_before = sale_ready(&s, card, "Ama Owusu", meter, "20");
 
     /* The card goes silent at the sale's first command; while the reader
      * waits for it, pcscd restarts without the reader. */
@@ -297,13 +289,11 @@ static void test_reader_lost(void)
 
 int main(int argc, char *argv[])
 {
-    int status;
+    static const KvGuiTestCase cases[] = {
+        {"/sell-interrupted/card-pulled", test_card_pulled},
+        {"/sell-interrupted/reader-lost", test_reader_lost},
+        {NULL, NULL},
+    };
 
-    kv_gui_test_init(&argc, &argv);
-    station = kv_gui_test_station_new();
-    g_test_add_func("/sell-interrupted/card-pulled", test_card_pulled);
-    g_test_add_func("/sell-interrupted/reader-lost", test_reader_lost);
-    status = g_test_run();
-    kv_gui_test_station_free(station);
-    return status;
+    return kv_gui_test_main(&argc, &argv, &station, cases);
 }

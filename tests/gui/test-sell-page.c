@@ -35,10 +35,8 @@ static void insert_card(guint n)
     kv_gui_test_insert_card(station->session, path);
 }
 
-static gboolean sensitive(gpointer data)
-{
-    return gtk_widget_get_sensitive(data);
-}
+#define sensitive kv_gui_test_is_sensitive
+#define insensitive kv_gui_test_is_insensitive
 
 static KvSale *last_sale(guint32 meter)
 {
@@ -95,51 +93,37 @@ static void test_sell_flow(void)
 {
     KvWindow *window = kv_gui_test_window_new(station);
     GtkWidget *root = GTK_WIDGET(window);
-    GtkWidget *customer, *meter, *amount, *sell, *result, *refusal, *breakdown, *warning;
+    KvGuiSellScreen s;
     g_autoptr(KvSale) sale = NULL;
     guint32 meter_number;
 
     kv_gui_test_sign_in(window, KV_DEMO_CASHIER, KV_DEMO_CASHIER_PASSWORD);
-    customer = kv_gui_test_get(root, "Customer name");
-    meter = kv_gui_test_get(root, "Meter number");
-    amount = kv_gui_test_get(root, "Amount");
-    /* The Sell button, not the Sell tab of the view switcher. */
-    sell = kv_gui_test_find_typed(root, GTK_TYPE_BUTTON, "Sell");
-    while (sell != NULL && GTK_IS_TOGGLE_BUTTON(sell))
-        sell = NULL;
-    if (sell == NULL)
-        sell = kv_gui_test_find_typed(gtk_widget_get_parent(kv_gui_test_get(root, "Amount")),
-                                      GTK_TYPE_BUTTON, "Sell");
-    g_assert_nonnull(sell);
-    result = kv_gui_test_get(root, "Sale result");
-    refusal = kv_gui_test_get(root, "Sale refused");
-    breakdown = kv_gui_test_get(root, "Breakdown of the sale");
-    warning = kv_gui_test_get(root, "Card warning");
+    kv_gui_test_sell_screen(root, &s);
 
     /* The card goes in: read by itself. */
     insert_card(1);
-    g_assert_true(kv_gui_test_wait_text(customer, "Ama Owusu", 30000));
-    meter_number = (guint32)g_ascii_strtoull(kv_gui_test_text(meter), NULL, 10);
+    g_assert_true(kv_gui_test_wait_text(s.customer, "Ama Owusu", 30000));
+    meter_number = (guint32)g_ascii_strtoull(kv_gui_test_text(s.meter), NULL, 10);
     g_assert_cmpuint(meter_number, ==, 100000017);
     g_test_message("sell button: sensitive %d, is_sensitive %d, amount [%s] refusal [%s] result [%s]",
-                   gtk_widget_get_sensitive(sell), gtk_widget_is_sensitive(sell),
-                   kv_gui_test_text(amount), kv_gui_test_text(refusal), kv_gui_test_text(result));
-    g_assert_false(gtk_widget_get_sensitive(sell));
+                   gtk_widget_get_sensitive(s.sell), gtk_widget_is_sensitive(s.sell),
+                   kv_gui_test_text(s.amount), kv_gui_test_text(s.refusal), kv_gui_test_text(s.result));
+    g_assert_false(gtk_widget_get_sensitive(s.sell));
 
     /* Typing prices it: the breakdown and an enabled Sell button. */
-    gtk_editable_set_text(GTK_EDITABLE(amount), "25,50");
-    g_assert_true(kv_gui_test_wait(sensitive, sell, 20000));
-    g_assert_true(gtk_widget_get_visible(breakdown));
-    g_assert_nonnull(gtk_widget_get_first_child(breakdown));
+    gtk_editable_set_text(GTK_EDITABLE(s.amount), "25,50");
+    g_assert_true(kv_gui_test_wait(sensitive, s.sell, 20000));
+    g_assert_true(gtk_widget_get_visible(s.breakdown));
+    g_assert_nonnull(gtk_widget_get_first_child(s.breakdown));
     gtk_test_widget_wait_for_draw(root);
     kv_gui_test_screenshot(root, "sell-quote");
 
     /* Enter in the amount field sells. */
-    g_signal_emit_by_name(amount, "activate");
-    g_assert_true(kv_gui_test_wait_text(result, "Sold", 60000));
+    g_signal_emit_by_name(s.amount, "activate");
+    g_assert_true(kv_gui_test_wait_text(s.result, "Sold", 60000));
     /* The result and its buttons are scrolled into view: on a small screen
      * they sit below the breakdown, out of sight. */
-    g_assert_true(kv_gui_test_wait(in_view, gtk_widget_get_parent(result), 10000));
+    g_assert_true(kv_gui_test_wait(in_view, gtk_widget_get_parent(s.result), 10000));
     gtk_test_widget_wait_for_draw(root);
     kv_gui_test_screenshot(root, "sell-done");
 
@@ -152,20 +136,20 @@ static void test_sell_flow(void)
 
     /* A blocked card: refused before any amount, Sell stays off. */
     insert_card(3);
-    g_assert_true(kv_gui_test_wait_text(refusal, "no sale", 30000));
-    gtk_editable_set_text(GTK_EDITABLE(amount), "10");
+    g_assert_true(kv_gui_test_wait_text(s.refusal, "no sale", 30000));
+    gtk_editable_set_text(GTK_EDITABLE(s.amount), "10");
     kv_gui_test_spin(800);
-    g_assert_false(gtk_widget_get_sensitive(sell));
+    g_assert_false(gtk_widget_get_sensitive(s.sell));
     kv_gui_test_screenshot(root, "sell-blocked-card");
 
     /* kWh mode on another customer's card. */
     insert_card(2);
-    g_assert_true(kv_gui_test_wait_text(customer, "Yaw Mensah", 30000));
-    gtk_widget_activate_action(amount, "sell.unit", "s", "kwh");
-    gtk_editable_set_text(GTK_EDITABLE(amount), "12.5");
-    g_assert_true(kv_gui_test_wait(sensitive, sell, 20000));
-    gtk_widget_activate_action(sell, "sell.confirm", NULL);
-    g_assert_true(kv_gui_test_wait_text(result, "Sold 12.50 kWh", 60000));
+    g_assert_true(kv_gui_test_wait_text(s.customer, "Yaw Mensah", 30000));
+    gtk_widget_activate_action(s.amount, "sell.unit", "s", "kwh");
+    gtk_editable_set_text(GTK_EDITABLE(s.amount), "12.5");
+    g_assert_true(kv_gui_test_wait(sensitive, s.sell, 20000));
+    gtk_widget_activate_action(s.sell, "sell.confirm", NULL);
+    g_assert_true(kv_gui_test_wait_text(s.result, "Sold 12.50 kWh", 60000));
     g_clear_pointer(&sale, kv_sale_free);
     sale = last_sale(100000025);
     g_assert_nonnull(sale);
@@ -173,28 +157,166 @@ static void test_sell_flow(void)
 
     /* More than the meter may hold (hoarding limit 400 kWh): refused before
      * confirming, with the core's reason, and Sell stays off. */
-    gtk_widget_activate_action(amount, "sell.new-sale", NULL);
+    gtk_widget_activate_action(s.amount, "sell.new-sale", NULL);
     /* Next customer reads the card again: the 12.50 kWh just sold are on it,
      * not yet in the meter, and the cashier is told. */
-    g_assert_true(kv_gui_test_wait_text(warning, "12.50 kWh", 20000));
-    gtk_editable_set_text(GTK_EDITABLE(amount), "450");
-    g_assert_true(kv_gui_test_wait_text(refusal, "Refused", 20000));
-    g_test_message("%s", kv_gui_test_text(refusal));
-    g_assert_false(gtk_widget_get_sensitive(sell));
+    g_assert_true(kv_gui_test_wait_text(s.warning, "12.50 kWh", 20000));
+    /* The next customer starts in money: kWh is chosen again. */
+    gtk_widget_activate_action(s.amount, "sell.unit", "s", "kwh");
+    gtk_editable_set_text(GTK_EDITABLE(s.amount), "450");
+    g_assert_true(kv_gui_test_wait_text(s.refusal, "would not load", 20000));
+    g_test_message("%s", kv_gui_test_text(s.refusal));
+    g_assert_false(gtk_widget_get_sensitive(s.sell));
     gtk_test_widget_wait_for_draw(root);
     kv_gui_test_screenshot(root, "sell-hoarding-refused");
 
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
+static gboolean focused(gpointer data)
+{
+    return kv_gui_test_has_focus(data);
+}
+
+/* The counter as a cashier drives it from the keyboard: the unit inside the
+ * amount field and back to money for every customer, a Sell button naming
+ * exactly what is typed and never a stale total, Tab straight to Sell, the
+ * cash received and the change, Enter that sells, the focus on the next
+ * action after each outcome, dates that cannot be misread, a refusal in the
+ * cashier's words with the largest sale offered. */
+static void test_counter_keyboard(void)
+{
+    KvWindow *window = kv_gui_test_window_new(station);
+    GtkWidget *root = GTK_WIDGET(window);
+    KvGuiSellScreen s;
+    g_autoptr(KvSale) sale = NULL;
+    g_autoptr(GRegex) iso = g_regex_new("^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}$", 0, 0, NULL);
+    const char *label;
+    guint tabs;
+
+    if (kv_session_get_signed_in(station->session))
+        gtk_widget_activate_action(root, "win.sign-out", NULL);
+    kv_gui_test_sign_in(window, KV_DEMO_CASHIER, KV_DEMO_CASHIER_PASSWORD);
+    kv_gui_test_sell_screen(root, &s);
+
+    /* Legible: the destructive button is filled, not red-on-nothing flat. */
+    g_assert_true(gtk_widget_has_css_class(s.cancel, "destructive-action"));
+    g_assert_false(gtk_widget_has_css_class(s.cancel, "flat"));
+
+    insert_card(1);
+    g_assert_true(kv_gui_test_wait_text(s.customer, "Ama Owusu", 30000));
+    g_assert_true(kv_gui_test_wait(focused, s.amount, 5000));
+    /* The unit is inside the field; a new session starts in money. */
+    g_assert_true(gtk_widget_is_visible(s.unit));
+    g_assert_true(gtk_widget_is_ancestor(s.unit, gtk_widget_get_parent(s.amount)) ||
+                  gtk_widget_get_parent(s.unit) == gtk_widget_get_parent(s.amount));
+    g_assert_cmpstr(kv_gui_test_text(s.unit), ==, "GHS");
+    /* An unambiguous date (never "12/02/26"). */
+    g_test_message("readback time: %s", kv_gui_test_text(s.when));
+    g_assert_true(g_regex_match(iso, kv_gui_test_text(s.when), 0, NULL) ||
+                  g_strcmp0(kv_gui_test_text(s.when), "now") == 0);
+
+    /* Ctrl+K switches to kWh, visibly in the field. */
+    kv_gui_test_press_key(root, GDK_KEY_k, GDK_CONTROL_MASK);
+    g_assert_cmpstr(kv_gui_test_text(s.unit), ==, "kWh");
+    kv_gui_test_press_key(root, GDK_KEY_m, GDK_CONTROL_MASK);
+    g_assert_cmpstr(kv_gui_test_text(s.unit), ==, "GHS");
+
+    /* The Sell button names the sale; a new amount takes the old
+     * breakdown and the Sell button away at once. */
+    gtk_editable_set_text(GTK_EDITABLE(s.amount), "25,50");
+    g_assert_true(kv_gui_test_wait(sensitive, s.sell, 20000));
+    label = gtk_button_get_label(GTK_BUTTON(s.sell));
+    g_test_message("sell button: %s", label);
+    g_assert_nonnull(strstr(label, "kWh"));
+    g_assert_nonnull(strstr(label, "25.50 GHS"));
+    gtk_editable_set_text(GTK_EDITABLE(s.amount), "30");
+    g_assert_false(gtk_widget_get_sensitive(s.sell));
+    g_assert_false(gtk_widget_get_visible(s.breakdown));
+    g_assert_null(strstr(gtk_button_get_label(GTK_BUTTON(s.sell)), "25.50"));
+    g_assert_true(kv_gui_test_wait(sensitive, s.sell, 20000));
+    g_assert_nonnull(strstr(gtk_button_get_label(GTK_BUTTON(s.sell)), "30.00 GHS"));
+
+    /* Tab from the amount reaches the cash field and Sell, not every line
+     * of the breakdown. */
+    gtk_widget_grab_focus(s.amount);
+    for (tabs = 1; tabs <= 6; tabs++) {
+        kv_gui_test_press_key(root, GDK_KEY_Tab, 0);
+        if (kv_gui_test_has_focus(s.sell))
+            break;
+    }
+    g_test_message("Tab presses from the s.amount to Sell: %u", tabs);
+    g_assert_cmpuint(tabs, <=, 2);
+
+    /* Cash received: not enough blocks the sale; enough gives the change. */
+    gtk_editable_set_text(GTK_EDITABLE(s.cash), "20");
+    g_assert_true(kv_gui_test_wait_text(s.change, "short", 5000));
+    g_assert_false(gtk_widget_get_sensitive(s.sell));
+    g_assert_true(gtk_widget_has_css_class(s.cash, "error"));
+    gtk_editable_set_text(GTK_EDITABLE(s.cash), "50");
+    g_assert_true(kv_gui_test_wait_text(s.change, "Change due: 20.00 GHS", 5000));
+    g_assert_true(gtk_widget_get_sensitive(s.sell));
+
+    /* Enter in the amount field sells; the focus goes to Next Customer. */
+    gtk_widget_grab_focus(s.amount);
+    kv_gui_test_press_key(root, GDK_KEY_Return, 0);
+    g_assert_true(kv_gui_test_wait_text(s.result, "Sold", 60000));
+    g_assert_nonnull(strstr(kv_gui_test_text(kv_gui_test_get_id(root, "result_detail")),
+                            "Give 20.00 GHS change"));
+    g_assert_true(kv_gui_test_wait(focused, s.next, 5000));
+    sale = last_sale(100000017);
+    g_assert_cmpint(sale->breakdown.amount, ==, 3000);
+
+    /* Enter on Next Customer: the amount again, empty, in money. */
+    gtk_widget_activate_action(s.amount, "sell.unit", "s", "kwh");
+    kv_gui_test_press_key(root, GDK_KEY_Return, 0);
+    g_assert_true(kv_gui_test_wait(focused, s.amount, 20000));
+    g_assert_cmpstr(kv_gui_test_text(s.amount), ==, "");
+    g_assert_cmpstr(kv_gui_test_text(s.cash), ==, "");
+
+    /* kWh chosen for one customer never carries over to the next card. */
+    gtk_widget_activate_action(s.amount, "sell.unit", "s", "kwh");
+    g_assert_cmpstr(kv_gui_test_text(s.unit), ==, "kWh");
+    insert_card(2);
+    g_assert_true(kv_gui_test_wait_text(s.customer, "Yaw Mensah", 30000));
+    g_assert_cmpstr(kv_gui_test_text(s.unit), ==, "GHS");
+
+    /* More than the meter holds: the cashier's words (no "hoarding"),
+     * the field in its error style, and the largest sale offered. */
+    gtk_widget_activate_action(s.amount, "sell.unit", "s", "kwh");
+    gtk_editable_set_text(GTK_EDITABLE(s.amount), "450");
+    g_assert_true(kv_gui_test_wait_text(s.refusal, "at most", 20000));
+    g_test_message("%s", kv_gui_test_text(s.refusal));
+    g_assert_null(strstr(kv_gui_test_text(s.refusal), "hoarding"));
+    g_assert_null(strstr(kv_gui_test_text(s.refusal), "core"));
+    g_assert_true(g_unichar_isupper(g_utf8_get_char(kv_gui_test_text(s.refusal))));
+    g_assert_true(gtk_widget_has_css_class(s.amount, "error"));
+    g_assert_false(gtk_widget_get_sensitive(s.sell));
+    g_assert_true(gtk_widget_get_child_visible(gtk_widget_get_parent(s.maximum)));
+    g_assert_true(g_str_has_prefix(gtk_button_get_label(GTK_BUTTON(s.maximum)),
+                                   "Sell the Maximum, "));
+    gtk_test_widget_wait_for_draw(root);
+    kv_gui_test_screenshot(root, "sell-maximum-offered");
+    gtk_widget_activate_action(s.maximum, "sell.sell-maximum", NULL);
+    g_assert_true(kv_gui_test_wait(sensitive, s.sell, 20000));
+    g_assert_false(gtk_widget_has_css_class(s.amount, "error"));
+    g_assert_true(g_str_has_suffix(gtk_button_get_label(GTK_BUTTON(s.maximum)),
+                                   kv_gui_test_text(s.amount) + 0) ||
+                  strstr(gtk_button_get_label(GTK_BUTTON(s.maximum)),
+                         kv_gui_test_text(s.amount)) != NULL);
+    gtk_widget_activate_action(s.amount, "sell.clear", NULL);
+    g_assert_true(kv_gui_test_wait(insensitive, s.sell, 5000));
+
+    gtk_window_destroy(GTK_WINDOW(window));
+}
+
 int main(int argc, char *argv[])
 {
-    int status;
+    static const KvGuiTestCase cases[] = {
+        {"/sell/flow", test_sell_flow},
+        {"/sell/counter-keyboard", test_counter_keyboard},
+        {NULL, NULL},
+    };
 
-    kv_gui_test_init(&argc, &argv);
-    station = kv_gui_test_station_new();
-    g_test_add_func("/sell/flow", test_sell_flow);
-    status = g_test_run();
-    kv_gui_test_station_free(station);
-    return status;
+    return kv_gui_test_main(&argc, &argv, &station, cases);
 }

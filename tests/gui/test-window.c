@@ -2,6 +2,8 @@
  * shortcuts window, accessible names on every control. */
 #include "config.h"
 
+#include <string.h>
+
 #include "kv-application.h"
 #include "kv-gui-test.h"
 #include "kv-window.h"
@@ -153,6 +155,39 @@ static void test_window_accessible_labels(Fixture *f, gconstpointer data)
     g_assert_cmpuint(checked, >, 40);
 }
 
+/* The meter state as the Sell and Customers screens show it: with both
+ * lamps on, both are named (the pre-trip warning hid behind the alarm). */
+static void test_meter_state_both_lamps(void)
+{
+    static const struct {
+        guint8 status;
+        gboolean alarm, pretrip;
+    } cases[] = {
+        {KV_RB_RELAY_CLOSED | KV_RB_RED | KV_RB_YELLOW, TRUE, TRUE},
+        {KV_RB_RELAY_CLOSED | KV_RB_RED, TRUE, FALSE},
+        {KV_RB_YELLOW, FALSE, TRUE},
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *text = kv_session_format_meter_state(cases[i].status);
+
+        g_test_message("%#x: %s", cases[i].status, text);
+        g_assert_true((strstr(text, "low-credit alarm") != NULL) == cases[i].alarm);
+        g_assert_true((strstr(text, "pre-trip warning") != NULL) == cases[i].pretrip);
+    }
+}
+
+/* The batch issue says which CSV it takes: the core wants a header line
+ * with a "meter" column, and a file without one is refused. */
+static void test_batch_names_header(Fixture *f, gconstpointer data)
+{
+    GtkWidget *group = kv_gui_test_get_id(GTK_WIDGET(f->window), "batch_group");
+    const char *text = adw_preferences_group_get_description(ADW_PREFERENCES_GROUP(group));
+
+    g_assert_nonnull(strstr(text, "header"));
+    g_assert_nonnull(strstr(text, "“meter”"));
+}
+
 int main(int argc, char *argv[])
 {
     int status;
@@ -168,6 +203,9 @@ int main(int argc, char *argv[])
                fixture_tear_down);
     g_test_add("/window/accessible-labels", Fixture, NULL, fixture_set_up,
                test_window_accessible_labels, fixture_tear_down);
+    g_test_add_func("/window/meter-state-both-lamps", test_meter_state_both_lamps);
+    g_test_add("/window/batch-names-csv-header", Fixture, NULL, fixture_set_up,
+               test_batch_names_header, fixture_tear_down);
     status = g_test_run();
     kv_gui_test_station_free(station);
     return status;

@@ -18,7 +18,7 @@ static void g_clk(void *ctx, int v) { sle_wire_set_clk(&((host_board *)ctx)->wir
 static void g_io(void *ctx, int v) { sle_wire_set_io(&((host_board *)ctx)->wire, v); }
 static int g_io_read(void *ctx) { return sle_wire_io(&((host_board *)ctx)->wire); }
 static int g_detect(void *ctx) { return ((host_board *)ctx)->wire.present; }
-static void g_delay(void *ctx, unsigned us) { (void)ctx; (void)us; }
+static void g_delay(void *ctx, unsigned us) { ((host_board *)ctx)->card_wait_us += us; }
 
 /* Budget check for a write; 1 if the power is (now) gone. */
 static int spend(host_board *b)
@@ -78,56 +78,58 @@ static void card_release(void *ctx)
     b->icc_ops.release(b->icc_ops.ctx);
 }
 
-/* ---- non-volatile memory ------------------------------------------------ */
+/* ---- non-volatile memory and internal flash ---------------------------- */
+
+/* A read of one of the board's memories: nothing while the power is cut. */
+static int mem_read(const host_board *b, const uint8_t *mem, size_t size, uint32_t addr,
+                    void *buf, uint32_t len)
+{
+    if (b->power_cut || addr > size || len > size - addr)
+        return -1;
+    memcpy(buf, mem + addr, len);
+    return 0;
+}
+
+/* Bytes written one at a time within the power budget; NOR flash (nor)
+ * only clears bits.  *count counts the bytes written. */
+static int mem_write(host_board *b, uint8_t *mem, uint32_t addr, const uint8_t *p,
+                     uint32_t len, int nor, unsigned *count)
+{
+    for (uint32_t i = 0; i < len; i++) {
+        if (spend(b))
+            return -1;
+        mem[addr + i] = nor ? (uint8_t)(mem[addr + i] & p[i]) : p[i];
+        (*count)++;
+    }
+    return 0;
+}
 
 static int nv_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
 {
     host_board *b = ctx;
-    if (b->power_cut || addr > sizeof b->nv || len > sizeof b->nv - addr)
-        return -1;
-    memcpy(buf, b->nv + addr, len);
-    return 0;
+    return mem_read(b, b->nv, sizeof b->nv, addr, buf, len);
 }
 
 static int nv_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
 {
     host_board *b = ctx;
-    const uint8_t *p = buf;
     if (b->nv_fail || addr > sizeof b->nv || len > sizeof b->nv - addr)
         return -1;
-    for (uint32_t i = 0; i < len; i++) {
-        if (spend(b))
-            return -1;
-        b->nv[addr + i] = p[i];
-        b->nv_bytes_written++;
-    }
-    return 0;
+    return mem_write(b, b->nv, addr, buf, len, 0, &b->nv_bytes_written);
 }
-
-/* ---- internal flash ---------------------------------------------------- */
 
 static int sec_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
 {
     host_board *b = ctx;
-    if (b->power_cut || addr > sizeof b->sec || len > sizeof b->sec - addr)
-        return -1;
-    memcpy(buf, b->sec + addr, len);
-    return 0;
+    return mem_read(b, b->sec, sizeof b->sec, addr, buf, len);
 }
 
 static int sec_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
 {
     host_board *b = ctx;
-    const uint8_t *p = buf;
     if ((addr | len) & 1u || addr > sizeof b->sec || len > sizeof b->sec - addr)
         return -1;
-    for (uint32_t i = 0; i < len; i++) {
-        if (spend(b))
-            return -1;
-        b->sec[addr + i] &= p[i]; /* NOR flash: programming only clears bits */
-        b->sec_bytes_written++;
-    }
-    return 0;
+    return mem_write(b, b->sec, addr, buf, len, 1, &b->sec_bytes_written);
 }
 
 static int sec_erase(void *ctx, uint32_t page_addr)
@@ -212,9 +214,14 @@ int host_board_provision(host_board *b, const uint8_t *provision)
 
 int host_board_boot(host_board *b, const uint8_t *provision)
 {
+    return host_board_boot_reset(b, provision, METER_RESET_POWER);
+}
+
+int host_board_boot_reset(host_board *b, const uint8_t *provision, unsigned reset)
+{
     int rc;
     host_board_provision(b, provision);
-    rc = meter_init(&b->m, &b->card_ops, &b->nv_ops, &b->sec_ops, &b->out_ops);
+    rc = meter_init_reset(&b->m, &b->card_ops, &b->nv_ops, &b->sec_ops, &b->out_ops, reset);
     cf_pulse_init(&b->p.cf, b->m.meter_constant);
     return rc;
 }

@@ -54,6 +54,9 @@ typedef struct {
     unsigned nv_bytes_written;
     unsigned sec_bytes_written;  /* programmed bytes and erased pages */
     unsigned card_bytes_written;
+    /* time the card driver spent waiting on the wire (its delay_us), us:
+     * the card's clock at the driver's rate, processing included */
+    uint64_t card_wait_us;
     /* outputs */
     int relay_cmd;
     unsigned lamps;
@@ -76,6 +79,9 @@ void host_board_init(host_board *b, unsigned proc_clocks);
 int host_board_provision(host_board *b, const uint8_t *provision);
 /* Provision (as above), then power up the meter on this board (meter_init). */
 int host_board_boot(host_board *b, const uint8_t *provision);
+/* The same after a reset of the MCU for this reason (METER_RESET_*): a
+ * watchdog reset is what a power cut is to the records. */
+int host_board_boot_reset(host_board *b, const uint8_t *provision, unsigned reset);
 /* Back into a meter that stayed powered (the simulator's next command). */
 int host_board_resume(host_board *b, const uint8_t *provision);
 

@@ -92,7 +92,7 @@ static int fl_erase(void *ctx, uint32_t page_addr)
     if (page_addr % METER_SECURE_PAGE || page_addr >= METER_SECURE_SIZE || unlock() != 0)
         return -1;
     FLASH_CR = CR_PER;
-    FLASH_AR = (uint32_t)(kv_secure_base + page_addr);
+    FLASH_AR = (uint32_t)(uintptr_t)(kv_secure_base + page_addr);
     FLASH_CR = CR_PER | CR_STRT;
     rc = wait_done();
     lock();

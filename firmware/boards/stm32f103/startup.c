@@ -7,6 +7,7 @@ void kv_reset_handler(void);
 void kv_fault_handler(void);
 void kv_systick_handler(void);
 void kv_pvd_handler(void);
+void kv_usart1_handler(void);
 
 /* The stack is painted so the high-water mark can be measured. */
 #define STACK_PAINT 0xC0DEC0DEu
@@ -38,20 +39,29 @@ void kv_fault_handler(void)
         ;
 }
 
+/* Exception numbers (PM0056) and the STM32F103's interrupts (RM0008). */
+enum {
+    EXC_SP, EXC_RESET, EXC_NMI, EXC_HARDFAULT, EXC_MEMMANAGE, EXC_BUSFAULT, EXC_USAGEFAULT,
+    EXC_SVCALL = 11, EXC_PENDSV = 14, EXC_SYSTICK = 15,
+    IRQ0 = 16, IRQ_WWDG = IRQ0 + 0, IRQ_PVD = IRQ0 + 1, IRQ_USART1 = IRQ0 + 37,
+    VECTORS = IRQ0 + 38
+};
+
+/* Interrupts this board does not enable stay 0: taken anyway, they fault
+ * and the fault handler restarts the meter. */
 __attribute__((section(".vectors"), used))
-static void (*const vectors[16 + 2])(void) = {
-    (void (*)(void))(&_estack),
-    kv_reset_handler,
-    kv_fault_handler, /* NMI */
-    kv_fault_handler, /* HardFault */
-    kv_fault_handler, /* MemManage */
-    kv_fault_handler, /* BusFault */
-    kv_fault_handler, /* UsageFault */
-    0, 0, 0, 0,
-    kv_fault_handler, /* SVCall */
-    0, 0,
-    kv_fault_handler, /* PendSV */
-    kv_systick_handler,
-    kv_fault_handler, /* IRQ0 WWDG */
-    kv_pvd_handler,   /* IRQ1 PVD: supply falling */
+static void (*const vectors[VECTORS])(void) = {
+    [EXC_SP] = (void (*)(void))(&_estack),
+    [EXC_RESET] = kv_reset_handler,
+    [EXC_NMI] = kv_fault_handler,
+    [EXC_HARDFAULT] = kv_fault_handler,
+    [EXC_MEMMANAGE] = kv_fault_handler,
+    [EXC_BUSFAULT] = kv_fault_handler,
+    [EXC_USAGEFAULT] = kv_fault_handler,
+    [EXC_SVCALL] = kv_fault_handler,
+    [EXC_PENDSV] = kv_fault_handler,
+    [EXC_SYSTICK] = kv_systick_handler,
+    [IRQ_WWDG] = kv_fault_handler,
+    [IRQ_PVD] = kv_pvd_handler,       /* supply falling */
+    [IRQ_USART1] = kv_usart1_handler, /* the service console */
 };

@@ -4,13 +4,27 @@
 
 #include <stdint.h>
 
+/* A host test of the board's drivers puts a register model behind REG. */
+#ifndef REG
 #define REG(addr) (*(volatile uint32_t *)(addr))
+#endif
 
 /* RCC */
 #define RCC_CR REG(0x40021000u)
 #define RCC_CFGR REG(0x40021004u)
 #define RCC_APB2ENR REG(0x40021018u)
 #define RCC_APB1ENR REG(0x4002101Cu)
+#define RCC_CSR REG(0x40021024u)
+/* Independent watchdog (clocked by the LSI, 30..60 kHz) */
+#define IWDG_KR REG(0x40003000u)
+#define IWDG_PR REG(0x40003004u)
+#define IWDG_RLR REG(0x40003008u)
+#define IWDG_SR REG(0x4000300Cu)
+/* USART1: the technician's console */
+#define USART1_SR REG(0x40013800u)
+#define USART1_DR REG(0x40013804u)
+#define USART1_BRR REG(0x40013808u)
+#define USART1_CR1 REG(0x4001380Cu)
 /* Flash interface */
 #define FLASH_ACR REG(0x40022000u)
 #define FLASH_KEYR REG(0x40022004u)
@@ -40,6 +54,7 @@
 #define SYST_RVR REG(0xE000E014u)
 #define SYST_CVR REG(0xE000E018u)
 #define NVIC_ISER0 REG(0xE000E100u)
+#define NVIC_ISER1 REG(0xE000E104u)
 
 /* GPIO pin configurations (CNF:MODE nibble) */
 #define GPIO_OUT_PP 0x2u      /* push-pull, 2 MHz */

@@ -1,0 +1,849 @@
+/* kv-outbox.c - push batches from the ledger, pull replies into it (see
+ * kv-outbox.h).  The JSON both ways is written and read by SQLite's own
+ * JSON functions: values are escaped and typed by the database that holds
+ * them, and a pull is applied by plain SQL over json_each. */
+#include "kv-i18n.h"
+
+#include <string.h>
+
+#include "kv-audit-private.h"
+#include "kv-db.h"
+#include "kv-outbox.h"
+#include "kv-test-point.h"
+
+void kv_outbox_batch_free(KvOutboxBatch *b)
+{
+    if (!b)
+        return;
+    g_free(b->json);
+    g_free(b);
+}
+
+/* ---- the push batch ---- */
+
+typedef struct {
+    KvStation *st;
+    GString *out;
+    guint records;
+    GHashTable *sales; /* sale ids already in this batch */
+} Batch;
+
+static void add_record(Batch *b, const char *json)
+{
+    if (!json || !*json)
+        return;
+    g_string_append(b->out, b->records ? ",\n" : "\n");
+    g_string_append(b->out, json);
+    b->records++;
+}
+
+/* One record from a statement whose first column is the record's JSON
+ * (nothing if the row is gone). */
+static gboolean add_from(Batch *b, KvStmt *s, GError **error)
+{
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        add_record(b, (const char *)sqlite3_column_text(s, 0));
+    else if (rc != SQLITE_DONE) {
+        kv_db_set_error(error, b->st->db, sqlite3_extended_errcode(b->st->db), _("building the push batch"));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The record of one row: s (taken, may be NULL on error) selects it by
+ * ?1 the station and ?2 its id. */
+static gboolean add_by_id(Batch *b, KvStmt *stmt, gint64 id, GError **error)
+{
+    g_autoptr(KvStmt) s = stmt;
+    if (!s)
+        return FALSE;
+    sqlite3_bind_int(s, 1, b->st->settings.station_no);
+    sqlite3_bind_int64(s, 2, id);
+    return add_from(b, s, error);
+}
+
+static gint64 object_id(const char *object, const char *prefix)
+{
+    gsize n = strlen(prefix);
+    return strncmp(object, prefix, n) == 0 ? g_ascii_strtoll(object + n, NULL, 10) : 0;
+}
+
+/* "key=VALUE" in an audit detail, or NULL. */
+static char *detail_value(const char *detail, const char *key)
+{
+    g_autofree char *k = g_strdup_printf("%s=", key);
+    const char *p = detail;
+    while ((p = strstr(p, k))) {
+        if (p == detail || p[-1] == ' ') {
+            const char *v = p + strlen(k), *e = strchr(v, ' ');
+            return e ? g_strndup(v, (gsize)(e - v)) : g_strdup(v);
+        }
+        p += strlen(k);
+    }
+    return NULL;
+}
+
+static gboolean is_sale_state(const char *s)
+{
+    static const char *const states[] = {"pending", "written", "completed", "failed", "cancelling",
+                                         "cancelled", "issued", "void"};
+    for (gsize i = 0; i < G_N_ELEMENTS(states); i++)
+        if (strcmp(s, states[i]) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* A sale's record: the columns fixed when it was created (its state
+ * changes are sale_state records). */
+static gboolean add_sale(Batch *b, gint64 sale, GError **error)
+{
+    if (g_hash_table_contains(b->sales, GINT_TO_POINTER(sale)))
+        return TRUE;
+    g_hash_table_add(b->sales, GINT_TO_POINTER(sale));
+    return add_by_id(b, kv_db_stmt(b->st,
+        "SELECT json_object('kind', 'sale', 'station', ?1, 'id', id, 'content', json_object("
+        "'meter', meter_number, 'card', card_serial, 'customer', customer_id, 'tariff', tariff_id, "
+        "'cashier', cashier_id, 'shift', shift_id, 'seq', seq, 'amount', amount, "
+        "'fixed_charge', fixed_charge, 'debt_recovered', debt_recovered, 'energy_net', energy_net, "
+        "'vat', vat, 'energy', energy, 'base_cumulative', base_cumulative, 'cumulative', cumulative, "
+        "'blocks', blocks, 'office', office, 'created_at', created_at)) FROM sales WHERE id = ?2",
+        error), sale, error);
+}
+
+/* kind 'sale_state' or 'card_status', keyed by the audit row that
+ * recorded the change (a per-station increasing id). */
+static gboolean add_event(Batch *b, const char *kind, gint64 audit_id, const char *ref_field,
+                          gint64 ref, const char *state_field, const char *state, gint64 at,
+                          const char *extra_field, const char *extra, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(b->st,
+        "SELECT json_object('kind', ?1, 'station', ?2, 'id', ?3, 'content', "
+        "json_object(?4, ?5, ?6, ?7, 'at', ?8, ?9, ?10))", error);
+    if (!s)
+        return FALSE;
+    sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, b->st->settings.station_no);
+    sqlite3_bind_int64(s, 3, audit_id);
+    sqlite3_bind_text(s, 4, ref_field, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, ref);
+    sqlite3_bind_text(s, 6, state_field, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 7, state, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 8, at);
+    sqlite3_bind_text(s, 9, extra_field, -1, SQLITE_STATIC);
+    if (extra && g_ascii_isdigit(extra[0]))
+        sqlite3_bind_int64(s, 10, g_ascii_strtoll(extra, NULL, 10));
+    else if (extra)
+        sqlite3_bind_text(s, 10, extra, -1, SQLITE_TRANSIENT);
+    return add_from(b, s, error);
+}
+
+static gboolean add_card(Batch *b, gint64 serial, GError **error)
+{
+    return add_by_id(b, kv_db_stmt(b->st,
+        "SELECT json_object('kind', 'card', 'station', ?1, 'id', serial, 'content', json_object("
+        "'meter', meter_number, 'type', type, 'status', 'issuing', 'replaces', replaces, "
+        "'issued_at', issued_at, 'issued_by', issued_by)) FROM cards WHERE serial = ?2", error),
+        serial, error);
+}
+
+static gboolean add_shift(Batch *b, gint64 shift, GError **error)
+{
+    return add_by_id(b, kv_db_stmt(b->st,
+        "SELECT json_object('kind', 'shift', 'station', ?1, 'id', id, 'content', json_object("
+        "'cashier', cashier_id, 'opened_at', opened_at, 'closed_at', closed_at, "
+        "'opening_float', opening_float, 'expected_cash', expected_cash, "
+        "'counted_cash', counted_cash)) FROM shifts WHERE id = ?2 AND closed_at IS NOT NULL", error),
+        shift, error);
+}
+
+/* The records an audit row stands for, after the row itself. */
+static gboolean add_derived(Batch *b, gint64 id, gint64 at, const char *action, const char *object,
+                            const char *detail, GError **error)
+{
+    gint64 sale = object_id(object, "sale:"), card = object_id(object, "card:");
+
+    if (sale && g_str_has_prefix(action, "sale.") && is_sale_state(action + 5)) {
+        g_autofree char *cancel_seq = detail_value(detail, "cancel_seq");
+        return add_sale(b, sale, error) &&
+               add_event(b, "sale_state", id, "sale", sale, "state", action + 5, at, "cancel_seq",
+                         cancel_seq, error);
+    }
+    if (card && (strcmp(action, "card.issuing") == 0 || strcmp(action, "card.engineering-issuing") == 0))
+        return add_card(b, card, error);
+    if (card && (strcmp(action, "card.issue") == 0 || strcmp(action, "card.replace") == 0 ||
+                 strcmp(action, "card.engineering") == 0))
+        return add_event(b, "card_status", id, "card", card, "status", "active", at, "reason", action,
+                         error);
+    if (card && strcmp(action, "card.block") == 0) {
+        g_autofree char *status = detail_value(detail, "status");
+        g_autofree char *reason = detail_value(detail, "reason");
+        return !status || add_event(b, "card_status", id, "card", card, "status", status, at, "reason",
+                                    reason ? reason : "", error);
+    }
+    if (strcmp(action, "shift.close") == 0 && object_id(object, "shift:"))
+        return add_shift(b, object_id(object, "shift:"), error);
+    return TRUE;
+}
+
+/* Rows of a table pushed by id after a cursor: the records, the last id. */
+static gboolean add_rows(Batch *b, KvStmt *s, gint64 after, guint max_rows, gint64 *last,
+                         GError **error)
+{
+    int rc;
+    *last = after;
+    sqlite3_bind_int(s, 1, b->st->settings.station_no);
+    sqlite3_bind_int64(s, 2, after);
+    sqlite3_bind_int(s, 3, (int)max_rows);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *last = sqlite3_column_int64(s, 0);
+        add_record(b, (const char *)sqlite3_column_text(s, 1));
+    }
+    if (rc != SQLITE_DONE) {
+        kv_db_set_error(error, b->st->db, sqlite3_extended_errcode(b->st->db), _("building the push batch"));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean add_audit_rows(Batch *b, gint64 after, guint max_rows, KvOutboxBatch *r, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(b->st,
+        "SELECT id, at, action, object, detail, json_object('kind', 'audit', 'station', ?1, 'id', id, "
+        "'content', json_object('at', at, 'user', user_id, 'action', action, 'object', object, "
+        "'detail', detail, 'prev_hash', lower(hex(prev_hash)), 'hash', lower(hex(hash)), "
+        "'mac', CASE WHEN mac IS NULL THEN NULL ELSE lower(hex(mac)) END)) "
+        "FROM audit WHERE id > ?2 ORDER BY id LIMIT ?3", error);
+    g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(gint64));
+    g_autoptr(GPtrArray) text = g_ptr_array_new_with_free_func(g_free);
+    int rc;
+
+    if (!s)
+        return FALSE;
+    r->last_audit = after;
+    sqlite3_bind_int(s, 1, b->st->settings.station_no);
+    sqlite3_bind_int64(s, 2, after);
+    sqlite3_bind_int(s, 3, (int)max_rows);
+    /* Read the rows first: the derived records use other statements. */
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        gint64 v[2] = {sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1)};
+        g_array_append_vals(rows, v, 2);
+        for (int c = 2; c <= 5; c++)
+            g_ptr_array_add(text, g_strdup((const char *)sqlite3_column_text(s, c)));
+    }
+    if (rc != SQLITE_DONE) {
+        kv_db_set_error(error, b->st->db, sqlite3_extended_errcode(b->st->db), _("building the push batch"));
+        return FALSE;
+    }
+    for (guint i = 0; i < rows->len / 2; i++) {
+        gint64 id = g_array_index(rows, gint64, 2 * i), at = g_array_index(rows, gint64, 2 * i + 1);
+        char **t = (char **)text->pdata + 4 * i;
+        if (!r->first_audit)
+            r->first_audit = id;
+        r->last_audit = id;
+        add_record(b, t[3]);
+        if (!add_derived(b, id, at, t[0], t[1], t[2] ? t[2] : "", error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
+{
+    g_autoptr(KvOutboxBatch) r = g_new0(KvOutboxBatch, 1);
+    g_autoptr(KvStmt) cur = NULL, rb = NULL, eng = NULL;
+    Batch b = {st, g_string_new("["), 0, g_hash_table_new(NULL, NULL)};
+    gint64 pushed_audit = 0, pushed_reading = 0, pushed_engineering = 0;
+    gboolean ok;
+
+    /* One read transaction: the rows and the cursors of one moment. */
+    ok = kv_db_exec(st->db, "BEGIN", error);
+    cur = ok ? kv_db_stmt(st, "SELECT pushed_audit, pushed_reading, pushed_engineering FROM sync_state",
+                          error) : NULL;
+    if ((ok = cur && sqlite3_step(cur) == SQLITE_ROW)) {
+        pushed_audit = sqlite3_column_int64(cur, 0);
+        pushed_reading = sqlite3_column_int64(cur, 1);
+        pushed_engineering = sqlite3_column_int64(cur, 2);
+        sqlite3_reset(cur);
+    } else if (cur) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading the sync state"));
+    }
+    ok = ok && add_audit_rows(&b, pushed_audit, max_rows, r, error);
+    rb = ok ? kv_db_stmt(st,
+        "SELECT id, json_object('kind', 'readback', 'station', ?1, 'id', id, 'content', json_object("
+        "'meter', meter_number, 'card', card_serial, 'counter', counter, 'last_seq', last_seq, "
+        "'read_at', read_at, 'status', status, 'key_version', key_version, 'remaining', remaining, "
+        "'cumulative_loaded', cumulative_loaded, 'total_energy', total_energy, 'energy_l1', energy_l1, "
+        "'energy_l2', energy_l2, 'energy_l3', energy_l3, 'result', result, 'events', lower(hex(events)), "
+        "'sold_then', sold_then)) FROM meter_readings WHERE id > ?2 ORDER BY id LIMIT ?3", error) : NULL;
+    ok = ok && rb && add_rows(&b, rb, pushed_reading, max_rows, &r->last_reading, error);
+    eng = ok ? kv_db_stmt(st,
+        "SELECT id, json_object('kind', 'engineering_token', 'station', ?1, 'id', id, 'content', "
+        "json_object('meter', meter_number, 'card', card_serial, 'kind', kind, 'seq', seq, "
+        "'key_version', key_version, 'alarm_level', alarm_level, 'pretrip_level', pretrip_level, "
+        "'hoarding_limit', hoarding_limit, 'max_power', max_power, 'reconnect_delay', reconnect_delay, "
+        "'new_key_version', new_key_version, 'issued_at', issued_at, 'issued_by', issued_by)) "
+        "FROM engineering_tokens WHERE id > ?2 ORDER BY id LIMIT ?3", error) : NULL;
+    ok = ok && eng && add_rows(&b, eng, pushed_engineering, max_rows, &r->last_engineering, error);
+    kv_db_exec(st->db, "COMMIT", NULL);
+    g_hash_table_unref(b.sales);
+    g_string_append(b.out, "\n]");
+    if (!ok) {
+        g_string_free(b.out, TRUE);
+        return NULL;
+    }
+    r->records = b.records;
+    r->json = b.records ? g_string_free(b.out, FALSE) : (g_string_free(b.out, TRUE), NULL);
+    return g_steal_pointer(&r);
+}
+
+/* ---- replies ---- */
+
+/* Fields of a JSON reply, read by SQLite: paths[i] -> out[i] (NULL when
+ * absent).  A reply that is no JSON object is an error. */
+static gboolean reply_fields(KvStation *st, const char *reply, const char *const *paths, char **out,
+                             GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT json_type(?1) = 'object', json_extract(?1, ?2)", NULL);
+    for (gsize i = 0; paths[i]; i++) {
+        int rc;
+        out[i] = NULL;
+        if (!s)
+            break;
+        sqlite3_reset(s);
+        sqlite3_bind_text(s, 1, reply, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, paths[i], -1, SQLITE_STATIC);
+        rc = sqlite3_step(s);
+        if (rc != SQLITE_ROW || !sqlite3_column_int(s, 0)) {
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                        _("head office's reply is not a JSON object: %.60s"), reply);
+            return FALSE;
+        }
+        if (sqlite3_column_type(s, 1) != SQLITE_NULL)
+            out[i] = g_strdup((const char *)sqlite3_column_text(s, 1));
+    }
+    return s != NULL;
+}
+
+static void free_fields(char **v, gsize n)
+{
+    for (gsize i = 0; i < n; i++)
+        g_free(v[i]);
+}
+
+/* The sync stops with an alarm: stored, and audited once. */
+static gboolean raise_conflict(KvStation *st, const char *message, GError **error)
+{
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    g_autoptr(KvStmt) s = NULL;
+    if (!kv_txn_begin(&txn, st, error))
+        return FALSE;
+    if (kv_db_int(st, "SELECT conflict IS NOT NULL FROM sync_state", 0))
+        return kv_txn_commit(&txn, error);
+    s = kv_db_stmt(st, "UPDATE sync_state SET conflict = ?, last_attempt_at = ?", error);
+    if (!s)
+        return FALSE;
+    sqlite3_bind_text(s, 1, message, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, kv_now());
+    return kv_db_step_done(st, s, _("recording the sync state"), error) &&
+           kv_audit_commit(&txn, "sync.conflict", "sync", message, error);
+}
+
+gboolean kv_outbox_pushed(KvStation *st, const KvOutboxBatch *b, const char *reply, KvOutboxPush *result,
+                          char **message, GError **error)
+{
+    static const char *const paths[] = {"$.status", "$.message", NULL};
+    char *v[2];
+    g_autoptr(KvStmt) s = NULL;
+
+    *message = NULL;
+    if (!reply_fields(st, reply, paths, v, error))
+        return FALSE;
+    if (g_strcmp0(v[0], "ok") != 0) {
+        gboolean conflict = g_strcmp0(v[0], "conflict") == 0;
+        if (!conflict && g_strcmp0(v[0], "stopped") != 0) {
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                        _("head office replied with status \"%s\""), v[0] ? v[0] : "");
+            free_fields(v, 2);
+            return FALSE;
+        }
+        *result = conflict ? KV_OUTBOX_PUSH_CONFLICT : KV_OUTBOX_PUSH_STOPPED;
+        *message = g_strdup_printf(conflict ? _("head office refused a record: %s")
+                                            : _("head office has stopped this station's sync: %s"),
+                                   v[1] ? v[1] : "");
+        free_fields(v, 2);
+        return raise_conflict(st, *message, error);
+    }
+    free_fields(v, 2);
+    *result = KV_OUTBOX_PUSH_OK;
+    /* Head office has committed the batch; a crash here loses only the
+     * cursors, and the next push of the same records is a no-op. */
+    kv_test_point("sync-after-commit");
+    s = kv_db_stmt(st, "UPDATE sync_state SET pushed_audit = max(pushed_audit, ?), "
+                       "pushed_reading = max(pushed_reading, ?), "
+                       "pushed_engineering = max(pushed_engineering, ?), "
+                       "joined_at = coalesce(joined_at, ?4), last_push_at = ?4", error);
+    if (!s)
+        return FALSE;
+    sqlite3_bind_int64(s, 1, b->last_audit);
+    sqlite3_bind_int64(s, 2, b->last_reading);
+    sqlite3_bind_int64(s, 3, b->last_engineering);
+    sqlite3_bind_int64(s, 4, kv_now());
+    return kv_db_step_done(st, s, _("recording the sync state"), error);
+}
+
+char *kv_outbox_pull_cursor(KvStation *st, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT pull_cursor FROM sync_state", error);
+    if (!s)
+        return NULL;
+    return sqlite3_step(s) == SQLITE_ROW ? kv_db_col_text(s, 0) : g_strdup("");
+}
+
+/* The end of a round: a success (message NULL) or the link's failure.  One
+ * statement: atomic without a transaction of its own. */
+static gboolean round_end(KvStation *st, const char *message, GError **error)
+{
+    g_autoptr(KvStmt) s = message
+        ? kv_db_stmt(st, "UPDATE sync_state SET last_attempt_at = ?1, last_error = ?2, "
+                         "offline_since = coalesce(offline_since, ?1)", error)
+        : kv_db_stmt(st, "UPDATE sync_state SET last_attempt_at = ?1, last_success_at = ?1, "
+                         "last_error = NULL, offline_since = NULL, joined_at = coalesce(joined_at, ?1)",
+                     error);
+    if (!s)
+        return FALSE;
+    sqlite3_bind_int64(s, 1, kv_now());
+    if (message)
+        sqlite3_bind_text(s, 2, message, -1, SQLITE_TRANSIENT);
+    return kv_db_step_done(st, s, _("recording the sync state"), error);
+}
+
+gboolean kv_outbox_failed(KvStation *st, const char *message, GError **error)
+{
+    return round_end(st, message, error);
+}
+
+gboolean kv_outbox_succeeded(KvStation *st, GError **error)
+{
+    return round_end(st, NULL, error);
+}
+
+/* ---- the pull reply ---- */
+
+/* Card statuses by restriction, as head office merges them. */
+#define RANK(x) "CASE " x " WHEN 'issuing' THEN 1 WHEN 'active' THEN 2 WHEN 'replaced' THEN 3 " \
+                "WHEN 'lost' THEN 4 WHEN 'failed' THEN 5 WHEN 'blocked' THEN 6 ELSE 0 END"
+#define J(f) "json_extract(j.value, '$." f "')"
+
+/* Each statement takes ?1 the reply, ?2 now, ?3 this station's number;
+ * counted: rows changed count as master data (m), meter state (s) or
+ * cards (c). */
+static const struct {
+    char what;
+    const char *sql;
+} pull_steps[] = {
+    {'m', "INSERT INTO users(id, login, full_name, role, pw_hash, active, created_at) "
+          "SELECT CASE WHEN EXISTS (SELECT 1 FROM users u WHERE u.id = " J("id") ") THEN NULL "
+          "ELSE " J("id") " END, " J("login") ", " J("full_name") ", " J("role") ", " J("pw_hash") ", "
+          J("active") ", " J("created_at") " FROM json_each(?1, '$.users') j WHERE ?2 IS NOT NULL AND ?3 IS NOT NULL "
+          "ON CONFLICT(login) DO UPDATE SET full_name = excluded.full_name, role = excluded.role, "
+          "pw_hash = excluded.pw_hash, active = excluded.active"},
+    {'m', "INSERT INTO customers(id, account, name, address, phone, debt, created_at) "
+          "SELECT " J("id") ", " J("account") ", " J("name") ", " J("address") ", " J("phone") ", "
+          J("debt") ", " J("created_at") " FROM json_each(?1, '$.customers') j WHERE ?2 IS NOT NULL AND ?3 IS NOT NULL "
+          "ON CONFLICT(id) DO UPDATE SET account = excluded.account, name = excluded.name, "
+          "address = excluded.address, phone = excluded.phone, debt = excluded.debt"},
+    {'m', "INSERT INTO tariffs(code, name, effective_from, vat_bp, fixed_monthly, debt_bp, created_at) "
+          "SELECT " J("code") ", coalesce((SELECT json_extract(t.value, '$.name') FROM "
+          "json_each(?1, '$.tariffs') t WHERE json_extract(t.value, '$.code') = " J("code") "), "
+          "(SELECT x.name FROM tariffs x WHERE x.code = " J("code") " LIMIT 1), ''), "
+          J("effective_from") ", " J("vat_bp") ", " J("fixed_monthly") ", " J("debt_bp") ", "
+          J("created_at") " FROM json_each(?1, '$.tariff_versions') j WHERE ?2 IS NOT NULL AND ?3 IS NOT NULL "
+          "ON CONFLICT(code, effective_from) DO UPDATE SET name = excluded.name, "
+          "vat_bp = excluded.vat_bp, fixed_monthly = excluded.fixed_monthly, debt_bp = excluded.debt_bp"},
+    {0, "DELETE FROM tariff_blocks WHERE ?2 IS NOT NULL AND ?3 IS NOT NULL AND tariff_id IN (SELECT t.id FROM tariffs t, "
+        "json_each(?1, '$.tariff_versions') j WHERE t.code = " J("code") " AND t.effective_from = "
+        J("effective_from") ")"},
+    {0, "INSERT INTO tariff_blocks(tariff_id, n, upto, price_e4) SELECT t.id, b.key + 1, "
+        "json_extract(b.value, '$.upto'), json_extract(b.value, '$.price_e4') "
+        "FROM json_each(?1, '$.tariff_versions') j JOIN tariffs t ON t.code = " J("code") " AND "
+        "t.effective_from = " J("effective_from") ", json_each(j.value, '$.blocks') b WHERE ?2 IS NOT NULL AND ?3 IS NOT NULL"},
+    {'m', "UPDATE tariffs SET name = " J("name") " FROM json_each(?1, '$.tariffs') j "
+          "WHERE tariffs.code = " J("code") " AND tariffs.name <> " J("name") " AND ?2 IS NOT NULL AND ?3 IS NOT NULL"},
+    {'m', "INSERT INTO meters(number, customer_id, model, phases, address, tariff_code, status, "
+          "key_version, psc_key_version, key_version_target, alarm_level, pretrip_level, "
+          "hoarding_limit, max_power, meter_constant, reconnect_delay, created_at) "
+          "SELECT " J("number") ", " J("customer_id") ", " J("model") ", " J("phases") ", "
+          J("address") ", " J("tariff_code") ", " J("status") ", " J("key_version") ", "
+          J("psc_key_version") ", " J("key_version_target") ", " J("alarm_level") ", "
+          J("pretrip_level") ", " J("hoarding_limit") ", " J("max_power") ", " J("meter_constant") ", "
+          J("reconnect_delay") ", " J("created_at") " FROM json_each(?1, '$.meters') j WHERE ?2 IS NOT NULL AND ?3 IS NOT NULL "
+          "ON CONFLICT(number) DO UPDATE SET customer_id = excluded.customer_id, model = excluded.model, "
+          "phases = excluded.phases, address = excluded.address, tariff_code = excluded.tariff_code, "
+          "status = excluded.status, key_version = max(key_version, excluded.key_version), "
+          "psc_key_version = excluded.psc_key_version, "
+          "key_version_target = coalesce(excluded.key_version_target, key_version_target), "
+          "alarm_level = excluded.alarm_level, pretrip_level = excluded.pretrip_level, "
+          "hoarding_limit = excluded.hoarding_limit, max_power = excluded.max_power, "
+          "meter_constant = excluded.meter_constant, reconnect_delay = excluded.reconnect_delay"},
+    /* Utility-wide settings only: the station's own (station_no, keys,
+     * PSC, issuer) never come from head office. */
+    {'m', "INSERT INTO settings(key, value) SELECT " J("key") ", " J("value") " "
+          "FROM json_each(?1, '$.settings') j WHERE " J("key") " IN ('utility_name', "
+          "'max_sale_amount', 'max_sale_energy') AND ?2 IS NOT NULL AND ?3 IS NOT NULL "
+          "ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE value <> excluded.value"},
+    {'m', "UPDATE settings SET value = json_extract(?1, '$.station.office') WHERE key = 'office_id' "
+          "AND json_extract(?1, '$.station.office') IS NOT NULL "
+          "AND value <> CAST(json_extract(?1, '$.station.office') AS TEXT) AND ?2 IS NOT NULL AND ?3 IS NOT NULL"},
+    {'s', "INSERT INTO meter_remote(meter_number, max_seq, sold_energy, sold_amount, sold_count, "
+          "rb_station, rb_counter, rb_last_seq, rb_cumulative_loaded, pulled_at) "
+          "SELECT " J("meter_number") ", " J("max_seq") ", " J("sold_energy") ", " J("sold_amount") ", "
+          J("sold_count") ", " J("rb_station") ", " J("rb_counter") ", " J("rb_content.last_seq") ", "
+          J("rb_content.cumulative_loaded") ", ?2 FROM json_each(?1, '$.meter_state') j WHERE ?3 IS NOT NULL "
+          "ON CONFLICT(meter_number) DO UPDATE SET max_seq = max(max_seq, excluded.max_seq), "
+          "sold_energy = excluded.sold_energy, sold_amount = excluded.sold_amount, "
+          "sold_count = excluded.sold_count, rb_station = excluded.rb_station, "
+          "rb_counter = excluded.rb_counter, rb_last_seq = excluded.rb_last_seq, "
+          "rb_cumulative_loaded = excluded.rb_cumulative_loaded, pulled_at = excluded.pulled_at"},
+    /* A card any office reported replaced, lost, failed or blocked takes
+     * that status here too (the most restrictive wins), before the other
+     * offices' cards come in: a replacement made elsewhere is then the
+     * meter's one active card. */
+    {'c', "UPDATE cards SET status = " J("status") ", status_reason = 'reported by station ' || "
+          J("station_no") " FROM json_each(?1, '$.card_state') j WHERE cards.serial = " J("serial") " "
+          "AND " J("status") " IN ('replaced', 'lost', 'failed', 'blocked') "
+          "AND " RANK(J("status")) " > " RANK("cards.status") " AND ?2 IS NOT NULL AND ?3 IS NOT NULL"},
+    {'c', "INSERT OR IGNORE INTO cards(serial, meter_number, type, status, issue_step, issued_at) "
+          "SELECT " J("serial") ", " J("meter_number") ", " J("type") ", " J("status") ", 'done', ?2 "
+          "FROM json_each(?1, '$.card_state') j WHERE " J("station_no") " IS NOT NULL AND "
+          J("station_no") " <> ?3 AND " J("status") " <> 'issuing' AND "
+          "EXISTS (SELECT 1 FROM meters m WHERE m.number = " J("meter_number") ") "
+          "ORDER BY " RANK(J("status")) " DESC"},
+    {0, "UPDATE sync_state SET pull_cursor = coalesce(json_extract(?1, '$.cursor'), pull_cursor), "
+        "offline_hours = coalesce(json_extract(?1, '$.station.offline_hours'), offline_hours), "
+        "offline_money = coalesce(json_extract(?1, '$.station.offline_money'), offline_money), "
+        "centre_head = json_extract(?1, '$.station.audit_head'), last_pull_at = ?2, "
+        "joined_at = coalesce(joined_at, ?2), "
+        "conflict = CASE WHEN json_extract(?1, '$.station.sync_state') = 'ok' THEN NULL "
+        "ELSE coalesce(conflict, 'head office has stopped this station''s sync (' || "
+        "json_extract(?1, '$.station.open_conflicts') || ' open conflicts)') END WHERE ?3 IS NOT NULL"},
+};
+
+static char *centre_head_of(KvStation *st)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT centre_head FROM sync_state", NULL);
+    return s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL
+               ? kv_db_col_text(s, 0) : NULL;
+}
+
+/* The head office's copy of this ledger's audit chain ends at
+ * centre_head: this ledger must still hold that row with that hash.  If it
+ * does, the push cursor is at least there (a crash after head office
+ * committed and before the cursor was saved loses nothing); if not, the
+ * ledger is behind (restored from a backup) or forked (rewritten), and
+ * selling stops until `sync recover`. */
+static gboolean check_centre_head(KvStation *st, GError **error)
+{
+    g_autofree char *head = NULL;
+    g_autofree char *why = NULL;
+    g_autoptr(KvStmt) s = NULL;
+    gint64 n;
+    const char *hex;
+
+    head = centre_head_of(st);
+    n = head ? g_ascii_strtoll(head, NULL, 10) : 0;
+    hex = head ? strchr(head, '-') : NULL;
+
+    if (n <= 0 || !hex)
+        return TRUE;
+    s = kv_db_stmt(st, "SELECT lower(hex(hash)), (SELECT max(id) FROM audit) FROM audit WHERE id = ?", error);
+    if (!s)
+        return FALSE;
+    sqlite3_bind_int64(s, 1, n);
+    if (sqlite3_step(s) != SQLITE_ROW)
+        why = g_strdup_printf(_("head office holds this station's audit rows up to %" PRId64
+                                " and this ledger ends at %" PRId64 ": it is behind"),
+                              n, kv_db_int(st, "SELECT coalesce(max(id), 0) FROM audit", 0));
+    else if (g_strcmp0((const char *)sqlite3_column_text(s, 0), hex + 1) != 0)
+        why = g_strdup_printf(_("audit row %" PRId64 " differs from head office's copy: "
+                                "the ledger forked"), n);
+    sqlite3_reset(s);
+    if (why) {
+        g_autoptr(KvStmt) u = kv_db_stmt(st, "UPDATE sync_state SET recover = ? WHERE recover IS NULL",
+                                         error);
+        if (!u)
+            return FALSE;
+        sqlite3_bind_text(u, 1, why, -1, SQLITE_TRANSIENT);
+        return kv_db_step_done(st, u, _("recording the sync state"), error) &&
+               (sqlite3_changes(st->db) == 0 || kv_audit_append(st, "sync.recover-needed", "sync", why, error));
+    }
+    {
+        g_autoptr(KvStmt) u = kv_db_stmt(st, "UPDATE sync_state SET pushed_audit = ? WHERE pushed_audit < ?",
+                                         error);
+        if (!u)
+            return FALSE;
+        sqlite3_bind_int64(u, 1, n);
+        sqlite3_bind_int64(u, 2, n);
+        return kv_db_step_done(st, u, _("recording the sync state"), error);
+    }
+}
+
+gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *out, GError **error)
+{
+    static const char *const paths[] = {"$.cursor", "$.reset", NULL};
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    char *v[2];
+
+    memset(out, 0, sizeof *out);
+    if (!reply_fields(st, reply, paths, v, error))
+        return FALSE;
+    out->reset = g_strcmp0(v[1], "1") == 0;
+    if (!v[0]) {
+        free_fields(v, 2);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("head office's pull reply has no cursor"));
+        return FALSE;
+    }
+    free_fields(v, 2);
+    if (!kv_txn_begin(&txn, st, error))
+        return FALSE;
+    for (gsize i = 0; i < G_N_ELEMENTS(pull_steps); i++) {
+        sqlite3_stmt *s = NULL;
+        int rc = sqlite3_prepare_v2(st->db, pull_steps[i].sql, -1, &s, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text(s, 1, reply, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(s, 2, kv_now());
+            sqlite3_bind_int(s, 3, st->settings.station_no);
+            rc = sqlite3_step(s);
+        }
+        sqlite3_finalize(s);
+        if (rc != SQLITE_DONE) {
+            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("applying head office's data"));
+            return FALSE;
+        }
+        if (pull_steps[i].what == 'm')
+            out->master += (guint)sqlite3_changes(st->db);
+        else if (pull_steps[i].what == 's')
+            out->meters += (guint)sqlite3_changes(st->db);
+        else if (pull_steps[i].what == 'c')
+            out->cards += (guint)sqlite3_changes(st->db);
+    }
+    if (!check_centre_head(st, error))
+        return FALSE;
+    if (out->master) {
+        g_autofree char *d = g_strdup_printf("master=%u meters=%u cards=%u", out->master, out->meters,
+                                             out->cards);
+        if (!kv_audit_append(st, "sync.pull", "sync", d, error))
+            return FALSE;
+    }
+    /* Everything of the reply is applied but not committed: a crash here
+     * leaves the ledger as it was, and the next pull starts from the old
+     * cursor. */
+    kv_test_point("sync-mid-pull");
+    return kv_txn_commit(&txn, error);
+}
+
+/* ---- recovery ---- */
+
+#define R(f) "json_extract(r.value, '$.content." f "')"
+/* The latest state head office holds for a sale (?1 the reply). */
+#define LATEST_STATE(sale, f) "(SELECT json_extract(x.value, '$.content." f "') FROM " \
+    "json_each(?1, '$.sale_states') x WHERE json_extract(x.value, '$.content.sale') = " sale " " \
+    "ORDER BY json_extract(x.value, '$.id') DESC LIMIT 1)"
+#define LATEST_CARD_STATUS(card) "(SELECT json_extract(x.value, '$.content.status') FROM " \
+    "json_each(?1, '$.card_statuses') x WHERE json_extract(x.value, '$.content.card') = " card " " \
+    "ORDER BY json_extract(x.value, '$.id') DESC LIMIT 1)"
+
+/* Each takes ?1 the reply of kv_api.recover, ?2 the fork point (the last
+ * audit row both copies share); rows already in the ledger stay. */
+static const char *const recover_steps[] = {
+    "DROP TRIGGER audit_no_delete",
+    "DELETE FROM audit WHERE id > ?2 AND ?1 IS NOT NULL",
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN "
+    "SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "INSERT INTO audit(id, at, user_id, action, object, detail, prev_hash, hash, mac) "
+    "SELECT json_extract(r.value, '$.id'), " R("at") ", " R("user") ", " R("action") ", " R("object") ", "
+    R("detail") ", kv_unhex(" R("prev_hash") "), kv_unhex(" R("hash") "), kv_unhex(" R("mac") ") "
+    "FROM json_each(?1, '$.audit') r WHERE json_extract(r.value, '$.id') > ?2 ORDER BY json_extract(r.value, '$.id')",
+    "INSERT OR IGNORE INTO shifts(id, cashier_id, opened_at, closed_at, opening_float, expected_cash, counted_cash) "
+    "SELECT json_extract(r.value, '$.id'), " R("cashier") ", " R("opened_at") ", " R("closed_at") ", "
+    "coalesce(" R("opening_float") ", 0), " R("expected_cash") ", " R("counted_cash") " "
+    "FROM json_each(?1, '$.shifts') r WHERE ?2 IS NOT NULL",
+    /* A shift still open when the ledger was lost was never pushed: it is
+     * closed here at its last sale, for the sales that name it. */
+    "INSERT OR IGNORE INTO shifts(id, cashier_id, opened_at, closed_at) "
+    "SELECT " R("shift") ", " R("cashier") ", min(" R("created_at") "), max(" R("created_at") ") "
+    "FROM json_each(?1, '$.sales') r WHERE ?2 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM shifts s "
+    "WHERE s.id = " R("shift") ") GROUP BY " R("shift"),
+    "INSERT OR IGNORE INTO cards(serial, meter_number, type, status, issue_step, replaces, issued_at, issued_by) "
+    "SELECT json_extract(r.value, '$.id'), " R("meter") ", " R("type") ", "
+    "coalesce(" LATEST_CARD_STATUS("json_extract(r.value, '$.id')") ", " R("status") "), "
+    "CASE WHEN coalesce(" LATEST_CARD_STATUS("json_extract(r.value, '$.id')") ", " R("status") ") = 'issuing' "
+    "THEN 'reserved' ELSE 'done' END, " R("replaces") ", " R("issued_at") ", " R("issued_by") " "
+    "FROM json_each(?1, '$.cards') r WHERE ?2 IS NOT NULL",
+    "UPDATE cards SET status = x.status FROM (SELECT json_extract(c.value, '$.content.card') AS serial, "
+    "json_extract(c.value, '$.content.status') AS status FROM json_each(?1, '$.card_statuses') c "
+    "WHERE json_extract(c.value, '$.id') > ?2 ORDER BY json_extract(c.value, '$.id')) x "
+    "WHERE cards.serial = x.serial",
+    "INSERT OR IGNORE INTO sales(id, meter_number, customer_id, card_serial, tariff_id, cashier_id, shift_id, "
+    "state, created_at, updated_at, amount, fixed_charge, debt_recovered, energy_net, vat, energy, blocks, "
+    "office, seq, base_cumulative, cumulative, cancel_seq, card_write_at) "
+    "SELECT json_extract(r.value, '$.id'), " R("meter") ", " R("customer") ", " R("card") ", " R("tariff") ", "
+    R("cashier") ", " R("shift") ", " LATEST_STATE("json_extract(r.value, '$.id')", "state") ", "
+    R("created_at") ", coalesce(" LATEST_STATE("json_extract(r.value, '$.id')", "at") ", " R("created_at") "), "
+    R("amount") ", " R("fixed_charge") ", " R("debt_recovered") ", " R("energy_net") ", " R("vat") ", "
+    R("energy") ", " R("blocks") ", " R("office") ", " R("seq") ", " R("base_cumulative") ", " R("cumulative") ", "
+    "CASE WHEN " LATEST_STATE("json_extract(r.value, '$.id')", "state") " IN ('cancelling', 'cancelled') THEN "
+    LATEST_STATE("json_extract(r.value, '$.id')", "cancel_seq") " END, "
+    "CASE WHEN " LATEST_STATE("json_extract(r.value, '$.id')", "state") " IN ('pending', 'failed') THEN NULL "
+    "ELSE " R("created_at") " END "
+    "FROM json_each(?1, '$.sales') r WHERE ?2 IS NOT NULL",
+    "UPDATE sales SET state = x.state, updated_at = x.at, "
+    "cancel_seq = CASE WHEN x.state IN ('cancelling', 'cancelled') THEN x.cancel_seq END, "
+    "card_write_at = CASE WHEN x.state IN ('issued', 'void') THEN coalesce(card_write_at, x.at) "
+    "ELSE card_write_at END "
+    "FROM (SELECT json_extract(c.value, '$.content.sale') AS sale, json_extract(c.value, '$.content.state') AS state, "
+    "json_extract(c.value, '$.content.at') AS at, json_extract(c.value, '$.content.cancel_seq') AS cancel_seq "
+    "FROM json_each(?1, '$.sale_states') c WHERE json_extract(c.value, '$.id') > ?2 "
+    "ORDER BY json_extract(c.value, '$.id')) x WHERE sales.id = x.sale",
+    "INSERT OR IGNORE INTO meter_readings(id, meter_number, card_serial, read_at, counter, status, key_version, "
+    "remaining, cumulative_loaded, total_energy, energy_l1, energy_l2, energy_l3, last_seq, result, events, "
+    "sold_then) SELECT json_extract(r.value, '$.id'), " R("meter") ", " R("card") ", " R("read_at") ", "
+    R("counter") ", " R("status") ", " R("key_version") ", " R("remaining") ", " R("cumulative_loaded") ", "
+    R("total_energy") ", " R("energy_l1") ", " R("energy_l2") ", " R("energy_l3") ", " R("last_seq") ", "
+    R("result") ", coalesce(kv_unhex(" R("events") "), x''), " R("sold_then") " "
+    "FROM json_each(?1, '$.readbacks') r WHERE ?2 IS NOT NULL",
+    "INSERT OR IGNORE INTO engineering_tokens(id, card_serial, meter_number, kind, seq, key_version, alarm_level, "
+    "pretrip_level, hoarding_limit, max_power, reconnect_delay, new_key_version, issued_at, issued_by) "
+    "SELECT json_extract(r.value, '$.id'), " R("card") ", " R("meter") ", " R("kind") ", " R("seq") ", "
+    R("key_version") ", " R("alarm_level") ", " R("pretrip_level") ", " R("hoarding_limit") ", " R("max_power") ", "
+    R("reconnect_delay") ", " R("new_key_version") ", " R("issued_at") ", " R("issued_by") " "
+    "FROM json_each(?1, '$.engineering_tokens') r WHERE ?2 IS NOT NULL",
+    /* The counters move above every record taken back: the meters'
+     * sequences and what was sold. */
+    "UPDATE meters SET last_seq = max(last_seq, "
+    "coalesce((SELECT max(max(s.seq, coalesce(s.cancel_seq, 0))) FROM sales s WHERE s.meter_number = meters.number), 0), "
+    "coalesce((SELECT max(e.seq) FROM engineering_tokens e WHERE e.meter_number = meters.number), 0)), "
+    "cumulative_sold = max(cumulative_sold, coalesce((SELECT max(s.cumulative) FROM sales s "
+    "WHERE s.meter_number = meters.number AND s.state = 'completed'), 0)) WHERE ?1 IS NOT NULL AND ?2 IS NOT NULL",
+    "UPDATE sync_state SET recover = NULL, "
+    "pushed_audit = (SELECT coalesce(max(json_extract(r.value, '$.id')), 0) FROM json_each(?1, '$.audit') r), "
+    "pushed_reading = max(pushed_reading, (SELECT coalesce(max(id), 0) FROM meter_readings)), "
+    "pushed_engineering = max(pushed_engineering, (SELECT coalesce(max(id), 0) FROM engineering_tokens)) "
+    "WHERE ?2 IS NOT NULL",
+};
+
+/* kv_unhex(TEXT): the bytes of lower- or upper-case hex digits (NULL for
+ * NULL or for text that is not hex); SQLite has unhex() only from 3.41. */
+static void sql_unhex(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const unsigned char *t = sqlite3_value_text(argv[0]);
+    int n = sqlite3_value_bytes(argv[0]);
+    guint8 *out;
+    if (!t || n % 2) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    out = g_malloc(n / 2 + 1);
+    for (int i = 0; i < n / 2; i++) {
+        int hi = g_ascii_xdigit_value(t[2 * i]), lo = g_ascii_xdigit_value(t[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            g_free(out);
+            sqlite3_result_null(ctx);
+            return;
+        }
+        out[i] = (guint8)(hi << 4 | lo);
+    }
+    sqlite3_result_blob(ctx, out, n / 2, g_free);
+}
+
+/* Audit actions that carry no record: a ledger whose rows after the fork
+ * are only these can take head office's copy back without losing a
+ * sale, a card or a reading. */
+#define NO_RECORD_ACTIONS "('station.restore', 'station.backup', 'keys.unlock', 'user.login', " \
+    "'user.login-failed', 'user.lockout', 'user.logout', 'sync.conflict', 'sync.recover-needed', 'sync.pull')"
+
+gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *out, GError **error)
+{
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    g_autoptr(KvStmt) fork = NULL, extra = NULL;
+    g_autofree char *keep = NULL, *detail = NULL, *vacuum = NULL;
+    gint64 k, centre, local;
+
+    memset(out, 0, sizeof *out);
+    sqlite3_create_function(st->db, "kv_unhex", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_unhex, NULL, NULL);
+    /* The fork point: the last audit row the ledger and head office's copy
+     * share (rows before it are the same chain). */
+    fork = kv_db_stmt(st, "SELECT coalesce((SELECT min(json_extract(c.value, '$.id')) FROM json_each(?1, '$.audit') c "
+                          "LEFT JOIN audit a ON a.id = json_extract(c.value, '$.id') WHERE a.id IS NULL "
+                          "OR lower(hex(a.hash)) <> json_extract(c.value, '$.content.hash')) - 1, "
+                          "(SELECT coalesce(max(json_extract(c.value, '$.id')), 0) FROM json_each(?1, '$.audit') c)), "
+                          "(SELECT coalesce(max(json_extract(c.value, '$.id')), 0) FROM json_each(?1, '$.audit') c), "
+                          "(SELECT coalesce(max(id), 0) FROM audit)", error);
+    if (!fork)
+        return FALSE;
+    sqlite3_bind_text(fork, 1, reply, -1, SQLITE_STATIC);
+    if (sqlite3_step(fork) != SQLITE_ROW) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading head office's records"));
+        return FALSE;
+    }
+    k = sqlite3_column_int64(fork, 0);
+    centre = sqlite3_column_int64(fork, 1);
+    local = sqlite3_column_int64(fork, 2);
+    sqlite3_reset(fork);
+    out->fork = k;
+    out->centre_head = centre;
+    out->replaced = local > k ? local - k : 0;
+    /* Records made after the fork cannot be merged by a program. */
+    extra = kv_db_stmt(st, "SELECT group_concat(id || ' ' || action, ', ') FROM (SELECT id, action FROM audit "
+                           "WHERE id > ? AND action NOT IN " NO_RECORD_ACTIONS " ORDER BY id LIMIT 5)", error);
+    if (!extra)
+        return FALSE;
+    sqlite3_bind_int64(extra, 1, k);
+    if (sqlite3_step(extra) == SQLITE_ROW && sqlite3_column_type(extra, 0) != SQLITE_NULL) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("this ledger made records after it parted from head office's copy at audit row %"
+                    PRId64 " (%s): they cannot be merged automatically; keep this file and "
+                    "ask head office"), k, sqlite3_column_text(extra, 0));
+        return FALSE;
+    }
+    sqlite3_reset(extra);
+    /* The ledger as it was, beside it, before anything changes. */
+    keep = g_strdup_printf("%s.before-recover-%" G_GINT64_FORMAT, st->db_path, kv_now());
+    vacuum = sqlite3_mprintf("VACUUM INTO %Q", keep);
+    if (!kv_db_exec(st->db, vacuum, error)) {
+        sqlite3_free(vacuum);
+        vacuum = NULL;
+        return FALSE;
+    }
+    sqlite3_free(vacuum);
+    vacuum = NULL;
+    out->kept = g_strdup(keep);
+    if (!kv_txn_begin(&txn, st, error))
+        return FALSE;
+    for (gsize i = 0; i < G_N_ELEMENTS(recover_steps); i++) {
+        sqlite3_stmt *s = NULL;
+        int rc = sqlite3_prepare_v2(st->db, recover_steps[i], -1, &s, NULL);
+        if (rc == SQLITE_OK) {
+            if (sqlite3_bind_parameter_count(s) >= 1)
+                sqlite3_bind_text(s, 1, reply, -1, SQLITE_STATIC);
+            if (sqlite3_bind_parameter_count(s) >= 2)
+                sqlite3_bind_int64(s, 2, k);
+            rc = sqlite3_step(s);
+        }
+        sqlite3_finalize(s);
+        if (rc != SQLITE_DONE) {
+            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("taking head office's records back"));
+            return FALSE;
+        }
+        if (g_str_has_prefix(recover_steps[i], "INSERT OR IGNORE INTO sales"))
+            out->sales = (guint)sqlite3_changes(st->db);
+    }
+    detail = g_strdup_printf("fork=%" G_GINT64_FORMAT " centre=%" G_GINT64_FORMAT " replaced=%" G_GINT64_FORMAT
+                             " sales=%u kept=%s", k, centre, out->replaced, out->sales, keep);
+    return kv_audit_commit(&txn, "sync.recovered", "sync", detail, error);
+}
+
+void kv_outbox_recovery_clear(KvOutboxRecovery *r)
+{
+    g_clear_pointer(&r->kept, g_free);
+}

@@ -1,0 +1,43 @@
+# sync-common.sh - sourced by the station-side tests run under
+# kv-pg-harness (after tests/core/ctl-common.sh): stations as shell
+# functions, head office's psql, a sync.conf for the harness's server.
+#   a / b ARGS...          kilovendctl on station a's / b's ledger
+#   apsql SQL              head office's superuser (psql -tA)
+#   same WHAT GOT WANT     a check of one value
+#   kill_at_stop PID       wait until PID stopped at its test point, SIGKILL it
+# sync.conf (KILOVEND_SYNC_CONF) points at the harness's server with the
+# harness's certificates; SYNC_BATCH sets its batch size.
+: "${KV_PG_PKI:?run under tests/central/kv-pg-harness}"
+a() { env KILOVEND_DB="$dir/a.db" "$K" "$@"; }
+b() { env KILOVEND_DB="$dir/b.db" "$K" "$@"; }
+apsql() { psql -X -q -tA -v ON_ERROR_STOP=1 -c "$1"; }
+same() {
+    if [ "$2" = "$3" ]; then echo "ok: $1 ($2)"; else fail "$1: got '$2', expected '$3'"; fi
+}
+kill_at_stop() {
+    n=0
+    while [ "$(sed -n 's/^State:\s*\(.\).*/\1/p' /proc/$1/status 2>/dev/null)" != T ] && [ $n -lt 400 ]; do
+        sleep 0.05; n=$((n + 1))
+    done
+    [ $n -lt 400 ] || fail "the process never reached its stop point"
+    kill -9 "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+}
+cat >"$dir/sync.conf" <<EOC
+[head-office]
+host = $KV_PG_HOST
+port = $KV_PG_PORT
+dbname = $KV_PG_DB
+pki = $KV_PG_PKI
+batch = ${SYNC_BATCH:-500}
+EOC
+export KILOVEND_SYNC_CONF=$dir/sync.conf
+# The end of a test: its checks' verdict.
+finish() {
+    if [ "$fails" -ne 0 ]; then
+        echo "$fails check(s) failed"
+        exit 1
+    fi
+    echo "all checks passed"
+    exit 0
+}
