@@ -75,7 +75,7 @@ static KvCardLink *meter_and_card(KvStation *st, const char *dir, guint32 *meter
 
 static void sales(KvStation *st, KvCardLink *link, guint32 meter, guint n)
 {
-    KvSaleRequest req = { 100, 0 };
+    KvSaleRequest req = { .amount = 100 };
     g_autoptr(GError) e = NULL;
     for (guint i = 0; i < n; i++) {
         KvSale *s = kv_sale_sell(st, link, meter, &req, &e);
@@ -202,9 +202,9 @@ static void volume(const char *dir, guint n)
         /* The audit rows a real sale writes: pending and completed. */
         obj = g_strdup_printf("sale:%u", i + 1);
         d1 = kv_audit_sale_detail(kv_sale_state_name(KV_SALE_PENDING), 11600, 1000, k + 2,
-                                  (k + 1) * 1000, meter + 1);
+                                  (k + 1) * 1000, meter + 1, KV_PAYMENT_CASH, NULL);
         d2 = kv_audit_sale_detail(kv_sale_state_name(KV_SALE_COMPLETED), 11600, 1000, k + 2,
-                                  (k + 1) * 1000, meter + 1);
+                                  (k + 1) * 1000, meter + 1, KV_PAYMENT_CASH, NULL);
         if (!kv_audit_append(st, "sale.pending", obj, d1, &e) ||
             !kv_audit_append(st, "sale.completed", obj, d2, &e))
             g_error("%s", e->message);
@@ -243,6 +243,22 @@ static void volume(const char *dir, guint n)
         t0 = g_get_monotonic_time();
         t = kv_report_monthly(st, mid_day, &e);
         printf("volume: monthly report %.1f ms\n", timed_ms(t0));
+        g_clear_pointer(&t, kv_table_free);
+        /* One customer in ten owes (a movement each, the balance by the
+         * schema's trigger). */
+        if (!kv_db_exec(st->db, "INSERT INTO debt_movements(customer_id, at, kind, amount, "
+                                "reason) SELECT id, 1600000000, 'added', 1000 + id, 'bench' "
+                                "FROM customers WHERE id % 10 = 0", &e))
+            g_error("%s", e->message);
+        t0 = g_get_monotonic_time();
+        t = kv_report_arrears(st, mid_day, &e);
+        printf("volume: arrears report (%u customers in debt) %.1f ms\n", t ? t->rows->len : 0,
+               timed_ms(t0));
+        g_clear_pointer(&t, kv_table_free);
+        t0 = g_get_monotonic_time();
+        t = kv_report_dormant(st, mid_day, 30, &e);
+        printf("volume: dormant customers report (%u of %u) %.1f ms\n", t ? t->rows->len : 0,
+               n_meters, timed_ms(t0));
     }
     {
         g_autoptr(KvReconcileReport) r = NULL;

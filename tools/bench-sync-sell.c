@@ -17,7 +17,7 @@ int main(int argc, char **argv)
     g_autoptr(GError) e = NULL;
     g_autoptr(KvCardLink) link = NULL;
     KvStation *st;
-    KvSaleRequest req = { 0, 0 };
+    KvSaleRequest req = { .amount = 0 };
     guint32 meter;
     guint n;
     gint64 t0;

@@ -17,9 +17,12 @@ gboolean kv_audit_record(KvStation *st, const char *action, const char *object,
                          const char *detail, GError **error);
 gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
                          const char *detail, GError **error);
-/* Canonical sale detail, shared by the writer and the verifier. */
+/* Canonical sale detail, shared by the writer and the verifier.  A sale
+ * not paid in cash adds " pay=KEY" and its " ref=REFERENCE" (cash adds
+ * nothing: the rows audited before payment types read the same). */
 char *kv_audit_sale_detail(const char *state, gint64 amount, gint64 energy, guint32 seq,
-                           guint32 cumulative, guint32 card_serial);
+                           guint32 cumulative, guint32 card_serial, int payment,
+                           const char *payment_ref);
 
 G_END_DECLS
 

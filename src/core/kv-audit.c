@@ -13,6 +13,7 @@
 
 #include "kv-i18n.h"
 #include "kv-audit.h"
+#include "kv-payments.h"
 #include "kv-db.h"
 #include "kv-audit-private.h"
 #include "kv-station-private.h"
@@ -54,11 +55,18 @@ static gboolean action_needs_keys(const char *action)
 }
 
 char *kv_audit_sale_detail(const char *state, gint64 amount, gint64 energy, guint32 seq,
-                           guint32 cumulative, guint32 card_serial)
+                           guint32 cumulative, guint32 card_serial, int payment,
+                           const char *payment_ref)
 {
-    return g_strdup_printf("state=%s amount=%" G_GINT64_FORMAT " energy=%" G_GINT64_FORMAT
-                           " seq=%u cumulative=%u card=%u",
-                           state, amount, energy, seq, cumulative, card_serial);
+    GString *d = g_string_new(NULL);
+    g_string_printf(d, "state=%s amount=%" G_GINT64_FORMAT " energy=%" G_GINT64_FORMAT
+                    " seq=%u cumulative=%u card=%u",
+                    state, amount, energy, seq, cumulative, card_serial);
+    if (payment != KV_PAYMENT_CASH)
+        g_string_append_printf(d, " pay=%s", kv_payment_key((KvPaymentType)payment));
+    if (payment_ref)
+        g_string_append_printf(d, " ref=%s", payment_ref);
+    return g_string_free(d, FALSE);
 }
 
 gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
@@ -189,8 +197,8 @@ static gboolean check_sales(KvStation *st, KvAuditReport *r, GHashTable *sale_la
 {
     int rc;
     g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT id, state, amount, energy, seq, cumulative, "
-                                         "card_serial, cancel_seq FROM sales ORDER BY id",
-                                     error);
+                                         "card_serial, cancel_seq, payment, payment_ref "
+                                         "FROM sales ORDER BY id", error);
     if (!q)
         return FALSE;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -208,11 +216,16 @@ static gboolean check_sales(KvStation *st, KvAuditReport *r, GHashTable *sale_la
                                    sqlite3_column_int64(q, 3),
                                    (guint32)sqlite3_column_int64(q, 4),
                                    (guint32)sqlite3_column_int64(q, 5),
-                                   (guint32)sqlite3_column_int64(q, 6));
+                                   (guint32)sqlite3_column_int64(q, 6),
+                                   sqlite3_column_int(q, 8),
+                                   (const char *)sqlite3_column_text(q, 9));
         if (!logged)
             PROBLEM(_("sale %" PRId64 " has no audit row (audit rows deleted, or the "
                     "sale was inserted behind the station's back)"), id);
-        else if (!g_str_has_prefix(logged, now))
+        else if (!g_str_has_prefix(logged, now) ||
+                 /* audited as paid otherwise, now cash */
+                 g_str_has_prefix(logged + strlen(now), " pay=") ||
+                 g_str_has_prefix(logged + strlen(now), " ref="))
             PROBLEM(_("sale %" PRId64 " differs from its audit record: now '%s', "
                     "audited '%s'"), id, now, logged);
         g_hash_table_remove(sale_last, key);

@@ -180,8 +180,9 @@ static gboolean block_old_card(KvStation *st, guint32 old_serial, const char *ol
 static gboolean end_unsettled_sales(KvStation *st, guint32 old_serial, GError **error)
 {
     g_autoptr(KvStmt) f = kv_db_query(st, "SELECT id, amount, energy, seq, cumulative, "
-                                          "card_write_at IS NOT NULL FROM sales WHERE "
-                                          "card_serial = ? AND state IN (?, ?)", error,
+                                          "card_write_at IS NOT NULL, payment, payment_ref "
+                                          "FROM sales WHERE card_serial = ? AND state IN (?, ?)",
+                                      error,
                                       KV_DB_VALUES(KV_INT(old_serial), KV_STATE(KV_SALE_PENDING),
                                                    KV_STATE(KV_SALE_WRITTEN)));
     g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
@@ -197,7 +198,8 @@ static gboolean end_unsettled_sales(KvStation *st, guint32 old_serial, GError **
                                                   sqlite3_column_int64(f, 2),
                                                   (guint32)sqlite3_column_int64(f, 3),
                                                   (guint32)sqlite3_column_int64(f, 4),
-                                                  old_serial);
+                                                  old_serial, sqlite3_column_int(f, 6),
+                                                  (const char *)sqlite3_column_text(f, 7));
         g_array_append_val(ids, id);
         if (!kv_audit_append(st, action, obj, d, error))
             return FALSE;

@@ -8,6 +8,7 @@
 #include "kv-money.h"
 #include "kv-receipt.h"
 #include "kv-refunds.h"
+#include "kv-receipt-private.h"
 #include "kv-registry.h"
 #include "kv-sales.h"
 
@@ -94,6 +95,9 @@ GPtrArray *kv_receipt_lines(KvStation *st, gint64 sale_id, gboolean reprint, GEr
             add_labelled(l, bl->label, 16, "%12s %s", v, set->currency);
         }
     }
+    FIELD(C_("receipt", "Paid by"), "%s", kv_payment_label(x->payment));
+    if (x->payment_ref)
+        FIELD(C_("receipt", "Reference"), "%s", x->payment_ref);
     LINE("--------------------------------");
     LINE(C_("receipt", "Token %u  cumulative %u"), x->seq, x->cumulative);
     LINE("%s", C_("receipt", "Insert the card into your meter."));
@@ -136,16 +140,24 @@ GPtrArray *kv_refund_receipt_lines(KvStation *st, gint64 refund_id, GError **err
 static gboolean write_pdf(GPtrArray *lines, const char *path, GError **error)
 {
     g_autoptr(GString) text = g_string_new(NULL);
-    double width = MM_TO_PT(PAPER_WIDTH_MM), margin = MM_TO_PT(MARGIN_MM), height;
+
+    if (!lines)
+        return FALSE;
+    for (guint i = 0; i < lines->len; i++)
+        g_string_append_printf(text, "%s\n", (char *)lines->pdata[i]);
+    return kv_receipt_text_pdf(text->str, PAPER_WIDTH_MM, path, error);
+}
+
+gboolean kv_receipt_text_pdf(const char *text, double paper_mm, const char *path,
+                             GError **error)
+{
+    double width = MM_TO_PT(paper_mm), margin = MM_TO_PT(MARGIN_MM), height;
     cairo_surface_t *probe, *pdf;
     cairo_t *cr;
     PangoLayout *layout;
     PangoFontDescription *font;
     int lw, lh;
     cairo_status_t status;
-
-    for (guint i = 0; i < lines->len; i++)
-        g_string_append_printf(text, "%s\n", (char *)lines->pdata[i]);
 
     /* Measure first: the receipt is as long as its text (roll paper). */
     probe = cairo_pdf_surface_create(NULL, width, 100);
@@ -155,7 +167,7 @@ static gboolean write_pdf(GPtrArray *lines, const char *path, GError **error)
     pango_layout_set_font_description(layout, font);
     pango_layout_set_width(layout, (int)((width - 2 * margin) * PANGO_SCALE));
     pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
-    pango_layout_set_text(layout, text->str, -1);
+    pango_layout_set_text(layout, text, -1);
     pango_layout_get_size(layout, &lw, &lh);
     height = (double)lh / PANGO_SCALE + 2 * margin;
     g_object_unref(layout);
@@ -168,7 +180,7 @@ static gboolean write_pdf(GPtrArray *lines, const char *path, GError **error)
     pango_layout_set_font_description(layout, font);
     pango_layout_set_width(layout, (int)((width - 2 * margin) * PANGO_SCALE));
     pango_layout_set_wrap(layout, PANGO_WRAP_WORD_CHAR);
-    pango_layout_set_text(layout, text->str, -1);
+    pango_layout_set_text(layout, text, -1);
     cairo_move_to(cr, margin, margin);
     pango_cairo_show_layout(cr, layout);
     cairo_show_page(cr);

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "kv-i18n.h"
+#include "kv-arrears-private.h"
 #include "kv-money.h"
 #include "kv-registry-private.h"
 #include "kv_card.h"
@@ -132,7 +133,8 @@ static gint64 customer_insert(KvStation *st, const KvCustomer *c, GError **error
                         "VALUES (?, ?, ?, ?, ?, ?)", error,
                     KV_DB_VALUES(KV_TEXT(c->account), KV_TEXT(c->name),
                                  KV_TEXT(c->address ? c->address : ""),
-                                 KV_TEXT(c->phone ? c->phone : ""), KV_INT(c->debt),
+                                 KV_TEXT(c->phone ? c->phone : ""),
+                                 KV_INT(0), /* the debt comes from its opening movement */
                                  KV_INT(kv_now())));
     if (!s)
         return 0;
@@ -141,6 +143,9 @@ static gint64 customer_insert(KvStation *st, const KvCustomer *c, GError **error
                                  _("account '%s' already exists"), c->account);
     }
     id = sqlite3_last_insert_rowid(st->db);
+    if (!kv_debt_insert(st, id, KV_DEBT_OPENING, c->debt, 0, "registered with the customer",
+                        error))
+        return 0;
     obj = g_strdup_printf("customer:%" G_GINT64_FORMAT, id);
     detail = g_strdup_printf("account=%s debt=%" G_GINT64_FORMAT, c->account, c->debt);
     return kv_audit_append(st, "customer.add", obj, detail, error) ? id : 0;
@@ -231,33 +236,8 @@ KvCustomer *kv_customer_get_by_account(KvStation *st, const char *account, GErro
 gboolean kv_customer_add_debt(KvStation *st, gint64 id, gint64 delta, const char *reason,
                               GError **error)
 {
-    g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autoptr(KvStmt) s = NULL;
-    g_autofree char *obj = g_strdup_printf("customer:%" G_GINT64_FORMAT, id);
-    g_autofree char *detail = g_strdup_printf("delta=%" G_GINT64_FORMAT " reason=%s", delta,
-                                              reason ? reason : "");
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) || !kv_txn_begin(&txn, st, error))
-        return FALSE;
-    s = kv_db_query(st, "UPDATE customers SET debt = debt + ? WHERE id = ?", error,
-                    KV_DB_VALUES(KV_INT(delta), KV_INT(id)));
-    if (!s)
-        return FALSE;
-    if (!kv_db_step_done(st, s, _("changing the debt"), error)) {
-        if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID)) {
-            g_clear_error(error);
-            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
-                        _("the debt cannot go below zero"));
-        }
-        return FALSE;
-    }
-    if (sqlite3_changes(st->db) == 0) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no customer %" PRId64),
-                    id);
-        return FALSE;
-    }
-    if (!kv_audit_append(st, "customer.debt", obj, detail, error))
-        return FALSE;
-    return kv_txn_commit(&txn, error);
+    return kv_debt_move(st, id, delta > 0 ? KV_DEBT_ADDED : KV_DEBT_ADJUSTED, delta, reason,
+                        error);
 }
 
 /* ---- meters ---- */

@@ -4,12 +4,15 @@
 
 #include "kv-i18n.h"
 #include "kv-audit.h"
+#include "kv-events.h"
 #include "kv-json.h"
 #include "kv-money.h"
+#include "kv-payments.h"
 #include "kv-reconcile.h"
 #include "kv-refunds.h"
 #include "kv-registry.h"
 #include "kv-reports.h"
+#include "kv-reports-private.h"
 #include "kv-sales.h"
 #include "kv-db.h"
 #include "kv-station-private.h"
@@ -169,19 +172,24 @@ static char *money(KvStation *st, gint64 v)
 
 /* A summary line: key (marked NC_("report summary", ...)) is its stable name in JSON, translated
  * in the text. */
-static void summary(KvTable *t, const char *key, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
-static void summary(KvTable *t, const char *key, const char *fmt, ...)
+static void summary_v(KvTable *t, const char *key, const char *fmt, va_list ap)
+    G_GNUC_PRINTF(3, 0);
+static void summary_v(KvTable *t, const char *key, const char *fmt, va_list ap)
 {
-    va_list ap;
-    char *value;
-
-    va_start(ap, fmt);
-    value = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
+    char *value = g_strdup_vprintf(fmt, ap);
     /* TRANSLATORS: a report's summary line, "label: value" */
     g_ptr_array_add(t->summary, g_strdup_printf(_("%s: %s"), C_("report summary", key), value));
     g_ptr_array_add(t->summary_keys, g_strdup(key));
     g_ptr_array_add(t->summary_values, value);
+}
+
+static void summary(KvTable *t, const char *key, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void summary(KvTable *t, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    summary_v(t, key, fmt, ap);
+    va_end(ap);
 }
 
 /* Totals of completed sales over a WHERE clause bound by the caller. */
@@ -217,6 +225,22 @@ static gboolean summary_refunds(KvStation *st, KvTable *t, gint64 shift_id, gint
     return TRUE;
 }
 
+/* The money taken by each payment type (completed sales), a line each:
+ * the keys "paid cash", "paid mobile-money", ... stay the same in JSON. */
+static void summary_paid(KvStation *st, KvTable *t, const gint64 paid[KV_PAYMENT_N_TYPES])
+{
+    static const char *const keys[KV_PAYMENT_N_TYPES] = {
+        [KV_PAYMENT_CASH] = NC_("report summary", "paid cash"),
+        [KV_PAYMENT_MOBILE] = NC_("report summary", "paid mobile money"),
+        [KV_PAYMENT_CARD] = NC_("report summary", "paid bank card"),
+        [KV_PAYMENT_TRANSFER] = NC_("report summary", "paid bank transfer"),
+    };
+    for (guint i = 0; i < KV_PAYMENT_N_TYPES; i++) {
+        g_autofree char *v = money(st, paid[i]);
+        summary(t, keys[i], "%s", v);
+    }
+}
+
 /* The reconciliation of the ledger (kv-reconcile.h) for a meter or the
  * meters of a shift: issued sales and anomalies still open, and whether
  * cumulative sold follows from the completed sales. */
@@ -244,9 +268,11 @@ static gboolean summary_reconcile(KvStation *st, KvTable *t, guint32 meter, gint
 KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
 {
     static const char *const cols[] = {
-        NC_("report column", "state"), NC_("report column", "sales"),
-        NC_("report column", "amount"), NC_("report column", "energy kWh"), NULL
+        NC_("report column", "state"), NC_("report column", "payment"),
+        NC_("report column", "sales"), NC_("report column", "amount"),
+        NC_("report column", "energy kWh"), NULL
     };
+    gint64 paid[KV_PAYMENT_N_TYPES] = { 0 };
     g_autoptr(KvShift) sh = NULL;
     g_autoptr(KvStmt) s = NULL;
     g_autoptr(KvTable) t = NULL;
@@ -261,24 +287,32 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
     title = g_strdup_printf(_("Shift report (Z) - shift %" PRId64), shift_id);
     t = table_new(title, cols);
     s = kv_db_query(st, "SELECT state, count(*), sum(amount), sum(fixed_charge), "
-                        "sum(debt_recovered), sum(energy_net), sum(vat), sum(energy) FROM sales "
-                        "WHERE shift_id = ? GROUP BY state ORDER BY state", error,
-                    KV_DB_VALUES(KV_INT(shift_id)));
+                        "sum(debt_recovered), sum(energy_net), sum(vat), sum(energy), payment "
+                        "FROM sales WHERE shift_id = ? GROUP BY state, payment "
+                        "ORDER BY state, payment", error, KV_DB_VALUES(KV_INT(shift_id)));
     if (!s)
         return NULL;
     while (sqlite3_step(s) == SQLITE_ROW) {
         GPtrArray *row = g_ptr_array_new();
         const char *state = (const char *)sqlite3_column_text(s, 0);
+        KvPaymentType pay = (KvPaymentType)sqlite3_column_int(s, 8);
         g_ptr_array_add(row, g_strdup(state));
+        g_ptr_array_add(row, g_strdup(kv_payment_key(pay)));
         g_ptr_array_add(row, g_strdup_printf("%lld", (long long)sqlite3_column_int64(s, 1)));
         g_ptr_array_add(row, money(st, sqlite3_column_int64(s, 2)));
         g_ptr_array_add(row, kv_energy_format(sqlite3_column_int64(s, 7)));
         add_row(t, row);
-        if (kv_sale_state_from_name(state) == KV_SALE_COMPLETED)
-            c = (Totals){ sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
-                          sqlite3_column_int64(s, 3), sqlite3_column_int64(s, 4),
-                          sqlite3_column_int64(s, 5), sqlite3_column_int64(s, 6),
-                          sqlite3_column_int64(s, 7) };
+        if (kv_sale_state_from_name(state) != KV_SALE_COMPLETED)
+            continue;
+        c.count += sqlite3_column_int64(s, 1);
+        c.amount += sqlite3_column_int64(s, 2);
+        c.fixed += sqlite3_column_int64(s, 3);
+        c.debt += sqlite3_column_int64(s, 4);
+        c.net += sqlite3_column_int64(s, 5);
+        c.vat += sqlite3_column_int64(s, 6);
+        c.energy += sqlite3_column_int64(s, 7);
+        if ((guint)pay < KV_PAYMENT_N_TYPES)
+            paid[pay] += sqlite3_column_int64(s, 2);
     }
     opened = when(sh->opened_at);
     closed = sh->closed_at ? when(sh->closed_at) : g_strdup(C_("shift", "open"));
@@ -299,6 +333,7 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
         summary(t, NC_("report summary", "fixed charges"), "%s", f);
         summary(t, NC_("report summary", "debt recovered"), "%s", d);
         summary(t, NC_("report summary", "energy sold kWh"), "%s", e);
+        summary_paid(st, t, paid);
         if (!summary_refunds(st, t, shift_id, 0, 0, error))
             return NULL;
         summary(t, NC_("report summary", "opening float"), "%s", fl);
@@ -325,9 +360,12 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
         NC_("report column", "amount"), NC_("report column", "energy net"),
         NC_("report column", "VAT"), NC_("report column", "fixed"), NC_("report column", "debt"),
         NC_("report column", "energy kWh"), NC_("report column", "cancelled"),
-        NC_("report column", "failed"), NULL
+        NC_("report column", "failed"), NC_("report column", "cash"),
+        NC_("report column", "mobile money"), NC_("report column", "bank card"),
+        NC_("report column", "bank transfer"), NULL
     };
-    gint64 from = kv_day_start(day), to;
+    gint64 from = kv_day_start(day), to, paid[KV_PAYMENT_N_TYPES] = { 0 };
+    G_STATIC_ASSERT(KV_PAYMENT_N_TYPES == 4); /* the four payment columns below */
     g_autoptr(GDateTime) d = g_date_time_new_from_unix_local(from);
     g_autoptr(GDateTime) next = g_date_time_add_days(d, 1);
     g_autoptr(KvStmt) s = NULL;
@@ -348,11 +386,17 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
         "sum(CASE WHEN s.state = ?3 THEN s.fixed_charge END), "
         "sum(CASE WHEN s.state = ?3 THEN s.debt_recovered END), "
         "sum(CASE WHEN s.state = ?3 THEN s.energy END), "
-        "sum(s.state = ?4), sum(s.state = ?5) "
+        "sum(s.state = ?4), sum(s.state = ?5), "
+        "sum(CASE WHEN s.state = ?3 AND s.payment = ?6 THEN s.amount END), "
+        "sum(CASE WHEN s.state = ?3 AND s.payment = ?7 THEN s.amount END), "
+        "sum(CASE WHEN s.state = ?3 AND s.payment = ?8 THEN s.amount END), "
+        "sum(CASE WHEN s.state = ?3 AND s.payment = ?9 THEN s.amount END) "
         "FROM sales s JOIN users u ON u.id = s.cashier_id "
         "WHERE s.created_at >= ?1 AND s.created_at < ?2 GROUP BY u.login ORDER BY u.login", error,
         KV_DB_VALUES(KV_INT(from), KV_INT(to), KV_STATE(KV_SALE_COMPLETED),
-                     KV_STATE(KV_SALE_CANCELLED), KV_STATE(KV_SALE_FAILED)));
+                     KV_STATE(KV_SALE_CANCELLED), KV_STATE(KV_SALE_FAILED),
+                     KV_INT(KV_PAYMENT_CASH), KV_INT(KV_PAYMENT_MOBILE),
+                     KV_INT(KV_PAYMENT_CARD), KV_INT(KV_PAYMENT_TRANSFER)));
     if (!s)
         return NULL;
     while (sqlite3_step(s) == SQLITE_ROW) {
@@ -364,6 +408,10 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
         g_ptr_array_add(row, kv_energy_format(sqlite3_column_int64(s, 7)));
         g_ptr_array_add(row, g_strdup_printf("%lld", (long long)sqlite3_column_int64(s, 8)));
         g_ptr_array_add(row, g_strdup_printf("%lld", (long long)sqlite3_column_int64(s, 9)));
+        for (int i = 0; i < KV_PAYMENT_N_TYPES; i++) {
+            g_ptr_array_add(row, money(st, sqlite3_column_int64(s, 10 + i)));
+            paid[i] += sqlite3_column_int64(s, 10 + i);
+        }
         add_row(t, row);
         tot.count += sqlite3_column_int64(s, 1);
         tot.amount += sqlite3_column_int64(s, 2);
@@ -371,9 +419,34 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
         tot.energy += sqlite3_column_int64(s, 7);
     }
     summary_totals(st, t, &tot);
+    summary_paid(st, t, paid);
     if (!summary_refunds(st, t, 0, from, to, error))
         return NULL;
     return g_steal_pointer(&t);
+}
+
+/* The month's completed sales per local day, from the summary the sale's
+ * own transaction keeps (sales_days, db/008-money.sql): day -> Totals. */
+static GHashTable *month_days(KvStation *st, gint64 from, gint64 to, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT day, sales, amount, vat, energy FROM sales_days "
+                                          "WHERE day >= ? AND day < ?", error,
+                                      KV_DB_VALUES(KV_INT(from), KV_INT(to)));
+    GHashTable *days;
+    if (!s)
+        return NULL;
+    days = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        Totals *x = g_new0(Totals, 1);
+        gint64 *day = g_new(gint64, 1);
+        *day = sqlite3_column_int64(s, 0);
+        x->count = sqlite3_column_int64(s, 1);
+        x->amount = sqlite3_column_int64(s, 2);
+        x->vat = sqlite3_column_int64(s, 3);
+        x->energy = sqlite3_column_int64(s, 4);
+        g_hash_table_insert(days, day, x);
+    }
+    return days;
 }
 
 KvTable *kv_report_monthly(KvStation *st, gint64 month, GError **error)
@@ -382,52 +455,43 @@ KvTable *kv_report_monthly(KvStation *st, gint64 month, GError **error)
         NC_("report column", "day"), NC_("report column", "sales"), NC_("report column", "amount"),
         NC_("report column", "VAT"), NC_("report column", "energy kWh"), NULL
     };
+    static const Totals none = { 0 };
     gint64 from = kv_month_start(month);
     g_autoptr(GDateTime) d = g_date_time_new_from_unix_local(from);
     g_autoptr(GDateTime) next = g_date_time_add_months(d, 1);
     g_autoptr(KvTable) t = NULL;
+    g_autoptr(GHashTable) days = NULL;
     g_autofree char *mname = g_date_time_format(d, "%Y-%m");
     g_autofree char *title = g_strdup_printf(_("Monthly sales - %s"), mname);
     Totals tot = { 0 };
 
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
+        !(days = month_days(st, from, g_date_time_to_unix(next), error)))
         return NULL;
     t = table_new(title, cols);
-    /* One range query per day keeps each on the created_at index and the
-     * local-time day boundaries exact (daylight saving included). */
-    for (GDateTime *day = g_date_time_ref(d), *after; day; day = after) {
-        g_autoptr(KvStmt) s = NULL;
-        GPtrArray *row;
-        if (g_date_time_compare(day, next) >= 0) {
-            g_date_time_unref(day);
+    /* Local-time day boundaries (daylight saving included). */
+    for (GDateTime *day = g_date_time_ref(d), *after; g_date_time_compare(day, next) < 0;
+         day = after) {
+        gint64 key = g_date_time_to_unix(day);
+        const Totals *x = g_hash_table_lookup(days, &key);
+        GPtrArray *row = g_ptr_array_new();
+        x = x ? x : &none;
+        g_ptr_array_add(row, g_date_time_format(day, "%Y-%m-%d"));
+        g_ptr_array_add(row, g_strdup_printf("%lld", (long long)x->count));
+        g_ptr_array_add(row, money(st, x->amount));
+        g_ptr_array_add(row, money(st, x->vat));
+        g_ptr_array_add(row, kv_energy_format(x->energy));
+        add_row(t, row);
+        tot.count += x->count;
+        tot.amount += x->amount;
+        tot.vat += x->vat;
+        tot.energy += x->energy;
+        after = g_date_time_add_days(day, 1);
+        g_date_time_unref(day);
+        if (g_date_time_compare(after, next) >= 0) {
+            g_date_time_unref(after);
             break;
         }
-        after = g_date_time_add_days(day, 1);
-        s = kv_db_query(st, "SELECT count(*), coalesce(sum(amount), 0), coalesce(sum(vat), 0), "
-                            "coalesce(sum(energy), 0) FROM sales WHERE created_at >= ? AND "
-                            "created_at < ? AND state = ?", error,
-                        KV_DB_VALUES(KV_INT(g_date_time_to_unix(day)),
-                                     KV_INT(g_date_time_to_unix(after)),
-                                     KV_STATE(KV_SALE_COMPLETED)));
-        if (!s || sqlite3_step(s) != SQLITE_ROW) {
-            if (s)
-                kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("monthly report"));
-            g_date_time_unref(day);
-            g_date_time_unref(after);
-            return NULL;
-        }
-        row = g_ptr_array_new();
-        g_ptr_array_add(row, g_date_time_format(day, "%Y-%m-%d"));
-        g_ptr_array_add(row, g_strdup_printf("%lld", (long long)sqlite3_column_int64(s, 0)));
-        g_ptr_array_add(row, money(st, sqlite3_column_int64(s, 1)));
-        g_ptr_array_add(row, money(st, sqlite3_column_int64(s, 2)));
-        g_ptr_array_add(row, kv_energy_format(sqlite3_column_int64(s, 3)));
-        add_row(t, row);
-        tot.count += sqlite3_column_int64(s, 0);
-        tot.amount += sqlite3_column_int64(s, 1);
-        tot.vat += sqlite3_column_int64(s, 2);
-        tot.energy += sqlite3_column_int64(s, 3);
-        g_date_time_unref(day);
     }
     summary_totals(st, t, &tot);
     if (!summary_refunds(st, t, 0, from, g_date_time_to_unix(next), error))
@@ -443,7 +507,8 @@ KvTable *kv_report_customer(KvStation *st, gint64 customer_id, GError **error)
         NC_("report column", "receipt"), NC_("report column", "time"),
         NC_("report column", "meter"), NC_("report column", "state"),
         NC_("report column", "amount"), NC_("report column", "energy kWh"),
-        NC_("report column", "debt recovered"), NC_("report column", "cashier"), NULL
+        NC_("report column", "debt recovered"), NC_("report column", "cashier"),
+        NC_("report column", "payment"), NC_("report column", "reference"), NULL
     };
     g_autoptr(KvCustomer) c = NULL;
     g_autoptr(KvStmt) s = NULL;
@@ -457,9 +522,9 @@ KvTable *kv_report_customer(KvStation *st, gint64 customer_id, GError **error)
     title = g_strdup_printf(_("Purchase history - %s (%s)"), c->name, c->account);
     t = table_new(title, cols);
     s = kv_db_query(st, "SELECT s.id, s.created_at, s.meter_number, s.state, s.amount, s.energy, "
-                        "s.debt_recovered, u.login FROM sales s JOIN users u "
-                        "ON u.id = s.cashier_id WHERE s.customer_id = ? "
-                        "ORDER BY s.created_at DESC, s.id DESC", error,
+                        "s.debt_recovered, u.login, s.payment, coalesce(s.payment_ref, '') "
+                        "FROM sales s JOIN users u ON u.id = s.cashier_id "
+                        "WHERE s.customer_id = ? ORDER BY s.created_at DESC, s.id DESC", error,
                     KV_DB_VALUES(KV_INT(customer_id)));
     if (!s)
         return NULL;
@@ -473,6 +538,8 @@ KvTable *kv_report_customer(KvStation *st, gint64 customer_id, GError **error)
         g_ptr_array_add(row, kv_energy_format(sqlite3_column_int64(s, 5)));
         g_ptr_array_add(row, money(st, sqlite3_column_int64(s, 6)));
         g_ptr_array_add(row, kv_db_col_text(s, 7));
+        g_ptr_array_add(row, g_strdup(kv_payment_key((KvPaymentType)sqlite3_column_int(s, 8))));
+        g_ptr_array_add(row, kv_db_col_text(s, 9));
         if (kv_sale_state_from_name((const char *)sqlite3_column_text(s, 3)) == KV_SALE_COMPLETED)
             total += sqlite3_column_int64(s, 4);
         add_row(t, row);
@@ -498,7 +565,7 @@ KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
         NC_("report column", "remaining kWh"), NC_("report column", "loaded kWh"),
         NC_("report column", "L1 kWh"), NC_("report column", "L2 kWh"),
         NC_("report column", "L3 kWh"), NC_("report column", "status"),
-        NC_("report column", "anomaly"), NULL
+        NC_("report column", "anomaly"), NC_("report column", "events"), NULL
     };
     g_autoptr(KvMeter) m = NULL;
     g_autoptr(KvStmt) s = NULL;
@@ -512,8 +579,8 @@ KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
     title = g_strdup_printf(_("Meter %09u - consumption from readbacks"), meter);
     t = table_new(title, cols);
     s = kv_db_query(st, "SELECT read_at, counter, total_energy, remaining, cumulative_loaded, "
-                        "energy_l1, energy_l2, energy_l3, status, sold_then FROM meter_readings "
-                        "WHERE meter_number = ? ORDER BY counter", error,
+                        "energy_l1, energy_l2, energy_l3, status, sold_then, events "
+                        "FROM meter_readings WHERE meter_number = ? ORDER BY counter", error,
                     KV_DB_VALUES(KV_INT(meter)));
     if (!s)
         return NULL;
@@ -540,6 +607,9 @@ KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
         } else {
             g_ptr_array_add(row, g_strdup(""));
         }
+        /* The newest events first, by name. */
+        g_ptr_array_add(row, kv_events_text(sqlite3_column_blob(s, 10),
+                                            (gsize)sqlite3_column_bytes(s, 10)));
         add_row(t, row);
         if (first < 0)
             first = total;
@@ -559,4 +629,29 @@ KvTable *kv_report_meter(KvStation *st, guint32 meter, GError **error)
     if (!summary_reconcile(st, t, meter, 0, error))
         return NULL;
     return g_steal_pointer(&t);
+}
+
+/* ---- for the other report modules (kv-reports-private.h) ---- */
+
+KvTable *kv_report_table_new(const char *title, const char *const *cols)
+{
+    return table_new(title, cols);
+}
+
+void kv_report_add_row(KvTable *t, GPtrArray *cells)
+{
+    add_row(t, cells);
+}
+
+void kv_report_summary(KvTable *t, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    summary_v(t, key, fmt, ap);
+    va_end(ap);
+}
+
+char *kv_report_when(gint64 t)
+{
+    return when(t);
 }

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "kv-i18n.h"
+#include "kv-categories.h"
+#include "kv-arrears-private.h"
 #include "kv-card-link.h"
 #include "kv-meter-keys.h"
 #include "kv-money.h"
@@ -37,6 +39,7 @@ void kv_sale_free(KvSale *s)
     g_free(s->fail_reason);
     g_free(s->cancel_reason);
     g_free(s->resolution);
+    g_free(s->payment_ref);
     g_free(s->notes);
     g_free(s->base_source);
     g_free(s);
@@ -50,7 +53,7 @@ void kv_sale_free(KvSale *s)
     "s.shift_id, s.state, s.created_at, s.updated_at, s.amount, s.fixed_charge, "             \
     "s.debt_recovered, s.energy_net, s.vat, s.energy, s.office, s.seq, s.base_cumulative, "   \
     "s.cumulative, s.fail_reason, coalesce(s.cancel_seq, 0), s.cancel_reason, s.blocks, "    \
-    "coalesce(s.card_write_at, 0), s.resolution"
+    "coalesce(s.card_write_at, 0), s.resolution, s.payment, s.payment_ref"
 #define SALE_FROM                                                                            \
     " FROM sales s JOIN tariffs t ON t.id = s.tariff_id JOIN users u ON u.id = s.cashier_id " \
     "LEFT JOIN customers c ON c.id = s.customer_id "
@@ -106,6 +109,9 @@ static KvSale *sale_from_row(KvStmt *s)
     x->card_write_at = sqlite3_column_int64(s, 28);
     if (sqlite3_column_type(s, 29) != SQLITE_NULL)
         x->resolution = kv_db_col_text(s, 29);
+    x->payment = (KvPaymentType)sqlite3_column_int(s, 30);
+    if (sqlite3_column_type(s, 31) != SQLITE_NULL)
+        x->payment_ref = kv_db_col_text(s, 31);
     return x;
 }
 
@@ -195,7 +201,8 @@ static gboolean audit_sale(KvStation *st, const KvSale *x, KvSaleState to, const
     const char *state = kv_sale_state_name(to);
     g_autofree char *obj = g_strdup_printf("sale:%" G_GINT64_FORMAT, x->id);
     g_autofree char *d = kv_audit_sale_detail(state, x->breakdown.amount, x->breakdown.energy,
-                                              x->seq, x->cumulative, x->card_serial);
+                                              x->seq, x->cumulative, x->card_serial, x->payment,
+                                              x->payment_ref);
     g_autofree char *detail = extra ? g_strdup_printf("%s %s", d, extra) : g_strdup(d);
     g_autofree char *action = g_strdup_printf("sale.%s", state);
     return kv_audit_append(st, action, obj, detail, error);
@@ -293,9 +300,8 @@ static gboolean complete_sale_full(KvStation *st, const KvSale *x, const char *e
                        "WHERE number = ?", _("recording the sale"), error,
                    KV_DB_VALUES(KV_INT(x->cumulative), KV_INT(x->meter_number))) ||
         (has_debt_recovered(x) &&
-         !kv_db_run(st, "UPDATE customers SET debt = max(0, debt - ?) WHERE id = ?",
-                    _("recording the debt recovery"), error,
-                    KV_DB_VALUES(KV_INT(x->breakdown.debt_recovered), KV_INT(x->customer_id)))))
+         !kv_debt_insert(st, x->customer_id, KV_DEBT_RECOVERED, x->breakdown.debt_recovered,
+                         x->id, NULL, error)))
         return FALSE;
     if ((gint64)x->base_cumulative > sold_before) {
         const char *source = x->base_source ? x->base_source : "card or readback when settled";
@@ -387,6 +393,20 @@ static gboolean reopen_covered(KvStation *st, const KvSale *x, GError **error)
     return TRUE;
 }
 
+/* A cancelled sale's recovery goes back on the customer: what its
+ * "recovered" movement took (at most the balance then). */
+static gboolean restore_debt(KvStation *st, const KvSale *x, GError **error)
+{
+    g_autoptr(KvStmt) q = kv_db_query(st, "SELECT coalesce(-sum(amount), 0) FROM debt_movements "
+                                          "WHERE sale_id = ? AND kind = 'recovered'", error,
+                                      KV_DB_VALUES(KV_INT(x->id)));
+    if (!q)
+        return FALSE;
+    return sqlite3_step(q) == SQLITE_ROW &&
+           kv_debt_insert(st, x->customer_id, KV_DEBT_RESTORED, sqlite3_column_int64(q, 0), x->id,
+                          NULL, error);
+}
+
 /* cancelling -> cancelled: the cancelled credit leaves the meter's
  * cumulative and the recovered debt goes back on the customer; the issued
  * sales it covered are open again. */
@@ -401,10 +421,7 @@ static gboolean finish_cancel(KvStation *st, const KvSale *x, GError **error)
         kv_db_run(st, "UPDATE meters SET cumulative_sold = ? WHERE number = ?",
                   _("recording the cancellation"), error,
                   KV_DB_VALUES(KV_INT(x->base_cumulative), KV_INT(x->meter_number))) &&
-        (!has_debt_recovered(x) ||
-         kv_db_run(st, "UPDATE customers SET debt = debt + ? WHERE id = ?",
-                   _("restoring the debt"), error,
-                   KV_DB_VALUES(KV_INT(x->breakdown.debt_recovered), KV_INT(x->customer_id)))) &&
+        (!has_debt_recovered(x) || restore_debt(st, x, error)) &&
         reopen_covered(st, x, error) && audit_sale(st, x, KV_SALE_CANCELLED, extra, error) &&
         kv_txn_commit(&txn, error))
         return TRUE;
@@ -585,6 +602,8 @@ static gboolean check_request(KvStation *st, const KvMeter *m, const KvSaleReque
                     _("the energy is above the station's limit of %s kWh per sale"), mx);
         return FALSE;
     }
+    if (!kv_payment_check(req->payment, req->reference, error))
+        return FALSE;
     if (g_strcmp0(m->status, "active") != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     _("meter %09u is %s: no sales to it"), m->number,
@@ -594,33 +613,38 @@ static gboolean check_request(KvStation *st, const KvMeter *m, const KvSaleReque
     return TRUE;
 }
 
-/* The price: the tariff in force, the customer's debt, the month's energy
+/* The price: the tariff in force (the customer's category's, or the
+ * meter's), the customer's debt and plan, the month's energy
  * so far (blocks, the fixed charge once a month); within the limit. */
 static gboolean price(KvStation *st, const KvMeter *m, const KvSaleRequest *req, gint64 now,
                       KvTariff *tariff, KvSale *x, GError **error)
 {
     KvTariff t;
-    gint64 debt = 0, menergy;
-    gboolean fixed_paid = FALSE;
+    KvDebtRule debt = { 0 };
+    gint64 menergy;
+    gboolean fixed_paid = FALSE, in_category = FALSE;
+    char code[17];
 
-    if (!kv_tariff_get_effective(st, m->tariff_code, now, &t, error))
+    /* The customer's category names the tariff, else the meter does. */
+    if (m->customer_id && !kv_category_tariff_of(st, m->customer_id, code, &in_category, error))
+        return FALSE;
+    if (!kv_tariff_get_effective(st, in_category ? code : m->tariff_code, now, &t, error))
         return FALSE;
     if (m->customer_id) {
         g_autoptr(KvCustomer) c = kv_customer_get(st, m->customer_id, error);
-        if (!c)
+        if (!c || !kv_debt_rule_for_sale(st, c->id, now, t.debt_bp, &debt, error))
             return FALSE;
-        debt = c->debt;
         x->customer_id = c->id;
         x->customer_name = g_strdup(c->name);
         x->customer_account = g_strdup(c->account);
     }
     menergy = month_energy(st, m->number, kv_month_start(now), &fixed_paid);
     if (req->amount > 0) {
-        if (!kv_tariff_price_amount(&t, req->amount, menergy, !fixed_paid, debt, &x->breakdown,
-                                    error))
+        if (!kv_tariff_price_amount_rule(&t, req->amount, menergy, !fixed_paid, &debt,
+                                         &x->breakdown, error))
             return FALSE;
-    } else if (!kv_tariff_price_energy(&t, req->energy, menergy, !fixed_paid, debt,
-                                       &x->breakdown, error)) {
+    } else if (!kv_tariff_price_energy_rule(&t, req->energy, menergy, !fixed_paid, &debt,
+                                            &x->breakdown, error)) {
         return FALSE;
     }
     if (x->breakdown.amount > st->settings.max_sale_amount) {
@@ -711,6 +735,8 @@ static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
     x->office = st->settings.station_no;
     x->hoarding_limit = m->hoarding_limit;
     x->created_at = now;
+    x->payment = req->payment;
+    x->payment_ref = req->reference && *req->reference ? g_strdup(req->reference) : NULL;
 
     if (!predict_load(m, view, x, error))
         return NULL;
@@ -763,18 +789,43 @@ gboolean kv_sale_room(KvStation *st, guint32 meter, KvCardLink *card, gint64 *ro
 
 /* ---- selling ---- */
 
+/* A payment reference is taken by one live sale of its type: a second sale
+ * with it is refused (a cash sale booked as mobile money against a payment
+ * already counted).  Inside the caller's transaction; the unique index
+ * sales_payment_ref is the last word. */
+static gboolean payment_ref_free(KvStation *st, const KvSale *x, GError **error)
+{
+    g_autoptr(KvStmt) q = NULL;
+    if (!x->payment_ref)
+        return TRUE;
+    if (!(q = kv_db_query(st, "SELECT id FROM sales WHERE payment = ? AND payment_ref = ? AND "
+                              "state NOT IN (?, ?, ?)", error,
+                          KV_DB_VALUES(KV_INT(x->payment), KV_TEXT(x->payment_ref),
+                                       KV_STATE(KV_SALE_FAILED), KV_STATE(KV_SALE_VOID),
+                                       KV_STATE(KV_SALE_CANCELLED)))))
+        return FALSE;
+    if (sqlite3_step(q) != SQLITE_ROW)
+        return TRUE;
+    g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS,
+                _("the %s reference %s already paid sale %" PRId64 ": a payment is "
+                "counted once"), kv_payment_label(x->payment), x->payment_ref,
+                (gint64)sqlite3_column_int64(q, 0));
+    return FALSE;
+}
+
 static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) m = NULL;
     g_autofree char *blocks = kv_breakdown_blocks_json(&x->breakdown);
-    if (!kv_txn_begin(&txn, st, error))
+    if (!kv_txn_begin(&txn, st, error) || !payment_ref_free(st, x, error))
         return FALSE;
     if (!kv_db_run(st, "INSERT INTO sales(meter_number, customer_id, card_serial, tariff_id, "
                        "cashier_id, shift_id, state, created_at, updated_at, amount, fixed_charge, "
                        "debt_recovered, energy_net, vat, energy, blocks, office, seq, "
-                       "base_cumulative, cumulative) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?19, "
-                       "?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                       "base_cumulative, cumulative, payment, payment_ref) VALUES (?1, ?2, ?3, "
+                       "?4, ?5, ?6, ?21, ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+                       "?18, ?19, ?20)",
                    _("recording the sale"), error,
                    KV_DB_VALUES(KV_INT(x->meter_number), KV_INT_OR_NULL(x->customer_id),
                                 KV_INT(x->card_serial), KV_INT(x->tariff_id),
@@ -784,7 +835,8 @@ static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
                                 KV_INT(x->breakdown.energy_net), KV_INT(x->breakdown.vat),
                                 KV_INT(x->breakdown.energy), KV_TEXT(blocks), KV_INT(x->office),
                                 KV_INT(x->seq), KV_INT(x->base_cumulative),
-                                KV_INT(x->cumulative), KV_STATE(KV_SALE_PENDING))))
+                                KV_INT(x->cumulative), KV_INT(x->payment),
+                                KV_TEXT(x->payment_ref), KV_STATE(KV_SALE_PENDING))))
         return FALSE;
     x->id = sqlite3_last_insert_rowid(st->db);
     m = kv_db_query(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error,

@@ -27,6 +27,7 @@
 #define KV_SALES_H
 
 #include "kv-card-link.h"
+#include "kv-payments.h"
 #include "kv-sale-state.h"
 #include "kv-shifts.h"
 #include "kv-station.h"
@@ -38,6 +39,8 @@ G_BEGIN_DECLS
 typedef struct {
     gint64 amount;   /* money tendered, minor units; or 0 */
     gint64 energy;   /* 0.01 kWh wanted; or 0 (exactly one of the two) */
+    KvPaymentType payment;  /* how it is paid (0: cash) */
+    const char *reference;  /* the payment's reference (kv-payments.h), or NULL */
 } KvSaleRequest;
 
 typedef struct {
@@ -65,6 +68,8 @@ typedef struct {
     char *cancel_reason;
     gint64 card_write_at;      /* 0: the token's write never began */
     char *resolution;          /* how an issued sale ended (supervisor, proof, covered) */
+    KvPaymentType payment;
+    char *payment_ref;         /* NULL: none (cash) */
     /* For the user, filled by kv_sale_sell: anomalies raised while selling,
      * issued sales of the meter still open (NULL: nothing to say). */
     char *notes;

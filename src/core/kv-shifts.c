@@ -1,11 +1,22 @@
 /* kv-shifts.c - cashier shifts: open, current, close with the cash count. */
 #include "kv-i18n.h"
+#include "kv-payments.h"
 #include "kv-shifts.h"
 #include "kv-db.h"
 #include "kv-audit-private.h"
 #include "kv-shifts-private.h"
 #include "kv-station-private.h"
 #include "kv-time.h"
+
+/* The cash the drawer of shift h should hold: the float and the completed
+ * sales paid in cash (payment 0, KV_PAYMENT_CASH), less the refunds paid
+ * back out of it (kv-refunds.h); other payment types are counted by their
+ * own providers (the Z report lists them). */
+#define EXPECTED_CASH                                                                        \
+    "h.opening_float + (SELECT coalesce(sum(amount), 0) FROM sales WHERE shift_id = h.id "   \
+    "AND state = ?2 AND payment = 0) - (SELECT coalesce(sum(amount), 0) FROM refunds "       \
+    "WHERE shift_id = h.id)" /* ?2: KV_STATE(KV_SALE_COMPLETED) */
+G_STATIC_ASSERT(KV_PAYMENT_CASH == 0);
 
 void kv_shift_free(KvShift *s)
 {
@@ -19,9 +30,7 @@ KvShift *kv_shift_get(KvStation *st, gint64 id, GError **error)
 {
     g_autoptr(KvStmt) s = kv_db_query(st,
         "SELECT h.id, h.cashier_id, u.login, h.opened_at, coalesce(h.closed_at, 0), "
-        "h.opening_float, coalesce(h.expected_cash, h.opening_float + (SELECT "
-        "coalesce(sum(amount), 0) FROM sales WHERE shift_id = h.id AND state = ?2) - (SELECT "
-        "coalesce(sum(amount), 0) FROM refunds WHERE shift_id = h.id)), "
+        "h.opening_float, coalesce(h.expected_cash, " EXPECTED_CASH "), "
         "coalesce(h.counted_cash, -1) FROM shifts h JOIN users u ON u.id = h.cashier_id "
         "WHERE h.id = ?1", error, KV_DB_VALUES(KV_INT(id), KV_STATE(KV_SALE_COMPLETED)));
     KvShift *x;
@@ -111,9 +120,7 @@ KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error)
         return NULL;
     {
         g_autoptr(KvStmt) q = kv_db_query(st,
-            "SELECT h.opening_float + (SELECT coalesce(sum(amount), 0) FROM sales "
-            "WHERE shift_id = h.id AND state = ?2) - (SELECT coalesce(sum(amount), 0) FROM "
-            "refunds WHERE shift_id = h.id), (SELECT count(*) FROM sales "
+            "SELECT " EXPECTED_CASH ", (SELECT count(*) FROM sales "
             "WHERE shift_id = h.id AND state IN (?3, ?4, ?5)), (SELECT count(*) FROM sales "
             "WHERE shift_id = h.id AND state = ?6) FROM shifts h WHERE h.id = ?1", error,
             KV_DB_VALUES(KV_INT(id), KV_STATE(KV_SALE_COMPLETED), KV_STATE(KV_SALE_PENDING),

@@ -106,13 +106,54 @@ static gint64 cost_of_energy(const KvTariff *t, gint64 energy, gint64 month, KvB
     return cost;
 }
 
+/* d raised to the rule's minimum, lowered to its maximum and the balance. */
+static gint64 debt_clamp(const KvDebtRule *r, gint64 d)
+{
+    d = MAX(d, r->min);
+    if (r->max > 0)
+        d = MIN(d, r->max);
+    return MAX(MIN(d, r->balance), 0);
+}
+
+static gboolean rule_valid(const KvDebtRule *r, GError **error)
+{
+    if (r->share_bp > 9000 || r->min < 0 || r->max < 0 || (r->max && r->max < r->min)) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    _("a debt recovery is 0..90 %% of a purchase, with 0 <= minimum <= maximum"));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The tariff's own recovery: its share, no minimum or maximum. */
+static KvDebtRule tariff_rule(const KvTariff *t, gint64 debt)
+{
+    return (KvDebtRule){ MAX(debt, 0), t->debt_bp, 0, 0 };
+}
+
 gboolean kv_tariff_price_amount(const KvTariff *t, gint64 amount, gint64 month_energy,
                                 gboolean first_of_month, gint64 debt, KvBreakdown *out,
                                 GError **error)
 {
+    KvDebtRule r = tariff_rule(t, debt);
+    return kv_tariff_price_amount_rule(t, amount, month_energy, first_of_month, &r, out, error);
+}
+
+gboolean kv_tariff_price_energy(const KvTariff *t, gint64 energy, gint64 month_energy,
+                                gboolean first_of_month, gint64 debt, KvBreakdown *out,
+                                GError **error)
+{
+    KvDebtRule r = tariff_rule(t, debt);
+    return kv_tariff_price_energy_rule(t, energy, month_energy, first_of_month, &r, out, error);
+}
+
+gboolean kv_tariff_price_amount_rule(const KvTariff *t, gint64 amount, gint64 month_energy,
+                                     gboolean first_of_month, const KvDebtRule *debt,
+                                     KvBreakdown *out, GError **error)
+{
     gint64 rest, net;
     *out = (KvBreakdown){ 0 };
-    if (!kv_tariff_validate(t, error))
+    if (!kv_tariff_validate(t, error) || !rule_valid(debt, error))
         return FALSE;
     if (amount <= 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
@@ -120,8 +161,14 @@ gboolean kv_tariff_price_amount(const KvTariff *t, gint64 amount, gint64 month_e
         return FALSE;
     }
     out->amount = amount;
-    out->debt_recovered = MIN(MAX(debt, 0), amount * (gint64)t->debt_bp / 10000);
+    out->debt_recovered = MIN(debt_clamp(debt, amount * (gint64)debt->share_bp / 10000), amount);
     rest = amount - out->debt_recovered;
+    if (rest <= 0) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    _("the whole amount would go to the debt recovery; nothing would be left "
+                    "for energy"));
+        return FALSE;
+    }
     net = div_round_half_up(rest * 10000, 10000 + (gint64)t->vat_bp);
     out->vat = rest - net;
     out->fixed_charge = first_of_month ? t->fixed_monthly : 0;
@@ -141,13 +188,13 @@ gboolean kv_tariff_price_amount(const KvTariff *t, gint64 amount, gint64 month_e
     return TRUE;
 }
 
-gboolean kv_tariff_price_energy(const KvTariff *t, gint64 energy, gint64 month_energy,
-                                gboolean first_of_month, gint64 debt, KvBreakdown *out,
-                                GError **error)
+gboolean kv_tariff_price_energy_rule(const KvTariff *t, gint64 energy, gint64 month_energy,
+                                     gboolean first_of_month, const KvDebtRule *debt,
+                                     KvBreakdown *out, GError **error)
 {
     gint64 subtotal;
     *out = (KvBreakdown){ 0 };
-    if (!kv_tariff_validate(t, error))
+    if (!kv_tariff_validate(t, error) || !rule_valid(debt, error))
         return FALSE;
     if (energy <= 0 || energy > 0x7FFFFFFF) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
@@ -159,10 +206,10 @@ gboolean kv_tariff_price_energy(const KvTariff *t, gint64 energy, gint64 month_e
     out->fixed_charge = first_of_month ? t->fixed_monthly : 0;
     out->vat = div_round_half_up((out->energy_net + out->fixed_charge) * (gint64)t->vat_bp, 10000);
     subtotal = out->energy_net + out->fixed_charge + out->vat;
-    out->debt_recovered = t->debt_bp ? MIN(MAX(debt, 0),
-                                           div_ceil(subtotal * (gint64)t->debt_bp,
-                                                    10000 - (gint64)t->debt_bp))
-                                     : 0;
+    out->debt_recovered = debt_clamp(debt, debt->share_bp
+                                               ? div_ceil(subtotal * (gint64)debt->share_bp,
+                                                          10000 - (gint64)debt->share_bp)
+                                               : 0);
     out->amount = subtotal + out->debt_recovered;
     return TRUE;
 }

@@ -55,6 +55,20 @@ typedef struct {
     KvBlockUse blocks[KV_TARIFF_MAX_BLOCKS];
 } KvBreakdown;
 
+/* What a sale recovers of the customer's debt (arrears, kv-arrears.h):
+ *  - amount sale: d = floor(amount * share_bp / 10000), raised to min and
+ *    lowered to max (0: no maximum), at most the balance and the amount;
+ *  - energy sale: d = ceil(subtotal * share_bp / (10000 - share_bp)) (the
+ *    share of the total), raised to min, lowered to max, at most the balance.
+ * A fixed amount per purchase is share 0, min = max = the amount; the
+ * tariff's own rule is share = debt_bp, min 0, no maximum. */
+typedef struct {
+    gint64 balance;   /* the customer's debt now, minor units */
+    guint share_bp;   /* 0..9000 */
+    gint64 min;       /* per purchase, minor units */
+    gint64 max;       /* per purchase; 0: no maximum */
+} KvDebtRule;
+
 /* Check a tariff's own consistency (increasing bounds, last block open). */
 gboolean kv_tariff_validate(const KvTariff *t, GError **error);
 
@@ -69,6 +83,15 @@ gboolean kv_tariff_price_amount(const KvTariff *t, gint64 amount, gint64 month_e
 gboolean kv_tariff_price_energy(const KvTariff *t, gint64 energy, gint64 month_energy,
                                 gboolean first_of_month, gint64 debt, KvBreakdown *out,
                                 GError **error);
+
+/* The same with the debt recovered by a rule (a customer's recovery plan)
+ * instead of the tariff's share. */
+gboolean kv_tariff_price_amount_rule(const KvTariff *t, gint64 amount, gint64 month_energy,
+                                     gboolean first_of_month, const KvDebtRule *debt,
+                                     KvBreakdown *out, GError **error);
+gboolean kv_tariff_price_energy_rule(const KvTariff *t, gint64 energy, gint64 month_energy,
+                                     gboolean first_of_month, const KvDebtRule *debt,
+                                     KvBreakdown *out, GError **error);
 
 /* The breakdown's blocks as JSON (stored with the sale). */
 char *kv_breakdown_blocks_json(const KvBreakdown *b);

@@ -263,3 +263,17 @@ void ctl_print_table(KvTable *t, const char *csv_path)
         fputs(txt, stdout);
     }
 }
+
+gboolean ctl_parse_day(const char *text, gboolean month_only, gint64 *out, GError **error)
+{
+    int y, m, d = 1;
+    g_autoptr(GDateTime) dt = NULL;
+    if ((month_only ? sscanf(text, "%d-%d", &y, &m) != 2 : sscanf(text, "%d-%d-%d", &y, &m, &d) != 3) ||
+        !(dt = g_date_time_new_local(y, m, d, 12, 0, 0))) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("'%s' is not a %s"), text,
+                    month_only ? "month YYYY-MM" : "date YYYY-MM-DD");
+        return FALSE;
+    }
+    *out = g_date_time_to_unix(dt);
+    return TRUE;
+}

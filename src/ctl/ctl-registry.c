@@ -74,25 +74,12 @@ static int customer_cmd(KvStation *st, const char *sub, CtlArgs *a)
             printf("{\"ok\":true,\"id\":%" G_GINT64_FORMAT "}\n", c.id);
         return CTL_EXIT_OK;
     }
-    if (strcmp(sub, "debt") == 0) {
-        g_autoptr(KvCustomer) c = NULL;
-        const char *account = ctl_need(a, "account"), *add = ctl_need(a, "add");
-        const char *reason = ctl_need(a, "reason");
-        gint64 v;
-        gboolean neg;
-        if (!account || !add || !reason)
-            return CTL_EXIT_USAGE;
-        neg = add[0] == '-';
-        if (!(c = kv_customer_get_by_account(st, account, &error)) ||
-            !kv_decimal_parse(add + neg, kv_station_settings(st)->minor_digits, 0, &v, &error) ||
-            !kv_customer_add_debt(st, c->id, neg ? -v : v, reason, &error))
-            return ctl_fail(error);
-        ctl_out(_("debt of %s changed\n"), account);
-        return CTL_EXIT_OK;
-    }
+    if (strcmp(sub, "debt") == 0 || strcmp(sub, "plan") == 0 || strcmp(sub, "statement") == 0 ||
+        strcmp(sub, "category") == 0)
+        return ctl_money_customer(st, sub, a);
     if (strcmp(sub, "import") == 0)
         return import_file(st, "customers", a, _("customer import FILE.csv"));
-    return ctl_usage_error(_("customer needs add, edit, debt or import"));
+    return ctl_usage_error(_("customer needs add, edit, debt, plan, statement, category or import"));
 }
 
 static int search_cmd(KvStation *st, CtlArgs *a)
@@ -238,15 +225,19 @@ int ctl_cmd_customer(int argc, char **argv)
     CtlArgs a = { 0 };
     g_autoptr(KvStation) st = NULL;
     gboolean search = strcmp(argv[0], "search") == 0;
+    gboolean category = strcmp(argv[0], "category") == 0;
     const char *sub = search ? "search" : argc > 1 ? argv[1] : "";
     int skip = search ? 1 : 2, rc;
-    if (!ctl_args_parse(&a, argc - skip, argv + skip, NULL))
+    static const char *const flags[] = { "end", "clear", NULL }; /* plan --end, category --clear */
+    if (!ctl_args_parse(&a, argc - skip, argv + skip, flags))
         return CTL_EXIT_USAGE;
     if (!(st = ctl_open(TRUE, FALSE, &error))) {
         ctl_args_clear(&a);
         return ctl_fail(error);
     }
-    rc = search ? search_cmd(st, &a) : customer_cmd(st, sub, &a);
+    rc = search     ? search_cmd(st, &a)
+         : category ? ctl_money_category(st, argc > 1 ? argv[1] : "list", &a)
+                    : customer_cmd(st, sub, &a);
     ctl_args_clear(&a);
     return rc;
 }

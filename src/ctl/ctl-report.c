@@ -4,20 +4,6 @@
 
 #include "ctl.h"
 
-static gboolean parse_day(const char *text, gboolean month_only, gint64 *out, GError **error)
-{
-    int y, m, d = 1;
-    g_autoptr(GDateTime) dt = NULL;
-    if ((month_only ? sscanf(text, "%d-%d", &y, &m) != 2 : sscanf(text, "%d-%d-%d", &y, &m, &d) != 3) ||
-        !(dt = g_date_time_new_local(y, m, d, 12, 0, 0))) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("'%s' is not a %s"), text,
-                    month_only ? "month YYYY-MM" : "date YYYY-MM-DD");
-        return FALSE;
-    }
-    *out = g_date_time_to_unix(dt);
-    return TRUE;
-}
-
 static void print_shift(KvStation *st, const KvShift *s)
 {
     g_autofree char *fl = kv_station_format_money(st, s->opening_float);
@@ -90,6 +76,7 @@ int ctl_cmd_report(int argc, char **argv)
     g_autoptr(KvStation) st = NULL;
     g_autoptr(KvTable) t = NULL;
     const char *sub = argc > 1 ? argv[1] : "";
+    gboolean mine = FALSE;
     gint64 v;
     if (!ctl_args_parse(&a, argc - 2, argv + 2, NULL))
         return CTL_EXIT_USAGE;
@@ -112,12 +99,12 @@ int ctl_cmd_report(int argc, char **argv)
         t = kv_report_shift(st, v, &error);
     } else if (strcmp(sub, "daily") == 0) {
         v = kv_now();
-        if (ctl_opt(&a, "date") && !parse_day(ctl_opt(&a, "date"), FALSE, &v, &error))
+        if (ctl_opt(&a, "date") && !ctl_parse_day(ctl_opt(&a, "date"), FALSE, &v, &error))
             goto fail;
         t = kv_report_daily(st, v, &error);
     } else if (strcmp(sub, "monthly") == 0) {
         v = kv_now();
-        if (ctl_opt(&a, "month") && !parse_day(ctl_opt(&a, "month"), TRUE, &v, &error))
+        if (ctl_opt(&a, "month") && !ctl_parse_day(ctl_opt(&a, "month"), TRUE, &v, &error))
             goto fail;
         t = kv_report_monthly(st, v, &error);
     } else if (strcmp(sub, "customer") == 0) {
@@ -140,9 +127,10 @@ int ctl_cmd_report(int argc, char **argv)
         if (!kv_meter_number_parse(n, &m, &error))
             goto fail;
         t = kv_report_meter(st, m, &error);
-    } else {
+    } else if (!(t = ctl_money_report(st, sub, &a, &mine, &error)) && !mine) {
         ctl_args_clear(&a);
-        return ctl_usage_error(_("report needs shift, daily, monthly, customer or meter"));
+        return ctl_usage_error(_("report needs shift, daily, monthly, customer, meter, arrears, "
+                                 "dormant or revenue"));
     }
     if (!t)
         goto fail;

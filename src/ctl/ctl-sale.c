@@ -92,9 +92,11 @@ static void print_sale(KvStation *st, const KvSale *x, gboolean quote_only)
         g_autofree char *res = kv_json_escape(x->resolution ? x->resolution : "");
         printf("{\"ok\":true,\"sale\":%" G_GINT64_FORMAT ",\"state\":\"%s\",\"meter\":\"%09u\""
                "%s,\"seq\":%u,\"cumulative\":%u,\"card\":%u,\"amount_minor\":%" G_GINT64_FORMAT
-               ",\"energy_ckwh\":%" G_GINT64_FORMAT ",\"notes\":\"%s\",\"resolution\":\"%s\"}\n",
+               ",\"energy_ckwh\":%" G_GINT64_FORMAT ",\"notes\":\"%s\",\"resolution\":\"%s\","
+               "\"payment\":\"%s\",\"reference\":\"%s\"}\n",
                x->id, quote_only ? "quote" : kv_sale_state_name(x->state), x->meter_number,
-               members, x->seq, x->cumulative, x->card_serial, b->amount, b->energy, notes, res);
+               members, x->seq, x->cumulative, x->card_serial, b->amount, b->energy, notes, res,
+               kv_payment_key(x->payment), x->payment_ref ? x->payment_ref : "");
         return;
     }
     if (quote_only)
@@ -103,6 +105,8 @@ static void print_sale(KvStation *st, const KvSale *x, gboolean quote_only)
         ctl_out(_("Sale %" PRId64 " %s: meter %09u, card %u, token %u\n"), x->id,
                 kv_sale_state_name(x->state), x->meter_number, x->card_serial, x->seq);
     print_breakdown(st, b);
+    ctl_out(_("  paid by     %s%s%s\n"), kv_payment_label(x->payment), x->payment_ref ? " " : "",
+            x->payment_ref ? x->payment_ref : "");
     if (quote_only) {
         g_autofree char *pred = kv_energy_format(x->predicted_remaining);
         ctl_out(_("  meter would hold about %s kWh after loading\n"), pred);
@@ -114,7 +118,8 @@ static void print_sale(KvStation *st, const KvSale *x, gboolean quote_only)
 int ctl_cmd_sell(int argc, char **argv)
 {
     static const char *const flags[] = { "quote", NULL };
-    static const char *const allowed[] = { "meter", "amount", "kwh", "quote", "receipt", NULL };
+    static const char *const allowed[] = { "meter",   "amount",    "kwh", "quote",
+                                           "receipt", "payment", "reference", NULL };
     GError *error = NULL;
     CtlArgs a = { 0 };
     g_autoptr(KvStation) st = NULL;
@@ -138,6 +143,9 @@ int ctl_cmd_sell(int argc, char **argv)
         goto fail;
     if (ctl_opt(&a, "amount") && !kv_station_parse_money(st, ctl_opt(&a, "amount"), &req.amount, &error))
         goto fail;
+    if (ctl_opt(&a, "payment") && !kv_payment_parse(ctl_opt(&a, "payment"), &req.payment, &error))
+        goto fail;
+    req.reference = ctl_opt(&a, "reference");
     if (ctl_opt(&a, "kwh") && !kv_energy_parse(ctl_opt(&a, "kwh"), 0x7FFFFFFF, &req.energy, &error)) {
         g_prefix_error(&error, _("kWh: "));
         goto fail;

@@ -67,6 +67,16 @@ KvStation *ctl_open(gboolean login, gboolean keys, GError **error);
 KvCardLink *ctl_card(GError **error);
 
 void ctl_print_table(KvTable *t, const char *csv_path);
+/* A local date YYYY-MM-DD (or month YYYY-MM) to its noon. */
+gboolean ctl_parse_day(const char *text, gboolean month_only, gint64 *out, GError **error);
+
+/* ctl-money.c: customer debt|plan|statement, and the money reports (mine:
+ * whether sub is one of them; NULL and *error on failure). */
+int ctl_money_customer(KvStation *st, const char *sub, CtlArgs *a);
+KvTable *ctl_money_report(KvStation *st, const char *sub, CtlArgs *a, gboolean *mine,
+                          GError **error);
+/* category set|list (ctl_cmd_customer opens the station). */
+int ctl_money_category(KvStation *st, const char *sub, CtlArgs *a);
 void ctl_out(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 
 /* Commands (one file per area). */

@@ -36,8 +36,13 @@ static const char *const usage_text = N_(
     "  tariff add --code C --block [UPTO_KWH:]PRICE... [--vat PCT] [--fixed MONEY]\n"
     "       [--debt PCT] [--from YYYY-MM-DD] | show --code C | list\n"
     "  customer add --account A --name N [--address T] [--phone T] [--debt MONEY]\n"
-    "       | edit --account A [...] | debt --account A --add MONEY --reason T\n"
-    "       | import FILE.csv\n"
+    "       | edit --account A [...] | import FILE.csv\n"
+    "       | debt --account A [(--add|--adjust|--write-off) MONEY --reason T] [--csv F]\n"
+    "       | plan --account A (--share PCT [--min MONEY] [--max MONEY] | --fixed MONEY\n"
+    "         | --monthly MONEY) [--until YYYY-MM-DD] | plan --account A --end --reason T\n"
+    "       | statement --account A --from YYYY-MM-DD --to YYYY-MM-DD [--csv F] [--pdf F]\n"
+    "       | category --account A (--set CODE | --clear)\n"
+    "  category set --code C --tariff T [--name N] | list\n"
     "  meter add --number N --hoarding KWH --alarm KWH --pretrip KWH [--account A]\n"
     "       [--model T] [--phases 1|3] [--address T] [--tariff CODE] [--max-power W]\n"
     "       | edit --number N [...] | show --meter N | import FILE.csv\n"
@@ -51,6 +56,7 @@ static const char *const usage_text = N_(
     "         [--alarm-kwh K] [--pretrip-kwh K] [--hoarding-kwh K] [--max-power-w W]\n"
     "         [--reconnect-s S] [--legacy-key-change]\n"
     "  sell --meter N (--amount MONEY | --kwh KWH) [--quote] [--receipt FILE.pdf]\n"
+    "       [--payment cash|mobile-money|bank-card|bank-transfer] [--reference R]\n"
     "  cancel --sale ID --reason T               last sale, card at the counter\n"
     "  refund cleared --meter N --reason T       pay back credit a clear-credit card cleared\n"
     "       [--receipt FILE.pdf]\n"
@@ -59,7 +65,8 @@ static const char *const usage_text = N_(
     "  receipt --sale ID --out FILE.pdf [--reprint]\n"
     "  shift open [--float MONEY] | close --counted MONEY | show [--shift ID]\n"
     "  report shift [--shift ID] | daily [--date YYYY-MM-DD] | monthly [--month YYYY-MM]\n"
-    "       | customer --account A | meter --meter N     [--csv FILE]\n"
+    "       | customer --account A | meter --meter N | arrears | dormant [--days N]\n"
+    "       | revenue [--absent-days N] [--drop PCT]      [--csv FILE]\n"
     "  backup FILE | restore FILE | check\n"
     "  audit head | audit verify [--head HEAD|centre] [--keyed]\n"
     "  anomaly list [--all] [--meter N] | ack ID --reason T\n"
@@ -85,8 +92,8 @@ static const Command commands[] = {
     { "sell", ctl_cmd_sell },       { "cancel", ctl_cmd_cancel },   { "sale", ctl_cmd_sale },
     { "receipt", ctl_cmd_receipt }, { "shift", ctl_cmd_shift },     { "report", ctl_cmd_report },
     { "backup", ctl_cmd_backup },   { "restore", ctl_cmd_restore }, { "check", ctl_cmd_check },
-    { "audit", ctl_cmd_audit },     { "anomaly", ctl_cmd_anomaly }, { "sync", ctl_cmd_sync },
-    { "refund", ctl_cmd_refund },
+    { "audit", ctl_cmd_audit },     { "anomaly", ctl_cmd_anomaly }, { "category", ctl_cmd_customer },
+    { "sync", ctl_cmd_sync },       { "refund", ctl_cmd_refund },
 };
 
 /* Where the value of a global option goes; NULL for no such option. */

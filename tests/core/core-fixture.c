@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "core-fixture.h"
+#include "kv-db-resources.h"
 #include "kv_util.h"
 
 static void rm_rf(const char *dir)
@@ -200,7 +201,7 @@ void fx_add_user(Fx *f, const char *login, KvRole role)
 
 KvSale *fx_sell(Fx *f, KvCardLink *card, guint32 meter, gint64 amount, GError **error)
 {
-    KvSaleRequest req = { amount, 0 };
+    KvSaleRequest req = { .amount = amount };
     return kv_sale_sell(f->st, card, meter, &req, error);
 }
 
@@ -225,6 +226,18 @@ void fx_raw_exec(const char *db, const char *sql)
     sqlite3_close(h);
 }
 
+void fx_migrate_back(Fx *f, const char *undo, const char *migration)
+{
+    g_autoptr(GError) e = NULL;
+    g_autofree char *sql = g_strdup_printf("%sPRAGMA user_version = %u", undo,
+                                           fx_migrations_before(migration));
+    kv_station_free(f->st);
+    f->st = NULL;
+    fx_raw_exec(f->db, sql);
+    f->st = kv_station_open(f->db, f->keys, &e);
+    g_assert_no_error(e);
+}
+
 gint64 fx_raw_int(Fx *f, const char *sql)
 {
     sqlite3 *h;
@@ -237,4 +250,14 @@ gint64 fx_raw_int(Fx *f, const char *sql)
     sqlite3_finalize(s);
     sqlite3_close(h);
     return v;
+}
+
+guint fx_migrations_before(const char *name)
+{
+    g_auto(GStrv) names = g_resource_enumerate_children(kv_db_get_resource(), "/org/kilovend/db",
+                                                        0, NULL);
+    guint n = 0;
+    for (guint i = 0; names && names[i]; i++)
+        n += strcmp(names[i], name) < 0;
+    return n;
 }

@@ -57,8 +57,27 @@ KvSale *fx_sell(Fx *f, KvCardLink *card, guint32 meter, gint64 amount, GError **
 void fx_sell_refused(Fx *f, KvCardLink *card, guint32 meter, gint64 amount, gint code,
                      const char *text);
 
+/* The schema version before the migration `name` (db/NNN-x.sql): the
+ * number of migrations named below it. */
+guint fx_migrations_before(const char *name);
+
+/* SQL that takes back what db/008-money.sql added besides the sales
+ * table's columns (a migration test then runs it again). */
+#define MONEY_008_UNDONE                                                                       \
+    "DROP TRIGGER debt_only_by_movements; DROP TRIGGER sales_days_insert; "                     \
+    "DROP TRIGGER sales_days_update; DROP TRIGGER sales_days_delete; DROP TABLE sales_days; "   \
+    "DROP TABLE debt_movements; DROP TABLE debt_plans; DROP INDEX customers_in_debt; "          \
+    "ALTER TABLE customers DROP COLUMN category; DROP TABLE customer_categories; "            \
+    "DROP TRIGGER customers_last_purchase_insert; DROP TRIGGER customers_last_purchase_update; " \
+    "DROP INDEX customers_last_purchase; ALTER TABLE customers DROP COLUMN last_purchase; "
+
 /* SQL straight on the database file, past the core (as an insider would). */
 void fx_raw_exec(const char *db, const char *sql);
 gint64 fx_raw_int(Fx *f, const char *sql); /* first column of the first row, -1 if none */
+/* A ledger taken back, past the core, to the schema before `migration`
+ * (db/NNN-x.sql): the station closed, the SQL undo (each statement ending
+ * with "; ") run and user_version set, then the station opened again
+ * (migrating the file forward) into f->st. */
+void fx_migrate_back(Fx *f, const char *undo, const char *migration);
 
 #endif

@@ -390,38 +390,32 @@ static void test_audit_locked_rows_covered(Fx *f, gconstpointer d)
 static void test_audit_migration(Fx *f, gconstpointer d)
 {
     g_autoptr(GError) e = NULL;
-    g_autoptr(KvStation) st = NULL;
     g_autoptr(KvAuditReport) r = NULL;
-    g_autofree char *sql = NULL;
     guint v = kv_station_schema_version();
 
-    kv_station_free(f->st);
-    f->st = NULL;
-    /* Back to the schema before 004 (the third migration: user_version 2):
-     * no mac column, no MACs; and so before the migrations after it
-     * (005-issued.sql: its tables and indexes; its rebuild of the sales
-     * table runs again on the empty table; 006-sync.sql and
-     * 007-key-holdings.sql: their tables; 009-lifecycle.sql: its tables,
-     * its CHECK widening finds them wide). */
-    sql = g_strdup("ALTER TABLE audit DROP COLUMN mac; DROP TABLE base_adoptions; "
-                   "DROP TABLE anomalies; DROP INDEX sales_issued; "
-                   "DROP INDEX sales_reconcile; DROP TABLE sync_state; DROP TABLE meter_remote; "
-                   "DROP TABLE key_holdings; DROP TABLE refund_parts; DROP TABLE refunds; "
-                   "DROP TABLE credit_clears; PRAGMA user_version = 2");
-    fx_raw_exec(f->db, sql);
-    st = kv_station_open(f->db, f->keys, &e);
-    g_assert_no_error(e);
+    /* Back to the schema before 004: no mac column, no MACs; and so before
+     * the migrations after it (009-lifecycle.sql: its tables (its CHECK
+     * widening finds them wide); 008-money.sql: its tables, triggers and the
+     * customers' columns; 007-key-holdings.sql and 006-sync.sql: their
+     * tables; 005-issued.sql: its tables and indexes; its rebuild of the
+     * sales table runs again on the empty table, without the columns
+     * 008-money.sql adds again with its tables). */
+    fx_migrate_back(f, "DROP TABLE refund_parts; DROP TABLE refunds; DROP TABLE credit_clears; "
+                       MONEY_008_UNDONE "DROP TABLE key_holdings; DROP TABLE sync_state; "
+                       "DROP TABLE meter_remote; ALTER TABLE audit DROP COLUMN mac; "
+                       "DROP TABLE base_adoptions; DROP TABLE anomalies; "
+                       "DROP INDEX sales_issued; DROP INDEX sales_reconcile; ",
+                    "004-audit-key.sql");
     g_assert_cmpint(fx_raw_int(f, "PRAGMA user_version"), ==, v);
     g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE mac IS NOT NULL"), ==, 0);
-    g_assert_true(kv_station_login(st, "admin", FX_ADMIN_PW, &e));
-    g_assert_true(kv_station_unlock_keys(st, FX_PASSPHRASE, NULL, NULL, &e));
+    g_assert_true(kv_station_login(f->st, "admin", FX_ADMIN_PW, &e));
+    g_assert_true(kv_station_unlock_keys(f->st, FX_PASSPHRASE, NULL, NULL, &e));
     g_assert_no_error(e);
-    r = kv_audit_verify(st, NULL, NULL, NULL, NULL, &e);
+    r = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
     g_assert_no_error(e);
     g_assert_cmpuint(r->problems->len, ==, 0);
     g_assert_cmpint(r->covered_to, ==, fx_raw_int(f, "SELECT max(id) FROM audit"));
     g_assert_cmpuint(r->rows_keyed, ==, 1);
-    f->st = g_steal_pointer(&st);
 }
 
 int main(int argc, char **argv)

@@ -63,7 +63,7 @@ static void test_sell_bad_input(Fx *f, gconstpointer d)
     g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
     g_autoptr(KvCardLink) other = fx_issued_card(f, FX_M2, "c2.card");
     g_autoptr(KvCardLink) blank = fx_blank_card(f, "c3.card");
-    KvSaleRequest both = { 100, 100 };
+    KvSaleRequest both = { .amount = 100, .energy = 100 };
     kv_card_view before, after;
     gint64 v;
 

@@ -1,0 +1,819 @@
+/* test-money.c - the money side of the station core on real SQLite files
+ * and card files: payment types and their references; arrears (debt
+ * movements, recovery plans, the arrears report). */
+#include <sqlite3.h>
+#include <string.h>
+
+#include "core-fixture.h"
+
+#define ADD(path, fn) g_test_add(path, Fx, NULL, fx_setup, fn, fx_teardown)
+
+static KvSale *sell_paid(Fx *f, KvCardLink *card, gint64 amount, KvPaymentType pay,
+                         const char *ref, GError **error)
+{
+    KvSaleRequest req = { .amount = amount, .payment = pay, .reference = ref };
+    return kv_sale_sell(f->st, card, FX_M1, &req, error);
+}
+
+static void has(const char *text, const char *part)
+{
+    if (!strstr(text, part))
+        g_error("'%s' not in:\n%s", part, text);
+}
+
+/* Each type is stored, printed, reported; the drawer expects cash only. */
+static void test_payment_types(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) cash = NULL, mobile = NULL, bank = NULL, transfer = NULL, got = NULL;
+    g_autoptr(KvTable) z = NULL, day = NULL, cust = NULL;
+    g_autoptr(KvShift) sh = NULL, closed = NULL;
+    g_autoptr(GPtrArray) lines = NULL;
+    g_autofree char *zt = NULL, *zcsv = NULL, *dcsv = NULL, *djson = NULL, *ccsv = NULL;
+    g_autofree char *receipt = NULL;
+    g_autoptr(KvAuditReport) ar = NULL;
+
+    cash = sell_paid(f, card, 1000, KV_PAYMENT_CASH, NULL, &e);
+    g_assert_no_error(e);
+    mobile = sell_paid(f, card, 2000, KV_PAYMENT_MOBILE, "MP240101.XK7", &e);
+    g_assert_no_error(e);
+    bank = sell_paid(f, card, 3000, KV_PAYMENT_CARD, NULL, &e); /* approval code optional */
+    g_assert_no_error(e);
+    transfer = sell_paid(f, card, 4000, KV_PAYMENT_TRANSFER, "TRF/2026/0042", &e);
+    g_assert_no_error(e);
+    g_assert_cmpint(mobile->payment, ==, KV_PAYMENT_MOBILE);
+    g_assert_cmpstr(mobile->payment_ref, ==, "MP240101.XK7");
+    got = kv_sale_get(f->st, transfer->id, &e);
+    g_assert_cmpint(got->payment, ==, KV_PAYMENT_TRANSFER);
+    g_assert_cmpstr(got->payment_ref, ==, "TRF/2026/0042");
+    g_assert_null(cash->payment_ref);
+
+    /* The drawer: float 0 + the cash sale only. */
+    sh = kv_shift_current(f->st, &e);
+    g_assert_cmpint(sh->expected_cash, ==, 1000);
+
+    /* The Z report: a row per state and type, the money per type. */
+    z = kv_report_shift(f->st, cash->shift_id, &e);
+    g_assert_no_error(e);
+    zt = kv_table_to_text(z);
+    has(zt, "amount taken: 100.00");
+    has(zt, "paid cash: 10.00");
+    has(zt, "paid mobile money: 20.00");
+    has(zt, "paid bank card: 30.00");
+    has(zt, "paid bank transfer: 40.00");
+    has(zt, "expected cash: 10.00");
+    zcsv = kv_table_to_csv(z);
+    has(zcsv, "state,payment,sales,amount,energy kWh\r\n");
+    has(zcsv, "completed,mobile-money,1,20.00,");
+    has(zcsv, "completed,bank-transfer,1,40.00,");
+
+    /* The daily report: a column per type. */
+    day = kv_report_daily(f->st, kv_now(), &e);
+    g_assert_no_error(e);
+    dcsv = kv_table_to_csv(day);
+    has(dcsv, ",cash,mobile money,bank card,bank transfer\r\n");
+    has(dcsv, "admin,4,100.00,");
+    has(dcsv, ",10.00,20.00,30.00,40.00\r\n");
+    djson = kv_table_to_json(day);
+    has(djson, "\"paid bank card\":\"30.00\"");
+
+    /* The customer's history carries the type and the reference. */
+    cust = kv_report_customer(f->st, 1, &e);
+    ccsv = kv_table_to_csv(cust);
+    has(ccsv, ",payment,reference\r\n");
+    has(ccsv, ",admin,bank-transfer,TRF/2026/0042\r\n");
+    has(ccsv, ",admin,cash,\r\n");
+
+    /* The receipt names how it was paid. */
+    lines = kv_receipt_lines(f->st, mobile->id, FALSE, &e);
+    g_assert_no_error(e);
+    g_ptr_array_add(lines, NULL);
+    receipt = g_strjoinv("\n", (char **)lines->pdata);
+    has(receipt, "Paid by");
+    has(receipt, "mobile money");
+    has(receipt, "MP240101.XK7");
+
+    ar = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(ar->problems->len, ==, 0);
+
+    closed = kv_shift_close(f->st, 1000, &e);
+    g_assert_no_error(e);
+    g_assert_cmpint(closed->expected_cash, ==, 1000);
+    g_assert_cmpint(closed->counted_cash - closed->expected_cash, ==, 0);
+}
+
+static void refused(Fx *f, KvCardLink *card, KvPaymentType pay, const char *ref, gint code,
+                    const char *text)
+{
+    g_autoptr(GError) e = NULL;
+    g_assert_null(sell_paid(f, card, 1000, pay, ref, &e));
+    g_assert_error(e, KV_CORE_ERROR, code);
+    has(e->message, text);
+}
+
+/* A reference where the type needs one, none for cash, a clean word; bad
+ * input writes nothing. */
+static void test_payment_reference_rules(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    KvPaymentType t;
+
+    refused(f, card, KV_PAYMENT_MOBILE, NULL, KV_CORE_ERROR_INVALID, "needs its reference");
+    refused(f, card, KV_PAYMENT_TRANSFER, "", KV_CORE_ERROR_INVALID, "needs its reference");
+    refused(f, card, KV_PAYMENT_CASH, "R1", KV_CORE_ERROR_INVALID, "takes no reference");
+    refused(f, card, KV_PAYMENT_MOBILE, "MP 1", KV_CORE_ERROR_INVALID, "letters, digits");
+    refused(f, card, KV_PAYMENT_MOBILE, "MP1 pay=cash", KV_CORE_ERROR_INVALID, "letters");
+    refused(f, card, KV_PAYMENT_MOBILE,
+            "AB123456789012345678901234567890123456789012345678901234567890123",
+            KV_CORE_ERROR_INVALID, "1 to 64");
+    refused(f, card, (KvPaymentType)7, NULL, KV_CORE_ERROR_INVALID, "unknown payment type");
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM sales"), ==, 0);
+
+    g_assert_true(kv_payment_parse("mobile-money", &t, &e) && t == KV_PAYMENT_MOBILE);
+    g_assert_true(kv_payment_parse("Transfer", &t, &e) && t == KV_PAYMENT_TRANSFER);
+    g_assert_true(kv_payment_parse("bank-card", &t, &e) && t == KV_PAYMENT_CARD);
+    g_assert_false(kv_payment_parse("cheque", &t, &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID);
+}
+
+/* The attack: a cashier takes cash, books the sale as mobile money with the
+ * reference of a payment already counted (the customer's earlier one), and
+ * keeps the cash (the drawer no longer expects it).  Refused: a reference
+ * pays one live sale of its type; a failed or cancelled sale frees it. */
+static void test_payment_reference_reused(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) first = NULL, other_type = NULL;
+    g_autoptr(KvShift) sh = NULL;
+
+    first = sell_paid(f, card, 2000, KV_PAYMENT_MOBILE, "MP777", &e);
+    g_assert_no_error(e);
+    refused(f, card, KV_PAYMENT_MOBILE, "MP777", KV_CORE_ERROR_EXISTS, "already paid sale");
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM sales"), ==, 1);
+    /* Another type's reference space is its own. */
+    other_type = sell_paid(f, card, 1000, KV_PAYMENT_TRANSFER, "MP777", &e);
+    g_assert_no_error(e);
+    /* Past the core, the unique index refuses it too. */
+    {
+        sqlite3 *h;
+        char *err = NULL;
+        g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
+        g_assert_cmpint(sqlite3_exec(h, "UPDATE sales SET payment = 1, payment_ref = 'MP777' "
+                                        "WHERE id = 2", NULL, NULL, &err), ==, SQLITE_CONSTRAINT);
+        sqlite3_free(err);
+        sqlite3_close(h);
+    }
+    sh = kv_shift_current(f->st, &e);
+    g_assert_cmpint(sh->expected_cash, ==, 0);
+}
+
+/* The attack done in SQL behind the station: a cash sale relabelled as
+ * mobile money (the drawer then expects less), or the other way.  The
+ * audit chain holds each sale's type and reference: verify names it. */
+static void test_payment_relabel_detected(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) cash = NULL, mobile = NULL;
+    g_autoptr(KvAuditReport) ar = NULL, ar2 = NULL;
+
+    cash = sell_paid(f, card, 2000, KV_PAYMENT_CASH, NULL, &e);
+    g_assert_no_error(e);
+    mobile = sell_paid(f, card, 1000, KV_PAYMENT_MOBILE, "MP1", &e);
+    g_assert_no_error(e);
+    fx_raw_exec(f->db, "UPDATE sales SET payment = 1, payment_ref = 'MP9' WHERE id = 1");
+    ar = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(ar->problems->len, ==, 1);
+    has(ar->problems->pdata[0], "sale 1 differs from its audit record");
+    fx_raw_exec(f->db, "UPDATE sales SET payment = 0, payment_ref = NULL");
+    ar2 = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
+    g_assert_cmpuint(ar2->problems->len, ==, 1);
+    has(ar2->problems->pdata[0], "sale 2 differs from its audit record");
+}
+
+/* ---- arrears ---- */
+
+/* Local times in the test's zone (Africa/Nairobi, UTC+3, set in main). */
+static gint64 local(int y, int mo, int d, int h, int mi)
+{
+    g_autoptr(GDateTime) t = g_date_time_new_local(y, mo, d, h, mi, 0);
+    return g_date_time_to_unix(t);
+}
+
+static void at(gint64 t)
+{
+    g_autofree char *v = g_strdup_printf("%" G_GINT64_FORMAT, t);
+    g_setenv("KILOVEND_NOW", v, TRUE);
+}
+
+static gint64 debt_of(Fx *f, gint64 customer)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCustomer) c = kv_customer_get(f->st, customer, &e);
+    g_assert_no_error(e);
+    return c->debt;
+}
+
+/* The sum of the movements, past the core. */
+static gint64 movements_sum(Fx *f, gint64 customer)
+{
+    g_autofree char *sql = g_strdup_printf("SELECT coalesce(sum(amount), 0) FROM debt_movements "
+                                           "WHERE customer_id = %" G_GINT64_FORMAT, customer);
+    return fx_raw_int(f, sql);
+}
+
+static gint64 recovered(Fx *f, KvCardLink *card, gint64 amount)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvSale) x = fx_sell(f, card, FX_M1, amount, &e);
+    g_assert_no_error(e);
+    g_assert_cmpint(x->state, ==, KV_SALE_COMPLETED);
+    return x->breakdown.debt_recovered;
+}
+
+static void set_plan(Fx *f, KvPlanKind kind, guint bp, gint64 min, gint64 max, gint64 amount,
+                     gint64 ends)
+{
+    g_autoptr(GError) e = NULL;
+    KvDebtPlan p = { .customer_id = 1, .kind = kind, .share_bp = bp, .min_amount = min,
+                     .max_amount = max, .amount = amount, .ends_at = ends };
+    g_assert_cmpint(kv_debt_plan_set(f->st, &p, &e), >, 0);
+    g_assert_no_error(e);
+}
+
+/* SQL that must be refused, past the core. */
+static void raw_refused(Fx *f, const char *sql, const char *why)
+{
+    sqlite3 *h;
+    char *err = NULL;
+    g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_exec(h, sql, NULL, NULL, &err), !=, SQLITE_OK);
+    has(err, why);
+    sqlite3_free(err);
+    sqlite3_close(h);
+}
+
+/* The debt is its movements: added, recovered by sales under a share plan
+ * (minimum and maximum per purchase), written off, adjusted, restored by a
+ * cancellation; the balance is their sum and can change no other way. */
+static void test_arrears_ledger(Fx *f, gconstpointer d)
+{
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    KvDebtMovement *m;
+    g_autoptr(GPtrArray) moves = NULL;
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvSale) last = NULL, cancelled = NULL;
+
+    g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_ADDED, 10000, "unpaid bill 2026-10", &e));
+    g_assert_no_error(e);
+    g_assert_cmpint(debt_of(f, 1), ==, 10000);
+    /* No plan: the tariff's share (0 here) applies. */
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    set_plan(f, KV_PLAN_SHARE, 2500, 500, 2000, 0, 0);
+    g_assert_cmpint(recovered(f, card, 4000), ==, 1000);  /* 25 % of 40.00 */
+    g_assert_cmpint(recovered(f, card, 1000), ==, 500);   /* 2.50, raised to the minimum */
+    g_assert_cmpint(recovered(f, card, 10000), ==, 2000); /* 25.00, lowered to the maximum */
+    g_assert_cmpint(debt_of(f, 1), ==, 6500);
+    g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_WRITTEN_OFF, 1500, "hardship", &e));
+    g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_ADJUSTED, -1000, "meter misread", &e));
+    g_assert_no_error(e);
+    g_assert_cmpint(debt_of(f, 1), ==, 4000);
+    /* Below zero, no reason, a wrong sign: refused, nothing written. */
+    g_assert_false(kv_debt_move(f->st, 1, KV_DEBT_ADJUSTED, -4001, "too much", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID);
+    has(e->message, "below zero");
+    g_clear_error(&e);
+    g_assert_false(kv_debt_move(f->st, 1, KV_DEBT_WRITTEN_OFF, 100, "", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID);
+    g_clear_error(&e);
+    g_assert_false(kv_debt_move(f->st, 1, KV_DEBT_ADDED, -100, "negative add", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID);
+    g_clear_error(&e);
+    g_assert_false(kv_debt_move(f->st, 99, KV_DEBT_ADDED, 100, "nobody", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND);
+    g_clear_error(&e);
+    /* A cancelled sale puts its recovery back. */
+    last = fx_sell(f, card, FX_M1, 2000, &e); /* 5.00: the minimum */
+    g_assert_no_error(e);
+    g_assert_cmpint(last->breakdown.debt_recovered, ==, 500);
+    g_assert_cmpint(debt_of(f, 1), ==, 3500);
+    cancelled = kv_sale_cancel(f->st, card, last->id, "wrong meter", &e);
+    g_assert_no_error(e);
+    g_assert_cmpint(debt_of(f, 1), ==, 4000);
+
+    moves = kv_debt_movements(f->st, 1, 0, 0, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(moves->len, ==, 8);
+    m = moves->pdata[0];
+    g_assert_cmpint(m->kind, ==, KV_DEBT_ADDED);
+    g_assert_cmpstr(m->reason, ==, "unpaid bill 2026-10");
+    g_assert_cmpstr(m->user_login, ==, "admin");
+    m = moves->pdata[1];
+    g_assert_cmpint(m->kind, ==, KV_DEBT_RECOVERED);
+    g_assert_cmpint(m->amount, ==, -1000);
+    g_assert_cmpint(m->sale_id, >, 0);
+    m = moves->pdata[4];
+    g_assert_cmpint(m->kind, ==, KV_DEBT_WRITTEN_OFF);
+    g_assert_cmpint(m->amount, ==, -1500);
+    m = moves->pdata[7];
+    g_assert_cmpint(m->kind, ==, KV_DEBT_RESTORED);
+    g_assert_cmpint(m->amount, ==, 500);
+    g_assert_cmpint(m->sale_id, ==, last->id);
+    g_assert_cmpint(movements_sum(f, 1), ==, debt_of(f, 1));
+
+    /* Behind the station's back: the number alone, or the movements. */
+    raw_refused(f, "UPDATE customers SET debt = 0 WHERE id = 1", "only through its movements");
+    raw_refused(f, "UPDATE debt_movements SET amount = -9999 WHERE id = 1", "append-only");
+    raw_refused(f, "DELETE FROM debt_movements", "append-only");
+    g_assert_cmpint(debt_of(f, 1), ==, 4000);
+}
+
+/* Rounding to the minor unit: an amount sale's share is rounded down, an
+ * energy sale's up (so that it is at least the share of the total); the
+ * minimum never takes more than the amount. */
+static void test_arrears_rounding(void)
+{
+    g_autoptr(GError) e = NULL;
+    KvTariff t = { .n_blocks = 1, .vat_bp = 1600 };
+    KvBreakdown b;
+    KvDebtRule third = { 100000, 3333, 0, 0 }, fifth = { 100000, 2000, 0, 0 };
+    KvDebtRule fixed = { 100000, 0, 300, 300 }, small = { 250, 0, 300, 300 };
+
+    t.blocks[0].price_e4 = 1000 * 10000; /* 10.00 a kWh */
+    g_assert_true(kv_tariff_price_amount_rule(&t, 1005, 0, FALSE, &third, &b, &e));
+    g_assert_cmpint(b.debt_recovered, ==, 334); /* 334.9665 down */
+    g_assert_cmpint(b.amount, ==, b.fixed_charge + b.debt_recovered + b.energy_net + b.vat);
+    /* 1.01 kWh = 10.10 net, VAT 16 % = 1.616 -> 1.62: subtotal 11.72;
+     * 20 % of the total: 11.72 x 2000 / 8000 = 2.93 exactly; 1.02 kWh:
+     * 10.20 + 1.632 -> 1.63 = 11.83 / 4 = 2.9575 -> 2.96 (up). */
+    g_assert_true(kv_tariff_price_energy_rule(&t, 101, 0, FALSE, &fifth, &b, &e));
+    g_assert_cmpint(b.debt_recovered, ==, 293);
+    g_assert_true(kv_tariff_price_energy_rule(&t, 102, 0, FALSE, &fifth, &b, &e));
+    g_assert_cmpint(b.vat, ==, 163);
+    g_assert_cmpint(b.debt_recovered, ==, 296);
+    g_assert_cmpint(b.debt_recovered * 10000, >=, b.amount * 2000);
+    /* A fixed amount per purchase, at most the balance. */
+    g_assert_true(kv_tariff_price_amount_rule(&t, 1000, 0, FALSE, &fixed, &b, &e));
+    g_assert_cmpint(b.debt_recovered, ==, 300);
+    g_assert_true(kv_tariff_price_energy_rule(&t, 100, 0, FALSE, &small, &b, &e));
+    g_assert_cmpint(b.debt_recovered, ==, 250);
+    g_assert_cmpint(b.amount, ==, 1160 + 250);
+    /* The whole amount to the debt: refused with the reason. */
+    g_assert_false(kv_tariff_price_amount_rule(&t, 300, 0, FALSE, &fixed, &b, &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID);
+    has(e->message, "debt recovery");
+}
+
+/* A fixed amount per purchase; then per month, counted by calendar month
+ * in local time (the boundary is 21:00 UTC here); the plan ends on its
+ * date, and the tariff's share applies again. */
+static void test_arrears_plans(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvDebtPlan) none = NULL;
+
+    at(local(2027, 1, 10, 9, 0));
+    g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_ADDED, 50000, "old account", &e));
+    set_plan(f, KV_PLAN_FIXED, 0, 0, 0, 300, 0);
+    g_assert_cmpint(recovered(f, card, 1000), ==, 300);
+    g_assert_cmpint(recovered(f, card, 5000), ==, 300);
+
+    at(local(2027, 1, 20, 9, 0));
+    set_plan(f, KV_PLAN_MONTHLY, 0, 0, 0, 500, local(2027, 3, 10, 0, 0));
+    /* January: the fixed plan's recoveries before this plan do not count. */
+    g_assert_cmpint(recovered(f, card, 1000), ==, 500);
+    at(local(2027, 1, 25, 9, 0));
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    /* 23:59 local on the 31st is 20:59 UTC: still January. */
+    at(local(2027, 1, 31, 23, 59));
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    /* 00:01 local on 1 February is 21:01 UTC on 31 January: a new month. */
+    at(local(2027, 2, 1, 0, 1));
+    g_assert_cmpint(recovered(f, card, 600), ==, 500);
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    /* The plan ends on 10 March: from then, the tariff's share (0 here). */
+    at(local(2027, 3, 9, 23, 0));
+    g_assert_cmpint(recovered(f, card, 1000), ==, 500);
+    at(local(2027, 3, 10, 0, 30));
+    none = kv_debt_plan_current(f->st, 1, kv_now(), &e);
+    g_assert_no_error(e);
+    g_assert_null(none);
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    g_assert_false(kv_debt_plan_end(f->st, 1, "nothing in force", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND);
+    g_clear_error(&e);
+    /* Ended by hand: a share plan, then its end. */
+    set_plan(f, KV_PLAN_SHARE, 5000, 0, 0, 0, 0);
+    g_assert_cmpint(recovered(f, card, 1000), ==, 500);
+    g_assert_true(kv_debt_plan_end(f->st, 1, "paid by the social fund", &e));
+    g_assert_no_error(e);
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    g_assert_cmpint(debt_of(f, 1), ==, 50000 - 300 - 300 - 500 - 500 - 500 - 500);
+    g_assert_cmpint(movements_sum(f, 1), ==, debt_of(f, 1));
+    /* Bad plans are refused. */
+    {
+        KvDebtPlan bad = { .customer_id = 1, .kind = KV_PLAN_SHARE, .share_bp = 9500 };
+        KvDebtPlan past = { .customer_id = 1, .kind = KV_PLAN_FIXED, .amount = 100,
+                            .ends_at = local(2027, 1, 1, 0, 0) };
+        g_assert_cmpint(kv_debt_plan_set(f->st, &bad, &e), ==, 0);
+        g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID);
+        g_clear_error(&e);
+        g_assert_cmpint(kv_debt_plan_set(f->st, &past, &e), ==, 0);
+        g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID);
+    }
+    g_unsetenv("KILOVEND_NOW");
+}
+
+static gint64 add_customer(Fx *f, const char *account, const char *name, gint64 debt)
+{
+    g_autoptr(GError) e = NULL;
+    KvCustomer c = { .account = (char *)account, .name = (char *)name, .debt = debt };
+    gint64 id = kv_customer_add(f->st, &c, &e);
+    g_assert_no_error(e);
+    return id;
+}
+
+/* The arrears report ages each debt from its last recovery (or, never
+ * recovered, from its first movement); customers with no purchase in N
+ * days are listed, those who never bought too. */
+static void test_arrears_report(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvTable) ar = NULL, dormant = NULL;
+    g_autofree char *csv = NULL, *text = NULL, *dcsv = NULL;
+    gint64 now = local(2027, 6, 1, 12, 0);
+
+    at(now - 100 * 86400);
+    add_customer(f, "B100", "Kofi Old", 3000);          /* 100 days, never recovered */
+    at(now - 45 * 86400);
+    add_customer(f, "C045", "Ama Middle", 2000);        /* 45 days */
+    g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_ADDED, 9000, "bill", &e));
+    set_plan(f, KV_PLAN_FIXED, 0, 0, 0, 1000, 0);
+    at(now - 10 * 86400);
+    g_assert_cmpint(recovered(f, card, 2000), ==, 1000); /* Jane: 10 days */
+    at(now);
+    add_customer(f, "D000", "Esi Paid", 0);             /* no debt: not listed */
+    ar = kv_report_arrears(f->st, now, &e);
+    g_assert_no_error(e);
+    csv = kv_table_to_csv(ar);
+    has(csv, "account,name,debt,plan,last recovery,days,age\r\n");
+    has(csv, "A001,Jane Doe,80.00,fixed 10.00,");
+    has(csv, ",10,0-30\r\n");
+    has(csv, "B100,Kofi Old,30.00,tariff,never,100,90+\r\n");
+    has(csv, "C045,Ama Middle,20.00,tariff,never,45,31-90\r\n");
+    g_assert_null(strstr(csv, "D000"));
+    text = kv_table_to_text(ar);
+    has(text, "customers in debt: 3");
+    has(text, "total debt: 130.00");
+    has(text, "0-30 days: 80.00 (1)");
+    has(text, "31-90 days: 20.00 (1)");
+    has(text, "over 90 days: 30.00 (1)");
+
+    dormant = kv_report_dormant(f->st, now, 30, &e);
+    g_assert_no_error(e);
+    dcsv = kv_table_to_csv(dormant);
+    has(dcsv, "B100,Kofi Old,never,,30.00\r\n");
+    has(dcsv, "D000,Esi Paid,never,,0.00\r\n");
+    g_assert_null(strstr(dcsv, "A001")); /* bought 10 days ago */
+    g_clear_pointer(&dormant, kv_table_free);
+    g_free(dcsv);
+    dormant = kv_report_dormant(f->st, now, 5, &e);
+    dcsv = kv_table_to_csv(dormant);
+    has(dcsv, "A001,Jane Doe,");
+    has(dcsv, ",10,80.00\r\n");
+    g_unsetenv("KILOVEND_NOW");
+    /* Cashiers see neither. */
+    fx_add_user(f, "carol", KV_ROLE_CASHIER);
+    g_assert_true(kv_station_login(f->st, "carol", "carol-password", &e));
+    g_assert_null(kv_report_arrears(f->st, now, &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
+    g_clear_error(&e);
+    /* ...nor change a debt or a plan. */
+    g_assert_false(kv_debt_move(f->st, 1, KV_DEBT_WRITTEN_OFF, 8000, "mine now", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
+    g_clear_error(&e);
+    g_assert_false(kv_debt_plan_end(f->st, 1, "no more", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
+    g_assert_cmpint(debt_of(f, 1), ==, 8000);
+}
+
+/* A ledger from before the money side: its customers' debts become their
+ * opening movements and nothing else changes. */
+static void test_arrears_migration(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(GPtrArray) moves = NULL;
+
+    fx_migrate_back(f, MONEY_008_UNDONE "DROP INDEX sales_payment_ref; "
+                       "ALTER TABLE sales DROP COLUMN payment; "
+                       "ALTER TABLE sales DROP COLUMN payment_ref; "
+                       "UPDATE customers SET debt = 1234 WHERE id = 1; ",
+                    "008-money.sql");
+    g_assert_true(kv_station_login(f->st, "admin", FX_ADMIN_PW, &e));
+    g_assert_cmpint(debt_of(f, 1), ==, 1234);
+    moves = kv_debt_movements(f->st, 1, 0, 0, &e);
+    g_assert_cmpuint(moves->len, ==, 1);
+    g_assert_cmpint(((KvDebtMovement *)moves->pdata[0])->kind, ==, KV_DEBT_OPENING);
+    g_assert_cmpint(((KvDebtMovement *)moves->pdata[0])->amount, ==, 1234);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM debt_movements"), ==, 1);
+}
+
+/* ---- customer statement ---- */
+
+/* A month's statement: the purchases, a refund, the debt movements with the
+ * balance after each; what happened before and after the period is left
+ * out, and the closing balance is the opening one plus the rows. */
+static void test_statement(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) refunded = NULL, cancel = NULL;
+    g_autoptr(KvTable) t = NULL;
+    g_autofree char *csv = NULL, *text = NULL, *pdf = fx_path(f, "statement.pdf");
+    g_autofree char *bytes = NULL;
+    gint64 closing;
+
+    at(local(2027, 1, 5, 10, 0));
+    g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_ADDED, 10000, "old bill", &e));
+    at(local(2027, 1, 20, 10, 0));
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0); /* before the period */
+    at(local(2027, 2, 3, 10, 0));
+    set_plan(f, KV_PLAN_FIXED, 0, 0, 0, 200, 0);
+    g_assert_cmpint(recovered(f, card, 1000), ==, 200);
+    at(local(2027, 2, 10, 10, 0));
+    refunded = sell_paid(f, card, 500, KV_PAYMENT_MOBILE, "MP-55", &e);
+    g_assert_no_error(e);
+    cancel = kv_sale_cancel(f->st, card, refunded->id, "wrong amount", &e);
+    g_assert_no_error(e);
+    /* The cancelled sale is no purchase: the last one is 3 February's. */
+    g_assert_cmpint(fx_raw_int(f, "SELECT last_purchase FROM customers WHERE id = 1"), ==,
+                    local(2027, 2, 3, 10, 0));
+    at(local(2027, 2, 15, 10, 0));
+    g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_WRITTEN_OFF, 1000, "hardship", &e));
+    at(local(2027, 3, 2, 10, 0));
+    g_assert_cmpint(recovered(f, card, 1000), ==, 200); /* after the period */
+    g_unsetenv("KILOVEND_NOW");
+
+    t = kv_report_statement(f->st, 1, local(2027, 2, 1, 0, 0), local(2027, 3, 1, 0, 0), &e);
+    g_assert_no_error(e);
+    csv = kv_table_to_csv(t);
+    has(csv, "time,entry,receipt,meter,paid,payment,energy kWh,debt,debt balance\r\n");
+    has(csv, "2027-02-03 10:00:00,purchase,2,123456782,10.00,cash,0.80,-2.00,98.00\r\n");
+    has(csv, "2027-02-10 10:00:00,purchase,3,123456782,5.00,mobile-money,0.30,-2.00,96.00\r\n");
+    has(csv, "2027-02-10 10:00:00,refund,3,123456782,-5.00,mobile-money,-0.30,2.00,98.00\r\n");
+    has(csv, "2027-02-15 10:00:00,written off (hardship),,,,,,-10.00,88.00\r\n");
+    g_assert_cmpuint(t->rows->len, ==, 4);
+    text = kv_table_to_text(t);
+    has(text, "opening debt: 100.00");
+    has(text, "purchases: 2 (15.00)");
+    has(text, "refunds: 1 (5.00)");
+    has(text, "debt recovered: 2.00");
+    has(text, "closing debt: 88.00");
+    g_assert_true(kv_debt_balance_at(f->st, 1, local(2027, 3, 1, 0, 0), &closing, &e));
+    g_assert_cmpint(closing, ==, 8800);
+
+    g_assert_true(kv_statement_write_pdf(f->st, 1, local(2027, 2, 1, 0, 0),
+                                         local(2027, 3, 1, 0, 0), pdf, &e));
+    g_assert_no_error(e);
+    g_assert_true(g_file_get_contents(pdf, &bytes, NULL, NULL));
+    g_assert_true(g_str_has_prefix(bytes, "%PDF"));
+    g_assert_null(kv_report_statement(f->st, 42, 0, 1, &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND);
+}
+
+/* ---- revenue protection ---- */
+
+/* A stored readback (as kv_readback_import keeps it). */
+static void reading(Fx *f, guint32 meter, guint counter, gint64 at, guint status,
+                    gint64 remaining, gint64 loaded, gint64 total, gint64 sold_then,
+                    const char *events_hex)
+{
+    g_autofree char *sql = g_strdup_printf(
+        "INSERT INTO meter_readings(meter_number, card_serial, read_at, counter, status, "
+        "key_version, remaining, cumulative_loaded, total_energy, energy_l1, energy_l2, "
+        "energy_l3, last_seq, result, events, sold_then) VALUES (%u, 1, %" G_GINT64_FORMAT
+        ", %u, %u, 1, %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+        ", 0, 0, 0, 1, 0, x'%s', %" G_GINT64_FORMAT ")", meter, at, counter, status, remaining,
+        loaded, total, events_hex, sold_then);
+    fx_raw_exec(f->db, sql);
+}
+
+/* Each finding from readbacks, with the events by name; a meter that
+ * behaves raises none. */
+static void test_revenue_report(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvTable) t = NULL, hist = NULL;
+    g_autofree char *csv = NULL, *text = NULL, *hcsv = NULL;
+    g_autofree char *ev = NULL, *refused = NULL, *unknown = NULL, *status = NULL;
+    gint64 now = local(2027, 6, 1, 12, 0);
+    KvRevenueParams p = { 30, 50 };
+
+    at(now - 120 * 86400);
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    g_unsetenv("KILOVEND_NOW");
+    reading(f, FX_M1, 1, now - 100 * 86400, 0x01, 5000, 5000, 0, 5000, "00000000");
+    reading(f, FX_M1, 2, now - 70 * 86400, 0x01, 2000, 5000, 3000, 5000, "03010000");
+    /* 30 days for 3.00 kWh after 30 days for 30.00: a 90 % drop; the cover
+     * opened, the tamper bit set, below zero, and 10 kWh loaded unsold. */
+    reading(f, FX_M1, 3, now - 40 * 86400, 0x21, -150, 6000, 3300, 5000, "0b010000");
+    reading(f, FX_M2, 1, now - 20 * 86400, 0x01, 100, 100, 10, 100, "01000000");
+    reading(f, FX_M2, 2, now - 10 * 86400, 0x01, 50, 100, 60, 100, "4d030000");
+    reading(f, FX_M2, 3, now - 5 * 86400, 0x01, 20, 100, 90, 100, "00000000");
+
+    t = kv_report_revenue(f->st, now, &p, &e);
+    g_assert_no_error(e);
+    csv = kv_table_to_csv(t);
+    has(csv, "meter,account,finding,detail,seen\r\n");
+    has(csv, "123456782,A001,card-absent,no readback for 40 days,");
+    has(csv, "123456782,A001,tamper,\"status: relay closed, tamper; events: cover opened, "
+             "power on\",");
+    has(csv, "123456782,A001,loaded-above-sold,loaded 10.00 kWh more than sold,");
+    has(csv, "123456782,A001,over-zero,remaining -1.50 kWh,");
+    has(csv, "123456782,A001,consumption-drop,\"1.00 kWh a day, then 0.10 kWh a day\",");
+    g_assert_null(strstr(csv, "111111118")); /* meter 2 behaves */
+    g_assert_cmpuint(t->rows->len, ==, 5);
+    text = kv_table_to_text(t);
+    has(text, "tamper: 1");
+    has(text, "card-absent: 1");
+    /* The meter's history names the events too. */
+    hist = kv_report_meter(f->st, FX_M2, &e);
+    g_assert_no_error(e);
+    hcsv = kv_table_to_csv(hist);
+    has(hcsv, ",\"card refused (error 13), load\"\r\n");
+
+    ev = kv_event_describe(0x0C);
+    g_assert_cmpstr(ev, ==, "reverse energy");
+    refused = kv_event_describe(0x4D);
+    g_assert_cmpstr(refused, ==, "card refused (error 13)");
+    unknown = kv_event_describe(0x3F);
+    g_assert_cmpstr(unknown, ==, "event 0x3f");
+    status = kv_status_text(0x21);
+    g_assert_cmpstr(status, ==, "relay closed, tamper");
+    g_assert_true(kv_event_is_tamper(0x16));
+    g_assert_false(kv_event_is_tamper(0x03));
+}
+
+/* ---- customer categories ---- */
+
+static void add_tariff(Fx *f, const char *code, gint64 price_e4)
+{
+    g_autoptr(GError) e = NULL;
+    KvTariff t = { .n_blocks = 1 };
+    g_strlcpy(t.code, code, sizeof t.code);
+    t.blocks[0].price_e4 = price_e4;
+    g_assert_cmpint(kv_tariff_add(f->st, &t, code, &e), >, 0);
+    g_assert_no_error(e);
+}
+
+static void set_category(Fx *f, const char *code, const char *tariff)
+{
+    g_autoptr(GError) e = NULL;
+    KvCategory c = { 0 };
+    g_strlcpy(c.code, code, sizeof c.code);
+    g_strlcpy(c.name, code, sizeof c.name);
+    g_strlcpy(c.tariff_code, tariff, sizeof c.tariff_code);
+    g_assert_true(kv_category_set(f->st, &c, &e));
+    g_assert_no_error(e);
+}
+
+static gint64 energy_for(Fx *f, KvCardLink *card, gint64 amount)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvSale) x = fx_sell(f, card, FX_M1, amount, &e);
+    g_assert_no_error(e);
+    return x->breakdown.energy;
+}
+
+/* A customer buys at their category's tariff; a change of category in the
+ * middle of the month prices the next sale at the new one; without a
+ * category, the meter's tariff. */
+static void test_category_tariff(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(GPtrArray) list = NULL;
+    g_autoptr(KvAuditReport) ar = NULL;
+    KvCategory bad = { "X", "x", "NOPE" };
+
+    add_tariff(f, "LIF", 500 * 10000);   /* 5.00 a kWh */
+    add_tariff(f, "COM", 2000 * 10000);  /* 20.00 a kWh */
+    set_category(f, "lifeline", "LIF");
+    set_category(f, "commercial", "COM");
+    g_assert_false(kv_category_set(f->st, &bad, &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND);
+    g_clear_error(&e);
+    list = kv_category_list(f->st, &e);
+    g_assert_cmpuint(list->len, ==, 2);
+    g_assert_cmpstr(((KvCategory *)list->pdata[0])->code, ==, "commercial");
+
+    at(local(2027, 5, 3, 10, 0));
+    g_assert_cmpint(energy_for(f, card, 1000), ==, 100); /* the meter's DEFAULT: 10.00 */
+    g_assert_true(kv_customer_set_category(f->st, 1, "lifeline", &e));
+    g_assert_cmpint(energy_for(f, card, 1000), ==, 200);
+    at(local(2027, 5, 16, 10, 0));
+    g_assert_true(kv_customer_set_category(f->st, 1, "commercial", &e));
+    g_assert_no_error(e);
+    g_assert_cmpint(energy_for(f, card, 1000), ==, 50);
+    g_assert_true(kv_customer_set_category(f->st, 1, NULL, &e));
+    g_assert_cmpint(energy_for(f, card, 1000), ==, 100);
+    g_unsetenv("KILOVEND_NOW");
+    g_assert_false(kv_customer_set_category(f->st, 1, "industrial", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND);
+    g_clear_error(&e);
+    ar = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(ar->problems->len, ==, 0);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = "
+                                  "'customer.category'"), ==, 3);
+    fx_add_user(f, "carol", KV_ROLE_CASHIER);
+    g_assert_true(kv_station_login(f->st, "carol", "carol-password", &e));
+    g_assert_false(kv_customer_set_category(f->st, 1, "lifeline", &e));
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_DENIED);
+}
+
+/* ---- the ledger at scale ---- */
+
+/* The monthly report reads the per-day summary that the sale's own
+ * transaction keeps: local days (a sale at 00:30 local on 1 February is
+ * February's, though it is 31 January in UTC), a cancelled sale leaving its
+ * day, and an edit made in SQL followed too. */
+static void test_month_summary(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) last = NULL, cancel = NULL;
+    g_autoptr(KvTable) jan = NULL, feb = NULL, feb2 = NULL;
+    g_autofree char *jcsv = NULL, *fcsv = NULL, *f2csv = NULL, *ftext = NULL;
+
+    at(local(2027, 1, 31, 23, 30));
+    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    at(local(2027, 2, 1, 0, 30));
+    g_assert_cmpint(recovered(f, card, 2000), ==, 0);
+    at(local(2027, 2, 1, 9, 0));
+    g_assert_cmpint(recovered(f, card, 500), ==, 0);
+    last = fx_sell(f, card, FX_M1, 700, &e);
+    g_assert_no_error(e);
+    cancel = kv_sale_cancel(f->st, card, last->id, "wrong meter", &e);
+    g_assert_no_error(e);
+    g_unsetenv("KILOVEND_NOW");
+
+    jan = kv_report_monthly(f->st, local(2027, 1, 15, 12, 0), &e);
+    g_assert_no_error(e);
+    jcsv = kv_table_to_csv(jan);
+    has(jcsv, "2027-01-31,1,10.00,0.00,1.00\r\n");
+    has(jcsv, "2027-01-30,0,0.00,0.00,0.00\r\n");
+    feb = kv_report_monthly(f->st, local(2027, 2, 15, 12, 0), &e);
+    fcsv = kv_table_to_csv(feb);
+    has(fcsv, "2027-02-01,2,25.00,0.00,2.50\r\n"); /* the cancelled 7.00 left */
+    has(fcsv, "2027-02-28,0,");
+    g_assert_cmpuint(feb->rows->len, ==, 28);
+    ftext = kv_table_to_text(feb);
+    has(ftext, "completed sales: 2");
+    /* The summary is the sales' sum, whatever writes them. */
+    fx_raw_exec(f->db, "UPDATE sales SET amount = amount + 100, energy_net = energy_net + 100 "
+                       "WHERE id = 2");
+    g_assert_cmpint(fx_raw_int(f, "SELECT sum(amount) FROM sales_days"), ==,
+                    fx_raw_int(f, "SELECT sum(amount) FROM sales WHERE state = 'completed'"));
+    feb2 = kv_report_monthly(f->st, local(2027, 2, 15, 12, 0), &e);
+    f2csv = kv_table_to_csv(feb2);
+    has(f2csv, "2027-02-01,2,26.00,");
+}
+
+/* The tests, by path. */
+static const struct {
+    const char *path;
+    void (*fn)(Fx *, gconstpointer);
+} tests[] = {
+    { "/money/payment/types", test_payment_types },
+    { "/money/payment/reference-rules", test_payment_reference_rules },
+    { "/money/payment/reference-reused", test_payment_reference_reused },
+    { "/money/payment/relabel-detected", test_payment_relabel_detected },
+    { "/money/arrears/ledger", test_arrears_ledger },
+    { "/money/arrears/plans-month-boundary-end", test_arrears_plans },
+    { "/money/arrears/report-ageing-dormant", test_arrears_report },
+    { "/money/arrears/migration", test_arrears_migration },
+    { "/money/statement/period", test_statement },
+    { "/money/revenue/findings", test_revenue_report },
+    { "/money/scale/month-summary", test_month_summary },
+    { "/money/category/tariff-and-change", test_category_tariff },
+};
+
+int main(int argc, char **argv)
+{
+    /* UTC+3 all year: calendar months begin at 21:00 UTC. */
+    g_setenv("TZ", "Africa/Nairobi", TRUE);
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/money/arrears/rounding", test_arrears_rounding);
+    for (guint i = 0; i < G_N_ELEMENTS(tests); i++)
+        ADD(tests[i].path, tests[i].fn);
+    return g_test_run();
+}
