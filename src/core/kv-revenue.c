@@ -185,7 +185,7 @@ KvTable *kv_report_revenue(KvStation *st, gint64 now, const KvRevenueParams *par
             since < now - (gint64)p.absent_days * DAY)
             row(st, t, meter, g_hash_table_lookup(accounts, GUINT_TO_POINTER(meter)), F_ABSENT,
                 seen ? since : 0,
-                g_strdup_printf(_("no readback for %" G_GINT64_FORMAT " days"),
+                g_strdup_printf(_("no readback for %" PRId64 " days"),
                                 (now - since) / DAY), counts);
     }
     if (!scan_readings(st, t, accounts, &p, counts, error))
