@@ -67,7 +67,7 @@ static KvCardLink *meter_and_card(KvStation *st, const char *dir, guint32 *meter
     KvCardLink *link = NULL;
     m.number = *meter = meter_number(1);
     m.hoarding_limit = 0x7FFFFFFF;
-    if (!kv_meter_add(st, &m, &e) || !kv_card_file_create_blank(card, factory, &e) ||
+    if (!kv_meter_add(st, &m, &e) || !kv_card_link_file_create_blank(card, factory, &e) ||
         !(link = kv_card_link_file_open(card, &e)) || !(rec = kv_card_issue(st, link, m.number, &e)))
         g_error("%s", e->message);
     return link;

@@ -65,7 +65,7 @@ static gboolean issue_to_file(KvStation *st, const char *dir, guint card_no, gui
     g_autoptr(KvCardLink) link = NULL;
     g_autoptr(KvCardRecord) rec = NULL;
 
-    if (!kv_card_file_create_blank(path, factory_psc, error))
+    if (!kv_card_link_file_create_blank(path, factory_psc, error))
         return FALSE;
     link = kv_card_link_file_open(path, error);
     if (link == NULL)
@@ -224,7 +224,7 @@ gboolean kv_demo_create(const char *dir, GError **error)
         !issue_to_file(st, dir, 2, demo_meter(1), NULL, error) ||
         !issue_to_file(st, dir, 3, demo_meter(2), NULL, error) ||
         !issue_to_file(st, dir, 4, demo_meter(2), "lost", error) ||
-        !kv_card_file_create_blank(blank, factory_psc, error))
+        !kv_card_link_file_create_blank(blank, factory_psc, error))
         return FALSE;
 
     /* One earlier sale on Yaw's card, in a closed shift, for the reports. */

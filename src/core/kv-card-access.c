@@ -43,7 +43,7 @@ gboolean kv_card_view_for(KvStation *st, KvCardLink *card, guint32 expect_meter,
     }
     if (!(m = kv_meter_get(st, id.meter_number, error)))
         return FALSE;
-    if (!kv_station_meter_keys(st, m->number, m->key_version, &keys, error)) {
+    if (!kv_meter_keys_derive(st, m->number, m->key_version, &keys, error)) {
         kv_meter_free(m);
         return FALSE;
     }
@@ -53,7 +53,7 @@ gboolean kv_card_view_for(KvStation *st, KvCardLink *card, guint32 expect_meter,
         /* A key change is under way: the meter may already write its
          * readbacks under the new version. */
         kv_card_view v2;
-        if (!kv_station_meter_keys(st, m->number, m->key_version_target, &keys, error)) {
+        if (!kv_meter_keys_derive(st, m->number, m->key_version_target, &keys, error)) {
             kv_meter_free(m);
             return FALSE;
         }
@@ -86,7 +86,7 @@ gboolean kv_card_present_own_psc(KvStation *st, KvCardLink *card, const KvMeter 
     kv_meter_keys keys;
     guint8 psc[KV_PSC_LEN];
     gboolean ok;
-    if (!kv_station_meter_keys(st, m->number, m->key_version, &keys, error))
+    if (!kv_meter_keys_derive(st, m->number, m->key_version, &keys, error))
         return FALSE;
     kv_card_psc(&keys, serial, psc);
     kv_meter_keys_wipe(&keys);
@@ -163,12 +163,12 @@ gboolean kv_card_personalise(KvStation *st, KvCardLink *card, const KvMeter *m, 
     gboolean ok = FALSE;
     kv_err e;
 
-    if (!kv_station_meter_keys(st, m->number, tok ? tok->key_version : m->key_version, &keys,
+    if (!kv_meter_keys_derive(st, m->number, tok ? tok->key_version : m->key_version, &keys,
                                error))
         return FALSE;
     kv_card_psc(&keys, serial, psc);
     if ((e = kv_identity_encode(&id, idb)) != KV_OK ||
-        (tok && (e = kv_station_token_seal(st, &keys, &id, tok, slot)) != KV_OK)) {
+        (tok && (e = kv_meter_keys_seal(st, &keys, &id, tok, slot)) != KV_OK)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_FAILED, _("preparing the card: %s"),
                     kv_strerror(e));
         goto out;

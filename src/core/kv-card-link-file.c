@@ -236,7 +236,7 @@ void kv_card_link_file_tear_after(KvCardLink *link, guint n)
     c->tear_after = n;
 }
 
-gboolean kv_card_file_create_blank(const char *path, const guint8 psc[3], GError **error)
+gboolean kv_card_link_file_create_blank(const char *path, const guint8 psc[3], GError **error)
 {
     static const guint8 atr[4] = { 0xA2, 0x13, 0x10, 0x91 };
     sle4442 chip;

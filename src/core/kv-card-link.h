@@ -57,7 +57,7 @@ const char *kv_card_link_name(KvCardLink *link);
  * KV_CORE_ERROR_CARD. */
 KvCardLink *kv_card_link_file_open(const char *path, GError **error);
 /* Make a blank factory card file (PSC as given) for tests and technicians. */
-gboolean kv_card_file_create_blank(const char *path, const guint8 psc[3], GError **error);
+gboolean kv_card_link_file_create_blank(const char *path, const guint8 psc[3], GError **error);
 /* Fault injection: the card is "pulled" after n more bytes are written
  * (0 = never).  Further operations fail until kv_card_link_refresh. */
 void kv_card_link_file_tear_after(KvCardLink *link, guint n);

@@ -404,9 +404,9 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
     }
     {
         kv_meter_keys keys;
-        if (!kv_station_meter_keys(st, m->number, m->key_version, &keys, error))
+        if (!kv_meter_keys_derive(st, m->number, m->key_version, &keys, error))
             goto fail_tok;
-        e = kv_station_token_seal(st, &keys, &idc, &tok, slot);
+        e = kv_meter_keys_seal(st, &keys, &idc, &tok, slot);
         kv_meter_keys_wipe(&keys);
     }
     kv_wipe(&tok, sizeof tok);

@@ -14,7 +14,7 @@
 #include "kv_provision.h"
 #include "kv_util.h"
 
-gboolean kv_station_meter_keys(KvStation *st, guint32 meter, guint key_version,
+gboolean kv_meter_keys_derive(KvStation *st, guint32 meter, guint key_version,
                                kv_meter_keys *out, GError **error)
 {
     g_autoptr(KvMeter) m = NULL;
@@ -45,7 +45,7 @@ gboolean kv_station_meter_keys(KvStation *st, guint32 meter, guint key_version,
     return ok;
 }
 
-kv_err kv_station_token_seal(KvStation *st, const kv_meter_keys *keys, const kv_identity *id,
+kv_err kv_meter_keys_seal(KvStation *st, const kv_meter_keys *keys, const kv_identity *id,
                              const kv_token *tok, guint8 slot[KV_SLOT_LEN])
 {
     kv_token t = *tok;
@@ -70,7 +70,7 @@ gboolean kv_meter_provision(KvStation *st, guint32 meter, const char *path, GErr
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
         return FALSE;
     if (!(m = kv_meter_get(st, meter, error)) ||
-        !kv_station_meter_keys(st, meter, m->key_version, &keys, error))
+        !kv_meter_keys_derive(st, meter, m->key_version, &keys, error))
         return FALSE;
     p.block_version = KV_PROVISION_V2;
     p.utility_code = st->settings.utility_code;

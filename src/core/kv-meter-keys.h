@@ -14,11 +14,11 @@ gboolean kv_meter_provision(KvStation *st, guint32 meter, const char *path, GErr
 
 /* Seal a token as this station does: with its issuer number (setting
  * token_issuer) in the counter block.  kv_err as kv_token_seal. */
-kv_err kv_station_token_seal(KvStation *st, const kv_meter_keys *keys, const kv_identity *id,
+kv_err kv_meter_keys_seal(KvStation *st, const kv_meter_keys *keys, const kv_identity *id,
                              const kv_token *tok, guint8 slot[KV_SLOT_LEN]);
 
 /* The meter's keys for the card contract (wipe with kv_meter_keys_wipe). */
-gboolean kv_station_meter_keys(KvStation *st, guint32 meter, guint key_version,
+gboolean kv_meter_keys_derive(KvStation *st, guint32 meter, guint key_version,
                                kv_meter_keys *out, GError **error);
 
 G_END_DECLS

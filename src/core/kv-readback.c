@@ -20,7 +20,7 @@ static gboolean older_readback(KvStation *st, const KvMeter *m, const kv_card_vi
     for (guint i = 0; i < G_N_ELEMENTS(versions); i++) {
         kv_meter_keys keys;
         kv_err e;
-        if (!versions[i] || !kv_station_meter_keys(st, m->number, versions[i], &keys, NULL))
+        if (!versions[i] || !kv_meter_keys_derive(st, m->number, versions[i], &keys, NULL))
             continue;
         e = kv_readback_open(&keys, &view->id, image + off, out);
         kv_meter_keys_wipe(&keys);

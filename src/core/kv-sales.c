@@ -880,7 +880,7 @@ static gboolean write_credit(KvStation *st, KvCardLink *card, const KvMeter *m,
     kv_err e;
     gboolean ok;
 
-    if (!kv_station_meter_keys(st, m->number, m->key_version, &keys, error))
+    if (!kv_meter_keys_derive(st, m->number, m->key_version, &keys, error))
         return FALSE;
     tok.kind = KV_TOKEN_CREDIT;
     tok.key_version = (guint8)m->key_version;
@@ -890,7 +890,7 @@ static gboolean write_credit(KvStation *st, KvCardLink *card, const KvMeter *m,
     tok.u.credit.issued_at = (guint32)kv_now();
     tok.u.credit.sale_ref = (guint32)sale_ref;
     tok.u.credit.office = st->settings.station_no;
-    e = kv_station_token_seal(st, &keys, &view->id, &tok, slot);
+    e = kv_meter_keys_seal(st, &keys, &view->id, &tok, slot);
     kv_meter_keys_wipe(&keys);
     kv_wipe(&tok, sizeof tok);
     if (e != KV_OK) {

@@ -451,7 +451,7 @@ static int card_read(KvStation *st, KvCardLink *card, gboolean keys)
     if (keys) {
         if (!kv_card_read(st, card, &r, &error))
             return ctl_fail(error);
-        if (!kv_station_meter_keys(st, r.view.id.meter_number, r.meter_key_version, &mk, &error)) {
+        if (!kv_meter_keys_derive(st, r.view.id.meter_number, r.meter_key_version, &mk, &error)) {
             g_free(r.card_status);
             kv_wipe(&r.view, sizeof r.view);
             return ctl_fail(error);
@@ -506,7 +506,7 @@ static KvCardLink *next_card_from_dir(guint32 meter, guint index, guint total, g
     g_autofree char *name = g_strdup_printf("%09u.card", meter);
     g_autofree char *path = g_build_filename(d->dir, name, NULL);
     /* A missing file is a new blank card taken from the box. */
-    if (!g_file_test(path, G_FILE_TEST_EXISTS) && !kv_card_file_create_blank(path, d->psc, error))
+    if (!g_file_test(path, G_FILE_TEST_EXISTS) && !kv_card_link_file_create_blank(path, d->psc, error))
         return NULL;
     return kv_card_link_file_open(path, error);
 }
@@ -674,7 +674,7 @@ int ctl_cmd_card(int argc, char **argv)
             ctl_args_clear(&a);
             return ctl_usage_error(_("card blank FILE"));
         }
-        if (!kv_card_file_create_blank(a.words->pdata[0], factory, &error))
+        if (!kv_card_link_file_create_blank(a.words->pdata[0], factory, &error))
             goto fail;
         ctl_out(_("blank card file %s (PSC FFFFFF)\n"), (char *)a.words->pdata[0]);
         ctl_args_clear(&a);

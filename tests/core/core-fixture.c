@@ -122,7 +122,7 @@ KvCardLink *fx_blank_card(Fx *f, const char *name)
     g_autofree char *path = fx_path(f, name);
     g_autoptr(GError) e = NULL;
     KvCardLink *l;
-    g_assert_true(kv_card_file_create_blank(path, factory, &e));
+    g_assert_true(kv_card_link_file_create_blank(path, factory, &e));
     l = kv_card_link_file_open(path, &e);
     g_assert_no_error(e);
     return l;
@@ -144,7 +144,7 @@ void fx_decode(Fx *f, KvCardLink *card, kv_card_view *view)
     kv_meter_keys keys;
     g_autoptr(GError) e = NULL;
     g_assert_cmpint(kv_card_identity(kv_card_link_image(card), &id), ==, KV_OK);
-    g_assert_true(kv_station_meter_keys(f->st, id.meter_number, 0, &keys, &e));
+    g_assert_true(kv_meter_keys_derive(f->st, id.meter_number, 0, &keys, &e));
     g_assert_cmpint(kv_card_decode(&keys, kv_card_link_image(card), view), ==, KV_OK);
     kv_meter_keys_wipe(&keys);
 }
@@ -161,7 +161,7 @@ kv_err fx_meter_insert(Fx *f, FxMeter *m, KvCardLink *card)
     guint32 nl;
 
     fx_decode(f, card, &v);
-    g_assert_true(kv_station_meter_keys(f->st, m->number, 0, &keys, &e));
+    g_assert_true(kv_meter_keys_derive(f->st, m->number, 0, &keys, &e));
     if (v.token_err == KV_OK) {
         /* The meter ignores a token it has seen (seq) and loads by cumulative. */
         r = v.token.seq <= m->last_seq ? KV_E_REPLAY

@@ -125,7 +125,7 @@ static KvCardLink *batch_next(guint32 meter, guint index, guint total, gpointer 
         return NULL;
     }
     if (!g_file_test(path, G_FILE_TEST_EXISTS))
-        kv_card_file_create_blank(path, factory, NULL);
+        kv_card_link_file_create_blank(path, factory, NULL);
     return kv_card_link_file_open(path, error);
 }
 
@@ -203,7 +203,7 @@ static void test_provision(Fx *f, gconstpointer d)
     g_assert_cmpint(kv_provision_decode(data, FX_UTILITY, &p), ==, KV_OK);
     g_assert_cmpuint(p.meter_number, ==, FX_M1);
     g_assert_cmpuint(p.hoarding_limit, ==, 50000);
-    g_assert_true(kv_station_meter_keys(f->st, FX_M1, 0, &keys, &e));
+    g_assert_true(kv_meter_keys_derive(f->st, FX_M1, 0, &keys, &e));
     g_assert_cmpmem(p.k_meter, 16, keys.k_meter, 16);
     g_assert_cmpmem(p.k_psc, 16, keys.k_psc, 16);
     g_assert_false(kv_meter_provision(f->st, FX_M1, path, &e)); /* never overwrites */

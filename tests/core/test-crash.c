@@ -74,7 +74,7 @@ static void crash_at(Fx *f, const char *point, gboolean expect_on_card)
     if (!g_file_test(card, G_FILE_TEST_EXISTS)) {
         static const guint8 factory[3] = { 0xFF, 0xFF, 0xFF };
         g_autoptr(KvCardRecord) r = NULL;
-        g_assert_true(kv_card_file_create_blank(card, factory, &e));
+        g_assert_true(kv_card_link_file_create_blank(card, factory, &e));
         link = kv_card_link_file_open(card, &e);
         r = kv_card_issue(f->st, link, FX_M1, &e);
         g_assert_no_error(e);

@@ -261,7 +261,7 @@ static void test_multi_office_base(Fx *f, gconstpointer d)
     kv_token t = { 0 };
     guint8 slot[KV_SLOT_LEN], psc[3];
     fx_decode(f, card, &v);
-    g_assert_true(kv_station_meter_keys(f->st, FX_M1, 0, &keys, &e));
+    g_assert_true(kv_meter_keys_derive(f->st, FX_M1, 0, &keys, &e));
     t.kind = KV_TOKEN_CREDIT;
     t.key_version = keys.key_version;
     t.seq = v.token.seq + 5;

@@ -41,7 +41,7 @@ int main(int argc, char *argv[])
         return 1;
     }
     meter = kv_meter_get(st, id.meter_number, &error);
-    if (meter == NULL || !kv_station_meter_keys(st, id.meter_number, meter->key_version, &keys,
+    if (meter == NULL || !kv_meter_keys_derive(st, id.meter_number, meter->key_version, &keys,
                                                 &error))
         goto fail;
     if (kv_card_decode(&keys, image, &view) != KV_OK || view.token_err != KV_OK) {

@@ -323,7 +323,7 @@ static void test_batch_cancelled(void)
     for (guint i = 0; i < 2; i++) {
         g_autofree char *name = g_strdup_printf("batch-blank-%u.card", i);
         blanks[i] = g_build_filename(station->dir, name, NULL);
-        g_assert_true(kv_card_file_create_blank(blanks[i], factory_psc, &error));
+        g_assert_true(kv_card_link_file_create_blank(blanks[i], factory_psc, &error));
         g_assert_no_error(error);
     }
 
