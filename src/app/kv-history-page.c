@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 
 #include "kv-reports-page.h"
 #include "kv-receipt-print.h"
@@ -141,14 +142,14 @@ static GtkWidget *sale_row(KvHistoryPage *self, const KvSale *s, gint64 shift_id
     g_autofree char *energy = kv_session_format_energy(s->breakdown.energy);
     g_autofree char *at = when_text(s->created_at);
     /* TRANSLATORS: a past sale: receipt number, money, energy */
-    g_autofree char *title = g_strdup_printf(_("Receipt %" G_GINT64_FORMAT ": %s, %s"), s->id,
+    g_autofree char *title = g_strdup_printf(_("Receipt %" PRId64 ": %s, %s"), s->id,
                                              money, energy);
     /* TRANSLATORS: when, meter, cashier, state of a past sale */
     g_autofree char *subtitle = g_strdup_printf(
         _("%s · meter %09u · %s · %s"), at, s->meter_number, s->cashier_login,
         g_dpgettext2(GETTEXT_PACKAGE, "sale state", kv_sale_state_name(s->state)));
-    g_autofree char *a11y_reprint = g_strdup_printf(_("Reprint receipt %" G_GINT64_FORMAT), s->id);
-    g_autofree char *a11y_cancel = g_strdup_printf(_("Cancel sale %" G_GINT64_FORMAT), s->id);
+    g_autofree char *a11y_reprint = g_strdup_printf(_("Reprint receipt %" PRId64), s->id);
+    g_autofree char *a11y_cancel = g_strdup_printf(_("Cancel sale %" PRId64), s->id);
 
     adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
     adw_action_row_set_subtitle(ADW_ACTION_ROW(row), subtitle);
@@ -180,10 +181,10 @@ static GtkWidget *shift_row(KvHistoryPage *self, const KvShift *h)
     g_autofree char *opened = when_text(h->opened_at);
     g_autofree char *closed = h->closed_at ? when_text(h->closed_at) : g_strdup(C_("shift", "open"));
     g_autofree char *expected = kv_session_format_money(self->session, h->expected_cash);
-    g_autofree char *title = g_strdup_printf(_("Shift %" G_GINT64_FORMAT " of %s"), h->id,
+    g_autofree char *title = g_strdup_printf(_("Shift %" PRId64 " of %s"), h->id,
                                              h->cashier_login);
     g_autofree char *subtitle = NULL;
-    g_autofree char *a11y = g_strdup_printf(_("Z report of shift %" G_GINT64_FORMAT), h->id);
+    g_autofree char *a11y = g_strdup_printf(_("Z report of shift %" PRId64), h->id);
 
     if (h->counted_cash >= 0) {
         g_autofree char *diff = kv_session_format_money(self->session,
@@ -327,9 +328,9 @@ static gpointer card_task_in_worker(KvSession *session, KvStation *st, gpointer 
     if (data != NULL) {
         g_variant_get(data, "(x&s)", &id, &reason);
         if (card != NULL && (sale = kv_sale_cancel(st, card, id, reason, &local)) != NULL)
-            return g_strdup_printf(_("Receipt %" G_GINT64_FORMAT " is cancelled: the card no "
+            return g_strdup_printf(_("Receipt %lld is cancelled: the card no "
                                      "longer carries its credit. Give the money back."),
-                                   sale->id);
+                                   (long long)sale->id);
         return g_strdup_printf(_("The sale stands: %s"), local->message);
     }
     if (card != NULL && (n = kv_sale_reconcile_card(st, card, &local)) >= 0)
@@ -384,7 +385,7 @@ static void on_cancel_response_cb(AdwMessageDialog *dialog, const char *response
 static void on_cancel_clicked_cb(GtkButton *button, KvHistoryPage *self)
 {
     gint64 id = *(gint64 *)g_object_get_data(G_OBJECT(button), "sale-id");
-    g_autofree char *heading = g_strdup_printf(_("Cancel Receipt %" G_GINT64_FORMAT "?"), id);
+    g_autofree char *heading = g_strdup_printf(_("Cancel Receipt %" PRId64 "?"), id);
     GtkWidget *entry = NULL;
     AdwMessageDialog *dialog = kv_entry_dialog_new(
         GTK_WINDOW(gtk_widget_get_root(GTK_WIDGET(self))), heading,
