@@ -294,9 +294,10 @@ GtkWidget *kv_report_view_new(const KvTable *t, const char *currency, KvReportVi
         gtk_grid_set_row_spacing(GTK_GRID(grid), 4);
         for (guint c = 0; c < ncol; c++) {
             gboolean numeric = kv_report_column_is_numeric(t, c);
+            g_autofree char *name = capitalised(t->columns[c]);
             g_autofree char *head = kv_report_key_is_money(t->keys[c]) && currency && *currency
-                                        ? g_strdup_printf("%s (%s)", t->columns[c], currency)
-                                        : g_strdup(t->columns[c]);
+                                        ? g_strdup_printf("%s (%s)", name, currency)
+                                        : g_strdup(name);
             GtkWidget *h = cell_label(head, numeric);
 
             gtk_widget_add_css_class(h, "heading");
