@@ -19,17 +19,7 @@ static gboolean history_done(gpointer data)
     return !kv_history_page_is_busy(data);
 }
 
-static KvHistoryPage *find_history(GtkWidget *w)
-{
-    if (KV_IS_HISTORY_PAGE(w))
-        return KV_HISTORY_PAGE(w);
-    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
-        KvHistoryPage *p = find_history(c);
-        if (p != NULL)
-            return p;
-    }
-    return NULL;
-}
+#define find_history(w) KV_HISTORY_PAGE(kv_gui_test_find_type(w, KV_TYPE_HISTORY_PAGE))
 
 static KvSale *sale_of(guint32 meter, gint64 id)
 {
@@ -101,12 +91,5 @@ static void test_history_cancel(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
-int main(int argc, char *argv[])
-{
-    static const KvGuiTestCase cases[] = {
-        {"/history/cancel-with-card", test_history_cancel},
-        {NULL, NULL},
-    };
-
-    return kv_gui_test_main(&argc, &argv, &station, cases);
-}
+KV_GUI_TEST_MAIN(station,
+                 {"/history/cancel-with-card", test_history_cancel})

@@ -74,17 +74,7 @@ static const char *kv_report_view_title(GtkWidget *view)
     return gtk_label_get_label(GTK_LABEL(gtk_widget_get_first_child(view)));
 }
 
-static KvReportsPage *find_reports_page(GtkWidget *w)
-{
-    if (KV_IS_REPORTS_PAGE(w))
-        return KV_REPORTS_PAGE(w);
-    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
-        KvReportsPage *p = find_reports_page(c);
-        if (p != NULL)
-            return p;
-    }
-    return NULL;
-}
+#define find_reports_page(w) KV_REPORTS_PAGE(kv_gui_test_find_type(w, KV_TYPE_REPORTS_PAGE))
 
 static void test_reports_flow(void)
 {
@@ -381,15 +371,8 @@ static void test_reports_shortfall(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
-int main(int argc, char *argv[])
-{
-    static const KvGuiTestCase cases[] = {
-        {"/reports/flow", test_reports_flow},
-        {"/reports/tables", test_reports_tables},
-        {"/reports/history", test_reports_history},
-        {"/reports/shortfall", test_reports_shortfall},
-        {NULL, NULL},
-    };
-
-    return kv_gui_test_main(&argc, &argv, &station, cases);
-}
+KV_GUI_TEST_MAIN(station,
+                 {"/reports/flow", test_reports_flow},
+                 {"/reports/tables", test_reports_tables},
+                 {"/reports/history", test_reports_history},
+                 {"/reports/shortfall", test_reports_shortfall})
