@@ -370,7 +370,7 @@ static void secrec_to_v1(void)
                            (i % SECREC_PER_PAGE) * SECREC_LEN;
         uint8_t *o = board.sec + (i / SECREC_PER_PAGE) * METER_SECURE_PAGE +
                      (i % SECREC_PER_PAGE) * 96u;
-        if (r[0] != 'K' || r[1] != 'I' || r[2] != 2 ||
+        if (r[0] != 'K' || r[1] != 'I' || r[2] < 2 ||
             kv_get_be32(r + SECREC_LEN - 4) != kv_crc32(r, SECREC_LEN - 4))
             continue;
         KV_CHECK(kv_get_be32(r + 92) == 0); /* nothing cleared yet */
