@@ -17,7 +17,8 @@
  * a run that raises the energy floor, over a meter's first boot that
  * moves its keys from an EEPROM of the earlier firmware, and over the
  * internal record's log where it erases a page to wrap, and over taking
- * the emergency credit and the load that repays it.  A cut alone
+ * the emergency credit and the load that repays it, and over the first
+ * write of a version 3 internal record after version 2 ones.  A cut alone
  * (without the second fault) never raises the memory tamper flag.
  */
 #include <stdio.h>
@@ -560,6 +561,92 @@ static unsigned sweep_secrec(void)
     return points;
 }
 
+/* The internal records rewritten as the firmware of version 2 records
+ * left them: the same 100 bytes, the moving flag in byte 17, no
+ * allowance. */
+static unsigned secrec_to_v2(void)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < SECREC_PER_PAGE * SECREC_PAGES; i++) {
+        uint8_t *r = board.sec + (i / SECREC_PER_PAGE) * METER_SECURE_PAGE +
+                     (i % SECREC_PER_PAGE) * SECREC_LEN;
+        if (r[0] != 'K' || r[1] != 'I' || r[2] != 3 ||
+            kv_get_be32(r + SECREC_LEN - 4) != kv_crc32(r, SECREC_LEN - 4))
+            continue;
+        r[2] = 2;
+        r[17] = r[3] >> 7;
+        r[3] &= 0x7F;
+        kv_put_be32(r + SECREC_LEN - 4, kv_crc32(r, SECREC_LEN - 4));
+        n++;
+    }
+    return n;
+}
+
+/* A meter updated from the firmware of version 2 internal records: it
+ * boots on them (floor kept, no tamper, no allowance), and a parameter
+ * card giving it an allowance is swept with power cuts at every byte
+ * while it writes its first record of version 3: the allowance is taken
+ * whole or not at all, the floor never lost. */
+static unsigned sweep_secrec_v2(void)
+{
+    sle4442 card, pc, pc0;
+    uint32_t cum0, sseq0;
+    kv_token t;
+    long total, k;
+    unsigned points = 0;
+
+    fw_meter_loaded(&board, &office, prov, &card, 3000);
+    meter_save(&board.m);
+    cum0 = board.m.floor.cumulative_loaded;
+    sseq0 = board.m.secure_seq;
+    KV_CHECK(secrec_to_v2() > 0);
+    power_up(-1);
+    KV_CHECK(board.m.secure_seq == sseq0);
+    KV_CHECK(board.m.provisioned && !board.m.not_here);
+    KV_CHECK(!(board.m.st.tamper & METER_TAMPER_NV));
+    KV_CHECK(board.m.floor.cumulative_loaded == cum0 && board.m.cfg.emergency_kwh == 0);
+    KV_CHECK(board.m.st.remaining == 3000);
+    fw_card_issue(&pc0, &office, KV_CARD_PARAMETER, 5001);
+    memset(&t, 0, sizeof t);
+    t.u.params.alarm_level = 2000;
+    t.u.params.hoarding_limit = 100000;
+    t.u.params.reconnect_delay = 30;
+    t.u.params.emergency_kwh = 7;
+    KV_CHECK(fw_card_token(&pc0, &office, &t, -1) == KV_OK);
+    snapshot();
+    board.nv_bytes_written = board.sec_bytes_written = board.card_bytes_written = 0;
+    pc = pc0;
+    KV_CHECK(host_board_insert(&board, &pc) == KV_OK);
+    host_board_remove(&board, &pc);
+    total = written();
+    KV_CHECK(board.m.cfg.emergency_kwh == 7);
+    kvtest_print_u32("parameter card after version 2 internal records: bytes written: ",
+                     (unsigned long)total);
+    for (k = 0; k <= total; k++) {
+        back_to_snapshot();
+        pc = pc0;
+        power_up(k);
+        if (!board.power_cut) {
+            host_board_insert(&board, &pc);
+            host_board_remove(&board, &pc);
+        } else {
+            host_board_remove(&board, NULL);
+        }
+        power_up(-1);
+        KV_CHECK(board.m.provisioned && !board.m.not_here);
+        KV_CHECK(!(board.m.st.tamper & METER_TAMPER_NV));
+        KV_CHECK(board.m.floor.cumulative_loaded == cum0 && balanced(&board.m));
+        KV_CHECK(board.m.cfg.emergency_kwh == 0 || board.m.cfg.emergency_kwh == 7);
+        host_board_insert(&board, &pc);
+        host_board_remove(&board, &pc);
+        KV_CHECK(board.m.cfg.emergency_kwh == 7 && board.m.st.remaining == 3000);
+        power_up(-1);
+        KV_CHECK(board.m.cfg.emergency_kwh == 7 && !(board.m.st.tamper & METER_TAMPER_NV));
+        points++;
+    }
+    return points;
+}
+
 /* A meter cut off at zero with an emergency allowance of 5 kWh. */
 static void emergency_meter(sle4442 *card)
 {
@@ -670,7 +757,8 @@ int main(void)
     unsigned f = sweep_clear();
     unsigned g = sweep_secrec_v1();
     unsigned h = sweep_emergency();
-    printf("%u + %u + %u + %u + %u + %u + %u + %u cut points, %u checks, %u failed\n", a, b, c,
-           d, e, f, g, h, kvtest_checks, kvtest_failures);
+    unsigned i = sweep_secrec_v2();
+    printf("%u + %u + %u + %u + %u + %u + %u + %u + %u cut points, %u checks, %u failed\n", a, b,
+           c, d, e, f, g, h, i, kvtest_checks, kvtest_failures);
     return kvtest_failures ? 1 : 0;
 }
