@@ -192,9 +192,10 @@ static void status_json(void)
         printf(",\"phase_energy\":[%lu,%lu,%lu]", (unsigned long)m->st.phase_energy[0],
                (unsigned long)m->st.phase_energy[1], (unsigned long)m->st.phase_energy[2]);
         printf(",\"alarm_level\":%lu,\"pretrip_level\":%lu,\"hoarding_limit\":%lu"
-               ",\"max_power\":%lu",
+               ",\"max_power\":%lu,\"emergency_kwh\":%u",
                (unsigned long)m->cfg.alarm_level, (unsigned long)m->cfg.pretrip_level,
-               (unsigned long)m->cfg.hoarding_limit, (unsigned long)m->cfg.max_power);
+               (unsigned long)m->cfg.hoarding_limit, (unsigned long)m->cfg.max_power,
+               m->cfg.emergency_kwh);
     }
     printf(",\"relay\":\"%s\",\"relay_welded\":%s,\"supply\":\"%s\"",
            board.relay_cmd ? "closed" : "open", board.p.relay_stuck ? "true" : "false",
