@@ -105,6 +105,20 @@ static kv_token token_of(uint8_t kind, uint32_t seq)
     return t;
 }
 
+/* A parameter token (sequence 9): alarm 20, pre-trip 10, hoarding 1000 kWh,
+ * 11 kW, 60 s, no emergency allowance. */
+static kv_token params_token(void)
+{
+    kv_token t = token_of(KV_TOKEN_PARAMETERS, 9);
+    t.u.params.alarm_level = 2000;
+    t.u.params.pretrip_level = 1000;
+    t.u.params.hoarding_limit = 100000;
+    t.u.params.max_power = 11000;
+    t.u.params.reconnect_delay = 60;
+    t.u.params.issued_at = 1764028800u;
+    return t;
+}
+
 static kv_token credit_token(uint32_t seq, uint32_t cumulative, uint32_t amount)
 {
     kv_token t = token_of(KV_TOKEN_CREDIT, seq);
@@ -331,13 +345,7 @@ static void test_token_round_trips(void)
     }
 
     issue(img, &id, KV_CARD_PARAMETER, UTILITY, 101, METER_A);
-    t = token_of(KV_TOKEN_PARAMETERS, 9);
-    t.u.params.alarm_level = 2000;
-    t.u.params.pretrip_level = 1000;
-    t.u.params.hoarding_limit = 100000;
-    t.u.params.max_power = 11000;
-    t.u.params.reconnect_delay = 60;
-    t.u.params.issued_at = 1764028800u;
+    t = params_token();
     KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_OK);
     KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_OK);
     KV_CHECK(memcmp(&t, &back, sizeof t) == 0);
@@ -1243,8 +1251,8 @@ static void test_clear_credit_card(void)
 }
 
 /* A parameter token sealed before the emergency allowance existed (the
- * code of the third revision, kept verbatim): alarm 20, pre-trip 10,
- * hoarding 1000 kWh, 11 kW, 60 s, sequence 9, card 101 of meter A. */
+ * code of the third revision, kept verbatim): params_token() on card 101
+ * of meter A. */
 static const char old_parameter_slot[] =
     "02010000000926b0f0fee96d5e132e9db9f9b80d0f93587702b0b3215810e10d8eac1c85d72e8c203e3855fa4bd9ffff";
 
@@ -1268,13 +1276,7 @@ static void test_parameter_emergency_allowance(void)
     keys_for(&k, master1, UTILITY, METER_A, 1);
     keys_for(&kb, master1, UTILITY, meter_with_check(12345679), 1);
     issue(img, &id, KV_CARD_PARAMETER, UTILITY, 101, METER_A);
-    want = token_of(KV_TOKEN_PARAMETERS, 9);
-    want.u.params.alarm_level = 2000;
-    want.u.params.pretrip_level = 1000;
-    want.u.params.hoarding_limit = 100000;
-    want.u.params.max_power = 11000;
-    want.u.params.reconnect_delay = 60;
-    want.u.params.issued_at = 1764028800u;
+    want = params_token();
     /* old token: unchanged meaning, no allowance */
     from_hex(slot, old_parameter_slot, KV_SLOT_LEN);
     KV_CHECK(kv_token_open(&k, &id, slot, &t) == KV_OK);

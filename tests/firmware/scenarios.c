@@ -89,6 +89,12 @@ typedef struct {
  * no power limit, reconnect 30 s. */
 #define BOOT_DEFAULT {BOOT, 0, 2000, 500, 10000, 0, 30}
 
+/* No pre-trip, 1 kWh loaded, an emergency allowance of 5 kWh. */
+#define EMERGENCY_METER                                                                  \
+    {BOOT, 0, 2000, 0, 10000, 0, 30}, {ISSUE, 0, U, 1001}, {SELL, 0, 100},                \
+        {INSERT, 0, KV_OK}, {ISSUE, 1, KV_CARD_PARAMETER, 5001},                          \
+        {PARAMS, 1, 2000, 0, 10000, 0, 30, .cum = 5}, {INSERT, 1, KV_OK}
+
 static const scenario table[] = {
     {"load: credit loaded, readback written, result shown",
      {BOOT_DEFAULT,
@@ -466,10 +472,7 @@ static const scenario table[] = {
       {HOLD, 0, 1}, {EXPECT, .mask = C_RELAY, .relay = 1},
       {END}}},
     {"emergency credit: a load while it runs repays it, the power stays on",
-     {{BOOT, 0, 2000, 0, 10000, 0, 30},
-      {ISSUE, 0, U, 1001}, {SELL, 0, 100}, {INSERT, 0, KV_OK},
-      {ISSUE, 1, KV_CARD_PARAMETER, 5001},
-      {PARAMS, 1, 2000, 0, 10000, 0, 30, .cum = 5}, {INSERT, 1, KV_OK},
+     {EMERGENCY_METER,
       {RUNW, 0, 3600, 0, 0, 1000}, {HOLD, 0, 1},
       {RUNW, 0, 3600, 0, 0, 3000},
       {EXPECT, .mask = C_REM | C_RELAY, .rem = -300, .relay = 1},
@@ -480,10 +483,7 @@ static const scenario table[] = {
       {EXPECT, .mask = C_REM | C_RELAY | C_SUPPLY | C_BAL, .rem = 2300, .relay = 1, .supply = 0},
       {END}}},
     {"emergency credit: with over-zero, one debt, one repayment; none past the allowance",
-     {{BOOT, 0, 2000, 0, 10000, 0, 30},
-      {ISSUE, 0, U, 1001}, {SELL, 0, 100}, {INSERT, 0, KV_OK},
-      {ISSUE, 1, KV_CARD_PARAMETER, 5001},
-      {PARAMS, 1, 2000, 0, 10000, 0, 30, .cum = 5}, {INSERT, 1, KV_OK},
+     {EMERGENCY_METER,
       {RUNW, 0, 3600, 0, 0, 1000},
       /* the relay welded: energy past zero is over-zero */
       {STUCK, 0, 1}, {RUNW, 0, 3600, 0, 0, 1000}, {STUCK, 0, 0},

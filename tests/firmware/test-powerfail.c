@@ -561,6 +561,20 @@ static unsigned sweep_secrec(void)
     return points;
 }
 
+/* Parameter card 5001: alarm 20 kWh, no pre-trip, hoarding 1000 kWh, an
+ * emergency allowance of kwh. */
+static void emergency_card(sle4442 *pc, uint8_t kwh)
+{
+    kv_token t;
+    fw_card_issue(pc, &office, KV_CARD_PARAMETER, 5001);
+    memset(&t, 0, sizeof t);
+    t.u.params.alarm_level = 2000;
+    t.u.params.hoarding_limit = 100000;
+    t.u.params.reconnect_delay = 30;
+    t.u.params.emergency_kwh = kwh;
+    KV_CHECK(fw_card_token(pc, &office, &t, -1) == KV_OK);
+}
+
 /* The internal records rewritten as the firmware of version 2 records
  * left them: the same 100 bytes, the moving flag in byte 17, no
  * allowance. */
@@ -591,7 +605,6 @@ static unsigned sweep_secrec_v2(void)
 {
     sle4442 card, pc, pc0;
     uint32_t cum0, sseq0;
-    kv_token t;
     long total, k;
     unsigned points = 0;
 
@@ -606,13 +619,7 @@ static unsigned sweep_secrec_v2(void)
     KV_CHECK(!(board.m.st.tamper & METER_TAMPER_NV));
     KV_CHECK(board.m.floor.cumulative_loaded == cum0 && board.m.cfg.emergency_kwh == 0);
     KV_CHECK(board.m.st.remaining == 3000);
-    fw_card_issue(&pc0, &office, KV_CARD_PARAMETER, 5001);
-    memset(&t, 0, sizeof t);
-    t.u.params.alarm_level = 2000;
-    t.u.params.hoarding_limit = 100000;
-    t.u.params.reconnect_delay = 30;
-    t.u.params.emergency_kwh = 7;
-    KV_CHECK(fw_card_token(&pc0, &office, &t, -1) == KV_OK);
+    emergency_card(&pc0, 7);
     snapshot();
     board.nv_bytes_written = board.sec_bytes_written = board.card_bytes_written = 0;
     pc = pc0;
@@ -652,15 +659,8 @@ static void emergency_meter(sle4442 *card)
 {
     const int32_t w[3] = {3600, 0, 0};
     sle4442 pc;
-    kv_token t;
     fw_meter_loaded(&board, &office, prov, card, 1000);
-    fw_card_issue(&pc, &office, KV_CARD_PARAMETER, 5001);
-    memset(&t, 0, sizeof t);
-    t.u.params.alarm_level = 2000;
-    t.u.params.hoarding_limit = 100000;
-    t.u.params.reconnect_delay = 30;
-    t.u.params.emergency_kwh = 5;
-    KV_CHECK(fw_card_token(&pc, &office, &t, -1) == KV_OK);
+    emergency_card(&pc, 5);
     KV_CHECK(host_board_insert(&board, &pc) == KV_OK);
     host_board_remove(&board, &pc);
     /* 1000 units at 0.1 a second, past the pre-trip with the card */
