@@ -491,7 +491,8 @@ int meter_emergency(meter *m)
     meter_state *st = &m->st;
     int32_t floor = -(int32_t)(m->cfg.emergency_kwh * 100u);
     int taken = m->provisioned && !m->not_here && m->cfg.emergency_kwh &&
-                (st->supply & METER_SUP_CUTOFF) && !(st->supply & METER_SUP_EMERGENCY) && st->remaining > floor;
+                (st->supply & METER_SUP_CUTOFF) && !(st->supply & METER_SUP_EMERGENCY) &&
+                st->remaining > floor;
     if (taken) {
         /* One save: the flag and its event.  Lost by a power cut, the
          * customer holds the button again; taken twice, it gives nothing
