@@ -12,6 +12,7 @@
 #include "kv-widget-util.h"
 
 #include "kv-demo.h"
+#include "kv-report-view.h"
 #include "kv-signin-page.h"
 
 struct _KvSigninPage {
@@ -406,15 +407,27 @@ static void on_close_shift_done_cb(GObject *source, GAsyncResult *result, gpoint
 {
     CloseShiftData *data = user_data;
     g_autoptr(GError) error = NULL;
-    g_autofree char *report = kv_session_close_shift_finish(KV_SESSION(source), result, &error);
+    g_autoptr(KvTable) report = kv_session_close_shift_finish(KV_SESSION(source), result,
+                                                              &error);
     AdwMessageDialog *dialog;
 
     if (report == NULL) {
         dialog = ADW_MESSAGE_DIALOG(adw_message_dialog_new(
             data->parent, _("The Shift Is Still Open"), error->message));
     } else {
-        dialog = ADW_MESSAGE_DIALOG(
-            adw_message_dialog_new(data->parent, _("Shift Closed"), report));
+        /* The Z report as a table, the difference marked; its gist in words. */
+        const char *currency = kv_session_get_currency(data->page->session);
+        g_autofree char *counted = kv_session_format_money(data->page->session, data->counted);
+        g_autofree char *body = g_strdup_printf(_("%s: %s counted."), report->title, counted);
+        GtkWidget *scroll = gtk_scrolled_window_new();
+
+        dialog = ADW_MESSAGE_DIALOG(adw_message_dialog_new(data->parent, _("Shift Closed"), body));
+        gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll),
+                                      kv_report_view_new(report, currency, KV_REPORT_VIEW_PLAIN));
+        gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(scroll), 360);
+        gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER,
+                                       GTK_POLICY_AUTOMATIC);
+        adw_message_dialog_set_extra_child(dialog, scroll);
     }
     adw_message_dialog_add_response(dialog, "close", _("_Close"));
     gtk_window_present(GTK_WINDOW(dialog));

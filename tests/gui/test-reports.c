@@ -366,7 +366,16 @@ static void test_reports_shortfall(void)
     kv_gui_test_respond(kv_gui_test_wait_dialog("The Cash Is Short"), "close-short");
     g_assert_true(kv_gui_test_wait(shift_closed, station->session, 20000));
     done = kv_gui_test_wait_dialog("Shift Closed");
-    g_assert_nonnull(strstr(adw_message_dialog_get_body(done), "-40.00"));
+    g_assert_nonnull(strstr(adw_message_dialog_get_body(done), "60.00"));
+    /* Its Z report as a table: the difference in red, said in words. */
+    figure = adw_message_dialog_get_extra_child(done);
+    figure = gtk_viewport_get_child(
+        GTK_VIEWPORT(gtk_scrolled_window_get_child(GTK_SCROLLED_WINDOW(figure))));
+    figure = GTK_WIDGET(kv_report_view_get_value(figure, "difference"));
+    g_test_message("%s", gtk_label_get_label(GTK_LABEL(figure)));
+    g_assert_nonnull(strstr(gtk_label_get_label(GTK_LABEL(figure)), "-40.00"));
+    g_assert_nonnull(strstr(gtk_label_get_label(GTK_LABEL(figure)), "cash short"));
+    g_assert_true(gtk_widget_has_css_class(figure, "error"));
     gtk_window_destroy(GTK_WINDOW(done));
     gtk_window_destroy(GTK_WINDOW(window));
 }
