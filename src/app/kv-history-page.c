@@ -179,7 +179,8 @@ static GtkWidget *shift_row(KvHistoryPage *self, const KvShift *h)
 {
     GtkWidget *row = adw_action_row_new();
     g_autofree char *opened = when_text(h->opened_at);
-    g_autofree char *closed = h->closed_at ? when_text(h->closed_at) : g_strdup(C_("shift", "open"));
+    g_autofree char *closed =
+        h->closed_at ? when_text(h->closed_at) : g_strdup(C_("shift", "open"));
     g_autofree char *expected = kv_session_format_money(self->session, h->expected_cash);
     g_autofree char *title = g_strdup_printf(_("Shift %" PRId64 " of %s"), h->id,
                                              h->cashier_login);
@@ -241,7 +242,8 @@ static void on_lists_cb(GObject *source, GAsyncResult *result, gpointer user_dat
                             : _("Past shifts and other cashiers' Z reports are for a supervisor. "
                                 "Your own shift is in the Z report above."));
     for (guint i = 0; l->list[LIST_SHIFTS] != NULL && i < l->list[LIST_SHIFTS]->len; i++)
-        gtk_list_box_append(self->lists[LIST_SHIFTS], shift_row(self, l->list[LIST_SHIFTS]->pdata[i]));
+        gtk_list_box_append(self->lists[LIST_SHIFTS],
+                            shift_row(self, l->list[LIST_SHIFTS]->pdata[i]));
     lists_free(l);
 }
 

@@ -496,11 +496,28 @@ static void on_meter_apply_cb(AdwEntryRow *row, KvReportsPage *self)
 
 /* ---- GObject --------------------------------------------------------------------- */
 
+/* The daily report covers every cashier: a supervisor's.  Others see it
+ * off, with the reason, rather than refused once asked for. */
+static void daily_for_role(KvReportsPage *self)
+{
+    gboolean may = self->session != NULL &&
+                   kv_session_get_role(self->session) >= KV_ROLE_SUPERVISOR;
+
+    gtk_widget_set_sensitive(GTK_WIDGET(self->daily_day_row), may);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "reports.daily", may);
+    if (!may && self->daily_view == NULL) {
+        gtk_label_set_label(self->daily_label,
+                            _("The daily report covers every cashier: a supervisor makes it."));
+        gtk_widget_set_visible(GTK_WIDGET(self->daily_label), TRUE);
+    }
+}
+
 static void on_map_cb(GtkWidget *widget, KvReportsPage *self)
 {
     /* Figures change with every sale: fetch them when the page is shown. */
     if (self->cancel == NULL)
         refresh_sales(self);
+    daily_for_role(self);
 }
 
 static void kv_reports_page_dispose(GObject *object)
@@ -594,6 +611,7 @@ static void on_user_changed_cb(KvSession *session, GParamSpec *pspec, KvReportsP
     gtk_editable_set_text(GTK_EDITABLE(self->consumption_meter_row), "");
     kv_list_box_remove_all(self->consumption_list);
     set_report_busy(self, FALSE);
+    daily_for_role(self);
     if (gtk_widget_get_mapped(GTK_WIDGET(self)))
         refresh_sales(self);
 }

@@ -311,6 +311,10 @@ static void test_reports_history(void)
     g_assert_null(kv_history_page_get_shift_view(history));
     g_assert_null(kv_gui_test_find_by_label(root, "Z report of shift 1"));
     g_assert_null(kv_gui_test_find_by_label(root, "Cancel sale 1"));
+    /* Nor the daily report of every cashier: shown off, with the reason. */
+    g_assert_false(gtk_widget_get_sensitive(kv_gui_test_get(root, "Day of the daily report")));
+    g_assert_nonnull(strstr(kv_gui_test_text(kv_gui_test_get_id(root, "daily_label")),
+                            "supervisor"));
 
     g_remove(pdf);
     g_rmdir(dir);
