@@ -415,7 +415,8 @@ static void on_close_shift_done_cb(GObject *source, GAsyncResult *result, gpoint
         dialog = ADW_MESSAGE_DIALOG(adw_message_dialog_new(
             data->parent, _("The Shift Is Still Open"), error->message));
     } else {
-        /* The Z report as a table, the difference marked; its gist in words. */
+        /* The Z report as a table, the difference marked, the audit head
+         * whole (it is the head kept off the station); its gist in words. */
         const char *currency = kv_session_get_currency(data->page->session);
         g_autofree char *counted = kv_session_format_money(data->page->session, data->counted);
         g_autofree char *body = g_strdup_printf(_("%s: %s counted."), report->title, counted);
@@ -423,7 +424,8 @@ static void on_close_shift_done_cb(GObject *source, GAsyncResult *result, gpoint
 
         dialog = ADW_MESSAGE_DIALOG(adw_message_dialog_new(data->parent, _("Shift Closed"), body));
         gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll),
-                                      kv_report_view_new(report, currency, KV_REPORT_VIEW_PLAIN));
+                                      kv_report_view_new(report, currency,
+                                                         KV_REPORT_VIEW_FULL_HEAD));
         gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(scroll), 360);
         gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER,
                                        GTK_POLICY_AUTOMATIC);
