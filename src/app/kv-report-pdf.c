@@ -25,9 +25,11 @@
 #define MONEY_RIGHT (MARGIN + 330.0)
 
 typedef struct {
+    cairo_surface_t *surface;
     cairo_t *cr;
     PangoLayout *layout;
     double y;
+    double w, h; /* the page: A4 upright, or across for a wide table */
 } Pdf;
 
 static void set_font(Pdf *p, const char *desc)
@@ -41,7 +43,7 @@ static void set_font(Pdf *p, const char *desc)
 /* Room for h more points, or a new page. */
 static gboolean need(Pdf *p, double h)
 {
-    if (p->y + h <= PAGE_H - MARGIN)
+    if (p->y + h <= p->h - MARGIN)
         return FALSE;
     cairo_show_page(p->cr);
     p->y = MARGIN;
@@ -79,12 +81,13 @@ static void draw_summary(Pdf *p, const KvTable *t, const char *currency, KvRepor
     for (guint i = 0; i < t->summary_keys->len; i++) {
         g_autofree char *value = kv_report_summary_text(t, i, currency, flags);
         int sign = kv_report_summary_sign(t, i);
-        gboolean money = kv_report_key_is_money(t->summary_keys->pdata[i]);
-        double h;
+        gboolean money = kv_report_key_is_money(t->summary_keys->pdata[i]) ||
+                         kv_report_is_number(t->summary_values->pdata[i]);
+        double h, label_h;
 
         set_font(p, "Sans 8");
         need(p, 12);
-        show(p, kv_report_summary_label(t, i), MARGIN, 0, LABEL_W - COL_GAP);
+        label_h = show(p, kv_report_summary_label(t, i), MARGIN, 0, LABEL_W - COL_GAP);
         /* The cash difference stands out: bold, and said in words. */
         set_font(p, sign != 0 ? "Sans Bold 9" : money ? "Monospace 8" : "Monospace 7");
         if (sign < 0) {
@@ -96,10 +99,10 @@ static void draw_summary(Pdf *p, const KvTable *t, const char *currency, KvRepor
             h = show(p, value, MARGIN + LABEL_W, 0, PAGE_W - 2 * MARGIN - LABEL_W);
         } else {
             /* Too long beside its label (the audit head): whole, on its own line. */
-            p->y += 11;
-            h = show(p, value, MARGIN + 12, 0, PAGE_W - 2 * MARGIN - 12);
+            p->y += label_h;
+            h = show(p, value, MARGIN + 12, 0, p->w - 2 * MARGIN - 12);
         }
-        p->y += MAX(h, 11);
+        p->y += MAX(MAX(h, label_h), 11) + 1;
     }
 }
 
@@ -139,16 +142,14 @@ static void begin_scaled(Pdf *p, double anchor, double scale)
     cairo_scale(p->cr, scale, scale);
 }
 
-static void draw_rows(Pdf *p, const KvTable *t, const char *currency, KvReportViewFlags flags)
+/* The columns' widths (w) and alignment (numeric); the table's width. */
+static double measure_rows(Pdf *p, const KvTable *t, const char *currency,
+                           KvReportViewFlags flags, double *w, gboolean *numeric)
 {
     guint ncol = g_strv_length(t->columns);
     guint nrows = t->rows->len + ((flags & KV_REPORT_VIEW_TOTALS) ? 1 : 0);
-    g_autofree double *w = g_new0(double, ncol);
-    g_autofree gboolean *numeric = g_new0(gboolean, ncol);
-    double total = 0, scale = 1, anchor;
+    double total = 0;
 
-    if (t->rows->len == 0)
-        return;
     set_font(p, "Sans Bold 8");
     for (guint c = 0; c < ncol; c++) {
         numeric[c] = kv_report_column_is_numeric(t, c);
@@ -162,8 +163,22 @@ static void draw_rows(Pdf *p, const KvTable *t, const char *currency, KvReportVi
         }
     for (guint c = 0; c < ncol; c++)
         total += w[c] + (c > 0 ? COL_GAP : 0);
-    if (total > PAGE_W - 2 * MARGIN)
-        scale = (PAGE_W - 2 * MARGIN) / total;
+    return total;
+}
+
+static void draw_rows(Pdf *p, const KvTable *t, const char *currency, KvReportViewFlags flags)
+{
+    guint ncol = g_strv_length(t->columns);
+    guint nrows = t->rows->len + ((flags & KV_REPORT_VIEW_TOTALS) ? 1 : 0);
+    g_autofree double *w = g_new0(double, ncol);
+    g_autofree gboolean *numeric = g_new0(gboolean, ncol);
+    double total, scale = 1, anchor;
+
+    if (t->rows->len == 0)
+        return;
+    total = measure_rows(p, t, currency, flags, w, numeric);
+    if (total > p->w - 2 * MARGIN)
+        scale = (p->w - 2 * MARGIN) / total;
 
     p->y += 6;
     anchor = p->y;
@@ -172,7 +187,7 @@ static void draw_rows(Pdf *p, const KvTable *t, const char *currency, KvReportVi
         gboolean header = r == 0, totals = r == nrows && (flags & KV_REPORT_VIEW_TOTALS);
 
         /* Drawn at device y = anchor (1 - scale) + scale y. */
-        if (!header && anchor * (1 - scale) + scale * (p->y + 12) > PAGE_H - MARGIN) {
+        if (!header && anchor * (1 - scale) + scale * (p->y + 12) > p->h - MARGIN) {
             /* A new page: the columns' titles again. */
             cairo_restore(p->cr);
             cairo_show_page(p->cr);
@@ -193,12 +208,33 @@ static void draw_rows(Pdf *p, const KvTable *t, const char *currency, KvReportVi
     p->y = anchor * (1 - scale) + scale * p->y;
 }
 
+/* A table wider than an upright page (the daily report's fourteen
+ * columns) starts a page turned across, and the pages after it stay so. */
+static void across_if_wide(Pdf *p, const KvTable *t, const char *currency,
+                           KvReportViewFlags flags)
+{
+    guint ncol = g_strv_length(t->columns);
+    g_autofree double *w = g_new0(double, ncol);
+    g_autofree gboolean *numeric = g_new0(gboolean, ncol);
+
+    if (p->w > p->h || t->rows->len == 0 ||
+        measure_rows(p, t, currency, flags, w, numeric) <= PAGE_W - 2 * MARGIN)
+        return;
+    if (p->y > MARGIN)
+        cairo_show_page(p->cr);
+    p->w = PAGE_H;
+    p->h = PAGE_W;
+    p->y = MARGIN;
+    cairo_pdf_surface_set_size(p->surface, p->w, p->h);
+}
+
 gboolean kv_report_pdf_write(const char *path, const char *title, KvSalesChart *chart,
                              GPtrArray *tables, const char *currency, KvReportViewFlags flags,
                              GError **error)
 {
     cairo_surface_t *surface = cairo_pdf_surface_create(path, PAGE_W, PAGE_H);
-    Pdf p = { .cr = cairo_create(surface), .y = MARGIN };
+    Pdf p = { .surface = surface, .cr = cairo_create(surface), .y = MARGIN, .w = PAGE_W,
+              .h = PAGE_H };
     const GdkRGBA black = {0, 0, 0, 1};
     cairo_status_t status;
 
@@ -225,9 +261,10 @@ gboolean kv_report_pdf_write(const char *path, const char *title, KvSalesChart *
     for (guint i = 0; tables != NULL && i < tables->len; i++) {
         const KvTable *t = g_ptr_array_index(tables, i);
 
+        across_if_wide(&p, t, currency, flags);
         set_font(&p, "Sans Bold 11");
         need(&p, 60);
-        p.y += show(&p, t->title, MARGIN, 0, PAGE_W - 2 * MARGIN) + 4;
+        p.y += show(&p, t->title, MARGIN, 0, p.w - 2 * MARGIN) + 4;
         draw_summary(&p, t, currency, flags);
         draw_rows(&p, t, currency, flags);
         p.y += 18;

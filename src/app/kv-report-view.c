@@ -88,7 +88,7 @@ int kv_report_summary_sign(const KvTable *t, guint i)
     return strspn(value, "0.,") == strlen(value) ? 0 : 1;
 }
 
-static gboolean is_number(const char *s)
+gboolean kv_report_is_number(const char *s)
 {
     if (*s == '-')
         s++;
@@ -99,7 +99,7 @@ gboolean kv_report_column_is_numeric(const KvTable *t, guint c)
 {
     for (guint r = 0; r < t->rows->len; r++) {
         char **row = t->rows->pdata[r];
-        if (!is_number(row[c]))
+        if (!kv_report_is_number(row[c]))
             return FALSE;
     }
     return t->rows->len > 0;
@@ -260,7 +260,7 @@ GtkWidget *kv_report_view_new(const KvTable *t, const char *currency, KvReportVi
         g_autofree char *text = kv_report_summary_text(t, i, currency, flags);
         g_autofree char *label = capitalised(kv_report_summary_label(t, i));
         GtkWidget *name = cell_label(label, FALSE);
-        GtkWidget *value = cell_label(text, is_number(t->summary_values->pdata[i]) ||
+        GtkWidget *value = cell_label(text, kv_report_is_number(t->summary_values->pdata[i]) ||
                                                 kv_report_key_is_money(key));
 
         gtk_widget_add_css_class(name, "dim-label");

@@ -25,6 +25,8 @@ char *kv_report_summary_text(const KvTable *t, guint i, const char *currency,
                              KvReportViewFlags flags);
 /* The label of summary line i, in the station's language. */
 const char *kv_report_summary_label(const KvTable *t, guint i);
+/* A cell or value is a number ("-12.50", "3"). */
+gboolean kv_report_is_number(const char *s);
 /* Every cell of column c is a number: aligned to the right. */
 gboolean kv_report_column_is_numeric(const KvTable *t, guint c);
 /* Cell (row r, column c) as shown; r == t->rows->len: the Total row. */
