@@ -26,47 +26,40 @@ SET LOCAL ROLE kv_central_owner;
 
 -- ---- the new record tables ----
 
--- A sale's payment (local_id: the sale's id): type and the provider's
--- reference (NULL for cash).
-CREATE TABLE kv.payments (
-    station_no integer NOT NULL REFERENCES kv.stations(station_no),
-    local_id bigint NOT NULL CHECK (local_id > 0),
-    content jsonb NOT NULL,
-    payment text NOT NULL CHECK (payment IN ('cash', 'mobile-money', 'bank-card', 'bank-transfer')),
-    reference text,
-    PRIMARY KEY (station_no, local_id)
-);
-
--- A station's debt movement (its debt_movements row).  settlement: the
--- station's own booking of head office's balance, not counted again.
-CREATE TABLE kv.debt_movements (
-    station_no integer NOT NULL REFERENCES kv.stations(station_no),
-    local_id bigint NOT NULL CHECK (local_id > 0),
-    content jsonb NOT NULL,
-    customer_id bigint NOT NULL,
-    kind text NOT NULL CHECK (kind IN ('opening', 'added', 'recovered', 'restored', 'adjusted', 'written-off')),
-    amount bigint NOT NULL CHECK (amount <> 0),
-    sale_id bigint,
-    at bigint NOT NULL,
-    settlement boolean NOT NULL,
-    PRIMARY KEY (station_no, local_id)
-);
+-- Each table: the key (station_no, local_id: the record's id in the
+-- station's ledger), the content as pushed, the columns read from it;
+-- row-level security forced and the rows immutable, as in 003.
+--   payments        a sale's payment (local_id: the sale's id): type and the
+--                   provider's reference (NULL for cash)
+--   debt_movements  a station's debt movement; settlement: the station's own
+--                   booking of head office's balance, not counted again
+--   refunds         a refund; the sales it paid back come inside its content
+--                   and are stored in refund_parts with it
+--   credit_clears   credit a clear-credit card emptied, as its readback proved
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES
+        ('payments', 'payment text NOT NULL CHECK (payment IN (''cash'', ''mobile-money'', ''bank-card'', '
+                     '''bank-transfer'')), reference text'),
+        ('debt_movements', 'customer_id bigint NOT NULL, kind text NOT NULL CHECK (kind IN (''opening'', '
+                           '''added'', ''recovered'', ''restored'', ''adjusted'', ''written-off'')), '
+                           'amount bigint NOT NULL CHECK (amount <> 0), sale_id bigint, at bigint NOT NULL, '
+                           'settlement boolean NOT NULL'),
+        ('refunds', 'meter_number integer NOT NULL, shift_id bigint NOT NULL, kind text NOT NULL, '
+                    'energy bigint NOT NULL CHECK (energy > 0), amount bigint NOT NULL CHECK (amount >= 0), '
+                    'created_at bigint NOT NULL'),
+        ('credit_clears', 'meter_number integer NOT NULL, card_serial bigint NOT NULL, '
+                          'cleared_total bigint NOT NULL, amount bigint NOT NULL CHECK (amount > 0), '
+                          'recorded_at bigint NOT NULL')) v(name, cols) LOOP
+        EXECUTE format('CREATE TABLE kv.%I (station_no integer NOT NULL REFERENCES kv.stations(station_no), '
+                       'local_id bigint NOT NULL CHECK (local_id > 0), content jsonb NOT NULL, %s, '
+                       'PRIMARY KEY (station_no, local_id))', t.name, t.cols);
+    END LOOP;
+END
+$$;
 CREATE INDEX debt_movements_customer ON kv.debt_movements(customer_id) WHERE NOT settlement;
-
--- A refund and the sales it paid back (the parts come inside the refund's
--- content and are stored with it).
-CREATE TABLE kv.refunds (
-    station_no integer NOT NULL REFERENCES kv.stations(station_no),
-    local_id bigint NOT NULL CHECK (local_id > 0),
-    content jsonb NOT NULL,
-    meter_number integer NOT NULL,
-    shift_id bigint NOT NULL,
-    kind text NOT NULL,
-    energy bigint NOT NULL CHECK (energy > 0),
-    amount bigint NOT NULL CHECK (amount >= 0),
-    created_at bigint NOT NULL,
-    PRIMARY KEY (station_no, local_id)
-);
 CREATE INDEX refunds_created ON kv.refunds(created_at);
 CREATE TABLE kv.refund_parts (
     station_no integer NOT NULL,
@@ -76,19 +69,6 @@ CREATE TABLE kv.refund_parts (
     amount bigint NOT NULL CHECK (amount >= 0),
     PRIMARY KEY (station_no, refund_id, sale_id),
     FOREIGN KEY (station_no, refund_id) REFERENCES kv.refunds(station_no, local_id)
-);
-
--- Credit a clear-credit card emptied from a meter, as its readback proved.
-CREATE TABLE kv.credit_clears (
-    station_no integer NOT NULL REFERENCES kv.stations(station_no),
-    local_id bigint NOT NULL CHECK (local_id > 0),
-    content jsonb NOT NULL,
-    meter_number integer NOT NULL,
-    card_serial bigint NOT NULL,
-    cleared_total bigint NOT NULL,
-    amount bigint NOT NULL CHECK (amount > 0),
-    recorded_at bigint NOT NULL,
-    PRIMARY KEY (station_no, local_id)
 );
 
 DO $$
@@ -148,32 +128,28 @@ BEGIN
         RETURN;
     END IF;
 
-    IF kv.field_int(rec, 'station', 'push: ' || kind || ' record') IS DISTINCT FROM me THEN
-        RAISE EXCEPTION 'push: station % may not push a record of station %', me, rec -> 'station'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
+    -- The key, checked as for the other kinds: the caller's station, an id
+    -- above 0, an object.
     lid := kv.field_int(rec, 'id', 'push: ' || kind || ' record');
-    IF lid < 1 THEN
-        RAISE EXCEPTION 'push: % record id % is not positive', kind, lid USING ERRCODE = 'invalid_parameter_value';
-    END IF;
     c := rec -> 'content';
     what := format('push: %s %s', kind, lid);
-    IF jsonb_typeof(c) IS DISTINCT FROM 'object' THEN
-        RAISE EXCEPTION '%: content must be a JSON object', what USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-
+    CASE
+    WHEN kv.field_int(rec, 'station', what) IS DISTINCT FROM me THEN
+        RAISE EXCEPTION 'push: station % may not push a record of station %', me, rec -> 'station'
+            USING ERRCODE = 'insufficient_privilege';
+    WHEN lid < 1 OR jsonb_typeof(c) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION '%: the id must be above 0 and the content a JSON object', what
+            USING ERRCODE = 'invalid_parameter_value';
+    ELSE
+        NULL;
+    END CASE;
     EXECUTE format('SELECT x.content FROM kv.%I x WHERE x.station_no = $1 AND x.local_id = $2', tbl)
         INTO stored USING me, lid;
-    IF stored IS NOT NULL THEN
-        IF stored = c THEN
-            result := 'same';
-        ELSE
-            result := 'conflict';
-            reason := format('%s %s was pushed before with other content', kind, lid);
-        END IF;
+    result := CASE WHEN stored IS NULL THEN 'new' WHEN stored = c THEN 'same' ELSE 'conflict' END;
+    IF result <> 'new' THEN
+        reason := CASE WHEN result = 'conflict' THEN format('%s %s was pushed before with other content', kind, lid) END;
         RETURN;
     END IF;
-    result := 'new';
 
     CASE kind
     WHEN 'payment' THEN
@@ -249,29 +225,28 @@ CREATE FUNCTION kv.merge_meter(m integer) RETURNS void LANGUAGE plpgsql SECURITY
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     rb record;
-    total_sold bigint;
 BEGIN
-    -- The sums first (it locks the meter's state row).
+    -- The sums first (it locks the meter's state row), then the highest
+    -- credit any readback says the meter loaded, against them.
     PERFORM kv.merge_meter_sums(m);
-    SELECT r.station_no, r.local_id, r.counter, r.read_at, (r.content ->> 'cumulative_loaded')::bigint AS loaded
-        INTO rb FROM kv.readbacks r
-        WHERE r.meter_number = m AND r.content ? 'cumulative_loaded'
-        ORDER BY (r.content ->> 'cumulative_loaded')::bigint DESC, r.counter DESC, r.station_no, r.local_id
-        LIMIT 1;
-    UPDATE kv.meter_state SET rb_loaded = rb.loaded
-        WHERE meter_number = m AND rb_loaded IS DISTINCT FROM rb.loaded;
-    SELECT ms.sold_energy INTO total_sold FROM kv.meter_state ms WHERE ms.meter_number = m;
-    IF rb.loaded IS NOT NULL AND rb.loaded > total_sold THEN
+    SELECT ms.sold_energy, x.* INTO rb FROM kv.meter_state ms
+        LEFT JOIN LATERAL (SELECT r.station_no, r.local_id, r.counter, r.read_at,
+                                  (r.content ->> 'cumulative_loaded')::bigint AS loaded
+                           FROM kv.readbacks r WHERE r.meter_number = m AND r.content ? 'cumulative_loaded'
+                           ORDER BY 5 DESC, 3 DESC, 1, 2 LIMIT 1) x ON true
+        WHERE ms.meter_number = m;
+    UPDATE kv.meter_state SET rb_loaded = rb.loaded WHERE meter_number = m AND rb_loaded IS DISTINCT FROM rb.loaded;
+    IF rb.loaded IS NOT NULL AND rb.loaded > rb.sold_energy THEN
         INSERT INTO kv.loaded_above_sold AS a (meter_number, rb_station, rb_local_id, rb_counter, read_at,
                                                loaded, sold, excess)
-        VALUES (m, rb.station_no, rb.local_id, rb.counter, rb.read_at, rb.loaded, total_sold, rb.loaded - total_sold)
+        VALUES (m, rb.station_no, rb.local_id, rb.counter, rb.read_at, rb.loaded, rb.sold_energy, rb.loaded - rb.sold_energy)
         ON CONFLICT (meter_number) WHERE cleared_at IS NULL DO UPDATE SET
             rb_station = EXCLUDED.rb_station, rb_local_id = EXCLUDED.rb_local_id,
             rb_counter = EXCLUDED.rb_counter, read_at = EXCLUDED.read_at, loaded = EXCLUDED.loaded,
             sold = EXCLUDED.sold, excess = EXCLUDED.excess, updated_at = now()
         WHERE (a.loaded, a.sold) IS DISTINCT FROM (EXCLUDED.loaded, EXCLUDED.sold);
     ELSE
-        UPDATE kv.loaded_above_sold SET cleared_at = now(), cleared_sold = total_sold
+        UPDATE kv.loaded_above_sold SET cleared_at = now(), cleared_sold = rb.sold_energy
             WHERE meter_number = m AND cleared_at IS NULL;
     END IF;
 END
@@ -415,21 +390,26 @@ END
 $$;
 
 -- Recover: as before, and the new records.
+CREATE FUNCTION kv.records_of(tbl text, me integer) RETURNS jsonb LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    part jsonb;
+BEGIN
+    EXECUTE format('SELECT coalesce(jsonb_agg(jsonb_build_object(''id'', x.local_id, ''content'', x.content) '
+                   'ORDER BY x.local_id), ''[]'') FROM kv.%I x WHERE x.station_no = $1', tbl) INTO part USING me;
+    RETURN part;
+END
+$$;
 CREATE FUNCTION kv_api.recover() RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     res jsonb := kv.recover_base();
     me integer := kv.caller_station();
-    t text;
-    part jsonb;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['payments', 'debt_movements', 'refunds', 'credit_clears'] LOOP
-        EXECUTE format('SELECT coalesce(jsonb_agg(jsonb_build_object(''id'', x.local_id, ''content'', x.content) '
-                       'ORDER BY x.local_id), ''[]'') FROM kv.%I x WHERE x.station_no = $1', t)
-            INTO part USING me;
-        res := res || jsonb_build_object(t, part);
-    END LOOP;
-    RETURN res;
+    RETURN res || jsonb_build_object('payments', kv.records_of('payments', me),
+                                     'debt_movements', kv.records_of('debt_movements', me),
+                                     'refunds', kv.records_of('refunds', me),
+                                     'credit_clears', kv.records_of('credit_clears', me));
 END
 $$;
 

@@ -20,17 +20,7 @@ sim() { "$SIM" --state meter.st --config prov.bin "$@" >/dev/null; }
 local_anomalies() { sqlite3 "$dir/a.db" "SELECT count(*) FROM anomalies WHERE kind = 'loaded-above-sold'"; }
 open_alarms() { apsql "SELECT count(*) FROM kv_report.loaded_above_sold()"; }
 
-apsql "INSERT INTO kv.tariffs(code, name) VALUES ('DEFAULT', 'Residential');
-       INSERT INTO kv.tariff_versions(id, code, effective_from, vat_bp, blocks, created_at)
-           VALUES (1, 'DEFAULT', 1577836800, 0, '[{\"upto\": null, \"price_e4\": 10000000}]', 1577836800);
-       INSERT INTO kv.customers(id, account, name, created_at) VALUES (7, 'ACC-7', 'Kofi Boateng', 1577836800);
-       INSERT INTO kv.meters(number, customer_id, tariff_code, key_version, psc_key_version, alarm_level,
-                             pretrip_level, hoarding_limit, created_at)
-           VALUES ($M, 7, 'DEFAULT', 1, 1, 500, 200, 50000, 1577836800);" || fail "master data"
-expect 0 "init office 1, station 101" a init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 1 --station 101
-expect 0 "init office 2, station 201" b init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 2 --station 201
-expect 0 "station 101 syncs" a sync --once
-expect 0 "station 201 syncs" b sync --once
+two_offices $M
 expect 0 "provision the meter" a meter provision --meter $M --out prov.bin
 expect 0 "blank card" a card blank c1.card
 expect 0 "office 1 issues the card" a --card-file c1.card card issue --meter $M
@@ -41,42 +31,40 @@ expect 0 "office 1 syncs" a sync --once
 sim insert c1.card
 expect 0 "office 2 syncs" b sync --once
 
+# A station's step: sells AMOUNT, reads the card back, or syncs.
+step() {
+    st=$1; what=$2; shift 2
+    case "$what" in
+    sells) expect 0 "station $st sells $1" "$st" --card-file c1.card sell --meter $M --amount "$1" ;;
+    reads) expect 0 "station $st reads the card" "$st" --card-file c1.card card read ;;
+    syncs) expect 0 "station $st syncs" "$st" sync --once ;;
+    esac
+}
+
 # ---- honest: a readback pushed before the other office's sale ----
-expect 0 "office 2 sells on the card, offline for now" b --card-file c1.card sell --meter $M --amount 5
+step b sells 5
 sim insert c1.card
-expect 0 "office 1 reads the card back" a --card-file c1.card card read
-expect 0 "office 1 pushes the readback" a sync --once
+step a reads
+step a syncs
 same "the readback shows more than the centre holds as sold: flagged" "$(open_alarms)" 1
-expect 0 "office 2 pushes its sale" b sync --once
+step b syncs
 same "/central/cross-office/late-sale-clears: the other office's sale arrived, the alarm is cleared" \
     "$(open_alarms):$(apsql "SELECT count(*) || ':' || max(cleared_sold) FROM kv.loaded_above_sold WHERE cleared_at IS NOT NULL")" \
     "0:1:150"
 
 # ---- honest: sales at both offices, synced ----
-expect 0 "office 2 sells again" b --card-file c1.card sell --meter $M --amount 5
-expect 0 "office 2 syncs" b sync --once
-sim insert c1.card
-expect 0 "office 1 syncs" a sync --once
-expect 0 "office 1 sells" a --card-file c1.card sell --meter $M --amount 10
-sim insert c1.card
-expect 0 "office 1 reads the card" a --card-file c1.card card read
-expect 0 "office 1 syncs" a sync --once
-expect 0 "office 2 syncs" b sync --once
-expect 0 "office 2 reads the card" b --card-file c1.card card read
-expect 0 "office 2 syncs" b sync --once
+for s in "b sells 5" "b syncs" "- insert" "a syncs" "a sells 10" "- insert" "a reads" "a syncs" "b syncs" \
+         "b reads" "b syncs"; do
+    # shellcheck disable=SC2086
+    case "$s" in -*) sim insert c1.card ;; *) step $s ;; esac
+done
 same "head office: sold by both offices, loaded as sold" \
     "$(apsql "SELECT sold_energy || ':' || rb_loaded FROM kv.meter_state WHERE meter_number = $M")" "300:300"
 expect 0 "/central/cross-office/honest-sales-not-flagged: the alarms report is quiet" "$REPORT" alarms
 same "no open alarm" "$(open_alarms)" 0
 
 # ---- the attack ----
-expect 0 "office 2 sells 0.5 kWh" b --card-file c1.card sell --meter $M --amount 5
-cp c1.card dump.card
-sale=$(sqlite3 "$dir/b.db" "SELECT max(id) FROM sales")
-expect 0 "office 2 cancels it" b --card-file c1.card cancel --sale "$sale" --reason refund
-expect 0 "office 2 syncs the cancel" b sync --once
-cp dump.card c1.card
-sim insert c1.card
+unsold_credit
 expect 0 "office 1 syncs" a sync --once
 before=$(local_anomalies)
 sqlite3 "$dir/a.db" "UPDATE meter_remote SET sold_energy = sold_energy + 50 WHERE meter_number = $M" ||
