@@ -24,19 +24,23 @@ static void setup_victim(void)
 }
 
 /* 101 pushes a record that claims to be 102's (a new key and an existing
- * one): refused, 102's rows untouched. */
+ * one; a debt movement that would clear a customer's debt, a payment):
+ * refused, 102's rows untouched. */
 static void test_push_other_station_refused(void)
 {
     g_autoptr(PGconn) a = ct_station(101);
     g_autoptr(GError) error = NULL;
     g_autofree char *fp = NULL, *fp2 = NULL;
-    const char *forged[2];
+    const char *forged[4];
 
     setup_victim();
     fp = ct_fingerprint();
     forged[0] = ct_batch(ct_sale(102, 2, 7001, 3, 2, 5, 5, 705), NULL);
     forged[1] = ct_batch(ct_sale(102, 1, 7001, 3, 1, 1, 700, 700), NULL);
-    for (int i = 0; i < 2; i++) {
+    forged[2] = ct_batch(ct_record("debt_movement", 102, 9, "{\"customer\": 1, \"at\": 1, \"kind\": "
+                                   "\"written-off\", \"amount\": -100000}"), NULL);
+    forged[3] = ct_batch(ct_record("payment", 102, 1, "{\"payment\": \"bank-card\"}"), NULL);
+    for (int i = 0; i < 4; i++) {
         char *r = kv_pg_push(a, forged[i], &error);
         g_assert_null(r);
         g_assert_error(error, KV_PG_ERROR, KV_PG_ERROR_QUERY);
