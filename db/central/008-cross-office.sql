@@ -366,6 +366,9 @@ DECLARE
     cu bigint;
 BEGIN
     IF res ->> 'status' = 'ok' THEN
+        -- A replacement card arrived: the station's reservation of its
+        -- meter is released (card_reservations is made further down).
+        PERFORM kv.release_reservations(batch);
         FOR cu IN SELECT DISTINCT (r -> 'content' ->> 'customer')::bigint FROM jsonb_array_elements(batch) r
                   WHERE r ->> 'kind' = 'debt_movement' ORDER BY 1 LOOP
             PERFORM kv.merge_debt(cu);
@@ -508,3 +511,63 @@ REVOKE ALL ON ALL FUNCTIONS IN SCHEMA kv, kv_api, kv_report FROM PUBLIC;
 REVOKE ALL ON FUNCTION kv.push_records(jsonb), kv.pull_master(text), kv.recover_base() FROM kv_station;
 GRANT EXECUTE ON FUNCTION kv_api.push(jsonb), kv_api.pull(text), kv_api.recover() TO kv_station;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA kv_report TO kv_central_admin;
+
+-- ---- card replacements reserved at head office ----
+SET LOCAL ROLE kv_central_owner;
+
+-- A card replacement is online-only at the station; head office records
+-- who is replacing a meter's card, so that two offices cannot both do it
+-- (each would accept only its own card afterwards).  A reservation holds
+-- for an hour (the replacing station pushes its new card meanwhile); the
+-- same station may reserve again (a card write that failed, retried).
+CREATE TABLE kv.card_reservations (
+    id bigserial PRIMARY KEY,
+    meter_number integer NOT NULL,
+    station_no integer NOT NULL REFERENCES kv.stations(station_no),
+    reserved_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL
+);
+CREATE INDEX card_reservations_meter ON kv.card_reservations(meter_number, expires_at);
+
+-- Called by kv_api.push after a batch is applied: the pushing station's
+-- reservations end once its replacement card (a card record that replaces
+-- another) is at head office; the other offices learn of the new card at
+-- their next pull.
+CREATE FUNCTION kv.release_reservations(batch jsonb) RETURNS void LANGUAGE sql
+    SET search_path = pg_catalog, pg_temp AS $$
+    UPDATE kv.card_reservations SET expires_at = now()
+    WHERE station_no = kv.caller_station() AND expires_at > now()
+      AND meter_number IN (SELECT (r -> 'content' ->> 'meter')::integer FROM jsonb_array_elements(batch) r
+                           WHERE r ->> 'kind' = 'card' AND jsonb_typeof(r -> 'content' -> 'replaces') = 'number')
+$$;
+
+CREATE FUNCTION kv_api.reserve_replacement(meter integer) RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    other record;
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM kv.stations s WHERE s.station_no = kv.caller_station() AND s.active
+                   AND s.sync_state = 'ok') THEN
+        RAISE EXCEPTION 'kv_api.reserve_replacement: % is not an active station whose sync goes on', session_user
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    -- One reservation of a meter at a time (two stations at once: the
+    -- second waits here, then sees the first's).
+    PERFORM pg_advisory_xact_lock(4711, meter);
+    SELECT r.station_no, r.expires_at INTO other FROM kv.card_reservations r
+        WHERE r.meter_number = meter AND r.expires_at > now() AND r.station_no <> kv.caller_station()
+        ORDER BY r.id DESC LIMIT 1;
+    IF FOUND THEN
+        RETURN jsonb_build_object('status', 'refused', 'station', other.station_no,
+            'message', format('station %s is replacing the card of meter %s (reserved at head office until %s)',
+                              other.station_no, meter, to_char(other.expires_at AT TIME ZONE 'UTC',
+                                                               'YYYY-MM-DD HH24:MI "UTC"')));
+    END IF;
+    INSERT INTO kv.card_reservations(meter_number, station_no, expires_at)
+    VALUES (meter, kv.caller_station(), now() + interval '1 hour') RETURNING card_reservations.id INTO other;
+    RETURN jsonb_build_object('status', 'ok', 'id', other.id);
+END
+$$;
+RESET ROLE;
+REVOKE ALL ON FUNCTION kv_api.reserve_replacement(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION kv_api.reserve_replacement(integer) TO kv_station;

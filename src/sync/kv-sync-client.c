@@ -137,6 +137,7 @@ static gboolean pull(KvStation *st, PGconn *c, KvSyncRound *round, GError **erro
     round->pull.master += got.master;
     round->pull.meters += got.meters;
     round->pull.cards += got.cards;
+    round->pull.settled += got.settled;
     round->pull.reset |= got.reset;
     return TRUE;
 }
@@ -217,4 +218,22 @@ gboolean kv_sync_recover(KvStation *st, const KvSyncConfig *cfg, KvOutboxRecover
     if (!(reply = kv_pg_recover(c, &link)))
         return link_failed(st, link, error);
     return kv_outbox_recover(st, reply, out, error);
+}
+
+gboolean kv_sync_reserve_replacement(KvStation *st, const KvSyncConfig *cfg, guint32 meter, GError **error)
+{
+    g_autoptr(PGconn) c = NULL;
+    g_autofree char *refusal = NULL;
+    GError *link = NULL;
+
+    if (!refuse_if_stopped(st, error) || !(c = connect_station(st, cfg, error)))
+        return FALSE;
+    if (!kv_pg_reserve_replacement(c, meter, &refusal, &link))
+        return link_failed(st, link, error);
+    if (refusal) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE, "head office refused the replacement: %s",
+                    refusal);
+        return FALSE;
+    }
+    return TRUE;
 }

@@ -82,4 +82,21 @@ same "head office's record: meter, loaded, sold, excess, read by" \
 expect 0 "the next round of office 1 (the edit overwritten or not)" a sync --once
 same "it stays open: no pushed sale covers it" "$(open_alarms)" 1
 
+# ---- a lost card replaced: reserved at head office, once ----
+step a syncs
+step b syncs
+expect 0 "a blank card at office 1" a card blank new1.card
+expect 0 "a blank card at office 2" b card blank new2.card
+expect 0 "office 1 replaces the lost card (reserved at head office)" a --card-file new1.card card replace --meter $M --reason lost
+expect 19 "/central/cards/replacement-reserved-once: office 2, online but not told yet, is refused" \
+    b --card-file new2.card card replace --meter $M --reason lost
+has err.txt "station 101 is replacing" "the refusal names the office that replaces it"
+same "office 2 made no card" "$(sqlite3 "$dir/b.db" "SELECT count(*) FROM cards WHERE meter_number = $M")" 1
+same "one reservation, office 1's" "$(apsql "SELECT string_agg(station_no::text, ',') FROM kv.card_reservations")" 101
+step a syncs
+same "office 1's new card at head office ends its reservation" \
+    "$(apsql "SELECT count(*) FROM kv.card_reservations WHERE expires_at > now()")" 0
+step b syncs
+expect 0 "office 2 sells on the new card" b --card-file new1.card sell --meter $M --amount 5
+
 finish
