@@ -22,6 +22,8 @@ centre_fp() {
     apsql "SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (
              SELECT 'd' || station_no || ':' || local_id || content::text AS x FROM kv.debt_movements
              UNION ALL SELECT 'p' || station_no || ':' || local_id || content::text FROM kv.payments
+             UNION ALL SELECT 'r' || station_no || ':' || local_id || content::text FROM kv.refunds
+             UNION ALL SELECT 'k' || station_no || ':' || local_id || content::text FROM kv.credit_clears
              UNION ALL SELECT 'c' || id || ':' || debt || ':' || changed_xid FROM kv.customers) t"
 }
 
@@ -82,10 +84,30 @@ has out.txt "^station,1,101,mobile-money,1,4000$" "office 1's mobile money"
 has out.txt "^station,2,201,cash,2,4000$" "office 2's cash"
 has out.txt "^total,,,cash,2,4000$" "the utility's cash"
 
+# ---- a refund and the credit clear it paid back (rows as kv-refunds.c
+# writes them; the clear-credit card itself is core-clear-credit's) ----
+sqlite3 "$dir/b.db" "INSERT INTO credit_clears(meter_number, card_serial, token_seq, readback_counter, cleared_total,
+                                               amount, refunded, recorded_at)
+                         SELECT $M, serial, 9, 9, 60, 60, 60, 1700000000 FROM cards LIMIT 1;
+                     INSERT INTO refunds(meter_number, shift_id, kind, energy, amount, reason, created_by, created_at)
+                         VALUES ($M, 1, 'cleared', 60, 600, 'moved away', 1, $(date +%s));
+                     INSERT INTO refund_parts(refund_id, sale_id, energy, amount)
+                         SELECT 1, id, 30, 300 FROM sales ORDER BY id LIMIT 2" || fail "the refund's rows"
+expect 0 "office 2 pushes them" b sync --once
+same "/central/push/refund-with-parts: the refund, its parts and the credit clear at head office" \
+    "$(apsql "SELECT r.energy || ':' || r.amount || ':' || (SELECT count(*) FROM kv.refund_parts p WHERE p.station_no = 201)
+              || ':' || (SELECT string_agg(cleared_total || '/' || amount, ',') FROM kv.credit_clears)
+              FROM kv.refunds r WHERE r.station_no = 201")" "60:600:2:60/60"
+expect 0 "/central/reports/refunds: refunds by station today" "$REPORT" --csv refunds "$(date -u +%Y-%m-%d)"
+has out.txt "^station,2,201,1,60,600,2$" "office 2's refund"
+has out.txt "^total,,,1,60,600,2$" "the utility's refunds"
+
 # ---- everything pushed again ----
 fp=$(centre_fp)
 sqlite3 "$dir/a.db" "UPDATE push_cursors SET pushed = 0" || fail "cursors back to 0"
+sqlite3 "$dir/b.db" "UPDATE push_cursors SET pushed = 0" || fail "cursors back to 0"
 expect 0 "/central/debt/repush-changes-nothing: office 1 pushes every payment and movement again" a --json sync --once
+expect 0 "office 2 pushes every payment, movement, refund and clear again" b --json sync --once
 same "head office unchanged" "$(centre_fp)" "$fp"
 same "no conflict" "$(apsql "SELECT count(*) FROM kv.conflicts")" 0
 same "office 1's balance unchanged" "$(debt_of a)" 7000
