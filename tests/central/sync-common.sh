@@ -5,6 +5,7 @@
 #   apsql SQL              head office's superuser (psql -tA)
 #   same WHAT GOT WANT     a check of one value
 #   kill_at_stop PID       wait until PID stopped at its test point, SIGKILL it
+#   records_fp TABLE...    a digest of every record of those kv tables
 #   unsold_credit          credit nobody sold: station b sells 5 on c1.card, the
 #                          card is copied, the sale cancelled and synced, the copy
 #                          put back and loaded by the meter (the script's sim)
@@ -42,6 +43,13 @@ two_offices() {
     expect 0 "init office 2, station 201 (same key file)" b init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 2 --station 201
     expect 0 "station 101 syncs" a sync --once
     expect 0 "station 201 syncs" b sync --once
+}
+records_fp() {
+    q=""
+    for t in "$@"; do
+        q="$q${q:+ UNION ALL }SELECT '$t' || station_no || ':' || local_id || content::text AS x FROM kv.$t"
+    done
+    apsql "SELECT md5(string_agg(x, ',' ORDER BY x)) FROM ($q) t"
 }
 unsold_credit() {
     expect 0 "office 2 sells again" b --card-file c1.card sell --meter "$M" --amount 5

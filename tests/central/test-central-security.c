@@ -141,6 +141,9 @@ static void test_only_push_pull_callable(void)
         "SELECT kv.resolve_conflicts(101, 'me')",
         "SELECT kv.merge_meter(7001)",
         "SELECT kv.merge_card(3)",
+        "SELECT kv.merge_debt(1)",
+        "SELECT kv.debt_adjust(1, -100, 'me')",
+        "SELECT * FROM kv.push_records('[]')",
         "SELECT * FROM kv.apply_record(101, '{}', 0, '\\x00')",
         "SELECT kv.caller_station()",
         "CREATE TEMP TABLE t(x int)",
@@ -158,7 +161,8 @@ static void test_only_push_pull_callable(void)
     fns = ct_admin_value("SELECT string_agg(p.oid::regprocedure::text, ' ' ORDER BY p.oid::regprocedure::text) FROM pg_proc p "
                          "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN ('kv', 'kv_api') "
                          "AND has_function_privilege('kv_station_00101', p.oid, 'EXECUTE')");
-    g_assert_cmpstr(fns, ==, "kv_api.pull(text) kv_api.push(jsonb) kv_api.recover()");
+    g_assert_cmpstr(fns, ==, "kv_api.pull(text) kv_api.push(jsonb) kv_api.recover() "
+                             "kv_api.reserve_replacement(integer)");
     g_assert_cmpint(ct_admin_int("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                                  "WHERE n.nspname IN ('kv', 'kv_api', 'kv_meta', 'public') AND c.relkind IN ('r', 'v', 'm', 'S', 'p') "
                                  "AND (has_table_privilege('kv_station_00101', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER') "
@@ -180,12 +184,17 @@ static void test_rls_forced_even_with_grant(void)
                                  "WHERE n.nspname = 'kv' AND c.relname IN ('stations', 'conflicts', 'sales', "
                                  "'sale_states', 'cards', 'card_statuses', 'readbacks', 'engineering_tokens', "
                                  "'shifts', 'audit') AND c.relrowsecurity AND c.relforcerowsecurity"), ==, 10);
-    /* Every table with a station_no column has it. */
+    /* Every table with a station_no column has it, but the merged card
+     * state and head office's card reservations: written only by head
+     * office's functions, which must see every station's (a reservation
+     * refuses another station's), and out of the stations' reach (no USAGE
+     * on kv). */
     g_assert_cmpint(ct_admin_int("SELECT count(*) FROM information_schema.columns col JOIN pg_class c "
                                  "ON c.relname = col.table_name JOIN pg_namespace n ON n.oid = c.relnamespace "
                                  "AND n.nspname = col.table_schema WHERE col.table_schema = 'kv' "
                                  "AND col.column_name = 'station_no' AND c.relkind = 'r' "
-                                 "AND c.relname NOT IN ('card_state') AND NOT c.relforcerowsecurity"), ==, 0);
+                                 "AND c.relname NOT IN ('card_state', 'card_reservations') "
+                                 "AND NOT c.relforcerowsecurity"), ==, 0);
 
     g_free(ct_admin_value("GRANT USAGE ON SCHEMA kv TO kv_station_00101"));
     g_free(ct_admin_value("GRANT SELECT, INSERT ON kv.sales TO kv_station_00101"));

@@ -19,12 +19,8 @@ M=123456782
 debt_of() { sqlite3 "$dir/$1.db" "SELECT debt FROM customers WHERE id = 7"; }
 centre_debt() { apsql "SELECT debt FROM kv.customers WHERE id = 7"; }
 centre_fp() {
-    apsql "SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (
-             SELECT 'd' || station_no || ':' || local_id || content::text AS x FROM kv.debt_movements
-             UNION ALL SELECT 'p' || station_no || ':' || local_id || content::text FROM kv.payments
-             UNION ALL SELECT 'r' || station_no || ':' || local_id || content::text FROM kv.refunds
-             UNION ALL SELECT 'k' || station_no || ':' || local_id || content::text FROM kv.credit_clears
-             UNION ALL SELECT 'c' || id || ':' || debt || ':' || changed_xid FROM kv.customers) t"
+    echo "$(records_fp debt_movements payments refunds credit_clears)" \
+         "$(apsql "SELECT string_agg(id || ':' || debt || ':' || changed_xid, ',' ORDER BY id) FROM kv.customers")"
 }
 
 # The customer owes 300.00 at head office; its tariff recovers half of each
