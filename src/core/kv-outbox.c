@@ -894,13 +894,11 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
                           "(SELECT coalesce(max(json_extract(c.value, '$.id')), 0) FROM json_each(?1, '$.audit') c)), "
                           "(SELECT coalesce(max(json_extract(c.value, '$.id')), 0) FROM json_each(?1, '$.audit') c), "
                           "(SELECT coalesce(max(id), 0) FROM audit)", error);
-    if (!fork)
+    if (fork)
+        sqlite3_bind_text(fork, 1, reply, -1, SQLITE_STATIC);
+    /* (one row, whatever the reply holds) */
+    if (!fork || !kv_db_step_done(st, fork, _("reading head office's records"), error))
         return FALSE;
-    sqlite3_bind_text(fork, 1, reply, -1, SQLITE_STATIC);
-    if (sqlite3_step(fork) != SQLITE_ROW) {
-        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading head office's records"));
-        return FALSE;
-    }
     k = sqlite3_column_int64(fork, 0);
     centre = sqlite3_column_int64(fork, 1);
     local = sqlite3_column_int64(fork, 2);

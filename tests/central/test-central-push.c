@@ -485,21 +485,29 @@ static void test_debt_settled_across_stations(void)
     g_assert_cmpstr(head, ==, "60");
 }
 
+static const struct {
+    const char *path;
+    GTestFunc test;
+} tests[] = {
+    {"/central/push/replay-is-noop", test_replay_is_noop},
+    {"/central/push/conflict-recorded-and-stops", test_conflict_recorded_and_stops},
+    {"/central/push/card-serial-collision", test_card_serial_collision},
+    {"/central/push/seq-and-readback-max", test_seq_and_readback_max},
+    {"/central/push/sold-recomputed", test_sold_recomputed},
+    {"/central/push/card-most-restrictive", test_card_most_restrictive},
+    {"/central/push/audit-head-stored", test_audit_head_stored},
+    {"/central/push/bad-batch-refused", test_bad_batch_refused},
+    {"/central/push/concurrent-pushes-same-meter", test_concurrent_pushes_same_meter},
+    {"/central/pull/since-cursor", test_pull_since_cursor},
+    {"/central/push/money-records-replay-is-noop", test_money_records_replay},
+    {"/central/push/money-records-conflict", test_money_records_conflict},
+    {"/central/push/debt-settled-across-stations", test_debt_settled_across_stations},
+};
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/central/push/replay-is-noop", test_replay_is_noop);
-    g_test_add_func("/central/push/conflict-recorded-and-stops", test_conflict_recorded_and_stops);
-    g_test_add_func("/central/push/card-serial-collision", test_card_serial_collision);
-    g_test_add_func("/central/push/seq-and-readback-max", test_seq_and_readback_max);
-    g_test_add_func("/central/push/sold-recomputed", test_sold_recomputed);
-    g_test_add_func("/central/push/card-most-restrictive", test_card_most_restrictive);
-    g_test_add_func("/central/push/audit-head-stored", test_audit_head_stored);
-    g_test_add_func("/central/push/bad-batch-refused", test_bad_batch_refused);
-    g_test_add_func("/central/push/concurrent-pushes-same-meter", test_concurrent_pushes_same_meter);
-    g_test_add_func("/central/pull/since-cursor", test_pull_since_cursor);
-    g_test_add_func("/central/push/money-records-replay-is-noop", test_money_records_replay);
-    g_test_add_func("/central/push/money-records-conflict", test_money_records_conflict);
-    g_test_add_func("/central/push/debt-settled-across-stations", test_debt_settled_across_stations);
+    for (gsize i = 0; i < G_N_ELEMENTS(tests); i++)
+        g_test_add_func(tests[i].path, tests[i].test);
     return g_test_run();
 }

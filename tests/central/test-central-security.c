@@ -130,9 +130,10 @@ static void test_write_master_data_refused(void)
 }
 
 /* 101 calls every function it can think of: only kv_api.push,
- * kv_api.pull and kv_api.recover run; no temporary tables, no objects of
- * its own.  And the catalogue agrees: of every function in kv and kv_api,
- * the station may execute exactly those three, and no table at all. */
+ * kv_api.pull, kv_api.recover and kv_api.reserve_replacement run; no
+ * temporary tables, no objects of its own.  And the catalogue agrees: of
+ * every function in kv and kv_api, the station may execute exactly those
+ * four, and no table at all. */
 static void test_only_push_pull_callable(void)
 {
     g_autoptr(PGconn) a = ct_station(101);
