@@ -5,6 +5,8 @@
 #   apsql SQL              head office's superuser (psql -tA)
 #   same WHAT GOT WANT     a check of one value
 #   kill_at_stop PID       wait until PID stopped at its test point, SIGKILL it
+#   centre_meter METER     head office's master data: tariff DEFAULT, customer 7
+#                          and METER (key version 1)
 # sync.conf (KILOVEND_SYNC_CONF) points at the harness's server with the
 # harness's certificates; SYNC_BATCH sets its batch size.
 : "${KV_PG_PKI:?run under tests/central/kv-pg-harness}"
@@ -13,6 +15,15 @@ b() { env KILOVEND_DB="$dir/b.db" "$K" "$@"; }
 apsql() { psql -X -q -tA -v ON_ERROR_STOP=1 -c "$1"; }
 same() {
     if [ "$2" = "$3" ]; then echo "ok: $1 ($2)"; else fail "$1: got '$2', expected '$3'"; fi
+}
+centre_meter() {
+    apsql "INSERT INTO kv.tariffs(code, name) VALUES ('DEFAULT', 'Residential');
+           INSERT INTO kv.tariff_versions(id, code, effective_from, vat_bp, blocks, created_at)
+               VALUES (1, 'DEFAULT', 1577836800, 0, '[{\"upto\": null, \"price_e4\": 10000000}]', 1577836800);
+           INSERT INTO kv.customers(id, account, name, created_at) VALUES (7, 'ACC-7', 'Kofi Boateng', 1577836800);
+           INSERT INTO kv.meters(number, customer_id, tariff_code, key_version, psc_key_version, alarm_level,
+                                 pretrip_level, hoarding_limit, created_at)
+               VALUES ($1, 7, 'DEFAULT', 1, 1, 500, 200, 50000, 1577836800);"
 }
 kill_at_stop() {
     n=0

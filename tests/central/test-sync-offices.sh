@@ -23,13 +23,7 @@ anomalies() { # anomalies DB KIND: how many stored
 }
 
 # ---- head office's master data ----
-apsql "INSERT INTO kv.tariffs(code, name) VALUES ('DEFAULT', 'Residential');
-       INSERT INTO kv.tariff_versions(id, code, effective_from, vat_bp, blocks, created_at)
-           VALUES (1, 'DEFAULT', 1577836800, 0, '[{\"upto\": null, \"price_e4\": 10000000}]', 1577836800);
-       INSERT INTO kv.customers(id, account, name, created_at) VALUES (7, 'ACC-7', 'Kofi Boateng', 1577836800);
-       INSERT INTO kv.meters(number, customer_id, tariff_code, key_version, psc_key_version, alarm_level,
-                             pretrip_level, hoarding_limit, created_at)
-           VALUES ($M, 7, 'DEFAULT', 1, 1, 500, 200, 50000, 1577836800);" || fail "master data"
+centre_meter $M || fail "master data"
 
 expect 0 "init office 1, station 101" a init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 1 --station 101
 expect 0 "init office 2, station 201 (same key file)" b init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 2 --station 201
