@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "kv-key-rollout.h"
 #include "kv-sync-state.h"
 #include "kv-test-point.h"
 
@@ -142,6 +143,33 @@ static gboolean pull(KvStation *st, PGconn *c, KvSyncRound *round, GError **erro
     return TRUE;
 }
 
+/* The key versions this station holds, reported; head office's report of
+ * every station's, applied (kv-key-rollout.h).  A head office without
+ * kv_api.key_holdings (before its migration 009) is skipped. */
+static gboolean key_holdings(KvStation *st, PGconn *c, GError **error)
+{
+    g_autofree char *report = NULL, *reply = NULL;
+    KvKeyRollout got;
+    GError *local = NULL, *link = NULL;
+    const char *params[1];
+    char state[6];
+    gboolean ok;
+
+    if (!(report = kv_key_rollout_report(st, &local)))
+        return local ? (g_propagate_error(error, local), FALSE) : TRUE;
+    params[0] = report;
+    if (!(reply = kv_pg_query(c, "SELECT kv_api.key_holdings($1::jsonb)::text", 1, params, state, &link))) {
+        if (strcmp(state, "42883") == 0) {
+            g_error_free(link);
+            return TRUE;
+        }
+        return link_failed(st, link, error);
+    }
+    ok = kv_key_rollout_apply(st, reply, &got, error);
+    kv_key_rollout_clear(&got);
+    return ok;
+}
+
 /* The station's TLS connection to head office; a failure is recorded. */
 static PGconn *connect_station(KvStation *st, const KvSyncConfig *cfg, GError **error)
 {
@@ -201,6 +229,8 @@ gboolean kv_sync_round(KvStation *st, const KvSyncConfig *cfg, KvSyncRound *roun
         round->records += b->records;
     }
     if (round->batches && !pull(st, c, round, error))
+        return FALSE;
+    if (!key_holdings(st, c, error))
         return FALSE;
     return kv_outbox_succeeded(st, error);
 }

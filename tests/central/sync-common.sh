@@ -12,6 +12,8 @@
 #   two_offices METER [DEBT]  head office's tariff DEFAULT, customer 7 (ACC-7,
 #                          owing DEBT) and its METER; station a (101, office 1)
 #                          and b (201, office 2) made and synced once
+#   centre_meter METER [DEBT]  head office's master data: tariff DEFAULT, customer 7
+#                          (ACC-7, owing DEBT) and METER (key version 1)
 # sync.conf (KILOVEND_SYNC_CONF) points at the harness's server with the
 # harness's certificates; SYNC_BATCH sets its batch size.
 : "${KV_PG_PKI:?run under tests/central/kv-pg-harness}"
@@ -20,6 +22,16 @@ b() { env KILOVEND_DB="$dir/b.db" "$K" "$@"; }
 apsql() { psql -X -q -tA -v ON_ERROR_STOP=1 -c "$1"; }
 same() {
     if [ "$2" = "$3" ]; then echo "ok: $1 ($2)"; else fail "$1: got '$2', expected '$3'"; fi
+}
+centre_meter() {
+    apsql "INSERT INTO kv.tariffs(code, name) VALUES ('DEFAULT', 'Residential');
+           INSERT INTO kv.tariff_versions(id, code, effective_from, vat_bp, blocks, created_at)
+               VALUES (1, 'DEFAULT', 1577836800, 0, '[{\"upto\": null, \"price_e4\": 10000000}]', 1577836800);
+           INSERT INTO kv.customers(id, account, name, debt, created_at)
+               VALUES (7, 'ACC-7', 'Kofi Boateng', ${2:-0}, 1577836800);
+           INSERT INTO kv.meters(number, customer_id, tariff_code, key_version, psc_key_version, alarm_level,
+                                 pretrip_level, hoarding_limit, created_at)
+               VALUES ($1, 7, 'DEFAULT', 1, 1, 500, 200, 50000, 1577836800);"
 }
 kill_at_stop() {
     n=0
@@ -31,14 +43,7 @@ kill_at_stop() {
     wait "$1" 2>/dev/null
 }
 two_offices() {
-    apsql "INSERT INTO kv.tariffs(code, name) VALUES ('DEFAULT', 'Residential');
-           INSERT INTO kv.tariff_versions(id, code, effective_from, vat_bp, blocks, created_at)
-               VALUES (1, 'DEFAULT', 1577836800, 0, '[{\"upto\": null, \"price_e4\": 10000000}]', 1577836800);
-           INSERT INTO kv.customers(id, account, name, debt, created_at)
-               VALUES (7, 'ACC-7', 'Kofi Boateng', ${2:-0}, 1577836800);
-           INSERT INTO kv.meters(number, customer_id, tariff_code, key_version, psc_key_version, alarm_level,
-                                 pretrip_level, hoarding_limit, created_at)
-               VALUES ($1, 7, 'DEFAULT', 1, 1, 500, 200, 50000, 1577836800);" || fail "master data"
+    centre_meter "$1" "${2:-0}" || fail "master data"
     expect 0 "init office 1, station 101" a init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 1 --station 101
     expect 0 "init office 2, station 201 (same key file)" b init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 2 --station 201
     expect 0 "station 101 syncs" a sync --once

@@ -154,6 +154,8 @@ static void test_only_push_pull_callable(void)
         "SET ROLE kv_station_00102",
         "SET ROLE kv_central_owner",
         "SELECT pg_read_file('pg_hba.conf')",
+        "SELECT kv.key_rollout()",
+        "DELETE FROM kv.key_holdings",
     };
     g_autofree char *fns = NULL;
 
@@ -162,7 +164,7 @@ static void test_only_push_pull_callable(void)
     fns = ct_admin_value("SELECT string_agg(p.oid::regprocedure::text, ' ' ORDER BY p.oid::regprocedure::text) FROM pg_proc p "
                          "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN ('kv', 'kv_api') "
                          "AND has_function_privilege('kv_station_00101', p.oid, 'EXECUTE')");
-    g_assert_cmpstr(fns, ==, "kv_api.pull(text) kv_api.push(jsonb) kv_api.recover() "
+    g_assert_cmpstr(fns, ==, "kv_api.key_holdings(jsonb) kv_api.pull(text) kv_api.push(jsonb) kv_api.recover() "
                              "kv_api.reserve_replacement(integer)");
     g_assert_cmpint(ct_admin_int("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                                  "WHERE n.nspname IN ('kv', 'kv_api', 'kv_meta', 'public') AND c.relkind IN ('r', 'v', 'm', 'S', 'p') "
