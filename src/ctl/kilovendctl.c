@@ -59,6 +59,7 @@ static const char *const usage_text = N_(
     "       [--payment cash|mobile-money|bank-card|bank-transfer] [--reference R]\n"
     "  cancel --sale ID --reason T               last sale, card at the counter\n"
     "  refund cleared --meter N --reason T       pay back credit a clear-credit card cleared\n"
+    "  refund unloaded --meter N [--kwh K] --reason T  pay back credit the meter never loaded\n"
     "       [--receipt FILE.pdf]\n"
     "  sale show ID | unresolved | reconcile\n"
     "       | resolve ID --paid|--void --reason T   supervisor: end an issued sale\n"
