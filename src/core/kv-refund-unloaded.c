@@ -219,9 +219,26 @@ static gboolean refundable(KvStation *st, guint32 meter, gint64 *energy, GError 
     return TRUE;
 }
 
+static gboolean sales_settled(KvStation *st, guint32 meter, GError **error);
+
+gboolean kv_refund_meter_settled(KvStation *st, guint32 meter, GError **error)
+{
+    RefundToken t;
+    if (!pending_of(st, meter, &t, error))
+        return FALSE;
+    if (t.id) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_UNRESOLVED,
+                    _("a refund of meter %09u waits for card %u: read that card to settle it"),
+                    meter, t.card);
+        refund_token_clear(&t);
+        return FALSE;
+    }
+    return sales_settled(st, meter, error);
+}
+
 /* No sale of the meter is unsettled (pending, written, cancelling,
  * issued): its credit is not known to the unit. */
-static gboolean meter_settled(KvStation *st, guint32 meter, GError **error)
+static gboolean sales_settled(KvStation *st, guint32 meter, GError **error)
 {
     g_autoptr(KvStmt) s = kv_db_query(st, "SELECT id FROM sales WHERE meter_number = ? AND "
                                           "state NOT IN (?, ?, ?, ?) ORDER BY id LIMIT 1", error,
@@ -376,7 +393,7 @@ KvRefund *kv_refund_unloaded(KvStation *st, KvCardLink *card, guint32 meter, gin
         return NULL;
     if (!kv_card_view_for(st, card, meter, &view, &m, error))
         return NULL;
-    if (!meter_settled(st, meter, error))
+    if (!kv_refund_meter_settled(st, meter, error))
         goto fail;
     if (view.readback_err == KV_OK &&
         !kv_readback_import(st, m, &view, kv_card_link_image(card), NULL, NULL, NULL, error))

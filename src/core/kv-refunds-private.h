@@ -15,6 +15,10 @@ G_BEGIN_DECLS
 gboolean kv_refund_take_parts(KvStation *st, guint32 meter, gint64 refund_id, gint64 *energy,
                               gint64 *amount, guint *sales, GError **error);
 
+/* No sale of the meter is unsettled (pending, written, cancelling, issued)
+ * and no refund token of it waits for its card: UNRESOLVED naming it. */
+gboolean kv_refund_meter_settled(KvStation *st, guint32 meter, GError **error);
+
 G_END_DECLS
 
 #endif

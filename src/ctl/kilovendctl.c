@@ -47,6 +47,7 @@ static const char *const usage_text = N_(
     "       [--model T] [--phases 1|3] [--address T] [--tariff CODE] [--max-power W]\n"
     "       | edit --number N [...] | show --meter N | import FILE.csv\n"
     "       | provision --meter N --out FILE\n"
+    "       | swap --meter OLD --new NEW --source cleared|estimate --reason T [--out FILE] [--issue]\n"
     "  search TEXT                               meters and customers\n"
     "  card issue --meter N | replace --meter N --reason lost|stolen|damaged\n"
     "       | batch FILE.csv [--card-dir DIR]         at a reader: one blank card per row\n"
