@@ -76,10 +76,13 @@ static gboolean credit_left(KvStation *st, const KvMeter *o, KvSwapSource source
             return FALSE;
         clear_counter = sqlite3_column_int64(s, 0);
     }
-    if (source == KV_SWAP_CLEARED && clear_counter != (gint64)o->rb_counter) {
+    /* Cleared: the newest readback is the clear-credit card's, or shows
+     * nothing left to clear. */
+    if (source == KV_SWAP_CLEARED && clear_counter != (gint64)o->rb_counter &&
+        o->rb_remaining > 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     _("meter %09u: its newest readback (counter %u) is not a clear-credit "
-                    "card's: clear its credit with a clear-credit card and read that card "
+                    "card's and shows credit left: clear its credit with a clear-credit card and read that card "
                     "(or, for a dead meter, carry an estimate explicitly)"), o->number,
                     o->rb_counter);
         return FALSE;
