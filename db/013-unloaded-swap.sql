@@ -3,15 +3,6 @@
 -- credit" and "Meter swap"; docs/security-model.md, "Unloaded refunds and
 -- meter swap").
 --
--- The refunds table admits the kind 'unloaded' by widening its CHECK
--- constraint in place, as 009-lifecycle.sql did for cards (every row stored
--- satisfies the wider constraint).
-PRAGMA writable_schema = ON;
-UPDATE sqlite_schema
-    SET sql = replace(sql, 'CHECK (kind IN (''cleared''))', 'CHECK (kind IN (''cleared'', ''unloaded''))')
-    WHERE type = 'table' AND name = 'refunds';
-PRAGMA writable_schema = RESET;
-
 -- The token of a refund of unloaded credit (kv-refund-unloaded.c): a credit
 -- token of seq `seq` carrying the LOWER cumulative `cumulative` (amount 0),
 -- written on the meter's card.  'pending' is on disk before the card is
@@ -58,3 +49,12 @@ CREATE TABLE transfers (
     CHECK (from_meter <> to_meter)
 ) STRICT;
 CREATE INDEX transfers_created ON transfers(created_at);
+
+-- Last, the refunds table admits the kind 'unloaded': its CHECK constraint
+-- widened in place as 009-lifecycle.sql widened those of cards (every row
+-- stored satisfies the wider constraint).
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema
+    SET sql = replace(sql, 'CHECK (kind IN (''cleared''))', 'CHECK (kind IN (''cleared'', ''unloaded''))')
+    WHERE type = 'table' AND name = 'refunds';
+PRAGMA writable_schema = RESET;

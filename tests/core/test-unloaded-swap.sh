@@ -25,10 +25,7 @@ CAROL="env KILOVEND_USER=carol KILOVEND_PASSWORD=cashierpw1"
 station 500
 expect 0 "second meter" $K meter add --number $M2 --hoarding 500 --alarm 5 --pretrip 2
 expect 0 "provision" $K meter provision --meter $M --out prov.bin
-for u in "sam supervisor superpass1" "carol cashier cashierpw1"; do
-    set -- $u
-    expect 0 "user $1 ($2)" env KILOVEND_NEW_PASSWORD="$3" $K user add "$1" --role "$2"
-done
+users "sam supervisor superpass1" "carol cashier cashierpw1"
 expect 0 "the selling shift" $K shift open
 for c in user.card user2.card cc.card new.card; do $K card blank $c >/dev/null; done
 expect 0 "a customer's card" $K --card-file user.card card issue --meter $M
