@@ -10,6 +10,7 @@
 #include "kv-registry.h"
 #include "kv-station-private.h"
 #include "kv-swap.h"
+#include "kv-test-point.h"
 #include "kv-time.h"
 
 static KvTransfer *transfer_of(KvStation *st, guint32 from, GError **error)
@@ -185,6 +186,7 @@ KvTransfer *kv_meter_swap(KvStation *st, guint32 old_meter, guint32 new_meter,
                              o->rb_at, source == KV_SWAP_ESTIMATE ? " ESTIMATE" : "", reason);
     if (!kv_audit_commit(&txn, "meter.swap", obj, detail, error))
         return NULL;
+    kv_test_point("swap-recorded");
     return g_steal_pointer(&t);
 }
 
