@@ -9,6 +9,7 @@
 #                                 meter 123456782 (hoarding limit in kWh)
 #   waitcard                      let the reader see a card inserted
 #   users "LOGIN ROLE PASSWORD"...  add these users (as admin)
+#   is WHAT GOT WANT              GOT must be WANT
 K=${KILOVENDCTL:?}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -42,6 +43,9 @@ station() {
     expect 0 "meter" $K meter add --number 123456782 --hoarding "$hoard" --alarm 5 --pretrip 2
 }
 waitcard() { sleep 2; }
+is() {
+    if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: got '$2', expected '$3'"; fi
+}
 users() {
     for u in "$@"; do
         set -- $u

@@ -12,7 +12,6 @@ export KILOVENDCTL
 M=123456782
 sim() { "$SIM" --state st --config prov.bin "$@"; }
 simjson() { sim status --json >sim.txt; grep -o "\"$1\":[^,}]*" sim.txt | head -1 | cut -d: -f2 | tr -d '"'; }
-is() { if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: got '$2', expected '$3'"; fi; }
 q() { sqlite3 "$KILOVEND_DB" "$1"; }
 
 station 500

@@ -15,7 +15,6 @@ sim() { "$SIM" --state st --config prov.bin "$@"; }
 sim3() { "$SIM" --state st3 --config prov3.bin "$@"; }
 simjson() { "$SIM" --state "$1" --config "$2" status --json >sim.txt
             grep -o "\"$3\":[^,}]*" sim.txt | head -1 | cut -d: -f2 | tr -d '"'; }
-is() { if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: got '$2', expected '$3'"; fi; }
 q() { sqlite3 "$KILOVEND_DB" "$1"; }
 # The card leaves the reader for the meter, and comes back.
 to_meter() { $KV_PCSC_CTL remove; waitcard; }

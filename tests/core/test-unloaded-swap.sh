@@ -17,7 +17,6 @@ sim3() { "$SIM" --state st3 --config prov3.bin "$@"; }
 field() { grep -o "\"$1\":[^,}]*" sim.txt | head -1 | cut -d: -f2 | tr -d '"'; }
 simjson() { sim status --json >sim.txt; field "$1"; }
 sim3json() { sim3 status --json >sim.txt; field "$1"; }
-is() { if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: got '$2', expected '$3'"; fi; }
 q() { sqlite3 "$KILOVEND_DB" "$1"; }
 SAM="env KILOVEND_USER=sam KILOVEND_PASSWORD=superpass1"
 CAROL="env KILOVEND_USER=carol KILOVEND_PASSWORD=cashierpw1"

@@ -257,9 +257,14 @@ static void test_swap(Fx *f, gconstpointer d)
 
 int main(int argc, char **argv)
 {
+    static const struct {
+        const char *path;
+        void (*run)(Fx *f, gconstpointer data);
+    } cases[] = { { "/unloaded/torn", test_torn },
+                  { "/unloaded/attacks", test_attacks },
+                  { "/unloaded/swap", test_swap } };
     g_test_init(&argc, &argv, NULL);
-    fx_add("/unloaded/torn", test_torn);
-    fx_add("/unloaded/attacks", test_attacks);
-    fx_add("/unloaded/swap", test_swap);
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+        fx_add(cases[i].path, cases[i].run);
     return g_test_run();
 }
