@@ -229,8 +229,10 @@ static void test_swap_point(Fx *f, gconstpointer data)
     kv_card_view v;
     int rc = -1;
 
+    g_assert_nonnull(s);
     g_assert_cmpint(fx_meter_insert(f, &old, card), ==, KV_OK);
     s2 = fx_sell(f, card, FX_M1, 3000, NULL); /* 3 kWh never loaded */
+    g_assert_nonnull(s2);
     fx_card_read(f, card, &rr);
     g_clear_pointer(&blank, kv_card_link_free);
     g_assert_true(run_ctl(f, point, fresh, args, &rc));
