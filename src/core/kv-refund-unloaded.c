@@ -450,3 +450,18 @@ gboolean kv_refund_is_unloaded(KvStation *st, gint64 id)
                                           "kind = 'unloaded'", NULL, KV_DB_VALUES(KV_INT(id)));
     return s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) > 0;
 }
+
+gboolean kv_refund_not_swapped(KvStation *st, guint32 meter, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT count(*) FROM transfers WHERE from_meter = ?",
+                                      error, KV_DB_VALUES(KV_INT(meter)));
+    if (!s || !kv_db_step_done(st, s, _("reading the transfers"), error))
+        return FALSE;
+    if (sqlite3_column_int64(s, 0) > 0) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("meter %09u was swapped: its credit went to the new meter (no refund of "
+                    "it)"), meter);
+        return FALSE;
+    }
+    return TRUE;
+}

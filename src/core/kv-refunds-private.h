@@ -19,6 +19,11 @@ gboolean kv_refund_take_parts(KvStation *st, guint32 meter, gint64 refund_id, gi
  * and no refund token of it waits for its card: UNRESOLVED naming it. */
 gboolean kv_refund_meter_settled(KvStation *st, guint32 meter, GError **error);
 
+/* The meter was not swapped away: a swapped meter's credit, cleared or
+ * not (an estimate carried what a later clear reports), went to the new
+ * meter; STATE otherwise. */
+gboolean kv_refund_not_swapped(KvStation *st, guint32 meter, GError **error);
+
 G_END_DECLS
 
 #endif

@@ -113,6 +113,8 @@ KvRefund *kv_refund_cleared(KvStation *st, guint32 meter, const char *reason, GE
                     st->user->login);
         return NULL;
     }
+    if (!kv_refund_not_swapped(st, meter, error))
+        return NULL;
     if (!kv_txn_begin(&txn, st, error) || kv_clears_total(st, meter, &energy, error) < 0)
         return NULL;
     if (energy == 0) {

@@ -128,6 +128,23 @@ is "the new meter loads the sale on top" "$(sim3json remaining)" $((carried + 10
 expect 0 "daily report" $SAM $K --json report daily
 has out.txt "1 carrying" "the daily report shows the transfer apart from the sales"
 
+# A dead meter swapped on an estimate, then a clear-credit card made before
+# the swap reports a clear from it: that credit was carried, no refund of it.
+M4=333333334
+expect 0 "provision the second meter" $K meter provision --meter $M2 --out prov2.bin
+expect 0 "sell 10 kWh on the second meter" $K --card-file user2.card sell --meter $M2 --amount 100
+"$SIM" --state st2 --config prov2.bin insert user2.card >/dev/null
+expect 0 "its readback read" $K --card-file user2.card card read
+$K card blank cc2.card >/dev/null
+expect 0 "a clear-credit card for it, made before the swap" $SAM $K --card-file cc2.card card engineering --type clear-credit --meter $M2
+expect 0 "swap on an estimate (the meter takes no card)" $SAM $K --json meter swap --meter $M2 --new $M4 --source estimate --reason "burnt"
+is "the estimate carries the readback's remaining" "$(json carried)" 1000
+is "audited as an estimate" "$(q "SELECT count(*) FROM audit WHERE action = 'meter.swap' AND detail LIKE '%ESTIMATE%'")" 1
+"$SIM" --state st2 --config prov2.bin insert cc2.card >/dev/null
+expect 0 "the clear's report read after the swap" $K --card-file cc2.card card read
+is "the clear is recorded" "$(q "SELECT sum(amount) FROM credit_clears WHERE meter_number = $M2")" 1000
+expect 19 "swap_estimate_clear_not_refunded: no refund of credit carried" $SAM $K refund cleared --meter $M2 --reason "again"
+
 # Money and credit reconcile to the minor unit.
 expect 0 "audit and reconciliation" $K audit verify
 expect 0 "check" $K check
