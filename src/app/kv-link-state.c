@@ -239,7 +239,6 @@ static void kv_link_state_init(KvLinkState *self)
     self->icon = gtk_image_new();
     gtk_widget_set_parent(self->icon, GTK_WIDGET(self));
     self->label = gtk_label_new(NULL);
-    gtk_label_set_ellipsize(GTK_LABEL(self->label), PANGO_ELLIPSIZE_END);
     gtk_widget_add_css_class(self->label, "caption");
     gtk_widget_set_parent(self->label, GTK_WIDGET(self));
     gtk_accessible_update_property(GTK_ACCESSIBLE(self), GTK_ACCESSIBLE_PROPERTY_LABEL,

@@ -209,6 +209,13 @@ static void kv_technician_page_write_card(GtkWidget *widget, const char *action_
 
 /* ---- the card read report ------------------------------------------------------- */
 
+static void hide_report(KvTechnicianPage *self)
+{
+    kv_list_box_remove_all(self->report_list);
+    gtk_widget_set_visible(GTK_WIDGET(self->report_list), FALSE);
+    kv_widget_reveal(GTK_WIDGET(self->anomaly_banner), FALSE);
+}
+
 static void add_fact(KvTechnicianPage *self, const char *title, const char *value)
 {
     gtk_list_box_append(self->report_list, kv_value_row_new(title, NULL, value));
@@ -229,6 +236,7 @@ static void show_report(KvTechnicianPage *self, const KvCardInfo *info)
     g_autofree char *serial = g_strdup_printf("%u", v->id.card_serial);
 
     kv_list_box_remove_all(self->report_list);
+    gtk_widget_set_visible(GTK_WIDGET(self->report_list), TRUE);
     add_fact(self, _("Meter"), meter);
     add_fact(self, _("Card"), serial);
     add_fact(self, _("Card type"), type_label(v->id.card_type));
@@ -274,8 +282,7 @@ static void on_read_done_cb(GObject *source, GAsyncResult *result, gpointer user
 
     set_busy(self, FALSE);
     if (info == NULL) {
-        kv_list_box_remove_all(self->report_list);
-        kv_widget_reveal(GTK_WIDGET(self->anomaly_banner), FALSE);
+        hide_report(self);
         show_error(self->result_label, _("The card could not be read."), error);
         return;
     }
@@ -386,6 +393,29 @@ static void on_changed_cb(GObject *object, GParamSpec *pspec, KvTechnicianPage *
     update_actions(self);
 }
 
+/* Nothing of the previous person stays on the screen for the next. */
+static void clear_page(KvTechnicianPage *self)
+{
+    GtkEditable *fields[] = {
+        GTK_EDITABLE(self->meter_row),   GTK_EDITABLE(self->alarm_row),
+        GTK_EDITABLE(self->pretrip_row), GTK_EDITABLE(self->hoarding_row),
+        GTK_EDITABLE(self->power_row),   GTK_EDITABLE(self->delay_row),
+        GTK_EDITABLE(self->provision_meter_row),
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS(fields); i++)
+        gtk_editable_set_text(fields[i], "");
+    hide_report(self);
+    kv_widget_reveal(GTK_WIDGET(self->result_label), FALSE);
+    kv_widget_reveal(GTK_WIDGET(self->provision_label), FALSE);
+}
+
+static void on_signed_in_cb(GObject *object, GParamSpec *pspec, KvTechnicianPage *self)
+{
+    clear_page(self);
+    update_actions(self);
+}
+
 static void kv_technician_page_dispose(GObject *object)
 {
     KvTechnicianPage *self = KV_TECHNICIAN_PAGE(object);
@@ -434,6 +464,7 @@ static void kv_technician_page_class_init(KvTechnicianPageClass *klass)
 static void kv_technician_page_init(KvTechnicianPage *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
+    gtk_widget_set_visible(GTK_WIDGET(self->report_list), FALSE);
     g_signal_connect(self->type_row, "notify::selected", G_CALLBACK(on_changed_cb), self);
     update_actions(self);
 }
@@ -447,7 +478,7 @@ void kv_technician_page_set_session(KvTechnicianPage *self, KvSession *session,
     g_set_object(&self->link, link);
     g_signal_connect(session, "notify::role", G_CALLBACK(on_changed_cb), self);
     g_signal_connect(session, "notify::keys-unlocked", G_CALLBACK(on_changed_cb), self);
-    g_signal_connect(session, "notify::signed-in", G_CALLBACK(on_changed_cb), self);
+    g_signal_connect(session, "notify::signed-in", G_CALLBACK(on_signed_in_cb), self);
     if (link != NULL)
         g_signal_connect(link, "notify::mode", G_CALLBACK(on_changed_cb), self);
     update_actions(self);

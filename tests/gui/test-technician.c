@@ -141,6 +141,7 @@ static void test_technician_gates(void)
     g_assert_nonnull(strstr(kv_gui_test_text(gate),
                             "A key-change card needs the head office, and this station is "
                             "offline since"));
+    gtk_test_widget_wait_for_draw(root);
     kv_gui_test_screenshot(root, "link-offline");
     gtk_window_destroy(GTK_WINDOW(window));
 }
