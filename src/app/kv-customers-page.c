@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "kv-customers-page.h"
+#include "kv-debt-group.h"
 #include "kv-meter-dialog.h"
 #include "kv-widget-util.h"
 
@@ -43,6 +44,7 @@ struct _KvCustomersPage {
     GtkListBox *readings_list;
     AdwPreferencesGroup *sales_group;
     GtkListBox *sales_list;
+    KvDebtGroup *debt_group;
 };
 
 G_DEFINE_FINAL_TYPE(KvCustomersPage, kv_customers_page, GTK_TYPE_WIDGET)
@@ -401,6 +403,7 @@ static void on_detail_done_cb(GObject *source, GAsyncResult *result, gpointer us
     self->editing = TRUE;
     self->customer_id = d->customer->id;
     self->customer_debt = d->customer->debt;
+    kv_debt_group_load(self->debt_group, d->customer->id);
     gtk_editable_set_text(GTK_EDITABLE(self->name_row), d->customer->name);
     gtk_editable_set_text(GTK_EDITABLE(self->address_row), d->customer->address);
     gtk_editable_set_text(GTK_EDITABLE(self->phone_row), d->customer->phone);
@@ -536,6 +539,7 @@ static void kv_customers_page_new(GtkWidget *widget, const char *action_name, GV
     self->editing = TRUE;
     self->customer_id = 0;
     self->customer_debt = 0;
+    kv_debt_group_load(self->debt_group, 0);
     gtk_editable_set_text(GTK_EDITABLE(self->name_row), "");
     gtk_editable_set_text(GTK_EDITABLE(self->address_row), "");
     gtk_editable_set_text(GTK_EDITABLE(self->phone_row), "");
@@ -623,7 +627,9 @@ static void kv_customers_page_class_init(KvCustomersPageClass *klass)
     gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 "/org/kilovend/Station/kv-customers-page.ui");
+    g_type_ensure(KV_TYPE_DEBT_GROUP);
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, search_entry);
+    gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, debt_group);
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, results_list);
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, detail_stack);
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, empty_page);
@@ -674,6 +680,8 @@ void kv_customers_page_set_session(KvCustomersPage *self, KvSession *session)
     if (self->session != NULL)
         g_signal_handlers_disconnect_by_data(self->session, self);
     g_set_object(&self->session, session);
+    if (session != NULL)
+        kv_debt_group_set_session(self->debt_group, session);
     if (session != NULL)
         g_signal_connect_swapped(session, "notify::role", G_CALLBACK(update_meter_actions),
                                  self);

@@ -3,7 +3,7 @@
  * reader): a check card is written for a meter on the blank card; a
  * customer card the meter wrote on is read: its meter, the meter's last
  * result and its events by name; the check card read back says the meter
- * has not written on it yet. */
+ * has not written on it yet; the Sell screen shows the customer's debt. */
 #include "config.h"
 
 #include <string.h>
@@ -109,10 +109,33 @@ static void test_technician_cards(void)
     kv_gui_test_insert_card(station->session, blank);
 }
 
+/* The counter shows what the customer owes, from the card alone. */
+static void test_counter_debt(void)
+{
+    KvWindow *window = kv_gui_test_window_new(station);
+    GtkWidget *root = GTK_WIDGET(window);
+    g_autofree char *esi = kv_demo_card_path(station->dir, 4);
+    g_autofree char *yaw = kv_demo_card_path(station->dir, 2);
+    GtkWidget *debt = kv_gui_test_get_id(root, "debt_label");
+    GtkWidget *customer = kv_gui_test_get_id(root, "customer_label");
+
+    if (!kv_session_get_signed_in(station->session))
+        kv_gui_test_sign_in(window, KV_DEMO_SUPERVISOR, KV_DEMO_SUPERVISOR_PASSWORD);
+    gtk_widget_activate_action(root, "win.page", "s", "sell");
+    kv_gui_test_insert_card(station->session, esi);
+    g_assert_true(kv_gui_test_wait_text(customer, "Esi Addo", 60000));
+    g_assert_true(kv_gui_test_wait_text(debt, "500.00", 10000));
+    kv_gui_test_insert_card(station->session, yaw);
+    g_assert_true(kv_gui_test_wait_text(customer, "Yaw Mensah", 60000));
+    g_assert_cmpstr(kv_gui_test_text(debt), ==, "None");
+    gtk_window_destroy(GTK_WINDOW(window));
+}
+
 int main(int argc, char *argv[])
 {
     static const KvGuiTestCase cases[] = {
         {"/technician/cards", test_technician_cards},
+        {"/counter/debt", test_counter_debt},
         {NULL, NULL},
     };
 
