@@ -84,6 +84,7 @@ static const char *online_only_text(void)
 static void show_status(KvLinkState *self, const KvSyncStatus *s)
 {
     g_autofree char *waiting = NULL;
+    int count;
 
     self->offline_since = 0;
     if (s == NULL || !s->joined) {
@@ -91,9 +92,10 @@ static void show_status(KvLinkState *self, const KvSyncStatus *s)
                   g_strdup(""));
         return;
     }
-    waiting = g_strdup_printf(g_dngettext(NULL, "%" G_GINT64_FORMAT " record waiting",
-                                          "%" G_GINT64_FORMAT " records waiting", s->waiting),
-                              s->waiting);
+    count = (int)MIN(s->waiting, G_MAXINT);
+    waiting = g_strdup_printf(g_dngettext(NULL, "%d record waiting", "%d records waiting",
+                                          (gulong)count),
+                              count);
     if (s->conflict != NULL || s->recover != NULL) {
         set_state(self, KV_LINK_CONFLICT, "dialog-error-symbolic", "error",
                   g_strdup(s->conflict != NULL ? _("Sync stopped: conflict")
