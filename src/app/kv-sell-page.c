@@ -1424,7 +1424,7 @@ static void kv_sell_page_sell_maximum(GtkWidget *widget, const char *action_name
 
     if (self->state != SALE_IDLE || self->room <= 0)
         return;
-    text = kv_energy_format(self->room);
+    text = kv_session_format_decimal(self->room, 2);
     set_unit(self, TRUE);
     gtk_editable_set_text(GTK_EDITABLE(self->amount_entry), text);
     gtk_widget_grab_focus(GTK_WIDGET(self->amount_entry));
