@@ -52,10 +52,7 @@ static void update_actions(KvDebtGroup *self)
 
 static void show_result(KvDebtGroup *self, const char *text, gboolean ok)
 {
-    gtk_label_set_label(GTK_LABEL(self->result_label), text);
-    gtk_widget_remove_css_class(self->result_label, ok ? "error" : "success");
-    gtk_widget_add_css_class(self->result_label, ok ? "success" : "error");
-    gtk_widget_set_visible(self->result_label, text != NULL && *text != '\0');
+    kv_widget_show_message(self->result_label, text, ok);
 }
 
 static gpointer load_in_worker(KvSession *session, KvStation *st, gpointer data,

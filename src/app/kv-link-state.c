@@ -1,5 +1,6 @@
 /* kv-link-state.c - the link to the head office in the header bar (see
- * kv-link-state.h).
+ * kv-link-state.h).  It sits in a thin line under the screens, right-aligned,
+ * and only where a head office is.
  *
  * The state is read on the session's worker, like every core call, so a
  * slow disk never freezes the counter; one read at a time: a read still
@@ -241,6 +242,7 @@ static void kv_link_state_init(KvLinkState *self)
     self->icon = gtk_image_new();
     gtk_widget_set_parent(self->icon, GTK_WIDGET(self));
     self->label = gtk_label_new(NULL);
+    gtk_label_set_ellipsize(GTK_LABEL(self->label), PANGO_ELLIPSIZE_END);
     gtk_widget_add_css_class(self->label, "caption");
     gtk_widget_set_parent(self->label, GTK_WIDGET(self));
     gtk_accessible_update_property(GTK_ACCESSIBLE(self), GTK_ACCESSIBLE_PROPERTY_LABEL,

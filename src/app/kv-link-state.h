@@ -1,5 +1,5 @@
-/* kv-link-state.h - the link to the head office, shown small in the header
- * bar: online, offline since a time, records waiting, sync stopped by a
+/* kv-link-state.h - the link to the head office, shown small under the
+ * screens: online, offline since a time, records waiting, sync stopped by a
  * conflict.  Read from the core's sync state (kv_sync_status) on the
  * session's worker every few seconds; hidden for a single office. */
 #pragma once

@@ -83,10 +83,7 @@ static void update_actions(KvTechnicianPage *self)
 
 static void show_result(GtkLabel *label, const char *text, gboolean ok)
 {
-    gtk_label_set_label(label, text);
-    gtk_widget_remove_css_class(GTK_WIDGET(label), ok ? "error" : "success");
-    gtk_widget_add_css_class(GTK_WIDGET(label), ok ? "success" : "error");
-    kv_widget_reveal(GTK_WIDGET(label), TRUE);
+    kv_widget_show_message(GTK_WIDGET(label), text, ok);
 }
 
 static void show_error(GtkLabel *label, const char *prefix, const GError *error)
@@ -361,29 +358,16 @@ void kv_technician_page_provision_to(KvTechnicianPage *self, const char *path)
                          g_object_ref(self));
 }
 
-static void on_save_response_cb(GtkNativeDialog *chooser, int response, KvTechnicianPage *self)
+static void on_block_chosen(GtkWidget *widget, const char *path)
 {
-    if (response == GTK_RESPONSE_ACCEPT) {
-        g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
-        g_autofree char *path = file ? g_file_get_path(file) : NULL;
-
-        if (path != NULL)
-            kv_technician_page_provision_to(self, path);
-    }
-    g_object_unref(chooser);
+    kv_technician_page_provision_to(KV_TECHNICIAN_PAGE(widget), path);
 }
 
 static void kv_technician_page_provision(GtkWidget *widget, const char *action_name,
                                          GVariant *param)
 {
-    GtkRoot *root = gtk_widget_get_root(widget);
-    GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
-        _("Save the Provisioning Block"), GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL,
-        GTK_FILE_CHOOSER_ACTION_SAVE, _("_Save"), _("_Cancel"));
-
-    gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(chooser), TRUE);
-    g_signal_connect(chooser, "response", G_CALLBACK(on_save_response_cb), widget);
-    gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+    kv_choose_file(widget, _("Save the Provisioning Block"), GTK_FILE_CHOOSER_ACTION_SAVE,
+                   _("_Save"), FALSE, on_block_chosen);
 }
 
 /* ---- the widget ----------------------------------------------------------------- */

@@ -1,6 +1,8 @@
 /* kv-widget-util.c - small helpers shared by the app's widgets. */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <adwaita.h>
 #include <string.h>
 
@@ -37,6 +39,17 @@ GtkWidget *kv_value_row_new(const char *title, const char *subtitle, const char 
                                    -1);
     adw_action_row_add_suffix(ADW_ACTION_ROW(row), label);
     return row;
+}
+
+void kv_widget_show_message(GtkWidget *label, const char *text, gboolean ok)
+{
+    gboolean shown = text != NULL && *text != '\0';
+
+    if (shown)
+        gtk_label_set_label(GTK_LABEL(label), text);
+    gtk_widget_remove_css_class(label, ok ? "error" : "success");
+    gtk_widget_add_css_class(label, ok ? "success" : "error");
+    kv_widget_reveal(label, shown);
 }
 
 void kv_widget_reveal(GtkWidget *widget, gboolean reveal)
@@ -121,4 +134,46 @@ char *kv_sentence(const char *message)
         !g_str_has_suffix(s->str, "…"))
         g_string_append_c(s, '.');
     return g_string_free(s, FALSE);
+}
+
+typedef struct {
+    GtkWidget *widget;
+    KvFileChosenFunc chosen;
+} FileChoice;
+
+static void on_file_response_cb(GtkNativeDialog *chooser, int response, FileChoice *choice)
+{
+    if (response == GTK_RESPONSE_ACCEPT) {
+        g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
+        g_autofree char *path = file ? g_file_get_path(file) : NULL;
+
+        if (path != NULL)
+            choice->chosen(choice->widget, path);
+    }
+    g_object_unref(choice->widget);
+    g_free(choice);
+    g_object_unref(chooser);
+}
+
+void kv_choose_file(GtkWidget *widget, const char *title, GtkFileChooserAction action,
+                    const char *accept_label, gboolean csv, KvFileChosenFunc chosen)
+{
+    GtkRoot *root = gtk_widget_get_root(widget);
+    GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
+        title, GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, action, accept_label, NULL);
+    FileChoice *choice = g_new0(FileChoice, 1);
+
+    choice->widget = g_object_ref(widget);
+    choice->chosen = chosen;
+    if (csv) {
+        g_autoptr(GtkFileFilter) filter = gtk_file_filter_new();
+
+        gtk_file_filter_set_name(filter, _("CSV files"));
+        gtk_file_filter_add_mime_type(filter, "text/csv");
+        gtk_file_filter_add_pattern(filter, "*.csv");
+        gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(chooser), filter);
+    }
+    gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(chooser), TRUE);
+    g_signal_connect(chooser, "response", G_CALLBACK(on_file_response_cb), choice);
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
 }

@@ -20,6 +20,10 @@ GtkWidget *kv_value_row_new(const char *title, const char *subtitle, const char 
  * hidden when the window appeared, so they stay "visible" inside it. */
 void kv_widget_reveal(GtkWidget *widget, gboolean reveal);
 
+/* A result under a form: the text (NULL or "" hides it) in the success or
+ * the error style, revealed (kv_widget_reveal). */
+void kv_widget_show_message(GtkWidget *label, const char *text, gboolean ok);
+
 /* Scroll the nearest GtkScrolledWindow around a widget so that the whole
  * widget shows, once it has its final size (after its revealer's
  * transition).  A result the cashier must read never stays below the fold
@@ -29,5 +33,12 @@ void kv_widget_scroll_into_view(GtkWidget *widget);
 /* A message as a sentence for the screen: capital first letter, full stop
  * at the end (the core's messages are lower-case clauses). */
 char *kv_sentence(const char *message);
+
+/* Ask for a file (GtkFileChooserNative, modal on widget's window; csv: CSV
+ * files offered); when one is accepted, chosen(widget, path) runs.  The
+ * widget is kept alive until the answer. */
+typedef void (*KvFileChosenFunc)(GtkWidget *widget, const char *path);
+void kv_choose_file(GtkWidget *widget, const char *title, GtkFileChooserAction action,
+                    const char *accept_label, gboolean csv, KvFileChosenFunc chosen);
 
 G_END_DECLS

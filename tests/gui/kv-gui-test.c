@@ -153,6 +153,50 @@ GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id)
     return w;
 }
 
+GtkWidget *kv_gui_test_find_type(GtkWidget *root, GType type)
+{
+    if (G_TYPE_CHECK_INSTANCE_TYPE(root, type))
+        return root;
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found = kv_gui_test_find_type(c, type);
+        if (found != NULL)
+            return found;
+    }
+    return NULL;
+}
+
+GtkWidget *kv_gui_test_find_label_with(GtkWidget *root, const char *needle)
+{
+    if (GTK_IS_LABEL(root) && strstr(gtk_label_get_label(GTK_LABEL(root)), needle) != NULL)
+        return root;
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found = kv_gui_test_find_label_with(c, needle);
+        if (found != NULL)
+            return found;
+    }
+    return NULL;
+}
+
+typedef struct {
+    GtkWidget *root;
+    const char *needle;
+} LabelWait;
+
+static gboolean label_shown(gpointer data)
+{
+    LabelWait *w = data;
+    GtkWidget *label = kv_gui_test_find_label_with(w->root, w->needle);
+
+    return label != NULL && gtk_widget_get_visible(label);
+}
+
+gboolean kv_gui_test_wait_label_with(GtkWidget *root, const char *needle, guint timeout_ms)
+{
+    LabelWait w = {root, needle};
+
+    return kv_gui_test_wait(label_shown, &w, timeout_ms);
+}
+
 const char *kv_gui_test_text(GtkWidget *widget)
 {
     if (GTK_IS_LABEL(widget))

@@ -583,39 +583,6 @@ static void test_levels_only_by_card(void)
     g_assert_no_error(error);
 }
 
-/* The first label under w whose text contains needle, or NULL. */
-static GtkWidget *label_with(GtkWidget *w, const char *needle)
-{
-    if (GTK_IS_LABEL(w) && strstr(gtk_label_get_label(GTK_LABEL(w)), needle) != NULL)
-        return w;
-    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *found = label_with(c, needle);
-        if (found != NULL)
-            return found;
-    }
-    return NULL;
-}
-
-typedef struct {
-    GtkWidget *root;
-    const char *needle;
-} LabelWait;
-
-static gboolean shown_label_cb(gpointer data)
-{
-    LabelWait *w = data;
-    GtkWidget *label = label_with(w->root, w->needle);
-
-    return label != NULL && gtk_widget_get_visible(label);
-}
-
-static gboolean wait_shown_label(GtkWidget *root, const char *needle)
-{
-    LabelWait w = {root, needle};
-
-    return kv_gui_test_wait(shown_label_cb, &w, 10000);
-}
-
 static GtkWidget *message_dialog_row(AdwMessageDialog *dialog, const char *label)
 {
     GtkWidget *row = kv_gui_test_find_typed(adw_message_dialog_get_extra_child(dialog),
@@ -633,7 +600,7 @@ static void test_debt(void)
     GtkWidget *root = page_root();
     GtkWidget *list = kv_gui_test_find_typed(root, GTK_TYPE_LIST_BOX, "Debt movements");
     GtkWidget *adjust = kv_gui_test_find_typed(root, GTK_TYPE_BUTTON, "Adjust debt");
-    GtkWidget *gate = label_with(root, "A supervisor adjusts a debt");
+    GtkWidget *gate = kv_gui_test_find_label_with(root, "A supervisor adjusts a debt");
     KvSession *session = kv_window_get_session(window);
     AdwMessageDialog *dialog;
     g_autoptr(KvCustomer) after = NULL;
@@ -658,7 +625,7 @@ static void test_debt(void)
     gtk_editable_set_text(GTK_EDITABLE(message_dialog_row(dialog, "Change (for example −20.00)")),
                           "-20.00");
     kv_gui_test_respond(dialog, "adjust");
-    g_assert_true(wait_shown_label(root, "Give the reason"));
+    g_assert_true(kv_gui_test_wait_label_with(root, "Give the reason", 10000));
 
     /* With a reason: 20.00 off, in the ledger and on the screen. */
     gtk_widget_activate_action(list, "debt.adjust", NULL);
@@ -668,7 +635,7 @@ static void test_debt(void)
     gtk_editable_set_text(GTK_EDITABLE(message_dialog_row(dialog, "Reason")),
                           "meter misread in May");
     kv_gui_test_respond(dialog, "adjust");
-    g_assert_true(wait_shown_label(root, "Debt adjusted"));
+    g_assert_true(kv_gui_test_wait_label_with(root, "Debt adjusted", 10000));
     g_assert_true(wait_list_mentions(list, "meter misread in May"));
     after = ledger_customer("ACC-1003");
     g_assert_cmpint(after->debt, ==, 50000 - 2000);

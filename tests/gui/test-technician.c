@@ -19,18 +19,6 @@
 
 static KvGuiStation *station;
 
-static GtkWidget *find_type(GtkWidget *w, GType type)
-{
-    if (G_TYPE_CHECK_INSTANCE_TYPE(w, type))
-        return w;
-    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *found = find_type(c, type);
-        if (found != NULL)
-            return found;
-    }
-    return NULL;
-}
-
 static void select_card(GtkWidget *root, guint index)
 {
     adw_combo_row_set_selected(ADW_COMBO_ROW(kv_gui_test_get_id(root, "type_row")), index);
@@ -77,8 +65,8 @@ static void test_technician_gates(void)
 {
     KvWindow *window = kv_gui_test_window_new(station);
     GtkWidget *root = GTK_WIDGET(window);
-    KvLinkState *link = KV_LINK_STATE(find_type(root, KV_TYPE_LINK_STATE));
-    KvTechnicianPage *page = KV_TECHNICIAN_PAGE(find_type(root, KV_TYPE_TECHNICIAN_PAGE));
+    KvLinkState *link = KV_LINK_STATE(kv_gui_test_find_type(root, KV_TYPE_LINK_STATE));
+    KvTechnicianPage *page = KV_TECHNICIAN_PAGE(kv_gui_test_find_type(root, KV_TYPE_TECHNICIAN_PAGE));
     GtkWidget *gate = kv_gui_test_get_id(root, "gate_label");
     GtkWidget *provision = kv_gui_test_get_id(root, "provision_label");
     g_autofree char *block = g_build_filename(station->dir, "meter.kvp", NULL);

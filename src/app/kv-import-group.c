@@ -1,0 +1,192 @@
+/* kv-import-group.c - CSV import of customers and meters (see
+ * kv-import-group.h), on the session's worker. */
+#define G_LOG_DOMAIN "kv-import-group"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "kv-import-group.h"
+#include "kv-widget-util.h"
+
+struct _KvImportGroup {
+    AdwPreferencesGroup parent_instance;
+
+    KvSession *session;
+    gboolean busy;
+    AdwComboRow *kind_row;
+    GtkWidget *result_label;
+    GtkListBox *rows;
+};
+
+G_DEFINE_FINAL_TYPE(KvImportGroup, kv_import_group, ADW_TYPE_PREFERENCES_GROUP)
+
+static void update_actions(KvImportGroup *self)
+{
+    gboolean supervisor =
+        self->session != NULL && kv_session_get_role(self->session) >= KV_ROLE_SUPERVISOR;
+
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "import.choose", supervisor && !self->busy);
+}
+
+typedef struct {
+    gboolean meters;
+    char *path;
+} ImportJob;
+
+static void import_job_free(ImportJob *j)
+{
+    g_free(j->path);
+    g_free(j);
+}
+
+static gpointer import_in_worker(KvSession *session, KvStation *st, gpointer data,
+                                 GCancellable *cancellable, GError **error)
+{
+    ImportJob *j = data;
+
+    return kv_registry_import_csv(st, j->meters ? "meters" : "customers", j->path, NULL, NULL,
+                                  cancellable, error);
+}
+
+static void on_import_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvImportGroup) self = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) rows = kv_session_run_finish(KV_SESSION(source), result, &error);
+    g_autofree char *text = NULL;
+    guint done = 0;
+
+    self->busy = FALSE;
+    update_actions(self);
+    kv_list_box_remove_all(self->rows);
+    if (rows == NULL) {
+        g_autofree char *sentence = kv_sentence(error->message);
+        text = g_strdup_printf(_("Nothing was imported. %s"), sentence);
+        kv_widget_show_message(self->result_label, text, FALSE);
+        gtk_widget_set_visible(GTK_WIDGET(self->rows), FALSE);
+        return;
+    }
+    for (guint i = 0; i < rows->len; i++) {
+        const KvImportRow *r = g_ptr_array_index(rows, i);
+        g_autofree char *line = NULL;
+        g_autofree char *message = NULL;
+
+        if (r->ok) {
+            done++;
+            continue;
+        }
+        line = g_strdup_printf(_("Line %u"), r->line);
+        message = kv_sentence(r->message);
+        gtk_list_box_append(self->rows, kv_value_row_new(line, message, _("Refused")));
+    }
+    text = g_strdup_printf(_("%u of %u lines imported."), done, rows->len);
+    kv_widget_show_message(self->result_label, text, done == rows->len);
+    gtk_widget_set_visible(GTK_WIDGET(self->rows), done < rows->len);
+}
+
+void kv_import_group_import(KvImportGroup *self, gboolean meters, const char *path)
+{
+    ImportJob *j;
+
+    g_return_if_fail(KV_IS_IMPORT_GROUP(self));
+    if (self->busy || self->session == NULL)
+        return;
+    j = g_new0(ImportJob, 1);
+    j->meters = meters;
+    j->path = g_strdup(path);
+    self->busy = TRUE;
+    update_actions(self);
+    kv_widget_show_message(self->result_label, _("Importing…"), TRUE);
+    kv_session_run_async(self->session, import_in_worker, j, (GDestroyNotify)import_job_free,
+                         (GDestroyNotify)g_ptr_array_unref, NULL, on_import_done_cb,
+                         g_object_ref(self));
+}
+
+static void on_file_chosen(GtkWidget *widget, const char *path)
+{
+    KvImportGroup *self = KV_IMPORT_GROUP(widget);
+
+    kv_import_group_import(self, adw_combo_row_get_selected(self->kind_row) == 1, path);
+}
+
+static void kv_import_group_choose(GtkWidget *widget, const char *action_name, GVariant *param)
+{
+    kv_choose_file(widget, _("Choose the File to Import"), GTK_FILE_CHOOSER_ACTION_OPEN,
+                   _("_Import"), TRUE, on_file_chosen);
+}
+
+static void on_role_cb(GObject *object, GParamSpec *pspec, KvImportGroup *self)
+{
+    update_actions(self);
+    kv_list_box_remove_all(self->rows);
+    gtk_widget_set_visible(GTK_WIDGET(self->rows), FALSE);
+    kv_widget_show_message(self->result_label, NULL, TRUE);
+}
+
+static void kv_import_group_dispose(GObject *object)
+{
+    KvImportGroup *self = KV_IMPORT_GROUP(object);
+
+    if (self->session != NULL)
+        g_signal_handlers_disconnect_by_data(self->session, self);
+    g_clear_object(&self->session);
+    G_OBJECT_CLASS(kv_import_group_parent_class)->dispose(object);
+}
+
+static void kv_import_group_class_init(KvImportGroupClass *klass)
+{
+    G_OBJECT_CLASS(klass)->dispose = kv_import_group_dispose;
+    gtk_widget_class_install_action(GTK_WIDGET_CLASS(klass), "import.choose", NULL,
+                                    kv_import_group_choose);
+}
+
+static void kv_import_group_init(KvImportGroup *self)
+{
+    AdwPreferencesGroup *group = ADW_PREFERENCES_GROUP(self);
+    GtkWidget *button = gtk_button_new_with_mnemonic(_("_Import…"));
+    const char *kinds[] = {_("Customers"), _("Meters"), NULL};
+
+    adw_preferences_group_set_title(group, _("Import Customers and Meters"));
+    adw_preferences_group_set_description(
+        group, _("A CSV file whose first line names the columns. Customers: account, name, "
+                 "address, phone, and optionally debt. Meters: number, account, model, phases, "
+                 "address, tariff, alarm, pretrip, hoarding, and optionally max_power. Each "
+                 "line is kept or refused on its own."));
+    gtk_actionable_set_action_name(GTK_ACTIONABLE(button), "import.choose");
+    gtk_widget_set_valign(button, GTK_ALIGN_CENTER);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   _("Import a CSV file"), -1);
+    adw_preferences_group_set_header_suffix(group, button);
+    self->kind_row = ADW_COMBO_ROW(adw_combo_row_new());
+    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->kind_row), _("The file holds"));
+    adw_combo_row_set_model(self->kind_row, G_LIST_MODEL(gtk_string_list_new(kinds)));
+    gtk_accessible_update_property(GTK_ACCESSIBLE(self->kind_row), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   _("What the file holds"), -1);
+    adw_preferences_group_add(group, GTK_WIDGET(self->kind_row));
+    self->result_label = gtk_label_new(NULL);
+    gtk_label_set_wrap(GTK_LABEL(self->result_label), TRUE);
+    gtk_label_set_xalign(GTK_LABEL(self->result_label), 0);
+    gtk_widget_set_margin_top(self->result_label, 6);
+    gtk_widget_set_visible(self->result_label, FALSE);
+    adw_preferences_group_add(group, self->result_label);
+    self->rows = GTK_LIST_BOX(gtk_list_box_new());
+    gtk_list_box_set_selection_mode(self->rows, GTK_SELECTION_NONE);
+    gtk_widget_add_css_class(GTK_WIDGET(self->rows), "boxed-list");
+    gtk_widget_set_margin_top(GTK_WIDGET(self->rows), 6);
+    gtk_widget_set_visible(GTK_WIDGET(self->rows), FALSE);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(self->rows), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   _("Lines refused"), -1);
+    adw_preferences_group_add(group, GTK_WIDGET(self->rows));
+    update_actions(self);
+}
+
+void kv_import_group_set_session(KvImportGroup *self, KvSession *session)
+{
+    g_return_if_fail(KV_IS_IMPORT_GROUP(self));
+
+    g_set_object(&self->session, session);
+    g_signal_connect(session, "notify::role", G_CALLBACK(on_role_cb), self);
+    g_signal_connect(session, "notify::signed-in", G_CALLBACK(on_role_cb), self);
+    update_actions(self);
+}
