@@ -137,24 +137,15 @@ void kv_debt_group_load(KvDebtGroup *self, gint64 customer_id)
 
 /* ---- the adjustment ------------------------------------------------------------- */
 
-typedef struct {
-    gint64 customer_id;
-    gint64 amount;
-    char *reason;
-} Adjustment;
-
-static void adjustment_free(Adjustment *a)
-{
-    g_free(a->reason);
-    g_free(a);
-}
-
+/* data: (customer, amount, reason) */
 static gpointer adjust_in_worker(KvSession *session, KvStation *st, gpointer data,
                                  GCancellable *cancellable, GError **error)
 {
-    Adjustment *a = data;
+    gint64 customer_id = 0, amount = 0;
+    const char *reason = NULL;
 
-    return kv_debt_move(st, a->customer_id, KV_DEBT_ADJUSTED, a->amount, a->reason, error)
+    g_variant_get(data, "(xx&s)", &customer_id, &amount, &reason);
+    return kv_debt_move(st, customer_id, KV_DEBT_ADJUSTED, amount, reason, error)
                ? GINT_TO_POINTER(1)
                : NULL;
 }
@@ -177,7 +168,7 @@ static void on_adjust_done_cb(GObject *source, GAsyncResult *result, gpointer us
 
 void kv_debt_group_adjust(KvDebtGroup *self, gint64 amount, const char *reason)
 {
-    Adjustment *a;
+    GVariant *job;
     g_autofree char *clean = g_strstrip(g_strdup(reason != NULL ? reason : ""));
 
     g_return_if_fail(KV_IS_DEBT_GROUP(self));
@@ -190,11 +181,8 @@ void kv_debt_group_adjust(KvDebtGroup *self, gint64 amount, const char *reason)
                     FALSE);
         return;
     }
-    a = g_new0(Adjustment, 1);
-    a->customer_id = self->customer_id;
-    a->amount = amount;
-    a->reason = g_steal_pointer(&clean);
-    kv_session_run_async(self->session, adjust_in_worker, a, (GDestroyNotify)adjustment_free,
+    job = g_variant_ref_sink(g_variant_new("(xxs)", self->customer_id, amount, clean));
+    kv_session_run_async(self->session, adjust_in_worker, job, (GDestroyNotify)g_variant_unref,
                          NULL, NULL, on_adjust_done_cb, g_object_ref(self));
 }
 
@@ -254,18 +242,15 @@ static void kv_debt_group_open_adjust(GtkWidget *widget, const char *action_name
 {
     KvDebtGroup *self = KV_DEBT_GROUP(widget);
     GtkRoot *root = gtk_widget_get_root(widget);
-    GtkWidget *list = gtk_list_box_new();
+    GtkListBox *list = kv_boxed_list_new(_("Adjust the Debt"));
     AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG(adw_message_dialog_new(
         GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, _("Adjust the Debt"),
         _("Type the change: a minus sign lowers the debt. The reason is kept in the audit "
           "log.")));
 
-    gtk_list_box_set_selection_mode(GTK_LIST_BOX(list), GTK_SELECTION_NONE);
-    gtk_widget_add_css_class(list, "boxed-list");
-    gtk_list_box_append(GTK_LIST_BOX(list),
-                        dialog_row(_("Change (for example −20.00)"), &self->amount_row));
-    gtk_list_box_append(GTK_LIST_BOX(list), dialog_row(_("Reason"), &self->reason_row));
-    adw_message_dialog_set_extra_child(dialog, list);
+    gtk_list_box_append(list, dialog_row(_("Change (for example −20.00)"), &self->amount_row));
+    gtk_list_box_append(list, dialog_row(_("Reason"), &self->reason_row));
+    adw_message_dialog_set_extra_child(dialog, GTK_WIDGET(list));
     adw_message_dialog_add_responses(dialog, "cancel", _("_Cancel"), "adjust", _("_Adjust"),
                                      NULL);
     adw_message_dialog_set_response_appearance(dialog, "adjust", ADW_RESPONSE_SUGGESTED);
@@ -302,21 +287,6 @@ static void kv_debt_group_class_init(KvDebtGroupClass *klass)
     gtk_widget_class_install_action(widget_class, "debt.adjust", NULL, kv_debt_group_open_adjust);
 }
 
-static GtkWidget *message_label(const char *accessible, const char *style)
-{
-    GtkWidget *label = gtk_label_new(NULL);
-
-    gtk_label_set_wrap(GTK_LABEL(label), TRUE);
-    gtk_label_set_xalign(GTK_LABEL(label), 0);
-    gtk_widget_set_margin_top(label, 6);
-    gtk_widget_set_visible(label, FALSE);
-    if (style != NULL)
-        gtk_widget_add_css_class(label, style);
-    gtk_accessible_update_property(GTK_ACCESSIBLE(label), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                   accessible, -1);
-    return label;
-}
-
 static void kv_debt_group_init(KvDebtGroup *self)
 {
     GtkWidget *button = gtk_button_new_with_mnemonic(_("A_djust…"));
@@ -331,17 +301,13 @@ static void kv_debt_group_init(KvDebtGroup *self)
     gtk_accessible_update_property(GTK_ACCESSIBLE(button), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                    _("Adjust debt"), -1);
     adw_preferences_group_set_header_suffix(group, button);
-    self->list = GTK_LIST_BOX(gtk_list_box_new());
-    gtk_list_box_set_selection_mode(self->list, GTK_SELECTION_NONE);
-    gtk_widget_add_css_class(GTK_WIDGET(self->list), "boxed-list");
-    gtk_accessible_update_property(GTK_ACCESSIBLE(self->list), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                   _("Debt movements"), -1);
+    self->list = kv_boxed_list_new(_("Debt movements"));
     adw_preferences_group_add(group, GTK_WIDGET(self->list));
-    self->gate_label = message_label(_("Why the debt cannot be adjusted"), "dim-label");
+    self->gate_label = kv_message_label_new(_("Why the debt cannot be adjusted"), "dim-label");
     gtk_label_set_label(GTK_LABEL(self->gate_label),
                         _("A supervisor adjusts a debt, with the reason."));
     adw_preferences_group_add(group, self->gate_label);
-    self->result_label = message_label(_("Debt adjustment result"), NULL);
+    self->result_label = kv_message_label_new(_("Debt adjustment result"), NULL);
     adw_preferences_group_add(group, self->result_label);
     update_actions(self);
 }

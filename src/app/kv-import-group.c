@@ -29,23 +29,15 @@ static void update_actions(KvImportGroup *self)
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "import.choose", supervisor && !self->busy);
 }
 
-typedef struct {
-    gboolean meters;
-    char *path;
-} ImportJob;
-
-static void import_job_free(ImportJob *j)
-{
-    g_free(j->path);
-    g_free(j);
-}
-
+/* data: (meters, path) */
 static gpointer import_in_worker(KvSession *session, KvStation *st, gpointer data,
                                  GCancellable *cancellable, GError **error)
 {
-    ImportJob *j = data;
+    gboolean meters = FALSE;
+    const char *path = NULL;
 
-    return kv_registry_import_csv(st, j->meters ? "meters" : "customers", j->path, NULL, NULL,
+    g_variant_get(data, "(b&s)", &meters, &path);
+    return kv_registry_import_csv(st, meters ? "meters" : "customers", path, NULL, NULL,
                                   cancellable, error);
 }
 
@@ -87,18 +79,16 @@ static void on_import_done_cb(GObject *source, GAsyncResult *result, gpointer us
 
 void kv_import_group_import(KvImportGroup *self, gboolean meters, const char *path)
 {
-    ImportJob *j;
+    GVariant *job;
 
     g_return_if_fail(KV_IS_IMPORT_GROUP(self));
     if (self->busy || self->session == NULL)
         return;
-    j = g_new0(ImportJob, 1);
-    j->meters = meters;
-    j->path = g_strdup(path);
+    job = g_variant_ref_sink(g_variant_new("(bs)", meters, path));
     self->busy = TRUE;
     update_actions(self);
     kv_widget_show_message(self->result_label, _("Importing…"), TRUE);
-    kv_session_run_async(self->session, import_in_worker, j, (GDestroyNotify)import_job_free,
+    kv_session_run_async(self->session, import_in_worker, job, (GDestroyNotify)g_variant_unref,
                          (GDestroyNotify)g_ptr_array_unref, NULL, on_import_done_cb,
                          g_object_ref(self));
 }
@@ -164,19 +154,11 @@ static void kv_import_group_init(KvImportGroup *self)
     gtk_accessible_update_property(GTK_ACCESSIBLE(self->kind_row), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                    _("What the file holds"), -1);
     adw_preferences_group_add(group, GTK_WIDGET(self->kind_row));
-    self->result_label = gtk_label_new(NULL);
-    gtk_label_set_wrap(GTK_LABEL(self->result_label), TRUE);
-    gtk_label_set_xalign(GTK_LABEL(self->result_label), 0);
-    gtk_widget_set_margin_top(self->result_label, 6);
-    gtk_widget_set_visible(self->result_label, FALSE);
+    self->result_label = kv_message_label_new(_("Import result"), NULL);
     adw_preferences_group_add(group, self->result_label);
-    self->rows = GTK_LIST_BOX(gtk_list_box_new());
-    gtk_list_box_set_selection_mode(self->rows, GTK_SELECTION_NONE);
-    gtk_widget_add_css_class(GTK_WIDGET(self->rows), "boxed-list");
+    self->rows = kv_boxed_list_new(_("Lines refused"));
     gtk_widget_set_margin_top(GTK_WIDGET(self->rows), 6);
     gtk_widget_set_visible(GTK_WIDGET(self->rows), FALSE);
-    gtk_accessible_update_property(GTK_ACCESSIBLE(self->rows), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                   _("Lines refused"), -1);
     adw_preferences_group_add(group, GTK_WIDGET(self->rows));
     update_actions(self);
 }

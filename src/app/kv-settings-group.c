@@ -175,19 +175,6 @@ static void kv_settings_group_class_init(KvSettingsGroupClass *klass)
                                     kv_settings_group_save);
 }
 
-static GtkWidget *message_label(const char *style)
-{
-    GtkWidget *label = gtk_label_new(NULL);
-
-    gtk_label_set_wrap(GTK_LABEL(label), TRUE);
-    gtk_label_set_xalign(GTK_LABEL(label), 0);
-    gtk_widget_set_margin_top(label, 6);
-    gtk_widget_set_visible(label, FALSE);
-    if (style != NULL)
-        gtk_widget_add_css_class(label, style);
-    return label;
-}
-
 static void kv_settings_group_init(KvSettingsGroup *self)
 {
     AdwPreferencesGroup *group = ADW_PREFERENCES_GROUP(self);
@@ -211,11 +198,11 @@ static void kv_settings_group_init(KvSettingsGroup *self)
         self->rows[i] = ADW_ENTRY_ROW(row);
         adw_preferences_group_add(group, row);
     }
-    self->gate_label = message_label("dim-label");
+    self->gate_label = kv_message_label_new(_("Why the settings cannot be changed"), "dim-label");
     gtk_label_set_label(GTK_LABEL(self->gate_label),
                         _("Only an admin changes the station’s settings."));
     adw_preferences_group_add(group, self->gate_label);
-    self->result_label = message_label(NULL);
+    self->result_label = kv_message_label_new(_("Settings result"), NULL);
     adw_preferences_group_add(group, self->result_label);
     update_actions(self);
 }

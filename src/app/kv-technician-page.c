@@ -298,23 +298,15 @@ static void kv_technician_page_read_card(GtkWidget *widget, const char *action_n
 
 /* ---- provisioning ---------------------------------------------------------------- */
 
-typedef struct {
-    guint32 meter;
-    char *path;
-} ProvisionData;
-
-static void provision_data_free(ProvisionData *d)
-{
-    g_free(d->path);
-    g_free(d);
-}
-
+/* data: (meter, path) */
 static gpointer provision_in_worker(KvSession *session, KvStation *st, gpointer data,
                                     GCancellable *cancellable, GError **error)
 {
-    ProvisionData *d = data;
+    guint32 meter = 0;
+    const char *path = NULL;
 
-    return kv_meter_provision(st, d->meter, d->path, error) ? g_strdup(d->path) : NULL;
+    g_variant_get(data, "(u&s)", &meter, &path);
+    return kv_meter_provision(st, meter, path, error) ? g_strdup(path) : NULL;
 }
 
 static void on_provision_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -338,7 +330,6 @@ static void on_provision_done_cb(GObject *source, GAsyncResult *result, gpointer
 void kv_technician_page_provision_to(KvTechnicianPage *self, const char *path)
 {
     g_autoptr(GError) error = NULL;
-    ProvisionData *d;
     guint32 meter = 0;
 
     g_return_if_fail(KV_IS_TECHNICIAN_PAGE(self));
@@ -349,12 +340,10 @@ void kv_technician_page_provision_to(KvTechnicianPage *self, const char *path)
         show_error(self->provision_label, _("No provisioning block was written."), error);
         return;
     }
-    d = g_new0(ProvisionData, 1);
-    d->meter = meter;
-    d->path = g_strdup(path);
     set_busy(self, TRUE);
-    kv_session_run_async(self->session, provision_in_worker, d,
-                         (GDestroyNotify)provision_data_free, g_free, NULL, on_provision_done_cb,
+    kv_session_run_async(self->session, provision_in_worker,
+                         g_variant_ref_sink(g_variant_new("(us)", meter, path)),
+                         (GDestroyNotify)g_variant_unref, g_free, NULL, on_provision_done_cb,
                          g_object_ref(self));
 }
 

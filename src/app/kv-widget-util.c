@@ -41,6 +41,32 @@ GtkWidget *kv_value_row_new(const char *title, const char *subtitle, const char 
     return row;
 }
 
+GtkWidget *kv_message_label_new(const char *accessible, const char *style)
+{
+    GtkWidget *label = gtk_label_new(NULL);
+
+    gtk_label_set_wrap(GTK_LABEL(label), TRUE);
+    gtk_label_set_xalign(GTK_LABEL(label), 0);
+    gtk_widget_set_margin_top(label, 6);
+    gtk_widget_set_visible(label, FALSE);
+    if (style != NULL)
+        gtk_widget_add_css_class(label, style);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(label), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   accessible, -1);
+    return label;
+}
+
+GtkListBox *kv_boxed_list_new(const char *accessible)
+{
+    GtkWidget *list = gtk_list_box_new();
+
+    gtk_list_box_set_selection_mode(GTK_LIST_BOX(list), GTK_SELECTION_NONE);
+    gtk_widget_add_css_class(list, "boxed-list");
+    gtk_accessible_update_property(GTK_ACCESSIBLE(list), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   accessible, -1);
+    return GTK_LIST_BOX(list);
+}
+
 void kv_widget_show_message(GtkWidget *label, const char *text, gboolean ok)
 {
     gboolean shown = text != NULL && *text != '\0';

@@ -20,6 +20,13 @@ GtkWidget *kv_value_row_new(const char *title, const char *subtitle, const char 
  * hidden when the window appeared, so they stay "visible" inside it. */
 void kv_widget_reveal(GtkWidget *widget, gboolean reveal);
 
+/* A wrapping label for a message under a form, hidden until shown, with its
+ * accessible name and a style class (NULL: none). */
+GtkWidget *kv_message_label_new(const char *accessible, const char *style);
+
+/* A boxed list without selection, with its accessible name. */
+GtkListBox *kv_boxed_list_new(const char *accessible);
+
 /* A result under a form: the text (NULL or "" hides it) in the success or
  * the error style, revealed (kv_widget_reveal). */
 void kv_widget_show_message(GtkWidget *label, const char *text, gboolean ok);
