@@ -273,9 +273,7 @@ static void kv_debt_group_dispose(GObject *object)
 
     g_cancellable_cancel(self->cancel);
     g_clear_object(&self->cancel);
-    if (self->session != NULL)
-        g_signal_handlers_disconnect_by_data(self->session, self);
-    g_clear_object(&self->session);
+    kv_widget_unfollow_session(self, &self->session);
     G_OBJECT_CLASS(kv_debt_group_parent_class)->dispose(object);
 }
 
@@ -316,10 +314,7 @@ void kv_debt_group_set_session(KvDebtGroup *self, KvSession *session)
 {
     g_return_if_fail(KV_IS_DEBT_GROUP(self));
 
-    g_set_object(&self->session, session);
-    g_signal_connect(session, "notify::role", G_CALLBACK(on_role_cb), self);
-    g_signal_connect(session, "notify::signed-in", G_CALLBACK(on_role_cb), self);
-    update_actions(self);
+    kv_widget_follow_session(self, &self->session, session, G_CALLBACK(on_role_cb));
 }
 
 gint64 kv_debt_group_get_balance(KvDebtGroup *self)

@@ -118,9 +118,7 @@ static void kv_import_group_dispose(GObject *object)
 {
     KvImportGroup *self = KV_IMPORT_GROUP(object);
 
-    if (self->session != NULL)
-        g_signal_handlers_disconnect_by_data(self->session, self);
-    g_clear_object(&self->session);
+    kv_widget_unfollow_session(self, &self->session);
     G_OBJECT_CLASS(kv_import_group_parent_class)->dispose(object);
 }
 
@@ -167,8 +165,5 @@ void kv_import_group_set_session(KvImportGroup *self, KvSession *session)
 {
     g_return_if_fail(KV_IS_IMPORT_GROUP(self));
 
-    g_set_object(&self->session, session);
-    g_signal_connect(session, "notify::role", G_CALLBACK(on_role_cb), self);
-    g_signal_connect(session, "notify::signed-in", G_CALLBACK(on_role_cb), self);
-    update_actions(self);
+    kv_widget_follow_session(self, &self->session, session, G_CALLBACK(on_role_cb));
 }

@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 
 #include "kv-link-state.h"
+#include "kv-widget-util.h"
 
 /* The sync process runs every minute: a look every 15 s is fresh enough
  * and costs one row's read. */
@@ -201,9 +202,7 @@ static void kv_link_state_dispose(GObject *object)
     KvLinkState *self = KV_LINK_STATE(object);
 
     g_clear_handle_id(&self->timer, g_source_remove);
-    if (self->session != NULL)
-        g_signal_handlers_disconnect_by_data(self->session, self);
-    g_clear_object(&self->session);
+    kv_widget_unfollow_session(self, &self->session);
     g_clear_pointer(&self->icon, gtk_widget_unparent);
     g_clear_pointer(&self->label, gtk_widget_unparent);
     G_OBJECT_CLASS(kv_link_state_parent_class)->dispose(object);
@@ -260,9 +259,7 @@ void kv_link_state_set_session(KvLinkState *self, KvSession *session)
 {
     g_return_if_fail(KV_IS_LINK_STATE(self));
 
-    g_set_object(&self->session, session);
-    g_signal_connect(session, "notify::signed-in", G_CALLBACK(on_session_notify_cb), self);
-    kv_link_state_refresh(self);
+    kv_widget_follow_session(self, &self->session, session, G_CALLBACK(on_session_notify_cb));
 }
 
 KvLinkMode kv_link_state_get_mode(KvLinkState *self)

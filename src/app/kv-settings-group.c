@@ -160,9 +160,7 @@ static void kv_settings_group_dispose(GObject *object)
 {
     KvSettingsGroup *self = KV_SETTINGS_GROUP(object);
 
-    if (self->session != NULL)
-        g_signal_handlers_disconnect_by_data(self->session, self);
-    g_clear_object(&self->session);
+    kv_widget_unfollow_session(self, &self->session);
     for (guint i = 0; i < N_FIELDS; i++)
         g_clear_pointer(&self->shown[i], g_free);
     G_OBJECT_CLASS(kv_settings_group_parent_class)->dispose(object);
@@ -211,9 +209,6 @@ void kv_settings_group_set_session(KvSettingsGroup *self, KvSession *session)
 {
     g_return_if_fail(KV_IS_SETTINGS_GROUP(self));
 
-    g_set_object(&self->session, session);
-    g_signal_connect(session, "notify::role", G_CALLBACK(on_role_cb), self);
-    g_signal_connect(session, "notify::signed-in", G_CALLBACK(on_role_cb), self);
-    update_actions(self);
+    kv_widget_follow_session(self, &self->session, session, G_CALLBACK(on_role_cb));
     kv_settings_group_reload(self);
 }

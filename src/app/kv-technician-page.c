@@ -393,11 +393,9 @@ static void kv_technician_page_dispose(GObject *object)
 {
     KvTechnicianPage *self = KV_TECHNICIAN_PAGE(object);
 
-    if (self->session != NULL)
-        g_signal_handlers_disconnect_by_data(self->session, self);
+    kv_widget_unfollow_session(self, &self->session);
     if (self->link != NULL)
         g_signal_handlers_disconnect_by_data(self->link, self);
-    g_clear_object(&self->session);
     g_clear_object(&self->link);
     kv_widget_unparent_children(GTK_WIDGET(self));
     G_OBJECT_CLASS(kv_technician_page_parent_class)->dispose(object);
@@ -447,12 +445,10 @@ void kv_technician_page_set_session(KvTechnicianPage *self, KvSession *session,
 {
     g_return_if_fail(KV_IS_TECHNICIAN_PAGE(self));
 
-    g_set_object(&self->session, session);
     g_set_object(&self->link, link);
-    g_signal_connect(session, "notify::role", G_CALLBACK(on_changed_cb), self);
+    /* Sign-in and role: the page starts afresh for the next person. */
+    kv_widget_follow_session(self, &self->session, session, G_CALLBACK(on_signed_in_cb));
     g_signal_connect(session, "notify::keys-unlocked", G_CALLBACK(on_changed_cb), self);
-    g_signal_connect(session, "notify::signed-in", G_CALLBACK(on_signed_in_cb), self);
     if (link != NULL)
         g_signal_connect(link, "notify::mode", G_CALLBACK(on_changed_cb), self);
-    update_actions(self);
 }

@@ -203,3 +203,20 @@ void kv_choose_file(GtkWidget *widget, const char *title, GtkFileChooserAction a
     g_signal_connect(chooser, "response", G_CALLBACK(on_file_response_cb), choice);
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
 }
+
+void kv_widget_follow_session(gpointer widget, KvSession **slot, KvSession *session,
+                              GCallback changed)
+{
+    kv_widget_unfollow_session(widget, slot);
+    *slot = g_object_ref(session);
+    g_signal_connect(session, "notify::role", changed, widget);
+    g_signal_connect(session, "notify::signed-in", changed, widget);
+    ((void (*)(KvSession *, GParamSpec *, gpointer))changed)(session, NULL, widget);
+}
+
+void kv_widget_unfollow_session(gpointer widget, KvSession **slot)
+{
+    if (*slot != NULL)
+        g_signal_handlers_disconnect_by_data(*slot, widget);
+    g_clear_object(slot);
+}

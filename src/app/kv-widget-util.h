@@ -3,6 +3,8 @@
 
 #include <gtk/gtk.h>
 
+#include "kv-session.h"
+
 G_BEGIN_DECLS
 
 /* Unparent every child of a widget that lays out its template's children
@@ -47,5 +49,12 @@ char *kv_sentence(const char *message);
 typedef void (*KvFileChosenFunc)(GtkWidget *widget, const char *path);
 void kv_choose_file(GtkWidget *widget, const char *title, GtkFileChooserAction action,
                     const char *accept_label, gboolean csv, KvFileChosenFunc chosen);
+
+/* Keep session in *slot and call changed(session, pspec, widget) whenever
+ * someone signs in or out or the role changes, and once now;
+ * kv_widget_unfollow_session (in dispose) lets go. */
+void kv_widget_follow_session(gpointer widget, KvSession **slot, KvSession *session,
+                              GCallback changed);
+void kv_widget_unfollow_session(gpointer widget, KvSession **slot);
 
 G_END_DECLS

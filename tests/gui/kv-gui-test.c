@@ -177,26 +177,6 @@ GtkWidget *kv_gui_test_find_label_with(GtkWidget *root, const char *needle)
     return NULL;
 }
 
-typedef struct {
-    GtkWidget *root;
-    const char *needle;
-} LabelWait;
-
-static gboolean label_shown(gpointer data)
-{
-    LabelWait *w = data;
-    GtkWidget *label = kv_gui_test_find_label_with(w->root, w->needle);
-
-    return label != NULL && gtk_widget_get_visible(label);
-}
-
-gboolean kv_gui_test_wait_label_with(GtkWidget *root, const char *needle, guint timeout_ms)
-{
-    LabelWait w = {root, needle};
-
-    return kv_gui_test_wait(label_shown, &w, timeout_ms);
-}
-
 const char *kv_gui_test_text(GtkWidget *widget)
 {
     if (GTK_IS_LABEL(widget))
@@ -214,6 +194,22 @@ static gboolean text_contains(gpointer data)
     TextWait *w = data;
 
     return strstr(kv_gui_test_text(w->widget), w->needle) != NULL;
+}
+
+/* widget: the root to look under. */
+static gboolean label_shown(gpointer data)
+{
+    TextWait *w = data;
+    GtkWidget *label = kv_gui_test_find_label_with(w->widget, w->needle);
+
+    return label != NULL && gtk_widget_get_visible(label);
+}
+
+gboolean kv_gui_test_wait_label_with(GtkWidget *root, const char *needle, guint timeout_ms)
+{
+    TextWait w = {root, needle};
+
+    return kv_gui_test_wait(label_shown, &w, timeout_ms);
 }
 
 gboolean kv_gui_test_wait_text(GtkWidget *widget, const char *needle, guint timeout_ms)

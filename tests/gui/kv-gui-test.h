@@ -62,6 +62,13 @@ typedef struct {
 int kv_gui_test_main(int *argc, char ***argv, KvGuiStation **station,
                      const KvGuiTestCase *cases);
 void kv_gui_test_station_free(KvGuiStation *st);
+/* A test program's whole main(), for a file whose cases are
+ * `static const KvGuiTestCase cases[]` and station `static KvGuiStation *station`. */
+#define KV_GUI_TEST_MAIN(station, cases)                                  \
+    int main(int argc, char *argv[])                                      \
+    {                                                                     \
+        return kv_gui_test_main(&argc, &argv, &(station), (cases));       \
+    }
 /* The station's ledger through a second core connection, signed in as the
  * demo's admin: what another program on the station would see. */
 KvStation *kv_gui_test_station_open_ledger(KvGuiStation *st);

@@ -88,12 +88,9 @@ static void test_import_and_settings(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
-int main(int argc, char *argv[])
-{
-    static const KvGuiTestCase cases[] = {
-        {"/station-setup/import-and-settings", test_import_and_settings},
-        {NULL, NULL},
-    };
+static const KvGuiTestCase cases[] = {
+    {"/station-setup/import-and-settings", test_import_and_settings},
+    {NULL, NULL},
+};
 
-    return kv_gui_test_main(&argc, &argv, &station, cases);
-}
+KV_GUI_TEST_MAIN(station, cases)

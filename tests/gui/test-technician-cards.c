@@ -131,13 +131,10 @@ static void test_counter_debt(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
-int main(int argc, char *argv[])
-{
-    static const KvGuiTestCase cases[] = {
-        {"/technician/cards", test_technician_cards},
-        {"/counter/debt", test_counter_debt},
-        {NULL, NULL},
-    };
+static const KvGuiTestCase cases[] = {
+    {"/technician/cards", test_technician_cards},
+    {"/counter/debt", test_counter_debt},
+    {NULL, NULL},
+};
 
-    return kv_gui_test_main(&argc, &argv, &station, cases);
-}
+KV_GUI_TEST_MAIN(station, cases)

@@ -134,12 +134,9 @@ static void test_technician_gates(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
-int main(int argc, char *argv[])
-{
-    static const KvGuiTestCase cases[] = {
-        {"/technician/gates", test_technician_gates},
-        {NULL, NULL},
-    };
+static const KvGuiTestCase cases[] = {
+    {"/technician/gates", test_technician_gates},
+    {NULL, NULL},
+};
 
-    return kv_gui_test_main(&argc, &argv, &station, cases);
-}
+KV_GUI_TEST_MAIN(station, cases)
