@@ -287,26 +287,18 @@ static void kv_debt_group_class_init(KvDebtGroupClass *klass)
 
 static void kv_debt_group_init(KvDebtGroup *self)
 {
-    GtkWidget *button = gtk_button_new_with_mnemonic(_("A_djust…"));
 
     AdwPreferencesGroup *group = ADW_PREFERENCES_GROUP(self);
 
-    adw_preferences_group_set_title(group, _("Debt"));
-    adw_preferences_group_set_description(
-        group, _("What the customer owes. Part of each purchase pays it back."));
-    gtk_actionable_set_action_name(GTK_ACTIONABLE(button), "debt.adjust");
-    gtk_widget_set_valign(button, GTK_ALIGN_CENTER);
-    gtk_accessible_update_property(GTK_ACCESSIBLE(button), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                   _("Adjust debt"), -1);
-    adw_preferences_group_set_header_suffix(group, button);
+    kv_group_set_header(group, _("Debt"),
+                        _("What the customer owes. Part of each purchase pays it back."),
+                        _("A_djust…"), _("Adjust debt"), "debt.adjust");
     self->list = kv_boxed_list_new(_("Debt movements"));
     adw_preferences_group_add(group, GTK_WIDGET(self->list));
-    self->gate_label = kv_message_label_new(_("Why the debt cannot be adjusted"), "dim-label");
-    gtk_label_set_label(GTK_LABEL(self->gate_label),
-                        _("A supervisor adjusts a debt, with the reason."));
-    adw_preferences_group_add(group, self->gate_label);
-    self->result_label = kv_message_label_new(_("Debt adjustment result"), NULL);
-    adw_preferences_group_add(group, self->result_label);
+    self->gate_label = kv_group_add_message(group, _("Why the debt cannot be adjusted"),
+                                            "dim-label",
+                                            _("A supervisor adjusts a debt, with the reason."));
+    self->result_label = kv_group_add_message(group, _("Debt adjustment result"), NULL, NULL);
     update_actions(self);
 }
 

@@ -132,28 +132,22 @@ static void kv_import_group_class_init(KvImportGroupClass *klass)
 static void kv_import_group_init(KvImportGroup *self)
 {
     AdwPreferencesGroup *group = ADW_PREFERENCES_GROUP(self);
-    GtkWidget *button = gtk_button_new_with_mnemonic(_("_Import…"));
     const char *kinds[] = {_("Customers"), _("Meters"), NULL};
 
-    adw_preferences_group_set_title(group, _("Import Customers and Meters"));
-    adw_preferences_group_set_description(
-        group, _("A CSV file whose first line names the columns. Customers: account, name, "
-                 "address, phone, and optionally debt. Meters: number, account, model, phases, "
-                 "address, tariff, alarm, pretrip, hoarding, and optionally max_power. Each "
-                 "line is kept or refused on its own."));
-    gtk_actionable_set_action_name(GTK_ACTIONABLE(button), "import.choose");
-    gtk_widget_set_valign(button, GTK_ALIGN_CENTER);
-    gtk_accessible_update_property(GTK_ACCESSIBLE(button), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                   _("Import a CSV file"), -1);
-    adw_preferences_group_set_header_suffix(group, button);
+    kv_group_set_header(
+        group, _("Import Customers and Meters"),
+        _("A CSV file whose first line names the columns. Customers: account, name, address, "
+          "phone, and optionally debt. Meters: number, account, model, phases, address, tariff, "
+          "alarm, pretrip, hoarding, and optionally max_power. Each line is kept or refused on "
+          "its own."),
+        _("_Import…"), _("Import a CSV file"), "import.choose");
     self->kind_row = ADW_COMBO_ROW(adw_combo_row_new());
     adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->kind_row), _("The file holds"));
     adw_combo_row_set_model(self->kind_row, G_LIST_MODEL(gtk_string_list_new(kinds)));
     gtk_accessible_update_property(GTK_ACCESSIBLE(self->kind_row), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                    _("What the file holds"), -1);
     adw_preferences_group_add(group, GTK_WIDGET(self->kind_row));
-    self->result_label = kv_message_label_new(_("Import result"), NULL);
-    adw_preferences_group_add(group, self->result_label);
+    self->result_label = kv_group_add_message(group, _("Import result"), NULL, NULL);
     self->rows = kv_boxed_list_new(_("Lines refused"));
     gtk_widget_set_margin_top(GTK_WIDGET(self->rows), 6);
     gtk_widget_set_visible(GTK_WIDGET(self->rows), FALSE);

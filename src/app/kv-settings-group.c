@@ -176,17 +176,12 @@ static void kv_settings_group_class_init(KvSettingsGroupClass *klass)
 static void kv_settings_group_init(KvSettingsGroup *self)
 {
     AdwPreferencesGroup *group = ADW_PREFERENCES_GROUP(self);
-    GtkWidget *button = gtk_button_new_with_mnemonic(_("Save _Settings"));
 
-    adw_preferences_group_set_title(group, _("Station Settings"));
-    adw_preferences_group_set_description(
-        group, _("The utility’s name and currency on receipts and reports, the office, the "
-                 "largest sale a cashier may make, and the token issuer number."));
-    gtk_actionable_set_action_name(GTK_ACTIONABLE(button), "settings.save");
-    gtk_widget_set_valign(button, GTK_ALIGN_CENTER);
-    gtk_accessible_update_property(GTK_ACCESSIBLE(button), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                   _("Save station settings"), -1);
-    adw_preferences_group_set_header_suffix(group, button);
+    kv_group_set_header(
+        group, _("Station Settings"),
+        _("The utility’s name and currency on receipts and reports, the office, the largest "
+          "sale a cashier may make, and the token issuer number."),
+        _("Save _Settings"), _("Save station settings"), "settings.save");
     for (guint i = 0; i < N_FIELDS; i++) {
         GtkWidget *row = adw_entry_row_new();
 
@@ -196,12 +191,10 @@ static void kv_settings_group_init(KvSettingsGroup *self)
         self->rows[i] = ADW_ENTRY_ROW(row);
         adw_preferences_group_add(group, row);
     }
-    self->gate_label = kv_message_label_new(_("Why the settings cannot be changed"), "dim-label");
-    gtk_label_set_label(GTK_LABEL(self->gate_label),
-                        _("Only an admin changes the station’s settings."));
-    adw_preferences_group_add(group, self->gate_label);
-    self->result_label = kv_message_label_new(_("Settings result"), NULL);
-    adw_preferences_group_add(group, self->result_label);
+    self->gate_label = kv_group_add_message(group, _("Why the settings cannot be changed"),
+                                            "dim-label",
+                                            _("Only an admin changes the station’s settings."));
+    self->result_label = kv_group_add_message(group, _("Settings result"), NULL, NULL);
     update_actions(self);
 }
 

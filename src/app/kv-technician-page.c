@@ -401,6 +401,19 @@ static void kv_technician_page_dispose(GObject *object)
     G_OBJECT_CLASS(kv_technician_page_parent_class)->dispose(object);
 }
 
+/* The template's children, bound by name to the fields. */
+#define CHILD(name) {#name, G_STRUCT_OFFSET(KvTechnicianPage, name)}
+static const struct {
+    const char *name;
+    gssize offset;
+} children[] = {
+    CHILD(meter_row),   CHILD(type_row),       CHILD(parameter_group),     CHILD(alarm_row),
+    CHILD(pretrip_row), CHILD(hoarding_row),   CHILD(power_row),           CHILD(delay_row),
+    CHILD(gate_label),  CHILD(result_label),   CHILD(anomaly_banner),      CHILD(report_list),
+    CHILD(provision_meter_row), CHILD(provision_label),
+};
+#undef CHILD
+
 static void kv_technician_page_class_init(KvTechnicianPageClass *klass)
 {
     GObjectClass *object_class = G_OBJECT_CLASS(klass);
@@ -410,20 +423,9 @@ static void kv_technician_page_class_init(KvTechnicianPageClass *klass)
     gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 "/org/kilovend/Station/kv-technician-page.ui");
-    gtk_widget_class_bind_template_child(widget_class, KvTechnicianPage, meter_row);
-    gtk_widget_class_bind_template_child(widget_class, KvTechnicianPage, type_row);
-    gtk_widget_class_bind_template_child(widget_class, KvTechnicianPage, parameter_group);
-    gtk_widget_class_bind_template_child(widget_class, KvTechnicianPage, alarm_row);
-    gtk_widget_class_bind_template_child(widget_class, KvTechnicianPage, pretrip_row);
-    gtk_widget_class_bind_template_child(widget_class, KvTechnicianPage, hoarding_row);
-    gtk_widget_class_bind_template_child(widget_class, KvTechnicianPage, power_row);
-    gtk_widget_class_bind_template_child(widget_class, KvTechnicianPage, delay_row);
-    gtk_widget_class_bind_template_child(widget_class, KvTechnicianPage, gate_label);
-    gtk_widget_class_bind_template_child(widget_class, KvTechnicianPage, result_label);
-    gtk_widget_class_bind_template_child(widget_class, KvTechnicianPage, anomaly_banner);
-    gtk_widget_class_bind_template_child(widget_class, KvTechnicianPage, report_list);
-    gtk_widget_class_bind_template_child(widget_class, KvTechnicianPage, provision_meter_row);
-    gtk_widget_class_bind_template_child(widget_class, KvTechnicianPage, provision_label);
+    for (guint i = 0; i < G_N_ELEMENTS(children); i++)
+        gtk_widget_class_bind_template_child_full(widget_class, children[i].name, FALSE,
+                                                  children[i].offset);
     gtk_widget_class_install_action(widget_class, "tech.write-card", NULL,
                                     kv_technician_page_write_card);
     gtk_widget_class_install_action(widget_class, "tech.read-card", NULL,

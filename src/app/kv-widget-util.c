@@ -56,6 +56,32 @@ GtkWidget *kv_message_label_new(const char *accessible, const char *style)
     return label;
 }
 
+void kv_group_set_header(AdwPreferencesGroup *group, const char *title,
+                         const char *description, const char *button_label,
+                         const char *button_accessible, const char *action)
+{
+    GtkWidget *button = gtk_button_new_with_mnemonic(button_label);
+
+    adw_preferences_group_set_title(group, title);
+    adw_preferences_group_set_description(group, description);
+    gtk_actionable_set_action_name(GTK_ACTIONABLE(button), action);
+    gtk_widget_set_valign(button, GTK_ALIGN_CENTER);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   button_accessible, -1);
+    adw_preferences_group_set_header_suffix(group, button);
+}
+
+GtkWidget *kv_group_add_message(AdwPreferencesGroup *group, const char *accessible,
+                                const char *style, const char *text)
+{
+    GtkWidget *label = kv_message_label_new(accessible, style);
+
+    if (text != NULL)
+        gtk_label_set_label(GTK_LABEL(label), text);
+    adw_preferences_group_add(group, label);
+    return label;
+}
+
 GtkListBox *kv_boxed_list_new(const char *accessible)
 {
     GtkWidget *list = gtk_list_box_new();

@@ -1,7 +1,7 @@
 /* kv-widget-util.h - small helpers shared by the app's widgets. */
 #pragma once
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
 
 #include "kv-session.h"
 
@@ -25,6 +25,16 @@ void kv_widget_reveal(GtkWidget *widget, gboolean reveal);
 /* A wrapping label for a message under a form, hidden until shown, with its
  * accessible name and a style class (NULL: none). */
 GtkWidget *kv_message_label_new(const char *accessible, const char *style);
+
+/* A preferences group's title, description and header button (its
+ * mnemonic label, accessible name and action). */
+void kv_group_set_header(AdwPreferencesGroup *group, const char *title,
+                         const char *description, const char *button_label,
+                         const char *button_accessible, const char *action);
+/* A message label (kv_message_label_new) added to a group, with its text
+ * when the text stays (NULL: set later). */
+GtkWidget *kv_group_add_message(AdwPreferencesGroup *group, const char *accessible,
+                                const char *style, const char *text);
 
 /* A boxed list without selection, with its accessible name. */
 GtkListBox *kv_boxed_list_new(const char *accessible);
