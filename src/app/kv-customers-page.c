@@ -45,6 +45,8 @@ struct _KvCustomersPage {
     AdwPreferencesGroup *sales_group;
     GtkListBox *sales_list;
     KvDebtGroup *debt_group;
+    GtkWidget *head_office_label;
+    KvLinkState *link;
 };
 
 G_DEFINE_FINAL_TYPE(KvCustomersPage, kv_customers_page, GTK_TYPE_WIDGET)
@@ -371,7 +373,12 @@ static void on_meter_selected_cb(GtkListBox *box, GtkListBoxRow *row, KvCustomer
 
 static void update_meter_actions(KvCustomersPage *self)
 {
-    gboolean may = self->session != NULL && kv_session_get_role(self->session) >= KV_ROLE_SUPERVISOR;
+    gboolean head_office = self->link != NULL && kv_link_state_get_mode(self->link) != KV_LINK_NONE;
+    gboolean may = self->session != NULL && kv_session_get_role(self->session) >= KV_ROLE_SUPERVISOR &&
+                   !head_office;
+
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "customers.new", !head_office);
+    gtk_widget_set_visible(self->head_office_label, head_office);
 
     /* The core refuses the others anyway (kv_meter_add, kv_meter_update). */
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "customers.add-meter",
@@ -607,6 +614,7 @@ static void kv_customers_page_dispose(GObject *object)
         g_cancellable_cancel(self->detail_cancel);
     g_clear_object(&self->search_cancel);
     g_clear_object(&self->detail_cancel);
+    g_clear_object(&self->link);
     gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_CUSTOMERS_PAGE);
     kv_widget_unparent_children(GTK_WIDGET(self));
     if (self->session != NULL)
@@ -630,6 +638,7 @@ static void kv_customers_page_class_init(KvCustomersPageClass *klass)
     g_type_ensure(KV_TYPE_DEBT_GROUP);
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, search_entry);
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, debt_group);
+    gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, head_office_label);
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, results_list);
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, detail_stack);
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, empty_page);
@@ -692,4 +701,14 @@ void kv_customers_page_focus_search(KvCustomersPage *self)
 {
     g_return_if_fail(KV_IS_CUSTOMERS_PAGE(self));
     gtk_widget_grab_focus(GTK_WIDGET(self->search_entry));
+}
+
+void kv_customers_page_set_link(KvCustomersPage *self, KvLinkState *link)
+{
+    g_return_if_fail(KV_IS_CUSTOMERS_PAGE(self));
+
+    g_set_object(&self->link, link);
+    g_signal_connect_object(link, "notify::mode", G_CALLBACK(update_meter_actions), self,
+                            G_CONNECT_SWAPPED);
+    update_meter_actions(self);
 }

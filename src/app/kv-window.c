@@ -281,6 +281,7 @@ KvWindow *kv_window_new(KvApplication *app, KvSession *session)
     kv_reports_page_set_session(self->reports_page, session);
     kv_admin_page_set_session(self->admin_page, session, self->settings);
     kv_link_state_set_session(self->link_state, session);
+    kv_customers_page_set_link(self->customers_page, self->link_state);
     kv_technician_page_set_session(self->technician_page, session, self->link_state);
 
     g_signal_connect(session, "notify::signed-in", G_CALLBACK(on_session_notify_cb), self);

@@ -4,7 +4,7 @@
  * the provisioning block is written; a ledger whose sync state says offline
  * shows "Offline since HH:MM" and records waiting in the header bar, and
  * the admin's key-change card is disabled with the link's reason before
- * anything is submitted. */
+ * anything is submitted, as is a new customer (made at head office). */
 #include "config.h"
 
 #include <glib/gstdio.h>
@@ -131,6 +131,14 @@ static void test_technician_gates(void)
                             "offline since"));
     gtk_test_widget_wait_for_draw(root);
     kv_gui_test_screenshot(root, "link-offline");
+
+    /* A station with a head office makes no customer or meter of its own:
+     * said on the Customers screen, before anything is typed. */
+    gtk_widget_activate_action(root, "win.page", "s", "customers");
+    g_assert_false(gtk_widget_get_sensitive(
+        kv_gui_test_find_typed(root, GTK_TYPE_BUTTON, "New Customer")));
+    g_assert_true(gtk_widget_get_visible(
+        kv_gui_test_find_label_with(root, "new customers and meters are made there")));
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
