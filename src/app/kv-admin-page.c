@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "kv-admin-page.h"
+#include "kv-import-group.h"
+#include "kv-settings-group.h"
 #include "kv-progress-relay.h"
 #include "kv-widget-util.h"
 #include "kv-window.h"
@@ -27,6 +29,8 @@ struct _KvAdminPage {
     GPtrArray *tariff_codes;  /* KvTariffCode, as last listed */
 
     /* Template children */
+    KvSettingsGroup *settings_group;
+    KvImportGroup *import_group;
     GtkListBox *tariffs_list;
     GtkListBox *users_list;
     AdwComboRow *reader_row;
@@ -1122,8 +1126,12 @@ static void kv_admin_page_class_init(KvAdminPageClass *klass)
     object_class->dispose = kv_admin_page_dispose;
 
     gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
+    g_type_ensure(KV_TYPE_SETTINGS_GROUP);
+    g_type_ensure(KV_TYPE_IMPORT_GROUP);
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 "/org/kilovend/Station/kv-admin-page.ui");
+    gtk_widget_class_bind_template_child(widget_class, KvAdminPage, settings_group);
+    gtk_widget_class_bind_template_child(widget_class, KvAdminPage, import_group);
     gtk_widget_class_bind_template_child(widget_class, KvAdminPage, tariffs_list);
     gtk_widget_class_bind_template_child(widget_class, KvAdminPage, users_list);
     gtk_widget_class_bind_template_child(widget_class, KvAdminPage, reader_row);
@@ -1192,6 +1200,8 @@ void kv_admin_page_set_session(KvAdminPage *self, KvSession *session, GSettings 
     if (session != NULL) {
         g_signal_connect(session, "notify::role", G_CALLBACK(on_role_cb), self);
         on_role_cb(session, NULL, self);
+        kv_settings_group_set_session(self->settings_group, session);
+        kv_import_group_set_session(self->import_group, session);
     }
     if (!g_set_object(&self->settings, settings) || settings == NULL)
         return;

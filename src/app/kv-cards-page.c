@@ -344,33 +344,16 @@ static void kv_cards_page_batch_cancel(GtkWidget *widget, const char *action_nam
     }
 }
 
-static void on_choose_response_cb(GtkNativeDialog *chooser, int response, KvCardsPage *self)
+static void on_batch_file_chosen(GtkWidget *widget, const char *path)
 {
-    if (response == GTK_RESPONSE_ACCEPT) {
-        g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
-
-        if (file != NULL)
-            kv_cards_page_set_batch_file(self, g_file_peek_path(file));
-    }
-    g_object_unref(chooser);
-    g_object_unref(self);
+    kv_cards_page_set_batch_file(KV_CARDS_PAGE(widget), path);
 }
 
 static void kv_cards_page_choose_file(GtkWidget *widget, const char *action_name,
                                       GVariant *param)
 {
-    KvCardsPage *self = KV_CARDS_PAGE(widget);
-    GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
-        _("Choose the Batch File"), GTK_WINDOW(gtk_widget_get_root(widget)),
-        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"), _("_Cancel"));
-    g_autoptr(GtkFileFilter) filter = gtk_file_filter_new();
-
-    gtk_file_filter_set_name(filter, _("CSV files"));
-    gtk_file_filter_add_mime_type(filter, "text/csv");
-    gtk_file_filter_add_pattern(filter, "*.csv");
-    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(chooser), filter);
-    g_signal_connect(chooser, "response", G_CALLBACK(on_choose_response_cb), g_object_ref(self));
-    gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+    kv_choose_file(widget, _("Choose the Batch File"), GTK_FILE_CHOOSER_ACTION_OPEN, _("_Open"),
+                   TRUE, on_batch_file_chosen);
 }
 
 /* ---- the result table ------------------------------------------------------------ */

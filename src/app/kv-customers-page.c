@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "kv-customers-page.h"
+#include "kv-debt-group.h"
 #include "kv-meter-dialog.h"
 #include "kv-widget-util.h"
 
@@ -43,6 +44,9 @@ struct _KvCustomersPage {
     GtkListBox *readings_list;
     AdwPreferencesGroup *sales_group;
     GtkListBox *sales_list;
+    KvDebtGroup *debt_group;
+    GtkWidget *head_office_label;
+    KvLinkState *link;
 };
 
 G_DEFINE_FINAL_TYPE(KvCustomersPage, kv_customers_page, GTK_TYPE_WIDGET)
@@ -369,7 +373,12 @@ static void on_meter_selected_cb(GtkListBox *box, GtkListBoxRow *row, KvCustomer
 
 static void update_meter_actions(KvCustomersPage *self)
 {
-    gboolean may = self->session != NULL && kv_session_get_role(self->session) >= KV_ROLE_SUPERVISOR;
+    gboolean head_office = self->link != NULL && kv_link_state_get_mode(self->link) != KV_LINK_NONE;
+    gboolean may = self->session != NULL && kv_session_get_role(self->session) >= KV_ROLE_SUPERVISOR &&
+                   !head_office;
+
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "customers.new", !head_office);
+    gtk_widget_set_visible(self->head_office_label, head_office);
 
     /* The core refuses the others anyway (kv_meter_add, kv_meter_update). */
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "customers.add-meter",
@@ -401,6 +410,7 @@ static void on_detail_done_cb(GObject *source, GAsyncResult *result, gpointer us
     self->editing = TRUE;
     self->customer_id = d->customer->id;
     self->customer_debt = d->customer->debt;
+    kv_debt_group_load(self->debt_group, d->customer->id);
     gtk_editable_set_text(GTK_EDITABLE(self->name_row), d->customer->name);
     gtk_editable_set_text(GTK_EDITABLE(self->address_row), d->customer->address);
     gtk_editable_set_text(GTK_EDITABLE(self->phone_row), d->customer->phone);
@@ -536,6 +546,7 @@ static void kv_customers_page_new(GtkWidget *widget, const char *action_name, GV
     self->editing = TRUE;
     self->customer_id = 0;
     self->customer_debt = 0;
+    kv_debt_group_load(self->debt_group, 0);
     gtk_editable_set_text(GTK_EDITABLE(self->name_row), "");
     gtk_editable_set_text(GTK_EDITABLE(self->address_row), "");
     gtk_editable_set_text(GTK_EDITABLE(self->phone_row), "");
@@ -603,6 +614,7 @@ static void kv_customers_page_dispose(GObject *object)
         g_cancellable_cancel(self->detail_cancel);
     g_clear_object(&self->search_cancel);
     g_clear_object(&self->detail_cancel);
+    g_clear_object(&self->link);
     gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_CUSTOMERS_PAGE);
     kv_widget_unparent_children(GTK_WIDGET(self));
     if (self->session != NULL)
@@ -623,7 +635,10 @@ static void kv_customers_page_class_init(KvCustomersPageClass *klass)
     gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 "/org/kilovend/Station/kv-customers-page.ui");
+    g_type_ensure(KV_TYPE_DEBT_GROUP);
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, search_entry);
+    gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, debt_group);
+    gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, head_office_label);
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, results_list);
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, detail_stack);
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, empty_page);
@@ -675,6 +690,8 @@ void kv_customers_page_set_session(KvCustomersPage *self, KvSession *session)
         g_signal_handlers_disconnect_by_data(self->session, self);
     g_set_object(&self->session, session);
     if (session != NULL)
+        kv_debt_group_set_session(self->debt_group, session);
+    if (session != NULL)
         g_signal_connect_swapped(session, "notify::role", G_CALLBACK(update_meter_actions),
                                  self);
     update_meter_actions(self);
@@ -684,4 +701,14 @@ void kv_customers_page_focus_search(KvCustomersPage *self)
 {
     g_return_if_fail(KV_IS_CUSTOMERS_PAGE(self));
     gtk_widget_grab_focus(GTK_WIDGET(self->search_entry));
+}
+
+void kv_customers_page_set_link(KvCustomersPage *self, KvLinkState *link)
+{
+    g_return_if_fail(KV_IS_CUSTOMERS_PAGE(self));
+
+    g_set_object(&self->link, link);
+    g_signal_connect_object(link, "notify::mode", G_CALLBACK(update_meter_actions), self,
+                            G_CONNECT_SWAPPED);
+    update_meter_actions(self);
 }

@@ -580,7 +580,7 @@ static KvMeter *meter_copy(const KvMeter *m)
 
 static void set_level(AdwEntryRow *row, guint32 centi_kwh)
 {
-    g_autofree char *text = kv_energy_format(centi_kwh);
+    g_autofree char *text = kv_session_format_decimal(centi_kwh, 2);
 
     gtk_editable_set_text(GTK_EDITABLE(row), text);
     gtk_editable_set_editable(GTK_EDITABLE(row), FALSE);
@@ -635,9 +635,9 @@ KvMeterDialog *kv_meter_dialog_new(GtkWindow *parent, KvSession *session, gint64
     set_level(self->hoarding_row, meter->hoarding_limit);
     adw_preferences_group_set_description(
         self->levels_group,
-        _("The meter keeps these levels itself: they change with a parameter card "
-          "(kilovendctl card engineering --type parameter), and the station takes the new "
-          "levels when the meter's readback shows it applied them."));
+        _("The meter keeps these levels itself: they change with a parameter card (Technician "
+          "screen), and the station takes the new levels when the meter’s readback shows it "
+          "applied them."));
     gtk_widget_grab_focus(GTK_WIDGET(self->tariff_row));
     return self;
 }

@@ -56,6 +56,7 @@ struct _KvSellPage {
     GtkLabel *pending_warning;
     GtkLabel *customer_label;
     GtkLabel *account_label;
+    GtkLabel *debt_label;
     GtkLabel *meter_label;
     GtkLabel *card_label;
     GtkLabel *remaining_label;
@@ -366,6 +367,19 @@ static void explain_card_error(KvSellPage *self, const GError *error)
     show_card_error(self, title, what);
 }
 
+/* What the customer owes: part of each purchase goes to it (the
+ * breakdown shows how much). */
+static void show_debt(KvSellPage *self, gint64 debt)
+{
+    g_autofree char *money = debt > 0 ? kv_session_format_money(self->session, debt) : NULL;
+
+    gtk_label_set_label(self->debt_label, money != NULL ? money : _("None"));
+    if (debt > 0)
+        gtk_widget_add_css_class(GTK_WIDGET(self->debt_label), "warning");
+    else
+        gtk_widget_remove_css_class(GTK_WIDGET(self->debt_label), "warning");
+}
+
 static void show_card(KvSellPage *self)
 {
     KvCardInfo *info = self->info;
@@ -380,10 +394,12 @@ static void show_card(KvSellPage *self)
     if (info->customer != NULL) {
         gtk_label_set_label(self->customer_label, info->customer->name);
         gtk_label_set_label(self->account_label, info->customer->account);
+        show_debt(self, info->customer->debt);
     } else {
         gtk_label_set_label(self->customer_label,
                             info->meter != NULL ? _("No customer") : _("Unknown meter"));
         gtk_label_set_label(self->account_label, "—");
+        gtk_label_set_label(self->debt_label, "—");
     }
 
     if (view->readback_err == KV_OK) {
@@ -1408,7 +1424,7 @@ static void kv_sell_page_sell_maximum(GtkWidget *widget, const char *action_name
 
     if (self->state != SALE_IDLE || self->room <= 0)
         return;
-    text = kv_energy_format(self->room);
+    text = kv_session_format_decimal(self->room, 2);
     set_unit(self, TRUE);
     gtk_editable_set_text(GTK_EDITABLE(self->amount_entry), text);
     gtk_widget_grab_focus(GTK_WIDGET(self->amount_entry));
@@ -1481,6 +1497,7 @@ static void kv_sell_page_class_init(KvSellPageClass *klass)
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, pending_warning);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, customer_label);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, account_label);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, debt_label);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, meter_label);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, card_label);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, remaining_label);

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <locale.h>
 #include <string.h>
 
 #include "kv_util.h"
@@ -524,9 +525,22 @@ const char *kv_session_get_currency(KvSession *self)
     return self->currency;
 }
 
+char *kv_session_format_decimal(gint64 value, guint digits)
+{
+    char *text = kv_decimal_format(value, digits);
+    const char *point = localeconv()->decimal_point;
+    char *dot = strchr(text, '.');
+
+    /* One decimal separator per locale: the one the locale writes (a
+     * comma in French), on every amount and level the app shows. */
+    if (dot != NULL && point != NULL && strlen(point) == 1)
+        *dot = *point;
+    return text;
+}
+
 char *kv_session_format_money(KvSession *self, gint64 minor)
 {
-    g_autofree char *number = kv_decimal_format(minor, self->currency_digits);
+    g_autofree char *number = kv_session_format_decimal(minor, self->currency_digits);
 
     if (self->currency == NULL || *self->currency == '\0')
         return g_steal_pointer(&number);
@@ -536,7 +550,7 @@ char *kv_session_format_money(KvSession *self, gint64 minor)
 
 char *kv_session_format_energy(gint64 centi_kwh)
 {
-    g_autofree char *number = kv_energy_format(centi_kwh);
+    g_autofree char *number = kv_session_format_decimal(centi_kwh, 2);
 
     /* Translators: an amount of energy, "12.34 kWh" */
     return g_strdup_printf(_("%s kWh"), number);

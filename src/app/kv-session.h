@@ -73,6 +73,9 @@ void kv_wipe_string(char *s);
 /* ---- money and energy, as the station counts them ---- */
 guint kv_session_get_currency_digits(KvSession *self);
 const char *kv_session_get_currency(KvSession *self);
+/* A decimal number of `digits` places with the locale's separator ("12,50"
+ * in French). */
+char *kv_session_format_decimal(gint64 value, guint digits);
 /* "1 250.00 KES" style text; energy as "12.34 kWh". */
 char *kv_session_format_money(KvSession *self, gint64 minor);
 char *kv_session_format_energy(gint64 centi_kwh);

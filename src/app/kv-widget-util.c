@@ -1,6 +1,8 @@
 /* kv-widget-util.c - small helpers shared by the app's widgets. */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <adwaita.h>
 #include <string.h>
 
@@ -37,6 +39,69 @@ GtkWidget *kv_value_row_new(const char *title, const char *subtitle, const char 
                                    -1);
     adw_action_row_add_suffix(ADW_ACTION_ROW(row), label);
     return row;
+}
+
+GtkWidget *kv_message_label_new(const char *accessible, const char *style)
+{
+    GtkWidget *label = gtk_label_new(NULL);
+
+    gtk_label_set_wrap(GTK_LABEL(label), TRUE);
+    gtk_label_set_xalign(GTK_LABEL(label), 0);
+    gtk_widget_set_margin_top(label, 6);
+    gtk_widget_set_visible(label, FALSE);
+    if (style != NULL)
+        gtk_widget_add_css_class(label, style);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(label), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   accessible, -1);
+    return label;
+}
+
+void kv_group_set_header(AdwPreferencesGroup *group, const char *title,
+                         const char *description, const char *button_label,
+                         const char *button_accessible, const char *action)
+{
+    GtkWidget *button = gtk_button_new_with_mnemonic(button_label);
+
+    adw_preferences_group_set_title(group, title);
+    adw_preferences_group_set_description(group, description);
+    gtk_actionable_set_action_name(GTK_ACTIONABLE(button), action);
+    gtk_widget_set_valign(button, GTK_ALIGN_CENTER);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   button_accessible, -1);
+    adw_preferences_group_set_header_suffix(group, button);
+}
+
+GtkWidget *kv_group_add_message(AdwPreferencesGroup *group, const char *accessible,
+                                const char *style, const char *text)
+{
+    GtkWidget *label = kv_message_label_new(accessible, style);
+
+    if (text != NULL)
+        gtk_label_set_label(GTK_LABEL(label), text);
+    adw_preferences_group_add(group, label);
+    return label;
+}
+
+GtkListBox *kv_boxed_list_new(const char *accessible)
+{
+    GtkWidget *list = gtk_list_box_new();
+
+    gtk_list_box_set_selection_mode(GTK_LIST_BOX(list), GTK_SELECTION_NONE);
+    gtk_widget_add_css_class(list, "boxed-list");
+    gtk_accessible_update_property(GTK_ACCESSIBLE(list), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   accessible, -1);
+    return GTK_LIST_BOX(list);
+}
+
+void kv_widget_show_message(GtkWidget *label, const char *text, gboolean ok)
+{
+    gboolean shown = text != NULL && *text != '\0';
+
+    if (shown)
+        gtk_label_set_label(GTK_LABEL(label), text);
+    gtk_widget_remove_css_class(label, ok ? "error" : "success");
+    gtk_widget_add_css_class(label, ok ? "success" : "error");
+    kv_widget_reveal(label, shown);
 }
 
 void kv_widget_reveal(GtkWidget *widget, gboolean reveal)
@@ -154,4 +219,63 @@ void kv_widget_follow(gpointer page, gpointer slot, gpointer object, const char 
     g_set_object(old, object);
     if (object != NULL)
         g_signal_connect(object, signal, callback, page);
+}
+
+typedef struct {
+    GtkWidget *widget;
+    KvFileChosenFunc chosen;
+} FileChoice;
+
+static void on_file_response_cb(GtkNativeDialog *chooser, int response, FileChoice *choice)
+{
+    if (response == GTK_RESPONSE_ACCEPT) {
+        g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
+        g_autofree char *path = file ? g_file_get_path(file) : NULL;
+
+        if (path != NULL)
+            choice->chosen(choice->widget, path);
+    }
+    g_object_unref(choice->widget);
+    g_free(choice);
+    g_object_unref(chooser);
+}
+
+void kv_choose_file(GtkWidget *widget, const char *title, GtkFileChooserAction action,
+                    const char *accept_label, gboolean csv, KvFileChosenFunc chosen)
+{
+    GtkRoot *root = gtk_widget_get_root(widget);
+    GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
+        title, GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, action, accept_label, NULL);
+    FileChoice *choice = g_new0(FileChoice, 1);
+
+    choice->widget = g_object_ref(widget);
+    choice->chosen = chosen;
+    if (csv) {
+        g_autoptr(GtkFileFilter) filter = gtk_file_filter_new();
+
+        gtk_file_filter_set_name(filter, _("CSV files"));
+        gtk_file_filter_add_mime_type(filter, "text/csv");
+        gtk_file_filter_add_pattern(filter, "*.csv");
+        gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(chooser), filter);
+    }
+    gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(chooser), TRUE);
+    g_signal_connect(chooser, "response", G_CALLBACK(on_file_response_cb), choice);
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
+}
+
+void kv_widget_follow_session(gpointer widget, KvSession **slot, KvSession *session,
+                              GCallback changed)
+{
+    kv_widget_unfollow_session(widget, slot);
+    *slot = g_object_ref(session);
+    g_signal_connect(session, "notify::role", changed, widget);
+    g_signal_connect(session, "notify::signed-in", changed, widget);
+    ((void (*)(KvSession *, GParamSpec *, gpointer))changed)(session, NULL, widget);
+}
+
+void kv_widget_unfollow_session(gpointer widget, KvSession **slot)
+{
+    if (*slot != NULL)
+        g_signal_handlers_disconnect_by_data(*slot, widget);
+    g_clear_object(slot);
 }

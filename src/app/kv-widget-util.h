@@ -3,6 +3,8 @@
 
 #include <adwaita.h>
 
+#include "kv-session.h"
+
 G_BEGIN_DECLS
 
 /* Unparent every child of a widget that lays out its template's children
@@ -19,6 +21,27 @@ GtkWidget *kv_value_row_new(const char *title, const char *subtitle, const char 
  * GTK 4.8 does not tell assistive technologies about a widget that was
  * hidden when the window appeared, so they stay "visible" inside it. */
 void kv_widget_reveal(GtkWidget *widget, gboolean reveal);
+
+/* A wrapping label for a message under a form, hidden until shown, with its
+ * accessible name and a style class (NULL: none). */
+GtkWidget *kv_message_label_new(const char *accessible, const char *style);
+
+/* A preferences group's title, description and header button (its
+ * mnemonic label, accessible name and action). */
+void kv_group_set_header(AdwPreferencesGroup *group, const char *title,
+                         const char *description, const char *button_label,
+                         const char *button_accessible, const char *action);
+/* A message label (kv_message_label_new) added to a group, with its text
+ * when the text stays (NULL: set later). */
+GtkWidget *kv_group_add_message(AdwPreferencesGroup *group, const char *accessible,
+                                const char *style, const char *text);
+
+/* A boxed list without selection, with its accessible name. */
+GtkListBox *kv_boxed_list_new(const char *accessible);
+
+/* A result under a form: the text (NULL or "" hides it) in the success or
+ * the error style, revealed (kv_widget_reveal). */
+void kv_widget_show_message(GtkWidget *label, const char *text, gboolean ok);
 
 /* Scroll the nearest GtkScrolledWindow around a widget so that the whole
  * widget shows, once it has its final size (after its revealer's
@@ -45,5 +68,18 @@ AdwMessageDialog *kv_entry_dialog_new(GtkWindow *parent, const char *heading, co
                                       const char *cancel_label, const char *ok_id,
                                       const char *ok_label, AdwResponseAppearance appearance,
                                       GtkWidget **entry);
+/* Ask for a file (GtkFileChooserNative, modal on widget's window; csv: CSV
+ * files offered); when one is accepted, chosen(widget, path) runs.  The
+ * widget is kept alive until the answer. */
+typedef void (*KvFileChosenFunc)(GtkWidget *widget, const char *path);
+void kv_choose_file(GtkWidget *widget, const char *title, GtkFileChooserAction action,
+                    const char *accept_label, gboolean csv, KvFileChosenFunc chosen);
+
+/* Keep session in *slot and call changed(session, pspec, widget) whenever
+ * someone signs in or out or the role changes, and once now;
+ * kv_widget_unfollow_session (in dispose) lets go. */
+void kv_widget_follow_session(gpointer widget, KvSession **slot, KvSession *session,
+                              GCallback changed);
+void kv_widget_unfollow_session(gpointer widget, KvSession **slot);
 
 G_END_DECLS

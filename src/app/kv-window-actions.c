@@ -67,7 +67,8 @@ static void kv_window_actions_demo_card(GtkWidget *widget, const char *action_na
 void _kv_window_class_actions_init(KvWindowClass *klass)
 {
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
-    static const char *const pages[] = {"sell", "customers", "cards", "reports", "admin"};
+    static const char *const pages[] = {"sell", "customers", "cards", "reports", "admin",
+                                         "technician"};
 
     gtk_widget_class_install_action(widget_class, "win.page", "s", kv_window_actions_page);
     for (guint i = 0; i < G_N_ELEMENTS(pages); i++)

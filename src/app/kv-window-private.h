@@ -4,9 +4,11 @@
 #include "kv-admin-page.h"
 #include "kv-cards-page.h"
 #include "kv-customers-page.h"
+#include "kv-link-state.h"
 #include "kv-reports-page.h"
 #include "kv-sell-page.h"
 #include "kv-signin-page.h"
+#include "kv-technician-page.h"
 #include "kv-window.h"
 
 G_BEGIN_DECLS
@@ -28,6 +30,8 @@ struct _KvWindow {
     KvCardsPage *cards_page;
     KvReportsPage *reports_page;
     KvAdminPage *admin_page;
+    KvTechnicianPage *technician_page;
+    KvLinkState *link_state;
     GMenu *primary_menu;
 
     gboolean without_shift;   /* a supervisor or admin chose no cash shift */

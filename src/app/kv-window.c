@@ -21,6 +21,7 @@ static void show_pages_for_role(KvWindow *self)
     gboolean shift = kv_session_get_shift_open(self->session);
     gboolean supervisor = kv_session_get_role(self->session) >= KV_ROLE_SUPERVISOR;
     static const char *const shift_pages[] = {"sell", "cards"};
+    static const char *const supervisor_pages[] = {"technician", "admin"};
 
     for (guint i = 0; i < G_N_ELEMENTS(shift_pages); i++)
         adw_view_stack_page_set_visible(
@@ -28,10 +29,12 @@ static void show_pages_for_role(KvWindow *self)
                                     adw_view_stack_get_child_by_name(self->view_stack,
                                                                      shift_pages[i])),
             shift);
-    adw_view_stack_page_set_visible(
-        adw_view_stack_get_page(self->view_stack,
-                                adw_view_stack_get_child_by_name(self->view_stack, "admin")),
-        supervisor);
+    for (guint i = 0; i < G_N_ELEMENTS(supervisor_pages); i++)
+        adw_view_stack_page_set_visible(
+            adw_view_stack_get_page(self->view_stack,
+                                    adw_view_stack_get_child_by_name(self->view_stack,
+                                                                     supervisor_pages[i])),
+            supervisor);
 }
 
 static void update_mode(KvWindow *self)
@@ -191,6 +194,8 @@ static void kv_window_class_init(KvWindowClass *klass)
     g_type_ensure(KV_TYPE_CARDS_PAGE);
     g_type_ensure(KV_TYPE_REPORTS_PAGE);
     g_type_ensure(KV_TYPE_ADMIN_PAGE);
+    g_type_ensure(KV_TYPE_TECHNICIAN_PAGE);
+    g_type_ensure(KV_TYPE_LINK_STATE);
 
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 "/org/kilovend/Station/kv-window.ui");
@@ -204,6 +209,8 @@ static void kv_window_class_init(KvWindowClass *klass)
     gtk_widget_class_bind_template_child(widget_class, KvWindow, cards_page);
     gtk_widget_class_bind_template_child(widget_class, KvWindow, reports_page);
     gtk_widget_class_bind_template_child(widget_class, KvWindow, admin_page);
+    gtk_widget_class_bind_template_child(widget_class, KvWindow, technician_page);
+    gtk_widget_class_bind_template_child(widget_class, KvWindow, link_state);
     gtk_widget_class_bind_template_child(widget_class, KvWindow, primary_menu);
 
     _kv_window_class_actions_init(klass);
@@ -273,6 +280,9 @@ KvWindow *kv_window_new(KvApplication *app, KvSession *session)
     kv_cards_page_set_session(self->cards_page, session);
     kv_reports_page_set_session(self->reports_page, session);
     kv_admin_page_set_session(self->admin_page, session, self->settings);
+    kv_link_state_set_session(self->link_state, session);
+    kv_customers_page_set_link(self->customers_page, self->link_state);
+    kv_technician_page_set_session(self->technician_page, session, self->link_state);
 
     g_signal_connect(session, "notify::signed-in", G_CALLBACK(on_session_notify_cb), self);
     g_signal_connect(session, "notify::shift-open", G_CALLBACK(on_session_notify_cb), self);

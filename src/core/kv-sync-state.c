@@ -152,7 +152,7 @@ gboolean kv_sync_require_online(KvStation *st, const char *what, GError **error)
 
     if (!joined_link(st, what, &s, error))
         return FALSE;
-    if (s && (s->offline_since || kv_now() - s->last_success_at > ONLINE_WINDOW_S)) {
+    if (s && !kv_sync_status_online(s, kv_now())) {
         g_autofree char *when = when_text(s->last_success_at);
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     _("%s needs the head office, and this station is offline (last sync %s): "
@@ -216,4 +216,9 @@ gboolean kv_sync_mark_restored(KvStation *st, const char *backup, GError **error
         return FALSE;
     sqlite3_bind_text(s, 1, backup, -1, SQLITE_TRANSIENT);
     return kv_db_step_done(st, s, _("recording the sync state"), error);
+}
+
+gboolean kv_sync_status_online(const KvSyncStatus *s, gint64 now)
+{
+    return s->joined && !s->offline_since && now - s->last_success_at <= ONLINE_WINDOW_S;
 }

@@ -38,6 +38,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvSyncStatus, kv_sync_status_free)
 /* Any user (and no user: the sync process, the app's status line). */
 KvSyncStatus *kv_sync_status(KvStation *st, GError **error);
 
+/* The link counts as up: joined, the last attempt succeeded, and the last
+ * success recent enough for an online-only operation (what
+ * kv_sync_require_online asks). */
+gboolean kv_sync_status_online(const KvSyncStatus *s, gint64 now);
+
 /* The operations that need the head office: refused (KV_CORE_ERROR_STATE,
  * the message names what and why) on a station that joined one, since
  * master data flows down from it.  what: "creating a user", ... */

@@ -165,6 +165,18 @@ GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id)
     return w;
 }
 
+GtkWidget *kv_gui_test_find_label_with(GtkWidget *root, const char *needle)
+{
+    if (GTK_IS_LABEL(root) && strstr(gtk_label_get_label(GTK_LABEL(root)), needle) != NULL)
+        return root;
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found = kv_gui_test_find_label_with(c, needle);
+        if (found != NULL)
+            return found;
+    }
+    return NULL;
+}
+
 const char *kv_gui_test_text(GtkWidget *widget)
 {
     if (GTK_IS_LABEL(widget))
@@ -182,6 +194,22 @@ static gboolean text_contains(gpointer data)
     TextWait *w = data;
 
     return strstr(kv_gui_test_text(w->widget), w->needle) != NULL;
+}
+
+/* widget: the root to look under. */
+static gboolean label_shown(gpointer data)
+{
+    TextWait *w = data;
+    GtkWidget *label = kv_gui_test_find_label_with(w->widget, w->needle);
+
+    return label != NULL && gtk_widget_get_visible(label);
+}
+
+gboolean kv_gui_test_wait_label_with(GtkWidget *root, const char *needle, guint timeout_ms)
+{
+    TextWait w = {root, needle};
+
+    return kv_gui_test_wait(label_shown, &w, timeout_ms);
 }
 
 gboolean kv_gui_test_wait_text(GtkWidget *widget, const char *needle, guint timeout_ms)

@@ -32,6 +32,10 @@ GtkWidget *kv_gui_test_get(GtkWidget *root, const char *label);
 /* The descendant with this id in its template (labels are renamed after
  * their text, so they are found this way once they have one). */
 GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id);
+/* The first label under root whose text contains needle, or NULL; and the
+ * wait until one is there and visible. */
+GtkWidget *kv_gui_test_find_label_with(GtkWidget *root, const char *needle);
+gboolean kv_gui_test_wait_label_with(GtkWidget *root, const char *needle, guint timeout_ms);
 /* Text of a label or an editable. */
 const char *kv_gui_test_text(GtkWidget *widget);
 /* Wait until the text of widget contains needle. */

@@ -52,7 +52,7 @@ static void test_cards_flow(void)
     g_assert_true(g_file_set_contents(csv, "meter\n100000041\n100000017\n12345\n", -1, &error));
     kv_gui_test_sign_in(window, KV_DEMO_SUPERVISOR, KV_DEMO_SUPERVISOR_PASSWORD);
     gtk_widget_activate_action(root, "win.page", "s", "cards");
-    page = find_cards_page(root);
+    page = KV_CARDS_PAGE(kv_gui_test_find_type(root, KV_TYPE_CARDS_PAGE));
     prompt = kv_gui_test_get_id(root, "batch_prompt_label");
     result = kv_gui_test_get_id(root, "single_result_label");
     issue_meter = kv_gui_test_find_typed(root, ADW_TYPE_ENTRY_ROW, "Meter number of the new card");

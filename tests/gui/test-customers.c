@@ -583,6 +583,64 @@ static void test_levels_only_by_card(void)
     g_assert_no_error(error);
 }
 
+static GtkWidget *message_dialog_row(AdwMessageDialog *dialog, const char *label)
+{
+    GtkWidget *row = kv_gui_test_find_typed(adw_message_dialog_get_extra_child(dialog),
+                                            ADW_TYPE_ENTRY_ROW, label);
+
+    g_assert_nonnull(row);
+    return row;
+}
+
+/* A customer's debt shows with its movements; a cashier sees the
+ * adjustment disabled with the reason; a supervisor's adjustment needs a
+ * reason, then changes the ledger and shows with its reason. */
+static void test_debt(void)
+{
+    GtkWidget *root = page_root();
+    GtkWidget *list = kv_gui_test_find_typed(root, GTK_TYPE_LIST_BOX, "Debt movements");
+    GtkWidget *adjust = kv_gui_test_find_typed(root, GTK_TYPE_BUTTON, "Adjust debt");
+    GtkWidget *gate = kv_gui_test_find_label_with(root, "A supervisor adjusts a debt");
+    KvSession *session = kv_window_get_session(window);
+    AdwMessageDialog *dialog;
+    g_autoptr(KvCustomer) after = NULL;
+
+    g_assert_nonnull(list);
+    g_assert_nonnull(adjust);
+    g_assert_nonnull(gate);
+    open_customer(root, "ACC-1003", "Esi Addo");
+    g_assert_true(wait_list_mentions(list, "Owed now"));
+    g_assert_true(wait_list_mentions(list, "opening balance"));
+    g_assert_true(gtk_widget_is_sensitive(adjust));
+    g_assert_false(gtk_widget_get_visible(gate));
+
+    kv_session_set_user(session, KV_DEMO_CASHIER, "Ama Boateng", KV_ROLE_CASHIER);
+    g_assert_false(gtk_widget_is_sensitive(adjust));
+    g_assert_true(gtk_widget_get_visible(gate));
+    kv_session_set_user(session, KV_DEMO_SUPERVISOR, "Kofi Annan", KV_ROLE_SUPERVISOR);
+
+    /* No reason: refused on the screen, the ledger untouched. */
+    gtk_widget_activate_action(list, "debt.adjust", NULL);
+    dialog = kv_gui_test_wait_dialog("Adjust the Debt");
+    gtk_editable_set_text(GTK_EDITABLE(message_dialog_row(dialog, "Change (for example −20.00)")),
+                          "-20.00");
+    kv_gui_test_respond(dialog, "adjust");
+    g_assert_true(kv_gui_test_wait_label_with(root, "Give the reason", 10000));
+
+    /* With a reason: 20.00 off, in the ledger and on the screen. */
+    gtk_widget_activate_action(list, "debt.adjust", NULL);
+    dialog = kv_gui_test_wait_dialog("Adjust the Debt");
+    gtk_editable_set_text(GTK_EDITABLE(message_dialog_row(dialog, "Change (for example −20.00)")),
+                          "-20.00");
+    gtk_editable_set_text(GTK_EDITABLE(message_dialog_row(dialog, "Reason")),
+                          "meter misread in May");
+    kv_gui_test_respond(dialog, "adjust");
+    g_assert_true(kv_gui_test_wait_label_with(root, "Debt adjusted", 10000));
+    g_assert_true(wait_list_mentions(list, "meter misread in May"));
+    after = ledger_customer("ACC-1003");
+    g_assert_cmpint(after->debt, ==, 50000 - 2000);
+}
+
 int main(int argc, char *argv[])
 {
     int status;
@@ -597,6 +655,7 @@ int main(int argc, char *argv[])
     g_test_add_func("/customers/cashier-cannot-edit-meters", test_cashier_cannot_edit_meters);
     g_test_add_func("/customers/search-keyboard", test_search_keyboard);
     g_test_add_func("/customers/levels-only-by-parameter-card", test_levels_only_by_card);
+    g_test_add_func("/customers/debt", test_debt);
     status = g_test_run();
     if (window != NULL)
         gtk_window_destroy(GTK_WINDOW(window));

@@ -96,7 +96,7 @@ static void test_report_cancelled(void)
 
     kv_gui_test_sign_in(window, KV_DEMO_SUPERVISOR, KV_DEMO_SUPERVISOR_PASSWORD);
     gtk_widget_activate_action(root, "win.page", "s", "reports");
-    page = KV_REPORTS_PAGE(find_type(root, KV_TYPE_REPORTS_PAGE));
+    page = KV_REPORTS_PAGE(kv_gui_test_find_type(root, KV_TYPE_REPORTS_PAGE));
     g_assert_nonnull(page);
     bar = kv_gui_test_get_id(root, "report_progress");
     summary = kv_gui_test_get_id(root, "sales_summary_label");
@@ -213,7 +213,7 @@ static void test_backup_cancelled(void)
     grow_database();
     kv_gui_test_sign_in(window, KV_DEMO_ADMIN, KV_DEMO_ADMIN_PASSWORD);
     gtk_widget_activate_action(root, "win.page", "s", "admin");
-    page = find_type(root, KV_TYPE_ADMIN_PAGE);
+    page = kv_gui_test_find_type(root, KV_TYPE_ADMIN_PAGE);
     g_assert_nonnull(page);
     bar = kv_gui_test_get_id(root, "backup_progress");
     status = kv_gui_test_get(root, "Backup status");
@@ -319,7 +319,7 @@ static void test_batch_cancelled(void)
 
     kv_gui_test_sign_in(window, KV_DEMO_SUPERVISOR, KV_DEMO_SUPERVISOR_PASSWORD);
     gtk_widget_activate_action(root, "win.page", "s", "cards");
-    page = KV_CARDS_PAGE(find_type(root, KV_TYPE_CARDS_PAGE));
+    page = KV_CARDS_PAGE(kv_gui_test_find_type(root, KV_TYPE_CARDS_PAGE));
     g_assert_nonnull(page);
     prompt = kv_gui_test_get_id(root, "batch_prompt_label");
 

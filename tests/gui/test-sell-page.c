@@ -49,18 +49,6 @@ static KvSale *last_sale(guint32 meter)
     return sale;
 }
 
-static KvSellPage *find_sell_page(GtkWidget *w)
-{
-    if (KV_IS_SELL_PAGE(w))
-        return KV_SELL_PAGE(w);
-    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
-        KvSellPage *p = find_sell_page(c);
-        if (p != NULL)
-            return p;
-    }
-    return NULL;
-}
-
 static gboolean file_written(gpointer path)
 {
     return g_file_test(path, G_FILE_TEST_EXISTS);
@@ -77,7 +65,7 @@ static void check_receipt(KvWindow *window)
     GSettings *settings = kv_application_get_settings(station->app);
 
     g_settings_set_string(settings, "receipt-header", "Accra office | 12 Ring Road");
-    kv_sell_page_save_receipt_to(find_sell_page(GTK_WIDGET(window)), pdf);
+    kv_sell_page_save_receipt_to(KV_SELL_PAGE(kv_gui_test_find_type(GTK_WIDGET(window), KV_TYPE_SELL_PAGE)), pdf);
     g_assert_true(kv_gui_test_wait(file_written, pdf, 20000));
     kv_gui_test_spin(300);
     g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
