@@ -97,7 +97,7 @@ KvStation *kv_station_open(const char *db_path, const char *keys_path, GError **
         return NULL;
     }
     st = kv_station_new(db, db_path, keys_path);
-    if (!load_settings(st, error)) {
+    if (!load_settings(st, error) || !kv_audit_debt_start(st, error)) {
         kv_station_free(st);
         return NULL;
     }
@@ -186,7 +186,7 @@ gboolean kv_station_init(const char *db_path, const KvInitParams *p, GError **er
         return FALSE;
     }
     st = kv_station_new(db, db_path, NULL);
-    ok = init_records(st, p, error);
+    ok = init_records(st, p, error) && kv_audit_debt_start(st, error);
     kv_station_free(st);
     if (!ok) {
         g_autofree char *wal = g_strconcat(db_path, "-wal", NULL);

@@ -229,7 +229,7 @@ int ctl_cmd_refund(int argc, char **argv)
         return CTL_EXIT_USAGE;
     }
     receipt = g_strdup(ctl_opt(&a, "receipt"));
-    if (!meter_opt(&a, &meter, &error) || !(st = ctl_open(TRUE, FALSE, &error)) ||
+    if (!meter_opt(&a, &meter, &error) || !(st = ctl_open(TRUE, TRUE, &error)) ||
         !(r = kv_refund_cleared(st, meter, reason, &error))) {
         ctl_args_clear(&a);
         return ctl_fail(error);

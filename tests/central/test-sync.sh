@@ -59,6 +59,7 @@ sqlite3 "$dir/c.db" "DROP TRIGGER debt_only_by_movements; DROP TRIGGER sales_day
                      ALTER TABLE sales DROP COLUMN payment_ref;
                      DROP TABLE sync_state; DROP TABLE meter_remote; DROP TABLE key_holdings;
                      DROP TABLE refund_parts; DROP TABLE refunds; DROP TABLE credit_clears;
+                     DROP TABLE debt_ledger_start; DROP INDEX audit_clears;
                      DELETE FROM settings WHERE key = 'station_no';
                      PRAGMA user_version = 4" || fail "back to schema 4"
 expect 0 "the old ledger opens (migrated)" c --json setting show
