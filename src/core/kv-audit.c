@@ -49,10 +49,12 @@ static void row_mac(const guint8 key[KV_AUDIT_KEY_LEN], const guint8 hash[32], g
 }
 
 /* Actions only ever written with the keys unlocked: such a row without a
- * mac, after the first keyed row, had its mac removed. */
+ * mac, after the first keyed row, had its mac removed (or was forged).  A
+ * clear-credit card's report is read with the meter's keys. */
 static gboolean action_needs_keys(const char *action)
 {
-    return g_strcmp0(action, "keys.unlock") == 0 || g_strcmp0(action, "sale.pending") == 0;
+    return g_strcmp0(action, "keys.unlock") == 0 || g_strcmp0(action, "sale.pending") == 0 ||
+           g_strcmp0(action, "meter.credit-cleared") == 0;
 }
 
 char *kv_audit_sale_detail(const char *state, gint64 amount, gint64 energy, guint32 seq,
