@@ -305,6 +305,9 @@ typedef struct {
     const guint8 *prev_hash, *hash, *mac;
 } AuditRow;
 
+/* The columns read_row reads. */
+#define AUDIT_COLS "id, at, coalesce(user_id, 0), action, object, detail, prev_hash, hash, mac"
+
 /* 1. The row as stored. */
 static void read_row(KvStmt *s, AuditRow *row)
 {
@@ -439,9 +442,7 @@ static gboolean walk_chain(KvStation *st, AuditWalk *w, KvProgressFunc progress,
 {
     KvAuditReport *r = w->r;
     gint64 total = kv_db_int(st, "SELECT count(*) FROM audit", 0);
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT id, at, coalesce(user_id, 0), action, object, "
-                                         "detail, prev_hash, hash, mac FROM audit ORDER BY id",
-                                     error);
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " AUDIT_COLS " FROM audit ORDER BY id", error);
     int rc;
     if (!s)
         return FALSE;
@@ -705,12 +706,10 @@ static gboolean row_authentic(const AuditRow *row, gboolean keyed, const guint8 
 static gboolean read_clear_rows(KvStation *st, const char *object, GHashTable *clears,
                                 GHashTable *refunded, GPtrArray *problems, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT id, at, coalesce(user_id, 0), action, object, "
-                                          "detail, prev_hash, hash, mac FROM audit INDEXED BY "
-                                          "audit_clears WHERE action IN "
-                                          "('meter.credit-cleared', 'refund.cleared') "
-                                          "AND (?1 = '' OR object = ?1) ORDER BY id", error,
-                                      KV_DB_VALUES(KV_TEXT(object)));
+    static const char sql[] = "SELECT " AUDIT_COLS " FROM audit INDEXED BY audit_clears "
+                              "WHERE action IN ('meter.credit-cleared', 'refund.cleared') AND "
+                              "(?1 = '' OR object = ?1) ORDER BY id";
+    g_autoptr(KvStmt) s = kv_db_query(st, sql, error, KV_DB_VALUES(KV_TEXT(object)));
     guint8 key[KV_AUDIT_KEY_LEN];
     gboolean keyed = kv_keystore_audit_key(st->keys, key);
     int rc;
