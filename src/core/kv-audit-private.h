@@ -26,9 +26,11 @@ char *kv_audit_sale_detail(const char *state, gint64 amount, gint64 energy, guin
 /* A debt movement's audit row (debt.movement, object "debt:<id>", the
  * movement's content as stored), inside the caller's transaction. */
 gboolean kv_audit_debt_movement(KvStation *st, gint64 movement_id, GError **error);
-/* In its own transaction, once: the audit row (debt.opening) summarising
- * the movements recorded before each had its own row, when
- * db/010-debt-audit.sql asks for it (table debt_ledger_start). */
+/* Once: the audit row (debt.opening) summarising the movements recorded
+ * before each had its own row, when db/010-debt-audit.sql asks for it
+ * (table debt_ledger_start); kv_audit_debt_start in its own transaction
+ * (nothing to do: no transaction). */
+gboolean kv_audit_debt_opening(KvStation *st, GError **error);
 gboolean kv_audit_debt_start(KvStation *st, GError **error);
 /* Each row of credit_clears of meter (0: every meter) against its
  * meter.credit-cleared audit row (amount, card, readback), each such row

@@ -560,30 +560,31 @@ static char *summary_detail(gint64 last, const DebtSummary *d)
                            d->sha256);
 }
 
-gboolean kv_audit_debt_start(KvStation *st, GError **error)
+gboolean kv_audit_debt_opening(KvStation *st, GError **error)
 {
-    g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autofree char *detail = NULL;
     DebtSummary d;
-    gint64 last;
-
-    if (kv_db_int(st, "SELECT count(*) FROM debt_ledger_start WHERE audit_id IS NULL", 0) == 0)
-        return TRUE;
-    if (!kv_txn_begin(&txn, st, error))
-        return FALSE;
-    /* another process may have written it meanwhile */
-    last = kv_db_int(st, "SELECT last_movement FROM debt_ledger_start WHERE audit_id IS NULL", -1);
+    /* (another process may have written it since the caller looked) */
+    gint64 last = kv_db_int(st, "SELECT last_movement FROM debt_ledger_start "
+                                "WHERE audit_id IS NULL", -1);
     if (last < 0)
-        return kv_txn_commit(&txn, error);
+        return TRUE;
     if (!debt_summary(st, last, &d, error))
         return FALSE;
     detail = summary_detail(last, &d);
-    if (!kv_audit_append(st, "debt.opening", "debt", detail, error) ||
-        !kv_db_run(st, "UPDATE debt_ledger_start SET audit_id = ? WHERE audit_id IS NULL",
-                   _("recording the debt"), error,
-                   KV_DB_VALUES(KV_INT(sqlite3_last_insert_rowid(st->db)))))
-        return FALSE;
-    return kv_txn_commit(&txn, error);
+    return kv_audit_append(st, "debt.opening", "debt", detail, error) &&
+           kv_db_run(st, "UPDATE debt_ledger_start SET audit_id = ? WHERE audit_id IS NULL",
+                     _("recording the debt"), error,
+                     KV_DB_VALUES(KV_INT(sqlite3_last_insert_rowid(st->db))));
+}
+
+gboolean kv_audit_debt_start(KvStation *st, GError **error)
+{
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    if (kv_db_int(st, "SELECT count(*) FROM debt_ledger_start WHERE audit_id IS NULL", 0) == 0)
+        return TRUE;
+    return kv_txn_begin(&txn, st, error) && kv_audit_debt_opening(st, error) &&
+           kv_txn_commit(&txn, error);
 }
 
 /* The movements before the cut-over against the opening summary; returns
