@@ -80,7 +80,7 @@ gboolean kv_debt_insert(KvStation *st, gint64 customer_id, KvDebtKind kind, gint
         return FALSE;
     }
     /* its audit row, with its content, in the same transaction */
-    return kv_audit_debt_movement(st, sqlite3_last_insert_rowid(st->db), error);
+    return kv_audit_debt_movements_after(st, sqlite3_last_insert_rowid(st->db) - 1, error);
 }
 
 /* A supervisor's change to a customer's debt or plan, with its reason. */

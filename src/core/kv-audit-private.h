@@ -23,9 +23,10 @@ gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
 char *kv_audit_sale_detail(const char *state, gint64 amount, gint64 energy, guint32 seq,
                            guint32 cumulative, guint32 card_serial, int payment,
                            const char *payment_ref);
-/* A debt movement's audit row (debt.movement, object "debt:<id>", the
- * movement's content as stored), inside the caller's transaction. */
-gboolean kv_audit_debt_movement(KvStation *st, gint64 movement_id, GError **error);
+/* The audit row of each debt movement after id `after` (debt.movement,
+ * object "debt:<id>", the movement's content as stored), in id order,
+ * inside the caller's transaction. */
+gboolean kv_audit_debt_movements_after(KvStation *st, gint64 after, GError **error);
 /* Once: the audit row (debt.opening) summarising the movements recorded
  * before each had its own row, when db/010-debt-audit.sql asks for it
  * (table debt_ledger_start); kv_audit_debt_start in its own transaction

@@ -479,36 +479,50 @@ static gboolean walk_chain(KvStation *st, AuditWalk *w, KvProgressFunc progress,
 
 /* A movement's columns, in the order debt_detail reads them. */
 #define DEBT_COLS "id, customer_id, kind, amount, coalesce(sale_id, 0), at, " \
-                  "coalesce(user_id, 0), reason"
+                  "coalesce(user_id, 0), reason, settlement"
 
 /* A movement's canonical content (its audit row's detail), from a row of
- * DEBT_COLS. */
+ * DEBT_COLS; a head office settlement (db/011-sync-records.sql) adds
+ * " settlement=1". */
 static char *debt_detail(KvStmt *s)
 {
     const char *kind = (const char *)sqlite3_column_text(s, 2);
     const char *reason = (const char *)sqlite3_column_text(s, 7);
     return g_strdup_printf("customer=%" G_GINT64_FORMAT " kind=%s amount=%" G_GINT64_FORMAT
                            " sale=%" G_GINT64_FORMAT " at=%" G_GINT64_FORMAT
-                           " user=%" G_GINT64_FORMAT " reason=%s",
+                           " user=%" G_GINT64_FORMAT " reason=%s%s",
                            (gint64)sqlite3_column_int64(s, 1), kind ? kind : "",
                            (gint64)sqlite3_column_int64(s, 3), (gint64)sqlite3_column_int64(s, 4),
                            (gint64)sqlite3_column_int64(s, 5), (gint64)sqlite3_column_int64(s, 6),
-                           reason ? reason : "");
+                           reason ? reason : "",
+                           sqlite3_column_int(s, 8) ? " settlement=1" : "");
 }
 
-gboolean kv_audit_debt_movement(KvStation *st, gint64 movement_id, GError **error)
+gboolean kv_audit_debt_movements_after(KvStation *st, gint64 after, GError **error)
 {
-    g_autofree char *obj = g_strdup_printf("debt:%" G_GINT64_FORMAT, movement_id);
-    g_autofree char *detail = NULL;
+    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(g_free);
     {
         g_autoptr(KvStmt) s = kv_db_query(st, "SELECT " DEBT_COLS " FROM debt_movements "
-                                              "WHERE id = ?", error,
-                                          KV_DB_VALUES(KV_INT(movement_id)));
-        if (!s || !kv_db_step_done(st, s, _("recording the debt"), error))
+                                              "WHERE id > ? ORDER BY id", error,
+                                          KV_DB_VALUES(KV_INT(after)));
+        int rc;
+        if (!s)
             return FALSE;
-        detail = debt_detail(s);
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            g_ptr_array_add(rows, g_strdup_printf("debt:%" G_GINT64_FORMAT,
+                                                  (gint64)sqlite3_column_int64(s, 0)));
+            g_ptr_array_add(rows, debt_detail(s));
+        }
+        if (rc != SQLITE_DONE) {
+            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db),
+                            _("recording the debt"));
+            return FALSE;
+        }
     }
-    return kv_audit_append(st, "debt.movement", obj, detail, error);
+    for (guint i = 0; i + 1 < rows->len; i += 2)
+        if (!kv_audit_append(st, "debt.movement", rows->pdata[i], rows->pdata[i + 1], error))
+            return FALSE;
+    return TRUE;
 }
 
 /* The movements 1..last: how many, their total, and the SHA-256 of
