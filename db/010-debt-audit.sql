@@ -20,7 +20,8 @@ INSERT INTO debt_ledger_start(last_movement)
     SELECT (SELECT coalesce(max(id), 0) FROM debt_movements)
     WHERE NOT EXISTS (SELECT 1 FROM audit WHERE action = 'debt.opening');
 
--- The audit rows a refund of cleared credit reads (kv_audit_check_clears):
--- a small partial index instead of a scan of the whole log.
+-- The audit rows a refund of cleared credit reads (kv_audit_check_clears:
+-- the credit cleared, refunded, or carried by a meter swap): a small
+-- partial index instead of a scan of the whole log.
 CREATE INDEX audit_clears ON audit(object)
-    WHERE action IN ('meter.credit-cleared', 'refund.cleared');
+    WHERE action IN ('meter.credit-cleared', 'refund.cleared', 'meter.swap');

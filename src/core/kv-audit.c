@@ -712,18 +712,31 @@ static gboolean row_authentic(const AuditRow *row, gboolean keyed, const guint8 
     return CRYPTO_memcmp(mac, row->mac, 32) == 0;
 }
 
+/* A meter's two sums, in the log's order: [0] the credit cleared its
+ * refunds paid back or its swap carried (what credit_clears.refunded must
+ * add up to), [1] the credit cleared so far. */
+static gint64 *meter_sums(GHashTable *refunded, const char *object)
+{
+    gint64 *sums = g_hash_table_lookup(refunded, object);
+    if (!sums)
+        g_hash_table_insert(refunded, g_strdup(object), sums = g_new0(gint64, 2));
+    return sums;
+}
+
 /* The meter.credit-cleared rows (clears: "meter:N/TOTAL" -> AuditedClear)
- * and the energy refund.cleared rows paid back per meter (refunded:
- * "meter:N" -> gint64), of one meter's object (or all); rows that do not
- * prove themselves are problems and count for nothing.  INDEXED BY: for
- * the OR the planner would read the whole log; the partial index holds
- * these rows only (db/010-debt-audit.sql). */
+ * and, per meter (refunded: "meter:N" -> meter_sums), the energy its
+ * refund.cleared rows paid back, or all it had cleared when a meter.swap
+ * carried its credit to another meter (kv-swap.c marks it all refunded),
+ * of one meter's object (or all); rows that do not prove themselves are
+ * problems and count for nothing.  INDEXED BY: for the OR the planner
+ * would read the whole log; the partial index holds these rows only
+ * (db/010-debt-audit.sql). */
 static gboolean read_clear_rows(KvStation *st, const char *object, GHashTable *clears,
                                 GHashTable *refunded, GPtrArray *problems, GError **error)
 {
     static const char sql[] = "SELECT " AUDIT_COLS " FROM audit INDEXED BY audit_clears "
-                              "WHERE action IN ('meter.credit-cleared', 'refund.cleared') AND "
-                              "(?1 = '' OR object = ?1) ORDER BY id";
+                              "WHERE action IN ('meter.credit-cleared', 'refund.cleared', "
+                              "'meter.swap') AND (?1 = '' OR object = ?1) ORDER BY id";
     g_autoptr(KvStmt) s = kv_db_query(st, sql, error, KV_DB_VALUES(KV_TEXT(object)));
     guint8 key[KV_AUDIT_KEY_LEN];
     gboolean keyed = kv_keystore_audit_key(st->keys, key);
@@ -749,13 +762,14 @@ static gboolean read_clear_rows(KvStation *st, const char *object, GHashTable *c
             c.audit_id = row.id;
             g_hash_table_insert(clears, g_strdup_printf("%s/%" G_GINT64_FORMAT, row.object, total),
                                 g_memdup2(&c, sizeof c));
+            meter_sums(refunded, row.object)[1] += c.amount;
         } else if (strcmp(row.action, "refund.cleared") == 0 &&
                    sscanf(row.detail, "refund=%" G_GINT64_MODIFIER "d energy=%"
                           G_GINT64_MODIFIER "d", &refund, &energy) == 2) {
-            gint64 *sum = g_hash_table_lookup(refunded, row.object);
-            if (!sum)
-                g_hash_table_insert(refunded, g_strdup(row.object), sum = g_new0(gint64, 1));
-            *sum += energy;
+            meter_sums(refunded, row.object)[0] += energy;
+        } else if (strcmp(row.action, "meter.swap") == 0) {
+            gint64 *sums = meter_sums(refunded, row.object);
+            sums[0] = sums[1];
         }
     }
     OPENSSL_cleanse(key, sizeof key);

@@ -131,7 +131,9 @@ GPtrArray *kv_refund_receipt_lines(KvStation *st, gint64 refund_id, GError **err
     add_labelled(l, C_("receipt", "Meter"), 14, "%09u", r->meter_number);
     add_labelled(l, C_("receipt", "Reason"), 14, "%s", reason);
     g_ptr_array_add(l, g_strdup("--------------------------------"));
-    add_labelled(l, C_("receipt", "Credit cleared"), 16, "%12s kWh", e);
+    add_labelled(l, kv_refund_is_unloaded(st, refund_id) ? C_("receipt", "Credit not loaded")
+                                                          : C_("receipt", "Credit cleared"),
+                 16, "%12s kWh", e);
     add_labelled(l, C_("receipt", "Paid back"), 16, "%12s %s", a, set->currency);
     return l;
 }

@@ -3,7 +3,7 @@
 #include "kv-audit-private.h"
 #include "kv-clears.h"
 #include "kv-db.h"
-#include "kv-refunds.h"
+#include "kv-refunds-private.h"
 #include "kv-sales.h"
 #include "kv-shifts-private.h"
 #include "kv-station-private.h"
@@ -129,6 +129,8 @@ KvRefund *kv_refund_cleared(KvStation *st, guint32 meter, const char *reason, GE
                     st->user->login);
         return NULL;
     }
+    if (!kv_refund_not_swapped(st, meter, error))
+        return NULL;
     /* The credit cleared is checked against its keyed audit rows: a row
      * added or raised in the SQLite file pays nothing. */
     if (!kv_station_require_keys(st, error) || !kv_txn_begin(&txn, st, error) ||
@@ -214,4 +216,10 @@ KvRefund *kv_refund_get(KvStation *st, gint64 id, gint64 *created_at, char **rea
     *reason = kv_db_col_text(s, 6);
     *by = kv_db_col_text(s, 7);
     return r;
+}
+
+gboolean kv_refund_take_parts(KvStation *st, guint32 meter, gint64 refund_id, gint64 *energy,
+                              gint64 *amount, guint *sales, GError **error)
+{
+    return take_from_sales(st, meter, refund_id, energy, amount, sales, error);
 }

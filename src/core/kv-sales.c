@@ -905,6 +905,13 @@ static gboolean write_credit(KvStation *st, KvCardLink *card, const KvMeter *m,
     return ok;
 }
 
+gboolean kv_sale_write_token(KvStation *st, KvCardLink *card, const KvMeter *m,
+                             const kv_card_view *view, guint32 seq, guint32 cumulative,
+                             guint32 amount, gint64 sale_ref, GError **error)
+{
+    return write_credit(st, card, m, view, seq, cumulative, amount, sale_ref, NULL, error);
+}
+
 /* The error for a sale left issued: what happened, what is (not) due, how
  * it ends. */
 static void set_issued_error(GError **error, const KvSale *x, const char *what)

@@ -53,6 +53,7 @@ sqlite3 "$dir/c.db" "ALTER TABLE engineering_tokens DROP COLUMN emergency_kwh;
                      DROP INDEX sales_payment_ref; ALTER TABLE sales DROP COLUMN payment;
                      ALTER TABLE sales DROP COLUMN payment_ref;
                      DROP TABLE sync_state; DROP TABLE meter_remote; DROP TABLE key_holdings;
+                     DROP TABLE refund_tokens; DROP TABLE transfers;
                      DROP TABLE refund_parts; DROP TABLE refunds; DROP TABLE credit_clears;
                      DROP TABLE debt_ledger_start; DROP INDEX audit_clears;
                      DELETE FROM settings WHERE key = 'station_no';

@@ -76,6 +76,10 @@ guint fx_migrations_before(const char *name);
 #define EMERGENCY_014_UNDONE "ALTER TABLE engineering_tokens DROP COLUMN emergency_kwh; "
 #define LIFECYCLE_009_UNDONE "DROP TABLE refund_parts; DROP TABLE refunds; DROP TABLE credit_clears; "
 
+/* SQL that takes back db/013-unloaded-swap.sql (its CHECK widening finds
+ * refunds wide when it runs again). */
+#define UNLOADED_013_UNDONE "DROP TABLE refund_tokens; DROP TABLE transfers; "
+
 /* SQL that takes back db/011-sync-records.sql (before MONEY_008_UNDONE,
  * which drops debt_movements). */
 #define SYNC_RECORDS_011_UNDONE "DROP TABLE push_cursors; ALTER TABLE debt_movements DROP COLUMN settlement; "
