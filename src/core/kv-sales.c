@@ -186,6 +186,20 @@ static GPtrArray *unresolved_of(KvStation *st, guint32 meter, GError **error)
                                     KV_STATE(KV_SALE_WRITTEN), KV_STATE(KV_SALE_CANCELLING)));
 }
 
+GPtrArray *kv_sale_list_recent(KvStation *st, guint limit, GError **error)
+{
+    gint64 only = 0;
+
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+        return NULL;
+    /* A cashier sees their own sales; a supervisor everybody's. */
+    if (kv_station_user(st)->role < KV_ROLE_SUPERVISOR)
+        only = kv_station_user_id(st);
+    return sales_where(st, "SELECT " SALE_COLS SALE_FROM "WHERE (?1 = 0 OR s.cashier_id = ?1) "
+                           "ORDER BY s.id DESC LIMIT ?2", error,
+                       KV_DB_VALUES(KV_INT(only), KV_INT(limit)));
+}
+
 GPtrArray *kv_sale_list_unresolved(KvStation *st, GError **error)
 {
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
