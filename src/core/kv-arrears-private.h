@@ -7,8 +7,9 @@
 
 G_BEGIN_DECLS
 
-/* Insert a movement inside the caller's transaction (no audit row: the
- * caller's, for a sale or a new customer, covers it).  A RECOVERED
+/* Insert a movement inside the caller's transaction, with its own audit
+ * row (debt.movement: the movement's content, which `audit verify`
+ * compares with the table).  A RECOVERED
  * movement takes at most the balance (amount: the positive sum the sale
  * took); nothing is written for a sum of 0. */
 gboolean kv_debt_insert(KvStation *st, gint64 customer_id, KvDebtKind kind, gint64 amount,

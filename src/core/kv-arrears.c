@@ -72,12 +72,15 @@ gboolean kv_debt_insert(KvStation *st, gint64 customer_id, KvDebtKind kind, gint
         }
         return FALSE;
     }
-    if (kind != KV_DEBT_RECOVERED && sqlite3_changes(st->db) == 0) {
+    if (sqlite3_changes(st->db) == 0) {
+        if (kind == KV_DEBT_RECOVERED)
+            return TRUE; /* nothing left to recover */
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no customer %" PRId64),
                     customer_id);
         return FALSE;
     }
-    return TRUE;
+    /* its audit row, with its content, in the same transaction */
+    return kv_audit_debt_movements_after(st, sqlite3_last_insert_rowid(st->db) - 1, error);
 }
 
 /* A supervisor's change to a customer's debt or plan, with its reason. */

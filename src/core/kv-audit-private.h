@@ -23,6 +23,23 @@ gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
 char *kv_audit_sale_detail(const char *state, gint64 amount, gint64 energy, guint32 seq,
                            guint32 cumulative, guint32 card_serial, int payment,
                            const char *payment_ref);
+/* The audit row of each debt movement after id `after` (debt.movement,
+ * object "debt:<id>", the movement's content as stored), in id order,
+ * inside the caller's transaction. */
+gboolean kv_audit_debt_movements_after(KvStation *st, gint64 after, GError **error);
+/* Once: the audit row (debt.opening) summarising the movements recorded
+ * before each had its own row, when db/010-debt-audit.sql asks for it
+ * (table debt_ledger_start); kv_audit_debt_start in its own transaction
+ * (nothing to do: no transaction). */
+gboolean kv_audit_debt_opening(KvStation *st, GError **error);
+gboolean kv_audit_debt_start(KvStation *st, GError **error);
+/* Each row of credit_clears of meter (0: every meter) against its
+ * meter.credit-cleared audit row (amount, card, readback), each such row
+ * against its credit_clears row, and each meter's part refunded against
+ * its refund.cleared rows; an audit row that does not prove itself (hash;
+ * keyed MAC when the keys are unlocked) counts for nothing.  Each
+ * disagreement is appended to problems (char *). */
+gboolean kv_audit_check_clears(KvStation *st, guint32 meter, GPtrArray *problems, GError **error);
 
 G_END_DECLS
 

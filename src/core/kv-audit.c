@@ -17,6 +17,7 @@
 #include "kv-db.h"
 #include "kv-audit-private.h"
 #include "kv-station-private.h"
+#include "kv-money.h"
 #include "kv-time.h"
 
 static const guint8 genesis[32]; /* prev_hash of the first row: 32 zero bytes */
@@ -48,10 +49,12 @@ static void row_mac(const guint8 key[KV_AUDIT_KEY_LEN], const guint8 hash[32], g
 }
 
 /* Actions only ever written with the keys unlocked: such a row without a
- * mac, after the first keyed row, had its mac removed. */
+ * mac, after the first keyed row, had its mac removed (or was forged).  A
+ * clear-credit card's report is read with the meter's keys. */
 static gboolean action_needs_keys(const char *action)
 {
-    return g_strcmp0(action, "keys.unlock") == 0 || g_strcmp0(action, "sale.pending") == 0;
+    return g_strcmp0(action, "keys.unlock") == 0 || g_strcmp0(action, "sale.pending") == 0 ||
+           g_strcmp0(action, "meter.credit-cleared") == 0;
 }
 
 char *kv_audit_sale_detail(const char *state, gint64 amount, gint64 energy, guint32 seq,
@@ -190,6 +193,34 @@ static gboolean parse_head(const char *text, gint64 *id, char hexpart[65])
 
 #define PROBLEM(...) g_ptr_array_add(r->problems, g_strdup_printf(__VA_ARGS__))
 
+/* A row of a table checked: its audit row is used up, the count goes on;
+ * FALSE when cancelled. */
+static gboolean row_done(GHashTable *rows, const char *key, guint64 *count,
+                         GCancellable *cancellable, GError **error)
+{
+    g_hash_table_remove(rows, key);
+    (*count)++;
+    return !g_cancellable_set_error_if_cancelled(cancellable, error);
+}
+
+/* After the rows of a table checked against the audit log: the reading
+ * ended well (rc), and the audit rows left in `left` (object -> detail)
+ * name rows deleted from that table. */
+static gboolean end_of_table(KvStation *st, KvAuditReport *r, int rc, const char *reading,
+                             GHashTable *left, const char *table, GError **error)
+{
+    GHashTableIter it;
+    gpointer k;
+    if (rc != SQLITE_DONE) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), reading);
+        return FALSE;
+    }
+    g_hash_table_iter_init(&it, left);
+    while (g_hash_table_iter_next(&it, &k, NULL))
+        PROBLEM(_("%s is in the audit log but not in %s (deleted)"), (char *)k, table);
+    return TRUE;
+}
+
 /* Each sale's current row must be what its last audit row says
  * (sale_last: "sale:<id>" -> detail of its last audit row; emptied). */
 static gboolean check_sales(KvStation *st, KvAuditReport *r, GHashTable *sale_last,
@@ -228,24 +259,10 @@ static gboolean check_sales(KvStation *st, KvAuditReport *r, GHashTable *sale_la
                  g_str_has_prefix(logged + strlen(now), " ref="))
             PROBLEM(_("sale %" PRId64 " differs from its audit record: now '%s', "
                     "audited '%s'"), id, now, logged);
-        g_hash_table_remove(sale_last, key);
-        r->sales_checked++;
-        if (g_cancellable_set_error_if_cancelled(cancellable, error))
+        if (!row_done(sale_last, key, &r->sales_checked, cancellable, error))
             return FALSE;
     }
-    if (rc != SQLITE_DONE) {
-        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading sales"));
-        return FALSE;
-    }
-    {
-        GHashTableIter it;
-        gpointer k;
-        g_hash_table_iter_init(&it, sale_last);
-        while (g_hash_table_iter_next(&it, &k, NULL))
-            PROBLEM(_("%s is in the audit log but not in the sales table (deleted)"),
-                    (char *)k);
-    }
-    return TRUE;
+    return end_of_table(st, r, rc, _("reading sales"), sale_last, _("the sales table"), error);
 }
 
 /* After the last row: where the exported head (anchor) should have been. */
@@ -276,6 +293,9 @@ typedef struct {
     gint64 anchor_id;       /* its row; 0 if not given, -1 once reported */
     gboolean anchor_found;
     GHashTable *sale_last;  /* "sale:<id>" -> detail of its last row */
+    GHashTable *debt_rows;  /* "debt:<id>" -> detail of its debt.movement row */
+    char *opening;          /* detail of the first debt.opening row, or NULL */
+    gint64 opening_id;      /* its row */
 } AuditWalk;
 
 /* One row of the audit table; the hashes are NULL unless 32 bytes long. */
@@ -284,6 +304,9 @@ typedef struct {
     const char *action, *object, *detail;
     const guint8 *prev_hash, *hash, *mac;
 } AuditRow;
+
+/* The columns read_row reads. */
+#define AUDIT_COLS "id, at, coalesce(user_id, 0), action, object, detail, prev_hash, hash, mac"
 
 /* 1. The row as stored. */
 static void read_row(KvStmt *s, AuditRow *row)
@@ -312,16 +335,22 @@ static void check_link(AuditWalk *w, const AuditRow *row)
                 "(a row before it was deleted or changed)"), row->id);
 }
 
+/* The row's stored hash is the hash of its content. */
+static gboolean hash_matches(const AuditRow *row)
+{
+    guint8 want[32];
+    kv_audit_row_hash(row->prev_hash ? row->prev_hash : genesis, row->id, row->at,
+                      row->user_id, row->action ? row->action : "",
+                      row->object ? row->object : "", row->detail ? row->detail : "", want);
+    return row->hash && memcmp(row->hash, want, 32) == 0;
+}
+
 /* 3. Its hash is the hash of its content; the walk moves on to it. */
 static void check_hash(AuditWalk *w, const AuditRow *row)
 {
     KvAuditReport *r = w->r;
-    const char *action = row->action, *object = row->object, *detail = row->detail;
-    guint8 want[32];
-    kv_audit_row_hash(row->prev_hash ? row->prev_hash : genesis, row->id, row->at,
-                      row->user_id, action ? action : "", object ? object : "",
-                      detail ? detail : "", want);
-    if (!row->hash || memcmp(row->hash, want, 32) != 0)
+    const char *action = row->action, *object = row->object;
+    if (!hash_matches(row))
         PROBLEM(_("audit row %" PRId64 " (%s %s): its content was changed"), row->id,
                 action ? action : "?", object ? object : "?");
     if (row->hash)
@@ -379,13 +408,31 @@ static void check_anchor(AuditWalk *w, const AuditRow *row)
     }
 }
 
-/* 6. A sale's row: remembered as that sale's last, for check_sales. */
+/* 6. A sale's row: remembered as that sale's last, for check_sales; a
+ * debt movement's row and the debt ledger's opening summary, for
+ * check_debts. */
 static void note_sale(AuditWalk *w, const AuditRow *row)
 {
-    if (row->object && g_str_has_prefix(row->object, "sale:") && row->action &&
-        g_str_has_prefix(row->action, "sale."))
-        g_hash_table_replace(w->sale_last, g_strdup(row->object),
-                             g_strdup(row->detail ? row->detail : ""));
+    KvAuditReport *r = w->r;
+    const char *detail = row->detail ? row->detail : "";
+    if (!row->object || !row->action)
+        return;
+    if (g_str_has_prefix(row->object, "sale:") && g_str_has_prefix(row->action, "sale."))
+        g_hash_table_replace(w->sale_last, g_strdup(row->object), g_strdup(detail));
+    else if (g_str_has_prefix(row->object, "debt:") && strcmp(row->action, "debt.movement") == 0) {
+        if (!g_hash_table_insert(w->debt_rows, g_strdup(row->object), g_strdup(detail)))
+            PROBLEM(_("audit row %" PRId64 ": a second audit row for %s (rows written past "
+                    "the station)"), row->id, row->object);
+    } else if (strcmp(row->action, "debt.opening") == 0) {
+        if (w->opening)
+            PROBLEM(_("audit row %" PRId64 ": a second summary of the debt ledger's opening "
+                    "(the first is row %" PRId64 "): the ledger's start was written again "
+                    "behind the station's back"), row->id, w->opening_id);
+        else {
+            w->opening = g_strdup(detail);
+            w->opening_id = row->id;
+        }
+    }
 }
 
 /* The walk along every row (steps 1 to 6), then what the end tells: MACs
@@ -395,9 +442,7 @@ static gboolean walk_chain(KvStation *st, AuditWalk *w, KvProgressFunc progress,
 {
     KvAuditReport *r = w->r;
     gint64 total = kv_db_int(st, "SELECT count(*) FROM audit", 0);
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT id, at, coalesce(user_id, 0), action, object, "
-                                         "detail, prev_hash, hash, mac FROM audit ORDER BY id",
-                                     error);
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " AUDIT_COLS " FROM audit ORDER BY id", error);
     int rc;
     if (!s)
         return FALSE;
@@ -430,11 +475,397 @@ static gboolean walk_chain(KvStation *st, AuditWalk *w, KvProgressFunc progress,
     return TRUE;
 }
 
+/* ---- debt movements ---- */
+
+/* A movement's columns, in the order debt_detail reads them. */
+#define DEBT_COLS "id, customer_id, kind, amount, coalesce(sale_id, 0), at, " \
+                  "coalesce(user_id, 0), reason, settlement"
+
+/* A movement's canonical content (its audit row's detail), from a row of
+ * DEBT_COLS; a head office settlement (db/011-sync-records.sql) adds
+ * " settlement=1". */
+static char *debt_detail(KvStmt *s)
+{
+    const char *kind = (const char *)sqlite3_column_text(s, 2);
+    const char *reason = (const char *)sqlite3_column_text(s, 7);
+    return g_strdup_printf("customer=%" G_GINT64_FORMAT " kind=%s amount=%" G_GINT64_FORMAT
+                           " sale=%" G_GINT64_FORMAT " at=%" G_GINT64_FORMAT
+                           " user=%" G_GINT64_FORMAT " reason=%s%s",
+                           (gint64)sqlite3_column_int64(s, 1), kind ? kind : "",
+                           (gint64)sqlite3_column_int64(s, 3), (gint64)sqlite3_column_int64(s, 4),
+                           (gint64)sqlite3_column_int64(s, 5), (gint64)sqlite3_column_int64(s, 6),
+                           reason ? reason : "",
+                           sqlite3_column_int(s, 8) ? " settlement=1" : "");
+}
+
+gboolean kv_audit_debt_movements_after(KvStation *st, gint64 after, GError **error)
+{
+    g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func(g_free);
+    {
+        g_autoptr(KvStmt) s = kv_db_query(st, "SELECT " DEBT_COLS " FROM debt_movements "
+                                              "WHERE id > ? ORDER BY id", error,
+                                          KV_DB_VALUES(KV_INT(after)));
+        int rc;
+        if (!s)
+            return FALSE;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            g_ptr_array_add(rows, g_strdup_printf("debt:%" G_GINT64_FORMAT,
+                                                  (gint64)sqlite3_column_int64(s, 0)));
+            g_ptr_array_add(rows, debt_detail(s));
+        }
+        if (rc != SQLITE_DONE) {
+            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db),
+                            _("recording the debt"));
+            return FALSE;
+        }
+    }
+    for (guint i = 0; i + 1 < rows->len; i += 2)
+        if (!kv_audit_append(st, "debt.movement", rows->pdata[i], rows->pdata[i + 1], error))
+            return FALSE;
+    return TRUE;
+}
+
+/* The movements 1..last: how many, their total, and the SHA-256 of
+ * "id|detail\n" for each in id order (hex, 64 digits). */
+typedef struct {
+    gint64 count, total;
+    char sha256[65];
+} DebtSummary;
+
+static gboolean debt_summary(KvStation *st, gint64 last, DebtSummary *out, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT " DEBT_COLS " FROM debt_movements "
+                                          "WHERE id <= ? ORDER BY id", error,
+                                      KV_DB_VALUES(KV_INT(last)));
+    EVP_MD_CTX *c;
+    guint8 digest[32];
+    unsigned int len = 32;
+    int rc;
+    if (!s)
+        return FALSE;
+    out->count = out->total = 0;
+    c = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        g_autofree char *d = debt_detail(s);
+        g_autofree char *line = g_strdup_printf("%" G_GINT64_FORMAT "|%s\n",
+                                                (gint64)sqlite3_column_int64(s, 0), d);
+        EVP_DigestUpdate(c, line, strlen(line));
+        out->count++;
+        out->total += sqlite3_column_int64(s, 3);
+    }
+    EVP_DigestFinal_ex(c, digest, &len);
+    EVP_MD_CTX_free(c);
+    if (rc != SQLITE_DONE) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading the debt"));
+        return FALSE;
+    }
+    {
+        g_autofree char *h = hex(digest, 32);
+        memcpy(out->sha256, h, 65);
+    }
+    return TRUE;
+}
+
+static char *summary_detail(gint64 last, const DebtSummary *d)
+{
+    return g_strdup_printf("movements=%" G_GINT64_FORMAT " last=%" G_GINT64_FORMAT
+                           " total=%" G_GINT64_FORMAT " sha256=%s", d->count, last, d->total,
+                           d->sha256);
+}
+
+gboolean kv_audit_debt_opening(KvStation *st, GError **error)
+{
+    g_autofree char *detail = NULL;
+    DebtSummary d;
+    /* (another process may have written it since the caller looked) */
+    gint64 last = kv_db_int(st, "SELECT last_movement FROM debt_ledger_start "
+                                "WHERE audit_id IS NULL", -1);
+    if (last < 0)
+        return TRUE;
+    if (!debt_summary(st, last, &d, error))
+        return FALSE;
+    detail = summary_detail(last, &d);
+    return kv_audit_append(st, "debt.opening", "debt", detail, error) &&
+           kv_db_run(st, "UPDATE debt_ledger_start SET audit_id = ? WHERE audit_id IS NULL",
+                     _("recording the debt"), error,
+                     KV_DB_VALUES(KV_INT(sqlite3_last_insert_rowid(st->db))));
+}
+
+gboolean kv_audit_debt_start(KvStation *st, GError **error)
+{
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    if (kv_db_int(st, "SELECT count(*) FROM debt_ledger_start WHERE audit_id IS NULL", 0) == 0)
+        return TRUE;
+    return kv_txn_begin(&txn, st, error) && kv_audit_debt_opening(st, error) &&
+           kv_txn_commit(&txn, error);
+}
+
+/* The movements before the cut-over against the opening summary; returns
+ * the last movement it covers (0: none, every movement has its own row). */
+static gboolean check_debt_opening(KvStation *st, KvAuditReport *r, const AuditWalk *w,
+                                   gint64 *last, GError **error)
+{
+    gint64 count = 0, total = 0;
+    char sha[65] = "";
+    DebtSummary now;
+    *last = 0;
+    if (!w->opening)
+        return TRUE;
+    if (sscanf(w->opening, "movements=%" G_GINT64_MODIFIER "d last=%" G_GINT64_MODIFIER
+               "d total=%" G_GINT64_MODIFIER "d sha256=%64s", &count, last, &total, sha) != 4) {
+        PROBLEM(_("audit row %" PRId64 ": the debt ledger's opening summary cannot be read"),
+                w->opening_id);
+        return TRUE;
+    }
+    if (!debt_summary(st, *last, &now, error))
+        return FALSE;
+    if (now.count != count || now.total != total || strcmp(now.sha256, sha) != 0)
+        PROBLEM(_("the debt movements up to %" PRId64 ", recorded before each had its own "
+                "audit row, are not those audit row %" PRId64 " summarised (%" PRId64
+                " movements totalling %" PRId64 " then, %" PRId64 " totalling %" PRId64
+                " now, in minor units): one was changed, inserted or deleted behind the "
+                "station's back"), *last, w->opening_id, count, total, now.count, now.total);
+    return TRUE;
+}
+
+/* Each movement after the cut-over must be what its debt.movement row says
+ * (debt_rows: emptied), each such row must have its movement, and each
+ * customer's balance must be the sum of their movements. */
+static gboolean check_debts(KvStation *st, KvAuditReport *r, const AuditWalk *w,
+                            GCancellable *cancellable, GError **error)
+{
+    GHashTable *rows = w->debt_rows;
+    gint64 last;
+    int rc;
+    if (!check_debt_opening(st, r, w, &last, error))
+        return FALSE;
+    {
+        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT " DEBT_COLS " FROM debt_movements "
+                                             "ORDER BY id", error);
+        if (!q)
+            return FALSE;
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            gint64 id = sqlite3_column_int64(q, 0);
+            g_autofree char *key = g_strdup_printf("debt:%" G_GINT64_FORMAT, id);
+            g_autofree char *now = debt_detail(q);
+            const char *logged = g_hash_table_lookup(rows, key);
+            if (id <= last && logged)
+                PROBLEM(_("debt movement %" PRId64 " has its own audit row but the opening "
+                        "summary (row %" PRId64 ") covers it too"), id, w->opening_id);
+            else if (id > last && !logged)
+                PROBLEM(_("debt movement %" PRId64 " (%s) has no audit row: it was written "
+                        "behind the station's back"), id, now);
+            else if (id > last && strcmp(logged, now) != 0)
+                PROBLEM(_("debt movement %" PRId64 " differs from its audit record: now '%s', "
+                        "audited '%s'"), id, now, logged);
+            if (!row_done(rows, key, &r->movements_checked, cancellable, error))
+                return FALSE;
+        }
+        if (!end_of_table(st, r, rc, _("reading the debt"), rows, _("the debt movements"),
+                          error))
+            return FALSE;
+    }
+    {
+        g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT id, debt, s FROM (SELECT c.id, c.debt, "
+                                             "(SELECT coalesce(sum(d.amount), 0) FROM "
+                                             "debt_movements d WHERE d.customer_id = c.id) AS s "
+                                             "FROM customers c) WHERE debt <> s ORDER BY id",
+                                         error);
+        if (!q)
+            return FALSE;
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            g_autofree char *debt = kv_station_format_money(st, sqlite3_column_int64(q, 1));
+            g_autofree char *sum = kv_station_format_money(st, sqlite3_column_int64(q, 2));
+            PROBLEM(_("customer %" PRId64 " owes %s but their debt movements add up to %s: "
+                    "the balance was changed outside its movements"),
+                    (gint64)sqlite3_column_int64(q, 0), debt, sum);
+        }
+        if (rc != SQLITE_DONE) {
+            kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading the debt"));
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* ---- credit cleared ---- */
+
+/* A meter.credit-cleared row's facts. */
+typedef struct {
+    gint64 audit_id, amount, card, counter;
+    gboolean matched;
+} AuditedClear;
+
+/* The row proves itself: its hash is its content's and, with the key, its
+ * MAC is the audit key's. */
+static gboolean row_authentic(const AuditRow *row, gboolean keyed, const guint8 *key)
+{
+    guint8 mac[32];
+    if (!hash_matches(row))
+        return FALSE;
+    if (!keyed)
+        return TRUE;
+    if (!row->mac)
+        return FALSE;
+    row_mac(key, row->hash, mac);
+    return CRYPTO_memcmp(mac, row->mac, 32) == 0;
+}
+
+/* A meter's two sums, in the log's order: [0] the credit cleared its
+ * refunds paid back or its swap carried (what credit_clears.refunded must
+ * add up to), [1] the credit cleared so far. */
+static gint64 *meter_sums(GHashTable *refunded, const char *object)
+{
+    gint64 *sums = g_hash_table_lookup(refunded, object);
+    if (!sums)
+        g_hash_table_insert(refunded, g_strdup(object), sums = g_new0(gint64, 2));
+    return sums;
+}
+
+/* The meter.credit-cleared rows (clears: "meter:N/TOTAL" -> AuditedClear)
+ * and, per meter (refunded: "meter:N" -> meter_sums), the energy its
+ * refund.cleared rows paid back, or all it had cleared when a meter.swap
+ * carried its credit to another meter (kv-swap.c marks it all refunded),
+ * of one meter's object (or all); rows that do not prove themselves are
+ * problems and count for nothing.  INDEXED BY: for the OR the planner
+ * would read the whole log; the partial index holds these rows only
+ * (db/010-debt-audit.sql). */
+static gboolean read_clear_rows(KvStation *st, const char *object, GHashTable *clears,
+                                GHashTable *refunded, GPtrArray *problems, GError **error)
+{
+    static const char sql[] = "SELECT " AUDIT_COLS " FROM audit INDEXED BY audit_clears "
+                              "WHERE action IN ('meter.credit-cleared', 'refund.cleared', "
+                              "'meter.swap') AND (?1 = '' OR object = ?1) ORDER BY id";
+    g_autoptr(KvStmt) s = kv_db_query(st, sql, error, KV_DB_VALUES(KV_TEXT(object)));
+    guint8 key[KV_AUDIT_KEY_LEN];
+    gboolean keyed = kv_keystore_audit_key(st->keys, key);
+    int rc;
+    if (!s)
+        return FALSE;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        AuditRow row;
+        AuditedClear c = { 0 };
+        gint64 total = 0, refund = 0, energy = 0;
+        read_row(s, &row);
+        if (!row.object || !row.detail || !row_authentic(&row, keyed, key)) {
+            g_ptr_array_add(problems,
+                            g_strdup_printf(_("audit row %" PRId64 " (%s %s) does not prove "
+                                            "itself (its hash or keyed MAC is wrong): the "
+                                            "credit cleared or refunded it records is not "
+                                            "trusted"), row.id, row.action ? row.action : "?",
+                                            row.object ? row.object : "?"));
+        } else if (strcmp(row.action, "meter.credit-cleared") == 0 &&
+                   sscanf(row.detail, "amount=%" G_GINT64_MODIFIER "d cleared_total=%"
+                          G_GINT64_MODIFIER "d card=%" G_GINT64_MODIFIER "d counter=%"
+                          G_GINT64_MODIFIER "d", &c.amount, &total, &c.card, &c.counter) == 4) {
+            c.audit_id = row.id;
+            g_hash_table_insert(clears, g_strdup_printf("%s/%" G_GINT64_FORMAT, row.object, total),
+                                g_memdup2(&c, sizeof c));
+            meter_sums(refunded, row.object)[1] += c.amount;
+        } else if (strcmp(row.action, "refund.cleared") == 0 &&
+                   sscanf(row.detail, "refund=%" G_GINT64_MODIFIER "d energy=%"
+                          G_GINT64_MODIFIER "d", &refund, &energy) == 2) {
+            meter_sums(refunded, row.object)[0] += energy;
+        } else if (strcmp(row.action, "meter.swap") == 0) {
+            gint64 *sums = meter_sums(refunded, row.object);
+            sums[0] = sums[1];
+        }
+    }
+    OPENSSL_cleanse(key, sizeof key);
+    if (rc != SQLITE_DONE) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading the audit log"));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean kv_audit_check_clears(KvStation *st, guint32 meter, GPtrArray *problems, GError **error)
+{
+    g_autofree char *object = meter ? g_strdup_printf("meter:%09u", meter) : g_strdup("");
+    g_autoptr(GHashTable) clears = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GHashTable) audited = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(GHashTable) marked = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    g_autoptr(KvStmt) s = NULL;
+    GHashTableIter it;
+    gpointer k, v;
+    int rc;
+
+    if (!read_clear_rows(st, object, clears, audited, problems, error) ||
+        !(s = kv_db_query(st, "SELECT id, meter_number, cleared_total, amount, card_serial, "
+                              "readback_counter, refunded FROM credit_clears WHERE ?1 = 0 OR "
+                              "meter_number = ?1 ORDER BY id", error,
+                          KV_DB_VALUES(KV_INT(meter)))))
+        return FALSE;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        gint64 id = sqlite3_column_int64(s, 0), amount = sqlite3_column_int64(s, 3);
+        guint32 m = (guint32)sqlite3_column_int64(s, 1);
+        g_autofree char *obj = g_strdup_printf("meter:%09u", m);
+        g_autofree char *key = g_strdup_printf("%s/%" G_GINT64_FORMAT, obj,
+                                               (gint64)sqlite3_column_int64(s, 2));
+        g_autofree char *kwh = kv_energy_format(amount);
+        AuditedClear *c = g_hash_table_lookup(clears, key);
+        gint64 *sum = g_hash_table_lookup(marked, obj);
+        if (!sum)
+            g_hash_table_insert(marked, g_strdup(obj), sum = g_new0(gint64, 1));
+        *sum += sqlite3_column_int64(s, 6);
+        if (!c) {
+            g_ptr_array_add(problems,
+                            g_strdup_printf(_("credit cleared %" PRId64 " (meter %09u, %s kWh) "
+                                            "has no meter.credit-cleared audit row: it was "
+                                            "written behind the station's back"), id, m, kwh));
+            continue;
+        }
+        c->matched = TRUE;
+        if (c->amount != amount || c->card != sqlite3_column_int64(s, 4) ||
+            c->counter != sqlite3_column_int64(s, 5)) {
+            g_autofree char *was = kv_energy_format(c->amount);
+            g_ptr_array_add(problems,
+                            g_strdup_printf(_("credit cleared %" PRId64 " (meter %09u) differs "
+                                            "from its audit row %" PRId64 ": %s kWh now, %s kWh "
+                                            "audited (or another card or readback): changed "
+                                            "behind the station's back"), id, m, c->audit_id,
+                                            kwh, was));
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db),
+                        _("reading the credit cleared"));
+        return FALSE;
+    }
+    g_hash_table_iter_init(&it, clears);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        if (!((AuditedClear *)v)->matched)
+            g_ptr_array_add(problems,
+                            g_strdup_printf(_("audit row %" PRId64 " records credit cleared "
+                                            "(%s) that is not in the ledger (deleted)"),
+                                            ((AuditedClear *)v)->audit_id, (char *)k));
+    /* what is marked refunded is what the refunds' audit rows paid back */
+    g_hash_table_iter_init(&it, audited);
+    while (g_hash_table_iter_next(&it, &k, NULL))
+        if (!g_hash_table_contains(marked, k))
+            g_hash_table_insert(marked, g_strdup(k), g_new0(gint64, 1));
+    g_hash_table_iter_init(&it, marked);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        gint64 *paid = g_hash_table_lookup(audited, k), want = paid ? *paid : 0;
+        if (*(gint64 *)v != want) {
+            g_autofree char *a = kv_energy_format(*(gint64 *)v), *b = kv_energy_format(want);
+            g_ptr_array_add(problems,
+                            g_strdup_printf(_("%s: %s kWh of its credit cleared is marked "
+                                            "refunded but its refunds' audit rows paid back %s "
+                                            "kWh: changed behind the station's back"),
+                                            (char *)k, a, b));
+        }
+    }
+    return TRUE;
+}
+
 KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgressFunc progress,
                                gpointer user_data, GCancellable *cancellable, GError **error)
 {
     g_autoptr(KvAuditReport) r = NULL;
-    g_autoptr(GHashTable) sale_last = NULL;
+    g_autoptr(GHashTable) sale_last = NULL, debt_rows = NULL;
+    g_autofree char *opening = NULL;
     AuditWalk w = { 0 };
     gboolean walked;
 
@@ -451,6 +882,8 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
     sale_last = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     w.r = r;
     w.sale_last = sale_last;
+    debt_rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    w.debt_rows = debt_rows;
     w.expect_id = 1;
     w.anchor_hex = anchor_hex;
     w.anchor_found = anchor_hex == NULL;
@@ -458,7 +891,10 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
     r->keyed = kv_keystore_audit_key(st->keys, w.audit_key);
     walked = walk_chain(st, &w, progress, user_data, cancellable, error);
     OPENSSL_cleanse(w.audit_key, sizeof w.audit_key);
-    if (!walked || !check_sales(st, r, sale_last, cancellable, error))
+    opening = w.opening;
+    if (!walked || !check_sales(st, r, sale_last, cancellable, error) ||
+        !check_debts(st, r, &w, cancellable, error) ||
+        !kv_audit_check_clears(st, 0, r->problems, error))
         return NULL;
     return g_steal_pointer(&r);
 }

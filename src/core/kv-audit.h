@@ -6,7 +6,9 @@
  * before it.  Triggers refuse UPDATE and DELETE.  kv_audit_verify recomputes
  * the chain, checks the MACs when the keys are unlocked, and cross-checks
  * every sale against its audit rows, so an edited or deleted row (audit or
- * sale) is reported.  The head (kv_audit_head, "ROW-HASH") printed on each
+ * sale) is reported; the same for each debt movement (and each customer's
+ * balance against the sum of their movements) and each row of credit
+ * cleared (and the part of it refunded).  The head (kv_audit_head, "ROW-HASH") printed on each
  * Z report is an outside anchor: verify given one proves the log still
  * reaches it (rows deleted from the end, or a rewrite, are reported).
  */
@@ -27,6 +29,7 @@ typedef struct {
     gint64 covered_to;  /* last row with a MAC: rows 1..covered_to are covered by
                          * it; rows after it were written with the keys locked */
     GPtrArray *problems; /* of char *, empty when all is well */
+    guint64 movements_checked; /* debt movements compared with their audit rows */
 } KvAuditReport;
 void kv_audit_report_free(KvAuditReport *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvAuditReport, kv_audit_report_free)

@@ -675,6 +675,7 @@ gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *ou
     static const char *const paths[] = {"$.cursor", "$.reset", NULL};
     g_auto(KvTxn) txn = KV_TXN_INIT;
     char *v[2];
+    gint64 moves_before;
 
     memset(out, 0, sizeof *out);
     if (!reply_fields(st, reply, paths, v, error))
@@ -688,6 +689,7 @@ gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *ou
     free_fields(v, 2);
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
+    moves_before = kv_db_int(st, "SELECT coalesce(max(id), 0) FROM debt_movements", 0);
     for (gsize i = 0; i < G_N_ELEMENTS(pull_steps); i++) {
         sqlite3_stmt *s = NULL;
         int rc = sqlite3_prepare_v2(st->db, pull_steps[i].sql, -1, &s, NULL);
@@ -711,7 +713,9 @@ gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *ou
         else if (pull_steps[i].what == 'd')
             out->settled += (guint)sqlite3_changes(st->db);
     }
-    if (!check_centre_head(st, error))
+    /* each settlement is a movement like any other: its own audit row */
+    if (!check_centre_head(st, error) ||
+        (out->settled && !kv_audit_debt_movements_after(st, moves_before, error)))
         return FALSE;
     if (out->master || out->settled) {
         g_autofree char *d = g_strdup_printf("master=%u meters=%u cards=%u settled=%u", out->master,

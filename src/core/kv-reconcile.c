@@ -181,6 +181,7 @@ KvReconcileReport *kv_reconcile(KvStation *st, guint32 meter, GError **error)
     g_autoptr(KvReconcileReport) r = report_new();
     if (!reconcile_listed(st, "SELECT number, cumulative_sold FROM meters WHERE ?1 = 0 OR "
                               "number = ?1 ORDER BY number", meter, r, error) ||
+        !kv_audit_check_clears(st, meter, r->problems, error) ||
         !add_open_items(st, meter, r, error))
         return NULL;
     return g_steal_pointer(&r);

@@ -3,7 +3,9 @@
  * The reconciliation recomputes each meter's cumulative sold from its
  * completed sales (and the bases they adopted, table base_adoptions) and
  * compares it with the meters table: an edit of cumulative_sold in the
- * SQLite file, or a base taken from nowhere, shows as a problem.
+ * SQLite file, or a base taken from nowhere, shows as a problem; so does
+ * credit cleared (credit_clears) that its audit rows do not record
+ * (kv_audit_check_clears).
  * See docs/station.md, "Issued sales", "Anomalies" and "Reconciliation".
  */
 #ifndef KV_RECONCILE_H

@@ -92,6 +92,22 @@ static gboolean take_from_sales(KvStation *st, guint32 meter, gint64 id, gint64 
     return TRUE;
 }
 
+/* The meter's credit cleared and its part refunded agree with the audit
+ * log (kv_audit_check_clears); AUDIT with the first disagreement if not. */
+static gboolean clears_audited(KvStation *st, guint32 meter, GError **error)
+{
+    g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+    if (!kv_audit_check_clears(st, meter, problems, error))
+        return FALSE;
+    if (problems->len == 0)
+        return TRUE;
+    g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_AUDIT,
+                _("meter %09u: the credit cleared does not agree with the audit log, nothing "
+                "is refunded: %s (`kilovendctl audit verify` lists every disagreement)"), meter,
+                (const char *)problems->pdata[0]);
+    return FALSE;
+}
+
 KvRefund *kv_refund_cleared(KvStation *st, guint32 meter, const char *reason, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
@@ -115,7 +131,10 @@ KvRefund *kv_refund_cleared(KvStation *st, guint32 meter, const char *reason, GE
     }
     if (!kv_refund_not_swapped(st, meter, error))
         return NULL;
-    if (!kv_txn_begin(&txn, st, error) || kv_clears_total(st, meter, &energy, error) < 0)
+    /* The credit cleared is checked against its keyed audit rows: a row
+     * added or raised in the SQLite file pays nothing. */
+    if (!kv_station_require_keys(st, error) || !kv_txn_begin(&txn, st, error) ||
+        !clears_audited(st, meter, error) || kv_clears_total(st, meter, &energy, error) < 0)
         return NULL;
     if (energy == 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,

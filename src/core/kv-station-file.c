@@ -97,7 +97,7 @@ KvStation *kv_station_open(const char *db_path, const char *keys_path, GError **
         return NULL;
     }
     st = kv_station_new(db, db_path, keys_path);
-    if (!load_settings(st, error)) {
+    if (!load_settings(st, error) || !kv_audit_debt_start(st, error)) {
         kv_station_free(st);
         return NULL;
     }
@@ -120,8 +120,8 @@ static gboolean put_setting(KvStation *st, const char *key, const char *value, G
     return kv_db_step_done(st, s, _("saving a setting"), error);
 }
 
-/* The first settings, the admin and the station.init audit row: one
- * transaction. */
+/* The first settings, the admin, the debt ledger's opening and the
+ * station.init audit row: one transaction. */
 static gboolean init_records(KvStation *st, const KvInitParams *p, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
@@ -153,7 +153,8 @@ static gboolean init_records(KvStation *st, const KvInitParams *p, GError **erro
         !put_setting(st, "factory_psc", "FFFFFF", error) ||
         !put_setting(st, "key_version", "1", error) ||
         !kv_user_insert(st, p->admin_login ? p->admin_login : "admin", "Administrator",
-                     KV_ROLE_ADMIN, p->admin_password, error))
+                     KV_ROLE_ADMIN, p->admin_password, error) ||
+        !kv_audit_debt_opening(st, error)) /* a new ledger's: no movement */
         return FALSE;
     return kv_audit_commit(&txn, "station.init", "station", p->utility_name, error);
 }

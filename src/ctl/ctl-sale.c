@@ -263,7 +263,7 @@ int ctl_cmd_refund(int argc, char **argv)
         g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     _("the energy must be more than zero"));
     if (error || !meter_opt(&a, &meter, &error) ||
-        !(st = ctl_open(TRUE, unloaded, &error)) || (unloaded && !(card = ctl_card(&error))) ||
+        !(st = ctl_open(TRUE, TRUE, &error)) || (unloaded && !(card = ctl_card(&error))) ||
         !(r = unloaded ? kv_refund_unloaded(st, card, meter, energy, reason, &error)
                        : kv_refund_cleared(st, meter, reason, &error))) {
         ctl_args_clear(&a);

@@ -98,6 +98,14 @@ expect 0 "/central/reports/refunds: refunds by station today" "$REPORT" --csv re
 has out.txt "^station,2,201,1,60,600,2$" "office 2's refund"
 has out.txt "^total,,,1,60,600,2$" "the utility's refunds"
 
+# Each settling movement has its audit row like any other movement
+# (docs/security-model.md, "Insider edits: credit clears and debt movements").
+same "/central/debt/settlements-audited: every movement of office 1 has its audit row" \
+    "$(sqlite3 "$dir/a.db" "SELECT (SELECT count(*) FROM debt_movements) || ':' || (SELECT count(*) FROM audit WHERE action = 'debt.movement')
+                            || ':' || ((SELECT count(*) FROM debt_movements WHERE settlement = 1) > 0)")" \
+    "$(sqlite3 "$dir/a.db" "SELECT count(*) || ':' || count(*) || ':1' FROM debt_movements")"
+expect 0 "office 1's ledger verifies, settlements included" a audit verify
+
 # ---- everything pushed again ----
 fp=$(centre_fp)
 sqlite3 "$dir/a.db" "UPDATE push_cursors SET pushed = 0" || fail "cursors back to 0"

@@ -55,6 +55,7 @@ sqlite3 "$dir/c.db" "ALTER TABLE engineering_tokens DROP COLUMN emergency_kwh;
                      DROP TABLE sync_state; DROP TABLE meter_remote; DROP TABLE key_holdings;
                      DROP TABLE refund_tokens; DROP TABLE transfers;
                      DROP TABLE refund_parts; DROP TABLE refunds; DROP TABLE credit_clears;
+                     DROP TABLE debt_ledger_start; DROP INDEX audit_clears;
                      DELETE FROM settings WHERE key = 'station_no';
                      PRAGMA user_version = 4" || fail "back to schema 4"
 expect 0 "the old ledger opens (migrated)" c --json setting show

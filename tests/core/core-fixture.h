@@ -84,6 +84,11 @@ guint fx_migrations_before(const char *name);
  * which drops debt_movements). */
 #define SYNC_RECORDS_011_UNDONE "DROP TABLE push_cursors; ALTER TABLE debt_movements DROP COLUMN settlement; "
 
+/* SQL that takes back db/010-debt-audit.sql (the debt ledger's opening
+ * summary, once written, stays in the audit log: a second one is never
+ * asked for). */
+#define DEBT_AUDIT_010_UNDONE "DROP TABLE debt_ledger_start; DROP INDEX audit_clears; "
+
 /* SQL straight on the database file, past the core (as an insider would). */
 void fx_raw_exec(const char *db, const char *sql);
 gint64 fx_raw_int(Fx *f, const char *sql); /* first column of the first row, -1 if none */

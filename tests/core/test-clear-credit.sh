@@ -120,5 +120,56 @@ for r in "shift" "daily" "monthly"; do
     is "report $r: refunds apart from the sales" "$(json refunds)" "3 paying back $paid for $(q "SELECT printf('%d.%02d', sum(energy) / 100, sum(energy) % 100) FROM refunds") kWh"
 done
 expect 0 "audit" $K audit verify
+
+# Insiders at the SQLite shell (docs/security-model.md, "Insider edits:
+# credit clears and debt movements"): credit cleared that no readback
+# proved, or more of it than was proved, or a refunded part set back, is
+# refunded by nothing; `audit verify` and `check` name the row.
+last=$(q "SELECT max(id) FROM credit_clears")
+total=$(q "SELECT max(cleared_total) FROM credit_clears")
+card=$(q "SELECT card_serial FROM credit_clears LIMIT 1")
+refunds=$(q "SELECT count(*) || ':' || sum(amount) FROM refunds")
+marked=$(q "SELECT refunded FROM credit_clears WHERE id = $last")
+q "INSERT INTO credit_clears(meter_number, card_serial, token_seq, readback_counter, cleared_total, amount, recorded_at) VALUES ($M, $card, 0, 99, $((total + 2000)), 2000, 0)"
+expect 17 "/clear-credit/inserted-row: refused" $SAM $K refund cleared --meter $M --reason "insider"
+has err.txt "credit cleared $((last + 1)) (meter $M, 20.00 kWh) has no meter.credit-cleared audit row" "the refusal names the inserted row"
+expect 17 "/clear-credit/inserted-row: audit verify names it" $K audit verify
+has out.txt "credit cleared $((last + 1)) (meter $M, 20.00 kWh) has no meter.credit-cleared audit row" "verify names the inserted row"
+expect 17 "/clear-credit/inserted-row: check names it" $K check
+has out.txt "credit cleared $((last + 1)) .*has no meter.credit-cleared audit row" "check names the inserted row"
+q "DELETE FROM credit_clears WHERE id > $last"
+q "UPDATE credit_clears SET amount = amount + 300 WHERE id = $last"
+expect 17 "/clear-credit/raised-amount: refused" $SAM $K refund cleared --meter $M --reason "insider"
+has err.txt "credit cleared $last (meter $M) differs from its audit row" "the refusal names the raised row"
+expect 17 "/clear-credit/raised-amount: audit verify names it" $K audit verify
+has out.txt "credit cleared $last (meter $M) differs from its audit row" "verify names the raised row"
+q "UPDATE credit_clears SET amount = amount - 300 WHERE id = $last"
+q "UPDATE credit_clears SET refunded = 0 WHERE id = $last"
+expect 17 "/clear-credit/refunded-part-reset: refused" $SAM $K refund cleared --meter $M --reason "insider"
+has err.txt "meter:$M: .* kWh of its credit cleared is marked refunded but its refunds' audit rows paid back" "the refusal names the refunded part"
+expect 17 "/clear-credit/refunded-part-reset: audit verify names it" $K audit verify
+q "UPDATE credit_clears SET refunded = $marked WHERE id = $last"
+expect 0 "put back: the ledger verifies again" $K audit verify
+# The row and an audit row for it, chained by the documented formula
+# (anyone with the file can): without the audit key it has no MAC, so
+# the refund (keys unlocked) refuses it and `audit verify --keyed` names it.
+python3 - "$KILOVEND_DB" "$M" "$card" "$((total + 2000))" <<'EOF'
+import hashlib, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+meter, card, total = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+db.execute("INSERT INTO credit_clears(meter_number, card_serial, token_seq, readback_counter, "
+           "cleared_total, amount, recorded_at) VALUES (?, ?, 0, 99, ?, 2000, 0)", (meter, card, total))
+i, prev = db.execute("SELECT id + 1, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+obj, detail = f"meter:{meter:09d}", f"amount=2000 cleared_total={total} card={card} counter=99 result=0"
+h = hashlib.sha256(prev + f"{i}|1|0|meter.credit-cleared|{obj}|{detail}".encode()).digest()
+db.execute("INSERT INTO audit(id, at, user_id, action, object, detail, prev_hash, hash) "
+           "VALUES (?, 1, NULL, 'meter.credit-cleared', ?, ?, ?, ?)", (i, obj, detail, prev, h))
+db.commit()
+EOF
+expect 17 "/clear-credit/forged-audit-row: refused" $SAM $K refund cleared --meter $M --reason "insider"
+has err.txt "does not prove itself" "the refusal names the forged audit row"
+expect 17 "/clear-credit/forged-audit-row: audit verify --keyed names it" $SAM $K audit verify --keyed
+has out.txt "(meter.credit-cleared meter:$M) is always written with the keys unlocked but has no keyed MAC" "verify --keyed names the forged row"
+is "no attack refunded anything" "$(q "SELECT count(*) || ':' || sum(amount) FROM refunds")" "$refunds"
 echo "$fails failed"
 [ "$fails" -eq 0 ]

@@ -1,10 +1,13 @@
 /* test-money.c - the money side of the station core on real SQLite files
  * and card files: payment types and their references; arrears (debt
- * movements, recovery plans, the arrears report). */
+ * movements, recovery plans, the arrears report); the debt movements under
+ * the audit log (each with its audit row, an insider's edits named by
+ * verify, the opening summary of a ledger from before them). */
 #include <sqlite3.h>
 #include <string.h>
 
 #include "core-fixture.h"
+#include "kv-db-resources.h"
 
 #define ADD(path, fn) g_test_add(path, Fx, NULL, fx_setup, fn, fx_teardown)
 
@@ -236,6 +239,13 @@ static gint64 recovered(Fx *f, KvCardLink *card, gint64 amount)
     return x->breakdown.debt_recovered;
 }
 
+/* The same, sold at time t (KILOVEND_NOW). */
+static gint64 recovered_at(Fx *f, KvCardLink *card, gint64 t, gint64 amount)
+{
+    at(t);
+    return recovered(f, card, amount);
+}
+
 static void set_plan(Fx *f, KvPlanKind kind, guint bp, gint64 min, gint64 max, gint64 amount,
                      gint64 ends)
 {
@@ -256,6 +266,27 @@ static void raw_refused(Fx *f, const char *sql, const char *why)
     has(err, why);
     sqlite3_free(err);
     sqlite3_close(h);
+}
+
+/* The report of `audit verify` now (asserts it ran). */
+static KvAuditReport *verify_now(Fx *f)
+{
+    g_autoptr(GError) e = NULL;
+    KvAuditReport *r = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
+    g_assert_no_error(e);
+    g_assert_nonnull(r);
+    return r;
+}
+
+/* One of the report's problems says text. */
+static void reported(const KvAuditReport *r, const char *text)
+{
+    for (guint i = 0; i < r->problems->len; i++)
+        if (strstr(r->problems->pdata[i], text))
+            return;
+    for (guint i = 0; i < r->problems->len; i++)
+        g_printerr("problem: %s\n", (char *)r->problems->pdata[i]);
+    g_error("no problem says '%s'", text);
 }
 
 /* The debt is its movements: added, recovered by sales under a share plan
@@ -331,6 +362,12 @@ static void test_arrears_ledger(Fx *f, gconstpointer d)
     raw_refused(f, "UPDATE debt_movements SET amount = -9999 WHERE id = 1", "append-only");
     raw_refused(f, "DELETE FROM debt_movements", "append-only");
     g_assert_cmpint(debt_of(f, 1), ==, 4000);
+    /* Every movement above has its audit row: verify finds them all. */
+    {
+        g_autoptr(KvAuditReport) r = verify_now(f);
+        g_assert_cmpuint(r->problems->len, ==, 0);
+        g_assert_cmpuint(r->movements_checked, ==, 8);
+    }
 }
 
 /* Rounding to the minor unit: an amount sale's share is rounded down, an
@@ -388,14 +425,11 @@ static void test_arrears_plans(Fx *f, gconstpointer d)
     set_plan(f, KV_PLAN_MONTHLY, 0, 0, 0, 500, local(2027, 3, 10, 0, 0));
     /* January: the fixed plan's recoveries before this plan do not count. */
     g_assert_cmpint(recovered(f, card, 1000), ==, 500);
-    at(local(2027, 1, 25, 9, 0));
-    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    g_assert_cmpint(recovered_at(f, card, local(2027, 1, 25, 9, 0), 1000), ==, 0);
     /* 23:59 local on the 31st is 20:59 UTC: still January. */
-    at(local(2027, 1, 31, 23, 59));
-    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
+    g_assert_cmpint(recovered_at(f, card, local(2027, 1, 31, 23, 59), 1000), ==, 0);
     /* 00:01 local on 1 February is 21:01 UTC on 31 January: a new month. */
-    at(local(2027, 2, 1, 0, 1));
-    g_assert_cmpint(recovered(f, card, 600), ==, 500);
+    g_assert_cmpint(recovered_at(f, card, local(2027, 2, 1, 0, 1), 600), ==, 500);
     g_assert_cmpint(recovered(f, card, 1000), ==, 0);
     /* The plan ends on 10 March: from then, the tariff's share (0 here). */
     at(local(2027, 3, 9, 23, 0));
@@ -416,6 +450,11 @@ static void test_arrears_plans(Fx *f, gconstpointer d)
     g_assert_cmpint(recovered(f, card, 1000), ==, 0);
     g_assert_cmpint(debt_of(f, 1), ==, 50000 - 300 - 300 - 500 - 500 - 500 - 500);
     g_assert_cmpint(movements_sum(f, 1), ==, debt_of(f, 1));
+    {
+        g_autoptr(KvAuditReport) r = verify_now(f);
+        g_assert_cmpuint(r->problems->len, ==, 0);
+        g_assert_cmpuint(r->movements_checked, ==, 7);
+    }
     /* Bad plans are refused. */
     {
         KvDebtPlan bad = { .customer_id = 1, .kind = KV_PLAN_SHARE, .share_bp = 9500 };
@@ -511,7 +550,7 @@ static void test_arrears_migration(Fx *f, gconstpointer d)
     g_autoptr(GError) e = NULL;
     g_autoptr(GPtrArray) moves = NULL;
 
-    fx_migrate_back(f, EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP INDEX sales_payment_ref; "
+    fx_migrate_back(f, EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP INDEX sales_payment_ref; "
                        "ALTER TABLE sales DROP COLUMN payment; "
                        "ALTER TABLE sales DROP COLUMN payment_ref; "
                        "UPDATE customers SET debt = 1234 WHERE id = 1; ",
@@ -523,6 +562,211 @@ static void test_arrears_migration(Fx *f, gconstpointer d)
     g_assert_cmpint(((KvDebtMovement *)moves->pdata[0])->kind, ==, KV_DEBT_OPENING);
     g_assert_cmpint(((KvDebtMovement *)moves->pdata[0])->amount, ==, 1234);
     g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM debt_movements"), ==, 1);
+}
+
+/* ---- debt movements under the audit log ---- */
+
+/* Every way the station writes a movement writes its audit row, with the
+ * movement's content, in the movement's transaction: a customer registered
+ * with a debt, a debt added and written off, a sale's recovery and its
+ * cancellation. */
+static void test_debt_audit_rows(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) x = NULL, cancelled = NULL;
+    g_autoptr(KvAuditReport) r = NULL;
+    g_autofree char *detail = NULL;
+    gint64 bob = add_customer(f, "B002", "Bob", 2500);
+
+    g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_ADDED, 10000, "unpaid bill", &e));
+    g_assert_true(kv_debt_move(f->st, bob, KV_DEBT_WRITTEN_OFF, 500, "hardship", &e));
+    g_assert_no_error(e);
+    set_plan(f, KV_PLAN_FIXED, 0, 0, 0, 300, 0);
+    x = fx_sell(f, card, FX_M1, 1000, &e);
+    g_assert_no_error(e);
+    g_assert_cmpint(x->breakdown.debt_recovered, ==, 300);
+    cancelled = kv_sale_cancel(f->st, card, x->id, "wrong meter", &e);
+    g_assert_no_error(e);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM debt_movements"), ==, 5);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'debt.movement'"),
+                    ==, 5);
+    /* The recovery's row carries its customer and its amount. */
+    {
+        sqlite3 *h;
+        sqlite3_stmt *s;
+        g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
+        g_assert_cmpint(sqlite3_prepare_v2(h, "SELECT a.detail FROM audit a JOIN debt_movements d "
+                                              "ON a.object = 'debt:' || d.id WHERE d.kind = "
+                                              "'recovered'", -1, &s, NULL), ==, SQLITE_OK);
+        g_assert_cmpint(sqlite3_step(s), ==, SQLITE_ROW);
+        detail = g_strdup((const char *)sqlite3_column_text(s, 0));
+        sqlite3_finalize(s);
+        sqlite3_close(h);
+    }
+    g_assert_true(g_str_has_prefix(detail, "customer=1 kind=recovered amount=-300 sale="));
+    r = verify_now(f);
+    g_assert_cmpuint(r->problems->len, ==, 0);
+    g_assert_cmpuint(r->movements_checked, ==, 5);
+    g_assert_cmpint(debt_of(f, 1), ==, 10000);
+    g_assert_cmpint(debt_of(f, bob), ==, 2000);
+}
+
+/* An insider's SQL past the core: `audit verify` then reports n problems,
+ * among them one saying `said` and one saying `also` (when given); `undo`
+ * (when given) puts the ledger back. */
+static void attack(Fx *f, const char *sql, guint n, const char *said, const char *also,
+                   const char *undo)
+{
+    g_autoptr(KvAuditReport) r = NULL;
+    fx_raw_exec(f->db, sql);
+    r = verify_now(f);
+    g_assert_cmpuint(r->problems->len, ==, n);
+    if (said)
+        reported(r, said);
+    if (also)
+        reported(r, also);
+    if (undo)
+        fx_raw_exec(f->db, undo);
+}
+
+/* The triggers only keep honest SQL honest: with them dropped, an insider
+ * alters, inserts and deletes movements and sets a balance.  `audit
+ * verify` names each change. */
+static void test_debt_insider_edits(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+
+    g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_ADDED, 10000, "unpaid bill", &e));
+    g_assert_no_error(e);
+    set_plan(f, KV_PLAN_FIXED, 0, 0, 0, 300, 0);
+    g_assert_cmpint(recovered(f, card, 1000), ==, 300);
+    attack(f, "DROP TRIGGER debt_movements_no_update; DROP TRIGGER debt_movements_no_delete; "
+              "DROP TRIGGER debt_only_by_movements; DROP TRIGGER debt_movement_applies",
+           0, NULL, NULL, NULL);
+    /* 1. The debt added, made smaller, the balance kept in step with it. */
+    attack(f, "UPDATE debt_movements SET amount = 1000 WHERE id = 1; "
+              "UPDATE customers SET debt = debt - 9000 WHERE id = 1", 1,
+           "debt movement 1 differs from its audit record: now 'customer=1 kind=added "
+           "amount=1000 ", NULL,
+           "UPDATE debt_movements SET amount = 10000 WHERE id = 1; "
+           "UPDATE customers SET debt = debt + 9000 WHERE id = 1");
+    /* 2. A write-off inserted, the balance with it. */
+    attack(f, "INSERT INTO debt_movements(customer_id, at, kind, amount, reason) "
+              "VALUES (1, 1, 'written-off', -9700, 'hardship'); "
+              "UPDATE customers SET debt = 0 WHERE id = 1", 1,
+           "debt movement 3 (customer=1 kind=written-off amount=-9700 sale=0 at=1 user=0 "
+           "reason=hardship) has no audit row", NULL,
+           "DELETE FROM debt_movements WHERE id = 3; UPDATE customers SET debt = 9700 WHERE id = 1");
+    /* 3. The debt added, deleted (the recovery left alone takes the debt
+     * below zero). */
+    attack(f, "CREATE TABLE kept AS SELECT * FROM debt_movements WHERE id = 1; "
+              "DELETE FROM debt_movements WHERE id = 1; UPDATE customers SET debt = 0 WHERE id = 1",
+           2, "debt:1 is in the audit log but not in the debt movements (deleted)",
+           "customer 1 owes 0.00 but their debt movements add up to -3.00",
+           "INSERT INTO debt_movements SELECT * FROM kept; DROP TABLE kept; "
+           "UPDATE customers SET debt = 9700 WHERE id = 1");
+    /* 4. Put back, it verifies; then the balance alone. */
+    attack(f, "SELECT 1", 0, NULL, NULL, NULL);
+    attack(f, "UPDATE customers SET debt = 0 WHERE id = 1", 1,
+           "customer 1 owes 0.00 but their debt movements add up to 97.00", NULL, NULL);
+}
+
+/* SQL on a database file, asserting it runs. */
+static void exec_on(sqlite3 *h, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(h, sql, NULL, NULL, &err) != SQLITE_OK)
+        g_error("%s: %s", sql, err);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A ledger written before db/010-debt-audit.sql (the migrations before it,
+ * the fixture's settings and users, two customers' movements with no audit
+ * rows), opened: the station summarises those movements once in a
+ * debt.opening audit row, which the next keyed row seals; later movements
+ * have their own rows; a change to a movement before the cut-over breaks
+ * the summary; migrating again writes no second one. */
+static void test_debt_audit_migration(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autofree char *old = fx_path(f, "old.db");
+    g_autofree char *attach = g_strdup_printf("ATTACH '%s' AS fx", f->db);
+    g_autofree char *version = g_strdup_printf("PRAGMA user_version = %u",
+                                               fx_migrations_before("010-debt-audit.sql"));
+    g_auto(GStrv) names = g_resource_enumerate_children(kv_db_get_resource(), "/org/kilovend/db",
+                                                        0, NULL);
+    g_autoptr(KvAuditReport) r0 = NULL, r1 = NULL, r2 = NULL, r3 = NULL;
+    sqlite3 *h;
+
+    g_assert_cmpint(sqlite3_open(old, &h), ==, SQLITE_OK);
+    qsort(names, g_strv_length(names), sizeof *names, by_name);
+    for (guint i = 0; names[i] && strcmp(names[i], "010-debt-audit.sql") < 0; i++) {
+        g_autofree char *res = g_strconcat("/org/kilovend/db/", names[i], NULL);
+        g_autoptr(GBytes) sql = g_resource_lookup_data(kv_db_get_resource(), res, 0, &e);
+        g_autofree char *text = g_strndup(g_bytes_get_data(sql, NULL), g_bytes_get_size(sql));
+        exec_on(h, text);
+    }
+    exec_on(h, version);
+    exec_on(h, attach);
+    exec_on(h, "INSERT OR REPLACE INTO settings SELECT * FROM fx.settings; "
+               "INSERT INTO users SELECT * FROM fx.users; "
+               "INSERT INTO key_holdings SELECT * FROM fx.key_holdings; DETACH fx; "
+               "INSERT INTO customers(id, account, name, debt, created_at) VALUES "
+               "(1, 'A001', 'Jane Doe', 0, 1), (2, 'B002', 'Bob', 0, 1); "
+               "INSERT INTO debt_movements(customer_id, at, kind, amount, reason) VALUES "
+               "(1, 100, 'opening', 5000, 'balance before the debt ledger'), "
+               "(1, 200, 'added', 2000, 'bill'), (2, 300, 'opening', 700, 'registered')");
+    sqlite3_close(h);
+
+    kv_station_free(f->st);
+    f->st = kv_station_open(old, f->keys, &e);
+    g_assert_no_error(e);
+    g_free(f->db);
+    f->db = g_strdup(old);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'debt.opening' AND "
+                                  "detail LIKE 'movements=3 last=3 total=7700 sha256=%'"), ==, 1);
+    g_assert_true(kv_station_login(f->st, "admin", FX_ADMIN_PW, &e));
+    g_assert_true(kv_station_unlock_keys(f->st, FX_PASSPHRASE, NULL, NULL, &e));
+    g_assert_no_error(e);
+    r0 = verify_now(f);
+    g_assert_cmpuint(r0->problems->len, ==, 0);
+    g_assert_cmpuint(r0->movements_checked, ==, 3);
+    g_assert_true(r0->keyed);
+    g_assert_cmpint(r0->covered_to, ==, fx_raw_int(f, "SELECT max(id) FROM audit"));
+
+    /* After the cut-over: each movement with its own row. */
+    g_assert_true(kv_debt_move(f->st, 2, KV_DEBT_WRITTEN_OFF, 700, "moved away", &e));
+    g_assert_no_error(e);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'debt.movement' "
+                                  "AND object = 'debt:4'"), ==, 1);
+    r1 = verify_now(f);
+    g_assert_cmpuint(r1->problems->len, ==, 0);
+    g_assert_cmpuint(r1->movements_checked, ==, 4);
+
+    /* Taken back before 010 and migrated again: no second summary. */
+    fx_migrate_back(f, EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE,
+                    "010-debt-audit.sql");
+    g_assert_true(kv_station_login(f->st, "admin", FX_ADMIN_PW, &e));
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'debt.opening'"),
+                    ==, 1);
+    r2 = verify_now(f);
+    g_assert_cmpuint(r2->problems->len, ==, 0);
+
+    /* A movement from before the cut-over, changed with its balance. */
+    fx_raw_exec(f->db, "DROP TRIGGER debt_movements_no_update; DROP TRIGGER debt_only_by_movements; "
+                       "UPDATE debt_movements SET amount = 200 WHERE id = 2; "
+                       "UPDATE customers SET debt = 5200 WHERE id = 1");
+    r3 = verify_now(f);
+    g_assert_cmpuint(r3->problems->len, ==, 1);
+    reported(r3, "the debt movements up to 3, recorded before each had its own audit row, are "
+                 "not those audit row");
+    reported(r3, "(3 movements totalling 7700 then, 3 totalling 5900 now");
 }
 
 /* ---- customer statement ---- */
@@ -754,12 +998,9 @@ static void test_month_summary(Fx *f, gconstpointer d)
     g_autoptr(KvTable) jan = NULL, feb = NULL, feb2 = NULL;
     g_autofree char *jcsv = NULL, *fcsv = NULL, *f2csv = NULL, *ftext = NULL;
 
-    at(local(2027, 1, 31, 23, 30));
-    g_assert_cmpint(recovered(f, card, 1000), ==, 0);
-    at(local(2027, 2, 1, 0, 30));
-    g_assert_cmpint(recovered(f, card, 2000), ==, 0);
-    at(local(2027, 2, 1, 9, 0));
-    g_assert_cmpint(recovered(f, card, 500), ==, 0);
+    g_assert_cmpint(recovered_at(f, card, local(2027, 1, 31, 23, 30), 1000), ==, 0);
+    g_assert_cmpint(recovered_at(f, card, local(2027, 2, 1, 0, 30), 2000), ==, 0);
+    g_assert_cmpint(recovered_at(f, card, local(2027, 2, 1, 9, 0), 500), ==, 0);
     last = fx_sell(f, card, FX_M1, 700, &e);
     g_assert_no_error(e);
     cancel = kv_sale_cancel(f->st, card, last->id, "wrong meter", &e);
@@ -801,6 +1042,9 @@ static const struct {
     { "/money/arrears/plans-month-boundary-end", test_arrears_plans },
     { "/money/arrears/report-ageing-dormant", test_arrears_report },
     { "/money/arrears/migration", test_arrears_migration },
+    { "/money/debt-audit/rows-written", test_debt_audit_rows },
+    { "/money/debt-audit/insider-edits", test_debt_insider_edits },
+    { "/money/debt-audit/migration", test_debt_audit_migration },
     { "/money/statement/period", test_statement },
     { "/money/revenue/findings", test_revenue_report },
     { "/money/scale/month-summary", test_month_summary },
