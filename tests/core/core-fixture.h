@@ -75,6 +75,22 @@ guint fx_migrations_before(const char *name);
  * tables wide when it runs again). */
 #define LIFECYCLE_009_UNDONE "DROP TABLE refund_parts; DROP TABLE refunds; DROP TABLE credit_clears; "
 
+/* SQL that takes back db/015-free-energy.sql: its table, triggers and
+ * index, the sales table's checks narrowed back (the text it widened),
+ * then its columns. */
+#define FREE_015_UNDONE                                                                        \
+    "DROP TRIGGER free_days_insert; DROP TRIGGER free_days_update; "                           \
+    "DROP TRIGGER free_days_delete; DROP TABLE free_days; DROP INDEX sales_free_month; "       \
+    "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(replace(replace(sql, " \
+    "'CHECK (amount >= 0),', 'CHECK (amount > 0),'), "                                         \
+    "'CHECK (energy >= 0 AND (energy > 0) = (amount > 0)),', 'CHECK (energy > 0),'), "         \
+    "'CHECK (cumulative = base_cumulative + energy + free_energy AND energy + free_energy > 0 " \
+    "AND (free_energy > 0) = (free_month IS NOT NULL) AND (free_month IS NULL OR customer_id " \
+    "IS NOT NULL)),', 'CHECK (cumulative = base_cumulative + energy),') "                      \
+    "WHERE type = 'table' AND name = 'sales'; PRAGMA writable_schema = RESET; "                \
+    "ALTER TABLE sales DROP COLUMN free_month; ALTER TABLE sales DROP COLUMN free_energy; "    \
+    "ALTER TABLE customer_categories DROP COLUMN free_energy; "
+
 /* SQL straight on the database file, past the core (as an insider would). */
 void fx_raw_exec(const char *db, const char *sql);
 gint64 fx_raw_int(Fx *f, const char *sql); /* first column of the first row, -1 if none */

@@ -511,7 +511,7 @@ static void test_arrears_migration(Fx *f, gconstpointer d)
     g_autoptr(GError) e = NULL;
     g_autoptr(GPtrArray) moves = NULL;
 
-    fx_migrate_back(f, LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP INDEX sales_payment_ref; "
+    fx_migrate_back(f, FREE_015_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP INDEX sales_payment_ref; "
                        "ALTER TABLE sales DROP COLUMN payment; "
                        "ALTER TABLE sales DROP COLUMN payment_ref; "
                        "UPDATE customers SET debt = 1234 WHERE id = 1; ",
@@ -702,7 +702,7 @@ static void test_category_tariff(Fx *f, gconstpointer d)
     g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
     g_autoptr(GPtrArray) list = NULL;
     g_autoptr(KvAuditReport) ar = NULL;
-    KvCategory bad = { "X", "x", "NOPE" };
+    KvCategory bad = { "X", "x", "NOPE", 0 };
 
     add_tariff(f, "LIF", 500 * 10000);   /* 5.00 a kWh */
     add_tariff(f, "COM", 2000 * 10000);  /* 20.00 a kWh */
