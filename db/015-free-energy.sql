@@ -21,6 +21,9 @@ ALTER TABLE sales ADD COLUMN free_month INTEGER
     CHECK (free_month IS NULL OR free_month BETWEEN 190001 AND 999912);
 CREATE UNIQUE INDEX sales_free_month ON sales(customer_id, free_month)
     WHERE free_month IS NOT NULL AND state NOT IN ('failed', 'void', 'cancelled');
+-- The grants alone (a few bytes each), for the station's look-ups, which
+-- bind the states as parameters and so cannot use the index above.
+CREATE INDEX sales_grants ON sales(customer_id, free_month, state) WHERE free_month IS NOT NULL;
 
 -- The sale's checks, widened in place (the procedure of 009-lifecycle.sql:
 -- every stored row satisfies the new text, and SQLite cannot change a

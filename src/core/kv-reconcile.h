@@ -3,7 +3,11 @@
  * The reconciliation recomputes each meter's cumulative sold from its
  * completed sales (and the bases they adopted, table base_adoptions) and
  * compares it with the meters table: an edit of cumulative_sold in the
- * SQLite file, or a base taken from nowhere, shows as a problem.
+ * SQLite file, or a base taken from nowhere, shows as a problem.  The
+ * credit of the sales' tokens must be the energy bought plus the free
+ * allocations (docs/station.md, "Free basic electricity"), money must come
+ * with energy bought and energy bought with money, and a customer has one
+ * free grant a month.
  * See docs/station.md, "Issued sales", "Anomalies" and "Reconciliation".
  */
 #ifndef KV_RECONCILE_H
@@ -20,6 +24,14 @@ typedef struct {
     guint sales_checked;
     guint issued_open;        /* issued sales waiting for proof or a supervisor */
     guint anomalies_open;     /* anomalies not acknowledged */
+    /* Money and credit: the credit on the tokens of the live sales
+     * (completed, cancelling: cumulative - base, 0.01 kWh) is the energy
+     * bought plus the free allocations, each its own line, to the unit;
+     * grants: the free allocations among them. */
+    gint64 credit;
+    gint64 energy_paid;
+    gint64 energy_free;
+    guint grants;
     /* Each meter whose cumulative sold does not follow from its completed
      * sales and adopted bases, each base taken from nowhere (char *). */
     GPtrArray *problems;

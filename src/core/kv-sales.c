@@ -677,8 +677,6 @@ static gboolean price(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
         x->customer_name = g_strdup(c->name);
         x->customer_account = g_strdup(c->account);
     }
-    if (!free_due(st, m, req, now, x, error))
-        return FALSE;
     menergy = month_energy(st, m->number, kv_month_start(now), &fixed_paid);
     if (req->free_only) {
         /* nothing priced: the breakdown is the free energy alone */
@@ -696,6 +694,9 @@ static gboolean price(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
                     _("the price is above the station's limit of %s per sale"), mx);
         return FALSE;
     }
+    /* after the pricing, which starts from an empty breakdown */
+    if (!free_due(st, m, req, now, x, error))
+        return FALSE;
     *tariff = t;
     return TRUE;
 }

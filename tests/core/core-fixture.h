@@ -81,6 +81,7 @@ guint fx_migrations_before(const char *name);
 #define FREE_015_UNDONE                                                                        \
     "DROP TRIGGER free_days_insert; DROP TRIGGER free_days_update; "                           \
     "DROP TRIGGER free_days_delete; DROP TABLE free_days; DROP INDEX sales_free_month; "       \
+    "DROP INDEX sales_grants; "                                                                \
     "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(replace(replace(sql, " \
     "'CHECK (amount >= 0),', 'CHECK (amount > 0),'), "                                         \
     "'CHECK (energy >= 0 AND (energy > 0) = (amount > 0)),', 'CHECK (energy > 0),'), "         \
