@@ -42,7 +42,7 @@ static const char *const usage_text = N_(
     "         | --monthly MONEY) [--until YYYY-MM-DD] | plan --account A --end --reason T\n"
     "       | statement --account A --from YYYY-MM-DD --to YYYY-MM-DD [--csv F] [--pdf F]\n"
     "       | category --account A (--set CODE | --clear)\n"
-    "  category set --code C --tariff T [--name N] | list\n"
+    "  category set --code C --tariff T [--name N] [--free KWH] | list\n"
     "  meter add --number N --hoarding KWH --alarm KWH --pretrip KWH [--account A]\n"
     "       [--model T] [--phases 1|3] [--address T] [--tariff CODE] [--max-power W]\n"
     "       | edit --number N [...] | show --meter N | import FILE.csv\n"
