@@ -55,7 +55,7 @@ static const char *const usage_text = N_(
     "         --meter N\n"
     "         [--alarm-kwh K] [--pretrip-kwh K] [--hoarding-kwh K] [--max-power-w W]\n"
     "         [--reconnect-s S] [--legacy-key-change]\n"
-    "  sell --meter N (--amount MONEY | --kwh KWH) [--quote] [--receipt FILE.pdf]\n"
+    "  sell --meter N (--amount MONEY | --kwh KWH | --free-only) [--quote] [--receipt FILE.pdf]\n"
     "       [--payment cash|mobile-money|bank-card|bank-transfer] [--reference R]\n"
     "  cancel --sale ID --reason T               last sale, card at the counter\n"
     "  refund cleared --meter N --reason T       pay back credit a clear-credit card cleared\n"
