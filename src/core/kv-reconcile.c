@@ -100,12 +100,9 @@ static gboolean reconcile_credit(KvStation *st, guint32 meter, KvReconcileReport
                                       KV_DB_VALUES(KV_INT(meter), KV_STATE(KV_SALE_COMPLETED),
                                                    KV_STATE(KV_SALE_CANCELLING)));
     gint64 credit, paid, free_e, unpaid;
-    if (!s)
+    /* an aggregate: always one row */
+    if (!s || !kv_db_step_done(st, s, _("reading sales"), error))
         return FALSE;
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading sales"));
-        return FALSE;
-    }
     credit = sqlite3_column_int64(s, 0);
     paid = sqlite3_column_int64(s, 1);
     free_e = sqlite3_column_int64(s, 2);

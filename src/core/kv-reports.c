@@ -482,13 +482,9 @@ static gboolean month_free(KvStation *st, gint64 from, gint64 to, Totals *tot, G
                                           "coalesce(sum(energy), 0) FROM free_days "
                                           "WHERE day >= ? AND day < ?", error,
                                       KV_DB_VALUES(KV_INT(from), KV_INT(to)));
-    if (!s)
+    /* an aggregate: always one row */
+    if (!s || !kv_db_step_done(st, s, _("reading the free allocations"), error))
         return FALSE;
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db),
-                        _("reading the free allocations"));
-        return FALSE;
-    }
     tot->grants = sqlite3_column_int64(s, 0);
     tot->free_energy = sqlite3_column_int64(s, 1);
     return TRUE;

@@ -57,6 +57,17 @@ KvSale *fx_sell(Fx *f, KvCardLink *card, guint32 meter, gint64 amount, GError **
 void fx_sell_refused(Fx *f, KvCardLink *card, guint32 meter, gint64 amount, gint code,
                      const char *text);
 
+/* Local time (the test's TZ) as unix seconds; the station's clock set to
+ * t (KILOVEND_NOW, a test hook). */
+gint64 fx_local(int y, int mo, int d, int h, int mi);
+void fx_at(gint64 t);
+/* text must contain part (the test fails with both printed). */
+void fx_has(const char *text, const char *part);
+/* A one-block tariff code (price_e4 a kWh) from 1970, and a customer
+ * category on a tariff code with its monthly free allocation (0.01 kWh). */
+void fx_add_tariff(Fx *f, const char *code, gint64 price_e4);
+void fx_set_category(Fx *f, const char *code, const char *tariff, gint64 free_energy);
+
 /* The schema version before the migration `name` (db/NNN-x.sql): the
  * number of migrations named below it. */
 guint fx_migrations_before(const char *name);

@@ -14,56 +14,17 @@
 #define FREE_LIF 2000 /* 20 kWh a month for the lifeline category */
 #define FREE_SOC 3000 /* 30 kWh a month for the social category */
 
-static gint64 local(int y, int mo, int d, int h, int mi)
-{
-    g_autoptr(GDateTime) t = g_date_time_new_local(y, mo, d, h, mi, 0);
-    return g_date_time_to_unix(t);
-}
-
-static void at(gint64 t)
-{
-    g_autofree char *v = g_strdup_printf("%" G_GINT64_FORMAT, t);
-    g_setenv("KILOVEND_NOW", v, TRUE);
-}
-
-static void has(const char *text, const char *part)
-{
-    if (!strstr(text, part))
-        g_error("'%s' not in:\n%s", part, text);
-}
-
-static void add_tariff(Fx *f, const char *code, gint64 price_e4)
-{
-    g_autoptr(GError) e = NULL;
-    KvTariff t = { .n_blocks = 1 };
-    g_strlcpy(t.code, code, sizeof t.code);
-    t.blocks[0].price_e4 = price_e4;
-    g_assert_cmpint(kv_tariff_add(f->st, &t, code, &e), >, 0);
-    g_assert_no_error(e);
-}
-
-static void set_category(Fx *f, const char *code, const char *tariff, gint64 free_energy)
-{
-    g_autoptr(GError) e = NULL;
-    KvCategory c = { .free_energy = free_energy };
-    g_strlcpy(c.code, code, sizeof c.code);
-    g_strlcpy(c.name, code, sizeof c.name);
-    g_strlcpy(c.tariff_code, tariff, sizeof c.tariff_code);
-    g_assert_true(kv_category_set(f->st, &c, &e));
-    g_assert_no_error(e);
-}
-
 /* Tariffs LIF (5.00 a kWh) and COM (20.00 a kWh) from 2020, categories
  * lifeline (LIF, 20 kWh free), social (LIF, 30 kWh free) and commercial
  * (COM, none); customer 1 (meter FX_M1) in lifeline. */
 static void setup_categories(Fx *f)
 {
     g_autoptr(GError) e = NULL;
-    add_tariff(f, "LIF", 500 * 10000);
-    add_tariff(f, "COM", 2000 * 10000);
-    set_category(f, "lifeline", "LIF", FREE_LIF);
-    set_category(f, "social", "LIF", FREE_SOC);
-    set_category(f, "commercial", "COM", 0);
+    fx_add_tariff(f, "LIF", 500 * 10000);
+    fx_add_tariff(f, "COM", 2000 * 10000);
+    fx_set_category(f, "lifeline", "LIF", FREE_LIF);
+    fx_set_category(f, "social", "LIF", FREE_SOC);
+    fx_set_category(f, "commercial", "COM", 0);
     g_assert_true(kv_customer_set_category(f->st, 1, "lifeline", &e));
     g_assert_no_error(e);
 }
@@ -102,7 +63,7 @@ static void free_alone_refused(Fx *f, KvCardLink *card, const char *text)
     gint64 before = fx_raw_int(f, "SELECT count(*) FROM sales");
     g_assert_null(kv_sale_free_only(f->st, card, FX_M1, &e));
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_STATE);
-    has(e->message, text);
+    fx_has(e->message, text);
     g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM sales"), ==, before);
 }
 
@@ -136,7 +97,7 @@ static void test_first_sale(Fx *f, gconstpointer d)
     kv_card_view v;
 
     setup_categories(f);
-    at(local(2027, 5, 3, 10, 0));
+    fx_at(fx_local(2027, 5, 3, 10, 0));
     first = sell(f, card, 1000); /* 10.00 at 5.00 a kWh: 2 kWh */
     g_assert_cmpint(first->breakdown.energy, ==, 200);
     g_assert_cmpint(first->breakdown.free_energy, ==, FREE_LIF);
@@ -156,8 +117,8 @@ static void test_first_sale(Fx *f, gconstpointer d)
     g_assert_no_error(e);
     g_ptr_array_add(lines, NULL);
     receipt = g_strjoinv("\n", (char **)lines->pdata);
-    has(receipt, "FREE ENERGY");
-    has(receipt, "20.00 kWh");
+    fx_has(receipt, "FREE ENERGY");
+    fx_has(receipt, "20.00 kWh");
     g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'free.grant' AND "
                                   "object = 'customer:1' AND detail LIKE 'month=202705 "
                                   "energy=2000 sale=1 %'"), ==, 1);
@@ -181,10 +142,10 @@ static void test_zero_money_token(Fx *f, gconstpointer d)
     g_autoptr(KvShift) sh = NULL;
     g_autofree char *zt = NULL, *dt = NULL, *mt = NULL, *stt = NULL, *scsv = NULL;
     kv_card_view v;
-    gint64 t0 = local(2027, 6, 10, 9, 0);
+    gint64 t0 = fx_local(2027, 6, 10, 9, 0);
 
     setup_categories(f);
-    at(t0);
+    fx_at(t0);
     g_assert_cmpint(free_alone(f, card), ==, FREE_LIF);
     fx_decode(f, card, &v);
     g_assert_cmpuint(v.token.u.credit.cumulative, ==, FREE_LIF);
@@ -193,33 +154,33 @@ static void test_zero_money_token(Fx *f, gconstpointer d)
     g_assert_cmpint(x->breakdown.amount, ==, 0);
     sh = kv_shift_current(f->st, &e);
     g_assert_cmpint(sh->expected_cash, ==, 0);
-    at(t0 + 3600);
+    fx_at(t0 + 3600);
     g_assert_cmpint(free_with(f, card, 1000), ==, 0);
 
     z = kv_report_shift(f->st, x->shift_id, &e);
     g_assert_no_error(e);
     zt = kv_table_to_text(z);
-    has(zt, "free allocations: 1");
-    has(zt, "free energy kWh: 20.00");
-    has(zt, "energy sold kWh: 2.00");
-    has(zt, "credit on tokens kWh: 22.00 = 2.00 bought + 20.00 free");
+    fx_has(zt, "free allocations: 1");
+    fx_has(zt, "free energy kWh: 20.00");
+    fx_has(zt, "energy sold kWh: 2.00");
+    fx_has(zt, "credit on tokens kWh: 22.00 = 2.00 bought + 20.00 free");
     day = kv_report_daily(f->st, t0, &e);
     dt = kv_table_to_text(day);
-    has(dt, "free allocations: 1");
-    has(dt, "free energy kWh: 20.00");
+    fx_has(dt, "free allocations: 1");
+    fx_has(dt, "free energy kWh: 20.00");
     month = kv_report_monthly(f->st, t0, &e);
     mt = kv_table_to_text(month);
-    has(mt, "free allocations: 1");
-    has(mt, "free energy kWh: 20.00");
-    has(mt, "energy sold kWh: 2.00");
-    stmt = kv_report_statement(f->st, 1, local(2027, 6, 1, 0, 0), local(2027, 7, 1, 0, 0), &e);
+    fx_has(mt, "free allocations: 1");
+    fx_has(mt, "free energy kWh: 20.00");
+    fx_has(mt, "energy sold kWh: 2.00");
+    stmt = kv_report_statement(f->st, 1, fx_local(2027, 6, 1, 0, 0), fx_local(2027, 7, 1, 0, 0), &e);
     g_assert_no_error(e);
     stt = kv_table_to_text(stmt);
-    has(stt, "free allocations: 1 (20.00 kWh)");
-    has(stt, "purchases: 1 (");
+    fx_has(stt, "free allocations: 1 (20.00 kWh)");
+    fx_has(stt, "purchases: 1 (");
     scsv = kv_table_to_csv(stmt);
-    has(scsv, ",free allocation,1,123456782,,,20.00,");
-    has(scsv, ",purchase,2,123456782,");
+    fx_has(scsv, ",free allocation,1,123456782,,,20.00,");
+    fx_has(scsv, ",purchase,2,123456782,");
     ledger_clean(f);
 }
 
@@ -238,32 +199,32 @@ static void test_month_boundary(Fx *f, gconstpointer d)
 
     g_assert_cmpstr(g_getenv("TZ"), ==, "America/Bogota");
     setup_categories(f);
-    at(local(2027, 1, 31, 23, 30));
-    utc = g_date_time_new_from_unix_utc(local(2027, 1, 31, 23, 30));
+    fx_at(fx_local(2027, 1, 31, 23, 30));
+    utc = g_date_time_new_from_unix_utc(fx_local(2027, 1, 31, 23, 30));
     g_assert_cmpint(g_date_time_get_month(utc), ==, 2); /* February in UTC */
     g_assert_cmpint(free_alone(f, card), ==, FREE_LIF);
     jan = kv_sale_get(f->st, 1, &e);
     g_assert_cmpint(jan->free_month, ==, 202701);
-    at(local(2027, 1, 31, 23, 59));
+    fx_at(fx_local(2027, 1, 31, 23, 59));
     free_alone_refused(f, card, "already granted");
-    at(local(2027, 2, 1, 0, 30));
+    fx_at(fx_local(2027, 2, 1, 0, 30));
     g_assert_cmpint(free_with(f, card, 1000), ==, FREE_LIF);
     feb = kv_sale_get(f->st, 2, &e);
     g_assert_cmpint(feb->free_month, ==, 202702);
-    at(local(2027, 2, 28, 23, 59));
+    fx_at(fx_local(2027, 2, 28, 23, 59));
     g_assert_cmpint(free_with(f, card, 1000), ==, 0);
-    at(local(2027, 3, 1, 0, 0));
+    fx_at(fx_local(2027, 3, 1, 0, 0));
     g_assert_cmpint(free_with(f, card, 1000), ==, FREE_LIF);
     g_unsetenv("KILOVEND_NOW");
 
-    jr = kv_report_monthly(f->st, local(2027, 1, 15, 12, 0), &e);
+    jr = kv_report_monthly(f->st, fx_local(2027, 1, 15, 12, 0), &e);
     jt = kv_table_to_text(jr);
-    has(jt, "free allocations: 1");
-    has(jt, "free energy kWh: 20.00");
-    fr = kv_report_monthly(f->st, local(2027, 2, 15, 12, 0), &e);
+    fx_has(jt, "free allocations: 1");
+    fx_has(jt, "free energy kWh: 20.00");
+    fr = kv_report_monthly(f->st, fx_local(2027, 2, 15, 12, 0), &e);
     ft = kv_table_to_text(fr);
-    has(ft, "free allocations: 1");
-    has(ft, "energy sold kWh: 4.00");
+    fx_has(ft, "free allocations: 1");
+    fx_has(ft, "energy sold kWh: 4.00");
     ledger_clean(f);
 }
 
@@ -275,12 +236,12 @@ static void test_no_carry_over(Fx *f, gconstpointer d)
     g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
 
     setup_categories(f);
-    at(local(2027, 1, 5, 9, 0));
+    fx_at(fx_local(2027, 1, 5, 9, 0));
     g_assert_cmpint(free_with(f, card, 1000), ==, FREE_LIF);
-    at(local(2027, 4, 20, 9, 0));
+    fx_at(fx_local(2027, 4, 20, 9, 0));
     g_assert_cmpint(free_with(f, card, 1000), ==, FREE_LIF);
     g_assert_cmpint(free_with(f, card, 1000), ==, 0);
-    at(local(2027, 5, 1, 0, 0));
+    fx_at(fx_local(2027, 5, 1, 0, 0));
     g_assert_cmpint(free_alone(f, card), ==, FREE_LIF);
     g_unsetenv("KILOVEND_NOW");
     g_assert_cmpint(fx_raw_int(f, "SELECT sum(free_energy) FROM sales"), ==, 3 * FREE_LIF);
@@ -302,16 +263,16 @@ static void test_category_change(Fx *f, gconstpointer d)
 
     setup_categories(f);
     g_assert_true(kv_customer_set_category(f->st, 1, NULL, &e));
-    at(local(2027, 5, 3, 10, 0));
+    fx_at(fx_local(2027, 5, 3, 10, 0));
     a = sell(f, card, 1000); /* no category: the meter's DEFAULT, 10.00 a kWh */
     g_assert_cmpint(a->breakdown.energy, ==, 100);
     g_assert_cmpint(a->breakdown.free_energy, ==, 0);
-    at(local(2027, 5, 10, 10, 0));
+    fx_at(fx_local(2027, 5, 10, 10, 0));
     g_assert_true(kv_customer_set_category(f->st, 1, "lifeline", &e));
     b = sell(f, card, 1000); /* lifeline: 5.00 a kWh, and May's allocation */
     g_assert_cmpint(b->breakdown.energy, ==, 200);
     g_assert_cmpint(b->breakdown.free_energy, ==, FREE_LIF);
-    at(local(2027, 5, 16, 10, 0));
+    fx_at(fx_local(2027, 5, 16, 10, 0));
     g_assert_true(kv_customer_set_category(f->st, 1, "social", &e));
     g_assert_cmpint(free_with(f, card, 1000), ==, 0); /* May's is given */
     free_alone_refused(f, card, "already granted");
@@ -319,7 +280,7 @@ static void test_category_change(Fx *f, gconstpointer d)
     c = sell(f, card, 1000); /* 20.00 a kWh */
     g_assert_cmpint(c->breakdown.energy, ==, 50);
     g_assert_cmpint(c->breakdown.free_energy, ==, 0);
-    at(local(2027, 6, 1, 8, 0));
+    fx_at(fx_local(2027, 6, 1, 8, 0));
     free_alone_refused(f, card, "has no free allocation");
     g_assert_true(kv_customer_set_category(f->st, 1, "social", &e));
     g_assert_cmpint(free_alone(f, card), ==, FREE_SOC);
@@ -337,7 +298,7 @@ static void test_twice_refused(Fx *f, gconstpointer d)
     char *msg = NULL;
 
     setup_categories(f);
-    at(local(2027, 8, 2, 9, 0));
+    fx_at(fx_local(2027, 8, 2, 9, 0));
     g_assert_cmpint(free_alone(f, card), ==, FREE_LIF);
     free_alone_refused(f, card, "already granted to A001 with sale 1");
     g_assert_cmpint(free_with(f, card, 1000), ==, 0);
@@ -351,7 +312,7 @@ static void test_twice_refused(Fx *f, gconstpointer d)
     g_assert_cmpint(sqlite3_exec(db, "UPDATE sales SET free_energy = 2000, free_month = 202708, "
                                      "cumulative = cumulative + 2000 WHERE id = 2", NULL, NULL,
                                  &msg), ==, SQLITE_CONSTRAINT);
-    has(msg, "UNIQUE");
+    fx_has(msg, "UNIQUE");
     sqlite3_free(msg);
     sqlite3_close(db);
     ledger_clean(f);
@@ -370,19 +331,19 @@ static void test_cancel_frees_grant(Fx *f, gconstpointer d)
     kv_card_view v;
 
     setup_categories(f);
-    at(local(2027, 9, 2, 9, 0));
+    fx_at(fx_local(2027, 9, 2, 9, 0));
     x = sell(f, card, 1000);
     g_assert_cmpint(x->breakdown.free_energy, ==, FREE_LIF);
-    at(local(2027, 9, 2, 9, 5));
+    fx_at(fx_local(2027, 9, 2, 9, 5));
     cancelled = kv_sale_cancel(f->st, card, x->id, "wrong amount", &e);
     g_assert_no_error(e);
     fx_decode(f, card, &v);
     g_assert_cmpuint(v.token.u.credit.cumulative, ==, x->base_cumulative);
-    at(local(2027, 9, 2, 9, 10));
+    fx_at(fx_local(2027, 9, 2, 9, 10));
     g_assert_cmpint(free_with(f, card, 2000), ==, FREE_LIF);
-    stmt = kv_report_statement(f->st, 1, local(2027, 9, 1, 0, 0), local(2027, 10, 1, 0, 0), &e);
+    stmt = kv_report_statement(f->st, 1, fx_local(2027, 9, 1, 0, 0), fx_local(2027, 10, 1, 0, 0), &e);
     scsv = kv_table_to_csv(stmt);
-    has(scsv, ",free allocation taken back,1,123456782,,,-20.00,");
+    fx_has(scsv, ",free allocation taken back,1,123456782,,,-20.00,");
     g_unsetenv("KILOVEND_NOW");
     ledger_clean(f);
 }
@@ -399,7 +360,7 @@ static void test_tamper_detected(Fx *f, gconstpointer d)
     g_autofree char *all = NULL;
 
     setup_categories(f);
-    at(local(2027, 10, 2, 9, 0));
+    fx_at(fx_local(2027, 10, 2, 9, 0));
     g_assert_cmpint(free_alone(f, card), ==, FREE_LIF);
     g_assert_cmpint(free_with(f, card, 1000), ==, 0);
     g_unsetenv("KILOVEND_NOW");
@@ -412,7 +373,7 @@ static void test_tamper_detected(Fx *f, gconstpointer d)
     g_assert_no_error(e);
     g_ptr_array_add(rr->problems, NULL);
     all = g_strjoinv("\n", (char **)rr->problems->pdata);
-    has(all, "its tokens carry 72.00 kWh but its sales bought 2.00 kWh and were granted "
+    fx_has(all, "its tokens carry 72.00 kWh but its sales bought 2.00 kWh and were granted "
              "0.00 kWh free");
     ar = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
     g_assert_no_error(e);
@@ -421,8 +382,8 @@ static void test_tamper_detected(Fx *f, gconstpointer d)
         g_autofree char *a = NULL;
         g_ptr_array_add(ar->problems, NULL);
         a = g_strjoinv("\n", (char **)ar->problems->pdata);
-        has(a, "sale 1 differs from its audit record");
-        has(a, "sale 2 differs from its audit record");
+        fx_has(a, "sale 1 differs from its audit record");
+        fx_has(a, "sale 2 differs from its audit record");
     }
 }
 
