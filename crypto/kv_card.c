@@ -31,6 +31,7 @@
 #define R_MAC 40
 #define R_FORMAT_V1 0x01
 #define R_FORMAT_V2 0x02 /* clear-credit cards: cleared in the events' place */
+#define R_FORMAT_V3 0x03 /* parameter cards: the emergency allowance there */
 
 /* ---- Identity ---------------------------------------------------------- */
 
@@ -390,6 +391,7 @@ static kv_err body_encode(const kv_token *t, uint8_t b[KV_TOKEN_BODY_LEN])
         kv_put_be32(b + 12, t->u.params.max_power);
         kv_put_be16(b + 16, t->u.params.reconnect_delay);
         kv_put_be32(b + 18, t->u.params.issued_at);
+        b[22] = t->u.params.emergency_kwh;
         return KV_OK;
     case KV_TOKEN_KEY_CHANGE:
     case KV_TOKEN_KEY_CHANGE_T:
@@ -426,8 +428,9 @@ static kv_err body_decode(uint8_t kind, const uint8_t b[KV_TOKEN_BODY_LEN], kv_t
             return KV_E_FIELD;
         return KV_OK;
     case KV_TOKEN_PARAMETERS:
-        if (!all_zero(b + 22, KV_TOKEN_BODY_LEN - 22))
+        if (!all_zero(b + 23, KV_TOKEN_BODY_LEN - 23))
             return KV_E_FIELD;
+        t->u.params.emergency_kwh = b[22]; /* 0 in every earlier token */
         t->u.params.alarm_level = kv_get_be32(b);
         t->u.params.pretrip_level = kv_get_be32(b + 4);
         t->u.params.hoarding_limit = kv_get_be32(b + 8);
@@ -532,10 +535,15 @@ kv_err kv_token_open(const kv_meter_keys *keys, const kv_identity *id,
 /* ---- Readback ----------------------------------------------------------- */
 
 /* A clear-credit card's readback reports the credit ever cleared where the
- * others carry the events (format 2); every other card keeps format 1. */
+ * others carry the events (format 2), a parameter card's the emergency
+ * allowance (format 3); every other card keeps format 1. */
 static uint8_t readback_format(const kv_identity *id)
 {
-    return id->card_type == KV_CARD_CLEAR_CREDIT ? R_FORMAT_V2 : R_FORMAT_V1;
+    switch (id->card_type) {
+    case KV_CARD_CLEAR_CREDIT: return R_FORMAT_V2;
+    case KV_CARD_PARAMETER: return R_FORMAT_V3;
+    default: return R_FORMAT_V1;
+    }
 }
 
 kv_err kv_readback_seal(const kv_meter_keys *keys, const kv_identity *id,
@@ -558,10 +566,11 @@ kv_err kv_readback_seal(const kv_meter_keys *keys, const kv_identity *id,
         kv_put_be32(slot + R_PHASES + 4 * i, rb->phase_energy[i]);
     kv_put_be32(slot + R_LAST_SEQ, rb->last_seq);
     slot[R_RESULT] = rb->result;
-    if (slot[R_FORMAT] == R_FORMAT_V2)
-        kv_put_be32(slot + R_EVENTS, rb->cleared);
-    else
+    if (slot[R_FORMAT] == R_FORMAT_V1)
         memcpy(slot + R_EVENTS, rb->events, KV_READBACK_EVENTS);
+    else
+        kv_put_be32(slot + R_EVENTS,
+                    slot[R_FORMAT] == R_FORMAT_V2 ? rb->cleared : rb->emergency);
     record_mac(&keys->c_rb, 'R', id, slot, R_MAC, slot + R_MAC);
     return KV_OK;
 }
@@ -580,7 +589,10 @@ kv_err kv_readback_open(const kv_meter_keys *keys, const kv_identity *id,
     record_mac(&keys->c_rb, 'R', id, slot, R_MAC, mac);
     if (!kv_ct_equal(mac, slot + R_MAC, KV_MAC_LEN))
         return KV_E_MAC;
-    if (slot[R_FORMAT] != readback_format(id))
+    /* Parameter cards carry format 1 from meters older than format 3. */
+    rb->format = slot[R_FORMAT];
+    if (rb->format != readback_format(id) &&
+        (rb->format != R_FORMAT_V1 || id->card_type != KV_CARD_PARAMETER))
         return KV_E_FORMAT;
     rb->status = slot[R_STATUS];
     rb->key_version = slot[R_KEYVER];
@@ -592,10 +604,12 @@ kv_err kv_readback_open(const kv_meter_keys *keys, const kv_identity *id,
         rb->phase_energy[i] = kv_get_be32(slot + R_PHASES + 4 * i);
     rb->last_seq = kv_get_be32(slot + R_LAST_SEQ);
     rb->result = slot[R_RESULT];
-    if (slot[R_FORMAT] == R_FORMAT_V2)
+    if (rb->format == R_FORMAT_V1)
+        memcpy(rb->events, slot + R_EVENTS, KV_READBACK_EVENTS);
+    else if (rb->format == R_FORMAT_V2)
         rb->cleared = kv_get_be32(slot + R_EVENTS);
     else
-        memcpy(rb->events, slot + R_EVENTS, KV_READBACK_EVENTS);
+        rb->emergency = kv_get_be32(slot + R_EVENTS);
     return KV_OK;
 }
 

@@ -178,6 +178,9 @@ typedef struct {
     uint32_t max_power;       /* W, 0 = no limit */
     uint16_t reconnect_delay; /* s after an over-power trip */
     uint32_t issued_at;
+    uint8_t emergency_kwh;    /* emergency allowance, whole kWh, 0 = none
+                               * (body byte 22, zero in every token sealed
+                               * before it existed; fourth revision) */
 } kv_parameters;
 
 typedef struct {
@@ -263,6 +266,12 @@ typedef struct {
     uint32_t cleared;          /* clear-credit card only (readback format 2,
                                 * in the events' place): credit ever cleared
                                 * by clear-credit tokens, 0.01 kWh */
+    uint32_t emergency;        /* parameter card only (readback format 3, in
+                                * the events' place): the meter's emergency
+                                * allowance, 0.01 kWh */
+    uint8_t format;            /* set by kv_readback_open: 1, 2 or 3 (a
+                                * parameter card read by a meter older than
+                                * format 3 carries 1: events, no allowance) */
 } kv_readback;
 
 kv_err kv_readback_seal(const kv_meter_keys *keys, const kv_identity *id,

@@ -106,6 +106,7 @@ static void fill_readback(const meter *m, uint8_t result, kv_readback *rb)
         rb->phase_energy[i] = m->st.phase_energy[i];
     rb->last_seq = m->st.last_seq;
     rb->cleared = m->st.cleared;
+    rb->emergency = m->cfg.emergency_kwh * 100u;
     rb->result = result;
     evlog_copy(&m->st, rb->events, KV_READBACK_EVENTS);
 }
@@ -219,6 +220,7 @@ static int apply_engineering(meter *m, const kv_identity *id, const kv_token *t,
         nc->hoarding_limit = t->u.params.hoarding_limit;
         nc->max_power = t->u.params.max_power;
         nc->reconnect_delay = t->u.params.reconnect_delay;
+        nc->emergency_kwh = t->u.params.emergency_kwh;
         nc->params_seq = t->seq;
         evlog_add(ns, METER_EV_PARAMETERS);
         show(m, "PArA donE");

@@ -141,16 +141,27 @@ void console_status(console *c, const meter *m, const console_board *b)
     put(c, "\r\n");
 }
 
+/* A command, or its first letter alone.  Not strcmp: the C library's
+ * takes 0.4 KiB of the meter's flash. */
+static int is_cmd(const char *line, const char *name)
+{
+    if (line[0] && !line[1])
+        return line[0] == name[0];
+    while (*line && *line == *name)
+        line++, name++;
+    return *line == *name;
+}
+
 static void command(console *c, const meter *m, const console_board *b)
 {
     const char *cmd = c->line;
-    if (!strcmp(cmd, "status") || !strcmp(cmd, "s"))
+    if (is_cmd(cmd, "status"))
         console_status(c, m, b);
-    else if (!strcmp(cmd, "events") || !strcmp(cmd, "e"))
+    else if (is_cmd(cmd, "events"))
         events(c, m);
-    else if (!strcmp(cmd, "faults") || !strcmp(cmd, "f"))
+    else if (is_cmd(cmd, "faults"))
         faults(c, m);
-    else if (!strcmp(cmd, "help") || !strcmp(cmd, "h") || !strcmp(cmd, "?"))
+    else if (is_cmd(cmd, "help") || is_cmd(cmd, "?"))
         put(c, "commands: status (s), events (e), faults (f), help (h)\r\n");
     else
         put(c, "? unknown command (help)\r\n");

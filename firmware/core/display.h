@@ -33,5 +33,7 @@ void display_meter_number(char out[METER_TEXT_LEN], uint32_t meter_number);
  * '-', and what does not fit the 10 cells is cut */
 void display_version(char out[METER_TEXT_LEN], const char *version);
 void display_copy(char out[METER_TEXT_LEN], const char *s);
+/* 1 if text (of length len) ends in "kWh", the annunciator's suffix */
+int display_is_kwh(const char *text, unsigned len);
 
 #endif

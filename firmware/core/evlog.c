@@ -45,6 +45,7 @@ const char *evlog_name(uint8_t code, char buf[16])
     case METER_EV_CLOCK_FAULT: return "clock fault";
     case METER_EV_METERING_FAULT: return "metering IC fault";
     case METER_EV_NV_FAULT: return "EEPROM fault";
+    case METER_EV_EMERGENCY: return "emergency credit";
     default:
         break;
     }

@@ -107,10 +107,10 @@ int meter_save(meter *m)
  * shows as a negative value. */
 static void credit_text(const meter *m, char text[METER_TEXT_LEN])
 {
-    display_energy(text, "",
-                   m->st.remaining < 0 && !(m->st.supply & METER_SUP_OVERZERO)
-                       ? 0
-                       : m->st.remaining);
+    /* With the emergency credit taken: "Ec", then what is left of it. */
+    int32_t v = m->st.remaining - supply_floor(&m->st, &m->cfg);
+    display_energy(text, m->st.supply & METER_SUP_EMERGENCY ? "Ec " : "",
+                   v < 0 && !(m->st.supply & METER_SUP_OVERZERO) ? 0 : v);
 }
 
 /* The display text for the current state and page. */
@@ -185,7 +185,7 @@ static void refresh(meter *m)
 
     compose(m, m->run.text);
     n = strlen(m->run.text);
-    if (n >= 3 && !strcmp(m->run.text + n - 3, "kWh")) /* every energy text ends so */
+    if (display_is_kwh(m->run.text, (unsigned)n)) /* every energy text ends so */
         icons |= METER_ICON_KWH;
     if (!relay)
         icons |= METER_ICON_RELAY_OPEN;
@@ -484,6 +484,27 @@ void meter_button(meter *m)
     } else
         m->run.page = (uint8_t)((m->run.page + 1) % PAGES);
     refresh(m);
+}
+
+int meter_emergency(meter *m)
+{
+    meter_state *st = &m->st;
+    int32_t floor = -(int32_t)(m->cfg.emergency_kwh * 100u);
+    int taken = m->provisioned && !m->not_here && m->cfg.emergency_kwh &&
+                (st->supply & METER_SUP_CUTOFF) && !(st->supply & METER_SUP_EMERGENCY) &&
+                st->remaining > floor;
+    if (taken) {
+        /* One save: the flag and its event.  Lost by a power cut, the
+         * customer holds the button again; taken twice, it gives nothing
+         * more (the floor is -allowance, not remaining - allowance). */
+        st->supply = (uint8_t)((st->supply & ~METER_SUP_CUTOFF) | METER_SUP_EMERGENCY);
+        evlog_add(st, METER_EV_EMERGENCY);
+        meter_save(m);
+        m->run.page = 0;
+        m->run.msg_left = 0;
+    }
+    refresh(m);
+    return taken;
 }
 
 void meter_power_fail(meter *m)

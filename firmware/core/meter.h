@@ -86,6 +86,7 @@ enum {
     METER_EV_METERING_FAULT = 0x1A, /* the metering IC does not answer */
     METER_EV_NV_FAULT = 0x1B,      /* the EEPROM does not answer */
     METER_EV_CREDIT_CLEARED = 0x1C, /* a clear-credit card emptied the credit */
+    METER_EV_EMERGENCY = 0x1D,     /* the customer took the emergency credit */
     METER_EV_REFUSED = 0x40        /* 0x40 | error code: a card refused */
 };
 
@@ -120,8 +121,18 @@ enum {
      * tick that reached zero, drawn while the relay was still closed: it is
      * charged, but the cut-off shows 0000.00kWh.  Cleared by a load that
      * brings the credit above 0. */
-    METER_SUP_OVERZERO = 0x08
+    METER_SUP_OVERZERO = 0x08,
+    /* The customer took the emergency credit (meter_emergency): the relay
+     * stays closed down to -allowance instead of 0, with no pre-trip.  A
+     * load ends it once the credit is above 0 again, as it ends over-zero:
+     * the debt is repaid first because the load is added to the negative
+     * credit.  Taking it adds no credit, so taking it again (a lost save,
+     * a record rolled back) can never let the debt pass the allowance. */
+    METER_SUP_EMERGENCY = 0x10
 };
+
+/* The button held this long takes the emergency credit. */
+#define METER_HOLD_SECONDS 3
 
 /* A card message in two parts: after METER_MSG_FIRST seconds the first
  * part (meter_run.msg) gives way to this. */
@@ -146,6 +157,7 @@ typedef struct {
     uint32_t hoarding_limit;  /* 0.01 kWh */
     uint32_t max_power;       /* W, 0 = none */
     uint16_t reconnect_delay; /* s */
+    uint8_t emergency_kwh;    /* emergency allowance, whole kWh, 0 = none */
     uint32_t params_seq;      /* last parameter token applied */
     uint32_t key_seq;         /* last key-change token applied */
 } meter_config;
@@ -284,6 +296,12 @@ int meter_card_inserted(meter *m);
 
 /* The push button: next display page. */
 void meter_button(meter *m);
+
+/* The push button held METER_HOLD_SECONDS: at a cut-off, takes the
+ * emergency allowance once (METER_SUP_EMERGENCY).  Returns 1 if taken,
+ * 0 if not (none configured, not cut off, taken already and not yet
+ * repaid, or the debt already at the allowance). */
+int meter_emergency(meter *m);
 
 /* Brown-out warning: save the state record now. */
 void meter_power_fail(meter *m);

@@ -7,8 +7,9 @@
 
 #define MAGIC0 'K'
 #define MAGIC1 'I'
-#define VERSION 2
+#define VERSION 3 /* version 2 is as long and read alike (below) */
 #define V1_LEN 96u /* version 1: no credit cleared, CRC at 92 */
+#define MOVING 0x80 /* version 3: the moving flag, in the tamper byte */
 #define BODY (SECREC_LEN - 4u)
 #define SLOTS (SECREC_PER_PAGE * SECREC_PAGES)
 
@@ -28,12 +29,12 @@ static void encode(const meter_config *c, const meter_floor *f, uint32_t seq,
     r[0] = MAGIC0;
     r[1] = MAGIC1;
     r[2] = VERSION;
-    r[3] = f->tamper;
+    r[3] = (uint8_t)(f->tamper | (f->moving ? MOVING : 0));
     kv_put_be32(r + 4, seq);
     kv_put_be32(r + 8, c->utility_code);
     kv_put_be32(r + 12, c->meter_number);
     r[16] = c->key_version;
-    r[17] = f->moving;
+    r[17] = c->emergency_kwh;
     kv_put_be16(r + 18, c->reconnect_delay);
     kv_put_be32(r + 36, c->key_seq);
     kv_put_be32(r + 40, c->params_seq);
@@ -57,11 +58,13 @@ static void encode(const meter_config *c, const meter_floor *f, uint32_t seq,
 
 static void decode(const uint8_t r[SECREC_LEN], meter_config *c, meter_floor *f)
 {
-    f->tamper = r[3];
+    /* Version 2 had the moving flag in byte 17 and no allowance. */
+    f->tamper = r[3] & (uint8_t)~MOVING;
+    f->moving = r[2] == VERSION ? r[3] >> 7 : r[17];
+    c->emergency_kwh = r[2] == VERSION ? r[17] : 0;
     c->utility_code = kv_get_be32(r + 8);
     c->meter_number = kv_get_be32(r + 12);
     c->key_version = r[16];
-    f->moving = r[17];
     c->reconnect_delay = kv_get_be16(r + 18);
     memcpy(c->k_meter, r + 20, 16);
     c->key_seq = kv_get_be32(r + 36);
@@ -77,7 +80,7 @@ static void decode(const uint8_t r[SECREC_LEN], meter_config *c, meter_floor *f)
     for (int i = 0; i < 3; i++)
         f->phase_energy[i] = kv_get_be32(r + 76 + 4 * i);
     f->state_seq = kv_get_be32(r + 88);
-    f->cleared = r[2] == VERSION ? kv_get_be32(r + 92) : 0;
+    f->cleared = r[2] != 1 ? kv_get_be32(r + 92) : 0;
 }
 
 static int blank(const uint8_t *p, uint32_t n)
@@ -89,7 +92,9 @@ static int blank(const uint8_t *p, uint32_t n)
 }
 
 /* Slot i of the record version v read into r: its sequence if valid, 0 if
- * not; *is_blank set when every byte is erased. */
+ * not; *is_blank set when every byte is erased.  Version 3 reads version 2
+ * records too: same length, same slots, so the log goes on across the
+ * update without moving. */
 static uint32_t read_slot(const meter_secure_ops *s, uint32_t i, uint8_t r[SECREC_LEN],
                           int *is_blank, uint8_t v)
 {
@@ -98,7 +103,7 @@ static uint32_t read_slot(const meter_secure_ops *s, uint32_t i, uint8_t r[SECRE
     if (s->read(s->ctx, slot_addr(i, len), r, len) != 0)
         return 0;
     *is_blank = blank(r, len);
-    if (r[0] != MAGIC0 || r[1] != MAGIC1 || r[2] != v ||
+    if (r[0] != MAGIC0 || r[1] != MAGIC1 || (r[2] != v && r[2] != v - 1u) ||
         kv_get_be32(r + len - 4) != kv_crc32(r, len - 4))
         return 0;
     return kv_get_be32(r + 4);

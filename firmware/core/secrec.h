@@ -7,10 +7,12 @@
  *
  * The region (meter_io.h, meter_secure_ops) is METER_SECURE_PAGES pages:
  * the last holds the provisioning block as the technician wrote it; the
- * others hold a log of 100-byte records {magic, version 2, sequence,
+ * others hold a log of 100-byte records {magic, version 3, sequence,
  * fields, CRC-32}, ten to a page.  Version 1 records (96 bytes, no credit
- * cleared) are read until the first record of version 2 is written, into
- * the page after the newest version 1 record (a cut there leaves it).  A record goes into the first erased slot after the
+ * cleared) are read until the first record of version 2 or 3 is written,
+ * into the page after the newest version 1 record (a cut there leaves it).
+ * Version 2 records (no emergency allowance) have the same length and
+ * slots and are read alike: the log goes on across that update.  A record goes into the first erased slot after the
  * newest one, body first and CRC last, so a cut leaves that slot invalid
  * and the newest record intact.  When a page is full the next page (the
  * oldest records) is erased and the log goes on there.  At boot the valid

@@ -3,16 +3,21 @@
 
 #include "evlog.h"
 
+int32_t supply_floor(const meter_state *st, const meter_config *cfg)
+{
+    return st->supply & METER_SUP_EMERGENCY ? -(int32_t)(cfg->emergency_kwh * 100u) : 0;
+}
+
 int supply_update(meter_state *st, const meter_config *cfg)
 {
     uint8_t s = st->supply;
-    if (st->remaining <= 0) {
+    if (st->remaining <= supply_floor(st, cfg)) {
         if (!(s & METER_SUP_CUTOFF))
             evlog_add(st, METER_EV_CUTOFF);
-        s = (uint8_t)(METER_SUP_CUTOFF | (s & METER_SUP_OVERZERO));
+        s = (uint8_t)(METER_SUP_CUTOFF | (s & (METER_SUP_OVERZERO | METER_SUP_EMERGENCY)));
     } else if (s & METER_SUP_CUTOFF) {
         /* Only a load ends a cut-off (supply_loaded). */
-    } else if ((uint32_t)st->remaining < cfg->pretrip_level) {
+    } else if (!(s & METER_SUP_EMERGENCY) && (uint32_t)st->remaining < cfg->pretrip_level) {
         if (!(s & (METER_SUP_TRIPPED | METER_SUP_RECLOSED))) {
             s |= METER_SUP_TRIPPED;
             evlog_add(st, METER_EV_PRETRIP);
@@ -39,7 +44,8 @@ void supply_loaded(meter_state *st, const meter_config *cfg)
 {
     if (st->remaining <= 0)
         return; /* still over zero: the cut-off stays */
-    st->supply &= (uint8_t)~METER_SUP_OVERZERO; /* the debt is paid */
+    /* the debt (over-zero, emergency credit) is paid */
+    st->supply &= (uint8_t)~(METER_SUP_OVERZERO | METER_SUP_EMERGENCY);
     if (st->supply & METER_SUP_CUTOFF) {
         st->supply = 0;
         evlog_add(st, METER_EV_RESTORED);
@@ -87,5 +93,7 @@ const char *supply_name(const meter *m)
         return "tripped";
     if (m->st.supply & METER_SUP_RECLOSED)
         return "reclosed";
+    if (m->st.supply & METER_SUP_EMERGENCY)
+        return "emergency";
     return "normal";
 }

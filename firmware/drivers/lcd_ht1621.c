@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "display.h"
 #include "meter_io.h"
 
 /* HT1621 commands (100 = command mode, then 9 bits). */
@@ -71,7 +72,7 @@ unsigned lcd_ht1621_render(const char *text, uint8_t cells[LCD_HT1621_CELLS], in
 {
     size_t len = strlen(text);
     unsigned n = 0;
-    *kwh = len >= 3 && strcmp(text + len - 3, "kWh") == 0;
+    *kwh = display_is_kwh(text, (unsigned)len);
     if (*kwh)
         len -= 3;
     memset(cells, 0, LCD_HT1621_CELLS);

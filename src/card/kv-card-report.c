@@ -154,6 +154,8 @@ static void token_facts(Facts *f, const kv_card_view *v)
         add_num(f, "token", "max_power", "max power (W)", t->u.params.max_power, NULL);
         add_num(f, "token", "reconnect_delay", "reconnect delay (s)",
                 t->u.params.reconnect_delay, NULL);
+        add_num(f, "token", "emergency_kwh", "emergency allowance (kWh, 0 = none)",
+                t->u.params.emergency_kwh, NULL);
         add_num(f, "token", "issued_at", "issued", t->u.params.issued_at,
                 s = utc(t->u.params.issued_at));
         g_free(s);
@@ -222,6 +224,11 @@ static void readback_facts(Facts *f, const kv_card_view *v)
         /* format 2: the credit ever cleared in the events' place */
         add_num(f, "readback", "cleared", "credit ever cleared", r->cleared,
                 s = kwh((gint64)r->cleared));
+        g_free(s);
+    } else if (r->format == 3) {
+        /* format 3 (parameter cards): the meter's emergency allowance */
+        add_num(f, "readback", "emergency", "emergency allowance", r->emergency,
+                s = kwh((gint64)r->emergency));
         g_free(s);
     } else {
         for (int i = 0; i < KV_READBACK_EVENTS; i++)

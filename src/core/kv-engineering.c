@@ -71,7 +71,22 @@ void kv_engineering_request_init(KvEngineeringRequest *req, guint card_type)
     memset(req, 0, sizeof *req);
     req->card_type = card_type;
     req->alarm_level = req->pretrip_level = req->hoarding_limit = -1;
-    req->max_power = req->reconnect_delay = -1;
+    req->max_power = req->reconnect_delay = req->emergency_kwh = -1;
+}
+
+/* The allowance of the meter's newest parameter token that the meter
+ * applied (its readback came back), 0 if none: the meter registry does
+ * not keep it, the parameter card's readback reports it. */
+static gboolean applied_emergency(KvStation *st, guint32 meter, gint64 *out, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_query(st,
+        "SELECT coalesce(emergency_kwh, 0) FROM engineering_tokens WHERE meter_number = ? "
+        "AND kind = 2 AND applied_at IS NOT NULL ORDER BY seq DESC LIMIT 1", error,
+        KV_DB_VALUES(KV_INT(meter)));
+    if (!s)
+        return FALSE;
+    *out = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    return TRUE;
 }
 
 /* The token for the card (not sealed).  out->key_version etc. filled. */
@@ -90,6 +105,14 @@ static gboolean build_token(KvStation *st, const KvMeter *m, const KvEngineering
         gint64 h = req->hoarding_limit >= 0 ? req->hoarding_limit : m->hoarding_limit;
         gint64 w = req->max_power >= 0 ? req->max_power : m->max_power;
         gint64 r = req->reconnect_delay >= 0 ? req->reconnect_delay : m->reconnect_delay;
+        gint64 e = req->emergency_kwh;
+        if (e < 0 && !applied_emergency(st, m->number, &e, error))
+            return FALSE;
+        if (e > 255) {
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                        _("emergency allowance for meter %09u: whole kWh, 0 to 255"), m->number);
+            return FALSE;
+        }
         if (h < 1 || h > 0x7FFFFFFF || p > a || a >= h || w > 0x7FFFFFFF || r > 65535) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                         _("parameters for meter %09u: pre-trip (%" PRId64 ") <= alarm (%"
@@ -103,6 +126,7 @@ static gboolean build_token(KvStation *st, const KvMeter *m, const KvEngineering
         c->hoarding_limit = tok->u.params.hoarding_limit = (uint32_t)h;
         c->max_power = tok->u.params.max_power = (uint32_t)w;
         c->reconnect_delay = tok->u.params.reconnect_delay = (uint16_t)r;
+        c->emergency_kwh = tok->u.params.emergency_kwh = (uint8_t)e;
         break;
     }
     case KV_CARD_KEY_CHANGE: {
@@ -137,9 +161,9 @@ static char *eng_detail(const KvEngineeringCard *c)
     switch (c->card_type) {
     case KV_CARD_PARAMETER:
         return g_strdup_printf("meter=%09u type=%s seq=%u alarm=%u pretrip=%u hoarding=%u "
-                               "max_power=%u reconnect=%u", c->meter_number, name, c->seq,
-                               c->alarm_level, c->pretrip_level, c->hoarding_limit, c->max_power,
-                               c->reconnect_delay);
+                               "max_power=%u reconnect=%u emergency_kwh=%u", c->meter_number,
+                               name, c->seq, c->alarm_level, c->pretrip_level, c->hoarding_limit,
+                               c->max_power, c->reconnect_delay, c->emergency_kwh);
     case KV_CARD_KEY_CHANGE:
         return g_strdup_printf("meter=%09u type=%s seq=%u from=%u to=%u%s", c->meter_number, name,
                                c->seq, c->key_version, c->new_key_version,
@@ -160,8 +184,8 @@ static gboolean record_token(KvStation *st, const KvEngineeringCard *c, guint32 
     g_autoptr(KvStmt) u = NULL;
     if (!kv_db_run(st, "INSERT INTO engineering_tokens(card_serial, meter_number, kind, seq, "
                        "key_version, alarm_level, pretrip_level, hoarding_limit, max_power, "
-                       "reconnect_delay, new_key_version, issued_at, issued_by) VALUES "
-                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       "reconnect_delay, new_key_version, issued_at, issued_by, "
+                       "emergency_kwh) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    _("recording the engineering token"), error,
                    KV_DB_VALUES(KV_INT(c->serial), KV_INT(c->meter_number),
                                 KV_INT(ledger_kind(c->card_type)), KV_INT(c->seq),
@@ -172,7 +196,8 @@ static gboolean record_token(KvStation *st, const KvEngineeringCard *c, guint32 
                                 params ? KV_INT(c->max_power) : KV_NULL,
                                 params ? KV_INT(c->reconnect_delay) : KV_NULL,
                                 key_change ? KV_INT(c->new_key_version) : KV_NULL,
-                                KV_INT(issued_at), KV_INT_OR_NULL(kv_station_user_id(st)))))
+                                KV_INT(issued_at), KV_INT_OR_NULL(kv_station_user_id(st)),
+                                params ? KV_INT(c->emergency_kwh) : KV_NULL)))
         return FALSE;
     u = kv_db_query(st, "UPDATE meters SET last_seq = max(last_seq, ?1), key_version_target = "
                         "CASE WHEN ?2 > 0 THEN ?2 ELSE key_version_target END WHERE number = ?3",
@@ -191,7 +216,8 @@ static gboolean load_token(KvStation *st, guint32 serial, KvEngineeringCard *c, 
     g_autoptr(KvStmt) s = kv_db_query(st,
         "SELECT seq, key_version, coalesce(alarm_level, 0), coalesce(pretrip_level, 0), "
         "coalesce(hoarding_limit, 0), coalesce(max_power, 0), coalesce(reconnect_delay, 0), "
-        "coalesce(new_key_version, 0), issued_at FROM engineering_tokens WHERE card_serial = ? "
+        "coalesce(new_key_version, 0), issued_at, coalesce(emergency_kwh, 0) "
+        "FROM engineering_tokens WHERE card_serial = ? "
         "ORDER BY id DESC LIMIT 1", error, KV_DB_VALUES(KV_INT(serial)));
     if (!s)
         return FALSE;
@@ -209,6 +235,7 @@ static gboolean load_token(KvStation *st, guint32 serial, KvEngineeringCard *c, 
     c->reconnect_delay = (guint)sqlite3_column_int64(s, 6);
     c->new_key_version = (guint)sqlite3_column_int(s, 7);
     *issued_at = (guint32)sqlite3_column_int64(s, 8);
+    c->emergency_kwh = (guint)sqlite3_column_int64(s, 9);
     return TRUE;
 }
 
@@ -236,6 +263,7 @@ static gboolean stored_token(KvStation *st, const KvMeter *m, const KvEngineerin
         tok->u.params.hoarding_limit = c->hoarding_limit;
         tok->u.params.max_power = c->max_power;
         tok->u.params.reconnect_delay = (uint16_t)c->reconnect_delay;
+        tok->u.params.emergency_kwh = (uint8_t)c->emergency_kwh;
     } else if (c->card_type == KV_CARD_KEY_CHANGE) {
         if (!kv_keystore_derive(st->keys, KV_KEY_KIND_METER, c->new_key_version,
                                 st->settings.utility_code, m->number,

@@ -36,6 +36,9 @@ typedef struct {
     gint64 hoarding_limit;  /* 0.01 kWh */
     gint64 max_power;       /* W, 0 = none */
     gint64 reconnect_delay; /* s */
+    /* Emergency allowance, whole kWh 0..255 (0 = none); -1 keeps the one
+     * of the meter's newest parameter token the meter applied (0 if none). */
+    gint64 emergency_kwh;
     /* Key-change card: seal the first revision's key change, under the key
      * it replaces, which its holder can read.  Only for a meter provisioned
      * with a version 1 block (it has no transport key and shows Err 17 for
@@ -57,6 +60,7 @@ typedef struct {
     gboolean legacy;         /* key-change card of the first revision (forced) */
     guint32 alarm_level, pretrip_level, hoarding_limit, max_power; /* parameter card */
     guint reconnect_delay;
+    guint emergency_kwh;     /* parameter card: whole kWh, 0 = none */
 } KvEngineeringCard;
 
 /* Issue (blank card) or re-use (engineering card of this type and meter)

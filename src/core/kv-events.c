@@ -30,6 +30,7 @@ static const char *const names[] = {
     [0x15] = NC_("meter event", "loads carried over"),
     [0x16] = NC_("meter event", "memory tampered"),
     [0x17] = NC_("meter event", "keys moved inside"),
+    [0x1D] = NC_("meter event", "emergency credit taken"),
 };
 
 static const char *const status_names[8] = {

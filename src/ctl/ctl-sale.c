@@ -616,7 +616,7 @@ static int card_engineering(KvStation *st, CtlArgs *a)
     req.legacy_key_change = ctl_flag(a, "legacy-key-change");
     if (t != KV_CARD_PARAMETER && (ctl_opt(a, "alarm-kwh") || ctl_opt(a, "pretrip-kwh") ||
                                    ctl_opt(a, "hoarding-kwh") || ctl_opt(a, "max-power-w") ||
-                                   ctl_opt(a, "reconnect-s")))
+                                   ctl_opt(a, "reconnect-s") || ctl_opt(a, "emergency-kwh")))
         return ctl_usage_error(_("the parameter options go with --type parameter only"));
     if (!meter_opt(a, &meter, &error) ||
         !eng_opt(a, "alarm-kwh", TRUE, &req.alarm_level, &error) ||
@@ -624,6 +624,7 @@ static int card_engineering(KvStation *st, CtlArgs *a)
         !eng_opt(a, "hoarding-kwh", TRUE, &req.hoarding_limit, &error) ||
         !eng_opt(a, "max-power-w", FALSE, &req.max_power, &error) ||
         !eng_opt(a, "reconnect-s", FALSE, &req.reconnect_delay, &error) ||
+        !eng_opt(a, "emergency-kwh", FALSE, &req.emergency_kwh, &error) ||
         !(card = ctl_card(&error)) || !(c = kv_card_engineering(st, card, meter, &req, &error)))
         return ctl_fail(error);
     if (ctl.json) {
@@ -634,8 +635,9 @@ static int card_engineering(KvStation *st, CtlArgs *a)
             printf(",\"new_key_version\":%u", c->new_key_version);
         if (t == KV_CARD_PARAMETER)
             printf(",\"alarm_level\":%u,\"pretrip_level\":%u,\"hoarding_limit\":%u,"
-                   "\"max_power\":%u,\"reconnect_delay\":%u", c->alarm_level, c->pretrip_level,
-                   c->hoarding_limit, c->max_power, c->reconnect_delay);
+                   "\"max_power\":%u,\"reconnect_delay\":%u,\"emergency_kwh\":%u",
+                   c->alarm_level, c->pretrip_level, c->hoarding_limit, c->max_power,
+                   c->reconnect_delay, c->emergency_kwh);
         printf("}\n");
         return CTL_EXIT_OK;
     }
@@ -650,6 +652,7 @@ static int card_engineering(KvStation *st, CtlArgs *a)
         ctl_out(_("  alarm %s kWh, pre-trip %s kWh, hoarding limit %s kWh, max power %u W, "
                 "reconnect %u s\n  the ledger takes them when the card comes back with the "
                 "meter's readback (card read)\n"), al, pt, ho, c->max_power, c->reconnect_delay);
+        ctl_out(_("  emergency credit %u kWh (0: none)\n"), c->emergency_kwh);
     }
     if (t == KV_CARD_KEY_CHANGE)
         ctl_out(_("  moves the meter from key version %u to %u; sales stay under %u until the "

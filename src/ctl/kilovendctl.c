@@ -54,7 +54,7 @@ static const char *const usage_text = N_(
     "       | engineering --type check|parameter|clear-tamper|key-change|test|clear-credit\n"
     "         --meter N\n"
     "         [--alarm-kwh K] [--pretrip-kwh K] [--hoarding-kwh K] [--max-power-w W]\n"
-    "         [--reconnect-s S] [--legacy-key-change]\n"
+    "         [--reconnect-s S] [--emergency-kwh K] [--legacy-key-change]\n"
     "  sell --meter N (--amount MONEY | --kwh KWH | --free-only) [--quote] [--receipt FILE.pdf]\n"
     "       [--payment cash|mobile-money|bank-card|bank-transfer] [--reference R]\n"
     "  cancel --sale ID --reason T               last sale, card at the counter\n"

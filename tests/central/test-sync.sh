@@ -60,7 +60,8 @@ sqlite3 "$dir/c.db" "DROP TRIGGER free_days_insert; DROP TRIGGER free_days_updat
                      WHERE type = 'table' AND name = 'sales'; PRAGMA writable_schema = RESET;
                      ALTER TABLE sales DROP COLUMN free_month; ALTER TABLE sales DROP COLUMN free_energy;
                      ALTER TABLE customer_categories DROP COLUMN free_energy;" || fail "015 taken back"
-sqlite3 "$dir/c.db" "DROP TRIGGER debt_only_by_movements; DROP TRIGGER sales_days_insert;
+sqlite3 "$dir/c.db" "ALTER TABLE engineering_tokens DROP COLUMN emergency_kwh;
+                     DROP TRIGGER debt_only_by_movements; DROP TRIGGER sales_days_insert;
                      DROP TRIGGER sales_days_update; DROP TRIGGER sales_days_delete; DROP TABLE sales_days;
                      DROP TABLE debt_movements; DROP TABLE debt_plans; DROP INDEX customers_in_debt;
                      ALTER TABLE customers DROP COLUMN category; DROP TABLE customer_categories;

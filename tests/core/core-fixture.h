@@ -84,6 +84,7 @@ guint fx_migrations_before(const char *name);
 
 /* SQL that takes back db/009-lifecycle.sql (its CHECK widening finds the
  * tables wide when it runs again). */
+#define EMERGENCY_014_UNDONE "ALTER TABLE engineering_tokens DROP COLUMN emergency_kwh; "
 #define LIFECYCLE_009_UNDONE "DROP TABLE refund_parts; DROP TABLE refunds; DROP TABLE credit_clears; "
 
 /* SQL that takes back db/015-free-energy.sql: its table, triggers and

@@ -94,8 +94,11 @@ is "card read --no-keys: identity only" "$(json keys)" "identity only"
 
 # Parameter card: applied by the meter; the ledger follows on the readback.
 $K card blank par.card >/dev/null
-expect 0 "parameter card" env KILOVEND_USER=sam KILOVEND_PASSWORD=superpass1 $K --json --card-file par.card card engineering --type parameter --meter $M --alarm-kwh 8 --pretrip-kwh 3 --hoarding-kwh 800 --max-power-w 5000 --reconnect-s 30
+expect 3 "emergency allowance above 255 kWh" env KILOVEND_USER=sam KILOVEND_PASSWORD=superpass1 $K --card-file par.card card engineering --type parameter --meter $M --emergency-kwh 256
+expect 2 "emergency allowance on a test card" $K --card-file par.card card engineering --type test --meter $M --emergency-kwh 5
+expect 0 "parameter card" env KILOVEND_USER=sam KILOVEND_PASSWORD=superpass1 $K --json --card-file par.card card engineering --type parameter --meter $M --alarm-kwh 8 --pretrip-kwh 3 --hoarding-kwh 800 --max-power-w 5000 --reconnect-s 30 --emergency-kwh 5
 par_seq=$(json seq)
+is "parameter card: emergency allowance" "$(json emergency_kwh)" 5
 expect 0 "meter show" $K --json meter show --meter $M
 is "ledger keeps the old hoarding limit until the meter applies it" "$(json hoarding_limit)" 50000
 sim insert par.card >/dev/null
@@ -104,7 +107,11 @@ is "meter alarm level" "$(simjson alarm_level)" 800
 is "meter pre-trip level" "$(simjson pretrip_level)" 300
 is "meter hoarding limit" "$(simjson hoarding_limit)" 80000
 is "meter max power" "$(simjson max_power)" 5000
+is "meter emergency allowance" "$(simjson emergency_kwh)" 5
 expect 0 "read the parameter card back" $K --json --card-file par.card card read
+is "the card's token carries the allowance" "$(tok emergency_kwh)" 5
+is "the readback reports the meter's allowance (0.01 kWh)" \
+    "$(sed -n 's/.*"readback": {\([^}]*\)}.*/\1/p' out.txt | grep -o '"emergency": *[0-9]*' | sed 's/.*: *//')" 500
 expect 0 "meter show" $K --json meter show --meter $M
 is "ledger hoarding limit after the readback" "$(json hoarding_limit)" 80000
 is "ledger alarm level" "$(json alarm_level)" 800
@@ -117,6 +124,22 @@ is "re-used" "$(json reused)" true
 sim insert par.card >/dev/null
 is "meter takes the new hoarding limit" "$(simjson hoarding_limit)" 90000
 is "other parameters kept" "$(simjson alarm_level)" 800
+is "the emergency allowance kept (the meter applied it)" "$(simjson emergency_kwh)" 5
+# Emergency credit at the meter (on a copy of it and of the user card, so
+# the rest goes on with the meter as it was): nothing while there is
+# credit, taken by holding the button once the credit is used up.
+cp -r st st2; cp user.card user2.card
+sim2() { "$SIM" --state st2 --config prov.bin "$@"; }
+sim2json() { sim2 status --json >sim.txt; grep -o "\"$1\":[^,}]*" sim.txt | head -1 | cut -d: -f2 | tr -d '"'; }
+is "button held with credit: nothing" "$(sim2 button --hold | head -1)" "emergency credit: not taken"
+sim2 run --kw 4 --hours 3 >/dev/null
+sim2 insert user2.card >/dev/null # recloses the pre-trip
+sim2 run --kw 4 --hours 1 >/dev/null
+is "cut off at zero" "$(sim2json supply)" "cut-off"
+is "button held at the cut-off: taken" "$(sim2 button --hold | head -1)" "emergency credit: taken"
+is "supply on emergency credit" "$(sim2json supply)" "emergency"
+case "$(sim2json display)" in "Ec "*) echo "ok: display Ec";; *) fail "display $(sim2json display)";; esac
+is "not twice" "$(sim2 button --hold | head -1)" "emergency credit: not taken"
 expect 16 "a parameter card is not a test card" $K --card-file par.card card engineering --type test --meter $M
 
 # Clear-tamper card.

@@ -105,6 +105,20 @@ static kv_token token_of(uint8_t kind, uint32_t seq)
     return t;
 }
 
+/* A parameter token (sequence 9): alarm 20, pre-trip 10, hoarding 1000 kWh,
+ * 11 kW, 60 s, no emergency allowance. */
+static kv_token params_token(void)
+{
+    kv_token t = token_of(KV_TOKEN_PARAMETERS, 9);
+    t.u.params.alarm_level = 2000;
+    t.u.params.pretrip_level = 1000;
+    t.u.params.hoarding_limit = 100000;
+    t.u.params.max_power = 11000;
+    t.u.params.reconnect_delay = 60;
+    t.u.params.issued_at = 1764028800u;
+    return t;
+}
+
 static kv_token credit_token(uint32_t seq, uint32_t cumulative, uint32_t amount)
 {
     kv_token t = token_of(KV_TOKEN_CREDIT, seq);
@@ -331,13 +345,7 @@ static void test_token_round_trips(void)
     }
 
     issue(img, &id, KV_CARD_PARAMETER, UTILITY, 101, METER_A);
-    t = token_of(KV_TOKEN_PARAMETERS, 9);
-    t.u.params.alarm_level = 2000;
-    t.u.params.pretrip_level = 1000;
-    t.u.params.hoarding_limit = 100000;
-    t.u.params.max_power = 11000;
-    t.u.params.reconnect_delay = 60;
-    t.u.params.issued_at = 1764028800u;
+    t = params_token();
     KV_CHECK(kv_token_seal(&k, &id, &t, slot) == KV_OK);
     KV_CHECK(kv_token_open(&k, &id, slot, &back) == KV_OK);
     KV_CHECK(memcmp(&t, &back, sizeof t) == 0);
@@ -503,7 +511,7 @@ static void test_token_attacks(void)
         seal_raw(&k, &ide, KV_TOKEN_PARAMETERS, 4, body, slot);
         KV_CHECK(kv_token_open(&k, &ide, slot, &back) == KV_E_FIELD);
         kv_put_be32(body + 8, 10000);
-        body[22] = 1; /* first reserved byte */
+        body[23] = 1; /* first reserved byte (22 is the emergency allowance) */
         seal_raw(&k, &ide, KV_TOKEN_PARAMETERS, 4, body, slot);
         KV_CHECK(kv_token_open(&k, &ide, slot, &back) == KV_E_FIELD);
 
@@ -698,6 +706,7 @@ static void test_readback(void)
     rb.events[1] = 1;
     KV_CHECK(kv_readback_seal(&k, &id, &rb, slot) == KV_OK);
     KV_CHECK(kv_readback_open(&k, &id, slot, &back) == KV_OK);
+    rb.format = 1; /* what open reports */
     KV_CHECK(memcmp(&rb, &back, sizeof rb) == 0);
     /* attack: a bit flipped anywhere */
     for (unsigned i = 0; i < KV_READBACK_USED * 8; i++) {
@@ -1217,7 +1226,9 @@ static void test_clear_credit_card(void)
     KV_CHECK(kv_readback_seal(&k, &id, &rb, rslot) == KV_OK);
     KV_CHECK(rslot[0] == 0x02);
     KV_CHECK(kv_readback_open(&k, &id, rslot, &rback) == KV_OK);
+    rb.format = 2;
     KV_CHECK(memcmp(&rb, &rback, sizeof rb) == 0);
+    rb.format = 0;
     /* every bit: refused */
     for (unsigned i = 0; i < KV_READBACK_USED * 8; i++) {
         rslot[i / 8] ^= (uint8_t)(1u << (i % 8));
@@ -1235,6 +1246,87 @@ static void test_clear_credit_card(void)
     KV_CHECK(kv_readback_open(&k, &id, rslot, &rback) == KV_E_MAC);
     KV_CHECK(kv_readback_seal(&k, &id, &rb, rslot) == KV_OK);
     KV_CHECK(kv_readback_open(&k, &other, rslot, &rback) == KV_E_MAC);
+    kv_meter_keys_wipe(&k);
+    kv_meter_keys_wipe(&kb);
+}
+
+/* A parameter token sealed before the emergency allowance existed (the
+ * code of the third revision, kept verbatim): params_token() on card 101
+ * of meter A. */
+static const char old_parameter_slot[] =
+    "02010000000926b0f0fee96d5e132e9db9f9b80d0f93587702b0b3215810e10d8eac1c85d72e8c203e3855fa4bd9ffff";
+
+/* The emergency allowance (fourth revision) is body byte 22 of the
+ * parameter token, zero in every token sealed before: those open as
+ * before with no allowance, and a token without one is sealed byte for
+ * byte as before, so meters in the field take it.  Its readback (format
+ * 3) reports the meter's allowance in the events' place; a parameter
+ * card's readback of format 1 (a meter older than it) still opens. */
+static const char old_parameter_readback[] =
+    "0100010000000500000000000000000000000000000000000000000000000000000009000f0000001e0039b12c3022e5";
+
+static void test_parameter_emergency_allowance(void)
+{
+    kv_meter_keys k, kb;
+    kv_identity id, other;
+    kv_token want, t;
+    kv_readback rb, back;
+    uint8_t img[KV_CARD_SIZE], slot[KV_SLOT_LEN], again[KV_SLOT_LEN];
+
+    keys_for(&k, master1, UTILITY, METER_A, 1);
+    keys_for(&kb, master1, UTILITY, meter_with_check(12345679), 1);
+    issue(img, &id, KV_CARD_PARAMETER, UTILITY, 101, METER_A);
+    want = params_token();
+    /* old token: unchanged meaning, no allowance */
+    from_hex(slot, old_parameter_slot, KV_SLOT_LEN);
+    KV_CHECK(kv_token_open(&k, &id, slot, &t) == KV_OK);
+    KV_CHECK(memcmp(&t, &want, sizeof t) == 0 && t.u.params.emergency_kwh == 0);
+    KV_CHECK(kv_token_seal(&k, &id, &want, again) == KV_OK);
+    KV_CHECK(memcmp(again, slot, KV_SLOT_LEN) == 0);
+    /* with an allowance: it round-trips, changes the sealed bytes, and
+     * stays bound to the meter and the card */
+    want.u.params.emergency_kwh = 255;
+    KV_CHECK(kv_token_seal(&k, &id, &want, again) == KV_OK);
+    KV_CHECK(memcmp(again, slot, KV_SLOT_LEN) != 0);
+    KV_CHECK(kv_token_open(&k, &id, again, &t) == KV_OK);
+    KV_CHECK(memcmp(&t, &want, sizeof t) == 0);
+    KV_CHECK(kv_token_open(&kb, &id, again, &t) == KV_E_MAC);
+    issue(img, &other, KV_CARD_PARAMETER, UTILITY, 102, METER_A);
+    KV_CHECK(kv_token_open(&k, &other, again, &t) == KV_E_MAC);
+    /* a forged allowance: the MAC */
+    for (unsigned i = 6; i < 38; i++) {
+        again[i] ^= 0x01;
+        KV_CHECK(kv_token_open(&k, &id, again, &t) == KV_E_MAC);
+        again[i] ^= 0x01;
+    }
+
+    /* the readback of a parameter card: format 3 with the allowance */
+    memset(&rb, 0, sizeof rb);
+    rb.key_version = 1;
+    rb.counter = 5;
+    rb.last_seq = 9;
+    rb.emergency = 500;
+    rb.events[0] = 0x0F; /* not carried: the allowance takes their place */
+    KV_CHECK(kv_readback_seal(&k, &id, &rb, slot) == KV_OK);
+    KV_CHECK(slot[0] == 0x03 && kv_get_be32(slot + 36) == 500);
+    KV_CHECK(kv_readback_open(&k, &id, slot, &back) == KV_OK);
+    KV_CHECK(back.format == 3 && back.emergency == 500 && back.events[0] == 0 &&
+             back.counter == 5 && back.last_seq == 9);
+    /* not another card's, not changed */
+    KV_CHECK(kv_readback_open(&k, &other, slot, &back) == KV_E_MAC);
+    slot[39] ^= 0x01;
+    KV_CHECK(kv_readback_open(&k, &id, slot, &back) == KV_E_MAC);
+    /* a format 1 readback on a parameter card, written by a meter older
+     * than format 3 (sealed by that code, kept verbatim): it opens, with
+     * its events and no allowance */
+    from_hex(slot, old_parameter_readback, KV_SLOT_LEN);
+    KV_CHECK(kv_readback_open(&k, &id, slot, &back) == KV_OK);
+    KV_CHECK(back.format == 1 && back.emergency == 0 && back.events[0] == 0x0F &&
+             back.counter == 5);
+    /* the allowance bytes of a format 3 readback on a user card: the MAC
+     * covers the card type, so no readback passes for another card's */
+    issue(img, &other, KV_CARD_USER, UTILITY, 101, METER_A);
+    KV_CHECK(kv_readback_open(&k, &other, slot, &back) == KV_E_MAC);
     kv_meter_keys_wipe(&k);
     kv_meter_keys_wipe(&kb);
 }
@@ -1392,6 +1484,7 @@ unsigned kv_contract_tests(void)
     test_key_change_locks_out_old_key_holder();
     test_check_card_forged();
     test_clear_credit_card();
+    test_parameter_emergency_allowance();
     test_counter_block_issuer();
     test_provision_v2();
     test_random_round_trips(200);

@@ -20,7 +20,8 @@ enum op {
     SELL,      /* sell a (0.01 kWh) onto card[n]; b>0: torn after b-1 bytes */
     SELL_ONLY, /* a sale recorded at the office but never written (skipped) */
     LOADS,     /* b times: sell a onto card[n] and insert it (each loads) */
-    PARAMS,    /* parameter token on card[n]: a alarm b pretrip c hoard d max e reconnect */
+    PARAMS,    /* parameter token on card[n]: a alarm b pretrip c hoard d max e reconnect,
+                * cum the emergency allowance (kWh) */
     TOKEN,     /* clear-tamper / test / clear-credit token on card[n]; b>0: the
                 * write torn after b-1 bytes */
     KEYCHANGE, /* key-change token on card[n] to version a, sealed under the
@@ -37,6 +38,7 @@ enum op {
     STUCK,     /* relay welded: a=1 / healed: a=0 */
     COVER,     /* terminal cover open a=1 / closed a=0 */
     BUTTON,
+    HOLD,      /* the button held (meter_emergency): a = 1 taken, 0 not */
     NVFAIL,    /* non-volatile writes fail (a=1) / work again (a=0) */
     CORRUPT,   /* one bit of the newest state record flips (MAC fails) */
     EXPECT,    /* checks selected by mask */
@@ -54,7 +56,8 @@ enum {
     C_NEG = 1 << 15,    /* remaining below zero (the tick overshot it) */
     C_RBSTAT = 1 << 16, /* readback status bits equal .supply */
     C_RBCLR = 1 << 17,  /* readback of a clear-credit card: cleared equals .cum */
-    C_CLR = 1 << 18     /* the meter's credit ever cleared equals .energy */
+    C_CLR = 1 << 18,    /* the meter's credit ever cleared equals .energy */
+    C_RBEMG = 1 << 19   /* readback of a parameter card: allowance equals .cum */
 };
 
 typedef struct {
@@ -85,6 +88,12 @@ typedef struct {
 /* Default levels: alarm 20 kWh, pre-trip 5 kWh, hoarding 100 kWh,
  * no power limit, reconnect 30 s. */
 #define BOOT_DEFAULT {BOOT, 0, 2000, 500, 10000, 0, 30}
+
+/* No pre-trip, 1 kWh loaded, an emergency allowance of 5 kWh. */
+#define EMERGENCY_METER                                                                  \
+    {BOOT, 0, 2000, 0, 10000, 0, 30}, {ISSUE, 0, U, 1001}, {SELL, 0, 100},                \
+        {INSERT, 0, KV_OK}, {ISSUE, 1, KV_CARD_PARAMETER, 5001},                          \
+        {PARAMS, 1, 2000, 0, 10000, 0, 30, .cum = 5}, {INSERT, 1, KV_OK}
 
 static const scenario table[] = {
     {"load: credit loaded, readback written, result shown",
@@ -419,6 +428,105 @@ static const scenario table[] = {
       {SELL, 0, 150}, {INSERT, 0, KV_OK},
       {EXPECT, .mask = C_REM | C_RELAY | C_TEXT, .rem = -50, .relay = 0,
        .text = "Ld 0001.50kWh"},
+      {END}}},
+    {"emergency credit: taken once at a cut-off, repaid first by the next loads",
+     {{BOOT, 0, 2000, 0, 10000, 0, 30},
+      {ISSUE, 0, U, 1001}, {SELL, 0, 1000}, {INSERT, 0, KV_OK},
+      {ISSUE, 1, KV_CARD_PARAMETER, 5001},
+      {PARAMS, 1, 2000, 0, 10000, 0, 30, .cum = 5}, {INSERT, 1, KV_OK},
+      {RB, 1, KV_OK, .mask = C_RBEMG, .cum = 500},
+      /* held while there is credit: nothing */
+      {HOLD, 0, 0}, {EXPECT, .mask = C_SUPPLY | C_RELAY, .supply = 0, .relay = 1},
+      {RUNW, 0, 3600, 0, 0, 10000},
+      {EXPECT, .mask = C_REM | C_RELAY | C_TEXT, .rem = 0, .relay = 0, .text = "0000.00kWh"},
+      {BUTTON}, {HOLD, 0, 1},
+      {EXPECT, .mask = C_RELAY | C_TEXT | C_EVENT | C_SUPPLY | C_LAMPS, .relay = 1,
+       .text = "Ec 0005.00kWh", .event = METER_EV_EMERGENCY, .supply = METER_SUP_EMERGENCY,
+       .lamps = RED},
+      {HOLD, 0, 0},
+      {RUNW, 0, 3600, 0, 0, 2000},
+      {EXPECT, .mask = C_REM | C_RELAY | C_TEXT | C_BAL, .rem = -200, .relay = 1,
+       .text = "Ec 0003.00kWh"},
+      /* a power cut neither ends it nor grants it again */
+      {REBOOT},
+      {EXPECT, .mask = C_REM | C_RELAY | C_SUPPLY, .rem = -200, .relay = 1,
+       .supply = METER_SUP_EMERGENCY},
+      {HOLD, 0, 0},
+      {RUNW, 0, 3600, 0, 0, 5000},
+      {EXPECT, .mask = C_REM | C_RELAY | C_TEXT | C_EVENT | C_BAL, .rem = -500, .relay = 0,
+       .text = "Ec 0000.00kWh", .event = METER_EV_CUTOFF},
+      /* used up: not twice before a load repays it */
+      {HOLD, 0, 0}, {REBOOT}, {HOLD, 0, 0},
+      {EXPECT, .mask = C_REM | C_RELAY, .rem = -500, .relay = 0},
+      /* a load smaller than the debt only reduces it */
+      {SELL, 0, 300}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM | C_RELAY | C_CUM | C_BAL, .rem = -200, .relay = 0, .cum = 1300},
+      {HOLD, 0, 0},
+      {SELL, 0, 1000}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM | C_RELAY | C_SUPPLY | C_TEXT | C_BAL, .rem = 800, .relay = 1,
+       .supply = 0, .text = "Ld 0010.00kWh"},
+      {RB, 0, KV_OK, 800, .mask = C_RBREM | C_RBEV, .event = METER_EV_RESTORED},
+      /* repaid: the next cut-off may take it again */
+      {RUNW, 0, 3600, 0, 0, 8000},
+      {EXPECT, .mask = C_REM | C_RELAY, .rem = 0, .relay = 0},
+      {HOLD, 0, 1}, {EXPECT, .mask = C_RELAY, .relay = 1},
+      {END}}},
+    {"emergency credit: a load while it runs repays it, the power stays on",
+     {EMERGENCY_METER,
+      {RUNW, 0, 3600, 0, 0, 1000}, {HOLD, 0, 1},
+      {RUNW, 0, 3600, 0, 0, 3000},
+      {EXPECT, .mask = C_REM | C_RELAY, .rem = -300, .relay = 1},
+      {SELL, 0, 100}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM | C_RELAY | C_SUPPLY, .rem = -200, .relay = 1,
+       .supply = METER_SUP_EMERGENCY},
+      {SELL, 0, 2500}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM | C_RELAY | C_SUPPLY | C_BAL, .rem = 2300, .relay = 1, .supply = 0},
+      {END}}},
+    {"emergency credit: with over-zero, one debt, one repayment; none past the allowance",
+     {EMERGENCY_METER,
+      {RUNW, 0, 3600, 0, 0, 1000},
+      /* the relay welded: energy past zero is over-zero */
+      {STUCK, 0, 1}, {RUNW, 0, 3600, 0, 0, 1000}, {STUCK, 0, 0},
+      {EXPECT, .mask = C_REM | C_RELAY | C_TEXT, .rem = -100, .relay = 0, .text = "-001.00kWh"},
+      {HOLD, 0, 1},
+      {EXPECT, .mask = C_RELAY | C_TEXT, .relay = 1, .text = "Ec 0004.00kWh"},
+      {RUNW, 0, 3600, 0, 0, 5000},
+      {EXPECT, .mask = C_REM | C_RELAY, .rem = -500, .relay = 0},
+      {SELL, 0, 1000}, {INSERT, 0, KV_OK},
+      {EXPECT, .mask = C_REM | C_RELAY | C_SUPPLY | C_BAL, .rem = 500, .relay = 1, .supply = 0},
+      /* over-zero past the allowance: nothing left to give */
+      {RUNW, 0, 3600, 0, 0, 5000},
+      {STUCK, 0, 1}, {RUNW, 0, 3600, 0, 0, 6000}, {STUCK, 0, 0},
+      {EXPECT, .mask = C_REM, .rem = -600},
+      {HOLD, 0, 0}, {EXPECT, .mask = C_RELAY, .relay = 0},
+      {END}}},
+    {"emergency credit: an EEPROM image from before the take, put back, is the state before it",
+     {EMERGENCY_METER,
+      {RUNW, 0, 3600, 0, 0, 1000},
+      {NVKEEP},
+      {HOLD, 0, 1}, {RUNW, 0, 3600, 0, 0, 5000},
+      {EXPECT, .mask = C_REM | C_RELAY | C_ENERGY, .rem = -500, .relay = 0, .energy = 600},
+      {NVBACK},
+      /* the energy since the image is the known rollback within one floor
+       * step; the take adds nothing to it: cut off at 0 as before it */
+      {EXPECT, .mask = C_REM | C_RELAY | C_SUPPLY | C_ENERGY | C_BAL, .rem = 0, .relay = 0,
+       .supply = METER_SUP_CUTOFF, .energy = 100},
+      {HOLD, 0, 1}, {RUNW, 0, 3600, 0, 0, 8000},
+      {EXPECT, .mask = C_REM | C_RELAY | C_BAL, .rem = -500, .relay = 0},
+      {END}}},
+    {"emergency credit: allowance 0 (the default, or set back to 0) takes nothing",
+     {{BOOT, 0, 2000, 0, 10000, 0, 30},
+      {ISSUE, 0, U, 1001}, {SELL, 0, 100}, {INSERT, 0, KV_OK},
+      {RUNW, 0, 3600, 0, 0, 1000},
+      {EXPECT, .mask = C_REM | C_RELAY, .rem = 0, .relay = 0},
+      {HOLD, 0, 0}, {EXPECT, .mask = C_RELAY | C_SUPPLY, .relay = 0, .supply = METER_SUP_CUTOFF},
+      {ISSUE, 1, KV_CARD_PARAMETER, 5001},
+      {PARAMS, 1, 2000, 0, 10000, 0, 30, .cum = 5}, {INSERT, 1, KV_OK},
+      {ISSUE, 2, KV_CARD_PARAMETER, 5002},
+      {PARAMS, 2, 2000, 0, 10000, 0, 30, .cum = 0}, {INSERT, 2, KV_OK},
+      {RB, 2, KV_OK, .mask = C_RBEMG, .cum = 0},
+      {REBOOT},
+      {HOLD, 0, 0}, {EXPECT, .mask = C_RELAY, .relay = 0},
       {END}}},
     {"parameters: changed by an authenticated card only, once",
      {BOOT_DEFAULT,
@@ -931,6 +1039,7 @@ static void run_one(const scenario *sc)
             t.u.params.hoarding_limit = (uint32_t)s->c;
             t.u.params.max_power = (uint32_t)s->d;
             t.u.params.reconnect_delay = (uint16_t)s->e;
+            t.u.params.emergency_kwh = (uint8_t)s->cum;
             CHECK(fw_card_token(c, &office, &t, -1) == KV_OK, "parameter token");
             break;
         }
@@ -1036,6 +1145,9 @@ static void run_one(const scenario *sc)
         case BUTTON:
             meter_button(&board.m);
             break;
+        case HOLD:
+            CHECK(meter_emergency(&board.m) == s->a, "emergency credit taken or not");
+            break;
         case NVFAIL:
             board.nv_fail = (uint8_t)s->a;
             break;
@@ -1068,6 +1180,9 @@ static void run_one(const scenario *sc)
                     CHECK(rb.status == s->supply, "readback status");
                 if (s->mask & C_RBCLR)
                     CHECK(rb.cleared == s->cum, "readback: credit cleared");
+                if (s->mask & C_RBEMG)
+                    CHECK(rb.format == 3 && rb.emergency == s->cum,
+                          "readback: emergency allowance");
                 if (s->mask & C_RBEV)
                     CHECK(memchr(rb.events, s->event, KV_READBACK_EVENTS) != NULL,
                           "event in the readback's last four");

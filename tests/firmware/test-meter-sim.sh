@@ -60,7 +60,8 @@ rem=$(json | sed 's/.*"remaining":\([-0-9]*\),.*/\1/')
 check "remaining kept across a power cycle" has "\"remaining\":$rem,"
 check "power fail logged" has '"name":"power fail"'
 check "button pages" sh -c "'$sim' --state st --config prov.bin button | grep -q 'E 0'"
-for n in 2 3 4 5 6; do "$sim" --state st --config prov.bin button >/dev/null; done
+check "button held with credit: no emergency credit" sh -c "'$sim' --state st --config prov.bin button --hold | grep -q '^emergency credit: not taken$'"
+for n in 3 4 5 6; do "$sim" --state st --config prov.bin button >/dev/null; done
 check "button page 7: the meter number" sh -c "'$sim' --state st --config prov.bin button | grep -q 'display: n123456782$'"
 check "button page 8: the firmware version" sh -c "'$sim' --state st --config prov.bin button | grep -q 'display: UEr [0-9.]*$'"
 printf 'garbage' > bad.card

@@ -16,7 +16,9 @@
  * once.  The same sweep runs over the energy saves of a metering run, over
  * a run that raises the energy floor, over a meter's first boot that
  * moves its keys from an EEPROM of the earlier firmware, and over the
- * internal record's log where it erases a page to wrap.  A cut alone
+ * internal record's log where it erases a page to wrap, and over taking
+ * the emergency credit and the load that repays it, and over the first
+ * write of a version 3 internal record after version 2 ones.  A cut alone
  * (without the second fault) never raises the memory tamper flag.
  */
 #include <stdio.h>
@@ -370,7 +372,7 @@ static void secrec_to_v1(void)
                            (i % SECREC_PER_PAGE) * SECREC_LEN;
         uint8_t *o = board.sec + (i / SECREC_PER_PAGE) * METER_SECURE_PAGE +
                      (i % SECREC_PER_PAGE) * 96u;
-        if (r[0] != 'K' || r[1] != 'I' || r[2] != 2 ||
+        if (r[0] != 'K' || r[1] != 'I' || r[2] < 2 ||
             kv_get_be32(r + SECREC_LEN - 4) != kv_crc32(r, SECREC_LEN - 4))
             continue;
         KV_CHECK(kv_get_be32(r + 92) == 0); /* nothing cleared yet */
@@ -559,6 +561,192 @@ static unsigned sweep_secrec(void)
     return points;
 }
 
+/* Parameter card 5001: alarm 20 kWh, no pre-trip, hoarding 1000 kWh, an
+ * emergency allowance of kwh. */
+static void emergency_card(sle4442 *pc, uint8_t kwh)
+{
+    kv_token t;
+    fw_card_issue(pc, &office, KV_CARD_PARAMETER, 5001);
+    memset(&t, 0, sizeof t);
+    t.u.params.alarm_level = 2000;
+    t.u.params.hoarding_limit = 100000;
+    t.u.params.reconnect_delay = 30;
+    t.u.params.emergency_kwh = kwh;
+    KV_CHECK(fw_card_token(pc, &office, &t, -1) == KV_OK);
+}
+
+/* The internal records rewritten as the firmware of version 2 records
+ * left them: the same 100 bytes, the moving flag in byte 17, no
+ * allowance. */
+static unsigned secrec_to_v2(void)
+{
+    unsigned n = 0;
+    for (uint32_t i = 0; i < SECREC_PER_PAGE * SECREC_PAGES; i++) {
+        uint8_t *r = board.sec + (i / SECREC_PER_PAGE) * METER_SECURE_PAGE +
+                     (i % SECREC_PER_PAGE) * SECREC_LEN;
+        if (r[0] != 'K' || r[1] != 'I' || r[2] != 3 ||
+            kv_get_be32(r + SECREC_LEN - 4) != kv_crc32(r, SECREC_LEN - 4))
+            continue;
+        r[2] = 2;
+        r[17] = r[3] >> 7;
+        r[3] &= 0x7F;
+        kv_put_be32(r + SECREC_LEN - 4, kv_crc32(r, SECREC_LEN - 4));
+        n++;
+    }
+    return n;
+}
+
+/* A meter updated from the firmware of version 2 internal records: it
+ * boots on them (floor kept, no tamper, no allowance), and a parameter
+ * card giving it an allowance is swept with power cuts at every byte
+ * while it writes its first record of version 3: the allowance is taken
+ * whole or not at all, the floor never lost. */
+static unsigned sweep_secrec_v2(void)
+{
+    sle4442 card, pc, pc0;
+    uint32_t cum0, sseq0;
+    long total, k;
+    unsigned points = 0;
+
+    fw_meter_loaded(&board, &office, prov, &card, 3000);
+    meter_save(&board.m);
+    cum0 = board.m.floor.cumulative_loaded;
+    sseq0 = board.m.secure_seq;
+    KV_CHECK(secrec_to_v2() > 0);
+    power_up(-1);
+    KV_CHECK(board.m.secure_seq == sseq0);
+    KV_CHECK(board.m.provisioned && !board.m.not_here);
+    KV_CHECK(!(board.m.st.tamper & METER_TAMPER_NV));
+    KV_CHECK(board.m.floor.cumulative_loaded == cum0 && board.m.cfg.emergency_kwh == 0);
+    KV_CHECK(board.m.st.remaining == 3000);
+    emergency_card(&pc0, 7);
+    snapshot();
+    board.nv_bytes_written = board.sec_bytes_written = board.card_bytes_written = 0;
+    pc = pc0;
+    KV_CHECK(host_board_insert(&board, &pc) == KV_OK);
+    host_board_remove(&board, &pc);
+    total = written();
+    KV_CHECK(board.m.cfg.emergency_kwh == 7);
+    kvtest_print_u32("parameter card after version 2 internal records: bytes written: ",
+                     (unsigned long)total);
+    for (k = 0; k <= total; k++) {
+        back_to_snapshot();
+        pc = pc0;
+        power_up(k);
+        if (!board.power_cut) {
+            host_board_insert(&board, &pc);
+            host_board_remove(&board, &pc);
+        } else {
+            host_board_remove(&board, NULL);
+        }
+        power_up(-1);
+        KV_CHECK(board.m.provisioned && !board.m.not_here);
+        KV_CHECK(!(board.m.st.tamper & METER_TAMPER_NV));
+        KV_CHECK(board.m.floor.cumulative_loaded == cum0 && balanced(&board.m));
+        KV_CHECK(board.m.cfg.emergency_kwh == 0 || board.m.cfg.emergency_kwh == 7);
+        host_board_insert(&board, &pc);
+        host_board_remove(&board, &pc);
+        KV_CHECK(board.m.cfg.emergency_kwh == 7 && board.m.st.remaining == 3000);
+        power_up(-1);
+        KV_CHECK(board.m.cfg.emergency_kwh == 7 && !(board.m.st.tamper & METER_TAMPER_NV));
+        points++;
+    }
+    return points;
+}
+
+/* A meter cut off at zero with an emergency allowance of 5 kWh. */
+static void emergency_meter(sle4442 *card)
+{
+    const int32_t w[3] = {3600, 0, 0};
+    sle4442 pc;
+    fw_meter_loaded(&board, &office, prov, card, 1000);
+    emergency_card(&pc, 5);
+    KV_CHECK(host_board_insert(&board, &pc) == KV_OK);
+    host_board_remove(&board, &pc);
+    /* 1000 units at 0.1 a second, past the pre-trip with the card */
+    host_board_run(&board, w, 7, 10000);
+    KV_CHECK(board.m.st.remaining == 0 && (board.m.st.supply & METER_SUP_CUTOFF));
+}
+
+/* Power cuts at every byte of taking the emergency credit, then of the
+ * load that repays it: the take is saved whole or not at all, taking it
+ * again after the cut grants nothing past the allowance (the relay opens
+ * at exactly -5 kWh), and the load offsets the debt exactly once. */
+static unsigned sweep_emergency(void)
+{
+    const int32_t w[3] = {3600, 0, 0};
+    sle4442 card;
+    long total, k;
+    unsigned points = 0;
+
+    emergency_meter(&card);
+    meter_save(&board.m);
+    snapshot();
+    power_up(-1);
+    board.nv_bytes_written = board.sec_bytes_written = board.card_bytes_written = 0;
+    KV_CHECK(meter_emergency(&board.m) == 1);
+    total = written();
+    kvtest_print_u32("emergency credit taken: bytes written: ", (unsigned long)total);
+    for (k = 0; k <= total; k++) {
+        int had;
+        back_to_snapshot();
+        power_up(-1);
+        host_board_power_budget(&board, k);
+        meter_emergency(&board.m);
+        power_up(-1);
+        KV_CHECK(!(board.m.st.tamper & METER_TAMPER_NV));
+        KV_CHECK(board.m.st.remaining == 0 && balanced(&board.m));
+        had = (board.m.st.supply & METER_SUP_EMERGENCY) != 0;
+        KV_CHECK(board.m.run.relay_closed == had);
+        /* held again: taken only if the cut lost it, never twice */
+        KV_CHECK(meter_emergency(&board.m) == !had);
+        KV_CHECK(meter_emergency(&board.m) == 0);
+        host_board_run(&board, w, 7, 10000);
+        KV_CHECK(board.m.st.remaining == -500 && !board.m.run.relay_closed);
+        power_up(-1);
+        KV_CHECK(meter_emergency(&board.m) == 0 && board.m.st.remaining == -500);
+        points++;
+    }
+
+    /* the load that repays it, cut at every byte */
+    {
+        uint32_t cum0;
+        back_to_snapshot();
+        power_up(-1);
+        KV_CHECK(meter_emergency(&board.m) == 1);
+        host_board_run(&board, w, 7, 10000);
+        KV_CHECK(board.m.st.remaining == -500);
+        cum0 = board.m.st.cumulative_loaded;
+        fw_card_sell(&card, &office, 2000, -1);
+        meter_save(&board.m);
+        snapshot();
+        card0 = card;
+        total = load_sequence(-1, &card);
+        KV_CHECK(board.m.st.remaining == 1500 && !(board.m.st.supply & METER_SUP_EMERGENCY));
+        kvtest_print_u32("load repaying the emergency credit: bytes written: ",
+                         (unsigned long)total);
+        for (k = 0; k <= total; k++) {
+            load_sequence(k, &card);
+            power_up(-1);
+            KV_CHECK(!(board.m.st.tamper & METER_TAMPER_NV));
+            KV_CHECK(balanced(&board.m));
+            KV_CHECK(board.m.st.cumulative_loaded == cum0 ||
+                     board.m.st.cumulative_loaded == cum0 + 2000);
+            /* not repaid yet: still used up, nothing more to take */
+            if (board.m.st.cumulative_loaded == cum0)
+                KV_CHECK(meter_emergency(&board.m) == 0 && !board.m.run.relay_closed);
+            host_board_insert(&board, &card);
+            host_board_remove(&board, &card);
+            KV_CHECK(board.m.st.cumulative_loaded == cum0 + 2000);
+            KV_CHECK(board.m.st.remaining == 1500);
+            KV_CHECK(!(board.m.st.supply & (METER_SUP_EMERGENCY | METER_SUP_CUTOFF)));
+            KV_CHECK(board.m.run.relay_closed == 1);
+            points++;
+        }
+    }
+    return points;
+}
+
 int main(void)
 {
     unsigned a = sweep_load();
@@ -568,7 +756,9 @@ int main(void)
     unsigned e = sweep_secrec();
     unsigned f = sweep_clear();
     unsigned g = sweep_secrec_v1();
-    printf("%u + %u + %u + %u + %u + %u + %u cut points, %u checks, %u failed\n", a, b, c, d, e,
-           f, g, kvtest_checks, kvtest_failures);
+    unsigned h = sweep_emergency();
+    unsigned i = sweep_secrec_v2();
+    printf("%u + %u + %u + %u + %u + %u + %u + %u + %u cut points, %u checks, %u failed\n", a, b,
+           c, d, e, f, g, h, i, kvtest_checks, kvtest_failures);
     return kvtest_failures ? 1 : 0;
 }

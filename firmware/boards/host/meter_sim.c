@@ -5,7 +5,8 @@
  *     run --kw P [--hours H] [--phases a,b,c]
  *     fail-relay on|off                  weld / heal the relay contacts
  *     cover open|close                   the terminal cover switch
- *     button                             press the display button
+ *     button [--hold]                    press the display button (--hold: held 3 s,
+ *                                        the emergency credit at a cut-off)
  *     power-cycle                        power fails and comes back
  *     status [--json]
  *   kilovend-meter-sim --version
@@ -54,7 +55,8 @@ static void usage(FILE *f)
           "                                       weight is reverse energy, 'off' a lost phase)\n"
           "  fail-relay on|off                    weld the relay contacts / repair them\n"
           "  cover open|close                     terminal cover switch\n"
-          "  button                               press the display button\n"
+          "  button [--hold]                      press the display button (--hold: hold it\n"
+          "                                       3 s: the emergency credit at a cut-off)\n"
           "  power-cycle                          the supply fails and returns\n"
           "  status [--json]                      remaining credit, display, lamps, relay, events\n"
           "  --version\n",
@@ -190,9 +192,10 @@ static void status_json(void)
         printf(",\"phase_energy\":[%lu,%lu,%lu]", (unsigned long)m->st.phase_energy[0],
                (unsigned long)m->st.phase_energy[1], (unsigned long)m->st.phase_energy[2]);
         printf(",\"alarm_level\":%lu,\"pretrip_level\":%lu,\"hoarding_limit\":%lu"
-               ",\"max_power\":%lu",
+               ",\"max_power\":%lu,\"emergency_kwh\":%u",
                (unsigned long)m->cfg.alarm_level, (unsigned long)m->cfg.pretrip_level,
-               (unsigned long)m->cfg.hoarding_limit, (unsigned long)m->cfg.max_power);
+               (unsigned long)m->cfg.hoarding_limit, (unsigned long)m->cfg.max_power,
+               m->cfg.emergency_kwh);
     }
     printf(",\"relay\":\"%s\",\"relay_welded\":%s,\"supply\":\"%s\"",
            board.relay_cmd ? "closed" : "open", board.p.relay_stuck ? "true" : "false",
@@ -371,8 +374,11 @@ int main(int argc, char **argv)
         meter_tick(&board.m, &s);
         board.p.run = board.m.run;
         printf("cover %s\ndisplay: %s\n", argv[i], board.text);
-    } else if (strcmp(cmd, "button") == 0 && i == argc) {
+    } else if (strcmp(cmd, "button") == 0 &&
+               (i == argc || (i + 1 == argc && strcmp(argv[i], "--hold") == 0))) {
         meter_button(&board.m);
+        if (i < argc)
+            printf("emergency credit: %s\n", meter_emergency(&board.m) ? "taken" : "not taken");
         board.p.run = board.m.run;
         printf("display: %s\n", board.text);
     } else if (strcmp(cmd, "power-cycle") == 0 && i == argc) {

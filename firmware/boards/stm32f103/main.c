@@ -198,7 +198,7 @@ int main(void)
     console_board info;
     debounce button, detect, cover;
     uint32_t last_tick, last_poll;
-    uint8_t probe;
+    uint8_t probe, held = 0;
     int wd_reset;
 
     /* The watchdog first: everything after it, the clock included, is
@@ -258,6 +258,10 @@ int main(void)
             s.cover_open = cover.state;
             last_tick = now;
             meter_tick(&m, &s);
+            /* the button held: the emergency credit, once per hold */
+            held = button.state ? (uint8_t)(held + (held <= METER_HOLD_SECONDS)) : 0;
+            if (held == METER_HOLD_SECONDS)
+                meter_emergency(&m);
             wdog_gate_progress(&gate, TASK_TICK);
         }
         for (int n = 0; n < 32; n++) {
