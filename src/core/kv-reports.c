@@ -305,9 +305,9 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
     t = table_new(title, cols);
     s = kv_db_query(st, "SELECT state, count(*), sum(amount), sum(fixed_charge), "
                         "sum(debt_recovered), sum(energy_net), sum(vat), sum(energy), payment, "
-                        "count(free_month), sum(free_energy) "
-                        "FROM sales WHERE shift_id = ? GROUP BY state, payment "
-                        "ORDER BY state, payment", error, KV_DB_VALUES(KV_INT(shift_id)));
+                        "count(free_month), sum(free_energy) FROM sales WHERE shift_id = ? "
+                        "GROUP BY state, payment ORDER BY state, payment", error,
+                    KV_DB_VALUES(KV_INT(shift_id)));
     if (!s)
         return NULL;
     while (sqlite3_step(s) == SQLITE_ROW) {

@@ -300,3 +300,26 @@ void fx_set_category(Fx *f, const char *code, const char *tariff, gint64 free_en
     g_assert_true(kv_category_set(f->st, &c, &e));
     g_assert_no_error(e);
 }
+
+char *fx_receipt_text(Fx *f, gint64 sale_id)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(GPtrArray) lines = kv_receipt_lines(f->st, sale_id, FALSE, &e);
+
+    g_assert_no_error(e);
+    g_ptr_array_add(lines, NULL);
+    return g_strjoinv("\n", (char **)lines->pdata);
+}
+
+void fx_table_has(const KvTable *t, ...)
+{
+    g_autofree char *text = NULL;
+    va_list ap;
+
+    g_assert_nonnull(t);
+    text = kv_table_to_text(t);
+    va_start(ap, t);
+    for (const char *part = va_arg(ap, const char *); part; part = va_arg(ap, const char *))
+        fx_has(text, part);
+    va_end(ap);
+}

@@ -63,6 +63,10 @@ gint64 fx_local(int y, int mo, int d, int h, int mi);
 void fx_at(gint64 t);
 /* text must contain part (the test fails with both printed). */
 void fx_has(const char *text, const char *part);
+/* A report's text must contain each of the parts (NULL-terminated). */
+void fx_table_has(const KvTable *t, ...) G_GNUC_NULL_TERMINATED;
+/* A sale's receipt as the printer gets it, its lines joined by newlines. */
+char *fx_receipt_text(Fx *f, gint64 sale_id);
 /* A one-block tariff code (price_e4 a kWh) from 1970, and a customer
  * category on a tariff code with its monthly free allocation (0.01 kWh). */
 void fx_add_tariff(Fx *f, const char *code, gint64 price_e4);

@@ -29,6 +29,13 @@ static void setup_categories(Fx *f)
     g_assert_no_error(e);
 }
 
+/* The counter of these tests: the categories, and the card of FX_M1. */
+static KvCardLink *counter(Fx *f)
+{
+    setup_categories(f);
+    return fx_issued_card(f, FX_M1, "c1.card");
+}
+
 static KvSale *sell(Fx *f, KvCardLink *card, gint64 amount)
 {
     g_autoptr(GError) e = NULL;
@@ -81,22 +88,33 @@ static void ledger_clean(Fx *f)
     g_assert_cmpuint(rr->problems->len, ==, 0);
 }
 
+/* The reconciliation's money and credit: the tokens' credit is the energy
+ * bought plus the free energy, grants counted; and the ledger clean. */
+static void assert_credit(Fx *f, gint64 paid, gint64 free_energy, guint grants)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvReconcileReport) rr = kv_reconcile(f->st, 0, &e);
+
+    g_assert_no_error(e);
+    g_assert_cmpint(rr->credit, ==, paid + free_energy);
+    g_assert_cmpint(rr->energy_paid, ==, paid);
+    g_assert_cmpint(rr->energy_free, ==, free_energy);
+    g_assert_cmpuint(rr->grants, ==, grants);
+    ledger_clean(f);
+}
+
 /* The first sale of the month carries the allocation on its token, priced
  * at the category's tariff; the meter loads both; the second sale of the
  * month carries none; the receipt shows the free line apart; the grant has
  * its audit row; the reconciliation has its own free line, to the unit. */
 static void test_first_sale(Fx *f, gconstpointer d)
 {
-    g_autoptr(GError) e = NULL;
-    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
-    g_autoptr(KvSale) first = NULL, second = NULL;
-    g_autoptr(GPtrArray) lines = NULL;
-    g_autoptr(KvReconcileReport) rr = NULL;
-    g_autofree char *receipt = NULL;
     FxMeter meter = { .number = FX_M1, .hoarding = 50000 };
+    g_autoptr(KvCardLink) card = counter(f);
+    g_autoptr(KvSale) first = NULL, second = NULL;
+    g_autofree char *receipt = NULL;
     kv_card_view v;
 
-    setup_categories(f);
     fx_at(fx_local(2027, 5, 3, 10, 0));
     first = sell(f, card, 1000); /* 10.00 at 5.00 a kWh: 2 kWh */
     g_assert_cmpint(first->breakdown.energy, ==, 200);
@@ -113,21 +131,13 @@ static void test_first_sale(Fx *f, gconstpointer d)
     g_assert_cmpint(second->breakdown.free_energy, ==, 0);
     g_assert_cmpint(second->free_month, ==, 0);
 
-    lines = kv_receipt_lines(f->st, first->id, FALSE, &e);
-    g_assert_no_error(e);
-    g_ptr_array_add(lines, NULL);
-    receipt = g_strjoinv("\n", (char **)lines->pdata);
+    receipt = fx_receipt_text(f, first->id);
     fx_has(receipt, "FREE ENERGY");
     fx_has(receipt, "20.00 kWh");
     g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'free.grant' AND "
                                   "object = 'customer:1' AND detail LIKE 'month=202705 "
                                   "energy=2000 sale=1 %'"), ==, 1);
-    rr = kv_reconcile(f->st, 0, &e);
-    g_assert_cmpint(rr->energy_free, ==, FREE_LIF);
-    g_assert_cmpint(rr->energy_paid, ==, 400);
-    g_assert_cmpint(rr->credit, ==, 400 + FREE_LIF);
-    g_assert_cmpuint(rr->grants, ==, 1);
-    ledger_clean(f);
+    assert_credit(f, 400, FREE_LIF, 1);
 }
 
 /* A customer who buys nothing takes the allocation alone: a token with no
@@ -135,16 +145,15 @@ static void test_first_sale(Fx *f, gconstpointer d)
  * customer's statement; the drawer expects no money for it. */
 static void test_zero_money_token(Fx *f, gconstpointer d)
 {
+    g_autoptr(KvCardLink) card = counter(f);
     g_autoptr(GError) e = NULL;
-    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
     g_autoptr(KvSale) x = NULL;
     g_autoptr(KvTable) z = NULL, day = NULL, month = NULL, stmt = NULL;
     g_autoptr(KvShift) sh = NULL;
-    g_autofree char *zt = NULL, *dt = NULL, *mt = NULL, *stt = NULL, *scsv = NULL;
+    g_autofree char *scsv = NULL;
     kv_card_view v;
     gint64 t0 = fx_local(2027, 6, 10, 9, 0);
 
-    setup_categories(f);
     fx_at(t0);
     g_assert_cmpint(free_alone(f, card), ==, FREE_LIF);
     fx_decode(f, card, &v);
@@ -159,25 +168,15 @@ static void test_zero_money_token(Fx *f, gconstpointer d)
 
     z = kv_report_shift(f->st, x->shift_id, &e);
     g_assert_no_error(e);
-    zt = kv_table_to_text(z);
-    fx_has(zt, "free allocations: 1");
-    fx_has(zt, "free energy kWh: 20.00");
-    fx_has(zt, "energy sold kWh: 2.00");
-    fx_has(zt, "credit on tokens kWh: 22.00 = 2.00 bought + 20.00 free");
+    fx_table_has(z, "free allocations: 1", "free energy kWh: 20.00", "energy sold kWh: 2.00",
+                 "credit on tokens kWh: 22.00 = 2.00 bought + 20.00 free", NULL);
     day = kv_report_daily(f->st, t0, &e);
-    dt = kv_table_to_text(day);
-    fx_has(dt, "free allocations: 1");
-    fx_has(dt, "free energy kWh: 20.00");
+    fx_table_has(day, "free allocations: 1", "free energy kWh: 20.00", NULL);
     month = kv_report_monthly(f->st, t0, &e);
-    mt = kv_table_to_text(month);
-    fx_has(mt, "free allocations: 1");
-    fx_has(mt, "free energy kWh: 20.00");
-    fx_has(mt, "energy sold kWh: 2.00");
+    fx_table_has(month, "free allocations: 1", "free energy kWh: 20.00", "energy sold kWh: 2.00",
+                 NULL);
     stmt = kv_report_statement(f->st, 1, fx_local(2027, 6, 1, 0, 0), fx_local(2027, 7, 1, 0, 0), &e);
-    g_assert_no_error(e);
-    stt = kv_table_to_text(stmt);
-    fx_has(stt, "free allocations: 1 (20.00 kWh)");
-    fx_has(stt, "purchases: 1 (");
+    fx_table_has(stmt, "free allocations: 1 (20.00 kWh)", "purchases: 1 (", NULL);
     scsv = kv_table_to_csv(stmt);
     fx_has(scsv, ",free allocation,1,123456782,,,20.00,");
     fx_has(scsv, ",purchase,2,123456782,");
@@ -190,15 +189,13 @@ static void test_zero_money_token(Fx *f, gconstpointer d)
  * local month. */
 static void test_month_boundary(Fx *f, gconstpointer d)
 {
+    g_autoptr(KvCardLink) card = counter(f);
     g_autoptr(GError) e = NULL;
-    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
     g_autoptr(KvSale) jan = NULL, feb = NULL;
     g_autoptr(KvTable) jr = NULL, fr = NULL;
-    g_autofree char *jt = NULL, *ft = NULL;
     g_autoptr(GDateTime) utc = NULL;
 
     g_assert_cmpstr(g_getenv("TZ"), ==, "America/Bogota");
-    setup_categories(f);
     fx_at(fx_local(2027, 1, 31, 23, 30));
     utc = g_date_time_new_from_unix_utc(fx_local(2027, 1, 31, 23, 30));
     g_assert_cmpint(g_date_time_get_month(utc), ==, 2); /* February in UTC */
@@ -218,13 +215,9 @@ static void test_month_boundary(Fx *f, gconstpointer d)
     g_unsetenv("KILOVEND_NOW");
 
     jr = kv_report_monthly(f->st, fx_local(2027, 1, 15, 12, 0), &e);
-    jt = kv_table_to_text(jr);
-    fx_has(jt, "free allocations: 1");
-    fx_has(jt, "free energy kWh: 20.00");
+    fx_table_has(jr, "free allocations: 1", "free energy kWh: 20.00", NULL);
     fr = kv_report_monthly(f->st, fx_local(2027, 2, 15, 12, 0), &e);
-    ft = kv_table_to_text(fr);
-    fx_has(ft, "free allocations: 1");
-    fx_has(ft, "energy sold kWh: 4.00");
+    fx_table_has(fr, "free allocations: 1", "energy sold kWh: 4.00", NULL);
     ledger_clean(f);
 }
 
@@ -233,9 +226,8 @@ static void test_month_boundary(Fx *f, gconstpointer d)
  * what they did not take is not granted later. */
 static void test_no_carry_over(Fx *f, gconstpointer d)
 {
-    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvCardLink) card = counter(f);
 
-    setup_categories(f);
     fx_at(fx_local(2027, 1, 5, 9, 0));
     g_assert_cmpint(free_with(f, card, 1000), ==, FREE_LIF);
     fx_at(fx_local(2027, 4, 20, 9, 0));
@@ -257,11 +249,10 @@ static void test_no_carry_over(Fx *f, gconstpointer d)
  * who leaves it gets none. */
 static void test_category_change(Fx *f, gconstpointer d)
 {
+    g_autoptr(KvCardLink) card = counter(f);
     g_autoptr(GError) e = NULL;
-    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
     g_autoptr(KvSale) a = NULL, b = NULL, c = NULL;
 
-    setup_categories(f);
     g_assert_true(kv_customer_set_category(f->st, 1, NULL, &e));
     fx_at(fx_local(2027, 5, 3, 10, 0));
     a = sell(f, card, 1000); /* no category: the meter's DEFAULT, 10.00 a kWh */
@@ -293,11 +284,10 @@ static void test_category_change(Fx *f, gconstpointer d)
  * live grant of the month itself. */
 static void test_twice_refused(Fx *f, gconstpointer d)
 {
-    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvCardLink) card = counter(f);
     sqlite3 *db;
     char *msg = NULL;
 
-    setup_categories(f);
     fx_at(fx_local(2027, 8, 2, 9, 0));
     g_assert_cmpint(free_alone(f, card), ==, FREE_LIF);
     free_alone_refused(f, card, "already granted to A001 with sale 1");
@@ -315,7 +305,7 @@ static void test_twice_refused(Fx *f, gconstpointer d)
     fx_has(msg, "UNIQUE");
     sqlite3_free(msg);
     sqlite3_close(db);
-    ledger_clean(f);
+    assert_credit(f, 200, FREE_LIF, 1);
 }
 
 /* The grant lives and dies with its sale: a cancelled sale takes its free
@@ -323,14 +313,13 @@ static void test_twice_refused(Fx *f, gconstpointer d)
  * is due again; the statement shows it taken back. */
 static void test_cancel_frees_grant(Fx *f, gconstpointer d)
 {
+    g_autoptr(KvCardLink) card = counter(f);
     g_autoptr(GError) e = NULL;
-    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
     g_autoptr(KvSale) x = NULL, cancelled = NULL;
     g_autoptr(KvTable) stmt = NULL;
     g_autofree char *scsv = NULL;
     kv_card_view v;
 
-    setup_categories(f);
     fx_at(fx_local(2027, 9, 2, 9, 0));
     x = sell(f, card, 1000);
     g_assert_cmpint(x->breakdown.free_energy, ==, FREE_LIF);
@@ -353,13 +342,12 @@ static void test_cancel_frees_grant(Fx *f, gconstpointer d)
  * reads as audited; a grant removed from its sale is seen by the audit. */
 static void test_tamper_detected(Fx *f, gconstpointer d)
 {
+    g_autoptr(KvCardLink) card = counter(f);
     g_autoptr(GError) e = NULL;
-    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
     g_autoptr(KvReconcileReport) rr = NULL;
     g_autoptr(KvAuditReport) ar = NULL;
     g_autofree char *all = NULL;
 
-    setup_categories(f);
     fx_at(fx_local(2027, 10, 2, 9, 0));
     g_assert_cmpint(free_alone(f, card), ==, FREE_LIF);
     g_assert_cmpint(free_with(f, card, 1000), ==, 0);
@@ -410,24 +398,17 @@ static void test_category_allocation(Fx *f, gconstpointer d)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *path;
-        void (*fn)(Fx *, gconstpointer);
-    } tests[] = {
-        { "/free/first-sale-of-the-month", test_first_sale },
-        { "/free/zero-money-token-and-reports", test_zero_money_token },
-        { "/free/month-boundary-local-time", test_month_boundary },
-        { "/free/no-carry-over", test_no_carry_over },
-        { "/free/category-change-mid-month", test_category_change },
-        { "/free/twice-refused", test_twice_refused },
-        { "/free/cancel-frees-grant", test_cancel_frees_grant },
-        { "/free/tamper-detected", test_tamper_detected },
-        { "/free/category-allocation", test_category_allocation },
-    };
     /* UTC-5 all year: local months end at 05:00 UTC. */
     g_setenv("TZ", "America/Bogota", TRUE);
     g_test_init(&argc, &argv, NULL);
-    for (guint i = 0; i < G_N_ELEMENTS(tests); i++)
-        g_test_add(tests[i].path, Fx, NULL, fx_setup, tests[i].fn, fx_teardown);
+    fx_add("/free/first-sale-of-the-month", test_first_sale);
+    fx_add("/free/zero-money-token-and-reports", test_zero_money_token);
+    fx_add("/free/month-boundary-local-time", test_month_boundary);
+    fx_add("/free/no-carry-over", test_no_carry_over);
+    fx_add("/free/category-change-mid-month", test_category_change);
+    fx_add("/free/twice-refused", test_twice_refused);
+    fx_add("/free/cancel-frees-grant", test_cancel_frees_grant);
+    fx_add("/free/tamper-detected", test_tamper_detected);
+    fx_add("/free/category-allocation", test_category_allocation);
     return g_test_run();
 }

@@ -435,6 +435,7 @@ int main(int argc, char *argv[])
     static const KvGuiTestCase cases[] = {
         {"/sell/flow", test_sell_flow},
         {"/sell/counter-keyboard", test_counter_keyboard},
+        /* free basic electricity: offered, on its own line, written alone */
         {"/sell/free-allocation", test_free_allocation},
         {NULL, NULL},
     };
