@@ -822,12 +822,23 @@ gboolean kv_sale_room(KvStation *st, guint32 meter, KvCardLink *card, gint64 *ro
     kv_card_view view;
     gint32 remaining;
     guint32 loaded, seq, base;
+    gint64 free_energy = 0, granted_by;
+    gint free_month;
 
     if (!meter_for_sale(st, meter, card, &view, &m, error))
         return FALSE;
     meter_start(m, card ? &view : NULL, &remaining, &loaded);
     kv_meter_next_token(m, card ? &view : NULL, &seq, &base);
-    *room = MAX((gint64)m->hoarding_limit - remaining - ((gint64)base - loaded), 0);
+    /* The month's free allocation, when due, rides on the sale and takes
+     * its share of the room. */
+    if (m->customer_id &&
+        !kv_free_allocation_due(st, m->customer_id, kv_now(), &free_energy, &free_month,
+                                &granted_by, error)) {
+        if (card)
+            kv_wipe(&view, sizeof view);
+        return FALSE;
+    }
+    *room = MAX((gint64)m->hoarding_limit - remaining - ((gint64)base - loaded) - free_energy, 0);
     if (card)
         kv_wipe(&view, sizeof view);
     return TRUE;

@@ -100,8 +100,9 @@ KvSale *kv_sale_quote(KvStation *st, guint32 meter, const KvSaleRequest *req,
                       KvCardLink *card, GError **error);
 
 /* The most energy (0.01 kWh) the meter would accept now, from the same
- * prediction as the quote: its hoarding limit less the credit it holds and
- * the credit on the card not yet loaded (never below 0). */
+ * prediction as the quote: its hoarding limit less the credit it holds,
+ * the credit on the card not yet loaded and the month's free allocation
+ * when it is due (never below 0). */
 gboolean kv_sale_room(KvStation *st, guint32 meter, KvCardLink *card, gint64 *room,
                       GError **error);
 

@@ -375,6 +375,34 @@ static void test_tamper_detected(Fx *f, gconstpointer d)
     }
 }
 
+/* The meter's room (the most a sale may add, its hoarding limit) leaves
+ * space for the month's free allocation that rides on the sale: the
+ * largest sale offered is accepted with it, one more 0.01 kWh refused;
+ * once granted, the room is the meter's whole again. */
+static void test_room_for_free(Fx *f, gconstpointer d)
+{
+    g_autoptr(KvCardLink) card = counter(f);
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvSale) most = NULL, over = NULL;
+    KvSaleRequest req = { 0 };
+    gint64 room = -1;
+
+    g_assert_true(kv_sale_room(f->st, FX_M1, card, &room, &e));
+    g_assert_cmpint(room, ==, 50000 - FREE_LIF); /* empty meter, 500 kWh limit */
+    req.energy = room + 1;
+    over = kv_sale_quote(f->st, FX_M1, &req, card, &e);
+    g_assert_null(over);
+    g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_REFUSED);
+    g_clear_error(&e);
+    req.energy = room;
+    most = kv_sale_sell(f->st, card, FX_M1, &req, &e);
+    g_assert_no_error(e);
+    g_assert_cmpint(most->breakdown.free_energy, ==, FREE_LIF);
+    g_assert_cmpuint(most->cumulative, ==, 50000);
+    g_assert_true(kv_sale_room(f->st, FX_M1, card, &room, &e));
+    g_assert_cmpint(room, ==, 0);
+}
+
 /* The category's allocation is set by an admin, audited, listed; a
  * negative one is refused. */
 static void test_category_allocation(Fx *f, gconstpointer d)
@@ -410,5 +438,6 @@ int main(int argc, char **argv)
     fx_add("/free/cancel-frees-grant", test_cancel_frees_grant);
     fx_add("/free/tamper-detected", test_tamper_detected);
     fx_add("/free/category-allocation", test_category_allocation);
+    fx_add("/free/room-for-the-allocation", test_room_for_free);
     return g_test_run();
 }
