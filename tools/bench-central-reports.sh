@@ -3,12 +3,15 @@
 # (docs/multi-office.md, "Benchmarks"): N sales over S stations (10 offices)
 # and one year, generated with SQL at the centre (each sale with its
 # completed state and one audit row, contents shaped as stations push
-# them), then the time of each report and the bytes stored per sale.
+# them, and its payment record: 70 % cash, 20 % mobile money, 10 % bank
+# card), then the time of each report and the bytes stored per sale.
 #   tools/bench-central-reports.sh [SALES [STATIONS]]   default 1000000 100
+# SALES may end in k or M (1M, 10M).
 # Runs its own server (tests/central/kv-pg-harness); needs postgresql-15.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 n=${1:-1000000}
+case "$n" in *k) n=$(( ${n%k} * 1000 )) ;; *M) n=$(( ${n%M} * 1000000 )) ;; esac
 stations=${2:-100}
 case "$n$stations" in *[!0-9]*) echo "usage: $0 [SALES [STATIONS]]" >&2; exit 2 ;; esac
 if [ -z "${KV_PG_DIR:-}" ]; then
@@ -60,13 +63,18 @@ INSERT INTO kv.audit(station_no, local_id, content, prev_hash, hash)
                'mac', encode(sha256(int8send(-i)), 'hex')),
            sha256(int8send(i - 1)), sha256(int8send(i))
     FROM g;
-VACUUM (ANALYZE) kv.sales, kv.sale_states, kv.audit, kv.stations, kv.customers, kv.meters;
+INSERT INTO kv.payments(station_no, local_id, content, payment, reference)
+    SELECT st, lid, jsonb_build_object('payment', p, 'reference', r), p, r
+    FROM (SELECT st, lid, CASE WHEN i % 10 < 7 THEN 'cash' WHEN i % 10 < 9 THEN 'mobile-money' ELSE 'bank-card' END AS p,
+                 CASE WHEN i % 10 >= 7 THEN 'REF-' || i END AS r FROM g) x;
+VACUUM (ANALYZE) kv.sales, kv.sale_states, kv.audit, kv.payments, kv.stations, kv.customers, kv.meters;
 SQL
 gen=$(ms "$t")
 bytes=$(q -c "SELECT sum(pg_total_relation_size(c)) FROM unnest(ARRAY['kv.sales', 'kv.sale_states', 'kv.audit']::regclass[]) c")
+pay_bytes=$(q -c "SELECT pg_total_relation_size('kv.payments')")
 sales_bytes=$(q -c "SELECT pg_total_relation_size('kv.sales')")
 echo "sales $n over $stations stations (10 offices, 50,000 meters, one year): generated in $((gen / 1000)) s"
-echo "stored: $((bytes / n)) bytes/sale (sale + state + audit row, with indexes); sales table alone $((sales_bytes / n)) bytes/sale"
+echo "stored: $((bytes / n)) bytes/sale (sale + state + audit row, with indexes); sales table alone $((sales_bytes / n)) bytes/sale; payment records $((pay_bytes / n)) bytes/sale more"
 report() { # report NAME SQL: first and second run (ms), rows
     t=$(date +%s%N); rows=$(q -c "SELECT count(*) FROM ($2) x"); first=$(ms "$t")
     t=$(date +%s%N); q -c "SELECT count(*) FROM ($2) x" >/dev/null; second=$(ms "$t")
@@ -76,3 +84,6 @@ report "daily (2023-06-15, $((n / 365)) sales)" "SELECT * FROM kv_report.daily('
 report "monthly (2023-06, $((n / 12)) sales)" "SELECT * FROM kv_report.monthly('2023-06-01')"
 report "month's days (2023-06)" "SELECT * FROM kv_report.month_days('2023-06-01')"
 report "customer history (ACC-4242)" "SELECT * FROM kv_report.customer_history('ACC-4242')"
+report "payments, daily (2023-06-15)" "SELECT r.* FROM kv_report.span('2023-06-15') p, kv_report.payments(p.from_ts, p.to_ts) r"
+report "payments, monthly (2023-06)" "SELECT r.* FROM kv_report.span('2023-06') p, kv_report.payments(p.from_ts, p.to_ts) r"
+report "alarms (loaded above sold)" "SELECT * FROM kv_report.loaded_above_sold()"

@@ -150,6 +150,14 @@ static void on_open_shift_cb(GObject *source, GAsyncResult *result, gpointer use
     gtk_editable_set_text(GTK_EDITABLE(self->float_entry), "");
 }
 
+/* The station's keys are in a PKCS#11 token: the secret asked for is the
+ * token's PIN (the same entry and core call as the key file passphrase). */
+static gboolean keys_in_token(KvSigninPage *self)
+{
+    return self->session != NULL &&
+           kv_keystore_path_is_token(kv_session_get_keys_path(self->session));
+}
+
 static void kv_signin_page_open_shift(GtkWidget *widget, const char *action_name,
                                       GVariant *param)
 {
@@ -170,7 +178,8 @@ static void kv_signin_page_open_shift(GtkWidget *widget, const char *action_name
     }
     if (*passphrase == '\0' && !kv_session_get_keys_unlocked(self->session)) {
         show_error(self->shift_error_label,
-                   _("Type the key file passphrase: sales need the station's keys."));
+                   keys_in_token(self) ? _("Type the token's PIN: sales need the station's keys.")
+                                       : _("Type the key file passphrase: sales need the station's keys."));
         return;
     }
     if (*float_text != '\0' &&
@@ -181,6 +190,8 @@ static void kv_signin_page_open_shift(GtkWidget *widget, const char *action_name
     }
     set_busy(self, kv_session_get_keys_unlocked(self->session)
                        ? _("Checking the supervisor's password and opening the shift…")
+                       : keys_in_token(self)
+                       ? _("Checking the PIN, unlocking the keys and opening the shift…")
                        : _("Checking the passphrase, unlocking the keys and opening the "
                            "shift…"),
              NULL);
@@ -323,7 +334,7 @@ void kv_signin_page_show_credentials(KvSigninPage *self)
 void kv_signin_page_show_shift(KvSigninPage *self)
 {
     gboolean has_shift, unlocked, per_day;
-    const char *what;
+    const char *what, *secret;
     g_autofree char *title = NULL;
 
     g_return_if_fail(KV_IS_SIGNIN_PAGE(self));
@@ -343,7 +354,16 @@ void kv_signin_page_show_shift(KvSigninPage *self)
                             self->session != NULL ? kv_session_get_full_name(self->session)
                                                   : "");
     adw_status_page_set_title(self->shift_status, title);
-    if (has_shift)
+    secret = keys_in_token(self) ? _("Token PIN") : _("Key file passphrase");
+    g_object_set(self->passphrase_entry, "placeholder-text", secret, NULL);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(self->passphrase_entry),
+                                   GTK_ACCESSIBLE_PROPERTY_LABEL, secret, -1);
+    if (keys_in_token(self) && !unlocked)
+        what = has_shift ? _("Your shift is open but the station's keys are locked. A supervisor "
+                             "unlocks them with the PIN of the station's key token.")
+                         : _("No shift is open. A supervisor opens it and unlocks the station's "
+                             "keys with the PIN of the station's key token.");
+    else if (has_shift)
         what = per_day ? _("Your shift is open but the station's keys are locked. A supervisor "
                            "unlocks them with the key file passphrase, for the rest of the "
                            "day.")

@@ -20,6 +20,7 @@
 #include "kv-money.h"
 #include "kv-money-reports.h"
 #include "kv-outbox.h"
+#include "kv-key-rollout.h"
 #include "kv-payments.h"
 #include "kv-receipt.h"
 #include "kv-reconcile.h"

@@ -5,6 +5,7 @@
 #include "kv-i18n.h"
 #include "kv-cards.h"
 #include "kv-engineering.h"
+#include "kv-station-keys.h"
 #include "kv-keyfile.h"
 #include "kv-station-file.h"
 #include "kv_util.h"
@@ -130,7 +131,7 @@ static gboolean build_token(KvStation *st, const KvMeter *m, const KvEngineering
         break;
     }
     case KV_CARD_KEY_CHANGE: {
-        guint v = kv_station_key_version(st);
+        guint v = kv_station_key_current(st);
         if (!kv_station_require_keys(st, error) ||
             !kv_keystore_derive(st->keys, KV_KEY_KIND_METER, v, st->settings.utility_code,
                                 m->number, tok->u.key_change.new_k_meter, error))
@@ -497,7 +498,7 @@ KvEngineeringCard *kv_card_engineering(KvStation *st, KvCardLink *card, guint32 
         (req->card_type == KV_CARD_KEY_CHANGE && !kv_sync_require_online(st, _("a key-change card"), error)))
         return NULL;
     if (req->card_type == KV_CARD_KEY_CHANGE) {
-        guint cur = kv_station_key_version(st);
+        guint cur = kv_station_key_current(st);
         if (m->key_version >= cur) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                         _("meter %09u is already on key version %u, the current one: no key "
@@ -548,7 +549,7 @@ GArray *kv_meters_needing_key_change(KvStation *st, guint current, GError **erro
         return NULL;
     s = kv_db_query(st, "SELECT number FROM meters WHERE key_version < ? AND status = 'active' "
                         "ORDER BY number", error,
-                    KV_DB_VALUES(KV_INT((int)(current ? current : kv_station_key_version(st)))));
+                    KV_DB_VALUES(KV_INT((int)(current ? current : kv_station_key_current(st)))));
     if (!s)
         return NULL;
     out = g_array_new(FALSE, FALSE, sizeof(guint32));

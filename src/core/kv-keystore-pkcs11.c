@@ -503,16 +503,19 @@ static gboolean put_current(TokenStore *ts, guint version, GError **error)
 {
     static const CK_OBJECT_CLASS cls = CKO_DATA;
     guint8 v = (guint8)version;
-    CK_OBJECT_HANDLE h = find_one(ts, CKO_DATA, ~0UL, LABEL_CURRENT);
-    CK_ATTRIBUTE val = { CKA_VALUE, &v, 1 };
+    CK_OBJECT_HANDLE old = find_one(ts, CKO_DATA, ~0UL, LABEL_CURRENT), h;
     CK_ATTRIBUTE t[] = {
         { CKA_CLASS, (void *)&cls, sizeof cls }, BOOL_ATTR(CKA_TOKEN, yes),
         BOOL_ATTR(CKA_PRIVATE, yes), { CKA_LABEL, LABEL_CURRENT, sizeof LABEL_CURRENT - 1 },
         { CKA_VALUE, &v, 1 }
     };
-    CK_RV rv = h != CK_INVALID_HANDLE
-                   ? ts->mod->f->C_SetAttributeValue(ts->session, h, &val, 1)
-                   : ts->mod->f->C_CreateObject(ts->session, t, G_N_ELEMENTS(t), &h);
+    /* A data object's value cannot be changed in place on every token
+     * (SoftHSM2: CKR_ATTRIBUTE_READ_ONLY): the new object first, then the
+     * old one goes, so a failure leaves a current version. */
+    CK_RV rv = ts->mod->f->C_CreateObject(ts->session, t, G_N_ELEMENTS(t), &h);
+    if (rv == CKR_OK && old != CK_INVALID_HANDLE &&
+        (rv = ts->mod->f->C_DestroyObject(ts->session, old)) != CKR_OK)
+        ts->mod->f->C_DestroyObject(ts->session, h);
     return rv == CKR_OK || p11_error(error, KV_CORE_ERROR_KEYS, rv, "storing the current version");
 }
 

@@ -58,21 +58,26 @@ gsize kv_keystore_kdf_message(KvKeyKind kind, guint32 utility_code, guint32 mete
     return n;
 }
 
-KvKeystore *kv_keystore_open(const char *path, const char *secret, GError **error)
+gboolean kv_keystore_path_is_token(const char *path)
 {
     char head[sizeof TOKEN_GROUP] = { 0 };
-    FILE *f;
+    FILE *f = path ? fopen(path, "rb") : NULL;
     gsize got = 0;
 
+    if (f) {
+        got = fread(head, 1, sizeof head - 1, f);
+        fclose(f);
+    }
+    return got == sizeof head - 1 && strcmp(head, TOKEN_GROUP) == 0;
+}
+
+KvKeystore *kv_keystore_open(const char *path, const char *secret, GError **error)
+{
     if (!path) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS, _("no key file given (--keys PATH)"));
         return NULL;
     }
-    if ((f = fopen(path, "rb"))) {
-        got = fread(head, 1, sizeof head - 1, f);
-        fclose(f);
-    }
-    if (got == sizeof head - 1 && strcmp(head, TOKEN_GROUP) == 0)
+    if (kv_keystore_path_is_token(path))
         return kv_keystore_pkcs11_open(path, secret, error);
     {
         KvKeyring *ring = kv_keyring_load(path, secret, error);

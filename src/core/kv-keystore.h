@@ -41,6 +41,9 @@ const char *kv_key_kind_name(KvKeyKind kind);
  * the supervisor); AUTH on a wrong PIN (the token counts it, not us); KEYS
  * if the file, the module or the token is missing or damaged. */
 KvKeystore *kv_keystore_open(const char *path, const char *secret, GError **error);
+/* The file at path is a token descriptor (its secret is the token's user
+ * PIN), not a key file (a passphrase): what an unlock dialog asks for. */
+gboolean kv_keystore_path_is_token(const char *path);
 /* The key file backend around a keyring already decrypted (takes it). */
 KvKeystore *kv_keystore_new_file(KvKeyring *ring, const char *path);
 void kv_keystore_free(KvKeystore *ks); /* wipes; logs out of the token */

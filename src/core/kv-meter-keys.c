@@ -10,9 +10,34 @@
 #include "kv-audit-private.h"
 #include "kv-meter-keys.h"
 #include "kv-registry.h"
+#include "kv-station-keys.h"
 #include "kv-station-private.h"
 #include "kv_provision.h"
 #include "kv_util.h"
+
+/* A meter keyed with a version this station's keys lack (a rotation not
+ * loaded here yet): refused before any derivation, saying which. */
+static gboolean version_held(KvStation *st, guint32 meter, guint version, GError **error)
+{
+    guint8 v[KV_KEYSTORE_MAX_VERSIONS];
+    g_autofree char *held = NULL;
+    if (kv_keystore_has(st->keys, version))
+        return TRUE;
+    held = kv_key_versions_text(v, kv_keystore_versions(st->keys, v));
+    g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_KEYS,
+                _("meter %09u is keyed with master key version %u, which this station's keys do "
+                  "not hold (they hold %s): load that version's keyload file (`kilovendctl key "
+                  "load`) before selling to it"), meter, version, held);
+    return FALSE;
+}
+
+gboolean kv_meter_keys_held(KvStation *st, guint32 meter, GError **error)
+{
+    g_autoptr(KvMeter) m = NULL;
+    return kv_station_require_keys(st, error) && (m = kv_meter_get(st, meter, error)) &&
+           version_held(st, meter, m->key_version, error) &&
+           version_held(st, meter, m->psc_key_version, error);
+}
 
 gboolean kv_meter_keys_derive(KvStation *st, guint32 meter, guint key_version,
                                kv_meter_keys *out, GError **error)
@@ -26,6 +51,9 @@ gboolean kv_meter_keys_derive(KvStation *st, guint32 meter, guint key_version,
         return FALSE;
     if (!key_version)
         key_version = m->key_version;
+    if (!version_held(st, meter, key_version, error) ||
+        !version_held(st, meter, m->psc_key_version, error))
+        return FALSE;
     /* The transport key comes from the master key the meter was
      * provisioned under, like K_psc: it does not rotate with K_meter.
      * Nothing is written to out unless all three were derived. */

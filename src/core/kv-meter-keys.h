@@ -17,6 +17,10 @@ gboolean kv_meter_provision(KvStation *st, guint32 meter, const char *path, GErr
 kv_err kv_meter_keys_seal(KvStation *st, const kv_meter_keys *keys, const kv_identity *id,
                              const kv_token *tok, guint8 slot[KV_SLOT_LEN]);
 
+/* The station's keys hold the master key versions the meter is keyed
+ * with; else KEYS, saying which version is missing and what to do (a
+ * rotation not loaded here yet).  Checked before a sale touches anything. */
+gboolean kv_meter_keys_held(KvStation *st, guint32 meter, GError **error);
 /* The meter's keys for the card contract (wipe with kv_meter_keys_wipe). */
 gboolean kv_meter_keys_derive(KvStation *st, guint32 meter, guint key_version,
                                kv_meter_keys *out, GError **error);

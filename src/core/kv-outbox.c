@@ -9,6 +9,7 @@
 #include "kv-audit-private.h"
 #include "kv-db.h"
 #include "kv-outbox.h"
+#include "kv-payments.h"
 #include "kv-test-point.h"
 
 void kv_outbox_batch_free(KvOutboxBatch *b)
@@ -248,6 +249,63 @@ static gboolean add_audit_rows(Batch *b, gint64 after, guint max_rows, KvOutboxB
     return TRUE;
 }
 
+/* The streams of push_cursors, in its order: each statement takes ?1 the
+ * station, ?2 the cursor, ?3 how many rows (the payment's ?4: the payment
+ * types' keys, a JSON array by number).  Immutable columns only:
+ * credit_clears.refunded changes, so it is not in the record. */
+static const struct {
+    const char *stream, *sql;
+} streams[KV_OUTBOX_STREAMS] = {
+    {"payment", "SELECT id, json_object('kind', 'payment', 'station', ?1, 'id', id, 'content', json_object("
+                "'payment', json_extract(?4, '$[' || payment || ']'), 'reference', payment_ref)) "
+                "FROM sales WHERE id > ?2 ORDER BY id LIMIT ?3"},
+    {"debt", "SELECT id, json_object('kind', 'debt_movement', 'station', ?1, 'id', id, 'content', json_object("
+             "'customer', customer_id, 'at', at, 'kind', kind, 'amount', amount, 'sale', sale_id, "
+             "'user', user_id, 'reason', reason, 'settlement', settlement)) "
+             "FROM debt_movements WHERE id > ?2 ORDER BY id LIMIT ?3"},
+    {"refund", "SELECT id, json_object('kind', 'refund', 'station', ?1, 'id', id, 'content', json_object("
+               "'meter', meter_number, 'shift', shift_id, 'kind', kind, 'energy', energy, 'amount', amount, "
+               "'reason', reason, 'created_by', created_by, 'created_at', created_at, 'parts', "
+               "json((SELECT json_group_array(json_object('sale', p.sale_id, 'energy', p.energy, "
+               "'amount', p.amount)) FROM (SELECT * FROM refund_parts WHERE refund_id = refunds.id "
+               "ORDER BY sale_id) p)))) FROM refunds WHERE id > ?2 ORDER BY id LIMIT ?3"},
+    {"clear", "SELECT id, json_object('kind', 'credit_clear', 'station', ?1, 'id', id, 'content', json_object("
+              "'meter', meter_number, 'card', card_serial, 'token_seq', token_seq, "
+              "'readback_counter', readback_counter, 'cleared_total', cleared_total, 'amount', amount, "
+              "'recorded_at', recorded_at)) FROM credit_clears WHERE id > ?2 ORDER BY id LIMIT ?3"},
+};
+
+/* The payment types' keys by number, as a JSON array. */
+static char *payment_keys(void)
+{
+    GString *g = g_string_new("[");
+    for (int t = 0; t < KV_PAYMENT_N_TYPES; t++)
+        g_string_append_printf(g, "%s\"%s\"", t ? "," : "", kv_payment_key((KvPaymentType)t));
+    g_string_append_c(g, ']');
+    return g_string_free(g, FALSE);
+}
+
+/* The records of every stream after its cursor (read in the batch's
+ * transaction). */
+static gboolean add_streams(Batch *b, guint max_rows, KvOutboxBatch *r, GError **error)
+{
+    g_autofree char *keys = payment_keys();
+    for (guint i = 0; i < KV_OUTBOX_STREAMS; i++) {
+        g_autoptr(KvStmt) s = kv_db_stmt(b->st, streams[i].sql, error);
+        g_autoptr(KvStmt) cur = s ? kv_db_query(b->st, "SELECT pushed FROM push_cursors WHERE stream = ?", error,
+                                                KV_DB_VALUES(KV_TEXT(streams[i].stream))) : NULL;
+        gint64 after;
+        if (!cur || !kv_db_step_done(b->st, cur, _("reading the sync state"), error))
+            return FALSE;
+        after = sqlite3_column_int64(cur, 0);
+        if (sqlite3_bind_parameter_count(s) >= 4)
+            sqlite3_bind_text(s, 4, keys, -1, SQLITE_STATIC);
+        if (!add_rows(b, s, after, max_rows, &r->last_stream[i], error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
 {
     g_autoptr(KvOutboxBatch) r = g_new0(KvOutboxBatch, 1);
@@ -285,6 +343,7 @@ KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
         "'new_key_version', new_key_version, 'issued_at', issued_at, 'issued_by', issued_by)) "
         "FROM engineering_tokens WHERE id > ?2 ORDER BY id LIMIT ?3", error) : NULL;
     ok = ok && eng && add_rows(&b, eng, pushed_engineering, max_rows, &r->last_engineering, error);
+    ok = ok && add_streams(&b, max_rows, r, error);
     kv_db_exec(st->db, "COMMIT", NULL);
     g_hash_table_unref(b.sales);
     g_string_append(b.out, "\n]");
@@ -389,7 +448,14 @@ gboolean kv_outbox_pushed(KvStation *st, const KvOutboxBatch *b, const char *rep
     sqlite3_bind_int64(s, 2, b->last_reading);
     sqlite3_bind_int64(s, 3, b->last_engineering);
     sqlite3_bind_int64(s, 4, kv_now());
-    return kv_db_step_done(st, s, _("recording the sync state"), error);
+    if (!kv_db_step_done(st, s, _("recording the sync state"), error))
+        return FALSE;
+    for (guint i = 0; i < KV_OUTBOX_STREAMS; i++)
+        if (!kv_db_run(st, "UPDATE push_cursors SET pushed = max(pushed, ?) WHERE stream = ?",
+                       _("recording the sync state"), error,
+                       KV_DB_VALUES(KV_INT(b->last_stream[i]), KV_TEXT(streams[i].stream))))
+            return FALSE;
+    return TRUE;
 }
 
 char *kv_outbox_pull_cursor(KvStation *st, GError **error)
@@ -448,11 +514,27 @@ static const struct {
           J("active") ", " J("created_at") " FROM json_each(?1, '$.users') j WHERE ?2 IS NOT NULL AND ?3 IS NOT NULL "
           "ON CONFLICT(login) DO UPDATE SET full_name = excluded.full_name, role = excluded.role, "
           "pw_hash = excluded.pw_hash, active = excluded.active"},
-    {'m', "INSERT INTO customers(id, account, name, address, phone, debt, created_at) "
+    /* A customer's debt is not taken as a figure: it changes only through
+     * its movements, and the settlement below books the difference. */
+    {'m', "INSERT INTO customers(id, account, name, address, phone, created_at) "
           "SELECT " J("id") ", " J("account") ", " J("name") ", " J("address") ", " J("phone") ", "
-          J("debt") ", " J("created_at") " FROM json_each(?1, '$.customers') j WHERE ?2 IS NOT NULL AND ?3 IS NOT NULL "
+          J("created_at") " FROM json_each(?1, '$.customers') j WHERE ?2 IS NOT NULL AND ?3 IS NOT NULL "
           "ON CONFLICT(id) DO UPDATE SET account = excluded.account, name = excluded.name, "
-          "address = excluded.address, phone = excluded.phone, debt = excluded.debt"},
+          "address = excluded.address, phone = excluded.phone"},
+    /* Debt settled across offices (docs/multi-office.md, "Debt across
+     * offices"): head office's balance counts this station's movements up
+     * to station.debt_head; the balance here is that plus this station's
+     * movements after it (not pushed yet), never below zero.  The
+     * difference is a visible 'adjusted' movement marked settlement, which
+     * head office does not count again.  A head office that does not
+     * settle (no debt_head) leaves the debts alone. */
+    {'d', "INSERT INTO debt_movements(customer_id, at, kind, amount, reason, settlement) "
+          "SELECT c.id, ?2, 'adjusted', t.target - c.debt, 'head office settlement: the balance across offices', 1 "
+          "FROM (SELECT " J("id") " AS id, max(0, " J("debt") " + coalesce((SELECT sum(d.amount) "
+          "FROM debt_movements d WHERE d.customer_id = " J("id") " AND d.settlement = 0 AND "
+          "d.id > json_extract(?1, '$.station.debt_head')), 0)) AS target FROM json_each(?1, '$.customers') j "
+          "WHERE json_extract(?1, '$.station.debt_head') IS NOT NULL) t "
+          "JOIN customers c ON c.id = t.id WHERE t.target <> c.debt AND ?3 IS NOT NULL"},
     {'m', "INSERT INTO tariffs(code, name, effective_from, vat_bp, fixed_monthly, debt_bp, created_at) "
           "SELECT " J("code") ", coalesce((SELECT json_extract(t.value, '$.name') FROM "
           "json_each(?1, '$.tariffs') t WHERE json_extract(t.value, '$.code') = " J("code") "), "
@@ -626,12 +708,14 @@ gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *ou
             out->meters += (guint)sqlite3_changes(st->db);
         else if (pull_steps[i].what == 'c')
             out->cards += (guint)sqlite3_changes(st->db);
+        else if (pull_steps[i].what == 'd')
+            out->settled += (guint)sqlite3_changes(st->db);
     }
     if (!check_centre_head(st, error))
         return FALSE;
-    if (out->master) {
-        g_autofree char *d = g_strdup_printf("master=%u meters=%u cards=%u", out->master, out->meters,
-                                             out->cards);
+    if (out->master || out->settled) {
+        g_autofree char *d = g_strdup_printf("master=%u meters=%u cards=%u settled=%u", out->master,
+                                             out->meters, out->cards, out->settled);
         if (!kv_audit_append(st, "sync.pull", "sync", d, error))
             return FALSE;
     }
@@ -653,6 +737,12 @@ gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *ou
     "json_each(?1, '$.card_statuses') x WHERE json_extract(x.value, '$.content.card') = " card " " \
     "ORDER BY json_extract(x.value, '$.id') DESC LIMIT 1)"
 
+/* The rows of one kind head office holds (its key in the reply) that the
+ * ledger lacks, with their ids: cols and values after the id. */
+#define TAKE_BACK(table, cols, key, values) \
+    "INSERT OR IGNORE INTO " table "(id, " cols ") SELECT json_extract(r.value, '$.id'), " values " " \
+    "FROM json_each(?1, '$." key "') r WHERE ?2 IS NOT NULL"
+
 /* Each takes ?1 the reply of kv_api.recover, ?2 the fork point (the last
  * audit row both copies share); rows already in the ledger stay. */
 static const char *const recover_steps[] = {
@@ -664,10 +754,9 @@ static const char *const recover_steps[] = {
     "SELECT json_extract(r.value, '$.id'), " R("at") ", " R("user") ", " R("action") ", " R("object") ", "
     R("detail") ", kv_unhex(" R("prev_hash") "), kv_unhex(" R("hash") "), kv_unhex(" R("mac") ") "
     "FROM json_each(?1, '$.audit') r WHERE json_extract(r.value, '$.id') > ?2 ORDER BY json_extract(r.value, '$.id')",
-    "INSERT OR IGNORE INTO shifts(id, cashier_id, opened_at, closed_at, opening_float, expected_cash, counted_cash) "
-    "SELECT json_extract(r.value, '$.id'), " R("cashier") ", " R("opened_at") ", " R("closed_at") ", "
-    "coalesce(" R("opening_float") ", 0), " R("expected_cash") ", " R("counted_cash") " "
-    "FROM json_each(?1, '$.shifts') r WHERE ?2 IS NOT NULL",
+    TAKE_BACK("shifts", "cashier_id, opened_at, closed_at, opening_float, expected_cash, counted_cash", "shifts",
+              R("cashier") ", " R("opened_at") ", " R("closed_at") ", coalesce(" R("opening_float") ", 0), "
+              R("expected_cash") ", " R("counted_cash")),
     /* A shift still open when the ledger was lost was never pushed: it is
      * closed here at its last sale, for the sales that name it. */
     "INSERT OR IGNORE INTO shifts(id, cashier_id, opened_at, closed_at) "
@@ -705,19 +794,45 @@ static const char *const recover_steps[] = {
     "json_extract(c.value, '$.content.at') AS at, json_extract(c.value, '$.content.cancel_seq') AS cancel_seq "
     "FROM json_each(?1, '$.sale_states') c WHERE json_extract(c.value, '$.id') > ?2 "
     "ORDER BY json_extract(c.value, '$.id')) x WHERE sales.id = x.sale",
-    "INSERT OR IGNORE INTO meter_readings(id, meter_number, card_serial, read_at, counter, status, key_version, "
-    "remaining, cumulative_loaded, total_energy, energy_l1, energy_l2, energy_l3, last_seq, result, events, "
-    "sold_then) SELECT json_extract(r.value, '$.id'), " R("meter") ", " R("card") ", " R("read_at") ", "
-    R("counter") ", " R("status") ", " R("key_version") ", " R("remaining") ", " R("cumulative_loaded") ", "
-    R("total_energy") ", " R("energy_l1") ", " R("energy_l2") ", " R("energy_l3") ", " R("last_seq") ", "
-    R("result") ", coalesce(kv_unhex(" R("events") "), x''), " R("sold_then") " "
-    "FROM json_each(?1, '$.readbacks') r WHERE ?2 IS NOT NULL",
-    "INSERT OR IGNORE INTO engineering_tokens(id, card_serial, meter_number, kind, seq, key_version, alarm_level, "
-    "pretrip_level, hoarding_limit, max_power, reconnect_delay, new_key_version, issued_at, issued_by) "
-    "SELECT json_extract(r.value, '$.id'), " R("card") ", " R("meter") ", " R("kind") ", " R("seq") ", "
-    R("key_version") ", " R("alarm_level") ", " R("pretrip_level") ", " R("hoarding_limit") ", " R("max_power") ", "
-    R("reconnect_delay") ", " R("new_key_version") ", " R("issued_at") ", " R("issued_by") " "
-    "FROM json_each(?1, '$.engineering_tokens') r WHERE ?2 IS NOT NULL",
+    TAKE_BACK("meter_readings", "meter_number, card_serial, read_at, counter, status, key_version, remaining, "
+              "cumulative_loaded, total_energy, energy_l1, energy_l2, energy_l3, last_seq, result, events, sold_then",
+              "readbacks", R("meter") ", " R("card") ", " R("read_at") ", " R("counter") ", " R("status") ", "
+              R("key_version") ", " R("remaining") ", " R("cumulative_loaded") ", " R("total_energy") ", "
+              R("energy_l1") ", " R("energy_l2") ", " R("energy_l3") ", " R("last_seq") ", " R("result") ", "
+              "coalesce(kv_unhex(" R("events") "), x''), " R("sold_then")),
+    TAKE_BACK("engineering_tokens", "card_serial, meter_number, kind, seq, key_version, alarm_level, pretrip_level, "
+              "hoarding_limit, max_power, reconnect_delay, new_key_version, issued_at, issued_by",
+              "engineering_tokens", R("card") ", " R("meter") ", " R("kind") ", " R("seq") ", " R("key_version") ", "
+              R("alarm_level") ", " R("pretrip_level") ", " R("hoarding_limit") ", " R("max_power") ", "
+              R("reconnect_delay") ", " R("new_key_version") ", " R("issued_at") ", " R("issued_by")),
+    /* The records of db/011-sync-records.sql: each sale's payment (?3 the
+     * payment types' keys by number), debt movements (the customers' debt
+     * follows by its trigger), refunds with their parts, credit clears
+     * (what was refunded of them, oldest first, as kv-refunds.c marks it);
+     * their push cursors at head office's last. */
+    "UPDATE sales SET payment = x.payment, payment_ref = x.ref FROM (SELECT json_extract(r.value, '$.id') AS id, "
+    "(SELECT k.key FROM json_each(?3) k WHERE k.value = " R("payment") ") AS payment, " R("reference") " AS ref "
+    "FROM json_each(?1, '$.payments') r WHERE ?2 IS NOT NULL) x WHERE sales.id = x.id AND x.payment IS NOT NULL "
+    "AND (sales.payment, sales.payment_ref) IS NOT (x.payment, x.ref)",
+    TAKE_BACK("debt_movements", "customer_id, at, kind, amount, sale_id, user_id, reason, settlement",
+              "debt_movements", R("customer") ", " R("at") ", " R("kind") ", " R("amount") ", " R("sale") ", "
+              R("user") ", " R("reason") ", coalesce(" R("settlement") ", 0)"),
+    TAKE_BACK("refunds", "meter_number, shift_id, kind, energy, amount, reason, created_by, created_at", "refunds",
+              R("meter") ", " R("shift") ", " R("kind") ", " R("energy") ", " R("amount") ", " R("reason") ", "
+              R("created_by") ", " R("created_at")),
+    "INSERT OR IGNORE INTO refund_parts(refund_id, sale_id, energy, amount) SELECT json_extract(r.value, '$.id'), "
+    "json_extract(p.value, '$.sale'), json_extract(p.value, '$.energy'), json_extract(p.value, '$.amount') "
+    "FROM json_each(?1, '$.refunds') r, json_each(r.value, '$.content.parts') p WHERE ?2 IS NOT NULL",
+    TAKE_BACK("credit_clears", "meter_number, card_serial, token_seq, readback_counter, cleared_total, amount, "
+              "recorded_at", "credit_clears", R("meter") ", " R("card") ", " R("token_seq") ", "
+              R("readback_counter") ", " R("cleared_total") ", " R("amount") ", " R("recorded_at")),
+    "UPDATE credit_clears SET refunded = min(amount, max(0, (SELECT coalesce(sum(f.energy), 0) FROM refunds f "
+    "WHERE f.meter_number = credit_clears.meter_number) - (SELECT coalesce(sum(o.amount), 0) FROM credit_clears o "
+    "WHERE o.meter_number = credit_clears.meter_number AND o.id < credit_clears.id))) "
+    "WHERE ?1 IS NOT NULL AND ?2 IS NOT NULL",
+    "UPDATE push_cursors SET pushed = max(pushed, (SELECT coalesce(max(json_extract(r.value, '$.id')), 0) "
+    "FROM json_each(?1, CASE stream WHEN 'payment' THEN '$.payments' WHEN 'debt' THEN '$.debt_movements' "
+    "WHEN 'refund' THEN '$.refunds' ELSE '$.credit_clears' END) r)) WHERE ?2 IS NOT NULL",
     /* The counters move above every record taken back: the meters'
      * sequences and what was sold. */
     "UPDATE meters SET last_seq = max(last_seq, "
@@ -766,7 +881,7 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) fork = NULL, extra = NULL;
-    g_autofree char *keep = NULL, *detail = NULL, *vacuum = NULL;
+    g_autofree char *keep = NULL, *detail = NULL, *vacuum = NULL, *keys = payment_keys();
     gint64 k, centre, local;
 
     memset(out, 0, sizeof *out);
@@ -779,13 +894,11 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
                           "(SELECT coalesce(max(json_extract(c.value, '$.id')), 0) FROM json_each(?1, '$.audit') c)), "
                           "(SELECT coalesce(max(json_extract(c.value, '$.id')), 0) FROM json_each(?1, '$.audit') c), "
                           "(SELECT coalesce(max(id), 0) FROM audit)", error);
-    if (!fork)
+    if (fork)
+        sqlite3_bind_text(fork, 1, reply, -1, SQLITE_STATIC);
+    /* (one row, whatever the reply holds) */
+    if (!fork || !kv_db_step_done(st, fork, _("reading head office's records"), error))
         return FALSE;
-    sqlite3_bind_text(fork, 1, reply, -1, SQLITE_STATIC);
-    if (sqlite3_step(fork) != SQLITE_ROW) {
-        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading head office's records"));
-        return FALSE;
-    }
     k = sqlite3_column_int64(fork, 0);
     centre = sqlite3_column_int64(fork, 1);
     local = sqlite3_column_int64(fork, 2);
@@ -828,6 +941,8 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
                 sqlite3_bind_text(s, 1, reply, -1, SQLITE_STATIC);
             if (sqlite3_bind_parameter_count(s) >= 2)
                 sqlite3_bind_int64(s, 2, k);
+            if (sqlite3_bind_parameter_count(s) >= 3)
+                sqlite3_bind_text(s, 3, keys, -1, SQLITE_STATIC);
             rc = sqlite3_step(s);
         }
         sqlite3_finalize(s);

@@ -13,6 +13,11 @@
 
 G_BEGIN_DECLS
 
+/* The records pushed by their own ids after a cursor of push_cursors
+ * (db/011-sync-records.sql): payments, debt movements, refunds, credit
+ * clears. */
+#define KV_OUTBOX_STREAMS 4
+
 typedef struct {
     char *json;             /* "[...]", the push batch; NULL: nothing waits */
     guint records;
@@ -20,6 +25,7 @@ typedef struct {
     gint64 last_audit;
     gint64 last_reading;    /* the cursors to save once head office confirmed it */
     gint64 last_engineering;
+    gint64 last_stream[KV_OUTBOX_STREAMS];
 } KvOutboxBatch;
 void kv_outbox_batch_free(KvOutboxBatch *b);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvOutboxBatch, kv_outbox_batch_free)
@@ -50,6 +56,7 @@ typedef struct {
     guint master;       /* master data rows applied */
     guint meters;       /* per-meter states of other offices */
     guint cards;        /* cards of other offices (or their status) */
+    guint settled;      /* customers' debts settled to head office's balance */
     gboolean reset;     /* head office sent everything again */
 } KvOutboxPull;
 

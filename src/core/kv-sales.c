@@ -1183,7 +1183,8 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
     }
     /* A ledger that must recover, or whose sync is stopped, touches no
      * card (the amount is checked against the offline limit below). */
-    if (!kv_station_require_keys(st, error) || !kv_sync_may_sell(st, 0, error))
+    if (!kv_station_require_keys(st, error) || !kv_sync_may_sell(st, 0, error) ||
+        !kv_meter_keys_held(st, meter, error))
         return NULL;
     /* An earlier interrupted sale on this very card is settled first. */
     if (reconcile_card(st, card, notes, error) < 0)

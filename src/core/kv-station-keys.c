@@ -30,14 +30,38 @@ KvKeyHolding *kv_station_key_status(KvStation *st, GError **error)
     g_strlcpy(s->station, me, sizeof s->station);
     g_strlcpy(s->backend, kv_keystore_backend(st->keys), sizeof s->backend);
     g_strlcpy(s->where, where, sizeof s->where);
-    s->current = kv_keystore_current(st->keys);
+    s->current = kv_station_key_current(st);
     s->n_versions = kv_keystore_versions(st->keys, s->versions);
     return s;
 }
 
 char *kv_station_key_holder_name(KvStation *st)
 {
+    return g_strdup_printf("station %u", st->settings.station_no);
+}
+
+/* The name holdings had before station numbers ("office 3 / host"). */
+static char *legacy_holder_name(KvStation *st)
+{
     return g_strdup_printf("office %u / %s", st->settings.office_id, g_get_host_name());
+}
+
+static gboolean joined(KvStation *st)
+{
+    return kv_db_int(st, "SELECT joined_at IS NOT NULL FROM sync_state", 0) != 0;
+}
+
+guint kv_station_key_centre_current(KvStation *st)
+{
+    return joined(st) ? (guint)kv_db_int(st, "SELECT CAST(value AS INTEGER) FROM settings "
+                                             "WHERE key = 'keys_centre_current'", 0)
+                      : 0;
+}
+
+guint kv_station_key_current(KvStation *st)
+{
+    guint centre = kv_station_key_centre_current(st);
+    return centre && kv_keystore_has(st->keys, centre) ? centre : kv_keystore_current(st->keys);
 }
 
 char *kv_key_versions_text(const guint8 *v, guint n)
@@ -100,14 +124,15 @@ gboolean kv_key_holdings_record(KvStation *st, const char *station, const char *
 static gboolean record_own(KvStation *st, const char *action, const char *detail, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autofree char *me = kv_station_key_holder_name(st);
+    g_autofree char *me = kv_station_key_holder_name(st), *old = legacy_holder_name(st);
     guint8 v[KV_KEYSTORE_MAX_VERSIONS];
     guint n = kv_keystore_versions(st->keys, v);
     g_autofree char *list = kv_key_versions_text(v, n);
     g_autofree char *full = g_strdup_printf("%s backend=%s current=%u versions=%s", detail,
                                             kv_keystore_backend(st->keys),
-                                            kv_keystore_current(st->keys), list);
+                                            kv_station_key_current(st), list);
     return kv_txn_begin(&txn, st, error) &&
+           holdings_put(st, old, "file", NULL, 0, 0, error) &&
            holdings_put(st, me, kv_keystore_backend(st->keys), v, n, kv_now(), error) &&
            kv_audit_commit(&txn, action, "keys", full, error);
 }
@@ -294,13 +319,14 @@ gboolean kv_station_keyload_import(KvStation *st, const char *path, guint *versi
     g_autofree char *detail = NULL;
     g_autoptr(GError) local = NULL;
     gsize len = 0;
-    guint v = 0;
+    guint v = 0, before;
     gboolean current = FALSE;
 
     if (!kv_station_require(st, KV_ROLE_ADMIN, error) || !require_backend(st, "pkcs11", error))
         return FALSE;
     if (!g_file_get_contents(path, (char **)&data, &len, error))
         return FALSE;
+    before = kv_keystore_current(st->keys);
     if (!kv_keystore_pkcs11_keyload(st->keys, data, len, st->settings.utility_code, &v, &current,
                                     &local)) {
         /* A refused file is evidence: it goes in the audit log too. */
@@ -308,6 +334,14 @@ gboolean kv_station_keyload_import(KvStation *st, const char *path, guint *versi
         kv_audit_record(st, "keys.load.refused", "keys", why, NULL);
         g_propagate_error(error, g_steal_pointer(&local));
         return FALSE;
+    }
+    if (current && before && joined(st)) {
+        /* A station that syncs makes a version current only once head
+         * office says every active station holds it (kv-key-rollout.h):
+         * the file's "current" mark is not enough. */
+        if (!kv_keystore_pkcs11_set_current(st->keys, before, error))
+            return FALSE;
+        current = FALSE;
     }
     detail = g_strdup_printf("file=%s version=%u%s", path, v, current ? " made-current" : "");
     if (!record_own(st, "keys.load", detail, error))

@@ -46,8 +46,18 @@ gboolean kv_station_keyload_request(KvStation *st, const char *path, GError **er
 gboolean kv_station_keyload_import(KvStation *st, const char *path, guint *version,
                                    GError **error);
 
+/* The version new meters and key-change cards get.  On a station that
+ * syncs with a head office: the version head office made current (held by
+ * every active station, kv-key-rollout.h) if the keys hold it, else the
+ * keys' own current version; a keyload file's "current" mark does not
+ * make a version current there.  Keys unlocked. */
+guint kv_station_key_current(KvStation *st);
+/* Head office's current version as last reported to this station; 0 if
+ * none or the station does not sync. */
+guint kv_station_key_centre_current(KvStation *st);
+
 /* Holdings: which stations hold which versions.  This station's name is
- * its office number and host ("office 3 / host"). */
+ * its number ("station 101"), as head office's report names it. */
 char *kv_station_key_holder_name(KvStation *st);
 /* Record that station holds exactly these versions (replacing what was
  * known of it) at time at: the entry point for acknowledgements that

@@ -149,31 +149,41 @@ static int key_load(CtlArgs *a)
         !kv_station_keyload_import(st, a->words->pdata[0], &v, &error))
         return ctl_fail(error);
     ctl_out(_("Master key version %u is in the token (current: version %u)\n"), v,
-            kv_station_key_version(st));
+            kv_station_key_current(st));
     {
         g_autofree char *json = g_strdup_printf("{\"ok\":true,\"version\":%u,\"current\":%u}", v,
-                                                kv_station_key_version(st));
+                                                kv_station_key_current(st));
         return done(json);
     }
 }
 
-/* The rotation report: which station holds which versions. */
+/* The rotation report: which station holds which versions; head office's
+ * report of every active station once this station has synced, its own
+ * view otherwise. */
 static int key_holdings(void)
 {
     GError *error = NULL;
     g_autoptr(KvStation) st = open_noted(&error);
     g_autoptr(GPtrArray) h = st ? kv_key_holdings_list(st, &error) : NULL;
     guint8 common[254];
-    guint n;
-    g_autofree char *all = NULL;
+    g_autofree char *all = NULL, *centre_all = NULL, *since = NULL;
+    gint64 centre_at;
     if (!h)
         return ctl_fail(error);
-    n = kv_key_holdings_common(h, common);
-    all = kv_key_versions_text(common, n);
+    centre_at = kv_key_rollout_reported_at(st, &centre_all);
+    all = centre_at ? g_strdup(centre_all ? centre_all : "")
+                    : kv_key_versions_text(common, kv_key_holdings_common(h, common));
+    if (centre_at) {
+        g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(centre_at);
+        since = g_date_time_format(t, "%Y-%m-%d %H:%M");
+    }
     if (ctl.json)
-        printf("{\"stations\":[");
+        printf("{\"source\":\"%s\",\"reported_at\":%" G_GINT64_FORMAT ",\"stations\":[",
+               centre_at ? "head-office" : "station", centre_at);
+    else if (centre_at)
+        ctl_out(_("Key versions held, by active station (head office's report of %s UTC)\n"), since);
     else
-        ctl_out(_("Key versions held, by station\n"));
+        ctl_out(_("Key versions held, by station (this station's view: not synced)\n"));
     for (guint i = 0; i < h->len; i++) {
         const KvKeyHolding *k = h->pdata[i];
         g_autofree char *list = kv_key_versions_text(k->versions, k->n_versions);
@@ -186,11 +196,14 @@ static int key_holdings(void)
         else
             ctl_out("  %-32s %-7s %-16s %s\n", k->station, k->backend, list, when);
     }
-    if (ctl.json)
-        printf("],\"held_by_all\":[%s]}\n", all);
-    else
-        ctl_out(_("Held by every station (may become current for new meters): %s\n"),
-                n ? all : _("none"));
+    if (ctl.json) {
+        printf("],\"held_by_all\":[%s],\"current\":%u}\n", all, kv_station_key_current(st));
+        return CTL_EXIT_OK;
+    }
+    ctl_out(_("Held by every station (may become current for new meters): %s\n"), *all ? all : _("none"));
+    if (centre_at)
+        ctl_out(_("Current at head office: version %u; here: version %u\n"),
+                kv_station_key_centre_current(st), kv_station_key_current(st));
     return CTL_EXIT_OK;
 }
 

@@ -8,11 +8,30 @@
 #include "ctl.h"
 #include "kv-sync-client.h"
 
+static const char *config_env(void)
+{
+    return g_getenv("KILOVEND_SYNC_CONF") ? g_getenv("KILOVEND_SYNC_CONF") : KV_SYNC_CONFIG_DEFAULT;
+}
+
 static const char *config_path(CtlArgs *a)
 {
-    if (ctl_opt(a, "config"))
-        return ctl_opt(a, "config");
-    return g_getenv("KILOVEND_SYNC_CONF") ? g_getenv("KILOVEND_SYNC_CONF") : KV_SYNC_CONFIG_DEFAULT;
+    return ctl_opt(a, "config") ? ctl_opt(a, "config") : config_env();
+}
+
+gboolean ctl_sync_reserve_replacement(KvStation *st, guint32 meter, GError **error)
+{
+    g_autoptr(KvSyncStatus) s = kv_sync_status(st, error);
+    g_autoptr(KvSyncConfig) cfg = NULL;
+    const char *path = config_env();
+
+    if (!s)
+        return FALSE;
+    if (!s->joined)
+        return TRUE; /* one office: nothing to reserve */
+    if (!kv_sync_require_online(st, _("replacing a card"), error))
+        return FALSE;
+    cfg = kv_sync_config_load(path, kv_station_settings(st)->station_no, error);
+    return cfg && kv_sync_reserve_replacement(st, cfg, meter, error);
 }
 
 static char *when(gint64 t)

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "kv-key-rollout.h"
 #include "kv-sync-state.h"
 #include "kv-test-point.h"
 
@@ -137,8 +138,36 @@ static gboolean pull(KvStation *st, PGconn *c, KvSyncRound *round, GError **erro
     round->pull.master += got.master;
     round->pull.meters += got.meters;
     round->pull.cards += got.cards;
+    round->pull.settled += got.settled;
     round->pull.reset |= got.reset;
     return TRUE;
+}
+
+/* The key versions this station holds, reported; head office's report of
+ * every station's, applied (kv-key-rollout.h).  A head office without
+ * kv_api.key_holdings (before its migration 009) is skipped. */
+static gboolean key_holdings(KvStation *st, PGconn *c, GError **error)
+{
+    g_autofree char *report = NULL, *reply = NULL;
+    KvKeyRollout got;
+    GError *local = NULL, *link = NULL;
+    const char *params[1];
+    char state[6];
+    gboolean ok;
+
+    if (!(report = kv_key_rollout_report(st, &local)))
+        return local ? (g_propagate_error(error, local), FALSE) : TRUE;
+    params[0] = report;
+    if (!(reply = kv_pg_query(c, "SELECT kv_api.key_holdings($1::jsonb)::text", 1, params, state, &link))) {
+        if (strcmp(state, "42883") == 0) {
+            g_error_free(link);
+            return TRUE;
+        }
+        return link_failed(st, link, error);
+    }
+    ok = kv_key_rollout_apply(st, reply, &got, error);
+    kv_key_rollout_clear(&got);
+    return ok;
 }
 
 /* The station's TLS connection to head office; a failure is recorded. */
@@ -201,6 +230,8 @@ gboolean kv_sync_round(KvStation *st, const KvSyncConfig *cfg, KvSyncRound *roun
     }
     if (round->batches && !pull(st, c, round, error))
         return FALSE;
+    if (!key_holdings(st, c, error))
+        return FALSE;
     return kv_outbox_succeeded(st, error);
 }
 
@@ -217,4 +248,22 @@ gboolean kv_sync_recover(KvStation *st, const KvSyncConfig *cfg, KvOutboxRecover
     if (!(reply = kv_pg_recover(c, &link)))
         return link_failed(st, link, error);
     return kv_outbox_recover(st, reply, out, error);
+}
+
+gboolean kv_sync_reserve_replacement(KvStation *st, const KvSyncConfig *cfg, guint32 meter, GError **error)
+{
+    g_autoptr(PGconn) c = NULL;
+    g_autofree char *refusal = NULL;
+    GError *link = NULL;
+
+    if (!refuse_if_stopped(st, error) || !(c = connect_station(st, cfg, error)))
+        return FALSE;
+    if (!kv_pg_reserve_replacement(c, meter, &refusal, &link))
+        return link_failed(st, link, error);
+    if (refusal) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE, "head office refused the replacement: %s",
+                    refusal);
+        return FALSE;
+    }
+    return TRUE;
 }

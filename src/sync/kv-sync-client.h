@@ -61,6 +61,12 @@ gboolean kv_sync_round(KvStation *st, const KvSyncConfig *cfg, KvSyncRound *roun
  * forked).  A normal round follows it to push the recovery's audit row. */
 gboolean kv_sync_recover(KvStation *st, const KvSyncConfig *cfg, KvOutboxRecovery *out, GError **error);
 
+/* Before `card replace` at a station that syncs: head office records that
+ * this station replaces the meter's card (kv_api.reserve_replacement).
+ * Refused (KV_CORE_ERROR_STATE) while another station holds the meter's
+ * reservation; a link failure is recorded and returned. */
+gboolean kv_sync_reserve_replacement(KvStation *st, const KvSyncConfig *cfg, guint32 meter, GError **error);
+
 G_END_DECLS
 
 #endif

@@ -104,6 +104,11 @@ static char *record(const char *kind, guint st, gint64 id, char *content)
     return r;
 }
 
+char *ct_record(const char *kind, guint st, gint64 id, const char *content)
+{
+    return record(kind, st, id, g_strdup(content));
+}
+
 char *ct_sale(guint st, gint64 id, gint64 meter, gint64 card, gint64 seq, gint64 amount, gint64 energy,
               gint64 cumulative)
 {
@@ -227,7 +232,8 @@ char *ct_fingerprint(void)
 {
     static const char *const tables[] = {"sales", "sale_states", "cards", "card_statuses", "readbacks",
                                          "engineering_tokens", "shifts", "audit", "meter_state", "card_state",
-                                         "conflicts"};
+                                         "conflicts", "payments", "debt_movements", "refunds", "refund_parts",
+                                         "credit_clears", "loaded_above_sold", "customers", "debt_central"};
     GString *sql = g_string_new("SELECT md5(concat_ws('|'");
     for (gsize i = 0; i < G_N_ELEMENTS(tables); i++)
         g_string_append_printf(sql, ", (SELECT string_agg(to_jsonb(x)::text, ',' ORDER BY to_jsonb(x)::text) "

@@ -26,6 +26,7 @@ void ct_assert_refused(PGconn *c, const char *sql, const char *sqlstate);
 char *ct_field(const char *json, const char *path);
 
 /* Records (JSON objects) of station st with local id id. */
+char *ct_record(const char *kind, guint st, gint64 id, const char *content);
 char *ct_sale(guint st, gint64 id, gint64 meter, gint64 card, gint64 seq, gint64 amount, gint64 energy,
               gint64 cumulative);
 char *ct_state(guint st, gint64 id, gint64 sale, const char *state, gint64 cancel_seq);

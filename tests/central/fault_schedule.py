@@ -414,6 +414,7 @@ def fingerprint():
                  "SELECT 'e' || station_no || '/' || local_id || content::text FROM kv.engineering_tokens UNION ALL "
                  "SELECT 'h' || station_no || '/' || local_id || content::text FROM kv.shifts UNION ALL "
                  "SELECT 'a' || station_no || '/' || local_id || content::text FROM kv.audit UNION ALL "
+                 "SELECT 'p' || station_no || '/' || local_id || content::text FROM kv.payments UNION ALL "
                  "SELECT 'm' || to_jsonb(ms)::text FROM kv.meter_state ms UNION ALL "
                  "SELECT 'd' || to_jsonb(cs)::text FROM kv.card_state cs UNION ALL "
                  "SELECT 'x' || station_no || audit_head_id || encode(audit_head_hash, 'hex') FROM kv.stations"
@@ -532,6 +533,7 @@ def check_invariants(sched):
     before = fingerprint()
     for s in st:
         s.sql("UPDATE sync_state SET pushed_audit = 0, pushed_reading = 0, pushed_engineering = 0")
+        s.sql("UPDATE push_cursors SET pushed = 0")
         r = subprocess.run([REPUSH, s.db, s.conf], capture_output=True, text=True, env=s.env)
         log("invariant 6: station %d pushed again: %s%s" % (s.no, r.stdout.strip(), r.stderr.strip()))
         if r.returncode != 0 or not r.stdout.strip().endswith(" new 0") or " records 0 " in r.stdout:

@@ -379,18 +379,135 @@ static void test_concurrent_pushes_same_meter(void)
         PQfinish(p[i].conn);
 }
 
+/* The money records (docs/multi-office.md, "Across offices"): a sale's
+ * payment, a debt movement, a refund with its parts, a credit clear.  The
+ * same batch again stores nothing and changes nothing. */
+static void test_money_records_replay(void)
+{
+    g_autoptr(PGconn) c = ct_station(201);
+    g_autofree char *batch = NULL, *first = NULL, *second = NULL, *fp1 = NULL, *fp2 = NULL;
+    g_autofree char *n_new = NULL, *n_same = NULL, *pay = NULL;
+
+    g_free(ct_admin_value("INSERT INTO kv.customers(id, account, name, debt, created_at) "
+                          "VALUES (70, 'ACC-70', 'Ama', 500, 1700000000) RETURNING id"));
+    batch = ct_batch(ct_record("payment", 201, 900, "{\"payment\": \"mobile-money\", \"reference\": \"MM-1\"}"),
+                     ct_record("debt_movement", 201, 1, "{\"customer\": 70, \"at\": 1700000000, \"kind\": "
+                               "\"recovered\", \"amount\": -200, \"sale\": 900, \"user\": 2, \"reason\": \"\", "
+                               "\"settlement\": 0}"),
+                     ct_record("refund", 201, 1, "{\"meter\": 9001, \"shift\": 1, \"kind\": \"cleared\", "
+                               "\"energy\": 50, \"amount\": 50, \"reason\": \"moved\", \"created_by\": 2, "
+                               "\"created_at\": 1700000000, \"parts\": [{\"sale\": 900, \"energy\": 50, "
+                               "\"amount\": 50}]}"),
+                     ct_record("credit_clear", 201, 1, "{\"meter\": 9001, \"card\": 5, \"token_seq\": 3, "
+                               "\"readback_counter\": 4, \"cleared_total\": 50, \"amount\": 50, "
+                               "\"recorded_at\": 1700000000}"), NULL);
+    first = ct_push_expect(c, batch, "ok");
+    fp1 = ct_fingerprint();
+    second = ct_push_expect(c, batch, "ok");
+    fp2 = ct_fingerprint();
+    n_new = ct_field(first, "{new}");
+    n_same = ct_field(second, "{same}");
+    pay = ct_admin_value("SELECT payment || ':' || reference FROM kv.payments WHERE station_no = 201");
+
+    g_assert_cmpstr(n_new, ==, "4");
+    g_assert_cmpstr(n_same, ==, "4");
+    g_assert_cmpstr(fp1, ==, fp2);
+    g_assert_cmpstr(pay, ==, "mobile-money:MM-1");
+    g_assert_cmpint(ct_admin_int("SELECT count(*) FROM kv.refund_parts WHERE station_no = 201"), ==, 1);
+    g_assert_cmpint(ct_admin_int("SELECT debt FROM kv.customers WHERE id = 70"), ==, 300);
+}
+
+/* The same key with other content: a payment booked as another type, a
+ * debt movement with another amount.  Each is a conflict kept beside the
+ * first content, and stops the station. */
+static void test_money_records_conflict(void)
+{
+    g_autoptr(PGconn) c = ct_station(202);
+    static const char *const kinds[] = {"payment", "debt_movement"};
+    static const char *const first[] = {
+        "{\"payment\": \"cash\", \"reference\": null}",
+        "{\"customer\": 70, \"at\": 1700000000, \"kind\": \"added\", \"amount\": 100, \"reason\": \"meter\"}"};
+    static const char *const second[] = {
+        "{\"payment\": \"bank-card\", \"reference\": \"A1\"}",
+        "{\"customer\": 70, \"at\": 1700000000, \"kind\": \"added\", \"amount\": 1, \"reason\": \"meter\"}"};
+
+    for (gsize i = 0; i < G_N_ELEMENTS(kinds); i++) {
+        g_autofree char *b1 = ct_batch(ct_record(kinds[i], 202, 50, first[i]), NULL);
+        g_autofree char *b2 = ct_batch(ct_record(kinds[i], 202, 50, second[i]), NULL);
+        g_autofree char *reply = NULL, *kind = NULL, *n = NULL;
+        g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM kv.conflicts WHERE station_no = 202 AND "
+                                               "kind = '%s' AND stored = '%s'::jsonb AND offered = '%s'::jsonb",
+                                               kinds[i], first[i], second[i]);
+        ct_push_status(c, b1, "ok");
+        reply = ct_push_expect(c, b2, "conflict");
+        kind = ct_field(reply, "{kind}");
+        g_assert_cmpstr(kind, ==, kinds[i]);
+        g_assert_cmpint(ct_admin_int(sql), ==, 1);
+        ct_push_status(c, b1, "stopped");
+        n = ct_admin_value("SELECT kv.resolve_conflicts(202, 'looked at it')");
+        g_assert_cmpstr(n, ==, "1");
+    }
+    g_assert_cmpint(ct_admin_int("SELECT debt FROM kv.customers WHERE id = 70"), ==, 400);
+}
+
+/* A customer's debt at head office: its opening balance and every
+ * station's movements, the stations' settlements not counted again;
+ * changed otherwise only through kv.debt_adjust; an overpayment shows
+ * apart; the pull carries the balance and the station's debt head. */
+static void test_debt_settled_across_stations(void)
+{
+    g_autoptr(PGconn) a = ct_station(101);
+    g_autoptr(PGconn) b = ct_station(201);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *ba = NULL, *bb = NULL, *bs = NULL, *pulled = NULL, *debt = NULL, *head = NULL;
+
+    g_free(ct_admin_value("INSERT INTO kv.customers(id, account, name, debt, created_at) "
+                          "VALUES (71, 'ACC-71', 'Yaw', 1000, 1700000000) RETURNING id"));
+    ba = ct_batch(ct_record("debt_movement", 101, 60, "{\"customer\": 71, \"at\": 1700000000, \"kind\": "
+                            "\"recovered\", \"amount\": -400, \"sale\": 1, \"settlement\": 0}"), NULL);
+    bb = ct_batch(ct_record("debt_movement", 201, 60, "{\"customer\": 71, \"at\": 1700000001, \"kind\": "
+                            "\"recovered\", \"amount\": -400, \"sale\": 2, \"settlement\": 0}"), NULL);
+    bs = ct_batch(ct_record("debt_movement", 201, 61, "{\"customer\": 71, \"at\": 1700000002, \"kind\": "
+                            "\"adjusted\", \"amount\": -600, \"settlement\": 1}"), NULL);
+    ct_push_status(a, ba, "ok");
+    ct_push_status(b, bb, "ok");
+    g_assert_cmpint(ct_admin_int("SELECT debt FROM kv.customers WHERE id = 71"), ==, 200);
+    ct_push_status(b, bs, "ok");
+    g_assert_cmpint(ct_admin_int("SELECT debt FROM kv.customers WHERE id = 71"), ==, 200);
+    ct_assert_refused(ct_admin(), "UPDATE kv.customers SET debt = 0 WHERE id = 71", "23001");
+    g_assert_cmpint(ct_admin_int("SELECT kv.debt_adjust(71, -300, 'paid at head office')"), ==, 0);
+    g_assert_cmpint(ct_admin_int("SELECT debt_overpaid FROM kv.customers WHERE id = 71"), ==, 100);
+    pulled = kv_pg_pull(a, "", &error);
+    g_assert_no_error(error);
+    debt = ct_field(pulled, "{customers,1,debt}");
+    head = ct_field(pulled, "{station,debt_head}");
+    g_assert_cmpstr(debt, ==, "0");
+    g_assert_cmpstr(head, ==, "60");
+}
+
+static const struct {
+    const char *path;
+    GTestFunc test;
+} tests[] = {
+    {"/central/push/replay-is-noop", test_replay_is_noop},
+    {"/central/push/conflict-recorded-and-stops", test_conflict_recorded_and_stops},
+    {"/central/push/card-serial-collision", test_card_serial_collision},
+    {"/central/push/seq-and-readback-max", test_seq_and_readback_max},
+    {"/central/push/sold-recomputed", test_sold_recomputed},
+    {"/central/push/card-most-restrictive", test_card_most_restrictive},
+    {"/central/push/audit-head-stored", test_audit_head_stored},
+    {"/central/push/bad-batch-refused", test_bad_batch_refused},
+    {"/central/push/concurrent-pushes-same-meter", test_concurrent_pushes_same_meter},
+    {"/central/pull/since-cursor", test_pull_since_cursor},
+    {"/central/push/money-records-replay-is-noop", test_money_records_replay},
+    {"/central/push/money-records-conflict", test_money_records_conflict},
+    {"/central/push/debt-settled-across-stations", test_debt_settled_across_stations},
+};
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_test_add_func("/central/push/replay-is-noop", test_replay_is_noop);
-    g_test_add_func("/central/push/conflict-recorded-and-stops", test_conflict_recorded_and_stops);
-    g_test_add_func("/central/push/card-serial-collision", test_card_serial_collision);
-    g_test_add_func("/central/push/seq-and-readback-max", test_seq_and_readback_max);
-    g_test_add_func("/central/push/sold-recomputed", test_sold_recomputed);
-    g_test_add_func("/central/push/card-most-restrictive", test_card_most_restrictive);
-    g_test_add_func("/central/push/audit-head-stored", test_audit_head_stored);
-    g_test_add_func("/central/push/bad-batch-refused", test_bad_batch_refused);
-    g_test_add_func("/central/push/concurrent-pushes-same-meter", test_concurrent_pushes_same_meter);
-    g_test_add_func("/central/pull/since-cursor", test_pull_since_cursor);
+    for (gsize i = 0; i < G_N_ELEMENTS(tests); i++)
+        g_test_add_func(tests[i].path, tests[i].test);
     return g_test_run();
 }

@@ -24,19 +24,23 @@ static void setup_victim(void)
 }
 
 /* 101 pushes a record that claims to be 102's (a new key and an existing
- * one): refused, 102's rows untouched. */
+ * one; a debt movement that would clear a customer's debt, a payment):
+ * refused, 102's rows untouched. */
 static void test_push_other_station_refused(void)
 {
     g_autoptr(PGconn) a = ct_station(101);
     g_autoptr(GError) error = NULL;
     g_autofree char *fp = NULL, *fp2 = NULL;
-    const char *forged[2];
+    const char *forged[4];
 
     setup_victim();
     fp = ct_fingerprint();
     forged[0] = ct_batch(ct_sale(102, 2, 7001, 3, 2, 5, 5, 705), NULL);
     forged[1] = ct_batch(ct_sale(102, 1, 7001, 3, 1, 1, 700, 700), NULL);
-    for (int i = 0; i < 2; i++) {
+    forged[2] = ct_batch(ct_record("debt_movement", 102, 9, "{\"customer\": 1, \"at\": 1, \"kind\": "
+                                   "\"written-off\", \"amount\": -100000}"), NULL);
+    forged[3] = ct_batch(ct_record("payment", 102, 1, "{\"payment\": \"bank-card\"}"), NULL);
+    for (int i = 0; i < 4; i++) {
         char *r = kv_pg_push(a, forged[i], &error);
         g_assert_null(r);
         g_assert_error(error, KV_PG_ERROR, KV_PG_ERROR_QUERY);
@@ -126,9 +130,10 @@ static void test_write_master_data_refused(void)
 }
 
 /* 101 calls every function it can think of: only kv_api.push,
- * kv_api.pull and kv_api.recover run; no temporary tables, no objects of
- * its own.  And the catalogue agrees: of every function in kv and kv_api,
- * the station may execute exactly those three, and no table at all. */
+ * kv_api.pull, kv_api.recover and kv_api.reserve_replacement run; no
+ * temporary tables, no objects of its own.  And the catalogue agrees: of
+ * every function in kv and kv_api, the station may execute exactly those
+ * four, and no table at all. */
 static void test_only_push_pull_callable(void)
 {
     g_autoptr(PGconn) a = ct_station(101);
@@ -137,6 +142,9 @@ static void test_only_push_pull_callable(void)
         "SELECT kv.resolve_conflicts(101, 'me')",
         "SELECT kv.merge_meter(7001)",
         "SELECT kv.merge_card(3)",
+        "SELECT kv.merge_debt(1)",
+        "SELECT kv.debt_adjust(1, -100, 'me')",
+        "SELECT * FROM kv.push_records('[]')",
         "SELECT * FROM kv.apply_record(101, '{}', 0, '\\x00')",
         "SELECT kv.caller_station()",
         "CREATE TEMP TABLE t(x int)",
@@ -146,6 +154,8 @@ static void test_only_push_pull_callable(void)
         "SET ROLE kv_station_00102",
         "SET ROLE kv_central_owner",
         "SELECT pg_read_file('pg_hba.conf')",
+        "SELECT kv.key_rollout()",
+        "DELETE FROM kv.key_holdings",
     };
     g_autofree char *fns = NULL;
 
@@ -154,7 +164,8 @@ static void test_only_push_pull_callable(void)
     fns = ct_admin_value("SELECT string_agg(p.oid::regprocedure::text, ' ' ORDER BY p.oid::regprocedure::text) FROM pg_proc p "
                          "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN ('kv', 'kv_api') "
                          "AND has_function_privilege('kv_station_00101', p.oid, 'EXECUTE')");
-    g_assert_cmpstr(fns, ==, "kv_api.pull(text) kv_api.push(jsonb) kv_api.recover()");
+    g_assert_cmpstr(fns, ==, "kv_api.key_holdings(jsonb) kv_api.pull(text) kv_api.push(jsonb) kv_api.recover() "
+                             "kv_api.reserve_replacement(integer)");
     g_assert_cmpint(ct_admin_int("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                                  "WHERE n.nspname IN ('kv', 'kv_api', 'kv_meta', 'public') AND c.relkind IN ('r', 'v', 'm', 'S', 'p') "
                                  "AND (has_table_privilege('kv_station_00101', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER') "
@@ -176,12 +187,17 @@ static void test_rls_forced_even_with_grant(void)
                                  "WHERE n.nspname = 'kv' AND c.relname IN ('stations', 'conflicts', 'sales', "
                                  "'sale_states', 'cards', 'card_statuses', 'readbacks', 'engineering_tokens', "
                                  "'shifts', 'audit') AND c.relrowsecurity AND c.relforcerowsecurity"), ==, 10);
-    /* Every table with a station_no column has it. */
+    /* Every table with a station_no column has it, but the merged card
+     * state and head office's card reservations: written only by head
+     * office's functions, which must see every station's (a reservation
+     * refuses another station's), and out of the stations' reach (no USAGE
+     * on kv). */
     g_assert_cmpint(ct_admin_int("SELECT count(*) FROM information_schema.columns col JOIN pg_class c "
                                  "ON c.relname = col.table_name JOIN pg_namespace n ON n.oid = c.relnamespace "
                                  "AND n.nspname = col.table_schema WHERE col.table_schema = 'kv' "
                                  "AND col.column_name = 'station_no' AND c.relkind = 'r' "
-                                 "AND c.relname NOT IN ('card_state') AND NOT c.relforcerowsecurity"), ==, 0);
+                                 "AND c.relname NOT IN ('card_state', 'card_reservations') "
+                                 "AND NOT c.relforcerowsecurity"), ==, 0);
 
     g_free(ct_admin_value("GRANT USAGE ON SCHEMA kv TO kv_station_00101"));
     g_free(ct_admin_value("GRANT SELECT, INSERT ON kv.sales TO kv_station_00101"));

@@ -23,18 +23,7 @@ anomalies() { # anomalies DB KIND: how many stored
 }
 
 # ---- head office's master data ----
-apsql "INSERT INTO kv.tariffs(code, name) VALUES ('DEFAULT', 'Residential');
-       INSERT INTO kv.tariff_versions(id, code, effective_from, vat_bp, blocks, created_at)
-           VALUES (1, 'DEFAULT', 1577836800, 0, '[{\"upto\": null, \"price_e4\": 10000000}]', 1577836800);
-       INSERT INTO kv.customers(id, account, name, created_at) VALUES (7, 'ACC-7', 'Kofi Boateng', 1577836800);
-       INSERT INTO kv.meters(number, customer_id, tariff_code, key_version, psc_key_version, alarm_level,
-                             pretrip_level, hoarding_limit, created_at)
-           VALUES ($M, 7, 'DEFAULT', 1, 1, 500, 200, 50000, 1577836800);" || fail "master data"
-
-expect 0 "init office 1, station 101" a init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 1 --station 101
-expect 0 "init office 2, station 201 (same key file)" b init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 2 --station 201
-expect 0 "station 101 syncs" a sync --once
-expect 0 "station 201 syncs" b sync --once
+two_offices $M
 same "/sync/master-data-down: the meter and its customer came down" \
     "$(sqlite3 "$dir/a.db" "SELECT m.number || ':' || c.account || ':' || t.code || ':' || b.price_e4
                              FROM meters m JOIN customers c ON c.id = m.customer_id
@@ -65,13 +54,7 @@ same "/sync/other-office-sale-no-anomaly: office 2's synced sale is no anomaly a
 same "head office: sold by both offices" "$(apsql "SELECT sold_energy || ':' || sold_count FROM kv.meter_state WHERE meter_number = $M")" "150:2"
 
 # ---- credit nobody sold: a dump restored after a cancel ----
-expect 0 "office 2 sells again" b --card-file c1.card sell --meter $M --amount 5
-cp c1.card dump.card
-sale=$(sqlite3 "$dir/b.db" "SELECT max(id) FROM sales")
-expect 0 "office 2 cancels it (not pushed yet: allowed)" b --card-file c1.card cancel --sale "$sale" --reason refund
-expect 0 "office 2 syncs the cancel" b sync --once
-cp dump.card c1.card
-sim insert c1.card
+unsold_credit
 expect 0 "office 1 syncs" a sync --once
 expect 0 "office 1 reads the card" a --card-file c1.card card read
 same "/sync/credit-nobody-sold-still-detected: the loaded cancelled credit is an anomaly" \

@@ -13,14 +13,7 @@ set -u
 . "$(dirname "$0")/../core/ctl-common.sh"
 SYNC_BATCH=7
 . "$(dirname "$0")/sync-common.sh"
-central_fp() {
-    apsql "SELECT md5(string_agg(x, ',' ORDER BY x)) FROM (
-             SELECT 's' || station_no || ':' || local_id || content::text AS x FROM kv.sales
-             UNION ALL SELECT 'st' || station_no || ':' || local_id || content::text FROM kv.sale_states
-             UNION ALL SELECT 'c' || station_no || ':' || local_id || content::text FROM kv.cards
-             UNION ALL SELECT 'a' || station_no || ':' || local_id || content::text FROM kv.audit
-             UNION ALL SELECT 'r' || station_no || ':' || local_id || content::text FROM kv.readbacks) t"
-}
+central_fp() { records_fp sales sale_states cards audit readbacks; }
 
 # ---- station identity ----
 expect 0 "init station 101 (office 1)" a init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 1 --station 101
@@ -61,6 +54,7 @@ sqlite3 "$dir/c.db" "DROP TRIGGER free_days_insert; DROP TRIGGER free_days_updat
                      ALTER TABLE sales DROP COLUMN free_month; ALTER TABLE sales DROP COLUMN free_energy;
                      ALTER TABLE customer_categories DROP COLUMN free_energy;" || fail "015 taken back"
 sqlite3 "$dir/c.db" "ALTER TABLE engineering_tokens DROP COLUMN emergency_kwh;
+                     DROP TABLE push_cursors; ALTER TABLE debt_movements DROP COLUMN settlement;
                      DROP TRIGGER debt_only_by_movements; DROP TRIGGER sales_days_insert;
                      DROP TRIGGER sales_days_update; DROP TRIGGER sales_days_delete; DROP TABLE sales_days;
                      DROP TABLE debt_movements; DROP TABLE debt_plans; DROP INDEX customers_in_debt;

@@ -107,6 +107,9 @@ guint fx_migrations_before(const char *name);
     "WHERE type = 'table' AND name = 'sales'; PRAGMA writable_schema = RESET; "                \
     "ALTER TABLE sales DROP COLUMN free_month; ALTER TABLE sales DROP COLUMN free_energy; "    \
     "ALTER TABLE customer_categories DROP COLUMN free_energy; "
+/* SQL that takes back db/011-sync-records.sql (before MONEY_008_UNDONE,
+ * which drops debt_movements). */
+#define SYNC_RECORDS_011_UNDONE "DROP TABLE push_cursors; ALTER TABLE debt_movements DROP COLUMN settlement; "
 
 /* SQL straight on the database file, past the core (as an insider would). */
 void fx_raw_exec(const char *db, const char *sql);

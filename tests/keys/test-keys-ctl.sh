@@ -63,9 +63,10 @@ mv tokens tokens.gone
 kill -CONT $pid
 wait $pid
 rc=$?
-[ $rc -eq 11 ] || { fail "token removed mid-sale: exit $rc, expected 11"; cat err.txt; }
+[ $rc -eq 11 ] || { fail "/keys/attack/token-removed-mid-sale: exit $rc, expected 11"; cat err.txt; }
+echo "ok: /keys/attack/token-removed-mid-sale: the sale stopped (exit $rc)"
 has err.txt "PKCS#11" "the error says the token failed"
-cmp -s c1.card before.card || fail "the card was written without the token"
+cmp -s c1.card before.card || fail "/keys/attack/token-removed-mid-sale: the card was written without the token"
 last=$(sqlite3 ledger.db "SELECT id || ' ' || state FROM sales ORDER BY id DESC LIMIT 1")
 [ "${last#* }" = pending ] || fail "the sale is $last, expected pending"
 mv tokens.gone tokens
@@ -95,7 +96,7 @@ has out.txt "pkcs11  1,2" "the station holds 1 and 2"
     expect 0 "migrate B" env KILOVEND_PIN=1234 $K key migrate --module "$M" --token st-b
     export KILOVEND_PASSPHRASE=1234
     expect 0 "request B" $K key request --out b.pem
-    expect 7 "A's keyload at B" $K key load a.kvload
+    expect 7 "/keys/attack/keyload-other-station (ctl): A's keyload at B" $K key load a.kvload
     has err.txt "another station" "the refusal says why"
     [ "$(sqlite3 b.db "SELECT count(*) FROM audit WHERE action = 'keys.load.refused'")" = 1 ] ||
         fail "the refusal is not in B's audit log"

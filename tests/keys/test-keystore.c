@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include <openssl/rand.h>
 
@@ -372,6 +373,22 @@ static void test_attack_keyload_tampered(Kx *x, gconstpointer data)
     g_assert_no_error(e);
 }
 
+/* The first place in buf (len bytes; < 0: none) holding the 16 bytes
+ * that masked holds XORed with 0x5A; NULL if none. */
+static const guint8 *find_masked(const guint8 *buf, gssize len, const guint8 masked[16])
+{
+    const guint8 *p = buf, *end = buf + (len > 15 ? len - 15 : 0);
+    while (p < end && (p = memchr(p, masked[0] ^ 0x5A, (gsize)(end - p)))) {
+        guint j = 1;
+        while (j < 16 && p[j] == (guint8)(masked[j] ^ 0x5A))
+            j++;
+        if (j == 16)
+            return p;
+        p++;
+    }
+    return NULL;
+}
+
 /* Where needle (kept XORed with 0x5A, so that the test holds no plain
  * copy) occurs in the process's readable memory (/proc/self/mem, region
  * by region as /proc/self/maps lists them): the region's line, or NULL. */
@@ -397,16 +414,9 @@ static char *memory_holds(const guint8 masked[16])
         for (unsigned long at = lo; !found && at < hi; at += (1 << 20) - 15) {
             gsize want = MIN((gsize)(hi - at), (gsize)1 << 20);
             ssize_t got = pread(fd, buf, want, (off_t)at);
-            const guint8 *p = buf, *end = buf + (got > 15 ? got - 15 : 0);
-            while (!found && p < end && (p = memchr(p, masked[0] ^ 0x5A, (gsize)(end - p)))) {
-                guint j = 1;
-                while (j < 16 && p[j] == (guint8)(masked[j] ^ 0x5A))
-                    j++;
-                if (j == 16)
-                    found = g_strdup_printf("%s (at 0x%lx)", lines[l],
-                                            at + (unsigned long)(p - buf));
-                p++;
-            }
+            const guint8 *p = find_masked(buf, got, masked);
+            if (p)
+                found = g_strdup_printf("%s (at 0x%lx)", lines[l], at + (unsigned long)(p - buf));
         }
     }
     close(fd);
@@ -456,6 +466,102 @@ static void test_attack_derived_key_not_in_memory(Kx *x, gconstpointer data)
     kv_wipe(k, sizeof k);
 }
 
+/* The keys sold with (k_meter, k_psc, k_transport, k_enc, k_mac, k_rb),
+ * each XORed with 0x5A, computed from the custodian's copy in a child
+ * process: this process never computes them, so what a search of it
+ * finds was left by the station. */
+static void sold_keys_masked(Kx *x, guint8 k[6][16])
+{
+    int fds[2];
+    pid_t pid;
+    int status = 0;
+    guint kv = (guint)fx_raw_int(&x->f, "SELECT key_version FROM meters WHERE number = 123456782");
+    guint pv = (guint)fx_raw_int(&x->f, "SELECT psc_key_version FROM meters WHERE number = 123456782");
+    g_assert_cmpint(pipe(fds), ==, 0);
+    fflush(NULL);
+    pid = fork();
+    g_assert_cmpint(pid, >=, 0);
+    if (pid == 0) {
+        kv_meter_keys keys;
+        close(fds[0]);
+        derive_file(x->ring, KV_KEY_KIND_METER, kv, FX_UTILITY, FX_M1, k[0]);
+        derive_file(x->ring, KV_KEY_KIND_PSC, pv, FX_UTILITY, FX_M1, k[1]);
+        derive_file(x->ring, KV_KEY_KIND_TRANSPORT, pv, FX_UTILITY, FX_M1, k[2]);
+        kv_meter_keys_init(&keys, k[0], (uint8_t)kv, k[1]);
+        memcpy(k[3], keys.k_enc, 16);
+        memcpy(k[4], keys.k_mac, 16);
+        memcpy(k[5], keys.k_rb, 16);
+        mask(&k[0][0], 6 * 16);
+        _exit(write(fds[1], k, 6 * 16) == 6 * 16 ? 0 : 1);
+    }
+    close(fds[1]);
+    g_assert_cmpint(read(fds[0], k, 6 * 16), ==, 6 * 16);
+    close(fds[0]);
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* Attack: a core dump of the station's process after a sale on the token
+ * (gcore: what a crash or an operator's debugger writes to disk, stack
+ * included) holds none of the keys derived for the meter sold to.  The
+ * dump is shown to hold the heap: a marker put there is found in it. */
+static void test_attack_derived_key_not_in_core(Kx *x, gconstpointer data)
+{
+    guint8 k[6][16], probe[16], *marker;
+    const char *names[6] = { "k_meter", "k_psc", "k_transport", "k_enc", "k_mac", "k_rb" };
+    g_autofree char *prefix = fx_path(&x->f, "station"), *pid = g_strdup_printf("%d", getpid());
+    g_autofree char *core = g_strdup_printf("%s.%s", prefix, pid);
+    g_autofree guint8 *image = NULL;
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = NULL;
+    g_autoptr(KvSale) sale = NULL;
+    /* Waits for this process to stop at the sale's last stop point,
+     * dumps it there (the sale's frames just returned from), resumes it. */
+    g_autofree char *script = g_strdup_printf(
+        "n=0; while [ \"$(awk '{print $3}' /proc/%s/stat)\" != T ] && [ $n -lt 600 ]; do "
+        "sleep 0.05; n=$((n + 1)); done; gcore -o '%s' %s >/dev/null 2>&1; kill -CONT %s",
+        pid, prefix, pid, pid);
+    const char *argv[] = { "sh", "-c", script, NULL };
+    GPid helper;
+    gsize len = 0;
+
+    if (!g_find_program_in_path("gcore")) {
+        g_test_skip("gcore (gdb) is not installed");
+        return;
+    }
+    card = fx_issued_card(&x->f, FX_M1, "m.card");
+    sold_keys_masked(x, k);
+    g_clear_pointer(&x->ring, kv_keyring_free);
+    /* The marker, on the heap: k_meter ^ 0xA5 (k[0] is k_meter ^ 0x5A). */
+    marker = g_malloc(16);
+    for (guint i = 0; i < 16; i++) {
+        marker[i] = k[0][i] ^ 0xFF;
+        probe[i] = k[0][i] ^ 0xA5; /* probe ^ 0x5A is the marker */
+    }
+    g_assert_true(g_spawn_async(NULL, (char **)argv, NULL,
+                                G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                &helper, &e));
+    g_assert_no_error(e);
+    g_setenv("KILOVEND_TEST_STOP", "sale-completed", TRUE);
+    sale = fx_sell(&x->f, card, FX_M1, 5000, &e);
+    g_unsetenv("KILOVEND_TEST_STOP");
+    g_assert_no_error(e);
+    g_assert_cmpint(sale->state, ==, KV_SALE_COMPLETED);
+    g_assert_cmpint(waitpid(helper, NULL, 0), ==, helper);
+    g_assert_true(g_file_get_contents(core, (char **)&image, &len, &e));
+    g_assert_no_error(e);
+    g_unlink(core);
+    g_assert_nonnull(find_masked(image, (gssize)len, probe));
+    for (guint i = 0; i < G_N_ELEMENTS(names); i++)
+        if (find_masked(image, (gssize)len, k[i]))
+            g_error("%s of the meter sold to is in the core dump (offset %td)", names[i],
+                    find_masked(image, (gssize)len, k[i]) - image);
+    kv_wipe(image, len);
+    kv_wipe(marker, 16);
+    g_free(marker);
+    kv_wipe(k, sizeof k);
+}
+
 int main(int argc, char **argv)
 {
     /* Each test on a token of its own (SoftHSM lists the tokens it finds
@@ -473,6 +579,7 @@ int main(int argc, char **argv)
         { "/keys/attack/keyload-tampered", "tamper", test_attack_keyload_tampered },
         { "/keys/attack/derived-key-not-in-memory", "memory",
           test_attack_derived_key_not_in_memory },
+        { "/keys/attack/derived-key-not-in-core", "core", test_attack_derived_key_not_in_core },
     };
     int rc;
     g_test_init(&argc, &argv, NULL);
