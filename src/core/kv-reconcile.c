@@ -151,9 +151,10 @@ static gboolean reconcile_grants(KvStation *st, KvReconcileReport *r, GError **e
 }
 
 /* Reconcile the meters listed by sql (one integer parameter p), each with
- * its cumulative sold. */
-static gboolean reconcile_listed(KvStation *st, const char *sql, gint64 p, KvReconcileReport *r,
-                                 GError **error)
+ * its cumulative sold; credit: their money and credit too (reads the sale
+ * rows, not only the covering index) and the month's grants. */
+static gboolean reconcile_listed(KvStation *st, const char *sql, gint64 p, gboolean credit,
+                                 KvReconcileReport *r, GError **error)
 {
     g_autoptr(KvStmt) m = kv_db_stmt(st, sql, error);
     g_autoptr(GArray) list = g_array_new(FALSE, FALSE, sizeof(gint64));
@@ -174,9 +175,9 @@ static gboolean reconcile_listed(KvStation *st, const char *sql, gint64 p, KvRec
     for (guint i = 0; i + 1 < list->len; i += 2)
         if (!reconcile_meter(st, (guint32)g_array_index(list, gint64, i),
                              g_array_index(list, gint64, i + 1), r, error) ||
-            !reconcile_credit(st, (guint32)g_array_index(list, gint64, i), r, error))
+            (credit && !reconcile_credit(st, (guint32)g_array_index(list, gint64, i), r, error)))
             return FALSE;
-    return reconcile_grants(st, r, error);
+    return !credit || reconcile_grants(st, r, error);
 }
 
 /* The open questions: issued sales and anomalies not acknowledged, of
@@ -224,7 +225,7 @@ KvReconcileReport *kv_reconcile(KvStation *st, guint32 meter, GError **error)
 {
     g_autoptr(KvReconcileReport) r = report_new();
     if (!reconcile_listed(st, "SELECT number, cumulative_sold FROM meters WHERE ?1 = 0 OR "
-                              "number = ?1 ORDER BY number", meter, r, error) ||
+                              "number = ?1 ORDER BY number", meter, TRUE, r, error) ||
         !add_open_items(st, meter, r, error))
         return NULL;
     return g_steal_pointer(&r);
@@ -235,7 +236,7 @@ KvReconcileReport *kv_reconcile_shift(KvStation *st, gint64 shift_id, GError **e
     g_autoptr(KvReconcileReport) r = report_new();
     if (!reconcile_listed(st, "SELECT number, cumulative_sold FROM meters WHERE number IN "
                               "(SELECT meter_number FROM sales WHERE shift_id = ?1) "
-                              "ORDER BY number", shift_id, r, error) ||
+                              "ORDER BY number", shift_id, FALSE, r, error) ||
         !add_open_items(st, 0, r, error))
         return NULL;
     return g_steal_pointer(&r);

@@ -46,7 +46,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvReconcileReport, kv_reconcile_report_free)
  * beyond an open ledger (it runs with `check`).  NULL only on I/O errors. */
 KvReconcileReport *kv_reconcile(KvStation *st, guint32 meter, GError **error);
 /* The same for the meters sold to in a shift (what its Z report shows);
- * the issued sales and anomalies listed are the whole station's. */
+ * the issued sales and anomalies listed are the whole station's.  The
+ * money and credit check (credit, energy_paid, energy_free, grants) is the
+ * full reconciliation's: it reads every sale row, the shift's stays on the
+ * covering index (the Z report prints its own sales' credit line). */
 KvReconcileReport *kv_reconcile_shift(KvStation *st, gint64 shift_id, GError **error);
 
 G_END_DECLS

@@ -196,6 +196,7 @@ static void summary(KvTable *t, const char *key, const char *fmt, ...)
 typedef struct {
     gint64 count, amount, fixed, debt, net, vat, energy;
     gint64 grants, free_energy; /* free allocations and their energy */
+    gint64 credit;              /* the tokens' credit (cumulative - base) */
 } Totals;
 
 /* The free allocations the sales carried: a line apart from the energy
@@ -252,6 +253,16 @@ static void summary_paid(KvStation *st, KvTable *t, const gint64 paid[KV_PAYMENT
     }
 }
 
+/* Money and credit: the tokens' credit, the energy bought and the free
+ * energy it is made of (docs/station.md, "Free basic electricity"). */
+static void summary_credit(KvTable *t, gint64 credit, gint64 paid, gint64 free_energy)
+{
+    g_autofree char *c = kv_energy_format(credit), *p = kv_energy_format(paid);
+    g_autofree char *f = kv_energy_format(free_energy);
+    summary(t, NC_("report summary", "credit on tokens kWh"), _("%s = %s bought + %s free"), c,
+            p, f);
+}
+
 /* The reconciliation of the ledger (kv-reconcile.h) for a meter or the
  * meters of a shift: issued sales and anomalies still open, and whether
  * cumulative sold follows from the completed sales. */
@@ -265,12 +276,8 @@ static gboolean summary_reconcile(KvStation *st, KvTable *t, guint32 meter, gint
     summary(t, NC_("report summary", "issued sales not confirmed"), "%u", r->issued_open);
     summary(t, NC_("report summary", "anomalies open"), "%u%s", r->anomalies_open,
             r->anomalies_open ? _(" (see `kilovendctl anomaly list`)") : "");
-    {
-        g_autofree char *c = kv_energy_format(r->credit), *p = kv_energy_format(r->energy_paid);
-        g_autofree char *f = kv_energy_format(r->energy_free);
-        summary(t, NC_("report summary", "credit on tokens kWh"), _("%s = %s bought + %s free"),
-                c, p, f);
-    }
+    if (!shift_id)
+        summary_credit(t, r->credit, r->energy_paid, r->energy_free);
     if (r->problems->len)
         summary(t, NC_("report summary", "ledger reconciliation"),
                 _("%u PROBLEM(S): %s"), r->problems->len, (char *)r->problems->pdata[0]);
@@ -305,7 +312,8 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
     t = table_new(title, cols);
     s = kv_db_query(st, "SELECT state, count(*), sum(amount), sum(fixed_charge), "
                         "sum(debt_recovered), sum(energy_net), sum(vat), sum(energy), payment, "
-                        "count(free_month), sum(free_energy) FROM sales WHERE shift_id = ? "
+                        "count(free_month), sum(free_energy), sum(cumulative - base_cumulative) "
+                        "FROM sales WHERE shift_id = ? "
                         "GROUP BY state, payment ORDER BY state, payment", error,
                     KV_DB_VALUES(KV_INT(shift_id)));
     if (!s)
@@ -331,6 +339,7 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
         c.energy += sqlite3_column_int64(s, 7);
         c.grants += sqlite3_column_int64(s, 9);
         c.free_energy += sqlite3_column_int64(s, 10);
+        c.credit += sqlite3_column_int64(s, 11);
         if ((guint)pay < KV_PAYMENT_N_TYPES)
             paid[pay] += sqlite3_column_int64(s, 2);
     }
@@ -354,6 +363,7 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
         summary(t, NC_("report summary", "debt recovered"), "%s", d);
         summary(t, NC_("report summary", "energy sold kWh"), "%s", e);
         summary_free(t, c.grants, c.free_energy);
+        summary_credit(t, c.credit, c.energy, c.free_energy);
         summary_paid(st, t, paid);
         if (!summary_refunds(st, t, shift_id, 0, 0, error))
             return NULL;
