@@ -1,13 +1,17 @@
-/* kv-report-pdf.h - a sales report as a PDF: title, chart, the table. */
+/* kv-report-pdf.h - reports as a PDF: title, chart, the reports as tables. */
 #pragma once
 
+#include "kv-report-view.h"
 #include "kv-sales-chart.h"
 
 G_BEGIN_DECLS
 
-/* A4 pages: the title, the chart (if any) and the report's text, in order.
+/* A4 pages: the title (NULL: none), the chart (if any), then each report of tables
+ * (KvTable *) laid out as kv-report-view.h says (money with currency,
+ * numeric columns aligned, the audit head whole with KV_REPORT_VIEW_FULL_HEAD).
  * Needs no display (a cairo PDF surface with Pango). */
 gboolean kv_report_pdf_write(const char *path, const char *title, KvSalesChart *chart,
-                             const char *text, GError **error);
+                             GPtrArray *tables, const char *currency, KvReportViewFlags flags,
+                             GError **error);
 
 G_END_DECLS

@@ -1,8 +1,10 @@
-/* kv-reports-page.c - the shift (Z) report, sales over time, meter use.
+/* kv-reports-page.c - the shift (Z) report, the daily report by cashier,
+ * sales over time, meter use.
  *
- * The figures are the core's reports (KvTable); this page charts them and
- * exports them.  A year of months is twelve reports: the worker runs them
- * with progress, and Cancel stops between two. */
+ * The figures are the core's reports (KvTable); this page lays them out as
+ * tables (kv-report-view.h), charts them and exports them.  A year of
+ * months is twelve reports: the worker runs them with progress, and Cancel
+ * stops between two. */
 #define G_LOG_DOMAIN "kv-reports-page"
 
 #include "config.h"
@@ -21,11 +23,20 @@ struct _KvReportsPage {
     KvSession *session;
     GCancellable *cancel;
     char *report_title;
-    char *report_text;
+    GPtrArray *report_tables; /* KvTable *: the sales report, for the PDF */
     char *report_csv;
+    KvTable *z_table;         /* the Z report shown, for its PDF */
+    KvTable *daily_table;     /* the daily report shown, for its PDF */
+    GtkWidget *z_view;
+    GtkWidget *daily_view;
 
     /* Template children */
     GtkLabel *z_report_label;
+    GtkBox *z_report_box;
+    AdwEntryRow *daily_day_row;
+    GtkLabel *daily_label;
+    GtkBox *daily_box;
+    KvHistoryPage *history;
     GtkDropDown *period_dropdown;
     KvSalesChart *chart;
     GtkProgressBar *report_progress;
@@ -39,34 +50,40 @@ G_DEFINE_FINAL_TYPE(KvReportsPage, kv_reports_page, GTK_TYPE_WIDGET)
 
 /* ---- Z report ------------------------------------------------------------------ */
 
-static gpointer z_report_in_worker(KvSession *session, KvStation *st, gpointer data,
-                                   GCancellable *cancellable, GError **error)
+/* A report shown in box (replacing the last), or the error in label. */
+static void show_table(KvReportsPage *self, GtkBox *box, GtkWidget **view, KvTable **keep,
+                       GtkLabel *label, KvTable *t, const GError *error,
+                       KvReportViewFlags flags)
 {
-    g_autoptr(KvShift) shift = NULL;
-    g_autoptr(KvTable) t = NULL;
-    GError *local = NULL;
-
-    shift = kv_shift_current(st, &local);
-    if (shift == NULL) {
-        if (local != NULL)
-            g_propagate_error(error, local);
-        else
-            g_set_error_literal(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                                _("You have no open shift: there is nothing to report."));
-        return NULL;
+    if (*view != NULL)
+        gtk_box_remove(box, *view);
+    *view = NULL;
+    g_clear_pointer(keep, kv_table_free);
+    gtk_widget_set_visible(GTK_WIDGET(label), t == NULL && error != NULL);
+    if (t == NULL && error == NULL) {
+        gtk_label_set_label(label, "");
+    } else if (t == NULL) {
+        g_autofree char *msg = kv_sentence(error->message);
+        gtk_label_set_label(label, msg);
+    } else {
+        *view = kv_report_view_new(t, kv_session_get_currency(self->session), flags);
+        gtk_box_append(box, *view);
+        *keep = t;
     }
-    t = kv_report_shift(st, shift->id, error);
-    return t != NULL ? kv_table_to_text(t) : NULL;
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "reports.export-z-pdf",
+                                  self->z_table != NULL);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "reports.export-daily-pdf",
+                                  self->daily_table != NULL);
 }
 
 static void on_z_report_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     g_autoptr(KvReportsPage) self = user_data;
     g_autoptr(GError) error = NULL;
-    g_autofree char *text = kv_session_run_finish(KV_SESSION(source), result, &error);
+    KvTable *t = kv_session_run_finish(KV_SESSION(source), result, &error);
 
-    gtk_label_set_label(self->z_report_label, text != NULL ? text : error->message);
-    gtk_widget_set_visible(GTK_WIDGET(self->z_report_label), TRUE);
+    show_table(self, self->z_report_box, &self->z_view, &self->z_table, self->z_report_label, t,
+               error, KV_REPORT_VIEW_PLAIN);
 }
 
 static void kv_reports_page_z_report(GtkWidget *widget, const char *action_name,
@@ -75,8 +92,65 @@ static void kv_reports_page_z_report(GtkWidget *widget, const char *action_name,
     KvReportsPage *self = KV_REPORTS_PAGE(widget);
 
     if (self->session != NULL)
-        kv_session_run_async(self->session, z_report_in_worker, NULL, NULL, g_free, NULL,
-                             on_z_report_cb, g_object_ref(self));
+        kv_report_run(self->session, KV_REPORT_Z, 0, on_z_report_cb, g_object_ref(self));
+}
+
+/* ---- the daily report by cashier ------------------------------------------------ */
+
+static void on_daily_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvReportsPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+    KvTable *t = kv_session_run_finish(KV_SESSION(source), result, &error);
+
+    show_table(self, self->daily_box, &self->daily_view, &self->daily_table, self->daily_label,
+               t, error, KV_REPORT_VIEW_TOTALS);
+}
+
+/* The day typed (YYYY-MM-DD; empty: today), at noon local time. */
+static gboolean parse_day(const char *text, gint64 *day)
+{
+    int y, m, d;
+    char end;
+    g_autoptr(GDateTime) t = NULL;
+
+    if (*text == '\0') {
+        *day = kv_now();
+        return TRUE;
+    }
+    if (sscanf(text, "%4d-%2d-%2d%c", &y, &m, &d, &end) != 3 ||
+        (t = g_date_time_new_local(y, m, d, 12, 0, 0)) == NULL)
+        return FALSE;
+    *day = g_date_time_to_unix(t);
+    return TRUE;
+}
+
+static void daily_report(KvReportsPage *self)
+{
+    gint64 day = 0;
+
+    if (!parse_day(gtk_editable_get_text(GTK_EDITABLE(self->daily_day_row)), &day)) {
+        g_autoptr(GError) error = g_error_new_literal(
+            G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+            _("Type the day as year-month-day, for example 2026-03-31."));
+        show_table(self, self->daily_box, &self->daily_view, &self->daily_table,
+                   self->daily_label, NULL, error, KV_REPORT_VIEW_TOTALS);
+        return;
+    }
+    kv_report_run(self->session, KV_REPORT_DAILY, day, on_daily_cb, g_object_ref(self));
+}
+
+static void on_daily_apply_cb(AdwEntryRow *row, KvReportsPage *self)
+{
+    daily_report(self);
+}
+
+static void kv_reports_page_daily(GtkWidget *widget, const char *action_name, GVariant *param)
+{
+    KvReportsPage *self = KV_REPORTS_PAGE(widget);
+
+    if (self->session != NULL)
+        daily_report(self);
 }
 
 /* ---- sales over time ---------------------------------------------------------- */
@@ -92,7 +166,7 @@ typedef struct {
     GPtrArray *labels;   /* char * */
     GArray *values;      /* gint64, minor units */
     gint64 total;
-    GString *text;
+    GPtrArray *tables;   /* KvTable *: the months, up to today */
     GString *csv;
 } Series;
 
@@ -107,7 +181,7 @@ static void series_free(Series *s)
 {
     g_ptr_array_unref(s->labels);
     g_array_unref(s->values);
-    g_string_free(s->text, TRUE);
+    g_ptr_array_unref(s->tables);
     g_string_free(s->csv, TRUE);
     g_free(s);
 }
@@ -137,7 +211,7 @@ static gpointer series_in_worker(KvSession *session, KvStation *st, gpointer dat
 
     s->labels = g_ptr_array_new_with_free_func(g_free);
     s->values = g_array_new(FALSE, FALSE, sizeof(gint64));
-    s->text = g_string_new(NULL);
+    s->tables = g_ptr_array_new_with_free_func((GDestroyNotify)kv_table_free);
     s->csv = g_string_new(NULL);
     {
         /* The daily chart shows the 30 days up to today. */
@@ -182,10 +256,13 @@ static gpointer series_in_worker(KvSession *session, KvStation *st, gpointer dat
             s->total += sum;
         }
         {
-            g_autofree char *text = kv_table_to_text(t);
-            g_autofree char *csv = kv_table_to_csv(t);
-            g_string_append_printf(s->text, "%s\n", text);
+            g_autofree char *csv = NULL;
+
+            /* Days after today have no sales to list. */
+            kv_report_drop_future_days(t, kv_now());
+            csv = kv_table_to_csv(t);
             g_string_append(s->csv, csv);
+            g_ptr_array_add(s->tables, g_steal_pointer(&t));
         }
         kv_progress_relay_post(d->progress, (double)(i + 1) / n_months, NULL);
     }
@@ -205,7 +282,7 @@ static void set_report_busy(KvReportsPage *self, gboolean busy)
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "reports.export-csv",
                                   !busy && self->report_csv != NULL);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "reports.export-pdf",
-                                  !busy && self->report_text != NULL);
+                                  !busy && self->report_tables != NULL);
 }
 
 static void on_series_cb(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -242,8 +319,8 @@ static void on_series_cb(GObject *source, GAsyncResult *result, gpointer user_da
     }
     g_free(self->report_title);
     self->report_title = g_strdup(monthly ? _("Sales by month") : _("Sales by day"));
-    g_free(self->report_text);
-    self->report_text = g_strdup(s->text->str);
+    g_clear_pointer(&self->report_tables, g_ptr_array_unref);
+    self->report_tables = g_ptr_array_ref(s->tables);
     g_free(self->report_csv);
     self->report_csv = g_strdup(s->csv->str);
     series_free(s);
@@ -278,7 +355,7 @@ static void refresh_sales(KvReportsPage *self)
     /* Nothing of the last report stays on screen or for export while the
      * new one is made (or if it is cancelled). */
     kv_sales_chart_set_data(self->chart, NULL, NULL, 0, kv_session_get_currency_digits(self->session));
-    g_clear_pointer(&self->report_text, g_free);
+    g_clear_pointer(&self->report_tables, g_ptr_array_unref);
     g_clear_pointer(&self->report_csv, g_free);
     gtk_label_set_label(self->sales_summary_label, _("Making the report…"));
     d = g_new0(SeriesData, 1);
@@ -308,9 +385,25 @@ static void kv_reports_page_cancel(GtkWidget *widget, const char *action_name, G
 
 /* ---- exports ------------------------------------------------------------------- */
 
+typedef enum { EXPORT_CSV, EXPORT_PDF, EXPORT_Z_PDF, EXPORT_DAILY_PDF } ExportKind;
+
+static gboolean export_as(KvReportsPage *self, ExportKind kind, const char *path, GError **error)
+{
+    switch (kind) {
+    case EXPORT_CSV:
+        return kv_reports_page_export_csv(self, path, error);
+    case EXPORT_PDF:
+        return kv_reports_page_export_pdf(self, path, error);
+    case EXPORT_Z_PDF:
+        return kv_reports_page_export_z_pdf(self, path, error);
+    default:
+        return kv_reports_page_export_daily_pdf(self, path, error);
+    }
+}
+
 static void on_export_response_cb(GtkNativeDialog *chooser, int response, KvReportsPage *self)
 {
-    gboolean pdf = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(chooser), "pdf"));
+    ExportKind kind = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(chooser), "kind"));
 
     if (response == GTK_RESPONSE_ACCEPT) {
         g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(chooser));
@@ -318,8 +411,7 @@ static void on_export_response_cb(GtkNativeDialog *chooser, int response, KvRepo
         g_autofree char *path = file != NULL ? g_file_get_path(file) : NULL;
 
         if (path != NULL) {
-            gboolean ok = pdf ? kv_reports_page_export_pdf(self, path, &error)
-                              : kv_reports_page_export_csv(self, path, &error);
+            gboolean ok = export_as(self, kind, path, &error);
             g_autofree char *text = ok ? g_strdup_printf(_("Exported to %s."), path)
                                        : g_strdup_printf(_("Not exported: %s"), error->message);
             gtk_label_set_label(self->sales_summary_label, text);
@@ -329,39 +421,38 @@ static void on_export_response_cb(GtkNativeDialog *chooser, int response, KvRepo
     g_object_unref(self);
 }
 
-static void choose_export(KvReportsPage *self, gboolean pdf)
+static void choose_export(KvReportsPage *self, ExportKind kind)
 {
+    static const char *const names[] = {
+        [EXPORT_CSV] = N_("sales-report.csv"), [EXPORT_PDF] = N_("sales-report.pdf"),
+        [EXPORT_Z_PDF] = N_("z-report.pdf"), [EXPORT_DAILY_PDF] = N_("daily-report.pdf"),
+    };
     GtkFileChooserNative *chooser = gtk_file_chooser_native_new(
-        pdf ? _("Export the Report as PDF") : _("Export the Report as CSV"),
+        kind != EXPORT_CSV ? _("Export the Report as PDF") : _("Export the Report as CSV"),
         GTK_WINDOW(gtk_widget_get_root(GTK_WIDGET(self))), GTK_FILE_CHOOSER_ACTION_SAVE,
         _("_Export"), _("_Cancel"));
 
-    gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser),
-                                      pdf ? _("sales-report.pdf") : _("sales-report.csv"));
-    g_object_set_data(G_OBJECT(chooser), "pdf", GINT_TO_POINTER(pdf));
+    gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(chooser), _(names[kind]));
+    g_object_set_data(G_OBJECT(chooser), "kind", GINT_TO_POINTER(kind));
     g_signal_connect(chooser, "response", G_CALLBACK(on_export_response_cb), g_object_ref(self));
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(chooser));
 }
 
-static void kv_reports_page_export_csv_action(GtkWidget *widget, const char *action_name,
-                                              GVariant *param)
-{
-    choose_export(KV_REPORTS_PAGE(widget), FALSE);
-}
+/* reports.export-csv, -pdf, -z-pdf, -daily-pdf: each enabled when there
+ * is that report to export. */
+static const char *const export_actions[] = {
+    [EXPORT_CSV] = "reports.export-csv", [EXPORT_PDF] = "reports.export-pdf",
+    [EXPORT_Z_PDF] = "reports.export-z-pdf", [EXPORT_DAILY_PDF] = "reports.export-daily-pdf",
+};
 
-static void kv_reports_page_export_pdf_action(GtkWidget *widget, const char *action_name,
-                                              GVariant *param)
+static void kv_reports_page_export(GtkWidget *widget, const char *action_name, GVariant *param)
 {
-    choose_export(KV_REPORTS_PAGE(widget), TRUE);
+    for (guint k = 0; k < G_N_ELEMENTS(export_actions); k++)
+        if (g_strcmp0(action_name, export_actions[k]) == 0)
+            choose_export(KV_REPORTS_PAGE(widget), (ExportKind)k);
 }
 
 /* ---- meter consumption ------------------------------------------------------------ */
-
-static gpointer meter_in_worker(KvSession *session, KvStation *st, gpointer data,
-                                GCancellable *cancellable, GError **error)
-{
-    return kv_report_meter(st, *(guint32 *)data, error);
-}
 
 static void on_meter_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -393,25 +484,40 @@ static void on_meter_cb(GObject *source, GAsyncResult *result, gpointer user_dat
 static void on_meter_apply_cb(AdwEntryRow *row, KvReportsPage *self)
 {
     g_autoptr(GError) error = NULL;
-    guint32 *meter = g_new0(guint32, 1);
+    guint32 meter = 0;
 
-    if (!kv_meter_number_parse(gtk_editable_get_text(GTK_EDITABLE(row)), meter, &error)) {
+    if (!kv_meter_number_parse(gtk_editable_get_text(GTK_EDITABLE(row)), &meter, &error)) {
         kv_list_box_remove_all(self->consumption_list);
         gtk_list_box_append(self->consumption_list, kv_value_row_new(error->message, NULL, ""));
-        g_free(meter);
         return;
     }
-    kv_session_run_async(self->session, meter_in_worker, meter, g_free,
-                         (GDestroyNotify)kv_table_free, NULL, on_meter_cb, g_object_ref(self));
+    kv_report_run(self->session, KV_REPORT_METER, meter, on_meter_cb, g_object_ref(self));
 }
 
 /* ---- GObject --------------------------------------------------------------------- */
+
+/* The daily report covers every cashier: a supervisor's.  Others see it
+ * off, with the reason, rather than refused once asked for. */
+static void daily_for_role(KvReportsPage *self)
+{
+    gboolean may = self->session != NULL &&
+                   kv_session_get_role(self->session) >= KV_ROLE_SUPERVISOR;
+
+    gtk_widget_set_sensitive(GTK_WIDGET(self->daily_day_row), may);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "reports.daily", may);
+    if (!may && self->daily_view == NULL) {
+        gtk_label_set_label(self->daily_label,
+                            _("The daily report covers every cashier: a supervisor makes it."));
+        gtk_widget_set_visible(GTK_WIDGET(self->daily_label), TRUE);
+    }
+}
 
 static void on_map_cb(GtkWidget *widget, KvReportsPage *self)
 {
     /* Figures change with every sale: fetch them when the page is shown. */
     if (self->cancel == NULL)
         refresh_sales(self);
+    daily_for_role(self);
 }
 
 static void kv_reports_page_dispose(GObject *object)
@@ -427,8 +533,10 @@ static void kv_reports_page_dispose(GObject *object)
     kv_widget_unparent_children(GTK_WIDGET(self));
     g_clear_object(&self->session);
     g_clear_pointer(&self->report_title, g_free);
-    g_clear_pointer(&self->report_text, g_free);
+    g_clear_pointer(&self->report_tables, g_ptr_array_unref);
     g_clear_pointer(&self->report_csv, g_free);
+    g_clear_pointer(&self->z_table, kv_table_free);
+    g_clear_pointer(&self->daily_table, kv_table_free);
     G_OBJECT_CLASS(kv_reports_page_parent_class)->dispose(object);
 }
 
@@ -440,10 +548,16 @@ static void kv_reports_page_class_init(KvReportsPageClass *klass)
     object_class->dispose = kv_reports_page_dispose;
 
     g_type_ensure(KV_TYPE_SALES_CHART);
+    g_type_ensure(KV_TYPE_HISTORY_PAGE);
     gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
     gtk_widget_class_set_template_from_resource(widget_class,
                                                 "/org/kilovend/Station/kv-reports-page.ui");
     gtk_widget_class_bind_template_child(widget_class, KvReportsPage, z_report_label);
+    gtk_widget_class_bind_template_child(widget_class, KvReportsPage, z_report_box);
+    gtk_widget_class_bind_template_child(widget_class, KvReportsPage, daily_day_row);
+    gtk_widget_class_bind_template_child(widget_class, KvReportsPage, daily_label);
+    gtk_widget_class_bind_template_child(widget_class, KvReportsPage, daily_box);
+    gtk_widget_class_bind_template_child(widget_class, KvReportsPage, history);
     gtk_widget_class_bind_template_child(widget_class, KvReportsPage, period_dropdown);
     gtk_widget_class_bind_template_child(widget_class, KvReportsPage, chart);
     gtk_widget_class_bind_template_child(widget_class, KvReportsPage, report_progress);
@@ -454,12 +568,13 @@ static void kv_reports_page_class_init(KvReportsPageClass *klass)
 
     gtk_widget_class_install_action(widget_class, "reports.z-report", NULL,
                                     kv_reports_page_z_report);
-    gtk_widget_class_install_action(widget_class, "reports.export-csv", NULL,
-                                    kv_reports_page_export_csv_action);
-    gtk_widget_class_install_action(widget_class, "reports.export-pdf", NULL,
-                                    kv_reports_page_export_pdf_action);
+    for (guint k = 0; k < G_N_ELEMENTS(export_actions); k++)
+        gtk_widget_class_install_action(widget_class, export_actions[k], NULL,
+                                        kv_reports_page_export);
     gtk_widget_class_install_action(widget_class, "reports.cancel", NULL,
                                     kv_reports_page_cancel);
+    gtk_widget_class_install_action(widget_class, "reports.daily", NULL, kv_reports_page_daily);
+
 }
 
 static void kv_reports_page_init(KvReportsPage *self)
@@ -469,6 +584,9 @@ static void kv_reports_page_init(KvReportsPage *self)
     g_signal_connect(self->period_dropdown, "notify::selected", G_CALLBACK(on_period_changed_cb),
                      self);
     g_signal_connect(self->consumption_meter_row, "apply", G_CALLBACK(on_meter_apply_cb), self);
+    g_signal_connect(self->daily_day_row, "apply", G_CALLBACK(on_daily_apply_cb), self);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "reports.export-z-pdf", FALSE);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "reports.export-daily-pdf", FALSE);
     g_signal_connect(self, "map", G_CALLBACK(on_map_cb), self);
     set_report_busy(self, FALSE);
 }
@@ -480,16 +598,20 @@ static void on_user_changed_cb(KvSession *session, GParamSpec *pspec, KvReportsP
     if (self->cancel != NULL)
         g_cancellable_cancel(self->cancel);
     g_clear_object(&self->cancel);
-    gtk_label_set_label(self->z_report_label, "");
-    gtk_widget_set_visible(GTK_WIDGET(self->z_report_label), FALSE);
+    show_table(self, self->z_report_box, &self->z_view, &self->z_table, self->z_report_label,
+               NULL, NULL, 0);
+    show_table(self, self->daily_box, &self->daily_view, &self->daily_table, self->daily_label,
+               NULL, NULL, 0);
+    gtk_editable_set_text(GTK_EDITABLE(self->daily_day_row), "");
     kv_sales_chart_set_data(self->chart, NULL, NULL, 0,
                             kv_session_get_currency_digits(self->session));
-    g_clear_pointer(&self->report_text, g_free);
+    g_clear_pointer(&self->report_tables, g_ptr_array_unref);
     g_clear_pointer(&self->report_csv, g_free);
     gtk_label_set_label(self->sales_summary_label, "");
     gtk_editable_set_text(GTK_EDITABLE(self->consumption_meter_row), "");
     kv_list_box_remove_all(self->consumption_list);
     set_report_busy(self, FALSE);
+    daily_for_role(self);
     if (gtk_widget_get_mapped(GTK_WIDGET(self)))
         refresh_sales(self);
 }
@@ -497,11 +619,9 @@ static void on_user_changed_cb(KvSession *session, GParamSpec *pspec, KvReportsP
 void kv_reports_page_set_session(KvReportsPage *self, KvSession *session)
 {
     g_return_if_fail(KV_IS_REPORTS_PAGE(self));
-    if (self->session != NULL)
-        g_signal_handlers_disconnect_by_data(self->session, self);
-    g_set_object(&self->session, session);
-    if (session != NULL)
-        g_signal_connect(session, "notify::user-name", G_CALLBACK(on_user_changed_cb), self);
+    kv_widget_follow(self, &self->session, session, "notify::user-name",
+                     G_CALLBACK(on_user_changed_cb));
+    kv_history_page_set_session(self->history, session);
 }
 
 void kv_reports_page_set_period(KvReportsPage *self, gboolean monthly)
@@ -542,10 +662,58 @@ gboolean kv_reports_page_export_pdf(KvReportsPage *self, const char *path, GErro
 {
     g_return_val_if_fail(KV_IS_REPORTS_PAGE(self), FALSE);
 
-    if (self->report_text == NULL) {
+    if (self->report_tables == NULL) {
         g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
                             _("No report to export yet."));
         return FALSE;
     }
-    return kv_report_pdf_write(path, self->report_title, self->chart, self->report_text, error);
+    return kv_report_pdf_write(path, self->report_title, self->chart, self->report_tables,
+                               kv_session_get_currency(self->session),
+                               KV_REPORT_VIEW_TOTALS | KV_REPORT_VIEW_FULL_HEAD, error);
+}
+
+/* One report as a PDF of its own (the Z report, the daily report). */
+static gboolean export_table_pdf(KvReportsPage *self, KvTable *t, const char *path,
+                                 KvReportViewFlags flags, GError **error)
+{
+    g_autoptr(GPtrArray) one = g_ptr_array_new();
+
+    if (t == NULL) {
+        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                            _("No report to export yet."));
+        return FALSE;
+    }
+    g_ptr_array_add(one, t);
+    return kv_report_pdf_write(path, NULL, NULL, one, kv_session_get_currency(self->session),
+                               flags | KV_REPORT_VIEW_FULL_HEAD, error);
+}
+
+gboolean kv_reports_page_export_z_pdf(KvReportsPage *self, const char *path, GError **error)
+{
+    g_return_val_if_fail(KV_IS_REPORTS_PAGE(self), FALSE);
+    return export_table_pdf(self, self->z_table, path, KV_REPORT_VIEW_PLAIN, error);
+}
+
+gboolean kv_reports_page_export_daily_pdf(KvReportsPage *self, const char *path, GError **error)
+{
+    g_return_val_if_fail(KV_IS_REPORTS_PAGE(self), FALSE);
+    return export_table_pdf(self, self->daily_table, path, KV_REPORT_VIEW_TOTALS, error);
+}
+
+GtkWidget *kv_reports_page_get_z_view(KvReportsPage *self)
+{
+    g_return_val_if_fail(KV_IS_REPORTS_PAGE(self), NULL);
+    return self->z_view;
+}
+
+GtkWidget *kv_reports_page_get_daily_view(KvReportsPage *self)
+{
+    g_return_val_if_fail(KV_IS_REPORTS_PAGE(self), NULL);
+    return self->daily_view;
+}
+
+KvHistoryPage *kv_reports_page_get_history(KvReportsPage *self)
+{
+    g_return_val_if_fail(KV_IS_REPORTS_PAGE(self), NULL);
+    return self->history;
 }

@@ -606,14 +606,14 @@ typedef struct {
     KvRole role;
     gboolean shift_open;
     gboolean keys_unlocked;
-    char *report;
+    KvTable *report; /* closing a shift: its Z report */
 } SessionState;
 
 static void session_state_free(SessionState *s)
 {
     g_free(s->login);
     g_free(s->full_name);
-    g_free(s->report);
+    g_clear_pointer(&s->report, kv_table_free);
     g_free(s);
 }
 
@@ -687,7 +687,8 @@ static void on_state_done_cb(GObject *source, GAsyncResult *result, gpointer use
     }
     if (!g_task_return_error_if_cancelled(task)) {
         apply_state(KV_SESSION(source), s);
-        g_task_return_pointer(task, g_steal_pointer(&s->report), g_free);
+        g_task_return_pointer(task, g_steal_pointer(&s->report),
+                              (GDestroyNotify)kv_table_free);
     }
     session_state_free(s);
 }
@@ -792,7 +793,7 @@ static gpointer close_shift_in_worker(KvSession *self, KvStation *st, gpointer d
         kv_station_lock_keys(st);
     s = read_state(st, error);
     if (s != NULL)
-        s->report = kv_table_to_text(report);
+        s->report = g_steal_pointer(&report);
     return s;
 }
 
@@ -808,7 +809,7 @@ void kv_session_close_shift_async(KvSession *self, gint64 counted_minor,
                   kv_session_close_shift_async);
 }
 
-char *kv_session_close_shift_finish(KvSession *self, GAsyncResult *result, GError **error)
+KvTable *kv_session_close_shift_finish(KvSession *self, GAsyncResult *result, GError **error)
 {
     return g_task_propagate_pointer(G_TASK(result), error);
 }

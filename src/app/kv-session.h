@@ -96,11 +96,11 @@ void kv_session_open_shift_async(KvSession *self, const char *supervisor, const 
                                  gpointer user_data);
 gboolean kv_session_open_shift_finish(KvSession *self, GAsyncResult *result, GError **error);
 
-/* Close the shift with the cash counted; returns the Z report as text. */
+/* Close the shift with the cash counted; returns its Z report. */
 void kv_session_close_shift_async(KvSession *self, gint64 counted_minor,
                                   GCancellable *cancellable, GAsyncReadyCallback callback,
                                   gpointer user_data);
-char *kv_session_close_shift_finish(KvSession *self, GAsyncResult *result, GError **error);
+KvTable *kv_session_close_shift_finish(KvSession *self, GAsyncResult *result, GError **error);
 
 /* Replace the database with a checked backup: the station is closed, the
  * core restores (keeping the old file beside it), the station reopens and

@@ -12,6 +12,7 @@
 #include "kv-widget-util.h"
 
 #include "kv-demo.h"
+#include "kv-report-view.h"
 #include "kv-signin-page.h"
 
 struct _KvSigninPage {
@@ -412,6 +413,7 @@ typedef struct {
     KvSigninPage *page;
     GtkWindow *parent;
     GtkEntry *counted_entry;
+    gint64 counted;
 } CloseShiftData;
 
 static void close_shift_data_free(CloseShiftData *data)
@@ -425,19 +427,94 @@ static void on_close_shift_done_cb(GObject *source, GAsyncResult *result, gpoint
 {
     CloseShiftData *data = user_data;
     g_autoptr(GError) error = NULL;
-    g_autofree char *report = kv_session_close_shift_finish(KV_SESSION(source), result, &error);
+    g_autoptr(KvTable) report = kv_session_close_shift_finish(KV_SESSION(source), result,
+                                                              &error);
     AdwMessageDialog *dialog;
 
     if (report == NULL) {
         dialog = ADW_MESSAGE_DIALOG(adw_message_dialog_new(
             data->parent, _("The Shift Is Still Open"), error->message));
     } else {
-        dialog = ADW_MESSAGE_DIALOG(
-            adw_message_dialog_new(data->parent, _("Shift Closed"), report));
+        /* The Z report as a table, the difference marked, the audit head
+         * whole (it is the head kept off the station); its gist in words. */
+        const char *currency = kv_session_get_currency(data->page->session);
+        g_autofree char *counted = kv_session_format_money(data->page->session, data->counted);
+        g_autofree char *body = g_strdup_printf(_("%s: %s counted."), report->title, counted);
+        GtkWidget *scroll = gtk_scrolled_window_new();
+
+        dialog = ADW_MESSAGE_DIALOG(adw_message_dialog_new(data->parent, _("Shift Closed"), body));
+        gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll),
+                                      kv_report_view_new(report, currency,
+                                                         KV_REPORT_VIEW_FULL_HEAD));
+        gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(scroll), 360);
+        gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER,
+                                       GTK_POLICY_AUTOMATIC);
+        adw_message_dialog_set_extra_child(dialog, scroll);
     }
     adw_message_dialog_add_response(dialog, "close", _("_Close"));
     gtk_window_present(GTK_WINDOW(dialog));
     close_shift_data_free(data);
+}
+
+/* The cash the current shift's drawer should hold, for the check below. */
+static gpointer expected_cash_in_worker(KvSession *session, KvStation *st, gpointer data,
+                                        GCancellable *cancellable, GError **error)
+{
+    g_autoptr(KvShift) shift = kv_shift_current(st, error);
+
+    return shift != NULL ? g_memdup2(&shift->expected_cash, sizeof(gint64)) : NULL;
+}
+
+static void on_shortfall_response_cb(AdwMessageDialog *dialog, const char *response,
+                                     CloseShiftData *data)
+{
+    if (g_strcmp0(response, "close-short") != 0) {
+        close_shift_data_free(data);
+        return;
+    }
+    kv_session_close_shift_async(data->page->session, data->counted, NULL,
+                                 on_close_shift_done_cb, data);
+}
+
+/* Less cash than the sales say: the difference in large red figures, and
+ * the shift closes only when the cashier confirms it. */
+static void on_expected_cash_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    CloseShiftData *data = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autofree gint64 *expected = kv_session_run_finish(KV_SESSION(source), result, &error);
+    g_autofree char *short_by = NULL, *counted = NULL, *want = NULL, *body = NULL;
+    AdwMessageDialog *dialog;
+    GtkWidget *figure;
+
+    if (expected == NULL || data->counted >= *expected) {
+        kv_session_close_shift_async(data->page->session, data->counted, NULL,
+                                     on_close_shift_done_cb, data);
+        return;
+    }
+    short_by = kv_session_format_money(data->page->session, *expected - data->counted);
+    counted = kv_session_format_money(data->page->session, data->counted);
+    want = kv_session_format_money(data->page->session, *expected);
+    body = g_strdup_printf(_("The drawer holds %s, but the sales of the shift say %s. Count "
+                             "again, or close the shift with the shortfall in its Z report."),
+                           counted, want);
+    dialog = ADW_MESSAGE_DIALOG(adw_message_dialog_new(data->parent, _("The Cash Is Short"), body));
+    {
+        g_autofree char *text = g_strdup_printf(_("Short by %s"), short_by);
+        figure = gtk_label_new(text);
+    }
+    gtk_widget_add_css_class(figure, "title-2");
+    gtk_widget_add_css_class(figure, "error");
+    gtk_accessible_update_property(GTK_ACCESSIBLE(figure), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   _("Cash difference"), -1);
+    adw_message_dialog_set_extra_child(dialog, figure);
+    adw_message_dialog_add_responses(dialog, "count-again", _("Count _Again"), "close-short",
+                                     _("Close _With the Shortfall"), NULL);
+    adw_message_dialog_set_response_appearance(dialog, "close-short", ADW_RESPONSE_DESTRUCTIVE);
+    adw_message_dialog_set_default_response(dialog, "count-again");
+    adw_message_dialog_set_close_response(dialog, "count-again");
+    g_signal_connect(dialog, "response", G_CALLBACK(on_shortfall_response_cb), data);
+    gtk_window_present(GTK_WINDOW(dialog));
 }
 
 static void on_close_shift_response_cb(AdwMessageDialog *dialog, const char *response,
@@ -461,7 +538,9 @@ static void on_close_shift_response_cb(AdwMessageDialog *dialog, const char *res
         close_shift_data_free(data);
         return;
     }
-    kv_session_close_shift_async(data->page->session, counted, NULL, on_close_shift_done_cb, data);
+    data->counted = counted;
+    kv_session_run_async(data->page->session, expected_cash_in_worker, NULL, NULL, g_free, NULL,
+                         on_expected_cash_cb, data);
 }
 
 void kv_signin_page_close_shift(KvSigninPage *self, GtkWindow *parent)
@@ -473,23 +552,13 @@ void kv_signin_page_close_shift(KvSigninPage *self, GtkWindow *parent)
     if (self->session == NULL || !kv_session_get_shift_open(self->session))
         return;
 
-    dialog = adw_message_dialog_new(parent, _("Close the Shift?"),
-                                    _("Count the cash in the drawer and type the total. The "
-                                      "station compares it with the sales of the shift and "
-                                      "prints the Z report."));
-    entry = gtk_entry_new();
+    dialog = GTK_WIDGET(kv_entry_dialog_new(
+        parent, _("Close the Shift?"),
+        _("Count the cash in the drawer and type the total. The station compares it with the "
+          "sales of the shift and prints the Z report."),
+        _("Cash counted"), "cancel", _("_Cancel"), "close-shift", _("Close _Shift"),
+        ADW_RESPONSE_SUGGESTED, &entry));
     gtk_entry_set_input_purpose(GTK_ENTRY(entry), GTK_INPUT_PURPOSE_NUMBER);
-    gtk_entry_set_placeholder_text(GTK_ENTRY(entry), _("Cash counted"));
-    gtk_entry_set_activates_default(GTK_ENTRY(entry), TRUE);
-    gtk_accessible_update_property(GTK_ACCESSIBLE(entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                   _("Cash counted"), -1);
-    adw_message_dialog_set_extra_child(ADW_MESSAGE_DIALOG(dialog), entry);
-    adw_message_dialog_add_responses(ADW_MESSAGE_DIALOG(dialog), "cancel", _("_Cancel"),
-                                     "close-shift", _("Close _Shift"), NULL);
-    adw_message_dialog_set_response_appearance(ADW_MESSAGE_DIALOG(dialog), "close-shift",
-                                               ADW_RESPONSE_SUGGESTED);
-    adw_message_dialog_set_default_response(ADW_MESSAGE_DIALOG(dialog), "close-shift");
-    adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
 
     data = g_new0(CloseShiftData, 1);
     data->page = g_object_ref(self);

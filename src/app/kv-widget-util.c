@@ -122,3 +122,36 @@ char *kv_sentence(const char *message)
         g_string_append_c(s, '.');
     return g_string_free(s, FALSE);
 }
+
+AdwMessageDialog *kv_entry_dialog_new(GtkWindow *parent, const char *heading, const char *body,
+                                      const char *what, const char *cancel_id,
+                                      const char *cancel_label, const char *ok_id,
+                                      const char *ok_label, AdwResponseAppearance appearance,
+                                      GtkWidget **entry)
+{
+    AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG(adw_message_dialog_new(parent, heading, body));
+
+    *entry = gtk_entry_new();
+    gtk_entry_set_placeholder_text(GTK_ENTRY(*entry), what);
+    gtk_entry_set_activates_default(GTK_ENTRY(*entry), TRUE);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(*entry), GTK_ACCESSIBLE_PROPERTY_LABEL, what,
+                                   -1);
+    adw_message_dialog_set_extra_child(dialog, *entry);
+    adw_message_dialog_add_responses(dialog, cancel_id, cancel_label, ok_id, ok_label, NULL);
+    adw_message_dialog_set_response_appearance(dialog, ok_id, appearance);
+    adw_message_dialog_set_default_response(dialog, ok_id);
+    adw_message_dialog_set_close_response(dialog, cancel_id);
+    return dialog;
+}
+
+void kv_widget_follow(gpointer page, gpointer slot, gpointer object, const char *signal,
+                      GCallback callback)
+{
+    GObject **old = slot;
+
+    if (*old != NULL)
+        g_signal_handlers_disconnect_by_data(*old, page);
+    g_set_object(old, object);
+    if (object != NULL)
+        g_signal_connect(object, signal, callback, page);
+}

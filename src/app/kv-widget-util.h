@@ -1,7 +1,7 @@
 /* kv-widget-util.h - small helpers shared by the app's widgets. */
 #pragma once
 
-#include <gtk/gtk.h>
+#include <adwaita.h>
 
 G_BEGIN_DECLS
 
@@ -29,5 +29,21 @@ void kv_widget_scroll_into_view(GtkWidget *widget);
 /* A message as a sentence for the screen: capital first letter, full stop
  * at the end (the core's messages are lower-case clauses). */
 char *kv_sentence(const char *message);
+
+/* A page follows another object (its session): the handlers it connected
+ * to the old one (*slot) dropped, the new one kept in *slot (a reference)
+ * and its `signal` connected to callback with the page as data. */
+void kv_widget_follow(gpointer page, gpointer slot, gpointer object, const char *signal,
+                      GCallback callback);
+
+/* A message dialog asking for one line: an entry (placeholder and accessible
+ * label `what`; Enter gives the default response) as its extra child, the
+ * responses cancel_id (also on Escape) and ok_id (the default, with its
+ * appearance).  The entry in *entry. */
+AdwMessageDialog *kv_entry_dialog_new(GtkWindow *parent, const char *heading, const char *body,
+                                      const char *what, const char *cancel_id,
+                                      const char *cancel_label, const char *ok_id,
+                                      const char *ok_label, AdwResponseAppearance appearance,
+                                      GtkWidget **entry);
 
 G_END_DECLS

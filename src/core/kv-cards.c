@@ -17,6 +17,7 @@
 #include "kv-test-point.h"
 #include "kv-card-access.h"
 #include "kv-readback.h"
+#include "kv-refunds.h"
 #include "kv-sales-private.h"
 #include "kv-registry-private.h"
 #include "kv-station-private.h"
@@ -79,6 +80,13 @@ gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GE
     out->reconciled = kv_sale_reconcile_card(st, card, error);
     if (out->reconciled < 0)
         return FALSE;
+    {
+        /* a refund's token left pending by a pulled card or a crash */
+        gint refunds = kv_refund_reconcile_card(st, card, error);
+        if (refunds < 0)
+            return FALSE;
+        out->reconciled += refunds;
+    }
     if (!kv_card_view_for(st, card, 0, &out->view, &m, error))
         return FALSE;
     out->card_status = kv_card_status(st, out->view.id.card_serial);

@@ -11,6 +11,7 @@
 #include "kv-core-error.h"
 #include "kv-engineering.h"
 #include "kv-refunds.h"
+#include "kv-swap.h"
 #include "kv-events.h"
 #include "kv-json.h"
 #include "kv-keyfile.h"

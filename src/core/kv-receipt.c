@@ -4,6 +4,7 @@
 #include <pango/pangocairo.h>
 
 #include "kv-breakdown.h"
+#include "kv-db.h"
 #include "kv-i18n.h"
 #include "kv-money.h"
 #include "kv-receipt.h"
@@ -31,6 +32,21 @@ static void add_labelled(GPtrArray *l, const char *label, glong width, const cha
     va_end(ap);
     g_ptr_array_add(l, g_strdup_printf("%s%*s%s", label, (int)(n < width ? width - n : 1), "",
                                        value));
+}
+
+/* The tariff as the customer knows it: its name, with its code; the code
+ * alone when it has no name. */
+static char *tariff_text(KvStation *st, const KvSale *x)
+{
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT name FROM tariffs WHERE id = ?", NULL,
+                                      KV_DB_VALUES(KV_INT(x->tariff_id)));
+    const char *name = s && sqlite3_step(s) == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0)
+                                                          : NULL;
+
+    if (name == NULL || *name == '\0')
+        return g_strdup(x->tariff_code);
+    /* TRANSLATORS: a tariff's name and its code, "Residential (DEFAULT)" */
+    return g_strdup_printf(C_("receipt", "%s (%s)"), name, x->tariff_code);
 }
 
 /* The receipt's text is in the station's language (the locale): labels in
@@ -78,7 +94,10 @@ GPtrArray *kv_receipt_lines(KvStation *st, gint64 sale_id, gboolean reprint, GEr
     }
     FIELD(C_("receipt", "Meter"), "%09u", x->meter_number);
     FIELD(C_("receipt", "Card"), "%u", x->card_serial);
-    FIELD(C_("receipt", "Tariff"), "%s", x->tariff_code);
+    {
+        g_autofree char *tariff = tariff_text(st, x);
+        FIELD(C_("receipt", "Tariff"), "%s", tariff);
+    }
     LINE("--------------------------------");
     for (guint i = 0; i < lines->len; i++) {
         const KvBreakdownLine *bl = &g_array_index(lines, KvBreakdownLine, i);
@@ -99,8 +118,15 @@ GPtrArray *kv_receipt_lines(KvStation *st, gint64 sale_id, gboolean reprint, GEr
     if (x->payment_ref)
         FIELD(C_("receipt", "Reference"), "%s", x->payment_ref);
     LINE("--------------------------------");
-    LINE(C_("receipt", "Token %u  cumulative %u"), x->seq, x->cumulative);
-    LINE("%s", C_("receipt", "Insert the card into your meter."));
+    /* The token in the customer's words: which one it is, and the credit
+     * the meter will have had from all purchases once it takes it. */
+    {
+        g_autofree char *all = kv_energy_format(x->cumulative);
+        LINE(C_("receipt", "Token number %u for meter %09u."), x->seq, x->meter_number);
+        LINE(C_("receipt", "All the credit bought for this meter: %s kWh."), all);
+    }
+    LINE("%s", C_("receipt", "Insert the card into your meter: it adds the new credit "
+                             "and shows it."));
 #undef FIELD
 #undef LINE
     return l;
@@ -131,7 +157,9 @@ GPtrArray *kv_refund_receipt_lines(KvStation *st, gint64 refund_id, GError **err
     add_labelled(l, C_("receipt", "Meter"), 14, "%09u", r->meter_number);
     add_labelled(l, C_("receipt", "Reason"), 14, "%s", reason);
     g_ptr_array_add(l, g_strdup("--------------------------------"));
-    add_labelled(l, C_("receipt", "Credit cleared"), 16, "%12s kWh", e);
+    add_labelled(l, kv_refund_is_unloaded(st, refund_id) ? C_("receipt", "Credit not loaded")
+                                                          : C_("receipt", "Credit cleared"),
+                 16, "%12s kWh", e);
     add_labelled(l, C_("receipt", "Paid back"), 16, "%12s %s", a, set->currency);
     return l;
 }

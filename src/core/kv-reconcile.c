@@ -22,23 +22,38 @@ void kv_reconcile_report_free(KvReconcileReport *r)
 
 /* ---- reconciliation ---- */
 
-/* One meter: fold its completed and cancelled sales in token order.  Each
+/* The credit a meter swap carried to the meter (0.01 kWh; 0: none). */
+static gint64 carried_to(KvStation *st, guint32 meter)
+{
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT coalesce(sum(energy), 0) FROM transfers "
+                                          "WHERE to_meter = ?", NULL, KV_DB_VALUES(KV_INT(meter)));
+    return s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+}
+
+/* One meter: fold its completed and cancelled sales and the tokens of its
+ * refunds of unloaded credit in token order, from the credit a meter swap
+ * carried to it (transfers; counted with the adopted bases).  Each
  * completed sale must stand on what was sold before it (or on a recorded
- * adopted base); the meter's cumulative sold must be where the fold ends. */
+ * adopted base); a refund's token lowers what was sold to its cumulative;
+ * the meter's cumulative sold must be where the fold ends. */
 static gboolean reconcile_meter(KvStation *st, guint32 meter, gint64 sold, KvReconcileReport *r,
                                 GError **error)
 {
     g_autoptr(KvStmt) s = kv_db_query(st, "SELECT s.id, s.state, s.seq, s.base_cumulative, "
                                           "s.cumulative, s.cumulative - s.base_cumulative, "
                                           "coalesce(a.base, -1), "
-                                          "coalesce(a.source, '') FROM sales s LEFT JOIN "
+                                          "coalesce(a.source, ''), 0 FROM sales s LEFT JOIN "
                                           "base_adoptions a ON a.sale_id = s.id WHERE "
-                                          "s.meter_number = ? AND s.state IN (?, ?, ?) "
-                                          "ORDER BY s.seq", error,
+                                          "s.meter_number = ?1 AND s.state IN (?2, ?3, ?4) "
+                                          "UNION ALL SELECT t.id, '', t.seq, t.cumulative, "
+                                          "t.cumulative, t.cumulative - t.cumulative_before, -1, "
+                                          "'', 1 FROM refund_tokens t WHERE t.meter_number = ?1 "
+                                          "AND t.state = 'done' ORDER BY 3", error,
                                       KV_DB_VALUES(KV_INT(meter), KV_STATE(KV_SALE_COMPLETED),
                                                    KV_STATE(KV_SALE_CANCELLED),
                                                    KV_STATE(KV_SALE_CANCELLING)));
-    gint64 reached = 0, energy = 0, adopted = 0;
+    gint64 carried = carried_to(st, meter);
+    gint64 reached = carried, energy = 0, adopted = carried;
     int rc;
 
     if (!s)
@@ -48,8 +63,14 @@ static gboolean reconcile_meter(KvStation *st, guint32 meter, gint64 sold, KvRec
         const char *state = (const char *)sqlite3_column_text(s, 1);
         gint64 base = sqlite3_column_int64(s, 3), cum = sqlite3_column_int64(s, 4);
         gint64 adopted_base = sqlite3_column_int64(s, 6);
-        gboolean live = kv_sale_state_from_name(state) != KV_SALE_CANCELLED;
+        gboolean refund = sqlite3_column_int(s, 8) != 0;
+        gboolean live = !refund && kv_sale_state_from_name(state) != KV_SALE_CANCELLED;
 
+        if (refund) {
+            energy += sqlite3_column_int64(s, 5);
+            reached = cum;
+            continue;
+        }
         if (adopted_base > reached) {
             adopted += adopted_base - reached;
             reached = adopted_base;

@@ -3,7 +3,7 @@
 #include "kv-audit-private.h"
 #include "kv-clears.h"
 #include "kv-db.h"
-#include "kv-refunds.h"
+#include "kv-refunds-private.h"
 #include "kv-sales.h"
 #include "kv-shifts-private.h"
 #include "kv-station-private.h"
@@ -115,6 +115,8 @@ KvRefund *kv_refund_cleared(KvStation *st, guint32 meter, const char *reason, GE
                     st->user->login);
         return NULL;
     }
+    if (!kv_refund_not_swapped(st, meter, error))
+        return NULL;
     if (!kv_txn_begin(&txn, st, error) || kv_clears_total(st, meter, &energy, error) < 0)
         return NULL;
     if (energy == 0) {
@@ -197,4 +199,10 @@ KvRefund *kv_refund_get(KvStation *st, gint64 id, gint64 *created_at, char **rea
     *reason = kv_db_col_text(s, 6);
     *by = kv_db_col_text(s, 7);
     return r;
+}
+
+gboolean kv_refund_take_parts(KvStation *st, guint32 meter, gint64 refund_id, gint64 *energy,
+                              gint64 *amount, guint *sales, GError **error)
+{
+    return take_from_sales(st, meter, refund_id, energy, amount, sales, error);
 }

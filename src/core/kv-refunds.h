@@ -21,6 +21,7 @@
 #ifndef KV_REFUNDS_H
 #define KV_REFUNDS_H
 
+#include "kv-card-link.h"
 #include "kv-station.h"
 
 G_BEGIN_DECLS
@@ -46,6 +47,29 @@ KvRefund *kv_refund_cleared(KvStation *st, guint32 meter, const char *reason, GE
  * money paid back and the energy, for the reports. */
 gboolean kv_refunds_sum(KvStation *st, gint64 shift_id, gint64 from, gint64 to, gint64 *count,
                         gint64 *amount, gint64 *energy, GError **error);
+
+/* Refund of unloaded credit (kv-refund-unloaded.c, docs/station.md,
+ * "Refunds of unloaded credit"): the meter's card at the counter carries
+ * the meter's newest token and its readback (or the newest stored one)
+ * shows the meter has not loaded all of it; energy (0.01 kWh; 0: all that
+ * is unloaded) of that credit is refunded from the meter's completed
+ * sales, newest first, priced by the rule above, and the card gets a
+ * credit token (the next seq, amount 0) carrying the cumulative LOWERED by
+ * the energy refunded.  The meter keeps the cumulative it loaded, so it
+ * loads from that token at most what was not refunded, and a meter that
+ * loaded more (a copy of the card) loads nothing until later sales pass
+ * it.  Supervisor, reason, open shift, keys; the token's seq is on disk
+ * before the card is touched; audited (refund.unloaded).  A card pulled or
+ * a station killed leaves it pending: kv_refund_reconcile_card settles it
+ * from the card (the token on the card: refunded; otherwise aborted, nothing
+ * paid).  kv_card_read calls it. */
+KvRefund *kv_refund_unloaded(KvStation *st, KvCardLink *card, guint32 meter, gint64 energy,
+                             const char *reason, GError **error);
+/* Settle the pending refund tokens of the card's meter from the card.
+ * Returns how many were settled, -1 on error. */
+gint kv_refund_reconcile_card(KvStation *st, KvCardLink *card, GError **error);
+/* Refund id paid back unloaded credit (its receipt says so). */
+gboolean kv_refund_is_unloaded(KvStation *st, gint64 id);
 
 G_END_DECLS
 

@@ -10,6 +10,7 @@
 #include "kv-payments.h"
 #include "kv-reconcile.h"
 #include "kv-refunds.h"
+#include "kv-swap.h"
 #include "kv-registry.h"
 #include "kv-reports.h"
 #include "kv-reports-private.h"
@@ -221,6 +222,21 @@ static void summary_totals(KvStation *st, KvTable *t, const Totals *tot)
     summary_free(t, tot->grants, tot->free_energy);
 }
 
+/* The meter swaps of [from, to) (kv-swap.h): credit carried to new
+ * meters, no money, apart from the sales and the refunds. */
+static gboolean summary_transfers(KvStation *st, KvTable *t, gint64 from, gint64 to,
+                                  GError **error)
+{
+    gint64 n, energy;
+    g_autofree char *e = NULL;
+    if (!kv_transfers_sum(st, from, to, &n, &energy, error))
+        return FALSE;
+    e = kv_energy_format(energy);
+    summary(t, NC_("report summary", "transfers"), _("%" PRId64 " carrying %s kWh (no money)"),
+            n, e);
+    return TRUE;
+}
+
 /* The refunds of a shift, or made in [from, to) (kv-refunds.h): a line
  * apart from the sales, the money paid back out of the drawers. */
 static gboolean summary_refunds(KvStation *st, KvTable *t, gint64 shift_id, gint64 from,
@@ -234,7 +250,7 @@ static gboolean summary_refunds(KvStation *st, KvTable *t, gint64 shift_id, gint
     e = kv_energy_format(energy);
     summary(t, NC_("report summary", "refunds"),
             _("%" PRId64 " paying back %s for %s kWh"), n, a, e);
-    return TRUE;
+    return shift_id > 0 || summary_transfers(st, t, from, to, error);
 }
 
 /* The money taken by each payment type (completed sales), a line each:

@@ -16,6 +16,14 @@ G_BEGIN_DECLS
 gboolean kv_sale_check_own_token(KvStation *st, const KvMeter *m, const kv_card_view *v,
                                  GString *notes, gint64 *anomaly_id, GError **error);
 
+/* Seal a credit token (seq, cumulative, amount, sale_ref) for the card
+ * (view: decoded, m: its meter) and write it into the free token slot,
+ * changed bytes only, MAC last.  For tokens that are not a sale's (a refund
+ * of unloaded credit): the caller records the seq as taken before. */
+gboolean kv_sale_write_token(KvStation *st, KvCardLink *card, const KvMeter *m,
+                             const kv_card_view *view, guint32 seq, guint32 cumulative,
+                             guint32 amount, gint64 sale_ref, GError **error);
+
 G_END_DECLS
 
 #endif

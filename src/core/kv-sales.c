@@ -189,6 +189,20 @@ static GPtrArray *unresolved_of(KvStation *st, guint32 meter, GError **error)
                                     KV_STATE(KV_SALE_WRITTEN), KV_STATE(KV_SALE_CANCELLING)));
 }
 
+GPtrArray *kv_sale_list_recent(KvStation *st, guint limit, GError **error)
+{
+    gint64 only = 0;
+
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+        return NULL;
+    /* A cashier sees their own sales; a supervisor everybody's. */
+    if (kv_station_user(st)->role < KV_ROLE_SUPERVISOR)
+        only = kv_station_user_id(st);
+    return sales_where(st, "SELECT " SALE_COLS SALE_FROM "WHERE (?1 = 0 OR s.cashier_id = ?1) "
+                           "ORDER BY s.id DESC LIMIT ?2", error,
+                       KV_DB_VALUES(KV_INT(only), KV_INT(limit)));
+}
+
 GPtrArray *kv_sale_list_unresolved(KvStation *st, GError **error)
 {
     if (!kv_station_require(st, KV_ROLE_CASHIER, error))
@@ -984,6 +998,13 @@ static gboolean write_credit(KvStation *st, KvCardLink *card, const KvMeter *m,
          kv_card_link_write(card, off, slot, KV_TOKEN_USED, error);
     kv_wipe(slot, sizeof slot);
     return ok;
+}
+
+gboolean kv_sale_write_token(KvStation *st, KvCardLink *card, const KvMeter *m,
+                             const kv_card_view *view, guint32 seq, guint32 cumulative,
+                             guint32 amount, gint64 sale_ref, GError **error)
+{
+    return write_credit(st, card, m, view, seq, cumulative, amount, sale_ref, NULL, error);
 }
 
 /* The error for a sale left issued: what happened, what is (not) due, how

@@ -132,6 +132,9 @@ KvSale *kv_sale_cancel(KvStation *st, KvCardLink *card, gint64 sale_id, const ch
  * holds.  Returns how many were resolved (-1 on error).  Called by every
  * card operation; call it when a card is read. */
 gint kv_sale_reconcile_card(KvStation *st, KvCardLink *card, GError **error);
+/* The newest sales, at most limit (newest first): a cashier's own, or every
+ * cashier's for a supervisor (history: reprint, cancel). */
+GPtrArray *kv_sale_list_recent(KvStation *st, guint limit, GError **error);
 /* Unresolved sales (pending/written) waiting for their card. */
 GPtrArray *kv_sale_list_unresolved(KvStation *st, GError **error);
 /* Issued sales (the token may be on a card) not yet proven or resolved. */

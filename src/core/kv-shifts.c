@@ -26,21 +26,16 @@ void kv_shift_free(KvShift *s)
     g_free(s);
 }
 
-KvShift *kv_shift_get(KvStation *st, gint64 id, GError **error)
+/* The shifts a WHERE clause selects (?1: its parameter, ?2 bound here),
+ * newest first, at most limit. */
+#define SHIFT_SELECT                                                                         \
+    "SELECT h.id, h.cashier_id, u.login, h.opened_at, coalesce(h.closed_at, 0), "            \
+    "h.opening_float, coalesce(h.expected_cash, " EXPECTED_CASH "), "                         \
+    "coalesce(h.counted_cash, -1) FROM shifts h JOIN users u ON u.id = h.cashier_id "
+
+static KvShift *shift_from_row(KvStmt *s)
 {
-    g_autoptr(KvStmt) s = kv_db_query(st,
-        "SELECT h.id, h.cashier_id, u.login, h.opened_at, coalesce(h.closed_at, 0), "
-        "h.opening_float, coalesce(h.expected_cash, " EXPECTED_CASH "), "
-        "coalesce(h.counted_cash, -1) FROM shifts h JOIN users u ON u.id = h.cashier_id "
-        "WHERE h.id = ?1", error, KV_DB_VALUES(KV_INT(id), KV_STATE(KV_SALE_COMPLETED)));
-    KvShift *x;
-    if (!s)
-        return NULL;
-    if (sqlite3_step(s) != SQLITE_ROW) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no shift %" PRId64), id);
-        return NULL;
-    }
-    x = g_new0(KvShift, 1);
+    KvShift *x = g_new0(KvShift, 1);
     x->id = sqlite3_column_int64(s, 0);
     x->cashier_id = sqlite3_column_int64(s, 1);
     x->cashier_login = kv_db_col_text(s, 2);
@@ -50,6 +45,34 @@ KvShift *kv_shift_get(KvStation *st, gint64 id, GError **error)
     x->expected_cash = sqlite3_column_int64(s, 6);
     x->counted_cash = sqlite3_column_int64(s, 7);
     return x;
+}
+
+KvShift *kv_shift_get(KvStation *st, gint64 id, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_query(st, SHIFT_SELECT "WHERE h.id = ?1", error,
+                                      KV_DB_VALUES(KV_INT(id), KV_STATE(KV_SALE_COMPLETED)));
+    if (!s)
+        return NULL;
+    if (sqlite3_step(s) != SQLITE_ROW) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no shift %" PRId64), id);
+        return NULL;
+    }
+    return shift_from_row(s);
+}
+
+GPtrArray *kv_shift_list(KvStation *st, guint limit, GError **error)
+{
+    g_autoptr(KvStmt) s = NULL;
+    GPtrArray *out;
+
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
+        !(s = kv_db_query(st, SHIFT_SELECT "ORDER BY h.id DESC LIMIT ?1", error,
+                          KV_DB_VALUES(KV_INT(limit), KV_STATE(KV_SALE_COMPLETED)))))
+        return NULL;
+    out = g_ptr_array_new_with_free_func((GDestroyNotify)kv_shift_free);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        g_ptr_array_add(out, shift_from_row(s));
+    return out;
 }
 
 gboolean kv_shift_current_id(KvStation *st, gint64 *id, GError **error)

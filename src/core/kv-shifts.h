@@ -26,6 +26,8 @@ KvShift *kv_shift_current(KvStation *st, GError **error);
 /* Close with the cash counted; refuses while a sale of the shift is unresolved. */
 KvShift *kv_shift_close(KvStation *st, gint64 counted_cash, GError **error);
 KvShift *kv_shift_get(KvStation *st, gint64 id, GError **error);
+/* Supervisor: the newest shifts of every cashier (KvShift *), at most limit. */
+GPtrArray *kv_shift_list(KvStation *st, guint limit, GError **error);
 
 G_END_DECLS
 

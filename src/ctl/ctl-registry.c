@@ -242,21 +242,85 @@ int ctl_cmd_customer(int argc, char **argv)
     return rc;
 }
 
+/* meter swap --meter OLD --new NEW --source cleared|estimate --reason T
+ * [--out FILE] [--issue]: the new meter registered like the old one (if it
+ * is not yet), the credit carried (kv_meter_swap), its provisioning block
+ * written, the customer's card for it issued on the blank card at the
+ * reader.  Each step is kept; running the same command again goes on from
+ * where an interruption stopped it. */
+static int meter_swap(KvStation *st, CtlArgs *a)
+{
+    GError *error = NULL;
+    g_autoptr(KvMeter) old = NULL, fresh = NULL;
+    g_autofree KvTransfer *t = NULL;
+    const char *o = ctl_need(a, "meter"), *n = ctl_need(a, "new"), *reason = ctl_need(a, "reason");
+    const char *source = ctl_need(a, "source"), *out = ctl_opt(a, "out");
+    guint32 from, to;
+    if (!o || !n || !reason || !source)
+        return CTL_EXIT_USAGE;
+    if (strcmp(source, "cleared") != 0 && strcmp(source, "estimate") != 0)
+        return ctl_usage_error(_("--source is cleared (a clear-credit card's readback) or "
+                                 "estimate (a dead meter's newest readback)"));
+    if (!kv_meter_number_parse(o, &from, &error) || !kv_meter_number_parse(n, &to, &error) ||
+        !(old = kv_meter_get(st, from, &error)))
+        return ctl_fail(error);
+    if (!(fresh = kv_meter_get(st, to, NULL))) {
+        KvMeter m = *old;
+        m.number = to;
+        m.status = NULL;
+        m.key_version = m.psc_key_version = m.key_version_target = 0; /* the current keys */
+        if (!kv_meter_add(st, &m, &error))
+            return ctl_fail(error);
+        ctl_out(_("meter %09u registered like meter %09u\n"), to, from);
+    }
+    if (!(t = kv_meter_swap(st, from, to,
+                            strcmp(source, "estimate") == 0 ? KV_SWAP_ESTIMATE : KV_SWAP_CLEARED,
+                            reason, &error)))
+        return ctl_fail(error);
+    {
+        g_autofree char *c = kv_energy_format(t->energy), *r = kv_energy_format(t->remaining);
+        g_autofree char *u = kv_energy_format(t->unloaded);
+        ctl_out(_("meter %09u swapped for %09u%s: %s kWh carried (%s kWh %s in the old meter, %s "
+                "kWh sold and never loaded); the old meter and its cards are retired\n"), from,
+                to, t->resumed ? _(" (recorded before)") : "", c, r,
+                t->source == KV_SWAP_ESTIMATE ? _("estimated") : _("cleared"), u);
+    }
+    if (out && !kv_meter_provision(st, to, out, &error))
+        return ctl_fail(error);
+    if (ctl_opt(a, "issue")) {
+        g_autoptr(KvCardLink) card = NULL;
+        g_autoptr(KvCardRecord) c = NULL;
+        if (!(card = ctl_card(&error)) || !(c = kv_card_issue(st, card, to, &error)))
+            return ctl_fail(error);
+        ctl_out(_("card %u issued for meter %09u, carrying %u (0.01 kWh)\n"), c->serial, to,
+                c->token_cumulative);
+    }
+    if (ctl.json)
+        printf("{\"ok\":true,\"transfer\":%" G_GINT64_FORMAT ",\"from\":\"%09u\",\"to\":"
+               "\"%09u\",\"source\":\"%s\",\"remaining\":%" G_GINT64_FORMAT ",\"unloaded\":%"
+               G_GINT64_FORMAT ",\"carried\":%" G_GINT64_FORMAT "}\n", t->id, from, to, source,
+               t->remaining, t->unloaded, t->energy);
+    return CTL_EXIT_OK;
+}
+
 int ctl_cmd_meter(int argc, char **argv)
 {
     GError *error = NULL;
     CtlArgs a = { 0 };
     g_autoptr(KvStation) st = NULL;
     const char *sub = argc > 1 ? argv[1] : "";
-    gboolean provision = strcmp(sub, "provision") == 0;
+    gboolean provision = strcmp(sub, "provision") == 0, swap = strcmp(sub, "swap") == 0;
+    static const char *const swap_flags[] = { "issue", NULL };
     int rc;
-    if (!ctl_args_parse(&a, argc - 2, argv + 2, NULL))
+    if (!ctl_args_parse(&a, argc - 2, argv + 2, swap ? swap_flags : NULL))
         return CTL_EXIT_USAGE;
-    if (!(st = ctl_open(TRUE, provision, &error))) {
+    if (!(st = ctl_open(TRUE, provision || swap, &error))) {
         ctl_args_clear(&a);
         return ctl_fail(error);
     }
-    if (provision) {
+    if (swap) {
+        rc = meter_swap(st, &a);
+    } else if (provision) {
         guint32 number;
         const char *n = ctl_need(&a, "meter"), *out = ctl_need(&a, "out");
         if (!n || !out)

@@ -213,20 +213,49 @@ int ctl_cmd_cancel(int argc, char **argv)
     return CTL_EXIT_OK;
 }
 
+/* The refund recorded: its receipt if asked for, then what to pay back. */
+static int print_refund(KvStation *st, const KvRefund *r, const char *receipt, const char *what)
+{
+    GError *error = NULL;
+    /* the refund is recorded (and audited) whatever becomes of its receipt */
+    if (receipt && !kv_refund_receipt_write_pdf(st, r->id, receipt, &error))
+        return ctl_fail(error);
+    {
+        g_autofree char *amount = kv_station_format_money(st, r->amount);
+        g_autofree char *energy = kv_energy_format(r->energy);
+        ctl_out(_("Refund %" PRId64 " (meter %09u): %s kWh %s, pay back %s %s (from %u "
+                "sale(s))\n"), r->id, r->meter_number, energy, what, amount,
+                kv_station_settings(st)->currency, r->sales);
+        if (ctl.json)
+            printf("{\"ok\":true,\"refund\":%" G_GINT64_FORMAT ",\"energy\":%" G_GINT64_FORMAT
+                   ",\"amount\":\"%s\",\"amount_minor\":%" G_GINT64_FORMAT ",\"sales\":%u}\n",
+                   r->id, r->energy, amount, r->amount, r->sales);
+    }
+    return CTL_EXIT_OK;
+}
+
 /* refund cleared --meter N --reason TEXT [--receipt FILE.pdf]: pay back the
  * credit clear-credit cards proved cleared (supervisor, from the open
- * shift), and print its receipt. */
+ * shift), and print its receipt.
+ * refund unloaded --meter N [--kwh KWH] --reason TEXT [--receipt FILE.pdf]:
+ * pay back credit on the card at the counter the meter never loaded (all of
+ * it, or KWH of it); the card gets the lower cumulative. */
 int ctl_cmd_refund(int argc, char **argv)
 {
     GError *error = NULL;
     CtlArgs a = { 0 };
     g_autoptr(KvStation) st = NULL;
+    g_autoptr(KvCardLink) card = NULL;
     g_autofree KvRefund *r = NULL;
     g_autofree char *receipt = NULL;
     const char *reason;
     guint32 meter = 0;
-    if (argc < 2 || strcmp(argv[1], "cleared") != 0)
-        return ctl_usage_error(_("refund cleared --meter N --reason TEXT [--receipt FILE.pdf]"));
+    gint64 energy = 0;
+    gboolean unloaded = argc >= 2 && strcmp(argv[1], "unloaded") == 0;
+    if (argc < 2 || (!unloaded && strcmp(argv[1], "cleared") != 0))
+        return ctl_usage_error(_("refund cleared --meter N --reason TEXT [--receipt FILE.pdf] | "
+                                 "refund unloaded --meter N [--kwh KWH] --reason TEXT "
+                                 "[--receipt FILE.pdf]"));
     if (!ctl_args_parse(&a, argc - 2, argv + 2, NULL))
         return CTL_EXIT_USAGE;
     if (!(reason = ctl_need(&a, "reason"))) {
@@ -234,27 +263,19 @@ int ctl_cmd_refund(int argc, char **argv)
         return CTL_EXIT_USAGE;
     }
     receipt = g_strdup(ctl_opt(&a, "receipt"));
-    if (!meter_opt(&a, &meter, &error) || !(st = ctl_open(TRUE, FALSE, &error)) ||
-        !(r = kv_refund_cleared(st, meter, reason, &error))) {
+    if (unloaded && ctl_opt(&a, "kwh") &&
+        kv_energy_parse(ctl_opt(&a, "kwh"), 0x7FFFFFFF, &energy, &error) && energy == 0)
+        g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    _("the energy must be more than zero"));
+    if (error || !meter_opt(&a, &meter, &error) ||
+        !(st = ctl_open(TRUE, unloaded, &error)) || (unloaded && !(card = ctl_card(&error))) ||
+        !(r = unloaded ? kv_refund_unloaded(st, card, meter, energy, reason, &error)
+                       : kv_refund_cleared(st, meter, reason, &error))) {
         ctl_args_clear(&a);
         return ctl_fail(error);
     }
     ctl_args_clear(&a);
-    /* the refund is recorded (and audited) whatever becomes of its receipt */
-    if (receipt && !kv_refund_receipt_write_pdf(st, r->id, receipt, &error))
-        return ctl_fail(error);
-    {
-        g_autofree char *amount = kv_station_format_money(st, r->amount);
-        g_autofree char *energy = kv_energy_format(r->energy);
-        ctl_out(_("Refund %" PRId64 " (meter %09u): %s kWh cleared, pay back %s %s (from %u "
-                "sale(s))\n"), r->id, meter, energy, amount, kv_station_settings(st)->currency,
-                r->sales);
-        if (ctl.json)
-            printf("{\"ok\":true,\"refund\":%" G_GINT64_FORMAT ",\"energy\":%" G_GINT64_FORMAT
-                   ",\"amount\":\"%s\",\"amount_minor\":%" G_GINT64_FORMAT ",\"sales\":%u}\n",
-                   r->id, r->energy, amount, r->amount, r->sales);
-    }
-    return CTL_EXIT_OK;
+    return print_refund(st, r, receipt, unloaded ? _("not loaded") : _("cleared"));
 }
 
 int ctl_cmd_sale(int argc, char **argv)

@@ -64,6 +64,7 @@ sqlite3 "$dir/c.db" "ALTER TABLE engineering_tokens DROP COLUMN emergency_kwh;
                      DROP INDEX sales_payment_ref; ALTER TABLE sales DROP COLUMN payment;
                      ALTER TABLE sales DROP COLUMN payment_ref;
                      DROP TABLE sync_state; DROP TABLE meter_remote; DROP TABLE key_holdings;
+                     DROP TABLE refund_tokens; DROP TABLE transfers;
                      DROP TABLE refund_parts; DROP TABLE refunds; DROP TABLE credit_clears;
                      DELETE FROM settings WHERE key = 'station_no';
                      PRAGMA user_version = 4" || fail "back to schema 4"

@@ -8,6 +8,8 @@
 #   station HOARDING [init opts]  a new station: the default tariff and
 #                                 meter 123456782 (hoarding limit in kWh)
 #   waitcard                      let the reader see a card inserted
+#   users "LOGIN ROLE PASSWORD"...  add these users (as admin)
+#   is WHAT GOT WANT              GOT must be WANT
 K=${KILOVENDCTL:?}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -41,3 +43,12 @@ station() {
     expect 0 "meter" $K meter add --number 123456782 --hoarding "$hoard" --alarm 5 --pretrip 2
 }
 waitcard() { sleep 2; }
+is() {
+    if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: got '$2', expected '$3'"; fi
+}
+users() {
+    for u in "$@"; do
+        set -- $u
+        expect 0 "user $1 ($2)" env KILOVEND_NEW_PASSWORD="$3" $K user add "$1" --role "$2"
+    done
+}

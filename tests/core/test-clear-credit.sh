@@ -12,15 +12,11 @@ export KILOVENDCTL
 M=123456782
 sim() { "$SIM" --state st --config prov.bin "$@"; }
 simjson() { sim status --json >sim.txt; grep -o "\"$1\":[^,}]*" sim.txt | head -1 | cut -d: -f2 | tr -d '"'; }
-is() { if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: got '$2', expected '$3'"; fi; }
 q() { sqlite3 "$KILOVEND_DB" "$1"; }
 
 station 500
 expect 0 "provision" $K meter provision --meter $M --out prov.bin
-for u in "sam supervisor superpass1" "carol cashier cashierpw1"; do
-    set -- $u
-    expect 0 "user $1 ($2)" env KILOVEND_NEW_PASSWORD="$3" $K user add "$1" --role "$2"
-done
+users "sam supervisor superpass1" "carol cashier cashierpw1"
 expect 0 "shift" $K shift open
 $K card blank user.card >/dev/null && $K card blank cc.card >/dev/null
 expect 0 "a customer's card" $K --card-file user.card card issue --meter $M

@@ -222,10 +222,102 @@ static void test_free_grant(Fx *f, gconstpointer data)
     ar = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
     g_assert_cmpuint(ar->problems->len, ==, 0);
     g_unsetenv("KILOVEND_NOW");
+
+/* A refund of unloaded credit killed at point: the next read of the card
+ * settles it, refunded (its token on the card) or not at all. */
+static void test_refund_point(Fx *f, gconstpointer data)
+{
+    const char *point = data;
+    static const char *const args[] = { "refund", "unloaded", "--meter", "123456782",
+                                        "--reason", "crash", NULL };
+    static const char *const read[] = { "card", "read", NULL };
+    g_autofree char *path = fx_path(f, "c1.card");
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) s = fx_sell(f, card, FX_M1, 10000, NULL);
+    g_autoptr(KvMeter) m = NULL;
+    g_autoptr(KvReconcileReport) r = NULL;
+    g_autoptr(GError) e = NULL;
+    gboolean must_refund = g_str_equal(point, "refund-card-written") ||
+                           g_str_equal(point, "refund-done");
+    kv_card_view v;
+    int rc = -1;
+
+    g_assert_nonnull(s);
+    g_clear_pointer(&card, kv_card_link_free);
+    g_assert_true(run_ctl(f, point, path, args, &rc));
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM refund_tokens WHERE state = 'pending'"),
+                    ==, g_str_equal(point, "refund-done") ? 0 : 1);
+    g_assert_false(run_ctl(f, NULL, path, read, &rc));
+    g_assert_cmpint(rc, ==, 0);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM refund_tokens WHERE state = 'pending'"),
+                    ==, 0);
+    card = kv_card_link_file_open(path, &e);
+    fx_decode(f, card, &v);
+    m = kv_meter_get(f->st, FX_M1, &e);
+    /* the card carries exactly what is sold; paid back exactly if lowered */
+    g_assert_cmpuint(v.token.u.credit.cumulative, ==, m->cumulative_sold);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM refunds"), ==, m->cumulative_sold ? 0 : 1);
+    if (must_refund)
+        g_assert_cmpuint(m->cumulative_sold, ==, 0);
+    if (g_str_equal(point, "refund-pending"))
+        g_assert_cmpuint(m->cumulative_sold, ==, 1000);
+    r = kv_reconcile(f->st, 0, &e);
+    g_assert_cmpuint(r->problems->len, ==, 0);
+    {
+        g_autoptr(KvAuditReport) ar = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
+        g_assert_cmpuint(ar->problems->len, ==, 0);
+    }
+}
+
+/* A meter swap killed at point: the same command again finishes it; the
+ * new card carries the credit carried, recorded once. */
+static void test_swap_point(Fx *f, gconstpointer data)
+{
+    const char *point = data;
+    static const char *const args[] = { "meter", "swap", "--meter", "123456782", "--new",
+                                        "222222226", "--source", "estimate", "--reason", "crash",
+                                        "--issue", NULL };
+    g_autofree char *fresh = fx_path(f, "new.card");
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvCardLink) blank = fx_blank_card(f, "new.card");
+    g_autoptr(KvSale) s = fx_sell(f, card, FX_M1, 10000, NULL);
+    g_autoptr(KvSale) s2 = NULL;
+    g_autoptr(GError) e = NULL;
+    FxMeter old = { FX_M1, 0, 0, 0, 0, 0, 50000 };
+    KvCardReadResult rr;
+    kv_card_view v;
+    int rc = -1;
+
+    g_assert_nonnull(s);
+    g_assert_cmpint(fx_meter_insert(f, &old, card), ==, KV_OK);
+    s2 = fx_sell(f, card, FX_M1, 3000, NULL); /* 3 kWh never loaded */
+    g_assert_nonnull(s2);
+    fx_card_read(f, card, &rr);
+    g_clear_pointer(&blank, kv_card_link_free);
+    g_assert_true(run_ctl(f, point, fresh, args, &rc));
+    g_assert_false(run_ctl(f, NULL, fresh, args, &rc));
+    g_assert_cmpint(rc, ==, 0);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) || energy FROM transfers"), ==, 11300);
+    blank = kv_card_link_file_open(fresh, &e);
+    g_assert_no_error(e);
+    fx_decode(f, blank, &v);
+    g_assert_cmpint(v.token_err, ==, KV_OK);
+    g_assert_cmpuint(v.token.u.credit.cumulative, ==, 1300);
+    {
+        g_autoptr(KvAuditReport) ar = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
+        g_autoptr(KvReconcileReport) r = kv_reconcile(f->st, 0, &e);
+        g_assert_cmpuint(ar->problems->len, ==, 0);
+        g_assert_cmpuint(r->problems->len, ==, 0);
+    }
 }
 
 int main(int argc, char **argv)
 {
+    static const char *const refund_points[] = { "refund-pending", "card-byte:1", "card-byte:20",
+                                                 "card-byte:38", "refund-card-written",
+                                                 "refund-done" };
+    static const char *const swap_points[] = { "swap-recorded", "issue-reserved",
+                                               "card-byte:10" };
     static const char *const points[] = { "sale-pending", "card-byte:1", "card-byte:2",
                                           "card-byte:20", "card-byte:37", "card-byte:38",
                                           "card-byte:45", "sale-card-written", "sale-written",
@@ -243,6 +335,14 @@ int main(int argc, char **argv)
     for (guint i = 0; i < G_N_ELEMENTS(free_points); i++) {
         g_autofree char *name = g_strdup_printf("/crash/free-grant-killed-at/%s", free_points[i]);
         g_test_add(name, Fx, free_points[i], fx_setup, test_free_grant, fx_teardown);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(refund_points); i++) {
+        g_autofree char *name = g_strdup_printf("/crash/refund-unloaded/%s", refund_points[i]);
+        g_test_add(name, Fx, refund_points[i], fx_setup, test_refund_point, fx_teardown);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(swap_points); i++) {
+        g_autofree char *name = g_strdup_printf("/crash/meter-swap/%s", swap_points[i]);
+        g_test_add(name, Fx, swap_points[i], fx_setup, test_swap_point, fx_teardown);
     }
     return g_test_run();
 }

@@ -6,34 +6,14 @@
 # rotation listing the meters to move, and a credit token under the new key
 # version loading after the key change.
 set -u
-K=$(realpath "$1")
+KILOVENDCTL=$(realpath "$1")
 SIM=$(realpath "$2")
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-cd "$dir"
-export KILOVEND_DB=$dir/ledger.db KILOVEND_KEYS=$dir/station.keys KILOVEND_USER=admin
-export KILOVEND_PASSWORD=adminpass1 KILOVEND_PASSPHRASE=passphrase1 TZ=UTC
+. "$(dirname "$0")/ctl-common.sh"
 M=123456782
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect() { # expect CODE what command...
-    want=$1; what=$2; shift 2
-    "$@" >out.txt 2>err.txt; got=$?
-    if [ "$got" -ne "$want" ]; then
-        fail "$what: exit $got, expected $want"; cat err.txt out.txt
-    else
-        echo "ok: $what"
-    fi
-}
-# the integer or string value of a JSON member (first occurrence) in out.txt
-json() { grep -o "\"$1\": *[^,}]*" out.txt | head -1 | sed 's/^[^:]*: *//; s/"//g'; }
 # a member of the card report's "token" object
 tok() { sed -n 's/.*"token": {\([^}]*\)}.*/\1/p' out.txt | grep -o "\"$1\": *[^,}]*" | sed 's/^[^:]*: *//; s/"//g'; }
 sim() { "$SIM" --state st --config prov.bin "$@"; }
 simjson() { sim status --json >sim.txt; grep -o "\"$1\":[^,}]*" sim.txt | head -1 | cut -d: -f2 | tr -d '"'; }
-is() { # is WHAT GOT WANT
-    if [ "$2" = "$3" ]; then echo "ok: $1"; else fail "$1: got '$2', expected '$3'"; fi
-}
 # The ledger's key version for the meter and the one a key change moves it
 # to (0: none under way).
 ledger_keys() { # ledger_keys WHAT VERSION TARGET

@@ -43,7 +43,9 @@ static void test_french_sale(Fx *f, gconstpointer d)
     g_assert_true(has(receipt->str, "*** DUPLICATA ***\n"));
     g_assert_true(has(receipt->str, "\nCompteur      123456782\n"));
     g_assert_true(has(receipt->str, "\nTOTAL PAYÉ             25.50 "));
-    g_assert_true(has(receipt->str, "Insérez la carte dans votre compteur."));
+    g_assert_true(has(receipt->str, "Insérez la carte dans votre compteur : il ajoute"));
+    g_assert_true(has(receipt->str, "Jeton numéro 2 pour le compteur 123456782."));
+    g_assert_true(has(receipt->str, "Tout le crédit acheté pour ce compteur : "));
     g_assert_false(has(receipt->str, "RECEIPT"));
     /* The PDF is drawn from these lines. */
     {

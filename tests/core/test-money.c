@@ -496,7 +496,7 @@ static void test_arrears_migration(Fx *f, gconstpointer d)
     g_autoptr(GError) e = NULL;
     g_autoptr(GPtrArray) moves = NULL;
 
-    fx_migrate_back(f, FREE_015_UNDONE EMERGENCY_014_UNDONE SYNC_RECORDS_011_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP INDEX sales_payment_ref; "
+    fx_migrate_back(f, FREE_015_UNDONE EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP INDEX sales_payment_ref; "
                        "ALTER TABLE sales DROP COLUMN payment; "
                        "ALTER TABLE sales DROP COLUMN payment_ref; "
                        "UPDATE customers SET debt = 1234 WHERE id = 1; ",

@@ -84,6 +84,18 @@ GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label)
     return kv_gui_test_find_typed(root, GTK_TYPE_WIDGET, label);
 }
 
+GtkWidget *kv_gui_test_find_type(GtkWidget *root, GType type)
+{
+    if (G_TYPE_CHECK_INSTANCE_TYPE(root, type))
+        return root;
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *w = kv_gui_test_find_type(c, type);
+        if (w != NULL)
+            return w;
+    }
+    return NULL;
+}
+
 GtkWidget *kv_gui_test_find_typed(GtkWidget *root, GType type, const char *label)
 {
     for (GtkWidget *child = gtk_widget_get_first_child(root); child != NULL;

@@ -25,6 +25,8 @@ void kv_gui_test_screenshot(GtkWidget *widget, const char *name);
 GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label);
 /* The first of that type (GTK_TYPE_BUTTON...) with that label, or NULL. */
 GtkWidget *kv_gui_test_find_typed(GtkWidget *root, GType type, const char *label);
+/* root, or its first descendant, of that type (KV_TYPE_REPORTS_PAGE...), or NULL. */
+GtkWidget *kv_gui_test_find_type(GtkWidget *root, GType type);
 /* Same, failing the test if there is none. */
 GtkWidget *kv_gui_test_get(GtkWidget *root, const char *label);
 /* The descendant with this id in its template (labels are renamed after
@@ -55,6 +57,14 @@ typedef struct {
 } KvGuiTestCase;
 int kv_gui_test_main(int *argc, char ***argv, KvGuiStation **station,
                      const KvGuiTestCase *cases);
+/* A test program's main() running these cases ({"/path", func}, ...) on
+ * the demonstration station kept in `station`. */
+#define KV_GUI_TEST_MAIN(station, ...)                                                       \
+    int main(int argc, char *argv[])                                                         \
+    {                                                                                        \
+        static const KvGuiTestCase cases[] = {__VA_ARGS__, {NULL, NULL}};                    \
+        return kv_gui_test_main(&argc, &argv, &station, cases);                              \
+    }
 void kv_gui_test_station_free(KvGuiStation *st);
 /* The station's ledger through a second core connection, signed in as the
  * demo's admin: what another program on the station would see. */

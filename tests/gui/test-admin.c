@@ -35,17 +35,7 @@ static gboolean signed_out(gpointer data)
     return !kv_session_get_signed_in(data);
 }
 
-static KvAdminPage *find_admin_page(GtkWidget *w)
-{
-    if (KV_IS_ADMIN_PAGE(w))
-        return KV_ADMIN_PAGE(w);
-    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
-        KvAdminPage *p = find_admin_page(c);
-        if (p != NULL)
-            return p;
-    }
-    return NULL;
-}
+#define find_admin_page(w) KV_ADMIN_PAGE(kv_gui_test_find_type(w, KV_TYPE_ADMIN_PAGE))
 
 /* The station's database through the core, as a second office would see
  * it: set up what the screen lists, check what the screen did. */

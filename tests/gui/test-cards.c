@@ -24,17 +24,7 @@ static void vcard(const char *line)
     fclose(f);
 }
 
-static KvCardsPage *find_cards_page(GtkWidget *w)
-{
-    if (KV_IS_CARDS_PAGE(w))
-        return KV_CARDS_PAGE(w);
-    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
-        KvCardsPage *p = find_cards_page(c);
-        if (p != NULL)
-            return p;
-    }
-    return NULL;
-}
+#define find_cards_page(w) KV_CARDS_PAGE(kv_gui_test_find_type(w, KV_TYPE_CARDS_PAGE))
 
 static KvCardRecord *active_card(guint32 meter, guint32 serial)
 {
@@ -111,12 +101,5 @@ static void test_cards_flow(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
-int main(int argc, char *argv[])
-{
-    static const KvGuiTestCase cases[] = {
-        {"/cards/flow", test_cards_flow},
-        {NULL, NULL},
-    };
-
-    return kv_gui_test_main(&argc, &argv, &station, cases);
-}
+KV_GUI_TEST_MAIN(station,
+                 {"/cards/flow", test_cards_flow})

@@ -28,17 +28,7 @@
 
 static KvGuiStation *station;
 
-static GtkWidget *find_type(GtkWidget *w, GType type)
-{
-    if (G_TYPE_CHECK_INSTANCE_TYPE(w, type))
-        return w;
-    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *found = find_type(c, type);
-        if (found != NULL)
-            return found;
-    }
-    return NULL;
-}
+#define find_type kv_gui_test_find_type
 
 /* Cancel at the first step of the job the screen shows: from the progress
  * bar's own change, on the main loop, while the page is busy. */

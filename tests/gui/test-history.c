@@ -1,0 +1,95 @@
+/* test-history.c - the history through the real stack: a private pcscd
+ * with the virtual card (run-in-pcsc-env.sh), the demo database.  A cashier
+ * sells on a card, then cancels that sale from the history, a reason asked
+ * first, with the card in the reader: the ledger says cancelled, and the
+ * sale can be cancelled no more (its button says why).  The demo's sale of
+ * another shift is not in the cashier's history. */
+#include "config.h"
+
+#include <string.h>
+
+#include "kv-demo.h"
+#include "kv-gui-test.h"
+#include "kv-reports-page.h"
+
+static KvGuiStation *station;
+
+static gboolean history_done(gpointer data)
+{
+    return !kv_history_page_is_busy(data);
+}
+
+#define find_history(w) KV_HISTORY_PAGE(kv_gui_test_find_type(w, KV_TYPE_HISTORY_PAGE))
+
+static KvSale *sale_of(guint32 meter, gint64 id)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(KvStation) st = kv_gui_test_station_open_ledger(station);
+    KvSale *sale = id ? kv_sale_get(st, id, &error) : kv_sale_last_of_meter(st, meter, &error);
+
+    g_assert_no_error(error);
+    g_assert_nonnull(sale);
+    return sale;
+}
+
+static void test_history_cancel(void)
+{
+    KvWindow *window = kv_gui_test_window_new(station);
+    GtkWidget *root = GTK_WIDGET(window);
+    KvHistoryPage *history = find_history(root);
+    g_autofree char *card = kv_demo_card_path(station->dir, 1);
+    g_autofree char *label = NULL, *heading = NULL;
+    g_autoptr(KvSale) sold = NULL, after = NULL;
+    KvGuiSellScreen s;
+    AdwMessageDialog *ask;
+    GtkWidget *cancel, *status;
+    guint32 meter;
+
+    /* A sale on Ama Owusu's card. */
+    kv_gui_test_sign_in(window, KV_DEMO_CASHIER, KV_DEMO_CASHIER_PASSWORD);
+    kv_gui_test_sell_screen(root, &s);
+    kv_gui_test_insert_card(station->session, card);
+    g_assert_true(kv_gui_test_wait_text(s.customer, "Ama Owusu", 30000));
+    meter = (guint32)g_ascii_strtoull(kv_gui_test_text(s.meter), NULL, 10);
+    kv_gui_test_price(root, "10");
+    g_signal_emit_by_name(s.amount, "activate");
+    g_assert_true(kv_gui_test_wait_text(s.result, "Sold", 60000));
+    sold = sale_of(meter, 0);
+    g_assert_cmpint(sold->state, ==, KV_SALE_COMPLETED);
+
+    /* The history: the cashier's own sale, Cancel offered; the demo's sale
+     * (another cashier, another shift) not listed. */
+    gtk_widget_activate_action(root, "win.page", "s", "reports");
+    kv_history_page_refresh(history);
+    g_assert_true(kv_gui_test_wait(history_done, history, 20000));
+    status = kv_gui_test_get(root, "History status");
+    label = g_strdup_printf("Cancel sale %" G_GINT64_FORMAT, sold->id);
+    cancel = kv_gui_test_get(root, label);
+    g_assert_true(gtk_widget_get_sensitive(cancel));
+    g_assert_null(kv_gui_test_find_by_label(root, "Reprint receipt 1"));
+
+    /* Cancel it: the reason first, then the card in the reader. */
+    g_signal_emit_by_name(cancel, "clicked");
+    heading = g_strdup_printf("Cancel Receipt %" G_GINT64_FORMAT "?", sold->id);
+    ask = kv_gui_test_wait_dialog(heading);
+    g_assert_false(adw_message_dialog_get_response_enabled(ask, "cancel-sale"));
+    gtk_editable_set_text(GTK_EDITABLE(adw_message_dialog_get_extra_child(ask)),
+                          "wrong meter number given");
+    kv_gui_test_respond(ask, "cancel-sale");
+    g_assert_true(kv_gui_test_wait_text(status, "is cancelled", 60000));
+    g_test_message("%s", kv_gui_test_text(status));
+    g_assert_true(kv_gui_test_wait(history_done, history, 20000));
+    after = sale_of(meter, sold->id);
+    g_assert_cmpint(after->state, ==, KV_SALE_CANCELLED);
+    g_assert_cmpstr(after->cancel_reason, ==, "wrong meter number given");
+
+    /* Listed again: no more Cancel, and the reason said. */
+    cancel = kv_gui_test_get(root, label);
+    g_assert_false(gtk_widget_get_sensitive(cancel));
+    g_assert_cmpstr(gtk_widget_get_tooltip_text(cancel), ==,
+                    "Only a completed sale can be cancelled.");
+    gtk_window_destroy(GTK_WINDOW(window));
+}
+
+KV_GUI_TEST_MAIN(station,
+                 {"/history/cancel-with-card", test_history_cancel})
