@@ -222,6 +222,7 @@ static void test_free_grant(Fx *f, gconstpointer data)
     ar = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
     g_assert_cmpuint(ar->problems->len, ==, 0);
     g_unsetenv("KILOVEND_NOW");
+}
 
 /* A refund of unloaded credit killed at point: the next read of the card
  * settles it, refunded (its token on the card) or not at all. */
