@@ -202,9 +202,9 @@ static void volume(const char *dir, guint n)
         /* The audit rows a real sale writes: pending and completed. */
         obj = g_strdup_printf("sale:%u", i + 1);
         d1 = kv_audit_sale_detail(kv_sale_state_name(KV_SALE_PENDING), 11600, 1000, k + 2,
-                                  (k + 1) * 1000, meter + 1, KV_PAYMENT_CASH, NULL);
+                                  (k + 1) * 1000, meter + 1, KV_PAYMENT_CASH, NULL, 0, 0);
         d2 = kv_audit_sale_detail(kv_sale_state_name(KV_SALE_COMPLETED), 11600, 1000, k + 2,
-                                  (k + 1) * 1000, meter + 1, KV_PAYMENT_CASH, NULL);
+                                  (k + 1) * 1000, meter + 1, KV_PAYMENT_CASH, NULL, 0, 0);
         if (!kv_audit_append(st, "sale.pending", obj, d1, &e) ||
             !kv_audit_append(st, "sale.completed", obj, d2, &e))
             g_error("%s", e->message);

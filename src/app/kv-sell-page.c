@@ -48,6 +48,8 @@ struct _KvSellPage {
     guint pulse_source;
     GCancellable *read_cancel;
     GCancellable *quote_cancel;
+    GCancellable *free_cancel;
+    gint64 free_due;           /* the month's free allocation due to the card's customer */
 
     /* Template children */
     GtkStack *card_stack;
@@ -70,6 +72,7 @@ struct _KvSellPage {
     GtkLabel *amount_unit;
     GtkLabel *amount_hint;
     GtkButton *max_button;
+    GtkButton *free_button;
     GtkEntry *cash_entry;
     GtkLabel *change_label;
     GtkButton *next_button;
@@ -87,6 +90,8 @@ G_DEFINE_FINAL_TYPE(KvSellPage, kv_sell_page, GTK_TYPE_WIDGET)
 
 static void request_quote(KvSellPage *self);
 static void focus_next_action(KvSellPage *self);
+static void check_free_due(KvSellPage *self);
+static void show_free_due(KvSellPage *self, gint64 energy);
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -193,6 +198,11 @@ static void update_actions(KvSellPage *self)
     update_sell_label(self, can_sell);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "sell.sell-maximum",
                                   self->room > 0 && self->state == SALE_IDLE);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "sell.free-only",
+                                  self->free_due > 0 && self->state == SALE_IDLE &&
+                                      self->session != NULL &&
+                                      kv_session_get_shift_open(self->session) &&
+                                      self->info != NULL && self->info->meter != NULL);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "sell.print-receipt", have_sale);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "sell.save-receipt", have_sale);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "sell.preview-receipt", have_sale);
@@ -563,8 +573,10 @@ static void on_card_read_cb(GObject *source, GAsyncResult *result, gpointer user
                              g_object_ref(self));
         return;
     }
-    if (refusal == NULL)
+    if (refusal == NULL) {
         request_quote(self);
+        check_free_due(self);
+    }
     gtk_widget_grab_focus(GTK_WIDGET(self->amount_entry));
 }
 
@@ -597,6 +609,7 @@ static void on_card_removed_cb(KvCardWatcher *watcher, const char *reader, KvSel
         clear_breakdown(self);
         set_refusal(self, NULL);
     }
+    show_free_due(self, 0);
     gtk_stack_set_visible_child_name(self->card_stack, "none");
     update_actions(self);
 }
@@ -872,6 +885,57 @@ static void on_unit_toggled_cb(GtkToggleButton *button, KvSellPage *self)
     gtk_widget_grab_focus(GTK_WIDGET(self->amount_entry));
 }
 
+/* ---- the month's free allocation ------------------------------------------------- */
+
+/* The button that writes the free allocation alone, with its energy; hidden
+ * when none is due (0). */
+static void show_free_due(KvSellPage *self, gint64 energy)
+{
+    self->free_due = energy;
+    if (energy > 0) {
+        g_autofree char *kwh = kv_session_format_energy(energy);
+        /* Translators: a button, "Free Allocation Only, 20.00 kWh" */
+        g_autofree char *label = g_strdup_printf(_("Free Allocation Only, %s"), kwh);
+        gtk_button_set_label(self->free_button, label);
+    }
+    kv_widget_reveal(GTK_WIDGET(self->free_button), energy > 0);
+    update_actions(self);
+}
+
+static void on_free_due_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvSellPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+    QuoteResult *r = kv_session_run_finish(KV_SESSION(source), result, &error);
+
+    if (r == NULL)
+        return; /* cancelled: another card */
+    show_free_due(self, r->sale != NULL ? r->sale->breakdown.free_energy : 0);
+    quote_result_free(r);
+}
+
+/* Is the month's free allocation due to the customer of the card at the
+ * counter?  Asked of the core as a quote of the allocation alone: the
+ * answer is the button's, and the sale's breakdown shows it too. */
+static void check_free_due(KvSellPage *self)
+{
+    QuoteData *q;
+
+    g_cancellable_cancel(self->free_cancel);
+    g_clear_object(&self->free_cancel);
+    show_free_due(self, 0);
+    if (self->info == NULL || self->info->meter == NULL || self->info->customer == NULL ||
+        self->state != SALE_IDLE)
+        return;
+    q = g_new0(QuoteData, 1);
+    q->meter = self->info->meter->number;
+    q->req.free_only = TRUE;
+    self->free_cancel = g_cancellable_new();
+    kv_session_run_async(self->session, quote_in_worker, q, (GDestroyNotify)quote_data_free,
+                         (GDestroyNotify)quote_result_free, self->free_cancel, on_free_due_cb,
+                         g_object_ref(self));
+}
+
 /* ---- selling ----------------------------------------------------------------- */
 
 typedef struct {
@@ -1032,16 +1096,27 @@ static void on_sell_cb(GObject *source, GAsyncResult *result, gpointer user_data
         return;
     }
     if (r->sale != NULL) {
-        g_autofree char *kwh = kv_session_format_energy(r->sale->breakdown.energy);
-        g_autofree char *paid = kv_session_format_money(self->session, r->sale->breakdown.amount);
-        g_autofree char *title = g_strdup_printf(_("Sold %s"), kwh);
+        const KvBreakdown *b = &r->sale->breakdown;
+        g_autofree char *kwh = kv_session_format_energy(b->energy);
+        g_autofree char *paid = kv_session_format_money(self->session, b->amount);
+        g_autofree char *free_kwh = kv_session_format_energy(b->free_energy);
+        g_autofree char *title = b->amount == 0 ? g_strdup_printf(_("Free Allocation %s"), free_kwh)
+                                 : b->free_energy > 0
+                                     /* Translators: "Sold 2.00 kWh + 20.00 kWh free" */
+                                     ? g_strdup_printf(_("Sold %s + %s free"), kwh, free_kwh)
+                                     : g_strdup_printf(_("Sold %s"), kwh);
         gint64 cash = cash_received(self);
         g_autofree char *change = cash > r->sale->breakdown.amount
                                       ? kv_session_format_money(
                                             self->session, cash - r->sale->breakdown.amount)
                                       : NULL;
         g_autofree char *done =
-            change != NULL
+            b->amount == 0
+                ? g_strdup_printf(_("Receipt %lld: nothing to pay. The month's free allocation "
+                                    "is written and checked on the card; the customer can take "
+                                    "it."),
+                                  (long long)r->sale->id)
+            : change != NULL
                 ? g_strdup_printf(_("Receipt %lld: %s paid. Give %s change. The credit is "
                                     "written and checked on the card; the customer can take "
                                     "it."),
@@ -1057,6 +1132,8 @@ static void on_sell_cb(GObject *source, GAsyncResult *result, gpointer user_data
                                       : g_strdup(done);
 
         self->state = SALE_DONE;
+        if (b->free_energy > 0)
+            show_free_due(self, 0); /* granted: once a month */
         g_clear_pointer(&self->sale, kv_sale_free);
         self->sale = g_steal_pointer(&r->sale);
         show_result(self, title, detail, TRUE);
@@ -1085,6 +1162,8 @@ static void focus_next_action(KvSellPage *self)
         gtk_widget_grab_focus(GTK_WIDGET(self->amount_entry));
 }
 
+static void start_sale(KvSellPage *self, SellData *d);
+
 static void kv_sell_page_confirm(GtkWidget *widget, const char *action_name, GVariant *param)
 {
     KvSellPage *self = KV_SELL_PAGE(widget);
@@ -1100,6 +1179,27 @@ static void kv_sell_page_confirm(GtkWidget *widget, const char *action_name, GVa
         g_free(d);
         return;
     }
+    start_sale(self, d);
+}
+
+/* The month's free allocation alone: a token with no money. */
+static void kv_sell_page_free_only(GtkWidget *widget, const char *action_name, GVariant *param)
+{
+    KvSellPage *self = KV_SELL_PAGE(widget);
+    SellData *d;
+
+    if (self->state != SALE_IDLE || self->free_due <= 0 || self->info == NULL ||
+        self->info->meter == NULL)
+        return;
+    d = g_new0(SellData, 1);
+    d->meter = self->info->meter->number;
+    d->req.free_only = TRUE;
+    start_sale(self, d);
+}
+
+/* The card is written in the worker (d is its request; freed there). */
+static void start_sale(KvSellPage *self, SellData *d)
+{
     self->state = SALE_SELLING;
     kv_widget_reveal(GTK_WIDGET(self->result_box), FALSE);
     gtk_progress_bar_set_text(self->sale_progress,
@@ -1462,6 +1562,9 @@ static void kv_sell_page_dispose(GObject *object)
         g_cancellable_cancel(self->read_cancel);
     if (self->quote_cancel != NULL)
         g_cancellable_cancel(self->quote_cancel);
+    if (self->free_cancel != NULL)
+        g_cancellable_cancel(self->free_cancel);
+    g_clear_object(&self->free_cancel);
     g_clear_object(&self->read_cancel);
     g_clear_object(&self->quote_cancel);
     if (self->watcher != NULL)
@@ -1511,6 +1614,7 @@ static void kv_sell_page_class_init(KvSellPageClass *klass)
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, amount_hint);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, amount_unit);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, max_button);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, free_button);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, cash_entry);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, change_label);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, next_button);
@@ -1548,6 +1652,8 @@ static void kv_sell_page_class_init(KvSellPageClass *klass)
     gtk_widget_class_add_binding_action(widget_class, GDK_KEY_k, GDK_CONTROL_MASK, "sell.unit",
                                         "s", "kwh");
     gtk_widget_class_install_action(widget_class, "sell.clear", NULL, kv_sell_page_clear);
+    gtk_widget_class_install_action(widget_class, "sell.free-only", NULL,
+                                    kv_sell_page_free_only);
     gtk_widget_class_install_action(widget_class, "sell.sell-maximum", NULL,
                                     kv_sell_page_sell_maximum);
     gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Escape, 0, "sell.clear", NULL);

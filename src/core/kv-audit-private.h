@@ -19,10 +19,11 @@ gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
                          const char *detail, GError **error);
 /* Canonical sale detail, shared by the writer and the verifier.  A sale
  * not paid in cash adds " pay=KEY" and its " ref=REFERENCE" (cash adds
- * nothing: the rows audited before payment types read the same). */
+ * nothing: the rows audited before payment types read the same); a sale
+ * carrying a free grant adds " free=ENERGY month=YYYYMM" last. */
 char *kv_audit_sale_detail(const char *state, gint64 amount, gint64 energy, guint32 seq,
                            guint32 cumulative, guint32 card_serial, int payment,
-                           const char *payment_ref);
+                           const char *payment_ref, gint64 free_energy, gint free_month);
 /* The audit row of each debt movement after id `after` (debt.movement,
  * object "debt:<id>", the movement's content as stored), in id order,
  * inside the caller's transaction. */

@@ -59,7 +59,7 @@ static gboolean action_needs_keys(const char *action)
 
 char *kv_audit_sale_detail(const char *state, gint64 amount, gint64 energy, guint32 seq,
                            guint32 cumulative, guint32 card_serial, int payment,
-                           const char *payment_ref)
+                           const char *payment_ref, gint64 free_energy, gint free_month)
 {
     GString *d = g_string_new(NULL);
     g_string_printf(d, "state=%s amount=%" G_GINT64_FORMAT " energy=%" G_GINT64_FORMAT
@@ -69,6 +69,8 @@ char *kv_audit_sale_detail(const char *state, gint64 amount, gint64 energy, guin
         g_string_append_printf(d, " pay=%s", kv_payment_key((KvPaymentType)payment));
     if (payment_ref)
         g_string_append_printf(d, " ref=%s", payment_ref);
+    if (free_energy || free_month)
+        g_string_append_printf(d, " free=%" G_GINT64_FORMAT " month=%d", free_energy, free_month);
     return g_string_free(d, FALSE);
 }
 
@@ -228,7 +230,8 @@ static gboolean check_sales(KvStation *st, KvAuditReport *r, GHashTable *sale_la
 {
     int rc;
     g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT id, state, amount, energy, seq, cumulative, "
-                                         "card_serial, cancel_seq, payment, payment_ref "
+                                         "card_serial, cancel_seq, payment, payment_ref, "
+                                         "free_energy, coalesce(free_month, 0) "
                                          "FROM sales ORDER BY id", error);
     if (!q)
         return FALSE;
@@ -249,14 +252,17 @@ static gboolean check_sales(KvStation *st, KvAuditReport *r, GHashTable *sale_la
                                    (guint32)sqlite3_column_int64(q, 5),
                                    (guint32)sqlite3_column_int64(q, 6),
                                    sqlite3_column_int(q, 8),
-                                   (const char *)sqlite3_column_text(q, 9));
+                                   (const char *)sqlite3_column_text(q, 9),
+                                   sqlite3_column_int64(q, 10), sqlite3_column_int(q, 11));
         if (!logged)
             PROBLEM(_("sale %" PRId64 " has no audit row (audit rows deleted, or the "
                     "sale was inserted behind the station's back)"), id);
         else if (!g_str_has_prefix(logged, now) ||
                  /* audited as paid otherwise, now cash */
                  g_str_has_prefix(logged + strlen(now), " pay=") ||
-                 g_str_has_prefix(logged + strlen(now), " ref="))
+                 g_str_has_prefix(logged + strlen(now), " ref=") ||
+                 /* audited with a free grant, now without */
+                 g_str_has_prefix(logged + strlen(now), " free="))
             PROBLEM(_("sale %" PRId64 " differs from its audit record: now '%s', "
                     "audited '%s'"), id, now, logged);
         if (!row_done(sale_last, key, &r->sales_checked, cancellable, error))

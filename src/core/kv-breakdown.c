@@ -13,6 +13,7 @@ typedef enum {
     ITEM_DEBT,
     ITEM_VAT,
     ITEM_AMOUNT,
+    ITEM_FREE,
 } Item;
 
 typedef struct {
@@ -34,6 +35,8 @@ static const Component components[] = {
     [ITEM_VAT] = { "vat", KV_BREAKDOWN_MONEY, G_STRUCT_OFFSET(KvBreakdown, vat), 0 },
     [ITEM_AMOUNT] = { "amount", KV_BREAKDOWN_MONEY, G_STRUCT_OFFSET(KvBreakdown, amount),
                       KV_BREAKDOWN_LINE_TOTAL },
+    [ITEM_FREE] = { "free_kwh", KV_BREAKDOWN_ENERGY, G_STRUCT_OFFSET(KvBreakdown, free_energy),
+                    KV_BREAKDOWN_LINE_TOTAL },
 };
 
 typedef enum {
@@ -60,6 +63,7 @@ static const PrintedRow printed_rows[] = {
     { ITEM_DEBT, { NC_("receipt", "Debt recovered"), NC_("breakdown", "debt") }, UNLESS_ZERO },
     { ITEM_AMOUNT, { NC_("receipt", "TOTAL PAID"), NC_("breakdown", "TOTAL") }, SHOWN },
     { ITEM_ENERGY, { NC_("receipt", "ENERGY"), NC_("breakdown", "ENERGY") }, SHOWN },
+    { ITEM_FREE, { NC_("receipt", "FREE ENERGY"), NC_("breakdown", "FREE") }, UNLESS_ZERO },
 };
 
 /* The sell page: the energy first, as the cashier's answer; the label and
@@ -73,6 +77,7 @@ typedef struct {
 
 static const ScreenRow screen_rows[] = {
     { ITEM_ENERGY, N_("Energy"), NULL, SHOWN },
+    { ITEM_FREE, N_("Free energy"), N_("Free allocation of the month, not paid"), UNLESS_ZERO },
     { ITEM_BLOCKS, NULL, NULL, IF_SEVERAL },
     { ITEM_NET, N_("Energy charge"), NULL, SHOWN },
     { ITEM_FIXED, N_("Fixed monthly charge"), N_("First purchase of the month"), UNLESS_ZERO },
@@ -83,7 +88,7 @@ static const ScreenRow screen_rows[] = {
 
 /* The JSON members scripts read, in the order they have always come. */
 static const Item json_order[] = { ITEM_AMOUNT, ITEM_FIXED, ITEM_DEBT, ITEM_NET, ITEM_VAT,
-                                   ITEM_ENERGY };
+                                   ITEM_ENERGY, ITEM_FREE };
 
 static void line_clear(gpointer p)
 {
@@ -154,7 +159,7 @@ GArray *kv_breakdown_lines(const KvBreakdown *b, KvBreakdownAudience audience)
     case KV_BREAKDOWN_FOR_TEXT:
         for (gsize i = 0; i < G_N_ELEMENTS(printed_rows); i++)
             add_item(lines, b, printed_rows[i].item, "breakdown", printed_rows[i].labels[1], NULL,
-                     SHOWN);
+                     printed_rows[i].item == ITEM_FREE ? UNLESS_ZERO : SHOWN);
         break;
     case KV_BREAKDOWN_FOR_SCREEN:
         for (gsize i = 0; i < G_N_ELEMENTS(screen_rows); i++)

@@ -188,7 +188,8 @@ static gboolean block_old_card(KvStation *st, guint32 old_serial, const char *ol
 static gboolean end_unsettled_sales(KvStation *st, guint32 old_serial, GError **error)
 {
     g_autoptr(KvStmt) f = kv_db_query(st, "SELECT id, amount, energy, seq, cumulative, "
-                                          "card_write_at IS NOT NULL, payment, payment_ref "
+                                          "card_write_at IS NOT NULL, payment, payment_ref, "
+                                          "free_energy, coalesce(free_month, 0) "
                                           "FROM sales WHERE card_serial = ? AND state IN (?, ?)",
                                       error,
                                       KV_DB_VALUES(KV_INT(old_serial), KV_STATE(KV_SALE_PENDING),
@@ -207,7 +208,9 @@ static gboolean end_unsettled_sales(KvStation *st, guint32 old_serial, GError **
                                                   (guint32)sqlite3_column_int64(f, 3),
                                                   (guint32)sqlite3_column_int64(f, 4),
                                                   old_serial, sqlite3_column_int(f, 6),
-                                                  (const char *)sqlite3_column_text(f, 7));
+                                                  (const char *)sqlite3_column_text(f, 7),
+                                                  sqlite3_column_int64(f, 8),
+                                                  sqlite3_column_int(f, 9));
         g_array_append_val(ids, id);
         if (!kv_audit_append(st, action, obj, d, error))
             return FALSE;

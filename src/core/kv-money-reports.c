@@ -245,7 +245,22 @@ static gint64 take_movement(GPtrArray *moves, gint64 sale_id, KvDebtKind kind)
 
 typedef struct {
     gint64 bought, bought_n, energy, refunded, refunded_n, recovered;
+    gint64 grants, free_energy; /* free allocations kept (granted less taken back) */
 } StatementTotals;
+
+/* A sale's free allocation as its own entry (taken back: refund). */
+static void free_entry(GArray *entries, gint64 at, gint64 id, guint32 meter, gint64 free_energy,
+                       gboolean refund, StatementTotals *tot)
+{
+    Entry *e = entry_new(entries, at, refund ? C_("statement", "free allocation taken back")
+                                             : C_("statement", "free allocation"), id);
+    g_ptr_array_add(e->cells, g_strdup_printf("%09u", meter));
+    g_ptr_array_add(e->cells, g_strdup(""));
+    g_ptr_array_add(e->cells, g_strdup(""));
+    g_ptr_array_add(e->cells, kv_energy_format(refund ? -free_energy : free_energy));
+    tot->grants += refund ? -1 : 1;
+    tot->free_energy += refund ? -free_energy : free_energy;
+}
 
 /* The purchases and refunds of the period as entries. */
 static gboolean sale_entries(KvStation *st, gint64 customer_id, gint64 from, gint64 to,
@@ -253,7 +268,8 @@ static gboolean sale_entries(KvStation *st, gint64 customer_id, gint64 from, gin
                              GError **error)
 {
     g_autoptr(KvStmt) s = kv_db_query(st, "SELECT id, created_at, updated_at, meter_number, state, "
-                                          "amount, energy, payment FROM sales WHERE customer_id = "
+                                          "amount, energy, payment, free_energy FROM sales WHERE "
+                                          "customer_id = "
                                           "?1 AND created_at < ?3 AND state IN (?4, ?5) AND "
                                           "(created_at >= ?2 OR (state = ?5 AND updated_at >= ?2)) "
                                           "ORDER BY created_at", error,
@@ -269,27 +285,34 @@ static gboolean sale_entries(KvStation *st, gint64 customer_id, gint64 from, gin
         gboolean cancelled = kv_sale_state_from_name((const char *)sqlite3_column_text(s, 4)) ==
                              KV_SALE_CANCELLED;
         const char *pay = kv_payment_key((KvPaymentType)sqlite3_column_int(s, 7));
+        gint64 free_energy = sqlite3_column_int64(s, 8);
+        guint32 meter = (guint32)sqlite3_column_int64(s, 3);
         for (int refund = 0; refund <= cancelled; refund++) {
             gint64 t = refund ? updated : created;
             Entry *e;
             if (t < from || t >= to)
                 continue;
-            e = entry_new(entries, t, refund ? C_("statement", "refund")
-                                             : C_("statement", "purchase"), id);
-            g_ptr_array_add(e->cells, g_strdup_printf("%09u", (guint)sqlite3_column_int64(s, 3)));
-            g_ptr_array_add(e->cells, kv_station_format_money(st, refund ? -amount : amount));
-            g_ptr_array_add(e->cells, g_strdup(pay));
-            g_ptr_array_add(e->cells, kv_energy_format(refund ? -energy : energy));
-            e->debt = take_movement(moves, id, refund ? KV_DEBT_RESTORED : KV_DEBT_RECOVERED);
-            if (refund) {
-                tot->refunded += amount;
-                tot->refunded_n++;
-            } else {
-                tot->bought += amount;
-                tot->bought_n++;
-                tot->energy += energy;
+            if (amount) {
+                e = entry_new(entries, t, refund ? C_("statement", "refund")
+                                                 : C_("statement", "purchase"), id);
+                g_ptr_array_add(e->cells, g_strdup_printf("%09u", meter));
+                g_ptr_array_add(e->cells, kv_station_format_money(st, refund ? -amount : amount));
+                g_ptr_array_add(e->cells, g_strdup(pay));
+                g_ptr_array_add(e->cells, kv_energy_format(refund ? -energy : energy));
+                e->debt = take_movement(moves, id, refund ? KV_DEBT_RESTORED : KV_DEBT_RECOVERED);
+                if (refund) {
+                    tot->refunded += amount;
+                    tot->refunded_n++;
+                } else {
+                    tot->bought += amount;
+                    tot->bought_n++;
+                    tot->energy += energy;
+                }
+                tot->recovered -= e->debt;
             }
-            tot->recovered -= e->debt;
+            /* the free allocation the token carried: its own entry */
+            if (free_energy)
+                free_entry(entries, t, id, meter, free_energy, refund, tot);
         }
     }
     return TRUE;
@@ -355,6 +378,11 @@ KvTable *kv_report_statement(KvStation *st, gint64 customer_id, gint64 from, gin
         kv_report_summary(t, NC_("report summary", "purchases"), "%" G_GINT64_FORMAT " (%s)",
                           tot.bought_n, b);
         kv_report_summary(t, NC_("report summary", "energy bought kWh"), "%s", en);
+        {
+            g_autofree char *fe = kv_energy_format(tot.free_energy);
+            kv_report_summary(t, NC_("report summary", "free allocations"),
+                              "%" G_GINT64_FORMAT " (%s kWh)", tot.grants, fe);
+        }
         kv_report_summary(t, NC_("report summary", "refunds"), "%" G_GINT64_FORMAT " (%s)",
                           tot.refunded_n, r);
         kv_report_summary(t, NC_("report summary", "debt recovered"), "%s", d);

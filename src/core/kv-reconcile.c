@@ -107,10 +107,75 @@ static gboolean reconcile_meter(KvStation *st, guint32 meter, gint64 sold, KvRec
     return TRUE;
 }
 
-/* Reconcile the meters listed by sql (one integer parameter p), each with
- * its cumulative sold. */
-static gboolean reconcile_listed(KvStation *st, const char *sql, gint64 p, KvReconcileReport *r,
+/* One meter's money and credit: its live sales' credit is the energy
+ * bought plus the free energy, to the unit; no money without energy
+ * bought, no energy bought without money. */
+static gboolean reconcile_credit(KvStation *st, guint32 meter, KvReconcileReport *r,
                                  GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT coalesce(sum(cumulative - base_cumulative), 0), "
+                                          "coalesce(sum(energy), 0), coalesce(sum(free_energy), 0), "
+                                          "count(free_month), coalesce(sum((energy > 0) <> "
+                                          "(amount > 0)), 0) FROM sales WHERE meter_number = ? AND "
+                                          "state IN (?, ?)", error,
+                                      KV_DB_VALUES(KV_INT(meter), KV_STATE(KV_SALE_COMPLETED),
+                                                   KV_STATE(KV_SALE_CANCELLING)));
+    gint64 credit, paid, free_e, unpaid;
+    /* an aggregate: always one row */
+    if (!s || !kv_db_step_done(st, s, _("reading sales"), error))
+        return FALSE;
+    credit = sqlite3_column_int64(s, 0);
+    paid = sqlite3_column_int64(s, 1);
+    free_e = sqlite3_column_int64(s, 2);
+    unpaid = sqlite3_column_int64(s, 4);
+    r->credit += credit;
+    r->energy_paid += paid;
+    r->energy_free += free_e;
+    r->grants += (guint)sqlite3_column_int64(s, 3);
+    if (credit != paid + free_e) {
+        g_autofree char *c = kv_energy_format(credit), *p = kv_energy_format(paid);
+        g_autofree char *f = kv_energy_format(free_e);
+        g_ptr_array_add(r->problems,
+                        g_strdup_printf(_("meter %09u: its tokens carry %s kWh but its sales "
+                                        "bought %s kWh and were granted %s kWh free: the "
+                                        "difference is accounted for by nothing"), meter, c, p, f));
+    }
+    if (unpaid)
+        g_ptr_array_add(r->problems,
+                        g_strdup_printf(_("meter %09u: %" PRId64 " sale(s) with money and no "
+                                        "energy bought, or energy bought and no money"),
+                                        meter, unpaid));
+    return TRUE;
+}
+
+/* More than one live free grant of a customer in a month (of the meters
+ * listed, or all: meter 0). */
+static gboolean reconcile_grants(KvStation *st, KvReconcileReport *r, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT customer_id, free_month, count(*) FROM sales "
+                                          "WHERE free_month IS NOT NULL AND state NOT IN "
+                                          "(?, ?, ?) GROUP BY customer_id, free_month "
+                                          "HAVING count(*) > 1", error,
+                                      KV_DB_VALUES(KV_STATE(KV_SALE_FAILED),
+                                                   KV_STATE(KV_SALE_VOID),
+                                                   KV_STATE(KV_SALE_CANCELLED)));
+    if (!s)
+        return FALSE;
+    while (sqlite3_step(s) == SQLITE_ROW)
+        g_ptr_array_add(r->problems,
+                        g_strdup_printf(_("customer %" PRId64 " was granted the free allocation "
+                                        "of %d %" PRId64 " times (once a month)"),
+                                        (gint64)sqlite3_column_int64(s, 0),
+                                        sqlite3_column_int(s, 1),
+                                        (gint64)sqlite3_column_int64(s, 2)));
+    return TRUE;
+}
+
+/* Reconcile the meters listed by sql (one integer parameter p), each with
+ * its cumulative sold; credit: their money and credit too (reads the sale
+ * rows, not only the covering index) and the month's grants. */
+static gboolean reconcile_listed(KvStation *st, const char *sql, gint64 p, gboolean credit,
+                                 KvReconcileReport *r, GError **error)
 {
     g_autoptr(KvStmt) m = kv_db_stmt(st, sql, error);
     g_autoptr(GArray) list = g_array_new(FALSE, FALSE, sizeof(gint64));
@@ -130,9 +195,10 @@ static gboolean reconcile_listed(KvStation *st, const char *sql, gint64 p, KvRec
     sqlite3_reset(m);
     for (guint i = 0; i + 1 < list->len; i += 2)
         if (!reconcile_meter(st, (guint32)g_array_index(list, gint64, i),
-                             g_array_index(list, gint64, i + 1), r, error))
+                             g_array_index(list, gint64, i + 1), r, error) ||
+            (credit && !reconcile_credit(st, (guint32)g_array_index(list, gint64, i), r, error)))
             return FALSE;
-    return TRUE;
+    return !credit || reconcile_grants(st, r, error);
 }
 
 /* The open questions: issued sales and anomalies not acknowledged, of
@@ -180,7 +246,7 @@ KvReconcileReport *kv_reconcile(KvStation *st, guint32 meter, GError **error)
 {
     g_autoptr(KvReconcileReport) r = report_new();
     if (!reconcile_listed(st, "SELECT number, cumulative_sold FROM meters WHERE ?1 = 0 OR "
-                              "number = ?1 ORDER BY number", meter, r, error) ||
+                              "number = ?1 ORDER BY number", meter, TRUE, r, error) ||
         !kv_audit_check_clears(st, meter, r->problems, error) ||
         !add_open_items(st, meter, r, error))
         return NULL;
@@ -192,7 +258,7 @@ KvReconcileReport *kv_reconcile_shift(KvStation *st, gint64 shift_id, GError **e
     g_autoptr(KvReconcileReport) r = report_new();
     if (!reconcile_listed(st, "SELECT number, cumulative_sold FROM meters WHERE number IN "
                               "(SELECT meter_number FROM sales WHERE shift_id = ?1) "
-                              "ORDER BY number", shift_id, r, error) ||
+                              "ORDER BY number", shift_id, FALSE, r, error) ||
         !add_open_items(st, 0, r, error))
         return NULL;
     return g_steal_pointer(&r);

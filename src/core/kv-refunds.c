@@ -41,7 +41,9 @@ typedef struct {
 
 /* Take up to *energy from the meter's completed sales, newest first, as
  * refund_parts of refund `id`; *energy and *amount become what was taken
- * and paid. */
+ * and paid.  A sale's credit is its energy bought and its free allocation,
+ * at what was paid for the whole: free energy is never paid back as if
+ * bought (a free allocation alone pays back nothing). */
 static gboolean take_from_sales(KvStation *st, guint32 meter, gint64 id, gint64 *energy,
                                 gint64 *amount, guint *sales, GError **error)
 {
@@ -50,7 +52,7 @@ static gboolean take_from_sales(KvStation *st, guint32 meter, gint64 id, gint64 
     g_autoptr(GArray) parts = g_array_new(FALSE, FALSE, sizeof(Part));
     {
         g_autoptr(KvStmt) s = kv_db_query(st,
-            "SELECT s.id, s.energy, s.energy_net + s.vat, "
+            "SELECT s.id, s.energy + s.free_energy, s.energy_net + s.vat, "
             "coalesce(sum(p.energy), 0), coalesce(sum(p.amount), 0) FROM sales s "
             "LEFT JOIN refund_parts p ON p.sale_id = s.id WHERE s.meter_number = ? AND "
             "s.state = ? GROUP BY s.id ORDER BY s.seq DESC", error,

@@ -196,7 +196,18 @@ static void summary(KvTable *t, const char *key, const char *fmt, ...)
 /* Totals of completed sales over a WHERE clause bound by the caller. */
 typedef struct {
     gint64 count, amount, fixed, debt, net, vat, energy;
+    gint64 grants, free_energy; /* free allocations and their energy */
+    gint64 credit;              /* the tokens' credit (cumulative - base) */
 } Totals;
+
+/* The free allocations the sales carried: a line apart from the energy
+ * sold (docs/station.md, "Free basic electricity"). */
+static void summary_free(KvTable *t, gint64 grants, gint64 energy)
+{
+    g_autofree char *e = kv_energy_format(energy);
+    summary(t, NC_("report summary", "free allocations"), "%" G_GINT64_FORMAT, grants);
+    summary(t, NC_("report summary", "free energy kWh"), "%s", e);
+}
 
 /* The totals of a daily or monthly report. */
 static void summary_totals(KvStation *st, KvTable *t, const Totals *tot)
@@ -208,6 +219,7 @@ static void summary_totals(KvStation *st, KvTable *t, const Totals *tot)
     summary(t, NC_("report summary", "amount taken"), "%s", a);
     summary(t, NC_("report summary", "VAT"), "%s", v);
     summary(t, NC_("report summary", "energy sold kWh"), "%s", e);
+    summary_free(t, tot->grants, tot->free_energy);
 }
 
 /* The meter swaps of [from, to) (kv-swap.h): credit carried to new
@@ -257,6 +269,16 @@ static void summary_paid(KvStation *st, KvTable *t, const gint64 paid[KV_PAYMENT
     }
 }
 
+/* Money and credit: the tokens' credit, the energy bought and the free
+ * energy it is made of (docs/station.md, "Free basic electricity"). */
+static void summary_credit(KvTable *t, gint64 credit, gint64 paid, gint64 free_energy)
+{
+    g_autofree char *c = kv_energy_format(credit), *p = kv_energy_format(paid);
+    g_autofree char *f = kv_energy_format(free_energy);
+    summary(t, NC_("report summary", "credit on tokens kWh"), _("%s = %s bought + %s free"), c,
+            p, f);
+}
+
 /* The reconciliation of the ledger (kv-reconcile.h) for a meter or the
  * meters of a shift: issued sales and anomalies still open, and whether
  * cumulative sold follows from the completed sales. */
@@ -270,6 +292,8 @@ static gboolean summary_reconcile(KvStation *st, KvTable *t, guint32 meter, gint
     summary(t, NC_("report summary", "issued sales not confirmed"), "%u", r->issued_open);
     summary(t, NC_("report summary", "anomalies open"), "%u%s", r->anomalies_open,
             r->anomalies_open ? _(" (see `kilovendctl anomaly list`)") : "");
+    if (!shift_id)
+        summary_credit(t, r->credit, r->energy_paid, r->energy_free);
     if (r->problems->len)
         summary(t, NC_("report summary", "ledger reconciliation"),
                 _("%u PROBLEM(S): %s"), r->problems->len, (char *)r->problems->pdata[0]);
@@ -303,9 +327,11 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
     title = g_strdup_printf(_("Shift report (Z) - shift %" PRId64), shift_id);
     t = table_new(title, cols);
     s = kv_db_query(st, "SELECT state, count(*), sum(amount), sum(fixed_charge), "
-                        "sum(debt_recovered), sum(energy_net), sum(vat), sum(energy), payment "
-                        "FROM sales WHERE shift_id = ? GROUP BY state, payment "
-                        "ORDER BY state, payment", error, KV_DB_VALUES(KV_INT(shift_id)));
+                        "sum(debt_recovered), sum(energy_net), sum(vat), sum(energy), payment, "
+                        "count(free_month), sum(free_energy), sum(cumulative - base_cumulative) "
+                        "FROM sales WHERE shift_id = ? "
+                        "GROUP BY state, payment ORDER BY state, payment", error,
+                    KV_DB_VALUES(KV_INT(shift_id)));
     if (!s)
         return NULL;
     while (sqlite3_step(s) == SQLITE_ROW) {
@@ -327,6 +353,9 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
         c.net += sqlite3_column_int64(s, 5);
         c.vat += sqlite3_column_int64(s, 6);
         c.energy += sqlite3_column_int64(s, 7);
+        c.grants += sqlite3_column_int64(s, 9);
+        c.free_energy += sqlite3_column_int64(s, 10);
+        c.credit += sqlite3_column_int64(s, 11);
         if ((guint)pay < KV_PAYMENT_N_TYPES)
             paid[pay] += sqlite3_column_int64(s, 2);
     }
@@ -349,6 +378,8 @@ KvTable *kv_report_shift(KvStation *st, gint64 shift_id, GError **error)
         summary(t, NC_("report summary", "fixed charges"), "%s", f);
         summary(t, NC_("report summary", "debt recovered"), "%s", d);
         summary(t, NC_("report summary", "energy sold kWh"), "%s", e);
+        summary_free(t, c.grants, c.free_energy);
+        summary_credit(t, c.credit, c.energy, c.free_energy);
         summary_paid(st, t, paid);
         if (!summary_refunds(st, t, shift_id, 0, 0, error))
             return NULL;
@@ -406,7 +437,9 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
         "sum(CASE WHEN s.state = ?3 AND s.payment = ?6 THEN s.amount END), "
         "sum(CASE WHEN s.state = ?3 AND s.payment = ?7 THEN s.amount END), "
         "sum(CASE WHEN s.state = ?3 AND s.payment = ?8 THEN s.amount END), "
-        "sum(CASE WHEN s.state = ?3 AND s.payment = ?9 THEN s.amount END) "
+        "sum(CASE WHEN s.state = ?3 AND s.payment = ?9 THEN s.amount END), "
+        "sum(s.state = ?3 AND s.free_month IS NOT NULL), "
+        "sum(CASE WHEN s.state = ?3 THEN s.free_energy END) "
         "FROM sales s JOIN users u ON u.id = s.cashier_id "
         "WHERE s.created_at >= ?1 AND s.created_at < ?2 GROUP BY u.login ORDER BY u.login", error,
         KV_DB_VALUES(KV_INT(from), KV_INT(to), KV_STATE(KV_SALE_COMPLETED),
@@ -433,6 +466,8 @@ KvTable *kv_report_daily(KvStation *st, gint64 day, GError **error)
         tot.amount += sqlite3_column_int64(s, 2);
         tot.vat += sqlite3_column_int64(s, 4);
         tot.energy += sqlite3_column_int64(s, 7);
+        tot.grants += sqlite3_column_int64(s, 14);
+        tot.free_energy += sqlite3_column_int64(s, 15);
     }
     summary_totals(st, t, &tot);
     summary_paid(st, t, paid);
@@ -463,6 +498,22 @@ static GHashTable *month_days(KvStation *st, gint64 from, gint64 to, GError **er
         g_hash_table_insert(days, day, x);
     }
     return days;
+}
+
+/* The month's completed free grants, from their per-day summary
+ * (free_days, db/015-free-energy.sql), into tot. */
+static gboolean month_free(KvStation *st, gint64 from, gint64 to, Totals *tot, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT coalesce(sum(grants), 0), "
+                                          "coalesce(sum(energy), 0) FROM free_days "
+                                          "WHERE day >= ? AND day < ?", error,
+                                      KV_DB_VALUES(KV_INT(from), KV_INT(to)));
+    /* an aggregate: always one row */
+    if (!s || !kv_db_step_done(st, s, _("reading the free allocations"), error))
+        return FALSE;
+    tot->grants = sqlite3_column_int64(s, 0);
+    tot->free_energy = sqlite3_column_int64(s, 1);
+    return TRUE;
 }
 
 KvTable *kv_report_monthly(KvStation *st, gint64 month, GError **error)
@@ -509,6 +560,8 @@ KvTable *kv_report_monthly(KvStation *st, gint64 month, GError **error)
             break;
         }
     }
+    if (!month_free(st, from, g_date_time_to_unix(next), &tot, error))
+        return NULL;
     summary_totals(st, t, &tot);
     if (!summary_refunds(st, t, 0, from, g_date_time_to_unix(next), error))
         return NULL;

@@ -53,7 +53,8 @@ void kv_sale_free(KvSale *s)
     "s.shift_id, s.state, s.created_at, s.updated_at, s.amount, s.fixed_charge, "             \
     "s.debt_recovered, s.energy_net, s.vat, s.energy, s.office, s.seq, s.base_cumulative, "   \
     "s.cumulative, s.fail_reason, coalesce(s.cancel_seq, 0), s.cancel_reason, s.blocks, "    \
-    "coalesce(s.card_write_at, 0), s.resolution, s.payment, s.payment_ref"
+    "coalesce(s.card_write_at, 0), s.resolution, s.payment, s.payment_ref, s.free_energy, "  \
+    "coalesce(s.free_month, 0)"
 #define SALE_FROM                                                                            \
     " FROM sales s JOIN tariffs t ON t.id = s.tariff_id JOIN users u ON u.id = s.cashier_id " \
     "LEFT JOIN customers c ON c.id = s.customer_id "
@@ -112,6 +113,8 @@ static KvSale *sale_from_row(KvStmt *s)
     x->payment = (KvPaymentType)sqlite3_column_int(s, 30);
     if (sqlite3_column_type(s, 31) != SQLITE_NULL)
         x->payment_ref = kv_db_col_text(s, 31);
+    x->breakdown.free_energy = sqlite3_column_int64(s, 32);
+    x->free_month = sqlite3_column_int(s, 33);
     return x;
 }
 
@@ -216,7 +219,8 @@ static gboolean audit_sale(KvStation *st, const KvSale *x, KvSaleState to, const
     g_autofree char *obj = g_strdup_printf("sale:%" G_GINT64_FORMAT, x->id);
     g_autofree char *d = kv_audit_sale_detail(state, x->breakdown.amount, x->breakdown.energy,
                                               x->seq, x->cumulative, x->card_serial, x->payment,
-                                              x->payment_ref);
+                                              x->payment_ref, x->breakdown.free_energy,
+                                              x->free_month);
     g_autofree char *detail = extra ? g_strdup_printf("%s %s", d, extra) : g_strdup(d);
     g_autofree char *action = g_strdup_printf("sale.%s", state);
     return kv_audit_append(st, action, obj, detail, error);
@@ -597,7 +601,14 @@ static char *kwh(gint64 v)
 static gboolean check_request(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
                               GError **error)
 {
-    if ((req->amount > 0) == (req->energy > 0)) {
+    if (req->free_only && (req->amount || req->energy || req->payment != KV_PAYMENT_CASH ||
+                           (req->reference && *req->reference))) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
+                    _("the free allocation alone is neither bought nor paid: no amount, energy "
+                    "or payment goes with it"));
+        return FALSE;
+    }
+    if (!req->free_only && (req->amount > 0) == (req->energy > 0)) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     req->amount < 0 || req->energy < 0
                         ? _("the amount must be more than zero")
@@ -627,6 +638,34 @@ static gboolean check_request(KvStation *st, const KvMeter *m, const KvSaleReque
     return TRUE;
 }
 
+/* The month's free allocation due to the meter's customer (x's customer
+ * is set), on x; a request for it alone is refused when none is due. */
+static gboolean free_due(KvStation *st, const KvMeter *m, const KvSaleRequest *req, gint64 now,
+                         KvSale *x, GError **error)
+{
+    gint64 granted_by = 0;
+    if (x->customer_id &&
+        !kv_free_allocation_due(st, x->customer_id, now, &x->breakdown.free_energy,
+                                &x->free_month, &granted_by, error))
+        return FALSE;
+    if (!req->free_only || x->breakdown.free_energy > 0)
+        return TRUE;
+    if (granted_by)
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("the free allocation of this month was already granted to %s with "
+                    "sale %" PRId64 "; the next one is due next month"),
+                    x->customer_account, granted_by);
+    else if (x->customer_id)
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("customer %s has no free allocation (their category grants none, or "
+                    "they have no category)"), x->customer_account);
+    else
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("meter %09u has no customer: a free allocation goes to a customer"),
+                    m->number);
+    return FALSE;
+}
+
 /* The price: the tariff in force (the customer's category's, or the
  * meter's), the customer's debt and plan, the month's energy
  * so far (blocks, the fixed charge once a month); within the limit. */
@@ -653,7 +692,9 @@ static gboolean price(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
         x->customer_account = g_strdup(c->account);
     }
     menergy = month_energy(st, m->number, kv_month_start(now), &fixed_paid);
-    if (req->amount > 0) {
+    if (req->free_only) {
+        /* nothing priced: the breakdown is the free energy alone */
+    } else if (req->amount > 0) {
         if (!kv_tariff_price_amount_rule(&t, req->amount, menergy, !fixed_paid, &debt,
                                          &x->breakdown, error))
             return FALSE;
@@ -667,6 +708,9 @@ static gboolean price(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
                     _("the price is above the station's limit of %s per sale"), mx);
         return FALSE;
     }
+    /* after the pricing, which starts from an empty breakdown */
+    if (!free_due(st, m, req, now, x, error))
+        return FALSE;
     *tariff = t;
     return TRUE;
 }
@@ -702,12 +746,13 @@ static gboolean predict_load(const KvMeter *m, const kv_card_view *view, KvSale 
 
     meter_start(m, view, &remaining, &loaded);
     credit.cumulative = x->cumulative;
-    credit.amount = (guint32)x->breakdown.energy;
+    credit.amount = (guint32)(x->breakdown.energy + x->breakdown.free_energy);
     e = kv_credit_load(&credit, remaining, loaded, m->hoarding_limit, &new_remaining, &new_loaded);
     if (e == KV_E_HOARD) {
         gint64 room = (gint64)m->hoarding_limit - remaining - ((gint64)base - loaded);
         g_autofree char *h = kwh(m->hoarding_limit), *r = kwh(remaining);
-        g_autofree char *u = kwh((gint64)base - loaded), *w = kwh(x->breakdown.energy);
+        g_autofree char *u = kwh((gint64)base - loaded);
+        g_autofree char *w = kwh(x->breakdown.energy + x->breakdown.free_energy);
         g_autofree char *rm = kwh(MAX(room, 0));
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_REFUSED,
                     _("the meter would refuse this credit (hoarding limit %s kWh): it holds %s kWh, "
@@ -735,7 +780,8 @@ static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
     if (!check_request(st, m, req, error) || !price(st, m, req, now, &t, x, error))
         return NULL;
     kv_meter_next_token(m, view, &seq, &base);
-    if ((gint64)base + x->breakdown.energy > 0x7FFFFFFF || seq >= 0xFFFFFFFEu) {
+    if ((gint64)base + x->breakdown.energy + x->breakdown.free_energy > 0x7FFFFFFF ||
+        seq >= 0xFFFFFFFEu) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                     _("the meter's counters would overflow with this sale"));
         return NULL;
@@ -745,7 +791,7 @@ static KvSale *quote(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
     x->tariff_code = g_strdup(t.code);
     x->seq = seq;
     x->base_cumulative = base;
-    x->cumulative = base + (guint32)x->breakdown.energy;
+    x->cumulative = base + (guint32)(x->breakdown.energy + x->breakdown.free_energy);
     x->office = st->settings.station_no;
     x->hoarding_limit = m->hoarding_limit;
     x->created_at = now;
@@ -790,12 +836,23 @@ gboolean kv_sale_room(KvStation *st, guint32 meter, KvCardLink *card, gint64 *ro
     kv_card_view view;
     gint32 remaining;
     guint32 loaded, seq, base;
+    gint64 free_energy = 0, granted_by;
+    gint free_month;
 
     if (!meter_for_sale(st, meter, card, &view, &m, error))
         return FALSE;
     meter_start(m, card ? &view : NULL, &remaining, &loaded);
     kv_meter_next_token(m, card ? &view : NULL, &seq, &base);
-    *room = MAX((gint64)m->hoarding_limit - remaining - ((gint64)base - loaded), 0);
+    /* The month's free allocation, when due, rides on the sale and takes
+     * its share of the room. */
+    if (m->customer_id &&
+        !kv_free_allocation_due(st, m->customer_id, kv_now(), &free_energy, &free_month,
+                                &granted_by, error)) {
+        if (card)
+            kv_wipe(&view, sizeof view);
+        return FALSE;
+    }
+    *room = MAX((gint64)m->hoarding_limit - remaining - ((gint64)base - loaded) - free_energy, 0);
     if (card)
         kv_wipe(&view, sizeof view);
     return TRUE;
@@ -827,6 +884,19 @@ static gboolean payment_ref_free(KvStation *st, const KvSale *x, GError **error)
     return FALSE;
 }
 
+/* A free grant's own audit row, with its sale (inside its transaction). */
+static gboolean audit_grant(KvStation *st, const KvSale *x, GError **error)
+{
+    g_autofree char *obj = NULL, *detail = NULL;
+    if (!x->free_month)
+        return TRUE;
+    obj = g_strdup_printf("customer:%" G_GINT64_FORMAT, x->customer_id);
+    detail = g_strdup_printf("month=%d energy=%" G_GINT64_FORMAT " sale=%" G_GINT64_FORMAT
+                             " meter=%09u", x->free_month, x->breakdown.free_energy, x->id,
+                             x->meter_number);
+    return kv_audit_append(st, "free.grant", obj, detail, error);
+}
+
 static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
@@ -837,9 +907,9 @@ static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
     if (!kv_db_run(st, "INSERT INTO sales(meter_number, customer_id, card_serial, tariff_id, "
                        "cashier_id, shift_id, state, created_at, updated_at, amount, fixed_charge, "
                        "debt_recovered, energy_net, vat, energy, blocks, office, seq, "
-                       "base_cumulative, cumulative, payment, payment_ref) VALUES (?1, ?2, ?3, "
-                       "?4, ?5, ?6, ?21, ?7, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-                       "?18, ?19, ?20)",
+                       "base_cumulative, cumulative, payment, payment_ref, free_energy, "
+                       "free_month) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?21, ?7, ?7, ?8, ?9, ?10, "
+                       "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?22, nullif(?23, 0))",
                    _("recording the sale"), error,
                    KV_DB_VALUES(KV_INT(x->meter_number), KV_INT_OR_NULL(x->customer_id),
                                 KV_INT(x->card_serial), KV_INT(x->tariff_id),
@@ -850,15 +920,26 @@ static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
                                 KV_INT(x->breakdown.energy), KV_TEXT(blocks), KV_INT(x->office),
                                 KV_INT(x->seq), KV_INT(x->base_cumulative),
                                 KV_INT(x->cumulative), KV_INT(x->payment),
-                                KV_TEXT(x->payment_ref), KV_STATE(KV_SALE_PENDING))))
+                                KV_TEXT(x->payment_ref), KV_STATE(KV_SALE_PENDING),
+                                KV_INT(x->breakdown.free_energy), KV_INT(x->free_month)))) {
+        /* Another grant of the month got in first (a second station
+         * process): the unique index refused this one. */
+        if (x->free_month && g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
+            g_clear_error(error);
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                        _("the free allocation of this month was already granted to %s"),
+                        x->customer_account);
+        }
         return FALSE;
+    }
     x->id = sqlite3_last_insert_rowid(st->db);
     m = kv_db_query(st, "UPDATE meters SET last_seq = max(last_seq, ?) WHERE number = ?", error,
                     KV_DB_VALUES(KV_INT(x->seq), KV_INT(x->meter_number)));
     if (!m)
         return FALSE;
     if (!kv_db_step_done(st, m, _("recording the sale"), error) ||
-        !audit_sale(st, x, KV_SALE_PENDING, NULL, error) || !kv_txn_commit(&txn, error))
+        !audit_sale(st, x, KV_SALE_PENDING, NULL, error) || !audit_grant(st, x, error) ||
+        !kv_txn_commit(&txn, error))
         return FALSE;
     x->state = KV_SALE_PENDING;
     return TRUE;
@@ -1158,8 +1239,8 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
     kv_test_point("sale-pending");
 
     /* 2. the card (the write recorded as started before its first byte) */
-    if (!write_credit(st, card, m, &view, x->seq, x->cumulative, (guint32)x->breakdown.energy,
-                      x->id, x, error)) {
+    if (!write_credit(st, card, m, &view, x->seq, x->cumulative,
+                      (guint32)(x->breakdown.energy + x->breakdown.free_energy), x->id, x, error)) {
         settle_after_card_error(st, card, x, notes, error);
         kv_wipe(&view, sizeof view);
         if (x->state == KV_SALE_COMPLETED)
@@ -1214,6 +1295,12 @@ done:
 fail:
     kv_wipe(&view, sizeof view);
     return NULL;
+}
+
+KvSale *kv_sale_free_only(KvStation *st, KvCardLink *card, guint32 meter, GError **error)
+{
+    KvSaleRequest req = { .free_only = TRUE };
+    return kv_sale_sell(st, card, meter, &req, error);
 }
 
 /* ---- cancelling ---- */

@@ -41,6 +41,9 @@ typedef struct {
     gint64 energy;   /* 0.01 kWh wanted; or 0 (exactly one of the two) */
     KvPaymentType payment;  /* how it is paid (0: cash) */
     const char *reference;  /* the payment's reference (kv-payments.h), or NULL */
+    /* The month's free allocation alone, nothing bought (amount and energy
+     * 0): a zero-money token (docs/station.md, "Free basic electricity"). */
+    gboolean free_only;
 } KvSaleRequest;
 
 typedef struct {
@@ -70,6 +73,9 @@ typedef struct {
     char *resolution;          /* how an issued sale ended (supervisor, proof, covered) */
     KvPaymentType payment;
     char *payment_ref;         /* NULL: none (cash) */
+    /* The free grant the token carries (breakdown.free_energy, 0.01 kWh):
+     * the month it is for (kv_month_key), 0: none. */
+    gint free_month;
     /* For the user, filled by kv_sale_sell: anomalies raised while selling,
      * issued sales of the meter still open (NULL: nothing to say). */
     char *notes;
@@ -85,14 +91,18 @@ void kv_sale_free(KvSale *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvSale, kv_sale_free)
 
 /* Price and check a sale without a card and without writing anything (the
- * card, if given, adds its token to the cumulative base).  REFUSED with the
+ * card, if given, adds its token to the cumulative base).  The month's free
+ * allocation of the customer's category, when it is due (no live grant in
+ * the month), rides on the sale: breakdown.free_energy, free_month; the
+ * token's credit is the energy bought plus it.  REFUSED with the
  * reason when the meter would refuse the credit; INVALID for bad amounts. */
 KvSale *kv_sale_quote(KvStation *st, guint32 meter, const KvSaleRequest *req,
                       KvCardLink *card, GError **error);
 
 /* The most energy (0.01 kWh) the meter would accept now, from the same
- * prediction as the quote: its hoarding limit less the credit it holds and
- * the credit on the card not yet loaded (never below 0). */
+ * prediction as the quote: its hoarding limit less the credit it holds,
+ * the credit on the card not yet loaded and the month's free allocation
+ * when it is due (never below 0). */
 gboolean kv_sale_room(KvStation *st, guint32 meter, KvCardLink *card, gint64 *room,
                       GError **error);
 
@@ -102,6 +112,12 @@ gboolean kv_sale_room(KvStation *st, guint32 meter, KvCardLink *card, gint64 *ro
  * otherwise it stays pending (error UNRESOLVED or the card error). */
 KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSaleRequest *req,
                      GError **error);
+/* The month's free allocation alone on the card (a zero-money token,
+ * req.free_only): STATE when none is due (granted already this month, no
+ * category or none in it).  The grant and the sale are one row: a crash
+ * leaves it pending like any sale, and it is free again only if the sale
+ * fails (its token never reached the card). */
+KvSale *kv_sale_free_only(KvStation *st, KvCardLink *card, guint32 meter, GError **error);
 
 /* Cancel the meter's last sale while its card is at the counter: only if the
  * sale is completed, in the current user's open shift (or by a supervisor),

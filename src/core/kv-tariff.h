@@ -53,6 +53,9 @@ typedef struct {
     gint64 energy;          /* 0.01 kWh */
     guint n_blocks;
     KvBlockUse blocks[KV_TARIFF_MAX_BLOCKS];
+    /* The month's free allocation carried by the same token, 0.01 kWh, not
+     * paid and not priced (kv-categories.h); 0 from the pricing here. */
+    gint64 free_energy;
 } KvBreakdown;
 
 /* What a sale recovers of the customer's debt (arrears, kv-arrears.h):

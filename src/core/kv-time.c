@@ -35,3 +35,9 @@ gint64 kv_month_start(gint64 t)
                                                    g_date_time_get_month(d), 1, 0, 0, 0);
     return g_date_time_to_unix(s);
 }
+
+gint kv_month_key(gint64 t)
+{
+    g_autoptr(GDateTime) d = g_date_time_new_from_unix_local(t);
+    return g_date_time_get_year(d) * 100 + g_date_time_get_month(d);
+}

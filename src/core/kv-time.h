@@ -18,6 +18,9 @@ gboolean kv_test_hooks_enabled(void);
 /* Day and month boundaries (local time) around t. */
 gint64 kv_day_start(gint64 t);
 gint64 kv_month_start(gint64 t);
+/* The calendar month (local time) holding t as year * 100 + month
+ * (202612: December 2026). */
+gint kv_month_key(gint64 t);
 
 G_END_DECLS
 

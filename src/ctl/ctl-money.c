@@ -201,7 +201,7 @@ KvTable *ctl_money_report(KvStation *st, const char *sub, CtlArgs *a, gboolean *
     return NULL;
 }
 
-/* category set --code C --tariff T [--name N] | list */
+/* category set --code C --tariff T [--name N] [--free KWH] | list */
 int ctl_money_category(KvStation *st, const char *sub, CtlArgs *a)
 {
     GError *error = NULL;
@@ -214,6 +214,11 @@ int ctl_money_category(KvStation *st, const char *sub, CtlArgs *a)
         g_strlcpy(c.code, code, sizeof c.code);
         g_strlcpy(c.tariff_code, tariff, sizeof c.tariff_code);
         g_strlcpy(c.name, ctl_opt(a, "name") ? ctl_opt(a, "name") : "", sizeof c.name);
+        if (ctl_opt(a, "free") &&
+            !kv_energy_parse(ctl_opt(a, "free"), 0x7FFFFFFF, &c.free_energy, &error)) {
+            g_prefix_error(&error, _("--free: "));
+            return ctl_fail(error);
+        }
         return kv_category_set(st, &c, &error) ? CTL_EXIT_OK : ctl_fail(error);
     }
     if (strcmp(sub, "list") == 0) {
@@ -222,7 +227,8 @@ int ctl_money_category(KvStation *st, const char *sub, CtlArgs *a)
             return ctl_fail(error);
         for (guint i = 0; i < list->len; i++) {
             const KvCategory *c = list->pdata[i];
-            ctl_out("%s\t%s\t%s\n", c->code, c->tariff_code, c->name);
+            g_autofree char *free_kwh = kv_energy_format(c->free_energy);
+            ctl_out("%s\t%s\t%s\t%s\n", c->code, c->tariff_code, c->name, free_kwh);
         }
         return CTL_EXIT_OK;
     }

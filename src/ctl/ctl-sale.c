@@ -93,10 +93,11 @@ static void print_sale(KvStation *st, const KvSale *x, gboolean quote_only)
         printf("{\"ok\":true,\"sale\":%" G_GINT64_FORMAT ",\"state\":\"%s\",\"meter\":\"%09u\""
                "%s,\"seq\":%u,\"cumulative\":%u,\"card\":%u,\"amount_minor\":%" G_GINT64_FORMAT
                ",\"energy_ckwh\":%" G_GINT64_FORMAT ",\"notes\":\"%s\",\"resolution\":\"%s\","
-               "\"payment\":\"%s\",\"reference\":\"%s\"}\n",
+               "\"payment\":\"%s\",\"reference\":\"%s\",\"free_ckwh\":%" G_GINT64_FORMAT "}\n",
                x->id, quote_only ? "quote" : kv_sale_state_name(x->state), x->meter_number,
                members, x->seq, x->cumulative, x->card_serial, b->amount, b->energy, notes, res,
-               kv_payment_key(x->payment), x->payment_ref ? x->payment_ref : "");
+               kv_payment_key(x->payment), x->payment_ref ? x->payment_ref : "",
+               b->free_energy);
         return;
     }
     if (quote_only)
@@ -117,9 +118,10 @@ static void print_sale(KvStation *st, const KvSale *x, gboolean quote_only)
 
 int ctl_cmd_sell(int argc, char **argv)
 {
-    static const char *const flags[] = { "quote", NULL };
-    static const char *const allowed[] = { "meter",   "amount",    "kwh", "quote",
-                                           "receipt", "payment", "reference", NULL };
+    static const char *const flags[] = { "quote", "free-only", NULL };
+    static const char *const allowed[] = { "meter",   "amount",  "kwh",       "quote",
+                                           "receipt", "payment", "reference", "free-only",
+                                           NULL };
     GError *error = NULL;
     CtlArgs a = { 0 };
     g_autoptr(KvStation) st = NULL;
@@ -135,9 +137,12 @@ int ctl_cmd_sell(int argc, char **argv)
         return CTL_EXIT_USAGE;
     }
     quote_only = ctl_flag(&a, "quote");
-    if (!ctl_opt(&a, "amount") == !ctl_opt(&a, "kwh")) {
+    req.free_only = ctl_flag(&a, "free-only");
+    if (req.free_only ? ctl_opt(&a, "amount") || ctl_opt(&a, "kwh") || ctl_opt(&a, "payment")
+                      : !ctl_opt(&a, "amount") == !ctl_opt(&a, "kwh")) {
         ctl_args_clear(&a);
-        return ctl_usage_error(_("sell needs exactly one of --amount MONEY or --kwh KWH"));
+        return ctl_usage_error(_("sell needs exactly one of --amount MONEY, --kwh KWH or "
+                                 "--free-only (the month's free allocation alone)"));
     }
     if (!meter_opt(&a, &meter, &error) || !(st = ctl_open(TRUE, !quote_only, &error)))
         goto fail;
@@ -150,7 +155,7 @@ int ctl_cmd_sell(int argc, char **argv)
         g_prefix_error(&error, _("kWh: "));
         goto fail;
     }
-    if (req.amount == 0 && req.energy == 0) {
+    if (req.amount == 0 && req.energy == 0 && !req.free_only) {
         g_set_error(&error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("the amount must be more than zero"));
         goto fail;
     }

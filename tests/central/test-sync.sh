@@ -42,6 +42,17 @@ expect 0 "blank card" c card blank c7.card
 expect 0 "a card of office 7" c --card-file c7.card card issue --meter 123456782
 # (008-money.sql taken back as tests/core/core-fixture.h MONEY_008_UNDONE
 # and test-money.c do: its tables, triggers and columns)
+# (015-free-energy.sql taken back as core-fixture.h FREE_015_UNDONE does)
+sqlite3 "$dir/c.db" "DROP TRIGGER free_days_insert; DROP TRIGGER free_days_update;
+                     DROP TRIGGER free_days_delete; DROP TABLE free_days; DROP INDEX sales_free_month; DROP INDEX sales_grants;
+                     PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = replace(replace(replace(sql,
+                     'CHECK (amount >= 0),', 'CHECK (amount > 0),'),
+                     'CHECK (energy >= 0 AND (energy > 0) = (amount > 0)),', 'CHECK (energy > 0),'),
+                     'CHECK (cumulative = base_cumulative + energy + free_energy AND energy + free_energy > 0 AND (free_energy > 0) = (free_month IS NOT NULL) AND (free_month IS NULL OR customer_id IS NOT NULL)),',
+                     'CHECK (cumulative = base_cumulative + energy),')
+                     WHERE type = 'table' AND name = 'sales'; PRAGMA writable_schema = RESET;
+                     ALTER TABLE sales DROP COLUMN free_month; ALTER TABLE sales DROP COLUMN free_energy;
+                     ALTER TABLE customer_categories DROP COLUMN free_energy;" || fail "015 taken back"
 sqlite3 "$dir/c.db" "ALTER TABLE engineering_tokens DROP COLUMN emergency_kwh;
                      DROP TABLE push_cursors; ALTER TABLE debt_movements DROP COLUMN settlement;
                      DROP TRIGGER debt_only_by_movements; DROP TRIGGER sales_days_insert;

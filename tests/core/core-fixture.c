@@ -261,3 +261,65 @@ guint fx_migrations_before(const char *name)
         n += strcmp(names[i], name) < 0;
     return n;
 }
+
+gint64 fx_local(int y, int mo, int d, int h, int mi)
+{
+    g_autoptr(GDateTime) t = g_date_time_new_local(y, mo, d, h, mi, 0);
+    return g_date_time_to_unix(t);
+}
+
+void fx_at(gint64 t)
+{
+    g_autofree char *v = g_strdup_printf("%" G_GINT64_FORMAT, t);
+    g_setenv("KILOVEND_NOW", v, TRUE);
+}
+
+void fx_has(const char *text, const char *part)
+{
+    if (!strstr(text, part))
+        g_error("'%s' not in:\n%s", part, text);
+}
+
+void fx_add_tariff(Fx *f, const char *code, gint64 price_e4)
+{
+    g_autoptr(GError) e = NULL;
+    KvTariff t = { .n_blocks = 1 };
+    g_strlcpy(t.code, code, sizeof t.code);
+    t.blocks[0].price_e4 = price_e4;
+    g_assert_cmpint(kv_tariff_add(f->st, &t, code, &e), >, 0);
+    g_assert_no_error(e);
+}
+
+void fx_set_category(Fx *f, const char *code, const char *tariff, gint64 free_energy)
+{
+    g_autoptr(GError) e = NULL;
+    KvCategory c = { .free_energy = free_energy };
+    g_strlcpy(c.code, code, sizeof c.code);
+    g_strlcpy(c.name, code, sizeof c.name);
+    g_strlcpy(c.tariff_code, tariff, sizeof c.tariff_code);
+    g_assert_true(kv_category_set(f->st, &c, &e));
+    g_assert_no_error(e);
+}
+
+char *fx_receipt_text(Fx *f, gint64 sale_id)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(GPtrArray) lines = kv_receipt_lines(f->st, sale_id, FALSE, &e);
+
+    g_assert_no_error(e);
+    g_ptr_array_add(lines, NULL);
+    return g_strjoinv("\n", (char **)lines->pdata);
+}
+
+void fx_table_has(const KvTable *t, ...)
+{
+    g_autofree char *text = NULL;
+    va_list ap;
+
+    g_assert_nonnull(t);
+    text = kv_table_to_text(t);
+    va_start(ap, t);
+    for (const char *part = va_arg(ap, const char *); part; part = va_arg(ap, const char *))
+        fx_has(text, part);
+    va_end(ap);
+}

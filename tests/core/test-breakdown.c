@@ -46,10 +46,11 @@ static void expect(const KvBreakdown *b, KvBreakdownAudience who, const char *wa
 
 /* The receipt leaves out a monthly charge that was not collected,
  * kilovendctl shows every component; the JSON members and their order are
- * what scripts have always read. */
+ * what scripts have always read (the free allocation's member last). */
 static void test_printed(void)
 {
     KvBreakdown b = sample();
+    KvBreakdown free_only = { .free_energy = 5000 };
 
     expect(&b, KV_BREAKDOWN_FOR_RECEIPT,
            "block:1=4000|block:2=3000|block:3=48|energy_net:Energy (net)=7759|"
@@ -61,7 +62,26 @@ static void test_printed(void)
            "amount:TOTAL=10000!|energy_kwh:ENERGY=804e!");
     expect(&b, KV_BREAKDOWN_FOR_JSON,
            "amount:=10000!|fixed_charge:=0|debt_recovered:=1000|energy_net:=7759|"
-           "vat:=1241|energy_kwh:=804e!");
+           "vat:=1241|energy_kwh:=804e!|free_kwh:=0e!");
+
+    /* A month's free allocation on the token: its own line after the
+     * energy bought, only where granted (always in JSON); alone, nothing
+     * paid and the free line. */
+    b.free_energy = 5000;
+    expect(&b, KV_BREAKDOWN_FOR_RECEIPT,
+           "block:1=4000|block:2=3000|block:3=48|energy_net:Energy (net)=7759|"
+           "vat:VAT=1241|debt_recovered:Debt recovered=1000|amount:TOTAL PAID=10000!|"
+           "energy_kwh:ENERGY=804e!|free_kwh:FREE ENERGY=5000e!");
+    expect(&b, KV_BREAKDOWN_FOR_TEXT,
+           "block:1=4000|block:2=3000|block:3=48|energy_net:energy net=7759|"
+           "fixed_charge:fixed=0|vat:VAT=1241|debt_recovered:debt=1000|"
+           "amount:TOTAL=10000!|energy_kwh:ENERGY=804e!|free_kwh:FREE=5000e!");
+    expect(&b, KV_BREAKDOWN_FOR_JSON,
+           "amount:=10000!|fixed_charge:=0|debt_recovered:=1000|energy_net:=7759|"
+           "vat:=1241|energy_kwh:=804e!|free_kwh:=5000e!");
+    expect(&free_only, KV_BREAKDOWN_FOR_RECEIPT,
+           "energy_net:Energy (net)=0|vat:VAT=0|amount:TOTAL PAID=0!|energy_kwh:ENERGY=0e!|"
+           "free_kwh:FREE ENERGY=5000e!");
 }
 
 static void test_screen(void)
@@ -88,6 +108,12 @@ static void test_screen(void)
     lines = kv_breakdown_lines(&b, KV_BREAKDOWN_FOR_SCREEN);
     g_assert_cmpstr(g_array_index(lines, KvBreakdownLine, 2).note, ==,
                     "First purchase of the month");
+    /* The month's free allocation: right after the energy bought. */
+    b.free_energy = 5000;
+    expect(&b, KV_BREAKDOWN_FOR_SCREEN,
+           "energy_kwh:Energy=804e!|free_kwh:Free energy=5000e!|energy_net:Energy charge=7759|"
+           "fixed_charge:Fixed monthly charge=700|debt_recovered:Debt recovery=1000|"
+           "vat:VAT=1241|amount:Total to pay=10000!");
 }
 
 int main(int argc, char **argv)

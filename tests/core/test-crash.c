@@ -59,6 +59,21 @@ static gboolean run_ctl(Fx *f, const char *stop, const char *card, const char *c
     return FALSE;
 }
 
+/* The customer card of FX_M1 as a card file at path, issued once. */
+static void issue_card_file(Fx *f, const char *path)
+{
+    static const guint8 factory[3] = { 0xFF, 0xFF, 0xFF };
+    g_autoptr(KvCardLink) link = NULL;
+    g_autoptr(KvCardRecord) r = NULL;
+    g_autoptr(GError) e = NULL;
+    if (g_file_test(path, G_FILE_TEST_EXISTS))
+        return;
+    g_assert_true(kv_card_link_file_create_blank(path, factory, &e));
+    link = kv_card_link_file_open(path, &e);
+    r = kv_card_issue(f->st, link, FX_M1, &e);
+    g_assert_no_error(e);
+}
+
 static void crash_at(Fx *f, const char *point, gboolean expect_on_card)
 {
     g_autofree char *card = fx_path(f, "crash.card");
@@ -71,15 +86,7 @@ static void crash_at(Fx *f, const char *point, gboolean expect_on_card)
     kv_card_view before, after;
     int rc = -1;
 
-    if (!g_file_test(card, G_FILE_TEST_EXISTS)) {
-        static const guint8 factory[3] = { 0xFF, 0xFF, 0xFF };
-        g_autoptr(KvCardRecord) r = NULL;
-        g_assert_true(kv_card_link_file_create_blank(card, factory, &e));
-        link = kv_card_link_file_open(card, &e);
-        r = kv_card_issue(f->st, link, FX_M1, &e);
-        g_assert_no_error(e);
-        g_clear_pointer(&link, kv_card_link_free);
-    }
+    issue_card_file(f, card);
     link = kv_card_link_file_open(card, &e);
     fx_decode(f, link, &before);
     g_clear_pointer(&link, kv_card_link_free);
@@ -162,6 +169,59 @@ static void test_point(Fx *f, gconstpointer data)
         g_autoptr(KvAuditReport) r = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
         g_assert_cmpuint(r->problems->len, ==, 0);
     }
+}
+
+/* The month's free allocation alone (`sell --free-only`), killed at a
+ * step: the grant and its token are one sale row, so after the card is
+ * read again the month has exactly one live grant if the token reached
+ * the card (completed; or issued, held until proven or resolved) and none
+ * if it did not (failed): then the next visit grants it, once. */
+static void test_free_grant(Fx *f, gconstpointer data)
+{
+    const char *point = data;
+    g_autofree char *card = fx_path(f, "free.card");
+    static const char *const free_only[] = { "sell", "--meter", "123456782", "--free-only", NULL };
+    static const char *const read[] = { "card", "read", NULL };
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) link = NULL;
+    g_autoptr(KvSale) s = NULL;
+    g_autoptr(KvAuditReport) ar = NULL;
+    KvCategory c = { "lifeline", "Lifeline", "DEFAULT", 2000 };
+    kv_card_view after;
+    int rc = -1;
+
+    g_setenv("KILOVEND_NOW", "1806483600", TRUE); /* mid-March 2027 */
+    g_assert_true(kv_category_set(f->st, &c, &e));
+    g_assert_true(kv_customer_set_category(f->st, 1, "lifeline", &e));
+    g_assert_no_error(e);
+    issue_card_file(f, card);
+
+    g_assert_true(run_ctl(f, point, card, free_only, &rc));
+    g_assert_false(run_ctl(f, NULL, card, read, &rc));
+    g_assert_cmpint(rc, ==, 0);
+    s = kv_sale_get(f->st, 1, &e);
+    g_assert_no_error(e);
+    g_assert_cmpint(s->breakdown.free_energy, ==, 2000);
+    link = kv_card_link_file_open(card, &e);
+    fx_decode(f, link, &after);
+    if (s->state == KV_SALE_COMPLETED || s->state == KV_SALE_ISSUED) {
+        if (s->state == KV_SALE_COMPLETED)
+            g_assert_cmpuint(after.token.u.credit.cumulative, ==, 2000);
+        g_assert_false(run_ctl(f, NULL, card, free_only, &rc));
+        g_assert_cmpint(rc, ==, 2 + KV_CORE_ERROR_STATE); /* refused: granted */
+    } else {
+        g_assert_cmpint(s->state, ==, KV_SALE_FAILED);
+        g_assert_cmpuint(after.token.u.credit.cumulative, ==, 0);
+        g_assert_false(run_ctl(f, NULL, card, free_only, &rc));
+        g_assert_cmpint(rc, ==, 0); /* granted now, once */
+        g_assert_false(run_ctl(f, NULL, card, free_only, &rc));
+        g_assert_cmpint(rc, ==, 2 + KV_CORE_ERROR_STATE);
+    }
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM sales WHERE free_month = 202703 AND "
+                                  "state NOT IN ('failed', 'void', 'cancelled')"), ==, 1);
+    ar = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
+    g_assert_cmpuint(ar->problems->len, ==, 0);
+    g_unsetenv("KILOVEND_NOW");
 }
 
 /* A refund of unloaded credit killed at point: the next read of the card
@@ -263,12 +323,19 @@ int main(int argc, char **argv)
                                           "card-byte:20", "card-byte:37", "card-byte:38",
                                           "card-byte:45", "sale-card-written", "sale-written",
                                           "sale-completed" };
+    static const char *const free_points[] = { "sale-pending", "card-byte:20", "sale-card-written",
+                                               "sale-completed" };
     g_test_init(&argc, &argv, NULL);
     ctl_path = g_getenv("KILOVENDCTL");
     g_assert_nonnull(ctl_path);
     for (guint i = 0; i < G_N_ELEMENTS(points); i++) {
         g_autofree char *name = g_strdup_printf("/crash/kill-at/%s", points[i]);
         g_test_add(name, Fx, points[i], fx_setup, test_point, fx_teardown);
+    }
+    /* before the card, inside the token, after it, after the commit */
+    for (guint i = 0; i < G_N_ELEMENTS(free_points); i++) {
+        g_autofree char *name = g_strdup_printf("/crash/free-grant-killed-at/%s", free_points[i]);
+        g_test_add(name, Fx, free_points[i], fx_setup, test_free_grant, fx_teardown);
     }
     for (guint i = 0; i < G_N_ELEMENTS(refund_points); i++) {
         g_autofree char *name = g_strdup_printf("/crash/refund-unloaded/%s", refund_points[i]);

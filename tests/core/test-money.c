@@ -18,12 +18,6 @@ static KvSale *sell_paid(Fx *f, KvCardLink *card, gint64 amount, KvPaymentType p
     return kv_sale_sell(f->st, card, FX_M1, &req, error);
 }
 
-static void has(const char *text, const char *part)
-{
-    if (!strstr(text, part))
-        g_error("'%s' not in:\n%s", part, text);
-}
-
 /* Each type is stored, printed, reported; the drawer expects cash only. */
 static void test_payment_types(Fx *f, gconstpointer d)
 {
@@ -32,7 +26,6 @@ static void test_payment_types(Fx *f, gconstpointer d)
     g_autoptr(KvSale) cash = NULL, mobile = NULL, bank = NULL, transfer = NULL, got = NULL;
     g_autoptr(KvTable) z = NULL, day = NULL, cust = NULL;
     g_autoptr(KvShift) sh = NULL, closed = NULL;
-    g_autoptr(GPtrArray) lines = NULL;
     g_autofree char *zt = NULL, *zcsv = NULL, *dcsv = NULL, *djson = NULL, *ccsv = NULL;
     g_autofree char *receipt = NULL;
     g_autoptr(KvAuditReport) ar = NULL;
@@ -60,42 +53,39 @@ static void test_payment_types(Fx *f, gconstpointer d)
     z = kv_report_shift(f->st, cash->shift_id, &e);
     g_assert_no_error(e);
     zt = kv_table_to_text(z);
-    has(zt, "amount taken: 100.00");
-    has(zt, "paid cash: 10.00");
-    has(zt, "paid mobile money: 20.00");
-    has(zt, "paid bank card: 30.00");
-    has(zt, "paid bank transfer: 40.00");
-    has(zt, "expected cash: 10.00");
+    fx_has(zt, "amount taken: 100.00");
+    fx_has(zt, "paid cash: 10.00");
+    fx_has(zt, "paid mobile money: 20.00");
+    fx_has(zt, "paid bank card: 30.00");
+    fx_has(zt, "paid bank transfer: 40.00");
+    fx_has(zt, "expected cash: 10.00");
     zcsv = kv_table_to_csv(z);
-    has(zcsv, "state,payment,sales,amount,energy kWh\r\n");
-    has(zcsv, "completed,mobile-money,1,20.00,");
-    has(zcsv, "completed,bank-transfer,1,40.00,");
+    fx_has(zcsv, "state,payment,sales,amount,energy kWh\r\n");
+    fx_has(zcsv, "completed,mobile-money,1,20.00,");
+    fx_has(zcsv, "completed,bank-transfer,1,40.00,");
 
     /* The daily report: a column per type. */
     day = kv_report_daily(f->st, kv_now(), &e);
     g_assert_no_error(e);
     dcsv = kv_table_to_csv(day);
-    has(dcsv, ",cash,mobile money,bank card,bank transfer\r\n");
-    has(dcsv, "admin,4,100.00,");
-    has(dcsv, ",10.00,20.00,30.00,40.00\r\n");
+    fx_has(dcsv, ",cash,mobile money,bank card,bank transfer\r\n");
+    fx_has(dcsv, "admin,4,100.00,");
+    fx_has(dcsv, ",10.00,20.00,30.00,40.00\r\n");
     djson = kv_table_to_json(day);
-    has(djson, "\"paid bank card\":\"30.00\"");
+    fx_has(djson, "\"paid bank card\":\"30.00\"");
 
     /* The customer's history carries the type and the reference. */
     cust = kv_report_customer(f->st, 1, &e);
     ccsv = kv_table_to_csv(cust);
-    has(ccsv, ",payment,reference\r\n");
-    has(ccsv, ",admin,bank-transfer,TRF/2026/0042\r\n");
-    has(ccsv, ",admin,cash,\r\n");
+    fx_has(ccsv, ",payment,reference\r\n");
+    fx_has(ccsv, ",admin,bank-transfer,TRF/2026/0042\r\n");
+    fx_has(ccsv, ",admin,cash,\r\n");
 
     /* The receipt names how it was paid. */
-    lines = kv_receipt_lines(f->st, mobile->id, FALSE, &e);
-    g_assert_no_error(e);
-    g_ptr_array_add(lines, NULL);
-    receipt = g_strjoinv("\n", (char **)lines->pdata);
-    has(receipt, "Paid by");
-    has(receipt, "mobile money");
-    has(receipt, "MP240101.XK7");
+    receipt = fx_receipt_text(f, mobile->id);
+    fx_has(receipt, "Paid by");
+    fx_has(receipt, "mobile money");
+    fx_has(receipt, "MP240101.XK7");
 
     ar = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
     g_assert_no_error(e);
@@ -113,7 +103,7 @@ static void refused(Fx *f, KvCardLink *card, KvPaymentType pay, const char *ref,
     g_autoptr(GError) e = NULL;
     g_assert_null(sell_paid(f, card, 1000, pay, ref, &e));
     g_assert_error(e, KV_CORE_ERROR, code);
-    has(e->message, text);
+    fx_has(e->message, text);
 }
 
 /* A reference where the type needs one, none for cash, a clean word; bad
@@ -192,28 +182,16 @@ static void test_payment_relabel_detected(Fx *f, gconstpointer d)
     ar = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
     g_assert_no_error(e);
     g_assert_cmpuint(ar->problems->len, ==, 1);
-    has(ar->problems->pdata[0], "sale 1 differs from its audit record");
+    fx_has(ar->problems->pdata[0], "sale 1 differs from its audit record");
     fx_raw_exec(f->db, "UPDATE sales SET payment = 0, payment_ref = NULL");
     ar2 = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
     g_assert_cmpuint(ar2->problems->len, ==, 1);
-    has(ar2->problems->pdata[0], "sale 2 differs from its audit record");
+    fx_has(ar2->problems->pdata[0], "sale 2 differs from its audit record");
 }
 
 /* ---- arrears ---- */
 
 /* Local times in the test's zone (Africa/Nairobi, UTC+3, set in main). */
-static gint64 local(int y, int mo, int d, int h, int mi)
-{
-    g_autoptr(GDateTime) t = g_date_time_new_local(y, mo, d, h, mi, 0);
-    return g_date_time_to_unix(t);
-}
-
-static void at(gint64 t)
-{
-    g_autofree char *v = g_strdup_printf("%" G_GINT64_FORMAT, t);
-    g_setenv("KILOVEND_NOW", v, TRUE);
-}
-
 static gint64 debt_of(Fx *f, gint64 customer)
 {
     g_autoptr(GError) e = NULL;
@@ -239,10 +217,10 @@ static gint64 recovered(Fx *f, KvCardLink *card, gint64 amount)
     return x->breakdown.debt_recovered;
 }
 
-/* The same, sold at time t (KILOVEND_NOW). */
+/* The same, sold at local time t. */
 static gint64 recovered_at(Fx *f, KvCardLink *card, gint64 t, gint64 amount)
 {
-    at(t);
+    fx_at(t);
     return recovered(f, card, amount);
 }
 
@@ -263,7 +241,7 @@ static void raw_refused(Fx *f, const char *sql, const char *why)
     char *err = NULL;
     g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
     g_assert_cmpint(sqlite3_exec(h, sql, NULL, NULL, &err), !=, SQLITE_OK);
-    has(err, why);
+    fx_has(err, why);
     sqlite3_free(err);
     sqlite3_close(h);
 }
@@ -317,7 +295,7 @@ static void test_arrears_ledger(Fx *f, gconstpointer d)
     /* Below zero, no reason, a wrong sign: refused, nothing written. */
     g_assert_false(kv_debt_move(f->st, 1, KV_DEBT_ADJUSTED, -4001, "too much", &e));
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID);
-    has(e->message, "below zero");
+    fx_has(e->message, "below zero");
     g_clear_error(&e);
     g_assert_false(kv_debt_move(f->st, 1, KV_DEBT_WRITTEN_OFF, 100, "", &e));
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID);
@@ -403,7 +381,7 @@ static void test_arrears_rounding(void)
     /* The whole amount to the debt: refused with the reason. */
     g_assert_false(kv_tariff_price_amount_rule(&t, 300, 0, FALSE, &fixed, &b, &e));
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID);
-    has(e->message, "debt recovery");
+    fx_has(e->message, "debt recovery");
 }
 
 /* A fixed amount per purchase; then per month, counted by calendar month
@@ -415,26 +393,26 @@ static void test_arrears_plans(Fx *f, gconstpointer d)
     g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
     g_autoptr(KvDebtPlan) none = NULL;
 
-    at(local(2027, 1, 10, 9, 0));
+    fx_at(fx_local(2027, 1, 10, 9, 0));
     g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_ADDED, 50000, "old account", &e));
     set_plan(f, KV_PLAN_FIXED, 0, 0, 0, 300, 0);
     g_assert_cmpint(recovered(f, card, 1000), ==, 300);
     g_assert_cmpint(recovered(f, card, 5000), ==, 300);
 
-    at(local(2027, 1, 20, 9, 0));
-    set_plan(f, KV_PLAN_MONTHLY, 0, 0, 0, 500, local(2027, 3, 10, 0, 0));
+    fx_at(fx_local(2027, 1, 20, 9, 0));
+    set_plan(f, KV_PLAN_MONTHLY, 0, 0, 0, 500, fx_local(2027, 3, 10, 0, 0));
     /* January: the fixed plan's recoveries before this plan do not count. */
     g_assert_cmpint(recovered(f, card, 1000), ==, 500);
-    g_assert_cmpint(recovered_at(f, card, local(2027, 1, 25, 9, 0), 1000), ==, 0);
+    g_assert_cmpint(recovered_at(f, card, fx_local(2027, 1, 25, 9, 0), 1000), ==, 0);
     /* 23:59 local on the 31st is 20:59 UTC: still January. */
-    g_assert_cmpint(recovered_at(f, card, local(2027, 1, 31, 23, 59), 1000), ==, 0);
+    g_assert_cmpint(recovered_at(f, card, fx_local(2027, 1, 31, 23, 59), 1000), ==, 0);
     /* 00:01 local on 1 February is 21:01 UTC on 31 January: a new month. */
-    g_assert_cmpint(recovered_at(f, card, local(2027, 2, 1, 0, 1), 600), ==, 500);
+    g_assert_cmpint(recovered_at(f, card, fx_local(2027, 2, 1, 0, 1), 600), ==, 500);
     g_assert_cmpint(recovered(f, card, 1000), ==, 0);
     /* The plan ends on 10 March: from then, the tariff's share (0 here). */
-    at(local(2027, 3, 9, 23, 0));
+    fx_at(fx_local(2027, 3, 9, 23, 0));
     g_assert_cmpint(recovered(f, card, 1000), ==, 500);
-    at(local(2027, 3, 10, 0, 30));
+    fx_at(fx_local(2027, 3, 10, 0, 30));
     none = kv_debt_plan_current(f->st, 1, kv_now(), &e);
     g_assert_no_error(e);
     g_assert_null(none);
@@ -459,7 +437,7 @@ static void test_arrears_plans(Fx *f, gconstpointer d)
     {
         KvDebtPlan bad = { .customer_id = 1, .kind = KV_PLAN_SHARE, .share_bp = 9500 };
         KvDebtPlan past = { .customer_id = 1, .kind = KV_PLAN_FIXED, .amount = 100,
-                            .ends_at = local(2027, 1, 1, 0, 0) };
+                            .ends_at = fx_local(2027, 1, 1, 0, 0) };
         g_assert_cmpint(kv_debt_plan_set(f->st, &bad, &e), ==, 0);
         g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_INVALID);
         g_clear_error(&e);
@@ -487,46 +465,46 @@ static void test_arrears_report(Fx *f, gconstpointer d)
     g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
     g_autoptr(KvTable) ar = NULL, dormant = NULL;
     g_autofree char *csv = NULL, *text = NULL, *dcsv = NULL;
-    gint64 now = local(2027, 6, 1, 12, 0);
+    gint64 now = fx_local(2027, 6, 1, 12, 0);
 
-    at(now - 100 * 86400);
+    fx_at(now - 100 * 86400);
     add_customer(f, "B100", "Kofi Old", 3000);          /* 100 days, never recovered */
-    at(now - 45 * 86400);
+    fx_at(now - 45 * 86400);
     add_customer(f, "C045", "Ama Middle", 2000);        /* 45 days */
     g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_ADDED, 9000, "bill", &e));
     set_plan(f, KV_PLAN_FIXED, 0, 0, 0, 1000, 0);
-    at(now - 10 * 86400);
+    fx_at(now - 10 * 86400);
     g_assert_cmpint(recovered(f, card, 2000), ==, 1000); /* Jane: 10 days */
-    at(now);
+    fx_at(now);
     add_customer(f, "D000", "Esi Paid", 0);             /* no debt: not listed */
     ar = kv_report_arrears(f->st, now, &e);
     g_assert_no_error(e);
     csv = kv_table_to_csv(ar);
-    has(csv, "account,name,debt,plan,last recovery,days,age\r\n");
-    has(csv, "A001,Jane Doe,80.00,fixed 10.00,");
-    has(csv, ",10,0-30\r\n");
-    has(csv, "B100,Kofi Old,30.00,tariff,never,100,90+\r\n");
-    has(csv, "C045,Ama Middle,20.00,tariff,never,45,31-90\r\n");
+    fx_has(csv, "account,name,debt,plan,last recovery,days,age\r\n");
+    fx_has(csv, "A001,Jane Doe,80.00,fixed 10.00,");
+    fx_has(csv, ",10,0-30\r\n");
+    fx_has(csv, "B100,Kofi Old,30.00,tariff,never,100,90+\r\n");
+    fx_has(csv, "C045,Ama Middle,20.00,tariff,never,45,31-90\r\n");
     g_assert_null(strstr(csv, "D000"));
     text = kv_table_to_text(ar);
-    has(text, "customers in debt: 3");
-    has(text, "total debt: 130.00");
-    has(text, "0-30 days: 80.00 (1)");
-    has(text, "31-90 days: 20.00 (1)");
-    has(text, "over 90 days: 30.00 (1)");
+    fx_has(text, "customers in debt: 3");
+    fx_has(text, "total debt: 130.00");
+    fx_has(text, "0-30 days: 80.00 (1)");
+    fx_has(text, "31-90 days: 20.00 (1)");
+    fx_has(text, "over 90 days: 30.00 (1)");
 
     dormant = kv_report_dormant(f->st, now, 30, &e);
     g_assert_no_error(e);
     dcsv = kv_table_to_csv(dormant);
-    has(dcsv, "B100,Kofi Old,never,,30.00\r\n");
-    has(dcsv, "D000,Esi Paid,never,,0.00\r\n");
+    fx_has(dcsv, "B100,Kofi Old,never,,30.00\r\n");
+    fx_has(dcsv, "D000,Esi Paid,never,,0.00\r\n");
     g_assert_null(strstr(dcsv, "A001")); /* bought 10 days ago */
     g_clear_pointer(&dormant, kv_table_free);
     g_free(dcsv);
     dormant = kv_report_dormant(f->st, now, 5, &e);
     dcsv = kv_table_to_csv(dormant);
-    has(dcsv, "A001,Jane Doe,");
-    has(dcsv, ",10,80.00\r\n");
+    fx_has(dcsv, "A001,Jane Doe,");
+    fx_has(dcsv, ",10,80.00\r\n");
     g_unsetenv("KILOVEND_NOW");
     /* Cashiers see neither. */
     fx_add_user(f, "carol", KV_ROLE_CASHIER);
@@ -550,7 +528,7 @@ static void test_arrears_migration(Fx *f, gconstpointer d)
     g_autoptr(GError) e = NULL;
     g_autoptr(GPtrArray) moves = NULL;
 
-    fx_migrate_back(f, EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP INDEX sales_payment_ref; "
+    fx_migrate_back(f, FREE_015_UNDONE EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP INDEX sales_payment_ref; "
                        "ALTER TABLE sales DROP COLUMN payment; "
                        "ALTER TABLE sales DROP COLUMN payment_ref; "
                        "UPDATE customers SET debt = 1234 WHERE id = 1; ",
@@ -784,47 +762,47 @@ static void test_statement(Fx *f, gconstpointer d)
     g_autofree char *bytes = NULL;
     gint64 closing;
 
-    at(local(2027, 1, 5, 10, 0));
+    fx_at(fx_local(2027, 1, 5, 10, 0));
     g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_ADDED, 10000, "old bill", &e));
-    at(local(2027, 1, 20, 10, 0));
+    fx_at(fx_local(2027, 1, 20, 10, 0));
     g_assert_cmpint(recovered(f, card, 1000), ==, 0); /* before the period */
-    at(local(2027, 2, 3, 10, 0));
+    fx_at(fx_local(2027, 2, 3, 10, 0));
     set_plan(f, KV_PLAN_FIXED, 0, 0, 0, 200, 0);
     g_assert_cmpint(recovered(f, card, 1000), ==, 200);
-    at(local(2027, 2, 10, 10, 0));
+    fx_at(fx_local(2027, 2, 10, 10, 0));
     refunded = sell_paid(f, card, 500, KV_PAYMENT_MOBILE, "MP-55", &e);
     g_assert_no_error(e);
     cancel = kv_sale_cancel(f->st, card, refunded->id, "wrong amount", &e);
     g_assert_no_error(e);
     /* The cancelled sale is no purchase: the last one is 3 February's. */
     g_assert_cmpint(fx_raw_int(f, "SELECT last_purchase FROM customers WHERE id = 1"), ==,
-                    local(2027, 2, 3, 10, 0));
-    at(local(2027, 2, 15, 10, 0));
+                    fx_local(2027, 2, 3, 10, 0));
+    fx_at(fx_local(2027, 2, 15, 10, 0));
     g_assert_true(kv_debt_move(f->st, 1, KV_DEBT_WRITTEN_OFF, 1000, "hardship", &e));
-    at(local(2027, 3, 2, 10, 0));
+    fx_at(fx_local(2027, 3, 2, 10, 0));
     g_assert_cmpint(recovered(f, card, 1000), ==, 200); /* after the period */
     g_unsetenv("KILOVEND_NOW");
 
-    t = kv_report_statement(f->st, 1, local(2027, 2, 1, 0, 0), local(2027, 3, 1, 0, 0), &e);
+    t = kv_report_statement(f->st, 1, fx_local(2027, 2, 1, 0, 0), fx_local(2027, 3, 1, 0, 0), &e);
     g_assert_no_error(e);
     csv = kv_table_to_csv(t);
-    has(csv, "time,entry,receipt,meter,paid,payment,energy kWh,debt,debt balance\r\n");
-    has(csv, "2027-02-03 10:00:00,purchase,2,123456782,10.00,cash,0.80,-2.00,98.00\r\n");
-    has(csv, "2027-02-10 10:00:00,purchase,3,123456782,5.00,mobile-money,0.30,-2.00,96.00\r\n");
-    has(csv, "2027-02-10 10:00:00,refund,3,123456782,-5.00,mobile-money,-0.30,2.00,98.00\r\n");
-    has(csv, "2027-02-15 10:00:00,written off (hardship),,,,,,-10.00,88.00\r\n");
+    fx_has(csv, "time,entry,receipt,meter,paid,payment,energy kWh,debt,debt balance\r\n");
+    fx_has(csv, "2027-02-03 10:00:00,purchase,2,123456782,10.00,cash,0.80,-2.00,98.00\r\n");
+    fx_has(csv, "2027-02-10 10:00:00,purchase,3,123456782,5.00,mobile-money,0.30,-2.00,96.00\r\n");
+    fx_has(csv, "2027-02-10 10:00:00,refund,3,123456782,-5.00,mobile-money,-0.30,2.00,98.00\r\n");
+    fx_has(csv, "2027-02-15 10:00:00,written off (hardship),,,,,,-10.00,88.00\r\n");
     g_assert_cmpuint(t->rows->len, ==, 4);
     text = kv_table_to_text(t);
-    has(text, "opening debt: 100.00");
-    has(text, "purchases: 2 (15.00)");
-    has(text, "refunds: 1 (5.00)");
-    has(text, "debt recovered: 2.00");
-    has(text, "closing debt: 88.00");
-    g_assert_true(kv_debt_balance_at(f->st, 1, local(2027, 3, 1, 0, 0), &closing, &e));
+    fx_has(text, "opening debt: 100.00");
+    fx_has(text, "purchases: 2 (15.00)");
+    fx_has(text, "refunds: 1 (5.00)");
+    fx_has(text, "debt recovered: 2.00");
+    fx_has(text, "closing debt: 88.00");
+    g_assert_true(kv_debt_balance_at(f->st, 1, fx_local(2027, 3, 1, 0, 0), &closing, &e));
     g_assert_cmpint(closing, ==, 8800);
 
-    g_assert_true(kv_statement_write_pdf(f->st, 1, local(2027, 2, 1, 0, 0),
-                                         local(2027, 3, 1, 0, 0), pdf, &e));
+    g_assert_true(kv_statement_write_pdf(f->st, 1, fx_local(2027, 2, 1, 0, 0),
+                                         fx_local(2027, 3, 1, 0, 0), pdf, &e));
     g_assert_no_error(e);
     g_assert_true(g_file_get_contents(pdf, &bytes, NULL, NULL));
     g_assert_true(g_str_has_prefix(bytes, "%PDF"));
@@ -858,10 +836,10 @@ static void test_revenue_report(Fx *f, gconstpointer d)
     g_autoptr(KvTable) t = NULL, hist = NULL;
     g_autofree char *csv = NULL, *text = NULL, *hcsv = NULL;
     g_autofree char *ev = NULL, *refused = NULL, *unknown = NULL, *status = NULL;
-    gint64 now = local(2027, 6, 1, 12, 0);
+    gint64 now = fx_local(2027, 6, 1, 12, 0);
     KvRevenueParams p = { 30, 50 };
 
-    at(now - 120 * 86400);
+    fx_at(now - 120 * 86400);
     g_assert_cmpint(recovered(f, card, 1000), ==, 0);
     g_unsetenv("KILOVEND_NOW");
     reading(f, FX_M1, 1, now - 100 * 86400, 0x01, 5000, 5000, 0, 5000, "00000000");
@@ -876,23 +854,23 @@ static void test_revenue_report(Fx *f, gconstpointer d)
     t = kv_report_revenue(f->st, now, &p, &e);
     g_assert_no_error(e);
     csv = kv_table_to_csv(t);
-    has(csv, "meter,account,finding,detail,seen\r\n");
-    has(csv, "123456782,A001,card-absent,no readback for 40 days,");
-    has(csv, "123456782,A001,tamper,\"status: relay closed, tamper; events: cover opened, "
+    fx_has(csv, "meter,account,finding,detail,seen\r\n");
+    fx_has(csv, "123456782,A001,card-absent,no readback for 40 days,");
+    fx_has(csv, "123456782,A001,tamper,\"status: relay closed, tamper; events: cover opened, "
              "power on\",");
-    has(csv, "123456782,A001,loaded-above-sold,loaded 10.00 kWh more than sold,");
-    has(csv, "123456782,A001,over-zero,remaining -1.50 kWh,");
-    has(csv, "123456782,A001,consumption-drop,\"1.00 kWh a day, then 0.10 kWh a day\",");
+    fx_has(csv, "123456782,A001,loaded-above-sold,loaded 10.00 kWh more than sold,");
+    fx_has(csv, "123456782,A001,over-zero,remaining -1.50 kWh,");
+    fx_has(csv, "123456782,A001,consumption-drop,\"1.00 kWh a day, then 0.10 kWh a day\",");
     g_assert_null(strstr(csv, "111111118")); /* meter 2 behaves */
     g_assert_cmpuint(t->rows->len, ==, 5);
     text = kv_table_to_text(t);
-    has(text, "tamper: 1");
-    has(text, "card-absent: 1");
+    fx_has(text, "tamper: 1");
+    fx_has(text, "card-absent: 1");
     /* The meter's history names the events too. */
     hist = kv_report_meter(f->st, FX_M2, &e);
     g_assert_no_error(e);
     hcsv = kv_table_to_csv(hist);
-    has(hcsv, ",\"card refused (error 13), load\"\r\n");
+    fx_has(hcsv, ",\"card refused (error 13), load\"\r\n");
 
     ev = kv_event_describe(0x0C);
     g_assert_cmpstr(ev, ==, "reverse energy");
@@ -907,27 +885,6 @@ static void test_revenue_report(Fx *f, gconstpointer d)
 }
 
 /* ---- customer categories ---- */
-
-static void add_tariff(Fx *f, const char *code, gint64 price_e4)
-{
-    g_autoptr(GError) e = NULL;
-    KvTariff t = { .n_blocks = 1 };
-    g_strlcpy(t.code, code, sizeof t.code);
-    t.blocks[0].price_e4 = price_e4;
-    g_assert_cmpint(kv_tariff_add(f->st, &t, code, &e), >, 0);
-    g_assert_no_error(e);
-}
-
-static void set_category(Fx *f, const char *code, const char *tariff)
-{
-    g_autoptr(GError) e = NULL;
-    KvCategory c = { 0 };
-    g_strlcpy(c.code, code, sizeof c.code);
-    g_strlcpy(c.name, code, sizeof c.name);
-    g_strlcpy(c.tariff_code, tariff, sizeof c.tariff_code);
-    g_assert_true(kv_category_set(f->st, &c, &e));
-    g_assert_no_error(e);
-}
 
 static gint64 energy_for(Fx *f, KvCardLink *card, gint64 amount)
 {
@@ -946,12 +903,12 @@ static void test_category_tariff(Fx *f, gconstpointer d)
     g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
     g_autoptr(GPtrArray) list = NULL;
     g_autoptr(KvAuditReport) ar = NULL;
-    KvCategory bad = { "X", "x", "NOPE" };
+    KvCategory bad = { "X", "x", "NOPE", 0 };
 
-    add_tariff(f, "LIF", 500 * 10000);   /* 5.00 a kWh */
-    add_tariff(f, "COM", 2000 * 10000);  /* 20.00 a kWh */
-    set_category(f, "lifeline", "LIF");
-    set_category(f, "commercial", "COM");
+    fx_add_tariff(f, "LIF", 500 * 10000);   /* 5.00 a kWh */
+    fx_add_tariff(f, "COM", 2000 * 10000);  /* 20.00 a kWh */
+    fx_set_category(f, "lifeline", "LIF", 0);
+    fx_set_category(f, "commercial", "COM", 0);
     g_assert_false(kv_category_set(f->st, &bad, &e));
     g_assert_error(e, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND);
     g_clear_error(&e);
@@ -959,11 +916,11 @@ static void test_category_tariff(Fx *f, gconstpointer d)
     g_assert_cmpuint(list->len, ==, 2);
     g_assert_cmpstr(((KvCategory *)list->pdata[0])->code, ==, "commercial");
 
-    at(local(2027, 5, 3, 10, 0));
+    fx_at(fx_local(2027, 5, 3, 10, 0));
     g_assert_cmpint(energy_for(f, card, 1000), ==, 100); /* the meter's DEFAULT: 10.00 */
     g_assert_true(kv_customer_set_category(f->st, 1, "lifeline", &e));
     g_assert_cmpint(energy_for(f, card, 1000), ==, 200);
-    at(local(2027, 5, 16, 10, 0));
+    fx_at(fx_local(2027, 5, 16, 10, 0));
     g_assert_true(kv_customer_set_category(f->st, 1, "commercial", &e));
     g_assert_no_error(e);
     g_assert_cmpint(energy_for(f, card, 1000), ==, 50);
@@ -998,35 +955,35 @@ static void test_month_summary(Fx *f, gconstpointer d)
     g_autoptr(KvTable) jan = NULL, feb = NULL, feb2 = NULL;
     g_autofree char *jcsv = NULL, *fcsv = NULL, *f2csv = NULL, *ftext = NULL;
 
-    g_assert_cmpint(recovered_at(f, card, local(2027, 1, 31, 23, 30), 1000), ==, 0);
-    g_assert_cmpint(recovered_at(f, card, local(2027, 2, 1, 0, 30), 2000), ==, 0);
-    g_assert_cmpint(recovered_at(f, card, local(2027, 2, 1, 9, 0), 500), ==, 0);
+    g_assert_cmpint(recovered_at(f, card, fx_local(2027, 1, 31, 23, 30), 1000), ==, 0);
+    g_assert_cmpint(recovered_at(f, card, fx_local(2027, 2, 1, 0, 30), 2000), ==, 0);
+    g_assert_cmpint(recovered_at(f, card, fx_local(2027, 2, 1, 9, 0), 500), ==, 0);
     last = fx_sell(f, card, FX_M1, 700, &e);
     g_assert_no_error(e);
     cancel = kv_sale_cancel(f->st, card, last->id, "wrong meter", &e);
     g_assert_no_error(e);
     g_unsetenv("KILOVEND_NOW");
 
-    jan = kv_report_monthly(f->st, local(2027, 1, 15, 12, 0), &e);
+    jan = kv_report_monthly(f->st, fx_local(2027, 1, 15, 12, 0), &e);
     g_assert_no_error(e);
     jcsv = kv_table_to_csv(jan);
-    has(jcsv, "2027-01-31,1,10.00,0.00,1.00\r\n");
-    has(jcsv, "2027-01-30,0,0.00,0.00,0.00\r\n");
-    feb = kv_report_monthly(f->st, local(2027, 2, 15, 12, 0), &e);
+    fx_has(jcsv, "2027-01-31,1,10.00,0.00,1.00\r\n");
+    fx_has(jcsv, "2027-01-30,0,0.00,0.00,0.00\r\n");
+    feb = kv_report_monthly(f->st, fx_local(2027, 2, 15, 12, 0), &e);
     fcsv = kv_table_to_csv(feb);
-    has(fcsv, "2027-02-01,2,25.00,0.00,2.50\r\n"); /* the cancelled 7.00 left */
-    has(fcsv, "2027-02-28,0,");
+    fx_has(fcsv, "2027-02-01,2,25.00,0.00,2.50\r\n"); /* the cancelled 7.00 left */
+    fx_has(fcsv, "2027-02-28,0,");
     g_assert_cmpuint(feb->rows->len, ==, 28);
     ftext = kv_table_to_text(feb);
-    has(ftext, "completed sales: 2");
+    fx_has(ftext, "completed sales: 2");
     /* The summary is the sales' sum, whatever writes them. */
     fx_raw_exec(f->db, "UPDATE sales SET amount = amount + 100, energy_net = energy_net + 100 "
                        "WHERE id = 2");
     g_assert_cmpint(fx_raw_int(f, "SELECT sum(amount) FROM sales_days"), ==,
                     fx_raw_int(f, "SELECT sum(amount) FROM sales WHERE state = 'completed'"));
-    feb2 = kv_report_monthly(f->st, local(2027, 2, 15, 12, 0), &e);
+    feb2 = kv_report_monthly(f->st, fx_local(2027, 2, 15, 12, 0), &e);
     f2csv = kv_table_to_csv(feb2);
-    has(f2csv, "2027-02-01,2,26.00,");
+    fx_has(f2csv, "2027-02-01,2,26.00,");
 }
 
 /* The tests, by path. */

@@ -2,7 +2,8 @@
  * pcscd with the virtual card (run-in-pcsc-env.sh), the demo database.
  * The card is read by itself; the breakdown follows the amount; Enter
  * sells; the sale is in the ledger and on the card; a blocked card is
- * refused before any amount; kWh mode. */
+ * refused before any amount; kWh mode; the month's free allocation of the
+ * customer's category on its own line and alone. */
 #include "config.h"
 
 #include <stdio.h>
@@ -298,11 +299,132 @@ static void test_counter_keyboard(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
+/* The free allocation button is shown and enabled. */
+static gboolean free_offered(gpointer data)
+{
+    GtkWidget *button = data;
+
+    return gtk_widget_get_child_visible(button) && gtk_widget_is_sensitive(button) &&
+           g_str_has_prefix(gtk_button_get_label(GTK_BUTTON(button)), "Free Allocation Only");
+}
+
+static gboolean free_withdrawn(gpointer data)
+{
+    return !gtk_widget_get_child_visible(data) || !gtk_widget_is_sensitive(data);
+}
+
+/* The value label of a breakdown row (its "numeric" suffix), or NULL. */
+static GtkWidget *numeric_label(GtkWidget *w)
+{
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found;
+
+        if (GTK_IS_LABEL(c) && gtk_widget_has_css_class(c, "numeric"))
+            return c;
+        if ((found = numeric_label(c)) != NULL)
+            return found;
+    }
+    return NULL;
+}
+
+/* The breakdown's value for the line with this title, or NULL. */
+static const char *breakdown_value(KvGuiSellScreen *s, const char *title)
+{
+    for (GtkWidget *row = gtk_widget_get_first_child(s->breakdown); row;
+         row = gtk_widget_get_next_sibling(row)) {
+        GtkWidget *value;
+
+        if (!ADW_IS_PREFERENCES_ROW(row) ||
+            g_strcmp0(adw_preferences_row_get_title(ADW_PREFERENCES_ROW(row)), title) != 0)
+            continue;
+        value = numeric_label(row);
+        return value != NULL ? gtk_label_get_label(GTK_LABEL(value)) : NULL;
+    }
+    return NULL;
+}
+
+static gboolean free_line_shown(gpointer data)
+{
+    return g_strcmp0(breakdown_value(data, "Free energy"), "20.00 kWh") == 0;
+}
+
+/* Free basic electricity at the counter: the customer's category grants
+ * 20 kWh a month.  The card read offers the allocation alone; an amount
+ * typed is priced with the free energy on its own line of the breakdown;
+ * "Free Allocation Only" writes it with nothing to pay; then it is no
+ * longer offered, and the next sale's breakdown has no free line. */
+static void test_free_allocation(void)
+{
+    KvWindow *window = kv_gui_test_window_new(station);
+    GtkWidget *root = GTK_WIDGET(window);
+    KvGuiSellScreen s;
+    GtkWidget *free_button;
+    g_autoptr(KvSale) sale = NULL;
+
+    {
+        g_autoptr(KvStation) st = kv_gui_test_station_open_ledger(station);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(KvMeter) m = kv_meter_get(st, 100000017, &error);
+        KvCategory c = {"lifeline", "Lifeline", "DEFAULT", 2000};
+
+        g_assert_no_error(error);
+        g_assert_true(kv_category_set(st, &c, &error));
+        g_assert_true(kv_customer_set_category(st, m->customer_id, "lifeline", &error));
+        g_assert_no_error(error);
+    }
+    if (kv_session_get_signed_in(station->session))
+        gtk_widget_activate_action(root, "win.sign-out", NULL);
+    kv_gui_test_sign_in(window, KV_DEMO_CASHIER, KV_DEMO_CASHIER_PASSWORD);
+    kv_gui_test_sell_screen(root, &s);
+    free_button = kv_gui_test_get_id(root, "free_button");
+
+    insert_card(1);
+    g_assert_true(kv_gui_test_wait_text(s.customer, "Ama Owusu", 30000));
+    g_assert_true(kv_gui_test_wait(free_offered, free_button, 20000));
+    g_assert_cmpstr(gtk_button_get_label(GTK_BUTTON(free_button)), ==,
+                    "Free Allocation Only, 20.00 kWh");
+
+    /* An amount typed: the free energy on its own line, apart from the
+     * energy bought and the money. */
+    gtk_editable_set_text(GTK_EDITABLE(s.amount), "10");
+    g_assert_true(kv_gui_test_wait(sensitive, s.sell, 20000));
+    g_test_message("breakdown: energy [%s] free [%s] sell [%s]", breakdown_value(&s, "Energy"),
+                   breakdown_value(&s, "Free energy"), gtk_button_get_label(GTK_BUTTON(s.sell)));
+    g_assert_true(kv_gui_test_wait(free_line_shown, &s, 5000));
+    g_assert_nonnull(breakdown_value(&s, "Energy"));
+    g_assert_cmpstr(breakdown_value(&s, "Total to pay"), ==, "10.00 GHS");
+    gtk_test_widget_wait_for_draw(root);
+    kv_gui_test_screenshot(root, "sell-free-energy");
+
+    /* The customer buys nothing: the allocation alone. */
+    gtk_widget_activate_action(s.amount, "sell.clear", NULL);
+    gtk_widget_activate_action(free_button, "sell.free-only", NULL);
+    g_assert_true(kv_gui_test_wait_text(s.result, "Free Allocation 20.00 kWh", 60000));
+    g_assert_true(kv_gui_test_wait_text(s.detail, "nothing to pay", 5000));
+    g_assert_true(free_withdrawn(free_button));
+    sale = last_sale(100000017);
+    g_assert_nonnull(sale);
+    g_assert_cmpint(sale->state, ==, KV_SALE_COMPLETED);
+    g_assert_cmpint(sale->breakdown.amount, ==, 0);
+    g_assert_cmpint(sale->breakdown.free_energy, ==, 2000);
+
+    /* Next customer, same card: granted this month, no longer offered. */
+    gtk_widget_activate_action(s.amount, "sell.new-sale", NULL);
+    gtk_editable_set_text(GTK_EDITABLE(s.amount), "10");
+    g_assert_true(kv_gui_test_wait(sensitive, s.sell, 20000));
+    g_assert_null(breakdown_value(&s, "Free energy"));
+    g_assert_true(free_withdrawn(free_button));
+
+    gtk_window_destroy(GTK_WINDOW(window));
+}
+
 int main(int argc, char *argv[])
 {
     static const KvGuiTestCase cases[] = {
         {"/sell/flow", test_sell_flow},
         {"/sell/counter-keyboard", test_counter_keyboard},
+        /* free basic electricity: offered, on its own line, written alone */
+        {"/sell/free-allocation", test_free_allocation},
         {NULL, NULL},
     };
 
