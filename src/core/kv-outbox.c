@@ -103,12 +103,16 @@ static gboolean add_sale(Batch *b, gint64 sale, GError **error)
         return TRUE;
     g_hash_table_add(b->sales, GINT_TO_POINTER(sale));
     return add_by_id(b, kv_db_stmt(b->st,
-        "SELECT json_object('kind', 'sale', 'station', ?1, 'id', id, 'content', json_object("
+        "SELECT json_object('kind', 'sale', 'station', ?1, 'id', id, 'content', json_patch(json_object("
         "'meter', meter_number, 'card', card_serial, 'customer', customer_id, 'tariff', tariff_id, "
         "'cashier', cashier_id, 'shift', shift_id, 'seq', seq, 'amount', amount, "
         "'fixed_charge', fixed_charge, 'debt_recovered', debt_recovered, 'energy_net', energy_net, "
         "'vat', vat, 'energy', energy, 'base_cumulative', base_cumulative, 'cumulative', cumulative, "
-        "'blocks', blocks, 'office', office, 'created_at', created_at)) FROM sales WHERE id = ?2",
+        "'blocks', blocks, 'office', office, 'created_at', created_at), "
+        /* only a sale with a free allocation names it: the others keep the
+         * content they were pushed with */
+        "CASE WHEN free_energy > 0 THEN json_object('free_energy', free_energy, 'free_month', "
+        "free_month) ELSE json_object() END)) FROM sales WHERE id = ?2",
         error), sale, error);
 }
 

@@ -99,4 +99,18 @@ same "office 1's new card at head office ends its reservation" \
 step b syncs
 expect 0 "office 2 sells on the new card" b --card-file new1.card sell --meter $M --amount 5
 
+# ---- a free allocation alone (amount 0) reaches head office as credit ----
+expect 0 "office 2 syncs its sale" b sync --once
+sold_before=$(apsql "SELECT sold_energy FROM kv.meter_state WHERE meter_number = $M")
+expect 0 "office 2: a category with 10 kWh free a month" b category set --code lifeline --tariff DEFAULT --name Lifeline --free 10
+expect 0 "customer 7 in it" b customer category --account ACC-7 --set lifeline
+expect 0 "office 2 gives the month's free allocation alone" b --card-file new1.card sell --meter $M --free-only
+expect 0 "office 2 syncs it" b sync --once
+same "/central/push/free-allocation-alone: head office holds it (amount:credit:free)" \
+    "$(apsql "SELECT amount || ':' || energy || ':' || free_energy FROM kv.sales
+              WHERE station_no = 201 ORDER BY local_id DESC LIMIT 1")" "0:1000:1000"
+same "no conflict" "$(apsql "SELECT count(*) FROM kv.conflicts")" 0
+same "what other offices sold to the meter counts the free credit" \
+    "$(apsql "SELECT sold_energy - $sold_before FROM kv.meter_state WHERE meter_number = $M")" 1000
+
 finish
