@@ -30,3 +30,5 @@ END
 $$;
 CREATE TRIGGER sales_free_energy BEFORE INSERT ON kv.sales
     FOR EACH ROW EXECUTE FUNCTION kv.sale_free_energy();
+-- A trigger's function, called by no one (stations only through kv_api).
+REVOKE ALL ON FUNCTION kv.sale_free_energy() FROM PUBLIC;
