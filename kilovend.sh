@@ -21,7 +21,7 @@ xvfb xauth dbus dbus-x11 at-spi2-core python3-pyatspi python3-gi imagemagick
 appstream desktop-file-utils gettext locales poppler-utils iproute2 util-linux
 debhelper devscripts lintian fakeroot dpkg-dev help2man
 postgresql-15 postgresql-client-15 libpq-dev openssl
-softhsm2 libp11-kit-dev libx11-dev libxtst6"
+softhsm2 libp11-kit-dev libx11-dev libxtst6 gdb"
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
