@@ -591,6 +591,14 @@ static const struct {
           "sold_count = excluded.sold_count, rb_station = excluded.rb_station, "
           "rb_counter = excluded.rb_counter, rb_last_seq = excluded.rb_last_seq, "
           "rb_cumulative_loaded = excluded.rb_cumulative_loaded, pulled_at = excluded.pulled_at"},
+    /* What the other stations sold each meter this month and the month
+     * before (head office's kv.meter_month): the month's blocks across
+     * offices.  This station's own row is never taken: its sales are here. */
+    {0, "INSERT INTO month_blocks_remote(meter_number, month, station_no, energy, fixed_paid, pulled_at) "
+        "SELECT " J("meter_number") ", " J("month") ", " J("station_no") ", " J("energy") ", " J("fixed_paid")
+        ", ?2 FROM json_each(?1, '$.month_blocks') j WHERE " J("station_no") " <> ?3 "
+        "ON CONFLICT(meter_number, month, station_no) DO UPDATE SET energy = excluded.energy, "
+        "fixed_paid = excluded.fixed_paid, pulled_at = excluded.pulled_at"},
     /* A card any office reported replaced, lost, failed or blocked takes
      * that status here too (the most restrictive wins), before the other
      * offices' cards come in: a replacement made elsewhere is then the

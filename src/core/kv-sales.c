@@ -574,14 +574,23 @@ gint kv_sale_reconcile_card(KvStation *st, KvCardLink *card, GError **error)
 
 /* ---- quoting ---- */
 
-static gint64 month_energy(KvStation *st, guint32 meter, gint64 from, gboolean *fixed_paid)
+/* The meter's energy bought this month and whether its fixed charge was
+ * paid: this station's completed sales, and the other stations' as head
+ * office last gave them (month_blocks_remote, docs/multi-office.md "The
+ * month's blocks across offices"), so that blocks are priced on the
+ * month's total at every office. */
+static gint64 month_energy(KvStation *st, guint32 meter, gint64 now, gboolean *fixed_paid)
 {
-    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT coalesce(sum(energy), 0), "
-                                          "coalesce(max(fixed_charge > 0), 0) FROM sales "
-                                          "WHERE meter_number = ? AND created_at >= ? "
-                                          "AND state = ?", NULL,
-                                      KV_DB_VALUES(KV_INT(meter), KV_INT(from),
-                                                   KV_STATE(KV_SALE_COMPLETED)));
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT coalesce(sum(energy), 0) + (SELECT coalesce(sum(r.energy), 0) "
+                                          "FROM month_blocks_remote r WHERE r.meter_number = ?1 AND r.month = ?4 "
+                                          "AND r.station_no <> ?5), coalesce(max(fixed_charge > 0), 0) OR EXISTS "
+                                          "(SELECT 1 FROM month_blocks_remote r WHERE r.meter_number = ?1 "
+                                          "AND r.month = ?4 AND r.station_no <> ?5 AND r.fixed_paid > 0) "
+                                          "FROM sales WHERE meter_number = ?1 AND created_at >= ?2 AND state = ?3",
+                                      NULL,
+                                      KV_DB_VALUES(KV_INT(meter), KV_INT(kv_month_start(now)),
+                                                   KV_STATE(KV_SALE_COMPLETED), KV_INT(kv_month_key(now)),
+                                                   KV_INT(st->settings.station_no)));
     if (!s)
         return 0;
     if (sqlite3_step(s) != SQLITE_ROW)
@@ -691,7 +700,7 @@ static gboolean price(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
         x->customer_name = g_strdup(c->name);
         x->customer_account = g_strdup(c->account);
     }
-    menergy = month_energy(st, m->number, kv_month_start(now), &fixed_paid);
+    menergy = month_energy(st, m->number, now, &fixed_paid);
     if (req->free_only) {
         /* nothing priced: the breakdown is the free energy alone */
     } else if (req->amount > 0) {

@@ -107,6 +107,8 @@ guint fx_migrations_before(const char *name);
     "WHERE type = 'table' AND name = 'sales'; PRAGMA writable_schema = RESET; "                \
     "ALTER TABLE sales DROP COLUMN free_month; ALTER TABLE sales DROP COLUMN free_energy; "    \
     "ALTER TABLE customer_categories DROP COLUMN free_energy; "
+/* SQL that takes back db/019-month-blocks.sql. */
+#define MONTH_BLOCKS_019_UNDONE "DROP TABLE month_blocks_remote; "
 /* SQL that takes back db/013-unloaded-swap.sql (its CHECK widening finds
  * refunds wide when it runs again). */
 #define UNLOADED_013_UNDONE "DROP TABLE refund_tokens; DROP TABLE transfers; "
