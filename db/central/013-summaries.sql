@@ -44,8 +44,9 @@ CREATE FUNCTION kv.day_of(t bigint, z text) RETURNS date LANGUAGE sql STABLE AS 
     SELECT pg_catalog.date(pg_catalog.timezone(z, pg_catalog.to_timestamp(t::pg_catalog.float8)))
 $$;
 
+-- (No foreign keys: every row comes from a sale, which has them.)
 CREATE TABLE kv.sales_daily (
-    station_no integer NOT NULL REFERENCES kv.stations(station_no),
+    station_no integer NOT NULL,
     day date NOT NULL,
     payment text NOT NULL,                -- or 'unknown': the payment record has not come
     n bigint NOT NULL DEFAULT 0,          -- every sale (open = n - sold - cancelled)
@@ -60,7 +61,7 @@ CREATE TABLE kv.sales_daily (
 CREATE TABLE kv.meter_month (
     meter_number integer NOT NULL,
     month date NOT NULL,                  -- its first day
-    station_no integer NOT NULL REFERENCES kv.stations(station_no),
+    station_no integer NOT NULL,
     energy bigint NOT NULL DEFAULT 0,     -- bought (free energy excluded), completed sales
     fixed_paid bigint NOT NULL DEFAULT 0, -- completed sales that carried a fixed charge
     changed_xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
@@ -104,6 +105,14 @@ CREATE FUNCTION kv.summary_apply(ch kv.summary_change[])
         n = d.n + EXCLUDED.n, sold = d.sold + EXCLUDED.sold, sold_amount = d.sold_amount + EXCLUDED.sold_amount,
         sold_energy = d.sold_energy + EXCLUDED.sold_energy, cancelled = d.cancelled + EXCLUDED.cancelled,
         cancelled_amount = d.cancelled_amount + EXCLUDED.cancelled_amount;
+
+    -- A row left with nothing (its sales moved from 'unknown' to their
+    -- payment type) goes.
+    DELETE FROM kv.sales_daily d
+    WHERE d.n = 0 AND (d.station_no, d.day, d.payment) IN
+          (SELECT c.st, kv.day_of(s.created_at, z.zone), c.payment
+           FROM unnest(ch) c JOIN kv.sales s ON s.station_no = c.st AND s.local_id = c.sale
+           CROSS JOIN kv.report_zone z WHERE c.sgn < 0);
 
     INSERT INTO kv.meter_month AS m (meter_number, month, station_no, energy, fixed_paid)
     SELECT s.meter_number, date_trunc('month', kv.day_of(s.created_at, z.zone))::date, c.st,
@@ -464,3 +473,11 @@ $$;
 RESET ROLE;
 REVOKE ALL ON FUNCTION kv.debt_pay_back(bigint, bigint, text), kv_report.debt_paid_back() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION kv_report.debt_paid_back() TO kv_central_admin;
+
+-- The free-energy trigger of 010 runs only for a sale that carries free
+-- energy (without the field it changes nothing): a push or a bulk load of
+-- ordinary sales skips it.
+DROP TRIGGER sales_free_energy ON kv.sales;
+CREATE TRIGGER sales_free_energy BEFORE INSERT ON kv.sales
+    FOR EACH ROW WHEN (NEW.content ? 'free_energy') EXECUTE FUNCTION kv.sale_free_energy();
+
