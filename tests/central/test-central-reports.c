@@ -276,8 +276,9 @@ static void test_command(void)
         {"--csv days 2023-11", "2023-11-15,,2,"},
         {"--csv customer ACC-7", ",2,201,1,5001,"},
         {"daily 2023-11-14", " total "},
+        {"--csv paid-back", "account,name,amount,at,by_role,reason,still_overpaid"},
     };
-    const char *bad[] = {"daily 14/11/2023", "monthly 2023", "customer", "weekly", "--tz"};
+    const char *bad[] = {"daily 14/11/2023", "monthly 2023", "customer", "weekly", "--tz", "paid-back 2023"};
 
     push_fixture();
     g_assert_nonnull(tool);
