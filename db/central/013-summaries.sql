@@ -61,7 +61,7 @@ CREATE TABLE kv.sales_daily (
     sold_energy bigint NOT NULL DEFAULT 0,
     cancelled bigint NOT NULL DEFAULT 0,
     cancelled_amount bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (station_no, day, payment)
+    PRIMARY KEY (day, station_no, payment)     -- by day first: the reports ask for days
 );
 
 CREATE TABLE kv.meter_month (
