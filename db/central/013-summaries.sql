@@ -293,8 +293,10 @@ CREATE FUNCTION kv_report.summary_in(from_ts bigint, to_ts bigint)
     LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     z text := kv.zone();
-    d1 date := kv.day_of(from_ts, z);
-    d2 date := kv.day_of(to_ts, z);
+    -- (Days between the years 1 and 10000: an interval open at either end,
+    -- 0 to 2^63 - 1, takes the rest from the sales.)
+    d1 date := kv.day_of(greatest(from_ts, -62135596800), z);
+    d2 date := kv.day_of(least(to_ts, 253402300800), z);
     a bigint;
     b bigint;
 BEGIN

@@ -114,6 +114,11 @@ static const struct {
     /* Any day of the month names the month. */
     {"kv_report.monthly('2023-11-30')", "total", "NULL", "NULL", "6|6850|1|400|1"},
     {"kv_report.monthly('2023-12-01')", "total", "NULL", "NULL", "1|9999|0|0|0"},
+    /* Everything, an interval open at both ends (summaries and sales). */
+    {"kv_report.period(0, 9223372036854775807)", "total", "NULL", "NULL", "7|16849|1|400|1"},
+    {"kv_report.period(1699920000 + 9 * 3600, 1699920000 + 86400 + 7 * 3600)", "total", "NULL", "NULL", "4|5750|1|400|1"},
+    /* Day 2 whole (the summary), day 1 from 12:00 and day 3 to 01:00 (the sales). */
+    {"kv_report.period(1699920000 + 12 * 3600, 1699920000 + 2 * 86400 + 3600)", "total", "NULL", "NULL", "3|3350|0|0|1"},
 };
 
 /* The expected rows of the reports whose call starts with `prefix`. */
@@ -165,7 +170,7 @@ static void test_summaries(void)
                       "UNION ALL SELECT * FROM kv_report.daily('2023-11-14') UNION ALL "
                       "SELECT * FROM kv_report.monthly('2023-11-01', 'Africa/Nairobi')) r";
 
-    push_fixture();
+    assert_rows("kv_report.period");
     g_assert_cmpint(ct_admin_int("SELECT count(*) FROM kv.summary_check()"), ==, 0);
     g_assert_cmpint(ct_admin_int("SELECT count(*) FROM kv.sales_daily WHERE n <> 0"), >, 0);
     before = ct_admin_value(all);
