@@ -93,8 +93,11 @@ CREATE POLICY own_rows ON kv.meter_month USING
 CREATE TYPE kv.summary_change AS (st integer, sale bigint, sgn integer, state text, payment text);
 
 -- Apply changes.  The sale's day, amount and energy come from kv.sales.
+-- (PL/pgSQL with generic plans: its statements are planned once a
+-- session, not at every record of a push.)
 CREATE FUNCTION kv.summary_apply(ch kv.summary_change[])
-    RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_generic_plan AS $$
+BEGIN
     INSERT INTO kv.sales_daily AS d (station_no, day, payment, n, sold, sold_amount, sold_energy,
                                      cancelled, cancelled_amount)
     SELECT c.st, kv.day_of(s.created_at, z.zone), c.payment, sum(c.sgn),
@@ -133,6 +136,7 @@ CREATE FUNCTION kv.summary_apply(ch kv.summary_change[])
         OR coalesce(sum(c.sgn) FILTER (WHERE (s.content ->> 'fixed_charge')::numeric > 0), 0) <> 0
     ON CONFLICT (meter_number, month, station_no) DO UPDATE SET
         energy = m.energy + EXCLUDED.energy, fixed_paid = m.fixed_paid + EXCLUDED.fixed_paid;
+END
 $$;
 
 -- The trigger of the three tables (new_rows: the statement's new rows).
