@@ -134,13 +134,35 @@ gboolean kv_db_run(KvStation *st, const char *sql, const char *what, GError **er
     return s && kv_db_step_done(st, s, what, error);
 }
 
-gboolean kv_txn_begin(KvTxn *txn, KvStation *st, GError **error)
+void kv_db_bind_sale_states(KvStmt *s)
+{
+    for (int i = 0; i < KV_SALE_N_STATES; i++) {
+        const char *name = kv_sale_state_name((KvSaleState)i);
+        g_autofree char *param = g_strconcat(":", name, NULL);
+        int n = sqlite3_bind_parameter_index(s, param);
+
+        if (n > 0)
+            sqlite3_bind_text(s, n, name, -1, SQLITE_STATIC);
+    }
+}
+
+static gboolean txn_begin(KvTxn *txn, KvStation *st, const char *begin, GError **error)
 {
     g_return_val_if_fail(txn->st == NULL, FALSE);
-    if (!kv_db_exec(st->db, "BEGIN IMMEDIATE", error))
+    if (!kv_db_exec(st->db, begin, error))
         return FALSE;
     txn->st = st;
     return TRUE;
+}
+
+gboolean kv_txn_begin(KvTxn *txn, KvStation *st, GError **error)
+{
+    return txn_begin(txn, st, "BEGIN IMMEDIATE", error);
+}
+
+gboolean kv_txn_begin_read(KvTxn *txn, KvStation *st, GError **error)
+{
+    return txn_begin(txn, st, "BEGIN", error);
 }
 
 gboolean kv_txn_commit(KvTxn *txn, GError **error)
@@ -174,6 +196,37 @@ char *kv_db_col_text(KvStmt *s, int col)
 {
     const unsigned char *t = sqlite3_column_text(s, col);
     return g_strdup(t ? (const char *)t : "");
+}
+
+void kv_db_read_fields(KvStmt *s, gpointer out, const KvField *fields, gsize n)
+{
+    for (int c = 0; c < (int)n; c++) {
+        char *p = (char *)out + fields[c].offset;
+
+        switch (fields[c].type) {
+        case KV_FIELD_INT64:
+            *(gint64 *)p = sqlite3_column_int64(s, c);
+            break;
+        case KV_FIELD_UINT32:
+            *(guint32 *)p = (guint32)sqlite3_column_int64(s, c);
+            break;
+        case KV_FIELD_UINT16:
+            *(guint16 *)p = (guint16)sqlite3_column_int(s, c);
+            break;
+        case KV_FIELD_INT:
+            *(int *)p = sqlite3_column_int(s, c);
+            break;
+        case KV_FIELD_TEXT_OR_NULL:
+            if (sqlite3_column_type(s, c) != SQLITE_NULL)
+                *(char **)p = kv_db_col_text(s, c);
+            break;
+        case KV_FIELD_TEXT:
+            *(char **)p = kv_db_col_text(s, c);
+            break;
+        case KV_FIELD_SKIP:
+            break;
+        }
+    }
 }
 
 /* ---- migrations ---- */

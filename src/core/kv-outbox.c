@@ -87,10 +87,8 @@ static char *detail_value(const char *detail, const char *key)
 
 static gboolean is_sale_state(const char *s)
 {
-    static const char *const states[] = {"pending", "written", "completed", "failed", "cancelling",
-                                         "cancelled", "issued", "void"};
-    for (gsize i = 0; i < G_N_ELEMENTS(states); i++)
-        if (strcmp(s, states[i]) == 0)
+    for (int i = 0; i < KV_SALE_N_STATES; i++)
+        if (strcmp(s, kv_sale_state_name((KvSaleState)i)) == 0)
             return TRUE;
     return FALSE;
 }
@@ -315,11 +313,12 @@ KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
     g_autoptr(KvOutboxBatch) r = g_new0(KvOutboxBatch, 1);
     g_autoptr(KvStmt) cur = NULL, rb = NULL, eng = NULL;
     Batch b = {st, g_string_new("["), 0, g_hash_table_new(NULL, NULL)};
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     gint64 pushed_audit = 0, pushed_reading = 0, pushed_engineering = 0;
     gboolean ok;
 
     /* One read transaction: the rows and the cursors of one moment. */
-    ok = kv_db_exec(st->db, "BEGIN", error);
+    ok = kv_txn_begin_read(&txn, st, error);
     cur = ok ? kv_db_stmt(st, "SELECT pushed_audit, pushed_reading, pushed_engineering FROM sync_state",
                           error) : NULL;
     if ((ok = cur && sqlite3_step(cur) == SQLITE_ROW)) {
@@ -348,7 +347,7 @@ KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
         "FROM engineering_tokens WHERE id > ?2 ORDER BY id LIMIT ?3", error) : NULL;
     ok = ok && eng && add_rows(&b, eng, pushed_engineering, max_rows, &r->last_engineering, error);
     ok = ok && add_streams(&b, max_rows, r, error);
-    kv_db_exec(st->db, "COMMIT", NULL);
+    kv_txn_rollback(&txn); /* it read only */
     g_hash_table_unref(b.sales);
     g_string_append(b.out, "\n]");
     if (!ok) {
@@ -752,7 +751,8 @@ gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *ou
     "FROM json_each(?1, '$." key "') r WHERE ?2 IS NOT NULL"
 
 /* Each takes ?1 the reply of kv_api.recover, ?2 the fork point (the last
- * audit row both copies share); rows already in the ledger stay. */
+ * audit row both copies share), and the sale states it names
+ * (kv_db_bind_sale_states); rows already in the ledger stay. */
 static const char *const recover_steps[] = {
     "DROP TRIGGER audit_no_delete",
     "DELETE FROM audit WHERE id > ?2 AND ?1 IS NOT NULL",
@@ -789,14 +789,14 @@ static const char *const recover_steps[] = {
     R("created_at") ", coalesce(" LATEST_STATE("json_extract(r.value, '$.id')", "at") ", " R("created_at") "), "
     R("amount") ", " R("fixed_charge") ", " R("debt_recovered") ", " R("energy_net") ", " R("vat") ", "
     R("energy") ", " R("blocks") ", " R("office") ", " R("seq") ", " R("base_cumulative") ", " R("cumulative") ", "
-    "CASE WHEN " LATEST_STATE("json_extract(r.value, '$.id')", "state") " IN ('cancelling', 'cancelled') THEN "
+    "CASE WHEN " LATEST_STATE("json_extract(r.value, '$.id')", "state") " IN (:cancelling, :cancelled) THEN "
     LATEST_STATE("json_extract(r.value, '$.id')", "cancel_seq") " END, "
-    "CASE WHEN " LATEST_STATE("json_extract(r.value, '$.id')", "state") " IN ('pending', 'failed') THEN NULL "
+    "CASE WHEN " LATEST_STATE("json_extract(r.value, '$.id')", "state") " IN (:pending, :failed) THEN NULL "
     "ELSE " R("created_at") " END "
     "FROM json_each(?1, '$.sales') r WHERE ?2 IS NOT NULL",
     "UPDATE sales SET state = x.state, updated_at = x.at, "
-    "cancel_seq = CASE WHEN x.state IN ('cancelling', 'cancelled') THEN x.cancel_seq END, "
-    "card_write_at = CASE WHEN x.state IN ('issued', 'void') THEN coalesce(card_write_at, x.at) "
+    "cancel_seq = CASE WHEN x.state IN (:cancelling, :cancelled) THEN x.cancel_seq END, "
+    "card_write_at = CASE WHEN x.state IN (:issued, :void) THEN coalesce(card_write_at, x.at) "
     "ELSE card_write_at END "
     "FROM (SELECT json_extract(c.value, '$.content.sale') AS sale, json_extract(c.value, '$.content.state') AS state, "
     "json_extract(c.value, '$.content.at') AS at, json_extract(c.value, '$.content.cancel_seq') AS cancel_seq "
@@ -847,7 +847,7 @@ static const char *const recover_steps[] = {
     "coalesce((SELECT max(max(s.seq, coalesce(s.cancel_seq, 0))) FROM sales s WHERE s.meter_number = meters.number), 0), "
     "coalesce((SELECT max(e.seq) FROM engineering_tokens e WHERE e.meter_number = meters.number), 0)), "
     "cumulative_sold = max(cumulative_sold, coalesce((SELECT max(s.cumulative) FROM sales s "
-    "WHERE s.meter_number = meters.number AND s.state = 'completed'), 0)) WHERE ?1 IS NOT NULL AND ?2 IS NOT NULL",
+    "WHERE s.meter_number = meters.number AND s.state = :completed), 0)) WHERE ?1 IS NOT NULL AND ?2 IS NOT NULL",
     "UPDATE sync_state SET recover = NULL, "
     "pushed_audit = (SELECT coalesce(max(json_extract(r.value, '$.id')), 0) FROM json_each(?1, '$.audit') r), "
     "pushed_reading = max(pushed_reading, (SELECT coalesce(max(id), 0) FROM meter_readings)), "
@@ -945,12 +945,13 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
         sqlite3_stmt *s = NULL;
         int rc = sqlite3_prepare_v2(st->db, recover_steps[i], -1, &s, NULL);
         if (rc == SQLITE_OK) {
-            if (sqlite3_bind_parameter_count(s) >= 1)
+            if (sqlite3_bind_parameter_index(s, "?1"))
                 sqlite3_bind_text(s, 1, reply, -1, SQLITE_STATIC);
-            if (sqlite3_bind_parameter_count(s) >= 2)
+            if (sqlite3_bind_parameter_index(s, "?2"))
                 sqlite3_bind_int64(s, 2, k);
-            if (sqlite3_bind_parameter_count(s) >= 3)
+            if (sqlite3_bind_parameter_index(s, "?3"))
                 sqlite3_bind_text(s, 3, keys, -1, SQLITE_STATIC);
+            kv_db_bind_sale_states(s);
             rc = sqlite3_step(s);
         }
         sqlite3_finalize(s);
