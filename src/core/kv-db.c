@@ -134,16 +134,29 @@ gboolean kv_db_run(KvStation *st, const char *sql, const char *what, GError **er
     return s && kv_db_step_done(st, s, what, error);
 }
 
-void kv_db_bind_sale_states(KvStmt *s)
+char *kv_db_sql_sale_states(const char *sql)
 {
-    for (int i = 0; i < KV_SALE_N_STATES; i++) {
-        const char *name = kv_sale_state_name((KvSaleState)i);
-        g_autofree char *param = g_strconcat(":", name, NULL);
-        int n = sqlite3_bind_parameter_index(s, param);
+    GString *out = g_string_new(NULL);
 
-        if (n > 0)
-            sqlite3_bind_text(s, n, name, -1, SQLITE_STATIC);
+    for (const char *p = sql; *p; p++) {
+        gsize n = 0;
+        int state = -1;
+
+        if (*p == ':')
+            while (g_ascii_isalpha(p[1 + n]))
+                n++;
+        for (int i = 0; n && i < KV_SALE_N_STATES; i++)
+            if (strlen(kv_sale_state_name((KvSaleState)i)) == n &&
+                strncmp(p + 1, kv_sale_state_name((KvSaleState)i), n) == 0)
+                state = i;
+        if (state < 0) {
+            g_string_append_c(out, *p);
+            continue;
+        }
+        g_string_append_printf(out, "'%s'", kv_sale_state_name((KvSaleState)state));
+        p += n;
     }
+    return g_string_free(out, FALSE);
 }
 
 static gboolean txn_begin(KvTxn *txn, KvStation *st, const char *begin, GError **error)

@@ -38,10 +38,11 @@ typedef struct {
 #define KV_NULL ((KvDbValue){ KV_DB_VALUE_NULL, 0, NULL })
 #define KV_INT_OR_NULL(v) ((v) ? KV_INT(v) : KV_NULL) /* 0 binds NULL */
 #define KV_STATE(s) KV_TEXT(kv_sale_state_name(s)) /* a sale state (KV_SALE_...) */
-/* A statement run with other parameters (a loop over SQL texts) names sale
- * states :pending, :completed, ... (kv_sale_state_name): bind each one
- * it names. */
-void kv_db_bind_sale_states(KvStmt *s);
+/* SQL run with numbered parameters in a loop over texts (where a named
+ * parameter would share a number's slot) names sale states :pending,
+ * :completed, ...: the text with each written as its stored word
+ * (kv_sale_state_name), quoted.  Free it. */
+char *kv_db_sql_sale_states(const char *sql);
 #define KV_DB_VALUES(...) \
     (sizeof((const KvDbValue[]){ __VA_ARGS__ }) / sizeof(KvDbValue)), \
         ((const KvDbValue[]){ __VA_ARGS__ })

@@ -751,8 +751,8 @@ gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *ou
     "FROM json_each(?1, '$." key "') r WHERE ?2 IS NOT NULL"
 
 /* Each takes ?1 the reply of kv_api.recover, ?2 the fork point (the last
- * audit row both copies share), and the sale states it names
- * (kv_db_bind_sale_states); rows already in the ledger stay. */
+ * audit row both copies share); the sale states it names are written in
+ * by kv_db_sql_sale_states.  Rows already in the ledger stay. */
 static const char *const recover_steps[] = {
     "DROP TRIGGER audit_no_delete",
     "DELETE FROM audit WHERE id > ?2 AND ?1 IS NOT NULL",
@@ -942,16 +942,16 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     for (gsize i = 0; i < G_N_ELEMENTS(recover_steps); i++) {
+        g_autofree char *sql = kv_db_sql_sale_states(recover_steps[i]);
         sqlite3_stmt *s = NULL;
-        int rc = sqlite3_prepare_v2(st->db, recover_steps[i], -1, &s, NULL);
+        int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
         if (rc == SQLITE_OK) {
-            if (sqlite3_bind_parameter_index(s, "?1"))
+            if (sqlite3_bind_parameter_count(s) >= 1)
                 sqlite3_bind_text(s, 1, reply, -1, SQLITE_STATIC);
-            if (sqlite3_bind_parameter_index(s, "?2"))
+            if (sqlite3_bind_parameter_count(s) >= 2)
                 sqlite3_bind_int64(s, 2, k);
-            if (sqlite3_bind_parameter_index(s, "?3"))
+            if (sqlite3_bind_parameter_count(s) >= 3)
                 sqlite3_bind_text(s, 3, keys, -1, SQLITE_STATIC);
-            kv_db_bind_sale_states(s);
             rc = sqlite3_step(s);
         }
         sqlite3_finalize(s);
