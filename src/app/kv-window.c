@@ -185,7 +185,6 @@ static void kv_window_class_init(KvWindowClass *klass)
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
     GtkWindowClass *window_class = GTK_WINDOW_CLASS(klass);
 
-    kv_widget_class_set_template(widget_class, kv_window_dispose, G_TYPE_INVALID, "kv-window.ui");
     window_class->close_request = kv_window_close_request;
 
     g_type_ensure(KV_TYPE_SIGNIN_PAGE);
@@ -197,6 +196,7 @@ static void kv_window_class_init(KvWindowClass *klass)
     g_type_ensure(KV_TYPE_TECHNICIAN_PAGE);
     g_type_ensure(KV_TYPE_LINK_STATE);
 
+    kv_widget_class_set_template(widget_class, kv_window_dispose, G_TYPE_INVALID, "kv-window.ui");
     gtk_widget_class_bind_template_child(widget_class, KvWindow, toast_overlay);
     gtk_widget_class_bind_template_child(widget_class, KvWindow, main_stack);
     gtk_widget_class_bind_template_child(widget_class, KvWindow, view_stack);
