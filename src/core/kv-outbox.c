@@ -885,17 +885,14 @@ static void sql_unhex(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 #define NO_RECORD_ACTIONS "('station.restore', 'station.backup', 'keys.unlock', 'user.login', " \
     "'user.login-failed', 'user.lockout', 'user.logout', 'sync.conflict', 'sync.recover-needed', 'sync.pull')"
 
-gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *out, GError **error)
+/* 1. The fork point: the last audit row the ledger and head office's copy
+ * share (rows before it are the same chain); head office's last row, and
+ * how many of the ledger's come after the fork. */
+static gboolean find_fork(KvStation *st, const char *reply, KvOutboxRecovery *out, GError **error)
 {
-    g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autoptr(KvStmt) fork = NULL, extra = NULL;
-    g_autofree char *keep = NULL, *detail = NULL, *vacuum = NULL, *keys = payment_keys();
-    gint64 k, centre, local;
+    g_autoptr(KvStmt) fork = NULL;
+    gint64 local;
 
-    memset(out, 0, sizeof *out);
-    sqlite3_create_function(st->db, "kv_unhex", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_unhex, NULL, NULL);
-    /* The fork point: the last audit row the ledger and head office's copy
-     * share (rows before it are the same chain). */
     fork = kv_db_stmt(st, "SELECT coalesce((SELECT min(json_extract(c.value, '$.id')) FROM json_each(?1, '$.audit') c "
                           "LEFT JOIN audit a ON a.id = json_extract(c.value, '$.id') WHERE a.id IS NULL "
                           "OR lower(hex(a.hash)) <> json_extract(c.value, '$.content.hash')) - 1, "
@@ -907,14 +904,19 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
     /* (one row, whatever the reply holds) */
     if (!fork || !kv_db_step_done(st, fork, _("reading head office's records"), error))
         return FALSE;
-    k = sqlite3_column_int64(fork, 0);
-    centre = sqlite3_column_int64(fork, 1);
+    out->fork = sqlite3_column_int64(fork, 0);
+    out->centre_head = sqlite3_column_int64(fork, 1);
     local = sqlite3_column_int64(fork, 2);
     sqlite3_reset(fork);
-    out->fork = k;
-    out->centre_head = centre;
-    out->replaced = local > k ? local - k : 0;
-    /* Records made after the fork cannot be merged by a program. */
+    out->replaced = local > out->fork ? local - out->fork : 0;
+    return TRUE;
+}
+
+/* 2. Records made after the fork cannot be merged by a program. */
+static gboolean refuse_records_after(KvStation *st, gint64 k, GError **error)
+{
+    g_autoptr(KvStmt) extra = NULL;
+
     extra = kv_db_stmt(st, "SELECT group_concat(id || ' ' || action, ', ') FROM (SELECT id, action FROM audit "
                            "WHERE id > ? AND action NOT IN " NO_RECORD_ACTIONS " ORDER BY id LIMIT 5)", error);
     if (!extra)
@@ -928,19 +930,28 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
         return FALSE;
     }
     sqlite3_reset(extra);
-    /* The ledger as it was, beside it, before anything changes. */
-    keep = g_strdup_printf("%s.before-recover-%" G_GINT64_FORMAT, st->db_path, kv_now());
-    vacuum = sqlite3_mprintf("VACUUM INTO %Q", keep);
-    if (!kv_db_exec(st->db, vacuum, error)) {
-        sqlite3_free(vacuum);
-        vacuum = NULL;
-        return FALSE;
-    }
+    return TRUE;
+}
+
+/* 3. The ledger as it was, beside it, before anything changes. */
+static gboolean keep_copy(KvStation *st, KvOutboxRecovery *out, GError **error)
+{
+    g_autofree char *keep = g_strdup_printf("%s.before-recover-%" G_GINT64_FORMAT, st->db_path, kv_now());
+    char *vacuum = sqlite3_mprintf("VACUUM INTO %Q", keep);
+    gboolean ok = kv_db_exec(st->db, vacuum, error);
+
     sqlite3_free(vacuum);
-    vacuum = NULL;
-    out->kept = g_strdup(keep);
-    if (!kv_txn_begin(&txn, st, error))
-        return FALSE;
+    if (ok)
+        out->kept = g_steal_pointer(&keep);
+    return ok;
+}
+
+/* 4. Head office's rows after the fork and the records the ledger lacks
+ * (recover_steps, in the caller's transaction). */
+static gboolean take_back(KvStation *st, const char *reply, KvOutboxRecovery *out, GError **error)
+{
+    g_autofree char *keys = payment_keys();
+
     for (gsize i = 0; i < G_N_ELEMENTS(recover_steps); i++) {
         g_autofree char *sql = kv_db_sql_sale_states(recover_steps[i]);
         sqlite3_stmt *s = NULL;
@@ -949,7 +960,7 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
             if (sqlite3_bind_parameter_count(s) >= 1)
                 sqlite3_bind_text(s, 1, reply, -1, SQLITE_STATIC);
             if (sqlite3_bind_parameter_count(s) >= 2)
-                sqlite3_bind_int64(s, 2, k);
+                sqlite3_bind_int64(s, 2, out->fork);
             if (sqlite3_bind_parameter_count(s) >= 3)
                 sqlite3_bind_text(s, 3, keys, -1, SQLITE_STATIC);
             rc = sqlite3_step(s);
@@ -962,8 +973,23 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
         if (g_str_has_prefix(recover_steps[i], "INSERT OR IGNORE INTO sales"))
             out->sales = (guint)sqlite3_changes(st->db);
     }
+    return TRUE;
+}
+
+gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *out, GError **error)
+{
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    g_autofree char *detail = NULL;
+
+    memset(out, 0, sizeof *out);
+    sqlite3_create_function(st->db, "kv_unhex", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_unhex, NULL, NULL);
+    if (!find_fork(st, reply, out, error) || !refuse_records_after(st, out->fork, error) ||
+        !keep_copy(st, out, error) || !kv_txn_begin(&txn, st, error) ||
+        !take_back(st, reply, out, error))
+        return FALSE;
     detail = g_strdup_printf("fork=%" G_GINT64_FORMAT " centre=%" G_GINT64_FORMAT " replaced=%" G_GINT64_FORMAT
-                             " sales=%u kept=%s", k, centre, out->replaced, out->sales, keep);
+                             " sales=%u kept=%s", out->fork, out->centre_head, out->replaced, out->sales,
+                             out->kept);
     return kv_audit_commit(&txn, "sync.recovered", "sync", detail, error);
 }
 
