@@ -213,6 +213,7 @@ char *kv_db_col_text(KvStmt *s, int col)
 
 void kv_db_read_fields(KvStmt *s, gpointer out, const KvField *fields, gsize n)
 {
+    g_return_if_fail(sqlite3_column_count(s) == (int)n); /* the table and the SQL in step */
     for (int c = 0; c < (int)n; c++) {
         char *p = (char *)out + fields[c].offset;
 

@@ -58,7 +58,8 @@ KvStmt *kv_db_query(KvStation *st, const char *sql, GError **error, gsize n,
 gboolean kv_db_run(KvStation *st, const char *sql, const char *what, GError **error, gsize n,
                    const KvDbValue *values);
 /* A struct filled from a row: its columns, in order, each into a field
- * (KV_FIELD(type, Struct, field)) of the type that says how to read it. */
+ * (KV_FIELD(type, Struct, field)) of the type that says how to read it;
+ * one entry a column (a statement with more or fewer is refused). */
 typedef enum {
     KV_FIELD_INT64,        /* gint64 */
     KV_FIELD_UINT32,       /* guint32 (meter numbers, serials, sequences) */
