@@ -439,46 +439,43 @@ static void on_cancel_clicked_cb(GtkButton *button, KvHistoryPage *self)
 
 /* ---- refund of unloaded credit ------------------------------------------------------ */
 
-typedef struct {
-    guint32 meter;
-    gint64 energy; /* 0: all that is not loaded */
-    char *reason;
-} RefundAsk;
-
-static void refund_ask_free(RefundAsk *a)
-{
-    g_free(a->reason);
-    g_free(a);
-}
-
+/* data: (meter, energy (0.01 kWh, 0: all that is not loaded), reason) */
 static gpointer refund_in_worker(KvSession *session, KvStation *st, gpointer data,
                                  GCancellable *cancellable, GError **error)
 {
-    RefundAsk *a = data;
     g_autoptr(KvCardLink) card = kv_session_worker_take_card(session, NULL, error);
+    const char *reason = NULL;
+    guint32 meter = 0;
+    gint64 energy = 0;
 
-    return card ? kv_refund_unloaded(st, card, a->meter, a->energy, a->reason, error) : NULL;
+    g_variant_get(data, "(ux&s)", &meter, &energy, &reason);
+    return card ? kv_refund_unloaded(st, card, meter, energy, reason, error) : NULL;
 }
 
-/* What to do about a refund the core refused, beyond its message. */
+/* What to do about a refund the core refused, beyond its message: by the
+ * core's error code (the card service's errors: the card itself). */
 static const char *refund_advice(const GError *error)
 {
+    static const struct {
+        gint code;
+        const char *advice;
+    } advice[] = {
+        {KV_CORE_ERROR_CARD, N_("Put the customer's card of that meter in the reader, then try "
+                                "again.")},
+        {KV_CORE_ERROR_UNRESOLVED, N_("Settle the card first (Settle From the Card), then try "
+                                      "again.")},
+        {KV_CORE_ERROR_DENIED, N_("A supervisor signs in to refund.")},
+        {KV_CORE_ERROR_KEYS, N_("Open a shift: the supervisor's passphrase unlocks the keys.")},
+        {KV_CORE_ERROR_INVALID, N_("Correct the meter number, the energy or the reason, then "
+                                   "try again.")},
+    };
+
     if (error->domain != KV_CORE_ERROR)
         return _("Check that the customer's card is in the reader, then try again.");
-    switch (error->code) {
-    case KV_CORE_ERROR_CARD:
-        return _("Put the customer's card of that meter in the reader, then try again.");
-    case KV_CORE_ERROR_UNRESOLVED:
-        return _("Settle the card first (Settle From the Card), then try again.");
-    case KV_CORE_ERROR_DENIED:
-        return _("A supervisor signs in to refund.");
-    case KV_CORE_ERROR_KEYS:
-        return _("Open a shift: the supervisor's passphrase unlocks the keys.");
-    case KV_CORE_ERROR_INVALID:
-        return _("Correct the meter number, the energy or the reason, then try again.");
-    default:
-        return _("Nothing was refunded and the card is unchanged.");
-    }
+    for (guint i = 0; i < G_N_ELEMENTS(advice); i++)
+        if (advice[i].code == error->code)
+            return _(advice[i].advice);
+    return _("Nothing was refunded and the card is unchanged.");
 }
 
 static void on_refund_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -499,12 +496,12 @@ static void on_refund_done_cb(GObject *source, GAsyncResult *result, gpointer us
         self->last_refund = r->id;
         /* Translators: refund number, energy, meter, number of sales, money */
         text = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
-                                           "Refund %lld: %s the meter %09u never loaded taken "
-                                           "off the card (from %u sale). Pay back %s. Print "
-                                           "its receipt, marked REFUND.",
-                                           "Refund %lld: %s the meter %09u never loaded taken "
-                                           "off the card (from %u sales). Pay back %s. Print "
-                                           "its receipt, marked REFUND.",
+                                           "Refund %lld: %s that meter %09u never loaded is "
+                                           "taken off the card (from %u sale). Pay back %s. "
+                                           "Print its receipt, marked REFUND.",
+                                           "Refund %lld: %s that meter %09u never loaded is "
+                                           "taken off the card (from %u sales). Pay back %s. "
+                                           "Print its receipt, marked REFUND.",
                                            r->sales),
                                (long long)r->id, energy, r->meter_number, r->sales, money);
     }
@@ -518,28 +515,30 @@ static void on_refund_response_cb(AdwMessageDialog *dialog, const char *response
 {
     GtkWidget **entries = g_object_get_data(G_OBJECT(dialog), "entries");
     g_autoptr(GError) error = NULL;
-    RefundAsk *a;
+    g_autofree char *reason = NULL;
     const char *kwh;
+    guint32 meter = 0;
+    gint64 energy = 0;
 
     if (g_strcmp0(response, "refund") != 0)
         return;
-    a = g_new0(RefundAsk, 1);
-    a->reason = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(entries[2]))));
+    reason = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(entries[2]))));
     kwh = gtk_editable_get_text(GTK_EDITABLE(entries[1]));
-    if (!kv_meter_number_parse(gtk_editable_get_text(GTK_EDITABLE(entries[0])), &a->meter,
+    if (!kv_meter_number_parse(gtk_editable_get_text(GTK_EDITABLE(entries[0])), &meter,
                                &error) ||
-        (*kwh != '\0' && !kv_session_parse_energy(kwh, &a->energy, &error))) {
+        (*kwh != '\0' && !kv_session_parse_energy(kwh, &energy, &error))) {
         g_autofree char *why = kv_sentence(error->message);
         g_autofree char *text = g_strdup_printf(_("No refund: %s %s"), why,
                                                 refund_advice(error));
         set_status(self, text);
-        refund_ask_free(a);
         return;
     }
     set_status(self, _("Refunding: keep the customer's card in the reader…"));
     task_start(self);
-    kv_session_run_async(self->session, refund_in_worker, a, (GDestroyNotify)refund_ask_free,
-                         g_free, NULL, on_refund_done_cb, g_object_ref(self));
+    kv_session_run_async(self->session, refund_in_worker,
+                         g_variant_ref_sink(g_variant_new("(uxs)", meter, energy, reason)),
+                         (GDestroyNotify)g_variant_unref, g_free, NULL, on_refund_done_cb,
+                         g_object_ref(self));
 }
 
 static void on_refund_fields_changed_cb(GtkEditable *entry, AdwMessageDialog *dialog)

@@ -116,6 +116,20 @@ static void set_busy(KvTechnicianPage *self, gboolean busy)
     update_actions(self);
 }
 
+/* A task of the page ended: its result, or NULL with why under its form
+ * (label), after what failed. */
+static gpointer task_finish(KvTechnicianPage *self, GAsyncResult *result, GtkLabel *label,
+                            const char *failed)
+{
+    g_autoptr(GError) error = NULL;
+    gpointer done = kv_session_run_finish(self->session, result, &error);
+
+    set_busy(self, FALSE);
+    if (done == NULL)
+        show_error(label, failed, error);
+    return done;
+}
+
 /* ---- engineering cards --------------------------------------------------------- */
 
 typedef struct {
@@ -155,13 +169,11 @@ static const char *type_label(guint type)
 static void on_card_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     g_autoptr(KvTechnicianPage) self = user_data;
-    g_autoptr(GError) error = NULL;
-    g_autofree KvEngineeringCard *c = kv_session_run_finish(KV_SESSION(source), result, &error);
+    g_autofree KvEngineeringCard *c =
+        task_finish(self, result, self->result_label, _("No card was written."));
     g_autofree char *text = NULL, *extra = NULL;
 
-    set_busy(self, FALSE);
     if (c == NULL) {
-        show_error(self->result_label, _("No card was written."), error);
         if (self->link != NULL)
             kv_link_state_refresh(self->link);
         return;
@@ -191,7 +203,7 @@ static void on_card_done_cb(GObject *source, GAsyncResult *result, gpointer user
 
 /* An optional level: empty keeps the meter's value (-1).  A whole number
  * (energy FALSE) is at most max. */
-static gboolean parse_level(AdwEntryRow *row, gboolean energy, guint64 max, gint64 *out,
+static gboolean parse_level(AdwEntryRow *row, gboolean energy, guint32 max, gint64 *out,
                             GError **error)
 {
     const char *text = gtk_editable_get_text(GTK_EDITABLE(row));
@@ -204,7 +216,7 @@ static gboolean parse_level(AdwEntryRow *row, gboolean energy, guint64 max, gint
         return kv_session_parse_energy(text, out, error);
     if (!g_ascii_string_to_unsigned(text, 10, 0, max, &n, NULL)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    _("“%s” is not a whole number from 0 to %" G_GUINT64_FORMAT), text, max);
+                    _("“%s” is not a whole number from 0 to %u"), text, (guint)max);
         return FALSE;
     }
     *out = (gint64)n;
@@ -356,15 +368,12 @@ static gpointer provision_in_worker(KvSession *session, KvStation *st, gpointer 
 static void on_provision_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     g_autoptr(KvTechnicianPage) self = user_data;
-    g_autoptr(GError) error = NULL;
-    g_autofree char *path = kv_session_run_finish(KV_SESSION(source), result, &error);
+    g_autofree char *path =
+        task_finish(self, result, self->provision_label, _("No provisioning block was written."));
     g_autofree char *text = NULL;
 
-    set_busy(self, FALSE);
-    if (path == NULL) {
-        show_error(self->provision_label, _("No provisioning block was written."), error);
+    if (path == NULL)
         return;
-    }
     text = g_strdup_printf(_("Provisioning block written to %s. It holds the meter’s keys: load "
                              "it into the meter, then delete it."),
                            path);
@@ -405,58 +414,47 @@ static void kv_technician_page_provision(GtkWidget *widget, const char *action_n
 
 /* ---- meter swap ------------------------------------------------------------------ */
 
+/* A swap recorded (a plain block: freed with g_free). */
 typedef struct {
-    guint32 old_meter, new_meter;
-    KvSwapSource source;
-    char *reason;
-} SwapData;
-
-typedef struct {
-    KvTransfer *transfer; /* NULL: the swap was refused (error) */
+    KvTransfer transfer;
     gboolean registered;  /* the new meter was registered now */
     guint32 serial;       /* the new meter's card, 0: not issued */
-    GError *card_error;   /* why the card was not issued */
+    char card_error[512]; /* why the card was not issued */
 } SwapResult;
-
-static void swap_data_free(SwapData *d)
-{
-    g_free(d->reason);
-    g_free(d);
-}
-
-static void swap_result_free(SwapResult *r)
-{
-    g_free(r->transfer);
-    g_clear_error(&r->card_error);
-    g_free(r);
-}
 
 /* The new meter registered like the old one, the credit carried, then the
  * new meter's card issued on the card in the reader.  The swap stands
- * without its card: the same swap asked again goes on with the card. */
+ * without its card: the same swap asked again goes on with the card.
+ * data: (old meter, new meter, estimate, reason). */
 static gpointer swap_in_worker(KvSession *session, KvStation *st, gpointer data,
                                GCancellable *cancellable, GError **error)
 {
-    SwapData *d = data;
-    SwapResult *r = g_new0(SwapResult, 1);
+    g_autofree SwapResult *r = g_new0(SwapResult, 1);
+    g_autofree KvTransfer *t = NULL;
     g_autoptr(KvCardLink) link = NULL;
     g_autoptr(KvCardRecord) card = NULL;
+    g_autoptr(GError) card_error = NULL;
+    guint32 from = 0, to = 0;
+    gboolean estimate = FALSE;
+    const char *reason = NULL;
 
-    if (!kv_meter_swap_register(st, d->old_meter, d->new_meter, &r->registered, error) ||
-        !(r->transfer = kv_meter_swap(st, d->old_meter, d->new_meter, d->source, d->reason,
-                                      error))) {
-        swap_result_free(r);
+    g_variant_get(data, "(uub&s)", &from, &to, &estimate, &reason);
+    if (!kv_meter_swap_register(st, from, to, &r->registered, error) ||
+        !(t = kv_meter_swap(st, from, to, estimate ? KV_SWAP_ESTIMATE : KV_SWAP_CLEARED, reason,
+                            error)))
         return NULL;
-    }
-    if ((link = kv_session_worker_take_card(session, NULL, &r->card_error)) != NULL &&
-        (card = kv_card_issue(st, link, d->new_meter, &r->card_error)) != NULL)
+    r->transfer = *t;
+    if ((link = kv_session_worker_take_card(session, NULL, &card_error)) != NULL &&
+        (card = kv_card_issue(st, link, to, &card_error)) != NULL)
         r->serial = card->serial;
-    return r;
+    else
+        g_strlcpy(r->card_error, card_error->message, sizeof r->card_error);
+    return g_steal_pointer(&r);
 }
 
 static char *swap_text(const SwapResult *r)
 {
-    const KvTransfer *t = r->transfer;
+    const KvTransfer *t = &r->transfer;
     g_autofree char *carried = kv_session_format_energy(t->energy);
     g_autofree char *remaining = kv_session_format_energy(t->remaining);
     g_autofree char *unloaded = kv_session_format_energy(t->unloaded);
@@ -485,7 +483,7 @@ static char *swap_text(const SwapResult *r)
                                        "the card goes in."),
                                r->serial, t->to_meter, carried);
     } else {
-        why = kv_sentence(r->card_error != NULL ? r->card_error->message : "");
+        why = kv_sentence(r->card_error);
         g_string_append_printf(text, _(" No card was issued: %s Put a blank card in the reader "
                                        "and swap again: it goes on from here."), why);
     }
@@ -495,18 +493,12 @@ static char *swap_text(const SwapResult *r)
 static void on_swap_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     g_autoptr(KvTechnicianPage) self = user_data;
-    g_autoptr(GError) error = NULL;
-    SwapResult *r = kv_session_run_finish(KV_SESSION(source), result, &error);
-    g_autofree char *text = NULL;
+    g_autofree SwapResult *r =
+        task_finish(self, result, self->swap_label, _("The meter was not swapped."));
+    g_autofree char *text = r != NULL ? swap_text(r) : NULL;
 
-    set_busy(self, FALSE);
-    if (r == NULL) {
-        show_error(self->swap_label, _("The meter was not swapped."), error);
-        return;
-    }
-    text = swap_text(r);
-    show_result(self->swap_label, text, r->serial != 0);
-    swap_result_free(r);
+    if (text != NULL)
+        show_result(self->swap_label, text, r->serial != 0);
 }
 
 static void kv_technician_page_swap_meter(GtkWidget *widget, const char *action_name,
@@ -514,21 +506,20 @@ static void kv_technician_page_swap_meter(GtkWidget *widget, const char *action_
 {
     KvTechnicianPage *self = KV_TECHNICIAN_PAGE(widget);
     g_autoptr(GError) error = NULL;
-    SwapData *d = g_new0(SwapData, 1);
+    g_autofree char *reason =
+        g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(self->swap_reason_row))));
+    /* The estimate is the second choice, never the default. */
+    gboolean estimate = adw_combo_row_get_selected(self->swap_source_row) == 1;
+    guint32 from = 0, to = 0;
 
-    d->reason = g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(self->swap_reason_row))));
-    d->source = adw_combo_row_get_selected(self->swap_source_row) == 1 ? KV_SWAP_ESTIMATE
-                                                                       : KV_SWAP_CLEARED;
-    if (!kv_meter_number_parse(gtk_editable_get_text(GTK_EDITABLE(self->swap_old_row)),
-                               &d->old_meter, &error) ||
-        !kv_meter_number_parse(gtk_editable_get_text(GTK_EDITABLE(self->swap_new_row)),
-                               &d->new_meter, &error)) {
-        swap_data_free(d);
+    if (!kv_meter_number_parse(gtk_editable_get_text(GTK_EDITABLE(self->swap_old_row)), &from,
+                               &error) ||
+        !kv_meter_number_parse(gtk_editable_get_text(GTK_EDITABLE(self->swap_new_row)), &to,
+                               &error)) {
         show_error(self->swap_label, _("The meter was not swapped."), error);
         return;
     }
-    if (*d->reason == '\0') {
-        swap_data_free(d);
+    if (*reason == '\0') {
         show_result(self->swap_label, _("The meter was not swapped. Say why in Reason."), FALSE);
         return;
     }
@@ -536,9 +527,10 @@ static void kv_technician_page_swap_meter(GtkWidget *widget, const char *action_
     show_result(self->swap_label,
                 _("Swapping the meter. Leave the blank card for the new meter in the reader."),
                 TRUE);
-    kv_session_run_async(self->session, swap_in_worker, d, (GDestroyNotify)swap_data_free,
-                         (GDestroyNotify)swap_result_free, NULL, on_swap_done_cb,
-                         g_object_ref(self));
+    kv_session_run_async(self->session, swap_in_worker,
+                         g_variant_ref_sink(g_variant_new("(uubs)", from, to, estimate, reason)),
+                         (GDestroyNotify)g_variant_unref, g_free, NULL,
+                         on_swap_done_cb, g_object_ref(self));
 }
 
 /* ---- the widget ----------------------------------------------------------------- */

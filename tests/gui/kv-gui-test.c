@@ -84,16 +84,38 @@ GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label)
     return kv_gui_test_find_typed(root, GTK_TYPE_WIDGET, label);
 }
 
-GtkWidget *kv_gui_test_find_type(GtkWidget *root, GType type)
+/* root, or its first descendant, that match(widget, data) accepts. */
+static GtkWidget *find_first(GtkWidget *root, gboolean (*match)(GtkWidget *, gconstpointer),
+                             gconstpointer data)
 {
-    if (G_TYPE_CHECK_INSTANCE_TYPE(root, type))
+    if (match(root, data))
         return root;
     for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *w = kv_gui_test_find_type(c, type);
+        GtkWidget *w = find_first(c, match, data);
         if (w != NULL)
             return w;
     }
     return NULL;
+}
+
+static gboolean is_of_type(GtkWidget *w, gconstpointer type)
+{
+    return G_TYPE_CHECK_INSTANCE_TYPE(w, *(const GType *)type);
+}
+
+static gboolean has_class(GtkWidget *w, gconstpointer css_class)
+{
+    return gtk_widget_has_css_class(w, css_class);
+}
+
+GtkWidget *kv_gui_test_find_type(GtkWidget *root, GType type)
+{
+    return find_first(root, is_of_type, &type);
+}
+
+GtkWidget *kv_gui_test_find_class(GtkWidget *root, const char *css_class)
+{
+    return find_first(root, has_class, css_class);
 }
 
 GtkWidget *kv_gui_test_find_typed(GtkWidget *root, GType type, const char *label)

@@ -83,11 +83,11 @@ static AdwMessageDialog *ask_refund(GtkWidget *root, const char *meter, const ch
 
 static void test_refund_unloaded(void)
 {
-    KvWindow *window = kv_gui_test_window_new(station);
-    GtkWidget *root = GTK_WIDGET(window);
-    KvHistoryPage *history = find_history(root);
     g_autofree char *ama = kv_demo_card_path(station->dir, 1);
     g_autofree char *yaw = kv_demo_card_path(station->dir, 2);
+    KvWindow *window = kv_gui_test_window_new(station);
+    GtkWidget *root = GTK_WIDGET(window);
+    KvHistoryPage *history = NULL;
     g_autofree char *pdf = g_build_filename(station->dir, "refund.pdf", NULL);
     g_autofree char *text = NULL, *meter = NULL;
     g_autoptr(KvStation) st = NULL;
@@ -206,18 +206,6 @@ static gboolean meter_takes(guint32 meter, const char *card)
     return TRUE;
 }
 
-static GtkWidget *find_numeric(GtkWidget *w)
-{
-    if (GTK_IS_LABEL(w) && gtk_widget_has_css_class(w, "numeric"))
-        return w;
-    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *found = find_numeric(c);
-        if (found != NULL)
-            return found;
-    }
-    return NULL;
-}
-
 /* The value of the read report's row with this title, or NULL. */
 static const char *find_fact(GtkWidget *root, const char *title)
 {
@@ -227,7 +215,7 @@ static const char *find_fact(GtkWidget *root, const char *title)
          row = gtk_widget_get_next_sibling(row))
         if (ADW_IS_PREFERENCES_ROW(row) &&
             g_strcmp0(adw_preferences_row_get_title(ADW_PREFERENCES_ROW(row)), title) == 0)
-            return gtk_label_get_label(GTK_LABEL(find_numeric(row)));
+            return gtk_label_get_label(GTK_LABEL(kv_gui_test_find_class(row, "numeric")));
     return NULL;
 }
 
