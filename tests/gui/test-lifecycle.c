@@ -13,7 +13,8 @@
  * report shows the allowance; a clear-credit card empties the meter and
  * the read report shows what it cleared; the meter is swapped for a new
  * one from that cleared credit: the new meter's card carries it, the old
- * meter is retired and cannot be swapped again. */
+ * meter is retired and cannot be swapped again; Ama's dead meter is
+ * swapped from an estimate, chosen and said so. */
 #include "config.h"
 
 #include <string.h>
@@ -269,7 +270,7 @@ static void test_clear_credit_and_swap(void)
     GtkWidget *root = GTK_WIDGET(window);
     g_autofree char *yaw = kv_demo_card_path(station->dir, 2);
     g_autofree char *param = NULL, *clear = NULL, *fresh = NULL, *left = NULL;
-    g_autofree char *new_meter_text = NULL, *esi_meter = NULL;
+    g_autofree char *new_meter_text = NULL, *esi_meter = NULL, *ama_meter = NULL;
     g_autoptr(KvStation) st = NULL;
     g_autoptr(KvMeter) old = NULL, swapped = NULL;
     g_autoptr(GError) error = NULL;
@@ -369,6 +370,26 @@ static void test_clear_credit_and_swap(void)
     g_assert_true(kv_gui_test_wait_text(swap, "The meter was not swapped", 60000));
     g_test_message("%s", kv_gui_test_text(swap));
     g_assert_nonnull(strstr(kv_gui_test_text(swap), "already swapped"));
+
+    /* Ama's meter is dead: its estimate, chosen, is carried and said so. */
+    g_free(fresh);
+    fresh = blank_in_reader(9);
+    g_free(new_meter_text);
+    new_meter_text = g_strdup_printf("%u", 10000010 * 10 + kv_meter_check_digit(10000010));
+    ama_meter = g_strdup_printf("%u", 10000001 * 10 + kv_meter_check_digit(10000001));
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Old meter number")), ama_meter);
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "New meter number")),
+                          new_meter_text);
+    g_assert_true(gtk_widget_activate_action(swap, "tech.swap-meter", NULL));
+    g_assert_true(kv_gui_test_wait_text(swap, "retired", 60000));
+    g_test_message("%s", kv_gui_test_text(swap));
+    g_assert_nonnull(strstr(kv_gui_test_text(swap), "ESTIMATE: "));
+    g_assert_nonnull(strstr(kv_gui_test_text(swap), "from its newest readback"));
+    g_assert_nonnull(strstr(kv_gui_test_text(swap), "issued for meter"));
+    g_clear_pointer(&old, kv_meter_free);
+    old = kv_meter_get(st, 10000001 * 10 + kv_meter_check_digit(10000001), &error);
+    g_assert_no_error(error);
+    g_assert_cmpstr(old->status, ==, "removed");
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
