@@ -8,7 +8,8 @@
  * Unsettled sales (pending, written, issued): settled from the card in the
  * reader.  A supervisor refunds credit the meter has not loaded from the
  * card in the reader (kv_refund_unloaded: one or several sales, newest
- * first), a reason asked first, and prints its receipt marked REFUND.  Past shifts of every cashier with their Z reports: supervisors. */
+ * first), a reason asked first, and prints its receipt marked REFUND.
+ * Past shifts of every cashier with their Z reports: supervisors. */
 #define G_LOG_DOMAIN "kv-history-page"
 
 #include "config.h"
