@@ -3,8 +3,9 @@
  *
  * Every card and ledger call is the core's (kv_card_engineering,
  * kv_card_read through the session, kv_meter_swap_register, kv_meter_swap,
- * kv_card_issue, kv_meter_provision) on the session's worker.  What the signed-in person may not do is shown disabled with the
- * reason before anything is submitted: the core checks again. */
+ * kv_card_issue, kv_meter_provision) on the session's worker.  What the
+ * signed-in person may not do is shown disabled with the reason before
+ * anything is submitted: the core checks again. */
 #define G_LOG_DOMAIN "kv-technician-page"
 
 #include "config.h"
