@@ -8,6 +8,9 @@
  * sales on Ama's card, then one refund of all the credit her meter never
  * loaded takes both off the card, newest first, and its receipt says
  * REFUND.
+ * /lifecycle/refund-cleared: a sale loaded by Ama's meter, the meter cleared
+ * by a clear-credit card read back, the cleared credit refunded (no card),
+ * once.
  * /lifecycle/clear-credit-and-swap: a parameter card with an emergency
  * allowance of 7 kWh for Yaw's meter; the meter applies it and the read
  * report shows the allowance; a clear-credit card empties the meter and
@@ -64,14 +67,19 @@ static void sell(GtkWidget *root, KvGuiSellScreen *s, const char *card, const ch
     g_assert_true(kv_gui_test_wait_text(s->result, "Sold", 60000));
 }
 
-static AdwMessageDialog *ask_refund(GtkWidget *root, const char *meter, const char *reason)
+#define UNLOADED "Refund unloaded credit from the card in the reader", "Refund Unloaded Credit?"
+#define CLEARED "Refund credit cleared by a clear-credit card", "Refund Cleared Credit?"
+
+/* The refund dialog of that button, filled in (the Refund response on). */
+static AdwMessageDialog *ask_refund(GtkWidget *root, const char *button_label,
+                                    const char *heading, const char *meter, const char *reason)
 {
-    GtkWidget *button = kv_gui_test_get(root, "Refund unloaded credit from the card in the reader");
+    GtkWidget *button = kv_gui_test_get(root, button_label);
     AdwMessageDialog *ask;
 
     g_assert_true(gtk_widget_get_sensitive(button));
     g_signal_emit_by_name(button, "clicked");
-    ask = kv_gui_test_wait_dialog("Refund Unloaded Credit?");
+    ask = kv_gui_test_wait_dialog(heading);
     g_assert_false(adw_message_dialog_get_response_enabled(ask, "refund"));
     gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(GTK_WIDGET(ask), "Meter number")), meter);
     /* No reason, no refund. */
@@ -80,6 +88,20 @@ static AdwMessageDialog *ask_refund(GtkWidget *root, const char *meter, const ch
                           reason);
     g_assert_true(adw_message_dialog_get_response_enabled(ask, "refund"));
     return ask;
+}
+
+/* A refund asked through that button's dialog: the History's status
+ * (found before it had a text: a label's name follows its text) once it
+ * says `expect` and the page is done. */
+static const char *refund(GtkWidget *root, GtkWidget *status, const char *button_label,
+                          const char *heading, const char *meter, const char *reason,
+                          const char *expect)
+{
+    kv_gui_test_respond(ask_refund(root, button_label, heading, meter, reason), "refund");
+    g_assert_true(kv_gui_test_wait_text(status, expect, 60000));
+    g_test_message("%s", kv_gui_test_text(status));
+    g_assert_true(kv_gui_test_wait(history_done, find_history(root), 20000));
+    return kv_gui_test_text(status);
 }
 
 static void test_refund_unloaded(void)
@@ -98,16 +120,18 @@ static void test_refund_unloaded(void)
     gint64 created = 0;
     g_autofree char *reason = NULL, *by = NULL;
     KvGuiSellScreen s;
-    GtkWidget *status, *refund;
+    GtkWidget *status, *refund_button;
+    const char *said;
     guint32 ama_meter;
 
     /* A cashier: the button is there, off, and says why. */
     kv_gui_test_sign_in(window, KV_DEMO_CASHIER, KV_DEMO_CASHIER_PASSWORD);
     gtk_widget_activate_action(root, "win.page", "s", "reports");
-    refund = kv_gui_test_get(root, "Refund unloaded credit from the card in the reader");
-    g_assert_false(gtk_widget_get_sensitive(refund));
-    g_assert_cmpstr(gtk_widget_get_tooltip_text(refund), ==,
-                    "Refunds of unloaded credit are made by a supervisor.");
+    refund_button = kv_gui_test_get(root, "Refund unloaded credit from the card in the reader");
+    g_assert_false(gtk_widget_get_sensitive(refund_button));
+    g_assert_cmpstr(gtk_widget_get_tooltip_text(refund_button), ==, "Refunds are made by a supervisor.");
+    g_assert_false(gtk_widget_get_sensitive(
+        kv_gui_test_get(root, "Refund credit cleared by a clear-credit card")));
     gtk_window_destroy(GTK_WINDOW(window));
     kv_session_sign_out(station->session);
 
@@ -122,11 +146,9 @@ static void test_refund_unloaded(void)
     kv_gui_test_insert_card(station->session, yaw);
     status = kv_gui_test_get(root, "History status");
     meter = g_strdup_printf("%u", YAW_METER);
-    kv_gui_test_respond(ask_refund(root, meter, "customer moved"), "refund");
-    g_assert_true(kv_gui_test_wait_text(status, "No refund", 60000));
-    g_test_message("%s", kv_gui_test_text(status));
-    g_assert_nonnull(strstr(kv_gui_test_text(status), "has loaded all the credit sold to it"));
-    g_assert_nonnull(strstr(kv_gui_test_text(status), "Nothing was refunded"));
+    said = refund(root, status, UNLOADED, meter, "customer moved", "No refund");
+    g_assert_nonnull(strstr(said, "has loaded all the credit sold to it"));
+    g_assert_nonnull(strstr(said, "Nothing was refunded"));
     g_assert_true(kv_gui_test_wait(history_done, history, 20000));
 
     /* Two sales on Ama's card, her meter loads neither. */
@@ -146,10 +168,9 @@ static void test_refund_unloaded(void)
     gtk_widget_activate_action(root, "win.page", "s", "reports");
     g_free(meter);
     meter = g_strdup_printf("%u", ama_meter);
-    kv_gui_test_respond(ask_refund(root, meter, "sold to the wrong meter"), "refund");
-    g_assert_true(kv_gui_test_wait_text(status, "Pay back", 60000));
-    g_test_message("%s", kv_gui_test_text(status));
-    g_assert_nonnull(strstr(kv_gui_test_text(status), "from 2 sales"));
+    said = refund(root, status, UNLOADED, meter, "sold to the wrong meter", "Pay back");
+    g_assert_nonnull(strstr(said, "from 2 sales"));
+    g_assert_nonnull(strstr(said, "no longer carries this credit"));
     g_assert_true(kv_gui_test_wait(history_done, history, 20000));
     g_assert_cmpint(kv_history_page_get_last_refund(history), >, 0);
     r = kv_refund_get(st, kv_history_page_get_last_refund(history), &created, &reason, &by,
@@ -176,9 +197,8 @@ static void test_refund_unloaded(void)
     g_assert_true(kv_gui_test_wait_text(status, "marked REFUND", 10000));
 
     /* Nothing unloaded is left: a second refund is refused. */
-    kv_gui_test_respond(ask_refund(root, meter, "again"), "refund");
-    g_assert_true(kv_gui_test_wait_text(status, "No refund", 60000));
-    g_assert_true(kv_gui_test_wait(history_done, history, 20000));
+    said = refund(root, status, UNLOADED, meter, "again", "No refund");
+    g_assert_nonnull(strstr(said, "Nothing was refunded"));
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
@@ -250,18 +270,96 @@ static char *blank_in_reader(guint n)
     return path;
 }
 
-static void write_card(GtkWidget *root, guint type_index, const char *expect)
+static void write_card(GtkWidget *root, const char *meter, guint type_index, const char *expect)
 {
     GtkWidget *result = kv_gui_test_get_id(root, "result_label");
 
     gtk_editable_set_text(
-        GTK_EDITABLE(kv_gui_test_get(root, "Meter number of the engineering card")),
-        G_STRINGIFY(YAW_METER));
+        GTK_EDITABLE(kv_gui_test_get(root, "Meter number of the engineering card")), meter);
     adw_combo_row_set_selected(ADW_COMBO_ROW(kv_gui_test_get_id(root, "type_row")), type_index);
     gtk_label_set_label(GTK_LABEL(result), "");
     g_assert_true(gtk_widget_activate_action(result, "tech.write-card", NULL));
     g_assert_true(kv_gui_test_wait_text(result, expect, 60000));
     g_test_message("%s", kv_gui_test_text(result));
+}
+
+/* A swap asked on the Technician screen (the reason and source as they
+ * are): its result once it says `expect`. */
+static const char *swap_meter(GtkWidget *root, const char *from, const char *to,
+                              const char *expect)
+{
+    GtkWidget *swap = kv_gui_test_get_id(root, "swap_label");
+
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Old meter number")), from);
+    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "New meter number")), to);
+    gtk_label_set_label(GTK_LABEL(swap), "");
+    g_assert_true(gtk_widget_activate_action(swap, "tech.swap-meter", NULL));
+    g_assert_true(kv_gui_test_wait_text(swap, expect, 60000));
+    g_test_message("%s", kv_gui_test_text(swap));
+    return kv_gui_test_text(swap);
+}
+
+/* A sale on Ama's card loaded by her meter, the meter cleared by a
+ * clear-credit card read back here, then the cleared credit refunded from
+ * the History (no card), once. */
+static void test_refund_cleared(void)
+{
+    g_autofree char *ama = kv_demo_card_path(station->dir, 1);
+    g_autofree char *yaw = kv_demo_card_path(station->dir, 2);
+    g_autofree char *clear = NULL, *meter = NULL, *cleared = NULL, *energy = NULL;
+    KvWindow *window = kv_gui_test_window_new(station);
+    GtkWidget *root = GTK_WIDGET(window);
+    KvHistoryPage *history = find_history(root);
+    g_autoptr(KvStation) st = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree KvRefund *r = NULL;
+    g_autofree char *reason = NULL, *by = NULL;
+    gint64 created = 0;
+    KvGuiSellScreen s;
+    GtkWidget *status;
+    const char *said;
+
+    if (!kv_session_get_signed_in(station->session))
+        kv_gui_test_sign_in(window, KV_DEMO_SUPERVISOR, KV_DEMO_SUPERVISOR_PASSWORD);
+    kv_gui_test_sell_screen(root, &s);
+    gtk_widget_activate_action(root, "win.page", "s", "sell");
+    sell(root, &s, ama, "10");
+    meter = g_strdup(kv_gui_test_text(s.meter));
+    kv_gui_test_insert_card(station->session, yaw);
+    if (!meter_takes((guint32)g_ascii_strtoull(meter, NULL, 10), ama)) {
+        g_test_skip("no meter firmware on the host (kilovend-meter-sim)");
+        gtk_window_destroy(GTK_WINDOW(window));
+        return;
+    }
+
+    gtk_widget_activate_action(root, "win.page", "s", "technician");
+    clear = blank_in_reader(10);
+    write_card(root, meter, 5, "Clear-credit card");
+    kv_gui_test_insert_card(station->session, yaw);
+    g_assert_true(meter_takes((guint32)g_ascii_strtoull(meter, NULL, 10), clear));
+    read_back(root, clear);
+    cleared = g_strdup(find_fact(root, "Credit cleared by the meter (all clear-credit cards)"));
+    g_assert_cmpstr(cleared, !=, "0.00 kWh");
+
+    gtk_widget_activate_action(root, "win.page", "s", "reports");
+    status = kv_gui_test_get(root, "History status");
+    said = refund(root, status, CLEARED, meter, "meter faulty, credit cleared", "Pay back");
+    g_assert_nonnull(strstr(said, "from 1 sale."));
+    g_assert_null(strstr(said, "no longer carries"));
+    g_assert_true(kv_gui_test_wait(history_done, history, 20000));
+    st = kv_gui_test_station_open_ledger(station);
+    r = kv_refund_get(st, kv_history_page_get_last_refund(history), &created, &reason, &by,
+                      &error);
+    g_assert_no_error(error);
+    energy = kv_session_format_energy(r->energy);
+    g_assert_cmpstr(energy, ==, cleared);
+    g_assert_false(kv_refund_is_unloaded(st, r->id));
+    g_assert_cmpint(r->amount, >, 0);
+
+    /* Paid back once. */
+    said = refund(root, status, CLEARED, meter, "again", "No refund");
+    g_assert_nonnull(strstr(said, "no cleared credit waits for a refund"));
+    gtk_window_destroy(GTK_WINDOW(window));
 }
 
 static void test_clear_credit_and_swap(void)
@@ -274,7 +372,7 @@ static void test_clear_credit_and_swap(void)
     g_autoptr(KvStation) st = NULL;
     g_autoptr(KvMeter) old = NULL, swapped = NULL;
     g_autoptr(GError) error = NULL;
-    GtkWidget *swap;
+    const char *said;
     guint32 new_meter = 10000009 * 10 + kv_meter_check_digit(10000009);
 
     if (!kv_session_get_signed_in(station->session) ||
@@ -288,11 +386,11 @@ static void test_clear_credit_and_swap(void)
     param = blank_in_reader(6);
     gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Emergency credit allowance")),
                           "256");
-    write_card(root, 1, "No card was written");
+    write_card(root, G_STRINGIFY(YAW_METER), 1, "No card was written");
     g_assert_nonnull(strstr(kv_gui_test_text(kv_gui_test_get_id(root, "result_label")),
                             "from 0 to 255"));
     gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Emergency credit allowance")), "7");
-    write_card(root, 1, "Parameter card");
+    write_card(root, G_STRINGIFY(YAW_METER), 1, "Parameter card");
     g_assert_nonnull(strstr(kv_gui_test_text(kv_gui_test_get_id(root, "result_label")),
                             "Emergency credit: 7 kWh"));
     kv_gui_test_insert_card(station->session, yaw);
@@ -310,7 +408,7 @@ static void test_clear_credit_and_swap(void)
 
     /* A clear-credit card: the meter empties its credit and says how much. */
     clear = blank_in_reader(7);
-    write_card(root, 5, "Clear-credit card");
+    write_card(root, G_STRINGIFY(YAW_METER), 5, "Clear-credit card");
     g_assert_nonnull(strstr(kv_gui_test_text(kv_gui_test_get_id(root, "result_label")),
                             "how much it cleared"));
     kv_gui_test_insert_card(station->session, yaw);
@@ -324,26 +422,18 @@ static void test_clear_credit_and_swap(void)
 
     /* The swap, from the cleared credit, onto a blank card. */
     fresh = blank_in_reader(8);
-    swap = kv_gui_test_get_id(root, "swap_label");
-    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Old meter number")),
-                          G_STRINGIFY(YAW_METER));
     new_meter_text = g_strdup_printf("%u", new_meter);
-    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "New meter number")),
-                          new_meter_text);
     /* No reason: nothing is done. */
-    g_assert_true(gtk_widget_activate_action(swap, "tech.swap-meter", NULL));
-    g_assert_true(kv_gui_test_wait_text(swap, "Say why", 5000));
+    swap_meter(root, G_STRINGIFY(YAW_METER), new_meter_text, "Say why");
     gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Reason for the meter swap")),
                           "display dead");
-    g_assert_true(gtk_widget_activate_action(swap, "tech.swap-meter", NULL));
-    g_assert_true(kv_gui_test_wait_text(swap, "retired", 60000));
-    g_test_message("%s", kv_gui_test_text(swap));
-    g_assert_nonnull(strstr(kv_gui_test_text(swap), "cleared from the old meter"));
-    g_assert_null(strstr(kv_gui_test_text(swap), "ESTIMATE"));
-    g_assert_nonnull(strstr(kv_gui_test_text(swap), "issued for meter"));
+    said = swap_meter(root, G_STRINGIFY(YAW_METER), new_meter_text, "retired");
+    g_assert_nonnull(strstr(said, "cleared from the old meter"));
+    g_assert_null(strstr(said, "ESTIMATE"));
+    g_assert_nonnull(strstr(said, "issued for meter"));
     {
         g_autofree char *carried = g_strdup_printf("%s carried", left);
-        g_assert_nonnull(strstr(kv_gui_test_text(swap), carried));
+        g_assert_nonnull(strstr(said, carried));
     }
     st = kv_gui_test_station_open_ledger(station);
     old = kv_meter_get(st, YAW_METER, &error);
@@ -365,11 +455,8 @@ static void test_clear_credit_and_swap(void)
     /* The old meter is swapped once, and its estimate asked again refused. */
     adw_combo_row_set_selected(ADW_COMBO_ROW(kv_gui_test_get_id(root, "swap_source_row")), 1);
     esi_meter = g_strdup_printf("%u", 10000003 * 10 + kv_meter_check_digit(10000003));
-    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "New meter number")), esi_meter);
-    g_assert_true(gtk_widget_activate_action(swap, "tech.swap-meter", NULL));
-    g_assert_true(kv_gui_test_wait_text(swap, "The meter was not swapped", 60000));
-    g_test_message("%s", kv_gui_test_text(swap));
-    g_assert_nonnull(strstr(kv_gui_test_text(swap), "already swapped"));
+    said = swap_meter(root, G_STRINGIFY(YAW_METER), esi_meter, "The meter was not swapped");
+    g_assert_nonnull(strstr(said, "already swapped"));
 
     /* Ama's meter is dead: its estimate, chosen, is carried and said so. */
     g_free(fresh);
@@ -377,15 +464,10 @@ static void test_clear_credit_and_swap(void)
     g_free(new_meter_text);
     new_meter_text = g_strdup_printf("%u", 10000010 * 10 + kv_meter_check_digit(10000010));
     ama_meter = g_strdup_printf("%u", 10000001 * 10 + kv_meter_check_digit(10000001));
-    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "Old meter number")), ama_meter);
-    gtk_editable_set_text(GTK_EDITABLE(kv_gui_test_get(root, "New meter number")),
-                          new_meter_text);
-    g_assert_true(gtk_widget_activate_action(swap, "tech.swap-meter", NULL));
-    g_assert_true(kv_gui_test_wait_text(swap, "retired", 60000));
-    g_test_message("%s", kv_gui_test_text(swap));
-    g_assert_nonnull(strstr(kv_gui_test_text(swap), "ESTIMATE: "));
-    g_assert_nonnull(strstr(kv_gui_test_text(swap), "from its newest readback"));
-    g_assert_nonnull(strstr(kv_gui_test_text(swap), "issued for meter"));
+    said = swap_meter(root, ama_meter, new_meter_text, "retired");
+    g_assert_nonnull(strstr(said, "ESTIMATE: "));
+    g_assert_nonnull(strstr(said, "from its newest readback"));
+    g_assert_nonnull(strstr(said, "issued for meter"));
     g_clear_pointer(&old, kv_meter_free);
     old = kv_meter_get(st, 10000001 * 10 + kv_meter_check_digit(10000001), &error);
     g_assert_no_error(error);
@@ -395,4 +477,5 @@ static void test_clear_credit_and_swap(void)
 
 KV_GUI_TEST_MAIN(station,
                  {"/lifecycle/refund-unloaded", test_refund_unloaded},
+                 {"/lifecycle/refund-cleared", test_refund_cleared},
                  {"/lifecycle/clear-credit-and-swap", test_clear_credit_and_swap})
