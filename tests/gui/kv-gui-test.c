@@ -125,7 +125,7 @@ static GtkWidget *find_under(GtkWidget *root, const Wanted *want)
 
 GtkWidget *kv_gui_test_find_type(GtkWidget *root, GType type)
 {
-    Wanted want = {type, NULL, NULL, NULL};
+    Wanted want = {type, NULL, NULL, NULL, NULL};
 
     return matches(root, &want) ? root : find_under(root, &want);
 }
@@ -139,7 +139,7 @@ GtkWidget *kv_gui_test_find_class(GtkWidget *root, const char *css_class)
 
 GtkWidget *kv_gui_test_find_typed(GtkWidget *root, GType type, const char *label)
 {
-    Wanted want = {type, label, NULL, NULL};
+    Wanted want = {type, label, NULL, NULL, NULL};
 
     return find_under(root, &want);
 }
@@ -171,7 +171,7 @@ GtkWidget *kv_gui_test_get(GtkWidget *root, const char *label)
 
 GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id)
 {
-    Wanted want = {GTK_TYPE_WIDGET, NULL, id, NULL};
+    Wanted want = {GTK_TYPE_WIDGET, NULL, id, NULL, NULL};
     GtkWidget *w = find_under(root, &want);
 
     if (w == NULL)
@@ -181,7 +181,7 @@ GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id)
 
 GtkWidget *kv_gui_test_find_label_with(GtkWidget *root, const char *needle)
 {
-    Wanted want = {GTK_TYPE_LABEL, NULL, NULL, needle};
+    Wanted want = {GTK_TYPE_LABEL, NULL, NULL, needle, NULL};
 
     return matches(root, &want) ? root : find_under(root, &want);
 }
