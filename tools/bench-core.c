@@ -144,6 +144,9 @@ static void volume(const char *dir, guint n)
     GStatBuf sb;
     KvStmt *s;
     g_auto(KvTxn) txn = KV_TXN_INIT;
+    /* the blocks of a 10 kWh sale at one price, as kv_sale_sell stores them */
+    KvBreakdown one = { .n_blocks = 1, .blocks = { { 1000, 10000000, 10000000000 } } };
+    g_autofree char *blocks = kv_breakdown_blocks_text(&one);
 
     if (!kv_txn_begin(&txn, st, &e))
         g_error("%s", e->message);
@@ -172,9 +175,7 @@ static void volume(const char *dir, guint n)
                        "cashier_id, shift_id, state, created_at, updated_at, amount, fixed_charge, "
                        "debt_recovered, energy_net, vat, energy, blocks, office, seq, "
                        "base_cumulative, cumulative) VALUES (?1, ?2, ?3, 1, 1, ?4, ?8, ?5, "
-                       "?5, 11600, 0, 0, 10000, 1600, 1000, "
-                       "'[{\"energy\":1000,\"price_e4\":10000000,\"cost_e6\":10000000000}]', 1, "
-                       "?6, ?7, ?7 + 1000)", &e);
+                       "?5, 11600, 0, 0, 10000, 1600, 1000, ?9, 1, ?6, ?7, ?7 + 1000)", &e);
     for (guint i = 0; i < n; i++) {
         guint meter = i % n_meters, k = i / n_meters;
         gint64 at = start + (gint64)i * 86400 / per_day;
@@ -196,6 +197,7 @@ static void volume(const char *dir, guint n)
         sqlite3_bind_int64(s, 6, k + 2);
         sqlite3_bind_int64(s, 7, (gint64)k * 1000);
         sqlite3_bind_text(s, 8, kv_sale_state_name(KV_SALE_COMPLETED), -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 9, blocks, -1, SQLITE_STATIC);
         if (!kv_db_step_done(st, s, "sale", &e))
             g_error("%s", e->message);
         kv_stmt_release(s);

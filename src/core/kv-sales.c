@@ -59,21 +59,6 @@ void kv_sale_free(KvSale *s)
     " FROM sales s JOIN tariffs t ON t.id = s.tariff_id JOIN users u ON u.id = s.cashier_id " \
     "LEFT JOIN customers c ON c.id = s.customer_id "
 
-static void blocks_from_json(const char *json, KvBreakdown *b)
-{
-    const char *p = json;
-    b->n_blocks = 0;
-    while (p && (p = strstr(p, "{\"energy\":")) && b->n_blocks < KV_TARIFF_MAX_BLOCKS) {
-        KvBlockUse *u = &b->blocks[b->n_blocks];
-        if (sscanf(p, "{\"energy\":%" G_GINT64_FORMAT ",\"price_e4\":%" G_GINT64_FORMAT
-                   ",\"cost_e6\":%" G_GINT64_FORMAT "}", &u->energy, &u->price_e4,
-                   &u->cost_e6) != 3)
-            break;
-        b->n_blocks++;
-        p++;
-    }
-}
-
 static KvSale *sale_from_row(KvStmt *s)
 {
     KvSale *x = g_new0(KvSale, 1);
@@ -106,7 +91,7 @@ static KvSale *sale_from_row(KvStmt *s)
     x->cancel_seq = (guint32)sqlite3_column_int64(s, 25);
     if (sqlite3_column_type(s, 26) != SQLITE_NULL)
         x->cancel_reason = kv_db_col_text(s, 26);
-    blocks_from_json((const char *)sqlite3_column_text(s, 27), &x->breakdown);
+    kv_breakdown_blocks_parse((const char *)sqlite3_column_text(s, 27), &x->breakdown);
     x->card_write_at = sqlite3_column_int64(s, 28);
     if (sqlite3_column_type(s, 29) != SQLITE_NULL)
         x->resolution = kv_db_col_text(s, 29);
@@ -901,7 +886,7 @@ static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) m = NULL;
-    g_autofree char *blocks = kv_breakdown_blocks_json(&x->breakdown);
+    g_autofree char *blocks = kv_breakdown_blocks_text(&x->breakdown);
     if (!kv_txn_begin(&txn, st, error) || !payment_ref_free(st, x, error))
         return FALSE;
     if (!kv_db_run(st, "INSERT INTO sales(meter_number, customer_id, card_serial, tariff_id, "

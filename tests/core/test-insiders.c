@@ -176,7 +176,8 @@ static gboolean has_problem(KvAuditReport *r, const char *text)
 
 /* What an insider with the file and the source can compute: the plain
  * chain, hash = SHA-256(prev_hash || "id|at|user|action|object|detail"),
- * recomputed from row `from` to the end after an edit. */
+ * prev_hash the row before's hash (not stored since db/016), recomputed
+ * from row `from` to the end after an edit. */
 static void recompute_plain_chain(Fx *f, gint64 from)
 {
     sqlite3 *h = NULL;
@@ -186,7 +187,7 @@ static void recompute_plain_chain(Fx *f, gint64 from)
     g_assert_cmpint(sqlite3_prepare_v2(h, "SELECT id, at, coalesce(user_id, 0), action, object, "
                                           "detail, hash FROM audit ORDER BY id", -1, &q, NULL),
                     ==, SQLITE_OK);
-    g_assert_cmpint(sqlite3_prepare_v2(h, "UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?",
+    g_assert_cmpint(sqlite3_prepare_v2(h, "UPDATE audit SET hash = ? WHERE id = ?",
                                        -1, &u, NULL), ==, SQLITE_OK);
     sqlite3_exec(h, "BEGIN", NULL, NULL, NULL);
     while (sqlite3_step(q) == SQLITE_ROW) {
@@ -197,9 +198,8 @@ static void recompute_plain_chain(Fx *f, gint64 from)
                               (const char *)sqlite3_column_text(q, 3),
                               (const char *)sqlite3_column_text(q, 4),
                               (const char *)sqlite3_column_text(q, 5), hash);
-            sqlite3_bind_blob(u, 1, prev, 32, SQLITE_TRANSIENT);
-            sqlite3_bind_blob(u, 2, hash, 32, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(u, 3, id);
+            sqlite3_bind_blob(u, 1, hash, 32, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(u, 2, id);
             g_assert_cmpint(sqlite3_step(u), ==, SQLITE_DONE);
             sqlite3_reset(u);
         } else {
@@ -400,7 +400,7 @@ static void test_audit_migration(Fx *f, gconstpointer d)
      * tables; 005-issued.sql: its tables and indexes; its rebuild of the
      * sales table runs again on the empty table, without the columns
      * 008-money.sql adds again with its tables). */
-    fx_migrate_back(f, FREE_015_UNDONE EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP TABLE key_holdings; DROP TABLE sync_state; "
+    fx_migrate_back(f, COMPACT_016_UNDONE FREE_015_UNDONE EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP TABLE key_holdings; DROP TABLE sync_state; "
                        "DROP TABLE meter_remote; ALTER TABLE audit DROP COLUMN mac; "
                        "DROP TABLE base_adoptions; DROP TABLE anomalies; "
                        "DROP INDEX sales_issued; DROP INDEX sales_reconcile; ",
