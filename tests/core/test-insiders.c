@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "core-fixture.h"
+#include "kv-audit-private.h"
 
 /* A cashier's station: carol added and signed in, the keys locked (as
  * before a supervisor opens the shift). */
@@ -417,6 +418,59 @@ static void test_audit_migration(Fx *f, gconstpointer d)
     g_assert_cmpuint(r->rows_keyed, ==, 1);
 }
 
+/* Compact audit chain: a sale's audit detail ends with its card serial; a
+ * sale whose serial was cut short by an insider (1048577 now, 104857...
+ * read as a prefix of what was audited) differs from its audit record. */
+static void test_audit_sale_number_cut_short(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) s1 = fx_sell(f, card, FX_M1, 10000, &e);
+    g_autoptr(KvAuditReport) r0 = NULL, r1 = NULL;
+    g_autofree char *sql = NULL, *want = NULL;
+
+    g_assert_no_error(e);
+    g_assert_cmpuint(s1->card_serial, >=, 10);
+    r0 = verify(f, NULL);
+    g_assert_cmpuint(r0->problems->len, ==, 0);
+    sql = g_strdup_printf("UPDATE sales SET card_serial = card_serial / 10 WHERE id = %"
+                          G_GINT64_FORMAT, s1->id);
+    fx_raw_exec(f->db, sql);
+    r1 = verify(f, NULL);
+    want = g_strdup_printf("sale %" G_GINT64_FORMAT " differs from its audit record", s1->id);
+    g_assert_true(has_problem(r1, want));
+}
+
+/* Compact audit chain: the sale rows written before db/016 carry their
+ * detail in the first form ("state=S amount=A ..."); such a sale still
+ * verifies, and an insider's edit of it is still reported. */
+static void test_audit_first_form_details(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) s1 = fx_sell(f, card, FX_M1, 10000, &e);
+    g_autoptr(KvAuditReport) r0 = NULL, r1 = NULL;
+    g_autofree char *obj = NULL, *old = NULL, *sql = NULL, *want = NULL;
+
+    g_assert_no_error(e);
+    g_assert_nonnull(s1);
+    obj = g_strdup_printf("sale:%" G_GINT64_FORMAT, s1->id);
+    old = g_strdup_printf("state=completed amount=%" G_GINT64_FORMAT " energy=%" G_GINT64_FORMAT
+                          " seq=%u cumulative=%u card=%u", s1->breakdown.amount,
+                          s1->breakdown.energy, s1->seq, s1->cumulative, s1->card_serial);
+    /* the sale's last row as a station before db/016 wrote it */
+    g_assert_true(kv_audit_record(f->st, "sale.completed", obj, old, &e));
+    g_assert_no_error(e);
+    r0 = verify(f, NULL);
+    g_assert_cmpuint(r0->problems->len, ==, 0);
+    sql = g_strdup_printf("UPDATE sales SET amount = amount + 500, energy_net = energy_net + 500 "
+                          "WHERE id = %" G_GINT64_FORMAT, s1->id);
+    fx_raw_exec(f->db, sql);
+    r1 = verify(f, NULL);
+    want = g_strdup_printf("audited '%s'", old);
+    g_assert_true(has_problem(r1, want));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -429,5 +483,7 @@ int main(int argc, char **argv)
     fx_add("/insiders/audit/macs-stripped", test_audit_macs_stripped);
     fx_add("/insiders/audit/locked-rows-covered", test_audit_locked_rows_covered);
     fx_add("/insiders/audit/migration", test_audit_migration);
+    fx_add("/insiders/audit/sale-number-cut-short", test_audit_sale_number_cut_short);
+    fx_add("/insiders/audit/first-form-details", test_audit_first_form_details);
     return g_test_run();
 }
