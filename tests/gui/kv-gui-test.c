@@ -649,3 +649,23 @@ void kv_gui_test_insert_card(KvSession *session, const char *path)
         g_test_message("the card inserted was not seen by pcscd: inserting it again");
     }
 }
+
+static gboolean has_child(gpointer data)
+{
+    return gtk_widget_get_first_child(data) != NULL;
+}
+
+void kv_gui_test_open_customer(GtkWidget *root, const char *search_text, const char *name)
+{
+    GtkWidget *search = kv_gui_test_get(root, "Search customers");
+    GtkWidget *results = kv_gui_test_find_typed(root, GTK_TYPE_LIST_BOX, "Customers found");
+    GtkWidget *name_row = kv_gui_test_find_typed(root, ADW_TYPE_ENTRY_ROW, "Name");
+
+    g_assert_nonnull(results);
+    g_assert_nonnull(name_row);
+    gtk_editable_set_text(GTK_EDITABLE(search), "");
+    gtk_editable_set_text(GTK_EDITABLE(search), search_text);
+    g_assert_true(kv_gui_test_wait(has_child, results, 10000));
+    g_signal_emit_by_name(search, "activate");
+    g_assert_true(kv_gui_test_wait_text(name_row, name, 10000));
+}

@@ -86,6 +86,10 @@ void kv_gui_test_sign_in_only(KvWindow *window, const char *user, const char *pa
 void kv_gui_test_fill_shift(KvWindow *window, const char *supervisor, const char *password,
                             const char *passphrase);
 
+/* On the Customers screen: search as a cashier types, open the first
+ * customer found, wait until their name is in the form. */
+void kv_gui_test_open_customer(GtkWidget *root, const char *search_text, const char *name);
+
 /* ---- dialogs ---- */
 /* The visible message dialog with this heading, or NULL. */
 AdwMessageDialog *kv_gui_test_find_dialog(const char *heading);
