@@ -125,6 +125,8 @@ static void show_payment_hint(KvSellPage *self, const char *text)
 {
     gtk_label_set_label(self->payment_hint, text != NULL ? text : "");
     kv_widget_reveal(GTK_WIDGET(self->payment_hint), text != NULL);
+    if (text != NULL)
+        kv_widget_scroll_into_view(GTK_WIDGET(self->payment_hint));
 }
 
 /* The payment as the sale takes it: the type, and the reference typed

@@ -314,7 +314,7 @@ KvStatementDialog *kv_statement_dialog_new(GtkWindow *parent, KvSession *session
                                            gint64 customer_id, const char *name)
 {
     KvStatementDialog *self = g_object_new(KV_TYPE_STATEMENT_DIALOG, "modal", TRUE,
-                                           "transient-for", parent, "default-width", 900,
+                                           "transient-for", parent, "default-width", 1150,
                                            "default-height", 640, NULL);
     g_autoptr(GDateTime) now = g_date_time_new_from_unix_local(kv_now());
     g_autoptr(GDateTime) month = g_date_time_new_local(g_date_time_get_year(now),
