@@ -49,10 +49,13 @@ static void show_message(KvStatementDialog *self, const char *text, gboolean ok)
     kv_widget_show_message(self->message_label, text, ok);
 }
 
+/* Save as PDF, Save as CSV: enabled while a statement is shown. */
+static const char *const save_actions[] = {"statement.save-pdf", "statement.save-csv"};
+
 static void update_actions(KvStatementDialog *self)
 {
-    gtk_widget_action_set_enabled(GTK_WIDGET(self), "statement.save-pdf", self->table != NULL);
-    gtk_widget_action_set_enabled(GTK_WIDGET(self), "statement.save-csv", self->table != NULL);
+    for (guint i = 0; i < G_N_ELEMENTS(save_actions); i++)
+        gtk_widget_action_set_enabled(GTK_WIDGET(self), save_actions[i], self->table != NULL);
 }
 
 /* The statement shown in place of the last one (NULL: none). */
@@ -131,12 +134,18 @@ static gboolean read_period(KvStatementDialog *self, Period *p)
     return TRUE;
 }
 
+/* The statement being made is not wanted any more. */
+static void stop_making(KvStatementDialog *self)
+{
+    g_cancellable_cancel(self->cancel);
+    g_clear_object(&self->cancel);
+}
+
 static void make_statement(KvStatementDialog *self)
 {
     Period *p = g_new0(Period, 1);
 
-    g_cancellable_cancel(self->cancel);
-    g_clear_object(&self->cancel);
+    stop_making(self);
     show_table(self, NULL);
     if (!read_period(self, p)) {
         g_free(p);
@@ -284,11 +293,10 @@ static void kv_statement_dialog_dispose(GObject *object)
 {
     KvStatementDialog *self = KV_STATEMENT_DIALOG(object);
 
-    g_cancellable_cancel(self->cancel);
-    g_clear_object(&self->cancel);
-    g_clear_object(&self->session);
+    stop_making(self);
     g_clear_pointer(&self->table, kv_table_free);
     g_clear_pointer(&self->utility, g_free);
+    g_clear_object(&self->session);
     G_OBJECT_CLASS(kv_statement_dialog_parent_class)->dispose(object);
 }
 
@@ -299,10 +307,9 @@ static void kv_statement_dialog_class_init(KvStatementDialogClass *klass)
     G_OBJECT_CLASS(klass)->dispose = kv_statement_dialog_dispose;
     gtk_widget_class_install_action(widget_class, "statement.show", NULL,
                                     kv_statement_dialog_show);
-    gtk_widget_class_install_action(widget_class, "statement.save-pdf", NULL,
-                                    kv_statement_dialog_save);
-    gtk_widget_class_install_action(widget_class, "statement.save-csv", NULL,
-                                    kv_statement_dialog_save);
+    for (guint i = 0; i < G_N_ELEMENTS(save_actions); i++)
+        gtk_widget_class_install_action(widget_class, save_actions[i], NULL,
+                                        kv_statement_dialog_save);
     gtk_widget_class_add_binding_action(widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
 

@@ -669,3 +669,34 @@ void kv_gui_test_open_customer(GtkWidget *root, const char *search_text, const c
     g_signal_emit_by_name(search, "activate");
     g_assert_true(kv_gui_test_wait_text(name_row, name, 10000));
 }
+
+char *kv_gui_test_pdf_text(const char *pdf)
+{
+    const char *argv[] = {"pdftotext", "-layout", pdf, "-", NULL};
+    g_autoptr(GError) error = NULL;
+    char *text = NULL;
+
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &text,
+                               NULL, NULL, &error));
+    g_assert_no_error(error);
+    return text;
+}
+
+GtkWidget *kv_gui_test_find_window(GType type)
+{
+    g_autoptr(GList) tops = gtk_window_list_toplevels();
+
+    for (GList *l = tops; l != NULL; l = l->next)
+        if (G_TYPE_CHECK_INSTANCE_TYPE(l->data, type) && gtk_widget_get_visible(l->data))
+            return l->data;
+    return NULL;
+}
+
+void kv_gui_test_assert_pdf_has(const char *pdf, const char *const *needles)
+{
+    g_autofree char *text = kv_gui_test_pdf_text(pdf);
+
+    g_test_message("%s", text);
+    for (guint i = 0; needles[i] != NULL; i++)
+        g_assert_nonnull(strstr(text, needles[i]));
+}

@@ -86,11 +86,20 @@ void kv_gui_test_sign_in_only(KvWindow *window, const char *user, const char *pa
 void kv_gui_test_fill_shift(KvWindow *window, const char *supervisor, const char *password,
                             const char *passphrase);
 
+/* The text of a PDF as laid out on its pages (pdftotext -layout). */
+char *kv_gui_test_pdf_text(const char *pdf);
+/* The PDF's text (shown in the test log) has every one of the needles. */
+void kv_gui_test_assert_pdf_has(const char *pdf, const char *const *needles);
+#define KV_GUI_TEST_ASSERT_PDF_HAS(pdf, ...)                                                 \
+    kv_gui_test_assert_pdf_has(pdf, (const char *const[]){__VA_ARGS__, NULL})
+
 /* On the Customers screen: search as a cashier types, open the first
  * customer found, wait until their name is in the form. */
 void kv_gui_test_open_customer(GtkWidget *root, const char *search_text, const char *name);
 
 /* ---- dialogs ---- */
+/* The visible window of that type (KV_TYPE_METER_DIALOG...), or NULL. */
+GtkWidget *kv_gui_test_find_window(GType type);
 /* The visible message dialog with this heading, or NULL. */
 AdwMessageDialog *kv_gui_test_find_dialog(const char *heading);
 /* Wait for it (failing the test if it does not come). */

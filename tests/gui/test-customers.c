@@ -109,12 +109,7 @@ static gboolean wait_list_mentions(GtkWidget *list, const char *needle)
 
 static KvMeterDialog *find_dialog(void)
 {
-    g_autoptr(GList) tops = gtk_window_list_toplevels();
-
-    for (GList *l = tops; l != NULL; l = l->next)
-        if (KV_IS_METER_DIALOG(l->data) && gtk_widget_get_visible(l->data))
-            return l->data;
-    return NULL;
+    return (KvMeterDialog *)kv_gui_test_find_window(KV_TYPE_METER_DIALOG);
 }
 
 static gboolean dialog_open(gpointer data)

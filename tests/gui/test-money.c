@@ -215,12 +215,7 @@ static void test_payment_types(void)
 
 static KvStatementDialog *find_statement(void)
 {
-    g_autoptr(GList) tops = gtk_window_list_toplevels();
-
-    for (GList *l = tops; l != NULL; l = l->next)
-        if (KV_IS_STATEMENT_DIALOG(l->data) && gtk_widget_get_visible(l->data))
-            return l->data;
-    return NULL;
+    return (KvStatementDialog *)kv_gui_test_find_window(KV_TYPE_STATEMENT_DIALOG);
 }
 
 static gboolean statement_open(gpointer data)
@@ -238,18 +233,6 @@ static char *day_text(gint64 t)
     g_autoptr(GDateTime) d = g_date_time_new_from_unix_local(t);
 
     return g_date_time_format(d, "%Y-%m-%d");
-}
-
-static char *pdf_text(const char *pdf)
-{
-    const char *argv[] = {"pdftotext", "-layout", pdf, "-", NULL};
-    g_autoptr(GError) error = NULL;
-    char *text = NULL;
-
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &text,
-                               NULL, NULL, &error));
-    g_assert_no_error(error);
-    return text;
 }
 
 /* A line of text containing every needle. */
@@ -368,7 +351,7 @@ static void test_statement(void)
         g_assert_true(LINE_WITH(csv, line));
     }
 
-    text = pdf_text(pdf);
+    text = kv_gui_test_pdf_text(pdf);
     g_test_message("%s", text);
     g_assert_nonnull(strstr(text, "Kilovend Demo Power"));
     g_assert_nonnull(strstr(text, "Ama Owusu"));
@@ -382,13 +365,5 @@ static void test_statement(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
-int main(int argc, char *argv[])
-{
-    static const KvGuiTestCase cases[] = {
-        {"/money/payment-types", test_payment_types},
-        {"/money/statement", test_statement},
-        {NULL, NULL},
-    };
-
-    return kv_gui_test_main(&argc, &argv, &station, cases);
-}
+KV_GUI_TEST_MAIN(station, {"/money/payment-types", test_payment_types},
+                 {"/money/statement", test_statement})

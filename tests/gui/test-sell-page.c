@@ -59,23 +59,14 @@ static gboolean file_written(gpointer path)
  * instead of a printer): the station's header, the core's lines. */
 static void check_receipt(KvWindow *window)
 {
-    g_autoptr(GError) error = NULL;
     g_autofree char *pdf = g_build_filename(station->dir, "receipt.pdf", NULL);
-    g_autofree char *text = NULL;
-    const char *argv[] = {"pdftotext", "-layout", pdf, "-", NULL};
     GSettings *settings = kv_application_get_settings(station->app);
 
     g_settings_set_string(settings, "receipt-header", "Accra office | 12 Ring Road");
     kv_sell_page_save_receipt_to(KV_SELL_PAGE(kv_gui_test_find_type(GTK_WIDGET(window), KV_TYPE_SELL_PAGE)), pdf);
     g_assert_true(kv_gui_test_wait(file_written, pdf, 20000));
     kv_gui_test_spin(300);
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                               &text, NULL, NULL, &error));
-    g_test_message("%s", text);
-    g_assert_nonnull(strstr(text, "Accra office"));
-    g_assert_nonnull(strstr(text, "12 Ring Road"));
-    g_assert_nonnull(strstr(text, "Ama Owusu"));
-    g_assert_nonnull(strstr(text, "25.50"));
+    KV_GUI_TEST_ASSERT_PDF_HAS(pdf, "Accra office", "12 Ring Road", "Ama Owusu", "25.50");
 }
 
 static void test_sell_flow(void)
