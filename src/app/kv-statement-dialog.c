@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "kv-language.h"
 #include "kv-report-pdf.h"
 #include "kv-statement-dialog.h"
 #include "kv-widget-util.h"
@@ -18,7 +19,10 @@ struct _KvStatementDialog {
     GCancellable *cancel;
     KvTable *table;         /* the statement shown */
     char *utility;          /* the utility's name, at the top of the PDF */
+    char *language;         /* the statement's language (NULL: the station's) */
+    GPtrArray *languages;   /* codes, after the station's own in the list */
 
+    AdwComboRow *language_row;
     AdwEntryRow *from_row;
     AdwEntryRow *to_row;
     GtkWidget *message_label;
@@ -30,7 +34,14 @@ G_DEFINE_FINAL_TYPE(KvStatementDialog, kv_statement_dialog, ADW_TYPE_WINDOW)
 
 typedef struct {
     gint64 customer_id, from, to;
+    char *language;
 } Period;
+
+static void period_free(Period *p)
+{
+    g_free(p->language);
+    g_free(p);
+}
 
 typedef struct {
     KvTable *table;
@@ -66,9 +77,12 @@ static void show_table(KvStatementDialog *self, KvTable *t)
     self->view = NULL;
     g_clear_pointer(&self->table, kv_table_free);
     if (t != NULL) {
+        gpointer saved = kv_language_push(self->language);
+
         self->table = t;
         self->view = kv_report_view_new(t, kv_session_get_currency(self->session),
                                         KV_REPORT_VIEW_PLAIN);
+        kv_language_pop(saved);
         gtk_box_append(self->view_box, self->view);
     }
     update_actions(self);
@@ -80,9 +94,14 @@ static gpointer statement_in_worker(KvSession *session, KvStation *st, gpointer 
     const Period *p = data;
     Statement *s;
     KvTable *t;
+    gpointer saved;
 
-    if (g_cancellable_set_error_if_cancelled(cancellable, error) ||
-        (t = kv_report_statement(st, p->customer_id, p->from, p->to, error)) == NULL)
+    if (g_cancellable_set_error_if_cancelled(cancellable, error))
+        return NULL;
+    saved = kv_language_push(p->language);
+    t = kv_report_statement(st, p->customer_id, p->from, p->to, error);
+    kv_language_pop(saved);
+    if (t == NULL)
         return NULL;
     s = g_new0(Statement, 1);
     s->table = t;
@@ -129,6 +148,14 @@ static gboolean read_period(KvStatementDialog *self, Period *p)
     last = g_date_time_new_from_unix_local(kv_day_start(to));
     after = g_date_time_add_days(last, 1);
     p->customer_id = self->customer_id;
+    {
+        guint i = adw_combo_row_get_selected(self->language_row);
+
+        /* 0: the station's language; then the list. */
+        p->language = i > 0 && i <= self->languages->len
+                          ? g_strdup(g_ptr_array_index(self->languages, i - 1))
+                          : NULL;
+    }
     p->from = kv_day_start(from);
     p->to = g_date_time_to_unix(after);
     return TRUE;
@@ -148,12 +175,14 @@ static void make_statement(KvStatementDialog *self)
     stop_making(self);
     show_table(self, NULL);
     if (!read_period(self, p)) {
-        g_free(p);
+        period_free(p);
         return;
     }
+    g_free(self->language);
+    self->language = g_strdup(p->language);
     show_message(self, _("Making the statement…"), TRUE);
     self->cancel = g_cancellable_new();
-    kv_session_run_async(self->session, statement_in_worker, p, g_free,
+    kv_session_run_async(self->session, statement_in_worker, p, (GDestroyNotify)period_free,
                          (GDestroyNotify)statement_free, self->cancel, on_statement_cb,
                          g_object_ref(self));
 }
@@ -202,6 +231,8 @@ static void kv_statement_dialog_save(GtkWidget *widget, const char *action_name,
 gboolean kv_statement_dialog_save_pdf(KvStatementDialog *self, const char *path, GError **error)
 {
     g_autoptr(GPtrArray) one = g_ptr_array_new();
+    gpointer saved;
+    gboolean ok;
 
     g_return_val_if_fail(KV_IS_STATEMENT_DIALOG(self), FALSE);
     if (self->table == NULL) {
@@ -210,8 +241,11 @@ gboolean kv_statement_dialog_save_pdf(KvStatementDialog *self, const char *path,
         return FALSE;
     }
     g_ptr_array_add(one, self->table);
-    return kv_report_pdf_write(path, self->utility, NULL, one, kv_session_get_currency(self->session),
-                               KV_REPORT_VIEW_PLAIN, error);
+    saved = kv_language_push(self->language);
+    ok = kv_report_pdf_write(path, self->utility, NULL, one,
+                             kv_session_get_currency(self->session), KV_REPORT_VIEW_PLAIN, error);
+    kv_language_pop(saved);
+    return ok;
 }
 
 gboolean kv_statement_dialog_save_csv(KvStatementDialog *self, const char *path, GError **error)
@@ -296,6 +330,8 @@ static void kv_statement_dialog_dispose(GObject *object)
     stop_making(self);
     g_clear_pointer(&self->table, kv_table_free);
     g_clear_pointer(&self->utility, g_free);
+    g_clear_pointer(&self->language, g_free);
+    g_clear_pointer(&self->languages, g_ptr_array_unref);
     g_clear_object(&self->session);
     G_OBJECT_CLASS(kv_statement_dialog_parent_class)->dispose(object);
 }
@@ -348,6 +384,25 @@ KvStatementDialog *kv_statement_dialog_new(GtkWindow *parent, KvSession *session
     self->to_row = day_row_new(_("To (year-month-day)"), _("Choose the last day"), last);
     adw_preferences_group_add(group, GTK_WIDGET(self->from_row));
     adw_preferences_group_add(group, GTK_WIDGET(self->to_row));
+    {
+        g_autoptr(GtkStringList) names = gtk_string_list_new(NULL);
+
+        gtk_string_list_append(names, _("The station's language"));
+        self->languages = kv_language_list();
+        for (guint i = 0; i < self->languages->len; i++)
+            gtk_string_list_append(names, kv_language_name(g_ptr_array_index(self->languages, i)));
+        self->language_row = ADW_COMBO_ROW(adw_combo_row_new());
+        adw_combo_row_set_model(self->language_row, G_LIST_MODEL(names));
+        adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->language_row),
+                                      _("_Language"));
+        adw_preferences_row_set_use_underline(ADW_PREFERENCES_ROW(self->language_row), TRUE);
+        adw_action_row_set_subtitle(ADW_ACTION_ROW(self->language_row),
+                                    _("The customer's, where the station has it"));
+        gtk_accessible_update_property(GTK_ACCESSIBLE(self->language_row),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       _("Language of the statement"), -1);
+        adw_preferences_group_add(group, GTK_WIDGET(self->language_row));
+    }
     g_signal_connect(self->from_row, "entry-activated", G_CALLBACK(on_day_apply_cb), self);
     g_signal_connect(self->to_row, "entry-activated", G_CALLBACK(on_day_apply_cb), self);
 

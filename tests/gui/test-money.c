@@ -361,9 +361,55 @@ static void test_statement(void)
     g_assert_true(LINE_WITH(text, "free allocation", "20.00"));
     g_assert_true(LINE_WITH(text, "meter reading corrected", "-5.00"));
 
+    /* The customer reads French: the same statement in French, the
+     * station staying in English. */
+    {
+        GtkWidget *row = kv_gui_test_get(GTK_WIDGET(dialog), "Language of the statement");
+        GListModel *names = adw_combo_row_get_model(ADW_COMBO_ROW(row));
+        guint french = G_MAXUINT;
+        g_autofree char *fr_pdf = g_build_filename(station->dir, "releve.pdf", NULL);
+        g_autofree char *fr_text = NULL;
+
+        for (guint i = 0; i < g_list_model_get_n_items(names); i++)
+            if (g_strcmp0(gtk_string_list_get_string(GTK_STRING_LIST(names), i), "Français") == 0)
+                french = i;
+        g_assert_cmpuint(french, !=, G_MAXUINT);
+        adw_combo_row_set_selected(ADW_COMBO_ROW(row), french);
+        gtk_widget_activate_action(GTK_WIDGET(dialog), "statement.show", NULL);
+        g_assert_true(kv_gui_test_wait(has_view, dialog, 20000));
+        view = kv_statement_dialog_get_view(dialog);
+        g_assert_true(kv_gui_test_wait_label_with(view, "Relevé de compte - Ama Owusu", 5000));
+        g_assert_nonnull(kv_gui_test_find_label_with(view, "Dette d’ouverture"));
+        g_assert_nonnull(kv_gui_test_find_label_with(view, "dotation gratuite"));
+        g_assert_cmpstr(gtk_window_get_title(GTK_WINDOW(dialog)), ==, "Statement of Ama Owusu");
+        g_assert_true(kv_statement_dialog_save_pdf(dialog, fr_pdf, &error));
+        g_assert_no_error(error);
+        fr_text = kv_gui_test_pdf_text(fr_pdf);
+        g_test_message("%s", fr_text);
+        g_assert_true(LINE_WITH(fr_text, "dette d’ouverture", "50.00 GHS"));
+        g_assert_true(LINE_WITH(fr_text, "achat", "20.00 GHS", "mobile-money"));
+        g_assert_true(LINE_WITH(fr_text, "dotation gratuite", "20.00"));
+        gtk_test_widget_wait_for_draw(GTK_WIDGET(dialog));
+        kv_gui_test_screenshot(GTK_WIDGET(dialog), "customer-statement-fr");
+    }
+
     gtk_window_destroy(GTK_WINDOW(dialog));
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
-KV_GUI_TEST_MAIN(station, {"/money/payment-types", test_payment_types},
-                 {"/money/statement", test_statement})
+int main(int argc, char *argv[])
+{
+    static const KvGuiTestCase cases[] = {
+        {"/money/payment-types", test_payment_types},
+        {"/money/statement", test_statement},
+        {NULL, NULL},
+    };
+    /* The statement in French: a French locale of our own. */
+    g_autofree char *locales = g_dir_make_tmp("kv-locale-XXXXXX", NULL);
+    int status;
+
+    g_assert_true(kv_gui_test_make_locale(locales, "fr_FR"));
+    status = kv_gui_test_main(&argc, &argv, &station, cases);
+    kv_gui_test_remove_tree(locales);
+    return status;
+}
