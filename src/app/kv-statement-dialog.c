@@ -34,14 +34,8 @@ G_DEFINE_FINAL_TYPE(KvStatementDialog, kv_statement_dialog, ADW_TYPE_WINDOW)
 
 typedef struct {
     gint64 customer_id, from, to;
-    char *language;
+    char language[16]; /* "": the station's */
 } Period;
-
-static void period_free(Period *p)
-{
-    g_free(p->language);
-    g_free(p);
-}
 
 typedef struct {
     KvTable *table;
@@ -152,9 +146,9 @@ static gboolean read_period(KvStatementDialog *self, Period *p)
         guint i = adw_combo_row_get_selected(self->language_row);
 
         /* 0: the station's language; then the list. */
-        p->language = i > 0 && i <= self->languages->len
-                          ? g_strdup(g_ptr_array_index(self->languages, i - 1))
-                          : NULL;
+        if (i > 0 && i <= self->languages->len)
+            g_strlcpy(p->language, g_ptr_array_index(self->languages, i - 1),
+                      sizeof p->language);
     }
     p->from = kv_day_start(from);
     p->to = g_date_time_to_unix(after);
@@ -175,14 +169,14 @@ static void make_statement(KvStatementDialog *self)
     stop_making(self);
     show_table(self, NULL);
     if (!read_period(self, p)) {
-        period_free(p);
+        g_free(p);
         return;
     }
     g_free(self->language);
-    self->language = g_strdup(p->language);
+    self->language = *p->language != '\0' ? g_strdup(p->language) : NULL;
     show_message(self, _("Making the statement…"), TRUE);
     self->cancel = g_cancellable_new();
-    kv_session_run_async(self->session, statement_in_worker, p, (GDestroyNotify)period_free,
+    kv_session_run_async(self->session, statement_in_worker, p, g_free,
                          (GDestroyNotify)statement_free, self->cancel, on_statement_cb,
                          g_object_ref(self));
 }

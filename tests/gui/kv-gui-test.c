@@ -264,6 +264,18 @@ int kv_gui_test_main(int *argc, char ***argv, KvGuiStation **station,
     return status;
 }
 
+int kv_gui_test_main_in_locale(int *argc, char ***argv, KvGuiStation **station,
+                               const KvGuiTestCase *cases, const char *locale)
+{
+    g_autofree char *dir = g_dir_make_tmp("kv-locale-XXXXXX", NULL);
+    int status;
+
+    g_assert_true(kv_gui_test_make_locale(dir, locale));
+    status = kv_gui_test_main(argc, argv, station, cases);
+    kv_gui_test_remove_tree(dir);
+    return status;
+}
+
 void kv_gui_test_station_free(KvGuiStation *st)
 {
     kv_demo_remove_dir(st->dir);

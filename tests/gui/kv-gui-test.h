@@ -69,6 +69,16 @@ int kv_gui_test_main(int *argc, char ***argv, KvGuiStation **station,
         static const KvGuiTestCase cases[] = {__VA_ARGS__, {NULL, NULL}};                    \
         return kv_gui_test_main(&argc, &argv, &station, cases);                              \
     }
+/* The same with the locale `locale` ("fr_FR") compiled for the program
+ * (kv_gui_test_make_locale), which stays in its own language. */
+int kv_gui_test_main_in_locale(int *argc, char ***argv, KvGuiStation **station,
+                               const KvGuiTestCase *cases, const char *locale);
+#define KV_GUI_TEST_MAIN_IN_LOCALE(station, locale, ...)                                     \
+    int main(int argc, char *argv[])                                                         \
+    {                                                                                        \
+        static const KvGuiTestCase cases[] = {__VA_ARGS__, {NULL, NULL}};                    \
+        return kv_gui_test_main_in_locale(&argc, &argv, &station, cases, locale);            \
+    }
 void kv_gui_test_station_free(KvGuiStation *st);
 /* The station's ledger through a second core connection, signed in as the
  * demo's admin: what another program on the station would see. */

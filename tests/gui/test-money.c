@@ -397,19 +397,6 @@ static void test_statement(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
-int main(int argc, char *argv[])
-{
-    static const KvGuiTestCase cases[] = {
-        {"/money/payment-types", test_payment_types},
-        {"/money/statement", test_statement},
-        {NULL, NULL},
-    };
-    /* The statement in French: a French locale of our own. */
-    g_autofree char *locales = g_dir_make_tmp("kv-locale-XXXXXX", NULL);
-    int status;
-
-    g_assert_true(kv_gui_test_make_locale(locales, "fr_FR"));
-    status = kv_gui_test_main(&argc, &argv, &station, cases);
-    kv_gui_test_remove_tree(locales);
-    return status;
-}
+/* The statement in French: a French locale of the test's own. */
+KV_GUI_TEST_MAIN_IN_LOCALE(station, "fr_FR", {"/money/payment-types", test_payment_types},
+                           {"/money/statement", test_statement})
