@@ -85,10 +85,10 @@ GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label)
 }
 
 /* What a search looks for: a type, and an accessible label, a template
- * id or a text in a label (NULL: any). */
+ * id, a text in a label or a style class (NULL: any). */
 typedef struct {
     GType type;
-    const char *label, *id, *text;
+    const char *label, *id, *text, *css_class;
 } Wanted;
 
 static gboolean matches(GtkWidget *w, const Wanted *want)
@@ -101,6 +101,8 @@ static gboolean matches(GtkWidget *w, const Wanted *want)
         return g_strcmp0(gtk_buildable_get_buildable_id(GTK_BUILDABLE(w)), want->id) == 0;
     if (want->text != NULL)
         return strstr(gtk_label_get_label(GTK_LABEL(w)), want->text) != NULL;
+    if (want->css_class != NULL)
+        return gtk_widget_has_css_class(w, want->css_class);
     if (want->label == NULL)
         return TRUE;
     if (!gtk_test_accessible_has_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL))
@@ -123,14 +125,21 @@ static GtkWidget *find_under(GtkWidget *root, const Wanted *want)
 
 GtkWidget *kv_gui_test_find_type(GtkWidget *root, GType type)
 {
-    Wanted want = {type, NULL, NULL, NULL};
+    Wanted want = {type, NULL, NULL, NULL, NULL};
+
+    return matches(root, &want) ? root : find_under(root, &want);
+}
+
+GtkWidget *kv_gui_test_find_class(GtkWidget *root, const char *css_class)
+{
+    Wanted want = {GTK_TYPE_WIDGET, NULL, NULL, NULL, css_class};
 
     return matches(root, &want) ? root : find_under(root, &want);
 }
 
 GtkWidget *kv_gui_test_find_typed(GtkWidget *root, GType type, const char *label)
 {
-    Wanted want = {type, label, NULL, NULL};
+    Wanted want = {type, label, NULL, NULL, NULL};
 
     return find_under(root, &want);
 }
@@ -162,7 +171,7 @@ GtkWidget *kv_gui_test_get(GtkWidget *root, const char *label)
 
 GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id)
 {
-    Wanted want = {GTK_TYPE_WIDGET, NULL, id, NULL};
+    Wanted want = {GTK_TYPE_WIDGET, NULL, id, NULL, NULL};
     GtkWidget *w = find_under(root, &want);
 
     if (w == NULL)
@@ -172,7 +181,7 @@ GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id)
 
 GtkWidget *kv_gui_test_find_label_with(GtkWidget *root, const char *needle)
 {
-    Wanted want = {GTK_TYPE_LABEL, NULL, NULL, needle};
+    Wanted want = {GTK_TYPE_LABEL, NULL, NULL, needle, NULL};
 
     return matches(root, &want) ? root : find_under(root, &want);
 }

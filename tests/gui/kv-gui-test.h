@@ -30,6 +30,8 @@ GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label);
 GtkWidget *kv_gui_test_find_typed(GtkWidget *root, GType type, const char *label);
 /* root, or its first descendant, of that type (KV_TYPE_REPORTS_PAGE...), or NULL. */
 GtkWidget *kv_gui_test_find_type(GtkWidget *root, GType type);
+/* root, or its first descendant, with that style class ("numeric"...), or NULL. */
+GtkWidget *kv_gui_test_find_class(GtkWidget *root, const char *css_class);
 /* Same, failing the test if there is none. */
 GtkWidget *kv_gui_test_get(GtkWidget *root, const char *label);
 /* The descendant with this id in its template (labels are renamed after
