@@ -162,6 +162,32 @@ static gboolean add_shift(Batch *b, gint64 shift, GError **error)
         shift, error);
 }
 
+/* A settled refund token of unloaded credit (db/013-unloaded-swap.sql):
+ * pushed with the audit row that settled it (its state never changes
+ * after), selected by its refund (done) or its own id (aborted). */
+#define REFUND_TOKEN_RECORD(key) \
+    "SELECT json_object('kind', 'refund_token', 'station', ?1, 'id', id, 'content', json_object(" \
+    "'meter', meter_number, 'card', card_serial, 'seq', seq, 'cumulative_before', cumulative_before, " \
+    "'cumulative', cumulative, 'state', state, 'refund', refund_id, 'shift', shift_id, 'reason', reason, " \
+    "'created_by', created_by, 'created_at', created_at)) FROM refund_tokens WHERE " key " = ?2 " \
+    "AND state <> 'pending'"
+static gboolean add_refund_token(Batch *b, gboolean done, gint64 key, GError **error)
+{
+    return add_by_id(b, kv_db_stmt(b->st, done ? REFUND_TOKEN_RECORD("refund_id") : REFUND_TOKEN_RECORD("id"),
+                                   error), key, error);
+}
+
+/* A meter swap's transfer, by its old meter. */
+static gboolean add_transfer(Batch *b, gint64 from_meter, GError **error)
+{
+    return add_by_id(b, kv_db_stmt(b->st,
+        "SELECT json_object('kind', 'transfer', 'station', ?1, 'id', id, 'content', json_object("
+        "'from_meter', from_meter, 'to_meter', to_meter, 'source', source, 'remaining', remaining, "
+        "'unloaded', unloaded, 'energy', energy, 'readback_counter', readback_counter, 'reason', reason, "
+        "'created_by', created_by, 'created_at', created_at)) FROM transfers WHERE from_meter = ?2", error),
+        from_meter, error);
+}
+
 /* The records an audit row stands for, after the row itself. */
 static gboolean add_derived(Batch *b, gint64 id, gint64 at, const char *action, const char *object,
                             const char *detail, GError **error)
@@ -188,6 +214,13 @@ static gboolean add_derived(Batch *b, gint64 id, gint64 at, const char *action, 
     }
     if (strcmp(action, "shift.close") == 0 && object_id(object, "shift:"))
         return add_shift(b, object_id(object, "shift:"), error);
+    if (strcmp(action, "refund.unloaded") == 0 || strcmp(action, "refund.unloaded-aborted") == 0) {
+        gboolean done = strcmp(action, "refund.unloaded") == 0;
+        g_autofree char *key = detail_value(detail, done ? "refund" : "token");
+        return !key || add_refund_token(b, done, g_ascii_strtoll(key, NULL, 10), error);
+    }
+    if (strcmp(action, "meter.swap") == 0 && object_id(object, "meter:"))
+        return add_transfer(b, object_id(object, "meter:"), error);
     return TRUE;
 }
 

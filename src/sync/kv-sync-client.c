@@ -267,3 +267,14 @@ gboolean kv_sync_reserve_replacement(KvStation *st, const KvSyncConfig *cfg, gui
     }
     return TRUE;
 }
+
+static gboolean reserve_with_config(KvStation *st, guint32 meter, gpointer data, GError **error)
+{
+    g_autoptr(KvSyncConfig) cfg = kv_sync_config_load(data, kv_station_settings(st)->station_no, error);
+    return cfg && kv_sync_reserve_replacement(st, cfg, meter, error);
+}
+
+void kv_sync_install_reserver(KvStation *st, const char *config_path)
+{
+    kv_sync_set_reserver(st, reserve_with_config, g_strdup(config_path), g_free);
+}

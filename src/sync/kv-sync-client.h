@@ -67,6 +67,12 @@ gboolean kv_sync_recover(KvStation *st, const KvSyncConfig *cfg, KvOutboxRecover
  * reservation; a link failure is recorded and returned. */
 gboolean kv_sync_reserve_replacement(KvStation *st, const KvSyncConfig *cfg, guint32 meter, GError **error);
 
+/* Every front end's way to it: the station's card replacements
+ * (kv_card_replace) reserve at head office with the sync configuration at
+ * config_path (read when a replacement asks, so a file installed later
+ * counts).  kilovendctl and the app call it once the station is open. */
+void kv_sync_install_reserver(KvStation *st, const char *config_path);
+
 G_END_DECLS
 
 #endif

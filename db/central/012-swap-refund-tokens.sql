@@ -1,0 +1,231 @@
+-- 012-swap-refund-tokens.sql - meter swaps and refunds of unloaded credit
+-- across offices (docs/multi-office.md, "Meter swaps and refund tokens";
+-- the station's db/013-unloaded-swap.sql).
+--
+--   refund_token  a refund of credit the meter never loaded is a credit
+--                 token of the meter's next sequence carrying a LOWER
+--                 cumulative; once settled ('done': the card holds it and
+--                 the refund was paid; 'aborted': nothing paid) the station
+--                 pushes it.  A done token lowers what the meter may load by
+--                 cumulative_before - cumulative; any token's sequence
+--                 counts in the meter's highest sequence.
+--   transfer      a meter swap: the old meter's credit (left in it, and sold
+--                 but never loaded) carried to a fresh meter with no money.
+--                 The new meter may load it: it counts in what the new
+--                 meter was sold.  Head office retires the old meter
+--                 (status 'removed') and gives the new one the old one's
+--                 customer and tariff, as the station did: every office
+--                 pulls that.  A meter is swapped away once and receives
+--                 once across all offices: a second station's transfer of
+--                 the same meter is a conflict that stops that station.
+--
+-- kv.meter_state.sold_energy, the credit every office sold the meter (what
+-- the stations pull and compare each readback with, and what the
+-- cross-office check kv.loaded_above_sold compares), becomes
+--     sales (completed or cancelling) + carried_energy - refunded_energy
+-- with the two parts in their own columns.  sold_amount stays the money of
+-- the sales (refunds are kv.refunds, reported by kv_report.refunds).
+SET LOCAL ROLE kv_central_owner;
+
+CREATE TABLE kv.refund_tokens (
+    station_no integer NOT NULL REFERENCES kv.stations(station_no),
+    local_id bigint NOT NULL CHECK (local_id > 0),
+    content jsonb NOT NULL,
+    meter_number integer NOT NULL,
+    card_serial bigint NOT NULL,
+    seq bigint NOT NULL CHECK (seq > 0),
+    cumulative_before bigint NOT NULL,
+    cumulative bigint NOT NULL CHECK (cumulative >= 0 AND cumulative < cumulative_before),
+    state text NOT NULL CHECK (state IN ('done', 'aborted')),
+    PRIMARY KEY (station_no, local_id)
+);
+CREATE INDEX refund_tokens_meter ON kv.refund_tokens(meter_number);
+
+CREATE TABLE kv.transfers (
+    station_no integer NOT NULL REFERENCES kv.stations(station_no),
+    local_id bigint NOT NULL CHECK (local_id > 0),
+    content jsonb NOT NULL,
+    from_meter integer NOT NULL UNIQUE,
+    to_meter integer NOT NULL UNIQUE CHECK (to_meter <> from_meter),
+    remaining bigint NOT NULL CHECK (remaining >= 0),
+    unloaded bigint NOT NULL CHECK (unloaded >= 0),
+    energy bigint NOT NULL CHECK (energy = remaining + unloaded),
+    created_at bigint NOT NULL,
+    PRIMARY KEY (station_no, local_id)
+);
+
+-- As every table with a station's rows (003, 008): row-level security
+-- forced, immutable.
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['refund_tokens', 'transfers'] LOOP
+        EXECUTE format('ALTER TABLE kv.%I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE format('ALTER TABLE kv.%I FORCE ROW LEVEL SECURITY', t);
+        EXECUTE format('CREATE POLICY own_rows ON kv.%I USING '
+                       '(station_no = (SELECT kv.caller_station()) '
+                       ' OR (SELECT pg_catalog.pg_has_role(session_user, ''kv_central_admin'', ''MEMBER'')))', t);
+        EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON kv.%I '
+                       'FOR EACH ROW EXECUTE FUNCTION kv.refuse_change()', t || '_immutable', t);
+    END LOOP;
+END
+$$;
+
+ALTER TABLE kv.meter_state ADD COLUMN carried_energy bigint NOT NULL DEFAULT 0;   -- swapped in
+ALTER TABLE kv.meter_state ADD COLUMN refunded_energy bigint NOT NULL DEFAULT 0;  -- unloaded, refunded
+
+-- ---- records: the two new kinds, the others as before ----
+
+ALTER FUNCTION kv.apply_record(integer, jsonb, bigint, bytea) RENAME TO apply_record_before_swaps;
+
+CREATE FUNCTION kv.apply_record(me integer, rec jsonb, INOUT head_id bigint, INOUT head_hash bytea,
+                                OUT result text, OUT stored jsonb, OUT reason text,
+                                OUT meter integer, OUT card bigint)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+    kind text := CASE WHEN jsonb_typeof(rec) = 'object' THEN rec ->> 'kind' END;
+    tbl text := CASE kind WHEN 'refund_token' THEN 'refund_tokens' WHEN 'transfer' THEN 'transfers' END;
+    lid bigint;
+    c jsonb;
+    what text;
+    b record;
+    f integer;
+    t integer;
+BEGIN
+    IF tbl IS NULL THEN
+        SELECT * INTO b FROM kv.apply_record_before_swaps(me, rec, head_id, head_hash);
+        head_id := b.head_id;
+        head_hash := b.head_hash;
+        result := b.result;
+        stored := b.stored;
+        reason := b.reason;
+        meter := b.meter;
+        card := b.card;
+        RETURN;
+    END IF;
+    lid := kv.field_int(rec, 'id', 'push: ' || kind || ' record');
+    c := rec -> 'content';
+    what := format('push: %s %s', kind, lid);
+    IF kv.field_int(rec, 'station', what) IS DISTINCT FROM me THEN
+        RAISE EXCEPTION 'push: station % may not push a record of station %', me, rec -> 'station'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF lid < 1 OR jsonb_typeof(c) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION '%: the id must be above 0 and the content a JSON object', what
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    EXECUTE format('SELECT x.content FROM kv.%I x WHERE x.station_no = $1 AND x.local_id = $2', tbl)
+        INTO stored USING me, lid;
+    result := CASE WHEN stored IS NULL THEN 'new' WHEN stored = c THEN 'same' ELSE 'conflict' END;
+    IF result <> 'new' THEN
+        reason := CASE WHEN result = 'conflict' THEN format('%s %s was pushed before with other content', kind, lid) END;
+        RETURN;
+    END IF;
+
+    IF kind = 'refund_token' THEN
+        meter := kv.field_int(c, 'meter', what);
+        IF kv.field_text(c, 'state', what) NOT IN ('done', 'aborted') THEN
+            RAISE EXCEPTION '%: a refund token is pushed once settled (state done or aborted), not "%"',
+                what, c ->> 'state' USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF kv.field_int(c, 'cumulative', what) NOT BETWEEN 0 AND kv.field_int(c, 'cumulative_before', what) - 1 THEN
+            RAISE EXCEPTION '%: the cumulative must be below cumulative_before', what
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        INSERT INTO kv.refund_tokens(station_no, local_id, content, meter_number, card_serial, seq,
+                                     cumulative_before, cumulative, state)
+        VALUES (me, lid, c, meter, kv.field_int(c, 'card', what), kv.field_int(c, 'seq', what),
+                kv.field_int(c, 'cumulative_before', what), kv.field_int(c, 'cumulative', what),
+                c ->> 'state');
+        RETURN;
+    END IF;
+
+    -- A transfer: the new meter's state is merged (meter); the meters'
+    -- master rows follow the swap.
+    f := kv.field_int(c, 'from_meter', what);
+    t := kv.field_int(c, 'to_meter', what);
+    reason := kv.transfer_clash(f, t);
+    IF reason IS NOT NULL THEN
+        result := 'conflict';
+        RETURN;
+    END IF;
+    meter := t;
+    INSERT INTO kv.transfers(station_no, local_id, content, from_meter, to_meter, remaining, unloaded, energy,
+                             created_at)
+    VALUES (me, lid, c, f, t, kv.field_int(c, 'remaining', what), kv.field_int(c, 'unloaded', what),
+            kv.field_int(c, 'energy', what), kv.field_int(c, 'created_at', what));
+    UPDATE kv.meters n SET customer_id = o.customer_id, tariff_code = o.tariff_code
+        FROM kv.meters o WHERE o.number = f AND n.number = t
+         AND (n.customer_id, n.tariff_code) IS DISTINCT FROM (o.customer_id, o.tariff_code);
+    UPDATE kv.meters SET status = 'removed' WHERE number = f AND status <> 'removed';
+END
+$$;
+
+RESET ROLE;
+
+-- Whether a transfer of any station already took these meters (a meter is
+-- swapped away once, and receives once while fresh: the new meter of one
+-- swap may be the old meter of a later one): the reason of the conflict,
+-- or NULL.  Owned by kv_central_merger: a station's session sees only its
+-- own rows, and the clash may be with another station's.
+CREATE FUNCTION kv.transfer_clash(f integer, t integer) RETURNS text LANGUAGE sql STABLE
+    SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT format('meter %s was already swapped for meter %s by station %s (transfer %s)',
+                  x.from_meter, x.to_meter, x.station_no, x.local_id)
+    FROM kv.transfers x
+    WHERE x.from_meter IN (f, t) OR x.to_meter = t
+    ORDER BY x.station_no, x.local_id LIMIT 1
+$$;
+ALTER FUNCTION kv.transfer_clash(integer, integer) OWNER TO kv_central_merger;
+
+-- The per-meter sums: the sales as before (kv.merge_meter_sales, which
+-- locks the meter's state row), then the credit swapped in and the unloaded
+-- credit refunded, and the refund tokens' sequences.  kv.merge_meter (008)
+-- calls it by this name and then compares the highest readback with
+-- sold_energy.
+ALTER FUNCTION kv.merge_meter_sums(integer) RENAME TO merge_meter_sales;
+CREATE FUNCTION kv.merge_meter_sums(m integer) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    x record;
+BEGIN
+    PERFORM kv.merge_meter_sales(m);
+    SELECT coalesce((SELECT sum(t.energy) FROM kv.transfers t WHERE t.to_meter = m), 0) AS carried,
+           coalesce((SELECT sum(r.cumulative_before - r.cumulative) FROM kv.refund_tokens r
+                     WHERE r.meter_number = m AND r.state = 'done'), 0) AS refunded,
+           coalesce((SELECT max(r.seq) FROM kv.refund_tokens r WHERE r.meter_number = m), 0) AS seq
+        INTO x;
+    UPDATE kv.meter_state ms SET carried_energy = x.carried, refunded_energy = x.refunded,
+        sold_energy = ms.sold_energy + x.carried - x.refunded, max_seq = greatest(ms.max_seq, x.seq)
+    WHERE ms.meter_number = m
+      AND (ms.carried_energy, ms.refunded_energy, x.carried, x.refunded, ms.max_seq)
+          IS DISTINCT FROM (0::bigint, 0::bigint, 0::bigint, 0::bigint, greatest(ms.max_seq, x.seq));
+END
+$$;
+ALTER FUNCTION kv.merge_meter_sums(integer) OWNER TO kv_central_merger;
+GRANT SELECT ON kv.transfers, kv.refund_tokens TO kv_central_merger;
+REVOKE ALL ON FUNCTION kv.merge_meter_sums(integer), kv.merge_meter_sales(integer),
+    kv.transfer_clash(integer, integer), kv.apply_record(integer, jsonb, bigint, bytea),
+    kv.apply_record_before_swaps(integer, jsonb, bigint, bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION kv.merge_meter_sums(integer), kv.merge_meter_sales(integer),
+    kv.transfer_clash(integer, integer) TO kv_central_owner;
+
+-- ---- recover: as before, and the new records ----
+ALTER FUNCTION kv_api.recover() RENAME TO recover_before_swaps;
+ALTER FUNCTION kv_api.recover_before_swaps() SET SCHEMA kv;
+SET LOCAL ROLE kv_central_owner;
+CREATE FUNCTION kv_api.recover() RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    res jsonb := kv.recover_before_swaps();
+    me integer := kv.caller_station();
+BEGIN
+    RETURN res || jsonb_build_object('refund_tokens', kv.records_of('refund_tokens', me),
+                                     'transfers', kv.records_of('transfers', me));
+END
+$$;
+RESET ROLE;
+REVOKE ALL ON FUNCTION kv_api.recover(), kv.recover_before_swaps() FROM PUBLIC;
+REVOKE ALL ON FUNCTION kv.recover_before_swaps() FROM kv_station;
+GRANT EXECUTE ON FUNCTION kv_api.recover() TO kv_station;
