@@ -55,22 +55,18 @@ CREATE TABLE kv.transfers (
 );
 
 -- As every table with a station's rows (003, 008): row-level security
--- forced, immutable.
-DO $$
-DECLARE
-    t text;
-BEGIN
-    FOREACH t IN ARRAY ARRAY['refund_tokens', 'transfers'] LOOP
-        EXECUTE format('ALTER TABLE kv.%I ENABLE ROW LEVEL SECURITY', t);
-        EXECUTE format('ALTER TABLE kv.%I FORCE ROW LEVEL SECURITY', t);
-        EXECUTE format('CREATE POLICY own_rows ON kv.%I USING '
-                       '(station_no = (SELECT kv.caller_station()) '
-                       ' OR (SELECT pg_catalog.pg_has_role(session_user, ''kv_central_admin'', ''MEMBER'')))', t);
-        EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON kv.%I '
-                       'FOR EACH ROW EXECUTE FUNCTION kv.refuse_change()', t || '_immutable', t);
-    END LOOP;
-END
-$$;
+-- forced (a station's session, even through kv_api, reaches only its own
+-- rows), immutable.
+ALTER TABLE kv.refund_tokens ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+ALTER TABLE kv.transfers ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY own_rows ON kv.refund_tokens USING (station_no = (SELECT kv.caller_station())
+    OR (SELECT pg_catalog.pg_has_role(session_user, 'kv_central_admin', 'MEMBER')));
+CREATE POLICY own_rows ON kv.transfers USING (station_no = (SELECT kv.caller_station())
+    OR (SELECT pg_catalog.pg_has_role(session_user, 'kv_central_admin', 'MEMBER')));
+CREATE TRIGGER refund_tokens_immutable BEFORE UPDATE OR DELETE ON kv.refund_tokens
+    FOR EACH ROW EXECUTE FUNCTION kv.refuse_change();
+CREATE TRIGGER transfers_immutable BEFORE UPDATE OR DELETE ON kv.transfers
+    FOR EACH ROW EXECUTE FUNCTION kv.refuse_change();
 
 ALTER TABLE kv.meter_state ADD COLUMN carried_energy bigint NOT NULL DEFAULT 0;   -- swapped in
 ALTER TABLE kv.meter_state ADD COLUMN refunded_energy bigint NOT NULL DEFAULT 0;  -- unloaded, refunded
@@ -78,6 +74,31 @@ ALTER TABLE kv.meter_state ADD COLUMN refunded_energy bigint NOT NULL DEFAULT 0;
 -- ---- records: the two new kinds, the others as before ----
 
 ALTER FUNCTION kv.apply_record(integer, jsonb, bigint, bytea) RENAME TO apply_record_before_swaps;
+
+-- A record of the kind kept in table tbl, before it is stored: its key
+-- checked as for every kind (the caller's station, an id above 0, a JSON
+-- object as content; else the batch is refused) and what the key holds:
+-- result 'new', 'same' (the same content) or 'conflict' (other content,
+-- with the reason).  For the kinds of this and later migrations.
+CREATE FUNCTION kv.record_key(me integer, rec jsonb, tbl text, OUT lid bigint, OUT what text,
+                              OUT stored jsonb, OUT result text, OUT reason text)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    lid := kv.field_int(rec, 'id', format('push: %s record', rec ->> 'kind'));
+    what := format('push: %s %s', rec ->> 'kind', lid);
+    IF kv.field_int(rec, 'station', what) IS DISTINCT FROM me THEN
+        RAISE EXCEPTION 'push: station % may not push a record of station %', me, rec -> 'station'
+            USING ERRCODE = 'insufficient_privilege';
+    ELSIF lid < 1 OR jsonb_typeof(rec -> 'content') IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION '%: the id must be above 0 and the content a JSON object', what
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    EXECUTE format('SELECT x.content FROM kv.%I x WHERE x.station_no = $1 AND x.local_id = $2', tbl)
+        INTO stored USING me, lid;
+    result := CASE WHEN stored IS NULL THEN 'new' WHEN stored = rec -> 'content' THEN 'same' ELSE 'conflict' END;
+    reason := CASE result WHEN 'conflict' THEN format('%s was pushed before with other content', what) END;
+END
+$$;
 
 CREATE FUNCTION kv.apply_record(me integer, rec jsonb, INOUT head_id bigint, INOUT head_hash bytea,
                                 OUT result text, OUT stored jsonb, OUT reason text,
@@ -89,39 +110,19 @@ DECLARE
     lid bigint;
     c jsonb;
     what text;
-    b record;
     f integer;
     t integer;
 BEGIN
     IF tbl IS NULL THEN
-        SELECT * INTO b FROM kv.apply_record_before_swaps(me, rec, head_id, head_hash);
-        head_id := b.head_id;
-        head_hash := b.head_hash;
-        result := b.result;
-        stored := b.stored;
-        reason := b.reason;
-        meter := b.meter;
-        card := b.card;
+        SELECT * INTO head_id, head_hash, result, stored, reason, meter, card
+            FROM kv.apply_record_before_swaps(me, rec, head_id, head_hash);
         RETURN;
     END IF;
-    lid := kv.field_int(rec, 'id', 'push: ' || kind || ' record');
-    c := rec -> 'content';
-    what := format('push: %s %s', kind, lid);
-    IF kv.field_int(rec, 'station', what) IS DISTINCT FROM me THEN
-        RAISE EXCEPTION 'push: station % may not push a record of station %', me, rec -> 'station'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    IF lid < 1 OR jsonb_typeof(c) IS DISTINCT FROM 'object' THEN
-        RAISE EXCEPTION '%: the id must be above 0 and the content a JSON object', what
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    EXECUTE format('SELECT x.content FROM kv.%I x WHERE x.station_no = $1 AND x.local_id = $2', tbl)
-        INTO stored USING me, lid;
-    result := CASE WHEN stored IS NULL THEN 'new' WHEN stored = c THEN 'same' ELSE 'conflict' END;
+    SELECT * INTO lid, what, stored, result, reason FROM kv.record_key(me, rec, tbl);
     IF result <> 'new' THEN
-        reason := CASE WHEN result = 'conflict' THEN format('%s %s was pushed before with other content', kind, lid) END;
         RETURN;
     END IF;
+    c := rec -> 'content';
 
     IF kind = 'refund_token' THEN
         meter := kv.field_int(c, 'meter', what);
@@ -206,6 +207,7 @@ $$;
 ALTER FUNCTION kv.merge_meter_sums(integer) OWNER TO kv_central_merger;
 GRANT SELECT ON kv.transfers, kv.refund_tokens TO kv_central_merger;
 REVOKE ALL ON FUNCTION kv.merge_meter_sums(integer), kv.merge_meter_sales(integer),
+    kv.record_key(integer, jsonb, text),
     kv.transfer_clash(integer, integer), kv.apply_record(integer, jsonb, bigint, bytea),
     kv.apply_record_before_swaps(integer, jsonb, bigint, bytea) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION kv.merge_meter_sums(integer), kv.merge_meter_sales(integer),

@@ -277,11 +277,7 @@ static void open_result_free(OpenResult *r)
  * replacements"). */
 static KvStation *open_station(const char *db_path, const char *keys_path, GError **error)
 {
-    const char *conf = g_getenv("KILOVEND_SYNC_CONF");
-    KvStation *st = kv_station_open(db_path, keys_path, error);
-    if (st != NULL)
-        kv_sync_install_reserver(st, conf != NULL ? conf : KV_SYNC_CONFIG_DEFAULT);
-    return st;
+    return kv_sync_station_open(db_path, keys_path, NULL, error);
 }
 
 static gpointer open_in_worker(KvSession *self, KvStation *unused, gpointer data,

@@ -37,11 +37,7 @@ apsql "INSERT INTO kv.meters(number, tariff_code, key_version, psc_key_version, 
        VALUES ($M3, 'DEFAULT', 1, 1, 500, 200, 50000, 1577836800)" || fail "the new meter at head office"
 expect 0 "office 1 pulls the new meter" a sync --once
 expect 0 "office 2 pulls it" b sync --once
-expect 0 "provision the meter" a meter provision --meter $M --out prov.bin
-expect 0 "blank card" a card blank c1.card
-expect 0 "office 1 issues the card" a --card-file c1.card card issue --meter $M
-expect 0 "shift at office 1" a shift open
-expect 0 "shift at office 2" b shift open
+first_card $M
 
 # ---- a refund of unloaded credit at office 1 ----
 expect 0 "office 1 sells 2 kWh" a --card-file c1.card sell --meter $M --amount 20
