@@ -231,3 +231,147 @@ RESET ROLE;
 REVOKE ALL ON FUNCTION kv_api.recover(), kv.recover_before_swaps() FROM PUBLIC;
 REVOKE ALL ON FUNCTION kv.recover_before_swaps() FROM kv_station;
 GRANT EXECUTE ON FUNCTION kv_api.recover() TO kv_station;
+
+-- ---- every reading the audit chain records is pushed, as recorded ----
+
+-- A station's readback import stores the reading and its audit row
+-- "meter.reading" on "meter:NNNNNNNNN" ("counter=C remaining=R loaded=L
+-- ...") in one transaction, and pushes both (the reading by its own
+-- cursor, in the same batch as its audit row or an earlier one).  The
+-- audit chain cannot lose a row unseen (a gap or a fork is refused), so a
+-- reading whose row was deleted from the station's ledger before its push,
+-- or changed, would hide what the meter loaded from the cross-office
+-- check: the batch is then a conflict that stops the station.
+SET LOCAL ROLE kv_central_owner;
+ALTER FUNCTION kv_api.push(jsonb) RENAME TO push_before_readings;
+ALTER FUNCTION kv_api.push_before_readings(jsonb) SET SCHEMA kv;
+
+-- The first audit row of the batch recording a reading of which this
+-- station holds no readback with that meter, counter and loaded credit
+-- (after the batch): its id and the reason, or nothing.
+CREATE FUNCTION kv.reading_unpushed(me integer, batch jsonb, OUT id bigint, OUT reason text)
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT a.id, format('audit row %s records a reading of meter %s (counter %s, loaded %s) that was not '
+                        'pushed as recorded: the station''s reading was deleted or changed before its push',
+                        a.id, a.meter, a.counter, a.loaded)
+    FROM (SELECT (r ->> 'id')::bigint AS id, (regexp_match(r -> 'content' ->> 'object', '^meter:([0-9]+)$'))[1]::bigint AS meter,
+                 regexp_match(r -> 'content' ->> 'detail', '^counter=([0-9]+) remaining=-?[0-9]+ loaded=([0-9]+)( |$)') AS d
+          FROM jsonb_array_elements(batch) r
+          WHERE r ->> 'kind' = 'audit' AND r -> 'content' ->> 'action' = 'meter.reading') x
+    CROSS JOIN LATERAL (SELECT x.id, x.meter, x.d[1]::bigint AS counter, x.d[2]::bigint AS loaded) a
+    WHERE x.meter IS NOT NULL AND x.d IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM kv.readbacks b WHERE b.station_no = me AND b.meter_number = a.meter
+                         AND b.counter = a.counter AND (b.content ->> 'cumulative_loaded')::bigint = a.loaded)
+    ORDER BY a.id LIMIT 1
+$$;
+
+CREATE FUNCTION kv_api.push(batch jsonb) RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    me integer := kv.caller_station();
+    res jsonb;
+    bad record;
+BEGIN
+    BEGIN
+        res := kv.push_before_readings(batch);
+        IF res ->> 'status' = 'ok' THEN
+            SELECT * INTO bad FROM kv.reading_unpushed(me, batch);
+            IF bad.id IS NOT NULL THEN
+                RAISE EXCEPTION USING ERRCODE = 'KV409', MESSAGE = bad.reason;
+            END IF;
+        END IF;
+    EXCEPTION WHEN SQLSTATE 'KV409' THEN
+        -- The batch is undone; the conflict kept, the station stopped
+        -- (as kv.push_records does for a record pushed with other content).
+        INSERT INTO kv.conflicts(station_no, kind, local_id, reason, offered)
+        VALUES (me, 'audit', bad.id, bad.reason,
+                (SELECT r -> 'content' FROM jsonb_array_elements(batch) r
+                  WHERE r ->> 'kind' = 'audit' AND (r ->> 'id')::bigint = bad.id LIMIT 1));
+        UPDATE kv.stations SET sync_state = 'stopped' WHERE station_no = me;
+        RETURN jsonb_build_object('status', 'conflict', 'station', me, 'kind', 'audit', 'id', bad.id,
+                                  'message', bad.reason);
+    END;
+    RETURN res;
+END
+$$;
+RESET ROLE;
+REVOKE ALL ON FUNCTION kv_api.push(jsonb), kv.push_before_readings(jsonb), kv.reading_unpushed(integer, jsonb)
+    FROM PUBLIC;
+REVOKE ALL ON FUNCTION kv.push_before_readings(jsonb) FROM kv_station;
+GRANT EXECUTE ON FUNCTION kv_api.push(jsonb) TO kv_station;
+
+-- ---- key holdings: as the station's audit chain records them ----
+
+-- A station reports the key versions it holds from its key_holdings rows,
+-- which its ledger writes together with an audit row ("keys.load",
+-- "keys.migrate", "keys.holdings" on object "keys": "... backend=B
+-- current=N versions=1,2").  A report that differs from the newest such
+-- row head office holds (the rows edited in the station's ledger) is a
+-- conflict that stops the station, and nothing is stored.  At head office
+-- kv.key_holdings is written only by a station's report: a direct INSERT,
+-- UPDATE or DELETE is refused (the rollout would count a version a station
+-- does not hold).
+SET LOCAL ROLE kv_central_owner;
+CREATE INDEX audit_keys ON kv.audit(station_no, local_id) WHERE content ->> 'object' = 'keys';
+
+CREATE FUNCTION kv.key_holdings_guard() RETURNS trigger LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF current_setting('kv.holdings_report', true) IS DISTINCT FROM 'on' THEN
+        RAISE EXCEPTION 'kv.key_holdings is written only by a station''s report (kv_api.key_holdings)'
+            USING ERRCODE = 'restrict_violation';
+    END IF;
+    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+CREATE TRIGGER key_holdings_guard BEFORE INSERT OR UPDATE OR DELETE ON kv.key_holdings
+    FOR EACH ROW EXECUTE FUNCTION kv.key_holdings_guard();
+
+ALTER FUNCTION kv_api.key_holdings(jsonb) RENAME TO key_holdings_store;
+ALTER FUNCTION kv_api.key_holdings_store(jsonb) SET SCHEMA kv;
+
+-- The newest holdings the station's audit chain records: backend and the
+-- versions in ascending order, or nothing.
+CREATE FUNCTION kv.key_holdings_audited(me integer, OUT id bigint, OUT backend text, OUT versions integer[])
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT a.local_id, m[1], coalesce((SELECT array_agg(DISTINCT v::integer ORDER BY v::integer)
+                                       FROM unnest(string_to_array(m[2], ',')) v WHERE v <> ''), '{}')
+    FROM kv.audit a
+    CROSS JOIN LATERAL regexp_match(a.content ->> 'detail', ' ?backend=([a-z0-9]+) current=[0-9]+ versions=([0-9,]*)$') m
+    WHERE a.station_no = me AND a.content ->> 'object' = 'keys' AND m IS NOT NULL
+    ORDER BY a.local_id DESC LIMIT 1
+$$;
+
+CREATE FUNCTION kv_api.key_holdings(report jsonb) RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    me integer := kv.caller_station();
+    held record;
+    res jsonb;
+    why text;
+BEGIN
+    SELECT * INTO held FROM kv.key_holdings_audited(me);
+    IF held.id IS NOT NULL AND jsonb_typeof(report -> 'versions') = 'array'
+       AND (report ->> 'backend' IS DISTINCT FROM held.backend
+            OR (SELECT coalesce(array_agg(DISTINCT v::text::integer ORDER BY v::text::integer), '{}')
+                FROM jsonb_array_elements(report -> 'versions') v WHERE jsonb_typeof(v) = 'number')
+               IS DISTINCT FROM held.versions) THEN
+        why := format('the key holdings reported (%s %s) are not those the station''s audit row %s records '
+                      '(%s %s): its key_holdings rows were edited', report ->> 'backend', report -> 'versions',
+                      held.id, held.backend, array_to_string(held.versions, ','));
+        INSERT INTO kv.conflicts(station_no, kind, local_id, reason, offered)
+        VALUES (me, 'key_holdings', held.id, why, report);
+        UPDATE kv.stations SET sync_state = 'stopped' WHERE station_no = me;
+        RETURN jsonb_build_object('status', 'conflict', 'station', me, 'message', why);
+    END IF;
+    PERFORM set_config('kv.holdings_report', 'on', true);
+    res := kv.key_holdings_store(report);
+    PERFORM set_config('kv.holdings_report', 'off', true);
+    RETURN res;
+END
+$$;
+RESET ROLE;
+REVOKE ALL ON FUNCTION kv_api.key_holdings(jsonb), kv.key_holdings_store(jsonb), kv.key_holdings_audited(integer),
+    kv.key_holdings_guard() FROM PUBLIC;
+REVOKE ALL ON FUNCTION kv.key_holdings_store(jsonb) FROM kv_station;
+GRANT EXECUTE ON FUNCTION kv_api.key_holdings(jsonb) TO kv_station;

@@ -10,7 +10,9 @@
 #   meter's card; the new meter loads the carried credit and office 2's
 #   sale, and head office's cross-office check raises no alarm;
 #   every record pushed again changes nothing; a transfer rewritten in the
-#   ledger and pushed again is a conflict that stops the station.
+#   ledger and pushed again is a conflict that stops the station;
+#   a reading deleted from a ledger before its push is found by head office
+#   from the audit row that recorded it: a conflict that stops the station.
 set -u
 SIM=$(realpath "$1")
 . "$(dirname "$0")/../core/ctl-common.sh"
@@ -125,5 +127,20 @@ same "the conflict is kept, the station stopped" \
               WHERE station_no = 101")" "transfer:stopped"
 same "head office keeps the first content" "$(apsql "SELECT energy FROM kv.transfers")" 280
 expect 19 "office 1's next sync stops" a sync --once
+
+# ---- insider: a reading deleted from the ledger before its push ----
+held=$(apsql "SELECT count(*) FROM kv.sales WHERE station_no = 201")
+expect 0 "office 2 sells 1 kWh more on the new meter's card" b --card-file new.card sell --meter $M3 --amount 10
+sim3 insert new.card
+expect 0 "office 2 reads the card back" b --card-file new.card card read
+sqlite3 "$dir/b.db" "DELETE FROM meter_readings WHERE id = (SELECT max(id) FROM meter_readings)" ||
+    fail "the cashier deletes the reading"
+expect 19 "/central/insider/readback-deleted-before-push: the sync is refused" b sync --once
+has err.txt "was not pushed as recorded" "the alarm says a recorded reading was not pushed"
+same "head office keeps the conflict (the audit row of the reading) and stops the station" \
+    "$(apsql "SELECT kind || ':' || (SELECT sync_state FROM kv.stations WHERE station_no = 201) FROM kv.conflicts
+              WHERE station_no = 201")" "audit:stopped"
+same "nothing of the batch was stored (the sale with it)" \
+    "$(apsql "SELECT count(*) FROM kv.sales WHERE station_no = 201")" "$held"
 
 finish
