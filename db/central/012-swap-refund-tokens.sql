@@ -100,29 +100,23 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION kv.apply_record(me integer, rec jsonb, INOUT head_id bigint, INOUT head_hash bytea,
-                                OUT result text, OUT stored jsonb, OUT reason text,
-                                OUT meter integer, OUT card bigint)
-    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_generic_plan AS $$
+-- A record of the two new kinds (the caller's audit head unchanged).
+CREATE FUNCTION kv.apply_swap_record(me integer, rec jsonb, OUT result text, OUT stored jsonb, OUT reason text,
+                                     OUT meter integer, OUT card bigint)
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    kind text := CASE WHEN jsonb_typeof(rec) = 'object' THEN rec ->> 'kind' END;
-    tbl text := CASE kind WHEN 'refund_token' THEN 'refund_tokens' WHEN 'transfer' THEN 'transfers' END;
+    kind text := rec ->> 'kind';
     lid bigint;
-    c jsonb;
+    c jsonb := rec -> 'content';
     what text;
     f integer;
     t integer;
 BEGIN
-    IF tbl IS NULL THEN
-        SELECT * INTO head_id, head_hash, result, stored, reason, meter, card
-            FROM kv.apply_record_before_swaps(me, rec, head_id, head_hash);
-        RETURN;
-    END IF;
-    SELECT * INTO lid, what, stored, result, reason FROM kv.record_key(me, rec, tbl);
+    SELECT * INTO lid, what, stored, result, reason
+        FROM kv.record_key(me, rec, CASE kind WHEN 'refund_token' THEN 'refund_tokens' ELSE 'transfers' END);
     IF result <> 'new' THEN
         RETURN;
     END IF;
-    c := rec -> 'content';
 
     IF kind = 'refund_token' THEN
         meter := kv.field_int(c, 'meter', what);
@@ -163,6 +157,19 @@ BEGIN
 END
 $$;
 
+-- Every record: the two new kinds here, the others as before.
+CREATE FUNCTION kv.apply_record(me integer, rec jsonb, INOUT head_id bigint, INOUT head_hash bytea,
+                                OUT result text, OUT stored jsonb, OUT reason text,
+                                OUT meter integer, OUT card bigint)
+    LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    SELECT * FROM kv.apply_record_before_swaps(me, rec, head_id, head_hash)
+        WHERE jsonb_typeof(rec) IS DISTINCT FROM 'object' OR rec ->> 'kind' NOT IN ('refund_token', 'transfer')
+                                                          OR rec ->> 'kind' IS NULL
+    UNION ALL
+    SELECT head_id, head_hash, x.* FROM kv.apply_swap_record(me, rec) x
+        WHERE jsonb_typeof(rec) = 'object' AND rec ->> 'kind' IN ('refund_token', 'transfer')
+$$;
+
 RESET ROLE;
 
 -- Whether a transfer of any station already took these meters (a meter is
@@ -186,53 +193,43 @@ ALTER FUNCTION kv.transfer_clash(integer, integer) OWNER TO kv_central_merger;
 -- calls it by this name and then compares the highest readback with
 -- sold_energy.
 ALTER FUNCTION kv.merge_meter_sums(integer) RENAME TO merge_meter_sales;
-CREATE FUNCTION kv.merge_meter_sums(m integer) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+CREATE FUNCTION kv.merge_meter_sums(m integer) RETURNS void LANGUAGE sql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    x record;
-BEGIN
-    PERFORM kv.merge_meter_sales(m);
-    SELECT coalesce((SELECT sum(t.energy) FROM kv.transfers t WHERE t.to_meter = m), 0) AS carried,
-           coalesce((SELECT sum(r.cumulative_before - r.cumulative) FROM kv.refund_tokens r
-                     WHERE r.meter_number = m AND r.state = 'done'), 0) AS refunded,
-           coalesce((SELECT max(r.seq) FROM kv.refund_tokens r WHERE r.meter_number = m), 0) AS seq
-        INTO x;
+    SELECT kv.merge_meter_sales(m);
     UPDATE kv.meter_state ms SET carried_energy = x.carried, refunded_energy = x.refunded,
         sold_energy = ms.sold_energy + x.carried - x.refunded, max_seq = greatest(ms.max_seq, x.seq)
+    FROM (SELECT coalesce((SELECT sum(t.energy) FROM kv.transfers t WHERE t.to_meter = m), 0) AS carried,
+                 coalesce((SELECT sum(r.cumulative_before - r.cumulative) FROM kv.refund_tokens r
+                           WHERE r.meter_number = m AND r.state = 'done'), 0) AS refunded,
+                 coalesce((SELECT max(r.seq) FROM kv.refund_tokens r WHERE r.meter_number = m), 0) AS seq) x
     WHERE ms.meter_number = m
       AND (ms.carried_energy, ms.refunded_energy, x.carried, x.refunded, ms.max_seq)
           IS DISTINCT FROM (0::bigint, 0::bigint, 0::bigint, 0::bigint, greatest(ms.max_seq, x.seq));
-END
 $$;
 ALTER FUNCTION kv.merge_meter_sums(integer) OWNER TO kv_central_merger;
 GRANT SELECT ON kv.transfers, kv.refund_tokens TO kv_central_merger;
 REVOKE ALL ON FUNCTION kv.merge_meter_sums(integer), kv.merge_meter_sales(integer),
     kv.record_key(integer, jsonb, text),
-    kv.transfer_clash(integer, integer), kv.apply_record(integer, jsonb, bigint, bytea),
+    kv.transfer_clash(integer, integer), kv.apply_record(integer, jsonb, bigint, bytea), kv.apply_swap_record(integer, jsonb),
     kv.apply_record_before_swaps(integer, jsonb, bigint, bytea) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION kv.merge_meter_sums(integer), kv.merge_meter_sales(integer),
     kv.transfer_clash(integer, integer) TO kv_central_owner;
 
--- ---- recover: as before, and the new records ----
-ALTER FUNCTION kv_api.recover() RENAME TO recover_before_swaps;
-ALTER FUNCTION kv_api.recover_before_swaps() SET SCHEMA kv;
+-- ---- every reading the audit chain records is pushed, as recorded ----
+
+-- A conflict found by head office's own checks (not a record pushed with
+-- other content): kept, the station's sync stopped, and the reply the
+-- station gets (as kv.push_records replies).
 SET LOCAL ROLE kv_central_owner;
-CREATE FUNCTION kv_api.recover() RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    res jsonb := kv.recover_before_swaps();
-    me integer := kv.caller_station();
+CREATE FUNCTION kv.stop_station(me integer, kind text, id bigint, reason text, offered jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    RETURN res || jsonb_build_object('refund_tokens', kv.records_of('refund_tokens', me),
-                                     'transfers', kv.records_of('transfers', me));
+    INSERT INTO kv.conflicts(station_no, kind, local_id, reason, offered) VALUES (me, kind, id, reason, offered);
+    UPDATE kv.stations SET sync_state = 'stopped' WHERE station_no = me;
+    RETURN jsonb_build_object('status', 'conflict', 'station', me, 'kind', kind, 'id', id, 'message', reason);
 END
 $$;
 RESET ROLE;
-REVOKE ALL ON FUNCTION kv_api.recover(), kv.recover_before_swaps() FROM PUBLIC;
-REVOKE ALL ON FUNCTION kv.recover_before_swaps() FROM kv_station;
-GRANT EXECUTE ON FUNCTION kv_api.recover() TO kv_station;
-
--- ---- every reading the audit chain records is pushed, as recorded ----
 
 -- A station's readback import stores the reading and its audit row
 -- "meter.reading" on "meter:NNNNNNNNN" ("counter=C remaining=R loaded=L
@@ -281,22 +278,17 @@ BEGIN
             END IF;
         END IF;
     EXCEPTION WHEN SQLSTATE 'KV409' THEN
-        -- The batch is undone; the conflict kept, the station stopped
-        -- (as kv.push_records does for a record pushed with other content).
-        INSERT INTO kv.conflicts(station_no, kind, local_id, reason, offered)
-        VALUES (me, 'audit', bad.id, bad.reason,
-                (SELECT r -> 'content' FROM jsonb_array_elements(batch) r
-                  WHERE r ->> 'kind' = 'audit' AND (r ->> 'id')::bigint = bad.id LIMIT 1));
-        UPDATE kv.stations SET sync_state = 'stopped' WHERE station_no = me;
-        RETURN jsonb_build_object('status', 'conflict', 'station', me, 'kind', 'audit', 'id', bad.id,
-                                  'message', bad.reason);
+        -- The batch is undone; the conflict kept, the station stopped.
+        RETURN kv.stop_station(me, 'audit', bad.id, bad.reason,
+                               (SELECT r -> 'content' FROM jsonb_array_elements(batch) r
+                                 WHERE r ->> 'kind' = 'audit' AND (r ->> 'id')::bigint = bad.id LIMIT 1));
     END;
     RETURN res;
 END
 $$;
 RESET ROLE;
-REVOKE ALL ON FUNCTION kv_api.push(jsonb), kv.push_before_readings(jsonb), kv.reading_unpushed(integer, jsonb)
-    FROM PUBLIC;
+REVOKE ALL ON FUNCTION kv_api.push(jsonb), kv.push_before_readings(jsonb), kv.reading_unpushed(integer, jsonb),
+    kv.stop_station(integer, text, bigint, text, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION kv.push_before_readings(jsonb) FROM kv_station;
 GRANT EXECUTE ON FUNCTION kv_api.push(jsonb) TO kv_station;
 
@@ -342,36 +334,32 @@ CREATE FUNCTION kv.key_holdings_audited(me integer, OUT id bigint, OUT backend t
     ORDER BY a.local_id DESC LIMIT 1
 $$;
 
-CREATE FUNCTION kv_api.key_holdings(report jsonb) RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
+-- Why a report differs from what the station's audit chain records (NULL:
+-- it does not, or the chain records none), with that audit row.
+CREATE FUNCTION kv.key_holdings_mismatch(me integer, report jsonb, OUT id bigint, OUT why text)
+    LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT h.id, format('the key holdings reported (%s %s) are not those the station''s audit row %s records '
+                        '(%s %s): its key_holdings rows were edited', report ->> 'backend', report -> 'versions',
+                        h.id, h.backend, array_to_string(h.versions, ','))
+    FROM kv.key_holdings_audited(me) h
+    WHERE h.id IS NOT NULL AND jsonb_typeof(report -> 'versions') = 'array'
+      AND (report ->> 'backend' IS DISTINCT FROM h.backend
+           OR (SELECT coalesce(array_agg(DISTINCT v::text::integer ORDER BY v::text::integer), '{}')
+               FROM jsonb_array_elements(report -> 'versions') v WHERE jsonb_typeof(v) = 'number')
+              IS DISTINCT FROM h.versions)
+$$;
+
+CREATE FUNCTION kv_api.key_holdings(report jsonb) RETURNS jsonb LANGUAGE sql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    me integer := kv.caller_station();
-    held record;
-    res jsonb;
-    why text;
-BEGIN
-    SELECT * INTO held FROM kv.key_holdings_audited(me);
-    IF held.id IS NOT NULL AND jsonb_typeof(report -> 'versions') = 'array'
-       AND (report ->> 'backend' IS DISTINCT FROM held.backend
-            OR (SELECT coalesce(array_agg(DISTINCT v::text::integer ORDER BY v::text::integer), '{}')
-                FROM jsonb_array_elements(report -> 'versions') v WHERE jsonb_typeof(v) = 'number')
-               IS DISTINCT FROM held.versions) THEN
-        why := format('the key holdings reported (%s %s) are not those the station''s audit row %s records '
-                      '(%s %s): its key_holdings rows were edited', report ->> 'backend', report -> 'versions',
-                      held.id, held.backend, array_to_string(held.versions, ','));
-        INSERT INTO kv.conflicts(station_no, kind, local_id, reason, offered)
-        VALUES (me, 'key_holdings', held.id, why, report);
-        UPDATE kv.stations SET sync_state = 'stopped' WHERE station_no = me;
-        RETURN jsonb_build_object('status', 'conflict', 'station', me, 'message', why);
-    END IF;
-    PERFORM set_config('kv.holdings_report', 'on', true);
-    res := kv.key_holdings_store(report);
-    PERFORM set_config('kv.holdings_report', 'off', true);
-    RETURN res;
-END
+    SELECT CASE WHEN m.why IS NULL THEN kv.key_holdings_store(report)
+                ELSE kv.stop_station(kv.caller_station(), 'key_holdings', m.id, m.why, report) END
+    FROM (SELECT NULL) one LEFT JOIN kv.key_holdings_mismatch(kv.caller_station(), report) m ON true
 $$;
 RESET ROLE;
+-- The report stored: the only writer of kv.key_holdings (the setting its
+-- guard asks for holds while it runs; set by a superuser, here).
+ALTER FUNCTION kv.key_holdings_store(jsonb) SET kv.holdings_report = 'on';
 REVOKE ALL ON FUNCTION kv_api.key_holdings(jsonb), kv.key_holdings_store(jsonb), kv.key_holdings_audited(integer),
-    kv.key_holdings_guard() FROM PUBLIC;
+    kv.key_holdings_guard(), kv.key_holdings_mismatch(integer, jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION kv.key_holdings_store(jsonb) FROM kv_station;
 GRANT EXECUTE ON FUNCTION kv_api.key_holdings(jsonb) TO kv_station;

@@ -12,6 +12,7 @@
 #   two_offices METER [DEBT]  head office's tariff DEFAULT, customer 7 (ACC-7,
 #                          owing DEBT) and its METER; station a (101, office 1)
 #                          and b (201, office 2) made and synced once
+#   conflict_of STATION    its conflicts' kinds at head office and its sync state
 #   first_card METER       the meter provisioned (prov.bin), card c1.card issued
 #                          for it at office 1, a shift open at both offices
 #   centre_meter METER [DEBT]  head office's master data: tariff DEFAULT, customer 7
@@ -50,6 +51,10 @@ two_offices() {
     expect 0 "init office 2, station 201 (same key file)" b init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 2 --station 201
     expect 0 "station 101 syncs" a sync --once
     expect 0 "station 201 syncs" b sync --once
+}
+conflict_of() {
+    apsql "SELECT coalesce(string_agg(kind, ',' ORDER BY id), '-') || ':' || (SELECT sync_state FROM kv.stations
+           WHERE station_no = $1) FROM kv.conflicts WHERE station_no = $1"
 }
 first_card() {
     expect 0 "provision the meter" a meter provision --meter "$1" --out prov.bin

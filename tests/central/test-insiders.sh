@@ -31,8 +31,7 @@ sqlite3 "$dir/a.db" "INSERT INTO key_holdings(station, key_version, backend, rep
 expect 19 "/central/insider/key-holdings-edited-at-station: the report is refused" a sync --once
 has err.txt "key_holdings rows were edited" "the refusal says what was found"
 same "head office keeps the conflict and stops the station" \
-    "$(apsql "SELECT kind || ':' || (SELECT sync_state FROM kv.stations WHERE station_no = 101) FROM kv.conflicts
-              WHERE station_no = 101")" "key_holdings:stopped"
+    "$(conflict_of 101)" "key_holdings:stopped"
 same "head office still holds what the audit chain records" "$(held 101)" 1
 expect 19 "the station's next round stops" a sync --once
 

@@ -123,8 +123,7 @@ sqlite3 "$dir/a.db" "UPDATE transfers SET remaining = remaining + 100, energy = 
 expect 1 "/central/swap/rewritten-transfer-conflict: the rewritten transfer is refused" \
     env KILOVEND_DB="$dir/a.db" "$REPUSH" "$dir/a.db" "$dir/sync.conf"
 same "the conflict is kept, the station stopped" \
-    "$(apsql "SELECT kind || ':' || (SELECT sync_state FROM kv.stations WHERE station_no = 101) FROM kv.conflicts
-              WHERE station_no = 101")" "transfer:stopped"
+    "$(conflict_of 101)" "transfer:stopped"
 same "head office keeps the first content" "$(apsql "SELECT energy FROM kv.transfers")" 280
 expect 19 "office 1's next sync stops" a sync --once
 
@@ -138,8 +137,7 @@ sqlite3 "$dir/b.db" "DELETE FROM meter_readings WHERE id = (SELECT max(id) FROM 
 expect 19 "/central/insider/readback-deleted-before-push: the sync is refused" b sync --once
 has err.txt "was not pushed as recorded" "the alarm says a recorded reading was not pushed"
 same "head office keeps the conflict (the audit row of the reading) and stops the station" \
-    "$(apsql "SELECT kind || ':' || (SELECT sync_state FROM kv.stations WHERE station_no = 201) FROM kv.conflicts
-              WHERE station_no = 201")" "audit:stopped"
+    "$(conflict_of 201)" "audit:stopped"
 same "nothing of the batch was stored (the sale with it)" \
     "$(apsql "SELECT count(*) FROM kv.sales WHERE station_no = 201")" "$held"
 
