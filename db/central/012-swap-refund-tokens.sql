@@ -265,25 +265,21 @@ $$;
 CREATE FUNCTION kv_api.push(batch jsonb) RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    me integer := kv.caller_station();
     res jsonb;
     bad record;
 BEGIN
-    BEGIN
-        res := kv.push_before_readings(batch);
-        IF res ->> 'status' = 'ok' THEN
-            SELECT * INTO bad FROM kv.reading_unpushed(me, batch);
-            IF bad.id IS NOT NULL THEN
-                RAISE EXCEPTION USING ERRCODE = 'KV409', MESSAGE = bad.reason;
-            END IF;
-        END IF;
-    EXCEPTION WHEN SQLSTATE 'KV409' THEN
-        -- The batch is undone; the conflict kept, the station stopped.
-        RETURN kv.stop_station(me, 'audit', bad.id, bad.reason,
-                               (SELECT r -> 'content' FROM jsonb_array_elements(batch) r
-                                 WHERE r ->> 'kind' = 'audit' AND (r ->> 'id')::bigint = bad.id LIMIT 1));
-    END;
+    res := kv.push_before_readings(batch);
+    SELECT * INTO bad FROM kv.reading_unpushed(kv.caller_station(), batch) WHERE res ->> 'status' = 'ok';
+    IF bad.id IS NOT NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'KV409', MESSAGE = bad.reason;
+    END IF;
     RETURN res;
+EXCEPTION WHEN SQLSTATE 'KV409' THEN
+    -- The batch is undone (with this block); the conflict kept, the
+    -- station stopped.
+    RETURN kv.stop_station(kv.caller_station(), 'audit', bad.id, bad.reason,
+                           (SELECT r -> 'content' FROM jsonb_array_elements(batch) r
+                             WHERE r ->> 'kind' = 'audit' AND (r ->> 'id')::bigint = bad.id LIMIT 1));
 END
 $$;
 RESET ROLE;
