@@ -84,37 +84,64 @@ GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label)
     return kv_gui_test_find_typed(root, GTK_TYPE_WIDGET, label);
 }
 
-GtkWidget *kv_gui_test_find_type(GtkWidget *root, GType type)
+/* What a search looks for: a type, and an accessible label, a template
+ * id, a text in a label or a style class (NULL: any). */
+typedef struct {
+    GType type;
+    const char *label, *id, *text, *css_class;
+} Wanted;
+
+static gboolean matches(GtkWidget *w, const Wanted *want)
 {
-    if (G_TYPE_CHECK_INSTANCE_TYPE(root, type))
-        return root;
-    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *w = kv_gui_test_find_type(c, type);
-        if (w != NULL)
-            return w;
-    }
-    return NULL;
+    g_autofree char *diff = NULL;
+
+    if (!G_TYPE_CHECK_INSTANCE_TYPE(w, want->type))
+        return FALSE;
+    if (want->id != NULL)
+        return g_strcmp0(gtk_buildable_get_buildable_id(GTK_BUILDABLE(w)), want->id) == 0;
+    if (want->text != NULL)
+        return strstr(gtk_label_get_label(GTK_LABEL(w)), want->text) != NULL;
+    if (want->css_class != NULL)
+        return gtk_widget_has_css_class(w, want->css_class);
+    if (want->label == NULL)
+        return TRUE;
+    if (!gtk_test_accessible_has_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL))
+        return FALSE;
+    diff = gtk_test_accessible_check_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                              want->label);
+    return diff == NULL;
 }
 
-GtkWidget *kv_gui_test_find_typed(GtkWidget *root, GType type, const char *label)
+/* The first descendant of root that matches (depth first, in order). */
+static GtkWidget *find_under(GtkWidget *root, const Wanted *want)
 {
-    for (GtkWidget *child = gtk_widget_get_first_child(root); child != NULL;
-         child = gtk_widget_get_next_sibling(child)) {
-        GtkWidget *found;
-
-        if (G_TYPE_CHECK_INSTANCE_TYPE(child, type) &&
-            gtk_test_accessible_has_property(GTK_ACCESSIBLE(child),
-                                             GTK_ACCESSIBLE_PROPERTY_LABEL)) {
-            g_autofree char *diff = gtk_test_accessible_check_property(
-                GTK_ACCESSIBLE(child), GTK_ACCESSIBLE_PROPERTY_LABEL, label);
-            if (diff == NULL)
-                return child;
-        }
-        found = kv_gui_test_find_typed(child, type, label);
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found = matches(c, want) ? c : find_under(c, want);
         if (found != NULL)
             return found;
     }
     return NULL;
+}
+
+GtkWidget *kv_gui_test_find_type(GtkWidget *root, GType type)
+{
+    Wanted want = {type, NULL, NULL, NULL, NULL};
+
+    return matches(root, &want) ? root : find_under(root, &want);
+}
+
+GtkWidget *kv_gui_test_find_class(GtkWidget *root, const char *css_class)
+{
+    Wanted want = {GTK_TYPE_WIDGET, NULL, NULL, NULL, css_class};
+
+    return matches(root, &want) ? root : find_under(root, &want);
+}
+
+GtkWidget *kv_gui_test_find_typed(GtkWidget *root, GType type, const char *label)
+{
+    Wanted want = {type, label, NULL, NULL, NULL};
+
+    return find_under(root, &want);
 }
 
 static void list_labels(GtkWidget *root, int depth)
@@ -142,23 +169,10 @@ GtkWidget *kv_gui_test_get(GtkWidget *root, const char *label)
     return w;
 }
 
-static GtkWidget *find_id(GtkWidget *root, const char *id)
-{
-    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *found;
-
-        if (g_strcmp0(gtk_buildable_get_buildable_id(GTK_BUILDABLE(c)), id) == 0)
-            return c;
-        found = find_id(c, id);
-        if (found != NULL)
-            return found;
-    }
-    return NULL;
-}
-
 GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id)
 {
-    GtkWidget *w = find_id(root, id);
+    Wanted want = {GTK_TYPE_WIDGET, NULL, id, NULL, NULL};
+    GtkWidget *w = find_under(root, &want);
 
     if (w == NULL)
         g_error("no widget with the id “%s”", id);
@@ -167,14 +181,9 @@ GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id)
 
 GtkWidget *kv_gui_test_find_label_with(GtkWidget *root, const char *needle)
 {
-    if (GTK_IS_LABEL(root) && strstr(gtk_label_get_label(GTK_LABEL(root)), needle) != NULL)
-        return root;
-    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *found = kv_gui_test_find_label_with(c, needle);
-        if (found != NULL)
-            return found;
-    }
-    return NULL;
+    Wanted want = {GTK_TYPE_LABEL, NULL, NULL, needle, NULL};
+
+    return matches(root, &want) ? root : find_under(root, &want);
 }
 
 const char *kv_gui_test_text(GtkWidget *widget)
@@ -185,38 +194,47 @@ const char *kv_gui_test_text(GtkWidget *widget)
 }
 
 typedef struct {
+    gboolean (*cond)(GtkWidget *widget, const char *text);
     GtkWidget *widget;
-    const char *needle;
-} TextWait;
+    const char *text;
+} WidgetWait;
 
-static gboolean text_contains(gpointer data)
+static gboolean widget_cond(gpointer data)
 {
-    TextWait *w = data;
+    WidgetWait *w = data;
 
-    return strstr(kv_gui_test_text(w->widget), w->needle) != NULL;
+    return w->cond(w->widget, w->text);
+}
+
+gboolean kv_gui_test_wait_for(gboolean (*cond)(GtkWidget *widget, const char *text),
+                              GtkWidget *widget, const char *text, guint timeout_ms)
+{
+    WidgetWait w = {cond, widget, text};
+
+    return kv_gui_test_wait(widget_cond, &w, timeout_ms);
+}
+
+static gboolean text_contains(GtkWidget *widget, const char *needle)
+{
+    return strstr(kv_gui_test_text(widget), needle) != NULL;
 }
 
 /* widget: the root to look under. */
-static gboolean label_shown(gpointer data)
+static gboolean label_shown(GtkWidget *root, const char *needle)
 {
-    TextWait *w = data;
-    GtkWidget *label = kv_gui_test_find_label_with(w->widget, w->needle);
+    GtkWidget *label = kv_gui_test_find_label_with(root, needle);
 
     return label != NULL && gtk_widget_get_visible(label);
 }
 
 gboolean kv_gui_test_wait_label_with(GtkWidget *root, const char *needle, guint timeout_ms)
 {
-    TextWait w = {root, needle};
-
-    return kv_gui_test_wait(label_shown, &w, timeout_ms);
+    return kv_gui_test_wait_for(label_shown, root, needle, timeout_ms);
 }
 
 gboolean kv_gui_test_wait_text(GtkWidget *widget, const char *needle, guint timeout_ms)
 {
-    TextWait w = {widget, needle};
-
-    if (!kv_gui_test_wait(text_contains, &w, timeout_ms)) {
+    if (!kv_gui_test_wait_for(text_contains, widget, needle, timeout_ms)) {
         g_test_message("text is “%s”, waited for “%s”", kv_gui_test_text(widget), needle);
         return FALSE;
     }

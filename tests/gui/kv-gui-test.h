@@ -14,6 +14,9 @@ void kv_gui_test_init(int *argc, char ***argv);
 
 /* Run the main loop until cond(data) is TRUE or timeout_ms passed. */
 gboolean kv_gui_test_wait(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms);
+/* The same for a condition on a widget and a text: cond(widget, text). */
+gboolean kv_gui_test_wait_for(gboolean (*cond)(GtkWidget *widget, const char *text),
+                              GtkWidget *widget, const char *text, guint timeout_ms);
 /* Run the main loop for ms milliseconds. */
 void kv_gui_test_spin(guint ms);
 
@@ -27,6 +30,8 @@ GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label);
 GtkWidget *kv_gui_test_find_typed(GtkWidget *root, GType type, const char *label);
 /* root, or its first descendant, of that type (KV_TYPE_REPORTS_PAGE...), or NULL. */
 GtkWidget *kv_gui_test_find_type(GtkWidget *root, GType type);
+/* root, or its first descendant, with that style class ("numeric"...), or NULL. */
+GtkWidget *kv_gui_test_find_class(GtkWidget *root, const char *css_class);
 /* Same, failing the test if there is none. */
 GtkWidget *kv_gui_test_get(GtkWidget *root, const char *label);
 /* The descendant with this id in its template (labels are renamed after

@@ -13,18 +13,6 @@
 
 static KvGuiStation *station;
 
-static GtkWidget *find_numeric(GtkWidget *w)
-{
-    if (GTK_IS_LABEL(w) && gtk_widget_has_css_class(w, "numeric"))
-        return w;
-    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *found = find_numeric(c);
-        if (found != NULL)
-            return found;
-    }
-    return NULL;
-}
-
 /* The value of the report's row with this title, or NULL. */
 static const char *find_fact(GtkWidget *root, const char *title)
 {
@@ -34,7 +22,7 @@ static const char *find_fact(GtkWidget *root, const char *title)
          row = gtk_widget_get_next_sibling(row)) {
         if (ADW_IS_PREFERENCES_ROW(row) &&
             g_strcmp0(adw_preferences_row_get_title(ADW_PREFERENCES_ROW(row)), title) == 0)
-            return gtk_label_get_label(GTK_LABEL(find_numeric(row)));
+            return gtk_label_get_label(GTK_LABEL(kv_gui_test_find_class(row, "numeric")));
     }
     return NULL;
 }
