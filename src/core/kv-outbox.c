@@ -227,7 +227,7 @@ static gboolean add_audit_rows(Batch *b, gint64 after, guint max_rows, KvOutboxB
     g_autoptr(KvStmt) s = kv_db_stmt(b->st,
         "SELECT id, at, action, object, detail, json_object('kind', 'audit', 'station', ?1, 'id', id, "
         "'content', json_object('at', at, 'user', user_id, 'action', action, 'object', object, "
-        "'detail', detail, 'prev_hash', lower(hex(prev_hash)), 'hash', lower(hex(hash)), "
+        "'detail', detail, 'prev_hash', lower(hex(" KV_AUDIT_PREV_HASH ")), 'hash', lower(hex(hash)), "
         "'mac', CASE WHEN mac IS NULL THEN NULL ELSE lower(hex(mac)) END)) "
         "FROM audit WHERE id > ?2 ORDER BY id LIMIT ?3", error);
     g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(gint64));
@@ -771,9 +771,11 @@ static const char *const recover_steps[] = {
     "DELETE FROM audit WHERE id > ?2 AND ?1 IS NOT NULL",
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN "
     "SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    "INSERT INTO audit(id, at, user_id, action, object, detail, prev_hash, hash, mac) "
+    /* prev_hash is not stored (db/016): audit verify checks each row's
+     * hash over the row before's */
+    "INSERT INTO audit(id, at, user_id, action, object, detail, hash, mac) "
     "SELECT json_extract(r.value, '$.id'), " R("at") ", " R("user") ", " R("action") ", " R("object") ", "
-    R("detail") ", kv_unhex(" R("prev_hash") "), kv_unhex(" R("hash") "), kv_unhex(" R("mac") ") "
+    R("detail") ", kv_unhex(" R("hash") "), kv_unhex(" R("mac") ") "
     "FROM json_each(?1, '$.audit') r WHERE json_extract(r.value, '$.id') > ?2 ORDER BY json_extract(r.value, '$.id')",
     TAKE_BACK("shifts", "cashier_id, opened_at, closed_at, opening_float, expected_cash, counted_cash", "shifts",
               R("cashier") ", " R("opened_at") ", " R("closed_at") ", coalesce(" R("opening_float") ", 0), "

@@ -59,21 +59,6 @@ void kv_sale_free(KvSale *s)
     " FROM sales s JOIN tariffs t ON t.id = s.tariff_id JOIN users u ON u.id = s.cashier_id " \
     "LEFT JOIN customers c ON c.id = s.customer_id "
 
-static void blocks_from_json(const char *json, KvBreakdown *b)
-{
-    const char *p = json;
-    b->n_blocks = 0;
-    while (p && (p = strstr(p, "{\"energy\":")) && b->n_blocks < KV_TARIFF_MAX_BLOCKS) {
-        KvBlockUse *u = &b->blocks[b->n_blocks];
-        if (sscanf(p, "{\"energy\":%" G_GINT64_FORMAT ",\"price_e4\":%" G_GINT64_FORMAT
-                   ",\"cost_e6\":%" G_GINT64_FORMAT "}", &u->energy, &u->price_e4,
-                   &u->cost_e6) != 3)
-            break;
-        b->n_blocks++;
-        p++;
-    }
-}
-
 /* The columns of SALE_COLS, in order. */
 #define F(type, field) KV_FIELD(type, KvSale, field)
 static const KvField sale_fields[] = {
@@ -96,7 +81,7 @@ static KvSale *sale_from_row(KvStmt *s)
     KvSale *x = g_new0(KvSale, 1);
     kv_db_read_fields(s, x, sale_fields, G_N_ELEMENTS(sale_fields));
     x->state = kv_sale_state_from_name((const char *)sqlite3_column_text(s, 11));
-    blocks_from_json((const char *)sqlite3_column_text(s, 27), &x->breakdown);
+    kv_breakdown_blocks_parse((const char *)sqlite3_column_text(s, 27), &x->breakdown);
     return x;
 }
 
@@ -883,7 +868,7 @@ static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) m = NULL;
-    g_autofree char *blocks = kv_breakdown_blocks_json(&x->breakdown);
+    g_autofree char *blocks = kv_breakdown_blocks_text(&x->breakdown);
     if (!kv_txn_begin(&txn, st, error) || !payment_ref_free(st, x, error))
         return FALSE;
     if (!kv_db_run(st, "INSERT INTO sales(meter_number, customer_id, card_serial, tariff_id, "
