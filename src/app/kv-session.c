@@ -17,6 +17,7 @@
 #include "kv-card-link-pcsc.h"
 #include "kv-card-service.h"
 #include "kv-session.h"
+#include "kv-sync-client.h"
 
 struct _KvSession {
     GObject parent_instance;
@@ -271,6 +272,14 @@ static void open_result_free(OpenResult *r)
     g_free(r);
 }
 
+/* The station opened, its card replacements reserved at head office
+ * through the sync client (as kilovendctl does; docs/multi-office.md, "Card
+ * replacements"). */
+static KvStation *open_station(const char *db_path, const char *keys_path, GError **error)
+{
+    return kv_sync_station_open(db_path, keys_path, NULL, error);
+}
+
 static gpointer open_in_worker(KvSession *self, KvStation *unused, gpointer data,
                                GCancellable *cancellable, GError **error)
 {
@@ -279,7 +288,7 @@ static gpointer open_in_worker(KvSession *self, KvStation *unused, gpointer data
     OpenResult *r;
 
     g_clear_pointer(&self->station, kv_station_free);
-    self->station = kv_station_open(d->db_path, d->keys_path, error);
+    self->station = open_station(d->db_path, d->keys_path, error);
     if (self->station == NULL)
         return NULL;
     settings = kv_station_settings(self->station);
@@ -1001,10 +1010,10 @@ static gpointer restore_in_worker(KvSession *self, KvStation *st, gpointer data,
     if (!kv_station_restore_full(self->db_path, r->backup, r->progress, r->progress_data,
                                  cancellable, error)) {
         /* The old database is untouched: open it again. */
-        self->station = kv_station_open(self->db_path, self->keys_path, NULL);
+        self->station = open_station(self->db_path, self->keys_path, NULL);
         return NULL;
     }
-    self->station = kv_station_open(self->db_path, self->keys_path, error);
+    self->station = open_station(self->db_path, self->keys_path, error);
     return self->station != NULL ? GINT_TO_POINTER(1) : NULL;
 }
 

@@ -64,6 +64,20 @@ static char *utc(guint32 t)
     return dt ? g_date_time_format(dt, "%Y-%m-%d %H:%M:%S UTC") : g_strdup("?");
 }
 
+/* Energy in 0.01 kWh, as a number and in kWh. */
+static void add_kwh(Facts *f, const char *section, const char *key, const char *label, gint64 v)
+{
+    g_autofree char *s = kwh(v);
+    add_num(f, section, key, label, v, s);
+}
+
+/* The token's issue time, as a number and in UTC. */
+static void add_issued(Facts *f, guint32 at)
+{
+    g_autofree char *s = utc(at);
+    add_num(f, "token", "issued_at", "issued", at, s);
+}
+
 const char *kv_card_type_name(unsigned card_type)
 {
     switch (card_type) {
@@ -112,7 +126,6 @@ static void slot_written(Facts *f, const char *section, const guint8 *img, guint
 static void token_facts(Facts *f, const kv_card_view *v)
 {
     const kv_token *t = &v->token;
-    char *s;
 
     if (v->token_err != KV_OK) {
         add_str(f, "token", "state", "state",
@@ -130,47 +143,31 @@ static void token_facts(Facts *f, const kv_card_view *v)
         add_num(f, "token", "issuer", "issuer", t->issuer, NULL);
     switch (t->kind) {
     case KV_TOKEN_CREDIT:
-        add_num(f, "token", "amount", "amount", t->u.credit.amount, s = kwh(t->u.credit.amount));
-        g_free(s);
-        add_num(f, "token", "cumulative", "credit ever sold", t->u.credit.cumulative,
-                s = kwh(t->u.credit.cumulative));
-        g_free(s);
+        add_kwh(f, "token", "amount", "amount", t->u.credit.amount);
+        add_kwh(f, "token", "cumulative", "credit ever sold", t->u.credit.cumulative);
         add_num(f, "token", "sale_ref", "sale", t->u.credit.sale_ref, NULL);
         add_num(f, "token", "office", "office", t->u.credit.office, NULL);
-        add_num(f, "token", "issued_at", "issued", t->u.credit.issued_at,
-                s = utc(t->u.credit.issued_at));
-        g_free(s);
+        add_issued(f, t->u.credit.issued_at);
         break;
     case KV_TOKEN_PARAMETERS:
-        add_num(f, "token", "alarm_level", "alarm level", t->u.params.alarm_level,
-                s = kwh(t->u.params.alarm_level));
-        g_free(s);
-        add_num(f, "token", "pretrip_level", "pre-trip level", t->u.params.pretrip_level,
-                s = kwh(t->u.params.pretrip_level));
-        g_free(s);
-        add_num(f, "token", "hoarding_limit", "hoarding limit", t->u.params.hoarding_limit,
-                s = kwh(t->u.params.hoarding_limit));
-        g_free(s);
+        add_kwh(f, "token", "alarm_level", "alarm level", t->u.params.alarm_level);
+        add_kwh(f, "token", "pretrip_level", "pre-trip level", t->u.params.pretrip_level);
+        add_kwh(f, "token", "hoarding_limit", "hoarding limit", t->u.params.hoarding_limit);
         add_num(f, "token", "max_power", "max power (W)", t->u.params.max_power, NULL);
         add_num(f, "token", "reconnect_delay", "reconnect delay (s)",
                 t->u.params.reconnect_delay, NULL);
         add_num(f, "token", "emergency_kwh", "emergency allowance (kWh, 0 = none)",
                 t->u.params.emergency_kwh, NULL);
-        add_num(f, "token", "issued_at", "issued", t->u.params.issued_at,
-                s = utc(t->u.params.issued_at));
-        g_free(s);
+        add_issued(f, t->u.params.issued_at);
         break;
     case KV_TOKEN_KEY_CHANGE: /* the new key itself is never shown */
     case KV_TOKEN_KEY_CHANGE_T:
         add_num(f, "token", "new_key_version", "new key version",
                 t->u.key_change.new_key_version, NULL);
-        add_num(f, "token", "issued_at", "issued", t->u.key_change.issued_at,
-                s = utc(t->u.key_change.issued_at));
-        g_free(s);
+        add_issued(f, t->u.key_change.issued_at);
         break;
     default:
-        add_num(f, "token", "issued_at", "issued", t->u.issued_at, s = utc(t->u.issued_at));
-        g_free(s);
+        add_issued(f, t->u.issued_at);
         break;
     }
 }
@@ -183,7 +180,6 @@ static void readback_facts(Facts *f, const kv_card_view *v)
         {KV_RB_YELLOW, "yellow lamp"}, {KV_RB_TRIPPED, "tripped"}, {KV_RB_CUTOFF, "cut off"},
         {KV_RB_TAMPER, "tamper"}, {KV_RB_LOCKOUT, "lockout"}, {KV_RB_OVERPOWER, "over power"}};
     GString *st = g_string_new(NULL), *ev = g_string_new(NULL);
-    char *s;
 
     if (v->readback_err != KV_OK) {
         add_str(f, "readback", "state", "state",
@@ -201,20 +197,13 @@ static void readback_facts(Facts *f, const kv_card_view *v)
             g_string_append_printf(st, "%s%s", st->len ? ", " : "", flags[i].name);
     add_num(f, "readback", "status", "meter status", r->status, st->len ? st->str : "relay open");
     add_num(f, "readback", "counter", "readback number", r->counter, NULL);
-    add_num(f, "readback", "remaining", "remaining credit", r->remaining, s = kwh(r->remaining));
-    g_free(s);
-    add_num(f, "readback", "cumulative_loaded", "credit ever loaded", r->cumulative_loaded,
-            s = kwh(r->cumulative_loaded));
-    g_free(s);
-    add_num(f, "readback", "total_energy", "energy used", r->total_energy,
-            s = kwh(r->total_energy));
-    g_free(s);
+    add_kwh(f, "readback", "remaining", "remaining credit", r->remaining);
+    add_kwh(f, "readback", "cumulative_loaded", "credit ever loaded", r->cumulative_loaded);
+    add_kwh(f, "readback", "total_energy", "energy used", r->total_energy);
     for (int i = 0; i < 3; i++) {
         static const char *const keys[] = {"energy_l1", "energy_l2", "energy_l3"};
         static const char *const labels[] = {"  phase L1", "  phase L2", "  phase L3"};
-        add_num(f, "readback", keys[i], labels[i], r->phase_energy[i],
-                s = kwh(r->phase_energy[i]));
-        g_free(s);
+        add_kwh(f, "readback", keys[i], labels[i], r->phase_energy[i]);
     }
     add_num(f, "readback", "last_seq", "last token loaded", r->last_seq, NULL);
     add_num(f, "readback", "key_version", "meter key version", r->key_version, NULL);
@@ -222,14 +211,10 @@ static void readback_facts(Facts *f, const kv_card_view *v)
             r->result ? kv_strerror(r->result) : "loaded / ok");
     if (v->id.card_type == KV_CARD_CLEAR_CREDIT) {
         /* format 2: the credit ever cleared in the events' place */
-        add_num(f, "readback", "cleared", "credit ever cleared", r->cleared,
-                s = kwh((gint64)r->cleared));
-        g_free(s);
+        add_kwh(f, "readback", "cleared", "credit ever cleared", (gint64)r->cleared);
     } else if (r->format == 3) {
         /* format 3 (parameter cards): the meter's emergency allowance */
-        add_num(f, "readback", "emergency", "emergency allowance", r->emergency,
-                s = kwh((gint64)r->emergency));
-        g_free(s);
+        add_kwh(f, "readback", "emergency", "emergency allowance", (gint64)r->emergency);
     } else {
         for (int i = 0; i < KV_READBACK_EVENTS; i++)
             g_string_append_printf(ev, "%s%u", i ? " " : "", r->events[i]);

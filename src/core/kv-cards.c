@@ -403,8 +403,10 @@ KvCardRecord *kv_card_replace(KvStation *st, KvCardLink *card, guint32 meter, co
     }
     /* A replacement retires the meter's card everywhere: made at an office
      * that has not heard of another office's sales or replacement, it would
-     * fork the meter's cards (each office accepting only its own). */
-    if (!kv_sync_require_online(st, _("replacing a card"), error))
+     * fork the meter's cards (each office accepting only its own).  Head
+     * office records who replaces it, so that two offices online at once
+     * cannot both do it. */
+    if (!kv_sync_require_reservation(st, meter, error))
         return NULL;
     return issue(st, card, meter, TRUE, reason, error);
 }

@@ -71,9 +71,19 @@ gboolean kv_key_rollout_apply(KvStation *st, const char *reply, KvKeyRollout *ou
             "SELECT json_valid(?1) AND json_type(?1, '$.stations') = 'array' AND "
             "json_type(?1, '$.held_by_all') = 'array', (SELECT count(*) FROM json_each(?1, "
             "'$.stations')), coalesce(json_extract(?1, '$.current'), 0), (SELECT coalesce("
-            "group_concat(value, ','), '') FROM json_each(?1, '$.held_by_all'))", error,
+            "group_concat(value, ','), '') FROM json_each(?1, '$.held_by_all')), "
+            "CASE WHEN json_valid(?1) AND json_extract(?1, '$.status') = 'conflict' THEN "
+            "json_extract(?1, '$.message') END", error,
             KV_DB_VALUES(KV_TEXT(reply)));
-        if (!s || sqlite3_step(s) != SQLITE_ROW || sqlite3_column_int(s, 0) == 0) {
+        if (s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 4) != SQLITE_NULL) {
+            /* Head office stopped this station's sync: the next pull
+             * brings the alarm. */
+            g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                        _("head office refused this station's key holdings: %s"),
+                        (const char *)sqlite3_column_text(s, 4));
+            return FALSE;
+        }
+        if (!s || sqlite3_column_int(s, 0) == 0) {
             if (s)
                 g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID,
                             _("head office's key holdings reply is not a report of stations"));

@@ -52,11 +52,11 @@ static gboolean add_from(Batch *b, KvStmt *s, GError **error)
     return TRUE;
 }
 
-/* The record of one row: s (taken, may be NULL on error) selects it by
- * ?1 the station and ?2 its id. */
-static gboolean add_by_id(Batch *b, KvStmt *stmt, gint64 id, GError **error)
+/* The record of one row: sql (a static text, the statement's cache key)
+ * selects it by ?1 the station and ?2 its id. */
+static gboolean add_by_id(Batch *b, const char *sql, gint64 id, GError **error)
 {
-    g_autoptr(KvStmt) s = stmt;
+    g_autoptr(KvStmt) s = kv_db_stmt(b->st, sql, error);
     if (!s)
         return FALSE;
     sqlite3_bind_int(s, 1, b->st->settings.station_no);
@@ -100,7 +100,7 @@ static gboolean add_sale(Batch *b, gint64 sale, GError **error)
     if (g_hash_table_contains(b->sales, GINT_TO_POINTER(sale)))
         return TRUE;
     g_hash_table_add(b->sales, GINT_TO_POINTER(sale));
-    return add_by_id(b, kv_db_stmt(b->st,
+    return add_by_id(b,
         "SELECT json_object('kind', 'sale', 'station', ?1, 'id', id, 'content', json_patch(json_object("
         "'meter', meter_number, 'card', card_serial, 'customer', customer_id, 'tariff', tariff_id, "
         "'cashier', cashier_id, 'shift', shift_id, 'seq', seq, 'amount', amount, "
@@ -110,8 +110,7 @@ static gboolean add_sale(Batch *b, gint64 sale, GError **error)
         /* only a sale with a free allocation names it: the others keep the
          * content they were pushed with */
         "CASE WHEN free_energy > 0 THEN json_object('free_energy', free_energy, 'free_month', "
-        "free_month) ELSE json_object() END)) FROM sales WHERE id = ?2",
-        error), sale, error);
+        "free_month) ELSE json_object() END)) FROM sales WHERE id = ?2", sale, error);
 }
 
 /* kind 'sale_state' or 'card_status', keyed by the audit row that
@@ -141,24 +140,30 @@ static gboolean add_event(Batch *b, const char *kind, gint64 audit_id, const cha
     return add_from(b, s, error);
 }
 
-static gboolean add_card(Batch *b, gint64 serial, GError **error)
-{
-    return add_by_id(b, kv_db_stmt(b->st,
-        "SELECT json_object('kind', 'card', 'station', ?1, 'id', serial, 'content', json_object("
-        "'meter', meter_number, 'type', type, 'status', 'issuing', 'replaces', replaces, "
-        "'issued_at', issued_at, 'issued_by', issued_by)) FROM cards WHERE serial = ?2", error),
-        serial, error);
-}
-
-static gboolean add_shift(Batch *b, gint64 shift, GError **error)
-{
-    return add_by_id(b, kv_db_stmt(b->st,
-        "SELECT json_object('kind', 'shift', 'station', ?1, 'id', id, 'content', json_object("
-        "'cashier', cashier_id, 'opened_at', opened_at, 'closed_at', closed_at, "
-        "'opening_float', opening_float, 'expected_cash', expected_cash, "
-        "'counted_cash', counted_cash)) FROM shifts WHERE id = ?2 AND closed_at IS NOT NULL", error),
-        shift, error);
-}
+#define CARD_RECORD \
+    "SELECT json_object('kind', 'card', 'station', ?1, 'id', serial, 'content', json_object(" \
+    "'meter', meter_number, 'type', type, 'status', 'issuing', 'replaces', replaces, " \
+    "'issued_at', issued_at, 'issued_by', issued_by)) FROM cards WHERE serial = ?2"
+#define SHIFT_RECORD \
+    "SELECT json_object('kind', 'shift', 'station', ?1, 'id', id, 'content', json_object(" \
+    "'cashier', cashier_id, 'opened_at', opened_at, 'closed_at', closed_at, " \
+    "'opening_float', opening_float, 'expected_cash', expected_cash, " \
+    "'counted_cash', counted_cash)) FROM shifts WHERE id = ?2 AND closed_at IS NOT NULL"
+/* A settled refund token of unloaded credit (db/013-unloaded-swap.sql):
+ * pushed with the audit row that settled it (its state never changes
+ * after), selected by its refund (done) or its own id (aborted). */
+#define REFUND_TOKEN_RECORD(key) \
+    "SELECT json_object('kind', 'refund_token', 'station', ?1, 'id', id, 'content', json_object(" \
+    "'meter', meter_number, 'card', card_serial, 'seq', seq, 'cumulative_before', cumulative_before, " \
+    "'cumulative', cumulative, 'state', state, 'refund', refund_id, 'shift', shift_id, 'reason', reason, " \
+    "'created_by', created_by, 'created_at', created_at)) FROM refund_tokens WHERE " key " = ?2 " \
+    "AND state <> 'pending'"
+/* A meter swap's transfer, by its old meter. */
+#define TRANSFER_RECORD \
+    "SELECT json_object('kind', 'transfer', 'station', ?1, 'id', id, 'content', json_object(" \
+    "'from_meter', from_meter, 'to_meter', to_meter, 'source', source, 'remaining', remaining, " \
+    "'unloaded', unloaded, 'energy', energy, 'readback_counter', readback_counter, 'reason', reason, " \
+    "'created_by', created_by, 'created_at', created_at)) FROM transfers WHERE from_meter = ?2"
 
 /* The records an audit row stands for, after the row itself. */
 static gboolean add_derived(Batch *b, gint64 id, gint64 at, const char *action, const char *object,
@@ -173,7 +178,7 @@ static gboolean add_derived(Batch *b, gint64 id, gint64 at, const char *action, 
                          cancel_seq, error);
     }
     if (card && (strcmp(action, "card.issuing") == 0 || strcmp(action, "card.engineering-issuing") == 0))
-        return add_card(b, card, error);
+        return add_by_id(b, CARD_RECORD, card, error);
     if (card && (strcmp(action, "card.issue") == 0 || strcmp(action, "card.replace") == 0 ||
                  strcmp(action, "card.engineering") == 0))
         return add_event(b, "card_status", id, "card", card, "status", "active", at, "reason", action,
@@ -185,7 +190,15 @@ static gboolean add_derived(Batch *b, gint64 id, gint64 at, const char *action, 
                                     reason ? reason : "", error);
     }
     if (strcmp(action, "shift.close") == 0 && object_id(object, "shift:"))
-        return add_shift(b, object_id(object, "shift:"), error);
+        return add_by_id(b, SHIFT_RECORD, object_id(object, "shift:"), error);
+    if (strcmp(action, "refund.unloaded") == 0 || strcmp(action, "refund.unloaded-aborted") == 0) {
+        gboolean done = strcmp(action, "refund.unloaded") == 0;
+        g_autofree char *key = detail_value(detail, done ? "refund" : "token");
+        return !key || add_by_id(b, done ? REFUND_TOKEN_RECORD("refund_id") : REFUND_TOKEN_RECORD("id"),
+                                 g_ascii_strtoll(key, NULL, 10), error);
+    }
+    if (strcmp(action, "meter.swap") == 0 && object_id(object, "meter:"))
+        return add_by_id(b, TRANSFER_RECORD, object_id(object, "meter:"), error);
     return TRUE;
 }
 

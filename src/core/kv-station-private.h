@@ -20,6 +20,11 @@ struct _KvStation {
     KvSettings settings;
     KvUser *user;
     KvKeystore *keys; /* the key backend, NULL while locked */
+    /* Reaching head office, passed in by a front end that links the sync
+     * client (kv_sync_set_reserver): the core has no network. */
+    gboolean (*reserve_fn)(KvStation *st, guint32 meter, gpointer data, GError **error);
+    gpointer reserve_data;
+    GDestroyNotify reserve_destroy;
 };
 
 /* A station around an open database (kv_station_free closes it). */

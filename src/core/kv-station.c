@@ -60,6 +60,8 @@ void kv_station_free(KvStation *st)
     if (!st)
         return;
     kv_station_lock_keys(st);
+    if (st->reserve_destroy)
+        st->reserve_destroy(st->reserve_data);
     station_close_db(st);
     kv_user_free(st->user);
     g_free(st->settings.utility_name);

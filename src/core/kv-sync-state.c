@@ -4,6 +4,7 @@
 
 #include "kv-db.h"
 #include "kv-money.h"
+#include "kv-station-private.h"
 #include "kv-sync-state.h"
 
 /* How recent the last successful sync must be for an online-only
@@ -161,6 +162,31 @@ gboolean kv_sync_require_online(KvStation *st, const char *what, GError **error)
         return FALSE;
     }
     return TRUE;
+}
+
+void kv_sync_set_reserver(KvStation *st, KvSyncReserveFunc fn, gpointer data, GDestroyNotify destroy)
+{
+    if (st->reserve_destroy)
+        st->reserve_destroy(st->reserve_data);
+    st->reserve_fn = fn;
+    st->reserve_data = data;
+    st->reserve_destroy = destroy;
+}
+
+gboolean kv_sync_require_reservation(KvStation *st, guint32 meter, GError **error)
+{
+    if (!kv_sync_require_online(st, _("replacing a card"), error))
+        return FALSE;
+    if (!joined(st))
+        return TRUE; /* one office: nothing to reserve */
+    if (!st->reserve_fn) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("replacing a card is reserved at the head office first, and this program "
+                    "has no link to it: replace the card with `kilovendctl card replace` on a "
+                    "station whose sync configuration reaches the head office"));
+        return FALSE;
+    }
+    return st->reserve_fn(st, meter, st->reserve_data, error);
 }
 
 gboolean kv_sync_may_sell(KvStation *st, gint64 amount, GError **error)

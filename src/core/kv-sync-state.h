@@ -47,6 +47,19 @@ gboolean kv_sync_status_online(const KvSyncStatus *s, gint64 now);
  * the message names what and why) on a station that joined one, since
  * master data flows down from it.  what: "creating a user", ... */
 gboolean kv_sync_require_online(KvStation *st, const char *what, GError **error);
+/* Head office reached on the core's behalf: a front end that links the
+ * sync client (src/sync, libpq) passes in the call that reserves a meter's
+ * card replacement there (kv_api.reserve_replacement): TRUE reserved, FALSE
+ * with the refusal or the link's failure.  The core itself has no network.
+ * data is freed with destroy when the station is freed or another call is
+ * set. */
+typedef gboolean (*KvSyncReserveFunc)(KvStation *st, guint32 meter, gpointer data, GError **error);
+void kv_sync_set_reserver(KvStation *st, KvSyncReserveFunc fn, gpointer data, GDestroyNotify destroy);
+/* Before a card replacement (kv_card_replace): nothing on a station that
+ * never joined a head office; else online (kv_sync_require_online) and
+ * reserved at head office through the front end's call, refused
+ * (KV_CORE_ERROR_STATE) when the front end passed none. */
+gboolean kv_sync_require_reservation(KvStation *st, guint32 meter, GError **error);
 /* After a restore from a backup: a ledger that syncs with a head office
  * may be behind the records head office holds (sales, card serials,
  * sequences made after the backup), so selling stops until `kilovendctl

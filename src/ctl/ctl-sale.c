@@ -716,10 +716,11 @@ int ctl_cmd_card(int argc, char **argv)
         gboolean replace = strcmp(sub, "replace") == 0;
         if (!meter_opt(&a, &meter, &error) || !(card = ctl_card(&error)))
             goto fail;
-        /* The replacement reserved at head office first (two offices
-         * must not both replace the meter's card). */
-        if (replace && ctl_opt(&a, "reason") && !ctl_sync_reserve_replacement(st, meter, &error))
-            goto fail;
+        /* kv_card_replace reserves at head office first (two offices
+         * must not both replace the meter's card): through the sync
+         * client's link, passed in here. */
+        if (replace)
+            ctl_sync_install_reserver(st);
         c = replace ? kv_card_replace(st, card, meter, ctl_opt(&a, "reason"), &error)
                     : kv_card_issue(st, card, meter, &error);
         if (!c)

@@ -18,20 +18,9 @@ static const char *config_path(CtlArgs *a)
     return ctl_opt(a, "config") ? ctl_opt(a, "config") : config_env();
 }
 
-gboolean ctl_sync_reserve_replacement(KvStation *st, guint32 meter, GError **error)
+void ctl_sync_install_reserver(KvStation *st)
 {
-    g_autoptr(KvSyncStatus) s = kv_sync_status(st, error);
-    g_autoptr(KvSyncConfig) cfg = NULL;
-    const char *path = config_env();
-
-    if (!s)
-        return FALSE;
-    if (!s->joined)
-        return TRUE; /* one office: nothing to reserve */
-    if (!kv_sync_require_online(st, _("replacing a card"), error))
-        return FALSE;
-    cfg = kv_sync_config_load(path, kv_station_settings(st)->station_no, error);
-    return cfg && kv_sync_reserve_replacement(st, cfg, meter, error);
+    kv_sync_install_reserver(st, config_env());
 }
 
 static char *when(gint64 t)

@@ -73,9 +73,10 @@ gboolean ctl_parse_day(const char *text, gboolean month_only, gint64 *out, GErro
 /* ctl-money.c: customer debt|plan|statement, and the money reports (mine:
  * whether sub is one of them; NULL and *error on failure). */
 int ctl_money_customer(KvStation *st, const char *sub, CtlArgs *a);
-/* Before a card replacement: head office's reservation of the meter's
- * replacement, when this station syncs (ctl-sync.c). */
-gboolean ctl_sync_reserve_replacement(KvStation *st, guint32 meter, GError **error);
+/* Before a card replacement: kv_card_replace reserves the meter's
+ * replacement at head office through the sync configuration's link
+ * (ctl-sync.c). */
+void ctl_sync_install_reserver(KvStation *st);
 KvTable *ctl_money_report(KvStation *st, const char *sub, CtlArgs *a, gboolean *mine,
                           GError **error);
 /* category set|list (ctl_cmd_customer opens the station). */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "kv-key-rollout.h"
+#include "kv-station-file.h"
 #include "kv-sync-state.h"
 #include "kv-test-point.h"
 
@@ -266,4 +267,25 @@ gboolean kv_sync_reserve_replacement(KvStation *st, const KvSyncConfig *cfg, gui
         return FALSE;
     }
     return TRUE;
+}
+
+static gboolean reserve_with_config(KvStation *st, guint32 meter, gpointer data, GError **error)
+{
+    g_autoptr(KvSyncConfig) cfg = kv_sync_config_load(data, kv_station_settings(st)->station_no, error);
+    return cfg && kv_sync_reserve_replacement(st, cfg, meter, error);
+}
+
+void kv_sync_install_reserver(KvStation *st, const char *config_path)
+{
+    kv_sync_set_reserver(st, reserve_with_config, g_strdup(config_path), g_free);
+}
+
+KvStation *kv_sync_station_open(const char *db_path, const char *keys_path, const char *config_path,
+                                GError **error)
+{
+    const char *env = g_getenv("KILOVEND_SYNC_CONF");
+    KvStation *st = kv_station_open(db_path, keys_path, error);
+    if (st)
+        kv_sync_install_reserver(st, config_path ? config_path : env ? env : KV_SYNC_CONFIG_DEFAULT);
+    return st;
 }

@@ -67,6 +67,17 @@ gboolean kv_sync_recover(KvStation *st, const KvSyncConfig *cfg, KvOutboxRecover
  * reservation; a link failure is recorded and returned. */
 gboolean kv_sync_reserve_replacement(KvStation *st, const KvSyncConfig *cfg, guint32 meter, GError **error);
 
+/* Every front end's way to it: the station's card replacements
+ * (kv_card_replace) reserve at head office with the sync configuration at
+ * config_path (read when a replacement asks, so a file installed later
+ * counts).  kilovendctl and the app call it once the station is open. */
+void kv_sync_install_reserver(KvStation *st, const char *config_path);
+/* kv_station_open, then kv_sync_install_reserver with config_path (NULL:
+ * KILOVEND_SYNC_CONF, else KV_SYNC_CONFIG_DEFAULT): how the app opens its
+ * station. */
+KvStation *kv_sync_station_open(const char *db_path, const char *keys_path, const char *config_path,
+                                GError **error);
+
 G_END_DECLS
 
 #endif

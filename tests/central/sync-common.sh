@@ -12,8 +12,9 @@
 #   two_offices METER [DEBT]  head office's tariff DEFAULT, customer 7 (ACC-7,
 #                          owing DEBT) and its METER; station a (101, office 1)
 #                          and b (201, office 2) made and synced once
-#   card_at_a METER        the meter provisioned, card c1.card issued at station
-#                          a, a shift open at both stations
+#   conflict_of STATION    its conflicts' kinds at head office and its sync state
+#   first_card METER       the meter provisioned (prov.bin), card c1.card issued
+#                          for it at office 1, a shift open at both offices
 #   centre_meter METER [DEBT]  head office's master data: tariff DEFAULT, customer 7
 #                          (ACC-7, owing DEBT) and METER (key version 1)
 # sync.conf (KILOVEND_SYNC_CONF) points at the harness's server with the
@@ -51,7 +52,11 @@ two_offices() {
     expect 0 "station 101 syncs" a sync --once
     expect 0 "station 201 syncs" b sync --once
 }
-card_at_a() {
+conflict_of() {
+    apsql "SELECT coalesce(string_agg(kind, ',' ORDER BY id), '-') || ':' || (SELECT sync_state FROM kv.stations
+           WHERE station_no = $1) FROM kv.conflicts WHERE station_no = $1"
+}
+first_card() {
     expect 0 "provision the meter" a meter provision --meter "$1" --out prov.bin
     expect 0 "blank card" a card blank c1.card
     expect 0 "office 1 issues the card" a --card-file c1.card card issue --meter "$1"

@@ -164,6 +164,17 @@ static void test_only_push_pull_callable(void)
         "SELECT pg_read_file('pg_hba.conf')",
         "SELECT kv.key_rollout()",
         "DELETE FROM kv.key_holdings",
+        /* central 012: the wrapped calls and head office's own checks */
+        "SELECT kv.push_before_readings('[]')",
+        "SELECT kv.key_holdings_store('{\"backend\": \"file\", \"versions\": [9]}')",
+        "SELECT kv.stop_station(102, 'audit', 1, 'me', '{}')",
+        "SELECT kv.transfer_clash(7001, 7002)",
+        "SELECT kv.merge_meter_sums(7001)",
+        "SELECT * FROM kv.record_key(101, '{}', 'transfers')",
+        "SELECT * FROM kv.key_holdings_audited(102)",
+        "SELECT * FROM kv.transfers",
+        "INSERT INTO kv.refund_tokens(station_no, local_id, content, meter_number, card_serial, seq, "
+        "cumulative_before, cumulative, state) VALUES (102, 1, '{}', 7001, 1, 1, 2, 1, 'done')",
     };
     g_autofree char *fns = NULL;
 

@@ -15,13 +15,14 @@ SIM=$(realpath "$1")
 . "$(dirname "$0")/../core/ctl-common.sh"
 . "$(dirname "$0")/sync-common.sh"
 REPORT=${KV_CENTRAL_REPORT:?}
+APP_REPLACE=${KV_REPLACE_LIKE_APP:?}
 M=123456782
 sim() { "$SIM" --state meter.st --config prov.bin "$@" >/dev/null; }
 local_anomalies() { sqlite3 "$dir/a.db" "SELECT count(*) FROM anomalies WHERE kind = 'loaded-above-sold'"; }
 open_alarms() { apsql "SELECT count(*) FROM kv_report.loaded_above_sold()"; }
 
 two_offices $M
-card_at_a $M
+first_card $M
 expect 0 "office 1 sells 1 kWh" a --card-file c1.card sell --meter $M --amount 10
 expect 0 "office 1 syncs" a sync --once
 sim insert c1.card
@@ -83,10 +84,22 @@ step a syncs
 step b syncs
 expect 0 "a blank card at office 1" a card blank new1.card
 expect 0 "a blank card at office 2" b card blank new2.card
-expect 0 "office 1 replaces the lost card (reserved at head office)" a --card-file new1.card card replace --meter $M --reason lost
+expect 19 "/central/cards/app-without-link-refused: a front end that passes no link to head office is refused" \
+    env KILOVEND_DB="$dir/a.db" "$APP_REPLACE" --no-link "$dir/a.db" new1.card $M lost
+has err.txt "no link to it" "the refusal says what to do"
+expect 0 "/central/cards/app-replacement-reserved: office 1 replaces the lost card as the app does (reserved at head office)" \
+    env KILOVEND_DB="$dir/a.db" "$APP_REPLACE" "$dir/a.db" new1.card $M lost
 expect 19 "/central/cards/replacement-reserved-once: office 2, online but not told yet, is refused" \
     b --card-file new2.card card replace --meter $M --reason lost
 has err.txt "station 101 is replacing" "the refusal names the office that replaces it"
+expect 19 "office 2 is refused through the app's path too" \
+    env KILOVEND_DB="$dir/b.db" "$APP_REPLACE" "$dir/b.db" new2.card $M lost
+has err.txt "station 101 is replacing" "the app's refusal names the office that replaces it"
+sed 's/^port = .*/port = 1/' "$dir/sync.conf" >"$dir/down.conf"
+expect 1 "office 2's link fails" env KILOVEND_SYNC_CONF="$dir/down.conf" "$K" --db "$dir/b.db" sync --once
+expect 19 "/central/cards/app-replacement-offline: offline, the app's path is refused before head office is asked" \
+    env KILOVEND_DB="$dir/b.db" "$APP_REPLACE" "$dir/b.db" new2.card $M lost
+has err.txt "offline" "the refusal says the station is offline"
 same "office 2 made no card" "$(sqlite3 "$dir/b.db" "SELECT count(*) FROM cards WHERE meter_number = $M")" 1
 same "one reservation, office 1's" "$(apsql "SELECT string_agg(station_no::text, ',') FROM kv.card_reservations")" 101
 step a syncs

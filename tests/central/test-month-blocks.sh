@@ -23,7 +23,7 @@ apsql "UPDATE kv.tariff_versions SET fixed_monthly = 500,
            blocks = '[{\"upto\": 1000, \"price_e4\": 10000000}, {\"upto\": null, \"price_e4\": 20000000}]'" >/dev/null
 expect 0 "office 1 pulls the tariff" a sync --once
 expect 0 "office 2 pulls the tariff" b sync --once
-card_at_a $M
+first_card $M
 
 # ---- 55.00 at office 1: 5.00 fixed, 5 kWh in the first block ----
 expect 0 "office 1 sells 55.00" a --card-file c1.card sell --meter $M --amount 55

@@ -29,16 +29,12 @@ same "/sync/master-data-down: the meter and its customer came down" \
                              FROM meters m JOIN customers c ON c.id = m.customer_id
                              JOIN tariffs t ON t.code = m.tariff_code JOIN tariff_blocks b ON b.tariff_id = t.id")" \
     "$M:ACC-7:DEFAULT:10000000"
-expect 0 "provision the meter" a meter provision --meter $M --out prov.bin
-expect 0 "blank card" a card blank c1.card
-expect 0 "office 1 issues the card" a --card-file c1.card card issue --meter $M
-expect 0 "shift at office 1" a shift open
+first_card $M
 expect 0 "office 1 sells 1 kWh" a --card-file c1.card sell --meter $M --amount 10
 expect 0 "office 1 syncs" a sync --once
 sim insert c1.card
 
 # ---- the card at office 2 (seq 1: the card's first token, 2: the sale) ----
-expect 0 "shift at office 2" b shift open
 expect 16 "/sync/card-unknown-before-sync: office 2 does not know the card yet" b --card-file c1.card sell --meter $M --amount 5
 has err.txt "not registered" "the refusal says the card is not registered here"
 expect 0 "office 2 syncs" b sync --once
