@@ -112,7 +112,7 @@ GtkWidget *kv_gui_test_sell_button(GtkWidget *root);
 GtkWidget *kv_gui_test_price(GtkWidget *root, const char *amount);
 
 /* ---- the keyboard (X11: a real key press through XTest, as a person's) ---- */
-/* Press and release keyval (with Control/Shift in mods) in widget's window. */
+/* Press and release keyval (with Control, Shift, Alt in mods) in widget's window. */
 void kv_gui_test_press_key(GtkWidget *widget, guint keyval, GdkModifierType mods);
 /* The focus widget of widget's window. */
 GtkWidget *kv_gui_test_focus(GtkWidget *widget);
