@@ -266,9 +266,7 @@ void kv_choose_file(GtkWidget *widget, const char *title, GtkFileChooserAction a
 void kv_widget_follow_session(gpointer widget, KvSession **slot, KvSession *session,
                               GCallback changed)
 {
-    kv_widget_unfollow_session(widget, slot);
-    *slot = g_object_ref(session);
-    g_signal_connect(session, "notify::role", changed, widget);
+    kv_widget_follow(widget, slot, session, "notify::role", changed);
     g_signal_connect(session, "notify::signed-in", changed, widget);
     ((void (*)(KvSession *, GParamSpec *, gpointer))changed)(session, NULL, widget);
 }

@@ -79,6 +79,65 @@ void kv_gui_test_screenshot(GtkWidget *widget, const char *name)
     g_assert_true(gdk_texture_save_to_png(texture, file));
 }
 
+/* ---- finding widgets: one depth-first search, a test for each kind ---------- */
+
+GtkWidget *kv_gui_test_find_widget(GtkWidget *root, KvGuiTestMatch match, gconstpointer data)
+{
+    if (match(root, data))
+        return root;
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found = kv_gui_test_find_widget(c, match, data);
+        if (found != NULL)
+            return found;
+    }
+    return NULL;
+}
+
+/* The same among root's descendants only. */
+static GtkWidget *find_below(GtkWidget *root, KvGuiTestMatch match, gconstpointer data)
+{
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found = kv_gui_test_find_widget(c, match, data);
+        if (found != NULL)
+            return found;
+    }
+    return NULL;
+}
+
+static gboolean is_of_type(GtkWidget *widget, gconstpointer type)
+{
+    return G_TYPE_CHECK_INSTANCE_TYPE(widget, *(const GType *)type);
+}
+
+typedef struct {
+    GType type;
+    const char *label;
+} TypedLabel;
+
+static gboolean has_typed_label(GtkWidget *widget, gconstpointer data)
+{
+    const TypedLabel *want = data;
+    g_autofree char *diff = NULL;
+
+    if (!G_TYPE_CHECK_INSTANCE_TYPE(widget, want->type) ||
+        !gtk_test_accessible_has_property(GTK_ACCESSIBLE(widget), GTK_ACCESSIBLE_PROPERTY_LABEL))
+        return FALSE;
+    diff = gtk_test_accessible_check_property(GTK_ACCESSIBLE(widget),
+                                              GTK_ACCESSIBLE_PROPERTY_LABEL, want->label);
+    return diff == NULL;
+}
+
+static gboolean has_id(GtkWidget *widget, gconstpointer id)
+{
+    return g_strcmp0(gtk_buildable_get_buildable_id(GTK_BUILDABLE(widget)), id) == 0;
+}
+
+static gboolean is_label_with(GtkWidget *widget, gconstpointer needle)
+{
+    return GTK_IS_LABEL(widget) &&
+           strstr(gtk_label_get_label(GTK_LABEL(widget)), needle) != NULL;
+}
+
 GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label)
 {
     return kv_gui_test_find_typed(root, GTK_TYPE_WIDGET, label);
@@ -86,35 +145,14 @@ GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label)
 
 GtkWidget *kv_gui_test_find_type(GtkWidget *root, GType type)
 {
-    if (G_TYPE_CHECK_INSTANCE_TYPE(root, type))
-        return root;
-    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *w = kv_gui_test_find_type(c, type);
-        if (w != NULL)
-            return w;
-    }
-    return NULL;
+    return kv_gui_test_find_widget(root, is_of_type, &type);
 }
 
 GtkWidget *kv_gui_test_find_typed(GtkWidget *root, GType type, const char *label)
 {
-    for (GtkWidget *child = gtk_widget_get_first_child(root); child != NULL;
-         child = gtk_widget_get_next_sibling(child)) {
-        GtkWidget *found;
+    TypedLabel want = {type, label};
 
-        if (G_TYPE_CHECK_INSTANCE_TYPE(child, type) &&
-            gtk_test_accessible_has_property(GTK_ACCESSIBLE(child),
-                                             GTK_ACCESSIBLE_PROPERTY_LABEL)) {
-            g_autofree char *diff = gtk_test_accessible_check_property(
-                GTK_ACCESSIBLE(child), GTK_ACCESSIBLE_PROPERTY_LABEL, label);
-            if (diff == NULL)
-                return child;
-        }
-        found = kv_gui_test_find_typed(child, type, label);
-        if (found != NULL)
-            return found;
-    }
-    return NULL;
+    return find_below(root, has_typed_label, &want);
 }
 
 static void list_labels(GtkWidget *root, int depth)
@@ -142,23 +180,9 @@ GtkWidget *kv_gui_test_get(GtkWidget *root, const char *label)
     return w;
 }
 
-static GtkWidget *find_id(GtkWidget *root, const char *id)
-{
-    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *found;
-
-        if (g_strcmp0(gtk_buildable_get_buildable_id(GTK_BUILDABLE(c)), id) == 0)
-            return c;
-        found = find_id(c, id);
-        if (found != NULL)
-            return found;
-    }
-    return NULL;
-}
-
 GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id)
 {
-    GtkWidget *w = find_id(root, id);
+    GtkWidget *w = find_below(root, has_id, id);
 
     if (w == NULL)
         g_error("no widget with the id “%s”", id);
@@ -167,14 +191,7 @@ GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id)
 
 GtkWidget *kv_gui_test_find_label_with(GtkWidget *root, const char *needle)
 {
-    if (GTK_IS_LABEL(root) && strstr(gtk_label_get_label(GTK_LABEL(root)), needle) != NULL)
-        return root;
-    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *found = kv_gui_test_find_label_with(c, needle);
-        if (found != NULL)
-            return found;
-    }
-    return NULL;
+    return kv_gui_test_find_widget(root, is_label_with, needle);
 }
 
 const char *kv_gui_test_text(GtkWidget *widget)

@@ -20,6 +20,10 @@ void kv_gui_test_spin(guint ms);
 /* Render a widget (after it was drawn) to a PNG in KV_SCREENSHOT_DIR. */
 void kv_gui_test_screenshot(GtkWidget *widget, const char *name);
 
+/* root, or its first descendant in depth-first order, for which
+ * match(widget, data) is TRUE, or NULL. */
+typedef gboolean (*KvGuiTestMatch)(GtkWidget *widget, gconstpointer data);
+GtkWidget *kv_gui_test_find_widget(GtkWidget *root, KvGuiTestMatch match, gconstpointer data);
 /* The first descendant of root with this accessible label (the label every
  * control gets in the templates; needs GTK_A11Y=test), or NULL. */
 GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label);

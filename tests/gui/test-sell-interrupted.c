@@ -312,16 +312,16 @@ static void on_progress_text_cb(GtkProgressBar *bar, GParamSpec *pspec, GPtrArra
 
 static void test_slow_card(void)
 {
-    g_autoptr(GPtrArray) steps = g_ptr_array_new_with_free_func(g_free);
-    Screen s;
-    g_autofree char *card = kv_demo_card_path(station->dir, 2);
     const guint32 meter = 100000025;
+    g_autofree char *card = kv_demo_card_path(station->dir, 2);
+    g_autoptr(GPtrArray) steps = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(KvSale) sale = NULL;
+    GtkWidget *progress, *sell;
+    const char *step;
     guint32 sold_before;
     gint64 held = 0;
     guint muted;
-    GtkWidget *progress, *sell;
-    const char *step;
-    g_autoptr(KvSale) sale = NULL;
+    Screen s;
 
     sold_before = sale_ready(&s, card, "Yaw Mensah", meter, "12");
     progress = kv_gui_test_get_id(s.root, "sale_progress");

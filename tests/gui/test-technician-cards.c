@@ -13,17 +13,12 @@
 
 static KvGuiStation *station;
 
-static GtkWidget *find_numeric(GtkWidget *w)
+static gboolean is_numeric_label(GtkWidget *w, gconstpointer data)
 {
-    if (GTK_IS_LABEL(w) && gtk_widget_has_css_class(w, "numeric"))
-        return w;
-    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *found = find_numeric(c);
-        if (found != NULL)
-            return found;
-    }
-    return NULL;
+    return GTK_IS_LABEL(w) && gtk_widget_has_css_class(w, "numeric");
 }
+
+#define find_numeric(w) kv_gui_test_find_widget(w, is_numeric_label, NULL)
 
 /* The value of the report's row with this title, or NULL. */
 static const char *find_fact(GtkWidget *root, const char *title)
