@@ -466,6 +466,22 @@ GtkWidget *kv_gui_test_price(GtkWidget *root, const char *amount)
     return sell;
 }
 
+guint32 kv_gui_test_sell_on_card(KvWindow *window, const char *card, const char *customer,
+                                 const char *amount)
+{
+    GtkWidget *root = GTK_WIDGET(window);
+    KvGuiSellScreen s;
+
+    kv_gui_test_sell_screen(root, &s);
+    gtk_widget_activate_action(root, "win.page", "s", "sell");
+    kv_gui_test_insert_card(kv_window_get_session(window), card);
+    g_assert_true(kv_gui_test_wait_text(s.customer, customer, 60000));
+    kv_gui_test_price(root, amount);
+    g_signal_emit_by_name(s.amount, "activate");
+    g_assert_true(kv_gui_test_wait_text(s.result, "Sold", 60000));
+    return (guint32)g_ascii_strtoull(kv_gui_test_text(s.meter), NULL, 10);
+}
+
 /* ---- the keyboard -------------------------------------------------------- */
 
 typedef int (*FakeKeyFunc)(Display *dpy, unsigned int keycode, int is_press,
