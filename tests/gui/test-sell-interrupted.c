@@ -171,6 +171,20 @@ static void assert_shows(const char *where, const char *text, const char *needle
         g_error("%s is “%s”: “%s” expected in it", where, text, needle);
 }
 
+/* The screen says the sale is on hold, why, that no money is taken yet,
+ * and what to do. */
+static void assert_on_hold(Screen *s, const char *why, const char *what_to_do)
+{
+    const char *detail;
+
+    g_assert_true(kv_gui_test_wait_text(s->title, "Sale on Hold", WAIT_MS));
+    detail = kv_gui_test_text(s->detail);
+    g_test_message("%s", detail);
+    assert_shows("the result", detail, why);
+    assert_shows("the result", detail, "do not take the money");
+    assert_shows("the result", detail, what_to_do);
+}
+
 /* ---- card pulled in the middle of the write ------------------------------------ */
 
 static void test_card_pulled(void)
@@ -188,11 +202,7 @@ static void test_card_pulled(void)
     /* The card leaves the reader after the first byte of the credit. */
     kv_gui_test_vcard("tear 1");
     gtk_widget_activate_action(s.amount, "sell.confirm", NULL);
-    g_assert_true(kv_gui_test_wait_text(s.title, "Sale on Hold", WAIT_MS));
-    g_test_message("%s", kv_gui_test_text(s.detail));
-    assert_shows("the result", kv_gui_test_text(s.detail), "card was removed");
-    assert_shows("the result", kv_gui_test_text(s.detail), "do not take the money");
-    assert_shows("the result", kv_gui_test_text(s.detail), "Put the same card back");
+    assert_on_hold(&s, "card was removed", "Put the same card back");
     none = (StackWait){s.card_stack, "none"};
     g_assert_true(kv_gui_test_wait(stack_shows, &none, WAIT_MS));
     gtk_test_widget_wait_for_draw(s.root);
@@ -245,11 +255,7 @@ static void test_reader_lost(void)
     g_assert_true(kv_gui_test_wait_vcard_log("card stops answering", muted, WAIT_MS));
     kv_gui_test_pcsc_ctl("reader-unplug");
 
-    g_assert_true(kv_gui_test_wait_text(s.title, "Sale on Hold", WAIT_MS));
-    g_test_message("%s", kv_gui_test_text(s.detail));
-    assert_shows("the result", kv_gui_test_text(s.detail), "card reader was lost");
-    assert_shows("the result", kv_gui_test_text(s.detail), "do not take the money");
-    assert_shows("the result", kv_gui_test_text(s.detail), "Reconnect the reader");
+    assert_on_hold(&s, "card reader was lost", "Reconnect the reader");
     /* The card panel says there is no reader. */
     none = (StackWait){s.card_stack, "none"};
     g_assert_true(kv_gui_test_wait(stack_shows, &none, WAIT_MS));
@@ -373,9 +379,7 @@ static void test_slow_card(void)
     /* The customer pulls the card while it is silent: on hold, nothing
      * sold yet in the ledger. */
     kv_gui_test_vcard("remove");
-    g_assert_true(kv_gui_test_wait_text(s.title, "Sale on Hold", WAIT_MS));
-    g_test_message("%s", kv_gui_test_text(s.detail));
-    assert_shows("the result", kv_gui_test_text(s.detail), "Put the same card back");
+    assert_on_hold(&s, "stopped answering", "Put the same card back");
     g_assert_false(revealed(progress));
     g_signal_handlers_disconnect_by_data(progress, steps);
     g_assert_cmpuint(unresolved_of(meter, &held), ==, 1);
@@ -396,14 +400,7 @@ static void test_slow_card(void)
     gtk_window_destroy(GTK_WINDOW(s.window));
 }
 
-int main(int argc, char *argv[])
-{
-    static const KvGuiTestCase cases[] = {
-        {"/sell-interrupted/card-pulled", test_card_pulled},
-        {"/sell-interrupted/reader-lost", test_reader_lost},
-        {"/sell-interrupted/slow-card", test_slow_card},
-        {NULL, NULL},
-    };
-
-    return kv_gui_test_main(&argc, &argv, &station, cases);
-}
+KV_GUI_TEST_MAIN(station,
+                 {"/sell-interrupted/card-pulled", test_card_pulled},
+                 {"/sell-interrupted/reader-lost", test_reader_lost},
+                 {"/sell-interrupted/slow-card", test_slow_card})
