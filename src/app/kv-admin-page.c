@@ -1106,8 +1106,7 @@ static void kv_admin_page_dispose(GObject *object)
     g_clear_object(&self->backup_cancel);
     if (self->session != NULL)
         g_signal_handlers_disconnect_by_data(self->session, self);
-    gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_ADMIN_PAGE);
-    kv_widget_unparent_children(GTK_WIDGET(self));
+    kv_widget_dispose_children(GTK_WIDGET(self), KV_TYPE_ADMIN_PAGE);
     g_clear_object(&self->session);
     g_clear_object(&self->settings);
     g_clear_pointer(&self->users, g_ptr_array_unref);
@@ -1120,16 +1119,12 @@ static void kv_admin_page_class_init(KvAdminPageClass *klass)
     static const char *const user_actions[] = {"admin.user-role", "admin.user-disable",
                                                "admin.user-enable", "admin.user-unlock",
                                                "admin.user-password"};
-    GObjectClass *object_class = G_OBJECT_CLASS(klass);
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
-    object_class->dispose = kv_admin_page_dispose;
-
-    gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
+    kv_widget_class_set_template(widget_class, kv_admin_page_dispose, GTK_TYPE_BIN_LAYOUT,
+                                 "kv-admin-page.ui");
     g_type_ensure(KV_TYPE_SETTINGS_GROUP);
     g_type_ensure(KV_TYPE_IMPORT_GROUP);
-    gtk_widget_class_set_template_from_resource(widget_class,
-                                                "/org/kilovend/Station/kv-admin-page.ui");
     gtk_widget_class_bind_template_child(widget_class, KvAdminPage, settings_group);
     gtk_widget_class_bind_template_child(widget_class, KvAdminPage, import_group);
     gtk_widget_class_bind_template_child(widget_class, KvAdminPage, tariffs_list);

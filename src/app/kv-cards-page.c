@@ -405,8 +405,7 @@ static void kv_cards_page_dispose(GObject *object)
     if (self->batch_cancel != NULL)
         g_cancellable_cancel(self->batch_cancel);
     g_clear_object(&self->batch_cancel);
-    gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_CARDS_PAGE);
-    kv_widget_unparent_children(GTK_WIDGET(self));
+    kv_widget_dispose_children(GTK_WIDGET(self), KV_TYPE_CARDS_PAGE);
     g_clear_object(&self->session);
     g_clear_object(&self->batch_rows);
     g_clear_pointer(&self->batch_file, g_free);
@@ -415,14 +414,10 @@ static void kv_cards_page_dispose(GObject *object)
 
 static void kv_cards_page_class_init(KvCardsPageClass *klass)
 {
-    GObjectClass *object_class = G_OBJECT_CLASS(klass);
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
-    object_class->dispose = kv_cards_page_dispose;
-
-    gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
-    gtk_widget_class_set_template_from_resource(widget_class,
-                                                "/org/kilovend/Station/kv-cards-page.ui");
+    kv_widget_class_set_template(widget_class, kv_cards_page_dispose, GTK_TYPE_BIN_LAYOUT,
+                                 "kv-cards-page.ui");
     gtk_widget_class_bind_template_child(widget_class, KvCardsPage, issue_meter_row);
     gtk_widget_class_bind_template_child(widget_class, KvCardsPage, replace_meter_row);
     gtk_widget_class_bind_template_child(widget_class, KvCardsPage, reason_row);

@@ -615,8 +615,7 @@ static void kv_customers_page_dispose(GObject *object)
     g_clear_object(&self->search_cancel);
     g_clear_object(&self->detail_cancel);
     g_clear_object(&self->link);
-    gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_CUSTOMERS_PAGE);
-    kv_widget_unparent_children(GTK_WIDGET(self));
+    kv_widget_dispose_children(GTK_WIDGET(self), KV_TYPE_CUSTOMERS_PAGE);
     if (self->session != NULL)
         g_signal_handlers_disconnect_by_data(self->session, self);
     g_clear_object(&self->session);
@@ -627,14 +626,10 @@ static void kv_customers_page_dispose(GObject *object)
 
 static void kv_customers_page_class_init(KvCustomersPageClass *klass)
 {
-    GObjectClass *object_class = G_OBJECT_CLASS(klass);
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
-    object_class->dispose = kv_customers_page_dispose;
-
-    gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
-    gtk_widget_class_set_template_from_resource(widget_class,
-                                                "/org/kilovend/Station/kv-customers-page.ui");
+    kv_widget_class_set_template(widget_class, kv_customers_page_dispose, GTK_TYPE_BIN_LAYOUT,
+                                 "kv-customers-page.ui");
     g_type_ensure(KV_TYPE_DEBT_GROUP);
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, search_entry);
     gtk_widget_class_bind_template_child(widget_class, KvCustomersPage, debt_group);

@@ -19,6 +19,7 @@
 #include <glib/gi18n.h>
 
 #include "kv-meter-dialog.h"
+#include "kv-widget-util.h"
 
 struct _KvMeterDialog {
     AdwWindow parent_instance;
@@ -516,15 +517,13 @@ static void kv_meter_dialog_dispose(GObject *object)
 
 static void kv_meter_dialog_class_init(KvMeterDialogClass *klass)
 {
-    GObjectClass *object_class = G_OBJECT_CLASS(klass);
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
-    object_class->dispose = kv_meter_dialog_dispose;
+    kv_widget_class_set_template(widget_class, kv_meter_dialog_dispose, G_TYPE_INVALID,
+                                 "kv-meter-dialog.ui");
     signals[SIGNAL_SAVED] = g_signal_new("saved", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                          NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
 
-    gtk_widget_class_set_template_from_resource(widget_class,
-                                                "/org/kilovend/Station/kv-meter-dialog.ui");
     gtk_widget_class_bind_template_child(widget_class, KvMeterDialog, window_title);
     gtk_widget_class_bind_template_child(widget_class, KvMeterDialog, save_button);
     gtk_widget_class_bind_template_child(widget_class, KvMeterDialog, number_row);

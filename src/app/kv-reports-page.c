@@ -529,8 +529,7 @@ static void kv_reports_page_dispose(GObject *object)
     g_clear_object(&self->cancel);
     if (self->session != NULL)
         g_signal_handlers_disconnect_by_data(self->session, self);
-    gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_REPORTS_PAGE);
-    kv_widget_unparent_children(GTK_WIDGET(self));
+    kv_widget_dispose_children(GTK_WIDGET(self), KV_TYPE_REPORTS_PAGE);
     g_clear_object(&self->session);
     g_clear_pointer(&self->report_title, g_free);
     g_clear_pointer(&self->report_tables, g_ptr_array_unref);
@@ -542,16 +541,12 @@ static void kv_reports_page_dispose(GObject *object)
 
 static void kv_reports_page_class_init(KvReportsPageClass *klass)
 {
-    GObjectClass *object_class = G_OBJECT_CLASS(klass);
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
-    object_class->dispose = kv_reports_page_dispose;
-
+    kv_widget_class_set_template(widget_class, kv_reports_page_dispose, GTK_TYPE_BIN_LAYOUT,
+                                 "kv-reports-page.ui");
     g_type_ensure(KV_TYPE_SALES_CHART);
     g_type_ensure(KV_TYPE_HISTORY_PAGE);
-    gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
-    gtk_widget_class_set_template_from_resource(widget_class,
-                                                "/org/kilovend/Station/kv-reports-page.ui");
     gtk_widget_class_bind_template_child(widget_class, KvReportsPage, z_report_label);
     gtk_widget_class_bind_template_child(widget_class, KvReportsPage, z_report_box);
     gtk_widget_class_bind_template_child(widget_class, KvReportsPage, daily_day_row);

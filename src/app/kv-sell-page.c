@@ -1593,8 +1593,7 @@ static void kv_sell_page_dispose(GObject *object)
         g_signal_handlers_disconnect_by_data(self->watcher, self);
     if (self->session != NULL)
         g_signal_handlers_disconnect_by_data(self->session, self);
-    gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_SELL_PAGE);
-    kv_widget_unparent_children(GTK_WIDGET(self));
+    kv_widget_dispose_children(GTK_WIDGET(self), KV_TYPE_SELL_PAGE);
     g_clear_object(&self->watcher);
     g_clear_object(&self->session);
     g_clear_object(&self->settings);
@@ -1608,14 +1607,10 @@ static void kv_sell_page_dispose(GObject *object)
 
 static void kv_sell_page_class_init(KvSellPageClass *klass)
 {
-    GObjectClass *object_class = G_OBJECT_CLASS(klass);
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
-    object_class->dispose = kv_sell_page_dispose;
-
-    gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
-    gtk_widget_class_set_template_from_resource(widget_class,
-                                                "/org/kilovend/Station/kv-sell-page.ui");
+    kv_widget_class_set_template(widget_class, kv_sell_page_dispose, GTK_TYPE_BIN_LAYOUT,
+                                 "kv-sell-page.ui");
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, card_stack);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, no_card_page);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, reading_spinner);

@@ -212,8 +212,7 @@ static void kv_signin_page_dispose(GObject *object)
     KvSigninPage *self = KV_SIGNIN_PAGE(object);
 
     g_cancellable_cancel(self->cancellable);
-    gtk_widget_dispose_template(GTK_WIDGET(self), KV_TYPE_SIGNIN_PAGE);
-    kv_widget_unparent_children(GTK_WIDGET(self));
+    kv_widget_dispose_children(GTK_WIDGET(self), KV_TYPE_SIGNIN_PAGE);
     g_clear_object(&self->cancellable);
     g_clear_object(&self->session);
     G_OBJECT_CLASS(kv_signin_page_parent_class)->dispose(object);
@@ -221,14 +220,10 @@ static void kv_signin_page_dispose(GObject *object)
 
 static void kv_signin_page_class_init(KvSigninPageClass *klass)
 {
-    GObjectClass *object_class = G_OBJECT_CLASS(klass);
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
-    object_class->dispose = kv_signin_page_dispose;
-
-    gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
-    gtk_widget_class_set_template_from_resource(widget_class,
-                                                "/org/kilovend/Station/kv-signin-page.ui");
+    kv_widget_class_set_template(widget_class, kv_signin_page_dispose, GTK_TYPE_BIN_LAYOUT,
+                                 "kv-signin-page.ui");
     gtk_widget_class_bind_template_child(widget_class, KvSigninPage, stack);
     gtk_widget_class_bind_template_child(widget_class, KvSigninPage, username_entry);
     gtk_widget_class_bind_template_child(widget_class, KvSigninPage, password_entry);

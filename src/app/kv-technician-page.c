@@ -417,13 +417,10 @@ static const struct {
 
 static void kv_technician_page_class_init(KvTechnicianPageClass *klass)
 {
-    GObjectClass *object_class = G_OBJECT_CLASS(klass);
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
 
-    object_class->dispose = kv_technician_page_dispose;
-    gtk_widget_class_set_layout_manager_type(widget_class, GTK_TYPE_BIN_LAYOUT);
-    gtk_widget_class_set_template_from_resource(widget_class,
-                                                "/org/kilovend/Station/kv-technician-page.ui");
+    kv_widget_class_set_template(widget_class, kv_technician_page_dispose, GTK_TYPE_BIN_LAYOUT,
+                                 "kv-technician-page.ui");
     for (guint i = 0; i < G_N_ELEMENTS(children); i++)
         gtk_widget_class_bind_template_child_full(widget_class, children[i].name, FALSE,
                                                   children[i].offset);

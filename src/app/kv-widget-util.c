@@ -16,6 +16,23 @@ void kv_widget_unparent_children(GtkWidget *widget)
         gtk_widget_unparent(child);
 }
 
+void kv_widget_dispose_children(GtkWidget *widget, GType type)
+{
+    gtk_widget_dispose_template(widget, type);
+    kv_widget_unparent_children(widget);
+}
+
+void kv_widget_class_set_template(GtkWidgetClass *widget_class, void (*dispose)(GObject *),
+                                  GType layout, const char *ui)
+{
+    g_autofree char *resource = g_strconcat("/org/kilovend/Station/", ui, NULL);
+
+    G_OBJECT_CLASS(widget_class)->dispose = dispose;
+    if (layout != G_TYPE_INVALID)
+        gtk_widget_class_set_layout_manager_type(widget_class, layout);
+    gtk_widget_class_set_template_from_resource(widget_class, resource);
+}
+
 void kv_list_box_remove_all(GtkListBox *box)
 {
     GtkWidget *child;

@@ -10,6 +10,15 @@ G_BEGIN_DECLS
 /* Unparent every child of a widget that lays out its template's children
  * itself (dispose of the composite widgets built on GtkWidget). */
 void kv_widget_unparent_children(GtkWidget *widget);
+/* The end of a screen's dispose (a GtkWidget built from its template, of
+ * that type): the template's children let go, then any child it added
+ * itself unparented. */
+void kv_widget_dispose_children(GtkWidget *widget, GType type);
+/* The class of a widget built from its template: its dispose, its layout
+ * manager (GTK_TYPE_BIN_LAYOUT for a screen; G_TYPE_INVALID: its parent
+ * class's) and its template, the file ui of the app's resources. */
+void kv_widget_class_set_template(GtkWidgetClass *widget_class, void (*dispose)(GObject *),
+                                  GType layout, const char *ui);
 
 /* Remove every row of a list box. */
 void kv_list_box_remove_all(GtkListBox *box);

@@ -11,6 +11,7 @@
 
 #include "kv-timing.h"
 #include "kv-window-private.h"
+#include "kv-widget-util.h"
 
 G_DEFINE_FINAL_TYPE(KvWindow, kv_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -181,11 +182,9 @@ static void kv_window_dispose(GObject *object)
 
 static void kv_window_class_init(KvWindowClass *klass)
 {
-    GObjectClass *object_class = G_OBJECT_CLASS(klass);
     GtkWidgetClass *widget_class = GTK_WIDGET_CLASS(klass);
     GtkWindowClass *window_class = GTK_WINDOW_CLASS(klass);
 
-    object_class->dispose = kv_window_dispose;
     window_class->close_request = kv_window_close_request;
 
     g_type_ensure(KV_TYPE_SIGNIN_PAGE);
@@ -197,8 +196,7 @@ static void kv_window_class_init(KvWindowClass *klass)
     g_type_ensure(KV_TYPE_TECHNICIAN_PAGE);
     g_type_ensure(KV_TYPE_LINK_STATE);
 
-    gtk_widget_class_set_template_from_resource(widget_class,
-                                                "/org/kilovend/Station/kv-window.ui");
+    kv_widget_class_set_template(widget_class, kv_window_dispose, G_TYPE_INVALID, "kv-window.ui");
     gtk_widget_class_bind_template_child(widget_class, KvWindow, toast_overlay);
     gtk_widget_class_bind_template_child(widget_class, KvWindow, main_stack);
     gtk_widget_class_bind_template_child(widget_class, KvWindow, view_stack);

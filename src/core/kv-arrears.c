@@ -269,6 +269,14 @@ gboolean kv_debt_plan_end(KvStation *st, gint64 customer_id, const char *reason,
     return kv_audit_commit(&txn, "customer.plan", obj, detail, error);
 }
 
+/* The columns of a plan, in order (its kind by its key). */
+#define F(type, field) KV_FIELD(type, KvDebtPlan, field)
+static const KvField plan_fields[] = {
+    F(INT64, id), KV_FIELD_SKIPPED /* kind */, F(INT, share_bp), F(INT64, min_amount),
+    F(INT64, max_amount), F(INT64, amount), F(INT64, starts_at), F(INT64, ends_at),
+};
+#undef F
+
 KvDebtPlan *kv_debt_plan_current(KvStation *st, gint64 customer_id, gint64 t, GError **error)
 {
     g_autoptr(KvStmt) s = kv_db_query(st, "SELECT id, kind, share_bp, min_amount, "
@@ -284,16 +292,10 @@ KvDebtPlan *kv_debt_plan_current(KvStation *st, gint64 customer_id, gint64 t, GE
     if (sqlite3_step(s) != SQLITE_ROW)
         return NULL;
     p = g_new0(KvDebtPlan, 1);
-    p->id = sqlite3_column_int64(s, 0);
+    kv_db_read_fields(s, p, plan_fields, G_N_ELEMENTS(plan_fields));
     p->customer_id = customer_id;
     p->kind = (KvPlanKind)MAX(key_index(plan_keys, G_N_ELEMENTS(plan_keys),
                                         (const char *)sqlite3_column_text(s, 1)), 0);
-    p->share_bp = (guint)sqlite3_column_int(s, 2);
-    p->min_amount = sqlite3_column_int64(s, 3);
-    p->max_amount = sqlite3_column_int64(s, 4);
-    p->amount = sqlite3_column_int64(s, 5);
-    p->starts_at = sqlite3_column_int64(s, 6);
-    p->ends_at = sqlite3_column_int64(s, 7);
     return p;
 }
 

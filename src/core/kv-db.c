@@ -134,13 +134,48 @@ gboolean kv_db_run(KvStation *st, const char *sql, const char *what, GError **er
     return s && kv_db_step_done(st, s, what, error);
 }
 
-gboolean kv_txn_begin(KvTxn *txn, KvStation *st, GError **error)
+char *kv_db_sql_sale_states(const char *sql)
+{
+    GString *out = g_string_new(NULL);
+
+    for (const char *p = sql; *p; p++) {
+        gsize n = 0;
+        int state = -1;
+
+        if (*p == ':')
+            while (g_ascii_isalpha(p[1 + n]))
+                n++;
+        for (int i = 0; n && i < KV_SALE_N_STATES; i++)
+            if (strlen(kv_sale_state_name((KvSaleState)i)) == n &&
+                strncmp(p + 1, kv_sale_state_name((KvSaleState)i), n) == 0)
+                state = i;
+        if (state < 0) {
+            g_string_append_c(out, *p);
+            continue;
+        }
+        g_string_append_printf(out, "'%s'", kv_sale_state_name((KvSaleState)state));
+        p += n;
+    }
+    return g_string_free(out, FALSE);
+}
+
+static gboolean txn_begin(KvTxn *txn, KvStation *st, const char *begin, GError **error)
 {
     g_return_val_if_fail(txn->st == NULL, FALSE);
-    if (!kv_db_exec(st->db, "BEGIN IMMEDIATE", error))
+    if (!kv_db_exec(st->db, begin, error))
         return FALSE;
     txn->st = st;
     return TRUE;
+}
+
+gboolean kv_txn_begin(KvTxn *txn, KvStation *st, GError **error)
+{
+    return txn_begin(txn, st, "BEGIN IMMEDIATE", error);
+}
+
+gboolean kv_txn_begin_read(KvTxn *txn, KvStation *st, GError **error)
+{
+    return txn_begin(txn, st, "BEGIN", error);
 }
 
 gboolean kv_txn_commit(KvTxn *txn, GError **error)
@@ -174,6 +209,38 @@ char *kv_db_col_text(KvStmt *s, int col)
 {
     const unsigned char *t = sqlite3_column_text(s, col);
     return g_strdup(t ? (const char *)t : "");
+}
+
+void kv_db_read_fields(KvStmt *s, gpointer out, const KvField *fields, gsize n)
+{
+    g_return_if_fail(sqlite3_column_count(s) == (int)n); /* the table and the SQL in step */
+    for (int c = 0; c < (int)n; c++) {
+        char *p = (char *)out + fields[c].offset;
+
+        switch (fields[c].type) {
+        case KV_FIELD_INT64:
+            *(gint64 *)p = sqlite3_column_int64(s, c);
+            break;
+        case KV_FIELD_UINT32:
+            *(guint32 *)p = (guint32)sqlite3_column_int64(s, c);
+            break;
+        case KV_FIELD_UINT16:
+            *(guint16 *)p = (guint16)sqlite3_column_int(s, c);
+            break;
+        case KV_FIELD_INT:
+            *(int *)p = sqlite3_column_int(s, c);
+            break;
+        case KV_FIELD_TEXT_OR_NULL:
+            if (sqlite3_column_type(s, c) != SQLITE_NULL)
+                *(char **)p = kv_db_col_text(s, c);
+            break;
+        case KV_FIELD_TEXT:
+            *(char **)p = kv_db_col_text(s, c);
+            break;
+        case KV_FIELD_SKIP:
+            break;
+        }
+    }
 }
 
 /* ---- migrations ---- */

@@ -38,6 +38,11 @@ typedef struct {
 #define KV_NULL ((KvDbValue){ KV_DB_VALUE_NULL, 0, NULL })
 #define KV_INT_OR_NULL(v) ((v) ? KV_INT(v) : KV_NULL) /* 0 binds NULL */
 #define KV_STATE(s) KV_TEXT(kv_sale_state_name(s)) /* a sale state (KV_SALE_...) */
+/* SQL run with numbered parameters in a loop over texts (where a named
+ * parameter would share a number's slot) names sale states :pending,
+ * :completed, ...: the text with each written as its stored word
+ * (kv_sale_state_name), quoted.  Free it. */
+char *kv_db_sql_sale_states(const char *sql);
 #define KV_DB_VALUES(...) \
     (sizeof((const KvDbValue[]){ __VA_ARGS__ }) / sizeof(KvDbValue)), \
         ((const KvDbValue[]){ __VA_ARGS__ })
@@ -52,6 +57,25 @@ KvStmt *kv_db_query(KvStation *st, const char *sql, GError **error, gsize n,
  * kv_db_query, then kv_db_step_done (what names the step in an error). */
 gboolean kv_db_run(KvStation *st, const char *sql, const char *what, GError **error, gsize n,
                    const KvDbValue *values);
+/* A struct filled from a row: its columns, in order, each into a field
+ * (KV_FIELD(type, Struct, field)) of the type that says how to read it;
+ * one entry a column (a statement with more or fewer is refused). */
+typedef enum {
+    KV_FIELD_INT64,        /* gint64 */
+    KV_FIELD_UINT32,       /* guint32 (meter numbers, serials, sequences) */
+    KV_FIELD_UINT16,       /* guint16 */
+    KV_FIELD_INT,          /* int, guint, gboolean or an enum */
+    KV_FIELD_TEXT,         /* char *, a copy ("" for NULL) */
+    KV_FIELD_TEXT_OR_NULL, /* char *, a copy; left alone for NULL */
+    KV_FIELD_SKIP          /* the caller reads it */
+} KvFieldType;
+typedef struct {
+    KvFieldType type;
+    gsize offset;
+} KvField;
+#define KV_FIELD(type, T, field) { KV_FIELD_##type, G_STRUCT_OFFSET(T, field) }
+#define KV_FIELD_SKIPPED { KV_FIELD_SKIP, 0 }
+void kv_db_read_fields(KvStmt *s, gpointer out, const KvField *fields, gsize n);
 /* A write transaction (BEGIN IMMEDIATE) that rolls back unless committed:
  *
  *     g_auto(KvTxn) txn = KV_TXN_INIT;
@@ -66,6 +90,9 @@ typedef struct {
 } KvTxn;
 #define KV_TXN_INIT { NULL }
 gboolean kv_txn_begin(KvTxn *txn, KvStation *st, GError **error);
+/* A read transaction (BEGIN): the rows of one moment for several
+ * statements; it writes nothing, so kv_txn_rollback ends it. */
+gboolean kv_txn_begin_read(KvTxn *txn, KvStation *st, GError **error);
 gboolean kv_txn_commit(KvTxn *txn, GError **error);
 /* Roll back now (does nothing if committed or never begun). */
 void kv_txn_rollback(KvTxn *txn);

@@ -82,12 +82,11 @@ static gboolean applied_emergency(KvStation *st, guint32 meter, gint64 *out, GEr
 {
     g_autoptr(KvStmt) s = kv_db_query(st,
         "SELECT coalesce(emergency_kwh, 0) FROM engineering_tokens WHERE meter_number = ? "
-        "AND kind = 2 AND applied_at IS NOT NULL ORDER BY seq DESC LIMIT 1", error,
-        KV_DB_VALUES(KV_INT(meter)));
-    if (!s)
-        return FALSE;
-    *out = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    return TRUE;
+        "AND kind = ? AND applied_at IS NOT NULL ORDER BY seq DESC LIMIT 1", error,
+        KV_DB_VALUES(KV_INT(meter), KV_INT(KV_TOKEN_PARAMETERS)));
+    if (s)
+        *out = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    return s != NULL;
 }
 
 /* The token for the card (not sealed).  out->key_version etc. filled. */

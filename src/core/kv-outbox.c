@@ -87,10 +87,8 @@ static char *detail_value(const char *detail, const char *key)
 
 static gboolean is_sale_state(const char *s)
 {
-    static const char *const states[] = {"pending", "written", "completed", "failed", "cancelling",
-                                         "cancelled", "issued", "void"};
-    for (gsize i = 0; i < G_N_ELEMENTS(states); i++)
-        if (strcmp(s, states[i]) == 0)
+    for (int i = 0; i < KV_SALE_N_STATES; i++)
+        if (strcmp(s, kv_sale_state_name((KvSaleState)i)) == 0)
             return TRUE;
     return FALSE;
 }
@@ -315,11 +313,12 @@ KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
     g_autoptr(KvOutboxBatch) r = g_new0(KvOutboxBatch, 1);
     g_autoptr(KvStmt) cur = NULL, rb = NULL, eng = NULL;
     Batch b = {st, g_string_new("["), 0, g_hash_table_new(NULL, NULL)};
+    g_auto(KvTxn) txn = KV_TXN_INIT;
     gint64 pushed_audit = 0, pushed_reading = 0, pushed_engineering = 0;
     gboolean ok;
 
     /* One read transaction: the rows and the cursors of one moment. */
-    ok = kv_db_exec(st->db, "BEGIN", error);
+    ok = kv_txn_begin_read(&txn, st, error);
     cur = ok ? kv_db_stmt(st, "SELECT pushed_audit, pushed_reading, pushed_engineering FROM sync_state",
                           error) : NULL;
     if ((ok = cur && sqlite3_step(cur) == SQLITE_ROW)) {
@@ -348,7 +347,7 @@ KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
         "FROM engineering_tokens WHERE id > ?2 ORDER BY id LIMIT ?3", error) : NULL;
     ok = ok && eng && add_rows(&b, eng, pushed_engineering, max_rows, &r->last_engineering, error);
     ok = ok && add_streams(&b, max_rows, r, error);
-    kv_db_exec(st->db, "COMMIT", NULL);
+    kv_txn_rollback(&txn); /* it read only */
     g_hash_table_unref(b.sales);
     g_string_append(b.out, "\n]");
     if (!ok) {
@@ -752,7 +751,8 @@ gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *ou
     "FROM json_each(?1, '$." key "') r WHERE ?2 IS NOT NULL"
 
 /* Each takes ?1 the reply of kv_api.recover, ?2 the fork point (the last
- * audit row both copies share); rows already in the ledger stay. */
+ * audit row both copies share); the sale states it names are written in
+ * by kv_db_sql_sale_states.  Rows already in the ledger stay. */
 static const char *const recover_steps[] = {
     "DROP TRIGGER audit_no_delete",
     "DELETE FROM audit WHERE id > ?2 AND ?1 IS NOT NULL",
@@ -789,14 +789,14 @@ static const char *const recover_steps[] = {
     R("created_at") ", coalesce(" LATEST_STATE("json_extract(r.value, '$.id')", "at") ", " R("created_at") "), "
     R("amount") ", " R("fixed_charge") ", " R("debt_recovered") ", " R("energy_net") ", " R("vat") ", "
     R("energy") ", " R("blocks") ", " R("office") ", " R("seq") ", " R("base_cumulative") ", " R("cumulative") ", "
-    "CASE WHEN " LATEST_STATE("json_extract(r.value, '$.id')", "state") " IN ('cancelling', 'cancelled') THEN "
+    "CASE WHEN " LATEST_STATE("json_extract(r.value, '$.id')", "state") " IN (:cancelling, :cancelled) THEN "
     LATEST_STATE("json_extract(r.value, '$.id')", "cancel_seq") " END, "
-    "CASE WHEN " LATEST_STATE("json_extract(r.value, '$.id')", "state") " IN ('pending', 'failed') THEN NULL "
+    "CASE WHEN " LATEST_STATE("json_extract(r.value, '$.id')", "state") " IN (:pending, :failed) THEN NULL "
     "ELSE " R("created_at") " END "
     "FROM json_each(?1, '$.sales') r WHERE ?2 IS NOT NULL",
     "UPDATE sales SET state = x.state, updated_at = x.at, "
-    "cancel_seq = CASE WHEN x.state IN ('cancelling', 'cancelled') THEN x.cancel_seq END, "
-    "card_write_at = CASE WHEN x.state IN ('issued', 'void') THEN coalesce(card_write_at, x.at) "
+    "cancel_seq = CASE WHEN x.state IN (:cancelling, :cancelled) THEN x.cancel_seq END, "
+    "card_write_at = CASE WHEN x.state IN (:issued, :void) THEN coalesce(card_write_at, x.at) "
     "ELSE card_write_at END "
     "FROM (SELECT json_extract(c.value, '$.content.sale') AS sale, json_extract(c.value, '$.content.state') AS state, "
     "json_extract(c.value, '$.content.at') AS at, json_extract(c.value, '$.content.cancel_seq') AS cancel_seq "
@@ -847,7 +847,7 @@ static const char *const recover_steps[] = {
     "coalesce((SELECT max(max(s.seq, coalesce(s.cancel_seq, 0))) FROM sales s WHERE s.meter_number = meters.number), 0), "
     "coalesce((SELECT max(e.seq) FROM engineering_tokens e WHERE e.meter_number = meters.number), 0)), "
     "cumulative_sold = max(cumulative_sold, coalesce((SELECT max(s.cumulative) FROM sales s "
-    "WHERE s.meter_number = meters.number AND s.state = 'completed'), 0)) WHERE ?1 IS NOT NULL AND ?2 IS NOT NULL",
+    "WHERE s.meter_number = meters.number AND s.state = :completed), 0)) WHERE ?1 IS NOT NULL AND ?2 IS NOT NULL",
     "UPDATE sync_state SET recover = NULL, "
     "pushed_audit = (SELECT coalesce(max(json_extract(r.value, '$.id')), 0) FROM json_each(?1, '$.audit') r), "
     "pushed_reading = max(pushed_reading, (SELECT coalesce(max(id), 0) FROM meter_readings)), "
@@ -885,17 +885,14 @@ static void sql_unhex(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 #define NO_RECORD_ACTIONS "('station.restore', 'station.backup', 'keys.unlock', 'user.login', " \
     "'user.login-failed', 'user.lockout', 'user.logout', 'sync.conflict', 'sync.recover-needed', 'sync.pull')"
 
-gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *out, GError **error)
+/* 1. The fork point: the last audit row the ledger and head office's copy
+ * share (rows before it are the same chain); head office's last row, and
+ * how many of the ledger's come after the fork. */
+static gboolean find_fork(KvStation *st, const char *reply, KvOutboxRecovery *out, GError **error)
 {
-    g_auto(KvTxn) txn = KV_TXN_INIT;
-    g_autoptr(KvStmt) fork = NULL, extra = NULL;
-    g_autofree char *keep = NULL, *detail = NULL, *vacuum = NULL, *keys = payment_keys();
-    gint64 k, centre, local;
+    g_autoptr(KvStmt) fork = NULL;
+    gint64 local;
 
-    memset(out, 0, sizeof *out);
-    sqlite3_create_function(st->db, "kv_unhex", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_unhex, NULL, NULL);
-    /* The fork point: the last audit row the ledger and head office's copy
-     * share (rows before it are the same chain). */
     fork = kv_db_stmt(st, "SELECT coalesce((SELECT min(json_extract(c.value, '$.id')) FROM json_each(?1, '$.audit') c "
                           "LEFT JOIN audit a ON a.id = json_extract(c.value, '$.id') WHERE a.id IS NULL "
                           "OR lower(hex(a.hash)) <> json_extract(c.value, '$.content.hash')) - 1, "
@@ -907,14 +904,19 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
     /* (one row, whatever the reply holds) */
     if (!fork || !kv_db_step_done(st, fork, _("reading head office's records"), error))
         return FALSE;
-    k = sqlite3_column_int64(fork, 0);
-    centre = sqlite3_column_int64(fork, 1);
+    out->fork = sqlite3_column_int64(fork, 0);
+    out->centre_head = sqlite3_column_int64(fork, 1);
     local = sqlite3_column_int64(fork, 2);
     sqlite3_reset(fork);
-    out->fork = k;
-    out->centre_head = centre;
-    out->replaced = local > k ? local - k : 0;
-    /* Records made after the fork cannot be merged by a program. */
+    out->replaced = local > out->fork ? local - out->fork : 0;
+    return TRUE;
+}
+
+/* 2. Records made after the fork cannot be merged by a program. */
+static gboolean refuse_records_after(KvStation *st, gint64 k, GError **error)
+{
+    g_autoptr(KvStmt) extra = NULL;
+
     extra = kv_db_stmt(st, "SELECT group_concat(id || ' ' || action, ', ') FROM (SELECT id, action FROM audit "
                            "WHERE id > ? AND action NOT IN " NO_RECORD_ACTIONS " ORDER BY id LIMIT 5)", error);
     if (!extra)
@@ -928,27 +930,37 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
         return FALSE;
     }
     sqlite3_reset(extra);
-    /* The ledger as it was, beside it, before anything changes. */
-    keep = g_strdup_printf("%s.before-recover-%" G_GINT64_FORMAT, st->db_path, kv_now());
-    vacuum = sqlite3_mprintf("VACUUM INTO %Q", keep);
-    if (!kv_db_exec(st->db, vacuum, error)) {
-        sqlite3_free(vacuum);
-        vacuum = NULL;
-        return FALSE;
-    }
+    return TRUE;
+}
+
+/* 3. The ledger as it was, beside it, before anything changes. */
+static gboolean keep_copy(KvStation *st, KvOutboxRecovery *out, GError **error)
+{
+    g_autofree char *keep = g_strdup_printf("%s.before-recover-%" G_GINT64_FORMAT, st->db_path, kv_now());
+    char *vacuum = sqlite3_mprintf("VACUUM INTO %Q", keep);
+    gboolean ok = kv_db_exec(st->db, vacuum, error);
+
     sqlite3_free(vacuum);
-    vacuum = NULL;
-    out->kept = g_strdup(keep);
-    if (!kv_txn_begin(&txn, st, error))
-        return FALSE;
+    if (ok)
+        out->kept = g_steal_pointer(&keep);
+    return ok;
+}
+
+/* 4. Head office's rows after the fork and the records the ledger lacks
+ * (recover_steps, in the caller's transaction). */
+static gboolean take_back(KvStation *st, const char *reply, KvOutboxRecovery *out, GError **error)
+{
+    g_autofree char *keys = payment_keys();
+
     for (gsize i = 0; i < G_N_ELEMENTS(recover_steps); i++) {
+        g_autofree char *sql = kv_db_sql_sale_states(recover_steps[i]);
         sqlite3_stmt *s = NULL;
-        int rc = sqlite3_prepare_v2(st->db, recover_steps[i], -1, &s, NULL);
+        int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
         if (rc == SQLITE_OK) {
             if (sqlite3_bind_parameter_count(s) >= 1)
                 sqlite3_bind_text(s, 1, reply, -1, SQLITE_STATIC);
             if (sqlite3_bind_parameter_count(s) >= 2)
-                sqlite3_bind_int64(s, 2, k);
+                sqlite3_bind_int64(s, 2, out->fork);
             if (sqlite3_bind_parameter_count(s) >= 3)
                 sqlite3_bind_text(s, 3, keys, -1, SQLITE_STATIC);
             rc = sqlite3_step(s);
@@ -961,8 +973,23 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
         if (g_str_has_prefix(recover_steps[i], "INSERT OR IGNORE INTO sales"))
             out->sales = (guint)sqlite3_changes(st->db);
     }
+    return TRUE;
+}
+
+gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *out, GError **error)
+{
+    g_auto(KvTxn) txn = KV_TXN_INIT;
+    g_autofree char *detail = NULL;
+
+    memset(out, 0, sizeof *out);
+    sqlite3_create_function(st->db, "kv_unhex", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_unhex, NULL, NULL);
+    if (!find_fork(st, reply, out, error) || !refuse_records_after(st, out->fork, error) ||
+        !keep_copy(st, out, error) || !kv_txn_begin(&txn, st, error) ||
+        !take_back(st, reply, out, error))
+        return FALSE;
     detail = g_strdup_printf("fork=%" G_GINT64_FORMAT " centre=%" G_GINT64_FORMAT " replaced=%" G_GINT64_FORMAT
-                             " sales=%u kept=%s", k, centre, out->replaced, out->sales, keep);
+                             " sales=%u kept=%s", out->fork, out->centre_head, out->replaced, out->sales,
+                             out->kept);
     return kv_audit_commit(&txn, "sync.recovered", "sync", detail, error);
 }
 

@@ -190,6 +190,14 @@ gboolean kv_customer_update(KvStation *st, const KvCustomer *c, GError **error)
     return kv_txn_commit(&txn, error);
 }
 
+/* The columns a customer is read from: id, account, name, address, phone,
+ * debt. */
+#define F(type, field) KV_FIELD(type, KvCustomer, field)
+static const KvField customer_fields[] = {
+    F(INT64, id), F(TEXT, account), F(TEXT, name), F(TEXT, address), F(TEXT, phone), F(INT64, debt),
+};
+#undef F
+
 static KvCustomer *customer_query(KvStation *st, KvStmt *s, const char *what, GError **error)
 {
     int rc = sqlite3_step(s);
@@ -202,12 +210,7 @@ static KvCustomer *customer_query(KvStation *st, KvStmt *s, const char *what, GE
         return NULL;
     }
     c = g_new0(KvCustomer, 1);
-    c->id = sqlite3_column_int64(s, 0);
-    c->account = kv_db_col_text(s, 1);
-    c->name = kv_db_col_text(s, 2);
-    c->address = kv_db_col_text(s, 3);
-    c->phone = kv_db_col_text(s, 4);
-    c->debt = sqlite3_column_int64(s, 5);
+    kv_db_read_fields(s, c, customer_fields, G_N_ELEMENTS(customer_fields));
     return c;
 }
 

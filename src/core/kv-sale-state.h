@@ -19,6 +19,7 @@ typedef enum {
     KV_SALE_ISSUED,   /* the token may be on a card; not settled (see kv-sales.h) */
     KV_SALE_VOID      /* an issued sale closed without payment */
 } KvSaleState;
+#define KV_SALE_N_STATES (KV_SALE_VOID + 1)
 /* The stored word ("pending", ...); shown translated with
  * C_("sale state", word). */
 const char *kv_sale_state_name(KvSaleState s);

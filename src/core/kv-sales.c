@@ -74,47 +74,29 @@ static void blocks_from_json(const char *json, KvBreakdown *b)
     }
 }
 
+/* The columns of SALE_COLS, in order. */
+#define F(type, field) KV_FIELD(type, KvSale, field)
+static const KvField sale_fields[] = {
+    F(INT64, id), F(UINT32, meter_number), F(INT64, customer_id), F(TEXT, customer_name),
+    F(TEXT, customer_account), F(UINT32, card_serial), F(INT64, tariff_id),
+    F(TEXT, tariff_code), F(INT64, cashier_id), F(TEXT, cashier_login), F(INT64, shift_id),
+    KV_FIELD_SKIPPED /* state */, F(INT64, created_at), F(INT64, updated_at),
+    F(INT64, breakdown.amount), F(INT64, breakdown.fixed_charge),
+    F(INT64, breakdown.debt_recovered), F(INT64, breakdown.energy_net), F(INT64, breakdown.vat),
+    F(INT64, breakdown.energy), F(UINT16, office), F(UINT32, seq), F(UINT32, base_cumulative),
+    F(UINT32, cumulative), F(TEXT_OR_NULL, fail_reason), F(UINT32, cancel_seq),
+    F(TEXT_OR_NULL, cancel_reason), KV_FIELD_SKIPPED /* blocks */, F(INT64, card_write_at),
+    F(TEXT_OR_NULL, resolution), F(INT, payment), F(TEXT_OR_NULL, payment_ref),
+    F(INT64, breakdown.free_energy), F(INT, free_month),
+};
+#undef F
+
 static KvSale *sale_from_row(KvStmt *s)
 {
     KvSale *x = g_new0(KvSale, 1);
-    x->id = sqlite3_column_int64(s, 0);
-    x->meter_number = (guint32)sqlite3_column_int64(s, 1);
-    x->customer_id = sqlite3_column_int64(s, 2);
-    x->customer_name = kv_db_col_text(s, 3);
-    x->customer_account = kv_db_col_text(s, 4);
-    x->card_serial = (guint32)sqlite3_column_int64(s, 5);
-    x->tariff_id = sqlite3_column_int64(s, 6);
-    x->tariff_code = kv_db_col_text(s, 7);
-    x->cashier_id = sqlite3_column_int64(s, 8);
-    x->cashier_login = kv_db_col_text(s, 9);
-    x->shift_id = sqlite3_column_int64(s, 10);
+    kv_db_read_fields(s, x, sale_fields, G_N_ELEMENTS(sale_fields));
     x->state = kv_sale_state_from_name((const char *)sqlite3_column_text(s, 11));
-    x->created_at = sqlite3_column_int64(s, 12);
-    x->updated_at = sqlite3_column_int64(s, 13);
-    x->breakdown.amount = sqlite3_column_int64(s, 14);
-    x->breakdown.fixed_charge = sqlite3_column_int64(s, 15);
-    x->breakdown.debt_recovered = sqlite3_column_int64(s, 16);
-    x->breakdown.energy_net = sqlite3_column_int64(s, 17);
-    x->breakdown.vat = sqlite3_column_int64(s, 18);
-    x->breakdown.energy = sqlite3_column_int64(s, 19);
-    x->office = (guint16)sqlite3_column_int(s, 20);
-    x->seq = (guint32)sqlite3_column_int64(s, 21);
-    x->base_cumulative = (guint32)sqlite3_column_int64(s, 22);
-    x->cumulative = (guint32)sqlite3_column_int64(s, 23);
-    if (sqlite3_column_type(s, 24) != SQLITE_NULL)
-        x->fail_reason = kv_db_col_text(s, 24);
-    x->cancel_seq = (guint32)sqlite3_column_int64(s, 25);
-    if (sqlite3_column_type(s, 26) != SQLITE_NULL)
-        x->cancel_reason = kv_db_col_text(s, 26);
     blocks_from_json((const char *)sqlite3_column_text(s, 27), &x->breakdown);
-    x->card_write_at = sqlite3_column_int64(s, 28);
-    if (sqlite3_column_type(s, 29) != SQLITE_NULL)
-        x->resolution = kv_db_col_text(s, 29);
-    x->payment = (KvPaymentType)sqlite3_column_int(s, 30);
-    if (sqlite3_column_type(s, 31) != SQLITE_NULL)
-        x->payment_ref = kv_db_col_text(s, 31);
-    x->breakdown.free_energy = sqlite3_column_int64(s, 32);
-    x->free_month = sqlite3_column_int(s, 33);
     return x;
 }
 

@@ -33,17 +33,18 @@ void kv_shift_free(KvShift *s)
     "h.opening_float, coalesce(h.expected_cash, " EXPECTED_CASH "), "                         \
     "coalesce(h.counted_cash, -1) FROM shifts h JOIN users u ON u.id = h.cashier_id "
 
+/* The columns of SHIFT_SELECT, in order. */
+#define F(type, field) KV_FIELD(type, KvShift, field)
+static const KvField shift_fields[] = {
+    F(INT64, id), F(INT64, cashier_id), F(TEXT, cashier_login), F(INT64, opened_at),
+    F(INT64, closed_at), F(INT64, opening_float), F(INT64, expected_cash), F(INT64, counted_cash),
+};
+#undef F
+
 static KvShift *shift_from_row(KvStmt *s)
 {
     KvShift *x = g_new0(KvShift, 1);
-    x->id = sqlite3_column_int64(s, 0);
-    x->cashier_id = sqlite3_column_int64(s, 1);
-    x->cashier_login = kv_db_col_text(s, 2);
-    x->opened_at = sqlite3_column_int64(s, 3);
-    x->closed_at = sqlite3_column_int64(s, 4);
-    x->opening_float = sqlite3_column_int64(s, 5);
-    x->expected_cash = sqlite3_column_int64(s, 6);
-    x->counted_cash = sqlite3_column_int64(s, 7);
+    kv_db_read_fields(s, x, shift_fields, G_N_ELEMENTS(shift_fields));
     return x;
 }
 

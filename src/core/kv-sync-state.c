@@ -41,7 +41,7 @@ static char *col_or_null(KvStmt *s, int col)
 
 KvSyncStatus *kv_sync_status(KvStation *st, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st,
+    g_autoptr(KvStmt) s = kv_db_query(st,
         "SELECT joined_at IS NOT NULL, pushed_audit, (SELECT coalesce(max(id), 0) FROM audit), "
         "(SELECT coalesce(max(id), 0) FROM audit) - pushed_audit + "
         "(SELECT count(*) FROM meter_readings WHERE id > pushed_reading) + "
@@ -54,8 +54,9 @@ KvSyncStatus *kv_sync_status(KvStation *st, GError **error)
         "coalesce(last_pull_at, 0), coalesce(offline_since, 0), last_error, conflict, recover, "
         "centre_head, offline_hours, offline_money, "
         "CASE WHEN joined_at IS NULL THEN 0 ELSE (SELECT coalesce(sum(amount), 0) FROM sales "
-        "WHERE id > pushed_sale AND state NOT IN ('failed', 'void', 'cancelled')) END "
-        "FROM sync_state WHERE id = 1", error);
+        "WHERE id > pushed_sale AND state NOT IN (?1, ?2, ?3)) END "
+        "FROM sync_state WHERE id = 1", error,
+        KV_DB_VALUES(KV_STATE(KV_SALE_FAILED), KV_STATE(KV_SALE_VOID), KV_STATE(KV_SALE_CANCELLED)));
     KvSyncStatus *r;
 
     if (!s)

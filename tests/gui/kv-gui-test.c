@@ -79,7 +79,7 @@ void kv_gui_test_screenshot(GtkWidget *widget, const char *name)
     g_assert_true(gdk_texture_save_to_png(texture, file));
 }
 
-/* ---- finding widgets: one depth-first search, a test for each kind ---------- */
+/* ---- finding widgets: one depth-first search -------------------------------- */
 
 GtkWidget *kv_gui_test_find_widget(GtkWidget *root, KvGuiTestMatch match, gconstpointer data)
 {
@@ -94,7 +94,7 @@ GtkWidget *kv_gui_test_find_widget(GtkWidget *root, KvGuiTestMatch match, gconst
 }
 
 /* The same among root's descendants only. */
-static GtkWidget *find_below(GtkWidget *root, KvGuiTestMatch match, gconstpointer data)
+static GtkWidget *find_under(GtkWidget *root, KvGuiTestMatch match, gconstpointer data)
 {
     for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
         GtkWidget *found = kv_gui_test_find_widget(c, match, data);
@@ -104,38 +104,31 @@ static GtkWidget *find_below(GtkWidget *root, KvGuiTestMatch match, gconstpointe
     return NULL;
 }
 
-static gboolean is_of_type(GtkWidget *widget, gconstpointer type)
-{
-    return G_TYPE_CHECK_INSTANCE_TYPE(widget, *(const GType *)type);
-}
-
+/* What a search looks for: a type, and an accessible label, a template
+ * id or a text in a label (NULL: any). */
 typedef struct {
     GType type;
-    const char *label;
-} TypedLabel;
+    const char *label, *id, *text;
+} Wanted;
 
-static gboolean has_typed_label(GtkWidget *widget, gconstpointer data)
+static gboolean matches(GtkWidget *w, gconstpointer data)
 {
-    const TypedLabel *want = data;
+    const Wanted *want = data;
     g_autofree char *diff = NULL;
 
-    if (!G_TYPE_CHECK_INSTANCE_TYPE(widget, want->type) ||
-        !gtk_test_accessible_has_property(GTK_ACCESSIBLE(widget), GTK_ACCESSIBLE_PROPERTY_LABEL))
+    if (!G_TYPE_CHECK_INSTANCE_TYPE(w, want->type))
         return FALSE;
-    diff = gtk_test_accessible_check_property(GTK_ACCESSIBLE(widget),
-                                              GTK_ACCESSIBLE_PROPERTY_LABEL, want->label);
+    if (want->id != NULL)
+        return g_strcmp0(gtk_buildable_get_buildable_id(GTK_BUILDABLE(w)), want->id) == 0;
+    if (want->text != NULL)
+        return strstr(gtk_label_get_label(GTK_LABEL(w)), want->text) != NULL;
+    if (want->label == NULL)
+        return TRUE;
+    if (!gtk_test_accessible_has_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL))
+        return FALSE;
+    diff = gtk_test_accessible_check_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                              want->label);
     return diff == NULL;
-}
-
-static gboolean has_id(GtkWidget *widget, gconstpointer id)
-{
-    return g_strcmp0(gtk_buildable_get_buildable_id(GTK_BUILDABLE(widget)), id) == 0;
-}
-
-static gboolean is_label_with(GtkWidget *widget, gconstpointer needle)
-{
-    return GTK_IS_LABEL(widget) &&
-           strstr(gtk_label_get_label(GTK_LABEL(widget)), needle) != NULL;
 }
 
 GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label)
@@ -145,14 +138,16 @@ GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label)
 
 GtkWidget *kv_gui_test_find_type(GtkWidget *root, GType type)
 {
-    return kv_gui_test_find_widget(root, is_of_type, &type);
+    Wanted want = {type, NULL, NULL, NULL};
+
+    return kv_gui_test_find_widget(root, matches, &want);
 }
 
 GtkWidget *kv_gui_test_find_typed(GtkWidget *root, GType type, const char *label)
 {
-    TypedLabel want = {type, label};
+    Wanted want = {type, label, NULL, NULL};
 
-    return find_below(root, has_typed_label, &want);
+    return find_under(root, matches, &want);
 }
 
 static void list_labels(GtkWidget *root, int depth)
@@ -182,7 +177,8 @@ GtkWidget *kv_gui_test_get(GtkWidget *root, const char *label)
 
 GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id)
 {
-    GtkWidget *w = find_below(root, has_id, id);
+    Wanted want = {GTK_TYPE_WIDGET, NULL, id, NULL};
+    GtkWidget *w = find_under(root, matches, &want);
 
     if (w == NULL)
         g_error("no widget with the id “%s”", id);
@@ -191,7 +187,9 @@ GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id)
 
 GtkWidget *kv_gui_test_find_label_with(GtkWidget *root, const char *needle)
 {
-    return kv_gui_test_find_widget(root, is_label_with, needle);
+    Wanted want = {GTK_TYPE_LABEL, NULL, NULL, needle};
+
+    return kv_gui_test_find_widget(root, matches, &want);
 }
 
 const char *kv_gui_test_text(GtkWidget *widget)
@@ -202,38 +200,47 @@ const char *kv_gui_test_text(GtkWidget *widget)
 }
 
 typedef struct {
+    gboolean (*cond)(GtkWidget *widget, const char *text);
     GtkWidget *widget;
-    const char *needle;
-} TextWait;
+    const char *text;
+} WidgetWait;
 
-static gboolean text_contains(gpointer data)
+static gboolean widget_cond(gpointer data)
 {
-    TextWait *w = data;
+    WidgetWait *w = data;
 
-    return strstr(kv_gui_test_text(w->widget), w->needle) != NULL;
+    return w->cond(w->widget, w->text);
+}
+
+gboolean kv_gui_test_wait_for(gboolean (*cond)(GtkWidget *widget, const char *text),
+                              GtkWidget *widget, const char *text, guint timeout_ms)
+{
+    WidgetWait w = {cond, widget, text};
+
+    return kv_gui_test_wait(widget_cond, &w, timeout_ms);
+}
+
+static gboolean text_contains(GtkWidget *widget, const char *needle)
+{
+    return strstr(kv_gui_test_text(widget), needle) != NULL;
 }
 
 /* widget: the root to look under. */
-static gboolean label_shown(gpointer data)
+static gboolean label_shown(GtkWidget *root, const char *needle)
 {
-    TextWait *w = data;
-    GtkWidget *label = kv_gui_test_find_label_with(w->widget, w->needle);
+    GtkWidget *label = kv_gui_test_find_label_with(root, needle);
 
     return label != NULL && gtk_widget_get_visible(label);
 }
 
 gboolean kv_gui_test_wait_label_with(GtkWidget *root, const char *needle, guint timeout_ms)
 {
-    TextWait w = {root, needle};
-
-    return kv_gui_test_wait(label_shown, &w, timeout_ms);
+    return kv_gui_test_wait_for(label_shown, root, needle, timeout_ms);
 }
 
 gboolean kv_gui_test_wait_text(GtkWidget *widget, const char *needle, guint timeout_ms)
 {
-    TextWait w = {widget, needle};
-
-    if (!kv_gui_test_wait(text_contains, &w, timeout_ms)) {
+    if (!kv_gui_test_wait_for(text_contains, widget, needle, timeout_ms)) {
         g_test_message("text is “%s”, waited for “%s”", kv_gui_test_text(widget), needle);
         return FALSE;
     }

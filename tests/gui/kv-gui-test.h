@@ -14,6 +14,9 @@ void kv_gui_test_init(int *argc, char ***argv);
 
 /* Run the main loop until cond(data) is TRUE or timeout_ms passed. */
 gboolean kv_gui_test_wait(gboolean (*cond)(gpointer data), gpointer data, guint timeout_ms);
+/* The same for a condition on a widget and a text: cond(widget, text). */
+gboolean kv_gui_test_wait_for(gboolean (*cond)(GtkWidget *widget, const char *text),
+                              GtkWidget *widget, const char *text, guint timeout_ms);
 /* Run the main loop for ms milliseconds. */
 void kv_gui_test_spin(guint ms);
 

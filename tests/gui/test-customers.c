@@ -101,23 +101,9 @@ static gboolean list_mentions(GtkWidget *list, const char *needle)
     return FALSE;
 }
 
-typedef struct {
-    GtkWidget *list;
-    const char *needle;
-} ListWait;
-
-static gboolean list_mentions_cb(gpointer data)
-{
-    ListWait *w = data;
-
-    return list_mentions(w->list, w->needle);
-}
-
 static gboolean wait_list_mentions(GtkWidget *list, const char *needle)
 {
-    ListWait w = {list, needle};
-
-    return kv_gui_test_wait(list_mentions_cb, &w, 10000);
+    return kv_gui_test_wait_for(list_mentions, list, needle, 10000);
 }
 
 static KvMeterDialog *find_dialog(void)

@@ -153,16 +153,9 @@ static guint32 sale_ready(Screen *s, const char *card, const char *customer, gui
     return cumulative_sold(meter);
 }
 
-typedef struct {
-    GtkWidget *stack;
-    const char *name;
-} StackWait;
-
-static gboolean stack_shows(gpointer data)
+static gboolean stack_shows(GtkWidget *stack, const char *name)
 {
-    StackWait *w = data;
-
-    return g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(w->stack)), w->name) == 0;
+    return g_strcmp0(gtk_stack_get_visible_child_name(GTK_STACK(stack)), name) == 0;
 }
 
 static void assert_shows(const char *where, const char *text, const char *needle)
@@ -195,7 +188,6 @@ static void test_card_pulled(void)
     guint32 sold_before, card_before;
     gint64 held = 0;
     g_autoptr(KvSale) sale = NULL;
-    StackWait none;
 
     sold_before = sale_ready(&s, card, "Yaw Mensah", meter, "15");
 
@@ -203,8 +195,7 @@ static void test_card_pulled(void)
     kv_gui_test_vcard("tear 1");
     gtk_widget_activate_action(s.amount, "sell.confirm", NULL);
     assert_on_hold(&s, "card was removed", "Put the same card back");
-    none = (StackWait){s.card_stack, "none"};
-    g_assert_true(kv_gui_test_wait(stack_shows, &none, WAIT_MS));
+    g_assert_true(kv_gui_test_wait_for(stack_shows, s.card_stack, "none", WAIT_MS));
     gtk_test_widget_wait_for_draw(s.root);
     kv_gui_test_screenshot(s.root, "sell-card-pulled");
 
@@ -243,7 +234,6 @@ static void test_reader_lost(void)
     g_autoptr(KvSale) next = NULL;
     g_autoptr(KvStation) st = NULL;
     g_autoptr(GError) error = NULL;
-    StackWait none;
 
     sold_before = sale_ready(&s, card, "Ama Owusu", meter, "20");
 
@@ -257,8 +247,7 @@ static void test_reader_lost(void)
 
     assert_on_hold(&s, "card reader was lost", "Reconnect the reader");
     /* The card panel says there is no reader. */
-    none = (StackWait){s.card_stack, "none"};
-    g_assert_true(kv_gui_test_wait(stack_shows, &none, WAIT_MS));
+    g_assert_true(kv_gui_test_wait_for(stack_shows, s.card_stack, "none", WAIT_MS));
     g_assert_true(kv_gui_test_wait_reader(station->session, KV_READER_STATE_NO_READER, WAIT_MS));
     g_assert_nonnull(strstr(adw_status_page_get_description(ADW_STATUS_PAGE(s.no_card)),
                             "reader"));
