@@ -6,7 +6,11 @@
  * (the core's rules: kv_sale_cancel).  The Cancel button is there only
  * where the core would let this person cancel, and says why not otherwise.
  * Unsettled sales (pending, written, issued): settled from the card in the
- * reader.  Past shifts of every cashier with their Z reports: supervisors. */
+ * reader.  A supervisor refunds credit the meter has not loaded from the
+ * card in the reader (kv_refund_unloaded: one or several sales, newest
+ * first) and credit clear-credit cards cleared (kv_refund_cleared), a
+ * reason asked first, and prints its receipt marked REFUND.
+ * Past shifts of every cashier with their Z reports: supervisors. */
 #define G_LOG_DOMAIN "kv-history-page"
 
 #include "config.h"
@@ -35,6 +39,9 @@ struct _KvHistoryPage {
     GtkLabel *status_label, *shifts_label;
     GtkBox *shift_box;
     GtkWidget *shift_view; /* the Z report of a past shift, or NULL */
+    GtkWidget *refund_buttons[2], *receipt_button; /* unloaded, cleared */
+    guint refund_kind;     /* of the refund under way */
+    gint64 last_refund;    /* the refund whose receipt the button prints */
     guint busy;            /* tasks under way */
 };
 
@@ -262,12 +269,17 @@ void kv_history_page_refresh(KvHistoryPage *self)
 typedef struct {
     KvHistoryPage *page;
     char *pdf;
+    gint64 id;        /* the sale, or the refund */
+    gboolean refund;
 } Reprint;
 
 static gpointer reprint_in_worker(KvSession *session, KvStation *st, gpointer data,
                                   GCancellable *cancellable, GError **error)
 {
-    return kv_receipt_lines(st, *(gint64 *)data, TRUE, error);
+    const Reprint *r = data;
+
+    return r->refund ? kv_refund_receipt_lines(st, r->id, error)
+                     : kv_receipt_lines(st, r->id, TRUE, error);
 }
 
 static void on_reprint_cb(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -283,6 +295,9 @@ static void on_reprint_cb(GObject *source, GAsyncResult *result, gpointer user_d
         g_autofree char *msg = g_strdup_printf(_("The receipt was not reprinted: %s"),
                                                error->message);
         set_status(r->page, msg);
+    } else if (r->refund) {
+        set_status(r->page, r->pdf != NULL ? _("The refund receipt was saved, marked REFUND.")
+                                           : _("The refund receipt was printed, marked REFUND."));
     } else {
         set_status(r->page, r->pdf != NULL ? _("The receipt was saved, marked as a reprint.")
                                            : _("The receipt was reprinted, marked as a reprint."));
@@ -293,17 +308,36 @@ static void on_reprint_cb(GObject *source, GAsyncResult *result, gpointer user_d
     g_free(r);
 }
 
-void kv_history_page_reprint(KvHistoryPage *self, gint64 sale_id, const char *pdf)
+static void print_receipt(KvHistoryPage *self, gint64 id, gboolean refund, const char *pdf)
 {
-    Reprint *r;
+    Reprint *r = g_new0(Reprint, 1);
 
-    g_return_if_fail(KV_IS_HISTORY_PAGE(self));
-    r = g_new0(Reprint, 1);
     r->page = g_object_ref(self);
     r->pdf = g_strdup(pdf);
+    r->id = id;
+    r->refund = refund;
     task_start(self);
-    kv_session_run_async(self->session, reprint_in_worker, g_memdup2(&sale_id, sizeof sale_id),
-                         g_free, (GDestroyNotify)g_ptr_array_unref, NULL, on_reprint_cb, r);
+    /* r outlives the worker: it is freed by on_reprint_cb. */
+    kv_session_run_async(self->session, reprint_in_worker, r, NULL,
+                         (GDestroyNotify)g_ptr_array_unref, NULL, on_reprint_cb, r);
+}
+
+void kv_history_page_reprint(KvHistoryPage *self, gint64 sale_id, const char *pdf)
+{
+    g_return_if_fail(KV_IS_HISTORY_PAGE(self));
+    print_receipt(self, sale_id, FALSE, pdf);
+}
+
+void kv_history_page_print_refund(KvHistoryPage *self, gint64 refund_id, const char *pdf)
+{
+    g_return_if_fail(KV_IS_HISTORY_PAGE(self));
+    print_receipt(self, refund_id, TRUE, pdf);
+}
+
+gint64 kv_history_page_get_last_refund(KvHistoryPage *self)
+{
+    g_return_val_if_fail(KV_IS_HISTORY_PAGE(self), 0);
+    return self->last_refund;
 }
 
 static void on_reprint_clicked_cb(GtkButton *button, KvHistoryPage *self)
@@ -406,6 +440,201 @@ static void on_cancel_clicked_cb(GtkButton *button, KvHistoryPage *self)
     gtk_window_present(GTK_WINDOW(dialog));
 }
 
+/* ---- refunds: unloaded credit, cleared credit ---------------------------------------- */
+
+/* The two refunds: unloaded credit (the card in the reader, kv_refund_unloaded)
+ * and credit clear-credit cards cleared (kv_refund_cleared, no card). */
+enum { REFUND_UNLOADED, REFUND_CLEARED, N_REFUNDS };
+
+/* data: (kind, meter, energy (0.01 kWh, 0: all that is not loaded), reason) */
+static gpointer refund_in_worker(KvSession *session, KvStation *st, gpointer data,
+                                 GCancellable *cancellable, GError **error)
+{
+    g_autoptr(KvCardLink) card = NULL;
+    const char *reason = NULL;
+    guint32 kind = 0, meter = 0;
+    gint64 energy = 0;
+
+    g_variant_get(data, "(uux&s)", &kind, &meter, &energy, &reason);
+    if (kind == REFUND_CLEARED)
+        return kv_refund_cleared(st, meter, reason, error);
+    card = kv_session_worker_take_card(session, NULL, error);
+    return card ? kv_refund_unloaded(st, card, meter, energy, reason, error) : NULL;
+}
+
+/* What to do about a refund the core refused, beyond its message: by the
+ * core's error code (the card service's errors: the card itself). */
+static const char *refund_advice(const GError *error)
+{
+    static const struct {
+        gint code;
+        const char *advice;
+    } advice[] = {
+        {KV_CORE_ERROR_CARD, N_("Put the customer's card of that meter in the reader, then try "
+                                "again.")},
+        {KV_CORE_ERROR_UNRESOLVED, N_("Settle the card first (Settle From the Card), then try "
+                                      "again.")},
+        {KV_CORE_ERROR_DENIED, N_("A supervisor signs in to refund.")},
+        {KV_CORE_ERROR_KEYS, N_("Open a shift: the supervisor's passphrase unlocks the keys.")},
+        {KV_CORE_ERROR_INVALID, N_("Correct the meter number, the energy or the reason, then "
+                                   "try again.")},
+    };
+
+    if (error->domain != KV_CORE_ERROR)
+        return _("Check that the customer's card is in the reader, then try again.");
+    for (guint i = 0; i < G_N_ELEMENTS(advice); i++)
+        if (advice[i].code == error->code)
+            return _(advice[i].advice);
+    return _("Nothing was refunded and the card is unchanged.");
+}
+
+static void show_refund_error(KvHistoryPage *self, const GError *error)
+{
+    g_autofree char *why = kv_sentence(error->message);
+    g_autofree char *text = g_strdup_printf(_("No refund: %s %s"), why, refund_advice(error));
+
+    set_status(self, text);
+}
+
+static void on_refund_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvHistoryPage) self = user_data;
+    g_autoptr(GError) error = NULL;
+    g_autofree KvRefund *r = kv_session_run_finish(KV_SESSION(source), result, &error);
+    g_autofree char *money = NULL, *energy = NULL, *text = NULL;
+
+    task_end(self);
+    if (r == NULL) {
+        show_refund_error(self, error);
+        return;
+    }
+    money = kv_session_format_money(self->session, r->amount);
+    energy = kv_session_format_energy(r->energy);
+    self->last_refund = r->id;
+    /* Translators: refund number, energy, meter, number of sales, money */
+    text = g_strdup_printf(g_dngettext(GETTEXT_PACKAGE,
+                                       "Refund %lld: %s of meter %09u, from %u sale. Pay back %s "
+                                       "and print its receipt, marked REFUND.%s",
+                                       "Refund %lld: %s of meter %09u, from %u sales. Pay back %s "
+                                       "and print its receipt, marked REFUND.%s",
+                                       r->sales),
+                           (long long)r->id, energy, r->meter_number, r->sales, money,
+                           self->refund_kind == REFUND_UNLOADED
+                               ? _(" The card in the reader no longer carries this credit.")
+                               : "");
+    kv_widget_reveal(self->receipt_button, TRUE);
+    set_status(self, text);
+    kv_history_page_refresh(self);
+}
+
+/* The dialog's entries: the meter, [the energy,] the reason; NULL-ended. */
+static const char *entry_text(AdwMessageDialog *dialog, guint i)
+{
+    GtkWidget **entries = g_object_get_data(G_OBJECT(dialog), "entries");
+
+    return gtk_editable_get_text(GTK_EDITABLE(entries[i]));
+}
+
+static guint reason_index(AdwMessageDialog *dialog)
+{
+    return GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(dialog), "kind")) == REFUND_CLEARED ? 1
+                                                                                          : 2;
+}
+
+static void on_refund_response_cb(AdwMessageDialog *dialog, const char *response,
+                                  KvHistoryPage *self)
+{
+    guint kind = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(dialog), "kind"));
+    g_autoptr(GError) error = NULL;
+    g_autofree char *reason = NULL;
+    const char *kwh = kind == REFUND_UNLOADED ? entry_text(dialog, 1) : "";
+    guint32 meter = 0;
+    gint64 energy = 0;
+
+    if (g_strcmp0(response, "refund") != 0)
+        return;
+    reason = g_strstrip(g_strdup(entry_text(dialog, reason_index(dialog))));
+    if (!kv_meter_number_parse(entry_text(dialog, 0), &meter, &error) ||
+        (*kwh != '\0' && !kv_session_parse_energy(kwh, &energy, &error))) {
+        show_refund_error(self, error);
+        return;
+    }
+    self->refund_kind = kind;
+    set_status(self, kind == REFUND_UNLOADED
+                         ? _("Refunding: keep the customer's card in the reader…")
+                         : _("Refunding the cleared credit…"));
+    task_start(self);
+    kv_session_run_async(self->session, refund_in_worker,
+                         g_variant_ref_sink(g_variant_new("(uuxs)", kind, meter, energy, reason)),
+                         (GDestroyNotify)g_variant_unref, g_free, NULL, on_refund_done_cb,
+                         g_object_ref(self));
+}
+
+static void on_refund_fields_changed_cb(GtkEditable *entry, AdwMessageDialog *dialog)
+{
+    g_autofree char *reason = g_strstrip(g_strdup(entry_text(dialog, reason_index(dialog))));
+
+    adw_message_dialog_set_response_enabled(dialog, "refund",
+                                            *reason != '\0' && *entry_text(dialog, 0) != '\0');
+}
+
+static void on_refund_clicked_cb(GtkButton *button, KvHistoryPage *self)
+{
+    static const char *fields[N_REFUNDS][4] = {
+        {N_("Meter number"), N_("Energy to refund, kWh (empty: all not loaded)"),
+         N_("Reason for the refund"), NULL},
+        {N_("Meter number"), N_("Reason for the refund"), NULL, NULL},
+    };
+    guint kind = GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(button), "kind"));
+    const char *shown[4] = {NULL};
+    GtkWidget **entries = g_new0(GtkWidget *, 4);
+    AdwMessageDialog *dialog;
+
+    for (guint i = 0; fields[kind][i] != NULL; i++)
+        shown[i] = _(fields[kind][i]);
+    dialog = kv_form_dialog_new(
+        GTK_WINDOW(gtk_widget_get_root(GTK_WIDGET(self))),
+        kind == REFUND_UNLOADED ? _("Refund Unloaded Credit?") : _("Refund Cleared Credit?"),
+        kind == REFUND_UNLOADED
+            ? _("Put the customer's card in the reader. The credit its meter has not loaded yet "
+                "is taken off the card, newest sales first, and paid back from your shift's cash "
+                "at the price paid. Say why.")
+            : _("The credit clear-credit cards emptied from the meter, proved by their readbacks "
+                "and not yet refunded, is paid back from your shift's cash at the price paid. "
+                "No card is needed. Say why."),
+        shown, "keep", _("_Keep the Credit"), "refund", _("_Refund"), ADW_RESPONSE_DESTRUCTIVE,
+        entries);
+    adw_message_dialog_set_response_enabled(dialog, "refund", FALSE);
+    adw_message_dialog_set_default_response(dialog, "keep");
+    g_object_set_data_full(G_OBJECT(dialog), "entries", entries, g_free);
+    g_object_set_data(G_OBJECT(dialog), "kind", GUINT_TO_POINTER(kind));
+    for (guint i = 0; entries[i] != NULL; i++)
+        g_signal_connect(entries[i], "changed", G_CALLBACK(on_refund_fields_changed_cb), dialog);
+    g_signal_connect_object(dialog, "response", G_CALLBACK(on_refund_response_cb), self, 0);
+    gtk_window_present(GTK_WINDOW(dialog));
+}
+
+static void on_refund_receipt_clicked_cb(GtkButton *button, KvHistoryPage *self)
+{
+    if (self->last_refund != 0)
+        kv_history_page_print_refund(self, self->last_refund, NULL);
+}
+
+/* Refunds are a supervisor's: the buttons say why not to anyone else. */
+static void update_refund_button(KvHistoryPage *self)
+{
+    gboolean may = self->session != NULL &&
+                   kv_session_get_role(self->session) >= KV_ROLE_SUPERVISOR;
+    const char *why = may ? NULL : _("Refunds are made by a supervisor.");
+
+    for (guint i = 0; i < N_REFUNDS; i++) {
+        gtk_widget_set_sensitive(self->refund_buttons[i], may);
+        gtk_widget_set_tooltip_text(self->refund_buttons[i], why);
+        gtk_accessible_update_property(GTK_ACCESSIBLE(self->refund_buttons[i]),
+                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, why ? why : "", -1);
+    }
+}
+
 /* ---- reconcile ------------------------------------------------------------------- */
 
 static void on_reconcile_clicked_cb(GtkButton *button, KvHistoryPage *self)
@@ -490,6 +719,9 @@ static void on_user_changed_cb(KvSession *session, GParamSpec *pspec, KvHistoryP
         gtk_box_remove(self->shift_box, self->shift_view);
     self->shift_view = NULL;
     gtk_label_set_label(self->status_label, "");
+    self->last_refund = 0;
+    kv_widget_reveal(self->receipt_button, FALSE);
+    update_refund_button(self);
     if (gtk_widget_get_mapped(GTK_WIDGET(self)))
         kv_history_page_refresh(self);
 }
@@ -527,6 +759,34 @@ static void kv_history_page_init(KvHistoryPage *self)
                                    GTK_ACCESSIBLE_PROPERTY_LABEL, _("History status"), -1);
     gtk_widget_set_hexpand(past, TRUE);
     gtk_box_append(GTK_BOX(top), past);
+    self->refund_buttons[REFUND_UNLOADED] =
+        gtk_button_new_with_mnemonic(_("Refund _Unloaded Credit…"));
+    self->refund_buttons[REFUND_CLEARED] =
+        gtk_button_new_with_mnemonic(_("Refund C_leared Credit…"));
+    self->receipt_button = gtk_button_new_with_mnemonic(_("Print Refund Recei_pt"));
+    gtk_accessible_update_property(GTK_ACCESSIBLE(self->refund_buttons[REFUND_UNLOADED]),
+                                   GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   _("Refund unloaded credit from the card in the reader"), -1);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(self->refund_buttons[REFUND_CLEARED]),
+                                   GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   _("Refund credit cleared by a clear-credit card"), -1);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(self->receipt_button),
+                                   GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   _("Print the refund receipt"), -1);
+    for (guint i = 0; i < N_REFUNDS; i++) {
+        g_object_set_data(G_OBJECT(self->refund_buttons[i]), "kind", GUINT_TO_POINTER(i));
+        g_signal_connect(self->refund_buttons[i], "clicked", G_CALLBACK(on_refund_clicked_cb),
+                         self);
+        gtk_box_append(GTK_BOX(top), self->refund_buttons[i]);
+    }
+    {
+        GtkWidget *revealer = gtk_revealer_new();
+
+        gtk_revealer_set_transition_type(GTK_REVEALER(revealer),
+                                         GTK_REVEALER_TRANSITION_TYPE_CROSSFADE);
+        gtk_revealer_set_child(GTK_REVEALER(revealer), self->receipt_button);
+        gtk_box_append(GTK_BOX(top), revealer);
+    }
     gtk_box_append(GTK_BOX(top), refresh);
     gtk_box_append(GTK_BOX(box), top);
     gtk_box_append(GTK_BOX(box), GTK_WIDGET(self->status_label));
@@ -560,6 +820,9 @@ static void kv_history_page_init(KvHistoryPage *self)
                                    _("Settle sales from the card in the reader"), -1);
     g_signal_connect_swapped(refresh, "clicked", G_CALLBACK(kv_history_page_refresh), self);
     g_signal_connect(reconcile, "clicked", G_CALLBACK(on_reconcile_clicked_cb), self);
+    g_signal_connect(self->receipt_button, "clicked", G_CALLBACK(on_refund_receipt_clicked_cb),
+                     self);
+    update_refund_button(self);
     g_signal_connect(self, "map", G_CALLBACK(on_map_cb), self);
 }
 
@@ -568,4 +831,5 @@ void kv_history_page_set_session(KvHistoryPage *self, KvSession *session)
     g_return_if_fail(KV_IS_HISTORY_PAGE(self));
     kv_widget_follow(self, &self->session, session, "notify::user-name",
                      G_CALLBACK(on_user_changed_cb));
+    update_refund_button(self);
 }

@@ -22,6 +22,10 @@ gboolean kv_history_page_is_busy(KvHistoryPage *self);
 /* The reprint of a past sale's receipt: printed (pdf NULL: the print
  * dialog), or written to that PDF through the same drawing. */
 void kv_history_page_reprint(KvHistoryPage *self, gint64 sale_id, const char *pdf);
+/* Print a refund's receipt (marked REFUND), or save it as that PDF. */
+void kv_history_page_print_refund(KvHistoryPage *self, gint64 refund_id, const char *pdf);
+/* The refund the last refund of unloaded credit recorded here (0: none). */
+gint64 kv_history_page_get_last_refund(KvHistoryPage *self);
 /* The Z report of a past shift, shown under the list of shifts. */
 void kv_history_page_show_shift(KvHistoryPage *self, gint64 shift_id);
 /* The Z report shown (kv-report-view.h), or NULL. */

@@ -1,10 +1,11 @@
-/* kv-technician-page.c - engineering cards, a card's read report and a
- * meter's provisioning block (see kv-technician-page.h).
+/* kv-technician-page.c - engineering cards, a card's read report, a meter
+ * swap and a meter's provisioning block (see kv-technician-page.h).
  *
  * Every card and ledger call is the core's (kv_card_engineering,
- * kv_card_read through the session, kv_meter_provision) on the session's
- * worker.  What the signed-in person may not do is shown disabled with the
- * reason before anything is submitted: the core checks again. */
+ * kv_card_read through the session, kv_meter_swap_register, kv_meter_swap,
+ * kv_card_issue, kv_meter_provision) on the session's worker.  What the
+ * signed-in person may not do is shown disabled with the reason before
+ * anything is submitted: the core checks again. */
 #define G_LOG_DOMAIN "kv-technician-page"
 
 #include "config.h"
@@ -30,19 +31,26 @@ struct _KvTechnicianPage {
     AdwEntryRow *hoarding_row;
     AdwEntryRow *power_row;
     AdwEntryRow *delay_row;
+    AdwEntryRow *emergency_row;
     GtkLabel *gate_label;
     GtkLabel *result_label;
     GtkLabel *anomaly_banner;
     GtkListBox *report_list;
     AdwEntryRow *provision_meter_row;
     GtkLabel *provision_label;
+    AdwEntryRow *swap_old_row;
+    AdwEntryRow *swap_new_row;
+    AdwComboRow *swap_source_row;
+    AdwEntryRow *swap_reason_row;
+    GtkLabel *swap_gate_label;
+    GtkLabel *swap_label;
 };
 
 G_DEFINE_FINAL_TYPE(KvTechnicianPage, kv_technician_page, GTK_TYPE_WIDGET)
 
 /* The combo's items, in order. */
 static const guint card_types[] = {KV_CARD_CHECK, KV_CARD_PARAMETER, KV_CARD_CLEAR_TAMPER,
-                                   KV_CARD_KEY_CHANGE, KV_CARD_TEST};
+                                   KV_CARD_KEY_CHANGE, KV_CARD_TEST, KV_CARD_CLEAR_CREDIT};
 
 static guint selected_type(KvTechnicianPage *self)
 {
@@ -66,6 +74,13 @@ static char *card_gate(KvTechnicianPage *self, guint type)
     return NULL;
 }
 
+/* Why an action is off (NULL: it is on), in the warning under its form. */
+static void show_gate(GtkLabel *label, const char *gate)
+{
+    gtk_label_set_label(label, gate ? gate : "");
+    kv_widget_reveal(GTK_WIDGET(label), gate != NULL);
+}
+
 static void update_actions(KvTechnicianPage *self)
 {
     guint type = selected_type(self);
@@ -76,8 +91,10 @@ static void update_actions(KvTechnicianPage *self)
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "tech.read-card",
                                   !self->busy && !read_gate);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "tech.provision", !self->busy && !read_gate);
-    gtk_label_set_label(self->gate_label, gate ? gate : "");
-    kv_widget_reveal(GTK_WIDGET(self->gate_label), gate != NULL);
+    /* A swap issues the new meter's card: the same gate as a check card. */
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "tech.swap-meter", !self->busy && !read_gate);
+    show_gate(self->gate_label, gate);
+    show_gate(self->swap_gate_label, read_gate);
     gtk_widget_set_visible(self->parameter_group, type == KV_CARD_PARAMETER);
 }
 
@@ -98,6 +115,20 @@ static void set_busy(KvTechnicianPage *self, gboolean busy)
 {
     self->busy = busy;
     update_actions(self);
+}
+
+/* A task of the page ended: its result, or NULL with why under its form
+ * (label), after what failed. */
+static gpointer task_finish(KvTechnicianPage *self, GAsyncResult *result, GtkLabel *label,
+                            const char *failed)
+{
+    g_autoptr(GError) error = NULL;
+    gpointer done = kv_session_run_finish(self->session, result, &error);
+
+    set_busy(self, FALSE);
+    if (done == NULL)
+        show_error(label, failed, error);
+    return done;
 }
 
 /* ---- engineering cards --------------------------------------------------------- */
@@ -129,6 +160,8 @@ static const char *type_label(guint type)
         return _("Test card");
     case KV_CARD_CHECK:
         return _("Check card");
+    case KV_CARD_CLEAR_CREDIT:
+        return _("Clear-credit card");
     default:
         return _("Customer card");
     }
@@ -137,28 +170,42 @@ static const char *type_label(guint type)
 static void on_card_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     g_autoptr(KvTechnicianPage) self = user_data;
-    g_autoptr(GError) error = NULL;
-    g_autofree KvEngineeringCard *c = kv_session_run_finish(KV_SESSION(source), result, &error);
-    g_autofree char *text = NULL;
+    g_autofree KvEngineeringCard *c =
+        task_finish(self, result, self->result_label, _("No card was written."));
+    g_autofree char *text = NULL, *extra = NULL;
 
-    set_busy(self, FALSE);
     if (c == NULL) {
-        show_error(self->result_label, _("No card was written."), error);
         if (self->link != NULL)
             kv_link_state_refresh(self->link);
         return;
     }
+    if (c->card_type == KV_CARD_CLEAR_CREDIT)
+        extra = g_strdup(_(" The meter empties its credit once and writes how much it cleared on "
+                           "the card: read the card here when it comes back."));
+    else if (c->card_type == KV_CARD_PARAMETER && c->emergency_kwh > 0)
+        /* Translators: the emergency allowance in whole kWh */
+        extra = g_strdup_printf(_(" Emergency credit: %u kWh, taken by holding the meter's "
+                                  "button at a cut-off."), c->emergency_kwh);
+    else if (c->card_type == KV_CARD_PARAMETER)
+        extra = g_strdup(_(" Emergency credit: none."));
     /* Translators: card type, card serial, meter number */
     text = g_strdup_printf(_("%s %u written for meter %09u (token %u, key version %u). The "
                              "meter acts on it when the card is inserted, and writes its "
                              "state back on it."),
                            type_label(c->card_type), c->serial, c->meter_number, c->seq,
                            c->key_version);
+    if (extra != NULL) {
+        char *both = g_strconcat(text, extra, NULL);
+        g_free(text);
+        text = both;
+    }
     show_result(self->result_label, text, TRUE);
 }
 
-/* An optional level: empty keeps the meter's value (-1). */
-static gboolean parse_level(AdwEntryRow *row, gboolean energy, gint64 *out, GError **error)
+/* An optional level: empty keeps the meter's value (-1).  A whole number
+ * (energy FALSE) is at most max. */
+static gboolean parse_level(AdwEntryRow *row, gboolean energy, guint32 max, gint64 *out,
+                            GError **error)
 {
     const char *text = gtk_editable_get_text(GTK_EDITABLE(row));
     guint64 n;
@@ -168,9 +215,9 @@ static gboolean parse_level(AdwEntryRow *row, gboolean energy, gint64 *out, GErr
         return TRUE;
     if (energy)
         return kv_session_parse_energy(text, out, error);
-    if (!g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT32, &n, NULL)) {
+    if (!g_ascii_string_to_unsigned(text, 10, 0, max, &n, NULL)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    _("“%s” is not a whole number"), text);
+                    _("“%s” is not a whole number from 0 to %u"), text, (guint)max);
         return FALSE;
     }
     *out = (gint64)n;
@@ -189,11 +236,12 @@ static void kv_technician_page_write_card(GtkWidget *widget, const char *action_
     if (!kv_meter_number_parse(gtk_editable_get_text(GTK_EDITABLE(self->meter_row)), &d->meter,
                                &error) ||
         (type == KV_CARD_PARAMETER &&
-         (!parse_level(self->alarm_row, TRUE, &d->req.alarm_level, &error) ||
-          !parse_level(self->pretrip_row, TRUE, &d->req.pretrip_level, &error) ||
-          !parse_level(self->hoarding_row, TRUE, &d->req.hoarding_limit, &error) ||
-          !parse_level(self->power_row, FALSE, &d->req.max_power, &error) ||
-          !parse_level(self->delay_row, FALSE, &d->req.reconnect_delay, &error)))) {
+         (!parse_level(self->alarm_row, TRUE, 0, &d->req.alarm_level, &error) ||
+          !parse_level(self->pretrip_row, TRUE, 0, &d->req.pretrip_level, &error) ||
+          !parse_level(self->hoarding_row, TRUE, 0, &d->req.hoarding_limit, &error) ||
+          !parse_level(self->power_row, FALSE, G_MAXUINT32, &d->req.max_power, &error) ||
+          !parse_level(self->delay_row, FALSE, G_MAXUINT32, &d->req.reconnect_delay, &error) ||
+          !parse_level(self->emergency_row, FALSE, 255, &d->req.emergency_kwh, &error)))) {
         g_free(d);
         show_error(self->result_label, _("No card was written."), error);
         return;
@@ -251,7 +299,16 @@ static void show_report(KvTechnicianPage *self, const KvCardInfo *info)
         add_fact(self, _("Credit in the meter"), remaining);
         add_fact(self, _("Energy used in all"), total);
         add_fact(self, _("Meter key version"), keyv);
-        add_fact(self, _("Events, newest first"), *events ? events : _("None"));
+        if (rb->format == 2) {
+            g_autofree char *cleared = kv_session_format_energy(rb->cleared);
+            add_fact(self, _("Credit cleared by the meter (all clear-credit cards)"), cleared);
+        } else if (rb->format == 3) {
+            g_autofree char *allowance = kv_session_format_energy(rb->emergency);
+            add_fact(self, _("Emergency credit allowance"),
+                     rb->emergency ? allowance : _("None"));
+        } else {
+            add_fact(self, _("Events, newest first"), *events ? events : _("None"));
+        }
     } else {
         add_fact(self, _("Meter’s last result"), _("The meter has not written on this card yet"));
     }
@@ -313,15 +370,12 @@ static gpointer provision_in_worker(KvSession *session, KvStation *st, gpointer 
 static void on_provision_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     g_autoptr(KvTechnicianPage) self = user_data;
-    g_autoptr(GError) error = NULL;
-    g_autofree char *path = kv_session_run_finish(KV_SESSION(source), result, &error);
+    g_autofree char *path =
+        task_finish(self, result, self->provision_label, _("No provisioning block was written."));
     g_autofree char *text = NULL;
 
-    set_busy(self, FALSE);
-    if (path == NULL) {
-        show_error(self->provision_label, _("No provisioning block was written."), error);
+    if (path == NULL)
         return;
-    }
     text = g_strdup_printf(_("Provisioning block written to %s. It holds the meter’s keys: load "
                              "it into the meter, then delete it."),
                            path);
@@ -360,6 +414,127 @@ static void kv_technician_page_provision(GtkWidget *widget, const char *action_n
                    _("_Save"), FALSE, on_block_chosen);
 }
 
+/* ---- meter swap ------------------------------------------------------------------ */
+
+/* A swap recorded (a plain block: freed with g_free). */
+typedef struct {
+    KvTransfer transfer;
+    gboolean registered;  /* the new meter was registered now */
+    guint32 serial;       /* the new meter's card, 0: not issued */
+    char card_error[512]; /* why the card was not issued */
+} SwapResult;
+
+/* The new meter registered like the old one, the credit carried, then the
+ * new meter's card issued on the card in the reader.  The swap stands
+ * without its card: the same swap asked again goes on with the card.
+ * data: (old meter, new meter, estimate, reason). */
+static gpointer swap_in_worker(KvSession *session, KvStation *st, gpointer data,
+                               GCancellable *cancellable, GError **error)
+{
+    g_autofree SwapResult *r = g_new0(SwapResult, 1);
+    g_autofree KvTransfer *t = NULL;
+    g_autoptr(KvCardLink) link = NULL;
+    g_autoptr(KvCardRecord) card = NULL;
+    g_autoptr(GError) card_error = NULL;
+    guint32 from = 0, to = 0;
+    gboolean estimate = FALSE;
+    const char *reason = NULL;
+
+    g_variant_get(data, "(uub&s)", &from, &to, &estimate, &reason);
+    if (!kv_meter_swap_register(st, from, to, &r->registered, error) ||
+        !(t = kv_meter_swap(st, from, to, estimate ? KV_SWAP_ESTIMATE : KV_SWAP_CLEARED, reason,
+                            error)))
+        return NULL;
+    r->transfer = *t;
+    if ((link = kv_session_worker_take_card(session, NULL, &card_error)) != NULL &&
+        (card = kv_card_issue(st, link, to, &card_error)) != NULL)
+        r->serial = card->serial;
+    else
+        g_strlcpy(r->card_error, card_error->message, sizeof r->card_error);
+    return g_steal_pointer(&r);
+}
+
+static char *swap_text(const SwapResult *r)
+{
+    const KvTransfer *t = &r->transfer;
+    g_autofree char *carried = kv_session_format_energy(t->energy);
+    g_autofree char *remaining = kv_session_format_energy(t->remaining);
+    g_autofree char *unloaded = kv_session_format_energy(t->unloaded);
+    g_autofree char *left = t->source == KV_SWAP_ESTIMATE
+                                /* Translators: energy left in a dead meter, estimated */
+                                ? g_strdup_printf(_("ESTIMATE: %s left in the dead meter, from "
+                                                    "its newest readback"), remaining)
+                                : g_strdup_printf(_("%s cleared from the old meter by a "
+                                                    "clear-credit card"), remaining);
+    g_autofree char *why = NULL;
+    GString *text = g_string_new(NULL);
+
+    if (r->registered)
+        g_string_append_printf(text, _("Meter %09u registered like meter %09u. "), t->to_meter,
+                               t->from_meter);
+    /* Translators: old meter, new meter, energy carried, where it came from,
+     * energy sold and never loaded */
+    g_string_append_printf(text, _("Meter %09u swapped for meter %09u%s: %s carried (%s; %s sold "
+                                   "and never loaded). The old meter and its cards are "
+                                   "retired."),
+                           t->from_meter, t->to_meter,
+                           t->resumed ? _(" (recorded before)") : "", carried, left, unloaded);
+    if (r->serial != 0) {
+        g_string_append_printf(text, _(" Card %u issued for meter %09u: it carries the %s to "
+                                       "the new meter. Provision the new meter (below) before "
+                                       "the card goes in."),
+                               r->serial, t->to_meter, carried);
+    } else {
+        why = kv_sentence(r->card_error);
+        g_string_append_printf(text, _(" No card was issued: %s Put a blank card in the reader "
+                                       "and swap again: it goes on from here."), why);
+    }
+    return g_string_free(text, FALSE);
+}
+
+static void on_swap_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+    g_autoptr(KvTechnicianPage) self = user_data;
+    g_autofree SwapResult *r =
+        task_finish(self, result, self->swap_label, _("The meter was not swapped."));
+    g_autofree char *text = r != NULL ? swap_text(r) : NULL;
+
+    if (text != NULL)
+        show_result(self->swap_label, text, r->serial != 0);
+}
+
+static void kv_technician_page_swap_meter(GtkWidget *widget, const char *action_name,
+                                          GVariant *param)
+{
+    KvTechnicianPage *self = KV_TECHNICIAN_PAGE(widget);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *reason =
+        g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(self->swap_reason_row))));
+    /* The estimate is the second choice, never the default. */
+    gboolean estimate = adw_combo_row_get_selected(self->swap_source_row) == 1;
+    guint32 from = 0, to = 0;
+
+    if (!kv_meter_number_parse(gtk_editable_get_text(GTK_EDITABLE(self->swap_old_row)), &from,
+                               &error) ||
+        !kv_meter_number_parse(gtk_editable_get_text(GTK_EDITABLE(self->swap_new_row)), &to,
+                               &error)) {
+        show_error(self->swap_label, _("The meter was not swapped."), error);
+        return;
+    }
+    if (*reason == '\0') {
+        show_result(self->swap_label, _("The meter was not swapped. Say why in Reason."), FALSE);
+        return;
+    }
+    set_busy(self, TRUE);
+    show_result(self->swap_label,
+                _("Swapping the meter. Leave the blank card for the new meter in the reader."),
+                TRUE);
+    kv_session_run_async(self->session, swap_in_worker,
+                         g_variant_ref_sink(g_variant_new("(uubs)", from, to, estimate, reason)),
+                         (GDestroyNotify)g_variant_unref, g_free, NULL,
+                         on_swap_done_cb, g_object_ref(self));
+}
+
 /* ---- the widget ----------------------------------------------------------------- */
 
 static void on_changed_cb(GObject *object, GParamSpec *pspec, KvTechnicianPage *self)
@@ -374,7 +549,9 @@ static void clear_page(KvTechnicianPage *self)
         GTK_EDITABLE(self->meter_row),   GTK_EDITABLE(self->alarm_row),
         GTK_EDITABLE(self->pretrip_row), GTK_EDITABLE(self->hoarding_row),
         GTK_EDITABLE(self->power_row),   GTK_EDITABLE(self->delay_row),
-        GTK_EDITABLE(self->provision_meter_row),
+        GTK_EDITABLE(self->emergency_row), GTK_EDITABLE(self->provision_meter_row),
+        GTK_EDITABLE(self->swap_old_row), GTK_EDITABLE(self->swap_new_row),
+        GTK_EDITABLE(self->swap_reason_row),
     };
 
     for (guint i = 0; i < G_N_ELEMENTS(fields); i++)
@@ -382,6 +559,8 @@ static void clear_page(KvTechnicianPage *self)
     hide_report(self);
     kv_widget_reveal(GTK_WIDGET(self->result_label), FALSE);
     kv_widget_reveal(GTK_WIDGET(self->provision_label), FALSE);
+    kv_widget_reveal(GTK_WIDGET(self->swap_label), FALSE);
+    adw_combo_row_set_selected(self->swap_source_row, 0);
 }
 
 static void on_signed_in_cb(GObject *object, GParamSpec *pspec, KvTechnicianPage *self)
@@ -411,7 +590,9 @@ static const struct {
     CHILD(meter_row),   CHILD(type_row),       CHILD(parameter_group),     CHILD(alarm_row),
     CHILD(pretrip_row), CHILD(hoarding_row),   CHILD(power_row),           CHILD(delay_row),
     CHILD(gate_label),  CHILD(result_label),   CHILD(anomaly_banner),      CHILD(report_list),
-    CHILD(provision_meter_row), CHILD(provision_label),
+    CHILD(provision_meter_row), CHILD(provision_label), CHILD(emergency_row),
+    CHILD(swap_old_row), CHILD(swap_new_row), CHILD(swap_source_row), CHILD(swap_reason_row),
+    CHILD(swap_gate_label), CHILD(swap_label),
 };
 #undef CHILD
 
@@ -430,6 +611,8 @@ static void kv_technician_page_class_init(KvTechnicianPageClass *klass)
                                     kv_technician_page_read_card);
     gtk_widget_class_install_action(widget_class, "tech.provision", NULL,
                                     kv_technician_page_provision);
+    gtk_widget_class_install_action(widget_class, "tech.swap-meter", NULL,
+                                    kv_technician_page_swap_meter);
 }
 
 static void kv_technician_page_init(KvTechnicianPage *self)

@@ -1,8 +1,10 @@
 /* kv-technician-page.h - the technician's screen: engineering cards (check,
- * parameter, clear-tamper, key-change, test), a card's read report (the
- * meter's last result, its events by name, the anomaly banner) and a
- * meter's provisioning block.  Supervisors and admins (the core's roles for
- * them); the key-change card is an admin's and needs the head office. */
+ * parameter with the emergency allowance, clear-tamper, key-change, test,
+ * clear-credit), a card's read report (the meter's last result, its events
+ * by name, the credit a clear-credit card cleared, the allowance a
+ * parameter card set, the anomaly banner), a meter swap and a meter's
+ * provisioning block.  Supervisors and admins (the core's roles for them);
+ * the key-change card is an admin's and needs the head office. */
 #pragma once
 
 #include <adwaita.h>

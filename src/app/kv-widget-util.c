@@ -205,25 +205,47 @@ char *kv_sentence(const char *message)
     return g_string_free(s, FALSE);
 }
 
+AdwMessageDialog *kv_form_dialog_new(GtkWindow *parent, const char *heading, const char *body,
+                                     const char *const *fields, const char *cancel_id,
+                                     const char *cancel_label, const char *ok_id,
+                                     const char *ok_label, AdwResponseAppearance appearance,
+                                     GtkWidget **entries)
+{
+    AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG(adw_message_dialog_new(parent, heading, body));
+    /* One line is the extra child itself; more go in a box. */
+    GtkWidget *child = fields[0] != NULL && fields[1] != NULL
+                           ? gtk_box_new(GTK_ORIENTATION_VERTICAL, 6)
+                           : NULL;
+
+    for (guint i = 0; fields[i] != NULL; i++) {
+        entries[i] = gtk_entry_new();
+        gtk_entry_set_placeholder_text(GTK_ENTRY(entries[i]), fields[i]);
+        gtk_entry_set_activates_default(GTK_ENTRY(entries[i]), TRUE);
+        gtk_accessible_update_property(GTK_ACCESSIBLE(entries[i]),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL, fields[i], -1);
+        if (child != NULL)
+            gtk_box_append(GTK_BOX(child), entries[i]);
+        else
+            child = entries[i];
+    }
+    adw_message_dialog_set_extra_child(dialog, child);
+    adw_message_dialog_add_responses(dialog, cancel_id, cancel_label, ok_id, ok_label, NULL);
+    adw_message_dialog_set_response_appearance(dialog, ok_id, appearance);
+    adw_message_dialog_set_default_response(dialog, ok_id);
+    adw_message_dialog_set_close_response(dialog, cancel_id);
+    return dialog;
+}
+
 AdwMessageDialog *kv_entry_dialog_new(GtkWindow *parent, const char *heading, const char *body,
                                       const char *what, const char *cancel_id,
                                       const char *cancel_label, const char *ok_id,
                                       const char *ok_label, AdwResponseAppearance appearance,
                                       GtkWidget **entry)
 {
-    AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG(adw_message_dialog_new(parent, heading, body));
+    const char *fields[] = {what, NULL};
 
-    *entry = gtk_entry_new();
-    gtk_entry_set_placeholder_text(GTK_ENTRY(*entry), what);
-    gtk_entry_set_activates_default(GTK_ENTRY(*entry), TRUE);
-    gtk_accessible_update_property(GTK_ACCESSIBLE(*entry), GTK_ACCESSIBLE_PROPERTY_LABEL, what,
-                                   -1);
-    adw_message_dialog_set_extra_child(dialog, *entry);
-    adw_message_dialog_add_responses(dialog, cancel_id, cancel_label, ok_id, ok_label, NULL);
-    adw_message_dialog_set_response_appearance(dialog, ok_id, appearance);
-    adw_message_dialog_set_default_response(dialog, ok_id);
-    adw_message_dialog_set_close_response(dialog, cancel_id);
-    return dialog;
+    return kv_form_dialog_new(parent, heading, body, fields, cancel_id, cancel_label, ok_id,
+                              ok_label, appearance, entry);
 }
 
 void kv_widget_follow(gpointer page, gpointer slot, gpointer object, const char *signal,

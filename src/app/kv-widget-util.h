@@ -77,6 +77,15 @@ AdwMessageDialog *kv_entry_dialog_new(GtkWindow *parent, const char *heading, co
                                       const char *cancel_label, const char *ok_id,
                                       const char *ok_label, AdwResponseAppearance appearance,
                                       GtkWidget **entry);
+/* The same with several lines: fields (NULL-terminated) are their
+ * placeholders and accessible labels, top to bottom; the entries in
+ * entries[0..], in a vertical box as the extra child (one field: the entry
+ * itself, as above). */
+AdwMessageDialog *kv_form_dialog_new(GtkWindow *parent, const char *heading, const char *body,
+                                     const char *const *fields, const char *cancel_id,
+                                     const char *cancel_label, const char *ok_id,
+                                     const char *ok_label, AdwResponseAppearance appearance,
+                                     GtkWidget **entries);
 /* Ask for a file (GtkFileChooserNative, modal on widget's window; csv: CSV
  * files offered); when one is accepted, chosen(widget, path) runs.  The
  * widget is kept alive until the answer. */

@@ -124,6 +124,30 @@ static gboolean record(KvStation *st, const KvMeter *o, const KvTransfer *t, con
                      what, error, KV_DB_VALUES(KV_INT(t->from_meter)));
 }
 
+gboolean kv_meter_swap_register(KvStation *st, guint32 old_meter, guint32 new_meter,
+                                gboolean *added, GError **error)
+{
+    g_autoptr(KvMeter) old = NULL, fresh = NULL;
+    KvMeter m;
+
+    if (added)
+        *added = FALSE;
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
+        !(old = kv_meter_get(st, old_meter, error)))
+        return FALSE;
+    if ((fresh = kv_meter_get(st, new_meter, NULL)))
+        return TRUE;
+    m = *old;
+    m.number = new_meter;
+    m.status = NULL;
+    m.key_version = m.psc_key_version = m.key_version_target = 0; /* the current keys */
+    if (!kv_meter_add(st, &m, error))
+        return FALSE;
+    if (added)
+        *added = TRUE;
+    return TRUE;
+}
+
 KvTransfer *kv_meter_swap(KvStation *st, guint32 old_meter, guint32 new_meter,
                           KvSwapSource source, const char *reason, GError **error)
 {

@@ -45,6 +45,13 @@ typedef struct {
 KvTransfer *kv_meter_swap(KvStation *st, guint32 old_meter, guint32 new_meter,
                           KvSwapSource source, const char *reason, GError **error);
 
+/* The new meter of a swap registered like the old one (its customer,
+ * tariff, model and levels, the current keys) unless it is registered
+ * already; *added (may be NULL) says whether it was.  Before kv_meter_swap,
+ * by the same supervisor. */
+gboolean kv_meter_swap_register(KvStation *st, guint32 old_meter, guint32 new_meter,
+                                gboolean *added, GError **error);
+
 /* Transfers recorded in [from, to): how many and the energy carried, for
  * the reports (no money). */
 gboolean kv_transfers_sum(KvStation *st, gint64 from, gint64 to, gint64 *count, gint64 *energy,

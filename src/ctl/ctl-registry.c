@@ -251,7 +251,6 @@ int ctl_cmd_customer(int argc, char **argv)
 static int meter_swap(KvStation *st, CtlArgs *a)
 {
     GError *error = NULL;
-    g_autoptr(KvMeter) old = NULL, fresh = NULL;
     g_autofree KvTransfer *t = NULL;
     const char *o = ctl_need(a, "meter"), *n = ctl_need(a, "new"), *reason = ctl_need(a, "reason");
     const char *source = ctl_need(a, "source"), *out = ctl_opt(a, "out");
@@ -261,18 +260,12 @@ static int meter_swap(KvStation *st, CtlArgs *a)
     if (strcmp(source, "cleared") != 0 && strcmp(source, "estimate") != 0)
         return ctl_usage_error(_("--source is cleared (a clear-credit card's readback) or "
                                  "estimate (a dead meter's newest readback)"));
+    gboolean added;
     if (!kv_meter_number_parse(o, &from, &error) || !kv_meter_number_parse(n, &to, &error) ||
-        !(old = kv_meter_get(st, from, &error)))
+        !kv_meter_swap_register(st, from, to, &added, &error))
         return ctl_fail(error);
-    if (!(fresh = kv_meter_get(st, to, NULL))) {
-        KvMeter m = *old;
-        m.number = to;
-        m.status = NULL;
-        m.key_version = m.psc_key_version = m.key_version_target = 0; /* the current keys */
-        if (!kv_meter_add(st, &m, &error))
-            return ctl_fail(error);
+    if (added)
         ctl_out(_("meter %09u registered like meter %09u\n"), to, from);
-    }
     if (!(t = kv_meter_swap(st, from, to,
                             strcmp(source, "estimate") == 0 ? KV_SWAP_ESTIMATE : KV_SWAP_CLEARED,
                             reason, &error)))

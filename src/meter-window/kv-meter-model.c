@@ -449,6 +449,20 @@ void kv_meter_model_press_button(KvMeterModel *self)
     notify_changed(self);
 }
 
+gboolean kv_meter_model_hold_button(KvMeterModel *self)
+{
+    gboolean taken;
+
+    g_return_val_if_fail(KV_IS_METER_MODEL(self), FALSE);
+    /* As the simulator's button --hold: the press, then the hold. */
+    meter_button(&self->board->m);
+    taken = meter_emergency(&self->board->m) != 0;
+    emit_log(self, "button held %d s: emergency credit %s", METER_HOLD_SECONDS,
+             taken ? "taken" : "not taken");
+    notify_changed(self);
+    return taken;
+}
+
 void kv_meter_model_set_load(KvMeterModel *self, guint phase, gint32 watts)
 {
     g_return_if_fail(KV_IS_METER_MODEL(self) && phase < 3);

@@ -65,6 +65,9 @@ gboolean kv_meter_model_remove_card(KvMeterModel *self, GError **error);
 KvCardPlace kv_meter_model_get_card_place(KvMeterModel *self);
 
 void kv_meter_model_press_button(KvMeterModel *self);
+/* The button held METER_HOLD_SECONDS: at a cut-off, the meter takes its
+ * emergency allowance once (meter_emergency).  TRUE if it was taken. */
+gboolean kv_meter_model_hold_button(KvMeterModel *self);
 
 /* The load behind the relay, W per phase (L1..L3). */
 void kv_meter_model_set_load(KvMeterModel *self, guint phase, gint32 watts);

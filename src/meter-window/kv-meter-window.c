@@ -162,6 +162,15 @@ static void on_press_clicked_cb(GtkButton *button, KvMeterWindow *self)
     kv_meter_model_press_button(self->model);
 }
 
+static void on_hold_clicked_cb(GtkButton *button, KvMeterWindow *self)
+{
+    if (kv_meter_model_hold_button(self->model))
+        toast(self, "Emergency credit taken: the relay closes; the next load repays it first");
+    else
+        toast(self, "No emergency credit: none set by a parameter card, not cut off, or "
+                    "taken and not yet repaid");
+}
+
 static void on_load_changed_cb(GtkSpinButton *spin, KvMeterWindow *self)
 {
     for (guint p = 0; p < 3; p++) {
@@ -219,7 +228,7 @@ static GtkLabel *value_label(const char *name)
 static GtkWidget *build_face(KvMeterWindow *self)
 {
     GtkWidget *face = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
-    GtkWidget *lamps = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
+    GtkWidget *lamps = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12), *hold;
     GtkWidget *red_box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
     GtkWidget *yellow_box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
     GtkWidget *spacer = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0);
@@ -259,6 +268,13 @@ static GtkWidget *build_face(KvMeterWindow *self)
     gtk_widget_set_valign(GTK_WIDGET(self->press_button), GTK_ALIGN_CENTER);
     g_signal_connect(self->press_button, "clicked", G_CALLBACK(on_press_clicked_cb), self);
     gtk_box_append(GTK_BOX(lamps), GTK_WIDGET(self->press_button));
+    hold = gtk_button_new_with_mnemonic("_Hold button");
+    set_label(hold, "Hold button");
+    gtk_widget_set_tooltip_text(hold, "The push button held 3 s: at a cut-off, takes the "
+                                      "emergency credit once");
+    gtk_widget_set_valign(hold, GTK_ALIGN_CENTER);
+    g_signal_connect(hold, "clicked", G_CALLBACK(on_hold_clicked_cb), self);
+    gtk_box_append(GTK_BOX(lamps), hold);
     gtk_box_append(GTK_BOX(face), lamps);
     return face;
 }

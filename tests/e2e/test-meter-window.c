@@ -4,7 +4,9 @@
  * reader into the meter, the credit shows, a load runs it down through
  * the red lamp (the card again: a balance check), the yellow lamp and the
  * trip, the card recloses, and the
- * meter cuts off at 0.  Screenshots go to KV_SCREENSHOT_DIR. */
+ * meter cuts off at 0.  At a cut-off, the Hold button takes the emergency
+ * credit a parameter card allowed, once.  Screenshots go to
+ * KV_SCREENSHOT_DIR. */
 #include "config.h"
 
 #include <errno.h>
@@ -428,6 +430,23 @@ static void test_purchase_runs_down(Fixture *f, gconstpointer data)
     g_assert_nonnull(gtk_widget_get_first_child(control_of(f, "Event log", GTK_TYPE_LIST_BOX)));
 }
 
+/* The station puts a card in its reader, as the demo's menu does: its
+ * file, and the reader's new card. */
+static void give_reader(Fixture *f, const char *path, const sle4442 *card)
+{
+    uint8_t file[SLE_FILE_SIZE];
+    g_autofree char *pointer = g_strconcat(f->fifo, ".card", NULL);
+    g_autofree char *cmd = g_strdup_printf("remove\ninsert %s\n", path);
+    g_autoptr(GError) error = NULL;
+
+    sle_save(card, file);
+    write_file(path, file, sizeof file);
+    g_assert_true(g_file_set_contents(f->fifo, cmd, -1, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_file_set_contents(pointer, path, -1, &error));
+    spin(300);
+}
+
 /* The station puts the card of another meter in its reader (the demo's
  * menu); Insert card gives the meter that card, and the meter refuses it
  * as another meter's (before, the window moved its own card file, and a
@@ -436,23 +455,13 @@ static void test_card_of_another_meter(Fixture *f, gconstpointer data)
 {
     fw_office other;
     sle4442 card;
-    uint8_t file[SLE_FILE_SIZE];
     g_autofree char *path = g_build_filename(f->dir, "other.card", NULL);
     g_autofree char *pointer = g_strconcat(f->fifo, ".card", NULL);
-    g_autofree char *cmd = g_strdup_printf("remove\ninsert %s\n", path);
-    g_autoptr(GError) error = NULL;
 
     fw_office_init(&other, 0x4B560001u, 87654321);
     fw_card_issue(&card, &other, KV_CARD_USER, 2002);
     g_assert_cmpint(fw_card_sell(&card, &other, SOLD, -1), ==, KV_OK);
-    sle_save(&card, file);
-    write_file(path, file, sizeof file);
-    /* As kv_demo_insert_card does: the reader's new card, and its file
-     * beside the control FIFO. */
-    g_assert_true(g_file_set_contents(f->fifo, cmd, -1, &error));
-    g_assert_no_error(error);
-    g_assert_true(g_file_set_contents(pointer, path, -1, &error));
-    spin(300);
+    give_reader(f, path, &card);
 
     click(f, "Insert card");
     g_assert_true(wait_for(card_in_meter, f, 5000));
@@ -468,6 +477,49 @@ static void test_card_of_another_meter(Fixture *f, gconstpointer data)
     g_unlink(path);
 }
 
+/* A cut-off meter: Hold button takes nothing without an allowance; a
+ * parameter card allows 2 kWh; held again, the relay closes on the
+ * emergency credit (Ec on the display), and a third hold gives nothing. */
+static void test_hold_for_emergency_credit(Fixture *f, gconstpointer data)
+{
+    fw_office office;
+    sle4442 card;
+    kv_token t = {0};
+    g_autofree char *path = g_build_filename(f->dir, "parameter.card", NULL);
+    g_autofree char *pointer = g_strconcat(f->fifo, ".card", NULL);
+
+    g_assert_nonnull(strstr(label_text(f, "relay"), "open (cut-off)"));
+    click(f, "Hold button");
+    g_assert_false(kv_meter_model_get_relay_closed(f->model));
+    g_assert_nonnull(strstr(label_text(f, "relay"), "open (cut-off)"));
+
+    fw_office_init(&office, 0x4B560001u, 12345678);
+    fw_card_issue(&card, &office, KV_CARD_PARAMETER, 3003);
+    t.u.params.alarm_level = ALARM;
+    t.u.params.pretrip_level = PRETRIP;
+    t.u.params.hoarding_limit = HOARD;
+    t.u.params.emergency_kwh = 2;
+    g_assert_cmpint(fw_card_token(&card, &office, &t, -1), ==, KV_OK);
+    give_reader(f, path, &card);
+    click(f, "Insert card");
+    g_assert_true(wait_for(card_in_meter, f, 5000));
+    g_test_message("%s / %s", f->card_text, lcd(f));
+    g_assert_cmpint(f->card_code, ==, 0);
+    click(f, "Take card out");
+    spin(300);
+
+    click(f, "Hold button");
+    g_assert_true(kv_meter_model_get_relay_closed(f->model));
+    g_assert_nonnull(strstr(label_text(f, "relay"), "closed (emergency)"));
+    g_assert_true(g_str_has_prefix(lcd(f), "Ec"));
+    screenshot(f, "meter-window-6-emergency");
+    click(f, "Hold button");
+    g_assert_true(kv_meter_model_get_relay_closed(f->model));
+    g_assert_cmpint(kv_meter_model_get_remaining(f->model), ==, 0);
+    g_unlink(pointer);
+    g_unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     g_setenv("GSK_RENDERER", "cairo", TRUE);
@@ -478,5 +530,7 @@ int main(int argc, char **argv)
                test_purchase_runs_down, fixture_teardown);
     g_test_add("/meter-window/card-of-another-meter", Fixture, NULL, fixture_setup,
                test_card_of_another_meter, fixture_teardown);
+    g_test_add("/meter-window/hold-for-emergency-credit", Fixture, NULL, fixture_setup,
+               test_hold_for_emergency_credit, fixture_teardown);
     return g_test_run();
 }

@@ -18,7 +18,11 @@
  * Checks after each insertion: the credit remaining moves with the credit
  * loaded (remaining - loaded is unchanged: a card never adds credit any
  * other way), the credit loaded and the energy never go down, the display
- * holds a string of the glass's length. */
+ * holds a string of the glass's length.  The emergency allowance the meter
+ * keeps is the one it booted with (none) or the body byte 22 of a parameter
+ * token sealed on the card; after the run the button is held twice: taking
+ * the emergency credit adds no credit, needs an allowance, and the second
+ * hold takes nothing. */
 #include <string.h>
 
 #include "fuzz_input.h"
@@ -108,12 +112,39 @@ static void insert_checked(sle4442 *card)
         __builtin_trap();
 }
 
+/* The allowance is none or one a parameter token on the card carried. */
+static void check_allowance(const uint8_t *in, const kv_identity *id, int sealed)
+{
+    uint8_t kwh = b.m.cfg.emergency_kwh;
+
+    if (kwh == 0)
+        return;
+    if (!sealed || id->card_type != KV_CARD_PARAMETER ||
+        !(((in[0] & 2) && in[IN_TOKENS + FUZZ_TOKEN_EMERGENCY] == kwh) ||
+          ((in[0] & 4) && in[IN_TOKENS + FUZZ_TOKEN_FIELDS + FUZZ_TOKEN_EMERGENCY] == kwh)))
+        __builtin_trap();
+}
+
+/* The button held at whatever state the run left: no credit comes of it. */
+static void hold_twice(void)
+{
+    int32_t remaining = b.m.st.remaining;
+    uint32_t loaded = b.m.st.cumulative_loaded;
+    int taken = meter_emergency(&b.m);
+
+    if (b.m.st.remaining != remaining || b.m.st.cumulative_loaded != loaded ||
+        (taken && b.m.cfg.emergency_kwh == 0) || meter_emergency(&b.m) != 0 ||
+        b.m.st.remaining != remaining)
+        __builtin_trap();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const int32_t watts[3] = {500, 0, 0};
     uint8_t in[IN_LEN];
     sle4442 card;
     kv_identity id;
+    int sealed = 0;
 
     if (!booted.m.provisioned)
         boot_once();
@@ -130,6 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         card.sec[0] &= 7;
     }
     if ((in[0] & 6) && kv_card_identity(card.main, &id) == KV_OK) {
+        sealed = 1;
         for (int s = 0; s < 2; s++) {
             kv_token t;
             if (!(in[0] & (2 << s)))
@@ -143,8 +175,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     insert_checked(&card);
     insert_checked(&card);
+    check_allowance(in, &id, sealed);
     host_board_run(&b, watts, 7, 2);
     if (memchr(b.text, '\0', sizeof b.text) == NULL)
         __builtin_trap();
+    hold_twice();
     return 0;
 }

@@ -6,11 +6,12 @@
  *
  * Input: byte 0 picks the card type; byte 1 the kind (bit 0 set: kind
  * byte 1 >> 1, else the kind the station seals on this card type); bytes
- * 2..29 the token's fields (fuzz_token.h); bytes 30 and 31 name a byte of
+ * 2..30 the token's fields (fuzz_token.h); bytes 31 and 32 name a byte of
  * the sealed slot and a change to it.
  *
  * Checks: a token that seals opens, to a token that seals to the same
- * slot; the changed slot does not open (every byte the contract writes is
+ * slot, with the same emergency allowance (a parameter token's body byte
+ * 22); the changed slot does not open (every byte the contract writes is
  * authenticated). */
 #include <string.h>
 
@@ -37,7 +38,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (kv_token_seal(keys, &id, &t, slot) != KV_OK)
         return 0;
     if (kv_token_open(keys, &id, slot, &opened) != KV_OK || opened.seq != t.seq ||
-        opened.kind != t.kind || kv_token_seal(keys, &id, &opened, again) != KV_OK ||
+        opened.kind != t.kind ||
+        (t.kind == KV_TOKEN_PARAMETERS &&
+         opened.u.params.emergency_kwh != t.u.params.emergency_kwh) ||
+        kv_token_seal(keys, &id, &opened, again) != KV_OK ||
         memcmp(again, slot, KV_SLOT_LEN) != 0)
         __builtin_trap();
     slot[tamper[0] % KV_TOKEN_USED] ^= (uint8_t)(tamper[1] | 1);

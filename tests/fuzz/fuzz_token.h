@@ -2,7 +2,8 @@
  * targets that seal what they decode (the fuzzer cannot forge a MAC, so to
  * reach the code behind it a target seals the fields it was given with the
  * fuzz keys).  Reads FUZZ_TOKEN_FIELDS bytes: sequence (4), body fields
- * (22), issuer (2: any value, the contract takes 0..KV_ISSUER_MAX). */
+ * (23: a parameter token's emergency allowance is body byte 22), issuer
+ * (2: any value, the contract takes 0..KV_ISSUER_MAX). */
 #ifndef FUZZ_TOKEN_H
 #define FUZZ_TOKEN_H
 
@@ -11,7 +12,9 @@
 #include "kv_card.h"
 #include "kv_util.h"
 
-#define FUZZ_TOKEN_FIELDS 28
+#define FUZZ_TOKEN_FIELDS 29
+/* Where fuzz_token_fields reads a parameter token's emergency allowance. */
+#define FUZZ_TOKEN_EMERGENCY (4 + 22)
 
 static inline void fuzz_token_fields(const uint8_t p[FUZZ_TOKEN_FIELDS], uint8_t kind,
                                      uint8_t key_version, kv_token *t)
@@ -20,7 +23,7 @@ static inline void fuzz_token_fields(const uint8_t p[FUZZ_TOKEN_FIELDS], uint8_t
     t->kind = kind;
     t->key_version = key_version;
     t->seq = kv_get_be32(p);
-    t->issuer = kv_get_be16(p + 26);
+    t->issuer = kv_get_be16(p + 27);
     p += 4;
     switch (kind) {
     case KV_TOKEN_CREDIT:
@@ -37,6 +40,7 @@ static inline void fuzz_token_fields(const uint8_t p[FUZZ_TOKEN_FIELDS], uint8_t
         t->u.params.max_power = kv_get_be32(p + 12);
         t->u.params.reconnect_delay = kv_get_be16(p + 16);
         t->u.params.issued_at = kv_get_be32(p + 18);
+        t->u.params.emergency_kwh = p[22];
         break;
     case KV_TOKEN_KEY_CHANGE:
         t->u.key_change.new_key_version = p[0];

@@ -59,6 +59,8 @@ static int seeds_v2(const char *top, const kv_identity *user,
     credit_fields(buf + 2, 4, 3000, 1000);
     kv_put_be32(buf + 2 + 12, 50000);
     err |= save(d, "parameters", buf, 4 + FUZZ_TOKEN_FIELDS);
+    buf[2 + FUZZ_TOKEN_EMERGENCY] = 5; /* emergency allowance 5 kWh */
+    err |= save(d, "parameters-emergency", buf, 4 + FUZZ_TOKEN_FIELDS);
 
     /* card-file: mode, the file of an issued card with two tokens, then
      * commands (verify with the wrong code, read the security memory) */
@@ -125,6 +127,8 @@ static int seeds_v2(const char *top, const kv_identity *user,
         credit_fields(buf + TOKENS, 2, 3000, 1000); /* alarm, pre-trip */
         kv_put_be32(buf + TOKENS + 12, 50000);      /* hoarding limit */
         err |= save(d, "parameter", buf, LEN);
+        buf[TOKENS + FUZZ_TOKEN_EMERGENCY] = 3;     /* emergency allowance */
+        err |= save(d, "parameter-emergency", buf, LEN);
         buf[MAIN + 5] = 4;                    /* key-change card */
         memset(buf + TOKENS, 0, FUZZ_TOKEN_FIELDS);
         kv_put_be32(buf + TOKENS, 3);

@@ -79,41 +79,20 @@ void kv_gui_test_screenshot(GtkWidget *widget, const char *name)
     g_assert_true(gdk_texture_save_to_png(texture, file));
 }
 
-/* ---- finding widgets: one depth-first search -------------------------------- */
-
-GtkWidget *kv_gui_test_find_widget(GtkWidget *root, KvGuiTestMatch match, gconstpointer data)
+GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label)
 {
-    if (match(root, data))
-        return root;
-    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *found = kv_gui_test_find_widget(c, match, data);
-        if (found != NULL)
-            return found;
-    }
-    return NULL;
-}
-
-/* The same among root's descendants only. */
-static GtkWidget *find_under(GtkWidget *root, KvGuiTestMatch match, gconstpointer data)
-{
-    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *found = kv_gui_test_find_widget(c, match, data);
-        if (found != NULL)
-            return found;
-    }
-    return NULL;
+    return kv_gui_test_find_typed(root, GTK_TYPE_WIDGET, label);
 }
 
 /* What a search looks for: a type, and an accessible label, a template
- * id or a text in a label (NULL: any). */
+ * id, a text in a label or a style class (NULL: any). */
 typedef struct {
     GType type;
-    const char *label, *id, *text;
+    const char *label, *id, *text, *css_class;
 } Wanted;
 
-static gboolean matches(GtkWidget *w, gconstpointer data)
+static gboolean matches(GtkWidget *w, const Wanted *want)
 {
-    const Wanted *want = data;
     g_autofree char *diff = NULL;
 
     if (!G_TYPE_CHECK_INSTANCE_TYPE(w, want->type))
@@ -122,6 +101,8 @@ static gboolean matches(GtkWidget *w, gconstpointer data)
         return g_strcmp0(gtk_buildable_get_buildable_id(GTK_BUILDABLE(w)), want->id) == 0;
     if (want->text != NULL)
         return strstr(gtk_label_get_label(GTK_LABEL(w)), want->text) != NULL;
+    if (want->css_class != NULL)
+        return gtk_widget_has_css_class(w, want->css_class);
     if (want->label == NULL)
         return TRUE;
     if (!gtk_test_accessible_has_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL))
@@ -131,23 +112,36 @@ static gboolean matches(GtkWidget *w, gconstpointer data)
     return diff == NULL;
 }
 
-GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label)
+/* The first descendant of root that matches (depth first, in order). */
+static GtkWidget *find_under(GtkWidget *root, const Wanted *want)
 {
-    return kv_gui_test_find_typed(root, GTK_TYPE_WIDGET, label);
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found = matches(c, want) ? c : find_under(c, want);
+        if (found != NULL)
+            return found;
+    }
+    return NULL;
 }
 
 GtkWidget *kv_gui_test_find_type(GtkWidget *root, GType type)
 {
-    Wanted want = {type, NULL, NULL, NULL};
+    Wanted want = {type, NULL, NULL, NULL, NULL};
 
-    return kv_gui_test_find_widget(root, matches, &want);
+    return matches(root, &want) ? root : find_under(root, &want);
+}
+
+GtkWidget *kv_gui_test_find_class(GtkWidget *root, const char *css_class)
+{
+    Wanted want = {GTK_TYPE_WIDGET, NULL, NULL, NULL, css_class};
+
+    return matches(root, &want) ? root : find_under(root, &want);
 }
 
 GtkWidget *kv_gui_test_find_typed(GtkWidget *root, GType type, const char *label)
 {
-    Wanted want = {type, label, NULL, NULL};
+    Wanted want = {type, label, NULL, NULL, NULL};
 
-    return find_under(root, matches, &want);
+    return find_under(root, &want);
 }
 
 static void list_labels(GtkWidget *root, int depth)
@@ -177,8 +171,8 @@ GtkWidget *kv_gui_test_get(GtkWidget *root, const char *label)
 
 GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id)
 {
-    Wanted want = {GTK_TYPE_WIDGET, NULL, id, NULL};
-    GtkWidget *w = find_under(root, matches, &want);
+    Wanted want = {GTK_TYPE_WIDGET, NULL, id, NULL, NULL};
+    GtkWidget *w = find_under(root, &want);
 
     if (w == NULL)
         g_error("no widget with the id “%s”", id);
@@ -187,9 +181,9 @@ GtkWidget *kv_gui_test_get_id(GtkWidget *root, const char *id)
 
 GtkWidget *kv_gui_test_find_label_with(GtkWidget *root, const char *needle)
 {
-    Wanted want = {GTK_TYPE_LABEL, NULL, NULL, needle};
+    Wanted want = {GTK_TYPE_LABEL, NULL, NULL, needle, NULL};
 
-    return kv_gui_test_find_widget(root, matches, &want);
+    return matches(root, &want) ? root : find_under(root, &want);
 }
 
 const char *kv_gui_test_text(GtkWidget *widget)

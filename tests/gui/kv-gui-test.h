@@ -23,10 +23,6 @@ void kv_gui_test_spin(guint ms);
 /* Render a widget (after it was drawn) to a PNG in KV_SCREENSHOT_DIR. */
 void kv_gui_test_screenshot(GtkWidget *widget, const char *name);
 
-/* root, or its first descendant in depth-first order, for which
- * match(widget, data) is TRUE, or NULL. */
-typedef gboolean (*KvGuiTestMatch)(GtkWidget *widget, gconstpointer data);
-GtkWidget *kv_gui_test_find_widget(GtkWidget *root, KvGuiTestMatch match, gconstpointer data);
 /* The first descendant of root with this accessible label (the label every
  * control gets in the templates; needs GTK_A11Y=test), or NULL. */
 GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label);
@@ -34,6 +30,8 @@ GtkWidget *kv_gui_test_find_by_label(GtkWidget *root, const char *label);
 GtkWidget *kv_gui_test_find_typed(GtkWidget *root, GType type, const char *label);
 /* root, or its first descendant, of that type (KV_TYPE_REPORTS_PAGE...), or NULL. */
 GtkWidget *kv_gui_test_find_type(GtkWidget *root, GType type);
+/* root, or its first descendant, with that style class ("numeric"...), or NULL. */
+GtkWidget *kv_gui_test_find_class(GtkWidget *root, const char *css_class);
 /* Same, failing the test if there is none. */
 GtkWidget *kv_gui_test_get(GtkWidget *root, const char *label);
 /* The descendant with this id in its template (labels are renamed after

@@ -13,13 +13,6 @@
 
 static KvGuiStation *station;
 
-static gboolean is_numeric_label(GtkWidget *w, gconstpointer data)
-{
-    return GTK_IS_LABEL(w) && gtk_widget_has_css_class(w, "numeric");
-}
-
-#define find_numeric(w) kv_gui_test_find_widget(w, is_numeric_label, NULL)
-
 /* The value of the report's row with this title, or NULL. */
 static const char *find_fact(GtkWidget *root, const char *title)
 {
@@ -29,7 +22,7 @@ static const char *find_fact(GtkWidget *root, const char *title)
          row = gtk_widget_get_next_sibling(row)) {
         if (ADW_IS_PREFERENCES_ROW(row) &&
             g_strcmp0(adw_preferences_row_get_title(ADW_PREFERENCES_ROW(row)), title) == 0)
-            return gtk_label_get_label(GTK_LABEL(find_numeric(row)));
+            return gtk_label_get_label(GTK_LABEL(kv_gui_test_find_class(row, "numeric")));
     }
     return NULL;
 }
