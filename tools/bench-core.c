@@ -9,6 +9,8 @@
  *                                one transaction, then time the daily report,
  *                                the shift (Z) report and a customer history,
  *                                and print the database size per sale
+ *   bench-core reports DIR N     the reports timed again on what volume DIR N
+ *                                left
  */
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -132,18 +134,83 @@ static double timed_ms(gint64 t0)
     return (double)(g_get_monotonic_time() - t0) / 1000.0;
 }
 
+/* The reports' times on the generated ledger (mid_day: a day in its
+ * middle); one customer in ten is given a debt first, unless one has one. */
+static void time_reports(KvStation *st, guint n_meters, gint64 mid_day)
+{
+    g_autoptr(GError) e = NULL;
+    gint64 t0;
+    g_autoptr(KvTable) t = NULL;
+    gint64 mid_shift = kv_db_int(st, "SELECT max(id) / 2 FROM shifts", 1);
+    t0 = g_get_monotonic_time();
+    t = kv_report_daily(st, mid_day, &e);
+    printf("volume: daily report (%s) %.1f ms\n", t && t->rows->len ? "ok" : "EMPTY", timed_ms(t0));
+    g_clear_pointer(&t, kv_table_free);
+    t0 = g_get_monotonic_time();
+    t = kv_report_shift(st, mid_shift, &e);
+    printf("volume: shift Z report %.1f ms\n", timed_ms(t0));
+    g_clear_pointer(&t, kv_table_free);
+    t0 = g_get_monotonic_time();
+    t = kv_report_customer(st, n_meters / 2, &e);
+    printf("volume: customer history (%u sales) %.1f ms\n", t ? t->rows->len : 0, timed_ms(t0));
+    g_clear_pointer(&t, kv_table_free);
+    t0 = g_get_monotonic_time();
+    t = kv_report_monthly(st, mid_day, &e);
+    printf("volume: monthly report %.1f ms\n", timed_ms(t0));
+    g_clear_pointer(&t, kv_table_free);
+    /* One customer in ten owes (a movement each, the balance by the
+     * schema's trigger). */
+    if (!kv_db_int(st, "SELECT count(*) FROM debt_movements", 0) &&
+        !kv_db_exec(st->db, "INSERT INTO debt_movements(customer_id, at, kind, amount, "
+                            "reason) SELECT id, 1600000000, 'added', 1000 + id, 'bench' "
+                            "FROM customers WHERE id % 10 = 0", &e))
+        g_error("%s", e->message);
+    t0 = g_get_monotonic_time();
+    t = kv_report_arrears(st, mid_day, &e);
+    printf("volume: arrears report (%u customers in debt) %.1f ms\n", t ? t->rows->len : 0,
+           timed_ms(t0));
+    g_clear_pointer(&t, kv_table_free);
+    t0 = g_get_monotonic_time();
+    t = kv_report_dormant(st, mid_day, 30, &e);
+    printf("volume: dormant customers report (%u of %u) %.1f ms\n", t ? t->rows->len : 0,
+           n_meters, timed_ms(t0));
+}
+
+/* The first sale's time of a generated ledger of n sales (per_day a day). */
+static gint64 volume_start(guint n, guint per_day)
+{
+    return 1700000000 - (gint64)(n / per_day + 1) * 86400;
+}
+
+/* `reports DIR N`: the reports timed again on the ledger `volume DIR N`
+ * left (warm or cold cache, without generating it again). */
+static void reports(const char *dir, guint n)
+{
+    g_autofree char *db = g_build_filename(dir, "bench.db", NULL);
+    g_autofree char *keys = g_build_filename(dir, "bench.keys", NULL);
+    g_autoptr(GError) e = NULL;
+    KvStation *st = kv_station_open(db, keys, &e);
+    if (!st || !kv_station_login(st, "admin", PW, &e))
+        g_error("%s", e->message);
+    time_reports(st, 20000, volume_start(n, 3000) + (gint64)(n / 2) * 86400 / 3000);
+    kv_station_free(st);
+}
+
 static void volume(const char *dir, guint n)
 {
     g_autofree char *db = NULL;
     KvStation *st = station(dir, &db);
     g_autoptr(GError) e = NULL;
     const guint n_meters = 20000, per_day = 3000;
-    gint64 start = 1700000000 - (gint64)(n / per_day + 1) * 86400;
+    gint64 start = volume_start(n, per_day);
     gint64 t0 = g_get_monotonic_time(), shift = 0, mid_day = 0;
     guint64 size;
     GStatBuf sb;
     KvStmt *s;
     g_auto(KvTxn) txn = KV_TXN_INIT;
+    /* the blocks of a 10 kWh sale at one price, as kv_sale_sell stores them */
+    KvBreakdown one = { .n_blocks = 1, .blocks = { { 1000, 10000000, 10000000000 } } };
+    g_autofree char *blocks = kv_breakdown_blocks_text(&one);
 
     if (!kv_txn_begin(&txn, st, &e))
         g_error("%s", e->message);
@@ -172,9 +239,7 @@ static void volume(const char *dir, guint n)
                        "cashier_id, shift_id, state, created_at, updated_at, amount, fixed_charge, "
                        "debt_recovered, energy_net, vat, energy, blocks, office, seq, "
                        "base_cumulative, cumulative) VALUES (?1, ?2, ?3, 1, 1, ?4, ?8, ?5, "
-                       "?5, 11600, 0, 0, 10000, 1600, 1000, "
-                       "'[{\"energy\":1000,\"price_e4\":10000000,\"cost_e6\":10000000000}]', 1, "
-                       "?6, ?7, ?7 + 1000)", &e);
+                       "?5, 11600, 0, 0, 10000, 1600, 1000, ?9, 1, ?6, ?7, ?7 + 1000)", &e);
     for (guint i = 0; i < n; i++) {
         guint meter = i % n_meters, k = i / n_meters;
         gint64 at = start + (gint64)i * 86400 / per_day;
@@ -196,6 +261,7 @@ static void volume(const char *dir, guint n)
         sqlite3_bind_int64(s, 6, k + 2);
         sqlite3_bind_int64(s, 7, (gint64)k * 1000);
         sqlite3_bind_text(s, 8, kv_sale_state_name(KV_SALE_COMPLETED), -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 9, blocks, -1, SQLITE_STATIC);
         if (!kv_db_step_done(st, s, "sale", &e))
             g_error("%s", e->message);
         kv_stmt_release(s);
@@ -225,41 +291,7 @@ static void volume(const char *dir, guint n)
     size = (guint64)sb.st_size;
     printf("volume: database %.1f MiB, %.0f bytes per sale (sale row, indexes, 2 audit rows)\n",
            (double)size / 1048576.0, (double)size / n);
-    {
-        g_autoptr(KvTable) t = NULL;
-        gint64 mid_shift = kv_db_int(st, "SELECT max(id) / 2 FROM shifts", 1);
-        t0 = g_get_monotonic_time();
-        t = kv_report_daily(st, mid_day, &e);
-        printf("volume: daily report (%s) %.1f ms\n", t && t->rows->len ? "ok" : "EMPTY", timed_ms(t0));
-        g_clear_pointer(&t, kv_table_free);
-        t0 = g_get_monotonic_time();
-        t = kv_report_shift(st, mid_shift, &e);
-        printf("volume: shift Z report %.1f ms\n", timed_ms(t0));
-        g_clear_pointer(&t, kv_table_free);
-        t0 = g_get_monotonic_time();
-        t = kv_report_customer(st, n_meters / 2, &e);
-        printf("volume: customer history (%u sales) %.1f ms\n", t ? t->rows->len : 0, timed_ms(t0));
-        g_clear_pointer(&t, kv_table_free);
-        t0 = g_get_monotonic_time();
-        t = kv_report_monthly(st, mid_day, &e);
-        printf("volume: monthly report %.1f ms\n", timed_ms(t0));
-        g_clear_pointer(&t, kv_table_free);
-        /* One customer in ten owes (a movement each, the balance by the
-         * schema's trigger). */
-        if (!kv_db_exec(st->db, "INSERT INTO debt_movements(customer_id, at, kind, amount, "
-                                "reason) SELECT id, 1600000000, 'added', 1000 + id, 'bench' "
-                                "FROM customers WHERE id % 10 = 0", &e))
-            g_error("%s", e->message);
-        t0 = g_get_monotonic_time();
-        t = kv_report_arrears(st, mid_day, &e);
-        printf("volume: arrears report (%u customers in debt) %.1f ms\n", t ? t->rows->len : 0,
-               timed_ms(t0));
-        g_clear_pointer(&t, kv_table_free);
-        t0 = g_get_monotonic_time();
-        t = kv_report_dormant(st, mid_day, 30, &e);
-        printf("volume: dormant customers report (%u of %u) %.1f ms\n", t ? t->rows->len : 0,
-               n_meters, timed_ms(t0));
-    }
+    time_reports(st, n_meters, mid_day);
     {
         g_autoptr(KvReconcileReport) r = NULL;
         t0 = g_get_monotonic_time();
@@ -284,11 +316,13 @@ int main(int argc, char **argv)
 {
     g_setenv("TZ", "UTC", TRUE);
     if (argc < 4 || argc > 5) {
-        fprintf(stderr, "usage: bench-core rate|volume DIR N | keys DIR N [PKCS11_MODULE]\n");
+        fprintf(stderr, "usage: bench-core rate|volume|reports DIR N | keys DIR N [PKCS11_MODULE]\n");
         return 2;
     }
     if (strcmp(argv[1], "keys") == 0)
         keys(argv[2], (guint)atoi(argv[3]), argc == 5 ? argv[4] : NULL);
+    else if (strcmp(argv[1], "reports") == 0)
+        reports(argv[2], (guint)atoi(argv[3]));
     else if (strcmp(argv[1], "rate") == 0)
         rate(argv[2], (guint)atoi(argv[3]));
     else

@@ -11,6 +11,7 @@
 #   central-report.sh alarms [--all]       meters whose readback shows more loaded than
 #                                          every office sold (exit 3 while one is open)
 #   central-report.sh debts [--all]        customers' debt settled across offices
+#   central-report.sh paid-back            overpaid debt paid back by head office
 # Options (before the command): --csv (CSV instead of a table), --tz ZONE
 # (the days' time zone, default $KV_REPORT_TZ or UTC).
 #
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     *) break ;;
     esac
 done
-[ $# -ge 1 ] || die "usage: $prog [--csv] [--tz ZONE] daily [DAY] | monthly [MONTH] | days [MONTH] | customer ACCOUNT | payments [PERIOD] | refunds [PERIOD] | alarms [--all] | debts [--all]"
+[ $# -ge 1 ] || die "usage: $prog [--csv] [--tz ZONE] daily [DAY] | monthly [MONTH] | days [MONTH] | customer ACCOUNT | payments [PERIOD] | refunds [PERIOD] | alarms [--all] | debts [--all] | paid-back"
 command -v psql >/dev/null 2>&1 || die "psql is not installed (Debian package postgresql-client-15)"
 cmd=$1
 shift
@@ -80,7 +81,11 @@ alarms | debts)
     f=debts
     [ "$cmd" = debts ] || f=loaded_above_sold
     sql="SELECT * FROM kv_report.$f(:'arg'::boolean)" ;;
-*) die "unknown report '$cmd' (daily, monthly, days, customer, payments, refunds, alarms, debts)" ;;
+paid-back)
+    [ $# -eq 0 ] || die "usage: $prog paid-back"
+    arg=""
+    sql="SELECT * FROM kv_report.debt_paid_back()" ;;
+*) die "unknown report '$cmd' (daily, monthly, days, customer, payments, refunds, alarms, debts, paid-back)" ;;
 esac
 fmt=""
 [ "$format" = csv ] && fmt=--csv

@@ -385,8 +385,7 @@ static void user_job_free(UserJob *u)
 {
     g_free(u->login);
     g_free(u->full_name);
-    if (u->password != NULL)
-        kv_wipe_string(u->password);
+    kv_wipe_string(u->password);
     g_free(u);
 }
 
@@ -761,10 +760,8 @@ typedef struct {
 static void key_job_free(KeyJob *k)
 {
     g_free(k->path);
-    if (k->old_pass != NULL)
-        kv_wipe_string(k->old_pass);
-    if (k->new_pass != NULL)
-        kv_wipe_string(k->new_pass);
+    kv_wipe_string(k->old_pass);
+    kv_wipe_string(k->new_pass);
     g_free(k);
 }
 

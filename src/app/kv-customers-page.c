@@ -12,6 +12,7 @@
 #include "kv-customers-page.h"
 #include "kv-debt-group.h"
 #include "kv-meter-dialog.h"
+#include "kv-statement-dialog.h"
 #include "kv-widget-util.h"
 
 typedef struct _Detail Detail;
@@ -384,6 +385,9 @@ static void update_meter_actions(KvCustomersPage *self)
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "customers.add-meter",
                                   may && self->editing && self->customer_id > 0);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "customers.edit-meter", may);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "customers.statement",
+                                  self->session != NULL && self->editing &&
+                                      self->customer_id > 0 && self->detail != NULL);
 }
 
 static void on_detail_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -602,6 +606,21 @@ static void kv_customers_page_edit_meter(GtkWidget *widget, const char *action_n
         open_meter_dialog(self, info->meter);
 }
 
+/* ---- the statement ------------------------------------------------------------------ */
+
+static void kv_customers_page_statement(GtkWidget *widget, const char *action_name,
+                                        GVariant *param)
+{
+    KvCustomersPage *self = KV_CUSTOMERS_PAGE(widget);
+    GtkRoot *root = gtk_widget_get_root(widget);
+
+    if (self->session == NULL || self->customer_id <= 0 || self->detail == NULL)
+        return;
+    gtk_window_present(GTK_WINDOW(kv_statement_dialog_new(
+        GTK_IS_WINDOW(root) ? GTK_WINDOW(root) : NULL, self->session, self->customer_id,
+        self->detail->customer->name)));
+}
+
 /* ---- GObject ----------------------------------------------------------------------- */
 
 static void kv_customers_page_dispose(GObject *object)
@@ -653,6 +672,10 @@ static void kv_customers_page_class_init(KvCustomersPageClass *klass)
                                     kv_customers_page_save);
     gtk_widget_class_add_binding_action(widget_class, GDK_KEY_s, GDK_CONTROL_MASK,
                                         "customers.save", NULL);
+    gtk_widget_class_install_action(widget_class, "customers.statement", NULL,
+                                    kv_customers_page_statement);
+    gtk_widget_class_add_binding_action(widget_class, GDK_KEY_t, GDK_CONTROL_MASK,
+                                        "customers.statement", NULL);
     gtk_widget_class_install_action(widget_class, "customers.add-meter", NULL,
                                     kv_customers_page_add_meter);
     gtk_widget_class_install_action(widget_class, "customers.edit-meter", "u",

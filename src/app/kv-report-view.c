@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "kv-report-view.h"
@@ -24,11 +25,11 @@ gboolean kv_report_key_is_money(const char *key)
     static const char *const money[] = {
         /* columns */
         "amount", "energy net", "VAT", "fixed", "debt", "cash", "mobile money", "bank card",
-        "bank transfer", "debt recovered",
+        "bank transfer", "debt recovered", "paid", "debt balance",
         /* summary lines */
         "amount taken", "fixed charges", "paid cash", "paid mobile money", "paid bank card",
         "paid bank transfer", "opening float", "expected cash", "counted cash", DIFFERENCE_KEY,
-        "total completed", NULL
+        "total completed", "opening debt", "closing debt", NULL
     };
     return key != NULL && g_strv_contains(money, key);
 }
@@ -346,4 +347,22 @@ GtkLabel *kv_report_view_get_cell(GtkWidget *view, guint r, guint c)
     guint i = r * ncol + c;
 
     return cells != NULL && c < ncol && i < cells->len ? g_ptr_array_index(cells, i) : NULL;
+}
+
+/* The day typed (YYYY-MM-DD; empty: today), at noon local time. */
+gboolean kv_report_parse_day(const char *text, gint64 *day)
+{
+    int y, m, d;
+    char end;
+    g_autoptr(GDateTime) t = NULL;
+
+    if (*text == '\0') {
+        *day = kv_now();
+        return TRUE;
+    }
+    if (sscanf(text, "%4d-%2d-%2d%c", &y, &m, &d, &end) != 3 ||
+        (t = g_date_time_new_local(y, m, d, 12, 0, 0)) == NULL)
+        return FALSE;
+    *day = g_date_time_to_unix(t);
+    return TRUE;
 }

@@ -55,4 +55,8 @@ typedef enum { KV_REPORT_Z, KV_REPORT_SHIFT, KV_REPORT_DAILY, KV_REPORT_METER } 
 void kv_report_run(KvSession *session, KvReportKind kind, gint64 arg,
                    GAsyncReadyCallback callback, gpointer user_data);
 
+/* The day typed (YYYY-MM-DD; empty: today) at noon local time; FALSE when
+ * it is not a day. */
+gboolean kv_report_parse_day(const char *text, gint64 *day);
+
 G_END_DECLS

@@ -107,29 +107,11 @@ static void on_daily_cb(GObject *source, GAsyncResult *result, gpointer user_dat
                t, error, KV_REPORT_VIEW_TOTALS);
 }
 
-/* The day typed (YYYY-MM-DD; empty: today), at noon local time. */
-static gboolean parse_day(const char *text, gint64 *day)
-{
-    int y, m, d;
-    char end;
-    g_autoptr(GDateTime) t = NULL;
-
-    if (*text == '\0') {
-        *day = kv_now();
-        return TRUE;
-    }
-    if (sscanf(text, "%4d-%2d-%2d%c", &y, &m, &d, &end) != 3 ||
-        (t = g_date_time_new_local(y, m, d, 12, 0, 0)) == NULL)
-        return FALSE;
-    *day = g_date_time_to_unix(t);
-    return TRUE;
-}
-
 static void daily_report(KvReportsPage *self)
 {
     gint64 day = 0;
 
-    if (!parse_day(gtk_editable_get_text(GTK_EDITABLE(self->daily_day_row)), &day)) {
+    if (!kv_report_parse_day(gtk_editable_get_text(GTK_EDITABLE(self->daily_day_row)), &day)) {
         g_autoptr(GError) error = g_error_new_literal(
             G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
             _("Type the day as year-month-day, for example 2026-03-31."));

@@ -74,6 +74,11 @@ struct _KvSellPage {
     GtkLabel *amount_hint;
     GtkButton *max_button;
     GtkButton *free_button;
+    GtkDropDown *payment_dropdown;
+    GtkWidget *reference_box;
+    GtkEntry *reference_entry;
+    GtkLabel *payment_hint;
+    GtkWidget *cash_box;
     GtkEntry *cash_entry;
     GtkLabel *change_label;
     GtkButton *next_button;
@@ -109,6 +114,53 @@ static gboolean quote_matches(KvSellPage *self)
                      gtk_editable_get_text(GTK_EDITABLE(self->amount_entry))) == 0;
 }
 
+static KvPaymentType payment_type(KvSellPage *self)
+{
+    guint i = gtk_drop_down_get_selected(self->payment_dropdown);
+
+    return i < KV_PAYMENT_N_TYPES ? (KvPaymentType)i : KV_PAYMENT_CASH;
+}
+
+/* The payment's problem under its fields (NULL: none). */
+static void show_payment_hint(KvSellPage *self, const char *text)
+{
+    gtk_label_set_label(self->payment_hint, text != NULL ? text : "");
+    kv_widget_reveal(GTK_WIDGET(self->payment_hint), text != NULL);
+    if (text != NULL)
+        kv_widget_scroll_into_view(GTK_WIDGET(self->payment_hint));
+}
+
+/* The payment as the sale takes it: the type, and the reference typed
+ * (NULL: none); FALSE with the reason shown and the reference field
+ * focused when the type needs one and none (or a malformed one) is typed. */
+static gboolean read_payment(KvSellPage *self, KvSaleRequest *req, char **reference)
+{
+    KvPaymentType type = payment_type(self);
+    g_autofree char *ref =
+        g_strstrip(g_strdup(gtk_editable_get_text(GTK_EDITABLE(self->reference_entry))));
+    g_autoptr(GError) error = NULL;
+
+    if (type == KV_PAYMENT_CASH || *ref == '\0')
+        g_clear_pointer(&ref, g_free);
+    if (ref == NULL && kv_payment_needs_reference(type)) {
+        g_autofree char *text = g_strdup_printf(
+            _("A %s payment needs its reference: type the reference the customer shows "
+              "(the transaction number), then sell."),
+            kv_payment_label(type));
+        show_payment_hint(self, text);
+    } else if (!kv_payment_check(type, ref, &error)) {
+        g_autofree char *text = kv_sentence(error->message);
+        show_payment_hint(self, text);
+    } else {
+        show_payment_hint(self, NULL);
+        req->payment = type;
+        *reference = g_steal_pointer(&ref);
+        return TRUE;
+    }
+    gtk_widget_grab_focus(GTK_WIDGET(self->reference_entry));
+    return FALSE;
+}
+
 /* The cash typed in minor units: 0 when the field is empty, -1 when it is
  * not an amount. */
 static gint64 cash_received(KvSellPage *self)
@@ -116,7 +168,7 @@ static gint64 cash_received(KvSellPage *self)
     const char *text = gtk_editable_get_text(GTK_EDITABLE(self->cash_entry));
     gint64 value = 0;
 
-    if (*text == '\0' || self->session == NULL)
+    if (*text == '\0' || self->session == NULL || payment_type(self) != KV_PAYMENT_CASH)
         return 0;
     return kv_session_parse_money(self->session, text, &value, NULL) ? value : -1;
 }
@@ -216,6 +268,8 @@ static void update_actions(KvSellPage *self)
      * when a focused entry is made insensitive), it just takes no typing. */
     gtk_editable_set_editable(GTK_EDITABLE(self->amount_entry), self->state == SALE_IDLE);
     gtk_editable_set_editable(GTK_EDITABLE(self->cash_entry), self->state == SALE_IDLE);
+    gtk_editable_set_editable(GTK_EDITABLE(self->reference_entry), self->state == SALE_IDLE);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->payment_dropdown), self->state == SALE_IDLE);
     gtk_widget_set_sensitive(GTK_WIDGET(self->money_toggle), self->state == SALE_IDLE);
     gtk_widget_set_sensitive(GTK_WIDGET(self->kwh_toggle), self->state == SALE_IDLE);
 }
@@ -300,6 +354,10 @@ static void reset_sale(KvSellPage *self)
     set_refusal(self, NULL);
     gtk_editable_set_text(GTK_EDITABLE(self->amount_entry), "");
     gtk_editable_set_text(GTK_EDITABLE(self->cash_entry), "");
+    /* ... and pays cash, with no reference of the last one's. */
+    gtk_drop_down_set_selected(self->payment_dropdown, KV_PAYMENT_CASH);
+    gtk_editable_set_text(GTK_EDITABLE(self->reference_entry), "");
+    show_payment_hint(self, NULL);
     /* Every customer starts in money: a unit never carries over. */
     set_unit(self, FALSE);
     update_actions(self);
@@ -943,11 +1001,13 @@ typedef struct {
     guint32 meter;
     KvSaleRequest req;
     KvProgressRelay *relay; /* the steps of the card, on the sale's progress bar */
+    char *reference;        /* req.reference points here */
 } SellData;
 
 static void sell_data_free(SellData *d)
 {
-    kv_progress_relay_unref(d->relay);
+    g_clear_pointer(&d->relay, kv_progress_relay_unref);
+    g_free(d->reference);
     g_free(d);
 }
 
@@ -1186,10 +1246,11 @@ static void kv_sell_page_confirm(GtkWidget *widget, const char *action_name, GVa
         return;
     d = g_new0(SellData, 1);
     d->meter = self->info->meter->number;
-    if (!read_amount(self, &d->req)) {
-        g_free(d);
+    if (!read_amount(self, &d->req) || !read_payment(self, &d->req, &d->reference)) {
+        sell_data_free(d);
         return;
     }
+    d->req.reference = d->reference;
     start_sale(self, d);
 }
 
@@ -1241,7 +1302,7 @@ typedef struct {
 static void cancel_data_free(CancelData *d)
 {
     g_free(d->reason);
-    kv_progress_relay_unref(d->relay);
+    g_clear_pointer(&d->relay, kv_progress_relay_unref);
     g_free(d);
 }
 
@@ -1572,6 +1633,30 @@ static void on_cash_changed_cb(GtkEditable *editable, KvSellPage *self)
     update_actions(self);
 }
 
+/* Another payment type: the reference field where the type takes one, the
+ * cash received only for cash. */
+static void on_payment_changed_cb(GtkDropDown *dropdown, GParamSpec *pspec, KvSellPage *self)
+{
+    KvPaymentType type = payment_type(self);
+
+    kv_widget_reveal(self->reference_box, type != KV_PAYMENT_CASH);
+    gtk_entry_set_placeholder_text(self->reference_entry,
+                                   kv_payment_needs_reference(type)
+                                       ? _("Needed: the transaction number")
+                                       : _("Optional: the approval code"));
+    if (type != KV_PAYMENT_CASH)
+        gtk_editable_set_text(GTK_EDITABLE(self->cash_entry), "");
+    gtk_widget_set_sensitive(self->cash_box, type == KV_PAYMENT_CASH);
+    show_payment_hint(self, NULL);
+    update_change(self);
+    update_actions(self);
+}
+
+static void on_reference_changed_cb(GtkEditable *editable, KvSellPage *self)
+{
+    show_payment_hint(self, NULL);
+}
+
 /* ---- GObject ------------------------------------------------------------------------- */
 
 static void kv_sell_page_dispose(GObject *object)
@@ -1632,6 +1717,11 @@ static void kv_sell_page_class_init(KvSellPageClass *klass)
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, amount_unit);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, max_button);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, free_button);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, payment_dropdown);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, reference_box);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, reference_entry);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, payment_hint);
+    gtk_widget_class_bind_template_child(widget_class, KvSellPage, cash_box);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, cash_entry);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, change_label);
     gtk_widget_class_bind_template_child(widget_class, KvSellPage, next_button);
@@ -1683,6 +1773,21 @@ static void kv_sell_page_init(KvSellPage *self)
     g_signal_connect(self->amount_entry, "activate", G_CALLBACK(on_amount_activate_cb), self);
     g_signal_connect(self->cash_entry, "changed", G_CALLBACK(on_cash_changed_cb), self);
     g_signal_connect(self->cash_entry, "activate", G_CALLBACK(on_amount_activate_cb), self);
+    {
+        g_autoptr(GtkStringList) types = gtk_string_list_new(NULL);
+
+        for (guint i = 0; i < KV_PAYMENT_N_TYPES; i++) {
+            g_autofree char *label = kv_capitalized(kv_payment_label((KvPaymentType)i));
+            gtk_string_list_append(types, label);
+        }
+        gtk_drop_down_set_model(self->payment_dropdown, G_LIST_MODEL(types));
+    }
+    g_signal_connect(self->payment_dropdown, "notify::selected",
+                     G_CALLBACK(on_payment_changed_cb), self);
+    g_signal_connect(self->reference_entry, "changed", G_CALLBACK(on_reference_changed_cb),
+                     self);
+    g_signal_connect(self->reference_entry, "activate", G_CALLBACK(on_amount_activate_cb), self);
+    on_payment_changed_cb(self->payment_dropdown, NULL, self);
     self->room = -1;
     g_signal_connect(self->money_toggle, "toggled", G_CALLBACK(on_unit_toggled_cb), self);
     g_signal_connect(self->kwh_toggle, "toggled", G_CALLBACK(on_unit_toggled_cb), self);

@@ -67,7 +67,7 @@ const char *kv_session_status_label(const char *status);
  * off, alarm, trip, tamper... */
 char *kv_session_format_meter_state(guint8 status);
 
-/* Zero a secret (password, passphrase) and free it. */
+/* Zero a secret (password, passphrase) and free it (NULL: nothing). */
 void kv_wipe_string(char *s);
 
 /* ---- money and energy, as the station counts them ---- */

@@ -187,16 +187,21 @@ void kv_widget_scroll_into_view(GtkWidget *widget)
                                  g_free);
 }
 
-char *kv_sentence(const char *message)
+char *kv_capitalized(const char *text)
 {
     g_autofree char *first = NULL;
-    GString *s;
 
-    if (message == NULL || *message == '\0')
+    if (text == NULL || *text == '\0')
         return g_strdup("");
-    first = g_utf8_strup(message, g_utf8_next_char(message) - message);
-    s = g_string_new(first);
-    g_string_append(s, g_utf8_next_char(message));
+    first = g_utf8_strup(text, g_utf8_next_char(text) - text);
+    return g_strconcat(first, g_utf8_next_char(text), NULL);
+}
+
+char *kv_sentence(const char *message)
+{
+    g_autofree char *text = kv_capitalized(message);
+    GString *s = g_string_new(text);
+
     while (s->len > 0 && g_ascii_isspace(s->str[s->len - 1]))
         g_string_truncate(s, s->len - 1);
     if (s->len > 0 && strchr(".!?", s->str[s->len - 1]) == NULL &&

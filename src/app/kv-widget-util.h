@@ -61,6 +61,8 @@ void kv_widget_scroll_into_view(GtkWidget *widget);
 /* A message as a sentence for the screen: capital first letter, full stop
  * at the end (the core's messages are lower-case clauses). */
 char *kv_sentence(const char *message);
+/* The text with a capital first letter ("Mobile money"). */
+char *kv_capitalized(const char *text);
 
 /* A page follows another object (its session): the handlers it connected
  * to the old one (*slot) dropped, the new one kept in *slot (a reference)

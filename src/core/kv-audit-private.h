@@ -7,6 +7,13 @@
 
 G_BEGIN_DECLS
 
+/* A row's prev_hash in SQL over the table audit (db/016 stores none): the
+ * hash of row id - 1, 32 zero bytes for row 1, NULL when that row is
+ * missing.  The chain formula is unchanged (kv_audit_row_hash). */
+#define KV_AUDIT_PREV_HASH                                                            \
+    "(CASE WHEN audit.id = 1 THEN zeroblob(32) ELSE (SELECT p.hash FROM audit p "     \
+    "WHERE p.id = audit.id - 1) END)"
+
 /* Inside the caller's transaction unless said otherwise. */
 /* The end of a change: its audit row, then the commit; on failure the
  * transaction is rolled back (nothing of the change stays). */

@@ -57,13 +57,17 @@ static gboolean action_needs_keys(const char *action)
            g_strcmp0(action, "meter.credit-cleared") == 0;
 }
 
-char *kv_audit_sale_detail(const char *state, gint64 amount, gint64 energy, guint32 seq,
-                           guint32 cumulative, guint32 card_serial, int payment,
-                           const char *payment_ref, gint64 free_energy, gint free_month)
+/* A sale's detail in the first form ("state=S amount=A energy=E seq=Q
+ * cumulative=C card=K", rows written before db/016) or the compact one
+ * ("S A E Q C K"); both end with the same optional parts. */
+static char *sale_detail(gboolean named, const char *state, gint64 amount, gint64 energy,
+                         guint32 seq, guint32 cumulative, guint32 card_serial, int payment,
+                         const char *payment_ref, gint64 free_energy, gint free_month)
 {
     GString *d = g_string_new(NULL);
-    g_string_printf(d, "state=%s amount=%" G_GINT64_FORMAT " energy=%" G_GINT64_FORMAT
-                    " seq=%u cumulative=%u card=%u",
+    g_string_printf(d, named ? "state=%s amount=%" G_GINT64_FORMAT " energy=%" G_GINT64_FORMAT
+                               " seq=%u cumulative=%u card=%u"
+                             : "%s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %u %u %u",
                     state, amount, energy, seq, cumulative, card_serial);
     if (payment != KV_PAYMENT_CASH)
         g_string_append_printf(d, " pay=%s", kv_payment_key((KvPaymentType)payment));
@@ -72,6 +76,14 @@ char *kv_audit_sale_detail(const char *state, gint64 amount, gint64 energy, guin
     if (free_energy || free_month)
         g_string_append_printf(d, " free=%" G_GINT64_FORMAT " month=%d", free_energy, free_month);
     return g_string_free(d, FALSE);
+}
+
+char *kv_audit_sale_detail(const char *state, gint64 amount, gint64 energy, guint32 seq,
+                           guint32 cumulative, guint32 card_serial, int payment,
+                           const char *payment_ref, gint64 free_energy, gint free_month)
+{
+    return sale_detail(FALSE, state, amount, energy, seq, cumulative, card_serial, payment,
+                       payment_ref, free_energy, free_month);
 }
 
 gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
@@ -97,15 +109,16 @@ gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
         return FALSE;
     }
     kv_audit_row_hash(prev, id, at, user, action, object, detail ? detail : "", hash);
-    ins = kv_db_stmt(st, "INSERT INTO audit(id, at, user_id, action, object, detail, prev_hash, "
-                         "hash, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", error);
+    /* prev_hash is not stored: it is the row before's hash (db/016). */
+    ins = kv_db_stmt(st, "INSERT INTO audit(id, at, user_id, action, object, detail, hash, mac) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
     if (!ins)
         return FALSE;
     if (kv_keystore_audit_key(st->keys, key)) {
         guint8 mac[32];
         row_mac(key, hash, mac);
         OPENSSL_cleanse(key, sizeof key);
-        sqlite3_bind_blob(ins, 9, mac, 32, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(ins, 8, mac, 32, SQLITE_TRANSIENT);
     }
     sqlite3_bind_int64(ins, 1, id);
     sqlite3_bind_int64(ins, 2, at);
@@ -114,8 +127,7 @@ gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
     sqlite3_bind_text(ins, 4, action, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(ins, 5, object, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(ins, 6, detail ? detail : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(ins, 7, prev, 32, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(ins, 8, hash, 32, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(ins, 7, hash, 32, SQLITE_TRANSIENT);
     return kv_db_step_done(st, ins, _("audit log"), error);
 }
 
@@ -246,18 +258,19 @@ static gboolean check_sales(KvStation *st, KvAuditReport *r, GHashTable *sale_la
         const char *st_for_audit = kv_sale_state_from_name(state) == KV_SALE_WRITTEN
                                        ? kv_sale_state_name(KV_SALE_PENDING)
                                        : state;
-        now = kv_audit_sale_detail(st_for_audit, sqlite3_column_int64(q, 2),
-                                   sqlite3_column_int64(q, 3),
-                                   (guint32)sqlite3_column_int64(q, 4),
-                                   (guint32)sqlite3_column_int64(q, 5),
-                                   (guint32)sqlite3_column_int64(q, 6),
-                                   sqlite3_column_int(q, 8),
-                                   (const char *)sqlite3_column_text(q, 9),
-                                   sqlite3_column_int64(q, 10), sqlite3_column_int(q, 11));
+        /* compared in the form it was audited in */
+        now = sale_detail(logged && g_str_has_prefix(logged, "state="), st_for_audit,
+                          sqlite3_column_int64(q, 2), sqlite3_column_int64(q, 3),
+                          (guint32)sqlite3_column_int64(q, 4), (guint32)sqlite3_column_int64(q, 5),
+                          (guint32)sqlite3_column_int64(q, 6), sqlite3_column_int(q, 8),
+                          (const char *)sqlite3_column_text(q, 9), sqlite3_column_int64(q, 10),
+                          sqlite3_column_int(q, 11));
         if (!logged)
             PROBLEM(_("sale %" PRId64 " has no audit row (audit rows deleted, or the "
                     "sale was inserted behind the station's back)"), id);
         else if (!g_str_has_prefix(logged, now) ||
+                 /* a number cut short: card 1 now, 12 audited */
+                 (logged[strlen(now)] != '\0' && logged[strlen(now)] != ' ') ||
                  /* audited as paid otherwise, now cash */
                  g_str_has_prefix(logged + strlen(now), " pay=") ||
                  g_str_has_prefix(logged + strlen(now), " ref=") ||
@@ -311,8 +324,10 @@ typedef struct {
     const guint8 *prev_hash, *hash, *mac;
 } AuditRow;
 
-/* The columns read_row reads. */
-#define AUDIT_COLS "id, at, coalesce(user_id, 0), action, object, detail, prev_hash, hash, mac"
+/* The columns read_row reads.  prev_hash is not stored (db/016): it is
+ * the hash of row id - 1 (row 1: genesis), NULL when that row is missing. */
+#define AUDIT_COLS "id, at, coalesce(user_id, 0), action, object, detail, " KV_AUDIT_PREV_HASH \
+                   ", hash, mac"
 
 /* 1. The row as stored. */
 static void read_row(KvStmt *s, AuditRow *row)

@@ -214,7 +214,7 @@ static gboolean add_audit_rows(Batch *b, gint64 after, guint max_rows, KvOutboxB
     g_autoptr(KvStmt) s = kv_db_stmt(b->st,
         "SELECT id, at, action, object, detail, json_object('kind', 'audit', 'station', ?1, 'id', id, "
         "'content', json_object('at', at, 'user', user_id, 'action', action, 'object', object, "
-        "'detail', detail, 'prev_hash', lower(hex(prev_hash)), 'hash', lower(hex(hash)), "
+        "'detail', detail, 'prev_hash', lower(hex(" KV_AUDIT_PREV_HASH ")), 'hash', lower(hex(hash)), "
         "'mac', CASE WHEN mac IS NULL THEN NULL ELSE lower(hex(mac)) END)) "
         "FROM audit WHERE id > ?2 ORDER BY id LIMIT ?3", error);
     g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(gint64));
@@ -590,6 +590,14 @@ static const struct {
           "sold_count = excluded.sold_count, rb_station = excluded.rb_station, "
           "rb_counter = excluded.rb_counter, rb_last_seq = excluded.rb_last_seq, "
           "rb_cumulative_loaded = excluded.rb_cumulative_loaded, pulled_at = excluded.pulled_at"},
+    /* What the other stations sold each meter this month and the month
+     * before (head office's kv.meter_month): the month's blocks across
+     * offices.  This station's own row is never taken: its sales are here. */
+    {0, "INSERT INTO month_blocks_remote(meter_number, month, station_no, energy, fixed_paid, pulled_at) "
+        "SELECT " J("meter_number") ", " J("month") ", " J("station_no") ", " J("energy") ", " J("fixed_paid")
+        ", ?2 FROM json_each(?1, '$.month_blocks') j WHERE " J("station_no") " <> ?3 "
+        "ON CONFLICT(meter_number, month, station_no) DO UPDATE SET energy = excluded.energy, "
+        "fixed_paid = excluded.fixed_paid, pulled_at = excluded.pulled_at"},
     /* A card any office reported replaced, lost, failed or blocked takes
      * that status here too (the most restrictive wins), before the other
      * offices' cards come in: a replacement made elsewhere is then the
@@ -758,9 +766,11 @@ static const char *const recover_steps[] = {
     "DELETE FROM audit WHERE id > ?2 AND ?1 IS NOT NULL",
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN "
     "SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    "INSERT INTO audit(id, at, user_id, action, object, detail, prev_hash, hash, mac) "
+    /* prev_hash is not stored (db/016): audit verify checks each row's
+     * hash over the row before's */
+    "INSERT INTO audit(id, at, user_id, action, object, detail, hash, mac) "
     "SELECT json_extract(r.value, '$.id'), " R("at") ", " R("user") ", " R("action") ", " R("object") ", "
-    R("detail") ", kv_unhex(" R("prev_hash") "), kv_unhex(" R("hash") "), kv_unhex(" R("mac") ") "
+    R("detail") ", kv_unhex(" R("hash") "), kv_unhex(" R("mac") ") "
     "FROM json_each(?1, '$.audit') r WHERE json_extract(r.value, '$.id') > ?2 ORDER BY json_extract(r.value, '$.id')",
     TAKE_BACK("shifts", "cashier_id, opened_at, closed_at, opening_float, expected_cash, counted_cash", "shifts",
               R("cashier") ", " R("opened_at") ", " R("closed_at") ", coalesce(" R("opening_float") ", 0), "

@@ -129,6 +129,18 @@ char *kv_table_to_csv(const KvTable *t)
     return g_string_free(s, FALSE);
 }
 
+char *kv_table_summary_to_csv(const KvTable *t)
+{
+    GString *s = g_string_new("summary,value\r\n");
+    for (guint i = 0; i < t->summary_keys->len; i++) {
+        csv_cell(s, t->summary_keys->pdata[i]);
+        g_string_append_c(s, ',');
+        csv_cell(s, t->summary_values->pdata[i]);
+        g_string_append(s, "\r\n");
+    }
+    return g_string_free(s, FALSE);
+}
+
 char *kv_table_to_json(const KvTable *t)
 {
     GString *s = g_string_new("{\"title\":");

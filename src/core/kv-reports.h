@@ -27,6 +27,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvTable, kv_table_free)
 
 char *kv_table_to_text(const KvTable *t);
 char *kv_table_to_csv(const KvTable *t);   /* RFC 4180, rows only */
+/* The summary as CSV: "summary,value", then a line per summary key and its
+ * value (the opening and closing debt of a statement...). */
+char *kv_table_summary_to_csv(const KvTable *t);
 char *kv_table_to_json(const KvTable *t);
 
 /* Supervisor for shift of others; a cashier may see their own shift.  The Z

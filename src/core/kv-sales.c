@@ -59,21 +59,6 @@ void kv_sale_free(KvSale *s)
     " FROM sales s JOIN tariffs t ON t.id = s.tariff_id JOIN users u ON u.id = s.cashier_id " \
     "LEFT JOIN customers c ON c.id = s.customer_id "
 
-static void blocks_from_json(const char *json, KvBreakdown *b)
-{
-    const char *p = json;
-    b->n_blocks = 0;
-    while (p && (p = strstr(p, "{\"energy\":")) && b->n_blocks < KV_TARIFF_MAX_BLOCKS) {
-        KvBlockUse *u = &b->blocks[b->n_blocks];
-        if (sscanf(p, "{\"energy\":%" G_GINT64_FORMAT ",\"price_e4\":%" G_GINT64_FORMAT
-                   ",\"cost_e6\":%" G_GINT64_FORMAT "}", &u->energy, &u->price_e4,
-                   &u->cost_e6) != 3)
-            break;
-        b->n_blocks++;
-        p++;
-    }
-}
-
 /* The columns of SALE_COLS, in order. */
 #define F(type, field) KV_FIELD(type, KvSale, field)
 static const KvField sale_fields[] = {
@@ -96,7 +81,7 @@ static KvSale *sale_from_row(KvStmt *s)
     KvSale *x = g_new0(KvSale, 1);
     kv_db_read_fields(s, x, sale_fields, G_N_ELEMENTS(sale_fields));
     x->state = kv_sale_state_from_name((const char *)sqlite3_column_text(s, 11));
-    blocks_from_json((const char *)sqlite3_column_text(s, 27), &x->breakdown);
+    kv_breakdown_blocks_parse((const char *)sqlite3_column_text(s, 27), &x->breakdown);
     return x;
 }
 
@@ -556,14 +541,23 @@ gint kv_sale_reconcile_card(KvStation *st, KvCardLink *card, GError **error)
 
 /* ---- quoting ---- */
 
-static gint64 month_energy(KvStation *st, guint32 meter, gint64 from, gboolean *fixed_paid)
+/* The meter's energy bought this month and whether its fixed charge was
+ * paid: this station's completed sales, and the other stations' as head
+ * office last gave them (month_blocks_remote, docs/multi-office.md "The
+ * month's blocks across offices"), so that blocks are priced on the
+ * month's total at every office. */
+static gint64 month_energy(KvStation *st, guint32 meter, gint64 now, gboolean *fixed_paid)
 {
-    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT coalesce(sum(energy), 0), "
-                                          "coalesce(max(fixed_charge > 0), 0) FROM sales "
-                                          "WHERE meter_number = ? AND created_at >= ? "
-                                          "AND state = ?", NULL,
-                                      KV_DB_VALUES(KV_INT(meter), KV_INT(from),
-                                                   KV_STATE(KV_SALE_COMPLETED)));
+    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT coalesce(sum(energy), 0) + (SELECT coalesce(sum(r.energy), 0) "
+                                          "FROM month_blocks_remote r WHERE r.meter_number = ?1 AND r.month = ?4 "
+                                          "AND r.station_no <> ?5), coalesce(max(fixed_charge > 0), 0) OR EXISTS "
+                                          "(SELECT 1 FROM month_blocks_remote r WHERE r.meter_number = ?1 "
+                                          "AND r.month = ?4 AND r.station_no <> ?5 AND r.fixed_paid > 0) "
+                                          "FROM sales WHERE meter_number = ?1 AND created_at >= ?2 AND state = ?3",
+                                      NULL,
+                                      KV_DB_VALUES(KV_INT(meter), KV_INT(kv_month_start(now)),
+                                                   KV_STATE(KV_SALE_COMPLETED), KV_INT(kv_month_key(now)),
+                                                   KV_INT(st->settings.station_no)));
     if (!s)
         return 0;
     if (sqlite3_step(s) != SQLITE_ROW)
@@ -673,7 +667,7 @@ static gboolean price(KvStation *st, const KvMeter *m, const KvSaleRequest *req,
         x->customer_name = g_strdup(c->name);
         x->customer_account = g_strdup(c->account);
     }
-    menergy = month_energy(st, m->number, kv_month_start(now), &fixed_paid);
+    menergy = month_energy(st, m->number, now, &fixed_paid);
     if (req->free_only) {
         /* nothing priced: the breakdown is the free energy alone */
     } else if (req->amount > 0) {
@@ -883,7 +877,7 @@ static gboolean insert_pending(KvStation *st, KvSale *x, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvStmt) m = NULL;
-    g_autofree char *blocks = kv_breakdown_blocks_json(&x->breakdown);
+    g_autofree char *blocks = kv_breakdown_blocks_text(&x->breakdown);
     if (!kv_txn_begin(&txn, st, error) || !payment_ref_free(st, x, error))
         return FALSE;
     if (!kv_db_run(st, "INSERT INTO sales(meter_number, customer_id, card_serial, tariff_id, "

@@ -1,6 +1,8 @@
 /* kv-tariff.c - the arithmetic of a sale (rules in kv-tariff.h and
  * docs/station.md).  Exact costs are kept in 10^-6 minor units: energy in
  * 0.01 kWh times price in 10^-4 minor per kWh. */
+#include <stdio.h>
+#include <string.h>
 #include "kv-i18n.h"
 #include "kv-core-error.h"
 #include "kv-tariff.h"
@@ -214,14 +216,43 @@ gboolean kv_tariff_price_energy_rule(const KvTariff *t, gint64 energy, gint64 mo
     return TRUE;
 }
 
-char *kv_breakdown_blocks_json(const KvBreakdown *b)
+char *kv_breakdown_blocks_text(const KvBreakdown *b)
 {
-    GString *s = g_string_new("[");
+    GString *s = g_string_new(NULL);
     for (guint i = 0; i < b->n_blocks; i++)
-        g_string_append_printf(s, "%s{\"energy\":%" G_GINT64_FORMAT ",\"price_e4\":%"
-                               G_GINT64_FORMAT ",\"cost_e6\":%" G_GINT64_FORMAT "}",
-                               i ? "," : "", b->blocks[i].energy, b->blocks[i].price_e4,
-                               b->blocks[i].cost_e6);
-    g_string_append_c(s, ']');
+        g_string_append_printf(s, "%s%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT, i ? "," : "",
+                               b->blocks[i].energy, b->blocks[i].price_e4);
     return g_string_free(s, FALSE);
+}
+
+void kv_breakdown_blocks_parse(const char *text, KvBreakdown *b)
+{
+    const char *p = text;
+    b->n_blocks = 0;
+    if (p && *p == '[') { /* the JSON of sales stored before db/016 */
+        while ((p = strstr(p, "{\"energy\":")) && b->n_blocks < KV_TARIFF_MAX_BLOCKS) {
+            KvBlockUse *u = &b->blocks[b->n_blocks];
+            if (sscanf(p, "{\"energy\":%" G_GINT64_FORMAT ",\"price_e4\":%" G_GINT64_FORMAT
+                       ",\"cost_e6\":%" G_GINT64_FORMAT "}", &u->energy, &u->price_e4,
+                       &u->cost_e6) != 3)
+                break;
+            b->n_blocks++;
+            p++;
+        }
+        return;
+    }
+    while (p && *p && b->n_blocks < KV_TARIFF_MAX_BLOCKS) {
+        KvBlockUse *u = &b->blocks[b->n_blocks];
+        char *end = NULL;
+        u->energy = g_ascii_strtoll(p, &end, 10);
+        if (end == p || *end != ':')
+            break;
+        p = end + 1;
+        u->price_e4 = g_ascii_strtoll(p, &end, 10);
+        if (end == p || (*end != ',' && *end != '\0'))
+            break;
+        u->cost_e6 = u->energy * u->price_e4; /* exact, as kv_tariff_price_* makes it */
+        b->n_blocks++;
+        p = *end ? end + 1 : end;
+    }
 }

@@ -96,8 +96,12 @@ gboolean kv_tariff_price_energy_rule(const KvTariff *t, gint64 energy, gint64 mo
                                      gboolean first_of_month, const KvDebtRule *debt,
                                      KvBreakdown *out, GError **error);
 
-/* The breakdown's blocks as JSON (stored with the sale). */
-char *kv_breakdown_blocks_json(const KvBreakdown *b);
+/* The breakdown's blocks as stored with the sale (db/016): "ENERGY:PRICE_E4"
+ * per block, comma-separated (each block's cost_e6 is energy * price_e4). */
+char *kv_breakdown_blocks_text(const KvBreakdown *b);
+/* Back into b's blocks: that text, or the JSON array of sales stored
+ * before it ([{"energy":E,"price_e4":P,"cost_e6":C},...]). */
+void kv_breakdown_blocks_parse(const char *text, KvBreakdown *b);
 
 G_END_DECLS
 

@@ -12,6 +12,8 @@
 #   two_offices METER [DEBT]  head office's tariff DEFAULT, customer 7 (ACC-7,
 #                          owing DEBT) and its METER; station a (101, office 1)
 #                          and b (201, office 2) made and synced once
+#   card_at_a METER        the meter provisioned, card c1.card issued at station
+#                          a, a shift open at both stations
 #   centre_meter METER [DEBT]  head office's master data: tariff DEFAULT, customer 7
 #                          (ACC-7, owing DEBT) and METER (key version 1)
 # sync.conf (KILOVEND_SYNC_CONF) points at the harness's server with the
@@ -48,6 +50,13 @@ two_offices() {
     expect 0 "init office 2, station 201 (same key file)" b init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 2 --station 201
     expect 0 "station 101 syncs" a sync --once
     expect 0 "station 201 syncs" b sync --once
+}
+card_at_a() {
+    expect 0 "provision the meter" a meter provision --meter "$1" --out prov.bin
+    expect 0 "blank card" a card blank c1.card
+    expect 0 "office 1 issues the card" a --card-file c1.card card issue --meter "$1"
+    expect 0 "shift at office 1" a shift open
+    expect 0 "shift at office 2" b shift open
 }
 records_fp() {
     q=""

@@ -450,6 +450,20 @@ static void test_money_records_conflict(void)
     g_assert_cmpint(ct_admin_int("SELECT debt FROM kv.customers WHERE id = 70"), ==, 400);
 }
 
+/* A batch of one debt movement of station st (sale 0: none). */
+static char *debt_batch(guint st, gint64 id, gint64 customer, gint64 at, const char *kind, gint64 amount,
+                        gint64 sale, int settlement)
+{
+    g_autofree char *c = sale ? g_strdup_printf("{\"customer\": %" G_GINT64_FORMAT ", \"at\": %" G_GINT64_FORMAT
+                                                ", \"kind\": \"%s\", \"amount\": %" G_GINT64_FORMAT ", \"sale\": %"
+                                                G_GINT64_FORMAT ", \"settlement\": %d}", customer, at, kind, amount,
+                                                sale, settlement)
+                              : g_strdup_printf("{\"customer\": %" G_GINT64_FORMAT ", \"at\": %" G_GINT64_FORMAT
+                                                ", \"kind\": \"%s\", \"amount\": %" G_GINT64_FORMAT
+                                                ", \"settlement\": %d}", customer, at, kind, amount, settlement);
+    return ct_batch(ct_record("debt_movement", st, id, c), NULL);
+}
+
 /* A customer's debt at head office: its opening balance and every
  * station's movements, the stations' settlements not counted again;
  * changed otherwise only through kv.debt_adjust; an overpayment shows
@@ -463,12 +477,9 @@ static void test_debt_settled_across_stations(void)
 
     g_free(ct_admin_value("INSERT INTO kv.customers(id, account, name, debt, created_at) "
                           "VALUES (71, 'ACC-71', 'Yaw', 1000, 1700000000) RETURNING id"));
-    ba = ct_batch(ct_record("debt_movement", 101, 60, "{\"customer\": 71, \"at\": 1700000000, \"kind\": "
-                            "\"recovered\", \"amount\": -400, \"sale\": 1, \"settlement\": 0}"), NULL);
-    bb = ct_batch(ct_record("debt_movement", 201, 60, "{\"customer\": 71, \"at\": 1700000001, \"kind\": "
-                            "\"recovered\", \"amount\": -400, \"sale\": 2, \"settlement\": 0}"), NULL);
-    bs = ct_batch(ct_record("debt_movement", 201, 61, "{\"customer\": 71, \"at\": 1700000002, \"kind\": "
-                            "\"adjusted\", \"amount\": -600, \"settlement\": 1}"), NULL);
+    ba = debt_batch(101, 60, 71, 1700000000, "recovered", -400, 1, 0);
+    bb = debt_batch(201, 60, 71, 1700000001, "recovered", -400, 2, 0);
+    bs = debt_batch(201, 61, 71, 1700000002, "adjusted", -600, 0, 1);
     ct_push_status(a, ba, "ok");
     ct_push_status(b, bb, "ok");
     g_assert_cmpint(ct_admin_int("SELECT debt FROM kv.customers WHERE id = 71"), ==, 200);
@@ -483,6 +494,49 @@ static void test_debt_settled_across_stations(void)
     head = ct_field(pulled, "{station,debt_head}");
     g_assert_cmpstr(debt, ==, "0");
     g_assert_cmpstr(head, ==, "60");
+}
+
+/* An overpaid debt (recoveries at two offices beyond it) offsets the next
+ * debt until head office pays it back with kv.debt_pay_back: never more
+ * than is overpaid, with a reason, as a head-office movement that names
+ * who paid it and cannot be changed; a station cannot call it. */
+static void test_debt_overpaid_paid_back(void)
+{
+    g_autoptr(PGconn) a = ct_station(101);
+    g_autoptr(PGconn) b = ct_station(201);
+    g_autofree char *ba = NULL, *bb = NULL, *bc = NULL, *bd = NULL, *row = NULL;
+
+    g_free(ct_admin_value("INSERT INTO kv.customers(id, account, name, debt, created_at) "
+                          "VALUES (72, 'ACC-72', 'Esi', 500, 1700000000) RETURNING id"));
+    ba = debt_batch(101, 70, 72, 1700000000, "recovered", -400, 1, 0);
+    bb = debt_batch(201, 70, 72, 1700000001, "recovered", -300, 2, 0);
+    ct_push_status(a, ba, "ok");
+    ct_push_status(b, bb, "ok");
+    g_assert_cmpint(ct_admin_int("SELECT debt * 1000 + debt_overpaid FROM kv.customers WHERE id = 72"), ==, 200);
+    /* Not paid back yet, it offsets a new debt of 50. */
+    bc = debt_batch(101, 71, 72, 1700000002, "added", 50, 0, 0);
+    ct_push_status(a, bc, "ok");
+    g_assert_cmpint(ct_admin_int("SELECT debt * 1000 + debt_overpaid FROM kv.customers WHERE id = 72"), ==, 150);
+
+    ct_assert_refused(a, "SELECT kv.debt_pay_back(72, 150, 'to me')", "42501");
+    ct_assert_refused(ct_admin(), "SELECT kv.debt_pay_back(72, 151, 'too much')", "22023");
+    ct_assert_refused(ct_admin(), "SELECT kv.debt_pay_back(72, 0, 'nothing')", "22023");
+    ct_assert_refused(ct_admin(), "SELECT kv.debt_pay_back(72, 100, ' ')", "22023");
+    ct_assert_refused(ct_admin(), "SELECT kv.debt_pay_back(99, 1, 'nobody')", "P0002");
+    g_assert_cmpint(ct_admin_int("SELECT kv.debt_pay_back(72, 100, 'cash at head office, receipt HO-1')"), ==, 50);
+    g_assert_cmpint(ct_admin_int("SELECT kv.debt_pay_back(72, 50, 'cash at head office, receipt HO-2')"), ==, 0);
+    ct_assert_refused(ct_admin(), "SELECT kv.debt_pay_back(72, 1, 'again')", "22023");
+    row = ct_admin_value("SELECT string_agg(amount || ':' || (by_role = session_user) || ':' || reason, ', ' ORDER BY id) "
+                         "FROM kv.debt_central WHERE customer_id = 72 AND kind = 'paid-back'");
+    g_assert_cmpstr(row, ==, "100:true:cash at head office, receipt HO-1, 50:true:cash at head office, receipt HO-2");
+    g_assert_cmpint(ct_admin_int("SELECT count(*) FROM kv_report.debt_paid_back() WHERE account = 'ACC-72' "
+                                 "AND still_overpaid = 0"), ==, 2);
+    ct_assert_refused(ct_admin(), "DELETE FROM kv.debt_central WHERE customer_id = 72 AND kind = 'paid-back'", "23001");
+    ct_assert_refused(ct_admin(), "UPDATE kv.debt_central SET amount = 1 WHERE customer_id = 72", "23001");
+    /* Paid back, it offsets nothing more: a new debt of 80 is owed in full. */
+    bd = debt_batch(201, 71, 72, 1700000003, "added", 80, 0, 0);
+    ct_push_status(b, bd, "ok");
+    g_assert_cmpint(ct_admin_int("SELECT debt * 1000 + debt_overpaid FROM kv.customers WHERE id = 72"), ==, 80000);
 }
 
 static const struct {
@@ -502,6 +556,7 @@ static const struct {
     {"/central/push/money-records-replay-is-noop", test_money_records_replay},
     {"/central/push/money-records-conflict", test_money_records_conflict},
     {"/central/push/debt-settled-across-stations", test_debt_settled_across_stations},
+    {"/central/debt/overpaid-paid-back", test_debt_overpaid_paid_back},
 };
 
 int main(int argc, char **argv)

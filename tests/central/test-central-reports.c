@@ -114,6 +114,11 @@ static const struct {
     /* Any day of the month names the month. */
     {"kv_report.monthly('2023-11-30')", "total", "NULL", "NULL", "6|6850|1|400|1"},
     {"kv_report.monthly('2023-12-01')", "total", "NULL", "NULL", "1|9999|0|0|0"},
+    /* Everything, an interval open at both ends (summaries and sales). */
+    {"kv_report.period(0, 9223372036854775807)", "total", "NULL", "NULL", "7|16849|1|400|1"},
+    {"kv_report.period(1699920000 + 9 * 3600, 1699920000 + 86400 + 7 * 3600)", "total", "NULL", "NULL", "4|5750|1|400|1"},
+    /* Day 2 whole (the summary), day 1 from 12:00 and day 3 to 01:00 (the sales). */
+    {"kv_report.period(1699920000 + 12 * 3600, 1699920000 + 2 * 86400 + 3600)", "total", "NULL", "NULL", "3|3350|0|0|1"},
 };
 
 /* The expected rows of the reports whose call starts with `prefix`. */
@@ -151,6 +156,41 @@ static void test_monthly(void)
     days = ct_admin_value("SELECT string_agg(day || ':' || coalesce(office::text, '*') || ':' || sold, ' ' "
                           "ORDER BY day, office NULLS LAST) FROM kv_report.month_days('2023-11-01')");
     g_assert_cmpstr(days, ==, "2023-11-14:1:3 2023-11-14:2:1 2023-11-14:*:4 2023-11-15:1:1 2023-11-15:2:1 2023-11-15:*:2");
+}
+
+/* The summaries the reports read (db/central/013) are kept by the push:
+ * recomputed from the records they are the same; a summary row edited at
+ * head office (a hidden sale, an amount lowered) is found by
+ * kv.summary_check(), and kv.summary_rebuild() puts it back; with the
+ * report zone moved to Nairobi every report gives what it gave before. */
+static void test_summaries(void)
+{
+    g_autofree char *before = NULL, *after = NULL, *kept = NULL;
+    const char *all = "SELECT string_agg(r::text, ' ') FROM (SELECT * FROM kv_report.daily('2023-11-15', 'Africa/Nairobi') "
+                      "UNION ALL SELECT * FROM kv_report.daily('2023-11-14') UNION ALL "
+                      "SELECT * FROM kv_report.monthly('2023-11-01', 'Africa/Nairobi')) r";
+
+    assert_rows("kv_report.period");
+    g_assert_cmpint(ct_admin_int("SELECT count(*) FROM kv.summary_check()"), ==, 0);
+    g_assert_cmpint(ct_admin_int("SELECT count(*) FROM kv.sales_daily WHERE n <> 0"), >, 0);
+    before = ct_admin_value(all);
+
+    /* Head office's own superuser lowers a day's takings in the summary. */
+    g_free(ct_admin_value("UPDATE kv.sales_daily SET sold_amount = sold_amount - 1000, sold = sold - 1 "
+                          "WHERE station_no = 101 AND day = '2023-11-14' RETURNING 1"));
+    kept = ct_admin_value("SELECT key || ' ' || (kept ->> 'sold_amount') || '/' || (recomputed ->> 'sold_amount') "
+                          "FROM kv.summary_check()");
+    g_assert_cmpstr(kept, ==, "station 101 day 2023-11-14 payment unknown 2000/3000");
+    g_assert_cmpint(ct_admin_int("SELECT (kv.summary_rebuild() > 0)::int"), ==, 1);
+    g_assert_cmpint(ct_admin_int("SELECT count(*) FROM kv.summary_check()"), ==, 0);
+
+    /* The summaries by Nairobi's days: the same reports. */
+    g_assert_cmpint(ct_admin_int("SELECT (kv.set_report_zone('Africa/Nairobi') > 0)::int"), ==, 1);
+    g_assert_cmpint(ct_admin_int("SELECT count(*) FROM kv.summary_check()"), ==, 0);
+    after = ct_admin_value(all);
+    g_assert_cmpstr(after, ==, before);
+    ct_assert_refused(ct_admin(), "SELECT kv.set_report_zone('Mars/Olympus')", "22023");
+    g_assert_cmpint(ct_admin_int("SELECT (kv.set_report_zone('UTC') > 0)::int"), ==, 1);
 }
 
 /* A customer's sales at every office in time order, including a sale pushed
@@ -241,8 +281,9 @@ static void test_command(void)
         {"--csv days 2023-11", "2023-11-15,,2,"},
         {"--csv customer ACC-7", ",2,201,1,5001,"},
         {"daily 2023-11-14", " total "},
+        {"--csv paid-back", "account,name,amount,at,by_role,reason,still_overpaid"},
     };
-    const char *bad[] = {"daily 14/11/2023", "monthly 2023", "customer", "weekly", "--tz"};
+    const char *bad[] = {"daily 14/11/2023", "monthly 2023", "customer", "weekly", "--tz", "paid-back 2023"};
 
     push_fixture();
     g_assert_nonnull(tool);
@@ -272,6 +313,7 @@ int main(int argc, char **argv)
     g_test_add_func("/central/reports/daily", test_daily);
     g_test_add_func("/central/reports/monthly", test_monthly);
     g_test_add_func("/central/reports/customer-history", test_customer_history);
+    g_test_add_func("/central/reports/summaries-kept-and-checked", test_summaries);
     g_test_add_func("/central/reports/audit-chain", test_audit_chain);
     g_test_add_func("/central/reports/station-refused", test_station_refused);
     g_test_add_func("/central/reports/head-office-roles", test_head_office_roles);

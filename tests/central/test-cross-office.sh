@@ -21,11 +21,7 @@ local_anomalies() { sqlite3 "$dir/a.db" "SELECT count(*) FROM anomalies WHERE ki
 open_alarms() { apsql "SELECT count(*) FROM kv_report.loaded_above_sold()"; }
 
 two_offices $M
-expect 0 "provision the meter" a meter provision --meter $M --out prov.bin
-expect 0 "blank card" a card blank c1.card
-expect 0 "office 1 issues the card" a --card-file c1.card card issue --meter $M
-expect 0 "shift at office 1" a shift open
-expect 0 "shift at office 2" b shift open
+card_at_a $M
 expect 0 "office 1 sells 1 kWh" a --card-file c1.card sell --meter $M --amount 10
 expect 0 "office 1 syncs" a sync --once
 sim insert c1.card

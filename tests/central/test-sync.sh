@@ -42,6 +42,11 @@ expect 0 "blank card" c card blank c7.card
 expect 0 "a card of office 7" c --card-file c7.card card issue --meter 123456782
 # (008-money.sql taken back as tests/core/core-fixture.h MONEY_008_UNDONE
 # and test-money.c do: its tables, triggers and columns)
+# (019-month-blocks.sql taken back as core-fixture.h MONTH_BLOCKS_019_UNDONE does)
+sqlite3 "$dir/c.db" "DROP TABLE month_blocks_remote" || fail "019 taken back"
+# (016-compact-ledger.sql taken back as core-fixture.h COMPACT_016_UNDONE does)
+sqlite3 "$dir/c.db" "ALTER TABLE audit ADD COLUMN prev_hash BLOB;
+                     CREATE INDEX sales_meter ON sales(meter_number, created_at);" || fail "016 taken back"
 # (015-free-energy.sql taken back as core-fixture.h FREE_015_UNDONE does)
 sqlite3 "$dir/c.db" "DROP TRIGGER free_days_insert; DROP TRIGGER free_days_update;
                      DROP TRIGGER free_days_delete; DROP TABLE free_days; DROP INDEX sales_free_month; DROP INDEX sales_grants;

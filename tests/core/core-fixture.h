@@ -107,6 +107,14 @@ guint fx_migrations_before(const char *name);
     "WHERE type = 'table' AND name = 'sales'; PRAGMA writable_schema = RESET; "                \
     "ALTER TABLE sales DROP COLUMN free_month; ALTER TABLE sales DROP COLUMN free_energy; "    \
     "ALTER TABLE customer_categories DROP COLUMN free_energy; "
+/* SQL that takes back db/019-month-blocks.sql. */
+#define MONTH_BLOCKS_019_UNDONE "DROP TABLE month_blocks_remote; "
+/* SQL that takes back db/016-compact-ledger.sql: the audit log's prev_hash
+ * column back (empty: 016 drops it again) and the sales' index by meter
+ * and time. */
+#define COMPACT_016_UNDONE "ALTER TABLE audit ADD COLUMN prev_hash BLOB; "                     \
+    "CREATE INDEX sales_meter ON sales(meter_number, created_at); "
+
 /* SQL that takes back db/013-unloaded-swap.sql (its CHECK widening finds
  * refunds wide when it runs again). */
 #define UNLOADED_013_UNDONE "DROP TABLE refund_tokens; DROP TABLE transfers; "

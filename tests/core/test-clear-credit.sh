@@ -162,8 +162,8 @@ db.execute("INSERT INTO credit_clears(meter_number, card_serial, token_seq, read
 i, prev = db.execute("SELECT id + 1, hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
 obj, detail = f"meter:{meter:09d}", f"amount=2000 cleared_total={total} card={card} counter=99 result=0"
 h = hashlib.sha256(prev + f"{i}|1|0|meter.credit-cleared|{obj}|{detail}".encode()).digest()
-db.execute("INSERT INTO audit(id, at, user_id, action, object, detail, prev_hash, hash) "
-           "VALUES (?, 1, NULL, 'meter.credit-cleared', ?, ?, ?, ?)", (i, obj, detail, prev, h))
+db.execute("INSERT INTO audit(id, at, user_id, action, object, detail, hash) "
+           "VALUES (?, 1, NULL, 'meter.credit-cleared', ?, ?, ?)", (i, obj, detail, h))
 db.commit()
 EOF
 expect 17 "/clear-credit/forged-audit-row: refused" $SAM $K refund cleared --meter $M --reason "insider"

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "core-fixture.h"
+#include "kv-audit-private.h"
 
 /* A cashier's station: carol added and signed in, the keys locked (as
  * before a supervisor opens the shift). */
@@ -176,7 +177,8 @@ static gboolean has_problem(KvAuditReport *r, const char *text)
 
 /* What an insider with the file and the source can compute: the plain
  * chain, hash = SHA-256(prev_hash || "id|at|user|action|object|detail"),
- * recomputed from row `from` to the end after an edit. */
+ * prev_hash the row before's hash (not stored since db/016), recomputed
+ * from row `from` to the end after an edit. */
 static void recompute_plain_chain(Fx *f, gint64 from)
 {
     sqlite3 *h = NULL;
@@ -186,7 +188,7 @@ static void recompute_plain_chain(Fx *f, gint64 from)
     g_assert_cmpint(sqlite3_prepare_v2(h, "SELECT id, at, coalesce(user_id, 0), action, object, "
                                           "detail, hash FROM audit ORDER BY id", -1, &q, NULL),
                     ==, SQLITE_OK);
-    g_assert_cmpint(sqlite3_prepare_v2(h, "UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?",
+    g_assert_cmpint(sqlite3_prepare_v2(h, "UPDATE audit SET hash = ? WHERE id = ?",
                                        -1, &u, NULL), ==, SQLITE_OK);
     sqlite3_exec(h, "BEGIN", NULL, NULL, NULL);
     while (sqlite3_step(q) == SQLITE_ROW) {
@@ -197,9 +199,8 @@ static void recompute_plain_chain(Fx *f, gint64 from)
                               (const char *)sqlite3_column_text(q, 3),
                               (const char *)sqlite3_column_text(q, 4),
                               (const char *)sqlite3_column_text(q, 5), hash);
-            sqlite3_bind_blob(u, 1, prev, 32, SQLITE_TRANSIENT);
-            sqlite3_bind_blob(u, 2, hash, 32, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(u, 3, id);
+            sqlite3_bind_blob(u, 1, hash, 32, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(u, 2, id);
             g_assert_cmpint(sqlite3_step(u), ==, SQLITE_DONE);
             sqlite3_reset(u);
         } else {
@@ -400,7 +401,7 @@ static void test_audit_migration(Fx *f, gconstpointer d)
      * tables; 005-issued.sql: its tables and indexes; its rebuild of the
      * sales table runs again on the empty table, without the columns
      * 008-money.sql adds again with its tables). */
-    fx_migrate_back(f, FREE_015_UNDONE EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP TABLE key_holdings; DROP TABLE sync_state; "
+    fx_migrate_back(f, MONTH_BLOCKS_019_UNDONE COMPACT_016_UNDONE FREE_015_UNDONE EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP TABLE key_holdings; DROP TABLE sync_state; "
                        "DROP TABLE meter_remote; ALTER TABLE audit DROP COLUMN mac; "
                        "DROP TABLE base_adoptions; DROP TABLE anomalies; "
                        "DROP INDEX sales_issued; DROP INDEX sales_reconcile; ",
@@ -417,6 +418,59 @@ static void test_audit_migration(Fx *f, gconstpointer d)
     g_assert_cmpuint(r->rows_keyed, ==, 1);
 }
 
+/* Compact audit chain: a sale's audit detail ends with its card serial; a
+ * sale whose serial was cut short by an insider (1048577 now, 104857...
+ * read as a prefix of what was audited) differs from its audit record. */
+static void test_audit_sale_number_cut_short(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) s1 = fx_sell(f, card, FX_M1, 10000, &e);
+    g_autoptr(KvAuditReport) r0 = NULL, r1 = NULL;
+    g_autofree char *sql = NULL, *want = NULL;
+
+    g_assert_no_error(e);
+    g_assert_cmpuint(s1->card_serial, >=, 10);
+    r0 = verify(f, NULL);
+    g_assert_cmpuint(r0->problems->len, ==, 0);
+    sql = g_strdup_printf("UPDATE sales SET card_serial = card_serial / 10 WHERE id = %"
+                          G_GINT64_FORMAT, s1->id);
+    fx_raw_exec(f->db, sql);
+    r1 = verify(f, NULL);
+    want = g_strdup_printf("sale %" G_GINT64_FORMAT " differs from its audit record", s1->id);
+    g_assert_true(has_problem(r1, want));
+}
+
+/* Compact audit chain: the sale rows written before db/016 carry their
+ * detail in the first form ("state=S amount=A ..."); such a sale still
+ * verifies, and an insider's edit of it is still reported. */
+static void test_audit_first_form_details(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) s1 = fx_sell(f, card, FX_M1, 10000, &e);
+    g_autoptr(KvAuditReport) r0 = NULL, r1 = NULL;
+    g_autofree char *obj = NULL, *old = NULL, *sql = NULL, *want = NULL;
+
+    g_assert_no_error(e);
+    g_assert_nonnull(s1);
+    obj = g_strdup_printf("sale:%" G_GINT64_FORMAT, s1->id);
+    old = g_strdup_printf("state=completed amount=%" G_GINT64_FORMAT " energy=%" G_GINT64_FORMAT
+                          " seq=%u cumulative=%u card=%u", s1->breakdown.amount,
+                          s1->breakdown.energy, s1->seq, s1->cumulative, s1->card_serial);
+    /* the sale's last row as a station before db/016 wrote it */
+    g_assert_true(kv_audit_record(f->st, "sale.completed", obj, old, &e));
+    g_assert_no_error(e);
+    r0 = verify(f, NULL);
+    g_assert_cmpuint(r0->problems->len, ==, 0);
+    sql = g_strdup_printf("UPDATE sales SET amount = amount + 500, energy_net = energy_net + 500 "
+                          "WHERE id = %" G_GINT64_FORMAT, s1->id);
+    fx_raw_exec(f->db, sql);
+    r1 = verify(f, NULL);
+    want = g_strdup_printf("audited '%s'", old);
+    g_assert_true(has_problem(r1, want));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -429,5 +483,7 @@ int main(int argc, char **argv)
     fx_add("/insiders/audit/macs-stripped", test_audit_macs_stripped);
     fx_add("/insiders/audit/locked-rows-covered", test_audit_locked_rows_covered);
     fx_add("/insiders/audit/migration", test_audit_migration);
+    fx_add("/insiders/audit/sale-number-cut-short", test_audit_sale_number_cut_short);
+    fx_add("/insiders/audit/first-form-details", test_audit_first_form_details);
     return g_test_run();
 }

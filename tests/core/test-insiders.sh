@@ -76,7 +76,7 @@ for (i, at, user, action, obj, detail, h) in db.execute(
         "ORDER BY id").fetchall():
     if i >= start:
         h = hashlib.sha256(prev + f"{i}|{at}|{user}|{action}|{obj}|{detail}".encode()).digest()
-        db.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?", (prev, h, i))
+        db.execute("UPDATE audit SET hash = ? WHERE id = ?", (h, i))
     prev = h
 db.commit()
 EOF

@@ -282,6 +282,18 @@ int kv_gui_test_main(int *argc, char ***argv, KvGuiStation **station,
     return status;
 }
 
+int kv_gui_test_main_in_locale(int *argc, char ***argv, KvGuiStation **station,
+                               const KvGuiTestCase *cases, const char *locale)
+{
+    g_autofree char *dir = g_dir_make_tmp("kv-locale-XXXXXX", NULL);
+    int status;
+
+    g_assert_true(kv_gui_test_make_locale(dir, locale));
+    status = kv_gui_test_main(argc, argv, station, cases);
+    kv_gui_test_remove_tree(dir);
+    return status;
+}
+
 void kv_gui_test_station_free(KvGuiStation *st)
 {
     kv_demo_remove_dir(st->dir);
@@ -691,4 +703,77 @@ void kv_gui_test_insert_card(KvSession *session, const char *path)
         g_assert_cmpuint(attempt, <, 2);
         g_test_message("the card inserted was not seen by pcscd: inserting it again");
     }
+}
+
+static gboolean has_child(gpointer data)
+{
+    return gtk_widget_get_first_child(data) != NULL;
+}
+
+void kv_gui_test_open_customer(GtkWidget *root, const char *search_text, const char *name)
+{
+    GtkWidget *search = kv_gui_test_get(root, "Search customers");
+    GtkWidget *results = kv_gui_test_find_typed(root, GTK_TYPE_LIST_BOX, "Customers found");
+    GtkWidget *name_row = kv_gui_test_find_typed(root, ADW_TYPE_ENTRY_ROW, "Name");
+
+    g_assert_nonnull(results);
+    g_assert_nonnull(name_row);
+    gtk_editable_set_text(GTK_EDITABLE(search), "");
+    gtk_editable_set_text(GTK_EDITABLE(search), search_text);
+    g_assert_true(kv_gui_test_wait(has_child, results, 10000));
+    g_signal_emit_by_name(search, "activate");
+    g_assert_true(kv_gui_test_wait_text(name_row, name, 10000));
+}
+
+char *kv_gui_test_pdf_text(const char *pdf)
+{
+    const char *argv[] = {"pdftotext", "-layout", pdf, "-", NULL};
+    g_autoptr(GError) error = NULL;
+    char *text = NULL;
+
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &text,
+                               NULL, NULL, &error));
+    g_assert_no_error(error);
+    return text;
+}
+
+GtkWidget *kv_gui_test_find_window(GType type)
+{
+    g_autoptr(GList) tops = gtk_window_list_toplevels();
+
+    for (GList *l = tops; l != NULL; l = l->next)
+        if (G_TYPE_CHECK_INSTANCE_TYPE(l->data, type) && gtk_widget_get_visible(l->data))
+            return l->data;
+    return NULL;
+}
+
+void kv_gui_test_assert_pdf_has(const char *pdf, const char *const *needles)
+{
+    g_autofree char *text = kv_gui_test_pdf_text(pdf);
+
+    g_test_message("%s", text);
+    for (guint i = 0; needles[i] != NULL; i++)
+        g_assert_nonnull(strstr(text, needles[i]));
+}
+
+gboolean kv_gui_test_make_locale(const char *dir, const char *name)
+{
+    g_autofree char *full = g_strconcat(name, ".UTF-8", NULL);
+    g_autofree char *out = g_build_filename(dir, full, NULL);
+    const char *argv[] = {"localedef", "-i", name, "-f", "UTF-8", out, NULL};
+    int status = 0;
+
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH |
+                      G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                      NULL, NULL, NULL, NULL, &status, NULL))
+        return FALSE;
+    g_setenv("LOCPATH", dir, TRUE);
+    return TRUE;
+}
+
+void kv_gui_test_remove_tree(const char *dir)
+{
+    const char *rm[] = {"rm", "-rf", "--", dir, NULL};
+
+    g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
 }

@@ -74,6 +74,16 @@ int kv_gui_test_main(int *argc, char ***argv, KvGuiStation **station,
         static const KvGuiTestCase cases[] = {__VA_ARGS__, {NULL, NULL}};                    \
         return kv_gui_test_main(&argc, &argv, &station, cases);                              \
     }
+/* The same with the locale `locale` ("fr_FR") compiled for the program
+ * (kv_gui_test_make_locale), which stays in its own language. */
+int kv_gui_test_main_in_locale(int *argc, char ***argv, KvGuiStation **station,
+                               const KvGuiTestCase *cases, const char *locale);
+#define KV_GUI_TEST_MAIN_IN_LOCALE(station, locale, ...)                                     \
+    int main(int argc, char *argv[])                                                         \
+    {                                                                                        \
+        static const KvGuiTestCase cases[] = {__VA_ARGS__, {NULL, NULL}};                    \
+        return kv_gui_test_main_in_locale(&argc, &argv, &station, cases, locale);            \
+    }
 void kv_gui_test_station_free(KvGuiStation *st);
 /* The station's ledger through a second core connection, signed in as the
  * demo's admin: what another program on the station would see. */
@@ -91,7 +101,26 @@ void kv_gui_test_sign_in_only(KvWindow *window, const char *user, const char *pa
 void kv_gui_test_fill_shift(KvWindow *window, const char *supervisor, const char *password,
                             const char *passphrase);
 
+/* The text of a PDF as laid out on its pages (pdftotext -layout). */
+char *kv_gui_test_pdf_text(const char *pdf);
+/* The PDF's text (shown in the test log) has every one of the needles. */
+void kv_gui_test_assert_pdf_has(const char *pdf, const char *const *needles);
+#define KV_GUI_TEST_ASSERT_PDF_HAS(pdf, ...)                                                 \
+    kv_gui_test_assert_pdf_has(pdf, (const char *const[]){__VA_ARGS__, NULL})
+
+/* On the Customers screen: search as a cashier types, open the first
+ * customer found, wait until their name is in the form. */
+void kv_gui_test_open_customer(GtkWidget *root, const char *search_text, const char *name);
+
+/* The locale name.UTF-8 ("fr_FR") compiled into dir and LOCPATH set to it
+ * (the machine may have none generated); before any thread starts. */
+gboolean kv_gui_test_make_locale(const char *dir, const char *name);
+/* A temporary folder of the test's own, removed with what it holds. */
+void kv_gui_test_remove_tree(const char *dir);
+
 /* ---- dialogs ---- */
+/* The visible window of that type (KV_TYPE_METER_DIALOG...), or NULL. */
+GtkWidget *kv_gui_test_find_window(GType type);
 /* The visible message dialog with this heading, or NULL. */
 AdwMessageDialog *kv_gui_test_find_dialog(const char *heading);
 /* Wait for it (failing the test if it does not come). */

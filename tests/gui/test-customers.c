@@ -72,19 +72,6 @@ static GtkWidget *entry_row(GtkWidget *root, const char *label)
     return row;
 }
 
-/* Search as a cashier types, open the first customer found, wait for it. */
-static void open_customer(GtkWidget *root, const char *search_text, const char *name)
-{
-    GtkWidget *search = kv_gui_test_get(root, "Search customers");
-    GtkWidget *results = kv_gui_test_find_typed(root, GTK_TYPE_LIST_BOX, "Customers found");
-
-    gtk_editable_set_text(GTK_EDITABLE(search), "");
-    gtk_editable_set_text(GTK_EDITABLE(search), search_text);
-    g_assert_true(kv_gui_test_wait(has_rows, results, 10000));
-    g_signal_emit_by_name(search, "activate");
-    g_assert_true(kv_gui_test_wait_text(entry_row(root, "Name"), name, 10000));
-}
-
 /* The title or subtitle of some row of a list contains needle. */
 static gboolean list_mentions(GtkWidget *list, const char *needle)
 {
@@ -108,12 +95,7 @@ static gboolean wait_list_mentions(GtkWidget *list, const char *needle)
 
 static KvMeterDialog *find_dialog(void)
 {
-    g_autoptr(GList) tops = gtk_window_list_toplevels();
-
-    for (GList *l = tops; l != NULL; l = l->next)
-        if (KV_IS_METER_DIALOG(l->data) && gtk_widget_get_visible(l->data))
-            return l->data;
-    return NULL;
+    return (KvMeterDialog *)kv_gui_test_find_window(KV_TYPE_METER_DIALOG);
 }
 
 static gboolean dialog_open(gpointer data)
@@ -193,7 +175,7 @@ static void test_customers_flow(void)
     account = entry_row(root, "Account number");
 
     /* By meter number: Yaw's meter, its card, and the demo's earlier sale. */
-    open_customer(root, "10000002", "Yaw Mensah");
+    kv_gui_test_open_customer(root, "10000002", "Yaw Mensah");
     g_assert_true(list_mentions(meters, "Meter 100000025"));
     g_assert_true(list_mentions(meters, "4 Market Street, Kumasi"));
     g_assert_true(list_mentions(meters, "tariff DEFAULT"));
@@ -249,7 +231,7 @@ static void test_add_meter(void)
     g_autoptr(KvMeter) added = NULL;
     g_autoptr(KvCustomer) kwame = ledger_customer("ACC-1004");
 
-    open_customer(root, "Kwame", "Kwame Asante");
+    kv_gui_test_open_customer(root, "Kwame", "Kwame Asante");
     g_assert_false(list_mentions(meters, "200000016"));
     dialog = open_dialog(root, "customers.add-meter", NULL);
     number = entry_row(dialog, "Meter number");
@@ -346,7 +328,7 @@ static void test_edit_meter(void)
     }
     g_assert_nonnull(before);
     g_assert_cmpstr(before->tariff_code, ==, "DEFAULT");
-    open_customer(root, "ACC-1001", "Ama Owusu");
+    kv_gui_test_open_customer(root, "ACC-1001", "Ama Owusu");
     g_assert_nonnull(kv_gui_test_find_typed(meters, GTK_TYPE_BUTTON, "Edit meter 100000017"));
     dialog = open_dialog(root, "customers.edit-meter", g_variant_new_uint32(100000017));
     number = entry_row(dialog, "Meter number");
@@ -409,7 +391,7 @@ static void test_search_by_meter(void)
     g_assert_true(wait_list_mentions(results, "Meter 300000031"));
     g_assert_true(list_mentions(results, "Esi Addo"));
     g_assert_false(list_mentions(results, "Yaw Mensah"));
-    open_customer(root, "300000031", "Esi Addo");
+    kv_gui_test_open_customer(root, "300000031", "Esi Addo");
     g_assert_true(wait_list_mentions(
         kv_gui_test_find_typed(root, GTK_TYPE_LIST_BOX, "Meters of the customer"),
         "Shop, Harbour Road"));
@@ -448,7 +430,7 @@ static void test_readback_history(void)
     yaw = ledger_meter(100000025);
     g_assert_true(yaw->has_readback);
 
-    open_customer(root, "ACC-1002", "Yaw Mensah");
+    kv_gui_test_open_customer(root, "ACC-1002", "Yaw Mensah");
     left_kwh = kv_energy_format(yaw->rb_remaining);
     total_kwh = kv_energy_format(read.view.readback.total_energy);
     left = g_strdup_printf("%s kWh left", left_kwh);
@@ -474,7 +456,7 @@ static void test_cashier_cannot_edit_meters(void)
     KvSession *session = kv_window_get_session(window);
     GtkWidget *edit;
 
-    open_customer(root, "ACC-1004", "Kwame Asante");
+    kv_gui_test_open_customer(root, "ACC-1004", "Kwame Asante");
     edit = kv_gui_test_find_typed(meters, GTK_TYPE_BUTTON, "Edit meter 100000041");
     g_assert_nonnull(add);
     g_assert_nonnull(edit);
@@ -583,7 +565,7 @@ static void test_debt(void)
     g_assert_nonnull(list);
     g_assert_nonnull(adjust);
     g_assert_nonnull(gate);
-    open_customer(root, "ACC-1003", "Esi Addo");
+    kv_gui_test_open_customer(root, "ACC-1003", "Esi Addo");
     g_assert_true(wait_list_mentions(list, "Owed now"));
     g_assert_true(wait_list_mentions(list, "opening balance"));
     g_assert_true(gtk_widget_is_sensitive(adjust));

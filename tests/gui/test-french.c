@@ -62,18 +62,12 @@ static void test_french_meter_dialog(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
-/* A French locale of our own (the machine may have none generated). */
+/* A French locale of our own (the machine may have none generated), for
+ * the whole program. */
 static gboolean use_french(const char *dir)
 {
-    g_autofree char *out = g_build_filename(dir, "fr_FR.UTF-8", NULL);
-    const char *argv[] = {"localedef", "-i", "fr_FR", "-f", "UTF-8", out, NULL};
-    int status = 0;
-
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH |
-                      G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                      NULL, NULL, NULL, NULL, &status, NULL))
+    if (!kv_gui_test_make_locale(dir, "fr_FR"))
         return FALSE;
-    g_setenv("LOCPATH", dir, TRUE);
     g_setenv("LANG", "fr_FR.UTF-8", TRUE);
     g_setenv("LC_ALL", "fr_FR.UTF-8", TRUE);
     return setlocale(LC_ALL, "") != NULL;
@@ -94,11 +88,6 @@ int main(int argc, char *argv[])
     g_test_add_func("/french/meter-dialog", test_french_meter_dialog);
     status = g_test_run();
     kv_gui_test_station_free(station);
-    {
-        /* Our own temporary locale folder. */
-        const char *rm[] = {"rm", "-rf", "--", locales, NULL};
-        g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-                     NULL);
-    }
+    kv_gui_test_remove_tree(locales); /* our own temporary locale folder */
     return status;
 }

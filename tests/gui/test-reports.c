@@ -49,19 +49,6 @@ static gboolean shift_open(gpointer data)
     return kv_session_get_shift_open(data);
 }
 
-/* The text of a PDF (pdftotext). */
-static char *pdf_text(const char *pdf)
-{
-    const char *argv[] = {"pdftotext", "-layout", pdf, "-", NULL};
-    g_autoptr(GError) error = NULL;
-    char *text = NULL;
-
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &text,
-                               NULL, NULL, &error));
-    g_assert_no_error(error);
-    return text;
-}
-
 static void assert_ends_with(const char *text, const char *suffix)
 {
     g_test_message("“%s”", text);
@@ -206,7 +193,7 @@ static void test_reports_tables(void)
     /* Its PDF: the head whole, the table, the currency. */
     g_assert_true(kv_reports_page_export_z_pdf(page, pdf, &error));
     g_assert_no_error(error);
-    text = pdf_text(pdf);
+    text = kv_gui_test_pdf_text(pdf);
     g_assert_nonnull(strstr(text, "Shift report"));
     g_assert_nonnull(strstr(text, full));
     g_assert_nonnull(strstr(text, cur));
@@ -224,7 +211,7 @@ static void test_reports_tables(void)
     g_assert_cmpstr(gtk_label_get_label(kv_report_view_get_cell(view, 1, 1)), ==, "1");
     g_assert_true(kv_reports_page_export_daily_pdf(page, pdf, &error));
     g_assert_no_error(error);
-    text = pdf_text(pdf);
+    text = kv_gui_test_pdf_text(pdf);
     g_assert_nonnull(strstr(text, "Total"));
     g_assert_nonnull(strstr(text, KV_DEMO_ADMIN));
     g_clear_pointer(&text, g_free);
@@ -234,7 +221,7 @@ static void test_reports_tables(void)
     g_assert_true(kv_gui_test_wait(report_done, page, 30000));
     g_assert_true(kv_reports_page_export_pdf(page, pdf, &error));
     g_assert_no_error(error);
-    text = pdf_text(pdf);
+    text = kv_gui_test_pdf_text(pdf);
     g_assert_nonnull(strstr(text, today_s));
     g_assert_null(strstr(text, tomorrow_s));
     g_assert_nonnull(strstr(text, "Total"));
@@ -258,7 +245,6 @@ static void test_reports_history(void)
     AdwMessageDialog *ask;
     g_autofree char *dir = g_dir_make_tmp("kv-history-XXXXXX", NULL);
     g_autofree char *pdf = g_build_filename(dir, "receipt.pdf", NULL);
-    g_autofree char *text = NULL;
 
     kv_history_page_refresh(history);
     g_assert_true(kv_gui_test_wait(history_done, history, 20000));
@@ -269,12 +255,8 @@ static void test_reports_history(void)
     kv_history_page_reprint(history, 1, pdf);
     g_assert_true(kv_gui_test_wait(history_done, history, 20000));
     g_test_message("%s", kv_gui_test_text(status));
-    text = pdf_text(pdf);
-    g_test_message("%s", text);
-    g_assert_nonnull(strstr(text, "REPRINT"));
-    g_assert_nonnull(strstr(text, "Residential (DEFAULT)"));
-    g_assert_nonnull(strstr(text, "Token number"));
-    g_assert_nonnull(strstr(text, "All the credit bought for this meter"));
+    KV_GUI_TEST_ASSERT_PDF_HAS(pdf, "REPRINT", "Residential (DEFAULT)", "Token number",
+                               "All the credit bought for this meter");
 
     /* Cancel: a supervisor may; the reason is asked before anything. */
     cancel = kv_gui_test_get(root, "Cancel sale 1");

@@ -164,19 +164,15 @@ static void assert_shows(const char *where, const char *text, const char *needle
         g_error("%s is “%s”: “%s” expected in it", where, text, needle);
 }
 
-/* The screen says the sale is on hold, why, that no money is taken yet,
- * and what to do. */
-static void assert_on_hold(Screen *s, const char *why, const char *what_to_do)
+/* The result comes with this title; its detail says every one of the needles. */
+static void wait_result(const Screen *s, const char *title, const char *const *needles)
 {
-    const char *detail;
-
-    g_assert_true(kv_gui_test_wait_text(s->title, "Sale on Hold", WAIT_MS));
-    detail = kv_gui_test_text(s->detail);
-    g_test_message("%s", detail);
-    assert_shows("the result", detail, why);
-    assert_shows("the result", detail, "do not take the money");
-    assert_shows("the result", detail, what_to_do);
+    g_assert_true(kv_gui_test_wait_text(s->title, title, WAIT_MS));
+    g_test_message("%s", kv_gui_test_text(s->detail));
+    for (guint i = 0; needles[i] != NULL; i++)
+        assert_shows("the result", kv_gui_test_text(s->detail), needles[i]);
 }
+#define WAIT_RESULT(s, title, ...) wait_result(s, title, (const char *const[]){__VA_ARGS__, NULL})
 
 /* ---- card pulled in the middle of the write ------------------------------------ */
 
@@ -194,7 +190,8 @@ static void test_card_pulled(void)
     /* The card leaves the reader after the first byte of the credit. */
     kv_gui_test_vcard("tear 1");
     gtk_widget_activate_action(s.amount, "sell.confirm", NULL);
-    assert_on_hold(&s, "card was removed", "Put the same card back");
+    WAIT_RESULT(&s, "Sale on Hold",
+                "card was removed", "do not take the money", "Put the same card back");
     g_assert_true(kv_gui_test_wait_for(stack_shows, s.card_stack, "none", WAIT_MS));
     gtk_test_widget_wait_for_draw(s.root);
     kv_gui_test_screenshot(s.root, "sell-card-pulled");
@@ -205,10 +202,7 @@ static void test_card_pulled(void)
 
     /* The card back: it does not show the token, the sale is issued. */
     kv_gui_test_vcard("insert %s", card);
-    g_assert_true(kv_gui_test_wait_text(s.title, "Sale Not Confirmed", WAIT_MS));
-    g_test_message("%s", kv_gui_test_text(s.detail));
-    assert_shows("the result", kv_gui_test_text(s.detail), "ISSUED");
-    assert_shows("the result", kv_gui_test_text(s.detail), "supervisor");
+    WAIT_RESULT(&s, "Sale Not Confirmed", "ISSUED", "supervisor");
     sale = get_sale(held);
     g_assert_cmpint(sale->state, ==, KV_SALE_ISSUED);
     g_assert_cmpuint(unresolved_of(meter, &held), ==, 0);
@@ -245,7 +239,8 @@ static void test_reader_lost(void)
     g_assert_true(kv_gui_test_wait_vcard_log("card stops answering", muted, WAIT_MS));
     kv_gui_test_pcsc_ctl("reader-unplug");
 
-    assert_on_hold(&s, "card reader was lost", "Reconnect the reader");
+    WAIT_RESULT(&s, "Sale on Hold",
+                "card reader was lost", "do not take the money", "Reconnect the reader");
     /* The card panel says there is no reader. */
     g_assert_true(kv_gui_test_wait_for(stack_shows, s.card_stack, "none", WAIT_MS));
     g_assert_true(kv_gui_test_wait_reader(station->session, KV_READER_STATE_NO_READER, WAIT_MS));
@@ -261,9 +256,7 @@ static void test_reader_lost(void)
     /* The reader comes back with the card in it: read again, settled. */
     kv_gui_test_vcard("mute -1");
     kv_gui_test_pcsc_ctl("reader-plug");
-    g_assert_true(kv_gui_test_wait_text(s.title, "Sale Cancelled", WAIT_MS));
-    g_test_message("%s", kv_gui_test_text(s.detail));
-    assert_shows("the result", kv_gui_test_text(s.detail), "No money is due");
+    WAIT_RESULT(&s, "Sale Cancelled", "No money is due");
     sale = get_sale(held);
     g_assert_cmpint(sale->state, ==, KV_SALE_FAILED);
     g_assert_cmpuint(unresolved_of(meter, &held), ==, 0);
@@ -368,7 +361,8 @@ static void test_slow_card(void)
     /* The customer pulls the card while it is silent: on hold, nothing
      * sold yet in the ledger. */
     kv_gui_test_vcard("remove");
-    assert_on_hold(&s, "stopped answering", "Put the same card back");
+    WAIT_RESULT(&s, "Sale on Hold",
+                "stopped answering", "do not take the money", "Put the same card back");
     g_assert_false(revealed(progress));
     g_signal_handlers_disconnect_by_data(progress, steps);
     g_assert_cmpuint(unresolved_of(meter, &held), ==, 1);
