@@ -97,18 +97,49 @@ static char *find_program(const char *env, const char *built, const char *name)
     return g_find_program_in_path(name);
 }
 
-/* The meter's side, if the meter firmware's host build is there: the card
- * goes into the meter (kilovend-meter-sim, the real firmware on the host),
- * power is drawn for a few hours, the card goes in again and carries the
- * meter's readback back to the office.  The demo works without it. */
-static void run_meter(const char *dir, KvStation *st, guint32 meter, guint card_no, double kw,
-                      double hours)
+/* One step of a demo meter (kilovend-meter-sim, the real firmware on the
+ * host): its state and provisioning in dir, the step's arguments. */
+static gboolean run_sim(const char *sim, const char *dir, guint32 meter,
+                        const char *const *step, GError **error)
 {
-    g_autofree char *sim = find_program("KILOVEND_METER_SIM", KV_BUILD_METER_SIM,
-                                        "kilovend-meter-sim");
     g_autofree char *name = g_strdup_printf("meter-%09u", meter);
     g_autofree char *state = g_build_filename(dir, name, NULL);
     g_autofree char *prov = g_strdup_printf("%s.prov", state);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    int status = 0;
+
+    g_ptr_array_add(argv, (char *)sim);
+    g_ptr_array_add(argv, (char *)"--state");
+    g_ptr_array_add(argv, state);
+    g_ptr_array_add(argv, (char *)"--config");
+    g_ptr_array_add(argv, prov);
+    for (guint j = 0; step[j] != NULL; j++)
+        g_ptr_array_add(argv, (char *)step[j]);
+    g_ptr_array_add(argv, NULL);
+    /* An insertion that loads nothing is the meter's balance check: it
+     * succeeds and still writes the readback. */
+    return g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+                        G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL,
+                        NULL, &status, error) &&
+           g_spawn_check_wait_status(status, error);
+}
+
+static char *meter_sim(void)
+{
+    return find_program("KILOVEND_METER_SIM", KV_BUILD_METER_SIM, "kilovend-meter-sim");
+}
+
+/* The meter's side, if the meter firmware's host build is there: the card
+ * goes into the meter, power is drawn for a few hours, the card goes in
+ * again and carries the meter's readback back to the office.  The demo
+ * works without it. */
+static void run_meter(const char *dir, KvStation *st, guint32 meter, guint card_no, double kw,
+                      double hours)
+{
+    g_autofree char *sim = meter_sim();
+    g_autofree char *name = g_strdup_printf("meter-%09u", meter);
+    g_autofree char *prov = g_strdup_printf("%s/%s.prov", dir, name);
+    g_autofree char *state = g_build_filename(dir, name, NULL);
     g_autofree char *card = kv_demo_card_path(dir, card_no);
     g_autofree char *kw_s = g_strdup_printf("%.2f", kw);
     g_autofree char *hours_s = g_strdup_printf("%.2f", hours);
@@ -127,27 +158,24 @@ static void run_meter(const char *dir, KvStation *st, guint32 meter, guint card_
         return;
     }
     for (guint i = 0; i < G_N_ELEMENTS(steps); i++) {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        int status = 0;
-
-        g_ptr_array_add(argv, sim);
-        g_ptr_array_add(argv, (char *)"--state");
-        g_ptr_array_add(argv, state);
-        g_ptr_array_add(argv, (char *)"--config");
-        g_ptr_array_add(argv, prov);
-        for (guint j = 0; steps[i][j] != NULL; j++)
-            g_ptr_array_add(argv, (char *)steps[i][j]);
-        g_ptr_array_add(argv, NULL);
-        /* An insertion that loads nothing is the meter's balance check: it
-         * succeeds and still writes the readback. */
-        if (!g_spawn_sync(NULL, (char **)argv->pdata, NULL,
-                          G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
-                          NULL, NULL, &status, &error) ||
-            !g_spawn_check_wait_status(status, &error)) {
+        if (!run_sim(sim, dir, meter, steps[i], &error)) {
             g_printerr(_("kilovend: no meter readback in the demo: %s\n"), error->message);
             return;
         }
     }
+}
+
+gboolean kv_demo_meter_insert(const char *dir, guint32 meter, const char *card, GError **error)
+{
+    g_autofree char *sim = meter_sim();
+    const char *step[] = {"insert", card, NULL};
+
+    if (sim == NULL) {
+        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                            "kilovend-meter-sim (the meter firmware's host build) is not there");
+        return FALSE;
+    }
+    return run_sim(sim, dir, meter, step, error);
 }
 
 gboolean kv_demo_create(const char *dir, GError **error)

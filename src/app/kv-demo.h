@@ -29,6 +29,11 @@ char *kv_demo_card_path(const char *dir, guint n);
 
 /* Make the demo station in dir (which must exist and hold no station). */
 gboolean kv_demo_create(const char *dir, GError **error);
+/* Put a card into demo meter `meter` of dir (the firmware's host build,
+ * as the demo does when it is made): the meter loads what the card carries
+ * and writes its readback on it.  G_IO_ERROR_NOT_FOUND without the meter
+ * program. */
+gboolean kv_demo_meter_insert(const char *dir, guint32 meter, const char *card, GError **error);
 
 /* Run argv (the app with --demo-dir) inside kv-pcsc-env with the first
  * card inserted; returns the exit status.  FALSE with an error if the

@@ -60,7 +60,8 @@ static gboolean show_update(gpointer data)
     GtkProgressBar *bar = g_weak_ref_get(&relay->bar);
 
     if (bar != NULL) {
-        gtk_progress_bar_set_fraction(bar, u->fraction);
+        if (u->fraction >= 0.0)
+            gtk_progress_bar_set_fraction(bar, u->fraction);
         if (u->text != NULL)
             gtk_progress_bar_set_text(bar, u->text);
         g_object_unref(bar);
@@ -88,7 +89,7 @@ void kv_progress_relay_post(KvProgressRelay *relay, double fraction, const char 
     g_mutex_unlock(&relay->lock);
 
     u->relay = kv_progress_relay_ref(relay);
-    u->fraction = CLAMP(fraction, 0.0, 1.0);
+    u->fraction = fraction < 0.0 ? -1.0 : MIN(fraction, 1.0);
     u->text = g_strdup(text);
     /* Default priority: shown before the result of the job, which comes
      * after it. */

@@ -14,8 +14,8 @@ KvProgressRelay *kv_progress_relay_ref(KvProgressRelay *relay);
 void kv_progress_relay_unref(KvProgressRelay *relay);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvProgressRelay, kv_progress_relay_unref)
 
-/* Worker thread: show fraction (0..1) and text (NULL: unchanged) on the
- * bar.  Returns once the previous update has been shown by the main loop,
+/* Worker thread: show fraction (0..1; negative: unchanged, a pulsing bar
+ * keeps pulsing) and text (NULL: unchanged) on the bar.  Returns once the previous update has been shown by the main loop,
  * so the job is never more than one update ahead of the window. */
 void kv_progress_relay_post(KvProgressRelay *relay, double fraction, const char *text);
 

@@ -14,6 +14,7 @@
 #include <glib/gi18n.h>
 
 #include "kv-breakdown.h"
+#include "kv-card-steps.h"
 #include "kv-card-service.h"
 #include "kv-receipt-print.h"
 #include "kv-sell-page.h"
@@ -999,11 +1000,13 @@ static void check_free_due(KvSellPage *self)
 typedef struct {
     guint32 meter;
     KvSaleRequest req;
-    char *reference; /* req.reference points here */
+    KvProgressRelay *relay; /* the steps of the card, on the sale's progress bar */
+    char *reference;        /* req.reference points here */
 } SellData;
 
 static void sell_data_free(SellData *d)
 {
+    g_clear_pointer(&d->relay, kv_progress_relay_unref);
     g_free(d->reference);
     g_free(d);
 }
@@ -1040,13 +1043,16 @@ static gpointer sell_in_worker(KvSession *session, KvStation *st, gpointer data,
     SellData *d = data;
     SellResult *r = g_new0(SellResult, 1);
     KvCardLink *card = kv_session_worker_card(session);
+    g_autoptr(KvCardLink) steps = NULL;
 
     if (card == NULL) {
         r->error = g_error_new_literal(KV_CARD_ERROR, KV_CARD_ERROR_NO_CARD,
                                        _("The card is no longer connected."));
         return r;
     }
-    r->sale = kv_sale_sell(st, card, d->meter, &d->req, &r->error);
+    steps = kv_card_steps_new(card, d->relay,
+                              _("Writing the credit to the card. Leave the card in the reader."));
+    r->sale = kv_sale_sell(st, steps, d->meter, &d->req, &r->error);
     if (r->sale == NULL) {
         g_autoptr(GPtrArray) held = kv_sale_list_unresolved(st, NULL);
         g_autoptr(GPtrArray) issued = kv_sale_list_issued(st, NULL);
@@ -1263,16 +1269,24 @@ static void kv_sell_page_free_only(GtkWidget *widget, const char *action_name, G
     start_sale(self, d);
 }
 
-/* The card is written in the worker (d is its request; freed there). */
-static void start_sale(KvSellPage *self, SellData *d)
+/* The card is about to be written: nothing can be sold or cancelled until
+ * it is done, the bar pulses with the first step (the card's link names the
+ * next ones, kv-card-steps.c).  The relay for the worker. */
+static KvProgressRelay *start_card_step(KvSellPage *self, const char *first)
 {
     self->state = SALE_SELLING;
     kv_widget_reveal(GTK_WIDGET(self->result_box), FALSE);
-    gtk_progress_bar_set_text(self->sale_progress,
-                              _("Writing the credit to the card. Leave the card in the reader."));
+    gtk_progress_bar_set_text(self->sale_progress, first);
     kv_widget_reveal(GTK_WIDGET(self->sale_progress), TRUE);
     self->pulse_source = g_timeout_add(100, on_pulse_cb, self);
     update_actions(self);
+    return kv_progress_relay_new(self->sale_progress);
+}
+
+/* The card is written in the worker (d is its request; freed there). */
+static void start_sale(KvSellPage *self, SellData *d)
+{
+    d->relay = start_card_step(self, _("Starting the sale. Leave the card in the reader."));
     kv_session_run_async(self->session, sell_in_worker, d, (GDestroyNotify)sell_data_free,
                          (GDestroyNotify)sell_result_free, NULL, on_sell_cb, g_object_ref(self));
 }
@@ -1282,11 +1296,13 @@ static void start_sale(KvSellPage *self, SellData *d)
 typedef struct {
     gint64 sale_id;
     char *reason;
+    KvProgressRelay *relay;
 } CancelData;
 
 static void cancel_data_free(CancelData *d)
 {
     g_free(d->reason);
+    g_clear_pointer(&d->relay, kv_progress_relay_unref);
     g_free(d);
 }
 
@@ -1294,8 +1310,14 @@ static gpointer cancel_in_worker(KvSession *session, KvStation *st, gpointer dat
                                  GCancellable *cancellable, GError **error)
 {
     CancelData *d = data;
+    KvCardLink *card = kv_session_worker_card(session);
+    g_autoptr(KvCardLink) steps =
+        card != NULL ? kv_card_steps_new(card, d->relay,
+                                         _("Taking the credit off the card. Leave the card in "
+                                           "the reader."))
+                     : NULL;
 
-    return kv_sale_cancel(st, kv_session_worker_card(session), d->sale_id, d->reason, error);
+    return kv_sale_cancel(st, steps, d->sale_id, d->reason, error);
 }
 
 static void on_cancel_done_cb(GObject *source, GAsyncResult *result, gpointer user_data)
@@ -1333,12 +1355,7 @@ static void on_cancel_response_cb(AdwMessageDialog *dialog, const char *response
     d = g_new0(CancelData, 1);
     d->sale_id = self->sale->id;
     d->reason = g_strdup(gtk_editable_get_text(GTK_EDITABLE(entry)));
-    self->state = SALE_SELLING;
-    gtk_progress_bar_set_text(self->sale_progress,
-                              _("Cancelling on the card. Leave the card in the reader."));
-    kv_widget_reveal(GTK_WIDGET(self->sale_progress), TRUE);
-    self->pulse_source = g_timeout_add(100, on_pulse_cb, self);
-    update_actions(self);
+    d->relay = start_card_step(self, _("Cancelling on the card. Leave the card in the reader."));
     kv_session_run_async(self->session, cancel_in_worker, d, (GDestroyNotify)cancel_data_free,
                          (GDestroyNotify)kv_sale_free, NULL, on_cancel_done_cb,
                          g_object_ref(self));

@@ -316,11 +316,12 @@ static void show_report(KvTechnicianPage *self, const KvCardInfo *info)
         g_autofree char *kwh = kv_session_format_energy(info->read.anomaly_excess);
         g_autofree char *text =
             info->read.anomaly_excess > 0
-                ? g_strdup_printf(_("Anomaly: the meter loaded %s more than this station sold to "
-                                    "it. A supervisor must look at it (Reports, anomalies)."),
-                                  kwh)
-                : g_strdup(_("Anomaly: reading this card recorded an anomaly for this meter. A "
-                             "supervisor must look at it (Reports, anomalies)."));
+                ? g_strdup_printf(_("Anomaly: meter %09u loaded %s more than this station sold "
+                                    "to it. A supervisor must look at it (Reports, anomalies)."),
+                                  v->id.meter_number, kwh)
+                : g_strdup_printf(_("Anomaly: reading this card recorded an anomaly for meter "
+                                    "%09u. A supervisor must look at it (Reports, anomalies)."),
+                                  v->id.meter_number);
         gtk_label_set_label(self->anomaly_banner, text);
         kv_widget_reveal(GTK_WIDGET(self->anomaly_banner), TRUE);
     } else {

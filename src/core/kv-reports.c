@@ -258,7 +258,7 @@ static gboolean summary_refunds(KvStation *st, KvTable *t, gint64 shift_id, gint
     g_autofree char *a = NULL, *e = NULL;
     if (!kv_refunds_sum(st, shift_id, from, to, &n, &amount, &energy, error))
         return FALSE;
-    a = money(st, amount);
+    a = kv_station_format_money_code(st, amount);
     e = kv_energy_format(energy);
     summary(t, NC_("report summary", "refunds"),
             _("%" PRId64 " paying back %s for %s kWh"), n, a, e);

@@ -103,6 +103,13 @@ char *kv_station_format_money(KvStation *st, gint64 minor)
     return kv_decimal_format(minor, st->settings.minor_digits);
 }
 
+char *kv_station_format_money_code(KvStation *st, gint64 minor)
+{
+    g_autofree char *number = kv_station_format_money(st, minor);
+
+    return g_strdup_printf("%s %s", number, st->settings.currency ? st->settings.currency : "");
+}
+
 /* ---- the signed-in user ---- */
 
 gint64 kv_station_user_id(KvStation *st)

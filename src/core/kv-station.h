@@ -93,6 +93,9 @@ const KvSettings *kv_station_settings(KvStation *st);
 /* Money in the station's currency. */
 gboolean kv_station_parse_money(KvStation *st, const char *text, gint64 *out, GError **error);
 char *kv_station_format_money(KvStation *st, gint64 minor);
+/* The same followed by the currency's code ("12.50 GHS"): an amount inside
+ * a sentence, where no column heading names the currency. */
+char *kv_station_format_money_code(KvStation *st, gint64 minor);
 
 G_END_DECLS
 

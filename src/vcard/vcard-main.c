@@ -37,6 +37,7 @@ typedef struct {
     int fd;               /* vpcd connection, -1 when none */
     gint64 next_connect;  /* monotonic µs */
     long mute_after;      /* APDUs still answered; < 0: never mute */
+    int mute_after_write; /* 1: armed, 2: a write seen, mute at the next other command */
     int mute;
     guint mute_timeout_ms;
     gint64 mute_deadline; /* when a mute card's pending command is dropped */
@@ -163,8 +164,15 @@ static void control_line(vcard *v, char *line)
     } else if (!strcmp(cmd, "stale") && arg) {
         vcard_reader_set_stale(&v->rd, !strcmp(arg, "on"));
         say("reads answer %s", v->rd.stale ? "the memory as it was (stale)" : "the memory");
+    } else if (!strcmp(cmd, "mute") && arg && !strcmp(arg, "after-write")) {
+        /* A slow card: it takes every byte written, then goes silent at the
+         * station's read-back of them. */
+        v->mute_after = -1;
+        v->mute_after_write = 1;
+        v->mute = 0;
     } else if (!strcmp(cmd, "mute") && arg) {
         v->mute_after = strtol(arg, NULL, 10);
+        v->mute_after_write = 0;
         v->mute = 0;
     } else if (!strcmp(cmd, "atr") && arg) {
         size_t n = 0;
@@ -180,7 +188,7 @@ static void control_line(vcard *v, char *line)
         v->quit = 1;
     } else {
         say("unknown control command '%s' (insert [FILE], remove, tear N, stale on|off, "
-            "mute N, atr HEX|card, shape acr39|acr38, quit)", line);
+            "mute N|after-write, atr HEX|card, shape acr39|acr38, quit)", line);
     }
 }
 
@@ -207,7 +215,12 @@ static void handle_message(vcard *v, const uint8_t *msg, size_t len)
     }
     if (v->verbose)
         hex_dump("> ", msg, len, len >= 5 && (msg[1] == 0x20 || msg[1] == 0xD2) ? 5 : len);
+    if (v->mute_after_write == 2 && len >= 2 && msg[1] != 0xD0)
+        v->mute_after = 0;
+    else if (v->mute_after_write == 1 && len >= 2 && msg[1] == 0xD0)
+        v->mute_after_write = 2;
     if (!v->mute && v->mute_after == 0) {
+        v->mute_after_write = 0;
         v->mute = 1;
         say("card stops answering");
     }

@@ -117,7 +117,7 @@ is "audited" "$(q "SELECT count(*) FROM audit WHERE action = 'refund.cleared'")"
 paid=$(q "SELECT printf('%d.%02d', sum(amount) / 100, sum(amount) % 100) FROM refunds")
 for r in "shift" "daily" "monthly"; do
     expect 0 "report $r" $SAM $K --json report $r
-    is "report $r: refunds apart from the sales" "$(json refunds)" "3 paying back $paid for $(q "SELECT printf('%d.%02d', sum(energy) / 100, sum(energy) % 100) FROM refunds") kWh"
+    is "report $r: refunds apart from the sales" "$(json refunds)" "3 paying back $paid KES for $(q "SELECT printf('%d.%02d', sum(energy) / 100, sum(energy) % 100) FROM refunds") kWh"
 done
 expect 0 "audit" $K audit verify
 

@@ -88,7 +88,7 @@ expect 0 "supervisor's shift" $SAM $K --json shift show
 is "expected cash: the float less the refunds paid from it" "$(json expected)" 30.00
 for r in shift daily monthly; do
     expect 0 "report $r" $SAM $K --json report $r
-    has out.txt "3 paying back 170.00 for 17.00 kWh" "report $r: the refunds apart from the sales"
+    has out.txt "3 paying back 170.00 KES for 17.00 kWh" "report $r: the refunds apart from the sales"
 done
 
 # The meter fails: its credit cleared by a clear-credit card and carried to

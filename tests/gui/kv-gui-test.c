@@ -479,6 +479,22 @@ GtkWidget *kv_gui_test_price(GtkWidget *root, const char *amount)
     return sell;
 }
 
+guint32 kv_gui_test_sell_on_card(KvWindow *window, const char *card, const char *customer,
+                                 const char *amount)
+{
+    GtkWidget *root = GTK_WIDGET(window);
+    KvGuiSellScreen s;
+
+    kv_gui_test_sell_screen(root, &s);
+    gtk_widget_activate_action(root, "win.page", "s", "sell");
+    kv_gui_test_insert_card(kv_window_get_session(window), card);
+    g_assert_true(kv_gui_test_wait_text(s.customer, customer, 60000));
+    kv_gui_test_price(root, amount);
+    g_signal_emit_by_name(s.amount, "activate");
+    g_assert_true(kv_gui_test_wait_text(s.result, "Sold", 60000));
+    return (guint32)g_ascii_strtoull(kv_gui_test_text(s.meter), NULL, 10);
+}
+
 /* ---- the keyboard -------------------------------------------------------- */
 
 typedef int (*FakeKeyFunc)(Display *dpy, unsigned int keycode, int is_press,
@@ -506,6 +522,17 @@ static void fake_key(Display *dpy, guint keysym, gboolean press)
     fake_key_func()(dpy, code, press, 0);
 }
 
+/* The modifiers a test may hold, pressed in this order, released in the
+ * other. */
+static const struct {
+    GdkModifierType mask;
+    guint keysym;
+} modifier_keys[] = {
+    {GDK_CONTROL_MASK, GDK_KEY_Control_L},
+    {GDK_SHIFT_MASK, GDK_KEY_Shift_L},
+    {GDK_ALT_MASK, GDK_KEY_Alt_L},
+};
+
 void kv_gui_test_press_key(GtkWidget *widget, guint keyval, GdkModifierType mods)
 {
     GdkDisplay *display = gtk_widget_get_display(widget);
@@ -517,16 +544,14 @@ void kv_gui_test_press_key(GtkWidget *widget, guint keyval, GdkModifierType mods
     /* No window manager under Xvfb: the window takes the X focus itself. */
     XSetInputFocus(dpy, gdk_x11_surface_get_xid(gtk_native_get_surface(native)),
                    RevertToParent, CurrentTime);
-    if (mods & GDK_CONTROL_MASK)
-        fake_key(dpy, GDK_KEY_Control_L, TRUE);
-    if (mods & GDK_SHIFT_MASK)
-        fake_key(dpy, GDK_KEY_Shift_L, TRUE);
+    for (guint i = 0; i < G_N_ELEMENTS(modifier_keys); i++)
+        if (mods & modifier_keys[i].mask)
+            fake_key(dpy, modifier_keys[i].keysym, TRUE);
     fake_key(dpy, keyval, TRUE);
     fake_key(dpy, keyval, FALSE);
-    if (mods & GDK_SHIFT_MASK)
-        fake_key(dpy, GDK_KEY_Shift_L, FALSE);
-    if (mods & GDK_CONTROL_MASK)
-        fake_key(dpy, GDK_KEY_Control_L, FALSE);
+    for (guint i = G_N_ELEMENTS(modifier_keys); i-- > 0;)
+        if (mods & modifier_keys[i].mask)
+            fake_key(dpy, modifier_keys[i].keysym, FALSE);
     XSync(dpy, False);
     /* The events are in the queue: let GTK deliver every one of them. */
     for (guint i = 0; i < 3; i++)

@@ -144,9 +144,14 @@ void kv_gui_test_sell_screen(GtkWidget *root, KvGuiSellScreen *s);
 GtkWidget *kv_gui_test_sell_button(GtkWidget *root);
 /* Type an amount and wait until it is priced and Sell is on; the button. */
 GtkWidget *kv_gui_test_price(GtkWidget *root, const char *amount);
+/* On the Sell screen (a card reader's test): insert the card file, wait
+ * for its customer, sell amount with Enter and wait until it is sold; the
+ * meter's number. */
+guint32 kv_gui_test_sell_on_card(KvWindow *window, const char *card, const char *customer,
+                                 const char *amount);
 
 /* ---- the keyboard (X11: a real key press through XTest, as a person's) ---- */
-/* Press and release keyval (with Control/Shift in mods) in widget's window. */
+/* Press and release keyval (with Control, Shift, Alt in mods) in widget's window. */
 void kv_gui_test_press_key(GtkWidget *widget, guint keyval, GdkModifierType mods);
 /* The focus widget of widget's window. */
 GtkWidget *kv_gui_test_focus(GtkWidget *widget);

@@ -47,8 +47,9 @@ def _matches(node, role, name):
     try:
         if role is not None and node.getRoleName() != role:
             return False
-        n = node.name or ""
-        # "Sign In Sign In": the accessible label, then the label's text.
+        # "Sign In Sign In": the accessible label, then the label's text;
+        # "_Cancel the Sale": a mnemonic's underline.
+        n = (node.name or "").replace("_", "")
         return name is None or n == name or n.startswith(name + " ")
     except Exception:
         return False
@@ -66,7 +67,12 @@ def find(root, role, name, timeout=20.0, index=0, fresh=False):
             root.clear_cache()
         found = find_all(root, role, name)
         return found[index] if len(found) > index else None
-    return wait_until(look, timeout, f"{role} '{name}'")
+    try:
+        return wait_until(look, timeout, f"{role} '{name}'")
+    except Timeout as exc:
+        # Say what there is instead: the names of that role.
+        seen = sorted({n.name or "" for n in find_all(root, role, None)})
+        raise Timeout(f"{exc}; {role or 'widgets'} seen: {seen}") from None
 
 
 def text(node):

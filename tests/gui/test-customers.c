@@ -118,18 +118,7 @@ static GtkWidget *open_dialog(GtkWidget *root, const char *action, GVariant *tar
     return GTK_WIDGET(find_dialog());
 }
 
-static GtkWidget *find_text(GtkWidget *widget)
-{
-    if (GTK_IS_TEXT(widget))
-        return widget;
-    for (GtkWidget *c = gtk_widget_get_first_child(widget); c; c = gtk_widget_get_next_sibling(c)) {
-        GtkWidget *found = find_text(c);
-
-        if (found != NULL)
-            return found;
-    }
-    return NULL;
-}
+#define find_text(widget) kv_gui_test_find_type(widget, GTK_TYPE_TEXT)
 
 /* Enter in a field, as the keyboard gives it: the field's text widget is
  * activated, and the dialog's default button takes it. */

@@ -7,8 +7,11 @@ server, then does what a cashier does: a wrong password first, signs in,
 has a supervisor open the shift, reads the card, types an amount, sells.
 Checks the sale in the database (sqlite3) and the credit on the virtual
 card (decoded with the station's keys).  Then the error paths: a blocked
-card, a card pulled in the middle of the write (and put back).  Screenshots
-of each screen go to the build tree.
+card, a card pulled in the middle of the write (and put back).  A sale
+cancelled at the counter with its reason (the ledger says cancelled, the
+card has its credit back), and the cashier's Z report read off the screen
+(every amount with its currency).  Screenshots of each screen go to the
+build tree.
 
 usage: test-e2e.py KILOVEND CARD_CHECK SCREENSHOT_DIR
 """
@@ -143,6 +146,71 @@ def sell(d, amount):
     return d.labels["Sale result"]
 
 
+def next_customer(d):
+    at.click(at.find(d.app, "push button", "Next Customer"))
+    at.wait_until(lambda: at.text(at.find(d.app, "text", "Amount")) == "", 20,
+                  "an empty sale form")
+
+
+def cancel_at_counter(d, meter):
+    """Sell, then cancel the sale with its card still in the reader."""
+    app = d.app
+    next_customer(d)
+    before = d.card_credit(1)
+    result = sell(d, "20")
+    at.wait_text(result, lambda t: t.startswith("Sold"), 60, "the sale to cancel")
+    with d.db() as c:
+        sale_id = c.execute("SELECT max(id) FROM sales WHERE meter_number = ?",
+                            (int(meter),)).fetchone()[0]
+    at.click(at.find(app, "push button", "Cancel this sale"))
+    reason = at.find(app, "text", "Reason for cancelling", 30, fresh=True)
+    at.set_text(reason, "wrong amount typed")
+    d.shot("sell-cancel-reason")
+    at.click(at.find(app, "push button", "Cancel the Sale", 30, fresh=True))
+    title = at.wait_text(result, lambda t: t.startswith("Sale Cancelled")
+                         or t.startswith("Not Cancelled"), 60, "the cancellation")
+    log(f"  {title}: {at.text(d.labels['Sale result details'])}")
+    d.shot("sell-cancelled")
+    assert title == "Sale Cancelled", title
+    with d.db() as c:
+        row = c.execute("SELECT state, cancel_reason FROM sales WHERE id = ?",
+                        (sale_id,)).fetchone()
+    log(f"  database: sale {sale_id} {row}")
+    assert row == ("cancelled", "wrong amount typed"), row
+    after = d.card_credit(1)
+    # The card's credit is what it was before the sale: the cancel's token
+    # carries the cumulative from before it.
+    assert int(after["cumulative"]) == int(before["cumulative"]), (before, after)
+
+
+def z_report(d, tabs):
+    """The cashier's Z report, read off the Reports screen."""
+    app = d.app
+    at.click(tabs["Reports"])
+    at.click(at.find(app, "push button", "Make the Z report"))
+
+    def cells():
+        box = at.find(app, None, "Z report table", 10, fresh=True)
+        return [at.text(n) for n in at.find_all(box, "label", None)]
+
+    texts = at.wait_until(lambda: [t for t in cells() if t] if any("GHS" in t for t in cells())
+                          else None, 60, "the Z report's table")
+    log(f"  Z report: {texts}")
+    d.shot("reports-z")
+    # The summary is read as label, value: each amount with its currency.
+    value = {texts[i]: texts[i + 1] for i in range(len(texts) - 1)}
+    for money in ("Amount taken", "Paid cash", "Opening float", "Expected cash"):
+        assert value[money].endswith(" GHS"), (money, value[money])
+    assert "paying back 0.00 GHS" in value["Refunds"], value["Refunds"]
+    with d.db() as c:
+        taken = c.execute("SELECT coalesce(sum(s.amount), 0) FROM sales s JOIN shifts h "
+                          "ON h.id = s.shift_id WHERE s.state = 'completed' "
+                          "AND h.closed_at IS NULL").fetchone()[0]
+    expect = f"{taken // 100}.{taken % 100:02d} GHS"
+    log(f"  amount taken in the open shift, in the ledger: {expect}")
+    assert value["Amount taken"] == expect, (expect, value["Amount taken"])
+
+
 def main():
     d = Demo()
     failures = 0
@@ -230,11 +298,17 @@ def main():
         # Never lost, never doubled: the card carries exactly the completed sales.
         assert int(after["cumulative"]) == sold, (after, sold)
 
+        log("a sale cancelled at the counter, with its reason")
+        cancel_at_counter(d, meter)
+
         log("the other screens")
         tabs = {}
         for t in at.find_all(app, "page tab", None):
             tabs.setdefault(t.name, t)  # the header bar's switcher comes first
         log(f"  tabs: {sorted(tabs)}")
+
+        log("the cashier's Z report")
+        z_report(d, tabs)
         # A cashier is not shown the screens of supervisors and admins.
         assert "Administration" not in tabs, "Administration shown to a cashier"
         for tab, name in (("Customers", "customers"), ("Cards", "cards"),

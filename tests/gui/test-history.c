@@ -40,20 +40,13 @@ static void test_history_cancel(void)
     g_autofree char *card = kv_demo_card_path(station->dir, 1);
     g_autofree char *label = NULL, *heading = NULL;
     g_autoptr(KvSale) sold = NULL, after = NULL;
-    KvGuiSellScreen s;
     AdwMessageDialog *ask;
     GtkWidget *cancel, *status;
     guint32 meter;
 
     /* A sale on Ama Owusu's card. */
     kv_gui_test_sign_in(window, KV_DEMO_CASHIER, KV_DEMO_CASHIER_PASSWORD);
-    kv_gui_test_sell_screen(root, &s);
-    kv_gui_test_insert_card(station->session, card);
-    g_assert_true(kv_gui_test_wait_text(s.customer, "Ama Owusu", 30000));
-    meter = (guint32)g_ascii_strtoull(kv_gui_test_text(s.meter), NULL, 10);
-    kv_gui_test_price(root, "10");
-    g_signal_emit_by_name(s.amount, "activate");
-    g_assert_true(kv_gui_test_wait_text(s.result, "Sold", 60000));
+    meter = kv_gui_test_sell_on_card(window, card, "Ama Owusu", "10");
     sold = sale_of(meter, 0);
     g_assert_cmpint(sold->state, ==, KV_SALE_COMPLETED);
 

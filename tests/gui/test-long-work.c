@@ -355,14 +355,7 @@ static void test_batch_cancelled(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
-int main(int argc, char *argv[])
-{
-    static const KvGuiTestCase cases[] = {
-        {"/long-work/report-cancelled", test_report_cancelled},
-        {"/long-work/backup-cancelled", test_backup_cancelled},
-        {"/long-work/batch-cancelled", test_batch_cancelled},
-        {NULL, NULL},
-    };
-
-    return kv_gui_test_main(&argc, &argv, &station, cases);
-}
+KV_GUI_TEST_MAIN(station,
+                 {"/long-work/report-cancelled", test_report_cancelled},
+                 {"/long-work/backup-cancelled", test_backup_cancelled},
+                 {"/long-work/batch-cancelled", test_batch_cancelled})

@@ -174,6 +174,14 @@ static void test_reports_tables(void)
     assert_ends_with(gtk_label_get_label(kv_report_view_get_value(view, "amount taken")), cur);
     assert_ends_with(gtk_label_get_label(kv_report_view_get_value(view, "expected cash")), cur);
     assert_ends_with(gtk_label_get_label(kv_report_view_get_value(view, "paid cash")), cur);
+    /* The refunds line is a sentence: its amount names the currency too. */
+    {
+        g_autofree char *paid_back = g_strdup_printf("paying back 0.00 %s for", cur);
+        const char *refunds = gtk_label_get_label(kv_report_view_get_value(view, "refunds"));
+
+        g_test_message("refunds: “%s”", refunds);
+        g_assert_nonnull(strstr(refunds, paid_back));
+    }
     head = kv_report_view_get_value(view, "audit head");
     full = g_strdup(gtk_widget_get_tooltip_text(GTK_WIDGET(head)));
     g_test_message("head %s shown as %s", full, gtk_label_get_label(head));

@@ -13,7 +13,12 @@
  *   restarts without the reader): the screen says the reader was lost, the
  *   sale is on hold, what to do; the ledger holds it pending; the reader
  *   back and the card read again, the sale is settled; the next sale
- *   completes once, and the card and the ledger agree on the credit.
+ *   completes once, and the card and the ledger agree on the credit;
+ * - a slow card (it takes the bytes, then is silent at the read-back, as a
+ *   real SLE4442 is slow to write): the bar says what the card is doing,
+ *   the window still answers, Enter pressed again sells nothing more; the
+ *   card pulled while it is silent, the sale is on hold; the card back, the
+ *   sale completes once, with the credit the card carries.
  * Every wait is for a state (the watcher's, the screen's, the virtual
  * card's log); the timeouts only bound a failure. */
 #include "config.h"
@@ -275,13 +280,110 @@ static void test_reader_lost(void)
     gtk_window_destroy(GTK_WINDOW(s.window));
 }
 
-int main(int argc, char *argv[])
-{
-    static const KvGuiTestCase cases[] = {
-        {"/sell-interrupted/card-pulled", test_card_pulled},
-        {"/sell-interrupted/reader-lost", test_reader_lost},
-        {NULL, NULL},
-    };
+/* ---- a slow card, pulled while it is slow ------------------------------------------ */
 
-    return kv_gui_test_main(&argc, &argv, &station, cases);
+static gboolean revealed(gpointer widget)
+{
+    GtkWidget *revealer = gtk_widget_get_parent(widget);
+
+    return gtk_revealer_get_child_revealed(GTK_REVEALER(revealer));
 }
+
+static void on_progress_text_cb(GtkProgressBar *bar, GParamSpec *pspec, GPtrArray *steps)
+{
+    const char *text = gtk_progress_bar_get_text(bar);
+
+    if (text != NULL && (steps->len == 0 || g_strcmp0(g_ptr_array_index(steps, steps->len - 1),
+                                                       text) != 0))
+        g_ptr_array_add(steps, g_strdup(text));
+}
+
+static void test_slow_card(void)
+{
+    const guint32 meter = 100000025;
+    g_autofree char *card = kv_demo_card_path(station->dir, 2);
+    g_autoptr(GPtrArray) steps = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(KvSale) sale = NULL;
+    GtkWidget *progress, *sell;
+    const char *step;
+    guint32 sold_before;
+    gint64 held = 0;
+    guint muted;
+    Screen s;
+
+    sold_before = sale_ready(&s, card, "Yaw Mensah", meter, "12");
+    progress = kv_gui_test_get_id(s.root, "sale_progress");
+    sell = kv_gui_test_sell_button(s.root);
+    g_assert_false(revealed(progress));
+    g_signal_connect(progress, "notify::text", G_CALLBACK(on_progress_text_cb), steps);
+
+    /* The cashier presses Enter; the card takes the credit and then keeps
+     * the station waiting. */
+    muted = kv_gui_test_vcard_log_count("card stops answering");
+    kv_gui_test_vcard("mute after-write");
+    gtk_widget_grab_focus(s.amount);
+    kv_gui_test_press_key(s.amount, GDK_KEY_Return, 0);
+    g_assert_true(kv_gui_test_wait_vcard_log("card stops answering", muted, WAIT_MS));
+
+    /* What it is doing, and what not to do. */
+    g_assert_true(kv_gui_test_wait(revealed, progress, WAIT_MS));
+    step = gtk_progress_bar_get_text(GTK_PROGRESS_BAR(progress));
+    g_test_message("the bar: %s", step);
+    assert_shows("the progress", step, "Writing the credit to the card");
+    assert_shows("the progress", step, "Leave the card in the reader");
+    /* Step by step, as the card is asked: the sale starts, the card is
+     * unlocked, the credit is written. */
+    for (guint i = 0; i < steps->len; i++)
+        g_test_message("step %u: %s", i, (const char *)g_ptr_array_index(steps, i));
+    g_assert_cmpuint(steps->len, >=, 3);
+    assert_shows("the first step", g_ptr_array_index(steps, 0), "Starting the sale");
+    assert_shows("a step", g_ptr_array_index(steps, steps->len - 2), "Unlocking the card");
+    gtk_test_widget_wait_for_draw(s.root);
+    kv_gui_test_screenshot(s.root, "sell-slow-card");
+
+    /* Not frozen: the window answers the keyboard while the card is
+     * silent (another screen and back, the bar still there). */
+    kv_gui_test_press_key(s.root, GDK_KEY_2, GDK_ALT_MASK);
+    g_assert_cmpstr(kv_window_get_visible_page(s.window), ==, "customers");
+    kv_gui_test_press_key(s.root, GDK_KEY_1, GDK_ALT_MASK);
+    g_assert_cmpstr(kv_window_get_visible_page(s.window), ==, "sell");
+    g_assert_true(revealed(progress));
+
+    /* Cannot be sold twice: Sell is off, Enter and the action do nothing. */
+    g_assert_false(gtk_widget_is_sensitive(sell));
+    gtk_widget_grab_focus(s.amount);
+    kv_gui_test_press_key(s.amount, GDK_KEY_Return, 0);
+    kv_gui_test_press_key(s.amount, GDK_KEY_Return, GDK_CONTROL_MASK);
+    gtk_widget_activate_action(s.amount, "sell.confirm", NULL);
+    kv_gui_test_spin(200);
+    g_assert_cmpuint(unresolved_of(meter, &held), ==, 1);
+
+    /* The customer pulls the card while it is silent: on hold, nothing
+     * sold yet in the ledger. */
+    kv_gui_test_vcard("remove");
+    WAIT_RESULT(&s, "Sale on Hold",
+                "stopped answering", "do not take the money", "Put the same card back");
+    g_assert_false(revealed(progress));
+    g_signal_handlers_disconnect_by_data(progress, steps);
+    g_assert_cmpuint(unresolved_of(meter, &held), ==, 1);
+    g_assert_cmpuint(cumulative_sold(meter), ==, sold_before);
+
+    /* The card back (answering again): it holds the credit, the sale
+     * completes, once, and the card and the ledger agree. */
+    kv_gui_test_vcard("mute -1");
+    kv_gui_test_vcard("insert %s", card);
+    g_assert_true(kv_gui_test_wait_text(s.title, "Sale Completed", WAIT_MS));
+    g_test_message("%s", kv_gui_test_text(s.detail));
+    sale = get_sale(held);
+    g_assert_cmpint(sale->state, ==, KV_SALE_COMPLETED);
+    g_assert_cmpuint(unresolved_of(meter, &held), ==, 0);
+    g_assert_cmpuint(cumulative_sold(meter), ==, sold_before + (guint32)sale->breakdown.energy);
+    g_assert_cmpuint(card_cumulative(card), ==, sold_before + (guint32)sale->breakdown.energy);
+
+    gtk_window_destroy(GTK_WINDOW(s.window));
+}
+
+KV_GUI_TEST_MAIN(station,
+                 {"/sell-interrupted/card-pulled", test_card_pulled},
+                 {"/sell-interrupted/reader-lost", test_reader_lost},
+                 {"/sell-interrupted/slow-card", test_slow_card})

@@ -409,15 +409,8 @@ static void test_free_allocation(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
-int main(int argc, char *argv[])
-{
-    static const KvGuiTestCase cases[] = {
-        {"/sell/flow", test_sell_flow},
-        {"/sell/counter-keyboard", test_counter_keyboard},
-        /* free basic electricity: offered, on its own line, written alone */
-        {"/sell/free-allocation", test_free_allocation},
-        {NULL, NULL},
-    };
-
-    return kv_gui_test_main(&argc, &argv, &station, cases);
-}
+KV_GUI_TEST_MAIN(station,
+                 {"/sell/flow", test_sell_flow},
+                 {"/sell/counter-keyboard", test_counter_keyboard},
+                 /* free basic electricity: offered, on its own line, written alone */
+                 {"/sell/free-allocation", test_free_allocation})

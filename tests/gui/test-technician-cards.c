@@ -119,6 +119,84 @@ static void test_counter_debt(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
+/* A real anomaly: a sale cancelled at the counter, the card's copy from
+ * before the cancel put back (a restored dump) and loaded by the meter (the
+ * firmware's host build): the meter has loaded more than was sold.  The
+ * card read at the Technician screen shows the banner, naming the meter;
+ * the ledger holds the anomaly. */
+static gboolean revealed(gpointer widget)
+{
+    return gtk_revealer_get_child_revealed(GTK_REVEALER(gtk_widget_get_parent(widget)));
+}
+
+static void test_technician_anomaly(void)
+{
+    KvWindow *window = kv_gui_test_window_new(station);
+    GtkWidget *root = GTK_WIDGET(window);
+    g_autofree char *yaw = kv_demo_card_path(station->dir, 2);
+    g_autofree char *blank = kv_demo_card_path(station->dir, 5);
+    g_autofree char *dump = NULL, *named = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(KvStation) ledger = NULL;
+    g_autoptr(GPtrArray) anomalies = NULL;
+    GtkWidget *banner = kv_gui_test_get_id(root, "anomaly_banner");
+    GtkWidget *title = kv_gui_test_get_id(root, "result_title");
+    AdwMessageDialog *ask;
+    gboolean loaded_above_sold = FALSE;
+    gsize dump_len = 0;
+    guint32 meter;
+
+    if (!kv_session_get_signed_in(station->session))
+        kv_gui_test_sign_in(window, KV_DEMO_SUPERVISOR, KV_DEMO_SUPERVISOR_PASSWORD);
+    meter = kv_gui_test_sell_on_card(window, yaw, "Yaw Mensah", "10");
+    /* The card with the credit, copied; then the sale cancelled on it. */
+    g_assert_true(g_file_get_contents(yaw, &dump, &dump_len, &error));
+    g_assert_true(gtk_widget_activate_action(title, "sell.cancel-sale", NULL));
+    ask = kv_gui_test_wait_dialog("Cancel This Sale?");
+    gtk_editable_set_text(GTK_EDITABLE(adw_message_dialog_get_extra_child(ask)),
+                          "the customer changed their mind");
+    kv_gui_test_respond(ask, "cancel-sale");
+    g_assert_true(kv_gui_test_wait_text(title, "Sale Cancelled", 60000));
+
+    /* Out of the reader, the copy put back, into the meter: it loads the
+     * cancelled credit. */
+    kv_gui_test_insert_card(station->session, blank);
+    g_assert_true(g_file_set_contents(yaw, dump, (gssize)dump_len, &error));
+    if (!kv_demo_meter_insert(station->dir, meter, yaw, &error)) {
+        g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+        g_test_skip(error->message);
+        gtk_window_destroy(GTK_WINDOW(window));
+        return;
+    }
+
+    /* Back at the office, read at the Technician screen. */
+    gtk_widget_activate_action(root, "win.page", "s", "technician");
+    kv_gui_test_insert_card(station->session, yaw);
+    read_card(root);
+    g_assert_true(kv_gui_test_wait(revealed, banner, 10000));
+    g_test_message("%s", kv_gui_test_text(banner));
+    named = g_strdup_printf("meter %09u", meter);
+    g_assert_nonnull(strstr(kv_gui_test_text(banner), named));
+    g_assert_nonnull(strstr(kv_gui_test_text(banner), "loaded"));
+    g_assert_nonnull(strstr(kv_gui_test_text(banner), "more than this station sold"));
+    gtk_test_widget_wait_for_draw(root);
+    kv_gui_test_screenshot(root, "technician-anomaly");
+
+    /* The ledger: the meter's anomaly, loaded above sold. */
+    ledger = kv_gui_test_station_open_ledger(station);
+    anomalies = kv_anomaly_list(ledger, TRUE, meter, &error);
+    g_assert_no_error(error);
+    for (guint i = 0; i < anomalies->len; i++) {
+        KvAnomaly *a = g_ptr_array_index(anomalies, i);
+        loaded_above_sold |= g_strcmp0(a->kind, "loaded-above-sold") == 0;
+    }
+    g_assert_true(loaded_above_sold);
+
+    kv_gui_test_insert_card(station->session, blank);
+    gtk_window_destroy(GTK_WINDOW(window));
+}
+
 KV_GUI_TEST_MAIN(station,
                  {"/technician/cards", test_technician_cards},
-                 {"/counter/debt", test_counter_debt})
+                 {"/counter/debt", test_counter_debt},
+                 {"/technician/anomaly", test_technician_anomaly})

@@ -6,6 +6,7 @@
 
 #include "kv-application.h"
 #include "kv-gui-test.h"
+#include "kv-meter-dialog.h"
 #include "kv-window.h"
 
 typedef struct {
@@ -89,6 +90,140 @@ static void test_window_shortcuts(Fixture *f, gconstpointer data)
                                                    "win.show-help-overlay");
     g_assert_nonnull(accels[0]);
     g_strfreev(g_steal_pointer(&accels));
+}
+
+/* ---- the shortcuts window against the accelerators the app registers ---- */
+
+/* Keys the app handles without a shortcut of its own: Enter in the Sell
+ * screen's amount and cash fields (their "activate" sells) and Down from the
+ * customer search into its results (a key controller).  They must be in
+ * the shortcuts window too. */
+static const char *const keys_without_shortcut[] = {"Return", "Down", NULL};
+
+static void add_accel(GHashTable *set, guint keyval, GdkModifierType mods, const char *where)
+{
+    char *name = gtk_accelerator_name(keyval, mods);
+
+    g_test_message("%s: %s", where, name);
+    g_hash_table_add(set, name);
+}
+
+static void add_trigger(GHashTable *set, GtkShortcutTrigger *trigger, const char *where)
+{
+    if (GTK_IS_KEYVAL_TRIGGER(trigger)) {
+        add_accel(set, gtk_keyval_trigger_get_keyval(GTK_KEYVAL_TRIGGER(trigger)),
+                  gtk_keyval_trigger_get_modifiers(GTK_KEYVAL_TRIGGER(trigger)), where);
+    } else if (GTK_IS_ALTERNATIVE_TRIGGER(trigger)) {
+        add_trigger(set, gtk_alternative_trigger_get_first(GTK_ALTERNATIVE_TRIGGER(trigger)),
+                    where);
+        add_trigger(set, gtk_alternative_trigger_get_second(GTK_ALTERNATIVE_TRIGGER(trigger)),
+                    where);
+    }
+}
+
+/* "<Control>q <Control>w": each accelerator of a string, normalised. */
+static void add_accel_string(GHashTable *set, const char *accels, const char *where)
+{
+    g_auto(GStrv) parts = g_strsplit(accels, " ", -1);
+
+    for (guint i = 0; parts[i] != NULL; i++) {
+        guint keyval = 0;
+        GdkModifierType mods = 0;
+
+        if (*parts[i] == '\0')
+            continue;
+        g_assert_true(gtk_accelerator_parse(parts[i], &keyval, &mods));
+        add_accel(set, keyval, mods, where);
+    }
+}
+
+/* The shortcuts the app's own widgets bind to their actions (class
+ * shortcuts to named actions: GTK's own bindings are signals). */
+static void add_widget_shortcuts(GHashTable *set, GtkWidget *widget)
+{
+    if (g_str_has_prefix(G_OBJECT_TYPE_NAME(widget), "Kv")) {
+        g_autoptr(GListModel) controllers = gtk_widget_observe_controllers(widget);
+
+        for (guint i = 0; i < g_list_model_get_n_items(controllers); i++) {
+            g_autoptr(GObject) c = g_list_model_get_item(controllers, i);
+
+            if (!GTK_IS_SHORTCUT_CONTROLLER(c))
+                continue;
+            for (guint j = 0; j < g_list_model_get_n_items(G_LIST_MODEL(c)); j++) {
+                g_autoptr(GtkShortcut) sc = g_list_model_get_item(G_LIST_MODEL(c), j);
+                GtkShortcutAction *action = gtk_shortcut_get_action(sc);
+
+                if (GTK_IS_NAMED_ACTION(action))
+                    add_trigger(set, gtk_shortcut_get_trigger(sc),
+                                gtk_named_action_get_action_name(GTK_NAMED_ACTION(action)));
+            }
+        }
+    }
+    for (GtkWidget *c = gtk_widget_get_first_child(widget); c; c = gtk_widget_get_next_sibling(c))
+        add_widget_shortcuts(set, c);
+}
+
+static void add_listed_shortcuts(GHashTable *set, GtkWidget *widget)
+{
+    if (GTK_IS_SHORTCUTS_SHORTCUT(widget)) {
+        g_autofree char *accels = NULL;
+        g_autofree char *title = NULL;
+
+        g_object_get(widget, "accelerator", &accels, "title", &title, NULL);
+        if (accels != NULL)
+            add_accel_string(set, accels, title);
+    }
+    for (GtkWidget *c = gtk_widget_get_first_child(widget); c; c = gtk_widget_get_next_sibling(c))
+        add_listed_shortcuts(set, c);
+}
+
+static void assert_subset(GHashTable *part, GHashTable *whole, const char *what)
+{
+    GHashTableIter iter;
+    gpointer key;
+    guint missing = 0;
+
+    g_hash_table_iter_init(&iter, part);
+    while (g_hash_table_iter_next(&iter, &key, NULL))
+        if (!g_hash_table_contains(whole, key)) {
+            g_test_message("%s: %s", what, (const char *)key);
+            missing++;
+        }
+    g_assert_cmpuint(missing, ==, 0);
+}
+
+/* Every accelerator the app has (the application's, the window's and its
+ * screens' class shortcuts, the meter dialog's) is in the shortcuts window,
+ * and the window lists none the app does not have: they cannot drift. */
+static void test_window_shortcuts_complete(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GHashTable) registered = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GHashTable) listed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_auto(GStrv) actions = gtk_application_list_action_descriptions(GTK_APPLICATION(f->app));
+    KvMeterDialog *dialog = kv_meter_dialog_new(NULL, f->session, 1, NULL);
+    GtkShortcutsWindow *overlay =
+        gtk_application_window_get_help_overlay(GTK_APPLICATION_WINDOW(f->window));
+
+    for (guint i = 0; actions[i] != NULL; i++) {
+        g_auto(GStrv) accels = gtk_application_get_accels_for_action(GTK_APPLICATION(f->app),
+                                                                      actions[i]);
+        for (guint j = 0; accels[j] != NULL; j++)
+            add_accel_string(registered, accels[j], actions[i]);
+    }
+    add_widget_shortcuts(registered, GTK_WIDGET(f->window));
+    add_widget_shortcuts(registered, GTK_WIDGET(dialog));
+    gtk_window_destroy(GTK_WINDOW(dialog));
+    for (guint i = 0; keys_without_shortcut[i] != NULL; i++)
+        add_accel_string(registered, keys_without_shortcut[i], "a key handled by a widget");
+    /* What the test walked: the screens' and the dialog's, not just the
+     * window's own. */
+    g_assert_true(g_hash_table_contains(registered, "<Alt>6"));
+    g_assert_true(g_hash_table_contains(registered, "<Control>m"));
+    g_assert_true(g_hash_table_contains(registered, "<Control>s"));
+
+    add_listed_shortcuts(listed, GTK_WIDGET(overlay));
+    assert_subset(registered, listed, "not in the shortcuts window");
+    assert_subset(listed, registered, "in the shortcuts window, not in the app");
 }
 
 /* Widgets that are one control to a screen reader: their insides are theirs. */
@@ -201,6 +336,8 @@ int main(int argc, char *argv[])
                fixture_tear_down);
     g_test_add("/window/shortcuts", Fixture, NULL, fixture_set_up, test_window_shortcuts,
                fixture_tear_down);
+    g_test_add("/window/shortcuts-complete", Fixture, NULL, fixture_set_up,
+               test_window_shortcuts_complete, fixture_tear_down);
     g_test_add("/window/accessible-labels", Fixture, NULL, fixture_set_up,
                test_window_accessible_labels, fixture_tear_down);
     g_test_add_func("/window/meter-state-both-lamps", test_meter_state_both_lamps);
