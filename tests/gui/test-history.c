@@ -135,6 +135,19 @@ static void test_history_cancel(void)
     g_assert_false(gtk_widget_get_sensitive(cancel));
     g_assert_cmpstr(gtk_widget_get_tooltip_text(cancel), ==,
                     "Only a completed sale can be cancelled.");
+
+    /* Settle From the Card: the same bar, the button insensitive until the
+     * card is read. */
+    g_signal_emit_by_name(settle, "clicked");
+    g_assert_true(revealed(progress));
+    g_assert_false(gtk_widget_get_sensitive(settle));
+    g_assert_true(g_str_has_prefix(gtk_progress_bar_get_text(GTK_PROGRESS_BAR(progress)),
+                                   "Reading the card in the reader"));
+    g_assert_true(kv_gui_test_wait_text(status, "settled from the card", 60000));
+    g_test_message("%s", kv_gui_test_text(status));
+    g_assert_true(kv_gui_test_wait(history_done, history, 20000));
+    g_assert_false(revealed(progress));
+    g_assert_true(gtk_widget_get_sensitive(settle));
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
