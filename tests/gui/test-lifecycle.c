@@ -58,13 +58,46 @@ static gboolean file_there(gpointer path)
 
 /* ---- refunds of unloaded credit -------------------------------------------------- */
 
+typedef struct {
+    KvStation *ledger;
+    guint32 meter;
+    gint64 before;
+} SaleWait;
+
+static gint64 last_sale_id(KvStation *ledger, guint32 meter, KvSaleState *state)
+{
+    g_autoptr(KvSale) sale = kv_sale_last_of_meter(ledger, meter, NULL);
+
+    if (state != NULL)
+        *state = sale != NULL ? sale->state : KV_SALE_PENDING;
+    return sale != NULL ? sale->id : 0;
+}
+
+/* A new sale of the meter, completed (the result line still says "Sold"
+ * from the sale before until the new outcome is shown). */
+static gboolean sale_done(gpointer data)
+{
+    SaleWait *w = data;
+    KvSaleState state;
+
+    return last_sale_id(w->ledger, w->meter, &state) > w->before && state == KV_SALE_COMPLETED;
+}
+
 static void sell(GtkWidget *root, KvGuiSellScreen *s, const char *card, const char *amount)
 {
+    SaleWait w = {0};
+
     kv_gui_test_insert_card(station->session, card);
     g_assert_true(kv_gui_test_wait_text(s->customer, "Ama Owusu", 30000));
+    w.ledger = kv_gui_test_station_open_ledger(station);
+    w.meter = (guint32)g_ascii_strtoull(kv_gui_test_text(s->meter), NULL, 10);
+    g_assert_cmpuint(w.meter, !=, 0);
+    w.before = last_sale_id(w.ledger, w.meter, NULL);
     kv_gui_test_price(root, amount);
     g_signal_emit_by_name(s->amount, "activate");
+    g_assert_true(kv_gui_test_wait(sale_done, &w, 60000));
     g_assert_true(kv_gui_test_wait_text(s->result, "Sold", 60000));
+    kv_station_free(w.ledger);
 }
 
 #define UNLOADED "Refund unloaded credit from the card in the reader", "Refund Unloaded Credit?"
