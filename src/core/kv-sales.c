@@ -605,7 +605,7 @@ static gboolean check_request(KvStation *st, const KvMeter *m, const KvSaleReque
     }
     if (!kv_payment_check(req->payment, req->reference, error))
         return FALSE;
-    if (g_strcmp0(m->status, "active") != 0) {
+    if (g_strcmp0(m->status, kv_meter_status_name(KV_METER_STATUS_ACTIVE)) != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     _("meter %09u is %s: no sales to it"), m->number,
                     C_("meter status", m->status));
@@ -1127,7 +1127,7 @@ static gboolean card_ready_for_sale(KvStation *st, KvCardLink *card, guint32 met
         return FALSE;
     }
     status = kv_card_status(st, view->id.card_serial);
-    if (g_strcmp0(status, "active") != 0) {
+    if (g_strcmp0(status, kv_card_status_name(KV_CARD_STATUS_ACTIVE)) != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
                     status ? _("card %u is %s: no sales on it (issue a replacement card)")
                            : _("card %u is not registered at this office%s"),
