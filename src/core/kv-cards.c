@@ -384,8 +384,8 @@ static KvCardRecord *issue(KvStation *st, KvCardLink *card, guint32 meter, gbool
         return NULL;
     detail = g_strdup_printf("meter=%09u seq=%u cumulative=%u replaces=%u", meter, c->token_seq,
                              c->token_cumulative, c->replaces);
-    if (!kv_card_step(st, c->serial, KV_CARD_STATUS_ACTIVE, "done", c->replaces ? "card.replace" : "card.issue",
-                   detail, error))
+    if (!kv_card_step(st, c->serial, KV_CARD_STATUS_ACTIVE, "done",
+                      c->replaces ? "card.replace" : "card.issue", detail, error))
         return NULL;
     g_free(c->status);
     c->status = g_strdup(kv_card_status_name(KV_CARD_STATUS_ACTIVE));

@@ -375,7 +375,8 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
     if (!ok)
         return NULL;
     detail = eng_detail(c);
-    if (!kv_card_step(st, c->serial, KV_CARD_STATUS_ACTIVE, "done", "card.engineering", detail, error))
+    if (!kv_card_step(st, c->serial, KV_CARD_STATUS_ACTIVE, "done", "card.engineering", detail,
+                      error))
         return NULL;
     return g_steal_pointer(&c);
 }
