@@ -130,7 +130,7 @@ guint32 kv_card_next_serial(KvStation *st, GError **error)
     return (guint32)n;
 }
 
-gboolean kv_card_step(KvStation *st, guint32 serial, const char *status, const char *step,
+gboolean kv_card_step(KvStation *st, guint32 serial, KvCardStatus status, const char *step,
                           const char *action, const char *detail, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
@@ -139,7 +139,7 @@ gboolean kv_card_step(KvStation *st, guint32 serial, const char *status, const c
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     s = kv_db_query(st, "UPDATE cards SET status = ?, issue_step = ? WHERE serial = ?", error,
-                    KV_DB_VALUES(KV_TEXT(status), KV_TEXT(step), KV_INT(serial)));
+                    KV_DB_VALUES(KV_CARD_STATUS(status), KV_TEXT(step), KV_INT(serial)));
     if (!s)
         return FALSE;
     if (!kv_db_step_done(st, s, _("recording the card"), error) ||
@@ -185,7 +185,7 @@ gboolean kv_card_personalise(KvStation *st, KvCardLink *card, const KvMeter *m, 
         kv_test_point("issue-written");
         if (kv_card_link_protection(card) != 0 && !kv_card_link_lock_identity(card, error))
             goto out;
-        if (!kv_card_step(st, serial, "issuing", "psc-changing", NULL, NULL, error))
+        if (!kv_card_step(st, serial, KV_CARD_STATUS_ISSUING, "psc-changing", NULL, NULL, error))
             goto out;
         kv_test_point("issue-psc-changing");
     } else {

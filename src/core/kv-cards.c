@@ -139,8 +139,9 @@ gboolean kv_card_read(KvStation *st, KvCardLink *card, KvCardReadResult *out, GE
 static gboolean active_card_of(KvStation *st, guint32 meter, guint32 *serial, GError **error)
 {
     g_autoptr(KvStmt) q = kv_db_query(st, "SELECT serial FROM cards WHERE meter_number = ? "
-                                          "AND type = ? AND status = 'active'", error,
-                                      KV_DB_VALUES(KV_INT(meter), KV_INT(KV_CARD_USER)));
+                                          "AND type = ? AND status = ?", error,
+                                      KV_DB_VALUES(KV_INT(meter), KV_INT(KV_CARD_USER),
+                                                   KV_CARD_STATUS(KV_CARD_STATUS_ACTIVE)));
     if (!q)
         return FALSE;
     if (sqlite3_step(q) == SQLITE_ROW)
@@ -151,8 +152,9 @@ static gboolean active_card_of(KvStation *st, guint32 meter, guint32 *serial, GE
 static KvCardRecord *issuing_card_of(KvStation *st, guint32 meter)
 {
     g_autoptr(KvStmt) s = kv_db_query(st, "SELECT serial FROM cards WHERE meter_number = ? AND "
-                                          "type = ? AND status = 'issuing'", NULL,
-                                      KV_DB_VALUES(KV_INT(meter), KV_INT(KV_CARD_USER)));
+                                          "type = ? AND status = ?", NULL,
+                                      KV_DB_VALUES(KV_INT(meter), KV_INT(KV_CARD_USER),
+                                                   KV_CARD_STATUS(KV_CARD_STATUS_ISSUING)));
     guint32 serial;
     if (!s)
         return NULL;
@@ -237,9 +239,10 @@ static gboolean insert_reserved(KvStation *st, const KvMeter *m, const KvCardRec
     g_autofree char *obj = NULL, *detail = NULL;
     if (!kv_db_run(st, "INSERT INTO cards(serial, meter_number, type, status, issue_step, "
                        "token_seq, token_cumulative, replaces, issued_at, issued_by) VALUES "
-                       "(?, ?, ?, 'issuing', 'reserved', ?, ?, ?, ?, ?)",
+                       "(?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?)",
                    _("reserving the card"), error,
                    KV_DB_VALUES(KV_INT(c->serial), KV_INT(m->number), KV_INT(KV_CARD_USER),
+                                KV_CARD_STATUS(KV_CARD_STATUS_ISSUING),
                                 KV_INT(c->token_seq), KV_INT(c->token_cumulative),
                                 KV_INT_OR_NULL(c->replaces), KV_INT(c->issued_at),
                                 KV_INT(kv_station_user_id(st)))))
@@ -276,7 +279,7 @@ static KvCardRecord *reserve_card(KvStation *st, KvMeter *m, guint32 old_serial,
     kv_meter_next_token(m, NULL, &c->token_seq, &c->token_cumulative);
     c->meter_number = m->number;
     c->type = KV_CARD_USER;
-    c->status = g_strdup("issuing");
+    c->status = g_strdup(kv_card_status_name(KV_CARD_STATUS_ISSUING));
     c->replaces = old_serial;
     c->issued_at = kv_now();
     if (!insert_reserved(st, m, c, error) || !kv_txn_commit(&txn, error))
@@ -369,9 +372,10 @@ static KvCardRecord *issue(KvStation *st, KvCardLink *card, guint32 meter, gbool
                         _("meter %09u has no active card to replace: use `card issue`"), meter);
             return NULL;
         }
-        old_status = g_strdup(g_strcmp0(reason, "lost") == 0 || g_strcmp0(reason, "stolen") == 0
-                                  ? "lost"
-                                  : "replaced");
+        old_status = g_strdup(kv_card_status_name(
+            g_strcmp0(reason, "lost") == 0 || g_strcmp0(reason, "stolen") == 0
+                ? KV_CARD_STATUS_LOST
+                : KV_CARD_STATUS_REPLACED));
         if (!(c = reserve_card(st, m, old_serial, old_status, reason, error)))
             return NULL;
     }
@@ -380,11 +384,11 @@ static KvCardRecord *issue(KvStation *st, KvCardLink *card, guint32 meter, gbool
         return NULL;
     detail = g_strdup_printf("meter=%09u seq=%u cumulative=%u replaces=%u", meter, c->token_seq,
                              c->token_cumulative, c->replaces);
-    if (!kv_card_step(st, c->serial, "active", "done", c->replaces ? "card.replace" : "card.issue",
-                   detail, error))
+    if (!kv_card_step(st, c->serial, KV_CARD_STATUS_ACTIVE, "done",
+                      c->replaces ? "card.replace" : "card.issue", detail, error))
         return NULL;
     g_free(c->status);
-    c->status = g_strdup("active");
+    c->status = g_strdup(kv_card_status_name(KV_CARD_STATUS_ACTIVE));
     return g_steal_pointer(&c);
 }
 

@@ -29,6 +29,7 @@
 #include "kv-reports.h"
 #include "kv-revenue.h"
 #include "kv-sale-state.h"
+#include "kv-status.h"
 #include "kv-sales.h"
 #include "kv-shifts.h"
 #include "kv-station.h"

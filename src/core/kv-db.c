@@ -134,26 +134,44 @@ gboolean kv_db_run(KvStation *st, const char *sql, const char *what, GError **er
     return s && kv_db_step_done(st, s, what, error);
 }
 
-char *kv_db_sql_sale_states(const char *sql)
+/* The stored word of a state or status spelt as the n letters at p, or
+ * NULL (a word of two tables, "failed", is the same text in both). */
+static const char *stored_word(const char *p, gsize n)
+{
+    const char *words[KV_SALE_N_STATES + KV_CARD_STATUS_FAILED + 1 + KV_METER_STATUS_REMOVED + 1 +
+                      KV_REFUND_TOKEN_ABORTED + 1];
+    guint k = 0;
+
+    for (int i = 0; i < KV_SALE_N_STATES; i++)
+        words[k++] = kv_sale_state_name((KvSaleState)i);
+    for (int i = 0; i <= KV_CARD_STATUS_FAILED; i++)
+        words[k++] = kv_card_status_name((KvCardStatus)i);
+    for (int i = 0; i <= KV_METER_STATUS_REMOVED; i++)
+        words[k++] = kv_meter_status_name((KvMeterStatus)i);
+    for (int i = 0; i <= KV_REFUND_TOKEN_ABORTED; i++)
+        words[k++] = kv_refund_token_state_name((KvRefundTokenState)i);
+    for (guint i = 0; n && i < k; i++)
+        if (strlen(words[i]) == n && strncmp(p, words[i], n) == 0)
+            return words[i];
+    return NULL;
+}
+
+char *kv_db_sql_states(const char *sql)
 {
     GString *out = g_string_new(NULL);
 
     for (const char *p = sql; *p; p++) {
         gsize n = 0;
-        int state = -1;
+        const char *word;
 
         if (*p == ':')
             while (g_ascii_isalpha(p[1 + n]))
                 n++;
-        for (int i = 0; n && i < KV_SALE_N_STATES; i++)
-            if (strlen(kv_sale_state_name((KvSaleState)i)) == n &&
-                strncmp(p + 1, kv_sale_state_name((KvSaleState)i), n) == 0)
-                state = i;
-        if (state < 0) {
+        if (!(word = stored_word(p + 1, n))) {
             g_string_append_c(out, *p);
             continue;
         }
-        g_string_append_printf(out, "'%s'", kv_sale_state_name((KvSaleState)state));
+        g_string_append_printf(out, "'%s'", word);
         p += n;
     }
     return g_string_free(out, FALSE);

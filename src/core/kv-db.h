@@ -5,6 +5,7 @@
 
 #include <sqlite3.h>
 #include "kv-sale-state.h"
+#include "kv-status.h"
 #include "kv-station-private.h"
 
 G_BEGIN_DECLS
@@ -38,11 +39,16 @@ typedef struct {
 #define KV_NULL ((KvDbValue){ KV_DB_VALUE_NULL, 0, NULL })
 #define KV_INT_OR_NULL(v) ((v) ? KV_INT(v) : KV_NULL) /* 0 binds NULL */
 #define KV_STATE(s) KV_TEXT(kv_sale_state_name(s)) /* a sale state (KV_SALE_...) */
+#define KV_CARD_STATUS(s) KV_TEXT(kv_card_status_name(s))   /* KV_CARD_STATUS_... */
+#define KV_METER_STATUS(s) KV_TEXT(kv_meter_status_name(s)) /* KV_METER_STATUS_... */
+#define KV_REFUND_STATE(s) KV_TEXT(kv_refund_token_state_name(s)) /* KV_REFUND_TOKEN_... */
 /* SQL run with numbered parameters in a loop over texts (where a named
  * parameter would share a number's slot) names sale states :pending,
- * :completed, ...: the text with each written as its stored word
- * (kv_sale_state_name), quoted.  Free it. */
-char *kv_db_sql_sale_states(const char *sql);
+ * :completed, ..., card and meter statuses :issuing, :active, ... and
+ * refund-token states :done, ...: the text with each written as its stored
+ * word (kv_sale_state_name, kv-status.h), quoted.  Free it. */
+char *kv_db_sql_states(const char *sql);
+#define kv_db_sql_sale_states kv_db_sql_states /* its older name */
 #define KV_DB_VALUES(...) \
     (sizeof((const KvDbValue[]){ __VA_ARGS__ }) / sizeof(KvDbValue)), \
         ((const KvDbValue[]){ __VA_ARGS__ })

@@ -295,9 +295,10 @@ static gboolean check_role(KvStation *st, guint type, GError **error)
 static guint32 issuing_serial(KvStation *st, guint32 meter, guint type, char step[16])
 {
     g_autoptr(KvStmt) s = kv_db_query(st, "SELECT serial, issue_step FROM cards WHERE "
-                                          "meter_number = ? AND type = ? AND status = 'issuing' "
+                                          "meter_number = ? AND type = ? AND status = ? "
                                           "ORDER BY serial DESC LIMIT 1", NULL,
-                                      KV_DB_VALUES(KV_INT(meter), KV_INT((int)type)));
+                                      KV_DB_VALUES(KV_INT(meter), KV_INT((int)type),
+                                                   KV_CARD_STATUS(KV_CARD_STATUS_ISSUING)));
     guint32 serial = 0;
     if (!s)
         return 0;
@@ -353,9 +354,10 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
         obj = g_strdup_printf("card:%u", c->serial);
         detail = eng_detail(c);
         if (!kv_db_run(st, "INSERT INTO cards(serial, meter_number, type, status, issue_step, "
-                           "token_seq, issued_at, issued_by) VALUES (?, ?, ?, 'issuing', "
+                           "token_seq, issued_at, issued_by) VALUES (?, ?, ?, ?, "
                            "'reserved', ?, ?, ?)", _("reserving the card"), error,
                        KV_DB_VALUES(KV_INT(c->serial), KV_INT(m->number), KV_INT(c->card_type),
+                                    KV_CARD_STATUS(KV_CARD_STATUS_ISSUING),
                                     KV_INT(c->seq), KV_INT(issued_at),
                                     KV_INT_OR_NULL(kv_station_user_id(st)))) ||
             !record_token(st, c, issued_at, error) ||
@@ -373,7 +375,8 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
     if (!ok)
         return NULL;
     detail = eng_detail(c);
-    if (!kv_card_step(st, c->serial, "active", "done", "card.engineering", detail, error))
+    if (!kv_card_step(st, c->serial, KV_CARD_STATUS_ACTIVE, "done", "card.engineering", detail,
+                      error))
         return NULL;
     return g_steal_pointer(&c);
 }
@@ -397,7 +400,7 @@ static KvEngineeringCard *reuse(KvStation *st, KvCardLink *card, KvMeter *m,
     kv_err e;
     gboolean ok;
 
-    if (g_strcmp0(status, "active") != 0) {
+    if (g_strcmp0(status, kv_card_status_name(KV_CARD_STATUS_ACTIVE)) != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
                     status ? _("engineering card %u is %s: use a blank card")
                            : _("engineering card %u is not registered at this office%s: use a "
@@ -546,9 +549,10 @@ GArray *kv_meters_needing_key_change(KvStation *st, guint current, GError **erro
     GArray *out;
     if (!current && !kv_station_require_keys(st, error))
         return NULL;
-    s = kv_db_query(st, "SELECT number FROM meters WHERE key_version < ? AND status = 'active' "
+    s = kv_db_query(st, "SELECT number FROM meters WHERE key_version < ? AND status = ? "
                         "ORDER BY number", error,
-                    KV_DB_VALUES(KV_INT((int)(current ? current : kv_station_key_current(st)))));
+                    KV_DB_VALUES(KV_INT((int)(current ? current : kv_station_key_current(st))),
+                                 KV_METER_STATUS(KV_METER_STATUS_ACTIVE)));
     if (!s)
         return NULL;
     out = g_array_new(FALSE, FALSE, sizeof(guint32));

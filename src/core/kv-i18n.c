@@ -10,12 +10,9 @@
 
 /* The words the ledger stores for states, statuses and roles, shown in
  * messages through C_(context, word); the database keeps the English word.
- * Listed here for the catalogue only (the sale states: kv-sale-state.c). */
+ * Listed here for the catalogue only (the sale states: kv-sale-state.c;
+ * card and meter statuses: kv-status.c). */
 static const char *const stored_words[] G_GNUC_UNUSED = {
-    NC_("card status", "issuing"), NC_("card status", "active"), NC_("card status", "lost"),
-    NC_("card status", "replaced"), NC_("card status", "blocked"), NC_("card status", "failed"),
-    NC_("meter status", "active"), NC_("meter status", "inactive"),
-    NC_("meter status", "removed"),
     NC_("role", "cashier"), NC_("role", "supervisor"), NC_("role", "admin"),
 };
 

@@ -513,11 +513,12 @@ gboolean kv_outbox_succeeded(KvStation *st, GError **error)
 /* ---- the pull reply ---- */
 
 /* Card statuses by restriction, as head office merges them. */
-#define RANK(x) "CASE " x " WHEN 'issuing' THEN 1 WHEN 'active' THEN 2 WHEN 'replaced' THEN 3 " \
-                "WHEN 'lost' THEN 4 WHEN 'failed' THEN 5 WHEN 'blocked' THEN 6 ELSE 0 END"
+#define RANK(x) "CASE " x " WHEN :issuing THEN 1 WHEN :active THEN 2 WHEN :replaced THEN 3 " \
+                "WHEN :lost THEN 4 WHEN :failed THEN 5 WHEN :blocked THEN 6 ELSE 0 END"
 #define J(f) "json_extract(j.value, '$." f "')"
 
-/* Each statement takes ?1 the reply, ?2 now, ?3 this station's number;
+/* Each statement takes ?1 the reply, ?2 now, ?3 this station's number,
+ * and names card statuses :active, ... (kv_db_sql_states);
  * counted: rows changed count as master data (m), meter state (s) or
  * cards (c). */
 static const struct {
@@ -617,12 +618,12 @@ static const struct {
      * meter's one active card. */
     {'c', "UPDATE cards SET status = " J("status") ", status_reason = 'reported by station ' || "
           J("station_no") " FROM json_each(?1, '$.card_state') j WHERE cards.serial = " J("serial") " "
-          "AND " J("status") " IN ('replaced', 'lost', 'failed', 'blocked') "
+          "AND " J("status") " IN (:replaced, :lost, :failed, :blocked) "
           "AND " RANK(J("status")) " > " RANK("cards.status") " AND ?2 IS NOT NULL AND ?3 IS NOT NULL"},
     {'c', "INSERT OR IGNORE INTO cards(serial, meter_number, type, status, issue_step, issued_at) "
           "SELECT " J("serial") ", " J("meter_number") ", " J("type") ", " J("status") ", 'done', ?2 "
           "FROM json_each(?1, '$.card_state') j WHERE " J("station_no") " IS NOT NULL AND "
-          J("station_no") " <> ?3 AND " J("status") " <> 'issuing' AND "
+          J("station_no") " <> ?3 AND " J("status") " <> :issuing AND "
           "EXISTS (SELECT 1 FROM meters m WHERE m.number = " J("meter_number") ") "
           "ORDER BY " RANK(J("status")) " DESC"},
     {0, "UPDATE sync_state SET pull_cursor = coalesce(json_extract(?1, '$.cursor'), pull_cursor), "
@@ -716,7 +717,8 @@ gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *ou
     moves_before = kv_db_int(st, "SELECT coalesce(max(id), 0) FROM debt_movements", 0);
     for (gsize i = 0; i < G_N_ELEMENTS(pull_steps); i++) {
         sqlite3_stmt *s = NULL;
-        int rc = sqlite3_prepare_v2(st->db, pull_steps[i].sql, -1, &s, NULL);
+        g_autofree char *sql = kv_db_sql_states(pull_steps[i].sql);
+        int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
         if (rc == SQLITE_OK) {
             sqlite3_bind_text(s, 1, reply, -1, SQLITE_STATIC);
             sqlite3_bind_int64(s, 2, kv_now());
@@ -773,7 +775,7 @@ gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *ou
 
 /* Each takes ?1 the reply of kv_api.recover, ?2 the fork point (the last
  * audit row both copies share); the sale states it names are written in
- * by kv_db_sql_sale_states.  Rows already in the ledger stay. */
+ * by kv_db_sql_states.  Rows already in the ledger stay. */
 static const char *const recover_steps[] = {
     "DROP TRIGGER audit_no_delete",
     "DELETE FROM audit WHERE id > ?2 AND ?1 IS NOT NULL",
@@ -797,7 +799,7 @@ static const char *const recover_steps[] = {
     "INSERT OR IGNORE INTO cards(serial, meter_number, type, status, issue_step, replaces, issued_at, issued_by) "
     "SELECT json_extract(r.value, '$.id'), " R("meter") ", " R("type") ", "
     "coalesce(" LATEST_CARD_STATUS("json_extract(r.value, '$.id')") ", " R("status") "), "
-    "CASE WHEN coalesce(" LATEST_CARD_STATUS("json_extract(r.value, '$.id')") ", " R("status") ") = 'issuing' "
+    "CASE WHEN coalesce(" LATEST_CARD_STATUS("json_extract(r.value, '$.id')") ", " R("status") ") = :issuing "
     "THEN 'reserved' ELSE 'done' END, " R("replaces") ", " R("issued_at") ", " R("issued_by") " "
     "FROM json_each(?1, '$.cards') r WHERE ?2 IS NOT NULL",
     "UPDATE cards SET status = x.status FROM (SELECT json_extract(c.value, '$.content.card') AS serial, "
@@ -976,7 +978,7 @@ static gboolean take_back(KvStation *st, const char *reply, KvOutboxRecovery *ou
     g_autofree char *keys = payment_keys();
 
     for (gsize i = 0; i < G_N_ELEMENTS(recover_steps); i++) {
-        g_autofree char *sql = kv_db_sql_sale_states(recover_steps[i]);
+        g_autofree char *sql = kv_db_sql_states(recover_steps[i]);
         sqlite3_stmt *s = NULL;
         int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
         if (rc == SQLITE_OK) {

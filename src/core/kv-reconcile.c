@@ -48,10 +48,11 @@ static gboolean reconcile_meter(KvStation *st, guint32 meter, gint64 sold, KvRec
                                           "UNION ALL SELECT t.id, '', t.seq, t.cumulative, "
                                           "t.cumulative, t.cumulative - t.cumulative_before, -1, "
                                           "'', 1 FROM refund_tokens t WHERE t.meter_number = ?1 "
-                                          "AND t.state = 'done' ORDER BY 3", error,
+                                          "AND t.state = ?5 ORDER BY 3", error,
                                       KV_DB_VALUES(KV_INT(meter), KV_STATE(KV_SALE_COMPLETED),
                                                    KV_STATE(KV_SALE_CANCELLED),
-                                                   KV_STATE(KV_SALE_CANCELLING)));
+                                                   KV_STATE(KV_SALE_CANCELLING),
+                                                   KV_REFUND_STATE(KV_REFUND_TOKEN_DONE)));
     gint64 carried = carried_to(st, meter);
     gint64 reached = carried, energy = 0, adopted = carried;
     int rc;

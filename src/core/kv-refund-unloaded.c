@@ -46,9 +46,10 @@ static gboolean pending_of(KvStation *st, guint32 meter, RefundToken *t, GError 
 {
     g_autoptr(KvStmt) s = kv_db_query(st, "SELECT id, card_serial, seq, cumulative_before, "
                                           "cumulative, shift_id, reason FROM refund_tokens "
-                                          "WHERE meter_number = ? AND state = 'pending' "
+                                          "WHERE meter_number = ? AND state = ? "
                                           "ORDER BY id LIMIT 1", error,
-                                      KV_DB_VALUES(KV_INT(meter)));
+                                      KV_DB_VALUES(KV_INT(meter),
+                                                   KV_REFUND_STATE(KV_REFUND_TOKEN_PENDING)));
     int rc;
     memset(t, 0, sizeof *t);
     if (!s)
@@ -92,9 +93,10 @@ static gboolean abort_refund(KvStation *st, const RefundToken *t, const char *wh
     g_autofree char *detail = g_strdup_printf("token=%" G_GINT64_FORMAT " seq=%u card=%u %s",
                                               t->id, t->seq, t->card, why);
     return kv_txn_begin(&txn, st, error) &&
-           kv_db_run(st, "UPDATE refund_tokens SET state = 'aborted' WHERE id = ? AND "
-                         "state = 'pending'", _("recording the refund"), error,
-                     KV_DB_VALUES(KV_INT(t->id))) &&
+           kv_db_run(st, "UPDATE refund_tokens SET state = ? WHERE id = ? AND state = ?",
+                     _("recording the refund"), error,
+                     KV_DB_VALUES(KV_REFUND_STATE(KV_REFUND_TOKEN_ABORTED), KV_INT(t->id),
+                                  KV_REFUND_STATE(KV_REFUND_TOKEN_PENDING))) &&
            kv_audit_commit(&txn, "refund.unloaded-aborted", obj, detail, error);
 }
 
@@ -133,9 +135,10 @@ static gboolean finish_refund(KvStation *st, const RefundToken *t, KvRefund *r, 
     }
     if (!kv_db_run(st, "UPDATE refunds SET energy = ?, amount = ? WHERE id = ?", what, error,
                    KV_DB_VALUES(KV_INT(out.energy), KV_INT(out.amount), KV_INT(out.id))) ||
-        !kv_db_run(st, "UPDATE refund_tokens SET state = 'done', refund_id = ? WHERE id = ? AND "
-                       "state = 'pending'", what, error,
-                   KV_DB_VALUES(KV_INT(out.id), KV_INT(t->id))) ||
+        !kv_db_run(st, "UPDATE refund_tokens SET state = ?, refund_id = ? WHERE id = ? AND "
+                       "state = ?", what, error,
+                   KV_DB_VALUES(KV_REFUND_STATE(KV_REFUND_TOKEN_DONE), KV_INT(out.id),
+                                KV_INT(t->id), KV_REFUND_STATE(KV_REFUND_TOKEN_PENDING))) ||
         !kv_db_run(st, "UPDATE meters SET cumulative_sold = ? WHERE number = ? AND "
                        "cumulative_sold = ?", what, error,
                    KV_DB_VALUES(KV_INT(t->cumulative), KV_INT(t->meter), KV_INT(t->before))))
@@ -277,7 +280,8 @@ static gboolean card_unloaded(KvStation *st, const KvMeter *m, const kv_card_vie
         return FALSE;
     }
     status = kv_card_status(st, v->id.card_serial);
-    if (g_strcmp0(status, "active") != 0 || g_strcmp0(m->status, "active") != 0) {
+    if (g_strcmp0(status, kv_card_status_name(KV_CARD_STATUS_ACTIVE)) != 0 ||
+        g_strcmp0(m->status, kv_meter_status_name(KV_METER_STATUS_ACTIVE)) != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
                     _("card %u of meter %09u is not active: no refund on it"),
                     v->id.card_serial, m->number);
@@ -334,9 +338,10 @@ static gboolean mark_pending(KvStation *st, RefundToken *t, GError **error)
     if (!kv_txn_begin(&txn, st, error) ||
         !kv_db_run(st, "INSERT INTO refund_tokens(meter_number, card_serial, seq, "
                        "cumulative_before, cumulative, state, shift_id, reason, created_by, "
-                       "created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)", what, error,
+                       "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", what, error,
                    KV_DB_VALUES(KV_INT(t->meter), KV_INT(t->card), KV_INT(t->seq),
-                                KV_INT(t->before), KV_INT(t->cumulative), KV_INT(t->shift_id),
+                                KV_INT(t->before), KV_INT(t->cumulative),
+                                KV_REFUND_STATE(KV_REFUND_TOKEN_PENDING), KV_INT(t->shift_id),
                                 KV_TEXT(t->reason), KV_INT(kv_station_user_id(st)),
                                 KV_INT(kv_now()))))
         return FALSE;

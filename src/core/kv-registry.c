@@ -340,8 +340,9 @@ static gboolean meter_bind_and_step(KvStation *st, KvStmt *s, const KvMeter *m, 
     sqlite3_bind_int(s, 12, (int)m->reconnect_delay);
     sqlite3_bind_int(s, 13, (int)m->key_version);
     sqlite3_bind_int(s, 14, (int)m->psc_key_version);
-    sqlite3_bind_text(s, 15, m->status && *m->status ? m->status : "active", -1,
-                      SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 15, m->status && *m->status ? m->status
+                                                     : kv_meter_status_name(KV_METER_STATUS_ACTIVE),
+                      -1, SQLITE_TRANSIENT);
     if (!kv_db_step_done(st, s, _("saving the meter"), error)) {
         if (g_error_matches(*error, KV_CORE_ERROR, KV_CORE_ERROR_EXISTS)) {
             g_clear_error(error);
@@ -445,7 +446,8 @@ gboolean kv_meter_update(KvStation *st, const KvMeter *m, GError **error)
         return FALSE;
     }
     detail = g_strdup_printf("customer=%" G_GINT64_FORMAT " hoarding=%u status=%s", m->customer_id,
-                             m->hoarding_limit, m->status ? m->status : "active");
+                             m->hoarding_limit,
+                             m->status ? m->status : kv_meter_status_name(KV_METER_STATUS_ACTIVE));
     if (!kv_audit_append(st, "meter.edit", obj, detail, error))
         return FALSE;
     return kv_txn_commit(&txn, error);

@@ -167,12 +167,13 @@ KvTable *kv_report_revenue(KvStation *st, gint64 now, const KvRevenueParams *par
     guint counts[N_FINDINGS] = { 0 };
 
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
-        !(s = kv_db_query(st, "SELECT m.number, coalesce(c.account, ''), m.status = 'active', "
+        !(s = kv_db_query(st, "SELECT m.number, coalesce(c.account, ''), m.status = ?, "
                               "(SELECT max(read_at) FROM meter_readings WHERE meter_number = "
                               "m.number), (SELECT min(created_at) FROM sales WHERE meter_number = "
                               "m.number AND state = ?) FROM meters m LEFT JOIN customers "
                               "c ON c.id = m.customer_id ORDER BY m.number", error,
-                          KV_DB_VALUES(KV_STATE(KV_SALE_COMPLETED)))))
+                          KV_DB_VALUES(KV_METER_STATUS(KV_METER_STATUS_ACTIVE),
+                                       KV_STATE(KV_SALE_COMPLETED)))))
         return NULL;
     t = kv_report_table_new(_("Revenue protection"), cols);
     while (sqlite3_step(s) == SQLITE_ROW) {

@@ -605,7 +605,7 @@ static gboolean check_request(KvStation *st, const KvMeter *m, const KvSaleReque
     }
     if (!kv_payment_check(req->payment, req->reference, error))
         return FALSE;
-    if (g_strcmp0(m->status, "active") != 0) {
+    if (g_strcmp0(m->status, kv_meter_status_name(KV_METER_STATUS_ACTIVE)) != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     _("meter %09u is %s: no sales to it"), m->number,
                     C_("meter status", m->status));
@@ -1127,7 +1127,7 @@ static gboolean card_ready_for_sale(KvStation *st, KvCardLink *card, guint32 met
         return FALSE;
     }
     status = kv_card_status(st, view->id.card_serial);
-    if (g_strcmp0(status, "active") != 0) {
+    if (g_strcmp0(status, kv_card_status_name(KV_CARD_STATUS_ACTIVE)) != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
                     status ? _("card %u is %s: no sales on it (issue a replacement card)")
                            : _("card %u is not registered at this office%s"),
@@ -1159,6 +1159,112 @@ static gboolean mark_written(KvStation *st, const KvSale *x, GError **error)
            kv_txn_commit(&txn, error);
 }
 
+/* The seller may sell now: a cashier with an open shift (*shift_id), the
+ * keys loaded, the sync not stopped, the meter's keys held. */
+static gboolean sell_allowed(KvStation *st, guint32 meter, gint64 *shift_id, GError **error)
+{
+    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+        return FALSE;
+    if (!kv_shift_current_id(st, shift_id, error))
+        return FALSE;
+    if (!*shift_id) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("no open shift for '%s': open one first (`kilovendctl shift open`)"),
+                    st->user->login);
+        return FALSE;
+    }
+    /* A ledger that must recover, or whose sync is stopped, touches no
+     * card (the amount is checked against the offline limit in sell_quote). */
+    return kv_station_require_keys(st, error) && kv_sync_may_sell(st, 0, error) &&
+           kv_meter_keys_held(st, meter, error);
+}
+
+/* The sale priced for the card at the counter, nothing stored yet: an
+ * earlier interrupted sale on this very card settled first, the card
+ * checked and read into *view, *m the meter as registered. */
+static KvSale *sell_quote(KvStation *st, KvCardLink *card, guint32 meter, const KvSaleRequest *req,
+                          gint64 shift_id, kv_card_view *view, KvMeter **m, GString *notes,
+                          GError **error)
+{
+    g_autoptr(KvSale) x = NULL;
+    gint64 anomaly_id = 0;
+
+    if (reconcile_card(st, card, notes, error) < 0)
+        return NULL;
+    if (!kv_card_view_for(st, card, meter, view, m, error) ||
+        !card_ready_for_sale(st, card, meter, *m, view, notes, error))
+        return NULL;
+    g_clear_pointer(m, kv_meter_free);
+    if (!(*m = kv_meter_get(st, meter, error)) ||
+        !kv_sale_check_own_token(st, *m, view, notes, &anomaly_id, error))
+        return NULL;
+    if (!(x = quote(st, *m, req, view, error)) ||
+        !kv_sync_may_sell(st, x->breakdown.amount, error))
+        return NULL;
+    x->card_serial = view->id.card_serial;
+    x->cashier_id = kv_station_user_id(st);
+    x->cashier_login = g_strdup(st->user->login);
+    x->shift_id = shift_id;
+    x->base_source = base_source_of(*m, view, x);
+    if (x->base_source && anomaly_id) {
+        char *s = g_strdup_printf("%s (anomaly %" G_GINT64_FORMAT ")", x->base_source, anomaly_id);
+        g_free(x->base_source);
+        x->base_source = s;
+        x->base_anomaly = anomaly_id;
+    }
+    return g_steal_pointer(&x);
+}
+
+/* After the card took the token: 3. written; 4. read back, decode,
+ * compare, completed.  *view is read again from the card. */
+static gboolean sell_confirm(KvStation *st, KvCardLink *card, guint32 meter, kv_card_view *view,
+                             KvSale *x, GError **error)
+{
+    if (!mark_written(st, x, error)) {
+        g_prefix_error(error, _("sale %" PRId64 ": the card holds the credit but the "
+                       "record could not be updated; it completes when the card is read again: "),
+                       x->id);
+        return FALSE;
+    }
+    x->state = KV_SALE_WRITTEN;
+    kv_test_point("sale-written");
+
+    kv_wipe(view, sizeof *view);
+    if (!kv_card_link_refresh(card, error) || !kv_card_view_for(st, card, meter, view, NULL, error)) {
+        g_prefix_error(error, _("sale %" PRId64 " is written but not verified (read the "
+                       "card again to complete it): "), x->id);
+        return FALSE;
+    }
+    if (!card_holds_credit(view, x->seq, x->cumulative, x->id, x->office)) {
+        /* The whole token was sent: the card's word that it is not there
+         * (an emulator answering with the old content) closes nothing. */
+        if (issue_sale(st, x, "the card does not show the token after the write", error))
+            set_issued_error(error, x, _("the whole token was written but the card read back "
+                                         "does not show the new credit"));
+        return FALSE;
+    }
+    if (!complete_sale(st, x, error)) {
+        g_prefix_error(error, _("sale %" PRId64 ": the card holds the credit but the record "
+                       "could not be completed; it completes when the card is read again: "), x->id);
+        return FALSE;
+    }
+    kv_test_point("sale-completed");
+    return TRUE;
+}
+
+/* The sale as stored, with the notes gathered on the way and those of the
+ * meter's sales still issued. */
+static KvSale *sold(KvStation *st, gint64 id, guint32 meter, GString *notes, GError **error)
+{
+    KvSale *done = kv_sale_get(st, id, error);
+    if (done) {
+        note_issued(st, meter, notes);
+        if (notes->len)
+            done->notes = g_strdup(notes->str);
+    }
+    return done;
+}
+
 KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSaleRequest *req,
                      GError **error)
 {
@@ -1166,48 +1272,13 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
     g_autoptr(KvSale) x = NULL;
     g_autoptr(GString) notes = g_string_new(NULL);
     kv_card_view view;
-    gint64 shift_id, anomaly_id = 0;
+    gint64 shift_id;
+    gboolean ok;
 
-    if (!kv_station_require(st, KV_ROLE_CASHIER, error))
+    if (!sell_allowed(st, meter, &shift_id, error))
         return NULL;
-    if (!kv_shift_current_id(st, &shift_id, error))
-        return NULL;
-    if (!shift_id) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    _("no open shift for '%s': open one first (`kilovendctl shift open`)"),
-                    st->user->login);
-        return NULL;
-    }
-    /* A ledger that must recover, or whose sync is stopped, touches no
-     * card (the amount is checked against the offline limit below). */
-    if (!kv_station_require_keys(st, error) || !kv_sync_may_sell(st, 0, error) ||
-        !kv_meter_keys_held(st, meter, error))
-        return NULL;
-    /* An earlier interrupted sale on this very card is settled first. */
-    if (reconcile_card(st, card, notes, error) < 0)
-        return NULL;
-    if (!kv_card_view_for(st, card, meter, &view, &m, error))
-        return NULL;
-    if (!card_ready_for_sale(st, card, meter, m, &view, notes, error))
+    if (!(x = sell_quote(st, card, meter, req, shift_id, &view, &m, notes, error)))
         goto fail;
-    g_clear_pointer(&m, kv_meter_free);
-    if (!(m = kv_meter_get(st, meter, error)) ||
-        !kv_sale_check_own_token(st, m, &view, notes, &anomaly_id, error))
-        goto fail;
-    if (!(x = quote(st, m, req, &view, error)) ||
-        !kv_sync_may_sell(st, x->breakdown.amount, error))
-        goto fail;
-    x->card_serial = view.id.card_serial;
-    x->cashier_id = kv_station_user_id(st);
-    x->cashier_login = g_strdup(st->user->login);
-    x->shift_id = shift_id;
-    x->base_source = base_source_of(m, &view, x);
-    if (x->base_source && anomaly_id) {
-        char *s = g_strdup_printf("%s (anomaly %" G_GINT64_FORMAT ")", x->base_source, anomaly_id);
-        g_free(x->base_source);
-        x->base_source = s;
-        x->base_anomaly = anomaly_id;
-    }
 
     /* 1. pending, on disk before the card is touched */
     if (!insert_pending(st, x, error))
@@ -1219,55 +1290,14 @@ KvSale *kv_sale_sell(KvStation *st, KvCardLink *card, guint32 meter, const KvSal
                       (guint32)(x->breakdown.energy + x->breakdown.free_energy), x->id, x, error)) {
         settle_after_card_error(st, card, x, notes, error);
         kv_wipe(&view, sizeof view);
-        if (x->state == KV_SALE_COMPLETED)
-            goto done;
-        return NULL;
+        return x->state == KV_SALE_COMPLETED ? sold(st, x->id, meter, notes, error) : NULL;
     }
     kv_test_point("sale-card-written");
 
-    /* 3. written */
-    if (!mark_written(st, x, error)) {
-        g_prefix_error(error, _("sale %" PRId64 ": the card holds the credit but the "
-                       "record could not be updated; it completes when the card is read again: "),
-                       x->id);
-        goto fail;
-    }
-    x->state = KV_SALE_WRITTEN;
-    kv_test_point("sale-written");
-
-    /* 4. read back, decode, compare, completed */
+    /* 3 and 4 */
+    ok = sell_confirm(st, card, meter, &view, x, error);
     kv_wipe(&view, sizeof view);
-    if (!kv_card_link_refresh(card, error) || !kv_card_view_for(st, card, meter, &view, NULL, error)) {
-        g_prefix_error(error, _("sale %" PRId64 " is written but not verified (read the "
-                       "card again to complete it): "), x->id);
-        goto fail;
-    }
-    if (!card_holds_credit(&view, x->seq, x->cumulative, x->id, x->office)) {
-        /* The whole token was sent: the card's word that it is not there
-         * (an emulator answering with the old content) closes nothing. */
-        if (!issue_sale(st, x, "the card does not show the token after the write", error))
-            goto fail;
-        set_issued_error(error, x, _("the whole token was written but the card read back "
-                                     "does not show the new credit"));
-        goto fail;
-    }
-    if (!complete_sale(st, x, error)) {
-        g_prefix_error(error, _("sale %" PRId64 ": the card holds the credit but the record "
-                       "could not be completed; it completes when the card is read again: "), x->id);
-        goto fail;
-    }
-    kv_test_point("sale-completed");
-    kv_wipe(&view, sizeof view);
-done:
-    {
-        KvSale *done = kv_sale_get(st, x->id, error);
-        if (done) {
-            note_issued(st, meter, notes);
-            if (notes->len)
-                done->notes = g_strdup(notes->str);
-        }
-        return done;
-    }
+    return ok ? sold(st, x->id, meter, notes, error) : NULL;
 fail:
     kv_wipe(&view, sizeof view);
     return NULL;

@@ -46,8 +46,8 @@ static gboolean new_meter_fresh(KvStation *st, const KvMeter *n, GError **error)
                                       error, KV_DB_VALUES(KV_INT(n->number)));
     if (!s || !kv_db_step_done(st, s, _("reading the meter"), error))
         return FALSE;
-    if (g_strcmp0(n->status, "active") != 0 || n->cumulative_sold || n->last_seq ||
-        sqlite3_column_int64(s, 0) > 0) {
+    if (g_strcmp0(n->status, kv_meter_status_name(KV_METER_STATUS_ACTIVE)) != 0 ||
+        n->cumulative_sold || n->last_seq || sqlite3_column_int64(s, 0) > 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     _("meter %09u is not a fresh meter (it has cards, sales, credit or a swap): "
                     "the credit is carried only to a new meter"), n->number);
@@ -115,11 +115,14 @@ static gboolean record(KvStation *st, const KvMeter *o, const KvTransfer *t, con
                          "tariff_code = ? WHERE number = ?", what, error,
                      KV_DB_VALUES(KV_INT(t->energy), KV_INT_OR_NULL(o->customer_id),
                                   KV_TEXT(o->tariff_code), KV_INT(t->to_meter))) &&
-           kv_db_run(st, "UPDATE meters SET status = 'removed' WHERE number = ?", what, error,
-                     KV_DB_VALUES(KV_INT(t->from_meter))) &&
-           kv_db_run(st, "UPDATE cards SET status = 'blocked', status_reason = 'meter swapped' "
-                         "WHERE meter_number = ? AND status IN ('issuing', 'active')", what,
-                     error, KV_DB_VALUES(KV_INT(t->from_meter))) &&
+           kv_db_run(st, "UPDATE meters SET status = ? WHERE number = ?", what, error,
+                     KV_DB_VALUES(KV_METER_STATUS(KV_METER_STATUS_REMOVED),
+                                  KV_INT(t->from_meter))) &&
+           kv_db_run(st, "UPDATE cards SET status = ?, status_reason = 'meter swapped' "
+                         "WHERE meter_number = ? AND status IN (?, ?)", what, error,
+                     KV_DB_VALUES(KV_CARD_STATUS(KV_CARD_STATUS_BLOCKED), KV_INT(t->from_meter),
+                                  KV_CARD_STATUS(KV_CARD_STATUS_ISSUING),
+                                  KV_CARD_STATUS(KV_CARD_STATUS_ACTIVE))) &&
            kv_db_run(st, "UPDATE credit_clears SET refunded = amount WHERE meter_number = ?",
                      what, error, KV_DB_VALUES(KV_INT(t->from_meter)));
 }
@@ -178,7 +181,8 @@ KvTransfer *kv_meter_swap(KvStation *st, guint32 old_meter, guint32 new_meter,
     }
     if (!(o = kv_meter_get(st, old_meter, error)) || !(n = kv_meter_get(st, new_meter, error)))
         return NULL;
-    if (old_meter == new_meter || g_strcmp0(o->status, "active") != 0) {
+    if (old_meter == new_meter ||
+        g_strcmp0(o->status, kv_meter_status_name(KV_METER_STATUS_ACTIVE)) != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                     _("meter %09u is not an active meter that can be swapped"), old_meter);
         return NULL;

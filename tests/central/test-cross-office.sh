@@ -106,6 +106,8 @@ step a syncs
 same "office 1's new card at head office ends its reservation" \
     "$(apsql "SELECT count(*) FROM kv.card_reservations WHERE expires_at > now()")" 0
 step b syncs
+same "office 2 takes the old card's status from head office (card statuses in the pull)" \
+    "$(sqlite3 "$dir/b.db" "SELECT status FROM cards WHERE meter_number = $M ORDER BY serial LIMIT 1")" lost
 expect 0 "office 2 sells on the new card" b --card-file new1.card sell --meter $M --amount 5
 
 # ---- a free allocation alone (amount 0) reaches head office as credit ----
