@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 
 #include "kv-card-steps.h"
+#include "kv-widget-util.h"
 
 typedef struct {
     KvCardLink *card; /* borrowed */
@@ -120,4 +121,25 @@ KvCardLink *kv_card_steps_new(KvCardLink *card, KvProgressRelay *relay, const ch
     s->relay = kv_progress_relay_ref(relay);
     s->writing = g_strdup(writing);
     return kv_card_link_new(&steps_ops, s);
+}
+
+static gboolean on_pulse_cb(gpointer bar)
+{
+    gtk_progress_bar_pulse(bar);
+    return G_SOURCE_CONTINUE;
+}
+
+KvProgressRelay *kv_card_steps_show(GtkProgressBar *bar, const char *first, guint *pulse_source)
+{
+    gtk_progress_bar_set_text(bar, first);
+    kv_widget_reveal(GTK_WIDGET(bar), TRUE);
+    if (*pulse_source == 0)
+        *pulse_source = g_timeout_add(100, on_pulse_cb, bar);
+    return kv_progress_relay_new(bar);
+}
+
+void kv_card_steps_hide(GtkProgressBar *bar, guint *pulse_source)
+{
+    g_clear_handle_id(pulse_source, g_source_remove);
+    kv_widget_reveal(GTK_WIDGET(bar), FALSE);
 }

@@ -14,4 +14,11 @@ G_BEGIN_DECLS
  * SLE4442 takes milliseconds a byte) shows which step it is slow at. */
 KvCardLink *kv_card_steps_new(KvCardLink *card, KvProgressRelay *relay, const char *writing);
 
+/* Main thread: the bar (the child of a GtkRevealer) revealed with the first
+ * step and pulsing (*pulse_source, cleared by kv_card_steps_hide or by the
+ * bar's owner before the bar goes); the relay for kv_card_steps_new. */
+KvProgressRelay *kv_card_steps_show(GtkProgressBar *bar, const char *first, guint *pulse_source);
+/* Main thread: the pulse stopped and the bar hidden. */
+void kv_card_steps_hide(GtkProgressBar *bar, guint *pulse_source);
+
 G_END_DECLS

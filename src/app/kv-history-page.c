@@ -18,6 +18,7 @@
 #include <glib/gi18n.h>
 #include <inttypes.h>
 
+#include "kv-card-steps.h"
 #include "kv-reports-page.h"
 #include "kv-receipt-print.h"
 #include "kv-report-view.h"
@@ -43,6 +44,10 @@ struct _KvHistoryPage {
     guint refund_kind;     /* of the refund under way */
     gint64 last_refund;    /* the refund whose receipt the button prints */
     guint busy;            /* tasks under way */
+    GtkWidget *reconcile_button;
+    GtkProgressBar *card_progress; /* the card job's steps */
+    guint pulse_source;
+    gboolean card_busy;    /* a cancel or a settling is at the card */
 };
 
 G_DEFINE_FINAL_TYPE(KvHistoryPage, kv_history_page, GTK_TYPE_WIDGET)
@@ -167,7 +172,8 @@ static GtkWidget *sale_row(KvHistoryPage *self, const KvSale *s, gint64 shift_id
         GtkWidget *b = suffix_button(row, _("_Cancel Sale…"), a11y_cancel, s->id,
                                      G_CALLBACK(on_cancel_clicked_cb), self);
 
-        gtk_widget_set_sensitive(b, why == NULL);
+        g_object_set_data(G_OBJECT(b), "cancel-button", GINT_TO_POINTER(1));
+        gtk_widget_set_sensitive(b, why == NULL && !self->card_busy);
         if (why != NULL) {
             gtk_widget_set_tooltip_text(b, why);
             gtk_accessible_update_property(GTK_ACCESSIBLE(b),
@@ -348,22 +354,42 @@ static void on_reprint_clicked_cb(GtkButton *button, KvHistoryPage *self)
 
 /* ---- cancel ---------------------------------------------------------------------- */
 
-/* A task with the card in the reader: data (sale id, reason), a GVariant
- * "(xs)", cancels that sale; data NULL settles the unsettled sales of the
- * card's meter.  Returns what to tell the cashier, success or not. */
+/* A task with the card in the reader: a sale id cancels that sale for the
+ * reason; 0 settles the unsettled sales of the card's meter.  The card's
+ * steps go to the page's bar through relay. */
+typedef struct {
+    KvProgressRelay *relay;
+    gint64 sale_id;
+    char *reason;
+} CardJob;
+
+static void card_job_free(CardJob *job)
+{
+    kv_progress_relay_unref(job->relay);
+    g_free(job->reason);
+    g_free(job);
+}
+
+/* Returns what to tell the cashier, success or not. */
 static gpointer card_task_in_worker(KvSession *session, KvStation *st, gpointer data,
                                     GCancellable *cancellable, GError **error)
 {
+    CardJob *job = data;
     g_autoptr(GError) local = NULL;
-    g_autoptr(KvCardLink) card = kv_session_worker_take_card(session, NULL, &local);
+    g_autoptr(KvCardLink) reader = kv_session_worker_take_card(session, NULL, &local);
+    g_autoptr(KvCardLink) card = NULL;
     g_autoptr(KvSale) sale = NULL;
-    const char *reason = NULL;
-    gint64 id = 0;
     gint n = -1;
 
-    if (data != NULL) {
-        g_variant_get(data, "(x&s)", &id, &reason);
-        if (card != NULL && (sale = kv_sale_cancel(st, card, id, reason, &local)) != NULL)
+    if (reader != NULL)
+        card = kv_card_steps_new(reader, job->relay,
+                                 job->sale_id != 0
+                                     ? _("Taking the credit off the card. Leave the card in "
+                                         "the reader.")
+                                     : _("Settling on the card. Leave the card in the reader."));
+    if (job->sale_id != 0) {
+        if (card != NULL &&
+            (sale = kv_sale_cancel(st, card, job->sale_id, job->reason, &local)) != NULL)
             return g_strdup_printf(_("Receipt %lld is cancelled: the card no "
                                      "longer carries its credit. Give the money back."),
                                    (long long)sale->id);
@@ -376,24 +402,53 @@ static gpointer card_task_in_worker(KvSession *session, KvStation *st, gpointer 
     return g_strdup_printf(_("Nothing was settled: %s"), local->message);
 }
 
+/* Every Cancel Sale button under w made insensitive. */
+static void disable_cancel_buttons(GtkWidget *w)
+{
+    if (g_object_get_data(G_OBJECT(w), "cancel-button") != NULL)
+        gtk_widget_set_sensitive(w, FALSE);
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c))
+        disable_cancel_buttons(c);
+}
+
+/* The Cancel Sale and Settle From the Card buttons follow the card job. */
+static void set_card_busy(KvHistoryPage *self, gboolean busy)
+{
+    self->card_busy = busy;
+    gtk_widget_set_sensitive(self->reconcile_button, !busy);
+    if (!busy) {
+        kv_card_steps_hide(self->card_progress, &self->pulse_source);
+        return; /* the lists are read again: each Cancel Sale says if it may */
+    }
+    disable_cancel_buttons(GTK_WIDGET(self->lists[LIST_SALES]));
+}
+
 static void on_card_task_cb(GObject *source, GAsyncResult *result, gpointer user_data)
 {
     g_autoptr(KvHistoryPage) self = user_data;
     g_autofree char *said = kv_session_run_finish(KV_SESSION(source), result, NULL);
 
     task_end(self);
+    set_card_busy(self, FALSE);
     set_status(self, said != NULL ? said : "");
     kv_history_page_refresh(self);
 }
 
-static void card_task(KvHistoryPage *self, GVariant *cancel, const char *waiting)
+/* One card job at a time: while it runs, its bar shows the card's steps
+ * and no Cancel Sale or Settle From the Card can start another. */
+static void card_task(KvHistoryPage *self, gint64 sale_id, const char *reason,
+                      const char *waiting)
 {
+    CardJob *job = g_new0(CardJob, 1);
+
+    job->sale_id = sale_id;
+    job->reason = g_strdup(reason);
     set_status(self, waiting);
+    set_card_busy(self, TRUE);
+    job->relay = kv_card_steps_show(self->card_progress, waiting, &self->pulse_source);
     task_start(self);
-    kv_session_run_async(self->session, card_task_in_worker,
-                         cancel != NULL ? g_variant_ref_sink(cancel) : NULL,
-                         cancel != NULL ? (GDestroyNotify)g_variant_unref : NULL, g_free,
-                         NULL, on_card_task_cb,
+    kv_session_run_async(self->session, card_task_in_worker, job,
+                         (GDestroyNotify)card_job_free, g_free, NULL, on_card_task_cb,
                          g_object_ref(self));
 }
 
@@ -412,14 +467,16 @@ static void on_cancel_response_cb(AdwMessageDialog *dialog, const char *response
     if (g_strcmp0(response, "cancel-sale") != 0)
         return;
     reason = g_strstrip(g_strdup(gtk_editable_get_text(entry)));
-    card_task(self,
-              g_variant_new("(xs)", *(gint64 *)g_object_get_data(G_OBJECT(dialog), "sale-id"),
-                            reason),
+    if (self->card_busy)
+        return;
+    card_task(self, *(gint64 *)g_object_get_data(G_OBJECT(dialog), "sale-id"), reason,
               _("Cancelling: keep the customer's card in the reader…"));
 }
 
 static void on_cancel_clicked_cb(GtkButton *button, KvHistoryPage *self)
 {
+    if (self->card_busy)
+        return;
     gint64 id = *(gint64 *)g_object_get_data(G_OBJECT(button), "sale-id");
     g_autofree char *heading = g_strdup_printf(_("Cancel Receipt %" PRId64 "?"), id);
     GtkWidget *entry = NULL;
@@ -639,7 +696,9 @@ static void update_refund_button(KvHistoryPage *self)
 
 static void on_reconcile_clicked_cb(GtkButton *button, KvHistoryPage *self)
 {
-    card_task(self, NULL, _("Reading the card in the reader…"));
+    if (self->card_busy)
+        return;
+    card_task(self, 0, NULL, _("Reading the card in the reader…"));
 }
 
 /* ---- a past shift's Z report ------------------------------------------------------- */
@@ -730,6 +789,7 @@ static void kv_history_page_dispose(GObject *object)
 {
     KvHistoryPage *self = KV_HISTORY_PAGE(object);
 
+    g_clear_handle_id(&self->pulse_source, g_source_remove);
     if (self->session != NULL)
         g_signal_handlers_disconnect_by_data(self->session, self);
     g_clear_object(&self->session);
@@ -749,6 +809,8 @@ static void kv_history_page_init(KvHistoryPage *self)
     GtkWidget *top = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
     GtkWidget *refresh = gtk_button_new_with_mnemonic(_("Re_fresh"));
     GtkWidget *reconcile = gtk_button_new_with_mnemonic(_("Settle From the _Card"));
+
+    self->reconcile_button = reconcile;
     GtkWidget *past = heading(_("Past Sales"));
 
     gtk_widget_set_parent(box, GTK_WIDGET(self));
@@ -790,6 +852,18 @@ static void kv_history_page_init(KvHistoryPage *self)
     gtk_box_append(GTK_BOX(top), refresh);
     gtk_box_append(GTK_BOX(box), top);
     gtk_box_append(GTK_BOX(box), GTK_WIDGET(self->status_label));
+    {
+        GtkWidget *revealer = gtk_revealer_new();
+
+        self->card_progress = GTK_PROGRESS_BAR(gtk_progress_bar_new());
+        gtk_progress_bar_set_show_text(self->card_progress, TRUE);
+        gtk_accessible_update_property(GTK_ACCESSIBLE(self->card_progress),
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL, _("Card progress"), -1);
+        gtk_revealer_set_transition_type(GTK_REVEALER(revealer),
+                                         GTK_REVEALER_TRANSITION_TYPE_NONE);
+        gtk_revealer_set_child(GTK_REVEALER(revealer), GTK_WIDGET(self->card_progress));
+        gtk_box_append(GTK_BOX(box), revealer);
+    }
     self->lists[LIST_SALES] = boxed_list(_("Past sales"));
     gtk_box_append(GTK_BOX(box), GTK_WIDGET(self->lists[LIST_SALES]));
 

@@ -339,8 +339,7 @@ static void show_unit(KvSellPage *self)
 
 static void stop_pulse(KvSellPage *self)
 {
-    g_clear_handle_id(&self->pulse_source, g_source_remove);
-    kv_widget_reveal(GTK_WIDGET(self->sale_progress), FALSE);
+    kv_card_steps_hide(self->sale_progress, &self->pulse_source);
 }
 
 /* Back to an empty sale form, keeping the card. */
@@ -1074,14 +1073,6 @@ static gpointer sell_in_worker(KvSession *session, KvStation *st, gpointer data,
     return r;
 }
 
-static gboolean on_pulse_cb(gpointer user_data)
-{
-    KvSellPage *self = user_data;
-
-    gtk_progress_bar_pulse(self->sale_progress);
-    return G_SOURCE_CONTINUE;
-}
-
 static void print_receipt(KvSellPage *self, gboolean with_dialog);
 
 static void explain_sale_error(KvSellPage *self, SellResult *r)
@@ -1274,13 +1265,13 @@ static void kv_sell_page_free_only(GtkWidget *widget, const char *action_name, G
  * next ones, kv-card-steps.c).  The relay for the worker. */
 static KvProgressRelay *start_card_step(KvSellPage *self, const char *first)
 {
+    KvProgressRelay *relay;
+
     self->state = SALE_SELLING;
     kv_widget_reveal(GTK_WIDGET(self->result_box), FALSE);
-    gtk_progress_bar_set_text(self->sale_progress, first);
-    kv_widget_reveal(GTK_WIDGET(self->sale_progress), TRUE);
-    self->pulse_source = g_timeout_add(100, on_pulse_cb, self);
+    relay = kv_card_steps_show(self->sale_progress, first, &self->pulse_source);
     update_actions(self);
-    return kv_progress_relay_new(self->sale_progress);
+    return relay;
 }
 
 /* The card is written in the worker (d is its request; freed there). */

@@ -3,6 +3,8 @@
 
 #include "kv-meter-lamp.h"
 
+#include <glib/gi18n.h>
+
 struct _KvMeterLamp {
     GtkWidget parent_instance;
     double r, g, b;
@@ -70,7 +72,7 @@ GtkWidget *kv_meter_lamp_new(const char *name, guint32 rgb)
     self->b = (rgb & 0xFF) / 255.0;
     gtk_widget_set_tooltip_text(GTK_WIDGET(self), name);
     gtk_accessible_update_property(GTK_ACCESSIBLE(self), GTK_ACCESSIBLE_PROPERTY_LABEL, name,
-                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, "off", -1);
+                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, C_("lamp", "off"), -1);
     return GTK_WIDGET(self);
 }
 
@@ -82,7 +84,7 @@ void kv_meter_lamp_set_on(KvMeterLamp *self, gboolean on)
         return;
     self->on = on;
     gtk_accessible_update_property(GTK_ACCESSIBLE(self), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                   on ? "on" : "off", -1);
+                                   on ? C_("lamp", "on") : C_("lamp", "off"), -1);
     gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 

@@ -3,6 +3,8 @@
 
 #include "kv-meter-lcd.h"
 
+#include <glib/gi18n.h>
+
 #include <string.h>
 
 #include "meter_io.h"
@@ -238,7 +240,7 @@ static void kv_meter_lcd_init(KvMeterLcd *self)
 {
     self->text = g_strdup("");
     gtk_accessible_update_property(GTK_ACCESSIBLE(self), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                   "Meter display", -1);
+                                   _("Meter display"), -1);
 }
 
 GtkWidget *kv_meter_lcd_new(void)

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <locale.h>
 
 #include "evlog.h"
 #include "host_board.h"
@@ -84,12 +86,37 @@ static void emit_log(KvMeterModel *self, const char *fmt, ...)
     g_signal_emit(self, signals[SIGNAL_LOG], 0, line);
 }
 
-/* "12.34" from 0.01 kWh, integer arithmetic only. */
-static char *format_centi(gint64 centi)
+/* The supply states of supply_name() in the reader's language. */
+static const struct {
+    const char *name;
+    const char *words;
+} supply_words[] = {
+    {"unprovisioned", NC_("supply state", "unprovisioned")},
+    {"over-power", NC_("supply state", "over-power")},
+    {"cut-off", NC_("supply state", "cut-off")},
+    {"tripped", NC_("supply state", "tripped")},
+    {"reclosed", NC_("supply state", "reclosed")},
+    {"emergency", NC_("supply state", "emergency")},
+    {"normal", NC_("supply state", "normal")},
+};
+
+const char *kv_meter_supply_words(const char *supply)
 {
-    guint64 a = (guint64)(centi < 0 ? -centi : centi);
-    return g_strdup_printf("%s%" G_GUINT64_FORMAT ".%02u", centi < 0 ? "-" : "", a / 100,
-                           (unsigned)(a % 100));
+    for (gsize i = 0; i < G_N_ELEMENTS(supply_words); i++)
+        if (g_strcmp0(supply, supply_words[i].name) == 0)
+            return g_dpgettext2(NULL, "supply state", supply_words[i].words);
+    return supply;
+}
+
+char *kv_meter_format_decimal(gint64 value, guint places)
+{
+    guint64 a = (guint64)(value < 0 ? -value : value), unit = 1;
+    const char *point = localeconv()->decimal_point;
+
+    for (guint i = 0; i < places; i++)
+        unit *= 10;
+    return g_strdup_printf("%s%" G_GUINT64_FORMAT "%s%0*" G_GUINT64_FORMAT, value < 0 ? "-" : "",
+                           a / unit, point && *point ? point : ".", (int)places, a % unit);
 }
 
 /* The memories into STATE_DIR (nv.bin, secure.bin: host_files.h),
@@ -130,29 +157,33 @@ static void notify_changed(KvMeterModel *self)
     for (unsigned i = fresh; i-- > 0;) {
         char name[16];
         if (m->st.events[i])
-            emit_log(self, "meter event: %s", evlog_name(m->st.events[i], name));
+            emit_log(self, _("meter event: %s"), evlog_name(m->st.events[i], name));
     }
     memcpy(self->seen_events, m->st.events, METER_EVENTS);
 
     if (strcmp(supply, self->seen_supply) != 0) {
-        emit_log(self, "supply %s", supply);
+        emit_log(self, _("supply %s"), kv_meter_supply_words(supply));
         g_strlcpy(self->seen_supply, supply, sizeof self->seen_supply);
     }
     if (relay != self->seen_relay) {
-        emit_log(self, "relay %s%s", relay ? "closed" : "open",
-                 b->p.relay_stuck && !b->relay_cmd ? " (contacts welded: commanded open)" : "");
+        if (!relay)
+            emit_log(self, "%s", _("relay open"));
+        else if (b->p.relay_stuck && !b->relay_cmd)
+            emit_log(self, "%s", _("relay closed (contacts welded: commanded open)"));
+        else
+            emit_log(self, "%s", _("relay closed"));
         self->seen_relay = relay;
     }
     if (b->lamps != self->seen_lamps) {
         unsigned on = b->lamps & ~self->seen_lamps, off = self->seen_lamps & ~b->lamps;
         if (on & METER_LAMP_RED)
-            emit_log(self, "red lamp on: credit below the alarm level");
+            emit_log(self, "%s", _("red lamp on: credit below the alarm level"));
         if (on & METER_LAMP_YELLOW)
-            emit_log(self, "yellow lamp on: credit below the pre-trip level");
+            emit_log(self, "%s", _("yellow lamp on: credit below the pre-trip level"));
         if (off & METER_LAMP_RED)
-            emit_log(self, "red lamp off");
+            emit_log(self, "%s", _("red lamp off"));
         if (off & METER_LAMP_YELLOW)
-            emit_log(self, "yellow lamp off");
+            emit_log(self, "%s", _("yellow lamp off"));
         self->seen_lamps = b->lamps;
     }
     save_nv(self);
@@ -172,8 +203,8 @@ static gboolean vcard_command(KvMeterModel *self, const char *cmd, GError **erro
 
     if (fd < 0) {
         g_set_error(error, KV_METER_ERROR, KV_METER_ERROR_VCARD,
-                    "The station's virtual reader does not answer on %s (%s): start "
-                    "kilovend-vcard with --control %s, or run without --vcard-control",
+                    _("The station's virtual reader does not answer on %s (%s): start "
+                      "kilovend-vcard with --control %s, or run without --vcard-control"),
                     self->vcard_control, g_strerror(errno), self->vcard_control);
         return FALSE;
     }
@@ -181,7 +212,7 @@ static gboolean vcard_command(KvMeterModel *self, const char *cmd, GError **erro
     close(fd);
     if (n != (ssize_t)len) {
         g_set_error(error, KV_METER_ERROR, KV_METER_ERROR_VCARD,
-                    "Could not send '%s' to the virtual reader on %s", cmd, self->vcard_control);
+                    _("Could not send '%s' to the virtual reader on %s"), cmd, self->vcard_control);
         return FALSE;
     }
     return TRUE;
@@ -213,7 +244,7 @@ static void card_into_meter(KvMeterModel *self)
     kv_identity id;
     int rc, user;
     guint32 loaded_before = self->board->m.st.cumulative_loaded;
-    g_autofree char *before = format_centi(self->board->m.st.remaining);
+    g_autofree char *before = kv_meter_format_decimal(self->board->m.st.remaining, 2);
     g_autofree char *after = NULL;
     g_autofree char *text = NULL;
 
@@ -221,7 +252,7 @@ static void card_into_meter(KvMeterModel *self)
     self->slot_path = reader_card_path(self);
     if (!vcard_store_load(self->slot_path, &card, &error)) {
         self->place = KV_CARD_AT_STATION;
-        text = g_strdup_printf("card not inserted: %s", error->message);
+        text = g_strdup_printf(_("card not inserted: %s"), error->message);
         emit_log(self, "%s", text);
         if (self->vcard_control)
             vcard_command(self, "insert", NULL);
@@ -235,17 +266,18 @@ static void card_into_meter(KvMeterModel *self)
      * card stays in the slot, and the file is the card. */
     card = self->board->chip;
     if (!vcard_store_save(self->slot_path, &card, &error))
-        emit_log(self, "cannot write the card file back: %s", error->message);
+        emit_log(self, _("cannot write the card file back: %s"), error->message);
     self->place = KV_CARD_IN_METER;
-    after = format_centi(self->board->m.st.remaining);
+    after = kv_meter_format_decimal(self->board->m.st.remaining, 2);
     if (rc == 0 && user && self->board->m.st.cumulative_loaded == loaded_before)
         /* The user's own card with its credit already in the meter: a
          * balance check (or the reclose of a pre-trip), nothing to load. */
-        text = g_strdup_printf("card read: no new credit on it (%s kWh remaining)", after);
+        text = g_strdup_printf(_("card read: no new credit on it (%s kWh remaining)"), after);
     else if (rc == 0)
-        text = g_strdup_printf("card accepted: %s kWh -> %s kWh", before, after);
+        text = g_strdup_printf(_("card accepted: %s kWh -> %s kWh"), before, after);
     else
-        text = g_strdup_printf("card refused, Err %02d: %s", rc, kv_strerror(rc));
+        /* TRANSLATORS: "Err %02d" is the code the meter's display shows: keep it. */
+        text = g_strdup_printf(_("card refused, Err %02d: %s"), rc, kv_strerror(rc));
     emit_log(self, "%s", text);
     g_signal_emit(self, signals[SIGNAL_CARD_RESULT], 0, rc, text);
     notify_changed(self);
@@ -341,7 +373,7 @@ KvMeterModel *kv_meter_model_new(const char *state_dir, const char *config_path,
 
     if (g_mkdir_with_parents(state_dir, 0700) != 0) {
         g_set_error(error, KV_METER_ERROR, KV_METER_ERROR_STATE,
-                    "Cannot create the meter's state directory %s: %s", state_dir,
+                    _("Cannot create the meter's state directory %s: %s"), state_dir,
                     g_strerror(errno));
         return NULL;
     }
@@ -349,8 +381,8 @@ KvMeterModel *kv_meter_model_new(const char *state_dir, const char *config_path,
 
     if (!g_file_get_contents(config_path, &prov, &len, &local)) {
         g_set_error(error, KV_METER_ERROR, KV_METER_ERROR_CONFIG,
-                    "Cannot read the provisioning block: %s (make one with "
-                    "kilovendctl meter provision --meter N --out FILE)",
+                    _("Cannot read the provisioning block: %s (make one with "
+                      "kilovendctl meter provision --meter N --out FILE)"),
                     local->message);
         g_error_free(local);
         return NULL;
@@ -388,19 +420,19 @@ gboolean kv_meter_model_insert_card(KvMeterModel *self, GError **error)
     g_return_val_if_fail(KV_IS_METER_MODEL(self), FALSE);
     if (!self->card_path) {
         g_set_error(error, KV_METER_ERROR, KV_METER_ERROR_CARD,
-                    "No card to insert: start the meter window with --card FILE");
+                    _("No card to insert: start the meter window with --card FILE"));
         return FALSE;
     }
     if (self->place != KV_CARD_AT_STATION) {
         g_set_error(error, KV_METER_ERROR, KV_METER_ERROR_SLOT,
-                    "The card is already in the meter: take it out first");
+                    _("The card is already in the meter: take it out first"));
         return FALSE;
     }
     if (self->vcard_control) {
         if (!vcard_command(self, "remove", error))
             return FALSE;
         self->place = KV_CARD_MOVING;
-        emit_log(self, "card taken out of the station's reader");
+        emit_log(self, "%s", _("card taken out of the station's reader"));
         self->handover_id = g_timeout_add(HANDOVER_MS, on_handover_done_cb, self);
         g_signal_emit(self, signals[SIGNAL_CHANGED], 0);
         return TRUE;
@@ -416,21 +448,22 @@ gboolean kv_meter_model_remove_card(KvMeterModel *self, GError **error)
 
     g_return_val_if_fail(KV_IS_METER_MODEL(self), FALSE);
     if (self->place != KV_CARD_IN_METER) {
-        g_set_error(error, KV_METER_ERROR, KV_METER_ERROR_SLOT, "There is no card in the meter");
+        g_set_error(error, KV_METER_ERROR, KV_METER_ERROR_SLOT,
+                    _("There is no card in the meter"));
         return FALSE;
     }
     host_board_remove(self->board, &card);
     self->place = KV_CARD_AT_STATION;
     if (!vcard_store_save(self->slot_path != NULL ? self->slot_path : self->card_path, &card,
                           &local))
-        emit_log(self, "cannot write the card file back: %s", local->message);
-    emit_log(self, "card taken out of the meter");
+        emit_log(self, _("cannot write the card file back: %s"), local->message);
+    emit_log(self, "%s", _("card taken out of the meter"));
     if (self->vcard_control) {
         if (!vcard_command(self, "insert", error)) {
             notify_changed(self);
             return FALSE;
         }
-        emit_log(self, "card back in the station's reader");
+        emit_log(self, "%s", _("card back in the station's reader"));
     }
     notify_changed(self);
     return TRUE;
@@ -457,19 +490,24 @@ gboolean kv_meter_model_hold_button(KvMeterModel *self)
     /* As the simulator's button --hold: the press, then the hold. */
     meter_button(&self->board->m);
     taken = meter_emergency(&self->board->m) != 0;
-    emit_log(self, "button held %d s: emergency credit %s", METER_HOLD_SECONDS,
-             taken ? "taken" : "not taken");
+    if (taken)
+        emit_log(self, _("button held %d s: emergency credit taken"), METER_HOLD_SECONDS);
+    else
+        emit_log(self, _("button held %d s: emergency credit not taken"), METER_HOLD_SECONDS);
     notify_changed(self);
     return taken;
 }
 
 void kv_meter_model_set_load(KvMeterModel *self, guint phase, gint32 watts)
 {
+    g_autofree char *kw = NULL;
+
     g_return_if_fail(KV_IS_METER_MODEL(self) && phase < 3);
     if (self->watts[phase] == watts)
         return;
     self->watts[phase] = watts;
-    emit_log(self, "load L%u %d.%03d kW", phase + 1, watts / 1000, ABS(watts % 1000));
+    kw = kv_meter_format_decimal(watts, 3);
+    emit_log(self, _("load L%u %s kW"), phase + 1, kw);
 }
 
 gint32 kv_meter_model_get_load(KvMeterModel *self, guint phase)
@@ -482,7 +520,7 @@ void kv_meter_model_set_relay_welded(KvMeterModel *self, gboolean welded)
 {
     g_return_if_fail(KV_IS_METER_MODEL(self));
     self->board->p.relay_stuck = welded ? 1 : 0;
-    emit_log(self, welded ? "relay contacts welded (fault)" : "relay contacts repaired");
+    emit_log(self, "%s", welded ? _("relay contacts welded (fault)") : _("relay contacts repaired"));
     notify_changed(self);
 }
 

@@ -103,6 +103,12 @@ const char *kv_meter_model_get_supply(KvMeterModel *self);
 /* The meter's event log, newest first (codes, 0-terminated, at most 8). */
 void kv_meter_model_get_events(KvMeterModel *self, guint8 out[9]);
 
+/* value / 10^places with the decimal mark of the locale (LC_NUMERIC), as
+ * the window's spin buttons show numbers: integer arithmetic only. */
+char *kv_meter_format_decimal(gint64 value, guint places);
+/* A supply state of kv_meter_model_get_supply() in the reader's language. */
+const char *kv_meter_supply_words(const char *supply);
+
 /* Signals:
  *   "changed"      ()                       display, lamps, relay, credit
  *   "card-result"  (gint code, gchar *text) a card was read: 0 accepted,

@@ -3,6 +3,8 @@
 
 #include "kv-meter-window.h"
 
+#include <glib/gi18n.h>
+
 #include "kv-meter-lamp.h"
 #include "kv-meter-lcd.h"
 
@@ -36,8 +38,9 @@ G_DEFINE_TYPE(KvMeterWindow, kv_meter_window, ADW_TYPE_APPLICATION_WINDOW)
 
 const guint kv_meter_window_speeds[] = {0, 1, 60, 600, 3600};
 const guint kv_meter_window_n_speeds = G_N_ELEMENTS(kv_meter_window_speeds);
-static const char *const speed_names[] = {"Stopped", "Real time", "1 minute per second",
-                                          "10 minutes per second", "1 hour per second", NULL};
+static const char *const speed_names[] = {N_("Stopped"), N_("Real time"),
+                                          N_("1 minute per second"), N_("10 minutes per second"),
+                                          N_("1 hour per second")};
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -54,11 +57,12 @@ static void set_label_printf(GtkLabel *label, const char *fmt, ...)
     gtk_label_set_text(label, s);
 }
 
+/* A reading in 0.01 kWh with the locale's decimal mark, as the spin
+ * buttons show theirs (the display keeps the meter's own). */
 static char *format_kwh(gint64 centi)
 {
-    guint64 a = (guint64)(centi < 0 ? -centi : centi);
-    return g_strdup_printf("%s%" G_GUINT64_FORMAT ".%02u kWh", centi < 0 ? "-" : "", a / 100,
-                           (unsigned)(a % 100));
+    g_autofree char *n = kv_meter_format_decimal(centi, 2);
+    return g_strdup_printf("%s kWh", n);
 }
 
 /* Everything shown follows the model. */
@@ -67,42 +71,49 @@ static void refresh(KvMeterWindow *self)
     KvMeterModel *m = self->model;
     g_autofree char *remaining = format_kwh(kv_meter_model_get_remaining(m));
     g_autofree char *energy = format_kwh(kv_meter_model_get_total_energy(m));
+    g_autofree char *kw = NULL;
+    g_autofree char *hours = NULL;
     guint32 w = kv_meter_model_get_power(m);
     guint64 s = kv_meter_model_get_clock(m);
     gboolean closed = kv_meter_model_get_relay_closed(m);
     KvCardPlace place = kv_meter_model_get_card_place(m);
-    const char *supply = kv_meter_model_get_supply(m);
+    const char *supply = kv_meter_supply_words(kv_meter_model_get_supply(m));
 
     kv_meter_lcd_set(self->lcd, kv_meter_model_get_text(m), kv_meter_model_get_icons(m));
     kv_meter_lamp_set_on(self->red, kv_meter_model_get_red(m));
     kv_meter_lamp_set_on(self->yellow, kv_meter_model_get_yellow(m));
-    set_label_printf(self->relay, "Relay %s (%s)", closed ? "closed" : "open", supply);
+    if (closed)
+        set_label_printf(self->relay, _("Relay closed (%s)"), supply);
+    else
+        set_label_printf(self->relay, _("Relay open (%s)"), supply);
     gtk_widget_remove_css_class(GTK_WIDGET(self->relay), closed ? "error" : "success");
     gtk_widget_add_css_class(GTK_WIDGET(self->relay), closed ? "success" : "error");
     set_label_printf(self->remaining, "%s", remaining);
     set_label_printf(self->energy, "%s", energy);
-    set_label_printf(self->power, "%u.%03u kW", w / 1000, w % 1000);
-    set_label_printf(self->clock, "%" G_GUINT64_FORMAT " h %02u min", s / 3600,
+    kw = kv_meter_format_decimal(w, 3);
+    set_label_printf(self->power, _("%s kW"), kw);
+    hours = g_strdup_printf("%" G_GUINT64_FORMAT, s / 3600);
+    set_label_printf(self->clock, _("%s h %02u min"), hours,
                      (unsigned)(s / 60 % 60));
 
     switch (place) {
     case KV_CARD_AT_STATION:
-        gtk_label_set_text(self->card_place, "Card at the station");
-        gtk_button_set_label(self->card_button, "Insert card");
+        gtk_label_set_text(self->card_place, _("Card at the station"));
+        gtk_button_set_label(self->card_button, _("Insert card"));
         gtk_widget_set_sensitive(GTK_WIDGET(self->card_button), TRUE);
         gtk_accessible_update_property(GTK_ACCESSIBLE(self->card_button),
-                                       GTK_ACCESSIBLE_PROPERTY_LABEL, "Insert card", -1);
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL, _("Insert card"), -1);
         break;
     case KV_CARD_MOVING:
-        gtk_label_set_text(self->card_place, "Card on its way to the meter");
+        gtk_label_set_text(self->card_place, _("Card on its way to the meter"));
         gtk_widget_set_sensitive(GTK_WIDGET(self->card_button), FALSE);
         break;
     case KV_CARD_IN_METER:
-        gtk_label_set_text(self->card_place, "Card in the meter");
-        gtk_button_set_label(self->card_button, "Take card out");
+        gtk_label_set_text(self->card_place, _("Card in the meter"));
+        gtk_button_set_label(self->card_button, _("Take card out"));
         gtk_widget_set_sensitive(GTK_WIDGET(self->card_button), TRUE);
         gtk_accessible_update_property(GTK_ACCESSIBLE(self->card_button),
-                                       GTK_ACCESSIBLE_PROPERTY_LABEL, "Take card out", -1);
+                                       GTK_ACCESSIBLE_PROPERTY_LABEL, _("Take card out"), -1);
         break;
     }
 }
@@ -165,10 +176,10 @@ static void on_press_clicked_cb(GtkButton *button, KvMeterWindow *self)
 static void on_hold_clicked_cb(GtkButton *button, KvMeterWindow *self)
 {
     if (kv_meter_model_hold_button(self->model))
-        toast(self, "Emergency credit taken: the relay closes; the next load repays it first");
+        toast(self, _("Emergency credit taken: the relay closes; the next load repays it first"));
     else
-        toast(self, "No emergency credit: none set by a parameter card, not cut off, or "
-                    "taken and not yet repaid");
+        toast(self, _("No emergency credit: none set by a parameter card, not cut off, or "
+                      "taken and not yet repaid"));
 }
 
 static void on_load_changed_cb(GtkSpinButton *spin, KvMeterWindow *self)
@@ -240,14 +251,14 @@ static GtkWidget *build_face(KvMeterWindow *self)
     gtk_widget_set_size_request(GTK_WIDGET(self->lcd), -1, 110);
     gtk_box_append(GTK_BOX(face), GTK_WIDGET(self->lcd));
 
-    self->red = KV_METER_LAMP(kv_meter_lamp_new("Red lamp", 0xE01B24));
-    self->yellow = KV_METER_LAMP(kv_meter_lamp_new("Yellow lamp", 0xF6D32D));
+    self->red = KV_METER_LAMP(kv_meter_lamp_new(_("Red lamp"), 0xE01B24));
+    self->yellow = KV_METER_LAMP(kv_meter_lamp_new(_("Yellow lamp"), 0xF6D32D));
     gtk_box_append(GTK_BOX(red_box), GTK_WIDGET(self->red));
-    caption = gtk_label_new("Alarm");
+    caption = gtk_label_new(_("Alarm"));
     gtk_widget_add_css_class(caption, "caption");
     gtk_box_append(GTK_BOX(red_box), caption);
     gtk_box_append(GTK_BOX(yellow_box), GTK_WIDGET(self->yellow));
-    caption = gtk_label_new("Trip");
+    caption = gtk_label_new(_("Trip"));
     gtk_widget_add_css_class(caption, "caption");
     gtk_box_append(GTK_BOX(yellow_box), caption);
     gtk_box_append(GTK_BOX(lamps), red_box);
@@ -261,17 +272,17 @@ static GtkWidget *build_face(KvMeterWindow *self)
     gtk_widget_set_hexpand(spacer, TRUE);
     gtk_box_append(GTK_BOX(lamps), spacer);
 
-    self->press_button = GTK_BUTTON(gtk_button_new_with_mnemonic("_Press button"));
-    set_label(GTK_WIDGET(self->press_button), "Press button");
+    self->press_button = GTK_BUTTON(gtk_button_new_with_mnemonic(_("_Press button")));
+    set_label(GTK_WIDGET(self->press_button), _("Press button"));
     gtk_widget_set_tooltip_text(GTK_WIDGET(self->press_button),
-                                "The meter's push button: next display page");
+                                _("The meter's push button: next display page"));
     gtk_widget_set_valign(GTK_WIDGET(self->press_button), GTK_ALIGN_CENTER);
     g_signal_connect(self->press_button, "clicked", G_CALLBACK(on_press_clicked_cb), self);
     gtk_box_append(GTK_BOX(lamps), GTK_WIDGET(self->press_button));
-    hold = gtk_button_new_with_mnemonic("_Hold button");
-    set_label(hold, "Hold button");
-    gtk_widget_set_tooltip_text(hold, "The push button held 3 s: at a cut-off, takes the "
-                                      "emergency credit once");
+    hold = gtk_button_new_with_mnemonic(_("_Hold button"));
+    set_label(hold, _("Hold button"));
+    gtk_widget_set_tooltip_text(hold, _("The push button held 3 s: at a cut-off, takes the "
+                                        "emergency credit once"));
     gtk_widget_set_valign(hold, GTK_ALIGN_CENTER);
     g_signal_connect(hold, "clicked", G_CALLBACK(on_hold_clicked_cb), self);
     gtk_box_append(GTK_BOX(lamps), hold);
@@ -287,12 +298,12 @@ static GtkWidget *build_card(KvMeterWindow *self)
     gtk_widget_set_name(GTK_WIDGET(self->card_place), "card-place");
     gtk_widget_set_hexpand(GTK_WIDGET(self->card_place), TRUE);
     gtk_label_set_xalign(self->card_place, 0);
-    self->card_button = GTK_BUTTON(gtk_button_new_with_label("Insert card"));
+    self->card_button = GTK_BUTTON(gtk_button_new_with_label(_("Insert card")));
     gtk_widget_add_css_class(GTK_WIDGET(self->card_button), "suggested-action");
     gtk_widget_add_css_class(GTK_WIDGET(self->card_button), "pill");
-    set_label(GTK_WIDGET(self->card_button), "Insert card");
+    set_label(GTK_WIDGET(self->card_button), _("Insert card"));
     gtk_widget_set_tooltip_text(GTK_WIDGET(self->card_button),
-                                "Move the card between the station's reader and the meter");
+                                _("Move the card between the station's reader and the meter"));
     g_signal_connect(self->card_button, "clicked", G_CALLBACK(on_card_clicked_cb), self);
     gtk_box_append(GTK_BOX(box), GTK_WIDGET(self->card_place));
     gtk_box_append(GTK_BOX(box), GTK_WIDGET(self->card_button));
@@ -303,54 +314,58 @@ static GtkWidget *build_readings(KvMeterWindow *self)
 {
     GtkWidget *group = adw_preferences_group_new();
 
-    adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(group), "Readings");
+    adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(group), _("Readings"));
     self->remaining = value_label("remaining");
     self->energy = value_label("energy");
     self->power = value_label("power");
     self->clock = value_label("clock");
     adw_preferences_group_add(ADW_PREFERENCES_GROUP(group),
-                              row("Remaining credit", GTK_WIDGET(self->remaining)));
+                              row(_("Remaining credit"), GTK_WIDGET(self->remaining)));
     adw_preferences_group_add(ADW_PREFERENCES_GROUP(group),
-                              row("Total energy", GTK_WIDGET(self->energy)));
-    adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), row("Power", GTK_WIDGET(self->power)));
+                              row(_("Total energy"), GTK_WIDGET(self->energy)));
+    adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), row(_("Power"), GTK_WIDGET(self->power)));
     adw_preferences_group_add(ADW_PREFERENCES_GROUP(group),
-                              row("Meter clock", GTK_WIDGET(self->clock)));
+                              row(_("Meter clock"), GTK_WIDGET(self->clock)));
     return group;
 }
 
 static GtkWidget *build_controls(KvMeterWindow *self)
 {
     GtkWidget *group = adw_preferences_group_new();
-    static const char *const names[3] = {"Load L1 (kW)", "Load L2 (kW)", "Load L3 (kW)"};
+    static const char *const names[3] = {N_("Load L1 (kW)"), N_("Load L2 (kW)"),
+                                         N_("Load L3 (kW)")};
+    const char *speeds[G_N_ELEMENTS(speed_names) + 1] = {NULL};
     guint speed = kv_meter_model_get_speed(self->model), selected = GTK_INVALID_LIST_POSITION;
 
-    adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(group), "Load and time");
+    adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(group), _("Load and time"));
     for (guint p = 0; p < 3; p++) {
         self->load[p] = GTK_SPIN_BUTTON(gtk_spin_button_new_with_range(0, 30, 0.1));
         gtk_spin_button_set_digits(self->load[p], 1);
         gtk_spin_button_set_value(self->load[p], kv_meter_model_get_load(self->model, p) / 1000.0);
-        set_label(GTK_WIDGET(self->load[p]), names[p]);
+        set_label(GTK_WIDGET(self->load[p]), _(names[p]));
         g_signal_connect(self->load[p], "value-changed", G_CALLBACK(on_load_changed_cb), self);
         adw_preferences_group_add(ADW_PREFERENCES_GROUP(group),
-                                  row(names[p], GTK_WIDGET(self->load[p])));
+                                  row(_(names[p]), GTK_WIDGET(self->load[p])));
     }
 
-    self->speed = GTK_DROP_DOWN(gtk_drop_down_new_from_strings(speed_names));
+    for (guint i = 0; i < G_N_ELEMENTS(speed_names); i++)
+        speeds[i] = _(speed_names[i]);
+    self->speed = GTK_DROP_DOWN(gtk_drop_down_new_from_strings(speeds));
     for (guint i = 0; i < kv_meter_window_n_speeds; i++)
         if (kv_meter_window_speeds[i] == speed)
             selected = i;
     if (selected != GTK_INVALID_LIST_POSITION)
         gtk_drop_down_set_selected(self->speed, selected);
-    set_label(GTK_WIDGET(self->speed), "Time speed");
+    set_label(GTK_WIDGET(self->speed), _("Time speed"));
     g_signal_connect(self->speed, "notify::selected", G_CALLBACK(on_speed_selected_cb), self);
-    adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), row("Time", GTK_WIDGET(self->speed)));
+    adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), row(_("Time"), GTK_WIDGET(self->speed)));
 
     self->welded = GTK_SWITCH(gtk_switch_new());
     gtk_switch_set_active(self->welded, kv_meter_model_get_relay_welded(self->model));
-    set_label(GTK_WIDGET(self->welded), "Relay contacts welded");
+    set_label(GTK_WIDGET(self->welded), _("Relay contacts welded"));
     g_signal_connect(self->welded, "notify::active", G_CALLBACK(on_welded_active_cb), self);
     adw_preferences_group_add(ADW_PREFERENCES_GROUP(group),
-                              row("Relay contacts welded (fault)", GTK_WIDGET(self->welded)));
+                              row(_("Relay contacts welded (fault)"), GTK_WIDGET(self->welded)));
     return group;
 }
 
@@ -359,11 +374,11 @@ static GtkWidget *build_log(KvMeterWindow *self)
     GtkWidget *group = adw_preferences_group_new();
     GtkWidget *scroll = gtk_scrolled_window_new();
 
-    adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(group), "Event log");
+    adw_preferences_group_set_title(ADW_PREFERENCES_GROUP(group), _("Event log"));
     self->log = GTK_LIST_BOX(gtk_list_box_new());
     gtk_list_box_set_selection_mode(self->log, GTK_SELECTION_NONE);
     gtk_widget_add_css_class(GTK_WIDGET(self->log), "boxed-list");
-    set_label(GTK_WIDGET(self->log), "Event log");
+    set_label(GTK_WIDGET(self->log), _("Event log"));
     gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), GTK_WIDGET(self->log));
     gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(scroll), 160);
     gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroll), GTK_POLICY_NEVER,
@@ -402,14 +417,14 @@ KvMeterWindow *kv_meter_window_new(GtkApplication *app, KvMeterModel *model)
     GtkWidget *columns = gtk_box_new(GTK_ORIENTATION_VERTICAL, 18);
 
     self->model = g_object_ref(model);
-    gtk_window_set_title(GTK_WINDOW(self), "Kilovend meter");
+    gtk_window_set_title(GTK_WINDOW(self), _("Kilovend meter"));
     gtk_window_set_default_size(GTK_WINDOW(self), 560, 900);
 
     if (kv_meter_model_get_provisioned(model)) {
-        g_autofree char *sub = g_strdup_printf("Meter %09u", kv_meter_model_get_meter_number(model));
-        self->title = ADW_WINDOW_TITLE(adw_window_title_new("Kilovend meter", sub));
+        g_autofree char *sub = g_strdup_printf(_("Meter %09u"), kv_meter_model_get_meter_number(model));
+        self->title = ADW_WINDOW_TITLE(adw_window_title_new(_("Kilovend meter"), sub));
     } else {
-        self->title = ADW_WINDOW_TITLE(adw_window_title_new("Kilovend meter", "Not provisioned"));
+        self->title = ADW_WINDOW_TITLE(adw_window_title_new(_("Kilovend meter"), _("Not provisioned")));
     }
     adw_header_bar_set_title_widget(ADW_HEADER_BAR(header), GTK_WIDGET(self->title));
     gtk_box_append(GTK_BOX(outer), header);

@@ -11,8 +11,10 @@
 
 #include "config.h"
 
+#include <locale.h>
 #include <stdlib.h>
 
+#include "kv-i18n.h"
 #include "kv-meter-window.h"
 
 static char *opt_config, *opt_state, *opt_card, *opt_control;
@@ -22,19 +24,20 @@ static gboolean opt_version;
 
 static const GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config,
-     "The meter's provisioning block (kilovendctl meter provision --out FILE)", "FILE"},
+     N_("The meter's provisioning block (kilovendctl meter provision --out FILE)"), N_("FILE")},
     {"state", 's', 0, G_OPTION_ARG_FILENAME, &opt_state,
-     "Directory of the meter's memory (default: ~/.local/share/kilovend/meter)", "DIR"},
+     N_("Directory of the meter's memory (default: ~/.local/share/kilovend/meter)"), N_("DIR")},
     {"card", 0, 0, G_OPTION_ARG_FILENAME, &opt_card,
-     "The card file the meter takes (default: $KV_VCARD_CARD)", "FILE"},
+     N_("The card file the meter takes (default: $KV_VCARD_CARD)"), N_("FILE")},
     {"vcard-control", 0, 0, G_OPTION_ARG_FILENAME, &opt_control,
-     "kilovend-vcard's control FIFO: the card is taken from the station's reader and given "
-     "back (default: $KV_VCARD_CONTROL)",
-     "FIFO"},
+     N_("kilovend-vcard's control FIFO: the card is taken from the station's reader and given "
+        "back (default: $KV_VCARD_CONTROL)"),
+     N_("FIFO")},
     {"speed", 0, 0, G_OPTION_ARG_INT, &opt_speed,
-     "Meter seconds per real second (default 600; 0 stops the clock)", "N"},
-    {"load", 0, 0, G_OPTION_ARG_DOUBLE, &opt_load, "Load on each phase at start, kW", "KW"},
-    {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version, "Print the version", NULL},
+     N_("Meter seconds per real second (default 600; 0 stops the clock)"), N_("N")},
+    {"load", 0, 0, G_OPTION_ARG_DOUBLE, &opt_load, N_("Load on each phase at start, kW"),
+     N_("KW")},
+    {"version", 0, 0, G_OPTION_ARG_NONE, &opt_version, N_("Print the version"), NULL},
     G_OPTION_ENTRY_NULL};
 
 static KvMeterModel *model;
@@ -50,15 +53,23 @@ static void on_activate_cb(GtkApplication *app)
 
 int main(int argc, char **argv)
 {
-    g_autoptr(GOptionContext) ctx = g_option_context_new("- the prepaid meter beside the station");
+    g_autoptr(GOptionContext) ctx = NULL;
     g_autoptr(GError) error = NULL;
     g_autoptr(AdwApplication) app = NULL;
     g_autofree char *state = NULL;
     int status;
 
-    g_option_context_add_main_entries(ctx, entries, NULL);
+    /* The station's catalogue, bound as the core binds it (KILOVEND_LOCALEDIR
+     * in test builds): the meter window speaks the station's language. */
+    setlocale(LC_ALL, "");
+    kv_i18n_init();
+    textdomain(GETTEXT_PACKAGE);
+
+    ctx = g_option_context_new(_("- the prepaid meter beside the station"));
+    g_option_context_set_translation_domain(ctx, GETTEXT_PACKAGE);
+    g_option_context_add_main_entries(ctx, entries, GETTEXT_PACKAGE);
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        g_printerr("kilovend-meter: %s (see --help)\n", error->message);
+        g_printerr(_("kilovend-meter: %s (see --help)\n"), error->message);
         return 2;
     }
     if (opt_version) {
@@ -66,12 +77,12 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!opt_config) {
-        g_printerr("kilovend-meter: give the meter's provisioning block with --config FILE "
-                   "(make one with kilovendctl meter provision --meter N --out FILE)\n");
+        g_printerr(_("kilovend-meter: give the meter's provisioning block with --config FILE "
+                     "(make one with kilovendctl meter provision --meter N --out FILE)\n"));
         return 2;
     }
     if (opt_speed < 0 || opt_load < 0 || opt_load > 30) {
-        g_printerr("kilovend-meter: --speed wants 0 or more, --load 0 to 30 kW\n");
+        g_printerr(_("kilovend-meter: --speed wants 0 or more, --load 0 to 30 kW\n"));
         return 2;
     }
     state = opt_state ? g_strdup(opt_state)

@@ -17,12 +17,14 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
 #include "fwcards.h"
 #include "kv-meter-lamp.h"
 #include "kv-meter-lcd.h"
 #include "kv-meter-window.h"
+#include "kv-test-locale.h"
 
 #define ALARM 2000   /* 20.00 kWh */
 #define PRETRIP 500  /* 5.00 kWh */
@@ -244,26 +246,19 @@ static void write_file(const char *path, const void *data, gsize len)
 
 /* ---- fixture ------------------------------------------------------------ */
 
-static void fixture_setup(Fixture *f, gconstpointer data)
+/* In a new folder: a provisioned meter (f->prov) and a card sold for it
+ * (f->card), made with the contract. */
+static void make_meter_and_card(Fixture *f)
 {
     fw_office office;
     uint8_t prov[KV_PROVISION_LEN], file[SLE_FILE_SIZE];
     sle4442 card;
     g_autoptr(GError) error = NULL;
-    g_autofree char *state = NULL;
-    const char *vcard = g_getenv("KV_VCARD_BIN");
-    int log_fd;
-    const char *argv[] = {vcard, "--card", NULL, "--control", NULL, "--port", "39963", NULL};
 
     f->dir = g_dir_make_tmp("kv-meter-window-XXXXXX", &error);
     g_assert_no_error(error);
     f->prov = g_build_filename(f->dir, "prov.bin", NULL);
     f->card = g_build_filename(f->dir, "user.card", NULL);
-    f->fifo = g_build_filename(f->dir, "vcard.ctl", NULL);
-    f->vcard_log = g_build_filename(f->dir, "vcard.log", NULL);
-    state = g_build_filename(f->dir, "meter", NULL);
-
-    /* A provisioned meter and a card sold for it, made with the contract. */
     fw_office_init(&office, 0x4B560001u, 12345678);
     fw_office_provision(&office, ALARM, PRETRIP, HOARD, 0, 0, prov);
     write_file(f->prov, prov, sizeof prov);
@@ -271,6 +266,20 @@ static void fixture_setup(Fixture *f, gconstpointer data)
     g_assert_cmpint(fw_card_sell(&card, &office, SOLD, -1), ==, KV_OK);
     sle_save(&card, file);
     write_file(f->card, file, sizeof file);
+}
+
+static void fixture_setup(Fixture *f, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *state = NULL;
+    const char *vcard = g_getenv("KV_VCARD_BIN");
+    int log_fd;
+    const char *argv[] = {vcard, "--card", NULL, "--control", NULL, "--port", "39963", NULL};
+
+    make_meter_and_card(f);
+    f->fifo = g_build_filename(f->dir, "vcard.ctl", NULL);
+    f->vcard_log = g_build_filename(f->dir, "vcard.log", NULL);
+    state = g_build_filename(f->dir, "meter", NULL);
 
     /* The station's virtual reader holds the card (no pcscd is needed for
      * the hand-over: it goes through the vcard's control FIFO and the file). */
@@ -520,6 +529,104 @@ static void test_hold_for_emergency_credit(Fixture *f, gconstpointer data)
     g_unlink(path);
 }
 
+/* A label showing exactly this text under root (a group title, a caption). */
+static gboolean has_label(GtkWidget *root, const char *text)
+{
+    for (GtkWidget *c = gtk_widget_get_first_child(root); c; c = gtk_widget_get_next_sibling(c))
+        if ((GTK_IS_LABEL(c) && strcmp(gtk_label_get_text(GTK_LABEL(c)), text) == 0) ||
+            has_label(c, text))
+            return TRUE;
+    return FALSE;
+}
+
+/* The event log's row holding this text, or NULL. */
+static const char *log_row_with(Fixture *f, const char *needle)
+{
+    GtkListBox *log = GTK_LIST_BOX(control_of(f, "Journal des événements", GTK_TYPE_LIST_BOX));
+    GtkListBoxRow *row;
+
+    for (int i = 0; (row = gtk_list_box_get_row_at_index(log, i)) != NULL; i++) {
+        const char *text = gtk_label_get_text(GTK_LABEL(gtk_list_box_row_get_child(row)));
+        if (strstr(text, needle))
+            return text;
+    }
+    return NULL;
+}
+
+/* The window in French (the station's catalogue, a French locale of our
+ * own): its labels, controls and event log speak French, readings use the
+ * French decimal comma as the load spin buttons do, and what the meter's
+ * own display shows stays the firmware's (Ld 0030.00kWh).  In a child
+ * process: the locale is for the whole program. */
+static void test_french(void)
+{
+    Fixture fx = {0}, *f = &fx;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *state = NULL;
+    g_autofree char *locales = NULL;
+    const char *accepted;
+
+    if (!g_test_subprocess()) {
+        g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+        g_test_trap_assert_passed();
+        return;
+    }
+    locales = g_dir_make_tmp("kv-locale-XXXXXX", NULL);
+    g_assert_true(kv_gui_test_use_locale(locales, "fr_FR"));
+    g_assert_nonnull(g_getenv("KILOVEND_LOCALEDIR"));
+    bindtextdomain(GETTEXT_PACKAGE, g_getenv("KILOVEND_LOCALEDIR"));
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+    textdomain(GETTEXT_PACKAGE);
+
+    /* The card on the desk (no virtual reader): Insert card reads it at once. */
+    make_meter_and_card(f);
+    state = g_build_filename(f->dir, "meter", NULL);
+    f->model = kv_meter_model_new(state, f->prov, &error);
+    g_assert_no_error(error);
+    kv_meter_model_set_card(f->model, f->card, NULL);
+    f->win = kv_meter_window_new(NULL, f->model);
+    gtk_window_present(GTK_WINDOW(f->win));
+    spin(300);
+
+    g_assert_cmpstr(gtk_window_get_title(GTK_WINDOW(f->win)), ==, "Compteur Kilovend");
+    g_assert_true(has_label(GTK_WIDGET(f->win), "Relevés"));
+    g_assert_true(has_label(GTK_WIDGET(f->win), "Crédit restant"));
+    g_assert_true(has_label(GTK_WIDGET(f->win), "Charge et temps"));
+    g_assert_true(has_label(GTK_WIDGET(f->win), "Alarme"));
+    g_assert_cmpstr(label_text(f, "card-place"), ==, "Carte à la station");
+    g_assert_cmpstr(label_text(f, "remaining"), ==, "0,00 kWh");
+    g_assert_cmpstr(label_text(f, "relay"), ==, "Relais ouvert (coupure)");
+    g_assert_nonnull(control_of(f, "Voyant rouge", KV_TYPE_METER_LAMP));
+    g_assert_nonnull(control_of(f, "Charge L1 (kW)", GTK_TYPE_SPIN_BUTTON));
+    g_assert_nonnull(control_of(f, "Appuyer sur le bouton", GTK_TYPE_BUTTON));
+
+    click(f, "Insérer la carte");
+    g_assert_true(card_in_meter(f));
+    g_assert_cmpstr(label_text(f, "card-place"), ==, "Carte dans le compteur");
+    g_assert_cmpstr(label_text(f, "remaining"), ==, "30,00 kWh");
+    g_assert_cmpstr(label_text(f, "relay"), ==, "Relais fermé (normal)");
+    accepted = log_row_with(f, "carte acceptée : 0,00 kWh -> 30,00 kWh");
+    g_assert_nonnull(accepted);
+    g_test_message("%s", accepted);
+    g_assert_nonnull(log_row_with(f, "relais fermé"));
+    g_assert_null(log_row_with(f, "card accepted"));
+    /* The meter's display is the firmware's, in no language. */
+    g_assert_cmpstr(kv_meter_lcd_get_text(KV_METER_LCD(
+                        control_of(f, "Afficheur du compteur", KV_TYPE_METER_LCD))),
+                    ==, "Ld 0030.00kWh");
+    screenshot(f, "meter-window-fr");
+    click(f, "Retirer la carte");
+    g_assert_cmpstr(label_text(f, "card-place"), ==, "Carte à la station");
+
+    gtk_window_destroy(GTK_WINDOW(f->win));
+    g_assert_finalize_object(f->model);
+    kv_gui_test_remove_tree(f->dir);
+    kv_gui_test_remove_tree(locales);
+    g_free(f->dir);
+    g_free(f->prov);
+    g_free(f->card);
+}
+
 int main(int argc, char **argv)
 {
     g_setenv("GSK_RENDERER", "cairo", TRUE);
@@ -532,5 +639,6 @@ int main(int argc, char **argv)
                test_card_of_another_meter, fixture_teardown);
     g_test_add("/meter-window/hold-for-emergency-credit", Fixture, NULL, fixture_setup,
                test_hold_for_emergency_credit, fixture_teardown);
+    g_test_add_func("/meter-window/french", test_french);
     return g_test_run();
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # check-translations.sh SRCDIR - every translatable string of the station (the
-# app, the core library and kilovendctl) is translated in every language of
+# app, the meter window, the core library and kilovendctl) is translated in every language of
 # po/LINGUAS, and po/POTFILES.in lists every source file that has translatable
 # strings.
 set -eu
@@ -11,7 +11,7 @@ cd "$src"
 status=0
 
 # Files with translatable strings missing from POTFILES.in.
-for f in src/app/*.c src/core/*.c src/ctl/*.c ui/*.ui ui/data/*.in ui/data/*.gschema.xml; do
+for f in src/app/*.c src/core/*.c src/ctl/*.c src/meter-window/*.c ui/*.ui ui/data/*.in ui/data/*.gschema.xml; do
     if grep -q -E '_\("|N_\("|C_\("|ngettext\(|translatable="yes"|<summary>|^Name=|<name>' "$f" &&
         ! grep -q -x "$f" po/POTFILES.in; then
         echo "not in po/POTFILES.in: $f"

@@ -755,25 +755,3 @@ void kv_gui_test_assert_pdf_has(const char *pdf, const char *const *needles)
     for (guint i = 0; needles[i] != NULL; i++)
         g_assert_nonnull(strstr(text, needles[i]));
 }
-
-gboolean kv_gui_test_make_locale(const char *dir, const char *name)
-{
-    g_autofree char *full = g_strconcat(name, ".UTF-8", NULL);
-    g_autofree char *out = g_build_filename(dir, full, NULL);
-    const char *argv[] = {"localedef", "-i", name, "-f", "UTF-8", out, NULL};
-    int status = 0;
-
-    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH |
-                      G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                      NULL, NULL, NULL, NULL, &status, NULL))
-        return FALSE;
-    g_setenv("LOCPATH", dir, TRUE);
-    return TRUE;
-}
-
-void kv_gui_test_remove_tree(const char *dir)
-{
-    const char *rm[] = {"rm", "-rf", "--", dir, NULL};
-
-    g_spawn_sync(NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-}

@@ -5,6 +5,7 @@
 
 #include "kv-application.h"
 #include "kv-session.h"
+#include "kv-test-locale.h"
 #include "kv-window.h"
 
 G_BEGIN_DECLS
@@ -112,11 +113,7 @@ void kv_gui_test_assert_pdf_has(const char *pdf, const char *const *needles);
  * customer found, wait until their name is in the form. */
 void kv_gui_test_open_customer(GtkWidget *root, const char *search_text, const char *name);
 
-/* The locale name.UTF-8 ("fr_FR") compiled into dir and LOCPATH set to it
- * (the machine may have none generated); before any thread starts. */
-gboolean kv_gui_test_make_locale(const char *dir, const char *name);
-/* A temporary folder of the test's own, removed with what it holds. */
-void kv_gui_test_remove_tree(const char *dir);
+/* kv_gui_test_make_locale, kv_gui_test_remove_tree: kv-test-locale.h */
 
 /* ---- dialogs ---- */
 /* The visible window of that type (KV_TYPE_METER_DIALOG...), or NULL. */

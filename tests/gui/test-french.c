@@ -4,7 +4,6 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <locale.h>
 #include <string.h>
 
 #include "kv-gui-test.h"
@@ -62,23 +61,14 @@ static void test_french_meter_dialog(void)
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
-/* A French locale of our own (the machine may have none generated), for
- * the whole program. */
-static gboolean use_french(const char *dir)
-{
-    if (!kv_gui_test_make_locale(dir, "fr_FR"))
-        return FALSE;
-    g_setenv("LANG", "fr_FR.UTF-8", TRUE);
-    g_setenv("LC_ALL", "fr_FR.UTF-8", TRUE);
-    return setlocale(LC_ALL, "") != NULL;
-}
-
 int main(int argc, char *argv[])
 {
     g_autofree char *locales = g_dir_make_tmp("kv-locale-XXXXXX", NULL);
     int status;
 
-    g_assert_true(use_french(locales));
+    /* A French locale of our own (the machine may have none generated), for
+     * the whole program. */
+    g_assert_true(kv_gui_test_use_locale(locales, "fr_FR"));
     bindtextdomain(GETTEXT_PACKAGE, g_getenv("KILOVEND_LOCALEDIR"));
     bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
     textdomain(GETTEXT_PACKAGE);

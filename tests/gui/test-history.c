@@ -2,7 +2,9 @@
  * with the virtual card (run-in-pcsc-env.sh), the demo database.  A cashier
  * sells on a card, then cancels that sale from the history, a reason asked
  * first, with the card in the reader: the ledger says cancelled, and the
- * sale can be cancelled no more (its button says why).  The demo's sale of
+ * sale can be cancelled no more (its button says why).  While the card is
+ * at work, a bar shows its steps and neither Cancel Sale nor Settle From
+ * the Card can be pressed again.  The demo's sale of
  * another shift is not in the cashier's history. */
 #include "config.h"
 
@@ -17,6 +19,29 @@ static KvGuiStation *station;
 static gboolean history_done(gpointer data)
 {
     return !kv_history_page_is_busy(data);
+}
+
+static gboolean revealed(gpointer widget)
+{
+    return gtk_revealer_get_reveal_child(GTK_REVEALER(gtk_widget_get_parent(widget)));
+}
+
+/* Each text the card's progress bar shows, in order, with whether Cancel
+ * Sale (data "cancel") and Settle From the Card (data "settle") were
+ * insensitive then. */
+static void on_progress_text_cb(GtkProgressBar *bar, GParamSpec *pspec, GPtrArray *steps)
+{
+    const char *text = gtk_progress_bar_get_text(bar);
+    GtkWidget *cancel = g_object_get_data(G_OBJECT(bar), "cancel");
+    GtkWidget *settle = g_object_get_data(G_OBJECT(bar), "settle");
+
+    if (text == NULL || *text == '\0')
+        return;
+    g_ptr_array_add(steps, g_strdup_printf("%s%s", text,
+                                           gtk_widget_get_sensitive(cancel) ||
+                                                   gtk_widget_get_sensitive(settle)
+                                               ? " [BUTTONS SENSITIVE]"
+                                               : ""));
 }
 
 #define find_history(w) KV_HISTORY_PAGE(kv_gui_test_find_type(w, KV_TYPE_HISTORY_PAGE))
@@ -41,7 +66,9 @@ static void test_history_cancel(void)
     g_autofree char *label = NULL, *heading = NULL;
     g_autoptr(KvSale) sold = NULL, after = NULL;
     AdwMessageDialog *ask;
-    GtkWidget *cancel, *status;
+    GtkWidget *cancel, *status, *progress, *settle;
+    g_autoptr(GPtrArray) steps = g_ptr_array_new_with_free_func(g_free);
+    gboolean unlocked = FALSE;
     guint32 meter;
 
     /* A sale on Ama Owusu's card. */
@@ -68,10 +95,37 @@ static void test_history_cancel(void)
     g_assert_false(adw_message_dialog_get_response_enabled(ask, "cancel-sale"));
     gtk_editable_set_text(GTK_EDITABLE(adw_message_dialog_get_extra_child(ask)),
                           "wrong meter number given");
+    progress = kv_gui_test_get(root, "Card progress");
+    settle = kv_gui_test_get(root, "Settle sales from the card in the reader");
+    g_assert_false(revealed(progress));
+    g_assert_true(gtk_widget_get_sensitive(settle));
+    g_object_set_data(G_OBJECT(progress), "cancel", cancel);
+    g_object_set_data(G_OBJECT(progress), "settle", settle);
+    g_signal_connect(progress, "notify::text", G_CALLBACK(on_progress_text_cb), steps);
     kv_gui_test_respond(ask, "cancel-sale");
+    /* The card job runs: its steps on the bar, and no second press of
+     * Cancel Sale or Settle From the Card (a second press does nothing). */
+    g_assert_true(revealed(progress));
+    g_assert_false(gtk_widget_get_sensitive(cancel));
+    g_assert_false(gtk_widget_get_sensitive(settle));
+    g_signal_emit_by_name(settle, "clicked");
+    g_signal_emit_by_name(cancel, "clicked");
+    g_assert_null(kv_gui_test_find_dialog(heading));
     g_assert_true(kv_gui_test_wait_text(status, "is cancelled", 60000));
     g_test_message("%s", kv_gui_test_text(status));
     g_assert_true(kv_gui_test_wait(history_done, history, 20000));
+    g_assert_true(kv_gui_test_wait_text(status, "is cancelled", 1000));
+    g_signal_handlers_disconnect_by_data(progress, steps);
+    for (guint i = 0; i < steps->len; i++) {
+        const char *step = g_ptr_array_index(steps, i);
+        g_test_message("step %u: %s", i, step);
+        g_assert_null(strstr(step, "[BUTTONS SENSITIVE]"));
+        unlocked |= strstr(step, "Unlocking the card") != NULL;
+    }
+    g_assert_true(g_str_has_prefix(g_ptr_array_index(steps, 0), "Cancelling"));
+    g_assert_true(unlocked);
+    g_assert_false(revealed(progress));
+    g_assert_true(gtk_widget_get_sensitive(settle));
     after = sale_of(meter, sold->id);
     g_assert_cmpint(after->state, ==, KV_SALE_CANCELLED);
     g_assert_cmpstr(after->cancel_reason, ==, "wrong meter number given");
@@ -81,6 +135,19 @@ static void test_history_cancel(void)
     g_assert_false(gtk_widget_get_sensitive(cancel));
     g_assert_cmpstr(gtk_widget_get_tooltip_text(cancel), ==,
                     "Only a completed sale can be cancelled.");
+
+    /* Settle From the Card: the same bar, the button insensitive until the
+     * card is read. */
+    g_signal_emit_by_name(settle, "clicked");
+    g_assert_true(revealed(progress));
+    g_assert_false(gtk_widget_get_sensitive(settle));
+    g_assert_true(g_str_has_prefix(gtk_progress_bar_get_text(GTK_PROGRESS_BAR(progress)),
+                                   "Reading the card in the reader"));
+    g_assert_true(kv_gui_test_wait_text(status, "settled from the card", 60000));
+    g_test_message("%s", kv_gui_test_text(status));
+    g_assert_true(kv_gui_test_wait(history_done, history, 20000));
+    g_assert_false(revealed(progress));
+    g_assert_true(gtk_widget_get_sensitive(settle));
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
