@@ -773,6 +773,12 @@ gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *ou
     "INSERT OR IGNORE INTO " table "(id, " cols ") SELECT json_extract(r.value, '$.id'), " values " " \
     "FROM json_each(?1, '$." key "') r WHERE ?2 IS NOT NULL"
 
+/* A transfer of the reply the ledger lacks (r its row). */
+#define NEW_TRANSFER "NOT EXISTS (SELECT 1 FROM transfers x WHERE x.id = json_extract(r.value, '$.id'))"
+/* The sequence of a meter's newest settled refund token, or 0. */
+#define LAST_REFUND_SEQ "coalesce((SELECT max(t.seq) FROM refund_tokens t WHERE t.meter_number = meters.number " \
+    "AND t.state = 'done'), 0)"
+
 /* Each takes ?1 the reply of kv_api.recover, ?2 the fork point (the last
  * audit row both copies share); the sale states it names are written in
  * by kv_db_sql_states.  Rows already in the ledger stay. */
@@ -863,6 +869,27 @@ static const char *const recover_steps[] = {
     "WHERE f.meter_number = credit_clears.meter_number) - (SELECT coalesce(sum(o.amount), 0) FROM credit_clears o "
     "WHERE o.meter_number = credit_clears.meter_number AND o.id < credit_clears.id))) "
     "WHERE ?1 IS NOT NULL AND ?2 IS NOT NULL",
+    /* Meter swaps and settled refund tokens of unloaded credit (db/013,
+     * pushed with their audit rows): a swap taken back does to the meters,
+     * cards and cleared credit what kv-swap.c did. */
+    "UPDATE meters SET customer_id = o.customer_id, tariff_code = o.tariff_code "
+    "FROM json_each(?1, '$.transfers') r JOIN meters o ON o.number = " R("from_meter") " "
+    "WHERE ?2 IS NOT NULL AND meters.number = " R("to_meter") " AND " NEW_TRANSFER,
+    "UPDATE cards SET status = 'blocked', status_reason = 'meter swapped' WHERE status IN ('issuing', 'active') "
+    "AND meter_number IN (SELECT " R("from_meter") " FROM json_each(?1, '$.transfers') r WHERE ?2 IS NOT NULL "
+    "AND " NEW_TRANSFER ")",
+    "UPDATE meters SET status = 'removed' WHERE status <> 'removed' AND number IN (SELECT " R("from_meter") " "
+    "FROM json_each(?1, '$.transfers') r WHERE ?2 IS NOT NULL)",
+    TAKE_BACK("transfers", "from_meter, to_meter, source, remaining, unloaded, energy, readback_counter, reason, "
+              "created_by, created_at", "transfers", R("from_meter") ", " R("to_meter") ", " R("source") ", "
+              R("remaining") ", " R("unloaded") ", " R("energy") ", " R("readback_counter") ", " R("reason") ", "
+              R("created_by") ", " R("created_at")),
+    "UPDATE credit_clears SET refunded = amount WHERE refunded <> amount AND ?1 IS NOT NULL AND ?2 IS NOT NULL "
+    "AND meter_number IN (SELECT from_meter FROM transfers)",
+    TAKE_BACK("refund_tokens", "meter_number, card_serial, seq, cumulative_before, cumulative, state, shift_id, "
+              "reason, created_by, created_at, refund_id", "refund_tokens", R("meter") ", " R("card") ", "
+              R("seq") ", " R("cumulative_before") ", " R("cumulative") ", " R("state") ", " R("shift") ", "
+              R("reason") ", " R("created_by") ", " R("created_at") ", " R("refund")),
     "UPDATE push_cursors SET pushed = max(pushed, (SELECT coalesce(max(json_extract(r.value, '$.id')), 0) "
     "FROM json_each(?1, CASE stream WHEN 'payment' THEN '$.payments' WHEN 'debt' THEN '$.debt_movements' "
     "WHEN 'refund' THEN '$.refunds' ELSE '$.credit_clears' END) r)) WHERE ?2 IS NOT NULL",
@@ -870,9 +897,19 @@ static const char *const recover_steps[] = {
      * sequences and what was sold. */
     "UPDATE meters SET last_seq = max(last_seq, "
     "coalesce((SELECT max(max(s.seq, coalesce(s.cancel_seq, 0))) FROM sales s WHERE s.meter_number = meters.number), 0), "
-    "coalesce((SELECT max(e.seq) FROM engineering_tokens e WHERE e.meter_number = meters.number), 0)), "
-    "cumulative_sold = max(cumulative_sold, coalesce((SELECT max(s.cumulative) FROM sales s "
-    "WHERE s.meter_number = meters.number AND s.state = :completed), 0)) WHERE ?1 IS NOT NULL AND ?2 IS NOT NULL",
+    "coalesce((SELECT max(e.seq) FROM engineering_tokens e WHERE e.meter_number = meters.number), 0), "
+    "coalesce((SELECT max(t.seq) FROM refund_tokens t WHERE t.meter_number = meters.number), 0), "
+    /* a card's first token (the credit a swap carried): its audit row */
+    "coalesce((SELECT max(CAST(substr(a.detail, instr(a.detail, ' seq=') + 5) AS INTEGER)) FROM audit a "
+    "WHERE a.action = 'card.issuing' AND a.detail LIKE printf('meter=%09d seq=%%', meters.number)), 0)), "
+    /* A settled refund lowered what was sold: the newest one counts if
+     * the ledger did not know its sequence, and the sales after it. */
+    "cumulative_sold = max(coalesce((SELECT t.cumulative FROM refund_tokens t WHERE t.meter_number = meters.number "
+    "AND t.state = 'done' AND t.seq > meters.last_seq ORDER BY t.seq DESC LIMIT 1), cumulative_sold), "
+    "coalesce((SELECT max(s.cumulative) FROM sales s WHERE s.meter_number = meters.number AND s.state = :completed "
+    "AND s.seq > " LAST_REFUND_SEQ "), 0), "
+    "CASE WHEN " LAST_REFUND_SEQ " = 0 THEN coalesce((SELECT x.energy FROM transfers x "
+    "WHERE x.to_meter = meters.number), 0) ELSE 0 END) WHERE ?1 IS NOT NULL AND ?2 IS NOT NULL",
     "UPDATE sync_state SET recover = NULL, "
     "pushed_audit = (SELECT coalesce(max(json_extract(r.value, '$.id')), 0) FROM json_each(?1, '$.audit') r), "
     "pushed_reading = max(pushed_reading, (SELECT coalesce(max(id), 0) FROM meter_readings)), "

@@ -10,6 +10,7 @@
 #include "kv-registry.h"
 #include "kv-station-private.h"
 #include "kv-swap.h"
+#include "kv-sync-state.h"
 #include "kv-test-point.h"
 #include "kv-time.h"
 
@@ -166,6 +167,11 @@ KvTransfer *kv_meter_swap(KvStation *st, guint32 old_meter, guint32 new_meter,
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("a meter swap needs a reason"));
         return NULL;
     }
+    /* A swap retires the old meter everywhere: head office records it
+     * first, so that another office online cannot swap it or replace its
+     * card meanwhile (the network call outside the transaction). */
+    if (!kv_sync_require_swap_reservation(st, old_meter, new_meter, error))
+        return NULL;
     if (!kv_txn_begin(&txn, st, error))
         return NULL;
     if ((t = transfer_of(st, old_meter, &local))) {

@@ -173,20 +173,37 @@ void kv_sync_set_reserver(KvStation *st, KvSyncReserveFunc fn, gpointer data, GD
     st->reserve_destroy = destroy;
 }
 
-gboolean kv_sync_require_reservation(KvStation *st, guint32 meter, GError **error)
+/* Online, then reserved through the front end's call (no_link: the
+ * refusal when it passed none). */
+static gboolean require_reserved(KvStation *st, const char *what, const char *no_link, guint32 meter,
+                                 guint32 new_meter, GError **error)
 {
-    if (!kv_sync_require_online(st, _("replacing a card"), error))
+    if (!kv_sync_require_online(st, what, error))
         return FALSE;
     if (!joined(st))
         return TRUE; /* one office: nothing to reserve */
     if (!st->reserve_fn) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
-                    _("replacing a card is reserved at the head office first, and this program "
-                    "has no link to it: replace the card with `kilovendctl card replace` on a "
-                    "station whose sync configuration reaches the head office"));
+        g_set_error_literal(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE, no_link);
         return FALSE;
     }
-    return st->reserve_fn(st, meter, st->reserve_data, error);
+    return st->reserve_fn(st, meter, new_meter, st->reserve_data, error);
+}
+
+gboolean kv_sync_require_reservation(KvStation *st, guint32 meter, GError **error)
+{
+    return require_reserved(st, _("replacing a card"),
+                            _("replacing a card is reserved at the head office first, and this program "
+                            "has no link to it: replace the card with `kilovendctl card replace` on a "
+                            "station whose sync configuration reaches the head office"), meter, 0, error);
+}
+
+gboolean kv_sync_require_swap_reservation(KvStation *st, guint32 old_meter, guint32 new_meter, GError **error)
+{
+    return require_reserved(st, _("swapping a meter"),
+                            _("swapping a meter is reserved at the head office first, and this program "
+                            "has no link to it: swap the meter with `kilovendctl meter swap` on a "
+                            "station whose sync configuration reaches the head office"), old_meter, new_meter,
+                            error);
 }
 
 gboolean kv_sync_may_sell(KvStation *st, gint64 amount, GError **error)

@@ -49,17 +49,23 @@ gboolean kv_sync_status_online(const KvSyncStatus *s, gint64 now);
 gboolean kv_sync_require_online(KvStation *st, const char *what, GError **error);
 /* Head office reached on the core's behalf: a front end that links the
  * sync client (src/sync, libpq) passes in the call that reserves a meter's
- * card replacement there (kv_api.reserve_replacement): TRUE reserved, FALSE
+ * card replacement there (kv_api.reserve_replacement; new_meter 0), or its
+ * swap for new_meter (kv_api.reserve_swap): TRUE reserved, FALSE
  * with the refusal or the link's failure.  The core itself has no network.
  * data is freed with destroy when the station is freed or another call is
  * set. */
-typedef gboolean (*KvSyncReserveFunc)(KvStation *st, guint32 meter, gpointer data, GError **error);
+typedef gboolean (*KvSyncReserveFunc)(KvStation *st, guint32 meter, guint32 new_meter, gpointer data,
+                                      GError **error);
 void kv_sync_set_reserver(KvStation *st, KvSyncReserveFunc fn, gpointer data, GDestroyNotify destroy);
 /* Before a card replacement (kv_card_replace): nothing on a station that
  * never joined a head office; else online (kv_sync_require_online) and
  * reserved at head office through the front end's call, refused
  * (KV_CORE_ERROR_STATE) when the front end passed none. */
 gboolean kv_sync_require_reservation(KvStation *st, guint32 meter, GError **error);
+/* Before a meter swap (kv_meter_swap), as kv_sync_require_reservation: the
+ * old meter swapped for new_meter reserved at head office, which refuses a
+ * meter another office swapped or is replacing the card of. */
+gboolean kv_sync_require_swap_reservation(KvStation *st, guint32 old_meter, guint32 new_meter, GError **error);
 /* After a restore from a backup: a ledger that syncs with a head office
  * may be behind the records head office holds (sales, card serials,
  * sequences made after the backup), so selling stops until `kilovendctl

@@ -312,6 +312,9 @@ int ctl_cmd_meter(int argc, char **argv)
         return ctl_fail(error);
     }
     if (swap) {
+        /* kv_meter_swap reserves at head office first, through the sync
+         * client's link */
+        ctl_sync_install_reserver(st);
         rc = meter_swap(st, &a);
     } else if (provision) {
         guint32 number;

@@ -124,13 +124,15 @@ char *kv_pg_recover(PGconn *c, GError **error)
     return call_json(c, "SELECT kv_api.recover()::text WHERE $1 = ''", "", error);
 }
 
-gboolean kv_pg_reserve_replacement(PGconn *c, guint32 meter, char **refusal, GError **error)
+gboolean kv_pg_reserve_replacement(PGconn *c, guint32 meter, guint32 new_meter, char **refusal, GError **error)
 {
-    g_autofree char *m = g_strdup_printf("%u", meter);
-    const char *params[] = {m};
+    g_autofree char *m = g_strdup_printf("%u", meter), *n = g_strdup_printf("%u", new_meter);
+    const char *params[] = {m, n};
     g_autofree char *r = kv_pg_query(c, "SELECT CASE WHEN r ->> 'status' = 'ok' THEN '' "
-                                        "ELSE coalesce(r ->> 'message', r::text) END "
-                                        "FROM kv_api.reserve_replacement($1::integer) r", 1, params, NULL, error);
+                                        "ELSE coalesce(r ->> 'message', r::text) END FROM "
+                                        "(SELECT kv_api.reserve_replacement($1::integer) AS r WHERE $2::integer = 0 "
+                                        "UNION ALL SELECT kv_api.reserve_swap($1::integer, $2::integer) "
+                                        "WHERE $2::integer <> 0) x", 2, params, NULL, error);
     *refusal = NULL;
     if (!r)
         return FALSE;

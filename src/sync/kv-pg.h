@@ -66,9 +66,10 @@ char *kv_pg_push(PGconn *c, const char *batch_json, GError **error);
 char *kv_pg_pull(PGconn *c, const char *cursor, GError **error);
 /* kv_api.recover(): every record the station pushed, as JSON text. */
 char *kv_pg_recover(PGconn *c, GError **error);
-/* kv_api.reserve_replacement(meter): TRUE once head office answered;
+/* kv_api.reserve_replacement(meter) (new_meter 0), or
+ * kv_api.reserve_swap(meter, new_meter): TRUE once head office answered;
  * *refusal NULL (reserved for this station) or why not (another station
  * holds the meter's reservation). */
-gboolean kv_pg_reserve_replacement(PGconn *c, guint32 meter, char **refusal, GError **error);
+gboolean kv_pg_reserve_replacement(PGconn *c, guint32 meter, guint32 new_meter, char **refusal, GError **error);
 
 #endif

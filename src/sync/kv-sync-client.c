@@ -251,7 +251,8 @@ gboolean kv_sync_recover(KvStation *st, const KvSyncConfig *cfg, KvOutboxRecover
     return kv_outbox_recover(st, reply, out, error);
 }
 
-gboolean kv_sync_reserve_replacement(KvStation *st, const KvSyncConfig *cfg, guint32 meter, GError **error)
+gboolean kv_sync_reserve_replacement(KvStation *st, const KvSyncConfig *cfg, guint32 meter, guint32 new_meter,
+                                     GError **error)
 {
     g_autoptr(PGconn) c = NULL;
     g_autofree char *refusal = NULL;
@@ -259,20 +260,21 @@ gboolean kv_sync_reserve_replacement(KvStation *st, const KvSyncConfig *cfg, gui
 
     if (!refuse_if_stopped(st, error) || !(c = connect_station(st, cfg, error)))
         return FALSE;
-    if (!kv_pg_reserve_replacement(c, meter, &refusal, &link))
+    if (!kv_pg_reserve_replacement(c, meter, new_meter, &refusal, &link))
         return link_failed(st, link, error);
     if (refusal) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE, "head office refused the replacement: %s",
-                    refusal);
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE, "head office refused the %s: %s",
+                    new_meter ? "meter swap" : "replacement", refusal);
         return FALSE;
     }
     return TRUE;
 }
 
-static gboolean reserve_with_config(KvStation *st, guint32 meter, gpointer data, GError **error)
+static gboolean reserve_with_config(KvStation *st, guint32 meter, guint32 new_meter, gpointer data,
+                                    GError **error)
 {
     g_autoptr(KvSyncConfig) cfg = kv_sync_config_load(data, kv_station_settings(st)->station_no, error);
-    return cfg && kv_sync_reserve_replacement(st, cfg, meter, error);
+    return cfg && kv_sync_reserve_replacement(st, cfg, meter, new_meter, error);
 }
 
 void kv_sync_install_reserver(KvStation *st, const char *config_path)

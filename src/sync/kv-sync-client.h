@@ -62,10 +62,12 @@ gboolean kv_sync_round(KvStation *st, const KvSyncConfig *cfg, KvSyncRound *roun
 gboolean kv_sync_recover(KvStation *st, const KvSyncConfig *cfg, KvOutboxRecovery *out, GError **error);
 
 /* Before `card replace` at a station that syncs: head office records that
- * this station replaces the meter's card (kv_api.reserve_replacement).
- * Refused (KV_CORE_ERROR_STATE) while another station holds the meter's
- * reservation; a link failure is recorded and returned. */
-gboolean kv_sync_reserve_replacement(KvStation *st, const KvSyncConfig *cfg, guint32 meter, GError **error);
+ * this station replaces the meter's card (kv_api.reserve_replacement), or,
+ * new_meter not 0, swaps the meter for it (kv_api.reserve_swap).  Refused
+ * (KV_CORE_ERROR_STATE) while another station holds the meter's
+ * reservation or swapped it; a link failure is recorded and returned. */
+gboolean kv_sync_reserve_replacement(KvStation *st, const KvSyncConfig *cfg, guint32 meter, guint32 new_meter,
+                                     GError **error);
 
 /* Every front end's way to it: the station's card replacements
  * (kv_card_replace) reserve at head office with the sync configuration at

@@ -9,6 +9,9 @@
 #   retired at office 2 by its next pull, which then sells on the new
 #   meter's card; the new meter loads the carried credit and office 2's
 #   sale, and head office's cross-office check raises no alarm;
+#   a swap is reserved at head office first: another office, online but
+#   not told of it yet, may not swap the meter again; offline, a swap is
+#   refused;
 #   every record pushed again changes nothing; a transfer rewritten in the
 #   ledger and pushed again is a conflict that stops the station;
 #   a reading deleted from a ledger before its push is found by head office
@@ -85,6 +88,21 @@ same "head office: the old meter retired, the new one the customer's" \
     "$(apsql "SELECT string_agg(number || ':' || status || ':' || coalesce(customer_id::text, '-'), ' ' ORDER BY number)
               FROM kv.meters WHERE number IN ($M, $M3)")" "$M:removed:7 $M3:active:7"
 same "the new meter was sold the credit carried" "$(centre_state $M3)" "280:280:0"
+
+# ---- the swap reserved at head office first ----
+expect 19 "/central/swap/reserved-at-head-office: office 2, online but not told of the swap, may not swap the meter" \
+    b meter swap --meter $M --new $M3 --source estimate --reason "display dead"
+has err.txt "already swapped" "the refusal names the swap"
+same "office 2 wrote no transfer" "$(sqlite3 "$dir/b.db" "SELECT count(*) FROM transfers")" 0
+same "head office reserved both meters for office 1" \
+    "$(apsql "SELECT string_agg(meter_number || ':' || station_no, ' ' ORDER BY meter_number) FROM kv.card_reservations")" \
+    "$M:101 $M3:101"
+sed 's/^port = .*/port = 1/' "$dir/sync.conf" >"$dir/down.conf"
+expect 1 "office 2's link fails" env KILOVEND_SYNC_CONF="$dir/down.conf" "$K" --db "$dir/b.db" sync --once
+expect 19 "/central/swap/offline-refused: offline, a swap is refused before head office is asked" \
+    b meter swap --meter $M --new $M3 --source estimate --reason "display dead"
+has err.txt "offline" "the refusal says the station is offline"
+same "still no transfer at office 2" "$(sqlite3 "$dir/b.db" "SELECT count(*) FROM transfers")" 0
 
 # ---- office 2 learns of it, sells on the new meter's card ----
 expect 0 "office 2 pulls" b sync --once
