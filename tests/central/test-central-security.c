@@ -173,8 +173,8 @@ static void test_only_push_pull_callable(void)
         "SELECT * FROM kv.record_key(101, '{}', 'transfers')",
         "SELECT * FROM kv.key_holdings_audited(102)",
         "SELECT * FROM kv.transfers",
-        "INSERT INTO kv.refund_tokens(station_no, local_id, content, meter_number, card_serial, seq, "
-        "cumulative_before, cumulative, state) VALUES (102, 1, '{}', 7001, 1, 1, 2, 1, 'done')",
+        ("INSERT INTO kv.refund_tokens(station_no, local_id, content, meter_number, card_serial, seq, "
+         "cumulative_before, cumulative, state) VALUES (102, 1, '{}', 7001, 1, 1, 2, 1, 'done')"),
     };
     g_autofree char *fns = NULL;
 
