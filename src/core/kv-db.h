@@ -48,7 +48,6 @@ typedef struct {
  * refund-token states :done, ...: the text with each written as its stored
  * word (kv_sale_state_name, kv-status.h), quoted.  Free it. */
 char *kv_db_sql_states(const char *sql);
-#define kv_db_sql_sale_states kv_db_sql_states /* its older name */
 #define KV_DB_VALUES(...) \
     (sizeof((const KvDbValue[]){ __VA_ARGS__ }) / sizeof(KvDbValue)), \
         ((const KvDbValue[]){ __VA_ARGS__ })
