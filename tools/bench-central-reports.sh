@@ -21,11 +21,16 @@
 #   a sale, as the push numbers a sale state by its audit row).  Both paths
 #   build the records from one function (kv_bench.sales), so they cannot
 #   differ.
-#   - The bulk part goes in time order (chunks of sale numbers, every
-#     station in each, as pushes arrive), with INSERT ... SELECT per table:
-#     the same rows, keys, constraints, foreign keys and row-level policies
-#     as a push, in the same physical order, without the summaries'
-#     statement triggers (disabled during the load, and for nothing else).
+#   - The bulk part goes in time order (chunks of 100,000 sale numbers,
+#     two sessions each loading its half of the stations, as pushes
+#     arrive), with INSERT ... SELECT per table: the same rows, keys, check
+#     constraints and indexes as a push.  Every trigger of the four tables
+#     is off during the load: the summaries' statement triggers and the
+#     foreign keys' per-row checks; the keys are checked once afterwards
+#     with anti-joins (no state without its sale, no record without its
+#     station) and the load stops if one is missing.  (The tables' other
+#     triggers refuse updates and deletes, and the free-energy one fires
+#     only for a sale that carries free energy: none here.)
 #   - The audit chain is computed row by row (kv_bench.chain: SHA-256 of
 #     the previous hash and "id|at|user|action|object|detail", the push's
 #     and the station's rule), continuing each station's head, which is
