@@ -348,7 +348,7 @@ report() { # report NAME SQL: cold run, three warm runs (ms), rows
     for k in 1 2 3; do
         t=$(date +%s%N); q -c "SELECT count(*) FROM ($2) x" >/dev/null; again="$again${again:+, }$(ms "$t")"
     done
-    echo "$1: cold ${first} ms, warm ${again} ms, $rows rows"
+    echo "$1: ${first_run:-cold} ${first} ms, warm ${again} ms, $rows rows"
 }
 report "daily (2023-06-15, $((n / 365)) sales)" "SELECT * FROM kv_report.daily('2023-06-15')"
 report "monthly (2023-06, $((n / 12)) sales)" "SELECT * FROM kv_report.monthly('2023-06-01')"
@@ -358,4 +358,18 @@ report "payments, daily (2023-06-15)" "SELECT r.* FROM kv_report.span('2023-06-1
 report "payments, monthly (2023-06)" "SELECT r.* FROM kv_report.span('2023-06') p, kv_report.payments(p.from_ts, p.to_ts) r"
 report "alarms (loaded above sold)" "SELECT * FROM kv_report.loaded_above_sold()"
 report "daily, a pushed day (2023-12-31)" "SELECT * FROM kv_report.daily('2023-12-31')"
+# The same with JIT compilation off (the reports call kv_report.sales_in on
+# an empty range; at 10 million sales its generic plan costs more than
+# jit_above_cost, and compiling it took 25 to 60 ms a call, 2 to 3 s for
+# the month's days; docs/multi-office.md, "Central reports at 10 million
+# sales").
+echo "again with jit = off:"
+export PGOPTIONS="-c jit=off"
+first_run=first
+report "daily (2023-06-15)" "SELECT * FROM kv_report.daily('2023-06-15')"
+report "monthly (2023-06)" "SELECT * FROM kv_report.monthly('2023-06-01')"
+report "month's days (2023-06)" "SELECT * FROM kv_report.month_days('2023-06-01')"
+report "payments, daily (2023-06-15)" "SELECT r.* FROM kv_report.span('2023-06-15') p, kv_report.payments(p.from_ts, p.to_ts) r"
+report "payments, monthly (2023-06)" "SELECT r.* FROM kv_report.span('2023-06') p, kv_report.payments(p.from_ts, p.to_ts) r"
+unset PGOPTIONS
 echo "the data directory: $KV_PG_DIR/data"
