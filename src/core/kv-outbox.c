@@ -222,33 +222,55 @@ static gboolean add_rows(Batch *b, KvStmt *s, gint64 after, guint max_rows, gint
     return TRUE;
 }
 
+/* An audit row's record: the logical row (kv_audit_iter) with its chain
+ * hashes, the same JSON whatever the storage. */
+#define AUDIT_RECORD                                                                               \
+    "SELECT json_object('kind', 'audit', 'station', ?1, 'id', ?2, 'content', json_object('at', ?3, " \
+    "'user', ?4, 'action', ?5, 'object', ?6, 'detail', ?7, 'prev_hash', lower(hex(?8)), "            \
+    "'hash', lower(hex(?9)), 'mac', CASE WHEN ?10 IS NULL THEN NULL ELSE lower(hex(?10)) END))"
+
 static gboolean add_audit_rows(Batch *b, gint64 after, guint max_rows, KvOutboxBatch *r, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(b->st,
-        "SELECT id, at, action, object, detail, json_object('kind', 'audit', 'station', ?1, 'id', id, "
-        "'content', json_object('at', at, 'user', user_id, 'action', action, 'object', object, "
-        "'detail', detail, 'prev_hash', lower(hex(" KV_AUDIT_PREV_HASH ")), 'hash', lower(hex(hash)), "
-        "'mac', CASE WHEN mac IS NULL THEN NULL ELSE lower(hex(mac)) END)) "
-        "FROM audit WHERE id > ?2 ORDER BY id LIMIT ?3", error);
+    g_autoptr(KvAuditIter) it = kv_audit_iter_new(b->st, after + 1, 0, error);
+    g_autoptr(KvStmt) s = kv_db_stmt(b->st, AUDIT_RECORD, error);
     g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(gint64));
     g_autoptr(GPtrArray) text = g_ptr_array_new_with_free_func(g_free);
-    int rc;
+    const KvAuditRow *row;
+    GError *failed = NULL;
 
-    if (!s)
+    if (!it || !s)
         return FALSE;
     r->last_audit = after;
-    sqlite3_bind_int(s, 1, b->st->settings.station_no);
-    sqlite3_bind_int64(s, 2, after);
-    sqlite3_bind_int(s, 3, (int)max_rows);
     /* Read the rows first: the derived records use other statements. */
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        gint64 v[2] = {sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1)};
+    while (rows->len / 2 < max_rows && (row = kv_audit_iter_next(it, &failed))) {
+        gint64 v[2] = {row->id, row->at};
+        sqlite3_bind_int(s, 1, b->st->settings.station_no);
+        sqlite3_bind_int64(s, 2, row->id);
+        sqlite3_bind_int64(s, 3, row->at);
+        if (row->has_user)
+            sqlite3_bind_int64(s, 4, row->user_id);
+        else
+            sqlite3_bind_null(s, 4);
+        sqlite3_bind_text(s, 5, row->action, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 6, row->object, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 7, row->detail, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 8, row->prev_hash, 32, SQLITE_STATIC);
+        sqlite3_bind_blob(s, 9, row->hash, 32, SQLITE_STATIC);
+        if (row->mac)
+            sqlite3_bind_blob(s, 10, row->mac, 32, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(s, 10);
+        if (!kv_db_step_done(b->st, s, _("building the push batch"), error))
+            return FALSE;
         g_array_append_vals(rows, v, 2);
-        for (int c = 2; c <= 5; c++)
-            g_ptr_array_add(text, g_strdup((const char *)sqlite3_column_text(s, c)));
+        g_ptr_array_add(text, g_strdup(row->action));
+        g_ptr_array_add(text, g_strdup(row->object));
+        g_ptr_array_add(text, g_strdup(row->detail));
+        g_ptr_array_add(text, g_strdup((const char *)sqlite3_column_text(s, 0)));
+        sqlite3_reset(s);
     }
-    if (rc != SQLITE_DONE) {
-        kv_db_set_error(error, b->st->db, sqlite3_extended_errcode(b->st->db), _("building the push batch"));
+    if (failed) {
+        g_propagate_error(error, failed);
         return FALSE;
     }
     for (guint i = 0; i < rows->len / 2; i++) {
@@ -653,7 +675,6 @@ static gboolean check_centre_head(KvStation *st, GError **error)
 {
     g_autofree char *head = NULL;
     g_autofree char *why = NULL;
-    g_autoptr(KvStmt) s = NULL;
     gint64 n;
     const char *hex;
 
@@ -663,18 +684,23 @@ static gboolean check_centre_head(KvStation *st, GError **error)
 
     if (n <= 0 || !hex)
         return TRUE;
-    s = kv_db_stmt(st, "SELECT lower(hex(hash)), (SELECT max(id) FROM audit) FROM audit WHERE id = ?", error);
-    if (!s)
-        return FALSE;
-    sqlite3_bind_int64(s, 1, n);
-    if (sqlite3_step(s) != SQLITE_ROW)
-        why = g_strdup_printf(_("head office holds this station's audit rows up to %" PRId64
-                                " and this ledger ends at %" PRId64 ": it is behind"),
-                              n, kv_db_int(st, "SELECT coalesce(max(id), 0) FROM audit", 0));
-    else if (g_strcmp0((const char *)sqlite3_column_text(s, 0), hex + 1) != 0)
-        why = g_strdup_printf(_("audit row %" PRId64 " differs from head office's copy: "
-                                "the ledger forked"), n);
-    sqlite3_reset(s);
+    {
+        guint8 hash[32];
+        g_autofree char *ours = NULL;
+        GError *failed = NULL;
+        if (!kv_audit_hash_of(st, n, hash, &failed)) {
+            if (failed) {
+                g_propagate_error(error, failed);
+                return FALSE;
+            }
+            why = g_strdup_printf(_("head office holds this station's audit rows up to %" PRId64
+                                    " and this ledger ends at %" PRId64 ": it is behind"),
+                                  n, kv_db_int(st, "SELECT coalesce(max(id), 0) FROM audit_rows", 0));
+        } else if (g_strcmp0((ours = kv_audit_hex(hash)), hex + 1) != 0) {
+            why = g_strdup_printf(_("audit row %" PRId64 " differs from head office's copy: "
+                                    "the ledger forked"), n);
+        }
+    }
     if (why) {
         g_autoptr(KvStmt) u = kv_db_stmt(st, "UPDATE sync_state SET recover = ? WHERE recover IS NULL",
                                          error);
@@ -783,12 +809,18 @@ gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *ou
  * audit row both copies share); the sale states it names are written in
  * by kv_db_sql_states.  Rows already in the ledger stay. */
 static const char *const recover_steps[] = {
-    "DROP TRIGGER audit_no_delete",
-    "DELETE FROM audit WHERE id > ?2 AND ?1 IS NOT NULL",
-    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN "
+    /* the compact storage of db/020: rows after the fork, their kept
+     * hashes and a head past it go; the view's trigger writes head office's
+     * rows back (and their checkpoints and head) */
+    "DROP TRIGGER audit_rows_no_delete",
+    "DROP TRIGGER audit_checkpoints_no_delete",
+    "DELETE FROM audit_rows WHERE id > ?2 AND ?1 IS NOT NULL",
+    "DELETE FROM audit_checkpoints WHERE id > ?2 AND ?1 IS NOT NULL",
+    "DELETE FROM audit_head WHERE id > ?2 AND ?1 IS NOT NULL",
+    "CREATE TRIGGER audit_rows_no_delete BEFORE DELETE ON audit_rows BEGIN "
     "SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    /* prev_hash is not stored (db/016): audit verify checks each row's
-     * hash over the row before's */
+    "CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints BEGIN "
+    "SELECT RAISE(ABORT, 'the audit log is append-only'); END",
     "INSERT INTO audit(id, at, user_id, action, object, detail, hash, mac) "
     "SELECT json_extract(r.value, '$.id'), " R("at") ", " R("user") ", " R("action") ", " R("object") ", "
     R("detail") ", kv_unhex(" R("hash") "), kv_unhex(" R("mac") ") "
@@ -952,24 +984,50 @@ static void sql_unhex(sqlite3_context *ctx, int argc, sqlite3_value **argv)
  * how many of the ledger's come after the fork. */
 static gboolean find_fork(KvStation *st, const char *reply, KvOutboxRecovery *out, GError **error)
 {
-    g_autoptr(KvStmt) fork = NULL;
-    gint64 local;
+    g_autoptr(KvStmt) theirs = kv_db_stmt(st, "SELECT json_extract(c.value, '$.id'), "
+                                              "json_extract(c.value, '$.content.hash') "
+                                              "FROM json_each(?1, '$.audit') c ORDER BY 1", error);
+    g_autoptr(KvAuditIter) it = NULL;
+    const KvAuditRow *row = NULL;
+    GError *failed = NULL;
+    gint64 local = kv_db_int(st, "SELECT coalesce(max(id), 0) FROM audit_rows", 0);
+    int rc;
 
-    fork = kv_db_stmt(st, "SELECT coalesce((SELECT min(json_extract(c.value, '$.id')) FROM json_each(?1, '$.audit') c "
-                          "LEFT JOIN audit a ON a.id = json_extract(c.value, '$.id') WHERE a.id IS NULL "
-                          "OR lower(hex(a.hash)) <> json_extract(c.value, '$.content.hash')) - 1, "
-                          "(SELECT coalesce(max(json_extract(c.value, '$.id')), 0) FROM json_each(?1, '$.audit') c)), "
-                          "(SELECT coalesce(max(json_extract(c.value, '$.id')), 0) FROM json_each(?1, '$.audit') c), "
-                          "(SELECT coalesce(max(id), 0) FROM audit)", error);
-    if (fork)
-        sqlite3_bind_text(fork, 1, reply, -1, SQLITE_STATIC);
-    /* (one row, whatever the reply holds) */
-    if (!fork || !kv_db_step_done(st, fork, _("reading head office's records"), error))
+    if (!theirs)
         return FALSE;
-    out->fork = sqlite3_column_int64(fork, 0);
-    out->centre_head = sqlite3_column_int64(fork, 1);
-    local = sqlite3_column_int64(fork, 2);
-    sqlite3_reset(fork);
+    out->fork = -1;
+    out->centre_head = 0;
+    sqlite3_bind_text(theirs, 1, reply, -1, SQLITE_STATIC);
+    /* Head office's rows in order against the ledger's (chain hashes
+     * recomputed): the fork is before the first one missing or different. */
+    while ((rc = sqlite3_step(theirs)) == SQLITE_ROW) {
+        gint64 id = sqlite3_column_int64(theirs, 0);
+        const char *hash = (const char *)sqlite3_column_text(theirs, 1);
+        out->centre_head = id;
+        if (out->fork >= 0)
+            continue;
+        if (!it && !(it = kv_audit_iter_new(st, id, 0, error)))
+            return FALSE;
+        while ((!row || row->id < id) && (row = kv_audit_iter_next(it, &failed)))
+            ;
+        if (failed) {
+            g_propagate_error(error, failed);
+            return FALSE;
+        }
+        if (!row || row->id != id) {
+            out->fork = id - 1;
+        } else {
+            g_autofree char *ours = kv_audit_hex(row->hash);
+            if (g_strcmp0(ours, hash) != 0)
+                out->fork = id - 1;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading head office's records"));
+        return FALSE;
+    }
+    if (out->fork < 0)
+        out->fork = out->centre_head;
     out->replaced = local > out->fork ? local - out->fork : 0;
     return TRUE;
 }

@@ -43,8 +43,8 @@ static char *col_or_null(KvStmt *s, int col)
 KvSyncStatus *kv_sync_status(KvStation *st, GError **error)
 {
     g_autoptr(KvStmt) s = kv_db_query(st,
-        "SELECT joined_at IS NOT NULL, pushed_audit, (SELECT coalesce(max(id), 0) FROM audit), "
-        "(SELECT coalesce(max(id), 0) FROM audit) - pushed_audit + "
+        "SELECT joined_at IS NOT NULL, pushed_audit, (SELECT coalesce(max(id), 0) FROM audit_rows), "
+        "(SELECT coalesce(max(id), 0) FROM audit_rows) - pushed_audit + "
         "(SELECT count(*) FROM meter_readings WHERE id > pushed_reading) + "
         "(SELECT count(*) FROM engineering_tokens WHERE id > pushed_engineering) + "
         "(SELECT count(*) FROM sales WHERE id > (SELECT pushed FROM push_cursors WHERE stream = 'payment')) + "

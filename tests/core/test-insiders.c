@@ -177,44 +177,50 @@ static gboolean has_problem(KvAuditReport *r, const char *text)
 
 /* What an insider with the file and the source can compute: the plain
  * chain, hash = SHA-256(prev_hash || "id|at|user|action|object|detail"),
- * prev_hash the row before's hash (not stored since db/016), recomputed
- * from row `from` to the end after an edit. */
+ * prev_hash the row before's hash, over the logical rows (the view audit,
+ * db/020), the hashes kept (checkpoints, head) rewritten from row `from`
+ * to the end after an edit. */
 static void recompute_plain_chain(Fx *f, gint64 from)
 {
     sqlite3 *h = NULL;
-    sqlite3_stmt *q = NULL, *u = NULL;
+    sqlite3_stmt *q = NULL, *u = NULL, *hd = NULL;
     guint8 prev[32] = { 0 };
     g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
     g_assert_cmpint(sqlite3_prepare_v2(h, "SELECT id, at, coalesce(user_id, 0), action, object, "
-                                          "detail, hash FROM audit ORDER BY id", -1, &q, NULL),
+                                          "detail FROM audit ORDER BY id", -1, &q, NULL),
                     ==, SQLITE_OK);
-    g_assert_cmpint(sqlite3_prepare_v2(h, "UPDATE audit SET hash = ? WHERE id = ?",
+    g_assert_cmpint(sqlite3_prepare_v2(h, "UPDATE audit_checkpoints SET hash = ? WHERE id = ?",
                                        -1, &u, NULL), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_prepare_v2(h, "UPDATE audit_head SET hash = ? WHERE id = ?",
+                                       -1, &hd, NULL), ==, SQLITE_OK);
     sqlite3_exec(h, "BEGIN", NULL, NULL, NULL);
     while (sqlite3_step(q) == SQLITE_ROW) {
         gint64 id = sqlite3_column_int64(q, 0);
         guint8 hash[32];
-        if (id >= from) {
-            kv_audit_row_hash(prev, id, sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
-                              (const char *)sqlite3_column_text(q, 3),
-                              (const char *)sqlite3_column_text(q, 4),
-                              (const char *)sqlite3_column_text(q, 5), hash);
-            sqlite3_bind_blob(u, 1, hash, 32, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(u, 2, id);
-            g_assert_cmpint(sqlite3_step(u), ==, SQLITE_DONE);
-            sqlite3_reset(u);
-        } else {
-            memcpy(hash, sqlite3_column_blob(q, 6), 32);
+        kv_audit_row_hash(prev, id, sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
+                          (const char *)sqlite3_column_text(q, 3),
+                          (const char *)sqlite3_column_text(q, 4),
+                          (const char *)sqlite3_column_text(q, 5), hash);
+        for (int i = 0; id >= from && i < 2; i++) {
+            sqlite3_stmt *w = i ? hd : u;
+            sqlite3_bind_blob(w, 1, hash, 32, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(w, 2, id);
+            g_assert_cmpint(sqlite3_step(w), ==, SQLITE_DONE);
+            sqlite3_reset(w);
         }
         memcpy(prev, hash, 32);
     }
     sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
     sqlite3_finalize(q);
     sqlite3_finalize(u);
+    sqlite3_finalize(hd);
     sqlite3_close(h);
 }
 
-#define DROP_TRIGGERS "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;"
+/* The compact storage's guards (db/020), dropped as an insider would. */
+#define DROP_TRIGGERS                                                                  \
+    "DROP TRIGGER audit_rows_no_update; DROP TRIGGER audit_rows_no_delete; "           \
+    "DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete; "
 
 /* Finding 6: the newest rows deleted (triggers dropped).  The chain that is
  * left is whole, so verify alone cannot tell; the head exported before
@@ -250,7 +256,13 @@ static void test_audit_tail_deleted(Fx *f, gconstpointer d)
     /* The insider deletes the last three rows. */
     g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE id > (SELECT max(id) - 3 FROM "
                               "audit) AND action = 'user.login-failed'"), ==, 3);
-    fx_raw_exec(f->db, DROP_TRIGGERS "DELETE FROM audit WHERE id > (SELECT max(id) - 3 FROM audit)");
+    /* ... and moves the head kept with the last row back to the row left
+     * last (its hash is the plain chain's: anyone can compute it). */
+    fx_raw_exec(f->db, DROP_TRIGGERS "DELETE FROM audit_rows WHERE id > (SELECT max(id) - 3 FROM "
+                       "audit_rows); DELETE FROM audit_checkpoints WHERE id > (SELECT max(id) "
+                       "FROM audit_rows); UPDATE audit_head SET id = (SELECT max(id) FROM "
+                       "audit_rows)");
+    recompute_plain_chain(f, keep);
     r1 = verify(f, NULL);
     g_assert_cmpuint(r1->problems->len, ==, 0); /* what the finding was about */
     r2 = verify(f, head);
@@ -285,7 +297,7 @@ static void test_audit_rewrite_recomputed(Fx *f, gconstpointer d)
     g_assert_nonnull(s1);
     /* The shift opened with a float of 1000.00 instead of 0: cash to take. */
     {
-        g_autofree char *sql = g_strdup_printf(DROP_TRIGGERS "UPDATE audit SET detail = "
+        g_autofree char *sql = g_strdup_printf(DROP_TRIGGERS "UPDATE audit_rows SET detail = "
                                                "'float=100000' WHERE id = %" G_GINT64_FORMAT, row);
         fx_raw_exec(f->db, sql);
     }
@@ -320,8 +332,8 @@ static void test_audit_macs_stripped(Fx *f, gconstpointer d)
     g_autoptr(KvAuditReport) r = NULL;
     gint64 row = fx_raw_int(f, "SELECT min(id) FROM audit WHERE action = 'shift.open'");
     g_autofree char *sql = g_strdup_printf(
-        DROP_TRIGGERS "UPDATE audit SET detail = 'float=100000' WHERE id = %" G_GINT64_FORMAT ";"
-        "UPDATE audit SET mac = NULL WHERE id >= %" G_GINT64_FORMAT, row, row);
+        DROP_TRIGGERS "UPDATE audit_rows SET detail = 'float=100000' WHERE id = %" G_GINT64_FORMAT ";"
+        "UPDATE audit_rows SET mac = NULL WHERE id >= %" G_GINT64_FORMAT, row, row);
 
     g_assert_no_error(e);
     g_assert_nonnull(s1);
@@ -355,7 +367,7 @@ static void test_audit_locked_rows_covered(Fx *f, gconstpointer d)
     /* dora made an admin in the log, chain recomputed: the unlock row's MAC
      * no longer matches. */
     {
-        g_autofree char *sql = g_strdup_printf(DROP_TRIGGERS "UPDATE audit SET detail = "
+        g_autofree char *sql = g_strdup_printf(DROP_TRIGGERS "UPDATE audit_rows SET detail = "
                                                "'role=admin' WHERE id = %" G_GINT64_FORMAT,
                                                user_row);
         fx_raw_exec(f->db, sql);
@@ -401,7 +413,7 @@ static void test_audit_migration(Fx *f, gconstpointer d)
      * tables; 005-issued.sql: its tables and indexes; its rebuild of the
      * sales table runs again on the empty table, without the columns
      * 008-money.sql adds again with its tables). */
-    fx_migrate_back(f, MONTH_BLOCKS_019_UNDONE COMPACT_016_UNDONE FREE_015_UNDONE EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP TABLE key_holdings; DROP TABLE sync_state; "
+    fx_migrate_back(f, COMPACT_AUDIT_020_UNDONE MONTH_BLOCKS_019_UNDONE COMPACT_016_UNDONE FREE_015_UNDONE EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP TABLE key_holdings; DROP TABLE sync_state; "
                        "DROP TABLE meter_remote; ALTER TABLE audit DROP COLUMN mac; "
                        "DROP TABLE base_adoptions; DROP TABLE anomalies; "
                        "DROP INDEX sales_issued; DROP INDEX sales_reconcile; ",
