@@ -145,30 +145,13 @@ INSERT INTO audit(id, at, user_id, action, object, detail, hash, mac)
     SELECT id, at, user_id, action, object, detail, hash, mac FROM temp.audit_020 ORDER BY id;
 DROP TABLE temp.audit_020;
 
-CREATE TRIGGER audit_rows_no_update BEFORE UPDATE ON audit_rows
-BEGIN
-    SELECT RAISE(ABORT, 'the audit log is append-only');
-END;
-CREATE TRIGGER audit_rows_no_delete BEFORE DELETE ON audit_rows
-BEGIN
-    SELECT RAISE(ABORT, 'the audit log is append-only');
-END;
-CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints
-BEGIN
-    SELECT RAISE(ABORT, 'the audit log is append-only');
-END;
-CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints
-BEGIN
-    SELECT RAISE(ABORT, 'the audit log is append-only');
-END;
-CREATE TRIGGER audit_actions_no_update BEFORE UPDATE ON audit_actions
-BEGIN
-    SELECT RAISE(ABORT, 'the audit log is append-only');
-END;
-CREATE TRIGGER audit_kinds_no_update BEFORE UPDATE ON audit_kinds
-BEGIN
-    SELECT RAISE(ABORT, 'the audit log is append-only');
-END;
+-- Append-only, as the table was (db/001-ledger.sql); the names too.
+CREATE TRIGGER audit_rows_no_update BEFORE UPDATE ON audit_rows BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_rows_no_delete BEFORE DELETE ON audit_rows BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_actions_no_update BEFORE UPDATE ON audit_actions BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_kinds_no_update BEFORE UPDATE ON audit_kinds BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 
 -- The audit rows a refund of cleared credit reads (db/010-debt-audit.sql),
 -- by the fixed numbers of their actions.

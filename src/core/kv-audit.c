@@ -437,6 +437,7 @@ typedef struct {
     gint64 last_kept;       /* the last row whose kept hash was met */
     gboolean chain_broken;  /* a MAC failed since last_kept */
     gboolean from_sale;     /* ... first on a row read from a sale that changed */
+    gboolean mac_ok;        /* the row's keyed MAC was checked and matches */
     GHashTable *sales_reported; /* "sale:<id>" reported so */
 } AuditWalk;
 
@@ -457,12 +458,17 @@ static void check_kept(AuditWalk *w, KvAuditIter *it, const KvAuditRow *row)
     KvAuditReport *r = w->r;
     if (!row->kept)
         return;
-    if (memcmp(row->kept, row->hash, 32) != 0) {
+    if (memcmp(row->kept, row->hash, 32) != 0 && w->mac_ok) {
+        /* the row's own MAC vouches for the hash recomputed: the kept one
+         * was changed, the walk goes on from the right one */
+        PROBLEM(_("audit row %" PRId64 " (%s %s): the hash kept for it was changed (its keyed "
+                "MAC vouches for the rows up to it)"), row->id, row->action, row->object);
+    } else if (memcmp(row->kept, row->hash, 32) != 0) {
         if (!w->from_sale)
             PROBLEM(_("audit row %" PRId64 " (%s %s): the hash kept for it is not the hash of "
-                "the rows up to it: a row from %" PRId64 " to %" PRId64 " was changed, "
-                "or the kept hash"), row->id, row->action, row->object, w->last_kept + 1,
-                row->id);
+                    "the rows up to it: a row from %" PRId64 " to %" PRId64 " was changed, "
+                    "or the kept hash"), row->id, row->action, row->object, w->last_kept + 1,
+                    row->id);
         kv_audit_iter_resync(it, row->kept);
     }
     w->chain_broken = w->from_sale = FALSE;
@@ -477,6 +483,7 @@ static void check_mac(AuditWalk *w, const KvAuditRow *row)
     KvAuditReport *r = w->r;
     const char *action = row->action, *object = row->object;
     gint64 id = row->id;
+    w->mac_ok = FALSE;
     if (row->mac) {
         r->rows_keyed++;
         r->covered_to = id;
@@ -488,7 +495,7 @@ static void check_mac(AuditWalk *w, const KvAuditRow *row)
                 if (row->derived && !w->chain_broken && g_str_has_prefix(object, "sale:")) {
                     PROBLEM(_("sale %s differs from its audit record: audit row %" PRId64
                             " (%s), read from the sale, no longer matches its keyed MAC: "
-                            "the sale was changed behind the station's back"),
+                            "the sale, or the row, was changed behind the station's back"),
                             object + 5, id, action);
                     g_hash_table_add(w->sales_reported, g_strdup(object));
                     w->from_sale = TRUE;
@@ -508,8 +515,10 @@ static void check_mac(AuditWalk *w, const KvAuditRow *row)
                             object ? object : "?", w->last_good_mac + 1, id);
                 if (w->bad_macs == 1)
                     w->first_bad_mac = id;
-            } else if (!w->bad_macs) {
-                w->last_good_mac = id;
+            } else {
+                w->mac_ok = TRUE;
+                if (!w->bad_macs)
+                    w->last_good_mac = id;
             }
         }
     } else if (r->rows_keyed && action_needs_keys(action)) {

@@ -34,7 +34,9 @@ expect 0 "/sync/anchor-centre: the ledger reaches head office's head" a audit ve
 
 # Rows deleted from the end of a copy of the file (the triggers dropped).
 sqlite3 "$dir/a.db" ".backup '$dir/cut.db'"
-sqlite3 "$dir/cut.db" "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE id > (SELECT max(id) - 3 FROM audit)" ||
+sqlite3 "$dir/cut.db" "DROP TRIGGER audit_rows_no_delete; DROP TRIGGER audit_checkpoints_no_delete;
+                      DELETE FROM audit_rows WHERE id > (SELECT max(id) - 3 FROM audit_rows);
+                      DELETE FROM audit_checkpoints WHERE id > (SELECT max(id) FROM audit_rows)" ||
     fail "cutting the copy"
 expect 17 "/sync/anchor-detects-deleted-tail" env KILOVEND_DB="$dir/cut.db" "$K" audit verify --anchor centre
 has out.txt "deleted" "the report says rows were deleted"

@@ -483,6 +483,131 @@ static void test_audit_first_form_details(Fx *f, gconstpointer d)
     g_assert_true(has_problem(r1, want));
 }
 
+/* ---- Compact audit storage (db/020): attacks on what it stores ---- */
+
+/* A log of more than one checkpoint block: a sale (its rows read from the
+ * sale), a sale paid by mobile money (its rows kept as text) and 70
+ * rows of their own; verify keyed finds nothing (every row read back is
+ * the text its MAC was made over). */
+static void compact_log(Fx *f)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) s1 = fx_sell(f, card, FX_M1, 10000, &e);
+    g_autoptr(KvAuditReport) r = NULL;
+    g_assert_no_error(e);
+    g_assert_nonnull(s1);
+    for (int i = 0; i < 70; i++) {
+        g_autofree char *obj = g_strdup_printf("meter:%09d", i);
+        g_assert_true(kv_audit_record(f->st, "meter.reading", obj, "n=1", &e));
+    }
+    g_assert_no_error(e);
+    r = verify(f, NULL);
+    g_assert_cmpuint(r->problems->len, ==, 0);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit_checkpoints"), >=, 1);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit_rows WHERE detail IS NULL"), >=, 2);
+}
+
+/* Every logical row is the text written: the rows read back through the
+ * view hash (keyed MACs) as they were written, of each form: a sale's
+ * read from the sale, one paid otherwise kept as text, objects with
+ * leading zeros and without a number, and they are what head office
+ * receives (kv_audit_iter). */
+static void test_compact_rows_identical(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvAuditIter) it = NULL;
+    const KvAuditRow *row;
+    gint64 n = 0;
+    compact_log(f);
+    g_assert_true(kv_audit_record(f->st, "note", "meter:000000999", "x", &e));
+    g_assert_true(kv_audit_record(f->st, "note", "sale:0042", "state=odd", &e));
+    g_assert_true(kv_audit_record(f->st, "note", "a%d:5", "", &e));
+    g_assert_no_error(e);
+    it = kv_audit_iter_new(f->st, 1, 0, &e);
+    while ((row = kv_audit_iter_next(it, &e)))
+        n++;
+    g_assert_no_error(e);
+    g_assert_cmpint(n, ==, fx_raw_int(f, "SELECT max(id) FROM audit_rows"));
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE object IN "
+                              "('meter:000000999', 'sale:0042', 'a%d:5')"), ==, 3);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit_rows WHERE typeof(object) = 'text'"),
+                    >=, 2);
+    {
+        g_autoptr(KvAuditReport) r = verify(f, NULL);
+        g_assert_true(r->keyed);
+        g_assert_cmpuint(r->problems->len, ==, 0);
+    }
+}
+
+/* The guards of the compact storage dropped, `sql` run on it: verify keyed
+ * and verify without keys both report it (want: in the keyed report). */
+static void compact_attack(Fx *f, const char *sql, const char *want)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvAuditReport) keyed = NULL, plain = NULL;
+    g_autofree char *all = g_strconcat(DROP_TRIGGERS, sql, NULL);
+    compact_log(f);
+    fx_raw_exec(f->db, all);
+    keyed = verify(f, NULL);
+    g_assert_true(keyed->keyed);
+    g_assert_true(has_problem(keyed, want));
+    kv_station_lock_keys(f->st);
+    plain = verify(f, NULL);
+    g_assert_false(plain->keyed);
+    g_assert_cmpuint(plain->problems->len, >=, 1);
+}
+
+/* An insider turns a sale's pending row into a completed one by its
+ * stored action number. */
+static void test_compact_action_id_edited(Fx *f, gconstpointer d)
+{
+    compact_attack(f, "UPDATE audit_rows SET action = (SELECT id FROM audit_actions WHERE "
+                      "name = 'sale.completed') WHERE action = (SELECT id FROM audit_actions "
+                      "WHERE name = 'sale.pending')", "keyed MAC");
+}
+
+/* ... points a row at another meter by its stored object number. */
+static void test_compact_object_number_edited(Fx *f, gconstpointer d)
+{
+    compact_attack(f, "UPDATE audit_rows SET object = object + 1 WHERE id = (SELECT max(id) - 20 "
+                      "FROM audit_rows)", "keyed MAC");
+}
+
+/* ... renames an action for every row at once. */
+static void test_compact_action_name_edited(Fx *f, gconstpointer d)
+{
+    compact_attack(f, "DROP TRIGGER audit_actions_no_update; UPDATE audit_actions SET name = "
+                      "'meter.unread' WHERE name = 'meter.reading'", "its keyed MAC does not match");
+}
+
+/* ... replaces a checkpoint's kept hash (the walk recomputes it). */
+static void test_compact_checkpoint_edited(Fx *f, gconstpointer d)
+{
+    compact_attack(f, "UPDATE audit_checkpoints SET hash = zeroblob(32) WHERE id = 64",
+                   "audit row 64 (");
+}
+
+/* ... deletes a row in the middle, its checkpoint and head as they were. */
+static void test_compact_row_deleted(Fx *f, gconstpointer d)
+{
+    compact_attack(f, "DELETE FROM audit_rows WHERE id = 30", "audit rows 30..30 are missing");
+}
+
+/* ... deletes the newest rows and leaves the head kept with the last. */
+static void test_compact_tail_deleted_head_kept(Fx *f, gconstpointer d)
+{
+    compact_attack(f, "DELETE FROM audit_rows WHERE id > (SELECT max(id) - 2 FROM audit_rows)",
+                   "were deleted");
+}
+
+/* ... edits the numbers of a sale whose audit rows are read from it. */
+static void test_compact_derived_sale_edited(Fx *f, gconstpointer d)
+{
+    compact_attack(f, "UPDATE sales SET amount = amount + 100, energy_net = energy_net + 100 "
+                      "WHERE id = 1", "sale 1 differs from its audit record");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -497,5 +622,13 @@ int main(int argc, char **argv)
     fx_add("/insiders/audit/migration", test_audit_migration);
     fx_add("/insiders/audit/sale-number-cut-short", test_audit_sale_number_cut_short);
     fx_add("/insiders/audit/first-form-details", test_audit_first_form_details);
+    fx_add("/insiders/audit/compact-rows-identical", test_compact_rows_identical);
+    fx_add("/insiders/audit/compact-action-id-edited", test_compact_action_id_edited);
+    fx_add("/insiders/audit/compact-object-number-edited", test_compact_object_number_edited);
+    fx_add("/insiders/audit/compact-action-name-edited", test_compact_action_name_edited);
+    fx_add("/insiders/audit/compact-checkpoint-edited", test_compact_checkpoint_edited);
+    fx_add("/insiders/audit/compact-row-deleted", test_compact_row_deleted);
+    fx_add("/insiders/audit/compact-tail-deleted-head-kept", test_compact_tail_deleted_head_kept);
+    fx_add("/insiders/audit/compact-derived-sale-edited", test_compact_derived_sale_edited);
     return g_test_run();
 }
