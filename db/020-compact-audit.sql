@@ -16,11 +16,12 @@
 --   * the action is a number into audit_actions, an object "kind:NUMBER" a
 --     number and a format into audit_kinds ("sale:%d", "meter:%09d"; other
 --     objects are kept as text);
---   * a sale's row whose detail is exactly what the sale row says
---     (audit_sale_details: a cash sale without a free grant, its state the
---     action's) keeps no detail.  The sale's columns it is read from are
---     never changed after the sale is written (only its state, which the
---     action names);
+--   * a sale's row whose detail is an earlier row's of the same sale (at
+--     most 16 rows before) with the state changed to its action's (the
+--     completed row after the pending one: "completed A E Q C K" after
+--     "pending A E Q C K") keeps only how many rows back that one is.  It
+--     is read from the log itself, never from the sales table: an edited
+--     sale row still differs from its audit record;
 --   * a row's time is kept as seconds after the time of the checkpoint row
 --     of its block of 64 (a byte or two instead of four).
 --   * the sales' index by customer no longer holds the time: a customer's
@@ -54,7 +55,8 @@ INSERT INTO audit_kinds(id, format) VALUES (0, 'sale:%d'), (1, 'meter:%09d');
 
 -- at: seconds after the time of the checkpoint of the row's block of 64
 -- (row id / 64 * 64; rows 1..63: after 0).  kind NULL: object is the text; else object is the number.
--- detail NULL: the sale's (kind 0), see audit_sale_details.
+-- detail: the text, or (an integer N) the detail of row id - N, a text,
+-- with its first word replaced by the action's state (sale.STATE).
 CREATE TABLE audit_rows (
     id INTEGER PRIMARY KEY,
     at INTEGER NOT NULL,
@@ -62,7 +64,8 @@ CREATE TABLE audit_rows (
     action INTEGER NOT NULL,
     kind INTEGER,
     object ANY NOT NULL CHECK ((kind IS NULL) = (typeof(object) = 'text')),
-    detail TEXT CHECK (detail IS NOT NULL OR kind = 0),
+    detail ANY NOT NULL CHECK (typeof(detail) = 'text' OR (typeof(detail) = 'integer' AND
+                                                           detail BETWEEN 1 AND 16)),
     mac BLOB CHECK (mac IS NULL OR length(mac) = 32)
 ) STRICT;
 
@@ -78,26 +81,19 @@ CREATE TABLE audit_head (
     hash BLOB NOT NULL CHECK (length(hash) = 32)
 ) STRICT;
 
--- A sale's detail in the compact form kv_audit_sale_detail writes, after
--- the state, where it has no optional part; one expression for the writer
--- (audit_insert) and the reader (audit).
-CREATE VIEW audit_sale_details(id, text) AS
-    SELECT id, amount || ' ' || energy || ' ' || seq || ' ' || cumulative || ' ' ||
-           card_serial FROM sales
-    WHERE payment = 0 AND payment_ref IS NULL AND free_energy = 0 AND free_month IS NULL;
-
 -- The logical rows.  hash is the stored one: at checkpoints and the head
--- only (NULL elsewhere; kv_audit_iter recomputes every row's); derived:
--- the row's detail and time are read from its sale.
-CREATE VIEW audit(id, at, user_id, action, object, detail, hash, mac, derived) AS
+-- only (NULL elsewhere; kv_audit_iter recomputes every row's).
+CREATE VIEW audit(id, at, user_id, action, object, detail, hash, mac) AS
     SELECT r.id, coalesce(b.at, 0) + r.at, r.user_id,
            a.name, CASE WHEN r.kind IS NULL THEN r.object ELSE printf(k.format, r.object) END,
-           coalesce(r.detail, substr(a.name, 6) || ' ' || s.text), coalesce(c.hash, h.hash),
-           r.mac, r.detail IS NULL
+           CASE WHEN typeof(r.detail) = 'integer'
+                THEN substr(a.name, 6) || substr(p.detail, instr(p.detail, ' ')) ELSE r.detail END,
+           coalesce(c.hash, h.hash),
+           r.mac
     FROM audit_rows r
     LEFT JOIN audit_actions a ON a.id = r.action
     LEFT JOIN audit_kinds k ON k.id = r.kind
-    LEFT JOIN audit_sale_details s ON r.detail IS NULL AND s.id = r.object
+    LEFT JOIN audit_rows p ON typeof(r.detail) = 'integer' AND p.id = r.id - r.detail
     LEFT JOIN audit_checkpoints c ON c.id = r.id
     LEFT JOIN audit_head h ON h.id = r.id
     LEFT JOIN audit_checkpoints b ON b.id = r.id / 64 * 64;
@@ -126,7 +122,7 @@ BEGIN
                                           WHERE b.id = NEW.id / 64 * 64), 0),
                NEW.user_id, (SELECT a.id FROM audit_actions a WHERE a.name = NEW.action), k.id,
                CASE WHEN k.id IS NULL THEN NEW.object ELSE CAST(o.d AS INTEGER) END,
-               CASE WHEN s.id IS NULL THEN NEW.detail END, NEW.mac
+               CASE WHEN p.id IS NULL THEN NEW.detail ELSE NEW.id - p.id END, NEW.mac
         FROM (SELECT substr(NEW.object, instr(NEW.object, ':') + 1) AS d) o
         LEFT JOIN audit_kinds k ON instr(NEW.object, ':') > 1 AND o.d NOT GLOB '*[^0-9]*'
              AND length(o.d) BETWEEN 1 AND 18
@@ -134,9 +130,13 @@ BEGIN
                             CASE WHEN length(o.d) > 1 AND substr(o.d, 1, 1) = '0'
                                  THEN '%0' || length(o.d) || 'd' ELSE '%d' END
              AND printf(k.format, CAST(o.d AS INTEGER)) = NEW.object
-        LEFT JOIN audit_sale_details s ON k.id = 0 AND NEW.action GLOB 'sale.*'
-             AND s.id = CAST(o.d AS INTEGER)
-             AND NEW.detail = substr(NEW.action, 6) || ' ' || s.text;
+        LEFT JOIN audit_rows p ON k.id = 0 AND NEW.action GLOB 'sale.?*'
+             AND substr(NEW.detail, 1, instr(NEW.detail, ' ') - 1) = substr(NEW.action, 6)
+             AND p.id = (SELECT max(q.id) FROM audit_rows q WHERE q.id >= NEW.id - 16
+                         AND q.kind = 0 AND q.object = CAST(o.d AS INTEGER)
+                         AND typeof(q.detail) = 'text')
+             AND instr(p.detail, ' ') > 0
+             AND substr(p.detail, instr(p.detail, ' ')) = substr(NEW.detail, instr(NEW.detail, ' '));
     INSERT OR REPLACE INTO audit_head(one, id, hash) VALUES (1, NEW.id, NEW.hash);
 END;
 

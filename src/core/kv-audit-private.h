@@ -16,7 +16,6 @@ G_BEGIN_DECLS
 typedef struct {
     gint64 id, at, user_id; /* user_id 0 when the row has none */
     gboolean has_user;
-    gboolean derived;       /* detail and time read from the sale row */
     const char *action, *object, *detail;
     const guint8 *mac;      /* NULL: written with the keys locked */
     const guint8 *kept;     /* the hash kept for it (checkpoint, head), or NULL */

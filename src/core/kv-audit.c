@@ -120,7 +120,7 @@ KvAuditIter *kv_audit_iter_new(KvStation *st, gint64 from, gint64 to, GError **e
         start = sqlite3_column_int64(cp, 0);
         memcpy(it->prev, sqlite3_column_blob(cp, 1), 32);
     }
-    it->s = kv_db_query(st, "SELECT id, at, user_id, action, object, detail, hash, mac, derived "
+    it->s = kv_db_query(st, "SELECT id, at, user_id, action, object, detail, hash, mac "
                             "FROM audit WHERE id > ?1 AND id <= ?2 ORDER BY id", error,
                         KV_DB_VALUES(KV_INT(start), KV_INT(to > 0 ? to : G_MAXINT64)));
     if (!it->s) {
@@ -145,7 +145,6 @@ const KvAuditRow *kv_audit_iter_next(KvAuditIter *it, GError **error)
         row->detail = text_or_empty(s, 5);
         row->kept = sqlite3_column_bytes(s, 6) == 32 ? sqlite3_column_blob(s, 6) : NULL;
         row->mac = sqlite3_column_bytes(s, 7) == 32 ? sqlite3_column_blob(s, 7) : NULL;
-        row->derived = sqlite3_column_int(s, 8);
         memcpy(row->prev_hash, it->prev, 32);
         kv_audit_row_hash(row->prev_hash, row->id, row->at, row->user_id, row->action,
                           row->object, row->detail, row->hash);
@@ -355,7 +354,7 @@ static gboolean end_of_table(KvStation *st, KvAuditReport *r, int rc, const char
 /* Each sale's current row must be what its last audit row says
  * (sale_last: "sale:<id>" -> detail of its last audit row; emptied). */
 static gboolean check_sales(KvStation *st, KvAuditReport *r, GHashTable *sale_last,
-                            GHashTable *reported, GCancellable *cancellable, GError **error)
+                            GCancellable *cancellable, GError **error)
 {
     int rc;
     g_autoptr(KvStmt) q = kv_db_stmt(st, "SELECT id, state, amount, energy, seq, cumulative, "
@@ -382,9 +381,7 @@ static gboolean check_sales(KvStation *st, KvAuditReport *r, GHashTable *sale_la
                           (guint32)sqlite3_column_int64(q, 6), sqlite3_column_int(q, 8),
                           (const char *)sqlite3_column_text(q, 9), sqlite3_column_int64(q, 10),
                           sqlite3_column_int(q, 11));
-        if (g_hash_table_contains(reported, key))
-            ; /* its row read from it failed its MAC: reported */
-        else if (!logged)
+        if (!logged)
             PROBLEM(_("sale %" PRId64 " has no audit row (audit rows deleted, or the "
                     "sale was inserted behind the station's back)"), id);
         else if (!g_str_has_prefix(logged, now) ||
@@ -435,10 +432,7 @@ typedef struct {
     char *opening;          /* detail of the first debt.opening row, or NULL */
     gint64 opening_id;      /* its row */
     gint64 last_kept;       /* the last row whose kept hash was met */
-    gboolean chain_broken;  /* a MAC failed since last_kept */
-    gboolean from_sale;     /* ... first on a row read from a sale that changed */
     gboolean mac_ok;        /* the row's keyed MAC was checked and matches */
-    GHashTable *sales_reported; /* "sale:<id>" reported so */
 } AuditWalk;
 
 /* 2. It follows the row before: no ids missing. */
@@ -464,14 +458,12 @@ static void check_kept(AuditWalk *w, KvAuditIter *it, const KvAuditRow *row)
         PROBLEM(_("audit row %" PRId64 " (%s %s): the hash kept for it was changed (its keyed "
                 "MAC vouches for the rows up to it)"), row->id, row->action, row->object);
     } else if (memcmp(row->kept, row->hash, 32) != 0) {
-        if (!w->from_sale)
-            PROBLEM(_("audit row %" PRId64 " (%s %s): the hash kept for it is not the hash of "
-                    "the rows up to it: a row from %" PRId64 " to %" PRId64 " was changed, "
-                    "or the kept hash"), row->id, row->action, row->object, w->last_kept + 1,
-                    row->id);
+        PROBLEM(_("audit row %" PRId64 " (%s %s): the hash kept for it is not the hash of "
+                "the rows up to it: a row from %" PRId64 " to %" PRId64 " was changed, "
+                "or the kept hash"), row->id, row->action, row->object, w->last_kept + 1,
+                row->id);
         kv_audit_iter_resync(it, row->kept);
     }
-    w->chain_broken = w->from_sale = FALSE;
     w->last_kept = row->id;
 }
 
@@ -491,19 +483,6 @@ static void check_mac(AuditWalk *w, const KvAuditRow *row)
             guint8 mac[32];
             row_mac(w->audit_key, row->hash, mac);
             if (CRYPTO_memcmp(mac, row->mac, 32) != 0) {
-                /* a row read from its sale: the sale was changed since */
-                if (row->derived && !w->chain_broken && g_str_has_prefix(object, "sale:")) {
-                    PROBLEM(_("sale %s differs from its audit record: audit row %" PRId64
-                            " (%s), read from the sale, no longer matches its keyed MAC: "
-                            "the sale, or the row, was changed behind the station's back"),
-                            object + 5, id, action);
-                    g_hash_table_add(w->sales_reported, g_strdup(object));
-                    w->from_sale = TRUE;
-                }
-                w->chain_broken = TRUE;
-                /* the rows up to the next kept hash follow the sale's */
-                if (w->from_sale)
-                    return;
                 if (w->bad_macs++ == 0 && w->last_good_mac + 1 == id)
                     PROBLEM(_("audit row %" PRId64 " (%s %s): its keyed MAC does not "
                             "match: the row was changed and the chain recomputed"), id,
@@ -551,12 +530,8 @@ static void note_sale(AuditWalk *w, const KvAuditRow *row)
     const char *detail = row->detail ? row->detail : "";
     if (!row->object || !row->action)
         return;
-    if (g_str_has_prefix(row->object, "sale:") && g_str_has_prefix(row->action, "sale.")) {
+    if (g_str_has_prefix(row->object, "sale:") && g_str_has_prefix(row->action, "sale."))
         g_hash_table_replace(w->sale_last, g_strdup(row->object), g_strdup(detail));
-        /* a row of its own text after one read from the sale: compared */
-        if (!row->derived)
-            g_hash_table_remove(w->sales_reported, row->object);
-    }
     else if (g_str_has_prefix(row->object, "debt:") && strcmp(row->action, "debt.movement") == 0) {
         if (!g_hash_table_insert(w->debt_rows, g_strdup(row->object), g_strdup(detail)))
             PROBLEM(_("audit row %" PRId64 ": a second audit row for %s (rows written past "
@@ -1031,7 +1006,7 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
                                gpointer user_data, GCancellable *cancellable, GError **error)
 {
     g_autoptr(KvAuditReport) r = NULL;
-    g_autoptr(GHashTable) sale_last = NULL, debt_rows = NULL, reported = NULL;
+    g_autoptr(GHashTable) sale_last = NULL, debt_rows = NULL;
     g_autofree char *opening = NULL;
     AuditWalk w = { 0 };
     gboolean walked;
@@ -1051,8 +1026,6 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
     w.sale_last = sale_last;
     debt_rows = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     w.debt_rows = debt_rows;
-    reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    w.sales_reported = reported;
     w.expect_id = 1;
     w.anchor_hex = anchor_hex;
     w.anchor_found = anchor_hex == NULL;
@@ -1061,7 +1034,7 @@ KvAuditReport *kv_audit_verify(KvStation *st, const char *anchor_hex, KvProgress
     walked = walk_chain(st, &w, progress, user_data, cancellable, error);
     OPENSSL_cleanse(w.audit_key, sizeof w.audit_key);
     opening = w.opening;
-    if (!walked || !check_sales(st, r, sale_last, reported, cancellable, error) ||
+    if (!walked || !check_sales(st, r, sale_last, cancellable, error) ||
         !check_debts(st, r, &w, cancellable, error) ||
         !kv_audit_check_clears(st, 0, r->problems, error))
         return NULL;

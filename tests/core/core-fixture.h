@@ -120,7 +120,7 @@ guint fx_migrations_before(const char *name);
 #define COMPACT_AUDIT_020_UNDONE                                                                \
     "CREATE TEMP TABLE audit_undo AS SELECT id, at, user_id, action, object, detail, "          \
     "coalesce(hash, zeroblob(32)) AS hash, mac FROM audit ORDER BY id; "                        \
-    "DROP VIEW audit; DROP VIEW audit_sale_details; DROP TABLE audit_rows; "                    \
+    "DROP VIEW audit; DROP TABLE audit_rows; "                    \
     "DROP TABLE audit_checkpoints; DROP TABLE audit_head; DROP TABLE audit_actions; "           \
     "DROP TABLE audit_kinds; DROP TRIGGER IF EXISTS sync_state_pushed_sale; "                   \
     "CREATE TABLE audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, user_id INTEGER, "       \
