@@ -60,7 +60,8 @@ sqlite3 "$dir/c.db" "CREATE TEMP TABLE audit_undo AS SELECT id, at, user_id, act
                      SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                      CREATE INDEX audit_clears ON audit(object) WHERE action IN ('meter.credit-cleared',
                      'refund.cleared', 'meter.swap');
-                     DROP INDEX sales_customer; CREATE INDEX sales_customer ON sales(customer_id, created_at);" ||
+                     DROP INDEX sales_customer; CREATE INDEX sales_customer ON sales(customer_id, created_at);
+                     CREATE INDEX sales_reconcile ON sales(meter_number, seq, state, base_cumulative, cumulative);" ||
     fail "020 taken back"
 # (019-month-blocks.sql taken back as core-fixture.h MONTH_BLOCKS_019_UNDONE does)
 sqlite3 "$dir/c.db" "DROP TABLE month_blocks_remote" || fail "019 taken back"

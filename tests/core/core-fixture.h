@@ -112,7 +112,7 @@ guint fx_migrations_before(const char *name);
 /* SQL that takes back db/020-compact-audit.sql: the audit table as 016 left
  * it, its rows read back through the view (identical logical rows), its
  * triggers, index and db/006's trigger as they were, the sales' index by
- * customer and time.  The plain hash of each row cannot be recomputed in
+ * customer and time and the reconciliation's index.  The plain hash of each row cannot be recomputed in
  * SQL (SQLite has no SHA-256): the rows keep the hash kept for them (a
  * checkpoint's, the head's) and the others 32 zero bytes, which 020
  * drops again when it runs (it keeps only those two), so the ledger taken
@@ -139,7 +139,8 @@ guint fx_migrations_before(const char *name);
     "max(pushed_sale, (SELECT coalesce(max(CAST(substr(object, 6) AS INTEGER)), 0) FROM audit " \
     "WHERE id > OLD.pushed_audit AND id <= NEW.pushed_audit AND object LIKE 'sale:%')) "        \
     "WHERE id = 1; END; "                                                                       \
-    "DROP INDEX sales_customer; CREATE INDEX sales_customer ON sales(customer_id, created_at); "
+    "DROP INDEX sales_customer; CREATE INDEX sales_customer ON sales(customer_id, created_at); " \
+    "CREATE INDEX sales_reconcile ON sales(meter_number, seq, state, base_cumulative, cumulative); "
 /* SQL that takes back db/016-compact-ledger.sql: the audit log's prev_hash
  * column back (empty: 016 drops it again) and the sales' index by meter
  * and time. */
