@@ -222,43 +222,59 @@ static gboolean add_rows(Batch *b, KvStmt *s, gint64 after, guint max_rows, gint
     return TRUE;
 }
 
-static gboolean add_audit_rows(Batch *b, gint64 after, guint max_rows, KvOutboxBatch *r, GError **error)
+/* An audit row's record (the row "audit" of the statement). */
+#define AUDIT_RECORD \
+    "json_object('kind', 'audit', 'station', ?1, 'id', audit.id, 'content', json_object('at', audit.at, " \
+    "'user', audit.user_id, 'action', audit.action, 'object', audit.object, 'detail', audit.detail, " \
+    "'prev_hash', lower(hex(" KV_AUDIT_PREV_HASH ")), 'hash', lower(hex(audit.hash)), " \
+    "'mac', CASE WHEN audit.mac IS NULL THEN NULL ELSE lower(hex(audit.mac)) END))"
+/* Audit rows with their records: the key (the cursor's column), the row's
+ * id, at, action, object, detail, its record; ?2 the cursor, ?3 how many. */
+#define AUDIT_ROWS \
+    "SELECT audit.id, audit.id, audit.at, audit.action, audit.object, audit.detail, " AUDIT_RECORD " " \
+    "FROM audit WHERE audit.id > ?2 ORDER BY audit.id LIMIT ?3"
+/* The rows head office confirmed before this station pushed their records
+ * (db/021-push-backlog.sql): pushed again with them. */
+#define BACKLOG_ROWS \
+    "SELECT q.id, audit.id, audit.at, audit.action, audit.object, audit.detail, " AUDIT_RECORD " " \
+    "FROM push_backlog q JOIN audit ON audit.id = q.audit_id WHERE q.id > ?2 ORDER BY q.id LIMIT ?3"
+
+/* The audit rows of sql (AUDIT_ROWS or BACKLOG_ROWS) after the cursor,
+ * each followed by the records it stands for; *first and *last: the keys
+ * it carried (first untouched when none). */
+static gboolean add_audit_rows(Batch *b, const char *sql, gint64 after, guint max_rows, gint64 *first,
+                               gint64 *last, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(b->st,
-        "SELECT id, at, action, object, detail, json_object('kind', 'audit', 'station', ?1, 'id', id, "
-        "'content', json_object('at', at, 'user', user_id, 'action', action, 'object', object, "
-        "'detail', detail, 'prev_hash', lower(hex(" KV_AUDIT_PREV_HASH ")), 'hash', lower(hex(hash)), "
-        "'mac', CASE WHEN mac IS NULL THEN NULL ELSE lower(hex(mac)) END)) "
-        "FROM audit WHERE id > ?2 ORDER BY id LIMIT ?3", error);
+    g_autoptr(KvStmt) s = kv_db_stmt(b->st, sql, error);
     g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(gint64));
     g_autoptr(GPtrArray) text = g_ptr_array_new_with_free_func(g_free);
     int rc;
 
     if (!s)
         return FALSE;
-    r->last_audit = after;
+    *last = after;
     sqlite3_bind_int(s, 1, b->st->settings.station_no);
     sqlite3_bind_int64(s, 2, after);
     sqlite3_bind_int(s, 3, (int)max_rows);
     /* Read the rows first: the derived records use other statements. */
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        gint64 v[2] = {sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1)};
-        g_array_append_vals(rows, v, 2);
-        for (int c = 2; c <= 5; c++)
+        gint64 v[3] = {sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2)};
+        g_array_append_vals(rows, v, 3);
+        for (int c = 3; c <= 6; c++)
             g_ptr_array_add(text, g_strdup((const char *)sqlite3_column_text(s, c)));
     }
     if (rc != SQLITE_DONE) {
         kv_db_set_error(error, b->st->db, sqlite3_extended_errcode(b->st->db), _("building the push batch"));
         return FALSE;
     }
-    for (guint i = 0; i < rows->len / 2; i++) {
-        gint64 id = g_array_index(rows, gint64, 2 * i), at = g_array_index(rows, gint64, 2 * i + 1);
+    for (guint i = 0; i < rows->len / 3; i++) {
+        gint64 key = g_array_index(rows, gint64, 3 * i), id = g_array_index(rows, gint64, 3 * i + 1);
         char **t = (char **)text->pdata + 4 * i;
-        if (!r->first_audit)
-            r->first_audit = id;
-        r->last_audit = id;
+        if (!*first)
+            *first = key;
+        *last = key;
         add_record(b, t[3]);
-        if (!add_derived(b, id, at, t[0], t[1], t[2] ? t[2] : "", error))
+        if (!add_derived(b, id, g_array_index(rows, gint64, 3 * i + 2), t[0], t[1], t[2] ? t[2] : "", error))
             return FALSE;
     }
     return TRUE;
@@ -327,7 +343,7 @@ KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
     g_autoptr(KvStmt) cur = NULL, rb = NULL, eng = NULL;
     Batch b = {st, g_string_new("["), 0, g_hash_table_new(NULL, NULL)};
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    gint64 pushed_audit = 0, pushed_reading = 0, pushed_engineering = 0;
+    gint64 pushed_audit = 0, pushed_reading = 0, pushed_engineering = 0, backlog_first = 0;
     gboolean ok;
 
     /* One read transaction: the rows and the cursors of one moment. */
@@ -342,7 +358,7 @@ KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
     } else if (cur) {
         kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading the sync state"));
     }
-    ok = ok && add_audit_rows(&b, pushed_audit, max_rows, r, error);
+    ok = ok && add_audit_rows(&b, AUDIT_ROWS, pushed_audit, max_rows, &r->first_audit, &r->last_audit, error);
     rb = ok ? kv_db_stmt(st,
         "SELECT id, json_object('kind', 'readback', 'station', ?1, 'id', id, 'content', json_object("
         "'meter', meter_number, 'card', card_serial, 'counter', counter, 'last_seq', last_seq, "
@@ -360,6 +376,7 @@ KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
         "FROM engineering_tokens WHERE id > ?2 ORDER BY id LIMIT ?3", error) : NULL;
     ok = ok && eng && add_rows(&b, eng, pushed_engineering, max_rows, &r->last_engineering, error);
     ok = ok && add_streams(&b, max_rows, r, error);
+    ok = ok && add_audit_rows(&b, BACKLOG_ROWS, 0, max_rows, &backlog_first, &r->last_backlog, error);
     kv_txn_rollback(&txn); /* it read only */
     g_hash_table_unref(b.sales);
     g_string_append(b.out, "\n]");
@@ -471,7 +488,8 @@ gboolean kv_outbox_pushed(KvStation *st, const KvOutboxBatch *b, const char *rep
                        _("recording the sync state"), error,
                        KV_DB_VALUES(KV_INT(b->last_stream[i]), KV_TEXT(streams[i].stream))))
             return FALSE;
-    return TRUE;
+    return kv_db_run(st, "DELETE FROM push_backlog WHERE id <= ?", _("recording the sync state"), error,
+                     KV_DB_VALUES(KV_INT(b->last_backlog)));
 }
 
 char *kv_outbox_pull_cursor(KvStation *st, GError **error)

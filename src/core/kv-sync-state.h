@@ -18,7 +18,7 @@ typedef struct {
     guint16 station_no;
     gint64 pushed_audit;      /* last audit row the head office confirmed */
     gint64 audit_head;        /* the ledger's last audit row */
-    gint64 waiting;           /* records waiting: audit rows, readings, engineering tokens */
+    gint64 waiting;           /* records waiting: audit rows, readings, engineering tokens, streams, backlog */
     gint64 last_success_at;   /* 0: never (seconds since 1970) */
     gint64 last_attempt_at;
     gint64 last_push_at;
