@@ -152,8 +152,9 @@ gboolean kv_meter_swap_register(KvStation *st, guint32 old_meter, guint32 new_me
     return TRUE;
 }
 
-KvTransfer *kv_meter_swap(KvStation *st, guint32 old_meter, guint32 new_meter,
-                          KvSwapSource source, const char *reason, GError **error)
+/* The swap recorded, in one transaction (after the reservation). */
+static KvTransfer *swap_recorded(KvStation *st, guint32 old_meter, guint32 new_meter, KvSwapSource source,
+                                 const char *reason, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvMeter) o = NULL, n = NULL;
@@ -161,17 +162,6 @@ KvTransfer *kv_meter_swap(KvStation *st, guint32 old_meter, guint32 new_meter,
     g_autofree char *obj = NULL, *detail = NULL;
     g_autoptr(GError) local = NULL;
 
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
-        return NULL;
-    if (!reason || !*reason) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("a meter swap needs a reason"));
-        return NULL;
-    }
-    /* A swap retires the old meter everywhere: head office records it
-     * first, so that another office online cannot swap it or replace its
-     * card meanwhile (the network call outside the transaction). */
-    if (!kv_sync_require_swap_reservation(st, old_meter, new_meter, error))
-        return NULL;
     if (!kv_txn_begin(&txn, st, error))
         return NULL;
     if ((t = transfer_of(st, old_meter, &local))) {
@@ -222,6 +212,30 @@ KvTransfer *kv_meter_swap(KvStation *st, guint32 old_meter, guint32 new_meter,
         return NULL;
     kv_test_point("swap-recorded");
     return g_steal_pointer(&t);
+}
+
+KvTransfer *kv_meter_swap(KvStation *st, guint32 old_meter, guint32 new_meter,
+                          KvSwapSource source, const char *reason, GError **error)
+{
+    KvTransfer *t;
+
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
+        return NULL;
+    if (!reason || !*reason) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("a meter swap needs a reason"));
+        return NULL;
+    }
+    /* A swap retires the old meter everywhere: head office records it
+     * first, so that another office online cannot swap it or replace its
+     * card meanwhile (the network call outside the transaction). */
+    if (!kv_sync_require_swap_reservation(st, old_meter, new_meter, error))
+        return NULL;
+    /* Refused after the reservation: it ends now (not an hour later), so
+     * another office may act on the meters; a link failure here only
+     * leaves it to lapse. */
+    if (!(t = swap_recorded(st, old_meter, new_meter, source, reason, error)))
+        kv_sync_release_swap_reservation(st, old_meter, new_meter, NULL);
+    return t;
 }
 
 gboolean kv_transfers_sum(KvStation *st, gint64 from, gint64 to, gint64 *count, gint64 *energy,

@@ -187,7 +187,7 @@ static gboolean require_reserved(KvStation *st, const char *what, const char *no
         g_set_error_literal(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE, no_link);
         return FALSE;
     }
-    return st->reserve_fn(st, meter, new_meter, st->reserve_data, error);
+    return st->reserve_fn(st, FALSE, meter, new_meter, st->reserve_data, error);
 }
 
 gboolean kv_sync_require_reservation(KvStation *st, guint32 meter, GError **error)
@@ -205,6 +205,13 @@ gboolean kv_sync_require_swap_reservation(KvStation *st, guint32 old_meter, guin
                             "has no link to it: swap the meter with `kilovendctl meter swap` on a "
                             "station whose sync configuration reaches the head office"), old_meter, new_meter,
                             error);
+}
+
+gboolean kv_sync_release_swap_reservation(KvStation *st, guint32 old_meter, guint32 new_meter, GError **error)
+{
+    if (!joined(st) || !st->reserve_fn)
+        return TRUE;
+    return st->reserve_fn(st, TRUE, old_meter, new_meter, st->reserve_data, error);
 }
 
 gboolean kv_sync_may_sell(KvStation *st, gint64 amount, GError **error)

@@ -5,7 +5,10 @@
 #   a swap and a refund token made and synced by a station of an older
 #   version (its batches had no transfer or refund_token records, and its
 #   ledger no push_backlog): once upgraded (db/021) it pushes them, once,
-#   with their audit rows; pushing everything again changes nothing.
+#   with their audit rows; pushing everything again changes nothing;
+#   a swap's reservation at head office ends when its transfer arrives, and
+#   when the station gives the swap up (a later step refused it): another
+#   office may act on the meters at once; a station ends only its own.
 set -u
 SIM=$(realpath "$1")
 . "$(dirname "$0")/../core/ctl-common.sh"
@@ -14,6 +17,16 @@ REPUSH=${KV_REPUSH_ALL:?}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 M=123456782
 M3=222222226
+# SQL as station NNNNN over TLS with its certificate (what its sync may call).
+spsql() {
+    psql -X -q -tA -v ON_ERROR_STOP=1 -c "$2" "host=$KV_PG_HOST port=$KV_PG_PORT dbname=$KV_PG_DB \
+        user=kv_station_$(printf %05d "$1") sslmode=verify-full sslrootcert=$KV_PG_PKI/ca.crt \
+        sslcert=$KV_PG_PKI/kv_station_$(printf %05d "$1").crt sslkey=$KV_PG_PKI/kv_station_$(printf %05d "$1").key"
+}
+reserved() {
+    apsql "SELECT coalesce(string_agg(meter_number || ':' || station_no, ' ' ORDER BY meter_number), '-')
+           FROM kv.card_reservations WHERE expires_at > now()"
+}
 
 two_offices $M
 centre_new_meter $M3
@@ -76,5 +89,29 @@ expect 0 "every record pushed again" env KILOVEND_DB="$dir/a.db" "$REPUSH" "$dir
 has out.txt " new 0" "nothing new"
 same "/sync/upgrade-repush-noop: head office's records and merged state unchanged, no conflict" \
     "$(swap_fingerprint):$(apsql "SELECT count(*) FROM kv.conflicts")" "$before:0"
+
+# ---- the swap's reservation ends with its transfer ----
+same "/central/swap/reservation-released-by-transfer: no reservation left once the transfer arrived" \
+    "$(reserved)" -
+expect 0 "office 2 syncs (the swap and the new meter's card come down)" b sync --once
+expect 0 "a blank card at office 2" b card blank lost.card
+expect 0 "office 2 replaces the new meter's lost card at once" \
+    b --card-file lost.card card replace --meter $M3 --reason lost
+expect 0 "office 2 syncs the replacement" b sync --once
+
+# ---- a swap given up after its reservation ends it ----
+M4=333333334
+centre_new_meter $M4
+expect 0 "office 1 pulls another new meter" a sync --once
+expect 19 "office 1's swap of the new meter refused after head office reserved it (no clear-credit readback)" \
+    a meter swap --meter $M3 --new $M4 --source cleared --reason "relay stuck"
+has err.txt "readback" "the refusal says why"
+same "/central/swap/reservation-released-on-refusal: head office holds no reservation of the two meters" \
+    "$(reserved)" -
+same "office 2 may reserve the same swap at once" \
+    "$(spsql 201 "SELECT kv_api.reserve_swap($M3, $M4) ->> 'status'")" ok
+same "/central/swap/release-only-own: office 1 cannot end office 2's reservation" \
+    "$(spsql 101 "SELECT kv_api.release_swap($M3, $M4) ->> 'released'"):$(reserved)" "0:$M3:201 $M4:201"
+same "office 2 ends its own" "$(spsql 201 "SELECT kv_api.release_swap($M3, $M4) ->> 'released'"):$(reserved)" "2:-"
 
 finish
