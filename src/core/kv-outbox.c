@@ -963,7 +963,8 @@ static void sql_unhex(sqlite3_context *ctx, int argc, sqlite3_value **argv)
  * are only these can take head office's copy back without losing a
  * sale, a card or a reading. */
 #define NO_RECORD_ACTIONS "('station.restore', 'station.backup', 'keys.unlock', 'user.login', " \
-    "'user.login-failed', 'user.lockout', 'user.logout', 'sync.conflict', 'sync.recover-needed', 'sync.pull')"
+    "'user.login-failed', 'user.lockout', 'user.logout', 'sync.conflict', 'sync.recover-needed', 'sync.pull', " \
+    "'meter.swap-refused')"
 
 /* 1. The fork point: the last audit row the ledger and head office's copy
  * share (rows before it are the same chain); head office's last row, and
