@@ -1014,6 +1014,56 @@ static gboolean refuse_records_after(KvStation *st, gint64 k, GError **error)
     return TRUE;
 }
 
+/* A meter the reply's records name (m) and what names it (w), of one kind
+ * (the reply's key) and its meter field. */
+#define NAMED_METER(key, field, what) \
+    "SELECT json_extract(r.value, '$.content." field "') AS m, '" what " ' || json_extract(r.value, '$.id') AS w " \
+    "FROM json_each(?1, '$." key "') r"
+
+/* 2b. Every meter head office's records name must be in the ledger before
+ * they are taken back (the pull just before brought head office's master
+ * data): a meter registered at this station before it joined head office,
+ * after the backup, is known to no one else. */
+static gboolean refuse_unknown_meters(KvStation *st, const char *reply, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st,
+        "WITH x AS (SELECT * FROM ("
+        NAMED_METER("transfers", "to_meter", "the new meter of meter swap") " UNION ALL "
+        NAMED_METER("transfers", "from_meter", "the old meter of meter swap") " UNION ALL "
+        NAMED_METER("cards", "meter", "card") " UNION ALL " NAMED_METER("sales", "meter", "sale") " UNION ALL "
+        NAMED_METER("readbacks", "meter", "reading") " UNION ALL "
+        NAMED_METER("engineering_tokens", "meter", "engineering token") " UNION ALL "
+        NAMED_METER("refunds", "meter", "refund") " UNION ALL "
+        NAMED_METER("refund_tokens", "meter", "refund token") " UNION ALL "
+        NAMED_METER("credit_clears", "meter", "credit clear") ") y "
+        "WHERE y.m IS NOT NULL AND NOT EXISTS (SELECT 1 FROM meters WHERE number = y.m)) "
+        "SELECT x.m, x.w, (SELECT count(DISTINCT m) FROM x) FROM x LIMIT 1", error);
+    int rc;
+
+    if (!s)
+        return FALSE;
+    sqlite3_bind_text(s, 1, reply, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("head office's records name meter %09u (%s; %" PRId64 " meter(s) in all) that neither this ledger nor head office's master data holds: it "
+                      "was registered at this station, not at head office, after the backup.  Nothing was "
+                      "changed.  Register it at head office (kv.meters: its number, tariff, key version and "
+                      "levels as installed), then run `kilovendctl sync recover` again: the recovery pulls "
+                      "it first"),
+                    (guint)sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
+                    (gint64)sqlite3_column_int64(s, 2));
+        sqlite3_reset(s);
+        return FALSE;
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading head office's records"));
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* 3. The ledger as it was, beside it, before anything changes. */
 static gboolean keep_copy(KvStation *st, KvOutboxRecovery *out, GError **error)
 {
@@ -1065,7 +1115,7 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
     memset(out, 0, sizeof *out);
     sqlite3_create_function(st->db, "kv_unhex", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_unhex, NULL, NULL);
     if (!find_fork(st, reply, out, error) || !refuse_records_after(st, out->fork, error) ||
-        !keep_copy(st, out, error) || !kv_txn_begin(&txn, st, error) ||
+        !refuse_unknown_meters(st, reply, error) || !keep_copy(st, out, error) || !kv_txn_begin(&txn, st, error) ||
         !take_back(st, reply, out, error))
         return FALSE;
     detail = g_strdup_printf("fork=%" G_GINT64_FORMAT " centre=%" G_GINT64_FORMAT " replaced=%" G_GINT64_FORMAT

@@ -1,19 +1,24 @@
 #!/bin/sh
 # test-swap-legacy.sh METER_SIM - meter swaps and refund tokens across
 # versions and what head office holds for them (run under kv-pg-harness,
-# stations 101:1 201:2, with KV_REPUSH_ALL; kilovend-meter-sim is the meter):
+# stations 101:1 201:2 102:1, with KV_REPUSH_ALL; kilovend-meter-sim is the meter):
 #   a swap and a refund token made and synced by a station of an older
 #   version (its batches had no transfer or refund_token records, and its
 #   ledger no push_backlog): once upgraded (db/021) it pushes them, once,
 #   with their audit rows; pushing everything again changes nothing;
 #   a swap's reservation at head office ends when its transfer arrives, and
 #   when the station gives the swap up (a later step refused it): another
-#   office may act on the meters at once; a station ends only its own.
+#   office may act on the meters at once; a station ends only its own;
+#   a station restored from a backup older than a swap whose new meter it
+#   registered itself (before it joined head office): the recovery refuses
+#   with what to do and changes nothing; once head office registers the
+#   meter, the recovery pulls it and takes the swap back.
 set -u
 SIM=$(realpath "$1")
 . "$(dirname "$0")/../core/ctl-common.sh"
 . "$(dirname "$0")/sync-common.sh"
 REPUSH=${KV_REPUSH_ALL:?}
+c() { env KILOVEND_DB="$dir/c.db" "$K" "$@"; }
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 M=123456782
 M3=222222226
@@ -113,5 +118,47 @@ same "office 2 may reserve the same swap at once" \
 same "/central/swap/release-only-own: office 1 cannot end office 2's reservation" \
     "$(spsql 101 "SELECT kv_api.release_swap($M3, $M4) ->> 'released'"):$(reserved)" "0:$M3:201 $M4:201"
 same "office 2 ends its own" "$(spsql 201 "SELECT kv_api.release_swap($M3, $M4) ->> 'released'"):$(reserved)" "2:-"
+
+# ---- recovery of a swap whose new meter head office never had ----
+M5=444444442
+M6=555555556
+expect 0 "station 102 starts alone (not joined)" \
+    c init --utility-name "Lake Power" --utility-code 4711 --currency KES --office 1 --station 102
+expect 0 "its tariff" c tariff add --code DEFAULT --block 10 --from 2020-01-01
+expect 0 "its own meter" c meter add --number $M5 --hoarding 100 --alarm 5 --pretrip 2
+expect 0 "provision it" c meter provision --meter $M5 --out prov5.bin
+expect 0 "a card" c card blank c5.card
+expect 0 "issued" c --card-file c5.card card issue --meter $M5
+expect 0 "a shift" c shift open
+expect 0 "a sale" c --card-file c5.card sell --meter $M5 --amount 20
+expect 0 "a backup" c backup "$dir/c-old.db"
+"$SIM" --state meter5.st --config prov5.bin insert c5.card >/dev/null || fail "the meter loads the card"
+expect 0 "the card read back" c --card-file c5.card card read
+expect 0 "a blank card for the new meter" c card blank new6.card
+expect 0 "the meter swapped for a new meter registered by the swap" \
+    c --card-file new6.card --json meter swap --meter $M5 --new $M6 --source estimate --reason "burnt" --issue
+same "the swap registered it" "$(json registered)" true
+expect 0 "station 102 joins head office (everything pushed)" c sync --once
+same "head office holds the transfer, and no master data of the new meter" \
+    "$(apsql "SELECT (SELECT count(*) FROM kv.transfers WHERE station_no = 102) || ':' ||
+                     (SELECT count(*) FROM kv.meters WHERE number = $M6)")" 1:0
+expect 0 "restore the backup older than the swap" c restore "$dir/c-old.db"
+expect 19 "the next sync finds the ledger behind" c sync --once
+before=$(sqlite3 "$dir/c.db" "SELECT count(*) FROM audit; SELECT group_concat(number) FROM meters")
+expect 19 "/sync/recover-new-meter-unknown: the recovery refuses" c sync recover
+has err.txt "meter $M6 (the new meter of meter swap 1; 1 meter(s) in all)" "the refusal names the meter and the swap"
+has err.txt "Register it at head office" "and what to do"
+same "nothing changed: no copy kept, the same rows" \
+    "$(ls "$dir" | grep -c 'c.db.before-recover'):$(sqlite3 "$dir/c.db" "SELECT count(*) FROM audit; SELECT group_concat(number) FROM meters")" \
+    "0:$before"
+centre_new_meter $M6
+expect 0 "/sync/recover-new-meter-pulled: head office registers it; the recovery pulls it and goes on" \
+    c --json sync recover
+same "the swap is back: the old meter removed, the new one the customer's credit" \
+    "$(sqlite3 "$dir/c.db" "SELECT (SELECT count(*) FROM transfers) || ' ' || group_concat(number || ':' || status || ':' || cumulative_sold, ' ')
+                            FROM (SELECT * FROM meters WHERE number IN ($M5, $M6) ORDER BY number)")" \
+    "1 $M5:removed:200 $M6:active:200"
+expect 0 "and the station syncs" c sync --once
+same "no conflict at head office" "$(apsql "SELECT count(*) FROM kv.conflicts WHERE station_no = 102")" 0
 
 finish
