@@ -142,7 +142,7 @@ static gboolean add_event(Batch *b, const char *kind, gint64 audit_id, const cha
 
 #define CARD_RECORD \
     "SELECT json_object('kind', 'card', 'station', ?1, 'id', serial, 'content', json_object(" \
-    "'meter', meter_number, 'type', type, 'status', 'issuing', 'replaces', replaces, " \
+    "'meter', meter_number, 'type', type, 'status', :issuing, 'replaces', replaces, " \
     "'issued_at', issued_at, 'issued_by', issued_by)) FROM cards WHERE serial = ?2"
 #define SHIFT_RECORD \
     "SELECT json_object('kind', 'shift', 'station', ?1, 'id', id, 'content', json_object(" \
@@ -157,7 +157,7 @@ static gboolean add_event(Batch *b, const char *kind, gint64 audit_id, const cha
     "'meter', meter_number, 'card', card_serial, 'seq', seq, 'cumulative_before', cumulative_before, " \
     "'cumulative', cumulative, 'state', state, 'refund', refund_id, 'shift', shift_id, 'reason', reason, " \
     "'created_by', created_by, 'created_at', created_at)) FROM refund_tokens WHERE " key " = ?2 " \
-    "AND state <> 'pending'"
+    "AND state <> :pending"
 /* A meter swap's transfer, by its old meter. */
 #define TRANSFER_RECORD \
     "SELECT json_object('kind', 'transfer', 'station', ?1, 'id', id, 'content', json_object(" \
@@ -178,11 +178,11 @@ static gboolean add_derived(Batch *b, gint64 id, gint64 at, const char *action, 
                          cancel_seq, error);
     }
     if (card && (strcmp(action, "card.issuing") == 0 || strcmp(action, "card.engineering-issuing") == 0))
-        return add_by_id(b, CARD_RECORD, card, error);
+        return add_by_id(b, kv_db_sql_states_kept(CARD_RECORD), card, error);
     if (card && (strcmp(action, "card.issue") == 0 || strcmp(action, "card.replace") == 0 ||
                  strcmp(action, "card.engineering") == 0))
-        return add_event(b, "card_status", id, "card", card, "status", "active", at, "reason", action,
-                         error);
+        return add_event(b, "card_status", id, "card", card, "status",
+                         kv_card_status_name(KV_CARD_STATUS_ACTIVE), at, "reason", action, error);
     if (card && strcmp(action, "card.block") == 0) {
         g_autofree char *status = detail_value(detail, "status");
         g_autofree char *reason = detail_value(detail, "reason");
@@ -194,7 +194,8 @@ static gboolean add_derived(Batch *b, gint64 id, gint64 at, const char *action, 
     if (strcmp(action, "refund.unloaded") == 0 || strcmp(action, "refund.unloaded-aborted") == 0) {
         gboolean done = strcmp(action, "refund.unloaded") == 0;
         g_autofree char *key = detail_value(detail, done ? "refund" : "token");
-        return !key || add_by_id(b, done ? REFUND_TOKEN_RECORD("refund_id") : REFUND_TOKEN_RECORD("id"),
+        return !key || add_by_id(b, kv_db_sql_states_kept(done ? REFUND_TOKEN_RECORD("refund_id")
+                                                                : REFUND_TOKEN_RECORD("id")),
                                  g_ascii_strtoll(key, NULL, 10), error);
     }
     if (strcmp(action, "meter.swap") == 0 && object_id(object, "meter:"))
@@ -639,7 +640,7 @@ static const struct {
           "AND " J("status") " IN (:replaced, :lost, :failed, :blocked) "
           "AND " RANK(J("status")) " > " RANK("cards.status") " AND ?2 IS NOT NULL AND ?3 IS NOT NULL"},
     {'c', "INSERT OR IGNORE INTO cards(serial, meter_number, type, status, issue_step, issued_at) "
-          "SELECT " J("serial") ", " J("meter_number") ", " J("type") ", " J("status") ", 'done', ?2 "
+          "SELECT " J("serial") ", " J("meter_number") ", " J("type") ", " J("status") ", :done, ?2 "
           "FROM json_each(?1, '$.card_state') j WHERE " J("station_no") " IS NOT NULL AND "
           J("station_no") " <> ?3 AND " J("status") " <> :issuing AND "
           "EXISTS (SELECT 1 FROM meters m WHERE m.number = " J("meter_number") ") "
@@ -795,7 +796,7 @@ gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *ou
 #define NEW_TRANSFER "NOT EXISTS (SELECT 1 FROM transfers x WHERE x.id = json_extract(r.value, '$.id'))"
 /* The sequence of a meter's newest settled refund token, or 0. */
 #define LAST_REFUND_SEQ "coalesce((SELECT max(t.seq) FROM refund_tokens t WHERE t.meter_number = meters.number " \
-    "AND t.state = 'done'), 0)"
+    "AND t.state = :done), 0)"
 
 /* Each takes ?1 the reply of kv_api.recover, ?2 the fork point (the last
  * audit row both copies share); the sale states it names are written in
@@ -824,7 +825,7 @@ static const char *const recover_steps[] = {
     "SELECT json_extract(r.value, '$.id'), " R("meter") ", " R("type") ", "
     "coalesce(" LATEST_CARD_STATUS("json_extract(r.value, '$.id')") ", " R("status") "), "
     "CASE WHEN coalesce(" LATEST_CARD_STATUS("json_extract(r.value, '$.id')") ", " R("status") ") = :issuing "
-    "THEN 'reserved' ELSE 'done' END, " R("replaces") ", " R("issued_at") ", " R("issued_by") " "
+    "THEN :reserved ELSE :done END, " R("replaces") ", " R("issued_at") ", " R("issued_by") " "
     "FROM json_each(?1, '$.cards') r WHERE ?2 IS NOT NULL",
     "UPDATE cards SET status = x.status FROM (SELECT json_extract(c.value, '$.content.card') AS serial, "
     "json_extract(c.value, '$.content.status') AS status FROM json_each(?1, '$.card_statuses') c "
@@ -893,10 +894,10 @@ static const char *const recover_steps[] = {
     "UPDATE meters SET customer_id = o.customer_id, tariff_code = o.tariff_code "
     "FROM json_each(?1, '$.transfers') r JOIN meters o ON o.number = " R("from_meter") " "
     "WHERE ?2 IS NOT NULL AND meters.number = " R("to_meter") " AND " NEW_TRANSFER,
-    "UPDATE cards SET status = 'blocked', status_reason = 'meter swapped' WHERE status IN ('issuing', 'active') "
+    "UPDATE cards SET status = :blocked, status_reason = 'meter swapped' WHERE status IN (:issuing, :active) "
     "AND meter_number IN (SELECT " R("from_meter") " FROM json_each(?1, '$.transfers') r WHERE ?2 IS NOT NULL "
     "AND " NEW_TRANSFER ")",
-    "UPDATE meters SET status = 'removed' WHERE status <> 'removed' AND number IN (SELECT " R("from_meter") " "
+    "UPDATE meters SET status = :removed WHERE status <> :removed AND number IN (SELECT " R("from_meter") " "
     "FROM json_each(?1, '$.transfers') r WHERE ?2 IS NOT NULL)",
     TAKE_BACK("transfers", "from_meter, to_meter, source, remaining, unloaded, energy, readback_counter, reason, "
               "created_by, created_at", "transfers", R("from_meter") ", " R("to_meter") ", " R("source") ", "
@@ -923,7 +924,7 @@ static const char *const recover_steps[] = {
     /* A settled refund lowered what was sold: the newest one counts if
      * the ledger did not know its sequence, and the sales after it. */
     "cumulative_sold = max(coalesce((SELECT t.cumulative FROM refund_tokens t WHERE t.meter_number = meters.number "
-    "AND t.state = 'done' AND t.seq > meters.last_seq ORDER BY t.seq DESC LIMIT 1), cumulative_sold), "
+    "AND t.state = :done AND t.seq > meters.last_seq ORDER BY t.seq DESC LIMIT 1), cumulative_sold), "
     "coalesce((SELECT max(s.cumulative) FROM sales s WHERE s.meter_number = meters.number AND s.state = :completed "
     "AND s.seq > " LAST_REFUND_SEQ "), 0), "
     "CASE WHEN " LAST_REFUND_SEQ " = 0 THEN coalesce((SELECT x.energy FROM transfers x "
