@@ -224,64 +224,110 @@ static gboolean add_rows(Batch *b, KvStmt *s, gint64 after, guint max_rows, gint
 }
 
 /* An audit row's record: the logical row (kv_audit_iter) with its chain
- * hashes, the same JSON whatever the storage. */
+ * hashes, the same JSON whatever the storage (db/020). */
 #define AUDIT_RECORD                                                                               \
     "SELECT json_object('kind', 'audit', 'station', ?1, 'id', ?2, 'content', json_object('at', ?3, " \
     "'user', ?4, 'action', ?5, 'object', ?6, 'detail', ?7, 'prev_hash', lower(hex(?8)), "            \
     "'hash', lower(hex(?9)), 'mac', CASE WHEN ?10 IS NULL THEN NULL ELSE lower(hex(?10)) END))"
+/* The rows head office confirmed before this station pushed their records
+ * (db/021-push-backlog.sql), pushed again with them: the queue's key and
+ * the audit row; ?1 the cursor, ?2 how many. */
+#define BACKLOG_ROWS "SELECT q.id, q.audit_id FROM push_backlog q WHERE q.id > ?1 ORDER BY q.id LIMIT ?2"
 
-static gboolean add_audit_rows(Batch *b, gint64 after, guint max_rows, KvOutboxBatch *r, GError **error)
+/* One audit row's record, kept (rows: key, id, at; text: action, object,
+ * detail, record) for after the reading. */
+static gboolean take_audit_row(Batch *b, KvStmt *s, const KvAuditRow *row, gint64 key, GArray *rows,
+                               GPtrArray *text, GError **error)
 {
-    g_autoptr(KvAuditIter) it = kv_audit_iter_new(b->st, after + 1, 0, error);
+    gint64 v[3] = {key, row->id, row->at};
+    sqlite3_bind_int(s, 1, b->st->settings.station_no);
+    sqlite3_bind_int64(s, 2, row->id);
+    sqlite3_bind_int64(s, 3, row->at);
+    if (row->has_user)
+        sqlite3_bind_int64(s, 4, row->user_id);
+    else
+        sqlite3_bind_null(s, 4);
+    sqlite3_bind_text(s, 5, row->action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, row->object, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 7, row->detail, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 8, row->prev_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 9, row->hash, 32, SQLITE_STATIC);
+    if (row->mac)
+        sqlite3_bind_blob(s, 10, row->mac, 32, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 10);
+    if (!kv_db_step_done(b->st, s, _("building the push batch"), error))
+        return FALSE;
+    g_array_append_vals(rows, v, 3);
+    g_ptr_array_add(text, g_strdup(row->action));
+    g_ptr_array_add(text, g_strdup(row->object));
+    g_ptr_array_add(text, g_strdup(row->detail));
+    g_ptr_array_add(text, g_strdup((const char *)sqlite3_column_text(s, 0)));
+    sqlite3_reset(s);
+    return TRUE;
+}
+
+/* The audit rows after the cursor (backlog: the queue's rows after it),
+ * each followed by the records it stands for; *first and *last: the keys
+ * it carried (first untouched when none). */
+static gboolean add_audit_rows(Batch *b, gboolean backlog, gint64 after, guint max_rows, gint64 *first,
+                               gint64 *last, GError **error)
+{
     g_autoptr(KvStmt) s = kv_db_stmt(b->st, AUDIT_RECORD, error);
     g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(gint64));
     g_autoptr(GPtrArray) text = g_ptr_array_new_with_free_func(g_free);
     const KvAuditRow *row;
     GError *failed = NULL;
 
-    if (!it || !s)
+    if (!s)
         return FALSE;
-    r->last_audit = after;
+    *last = after;
     /* Read the rows first: the derived records use other statements. */
-    while (rows->len / 2 < max_rows && (row = kv_audit_iter_next(it, &failed))) {
-        gint64 v[2] = {row->id, row->at};
-        sqlite3_bind_int(s, 1, b->st->settings.station_no);
-        sqlite3_bind_int64(s, 2, row->id);
-        sqlite3_bind_int64(s, 3, row->at);
-        if (row->has_user)
-            sqlite3_bind_int64(s, 4, row->user_id);
-        else
-            sqlite3_bind_null(s, 4);
-        sqlite3_bind_text(s, 5, row->action, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 6, row->object, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 7, row->detail, -1, SQLITE_STATIC);
-        sqlite3_bind_blob(s, 8, row->prev_hash, 32, SQLITE_STATIC);
-        sqlite3_bind_blob(s, 9, row->hash, 32, SQLITE_STATIC);
-        if (row->mac)
-            sqlite3_bind_blob(s, 10, row->mac, 32, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(s, 10);
-        if (!kv_db_step_done(b->st, s, _("building the push batch"), error))
+    if (!backlog) {
+        g_autoptr(KvAuditIter) it = kv_audit_iter_new(b->st, after + 1, 0, error);
+        if (!it)
             return FALSE;
-        g_array_append_vals(rows, v, 2);
-        g_ptr_array_add(text, g_strdup(row->action));
-        g_ptr_array_add(text, g_strdup(row->object));
-        g_ptr_array_add(text, g_strdup(row->detail));
-        g_ptr_array_add(text, g_strdup((const char *)sqlite3_column_text(s, 0)));
-        sqlite3_reset(s);
+        while (rows->len / 3 < max_rows && (row = kv_audit_iter_next(it, &failed)))
+            if (!take_audit_row(b, s, row, row->id, rows, text, error))
+                return FALSE;
+    } else {
+        g_autoptr(GArray) keys = g_array_new(FALSE, FALSE, sizeof(gint64));
+        g_autoptr(KvStmt) q = kv_db_query(b->st, BACKLOG_ROWS, error,
+                                          KV_DB_VALUES(KV_INT(after), KV_INT(max_rows)));
+        int rc;
+        if (!q)
+            return FALSE;
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            gint64 v[2] = {sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1)};
+            g_array_append_vals(keys, v, 2);
+        }
+        if (rc != SQLITE_DONE) {
+            kv_db_set_error(error, b->st->db, sqlite3_extended_errcode(b->st->db), _("building the push batch"));
+            return FALSE;
+        }
+        sqlite3_reset(q);
+        for (guint i = 0; !failed && i < keys->len / 2; i++) {
+            gint64 id = g_array_index(keys, gint64, 2 * i + 1);
+            g_autoptr(KvAuditIter) it = kv_audit_iter_new(b->st, id, id, error);
+            if (!it)
+                return FALSE;
+            if ((row = kv_audit_iter_next(it, &failed)) && row->id == id &&
+                !take_audit_row(b, s, row, g_array_index(keys, gint64, 2 * i), rows, text, error))
+                return FALSE;
+        }
     }
     if (failed) {
         g_propagate_error(error, failed);
         return FALSE;
     }
-    for (guint i = 0; i < rows->len / 2; i++) {
-        gint64 id = g_array_index(rows, gint64, 2 * i), at = g_array_index(rows, gint64, 2 * i + 1);
+    for (guint i = 0; i < rows->len / 3; i++) {
+        gint64 key = g_array_index(rows, gint64, 3 * i), id = g_array_index(rows, gint64, 3 * i + 1);
         char **t = (char **)text->pdata + 4 * i;
-        if (!r->first_audit)
-            r->first_audit = id;
-        r->last_audit = id;
+        if (!*first)
+            *first = key;
+        *last = key;
         add_record(b, t[3]);
-        if (!add_derived(b, id, at, t[0], t[1], t[2] ? t[2] : "", error))
+        if (!add_derived(b, id, g_array_index(rows, gint64, 3 * i + 2), t[0], t[1], t[2] ? t[2] : "", error))
             return FALSE;
     }
     return TRUE;
@@ -350,7 +396,7 @@ KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
     g_autoptr(KvStmt) cur = NULL, rb = NULL, eng = NULL;
     Batch b = {st, g_string_new("["), 0, g_hash_table_new(NULL, NULL)};
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    gint64 pushed_audit = 0, pushed_reading = 0, pushed_engineering = 0;
+    gint64 pushed_audit = 0, pushed_reading = 0, pushed_engineering = 0, backlog_first = 0;
     gboolean ok;
 
     /* One read transaction: the rows and the cursors of one moment. */
@@ -365,7 +411,7 @@ KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
     } else if (cur) {
         kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading the sync state"));
     }
-    ok = ok && add_audit_rows(&b, pushed_audit, max_rows, r, error);
+    ok = ok && add_audit_rows(&b, FALSE, pushed_audit, max_rows, &r->first_audit, &r->last_audit, error);
     rb = ok ? kv_db_stmt(st,
         "SELECT id, json_object('kind', 'readback', 'station', ?1, 'id', id, 'content', json_object("
         "'meter', meter_number, 'card', card_serial, 'counter', counter, 'last_seq', last_seq, "
@@ -383,6 +429,7 @@ KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
         "FROM engineering_tokens WHERE id > ?2 ORDER BY id LIMIT ?3", error) : NULL;
     ok = ok && eng && add_rows(&b, eng, pushed_engineering, max_rows, &r->last_engineering, error);
     ok = ok && add_streams(&b, max_rows, r, error);
+    ok = ok && add_audit_rows(&b, TRUE, 0, max_rows, &backlog_first, &r->last_backlog, error);
     kv_txn_rollback(&txn); /* it read only */
     g_hash_table_unref(b.sales);
     g_string_append(b.out, "\n]");
@@ -494,7 +541,8 @@ gboolean kv_outbox_pushed(KvStation *st, const KvOutboxBatch *b, const char *rep
                        _("recording the sync state"), error,
                        KV_DB_VALUES(KV_INT(b->last_stream[i]), KV_TEXT(streams[i].stream))))
             return FALSE;
-    return TRUE;
+    return kv_db_run(st, "DELETE FROM push_backlog WHERE id <= ?", _("recording the sync state"), error,
+                     KV_DB_VALUES(KV_INT(b->last_backlog)));
 }
 
 char *kv_outbox_pull_cursor(KvStation *st, GError **error)
@@ -978,7 +1026,8 @@ static void sql_unhex(sqlite3_context *ctx, int argc, sqlite3_value **argv)
  * are only these can take head office's copy back without losing a
  * sale, a card or a reading. */
 #define NO_RECORD_ACTIONS "('station.restore', 'station.backup', 'keys.unlock', 'user.login', " \
-    "'user.login-failed', 'user.lockout', 'user.logout', 'sync.conflict', 'sync.recover-needed', 'sync.pull')"
+    "'user.login-failed', 'user.lockout', 'user.logout', 'sync.conflict', 'sync.recover-needed', 'sync.pull', " \
+    "'meter.swap-refused')"
 
 /* 1. The fork point: the last audit row the ledger and head office's copy
  * share (rows before it are the same chain); head office's last row, and
@@ -1054,6 +1103,56 @@ static gboolean refuse_records_after(KvStation *st, gint64 k, GError **error)
     return TRUE;
 }
 
+/* A meter the reply's records name (m) and what names it (w), of one kind
+ * (the reply's key) and its meter field. */
+#define NAMED_METER(key, field, what) \
+    "SELECT json_extract(r.value, '$.content." field "') AS m, '" what " ' || json_extract(r.value, '$.id') AS w " \
+    "FROM json_each(?1, '$." key "') r"
+
+/* 2b. Every meter head office's records name must be in the ledger before
+ * they are taken back (the pull just before brought head office's master
+ * data): a meter registered at this station before it joined head office,
+ * after the backup, is known to no one else. */
+static gboolean refuse_unknown_meters(KvStation *st, const char *reply, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st,
+        "WITH x AS (SELECT * FROM ("
+        NAMED_METER("transfers", "to_meter", "the new meter of meter swap") " UNION ALL "
+        NAMED_METER("transfers", "from_meter", "the old meter of meter swap") " UNION ALL "
+        NAMED_METER("cards", "meter", "card") " UNION ALL " NAMED_METER("sales", "meter", "sale") " UNION ALL "
+        NAMED_METER("readbacks", "meter", "reading") " UNION ALL "
+        NAMED_METER("engineering_tokens", "meter", "engineering token") " UNION ALL "
+        NAMED_METER("refunds", "meter", "refund") " UNION ALL "
+        NAMED_METER("refund_tokens", "meter", "refund token") " UNION ALL "
+        NAMED_METER("credit_clears", "meter", "credit clear") ") y "
+        "WHERE y.m IS NOT NULL AND NOT EXISTS (SELECT 1 FROM meters WHERE number = y.m)) "
+        "SELECT x.m, x.w, (SELECT count(DISTINCT m) FROM x) FROM x LIMIT 1", error);
+    int rc;
+
+    if (!s)
+        return FALSE;
+    sqlite3_bind_text(s, 1, reply, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("head office's records name meter %09u (%s; %" PRId64 " meter(s) in all) that neither this ledger nor head office's master data holds: it "
+                      "was registered at this station, not at head office, after the backup.  Nothing was "
+                      "changed.  Register it at head office (kv.meters: its number, tariff, key version and "
+                      "levels as installed), then run `kilovendctl sync recover` again: the recovery pulls "
+                      "it first"),
+                    (guint)sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
+                    (gint64)sqlite3_column_int64(s, 2));
+        sqlite3_reset(s);
+        return FALSE;
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading head office's records"));
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* 3. The ledger as it was, beside it, before anything changes. */
 static gboolean keep_copy(KvStation *st, KvOutboxRecovery *out, GError **error)
 {
@@ -1105,7 +1204,7 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
     memset(out, 0, sizeof *out);
     sqlite3_create_function(st->db, "kv_unhex", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_unhex, NULL, NULL);
     if (!find_fork(st, reply, out, error) || !refuse_records_after(st, out->fork, error) ||
-        !keep_copy(st, out, error) || !kv_txn_begin(&txn, st, error) ||
+        !refuse_unknown_meters(st, reply, error) || !keep_copy(st, out, error) || !kv_txn_begin(&txn, st, error) ||
         !take_back(st, reply, out, error))
         return FALSE;
     detail = g_strdup_printf("fork=%" G_GINT64_FORMAT " centre=%" G_GINT64_FORMAT " replaced=%" G_GINT64_FORMAT

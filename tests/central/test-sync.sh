@@ -42,6 +42,8 @@ expect 0 "blank card" c card blank c7.card
 expect 0 "a card of office 7" c --card-file c7.card card issue --meter 123456782
 # (008-money.sql taken back as tests/core/core-fixture.h MONEY_008_UNDONE
 # and test-money.c do: its tables, triggers and columns)
+# (021-push-backlog.sql taken back as core-fixture.h BACKLOG_021_UNDONE does)
+sqlite3 "$dir/c.db" "DROP TABLE push_backlog" || fail "021 taken back"
 # (020-compact-audit.sql taken back as core-fixture.h COMPACT_AUDIT_020_UNDONE does:
 # the audit table again, its rows read back through the view)
 sqlite3 "$dir/c.db" "CREATE TEMP TABLE audit_undo AS SELECT id, at, user_id, action, object, detail,

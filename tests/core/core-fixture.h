@@ -109,6 +109,8 @@ guint fx_migrations_before(const char *name);
     "ALTER TABLE customer_categories DROP COLUMN free_energy; "
 /* SQL that takes back db/019-month-blocks.sql. */
 #define MONTH_BLOCKS_019_UNDONE "DROP TABLE month_blocks_remote; "
+/* SQL that takes back db/021-push-backlog.sql. */
+#define BACKLOG_021_UNDONE "DROP TABLE push_backlog; "
 /* SQL that takes back db/020-compact-audit.sql: the audit table as 016 left
  * it, its rows read back through the view (identical logical rows), its
  * triggers, index and db/006's trigger as they were, the sales' index by
