@@ -556,7 +556,6 @@ static void test_compact_rows_identical(Fx *f, gconstpointer d)
  * and verify without keys both report it (want: in the keyed report). */
 static void compact_attack(Fx *f, const char *sql, const char *want)
 {
-    g_autoptr(GError) e = NULL;
     g_autoptr(KvAuditReport) keyed = NULL, plain = NULL;
     g_autofree char *all = g_strconcat(DROP_TRIGGERS, sql, NULL);
     compact_log(f);
