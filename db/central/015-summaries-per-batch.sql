@@ -94,9 +94,7 @@ BEGIN
                 FROM (SELECT * FROM unnest(before) UNION ALL SELECT * FROM kv.summary_of_sales(me, ids, 1)) c
                 GROUP BY c.st, c.sale, c.state, c.payment
                 HAVING sum(c.sgn) <> 0);
-    IF cardinality(ch) > 0 THEN
-        PERFORM kv.summary_apply(ch);
-    END IF;
+    PERFORM kv.summary_apply(ch) WHERE cardinality(ch) > 0;
     RETURN res;
 END
 $$;
