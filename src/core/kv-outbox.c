@@ -142,7 +142,7 @@ static gboolean add_event(Batch *b, const char *kind, gint64 audit_id, const cha
 
 #define CARD_RECORD \
     "SELECT json_object('kind', 'card', 'station', ?1, 'id', serial, 'content', json_object(" \
-    "'meter', meter_number, 'type', type, 'status', 'issuing', 'replaces', replaces, " \
+    "'meter', meter_number, 'type', type, 'status', :issuing, 'replaces', replaces, " \
     "'issued_at', issued_at, 'issued_by', issued_by)) FROM cards WHERE serial = ?2"
 #define SHIFT_RECORD \
     "SELECT json_object('kind', 'shift', 'station', ?1, 'id', id, 'content', json_object(" \
@@ -157,7 +157,7 @@ static gboolean add_event(Batch *b, const char *kind, gint64 audit_id, const cha
     "'meter', meter_number, 'card', card_serial, 'seq', seq, 'cumulative_before', cumulative_before, " \
     "'cumulative', cumulative, 'state', state, 'refund', refund_id, 'shift', shift_id, 'reason', reason, " \
     "'created_by', created_by, 'created_at', created_at)) FROM refund_tokens WHERE " key " = ?2 " \
-    "AND state <> 'pending'"
+    "AND state <> :pending"
 /* A meter swap's transfer, by its old meter. */
 #define TRANSFER_RECORD \
     "SELECT json_object('kind', 'transfer', 'station', ?1, 'id', id, 'content', json_object(" \
@@ -178,11 +178,11 @@ static gboolean add_derived(Batch *b, gint64 id, gint64 at, const char *action, 
                          cancel_seq, error);
     }
     if (card && (strcmp(action, "card.issuing") == 0 || strcmp(action, "card.engineering-issuing") == 0))
-        return add_by_id(b, CARD_RECORD, card, error);
+        return add_by_id(b, kv_db_sql_states_kept(CARD_RECORD), card, error);
     if (card && (strcmp(action, "card.issue") == 0 || strcmp(action, "card.replace") == 0 ||
                  strcmp(action, "card.engineering") == 0))
-        return add_event(b, "card_status", id, "card", card, "status", "active", at, "reason", action,
-                         error);
+        return add_event(b, "card_status", id, "card", card, "status",
+                         kv_card_status_name(KV_CARD_STATUS_ACTIVE), at, "reason", action, error);
     if (card && strcmp(action, "card.block") == 0) {
         g_autofree char *status = detail_value(detail, "status");
         g_autofree char *reason = detail_value(detail, "reason");
@@ -194,7 +194,8 @@ static gboolean add_derived(Batch *b, gint64 id, gint64 at, const char *action, 
     if (strcmp(action, "refund.unloaded") == 0 || strcmp(action, "refund.unloaded-aborted") == 0) {
         gboolean done = strcmp(action, "refund.unloaded") == 0;
         g_autofree char *key = detail_value(detail, done ? "refund" : "token");
-        return !key || add_by_id(b, done ? REFUND_TOKEN_RECORD("refund_id") : REFUND_TOKEN_RECORD("id"),
+        return !key || add_by_id(b, kv_db_sql_states_kept(done ? REFUND_TOKEN_RECORD("refund_id")
+                                                                : REFUND_TOKEN_RECORD("id")),
                                  g_ascii_strtoll(key, NULL, 10), error);
     }
     if (strcmp(action, "meter.swap") == 0 && object_id(object, "meter:"))
@@ -222,43 +223,59 @@ static gboolean add_rows(Batch *b, KvStmt *s, gint64 after, guint max_rows, gint
     return TRUE;
 }
 
-static gboolean add_audit_rows(Batch *b, gint64 after, guint max_rows, KvOutboxBatch *r, GError **error)
+/* An audit row's record (the row "audit" of the statement). */
+#define AUDIT_RECORD \
+    "json_object('kind', 'audit', 'station', ?1, 'id', audit.id, 'content', json_object('at', audit.at, " \
+    "'user', audit.user_id, 'action', audit.action, 'object', audit.object, 'detail', audit.detail, " \
+    "'prev_hash', lower(hex(" KV_AUDIT_PREV_HASH ")), 'hash', lower(hex(audit.hash)), " \
+    "'mac', CASE WHEN audit.mac IS NULL THEN NULL ELSE lower(hex(audit.mac)) END))"
+/* Audit rows with their records: the key (the cursor's column), the row's
+ * id, at, action, object, detail, its record; ?2 the cursor, ?3 how many. */
+#define AUDIT_ROWS \
+    "SELECT audit.id, audit.id, audit.at, audit.action, audit.object, audit.detail, " AUDIT_RECORD " " \
+    "FROM audit WHERE audit.id > ?2 ORDER BY audit.id LIMIT ?3"
+/* The rows head office confirmed before this station pushed their records
+ * (db/021-push-backlog.sql): pushed again with them. */
+#define BACKLOG_ROWS \
+    "SELECT q.id, audit.id, audit.at, audit.action, audit.object, audit.detail, " AUDIT_RECORD " " \
+    "FROM push_backlog q JOIN audit ON audit.id = q.audit_id WHERE q.id > ?2 ORDER BY q.id LIMIT ?3"
+
+/* The audit rows of sql (AUDIT_ROWS or BACKLOG_ROWS) after the cursor,
+ * each followed by the records it stands for; *first and *last: the keys
+ * it carried (first untouched when none). */
+static gboolean add_audit_rows(Batch *b, const char *sql, gint64 after, guint max_rows, gint64 *first,
+                               gint64 *last, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(b->st,
-        "SELECT id, at, action, object, detail, json_object('kind', 'audit', 'station', ?1, 'id', id, "
-        "'content', json_object('at', at, 'user', user_id, 'action', action, 'object', object, "
-        "'detail', detail, 'prev_hash', lower(hex(" KV_AUDIT_PREV_HASH ")), 'hash', lower(hex(hash)), "
-        "'mac', CASE WHEN mac IS NULL THEN NULL ELSE lower(hex(mac)) END)) "
-        "FROM audit WHERE id > ?2 ORDER BY id LIMIT ?3", error);
+    g_autoptr(KvStmt) s = kv_db_stmt(b->st, sql, error);
     g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(gint64));
     g_autoptr(GPtrArray) text = g_ptr_array_new_with_free_func(g_free);
     int rc;
 
     if (!s)
         return FALSE;
-    r->last_audit = after;
+    *last = after;
     sqlite3_bind_int(s, 1, b->st->settings.station_no);
     sqlite3_bind_int64(s, 2, after);
     sqlite3_bind_int(s, 3, (int)max_rows);
     /* Read the rows first: the derived records use other statements. */
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        gint64 v[2] = {sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1)};
-        g_array_append_vals(rows, v, 2);
-        for (int c = 2; c <= 5; c++)
+        gint64 v[3] = {sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2)};
+        g_array_append_vals(rows, v, 3);
+        for (int c = 3; c <= 6; c++)
             g_ptr_array_add(text, g_strdup((const char *)sqlite3_column_text(s, c)));
     }
     if (rc != SQLITE_DONE) {
         kv_db_set_error(error, b->st->db, sqlite3_extended_errcode(b->st->db), _("building the push batch"));
         return FALSE;
     }
-    for (guint i = 0; i < rows->len / 2; i++) {
-        gint64 id = g_array_index(rows, gint64, 2 * i), at = g_array_index(rows, gint64, 2 * i + 1);
+    for (guint i = 0; i < rows->len / 3; i++) {
+        gint64 key = g_array_index(rows, gint64, 3 * i), id = g_array_index(rows, gint64, 3 * i + 1);
         char **t = (char **)text->pdata + 4 * i;
-        if (!r->first_audit)
-            r->first_audit = id;
-        r->last_audit = id;
+        if (!*first)
+            *first = key;
+        *last = key;
         add_record(b, t[3]);
-        if (!add_derived(b, id, at, t[0], t[1], t[2] ? t[2] : "", error))
+        if (!add_derived(b, id, g_array_index(rows, gint64, 3 * i + 2), t[0], t[1], t[2] ? t[2] : "", error))
             return FALSE;
     }
     return TRUE;
@@ -327,7 +344,7 @@ KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
     g_autoptr(KvStmt) cur = NULL, rb = NULL, eng = NULL;
     Batch b = {st, g_string_new("["), 0, g_hash_table_new(NULL, NULL)};
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    gint64 pushed_audit = 0, pushed_reading = 0, pushed_engineering = 0;
+    gint64 pushed_audit = 0, pushed_reading = 0, pushed_engineering = 0, backlog_first = 0;
     gboolean ok;
 
     /* One read transaction: the rows and the cursors of one moment. */
@@ -342,7 +359,7 @@ KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
     } else if (cur) {
         kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading the sync state"));
     }
-    ok = ok && add_audit_rows(&b, pushed_audit, max_rows, r, error);
+    ok = ok && add_audit_rows(&b, AUDIT_ROWS, pushed_audit, max_rows, &r->first_audit, &r->last_audit, error);
     rb = ok ? kv_db_stmt(st,
         "SELECT id, json_object('kind', 'readback', 'station', ?1, 'id', id, 'content', json_object("
         "'meter', meter_number, 'card', card_serial, 'counter', counter, 'last_seq', last_seq, "
@@ -360,6 +377,7 @@ KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
         "FROM engineering_tokens WHERE id > ?2 ORDER BY id LIMIT ?3", error) : NULL;
     ok = ok && eng && add_rows(&b, eng, pushed_engineering, max_rows, &r->last_engineering, error);
     ok = ok && add_streams(&b, max_rows, r, error);
+    ok = ok && add_audit_rows(&b, BACKLOG_ROWS, 0, max_rows, &backlog_first, &r->last_backlog, error);
     kv_txn_rollback(&txn); /* it read only */
     g_hash_table_unref(b.sales);
     g_string_append(b.out, "\n]");
@@ -471,7 +489,8 @@ gboolean kv_outbox_pushed(KvStation *st, const KvOutboxBatch *b, const char *rep
                        _("recording the sync state"), error,
                        KV_DB_VALUES(KV_INT(b->last_stream[i]), KV_TEXT(streams[i].stream))))
             return FALSE;
-    return TRUE;
+    return kv_db_run(st, "DELETE FROM push_backlog WHERE id <= ?", _("recording the sync state"), error,
+                     KV_DB_VALUES(KV_INT(b->last_backlog)));
 }
 
 char *kv_outbox_pull_cursor(KvStation *st, GError **error)
@@ -621,7 +640,7 @@ static const struct {
           "AND " J("status") " IN (:replaced, :lost, :failed, :blocked) "
           "AND " RANK(J("status")) " > " RANK("cards.status") " AND ?2 IS NOT NULL AND ?3 IS NOT NULL"},
     {'c', "INSERT OR IGNORE INTO cards(serial, meter_number, type, status, issue_step, issued_at) "
-          "SELECT " J("serial") ", " J("meter_number") ", " J("type") ", " J("status") ", 'done', ?2 "
+          "SELECT " J("serial") ", " J("meter_number") ", " J("type") ", " J("status") ", :done, ?2 "
           "FROM json_each(?1, '$.card_state') j WHERE " J("station_no") " IS NOT NULL AND "
           J("station_no") " <> ?3 AND " J("status") " <> :issuing AND "
           "EXISTS (SELECT 1 FROM meters m WHERE m.number = " J("meter_number") ") "
@@ -777,7 +796,7 @@ gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *ou
 #define NEW_TRANSFER "NOT EXISTS (SELECT 1 FROM transfers x WHERE x.id = json_extract(r.value, '$.id'))"
 /* The sequence of a meter's newest settled refund token, or 0. */
 #define LAST_REFUND_SEQ "coalesce((SELECT max(t.seq) FROM refund_tokens t WHERE t.meter_number = meters.number " \
-    "AND t.state = 'done'), 0)"
+    "AND t.state = :done), 0)"
 
 /* Each takes ?1 the reply of kv_api.recover, ?2 the fork point (the last
  * audit row both copies share); the sale states it names are written in
@@ -806,7 +825,7 @@ static const char *const recover_steps[] = {
     "SELECT json_extract(r.value, '$.id'), " R("meter") ", " R("type") ", "
     "coalesce(" LATEST_CARD_STATUS("json_extract(r.value, '$.id')") ", " R("status") "), "
     "CASE WHEN coalesce(" LATEST_CARD_STATUS("json_extract(r.value, '$.id')") ", " R("status") ") = :issuing "
-    "THEN 'reserved' ELSE 'done' END, " R("replaces") ", " R("issued_at") ", " R("issued_by") " "
+    "THEN :reserved ELSE :done END, " R("replaces") ", " R("issued_at") ", " R("issued_by") " "
     "FROM json_each(?1, '$.cards') r WHERE ?2 IS NOT NULL",
     "UPDATE cards SET status = x.status FROM (SELECT json_extract(c.value, '$.content.card') AS serial, "
     "json_extract(c.value, '$.content.status') AS status FROM json_each(?1, '$.card_statuses') c "
@@ -875,10 +894,10 @@ static const char *const recover_steps[] = {
     "UPDATE meters SET customer_id = o.customer_id, tariff_code = o.tariff_code "
     "FROM json_each(?1, '$.transfers') r JOIN meters o ON o.number = " R("from_meter") " "
     "WHERE ?2 IS NOT NULL AND meters.number = " R("to_meter") " AND " NEW_TRANSFER,
-    "UPDATE cards SET status = 'blocked', status_reason = 'meter swapped' WHERE status IN ('issuing', 'active') "
+    "UPDATE cards SET status = :blocked, status_reason = 'meter swapped' WHERE status IN (:issuing, :active) "
     "AND meter_number IN (SELECT " R("from_meter") " FROM json_each(?1, '$.transfers') r WHERE ?2 IS NOT NULL "
     "AND " NEW_TRANSFER ")",
-    "UPDATE meters SET status = 'removed' WHERE status <> 'removed' AND number IN (SELECT " R("from_meter") " "
+    "UPDATE meters SET status = :removed WHERE status <> :removed AND number IN (SELECT " R("from_meter") " "
     "FROM json_each(?1, '$.transfers') r WHERE ?2 IS NOT NULL)",
     TAKE_BACK("transfers", "from_meter, to_meter, source, remaining, unloaded, energy, readback_counter, reason, "
               "created_by, created_at", "transfers", R("from_meter") ", " R("to_meter") ", " R("source") ", "
@@ -905,7 +924,7 @@ static const char *const recover_steps[] = {
     /* A settled refund lowered what was sold: the newest one counts if
      * the ledger did not know its sequence, and the sales after it. */
     "cumulative_sold = max(coalesce((SELECT t.cumulative FROM refund_tokens t WHERE t.meter_number = meters.number "
-    "AND t.state = 'done' AND t.seq > meters.last_seq ORDER BY t.seq DESC LIMIT 1), cumulative_sold), "
+    "AND t.state = :done AND t.seq > meters.last_seq ORDER BY t.seq DESC LIMIT 1), cumulative_sold), "
     "coalesce((SELECT max(s.cumulative) FROM sales s WHERE s.meter_number = meters.number AND s.state = :completed "
     "AND s.seq > " LAST_REFUND_SEQ "), 0), "
     "CASE WHEN " LAST_REFUND_SEQ " = 0 THEN coalesce((SELECT x.energy FROM transfers x "
@@ -945,7 +964,8 @@ static void sql_unhex(sqlite3_context *ctx, int argc, sqlite3_value **argv)
  * are only these can take head office's copy back without losing a
  * sale, a card or a reading. */
 #define NO_RECORD_ACTIONS "('station.restore', 'station.backup', 'keys.unlock', 'user.login', " \
-    "'user.login-failed', 'user.lockout', 'user.logout', 'sync.conflict', 'sync.recover-needed', 'sync.pull')"
+    "'user.login-failed', 'user.lockout', 'user.logout', 'sync.conflict', 'sync.recover-needed', 'sync.pull', " \
+    "'meter.swap-refused')"
 
 /* 1. The fork point: the last audit row the ledger and head office's copy
  * share (rows before it are the same chain); head office's last row, and
@@ -992,6 +1012,56 @@ static gboolean refuse_records_after(KvStation *st, gint64 k, GError **error)
         return FALSE;
     }
     sqlite3_reset(extra);
+    return TRUE;
+}
+
+/* A meter the reply's records name (m) and what names it (w), of one kind
+ * (the reply's key) and its meter field. */
+#define NAMED_METER(key, field, what) \
+    "SELECT json_extract(r.value, '$.content." field "') AS m, '" what " ' || json_extract(r.value, '$.id') AS w " \
+    "FROM json_each(?1, '$." key "') r"
+
+/* 2b. Every meter head office's records name must be in the ledger before
+ * they are taken back (the pull just before brought head office's master
+ * data): a meter registered at this station before it joined head office,
+ * after the backup, is known to no one else. */
+static gboolean refuse_unknown_meters(KvStation *st, const char *reply, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st,
+        "WITH x AS (SELECT * FROM ("
+        NAMED_METER("transfers", "to_meter", "the new meter of meter swap") " UNION ALL "
+        NAMED_METER("transfers", "from_meter", "the old meter of meter swap") " UNION ALL "
+        NAMED_METER("cards", "meter", "card") " UNION ALL " NAMED_METER("sales", "meter", "sale") " UNION ALL "
+        NAMED_METER("readbacks", "meter", "reading") " UNION ALL "
+        NAMED_METER("engineering_tokens", "meter", "engineering token") " UNION ALL "
+        NAMED_METER("refunds", "meter", "refund") " UNION ALL "
+        NAMED_METER("refund_tokens", "meter", "refund token") " UNION ALL "
+        NAMED_METER("credit_clears", "meter", "credit clear") ") y "
+        "WHERE y.m IS NOT NULL AND NOT EXISTS (SELECT 1 FROM meters WHERE number = y.m)) "
+        "SELECT x.m, x.w, (SELECT count(DISTINCT m) FROM x) FROM x LIMIT 1", error);
+    int rc;
+
+    if (!s)
+        return FALSE;
+    sqlite3_bind_text(s, 1, reply, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("head office's records name meter %09u (%s; %" PRId64 " meter(s) in all) that neither this ledger nor head office's master data holds: it "
+                      "was registered at this station, not at head office, after the backup.  Nothing was "
+                      "changed.  Register it at head office (kv.meters: its number, tariff, key version and "
+                      "levels as installed), then run `kilovendctl sync recover` again: the recovery pulls "
+                      "it first"),
+                    (guint)sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
+                    (gint64)sqlite3_column_int64(s, 2));
+        sqlite3_reset(s);
+        return FALSE;
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading head office's records"));
+        return FALSE;
+    }
     return TRUE;
 }
 
@@ -1046,7 +1116,7 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
     memset(out, 0, sizeof *out);
     sqlite3_create_function(st->db, "kv_unhex", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_unhex, NULL, NULL);
     if (!find_fork(st, reply, out, error) || !refuse_records_after(st, out->fork, error) ||
-        !keep_copy(st, out, error) || !kv_txn_begin(&txn, st, error) ||
+        !refuse_unknown_meters(st, reply, error) || !keep_copy(st, out, error) || !kv_txn_begin(&txn, st, error) ||
         !take_back(st, reply, out, error))
         return FALSE;
     detail = g_strdup_printf("fork=%" G_GINT64_FORMAT " centre=%" G_GINT64_FORMAT " replaced=%" G_GINT64_FORMAT

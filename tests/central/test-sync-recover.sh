@@ -68,13 +68,7 @@ expect 0 "backup before the swap" a backup "$dir/pre-swap.db"
 expect 0 "provision the meter" a meter provision --meter $M --out prov.bin
 "$SIM" --state meter.st --config prov.bin insert c1.card >/dev/null || fail "the meter loads the card"
 expect 0 "the card read back" a --card-file c1.card card read
-expect 0 "a sale never loaded" a --card-file c1.card sell --meter $M --amount 9
-expect 0 "its refund (a token of lower cumulative on the card)" \
-    a --card-file c1.card refund unloaded --meter $M --reason "wrong amount"
-expect 0 "a blank card for the new meter" a card blank new.card
-expect 0 "the meter swapped, the credit carried, the new meter's card issued" \
-    a --card-file new.card meter swap --meter $M --new $M3 --source estimate --reason "display dead" \
-    --out prov3.bin --issue
+refund_then_swap $M $M3
 expect 0 "sync" a sync --once
 same "head office holds the swap and the refund token" \
     "$(apsql "SELECT (SELECT count(*) FROM kv.transfers) || ':' || (SELECT count(*) FROM kv.refund_tokens)")" 1:1

@@ -42,6 +42,8 @@ expect 0 "blank card" c card blank c7.card
 expect 0 "a card of office 7" c --card-file c7.card card issue --meter 123456782
 # (008-money.sql taken back as tests/core/core-fixture.h MONEY_008_UNDONE
 # and test-money.c do: its tables, triggers and columns)
+# (021-push-backlog.sql taken back as core-fixture.h BACKLOG_021_UNDONE does)
+sqlite3 "$dir/c.db" "DROP TABLE push_backlog" || fail "021 taken back"
 # (019-month-blocks.sql taken back as core-fixture.h MONTH_BLOCKS_019_UNDONE does)
 sqlite3 "$dir/c.db" "DROP TABLE month_blocks_remote" || fail "019 taken back"
 # (016-compact-ledger.sql taken back as core-fixture.h COMPACT_016_UNDONE does)

@@ -109,6 +109,8 @@ guint fx_migrations_before(const char *name);
     "ALTER TABLE customer_categories DROP COLUMN free_energy; "
 /* SQL that takes back db/019-month-blocks.sql. */
 #define MONTH_BLOCKS_019_UNDONE "DROP TABLE month_blocks_remote; "
+/* SQL that takes back db/021-push-backlog.sql. */
+#define BACKLOG_021_UNDONE "DROP TABLE push_backlog; "
 /* SQL that takes back db/016-compact-ledger.sql: the audit log's prev_hash
  * column back (empty: 016 drops it again) and the sales' index by meter
  * and time. */

@@ -401,7 +401,7 @@ static void test_audit_migration(Fx *f, gconstpointer d)
      * tables; 005-issued.sql: its tables and indexes; its rebuild of the
      * sales table runs again on the empty table, without the columns
      * 008-money.sql adds again with its tables). */
-    fx_migrate_back(f, MONTH_BLOCKS_019_UNDONE COMPACT_016_UNDONE FREE_015_UNDONE EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP TABLE key_holdings; DROP TABLE sync_state; "
+    fx_migrate_back(f, BACKLOG_021_UNDONE MONTH_BLOCKS_019_UNDONE COMPACT_016_UNDONE FREE_015_UNDONE EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP TABLE key_holdings; DROP TABLE sync_state; "
                        "DROP TABLE meter_remote; ALTER TABLE audit DROP COLUMN mac; "
                        "DROP TABLE base_adoptions; DROP TABLE anomalies; "
                        "DROP INDEX sales_issued; DROP INDEX sales_reconcile; ",
