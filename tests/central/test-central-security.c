@@ -178,6 +178,13 @@ static void test_only_push_pull_callable(void)
         "UPDATE kv.card_reservations SET expires_at = now()",
         ("INSERT INTO kv.refund_tokens(station_no, local_id, content, meter_number, card_serial, seq, "
          "cumulative_before, cumulative, state) VALUES (102, 1, '{}', 7001, 1, 1, 2, 1, 'done')"),
+        /* central 015: the summaries' switch for one push, and its parts */
+        "INSERT INTO kv.summary_deferral VALUES (pg_current_xact_id())",
+        "SELECT kv.summary_deferred()",
+        "SELECT kv.push_before_batch_summaries('[]')",
+        "SELECT * FROM kv.summary_of_sales(101, '{1}', -1)",
+        "SELECT kv.summary_batch_sales('[]')",
+        "SELECT kv.summary_apply('{}')",
     };
     g_autofree char *fns = NULL;
 
