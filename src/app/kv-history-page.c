@@ -10,7 +10,8 @@
  * card in the reader (kv_refund_unloaded: one or several sales, newest
  * first) and credit clear-credit cards cleared (kv_refund_cleared), a
  * reason asked first, and prints its receipt marked REFUND.
- * Past shifts of every cashier with their Z reports: supervisors. */
+ * Past refunds, each receipt reprinted (marked REFUND), and past shifts of
+ * every cashier with their Z reports: supervisors. */
 #define G_LOG_DOMAIN "kv-history-page"
 
 #include "config.h"
@@ -26,11 +27,12 @@
 
 #define HISTORY_SALES 50
 #define HISTORY_SHIFTS 30
+#define HISTORY_REFUNDS 30
 
-/* The three lists: sales (KvSale *, newest first), unsettled (KvSale *:
- * pending, written, cancelling, issued), shifts (KvShift *, NULL: not a
- * supervisor). */
-enum { LIST_SALES, LIST_UNSETTLED, LIST_SHIFTS, N_LISTS };
+/* The lists: sales (KvSale *, newest first), unsettled (KvSale *:
+ * pending, written, cancelling, issued), shifts (KvShift *) and refunds
+ * (KvRefundEntry *, newest first; these two NULL: not a supervisor). */
+enum { LIST_SALES, LIST_UNSETTLED, LIST_SHIFTS, LIST_REFUNDS, N_LISTS };
 
 struct _KvHistoryPage {
     GtkWidget parent_instance;
@@ -38,11 +40,13 @@ struct _KvHistoryPage {
     KvSession *session;
     GtkListBox *lists[N_LISTS];
     GtkLabel *status_label, *shifts_label;
+    GtkWidget *refunds_heading;
     GtkBox *shift_box;
     GtkWidget *shift_view; /* the Z report of a past shift, or NULL */
     GtkWidget *refund_buttons[2], *receipt_button; /* unloaded, cleared */
     guint refund_kind;     /* of the refund under way */
     gint64 last_refund;    /* the refund whose receipt the button prints */
+    char *print_file;      /* receipts of the buttons to this PDF (NULL: printed) */
     guint busy;            /* tasks under way */
     GtkWidget *reconcile_button;
     GtkProgressBar *card_progress; /* the card job's steps */
@@ -103,7 +107,8 @@ static gpointer lists_in_worker(KvSession *session, KvStation *st, gpointer data
     shift = kv_shift_current(st, NULL);
     l->shift_id = shift != NULL ? shift->id : 0;
     if (kv_station_user(st)->role >= KV_ROLE_SUPERVISOR &&
-        !(l->list[LIST_SHIFTS] = kv_shift_list(st, HISTORY_SHIFTS, error))) {
+        (!(l->list[LIST_SHIFTS] = kv_shift_list(st, HISTORY_SHIFTS, error)) ||
+         !(l->list[LIST_REFUNDS] = kv_refund_list_recent(st, HISTORY_REFUNDS, error)))) {
         lists_free(l);
         return NULL;
     }
@@ -183,6 +188,33 @@ static GtkWidget *sale_row(KvHistoryPage *self, const KvSale *s, gint64 shift_id
     return row;
 }
 
+static void on_refund_reprint_clicked_cb(GtkButton *button, KvHistoryPage *self)
+{
+    kv_history_page_print_refund(self, *(gint64 *)g_object_get_data(G_OBJECT(button), "sale-id"),
+                                 NULL);
+}
+
+static GtkWidget *refund_row(KvHistoryPage *self, const KvRefundEntry *e)
+{
+    GtkWidget *row = adw_action_row_new();
+    g_autofree char *money = kv_session_format_money(self->session, e->refund.amount);
+    g_autofree char *energy = kv_session_format_energy(e->refund.energy);
+    g_autofree char *at = when_text(e->created_at);
+    /* TRANSLATORS: a past refund: its number, money paid back, energy */
+    g_autofree char *title = g_strdup_printf(_("Refund %" PRId64 ": %s, %s"), e->refund.id,
+                                             money, energy);
+    /* TRANSLATORS: when, meter, supervisor, reason of a past refund */
+    g_autofree char *subtitle = g_strdup_printf(_("%s · meter %09u · %s · %s"), at,
+                                                e->refund.meter_number, e->by, e->reason);
+    g_autofree char *a11y = g_strdup_printf(_("Reprint refund receipt %" PRId64), e->refund.id);
+
+    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
+    adw_action_row_set_subtitle(ADW_ACTION_ROW(row), subtitle);
+    suffix_button(row, _("_Reprint"), a11y, e->refund.id,
+                  G_CALLBACK(on_refund_reprint_clicked_cb), self);
+    return row;
+}
+
 static void on_shift_clicked_cb(GtkButton *button, KvHistoryPage *self)
 {
     kv_history_page_show_shift(self, *(gint64 *)g_object_get_data(G_OBJECT(button), "sale-id"));
@@ -227,9 +259,8 @@ static void on_lists_cb(GObject *source, GAsyncResult *result, gpointer user_dat
     Lists *l = kv_session_run_finish(KV_SESSION(source), result, &error);
 
     task_end(self);
-    kv_list_box_remove_all(self->lists[LIST_SALES]);
-    kv_list_box_remove_all(self->lists[LIST_UNSETTLED]);
-    kv_list_box_remove_all(self->lists[LIST_SHIFTS]);
+    for (guint i = 0; i < N_LISTS; i++)
+        kv_list_box_remove_all(self->lists[i]);
     if (l == NULL) {
         set_status(self, error->message);
         return;
@@ -257,6 +288,13 @@ static void on_lists_cb(GObject *source, GAsyncResult *result, gpointer user_dat
     for (guint i = 0; l->list[LIST_SHIFTS] != NULL && i < l->list[LIST_SHIFTS]->len; i++)
         gtk_list_box_append(self->lists[LIST_SHIFTS],
                             shift_row(self, l->list[LIST_SHIFTS]->pdata[i]));
+    gtk_widget_set_visible(self->refunds_heading, l->list[LIST_REFUNDS] != NULL);
+    gtk_widget_set_visible(GTK_WIDGET(self->lists[LIST_REFUNDS]), l->list[LIST_REFUNDS] != NULL);
+    for (guint i = 0; l->list[LIST_REFUNDS] != NULL && i < l->list[LIST_REFUNDS]->len; i++)
+        gtk_list_box_append(self->lists[LIST_REFUNDS],
+                            refund_row(self, l->list[LIST_REFUNDS]->pdata[i]));
+    if (l->list[LIST_REFUNDS] != NULL && l->list[LIST_REFUNDS]->len == 0)
+        empty_row(self->lists[LIST_REFUNDS], _("No refunds yet"));
     lists_free(l);
 }
 
@@ -319,7 +357,7 @@ static void print_receipt(KvHistoryPage *self, gint64 id, gboolean refund, const
     Reprint *r = g_new0(Reprint, 1);
 
     r->page = g_object_ref(self);
-    r->pdf = g_strdup(pdf);
+    r->pdf = g_strdup(pdf != NULL ? pdf : self->print_file);
     r->id = id;
     r->refund = refund;
     task_start(self);
@@ -338,6 +376,13 @@ void kv_history_page_print_refund(KvHistoryPage *self, gint64 refund_id, const c
 {
     g_return_if_fail(KV_IS_HISTORY_PAGE(self));
     print_receipt(self, refund_id, TRUE, pdf);
+}
+
+void kv_history_page_set_print_file(KvHistoryPage *self, const char *pdf)
+{
+    g_return_if_fail(KV_IS_HISTORY_PAGE(self));
+    g_free(self->print_file);
+    self->print_file = g_strdup(pdf);
 }
 
 gint64 kv_history_page_get_last_refund(KvHistoryPage *self)
@@ -771,9 +816,8 @@ static void on_map_cb(GtkWidget *widget, KvHistoryPage *self)
 static void on_user_changed_cb(KvSession *session, GParamSpec *pspec, KvHistoryPage *self)
 {
     /* Nothing of the last person's history stays on screen. */
-    kv_list_box_remove_all(self->lists[LIST_SALES]);
-    kv_list_box_remove_all(self->lists[LIST_UNSETTLED]);
-    kv_list_box_remove_all(self->lists[LIST_SHIFTS]);
+    for (guint i = 0; i < N_LISTS; i++)
+        kv_list_box_remove_all(self->lists[i]);
     if (self->shift_view != NULL)
         gtk_box_remove(self->shift_box, self->shift_view);
     self->shift_view = NULL;
@@ -793,6 +837,7 @@ static void kv_history_page_dispose(GObject *object)
     if (self->session != NULL)
         g_signal_handlers_disconnect_by_data(self->session, self);
     g_clear_object(&self->session);
+    g_clear_pointer(&self->print_file, g_free);
     kv_widget_unparent_children(GTK_WIDGET(self));
     G_OBJECT_CLASS(kv_history_page_parent_class)->dispose(object);
 }
@@ -875,6 +920,13 @@ static void kv_history_page_init(KvHistoryPage *self)
     gtk_box_append(GTK_BOX(box), top);
     self->lists[LIST_UNSETTLED] = boxed_list(_("Unsettled sales"));
     gtk_box_append(GTK_BOX(box), GTK_WIDGET(self->lists[LIST_UNSETTLED]));
+
+    self->refunds_heading = heading(_("Past Refunds"));
+    gtk_widget_set_visible(self->refunds_heading, FALSE);
+    gtk_box_append(GTK_BOX(box), self->refunds_heading);
+    self->lists[LIST_REFUNDS] = boxed_list(_("Past refunds"));
+    gtk_widget_set_visible(GTK_WIDGET(self->lists[LIST_REFUNDS]), FALSE);
+    gtk_box_append(GTK_BOX(box), GTK_WIDGET(self->lists[LIST_REFUNDS]));
 
     gtk_box_append(GTK_BOX(box), heading(_("Past Shifts")));
     self->shifts_label = GTK_LABEL(gtk_label_new(""));

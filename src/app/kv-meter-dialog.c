@@ -59,7 +59,8 @@ enum { SIGNAL_SAVED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
 /* The statuses of meters (db/001-ledger.sql), in the order of status_row. */
-static const char *const meter_statuses[] = {"active", "inactive", "removed"};
+static const KvMeterStatus meter_statuses[] = {KV_METER_STATUS_ACTIVE, KV_METER_STATUS_INACTIVE,
+                                               KV_METER_STATUS_REMOVED};
 
 static const char *row_text(AdwEntryRow *row)
 {
@@ -438,9 +439,9 @@ static void kv_meter_dialog_save(GtkWidget *widget, const char *action_name, GVa
     r->m.address = g_strstrip(g_strdup(row_text(self->address_row)));
     r->m.phases = adw_combo_row_get_selected(self->phases_row) == 1 ? 1 : 3;
     status = adw_combo_row_get_selected(self->status_row);
-    r->m.status = g_strdup(r->adding || status >= G_N_ELEMENTS(meter_statuses)
-                               ? "active"
-                               : meter_statuses[status]);
+    r->m.status = g_strdup(kv_meter_status_name(r->adding || status >= G_N_ELEMENTS(meter_statuses)
+                                                    ? KV_METER_STATUS_ACTIVE
+                                                    : meter_statuses[status]));
     tariff = g_strstrip(g_strdup(row_text(self->tariff_row)));
     if (*tariff == '\0') {
         show_error(self, _("A meter needs a tariff code."), self->tariff_row);
@@ -558,7 +559,7 @@ static void kv_meter_dialog_init(KvMeterDialog *self)
     rows[4] = self->hoarding_row;
     rows[5] = self->max_power_row;
     for (guint i = 0; i < G_N_ELEMENTS(meter_statuses); i++)
-        gtk_string_list_append(self->status_list, kv_session_status_label(meter_statuses[i]));
+        gtk_string_list_append(self->status_list, kv_session_status_label(kv_meter_status_name(meter_statuses[i])));
     for (guint i = 0; i < G_N_ELEMENTS(rows); i++)
         g_signal_connect(rows[i], "changed", G_CALLBACK(on_row_changed_cb), self);
     g_signal_connect(self->number_row, "changed", G_CALLBACK(on_number_changed_cb), self);
@@ -627,7 +628,7 @@ KvMeterDialog *kv_meter_dialog_new(GtkWindow *parent, KvSession *session, gint64
     adw_combo_row_set_selected(self->phases_row, meter->phases == 1 ? 1 : 0);
     gtk_widget_set_visible(GTK_WIDGET(self->status_row), TRUE);
     for (guint i = 0; i < G_N_ELEMENTS(meter_statuses); i++)
-        if (g_strcmp0(meter->status, meter_statuses[i]) == 0)
+        if (g_strcmp0(meter->status, kv_meter_status_name(meter_statuses[i])) == 0)
             adw_combo_row_set_selected(self->status_row, i);
     set_level(self->alarm_row, meter->alarm_level);
     set_level(self->pretrip_row, meter->pretrip_level);

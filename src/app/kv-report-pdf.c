@@ -11,10 +11,11 @@
 #include "config.h"
 
 #include <cairo-pdf.h>
-#include <glib/gi18n.h>
 #include <pango/pangocairo.h>
 
 #include "kv-report-pdf.h"
+/* _() and C_() in the core's domain: a statement's language (kv-language.h) too. */
+#include "kv-i18n.h"
 
 #define PAGE_W 595.0 /* A4 in points */
 #define PAGE_H 842.0

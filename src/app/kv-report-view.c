@@ -10,11 +10,12 @@
 
 #include "config.h"
 
-#include <glib/gi18n.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "kv-report-view.h"
+/* _() and C_() in the core's domain: a statement's language (kv-language.h) too. */
+#include "kv-i18n.h"
 
 #define AUDIT_HEAD_KEY "audit head"
 #define DIFFERENCE_KEY "difference"
@@ -63,7 +64,7 @@ static char *with_currency(const char *number, const char *currency)
 
 const char *kv_report_summary_label(const KvTable *t, guint i)
 {
-    return g_dpgettext2(GETTEXT_PACKAGE, "report summary", t->summary_keys->pdata[i]);
+    return C_("report summary", t->summary_keys->pdata[i]);
 }
 
 char *kv_report_summary_text(const KvTable *t, guint i, const char *currency,

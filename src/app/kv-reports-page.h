@@ -24,6 +24,10 @@ gboolean kv_history_page_is_busy(KvHistoryPage *self);
 void kv_history_page_reprint(KvHistoryPage *self, gint64 sale_id, const char *pdf);
 /* Print a refund's receipt (marked REFUND), or save it as that PDF. */
 void kv_history_page_print_refund(KvHistoryPage *self, gint64 refund_id, const char *pdf);
+/* Receipts printed from the page's buttons (a past sale's or a past
+ * refund's Reprint) are written to that PDF instead of the print dialog
+ * (NULL: the dialog again): a station without a printer, tests. */
+void kv_history_page_set_print_file(KvHistoryPage *self, const char *pdf);
 /* The refund the last refund of unloaded credit recorded here (0: none). */
 gint64 kv_history_page_get_last_refund(KvHistoryPage *self);
 /* The Z report of a past shift, shown under the list of shifts. */

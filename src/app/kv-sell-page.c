@@ -528,11 +528,11 @@ static char *card_refusal(KvSellPage *self)
     if (!info->read.known_card)
         return g_strdup(_("This card is not in the station's records: no sale. A "
                           "supervisor can replace it on the Cards page."));
-    if (g_strcmp0(info->read.card_status, "active") != 0)
+    if (g_strcmp0(info->read.card_status, kv_card_status_name(KV_CARD_STATUS_ACTIVE)) != 0)
         return g_strdup_printf(_("This card is %s: no sale. Keep the card and ask the "
                                  "customer for their current card."),
                                kv_session_status_label(info->read.card_status));
-    if (g_strcmp0(info->meter->status, "active") != 0)
+    if (g_strcmp0(info->meter->status, kv_meter_status_name(KV_METER_STATUS_ACTIVE)) != 0)
         return g_strdup_printf(_("Meter %09u is %s: no sale."), info->meter->number,
                                kv_session_status_label(info->meter->status));
     return NULL;

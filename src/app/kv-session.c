@@ -474,22 +474,36 @@ const char *kv_session_role_label(KvRole role)
 
 const char *kv_session_status_label(const char *status)
 {
-    static const struct {
-        const char *status;
-        const char *label;
-    } labels[] = {
-        {"active", N_("active")},     {"lost", N_("lost")},
-        {"blocked", N_("blocked")},   {"replaced", N_("replaced")},
-        {"damaged", N_("damaged")},   {"stolen", N_("stolen")},
-        {"issuing", N_("being issued")}, {"psc-changing", N_("being issued")},
-        {"inactive", N_("inactive")}, {"removed", N_("removed")},
+    /* By the stored words of kv-status.h (NULL: shown as stored). */
+    static const char *const card_labels[] = {
+        [KV_CARD_STATUS_ISSUING] = N_("being issued"), [KV_CARD_STATUS_ACTIVE] = N_("active"),
+        [KV_CARD_STATUS_LOST] = N_("lost"),            [KV_CARD_STATUS_REPLACED] = N_("replaced"),
+        [KV_CARD_STATUS_BLOCKED] = N_("blocked"),      [KV_CARD_STATUS_FAILED] = NULL,
+    };
+    static const char *const meter_labels[] = {
+        [KV_METER_STATUS_ACTIVE] = N_("active"),
+        [KV_METER_STATUS_INACTIVE] = N_("inactive"),
+        [KV_METER_STATUS_REMOVED] = N_("removed"),
+    };
+    /* The reasons a card is replaced for, shown as its status. */
+    static const char *const reasons[][2] = {
+        {"damaged", N_("damaged")},
+        {"stolen", N_("stolen")},
     };
 
     if (status == NULL)
         return _("unknown");
-    for (guint i = 0; i < G_N_ELEMENTS(labels); i++)
-        if (g_strcmp0(labels[i].status, status) == 0)
-            return _(labels[i].label);
+    for (guint i = 0; i < G_N_ELEMENTS(card_labels); i++)
+        if (card_labels[i] != NULL && g_strcmp0(kv_card_status_name(i), status) == 0)
+            return _(card_labels[i]);
+    for (guint i = 0; i < G_N_ELEMENTS(meter_labels); i++)
+        if (g_strcmp0(kv_meter_status_name(i), status) == 0)
+            return _(meter_labels[i]);
+    if (g_strcmp0(kv_card_issue_step_name(KV_CARD_STEP_PSC_CHANGING), status) == 0)
+        return _("being issued");
+    for (guint i = 0; i < G_N_ELEMENTS(reasons); i++)
+        if (g_strcmp0(reasons[i][0], status) == 0)
+            return _(reasons[i][1]);
     return status;
 }
 

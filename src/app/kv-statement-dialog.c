@@ -34,8 +34,14 @@ G_DEFINE_FINAL_TYPE(KvStatementDialog, kv_statement_dialog, ADW_TYPE_WINDOW)
 
 typedef struct {
     gint64 customer_id, from, to;
-    char language[16]; /* "": the station's */
+    char *language; /* NULL: the station's */
 } Period;
+
+static void period_free(Period *p)
+{
+    g_free(p->language);
+    g_free(p);
+}
 
 typedef struct {
     KvTable *table;
@@ -95,6 +101,17 @@ static gpointer statement_in_worker(KvSession *session, KvStation *st, gpointer 
     saved = kv_language_push(p->language);
     t = kv_report_statement(st, p->customer_id, p->from, p->to, error);
     kv_language_pop(saved);
+    /* The refusal is for the cashier: in the station's language, asked
+     * again (a statement made this time is not the one asked for). */
+    if (t == NULL && saved != NULL) {
+        g_clear_error(error);
+        t = kv_report_statement(st, p->customer_id, p->from, p->to, error);
+        if (t != NULL) {
+            g_clear_pointer(&t, kv_table_free);
+            g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                                _("The statement could not be made: try again."));
+        }
+    }
     if (t == NULL)
         return NULL;
     s = g_new0(Statement, 1);
@@ -147,8 +164,7 @@ static gboolean read_period(KvStatementDialog *self, Period *p)
 
         /* 0: the station's language; then the list. */
         if (i > 0 && i <= self->languages->len)
-            g_strlcpy(p->language, g_ptr_array_index(self->languages, i - 1),
-                      sizeof p->language);
+            p->language = g_strdup(g_ptr_array_index(self->languages, i - 1));
     }
     p->from = kv_day_start(from);
     p->to = g_date_time_to_unix(after);
@@ -169,14 +185,14 @@ static void make_statement(KvStatementDialog *self)
     stop_making(self);
     show_table(self, NULL);
     if (!read_period(self, p)) {
-        g_free(p);
+        period_free(p);
         return;
     }
     g_free(self->language);
-    self->language = *p->language != '\0' ? g_strdup(p->language) : NULL;
+    self->language = g_strdup(p->language);
     show_message(self, _("Making the statement…"), TRUE);
     self->cancel = g_cancellable_new();
-    kv_session_run_async(self->session, statement_in_worker, p, g_free,
+    kv_session_run_async(self->session, statement_in_worker, p, (GDestroyNotify)period_free,
                          (GDestroyNotify)statement_free, self->cancel, on_statement_cb,
                          g_object_ref(self));
 }

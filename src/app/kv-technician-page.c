@@ -2,7 +2,7 @@
  * swap and a meter's provisioning block (see kv-technician-page.h).
  *
  * Every card and ledger call is the core's (kv_card_engineering,
- * kv_card_read through the session, kv_meter_swap_register, kv_meter_swap,
+ * kv_card_read through the session, kv_meter_swap (registering the new meter),
  * kv_card_issue, kv_meter_provision) on the session's worker.  What the
  * signed-in person may not do is shown disabled with the reason before
  * anything is submitted: the core checks again. */
@@ -441,11 +441,11 @@ static gpointer swap_in_worker(KvSession *session, KvStation *st, gpointer data,
     const char *reason = NULL;
 
     g_variant_get(data, "(uub&s)", &from, &to, &estimate, &reason);
-    if (!kv_meter_swap_register(st, from, to, &r->registered, error) ||
-        !(t = kv_meter_swap(st, from, to, estimate ? KV_SWAP_ESTIMATE : KV_SWAP_CLEARED, reason,
+    if (!(t = kv_meter_swap(st, from, to, estimate ? KV_SWAP_ESTIMATE : KV_SWAP_CLEARED, reason,
                             error)))
         return NULL;
     r->transfer = *t;
+    r->registered = t->registered;
     if ((link = kv_session_worker_take_card(session, NULL, &card_error)) != NULL &&
         (card = kv_card_issue(st, link, to, &card_error)) != NULL)
         r->serial = card->serial;

@@ -7,12 +7,34 @@
 
 G_BEGIN_DECLS
 
-/* A row's prev_hash in SQL over the table audit (db/016 stores none): the
- * hash of row id - 1, 32 zero bytes for row 1, NULL when that row is
- * missing.  The chain formula is unchanged (kv_audit_row_hash). */
-#define KV_AUDIT_PREV_HASH                                                            \
-    "(CASE WHEN audit.id = 1 THEN zeroblob(32) ELSE (SELECT p.hash FROM audit p "     \
-    "WHERE p.id = audit.id - 1) END)"
+/* The one reader of the audit log's logical rows (db/020-compact-audit.sql:
+ * the view audit over the compact storage), in id order, each with its
+ * chain hash recomputed from the nearest checkpoint before it (the plain
+ * hash is kept only at checkpoints and for the head).  The texts are never
+ * NULL ("" where the storage cannot give them back) and last until the
+ * next kv_audit_iter_next. */
+typedef struct {
+    gint64 id, at, user_id; /* user_id 0 when the row has none */
+    gboolean has_user;
+    const char *action, *object, *detail;
+    const guint8 *mac;      /* NULL: written with the keys locked */
+    const guint8 *kept;     /* the hash kept for it (checkpoint, head), or NULL */
+    guint8 prev_hash[32], hash[32];
+} KvAuditRow;
+typedef struct KvAuditIter KvAuditIter;
+/* Rows from..to (to 0: to the end). */
+KvAuditIter *kv_audit_iter_new(KvStation *st, gint64 from, gint64 to, GError **error);
+/* The next row, or NULL at the end or on an error (then *error is set). */
+const KvAuditRow *kv_audit_iter_next(KvAuditIter *it, GError **error);
+/* The chain goes on from this hash (a checkpoint's, after a break). */
+void kv_audit_iter_resync(KvAuditIter *it, const guint8 hash[32]);
+void kv_audit_iter_free(KvAuditIter *it);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvAuditIter, kv_audit_iter_free)
+/* A hash in lower-case hexadecimal (64 digits). */
+char *kv_audit_hex(const guint8 hash[32]);
+/* Row id's chain hash (recomputed); FALSE without error when there is no
+ * such row. */
+gboolean kv_audit_hash_of(KvStation *st, gint64 id, guint8 hash[32], GError **error);
 
 /* Inside the caller's transaction unless said otherwise. */
 /* The end of a change: its audit row, then the commit; on failure the

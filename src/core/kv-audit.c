@@ -86,30 +86,143 @@ char *kv_audit_sale_detail(const char *state, gint64 amount, gint64 energy, guin
                        payment_ref, free_energy, free_month);
 }
 
-gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
-                         const char *detail, GError **error)
-{
-    g_autoptr(KvStmt) last = kv_db_stmt(st, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
-                                        error);
-    g_autoptr(KvStmt) ins = NULL;
-    guint8 prev[32], hash[32], key[KV_AUDIT_KEY_LEN];
-    gint64 id = 1, at = kv_now(), user = kv_station_user_id(st);
-    int rc;
+/* ---- the one reader of the logical rows ---- */
 
-    if (!last)
+struct KvAuditIter {
+    KvStation *st;
+    KvStmt *s;
+    gint64 from;
+    guint8 prev[32]; /* the hash of the row read before */
+    KvAuditRow row;
+};
+
+/* Each row's texts as the chain formula reads them: "" for none. */
+static const char *text_or_empty(KvStmt *s, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(s, col);
+    return t ? t : "";
+}
+
+KvAuditIter *kv_audit_iter_new(KvStation *st, gint64 from, gint64 to, GError **error)
+{
+    g_autoptr(KvStmt) cp = kv_db_query(st, "SELECT id, hash FROM audit_checkpoints WHERE id < ? "
+                                           "ORDER BY id DESC LIMIT 1", error,
+                                       KV_DB_VALUES(KV_INT(from)));
+    KvAuditIter *it;
+    gint64 start = 0;
+    if (!cp)
+        return NULL;
+    it = g_new0(KvAuditIter, 1);
+    it->st = st;
+    it->from = from;
+    memcpy(it->prev, genesis, 32);
+    if (sqlite3_step(cp) == SQLITE_ROW && sqlite3_column_bytes(cp, 1) == 32) {
+        start = sqlite3_column_int64(cp, 0);
+        memcpy(it->prev, sqlite3_column_blob(cp, 1), 32);
+    }
+    it->s = kv_db_query(st, "SELECT id, at, user_id, action, object, detail, hash, mac "
+                            "FROM audit WHERE id > ?1 AND id <= ?2 ORDER BY id", error,
+                        KV_DB_VALUES(KV_INT(start), KV_INT(to > 0 ? to : G_MAXINT64)));
+    if (!it->s) {
+        g_free(it);
+        return NULL;
+    }
+    return it;
+}
+
+const KvAuditRow *kv_audit_iter_next(KvAuditIter *it, GError **error)
+{
+    KvAuditRow *row = &it->row;
+    int rc;
+    while ((rc = sqlite3_step(it->s)) == SQLITE_ROW) {
+        KvStmt *s = it->s;
+        row->id = sqlite3_column_int64(s, 0);
+        row->at = sqlite3_column_int64(s, 1);
+        row->has_user = sqlite3_column_type(s, 2) != SQLITE_NULL;
+        row->user_id = sqlite3_column_int64(s, 2);
+        row->action = text_or_empty(s, 3);
+        row->object = text_or_empty(s, 4);
+        row->detail = text_or_empty(s, 5);
+        row->kept = sqlite3_column_bytes(s, 6) == 32 ? sqlite3_column_blob(s, 6) : NULL;
+        row->mac = sqlite3_column_bytes(s, 7) == 32 ? sqlite3_column_blob(s, 7) : NULL;
+        memcpy(row->prev_hash, it->prev, 32);
+        kv_audit_row_hash(row->prev_hash, row->id, row->at, row->user_id, row->action,
+                          row->object, row->detail, row->hash);
+        memcpy(it->prev, row->hash, 32);
+        if (row->id >= it->from)
+            return row;
+    }
+    if (rc != SQLITE_DONE)
+        kv_db_set_error(error, it->st->db, sqlite3_extended_errcode(it->st->db),
+                        _("reading the audit log"));
+    return NULL;
+}
+
+void kv_audit_iter_resync(KvAuditIter *it, const guint8 hash[32])
+{
+    memcpy(it->prev, hash, 32);
+}
+
+void kv_audit_iter_free(KvAuditIter *it)
+{
+    if (!it)
+        return;
+    kv_stmt_release(it->s);
+    g_free(it);
+}
+
+gboolean kv_audit_hash_of(KvStation *st, gint64 id, guint8 hash[32], GError **error)
+{
+    g_autoptr(KvAuditIter) it = kv_audit_iter_new(st, id, id, error);
+    const KvAuditRow *row = it ? kv_audit_iter_next(it, error) : NULL;
+    if (!row || row->id != id)
         return FALSE;
-    memcpy(prev, genesis, 32);
-    rc = sqlite3_step(last);
-    if (rc == SQLITE_ROW) {
-        id = sqlite3_column_int64(last, 0) + 1;
-        if (sqlite3_column_bytes(last, 1) == 32)
-            memcpy(prev, sqlite3_column_blob(last, 1), 32);
-    } else if (rc != SQLITE_DONE) {
+    memcpy(hash, row->hash, 32);
+    return TRUE;
+}
+
+/* The last row and its hash (0 and genesis for an empty log): the head
+ * kept with each row when it is that row's, recomputed otherwise. */
+static gboolean last_row(KvStation *st, gint64 *id, guint8 hash[32], GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT (SELECT max(id) FROM audit_rows), "
+                                         "(SELECT hash FROM audit_head WHERE id = "
+                                         "(SELECT max(id) FROM audit_rows))", error);
+    int rc;
+    if (!s)
+        return FALSE;
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
         kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("audit log"));
         return FALSE;
     }
+    *id = sqlite3_column_int64(s, 0);
+    memcpy(hash, genesis, 32);
+    if (*id == 0)
+        return TRUE;
+    if (sqlite3_column_bytes(s, 1) == 32) {
+        memcpy(hash, sqlite3_column_blob(s, 1), 32);
+        return TRUE;
+    }
+    sqlite3_reset(s);
+    if (!kv_audit_hash_of(st, *id, hash, error) && error && *error)
+        return FALSE;
+    return TRUE;
+}
+
+gboolean kv_audit_append(KvStation *st, const char *action, const char *object,
+                         const char *detail, GError **error)
+{
+    g_autoptr(KvStmt) ins = NULL;
+    guint8 prev[32], hash[32], key[KV_AUDIT_KEY_LEN];
+    gint64 id, at = kv_now(), user = kv_station_user_id(st);
+
+    if (!last_row(st, &id, prev, error))
+        return FALSE;
+    id++;
     kv_audit_row_hash(prev, id, at, user, action, object, detail ? detail : "", hash);
-    /* prev_hash is not stored: it is the row before's hash (db/016). */
+    /* Through the view: db/020-compact-audit.sql keeps the row compact and
+     * its hash at a checkpoint and as the head. */
     ins = kv_db_stmt(st, "INSERT INTO audit(id, at, user_id, action, object, detail, hash, mac) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error);
     if (!ins)
@@ -166,6 +279,11 @@ static char *hex(const guint8 *p, gsize n)
     return g_string_free(s, FALSE);
 }
 
+char *kv_audit_hex(const guint8 hash[32])
+{
+    return hex(hash, 32);
+}
+
 static char *head_text(gint64 id, const guint8 hash[32])
 {
     g_autofree char *h = hex(hash, 32);
@@ -174,13 +292,11 @@ static char *head_text(gint64 id, const guint8 hash[32])
 
 char *kv_audit_head(KvStation *st, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
-                                     error);
-    if (!s)
+    gint64 id;
+    guint8 hash[32];
+    if (!last_row(st, &id, hash, error))
         return NULL;
-    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 1) == 32)
-        return head_text(sqlite3_column_int64(s, 0), sqlite3_column_blob(s, 1));
-    return head_text(0, genesis);
+    return head_text(id, hash);
 }
 
 /* "ID-HEX" (what kv_audit_head prints) or a bare "HEX" (heads printed before
@@ -315,83 +431,57 @@ typedef struct {
     GHashTable *debt_rows;  /* "debt:<id>" -> detail of its debt.movement row */
     char *opening;          /* detail of the first debt.opening row, or NULL */
     gint64 opening_id;      /* its row */
+    gint64 last_kept;       /* the last row whose kept hash was met */
+    gboolean mac_ok;        /* the row's keyed MAC was checked and matches */
 } AuditWalk;
 
-/* One row of the audit table; the hashes are NULL unless 32 bytes long. */
-typedef struct {
-    gint64 id, at, user_id;
-    const char *action, *object, *detail;
-    const guint8 *prev_hash, *hash, *mac;
-} AuditRow;
-
-/* The columns read_row reads.  prev_hash is not stored (db/016): it is
- * the hash of row id - 1 (row 1: genesis), NULL when that row is missing. */
-#define AUDIT_COLS "id, at, coalesce(user_id, 0), action, object, detail, " KV_AUDIT_PREV_HASH \
-                   ", hash, mac"
-
-/* 1. The row as stored. */
-static void read_row(KvStmt *s, AuditRow *row)
-{
-    row->id = sqlite3_column_int64(s, 0);
-    row->at = sqlite3_column_int64(s, 1);
-    row->user_id = sqlite3_column_int64(s, 2);
-    row->action = (const char *)sqlite3_column_text(s, 3);
-    row->object = (const char *)sqlite3_column_text(s, 4);
-    row->detail = (const char *)sqlite3_column_text(s, 5);
-    row->prev_hash = sqlite3_column_bytes(s, 6) == 32 ? sqlite3_column_blob(s, 6) : NULL;
-    row->hash = sqlite3_column_bytes(s, 7) == 32 ? sqlite3_column_blob(s, 7) : NULL;
-    row->mac = sqlite3_column_bytes(s, 8) == 32 ? sqlite3_column_blob(s, 8) : NULL;
-}
-
-/* 2. It follows the row before: no ids missing, its prev_hash is that
- * row's hash. */
-static void check_link(AuditWalk *w, const AuditRow *row)
+/* 2. It follows the row before: no ids missing. */
+static void check_link(AuditWalk *w, const KvAuditRow *row)
 {
     KvAuditReport *r = w->r;
     if (row->id != w->expect_id)
         PROBLEM(_("audit rows %" PRId64 "..%" PRId64 " are missing (deleted)"),
                 w->expect_id, row->id - 1);
-    if (!row->prev_hash || memcmp(row->prev_hash, w->prev, 32) != 0)
-        PROBLEM(_("audit row %" PRId64 ": does not follow the previous row "
-                "(a row before it was deleted or changed)"), row->id);
 }
 
-/* The row's stored hash is the hash of its content. */
-static gboolean hash_matches(const AuditRow *row)
-{
-    guint8 want[32];
-    kv_audit_row_hash(row->prev_hash ? row->prev_hash : genesis, row->id, row->at,
-                      row->user_id, row->action ? row->action : "",
-                      row->object ? row->object : "", row->detail ? row->detail : "", want);
-    return row->hash && memcmp(row->hash, want, 32) == 0;
-}
-
-/* 3. Its hash is the hash of its content; the walk moves on to it. */
-static void check_hash(AuditWalk *w, const AuditRow *row)
+/* 3. Where a hash is kept for it (each checkpoint, the head), the rows up
+ * to it hash to it; after a break the walk goes on from the kept hash, so
+ * that one edit is reported once. */
+static void check_kept(AuditWalk *w, KvAuditIter *it, const KvAuditRow *row)
 {
     KvAuditReport *r = w->r;
-    const char *action = row->action, *object = row->object;
-    if (!hash_matches(row))
-        PROBLEM(_("audit row %" PRId64 " (%s %s): its content was changed"), row->id,
-                action ? action : "?", object ? object : "?");
-    if (row->hash)
-        memcpy(w->prev, row->hash, 32);
+    if (!row->kept)
+        return;
+    if (memcmp(row->kept, row->hash, 32) != 0 && w->mac_ok) {
+        /* the row's own MAC vouches for the hash recomputed: the kept one
+         * was changed, the walk goes on from the right one */
+        PROBLEM(_("audit row %" PRId64 " (%s %s): the hash kept for it was changed (its keyed "
+                "MAC vouches for the rows up to it)"), row->id, row->action, row->object);
+    } else if (memcmp(row->kept, row->hash, 32) != 0) {
+        PROBLEM(_("audit row %" PRId64 " (%s %s): the hash kept for it is not the hash of "
+                "the rows up to it: a row from %" PRId64 " to %" PRId64 " was changed, "
+                "or the kept hash"), row->id, row->action, row->object, w->last_kept + 1,
+                row->id);
+        kv_audit_iter_resync(it, row->kept);
+    }
+    w->last_kept = row->id;
 }
 
 /* 4. Its keyed MAC (over its hash), where the station had the keys; a row
  * of an action that always has the keys must have one once rows are
  * keyed. */
-static void check_mac(AuditWalk *w, const AuditRow *row)
+static void check_mac(AuditWalk *w, const KvAuditRow *row)
 {
     KvAuditReport *r = w->r;
     const char *action = row->action, *object = row->object;
     gint64 id = row->id;
+    w->mac_ok = FALSE;
     if (row->mac) {
         r->rows_keyed++;
         r->covered_to = id;
         if (r->keyed) {
             guint8 mac[32];
-            row_mac(w->audit_key, w->prev, mac);
+            row_mac(w->audit_key, row->hash, mac);
             if (CRYPTO_memcmp(mac, row->mac, 32) != 0) {
                 if (w->bad_macs++ == 0 && w->last_good_mac + 1 == id)
                     PROBLEM(_("audit row %" PRId64 " (%s %s): its keyed MAC does not "
@@ -404,8 +494,10 @@ static void check_mac(AuditWalk *w, const AuditRow *row)
                             object ? object : "?", w->last_good_mac + 1, id);
                 if (w->bad_macs == 1)
                     w->first_bad_mac = id;
-            } else if (!w->bad_macs) {
-                w->last_good_mac = id;
+            } else {
+                w->mac_ok = TRUE;
+                if (!w->bad_macs)
+                    w->last_good_mac = id;
             }
         }
     } else if (r->rows_keyed && action_needs_keys(action)) {
@@ -415,11 +507,11 @@ static void check_mac(AuditWalk *w, const AuditRow *row)
 }
 
 /* 5. The exported head, if one is given: is this row it? */
-static void check_anchor(AuditWalk *w, const AuditRow *row)
+static void check_anchor(AuditWalk *w, const KvAuditRow *row)
 {
     KvAuditReport *r = w->r;
     if (w->anchor_hex && !w->anchor_found && (w->anchor_id == 0 || w->anchor_id == row->id)) {
-        g_autofree char *h = hex(w->prev, 32);
+        g_autofree char *h = hex(row->hash, 32);
         w->anchor_found = g_ascii_strcasecmp(h, w->anchor) == 0;
         if (w->anchor_id == row->id && !w->anchor_found)
             PROBLEM(_("audit row %" PRId64 " is not the exported head %s: the log was "
@@ -432,7 +524,7 @@ static void check_anchor(AuditWalk *w, const AuditRow *row)
 /* 6. A sale's row: remembered as that sale's last, for check_sales; a
  * debt movement's row and the debt ledger's opening summary, for
  * check_debts. */
-static void note_sale(AuditWalk *w, const AuditRow *row)
+static void note_sale(AuditWalk *w, const KvAuditRow *row)
 {
     KvAuditReport *r = w->r;
     const char *detail = row->detail ? row->detail : "";
@@ -456,37 +548,54 @@ static void note_sale(AuditWalk *w, const AuditRow *row)
     }
 }
 
+/* 7. The head kept with the last row written: rows after the log's last
+ * row were deleted (a copy put back from a backup keeps its own head). */
+static void check_head_kept(KvStation *st, AuditWalk *w)
+{
+    KvAuditReport *r = w->r;
+    gint64 head = kv_db_int(st, "SELECT coalesce(max(id), 0) FROM audit_head", 0);
+    if (head > w->last_id)
+        PROBLEM(_("the log's head was row %" PRId64 " when it was last written but the log "
+                "ends at row %" PRId64 ": rows %" PRId64 "..%" PRId64 " were deleted"), head,
+                w->last_id, w->last_id + 1, head);
+    else if (head && head < w->last_id)
+        PROBLEM(_("the log's head was row %" PRId64 " when it was last written but the log "
+                "goes on to row %" PRId64 ": rows were written past the station"), head,
+                w->last_id);
+}
+
 /* The walk along every row (steps 1 to 6), then what the end tells: MACs
  * failing after the first, the exported head not met. */
 static gboolean walk_chain(KvStation *st, AuditWalk *w, KvProgressFunc progress,
                            gpointer user_data, GCancellable *cancellable, GError **error)
 {
     KvAuditReport *r = w->r;
-    gint64 total = kv_db_int(st, "SELECT count(*) FROM audit", 0);
-    g_autoptr(KvStmt) s = kv_db_stmt(st, "SELECT " AUDIT_COLS " FROM audit ORDER BY id", error);
-    int rc;
-    if (!s)
+    gint64 total = kv_db_int(st, "SELECT count(*) FROM audit_rows", 0);
+    g_autoptr(KvAuditIter) it = kv_audit_iter_new(st, 1, 0, error);
+    const KvAuditRow *row;
+    GError *failed = NULL;
+    if (!it)
         return FALSE;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        AuditRow row;
-        read_row(s, &row);
-        check_link(w, &row);
-        check_hash(w, &row);
-        check_mac(w, &row);
-        check_anchor(w, &row);
-        note_sale(w, &row);
-        w->last_id = row.id;
-        w->expect_id = row.id + 1;
+    while ((row = kv_audit_iter_next(it, &failed))) {
+        check_link(w, row);
+        check_mac(w, row);
+        check_anchor(w, row);
+        note_sale(w, row);
+        check_kept(w, it, row);
+        memcpy(w->prev, row->kept ? row->kept : row->hash, 32);
+        w->last_id = row->id;
+        w->expect_id = row->id + 1;
         r->rows++;
         if (progress && r->rows % 65536 == 0)
             progress(r->rows, (guint64)total, N_("audit rows"), user_data);
         if (g_cancellable_set_error_if_cancelled(cancellable, error))
             return FALSE;
     }
-    if (rc != SQLITE_DONE) {
-        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading the audit log"));
+    if (failed) {
+        g_propagate_error(error, failed);
         return FALSE;
     }
+    check_head_kept(st, w);
     if (w->bad_macs > 1)
         PROBLEM(_("%" PRId64 " keyed rows after row %" PRId64 " fail their MAC as well"),
                 w->bad_macs - 1, w->first_bad_mac);
@@ -718,13 +827,11 @@ typedef struct {
     gboolean matched;
 } AuditedClear;
 
-/* The row proves itself: its hash is its content's and, with the key, its
- * MAC is the audit key's. */
-static gboolean row_authentic(const AuditRow *row, gboolean keyed, const guint8 *key)
+/* The row proves itself: with the key, its MAC is the audit key's over
+ * its hash (recomputed from its content and the rows before). */
+static gboolean row_authentic(const KvAuditRow *row, gboolean keyed, const guint8 *key)
 {
     guint8 mac[32];
-    if (!hash_matches(row))
-        return FALSE;
     if (!keyed)
         return TRUE;
     if (!row->mac)
@@ -755,49 +862,63 @@ static gint64 *meter_sums(GHashTable *refunded, const char *object)
 static gboolean read_clear_rows(KvStation *st, const char *object, GHashTable *clears,
                                 GHashTable *refunded, GPtrArray *problems, GError **error)
 {
-    static const char sql[] = "SELECT " AUDIT_COLS " FROM audit INDEXED BY audit_clears "
-                              "WHERE action IN ('meter.credit-cleared', 'refund.cleared', "
-                              "'meter.swap') AND (?1 = '' OR object = ?1) ORDER BY id";
-    g_autoptr(KvStmt) s = kv_db_query(st, sql, error, KV_DB_VALUES(KV_TEXT(object)));
+    static const char sql[] = "SELECT id FROM audit_rows INDEXED BY audit_clears "
+                              "WHERE action IN (2, 3, 4) ORDER BY id";
+    g_autoptr(KvStmt) s = kv_db_stmt(st, sql, error);
+    g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
     guint8 key[KV_AUDIT_KEY_LEN];
-    gboolean keyed = kv_keystore_audit_key(st->keys, key);
+    gboolean keyed;
     int rc;
     if (!s)
         return FALSE;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        AuditRow row;
-        AuditedClear c = { 0 };
-        gint64 total = 0, refund = 0, energy = 0;
-        read_row(s, &row);
-        if (!row.object || !row.detail || !row_authentic(&row, keyed, key)) {
-            g_ptr_array_add(problems,
-                            g_strdup_printf(_("audit row %" PRId64 " (%s %s) does not prove "
-                                            "itself (its hash or keyed MAC is wrong): the "
-                                            "credit cleared or refunded it records is not "
-                                            "trusted"), row.id, row.action ? row.action : "?",
-                                            row.object ? row.object : "?"));
-        } else if (strcmp(row.action, "meter.credit-cleared") == 0 &&
-                   sscanf(row.detail, "amount=%" G_GINT64_MODIFIER "d cleared_total=%"
-                          G_GINT64_MODIFIER "d card=%" G_GINT64_MODIFIER "d counter=%"
-                          G_GINT64_MODIFIER "d", &c.amount, &total, &c.card, &c.counter) == 4) {
-            c.audit_id = row.id;
-            g_hash_table_insert(clears, g_strdup_printf("%s/%" G_GINT64_FORMAT, row.object, total),
-                                g_memdup2(&c, sizeof c));
-            meter_sums(refunded, row.object)[1] += c.amount;
-        } else if (strcmp(row.action, "refund.cleared") == 0 &&
-                   sscanf(row.detail, "refund=%" G_GINT64_MODIFIER "d energy=%"
-                          G_GINT64_MODIFIER "d", &refund, &energy) == 2) {
-            meter_sums(refunded, row.object)[0] += energy;
-        } else if (strcmp(row.action, "meter.swap") == 0) {
-            gint64 *sums = meter_sums(refunded, row.object);
-            sums[0] = sums[1];
-        }
+        gint64 id = sqlite3_column_int64(s, 0);
+        g_array_append_val(ids, id);
     }
-    OPENSSL_cleanse(key, sizeof key);
     if (rc != SQLITE_DONE) {
         kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading the audit log"));
         return FALSE;
     }
+    sqlite3_reset(s);
+    keyed = kv_keystore_audit_key(st->keys, key);
+    for (guint i = 0; i < ids->len; i++) {
+        gint64 id = g_array_index(ids, gint64, i);
+        g_autoptr(KvAuditIter) it = kv_audit_iter_new(st, id, id, error);
+        const KvAuditRow *row = it ? kv_audit_iter_next(it, error) : NULL;
+        AuditedClear c = { 0 };
+        gint64 total = 0, refund = 0, energy = 0;
+        if (!row) {
+            OPENSSL_cleanse(key, sizeof key);
+            if (error && *error)
+                return FALSE;
+            continue;
+        }
+        if (*object && strcmp(row->object, object) != 0)
+            continue;
+        if (!row_authentic(row, keyed, key)) {
+            g_ptr_array_add(problems,
+                            g_strdup_printf(_("audit row %" PRId64 " (%s %s) does not prove "
+                                            "itself (its hash or keyed MAC is wrong): the "
+                                            "credit cleared or refunded it records is not "
+                                            "trusted"), row->id, row->action, row->object));
+        } else if (strcmp(row->action, "meter.credit-cleared") == 0 &&
+                   sscanf(row->detail, "amount=%" G_GINT64_MODIFIER "d cleared_total=%"
+                          G_GINT64_MODIFIER "d card=%" G_GINT64_MODIFIER "d counter=%"
+                          G_GINT64_MODIFIER "d", &c.amount, &total, &c.card, &c.counter) == 4) {
+            c.audit_id = row->id;
+            g_hash_table_insert(clears, g_strdup_printf("%s/%" G_GINT64_FORMAT, row->object, total),
+                                g_memdup2(&c, sizeof c));
+            meter_sums(refunded, row->object)[1] += c.amount;
+        } else if (strcmp(row->action, "refund.cleared") == 0 &&
+                   sscanf(row->detail, "refund=%" G_GINT64_MODIFIER "d energy=%"
+                          G_GINT64_MODIFIER "d", &refund, &energy) == 2) {
+            meter_sums(refunded, row->object)[0] += energy;
+        } else if (strcmp(row->action, "meter.swap") == 0) {
+            gint64 *sums = meter_sums(refunded, row->object);
+            sums[0] = sums[1];
+        }
+    }
+    OPENSSL_cleanse(key, sizeof key);
     return TRUE;
 }
 

@@ -130,7 +130,7 @@ guint32 kv_card_next_serial(KvStation *st, GError **error)
     return (guint32)n;
 }
 
-gboolean kv_card_step(KvStation *st, guint32 serial, KvCardStatus status, const char *step,
+gboolean kv_card_step(KvStation *st, guint32 serial, KvCardStatus status, KvCardIssueStep step,
                           const char *action, const char *detail, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
@@ -139,7 +139,7 @@ gboolean kv_card_step(KvStation *st, guint32 serial, KvCardStatus status, const 
     if (!kv_txn_begin(&txn, st, error))
         return FALSE;
     s = kv_db_query(st, "UPDATE cards SET status = ?, issue_step = ? WHERE serial = ?", error,
-                    KV_DB_VALUES(KV_CARD_STATUS(status), KV_TEXT(step), KV_INT(serial)));
+                    KV_DB_VALUES(KV_CARD_STATUS(status), KV_CARD_STEP(step), KV_INT(serial)));
     if (!s)
         return FALSE;
     if (!kv_db_step_done(st, s, _("recording the card"), error) ||
@@ -173,7 +173,7 @@ gboolean kv_card_personalise(KvStation *st, KvCardLink *card, const KvMeter *m, 
                     kv_strerror(e));
         goto out;
     }
-    if (g_strcmp0(step, "psc-changing") != 0) {
+    if (g_strcmp0(step, kv_card_issue_step_name(KV_CARD_STEP_PSC_CHANGING)) != 0) {
         /* The card still has its factory PSC: change it is the last step. */
         if (!kv_card_link_present_psc(card, set->factory_psc, FALSE, error)) {
             g_prefix_error(error, _("presenting the factory PSC (is this a blank card?): "));
@@ -185,7 +185,8 @@ gboolean kv_card_personalise(KvStation *st, KvCardLink *card, const KvMeter *m, 
         kv_test_point("issue-written");
         if (kv_card_link_protection(card) != 0 && !kv_card_link_lock_identity(card, error))
             goto out;
-        if (!kv_card_step(st, serial, KV_CARD_STATUS_ISSUING, "psc-changing", NULL, NULL, error))
+        if (!kv_card_step(st, serial, KV_CARD_STATUS_ISSUING, KV_CARD_STEP_PSC_CHANGING, NULL, NULL,
+                          error))
             goto out;
         kv_test_point("issue-psc-changing");
     } else {

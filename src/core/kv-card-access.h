@@ -25,7 +25,7 @@ gboolean kv_card_personalise(KvStation *st, KvCardLink *card, const KvMeter *m, 
                            GError **error);
 /* Set a card's status and issue step, with an audit row if action is given;
  * own transaction. */
-gboolean kv_card_step(KvStation *st, guint32 serial, KvCardStatus status, const char *step,
+gboolean kv_card_step(KvStation *st, guint32 serial, KvCardStatus status, KvCardIssueStep step,
                       const char *action, const char *detail, GError **error);
 /* The next card serial of this office (inside or outside a transaction). */
 guint32 kv_card_next_serial(KvStation *st, GError **error);

@@ -239,10 +239,11 @@ static gboolean insert_reserved(KvStation *st, const KvMeter *m, const KvCardRec
     g_autofree char *obj = NULL, *detail = NULL;
     if (!kv_db_run(st, "INSERT INTO cards(serial, meter_number, type, status, issue_step, "
                        "token_seq, token_cumulative, replaces, issued_at, issued_by) VALUES "
-                       "(?, ?, ?, ?, 'reserved', ?, ?, ?, ?, ?)",
+                       "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    _("reserving the card"), error,
                    KV_DB_VALUES(KV_INT(c->serial), KV_INT(m->number), KV_INT(KV_CARD_USER),
                                 KV_CARD_STATUS(KV_CARD_STATUS_ISSUING),
+                                KV_CARD_STEP(KV_CARD_STEP_RESERVED),
                                 KV_INT(c->token_seq), KV_INT(c->token_cumulative),
                                 KV_INT_OR_NULL(c->replaces), KV_INT(c->issued_at),
                                 KV_INT(kv_station_user_id(st)))))
@@ -311,9 +312,10 @@ static KvCardRecord *issue(KvStation *st, KvCardLink *card, guint32 meter, gbool
     const guint8 *image;
     kv_identity id;
     kv_err e;
-    char step[16] = "reserved";
+    char step[16];
     g_autofree char *detail = NULL;
 
+    g_strlcpy(step, kv_card_issue_step_name(KV_CARD_STEP_RESERVED), sizeof step);
     if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
         !kv_sync_require_current(st, _("issuing a card"), error))
         return NULL;
@@ -339,7 +341,7 @@ static KvCardRecord *issue(KvStation *st, KvCardLink *card, guint32 meter, gbool
                         "(this is card %u) to finish it"), c->serial, meter, id.card_serial);
             return NULL;
         }
-        if (e != KV_OK && g_strcmp0(step, "reserved") != 0) {
+        if (e != KV_OK && g_strcmp0(step, kv_card_issue_step_name(KV_CARD_STEP_RESERVED)) != 0) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                         _("the issue of card %u for meter %09u was interrupted after its identity "
                         "was written: insert that card to finish it"), c->serial, meter);
@@ -384,7 +386,7 @@ static KvCardRecord *issue(KvStation *st, KvCardLink *card, guint32 meter, gbool
         return NULL;
     detail = g_strdup_printf("meter=%09u seq=%u cumulative=%u replaces=%u", meter, c->token_seq,
                              c->token_cumulative, c->replaces);
-    if (!kv_card_step(st, c->serial, KV_CARD_STATUS_ACTIVE, "done",
+    if (!kv_card_step(st, c->serial, KV_CARD_STATUS_ACTIVE, KV_CARD_STEP_DONE,
                       c->replaces ? "card.replace" : "card.issue", detail, error))
         return NULL;
     g_free(c->status);

@@ -139,7 +139,7 @@ gboolean kv_db_run(KvStation *st, const char *sql, const char *what, GError **er
 static const char *stored_word(const char *p, gsize n)
 {
     const char *words[KV_SALE_N_STATES + KV_CARD_STATUS_FAILED + 1 + KV_METER_STATUS_REMOVED + 1 +
-                      KV_REFUND_TOKEN_ABORTED + 1];
+                      KV_REFUND_TOKEN_ABORTED + 1 + KV_CARD_STEP_DONE + 1];
     guint k = 0;
 
     for (int i = 0; i < KV_SALE_N_STATES; i++)
@@ -150,6 +150,8 @@ static const char *stored_word(const char *p, gsize n)
         words[k++] = kv_meter_status_name((KvMeterStatus)i);
     for (int i = 0; i <= KV_REFUND_TOKEN_ABORTED; i++)
         words[k++] = kv_refund_token_state_name((KvRefundTokenState)i);
+    for (int i = 0; i <= KV_CARD_STEP_DONE; i++)
+        words[k++] = kv_card_issue_step_name((KvCardIssueStep)i);
     for (guint i = 0; n && i < k; i++)
         if (strlen(words[i]) == n && strncmp(p, words[i], n) == 0)
             return words[i];
@@ -175,6 +177,23 @@ char *kv_db_sql_states(const char *sql)
         p += n;
     }
     return g_string_free(out, FALSE);
+}
+
+const char *kv_db_sql_states_kept(const char *sql)
+{
+    static GMutex lock;
+    static GHashTable *kept; /* sql -> its text with the words, never freed */
+    const char *text;
+
+    g_mutex_lock(&lock);
+    if (kept == NULL)
+        kept = g_hash_table_new(g_str_hash, g_str_equal);
+    if ((text = g_hash_table_lookup(kept, sql)) == NULL) {
+        text = kv_db_sql_states(sql);
+        g_hash_table_insert(kept, g_strdup(sql), (gpointer)text);
+    }
+    g_mutex_unlock(&lock);
+    return text;
 }
 
 static gboolean txn_begin(KvTxn *txn, KvStation *st, const char *begin, GError **error)

@@ -42,12 +42,18 @@ typedef struct {
 #define KV_CARD_STATUS(s) KV_TEXT(kv_card_status_name(s))   /* KV_CARD_STATUS_... */
 #define KV_METER_STATUS(s) KV_TEXT(kv_meter_status_name(s)) /* KV_METER_STATUS_... */
 #define KV_REFUND_STATE(s) KV_TEXT(kv_refund_token_state_name(s)) /* KV_REFUND_TOKEN_... */
+#define KV_CARD_STEP(s) KV_TEXT(kv_card_issue_step_name(s)) /* KV_CARD_STEP_... */
 /* SQL run with numbered parameters in a loop over texts (where a named
  * parameter would share a number's slot) names sale states :pending,
  * :completed, ..., card and meter statuses :issuing, :active, ... and
- * refund-token states :done, ...: the text with each written as its stored
- * word (kv_sale_state_name, kv-status.h), quoted.  Free it. */
+ * refund-token states and card issue steps :done, :reserved, ...: the text
+ * with each written as its stored word (kv_sale_state_name, kv-status.h),
+ * quoted.  Free it. */
 char *kv_db_sql_states(const char *sql);
+/* The same for the text of a cached statement (kv_db_stmt keeps statements
+ * by their text's address): made once and kept for the program's life,
+ * the same address for the same sql.  Any thread may call it. */
+const char *kv_db_sql_states_kept(const char *sql);
 #define KV_DB_VALUES(...) \
     (sizeof((const KvDbValue[]){ __VA_ARGS__ }) / sizeof(KvDbValue)), \
         ((const KvDbValue[]){ __VA_ARGS__ })

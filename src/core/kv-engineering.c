@@ -355,9 +355,10 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
         detail = eng_detail(c);
         if (!kv_db_run(st, "INSERT INTO cards(serial, meter_number, type, status, issue_step, "
                            "token_seq, issued_at, issued_by) VALUES (?, ?, ?, ?, "
-                           "'reserved', ?, ?, ?)", _("reserving the card"), error,
+                           "?, ?, ?, ?)", _("reserving the card"), error,
                        KV_DB_VALUES(KV_INT(c->serial), KV_INT(m->number), KV_INT(c->card_type),
                                     KV_CARD_STATUS(KV_CARD_STATUS_ISSUING),
+                                    KV_CARD_STEP(KV_CARD_STEP_RESERVED),
                                     KV_INT(c->seq), KV_INT(issued_at),
                                     KV_INT_OR_NULL(kv_station_user_id(st)))) ||
             !record_token(st, c, issued_at, error) ||
@@ -375,7 +376,7 @@ static KvEngineeringCard *issue_new(KvStation *st, KvCardLink *card, KvMeter *m,
     if (!ok)
         return NULL;
     detail = eng_detail(c);
-    if (!kv_card_step(st, c->serial, KV_CARD_STATUS_ACTIVE, "done", "card.engineering", detail,
+    if (!kv_card_step(st, c->serial, KV_CARD_STATUS_ACTIVE, KV_CARD_STEP_DONE, "card.engineering", detail,
                       error))
         return NULL;
     return g_steal_pointer(&c);
@@ -486,7 +487,7 @@ KvEngineeringCard *kv_card_engineering(KvStation *st, KvCardLink *card, guint32 
     const guint8 *image;
     kv_identity id;
     kv_err e;
-    char step[16] = "reserved";
+    char step[16];
     guint32 resume;
 
     if (!check_role(st, req->card_type, error) || !(m = kv_meter_get(st, meter, error)))
@@ -509,11 +510,12 @@ KvEngineeringCard *kv_card_engineering(KvStation *st, KvCardLink *card, guint32 
             return NULL;
         }
     }
+    g_strlcpy(step, kv_card_issue_step_name(KV_CARD_STEP_RESERVED), sizeof step);
     image = kv_card_link_image(card);
     e = kv_card_identity(image, &id);
     resume = issuing_serial(st, meter, req->card_type, step);
     if (resume && (e == KV_E_BLANK || (e == KV_OK && id.card_serial == resume))) {
-        if (e != KV_OK && g_strcmp0(step, "reserved") != 0) {
+        if (e != KV_OK && g_strcmp0(step, kv_card_issue_step_name(KV_CARD_STEP_RESERVED)) != 0) {
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
                         _("the issue of card %u for meter %09u was interrupted after its identity "
                         "was written: insert that card to finish it"), resume, meter);
@@ -522,7 +524,7 @@ KvEngineeringCard *kv_card_engineering(KvStation *st, KvCardLink *card, guint32 
         return issue_new(st, card, m, req, resume, step, error);
     }
     if (e == KV_E_BLANK)
-        return issue_new(st, card, m, req, 0, "reserved", error);
+        return issue_new(st, card, m, req, 0, kv_card_issue_step_name(KV_CARD_STEP_RESERVED), error);
     if (e != KV_OK) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_CARD,
                     _("this card is not blank and not a Kilovend card (%s): use a blank card"),

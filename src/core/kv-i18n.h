@@ -15,6 +15,8 @@
 #include <glib/gi18n-lib.h>
 #include <inttypes.h> /* PRId64 in translatable formats: xgettext knows it */
 
+#include "kv-catalogue.h"
+
 G_BEGIN_DECLS
 
 /* Bind the core's text domain (done by the first translated message too). */
@@ -24,6 +26,17 @@ const char *kv_i18n_gettext(const char *msgid) G_GNUC_FORMAT(1);
 
 /* msgid in context (marked with NC_), in the core's domain. */
 const char *kv_i18n_pgettext(const char *context, const char *msgid) G_GNUC_FORMAT(2);
+
+/* The catalogue of language code ("fr", the folder's name under the
+ * domain's locale directory), read by the core itself and kept for the
+ * program's life; "en": the messages as written; NULL when there is none.
+ * Any thread may call it. */
+const KvCatalogue *kv_i18n_catalogue(const char *code);
+/* The calling thread's messages (_(), C_()) from cat, whatever the
+ * locale and the LANGUAGE variable say, until the next call; NULL: back to
+ * gettext.  Returns the thread's previous catalogue (to put back).  Other
+ * threads are not affected. */
+const KvCatalogue *kv_i18n_use_catalogue(const KvCatalogue *cat);
 
 /* _() and C_() of the core and its front ends: the core's domain, bound
  * first. */

@@ -142,7 +142,7 @@ static gboolean add_event(Batch *b, const char *kind, gint64 audit_id, const cha
 
 #define CARD_RECORD \
     "SELECT json_object('kind', 'card', 'station', ?1, 'id', serial, 'content', json_object(" \
-    "'meter', meter_number, 'type', type, 'status', 'issuing', 'replaces', replaces, " \
+    "'meter', meter_number, 'type', type, 'status', :issuing, 'replaces', replaces, " \
     "'issued_at', issued_at, 'issued_by', issued_by)) FROM cards WHERE serial = ?2"
 #define SHIFT_RECORD \
     "SELECT json_object('kind', 'shift', 'station', ?1, 'id', id, 'content', json_object(" \
@@ -157,7 +157,7 @@ static gboolean add_event(Batch *b, const char *kind, gint64 audit_id, const cha
     "'meter', meter_number, 'card', card_serial, 'seq', seq, 'cumulative_before', cumulative_before, " \
     "'cumulative', cumulative, 'state', state, 'refund', refund_id, 'shift', shift_id, 'reason', reason, " \
     "'created_by', created_by, 'created_at', created_at)) FROM refund_tokens WHERE " key " = ?2 " \
-    "AND state <> 'pending'"
+    "AND state <> :pending"
 /* A meter swap's transfer, by its old meter. */
 #define TRANSFER_RECORD \
     "SELECT json_object('kind', 'transfer', 'station', ?1, 'id', id, 'content', json_object(" \
@@ -178,11 +178,11 @@ static gboolean add_derived(Batch *b, gint64 id, gint64 at, const char *action, 
                          cancel_seq, error);
     }
     if (card && (strcmp(action, "card.issuing") == 0 || strcmp(action, "card.engineering-issuing") == 0))
-        return add_by_id(b, CARD_RECORD, card, error);
+        return add_by_id(b, kv_db_sql_states_kept(CARD_RECORD), card, error);
     if (card && (strcmp(action, "card.issue") == 0 || strcmp(action, "card.replace") == 0 ||
                  strcmp(action, "card.engineering") == 0))
-        return add_event(b, "card_status", id, "card", card, "status", "active", at, "reason", action,
-                         error);
+        return add_event(b, "card_status", id, "card", card, "status",
+                         kv_card_status_name(KV_CARD_STATUS_ACTIVE), at, "reason", action, error);
     if (card && strcmp(action, "card.block") == 0) {
         g_autofree char *status = detail_value(detail, "status");
         g_autofree char *reason = detail_value(detail, "reason");
@@ -194,7 +194,8 @@ static gboolean add_derived(Batch *b, gint64 id, gint64 at, const char *action, 
     if (strcmp(action, "refund.unloaded") == 0 || strcmp(action, "refund.unloaded-aborted") == 0) {
         gboolean done = strcmp(action, "refund.unloaded") == 0;
         g_autofree char *key = detail_value(detail, done ? "refund" : "token");
-        return !key || add_by_id(b, done ? REFUND_TOKEN_RECORD("refund_id") : REFUND_TOKEN_RECORD("id"),
+        return !key || add_by_id(b, kv_db_sql_states_kept(done ? REFUND_TOKEN_RECORD("refund_id")
+                                                                : REFUND_TOKEN_RECORD("id")),
                                  g_ascii_strtoll(key, NULL, 10), error);
     }
     if (strcmp(action, "meter.swap") == 0 && object_id(object, "meter:"))
@@ -222,43 +223,111 @@ static gboolean add_rows(Batch *b, KvStmt *s, gint64 after, guint max_rows, gint
     return TRUE;
 }
 
-static gboolean add_audit_rows(Batch *b, gint64 after, guint max_rows, KvOutboxBatch *r, GError **error)
+/* An audit row's record: the logical row (kv_audit_iter) with its chain
+ * hashes, the same JSON whatever the storage (db/020). */
+#define AUDIT_RECORD                                                                               \
+    "SELECT json_object('kind', 'audit', 'station', ?1, 'id', ?2, 'content', json_object('at', ?3, " \
+    "'user', ?4, 'action', ?5, 'object', ?6, 'detail', ?7, 'prev_hash', lower(hex(?8)), "            \
+    "'hash', lower(hex(?9)), 'mac', CASE WHEN ?10 IS NULL THEN NULL ELSE lower(hex(?10)) END))"
+/* The rows head office confirmed before this station pushed their records
+ * (db/021-push-backlog.sql), pushed again with them: the queue's key and
+ * the audit row; ?1 the cursor, ?2 how many. */
+#define BACKLOG_ROWS "SELECT q.id, q.audit_id FROM push_backlog q WHERE q.id > ?1 ORDER BY q.id LIMIT ?2"
+
+/* One audit row's record, kept (rows: key, id, at; text: action, object,
+ * detail, record) for after the reading. */
+static gboolean take_audit_row(Batch *b, KvStmt *s, const KvAuditRow *row, gint64 key, GArray *rows,
+                               GPtrArray *text, GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_stmt(b->st,
-        "SELECT id, at, action, object, detail, json_object('kind', 'audit', 'station', ?1, 'id', id, "
-        "'content', json_object('at', at, 'user', user_id, 'action', action, 'object', object, "
-        "'detail', detail, 'prev_hash', lower(hex(" KV_AUDIT_PREV_HASH ")), 'hash', lower(hex(hash)), "
-        "'mac', CASE WHEN mac IS NULL THEN NULL ELSE lower(hex(mac)) END)) "
-        "FROM audit WHERE id > ?2 ORDER BY id LIMIT ?3", error);
+    gint64 v[3] = {key, row->id, row->at};
+    sqlite3_bind_int(s, 1, b->st->settings.station_no);
+    sqlite3_bind_int64(s, 2, row->id);
+    sqlite3_bind_int64(s, 3, row->at);
+    if (row->has_user)
+        sqlite3_bind_int64(s, 4, row->user_id);
+    else
+        sqlite3_bind_null(s, 4);
+    sqlite3_bind_text(s, 5, row->action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, row->object, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 7, row->detail, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 8, row->prev_hash, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 9, row->hash, 32, SQLITE_STATIC);
+    if (row->mac)
+        sqlite3_bind_blob(s, 10, row->mac, 32, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, 10);
+    if (!kv_db_step_done(b->st, s, _("building the push batch"), error))
+        return FALSE;
+    g_array_append_vals(rows, v, 3);
+    g_ptr_array_add(text, g_strdup(row->action));
+    g_ptr_array_add(text, g_strdup(row->object));
+    g_ptr_array_add(text, g_strdup(row->detail));
+    g_ptr_array_add(text, g_strdup((const char *)sqlite3_column_text(s, 0)));
+    sqlite3_reset(s);
+    return TRUE;
+}
+
+/* The audit rows after the cursor (backlog: the queue's rows after it),
+ * each followed by the records it stands for; *first and *last: the keys
+ * it carried (first untouched when none). */
+static gboolean add_audit_rows(Batch *b, gboolean backlog, gint64 after, guint max_rows, gint64 *first,
+                               gint64 *last, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(b->st, AUDIT_RECORD, error);
     g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(gint64));
     g_autoptr(GPtrArray) text = g_ptr_array_new_with_free_func(g_free);
-    int rc;
+    const KvAuditRow *row;
+    GError *failed = NULL;
 
     if (!s)
         return FALSE;
-    r->last_audit = after;
-    sqlite3_bind_int(s, 1, b->st->settings.station_no);
-    sqlite3_bind_int64(s, 2, after);
-    sqlite3_bind_int(s, 3, (int)max_rows);
+    *last = after;
     /* Read the rows first: the derived records use other statements. */
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        gint64 v[2] = {sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1)};
-        g_array_append_vals(rows, v, 2);
-        for (int c = 2; c <= 5; c++)
-            g_ptr_array_add(text, g_strdup((const char *)sqlite3_column_text(s, c)));
+    if (!backlog) {
+        g_autoptr(KvAuditIter) it = kv_audit_iter_new(b->st, after + 1, 0, error);
+        if (!it)
+            return FALSE;
+        while (rows->len / 3 < max_rows && (row = kv_audit_iter_next(it, &failed)))
+            if (!take_audit_row(b, s, row, row->id, rows, text, error))
+                return FALSE;
+    } else {
+        g_autoptr(GArray) keys = g_array_new(FALSE, FALSE, sizeof(gint64));
+        g_autoptr(KvStmt) q = kv_db_query(b->st, BACKLOG_ROWS, error,
+                                          KV_DB_VALUES(KV_INT(after), KV_INT(max_rows)));
+        int rc;
+        if (!q)
+            return FALSE;
+        while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+            gint64 v[2] = {sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1)};
+            g_array_append_vals(keys, v, 2);
+        }
+        if (rc != SQLITE_DONE) {
+            kv_db_set_error(error, b->st->db, sqlite3_extended_errcode(b->st->db), _("building the push batch"));
+            return FALSE;
+        }
+        sqlite3_reset(q);
+        for (guint i = 0; !failed && i < keys->len / 2; i++) {
+            gint64 id = g_array_index(keys, gint64, 2 * i + 1);
+            g_autoptr(KvAuditIter) it = kv_audit_iter_new(b->st, id, id, error);
+            if (!it)
+                return FALSE;
+            if ((row = kv_audit_iter_next(it, &failed)) && row->id == id &&
+                !take_audit_row(b, s, row, g_array_index(keys, gint64, 2 * i), rows, text, error))
+                return FALSE;
+        }
     }
-    if (rc != SQLITE_DONE) {
-        kv_db_set_error(error, b->st->db, sqlite3_extended_errcode(b->st->db), _("building the push batch"));
+    if (failed) {
+        g_propagate_error(error, failed);
         return FALSE;
     }
-    for (guint i = 0; i < rows->len / 2; i++) {
-        gint64 id = g_array_index(rows, gint64, 2 * i), at = g_array_index(rows, gint64, 2 * i + 1);
+    for (guint i = 0; i < rows->len / 3; i++) {
+        gint64 key = g_array_index(rows, gint64, 3 * i), id = g_array_index(rows, gint64, 3 * i + 1);
         char **t = (char **)text->pdata + 4 * i;
-        if (!r->first_audit)
-            r->first_audit = id;
-        r->last_audit = id;
+        if (!*first)
+            *first = key;
+        *last = key;
         add_record(b, t[3]);
-        if (!add_derived(b, id, at, t[0], t[1], t[2] ? t[2] : "", error))
+        if (!add_derived(b, id, g_array_index(rows, gint64, 3 * i + 2), t[0], t[1], t[2] ? t[2] : "", error))
             return FALSE;
     }
     return TRUE;
@@ -327,7 +396,7 @@ KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
     g_autoptr(KvStmt) cur = NULL, rb = NULL, eng = NULL;
     Batch b = {st, g_string_new("["), 0, g_hash_table_new(NULL, NULL)};
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    gint64 pushed_audit = 0, pushed_reading = 0, pushed_engineering = 0;
+    gint64 pushed_audit = 0, pushed_reading = 0, pushed_engineering = 0, backlog_first = 0;
     gboolean ok;
 
     /* One read transaction: the rows and the cursors of one moment. */
@@ -342,7 +411,7 @@ KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
     } else if (cur) {
         kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading the sync state"));
     }
-    ok = ok && add_audit_rows(&b, pushed_audit, max_rows, r, error);
+    ok = ok && add_audit_rows(&b, FALSE, pushed_audit, max_rows, &r->first_audit, &r->last_audit, error);
     rb = ok ? kv_db_stmt(st,
         "SELECT id, json_object('kind', 'readback', 'station', ?1, 'id', id, 'content', json_object("
         "'meter', meter_number, 'card', card_serial, 'counter', counter, 'last_seq', last_seq, "
@@ -360,6 +429,7 @@ KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error)
         "FROM engineering_tokens WHERE id > ?2 ORDER BY id LIMIT ?3", error) : NULL;
     ok = ok && eng && add_rows(&b, eng, pushed_engineering, max_rows, &r->last_engineering, error);
     ok = ok && add_streams(&b, max_rows, r, error);
+    ok = ok && add_audit_rows(&b, TRUE, 0, max_rows, &backlog_first, &r->last_backlog, error);
     kv_txn_rollback(&txn); /* it read only */
     g_hash_table_unref(b.sales);
     g_string_append(b.out, "\n]");
@@ -471,7 +541,8 @@ gboolean kv_outbox_pushed(KvStation *st, const KvOutboxBatch *b, const char *rep
                        _("recording the sync state"), error,
                        KV_DB_VALUES(KV_INT(b->last_stream[i]), KV_TEXT(streams[i].stream))))
             return FALSE;
-    return TRUE;
+    return kv_db_run(st, "DELETE FROM push_backlog WHERE id <= ?", _("recording the sync state"), error,
+                     KV_DB_VALUES(KV_INT(b->last_backlog)));
 }
 
 char *kv_outbox_pull_cursor(KvStation *st, GError **error)
@@ -621,7 +692,7 @@ static const struct {
           "AND " J("status") " IN (:replaced, :lost, :failed, :blocked) "
           "AND " RANK(J("status")) " > " RANK("cards.status") " AND ?2 IS NOT NULL AND ?3 IS NOT NULL"},
     {'c', "INSERT OR IGNORE INTO cards(serial, meter_number, type, status, issue_step, issued_at) "
-          "SELECT " J("serial") ", " J("meter_number") ", " J("type") ", " J("status") ", 'done', ?2 "
+          "SELECT " J("serial") ", " J("meter_number") ", " J("type") ", " J("status") ", :done, ?2 "
           "FROM json_each(?1, '$.card_state') j WHERE " J("station_no") " IS NOT NULL AND "
           J("station_no") " <> ?3 AND " J("status") " <> :issuing AND "
           "EXISTS (SELECT 1 FROM meters m WHERE m.number = " J("meter_number") ") "
@@ -653,7 +724,6 @@ static gboolean check_centre_head(KvStation *st, GError **error)
 {
     g_autofree char *head = NULL;
     g_autofree char *why = NULL;
-    g_autoptr(KvStmt) s = NULL;
     gint64 n;
     const char *hex;
 
@@ -663,18 +733,23 @@ static gboolean check_centre_head(KvStation *st, GError **error)
 
     if (n <= 0 || !hex)
         return TRUE;
-    s = kv_db_stmt(st, "SELECT lower(hex(hash)), (SELECT max(id) FROM audit) FROM audit WHERE id = ?", error);
-    if (!s)
-        return FALSE;
-    sqlite3_bind_int64(s, 1, n);
-    if (sqlite3_step(s) != SQLITE_ROW)
-        why = g_strdup_printf(_("head office holds this station's audit rows up to %" PRId64
-                                " and this ledger ends at %" PRId64 ": it is behind"),
-                              n, kv_db_int(st, "SELECT coalesce(max(id), 0) FROM audit", 0));
-    else if (g_strcmp0((const char *)sqlite3_column_text(s, 0), hex + 1) != 0)
-        why = g_strdup_printf(_("audit row %" PRId64 " differs from head office's copy: "
-                                "the ledger forked"), n);
-    sqlite3_reset(s);
+    {
+        guint8 hash[32];
+        g_autofree char *ours = NULL;
+        GError *failed = NULL;
+        if (!kv_audit_hash_of(st, n, hash, &failed)) {
+            if (failed) {
+                g_propagate_error(error, failed);
+                return FALSE;
+            }
+            why = g_strdup_printf(_("head office holds this station's audit rows up to %" PRId64
+                                    " and this ledger ends at %" PRId64 ": it is behind"),
+                                  n, kv_db_int(st, "SELECT coalesce(max(id), 0) FROM audit_rows", 0));
+        } else if (g_strcmp0((ours = kv_audit_hex(hash)), hex + 1) != 0) {
+            why = g_strdup_printf(_("audit row %" PRId64 " differs from head office's copy: "
+                                    "the ledger forked"), n);
+        }
+    }
     if (why) {
         g_autoptr(KvStmt) u = kv_db_stmt(st, "UPDATE sync_state SET recover = ? WHERE recover IS NULL",
                                          error);
@@ -777,18 +852,24 @@ gboolean kv_outbox_apply_pull(KvStation *st, const char *reply, KvOutboxPull *ou
 #define NEW_TRANSFER "NOT EXISTS (SELECT 1 FROM transfers x WHERE x.id = json_extract(r.value, '$.id'))"
 /* The sequence of a meter's newest settled refund token, or 0. */
 #define LAST_REFUND_SEQ "coalesce((SELECT max(t.seq) FROM refund_tokens t WHERE t.meter_number = meters.number " \
-    "AND t.state = 'done'), 0)"
+    "AND t.state = :done), 0)"
 
 /* Each takes ?1 the reply of kv_api.recover, ?2 the fork point (the last
  * audit row both copies share); the sale states it names are written in
  * by kv_db_sql_states.  Rows already in the ledger stay. */
 static const char *const recover_steps[] = {
-    "DROP TRIGGER audit_no_delete",
-    "DELETE FROM audit WHERE id > ?2 AND ?1 IS NOT NULL",
-    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN "
+    /* the compact storage of db/020: rows after the fork, their kept
+     * hashes and a head past it go; the view's trigger writes head office's
+     * rows back (and their checkpoints and head) */
+    "DROP TRIGGER audit_rows_no_delete",
+    "DROP TRIGGER audit_checkpoints_no_delete",
+    "DELETE FROM audit_rows WHERE id > ?2 AND ?1 IS NOT NULL",
+    "DELETE FROM audit_checkpoints WHERE id > ?2 AND ?1 IS NOT NULL",
+    "DELETE FROM audit_head WHERE id > ?2 AND ?1 IS NOT NULL",
+    "CREATE TRIGGER audit_rows_no_delete BEFORE DELETE ON audit_rows BEGIN "
     "SELECT RAISE(ABORT, 'the audit log is append-only'); END",
-    /* prev_hash is not stored (db/016): audit verify checks each row's
-     * hash over the row before's */
+    "CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints BEGIN "
+    "SELECT RAISE(ABORT, 'the audit log is append-only'); END",
     "INSERT INTO audit(id, at, user_id, action, object, detail, hash, mac) "
     "SELECT json_extract(r.value, '$.id'), " R("at") ", " R("user") ", " R("action") ", " R("object") ", "
     R("detail") ", kv_unhex(" R("hash") "), kv_unhex(" R("mac") ") "
@@ -806,7 +887,7 @@ static const char *const recover_steps[] = {
     "SELECT json_extract(r.value, '$.id'), " R("meter") ", " R("type") ", "
     "coalesce(" LATEST_CARD_STATUS("json_extract(r.value, '$.id')") ", " R("status") "), "
     "CASE WHEN coalesce(" LATEST_CARD_STATUS("json_extract(r.value, '$.id')") ", " R("status") ") = :issuing "
-    "THEN 'reserved' ELSE 'done' END, " R("replaces") ", " R("issued_at") ", " R("issued_by") " "
+    "THEN :reserved ELSE :done END, " R("replaces") ", " R("issued_at") ", " R("issued_by") " "
     "FROM json_each(?1, '$.cards') r WHERE ?2 IS NOT NULL",
     "UPDATE cards SET status = x.status FROM (SELECT json_extract(c.value, '$.content.card') AS serial, "
     "json_extract(c.value, '$.content.status') AS status FROM json_each(?1, '$.card_statuses') c "
@@ -875,10 +956,10 @@ static const char *const recover_steps[] = {
     "UPDATE meters SET customer_id = o.customer_id, tariff_code = o.tariff_code "
     "FROM json_each(?1, '$.transfers') r JOIN meters o ON o.number = " R("from_meter") " "
     "WHERE ?2 IS NOT NULL AND meters.number = " R("to_meter") " AND " NEW_TRANSFER,
-    "UPDATE cards SET status = 'blocked', status_reason = 'meter swapped' WHERE status IN ('issuing', 'active') "
+    "UPDATE cards SET status = :blocked, status_reason = 'meter swapped' WHERE status IN (:issuing, :active) "
     "AND meter_number IN (SELECT " R("from_meter") " FROM json_each(?1, '$.transfers') r WHERE ?2 IS NOT NULL "
     "AND " NEW_TRANSFER ")",
-    "UPDATE meters SET status = 'removed' WHERE status <> 'removed' AND number IN (SELECT " R("from_meter") " "
+    "UPDATE meters SET status = :removed WHERE status <> :removed AND number IN (SELECT " R("from_meter") " "
     "FROM json_each(?1, '$.transfers') r WHERE ?2 IS NOT NULL)",
     TAKE_BACK("transfers", "from_meter, to_meter, source, remaining, unloaded, energy, readback_counter, reason, "
               "created_by, created_at", "transfers", R("from_meter") ", " R("to_meter") ", " R("source") ", "
@@ -905,7 +986,7 @@ static const char *const recover_steps[] = {
     /* A settled refund lowered what was sold: the newest one counts if
      * the ledger did not know its sequence, and the sales after it. */
     "cumulative_sold = max(coalesce((SELECT t.cumulative FROM refund_tokens t WHERE t.meter_number = meters.number "
-    "AND t.state = 'done' AND t.seq > meters.last_seq ORDER BY t.seq DESC LIMIT 1), cumulative_sold), "
+    "AND t.state = :done AND t.seq > meters.last_seq ORDER BY t.seq DESC LIMIT 1), cumulative_sold), "
     "coalesce((SELECT max(s.cumulative) FROM sales s WHERE s.meter_number = meters.number AND s.state = :completed "
     "AND s.seq > " LAST_REFUND_SEQ "), 0), "
     "CASE WHEN " LAST_REFUND_SEQ " = 0 THEN coalesce((SELECT x.energy FROM transfers x "
@@ -945,31 +1026,58 @@ static void sql_unhex(sqlite3_context *ctx, int argc, sqlite3_value **argv)
  * are only these can take head office's copy back without losing a
  * sale, a card or a reading. */
 #define NO_RECORD_ACTIONS "('station.restore', 'station.backup', 'keys.unlock', 'user.login', " \
-    "'user.login-failed', 'user.lockout', 'user.logout', 'sync.conflict', 'sync.recover-needed', 'sync.pull')"
+    "'user.login-failed', 'user.lockout', 'user.logout', 'sync.conflict', 'sync.recover-needed', 'sync.pull', " \
+    "'meter.swap-refused')"
 
 /* 1. The fork point: the last audit row the ledger and head office's copy
  * share (rows before it are the same chain); head office's last row, and
  * how many of the ledger's come after the fork. */
 static gboolean find_fork(KvStation *st, const char *reply, KvOutboxRecovery *out, GError **error)
 {
-    g_autoptr(KvStmt) fork = NULL;
-    gint64 local;
+    g_autoptr(KvStmt) theirs = kv_db_stmt(st, "SELECT json_extract(c.value, '$.id'), "
+                                              "json_extract(c.value, '$.content.hash') "
+                                              "FROM json_each(?1, '$.audit') c ORDER BY 1", error);
+    g_autoptr(KvAuditIter) it = NULL;
+    const KvAuditRow *row = NULL;
+    GError *failed = NULL;
+    gint64 local = kv_db_int(st, "SELECT coalesce(max(id), 0) FROM audit_rows", 0);
+    int rc;
 
-    fork = kv_db_stmt(st, "SELECT coalesce((SELECT min(json_extract(c.value, '$.id')) FROM json_each(?1, '$.audit') c "
-                          "LEFT JOIN audit a ON a.id = json_extract(c.value, '$.id') WHERE a.id IS NULL "
-                          "OR lower(hex(a.hash)) <> json_extract(c.value, '$.content.hash')) - 1, "
-                          "(SELECT coalesce(max(json_extract(c.value, '$.id')), 0) FROM json_each(?1, '$.audit') c)), "
-                          "(SELECT coalesce(max(json_extract(c.value, '$.id')), 0) FROM json_each(?1, '$.audit') c), "
-                          "(SELECT coalesce(max(id), 0) FROM audit)", error);
-    if (fork)
-        sqlite3_bind_text(fork, 1, reply, -1, SQLITE_STATIC);
-    /* (one row, whatever the reply holds) */
-    if (!fork || !kv_db_step_done(st, fork, _("reading head office's records"), error))
+    if (!theirs)
         return FALSE;
-    out->fork = sqlite3_column_int64(fork, 0);
-    out->centre_head = sqlite3_column_int64(fork, 1);
-    local = sqlite3_column_int64(fork, 2);
-    sqlite3_reset(fork);
+    out->fork = -1;
+    out->centre_head = 0;
+    sqlite3_bind_text(theirs, 1, reply, -1, SQLITE_STATIC);
+    /* Head office's rows in order against the ledger's (chain hashes
+     * recomputed): the fork is before the first one missing or different. */
+    while ((rc = sqlite3_step(theirs)) == SQLITE_ROW) {
+        gint64 id = sqlite3_column_int64(theirs, 0);
+        const char *hash = (const char *)sqlite3_column_text(theirs, 1);
+        out->centre_head = id;
+        if (out->fork >= 0)
+            continue;
+        if (!it && !(it = kv_audit_iter_new(st, id, 0, error)))
+            return FALSE;
+        while ((!row || row->id < id) && (row = kv_audit_iter_next(it, &failed)))
+            ;
+        if (failed) {
+            g_propagate_error(error, failed);
+            return FALSE;
+        }
+        if (!row || row->id != id) {
+            out->fork = id - 1;
+        } else {
+            g_autofree char *ours = kv_audit_hex(row->hash);
+            if (g_strcmp0(ours, hash) != 0)
+                out->fork = id - 1;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading head office's records"));
+        return FALSE;
+    }
+    if (out->fork < 0)
+        out->fork = out->centre_head;
     out->replaced = local > out->fork ? local - out->fork : 0;
     return TRUE;
 }
@@ -992,6 +1100,56 @@ static gboolean refuse_records_after(KvStation *st, gint64 k, GError **error)
         return FALSE;
     }
     sqlite3_reset(extra);
+    return TRUE;
+}
+
+/* A meter the reply's records name (m) and what names it (w), of one kind
+ * (the reply's key) and its meter field. */
+#define NAMED_METER(key, field, what) \
+    "SELECT json_extract(r.value, '$.content." field "') AS m, '" what " ' || json_extract(r.value, '$.id') AS w " \
+    "FROM json_each(?1, '$." key "') r"
+
+/* 2b. Every meter head office's records name must be in the ledger before
+ * they are taken back (the pull just before brought head office's master
+ * data): a meter registered at this station before it joined head office,
+ * after the backup, is known to no one else. */
+static gboolean refuse_unknown_meters(KvStation *st, const char *reply, GError **error)
+{
+    g_autoptr(KvStmt) s = kv_db_stmt(st,
+        "WITH x AS (SELECT * FROM ("
+        NAMED_METER("transfers", "to_meter", "the new meter of meter swap") " UNION ALL "
+        NAMED_METER("transfers", "from_meter", "the old meter of meter swap") " UNION ALL "
+        NAMED_METER("cards", "meter", "card") " UNION ALL " NAMED_METER("sales", "meter", "sale") " UNION ALL "
+        NAMED_METER("readbacks", "meter", "reading") " UNION ALL "
+        NAMED_METER("engineering_tokens", "meter", "engineering token") " UNION ALL "
+        NAMED_METER("refunds", "meter", "refund") " UNION ALL "
+        NAMED_METER("refund_tokens", "meter", "refund token") " UNION ALL "
+        NAMED_METER("credit_clears", "meter", "credit clear") ") y "
+        "WHERE y.m IS NOT NULL AND NOT EXISTS (SELECT 1 FROM meters WHERE number = y.m)) "
+        "SELECT x.m, x.w, (SELECT count(DISTINCT m) FROM x) FROM x LIMIT 1", error);
+    int rc;
+
+    if (!s)
+        return FALSE;
+    sqlite3_bind_text(s, 1, reply, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
+                    _("head office's records name meter %09u (%s; %" PRId64 " meter(s) in all) that neither this ledger nor head office's master data holds: it "
+                      "was registered at this station, not at head office, after the backup.  Nothing was "
+                      "changed.  Register it at head office (kv.meters: its number, tariff, key version and "
+                      "levels as installed), then run `kilovendctl sync recover` again: the recovery pulls "
+                      "it first"),
+                    (guint)sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
+                    (gint64)sqlite3_column_int64(s, 2));
+        sqlite3_reset(s);
+        return FALSE;
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        kv_db_set_error(error, st->db, sqlite3_extended_errcode(st->db), _("reading head office's records"));
+        return FALSE;
+    }
     return TRUE;
 }
 
@@ -1046,7 +1204,7 @@ gboolean kv_outbox_recover(KvStation *st, const char *reply, KvOutboxRecovery *o
     memset(out, 0, sizeof *out);
     sqlite3_create_function(st->db, "kv_unhex", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_unhex, NULL, NULL);
     if (!find_fork(st, reply, out, error) || !refuse_records_after(st, out->fork, error) ||
-        !keep_copy(st, out, error) || !kv_txn_begin(&txn, st, error) ||
+        !refuse_unknown_meters(st, reply, error) || !keep_copy(st, out, error) || !kv_txn_begin(&txn, st, error) ||
         !take_back(st, reply, out, error))
         return FALSE;
     detail = g_strdup_printf("fork=%" G_GINT64_FORMAT " centre=%" G_GINT64_FORMAT " replaced=%" G_GINT64_FORMAT

@@ -26,13 +26,16 @@ typedef struct {
     gint64 last_reading;    /* the cursors to save once head office confirmed it */
     gint64 last_engineering;
     gint64 last_stream[KV_OUTBOX_STREAMS];
+    gint64 last_backlog;    /* the last row of push_backlog it carries (db/021) */
 } KvOutboxBatch;
 void kv_outbox_batch_free(KvOutboxBatch *b);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvOutboxBatch, kv_outbox_batch_free)
 
 /* The next batch: the records of up to max_rows audit rows after the last
- * one head office confirmed, and of up to max_rows readings and
- * engineering tokens after theirs.  Built from immutable columns only, so
+ * one head office confirmed, of up to max_rows readings and engineering
+ * tokens after theirs and of every stream, and up to max_rows audit rows
+ * of push_backlog again with the records an older version did not push
+ * (meter swaps, refund tokens).  Built from immutable columns only, so
  * the same rows always give the same records (a re-push after a lost reply
  * is a no-op at head office). */
 KvOutboxBatch *kv_outbox_next(KvStation *st, guint max_rows, GError **error);

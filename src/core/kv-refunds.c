@@ -191,33 +191,69 @@ gboolean kv_refunds_sum(KvStation *st, gint64 shift_id, gint64 from, gint64 to, 
     return TRUE;
 }
 
+/* A refund as recorded (refund_fields, in the order of REFUND_SELECT). */
+#define REFUND_SELECT                                                                          \
+    "SELECT r.id, r.meter_number, r.shift_id, r.energy, r.amount, (SELECT count(*) FROM "     \
+    "refund_parts p WHERE p.refund_id = r.id), r.created_at, r.reason, u.login FROM refunds r " \
+    "JOIN users u ON u.id = r.created_by "
+#define F(type, field) KV_FIELD(type, KvRefundEntry, field)
+static const KvField refund_fields[] = {
+    F(INT64, refund.id),      F(UINT32, refund.meter_number), F(INT64, refund.shift_id),
+    F(INT64, refund.energy),  F(INT64, refund.amount),        F(INT, refund.sales),
+    F(INT64, created_at),     F(TEXT, reason),                F(TEXT, by),
+};
+#undef F
+
+static KvRefundEntry *entry_from_row(KvStmt *s)
+{
+    KvRefundEntry *e = g_new0(KvRefundEntry, 1);
+
+    kv_db_read_fields(s, e, refund_fields, G_N_ELEMENTS(refund_fields));
+    return e;
+}
+
+void kv_refund_entry_free(KvRefundEntry *e)
+{
+    if (e == NULL)
+        return;
+    g_free(e->reason);
+    g_free(e->by);
+    g_free(e);
+}
+
 KvRefund *kv_refund_get(KvStation *st, gint64 id, gint64 *created_at, char **reason, char **by,
                         GError **error)
 {
-    g_autoptr(KvStmt) s = kv_db_query(st, "SELECT r.meter_number, r.shift_id, r.energy, "
-                                          "r.amount, (SELECT count(*) FROM refund_parts p "
-                                          "WHERE p.refund_id = r.id), r.created_at, r.reason, "
-                                          "u.login FROM refunds r JOIN users u ON "
-                                          "u.id = r.created_by WHERE r.id = ?", error,
+    g_autoptr(KvStmt) s = kv_db_query(st, REFUND_SELECT "WHERE r.id = ?", error,
                                       KV_DB_VALUES(KV_INT(id)));
-    KvRefund *r;
+    g_autoptr(KvRefundEntry) e = NULL;
+
     if (!s || sqlite3_step(s) != SQLITE_ROW) {
         if (s) /* else the error is set */
             g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND, _("no refund %" PRId64),
                         id);
         return NULL;
     }
-    r = g_new0(KvRefund, 1);
-    r->id = id;
-    r->meter_number = (guint32)sqlite3_column_int64(s, 0);
-    r->shift_id = sqlite3_column_int64(s, 1);
-    r->energy = sqlite3_column_int64(s, 2);
-    r->amount = sqlite3_column_int64(s, 3);
-    r->sales = (guint)sqlite3_column_int64(s, 4);
-    *created_at = sqlite3_column_int64(s, 5);
-    *reason = kv_db_col_text(s, 6);
-    *by = kv_db_col_text(s, 7);
-    return r;
+    e = entry_from_row(s);
+    *created_at = e->created_at;
+    *reason = g_steal_pointer(&e->reason);
+    *by = g_steal_pointer(&e->by);
+    return g_memdup2(&e->refund, sizeof e->refund);
+}
+
+GPtrArray *kv_refund_list_recent(KvStation *st, guint limit, GError **error)
+{
+    g_autoptr(KvStmt) s = NULL;
+    GPtrArray *out;
+
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
+        !(s = kv_db_query(st, REFUND_SELECT "ORDER BY r.id DESC LIMIT ?", error,
+                          KV_DB_VALUES(KV_INT(limit)))))
+        return NULL;
+    out = g_ptr_array_new_with_free_func((GDestroyNotify)kv_refund_entry_free);
+    while (sqlite3_step(s) == SQLITE_ROW)
+        g_ptr_array_add(out, entry_from_row(s));
+    return out;
 }
 
 gboolean kv_refund_take_parts(KvStation *st, guint32 meter, gint64 refund_id, gint64 *energy,

@@ -41,6 +41,18 @@ typedef struct {
 KvRefund *kv_refund_get(KvStation *st, gint64 id, gint64 *created_at, char **reason, char **by,
                         GError **error);
 
+/* A past refund in a list: the refund, when, why, by whom (login). */
+typedef struct {
+    KvRefund refund;
+    gint64 created_at;
+    char *reason, *by;
+} KvRefundEntry;
+void kv_refund_entry_free(KvRefundEntry *e);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(KvRefundEntry, kv_refund_entry_free)
+/* The newest refunds (KvRefundEntry *), newest first, at most limit, for
+ * reprinting their receipts: supervisors. */
+GPtrArray *kv_refund_list_recent(KvStation *st, guint limit, GError **error);
+
 KvRefund *kv_refund_cleared(KvStation *st, guint32 meter, const char *reason, GError **error);
 
 /* Refunds of a shift (shift_id > 0) or made in [from, to): how many, the

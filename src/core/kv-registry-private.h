@@ -13,6 +13,11 @@ G_BEGIN_DECLS
 void kv_meter_next_token(const KvMeter *m, const kv_card_view *view, guint32 *next_seq,
                          guint32 *base_cumulative);
 
+/* kv_meter_add inside the caller's transaction (a meter swap registers
+ * its new meter with the transfer): the same checks (no head office) and
+ * audit row (meter.add). */
+gboolean kv_meter_add_in_txn(KvStation *st, const KvMeter *m, GError **error);
+
 G_END_DECLS
 
 #endif

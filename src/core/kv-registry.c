@@ -392,13 +392,16 @@ static gboolean meter_insert(KvStation *st, const KvMeter *in, GError **error)
     return kv_audit_append(st, "meter.add", obj, detail, error);
 }
 
+gboolean kv_meter_add_in_txn(KvStation *st, const KvMeter *m, GError **error)
+{
+    return kv_station_require(st, KV_ROLE_SUPERVISOR, error) &&
+           kv_sync_require_no_head_office(st, _("adding a meter"), error) && meter_insert(st, m, error);
+}
+
 gboolean kv_meter_add(KvStation *st, const KvMeter *m, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
-        !kv_sync_require_no_head_office(st, _("adding a meter"), error) || !kv_txn_begin(&txn, st, error))
-        return FALSE;
-    if (!meter_insert(st, m, error))
+    if (!kv_txn_begin(&txn, st, error) || !kv_meter_add_in_txn(st, m, error))
         return FALSE;
     return kv_txn_commit(&txn, error);
 }

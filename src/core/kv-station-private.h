@@ -22,7 +22,8 @@ struct _KvStation {
     KvKeystore *keys; /* the key backend, NULL while locked */
     /* Reaching head office, passed in by a front end that links the sync
      * client (kv_sync_set_reserver): the core has no network. */
-    gboolean (*reserve_fn)(KvStation *st, guint32 meter, guint32 new_meter, gpointer data, GError **error);
+    gboolean (*reserve_fn)(KvStation *st, gboolean release, guint32 meter, guint32 new_meter, gpointer data,
+                           GError **error);
     gpointer reserve_data;
     GDestroyNotify reserve_destroy;
 };

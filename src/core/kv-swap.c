@@ -7,7 +7,7 @@
 #include "kv-db.h"
 #include "kv-money.h"
 #include "kv-refunds-private.h"
-#include "kv-registry.h"
+#include "kv-registry-private.h"
 #include "kv-station-private.h"
 #include "kv-swap.h"
 #include "kv-sync-state.h"
@@ -128,50 +128,28 @@ static gboolean record(KvStation *st, const KvMeter *o, const KvTransfer *t, con
                      what, error, KV_DB_VALUES(KV_INT(t->from_meter)));
 }
 
-gboolean kv_meter_swap_register(KvStation *st, guint32 old_meter, guint32 new_meter,
-                                gboolean *added, GError **error)
+/* The new meter registered like the old one (its customer, tariff, model
+ * and levels, the current keys), inside the swap's transaction. */
+static KvMeter *register_like(KvStation *st, const KvMeter *old, guint32 new_meter, GError **error)
 {
-    g_autoptr(KvMeter) old = NULL, fresh = NULL;
-    KvMeter m;
-
-    if (added)
-        *added = FALSE;
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error) ||
-        !(old = kv_meter_get(st, old_meter, error)))
-        return FALSE;
-    if ((fresh = kv_meter_get(st, new_meter, NULL)))
-        return TRUE;
-    m = *old;
+    KvMeter m = *old;
     m.number = new_meter;
     m.status = NULL;
     m.key_version = m.psc_key_version = m.key_version_target = 0; /* the current keys */
-    if (!kv_meter_add(st, &m, error))
-        return FALSE;
-    if (added)
-        *added = TRUE;
-    return TRUE;
+    return kv_meter_add_in_txn(st, &m, error) ? kv_meter_get(st, new_meter, error) : NULL;
 }
 
-KvTransfer *kv_meter_swap(KvStation *st, guint32 old_meter, guint32 new_meter,
-                          KvSwapSource source, const char *reason, GError **error)
+/* The swap recorded, in one transaction (after the reservation). */
+static KvTransfer *swap_recorded(KvStation *st, guint32 old_meter, guint32 new_meter, KvSwapSource source,
+                                 const char *reason, GError **error)
 {
     g_auto(KvTxn) txn = KV_TXN_INIT;
     g_autoptr(KvMeter) o = NULL, n = NULL;
     g_autofree KvTransfer *t = NULL;
     g_autofree char *obj = NULL, *detail = NULL;
     g_autoptr(GError) local = NULL;
+    gboolean registered = FALSE;
 
-    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
-        return NULL;
-    if (!reason || !*reason) {
-        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("a meter swap needs a reason"));
-        return NULL;
-    }
-    /* A swap retires the old meter everywhere: head office records it
-     * first, so that another office online cannot swap it or replace its
-     * card meanwhile (the network call outside the transaction). */
-    if (!kv_sync_require_swap_reservation(st, old_meter, new_meter, error))
-        return NULL;
     if (!kv_txn_begin(&txn, st, error))
         return NULL;
     if ((t = transfer_of(st, old_meter, &local))) {
@@ -185,8 +163,20 @@ KvTransfer *kv_meter_swap(KvStation *st, guint32 old_meter, guint32 new_meter,
         g_propagate_error(error, g_steal_pointer(&local));
         return NULL;
     }
-    if (!(o = kv_meter_get(st, old_meter, error)) || !(n = kv_meter_get(st, new_meter, error)))
+    if (!(o = kv_meter_get(st, old_meter, error)))
         return NULL;
+    /* A new meter not registered yet is registered here, in this
+     * transaction: a swap refused below leaves no meter behind. */
+    if (!(n = kv_meter_get(st, new_meter, &local))) {
+        if (!g_error_matches(local, KV_CORE_ERROR, KV_CORE_ERROR_NOT_FOUND)) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return NULL;
+        }
+        g_clear_error(&local);
+        if (!(n = register_like(st, o, new_meter, error)))
+            return NULL;
+        registered = TRUE;
+    }
     if (old_meter == new_meter ||
         g_strcmp0(o->status, kv_meter_status_name(KV_METER_STATUS_ACTIVE)) != 0) {
         g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE,
@@ -196,6 +186,7 @@ KvTransfer *kv_meter_swap(KvStation *st, guint32 old_meter, guint32 new_meter,
     if (!kv_refund_meter_settled(st, old_meter, error) || !new_meter_fresh(st, n, error))
         return NULL;
     t = g_new0(KvTransfer, 1);
+    t->registered = registered;
     t->from_meter = old_meter;
     t->to_meter = new_meter;
     t->source = source;
@@ -222,6 +213,40 @@ KvTransfer *kv_meter_swap(KvStation *st, guint32 old_meter, guint32 new_meter,
         return NULL;
     kv_test_point("swap-recorded");
     return g_steal_pointer(&t);
+}
+
+KvTransfer *kv_meter_swap(KvStation *st, guint32 old_meter, guint32 new_meter,
+                          KvSwapSource source, const char *reason, GError **error)
+{
+    KvTransfer *t;
+    g_autoptr(GError) local = NULL;
+    g_autofree char *obj = NULL, *detail = NULL;
+
+    if (!kv_station_require(st, KV_ROLE_SUPERVISOR, error))
+        return NULL;
+    if (!reason || !*reason) {
+        g_set_error(error, KV_CORE_ERROR, KV_CORE_ERROR_INVALID, _("a meter swap needs a reason"));
+        return NULL;
+    }
+    /* A swap retires the old meter everywhere: head office records it
+     * first, so that another office online cannot swap it or replace its
+     * card meanwhile (the network call outside the transaction). */
+    if (kv_sync_require_swap_reservation(st, old_meter, new_meter, &local)) {
+        if ((t = swap_recorded(st, old_meter, new_meter, source, reason, &local)))
+            return t;
+        /* Refused after the reservation: it ends now (not an hour later),
+         * so another office may act on the meters; a link failure here
+         * only leaves it to lapse. */
+        kv_sync_release_swap_reservation(st, old_meter, new_meter, NULL);
+    }
+    /* Nothing of the swap stayed (the new meter's registration neither);
+     * the refusal is audited. */
+    obj = g_strdup_printf("meter:%09u", old_meter);
+    detail = g_strdup_printf("to=%09u source=%s refused: %s; reason=%s", new_meter,
+                             source == KV_SWAP_ESTIMATE ? "estimate" : "cleared", local ? local->message : "", reason);
+    kv_audit_record(st, "meter.swap-refused", obj, detail, NULL);
+    g_propagate_error(error, g_steal_pointer(&local));
+    return NULL;
 }
 
 gboolean kv_transfers_sum(KvStation *st, gint64 from, gint64 to, gint64 *count, gint64 *energy,

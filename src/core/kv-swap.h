@@ -19,7 +19,12 @@
  * its cards 'blocked' (the new meter refuses them as another meter's), its
  * cleared credit marked paid back (no refund of it afterwards), and the
  * new meter takes the old one's customer and tariff.  Supervisor, reason,
- * audited (meter.swap).  Each meter is swapped away once and receives once;
+ * audited (meter.swap).  A new meter not registered yet is registered like
+ * the old one (its customer, tariff, model and levels, the current keys;
+ * t->registered) in the same transaction, so a swap refused at any step
+ * leaves nothing behind: no transfer, no new meter, the head office
+ * reservation ended (kv_sync_release_swap_reservation), and an audit row
+ * meter.swap-refused saying why.  Each meter is swapped away once and receives once;
  * asking again for the same pair returns the recorded transfer (a swap
  * interrupted before its card was issued goes on from there). */
 #ifndef KV_SWAP_H
@@ -40,17 +45,11 @@ typedef struct {
     gint64 energy;     /* carried: remaining + unloaded */
     guint32 readback_counter;  /* the readback it stands on */
     gboolean resumed;  /* recorded before; returned again */
+    gboolean registered; /* the new meter was registered by this swap */
 } KvTransfer;
 
 KvTransfer *kv_meter_swap(KvStation *st, guint32 old_meter, guint32 new_meter,
                           KvSwapSource source, const char *reason, GError **error);
-
-/* The new meter of a swap registered like the old one (its customer,
- * tariff, model and levels, the current keys) unless it is registered
- * already; *added (may be NULL) says whether it was.  Before kv_meter_swap,
- * by the same supervisor. */
-gboolean kv_meter_swap_register(KvStation *st, guint32 old_meter, guint32 new_meter,
-                                gboolean *added, GError **error);
 
 /* Transfers recorded in [from, to): how many and the energy carried, for
  * the reports (no money). */

@@ -43,14 +43,15 @@ static char *col_or_null(KvStmt *s, int col)
 KvSyncStatus *kv_sync_status(KvStation *st, GError **error)
 {
     g_autoptr(KvStmt) s = kv_db_query(st,
-        "SELECT joined_at IS NOT NULL, pushed_audit, (SELECT coalesce(max(id), 0) FROM audit), "
-        "(SELECT coalesce(max(id), 0) FROM audit) - pushed_audit + "
+        "SELECT joined_at IS NOT NULL, pushed_audit, (SELECT coalesce(max(id), 0) FROM audit_rows), "
+        "(SELECT coalesce(max(id), 0) FROM audit_rows) - pushed_audit + "
         "(SELECT count(*) FROM meter_readings WHERE id > pushed_reading) + "
         "(SELECT count(*) FROM engineering_tokens WHERE id > pushed_engineering) + "
         "(SELECT count(*) FROM sales WHERE id > (SELECT pushed FROM push_cursors WHERE stream = 'payment')) + "
         "(SELECT count(*) FROM debt_movements WHERE id > (SELECT pushed FROM push_cursors WHERE stream = 'debt')) + "
         "(SELECT count(*) FROM refunds WHERE id > (SELECT pushed FROM push_cursors WHERE stream = 'refund')) + "
-        "(SELECT count(*) FROM credit_clears WHERE id > (SELECT pushed FROM push_cursors WHERE stream = 'clear')), "
+        "(SELECT count(*) FROM credit_clears WHERE id > (SELECT pushed FROM push_cursors WHERE stream = 'clear')) + "
+        "(SELECT count(*) FROM push_backlog), "
         "coalesce(last_success_at, 0), coalesce(last_attempt_at, 0), coalesce(last_push_at, 0), "
         "coalesce(last_pull_at, 0), coalesce(offline_since, 0), last_error, conflict, recover, "
         "centre_head, offline_hours, offline_money, "
@@ -186,7 +187,7 @@ static gboolean require_reserved(KvStation *st, const char *what, const char *no
         g_set_error_literal(error, KV_CORE_ERROR, KV_CORE_ERROR_STATE, no_link);
         return FALSE;
     }
-    return st->reserve_fn(st, meter, new_meter, st->reserve_data, error);
+    return st->reserve_fn(st, FALSE, meter, new_meter, st->reserve_data, error);
 }
 
 gboolean kv_sync_require_reservation(KvStation *st, guint32 meter, GError **error)
@@ -204,6 +205,13 @@ gboolean kv_sync_require_swap_reservation(KvStation *st, guint32 old_meter, guin
                             "has no link to it: swap the meter with `kilovendctl meter swap` on a "
                             "station whose sync configuration reaches the head office"), old_meter, new_meter,
                             error);
+}
+
+gboolean kv_sync_release_swap_reservation(KvStation *st, guint32 old_meter, guint32 new_meter, GError **error)
+{
+    if (!joined(st) || !st->reserve_fn)
+        return TRUE;
+    return st->reserve_fn(st, TRUE, old_meter, new_meter, st->reserve_data, error);
 }
 
 gboolean kv_sync_may_sell(KvStation *st, gint64 amount, GError **error)

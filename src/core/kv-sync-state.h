@@ -18,7 +18,7 @@ typedef struct {
     guint16 station_no;
     gint64 pushed_audit;      /* last audit row the head office confirmed */
     gint64 audit_head;        /* the ledger's last audit row */
-    gint64 waiting;           /* records waiting: audit rows, readings, engineering tokens */
+    gint64 waiting;           /* records waiting: audit rows, readings, engineering tokens, streams, backlog */
     gint64 last_success_at;   /* 0: never (seconds since 1970) */
     gint64 last_attempt_at;
     gint64 last_push_at;
@@ -51,11 +51,12 @@ gboolean kv_sync_require_online(KvStation *st, const char *what, GError **error)
  * sync client (src/sync, libpq) passes in the call that reserves a meter's
  * card replacement there (kv_api.reserve_replacement; new_meter 0), or its
  * swap for new_meter (kv_api.reserve_swap): TRUE reserved, FALSE
- * with the refusal or the link's failure.  The core itself has no network.
- * data is freed with destroy when the station is freed or another call is
- * set. */
-typedef gboolean (*KvSyncReserveFunc)(KvStation *st, guint32 meter, guint32 new_meter, gpointer data,
-                                      GError **error);
+ * with the refusal or the link's failure; release TRUE: the swap's
+ * reservation ends (kv_api.release_swap: the swap was given up).  The core
+ * itself has no network.  data is freed with destroy when the station is
+ * freed or another call is set. */
+typedef gboolean (*KvSyncReserveFunc)(KvStation *st, gboolean release, guint32 meter, guint32 new_meter,
+                                      gpointer data, GError **error);
 void kv_sync_set_reserver(KvStation *st, KvSyncReserveFunc fn, gpointer data, GDestroyNotify destroy);
 /* Before a card replacement (kv_card_replace): nothing on a station that
  * never joined a head office; else online (kv_sync_require_online) and
@@ -66,6 +67,13 @@ gboolean kv_sync_require_reservation(KvStation *st, guint32 meter, GError **erro
  * old meter swapped for new_meter reserved at head office, which refuses a
  * meter another office swapped or is replacing the card of. */
 gboolean kv_sync_require_swap_reservation(KvStation *st, guint32 old_meter, guint32 new_meter, GError **error);
+/* A swap reserved by kv_sync_require_swap_reservation and then refused
+ * (kv_meter_swap): its reservation at head office ends now, so that another
+ * office may act on the meters (not an hour later).  TRUE with nothing to
+ * do on a station that never joined a head office or has no link; FALSE
+ * when head office could not be told (the reservation then lapses within
+ * the hour). */
+gboolean kv_sync_release_swap_reservation(KvStation *st, guint32 old_meter, guint32 new_meter, GError **error);
 /* After a restore from a backup: a ledger that syncs with a head office
  * may be behind the records head office holds (sales, card serials,
  * sequences made after the backup), so selling stops until `kilovendctl

@@ -244,7 +244,8 @@ int ctl_cmd_customer(int argc, char **argv)
 
 /* meter swap --meter OLD --new NEW --source cleared|estimate --reason T
  * [--out FILE] [--issue]: the new meter registered like the old one (if it
- * is not yet), the credit carried (kv_meter_swap), its provisioning block
+ * is not yet) and the credit carried, in one transaction (kv_meter_swap:
+ * a refusal leaves neither), its provisioning block
  * written, the customer's card for it issued on the blank card at the
  * reader.  Each step is kept; running the same command again goes on from
  * where an interruption stopped it. */
@@ -260,16 +261,14 @@ static int meter_swap(KvStation *st, CtlArgs *a)
     if (strcmp(source, "cleared") != 0 && strcmp(source, "estimate") != 0)
         return ctl_usage_error(_("--source is cleared (a clear-credit card's readback) or "
                                  "estimate (a dead meter's newest readback)"));
-    gboolean added;
-    if (!kv_meter_number_parse(o, &from, &error) || !kv_meter_number_parse(n, &to, &error) ||
-        !kv_meter_swap_register(st, from, to, &added, &error))
+    if (!kv_meter_number_parse(o, &from, &error) || !kv_meter_number_parse(n, &to, &error))
         return ctl_fail(error);
-    if (added)
-        ctl_out(_("meter %09u registered like meter %09u\n"), to, from);
     if (!(t = kv_meter_swap(st, from, to,
                             strcmp(source, "estimate") == 0 ? KV_SWAP_ESTIMATE : KV_SWAP_CLEARED,
                             reason, &error)))
         return ctl_fail(error);
+    if (t->registered)
+        ctl_out(_("meter %09u registered like meter %09u\n"), to, from);
     {
         g_autofree char *c = kv_energy_format(t->energy), *r = kv_energy_format(t->remaining);
         g_autofree char *u = kv_energy_format(t->unloaded);
@@ -291,8 +290,8 @@ static int meter_swap(KvStation *st, CtlArgs *a)
     if (ctl.json)
         printf("{\"ok\":true,\"transfer\":%" G_GINT64_FORMAT ",\"from\":\"%09u\",\"to\":"
                "\"%09u\",\"source\":\"%s\",\"remaining\":%" G_GINT64_FORMAT ",\"unloaded\":%"
-               G_GINT64_FORMAT ",\"carried\":%" G_GINT64_FORMAT "}\n", t->id, from, to, source,
-               t->remaining, t->unloaded, t->energy);
+               G_GINT64_FORMAT ",\"carried\":%" G_GINT64_FORMAT ",\"registered\":%s}\n", t->id, from, to,
+               source, t->remaining, t->unloaded, t->energy, t->registered ? "true" : "false");
     return CTL_EXIT_OK;
 }
 

@@ -124,6 +124,23 @@ char *kv_pg_recover(PGconn *c, GError **error)
     return call_json(c, "SELECT kv_api.recover()::text WHERE $1 = ''", "", error);
 }
 
+gboolean kv_pg_release_swap(PGconn *c, guint32 meter, guint32 new_meter, GError **error)
+{
+    g_autofree char *m = g_strdup_printf("%u", meter), *n = g_strdup_printf("%u", new_meter);
+    const char *params[] = {m, n};
+    char state[6];
+    GError *local = NULL;
+    g_autofree char *r = kv_pg_query(c, "SELECT kv_api.release_swap($1::integer, $2::integer)::text", 2, params,
+                                     state, &local);
+    if (!r && strcmp(state, "42883") == 0) {
+        g_error_free(local);
+        return TRUE;
+    }
+    if (!r)
+        g_propagate_error(error, local);
+    return r != NULL;
+}
+
 gboolean kv_pg_reserve_replacement(PGconn *c, guint32 meter, guint32 new_meter, char **refusal, GError **error)
 {
     g_autofree char *m = g_strdup_printf("%u", meter), *n = g_strdup_printf("%u", new_meter);

@@ -71,5 +71,9 @@ char *kv_pg_recover(PGconn *c, GError **error);
  * *refusal NULL (reserved for this station) or why not (another station
  * holds the meter's reservation). */
 gboolean kv_pg_reserve_replacement(PGconn *c, guint32 meter, guint32 new_meter, char **refusal, GError **error);
+/* kv_api.release_swap(meter, new_meter): this station's reservations of
+ * the two meters end (a swap given up).  TRUE also from a head office
+ * before its migration 016 (no such call: the reservation lapses). */
+gboolean kv_pg_release_swap(PGconn *c, guint32 meter, guint32 new_meter, GError **error);
 
 #endif

@@ -270,11 +270,27 @@ gboolean kv_sync_reserve_replacement(KvStation *st, const KvSyncConfig *cfg, gui
     return TRUE;
 }
 
-static gboolean reserve_with_config(KvStation *st, guint32 meter, guint32 new_meter, gpointer data,
-                                    GError **error)
+gboolean kv_sync_release_swap(KvStation *st, const KvSyncConfig *cfg, guint32 meter, guint32 new_meter,
+                              GError **error)
+{
+    g_autoptr(PGconn) c = connect_station(st, cfg, error);
+    GError *link = NULL;
+
+    if (!c)
+        return FALSE;
+    if (!kv_pg_release_swap(c, meter, new_meter, &link))
+        return link_failed(st, link, error);
+    return TRUE;
+}
+
+static gboolean reserve_with_config(KvStation *st, gboolean release, guint32 meter, guint32 new_meter,
+                                    gpointer data, GError **error)
 {
     g_autoptr(KvSyncConfig) cfg = kv_sync_config_load(data, kv_station_settings(st)->station_no, error);
-    return cfg && kv_sync_reserve_replacement(st, cfg, meter, new_meter, error);
+    if (!cfg)
+        return FALSE;
+    return release ? kv_sync_release_swap(st, cfg, meter, new_meter, error)
+                   : kv_sync_reserve_replacement(st, cfg, meter, new_meter, error);
 }
 
 void kv_sync_install_reserver(KvStation *st, const char *config_path)

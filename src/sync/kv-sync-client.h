@@ -68,6 +68,11 @@ gboolean kv_sync_recover(KvStation *st, const KvSyncConfig *cfg, KvOutboxRecover
  * reservation or swapped it; a link failure is recorded and returned. */
 gboolean kv_sync_reserve_replacement(KvStation *st, const KvSyncConfig *cfg, guint32 meter, guint32 new_meter,
                                      GError **error);
+/* A swap given up after its reservation (kv_api.release_swap): this
+ * station's reservations of the two meters end at head office; a link
+ * failure is recorded and returned. */
+gboolean kv_sync_release_swap(KvStation *st, const KvSyncConfig *cfg, guint32 meter, guint32 new_meter,
+                              GError **error);
 
 /* Every front end's way to it: the station's card replacements
  * (kv_card_replace) reserve at head office with the sync configuration at

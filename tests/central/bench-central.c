@@ -5,6 +5,25 @@
 #include "central-test.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The CPU seconds (user + system) the server process behind c has used so
+ * far, from /proc (the server runs on this machine): the push's own cost,
+ * apart from the other work on a busy machine. */
+static double server_cpu_s(PGconn *c)
+{
+    g_autofree char *path = g_strdup_printf("/proc/%d/stat", PQbackendPID(c)), *stat = NULL;
+    g_auto(GStrv) f = NULL;
+    const char *end;
+
+    if (!g_file_get_contents(path, &stat, NULL, NULL) || !(end = strrchr(stat, ')')))
+        return -1;
+    f = g_strsplit(end + 2, " ", 0);   /* f[0] is field 3 (state): utime is f[11], stime f[12] */
+    if (g_strv_length(f) < 13)
+        return -1;
+    return (double)(g_ascii_strtoll(f[11], NULL, 10) + g_ascii_strtoll(f[12], NULL, 10)) / sysconf(_SC_CLK_TCK);
+}
 
 static gint64 now_us(void)
 {
@@ -23,6 +42,7 @@ int main(int argc, char **argv)
     gint64 sent = 0, t0, push_us = 0, pull_us, stored, max_batch_us = 0;
     g_autofree char *pulled = NULL;
     gint64 *cumulative;
+    double cpu0 = server_cpu_s(a), cpu;
 
     if (n < 1 || per_batch < 1 || meters < 1) {
         g_printerr("usage: bench-central SALES [SALES_PER_BATCH [METERS]]\n");
@@ -60,6 +80,7 @@ int main(int argc, char **argv)
         max_batch_us = MAX(max_batch_us, t);
         g_string_free(batch, TRUE);
     }
+    cpu = server_cpu_s(a) - cpu0;
     stored = ct_admin_int("SELECT sum(pg_total_relation_size(c)) FROM unnest(ARRAY['kv.sales', 'kv.sale_states', "
                           "'kv.audit']::regclass[]) c");
     t0 = now_us();
@@ -71,9 +92,10 @@ int main(int argc, char **argv)
     g_assert_cmpint(ct_admin_int("SELECT audit_head_id FROM kv.stations WHERE station_no = 101"), ==, n);
 
     g_print("sales %" G_GINT64_FORMAT " (batches of %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT " meters): "
-            "push %.2f s (%.0f sales/s, slowest batch %.2f s), %.0f bytes sent/sale, "
+            "push %.2f s (%.0f sales/s, slowest batch %.2f s; server CPU %.2f s, %.2f ms/sale), %.0f bytes sent/sale, "
             "%.0f bytes stored/sale (sales, states, audit with indexes); pull of all meter state %.2f s, %zu bytes\n",
-            n, per_batch, meters, push_us / 1e6, n / (push_us / 1e6), max_batch_us / 1e6, (double)sent / n,
+            n, per_batch, meters, push_us / 1e6, n / (push_us / 1e6), max_batch_us / 1e6, cpu,
+            cpu * 1e3 / n, (double)sent / n,
             (double)stored / n, pull_us / 1e6, strlen(pulled));
     g_free(cumulative);
     return 0;

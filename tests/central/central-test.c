@@ -233,7 +233,8 @@ char *ct_fingerprint(void)
     static const char *const tables[] = {"sales", "sale_states", "cards", "card_statuses", "readbacks",
                                          "engineering_tokens", "shifts", "audit", "meter_state", "card_state",
                                          "conflicts", "payments", "debt_movements", "refunds", "refund_parts",
-                                         "credit_clears", "loaded_above_sold", "customers", "debt_central"};
+                                         "credit_clears", "loaded_above_sold", "customers", "debt_central",
+                                         "sales_daily", "meter_month"};
     GString *sql = g_string_new("SELECT md5(concat_ws('|'");
     for (gsize i = 0; i < G_N_ELEMENTS(tables); i++)
         g_string_append_printf(sql, ", (SELECT string_agg(to_jsonb(x)::text, ',' ORDER BY to_jsonb(x)::text) "

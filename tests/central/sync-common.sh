@@ -17,6 +17,12 @@
 #                          for it at office 1, a shift open at both offices
 #   centre_meter METER [DEBT]  head office's master data: tariff DEFAULT, customer 7
 #                          (ACC-7, owing DEBT) and METER (key version 1)
+#   centre_new_meter METER  a fresh meter registered at head office (no customer)
+#   centre_state METER     head office's sold:carried:refunded energy of METER
+#   swap_fingerprint       a digest of head office's records, merged state and meters
+#   refund_then_swap OLD NEW  station a sells 0.9 kWh on c1.card (never loaded),
+#                          refunds it, swaps OLD for NEW (estimate; new.card issued,
+#                          prov3.bin; the JSON reply in out.txt)
 # sync.conf (KILOVEND_SYNC_CONF) points at the harness's server with the
 # harness's certificates; SYNC_BATCH sets its batch size.
 : "${KV_PG_PKI:?run under tests/central/kv-pg-harness}"
@@ -35,6 +41,29 @@ centre_meter() {
            INSERT INTO kv.meters(number, customer_id, tariff_code, key_version, psc_key_version, alarm_level,
                                  pretrip_level, hoarding_limit, created_at)
                VALUES ($1, 7, 'DEFAULT', 1, 1, 500, 200, 50000, 1577836800);"
+}
+centre_new_meter() {
+    apsql "INSERT INTO kv.meters(number, tariff_code, key_version, psc_key_version, alarm_level, pretrip_level,
+                                 hoarding_limit, created_at)
+           VALUES ($1, 'DEFAULT', 1, 1, 500, 200, 50000, 1577836800)" || fail "meter $1 at head office"
+}
+centre_state() {
+    apsql "SELECT sold_energy || ':' || carried_energy || ':' || refunded_energy FROM kv.meter_state
+           WHERE meter_number = $1"
+}
+swap_fingerprint() {
+    echo "$(records_fp refund_tokens transfers sales sale_states cards card_statuses readbacks refunds audit)" \
+         "$(apsql "SELECT md5(string_agg(t::text, ',' ORDER BY meter_number)) FROM kv.meter_state t")" \
+         "$(apsql "SELECT md5(string_agg(t::text, ',' ORDER BY number)) FROM kv.meters t")"
+}
+refund_then_swap() {
+    expect 0 "a sale never loaded" a --card-file c1.card sell --meter "$1" --amount 9
+    expect 0 "its refund (a token of lower cumulative on the card)" \
+        a --card-file c1.card refund unloaded --meter "$1" --reason "wrong amount"
+    expect 0 "a blank card for the new meter" a card blank new.card
+    expect 0 "the meter swapped, the credit carried, the new meter's card issued" \
+        a --card-file new.card --json meter swap --meter "$1" --new "$2" --source estimate --reason "display dead" \
+        --out prov3.bin --issue
 }
 kill_at_stop() {
     n=0

@@ -4,6 +4,7 @@
  * prints them.  Sales pushed by the stations over TLS as in the field. */
 #include "central-test.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* 2023-11-14 00:00:00 UTC. */
@@ -307,6 +308,161 @@ static void test_command(void)
     }
 }
 
+/* The summaries are written once per push batch (db/central/015), in the
+ * batch's transaction: one batch of station 201 with sales on either side
+ * of midnight, a sale taken through four states, a payment before its sale;
+ * then a cancel, the late sale and a payment in a second batch; a replay;
+ * a batch undone by a conflict; a sale state inserted by head office
+ * itself (the triggers, for every writer but the push).  After each step
+ * the rows are the ones expected, kv.summary_check() finds nothing, and the
+ * push's own transaction applied the summaries once (kv.summary_apply one
+ * call, the per-statement trigger none; counted by track_functions). */
+static const char *const batch_daily =
+    "SELECT string_agg(day || ':' || payment || ':' || n || '/' || sold || '/' || sold_amount || '/' || "
+    "sold_energy || '/' || cancelled || '/' || cancelled_amount, ' ' ORDER BY day, payment) "
+    "FROM kv.sales_daily WHERE station_no = 201 AND day >= '2024-02-01'";
+static const char *const batch_month =
+    "SELECT string_agg(meter_number || ':' || month || ':' || energy, ' ' ORDER BY meter_number, month) "
+    "FROM kv.meter_month WHERE station_no = 201 AND month >= '2024-02-01' AND (energy, fixed_paid) <> (0, 0)";
+
+/* A sale of station 201 at `at`, energy amount / 10. */
+static char *batch_sale(gint64 id, gint64 meter, gint64 at, gint64 amount)
+{
+    g_autofree char *f = g_strdup_printf("{\"created_at\": %" G_GINT64_FORMAT "}", at);
+    return with(ct_sale(201, id, meter, 201000 + id, id, amount, amount / 10, id * 1000), f);
+}
+
+static char *batch_payment(gint64 sale, const char *type, const char *reference)
+{
+    g_autofree char *c = g_strdup_printf("{\"sale\": %" G_GINT64_FORMAT ", \"payment\": \"%s\", \"reference\": %s}",
+                                         sale, type, reference);
+    return ct_record("payment", 201, sale, c);
+}
+
+static void station_exec(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        g_error("%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+}
+
+/* The calls of kv.summary_apply and of the summary trigger function so far
+ * (this transaction's, and the session's not yet flushed to the
+ * statistics: compare two readings in one transaction). */
+static void summary_calls(PGconn *c, gint64 *applied, gint64 *triggered)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *v = kv_pg_query(c, "SELECT coalesce(sum(calls) FILTER (WHERE funcname = 'summary_apply'), 0) "
+                                     "|| ' ' || coalesce(sum(calls) FILTER (WHERE funcname = 'summary_changes'), 0) "
+                                     "FROM pg_stat_xact_user_functions WHERE schemaname = 'kv'",
+                                     0, NULL, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(sscanf(v, "%" G_GINT64_FORMAT " %" G_GINT64_FORMAT, applied, triggered), ==, 2);
+}
+
+/* Push in a transaction of its own and return the reply's status; *applied
+ * and *triggered: the calls of kv.summary_apply and of the summary trigger
+ * during the push. */
+static char *push_counted(PGconn *c, const char *batch, gint64 *applied, gint64 *triggered)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *reply = NULL;
+    gint64 a0, t0;
+
+    station_exec(c, "BEGIN");
+    summary_calls(c, &a0, &t0);
+    reply = kv_pg_push(c, batch, &error);
+    g_assert_no_error(error);
+    summary_calls(c, applied, triggered);
+    station_exec(c, "COMMIT");
+    *applied -= a0;
+    *triggered -= t0;
+    return ct_field(reply, "{status}");
+}
+
+static void assert_summaries(const char *daily, const char *month)
+{
+    g_autofree char *d = ct_admin_value(batch_daily), *m = ct_admin_value(batch_month);
+    g_assert_cmpstr(d, ==, daily);
+    g_assert_cmpstr(m, ==, month);
+    g_assert_cmpint(ct_admin_int("SELECT count(*) FROM kv.summary_check()"), ==, 0);
+}
+
+static void test_summaries_once_per_batch(void)
+{
+    /* 2024-02-29 00:00:00 UTC. */
+    const gint64 d = G_GINT64_CONSTANT(1709164800);
+    const char *day1 = "2024-02-28:cash:1/1/1000/100/0/0 2024-02-29:mobile-money:1/0/0/0/1/2000 "
+                       "2024-02-29:unknown:1/1/3000/300/0/0";
+    g_autoptr(PGconn) c = NULL;
+    g_autofree char *first = NULL, *second = NULL, *bad = NULL, *st = NULL, *fp = NULL, *fp2 = NULL;
+    gint64 applied, triggered;
+
+    push_fixture();
+    admin_exec("ALTER ROLE kv_station_00201 SET track_functions = 'all'");
+    c = ct_station(201);
+    first = ct_batch(batch_sale(101, 6001, d - 1, 1000), ct_state(201, 101, 101, "completed", 0),
+                     batch_payment(101, "cash", "null"),
+                     batch_sale(102, 6001, d, 2000), ct_state(201, 102, 102, "pending", 0),
+                     ct_state(201, 103, 102, "completed", 0), ct_state(201, 104, 102, "cancelling", 1),
+                     ct_state(201, 105, 102, "cancelled", 1), batch_payment(102, "mobile-money", "\"MM-1\""),
+                     batch_sale(103, 6002, d + HOUR, 3000), ct_state(201, 106, 103, "completed", 0),
+                     batch_payment(104, "bank-card", "\"BC-4\""), NULL);
+    st = push_counted(c, first, &applied, &triggered);
+    g_assert_cmpstr(st, ==, "ok");
+    g_assert_cmpint(applied, ==, 1);
+    g_assert_cmpint(triggered, ==, 0);
+    /* 23:59:59 on the 28th and 00:00:00 on the 29th on their own days;
+     * the cancelled sale counted once, as cancelled. */
+    assert_summaries(day1, "6001:2024-02-01:100 6002:2024-02-01:300");
+
+    /* The same batch again: nothing to apply, nothing changed. */
+    fp = ct_fingerprint();
+    g_free(st);
+    st = push_counted(c, first, &applied, &triggered);
+    g_assert_cmpstr(st, ==, "ok");
+    g_assert_cmpint(applied, ==, 0);
+    g_assert_cmpint(triggered, ==, 0);
+    fp2 = ct_fingerprint();
+    g_assert_cmpstr(fp2, ==, fp);
+    assert_summaries(day1, "6001:2024-02-01:100 6002:2024-02-01:300");
+
+    /* Sale 101 cancelled (its day, its month), sale 104 arrives after its
+     * payment, sale 103's payment arrives: the unknown row goes. */
+    second = ct_batch(ct_state(201, 107, 101, "cancelling", 2), ct_state(201, 108, 101, "cancelled", 2),
+                      batch_sale(104, 6002, d + 2 * HOUR, 4000), ct_state(201, 109, 104, "completed", 0),
+                      batch_payment(103, "cash", "null"), NULL);
+    g_free(st);
+    st = push_counted(c, second, &applied, &triggered);
+    g_assert_cmpstr(st, ==, "ok");
+    g_assert_cmpint(applied, ==, 1);
+    g_assert_cmpint(triggered, ==, 0);
+    assert_summaries("2024-02-28:cash:1/0/0/0/1/1000 2024-02-29:bank-card:1/1/4000/400/0/0 "
+                     "2024-02-29:cash:1/1/3000/300/0/0 2024-02-29:mobile-money:1/0/0/0/1/2000",
+                     "6002:2024-02-01:700");
+
+    /* A batch that ends in a conflict (sale 104 again with another amount)
+     * after a state change of sale 103: undone, summaries with it. */
+    bad = ct_batch(ct_state(201, 110, 103, "cancelled", 3), batch_sale(104, 6002, d + 2 * HOUR, 4001), NULL);
+    g_free(st);
+    st = push_counted(c, bad, &applied, &triggered);
+    g_assert_cmpstr(st, ==, "conflict");
+    g_assert_cmpint(triggered, ==, 0);
+    assert_summaries("2024-02-28:cash:1/0/0/0/1/1000 2024-02-29:bank-card:1/1/4000/400/0/0 "
+                     "2024-02-29:cash:1/1/3000/300/0/0 2024-02-29:mobile-money:1/0/0/0/1/2000",
+                     "6002:2024-02-01:700");
+    g_assert_cmpint(ct_admin_int("SELECT kv.resolve_conflicts(201, 'test: the changed sale was refused')"), ==, 1);
+
+    /* Head office inserts a state itself: the trigger counts it. */
+    admin_exec("INSERT INTO kv.sale_states(station_no, local_id, content, sale_id, meter_number, state, at) "
+               "VALUES (201, 111, '{}', 104, 6002, 'cancelled', 1709172000)");
+    assert_summaries("2024-02-28:cash:1/0/0/0/1/1000 2024-02-29:bank-card:1/0/0/0/1/4000 "
+                     "2024-02-29:cash:1/1/3000/300/0/0 2024-02-29:mobile-money:1/0/0/0/1/2000",
+                     "6002:2024-02-01:300");
+    admin_exec("ALTER ROLE kv_station_00201 RESET track_functions");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -318,5 +474,6 @@ int main(int argc, char **argv)
     g_test_add_func("/central/reports/station-refused", test_station_refused);
     g_test_add_func("/central/reports/head-office-roles", test_head_office_roles);
     g_test_add_func("/central/reports/command", test_command);
+    g_test_add_func("/central/reports/summaries-once-per-batch", test_summaries_once_per_batch);
     return g_test_run();
 }

@@ -173,8 +173,18 @@ static void test_only_push_pull_callable(void)
         "SELECT * FROM kv.record_key(101, '{}', 'transfers')",
         "SELECT * FROM kv.key_holdings_audited(102)",
         "SELECT * FROM kv.transfers",
+        /* central 016: only the push releases a transfer's reservations */
+        "SELECT kv.release_reservations('[]')",
+        "UPDATE kv.card_reservations SET expires_at = now()",
         ("INSERT INTO kv.refund_tokens(station_no, local_id, content, meter_number, card_serial, seq, "
          "cumulative_before, cumulative, state) VALUES (102, 1, '{}', 7001, 1, 1, 2, 1, 'done')"),
+        /* central 015: the summaries' switch for one push, and its parts */
+        "INSERT INTO kv.summary_deferral VALUES (pg_current_xact_id())",
+        "SELECT kv.summary_deferred()",
+        "SELECT kv.push_before_batch_summaries('[]')",
+        "SELECT * FROM kv.summary_of_sales(101, '{1}', -1)",
+        "SELECT kv.summary_batch_sales('[]')",
+        "SELECT kv.summary_apply('{}')",
     };
     g_autofree char *fns = NULL;
 
@@ -184,7 +194,8 @@ static void test_only_push_pull_callable(void)
                          "JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname IN ('kv', 'kv_api') "
                          "AND has_function_privilege('kv_station_00101', p.oid, 'EXECUTE')");
     g_assert_cmpstr(fns, ==, "kv_api.key_holdings(jsonb) kv_api.pull(text) kv_api.push(jsonb) kv_api.recover() "
-                             "kv_api.reserve_replacement(integer) kv_api.reserve_swap(integer,integer)");
+                             "kv_api.release_swap(integer,integer) kv_api.reserve_replacement(integer) "
+                             "kv_api.reserve_swap(integer,integer)");
     g_assert_cmpint(ct_admin_int("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                                  "WHERE n.nspname IN ('kv', 'kv_api', 'kv_meta', 'public') AND c.relkind IN ('r', 'v', 'm', 'S', 'p') "
                                  "AND (has_table_privilege('kv_station_00101', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER') "

@@ -26,20 +26,9 @@ M3=222222226
 sim() { "$SIM" --state meter.st --config prov.bin "$@" >/dev/null; }
 sim3() { "$SIM" --state meter3.st --config prov3.bin "$@" >/dev/null; }
 open_alarms() { apsql "SELECT count(*) FROM kv_report.loaded_above_sold()"; }
-centre_state() {
-    apsql "SELECT sold_energy || ':' || carried_energy || ':' || refunded_energy FROM kv.meter_state
-           WHERE meter_number = $1"
-}
-fingerprint() {
-    echo "$(records_fp refund_tokens transfers sales sale_states cards card_statuses readbacks refunds audit)" \
-         "$(apsql "SELECT md5(string_agg(t::text, ',' ORDER BY meter_number)) FROM kv.meter_state t")" \
-         "$(apsql "SELECT md5(string_agg(t::text, ',' ORDER BY number)) FROM kv.meters t")"
-}
 
 two_offices $M
-apsql "INSERT INTO kv.meters(number, tariff_code, key_version, psc_key_version, alarm_level, pretrip_level,
-                             hoarding_limit, created_at)
-       VALUES ($M3, 'DEFAULT', 1, 1, 500, 200, 50000, 1577836800)" || fail "the new meter at head office"
+centre_new_meter $M3
 expect 0 "office 1 pulls the new meter" a sync --once
 expect 0 "office 2 pulls it" b sync --once
 first_card $M
@@ -127,12 +116,12 @@ same "office 1's sold totals of the new meter as head office's" \
 same "no conflict" "$(apsql "SELECT count(*) FROM kv.conflicts")" 0
 
 # ---- every record pushed again: nothing changes ----
-before=$(fingerprint)
+before=$(swap_fingerprint)
 sqlite3 "$dir/a.db" "UPDATE sync_state SET pushed_audit = 0, pushed_reading = 0, pushed_engineering = 0;
                      UPDATE push_cursors SET pushed = 0" || fail "cursors back to 0"
 expect 0 "office 1 pushes every record again" env KILOVEND_DB="$dir/a.db" "$REPUSH" "$dir/a.db" "$dir/sync.conf"
 has out.txt " new 0" "nothing new"
-same "/central/swap/repush-is-noop: every record, the merged state and the meters unchanged" "$(fingerprint)" "$before"
+same "/central/swap/repush-is-noop: every record, the merged state and the meters unchanged" "$(swap_fingerprint)" "$before"
 
 # ---- a transfer rewritten and pushed again: a conflict ----
 sqlite3 "$dir/a.db" "UPDATE transfers SET remaining = remaining + 100, energy = energy + 100;

@@ -42,6 +42,29 @@ expect 0 "blank card" c card blank c7.card
 expect 0 "a card of office 7" c --card-file c7.card card issue --meter 123456782
 # (008-money.sql taken back as tests/core/core-fixture.h MONEY_008_UNDONE
 # and test-money.c do: its tables, triggers and columns)
+# (021-push-backlog.sql taken back as core-fixture.h BACKLOG_021_UNDONE does)
+sqlite3 "$dir/c.db" "DROP TABLE push_backlog" || fail "021 taken back"
+# (020-compact-audit.sql taken back as core-fixture.h COMPACT_AUDIT_020_UNDONE does:
+# the audit table again, its rows read back through the view)
+sqlite3 "$dir/c.db" "CREATE TEMP TABLE audit_undo AS SELECT id, at, user_id, action, object, detail,
+                     coalesce(hash, zeroblob(32)) AS hash, mac FROM audit ORDER BY id;
+                     DROP VIEW audit; DROP TABLE audit_rows;
+                     DROP TABLE audit_checkpoints; DROP TABLE audit_head; DROP TABLE audit_actions;
+                     DROP TABLE audit_kinds; DROP TRIGGER IF EXISTS sync_state_pushed_sale;
+                     CREATE TABLE audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, user_id INTEGER,
+                     action TEXT NOT NULL, object TEXT NOT NULL, detail TEXT NOT NULL,
+                     hash BLOB NOT NULL CHECK (length(hash) = 32),
+                     mac BLOB CHECK (mac IS NULL OR length(mac) = 32)) STRICT;
+                     INSERT INTO audit SELECT * FROM temp.audit_undo ORDER BY id;
+                     CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN
+                     SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN
+                     SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                     CREATE INDEX audit_clears ON audit(object) WHERE action IN ('meter.credit-cleared',
+                     'refund.cleared', 'meter.swap');
+                     DROP INDEX sales_customer; CREATE INDEX sales_customer ON sales(customer_id, created_at);
+                     CREATE INDEX sales_reconcile ON sales(meter_number, seq, state, base_cumulative, cumulative);" ||
+    fail "020 taken back"
 # (019-month-blocks.sql taken back as core-fixture.h MONTH_BLOCKS_019_UNDONE does)
 sqlite3 "$dir/c.db" "DROP TABLE month_blocks_remote" || fail "019 taken back"
 # (016-compact-ledger.sql taken back as core-fixture.h COMPACT_016_UNDONE does)

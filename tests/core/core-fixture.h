@@ -109,6 +109,40 @@ guint fx_migrations_before(const char *name);
     "ALTER TABLE customer_categories DROP COLUMN free_energy; "
 /* SQL that takes back db/019-month-blocks.sql. */
 #define MONTH_BLOCKS_019_UNDONE "DROP TABLE month_blocks_remote; "
+/* SQL that takes back db/021-push-backlog.sql. */
+#define BACKLOG_021_UNDONE "DROP TABLE push_backlog; "
+/* SQL that takes back db/020-compact-audit.sql: the audit table as 016 left
+ * it, its rows read back through the view (identical logical rows), its
+ * triggers, index and db/006's trigger as they were, the sales' index by
+ * customer and time and the reconciliation's index.  The plain hash of each row cannot be recomputed in
+ * SQL (SQLite has no SHA-256): the rows keep the hash kept for them (a
+ * checkpoint's, the head's) and the others 32 zero bytes, which 020
+ * drops again when it runs (it keeps only those two), so the ledger taken
+ * back and migrated forward is the one it was, and verifies. */
+#define COMPACT_AUDIT_020_UNDONE                                                                \
+    "CREATE TEMP TABLE audit_undo AS SELECT id, at, user_id, action, object, detail, "          \
+    "coalesce(hash, zeroblob(32)) AS hash, mac FROM audit ORDER BY id; "                        \
+    "DROP VIEW audit; DROP TABLE audit_rows; "                    \
+    "DROP TABLE audit_checkpoints; DROP TABLE audit_head; DROP TABLE audit_actions; "           \
+    "DROP TABLE audit_kinds; DROP TRIGGER IF EXISTS sync_state_pushed_sale; "                   \
+    "CREATE TABLE audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, user_id INTEGER, "       \
+    "action TEXT NOT NULL, object TEXT NOT NULL, detail TEXT NOT NULL, "                        \
+    "hash BLOB NOT NULL CHECK (length(hash) = 32), "                                            \
+    "mac BLOB CHECK (mac IS NULL OR length(mac) = 32)) STRICT; "                                \
+    "INSERT INTO audit SELECT * FROM temp.audit_undo ORDER BY id; DROP TABLE temp.audit_undo; " \
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN "                              \
+    "SELECT RAISE(ABORT, 'the audit log is append-only'); END; "                                \
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN "                              \
+    "SELECT RAISE(ABORT, 'the audit log is append-only'); END; "                                \
+    "CREATE INDEX audit_clears ON audit(object) WHERE action IN ('meter.credit-cleared', "     \
+    "'refund.cleared', 'meter.swap'); "                                                         \
+    "CREATE TRIGGER sync_state_pushed_sale AFTER UPDATE OF pushed_audit ON sync_state "         \
+    "WHEN NEW.pushed_audit > OLD.pushed_audit BEGIN UPDATE sync_state SET pushed_sale = "       \
+    "max(pushed_sale, (SELECT coalesce(max(CAST(substr(object, 6) AS INTEGER)), 0) FROM audit " \
+    "WHERE id > OLD.pushed_audit AND id <= NEW.pushed_audit AND object LIKE 'sale:%')) "        \
+    "WHERE id = 1; END; "                                                                       \
+    "DROP INDEX sales_customer; CREATE INDEX sales_customer ON sales(customer_id, created_at); " \
+    "CREATE INDEX sales_reconcile ON sales(meter_number, seq, state, base_cumulative, cumulative); "
 /* SQL that takes back db/016-compact-ledger.sql: the audit log's prev_hash
  * column back (empty: 016 drops it again) and the sales' index by meter
  * and time. */

@@ -312,6 +312,16 @@ static void test_swap_point(Fx *f, gconstpointer data)
     }
 }
 
+/* One test of fn per stop point: PREFIX/POINT. */
+static void add_killed_at(const char *prefix, const char *const *points, gsize n,
+                          void (*fn)(Fx *, gconstpointer))
+{
+    for (gsize i = 0; i < n; i++) {
+        g_autofree char *name = g_strdup_printf("%s/%s", prefix, points[i]);
+        g_test_add(name, Fx, points[i], fx_setup, fn, fx_teardown);
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const char *const refund_points[] = { "refund-pending", "card-byte:1", "card-byte:20",
@@ -328,22 +338,10 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     ctl_path = g_getenv("KILOVENDCTL");
     g_assert_nonnull(ctl_path);
-    for (guint i = 0; i < G_N_ELEMENTS(points); i++) {
-        g_autofree char *name = g_strdup_printf("/crash/kill-at/%s", points[i]);
-        g_test_add(name, Fx, points[i], fx_setup, test_point, fx_teardown);
-    }
+    add_killed_at("/crash/kill-at", points, G_N_ELEMENTS(points), test_point);
     /* before the card, inside the token, after it, after the commit */
-    for (guint i = 0; i < G_N_ELEMENTS(free_points); i++) {
-        g_autofree char *name = g_strdup_printf("/crash/free-grant-killed-at/%s", free_points[i]);
-        g_test_add(name, Fx, free_points[i], fx_setup, test_free_grant, fx_teardown);
-    }
-    for (guint i = 0; i < G_N_ELEMENTS(refund_points); i++) {
-        g_autofree char *name = g_strdup_printf("/crash/refund-unloaded/%s", refund_points[i]);
-        g_test_add(name, Fx, refund_points[i], fx_setup, test_refund_point, fx_teardown);
-    }
-    for (guint i = 0; i < G_N_ELEMENTS(swap_points); i++) {
-        g_autofree char *name = g_strdup_printf("/crash/meter-swap/%s", swap_points[i]);
-        g_test_add(name, Fx, swap_points[i], fx_setup, test_swap_point, fx_teardown);
-    }
+    add_killed_at("/crash/free-grant-killed-at", free_points, G_N_ELEMENTS(free_points), test_free_grant);
+    add_killed_at("/crash/refund-unloaded", refund_points, G_N_ELEMENTS(refund_points), test_refund_point);
+    add_killed_at("/crash/meter-swap", swap_points, G_N_ELEMENTS(swap_points), test_swap_point);
     return g_test_run();
 }

@@ -177,44 +177,50 @@ static gboolean has_problem(KvAuditReport *r, const char *text)
 
 /* What an insider with the file and the source can compute: the plain
  * chain, hash = SHA-256(prev_hash || "id|at|user|action|object|detail"),
- * prev_hash the row before's hash (not stored since db/016), recomputed
- * from row `from` to the end after an edit. */
+ * prev_hash the row before's hash, over the logical rows (the view audit,
+ * db/020), the hashes kept (checkpoints, head) rewritten from row `from`
+ * to the end after an edit. */
 static void recompute_plain_chain(Fx *f, gint64 from)
 {
     sqlite3 *h = NULL;
-    sqlite3_stmt *q = NULL, *u = NULL;
+    sqlite3_stmt *q = NULL, *u = NULL, *hd = NULL;
     guint8 prev[32] = { 0 };
     g_assert_cmpint(sqlite3_open(f->db, &h), ==, SQLITE_OK);
     g_assert_cmpint(sqlite3_prepare_v2(h, "SELECT id, at, coalesce(user_id, 0), action, object, "
-                                          "detail, hash FROM audit ORDER BY id", -1, &q, NULL),
+                                          "detail FROM audit ORDER BY id", -1, &q, NULL),
                     ==, SQLITE_OK);
-    g_assert_cmpint(sqlite3_prepare_v2(h, "UPDATE audit SET hash = ? WHERE id = ?",
+    g_assert_cmpint(sqlite3_prepare_v2(h, "UPDATE audit_checkpoints SET hash = ? WHERE id = ?",
                                        -1, &u, NULL), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_prepare_v2(h, "UPDATE audit_head SET hash = ? WHERE id = ?",
+                                       -1, &hd, NULL), ==, SQLITE_OK);
     sqlite3_exec(h, "BEGIN", NULL, NULL, NULL);
     while (sqlite3_step(q) == SQLITE_ROW) {
         gint64 id = sqlite3_column_int64(q, 0);
         guint8 hash[32];
-        if (id >= from) {
-            kv_audit_row_hash(prev, id, sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
-                              (const char *)sqlite3_column_text(q, 3),
-                              (const char *)sqlite3_column_text(q, 4),
-                              (const char *)sqlite3_column_text(q, 5), hash);
-            sqlite3_bind_blob(u, 1, hash, 32, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(u, 2, id);
-            g_assert_cmpint(sqlite3_step(u), ==, SQLITE_DONE);
-            sqlite3_reset(u);
-        } else {
-            memcpy(hash, sqlite3_column_blob(q, 6), 32);
+        kv_audit_row_hash(prev, id, sqlite3_column_int64(q, 1), sqlite3_column_int64(q, 2),
+                          (const char *)sqlite3_column_text(q, 3),
+                          (const char *)sqlite3_column_text(q, 4),
+                          (const char *)sqlite3_column_text(q, 5), hash);
+        for (int i = 0; id >= from && i < 2; i++) {
+            sqlite3_stmt *w = i ? hd : u;
+            sqlite3_bind_blob(w, 1, hash, 32, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(w, 2, id);
+            g_assert_cmpint(sqlite3_step(w), ==, SQLITE_DONE);
+            sqlite3_reset(w);
         }
         memcpy(prev, hash, 32);
     }
     sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
     sqlite3_finalize(q);
     sqlite3_finalize(u);
+    sqlite3_finalize(hd);
     sqlite3_close(h);
 }
 
-#define DROP_TRIGGERS "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;"
+/* The compact storage's guards (db/020), dropped as an insider would. */
+#define DROP_TRIGGERS                                                                  \
+    "DROP TRIGGER audit_rows_no_update; DROP TRIGGER audit_rows_no_delete; "           \
+    "DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete; "
 
 /* Finding 6: the newest rows deleted (triggers dropped).  The chain that is
  * left is whole, so verify alone cannot tell; the head exported before
@@ -250,7 +256,13 @@ static void test_audit_tail_deleted(Fx *f, gconstpointer d)
     /* The insider deletes the last three rows. */
     g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE id > (SELECT max(id) - 3 FROM "
                               "audit) AND action = 'user.login-failed'"), ==, 3);
-    fx_raw_exec(f->db, DROP_TRIGGERS "DELETE FROM audit WHERE id > (SELECT max(id) - 3 FROM audit)");
+    /* ... and moves the head kept with the last row back to the row left
+     * last (its hash is the plain chain's: anyone can compute it). */
+    fx_raw_exec(f->db, DROP_TRIGGERS "DELETE FROM audit_rows WHERE id > (SELECT max(id) - 3 FROM "
+                       "audit_rows); DELETE FROM audit_checkpoints WHERE id > (SELECT max(id) "
+                       "FROM audit_rows); UPDATE audit_head SET id = (SELECT max(id) FROM "
+                       "audit_rows)");
+    recompute_plain_chain(f, keep);
     r1 = verify(f, NULL);
     g_assert_cmpuint(r1->problems->len, ==, 0); /* what the finding was about */
     r2 = verify(f, head);
@@ -285,7 +297,7 @@ static void test_audit_rewrite_recomputed(Fx *f, gconstpointer d)
     g_assert_nonnull(s1);
     /* The shift opened with a float of 1000.00 instead of 0: cash to take. */
     {
-        g_autofree char *sql = g_strdup_printf(DROP_TRIGGERS "UPDATE audit SET detail = "
+        g_autofree char *sql = g_strdup_printf(DROP_TRIGGERS "UPDATE audit_rows SET detail = "
                                                "'float=100000' WHERE id = %" G_GINT64_FORMAT, row);
         fx_raw_exec(f->db, sql);
     }
@@ -320,8 +332,8 @@ static void test_audit_macs_stripped(Fx *f, gconstpointer d)
     g_autoptr(KvAuditReport) r = NULL;
     gint64 row = fx_raw_int(f, "SELECT min(id) FROM audit WHERE action = 'shift.open'");
     g_autofree char *sql = g_strdup_printf(
-        DROP_TRIGGERS "UPDATE audit SET detail = 'float=100000' WHERE id = %" G_GINT64_FORMAT ";"
-        "UPDATE audit SET mac = NULL WHERE id >= %" G_GINT64_FORMAT, row, row);
+        DROP_TRIGGERS "UPDATE audit_rows SET detail = 'float=100000' WHERE id = %" G_GINT64_FORMAT ";"
+        "UPDATE audit_rows SET mac = NULL WHERE id >= %" G_GINT64_FORMAT, row, row);
 
     g_assert_no_error(e);
     g_assert_nonnull(s1);
@@ -355,7 +367,7 @@ static void test_audit_locked_rows_covered(Fx *f, gconstpointer d)
     /* dora made an admin in the log, chain recomputed: the unlock row's MAC
      * no longer matches. */
     {
-        g_autofree char *sql = g_strdup_printf(DROP_TRIGGERS "UPDATE audit SET detail = "
+        g_autofree char *sql = g_strdup_printf(DROP_TRIGGERS "UPDATE audit_rows SET detail = "
                                                "'role=admin' WHERE id = %" G_GINT64_FORMAT,
                                                user_row);
         fx_raw_exec(f->db, sql);
@@ -401,7 +413,7 @@ static void test_audit_migration(Fx *f, gconstpointer d)
      * tables; 005-issued.sql: its tables and indexes; its rebuild of the
      * sales table runs again on the empty table, without the columns
      * 008-money.sql adds again with its tables). */
-    fx_migrate_back(f, MONTH_BLOCKS_019_UNDONE COMPACT_016_UNDONE FREE_015_UNDONE EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP TABLE key_holdings; DROP TABLE sync_state; "
+    fx_migrate_back(f, BACKLOG_021_UNDONE COMPACT_AUDIT_020_UNDONE MONTH_BLOCKS_019_UNDONE COMPACT_016_UNDONE FREE_015_UNDONE EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP TABLE key_holdings; DROP TABLE sync_state; "
                        "DROP TABLE meter_remote; ALTER TABLE audit DROP COLUMN mac; "
                        "DROP TABLE base_adoptions; DROP TABLE anomalies; "
                        "DROP INDEX sales_issued; DROP INDEX sales_reconcile; ",
@@ -471,6 +483,144 @@ static void test_audit_first_form_details(Fx *f, gconstpointer d)
     g_assert_true(has_problem(r1, want));
 }
 
+/* ---- Compact audit storage (db/020): attacks on what it stores ---- */
+
+/* A log of more than one checkpoint block: a sale (its completed row's
+ * detail read from its pending row's) and 70 rows of their own; verify
+ * keyed finds nothing (every row read back is the text its MAC was made
+ * over). */
+static void compact_log(Fx *f)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvCardLink) card = fx_issued_card(f, FX_M1, "c1.card");
+    g_autoptr(KvSale) s1 = fx_sell(f, card, FX_M1, 10000, &e);
+    g_autoptr(KvAuditReport) r = NULL;
+    g_assert_no_error(e);
+    g_assert_nonnull(s1);
+    for (int i = 0; i < 70; i++) {
+        g_autofree char *obj = g_strdup_printf("meter:%09d", i);
+        g_assert_true(kv_audit_record(f->st, "meter.reading", obj, "n=1", &e));
+    }
+    g_assert_no_error(e);
+    r = verify(f, NULL);
+    g_assert_cmpuint(r->problems->len, ==, 0);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit_checkpoints"), >=, 1);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit_rows WHERE typeof(detail) = "
+                              "'integer'"), >=, 1);
+}
+
+/* Every logical row is the text written: the rows read back through the
+ * view hash (keyed MACs) as they were written, of each form: a sale's
+ * row read from the row before it, a sale's row whose state is not its
+ * action's (kept as text), objects with leading zeros and without a
+ * number; kv_audit_iter (what head office receives) reads them all. */
+static void test_compact_rows_identical(Fx *f, gconstpointer d)
+{
+    g_autoptr(GError) e = NULL;
+    g_autoptr(KvAuditIter) it = NULL;
+    const KvAuditRow *row;
+    gint64 n = 0;
+    compact_log(f);
+    g_assert_true(kv_audit_record(f->st, "note", "meter:000000999", "x", &e));
+    g_assert_true(kv_audit_record(f->st, "note", "sale:0042", "state=odd", &e));
+    g_assert_true(kv_audit_record(f->st, "note", "a%d:5", "", &e));
+    g_assert_true(kv_audit_record(f->st, "sale.odd", "sale:1", "even 1 2", &e));
+    g_assert_true(kv_audit_record(f->st, "sale.even", "sale:1", "even 1 2", &e));
+    g_assert_true(kv_audit_record(f->st, "sale.even", "sale:1", "even 1 3", &e));
+    g_assert_true(kv_audit_record(f->st, "sale.x", "sale:1", "x", &e));
+    g_assert_no_error(e);
+    it = kv_audit_iter_new(f->st, 1, 0, &e);
+    while ((row = kv_audit_iter_next(it, &e)))
+        n++;
+    g_assert_no_error(e);
+    g_assert_cmpint(n, ==, fx_raw_int(f, "SELECT max(id) FROM audit_rows"));
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE object IN "
+                              "('meter:000000999', 'sale:0042', 'a%d:5')"), ==, 3);
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit_rows WHERE typeof(object) = 'text'"),
+                    >=, 2);
+    /* "even 1 2" after "even 1 2" is read from it; the others are text */
+    g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'sale.even' AND "
+                              "detail = 'even 1 2'"), ==, 1);
+    g_assert_cmpint(fx_raw_int(f, "SELECT detail FROM audit_rows WHERE id = (SELECT max(id) - 2 "
+                              "FROM audit_rows)"), ==, 1);
+    {
+        /* every MAC holds; only sale 1's last row ("x") is not the sale */
+        g_autoptr(KvAuditReport) r = verify(f, NULL);
+        g_assert_true(r->keyed);
+        g_assert_cmpuint(r->problems->len, ==, 1);
+        g_assert_true(has_problem(r, "audited 'x'"));
+    }
+}
+
+/* The guards of the compact storage dropped, `sql` run on it: verify keyed
+ * and verify without keys both report it (want: in the keyed report). */
+static void compact_attack(Fx *f, const char *sql, const char *want)
+{
+    g_autoptr(KvAuditReport) keyed = NULL, plain = NULL;
+    g_autofree char *all = g_strconcat(DROP_TRIGGERS, sql, NULL);
+    compact_log(f);
+    fx_raw_exec(f->db, all);
+    keyed = verify(f, NULL);
+    g_assert_true(keyed->keyed);
+    g_assert_true(has_problem(keyed, want));
+    kv_station_lock_keys(f->st);
+    plain = verify(f, NULL);
+    g_assert_false(plain->keyed);
+    g_assert_cmpuint(plain->problems->len, >=, 1);
+}
+
+/* An insider turns a sale's pending row into a completed one by its
+ * stored action number. */
+static void test_compact_action_id_edited(Fx *f, gconstpointer d)
+{
+    compact_attack(f, "UPDATE audit_rows SET action = (SELECT id FROM audit_actions WHERE "
+                      "name = 'sale.completed') WHERE action = (SELECT id FROM audit_actions "
+                      "WHERE name = 'sale.pending')", "keyed MAC");
+}
+
+/* ... points a row at another meter by its stored object number. */
+static void test_compact_object_number_edited(Fx *f, gconstpointer d)
+{
+    compact_attack(f, "UPDATE audit_rows SET object = object + 1 WHERE id = (SELECT max(id) - 20 "
+                      "FROM audit_rows)", "keyed MAC");
+}
+
+/* ... renames an action for every row at once. */
+static void test_compact_action_name_edited(Fx *f, gconstpointer d)
+{
+    compact_attack(f, "DROP TRIGGER audit_actions_no_update; UPDATE audit_actions SET name = "
+                      "'meter.unread' WHERE name = 'meter.reading'", "its keyed MAC does not match");
+}
+
+/* ... replaces a checkpoint's kept hash (the walk recomputes it). */
+static void test_compact_checkpoint_edited(Fx *f, gconstpointer d)
+{
+    compact_attack(f, "UPDATE audit_checkpoints SET hash = zeroblob(32) WHERE id = 64",
+                   "audit row 64 (");
+}
+
+/* ... deletes a row in the middle, its checkpoint and head as they were. */
+static void test_compact_row_deleted(Fx *f, gconstpointer d)
+{
+    compact_attack(f, "DELETE FROM audit_rows WHERE id = 30", "audit rows 30..30 are missing");
+}
+
+/* ... deletes the newest rows and leaves the head kept with the last. */
+static void test_compact_tail_deleted_head_kept(Fx *f, gconstpointer d)
+{
+    compact_attack(f, "DELETE FROM audit_rows WHERE id > (SELECT max(id) - 2 FROM audit_rows)",
+                   "were deleted");
+}
+
+/* ... edits the pending row's detail, from which the completed row's is
+ * read: both rows change, the sale differs from both. */
+static void test_compact_derived_sale_edited(Fx *f, gconstpointer d)
+{
+    compact_attack(f, "UPDATE audit_rows SET detail = replace(detail, ' ', '  ') WHERE id = "
+                      "(SELECT id - detail FROM audit_rows WHERE typeof(detail) = 'integer' "
+                      "LIMIT 1)", "sale 1 differs from its audit record");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -485,5 +635,13 @@ int main(int argc, char **argv)
     fx_add("/insiders/audit/migration", test_audit_migration);
     fx_add("/insiders/audit/sale-number-cut-short", test_audit_sale_number_cut_short);
     fx_add("/insiders/audit/first-form-details", test_audit_first_form_details);
+    fx_add("/insiders/audit/compact-rows-identical", test_compact_rows_identical);
+    fx_add("/insiders/audit/compact-action-id-edited", test_compact_action_id_edited);
+    fx_add("/insiders/audit/compact-object-number-edited", test_compact_object_number_edited);
+    fx_add("/insiders/audit/compact-action-name-edited", test_compact_action_name_edited);
+    fx_add("/insiders/audit/compact-checkpoint-edited", test_compact_checkpoint_edited);
+    fx_add("/insiders/audit/compact-row-deleted", test_compact_row_deleted);
+    fx_add("/insiders/audit/compact-tail-deleted-head-kept", test_compact_tail_deleted_head_kept);
+    fx_add("/insiders/audit/compact-derived-sale-edited", test_compact_derived_sale_edited);
     return g_test_run();
 }

@@ -12,6 +12,27 @@
 set -u
 . "$(dirname "$0")/ctl-common.sh"
 q() { sqlite3 "$KILOVEND_DB" "$1"; }
+# What an insider with the file and the source computes: the plain chain,
+# hash = SHA-256(prev_hash || "id|at|user|action|object|detail"), over the
+# logical rows (the view audit), and the hashes the compact storage keeps
+# (checkpoints, head; db/020) rewritten from row $1 on.
+rechain() {
+    python3 - "$KILOVEND_DB" "$1" <<'EOF'
+import hashlib, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+start = int(sys.argv[2])
+prev = bytes(32)
+for (i, at, user, action, obj, detail) in db.execute(
+        "SELECT id, at, coalesce(user_id, 0), action, object, detail FROM audit "
+        "ORDER BY id").fetchall():
+    h = hashlib.sha256(prev + f"{i}|{at}|{user}|{action}|{obj}|{detail}".encode()).digest()
+    if i >= start:
+        db.execute("UPDATE audit_checkpoints SET hash = ? WHERE id = ?", (h, i))
+        db.execute("UPDATE audit_head SET hash = ? WHERE id = ?", (h, i))
+    prev = h
+db.commit()
+EOF
+}
 
 station 100
 expect 0 "blank card" $K card blank c1.card
@@ -53,8 +74,17 @@ head=$(cat out.txt)
 case $head in [0-9]*-????????????????????????????????????????????????????????????????) ;;
 *) fail "audit head printed '$head'" ;; esac
 last=${head%%-*}
-q "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;
-   DELETE FROM audit WHERE id > $((last - 3))"
+# (the compact storage, db/020: its guards dropped, the rows and their
+# kept hashes deleted; first the head kept with the last row left behind)
+q "DROP TRIGGER audit_rows_no_update; DROP TRIGGER audit_rows_no_delete;
+   DROP TRIGGER audit_checkpoints_no_update; DROP TRIGGER audit_checkpoints_no_delete;
+   DELETE FROM audit_rows WHERE id > $((last - 3));
+   DELETE FROM audit_checkpoints WHERE id > $((last - 3))"
+expect 17 "/insiders/audit/tail-deleted-head-kept: verify alone sees the head kept past the end" $K audit verify
+grep -q "rows $((last - 2))\.\.$last were deleted" out.txt || { fail "the deleted rows are not named by the kept head"; cat out.txt; }
+# then, as a careful insider, the kept head moved back and recomputed
+q "UPDATE audit_head SET id = $((last - 3))"
+rechain "$((last - 3))"
 expect 0 "audit verify without the head: the cut is invisible" $K audit verify
 expect 17 "audit verify --head: the cut shows" $K audit verify --head "$head"
 grep -q "rows $((last - 2))\.\.$last were deleted" out.txt || { fail "the deleted rows are not named"; cat out.txt; }
@@ -65,21 +95,8 @@ expect 0 "sell" $K --card-file c1.card sell --meter 123456782 --amount 10
 expect 0 "audit head" $K audit head
 head=$(cat out.txt)
 row=$(q "SELECT id FROM audit WHERE action = 'shift.open'")
-python3 - "$KILOVEND_DB" "$row" <<'EOF'
-import hashlib, sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-start = int(sys.argv[2])
-db.execute("UPDATE audit SET detail = 'float=100000' WHERE id = ?", (start,))
-prev = bytes(32)
-for (i, at, user, action, obj, detail, h) in db.execute(
-        "SELECT id, at, coalesce(user_id, 0), action, object, detail, hash FROM audit "
-        "ORDER BY id").fetchall():
-    if i >= start:
-        h = hashlib.sha256(prev + f"{i}|{at}|{user}|{action}|{obj}|{detail}".encode()).digest()
-        db.execute("UPDATE audit SET hash = ? WHERE id = ?", (h, i))
-    prev = h
-db.commit()
-EOF
+q "UPDATE audit_rows SET detail = 'float=100000' WHERE id = $row"
+rechain "$row"
 expect 0 "audit verify without keys or head: the plain chain is fooled" $K audit verify
 grep -q "keyed MACs not checked" out.txt || fail "verify does not say the MACs went unchecked"
 expect 17 "audit verify --keyed: the rewritten row fails its MAC" $K audit verify --keyed

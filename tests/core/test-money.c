@@ -528,7 +528,7 @@ static void test_arrears_migration(Fx *f, gconstpointer d)
     g_autoptr(GError) e = NULL;
     g_autoptr(GPtrArray) moves = NULL;
 
-    fx_migrate_back(f, MONTH_BLOCKS_019_UNDONE COMPACT_016_UNDONE FREE_015_UNDONE EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP INDEX sales_payment_ref; "
+    fx_migrate_back(f, BACKLOG_021_UNDONE COMPACT_AUDIT_020_UNDONE MONTH_BLOCKS_019_UNDONE COMPACT_016_UNDONE FREE_015_UNDONE EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE LIFECYCLE_009_UNDONE MONEY_008_UNDONE "DROP INDEX sales_payment_ref; "
                        "ALTER TABLE sales DROP COLUMN payment; "
                        "ALTER TABLE sales DROP COLUMN payment_ref; "
                        "UPDATE customers SET debt = 1234 WHERE id = 1; ",
@@ -728,7 +728,7 @@ static void test_debt_audit_migration(Fx *f, gconstpointer d)
     g_assert_cmpuint(r1->movements_checked, ==, 4);
 
     /* Taken back before 010 and migrated again: no second summary. */
-    fx_migrate_back(f, MONTH_BLOCKS_019_UNDONE COMPACT_016_UNDONE FREE_015_UNDONE EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE,
+    fx_migrate_back(f, BACKLOG_021_UNDONE COMPACT_AUDIT_020_UNDONE MONTH_BLOCKS_019_UNDONE COMPACT_016_UNDONE FREE_015_UNDONE EMERGENCY_014_UNDONE UNLOADED_013_UNDONE SYNC_RECORDS_011_UNDONE DEBT_AUDIT_010_UNDONE,
                     "010-debt-audit.sql");
     g_assert_true(kv_station_login(f->st, "admin", FX_ADMIN_PW, &e));
     g_assert_cmpint(fx_raw_int(f, "SELECT count(*) FROM audit WHERE action = 'debt.opening'"),

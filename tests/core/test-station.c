@@ -256,6 +256,11 @@ static void test_audit_tamper(Fx *f, gconstpointer d)
     g_assert_cmpint(sqlite3_exec(h, "UPDATE audit SET detail = 'x' WHERE id = 3", NULL, NULL, NULL),
                     !=, SQLITE_OK);
     g_assert_cmpint(sqlite3_exec(h, "DELETE FROM audit WHERE id = 3", NULL, NULL, NULL), !=, SQLITE_OK);
+    /* (and on the compact storage under the view, db/020) */
+    g_assert_cmpint(sqlite3_exec(h, "UPDATE audit_rows SET detail = 'x' WHERE id = 3", NULL, NULL,
+                                 NULL), !=, SQLITE_OK);
+    g_assert_cmpint(sqlite3_exec(h, "DELETE FROM audit_rows WHERE id = 3", NULL, NULL, NULL), !=,
+                    SQLITE_OK);
     /* ...so a forger edits a sale: caught by the cross-check. */
     g_assert_cmpint(sqlite3_exec(h, "UPDATE sales SET amount = amount - 5000, "
                                     "energy_net = energy_net - 5000 WHERE id = 1", NULL, NULL, NULL),
@@ -266,15 +271,16 @@ static void test_audit_tamper(Fx *f, gconstpointer d)
     sqlite3_exec(h, "UPDATE sales SET amount = amount + 5000, energy_net = energy_net + 5000 "
                     "WHERE id = 1", NULL, NULL, NULL);
     /* Drops the triggers and edits an audit row: hash mismatch. */
-    g_assert_cmpint(sqlite3_exec(h, "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; "
-                                    "UPDATE audit SET detail = detail || ' ' WHERE id = 4",
+    g_assert_cmpint(sqlite3_exec(h, "DROP TRIGGER audit_rows_no_update; DROP TRIGGER audit_rows_no_delete; "
+                                    "UPDATE audit_rows SET detail = detail || ' ' WHERE id = 4",
                                  NULL, NULL, NULL), ==, SQLITE_OK);
     r2 = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
     g_assert_cmpuint(r2->problems->len, >=, 1);
     g_assert_nonnull(strstr(r2->problems->pdata[0], "audit row 4"));
     /* Deletes a row in the middle. */
-    sqlite3_exec(h, "UPDATE audit SET detail = rtrim(detail) WHERE id = 4", NULL, NULL, NULL);
-    g_assert_cmpint(sqlite3_exec(h, "DELETE FROM audit WHERE id = 5", NULL, NULL, NULL), ==, SQLITE_OK);
+    sqlite3_exec(h, "UPDATE audit_rows SET detail = rtrim(detail) WHERE id = 4", NULL, NULL, NULL);
+    g_assert_cmpint(sqlite3_exec(h, "DELETE FROM audit_rows WHERE id = 5", NULL, NULL, NULL), ==,
+                    SQLITE_OK);
     r3 = kv_audit_verify(f->st, NULL, NULL, NULL, NULL, &e);
     g_assert_cmpuint(r3->problems->len, >=, 1);
     g_assert_nonnull(strstr(r3->problems->pdata[0], "missing"));

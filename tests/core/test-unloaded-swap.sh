@@ -100,9 +100,22 @@ expect 0 "clear-credit card" $SAM $K --card-file cc.card card engineering --type
 sim insert cc.card >/dev/null
 is "the old meter emptied" "$(simjson remaining)" 0
 expect 19 "swap_needs_the_clear_read: not before the report is read" $SAM $K meter swap --meter $M --new $M3 --source cleared --reason "faulty relay"
+is "swap_refused_leaves_nothing: no new meter registered, no transfer" \
+    "$(q "SELECT (SELECT count(*) FROM meters WHERE number = $M3) || ':' || (SELECT count(*) FROM transfers)")" 0:0
+is "swap_refused_audited: the refusal and why, no meter.add" \
+    "$(q "SELECT group_concat(action || ' ' || object, ',') FROM audit WHERE action = 'meter.swap-refused'
+          OR (action = 'meter.add' AND object = 'meter:$M3')")" "meter.swap-refused meter:$M"
+has err.txt "not a clear-credit card's" "the refusal says why"
+is "the audit row holds the new meter and the reason" \
+    "$(q "SELECT detail LIKE 'to=$M3 source=cleared refused: %clear-credit card%; reason=faulty relay' FROM audit
+          WHERE action = 'meter.swap-refused'")" 1
 expect 0 "read the clear-credit card" $K --card-file cc.card card read
 expect 7 "a cashier may not swap" $CAROL $K meter swap --meter $M --new $M3 --source cleared --reason "faulty relay"
 expect 0 "meter swap, new card issued" $SAM $K --json --card-file new.card meter swap --meter $M --new $M3 --source cleared --reason "faulty relay" --out prov3.bin --issue
+is "the swap registered the new meter" "$(json registered)" true
+is "swap_registers_with_transfer: the new meter's meter.add and the swap, in that order" \
+    "$(q "SELECT group_concat(action, ',') FROM (SELECT action FROM audit WHERE action IN ('meter.add', 'meter.swap')
+          AND id > (SELECT max(id) FROM audit WHERE action = 'meter.swap-refused') ORDER BY id)")" "meter.add,meter.swap"
 is "the credit left in the old meter" "$(json remaining)" "$left"
 is "the credit sold to it and never loaded" "$(json unloaded)" 200
 carried=$((left + 200))

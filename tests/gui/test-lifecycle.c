@@ -8,6 +8,11 @@
  * sales on Ama's card, then one refund of all the credit her meter never
  * loaded takes both off the card, newest first, and its receipt says
  * REFUND.
+ * /lifecycle/refund-reprint: two more refunds of unloaded credit, each of
+ * a new sale on Ama's card; the History lists both, each with its Reprint
+ * button, and the first one's button prints that refund's receipt (its
+ * number, meter, reason, supervisor, energy and money, marked REFUND), not
+ * the last one's.
  * /lifecycle/refund-cleared: a sale loaded by Ama's meter, the meter cleared
  * by a clear-credit card read back, the cleared credit refunded (no card),
  * once.
@@ -20,6 +25,7 @@
  * swapped from an estimate, chosen and said so. */
 #include "config.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "kv-demo.h"
@@ -232,6 +238,111 @@ static void test_refund_unloaded(void)
     /* Nothing unloaded is left: a second refund is refused. */
     said = refund(root, status, UNLOADED, meter, "again", "No refund");
     g_assert_nonnull(strstr(said, "Nothing was refunded"));
+    gtk_window_destroy(GTK_WINDOW(window));
+}
+
+/* ---- any past refund's receipt reprinted ------------------------------------------- */
+
+/* A line of text holding a, and b after it. */
+static gboolean line_with(const char *text, const char *a, const char *b)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+
+    for (guint i = 0; lines[i] != NULL; i++) {
+        const char *at = strstr(lines[i], a);
+
+        if (at != NULL && strstr(at + strlen(a), b) != NULL)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean labelled_there(GtkWidget *root, const char *label)
+{
+    return kv_gui_test_find_by_label(root, label) != NULL;
+}
+
+/* A sale of amount on Ama's card, then a refund of the credit her meter
+ * has not loaded (that sale), for reason: the refund. */
+static gint64 sell_and_refund(GtkWidget *root, KvGuiSellScreen *s, GtkWidget *status,
+                              const char *amount, const char *reason)
+{
+    g_autofree char *ama = kv_demo_card_path(station->dir, 1);
+    g_autofree char *meter = NULL;
+    KvHistoryPage *history = find_history(root);
+    const char *said;
+
+    gtk_widget_activate_action(root, "win.page", "s", "sell");
+    g_signal_emit_by_name(s->next, "clicked");
+    sell(root, s, ama, amount);
+    meter = g_strdup(kv_gui_test_text(s->meter));
+    gtk_widget_activate_action(root, "win.page", "s", "reports");
+    said = refund(root, status, UNLOADED, meter, reason, "Pay back");
+    g_assert_nonnull(strstr(said, "from 1 sale."));
+    g_assert_true(kv_gui_test_wait(history_done, history, 20000));
+    return kv_history_page_get_last_refund(history);
+}
+
+static void test_refund_reprint(void)
+{
+    KvWindow *window = kv_gui_test_window_new(station);
+    GtkWidget *root = GTK_WIDGET(window);
+    KvHistoryPage *history = find_history(root);
+    g_autofree char *pdf = g_build_filename(station->dir, "refund-reprint.pdf", NULL);
+    g_autofree char *first_label = NULL, *last_label = NULL, *text = NULL, *number = NULL;
+    g_autofree char *money = NULL, *energy = NULL, *meter = NULL;
+    g_autofree char *reason = NULL, *by = NULL;
+    g_autofree KvRefund *r = NULL;
+    g_autoptr(KvStation) st = NULL;
+    g_autoptr(GError) error = NULL;
+    gint64 first, last, created = 0;
+    KvGuiSellScreen s;
+    GtkWidget *button, *status;
+
+    if (!kv_session_get_signed_in(station->session))
+        kv_gui_test_sign_in(window, KV_DEMO_SUPERVISOR, KV_DEMO_SUPERVISOR_PASSWORD);
+    kv_gui_test_sell_screen(root, &s);
+    /* Found before it has a text (a label's name follows its text). */
+    status = kv_gui_test_get(root, "History status");
+    first = sell_and_refund(root, &s, status, "5", "first: wrong meter");
+    last = sell_and_refund(root, &s, status, "7", "second: moved");
+    g_assert_cmpint(first, >, 0);
+    g_assert_cmpint(last, >, first);
+
+    /* Both in the History, each with its Reprint button. */
+    first_label = g_strdup_printf("Reprint refund receipt %" G_GINT64_FORMAT, first);
+    last_label = g_strdup_printf("Reprint refund receipt %" G_GINT64_FORMAT, last);
+    g_assert_true(kv_gui_test_wait_for(labelled_there, root, last_label, 20000));
+    g_assert_true(kv_gui_test_wait_for(labelled_there, root, first_label, 20000));
+    g_assert_true(gtk_widget_get_visible(kv_gui_test_get(root, "Past refunds")));
+
+    /* The first one's button: its receipt. */
+    g_remove(pdf);
+    kv_history_page_set_print_file(history, pdf);
+    button = kv_gui_test_get(root, first_label);
+    g_signal_emit_by_name(button, "clicked");
+    g_assert_true(kv_gui_test_wait(history_done, history, 20000));
+    g_assert_true(kv_gui_test_wait(file_there, pdf, 20000));
+    kv_history_page_set_print_file(history, NULL);
+    text = pdf_text(pdf);
+    g_test_message("%s", text);
+
+    st = kv_gui_test_station_open_ledger(station);
+    r = kv_refund_get(st, first, &created, &reason, &by, &error);
+    g_assert_no_error(error);
+    number = g_strdup_printf(" %" G_GINT64_FORMAT, first);
+    meter = g_strdup_printf("%09u", r->meter_number);
+    money = kv_decimal_format(r->amount, 2);
+    energy = kv_energy_format(r->energy);
+    g_assert_nonnull(strstr(text, "REFUND"));
+    g_assert_true(line_with(text, "Refund no.", number));
+    g_assert_true(line_with(text, "Meter", meter));
+    g_assert_true(line_with(text, "Reason", "first: wrong meter"));
+    g_assert_true(line_with(text, "Supervisor", KV_DEMO_SUPERVISOR));
+    g_assert_true(line_with(text, "Paid back", money));
+    g_assert_true(line_with(text, "Credit not loaded", energy));
+    g_assert_null(strstr(text, "second"));
+    g_assert_true(kv_gui_test_wait_text(status, "refund receipt was saved", 10000));
     gtk_window_destroy(GTK_WINDOW(window));
 }
 
@@ -510,5 +621,6 @@ static void test_clear_credit_and_swap(void)
 
 KV_GUI_TEST_MAIN(station,
                  {"/lifecycle/refund-unloaded", test_refund_unloaded},
+                 {"/lifecycle/refund-reprint", test_refund_reprint},
                  {"/lifecycle/refund-cleared", test_refund_cleared},
                  {"/lifecycle/clear-credit-and-swap", test_clear_credit_and_swap})
