@@ -12,6 +12,8 @@
 #                                          every office sold (exit 3 while one is open)
 #   central-report.sh debts [--all]        customers' debt settled across offices
 #   central-report.sh paid-back            overpaid debt paid back by head office
+#   central-report.sh settlements [MONTH]  the month's blocks and fixed charge settled
+#                                          across offices (YYYY-MM, default this month)
 # Options (before the command): --csv (CSV instead of a table), --tz ZONE
 # (the days' time zone, default $KV_REPORT_TZ or UTC).
 #
@@ -38,7 +40,7 @@ while [ $# -gt 0 ]; do
     *) break ;;
     esac
 done
-[ $# -ge 1 ] || die "usage: $prog [--csv] [--tz ZONE] daily [DAY] | monthly [MONTH] | days [MONTH] | customer ACCOUNT | payments [PERIOD] | refunds [PERIOD] | alarms [--all] | debts [--all] | paid-back"
+[ $# -ge 1 ] || die "usage: $prog [--csv] [--tz ZONE] daily [DAY] | monthly [MONTH] | days [MONTH] | customer ACCOUNT | payments [PERIOD] | refunds [PERIOD] | alarms [--all] | debts [--all] | paid-back | settlements [MONTH]"
 command -v psql >/dev/null 2>&1 || die "psql is not installed (Debian package postgresql-client-15)"
 cmd=$1
 shift
@@ -85,7 +87,13 @@ paid-back)
     [ $# -eq 0 ] || die "usage: $prog paid-back"
     arg=""
     sql="SELECT * FROM kv_report.debt_paid_back()" ;;
-*) die "unknown report '$cmd' (daily, monthly, days, customer, payments, refunds, alarms, debts, paid-back)" ;;
+settlements)
+    [ $# -le 1 ] || die "usage: $prog settlements [YYYY-MM]"
+    arg=${1:-$(TZ=$tz date +%Y-%m)}
+    check_month "$arg"
+    arg=$arg-01
+    sql="SELECT * FROM kv_report.month_settlements(:'arg'::date)" ;;
+*) die "unknown report '$cmd' (daily, monthly, days, customer, payments, refunds, alarms, debts, paid-back, settlements)" ;;
 esac
 fmt=""
 [ "$format" = csv ] && fmt=--csv

@@ -152,6 +152,8 @@ static void test_only_push_pull_callable(void)
         "UPDATE kv.meter_month SET energy = 0",
         "UPDATE kv.sales_daily SET sold = 0",
         "SELECT * FROM kv_report.debt_paid_back()",
+        "SELECT * FROM kv.month_blocks_settle('2026-11-01')",
+        "SELECT * FROM kv_report.month_settlements('2026-11-01')",
         "SELECT * FROM kv.push_records('[]')",
         "SELECT * FROM kv.apply_record(101, '{}', 0, '\\x00')",
         "SELECT kv.caller_station()",
