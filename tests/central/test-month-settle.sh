@@ -18,11 +18,26 @@ settled() { apsql "SELECT coalesce(sum(amount), 0) || ':' || count(*) FROM kv.mo
 centre_debt() { apsql "SELECT debt FROM kv.customers WHERE id = 7"; }
 sold() { sqlite3 "$dir/$1.db" "SELECT amount || ':' || energy || ':' || fixed_charge FROM sales ORDER BY id DESC LIMIT 1"; }
 
+energy() { sqlite3 "$dir/$1.db" "SELECT energy FROM sales ORDER BY id DESC LIMIT 1"; }
+
 # 10.00 a kWh up to 10 kWh a month, 20.00 above; 5.00 fixed once a month;
-# no VAT (price_e4: 10^-4 minor units per kWh; energy in 0.01 kWh).
-P1=1000 P2=2000 FIXED=500
+# 16 % VAT (price_e4: 10^-4 minor units per kWh; energy in 0.01 kWh).
+P1=10000000 P2=20000000 FIXED=500 VAT=1600
+# cost POS E: 10^-6 minor units of E bought from the month's POS
+cost() {
+    in1=$((1000 - $1))
+    [ $in1 -gt 0 ] || in1=0
+    [ $in1 -lt "$2" ] || in1=$2
+    echo $((in1 * P1 + ($2 - in1) * P2))
+}
+# price COST_E6 FIXED: a sale's energy priced (kv_tariff_price_energy_rule):
+# whole minor units rounded up, the fixed charge, VAT rounded half up
+price() {
+    n=$((($1 + 999999) / 1000000 + $2))
+    echo $((n + (n * VAT + 5000) / 10000))
+}
 two_offices $M
-apsql "UPDATE kv.tariff_versions SET fixed_monthly = $FIXED,
+apsql "UPDATE kv.tariff_versions SET fixed_monthly = $FIXED, vat_bp = $VAT,
            blocks = '[{\"upto\": 1000, \"price_e4\": 10000000}, {\"upto\": null, \"price_e4\": 20000000}]'" >/dev/null
 first_card $M
 expect 0 "office 1 pushes the card, pulls the tariff" a sync --once
@@ -30,23 +45,27 @@ expect 0 "office 2 pulls the card and the tariff (then goes offline)" b sync --o
 
 # ---- office 1 sells 55.00: 5.00 fixed, 5 kWh in the first block ----
 expect 0 "office 1 sells 55.00" a --card-file c1.card sell --meter $M --amount 55
-same "office 1: 55.00 for 5 kWh and the fixed charge" "$(sold a)" "5500:500:500"
+# 55.00 = 7.59 VAT + 5.00 fixed + 42.41 for 4.24 kWh (42.40, the rest too little for 0.01 kWh)
+same "office 1: 4.24 kWh and the fixed charge" "$(sold a)" "5500:424:500"
+ea=$(energy a)
 expect 0 "office 1 syncs" a sync --once
-# ---- office 2, offline, knows nothing of it: 105.00 = 5.00 fixed + 10 kWh
-# in the first block ----
+# ---- office 2, offline, knows nothing of it: 105.00 = 14.48 VAT + 5.00
+# fixed + 8.55 kWh in the first block ----
 expect 0 "office 2 (not synced) sells 105.00" b --card-file c1.card sell --meter $M --amount 105
-same "office 2: the fixed charge again and 10 kWh of first block" "$(sold b)" "10500:1000:500"
+same "office 2: the fixed charge again and 8.55 kWh of first block" "$(sold b)" "10500:855:500"
+eb=$(energy b)
 expect 0 "office 2 comes back online and syncs" b sync --once
 same "nothing settled yet: the customer owes nothing" "$(centre_debt)" 0
 
-# One station knowing both sales: office 2's 10 kWh start at 5 kWh: 5 kWh at
-# 10.00 and 5 kWh at 20.00, no fixed charge.
-right=$((5 * P1 + 5 * P2))
-due=$((right - 10500))
-same "by hand: 45.00 due" "$due" 4500
+# One station knowing both sales: office 1's sale as it was; office 2's
+# 8.55 kWh start at 4.24 kWh: 5.76 kWh at 10.00 and 2.79 kWh at 20.00, no
+# fixed charge (113.40 + 18.14 VAT); it was charged 85.50 + 5.00 + 14.48.
+due=$(($(price "$(cost 0 "$ea")" $FIXED) - $(price $((ea * P1)) $FIXED)
+       + $(price "$(cost "$ea" "$eb")" 0) - $(price $((eb * P1)) $FIXED)))
+same "by hand: 26.56 due" "$due" 2656
 same "/central/month-settle/first-block-and-fixed-twice: head office books the difference once" \
     "$(settle)" \
-    "$due|month $(month | cut -c1-7), meter $M: fixed charge paid 2 times; a lower block counted twice, 45.00 due"
+    "$due|month $(month | cut -c1-7), meter $M: fixed charge paid 2 times; a lower block counted twice, 26.56 due"
 same "the customer's balance at head office" "$(centre_debt)" "$due"
 same "the settlement recorded with its movement" \
     "$(apsql "SELECT s.amount || ':' || d.kind || ':' || d.amount FROM kv.month_settlements s
@@ -64,16 +83,19 @@ same "/central/month-settle/idempotent: settling again books nothing" "$(settle)
 same "still one settlement" "$(settled)" "$due:1"
 
 # ---- a sale pushed late: office 1 has not pulled office 2's sale; it sells
-# 20.00 on its own 5 kWh: 2 kWh of first block ----
+# 20.00 on its own 4.24 kWh: 1.72 kWh of first block ----
 sleep 1 # (a later second than office 2's sale: the month's order is created_at)
 expect 0 "office 1 (not pulled since) sells 20.00" a --card-file c1.card sell --meter $M --amount 20
-same "office 1: 2 kWh of first block, no fixed charge" "$(sold a)" "2000:200:0"
+same "office 1: 1.72 kWh of first block, no fixed charge" "$(sold a)" "2000:172:0"
+el=$(energy a)
 expect 0 "office 1 pushes it late" a sync --once
-# right: the month was at 15 kWh: 2 kWh at 20.00 = 40.00; 20.00 charged.
-late=$((2 * P2 - 2000))
+# right: the month was at 12.79 kWh: 1.72 kWh at 20.00 (34.40 + 5.50 VAT);
+# charged 17.20 + 2.75 VAT.
+late=$(($(price "$(cost $((ea + eb)) "$el")" 0) - $(price $((el * P1)) 0)))
+same "by hand: 19.95 due" "$late" 1995
 same "/central/month-settle/late-sale-settles-the-rest: only its difference is booked" \
     "$(settle)" \
-    "$late|month $(month | cut -c1-7), meter $M: fixed charge paid 2 times; a lower block counted twice; 45.00 due settled before, 20.00 due"
+    "$late|month $(month | cut -c1-7), meter $M: fixed charge paid 2 times; a lower block counted twice; 26.56 due settled before, 19.95 due"
 same "two settlements, the month's whole difference" "$(settled)" "$((due + late)):2"
 same "the balance" "$(centre_debt)" "$((due + late))"
 
@@ -84,7 +106,7 @@ expect 0 "office 1 cancels the late sale (online)" a --card-file c1.card cancel 
 expect 0 "office 1 pushes the cancel" a sync --once
 same "/central/month-settle/cancelled-not-counted: its difference is booked back" \
     "$(settle)" \
-    "-$late|month $(month | cut -c1-7), meter $M: fixed charge paid 2 times; a lower block counted twice; 65.00 due settled before, 20.00 back"
+    "-$late|month $(month | cut -c1-7), meter $M: fixed charge paid 2 times; a lower block counted twice; 46.51 due settled before, 19.95 back"
 same "three settlements, the month's difference without the cancelled sale" "$(settled)" "$due:3"
 same "the balance" "$(centre_debt)" "$due"
 same "settling again books nothing" "$(settle)" "-"
