@@ -156,16 +156,23 @@ BEGIN
                                   s.station_no, m.tariff_code);
                 EXIT;
             END IF;
-            IF s.fixed NOT IN (0, v.fixed_monthly)
-               OR EXISTS (SELECT 1 FROM kv.sale_block_uses(s.blocks) u
-                          WHERE u.price_e4 NOT IN (SELECT (b ->> 'price_e4')::bigint
-                                                   FROM jsonb_array_elements(v.blocks) b))
-               OR coalesce((SELECT sum(u.energy) FROM kv.sale_block_uses(s.blocks) u), 0) <> s.bought THEN
-                problem := format('sale %s of station %s was not priced with tariff version %s', s.local_id,
-                                  s.station_no, v.id);
+            -- (What a station pushed is read, never trusted: blocks that
+            -- cannot be read name the sale, they do not stop the month.)
+            BEGIN
+                IF s.fixed NOT IN (0, v.fixed_monthly)
+                   OR EXISTS (SELECT 1 FROM kv.sale_block_uses(s.blocks) u
+                              WHERE u.energy <= 0 OR u.price_e4 NOT IN (SELECT (b ->> 'price_e4')::bigint
+                                                                        FROM jsonb_array_elements(v.blocks) b))
+                   OR coalesce((SELECT sum(u.energy) FROM kv.sale_block_uses(s.blocks) u), 0) <> s.bought THEN
+                    problem := format('sale %s of station %s was not priced with tariff version %s', s.local_id,
+                                      s.station_no, v.id);
+                    EXIT;
+                END IF;
+                own := coalesce((SELECT sum(u.energy::numeric * u.price_e4) FROM kv.sale_block_uses(s.blocks) u), 0);
+            EXCEPTION WHEN data_exception THEN
+                problem := format('sale %s of station %s: its blocks cannot be read', s.local_id, s.station_no);
                 EXIT;
-            END IF;
-            own := coalesce((SELECT sum(u.energy::numeric * u.price_e4) FROM kv.sale_block_uses(s.blocks) u), 0);
+            END;
             right_cost := kv.block_cost_e6(v.blocks, pos, s.bought);
             due := due + kv.energy_price(right_cost, CASE WHEN is_first THEN v.fixed_monthly ELSE 0 END, v.vat_bp)
                        - kv.energy_price(own, s.fixed, v.vat_bp);

@@ -111,6 +111,22 @@ same "three settlements, the month's difference without the cancelled sale" "$(s
 same "the balance" "$(centre_debt)" "$due"
 same "settling again books nothing" "$(settle)" "-"
 
+# ---- a sale whose blocks cannot be read (content a station made up) names
+# the meter and books nothing; taken back after ----
+same "/central/month-settle/unreadable-blocks-named: nothing booked, the reason given" \
+    "$(apsql "BEGIN;
+              INSERT INTO kv.sales(station_no, local_id, content, meter_number, card_serial, customer_id, seq, amount,
+                                   energy, cumulative, created_at)
+                  SELECT station_no, 9999, jsonb_set(content, '{blocks}', '\"12:x\"'), meter_number, card_serial,
+                         customer_id, seq, amount, energy, cumulative, created_at
+                  FROM kv.sales WHERE station_no = 201 ORDER BY local_id DESC LIMIT 1;
+              INSERT INTO kv.sale_states(station_no, local_id, content, sale_id, meter_number, state, at)
+                  VALUES (201, 9999, '{}', 9999, $M, 'completed', 0);
+              SELECT coalesce(amount::text, 'none') || '|' || reason FROM kv.month_blocks_settle('$(month)');
+              ROLLBACK")" \
+    "none|month $(month | cut -c1-7), meter $M: not settled: sale 9999 of station 201: its blocks cannot be read"
+same "still three settlements" "$(settled)" "$due:3"
+
 # ---- a month that is not a month is refused ----
 if apsql "SELECT * FROM kv.month_blocks_settle('2026-11-15')" >out.txt 2>&1; then
     fail "a day in the middle of a month was accepted"
