@@ -117,7 +117,7 @@ DECLARE
     right_cost numeric;
 BEGIN
     FOR m IN
-        SELECT x.meter_number, mt.customer_id, mt.tariff_code,
+        SELECT x.meter_number, mt.tariff_code,
                coalesce((SELECT sum(ms.amount) FROM kv.month_settlements ms
                          WHERE ms.meter_number = x.meter_number AND ms.month = month_blocks_due.month), 0)::bigint AS settled
         FROM (SELECT k.meter_number FROM kv.meter_month k
@@ -129,7 +129,7 @@ BEGIN
         ORDER BY 1
     LOOP
         meter_number := m.meter_number;
-        customer_id := m.customer_id;
+        customer_id := NULL;
         settled := m.settled;
         due := 0;
         fixed_paid := 0;
@@ -138,7 +138,7 @@ BEGIN
         pos := 0;
         is_first := true;
         FOR s IN
-            SELECT sa.station_no, sa.local_id, sa.created_at, sa.energy - sa.free_energy AS bought,
+            SELECT sa.station_no, sa.local_id, sa.created_at, sa.customer_id, sa.energy - sa.free_energy AS bought,
                    coalesce((sa.content ->> 'fixed_charge')::bigint, 0) AS fixed, sa.content ->> 'blocks' AS blocks
             FROM kv.sales sa
             JOIN LATERAL (SELECT o.state FROM kv.sale_states o
@@ -148,6 +148,14 @@ BEGIN
               AND date_trunc('month', kv.day_of(sa.created_at, z))::date = month_blocks_due.month
             ORDER BY sa.created_at, sa.station_no, sa.local_id
         LOOP
+            -- (The debt is the customer's the month's sales were made to, not
+            -- the meter's customer now: a meter handed to a new tenant.)
+            IF s.customer_id IS NULL OR (NOT is_first AND s.customer_id IS DISTINCT FROM customer_id) THEN
+                problem := format('sale %s of station %s: the month''s sales were made to more than one customer, '
+                                  'or to none', s.local_id, s.station_no);
+                EXIT;
+            END IF;
+            customer_id := s.customer_id;
             SELECT tv.* INTO v FROM kv.tariff_versions tv
             WHERE tv.code = m.tariff_code AND tv.effective_from <= s.created_at
             ORDER BY tv.effective_from DESC LIMIT 1;
@@ -161,7 +169,8 @@ BEGIN
             BEGIN
                 IF s.fixed NOT IN (0, v.fixed_monthly)
                    OR EXISTS (SELECT 1 FROM kv.sale_block_uses(s.blocks) u
-                              WHERE u.energy <= 0 OR u.price_e4 NOT IN (SELECT (b ->> 'price_e4')::bigint
+                              WHERE u.energy IS NULL OR u.price_e4 IS NULL OR u.energy <= 0
+                                 OR u.price_e4 NOT IN (SELECT (b ->> 'price_e4')::bigint
                                                                         FROM jsonb_array_elements(v.blocks) b))
                    OR coalesce((SELECT sum(u.energy) FROM kv.sale_block_uses(s.blocks) u), 0) <> s.bought THEN
                     problem := format('sale %s of station %s was not priced with tariff version %s', s.local_id,
@@ -184,7 +193,7 @@ BEGIN
         IF problem IS NOT NULL THEN
             due := NULL;
         ELSIF customer_id IS NULL THEN
-            problem := 'the meter has no customer';
+            problem := 'no completed sale this month';
             due := NULL;
         END IF;
         RETURN NEXT;
@@ -201,9 +210,17 @@ DECLARE
     d record;
     what text;
 BEGIN
-    IF NOT (pg_has_role(session_user, 'kv_central_admin', 'MEMBER')
-            OR (SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = session_user)) THEN
-        RAISE EXCEPTION 'kv.month_blocks_settle: head office staff only' USING ERRCODE = 'insufficient_privilege';
+    -- (Debt is written by head office's superuser only, as kv.debt_adjust and
+    -- kv.debt_pay_back: the reports role reads.)
+    IF NOT coalesce((SELECT r.rolsuper FROM pg_roles r WHERE r.rolname = session_user), false) THEN
+        RAISE EXCEPTION 'kv.month_blocks_settle: head office''s superuser only' USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    -- The lock below orders two settlements; only under READ COMMITTED does
+    -- the second one's reading start after the first committed (under
+    -- REPEATABLE READ it would book the same difference again).
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'kv.month_blocks_settle: run it under READ COMMITTED, not %',
+            current_setting('transaction_isolation') USING ERRCODE = 'invalid_transaction_state';
     END IF;
     IF month IS NULL OR month <> date_trunc('month', month)::date THEN
         RAISE EXCEPTION 'kv.month_blocks_settle: give the first day of a month, not %', coalesce(month::text, 'NULL')
@@ -257,4 +274,4 @@ RESET ROLE;
 REVOKE ALL ON FUNCTION kv.block_cost_e6(jsonb, bigint, bigint), kv.sale_block_uses(text),
     kv.energy_price(numeric, bigint, integer), kv.money_text(bigint), kv.month_blocks_due(date),
     kv.month_blocks_settle(date), kv_report.month_settlements(date) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION kv.month_blocks_settle(date), kv_report.month_settlements(date) TO kv_central_admin;
+GRANT EXECUTE ON FUNCTION kv_report.month_settlements(date) TO kv_central_admin;

@@ -127,6 +127,41 @@ same "/central/month-settle/unreadable-blocks-named: nothing booked, the reason 
     "none|month $(month | cut -c1-7), meter $M: not settled: sale 9999 of station 201: its blocks cannot be read"
 same "still three settlements" "$(settled)" "$due:3"
 
+# ---- a price missing from a pushed block (JSON without price_e4) is not
+# taken as 0: the sale is named and nothing is booked ----
+same "/central/month-settle/block-without-price-named: nothing booked" \
+    "$(apsql "BEGIN;
+              INSERT INTO kv.sales(station_no, local_id, content, meter_number, card_serial, customer_id, seq, amount,
+                                   energy, cumulative, created_at)
+                  SELECT station_no, 9998, jsonb_set(content, '{blocks}',
+                                                     to_jsonb('[{\"energy\": ' || (energy - free_energy) || '}]')),
+                         meter_number, card_serial, customer_id, seq, amount, energy, cumulative, created_at
+                  FROM kv.sales WHERE station_no = 201 ORDER BY local_id DESC LIMIT 1;
+              INSERT INTO kv.sale_states(station_no, local_id, content, sale_id, meter_number, state, at)
+                  VALUES (201, 9998, '{}', 9998, $M, 'completed', 0);
+              SELECT coalesce(amount::text, 'none') FROM kv.month_blocks_settle('$(month)');
+              ROLLBACK")" "none"
+same "still three settlements after the forged block" "$(settled)" "$due:3"
+
+# ---- two settlements at once cannot both book: REPEATABLE READ (where the
+# second would not see the first's rows) is refused ----
+if apsql "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT * FROM kv.month_blocks_settle('$(month)'); COMMIT" \
+        >out.txt 2>&1; then
+    fail "/central/month-settle/repeatable-read-refused: a settlement ran under REPEATABLE READ"
+fi
+has out.txt "run it under READ COMMITTED" "/central/month-settle/repeatable-read-refused: refused, saying how to run it"
+
+# ---- the reports role reads settlements but does not write debt ----
+apsql "CREATE ROLE settle_clerk LOGIN IN ROLE kv_central_admin" >/dev/null
+if apsql "SET SESSION AUTHORIZATION settle_clerk; SELECT * FROM kv.month_blocks_settle('$(month)')" \
+        >out.txt 2>&1; then
+    fail "/central/month-settle/reports-role-refused: a reports login settled a month"
+fi
+has out.txt "permission denied" "/central/month-settle/reports-role-refused: refused"
+same "the reports role still reads the settlements" \
+    "$(apsql "SET SESSION AUTHORIZATION settle_clerk; SELECT count(*) FROM kv_report.month_settlements('$(month)')")" "3"
+same "still three settlements" "$(settled)" "$due:3"
+
 # ---- a month that is not a month is refused ----
 if apsql "SELECT * FROM kv.month_blocks_settle('2026-11-15')" >out.txt 2>&1; then
     fail "a day in the middle of a month was accepted"
