@@ -888,10 +888,11 @@ static gboolean read_clear_rows(KvStation *st, const char *object, GHashTable *c
         AuditedClear c = { 0 };
         gint64 total = 0, refund = 0, energy = 0;
         if (!row) {
-            OPENSSL_cleanse(key, sizeof key);
-            if (error && *error)
+            if (error && *error) {
+                OPENSSL_cleanse(key, sizeof key);
                 return FALSE;
-            continue;
+            }
+            continue; /* (the key is still needed for the rows after) */
         }
         if (*object && strcmp(row->object, object) != 0)
             continue;
