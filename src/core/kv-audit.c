@@ -862,9 +862,15 @@ static gint64 *meter_sums(GHashTable *refunded, const char *object)
 static gboolean read_clear_rows(KvStation *st, const char *object, GHashTable *clears,
                                 GHashTable *refunded, GPtrArray *problems, GError **error)
 {
-    static const char sql[] = "SELECT id FROM audit_rows INDEXED BY audit_clears "
-                              "WHERE action IN (2, 3, 4) ORDER BY id";
-    g_autoptr(KvStmt) s = kv_db_stmt(st, sql, error);
+    /* The rows of the one meter asked for, their object spelled as the
+     * view audit spells it (so a row kept as text and one kept as a number
+     * are found alike); only those are hashed again below. */
+    static const char sql[] = "SELECT r.id FROM audit_rows r INDEXED BY audit_clears "
+                              "LEFT JOIN audit_kinds k ON k.id = r.kind "
+                              "WHERE r.action IN (2, 3, 4) AND (?1 = '' OR ?1 = CASE WHEN "
+                              "r.kind IS NULL THEN r.object ELSE printf(k.format, r.object) END) "
+                              "ORDER BY r.id";
+    g_autoptr(KvStmt) s = kv_db_query(st, sql, error, KV_DB_VALUES(KV_TEXT(object)));
     g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
     guint8 key[KV_AUDIT_KEY_LEN];
     gboolean keyed;
