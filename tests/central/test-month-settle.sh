@@ -7,6 +7,9 @@
 # every office's sales and books the difference once as a visible debt
 # adjustment that reaches the stations; settling again changes nothing; a
 # sale pushed late settles only the rest; a cancelled sale does not count.
+# A declining-block tariff the other way round: both offices charge the
+# dearer first block, the month's total is negative, the customer's credit
+# is booked once and paid back once.
 set -u
 . "$(dirname "$0")/../core/ctl-common.sh"
 . "$(dirname "$0")/sync-common.sh"
@@ -14,8 +17,11 @@ M=123456782
 month() { apsql "SELECT date_trunc('month', kv.day_of(max(created_at), kv.zone()))::date FROM kv.sales"; }
 settle() { apsql "SELECT coalesce(string_agg(amount || '|' || reason, ';' ORDER BY meter_number), '-')
                   FROM kv.month_blocks_settle('$(month)')"; }
-settled() { apsql "SELECT coalesce(sum(amount), 0) || ':' || count(*) FROM kv.month_settlements"; }
-centre_debt() { apsql "SELECT debt FROM kv.customers WHERE id = 7"; }
+# settled [METER]: the sum and count of the settlements (of METER)
+settled() { apsql "SELECT coalesce(sum(amount), 0) || ':' || count(*) FROM kv.month_settlements
+                   WHERE meter_number = coalesce(${1:-NULL}, meter_number)"; }
+# centre_debt [CUSTOMER]: head office's balance (of customer 7)
+centre_debt() { apsql "SELECT debt FROM kv.customers WHERE id = ${1:-7}"; }
 sold() { sqlite3 "$dir/$1.db" "SELECT amount || ':' || energy || ':' || fixed_charge FROM sales ORDER BY id DESC LIMIT 1"; }
 
 energy() { sqlite3 "$dir/$1.db" "SELECT energy FROM sales ORDER BY id DESC LIMIT 1"; }
@@ -167,4 +173,99 @@ if apsql "SELECT * FROM kv.month_blocks_settle('2026-11-15')" >out.txt 2>&1; the
     fail "a day in the middle of a month was accepted"
 fi
 has out.txt "give the first day of a month" "a day that is not a month's first is refused clearly"
+# ---- the month's total negative: a declining-block tariff (DECLINE:
+# 20.00 a kWh up to 10 kWh a month, 10.00 above; 5.00 fixed once a month;
+# 16 % VAT) on meter M2 of customer 8, who owes 10.00.  Office 1 sells,
+# office 2 sells without having pulled it: both charge the dearer first
+# block and the fixed charge; the customer was overcharged ----
+M2=111111118 D8=1000
+apsql "INSERT INTO kv.tariffs(code, name) VALUES ('DECLINE', 'Declining blocks');
+       INSERT INTO kv.tariff_versions(id, code, effective_from, vat_bp, fixed_monthly, blocks, created_at)
+           VALUES (2, 'DECLINE', 1577836800, $VAT, $FIXED,
+                   '[{\"upto\": 1000, \"price_e4\": 20000000}, {\"upto\": null, \"price_e4\": 10000000}]', 1577836800);
+       INSERT INTO kv.customers(id, account, name, debt, created_at)
+           VALUES (8, 'ACC-8', 'Ama Mensah', $D8, 1577836800);
+       INSERT INTO kv.meters(number, customer_id, tariff_code, key_version, psc_key_version, alarm_level,
+                             pretrip_level, hoarding_limit, created_at)
+           VALUES ($M2, 8, 'DECLINE', 1, 1, 500, 200, 50000, 1577836800)" >/dev/null || fail "meter $M2 at head office"
+expect 0 "office 1 pulls meter $M2, its customer and tariff" a sync --once
+expect 0 "provision meter $M2" a meter provision --meter $M2 --out prov2.bin
+expect 0 "blank card for $M2" a card blank c2.card
+expect 0 "office 1 issues the card of $M2" a --card-file c2.card card issue --meter $M2
+expect 0 "office 1 pushes it" a sync --once
+expect 0 "office 2 pulls it (then goes offline)" b sync --once
+b_debt8() { sqlite3 "$dir/b.db" "SELECT debt FROM customers WHERE id = 8"; }
+same "office 2 knows customer 8 owes 10.00" "$(b_debt8)" "$D8"
+expect 0 "office 1 sells 100.00 on $M2" a --card-file c2.card sell --meter $M2 --amount 100
+e1=$(energy a)
+expect 0 "office 1 syncs" a sync --once
+expect 0 "office 2 (not synced) sells 200.00 on $M2" b --card-file c2.card sell --meter $M2 --amount 200
+e2=$(energy b)
+expect 0 "office 2 comes back online and pushes" b sync --once
+# dcost POS E: E bought from the month's POS under DECLINE
+dcost() {
+    in1=$((1000 - $1))
+    [ $in1 -gt 0 ] || in1=0
+    [ $in1 -lt "$2" ] || in1=$2
+    echo $((in1 * 20000000 + ($2 - in1) * 10000000))
+}
+# By hand.  Office 1: 100.00 = 13.79 VAT + 5.00 fixed + 81.21 for 4.06 kWh
+# of first block (81.20; 86.20 + 13.79 VAT = 99.99 charged).  Office 2,
+# knowing nothing of it: 200.00 = 27.59 VAT + 5.00 fixed + 167.41 for
+# 8.37 kWh of first block (167.40; 172.40 + 27.58 VAT = 199.98 charged).
+# One station knowing both: office 1's sale as it was; office 2's 8.37 kWh
+# start at 4.06 kWh: 5.94 kWh at 20.00 = 118.80 and 2.43 kWh at 10.00 =
+# 24.30, no fixed charge: 143.10 + 22.90 VAT (22.896 rounded half up) =
+# 166.00.  The month's difference: 166.00 - 199.98 = -33.98 (the fixed
+# charge 5.80 with its VAT, and 2.43 kWh at 10.00 less: 28.18 with VAT).
+same "office 1: 4.06 kWh and the fixed charge" "$e1:$(sold a | cut -d: -f3)" "406:500"
+same "office 2: 8.37 kWh and the fixed charge again" "$e2:$(sold b | cut -d: -f3)" "837:500"
+back=$(($(price "$(dcost "$e1" "$e2")" 0) - $(price $((e2 * 20000000)) $FIXED)))
+same "by hand: 33.98 back to the customer" "$back" -3398
+same "/central/month-settle/negative-total-credited: head office books the credit once" \
+    "$(settle)" \
+    "$back|month $(month | cut -c1-7), meter $M2: fixed charge paid 2 times; a higher block counted twice, 33.98 back"
+same "recorded with its movement" \
+    "$(apsql "SELECT s.amount || ':' || d.kind || ':' || d.amount FROM kv.month_settlements s
+              JOIN kv.debt_central d ON d.id = s.movement_id WHERE s.meter_number = $M2")" "$back:adjusted:$back"
+# The balance is the sum of the movements: 10.00 - 33.98 = -23.98, shown as
+# no debt and 23.98 overpaid (owed to the customer).
+credit=$((-(D8 + back)))
+same "customer 8's balance went below zero by the credit: no debt, 23.98 overpaid" \
+    "$(apsql "SELECT debt || ':' || debt_overpaid FROM kv.customers WHERE id = 8")" "0:$credit"
+same "the sum of customer 8's movements" \
+    "$(apsql "SELECT sum(amount) FROM kv.debt_central WHERE customer_id = 8")" "$((D8 + back))"
+expect 0 "office 2 pulls" b sync --once
+same "/central/month-settle/negative-reaches-the-station: office 2 books its 10.00 back as a settling adjustment" \
+    "$(sqlite3 "$dir/b.db" "SELECT kind || ':' || amount || ':' || settlement FROM debt_movements
+                            WHERE customer_id = 8 ORDER BY id DESC LIMIT 1")" "adjusted:-$D8:1"
+same "office 2: customer 8 owes nothing (the rest is owed back at head office)" "$(b_debt8)" 0
+same "/central/month-settle/negative-idempotent: settling again books nothing" "$(settle)" "-"
+same "one settlement of $M2" "$(settled $M2)" "$back:1"
+
+# ---- the credit paid back once ----
+if apsql "SELECT kv.debt_pay_back(8, $((credit + 1)), 'cash at head office, receipt HO-8')" >out.txt 2>&1; then
+    fail "/central/month-settle/negative-paid-back-once: more than the credit was paid back"
+fi
+has out.txt "is owed $credit (overpaid debt); $((credit + 1)) cannot be paid back" \
+    "/central/month-settle/negative-paid-back-once: more than the credit refused"
+same "head office pays the credit back" \
+    "$(apsql "SELECT kv.debt_pay_back(8, $credit, 'cash at head office, receipt HO-8')")" 0
+same "customer 8's balance back at 0" \
+    "$(apsql "SELECT debt || ':' || debt_overpaid || ':' || (SELECT sum(amount) FROM kv.debt_central
+              WHERE customer_id = 8) FROM kv.customers WHERE id = 8")" "0:0:0"
+if apsql "SELECT kv.debt_pay_back(8, 1, 'cash at head office, receipt HO-9')" >out.txt 2>&1; then
+    fail "/central/month-settle/negative-paid-back-once: the credit was paid back twice"
+fi
+has out.txt "is owed 0 (overpaid debt); 1 cannot be paid back" \
+    "/central/month-settle/negative-paid-back-once: a second payment back refused"
+same "/central/month-settle/negative-paid-back-once: settling after the payment back books nothing" "$(settle)" "-"
+same "still one settlement of $M2, no debt, nothing overpaid" \
+    "$(settled $M2):$(apsql "SELECT debt || ':' || debt_overpaid FROM kv.customers WHERE id = 8")" "$back:1:0:0"
+expect 0 "office 2 pulls again" b sync --once
+same "office 2 books nothing more for customer 8" \
+    "$(sqlite3 "$dir/b.db" "SELECT count(*) || ':' || sum(amount) FROM debt_movements WHERE customer_id = 8")" "2:0"
+same "head office: still no debt, nothing overpaid, one payment back listed" \
+    "$(apsql "SELECT debt || ':' || debt_overpaid FROM kv.customers WHERE id = 8"):$(apsql "SELECT account || ':' ||
+              amount || ':' || still_overpaid FROM kv_report.debt_paid_back()")" "0:0:ACC-8:$credit:0"
 finish
