@@ -225,6 +225,11 @@ same "by hand: 33.98 back to the customer" "$back" -3398
 same "/central/month-settle/negative-total-credited: head office books the credit once" \
     "$(settle)" \
     "$back|month $(month | cut -c1-7), meter $M2: fixed charge paid 2 times; a higher block counted twice, 33.98 back"
+mo=$(month | cut -c1-7)
+same "the block named after the tariff's blocks (rising on $M, falling on $M2)" \
+    "$(apsql "SELECT string_agg(kv.month_settle_reason('$(month)', m, 1, e, 0, e), ' / ' ORDER BY m, e)
+              FROM (VALUES ($M), ($M2)) a(m), (VALUES (-1), (1)) b(e)")" \
+    "month $mo, meter $M2: a higher block counted twice, 0.01 back / month $mo, meter $M2: a lower block charged too early, 0.01 due / month $mo, meter $M: a higher block charged too early, 0.01 back / month $mo, meter $M: a lower block counted twice, 0.01 due"
 same "recorded with its movement" \
     "$(apsql "SELECT s.amount || ':' || d.kind || ':' || d.amount FROM kv.month_settlements s
               JOIN kv.debt_central d ON d.id = s.movement_id WHERE s.meter_number = $M2")" "$back:adjusted:$back"
