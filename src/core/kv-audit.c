@@ -862,14 +862,12 @@ static gint64 *meter_sums(GHashTable *refunded, const char *object)
 static gboolean read_clear_rows(KvStation *st, const char *object, GHashTable *clears,
                                 GHashTable *refunded, GPtrArray *problems, GError **error)
 {
-    /* The rows of the one meter asked for, their object spelled as the
-     * view audit spells it (so a row kept as text and one kept as a number
-     * are found alike); only those are hashed again below. */
+    /* The rows of the one meter asked for, their object read through the
+     * view audit (a row kept as text and one kept as a number alike); only
+     * those are hashed again below. */
     static const char sql[] = "SELECT r.id FROM audit_rows r INDEXED BY audit_clears "
-                              "LEFT JOIN audit_kinds k ON k.id = r.kind "
-                              "WHERE r.action IN (2, 3, 4) AND (?1 = '' OR ?1 = CASE WHEN "
-                              "r.kind IS NULL THEN r.object ELSE printf(k.format, r.object) END) "
-                              "ORDER BY r.id";
+                              "JOIN audit a ON a.id = r.id WHERE r.action IN (2, 3, 4) "
+                              "AND (?1 = '' OR a.object = ?1) ORDER BY r.id";
     g_autoptr(KvStmt) s = kv_db_query(st, sql, error, KV_DB_VALUES(KV_TEXT(object)));
     g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
     guint8 key[KV_AUDIT_KEY_LEN];
@@ -900,8 +898,6 @@ static gboolean read_clear_rows(KvStation *st, const char *object, GHashTable *c
             }
             continue; /* (the key is still needed for the rows after) */
         }
-        if (*object && strcmp(row->object, object) != 0)
-            continue;
         if (!row_authentic(row, keyed, key)) {
             g_ptr_array_add(problems,
                             g_strdup_printf(_("audit row %" PRId64 " (%s %s) does not prove "
